@@ -1,0 +1,21 @@
+//! kqlc: a compiler from KQL (Kusto Query Language) to native Rust.
+//!
+//! A query goes through these stages, each with its own data type (see
+//! `ARCHITECTURE.md` at the repository root):
+//!
+//! | stage | input → output | module |
+//! |---|---|---|
+//! | lex + parse | `&str` → [`syntax::ast::Query`] | [`syntax`] |
+//! | check | AST + [`sema::Schema`] → [`sema::CheckedQuery`] + diagnostics | [`sema`] |
+//! | plan | checked query → [`plan::ir::Pipeline`] | [`plan`] |
+//! | codegen | pipeline → formatted Rust | [`codegen`] |
+//! | build | Rust → cargo project → binary | [`build`] |
+#![forbid(unsafe_code)]
+
+pub mod build;
+pub mod codegen;
+pub mod diag;
+pub mod plan;
+pub mod sema;
+pub mod syntax;
+pub mod types;

@@ -1,0 +1,421 @@
+//! The abstract syntax tree of a KQL query.
+//!
+//! Every node carries a byte [`Span`] into the source text. Spans compare equal
+//! to each other whatever their offsets, so tests compare trees, not offsets.
+//! [`std::fmt::Display`] on [`Query`] prints valid KQL that parses back to the
+//! same tree (compound expressions are fully parenthesized).
+
+use crate::types::ScalarType;
+
+/// A byte range `start..end` in the query text.
+///
+/// Two spans are always equal: see the module documentation.
+#[derive(Clone, Copy, Debug, Default, Eq, Hash)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl PartialEq for Span {
+    fn eq(&self, _: &Span) -> bool {
+        true
+    }
+}
+
+impl Span {
+    /// The span `start..end`.
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+/// A name as written (bracketed names such as `['where']` are unquoted).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    /// The name.
+    pub name: String,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// A whole query: `let` statements and tabular expression statements,
+/// separated by `;`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    /// Statements in source order.
+    pub statements: Vec<Statement>,
+    /// The whole query.
+    pub span: Span,
+}
+
+/// One statement of a query.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Statement {
+    /// `let NAME = VALUE`.
+    Let(Let),
+    /// A tabular expression whose rows are the query's result.
+    Tabular(TabularExpr),
+}
+
+/// `let NAME = VALUE`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Let {
+    /// The bound name.
+    pub name: Ident,
+    /// What it is bound to.
+    pub value: LetValue,
+    /// The whole statement.
+    pub span: Span,
+}
+
+/// The right-hand side of a `let`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LetValue {
+    /// A scalar expression, or a bare name that may turn out to be a table
+    /// (the checker decides).
+    Scalar(Expr),
+    /// A tabular expression (it has a pipe or a tabular source keyword).
+    Tabular(TabularExpr),
+}
+
+/// `SOURCE | OP | OP ...`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TabularExpr {
+    /// Where rows come from.
+    pub source: Source,
+    /// The operators, in order.
+    pub operators: Vec<Operator>,
+    /// The whole expression.
+    pub span: Span,
+}
+
+/// The first element of a tabular expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// A table or a tabular `let` name.
+    Named(Ident),
+    /// `print [NAME =] EXPR, ...`: one row.
+    Print(Vec<NamedExpr>, Span),
+    /// `datatable (COL: TYPE, ...) [VALUE, ...]`: rows given inline.
+    Datatable(Datatable),
+}
+
+/// `datatable (COL: TYPE, ...) [VALUE, ...]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Datatable {
+    /// Column names and types.
+    pub columns: Vec<(Ident, ScalarType)>,
+    /// The values, row after row (length is a multiple of the column count
+    /// when well formed; the checker reports otherwise).
+    pub values: Vec<Expr>,
+    /// The whole source.
+    pub span: Span,
+}
+
+/// A tabular operator after a pipe.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Operator {
+    /// What it does.
+    pub kind: OperatorKind,
+    /// From the operator name to its end (the pipe excluded).
+    pub span: Span,
+}
+
+/// The tabular operators.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OperatorKind {
+    /// `where PREDICATE` (alias `filter`).
+    Where(Expr),
+    /// `extend [NAME =] EXPR, ...`.
+    Extend(Vec<NamedExpr>),
+    /// `project [NAME =] EXPR, ...`.
+    Project(Vec<NamedExpr>),
+    /// `project-away COL, ...`.
+    ProjectAway(Vec<Ident>),
+    /// `project-rename NEW = OLD, ...`.
+    ProjectRename(Vec<(Ident, Ident)>),
+    /// `mv-expand [NAME =] EXPR [to typeof(TYPE)], ... [limit N]`.
+    MvExpand(MvExpand),
+    /// `take N` (alias `limit N`).
+    Take(Expr),
+    /// `count`.
+    Count,
+}
+
+/// `mv-expand` and its options.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MvExpand {
+    /// The expanded expressions (several expand in parallel).
+    pub items: Vec<MvExpandItem>,
+    /// `limit N`: at most N rows per input row.
+    pub limit: Option<Expr>,
+}
+
+/// One expanded expression of `mv-expand`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MvExpandItem {
+    /// `NAME =`; without it the expression must be a column name.
+    pub name: Option<Ident>,
+    /// The array or bag to expand.
+    pub expr: Expr,
+    /// `to typeof(TYPE)`: the type of the expanded column (default dynamic).
+    pub to_type: Option<ScalarType>,
+}
+
+/// `[NAME =] EXPR`, as in `extend`, `project` and `print`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamedExpr {
+    /// The explicit name, if written.
+    pub name: Option<Ident>,
+    /// The value.
+    pub expr: Expr,
+}
+
+/// A scalar expression.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    /// What it is.
+    pub kind: ExprKind,
+    /// The whole expression.
+    pub span: Span,
+}
+
+/// The scalar expression forms.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    /// A literal value.
+    Literal(Literal),
+    /// A column or scalar `let` name.
+    Name(Ident),
+    /// `TARGET.NAME` on a dynamic value.
+    Member {
+        /// The value read from.
+        target: Box<Expr>,
+        /// The property.
+        name: Ident,
+    },
+    /// `TARGET[INDEX]`: a property (string) or array element (integer).
+    Index {
+        /// The value read from.
+        target: Box<Expr>,
+        /// The key or position.
+        index: Box<Expr>,
+    },
+    /// `NAME(ARG, ...)`.
+    Call {
+        /// The function.
+        name: Ident,
+        /// The arguments.
+        args: Vec<Expr>,
+    },
+    /// `-EXPR` or `+EXPR`.
+    Unary {
+        /// The operator.
+        op: UnaryOp,
+        /// The operand.
+        operand: Box<Expr>,
+    },
+    /// `LHS OP RHS`.
+    Binary {
+        /// The operator.
+        op: BinaryOp,
+        /// Left operand.
+        lhs: Box<Expr>,
+        /// Right operand.
+        rhs: Box<Expr>,
+    },
+    /// `EXPR in (A, B, ...)` and the other operators that take a list.
+    List {
+        /// The operator.
+        op: ListOp,
+        /// The tested value.
+        expr: Box<Expr>,
+        /// The list elements.
+        items: Vec<Expr>,
+    },
+    /// `EXPR [!]between (LOW .. HIGH)`.
+    Between {
+        /// `!between`.
+        negated: bool,
+        /// The tested value.
+        expr: Box<Expr>,
+        /// Lower bound, inclusive.
+        low: Box<Expr>,
+        /// Upper bound, inclusive.
+        high: Box<Expr>,
+    },
+}
+
+/// Prefix operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    /// `-`.
+    Neg,
+    /// `+`.
+    Plus,
+}
+
+/// Binary operators. Precedence lives in the parser's table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    /// `or`.
+    Or,
+    /// `and`.
+    And,
+    /// `==`.
+    Eq,
+    /// `!=` (also written `<>`).
+    NotEq,
+    /// `=~`: case-insensitive string equality.
+    EqCi,
+    /// `!~`: case-insensitive string inequality.
+    NotEqCi,
+    /// `<`.
+    Lt,
+    /// `<=`.
+    Le,
+    /// `>`.
+    Gt,
+    /// `>=`.
+    Ge,
+    /// `+`.
+    Add,
+    /// `-`.
+    Sub,
+    /// `*`.
+    Mul,
+    /// `/`.
+    Div,
+    /// `%`.
+    Mod,
+    /// A string operator such as `has` or `!startswith_cs`.
+    Str(StringOp),
+}
+
+/// A string operator: its kind, whether it is negated (`!`), and whether it is
+/// case-sensitive (`_cs`, or the operator is always case-sensitive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StringOp {
+    /// Which test.
+    pub kind: StringOpKind,
+    /// Written with a leading `!`.
+    pub negated: bool,
+    /// Written with `_cs`.
+    pub case_sensitive: bool,
+}
+
+/// The tests of the string operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StringOpKind {
+    /// `contains`: substring.
+    Contains,
+    /// `has`: whole term.
+    Has,
+    /// `hasprefix`: a term starts with.
+    HasPrefix,
+    /// `hassuffix`: a term ends with.
+    HasSuffix,
+    /// `startswith`.
+    StartsWith,
+    /// `endswith`.
+    EndsWith,
+    /// `matches regex` (always case-sensitive, never negated).
+    MatchesRegex,
+}
+
+impl StringOp {
+    /// The operator as written in KQL, e.g. `!startswith_cs`.
+    pub fn spelling(self) -> String {
+        let base = match self.kind {
+            StringOpKind::Contains => "contains",
+            StringOpKind::Has => "has",
+            StringOpKind::HasPrefix => "hasprefix",
+            StringOpKind::HasSuffix => "hassuffix",
+            StringOpKind::StartsWith => "startswith",
+            StringOpKind::EndsWith => "endswith",
+            StringOpKind::MatchesRegex => return "matches regex".to_string(),
+        };
+        format!(
+            "{}{}{}",
+            if self.negated { "!" } else { "" },
+            base,
+            if self.case_sensitive { "_cs" } else { "" }
+        )
+    }
+}
+
+/// Operators whose right side is a parenthesized list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListOp {
+    /// `in`: equal to an element (case-sensitive).
+    In,
+    /// `!in`.
+    NotIn,
+    /// `in~`: equal to an element, case-insensitive.
+    InCi,
+    /// `!in~`.
+    NotInCi,
+    /// `has_any`: has any of the terms.
+    HasAny,
+    /// `has_all`: has all of the terms.
+    HasAll,
+}
+
+impl ListOp {
+    /// The operator as written in KQL.
+    pub fn spelling(self) -> &'static str {
+        match self {
+            ListOp::In => "in",
+            ListOp::NotIn => "!in",
+            ListOp::InCi => "in~",
+            ListOp::NotInCi => "!in~",
+            ListOp::HasAny => "has_any",
+            ListOp::HasAll => "has_all",
+        }
+    }
+}
+
+/// A literal value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    /// `true`, `false`, `bool(true)`.
+    Bool(bool),
+    /// `int(5)`.
+    Int(i32),
+    /// `5`, `long(5)`, `0x1F`.
+    Long(i64),
+    /// `1.5`, `1e3`, `real(1.5)`, `real(nan)`.
+    Real(f64),
+    /// `"text"`, `'text'`, `@"verbatim"`, ... (the decoded text).
+    String(String),
+    /// `datetime(2024-05-28T10:00:00Z)`: ticks (100 ns) since the Unix epoch.
+    DateTime(i64),
+    /// `1d`, `100ms`, `timespan(1.02:03:04)`: ticks (100 ns).
+    TimeSpan(i64),
+    /// `guid(...)`: canonical lowercase text.
+    Guid(String),
+    /// `dynamic(...)`.
+    Dynamic(DynamicLiteral),
+    /// `long(null)`, `datetime(null)`, ...: a typed null.
+    Null(ScalarType),
+}
+
+/// The contents of a `dynamic(...)` literal.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DynamicLiteral {
+    /// `null`.
+    Null,
+    /// A scalar literal (number, string, bool, datetime, ...).
+    Scalar(Box<Literal>),
+    /// `[a, b, ...]`.
+    Array(Vec<DynamicLiteral>),
+    /// `{"key": value, ...}` in source order.
+    Bag(Vec<(String, DynamicLiteral)>),
+}

@@ -1,0 +1,246 @@
+//! The one value type of KQL at run time.
+//!
+//! Every scalar KQL type (`bool`, `int`, `long`, `real`, `string`, `datetime`,
+//! `timespan`, `guid`) and `dynamic` share [`Value`]. Null is a value
+//! ([`Value::Null`]), and every operation in this crate documents what it does
+//! with it. The static KQL type of an expression is known to the compiler; at
+//! run time a value of static type `dynamic` may hold any variant, including
+//! [`Value::Array`] and [`Value::Bag`], which only dynamic values hold.
+//!
+//! KQL strings are never null: an absent string is the empty string.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// A string shared cheaply: literals from the query are borrowed for
+/// `'static`, strings read from input are reference counted.
+#[derive(Clone)]
+pub enum Str {
+    /// A string literal compiled into the detector.
+    Static(&'static str),
+    /// A string made at run time.
+    Shared(Arc<str>),
+}
+
+impl Str {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Str::Static(s) => s,
+            Str::Shared(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for Str {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for Str {
+    fn eq(&self, other: &Str) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Str {}
+
+impl fmt::Debug for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl From<&str> for Str {
+    fn from(s: &str) -> Str {
+        Str::Shared(Arc::from(s))
+    }
+}
+
+impl From<String> for Str {
+    fn from(s: String) -> Str {
+        Str::Shared(Arc::from(s))
+    }
+}
+
+/// A point in time: 100-nanosecond ticks since the Unix epoch, UTC (KQL's
+/// `datetime` has tick precision).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DateTime(pub i64);
+
+/// A duration in 100-nanosecond ticks (KQL's `timespan`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimeSpan(pub i64);
+
+/// Ticks (100 ns) per unit, for building [`TimeSpan`]s and [`DateTime`]s.
+pub mod ticks {
+    /// Ticks in one microsecond.
+    pub const PER_MICROSECOND: i64 = 10;
+    /// Ticks in one millisecond.
+    pub const PER_MILLISECOND: i64 = 10_000;
+    /// Ticks in one second.
+    pub const PER_SECOND: i64 = 10_000_000;
+    /// Ticks in one minute.
+    pub const PER_MINUTE: i64 = 60 * PER_SECOND;
+    /// Ticks in one hour.
+    pub const PER_HOUR: i64 = 60 * PER_MINUTE;
+    /// Ticks in one day.
+    pub const PER_DAY: i64 = 24 * PER_HOUR;
+}
+
+/// A property bag: keys in insertion order, each key once (a later insert of
+/// the same key replaces the value, as JSON parsers do). Keys are compared
+/// case-sensitively, as in Kusto.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Bag {
+    entries: Vec<(Str, Value)>,
+}
+
+impl Bag {
+    /// An empty bag.
+    pub fn new() -> Bag {
+        Bag::default()
+    }
+
+    /// The value under `key`, if any.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.as_str() == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Sets `key` to `value`, keeping the key's first position.
+    pub fn insert(&mut self, key: Str, value: Value) {
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.entries.push((key, value)),
+        }
+    }
+
+    /// The entries in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the bag has no keys.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// A KQL value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Value {
+    /// The null of any type (strings excepted: they have no null).
+    #[default]
+    Null,
+    /// `bool`.
+    Bool(bool),
+    /// `int` (32-bit).
+    Int(i32),
+    /// `long` (64-bit).
+    Long(i64),
+    /// `real` (64-bit IEEE float).
+    Real(f64),
+    /// `string`.
+    String(Str),
+    /// `datetime`.
+    DateTime(DateTime),
+    /// `timespan`.
+    TimeSpan(TimeSpan),
+    /// `guid`, kept as its canonical lowercase text.
+    Guid(Str),
+    /// A dynamic array.
+    Array(Arc<Vec<Value>>),
+    /// A dynamic property bag.
+    Bag(Arc<Bag>),
+}
+
+impl Value {
+    /// A string value from a literal, without allocating.
+    pub const fn from_static(s: &'static str) -> Value {
+        Value::String(Str::Static(s))
+    }
+
+    /// A string value from run-time text.
+    pub fn string(s: impl Into<Str>) -> Value {
+        Value::String(s.into())
+    }
+
+    /// True for [`Value::Null`].
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The text of a string value.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
+    /// A name for the variant as KQL's `gettype` prints it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Long(_) => "long",
+            Value::Real(_) => "real",
+            Value::String(_) => "string",
+            Value::DateTime(_) => "datetime",
+            Value::TimeSpan(_) => "timespan",
+            Value::Guid(_) => "guid",
+            Value::Array(_) => "array",
+            Value::Bag(_) => "dictionary",
+        }
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(n: i64) -> Value {
+        Value::Long(n)
+    }
+}
+
+impl From<i32> for Value {
+    fn from(n: i32) -> Value {
+        Value::Int(n)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(n: f64) -> Value {
+        Value::Real(n)
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(s.into())
+    }
+}
+
+impl From<Option<bool>> for Value {
+    fn from(b: Option<bool>) -> Value {
+        b.map_or(Value::Null, Value::Bool)
+    }
+}
+
+/// A row: one value per column, in the column order the compiler fixed.
+pub type Row = Vec<Value>;

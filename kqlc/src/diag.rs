@@ -175,7 +175,7 @@ impl Diagnostic {
             let end = floor_char_boundary(source, span.end.clamp(start, source.len()));
             start..end
         };
-        let title = format!("{}", self.message);
+        let title = self.message.as_str();
         let mut snippet = Snippet::source(source)
             .origin(file_name)
             .fold(true)
@@ -188,7 +188,7 @@ impl Diagnostic {
             snippet = snippet.annotation(Level::Info.span(clamp(label.span)).label(&label.message));
         }
         let mut message = Level::Error
-            .title(&title)
+            .title(title)
             .id(self.code.as_str())
             .snippet(snippet);
         for note in &self.notes {
@@ -202,7 +202,8 @@ impl Diagnostic {
         } else {
             Renderer::plain()
         };
-        renderer.render(message).to_string()
+        let rendered = renderer.render(message).to_string();
+        rendered
     }
 }
 

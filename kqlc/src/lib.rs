@@ -19,3 +19,15 @@ pub mod plan;
 pub mod sema;
 pub mod syntax;
 pub mod types;
+
+use diag::Diagnostic;
+use plan::ir::Pipeline;
+use sema::Schema;
+
+/// Parses, checks and plans one query: the front half of every path
+/// (`kqlc check`, `emit`, `build`, `run`).
+pub fn compile(kql: &str, schema: &Schema) -> Result<Pipeline, Vec<Diagnostic>> {
+    let query = syntax::parse(kql).map_err(|d| vec![d])?;
+    let checked = sema::check(&query, schema, kql)?;
+    Ok(plan::plan(&checked))
+}

@@ -9,7 +9,23 @@
 #![forbid(unsafe_code)]
 
 pub mod context;
+pub mod detector;
+pub mod input;
+pub mod output;
+pub mod query;
 pub mod value;
 
 pub use context::Context;
 pub use value::{Bag, DateTime, Row, Str, TimeSpan, Value};
+
+/// What generated code imports: values, the query contract, and the
+/// operator, function and expansion modules (called by path, e.g.
+/// `ops::eq`, `functions::tostring`).
+pub mod prelude {
+    pub use crate::context::Context;
+    pub use crate::expand;
+    pub use crate::functions;
+    pub use crate::ops;
+    pub use crate::query::{ColumnType, Emit, Query, Table};
+    pub use crate::value::{DateTime, Row, Str, TimeSpan, Value};
+}

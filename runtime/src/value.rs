@@ -244,3 +244,20 @@ impl From<Option<bool>> for Value {
 
 /// A row: one value per column, in the column order the compiler fixed.
 pub type Row = Vec<Value>;
+
+impl Value {
+    /// A dynamic array.
+    pub fn array(items: Vec<Value>) -> Value {
+        Value::Array(Arc::new(items))
+    }
+
+    /// A dynamic property bag from entries in order (a repeated key keeps
+    /// its first position and its last value).
+    pub fn bag(entries: Vec<(Str, Value)>) -> Value {
+        let mut bag = Bag::new();
+        for (key, value) in entries {
+            bag.insert(key, value);
+        }
+        Value::Bag(Arc::new(bag))
+    }
+}

@@ -1,0 +1,144 @@
+//! The pipeline IR: what codegen turns into Rust.
+//!
+//! Small and explicit: columns are positions, every operator and function is
+//! a call of a named runtime function, and the KQL text of each operator is
+//! kept for comments. No spans: errors were reported before this stage.
+
+use crate::types::ScalarType;
+
+/// One query, ready for code generation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pipeline {
+    /// Where rows come from.
+    pub input: Input,
+    /// The operators, in order.
+    pub stages: Vec<Stage>,
+    /// The result columns.
+    pub output: Vec<(String, ScalarType)>,
+}
+
+/// Where rows come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// Rows of a table, read from input files.
+    Table {
+        /// The table name.
+        name: String,
+        /// All its columns, in order (the reader fills every position).
+        columns: Vec<(String, ScalarType)>,
+        /// Positions of the columns the query reads: a row that lacks one of
+        /// these is reported and rejected.
+        used: Vec<usize>,
+    },
+    /// Rows written in the query (`print`, `datatable`).
+    Rows {
+        /// The columns.
+        columns: Vec<(String, ScalarType)>,
+        /// The values, one expression per column (constant: no row context).
+        rows: Vec<Vec<Expr>>,
+    },
+}
+
+/// One operator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stage {
+    /// The operator as written in KQL.
+    pub kql: String,
+    /// The column names of its input rows (to name bindings in generated code).
+    pub input_names: Vec<String>,
+    /// What it does.
+    pub op: Op,
+}
+
+/// What an operator does to the stream of rows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// Keep rows for which the expression is `true`.
+    Filter(Expr),
+    /// Set positions in order (replace, or append when the position is the
+    /// row's length); later values see earlier ones.
+    Extend(Vec<(usize, Expr)>),
+    /// Replace the row by these values.
+    Project(Vec<Expr>),
+    /// Replace the row by these of its columns, in this order.
+    Select(Vec<usize>),
+    /// One row per element of the expanded values (in parallel, padded with
+    /// nulls), each value stored at its position.
+    MvExpand {
+        /// Position and expanded expression.
+        items: Vec<(usize, Expr)>,
+        /// At most this many rows per input row.
+        limit: Option<u64>,
+    },
+    /// Pass the first N rows.
+    Take(u64),
+    /// Count rows; at the end, emit one row with the count.
+    Count,
+}
+
+impl Op {
+    /// True when the operator keeps state across rows.
+    pub fn is_stateful(&self) -> bool {
+        matches!(self, Op::Take(_) | Op::Count)
+    }
+}
+
+/// A scalar expression over one row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A constant.
+    Const(Const),
+    /// The value at a position of the row.
+    Column(usize),
+    /// A property of a dynamic bag (`a.b`, `a["b"]`).
+    Member(Box<Expr>, String),
+    /// An index into a dynamic value (`a[0]`, `a[key]`).
+    Index(Box<Expr>, Box<Expr>),
+    /// A call of a runtime function, e.g. `ops::eq` or `functions::tostring`.
+    Call {
+        /// Path under `kql_runtime`.
+        path: String,
+        /// The arguments, in order.
+        args: Vec<Arg>,
+    },
+}
+
+/// An argument of a runtime call.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg {
+    /// A value, passed by reference.
+    Value(Expr),
+    /// Values passed as one slice (variadic functions, lists).
+    Slice(Vec<Expr>),
+    /// A compile-time flag, such as case sensitivity.
+    Flag(bool),
+    /// The run's context (`now`).
+    Context,
+}
+
+/// A constant value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Const {
+    /// Null.
+    Null,
+    /// A bool.
+    Bool(bool),
+    /// An int.
+    Int(i32),
+    /// A long.
+    Long(i64),
+    /// A real.
+    Real(f64),
+    /// A string.
+    String(String),
+    /// A datetime in ticks since the Unix epoch.
+    DateTime(i64),
+    /// A timespan in ticks.
+    TimeSpan(i64),
+    /// A guid's text.
+    Guid(String),
+    /// A dynamic array.
+    Array(Vec<Const>),
+    /// A dynamic bag.
+    Bag(Vec<(String, Const)>),
+}

@@ -1,0 +1,266 @@
+//! Plan: [`CheckedQuery`] → [`ir::Pipeline`].
+//!
+//! Lowers operators and functions to calls of named runtime functions, drops
+//! operators that do nothing at run time (`project-rename` only renames), and
+//! works out which input columns the query reads.
+
+pub mod ir;
+
+use crate::sema::functions::Convention;
+use crate::sema::{CheckedOp, CheckedQuery, CheckedSource, TypedExpr, TypedExprKind};
+use crate::syntax::ast::{BinaryOp, DynamicLiteral, ListOp, Literal, StringOpKind, UnaryOp};
+use ir::{Arg, Const, Expr, Input, Op, Pipeline, Stage};
+
+/// Lowers a checked query.
+pub fn plan(query: &CheckedQuery) -> Pipeline {
+    let columns = |cols: &[crate::sema::Column]| cols.iter().map(|c| (c.name.clone(), c.ty)).collect();
+    let mut stages = Vec::new();
+    for stage in &query.stages {
+        let op = match &stage.op {
+            CheckedOp::Where(predicate) => Op::Filter(lower(predicate)),
+            CheckedOp::Extend(items) => Op::Extend(items.iter().map(|(i, e)| (*i, lower(e))).collect()),
+            CheckedOp::Project(values) => Op::Project(values.iter().map(lower).collect()),
+            CheckedOp::Select(indices) => {
+                if indices.iter().copied().eq(0..stage.input.len()) {
+                    continue; // a rename: same values in the same places
+                }
+                Op::Select(indices.clone())
+            }
+            CheckedOp::MvExpand { items, limit } => Op::MvExpand {
+                items: items.iter().map(|(i, e)| (*i, lower(e))).collect(),
+                limit: *limit,
+            },
+            CheckedOp::Take(n) => Op::Take(*n),
+            CheckedOp::Count => Op::Count,
+        };
+        stages.push(Stage {
+            kql: stage.text.clone(),
+            input_names: stage.input.iter().map(|c| c.name.clone()).collect(),
+            op,
+        });
+    }
+    let input = match &query.source {
+        CheckedSource::Table(table) => Input::Table {
+            name: table.name.clone(),
+            columns: columns(&table.columns),
+            used: used_input_columns(table.columns.len(), &stages, query.output.len()),
+        },
+        CheckedSource::Rows { columns: cols, rows } => Input::Rows {
+            columns: columns(cols),
+            rows: rows.iter().map(|row| row.iter().map(lower).collect()).collect(),
+        },
+    };
+    Pipeline {
+        input,
+        stages,
+        output: columns(&query.output),
+    }
+}
+
+/// The input columns the pipeline reads: those its expressions use, and those
+/// that reach the output unchanged.
+fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Vec<usize> {
+    // origin[i]: the input column that position i of the current row still holds.
+    let mut origin: Vec<Option<usize>> = (0..width).map(Some).collect();
+    let mut used = vec![false; width];
+    let mut mark = |expr: &Expr, origin: &[Option<usize>]| {
+        visit_columns(expr, &mut |i| {
+            if let Some(Some(k)) = origin.get(i) {
+                used[*k] = true;
+            }
+        })
+    };
+    for stage in stages {
+        match &stage.op {
+            Op::Filter(e) => mark(e, &origin),
+            Op::Extend(items) | Op::MvExpand { items, .. } => {
+                for (position, e) in items {
+                    mark(e, &origin);
+                    if *position < origin.len() {
+                        origin[*position] = None;
+                    } else {
+                        origin.push(None);
+                    }
+                }
+            }
+            Op::Project(values) => {
+                for e in values {
+                    mark(e, &origin);
+                }
+                origin = values
+                    .iter()
+                    .map(|e| match e {
+                        Expr::Column(i) => origin.get(*i).copied().flatten(),
+                        _ => None,
+                    })
+                    .collect();
+            }
+            Op::Select(indices) => {
+                origin = indices.iter().map(|&i| origin.get(i).copied().flatten()).collect();
+            }
+            Op::Take(_) => {}
+            Op::Count => origin.clear(),
+        }
+    }
+    for k in origin.into_iter().take(output_width).flatten() {
+        used[k] = true;
+    }
+    (0..width).filter(|&k| used[k]).collect()
+}
+
+fn visit_columns(expr: &Expr, f: &mut dyn FnMut(usize)) {
+    match expr {
+        Expr::Const(_) => {}
+        Expr::Column(i) => f(*i),
+        Expr::Member(target, _) => visit_columns(target, f),
+        Expr::Index(target, index) => {
+            visit_columns(target, f);
+            visit_columns(index, f);
+        }
+        Expr::Call { args, .. } => {
+            for arg in args {
+                match arg {
+                    Arg::Value(e) => visit_columns(e, f),
+                    Arg::Slice(es) => es.iter().for_each(|e| visit_columns(e, f)),
+                    Arg::Flag(_) | Arg::Context => {}
+                }
+            }
+        }
+    }
+}
+
+fn call(path: &str, args: Vec<Arg>) -> Expr {
+    Expr::Call {
+        path: path.to_string(),
+        args,
+    }
+}
+
+fn not(expr: Expr) -> Expr {
+    call("ops::not", vec![Arg::Value(expr)])
+}
+
+/// Lowers one typed expression.
+fn lower(expr: &TypedExpr) -> Expr {
+    match &expr.kind {
+        TypedExprKind::Literal(literal) => Expr::Const(constant(literal)),
+        TypedExprKind::Column(i) => Expr::Column(*i),
+        TypedExprKind::Member(target, name) => Expr::Member(Box::new(lower(target)), name.clone()),
+        TypedExprKind::Index(target, index) => match &index.kind {
+            // `a["b"]` is `a.b`.
+            TypedExprKind::Literal(Literal::String(key)) => Expr::Member(Box::new(lower(target)), key.clone()),
+            _ => Expr::Index(Box::new(lower(target)), Box::new(lower(index))),
+        },
+        TypedExprKind::Call(function, args) => {
+            let path = format!("functions::{}", function.runtime);
+            let values = args.iter().map(lower);
+            let args = match function.convention {
+                Convention::Refs => values.map(Arg::Value).collect(),
+                Convention::Slice => vec![Arg::Slice(values.collect())],
+                Convention::Context => std::iter::once(Arg::Context).chain(values.map(Arg::Value)).collect(),
+            };
+            call(&path, args)
+        }
+        TypedExprKind::Unary(op, operand) => match op {
+            UnaryOp::Neg => call("ops::neg", vec![Arg::Value(lower(operand))]),
+            UnaryOp::Plus => lower(operand),
+        },
+        TypedExprKind::Binary(op, lhs, rhs) => {
+            let (l, r) = (Arg::Value(lower(lhs)), Arg::Value(lower(rhs)));
+            let name = match op {
+                BinaryOp::Or => "or",
+                BinaryOp::And => "and",
+                BinaryOp::Eq => "eq",
+                BinaryOp::NotEq => "ne",
+                BinaryOp::EqCi => "eq_ci",
+                BinaryOp::NotEqCi => "ne_ci",
+                BinaryOp::Lt => "lt",
+                BinaryOp::Le => "le",
+                BinaryOp::Gt => "gt",
+                BinaryOp::Ge => "ge",
+                BinaryOp::Add => "add",
+                BinaryOp::Sub => "sub",
+                BinaryOp::Mul => "mul",
+                BinaryOp::Div => "div",
+                BinaryOp::Mod => "rem",
+                BinaryOp::Str(string_op) => {
+                    let name = match string_op.kind {
+                        StringOpKind::Contains => "contains",
+                        StringOpKind::Has => "has",
+                        StringOpKind::HasPrefix => "hasprefix",
+                        StringOpKind::HasSuffix => "hassuffix",
+                        StringOpKind::StartsWith => "startswith",
+                        StringOpKind::EndsWith => "endswith",
+                        StringOpKind::MatchesRegex => {
+                            return call("ops::matches_regex", vec![l, r]);
+                        }
+                    };
+                    let test = call(
+                        &format!("ops::{name}"),
+                        vec![l, r, Arg::Flag(string_op.case_sensitive)],
+                    );
+                    return if string_op.negated { not(test) } else { test };
+                }
+            };
+            call(&format!("ops::{name}"), vec![l, r])
+        }
+        TypedExprKind::List(op, value, items) => {
+            let value = Arg::Value(lower(value));
+            let items = Arg::Slice(items.iter().map(lower).collect());
+            match op {
+                ListOp::In => call("ops::in_list", vec![value, items, Arg::Flag(false)]),
+                ListOp::NotIn => not(call("ops::in_list", vec![value, items, Arg::Flag(false)])),
+                ListOp::InCi => call("ops::in_list", vec![value, items, Arg::Flag(true)]),
+                ListOp::NotInCi => not(call("ops::in_list", vec![value, items, Arg::Flag(true)])),
+                ListOp::HasAny => call("ops::has_any", vec![value, items]),
+                ListOp::HasAll => call("ops::has_all", vec![value, items]),
+            }
+        }
+        TypedExprKind::Between {
+            negated,
+            expr,
+            low,
+            high,
+        } => {
+            let test = call(
+                "ops::between",
+                vec![Arg::Value(lower(expr)), Arg::Value(lower(low)), Arg::Value(lower(high))],
+            );
+            if *negated {
+                not(test)
+            } else {
+                test
+            }
+        }
+    }
+}
+
+/// The constant a literal denotes.
+fn constant(literal: &Literal) -> Const {
+    match literal {
+        Literal::Bool(b) => Const::Bool(*b),
+        Literal::Int(n) => Const::Int(*n),
+        Literal::Long(n) => Const::Long(*n),
+        Literal::Real(x) => Const::Real(*x),
+        Literal::String(s) => Const::String(s.clone()),
+        Literal::DateTime(t) => Const::DateTime(*t),
+        Literal::TimeSpan(t) => Const::TimeSpan(*t),
+        Literal::Guid(g) => Const::Guid(g.clone()),
+        Literal::Dynamic(d) => dynamic_constant(d),
+        Literal::Null(_) => Const::Null,
+    }
+}
+
+fn dynamic_constant(literal: &DynamicLiteral) -> Const {
+    match literal {
+        DynamicLiteral::Null => Const::Null,
+        DynamicLiteral::Scalar(scalar) => constant(scalar),
+        DynamicLiteral::Array(items) => Const::Array(items.iter().map(dynamic_constant).collect()),
+        DynamicLiteral::Bag(entries) => Const::Bag(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), dynamic_constant(v)))
+                .collect(),
+        ),
+    }
+}

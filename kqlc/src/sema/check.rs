@@ -1,0 +1,905 @@
+//! The checker: resolves names, infers types, fixes column layouts.
+
+use super::functions::{self, Accepts, Returns};
+use super::{
+    CheckedOp, CheckedQuery, CheckedSource, CheckedStage, Column, Schema, TypedExpr,
+    TypedExprKind,
+};
+use crate::diag::{closest_name, Code, Diagnostic};
+use crate::syntax::ast::{
+    self, BinaryOp, Expr, ExprKind, Ident, LetValue, ListOp, Literal, OperatorKind, Source, Span,
+    Statement, StringOpKind, TabularExpr, UnaryOp,
+};
+use crate::types::ScalarType;
+use std::collections::HashMap;
+
+/// Checks `query` against `schema`. `source` is the query text (operator text
+/// is copied from it for comments in generated code).
+pub fn check(
+    query: &ast::Query,
+    schema: &Schema,
+    source: &str,
+) -> Result<CheckedQuery, Vec<Diagnostic>> {
+    let mut checker = Checker {
+        schema,
+        source,
+        diagnostics: Vec::new(),
+        scalars: HashMap::new(),
+        tabulars: HashMap::new(),
+    };
+    let mut result = None;
+    for statement in &query.statements {
+        match statement {
+            Statement::Let(binding) => checker.bind(binding),
+            Statement::Tabular(tabular) => {
+                if result.is_some() {
+                    checker.error(
+                        Diagnostic::new(
+                            Code::Unsupported,
+                            "a query with several result tables is not supported",
+                            tabular.span,
+                        )
+                        .with_label("second tabular expression")
+                        .with_help("keep one tabular expression; bind the others with `let`"),
+                    );
+                }
+                result = Some(checker.tabular(tabular));
+            }
+        }
+    }
+    let Some(result) = result else {
+        let end = query.span.end;
+        checker.error(
+            Diagnostic::new(
+                Code::NoTabularExpression,
+                "the query has no tabular expression to run",
+                Span::new(end, end),
+            )
+            .with_help("end the query with a tabular expression such as `CloudAuditEvents | take 10`"),
+        );
+        return Err(checker.diagnostics);
+    };
+    if checker.diagnostics.is_empty() {
+        Ok(result)
+    } else {
+        Err(checker.diagnostics)
+    }
+}
+
+struct Checker<'a> {
+    schema: &'a Schema,
+    source: &'a str,
+    diagnostics: Vec<Diagnostic>,
+    /// Scalar `let` bindings, already checked (they cannot read columns).
+    scalars: HashMap<String, TypedExpr>,
+    /// Tabular `let` bindings, already checked.
+    tabulars: HashMap<String, CheckedQuery>,
+}
+
+/// The typed placeholder an erroneous expression becomes, so that checking
+/// goes on without cascading errors (dynamic is accepted everywhere).
+fn poisoned(span: Span) -> TypedExpr {
+    TypedExpr {
+        kind: TypedExprKind::Literal(Literal::Null(ScalarType::Dynamic)),
+        ty: ScalarType::Dynamic,
+        span,
+    }
+}
+
+impl Checker<'_> {
+    fn error(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn text(&self, span: Span) -> String {
+        self.source
+            .get(span.start..span.end)
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn bind(&mut self, binding: &ast::Let) {
+        let name = binding.name.name.clone();
+        match &binding.value {
+            LetValue::Tabular(tabular) => {
+                let checked = self.tabular(tabular);
+                self.scalars.remove(&name);
+                self.tabulars.insert(name, checked);
+            }
+            LetValue::Scalar(Expr {
+                kind: ExprKind::Name(ident),
+                span,
+            }) if self.is_tabular_name(&ident.name) => {
+                let tabular = TabularExpr {
+                    source: Source::Named(ident.clone()),
+                    operators: Vec::new(),
+                    span: *span,
+                };
+                let checked = self.tabular(&tabular);
+                self.scalars.remove(&name);
+                self.tabulars.insert(name, checked);
+            }
+            LetValue::Scalar(expr) => {
+                let typed = self.expr(expr, &[]);
+                self.tabulars.remove(&name);
+                self.scalars.insert(name, typed);
+            }
+        }
+    }
+
+    fn is_tabular_name(&self, name: &str) -> bool {
+        self.tabulars.contains_key(name) || self.schema.table(name).is_some()
+    }
+
+    fn tabular(&mut self, tabular: &TabularExpr) -> CheckedQuery {
+        let mut query = self.source(&tabular.source);
+        for operator in &tabular.operators {
+            let input = query.output.clone();
+            let (op, output) = self.operator(operator, &input);
+            query.stages.push(CheckedStage {
+                op,
+                text: self.text(operator.span),
+                input,
+                output: output.clone(),
+            });
+            query.output = output;
+        }
+        query
+    }
+
+    fn source(&mut self, source: &Source) -> CheckedQuery {
+        match source {
+            Source::Named(ident) => {
+                if let Some(query) = self.tabulars.get(&ident.name) {
+                    return query.clone();
+                }
+                if let Some(table) = self.schema.table(&ident.name) {
+                    return CheckedQuery {
+                        source: CheckedSource::Table(table.clone()),
+                        stages: Vec::new(),
+                        output: table.columns.clone(),
+                    };
+                }
+                let names: Vec<&str> = self
+                    .schema
+                    .tables
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .chain(self.tabulars.keys().map(String::as_str))
+                    .collect();
+                let mut diagnostic = Diagnostic::new(
+                    Code::UnknownTable,
+                    format!("unknown table '{}'", ident.name),
+                    ident.span,
+                )
+                .with_label("not a table of the schema or a tabular `let`");
+                if let Some(best) = closest_name(&ident.name, names.iter().copied()) {
+                    diagnostic = diagnostic.with_help(format!("did you mean '{best}'?"));
+                } else {
+                    diagnostic = diagnostic
+                        .with_note(format!("known tables: {}", names.join(", ")))
+                        .with_help("give other tables' columns with --schema FILE");
+                }
+                self.error(diagnostic);
+                CheckedQuery {
+                    source: CheckedSource::Rows {
+                        columns: Vec::new(),
+                        rows: Vec::new(),
+                    },
+                    stages: Vec::new(),
+                    output: Vec::new(),
+                }
+            }
+            Source::Print(items, _) => {
+                let mut columns: Vec<Column> = Vec::new();
+                let mut row = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let typed = self.expr(&item.expr, &[]);
+                    let name = match &item.name {
+                        Some(name) => name.name.clone(),
+                        None => default_name(&item.expr).unwrap_or_else(|| format!("print_{i}")),
+                    };
+                    self.check_unique(&columns, &name, item.name.as_ref().map_or(item.expr.span, |n| n.span));
+                    columns.push(Column::new(name, typed.ty));
+                    row.push(typed);
+                }
+                CheckedQuery {
+                    source: CheckedSource::Rows {
+                        columns: columns.clone(),
+                        rows: vec![row],
+                    },
+                    stages: Vec::new(),
+                    output: columns,
+                }
+            }
+            Source::Datatable(table) => {
+                let columns: Vec<Column> = table
+                    .columns
+                    .iter()
+                    .map(|(name, ty)| Column::new(name.name.clone(), *ty))
+                    .collect();
+                let mut rows = Vec::new();
+                if columns.is_empty() {
+                    self.error(Diagnostic::new(
+                        Code::UnexpectedToken,
+                        "a datatable needs at least one column",
+                        table.span,
+                    ));
+                } else {
+                    if table.values.len() % columns.len() != 0 {
+                        self.error(
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                format!(
+                                    "datatable has {} values, not a multiple of its {} columns",
+                                    table.values.len(),
+                                    columns.len()
+                                ),
+                                table.span,
+                            )
+                            .with_label("the last row is incomplete"),
+                        );
+                    }
+                    for chunk in table.values.chunks(columns.len()) {
+                        let mut row = Vec::new();
+                        for (value, column) in chunk.iter().zip(&columns) {
+                            let typed = self.expr(value, &[]);
+                            if !matches!(typed.kind, TypedExprKind::Literal(_)) {
+                                self.error(
+                                    Diagnostic::new(
+                                        Code::TypeMismatch,
+                                        "datatable values must be literals",
+                                        value.span,
+                                    )
+                                    .with_label("not a literal"),
+                                );
+                            } else if !literal_fits(&typed, column.ty) {
+                                self.error(
+                                    Diagnostic::new(
+                                        Code::TypeMismatch,
+                                        format!(
+                                            "column '{}' is {}, but this value is {}",
+                                            column.name, column.ty, typed.ty
+                                        ),
+                                        value.span,
+                                    )
+                                    .with_label(format!("expected {}", column.ty)),
+                                );
+                            }
+                            row.push(TypedExpr {
+                                ty: column.ty,
+                                ..typed
+                            });
+                        }
+                        rows.push(row);
+                    }
+                }
+                CheckedQuery {
+                    source: CheckedSource::Rows {
+                        columns: columns.clone(),
+                        rows,
+                    },
+                    stages: Vec::new(),
+                    output: columns,
+                }
+            }
+        }
+    }
+
+    fn check_unique(&mut self, columns: &[Column], name: &str, span: Span) {
+        if columns.iter().any(|c| c.name == name) {
+            self.error(
+                Diagnostic::new(
+                    Code::DuplicateColumn,
+                    format!("column '{name}' is defined twice"),
+                    span,
+                )
+                .with_label("second definition")
+                .with_help("give one of them another name with `NAME = ...`"),
+            );
+        }
+    }
+
+    fn column_index(&mut self, columns: &[Column], ident: &Ident) -> Option<usize> {
+        if let Some(i) = columns.iter().position(|c| c.name == ident.name) {
+            return Some(i);
+        }
+        self.unknown_column(columns, ident);
+        None
+    }
+
+    fn unknown_column(&mut self, columns: &[Column], ident: &Ident) {
+        let mut diagnostic = Diagnostic::new(
+            Code::UnknownColumn,
+            format!("unknown column '{}'", ident.name),
+            ident.span,
+        )
+        .with_label("no column or `let` of this name here");
+        let candidates = columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .chain(self.scalars.keys().map(String::as_str));
+        if let Some(best) = closest_name(&ident.name, candidates) {
+            diagnostic = diagnostic.with_help(format!("did you mean '{best}'?"));
+        }
+        self.error(diagnostic);
+    }
+
+    fn constant_count(&mut self, expr: &Expr, what: &str) -> u64 {
+        let typed = self.expr(expr, &[]);
+        match typed.kind {
+            TypedExprKind::Literal(Literal::Long(n)) if n >= 0 => n as u64,
+            TypedExprKind::Literal(Literal::Int(n)) if n >= 0 => n as u64,
+            _ => {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!("{what} needs a constant non-negative integer"),
+                        expr.span,
+                    )
+                    .with_label("not a non-negative integer literal"),
+                );
+                0
+            }
+        }
+    }
+
+    fn operator(
+        &mut self,
+        operator: &ast::Operator,
+        input: &[Column],
+    ) -> (CheckedOp, Vec<Column>) {
+        match &operator.kind {
+            OperatorKind::Where(predicate) => {
+                let typed = self.expr(predicate, input);
+                if !matches!(typed.ty, ScalarType::Bool | ScalarType::Dynamic) {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            format!("`where` needs a bool predicate, found {}", typed.ty),
+                            predicate.span,
+                        )
+                        .with_label(format!("this is {}", typed.ty)),
+                    );
+                }
+                (CheckedOp::Where(typed), input.to_vec())
+            }
+            OperatorKind::Extend(items) => {
+                let mut columns = input.to_vec();
+                let mut assignments = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let typed = self.expr(&item.expr, &columns);
+                    let name = match &item.name {
+                        Some(name) => name.name.clone(),
+                        None => default_name(&item.expr)
+                            .unwrap_or_else(|| format!("Column{}", i + 1)),
+                    };
+                    let position = place(&mut columns, &name, typed.ty);
+                    assignments.push((position, typed));
+                }
+                (CheckedOp::Extend(assignments), columns)
+            }
+            OperatorKind::Project(items) => {
+                let mut columns: Vec<Column> = Vec::new();
+                let mut values = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let typed = self.expr(&item.expr, input);
+                    let name = match &item.name {
+                        Some(name) => name.name.clone(),
+                        None => default_name(&item.expr)
+                            .unwrap_or_else(|| format!("Column{}", i + 1)),
+                    };
+                    let span = item.name.as_ref().map_or(item.expr.span, |n| n.span);
+                    self.check_unique(&columns, &name, span);
+                    columns.push(Column::new(name, typed.ty));
+                    values.push(typed);
+                }
+                (CheckedOp::Project(values), columns)
+            }
+            OperatorKind::ProjectAway(names) => {
+                let mut removed = vec![false; input.len()];
+                for ident in names {
+                    if let Some(i) = self.column_index(input, ident) {
+                        removed[i] = true;
+                    }
+                }
+                let kept: Vec<usize> = (0..input.len()).filter(|&i| !removed[i]).collect();
+                let columns = kept.iter().map(|&i| input[i].clone()).collect();
+                (CheckedOp::Select(kept), columns)
+            }
+            OperatorKind::ProjectRename(pairs) => {
+                let mut columns = input.to_vec();
+                for (new, old) in pairs {
+                    if let Some(i) = self.column_index(input, old) {
+                        if columns.iter().enumerate().any(|(j, c)| j != i && c.name == new.name) {
+                            self.check_unique(&columns, &new.name, new.span);
+                        }
+                        columns[i].name = new.name.clone();
+                    }
+                }
+                (CheckedOp::Select((0..input.len()).collect()), columns)
+            }
+            OperatorKind::MvExpand(expand) => {
+                let mut columns = input.to_vec();
+                let mut items = Vec::new();
+                for item in &expand.items {
+                    let typed = self.expr(&item.expr, input);
+                    if typed.ty != ScalarType::Dynamic {
+                        self.error(
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                format!("mv-expand needs a dynamic array or bag, found {}", typed.ty),
+                                item.expr.span,
+                            )
+                            .with_label(format!("this is {}", typed.ty)),
+                        );
+                    }
+                    let name = match (&item.name, &item.expr.kind) {
+                        (Some(name), _) => name.name.clone(),
+                        (None, ExprKind::Name(ident)) => ident.name.clone(),
+                        (None, _) => match default_name(&item.expr) {
+                            Some(name) => name,
+                            None => {
+                                self.error(
+                                    Diagnostic::new(
+                                        Code::UnexpectedToken,
+                                        "mv-expand of an expression needs a column name",
+                                        item.expr.span,
+                                    )
+                                    .with_help("write `mv-expand NAME = EXPRESSION`"),
+                                );
+                                continue;
+                            }
+                        },
+                    };
+                    let ty = item.to_type.unwrap_or(ScalarType::Dynamic);
+                    let position = place(&mut columns, &name, ty);
+                    items.push((position, typed));
+                }
+                let limit = expand.limit.as_ref().map(|e| self.constant_count(e, "mv-expand limit"));
+                (CheckedOp::MvExpand { items, limit }, columns)
+            }
+            OperatorKind::Take(count) => {
+                let n = self.constant_count(count, "take");
+                (CheckedOp::Take(n), input.to_vec())
+            }
+            OperatorKind::Count => (
+                CheckedOp::Count,
+                vec![Column::new("Count", ScalarType::Long)],
+            ),
+        }
+    }
+
+    fn expr(&mut self, expr: &Expr, columns: &[Column]) -> TypedExpr {
+        let span = expr.span;
+        let typed = |kind, ty| TypedExpr { kind, ty, span };
+        match &expr.kind {
+            ExprKind::Literal(literal) => typed(TypedExprKind::Literal(literal.clone()), literal_type(literal)),
+            ExprKind::Name(ident) => {
+                if let Some(i) = columns.iter().position(|c| c.name == ident.name) {
+                    return typed(TypedExprKind::Column(i), columns[i].ty);
+                }
+                if let Some(value) = self.scalars.get(&ident.name) {
+                    return TypedExpr { span, ..value.clone() };
+                }
+                if self.is_tabular_name(&ident.name) {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            format!("'{}' is a table, not a scalar value", ident.name),
+                            ident.span,
+                        )
+                        .with_label("a table here"),
+                    );
+                } else {
+                    self.unknown_column(columns, ident);
+                }
+                poisoned(span)
+            }
+            ExprKind::Member { target, name } => {
+                let target = self.expr(target, columns);
+                self.require_dynamic(&target, &format!("member access '.{}'", name.name));
+                typed(
+                    TypedExprKind::Member(Box::new(target), name.name.clone()),
+                    ScalarType::Dynamic,
+                )
+            }
+            ExprKind::Index { target, index } => {
+                let target = self.expr(target, columns);
+                let index = self.expr(index, columns);
+                self.require_dynamic(&target, "an indexer `[...]`");
+                if !matches!(
+                    index.ty,
+                    ScalarType::String | ScalarType::Int | ScalarType::Long | ScalarType::Dynamic
+                ) {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            format!("an index must be a string or an integer, found {}", index.ty),
+                            index.span,
+                        )
+                        .with_label(format!("this is {}", index.ty)),
+                    );
+                }
+                typed(
+                    TypedExprKind::Index(Box::new(target), Box::new(index)),
+                    ScalarType::Dynamic,
+                )
+            }
+            ExprKind::Call { name, args } => self.call(name, args, columns, span),
+            ExprKind::Unary { op, operand } => {
+                let operand = self.expr(operand, columns);
+                let ty = operand.ty;
+                if !(ty.is_numeric() || matches!(ty, ScalarType::TimeSpan | ScalarType::Dynamic)) {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            format!("cannot negate a value of type {ty}"),
+                            span,
+                        )
+                        .with_label(format!("this is {ty}")),
+                    );
+                }
+                if *op == UnaryOp::Plus {
+                    return TypedExpr { span, ..operand };
+                }
+                typed(TypedExprKind::Unary(*op, Box::new(operand)), ty)
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let lhs = self.expr(lhs, columns);
+                let rhs = self.expr(rhs, columns);
+                let ty = self.binary_type(*op, &lhs, &rhs, span);
+                typed(TypedExprKind::Binary(*op, Box::new(lhs), Box::new(rhs)), ty)
+            }
+            ExprKind::List { op, expr, items } => {
+                let expr = self.expr(expr, columns);
+                let items: Vec<TypedExpr> = items.iter().map(|i| self.expr(i, columns)).collect();
+                if matches!(op, ListOp::InCi | ListOp::NotInCi) {
+                    for item in std::iter::once(&expr).chain(&items) {
+                        self.require_stringish(item, op.spelling());
+                    }
+                }
+                typed(TypedExprKind::List(*op, Box::new(expr), items), ScalarType::Bool)
+            }
+            ExprKind::Between {
+                negated,
+                expr,
+                low,
+                high,
+            } => {
+                let expr = self.expr(expr, columns);
+                let low = self.expr(low, columns);
+                let high = self.expr(high, columns);
+                for bound in [&low, &high] {
+                    self.require_comparable(&expr, bound, "between", span);
+                }
+                typed(
+                    TypedExprKind::Between {
+                        negated: *negated,
+                        expr: Box::new(expr),
+                        low: Box::new(low),
+                        high: Box::new(high),
+                    },
+                    ScalarType::Bool,
+                )
+            }
+        }
+    }
+
+    fn require_dynamic(&mut self, target: &TypedExpr, what: &str) {
+        if target.ty != ScalarType::Dynamic {
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    format!("{what} needs a dynamic value, found {}", target.ty),
+                    target.span,
+                )
+                .with_label(format!("this is {}", target.ty)),
+            );
+        }
+    }
+
+    fn require_stringish(&mut self, operand: &TypedExpr, op: &str) {
+        if !matches!(operand.ty, ScalarType::String | ScalarType::Dynamic) {
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    format!("`{op}` compares strings, found {}", operand.ty),
+                    operand.span,
+                )
+                .with_label(format!("this is {}", operand.ty))
+                .with_help("convert it with tostring(...)"),
+            );
+        }
+    }
+
+    fn require_comparable(&mut self, lhs: &TypedExpr, rhs: &TypedExpr, op: &str, span: Span) {
+        if !comparable(lhs.ty, rhs.ty) {
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    format!("`{op}` cannot compare {} with {}", lhs.ty, rhs.ty),
+                    span,
+                )
+                .with_secondary(lhs.span, lhs.ty.name())
+                .with_secondary(rhs.span, rhs.ty.name())
+                .with_help("convert one side, e.g. with tostring(...), tolong(...) or todatetime(...)"),
+            );
+        }
+    }
+
+    fn binary_type(&mut self, op: BinaryOp, lhs: &TypedExpr, rhs: &TypedExpr, span: Span) -> ScalarType {
+        use ScalarType as T;
+        match op {
+            BinaryOp::Or | BinaryOp::And => {
+                for operand in [lhs, rhs] {
+                    if !matches!(operand.ty, T::Bool | T::Dynamic) {
+                        self.error(
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                format!(
+                                    "`{}` needs bool operands, found {}",
+                                    if op == BinaryOp::Or { "or" } else { "and" },
+                                    operand.ty
+                                ),
+                                operand.span,
+                            )
+                            .with_label(format!("this is {}", operand.ty)),
+                        );
+                    }
+                }
+                T::Bool
+            }
+            BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+                let spelling = match op {
+                    BinaryOp::Eq => "==",
+                    BinaryOp::NotEq => "!=",
+                    BinaryOp::Lt => "<",
+                    BinaryOp::Le => "<=",
+                    BinaryOp::Gt => ">",
+                    _ => ">=",
+                };
+                self.require_comparable(lhs, rhs, spelling, span);
+                T::Bool
+            }
+            BinaryOp::EqCi | BinaryOp::NotEqCi => {
+                let spelling = if op == BinaryOp::EqCi { "=~" } else { "!~" };
+                self.require_stringish(lhs, spelling);
+                self.require_stringish(rhs, spelling);
+                T::Bool
+            }
+            BinaryOp::Str(string_op) => {
+                if string_op.kind == StringOpKind::MatchesRegex {
+                    self.check_constant_regex(rhs);
+                }
+                T::Bool
+            }
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
+                match arithmetic_type(op, lhs.ty, rhs.ty) {
+                    Some(ty) => ty,
+                    None => {
+                        let spelling = match op {
+                            BinaryOp::Add => "+",
+                            BinaryOp::Sub => "-",
+                            BinaryOp::Mul => "*",
+                            BinaryOp::Div => "/",
+                            _ => "%",
+                        };
+                        self.error(
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                format!("cannot apply `{spelling}` to {} and {}", lhs.ty, rhs.ty),
+                                span,
+                            )
+                            .with_secondary(lhs.span, lhs.ty.name())
+                            .with_secondary(rhs.span, rhs.ty.name()),
+                        );
+                        T::Dynamic
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_constant_regex(&mut self, pattern: &TypedExpr) {
+        if let TypedExprKind::Literal(Literal::String(text)) = &pattern.kind {
+            if let Err(error) = regex::Regex::new(text) {
+                let detail = error.to_string();
+                let last = detail.lines().last().unwrap_or("invalid regular expression").trim().to_string();
+                self.error(
+                    Diagnostic::new(
+                        Code::InvalidLiteral,
+                        "invalid regular expression",
+                        pattern.span,
+                    )
+                    .with_label(last)
+                    .with_note("kqlc uses RE2 syntax, as Kusto does"),
+                );
+            }
+        }
+    }
+
+    fn call(&mut self, name: &Ident, args: &[Expr], columns: &[Column], span: Span) -> TypedExpr {
+        let typed_args: Vec<TypedExpr> = args.iter().map(|a| self.expr(a, columns)).collect();
+        let Some(function) = functions::lookup(&name.name) else {
+            if functions::KNOWN_UNSUPPORTED.contains(&name.name.as_str()) {
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("function '{}' is not supported yet", name.name),
+                        name.span,
+                    )
+                    .with_label("a KQL function kqlc does not implement yet"),
+                );
+            } else {
+                let mut diagnostic = Diagnostic::new(
+                    Code::UnknownFunction,
+                    format!("unknown function '{}'", name.name),
+                    name.span,
+                )
+                .with_label("not a KQL function kqlc knows");
+                if let Some(best) = closest_name(&name.name, functions::FUNCTIONS.iter().map(|f| f.name)) {
+                    diagnostic = diagnostic.with_help(format!("did you mean '{best}'?"));
+                }
+                self.error(diagnostic);
+            }
+            return poisoned(span);
+        };
+        let count = typed_args.len();
+        let too_many = function.max_args().is_some_and(|max| count > max);
+        if count < function.required || too_many {
+            let expected = match function.max_args() {
+                Some(max) if max == function.required => format!("{max}"),
+                Some(max) => format!("{} to {max}", function.required),
+                None => format!("at least {}", function.required),
+            };
+            self.error(
+                Diagnostic::new(
+                    Code::WrongArgumentCount,
+                    format!(
+                        "function '{}' takes {expected} argument{}, but {count} {} given",
+                        function.name,
+                        if expected == "1" { "" } else { "s" },
+                        if count == 1 { "was" } else { "were" },
+                    ),
+                    span,
+                )
+                .with_label(format!("{count} argument{}", if count == 1 { "" } else { "s" }))
+                .with_note(format!("{}: {}", function.name, function.summary)),
+            );
+            return poisoned(span);
+        }
+        for (i, arg) in typed_args.iter().enumerate() {
+            let accepts = function.accepts(i);
+            if !accepts.admits(arg.ty) {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!(
+                            "argument {} of '{}' must be {}, found {}",
+                            i + 1,
+                            function.name,
+                            accepts.describe(),
+                            arg.ty
+                        ),
+                        arg.span,
+                    )
+                    .with_label(format!("this is {}", arg.ty))
+                    .with_help(match accepts {
+                        Accepts::String => "convert it with tostring(...)",
+                        Accepts::DateTime => "convert it with todatetime(...)",
+                        Accepts::TimeSpan => "write a timespan such as 1d or 2h, or convert with totimespan(...)",
+                        _ => "convert it to the expected type",
+                    }),
+                );
+            }
+        }
+        for &i in function.regex_params {
+            if let Some(arg) = typed_args.get(i) {
+                self.check_constant_regex(arg);
+            }
+        }
+        let ty = match function.returns {
+            Returns::Fixed(ty) => ty,
+            Returns::ArgType(i) => typed_args.get(i).map_or(ScalarType::Dynamic, |a| a.ty),
+        };
+        TypedExpr {
+            kind: TypedExprKind::Call(function, typed_args),
+            ty,
+            span,
+        }
+    }
+}
+
+/// Where a named result goes: the existing column of that name (its type
+/// updated), or a new column at the end.
+fn place(columns: &mut Vec<Column>, name: &str, ty: ScalarType) -> usize {
+    match columns.iter().position(|c| c.name == name) {
+        Some(i) => {
+            columns[i].ty = ty;
+            i
+        }
+        None => {
+            columns.push(Column::new(name, ty));
+            columns.len() - 1
+        }
+    }
+}
+
+/// The column name KQL gives an unnamed expression: a column keeps its name;
+/// a member path `a.b.c` is named after its last part... see
+/// `docs/semantics.md`; other expressions get a positional name.
+fn default_name(expr: &Expr) -> Option<String> {
+    match &expr.kind {
+        ExprKind::Name(ident) => Some(ident.name.clone()),
+        ExprKind::Member { target, name } => {
+            default_name(target).map(|prefix| format!("{prefix}_{}", name.name))
+        }
+        ExprKind::Index { target, index } => match &index.kind {
+            ExprKind::Literal(Literal::String(key)) => {
+                default_name(target).map(|prefix| format!("{prefix}_{key}"))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The type of a literal.
+pub(crate) fn literal_type(literal: &Literal) -> ScalarType {
+    match literal {
+        Literal::Bool(_) => ScalarType::Bool,
+        Literal::Int(_) => ScalarType::Int,
+        Literal::Long(_) => ScalarType::Long,
+        Literal::Real(_) => ScalarType::Real,
+        Literal::String(_) => ScalarType::String,
+        Literal::DateTime(_) => ScalarType::DateTime,
+        Literal::TimeSpan(_) => ScalarType::TimeSpan,
+        Literal::Guid(_) => ScalarType::Guid,
+        Literal::Dynamic(_) => ScalarType::Dynamic,
+        Literal::Null(ty) => *ty,
+    }
+}
+
+/// A datatable value fits its column: same type, a number in a numeric
+/// column, a typed null, or anything in a dynamic column.
+fn literal_fits(value: &TypedExpr, column: ScalarType) -> bool {
+    value.ty == column
+        || column == ScalarType::Dynamic
+        || (column.is_numeric() && value.ty.is_numeric())
+        || matches!(value.kind, TypedExprKind::Literal(Literal::Null(_)))
+}
+
+/// Whether KQL can compare values of these types.
+fn comparable(a: ScalarType, b: ScalarType) -> bool {
+    a == b || a == ScalarType::Dynamic || b == ScalarType::Dynamic || (a.is_numeric() && b.is_numeric())
+}
+
+/// The result type of arithmetic, or `None` when KQL rejects it.
+fn arithmetic_type(op: BinaryOp, a: ScalarType, b: ScalarType) -> Option<ScalarType> {
+    use ScalarType as T;
+    if a == T::Dynamic || b == T::Dynamic {
+        return Some(T::Dynamic);
+    }
+    if a.is_numeric() && b.is_numeric() {
+        return Some(if a == T::Real || b == T::Real {
+            T::Real
+        } else if a == T::Long || b == T::Long {
+            T::Long
+        } else {
+            T::Int
+        });
+    }
+    Some(match (op, a, b) {
+        (BinaryOp::Sub, T::DateTime, T::DateTime) => T::TimeSpan,
+        (BinaryOp::Add | BinaryOp::Sub, T::DateTime, T::TimeSpan) => T::DateTime,
+        (BinaryOp::Add, T::TimeSpan, T::DateTime) => T::DateTime,
+        (BinaryOp::Add | BinaryOp::Sub, T::TimeSpan, T::TimeSpan) => T::TimeSpan,
+        (BinaryOp::Mul, T::TimeSpan, n) | (BinaryOp::Mul, n, T::TimeSpan) if n.is_numeric() => T::TimeSpan,
+        (BinaryOp::Div, T::TimeSpan, T::TimeSpan) => T::Real,
+        (BinaryOp::Div, T::TimeSpan, n) if n.is_numeric() => T::TimeSpan,
+        _ => return None,
+    })
+}

@@ -1,0 +1,129 @@
+//! Semantic check: AST + [`Schema`] → [`CheckedQuery`] (a typed tree) or
+//! diagnostics.
+//!
+//! The checker resolves every name (columns, `let` bindings, tables,
+//! functions), infers the KQL type of every expression, fixes the column
+//! layout after every operator, and reports what is wrong with a located
+//! [`Diagnostic`]. It keeps going after an error where it can, so one run
+//! reports several independent mistakes.
+
+mod check;
+pub mod functions;
+pub mod schema;
+
+pub use check::check;
+pub use schema::{Column, Schema, Table};
+
+use crate::syntax::ast::{BinaryOp, ListOp, Literal, Span, UnaryOp};
+use crate::types::ScalarType;
+use functions::Function;
+
+/// A query that passed the check: one pipeline (lets are resolved and
+/// inlined).
+#[derive(Clone, Debug)]
+pub struct CheckedQuery {
+    /// Where rows come from.
+    pub source: CheckedSource,
+    /// The operators in order, each with its column layout.
+    pub stages: Vec<CheckedStage>,
+    /// The result columns.
+    pub output: Vec<Column>,
+}
+
+/// Where the rows of a checked query come from.
+#[derive(Clone, Debug)]
+pub enum CheckedSource {
+    /// Rows read from input: a table of the schema.
+    Table(Table),
+    /// Rows written in the query (`print`, `datatable`).
+    Rows {
+        /// The columns.
+        columns: Vec<Column>,
+        /// The rows, each as many expressions as columns.
+        rows: Vec<Vec<TypedExpr>>,
+    },
+}
+
+/// One operator after the check.
+#[derive(Clone, Debug)]
+pub struct CheckedStage {
+    /// What it does.
+    pub op: CheckedOp,
+    /// The operator's KQL text as written (for comments in generated code).
+    pub text: String,
+    /// The columns of its input rows.
+    pub input: Vec<Column>,
+    /// The columns of its output rows.
+    pub output: Vec<Column>,
+}
+
+/// The operators, with names resolved to column positions.
+#[derive(Clone, Debug)]
+pub enum CheckedOp {
+    /// Keep rows whose predicate is true.
+    Where(TypedExpr),
+    /// Compute values in order; each goes to a position that is either an
+    /// existing column (replaced) or one past the last (appended). Later
+    /// expressions see earlier results.
+    Extend(Vec<(usize, TypedExpr)>),
+    /// New rows of exactly these values.
+    Project(Vec<TypedExpr>),
+    /// New rows of these input columns, in this order (`project-away`,
+    /// `project-rename`).
+    Select(Vec<usize>),
+    /// Expand arrays or bags into rows. Each item's value goes to the given
+    /// position (replace or append, as in `Extend`).
+    MvExpand {
+        /// Position and expanded expression; several expand in parallel.
+        items: Vec<(usize, TypedExpr)>,
+        /// At most this many rows per input row.
+        limit: Option<u64>,
+    },
+    /// Keep the first N rows.
+    Take(u64),
+    /// One row with the number of input rows.
+    Count,
+}
+
+/// A typed expression.
+#[derive(Clone, Debug)]
+pub struct TypedExpr {
+    /// What it is.
+    pub kind: TypedExprKind,
+    /// Its KQL type.
+    pub ty: ScalarType,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// The typed expression forms.
+#[derive(Clone, Debug)]
+pub enum TypedExprKind {
+    /// A literal.
+    Literal(Literal),
+    /// The column at this position of the input row.
+    Column(usize),
+    /// `target.name` on a dynamic value.
+    Member(Box<TypedExpr>, String),
+    /// `target[index]` on a dynamic value.
+    Index(Box<TypedExpr>, Box<TypedExpr>),
+    /// A function call.
+    Call(&'static Function, Vec<TypedExpr>),
+    /// `-x`.
+    Unary(UnaryOp, Box<TypedExpr>),
+    /// `lhs op rhs`.
+    Binary(BinaryOp, Box<TypedExpr>, Box<TypedExpr>),
+    /// `x in (...)` and friends.
+    List(ListOp, Box<TypedExpr>, Vec<TypedExpr>),
+    /// `x [!]between (low .. high)`.
+    Between {
+        /// `!between`.
+        negated: bool,
+        /// The tested value.
+        expr: Box<TypedExpr>,
+        /// Lower bound.
+        low: Box<TypedExpr>,
+        /// Upper bound.
+        high: Box<TypedExpr>,
+    },
+}

@@ -1,0 +1,95 @@
+//! The contract between generated code and the detector harness.
+//!
+//! kqlc turns each rule into a type implementing [`Query`]: rows are pushed
+//! in one at a time and results come out through an `emit` callback, so a
+//! detector streams input of any size in constant memory (operators that
+//! must see every row, such as `count`, hold only their state).
+
+use crate::context::Context;
+use crate::value::{Row, Value};
+
+/// The callback that receives result rows.
+pub type Emit<'a> = &'a mut dyn FnMut(Row);
+
+/// A column type, as the reader converts input values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnType {
+    /// `bool`.
+    Bool,
+    /// `int`.
+    Int,
+    /// `long`.
+    Long,
+    /// `real`.
+    Real,
+    /// `string`.
+    String,
+    /// `datetime`.
+    DateTime,
+    /// `timespan`.
+    TimeSpan,
+    /// `guid`.
+    Guid,
+    /// `dynamic`.
+    Dynamic,
+}
+
+impl ColumnType {
+    /// The KQL name of the type.
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnType::Bool => "bool",
+            ColumnType::Int => "int",
+            ColumnType::Long => "long",
+            ColumnType::Real => "real",
+            ColumnType::String => "string",
+            ColumnType::DateTime => "datetime",
+            ColumnType::TimeSpan => "timespan",
+            ColumnType::Guid => "guid",
+            ColumnType::Dynamic => "dynamic",
+        }
+    }
+
+    /// The value of this type that an absent or JSON-null input gives: the
+    /// empty string for strings (KQL strings are never null), null otherwise.
+    pub fn null(self) -> Value {
+        match self {
+            ColumnType::String => Value::from_static(""),
+            _ => Value::Null,
+        }
+    }
+}
+
+/// A table a query reads: its columns in row order, and which of them the
+/// query uses (a row that lacks a used column is rejected with a message).
+#[derive(Debug)]
+pub struct Table {
+    /// The table name.
+    pub name: &'static str,
+    /// Column names and types, in row order.
+    pub columns: &'static [(&'static str, ColumnType)],
+    /// Positions of the columns the query reads.
+    pub used: &'static [usize],
+}
+
+/// A compiled query.
+pub trait Query {
+    /// The rule's name (its file stem).
+    fn name(&self) -> &'static str;
+    /// The table it reads, or `None` when its rows are written in the query
+    /// (`print`, `datatable`).
+    fn input(&self) -> Option<&'static Table>;
+    /// The result column names, in order.
+    fn output(&self) -> &'static [&'static str];
+    /// Produces the rows written in the query, if any. Called once, first.
+    fn start(&mut self, ctx: &Context, emit: Emit<'_>) {
+        let _ = (ctx, emit);
+    }
+    /// Processes one input row (laid out as [`Query::input`] says).
+    fn push(&mut self, ctx: &Context, row: Row, emit: Emit<'_>);
+    /// Called once after the last row: operators that wait for the whole
+    /// input (`count`) emit here.
+    fn finish(&mut self, ctx: &Context, emit: Emit<'_>) {
+        let _ = (ctx, emit);
+    }
+}

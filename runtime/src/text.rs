@@ -1,0 +1,953 @@
+//! Textual forms of KQL values: `datetime`, `timespan` and `real` text, and
+//! `tostring`.
+//!
+//! JSON (dynamic values as text, and JSON text as dynamic values) lives in
+//! [`crate::json`]; its entry points are re-exported here so that everything
+//! textual is reachable from one module.
+//!
+//! Reference: `scalar-data-types/datetime.md`, `scalar-data-types/timespan.md`,
+//! `scalar-data-types/real.md` and `tostring-function.md` in the KQL reference.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use crate::value::{ticks, DateTime, TimeSpan, Value};
+
+pub use crate::json::{from_json, parse_json_text, to_json, write_json};
+
+/// .NET ticks (100 ns since 0001-01-01) at the Unix epoch. KQL's `datetime`
+/// counts from 0001-01-01; [`DateTime`] counts from 1970-01-01; add this to go
+/// from ours to KQL's (what `tolong(datetime)` shows, and what `bin` aligns to).
+pub const UNIX_EPOCH_DOTNET_TICKS: i64 = 621_355_968_000_000_000;
+
+/// The earliest KQL `datetime`, 0001-01-01T00:00:00Z, in [`DateTime`] ticks.
+pub const DATETIME_MIN: DateTime = DateTime(-UNIX_EPOCH_DOTNET_TICKS);
+
+/// The latest KQL `datetime`, 9999-12-31T23:59:59.9999999Z, in [`DateTime`]
+/// ticks.
+pub const DATETIME_MAX: DateTime = DateTime(3_155_378_975_999_999_999 - UNIX_EPOCH_DOTNET_TICKS);
+
+/// `Some(d)` when `ticks` lies in KQL's datetime range (years 1 to 9999).
+///
+/// Datetime arithmetic that leaves the range gives null (the reference is
+/// silent; .NET, which Kusto runs on, refuses such values).
+pub fn datetime_checked(ticks: i64) -> Option<DateTime> {
+    (DATETIME_MIN.0..=DATETIME_MAX.0)
+        .contains(&ticks)
+        .then_some(DateTime(ticks))
+}
+
+// ---------------------------------------------------------------------------
+// Calendar arithmetic (proleptic Gregorian, UTC), after Howard Hinnant's
+// `days_from_civil` / `civil_from_days`. Total functions on their domains: no
+// panics for any i64 input.
+// ---------------------------------------------------------------------------
+
+/// Days since 1970-01-01 of the civil date `y-m-d` (`m` in 1..=12).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date `(year, month, day)` of a day count since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn is_leap_year(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap_year(y) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// Appends `.fffffff` with trailing zeros trimmed, or nothing when `frac` is 0.
+fn push_trimmed_fraction(out: &mut String, frac: u64) {
+    if frac == 0 {
+        return;
+    }
+    let digits = format!("{frac:07}");
+    out.push('.');
+    out.push_str(digits.trim_end_matches('0'));
+}
+
+/// ISO 8601 UTC text of a datetime, the form KQL's `tostring(datetime)` gives:
+/// `2024-05-28T10:00:00Z`, with the fraction of a second only when it is not
+/// zero, trailing zeros trimmed, at most 7 digits (`2024-05-28T10:00:00.5Z`).
+///
+/// The reference's examples (`bin-function.md`: `1970-05-11T00:00:00Z`) show
+/// this form. Years outside 1..=9999 (which KQL cannot hold) are printed with
+/// as many digits as they need, so this never fails.
+pub fn format_datetime(d: DateTime) -> String {
+    let days = d.0.div_euclid(ticks::PER_DAY);
+    let in_day = d.0.rem_euclid(ticks::PER_DAY);
+    let (y, m, day) = civil_from_days(days);
+    let secs = in_day / ticks::PER_SECOND;
+    let frac = (in_day % ticks::PER_SECOND) as u64;
+    let mut out = String::with_capacity(28);
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
+    push_trimmed_fraction(&mut out, frac);
+    out.push('Z');
+    out
+}
+
+/// Kusto's text of a timespan, `[-][d.]hh:mm:ss[.fffffff]`: `01:00:00`,
+/// `1.02:03:04.5000000`. The fraction, when not zero, has all 7 digits, as
+/// Kusto (and .NET's `TimeSpan.ToString()`) print it.
+pub fn format_timespan(t: TimeSpan) -> String {
+    let abs = t.0.unsigned_abs();
+    let per_day = ticks::PER_DAY as u64;
+    let per_second = ticks::PER_SECOND as u64;
+    let days = abs / per_day;
+    let secs = abs % per_day / per_second;
+    let frac = abs % per_second;
+    let mut out = String::with_capacity(26);
+    if t.0 < 0 {
+        out.push('-');
+    }
+    if days > 0 {
+        let _ = write!(out, "{days}.");
+    }
+    let _ = write!(
+        out,
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
+    if frac != 0 {
+        let _ = write!(out, ".{frac:07}");
+    }
+    out
+}
+
+/// The text KQL gives a `real`: the shortest text that reads back as the same
+/// number, in .NET's `double.ToString()` layout, which Kusto uses: plain
+/// decimal when the decimal exponent is in -5 < e < 15 (`1.5`, `1` for 1.0,
+/// `0.0001`), else scientific with a signed exponent of at least two digits
+/// (`1E+15`, `1E-05`, `1.5E+20`); `NaN`, `Infinity`, `-Infinity`.
+///
+/// The reference is silent beyond `tostring(123) == "123"`; this follows the
+/// .NET runtime Kusto is built on.
+pub fn format_real(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".to_owned();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0" } else { "0" }.to_owned();
+    }
+    // `{:e}` prints the shortest round-trip digits: `-1.2345e-7`, `1e20`.
+    let sci = format!("{x:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (negative, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let mut out = String::with_capacity(digits.len() + 8);
+    if negative {
+        out.push('-');
+    }
+    if -5 < exp && exp < 15 {
+        if exp >= 0 {
+            let int_len = exp as usize + 1;
+            if digits.len() <= int_len {
+                out.push_str(&digits);
+                out.push_str(&"0".repeat(int_len - digits.len()));
+            } else {
+                out.push_str(&digits[..int_len]);
+                out.push('.');
+                out.push_str(&digits[int_len..]);
+            }
+        } else {
+            out.push_str("0.");
+            out.push_str(&"0".repeat((-exp - 1) as usize));
+            out.push_str(&digits);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let _ = write!(
+            out,
+            "E{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.unsigned_abs()
+        );
+    }
+    out
+}
+
+/// KQL `tostring` of any value, borrowing when the value is a string.
+///
+/// See [`to_string`] for the forms.
+pub fn to_text(v: &Value) -> Cow<'_, str> {
+    match v {
+        Value::String(s) => Cow::Borrowed(s.as_str()),
+        Value::Guid(g) => Cow::Borrowed(g.as_str()),
+        Value::Null => Cow::Borrowed(""),
+        Value::Bool(true) => Cow::Borrowed("true"),
+        Value::Bool(false) => Cow::Borrowed("false"),
+        other => Cow::Owned(to_string(other)),
+    }
+}
+
+/// KQL `tostring` (`tostring-function.md`): null → `""`; a string as it is;
+/// `true`/`false`; integers in decimal; reals per [`format_real`]; datetimes
+/// per [`format_datetime`]; timespans per [`format_timespan`]; a guid as its
+/// lowercase text; arrays and property bags as compact JSON (see
+/// [`write_json`], keys in order, strings JSON-escaped).
+pub fn to_string(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(n) => n.to_string(),
+        Value::Long(n) => n.to_string(),
+        Value::Real(x) => format_real(*x),
+        Value::String(s) | Value::Guid(s) => s.as_str().to_owned(),
+        Value::DateTime(d) => format_datetime(*d),
+        Value::TimeSpan(t) => format_timespan(*t),
+        Value::Array(_) | Value::Bag(_) => {
+            let mut out = String::new();
+            write_json(v, &mut out);
+            out
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Parsing
+// ---------------------------------------------------------------------------
+
+/// A byte cursor for the hand-written parsers below.
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(s: &'a str) -> Cursor<'a> {
+        Cursor {
+            b: s.as_bytes(),
+            i: 0,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn at_end(&self) -> bool {
+        self.i >= self.b.len()
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn skip_spaces(&mut self) -> usize {
+        let start = self.i;
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.i += 1;
+        }
+        self.i - start
+    }
+
+    /// Between `min` and `max` ASCII digits, as a number.
+    fn number(&mut self, min: usize, max: usize) -> Option<i64> {
+        let start = self.i;
+        let mut n: i64 = 0;
+        while self.i - start < max {
+            match self.peek() {
+                Some(c @ b'0'..=b'9') => {
+                    n = n * 10 + i64::from(c - b'0');
+                    self.i += 1;
+                }
+                _ => break,
+            }
+        }
+        if self.i - start < min {
+            self.i = start;
+            return None;
+        }
+        Some(n)
+    }
+
+    /// A run of ASCII digits of any length, as text.
+    fn digit_run(&mut self) -> &'a [u8] {
+        let start = self.i;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.i += 1;
+        }
+        &self.b[start..self.i]
+    }
+
+    /// A run of ASCII letters, as text.
+    fn word(&mut self) -> &'a [u8] {
+        let start = self.i;
+        while matches!(self.peek(), Some(c) if c.is_ascii_alphabetic()) {
+            self.i += 1;
+        }
+        &self.b[start..self.i]
+    }
+}
+
+/// Ticks of a fraction of a second given as its digits (`5` → 5_000_000);
+/// digits beyond the 7th (finer than a tick) are dropped.
+fn fraction_ticks(digits: &[u8]) -> i64 {
+    let mut ticks = 0;
+    for k in 0..7 {
+        let d = digits.get(k).map_or(0, |c| i64::from(c - b'0'));
+        ticks = ticks * 10 + d;
+    }
+    ticks
+}
+
+/// `hh:mm[:ss[.fffffff]]`, as ticks into the day.
+fn parse_time_of_day(c: &mut Cursor<'_>) -> Option<i64> {
+    let h = c.number(1, 2)?;
+    if !c.eat(b':') {
+        return None;
+    }
+    let m = c.number(2, 2)?;
+    let mut s = 0;
+    let mut frac = 0;
+    if c.eat(b':') {
+        s = c.number(2, 2)?;
+        if c.eat(b'.') || c.eat(b',') {
+            let digits = c.digit_run();
+            if digits.is_empty() {
+                return None;
+            }
+            frac = fraction_ticks(digits);
+        }
+    }
+    if h > 23 || m > 59 || s > 59 {
+        return None;
+    }
+    Some(((h * 60 + m) * 60 + s) * ticks::PER_SECOND + frac)
+}
+
+/// An optional zone after a time: `Z`, `GMT`, `UTC`, `UT`, `+hh:mm`, `+hhmm`,
+/// `+hh` (and `-`). Returns the offset east of UTC in ticks, or `None` when
+/// the text there is not a zone.
+fn parse_zone(c: &mut Cursor<'_>) -> Option<i64> {
+    c.skip_spaces();
+    match c.peek() {
+        None => Some(0),
+        Some(b'Z' | b'z') => {
+            c.i += 1;
+            Some(0)
+        }
+        Some(sign @ (b'+' | b'-')) => {
+            c.i += 1;
+            let h = c.number(2, 2)?;
+            let m = if c.eat(b':') {
+                c.number(2, 2)?
+            } else {
+                c.number(2, 2).unwrap_or(0)
+            };
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let offset = (h * 60 + m) * ticks::PER_MINUTE;
+            Some(if sign == b'-' { -offset } else { offset })
+        }
+        Some(_) => {
+            let w = c.word();
+            let known = [&b"GMT"[..], b"UTC", b"UT"]
+                .iter()
+                .any(|z| w.eq_ignore_ascii_case(z));
+            known.then_some(0)
+        }
+    }
+}
+
+/// Ticks of a civil date and time of day, minus a zone offset, if in range.
+fn assemble(y: i64, m: i64, d: i64, time: i64, offset: i64) -> Option<DateTime> {
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    let ticks = days_from_civil(y, m, d)
+        .checked_mul(ticks::PER_DAY)?
+        .checked_add(time)?
+        .checked_sub(offset)?;
+    datetime_checked(ticks)
+}
+
+/// A 2-digit year as .NET reads it (two-digit-year window ending at 2049).
+fn full_year(y: i64, digits: usize) -> i64 {
+    match digits {
+        2 if y <= 49 => 2000 + y,
+        2 => 1900 + y,
+        _ => y,
+    }
+}
+
+/// ISO 8601: `yyyy-M-d`, then optionally `T` or spaces and a time
+/// `H:mm[:ss[.f…]]`, then optionally a zone.
+fn parse_iso(s: &str) -> Option<DateTime> {
+    let mut c = Cursor::new(s);
+    let y = c.number(4, 4)?;
+    let sep = c.peek()?;
+    if sep != b'-' && sep != b'/' {
+        return None;
+    }
+    c.i += 1;
+    let m = c.number(1, 2)?;
+    if !c.eat(sep) {
+        return None;
+    }
+    let d = c.number(1, 2)?;
+    let mut time = 0;
+    let mut offset = 0;
+    if !c.at_end() {
+        if !c.eat(b'T') && !c.eat(b't') && c.skip_spaces() == 0 {
+            return None;
+        }
+        time = parse_time_of_day(&mut c)?;
+        offset = parse_zone(&mut c)?;
+        c.skip_spaces();
+        if !c.at_end() {
+            return None;
+        }
+    }
+    assemble(y, m, d, time, offset)
+}
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+const MONTH_NAMES: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+const WEEKDAY_NAMES: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+fn month_number(w: &[u8]) -> Option<i64> {
+    let w = std::str::from_utf8(w).ok()?.to_ascii_lowercase();
+    MONTHS
+        .iter()
+        .position(|m| *m == w)
+        .or_else(|| MONTH_NAMES.iter().position(|m| *m == w))
+        .map(|i| i as i64 + 1)
+}
+
+fn is_weekday(w: &[u8]) -> bool {
+    let Ok(w) = std::str::from_utf8(w) else {
+        return false;
+    };
+    let w = w.to_ascii_lowercase();
+    WEEKDAYS.contains(&w.as_str()) || WEEKDAY_NAMES.contains(&w.as_str())
+}
+
+/// RFC 822 / 1123 / 850: `[Wkd, ]d Mon yy[yy] H:mm[:ss] [zone]` and
+/// `[Weekday, ]dd-Mon-yy H:mm[:ss] [zone]`.
+fn parse_rfc(s: &str) -> Option<DateTime> {
+    let mut c = Cursor::new(s);
+    if c.peek()?.is_ascii_alphabetic() {
+        let w = c.word();
+        if !is_weekday(w) || !c.eat(b',') {
+            return None;
+        }
+        c.skip_spaces();
+    }
+    let d = c.number(1, 2)?;
+    let dash = c.eat(b'-');
+    if !dash && c.skip_spaces() == 0 {
+        return None;
+    }
+    let m = month_number(c.word())?;
+    if (dash && !c.eat(b'-')) || (!dash && c.skip_spaces() == 0) {
+        return None;
+    }
+    let year_digits = c.digit_run();
+    if year_digits.len() != 2 && year_digits.len() != 4 {
+        return None;
+    }
+    let y = std::str::from_utf8(year_digits).ok()?.parse().ok()?;
+    let y = full_year(y, year_digits.len());
+    if c.skip_spaces() == 0 {
+        return None;
+    }
+    let time = parse_time_of_day(&mut c)?;
+    let offset = parse_zone(&mut c)?;
+    c.skip_spaces();
+    if !c.at_end() {
+        return None;
+    }
+    assemble(y, m, d, time, offset)
+}
+
+/// `M/d/yyyy` or `M-d-yyyy` (as .NET's invariant culture reads it, which is
+/// why `todatetime('12-02-2022')` works), optionally followed by a time.
+fn parse_month_first(s: &str) -> Option<DateTime> {
+    let mut c = Cursor::new(s);
+    let m = c.number(1, 2)?;
+    let sep = c.peek()?;
+    if sep != b'-' && sep != b'/' {
+        return None;
+    }
+    c.i += 1;
+    let d = c.number(1, 2)?;
+    if !c.eat(sep) {
+        return None;
+    }
+    let y = c.number(4, 4)?;
+    let mut time = 0;
+    let mut offset = 0;
+    if !c.at_end() {
+        if c.skip_spaces() == 0 {
+            return None;
+        }
+        time = parse_time_of_day(&mut c)?;
+        offset = parse_zone(&mut c)?;
+        c.skip_spaces();
+        if !c.at_end() {
+            return None;
+        }
+    }
+    assemble(y, m, d, time, offset)
+}
+
+/// Parses the datetime forms of `scalar-data-types/datetime.md`, as
+/// `todatetime()` does:
+///
+/// - ISO 8601: `2014-05-25T08:20:03.123456Z`, `2014-11-08 15:55:55`,
+///   `2014-05-25T08:20`, `2014-11-08`; month and day may have one digit
+///   (the "sortable" forms); a zone `Z`, `GMT`, `UTC`, `+hh:mm`, `+hhmm` or none
+///   (UTC); the fraction may have any number of digits, those finer than a
+///   tick are dropped.
+/// - RFC 822 / 1123 and RFC 850: `Sat, 8 Nov 14 15:05:02 GMT`,
+///   `Tue, 28 May 2024 10:00:00 GMT`, `Saturday, 08-Nov-14 15:05 GMT`;
+///   two-digit years mean 1950–2049 (the .NET window).
+/// - Month first, as in the reference's `todatetime('12-02-2022')`:
+///   `M-d-yyyy` and `M/d/yyyy`, optionally with a time.
+///
+/// Surrounding whitespace is ignored. Anything else, an invalid date
+/// (`2023-02-30`) or one outside years 1–9999 gives `None`.
+pub fn parse_datetime(s: &str) -> Option<DateTime> {
+    let s = s.trim();
+    if s.is_empty() || !s.is_ascii() {
+        return None;
+    }
+    parse_iso(s)
+        .or_else(|| parse_rfc(s))
+        .or_else(|| parse_month_first(s))
+}
+
+/// A timespan unit of KQL's literal syntax (`timespan.md`), in ticks.
+fn unit_ticks(unit: &str) -> Option<i64> {
+    Some(match unit {
+        "d" | "day" | "days" => ticks::PER_DAY,
+        "h" | "hr" | "hrs" | "hour" | "hours" => ticks::PER_HOUR,
+        "m" | "min" | "mins" | "minute" | "minutes" => ticks::PER_MINUTE,
+        "s" | "sec" | "secs" | "second" | "seconds" => ticks::PER_SECOND,
+        "ms" | "milli" | "millis" | "millisecond" | "milliseconds" => ticks::PER_MILLISECOND,
+        "microsecond" | "microseconds" => ticks::PER_MICROSECOND,
+        "tick" | "ticks" => 1,
+        _ => return None,
+    })
+}
+
+/// `int[.frac] unit` → ticks, exactly (no floating point), rounding to the
+/// nearest tick.
+fn parse_unit_form(s: &str) -> Option<i64> {
+    let mut c = Cursor::new(s);
+    let int = c.digit_run();
+    let frac = if c.eat(b'.') { c.digit_run() } else { &[][..] };
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    c.skip_spaces();
+    let unit = std::str::from_utf8(&c.b[c.i..]).ok()?;
+    let per = i128::from(unit_ticks(unit)?);
+    let mut whole: i128 = 0;
+    for d in int {
+        whole = whole.checked_mul(10)?.checked_add(i128::from(d - b'0'))?;
+    }
+    let mut ticks = whole.checked_mul(per)?;
+    if !frac.is_empty() {
+        // Only the first 18 digits can matter at tick precision.
+        let frac = &frac[..frac.len().min(18)];
+        let mut num: i128 = 0;
+        for d in frac {
+            num = num * 10 + i128::from(d - b'0');
+        }
+        let den = 10i128.pow(frac.len() as u32);
+        ticks = ticks.checked_add((num * per * 2 + den) / (den * 2))?;
+    }
+    i64::try_from(ticks).ok()
+}
+
+/// `[d.]hh:mm[:ss[.fffffff]]` (.NET's `TimeSpan` text), or a bare integer
+/// number of days.
+fn parse_clock_form(s: &str) -> Option<i64> {
+    let mut c = Cursor::new(s);
+    let first = c.digit_run();
+    if first.is_empty() || first.len() > 9 {
+        return None;
+    }
+    let first: i64 = std::str::from_utf8(first).ok()?.parse().ok()?;
+    if c.at_end() {
+        return first.checked_mul(ticks::PER_DAY);
+    }
+    let (days, hours) = if c.eat(b'.') {
+        let h = c.number(1, 2)?;
+        (first, h)
+    } else {
+        (0, first)
+    };
+    if !c.eat(b':') {
+        return None;
+    }
+    let minutes = c.number(2, 2)?;
+    let mut seconds = 0;
+    let mut frac = 0;
+    if c.eat(b':') {
+        seconds = c.number(2, 2)?;
+        if c.eat(b'.') {
+            let digits = c.digit_run();
+            if digits.is_empty() || digits.len() > 7 {
+                return None;
+            }
+            frac = fraction_ticks(digits);
+        }
+    }
+    if !c.at_end() || hours > 23 || minutes > 59 || seconds > 59 {
+        return None;
+    }
+    days.checked_mul(ticks::PER_DAY)?
+        .checked_add(((hours * 60 + minutes) * 60 + seconds) * ticks::PER_SECOND + frac)
+}
+
+/// Parses what `totimespan()` accepts (`totimespan-function.md`,
+/// `scalar-data-types/timespan.md`):
+///
+/// - .NET's timespan text `[-][d.]hh:mm[:ss[.fffffff]]`: `1.02:03:04.5`,
+///   `02:03:04`, `0.00:01:00`, `-01:00:00`; hours 0–23, minutes and seconds
+///   0–59, at most 7 fraction digits;
+/// - a bare integer, meaning days (`time(2)` is 2 days in the reference);
+/// - KQL's literal forms, a number (with optional fraction) and a unit:
+///   `2d`, `1.5h`, `30m`, `10s`, `0.1s`, `100ms`, `10microsecond`, `1tick`,
+///   `15 seconds`; units `d`/`day(s)`, `h`/`hr(s)`/`hour(s)`,
+///   `m`/`min(s)`/`minute(s)`, `s`/`sec(s)`/`second(s)`,
+///   `ms`/`milli(s)`/`millisecond(s)`, `microsecond(s)`, `tick(s)`; a fraction
+///   is rounded to the nearest tick.
+///
+/// A leading `-` negates. Surrounding whitespace is ignored. Anything else,
+/// or a value beyond the tick range, gives `None`.
+pub fn parse_timespan(s: &str) -> Option<TimeSpan> {
+    let s = s.trim();
+    let (negative, body) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest.trim_start()),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    if body.is_empty() || !body.is_ascii() {
+        return None;
+    }
+    let ticks = parse_clock_form(body).or_else(|| parse_unit_form(body))?;
+    Some(TimeSpan(if negative { ticks.checked_neg()? } else { ticks }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::ticks::*;
+
+    fn dt(s: &str) -> DateTime {
+        parse_datetime(s).unwrap_or_else(|| panic!("{s} should parse"))
+    }
+
+    #[test]
+    fn calendar_round_trips_over_the_whole_range() {
+        for days in (-719_162..=2_932_896).step_by(997) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(days_from_civil(1, 1, 1) * PER_DAY, DATETIME_MIN.0);
+    }
+
+    #[test]
+    fn format_datetime_trims_the_fraction() {
+        assert_eq!(format_datetime(DateTime(0)), "1970-01-01T00:00:00Z");
+        let d = dt("2024-05-28T10:00:00Z");
+        assert_eq!(format_datetime(d), "2024-05-28T10:00:00Z");
+        assert_eq!(
+            format_datetime(DateTime(d.0 + 5_000_000)),
+            "2024-05-28T10:00:00.5Z"
+        );
+        assert_eq!(
+            format_datetime(DateTime(d.0 + 1_234_567)),
+            "2024-05-28T10:00:00.1234567Z"
+        );
+        assert_eq!(format_datetime(DATETIME_MIN), "0001-01-01T00:00:00Z");
+        assert_eq!(
+            format_datetime(DATETIME_MAX),
+            "9999-12-31T23:59:59.9999999Z"
+        );
+        assert_eq!(
+            format_datetime(DateTime(-1)),
+            "1969-12-31T23:59:59.9999999Z"
+        );
+    }
+
+    #[test]
+    fn format_datetime_never_panics_at_the_extremes() {
+        let _ = format_datetime(DateTime(i64::MIN));
+        let _ = format_datetime(DateTime(i64::MAX));
+    }
+
+    #[test]
+    fn parse_datetime_reads_iso_forms() {
+        let base = dt("2014-05-25T08:20:03Z");
+        assert_eq!(format_datetime(base), "2014-05-25T08:20:03Z");
+        assert_eq!(dt("2014-05-25T08:20:03"), base);
+        assert_eq!(dt("2014-05-25 08:20:03"), base);
+        assert_eq!(dt("  2014-05-25T08:20:03Z "), base);
+        assert_eq!(dt("2014-05-25T08:20:03.123456Z").0, base.0 + 1_234_560);
+        assert_eq!(dt("2014-05-25T08:20:03.123456789Z").0, base.0 + 1_234_567);
+        assert_eq!(dt("2014-05-25T08:20").0, base.0 - 3 * PER_SECOND);
+        assert_eq!(dt("2014-05-25").0, base.0 - (8 * 3600 + 20 * 60 + 3) * PER_SECOND);
+        assert_eq!(dt("2014-5-25 8:20:03"), base);
+        assert_eq!(dt("2014-05-25T10:20:03+02:00"), base);
+        assert_eq!(dt("2014-05-25T03:20:03-0500"), base);
+        assert_eq!(dt("2014-05-25T08:20:03 GMT"), base);
+        assert_eq!(dt("2015-12-31 23:59:59.9"), dt("2015-12-31T23:59:59.900Z"));
+    }
+
+    #[test]
+    fn parse_datetime_reads_rfc_forms() {
+        let base = dt("2024-05-28T10:00:00Z");
+        assert_eq!(dt("Tue, 28 May 2024 10:00:00 GMT"), base);
+        assert_eq!(dt("28 May 2024 10:00:00"), base);
+        assert_eq!(dt("Tue, 28 May 24 10:00 GMT"), base);
+        assert_eq!(dt("Tuesday, 28-May-24 10:00:00 GMT"), base);
+        assert_eq!(dt("28-May-24 12:00:00 +0200"), base);
+        assert_eq!(dt("Sat, 8 Nov 14 15:05:02 GMT"), dt("2014-11-08T15:05:02Z"));
+        assert_eq!(dt("8 Nov 99 15:05"), dt("1999-11-08T15:05"));
+    }
+
+    #[test]
+    fn parse_datetime_reads_month_first_dates() {
+        assert_eq!(dt("12-02-2022"), dt("2022-12-02"));
+        assert_eq!(dt("5/28/2024 10:00"), dt("2024-05-28T10:00:00Z"));
+    }
+
+    #[test]
+    fn parse_datetime_rejects_invalid_text() {
+        for s in [
+            "",
+            "   ",
+            "yesterday",
+            "2023-02-30",
+            "2024-13-01",
+            "2024-05-28T24:00:00",
+            "2024-05-28T10:60",
+            "2024-05-28X10:00",
+            "2024-05-28T10:00:00Zjunk",
+            "2024-05-28T10:00:00.Z",
+            "Foo, 28 May 2024 10:00:00",
+            "28 Mai 2024 10:00:00",
+            "10000-01-01",
+            "2024-05-28T10:00:00+25:00",
+            "é2024-05-28",
+        ] {
+            assert_eq!(parse_datetime(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn format_timespan_uses_kusto_layout() {
+        assert_eq!(format_timespan(TimeSpan(PER_HOUR)), "01:00:00");
+        assert_eq!(format_timespan(TimeSpan(0)), "00:00:00");
+        assert_eq!(
+            format_timespan(TimeSpan(
+                PER_DAY + 2 * PER_HOUR + 3 * PER_MINUTE + 4 * PER_SECOND + 5_000_000
+            )),
+            "1.02:03:04.5000000"
+        );
+        assert_eq!(format_timespan(TimeSpan(-PER_HOUR)), "-01:00:00");
+        assert_eq!(format_timespan(TimeSpan(1)), "00:00:00.0000001");
+        assert_eq!(format_timespan(TimeSpan(14 * PER_DAY)), "14.00:00:00");
+        let _ = format_timespan(TimeSpan(i64::MIN));
+    }
+
+    #[test]
+    fn parse_timespan_reads_clock_and_literal_forms() {
+        let p = |s: &str| parse_timespan(s).map(|t| t.0);
+        assert_eq!(
+            p("1.02:03:04.5"),
+            Some(PER_DAY + 2 * PER_HOUR + 3 * PER_MINUTE + 4 * PER_SECOND + 5_000_000)
+        );
+        assert_eq!(p("02:03:04"), Some(2 * PER_HOUR + 3 * PER_MINUTE + 4 * PER_SECOND));
+        assert_eq!(p("0.00:01:00"), Some(PER_MINUTE));
+        assert_eq!(p("02:03"), Some(2 * PER_HOUR + 3 * PER_MINUTE));
+        assert_eq!(p("-01:00:00"), Some(-PER_HOUR));
+        assert_eq!(p("2"), Some(2 * PER_DAY));
+        assert_eq!(p("1d"), Some(PER_DAY));
+        assert_eq!(p("2h"), Some(2 * PER_HOUR));
+        assert_eq!(p("30m"), Some(30 * PER_MINUTE));
+        assert_eq!(p("10s"), Some(10 * PER_SECOND));
+        assert_eq!(p("100ms"), Some(100 * PER_MILLISECOND));
+        assert_eq!(p("1.5h"), Some(90 * PER_MINUTE));
+        assert_eq!(p("0.1s"), Some(PER_SECOND / 10));
+        assert_eq!(p("10microsecond"), Some(100));
+        assert_eq!(p("1tick"), Some(1));
+        assert_eq!(p("15 seconds"), Some(15 * PER_SECOND));
+        assert_eq!(p("-1d"), Some(-PER_DAY));
+        assert_eq!(p(" 5m "), Some(5 * PER_MINUTE));
+    }
+
+    #[test]
+    fn parse_timespan_rejects_invalid_text() {
+        for s in [
+            "",
+            "-",
+            "abc",
+            "1x",
+            "24:00:00",
+            "01:60:00",
+            "01:00:00.12345678",
+            "1.5",
+            "d",
+            "99999999999999999999d",
+            "1.2.3",
+            "01:00:00junk",
+        ] {
+            assert_eq!(parse_timespan(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn timespan_text_round_trips() {
+        for t in [0, 1, PER_SECOND, -PER_DAY - 1, 123_456_789_012_345] {
+            assert_eq!(parse_timespan(&format_timespan(TimeSpan(t))), Some(TimeSpan(t)));
+        }
+    }
+
+    #[test]
+    fn format_real_follows_dotnet_layout() {
+        assert_eq!(format_real(1.5), "1.5");
+        assert_eq!(format_real(1.0), "1");
+        assert_eq!(format_real(-2.0), "-2");
+        assert_eq!(format_real(0.0), "0");
+        assert_eq!(format_real(123.45), "123.45");
+        assert_eq!(format_real(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(format_real(0.0001), "0.0001");
+        assert_eq!(format_real(0.00001), "1E-05");
+        assert_eq!(format_real(1e14), "100000000000000");
+        assert_eq!(format_real(1e15), "1E+15");
+        assert_eq!(format_real(1.5e20), "1.5E+20");
+        assert_eq!(format_real(-1.25e-7), "-1.25E-07");
+        assert_eq!(format_real(f64::MAX), "1.7976931348623157E+308");
+        assert_eq!(format_real(f64::NAN), "NaN");
+        assert_eq!(format_real(f64::INFINITY), "Infinity");
+        assert_eq!(format_real(f64::NEG_INFINITY), "-Infinity");
+    }
+
+    #[test]
+    fn real_text_reads_back_as_the_same_number() {
+        for x in [1.5, 1e-300, 123_456_789.123, 1e15, 5e-324, -0.000_012_5] {
+            let s = format_real(x);
+            assert_eq!(s.parse::<f64>().ok(), Some(x), "{s}");
+        }
+    }
+
+    #[test]
+    fn to_string_gives_kql_tostring() {
+        assert_eq!(to_string(&Value::Null), "");
+        assert_eq!(to_string(&Value::from_static("abc")), "abc");
+        assert_eq!(to_string(&Value::Bool(true)), "true");
+        assert_eq!(to_string(&Value::Int(-5)), "-5");
+        assert_eq!(to_string(&Value::Long(123)), "123");
+        assert_eq!(to_string(&Value::Real(1.0)), "1");
+        assert_eq!(to_string(&Value::TimeSpan(TimeSpan(PER_SECOND))), "00:00:01");
+        assert_eq!(to_string(&Value::DateTime(DateTime(0))), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            to_string(&Value::Guid("01234567-89ab-cdef-0123-456789abcdef".into())),
+            "01234567-89ab-cdef-0123-456789abcdef"
+        );
+        let arr = crate::json::parse_json_text(r#"[1,"a\"b",{"k":null,"a":2.5}]"#);
+        assert_eq!(
+            to_string(&arr.unwrap_or_default()),
+            r#"[1,"a\"b",{"k":null,"a":2.5}]"#
+        );
+    }
+
+    #[test]
+    fn to_text_borrows_strings() {
+        let v = Value::from_static("abc");
+        assert!(matches!(to_text(&v), Cow::Borrowed("abc")));
+        assert!(matches!(to_text(&Value::Null), Cow::Borrowed("")));
+        assert_eq!(to_text(&Value::Long(7)), "7");
+    }
+
+    #[test]
+    fn datetime_checked_enforces_the_kql_range() {
+        assert_eq!(datetime_checked(0), Some(DateTime(0)));
+        assert_eq!(datetime_checked(DATETIME_MAX.0 + 1), None);
+        assert_eq!(datetime_checked(DATETIME_MIN.0 - 1), None);
+    }
+}

@@ -1,0 +1,277 @@
+//! End-to-end: the three reference detections, unmodified, compiled by the
+//! `kqlc` binary (`build` and `run`) and run over the bundled sample data.
+//! Expected rows are in `tests/expected/` (derived by hand; see its README).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const NOW: &str = "2024-05-28T12:00:00Z";
+const RULES: [&str; 3] = ["privileged-pod", "exec-in-kube-system", "cluster-admin-binding"];
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn kqlc() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kqlc"))
+}
+
+fn rule_path(rule: &str) -> PathBuf {
+    repo().join("examples/rules").join(format!("{rule}.kql"))
+}
+
+fn sample_data() -> PathBuf {
+    repo().join("examples/data/audit.jsonl")
+}
+
+fn expected(rule: &str) -> String {
+    std::fs::read_to_string(repo().join("tests/expected").join(format!("{rule}.jsonl"))).unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Scratch folder shared by the tests of this run.
+fn scratch() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
+/// Builds `rules` into one binary (once per set of rules per test run).
+fn build(rules: &[&str]) -> PathBuf {
+    let name = rules.join("+");
+    let binary = scratch().join(&name);
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    if binary.exists() {
+        return binary;
+    }
+    let output = kqlc()
+        .arg("build")
+        .args(rules.iter().map(|r| rule_path(r)))
+        .arg("-o")
+        .arg(&binary)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "kqlc build failed:\n{}", stderr(&output));
+    binary
+}
+
+#[test]
+fn bundled_rules_are_the_reference_queries_unmodified() {
+    let shared = repo().join("../shared/seed-queries");
+    if !shared.is_dir() {
+        eprintln!("skipped: {} is missing", shared.display());
+        return;
+    }
+    for rule in RULES {
+        let ours = std::fs::read(rule_path(rule)).unwrap();
+        let reference = std::fs::read(shared.join(format!("{rule}.kql"))).unwrap();
+        assert_eq!(ours, reference, "examples/rules/{rule}.kql differs from the reference query");
+    }
+}
+
+#[test]
+fn each_reference_rule_built_with_kqlc_build_returns_exactly_the_expected_rows() {
+    for rule in RULES {
+        let binary = build(&[rule]);
+        let output = Command::new(&binary)
+            .arg(sample_data())
+            .args(["--now", NOW])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{rule}: {}", stderr(&output));
+        assert_eq!(stdout(&output), expected(rule), "{rule}: rows differ");
+        let expected_count = expected(rule).lines().count();
+        assert!(
+            stderr(&output).contains(&format!("summary: 46 rows read, 0 rejected, {expected_count} emitted")),
+            "{rule}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn kqlc_run_returns_the_same_rows_as_the_built_binary() {
+    for rule in RULES {
+        let run = kqlc()
+            .arg("run")
+            .arg(rule_path(rule))
+            .arg("--input")
+            .arg(sample_data())
+            .args(["--now", NOW])
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{rule}: {}", stderr(&run));
+        let built = Command::new(build(&[rule]))
+            .arg(sample_data())
+            .args(["--now", NOW])
+            .output()
+            .unwrap();
+        assert_eq!(stdout(&run), stdout(&built), "{rule}: kqlc run and the binary differ");
+        assert_eq!(stdout(&run), expected(rule));
+    }
+}
+
+#[test]
+fn one_binary_runs_all_rules_in_one_pass_and_tags_rows_with_the_rule() {
+    let binary = build(&RULES);
+    let output = Command::new(&binary)
+        .arg(sample_data())
+        .args(["--now", NOW])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for rule in RULES {
+        let prefix = format!("{{\"_rule\":\"{rule}\",");
+        let ours: Vec<String> = text
+            .lines()
+            .filter(|l| l.starts_with(&prefix))
+            .map(|l| format!("{{{}", &l[prefix.len()..]))
+            .collect();
+        let wanted: Vec<&str> = expected(rule).lines().collect::<Vec<_>>();
+        assert_eq!(ours, wanted, "{rule}");
+    }
+    let total: usize = RULES.iter().map(|r| expected(r).lines().count()).sum();
+    assert_eq!(text.lines().count(), total, "every row is tagged with a known rule");
+    assert!(stderr(&output).contains("privileged-pod=6"), "{}", stderr(&output));
+}
+
+#[test]
+fn stdin_is_read_when_no_file_is_given() {
+    let binary = build(&["privileged-pod"]);
+    let output = Command::new(&binary)
+        .args(["--now", NOW])
+        .stdin(std::fs::File::open(sample_data()).unwrap())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(stdout(&output), expected("privileged-pod"));
+}
+
+#[test]
+fn without_now_old_sample_events_are_outside_ago_1d() {
+    let binary = build(&["privileged-pod"]);
+    let output = Command::new(&binary).arg(sample_data()).output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(stdout(&output), "", "the sample data is from 2024; ago(1d) from today excludes it");
+}
+
+fn bad_input() -> PathBuf {
+    repo().join("tests/data/bad-input.jsonl")
+}
+
+#[test]
+fn bad_lines_are_reported_with_file_line_and_cause_and_processing_goes_on() {
+    let binary = build(&["privileged-pod"]);
+    let output = Command::new(&binary)
+        .arg(bad_input())
+        .args(["--now", NOW])
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "rejected lines make the exit status 1:\n{err}");
+    let rejected: Vec<u64> = err
+        .lines()
+        .filter_map(|l| l.split_once("bad-input.jsonl:"))
+        .filter_map(|(_, rest)| rest.split(':').next()?.parse().ok())
+        .collect();
+    assert_eq!(rejected, [2, 3, 4, 5, 6, 7, 8, 9, 11], "rejected lines:\n{err}");
+    for cause in [
+        ":2: malformed JSON",
+        ":3: malformed JSON",
+        ":4: invalid UTF-8",
+        ":5: invalid UTF-8",
+        ":6: expected a JSON object (one row), found an array",
+        ":7: column 'Timestamp': 'yesterday' is not a datetime",
+        ":8: column 'OperationName': expected string, found number 42",
+        ":9: missing column 'RawEventData'",
+        ":11: malformed JSON",
+    ] {
+        assert!(err.contains(cause), "missing '{cause}' in:\n{err}");
+    }
+    assert!(err.contains("summary: 12 rows read, 9 rejected, 2 emitted, 1 blank lines skipped"), "{err}");
+    assert_eq!(stdout(&output).lines().count(), 2, "the two good privileged rows are still found");
+}
+
+#[test]
+fn strict_stops_at_the_first_bad_line() {
+    let binary = build(&["privileged-pod"]);
+    let output = Command::new(&binary)
+        .arg(bad_input())
+        .args(["--now", NOW, "--strict"])
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(err.contains("bad-input.jsonl:2: malformed JSON"), "{err}");
+    assert!(!err.contains("bad-input.jsonl:3:"), "{err}");
+    assert!(err.contains("--strict"), "{err}");
+    assert_eq!(stdout(&output).lines().count(), 1, "only the row before the bad line");
+}
+
+#[test]
+fn a_missing_input_file_is_reported_and_the_others_are_read() {
+    let binary = build(&["privileged-pod"]);
+    let output = Command::new(&binary)
+        .arg(scratch().join("no-such-file.jsonl"))
+        .arg(sample_data())
+        .args(["--now", NOW])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no-such-file.jsonl: cannot open"), "{}", stderr(&output));
+    assert_eq!(stdout(&output), expected("privileged-pod"));
+}
+
+#[test]
+fn bad_detector_arguments_give_usage_and_status_2() {
+    let binary = build(&["privileged-pod"]);
+    let output = Command::new(&binary).args(["--now", "yesterday"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("'yesterday' is not a datetime"));
+}
+
+#[test]
+fn print_and_datatable_queries_run_without_input() {
+    let dir = scratch().join("inline");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        ("print-literals", "print a = 1, b = \"x\", c = 1d, d = datetime(2024-05-28T10:00:00Z), e = dynamic({\"k\": [1, true, null]})", "{\"a\":1,\"b\":\"x\",\"c\":\"1.00:00:00\",\"d\":\"2024-05-28T10:00:00Z\",\"e\":{\"k\":[1,true,null]}}\n"),
+        ("datatable-count", "datatable (Name: string, N: long) [\"a\", 1, \"b\", 2, \"c\", 3]\n| where N >= 2\n| count", "{\"Count\":2}\n"),
+        ("let-and-take", "let threshold = 1;\nlet T = datatable (Name: string, N: long) [\"a\", 1, \"b\", 2, \"c\", 3];\nT\n| where N > threshold\n| extend Upper = toupper(Name)\n| project-away N\n| project-rename Label = Name\n| take 1", "{\"Label\":\"b\",\"Upper\":\"B\"}\n"),
+    ];
+    for (name, query, want) in cases {
+        let file = dir.join(format!("{name}.kql"));
+        std::fs::write(&file, query).unwrap();
+        let output = kqlc().arg("run").arg(&file).args(["--now", NOW]).output().unwrap();
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        assert_eq!(stdout(&output), want, "{name}");
+    }
+}
+
+#[test]
+fn emitted_code_is_formatted_safe_and_marked_generated() {
+    for rule in RULES {
+        let output = kqlc().arg("emit").arg(rule_path(rule)).output().unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        let code = stdout(&output);
+        assert!(code.starts_with("// @generated by kqlc"), "{rule}");
+        assert!(!code.contains("unsafe"), "{rule}");
+        assert!(code.contains("fn where_1("), "one named method per operator");
+        assert!(code.contains("/// | where Timestamp > ago(1d)"), "the KQL of each operator is kept");
+    }
+}
+
+#[test]
+fn check_accepts_the_reference_rules() {
+    let output = kqlc().arg("check").arg(repo().join("examples/rules")).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+}

@@ -66,7 +66,9 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
             "--now" => {
                 let value = match inline {
                     Some(v) => v,
-                    None => args.next().ok_or("--now needs a datetime, e.g. --now 2024-05-28T12:00:00Z")?,
+                    None => args
+                        .next()
+                        .ok_or("--now needs a datetime, e.g. --now 2024-05-28T12:00:00Z")?,
                 };
                 let now = text::parse_datetime(&value)
                     .ok_or_else(|| format!("--now: '{value}' is not a datetime (expected ISO 8601, e.g. 2024-05-28T12:00:00Z)"))?;
@@ -156,7 +158,10 @@ pub fn run<W: Write, E: Write>(
                 ("<stdin>", Box::new(BufReader::new(io::stdin().lock())))
             } else {
                 match std::fs::File::open(file) {
-                    Ok(f) => (file.as_str(), Box::new(BufReader::with_capacity(1 << 16, f))),
+                    Ok(f) => (
+                        file.as_str(),
+                        Box::new(BufReader::with_capacity(1 << 16, f)),
+                    ),
                     Err(e) => {
                         writeln!(errors, "{file}: cannot open: {e}")?;
                         io_failed = true;
@@ -193,13 +198,17 @@ pub fn run<W: Write, E: Write>(
                     Ok(table_rows) => {
                         for (index, rule) in rules.iter_mut().enumerate() {
                             let Some(table) = rule.input() else { continue };
-                            let Some(position) = tables.iter().position(|(t, _)| std::ptr::eq(*t, table)) else {
+                            let Some(position) =
+                                tables.iter().position(|(t, _)| std::ptr::eq(*t, table))
+                            else {
                                 continue;
                             };
                             let row = table_rows[position].clone();
                             rule.push(&ctx, row, &mut |row| output_rows.push((index, row)));
                         }
-                        if let Err(e) = flush_rows(&rules, &mut output_rows, tag_rows, writer, &mut counts) {
+                        if let Err(e) =
+                            flush_rows(&rules, &mut output_rows, tag_rows, writer, &mut counts)
+                        {
                             write_error = Some(e);
                             break 'files;
                         }
@@ -277,7 +286,10 @@ fn distinct_tables(rules: &[Box<dyn Query>]) -> Vec<(&'static Table, Vec<bool>)>
 }
 
 /// Parses a line once and makes a row for each table.
-fn rows_for_tables(line: &[u8], tables: &[(&'static Table, Vec<bool>)]) -> Result<Vec<Row>, String> {
+fn rows_for_tables(
+    line: &[u8],
+    tables: &[(&'static Table, Vec<bool>)],
+) -> Result<Vec<Row>, String> {
     let record = input::parse_record(line)?;
     tables
         .iter()
@@ -302,7 +314,8 @@ fn flush_rows<W: Write>(
 
 fn system_now() -> DateTime {
     let now = chrono::Utc::now();
-    let ticks = now.timestamp() * crate::value::ticks::PER_SECOND + i64::from(now.timestamp_subsec_nanos() / 100);
+    let ticks = now.timestamp() * crate::value::ticks::PER_SECOND
+        + i64::from(now.timestamp_subsec_nanos() / 100);
     DateTime(ticks)
 }
 
@@ -316,20 +329,37 @@ mod tests {
 
     #[test]
     fn parses_files_now_and_strict() {
-        let Ok(Invocation::Run(options)) = args(&["a.jsonl", "--now", "2024-05-28T12:00:00Z", "--strict", "b.jsonl"]) else {
+        let Ok(Invocation::Run(options)) = args(&[
+            "a.jsonl",
+            "--now",
+            "2024-05-28T12:00:00Z",
+            "--strict",
+            "b.jsonl",
+        ]) else {
             panic!("expected options");
         };
         assert_eq!(options.files, ["a.jsonl", "b.jsonl"]);
         assert!(options.strict);
         assert!(options.now.is_some());
-        assert!(matches!(args(&["--now=2024-05-28"]), Ok(Invocation::Run(_))));
+        assert!(matches!(
+            args(&["--now=2024-05-28"]),
+            Ok(Invocation::Run(_))
+        ));
     }
 
     #[test]
     fn rejects_bad_now_and_unknown_flags() {
-        assert!(args(&["--now", "yesterday"]).unwrap_err().contains("not a datetime"));
+        assert!(args(&["--now", "yesterday"])
+            .unwrap_err()
+            .contains("not a datetime"));
         assert!(args(&["--now"]).unwrap_err().contains("needs a datetime"));
         assert!(args(&["--fast"]).unwrap_err().contains("unknown option"));
-        assert_eq!(args(&["--", "--strict"]), Ok(Invocation::Run(Options { files: vec!["--strict".into()], ..Options::default() })));
+        assert_eq!(
+            args(&["--", "--strict"]),
+            Ok(Invocation::Run(Options {
+                files: vec!["--strict".into()],
+                ..Options::default()
+            }))
+        );
     }
 }

@@ -106,11 +106,13 @@ pub fn record_to_row(record: &Value, table: &Table, required: &[bool]) -> Result
     let mut row = Vec::with_capacity(table.columns.len());
     for (i, &(name, ty)) in table.columns.iter().enumerate() {
         let value = match bag.get(name) {
-            Some(value) => convert(value, ty).map_err(|cause| format!("column '{name}': {cause}"))?,
+            Some(value) => {
+                convert(value, ty).map_err(|cause| format!("column '{name}': {cause}"))?
+            }
             None if required.get(i).copied().unwrap_or(false) => {
                 return Err(format!(
-                    "missing column '{name}' (the query reads it; write null if the value is absent)"
-                ))
+                "missing column '{name}' (the query reads it; write null if the value is absent)"
+            ))
             }
             None => ty.null(),
         };
@@ -124,13 +126,7 @@ fn convert(value: &Value, ty: ColumnType) -> Result<Value, String> {
     if value.is_null() {
         return Ok(ty.null());
     }
-    let mismatch = || {
-        Err(format!(
-            "expected {}, found {}",
-            ty.name(),
-            describe(value)
-        ))
-    };
+    let mismatch = || Err(format!("expected {}, found {}", ty.name(), describe(value)));
     match ty {
         ColumnType::Dynamic => Ok(value.clone()),
         ColumnType::String => match value {
@@ -247,16 +243,30 @@ mod tests {
 
     #[test]
     fn wrong_types_and_bad_json_are_reported() {
-        assert!(row(r#"{"Timestamp":"yesterday","Data":1}"#).unwrap_err().contains("'yesterday' is not a datetime"));
-        assert!(row(r#"{"Timestamp":"2024-05-28T10:00:00Z","Name":42,"Data":1}"#).unwrap_err().contains("expected string, found number 42"));
-        assert!(row(r#"{"Timestamp": "#).unwrap_err().starts_with("malformed JSON"));
+        assert!(row(r#"{"Timestamp":"yesterday","Data":1}"#)
+            .unwrap_err()
+            .contains("'yesterday' is not a datetime"));
+        assert!(
+            row(r#"{"Timestamp":"2024-05-28T10:00:00Z","Name":42,"Data":1}"#)
+                .unwrap_err()
+                .contains("expected string, found number 42")
+        );
+        assert!(row(r#"{"Timestamp": "#)
+            .unwrap_err()
+            .starts_with("malformed JSON"));
         assert!(row("[1,2]").unwrap_err().contains("found an array"));
-        assert!(parse_record(b"{\"a\":\"\xff\"}").unwrap_err().contains("invalid UTF-8 at byte 7"));
+        assert!(parse_record(b"{\"a\":\"\xff\"}")
+            .unwrap_err()
+            .contains("invalid UTF-8 at byte 7"));
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
-        let deep = format!("{{\"Data\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        let deep = format!(
+            "{{\"Data\":{}{}}}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
         assert!(parse_record(deep.as_bytes()).is_err());
     }
 

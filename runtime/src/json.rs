@@ -230,12 +230,12 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut bag = Bag::new();
+        let mut entries = Vec::new();
         while let Some(key) = map.next_key::<KeyStr>()? {
             let item = map.next_value::<Value>()?;
-            bag.insert(key.0, item);
+            entries.push((key.0, item));
         }
-        Ok(Value::Bag(Arc::new(bag)))
+        Ok(Value::Bag(Arc::new(Bag::from_entries(entries))))
     }
 }
 
@@ -337,8 +337,14 @@ mod tests {
         assert_eq!(json(&Value::Real(f64::NAN)), "null");
         assert_eq!(json(&Value::Real(f64::INFINITY)), "null");
         assert_eq!(json(&Value::Int(3)), "3");
-        assert_eq!(json(&Value::DateTime(DateTime(0))), r#""1970-01-01T00:00:00Z""#);
-        assert_eq!(json(&Value::TimeSpan(TimeSpan(20_000_000))), r#""00:00:02""#);
+        assert_eq!(
+            json(&Value::DateTime(DateTime(0))),
+            r#""1970-01-01T00:00:00Z""#
+        );
+        assert_eq!(
+            json(&Value::TimeSpan(TimeSpan(20_000_000))),
+            r#""00:00:02""#
+        );
     }
 
     #[test]

@@ -4,15 +4,20 @@
 //! - [`ops`]: operators (comparison, logic, arithmetic, string operators) with KQL's null rules;
 //! - [`functions`]: the KQL scalar function library, one module per family;
 //! - [`text`]: datetime and timespan text forms, JSON conversion;
-//! - [`expand`]: `mv-expand`;
+//! - [`expand`]: the values `mv-expand` makes of one value;
 //! - [`input`], [`output`], [`detector`]: reading rows, writing rows, and the detector's `main`.
 #![forbid(unsafe_code)]
 
 pub mod context;
 pub mod detector;
+pub mod expand;
+pub mod functions;
 pub mod input;
+pub mod json;
+pub mod ops;
 pub mod output;
 pub mod query;
+pub mod text;
 pub mod value;
 
 pub use context::Context;

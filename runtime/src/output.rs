@@ -65,7 +65,9 @@ mod tests {
         let mut writer = RowWriter::new(&mut buf);
         let row = vec![Value::Long(1), Value::from_static("a\"b"), Value::Null];
         writer.write_row(None, &["z", "a", "n"], &row).unwrap();
-        writer.write_row(Some("r1"), &["z", "a", "n"], &row).unwrap();
+        writer
+            .write_row(Some("r1"), &["z", "a", "n"], &row)
+            .unwrap();
         let text = String::from_utf8(buf).unwrap();
         assert_eq!(
             text,

@@ -707,7 +707,11 @@ pub fn parse_timespan(s: &str) -> Option<TimeSpan> {
         return None;
     }
     let ticks = parse_clock_form(body).or_else(|| parse_unit_form(body))?;
-    Some(TimeSpan(if negative { ticks.checked_neg()? } else { ticks }))
+    Some(TimeSpan(if negative {
+        ticks.checked_neg()?
+    } else {
+        ticks
+    }))
 }
 
 #[cfg(test)]
@@ -769,7 +773,10 @@ mod tests {
         assert_eq!(dt("2014-05-25T08:20:03.123456Z").0, base.0 + 1_234_560);
         assert_eq!(dt("2014-05-25T08:20:03.123456789Z").0, base.0 + 1_234_567);
         assert_eq!(dt("2014-05-25T08:20").0, base.0 - 3 * PER_SECOND);
-        assert_eq!(dt("2014-05-25").0, base.0 - (8 * 3600 + 20 * 60 + 3) * PER_SECOND);
+        assert_eq!(
+            dt("2014-05-25").0,
+            base.0 - (8 * 3600 + 20 * 60 + 3) * PER_SECOND
+        );
         assert_eq!(dt("2014-5-25 8:20:03"), base);
         assert_eq!(dt("2014-05-25T10:20:03+02:00"), base);
         assert_eq!(dt("2014-05-25T03:20:03-0500"), base);
@@ -841,7 +848,10 @@ mod tests {
             p("1.02:03:04.5"),
             Some(PER_DAY + 2 * PER_HOUR + 3 * PER_MINUTE + 4 * PER_SECOND + 5_000_000)
         );
-        assert_eq!(p("02:03:04"), Some(2 * PER_HOUR + 3 * PER_MINUTE + 4 * PER_SECOND));
+        assert_eq!(
+            p("02:03:04"),
+            Some(2 * PER_HOUR + 3 * PER_MINUTE + 4 * PER_SECOND)
+        );
         assert_eq!(p("0.00:01:00"), Some(PER_MINUTE));
         assert_eq!(p("02:03"), Some(2 * PER_HOUR + 3 * PER_MINUTE));
         assert_eq!(p("-01:00:00"), Some(-PER_HOUR));
@@ -883,7 +893,10 @@ mod tests {
     #[test]
     fn timespan_text_round_trips() {
         for t in [0, 1, PER_SECOND, -PER_DAY - 1, 123_456_789_012_345] {
-            assert_eq!(parse_timespan(&format_timespan(TimeSpan(t))), Some(TimeSpan(t)));
+            assert_eq!(
+                parse_timespan(&format_timespan(TimeSpan(t))),
+                Some(TimeSpan(t))
+            );
         }
     }
 
@@ -923,8 +936,14 @@ mod tests {
         assert_eq!(to_string(&Value::Int(-5)), "-5");
         assert_eq!(to_string(&Value::Long(123)), "123");
         assert_eq!(to_string(&Value::Real(1.0)), "1");
-        assert_eq!(to_string(&Value::TimeSpan(TimeSpan(PER_SECOND))), "00:00:01");
-        assert_eq!(to_string(&Value::DateTime(DateTime(0))), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            to_string(&Value::TimeSpan(TimeSpan(PER_SECOND))),
+            "00:00:01"
+        );
+        assert_eq!(
+            to_string(&Value::DateTime(DateTime(0))),
+            "1970-01-01T00:00:00Z"
+        );
         assert_eq!(
             to_string(&Value::Guid("01234567-89ab-cdef-0123-456789abcdef".into())),
             "01234567-89ab-cdef-0123-456789abcdef"

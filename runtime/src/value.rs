@@ -47,6 +47,12 @@ impl PartialEq for Str {
 
 impl Eq for Str {}
 
+impl std::hash::Hash for Str {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
 impl fmt::Debug for Str {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_str(), f)
@@ -102,6 +108,32 @@ impl Bag {
     /// An empty bag.
     pub fn new() -> Bag {
         Bag::default()
+    }
+
+    /// A bag from entries in order. A repeated key keeps its first position
+    /// and its last value (as JSON parsers do); large inputs are deduplicated
+    /// with a hash set, so a record with many keys costs linear time.
+    pub fn from_entries(entries: Vec<(Str, Value)>) -> Bag {
+        const LINEAR_LIMIT: usize = 16;
+        if entries.len() <= LINEAR_LIMIT {
+            let mut bag = Bag::new();
+            for (key, value) in entries {
+                bag.insert(key, value);
+            }
+            return bag;
+        }
+        let mut first: std::collections::HashMap<Str, usize> = std::collections::HashMap::new();
+        let mut deduped: Vec<(Str, Value)> = Vec::with_capacity(entries.len());
+        for (key, value) in entries {
+            match first.get(&key) {
+                Some(&i) => deduped[i].1 = value,
+                None => {
+                    first.insert(key.clone(), deduped.len());
+                    deduped.push((key, value));
+                }
+            }
+        }
+        Bag { entries: deduped }
     }
 
     /// The value under `key`, if any.
@@ -254,10 +286,25 @@ impl Value {
     /// A dynamic property bag from entries in order (a repeated key keeps
     /// its first position and its last value).
     pub fn bag(entries: Vec<(Str, Value)>) -> Value {
-        let mut bag = Bag::new();
-        for (key, value) in entries {
-            bag.insert(key, value);
+        Value::Bag(Arc::new(Bag::from_entries(entries)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bags_keep_first_position_and_last_value_for_repeated_keys() {
+        for size in [3, 100] {
+            let mut entries: Vec<(Str, Value)> = (0..size)
+                .map(|i| (Str::from(format!("k{i}")), Value::Long(i)))
+                .collect();
+            entries.push((Str::from("k1"), Value::Long(-1)));
+            let bag = Bag::from_entries(entries);
+            assert_eq!(bag.len(), size as usize);
+            assert_eq!(bag.get("k1"), Some(&Value::Long(-1)));
+            assert_eq!(bag.iter().nth(1).map(|(k, _)| k), Some("k1"));
         }
-        Value::Bag(Arc::new(bag))
     }
 }

@@ -1,0 +1,371 @@
+//! Conversion functions: `tostring`, `toint`, `tolong`, `toreal`/`todouble`,
+//! `tobool`/`toboolean`, `todatetime`, `totimespan`, `todynamic`/`parse_json`,
+//! `toguid`.
+//!
+//! Every conversion gives null when it fails (the reference says so for each
+//! of them), and null for a null input, except `tostring`, which gives `""`.
+
+use crate::json::parse_json_text;
+use crate::text::{parse_datetime, parse_timespan, to_string, UNIX_EPOCH_DOTNET_TICKS};
+use crate::value::{Str, Value};
+
+/// `tostring(value)` (`tostring-function.md`): the text of any value; null →
+/// `""`. Forms as in [`crate::text::to_string`].
+pub fn tostring(v: &Value) -> Value {
+    match v {
+        Value::String(_) => v.clone(),
+        Value::Guid(g) => Value::String(g.clone()),
+        other => Value::string(to_string(other)),
+    }
+}
+
+/// The integer a value converts to, before range checks:
+/// - int, long: the number; real: truncated toward zero (NaN, ±inf and
+///   values beyond the long range → none); bool: 1 or 0;
+/// - string: trimmed, an integer (`"123"`, `"+5"`) or else a real truncated
+///   (`"2.7"` → 2, as `toint(2.3)` is 2);
+/// - datetime: its .NET ticks (since 0001-01-01), timespan: its ticks
+///   (the reference is silent; this is what `tolong(datetime)` and
+///   `tolong(1s)` give in Kusto);
+/// - anything else (null, guid, array, bag): none.
+fn integer_of(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(n) => Some(i64::from(*n)),
+        Value::Long(n) => Some(*n),
+        Value::Real(x) => real_to_i64(*x),
+        Value::Bool(b) => Some(i64::from(*b)),
+        Value::String(s) => {
+            let s = s.trim();
+            s.parse::<i64>()
+                .ok()
+                .or_else(|| s.parse::<f64>().ok().and_then(real_to_i64))
+        }
+        Value::DateTime(d) => d.0.checked_add(UNIX_EPOCH_DOTNET_TICKS),
+        Value::TimeSpan(t) => Some(t.0),
+        _ => None,
+    }
+}
+
+fn real_to_i64(x: f64) -> Option<i64> {
+    let x = x.trunc();
+    (x.is_finite() && x >= i64::MIN as f64 && x < i64::MAX as f64).then_some(x as i64)
+}
+
+/// `toint(value)` (`toint-function.md`): a 32-bit integer; a decimal value is
+/// truncated (`toint(2.3)` is 2); a string holding an integer or a real;
+/// bool → 1/0. A value outside the int range gives null (the reference is
+/// silent; .NET's checked conversion refuses it). Failure or null → null.
+pub fn toint(v: &Value) -> Value {
+    integer_of(v)
+        .and_then(|n| i32::try_from(n).ok())
+        .map_or(Value::Null, Value::Int)
+}
+
+/// `tolong(value)` (`tolong-function.md`): a 64-bit integer, with the same
+/// rules as [`toint`]; datetimes give their ticks since 0001-01-01 and
+/// timespans their ticks (Kusto's behaviour; the reference is silent).
+/// Failure or null → null.
+pub fn tolong(v: &Value) -> Value {
+    integer_of(v).map_or(Value::Null, Value::Long)
+}
+
+/// `toreal(value)` (`toreal-function.md`): a real. Numbers convert; bool →
+/// 1/0; a string, trimmed, parses as a decimal or scientific number, or
+/// `NaN`/`Infinity`/`-Infinity` (any case, also `inf`); datetime and
+/// timespan give their ticks as in [`tolong`] (the reference is silent).
+/// Failure or null → null.
+pub fn toreal(v: &Value) -> Value {
+    let x = match v {
+        Value::Real(x) => Some(*x),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        other => integer_of(other).map(|n| n as f64),
+    };
+    x.map_or(Value::Null, Value::Real)
+}
+
+/// `todouble(value)`: the same as [`toreal`] (`toreal-function.md`).
+pub fn todouble(v: &Value) -> Value {
+    toreal(v)
+}
+
+/// `tobool(value)` (`tobool-function.md`): `tobool("true") == true`,
+/// `tobool("false") == false`, `tobool(1) == true`, `tobool(123) == true`.
+///
+/// Numbers: non-zero → `true`, zero → `false` (NaN → null). Strings: `true`
+/// or `false` in any case, surrounding whitespace ignored (as .NET's
+/// `bool.Parse`); other strings (`"1"`, `"yes"`) → null, since the reference
+/// lists no other forms. Failure or null → null.
+pub fn tobool(v: &Value) -> Value {
+    match v {
+        Value::Bool(b) => Value::Bool(*b),
+        Value::Int(n) => Value::Bool(*n != 0),
+        Value::Long(n) => Value::Bool(*n != 0),
+        Value::Real(x) if x.is_nan() => Value::Null,
+        Value::Real(x) => Value::Bool(*x != 0.0),
+        Value::String(s) => {
+            let s = s.trim();
+            if s.eq_ignore_ascii_case("true") {
+                Value::Bool(true)
+            } else if s.eq_ignore_ascii_case("false") {
+                Value::Bool(false)
+            } else {
+                Value::Null
+            }
+        }
+        _ => Value::Null,
+    }
+}
+
+/// `toboolean(value)`: the same as [`tobool`] (`tobool-function.md`).
+pub fn toboolean(v: &Value) -> Value {
+    tobool(v)
+}
+
+/// `todatetime(value)` (`todatetime-function.md`): a datetime as it is; a
+/// string in one of the forms of [`crate::text::parse_datetime`]
+/// (`"2015-12-31 23:59:59.9"`, `"12-02-2022"`, RFC 822/850). Numbers and
+/// anything else → null (the reference lists only text forms). Failure or
+/// null → null.
+pub fn todatetime(v: &Value) -> Value {
+    match v {
+        Value::DateTime(d) => Value::DateTime(*d),
+        Value::String(s) => parse_datetime(s).map_or(Value::Null, Value::DateTime),
+        _ => Value::Null,
+    }
+}
+
+/// `totimespan(value)` (`totimespan-function.md`): a timespan as it is; a
+/// string in one of the forms of [`crate::text::parse_timespan`]
+/// (`"0.00:01:00"`, `"1.5h"`, `"100ms"`). Numbers and anything else → null
+/// (the reference's parameter is a string). Failure or null → null.
+pub fn totimespan(v: &Value) -> Value {
+    match v {
+        Value::TimeSpan(t) => Value::TimeSpan(*t),
+        Value::String(s) => parse_timespan(s).map_or(Value::Null, Value::TimeSpan),
+        _ => Value::Null,
+    }
+}
+
+/// `parse_json(json)` (`parse-json-function.md`):
+///
+/// - a string holding well-formed JSON → that value (objects keep their key
+///   order; integers → long, other numbers → real; strings stay strings);
+/// - a string that is empty or only whitespace → null
+///   (`isnull(parse_json(""))` is true: `isnull-function.md`);
+/// - any other string → the string itself, as a dynamic string;
+/// - any non-string value → as it is ("If json is of type dynamic, its value
+///   is used as-is").
+pub fn parse_json(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s.trim().is_empty() => Value::Null,
+        Value::String(s) => parse_json_text(s).unwrap_or_else(|_| v.clone()),
+        other => other.clone(),
+    }
+}
+
+/// `todynamic(json)`: the same as [`parse_json`] (a deprecated alias in the
+/// reference).
+pub fn todynamic(v: &Value) -> Value {
+    parse_json(v)
+}
+
+/// `toguid(value)` (`toguid-function.md`): takes the first 32 hex digits of
+/// the text, "ignoring properly located hyphens" (one hyphen at any of the
+/// 8-4-4-4-12 group boundaries, so the reference's
+/// `0123456789ab-cdef-0123-456789abcdef` reads too), ignores the rest of the
+/// string, and gives the guid in canonical lowercase form. A guid stays as it is. Anything else, or text that does not start
+/// with a guid → null.
+pub fn toguid(v: &Value) -> Value {
+    match v {
+        Value::Guid(_) => v.clone(),
+        Value::String(s) => parse_guid(s).map_or(Value::Null, |g| Value::Guid(Str::from(g))),
+        _ => Value::Null,
+    }
+}
+
+/// The canonical lowercase text of the guid at the start of `s`: 32 hex
+/// digits, each of the 8-4-4-4-12 group boundaries optionally marked by one
+/// hyphen.
+fn parse_guid(s: &str) -> Option<String> {
+    let mut hex = String::with_capacity(32);
+    let mut after_hyphen = false;
+    for c in s.bytes() {
+        if hex.len() == 32 {
+            break;
+        }
+        if c == b'-' && !after_hyphen && matches!(hex.len(), 8 | 12 | 16 | 20) {
+            after_hyphen = true;
+            continue;
+        }
+        if !c.is_ascii_hexdigit() {
+            return None;
+        }
+        hex.push(char::from(c.to_ascii_lowercase()));
+        after_hyphen = false;
+    }
+    if hex.len() < 32 {
+        return None;
+    }
+    Some(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::ticks::PER_SECOND;
+    use crate::value::{DateTime, TimeSpan};
+
+    fn s(text: &'static str) -> Value {
+        Value::from_static(text)
+    }
+
+    #[test]
+    fn tostring_of_any_value() {
+        assert_eq!(tostring(&Value::Long(123)), s("123"));
+        assert_eq!(tostring(&Value::Null), s(""));
+        assert_eq!(tostring(&s("x")), s("x"));
+        assert_eq!(tostring(&Value::Real(2.5)), s("2.5"));
+        assert_eq!(
+            tostring(&Value::TimeSpan(TimeSpan(PER_SECOND))),
+            s("00:00:01")
+        );
+        assert_eq!(tostring(&Value::Guid("ab".into())), s("ab"));
+    }
+
+    #[test]
+    fn toint_truncates_and_checks_range() {
+        assert_eq!(toint(&s("123")), Value::Int(123));
+        assert_eq!(toint(&Value::Real(2.3)), Value::Int(2));
+        assert_eq!(toint(&Value::Real(-2.7)), Value::Int(-2));
+        assert_eq!(toint(&s(" 2.7 ")), Value::Int(2));
+        assert_eq!(toint(&s("+5")), Value::Int(5));
+        assert_eq!(toint(&Value::Bool(true)), Value::Int(1));
+        assert_eq!(toint(&Value::Long(1 << 40)), Value::Null);
+        assert_eq!(toint(&s("abc")), Value::Null);
+        assert_eq!(toint(&s("")), Value::Null);
+        assert_eq!(toint(&Value::Real(f64::NAN)), Value::Null);
+        assert_eq!(toint(&Value::Null), Value::Null);
+    }
+
+    #[test]
+    fn tolong_converts_numbers_text_and_ticks() {
+        assert_eq!(tolong(&s("123")), Value::Long(123));
+        assert_eq!(tolong(&s("9223372036854775807")), Value::Long(i64::MAX));
+        assert_eq!(tolong(&Value::Real(1e30)), Value::Null);
+        assert_eq!(tolong(&Value::Real(f64::INFINITY)), Value::Null);
+        assert_eq!(
+            tolong(&Value::TimeSpan(TimeSpan(PER_SECOND))),
+            Value::Long(PER_SECOND)
+        );
+        assert_eq!(
+            tolong(&Value::DateTime(DateTime(0))),
+            Value::Long(621_355_968_000_000_000)
+        );
+        assert_eq!(tolong(&Value::DateTime(DateTime(i64::MAX))), Value::Null);
+        assert_eq!(tolong(&Value::Null), Value::Null);
+        assert_eq!(tolong(&Value::Array(Default::default())), Value::Null);
+    }
+
+    #[test]
+    fn toreal_parses_text() {
+        assert_eq!(todouble(&s("123.4")), Value::Real(123.4));
+        assert_eq!(toreal(&s("1e3")), Value::Real(1000.0));
+        assert_eq!(toreal(&s("-Infinity")), Value::Real(f64::NEG_INFINITY));
+        assert!(matches!(toreal(&s("NaN")), Value::Real(x) if x.is_nan()));
+        assert_eq!(toreal(&Value::Long(2)), Value::Real(2.0));
+        assert_eq!(toreal(&Value::Bool(false)), Value::Real(0.0));
+        assert_eq!(toreal(&s("1,5")), Value::Null);
+        assert_eq!(toreal(&Value::Null), Value::Null);
+    }
+
+    #[test]
+    fn tobool_follows_reference_examples() {
+        assert_eq!(tobool(&s("true")), Value::Bool(true));
+        assert_eq!(tobool(&s("false")), Value::Bool(false));
+        assert_eq!(tobool(&Value::Long(1)), Value::Bool(true));
+        assert_eq!(tobool(&Value::Long(123)), Value::Bool(true));
+        assert_eq!(tobool(&Value::Int(0)), Value::Bool(false));
+        assert_eq!(toboolean(&s(" TRUE ")), Value::Bool(true));
+        assert_eq!(tobool(&s("1")), Value::Null);
+        assert_eq!(tobool(&s("yes")), Value::Null);
+        assert_eq!(tobool(&Value::Real(f64::NAN)), Value::Null);
+        assert_eq!(tobool(&Value::Null), Value::Null);
+    }
+
+    #[test]
+    fn todatetime_and_totimespan_parse_text() {
+        assert_eq!(
+            todatetime(&s("2015-12-31 23:59:59.9")),
+            todatetime(&s("2015-12-31T23:59:59.900Z"))
+        );
+        assert!(matches!(todatetime(&s("12-02-2022")), Value::DateTime(_)));
+        assert_eq!(todatetime(&s("not a date")), Value::Null);
+        assert_eq!(todatetime(&Value::Long(5)), Value::Null);
+        assert_eq!(todatetime(&Value::Null), Value::Null);
+        assert_eq!(
+            totimespan(&s("0.00:01:00")),
+            Value::TimeSpan(TimeSpan(60 * PER_SECOND))
+        );
+        assert_eq!(
+            totimespan(&s("1min")),
+            Value::TimeSpan(TimeSpan(60 * PER_SECOND))
+        );
+        assert_eq!(totimespan(&s("soon")), Value::Null);
+        assert_eq!(totimespan(&Value::Long(5)), Value::Null);
+        assert_eq!(totimespan(&Value::Null), Value::Null);
+    }
+
+    #[test]
+    fn parse_json_follows_the_reference() {
+        assert_eq!(parse_json(&s("")), Value::Null);
+        assert_eq!(parse_json(&s("  ")), Value::Null);
+        assert_eq!(parse_json(&s("21")), Value::Long(21));
+        assert_eq!(parse_json(&s(r#""21""#)), s("21"));
+        assert_eq!(parse_json(&s("not json")), s("not json"));
+        assert_eq!(todynamic(&Value::Long(4)), Value::Long(4));
+        assert_eq!(parse_json(&Value::Null), Value::Null);
+        let v = parse_json(&s(r#"{"a":123, "b":"hello", "c":[1,2,3], "d":{}}"#));
+        assert_eq!(to_string(&v), r#"{"a":123,"b":"hello","c":[1,2,3],"d":{}}"#);
+        assert_eq!(parse_json(&v), v);
+    }
+
+    #[test]
+    fn parse_json_of_nested_json_string_needs_tostring() {
+        let d = parse_json(&s(r#"{"a":123, "b":"{\"c\":456}"}"#));
+        let b = crate::ops::member(&d, "b");
+        assert_eq!(parse_json(&b), parse_json(&s(r#"{"c":456}"#)));
+    }
+
+    #[test]
+    fn toguid_reads_plain_and_hyphenated_hex() {
+        let want = Value::Guid("01234567-89ab-cdef-0123-456789abcdef".into());
+        assert_eq!(toguid(&s("0123456789abcdef0123456789abcdef")), want);
+        assert_eq!(toguid(&s("0123456789ab-cdef-0123-456789abcdef")), want);
+        assert_eq!(
+            toguid(&s("0123-4567-89ab-cdef-0123-456789abcdef")),
+            Value::Null
+        );
+        assert_eq!(
+            toguid(&s("01234567--89ab-cdef-0123-456789abcdef")),
+            Value::Null
+        );
+        assert_eq!(toguid(&s("01234567-89ab-cdef-0123-456789abcdef")), want);
+        assert_eq!(
+            toguid(&s("01234567-89AB-CDEF-0123-456789ABCDEF trailing")),
+            want
+        );
+        assert_eq!(toguid(&s("0123456789ABCDEF0123456789ABCDEFxyz")), want);
+        assert_eq!(toguid(&s("a string that isn't a guid")), Value::Null);
+        assert_eq!(toguid(&s("0123")), Value::Null);
+        assert_eq!(toguid(&s("é123456789abcdef0123456789abcdef")), Value::Null);
+        assert_eq!(toguid(&want), want);
+        assert_eq!(toguid(&Value::Null), Value::Null);
+    }
+}

@@ -7,7 +7,8 @@ use std::process::Command;
 
 /// Compiles `query` and returns its diagnostics rendered without colour.
 fn errors(query: &str) -> (Vec<Code>, String) {
-    let diagnostics = kqlc::compile(query, &Schema::builtin()).expect_err("the query should be rejected");
+    let diagnostics =
+        kqlc::compile(query, &Schema::builtin()).expect_err("the query should be rejected");
     let codes = diagnostics.iter().map(|d| d.code).collect();
     let rendered = diagnostics
         .iter()
@@ -21,10 +22,19 @@ fn errors(query: &str) -> (Vec<Code>, String) {
 fn unknown_column_points_at_the_name_and_suggests_the_closest_column() {
     let (codes, text) = errors("CloudAuditEvents\n| where OperationNam == \"create\"");
     assert_eq!(codes, [Code::UnknownColumn]);
-    assert!(text.contains("error[KQL0101]: unknown column 'OperationNam'"), "{text}");
+    assert!(
+        text.contains("error[KQL0101]: unknown column 'OperationNam'"),
+        "{text}"
+    );
     assert!(text.contains("--> rule.kql:2:9"), "{text}");
-    assert!(text.contains("^^^^^^^^^^^^"), "underline under the name:\n{text}");
-    assert!(text.contains("help: did you mean 'OperationName'?"), "{text}");
+    assert!(
+        text.contains("^^^^^^^^^^^^"),
+        "underline under the name:\n{text}"
+    );
+    assert!(
+        text.contains("help: did you mean 'OperationName'?"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -40,7 +50,10 @@ fn unknown_function_is_named_with_a_suggestion() {
 fn wrong_argument_count_says_how_many_were_expected() {
     let (codes, text) = errors("CloudAuditEvents | where isnull(DataSource, City)");
     assert_eq!(codes, [Code::WrongArgumentCount]);
-    assert!(text.contains("function 'isnull' takes 1 argument, but 2 were given"), "{text}");
+    assert!(
+        text.contains("function 'isnull' takes 1 argument, but 2 were given"),
+        "{text}"
+    );
     assert!(text.contains("--> rule.kql:1:26"), "{text}");
 }
 
@@ -76,7 +89,10 @@ fn unknown_table_suggests_the_known_one() {
 fn type_errors_name_both_types() {
     let (codes, text) = errors("CloudAuditEvents | where Timestamp > \"yesterday\"");
     assert_eq!(codes, [Code::TypeMismatch]);
-    assert!(text.contains("cannot compare datetime with string"), "{text}");
+    assert!(
+        text.contains("cannot compare datetime with string"),
+        "{text}"
+    );
     let (codes, _) = errors("CloudAuditEvents | where ago(\"1d\") < now()");
     assert_eq!(codes, [Code::TypeMismatch]);
     let (codes, _) = errors("CloudAuditEvents | extend x = OperationName.field");
@@ -85,7 +101,8 @@ fn type_errors_name_both_types() {
 
 #[test]
 fn invalid_constant_regex_is_reported_at_compile_time() {
-    let (codes, text) = errors("CloudAuditEvents | extend x = extract_all(@\"(unclosed\", OperationName)");
+    let (codes, text) =
+        errors("CloudAuditEvents | extend x = extract_all(@\"(unclosed\", OperationName)");
     assert_eq!(codes, [Code::InvalidLiteral]);
     assert!(text.contains("invalid regular expression"), "{text}");
 }
@@ -106,8 +123,16 @@ fn a_query_without_a_tabular_expression_is_an_error() {
 fn kqlc_check_exits_1_and_renders_the_file_name() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("broken.kql");
-    std::fs::write(&file, "CloudAuditEvents\n| where OperationNam == \"create\"\n").unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_kqlc")).arg("check").arg(&file).output().unwrap();
+    std::fs::write(
+        &file,
+        "CloudAuditEvents\n| where OperationNam == \"create\"\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains("broken.kql:2:9"), "{err}");

@@ -7,7 +7,11 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 const NOW: &str = "2024-05-28T12:00:00Z";
-const RULES: [&str; 3] = ["privileged-pod", "exec-in-kube-system", "cluster-admin-binding"];
+const RULES: [&str; 3] = [
+    "privileged-pod",
+    "exec-in-kube-system",
+    "cluster-admin-binding",
+];
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -59,7 +63,11 @@ fn build(rules: &[&str]) -> PathBuf {
         .arg(&binary)
         .output()
         .unwrap();
-    assert!(output.status.success(), "kqlc build failed:\n{}", stderr(&output));
+    assert!(
+        output.status.success(),
+        "kqlc build failed:\n{}",
+        stderr(&output)
+    );
     binary
 }
 
@@ -73,7 +81,10 @@ fn bundled_rules_are_the_reference_queries_unmodified() {
     for rule in RULES {
         let ours = std::fs::read(rule_path(rule)).unwrap();
         let reference = std::fs::read(shared.join(format!("{rule}.kql"))).unwrap();
-        assert_eq!(ours, reference, "examples/rules/{rule}.kql differs from the reference query");
+        assert_eq!(
+            ours, reference,
+            "examples/rules/{rule}.kql differs from the reference query"
+        );
     }
 }
 
@@ -90,7 +101,9 @@ fn each_reference_rule_built_with_kqlc_build_returns_exactly_the_expected_rows()
         assert_eq!(stdout(&output), expected(rule), "{rule}: rows differ");
         let expected_count = expected(rule).lines().count();
         assert!(
-            stderr(&output).contains(&format!("summary: 46 rows read, 0 rejected, {expected_count} emitted")),
+            stderr(&output).contains(&format!(
+                "summary: 46 rows read, 0 rejected, {expected_count} emitted"
+            )),
             "{rule}: {}",
             stderr(&output)
         );
@@ -114,7 +127,11 @@ fn kqlc_run_returns_the_same_rows_as_the_built_binary() {
             .args(["--now", NOW])
             .output()
             .unwrap();
-        assert_eq!(stdout(&run), stdout(&built), "{rule}: kqlc run and the binary differ");
+        assert_eq!(
+            stdout(&run),
+            stdout(&built),
+            "{rule}: kqlc run and the binary differ"
+        );
         assert_eq!(stdout(&run), expected(rule));
     }
 }
@@ -140,8 +157,16 @@ fn one_binary_runs_all_rules_in_one_pass_and_tags_rows_with_the_rule() {
         assert_eq!(ours, wanted, "{rule}");
     }
     let total: usize = RULES.iter().map(|r| expected(r).lines().count()).sum();
-    assert_eq!(text.lines().count(), total, "every row is tagged with a known rule");
-    assert!(stderr(&output).contains("privileged-pod=6"), "{}", stderr(&output));
+    assert_eq!(
+        text.lines().count(),
+        total,
+        "every row is tagged with a known rule"
+    );
+    assert!(
+        stderr(&output).contains("privileged-pod=6"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -161,7 +186,11 @@ fn without_now_old_sample_events_are_outside_ago_1d() {
     let binary = build(&["privileged-pod"]);
     let output = Command::new(&binary).arg(sample_data()).output().unwrap();
     assert!(output.status.success());
-    assert_eq!(stdout(&output), "", "the sample data is from 2024; ago(1d) from today excludes it");
+    assert_eq!(
+        stdout(&output),
+        "",
+        "the sample data is from 2024; ago(1d) from today excludes it"
+    );
 }
 
 fn bad_input() -> PathBuf {
@@ -177,13 +206,21 @@ fn bad_lines_are_reported_with_file_line_and_cause_and_processing_goes_on() {
         .output()
         .unwrap();
     let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "rejected lines make the exit status 1:\n{err}");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "rejected lines make the exit status 1:\n{err}"
+    );
     let rejected: Vec<u64> = err
         .lines()
         .filter_map(|l| l.split_once("bad-input.jsonl:"))
         .filter_map(|(_, rest)| rest.split(':').next()?.parse().ok())
         .collect();
-    assert_eq!(rejected, [2, 3, 4, 5, 6, 7, 8, 9, 11], "rejected lines:\n{err}");
+    assert_eq!(
+        rejected,
+        [2, 3, 4, 5, 6, 7, 8, 9, 11],
+        "rejected lines:\n{err}"
+    );
     for cause in [
         ":2: malformed JSON",
         ":3: malformed JSON",
@@ -197,8 +234,15 @@ fn bad_lines_are_reported_with_file_line_and_cause_and_processing_goes_on() {
     ] {
         assert!(err.contains(cause), "missing '{cause}' in:\n{err}");
     }
-    assert!(err.contains("summary: 12 rows read, 9 rejected, 2 emitted, 1 blank lines skipped"), "{err}");
-    assert_eq!(stdout(&output).lines().count(), 2, "the two good privileged rows are still found");
+    assert!(
+        err.contains("summary: 12 rows read, 9 rejected, 2 emitted, 1 blank lines skipped"),
+        "{err}"
+    );
+    assert_eq!(
+        stdout(&output).lines().count(),
+        2,
+        "the two good privileged rows are still found"
+    );
 }
 
 #[test]
@@ -214,7 +258,11 @@ fn strict_stops_at_the_first_bad_line() {
     assert!(err.contains("bad-input.jsonl:2: malformed JSON"), "{err}");
     assert!(!err.contains("bad-input.jsonl:3:"), "{err}");
     assert!(err.contains("--strict"), "{err}");
-    assert_eq!(stdout(&output).lines().count(), 1, "only the row before the bad line");
+    assert_eq!(
+        stdout(&output).lines().count(),
+        1,
+        "only the row before the bad line"
+    );
 }
 
 #[test]
@@ -227,14 +275,21 @@ fn a_missing_input_file_is_reported_and_the_others_are_read() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("no-such-file.jsonl: cannot open"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no-such-file.jsonl: cannot open"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(stdout(&output), expected("privileged-pod"));
 }
 
 #[test]
 fn bad_detector_arguments_give_usage_and_status_2() {
     let binary = build(&["privileged-pod"]);
-    let output = Command::new(&binary).args(["--now", "yesterday"]).output().unwrap();
+    let output = Command::new(&binary)
+        .args(["--now", "yesterday"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("'yesterday' is not a datetime"));
 }
@@ -251,7 +306,12 @@ fn print_and_datatable_queries_run_without_input() {
     for (name, query, want) in cases {
         let file = dir.join(format!("{name}.kql"));
         std::fs::write(&file, query).unwrap();
-        let output = kqlc().arg("run").arg(&file).args(["--now", NOW]).output().unwrap();
+        let output = kqlc()
+            .arg("run")
+            .arg(&file)
+            .args(["--now", NOW])
+            .output()
+            .unwrap();
         assert!(output.status.success(), "{name}: {}", stderr(&output));
         assert_eq!(stdout(&output), want, "{name}");
     }
@@ -265,13 +325,23 @@ fn emitted_code_is_formatted_safe_and_marked_generated() {
         let code = stdout(&output);
         assert!(code.starts_with("// @generated by kqlc"), "{rule}");
         assert!(!code.contains("unsafe"), "{rule}");
-        assert!(code.contains("fn where_1("), "one named method per operator");
-        assert!(code.contains("/// | where Timestamp > ago(1d)"), "the KQL of each operator is kept");
+        assert!(
+            code.contains("fn where_1("),
+            "one named method per operator"
+        );
+        assert!(
+            code.contains("/// | where Timestamp > ago(1d)"),
+            "the KQL of each operator is kept"
+        );
     }
 }
 
 #[test]
 fn check_accepts_the_reference_rules() {
-    let output = kqlc().arg("check").arg(repo().join("examples/rules")).output().unwrap();
+    let output = kqlc()
+        .arg("check")
+        .arg(repo().join("examples/rules"))
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
 }

@@ -124,8 +124,13 @@ fn rule_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
     let mut sources: Vec<SourceFile> = Vec::new();
     for path in files {
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|e| format!("{}: not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            format!(
+                "{}: not UTF-8 text (byte {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            )
+        })?;
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -158,7 +163,10 @@ fn compile_all(files: &[SourceFile], schema: &Schema) -> Option<Vec<Rule>> {
             Err(diagnostics) => {
                 failed = true;
                 for diagnostic in &diagnostics {
-                    eprintln!("{}\n", diagnostic.render(&file.path.display().to_string(), &file.text, color));
+                    eprintln!(
+                        "{}\n",
+                        diagnostic.render(&file.path.display().to_string(), &file.text, color)
+                    );
                 }
                 let n = diagnostics.len();
                 eprintln!(
@@ -182,7 +190,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 None => ExitCode::FAILURE,
             })
         }
-        Command::Emit { file, output, schema } => {
+        Command::Emit {
+            file,
+            output,
+            schema,
+        } => {
             let schema = schema.load()?;
             let files = rule_files(std::slice::from_ref(&file))?;
             let Some(rules) = compile_all(&files, &schema) else {
@@ -202,19 +214,27 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 &regenerate,
             );
             match output {
-                Some(path) => std::fs::write(&path, code).map_err(|e| format!("{}: {e}", path.display()))?,
+                Some(path) => {
+                    std::fs::write(&path, code).map_err(|e| format!("{}: {e}", path.display()))?
+                }
                 None => print!("{code}"),
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Build { files, output, schema } => {
+        Command::Build {
+            files,
+            output,
+            schema,
+        } => {
             let schema = schema.load()?;
             let files = rule_files(&files)?;
             let Some(rules) = compile_all(&files, &schema) else {
                 return Ok(ExitCode::FAILURE);
             };
             let toolchain = Toolchain::discover().map_err(|e| e.to_string())?;
-            let binary = toolchain.build(&rules, Profile::Release).map_err(|e| e.to_string())?;
+            let binary = toolchain
+                .build(&rules, Profile::Release)
+                .map_err(|e| e.to_string())?;
             copy_executable(&binary, &output)?;
             eprintln!(
                 "built {} ({} rule{})",
@@ -237,7 +257,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 return Ok(ExitCode::FAILURE);
             };
             let toolchain = Toolchain::discover().map_err(|e| e.to_string())?;
-            let binary = toolchain.build(&rules, Profile::Quick).map_err(|e| e.to_string())?;
+            let binary = toolchain
+                .build(&rules, Profile::Quick)
+                .map_err(|e| e.to_string())?;
             let mut command = std::process::Command::new(&binary);
             command.args(&inputs);
             if let Some(now) = now {

@@ -369,13 +369,10 @@ impl Checker<'_> {
             OperatorKind::Extend(items) => {
                 let mut columns = input.to_vec();
                 let mut assignments = Vec::new();
-                for (i, item) in items.iter().enumerate() {
+                let mut unnamed = 0;
+                for item in items {
                     let typed = self.expr(&item.expr, &columns);
-                    let name = match &item.name {
-                        Some(name) => name.name.clone(),
-                        None => default_name(&item.expr)
-                            .unwrap_or_else(|| format!("Column{}", i + 1)),
-                    };
+                    let name = item_name(item, &mut unnamed);
                     let position = place(&mut columns, &name, typed.ty);
                     assignments.push((position, typed));
                 }
@@ -384,13 +381,10 @@ impl Checker<'_> {
             OperatorKind::Project(items) => {
                 let mut columns: Vec<Column> = Vec::new();
                 let mut values = Vec::new();
-                for (i, item) in items.iter().enumerate() {
+                let mut unnamed = 0;
+                for item in items {
                     let typed = self.expr(&item.expr, input);
-                    let name = match &item.name {
-                        Some(name) => name.name.clone(),
-                        None => default_name(&item.expr)
-                            .unwrap_or_else(|| format!("Column{}", i + 1)),
-                    };
+                    let name = item_name(item, &mut unnamed);
                     let span = item.name.as_ref().map_or(item.expr.span, |n| n.span);
                     self.check_unique(&columns, &name, span);
                     columns.push(Column::new(name, typed.ty));
@@ -828,12 +822,37 @@ fn place(columns: &mut Vec<Column>, name: &str, ty: ScalarType) -> usize {
     }
 }
 
+/// The name of an `extend` or `project` item: its explicit name, the name
+/// its expression implies, or `Column1`, `Column2`, ... counting the unnamed
+/// items (as Kusto does).
+fn item_name(item: &ast::NamedExpr, unnamed: &mut usize) -> String {
+    if let Some(name) = &item.name {
+        return name.name.clone();
+    }
+    default_name(&item.expr).unwrap_or_else(|| {
+        *unnamed += 1;
+        format!("Column{unnamed}")
+    })
+}
+
+/// Conversion functions whose result keeps the name of their argument
+/// (`tostring(RawEventData.x)` is named `RawEventData_x`, as in Kusto).
+const NAME_PRESERVING_FUNCTIONS: &[&str] = &[
+    "tostring", "toint", "tolong", "toreal", "todouble", "tobool", "toboolean", "todatetime",
+    "totimespan", "todynamic", "toguid",
+];
+
 /// The column name KQL gives an unnamed expression: a column keeps its name;
-/// a member path `a.b.c` is named after its last part... see
-/// `docs/semantics.md`; other expressions get a positional name.
+/// a member path `a.b.c` becomes `a_b_c`; a conversion keeps its argument's
+/// name. Other expressions have none (the caller numbers them).
 fn default_name(expr: &Expr) -> Option<String> {
     match &expr.kind {
         ExprKind::Name(ident) => Some(ident.name.clone()),
+        ExprKind::Call { name, args }
+            if args.len() == 1 && NAME_PRESERVING_FUNCTIONS.contains(&name.name.as_str()) =>
+        {
+            default_name(&args[0])
+        }
         ExprKind::Member { target, name } => {
             default_name(target).map(|prefix| format!("{prefix}_{}", name.name))
         }
@@ -880,16 +899,21 @@ fn comparable(a: ScalarType, b: ScalarType) -> bool {
 /// The result type of arithmetic, or `None` when KQL rejects it.
 fn arithmetic_type(op: BinaryOp, a: ScalarType, b: ScalarType) -> Option<ScalarType> {
     use ScalarType as T;
-    if a == T::Dynamic || b == T::Dynamic {
-        return Some(T::Dynamic);
+    // With a dynamic operand the result takes the other operand's type, as
+    // Kusto's type inference does (`dynamic(1) + 1` is long).
+    match (a, b) {
+        (T::Dynamic, T::Dynamic) => return Some(T::Dynamic),
+        (T::Dynamic, other) | (other, T::Dynamic) => {
+            return Some(if other == T::Int { T::Long } else { other })
+        }
+        _ => {}
     }
+    // int arithmetic is done in long (`toint(1) + toint(2)` is long).
     if a.is_numeric() && b.is_numeric() {
         return Some(if a == T::Real || b == T::Real {
             T::Real
-        } else if a == T::Long || b == T::Long {
-            T::Long
         } else {
-            T::Int
+            T::Long
         });
     }
     Some(match (op, a, b) {

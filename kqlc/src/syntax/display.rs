@@ -1,0 +1,645 @@
+//! KQL text for the AST.
+//!
+//! [`Display`] prints valid KQL that parses back to the same tree:
+//! compound sub-expressions are fully parenthesized, names that are not plain
+//! identifiers or that are keywords are bracketed (`['where']`), and literals
+//! are printed in forms the lexer reads back exactly (reals in Rust's shortest
+//! round-trip form, datetimes in ISO 8601 with up to seven fraction digits,
+//! timespans in their largest exact unit).
+//!
+//! A few trees the parser never builds have no exact spelling: a negative
+//! real or long is printed as `real(-1.5)` / `long(-5)` (a leading `-` would
+//! read back as a unary minus), and `Literal::Null(String)` as `""` (KQL has
+//! no null string; the empty string stands in for it).
+
+use super::ast::{
+    BinaryOp, Datatable, DynamicLiteral, Expr, ExprKind, Ident, Let, LetValue, ListOp, Literal,
+    MvExpand, MvExpandItem, NamedExpr, Operator, OperatorKind, Query, Source, Statement,
+    TabularExpr, UnaryOp,
+};
+use super::lexer::{self, DAY, HOUR, MICROSECOND, MILLISECOND, MINUTE, SECOND};
+use super::parser::is_reserved_word;
+use crate::types::ScalarType;
+use std::fmt::{self, Display, Formatter, Write};
+
+impl Display for Query {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        for (i, statement) in self.statements.iter().enumerate() {
+            if i > 0 {
+                f.write_str(";\n")?;
+            }
+            write!(f, "{statement}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for Statement {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Statement::Let(binding) => write!(f, "{binding}"),
+            Statement::Tabular(tabular) => write!(f, "{tabular}"),
+        }
+    }
+}
+
+impl Display for Let {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "let {} = {}", self.name, self.value)
+    }
+}
+
+impl Display for LetValue {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            LetValue::Scalar(expr) => write!(f, "{expr}"),
+            LetValue::Tabular(tabular) => write!(f, "{tabular}"),
+        }
+    }
+}
+
+impl Display for TabularExpr {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.source)?;
+        for operator in &self.operators {
+            write!(f, "\n| {operator}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for Source {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Named(name) => write!(f, "{name}"),
+            Source::Print(items, _) => {
+                f.write_str("print ")?;
+                write_list(f, items)
+            }
+            Source::Datatable(table) => write!(f, "{table}"),
+        }
+    }
+}
+
+impl Display for Datatable {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("datatable (")?;
+        for (i, (name, column_type)) in self.columns.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{name}: {column_type}")?;
+        }
+        f.write_str(") [")?;
+        write_list(f, &self.values)?;
+        f.write_str("]")
+    }
+}
+
+impl Display for Operator {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)
+    }
+}
+
+impl Display for OperatorKind {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            OperatorKind::Where(predicate) => write!(f, "where {predicate}"),
+            OperatorKind::Extend(items) => {
+                f.write_str("extend ")?;
+                write_list(f, items)
+            }
+            OperatorKind::Project(items) => {
+                f.write_str("project ")?;
+                write_list(f, items)
+            }
+            OperatorKind::ProjectAway(names) => {
+                f.write_str("project-away ")?;
+                write_list(f, names)
+            }
+            OperatorKind::ProjectRename(pairs) => {
+                f.write_str("project-rename ")?;
+                for (i, (new_name, old_name)) in pairs.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{new_name} = {old_name}")?;
+                }
+                Ok(())
+            }
+            OperatorKind::MvExpand(expand) => write!(f, "{expand}"),
+            OperatorKind::Take(count) => write!(f, "take {count}"),
+            OperatorKind::Count => f.write_str("count"),
+        }
+    }
+}
+
+impl Display for MvExpand {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("mv-expand ")?;
+        write_list(f, &self.items)?;
+        if let Some(limit) = &self.limit {
+            write!(f, " limit {limit}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for MvExpandItem {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if let Some(name) = &self.name {
+            write!(f, "{name} = ")?;
+        }
+        write!(f, "{}", self.expr)?;
+        if let Some(to_type) = self.to_type {
+            write!(f, " to typeof({to_type})")?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for NamedExpr {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if let Some(name) = &self.name {
+            write!(f, "{name} = ")?;
+        }
+        write!(f, "{}", self.expr)
+    }
+}
+
+/// A name, bracketed (`["x y"]`) unless it is a plain identifier that is not
+/// a keyword.
+impl Display for Ident {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if lexer::is_identifier(&self.name) && !is_reserved_word(&self.name) {
+            f.write_str(&self.name)
+        } else {
+            f.write_char('[')?;
+            write_string(f, &self.name)?;
+            f.write_char(']')
+        }
+    }
+}
+
+/// An expression, without parentheses around itself; its compound operands
+/// are parenthesized.
+impl Display for Expr {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ExprKind::Literal(literal) => write!(f, "{literal}"),
+            ExprKind::Name(name) => write!(f, "{name}"),
+            ExprKind::Member { target, name } => {
+                write_postfix_target(f, target)?;
+                write!(f, ".{name}")
+            }
+            ExprKind::Index { target, index } => {
+                write_postfix_target(f, target)?;
+                write!(f, "[{index}]")
+            }
+            ExprKind::Call { name, args } => {
+                write!(f, "{name}(")?;
+                write_list(f, args)?;
+                f.write_char(')')
+            }
+            ExprKind::Unary { op, operand } => {
+                write!(f, "{op}")?;
+                write_operand(f, operand)
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                write_operand(f, lhs)?;
+                write!(f, " {op} ")?;
+                write_operand(f, rhs)
+            }
+            ExprKind::List { op, expr, items } => {
+                write_operand(f, expr)?;
+                write!(f, " {op} (")?;
+                write_list(f, items)?;
+                f.write_char(')')
+            }
+            ExprKind::Between {
+                negated,
+                expr,
+                low,
+                high,
+            } => {
+                write_operand(f, expr)?;
+                f.write_str(if *negated { " !between (" } else { " between (" })?;
+                write_operand(f, low)?;
+                f.write_str(" .. ")?;
+                write_operand(f, high)?;
+                f.write_char(')')
+            }
+        }
+    }
+}
+
+/// An operand: parenthesized when it is itself an operator expression.
+fn write_operand(f: &mut Formatter<'_>, expr: &Expr) -> fmt::Result {
+    match expr.kind {
+        ExprKind::Unary { .. }
+        | ExprKind::Binary { .. }
+        | ExprKind::List { .. }
+        | ExprKind::Between { .. } => write!(f, "({expr})"),
+        _ => write!(f, "{expr}"),
+    }
+}
+
+/// The target of `.name` or `[index]`: parenthesized unless it is itself a
+/// name, call or postfix expression (so `(1).x` does not lex as `1.` `x`).
+fn write_postfix_target(f: &mut Formatter<'_>, expr: &Expr) -> fmt::Result {
+    match expr.kind {
+        ExprKind::Name(_)
+        | ExprKind::Member { .. }
+        | ExprKind::Index { .. }
+        | ExprKind::Call { .. } => write!(f, "{expr}"),
+        _ => write!(f, "({expr})"),
+    }
+}
+
+fn write_list<T: Display>(f: &mut Formatter<'_>, items: &[T]) -> fmt::Result {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{item}")?;
+    }
+    Ok(())
+}
+
+impl Display for UnaryOp {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UnaryOp::Neg => "-",
+            UnaryOp::Plus => "+",
+        })
+    }
+}
+
+impl Display for BinaryOp {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let spelling = match self {
+            BinaryOp::Or => "or",
+            BinaryOp::And => "and",
+            BinaryOp::Eq => "==",
+            BinaryOp::NotEq => "!=",
+            BinaryOp::EqCi => "=~",
+            BinaryOp::NotEqCi => "!~",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Mod => "%",
+            BinaryOp::Str(op) => return f.write_str(&op.spelling()),
+        };
+        f.write_str(spelling)
+    }
+}
+
+impl Display for ListOp {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(self.spelling())
+    }
+}
+
+impl Display for Literal {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Literal::Bool(value) => write!(f, "{value}"),
+            Literal::Int(value) => write!(f, "int({value})"),
+            Literal::Long(value) if *value >= 0 => write!(f, "{value}"),
+            Literal::Long(value) => write!(f, "long({value})"),
+            Literal::Real(value) => write_real(f, *value),
+            Literal::String(text) => write_string(f, text),
+            Literal::DateTime(ticks) => write_datetime(f, *ticks),
+            Literal::TimeSpan(ticks) if *ticks >= 0 => write_timespan_magnitude(f, ticks.unsigned_abs()),
+            Literal::TimeSpan(ticks) => {
+                f.write_str("timespan(-")?;
+                write_timespan_magnitude(f, ticks.unsigned_abs())?;
+                f.write_char(')')
+            }
+            Literal::Guid(text) => write!(f, "guid({text})"),
+            Literal::Dynamic(value) => write!(f, "dynamic({value})"),
+            Literal::Null(ScalarType::String) => f.write_str("\"\""),
+            Literal::Null(scalar_type) => write!(f, "{scalar_type}(null)"),
+        }
+    }
+}
+
+impl Display for DynamicLiteral {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            DynamicLiteral::Null => f.write_str("null"),
+            DynamicLiteral::Scalar(literal) => write!(f, "{literal}"),
+            DynamicLiteral::Array(items) => {
+                f.write_char('[')?;
+                write_list(f, items)?;
+                f.write_char(']')
+            }
+            DynamicLiteral::Bag(pairs) => {
+                f.write_char('{')?;
+                for (i, (key, value)) in pairs.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write_string(f, key)?;
+                    write!(f, ": {value}")?;
+                }
+                f.write_char('}')
+            }
+        }
+    }
+}
+
+/// A double-quoted string with the escapes the lexer decodes.
+fn write_string(f: &mut Formatter<'_>, text: &str) -> fmt::Result {
+    f.write_char('"')?;
+    for c in text.chars() {
+        match c {
+            '"' => f.write_str("\\\"")?,
+            '\\' => f.write_str("\\\\")?,
+            '\n' => f.write_str("\\n")?,
+            '\r' => f.write_str("\\r")?,
+            '\t' => f.write_str("\\t")?,
+            c if c.is_control() => write!(f, "\\u{:04x}", u32::from(c))?,
+            c => f.write_char(c)?,
+        }
+    }
+    f.write_char('"')
+}
+
+/// Reals in Rust's shortest round-trip form, which always has a `.` or an
+/// exponent, so they lex as reals again; the values a bare literal cannot
+/// spell go through `real(...)`.
+fn write_real(f: &mut Formatter<'_>, value: f64) -> fmt::Result {
+    if value.is_nan() {
+        f.write_str("real(nan)")
+    } else if value.is_infinite() {
+        f.write_str(if value > 0.0 { "real(+inf)" } else { "real(-inf)" })
+    } else if value.is_sign_negative() {
+        write!(f, "real({value:?})")
+    } else {
+        let text = format!("{value:?}");
+        f.write_str(&text)?;
+        if !text.contains(['.', 'e', 'E']) {
+            f.write_str(".0")?;
+        }
+        Ok(())
+    }
+}
+
+/// `datetime(2024-05-28T10:00:00.1234567Z)`, the fraction trimmed of
+/// trailing zeros and left out when zero.
+fn write_datetime(f: &mut Formatter<'_>, ticks: i64) -> fmt::Result {
+    use chrono::{Datelike, Timelike};
+    let per_second = SECOND as i64;
+    let seconds = ticks.div_euclid(per_second);
+    let fraction = ticks.rem_euclid(per_second);
+    let Some(moment) = chrono::DateTime::from_timestamp(seconds, 0) else {
+        // Unreachable for i64 ticks (chrono spans ±262,000 years); still no panic.
+        return write!(f, "datetime(out of range: {ticks} ticks)");
+    };
+    write!(
+        f,
+        "datetime({:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        moment.year(),
+        moment.month(),
+        moment.day(),
+        moment.hour(),
+        moment.minute(),
+        moment.second()
+    )?;
+    if fraction != 0 {
+        let digits = format!("{fraction:07}");
+        write!(f, ".{}", digits.trim_end_matches('0'))?;
+    }
+    f.write_str("Z)")
+}
+
+/// A non-negative timespan as a bare literal in its largest exact unit:
+/// `1d`, `90m`, `1500ms`, `7tick`.
+fn write_timespan_magnitude(f: &mut Formatter<'_>, ticks: u64) -> fmt::Result {
+    const UNITS: [(u64, &str); 7] = [
+        (DAY, "d"),
+        (HOUR, "h"),
+        (MINUTE, "m"),
+        (SECOND, "s"),
+        (MILLISECOND, "ms"),
+        (MICROSECOND, "microsecond"),
+        (1, "tick"),
+    ];
+    if ticks == 0 {
+        return f.write_str("0s");
+    }
+    let (unit, suffix) = UNITS
+        .into_iter()
+        .find(|(unit, _)| ticks % unit == 0)
+        .unwrap_or((1, "tick"));
+    write!(f, "{}{suffix}", ticks / unit)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::syntax::ast::{Span, StringOp, StringOpKind};
+    use crate::syntax::parse;
+
+    use super::*;
+
+    /// Parses, prints, parses again and checks the trees are equal; returns
+    /// the printed text.
+    fn round_trip(source: &str) -> String {
+        let query = parse(source).unwrap_or_else(|d| panic!("{source}: {d}"));
+        let printed = query.to_string();
+        let reparsed = parse(&printed).unwrap_or_else(|d| panic!("printed {printed:?} does not parse: {d}"));
+        assert_eq!(reparsed, query, "printed: {printed}");
+        printed
+    }
+
+    fn expr(kind: ExprKind) -> Expr {
+        Expr {
+            kind,
+            span: Span::default(),
+        }
+    }
+
+    fn literal(literal: Literal) -> Expr {
+        expr(ExprKind::Literal(literal))
+    }
+
+    fn print_of(value: Expr) -> Query {
+        Query {
+            statements: vec![Statement::Tabular(TabularExpr {
+                source: Source::Print(vec![NamedExpr { name: None, expr: value }], Span::default()),
+                operators: vec![],
+                span: Span::default(),
+            })],
+            span: Span::default(),
+        }
+    }
+
+    /// Prints a hand-built tree and checks it parses back to itself.
+    fn prints_back(query: Query) -> String {
+        let printed = query.to_string();
+        let reparsed = parse(&printed).unwrap_or_else(|d| panic!("printed {printed:?} does not parse: {d}"));
+        assert_eq!(reparsed, query, "printed: {printed}");
+        printed
+    }
+
+    #[test]
+    fn seed_queries_round_trip() {
+        let Some(queries) = crate::syntax::parser::tests::seed_queries() else { return };
+        for (path, text) in queries {
+            let printed = round_trip(&text);
+            assert!(printed.starts_with("CloudAuditEvents\n| where"), "{path}: {printed}");
+        }
+    }
+
+    #[test]
+    fn expressions_print_fully_parenthesized() {
+        assert_eq!(round_trip("print a or b and c"), "print a or (b and c)");
+        assert_eq!(round_trip("print (a + b) * -c"), "print (a + b) * (-c)");
+        assert_eq!(round_trip("print x between (1 .. 2) and y !in (1, 2)"), "print (x between (1 .. 2)) and (y !in (1, 2))");
+        assert_eq!(round_trip("print - - 1"), "print -(-1)");
+        assert_eq!(round_trip("print a.b[\"c\"].['d e']"), "print a.b[\"c\"].[\"d e\"]");
+    }
+
+    #[test]
+    fn keywords_and_odd_names_are_bracketed() {
+        assert_eq!(round_trip("print ['where'] = 1, ['x y'] = 2, ['and'] = 3, $left = 4"), "print [\"where\"] = 1, [\"x y\"] = 2, [\"and\"] = 3, $left = 4");
+        round_trip("['datatable'] | project ['long'], ['print'], ['in~']");
+        round_trip("T | where x.['where'] == 1 | mv-expand ['kind'] = x");
+    }
+
+    #[test]
+    fn every_operator_round_trips() {
+        round_trip(
+            "let x = 5; let T = datatable (a: long, b: string, ['c d']: dynamic) [1, \"x\", dynamic(null), 2, 'y', dynamic([1])];\n\
+             T | where a > x and b has_cs \"x\" | filter a in (1, 2) | extend c = a + 1, d = b\n\
+             | project c, e = d | project-away c | project-rename f = e\n\
+             | mv-expand g = dynamic([1, 2]) to typeof(long), h = dynamic([]) limit 10\n\
+             | take 5 | limit 2 | count",
+        );
+        round_trip("print x = 1; print y = 2;");
+    }
+
+    #[test]
+    fn every_string_operator_round_trips() {
+        for base in ["contains", "has", "hasprefix", "hassuffix", "startswith", "endswith"] {
+            for negated in ["", "!"] {
+                for cs in ["", "_cs"] {
+                    let source = format!("print a {negated}{base}{cs} \"x\"");
+                    assert_eq!(round_trip(&source), source);
+                }
+            }
+        }
+        for source in [
+            "print a matches regex \"x\"",
+            "print a in (\"x\")",
+            "print a !in (\"x\")",
+            "print a in~ (\"x\")",
+            "print a !in~ (\"x\")",
+            "print a has_any (\"x\", \"y\")",
+            "print a has_all (\"x\")",
+            "print a =~ \"x\"",
+            "print a !~ \"x\"",
+        ] {
+            assert_eq!(round_trip(source), source);
+        }
+    }
+
+    #[test]
+    fn literals_print_in_forms_that_read_back() {
+        let cases = [
+            ("print 1.5", "print 1.5"),
+            ("print 1e300", "print 1e300"),
+            ("print 2.", "print 2.0"),
+            ("print 0x10", "print 16"),
+            ("print long(-5)", "print long(-5)"),
+            ("print int(-5)", "print int(-5)"),
+            ("print real(-1.5)", "print real(-1.5)"),
+            ("print real(+inf)", "print real(+inf)"),
+            ("print real(-inf)", "print real(-inf)"),
+            ("print 1d", "print 1d"),
+            ("print 90m", "print 90m"),
+            ("print 1.5s", "print 1500ms"),
+            ("print 7tick", "print 7tick"),
+            ("print 10microseconds", "print 10microsecond"),
+            ("print timespan(-1d)", "print timespan(-1d)"),
+            ("print timespan(0.00:00:00)", "print 0s"),
+            ("print datetime(2024-05-28)", "print datetime(2024-05-28T00:00:00Z)"),
+            ("print datetime(2024-05-28 10:00:00.1234500)", "print datetime(2024-05-28T10:00:00.12345Z)"),
+            ("print datetime(0001-01-01)", "print datetime(0001-01-01T00:00:00Z)"),
+            ("print datetime(9999-12-31T23:59:59.9999999)", "print datetime(9999-12-31T23:59:59.9999999Z)"),
+            ("print guid(74BE27DE-1E4E-49D9-B579-FE0B331D3642)", "print guid(74be27de-1e4e-49d9-b579-fe0b331d3642)"),
+            ("print long(null)", "print long(null)"),
+            ("print date(null)", "print datetime(null)"),
+            ("print dynamic(null)", "print dynamic(null)"),
+            ("print dynamic({\"a\": [1, -2, 2.5, null, true, \"s\", 1h]})", "print dynamic({\"a\": [1, long(-2), 2.5, null, true, \"s\", 1h]})"),
+            ("print \"a\" 'b'", "print \"ab\""),
+            ("print @\"C:\\dir\"", "print \"C:\\\\dir\""),
+            ("print \"tab\\tquote\\\"nul\\u0000\"", "print \"tab\\tquote\\\"nul\\u0000\""),
+            ("print \"ä€😀\"", "print \"ä€😀\""),
+        ];
+        for (source, printed) in cases {
+            assert_eq!(round_trip(source), printed, "{source}");
+        }
+    }
+
+    #[test]
+    fn hand_built_trees_with_negative_and_extreme_values_print_back() {
+        for value in [
+            Literal::Long(i64::MIN),
+            Literal::Long(-1),
+            Literal::Int(i32::MIN),
+            Literal::Real(-0.5),
+            Literal::Real(f64::MAX),
+            Literal::Real(f64::MIN_POSITIVE),
+            Literal::Real(5e-324),
+            Literal::Real(1e16),
+            Literal::TimeSpan(i64::MIN),
+            Literal::TimeSpan(i64::MAX),
+            Literal::TimeSpan(-1),
+            Literal::DateTime(-1),
+            Literal::DateTime(1),
+            Literal::String("\u{7f}\u{1b}\r\n\"\\".to_string()),
+            Literal::Bool(false),
+        ] {
+            prints_back(print_of(literal(value)));
+        }
+        let negated_literal = expr(ExprKind::Unary {
+            op: UnaryOp::Neg,
+            operand: Box::new(literal(Literal::Long(-5))),
+        });
+        assert_eq!(prints_back(print_of(negated_literal)), "print -long(-5)");
+        let member_of_number = expr(ExprKind::Member {
+            target: Box::new(literal(Literal::Long(1))),
+            name: Ident {
+                name: "x".to_string(),
+                span: Span::default(),
+            },
+        });
+        assert_eq!(prints_back(print_of(member_of_number)), "print (1).x");
+        let regex = expr(ExprKind::Binary {
+            op: BinaryOp::Str(StringOp {
+                kind: StringOpKind::MatchesRegex,
+                negated: false,
+                case_sensitive: true,
+            }),
+            lhs: Box::new(literal(Literal::String("a".to_string()))),
+            rhs: Box::new(literal(Literal::String("b".to_string()))),
+        });
+        assert_eq!(prints_back(print_of(regex)), "print \"a\" matches regex \"b\"");
+        assert_eq!(prints_back(Query { statements: vec![], span: Span::default() }), "");
+    }
+
+    #[test]
+    fn nan_prints_as_real_nan() {
+        let printed = print_of(literal(Literal::Real(f64::NAN))).to_string();
+        assert_eq!(printed, "print real(nan)");
+        assert_eq!(parse(&printed).expect("parses").to_string(), printed);
+    }
+}

@@ -42,7 +42,7 @@ fn unknown_function_is_named_with_a_suggestion() {
     let (codes, text) = errors("CloudAuditEvents | extend x = tostrin(OperationName)");
     assert_eq!(codes, [Code::UnknownFunction]);
     assert!(text.contains("unknown function 'tostrin'"), "{text}");
-    assert!(text.contains("--> rule.kql:1:30"), "{text}");
+    assert!(text.contains("--> rule.kql:1:31"), "{text}");
     assert!(text.contains("did you mean 'tostring'?"), "{text}");
 }
 

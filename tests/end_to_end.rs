@@ -153,7 +153,7 @@ fn one_binary_runs_all_rules_in_one_pass_and_tags_rows_with_the_rule() {
             .filter(|l| l.starts_with(&prefix))
             .map(|l| format!("{{{}", &l[prefix.len()..]))
             .collect();
-        let wanted: Vec<&str> = expected(rule).lines().collect::<Vec<_>>();
+        let wanted: Vec<String> = expected(rule).lines().map(str::to_string).collect();
         assert_eq!(ours, wanted, "{rule}");
     }
     let total: usize = RULES.iter().map(|r| expected(r).lines().count()).sum();

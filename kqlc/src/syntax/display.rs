@@ -224,7 +224,11 @@ impl Display for Expr {
                 high,
             } => {
                 write_operand(f, expr)?;
-                f.write_str(if *negated { " !between (" } else { " between (" })?;
+                f.write_str(if *negated {
+                    " !between ("
+                } else {
+                    " between ("
+                })?;
                 write_operand(f, low)?;
                 f.write_str(" .. ")?;
                 write_operand(f, high)?;
@@ -316,7 +320,9 @@ impl Display for Literal {
             Literal::Real(value) => write_real(f, *value),
             Literal::String(text) => write_string(f, text),
             Literal::DateTime(ticks) => write_datetime(f, *ticks),
-            Literal::TimeSpan(ticks) if *ticks >= 0 => write_timespan_magnitude(f, ticks.unsigned_abs()),
+            Literal::TimeSpan(ticks) if *ticks >= 0 => {
+                write_timespan_magnitude(f, ticks.unsigned_abs())
+            }
             Literal::TimeSpan(ticks) => {
                 f.write_str("timespan(-")?;
                 write_timespan_magnitude(f, ticks.unsigned_abs())?;
@@ -379,7 +385,11 @@ fn write_real(f: &mut Formatter<'_>, value: f64) -> fmt::Result {
     if value.is_nan() {
         f.write_str("real(nan)")
     } else if value.is_infinite() {
-        f.write_str(if value > 0.0 { "real(+inf)" } else { "real(-inf)" })
+        f.write_str(if value > 0.0 {
+            "real(+inf)"
+        } else {
+            "real(-inf)"
+        })
     } else if value.is_sign_negative() {
         write!(f, "real({value:?})")
     } else {
@@ -454,7 +464,8 @@ mod tests {
     fn round_trip(source: &str) -> String {
         let query = parse(source).unwrap_or_else(|d| panic!("{source}: {d}"));
         let printed = query.to_string();
-        let reparsed = parse(&printed).unwrap_or_else(|d| panic!("printed {printed:?} does not parse: {d}"));
+        let reparsed =
+            parse(&printed).unwrap_or_else(|d| panic!("printed {printed:?} does not parse: {d}"));
         assert_eq!(reparsed, query, "printed: {printed}");
         printed
     }
@@ -473,7 +484,13 @@ mod tests {
     fn print_of(value: Expr) -> Query {
         Query {
             statements: vec![Statement::Tabular(TabularExpr {
-                source: Source::Print(vec![NamedExpr { name: None, expr: value }], Span::default()),
+                source: Source::Print(
+                    vec![NamedExpr {
+                        name: None,
+                        expr: value,
+                    }],
+                    Span::default(),
+                ),
                 operators: vec![],
                 span: Span::default(),
             })],
@@ -484,17 +501,23 @@ mod tests {
     /// Prints a hand-built tree and checks it parses back to itself.
     fn prints_back(query: Query) -> String {
         let printed = query.to_string();
-        let reparsed = parse(&printed).unwrap_or_else(|d| panic!("printed {printed:?} does not parse: {d}"));
+        let reparsed =
+            parse(&printed).unwrap_or_else(|d| panic!("printed {printed:?} does not parse: {d}"));
         assert_eq!(reparsed, query, "printed: {printed}");
         printed
     }
 
     #[test]
     fn seed_queries_round_trip() {
-        let Some(queries) = crate::syntax::parser::tests::seed_queries() else { return };
+        let Some(queries) = crate::syntax::parser::tests::seed_queries() else {
+            return;
+        };
         for (path, text) in queries {
             let printed = round_trip(&text);
-            assert!(printed.starts_with("CloudAuditEvents\n| where"), "{path}: {printed}");
+            assert!(
+                printed.starts_with("CloudAuditEvents\n| where"),
+                "{path}: {printed}"
+            );
         }
     }
 
@@ -502,14 +525,23 @@ mod tests {
     fn expressions_print_fully_parenthesized() {
         assert_eq!(round_trip("print a or b and c"), "print a or (b and c)");
         assert_eq!(round_trip("print (a + b) * -c"), "print (a + b) * (-c)");
-        assert_eq!(round_trip("print x between (1 .. 2) and y !in (1, 2)"), "print (x between (1 .. 2)) and (y !in (1, 2))");
+        assert_eq!(
+            round_trip("print x between (1 .. 2) and y !in (1, 2)"),
+            "print (x between (1 .. 2)) and (y !in (1, 2))"
+        );
         assert_eq!(round_trip("print - - 1"), "print -(-1)");
-        assert_eq!(round_trip("print a.b[\"c\"].['d e']"), "print a.b[\"c\"].[\"d e\"]");
+        assert_eq!(
+            round_trip("print a.b[\"c\"].['d e']"),
+            "print a.b[\"c\"].[\"d e\"]"
+        );
     }
 
     #[test]
     fn keywords_and_odd_names_are_bracketed() {
-        assert_eq!(round_trip("print ['where'] = 1, ['x y'] = 2, ['and'] = 3, $left = 4"), "print [\"where\"] = 1, [\"x y\"] = 2, [\"and\"] = 3, $left = 4");
+        assert_eq!(
+            round_trip("print ['where'] = 1, ['x y'] = 2, ['and'] = 3, $left = 4"),
+            "print [\"where\"] = 1, [\"x y\"] = 2, [\"and\"] = 3, $left = 4"
+        );
         round_trip("['datatable'] | project ['long'], ['print'], ['in~']");
         round_trip("T | where x.['where'] == 1 | mv-expand ['kind'] = x");
     }
@@ -528,7 +560,14 @@ mod tests {
 
     #[test]
     fn every_string_operator_round_trips() {
-        for base in ["contains", "has", "hasprefix", "hassuffix", "startswith", "endswith"] {
+        for base in [
+            "contains",
+            "has",
+            "hasprefix",
+            "hassuffix",
+            "startswith",
+            "endswith",
+        ] {
             for negated in ["", "!"] {
                 for cs in ["", "_cs"] {
                     let source = format!("print a {negated}{base}{cs} \"x\"");
@@ -570,18 +609,39 @@ mod tests {
             ("print 10microseconds", "print 10microsecond"),
             ("print timespan(-1d)", "print timespan(-1d)"),
             ("print timespan(0.00:00:00)", "print 0s"),
-            ("print datetime(2024-05-28)", "print datetime(2024-05-28T00:00:00Z)"),
-            ("print datetime(2024-05-28 10:00:00.1234500)", "print datetime(2024-05-28T10:00:00.12345Z)"),
-            ("print datetime(0001-01-01)", "print datetime(0001-01-01T00:00:00Z)"),
-            ("print datetime(9999-12-31T23:59:59.9999999)", "print datetime(9999-12-31T23:59:59.9999999Z)"),
-            ("print guid(74BE27DE-1E4E-49D9-B579-FE0B331D3642)", "print guid(74be27de-1e4e-49d9-b579-fe0b331d3642)"),
+            (
+                "print datetime(2024-05-28)",
+                "print datetime(2024-05-28T00:00:00Z)",
+            ),
+            (
+                "print datetime(2024-05-28 10:00:00.1234500)",
+                "print datetime(2024-05-28T10:00:00.12345Z)",
+            ),
+            (
+                "print datetime(0001-01-01)",
+                "print datetime(0001-01-01T00:00:00Z)",
+            ),
+            (
+                "print datetime(9999-12-31T23:59:59.9999999)",
+                "print datetime(9999-12-31T23:59:59.9999999Z)",
+            ),
+            (
+                "print guid(74BE27DE-1E4E-49D9-B579-FE0B331D3642)",
+                "print guid(74be27de-1e4e-49d9-b579-fe0b331d3642)",
+            ),
             ("print long(null)", "print long(null)"),
             ("print date(null)", "print datetime(null)"),
             ("print dynamic(null)", "print dynamic(null)"),
-            ("print dynamic({\"a\": [1, -2, 2.5, null, true, \"s\", 1h]})", "print dynamic({\"a\": [1, long(-2), 2.5, null, true, \"s\", 1h]})"),
+            (
+                "print dynamic({\"a\": [1, -2, 2.5, null, true, \"s\", 1h]})",
+                "print dynamic({\"a\": [1, long(-2), 2.5, null, true, \"s\", 1h]})",
+            ),
             ("print \"a\" 'b'", "print \"ab\""),
             ("print @\"C:\\dir\"", "print \"C:\\\\dir\""),
-            ("print \"tab\\tquote\\\"nul\\u0000\"", "print \"tab\\tquote\\\"nul\\u0000\""),
+            (
+                "print \"tab\\tquote\\\"nul\\u0000\"",
+                "print \"tab\\tquote\\\"nul\\u0000\"",
+            ),
             ("print \"ä€😀\"", "print \"ä€😀\""),
         ];
         for (source, printed) in cases {
@@ -632,8 +692,17 @@ mod tests {
             lhs: Box::new(literal(Literal::String("a".to_string()))),
             rhs: Box::new(literal(Literal::String("b".to_string()))),
         });
-        assert_eq!(prints_back(print_of(regex)), "print \"a\" matches regex \"b\"");
-        assert_eq!(prints_back(Query { statements: vec![], span: Span::default() }), "");
+        assert_eq!(
+            prints_back(print_of(regex)),
+            "print \"a\" matches regex \"b\""
+        );
+        assert_eq!(
+            prints_back(Query {
+                statements: vec![],
+                span: Span::default()
+            }),
+            ""
+        );
     }
 
     #[test]

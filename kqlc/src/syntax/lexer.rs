@@ -123,7 +123,9 @@ impl TokenKind {
             TokenKind::Real(value) => return format!("number `{value:?}`"),
             TokenKind::TimeSpan(_) => return "timespan literal".to_string(),
             TokenKind::String(_) => return "string literal".to_string(),
-            TokenKind::TypedLiteral { type_name, .. } => return format!("`{type_name}(...)` literal"),
+            TokenKind::TypedLiteral { type_name, .. } => {
+                return format!("`{type_name}(...)` literal")
+            }
             TokenKind::Eof => return "end of input".to_string(),
             TokenKind::Pipe => "|",
             TokenKind::LParen => "(",
@@ -434,7 +436,9 @@ impl Lexer<'_> {
     }
 
     fn starts_with(&self, at: usize, text: &str) -> bool {
-        self.src.get(at..).is_some_and(|rest| rest.starts_with(text))
+        self.src
+            .get(at..)
+            .is_some_and(|rest| rest.starts_with(text))
     }
 
     fn push(&mut self, kind: TokenKind, start: usize) {
@@ -551,7 +555,10 @@ impl Lexer<'_> {
     /// reports it.
     fn lex_bang(&mut self) {
         let start = self.pos;
-        if self.char_at(start + 1).is_some_and(|c| c.is_alphabetic() || c == '_') {
+        if self
+            .char_at(start + 1)
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+        {
             self.pos = start + 1;
             self.skip_ident_chars();
             if self.slice(start, self.pos) == "!in" && self.byte(self.pos) == b'~' {
@@ -610,7 +617,9 @@ impl Lexer<'_> {
                 Span::new(open, open + 1),
             )
             .with_label("unclosed delimiter")
-            .with_help(format!("a `{type_name}(...)` literal ends at the first `)` on its line")));
+            .with_help(format!(
+                "a `{type_name}(...)` literal ends at the first `)` on its line"
+            )));
         };
         let content_span = Span::new(open + 1, open + 1 + close);
         self.pos = content_span.end + 1;
@@ -727,7 +736,10 @@ impl Lexer<'_> {
             Some(decoded) => Ok(decoded),
             None => Err(Diagnostic::new(
                 Code::InvalidLiteral,
-                format!("invalid escape sequence `{}`", self.slice(escape_start, self.pos)),
+                format!(
+                    "invalid escape sequence `{}`",
+                    self.slice(escape_start, self.pos)
+                ),
                 span,
             )
             .with_label("not a valid escape")
@@ -770,7 +782,11 @@ impl Lexer<'_> {
 
     /// ```` ```text``` ```` or `~~~text~~~`: raw text, line breaks allowed.
     fn lex_multiline_string(&mut self, start: usize) -> Result<(), Diagnostic> {
-        let fence = if self.byte(self.pos) == b'`' { "```" } else { "~~~" };
+        let fence = if self.byte(self.pos) == b'`' {
+            "```"
+        } else {
+            "~~~"
+        };
         let body_start = self.pos + 3;
         let rest = self.src.get(body_start..).unwrap_or("");
         let Some(length) = rest.find(fence) else {
@@ -869,7 +885,9 @@ impl Lexer<'_> {
         } else {
             match number.parse::<i64>() {
                 Ok(value) => self.push(TokenKind::Long(value), start),
-                Err(_) => return Err(self.invalid_number(start, "does not fit in a long (64 bits)")),
+                Err(_) => {
+                    return Err(self.invalid_number(start, "does not fit in a long (64 bits)"))
+                }
             }
         }
         Ok(())
@@ -920,7 +938,8 @@ fn decimal_to_ticks(number: &str, numerator: u64, denominator: u64, negative: bo
             .checked_add(u128::from(byte - b'0'))?;
     }
     let scale = 10u128.checked_pow(u32::try_from(fraction.len()).ok()?)?;
-    let ticks = mantissa.checked_mul(u128::from(numerator))? / scale.checked_mul(u128::from(denominator))?;
+    let ticks = mantissa.checked_mul(u128::from(numerator))?
+        / scale.checked_mul(u128::from(denominator))?;
     let ticks = i128::try_from(ticks).ok()?;
     i64::try_from(if negative { -ticks } else { ticks }).ok()
 }
@@ -930,7 +949,11 @@ fn decimal_to_ticks(number: &str, numerator: u64, denominator: u64, negative: bo
 
 /// Decodes the text of a typed literal (`TYPE(content)`) into a [`Literal`].
 /// `span` is the whole literal, for diagnostics.
-pub(crate) fn decode_typed_literal(type_name: &str, content: &str, span: Span) -> Result<Literal, Diagnostic> {
+pub(crate) fn decode_typed_literal(
+    type_name: &str,
+    content: &str,
+    span: Span,
+) -> Result<Literal, Diagnostic> {
     let mut text = content.trim();
     let scalar_type = match type_name {
         "decimal" => {
@@ -964,7 +987,10 @@ pub(crate) fn decode_typed_literal(type_name: &str, content: &str, span: Span) -
     let invalid = |why: String| {
         Diagnostic::new(
             Code::InvalidLiteral,
-            format!("invalid {} literal `{type_name}({content})`", scalar_type.name()),
+            format!(
+                "invalid {} literal `{type_name}({content})`",
+                scalar_type.name()
+            ),
             span,
         )
         .with_label(why)
@@ -999,14 +1025,17 @@ pub(crate) fn decode_typed_literal(type_name: &str, content: &str, span: Span) -
                 if text.starts_with(|c: char| c.is_ascii_digit()) {
                     diagnostic
                 } else {
-                    diagnostic.with_note("kqlc reads ISO 8601 datetimes such as 2024-05-28T10:00:00Z")
+                    diagnostic
+                        .with_note("kqlc reads ISO 8601 datetimes such as 2024-05-28T10:00:00Z")
                 }
             })
         }
         ScalarType::TimeSpan => parse_timespan(text).map(Literal::TimeSpan).map_err(invalid),
-        ScalarType::Guid => parse_guid(text)
-            .map(Literal::Guid)
-            .ok_or_else(|| invalid("expected 32 hex digits such as 74be27de-1e4e-49d9-b579-fe0b331d3642".to_string())),
+        ScalarType::Guid => parse_guid(text).map(Literal::Guid).ok_or_else(|| {
+            invalid(
+                "expected 32 hex digits such as 74be27de-1e4e-49d9-b579-fe0b331d3642".to_string(),
+            )
+        }),
         ScalarType::String | ScalarType::Dynamic => Err(invalid("not a typed literal".to_string())),
     }
 }
@@ -1023,7 +1052,10 @@ fn unquote(text: &str) -> Option<&str> {
 /// `[+-]digits` or `[+-]0xHEX`, as an i64.
 fn parse_integer(text: &str) -> Option<i64> {
     let (negative, digits) = split_sign(text);
-    let magnitude: i128 = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+    let magnitude: i128 = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
         if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
@@ -1108,9 +1140,13 @@ pub(crate) fn parse_datetime(text: &str) -> Result<i64, String> {
         cursor.eat_spaces();
         if cursor.eat('Z') || cursor.eat_word("GMT") || cursor.eat_word("UTC") {
         } else if let Some(sign) = cursor.eat_sign() {
-            let hours = cursor.number(2, 2).ok_or("expected a two-digit offset hour")?;
+            let hours = cursor
+                .number(2, 2)
+                .ok_or("expected a two-digit offset hour")?;
             cursor.eat(':');
-            let minutes = cursor.number(2, 2).ok_or("expected two-digit offset minutes")?;
+            let minutes = cursor
+                .number(2, 2)
+                .ok_or("expected two-digit offset minutes")?;
             if hours > 23 || minutes > 59 {
                 return Err("offset out of range".to_string());
             }
@@ -1149,13 +1185,16 @@ pub(crate) fn parse_timespan(text: &str) -> Result<i64, String> {
         timespan_unit(unit).ok_or_else(|| format!("unknown timespan unit `{unit}`"))?
     };
     let well_formed = match number.split_once('.') {
-        Some((whole, fraction)) => !whole.is_empty() && !fraction.is_empty() && !fraction.contains('.'),
+        Some((whole, fraction)) => {
+            !whole.is_empty() && !fraction.is_empty() && !fraction.contains('.')
+        }
         None => !number.is_empty(),
     };
     if !well_formed {
         return Err("expected a number and a unit, such as 1.5h".to_string());
     }
-    decimal_to_ticks(number, numerator, denominator, negative).ok_or_else(|| "timespan out of range".to_string())
+    decimal_to_ticks(number, numerator, denominator, negative)
+        .ok_or_else(|| "timespan out of range".to_string())
 }
 
 /// `[d.]hh:mm[:ss[.fffffff]]`.
@@ -1163,7 +1202,10 @@ fn parse_clock_timespan(text: &str, negative: bool) -> Result<i64, String> {
     let mut cursor = Cursor::new(text);
     let first = cursor.number(1, 8).ok_or("expected hours or days")?;
     let (days, hours) = if cursor.eat('.') {
-        (first, cursor.number(1, 2).ok_or("expected hours after the days")?)
+        (
+            first,
+            cursor.number(1, 2).ok_or("expected hours after the days")?,
+        )
     } else {
         (0, first)
     };
@@ -1188,7 +1230,8 @@ fn parse_clock_timespan(text: &str, negative: bool) -> Result<i64, String> {
         + i128::from(minutes) * i128::from(MINUTE)
         + i128::from(seconds) * i128::from(SECOND)
         + i128::from(fraction_ticks);
-    i64::try_from(if negative { -ticks } else { ticks }).map_err(|_| "timespan out of range".to_string())
+    i64::try_from(if negative { -ticks } else { ticks })
+        .map_err(|_| "timespan out of range".to_string())
 }
 
 /// A guid as 32 hex digits, with or without the usual dashes or braces, in
@@ -1345,8 +1388,8 @@ mod tests {
             kinds("| ( ) [ ] { } , ; . : = == != <> < <= > >= =~ !~ + - * / % .."),
             vec![
                 Pipe, LParen, RParen, LBracket, RBracket, LBrace, RBrace, Comma, Semicolon, Dot,
-                Colon, Assign, EqEq, NotEq, NotEq, Lt, Le, Gt, Ge, EqTilde, BangTilde, Plus,
-                Minus, Star, Slash, Percent, DotDot
+                Colon, Assign, EqEq, NotEq, NotEq, Lt, Le, Gt, Ge, EqTilde, BangTilde, Plus, Minus,
+                Star, Slash, Percent, DotDot
             ]
         );
     }
@@ -1398,7 +1441,15 @@ mod tests {
         use TokenKind::*;
         assert_eq!(
             kinds("5 0x1F 1.5 1e3 2.5E-3 1. 9223372036854775807"),
-            vec![Long(5), Long(31), Real(1.5), Real(1000.0), Real(0.0025), Real(1.0), Long(i64::MAX)]
+            vec![
+                Long(5),
+                Long(31),
+                Real(1.5),
+                Real(1000.0),
+                Real(0.0025),
+                Real(1.0),
+                Long(i64::MAX)
+            ]
         );
     }
 
@@ -1436,7 +1487,11 @@ mod tests {
             ("1hr", HOUR),
         ];
         for (text, ticks) in cases {
-            assert_eq!(kinds(text), vec![TokenKind::TimeSpan(ticks as i64)], "{text}");
+            assert_eq!(
+                kinds(text),
+                vec![TokenKind::TimeSpan(ticks as i64)],
+                "{text}"
+            );
         }
     }
 
@@ -1499,7 +1554,10 @@ mod tests {
     fn unterminated_strings_point_at_the_opening_quote() {
         let diagnostic = error("print \"abc\nnext");
         assert_eq!(diagnostic.code, Code::UnterminatedString);
-        assert_eq!((diagnostic.primary.span.start, diagnostic.primary.span.end), (6, 10));
+        assert_eq!(
+            (diagnostic.primary.span.start, diagnostic.primary.span.end),
+            (6, 10)
+        );
         let diagnostic = error("x = @'abc");
         assert_eq!(diagnostic.code, Code::UnterminatedString);
         assert_eq!(diagnostic.primary.span.start, 4);
@@ -1510,14 +1568,20 @@ mod tests {
         assert_eq!(error("'abc\\").code, Code::UnterminatedString);
         let diagnostic = error("'abc\\\nx'");
         assert_eq!(diagnostic.code, Code::UnterminatedString);
-        assert_eq!((diagnostic.primary.span.start, diagnostic.primary.span.end), (0, 5));
+        assert_eq!(
+            (diagnostic.primary.span.start, diagnostic.primary.span.end),
+            (0, 5)
+        );
     }
 
     #[test]
     fn bad_escapes_are_invalid_literals() {
         let diagnostic = error(r#"x = "a\qb""#);
         assert_eq!(diagnostic.code, Code::InvalidLiteral);
-        assert_eq!((diagnostic.primary.span.start, diagnostic.primary.span.end), (6, 8));
+        assert_eq!(
+            (diagnostic.primary.span.start, diagnostic.primary.span.end),
+            (6, 8)
+        );
         assert_eq!(error(r#""\ud800""#).code, Code::InvalidLiteral);
         assert_eq!(error(r#""\u12""#).code, Code::InvalidLiteral);
     }
@@ -1526,9 +1590,15 @@ mod tests {
     fn unexpected_characters_are_reported_with_their_span() {
         let diagnostic = error("where x # y");
         assert_eq!(diagnostic.code, Code::UnexpectedCharacter);
-        assert_eq!((diagnostic.primary.span.start, diagnostic.primary.span.end), (8, 9));
+        assert_eq!(
+            (diagnostic.primary.span.start, diagnostic.primary.span.end),
+            (8, 9)
+        );
         let diagnostic = error("a €");
-        assert_eq!((diagnostic.primary.span.start, diagnostic.primary.span.end), (2, 5));
+        assert_eq!(
+            (diagnostic.primary.span.start, diagnostic.primary.span.end),
+            (2, 5)
+        );
         assert_eq!(error("`a`").code, Code::UnexpectedCharacter);
         assert_eq!(error("@x").code, Code::UnexpectedCharacter);
     }
@@ -1549,7 +1619,10 @@ mod tests {
         assert_eq!(tokens[1].kind, ident("long"));
         let diagnostic = error("datetime(2024\n)");
         assert_eq!(diagnostic.code, Code::UnbalancedDelimiter);
-        assert_eq!((diagnostic.primary.span.start, diagnostic.primary.span.end), (8, 9));
+        assert_eq!(
+            (diagnostic.primary.span.start, diagnostic.primary.span.end),
+            (8, 9)
+        );
     }
 
     #[test]
@@ -1560,7 +1633,10 @@ mod tests {
             ("2024-05-28", base),
             ("2024-05-28T10:00:00Z", base + 10 * HOUR as i64),
             ("2024-05-28 10:00", base + 10 * HOUR as i64),
-            ("2024-05-28T10:00:00.1234567Z", base + 10 * HOUR as i64 + 1_234_567),
+            (
+                "2024-05-28T10:00:00.1234567Z",
+                base + 10 * HOUR as i64 + 1_234_567,
+            ),
             ("2024-05-28T10:00:00.5", base + 10 * HOUR as i64 + 5_000_000),
             ("2024-05-28T12:00:00+02:00", base + 10 * HOUR as i64),
             ("2024-05-28T08:00:00-0200", base + 10 * HOUR as i64),
@@ -1571,7 +1647,16 @@ mod tests {
         for (text, ticks) in cases {
             assert_eq!(parse_datetime(text), Ok(ticks), "{text}");
         }
-        for bad in ["2024-13-45", "2024-02-30", "24-01-01", "2024-01-01T25:00", "2024-01-01 10", "2024-01-01T10:00:00.12345678", "soon", "2024-01-01x"] {
+        for bad in [
+            "2024-13-45",
+            "2024-02-30",
+            "24-01-01",
+            "2024-01-01T25:00",
+            "2024-01-01 10",
+            "2024-01-01T10:00:00.12345678",
+            "soon",
+            "2024-01-01x",
+        ] {
             assert!(parse_datetime(bad).is_err(), "{bad}");
         }
     }
@@ -1584,7 +1669,10 @@ mod tests {
             ("15 seconds", (15 * SECOND) as i64),
             ("2", (2 * DAY) as i64),
             ("-1d", -(DAY as i64)),
-            ("1.02:03:04.5", (DAY + 2 * HOUR + 3 * MINUTE + 4 * SECOND + SECOND / 2) as i64),
+            (
+                "1.02:03:04.5",
+                (DAY + 2 * HOUR + 3 * MINUTE + 4 * SECOND + SECOND / 2) as i64,
+            ),
             ("00:01:00", MINUTE as i64),
             ("10:30", (10 * HOUR + 30 * MINUTE) as i64),
             ("-9223372036854775808tick", i64::MIN),
@@ -1592,7 +1680,16 @@ mod tests {
         for (text, ticks) in cases {
             assert_eq!(parse_timespan(text), Ok(ticks), "{text}");
         }
-        for bad in ["zz", "1x", "1.", ".5h", "25:00", "1:2", "9223372036854775808tick", "1..2d"] {
+        for bad in [
+            "zz",
+            "1x",
+            "1.",
+            ".5h",
+            "25:00",
+            "1:2",
+            "9223372036854775808tick",
+            "1..2d",
+        ] {
             assert!(parse_timespan(bad).is_err(), "{bad}");
         }
     }
@@ -1600,23 +1697,41 @@ mod tests {
     #[test]
     fn typed_literal_contents_decode() {
         let span = Span::default();
-        let decode = |type_name: &str, content: &str| decode_typed_literal(type_name, content, span);
+        let decode =
+            |type_name: &str, content: &str| decode_typed_literal(type_name, content, span);
         assert_eq!(decode("long", "-5"), Ok(Literal::Long(-5)));
         assert_eq!(decode("long", "0x10"), Ok(Literal::Long(16)));
-        assert_eq!(decode("int64", "-9223372036854775808"), Ok(Literal::Long(i64::MIN)));
+        assert_eq!(
+            decode("int64", "-9223372036854775808"),
+            Ok(Literal::Long(i64::MIN))
+        );
         assert_eq!(decode("int", " 5 "), Ok(Literal::Int(5)));
         assert_eq!(decode("real", "+inf"), Ok(Literal::Real(f64::INFINITY)));
-        assert_eq!(decode("double", "-inf"), Ok(Literal::Real(f64::NEG_INFINITY)));
+        assert_eq!(
+            decode("double", "-inf"),
+            Ok(Literal::Real(f64::NEG_INFINITY))
+        );
         assert_eq!(decode("real", "1.5e3"), Ok(Literal::Real(1500.0)));
         assert!(matches!(decode("real", "nan"), Ok(Literal::Real(value)) if value.is_nan()));
         assert_eq!(decode("bool", "True"), Ok(Literal::Bool(true)));
-        assert_eq!(decode("time", "null"), Ok(Literal::Null(ScalarType::TimeSpan)));
-        assert_eq!(decode("datetime", "\"1970-01-01\""), Ok(Literal::DateTime(0)));
+        assert_eq!(
+            decode("time", "null"),
+            Ok(Literal::Null(ScalarType::TimeSpan))
+        );
+        assert_eq!(
+            decode("datetime", "\"1970-01-01\""),
+            Ok(Literal::DateTime(0))
+        );
         assert_eq!(decode("timespan", "'1tick'"), Ok(Literal::TimeSpan(1)));
-        assert_eq!(decode("date", "null"), Ok(Literal::Null(ScalarType::DateTime)));
+        assert_eq!(
+            decode("date", "null"),
+            Ok(Literal::Null(ScalarType::DateTime))
+        );
         assert_eq!(
             decode("guid", "74BE27DE1E4E49D9B579FE0B331D3642"),
-            Ok(Literal::Guid("74be27de-1e4e-49d9-b579-fe0b331d3642".to_string()))
+            Ok(Literal::Guid(
+                "74be27de-1e4e-49d9-b579-fe0b331d3642".to_string()
+            ))
         );
         for (type_name, content) in [
             ("int", "3000000000"),
@@ -1626,10 +1741,20 @@ mod tests {
             ("guid", "zz"),
             ("datetime", "2024-13-45"),
         ] {
-            assert_eq!(decode(type_name, content).map_err(|d| d.code), Err(Code::InvalidLiteral), "{type_name}({content})");
+            assert_eq!(
+                decode(type_name, content).map_err(|d| d.code),
+                Err(Code::InvalidLiteral),
+                "{type_name}({content})"
+            );
         }
-        assert_eq!(decode("decimal", "1.5").map_err(|d| d.code), Err(Code::Unsupported));
-        assert_eq!(decode("datetime", "").map_err(|d| d.code), Err(Code::Unsupported));
+        assert_eq!(
+            decode("decimal", "1.5").map_err(|d| d.code),
+            Err(Code::Unsupported)
+        );
+        assert_eq!(
+            decode("datetime", "").map_err(|d| d.code),
+            Err(Code::Unsupported)
+        );
     }
 
     #[test]

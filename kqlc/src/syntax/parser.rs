@@ -194,7 +194,9 @@ fn precedence(op: Infix) -> Precedence {
         }
         Infix::Binary(BinaryOp::Add | BinaryOp::Sub) => Precedence::Additive,
         Infix::Binary(BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod) => Precedence::Multiplicative,
-        Infix::Binary(BinaryOp::EqCi | BinaryOp::NotEqCi | BinaryOp::Str(_)) => Precedence::StringOp,
+        Infix::Binary(BinaryOp::EqCi | BinaryOp::NotEqCi | BinaryOp::Str(_)) => {
+            Precedence::StringOp
+        }
     }
 }
 
@@ -424,7 +426,8 @@ impl Parser {
         *self.kind_at(offset) == TokenKind::LParen
             && (*self.kind_at(offset + 1) == TokenKind::RParen
                 || (self.starts_name(offset + 1)
-                    && *self.kind_at(offset + 1 + self.name_length(offset + 1)) == TokenKind::Colon))
+                    && *self.kind_at(offset + 1 + self.name_length(offset + 1))
+                        == TokenKind::Colon))
     }
 
     /// A `let` value is tabular if it starts with a tabular source keyword or
@@ -459,7 +462,8 @@ impl Parser {
     }
 
     fn at_unsupported_source(&self) -> bool {
-        self.word_at(0).is_some_and(|word| UNSUPPORTED_SOURCES.contains(&word))
+        self.word_at(0)
+            .is_some_and(|word| UNSUPPORTED_SOURCES.contains(&word))
             && !matches!(
                 self.kind_at(1),
                 TokenKind::Pipe | TokenKind::Semicolon | TokenKind::Eof
@@ -521,12 +525,16 @@ impl Parser {
             {
                 return Err(self
                     .unexpected("a table name, `print` or `datatable`")
-                    .with_help("tabular operators come after a `|`, as in `TableName | where ...`"));
+                    .with_help(
+                        "tabular operators come after a `|`, as in `TableName | where ...`",
+                    ));
             }
         }
         let keyword = self.word_at(0).is_some_and(is_keyword_not_name);
         if !self.starts_name(0) || keyword {
-            return Err(self.unexpected("a tabular expression (a table name, `print` or `datatable`)"));
+            return Err(
+                self.unexpected("a tabular expression (a table name, `print` or `datatable`)")
+            );
         }
         let name = self.parse_name("a table name")?;
         if self.at(&TokenKind::Dot) {
@@ -540,7 +548,10 @@ impl Parser {
         if self.at(&TokenKind::LParen) {
             return Err(Diagnostic::new(
                 Code::Unsupported,
-                format!("calling the tabular function '{}' is not supported yet", name.name),
+                format!(
+                    "calling the tabular function '{}' is not supported yet",
+                    name.name
+                ),
                 name.span,
             )
             .with_label("not supported yet"));
@@ -593,7 +604,9 @@ impl Parser {
                 ));
             }
         }
-        Err(self.unexpected("a type (bool, int, long, real, string, datetime, timespan, guid or dynamic)"))
+        Err(self.unexpected(
+            "a type (bool, int, long, real, string, datetime, timespan, guid or dynamic)",
+        ))
     }
 
     // --- tabular operators ---------------------------------------------------
@@ -608,7 +621,9 @@ impl Parser {
             Some(OperatorName::Where) => OperatorKind::Where(self.parse_expr()?),
             Some(OperatorName::Extend) => OperatorKind::Extend(self.parse_named_list()?),
             Some(OperatorName::Project) => OperatorKind::Project(self.parse_named_list()?),
-            Some(OperatorName::ProjectAway) => OperatorKind::ProjectAway(self.parse_project_away()?),
+            Some(OperatorName::ProjectAway) => {
+                OperatorKind::ProjectAway(self.parse_project_away()?)
+            }
             Some(OperatorName::ProjectRename) => {
                 OperatorKind::ProjectRename(self.parse_project_rename()?)
             }
@@ -634,9 +649,14 @@ impl Parser {
                     name_span,
                 )
                 .with_label("unknown operator");
-                let suggestion = closest_name(&name, TABULAR_OPERATORS.iter().map(|(spelling, _)| *spelling));
+                let suggestion = closest_name(
+                    &name,
+                    TABULAR_OPERATORS.iter().map(|(spelling, _)| *spelling),
+                );
                 return Err(match suggestion {
-                    Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
+                    Some(suggestion) => {
+                        diagnostic.with_help(format!("did you mean `{suggestion}`?"))
+                    }
                     None => diagnostic,
                 });
             }
@@ -762,7 +782,11 @@ impl Parser {
             } else {
                 None
             };
-            items.push(MvExpandItem { name, expr, to_type });
+            items.push(MvExpandItem {
+                name,
+                expr,
+                to_type,
+            });
             if self.eat(&TokenKind::Comma).is_none() {
                 break;
             }
@@ -831,10 +855,24 @@ impl Parser {
 
     /// The Pratt loop: an operand, then infix operators binding at least as
     /// strongly as `min`.
+    ///
+    /// This and the other functions on the recursive path keep their stack
+    /// frames small: the work that does not recurse through them (applying
+    /// an operator, reading `.name`, building errors and literals) lives in
+    /// helper functions, so that [`MAX_DEPTH`] levels fit in a test thread's
+    /// stack even in debug builds, where every temporary gets its own slot.
     fn parse_binary(&mut self, min: Precedence) -> Result<Expr, Diagnostic> {
         let saved_depth = self.depth;
         self.enter(self.peek().span)?;
-        let mut lhs = self.parse_unary()?;
+        let lhs = self.parse_unary()?;
+        let expr = self.parse_infix_chain(lhs, min)?;
+        self.depth = saved_depth;
+        Ok(expr)
+    }
+
+    /// The operators after the first operand of [`Self::parse_binary`].
+    #[inline(never)]
+    fn parse_infix_chain(&mut self, mut lhs: Expr, min: Precedence) -> Result<Expr, Diagnostic> {
         let mut previous: Option<Precedence> = None;
         while let Some((op, length)) = self.peek_infix() {
             let strength = precedence(op);
@@ -880,7 +918,6 @@ impl Parser {
             };
             lhs = self.finish(kind, op_span);
         }
-        self.depth = saved_depth;
         Ok(lhs)
     }
 
@@ -939,7 +976,10 @@ impl Parser {
 
     /// `(A, B, ...)` after `in` and the other list operators.
     fn parse_list_operand(&mut self, op: ListOp) -> Result<Vec<Expr>, Diagnostic> {
-        self.expect(&TokenKind::LParen, &format!("`(` after `{}`", op.spelling()))?;
+        self.expect(
+            &TokenKind::LParen,
+            &format!("`(` after `{}`", op.spelling()),
+        )?;
         let mut items = Vec::new();
         loop {
             items.push(self.parse_expr()?);
@@ -974,10 +1014,18 @@ impl Parser {
 
     /// `-x`, `+x`, or a postfix expression.
     fn parse_unary(&mut self) -> Result<Expr, Diagnostic> {
+        match self.kind_at(0) {
+            TokenKind::Minus | TokenKind::Plus => self.parse_prefixed(),
+            _ => self.parse_postfix(),
+        }
+    }
+
+    /// `-x` or `+x`.
+    #[inline(never)]
+    fn parse_prefixed(&mut self) -> Result<Expr, Diagnostic> {
         let op = match self.kind_at(0) {
-            TokenKind::Minus => UnaryOp::Neg,
             TokenKind::Plus => UnaryOp::Plus,
-            _ => return self.parse_postfix(),
+            _ => UnaryOp::Neg,
         };
         let start = self.advance().span;
         self.enter(start)?;
@@ -994,13 +1042,15 @@ impl Parser {
     }
 
     /// A primary expression followed by `.name`, `.['name']` and `[index]`.
-    ///
-    /// This and the other functions on the recursive path keep their stack
-    /// frames small (errors and literals are built in helper functions), so
-    /// that [`MAX_DEPTH`] levels fit in a thread's stack even in debug builds.
     fn parse_postfix(&mut self) -> Result<Expr, Diagnostic> {
+        let expr = self.parse_primary()?;
+        self.parse_postfix_chain(expr)
+    }
+
+    /// The `.name` and `[index]` suffixes after a primary expression.
+    #[inline(never)]
+    fn parse_postfix_chain(&mut self, mut expr: Expr) -> Result<Expr, Diagnostic> {
         let saved_depth = self.depth;
-        let mut expr = self.parse_primary()?;
         loop {
             let span = self.peek().span;
             let kind = match self.kind_at(0) {
@@ -1045,7 +1095,10 @@ impl Parser {
                 "method-style calls (`x.f(...)`) are not supported",
                 name.span,
             )
-            .with_help(format!("call the function directly: `{}(x, ...)`", name.name)));
+            .with_help(format!(
+                "call the function directly: `{}(x, ...)`",
+                name.name
+            )));
         }
         Ok(name)
     }
@@ -1220,21 +1273,26 @@ impl Parser {
     fn parse_dynamic_value(&mut self) -> Result<DynamicLiteral, Diagnostic> {
         self.enter(self.peek().span)?;
         let value = match self.kind_at(0) {
-            TokenKind::LBracket => self.parse_dynamic_array()?,
-            TokenKind::LBrace => self.parse_dynamic_bag()?,
+            TokenKind::LBracket => self.parse_dynamic_array(),
+            TokenKind::LBrace => self.parse_dynamic_bag(),
             TokenKind::Ident(word)
                 if Keyword::from_word(word) == Some(Keyword::Dynamic)
                     && *self.kind_at(1) == TokenKind::LParen =>
             {
-                self.advance();
-                self.advance();
-                let value = self.parse_dynamic_value()?;
-                self.expect(&TokenKind::RParen, "`)`")?;
-                value
+                self.parse_nested_dynamic()
             }
-            _ => self.parse_dynamic_scalar()?,
+            _ => self.parse_dynamic_scalar(),
         };
         self.depth -= 1;
+        value
+    }
+
+    /// `dynamic(VALUE)` inside a dynamic value is just the value.
+    fn parse_nested_dynamic(&mut self) -> Result<DynamicLiteral, Diagnostic> {
+        self.advance();
+        self.advance();
+        let value = self.parse_dynamic_value()?;
+        self.expect(&TokenKind::RParen, "`)`")?;
         Ok(value)
     }
 
@@ -1546,7 +1604,9 @@ pub(crate) mod tests {
     fn operators(source: &str) -> Vec<OperatorKind> {
         let query = parse(source).unwrap_or_else(|d| panic!("{source}: {d}"));
         match query.statements.into_iter().last() {
-            Some(Statement::Tabular(tabular)) => tabular.operators.into_iter().map(|op| op.kind).collect(),
+            Some(Statement::Tabular(tabular)) => {
+                tabular.operators.into_iter().map(|op| op.kind).collect()
+            }
             other => panic!("unexpected statement {other:?}"),
         }
     }
@@ -1578,7 +1638,10 @@ pub(crate) mod tests {
             "(and (== x 1) (startswith y \"z\"))"
         );
         assert_eq!(sexpr(&expr("a + 1 > b * 2")), "(> (+ a 1) (* b 2))");
-        assert_eq!(sexpr(&expr("a has b or c in (1) and not(d)")), "(or (has a b) (and (in c [1]) not(d)))");
+        assert_eq!(
+            sexpr(&expr("a has b or c in (1) and not(d)")),
+            "(or (has a b) (and (in c [1]) not(d)))"
+        );
     }
 
     /// These follow Microsoft's reference parser (checked with its oracle).
@@ -1586,14 +1649,20 @@ pub(crate) mod tests {
     fn precedence_levels_match_the_reference_parser() {
         assert_eq!(sexpr(&expr("a == b < c")), "(== a (< b c))");
         assert_eq!(sexpr(&expr("a < b == c")), "(== (< a b) c)");
-        assert_eq!(sexpr(&expr("a == b startswith c")), "(== a (startswith b c))");
+        assert_eq!(
+            sexpr(&expr("a == b startswith c")),
+            "(== a (startswith b c))"
+        );
         assert_eq!(sexpr(&expr("a =~ b == c")), "(== (=~ a b) c)");
         assert_eq!(sexpr(&expr("a + b has c")), "(+ a (has b c))");
         assert_eq!(sexpr(&expr("a has b * c")), "(* (has a b) c)");
         assert_eq!(sexpr(&expr("a * b in (c)")), "(in (* a b) [c])");
         assert_eq!(sexpr(&expr("a has b in (c)")), "(in (has a b) [c])");
         assert_eq!(sexpr(&expr("-a has b")), "(has (- a) b)");
-        assert_eq!(sexpr(&expr("a * b matches regex c")), "(* a (matches regex b c))");
+        assert_eq!(
+            sexpr(&expr("a * b matches regex c")),
+            "(* a (matches regex b c))"
+        );
     }
 
     #[test]
@@ -1670,11 +1739,17 @@ pub(crate) mod tests {
                 }
             }
         }
-        assert_eq!(sexpr(&expr("a matches regex \"b.*k\"")), "(matches regex a \"b.*k\")");
+        assert_eq!(
+            sexpr(&expr("a matches regex \"b.*k\"")),
+            "(matches regex a \"b.*k\")"
+        );
         // Legacy spellings Kusto still accepts.
         assert_eq!(sexpr(&expr("a containscs \"x\"")), "(contains_cs a \"x\")");
         assert_eq!(sexpr(&expr("a notcontains \"x\"")), "(!contains a \"x\")");
-        assert_eq!(sexpr(&expr("a notcontainscs \"x\"")), "(!contains_cs a \"x\")");
+        assert_eq!(
+            sexpr(&expr("a notcontainscs \"x\"")),
+            "(!contains_cs a \"x\")"
+        );
     }
 
     #[test]
@@ -1693,8 +1768,14 @@ pub(crate) mod tests {
         assert_eq!(sexpr(&expr("x in (\"a\", \"b\")")), "(in x [\"a\", \"b\"])");
         assert_eq!(sexpr(&expr("x !in (1)")), "(!in x [1])");
         assert_eq!(sexpr(&expr("x in~ (\"A\")")), "(in~ x [\"A\"])");
-        assert_eq!(sexpr(&expr("x !in~ (\"A\", 'b')")), "(!in~ x [\"A\", \"b\"])");
-        assert_eq!(sexpr(&expr("x has_any (\"a\", \"b\")")), "(has_any x [\"a\", \"b\"])");
+        assert_eq!(
+            sexpr(&expr("x !in~ (\"A\", 'b')")),
+            "(!in~ x [\"A\", \"b\"])"
+        );
+        assert_eq!(
+            sexpr(&expr("x has_any (\"a\", \"b\")")),
+            "(has_any x [\"a\", \"b\"])"
+        );
         assert_eq!(sexpr(&expr("x has_all(\"a\")")), "(has_all x [\"a\"])");
         assert_eq!(sexpr(&expr("x + 1 in (2)")), "(in (+ x 1) [2])");
         assert_eq!(error("print x in 1").code, Code::UnexpectedToken);
@@ -1705,7 +1786,10 @@ pub(crate) mod tests {
     fn between_takes_a_range() {
         assert_eq!(sexpr(&expr("x between (1 .. 5)")), "(between x 1 5)");
         assert_eq!(sexpr(&expr("x between(1..5)")), "(between x 1 5)");
-        assert_eq!(sexpr(&expr("x !between (a - 1 .. b)")), "(!between x (- a 1) b)");
+        assert_eq!(
+            sexpr(&expr("x !between (a - 1 .. b)")),
+            "(!between x (- a 1) b)"
+        );
         assert_eq!(
             sexpr(&expr("x between (1.5 .. 2.5) and y")),
             "(and (between x 1.5 2.5) y)"
@@ -1731,19 +1815,31 @@ pub(crate) mod tests {
             ("real(+inf)", Literal::Real(f64::INFINITY)),
             ("real(-inf)", Literal::Real(f64::NEG_INFINITY)),
             ("bool(true)", Literal::Bool(true)),
-            ("datetime(2024-05-28T10:00:00Z)", Literal::DateTime(19_871 * day + 10 * lexer::HOUR as i64)),
-            ("datetime(2024-05-28 10:00)", Literal::DateTime(19_871 * day + 10 * lexer::HOUR as i64)),
+            (
+                "datetime(2024-05-28T10:00:00Z)",
+                Literal::DateTime(19_871 * day + 10 * lexer::HOUR as i64),
+            ),
+            (
+                "datetime(2024-05-28 10:00)",
+                Literal::DateTime(19_871 * day + 10 * lexer::HOUR as i64),
+            ),
             ("datetime(2024-05-28)", Literal::DateTime(19_871 * day)),
             ("date(2024-05-28)", Literal::DateTime(19_871 * day)),
             ("timespan(1d)", Literal::TimeSpan(day)),
-            ("timespan(1.02:03:04.5)", Literal::TimeSpan(day + 73_845_000_000)),
+            (
+                "timespan(1.02:03:04.5)",
+                Literal::TimeSpan(day + 73_845_000_000),
+            ),
             ("time(00:01:00)", Literal::TimeSpan(lexer::MINUTE as i64)),
             ("1d", Literal::TimeSpan(day)),
             ("1.5h", Literal::TimeSpan(54_000_000_000)),
             ("30m", Literal::TimeSpan(18_000_000_000)),
             ("10s", Literal::TimeSpan(100_000_000)),
             ("100ms", Literal::TimeSpan(1_000_000)),
-            ("guid(74be27de-1e4e-49d9-b579-fe0b331d3642)", Literal::Guid("74be27de-1e4e-49d9-b579-fe0b331d3642".to_string())),
+            (
+                "guid(74be27de-1e4e-49d9-b579-fe0b331d3642)",
+                Literal::Guid("74be27de-1e4e-49d9-b579-fe0b331d3642".to_string()),
+            ),
             ("\"text\"", Literal::String("text".to_string())),
         ];
         for (source, expected) in cases {
@@ -1773,7 +1869,9 @@ pub(crate) mod tests {
     fn dynamic_literals_hold_json_like_values() {
         let scalar = |literal: Literal| DynamicLiteral::Scalar(Box::new(literal));
         assert_eq!(
-            literal(r#"dynamic({"a": [1, -2, 2.5, "x", null, true, 1d, datetime(1970-01-01), long(null)], "b": {}})"#),
+            literal(
+                r#"dynamic({"a": [1, -2, 2.5, "x", null, true, 1d, datetime(1970-01-01), long(null)], "b": {}})"#
+            ),
             Literal::Dynamic(DynamicLiteral::Bag(vec![
                 (
                     "a".to_string(),
@@ -1792,9 +1890,18 @@ pub(crate) mod tests {
                 ("b".to_string(), DynamicLiteral::Bag(vec![])),
             ]))
         );
-        assert_eq!(literal("dynamic([])"), Literal::Dynamic(DynamicLiteral::Array(vec![])));
-        assert_eq!(literal("dynamic(-1)"), Literal::Dynamic(scalar(Literal::Long(-1))));
-        assert_eq!(literal("dynamic(\"a\")"), Literal::Dynamic(scalar(Literal::String("a".to_string()))));
+        assert_eq!(
+            literal("dynamic([])"),
+            Literal::Dynamic(DynamicLiteral::Array(vec![]))
+        );
+        assert_eq!(
+            literal("dynamic(-1)"),
+            Literal::Dynamic(scalar(Literal::Long(-1)))
+        );
+        assert_eq!(
+            literal("dynamic(\"a\")"),
+            Literal::Dynamic(scalar(Literal::String("a".to_string())))
+        );
         assert_eq!(error("print dynamic(x)").code, Code::UnexpectedToken);
         assert_eq!(error("print dynamic({a: 1})").code, Code::UnexpectedToken);
         assert_eq!(error("print dynamic([1,])").code, Code::UnexpectedToken);
@@ -1802,21 +1909,44 @@ pub(crate) mod tests {
 
     #[test]
     fn string_escapes_verbatim_and_concatenation() {
-        assert_eq!(literal(r#""a\"b\\c\n""#), Literal::String("a\"b\\c\n".to_string()));
+        assert_eq!(
+            literal(r#""a\"b\\c\n""#),
+            Literal::String("a\"b\\c\n".to_string())
+        );
         assert_eq!(literal(r#"'it\'s'"#), Literal::String("it's".to_string()));
-        assert_eq!(literal(r#"@"C:\dir\""#), Literal::String("C:\\dir\\".to_string()));
-        assert_eq!(literal(r#"@'say ''hi'''"#), Literal::String("say 'hi'".to_string()));
-        assert_eq!(literal(r#""a" "b" 'c' @"d" h"e""#), Literal::String("abcde".to_string()));
-        assert_eq!(literal("```multi\nline```"), Literal::String("multi\nline".to_string()));
+        assert_eq!(
+            literal(r#"@"C:\dir\""#),
+            Literal::String("C:\\dir\\".to_string())
+        );
+        assert_eq!(
+            literal(r#"@'say ''hi'''"#),
+            Literal::String("say 'hi'".to_string())
+        );
+        assert_eq!(
+            literal(r#""a" "b" 'c' @"d" h"e""#),
+            Literal::String("abcde".to_string())
+        );
+        assert_eq!(
+            literal("```multi\nline```"),
+            Literal::String("multi\nline".to_string())
+        );
     }
 
     #[test]
     fn comments_and_trailing_whitespace_are_ignored() {
-        let query = parse("// leading comment\nT // after the table\n| where x == 1 // why\n  \n\t").expect("parses");
+        let query =
+            parse("// leading comment\nT // after the table\n| where x == 1 // why\n  \n\t")
+                .expect("parses");
         assert_eq!(query.statements.len(), 1);
-        assert_eq!(operators("T | take 5   \n\n"), vec![OperatorKind::Take(expr("5"))]);
+        assert_eq!(
+            operators("T | take 5   \n\n"),
+            vec![OperatorKind::Take(expr("5"))]
+        );
         assert_eq!(parse("").expect("empty query parses").statements, vec![]);
-        assert_eq!(parse("// only a comment").expect("parses").statements, vec![]);
+        assert_eq!(
+            parse("// only a comment").expect("parses").statements,
+            vec![]
+        );
     }
 
     #[test]
@@ -1824,7 +1954,10 @@ pub(crate) mod tests {
         assert_eq!(sexpr(&expr("['where'] + [\"x y\"]")), "(+ where x y)");
         match expr("x[\"kind\"]").kind {
             ExprKind::Index { index, .. } => {
-                assert_eq!(index.kind, ExprKind::Literal(Literal::String("kind".to_string())))
+                assert_eq!(
+                    index.kind,
+                    ExprKind::Literal(Literal::String("kind".to_string()))
+                )
             }
             other => panic!("{other:?}"),
         }
@@ -1851,7 +1984,10 @@ pub(crate) mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(&ops[3], OperatorKind::Project(items) if items.len() == 2));
-        assert_eq!(ops[4], OperatorKind::ProjectAway(vec![name("x"), name("y z")]));
+        assert_eq!(
+            ops[4],
+            OperatorKind::ProjectAway(vec![name("x"), name("y z")])
+        );
         assert_eq!(
             ops[5],
             OperatorKind::ProjectRename(vec![(name("n1"), name("o1")), (name("n2"), name("o2"))])
@@ -1898,12 +2034,16 @@ pub(crate) mod tests {
         );
         assert_eq!(ops.len(), 4);
         assert_eq!(error("T | mv-expand kind=array x").code, Code::Unsupported);
-        assert_eq!(error("T | mv-expand with_itemindex=i x").code, Code::Unsupported);
+        assert_eq!(
+            error("T | mv-expand with_itemindex=i x").code,
+            Code::Unsupported
+        );
     }
 
     #[test]
     fn let_statements_are_scalar_or_tabular() {
-        let query = parse("let x = 5; let T = print a = 1; let U = T | where a > x; let V = T; U").expect("parses");
+        let query = parse("let x = 5; let T = print a = 1; let U = T | where a > x; let V = T; U")
+            .expect("parses");
         assert_eq!(query.statements.len(), 5);
         let values: Vec<&LetValue> = query.statements[..4]
             .iter()
@@ -1915,23 +2055,42 @@ pub(crate) mod tests {
         assert!(matches!(values[0], LetValue::Scalar(_)));
         assert!(matches!(values[1], LetValue::Tabular(_)));
         assert!(matches!(values[2], LetValue::Tabular(_)));
-        assert!(matches!(values[3], LetValue::Scalar(Expr { kind: ExprKind::Name(_), .. })));
+        assert!(matches!(
+            values[3],
+            LetValue::Scalar(Expr {
+                kind: ExprKind::Name(_),
+                ..
+            })
+        ));
         // A pipe inside parentheses does not make the value tabular.
         assert!(parse("let x = datatable (a: long) [1, 2, ]; x").is_ok());
         assert!(parse("let x = 1;").is_ok());
         assert_eq!(error("let x = 1;; print x").code, Code::UnexpectedToken);
-        assert_eq!(error("let f = (a: long) { a + 1 }; print f(1)").code, Code::Unsupported);
-        assert_eq!(error("let T = (externaldata(a: string) [@\"x\"] | where a != \"\");").code, Code::Unsupported);
+        assert_eq!(
+            error("let f = (a: long) { a + 1 }; print f(1)").code,
+            Code::Unsupported
+        );
+        assert_eq!(
+            error("let T = (externaldata(a: string) [@\"x\"] | where a != \"\");").code,
+            Code::Unsupported
+        );
         assert_eq!(error("let T = (U | take 1); T").code, Code::Unsupported);
         assert!(matches!(
-            parse("let x = (1 + f(2)); print x").expect("parses").statements[0],
-            Statement::Let(Let { value: LetValue::Scalar(_), .. })
+            parse("let x = (1 + f(2)); print x")
+                .expect("parses")
+                .statements[0],
+            Statement::Let(Let {
+                value: LetValue::Scalar(_),
+                ..
+            })
         ));
     }
 
     #[test]
     fn datatable_and_print_sources() {
-        let query = parse("datatable (a: long, ['b c']: dynamic) [1, dynamic([1]), 2, dynamic(null)]").expect("parses");
+        let query =
+            parse("datatable (a: long, ['b c']: dynamic) [1, dynamic([1]), 2, dynamic(null)]")
+                .expect("parses");
         match &query.statements[0] {
             Statement::Tabular(TabularExpr {
                 source: Source::Datatable(table),
@@ -1939,7 +2098,10 @@ pub(crate) mod tests {
             }) => {
                 assert_eq!(
                     table.columns,
-                    vec![(name("a"), ScalarType::Long), (name("b c"), ScalarType::Dynamic)]
+                    vec![
+                        (name("a"), ScalarType::Long),
+                        (name("b c"), ScalarType::Dynamic)
+                    ]
                 );
                 assert_eq!(table.values.len(), 4);
             }
@@ -1953,10 +2115,16 @@ pub(crate) mod tests {
     fn unsupported_operators_are_located() {
         let diagnostic = error("T | summarize count() by x");
         assert_eq!(diagnostic.code, Code::Unsupported);
-        assert_eq!(diagnostic.message, "operator 'summarize' is not supported yet");
+        assert_eq!(
+            diagnostic.message,
+            "operator 'summarize' is not supported yet"
+        );
         assert_eq!(at(&diagnostic), (4, 13));
         let diagnostic = error("T\n| project-keep a");
-        assert_eq!(diagnostic.message, "operator 'project-keep' is not supported yet");
+        assert_eq!(
+            diagnostic.message,
+            "operator 'project-keep' is not supported yet"
+        );
         assert_eq!(at(&diagnostic), (4, 16));
         for source in [
             "T | sort by x",
@@ -1996,7 +2164,10 @@ pub(crate) mod tests {
         assert_eq!(diagnostic.code, Code::UnbalancedDelimiter);
         assert_eq!(at(&diagnostic), (9, 10));
         assert_eq!(diagnostic.secondary[0].span.start, 7);
-        assert_eq!(error("print dynamic({\"a\": [1}").code, Code::UnbalancedDelimiter);
+        assert_eq!(
+            error("print dynamic({\"a\": [1}").code,
+            Code::UnbalancedDelimiter
+        );
     }
 
     #[test]
@@ -2027,22 +2198,40 @@ pub(crate) mod tests {
     fn unexpected_tokens_say_what_was_expected() {
         let diagnostic = error("T | where");
         assert_eq!(diagnostic.code, Code::UnexpectedToken);
-        assert_eq!(diagnostic.message, "expected an expression, found end of input");
+        assert_eq!(
+            diagnostic.message,
+            "expected an expression, found end of input"
+        );
         assert_eq!(at(&diagnostic), (9, 9));
         let diagnostic = error("T | where a b");
-        assert_eq!(diagnostic.message, "expected `|`, `;` or end of input, found `b`");
+        assert_eq!(
+            diagnostic.message,
+            "expected `|`, `;` or end of input, found `b`"
+        );
         assert_eq!(at(&diagnostic), (12, 13));
         let diagnostic = error("T | where !isnull(a)");
         assert_eq!(diagnostic.message, "expected an expression, found `!`");
         assert!(diagnostic.help.is_some());
         assert_eq!(error("T | extend x = and").code, Code::UnexpectedToken);
         // Type names and some keywords are names only when bracketed, as in Kusto.
-        for source in ["print x = long", "datatable | take 1", "print x.string", "print to", "print x = dynamic"] {
+        for source in [
+            "print x = long",
+            "datatable | take 1",
+            "print x.string",
+            "print to",
+            "print x = dynamic",
+        ] {
             assert_eq!(error(source).code, Code::UnexpectedToken, "{source}");
         }
-        assert!(parse("print x = ['long'] + bool + guid + typeof + kind, y = z.kind, ['long'] = 1").is_ok());
+        assert!(parse(
+            "print x = ['long'] + bool + guid + typeof + kind, y = z.kind, ['long'] = 1"
+        )
+        .is_ok());
         assert_eq!(error("| where x").code, Code::UnexpectedToken);
-        assert_eq!(error("where x > 1").help.as_deref(), Some("tabular operators come after a `|`, as in `TableName | where ...`"));
+        assert_eq!(
+            error("where x > 1").help.as_deref(),
+            Some("tabular operators come after a `|`, as in `TableName | where ...`")
+        );
         assert_eq!(error("T | project a, ").code, Code::UnexpectedToken);
         assert_eq!(error("print a.").code, Code::UnexpectedToken);
     }
@@ -2064,7 +2253,11 @@ pub(crate) mod tests {
         assert_eq!(error(&members).code, Code::NestingTooDeep);
         let calls = format!("print {}1{}", "f(".repeat(10_000), ")".repeat(10_000));
         assert_eq!(error(&calls).code, Code::NestingTooDeep);
-        let arrays = format!("print dynamic({}{})", "[".repeat(10_000), "]".repeat(10_000));
+        let arrays = format!(
+            "print dynamic({}{})",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
         assert_eq!(error(&arrays).code, Code::NestingTooDeep);
     }
 
@@ -2073,20 +2266,46 @@ pub(crate) mod tests {
         // Just under the limit, in a debug build on a test thread's 2 MiB
         // stack: the limit must trip before the stack would.
         let depth = MAX_DEPTH - 2;
-        assert!(parse(&format!("print {}1{}", "(".repeat(depth), ")".repeat(depth))).is_ok());
-        assert!(parse(&format!("print {}1{}", "f(".repeat(depth), ")".repeat(depth))).is_ok());
+        assert!(parse(&format!(
+            "print {}1{}",
+            "(".repeat(depth),
+            ")".repeat(depth)
+        ))
+        .is_ok());
+        assert!(parse(&format!(
+            "print {}1{}",
+            "f(".repeat(depth),
+            ")".repeat(depth)
+        ))
+        .is_ok());
         assert!(parse(&format!("print {}1", "-".repeat(depth))).is_ok());
         assert!(parse(&format!("print x{}", " or x".repeat(depth))).is_ok());
-        assert!(parse(&format!("print dynamic({}{})", "[".repeat(depth), "]".repeat(depth))).is_ok());
-        assert!(parse(&format!("print {}1{}", "(-".repeat(depth / 2), ")".repeat(depth / 2))).is_ok());
+        assert!(parse(&format!(
+            "print dynamic({}{})",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        ))
+        .is_ok());
+        assert!(parse(&format!(
+            "print {}1{}",
+            "(-".repeat(depth / 2),
+            ")".repeat(depth / 2)
+        ))
+        .is_ok());
         assert!(parse(&format!("print a{}", "[0]".repeat(depth / 2))).is_ok());
-        assert!(parse(&format!("print {}1{}", "x[".repeat(depth / 2), "]".repeat(depth / 2))).is_ok());
+        assert!(parse(&format!(
+            "print {}1{}",
+            "x[".repeat(depth / 2),
+            "]".repeat(depth / 2)
+        ))
+        .is_ok());
     }
 
     /// The reference queries, read from the shared folder, or `None` (with a
     /// message) when it is missing.
     pub(crate) fn seed_queries() -> Option<Vec<(String, String)>> {
-        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/seed-queries");
+        let folder =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/seed-queries");
         let Ok(entries) = std::fs::read_dir(&folder) else {
             eprintln!("skipping: no seed queries at {}", folder.display());
             return None;
@@ -2106,10 +2325,13 @@ pub(crate) mod tests {
 
     #[test]
     fn seed_queries_parse_unmodified() {
-        let Some(queries) = seed_queries() else { return };
+        let Some(queries) = seed_queries() else {
+            return;
+        };
         assert!(!queries.is_empty());
         for (path, text) in queries {
-            let query = parse(&text).unwrap_or_else(|d| panic!("{path}: {}", d.render(&path, &text, false)));
+            let query = parse(&text)
+                .unwrap_or_else(|d| panic!("{path}: {}", d.render(&path, &text, false)));
             assert_eq!(query.statements.len(), 1, "{path}");
         }
     }
@@ -2133,11 +2355,61 @@ pub(crate) mod tests {
 
     /// Fragments that tend to reach unusual lexer and parser paths.
     const FRAGMENTS: &[&str] = &[
-        "(", ")", "[", "]", "{", "}", "\"", "'", "@\"", "```", "~~~", "|", "!", "!in~", "..", ".",
-        "datetime(", "dynamic(", "timespan(", "long(", "real(", "guid(", "int(", "1e", "0x", "\\",
-        "//", "\n", "1d", "1.5h", " and ", " or ", " in (", " between (", " matches regex ", "h'",
-        "ä", "€", "\u{1F600}", "-", "+", "*", "=", "==", "=~", ";", ",", "let x = ", "print ",
-        "| mv-expand ", "| project-away ", "['x']", "99999999999999999999", "\u{0}", "\r",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "\"",
+        "'",
+        "@\"",
+        "```",
+        "~~~",
+        "|",
+        "!",
+        "!in~",
+        "..",
+        ".",
+        "datetime(",
+        "dynamic(",
+        "timespan(",
+        "long(",
+        "real(",
+        "guid(",
+        "int(",
+        "1e",
+        "0x",
+        "\\",
+        "//",
+        "\n",
+        "1d",
+        "1.5h",
+        " and ",
+        " or ",
+        " in (",
+        " between (",
+        " matches regex ",
+        "h'",
+        "ä",
+        "€",
+        "\u{1F600}",
+        "-",
+        "+",
+        "*",
+        "=",
+        "==",
+        "=~",
+        ";",
+        ",",
+        "let x = ",
+        "print ",
+        "| mv-expand ",
+        "| project-away ",
+        "['x']",
+        "99999999999999999999",
+        "\u{0}",
+        "\r",
     ];
 
     #[test]
@@ -2176,8 +2448,9 @@ pub(crate) mod tests {
             if let Ok(query) = parse(&text) {
                 parsed += 1;
                 let printed = query.to_string();
-                let reparsed = parse(&printed)
-                    .unwrap_or_else(|d| panic!("printed query does not parse: {d}\ninput: {text:?}\nprinted: {printed}"));
+                let reparsed = parse(&printed).unwrap_or_else(|d| {
+                    panic!("printed query does not parse: {d}\ninput: {text:?}\nprinted: {printed}")
+                });
                 if printed.contains("nan") {
                     // NaN is not equal to itself; compare the text instead.
                     assert_eq!(reparsed.to_string(), printed, "input: {text:?}");

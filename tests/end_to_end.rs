@@ -345,3 +345,45 @@ fn check_accepts_the_reference_rules() {
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
 }
+
+/// The rows of `rule` in a tagged multi-rule output, in order.
+fn rows_of(text: &str, rule: &str) -> Vec<String> {
+    let prefix = format!("{{\"_rule\":\"{rule}\",");
+    text.lines()
+        .filter(|l| l.starts_with(&prefix))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_kql_macro_example_prints_the_same_rows_as_the_kqlc_build_binary() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let example = Command::new(cargo)
+        .current_dir(repo())
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "kql-runtime",
+            "--example",
+            "macro_detector",
+            "--",
+        ])
+        .arg(sample_data())
+        .args(["--now", NOW])
+        .output()
+        .unwrap();
+    assert!(example.status.success(), "{}", stderr(&example));
+    let built = Command::new(build(&RULES))
+        .arg(sample_data())
+        .args(["--now", NOW])
+        .output()
+        .unwrap();
+    let (ours, theirs) = (stdout(&example), stdout(&built));
+    for rule in RULES {
+        let rows = rows_of(&ours, rule);
+        assert!(!rows.is_empty(), "{rule}: the example found nothing");
+        assert_eq!(rows, rows_of(&theirs, rule), "{rule}");
+    }
+    assert_eq!(ours.lines().count(), theirs.lines().count());
+}

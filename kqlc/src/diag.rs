@@ -234,7 +234,10 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 /// The closest name to `name` among `candidates`, for `did you mean` help:
 /// case-insensitive equality first, then the smallest edit distance within a
 /// third of the name's length.
-pub fn closest_name<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn closest_name<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = name.to_lowercase();
     let mut best: Option<(usize, &'a str)> = None;
     for candidate in candidates {

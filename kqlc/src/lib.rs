@@ -15,7 +15,9 @@
 pub mod build;
 pub mod codegen;
 pub mod diag;
+pub mod embed;
 pub mod plan;
+pub mod sample;
 pub mod sema;
 pub mod syntax;
 pub mod types;

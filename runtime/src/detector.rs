@@ -312,7 +312,8 @@ fn flush_rows<W: Write>(
     Ok(())
 }
 
-fn system_now() -> DateTime {
+/// The current time as a KQL datetime.
+pub fn system_now() -> DateTime {
     let now = chrono::Utc::now();
     let ticks = now.timestamp() * crate::value::ticks::PER_SECOND
         + i64::from(now.timestamp_subsec_nanos() / 100);

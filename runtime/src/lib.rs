@@ -17,10 +17,34 @@ pub mod json;
 pub mod ops;
 pub mod output;
 pub mod query;
+pub mod runner;
 pub mod text;
 pub mod value;
 
 pub use context::Context;
+
+/// Compiles a KQL query into Rust at build time: see [`runner`] for running
+/// it, and the `kql-macros` crate for the forms it takes.
+///
+/// ```
+/// use kql_runtime::{kql, runner::Runner, text::parse_datetime};
+///
+/// let now = parse_datetime("2024-05-28T12:00:00Z").unwrap();
+/// let mut creates = Runner::with_now(
+///     kql!("CloudAuditEvents | where OperationName == 'create' | project OperationName, User = tostring(RawEventData.User.username)"),
+///     now,
+/// );
+/// let rows = creates
+///     .run_json_lines([
+///         r#"{"OperationName": "create", "RawEventData": {"User": {"username": "alice"}}}"#,
+///         r#"{"OperationName": "get", "RawEventData": {}}"#,
+///     ])
+///     .unwrap();
+/// assert_eq!(rows.len(), 1);
+/// assert_eq!(creates.to_json_line(&rows[0]), r#"{"OperationName":"create","User":"alice"}"#);
+/// ```
+#[cfg(feature = "macros")]
+pub use kql_macros::kql;
 pub use value::{Bag, DateTime, Row, Str, TimeSpan, Value};
 
 /// What generated code imports: values, the query contract, and the

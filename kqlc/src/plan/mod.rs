@@ -13,12 +13,15 @@ use ir::{Arg, Const, Expr, Input, Op, Pipeline, Stage};
 
 /// Lowers a checked query.
 pub fn plan(query: &CheckedQuery) -> Pipeline {
-    let columns = |cols: &[crate::sema::Column]| cols.iter().map(|c| (c.name.clone(), c.ty)).collect();
+    let columns =
+        |cols: &[crate::sema::Column]| cols.iter().map(|c| (c.name.clone(), c.ty)).collect();
     let mut stages = Vec::new();
     for stage in &query.stages {
         let op = match &stage.op {
             CheckedOp::Where(predicate) => Op::Filter(lower(predicate)),
-            CheckedOp::Extend(items) => Op::Extend(items.iter().map(|(i, e)| (*i, lower(e))).collect()),
+            CheckedOp::Extend(items) => {
+                Op::Extend(items.iter().map(|(i, e)| (*i, lower(e))).collect())
+            }
             CheckedOp::Project(values) => Op::Project(values.iter().map(lower).collect()),
             CheckedOp::Select(indices) => {
                 if indices.iter().copied().eq(0..stage.input.len()) {
@@ -45,9 +48,15 @@ pub fn plan(query: &CheckedQuery) -> Pipeline {
             columns: columns(&table.columns),
             used: used_input_columns(table.columns.len(), &stages, query.output.len()),
         },
-        CheckedSource::Rows { columns: cols, rows } => Input::Rows {
+        CheckedSource::Rows {
+            columns: cols,
+            rows,
+        } => Input::Rows {
             columns: columns(cols),
-            rows: rows.iter().map(|row| row.iter().map(lower).collect()).collect(),
+            rows: rows
+                .iter()
+                .map(|row| row.iter().map(lower).collect())
+                .collect(),
         },
     };
     Pipeline {
@@ -96,7 +105,10 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
                     .collect();
             }
             Op::Select(indices) => {
-                origin = indices.iter().map(|&i| origin.get(i).copied().flatten()).collect();
+                origin = indices
+                    .iter()
+                    .map(|&i| origin.get(i).copied().flatten())
+                    .collect();
             }
             Op::Take(_) => {}
             Op::Count => origin.clear(),
@@ -148,7 +160,9 @@ fn lower(expr: &TypedExpr) -> Expr {
         TypedExprKind::Member(target, name) => Expr::Member(Box::new(lower(target)), name.clone()),
         TypedExprKind::Index(target, index) => match &index.kind {
             // `a["b"]` is `a.b`.
-            TypedExprKind::Literal(Literal::String(key)) => Expr::Member(Box::new(lower(target)), key.clone()),
+            TypedExprKind::Literal(Literal::String(key)) => {
+                Expr::Member(Box::new(lower(target)), key.clone())
+            }
             _ => Expr::Index(Box::new(lower(target)), Box::new(lower(index))),
         },
         TypedExprKind::Call(function, args) => {
@@ -157,7 +171,9 @@ fn lower(expr: &TypedExpr) -> Expr {
             let args = match function.convention {
                 Convention::Refs => values.map(Arg::Value).collect(),
                 Convention::Slice => vec![Arg::Slice(values.collect())],
-                Convention::Context => std::iter::once(Arg::Context).chain(values.map(Arg::Value)).collect(),
+                Convention::Context => std::iter::once(Arg::Context)
+                    .chain(values.map(Arg::Value))
+                    .collect(),
             };
             call(&path, args)
         }
@@ -224,7 +240,11 @@ fn lower(expr: &TypedExpr) -> Expr {
         } => {
             let test = call(
                 "ops::between",
-                vec![Arg::Value(lower(expr)), Arg::Value(lower(low)), Arg::Value(lower(high))],
+                vec![
+                    Arg::Value(lower(expr)),
+                    Arg::Value(lower(low)),
+                    Arg::Value(lower(high)),
+                ],
             );
             if *negated {
                 not(test)

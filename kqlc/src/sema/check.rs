@@ -2,8 +2,7 @@
 
 use super::functions::{self, Accepts, Returns};
 use super::{
-    CheckedOp, CheckedQuery, CheckedSource, CheckedStage, Column, Schema, TypedExpr,
-    TypedExprKind,
+    CheckedOp, CheckedQuery, CheckedSource, CheckedStage, Column, Schema, TypedExpr, TypedExprKind,
 };
 use crate::diag::{closest_name, Code, Diagnostic};
 use crate::syntax::ast::{
@@ -55,7 +54,9 @@ pub fn check(
                 "the query has no tabular expression to run",
                 Span::new(end, end),
             )
-            .with_help("end the query with a tabular expression such as `CloudAuditEvents | take 10`"),
+            .with_help(
+                "end the query with a tabular expression such as `CloudAuditEvents | take 10`",
+            ),
         );
         return Err(checker.diagnostics);
     };
@@ -201,7 +202,11 @@ impl Checker<'_> {
                         Some(name) => name.name.clone(),
                         None => default_name(&item.expr).unwrap_or_else(|| format!("print_{i}")),
                     };
-                    self.check_unique(&columns, &name, item.name.as_ref().map_or(item.expr.span, |n| n.span));
+                    self.check_unique(
+                        &columns,
+                        &name,
+                        item.name.as_ref().map_or(item.expr.span, |n| n.span),
+                    );
                     columns.push(Column::new(name, typed.ty));
                     row.push(typed);
                 }
@@ -346,11 +351,7 @@ impl Checker<'_> {
         }
     }
 
-    fn operator(
-        &mut self,
-        operator: &ast::Operator,
-        input: &[Column],
-    ) -> (CheckedOp, Vec<Column>) {
+    fn operator(&mut self, operator: &ast::Operator, input: &[Column]) -> (CheckedOp, Vec<Column>) {
         match &operator.kind {
             OperatorKind::Where(predicate) => {
                 let typed = self.expr(predicate, input);
@@ -407,7 +408,11 @@ impl Checker<'_> {
                 let mut columns = input.to_vec();
                 for (new, old) in pairs {
                     if let Some(i) = self.column_index(input, old) {
-                        if columns.iter().enumerate().any(|(j, c)| j != i && c.name == new.name) {
+                        if columns
+                            .iter()
+                            .enumerate()
+                            .any(|(j, c)| j != i && c.name == new.name)
+                        {
                             self.check_unique(&columns, &new.name, new.span);
                         }
                         columns[i].name = new.name.clone();
@@ -424,7 +429,10 @@ impl Checker<'_> {
                         self.error(
                             Diagnostic::new(
                                 Code::TypeMismatch,
-                                format!("mv-expand needs a dynamic array or bag, found {}", typed.ty),
+                                format!(
+                                    "mv-expand needs a dynamic array or bag, found {}",
+                                    typed.ty
+                                ),
                                 item.expr.span,
                             )
                             .with_label(format!("this is {}", typed.ty)),
@@ -452,7 +460,10 @@ impl Checker<'_> {
                     let position = place(&mut columns, &name, ty);
                     items.push((position, typed));
                 }
-                let limit = expand.limit.as_ref().map(|e| self.constant_count(e, "mv-expand limit"));
+                let limit = expand
+                    .limit
+                    .as_ref()
+                    .map(|e| self.constant_count(e, "mv-expand limit"));
                 (CheckedOp::MvExpand { items, limit }, columns)
             }
             OperatorKind::Take(count) => {
@@ -470,13 +481,19 @@ impl Checker<'_> {
         let span = expr.span;
         let typed = |kind, ty| TypedExpr { kind, ty, span };
         match &expr.kind {
-            ExprKind::Literal(literal) => typed(TypedExprKind::Literal(literal.clone()), literal_type(literal)),
+            ExprKind::Literal(literal) => typed(
+                TypedExprKind::Literal(literal.clone()),
+                literal_type(literal),
+            ),
             ExprKind::Name(ident) => {
                 if let Some(i) = columns.iter().position(|c| c.name == ident.name) {
                     return typed(TypedExprKind::Column(i), columns[i].ty);
                 }
                 if let Some(value) = self.scalars.get(&ident.name) {
-                    return TypedExpr { span, ..value.clone() };
+                    return TypedExpr {
+                        span,
+                        ..value.clone()
+                    };
                 }
                 if self.is_tabular_name(&ident.name) {
                     self.error(
@@ -511,7 +528,10 @@ impl Checker<'_> {
                     self.error(
                         Diagnostic::new(
                             Code::TypeMismatch,
-                            format!("an index must be a string or an integer, found {}", index.ty),
+                            format!(
+                                "an index must be a string or an integer, found {}",
+                                index.ty
+                            ),
                             index.span,
                         )
                         .with_label(format!("this is {}", index.ty)),
@@ -555,7 +575,10 @@ impl Checker<'_> {
                         self.require_stringish(item, op.spelling());
                     }
                 }
-                typed(TypedExprKind::List(*op, Box::new(expr), items), ScalarType::Bool)
+                typed(
+                    TypedExprKind::List(*op, Box::new(expr), items),
+                    ScalarType::Bool,
+                )
             }
             ExprKind::Between {
                 negated,
@@ -619,12 +642,20 @@ impl Checker<'_> {
                 )
                 .with_secondary(lhs.span, lhs.ty.name())
                 .with_secondary(rhs.span, rhs.ty.name())
-                .with_help("convert one side, e.g. with tostring(...), tolong(...) or todatetime(...)"),
+                .with_help(
+                    "convert one side, e.g. with tostring(...), tolong(...) or todatetime(...)",
+                ),
             );
         }
     }
 
-    fn binary_type(&mut self, op: BinaryOp, lhs: &TypedExpr, rhs: &TypedExpr, span: Span) -> ScalarType {
+    fn binary_type(
+        &mut self,
+        op: BinaryOp,
+        lhs: &TypedExpr,
+        rhs: &TypedExpr,
+        span: Span,
+    ) -> ScalarType {
         use ScalarType as T;
         match op {
             BinaryOp::Or | BinaryOp::And => {
@@ -646,7 +677,12 @@ impl Checker<'_> {
                 }
                 T::Bool
             }
-            BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+            BinaryOp::Eq
+            | BinaryOp::NotEq
+            | BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge => {
                 let spelling = match op {
                     BinaryOp::Eq => "==",
                     BinaryOp::NotEq => "!=",
@@ -701,7 +737,12 @@ impl Checker<'_> {
         if let TypedExprKind::Literal(Literal::String(text)) = &pattern.kind {
             if let Err(error) = regex::Regex::new(text) {
                 let detail = error.to_string();
-                let last = detail.lines().last().unwrap_or("invalid regular expression").trim().to_string();
+                let last = detail
+                    .lines()
+                    .last()
+                    .unwrap_or("invalid regular expression")
+                    .trim()
+                    .to_string();
                 self.error(
                     Diagnostic::new(
                         Code::InvalidLiteral,
@@ -734,7 +775,9 @@ impl Checker<'_> {
                     name.span,
                 )
                 .with_label("not a KQL function kqlc knows");
-                if let Some(best) = closest_name(&name.name, functions::FUNCTIONS.iter().map(|f| f.name)) {
+                if let Some(best) =
+                    closest_name(&name.name, functions::FUNCTIONS.iter().map(|f| f.name))
+                {
                     diagnostic = diagnostic.with_help(format!("did you mean '{best}'?"));
                 }
                 self.error(diagnostic);
@@ -760,7 +803,10 @@ impl Checker<'_> {
                     ),
                     span,
                 )
-                .with_label(format!("{count} argument{}", if count == 1 { "" } else { "s" }))
+                .with_label(format!(
+                    "{count} argument{}",
+                    if count == 1 { "" } else { "s" }
+                ))
                 .with_note(format!("{}: {}", function.name, function.summary)),
             );
             return poisoned(span);
@@ -784,7 +830,9 @@ impl Checker<'_> {
                     .with_help(match accepts {
                         Accepts::String => "convert it with tostring(...)",
                         Accepts::DateTime => "convert it with todatetime(...)",
-                        Accepts::TimeSpan => "write a timespan such as 1d or 2h, or convert with totimespan(...)",
+                        Accepts::TimeSpan => {
+                            "write a timespan such as 1d or 2h, or convert with totimespan(...)"
+                        }
                         _ => "convert it to the expected type",
                     }),
                 );
@@ -838,8 +886,17 @@ fn item_name(item: &ast::NamedExpr, unnamed: &mut usize) -> String {
 /// Conversion functions whose result keeps the name of their argument
 /// (`tostring(RawEventData.x)` is named `RawEventData_x`, as in Kusto).
 const NAME_PRESERVING_FUNCTIONS: &[&str] = &[
-    "tostring", "toint", "tolong", "toreal", "todouble", "tobool", "toboolean", "todatetime",
-    "totimespan", "todynamic", "toguid",
+    "tostring",
+    "toint",
+    "tolong",
+    "toreal",
+    "todouble",
+    "tobool",
+    "toboolean",
+    "todatetime",
+    "totimespan",
+    "todynamic",
+    "toguid",
 ];
 
 /// The column name KQL gives an unnamed expression: a column keeps its name;
@@ -893,7 +950,10 @@ fn literal_fits(value: &TypedExpr, column: ScalarType) -> bool {
 
 /// Whether KQL can compare values of these types.
 fn comparable(a: ScalarType, b: ScalarType) -> bool {
-    a == b || a == ScalarType::Dynamic || b == ScalarType::Dynamic || (a.is_numeric() && b.is_numeric())
+    a == b
+        || a == ScalarType::Dynamic
+        || b == ScalarType::Dynamic
+        || (a.is_numeric() && b.is_numeric())
 }
 
 /// The result type of arithmetic, or `None` when KQL rejects it.
@@ -921,7 +981,9 @@ fn arithmetic_type(op: BinaryOp, a: ScalarType, b: ScalarType) -> Option<ScalarT
         (BinaryOp::Add | BinaryOp::Sub, T::DateTime, T::TimeSpan) => T::DateTime,
         (BinaryOp::Add, T::TimeSpan, T::DateTime) => T::DateTime,
         (BinaryOp::Add | BinaryOp::Sub, T::TimeSpan, T::TimeSpan) => T::TimeSpan,
-        (BinaryOp::Mul, T::TimeSpan, n) | (BinaryOp::Mul, n, T::TimeSpan) if n.is_numeric() => T::TimeSpan,
+        (BinaryOp::Mul, T::TimeSpan, n) | (BinaryOp::Mul, n, T::TimeSpan) if n.is_numeric() => {
+            T::TimeSpan
+        }
         (BinaryOp::Div, T::TimeSpan, T::TimeSpan) => T::Real,
         (BinaryOp::Div, T::TimeSpan, n) if n.is_numeric() => T::TimeSpan,
         _ => return None,

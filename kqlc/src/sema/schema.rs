@@ -166,7 +166,10 @@ mod tests {
         let schema = Schema::builtin();
         let table = schema.table("CloudAuditEvents").unwrap();
         assert!(table.columns.iter().any(|c| c.name == "AzureResourceId"));
-        assert_eq!(table.columns[0], Column::new("Timestamp", ScalarType::DateTime));
+        assert_eq!(
+            table.columns[0],
+            Column::new("Timestamp", ScalarType::DateTime)
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::types::ScalarType;
 /// A byte range `start..end` in the query text.
 ///
 /// Two spans are always equal: see the module documentation.
-#[derive(Clone, Copy, Debug, Default, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, Eq)]
 pub struct Span {
     /// First byte.
     pub start: usize,
@@ -22,6 +22,11 @@ impl PartialEq for Span {
     fn eq(&self, _: &Span) -> bool {
         true
     }
+}
+
+/// Hashes nothing, to agree with equality (all spans are equal).
+impl std::hash::Hash for Span {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 impl Span {

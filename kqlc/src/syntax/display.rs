@@ -447,7 +447,7 @@ fn write_timespan_magnitude(f: &mut Formatter<'_>, ticks: u64) -> fmt::Result {
     }
     let (unit, suffix) = UNITS
         .into_iter()
-        .find(|(unit, _)| ticks % unit == 0)
+        .find(|(unit, _)| ticks / unit * unit == ticks)
         .unwrap_or((1, "tick"));
     write!(f, "{}{suffix}", ticks / unit)
 }

@@ -15,6 +15,10 @@ use crate::diag::{Code, Diagnostic};
 use crate::syntax::ast::{Literal, Span, StringOp, StringOpKind};
 use crate::types::ScalarType;
 
+/// Results of lexing and parsing. The diagnostic is boxed so that results
+/// stay small: the parser is recursive, and every frame holds a few.
+pub(crate) type PResult<T> = Result<T, Box<Diagnostic>>;
+
 /// A token and where it was written.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Token {
@@ -29,7 +33,7 @@ pub struct Token {
 pub enum TokenKind {
     /// A word: a name such as `Timestamp` or `$left`, or a keyword such as
     /// `where`. Most KQL keywords are names in other positions, so the parser
-    /// decides by position, looking words up with [`Keyword::from_word`].
+    /// decides by position, looking words up with `Keyword::from_word`.
     /// Bracketed names (`['where']`) are the tokens `[`, string, `]`, joined
     /// by the parser, because `x["kind"]` is an indexer with the same tokens.
     Ident(String),
@@ -46,7 +50,7 @@ pub enum TokenKind {
     String(String),
     /// A typed literal: a type keyword glued to `(` (`datetime(2024-05-28
     /// 10:00)`, `long(null)`), with the raw text up to the first `)`. KQL reads
-    /// that text as a value, not as tokens; see [`decode_typed_literal`].
+    /// that text as a value, not as tokens (see `decode_typed_literal`).
     TypedLiteral {
         /// The keyword as written, e.g. `datetime` or `date`.
         type_name: String,
@@ -405,7 +409,7 @@ pub(crate) fn is_identifier(name: &str) -> bool {
 }
 
 /// Lexes the whole text. The last token is always [`TokenKind::Eof`].
-pub(crate) fn tokenize(source: &str) -> Result<Vec<Token>, Diagnostic> {
+pub(crate) fn tokenize(source: &str) -> PResult<Vec<Token>> {
     let mut lexer = Lexer {
         src: source,
         pos: 0,
@@ -481,7 +485,7 @@ impl Lexer<'_> {
         }
     }
 
-    fn run(&mut self) -> Result<(), Diagnostic> {
+    fn run(&mut self) -> PResult<()> {
         loop {
             self.skip_trivia();
             let start = self.pos;
@@ -534,7 +538,8 @@ impl Lexer<'_> {
                         format!("unexpected character `{}`", other.escape_debug()),
                         span,
                     )
-                    .with_label("no KQL token starts with this character"));
+                    .with_label("no KQL token starts with this character")
+                    .into());
                 }
             }
         }
@@ -573,7 +578,7 @@ impl Lexer<'_> {
         self.push(TokenKind::Bang, start);
     }
 
-    fn lex_word(&mut self) -> Result<(), Diagnostic> {
+    fn lex_word(&mut self) -> PResult<()> {
         let start = self.pos;
         // The first character may be `$`, which cannot continue a name.
         if let Some(first) = self.char_at(start) {
@@ -606,7 +611,7 @@ impl Lexer<'_> {
     }
 
     /// `datetime(...)` and friends: the text up to the first `)` on the line.
-    fn lex_typed_literal(&mut self, start: usize, type_name: String) -> Result<(), Diagnostic> {
+    fn lex_typed_literal(&mut self, start: usize, type_name: String) -> PResult<()> {
         let open = self.pos;
         let rest = self.src.get(open + 1..).unwrap_or("");
         let line = &rest[..rest.find(['\n', '\r']).unwrap_or(rest.len())];
@@ -619,7 +624,8 @@ impl Lexer<'_> {
             .with_label("unclosed delimiter")
             .with_help(format!(
                 "a `{type_name}(...)` literal ends at the first `)` on its line"
-            )));
+            ))
+            .into());
         };
         let content_span = Span::new(open + 1, open + 1 + close);
         self.pos = content_span.end + 1;
@@ -637,7 +643,7 @@ impl Lexer<'_> {
 
     /// A string starting at `self.pos` (the quote or fence); `start` is the
     /// token start, before any `h` or `@` prefix.
-    fn lex_string(&mut self, start: usize, verbatim: bool) -> Result<(), Diagnostic> {
+    fn lex_string(&mut self, start: usize, verbatim: bool) -> PResult<()> {
         if self.at_fence(self.pos) {
             return self.lex_multiline_string(start);
         }
@@ -646,10 +652,10 @@ impl Lexer<'_> {
         let mut value = String::new();
         loop {
             let Some(c) = self.char_at(self.pos) else {
-                return Err(self.unterminated(start, quote));
+                return Err(self.unterminated(start, quote).into());
             };
             match c {
-                '\n' | '\r' => return Err(self.unterminated(start, quote)),
+                '\n' | '\r' => return Err(self.unterminated(start, quote).into()),
                 c if c as u32 == u32::from(quote) => {
                     // In a verbatim string a doubled quote is one quote.
                     if verbatim && self.byte(self.pos + 1) == quote {
@@ -689,11 +695,11 @@ impl Lexer<'_> {
     }
 
     /// One escape sequence at `self.pos` (the backslash), decoded.
-    fn lex_escape(&mut self, start: usize, quote: u8) -> Result<char, Diagnostic> {
+    fn lex_escape(&mut self, start: usize, quote: u8) -> PResult<char> {
         let escape_start = self.pos;
         self.pos += 1;
         let Some(c) = self.char_at(self.pos).filter(|c| !matches!(c, '\n' | '\r')) else {
-            return Err(self.unterminated(start, quote));
+            return Err(self.unterminated(start, quote).into());
         };
         self.pos += c.len_utf8();
         let simple = match c {
@@ -746,7 +752,8 @@ impl Lexer<'_> {
             .with_help(
                 "escapes are \\\\ \\' \\\" \\n \\r \\t \\a \\b \\f \\v \\xHH \\uHHHH \\UHHHHHHHH \
                  and octal \\NNN; a verbatim string @\"...\" takes backslashes literally",
-            )),
+            )
+            .into()),
         }
     }
 
@@ -781,7 +788,7 @@ impl Lexer<'_> {
     }
 
     /// ```` ```text``` ```` or `~~~text~~~`: raw text, line breaks allowed.
-    fn lex_multiline_string(&mut self, start: usize) -> Result<(), Diagnostic> {
+    fn lex_multiline_string(&mut self, start: usize) -> PResult<()> {
         let fence = if self.byte(self.pos) == b'`' {
             "```"
         } else {
@@ -796,7 +803,8 @@ impl Lexer<'_> {
                 "unterminated multi-line string literal",
                 Span::new(start, self.pos),
             )
-            .with_label(format!("this string has no closing `{fence}`")));
+            .with_label(format!("this string has no closing `{fence}`"))
+            .into());
         };
         let value = rest[..length].to_string();
         self.pos = body_start + length + 3;
@@ -806,7 +814,7 @@ impl Lexer<'_> {
 
     /// Numbers: `5`, `0x1F`, `1.5`, `1.`, `1e3`, `2.5e-3`, and timespans, a
     /// number glued to a unit: `1d`, `1.5h`, `100ms`.
-    fn lex_number(&mut self) -> Result<(), Diagnostic> {
+    fn lex_number(&mut self) -> PResult<()> {
         let start = self.pos;
         if self.byte(start) == b'0'
             && matches!(self.byte(start + 1), b'x' | b'X')
@@ -819,7 +827,9 @@ impl Lexer<'_> {
             let digits_end = self.pos;
             self.skip_ident_chars();
             if self.pos != digits_end {
-                return Err(self.invalid_number(start, "not a hexadecimal number"));
+                return Err(self
+                    .invalid_number(start, "not a hexadecimal number")
+                    .into());
             }
             let digits = self.slice(start + 2, digits_end);
             let value = i64::from_str_radix(digits, 16)
@@ -868,25 +878,27 @@ impl Lexer<'_> {
                 Some(_) => Err(self.invalid_number(
                     start,
                     "a timespan is digits, an optional fraction and a unit, as in `1.5h`",
-                )),
+                ).into()),
                 None => Err(self.invalid_number(start, "unknown suffix").with_help(
                     "timespan units are d, h, m, s, ms, microsecond, tick (and their long forms \
                      such as days, hours, minutes); to use a name starting with digits, \
                      write ['name']",
-                )),
+                ).into()),
             };
         }
 
         if is_real {
             match parse_real_text(&number) {
                 Some(value) => self.push(TokenKind::Real(value), start),
-                None => return Err(self.invalid_number(start, "out of range for a real")),
+                None => return Err(self.invalid_number(start, "out of range for a real").into()),
             }
         } else {
             match number.parse::<i64>() {
                 Ok(value) => self.push(TokenKind::Long(value), start),
                 Err(_) => {
-                    return Err(self.invalid_number(start, "does not fit in a long (64 bits)"))
+                    return Err(self
+                        .invalid_number(start, "does not fit in a long (64 bits)")
+                        .into())
                 }
             }
         }
@@ -949,11 +961,7 @@ fn decimal_to_ticks(number: &str, numerator: u64, denominator: u64, negative: bo
 
 /// Decodes the text of a typed literal (`TYPE(content)`) into a [`Literal`].
 /// `span` is the whole literal, for diagnostics.
-pub(crate) fn decode_typed_literal(
-    type_name: &str,
-    content: &str,
-    span: Span,
-) -> Result<Literal, Diagnostic> {
+pub(crate) fn decode_typed_literal(type_name: &str, content: &str, span: Span) -> PResult<Literal> {
     let mut text = content.trim();
     let scalar_type = match type_name {
         "decimal" => {
@@ -963,7 +971,8 @@ pub(crate) fn decode_typed_literal(
                 span,
             )
             .with_label("decimal literal")
-            .with_help("use real(...) instead"))
+            .with_help("use real(...) instead")
+            .into())
         }
         other => ScalarType::from_name(other),
     };
@@ -972,7 +981,8 @@ pub(crate) fn decode_typed_literal(
             Code::InvalidLiteral,
             format!("unknown literal type `{type_name}`"),
             span,
-        ));
+        )
+        .into());
     };
     if text == "null" {
         return Ok(Literal::Null(scalar_type));
@@ -985,59 +995,68 @@ pub(crate) fn decode_typed_literal(
         text = unquote(text).unwrap_or(text);
     }
     let invalid = |why: String| {
-        Diagnostic::new(
-            Code::InvalidLiteral,
-            format!(
-                "invalid {} literal `{type_name}({content})`",
-                scalar_type.name()
-            ),
-            span,
+        Box::new(
+            Diagnostic::new(
+                Code::InvalidLiteral,
+                format!(
+                    "invalid {} literal `{type_name}({content})`",
+                    scalar_type.name()
+                ),
+                span,
+            )
+            .with_label(why),
         )
-        .with_label(why)
     };
-    match scalar_type {
+    let bad = |why: &str| Err(invalid(why.to_string()));
+    let literal = match scalar_type {
         ScalarType::Bool => match text.to_ascii_lowercase().as_str() {
-            "true" => Ok(Literal::Bool(true)),
-            "false" => Ok(Literal::Bool(false)),
-            _ => Err(invalid("expected true, false or null".to_string())),
+            "true" => Literal::Bool(true),
+            "false" => Literal::Bool(false),
+            _ => return bad("expected true, false or null"),
         },
-        ScalarType::Long => parse_integer(text)
-            .map(Literal::Long)
-            .ok_or_else(|| invalid("expected an integer that fits in 64 bits".to_string())),
-        ScalarType::Int => parse_integer(text)
-            .and_then(|value| i32::try_from(value).ok())
-            .map(Literal::Int)
-            .ok_or_else(|| invalid("expected an integer that fits in 32 bits".to_string())),
-        ScalarType::Real => parse_real_content(text)
-            .map(Literal::Real)
-            .ok_or_else(|| invalid("expected a number, nan, +inf or -inf".to_string())),
-        ScalarType::DateTime => {
-            if text.is_empty() {
-                return Err(Diagnostic::new(
+        ScalarType::Long => match parse_integer(text) {
+            Some(value) => Literal::Long(value),
+            None => return bad("expected an integer that fits in 64 bits"),
+        },
+        ScalarType::Int => match parse_integer(text).and_then(|value| i32::try_from(value).ok()) {
+            Some(value) => Literal::Int(value),
+            None => return bad("expected an integer that fits in 32 bits"),
+        },
+        ScalarType::Real => match parse_real_content(text) {
+            Some(value) => Literal::Real(value),
+            None => return bad("expected a number, nan, +inf or -inf"),
+        },
+        ScalarType::DateTime if text.is_empty() => {
+            return Err(Box::new(
+                Diagnostic::new(
                     Code::Unsupported,
                     "`datetime()` (the current time) is not supported",
                     span,
                 )
-                .with_help("use now()"));
-            }
-            parse_datetime(text).map(Literal::DateTime).map_err(|why| {
-                let diagnostic = invalid(why);
-                if text.starts_with(|c: char| c.is_ascii_digit()) {
-                    diagnostic
-                } else {
-                    diagnostic
-                        .with_note("kqlc reads ISO 8601 datetimes such as 2024-05-28T10:00:00Z")
-                }
-            })
+                .with_help("use now()"),
+            ))
         }
-        ScalarType::TimeSpan => parse_timespan(text).map(Literal::TimeSpan).map_err(invalid),
-        ScalarType::Guid => parse_guid(text).map(Literal::Guid).ok_or_else(|| {
-            invalid(
-                "expected 32 hex digits such as 74be27de-1e4e-49d9-b579-fe0b331d3642".to_string(),
-            )
-        }),
-        ScalarType::String | ScalarType::Dynamic => Err(invalid("not a typed literal".to_string())),
-    }
+        ScalarType::DateTime => match parse_datetime(text) {
+            Ok(ticks) => Literal::DateTime(ticks),
+            Err(why) if text.starts_with(|c: char| c.is_ascii_digit()) => return Err(invalid(why)),
+            Err(why) => {
+                let note = "kqlc reads ISO 8601 datetimes such as 2024-05-28T10:00:00Z";
+                return Err(Box::new(invalid(why).with_note(note)));
+            }
+        },
+        ScalarType::TimeSpan => match parse_timespan(text) {
+            Ok(ticks) => Literal::TimeSpan(ticks),
+            Err(why) => return Err(invalid(why)),
+        },
+        ScalarType::Guid => match parse_guid(text) {
+            Some(guid) => Literal::Guid(guid),
+            None => {
+                return bad("expected 32 hex digits such as 74be27de-1e4e-49d9-b579-fe0b331d3642")
+            }
+        },
+        ScalarType::String | ScalarType::Dynamic => return bad("not a typed literal"),
+    };
+    Ok(literal)
 }
 
 /// The inside of `"text"` or `'text'` (no escapes: the values quoted here
@@ -1098,10 +1117,13 @@ fn is_real_text(text: &str) -> bool {
     };
     let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    let exponent_ok = exponent.is_none_or(|e| {
-        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
-        !e.is_empty() && digits(e)
-    });
+    let exponent_ok = match exponent {
+        Some(e) => {
+            let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+            !e.is_empty() && digits(e)
+        }
+        None => true,
+    };
     !(whole.is_empty() && fraction.is_empty()) && digits(whole) && digits(fraction) && exponent_ok
 }
 
@@ -1370,7 +1392,7 @@ mod tests {
     }
 
     fn error(source: &str) -> Diagnostic {
-        tokenize(source).expect_err("should not lex")
+        *tokenize(source).expect_err("should not lex")
     }
 
     fn ident(word: &str) -> TokenKind {

@@ -1,0 +1,3 @@
+fn main() {
+    let _rule = kql_runtime::kql!("CloudAuditEvents | where OperationNam == \"create\"");
+}

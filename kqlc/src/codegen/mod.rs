@@ -477,8 +477,12 @@ struct Bindings {
 impl Bindings {
     fn new(stage: &Stage) -> Bindings {
         let mut taken = BTreeSet::new();
-        let names = stage
-            .input_names
+        // Extend items can read what earlier items appended: name those too.
+        let columns = match stage.op {
+            Op::Extend(_) => &stage.output_names,
+            _ => &stage.input_names,
+        };
+        let names = columns
             .iter()
             .enumerate()
             .map(|(i, column)| {

@@ -46,6 +46,9 @@ pub struct Stage {
     pub kql: String,
     /// The column names of its input rows (to name bindings in generated code).
     pub input_names: Vec<String>,
+    /// The column names of its output rows (`extend` items may read columns
+    /// that earlier items of the same operator added).
+    pub output_names: Vec<String>,
     /// What it does.
     pub op: Op,
 }

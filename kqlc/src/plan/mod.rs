@@ -39,6 +39,7 @@ pub fn plan(query: &CheckedQuery) -> Pipeline {
         stages.push(Stage {
             kql: stage.text.clone(),
             input_names: stage.input.iter().map(|c| c.name.clone()).collect(),
+            output_names: stage.output.iter().map(|c| c.name.clone()).collect(),
             op,
         });
     }

@@ -1,0 +1,272 @@
+//! The conformance suite: every case under `tests/cases/` run through the
+//! code users get (the same code generator and runtime as `kqlc run`), many
+//! cases per compiled binary to keep the cost per case low.
+//!
+//! A case is `tests/cases/<feature>/.../NAME.kql` with either
+//! - `NAME.expected.jsonl`: the exact result rows (JSON lines, keys in column
+//!   order), optionally with `NAME.input.jsonl` as the input rows
+//!   (`CloudAuditEvents` or the tables of `NAME.schema.json`); or
+//! - `NAME.error`: the diagnostic code the query must be rejected with
+//!   (e.g. `KQL0101`), optionally followed by lines the rendered message must
+//!   contain.
+//!
+//! Every query runs with `now()` = 2024-05-28T12:00:00Z. A failure names the
+//! case's path, so it names the feature.
+
+use kqlc::build::{Profile, Rule, Toolchain};
+use kqlc::sema::Schema;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const NOW: &str = "2024-05-28T12:00:00Z";
+/// Cases compiled into one binary.
+const BATCH: usize = 150;
+
+struct Case {
+    /// Path relative to `tests/cases`, without `.kql`.
+    id: String,
+    kql: String,
+    expected: Expectation,
+    input: Option<PathBuf>,
+    schema: Option<PathBuf>,
+}
+
+enum Expectation {
+    Rows(String),
+    Error {
+        code: String,
+        fragments: Vec<String>,
+    },
+}
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases")
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, out);
+        } else if path.extension().is_some_and(|e| e == "kql") {
+            out.push(path);
+        }
+    }
+}
+
+fn load_cases() -> Result<Vec<Case>, String> {
+    let root = cases_dir();
+    let mut files = Vec::new();
+    collect(&root, &mut files);
+    files.sort();
+    let mut cases = Vec::new();
+    for file in files {
+        let id = file
+            .strip_prefix(&root)
+            .unwrap_or(&file)
+            .with_extension("")
+            .to_string_lossy()
+            .into_owned();
+        let sibling = |suffix: &str| file.with_extension(suffix);
+        let kql = std::fs::read_to_string(&file).map_err(|e| format!("{id}: {e}"))?;
+        let expected = if let Ok(rows) = std::fs::read_to_string(sibling("expected.jsonl")) {
+            Expectation::Rows(rows)
+        } else if let Ok(error) = std::fs::read_to_string(sibling("error")) {
+            let mut lines = error.lines().map(str::to_string);
+            Expectation::Error {
+                code: lines.next().unwrap_or_default().trim().to_string(),
+                fragments: lines.filter(|l| !l.trim().is_empty()).collect(),
+            }
+        } else {
+            return Err(format!(
+                "{id}: has neither NAME.expected.jsonl nor NAME.error"
+            ));
+        };
+        let input = Some(sibling("input.jsonl")).filter(|p| p.is_file());
+        let schema = Some(sibling("schema.json")).filter(|p| p.is_file());
+        cases.push(Case {
+            id,
+            kql,
+            expected,
+            input,
+            schema,
+        });
+    }
+    Ok(cases)
+}
+
+/// Runs a binary holding `batch` (already compiled) and returns each case's
+/// output rows, or why the run failed.
+fn run_batch(
+    toolchain: &Toolchain,
+    batch: &[(&Case, kqlc::plan::ir::Pipeline)],
+    input: Option<&Path>,
+) -> Result<BTreeMap<String, String>, String> {
+    let rules: Vec<Rule> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, (case, pipeline))| Rule {
+            name: format!("case_{i:04}"),
+            kql: case.kql.clone(),
+            path: case.id.clone(),
+            pipeline: pipeline.clone(),
+        })
+        .collect();
+    let binary = toolchain
+        .build(&rules, Profile::Quick)
+        .map_err(|e| format!("build failed: {e}"))?;
+    let mut command = Command::new(&binary);
+    command.args(["--now", NOW]);
+    if let Some(input) = input {
+        command.arg(input);
+    }
+    let output = command.output().map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if output.status.code().is_none_or(|c| c > 1) {
+        return Err(format!(
+            "detector failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let mut rows: BTreeMap<String, String> = BTreeMap::new();
+    for (i, (case, _)) in batch.iter().enumerate() {
+        rows.insert(case.id.clone(), String::new());
+        let prefix = format!("{{\"_rule\":\"case_{i:04}\"");
+        for line in stdout.lines().filter(|l| l.starts_with(&prefix)) {
+            let rest = &line[prefix.len()..];
+            // A single-rule binary does not tag rows; a multi-rule one does.
+            let row = match rest.strip_prefix(',') {
+                Some(fields) => format!("{{{fields}"),
+                None => "{}".to_string(),
+            };
+            let entry = rows.entry(case.id.clone()).or_default();
+            entry.push_str(&row);
+            entry.push('\n');
+        }
+    }
+    if batch.len() == 1 {
+        rows.insert(batch[0].0.id.clone(), stdout.into_owned());
+    }
+    Ok(rows)
+}
+
+#[test]
+fn conformance_cases_return_their_documented_rows() {
+    let cases = match load_cases() {
+        Ok(cases) => cases,
+        Err(e) => panic!("{e}"),
+    };
+    if cases.is_empty() {
+        eprintln!("no conformance cases under {}", cases_dir().display());
+        return;
+    }
+    let toolchain = Toolchain::discover().expect("runtime crate");
+    let mut failures: Vec<String> = Vec::new();
+    // Compile every case on its own first, so a bad case fails alone.
+    let mut runnable: BTreeMap<
+        (Option<PathBuf>, Option<PathBuf>),
+        Vec<(&Case, kqlc::plan::ir::Pipeline)>,
+    > = BTreeMap::new();
+    let mut error_cases = 0;
+    for case in &cases {
+        let mut schema = Schema::builtin();
+        if let Some(path) = &case.schema {
+            schema.extend(Schema::from_file(path).unwrap_or_else(|e| panic!("{}: {e}", case.id)));
+        }
+        let compiled = kqlc::compile(&case.kql, &schema);
+        match (&case.expected, compiled) {
+            (Expectation::Rows(_), Ok(pipeline)) => runnable
+                .entry((case.input.clone(), case.schema.clone()))
+                .or_default()
+                .push((case, pipeline)),
+            (Expectation::Rows(_), Err(diagnostics)) => failures.push(format!(
+                "{}: does not compile:\n{}",
+                case.id,
+                diagnostics
+                    .iter()
+                    .map(|d| d.render(&case.id, &case.kql, false))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )),
+            (Expectation::Error { code, .. }, Ok(_)) => failures.push(format!(
+                "{}: compiled, but should fail with {code}",
+                case.id
+            )),
+            (Expectation::Error { code, fragments }, Err(diagnostics)) => {
+                error_cases += 1;
+                let rendered: Vec<String> = diagnostics
+                    .iter()
+                    .map(|d| d.render(&case.id, &case.kql, false))
+                    .collect();
+                let text = rendered.join("\n");
+                if !diagnostics.iter().any(|d| d.code.as_str() == code) {
+                    failures.push(format!("{}: expected {code}, got:\n{text}", case.id));
+                }
+                for fragment in fragments {
+                    if !text.contains(fragment.as_str()) {
+                        failures.push(format!("{}: message lacks '{fragment}':\n{text}", case.id));
+                    }
+                }
+            }
+        }
+    }
+    let mut run = 0;
+    for ((input, _), group) in &runnable {
+        for batch in group.chunks(BATCH) {
+            let outputs = match run_batch(&toolchain, batch, input.as_deref()) {
+                Ok(outputs) => outputs,
+                Err(why) if batch.len() > 1 => {
+                    // Find the culprit: run the batch's cases one by one.
+                    eprintln!("batch failed ({why}); running its cases one at a time");
+                    let mut outputs = BTreeMap::new();
+                    for single in batch.chunks(1) {
+                        match run_batch(&toolchain, single, input.as_deref()) {
+                            Ok(o) => outputs.extend(o),
+                            Err(why) => failures.push(format!("{}: {why}", single[0].0.id)),
+                        }
+                    }
+                    outputs
+                }
+                Err(why) => {
+                    failures.push(format!("{}: {why}", batch[0].0.id));
+                    continue;
+                }
+            };
+            for (case, _) in batch {
+                let Expectation::Rows(expected) = &case.expected else {
+                    continue;
+                };
+                let Some(got) = outputs.get(&case.id) else {
+                    continue;
+                };
+                run += 1;
+                let want: Vec<&str> = expected.lines().filter(|l| !l.trim().is_empty()).collect();
+                let have: Vec<&str> = got.lines().collect();
+                if want != have {
+                    failures.push(format!(
+                        "{}: rows differ\n--- expected\n{}\n--- got\n{}",
+                        case.id,
+                        want.join("\n"),
+                        have.join("\n")
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "conformance: {} cases ({run} run, {error_cases} expected errors), {} failures",
+        cases.len(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failing cases:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}

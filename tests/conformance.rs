@@ -14,10 +14,14 @@
 //! case's path, so it names the feature.
 
 use kqlc::build::{Profile, Rule, Toolchain};
+use kqlc::plan::ir::Pipeline;
 use kqlc::sema::Schema;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// Cases sharing an input file and schema run in the same binaries.
+type InputKey = (Option<PathBuf>, Option<PathBuf>);
 
 const NOW: &str = "2024-05-28T12:00:00Z";
 /// Cases compiled into one binary.
@@ -103,7 +107,7 @@ fn load_cases() -> Result<Vec<Case>, String> {
 /// output rows, or why the run failed.
 fn run_batch(
     toolchain: &Toolchain,
-    batch: &[(&Case, kqlc::plan::ir::Pipeline)],
+    batch: &[(&Case, Pipeline)],
     input: Option<&Path>,
 ) -> Result<BTreeMap<String, String>, String> {
     let rules: Vec<Rule> = batch
@@ -168,10 +172,7 @@ fn conformance_cases_return_their_documented_rows() {
     let toolchain = Toolchain::discover().expect("runtime crate");
     let mut failures: Vec<String> = Vec::new();
     // Compile every case on its own first, so a bad case fails alone.
-    let mut runnable: BTreeMap<
-        (Option<PathBuf>, Option<PathBuf>),
-        Vec<(&Case, kqlc::plan::ir::Pipeline)>,
-    > = BTreeMap::new();
+    let mut runnable: BTreeMap<InputKey, Vec<(&Case, Pipeline)>> = BTreeMap::new();
     let mut error_cases = 0;
     for case in &cases {
         let mut schema = Schema::builtin();

@@ -8,6 +8,7 @@
 //! - [`input`], [`output`], [`detector`]: reading rows, writing rows, and the detector's `main`.
 #![forbid(unsafe_code)]
 
+pub mod aggregate;
 pub mod context;
 pub mod detector;
 pub mod expand;
@@ -51,6 +52,7 @@ pub use value::{Bag, DateTime, Row, Str, TimeSpan, Value};
 /// operator, function and expansion modules (called by path, e.g.
 /// `ops::eq`, `functions::tostring`).
 pub mod prelude {
+    pub use crate::aggregate::{self, Aggregate, Groups, Seen, SortBuffer, SortKey};
     pub use crate::context::Context;
     pub use crate::expand;
     pub use crate::functions;

@@ -153,6 +153,7 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
     };
 
     let mut state_fields = Vec::new();
+    let mut assoc_consts = Vec::new();
     let mut finish_steps = Vec::new();
     let mut methods = Vec::new();
     for (i, stage) in pipeline.stages.iter().enumerate() {
@@ -313,15 +314,141 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
                     self.#state += 1;
                 }
             }
+            Op::Summarize { keys, aggregates } => {
+                state_fields.push(quote! {
+                    /// The groups of `summarize`, each with its aggregates' states.
+                    #state: Groups<Vec<Aggregate>>,
+                });
+                let mut exprs: Vec<&Expr> = keys.iter().collect();
+                for a in aggregates {
+                    exprs.extend(a.value.iter().chain(&a.predicate).chain(&a.carried));
+                }
+                let lets = bindings.lets(&exprs);
+                let key_values = keys.iter().map(|e| owned(e, &bindings.names));
+                let inits: Vec<TokenStream> = aggregates
+                    .iter()
+                    .map(|a| {
+                        let constructor = format_ident!("{}", a.runtime);
+                        if a.takes_parameter {
+                            let parameter = a
+                                .parameter
+                                .as_ref()
+                                .map_or_else(|| quote! { &Value::Null }, |p| borrowed(p, &[]));
+                            quote! { Aggregate::#constructor(#parameter) }
+                        } else {
+                            quote! { Aggregate::#constructor() }
+                        }
+                    })
+                    .collect();
+                let adds = aggregates.iter().enumerate().map(|(k, a)| {
+                    let k = Literal::usize_unsuffixed(k);
+                    let value = a
+                        .value
+                        .as_ref()
+                        .map_or_else(|| quote! { &Value::Null }, |v| borrowed(v, &bindings.names));
+                    let carried = a.carried.iter().map(|e| owned(e, &bindings.names));
+                    let add = quote! { states[#k].add(#value, &[#(#carried),*]); };
+                    match &a.predicate {
+                        Some(p) => {
+                            let test = owned_bool(p, &bindings.names);
+                            quote! { if #test { #add } }
+                        }
+                        None => add,
+                    }
+                });
+                let widths = aggregates
+                    .iter()
+                    .map(|a| Literal::usize_unsuffixed(1 + a.carried.len()));
+                let empty_input = if keys.is_empty() {
+                    // Without `by`, summarize gives one row even for no input.
+                    quote! {
+                        if groups.is_empty() {
+                            groups.push((Vec::new(), vec![#(#inits),*]));
+                        }
+                    }
+                } else {
+                    quote! {}
+                };
+                finish_steps.push(quote! {
+                    let mut groups = self.#state.drain();
+                    #empty_input
+                    for (key, states) in groups {
+                        let mut row = key;
+                        row.extend(aggregate::finish_all(states, &[#(#widths),*]));
+                        #next
+                    }
+                });
+                quote! {
+                    #lets
+                    let states = self.#state.entry(vec![#(#key_values),*], || vec![#(#inits),*]);
+                    #(#adds)*
+                }
+            }
+            Op::Sort { keys, limit } => {
+                state_fields.push(quote! {
+                    /// The rows `sort`/`top` holds until the end of the input.
+                    #state: SortBuffer,
+                });
+                let order = format_ident!("{}", format!("{method}_order").to_uppercase());
+                let order_keys = keys.iter().map(|k| {
+                    let (descending, nulls_first) = (k.descending, k.nulls_first);
+                    quote! { SortKey { descending: #descending, nulls_first: #nulls_first } }
+                });
+                let count = keys.len();
+                assoc_consts.push(quote! {
+                    /// The sort order: one entry per key.
+                    const #order: [SortKey; #count] = [#(#order_keys),*];
+                });
+                let exprs: Vec<&Expr> = keys.iter().map(|k| &k.expr).collect();
+                let lets = bindings.lets(&exprs);
+                let values = keys.iter().map(|k| owned(&k.expr, &bindings.names));
+                let limit = match limit {
+                    Some(n) => {
+                        let n = Literal::u64_unsuffixed(*n);
+                        quote! { Some(#n) }
+                    }
+                    None => quote! { None },
+                };
+                finish_steps.push(quote! {
+                    for row in self.#state.finish(&Self::#order, #limit) {
+                        #next
+                    }
+                });
+                quote! {
+                    let keys = {
+                        #lets
+                        vec![#(#values),*]
+                    };
+                    self.#state.push(keys, row, &Self::#order, #limit);
+                }
+            }
+            Op::Distinct(columns) => {
+                state_fields.push(quote! {
+                    /// The value combinations `distinct` has passed.
+                    #state: Seen,
+                });
+                let columns = columns.iter().map(|&i| Literal::usize_unsuffixed(i));
+                quote! {
+                    let row: Row = vec![#(row[#columns].clone()),*];
+                    if self.#state.first_time(&row) {
+                        #next
+                    }
+                }
+            }
         };
         let ctx_param = if mentions(&body, "ctx") {
             quote! { ctx }
         } else {
             quote! { _ctx }
         };
+        let emit_param = if mentions(&body, "emit") {
+            quote! { emit }
+        } else {
+            quote! { _emit }
+        };
         methods.push(quote! {
             #doc
-            fn #method(&mut self, #ctx_param: &Context, row: Row, emit: Emit<'_>) {
+            fn #method(&mut self, #ctx_param: &Context, row: Row, #emit_param: Emit<'_>) {
                 #body
             }
         });
@@ -343,6 +470,7 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
     } else {
         quote! {
             impl Rule {
+                #(#assoc_consts)*
                 #(#methods)*
             }
         }
@@ -422,6 +550,10 @@ fn stage_ident(i: usize, stage: &Stage) -> Ident {
         Op::MvExpand { .. } => "mv_expand",
         Op::Take(_) => "take",
         Op::Count => "count",
+        Op::Summarize { .. } => "summarize",
+        Op::Sort { limit: None, .. } => "sort",
+        Op::Sort { limit: Some(_), .. } => "top",
+        Op::Distinct(_) => "distinct",
     };
     format_ident!("{}_{}", kind, i + 1)
 }

@@ -77,12 +77,62 @@ pub enum Op {
     Take(u64),
     /// Count rows; at the end, emit one row with the count.
     Count,
+    /// Group by the keys, aggregate each group; at the end emit one row per
+    /// group: the keys, then each aggregate's results.
+    Summarize {
+        /// Grouping expressions.
+        keys: Vec<Expr>,
+        /// The aggregates.
+        aggregates: Vec<Aggregate>,
+    },
+    /// Buffer every row; at the end emit them in the order of the keys
+    /// (keeping only the first N when `limit` is set: `top`).
+    Sort {
+        /// The sort keys.
+        keys: Vec<SortKey>,
+        /// `top N`.
+        limit: Option<u64>,
+    },
+    /// Pass the first row of each distinct combination of these columns,
+    /// reduced to them.
+    Distinct(Vec<usize>),
+}
+
+/// One aggregate of `summarize`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Aggregate {
+    /// The constructor of its state in `kql_runtime::aggregate::Aggregate`.
+    pub runtime: String,
+    /// A constant parameter of the constructor (size limit, percentile).
+    pub parameter: Option<Expr>,
+    /// Whether the constructor takes the parameter.
+    pub takes_parameter: bool,
+    /// The aggregated value (none: `count`).
+    pub value: Option<Expr>,
+    /// Only rows where this is true count (`countif`, `sumif`, ...).
+    pub predicate: Option<Expr>,
+    /// Values carried from the extreme row (`arg_max`).
+    pub carried: Vec<Expr>,
+}
+
+/// One sort key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SortKey {
+    /// The compared value.
+    pub expr: Expr,
+    /// Largest first.
+    pub descending: bool,
+    /// Nulls first.
+    pub nulls_first: bool,
 }
 
 impl Op {
     /// True when the operator keeps state across rows.
     pub fn is_stateful(&self) -> bool {
-        matches!(self, Op::Take(_) | Op::Count)
+        matches!(
+            self,
+            Op::Take(_) | Op::Count | Op::Summarize { .. } | Op::Sort { .. } | Op::Distinct(_)
+        )
     }
 }
 

@@ -6,8 +6,11 @@
 
 pub mod ir;
 
+use crate::sema::aggregates::Shape;
 use crate::sema::functions::Convention;
-use crate::sema::{CheckedOp, CheckedQuery, CheckedSource, TypedExpr, TypedExprKind};
+use crate::sema::{
+    CheckedOp, CheckedQuery, CheckedSortKey, CheckedSource, TypedExpr, TypedExprKind,
+};
 use crate::syntax::ast::{BinaryOp, DynamicLiteral, ListOp, Literal, StringOpKind, UnaryOp};
 use ir::{Arg, Const, Expr, Input, Op, Pipeline, Stage};
 
@@ -35,6 +38,32 @@ pub fn plan(query: &CheckedQuery) -> Pipeline {
             },
             CheckedOp::Take(n) => Op::Take(*n),
             CheckedOp::Count => Op::Count,
+            CheckedOp::Summarize { by, aggregates } => Op::Summarize {
+                keys: by.iter().map(lower).collect(),
+                aggregates: aggregates
+                    .iter()
+                    .map(|a| ir::Aggregate {
+                        runtime: a.function.runtime.to_string(),
+                        takes_parameter: matches!(
+                            a.function.shape,
+                            Shape::ValueLimit | Shape::ValuePredicateLimit | Shape::ValueParameter
+                        ),
+                        parameter: a.parameter.as_ref().map(lower),
+                        value: a.value.as_ref().map(lower),
+                        predicate: a.predicate.as_ref().map(lower),
+                        carried: a.carried.iter().map(lower).collect(),
+                    })
+                    .collect(),
+            },
+            CheckedOp::Sort(keys) => Op::Sort {
+                keys: keys.iter().map(sort_key).collect(),
+                limit: None,
+            },
+            CheckedOp::Top { count, key } => Op::Sort {
+                keys: vec![sort_key(key)],
+                limit: Some(*count),
+            },
+            CheckedOp::Distinct(columns) => Op::Distinct(columns.clone()),
         };
         stages.push(Stage {
             kql: stage.text.clone(),
@@ -113,12 +142,48 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
             }
             Op::Take(_) => {}
             Op::Count => origin.clear(),
+            Op::Summarize { keys, aggregates } => {
+                for e in keys {
+                    mark(e, &origin);
+                }
+                for a in aggregates {
+                    for e in a
+                        .value
+                        .iter()
+                        .chain(&a.predicate)
+                        .chain(&a.parameter)
+                        .chain(&a.carried)
+                    {
+                        mark(e, &origin);
+                    }
+                }
+                origin.clear();
+            }
+            Op::Sort { keys, .. } => {
+                for key in keys {
+                    mark(&key.expr, &origin);
+                }
+            }
+            Op::Distinct(columns) => {
+                origin = columns
+                    .iter()
+                    .map(|&i| origin.get(i).copied().flatten())
+                    .collect();
+            }
         }
     }
     for k in origin.into_iter().take(output_width).flatten() {
         used[k] = true;
     }
     (0..width).filter(|&k| used[k]).collect()
+}
+
+fn sort_key(key: &CheckedSortKey) -> ir::SortKey {
+    ir::SortKey {
+        expr: lower(&key.expr),
+        descending: key.descending,
+        nulls_first: key.nulls_first,
+    }
 }
 
 fn visit_columns(expr: &Expr, f: &mut dyn FnMut(usize)) {

@@ -1,8 +1,10 @@
 //! The checker: resolves names, infers types, fixes column layouts.
 
+use super::aggregates::{self, Shape};
 use super::functions::{self, Accepts, Returns};
 use super::{
-    CheckedOp, CheckedQuery, CheckedSource, CheckedStage, Column, Schema, TypedExpr, TypedExprKind,
+    CheckedAggregate, CheckedOp, CheckedQuery, CheckedSortKey, CheckedSource, CheckedStage, Column,
+    Schema, TypedExpr, TypedExprKind,
 };
 use crate::diag::{closest_name, Code, Diagnostic};
 use crate::syntax::ast::{
@@ -474,13 +476,313 @@ impl Checker<'_> {
                 CheckedOp::Count,
                 vec![Column::new("Count", ScalarType::Long)],
             ),
+            OperatorKind::Summarize { aggregates, by } => self.summarize(aggregates, by, input),
+            OperatorKind::Sort(keys) => {
+                let keys = keys.iter().map(|k| self.sort_key(k, input)).collect();
+                (CheckedOp::Sort(keys), input.to_vec())
+            }
+            OperatorKind::Top { count, by } => {
+                let count = self.constant_count(count, "top");
+                let key = self.sort_key(by, input);
+                (CheckedOp::Top { count, key }, input.to_vec())
+            }
+            OperatorKind::Distinct(names) => {
+                let indices: Vec<usize> = if names.is_empty() {
+                    (0..input.len()).collect()
+                } else {
+                    names
+                        .iter()
+                        .filter_map(|n| self.column_index(input, n))
+                        .collect()
+                };
+                let columns = indices.iter().map(|&i| input[i].clone()).collect();
+                (CheckedOp::Distinct(indices), columns)
+            }
+            OperatorKind::ProjectKeep(names) => {
+                let mut keep = vec![false; input.len()];
+                for name in names {
+                    if let Some(i) = self.column_index(input, name) {
+                        keep[i] = true;
+                    }
+                }
+                let kept: Vec<usize> = (0..input.len()).filter(|&i| keep[i]).collect();
+                let columns = kept.iter().map(|&i| input[i].clone()).collect();
+                (CheckedOp::Select(kept), columns)
+            }
+            OperatorKind::ProjectReorder(names) => {
+                let mut order: Vec<usize> = Vec::new();
+                for name in names {
+                    if let Some(i) = self.column_index(input, name) {
+                        if !order.contains(&i) {
+                            order.push(i);
+                        }
+                    }
+                }
+                order.extend(
+                    (0..input.len())
+                        .filter(|i| !order.contains(i))
+                        .collect::<Vec<_>>(),
+                );
+                let columns = order.iter().map(|&i| input[i].clone()).collect();
+                (CheckedOp::Select(order), columns)
+            }
         }
+    }
+
+    fn sort_key(&mut self, key: &ast::SortExpr, input: &[Column]) -> CheckedSortKey {
+        CheckedSortKey {
+            expr: self.expr(&key.expr, input),
+            descending: key.descending,
+            nulls_first: key.nulls_first(),
+        }
+    }
+
+    /// `summarize`: the group keys' columns, then each aggregate's.
+    fn summarize(
+        &mut self,
+        items: &[ast::NamedExpr],
+        by: &[ast::NamedExpr],
+        input: &[Column],
+    ) -> (CheckedOp, Vec<Column>) {
+        let mut columns: Vec<Column> = Vec::new();
+        let mut keys = Vec::new();
+        let mut unnamed = 0;
+        for item in by {
+            let typed = self.expr(&item.expr, input);
+            let name = item_name(item, &mut unnamed);
+            let span = item.name.as_ref().map_or(item.expr.span, |n| n.span);
+            self.check_unique(&columns, &name, span);
+            columns.push(Column::new(name, typed.ty));
+            keys.push(typed);
+        }
+        let mut checked = Vec::new();
+        for item in items {
+            let Some(aggregate) = self.aggregate(&item.expr, input) else {
+                continue;
+            };
+            let function = aggregate.function;
+            // `countif(p)` is `countif_`: only aggregated values lend a name.
+            let value_name = match (&item.expr.kind, function.shape) {
+                (_, Shape::None | Shape::Predicate) => String::new(),
+                (ExprKind::Call { args, .. }, _) => {
+                    args.first().and_then(default_name).unwrap_or_default()
+                }
+                _ => String::new(),
+            };
+            let first = match (&item.name, function.shape) {
+                (Some(name), _) => name.name.clone(),
+                (None, Shape::Extreme) | (None, _) if function.prefix.is_empty() => {
+                    if value_name.is_empty() {
+                        format!("{}_", function.name)
+                    } else {
+                        value_name.clone()
+                    }
+                }
+                (None, Shape::Extreme) if !value_name.is_empty() => value_name.clone(),
+                (None, Shape::ValueParameter) => {
+                    let parameter = aggregate
+                        .parameter
+                        .as_ref()
+                        .map(|p| match &p.kind {
+                            TypedExprKind::Literal(Literal::Long(n)) => n.to_string(),
+                            TypedExprKind::Literal(Literal::Real(x)) => {
+                                x.to_string().replace('.', "_")
+                            }
+                            _ => String::new(),
+                        })
+                        .unwrap_or_default();
+                    format!("{}_{value_name}_{parameter}", function.prefix)
+                }
+                (None, _) => format!("{}_{value_name}", function.prefix),
+            };
+            let ty = function.result_type(aggregate.value.as_ref().map(|v| v.ty));
+            if item.name.is_some() {
+                let span = item.name.as_ref().map_or(item.expr.span, |n| n.span);
+                self.check_unique(&columns, &first, span);
+                columns.push(Column::new(first, ty));
+            } else {
+                let name = unique_name(&columns, &first);
+                columns.push(Column::new(name, ty));
+            }
+            for carried in &aggregate.carried {
+                let base = match &carried.kind {
+                    TypedExprKind::Column(i) => input[*i].name.clone(),
+                    _ => "Column".to_string(),
+                };
+                let name = unique_name(&columns, &base);
+                columns.push(Column::new(name, carried.ty));
+            }
+            checked.push(aggregate);
+        }
+        (
+            CheckedOp::Summarize {
+                by: keys,
+                aggregates: checked,
+            },
+            columns,
+        )
+    }
+
+    /// Checks one aggregate call of `summarize`.
+    fn aggregate(&mut self, expr: &Expr, input: &[Column]) -> Option<CheckedAggregate> {
+        let ExprKind::Call { name, args } = &expr.kind else {
+            self.error(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    "summarize needs aggregate calls such as count() or max(x)",
+                    expr.span,
+                )
+                .with_label("not an aggregate call")
+                .with_note("expressions over aggregates (`2 * count()`) are not supported yet; compute them with a later `extend`"),
+            );
+            return None;
+        };
+        let Some(function) = aggregates::lookup(&name.name) else {
+            let diagnostic = if aggregates::KNOWN_UNSUPPORTED.contains(&name.name.as_str()) {
+                Diagnostic::new(
+                    Code::Unsupported,
+                    format!("aggregate '{}' is not supported yet", name.name),
+                    name.span,
+                )
+                .with_label("not supported yet")
+            } else {
+                let mut d = Diagnostic::new(
+                    Code::UnknownFunction,
+                    format!("unknown aggregate function '{}'", name.name),
+                    name.span,
+                )
+                .with_label("not an aggregate kqlc knows");
+                if let Some(best) =
+                    closest_name(&name.name, aggregates::AGGREGATES.iter().map(|a| a.name))
+                {
+                    d = d.with_help(format!("did you mean '{best}'?"));
+                }
+                d
+            };
+            self.error(diagnostic);
+            return None;
+        };
+        let (min, max) = function.arity();
+        if args.len() < min || max.is_some_and(|max| args.len() > max) {
+            let expected = match max {
+                Some(max) if max == min => format!("{min}"),
+                Some(max) => format!("{min} to {max}"),
+                None => format!("at least {min}"),
+            };
+            self.error(Diagnostic::new(
+                Code::WrongArgumentCount,
+                format!(
+                    "aggregate '{}' takes {expected} argument{}, but {} {} given",
+                    function.name,
+                    if expected == "1" { "" } else { "s" },
+                    args.len(),
+                    if args.len() == 1 { "was" } else { "were" }
+                ),
+                expr.span,
+            ));
+            return None;
+        }
+        let mut aggregate = CheckedAggregate {
+            function,
+            value: None,
+            predicate: None,
+            parameter: None,
+            carried: Vec::new(),
+        };
+        let typed = |checker: &mut Self, arg: &Expr| checker.expr(arg, input);
+        match function.shape {
+            Shape::None => {}
+            Shape::Predicate => aggregate.predicate = Some(typed(self, &args[0])),
+            Shape::Value => aggregate.value = Some(typed(self, &args[0])),
+            Shape::ValueLimit => {
+                aggregate.value = Some(typed(self, &args[0]));
+                aggregate.parameter = args.get(1).map(|a| typed(self, a));
+            }
+            Shape::ValuePredicate => {
+                aggregate.value = Some(typed(self, &args[0]));
+                aggregate.predicate = Some(typed(self, &args[1]));
+            }
+            Shape::ValuePredicateLimit => {
+                aggregate.value = Some(typed(self, &args[0]));
+                aggregate.predicate = Some(typed(self, &args[1]));
+                aggregate.parameter = args.get(2).map(|a| typed(self, a));
+            }
+            Shape::ValueParameter => {
+                aggregate.value = Some(typed(self, &args[0]));
+                aggregate.parameter = Some(typed(self, &args[1]));
+            }
+            Shape::Extreme => {
+                let value = typed(self, &args[0]);
+                let value_column = match value.kind {
+                    TypedExprKind::Column(i) => Some(i),
+                    _ => None,
+                };
+                for arg in &args[1..] {
+                    if matches!(arg.kind, ExprKind::Star) {
+                        for (i, column) in input.iter().enumerate() {
+                            if Some(i) != value_column {
+                                aggregate.carried.push(TypedExpr {
+                                    kind: TypedExprKind::Column(i),
+                                    ty: column.ty,
+                                    span: arg.span,
+                                });
+                            }
+                        }
+                    } else {
+                        aggregate.carried.push(typed(self, arg));
+                    }
+                }
+                aggregate.value = Some(value);
+            }
+        }
+        if let Some(predicate) = &aggregate.predicate {
+            if !matches!(predicate.ty, ScalarType::Bool | ScalarType::Dynamic) {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!(
+                            "the predicate of '{}' must be bool, found {}",
+                            function.name, predicate.ty
+                        ),
+                        predicate.span,
+                    )
+                    .with_label(format!("this is {}", predicate.ty)),
+                );
+            }
+        }
+        if let Some(parameter) = &aggregate.parameter {
+            if !matches!(parameter.kind, TypedExprKind::Literal(_)) || !parameter.ty.is_numeric() {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!(
+                            "this argument of '{}' must be a constant number",
+                            function.name
+                        ),
+                        parameter.span,
+                    )
+                    .with_label("not a number literal"),
+                );
+            }
+        }
+        Some(aggregate)
     }
 
     fn expr(&mut self, expr: &Expr, columns: &[Column]) -> TypedExpr {
         let span = expr.span;
         let typed = |kind, ty| TypedExpr { kind, ty, span };
         match &expr.kind {
+            ExprKind::Star => {
+                self.error(
+                    Diagnostic::new(
+                        Code::UnexpectedToken,
+                        "`*` is allowed only as an argument of arg_max and arg_min",
+                        span,
+                    )
+                    .with_label("not allowed here"),
+                );
+                poisoned(span)
+            }
             ExprKind::Literal(literal) => typed(
                 TypedExprKind::Literal(literal.clone()),
                 literal_type(literal),
@@ -855,6 +1157,18 @@ impl Checker<'_> {
     }
 }
 
+/// `base`, or `base1`, `base2`, ... when a column already has that name (as
+/// Kusto names repeated `summarize` results).
+fn unique_name(columns: &[Column], base: &str) -> String {
+    if !columns.iter().any(|c| c.name == base) {
+        return base.to_string();
+    }
+    (1..)
+        .map(|n| format!("{base}{n}"))
+        .find(|name| !columns.iter().any(|c| &c.name == name))
+        .unwrap_or_default()
+}
+
 /// Where a named result goes: the existing column of that name (its type
 /// updated), or a new column at the end.
 fn place(columns: &mut Vec<Column>, name: &str, ty: ScalarType) -> usize {
@@ -907,6 +1221,12 @@ fn default_name(expr: &Expr) -> Option<String> {
         ExprKind::Name(ident) => Some(ident.name.clone()),
         ExprKind::Call { name, args }
             if args.len() == 1 && NAME_PRESERVING_FUNCTIONS.contains(&name.name.as_str()) =>
+        {
+            default_name(&args[0])
+        }
+        // `bin(Timestamp, 1h)` is named `Timestamp`, as Kusto names it.
+        ExprKind::Call { name, args }
+            if !args.is_empty() && matches!(name.name.as_str(), "bin" | "floor" | "bin_at") =>
         {
             default_name(&args[0])
         }

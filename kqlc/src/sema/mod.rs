@@ -7,6 +7,7 @@
 //! [`Diagnostic`]. It keeps going after an error where it can, so one run
 //! reports several independent mistakes.
 
+pub mod aggregates;
 mod check;
 pub mod functions;
 pub mod schema;
@@ -83,6 +84,59 @@ pub enum CheckedOp {
     Take(u64),
     /// One row with the number of input rows.
     Count,
+    /// Group rows by the key expressions and aggregate each group; output
+    /// rows are the key values followed by the aggregates' results.
+    Summarize {
+        /// The grouping expressions.
+        by: Vec<TypedExpr>,
+        /// The aggregates, in output order.
+        aggregates: Vec<CheckedAggregate>,
+    },
+    /// Sort all rows by the keys.
+    Sort(Vec<CheckedSortKey>),
+    /// The first N rows in the order of the key.
+    Top {
+        /// How many rows.
+        count: u64,
+        /// The order.
+        key: CheckedSortKey,
+    },
+    /// The first row of each distinct combination of these columns, as rows
+    /// of only these columns.
+    Distinct(Vec<usize>),
+}
+
+/// A sort key of `sort` or `top`.
+#[derive(Clone, Debug)]
+pub struct CheckedSortKey {
+    /// The compared value.
+    pub expr: TypedExpr,
+    /// Largest first.
+    pub descending: bool,
+    /// Nulls before other values.
+    pub nulls_first: bool,
+}
+
+/// One aggregate call of `summarize`.
+#[derive(Clone, Debug)]
+pub struct CheckedAggregate {
+    /// Which aggregate.
+    pub function: &'static aggregates::AggregateFunction,
+    /// The aggregated value (none for `count()`/`countif()`).
+    pub value: Option<TypedExpr>,
+    /// The `*if` predicate.
+    pub predicate: Option<TypedExpr>,
+    /// A constant parameter: the size limit of `make_set`, the percentile.
+    pub parameter: Option<TypedExpr>,
+    /// The values `arg_min`/`arg_max` carry from the extreme row.
+    pub carried: Vec<TypedExpr>,
+}
+
+impl CheckedAggregate {
+    /// How many output columns it gives.
+    pub fn width(&self) -> usize {
+        1 + self.carried.len()
+    }
 }
 
 /// A typed expression.

@@ -152,6 +152,47 @@ pub enum OperatorKind {
     Take(Expr),
     /// `count`.
     Count,
+    /// `summarize [NAME =] AGGREGATE, ... [by [NAME =] EXPR, ...]`.
+    Summarize {
+        /// The aggregate calls (possibly none: `summarize by X`).
+        aggregates: Vec<NamedExpr>,
+        /// The grouping expressions.
+        by: Vec<NamedExpr>,
+    },
+    /// `sort by EXPR [asc|desc] [nulls first|last], ...` (alias `order by`).
+    Sort(Vec<SortExpr>),
+    /// `top N by EXPR [asc|desc] [nulls first|last]`.
+    Top {
+        /// How many rows.
+        count: Expr,
+        /// The order.
+        by: SortExpr,
+    },
+    /// `distinct COL, ...`; empty for `distinct *`.
+    Distinct(Vec<Ident>),
+    /// `project-keep COL, ...`.
+    ProjectKeep(Vec<Ident>),
+    /// `project-reorder COL, ...`: these first, the others after.
+    ProjectReorder(Vec<Ident>),
+}
+
+/// A sort key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SortExpr {
+    /// What is compared.
+    pub expr: Expr,
+    /// `desc` (the default) or `asc`.
+    pub descending: bool,
+    /// `nulls first` / `nulls last`, when written (the default depends on
+    /// the direction: first for `asc`, last for `desc`).
+    pub nulls_first: Option<bool>,
+}
+
+impl SortExpr {
+    /// Whether nulls go first, the default applied.
+    pub fn nulls_first(&self) -> bool {
+        self.nulls_first.unwrap_or(!self.descending)
+    }
 }
 
 /// `mv-expand` and its options.
@@ -213,6 +254,9 @@ pub enum ExprKind {
         /// The key or position.
         index: Box<Expr>,
     },
+    /// `*` as an argument: `arg_max(Timestamp, *)`, `count(*)`... (only
+    /// aggregate calls accept it).
+    Star,
     /// `NAME(ARG, ...)`.
     Call {
         /// The function.

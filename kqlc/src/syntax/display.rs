@@ -14,7 +14,7 @@
 
 use super::ast::{
     BinaryOp, Datatable, DynamicLiteral, Expr, ExprKind, Ident, Let, LetValue, ListOp, Literal,
-    MvExpand, MvExpandItem, NamedExpr, Operator, OperatorKind, Query, Source, Statement,
+    MvExpand, MvExpandItem, NamedExpr, Operator, OperatorKind, Query, SortExpr, Source, Statement,
     TabularExpr, UnaryOp,
 };
 use super::lexer::{self, DAY, HOUR, MICROSECOND, MILLISECOND, MINUTE, SECOND};
@@ -131,6 +131,52 @@ impl Display for OperatorKind {
             OperatorKind::MvExpand(expand) => write!(f, "{expand}"),
             OperatorKind::Take(count) => write!(f, "take {count}"),
             OperatorKind::Count => f.write_str("count"),
+            OperatorKind::Summarize { aggregates, by } => {
+                f.write_str("summarize")?;
+                if !aggregates.is_empty() {
+                    f.write_char(' ')?;
+                    write_list(f, aggregates)?;
+                }
+                if !by.is_empty() {
+                    f.write_str(" by ")?;
+                    write_list(f, by)?;
+                }
+                Ok(())
+            }
+            OperatorKind::Sort(keys) => {
+                f.write_str("sort by ")?;
+                write_list(f, keys)
+            }
+            OperatorKind::Top { count, by } => write!(f, "top {count} by {by}"),
+            OperatorKind::Distinct(names) if names.is_empty() => f.write_str("distinct *"),
+            OperatorKind::Distinct(names) => {
+                f.write_str("distinct ")?;
+                write_list(f, names)
+            }
+            OperatorKind::ProjectKeep(names) => {
+                f.write_str("project-keep ")?;
+                write_list(f, names)
+            }
+            OperatorKind::ProjectReorder(names) => {
+                f.write_str("project-reorder ")?;
+                write_list(f, names)
+            }
+        }
+    }
+}
+
+impl Display for SortExpr {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}",
+            self.expr,
+            if self.descending { "desc" } else { "asc" }
+        )?;
+        match self.nulls_first {
+            Some(true) => f.write_str(" nulls first"),
+            Some(false) => f.write_str(" nulls last"),
+            None => Ok(()),
         }
     }
 }
@@ -197,6 +243,7 @@ impl Display for Expr {
                 write_postfix_target(f, target)?;
                 write!(f, "[{index}]")
             }
+            ExprKind::Star => f.write_char('*'),
             ExprKind::Call { name, args } => {
                 write!(f, "{name}(")?;
                 write_list(f, args)?;

@@ -10,8 +10,8 @@
 
 use super::ast::{
     BinaryOp, Datatable, DynamicLiteral, Expr, ExprKind, Ident, Let, LetValue, ListOp, Literal,
-    MvExpand, MvExpandItem, NamedExpr, Operator, OperatorKind, Query, Source, Span, Statement,
-    StringOp, StringOpKind, TabularExpr, UnaryOp,
+    MvExpand, MvExpandItem, NamedExpr, Operator, OperatorKind, Query, SortExpr, Source, Span,
+    Statement, StringOp, StringOpKind, TabularExpr, UnaryOp,
 };
 use super::lexer::{self, Keyword, PResult, Token, TokenKind};
 use crate::diag::{closest_name, Code, Diagnostic};
@@ -32,6 +32,12 @@ enum OperatorName {
     MvExpand,
     Take,
     Count,
+    Summarize,
+    Sort,
+    Top,
+    Distinct,
+    ProjectKeep,
+    ProjectReorder,
     /// A KQL operator kqlc does not implement yet.
     NotYetSupported,
 }
@@ -56,7 +62,7 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("as", NotYetSupported),
         ("assert-schema", NotYetSupported),
         ("consume", NotYetSupported),
-        ("distinct", NotYetSupported),
+        ("distinct", Distinct),
         ("evaluate", NotYetSupported),
         ("execute-and-cache", NotYetSupported),
         ("facet", NotYetSupported),
@@ -74,13 +80,13 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("make-series", NotYetSupported),
         ("mv-apply", NotYetSupported),
         ("mvapply", NotYetSupported),
-        ("order", NotYetSupported),
+        ("order", Sort),
         ("parse", NotYetSupported),
         ("parse-kv", NotYetSupported),
         ("parse-where", NotYetSupported),
         ("partition", NotYetSupported),
-        ("project-keep", NotYetSupported),
-        ("project-reorder", NotYetSupported),
+        ("project-keep", ProjectKeep),
+        ("project-reorder", ProjectReorder),
         ("reduce", NotYetSupported),
         ("render", NotYetSupported),
         ("sample", NotYetSupported),
@@ -88,9 +94,9 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("scan", NotYetSupported),
         ("search", NotYetSupported),
         ("serialize", NotYetSupported),
-        ("sort", NotYetSupported),
-        ("summarize", NotYetSupported),
-        ("top", NotYetSupported),
+        ("sort", Sort),
+        ("summarize", Summarize),
+        ("top", Top),
         ("top-hitters", NotYetSupported),
         ("top-nested", NotYetSupported),
         ("union", NotYetSupported),
@@ -650,6 +656,34 @@ impl Parser {
             Some(OperatorName::MvExpand) => OperatorKind::MvExpand(self.parse_mv_expand()?),
             Some(OperatorName::Take) => OperatorKind::Take(self.parse_expr()?),
             Some(OperatorName::Count) => OperatorKind::Count,
+            Some(OperatorName::Summarize) => self.parse_summarize()?,
+            Some(OperatorName::Sort) => {
+                self.expect_word("by")?;
+                let mut keys = vec![self.parse_sort_expr()?];
+                while self.eat(&TokenKind::Comma).is_some() {
+                    keys.push(self.parse_sort_expr()?);
+                }
+                OperatorKind::Sort(keys)
+            }
+            Some(OperatorName::Top) => {
+                let count = self.parse_expr()?;
+                self.expect_word("by")?;
+                OperatorKind::Top {
+                    count,
+                    by: self.parse_sort_expr()?,
+                }
+            }
+            Some(OperatorName::Distinct) => {
+                if self.eat(&TokenKind::Star).is_some() {
+                    OperatorKind::Distinct(Vec::new())
+                } else {
+                    OperatorKind::Distinct(self.parse_name_list()?)
+                }
+            }
+            Some(OperatorName::ProjectKeep) => OperatorKind::ProjectKeep(self.parse_name_list()?),
+            Some(OperatorName::ProjectReorder) => {
+                OperatorKind::ProjectReorder(self.parse_name_list()?)
+            }
             Some(OperatorName::NotYetSupported) => {
                 return Err(Diagnostic::new(
                     Code::Unsupported,
@@ -658,8 +692,9 @@ impl Parser {
                 )
                 .with_label("not supported yet")
                 .with_note(
-                    "kqlc supports where, extend, project, project-away, project-rename, \
-                     mv-expand, take and count",
+                    "kqlc supports where, extend, project, project-away, project-keep, \
+                     project-rename, project-reorder, mv-expand, summarize, sort, top, \
+                     distinct, take and count",
                 )
                 .into());
             }
@@ -822,6 +857,76 @@ impl Parser {
             None
         };
         Ok(MvExpand { items, limit })
+    }
+
+    /// True when the next token is the word `word` (operator words such as
+    /// `by` and `asc` are not reserved: they are names elsewhere).
+    fn at_word(&self, word: &str) -> bool {
+        self.word_at(0) == Some(word)
+    }
+
+    fn expect_word(&mut self, word: &str) -> PResult<Span> {
+        if self.at_word(word) {
+            Ok(self.advance())
+        } else {
+            Err(self.unexpected(&format!("`{word}`")).into())
+        }
+    }
+
+    /// `summarize [AGGREGATES] [by GROUPS]`.
+    fn parse_summarize(&mut self) -> PResult<OperatorKind> {
+        let aggregates = if self.at_word("by") && self.starts_name(1) {
+            Vec::new()
+        } else {
+            self.parse_named_list()?
+        };
+        let by = if self.at_word("by") {
+            self.advance();
+            self.parse_named_list()?
+        } else {
+            Vec::new()
+        };
+        Ok(OperatorKind::Summarize { aggregates, by })
+    }
+
+    /// `EXPR [asc|desc] [nulls first|last]`.
+    fn parse_sort_expr(&mut self) -> PResult<SortExpr> {
+        let expr = self.parse_expr()?;
+        let descending = if self.at_word("asc") {
+            self.advance();
+            false
+        } else {
+            if self.at_word("desc") {
+                self.advance();
+            }
+            true
+        };
+        let nulls_first = if self.at_word("nulls") {
+            self.advance();
+            if self.at_word("first") {
+                self.advance();
+                Some(true)
+            } else {
+                self.expect_word("last")?;
+                Some(false)
+            }
+        } else {
+            None
+        };
+        Ok(SortExpr {
+            expr,
+            descending,
+            nulls_first,
+        })
+    }
+
+    /// `NAME, ...`, at least one.
+    fn parse_name_list(&mut self) -> PResult<Vec<Ident>> {
+        let mut names = vec![self.parse_name("a column name")?];
+        while self.eat(&TokenKind::Comma).is_some() {
+            names.push(self.parse_name("a column name")?);
+        }
+        Ok(names)
     }
 
     /// `[NAME =] EXPR, ...`, at least one.
@@ -1273,7 +1378,18 @@ impl Parser {
         let mut args = Vec::new();
         if !self.at(&TokenKind::RParen) {
             loop {
-                args.push(self.parse_expr()?);
+                // `*` alone as an argument (`arg_max(x, *)`, `count(*)`).
+                if self.at(&TokenKind::Star)
+                    && matches!(self.kind_at(1), TokenKind::Comma | TokenKind::RParen)
+                {
+                    let span = self.advance();
+                    args.push(Expr {
+                        kind: ExprKind::Star,
+                        span,
+                    });
+                } else {
+                    args.push(self.parse_expr()?);
+                }
                 if self.eat(&TokenKind::Comma).is_none() {
                     break;
                 }
@@ -1585,6 +1701,7 @@ pub(crate) mod tests {
         match &expr.kind {
             ExprKind::Literal(literal) => format!("{literal}"),
             ExprKind::Name(ident) => ident.name.clone(),
+            ExprKind::Star => "*".to_string(),
             ExprKind::Member { target, name } => format!("{}.{}", sexpr(target), name.name),
             ExprKind::Index { target, index } => format!("{}[{}]", sexpr(target), sexpr(index)),
             ExprKind::Call { name, args } => {
@@ -2010,6 +2127,33 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn summarize_sort_top_distinct_and_projections_parse_and_print_back() {
+        for source in [
+            "T | summarize count(), c = countif(x > 1), arg_max(t, *) by k, bin(t, 1h)",
+            "T | summarize by k",
+            "T | sort by a asc nulls last, b desc",
+            "T | order by a",
+            "T | top 3 by n asc nulls first",
+            "T | distinct a, b",
+            "T | distinct *",
+            "T | project-keep a, b | project-reorder b",
+        ] {
+            let query = parse(source).unwrap_or_else(|d| panic!("{source}: {d}"));
+            let printed = query.to_string();
+            assert_eq!(
+                parse(&printed).unwrap(),
+                query,
+                "{source} printed as {printed}"
+            );
+        }
+        let ops = operators("T | top 3 by n");
+        let OperatorKind::Top { by, .. } = &ops[0] else {
+            panic!("not top: {ops:?}")
+        };
+        assert!(by.descending && !by.nulls_first());
+    }
+
+    #[test]
     fn tabular_operators_parse() {
         let ops = operators(
             "T | where a > 1 | filter b | extend c = a + 1, d | project e = c, a \
@@ -2155,21 +2299,20 @@ pub(crate) mod tests {
 
     #[test]
     fn unsupported_operators_are_located() {
-        let diagnostic = error("T | summarize count() by x");
+        let diagnostic = error("T | evaluate bag_unpack(x)");
         assert_eq!(diagnostic.code, Code::Unsupported);
         assert_eq!(
             diagnostic.message,
-            "operator 'summarize' is not supported yet"
+            "operator 'evaluate' is not supported yet"
         );
-        assert_eq!(at(&diagnostic), (4, 13));
-        let diagnostic = error("T\n| project-keep a");
+        assert_eq!(at(&diagnostic), (4, 12));
+        let diagnostic = error("T\n| make-series n = count() on t step 1h");
         assert_eq!(
             diagnostic.message,
-            "operator 'project-keep' is not supported yet"
+            "operator 'make-series' is not supported yet"
         );
-        assert_eq!(at(&diagnostic), (4, 16));
+        assert_eq!(at(&diagnostic), (4, 15));
         for source in [
-            "T | sort by x",
             "T | join (U) on x",
             "T | mv-apply x on (take 1)",
             "T | parse-where x with * \"a\" y",

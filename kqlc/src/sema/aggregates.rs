@@ -1,0 +1,248 @@
+//! The aggregate function table for `summarize`: name → arguments → result
+//! type → result column name → runtime state. It exists once; the checker
+//! and the planner read it.
+
+use crate::types::ScalarType;
+
+/// The arguments an aggregate takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// `count()`.
+    None,
+    /// `countif(predicate)`.
+    Predicate,
+    /// `sum(x)`.
+    Value,
+    /// `make_set(x [, max_size])`.
+    ValueLimit,
+    /// `sumif(x, predicate)`.
+    ValuePredicate,
+    /// `make_set_if(x, predicate [, max_size])`.
+    ValuePredicateLimit,
+    /// `percentile(x, p)`.
+    ValueParameter,
+    /// `arg_max(x, col, ... | *)`.
+    Extreme,
+}
+
+/// The result type of an aggregate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Result {
+    /// Always this type.
+    Fixed(ScalarType),
+    /// The type of the aggregated value (`min`, `max`, `take_any`).
+    ValueType,
+    /// `sum`: long for int and long values, else the value's type.
+    Sum,
+}
+
+/// One aggregate function.
+#[derive(Clone, Copy, Debug)]
+pub struct AggregateFunction {
+    /// The KQL name.
+    pub name: &'static str,
+    /// Its arguments.
+    pub shape: Shape,
+    /// Its result type.
+    pub result: Result,
+    /// The result column's name prefix: `count` gives `count_`, `dcount(X)`
+    /// gives `dcount_X`. Empty: the value's own name (`take_any(X)` is `X`).
+    pub prefix: &'static str,
+    /// The runtime state's constructor in `kql_runtime::aggregate::Aggregate`.
+    pub runtime: &'static str,
+}
+
+const fn agg(
+    name: &'static str,
+    shape: Shape,
+    result: Result,
+    prefix: &'static str,
+    runtime: &'static str,
+) -> AggregateFunction {
+    AggregateFunction {
+        name,
+        shape,
+        result,
+        prefix,
+        runtime,
+    }
+}
+
+use ScalarType as T;
+
+/// Every aggregate kqlc knows, sorted by name.
+pub static AGGREGATES: &[AggregateFunction] = &[
+    agg(
+        "arg_max",
+        Shape::Extreme,
+        Result::ValueType,
+        "max",
+        "arg_max",
+    ),
+    agg(
+        "arg_min",
+        Shape::Extreme,
+        Result::ValueType,
+        "min",
+        "arg_min",
+    ),
+    agg("avg", Shape::Value, Result::Fixed(T::Real), "avg", "avg"),
+    agg(
+        "avgif",
+        Shape::ValuePredicate,
+        Result::Fixed(T::Real),
+        "avgif",
+        "avg",
+    ),
+    agg(
+        "count",
+        Shape::None,
+        Result::Fixed(T::Long),
+        "count",
+        "count",
+    ),
+    agg(
+        "countif",
+        Shape::Predicate,
+        Result::Fixed(T::Long),
+        "countif",
+        "count",
+    ),
+    agg(
+        "dcount",
+        Shape::Value,
+        Result::Fixed(T::Long),
+        "dcount",
+        "dcount",
+    ),
+    agg(
+        "dcountif",
+        Shape::ValuePredicate,
+        Result::Fixed(T::Long),
+        "dcountif",
+        "dcount",
+    ),
+    agg(
+        "make_bag",
+        Shape::ValueLimit,
+        Result::Fixed(T::Dynamic),
+        "bag",
+        "make_bag",
+    ),
+    agg(
+        "make_list",
+        Shape::ValueLimit,
+        Result::Fixed(T::Dynamic),
+        "list",
+        "make_list",
+    ),
+    agg(
+        "make_list_if",
+        Shape::ValuePredicateLimit,
+        Result::Fixed(T::Dynamic),
+        "list",
+        "make_list",
+    ),
+    agg(
+        "make_set",
+        Shape::ValueLimit,
+        Result::Fixed(T::Dynamic),
+        "set",
+        "make_set",
+    ),
+    agg(
+        "make_set_if",
+        Shape::ValuePredicateLimit,
+        Result::Fixed(T::Dynamic),
+        "set",
+        "make_set",
+    ),
+    agg("max", Shape::Value, Result::ValueType, "max", "max"),
+    agg(
+        "maxif",
+        Shape::ValuePredicate,
+        Result::ValueType,
+        "maxif",
+        "max",
+    ),
+    agg("min", Shape::Value, Result::ValueType, "min", "min"),
+    agg(
+        "minif",
+        Shape::ValuePredicate,
+        Result::ValueType,
+        "minif",
+        "min",
+    ),
+    agg(
+        "percentile",
+        Shape::ValueParameter,
+        Result::ValueType,
+        "percentile",
+        "percentile",
+    ),
+    agg("sum", Shape::Value, Result::Sum, "sum", "sum"),
+    agg("sumif", Shape::ValuePredicate, Result::Sum, "sumif", "sum"),
+    agg("take_any", Shape::Value, Result::ValueType, "", "take_any"),
+];
+
+/// Aggregates of the KQL reference kqlc does not implement yet.
+pub const KNOWN_UNSUPPORTED: &[&str] = &[
+    "any",
+    "binary_all_and",
+    "buildschema",
+    "count_distinct",
+    "dcount_hll",
+    "hll",
+    "make_bag_if",
+    "make_list_with_nulls",
+    "percentiles",
+    "stdev",
+    "stdevif",
+    "take_anyif",
+    "variance",
+    "varianceif",
+];
+
+/// The aggregate named `name`.
+pub fn lookup(name: &str) -> Option<&'static AggregateFunction> {
+    AGGREGATES.iter().find(|a| a.name == name)
+}
+
+impl AggregateFunction {
+    /// The smallest and largest argument counts (`None`: no upper bound).
+    pub fn arity(&self) -> (usize, Option<usize>) {
+        match self.shape {
+            Shape::None => (0, Some(0)),
+            Shape::Predicate | Shape::Value => (1, Some(1)),
+            Shape::ValueLimit => (1, Some(2)),
+            Shape::ValuePredicate | Shape::ValueParameter => (2, Some(2)),
+            Shape::ValuePredicateLimit => (2, Some(3)),
+            Shape::Extreme => (1, None),
+        }
+    }
+
+    /// The result type for a value of type `value`.
+    pub fn result_type(&self, value: Option<ScalarType>) -> ScalarType {
+        match self.result {
+            Result::Fixed(ty) => ty,
+            Result::ValueType => value.unwrap_or(T::Dynamic),
+            Result::Sum => match value {
+                Some(T::Int | T::Long) => T::Long,
+                Some(ty) => ty,
+                None => T::Dynamic,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted() {
+        for pair in AGGREGATES.windows(2) {
+            assert!(pair[0].name < pair[1].name);
+        }
+    }
+}

@@ -1,0 +1,694 @@
+//! What the stateful operators keep between rows: groups for `summarize`
+//! and `distinct`, aggregate states, and the sort order of `sort` and `top`.
+//!
+//! Groups keep their first-seen order, so results are deterministic (Kusto
+//! leaves the order of `summarize` output unspecified). Null is a key like
+//! any other: rows whose key is null form one group.
+
+use crate::ops;
+use crate::text;
+use crate::value::{Row, Value};
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+
+/// A grouping key: values compared as KQL groups them (strings exactly,
+/// numbers by value within their type, `-0.0` as `0.0`, every NaN equal,
+/// dynamic arrays and bags by their JSON text).
+#[derive(Clone, Debug)]
+pub struct GroupKey(pub Vec<Value>);
+
+/// One value's identity for grouping.
+fn identity(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Null => out.push(0),
+        Value::Bool(b) => out.extend([1, u8::from(*b)]),
+        Value::Int(n) => {
+            out.push(2);
+            out.extend(i64::from(*n).to_le_bytes());
+        }
+        Value::Long(n) => {
+            out.push(2);
+            out.extend(n.to_le_bytes());
+        }
+        Value::Real(x) => {
+            out.push(3);
+            let x = if *x == 0.0 {
+                0.0
+            } else if x.is_nan() {
+                f64::NAN
+            } else {
+                *x
+            };
+            out.extend(x.to_bits().to_le_bytes());
+        }
+        Value::String(s) => {
+            out.push(4);
+            out.extend((s.len() as u64).to_le_bytes());
+            out.extend(s.as_bytes());
+        }
+        Value::DateTime(d) => {
+            out.push(5);
+            out.extend(d.0.to_le_bytes());
+        }
+        Value::TimeSpan(t) => {
+            out.push(6);
+            out.extend(t.0.to_le_bytes());
+        }
+        Value::Guid(g) => {
+            out.push(7);
+            out.extend(g.to_ascii_lowercase().as_bytes());
+            out.push(0xff);
+        }
+        Value::Array(_) | Value::Bag(_) => {
+            out.push(8);
+            let mut json = String::new();
+            text::write_json(value, &mut json);
+            out.extend((json.len() as u64).to_le_bytes());
+            out.extend(json.as_bytes());
+        }
+    }
+}
+
+impl GroupKey {
+    fn bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for value in &self.0 {
+            identity(value, &mut out);
+        }
+        out
+    }
+}
+
+impl PartialEq for GroupKey {
+    fn eq(&self, other: &GroupKey) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for GroupKey {}
+
+impl Hash for GroupKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.bytes().hash(state);
+    }
+}
+
+/// Groups in first-seen order, each with its state.
+#[derive(Debug)]
+pub struct Groups<S> {
+    index: HashMap<Vec<u8>, usize>,
+    groups: Vec<(Vec<Value>, S)>,
+}
+
+impl<S> Default for Groups<S> {
+    fn default() -> Groups<S> {
+        Groups {
+            index: HashMap::new(),
+            groups: Vec::new(),
+        }
+    }
+}
+
+impl<S> Groups<S> {
+    /// The state of the group of `key` (made by `init` the first time; the
+    /// key's values are kept for output).
+    pub fn entry(&mut self, key: Vec<Value>, init: impl FnOnce() -> S) -> &mut S {
+        let identity = GroupKey(key.clone()).bytes();
+        let groups = &mut self.groups;
+        let slot = *self.index.entry(identity).or_insert_with(|| {
+            groups.push((key, init()));
+            groups.len() - 1
+        });
+        &mut self.groups[slot].1
+    }
+
+    /// Number of groups.
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// True when there is no group.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// Takes the groups out, in first-seen order.
+    pub fn drain(&mut self) -> Vec<(Vec<Value>, S)> {
+        self.index.clear();
+        std::mem::take(&mut self.groups)
+    }
+}
+
+/// The rows `distinct` has seen.
+#[derive(Debug, Default)]
+pub struct Seen {
+    keys: HashSet<Vec<u8>>,
+}
+
+impl Seen {
+    /// True the first time these values are seen.
+    pub fn first_time(&mut self, values: &[Value]) -> bool {
+        let mut bytes = Vec::new();
+        for value in values {
+            identity(value, &mut bytes);
+        }
+        self.keys.insert(bytes)
+    }
+}
+
+/// The state of one aggregate function over one group.
+///
+/// Each `add_*` takes the aggregate's arguments for one row; [`Aggregate::finish`]
+/// gives the result. Null arguments are ignored by every aggregate except
+/// `count` (as in Kusto), so an all-null group gives null for `sum`, `avg`,
+/// `min`, `max`, and an empty array for `make_set`/`make_list`.
+#[derive(Debug)]
+pub enum Aggregate {
+    /// `count()`, `countif(p)`.
+    Count(i64),
+    /// `dcount(x)`, `dcountif(x, p)`: exact distinct count.
+    DCount(Seen, i64),
+    /// `sum(x)`, `sumif(x, p)`.
+    Sum(Value),
+    /// `avg(x)`, `avgif(x, p)`: sum and count of non-null values.
+    Avg(f64, i64),
+    /// `min(x)`, `minif(x, p)`.
+    Min(Value),
+    /// `max(x)`, `maxif(x, p)`.
+    Max(Value),
+    /// `arg_min(x, cols...)`: the smallest x and the other values of its row.
+    ArgMin(Value, Vec<Value>),
+    /// `arg_max(x, cols...)`.
+    ArgMax(Value, Vec<Value>),
+    /// `make_set(x [, max])`, `make_set_if(x, p [, max])`.
+    MakeSet(Seen, Vec<Value>, usize),
+    /// `make_list(x [, max])`, `make_list_if(x, p [, max])`.
+    MakeList(Vec<Value>, usize),
+    /// `make_bag(x [, max])`: merges property bags (the first value of a key wins).
+    MakeBag(crate::value::Bag, usize),
+    /// `take_any(x)`: some value (the first non-null one).
+    TakeAny(Value),
+    /// `percentile(x, p)`: nearest-rank percentile of the non-null values.
+    Percentile(Vec<Value>, f64),
+}
+
+/// The most values `make_set`/`make_list`/`make_bag` keep by default
+/// (Kusto's documented default is 1,048,576).
+pub const DEFAULT_MAX_SIZE: usize = 1_048_576;
+
+fn max_size(limit: &Value) -> usize {
+    match limit {
+        Value::Long(n) if *n > 0 => usize::try_from(*n)
+            .unwrap_or(DEFAULT_MAX_SIZE)
+            .min(DEFAULT_MAX_SIZE),
+        Value::Int(n) if *n > 0 => usize::try_from(*n)
+            .unwrap_or(DEFAULT_MAX_SIZE)
+            .min(DEFAULT_MAX_SIZE),
+        _ => DEFAULT_MAX_SIZE,
+    }
+}
+
+impl Aggregate {
+    /// `count()` / `countif()`.
+    pub fn count() -> Aggregate {
+        Aggregate::Count(0)
+    }
+    /// `dcount()` / `dcountif()`.
+    pub fn dcount() -> Aggregate {
+        Aggregate::DCount(Seen::default(), 0)
+    }
+    /// `sum()` / `sumif()`.
+    pub fn sum() -> Aggregate {
+        Aggregate::Sum(Value::Null)
+    }
+    /// `avg()` / `avgif()`.
+    pub fn avg() -> Aggregate {
+        Aggregate::Avg(0.0, 0)
+    }
+    /// `min()` / `minif()`.
+    pub fn min() -> Aggregate {
+        Aggregate::Min(Value::Null)
+    }
+    /// `max()` / `maxif()`.
+    pub fn max() -> Aggregate {
+        Aggregate::Max(Value::Null)
+    }
+    /// `arg_min()`.
+    pub fn arg_min() -> Aggregate {
+        Aggregate::ArgMin(Value::Null, Vec::new())
+    }
+    /// `arg_max()`.
+    pub fn arg_max() -> Aggregate {
+        Aggregate::ArgMax(Value::Null, Vec::new())
+    }
+    /// `make_set()` with an optional size limit.
+    pub fn make_set(limit: &Value) -> Aggregate {
+        Aggregate::MakeSet(Seen::default(), Vec::new(), max_size(limit))
+    }
+    /// `make_list()` with an optional size limit.
+    pub fn make_list(limit: &Value) -> Aggregate {
+        Aggregate::MakeList(Vec::new(), max_size(limit))
+    }
+    /// `make_bag()` with an optional size limit.
+    pub fn make_bag(limit: &Value) -> Aggregate {
+        Aggregate::MakeBag(crate::value::Bag::new(), max_size(limit))
+    }
+    /// `take_any()`.
+    pub fn take_any() -> Aggregate {
+        Aggregate::TakeAny(Value::Null)
+    }
+    /// `percentile(x, p)`.
+    pub fn percentile(p: &Value) -> Aggregate {
+        let p = match p {
+            Value::Long(n) => *n as f64,
+            Value::Int(n) => f64::from(*n),
+            Value::Real(x) => *x,
+            _ => f64::NAN,
+        };
+        Aggregate::Percentile(Vec::new(), p)
+    }
+
+    /// Adds one row: `value` is the aggregated argument (ignored by
+    /// `count`), `also` the other values `arg_min`/`arg_max` carry.
+    pub fn add(&mut self, value: &Value, also: &[Value]) {
+        match self {
+            Aggregate::Count(n) => *n += 1,
+            Aggregate::DCount(seen, n) => {
+                if !value.is_null() && seen.first_time(std::slice::from_ref(value)) {
+                    *n += 1;
+                }
+            }
+            Aggregate::Sum(total) => {
+                if !value.is_null() {
+                    *total = if total.is_null() {
+                        value.clone()
+                    } else {
+                        ops::add(total, value)
+                    };
+                }
+            }
+            Aggregate::Avg(sum, n) => {
+                if let Some(x) = as_f64(value) {
+                    *sum += x;
+                    *n += 1;
+                }
+            }
+            Aggregate::Min(best) => {
+                if !value.is_null() && (best.is_null() || ops::is_true(&ops::lt(value, best))) {
+                    *best = value.clone();
+                }
+            }
+            Aggregate::Max(best) => {
+                if !value.is_null() && (best.is_null() || ops::is_true(&ops::gt(value, best))) {
+                    *best = value.clone();
+                }
+            }
+            Aggregate::ArgMin(best, carried) => {
+                if !value.is_null() && (best.is_null() || ops::is_true(&ops::lt(value, best))) {
+                    *best = value.clone();
+                    *carried = also.to_vec();
+                } else if best.is_null() && carried.is_empty() {
+                    *carried = also.to_vec();
+                }
+            }
+            Aggregate::ArgMax(best, carried) => {
+                if !value.is_null() && (best.is_null() || ops::is_true(&ops::gt(value, best))) {
+                    *best = value.clone();
+                    *carried = also.to_vec();
+                } else if best.is_null() && carried.is_empty() {
+                    *carried = also.to_vec();
+                }
+            }
+            Aggregate::MakeSet(seen, items, limit) => {
+                if !value.is_null() && items.len() < *limit {
+                    for item in flatten(value) {
+                        if items.len() < *limit && seen.first_time(std::slice::from_ref(&item)) {
+                            items.push(item);
+                        }
+                    }
+                }
+            }
+            Aggregate::MakeList(items, limit) => {
+                if !value.is_null() {
+                    for item in flatten(value) {
+                        if items.len() < *limit {
+                            items.push(item);
+                        }
+                    }
+                }
+            }
+            Aggregate::MakeBag(bag, limit) => {
+                if let Value::Bag(other) = value {
+                    for (key, item) in other.iter() {
+                        if bag.get(key).is_none() && bag.len() < *limit {
+                            bag.insert(key.into(), item.clone());
+                        }
+                    }
+                }
+            }
+            Aggregate::TakeAny(any) => {
+                if any.is_null() {
+                    *any = value.clone();
+                }
+            }
+            Aggregate::Percentile(values, _) => {
+                if !value.is_null() {
+                    values.push(value.clone());
+                }
+            }
+        }
+    }
+
+    /// The result: one value, or for `arg_min`/`arg_max` the extreme value
+    /// followed by the carried ones (`width` of them, null when no row had a
+    /// non-null value).
+    pub fn finish(self, width: usize) -> Vec<Value> {
+        match self {
+            Aggregate::Count(n) | Aggregate::DCount(_, n) => vec![Value::Long(n)],
+            Aggregate::Sum(total) => vec![total],
+            Aggregate::Avg(sum, n) => vec![if n == 0 {
+                Value::Null
+            } else {
+                Value::Real(sum / n as f64)
+            }],
+            Aggregate::Min(v) | Aggregate::Max(v) | Aggregate::TakeAny(v) => vec![v],
+            Aggregate::ArgMin(best, mut carried) | Aggregate::ArgMax(best, mut carried) => {
+                carried.resize(width, Value::Null);
+                std::iter::once(best).chain(carried).collect()
+            }
+            Aggregate::MakeSet(_, items, _) | Aggregate::MakeList(items, _) => {
+                vec![Value::array(items)]
+            }
+            Aggregate::MakeBag(bag, _) => vec![Value::Bag(std::sync::Arc::new(bag))],
+            Aggregate::Percentile(mut values, p) => {
+                if values.is_empty() || !(0.0..=100.0).contains(&p) {
+                    return vec![Value::Null];
+                }
+                values.sort_by(|a, b| sort_order(a, b, false, true));
+                // Nearest rank: the smallest value with at least p% of values at or below it.
+                let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
+                vec![values[rank.saturating_sub(1).min(values.len() - 1)].clone()]
+            }
+        }
+    }
+}
+
+/// The elements an array contributes to `make_set`/`make_list` (arrays are
+/// flattened one level, as Kusto does); any other value contributes itself.
+fn flatten(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items.iter().cloned().collect(),
+        other => vec![other.clone()],
+    }
+}
+
+fn as_f64(value: &Value) -> Option<f64> {
+    match value {
+        Value::Int(n) => Some(f64::from(*n)),
+        Value::Long(n) => Some(*n as f64),
+        Value::Real(x) => Some(*x),
+        _ => None,
+    }
+}
+
+/// The order of `sort`/`top`: `descending` reverses values; nulls go first
+/// or last as asked, independently of the direction. Values of different
+/// kinds order by kind (numbers, then strings, ...), so the order is total.
+pub fn sort_order(a: &Value, b: &Value, descending: bool, nulls_first: bool) -> Ordering {
+    match (a.is_null(), b.is_null()) {
+        (true, true) => return Ordering::Equal,
+        (true, false) => {
+            return if nulls_first {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            }
+        }
+        (false, true) => {
+            return if nulls_first {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            }
+        }
+        _ => {}
+    }
+    let order = compare_values(a, b);
+    if descending {
+        order.reverse()
+    } else {
+        order
+    }
+}
+
+fn kind_rank(value: &Value) -> u8 {
+    match value {
+        Value::Null => 0,
+        Value::Bool(_) => 1,
+        Value::Int(_) | Value::Long(_) | Value::Real(_) => 2,
+        Value::DateTime(_) => 3,
+        Value::TimeSpan(_) => 4,
+        Value::String(_) => 5,
+        Value::Guid(_) => 6,
+        Value::Array(_) => 7,
+        Value::Bag(_) => 8,
+    }
+}
+
+/// A total order on non-null values: numbers by value (NaN last), strings
+/// by ordinal (byte) order, dynamic arrays and bags by their JSON text.
+fn compare_values(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Int(_) | Value::Long(_), Value::Int(_) | Value::Long(_)) => {
+            as_i64(a).cmp(&as_i64(b))
+        }
+        (
+            Value::Int(_) | Value::Long(_) | Value::Real(_),
+            Value::Int(_) | Value::Long(_) | Value::Real(_),
+        ) => {
+            let (x, y) = (as_f64(a).unwrap_or(f64::NAN), as_f64(b).unwrap_or(f64::NAN));
+            x.partial_cmp(&y)
+                .unwrap_or_else(|| x.is_nan().cmp(&y.is_nan()))
+        }
+        (Value::DateTime(x), Value::DateTime(y)) => x.cmp(y),
+        (Value::TimeSpan(x), Value::TimeSpan(y)) => x.cmp(y),
+        (Value::String(x), Value::String(y)) => x.as_str().cmp(y.as_str()),
+        (Value::Guid(x), Value::Guid(y)) => x.to_ascii_lowercase().cmp(&y.to_ascii_lowercase()),
+        (Value::Array(_) | Value::Bag(_), Value::Array(_) | Value::Bag(_))
+            if kind_rank(a) == kind_rank(b) =>
+        {
+            text::to_string(a).cmp(&text::to_string(b))
+        }
+        _ => kind_rank(a).cmp(&kind_rank(b)),
+    }
+}
+
+fn as_i64(value: &Value) -> i64 {
+    match value {
+        Value::Int(n) => i64::from(*n),
+        Value::Long(n) => *n,
+        _ => 0,
+    }
+}
+
+/// How one sort key orders rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SortKey {
+    /// `desc` (the default of `sort` and `top`).
+    pub descending: bool,
+    /// `nulls first` (the default for `asc`; `nulls last` for `desc`).
+    pub nulls_first: bool,
+}
+
+/// Rows waiting to be sorted, each with its key values.
+///
+/// With a limit (`top N`) the buffer is cut back to the first N rows of the
+/// order whenever it doubles, so memory stays proportional to N, not to the
+/// input.
+#[derive(Debug, Default)]
+pub struct SortBuffer {
+    rows: Vec<(Vec<Value>, Row)>,
+}
+
+impl SortBuffer {
+    /// Adds a row with its key values.
+    pub fn push(&mut self, keys: Vec<Value>, row: Row, order: &[SortKey], limit: Option<u64>) {
+        self.rows.push((keys, row));
+        if let Some(limit) = limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX)) {
+            if self.rows.len() >= limit.saturating_mul(2).max(1024) {
+                self.sort(order);
+                self.rows.truncate(limit);
+            }
+        }
+    }
+
+    fn sort(&mut self, order: &[SortKey]) {
+        // A stable sort: rows with equal keys keep their input order.
+        self.rows.sort_by(|(a, _), (b, _)| {
+            for ((x, y), key) in a.iter().zip(b).zip(order) {
+                let o = sort_order(x, y, key.descending, key.nulls_first);
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            Ordering::Equal
+        });
+    }
+
+    /// Takes the rows out in order (at most `limit` of them).
+    pub fn finish(&mut self, order: &[SortKey], limit: Option<u64>) -> Vec<Row> {
+        self.sort(order);
+        if let Some(limit) = limit {
+            self.rows
+                .truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        }
+        std::mem::take(&mut self.rows)
+            .into_iter()
+            .map(|(_, row)| row)
+            .collect()
+    }
+}
+
+/// The output values of a group's aggregates, in order; `widths[i]` is how
+/// many columns aggregate `i` gives (more than one for `arg_max`).
+pub fn finish_all(states: Vec<Aggregate>, widths: &[usize]) -> Vec<Value> {
+    states
+        .into_iter()
+        .zip(widths)
+        .flat_map(|(state, &width)| state.finish(width.saturating_sub(1)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_keep_first_seen_order_and_null_is_a_key() {
+        let mut groups: Groups<i64> = Groups::default();
+        for key in [
+            Value::from_static("b"),
+            Value::Null,
+            Value::from_static("b"),
+            Value::Null,
+            Value::from_static("a"),
+        ] {
+            *groups.entry(vec![key], || 0) += 1;
+        }
+        let drained = groups.drain();
+        let keys: Vec<&Value> = drained.iter().map(|(k, _)| &k[0]).collect();
+        assert_eq!(
+            keys,
+            [
+                &Value::from_static("b"),
+                &Value::Null,
+                &Value::from_static("a")
+            ]
+        );
+        assert_eq!(
+            drained.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+            [2, 2, 1]
+        );
+    }
+
+    #[test]
+    fn aggregates_ignore_nulls_except_count() {
+        let values = [Value::Long(3), Value::Null, Value::Long(1), Value::Long(3)];
+        let run = |mut agg: Aggregate| {
+            for v in &values {
+                agg.add(v, &[]);
+            }
+            agg.finish(0)
+        };
+        assert_eq!(run(Aggregate::count()), [Value::Long(4)]);
+        assert_eq!(run(Aggregate::dcount()), [Value::Long(2)]);
+        assert_eq!(run(Aggregate::sum()), [Value::Long(7)]);
+        assert_eq!(run(Aggregate::avg()), [Value::Real(7.0 / 3.0)]);
+        assert_eq!(run(Aggregate::min()), [Value::Long(1)]);
+        assert_eq!(run(Aggregate::max()), [Value::Long(3)]);
+        assert_eq!(
+            run(Aggregate::make_set(&Value::Null)),
+            [Value::array(vec![Value::Long(3), Value::Long(1)])]
+        );
+        assert_eq!(
+            run(Aggregate::make_list(&Value::Long(2))),
+            [Value::array(vec![Value::Long(3), Value::Long(1)])]
+        );
+        assert_eq!(
+            run(Aggregate::percentile(&Value::Long(50))),
+            [Value::Long(3)]
+        );
+        let mut empty = Aggregate::sum();
+        empty.add(&Value::Null, &[]);
+        assert_eq!(empty.finish(0), [Value::Null]);
+    }
+
+    #[test]
+    fn arg_max_carries_the_row_of_the_largest_value() {
+        let mut agg = Aggregate::arg_max();
+        agg.add(&Value::Long(1), &[Value::from_static("a")]);
+        agg.add(&Value::Long(5), &[Value::from_static("b")]);
+        agg.add(&Value::Long(5), &[Value::from_static("c")]);
+        assert_eq!(agg.finish(1), [Value::Long(5), Value::from_static("b")]);
+    }
+
+    #[test]
+    fn sort_puts_nulls_where_asked_and_is_stable() {
+        let order = [SortKey {
+            descending: true,
+            nulls_first: false,
+        }];
+        let mut buffer = SortBuffer::default();
+        for (i, v) in [Value::Long(1), Value::Null, Value::Long(3), Value::Long(1)]
+            .into_iter()
+            .enumerate()
+        {
+            buffer.push(vec![v], vec![Value::Long(i as i64)], &order, None);
+        }
+        let rows: Vec<Value> = buffer
+            .finish(&order, None)
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                Value::Long(2),
+                Value::Long(0),
+                Value::Long(3),
+                Value::Long(1)
+            ]
+        );
+    }
+
+    #[test]
+    fn top_keeps_bounded_memory_and_the_right_rows() {
+        let order = [SortKey {
+            descending: true,
+            nulls_first: false,
+        }];
+        let mut buffer = SortBuffer::default();
+        for i in 0..10_000 {
+            buffer.push(
+                vec![Value::Long(i % 997)],
+                vec![Value::Long(i)],
+                &order,
+                Some(3),
+            );
+            assert!(buffer.rows.len() <= 2048);
+        }
+        let keys: Vec<Value> = buffer
+            .finish(&order, Some(3))
+            .into_iter()
+            .map(|r| {
+                Value::Long(match r[0] {
+                    Value::Long(i) => i % 997,
+                    _ => -1,
+                })
+            })
+            .collect();
+        assert_eq!(keys, vec![Value::Long(996); 3]);
+    }
+}

@@ -59,6 +59,16 @@ static OUTPUT: &[&str] = &[
     "SubjectKind",
 ];
 
+/// What an input line must contain to produce a row: lines
+/// without it are skipped before they are parsed.
+static PREFILTER: Prefilter = Prefilter::All(
+    &[
+        Prefilter::Needle("create", false),
+        Prefilter::Needle("clusterrolebindings", false),
+        Prefilter::Needle("cluster-admin", false),
+    ],
+);
+
 /// The rule's state between rows.
 #[derive(Debug, Default)]
 pub struct Rule {}
@@ -74,6 +84,10 @@ impl Query for Rule {
 
     fn output(&self) -> &'static [&'static str] {
         OUTPUT
+    }
+
+    fn prefilter(&self) -> &'static Prefilter {
+        &PREFILTER
     }
 
     fn push(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {

@@ -59,6 +59,17 @@ static OUTPUT: &[&str] = &[
     "Username",
 ];
 
+/// What an input line must contain to produce a row: lines
+/// without it are skipped before they are parsed.
+static PREFILTER: Prefilter = Prefilter::All(
+    &[
+        Prefilter::Needle("Azure Kubernetes Service", false),
+        Prefilter::Needle("create", false),
+        Prefilter::Needle("pods", false),
+        Prefilter::Needle("true", false),
+    ],
+);
+
 /// The rule's state between rows.
 #[derive(Debug, Default)]
 pub struct Rule {}
@@ -74,6 +85,10 @@ impl Query for Rule {
 
     fn output(&self) -> &'static [&'static str] {
         OUTPUT
+    }
+
+    fn prefilter(&self) -> &'static Prefilter {
+        &PREFILTER
     }
 
     fn push(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {

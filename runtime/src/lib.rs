@@ -17,6 +17,7 @@ pub mod input;
 pub mod json;
 pub mod ops;
 pub mod output;
+pub mod prefilter;
 pub mod query;
 pub mod runner;
 pub mod text;
@@ -57,6 +58,7 @@ pub mod prelude {
     pub use crate::expand;
     pub use crate::functions;
     pub use crate::ops;
+    pub use crate::prefilter::Prefilter;
     pub use crate::query::{ColumnType, Emit, Query, Table};
     pub use crate::value::{DateTime, Row, Str, TimeSpan, Value};
 }

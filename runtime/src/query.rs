@@ -6,6 +6,7 @@
 //! must see every row, such as `count`, hold only their state).
 
 use crate::context::Context;
+use crate::prefilter::Prefilter;
 use crate::value::{Row, Value};
 
 /// The callback that receives result rows.
@@ -84,6 +85,12 @@ pub trait Query {
     /// Produces the rows written in the query, if any. Called once, first.
     fn start(&mut self, ctx: &Context, emit: Emit<'_>) {
         let _ = (ctx, emit);
+    }
+    /// What a line must contain for this query to produce a row from it
+    /// (see [`crate::prefilter`]); lines that cannot match are not parsed.
+    fn prefilter(&self) -> &'static Prefilter {
+        static ALWAYS: Prefilter = Prefilter::Always;
+        &ALWAYS
     }
     /// Processes one input row (laid out as [`Query::input`] says).
     fn push(&mut self, ctx: &Context, row: Row, emit: Emit<'_>);

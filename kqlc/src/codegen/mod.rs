@@ -8,7 +8,7 @@
 //! Columns an operator reads are bound to local names first, so expressions
 //! read like the KQL: `ops::eq(operation_name, &Value::from_static("create"))`.
 
-use crate::plan::ir::{Arg, Const, Expr, Input, Op, Pipeline, Stage};
+use crate::plan::ir::{Arg, Const, Expr, Input, Op, Pipeline, Prefilter, Stage};
 use crate::types::ScalarType;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -152,6 +152,24 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
         }
     };
 
+    let (prefilter_item, prefilter_fn) = match &pipeline.prefilter {
+        Prefilter::Always => (quote! {}, quote! {}),
+        filter => {
+            let value = prefilter_tokens(filter);
+            (
+                quote! {
+                    /// What an input line must contain to produce a row: lines
+                    /// without it are skipped before they are parsed.
+                    static PREFILTER: Prefilter = #value;
+                },
+                quote! {
+                    fn prefilter(&self) -> &'static Prefilter {
+                        &PREFILTER
+                    }
+                },
+            )
+        }
+    };
     let mut state_fields = Vec::new();
     let mut assoc_consts = Vec::new();
     let mut finish_steps = Vec::new();
@@ -487,6 +505,8 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
         /// The result columns, in order.
         static OUTPUT: &[&str] = &[#(#output_names),*];
 
+        #prefilter_item
+
         /// The rule's state between rows.
         #[derive(Debug, Default)]
         pub struct Rule {
@@ -505,6 +525,8 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
             fn output(&self) -> &'static [&'static str] {
                 OUTPUT
             }
+
+            #prefilter_fn
 
             #start_fn
 
@@ -539,6 +561,24 @@ fn space_items(code: &str) -> String {
         }
     }
     out
+}
+
+fn prefilter_tokens(filter: &Prefilter) -> TokenStream {
+    match filter {
+        Prefilter::Always => quote! { Prefilter::Always },
+        Prefilter::Needle {
+            text,
+            case_insensitive,
+        } => quote! { Prefilter::Needle(#text, #case_insensitive) },
+        Prefilter::All(items) => {
+            let items = items.iter().map(prefilter_tokens);
+            quote! { Prefilter::All(&[#(#items),*]) }
+        }
+        Prefilter::Any(items) => {
+            let items = items.iter().map(prefilter_tokens);
+            quote! { Prefilter::Any(&[#(#items),*]) }
+        }
+    }
 }
 
 fn stage_ident(i: usize, stage: &Stage) -> Ident {

@@ -15,6 +15,26 @@ pub struct Pipeline {
     pub stages: Vec<Stage>,
     /// The result columns.
     pub output: Vec<(String, ScalarType)>,
+    /// What an input line must contain to produce a result row.
+    pub prefilter: Prefilter,
+}
+
+/// A condition on the raw text of an input line (see `plan::prefilter`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Prefilter {
+    /// Every line may produce a row.
+    Always,
+    /// The line contains this text.
+    Needle {
+        /// The text.
+        text: String,
+        /// Compare ASCII letters ignoring case.
+        case_insensitive: bool,
+    },
+    /// Every condition holds.
+    All(Vec<Prefilter>),
+    /// Some condition holds.
+    Any(Vec<Prefilter>),
 }
 
 /// Where rows come from.

@@ -5,6 +5,7 @@
 //! works out which input columns the query reads.
 
 pub mod ir;
+pub mod prefilter;
 
 use crate::sema::aggregates::Shape;
 use crate::sema::functions::Convention;
@@ -89,11 +90,14 @@ pub fn plan(query: &CheckedQuery) -> Pipeline {
                 .collect(),
         },
     };
-    Pipeline {
+    let mut pipeline = Pipeline {
         input,
         stages,
         output: columns(&query.output),
-    }
+        prefilter: ir::Prefilter::Always,
+    };
+    pipeline.prefilter = prefilter::derive(&pipeline);
+    pipeline
 }
 
 /// The input columns the pipeline reads: those its expressions use, and those

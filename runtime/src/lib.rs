@@ -14,6 +14,7 @@ pub mod detector;
 pub mod expand;
 pub mod functions;
 pub mod input;
+pub mod join;
 pub mod json;
 pub mod ops;
 pub mod output;
@@ -56,6 +57,7 @@ pub mod prelude {
     pub use crate::aggregate::{self, Aggregate, Groups, Seen, SortBuffer, SortKey};
     pub use crate::context::Context;
     pub use crate::expand;
+    pub use crate::join::{Join, JoinKind, JoinSpec};
     pub use crate::functions;
     pub use crate::ops;
     pub use crate::prefilter::Prefilter;

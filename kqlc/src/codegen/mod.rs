@@ -8,7 +8,7 @@
 //! Columns an operator reads are bound to local names first, so expressions
 //! read like the KQL: `ops::eq(operation_name, &Value::from_static("create"))`.
 
-use crate::plan::ir::{Arg, Const, Expr, Input, Op, Pipeline, Prefilter, Stage};
+use crate::plan::ir::{Arg, Const, Expr, Input, JoinKind, Op, Pipeline, Prefilter, Stage};
 use crate::types::ScalarType;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -89,25 +89,12 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
     let header = format!(" The rule `{name}`, compiled from KQL by kqlc.");
     let kql_lines = rule.kql.trim_end().lines().map(|l| format!(" {l}"));
     let output_names = pipeline.output.iter().map(|(n, _)| n.as_str());
-    let stage_names: Vec<Ident> = pipeline
-        .stages
-        .iter()
-        .enumerate()
-        .map(|(i, s)| stage_ident(i, s))
-        .collect();
-    let entry = handoff(&stage_names, 0, quote! { row });
-    let push_ctx = if mentions(&entry, "ctx") {
-        quote! { ctx }
-    } else {
-        quote! { _ctx }
-    };
 
-    let (input_item, input_fn, start_fn) = match &pipeline.input {
-        Input::Table {
-            name: table,
-            columns,
-            used,
-        } => {
+    let mut gen = Gen::default();
+    gen.pipeline("", pipeline, &|row| quote! { emit(#row); }, false);
+
+    let (input_item, input_fn) = match &gen.table {
+        Some((table, columns, used)) => {
             let columns = columns.iter().map(|(n, t)| {
                 let ty = column_type(*t);
                 quote! { (#n, ColumnType::#ty) }
@@ -124,32 +111,60 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
                     };
                 },
                 quote! { Some(&INPUT) },
-                quote! {},
             )
         }
-        Input::Rows { rows, .. } => {
-            let rows: TokenStream = rows
-                .iter()
-                .map(|row| {
-                    let values = row.iter().map(|e| owned(e, &[]));
-                    handoff(&stage_names, 0, quote! { vec![#(#values),*] })
-                })
-                .collect();
-            let ctx = if mentions(&rows, "ctx") {
-                quote! { ctx }
-            } else {
-                quote! { _ctx }
-            };
-            (
-                quote! {},
-                quote! { None },
-                quote! {
-                    fn start(&mut self, #ctx: &Context, emit: Emit<'_>) {
-                        #rows
-                    }
-                },
-            )
+        None => (quote! {}, quote! { None }),
+    };
+    let start_fn = if gen.start_steps.is_empty() {
+        quote! {}
+    } else {
+        let steps: TokenStream = gen.start_steps.iter().cloned().collect();
+        let ctx = if mentions(&steps, "ctx") {
+            quote! { ctx }
+        } else {
+            quote! { _ctx }
+        };
+        let emit = if mentions(&steps, "emit") {
+            quote! { emit }
+        } else {
+            quote! { _emit }
+        };
+        quote! {
+            fn start(&mut self, #ctx: &Context, #emit: Emit<'_>) {
+                #steps
+            }
         }
+    };
+    // Every pipeline that reads the table gets each row; all but the last a copy.
+    let entry: TokenStream = {
+        let count = gen.table_entries.len();
+        gen.table_entries
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                let row = if i + 1 == count {
+                    quote! { row }
+                } else {
+                    quote! { row.clone() }
+                };
+                entry(row)
+            })
+            .collect()
+    };
+    let push_ctx = if mentions(&entry, "ctx") {
+        quote! { ctx }
+    } else {
+        quote! { _ctx }
+    };
+    let push_emit = if mentions(&entry, "emit") {
+        quote! { emit }
+    } else {
+        quote! { _emit }
+    };
+    let push_row = if entry.is_empty() {
+        quote! { _row }
+    } else {
+        quote! { row }
     };
 
     let (prefilter_item, prefilter_fn) = match &pipeline.prefilter {
@@ -170,307 +185,13 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
             )
         }
     };
-    let mut state_fields = Vec::new();
-    let mut assoc_consts = Vec::new();
-    let mut finish_steps = Vec::new();
-    let mut methods = Vec::new();
-    for (i, stage) in pipeline.stages.iter().enumerate() {
-        let method = &stage_names[i];
-        let next = handoff(&stage_names, i + 1, quote! { row });
-        let doc = stage_doc(stage);
-        let bindings = Bindings::new(stage);
-        let state = format_ident!("{}_state", method);
-        let body = match &stage.op {
-            Op::Filter(predicate) => {
-                let lets = bindings.lets(&[predicate]);
-                let test = owned_bool(predicate, &bindings.names);
-                quote! {
-                    let keep = {
-                        #lets
-                        #test
-                    };
-                    if keep {
-                        #next
-                    }
-                }
-            }
-            Op::Extend(items) => {
-                let mut width = stage.input_names.len();
-                let steps = items.iter().map(|(position, expr)| {
-                    let lets = bindings.lets(&[expr]);
-                    let value = owned(expr, &bindings.names);
-                    let store = if *position < width {
-                        let p = Literal::usize_unsuffixed(*position);
-                        quote! { row[#p] = value; }
-                    } else {
-                        width += 1;
-                        quote! { row.push(value); }
-                    };
-                    quote! {
-                        let value = {
-                            #lets
-                            #value
-                        };
-                        #store
-                    }
-                });
-                let steps: Vec<TokenStream> = steps.collect();
-                quote! {
-                    let mut row = row;
-                    #(#steps)*
-                    #next
-                }
-            }
-            Op::Project(values) => {
-                let refs: Vec<&Expr> = values.iter().collect();
-                let lets = bindings.lets(&refs);
-                let values = values.iter().map(|e| owned(e, &bindings.names));
-                quote! {
-                    let row = {
-                        #lets
-                        vec![#(#values),*]
-                    };
-                    #next
-                }
-            }
-            Op::Select(indices) => {
-                let indices = indices.iter().map(|&i| Literal::usize_unsuffixed(i));
-                quote! {
-                    let row = vec![#(row[#indices].clone()),*];
-                    #next
-                }
-            }
-            Op::MvExpand { items, limit } => {
-                let refs: Vec<&Expr> = items.iter().map(|(_, e)| e).collect();
-                let lets = bindings.lets(&refs);
-                let sources = items.iter().map(|(_, e)| {
-                    let value = borrowed(e, &bindings.names);
-                    quote! { expand::expand_values(#value) }
-                });
-                let width = stage.input_names.len();
-                let stores = items.iter().enumerate().map(|(k, (position, _))| {
-                    let k = Literal::usize_unsuffixed(k);
-                    let value = quote! { expanded[#k].get(i).cloned().unwrap_or_default() };
-                    if *position < width {
-                        let p = Literal::usize_unsuffixed(*position);
-                        quote! { row[#p] = #value; }
-                    } else {
-                        quote! { row.push(#value); }
-                    }
-                });
-                let count = match limit {
-                    Some(n) => {
-                        let n = Literal::u64_unsuffixed(*n);
-                        quote! { rows.min(#n as usize) }
-                    }
-                    None => quote! { rows },
-                };
-                if let [(position, _)] = items.as_slice() {
-                    // One expanded column: one row per element.
-                    let source = sources.clone().next().unwrap_or_default();
-                    let store = if *position < width {
-                        let p = Literal::usize_unsuffixed(*position);
-                        quote! { row[#p] = value; }
-                    } else {
-                        quote! { row.push(value); }
-                    };
-                    let limit = limit.map(|n| {
-                        let n = Literal::u64_unsuffixed(n);
-                        quote! { .take(#n as usize) }
-                    });
-                    quote! {
-                        let values = {
-                            #lets
-                            #source
-                        };
-                        for value in values.into_iter() #limit {
-                            let mut row = row.clone();
-                            #store
-                            #next
-                        }
-                    }
-                } else {
-                    quote! {
-                        let expanded = {
-                            #lets
-                            [#(#sources),*]
-                        };
-                        // Expanded columns run in parallel; shorter ones are padded with nulls.
-                        let rows = expanded.iter().map(Vec::len).max().unwrap_or(0);
-                        for i in 0..#count {
-                            let mut row = row.clone();
-                            #(#stores)*
-                            #next
-                        }
-                    }
-                }
-            }
-            Op::Take(n) => {
-                let n = Literal::u64_unsuffixed(*n);
-                state_fields.push(quote! {
-                    /// Rows passed so far by `take`.
-                    #state: u64,
-                });
-                quote! {
-                    if self.#state < #n {
-                        self.#state += 1;
-                        #next
-                    }
-                }
-            }
-            Op::Count => {
-                state_fields.push(quote! {
-                    /// Rows counted so far by `count`.
-                    #state: i64,
-                });
-                finish_steps.push(quote! {
-                    let row = vec![Value::Long(self.#state)];
-                    #next
-                });
-                quote! {
-                    let _ = row;
-                    self.#state += 1;
-                }
-            }
-            Op::Summarize { keys, aggregates } => {
-                state_fields.push(quote! {
-                    /// The groups of `summarize`, each with its aggregates' states.
-                    #state: Groups<Vec<Aggregate>>,
-                });
-                let mut exprs: Vec<&Expr> = keys.iter().collect();
-                for a in aggregates {
-                    exprs.extend(a.value.iter().chain(&a.predicate).chain(&a.carried));
-                }
-                let lets = bindings.lets(&exprs);
-                let key_values = keys.iter().map(|e| owned(e, &bindings.names));
-                let inits: Vec<TokenStream> = aggregates
-                    .iter()
-                    .map(|a| {
-                        let constructor = format_ident!("{}", a.runtime);
-                        if a.takes_parameter {
-                            let parameter = a
-                                .parameter
-                                .as_ref()
-                                .map_or_else(|| quote! { &Value::Null }, |p| borrowed(p, &[]));
-                            quote! { Aggregate::#constructor(#parameter) }
-                        } else {
-                            quote! { Aggregate::#constructor() }
-                        }
-                    })
-                    .collect();
-                let adds = aggregates.iter().enumerate().map(|(k, a)| {
-                    let k = Literal::usize_unsuffixed(k);
-                    let value = a
-                        .value
-                        .as_ref()
-                        .map_or_else(|| quote! { &Value::Null }, |v| borrowed(v, &bindings.names));
-                    let carried = a.carried.iter().map(|e| owned(e, &bindings.names));
-                    let add = quote! { states[#k].add(#value, &[#(#carried),*]); };
-                    match &a.predicate {
-                        Some(p) => {
-                            let test = owned_bool(p, &bindings.names);
-                            quote! { if #test { #add } }
-                        }
-                        None => add,
-                    }
-                });
-                let widths = aggregates
-                    .iter()
-                    .map(|a| Literal::usize_unsuffixed(1 + a.carried.len()));
-                let empty_input = if keys.is_empty() {
-                    // Without `by`, summarize gives one row even for no input.
-                    quote! {
-                        if groups.is_empty() {
-                            groups.push((Vec::new(), vec![#(#inits),*]));
-                        }
-                    }
-                } else {
-                    quote! {}
-                };
-                finish_steps.push(quote! {
-                    let mut groups = self.#state.drain();
-                    #empty_input
-                    for (key, states) in groups {
-                        let mut row = key;
-                        row.extend(aggregate::finish_all(states, &[#(#widths),*]));
-                        #next
-                    }
-                });
-                quote! {
-                    #lets
-                    let states = self.#state.entry(vec![#(#key_values),*], || vec![#(#inits),*]);
-                    #(#adds)*
-                }
-            }
-            Op::Sort { keys, limit } => {
-                state_fields.push(quote! {
-                    /// The rows `sort`/`top` holds until the end of the input.
-                    #state: SortBuffer,
-                });
-                let order = format_ident!("{}", format!("{method}_order").to_uppercase());
-                let order_keys = keys.iter().map(|k| {
-                    let (descending, nulls_first) = (k.descending, k.nulls_first);
-                    quote! { SortKey { descending: #descending, nulls_first: #nulls_first } }
-                });
-                let count = keys.len();
-                assoc_consts.push(quote! {
-                    /// The sort order: one entry per key.
-                    const #order: [SortKey; #count] = [#(#order_keys),*];
-                });
-                let exprs: Vec<&Expr> = keys.iter().map(|k| &k.expr).collect();
-                let lets = bindings.lets(&exprs);
-                let values = keys.iter().map(|k| owned(&k.expr, &bindings.names));
-                let limit = match limit {
-                    Some(n) => {
-                        let n = Literal::u64_unsuffixed(*n);
-                        quote! { Some(#n) }
-                    }
-                    None => quote! { None },
-                };
-                finish_steps.push(quote! {
-                    for row in self.#state.finish(&Self::#order, #limit) {
-                        #next
-                    }
-                });
-                quote! {
-                    let keys = {
-                        #lets
-                        vec![#(#values),*]
-                    };
-                    self.#state.push(keys, row, &Self::#order, #limit);
-                }
-            }
-            Op::Distinct(columns) => {
-                state_fields.push(quote! {
-                    /// The value combinations `distinct` has passed.
-                    #state: Seen,
-                });
-                let columns = columns.iter().map(|&i| Literal::usize_unsuffixed(i));
-                quote! {
-                    let row: Row = vec![#(row[#columns].clone()),*];
-                    if self.#state.first_time(&row) {
-                        #next
-                    }
-                }
-            }
-        };
-        let ctx_param = if mentions(&body, "ctx") {
-            quote! { ctx }
-        } else {
-            quote! { _ctx }
-        };
-        let emit_param = if mentions(&body, "emit") {
-            quote! { emit }
-        } else {
-            quote! { _emit }
-        };
-        methods.push(quote! {
-            #doc
-            fn #method(&mut self, #ctx_param: &Context, row: Row, #emit_param: Emit<'_>) {
-                #body
-            }
-        });
-    }
+    let Gen {
+        methods,
+        state_fields,
+        finish_steps,
+        assoc_consts,
+        ..
+    } = gen;
     let finish_fn = if finish_steps.is_empty() {
         quote! {}
     } else {
@@ -530,7 +251,7 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
 
             #start_fn
 
-            fn push(&mut self, #push_ctx: &Context, row: Row, emit: Emit<'_>) {
+            fn push(&mut self, #push_ctx: &Context, #push_row: Row, #push_emit: Emit<'_>) {
                 #entry
             }
 
@@ -539,6 +260,526 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
 
         #methods_block
     }
+}
+
+/// Where a pipeline's rows go after its last stage: a statement for a row
+/// expression.
+type Exit<'a> = &'a dyn Fn(TokenStream) -> TokenStream;
+
+/// A statement that hands a row to a pipeline's entry.
+type Entry = Box<dyn Fn(TokenStream) -> TokenStream>;
+
+/// The pieces of a rule's code, gathered over its main pipeline and the
+/// sub-pipelines of `join` and `union`.
+#[derive(Default)]
+struct Gen {
+    methods: Vec<TokenStream>,
+    state_fields: Vec<TokenStream>,
+    /// Statements of `finish`, in pipeline order.
+    finish_steps: Vec<TokenStream>,
+    assoc_consts: Vec<TokenStream>,
+    /// Statements of `start`: rows written in the query, and sub-pipelines
+    /// that read no table, run to completion.
+    start_steps: Vec<TokenStream>,
+    /// The pipelines that read the input table, each as an entry statement.
+    table_entries: Vec<Entry>,
+    /// The input table: name, columns, and the union of the positions the
+    /// pipelines read.
+    table: Option<(
+        String,
+        Vec<(String, ScalarType)>,
+        std::collections::BTreeSet<usize>,
+    )>,
+}
+
+impl Gen {
+    /// Generates `pipeline`'s stages as methods named with `prefix`; rows
+    /// leaving the last stage go to `exit`. A `runs_at_start` pipeline (the
+    /// static side of a join or union) emits its stateful results during
+    /// `start`, so what consumes them is complete before the input is read.
+    fn pipeline(&mut self, prefix: &str, pipeline: &Pipeline, exit: Exit<'_>, runs_at_start: bool) {
+        let stage_names: Vec<Ident> = pipeline
+            .stages
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format_ident!("{}{}", prefix, stage_ident(i, s)))
+            .collect();
+        let first_finish = self.finish_steps.len();
+        match &pipeline.input {
+            Input::Table {
+                name,
+                columns,
+                used,
+            } => {
+                let entry_target = stage_names.first().cloned();
+                let exit_for_entry = exit(quote! { __ROW__ });
+                self.table_entries
+                    .push(Box::new(move |row: TokenStream| match &entry_target {
+                        Some(method) => quote! { self.#method(ctx, #row, emit); },
+                        None => replace_row(&exit_for_entry, &row),
+                    }));
+                let slot = self
+                    .table
+                    .get_or_insert_with(|| (name.clone(), columns.clone(), Default::default()));
+                slot.2.extend(used.iter().copied());
+            }
+            Input::Rows { rows, .. } => {
+                for row in rows {
+                    let values = row.iter().map(|e| owned(e, &[]));
+                    let statement = handoff(&stage_names, 0, quote! { vec![#(#values),*] }, exit);
+                    self.start_steps.push(statement);
+                }
+            }
+        }
+        for (i, stage) in pipeline.stages.iter().enumerate() {
+            let method = &stage_names[i];
+            let next = handoff(&stage_names, i + 1, quote! { row }, exit);
+            let doc = stage_doc(stage);
+            let bindings = Bindings::new(stage);
+            let state = format_ident!("{}_state", method);
+            let body = match &stage.op {
+                Op::Filter(predicate) => {
+                    let lets = bindings.lets(&[predicate]);
+                    let test = owned_bool(predicate, &bindings.names);
+                    quote! {
+                        let keep = {
+                            #lets
+                            #test
+                        };
+                        if keep {
+                            #next
+                        }
+                    }
+                }
+                Op::Extend(items) => {
+                    let mut width = stage.input_names.len();
+                    let steps = items.iter().map(|(position, expr)| {
+                        let lets = bindings.lets(&[expr]);
+                        let value = owned(expr, &bindings.names);
+                        let store = if *position < width {
+                            let p = Literal::usize_unsuffixed(*position);
+                            quote! { row[#p] = value; }
+                        } else {
+                            width += 1;
+                            quote! { row.push(value); }
+                        };
+                        quote! {
+                            let value = {
+                                #lets
+                                #value
+                            };
+                            #store
+                        }
+                    });
+                    let steps: Vec<TokenStream> = steps.collect();
+                    quote! {
+                        let mut row = row;
+                        #(#steps)*
+                        #next
+                    }
+                }
+                Op::Project(values) => {
+                    let refs: Vec<&Expr> = values.iter().collect();
+                    let lets = bindings.lets(&refs);
+                    let values = values.iter().map(|e| owned(e, &bindings.names));
+                    quote! {
+                        let row = {
+                            #lets
+                            vec![#(#values),*]
+                        };
+                        #next
+                    }
+                }
+                Op::Select(indices) => {
+                    let indices = indices.iter().map(|&i| Literal::usize_unsuffixed(i));
+                    quote! {
+                        let row = vec![#(row[#indices].clone()),*];
+                        #next
+                    }
+                }
+                Op::MvExpand { items, limit } => {
+                    let refs: Vec<&Expr> = items.iter().map(|(_, e)| e).collect();
+                    let lets = bindings.lets(&refs);
+                    let sources = items.iter().map(|(_, e)| {
+                        let value = borrowed(e, &bindings.names);
+                        quote! { expand::expand_values(#value) }
+                    });
+                    let width = stage.input_names.len();
+                    let stores = items.iter().enumerate().map(|(k, (position, _))| {
+                        let k = Literal::usize_unsuffixed(k);
+                        let value = quote! { expanded[#k].get(i).cloned().unwrap_or_default() };
+                        if *position < width {
+                            let p = Literal::usize_unsuffixed(*position);
+                            quote! { row[#p] = #value; }
+                        } else {
+                            quote! { row.push(#value); }
+                        }
+                    });
+                    let count = match limit {
+                        Some(n) => {
+                            let n = Literal::u64_unsuffixed(*n);
+                            quote! { rows.min(#n as usize) }
+                        }
+                        None => quote! { rows },
+                    };
+                    if let [(position, _)] = items.as_slice() {
+                        // One expanded column: one row per element.
+                        let source = sources.clone().next().unwrap_or_default();
+                        let store = if *position < width {
+                            let p = Literal::usize_unsuffixed(*position);
+                            quote! { row[#p] = value; }
+                        } else {
+                            quote! { row.push(value); }
+                        };
+                        let limit = limit.map(|n| {
+                            let n = Literal::u64_unsuffixed(n);
+                            quote! { .take(#n as usize) }
+                        });
+                        quote! {
+                            let values = {
+                                #lets
+                                #source
+                            };
+                            for value in values.into_iter() #limit {
+                                let mut row = row.clone();
+                                #store
+                                #next
+                            }
+                        }
+                    } else {
+                        quote! {
+                            let expanded = {
+                                #lets
+                                [#(#sources),*]
+                            };
+                            // Expanded columns run in parallel; shorter ones are padded with nulls.
+                            let rows = expanded.iter().map(Vec::len).max().unwrap_or(0);
+                            for i in 0..#count {
+                                let mut row = row.clone();
+                                #(#stores)*
+                                #next
+                            }
+                        }
+                    }
+                }
+                Op::Take(n) => {
+                    let n = Literal::u64_unsuffixed(*n);
+                    self.state_fields.push(quote! {
+                        /// Rows passed so far by `take`.
+                        #state: u64,
+                    });
+                    quote! {
+                        if self.#state < #n {
+                            self.#state += 1;
+                            #next
+                        }
+                    }
+                }
+                Op::Count => {
+                    self.state_fields.push(quote! {
+                        /// Rows counted so far by `count`.
+                        #state: i64,
+                    });
+                    self.finish_steps.push(quote! {
+                        let row = vec![Value::Long(self.#state)];
+                        #next
+                    });
+                    quote! {
+                        let _ = row;
+                        self.#state += 1;
+                    }
+                }
+                Op::Summarize { keys, aggregates } => {
+                    self.state_fields.push(quote! {
+                        /// The groups of `summarize`, each with its aggregates' states.
+                        #state: Groups<Vec<Aggregate>>,
+                    });
+                    let mut exprs: Vec<&Expr> = keys.iter().collect();
+                    for a in aggregates {
+                        exprs.extend(a.value.iter().chain(&a.predicate).chain(&a.carried));
+                    }
+                    let lets = bindings.lets(&exprs);
+                    let key_values = keys.iter().map(|e| owned(e, &bindings.names));
+                    let inits: Vec<TokenStream> = aggregates
+                        .iter()
+                        .map(|a| {
+                            let constructor = format_ident!("{}", a.runtime);
+                            if a.takes_parameter {
+                                let parameter = a
+                                    .parameter
+                                    .as_ref()
+                                    .map_or_else(|| quote! { &Value::Null }, |p| borrowed(p, &[]));
+                                quote! { Aggregate::#constructor(#parameter) }
+                            } else {
+                                quote! { Aggregate::#constructor() }
+                            }
+                        })
+                        .collect();
+                    let adds = aggregates.iter().enumerate().map(|(k, a)| {
+                        let k = Literal::usize_unsuffixed(k);
+                        let value = a.value.as_ref().map_or_else(
+                            || quote! { &Value::Null },
+                            |v| borrowed(v, &bindings.names),
+                        );
+                        let carried = a.carried.iter().map(|e| owned(e, &bindings.names));
+                        let add = quote! { states[#k].add(#value, &[#(#carried),*]); };
+                        match &a.predicate {
+                            Some(p) => {
+                                let test = owned_bool(p, &bindings.names);
+                                quote! { if #test { #add } }
+                            }
+                            None => add,
+                        }
+                    });
+                    let widths = aggregates
+                        .iter()
+                        .map(|a| Literal::usize_unsuffixed(1 + a.carried.len()));
+                    let empty_input = if keys.is_empty() {
+                        // Without `by`, summarize gives one row even for no input.
+                        quote! {
+                            if groups.is_empty() {
+                                groups.push((Vec::new(), vec![#(#inits),*]));
+                            }
+                        }
+                    } else {
+                        quote! {}
+                    };
+                    self.finish_steps.push(quote! {
+                        let mut groups = self.#state.drain();
+                        #empty_input
+                        for (key, states) in groups {
+                            let mut row = key;
+                            row.extend(aggregate::finish_all(states, &[#(#widths),*]));
+                            #next
+                        }
+                    });
+                    quote! {
+                        #lets
+                        let states = self.#state.entry(vec![#(#key_values),*], || vec![#(#inits),*]);
+                        #(#adds)*
+                    }
+                }
+                Op::Sort { keys, limit } => {
+                    self.state_fields.push(quote! {
+                        /// The rows `sort`/`top` holds until the end of the input.
+                        #state: SortBuffer,
+                    });
+                    let order = format_ident!("{}", format!("{method}_order").to_uppercase());
+                    let order_keys = keys.iter().map(|k| {
+                        let (descending, nulls_first) = (k.descending, k.nulls_first);
+                        quote! { SortKey { descending: #descending, nulls_first: #nulls_first } }
+                    });
+                    let count = keys.len();
+                    self.assoc_consts.push(quote! {
+                        /// The sort order: one entry per key.
+                        const #order: [SortKey; #count] = [#(#order_keys),*];
+                    });
+                    let exprs: Vec<&Expr> = keys.iter().map(|k| &k.expr).collect();
+                    let lets = bindings.lets(&exprs);
+                    let values = keys.iter().map(|k| owned(&k.expr, &bindings.names));
+                    let limit = match limit {
+                        Some(n) => {
+                            let n = Literal::u64_unsuffixed(*n);
+                            quote! { Some(#n) }
+                        }
+                        None => quote! { None },
+                    };
+                    self.finish_steps.push(quote! {
+                        for row in self.#state.finish(&Self::#order, #limit) {
+                            #next
+                        }
+                    });
+                    quote! {
+                        let keys = {
+                            #lets
+                            vec![#(#values),*]
+                        };
+                        self.#state.push(keys, row, &Self::#order, #limit);
+                    }
+                }
+                Op::Join {
+                    kind,
+                    right,
+                    left_keys,
+                    right_keys,
+                    right_columns,
+                    left_width,
+                    right_width: _,
+                    left_strings,
+                    right_strings,
+                } => {
+                    self.state_fields.push(quote! {
+                        /// The right side and the waiting rows of the join.
+                        #state: Join,
+                    });
+                    let spec = format_ident!("{}", format!("{method}_spec").to_uppercase());
+                    let kind = format_ident!(
+                        "{}",
+                        match kind {
+                            JoinKind::InnerUnique => "InnerUnique",
+                            JoinKind::Inner => "Inner",
+                            JoinKind::LeftOuter => "LeftOuter",
+                            JoinKind::RightOuter => "RightOuter",
+                            JoinKind::FullOuter => "FullOuter",
+                            JoinKind::LeftAnti => "LeftAnti",
+                            JoinKind::RightAnti => "RightAnti",
+                            JoinKind::LeftSemi => "LeftSemi",
+                            JoinKind::RightSemi => "RightSemi",
+                        }
+                    );
+                    let (lk, rk, rc) = (
+                        left_keys.iter().map(|&i| Literal::usize_unsuffixed(i)),
+                        right_keys.iter().map(|&i| Literal::usize_unsuffixed(i)),
+                        right_columns.iter().map(|&i| Literal::usize_unsuffixed(i)),
+                    );
+                    self.assoc_consts.push(quote! {
+                        /// The join's keys and output layout.
+                        const #spec: JoinSpec = JoinSpec {
+                            kind: JoinKind::#kind,
+                            left_keys: &[#(#lk),*],
+                            right_keys: &[#(#rk),*],
+                            right_columns: &[#(#rc),*],
+                            left_width: #left_width,
+                            left_strings: &[#(#left_strings),*],
+                            right_strings: &[#(#right_strings),*],
+                        };
+                    });
+                    let right_static = !reads_table(right);
+                    let exit =
+                        |row: TokenStream| quote! { self.#state.push_right(#row, &Self::#spec); };
+                    self.pipeline(&format!("{method}_right_"), right, &exit, right_static);
+                    if right_static {
+                        self.start_steps
+                            .push(quote! { self.#state.complete_right(); });
+                    }
+                    self.finish_steps.push(quote! {
+                        for row in self.#state.finish(&Self::#spec) {
+                            #next
+                        }
+                    });
+                    quote! {
+                        for row in self.#state.push_left(row, &Self::#spec) {
+                            #next
+                        }
+                    }
+                }
+                Op::Union { input, legs } => {
+                    let mapped = |layout: &[Expr]| {
+                        let values = layout.iter().map(|e| match e {
+                            Expr::Column(i) => {
+                                let i = Literal::usize_unsuffixed(*i);
+                                quote! { row[#i].clone() }
+                            }
+                            other => owned(other, &[]),
+                        });
+                        quote! { vec![#(#values),*] }
+                    };
+                    for (k, (leg, mapping)) in legs.iter().enumerate() {
+                        let leg_method = format_ident!("{}_leg_{}", method, k + 1);
+                        let layout = mapped(mapping);
+                        let leg_doc = format!(
+                            " Rows of `union` table {} in the union's column layout.",
+                            k + 1
+                        );
+                        let leg_next = next.clone();
+                        let body = quote! {
+                            let row: Row = #layout;
+                            #leg_next
+                        };
+                        let ctx_param = if mentions(&body, "ctx") {
+                            quote! { ctx }
+                        } else {
+                            quote! { _ctx }
+                        };
+                        let emit_param = if mentions(&body, "emit") {
+                            quote! { emit }
+                        } else {
+                            quote! { _emit }
+                        };
+                        self.methods.push(quote! {
+                        #[doc = #leg_doc]
+                        fn #leg_method(&mut self, #ctx_param: &Context, row: Row, #emit_param: Emit<'_>) {
+                            #body
+                        }
+                    });
+                        let exit = |row: TokenStream| quote! { self.#leg_method(ctx, #row, emit); };
+                        let leg_static = !reads_table(leg);
+                        self.pipeline(&format!("{method}_leg{}_", k + 1), leg, &exit, leg_static);
+                    }
+                    let layout = mapped(input);
+                    quote! {
+                        let row: Row = #layout;
+                        #next
+                    }
+                }
+                Op::Distinct(columns) => {
+                    self.state_fields.push(quote! {
+                        /// The value combinations `distinct` has passed.
+                        #state: Seen,
+                    });
+                    let columns = columns.iter().map(|&i| Literal::usize_unsuffixed(i));
+                    quote! {
+                        let row: Row = vec![#(row[#columns].clone()),*];
+                        if self.#state.first_time(&row) {
+                            #next
+                        }
+                    }
+                }
+            };
+            let ctx_param = if mentions(&body, "ctx") {
+                quote! { ctx }
+            } else {
+                quote! { _ctx }
+            };
+            let emit_param = if mentions(&body, "emit") {
+                quote! { emit }
+            } else {
+                quote! { _emit }
+            };
+            self.methods.push(quote! {
+                #doc
+                fn #method(&mut self, #ctx_param: &Context, row: Row, #emit_param: Emit<'_>) {
+                    #body
+                }
+            });
+        }
+        if runs_at_start {
+            let steps = self.finish_steps.split_off(first_finish);
+            self.start_steps.extend(steps);
+        }
+    }
+}
+
+/// True when `pipeline` or any of its sub-pipelines reads the input table.
+fn reads_table(pipeline: &Pipeline) -> bool {
+    matches!(pipeline.input, Input::Table { .. })
+        || pipeline.stages.iter().any(|stage| match &stage.op {
+            Op::Join { right, .. } => reads_table(right),
+            Op::Union { legs, .. } => legs.iter().any(|(leg, _)| reads_table(leg)),
+            _ => false,
+        })
+}
+
+/// Replaces the placeholder `__ROW__` in a statement by a row expression.
+fn replace_row(statement: &TokenStream, row: &TokenStream) -> TokenStream {
+    statement
+        .clone()
+        .into_iter()
+        .flat_map(|tree| -> TokenStream {
+            match tree {
+                proc_macro2::TokenTree::Ident(ident) if ident == "__ROW__" => row.clone(),
+                proc_macro2::TokenTree::Group(group) => {
+                    let mut new = proc_macro2::Group::new(
+                        group.delimiter(),
+                        replace_row(&group.stream(), row),
+                    );
+                    new.set_span(group.span());
+                    proc_macro2::TokenTree::Group(new).into()
+                }
+                other => other.into(),
+            }
+        })
+        .collect()
 }
 
 /// Puts a blank line between items (prettyplease leaves none): after a line
@@ -594,16 +835,18 @@ fn stage_ident(i: usize, stage: &Stage) -> Ident {
         Op::Sort { limit: None, .. } => "sort",
         Op::Sort { limit: Some(_), .. } => "top",
         Op::Distinct(_) => "distinct",
+        Op::Join { .. } => "join",
+        Op::Union { .. } => "union",
     };
     format_ident!("{}_{}", kind, i + 1)
 }
 
 /// The statement that hands `row` to stage `i`: a call of its method, or
-/// `emit` after the last stage.
-fn handoff(stages: &[Ident], i: usize, row: TokenStream) -> TokenStream {
+/// the pipeline's exit after the last stage.
+fn handoff(stages: &[Ident], i: usize, row: TokenStream, exit: Exit<'_>) -> TokenStream {
     match stages.get(i) {
         Some(method) => quote! { self.#method(ctx, #row, emit); },
-        None => quote! { emit(#row); },
+        None => exit(row),
     }
 }
 

@@ -116,7 +116,39 @@ pub enum Op {
     /// Pass the first row of each distinct combination of these columns,
     /// reduced to them.
     Distinct(Vec<usize>),
+    /// Match rows (left) with the rows of another pipeline (right).
+    Join {
+        /// The flavour.
+        kind: JoinKind,
+        /// The right side.
+        right: Box<Pipeline>,
+        /// Key positions in left rows.
+        left_keys: Vec<usize>,
+        /// Key positions in right rows.
+        right_keys: Vec<usize>,
+        /// Right positions appended to left rows in inner and outer joins.
+        right_columns: Vec<usize>,
+        /// Width of left rows.
+        left_width: usize,
+        /// Width of right rows.
+        right_width: usize,
+        /// Which left columns are strings (padded with `""`, not null).
+        left_strings: Vec<bool>,
+        /// Which of the appended right columns are strings.
+        right_strings: Vec<bool>,
+    },
+    /// These rows and the rows of other pipelines, laid out by name: each
+    /// output position takes an input column, or a null (`""` for strings)
+    /// when the table has no such column.
+    Union {
+        /// The layout of this pipeline's rows.
+        input: Vec<Expr>,
+        /// The other pipelines and their layouts.
+        legs: Vec<(Pipeline, Vec<Expr>)>,
+    },
 }
+
+pub use crate::syntax::ast::JoinKind;
 
 /// One aggregate of `summarize`.
 #[derive(Clone, Debug, PartialEq)]
@@ -151,7 +183,12 @@ impl Op {
     pub fn is_stateful(&self) -> bool {
         matches!(
             self,
-            Op::Take(_) | Op::Count | Op::Summarize { .. } | Op::Sort { .. } | Op::Distinct(_)
+            Op::Take(_)
+                | Op::Count
+                | Op::Summarize { .. }
+                | Op::Sort { .. }
+                | Op::Distinct(_)
+                | Op::Join { .. }
         )
     }
 }

@@ -13,6 +13,7 @@ use crate::sema::{
     CheckedOp, CheckedQuery, CheckedSortKey, CheckedSource, TypedExpr, TypedExprKind,
 };
 use crate::syntax::ast::{BinaryOp, DynamicLiteral, ListOp, Literal, StringOpKind, UnaryOp};
+use crate::types::ScalarType;
 use ir::{Arg, Const, Expr, Input, Op, Pipeline, Stage};
 
 /// Lowers a checked query.
@@ -65,6 +66,50 @@ pub fn plan(query: &CheckedQuery) -> Pipeline {
                 limit: Some(*count),
             },
             CheckedOp::Distinct(columns) => Op::Distinct(columns.clone()),
+            CheckedOp::Join {
+                kind,
+                right,
+                left_keys,
+                right_keys,
+                right_columns,
+            } => Op::Join {
+                kind: *kind,
+                right_width: right.output.len(),
+                right: Box::new(plan(right)),
+                left_keys: left_keys.clone(),
+                right_keys: right_keys.clone(),
+                right_columns: right_columns.clone(),
+                left_width: stage.input.len(),
+                left_strings: stage
+                    .input
+                    .iter()
+                    .map(|c| c.ty == ScalarType::String)
+                    .collect(),
+                right_strings: right_columns
+                    .iter()
+                    .map(|&i| right.output[i].ty == ScalarType::String)
+                    .collect(),
+            },
+            CheckedOp::Union { input, legs } => {
+                let layout = |mapping: &[Option<usize>]| -> Vec<Expr> {
+                    mapping
+                        .iter()
+                        .zip(&stage.output)
+                        .map(|(m, column)| match (m, column.ty) {
+                            (Some(i), _) => Expr::Column(*i),
+                            (None, ScalarType::String) => Expr::Const(Const::String(String::new())),
+                            (None, _) => Expr::Const(Const::Null),
+                        })
+                        .collect()
+                };
+                Op::Union {
+                    input: layout(input),
+                    legs: legs
+                        .iter()
+                        .map(|(leg, map)| (plan(leg), layout(map)))
+                        .collect(),
+                }
+            }
         };
         stages.push(Stage {
             kql: stage.text.clone(),
@@ -106,6 +151,7 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
     // origin[i]: the input column that position i of the current row still holds.
     let mut origin: Vec<Option<usize>> = (0..width).map(Some).collect();
     let mut used = vec![false; width];
+    let mut joined: Vec<usize> = Vec::new();
     let mut mark = |expr: &Expr, origin: &[Option<usize>]| {
         visit_columns(expr, &mut |i| {
             if let Some(Some(k)) = origin.get(i) {
@@ -174,9 +220,16 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
                     .map(|&i| origin.get(i).copied().flatten())
                     .collect();
             }
+            // The left rows' columns all reach the output (or decide matches).
+            Op::Join { .. } | Op::Union { .. } => joined.extend(origin.drain(..).flatten()),
         }
     }
-    for k in origin.into_iter().take(output_width).flatten() {
+    for k in origin
+        .into_iter()
+        .take(output_width)
+        .flatten()
+        .chain(joined)
+    {
         used[k] = true;
     }
     (0..width).filter(|&k| used[k]).collect()

@@ -55,14 +55,37 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
             }
             Op::Project(values) => raw = values.iter().map(|e| is_raw(e, &raw)).collect(),
             Op::Select(indices) => {
-                raw = indices.iter().map(|&i| raw.get(i).copied().unwrap_or(false)).collect()
+                raw = indices
+                    .iter()
+                    .map(|&i| raw.get(i).copied().unwrap_or(false))
+                    .collect()
             }
-            Op::Take(_) | Op::Count | Op::Summarize { .. } | Op::Sort { .. } | Op::Distinct(_) => {
-                break
+            Op::Take(_)
+            | Op::Count
+            | Op::Summarize { .. }
+            | Op::Sort { .. }
+            | Op::Distinct(_)
+            | Op::Join { .. }
+            | Op::Union { .. } => break,
+        }
+    }
+    let main = simplify(Prefilter::All(required));
+    // A line the main pipeline cannot use may still feed a join's right side
+    // or a union leg that reads the table.
+    let mut alternatives = vec![main];
+    for stage in &pipeline.stages {
+        let subs: Vec<&Pipeline> = match &stage.op {
+            Op::Join { right, .. } => vec![right],
+            Op::Union { legs, .. } => legs.iter().map(|(leg, _)| leg).collect(),
+            _ => continue,
+        };
+        for sub in subs {
+            if matches!(sub.input, Input::Table { .. }) {
+                alternatives.push(sub.prefilter.clone());
             }
         }
     }
-    simplify(Prefilter::All(required))
+    simplify(Prefilter::Any(alternatives))
 }
 
 /// True when `expr` is text copied verbatim from the input line.
@@ -87,11 +110,18 @@ fn constant_text(expr: &Expr) -> Option<&str> {
 
 /// A needle for `text`, or `Always` when a byte search could miss it.
 fn needle(text: &str, case_insensitive: bool) -> Prefilter {
-    let structural = |c: char| matches!(c, '"' | '\\' | '{' | '}' | '[' | ']' | ':' | ',') || c.is_control();
-    let number_like = text.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'E' | 'e' | '+' | '-'))
+    let structural =
+        |c: char| matches!(c, '"' | '\\' | '{' | '}' | '[' | ']' | ':' | ',') || c.is_control();
+    let number_like = text
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'E' | 'e' | '+' | '-'))
         || "-Infinity".contains(text)
         || "NaN".contains(text);
-    if text.is_empty() || text.chars().any(structural) || number_like || (case_insensitive && !text.is_ascii()) {
+    if text.is_empty()
+        || text.chars().any(structural)
+        || number_like
+        || (case_insensitive && !text.is_ascii())
+    {
         return Prefilter::Always;
     }
     Prefilter::Needle {
@@ -114,7 +144,10 @@ fn requirement(predicate: &Expr, raw: &[bool]) -> Prefilter {
         _ => None,
     };
     // `subject OP "constant"` with a raw subject.
-    let test = |subject: Option<&Expr>, constant: Option<&Expr>, ci: bool| match (subject, constant.and_then(constant_text)) {
+    let test = |subject: Option<&Expr>, constant: Option<&Expr>, ci: bool| match (
+        subject,
+        constant.and_then(constant_text),
+    ) {
         (Some(subject), Some(text)) if is_raw(subject, raw) => needle(text, ci),
         _ => Prefilter::Always,
     };
@@ -217,7 +250,9 @@ mod tests {
             Prefilter::All(vec![n("clusterrolebindings", false), n("create", false)])
         );
         assert_eq!(
-            prefilter("CloudAuditEvents | where OperationName =~ 'create' or OperationName has 'delete'"),
+            prefilter(
+                "CloudAuditEvents | where OperationName =~ 'create' or OperationName has 'delete'"
+            ),
             Prefilter::Any(vec![n("create", true), n("delete", true)])
         );
     }
@@ -248,7 +283,11 @@ mod tests {
     #[test]
     fn reference_rules_have_selective_prefilters() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/rules");
-        for rule in ["cluster-admin-binding", "exec-in-kube-system", "privileged-pod"] {
+        for rule in [
+            "cluster-admin-binding",
+            "exec-in-kube-system",
+            "privileged-pod",
+        ] {
             let text = std::fs::read_to_string(root.join(format!("{rule}.kql"))).unwrap();
             let filter = prefilter(&text);
             assert!(matches!(filter, Prefilter::All(_)), "{rule}: {filter:?}");

@@ -195,6 +195,23 @@ impl Checker<'_> {
                     output: Vec::new(),
                 }
             }
+            Source::Nested(inner) => self.tabular(inner),
+            Source::Union(tables, span) => {
+                let mut checked: Vec<CheckedQuery> =
+                    tables.iter().map(|t| self.tabular(t)).collect();
+                let mut query = checked.remove(0);
+                let input = query.output.clone();
+                let (op, output) = self.union(&input, checked, *span);
+                query.stages.push(CheckedStage {
+                    op,
+                    text: self.text(*span),
+                    input,
+                    output: output.clone(),
+                });
+                query.output = output;
+                self.check_single_table(&query);
+                query
+            }
             Source::Print(items, _) => {
                 let mut columns: Vec<Column> = Vec::new();
                 let mut row = Vec::new();
@@ -477,6 +494,12 @@ impl Checker<'_> {
                 vec![Column::new("Count", ScalarType::Long)],
             ),
             OperatorKind::Summarize { aggregates, by } => self.summarize(aggregates, by, input),
+            OperatorKind::Join(join) => self.join(join, input, false),
+            OperatorKind::Lookup(join) => self.join(join, input, true),
+            OperatorKind::Union(tables) => {
+                let legs: Vec<CheckedQuery> = tables.iter().map(|t| self.tabular(t)).collect();
+                self.union(input, legs, operator.span)
+            }
             OperatorKind::Sort(keys) => {
                 let keys = keys.iter().map(|k| self.sort_key(k, input)).collect();
                 (CheckedOp::Sort(keys), input.to_vec())
@@ -526,6 +549,154 @@ impl Checker<'_> {
                 let columns = order.iter().map(|&i| input[i].clone()).collect();
                 (CheckedOp::Select(order), columns)
             }
+        }
+    }
+
+    /// `join`/`lookup`: the right side, the keys, the output layout.
+    fn join(
+        &mut self,
+        join: &ast::Join,
+        input: &[Column],
+        lookup: bool,
+    ) -> (CheckedOp, Vec<Column>) {
+        use ast::JoinKind as K;
+        let right = self.tabular(&join.right);
+        if lookup && !matches!(join.kind, K::LeftOuter | K::Inner) {
+            self.error(Diagnostic::new(
+                Code::Unsupported,
+                format!(
+                    "lookup supports kind=leftouter and kind=inner, not {}",
+                    join.kind.name()
+                ),
+                join.right.span,
+            ));
+        }
+        let (mut left_keys, mut right_keys) = (Vec::new(), Vec::new());
+        for key in &join.on {
+            let (left_name, right_name) = match key {
+                ast::JoinKey::Same(name) => (name, name),
+                ast::JoinKey::Pair(left, right) => (left, right),
+            };
+            let left = self.column_index(input, left_name);
+            let right_index = self.column_index(&right.output, right_name);
+            if let (Some(l), Some(r)) = (left, right_index) {
+                let (lt, rt) = (input[l].ty, right.output[r].ty);
+                if lt != rt
+                    && lt != ScalarType::Dynamic
+                    && rt != ScalarType::Dynamic
+                    && !(lt.is_numeric() && rt.is_numeric())
+                {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            format!("join keys have different types: {lt} and {rt}"),
+                            right_name.span,
+                        )
+                        .with_label(format!("this is {rt}, the left key is {lt}")),
+                    );
+                }
+                left_keys.push(l);
+                right_keys.push(r);
+            }
+        }
+        let columns: Vec<Column>;
+        let mut right_columns = Vec::new();
+        match join.kind {
+            K::LeftSemi | K::LeftAnti => columns = input.to_vec(),
+            K::RightSemi | K::RightAnti => columns = right.output.clone(),
+            _ => {
+                let mut all = input.to_vec();
+                for (i, column) in right.output.iter().enumerate() {
+                    if lookup && right_keys.contains(&i) {
+                        continue;
+                    }
+                    let name = unique_name(&all, &column.name);
+                    right_columns.push(i);
+                    all.push(Column::new(name, column.ty));
+                }
+                columns = all;
+            }
+        }
+        self.check_single_table(&right);
+        (
+            CheckedOp::Join {
+                kind: join.kind,
+                right: Box::new(right),
+                left_keys,
+                right_keys,
+                right_columns,
+            },
+            columns,
+        )
+    }
+
+    /// `union`: columns by name, in order of first appearance.
+    fn union(
+        &mut self,
+        input: &[Column],
+        legs: Vec<CheckedQuery>,
+        span: Span,
+    ) -> (CheckedOp, Vec<Column>) {
+        let mut columns: Vec<Column> = input.to_vec();
+        for leg in &legs {
+            self.check_single_table(leg);
+            for column in &leg.output {
+                match columns.iter().find(|c| c.name == column.name) {
+                    Some(existing) if existing.ty != column.ty => self.error(
+                        Diagnostic::new(
+                            Code::Unsupported,
+                            format!(
+                                "union of column '{}' with types {} and {} is not supported",
+                                column.name, existing.ty, column.ty
+                            ),
+                            span,
+                        )
+                        .with_help("convert the column to one type in every table first"),
+                    ),
+                    Some(_) => {}
+                    None => columns.push(column.clone()),
+                }
+            }
+        }
+        let mapping = |output: &[Column]| -> Vec<Option<usize>> {
+            columns
+                .iter()
+                .map(|c| output.iter().position(|o| o.name == c.name))
+                .collect()
+        };
+        let input_map = mapping(input);
+        let legs = legs
+            .into_iter()
+            .map(|leg| {
+                let map = mapping(&leg.output);
+                (leg, map)
+            })
+            .collect();
+        (
+            CheckedOp::Union {
+                input: input_map,
+                legs,
+            },
+            columns,
+        )
+    }
+
+    /// A rule reads at most one table: every table source in `query`
+    /// must be the same as in the rest of the query.
+    fn check_single_table(&mut self, query: &CheckedQuery) {
+        let mut names = Vec::new();
+        collect_tables(query, &mut names);
+        names.sort();
+        names.dedup();
+        if names.len() > 1 {
+            self.error(Diagnostic::new(
+                Code::Unsupported,
+                format!(
+                    "a rule reads one table; this query reads {}",
+                    names.join(" and ")
+                ),
+                Span::default(),
+            ));
         }
     }
 
@@ -1153,6 +1324,24 @@ impl Checker<'_> {
             kind: TypedExprKind::Call(function, typed_args),
             ty,
             span,
+        }
+    }
+}
+
+/// The names of the tables `query` reads, sub-queries included.
+fn collect_tables(query: &CheckedQuery, out: &mut Vec<String>) {
+    if let CheckedSource::Table(table) = &query.source {
+        out.push(table.name.clone());
+    }
+    for stage in &query.stages {
+        match &stage.op {
+            CheckedOp::Join { right, .. } => collect_tables(right, out),
+            CheckedOp::Union { legs, .. } => {
+                for (leg, _) in legs {
+                    collect_tables(leg, out);
+                }
+            }
+            _ => {}
         }
     }
 }

@@ -15,7 +15,7 @@ pub mod schema;
 pub use check::check;
 pub use schema::{Column, Schema, Table};
 
-use crate::syntax::ast::{BinaryOp, ListOp, Literal, Span, UnaryOp};
+use crate::syntax::ast::{BinaryOp, JoinKind, ListOp, Literal, Span, UnaryOp};
 use crate::types::ScalarType;
 use functions::Function;
 
@@ -104,6 +104,27 @@ pub enum CheckedOp {
     /// The first row of each distinct combination of these columns, as rows
     /// of only these columns.
     Distinct(Vec<usize>),
+    /// Match input rows (left) with the rows of another query (right).
+    Join {
+        /// The flavour.
+        kind: JoinKind,
+        /// The right side.
+        right: Box<CheckedQuery>,
+        /// Key columns of the left rows.
+        left_keys: Vec<usize>,
+        /// Key columns of the right rows (same order).
+        right_keys: Vec<usize>,
+        /// Positions of the right columns in output rows of the inner and
+        /// outer kinds (`lookup` drops the right keys).
+        right_columns: Vec<usize>,
+    },
+    /// The input rows and the rows of other queries, laid out by column name.
+    Union {
+        /// For each output column, the input column it takes (or null).
+        input: Vec<Option<usize>>,
+        /// The other queries, each with its column mapping.
+        legs: Vec<(CheckedQuery, Vec<Option<usize>>)>,
+    },
 }
 
 /// A sort key of `sort` or `top`.

@@ -110,6 +110,10 @@ pub enum Source {
     Print(Vec<NamedExpr>, Span),
     /// `datatable (COL: TYPE, ...) [VALUE, ...]`: rows given inline.
     Datatable(Datatable),
+    /// `union TABLE, ...`: the rows of every table.
+    Union(Vec<TabularExpr>, Span),
+    /// `(TABULAR)`: a parenthesized tabular expression.
+    Nested(Box<TabularExpr>),
 }
 
 /// `datatable (COL: TYPE, ...) [VALUE, ...]`.
@@ -174,6 +178,89 @@ pub enum OperatorKind {
     ProjectKeep(Vec<Ident>),
     /// `project-reorder COL, ...`: these first, the others after.
     ProjectReorder(Vec<Ident>),
+    /// `join [kind=K] (RIGHT) on KEYS`.
+    Join(Join),
+    /// `lookup [kind=leftouter|inner] (RIGHT) on KEYS`.
+    Lookup(Join),
+    /// `union [kind=outer] TABLE, ...` after a pipe: this input and the others.
+    Union(Vec<TabularExpr>),
+}
+
+/// `join` and `lookup`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Join {
+    /// The flavour (`innerunique` when not written, for `join`;
+    /// `leftouter` for `lookup`).
+    pub kind: JoinKind,
+    /// The right side.
+    pub right: Box<TabularExpr>,
+    /// The key pairs.
+    pub on: Vec<JoinKey>,
+}
+
+/// One `on` condition.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JoinKey {
+    /// `on Name`: the same column on both sides.
+    Same(Ident),
+    /// `on $left.A == $right.B`.
+    Pair(Ident, Ident),
+}
+
+/// The join flavours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinKind {
+    /// `innerunique`: inner join after deduplicating the left side by key.
+    InnerUnique,
+    /// `inner`.
+    Inner,
+    /// `leftouter`.
+    LeftOuter,
+    /// `rightouter`.
+    RightOuter,
+    /// `fullouter`.
+    FullOuter,
+    /// `leftanti` (`anti`, `leftantisemi`).
+    LeftAnti,
+    /// `rightanti` (`rightantisemi`).
+    RightAnti,
+    /// `leftsemi`.
+    LeftSemi,
+    /// `rightsemi`.
+    RightSemi,
+}
+
+impl JoinKind {
+    /// The flavour named `name`, aliases included.
+    pub fn from_name(name: &str) -> Option<JoinKind> {
+        Some(match name {
+            "innerunique" => JoinKind::InnerUnique,
+            "inner" => JoinKind::Inner,
+            "leftouter" => JoinKind::LeftOuter,
+            "rightouter" => JoinKind::RightOuter,
+            "fullouter" => JoinKind::FullOuter,
+            "leftanti" | "anti" | "leftantisemi" => JoinKind::LeftAnti,
+            "rightanti" | "rightantisemi" => JoinKind::RightAnti,
+            "leftsemi" => JoinKind::LeftSemi,
+            "rightsemi" => JoinKind::RightSemi,
+            _ => return None,
+        })
+    }
+
+    /// The canonical name.
+    pub fn name(self) -> &'static str {
+        match self {
+            JoinKind::InnerUnique => "innerunique",
+            JoinKind::Inner => "inner",
+            JoinKind::LeftOuter => "leftouter",
+            JoinKind::RightOuter => "rightouter",
+            JoinKind::FullOuter => "fullouter",
+            JoinKind::LeftAnti => "leftanti",
+            JoinKind::RightAnti => "rightanti",
+            JoinKind::LeftSemi => "leftsemi",
+            JoinKind::RightSemi => "rightsemi",
+        }
+    }
 }
 
 /// A sort key.

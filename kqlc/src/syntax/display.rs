@@ -13,9 +13,9 @@
 //! no null string; the empty string stands in for it).
 
 use super::ast::{
-    BinaryOp, Datatable, DynamicLiteral, Expr, ExprKind, Ident, Let, LetValue, ListOp, Literal,
-    MvExpand, MvExpandItem, NamedExpr, Operator, OperatorKind, Query, SortExpr, Source, Statement,
-    TabularExpr, UnaryOp,
+    self, BinaryOp, Datatable, DynamicLiteral, Expr, ExprKind, Ident, Let, LetValue, ListOp,
+    Literal, MvExpand, MvExpandItem, NamedExpr, Operator, OperatorKind, Query, SortExpr, Source,
+    Statement, TabularExpr, UnaryOp,
 };
 use super::lexer::{self, DAY, HOUR, MICROSECOND, MILLISECOND, MINUTE, SECOND};
 use super::parser::is_reserved_word;
@@ -77,6 +77,11 @@ impl Display for Source {
                 write_list(f, items)
             }
             Source::Datatable(table) => write!(f, "{table}"),
+            Source::Union(tables, _) => {
+                f.write_str("union ")?;
+                write_nested_list(f, tables)
+            }
+            Source::Nested(table) => write!(f, "({table})"),
         }
     }
 }
@@ -161,8 +166,45 @@ impl Display for OperatorKind {
                 f.write_str("project-reorder ")?;
                 write_list(f, names)
             }
+            OperatorKind::Join(join) => {
+                write!(f, "join kind={} ", join.kind.name())?;
+                write_join_rest(f, join)
+            }
+            OperatorKind::Lookup(join) => {
+                write!(f, "lookup kind={} ", join.kind.name())?;
+                write_join_rest(f, join)
+            }
+            OperatorKind::Union(tables) => {
+                f.write_str("union ")?;
+                write_nested_list(f, tables)
+            }
         }
     }
+}
+
+fn write_join_rest(f: &mut Formatter<'_>, join: &ast::Join) -> fmt::Result {
+    write!(f, "({}) on ", join.right)?;
+    for (i, key) in join.on.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        match key {
+            ast::JoinKey::Same(name) => write!(f, "{name}")?,
+            ast::JoinKey::Pair(left, right) => write!(f, "$left.{left} == $right.{right}")?,
+        }
+    }
+    Ok(())
+}
+
+/// Tabular expressions, each parenthesized.
+fn write_nested_list(f: &mut Formatter<'_>, tables: &[TabularExpr]) -> fmt::Result {
+    for (i, table) in tables.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "({table})")?;
+    }
+    Ok(())
 }
 
 impl Display for SortExpr {

@@ -9,9 +9,9 @@
 //! every later stage can walk the tree recursively.
 
 use super::ast::{
-    BinaryOp, Datatable, DynamicLiteral, Expr, ExprKind, Ident, Let, LetValue, ListOp, Literal,
-    MvExpand, MvExpandItem, NamedExpr, Operator, OperatorKind, Query, SortExpr, Source, Span,
-    Statement, StringOp, StringOpKind, TabularExpr, UnaryOp,
+    BinaryOp, Datatable, DynamicLiteral, Expr, ExprKind, Ident, Join, JoinKey, JoinKind, Let,
+    LetValue, ListOp, Literal, MvExpand, MvExpandItem, NamedExpr, Operator, OperatorKind, Query,
+    SortExpr, Source, Span, Statement, StringOp, StringOpKind, TabularExpr, UnaryOp,
 };
 use super::lexer::{self, Keyword, PResult, Token, TokenKind};
 use crate::diag::{closest_name, Code, Diagnostic};
@@ -38,6 +38,9 @@ enum OperatorName {
     Distinct,
     ProjectKeep,
     ProjectReorder,
+    Join,
+    Lookup,
+    Union,
     /// A KQL operator kqlc does not implement yet.
     NotYetSupported,
 }
@@ -73,8 +76,8 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("graph-shortest-paths", NotYetSupported),
         ("graph-to-table", NotYetSupported),
         ("invoke", NotYetSupported),
-        ("join", NotYetSupported),
-        ("lookup", NotYetSupported),
+        ("join", Join),
+        ("lookup", Lookup),
         ("macro-expand", NotYetSupported),
         ("make-graph", NotYetSupported),
         ("make-series", NotYetSupported),
@@ -99,14 +102,13 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("top", Top),
         ("top-hitters", NotYetSupported),
         ("top-nested", NotYetSupported),
-        ("union", NotYetSupported),
+        ("union", Union),
     ]
 };
 
 /// Words that start a tabular expression kqlc does not implement yet
 /// (`union T1, T2`, `range x from 1 to 3 step 1`, ...).
 const UNSUPPORTED_SOURCES: &[&str] = &[
-    "union",
     "range",
     "find",
     "search",
@@ -222,6 +224,8 @@ pub(crate) struct Parser {
     depth: usize,
     /// Returned when peeking past the end.
     eof: Token,
+    /// The query text (option values are copied from it).
+    source: String,
 }
 
 impl Parser {
@@ -233,6 +237,7 @@ impl Parser {
         check_delimiters(&tokens).map_err(|diagnostic| *diagnostic)?;
         let end = source.len();
         Ok(Parser {
+            source: source.to_string(),
             tokens,
             pos: 0,
             last_end: 0,
@@ -529,13 +534,12 @@ impl Parser {
             .into());
         }
         if self.at(&TokenKind::LParen) {
-            return Err(Diagnostic::new(
-                Code::Unsupported,
-                "parenthesized tabular expressions are not supported yet",
-                self.peek().span,
-            )
-            .with_label("not supported yet")
-            .into());
+            return Ok(Source::Nested(Box::new(self.parse_tabular_operand()?)));
+        }
+        if self.word_at(0) == Some("union") {
+            let start = self.advance();
+            let tables = self.parse_union_tables()?;
+            return Ok(Source::Union(tables, Span::new(start.start, self.last_end)));
         }
         if let Some(word) = self.word_at(0) {
             let is_operator = TABULAR_OPERATORS.iter().any(|(name, _)| *name == word);
@@ -681,6 +685,11 @@ impl Parser {
                 }
             }
             Some(OperatorName::ProjectKeep) => OperatorKind::ProjectKeep(self.parse_name_list()?),
+            Some(OperatorName::Join) => OperatorKind::Join(self.parse_join(JoinKind::InnerUnique)?),
+            Some(OperatorName::Lookup) => {
+                OperatorKind::Lookup(self.parse_join(JoinKind::LeftOuter)?)
+            }
+            Some(OperatorName::Union) => OperatorKind::Union(self.parse_union_tables()?),
             Some(OperatorName::ProjectReorder) => {
                 OperatorKind::ProjectReorder(self.parse_name_list()?)
             }
@@ -871,6 +880,137 @@ impl Parser {
         } else {
             Err(self.unexpected(&format!("`{word}`")).into())
         }
+    }
+
+    /// Options of the form `name=value` before an operator's operands
+    /// (`kind=inner`, `hint.strategy=shuffle`, `withsource=T`): returns
+    /// them as text; hints are accepted and ignored, as they do not change
+    /// results.
+    fn parse_options(&mut self) -> PResult<Vec<(String, String, Span)>> {
+        let mut options = Vec::new();
+        loop {
+            // `name=` or `hint.name=`.
+            let dotted = self.word_at(0).is_some()
+                && *self.kind_at(1) == TokenKind::Dot
+                && self.word_at(2).is_some()
+                && *self.kind_at(3) == TokenKind::Assign;
+            let plain = (self.word_at(0).is_some() || self.keyword_at(0).is_some())
+                && *self.kind_at(1) == TokenKind::Assign
+                && !matches!(self.kind_at(2), TokenKind::LParen);
+            if !(dotted || plain) {
+                return Ok(options);
+            }
+            let start = self.peek().span;
+            let mut name = self.token_text(0);
+            self.advance();
+            if dotted {
+                self.advance();
+                name.push('.');
+                name.push_str(&self.token_text(0));
+                self.advance();
+            }
+            self.advance(); // `=`
+            let value = self.token_text(0);
+            let end = self.advance();
+            options.push((name, value, start.to(end)));
+        }
+    }
+
+    /// The source text of token `offset`, for option values.
+    fn token_text(&self, offset: usize) -> String {
+        let span = self.peek_at(offset).span;
+        self.source
+            .get(span.start..span.end)
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// `join`/`lookup` after the operator name: options, the right side,
+    /// `on` keys.
+    fn parse_join(&mut self, default_kind: JoinKind) -> PResult<Join> {
+        let mut kind = default_kind;
+        for (name, value, span) in self.parse_options()? {
+            if name == "kind" {
+                kind = JoinKind::from_name(&value).ok_or_else(|| {
+                    Diagnostic::new(Code::UnexpectedToken, format!("unknown join kind '{value}'"), span)
+                        .with_help("kinds: innerunique, inner, leftouter, rightouter, fullouter, leftanti, rightanti, leftsemi, rightsemi")
+                })?;
+            } else if !name.starts_with("hint.") {
+                return Err(Diagnostic::new(
+                    Code::Unsupported,
+                    format!("join option '{name}' is not supported"),
+                    span,
+                )
+                .into());
+            }
+        }
+        let right = self.parse_tabular_operand()?;
+        self.expect_word("on")?;
+        let mut on = Vec::new();
+        loop {
+            if self.word_at(0) == Some("$left") {
+                self.advance();
+                self.expect(&TokenKind::Dot, "`.`")?;
+                let left = self.parse_name("a column of the left side")?;
+                self.expect(&TokenKind::EqEq, "`==`")?;
+                if self.word_at(0) != Some("$right") {
+                    return Err(self.unexpected("`$right`").into());
+                }
+                self.advance();
+                self.expect(&TokenKind::Dot, "`.`")?;
+                let right = self.parse_name("a column of the right side")?;
+                on.push(JoinKey::Pair(left, right));
+            } else {
+                on.push(JoinKey::Same(self.parse_name("a key column")?));
+            }
+            if self.eat(&TokenKind::Comma).is_none() && self.eat_keyword(Keyword::And).is_none() {
+                break;
+            }
+        }
+        Ok(Join {
+            kind,
+            right: Box::new(right),
+            on,
+        })
+    }
+
+    /// A tabular operand: `(TABULAR)` or a table name.
+    fn parse_tabular_operand(&mut self) -> PResult<TabularExpr> {
+        if self.at(&TokenKind::LParen) {
+            self.advance();
+            let inner = self.parse_tabular()?;
+            self.expect_closing_paren()?;
+            return Ok(inner);
+        }
+        let name = self.parse_name("a table name or `(`")?;
+        let span = name.span;
+        Ok(TabularExpr {
+            source: Source::Named(name),
+            operators: Vec::new(),
+            span,
+        })
+    }
+
+    /// The tables of `union`: options (`kind=outer` only), then operands.
+    fn parse_union_tables(&mut self) -> PResult<Vec<TabularExpr>> {
+        for (name, value, span) in self.parse_options()? {
+            if !(name == "kind" && value == "outer")
+                && !name.starts_with("hint.")
+                && name != "isfuzzy"
+            {
+                return Err(Diagnostic::new(
+                    Code::Unsupported,
+                    format!("union option '{name}={value}' is not supported"),
+                    span,
+                )
+                .into());
+            }
+        }
+        let mut tables = vec![self.parse_tabular_operand()?];
+        while self.eat(&TokenKind::Comma).is_some() {
+            tables.push(self.parse_tabular_operand()?);
+        }
+        Ok(tables)
     }
 
     /// `summarize [AGGREGATES] [by GROUPS]`.
@@ -2129,6 +2269,11 @@ pub(crate) mod tests {
     #[test]
     fn summarize_sort_top_distinct_and_projections_parse_and_print_back() {
         for source in [
+            "T | join (U) on x",
+            "T | join kind=leftanti hint.strategy=shuffle (U | where y > 1) on $left.a == $right.b, c",
+            "T | lookup kind=inner U on k",
+            "union T, (U | take 1) | count",
+            "T | union U, (datatable (a: long) [1])",
             "T | summarize count(), c = countif(x > 1), arg_max(t, *) by k, bin(t, 1h)",
             "T | summarize by k",
             "T | sort by a asc nulls last, b desc",
@@ -2260,7 +2405,13 @@ pub(crate) mod tests {
             error("let T = (externaldata(a: string) [@\"x\"] | where a != \"\");").code,
             Code::Unsupported
         );
-        assert_eq!(error("let T = (U | take 1); T").code, Code::Unsupported);
+        assert!(matches!(
+            parse("let T = (U | take 1); T").expect("parses").statements[0],
+            Statement::Let(Let {
+                value: LetValue::Tabular(_),
+                ..
+            })
+        ));
         assert!(matches!(
             parse("let x = (1 + f(2)); print x")
                 .expect("parses")
@@ -2313,10 +2464,8 @@ pub(crate) mod tests {
         );
         assert_eq!(at(&diagnostic), (4, 15));
         for source in [
-            "T | join (U) on x",
             "T | mv-apply x on (take 1)",
             "T | parse-where x with * \"a\" y",
-            "union T, U",
             "set x = 1; T",
             "T | project-away a*",
             "T | where * has \"x\"",

@@ -23,6 +23,9 @@ enum Command {
         /// Query files (.kql) or folders of them.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Only parse: accept queries over tables kqlc has no schema for.
+        #[arg(long)]
+        syntax_only: bool,
         #[command(flatten)]
         schema: SchemaArgs,
     },
@@ -201,9 +204,31 @@ fn compile_all(files: &[SourceFile], schema: &Schema) -> Option<Vec<Rule>> {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
-        Command::Check { files, schema } => {
+        Command::Check {
+            files,
+            syntax_only,
+            schema,
+        } => {
             let schema = schema.load()?;
             let files = rule_files(&files)?;
+            if syntax_only {
+                let color = std::io::stderr().is_terminal();
+                let mut failed = false;
+                for file in &files {
+                    if let Err(diagnostic) = kqlc::syntax::parse(&file.text) {
+                        failed = true;
+                        eprintln!(
+                            "{}\n",
+                            diagnostic.render(&file.path.display().to_string(), &file.text, color)
+                        );
+                    }
+                }
+                return Ok(if failed {
+                    ExitCode::FAILURE
+                } else {
+                    ExitCode::SUCCESS
+                });
+            }
             Ok(match compile_all(&files, &schema) {
                 Some(_) => ExitCode::SUCCESS,
                 None => ExitCode::FAILURE,

@@ -31,6 +31,7 @@ pub fn check(
     let mut result = None;
     for statement in &query.statements {
         match statement {
+            Statement::Unimplemented(opaque) => checker.unimplemented(opaque),
             Statement::Let(binding) => checker.bind(binding),
             Statement::Tabular(tabular) => {
                 if result.is_some() {
@@ -106,6 +107,7 @@ impl Checker<'_> {
     fn bind(&mut self, binding: &ast::Let) {
         let name = binding.name.name.clone();
         match &binding.value {
+            LetValue::Unimplemented(opaque) => self.unimplemented(opaque),
             LetValue::Tabular(tabular) => {
                 let checked = self.tabular(tabular);
                 self.scalars.remove(&name);
@@ -130,6 +132,21 @@ impl Checker<'_> {
                 self.scalars.insert(name, typed);
             }
         }
+    }
+
+    /// Reports valid KQL kqlc does not implement yet.
+    fn unimplemented(&mut self, opaque: &ast::Unimplemented) {
+        let head: String = opaque.text.chars().take(40).collect();
+        self.error(
+            Diagnostic::new(
+                Code::Unsupported,
+                format!("{} is not supported yet", opaque.what),
+                opaque.span,
+            )
+            .with_label(format!(
+                "`{head}`... is valid KQL that kqlc cannot compile yet"
+            )),
+        );
     }
 
     fn is_tabular_name(&self, name: &str) -> bool {
@@ -196,6 +213,17 @@ impl Checker<'_> {
                 }
             }
             Source::Nested(inner) => self.tabular(inner),
+            Source::Unimplemented(opaque) => {
+                self.unimplemented(opaque);
+                CheckedQuery {
+                    source: CheckedSource::Rows {
+                        columns: Vec::new(),
+                        rows: Vec::new(),
+                    },
+                    stages: Vec::new(),
+                    output: Vec::new(),
+                }
+            }
             Source::Union(tables, span) => {
                 let mut checked: Vec<CheckedQuery> =
                     tables.iter().map(|t| self.tabular(t)).collect();
@@ -495,6 +523,10 @@ impl Checker<'_> {
             ),
             OperatorKind::Summarize { aggregates, by } => self.summarize(aggregates, by, input),
             OperatorKind::Join(join) => self.join(join, input, false),
+            OperatorKind::Unimplemented(opaque) => {
+                self.unimplemented(opaque);
+                (CheckedOp::Take(u64::MAX), input.to_vec())
+            }
             OperatorKind::Lookup(join) => self.join(join, input, true),
             OperatorKind::Union(tables) => {
                 let legs: Vec<CheckedQuery> = tables.iter().map(|t| self.tabular(t)).collect();
@@ -509,15 +541,30 @@ impl Checker<'_> {
                 let key = self.sort_key(by, input);
                 (CheckedOp::Top { count, key }, input.to_vec())
             }
-            OperatorKind::Distinct(names) => {
-                let indices: Vec<usize> = if names.is_empty() {
-                    (0..input.len()).collect()
-                } else {
-                    names
-                        .iter()
-                        .filter_map(|n| self.column_index(input, n))
-                        .collect()
-                };
+            OperatorKind::Distinct(items) => {
+                let mut indices = Vec::new();
+                if items.is_empty() {
+                    indices.extend(0..input.len());
+                }
+                for item in items {
+                    match (&item.name, &item.expr.kind) {
+                        (None, ExprKind::Name(ident)) => {
+                            if let Some(i) = self.column_index(input, ident) {
+                                indices.push(i);
+                            }
+                        }
+                        _ => self.error(
+                            Diagnostic::new(
+                                Code::Unsupported,
+                                "distinct of computed expressions is not supported yet",
+                                item.expr.span,
+                            )
+                            .with_help(
+                                "compute the value with `extend` first, then `distinct` its column",
+                            ),
+                        ),
+                    }
+                }
                 let columns = indices.iter().map(|&i| input[i].clone()).collect();
                 (CheckedOp::Distinct(indices), columns)
             }
@@ -943,6 +990,10 @@ impl Checker<'_> {
         let span = expr.span;
         let typed = |kind, ty| TypedExpr { kind, ty, span };
         match &expr.kind {
+            ExprKind::Unimplemented(opaque) => {
+                self.unimplemented(opaque);
+                poisoned(span)
+            }
             ExprKind::Star => {
                 self.error(
                     Diagnostic::new(

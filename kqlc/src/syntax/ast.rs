@@ -67,6 +67,21 @@ pub enum Statement {
     Let(Let),
     /// A tabular expression whose rows are the query's result.
     Tabular(TabularExpr),
+    /// A statement kqlc recognises but does not implement (`set`, `declare`, ...).
+    Unimplemented(Unimplemented),
+}
+
+/// Valid KQL that kqlc recognises but does not implement yet: kept as its
+/// source text, so the query parses and the checker can say exactly what is
+/// missing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unimplemented {
+    /// What it is, for messages: `operator 'parse'`, `the 'externaldata' source`.
+    pub what: String,
+    /// The source text, printed back as is.
+    pub text: String,
+    /// Where it was written.
+    pub span: Span,
 }
 
 /// `let NAME = VALUE`.
@@ -88,6 +103,8 @@ pub enum LetValue {
     Scalar(Expr),
     /// A tabular expression (it has a pipe or a tabular source keyword).
     Tabular(TabularExpr),
+    /// A user-defined function (`(a: string) { ... }`), not implemented yet.
+    Unimplemented(Unimplemented),
 }
 
 /// `SOURCE | OP | OP ...`.
@@ -114,6 +131,8 @@ pub enum Source {
     Union(Vec<TabularExpr>, Span),
     /// `(TABULAR)`: a parenthesized tabular expression.
     Nested(Box<TabularExpr>),
+    /// A source kqlc does not implement yet (`externaldata`, `range`, ...).
+    Unimplemented(Unimplemented),
 }
 
 /// `datatable (COL: TYPE, ...) [VALUE, ...]`.
@@ -172,8 +191,8 @@ pub enum OperatorKind {
         /// The order.
         by: SortExpr,
     },
-    /// `distinct COL, ...`; empty for `distinct *`.
-    Distinct(Vec<Ident>),
+    /// `distinct EXPR, ...` (usually columns); empty for `distinct *`.
+    Distinct(Vec<NamedExpr>),
     /// `project-keep COL, ...`.
     ProjectKeep(Vec<Ident>),
     /// `project-reorder COL, ...`: these first, the others after.
@@ -184,6 +203,8 @@ pub enum OperatorKind {
     Lookup(Join),
     /// `union [kind=outer] TABLE, ...` after a pipe: this input and the others.
     Union(Vec<TabularExpr>),
+    /// An operator kqlc does not implement yet (`parse`, `evaluate`, ...).
+    Unimplemented(Unimplemented),
 }
 
 /// `join` and `lookup`.
@@ -341,6 +362,9 @@ pub enum ExprKind {
         /// The key or position.
         index: Box<Expr>,
     },
+    /// A scalar expression kqlc does not implement yet (`toscalar(T | ...)`,
+    /// `x in (T | project y)`).
+    Unimplemented(Unimplemented),
     /// `*` as an argument: `arg_max(Timestamp, *)`, `count(*)`... (only
     /// aggregate calls accept it).
     Star,

@@ -39,6 +39,7 @@ impl Display for Statement {
         match self {
             Statement::Let(binding) => write!(f, "{binding}"),
             Statement::Tabular(tabular) => write!(f, "{tabular}"),
+            Statement::Unimplemented(opaque) => f.write_str(&opaque.text),
         }
     }
 }
@@ -54,6 +55,7 @@ impl Display for LetValue {
         match self {
             LetValue::Scalar(expr) => write!(f, "{expr}"),
             LetValue::Tabular(tabular) => write!(f, "{tabular}"),
+            LetValue::Unimplemented(opaque) => f.write_str(&opaque.text),
         }
     }
 }
@@ -82,6 +84,7 @@ impl Display for Source {
                 write_nested_list(f, tables)
             }
             Source::Nested(table) => write!(f, "({table})"),
+            Source::Unimplemented(opaque) => f.write_str(&opaque.text),
         }
     }
 }
@@ -178,6 +181,7 @@ impl Display for OperatorKind {
                 f.write_str("union ")?;
                 write_nested_list(f, tables)
             }
+            OperatorKind::Unimplemented(opaque) => f.write_str(&opaque.text),
         }
     }
 }
@@ -286,6 +290,7 @@ impl Display for Expr {
                 write!(f, "[{index}]")
             }
             ExprKind::Star => f.write_char('*'),
+            ExprKind::Unimplemented(opaque) => f.write_str(&opaque.text),
             ExprKind::Call { name, args } => {
                 write!(f, "{name}(")?;
                 write_list(f, args)?;

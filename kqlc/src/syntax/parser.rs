@@ -11,7 +11,7 @@
 use super::ast::{
     BinaryOp, Datatable, DynamicLiteral, Expr, ExprKind, Ident, Join, JoinKey, JoinKind, Let,
     LetValue, ListOp, Literal, MvExpand, MvExpandItem, NamedExpr, Operator, OperatorKind, Query,
-    SortExpr, Source, Span, Statement, StringOp, StringOpKind, TabularExpr, UnaryOp,
+    SortExpr, Source, Span, Statement, StringOp, StringOpKind, TabularExpr, UnaryOp, Unimplemented,
 };
 use super::lexer::{self, Keyword, PResult, Token, TokenKind};
 use crate::diag::{closest_name, Code, Diagnostic};
@@ -407,13 +407,10 @@ impl Parser {
         }
         if let Some(word) = self.word_at(0) {
             if UNSUPPORTED_STATEMENTS.contains(&word) && self.starts_name(1) {
-                return Err(Diagnostic::new(
-                    Code::Unsupported,
-                    format!("the '{word}' statement is not supported yet"),
-                    self.peek().span,
-                )
-                .with_label("not supported yet")
-                .into());
+                let what = format!("the '{word}' statement");
+                return Ok(Statement::Unimplemented(
+                    self.skip_unimplemented(what, true),
+                ));
             }
         }
         self.parse_tabular().map(Statement::Tabular)
@@ -424,13 +421,13 @@ impl Parser {
         let name = self.parse_name("a name after `let`")?;
         self.expect(&TokenKind::Assign, "`=`")?;
         if self.at_function_definition() {
-            return Err(Diagnostic::new(
-                Code::Unsupported,
-                "user-defined functions (`let f = (...) { ... }`) are not supported yet",
-                self.peek().span,
-            )
-            .with_label("function definition")
-            .into());
+            let what = "user-defined functions (`let f = (...) { ... }`)".to_string();
+            let value = LetValue::Unimplemented(self.skip_unimplemented(what, true));
+            return Ok(Let {
+                name,
+                value,
+                span: Span::new(start.start, self.last_end),
+            });
         }
         let value = if self.starts_tabular_value() {
             LetValue::Tabular(self.parse_tabular()?)
@@ -463,7 +460,14 @@ impl Parser {
             Some(Keyword::Datatable) if *self.kind_at(1) == TokenKind::LParen => return true,
             _ => {}
         }
-        if self.at_unsupported_source() {
+        if self.at_unsupported_source() || self.word_at(0) == Some("materialize") {
+            return true;
+        }
+        if *self.kind_at(0) == TokenKind::LParen
+            && self
+                .word_at(1)
+                .is_some_and(|w| UNSUPPORTED_SOURCES.contains(&w))
+        {
             return true;
         }
         // `(T | where ...)` is a tabular expression in parentheses (which
@@ -525,15 +529,15 @@ impl Parser {
         }
         if self.at_unsupported_source() {
             let word = self.word_at(0).unwrap_or_default();
-            return Err(Diagnostic::new(
-                Code::Unsupported,
-                format!("the '{word}' tabular source is not supported yet"),
-                self.peek().span,
-            )
-            .with_label("not supported yet")
-            .into());
+            let what = format!("the '{word}' tabular source");
+            return Ok(Source::Unimplemented(self.skip_unimplemented(what, false)));
         }
         if self.at(&TokenKind::LParen) {
+            return Ok(Source::Nested(Box::new(self.parse_tabular_operand()?)));
+        }
+        if self.word_at(0) == Some("materialize") && *self.kind_at(1) == TokenKind::LParen {
+            // `materialize` caches a result; evaluating it again gives the same rows.
+            self.advance();
             return Ok(Source::Nested(Box::new(self.parse_tabular_operand()?)));
         }
         if self.word_at(0) == Some("union") {
@@ -572,16 +576,15 @@ impl Parser {
             .into());
         }
         if self.at(&TokenKind::LParen) {
-            return Err(Diagnostic::new(
-                Code::Unsupported,
-                format!(
-                    "calling the tabular function '{}' is not supported yet",
-                    name.name
-                ),
-                name.span,
-            )
-            .with_label("not supported yet")
-            .into());
+            let what = format!("calling the tabular function '{}'", name.name);
+            let mut opaque = self.skip_unimplemented(what, false);
+            opaque.span = name.span.to(opaque.span);
+            opaque.text = self
+                .source
+                .get(opaque.span.start..opaque.span.end)
+                .unwrap_or_default()
+                .to_string();
+            return Ok(Source::Unimplemented(opaque));
         }
         Ok(Source::Named(name))
     }
@@ -649,6 +652,14 @@ impl Parser {
             .map(|(_, operator)| *operator);
         let kind = match known {
             Some(OperatorName::Where) => OperatorKind::Where(self.parse_expr()?),
+            Some(OperatorName::Extend | OperatorName::Project) if self.at_tuple_assignment() => {
+                // `extend (a, b) = f(x)`: several names from one function.
+                let what = format!("operator '{name}' assigning several names");
+                let mut opaque = self.skip_unimplemented(what, false);
+                opaque.span = name_span.to(opaque.span);
+                opaque.text = format!("{name} {}", opaque.text);
+                OperatorKind::Unimplemented(opaque)
+            }
             Some(OperatorName::Extend) => OperatorKind::Extend(self.parse_named_list()?),
             Some(OperatorName::Project) => OperatorKind::Project(self.parse_named_list()?),
             Some(OperatorName::ProjectAway) => {
@@ -681,7 +692,7 @@ impl Parser {
                 if self.eat(&TokenKind::Star).is_some() {
                     OperatorKind::Distinct(Vec::new())
                 } else {
-                    OperatorKind::Distinct(self.parse_name_list()?)
+                    OperatorKind::Distinct(self.parse_named_list()?)
                 }
             }
             Some(OperatorName::ProjectKeep) => OperatorKind::ProjectKeep(self.parse_name_list()?),
@@ -694,18 +705,11 @@ impl Parser {
                 OperatorKind::ProjectReorder(self.parse_name_list()?)
             }
             Some(OperatorName::NotYetSupported) => {
-                return Err(Diagnostic::new(
-                    Code::Unsupported,
-                    format!("operator '{name}' is not supported yet"),
-                    name_span,
-                )
-                .with_label("not supported yet")
-                .with_note(
-                    "kqlc supports where, extend, project, project-away, project-keep, \
-                     project-rename, project-reorder, mv-expand, summarize, sort, top, \
-                     distinct, take and count",
-                )
-                .into());
+                let what = format!("operator '{name}'");
+                let mut opaque = self.skip_unimplemented(what, false);
+                opaque.span = name_span.to(opaque.span);
+                opaque.text = format!("{name} {}", opaque.text).trim_end().to_string();
+                OperatorKind::Unimplemented(opaque)
             }
             None => {
                 let diagnostic = Diagnostic::new(
@@ -866,6 +870,44 @@ impl Parser {
             None
         };
         Ok(MvExpand { items, limit })
+    }
+
+    /// Skips a construct kqlc does not implement, up to the end of its
+    /// statement (`;`) or, unless `statement`, of its operator (a `|` or a
+    /// closing `)` outside brackets), and keeps its text.
+    fn skip_unimplemented(&mut self, what: String, statement: bool) -> Unimplemented {
+        let start = self.peek().span.start;
+        let mut depth = 0usize;
+        loop {
+            match self.kind_at(0) {
+                TokenKind::Eof => break,
+                TokenKind::Semicolon if depth == 0 => break,
+                TokenKind::Pipe if depth == 0 && !statement => break,
+                TokenKind::RParen | TokenKind::RBracket | TokenKind::RBrace if depth == 0 => break,
+                TokenKind::LParen | TokenKind::LBracket | TokenKind::LBrace => depth += 1,
+                TokenKind::RParen | TokenKind::RBracket | TokenKind::RBrace => depth -= 1,
+                _ => {}
+            }
+            self.advance();
+        }
+        let end = self.last_end.max(start);
+        Unimplemented {
+            what,
+            text: self
+                .source
+                .get(start..end)
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+            span: Span::new(start, end),
+        }
+    }
+
+    /// True at `(name, name, ...) =`.
+    fn at_tuple_assignment(&self) -> bool {
+        *self.kind_at(0) == TokenKind::LParen
+            && self.starts_name(1)
+            && *self.kind_at(1 + self.name_length(1)) == TokenKind::Comma
     }
 
     /// True when the next token is the word `word` (operator words such as
@@ -1253,6 +1295,23 @@ impl Parser {
             &TokenKind::LParen,
             &format!("`(` after `{}`", op.spelling()),
         )?;
+        if self.pipe_before_closing_paren() {
+            // `x in (T | project y)`: a sub-query, not implemented yet.
+            let start = self.last_end.saturating_sub(1);
+            let mut opaque = self.skip_unimplemented("a tabular `in` list".to_string(), true);
+            self.expect_closing_paren()?;
+            opaque.span = Span::new(start, self.last_end);
+            opaque.text = self
+                .source
+                .get(start..self.last_end)
+                .unwrap_or_default()
+                .to_string();
+            let span = opaque.span;
+            return Ok(vec![Expr {
+                kind: ExprKind::Unimplemented(opaque),
+                span,
+            }]);
+        }
         let mut items = Vec::new();
         loop {
             items.push(self.parse_expr()?);
@@ -1262,6 +1321,25 @@ impl Parser {
         }
         self.expect_closing_paren()?;
         Ok(items)
+    }
+
+    /// True when a `|` comes before the `)` that closes the current
+    /// parenthesis (the parenthesis holds a tabular expression).
+    fn pipe_before_closing_paren(&self) -> bool {
+        let mut depth = 0usize;
+        for token in self.tokens.get(self.pos..).unwrap_or_default() {
+            match token.kind {
+                TokenKind::LParen | TokenKind::LBracket | TokenKind::LBrace => depth += 1,
+                TokenKind::RParen | TokenKind::RBracket | TokenKind::RBrace if depth == 0 => {
+                    return false
+                }
+                TokenKind::RParen | TokenKind::RBracket | TokenKind::RBrace => depth -= 1,
+                TokenKind::Pipe if depth == 0 => return true,
+                TokenKind::Semicolon | TokenKind::Eof => return false,
+                _ => {}
+            }
+        }
+        false
     }
 
     /// `(LOW .. HIGH)` after `between`.
@@ -1515,6 +1593,22 @@ impl Parser {
             });
         }
         self.advance();
+        if self.pipe_before_closing_paren() {
+            // `toscalar(T | summarize ...)`: a sub-query, not implemented yet.
+            let what = format!("'{}' of a tabular expression", name.name);
+            self.skip_unimplemented(what.clone(), true);
+            let close = self.expect_closing_paren()?;
+            let span = name.span.to(close);
+            let text = self
+                .source
+                .get(span.start..span.end)
+                .unwrap_or_default()
+                .to_string();
+            return Ok(Expr {
+                kind: ExprKind::Unimplemented(Unimplemented { what, text, span }),
+                span,
+            });
+        }
         let mut args = Vec::new();
         if !self.at(&TokenKind::RParen) {
             loop {
@@ -1842,6 +1936,7 @@ pub(crate) mod tests {
             ExprKind::Literal(literal) => format!("{literal}"),
             ExprKind::Name(ident) => ident.name.clone(),
             ExprKind::Star => "*".to_string(),
+            ExprKind::Unimplemented(opaque) => opaque.text.clone(),
             ExprKind::Member { target, name } => format!("{}.{}", sexpr(target), name.name),
             ExprKind::Index { target, index } => format!("{}[{}]", sexpr(target), sexpr(index)),
             ExprKind::Call { name, args } => {

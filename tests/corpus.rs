@@ -1,0 +1,253 @@
+//! Coverage of real detection queries: every KQL query in
+//! `../shared/corpus/kql/` (whole `.kql` files, the `query:` block of
+//! Sentinel YAML rules, ```kusto blocks of Markdown pages) must parse, and
+//! kqlc must agree with Microsoft's own parser (`shared/tools/
+//! kusto-parse-oracle.js`, run with Node) on which queries are valid,
+//! including deliberately broken copies of them. Skips, with a message,
+//! when `../shared` or the oracle is not available.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+}
+
+/// The query of a Sentinel YAML rule: the indented block after `query: |`.
+fn yaml_query(text: &str) -> Option<String> {
+    let mut lines = text.lines();
+    lines.by_ref().find(|l| {
+        let l = l.trim_end();
+        l.starts_with("query:") && (l.ends_with('|') || l.ends_with("|-") || l.ends_with("|+"))
+    })?;
+    let block: Vec<&str> = lines
+        .take_while(|l| l.trim().is_empty() || l.starts_with(' ') || l.starts_with('\t'))
+        .collect();
+    let indent = block
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()?;
+    Some(
+        block
+            .iter()
+            .map(|l| l.get(indent..).unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+/// The ```kusto / ```kql blocks of a Markdown page.
+fn markdown_queries(text: &str) -> Vec<String> {
+    let mut queries = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        let fence = line.trim_start();
+        match &mut current {
+            None if fence.starts_with("```kusto") || fence.starts_with("```kql") => {
+                current = Some(String::new())
+            }
+            Some(query) if fence.starts_with("```") => {
+                queries.push(std::mem::take(query));
+                current = None;
+            }
+            Some(query) => {
+                query.push_str(line);
+                query.push('\n');
+            }
+            None => {}
+        }
+    }
+    queries
+}
+
+/// (name, query) for every query of the corpus.
+fn corpus_queries(root: &Path) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut queries = Vec::new();
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let name = file
+            .strip_prefix(root)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        match file.extension().and_then(|e| e.to_str()) {
+            Some("kql") => queries.push((name, text)),
+            Some("yaml" | "yml") => queries.extend(yaml_query(&text).map(|q| (name, q))),
+            Some("md") => {
+                for (i, query) in markdown_queries(&text).into_iter().enumerate() {
+                    queries.push((format!("{name}#{}", i + 1), query));
+                }
+            }
+            _ => {}
+        }
+    }
+    queries
+}
+
+/// Whether Microsoft's parser accepts each query, or `None` when Node or
+/// its package is missing.
+fn oracle(queries: &[String]) -> Option<Vec<bool>> {
+    let script = shared().join("tools/kusto-parse-oracle.js");
+    if !script.is_file() {
+        return None;
+    }
+    let mut command = Command::new("node");
+    // `.ci/run` installs the package here when npm is available.
+    let local = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/kusto-oracle/node_modules/@kusto/language-service-next");
+    if local.is_dir() {
+        command.env("KUSTO_LS_DIR", &local);
+    }
+    let mut child = command
+        .arg(&script)
+        .arg("--jsonl")
+        .current_dir(shared().join("tools"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut input = String::new();
+    for query in queries {
+        input.push_str(&serde_json::to_string(query).ok()?);
+        input.push('\n');
+    }
+    let mut stdin = child.stdin.take()?;
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().ok()?;
+    let _ = writer.join();
+    let results: Vec<bool> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .map(|v| v["ok"].as_bool().unwrap_or(false))
+        .collect();
+    if results.len() != queries.len() {
+        eprintln!(
+            "oracle gave {} answers for {} queries: {}",
+            results.len(),
+            queries.len(),
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
+        );
+        return None;
+    }
+    Some(results)
+}
+
+/// A broken copy of a query: its last closing parenthesis removed, or an
+/// operator name misspelt when it has none.
+fn broken(query: &str) -> String {
+    match query.rfind(')') {
+        Some(i) => format!("{}{}", &query[..i], &query[i + 1..]),
+        None => query.replacen("| where", "| whre", 1),
+    }
+}
+
+#[test]
+fn real_detection_queries_parse_and_agree_with_microsofts_parser() {
+    let root = shared().join("corpus/kql");
+    if !root.is_dir() {
+        eprintln!("skipped: {} is missing", root.display());
+        return;
+    }
+    let queries = corpus_queries(&root);
+    assert!(
+        !queries.is_empty(),
+        "no queries found in {}",
+        root.display()
+    );
+    let parsed: Vec<bool> = queries
+        .iter()
+        .map(|(_, q)| kqlc::syntax::parse(q).is_ok())
+        .collect();
+    let ok = parsed.iter().filter(|&&p| p).count();
+    let percent = 100.0 * ok as f64 / queries.len() as f64;
+    eprintln!(
+        "corpus: kqlc parses {ok} of {} queries ({percent:.1}%)",
+        queries.len()
+    );
+    for ((name, query), parsed) in queries.iter().zip(&parsed) {
+        if !parsed {
+            let error = kqlc::syntax::parse(query)
+                .err()
+                .map(|d| d.message)
+                .unwrap_or_default();
+            eprintln!("  does not parse: {name}: {error}");
+        }
+    }
+
+    let texts: Vec<String> = queries.iter().map(|(_, q)| q.clone()).collect();
+    let broken_texts: Vec<String> = texts.iter().map(|q| broken(q)).collect();
+    let Some(official) = oracle(&texts) else {
+        eprintln!("skipped the comparison with Microsoft's parser: node or @kusto/language-service-next is not installed (see the header of shared/tools/kusto-parse-oracle.js)");
+        assert!(
+            percent >= 98.0,
+            "kqlc parses only {percent:.1}% of the corpus"
+        );
+        return;
+    };
+    let official_broken = oracle(&broken_texts).unwrap_or_default();
+    let mut disagreements = Vec::new();
+    let accepted = official.iter().filter(|&&o| o).count();
+    let mut accepted_by_both = 0;
+    for (i, (name, _)) in queries.iter().enumerate() {
+        match (official[i], parsed[i]) {
+            (true, true) => accepted_by_both += 1,
+            (true, false) => disagreements.push(format!(
+                "{name}: Microsoft's parser accepts it, kqlc does not"
+            )),
+            (false, true) => disagreements.push(format!(
+                "{name}: kqlc accepts it, Microsoft's parser does not"
+            )),
+            (false, false) => {}
+        }
+    }
+    for (i, (name, _)) in queries.iter().enumerate() {
+        let ours = kqlc::syntax::parse(&broken_texts[i]).is_ok();
+        if let Some(&theirs) = official_broken.get(i) {
+            if theirs != ours {
+                disagreements.push(format!(
+                    "{name} (broken copy): Microsoft's parser {}, kqlc {}",
+                    if theirs { "accepts it" } else { "rejects it" },
+                    if ours { "accepts it" } else { "rejects it" }
+                ));
+            }
+        }
+    }
+    let share = 100.0 * accepted_by_both as f64 / accepted.max(1) as f64;
+    eprintln!(
+        "corpus: Microsoft's parser accepts {accepted}; kqlc parses {accepted_by_both} of those ({share:.1}%); {} disagreements",
+        disagreements.len()
+    );
+    for d in &disagreements {
+        eprintln!("  {d}");
+    }
+    assert!(
+        share >= 98.0,
+        "kqlc parses only {share:.1}% of the queries Microsoft's parser accepts"
+    );
+    assert!(
+        disagreements.is_empty(),
+        "disagreements with Microsoft's parser:\n{}",
+        disagreements.join("\n")
+    );
+}

@@ -338,9 +338,7 @@ impl Rule {
         let mut row = row;
         let value = {
             let request_uri = &row[15];
-            functions::extract_all_args(
-                &[Value::from_static("command=([^\\&]*)"), request_uri.clone()],
-            )
+            functions::extract_all(&Value::from_static("command=([^\\&]*)"), request_uri)
         };
         row.push(value);
         self.extend_14(ctx, row, emit);

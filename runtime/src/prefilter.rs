@@ -56,9 +56,10 @@ impl Prefilter {
         }
     }
 
-    /// True when the filter never skips a line.
+    /// True when the filter never skips a line: it holds even when no
+    /// needle is present.
     pub fn is_always(&self) -> bool {
-        !self.holds(&|_, _| false)
+        self.holds(&|_, _| false)
     }
 }
 

@@ -12,6 +12,7 @@
 //! | build | Rust → cargo project → binary | [`build`] |
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod build;
 pub mod codegen;
 pub mod diag;

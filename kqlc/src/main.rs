@@ -68,6 +68,22 @@ enum Command {
     },
     /// List the scalar functions kqlc supports.
     Functions,
+    /// Time the reference detectors against `cat`, `grep`, jq and DuckDB on
+    /// a generated file; print a Markdown table (see docs/PERFORMANCE.md).
+    Bench {
+        /// Input size, e.g. 100M (quick) or 1G (the default).
+        #[arg(long, default_value = "1G", value_parser = parse_size)]
+        bytes: u64,
+        /// Where the input and binaries go.
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
+        /// The folder of the reference rules.
+        #[arg(long, default_value = "examples/rules")]
+        rules: PathBuf,
+        /// Keep the fastest of this many runs of each fast tool.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
     /// Write a deterministic sample of CloudAuditEvents rows (JSON lines) for
     /// benchmarks, with a known number of rows each reference rule matches.
     Sample {
@@ -364,6 +380,28 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 matches.join(", ")
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            bytes,
+            dir,
+            rules,
+            repeat,
+        } => {
+            let options = kqlc::bench::BenchOptions {
+                bytes,
+                dir,
+                rules,
+                repeat,
+            };
+            let (results, bytes, rows) = kqlc::bench::run(&options)?;
+            println!("{}", kqlc::bench::table(&results, bytes, rows));
+            println!("input: {bytes} bytes, {rows} events");
+            Ok(if kqlc::bench::counts_agree(&results) {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("error: some tool returned a different count (marked ✗)");
+                ExitCode::FAILURE
+            })
         }
         Command::Functions => {
             for function in kqlc::sema::functions::FUNCTIONS {

@@ -92,7 +92,7 @@ fn rarest_literal(rule: &str) -> &'static str {
     }
 }
 
-fn timed(mut command: Command, repeat: usize) -> Result<(f64, String, Option<u64>), String> {
+fn timed(command: Command, repeat: usize) -> Result<(f64, String, Option<u64>), String> {
     let time_binary = Path::new("/usr/bin/time");
     let mut best = f64::INFINITY;
     let mut stdout = String::new();
@@ -114,7 +114,9 @@ fn timed(mut command: Command, repeat: usize) -> Result<(f64, String, Option<u64
         }
         run.stdout(Stdio::piped()).stderr(Stdio::piped());
         let start = Instant::now();
-        let output = run.output().map_err(|e| format!("{}: {e}", program.to_string_lossy()))?;
+        let output = run
+            .output()
+            .map_err(|e| format!("{}: {e}", program.to_string_lossy()))?;
         let seconds = start.elapsed().as_secs_f64();
         if seconds < best {
             best = seconds;
@@ -138,7 +140,8 @@ pub fn run(options: &BenchOptions) -> Result<(Vec<Measurement>, u64, u64), Strin
     let mut sample_options = SampleOptions::new(options.bytes, now);
     sample_options.seed = 1;
     let stats = {
-        let file = std::fs::File::create(&input).map_err(|e| format!("{}: {e}", input.display()))?;
+        let file =
+            std::fs::File::create(&input).map_err(|e| format!("{}: {e}", input.display()))?;
         let mut out = std::io::BufWriter::new(file);
         let stats = sample::write_sample(&mut out, &sample_options).map_err(|e| e.to_string())?;
         std::io::Write::flush(&mut out).map_err(|e| e.to_string())?;
@@ -165,12 +168,20 @@ pub fn run(options: &BenchOptions) -> Result<(Vec<Measurement>, u64, u64), Strin
             pipeline,
         })
     };
-    let names = ["exec-in-kube-system", "cluster-admin-binding", "privileged-pod"];
+    let names = [
+        "exec-in-kube-system",
+        "cluster-admin-binding",
+        "privileged-pod",
+    ];
     let mut results = Vec::new();
     // Warm the page cache, then measure the floor.
-    let _ = Command::new("cat").arg(&input).stdout(Stdio::null()).status();
+    let _ = Command::new("cat")
+        .arg(&input)
+        .stdout(Stdio::null())
+        .status();
     let mut cat = Command::new("sh");
-    cat.arg("-c").arg(format!("cat '{}' > /dev/null", input.display()));
+    cat.arg("-c")
+        .arg(format!("cat '{}' > /dev/null", input.display()));
     let (seconds, _, peak) = timed(cat, options.repeat)?;
     results.push(Measurement {
         name: "cat FILE > /dev/null".into(),
@@ -192,22 +203,29 @@ pub fn run(options: &BenchOptions) -> Result<(Vec<Measurement>, u64, u64), Strin
             peak_kib: peak,
         });
     }
-    let mut detector = |label: String, rules: Vec<Rule>, expected: Option<u64>| -> Result<(), String> {
-        let binary = toolchain.build(&rules, Profile::Release).map_err(|e| e.to_string())?;
-        let mut command = Command::new(binary);
-        command.arg(&input).args(["--now", NOW]);
-        let (seconds, out, peak) = timed(command, options.repeat)?;
-        results.push(Measurement {
-            name: label,
-            seconds,
-            count: Some(out.lines().count() as u64),
-            expected,
-            peak_kib: peak,
-        });
-        Ok(())
-    };
+    let mut detector =
+        |label: String, rules: Vec<Rule>, expected: Option<u64>| -> Result<(), String> {
+            let binary = toolchain
+                .build(&rules, Profile::Release)
+                .map_err(|e| e.to_string())?;
+            let mut command = Command::new(binary);
+            command.arg(&input).args(["--now", NOW]);
+            let (seconds, out, peak) = timed(command, options.repeat)?;
+            results.push(Measurement {
+                name: label,
+                seconds,
+                count: Some(out.lines().count() as u64),
+                expected,
+                peak_kib: peak,
+            });
+            Ok(())
+        };
     for name in names {
-        detector(format!("kqlc detector: {name}"), vec![load(name)?], expected(name))?;
+        detector(
+            format!("kqlc detector: {name}"),
+            vec![load(name)?],
+            expected(name),
+        )?;
     }
     let all: Result<Vec<Rule>, String> = names.iter().map(|n| load(n)).collect();
     let total: Option<u64> = names.iter().map(|n| expected(n)).sum();
@@ -222,9 +240,12 @@ pub fn run(options: &BenchOptions) -> Result<(Vec<Measurement>, u64, u64), Strin
     };
     if has("jq", "--version") {
         for name in names {
-            let Some(filter) = jq_filter(name) else { continue };
+            let Some(filter) = jq_filter(name) else {
+                continue;
+            };
             let mut jq = Command::new("sh");
-            jq.arg("-c").arg(format!("jq -c '{filter}' '{}' | wc -l", input.display()));
+            jq.arg("-c")
+                .arg(format!("jq -c '{filter}' '{}' | wc -l", input.display()));
             let (seconds, out, peak) = timed(jq, 1)?;
             results.push(Measurement {
                 name: format!("jq: {name}"),
@@ -235,9 +256,16 @@ pub fn run(options: &BenchOptions) -> Result<(Vec<Measurement>, u64, u64), Strin
             });
         }
     }
-    if has("python3", "-c") && Command::new("python3").args(["-c", "import duckdb"]).status().is_ok_and(|s| s.success()) {
+    if has("python3", "-c")
+        && Command::new("python3")
+            .args(["-c", "import duckdb"])
+            .status()
+            .is_ok_and(|s| s.success())
+    {
         for name in names {
-            let Some(sql) = duckdb_sql(name, &input) else { continue };
+            let Some(sql) = duckdb_sql(name, &input) else {
+                continue;
+            };
             let script = format!(
                 "import duckdb; c = duckdb.connect(); c.execute(\"SET threads TO 2\"); print(c.execute({sql:?}).fetchone()[0])"
             );
@@ -283,7 +311,9 @@ pub fn table(results: &[Measurement], bytes: u64, rows: u64) -> String {
             .filter(|(tool, _)| tool.starts_with("jq") || tool.starts_with("duckdb"))
             .and_then(|(_, rule)| detector_time(rule))
             .map_or("-".to_string(), |d| format!("{:.1}×", m.seconds / d));
-        let peak = m.peak_kib.map_or("-".to_string(), |k| format!("{:.1} MB", k as f64 / 1024.0));
+        let peak = m
+            .peak_kib
+            .map_or("-".to_string(), |k| format!("{:.1} MB", k as f64 / 1024.0));
         out.push_str(&format!(
             "| {} | {:.3} | {:.0} | {:.0} | {:.2} | {} | {} | {} |\n",
             m.name,

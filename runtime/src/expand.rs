@@ -106,3 +106,107 @@ mod tests {
         assert_eq!(expand_values(&text), vec![text.clone()]);
     }
 }
+
+/// The most rows `range` produces (a typo such as `step 1tick` over a year
+/// must not exhaust memory).
+pub const MAX_RANGE_ROWS: usize = 10_000_000;
+
+/// The values of `range x from FROM to TO step STEP`: `FROM`, `FROM+STEP`,
+/// ... while not past `TO` (in the step's direction). Numbers (long, or real
+/// when any bound is real), datetimes and timespans with a timespan step.
+/// A zero step, a step away from `TO`, or a null bound gives no rows; at
+/// most [`MAX_RANGE_ROWS`] rows.
+pub fn range_values(from: &Value, to: &Value, step: &Value) -> Vec<Value> {
+    fn ticks(v: &Value) -> Option<i64> {
+        match v {
+            Value::DateTime(d) => Some(d.0),
+            Value::TimeSpan(t) => Some(t.0),
+            Value::Long(n) => Some(*n),
+            Value::Int(n) => Some(i64::from(*n)),
+            _ => None,
+        }
+    }
+    let mut out = Vec::new();
+    match (from, to, step) {
+        (Value::Real(_), _, _) | (_, Value::Real(_), _) | (_, _, Value::Real(_)) => {
+            let as_f64 = |v: &Value| match v {
+                Value::Real(x) => Some(*x),
+                Value::Long(n) => Some(*n as f64),
+                Value::Int(n) => Some(f64::from(*n)),
+                _ => None,
+            };
+            let (Some(a), Some(b), Some(s)) = (as_f64(from), as_f64(to), as_f64(step)) else {
+                return out;
+            };
+            if s == 0.0 || !s.is_finite() || (b - a) * s < 0.0 {
+                return out;
+            }
+            let mut i = 0usize;
+            loop {
+                let x = a + s * i as f64;
+                if (s > 0.0 && x > b) || (s < 0.0 && x < b) || out.len() >= MAX_RANGE_ROWS {
+                    break;
+                }
+                out.push(Value::Real(x));
+                i += 1;
+            }
+        }
+        _ => {
+            let (Some(a), Some(b), Some(s)) = (ticks(from), ticks(to), ticks(step)) else {
+                return out;
+            };
+            if s == 0 || (b as i128 - a as i128) * (s as i128) < 0 {
+                return out;
+            }
+            let make = |x: i64| match from {
+                Value::DateTime(_) => Value::DateTime(crate::value::DateTime(x)),
+                Value::TimeSpan(_) => Value::TimeSpan(crate::value::TimeSpan(x)),
+                _ => Value::Long(x),
+            };
+            let mut x = a;
+            while ((s > 0 && x <= b) || (s < 0 && x >= b)) && out.len() < MAX_RANGE_ROWS {
+                out.push(make(x));
+                match x.checked_add(s) {
+                    Some(next) => x = next,
+                    None => break,
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::*;
+    use crate::value::{ticks, DateTime, TimeSpan};
+
+    #[test]
+    fn range_counts_up_and_down_and_stops_at_bad_steps() {
+        assert_eq!(
+            range_values(&Value::Long(1), &Value::Long(5), &Value::Long(2)),
+            [Value::Long(1), Value::Long(3), Value::Long(5)]
+        );
+        assert_eq!(
+            range_values(&Value::Long(3), &Value::Long(1), &Value::Long(-1)).len(),
+            3
+        );
+        assert!(range_values(&Value::Long(1), &Value::Long(5), &Value::Long(0)).is_empty());
+        assert!(range_values(&Value::Long(1), &Value::Long(5), &Value::Long(-1)).is_empty());
+        assert!(range_values(&Value::Null, &Value::Long(5), &Value::Long(1)).is_empty());
+        assert_eq!(
+            range_values(&Value::Real(0.0), &Value::Long(1), &Value::Real(0.5)).len(),
+            3
+        );
+        let day = range_values(
+            &Value::DateTime(DateTime(0)),
+            &Value::DateTime(DateTime(ticks::PER_DAY)),
+            &Value::TimeSpan(TimeSpan(6 * ticks::PER_HOUR)),
+        );
+        assert_eq!(day.len(), 5);
+        assert_eq!(
+            range_values(&Value::Long(0), &Value::Long(i64::MAX), &Value::Long(1)).len(),
+            MAX_RANGE_ROWS
+        );
+    }
+}

@@ -323,6 +323,15 @@ impl Gen {
                     .get_or_insert_with(|| (name.clone(), columns.clone(), Default::default()));
                 slot.2.extend(used.iter().copied());
             }
+            Input::Range { from, to, step, .. } => {
+                let (from, to, step) = (owned(from, &[]), owned(to, &[]), owned(step, &[]));
+                let statement = handoff(&stage_names, 0, quote! { vec![value] }, exit);
+                self.start_steps.push(quote! {
+                    for value in expand::range_values(&#from, &#to, &#step) {
+                        #statement
+                    }
+                });
+            }
             Input::Rows { rows, .. } => {
                 for row in rows {
                     let values = row.iter().map(|e| owned(e, &[]));
@@ -397,24 +406,36 @@ impl Gen {
                         #next
                     }
                 }
-                Op::MvExpand { items, limit } => {
+                Op::MvExpand {
+                    items,
+                    limit,
+                    item_index,
+                    bag_as_array,
+                } => {
                     let refs: Vec<&Expr> = items.iter().map(|(_, e)| e).collect();
                     let lets = bindings.lets(&refs);
-                    let sources = items.iter().map(|(_, e)| {
-                        let value = borrowed(e, &bindings.names);
-                        quote! { expand::expand_values(#value) }
-                    });
+                    let sources: Vec<TokenStream> = items
+                        .iter()
+                        .map(|(_, e)| {
+                            let value = borrowed(e, &bindings.names);
+                            if *bag_as_array {
+                                quote! { expand::expand_values_kind(#value, expand::BagExpansion::Array) }
+                            } else {
+                                quote! { expand::expand_values(#value) }
+                            }
+                        })
+                        .collect();
                     let width = stage.input_names.len();
-                    let stores = items.iter().enumerate().map(|(k, (position, _))| {
-                        let k = Literal::usize_unsuffixed(k);
-                        let value = quote! { expanded[#k].get(i).cloned().unwrap_or_default() };
-                        if *position < width {
-                            let p = Literal::usize_unsuffixed(*position);
+                    let store_at = |position: usize, value: TokenStream| {
+                        if position < width {
+                            let p = Literal::usize_unsuffixed(position);
                             quote! { row[#p] = #value; }
                         } else {
                             quote! { row.push(#value); }
                         }
-                    });
+                    };
+                    let index_store =
+                        item_index.map(|p| store_at(p, quote! { Value::Long(i as i64) }));
                     let count = match limit {
                         Some(n) => {
                             let n = Literal::u64_unsuffixed(*n);
@@ -422,15 +443,10 @@ impl Gen {
                         }
                         None => quote! { rows },
                     };
-                    if let [(position, _)] = items.as_slice() {
+                    if let ([(position, _)], None) = (items.as_slice(), item_index) {
                         // One expanded column: one row per element.
-                        let source = sources.clone().next().unwrap_or_default();
-                        let store = if *position < width {
-                            let p = Literal::usize_unsuffixed(*position);
-                            quote! { row[#p] = value; }
-                        } else {
-                            quote! { row.push(value); }
-                        };
+                        let source = &sources[0];
+                        let store = store_at(*position, quote! { value });
                         let limit = limit.map(|n| {
                             let n = Literal::u64_unsuffixed(n);
                             quote! { .take(#n as usize) }
@@ -447,6 +463,13 @@ impl Gen {
                             }
                         }
                     } else {
+                        let stores = items.iter().enumerate().map(|(k, (position, _))| {
+                            let k = Literal::usize_unsuffixed(k);
+                            store_at(
+                                *position,
+                                quote! { expanded[#k].get(i).cloned().unwrap_or_default() },
+                            )
+                        });
                         quote! {
                             let expanded = {
                                 #lets
@@ -457,6 +480,7 @@ impl Gen {
                             for i in 0..#count {
                                 let mut row = row.clone();
                                 #(#stores)*
+                                #index_store
                                 #next
                             }
                         }

@@ -50,6 +50,17 @@ pub enum Input {
         /// these is reported and rejected.
         used: Vec<usize>,
     },
+    /// `range`: the values from `from` to `to` by `step`, one per row.
+    Range {
+        /// The column.
+        column: (String, ScalarType),
+        /// First value.
+        from: Expr,
+        /// Last value.
+        to: Expr,
+        /// Increment.
+        step: Expr,
+    },
     /// Rows written in the query (`print`, `datatable`).
     Rows {
         /// The columns.
@@ -92,6 +103,10 @@ pub enum Op {
         items: Vec<(usize, Expr)>,
         /// At most this many rows per input row.
         limit: Option<u64>,
+        /// Where to store each element's index (`with_itemindex`).
+        item_index: Option<usize>,
+        /// Bags expand to `[key, value]` arrays (`kind=array`).
+        bag_as_array: bool,
     },
     /// Pass the first N rows.
     Take(u64),

@@ -34,9 +34,16 @@ pub fn plan(query: &CheckedQuery) -> Pipeline {
                 }
                 Op::Select(indices.clone())
             }
-            CheckedOp::MvExpand { items, limit } => Op::MvExpand {
+            CheckedOp::MvExpand {
+                items,
+                limit,
+                item_index,
+                bag_as_array,
+            } => Op::MvExpand {
                 items: items.iter().map(|(i, e)| (*i, lower(e))).collect(),
                 limit: *limit,
+                item_index: *item_index,
+                bag_as_array: *bag_as_array,
             },
             CheckedOp::Take(n) => Op::Take(*n),
             CheckedOp::Count => Op::Count,
@@ -119,6 +126,17 @@ pub fn plan(query: &CheckedQuery) -> Pipeline {
         });
     }
     let input = match &query.source {
+        CheckedSource::Range {
+            column,
+            from,
+            to,
+            step,
+        } => Input::Range {
+            column: (column.name.clone(), column.ty),
+            from: lower(from),
+            to: lower(to),
+            step: lower(step),
+        },
         CheckedSource::Table(table) => Input::Table {
             name: table.name.clone(),
             columns: columns(&table.columns),

@@ -213,6 +213,70 @@ impl Checker<'_> {
                 }
             }
             Source::Nested(inner) => self.tabular(inner),
+            Source::Range(range) => {
+                let from = self.expr(&range.from, &[]);
+                let to = self.expr(&range.to, &[]);
+                let step = self.expr(&range.step, &[]);
+                let ty = if from.ty == ScalarType::Int {
+                    ScalarType::Long
+                } else {
+                    from.ty
+                };
+                let valid = match ty {
+                    ScalarType::DateTime => {
+                        to.ty == ScalarType::DateTime && step.ty == ScalarType::TimeSpan
+                    }
+                    ScalarType::TimeSpan => {
+                        to.ty == ScalarType::TimeSpan && step.ty == ScalarType::TimeSpan
+                    }
+                    t if t.is_numeric() => to.ty.is_numeric() && step.ty.is_numeric(),
+                    _ => false,
+                };
+                if !valid {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            format!(
+                                "range needs numbers, or datetimes/timespans with a timespan step; found {} to {} step {}",
+                                from.ty, to.ty, step.ty
+                            ),
+                            range.name.span.to(range.step.span),
+                        ),
+                    );
+                }
+                for bound in [&from, &to, &step] {
+                    if !matches!(bound.kind, TypedExprKind::Literal(_))
+                        && !matches!(bound.kind, TypedExprKind::Call(..))
+                    {
+                        self.error(Diagnostic::new(
+                            Code::TypeMismatch,
+                            "range bounds must be constants",
+                            bound.span,
+                        ));
+                    }
+                }
+                let column = Column::new(
+                    range.name.name.clone(),
+                    if ty == ScalarType::Real
+                        || to.ty == ScalarType::Real
+                        || step.ty == ScalarType::Real
+                    {
+                        ScalarType::Real
+                    } else {
+                        ty
+                    },
+                );
+                CheckedQuery {
+                    output: vec![column.clone()],
+                    source: CheckedSource::Range {
+                        column,
+                        from,
+                        to,
+                        step,
+                    },
+                    stages: Vec::new(),
+                }
+            }
             Source::Unimplemented(opaque) => {
                 self.unimplemented(opaque);
                 CheckedQuery {
@@ -511,7 +575,19 @@ impl Checker<'_> {
                     .limit
                     .as_ref()
                     .map(|e| self.constant_count(e, "mv-expand limit"));
-                (CheckedOp::MvExpand { items, limit }, columns)
+                let item_index = expand
+                    .item_index
+                    .as_ref()
+                    .map(|name| place(&mut columns, &name.name, ScalarType::Long));
+                (
+                    CheckedOp::MvExpand {
+                        items,
+                        limit,
+                        item_index,
+                        bag_as_array: expand.bag_as_array,
+                    },
+                    columns,
+                )
             }
             OperatorKind::Take(count) => {
                 let n = self.constant_count(count, "take");

@@ -36,6 +36,17 @@ pub struct CheckedQuery {
 pub enum CheckedSource {
     /// Rows read from input: a table of the schema.
     Table(Table),
+    /// `range`: one column of values from `from` to `to` by `step`.
+    Range {
+        /// The column.
+        column: Column,
+        /// First value (constant).
+        from: TypedExpr,
+        /// Last value (constant).
+        to: TypedExpr,
+        /// Increment (constant).
+        step: TypedExpr,
+    },
     /// Rows written in the query (`print`, `datatable`).
     Rows {
         /// The columns.
@@ -79,6 +90,10 @@ pub enum CheckedOp {
         items: Vec<(usize, TypedExpr)>,
         /// At most this many rows per input row.
         limit: Option<u64>,
+        /// `with_itemindex`: the position of the (appended) index column.
+        item_index: Option<usize>,
+        /// `kind=array`: bags expand to `[key, value]` arrays.
+        bag_as_array: bool,
     },
     /// Keep the first N rows.
     Take(u64),

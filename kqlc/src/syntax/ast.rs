@@ -131,6 +131,8 @@ pub enum Source {
     Union(Vec<TabularExpr>, Span),
     /// `(TABULAR)`: a parenthesized tabular expression.
     Nested(Box<TabularExpr>),
+    /// `range NAME from START to STOP step STEP`.
+    Range(Range),
     /// A source kqlc does not implement yet (`externaldata`, `range`, ...).
     Unimplemented(Unimplemented),
 }
@@ -145,6 +147,19 @@ pub struct Datatable {
     pub values: Vec<Expr>,
     /// The whole source.
     pub span: Span,
+}
+
+/// `range NAME from START to STOP step STEP`: one column of values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Range {
+    /// The column.
+    pub name: Ident,
+    /// First value.
+    pub from: Expr,
+    /// Last value (inclusive, when a step lands on it).
+    pub to: Expr,
+    /// Increment.
+    pub step: Expr,
 }
 
 /// A tabular operator after a pipe.
@@ -310,6 +325,11 @@ pub struct MvExpand {
     pub items: Vec<MvExpandItem>,
     /// `limit N`: at most N rows per input row.
     pub limit: Option<Expr>,
+    /// `with_itemindex=NAME`: a column with each element's position.
+    pub item_index: Option<Ident>,
+    /// `kind=array` (`bagexpansion=array`): a property bag expands to
+    /// `[key, value]` arrays instead of single-key bags.
+    pub bag_as_array: bool,
 }
 
 /// One expanded expression of `mv-expand`.

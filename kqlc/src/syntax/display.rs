@@ -84,6 +84,11 @@ impl Display for Source {
                 write_nested_list(f, tables)
             }
             Source::Nested(table) => write!(f, "({table})"),
+            Source::Range(range) => write!(
+                f,
+                "range {} from {} to {} step {}",
+                range.name, range.from, range.to, range.step
+            ),
             Source::Unimplemented(opaque) => f.write_str(&opaque.text),
         }
     }
@@ -230,6 +235,12 @@ impl Display for SortExpr {
 impl Display for MvExpand {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         f.write_str("mv-expand ")?;
+        if self.bag_as_array {
+            f.write_str("kind=array ")?;
+        }
+        if let Some(name) = &self.item_index {
+            write!(f, "with_itemindex={name} ")?;
+        }
         write_list(f, &self.items)?;
         if let Some(limit) = &self.limit {
             write!(f, " limit {limit}")?;

@@ -11,7 +11,8 @@
 use super::ast::{
     BinaryOp, Datatable, DynamicLiteral, Expr, ExprKind, Ident, Join, JoinKey, JoinKind, Let,
     LetValue, ListOp, Literal, MvExpand, MvExpandItem, NamedExpr, Operator, OperatorKind, Query,
-    SortExpr, Source, Span, Statement, StringOp, StringOpKind, TabularExpr, UnaryOp, Unimplemented,
+    Range, SortExpr, Source, Span, Statement, StringOp, StringOpKind, TabularExpr, UnaryOp,
+    Unimplemented,
 };
 use super::lexer::{self, Keyword, PResult, Token, TokenKind};
 use crate::diag::{closest_name, Code, Diagnostic};
@@ -109,7 +110,6 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
 /// Words that start a tabular expression kqlc does not implement yet
 /// (`union T1, T2`, `range x from 1 to 3 step 1`, ...).
 const UNSUPPORTED_SOURCES: &[&str] = &[
-    "range",
     "find",
     "search",
     "externaldata",
@@ -460,7 +460,10 @@ impl Parser {
             Some(Keyword::Datatable) if *self.kind_at(1) == TokenKind::LParen => return true,
             _ => {}
         }
-        if self.at_unsupported_source() || self.word_at(0) == Some("materialize") {
+        if self.at_unsupported_source()
+            || self.word_at(0) == Some("materialize")
+            || (self.word_at(0) == Some("range") && self.starts_name(1))
+        {
             return true;
         }
         if *self.kind_at(0) == TokenKind::LParen
@@ -534,6 +537,24 @@ impl Parser {
         }
         if self.at(&TokenKind::LParen) {
             return Ok(Source::Nested(Box::new(self.parse_tabular_operand()?)));
+        }
+        if self.word_at(0) == Some("range") && self.starts_name(1) {
+            self.advance();
+            let name = self.parse_name("the range's column name")?;
+            self.expect_word("from")?;
+            let from = self.parse_expr()?;
+            if self.eat_keyword(Keyword::To).is_none() {
+                return Err(self.unexpected("`to`").into());
+            }
+            let to = self.parse_expr()?;
+            self.expect_word("step")?;
+            let step = self.parse_expr()?;
+            return Ok(Source::Range(Range {
+                name,
+                from,
+                to,
+                step,
+            }));
         }
         if self.word_at(0) == Some("materialize") && *self.kind_at(1) == TokenKind::LParen {
             // `materialize` caches a result; evaluating it again gives the same rows.
@@ -799,37 +820,26 @@ impl Parser {
 
     /// `mv-expand [kind=bag] [NAME =] EXPR [to typeof(TYPE)], ... [limit N]`.
     fn parse_mv_expand(&mut self) -> PResult<MvExpand> {
-        // Options come first. Bag expansion is the default, so `bag` needs no
-        // AST field; the other choices are reported as unsupported.
+        // Options come first: `kind=bag|array` (or `bagexpansion=`) and
+        // `with_itemindex=NAME`.
+        let mut bag_as_array = false;
+        let mut item_index = None;
         while *self.kind_at(1) == TokenKind::Assign {
             match self.keyword_at(0) {
                 Some(Keyword::Kind | Keyword::BagExpansion) => {
                     self.advance();
                     self.advance();
                     match self.word_at(0) {
-                        Some("bag") => {
-                            self.advance();
-                        }
-                        Some("array") => {
-                            return Err(Diagnostic::new(
-                                Code::Unsupported,
-                                "mv-expand with array expansion is not supported yet",
-                                self.peek().span,
-                            )
-                            .with_label("not supported yet")
-                            .into());
-                        }
+                        Some("bag") => bag_as_array = false,
+                        Some("array") => bag_as_array = true,
                         _ => return Err(self.unexpected("`bag` or `array`").into()),
                     }
+                    self.advance();
                 }
                 Some(Keyword::WithItemIndex) => {
-                    return Err(Diagnostic::new(
-                        Code::Unsupported,
-                        "mv-expand with_itemindex is not supported yet",
-                        self.peek().span,
-                    )
-                    .with_label("not supported yet")
-                    .into());
+                    self.advance();
+                    self.advance();
+                    item_index = Some(self.parse_name("a column name for the item index")?);
                 }
                 _ => break,
             }
@@ -869,7 +879,12 @@ impl Parser {
         } else {
             None
         };
-        Ok(MvExpand { items, limit })
+        Ok(MvExpand {
+            items,
+            limit,
+            item_index,
+            bag_as_array,
+        })
     }
 
     /// Skips a construct kqlc does not implement, up to the end of its

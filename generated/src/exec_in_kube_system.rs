@@ -338,7 +338,9 @@ impl Rule {
         let mut row = row;
         let value = {
             let request_uri = &row[15];
-            functions::extract_all(&Value::from_static("command=([^\\&]*)"), request_uri)
+            functions::extract_all_args(
+                &[Value::from_static("command=([^\\&]*)"), request_uri.clone()],
+            )
         };
         row.push(value);
         self.extend_14(ctx, row, emit);

@@ -1,7 +1,8 @@
 //! Null, emptiness and conditional functions: `isnull`, `isnotnull`,
-//! `isempty`, `isnotempty`, `coalesce`, `iff`/`iif`.
+//! `isempty`, `isnotempty`, `coalesce`, `iff`/`iif`, `case`, `max_of`,
+//! `min_of`.
 
-use crate::ops::is_true;
+use crate::ops::{self, is_true};
 use crate::value::Value;
 
 /// `isnull(value)` (`isnull-function.md`): `true` for null. Strings are never
@@ -69,6 +70,64 @@ pub fn iif(condition: &Value, then: &Value, otherwise: &Value) -> Value {
     iff(condition, then, otherwise)
 }
 
+/// `case(predicate_1, then_1, [predicate_2, then_2, ...] else)`
+/// (`case-function.md`), arguments as a slice: the `then` of the first
+/// predicate that is `true`, else the last argument (a null or non-bool
+/// predicate counts as not satisfied, as in [`iff`]).
+///
+/// The compiler requires an odd number of arguments; with an even number
+/// (no `else`), nothing satisfied gives null.
+pub fn case(args: &[Value]) -> Value {
+    let mut pairs = args.chunks_exact(2);
+    for pair in pairs.by_ref() {
+        if is_true(&pair[0]) {
+            return pair[1].clone();
+        }
+    }
+    pairs.remainder().first().cloned().unwrap_or(Value::Null)
+}
+
+/// The greatest (`want_greater`) or least argument that is not null; null
+/// when all are null. Arguments that cannot be ordered against the best so
+/// far (mixed types) are skipped.
+fn extreme(args: &[Value], want_greater: bool) -> Value {
+    let mut best: Option<&Value> = None;
+    for arg in args.iter().filter(|a| !a.is_null()) {
+        best = match best {
+            None => Some(arg),
+            Some(current) => {
+                let better = if want_greater {
+                    ops::gt(arg, current)
+                } else {
+                    ops::lt(arg, current)
+                };
+                if is_true(&better) {
+                    Some(arg)
+                } else {
+                    Some(current)
+                }
+            }
+        };
+    }
+    best.cloned().unwrap_or(Value::Null)
+}
+
+/// `max_of(arg, arg_2, ...)` (`max-of-function.md`), arguments as a slice:
+/// the greatest argument, ordered as `>` orders them (numbers across int,
+/// long and real, strings ordinally, datetimes, timespans). "Non-null values
+/// take precedence to null values": nulls are skipped, and only all-null
+/// arguments give null (`max_of(int(null), 2)` is 2). The first of equal
+/// greatest arguments is kept.
+pub fn max_of(args: &[Value]) -> Value {
+    extreme(args, true)
+}
+
+/// `min_of(arg, arg_2, ...)` (`min-of-function.md`): as [`max_of`], the
+/// least argument.
+pub fn min_of(args: &[Value]) -> Value {
+    extreme(args, false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +182,35 @@ mod tests {
         assert_eq!(iff(&Value::Bool(false), &a, &b), b);
         assert_eq!(iff(&Value::Null, &a, &b), b);
         assert_eq!(iif(&s("true"), &a, &b), b);
+    }
+
+    #[test]
+    fn case_returns_first_satisfied_branch() {
+        let (t, f) = (Value::Bool(true), Value::Bool(false));
+        let args = [f.clone(), s("a"), t.clone(), s("b"), s("c")];
+        assert_eq!(case(&args), s("b"));
+        assert_eq!(case(&[f.clone(), s("a"), s("else")]), s("else"));
+        assert_eq!(case(&[Value::Null, s("a"), s("else")]), s("else"));
+        assert_eq!(case(&[f, s("a")]), Value::Null);
+        assert_eq!(case(&[t, s("a")]), s("a"));
+        assert_eq!(case(&[s("only")]), s("only"));
+        assert_eq!(case(&[]), Value::Null);
+    }
+
+    #[test]
+    fn max_of_and_min_of_skip_nulls() {
+        let args = [
+            Value::Long(10),
+            Value::Long(1),
+            Value::Long(-3),
+            Value::Long(17),
+        ];
+        assert_eq!(max_of(&args), Value::Long(17));
+        assert_eq!(min_of(&args), Value::Long(-3));
+        assert_eq!(max_of(&[Value::Null, Value::Int(2)]), Value::Int(2));
+        assert_eq!(max_of(&[Value::Null, Value::Null]), Value::Null);
+        assert_eq!(max_of(&[Value::Real(0.5), Value::Long(1)]), Value::Long(1));
+        assert_eq!(min_of(&[s("b"), s("a")]), s("a"));
+        assert_eq!(max_of(&[]), Value::Null);
     }
 }

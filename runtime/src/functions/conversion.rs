@@ -1,6 +1,6 @@
 //! Conversion functions: `tostring`, `toint`, `tolong`, `toreal`/`todouble`,
 //! `tobool`/`toboolean`, `todatetime`, `totimespan`, `todynamic`/`parse_json`,
-//! `toguid`.
+//! `toguid`, `tohex`.
 //!
 //! Every conversion gives null when it fails (the reference says so for each
 //! of them), and null for a null input, except `tostring`, which gives `""`.
@@ -216,6 +216,29 @@ fn parse_guid(s: &str) -> Option<String> {
     ))
 }
 
+/// `tohex(value [, minLength])` (`tohex-function.md`), arguments as a slice:
+/// the lowercase hexadecimal form of an int or long; negative numbers in
+/// two's complement of their size (`tohex(-256)` is `ffffffffffffff00`,
+/// `tohex(toint(-256), 8)` is `ffffff00`). `minLength` pads with leading
+/// zeros up to 16 characters (`tohex(256, 8)` is `00000100`) and is ignored
+/// when the text is longer. Null, a non-integer, or a null `minLength` gives
+/// null.
+pub fn tohex(args: &[Value]) -> Value {
+    let text = match args.first() {
+        Some(Value::Int(n)) => format!("{:x}", *n as u32),
+        Some(Value::Long(n)) => format!("{:x}", *n as u64),
+        _ => return Value::Null,
+    };
+    let width = match args.get(1) {
+        None => 0,
+        Some(Value::Int(n)) => i64::from(*n),
+        Some(Value::Long(n)) => *n,
+        Some(_) => return Value::Null,
+    };
+    let width = width.clamp(0, 16) as usize;
+    Value::string(format!("{text:0>width$}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,5 +390,21 @@ mod tests {
         assert_eq!(toguid(&s("é123456789abcdef0123456789abcdef")), Value::Null);
         assert_eq!(toguid(&want), want);
         assert_eq!(toguid(&Value::Null), Value::Null);
+    }
+
+    #[test]
+    fn tohex_follows_reference_examples() {
+        assert_eq!(tohex(&[Value::Long(256)]), s("100"));
+        assert_eq!(tohex(&[Value::Long(-256)]), s("ffffffffffffff00"));
+        assert_eq!(tohex(&[Value::Int(-256), Value::Long(8)]), s("ffffff00"));
+        assert_eq!(tohex(&[Value::Long(256), Value::Long(8)]), s("00000100"));
+        assert_eq!(tohex(&[Value::Long(256), Value::Long(2)]), s("100"));
+        assert_eq!(
+            tohex(&[Value::Long(1), Value::Long(40)]),
+            s("0000000000000001")
+        );
+        assert_eq!(tohex(&[Value::Null]), Value::Null);
+        assert_eq!(tohex(&[s("1")]), Value::Null);
+        assert_eq!(tohex(&[]), Value::Null);
     }
 }

@@ -18,24 +18,121 @@
 //! The function table (name → arity → types → implementation) belongs to the
 //! compiler; this crate only provides the implementations.
 
+pub mod array;
+pub mod bag;
 pub mod conditional;
 pub mod conversion;
 pub mod datetime;
 pub mod dynamic;
+pub mod encoding;
+pub mod hash;
+pub mod ip;
+pub mod math;
+pub mod parsers;
 pub mod regex;
 pub mod string;
 
-pub use self::conditional::{coalesce, iff, iif, isempty, isnotempty, isnotnull, isnull};
-pub use self::conversion::{
-    parse_json, tobool, toboolean, todatetime, todouble, todynamic, toguid, toint, tolong, toreal,
-    tostring, totimespan,
+use std::borrow::Cow;
+
+use crate::text::to_text;
+use crate::value::{ticks, Value};
+
+/// The largest string a function that can multiply its input (`strrep`,
+/// `replace_regex`, `replace_strings`) builds, in bytes: 64 MiB. Kusto limits
+/// a string value to far less; this only keeps one bad row from exhausting
+/// memory.
+pub const MAX_STRING_BYTES: usize = 64 << 20;
+
+/// An integer argument: an int or a long (a `dynamic` holding one too);
+/// `None` for null and anything else.
+pub(crate) fn integer_arg(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(n) => Some(i64::from(*n)),
+        Value::Long(n) => Some(*n),
+        _ => None,
+    }
+}
+
+/// A numeric argument as a real: int, long or real; `None` for null and
+/// anything else.
+pub(crate) fn real_arg(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(n) => Some(f64::from(*n)),
+        Value::Long(n) => Some(*n as f64),
+        Value::Real(x) => Some(*x),
+        _ => None,
+    }
+}
+
+/// The text of a value when a function "forcibly converts" it to a string
+/// (`reverse`, the `hash_*` functions): as `tostring`, except that a
+/// datetime has all seven fraction digits (`2020-01-01T00:00:00.0000000Z`),
+/// as the reference's examples show (`reverse-function.md`,
+/// `hash-md5-function.md`: `hash_md5(datetime(2020-01-01))` is the MD5 of
+/// that text).
+pub(crate) fn forced_text(v: &Value) -> Cow<'_, str> {
+    match v {
+        Value::DateTime(d) => {
+            let fraction = d.0.rem_euclid(ticks::PER_SECOND);
+            let text =
+                crate::text::format_datetime(crate::value::DateTime(d.0.wrapping_sub(fraction)));
+            let stem = text.strip_suffix('Z').unwrap_or(&text);
+            Cow::Owned(format!("{stem}.{fraction:07}Z"))
+        }
+        other => to_text(other),
+    }
+}
+
+pub use self::array::{
+    array_concat, array_iff, array_index_of, array_reverse, array_rotate_left, array_rotate_right,
+    array_shift_left, array_shift_right, array_slice, array_sort_asc, array_sort_desc, array_split,
+    array_strcat, array_sum, jaccard_index, range, repeat, set_difference, set_has_element,
+    set_intersect, set_union, zip,
 };
-pub use self::datetime::{ago, bin, floor, now, startofday, startofday_offset};
+pub use self::bag::{bag_has_key, bag_merge, bag_remove_keys, bag_set_key, bag_zip, extract_json};
+pub use self::conditional::{
+    case, coalesce, iff, iif, isempty, isnotempty, isnotnull, isnull, max_of, min_of,
+};
+pub use self::conversion::{
+    parse_json, tobool, toboolean, todatetime, todouble, todynamic, toguid, tohex, toint, tolong,
+    toreal, tostring, totimespan,
+};
+pub use self::datetime::{
+    ago, bin, bin_at, datetime_add, datetime_diff, datetime_part, dayofmonth, dayofweek, dayofyear,
+    endofday, endofmonth, endofweek, endofyear, floor, format_datetime, format_timespan, getmonth,
+    getyear, hourofday, make_datetime, make_timespan, now, startofday, startofday_args,
+    startofday_offset, startofmonth, startofweek, startofyear, unixtime_microseconds_todatetime,
+    unixtime_milliseconds_todatetime, unixtime_nanoseconds_todatetime, unixtime_seconds_todatetime,
+    week_of_year,
+};
 pub use self::dynamic::{array_length, bag_keys, bag_pack, gettype, pack, pack_array};
-pub use self::regex::{extract, extract_all, extract_all_groups};
+pub use self::encoding::{
+    base64_decode_toarray, base64_decode_toguid, base64_decode_tostring, base64_encode_fromarray,
+    base64_encode_fromguid, base64_encode_tostring,
+};
+pub use self::hash::{hash, hash_md5, hash_sha1, hash_sha256};
+pub use self::ip::{
+    format_ipv4, format_ipv4_mask, has_any_ipv4, has_any_ipv4_prefix, has_ipv4, has_ipv4_prefix,
+    ipv4_compare, ipv4_is_in_any_range, ipv4_is_in_range, ipv4_is_match, ipv4_is_private,
+    ipv4_netmask_suffix, ipv6_compare, ipv6_is_in_any_range, ipv6_is_in_range, ipv6_is_match,
+    parse_ipv4, parse_ipv4_mask, parse_ipv6, parse_ipv6_mask,
+};
+pub use self::math::{
+    abs, acos, asin, atan, atan2, binary_and, binary_not, binary_or, binary_shift_left,
+    binary_shift_right, binary_xor, bitset_count_ones, ceiling, cos, cot, degrees, exp, exp10,
+    exp2, isfinite, isinf, isnan, log, log10, log2, pi, pow, radians, rand, round, sign, sin, sqrt,
+    tan,
+};
+pub use self::parsers::{parse_command_line, parse_csv, parse_path, parse_url, parse_urlquery};
+pub use self::regex::{
+    extract, extract_all, extract_all_args, extract_all_groups, indexof_regex, replace,
+    replace_regex, trim, trim_end, trim_start,
+};
 pub use self::string::{
-    indexof, indexof_range, replace_string, split, split_at, strcat, strcat_array, strcat_delim,
-    strlen, substring, tolower, toupper, url_decode, url_encode, url_encode_component,
+    countof, has_any_index, indexof, indexof_range, replace_string, replace_strings, reverse,
+    split, split_args, split_at, strcat, strcat_array, strcat_delim, strcmp, string_size, strlen,
+    strrep, substring, tolower, toupper, translate, unicode_codepoints_from_string,
+    unicode_codepoints_to_string, url_decode, url_encode, url_encode_component,
 };
 /// `not(expr)` (`not-function.md`) is the logical operator's function form.
 pub use crate::ops::not;
@@ -107,6 +204,230 @@ mod tests {
             values.push(parse_json_text(text).unwrap_or_default());
         }
         values
+    }
+
+    /// Every function added beyond the first families, on every value, pair
+    /// of values and (for slice functions) short argument lists: nothing
+    /// panics.
+    #[test]
+    fn library_functions_never_panic() {
+        let mut values = awkward_values();
+        for text in [
+            r#"["b","a",null,1,2.5]"#,
+            r#"{"k":[1,{"x":2}],"$":1}"#,
+            "[true,0,-1]",
+            r#"["192.168.1.1","10.0.0.0/8"]"#,
+        ] {
+            values.push(parse_json_text(text).unwrap_or_default());
+        }
+        for text in [
+            "$.a.b",
+            "$['k'][1]",
+            "$[",
+            "192.168.1.1/24",
+            "fe80::1/64",
+            "::1.2.3.4",
+            "year",
+            "Nanosecond",
+            "week",
+            "S3VzdG8=",
+            "yyyy-MM-dd HH:mm:ss.FFFFFFF tt",
+            "ddddddddd.hh:mm:ss.fffffffff",
+            r"\\?\C:\a\b.c:d",
+            "a://u:p@h:1/p?q=1#f",
+            r#""a b" c\"d"#,
+            "normal",
+            "regex",
+            "windows",
+        ] {
+            values.push(Value::from_static(text));
+        }
+        for n in [2, 7, 24, 32, 64, 120, 129, 1024, 5000] {
+            values.push(Value::Long(n));
+        }
+        let unary: &[fn(&Value) -> Value] = &[
+            abs,
+            ceiling,
+            sign,
+            sqrt,
+            exp,
+            exp2,
+            exp10,
+            log,
+            log2,
+            log10,
+            isnan,
+            isinf,
+            isfinite,
+            sin,
+            cos,
+            tan,
+            cot,
+            asin,
+            acos,
+            atan,
+            degrees,
+            radians,
+            binary_not,
+            bitset_count_ones,
+            reverse,
+            string_size,
+            unicode_codepoints_from_string,
+            unicode_codepoints_to_string,
+            array_reverse,
+            array_sum,
+            dayofweek,
+            dayofmonth,
+            dayofyear,
+            hourofday,
+            getmonth,
+            getyear,
+            week_of_year,
+            unixtime_seconds_todatetime,
+            unixtime_milliseconds_todatetime,
+            unixtime_microseconds_todatetime,
+            unixtime_nanoseconds_todatetime,
+            parse_ipv4,
+            ipv4_is_private,
+            ipv4_netmask_suffix,
+            parse_ipv6,
+            hash_md5,
+            hash_sha1,
+            hash_sha256,
+            base64_encode_tostring,
+            base64_decode_tostring,
+            base64_decode_toarray,
+            base64_encode_fromarray,
+            base64_encode_fromguid,
+            base64_decode_toguid,
+            parse_url,
+            parse_urlquery,
+            parse_path,
+            parse_csv,
+        ];
+        let binary: &[fn(&Value, &Value) -> Value] = &[
+            pow,
+            atan2,
+            binary_and,
+            binary_or,
+            binary_xor,
+            binary_shift_left,
+            binary_shift_right,
+            strcmp,
+            has_any_index,
+            array_rotate_left,
+            array_rotate_right,
+            array_split,
+            set_has_element,
+            jaccard_index,
+            repeat,
+            array_strcat,
+            bag_has_key,
+            bag_remove_keys,
+            bag_zip,
+            extract_json,
+            datetime_part,
+            format_datetime,
+            format_timespan,
+            parse_ipv4_mask,
+            ipv4_is_in_range,
+            has_ipv4,
+            has_ipv4_prefix,
+            parse_ipv6_mask,
+            ipv6_is_in_range,
+            trim,
+            trim_start,
+            trim_end,
+            parse_command_line,
+        ];
+        let ternary: &[fn(&Value, &Value, &Value) -> Value] = &[
+            translate,
+            replace_strings,
+            replace_regex,
+            replace,
+            array_slice,
+            array_iff,
+            bag_set_key,
+            datetime_add,
+            datetime_diff,
+            bin_at,
+        ];
+        let slices: &[fn(&[Value]) -> Value] = &[
+            round,
+            rand,
+            case,
+            max_of,
+            min_of,
+            split_args,
+            strrep,
+            countof,
+            indexof_regex,
+            extract_all_args,
+            array_concat,
+            array_index_of,
+            array_shift_left,
+            array_shift_right,
+            array_sort_asc,
+            array_sort_desc,
+            set_union,
+            set_intersect,
+            set_difference,
+            zip,
+            range,
+            bag_merge,
+            startofday_args,
+            startofweek,
+            startofmonth,
+            startofyear,
+            endofday,
+            endofweek,
+            endofmonth,
+            endofyear,
+            make_datetime,
+            make_timespan,
+            tohex,
+            hash,
+            ipv4_compare,
+            ipv4_is_match,
+            ipv4_is_in_any_range,
+            format_ipv4,
+            format_ipv4_mask,
+            has_any_ipv4,
+            has_any_ipv4_prefix,
+            ipv6_compare,
+            ipv6_is_match,
+            ipv6_is_in_any_range,
+        ];
+        let small: Vec<Value> = values.iter().step_by(3).cloned().collect();
+        for a in &values {
+            for f in unary {
+                let _ = f(a);
+            }
+            for f in slices {
+                let _ = f(std::slice::from_ref(a));
+            }
+            for b in &values {
+                for f in binary {
+                    let _ = f(a, b);
+                }
+                for f in slices {
+                    let _ = f(&[a.clone(), b.clone()]);
+                }
+            }
+        }
+        for a in &small {
+            for b in &small {
+                for c in &small {
+                    for f in ternary {
+                        let _ = f(a, b, c);
+                    }
+                    for f in slices {
+                        let _ = f(&[a.clone(), b.clone(), c.clone()]);
+                        let _ = f(&[a.clone(), b.clone(), c.clone(), c.clone(), b.clone()]);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! Regular-expression functions: `extract`, `extract_all`, and the compiled
-//! pattern cache shared with the `matches regex` operator.
+//! Regular-expression functions: `extract`, `extract_all`, `replace_regex`
+//! (and its deprecated form `replace`), `trim`, `trim_start`, `trim_end`,
+//! `indexof_regex`, and the compiled pattern cache shared with the
+//! `matches regex` operator.
 //!
 //! KQL regular expressions use RE2 syntax (`regex.md`); the `regex` crate
 //! implements the same syntax and guarantees linear-time matching.
@@ -13,6 +15,7 @@ use std::sync::Arc;
 
 use ::regex::Regex;
 
+use super::{integer_arg, MAX_STRING_BYTES};
 use crate::text::to_text;
 use crate::value::Value;
 
@@ -162,6 +165,195 @@ pub fn extract_all_groups(regex: &Value, capture_groups: &Value, text: &Value) -
     collect_groups(&re, &groups, &to_text(text))
 }
 
+/// `extract_all(regex, [captureGroups,] source)` (`extract-all-function.md`),
+/// arguments as a slice: [`extract_all`] with two arguments,
+/// [`extract_all_groups`] with three.
+pub fn extract_all_args(args: &[Value]) -> Value {
+    match args {
+        [re, text] => extract_all(re, text),
+        [re, groups, text] => extract_all_groups(re, groups, text),
+        _ => Value::Null,
+    }
+}
+
+/// Appends the rewrite of one match: `\0`…`\9` stand for capture groups
+/// (a group that did not take part adds nothing), `\\` for a backslash;
+/// any other character, a lone backslash included, is copied.
+fn push_rewrite(out: &mut String, rewrite: &str, caps: &::regex::Captures<'_>) {
+    let mut chars = rewrite.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek().copied() {
+            Some(d) if d.is_ascii_digit() => {
+                chars.next();
+                let group = (d as u8 - b'0') as usize;
+                out.push_str(caps.get(group).map_or("", |m| m.as_str()));
+            }
+            Some('\\') => {
+                chars.next();
+                out.push('\\');
+            }
+            _ => out.push('\\'),
+        }
+    }
+}
+
+/// `replace_regex(text, regex, rewrite)` (`replace-regex-function.md`):
+/// every non-overlapping match of `regex` in `text` replaced by `rewrite`,
+/// in which `\0` is the whole match and `\1`, `\2`, ... the capture groups
+/// (`replace_regex("Number is 1", @"is (\d+)", @"was: \1")` is
+/// `Number was: 1`).
+///
+/// An invalid pattern gives `""` (a string has no null; constant patterns
+/// are checked by the compiler). A result beyond
+/// [`MAX_STRING_BYTES`] also gives `""`, so that a
+/// rewrite repeated at every position cannot exhaust memory.
+pub fn replace_regex(text: &Value, regex: &Value, rewrite: &Value) -> Value {
+    let Some(re) = cached_regex(&to_text(regex)) else {
+        return Value::from_static("");
+    };
+    let text = to_text(text);
+    let rewrite = to_text(rewrite);
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for caps in re.captures_iter(&text) {
+        let Some(m) = caps.get(0) else {
+            continue;
+        };
+        out.push_str(&text[last..m.start()]);
+        push_rewrite(&mut out, &rewrite, &caps);
+        last = m.end();
+        if out.len() > MAX_STRING_BYTES {
+            return Value::from_static("");
+        }
+    }
+    out.push_str(&text[last..]);
+    Value::string(out)
+}
+
+/// `replace(regex, rewrite, text)`: the deprecated form of
+/// [`replace_regex`] with the text last (`replacefunction.md`).
+pub fn replace(regex: &Value, rewrite: &Value, text: &Value) -> Value {
+    replace_regex(text, regex, rewrite)
+}
+
+/// The compiled form of `(?:regex)+` anchored at the start (`^`) or the end
+/// (`$`) of the text.
+fn anchored_repeat(regex: &Value, at_start: bool) -> Option<Regex> {
+    let regex = to_text(regex);
+    // Checks the pattern alone first, so that a pattern that only compiles
+    // because of the wrapping (`a)(b`) is refused.
+    cached_regex(&regex)?;
+    let pattern = if at_start {
+        format!("^(?:{regex})+")
+    } else {
+        format!("(?:{regex})+$")
+    };
+    cached_regex(&pattern)
+}
+
+fn trim_with(regex: &Value, source: &Value, start: bool, end: bool) -> Value {
+    let text = to_text(source);
+    let mut from = 0;
+    let mut to = text.len();
+    if start {
+        let Some(re) = anchored_repeat(regex, true) else {
+            return Value::from_static("");
+        };
+        if let Some(m) = re.find(&text) {
+            from = m.end();
+        }
+    }
+    if end {
+        let Some(re) = anchored_repeat(regex, false) else {
+            return Value::from_static("");
+        };
+        if let Some(m) = re.find(&text[from..]) {
+            to = from + m.start();
+        }
+    }
+    Value::string(&text[from..to])
+}
+
+/// `trim(regex, source)` (`trim-function.md`): `source` without the matches
+/// of `regex` repeated at its start and at its end
+/// (`trim("--", "--https://bing.com--")` is `https://bing.com`,
+/// `trim(@"[^\w]+", "-  Te st1// $")` is `Te st1`). An invalid pattern
+/// gives `""`.
+pub fn trim(regex: &Value, source: &Value) -> Value {
+    trim_with(regex, source, true, true)
+}
+
+/// `trim_start(regex, source)` (`trim-start-function.md`): as [`trim`], at
+/// the start only (`trim_start(@"[^\w]+", "-  Te st1// $")` is
+/// `Te st1// $`).
+pub fn trim_start(regex: &Value, source: &Value) -> Value {
+    trim_with(regex, source, true, false)
+}
+
+/// `trim_end(regex, source)` (`trim-end-function.md`): as [`trim`], at the
+/// end only.
+pub fn trim_end(regex: &Value, source: &Value) -> Value {
+    trim_with(regex, source, false, true)
+}
+
+/// `indexof_regex(string, match [, start [, length [, occurrence]]])`
+/// (`indexof-regex-function.md`), arguments as a slice: the position (in
+/// code points) of the `occurrence`-th non-overlapping match of the regular
+/// expression `match` among the `length` characters from `start`, as a long;
+/// -1 when there is none (`indexof_regex("abcabcdefg", @"a.c", 0, 9, 2)` is
+/// 3). Null when `start` < 0 (unlike `indexof`, a negative start is an
+/// error here), `length` < -1, `occurrence` < 1, an optional argument is
+/// null, or the pattern is invalid.
+pub fn indexof_regex(args: &[Value]) -> Value {
+    let text = args.first().map(to_text).unwrap_or_default();
+    let Some(re) = args.get(1).and_then(|p| cached_regex(&to_text(p))) else {
+        return Value::Null;
+    };
+    let optional = |i: usize, default: i64| match args.get(i) {
+        None => Some(default),
+        Some(v) => integer_arg(v),
+    };
+    let (Some(start), Some(length), Some(occurrence)) =
+        (optional(2, 0), optional(3, -1), optional(4, 1))
+    else {
+        return Value::Null;
+    };
+    if start < 0 || length < -1 || occurrence < 1 {
+        return Value::Null;
+    }
+    let offsets: Vec<usize> = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(text.len()))
+        .collect();
+    let char_count = offsets.len() as i64 - 1;
+    if start > char_count {
+        return Value::Long(-1);
+    }
+    let end = if length == -1 {
+        char_count
+    } else {
+        start.saturating_add(length).min(char_count)
+    };
+    let (from, to) = (offsets[start as usize], offsets[end as usize]);
+    let window = &text[from..to];
+    let found = re
+        .find_iter(window)
+        .nth(usize::try_from(occurrence - 1).unwrap_or(usize::MAX));
+    match found {
+        Some(m) => {
+            let byte = from + m.start();
+            let position = offsets.partition_point(|&o| o < byte);
+            Value::Long(position as i64)
+        }
+        None => Value::Long(-1),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,5 +477,85 @@ mod tests {
         assert!(cached_regex("(").is_none());
         assert!(cached_regex("(").is_none());
         assert!(cached_regex("a+").is_some_and(|re| re.is_match("caab")));
+    }
+
+    #[test]
+    fn replace_regex_rewrites_groups() {
+        assert_eq!(
+            replace_regex(&s("Number is 1"), &s(r"is (\d+)"), &s(r"was: \1")),
+            s("Number was: 1")
+        );
+        assert_eq!(
+            replace_regex(&s("a1b22"), &s(r"\d+"), &s(r"<\0>")),
+            s("a<1>b<22>")
+        );
+        assert_eq!(replace_regex(&s("abc"), &s("x*"), &s("-")), s("-a-b-c-"));
+        assert_eq!(
+            replace_regex(&s("ab"), &s("(a)|(b)"), &s(r"[\2]")),
+            s("[][b]")
+        );
+        assert_eq!(replace_regex(&s("a$b"), &s(r"\$"), &s(r"\\$")), s(r"a\$b"));
+        assert_eq!(replace_regex(&s("abc"), &s("("), &s("x")), s(""));
+        assert_eq!(replace_regex(&Value::Null, &s("a"), &s("x")), s(""));
+        assert_eq!(
+            replace(&s(r"is (\d+)"), &s(r"was: \1"), &s("Number is 2")),
+            s("Number was: 2")
+        );
+    }
+
+    #[test]
+    fn replace_regex_output_is_bounded() {
+        let text = Value::string("a".repeat(1 << 16));
+        let rewrite = Value::string("b".repeat(2048));
+        assert_eq!(replace_regex(&text, &s(""), &rewrite), s(""));
+    }
+
+    #[test]
+    fn trim_follows_reference_examples() {
+        assert_eq!(
+            trim(&s("--"), &s("--https://bing.com--")),
+            s("https://bing.com")
+        );
+        assert_eq!(trim(&s(r"[^\w]+"), &s("-  Te st1// $")), s("Te st1"));
+        assert_eq!(
+            trim(&s(r"\s+"), &s("    Hello, world!    ")),
+            s("Hello, world!")
+        );
+        assert_eq!(
+            trim_start(&s("https://"), &s("https://bing.com")),
+            s("bing.com")
+        );
+        assert_eq!(
+            trim_start(&s(r"[^\w]+"), &s("-  Te st1// $")),
+            s("Te st1// $")
+        );
+        assert_eq!(trim_end(&s(r"[^\w]+"), &s("-  Te st1// $")), s("-  Te st1"));
+        assert_eq!(trim(&s("ab"), &s("abababxab")), s("x"));
+        assert_eq!(trim(&s("a"), &s("aaaa")), s(""));
+        assert_eq!(trim(&s("a)(b"), &s("ab")), s(""));
+        assert_eq!(trim(&s("x"), &Value::Null), s(""));
+    }
+
+    #[test]
+    fn indexof_regex_follows_reference_examples() {
+        let l = Value::Long;
+        assert_eq!(indexof_regex(&[s("abcabc"), s("a.c")]), l(0));
+        assert_eq!(
+            indexof_regex(&[s("abcabcdefg"), s("a.c"), l(0), l(9), l(2)]),
+            l(3)
+        );
+        assert_eq!(
+            indexof_regex(&[s("abcabc"), s("a.c"), l(1), l(-1), l(2)]),
+            l(-1)
+        );
+        assert_eq!(
+            indexof_regex(&[s("ababaa"), s("a.a"), l(0), l(-1), l(2)]),
+            l(-1)
+        );
+        assert_eq!(indexof_regex(&[s("abcabc"), s("a|ab"), l(-1)]), Value::Null);
+        assert_eq!(indexof_regex(&[s("héllo"), s("l+")]), l(2));
+        assert_eq!(indexof_regex(&[s("abc"), s("c"), l(10)]), l(-1));
+        assert_eq!(indexof_regex(&[s("abc"), s("(")]), Value::Null);
+        assert_eq!(indexof_regex(&[s("abc"), s("b"), Value::Null]), Value::Null);
     }
 }

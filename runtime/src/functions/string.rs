@@ -1,6 +1,9 @@
 //! String functions: `strcat`, `strcat_delim`, `strcat_array`, `strlen`,
-//! `tolower`, `toupper`, `substring`, `indexof`, `replace_string`, `split`,
-//! `url_decode`, `url_encode`, `url_encode_component`.
+//! `tolower`, `toupper`, `substring`, `indexof`, `replace_string`,
+//! `replace_strings`, `split`, `url_decode`, `url_encode`,
+//! `url_encode_component`, `reverse`, `strrep`, `strcmp`, `string_size`,
+//! `translate`, `countof`, `has_any_index`, `unicode_codepoints_from_string`,
+//! `unicode_codepoints_to_string`.
 //!
 //! As the reference says for several of them ("If the arguments aren't of
 //! string type, they'll be forcibly converted to string"), every string
@@ -15,6 +18,9 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use super::{forced_text, integer_arg, MAX_STRING_BYTES};
+use crate::functions::regex::cached_regex;
+use crate::ops;
 use crate::text::to_text;
 use crate::value::Value;
 
@@ -263,6 +269,258 @@ pub fn split_at(s: &Value, delimiter: &Value, index: &Value) -> Value {
     Value::Array(Arc::new(picked.cloned().into_iter().collect()))
 }
 
+/// `split(source, delimiter [, requestedIndex])` (`split-function.md`),
+/// arguments as a slice: [`split`] with two arguments, [`split_at`] with
+/// three (`split(Caller, "@", 1)`).
+pub fn split_args(args: &[Value]) -> Value {
+    match args {
+        [s, d] => split(s, d),
+        [s, d, i] => split_at(s, d, i),
+        _ => Value::Null,
+    }
+}
+
+/// `reverse(value)` (`reverse-function.md`): the characters (code points) of
+/// the string form of `value` in reverse order
+/// (`reverse("ABC")` is `CBA`, `reverse(123.45)` is `54.321`). A datetime
+/// is taken in its full form with seven fraction digits, as in the
+/// reference's example (`Z0000000.00:00:21T51-01-7102`). Null → `""`.
+pub fn reverse(v: &Value) -> Value {
+    Value::string(forced_text(v).chars().rev().collect::<String>())
+}
+
+/// Most repetitions `strrep` makes (`strrep-function.md`: "If multiplier is
+/// more than the maximal allowed value of 1024, the input string will be
+/// repeated 1024 times").
+const STRREP_MAX_REPEATS: i64 = 1024;
+
+/// `strrep(value, multiplier [, delimiter])` (`strrep-function.md`),
+/// arguments as a slice: the string form of `value` repeated `multiplier`
+/// times, joined by `delimiter` (default `""`): `strrep('ABC', 2)` is
+/// `ABCABC`, `strrep(123, 3, '.')` is `123.123.123`.
+///
+/// A multiplier above 1024 repeats 1024 times, as the reference says; the
+/// result is also cut to whole repetitions within
+/// [`MAX_STRING_BYTES`] so that a long input cannot
+/// exhaust memory. A multiplier below 1, null or not an integer gives `""`
+/// (the reference is silent).
+pub fn strrep(args: &[Value]) -> Value {
+    let (Some(value), Some(count)) = (args.first(), args.get(1).and_then(integer_arg)) else {
+        return Value::from_static("");
+    };
+    if count < 1 {
+        return Value::from_static("");
+    }
+    let count = count.min(STRREP_MAX_REPEATS);
+    let text = to_text(value);
+    let delimiter = args.get(2).map(to_text).unwrap_or_default();
+    let mut out = String::new();
+    for i in 0..count {
+        let extra = if i > 0 { delimiter.len() } else { 0 } + text.len();
+        if out.len() + extra > MAX_STRING_BYTES {
+            break;
+        }
+        if i > 0 {
+            out.push_str(&delimiter);
+        }
+        out.push_str(&text);
+    }
+    Value::string(out)
+}
+
+/// `strcmp(string1, string2)` (`strcmp-function.md`): -1, 0 or 1 as an int,
+/// comparing the strings character by character (ordinal, case-sensitive:
+/// `strcmp("abc", "ABC")` is 1, `strcmp("abcde", "abc")` is 1). Nulls are
+/// `""`.
+pub fn strcmp(a: &Value, b: &Value) -> Value {
+    let ordering = to_text(a).as_ref().cmp(to_text(b).as_ref());
+    Value::Int(ordering as i32)
+}
+
+/// `string_size(source)` (`string-size-function.md`): the size in bytes of
+/// the string's UTF-8 form, as a long (`string_size("⒦⒰⒮⒯⒪")` is 15).
+pub fn string_size(v: &Value) -> Value {
+    Value::Long(to_text(v).len() as i64)
+}
+
+/// `translate(searchList, replacementList, source)`
+/// (`translate-function.md`): every character of `source` found in
+/// `searchList` is replaced by the character at the same position in
+/// `replacementList`, or by its last character when `replacementList` is
+/// shorter, or removed when it is empty: `translate("abc", "x", "abc")` is
+/// `xxx`, `translate("krasp", "otsku", "spark")` is `kusto`.
+pub fn translate(search: &Value, replacement: &Value, source: &Value) -> Value {
+    let search: Vec<char> = to_text(search).chars().collect();
+    let replacement: Vec<char> = to_text(replacement).chars().collect();
+    let out: String = to_text(source)
+        .chars()
+        .filter_map(|c| match search.iter().position(|&s| s == c) {
+            None => Some(c),
+            Some(i) => replacement.get(i).or_else(|| replacement.last()).copied(),
+        })
+        .collect();
+    Value::string(out)
+}
+
+/// `countof(source, search [, kind])` (`countof-function.md`), arguments as
+/// a slice: the number of matches of `search` in `source`, as a long. With
+/// kind `normal` (the default) plain matches may overlap
+/// (`countof("aaaa", "aa")` is 3); with kind `regex` regular-expression
+/// matches don't (`countof("ababa", "aba", "regex")` is 1).
+///
+/// An empty `search` counts 0 (the reference is silent). Another kind, or
+/// an invalid regular expression, gives null.
+pub fn countof(args: &[Value]) -> Value {
+    let source = args.first().map(to_text).unwrap_or_default();
+    let search = args.get(1).map(to_text).unwrap_or_default();
+    let kind = args.get(2).map(to_text);
+    match kind.as_deref() {
+        None | Some("normal") => {
+            if search.is_empty() {
+                return Value::Long(0);
+            }
+            let finder = memchr::memmem::Finder::new(search.as_bytes());
+            let mut count = 0i64;
+            let mut at = 0usize;
+            let bytes = source.as_bytes();
+            while let Some(i) = finder.find(&bytes[at..]) {
+                count += 1;
+                // Overlapping: continue one character after the match start.
+                let start = at + i;
+                let step = source[start..].chars().next().map_or(1, char::len_utf8);
+                at = start + step;
+                if at > bytes.len() {
+                    break;
+                }
+            }
+            Value::Long(count)
+        }
+        Some("regex") => match cached_regex(&search) {
+            Some(re) => Value::Long(re.find_iter(&source).count() as i64),
+            None => Value::Null,
+        },
+        Some(_) => Value::Null,
+    }
+}
+
+/// `has_any_index(source, values)` (`has-any-index-function.md`): the
+/// zero-based position of the first element of the array `values` that
+/// `source` `has` (term match, case-insensitive, as the `has` operator), or
+/// -1 when none is found or `values` is empty, as a long. Elements are taken
+/// as their string form (`range(1, 3, 1)` looks for `1`, `2`, `3`). A
+/// `values` that is not an array gives null (the reference is silent).
+pub fn has_any_index(source: &Value, values: &Value) -> Value {
+    let Value::Array(items) = values else {
+        return Value::Null;
+    };
+    let found = items
+        .iter()
+        .position(|item| ops::is_true(&ops::has(source, item, false)));
+    Value::Long(found.map_or(-1, |i| i as i64))
+}
+
+/// `replace_strings(text, lookups, rewrites)` (`replace-strings-function.md`):
+/// the matches of the strings of the array `lookups` replaced by the strings
+/// at the same positions of the array `rewrites`. Matches don't overlap, and
+/// "the earlier match takes the precedence": the first lookup's matches are
+/// taken first (left to right), then the second's where they overlap none
+/// taken before, and so on, so `replace_strings("This is", ["is", "This"],
+/// ["was", "This"])` is `Thwas was`. A lookup that is not a string (or is
+/// empty) is ignored; a rewrite that is not a string (or is missing) keeps
+/// the matched text, and the match still counts. A `lookups` that is not an
+/// array gives `text` unchanged.
+pub fn replace_strings(text: &Value, lookups: &Value, rewrites: &Value) -> Value {
+    let text = to_text(text);
+    let Value::Array(lookups) = lookups else {
+        return Value::string(text.into_owned());
+    };
+    let rewrites: &[Value] = match rewrites {
+        Value::Array(r) => r,
+        _ => &[],
+    };
+    // Claimed byte ranges with their replacement, in no particular order.
+    let mut claims: Vec<(usize, usize, Option<&str>)> = Vec::new();
+    for (i, lookup) in lookups.iter().enumerate() {
+        let Value::String(lookup) = lookup else {
+            continue;
+        };
+        if lookup.is_empty() {
+            continue;
+        }
+        let rewrite = rewrites.get(i).and_then(Value::as_str);
+        let finder = memchr::memmem::Finder::new(lookup.as_bytes());
+        let mut at = 0;
+        while let Some(found) = finder.find(&text.as_bytes()[at..]) {
+            let start = at + found;
+            let end = start + lookup.len();
+            if claims.iter().any(|&(s, e, _)| start < e && s < end) {
+                at = start + text[start..].chars().next().map_or(1, char::len_utf8);
+            } else {
+                claims.push((start, end, rewrite));
+                at = end;
+            }
+            if at >= text.len() {
+                break;
+            }
+        }
+    }
+    claims.sort_by_key(|&(s, _, _)| s);
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (start, end, rewrite) in claims {
+        out.push_str(&text[last..start]);
+        out.push_str(rewrite.unwrap_or(&text[start..end]));
+        last = end;
+        if out.len() > MAX_STRING_BYTES {
+            return Value::from_static("");
+        }
+    }
+    out.push_str(&text[last..]);
+    Value::string(out)
+}
+
+/// `unicode_codepoints_from_string(value)`
+/// (`unicode-codepoints-from-string-function.md`; deprecated alias
+/// `to_utf8`): the code points of a string as a dynamic array of longs
+/// (`"⒦⒰⒮⒯⒪"` is `[9382,9392,9390,9391,9386]`). Null → `[]`.
+pub fn unicode_codepoints_from_string(v: &Value) -> Value {
+    Value::Array(Arc::new(
+        to_text(v)
+            .chars()
+            .map(|c| Value::Long(i64::from(u32::from(c))))
+            .collect(),
+    ))
+}
+
+/// `unicode_codepoints_to_string(values)`
+/// (`unicode-codepoints-to-string-function.md`; deprecated alias
+/// `make_string`): the string of the code points in the array `values`
+/// (nested arrays are flattened). An element that is not an integer or not a
+/// valid code point, or a `values` that is not an array, gives `""`.
+pub fn unicode_codepoints_to_string(v: &Value) -> Value {
+    fn push(out: &mut String, v: &Value) -> bool {
+        match v {
+            Value::Array(items) => items.iter().all(|item| push(out, item)),
+            other => match integer_arg(other)
+                .and_then(|n| u32::try_from(n).ok())
+                .and_then(char::from_u32)
+            {
+                Some(c) => {
+                    out.push(c);
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+    let mut out = String::new();
+    if matches!(v, Value::Array(_)) && push(&mut out, v) {
+        Value::string(out)
+    } else {
+        Value::from_static("")
+    }
+}
+
 /// `url_decode(encoded_url)` (`url-decode-function.md`): `%xx` escapes
 /// decoded (`https%3a%2f%2fwww.bing.com%2f` → `https://www.bing.com/`), and
 /// `+` read as a space, the inverse of [`url_encode`]. Malformed escapes are
@@ -481,6 +739,149 @@ mod tests {
         assert_eq!(text(&split_at(&s("a_b"), &s("_"), &l(-1))), "[]");
         assert_eq!(split_at(&s("a_b"), &s("_"), &Value::Null), Value::Null);
         assert_eq!(text(&split(&Value::Null, &s(","))), r#"[""]"#);
+    }
+
+    #[test]
+    fn split_args_dispatches_on_arity() {
+        let text = |v: &Value| to_string(v);
+        assert_eq!(text(&split_args(&[s("a@b"), s("@"), l(1)])), r#"["b"]"#);
+        assert_eq!(text(&split_args(&[s("a@b"), s("@")])), r#"["a","b"]"#);
+        assert_eq!(split_args(&[s("a")]), Value::Null);
+    }
+
+    #[test]
+    fn reverse_follows_reference_examples() {
+        assert_eq!(
+            reverse(&s("ABCDEFGHIJKLMNOPQRSTUVWXYZ")),
+            s("ZYXWVUTSRQPONMLKJIHGFEDCBA")
+        );
+        assert_eq!(reverse(&l(12345)), s("54321"));
+        assert_eq!(reverse(&Value::Real(123.45)), s("54.321"));
+        assert_eq!(
+            reverse(&Value::TimeSpan(TimeSpan(3 * ticks::PER_HOUR))),
+            s("00:00:30")
+        );
+        let d =
+            crate::text::parse_datetime("2017-10-15 12:00").unwrap_or(crate::value::DateTime(0));
+        assert_eq!(
+            reverse(&Value::DateTime(d)),
+            s("Z0000000.00:00:21T51-01-7102")
+        );
+        assert_eq!(reverse(&Value::Null), s(""));
+        assert_eq!(reverse(&s("héllo")), s("olléh"));
+    }
+
+    #[test]
+    fn strrep_follows_reference_examples_and_caps() {
+        assert_eq!(strrep(&[s("ABC"), l(2)]), s("ABCABC"));
+        assert_eq!(strrep(&[l(123), l(3), s(".")]), s("123.123.123"));
+        assert_eq!(
+            strrep(&[
+                Value::TimeSpan(TimeSpan(3 * ticks::PER_SECOND)),
+                l(2),
+                s(" ")
+            ]),
+            s("00:00:03 00:00:03")
+        );
+        assert_eq!(strrep(&[s("a"), l(0)]), s(""));
+        assert_eq!(strrep(&[s("a"), Value::Null]), s(""));
+        let Value::String(many) = strrep(&[s("ab"), l(i64::MAX)]) else {
+            panic!("not a string")
+        };
+        assert_eq!(many.len(), 2048);
+        let big = Value::string("x".repeat(1 << 20));
+        let Value::String(capped) = strrep(&[big, l(1000)]) else {
+            panic!("not a string")
+        };
+        assert!(capped.len() <= MAX_STRING_BYTES);
+    }
+
+    #[test]
+    fn strcmp_follows_reference_examples() {
+        assert_eq!(strcmp(&s("ABC"), &s("ABC")), Value::Int(0));
+        assert_eq!(strcmp(&s("abc"), &s("ABC")), Value::Int(1));
+        assert_eq!(strcmp(&s("ABC"), &s("abc")), Value::Int(-1));
+        assert_eq!(strcmp(&s("abcde"), &s("abc")), Value::Int(1));
+        assert_eq!(strcmp(&Value::Null, &s("")), Value::Int(0));
+    }
+
+    #[test]
+    fn string_size_counts_utf8_bytes() {
+        assert_eq!(string_size(&s("hello")), l(5));
+        assert_eq!(string_size(&s("⒦⒰⒮⒯⒪")), l(15));
+        assert_eq!(string_size(&Value::Null), l(0));
+    }
+
+    #[test]
+    fn translate_follows_reference_examples() {
+        assert_eq!(translate(&s("abc"), &s("x"), &s("abc")), s("xxx"));
+        assert_eq!(translate(&s("abc"), &s(""), &s("ab")), s(""));
+        assert_eq!(translate(&s("krasp"), &s("otsku"), &s("spark")), s("kusto"));
+        assert_eq!(translate(&s("a"), &s("b"), &Value::Null), s(""));
+    }
+
+    #[test]
+    fn countof_follows_reference_examples() {
+        assert_eq!(countof(&[s("aaa"), s("a")]), l(3));
+        assert_eq!(countof(&[s("aaaa"), s("aa")]), l(3));
+        assert_eq!(countof(&[s("ababa"), s("ab"), s("normal")]), l(2));
+        assert_eq!(countof(&[s("ababa"), s("aba")]), l(2));
+        assert_eq!(countof(&[s("ababa"), s("aba"), s("regex")]), l(1));
+        assert_eq!(countof(&[s("abcabc"), s("a.c"), s("regex")]), l(2));
+        assert_eq!(countof(&[s("abc"), s("")]), l(0));
+        assert_eq!(countof(&[s("ééé"), s("éé")]), l(2));
+        assert_eq!(countof(&[s("abc"), s("("), s("regex")]), Value::Null);
+        assert_eq!(countof(&[s("abc"), s("a"), s("other")]), Value::Null);
+    }
+
+    #[test]
+    fn has_any_index_uses_term_matching() {
+        let arr = |t: &str| parse_json_text(t).unwrap_or_default();
+        let text = s("this is an example");
+        assert_eq!(has_any_index(&text, &arr(r#"["this","example"]"#)), l(0));
+        assert_eq!(has_any_index(&text, &arr(r#"["not","example"]"#)), l(1));
+        assert_eq!(has_any_index(&text, &arr(r#"["not","found"]"#)), l(-1));
+        assert_eq!(has_any_index(&s("Example number 2"), &arr("[1,2,3]")), l(1));
+        assert_eq!(has_any_index(&text, &arr("[]")), l(-1));
+        assert_eq!(has_any_index(&text, &arr(r#"["exam"]"#)), l(-1));
+        assert_eq!(has_any_index(&text, &Value::Null), Value::Null);
+    }
+
+    #[test]
+    fn replace_strings_follows_reference_examples() {
+        let arr = |t: &str| parse_json_text(t).unwrap_or_default();
+        let msg = s("A magic trick can turn a cat into a dog");
+        assert_eq!(
+            replace_strings(&msg, &arr(r#"["cat","dog"]"#), &arr(r#"["dog","pigeon"]"#)),
+            s("A magic trick can turn a dog into a pigeon")
+        );
+        let msg = s("This is an example of using replace_strings()");
+        assert_eq!(
+            replace_strings(&msg, &arr(r#"["is","This"]"#), &arr(r#"["was","This"]"#)),
+            s("Thwas was an example of using replace_strings()")
+        );
+        assert_eq!(
+            replace_strings(&msg, &arr(r#"["This","is"]"#), &arr(r#"[12345,"was"]"#)),
+            s("This was an example of using replace_strings()")
+        );
+        assert_eq!(
+            replace_strings(&s("abc"), &Value::Null, &Value::Null),
+            s("abc")
+        );
+    }
+
+    #[test]
+    fn unicode_codepoints_round_trip() {
+        let v = unicode_codepoints_from_string(&s("⒦⒰⒮⒯⒪"));
+        assert_eq!(to_string(&v), "[9382,9392,9390,9391,9386]");
+        assert_eq!(unicode_codepoints_to_string(&v), s("⒦⒰⒮⒯⒪"));
+        let bad = parse_json_text("[1114112]").unwrap_or_default();
+        assert_eq!(unicode_codepoints_to_string(&bad), s(""));
+        assert_eq!(unicode_codepoints_to_string(&Value::Null), s(""));
+        assert_eq!(
+            to_string(&unicode_codepoints_from_string(&Value::Null)),
+            "[]"
+        );
     }
 
     #[test]

@@ -1159,6 +1159,17 @@ impl Checker<'_> {
                 if *op == UnaryOp::Plus {
                     return TypedExpr { span, ..operand };
                 }
+                // `-1` is a negative literal (so `datatable` accepts it).
+                let negated = match &operand.kind {
+                    TypedExprKind::Literal(Literal::Long(n)) => n.checked_neg().map(Literal::Long),
+                    TypedExprKind::Literal(Literal::Int(n)) => n.checked_neg().map(Literal::Int),
+                    TypedExprKind::Literal(Literal::Real(x)) => Some(Literal::Real(-x)),
+                    TypedExprKind::Literal(Literal::TimeSpan(t)) => t.checked_neg().map(Literal::TimeSpan),
+                    _ => None,
+                };
+                if let Some(literal) = negated {
+                    return typed(TypedExprKind::Literal(literal), ty);
+                }
                 typed(TypedExprKind::Unary(*op, Box::new(operand)), ty)
             }
             ExprKind::Binary { op, lhs, rhs } => {

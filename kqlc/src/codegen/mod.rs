@@ -195,9 +195,20 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
     let finish_fn = if finish_steps.is_empty() {
         quote! {}
     } else {
+        let steps: TokenStream = finish_steps.into_iter().collect();
+        let ctx = if mentions(&steps, "ctx") {
+            quote! { ctx }
+        } else {
+            quote! { _ctx }
+        };
+        let emit = if mentions(&steps, "emit") {
+            quote! { emit }
+        } else {
+            quote! { _emit }
+        };
         quote! {
-            fn finish(&mut self, ctx: &Context, emit: Emit<'_>) {
-                #(#finish_steps)*
+            fn finish(&mut self, #ctx: &Context, #emit: Emit<'_>) {
+                #steps
             }
         }
     };
@@ -558,19 +569,19 @@ impl Gen {
                     let widths = aggregates
                         .iter()
                         .map(|a| Literal::usize_unsuffixed(1 + a.carried.len()));
-                    let empty_input = if keys.is_empty() {
+                    let take_groups = if keys.is_empty() {
                         // Without `by`, summarize gives one row even for no input.
                         quote! {
+                            let mut groups = self.#state.drain();
                             if groups.is_empty() {
                                 groups.push((Vec::new(), vec![#(#inits),*]));
                             }
                         }
                     } else {
-                        quote! {}
+                        quote! { let groups = self.#state.drain(); }
                     };
                     self.finish_steps.push(quote! {
-                        let mut groups = self.#state.drain();
-                        #empty_input
+                        #take_groups
                         for (key, states) in groups {
                             let mut row = key;
                             row.extend(aggregate::finish_all(states, &[#(#widths),*]));

@@ -2456,6 +2456,8 @@ pub(crate) mod tests {
                     to_type: None,
                 }],
                 limit: None,
+                item_index: None,
+                bag_as_array: false,
             })
         );
         assert_eq!(
@@ -2474,14 +2476,18 @@ pub(crate) mod tests {
                     },
                 ],
                 limit: Some(expr("5")),
+                item_index: None,
+                bag_as_array: false,
             })
         );
         assert_eq!(ops.len(), 4);
-        assert_eq!(error("T | mv-expand kind=array x").code, Code::Unsupported);
-        assert_eq!(
-            error("T | mv-expand with_itemindex=i x").code,
-            Code::Unsupported
-        );
+        let OperatorKind::MvExpand(expand) =
+            &operators("T | mv-expand kind=array with_itemindex=i x")[0]
+        else {
+            panic!("not mv-expand")
+        };
+        assert!(expand.bag_as_array);
+        assert_eq!(expand.item_index, Some(name("i")));
     }
 
     #[test]

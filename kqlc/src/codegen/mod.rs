@@ -280,6 +280,14 @@ type Exit<'a> = &'a dyn Fn(TokenStream) -> TokenStream;
 /// A statement that hands a row to a pipeline's entry.
 type Entry = Box<dyn Fn(TokenStream) -> TokenStream>;
 
+/// The table a rule reads: name, columns, and the union of the positions
+/// its pipelines read.
+type InputTable = (
+    String,
+    Vec<(String, ScalarType)>,
+    std::collections::BTreeSet<usize>,
+);
+
 /// The pieces of a rule's code, gathered over its main pipeline and the
 /// sub-pipelines of `join` and `union`.
 #[derive(Default)]
@@ -296,11 +304,7 @@ struct Gen {
     table_entries: Vec<Entry>,
     /// The input table: name, columns, and the union of the positions the
     /// pipelines read.
-    table: Option<(
-        String,
-        Vec<(String, ScalarType)>,
-        std::collections::BTreeSet<usize>,
-    )>,
+    table: Option<InputTable>,
 }
 
 impl Gen {

@@ -722,11 +722,10 @@ impl Checker<'_> {
                 right_keys.push(r);
             }
         }
-        let columns: Vec<Column>;
         let mut right_columns = Vec::new();
-        match join.kind {
-            K::LeftSemi | K::LeftAnti => columns = input.to_vec(),
-            K::RightSemi | K::RightAnti => columns = right.output.clone(),
+        let columns: Vec<Column> = match join.kind {
+            K::LeftSemi | K::LeftAnti => input.to_vec(),
+            K::RightSemi | K::RightAnti => right.output.clone(),
             _ => {
                 let mut all = input.to_vec();
                 for (i, column) in right.output.iter().enumerate() {
@@ -737,9 +736,9 @@ impl Checker<'_> {
                     right_columns.push(i);
                     all.push(Column::new(name, column.ty));
                 }
-                columns = all;
+                all
             }
-        }
+        };
         self.check_single_table(&right);
         (
             CheckedOp::Join {
@@ -1164,7 +1163,9 @@ impl Checker<'_> {
                     TypedExprKind::Literal(Literal::Long(n)) => n.checked_neg().map(Literal::Long),
                     TypedExprKind::Literal(Literal::Int(n)) => n.checked_neg().map(Literal::Int),
                     TypedExprKind::Literal(Literal::Real(x)) => Some(Literal::Real(-x)),
-                    TypedExprKind::Literal(Literal::TimeSpan(t)) => t.checked_neg().map(Literal::TimeSpan),
+                    TypedExprKind::Literal(Literal::TimeSpan(t)) => {
+                        t.checked_neg().map(Literal::TimeSpan)
+                    }
                     _ => None,
                 };
                 if let Some(literal) = negated {

@@ -102,7 +102,7 @@ pub enum LetValue {
     /// (the checker decides).
     Scalar(Expr),
     /// A tabular expression (it has a pipe or a tabular source keyword).
-    Tabular(TabularExpr),
+    Tabular(Box<TabularExpr>),
     /// A user-defined function (`(a: string) { ... }`), not implemented yet.
     Unimplemented(Unimplemented),
 }
@@ -132,7 +132,7 @@ pub enum Source {
     /// `(TABULAR)`: a parenthesized tabular expression.
     Nested(Box<TabularExpr>),
     /// `range NAME from START to STOP step STEP`.
-    Range(Range),
+    Range(Box<Range>),
     /// A source kqlc does not implement yet (`externaldata`, `range`, ...).
     Unimplemented(Unimplemented),
 }

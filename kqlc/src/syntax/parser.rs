@@ -430,7 +430,7 @@ impl Parser {
             });
         }
         let value = if self.starts_tabular_value() {
-            LetValue::Tabular(self.parse_tabular()?)
+            LetValue::Tabular(Box::new(self.parse_tabular()?))
         } else {
             LetValue::Scalar(self.parse_expr()?)
         };
@@ -549,12 +549,12 @@ impl Parser {
             let to = self.parse_expr()?;
             self.expect_word("step")?;
             let step = self.parse_expr()?;
-            return Ok(Source::Range(Range {
+            return Ok(Source::Range(Box::new(Range {
                 name,
                 from,
                 to,
                 step,
-            }));
+            })));
         }
         if self.word_at(0) == Some("materialize") && *self.kind_at(1) == TokenKind::LParen {
             // `materialize` caches a result; evaluating it again gives the same rows.
@@ -1051,10 +1051,8 @@ impl Parser {
     /// The tables of `union`: options (`kind=outer` only), then operands.
     fn parse_union_tables(&mut self) -> PResult<Vec<TabularExpr>> {
         for (name, value, span) in self.parse_options()? {
-            if !(name == "kind" && value == "outer")
-                && !name.starts_with("hint.")
-                && name != "isfuzzy"
-            {
+            let allowed = (name == "kind" && value == "outer") || name.starts_with("hint.");
+            if !allowed && name != "isfuzzy" {
                 return Err(Diagnostic::new(
                     Code::Unsupported,
                     format!("union option '{name}={value}' is not supported"),

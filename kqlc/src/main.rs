@@ -84,19 +84,30 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         repeat: usize,
     },
-    /// Write a deterministic sample of CloudAuditEvents rows (JSON lines) for
-    /// benchmarks, with a known number of rows each reference rule matches.
+    /// Write a deterministic sample of audit events (JSON lines) for demos
+    /// and benchmarks, with the number of rows each reference rule finds.
     Sample {
-        /// How many bytes to write (at least; whole lines), e.g. 100M or 1G.
-        #[arg(long, default_value = "100M", value_parser = parse_size)]
-        bytes: u64,
+        /// How many bytes to write (at least; whole lines), e.g. 100M or 1G
+        /// (the default, when --events is not given, is 100M).
+        #[arg(long, value_parser = parse_size, conflicts_with = "events")]
+        bytes: Option<u64>,
+        /// How many events to write (one line each) instead of a size.
+        #[arg(long)]
+        events: Option<u64>,
         /// The seed: the same seed and options give the same bytes.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Where the events come from: aks, eks, gke, onprem, arm or mixed.
+        #[arg(long, default_value = "mixed", value_parser = parse_source)]
+        source: kqlc::sample::Source,
+        /// cloudaudit (CloudAuditEvents rows) or native (each platform's own
+        /// export format, read by detectors with --input-format auto).
+        #[arg(long, default_value = "cloudaudit", value_parser = parse_sample_format)]
+        format: kqlc::sample::SampleFormat,
         /// The "now" the sample is written around (run detectors with the same --now).
         #[arg(long, default_value = "2024-05-28T12:00:00Z")]
         now: String,
-        /// Rows per million planted to match one of the reference rules.
+        /// Events per million planted to match one of the reference rules.
         #[arg(long, default_value_t = kqlc::sample::DEFAULT_MATCH_RATE_PER_MILLION)]
         match_rate: u32,
         /// Write here instead of stdout.
@@ -339,7 +350,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Sample {
             bytes,
+            events,
             seed,
+            source,
+            format,
             now,
             match_rate,
             output,
@@ -347,7 +361,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let now = chrono::DateTime::parse_from_rfc3339(&now)
                 .map_err(|e| format!("--now '{now}': {e}"))?
                 .with_timezone(&chrono::Utc);
-            let mut options = kqlc::sample::SampleOptions::new(bytes, now);
+            let mut options = kqlc::sample::SampleOptions::new(bytes.unwrap_or(100 << 20), now);
+            options.events = events;
+            options.source = source;
+            options.format = format;
             options.seed = seed;
             options.match_rate_per_million = match_rate;
             let stats = match &output {
@@ -368,16 +385,24 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     stats
                 }
             };
-            let matches: Vec<String> = stats
+            let written: Vec<String> = stats
                 .matches_per_rule
                 .iter()
                 .map(|m| format!("{}={}", m.rule, m.output_rows))
                 .collect();
+            let anywhere: Vec<String> = stats
+                .matches_per_rule
+                .iter()
+                .map(|m| format!("{}={}", m.rule, m.anywhere_output_rows))
+                .collect();
             eprintln!(
-                "sample: {} rows, {} bytes; expected result rows: {}",
+                "sample: {} rows, {} bytes ({} {}); expected result rows: {}; without the rules' DataSource condition: {}",
                 stats.rows,
                 stats.bytes,
-                matches.join(", ")
+                source.name(),
+                format.name(),
+                written.join(", "),
+                anywhere.join(", ")
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -438,4 +463,16 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .ok()
         .and_then(|n| n.checked_mul(scale))
         .ok_or_else(|| format!("'{text}' is not a size (e.g. 1000000, 100M, 1G)"))
+}
+
+fn parse_source(name: &str) -> Result<kqlc::sample::Source, String> {
+    kqlc::sample::Source::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = kqlc::sample::Source::ALL.iter().map(|s| s.name()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
+}
+
+fn parse_sample_format(name: &str) -> Result<kqlc::sample::SampleFormat, String> {
+    kqlc::sample::SampleFormat::from_name(name)
+        .ok_or_else(|| "expected cloudaudit or native".to_string())
 }

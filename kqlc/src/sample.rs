@@ -1,13 +1,24 @@
-//! Deterministic sample data: JSON lines of `CloudAuditEvents` rows, for
-//! benchmarks and demos (`kqlc sample --bytes N [--seed S] [-o FILE]`).
+//! Deterministic sample data for benchmarks and demos:
+//! `kqlc sample (--bytes N | --events N) [--seed S] [--source aks|eks|gke|onprem|arm|mixed]
+//! [--format cloudaudit|native] [-o FILE]`.
 //!
-//! Rows look like the Kubernetes audit events Microsoft Defender exports
-//! (see `examples/data/audit.jsonl`): mostly reads by kubelets, controllers
-//! and add-ons, lease renewals, events, a few creates, deletes and execs by
-//! people. A small, chosen fraction of rows is made to match one of the
-//! three reference detections in `examples/rules/`; every other row is
-//! built so that none of them matches it, which lets a benchmark check that
-//! a detector found exactly the planted rows.
+//! Events look like the Kubernetes audit events of busy clusters: mostly
+//! reads by kubelets, controllers and add-ons, lease renewals, events, a few
+//! creates, deletes and execs by people; with `--source arm` or `mixed`,
+//! also Azure Resource Manager operations. `--format cloudaudit` writes
+//! `CloudAuditEvents` rows as Microsoft Defender exports them (see
+//! `examples/data/audit.jsonl`); `--format native` writes each platform's
+//! own export (AKS diagnostic records, EKS CloudWatch Logs payloads, GKE
+//! Cloud Logging entries, upstream audit events for on-premises clusters,
+//! Activity Log records), which a detector reads with `--input-format auto`.
+//! For a seed and `--events N` both formats describe the same events.
+//!
+//! A small, chosen fraction of events is planted to match one of the three
+//! reference detections in `examples/rules/`. The generator counts, for
+//! every event it writes, the result rows each rule gives for it, both as
+//! written and without its `DataSource == "Azure Kubernetes Service"`
+//! condition (an exec into kube-system on EKS is the same attack), so a
+//! benchmark can check that a detector found exactly what was planted.
 //!
 //! The same [`SampleOptions`] always give byte-identical output: the only
 //! source of variety is a seeded SplitMix64 generator, and timestamps are
@@ -28,12 +39,113 @@ pub const REFERENCE_RULES: [&str; 3] = [
     "cluster-admin-binding",
 ];
 
+/// Where the events of a sample come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Azure Kubernetes Service clusters.
+    Aks,
+    /// Amazon EKS clusters.
+    Eks,
+    /// Google Kubernetes Engine clusters.
+    Gke,
+    /// A self-managed (on-premises) cluster.
+    OnPrem,
+    /// Azure Resource Manager (Activity Log) operations only.
+    Arm,
+    /// All of the above: mostly AKS, some EKS, GKE and on-premises, and a
+    /// few Resource Manager operations.
+    Mixed,
+}
+
+impl Source {
+    /// Every source, as named on the command line.
+    pub const ALL: [Source; 6] = [
+        Source::Aks,
+        Source::Eks,
+        Source::Gke,
+        Source::OnPrem,
+        Source::Arm,
+        Source::Mixed,
+    ];
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Aks => "aks",
+            Source::Eks => "eks",
+            Source::Gke => "gke",
+            Source::OnPrem => "onprem",
+            Source::Arm => "arm",
+            Source::Mixed => "mixed",
+        }
+    }
+
+    /// The source of a command-line name.
+    pub fn from_name(name: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Whether clusters of `platform` are in the sample.
+    fn has(self, platform: Platform) -> bool {
+        match self {
+            Source::Aks => platform == Platform::Aks,
+            Source::Eks => platform == Platform::Eks,
+            Source::Gke => platform == Platform::Gke,
+            Source::OnPrem => platform == Platform::OnPrem,
+            Source::Arm => false,
+            Source::Mixed => true,
+        }
+    }
+
+    /// Events per million that are Resource Manager operations.
+    fn arm_per_million(self) -> u32 {
+        match self {
+            Source::Arm => 1_000_000,
+            Source::Mixed => ARM_ROWS_PER_MILLION,
+            _ => 0,
+        }
+    }
+}
+
+/// How a sample is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleFormat {
+    /// `CloudAuditEvents` rows, as Defender exports them.
+    CloudAudit,
+    /// Each platform's own export format.
+    Native,
+}
+
+impl SampleFormat {
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SampleFormat::CloudAudit => "cloudaudit",
+            SampleFormat::Native => "native",
+        }
+    }
+
+    /// The format of a command-line name.
+    pub fn from_name(name: &str) -> Option<SampleFormat> {
+        [SampleFormat::CloudAudit, SampleFormat::Native]
+            .into_iter()
+            .find(|f| f.name() == name)
+    }
+}
+
 /// Options for a generated sample.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SampleOptions {
-    /// Write rows until at least this many bytes are written (the last row
-    /// is always complete, so the output may be up to one line longer).
+    /// Write events until at least this many bytes are written (the last
+    /// line is always complete, so the output may be up to one line longer).
+    /// Ignored when [`SampleOptions::events`] is set.
     pub bytes: u64,
+    /// Write exactly this many events (one line each) instead.
+    pub events: Option<u64>,
+    /// Where the events come from.
+    pub source: Source,
+    /// How they are written.
+    pub format: SampleFormat,
     /// Seed of the pseudo-random generator: same seed, same bytes.
     pub seed: u64,
     /// The moment the sample is "taken": rows fall in the 24 hours before
@@ -49,6 +161,9 @@ impl SampleOptions {
     pub fn new(bytes: u64, now: DateTime<Utc>) -> Self {
         SampleOptions {
             bytes,
+            events: None,
+            source: Source::Mixed,
+            format: SampleFormat::CloudAudit,
             seed: 0,
             now,
             match_rate_per_million: DEFAULT_MATCH_RATE_PER_MILLION,
@@ -56,7 +171,7 @@ impl SampleOptions {
     }
 }
 
-/// How many rows were planted to match one reference rule.
+/// How many events match one reference rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleMatches {
     /// The rule's file stem, one of [`REFERENCE_RULES`].
@@ -67,12 +182,17 @@ pub struct RuleMatches {
     /// `mv-expand`s an array (privileged containers of a pod, subjects of a
     /// binding), giving one output row per element.
     pub output_rows: u64,
+    /// Input rows kept by the rule without its `DataSource` condition (the
+    /// same detection on every platform): the events planted for it.
+    pub anywhere_rows: u64,
+    /// Output rows of the rule without its `DataSource` condition.
+    pub anywhere_output_rows: u64,
 }
 
 /// What [`write_sample`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SampleStats {
-    /// Lines written.
+    /// Lines written: one event each.
     pub rows: u64,
     /// Bytes written, newlines included.
     pub bytes: u64,
@@ -83,9 +203,9 @@ pub struct SampleStats {
     pub matches_per_rule: [RuleMatches; 3],
 }
 
-/// Writes JSON lines of `CloudAuditEvents` rows until at least
-/// `options.bytes` bytes are written, and says how many rows each reference
-/// rule should find in them.
+/// Writes JSON lines of events until `options.events` are written, or at
+/// least `options.bytes` bytes, and says how many rows each reference rule
+/// should find in them.
 pub fn write_sample(out: &mut impl Write, options: &SampleOptions) -> io::Result<SampleStats> {
     let mut generator = Generator::new(options);
     let mut stats = SampleStats {
@@ -95,18 +215,27 @@ pub fn write_sample(out: &mut impl Write, options: &SampleOptions) -> io::Result
             rule,
             rows: 0,
             output_rows: 0,
+            anywhere_rows: 0,
+            anywhere_output_rows: 0,
         }),
     };
     let mut buffer = String::with_capacity(FLUSH_AT + 64 * 1024);
-    while stats.bytes < options.bytes {
+    loop {
+        // How far through the sample: time advances with it.
+        let (done, total) = match options.events {
+            Some(events) if stats.rows < events => (stats.rows, events),
+            None if stats.bytes < options.bytes => (stats.bytes, options.bytes),
+            _ => break,
+        };
         let before = buffer.len();
-        let planted = generator.row(&mut buffer, stats.bytes);
+        let matches = generator.row(&mut buffer, done, total);
         stats.rows += 1;
         stats.bytes += (buffer.len() - before) as u64;
-        if let Some((rule, output_rows)) = planted {
-            let counts = &mut stats.matches_per_rule[rule as usize];
-            counts.rows += 1;
-            counts.output_rows += output_rows;
+        for (counts, (written, anywhere)) in stats.matches_per_rule.iter_mut().zip(matches) {
+            counts.rows += u64::from(written > 0);
+            counts.output_rows += written;
+            counts.anywhere_rows += u64::from(anywhere > 0);
+            counts.anywhere_output_rows += anywhere;
         }
         if buffer.len() >= FLUSH_AT {
             out.write_all(buffer.as_bytes())?;
@@ -128,6 +257,10 @@ const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
 /// Share of rows (per million) dated 25 hours to 7 days back, so that
 /// `ago(1d)` has something to drop.
 const OLD_ROWS_PER_MILLION: u32 = 3_000;
+
+/// Share of events (per million) of a mixed sample that are Resource
+/// Manager operations.
+const ARM_ROWS_PER_MILLION: u32 = 40_000;
 
 /// Planted rows are at most this old, leaving an hour of slack for a
 /// detector whose `now` is a little later than the generator's.
@@ -203,6 +336,7 @@ enum Platform {
     Aks,
     Eks,
     Gke,
+    OnPrem,
 }
 
 struct Cluster {
@@ -280,6 +414,16 @@ const CLUSTERS: &[Cluster] = &[
             "ip-192-168-71-230.ec2.internal",
         ],
         weight: 12,
+    },
+    Cluster {
+        data_source: "Kubernetes Audit",
+        name: "onprem-dc1",
+        resource_id: "",
+        azure_resource_id: "/subscriptions/3f2a9c1e-7b4d-4e8a-9c61-0d5e2f8a1b47/resourceGroups/rg-arc/providers/Microsoft.Kubernetes/connectedClusters/onprem-dc1",
+        platform: Platform::OnPrem,
+        subnet: "172.20.4.",
+        nodes: &["k8s-worker-01.dc1.contoso.local", "k8s-worker-02.dc1.contoso.local", "k8s-worker-03.dc1.contoso.local"],
+        weight: 6,
     },
     Cluster {
         data_source: "Google Kubernetes Engine",
@@ -715,6 +859,30 @@ const ACTORS: &[Actor] = &[
         reads: &[],
         authz_reason: "RBAC: allowed by ClusterRoleBinding \"platform-admins\" of ClusterRole \"cluster-admin\" to User \"carol@contoso-gcp.example\"",
     },
+    Actor {
+        username: "kubernetes-admin",
+        role: Role::Human,
+        platforms: &[Platform::OnPrem],
+        uid: "",
+        groups: &["system:masters", "system:authenticated"],
+        extra: "",
+        user_agents: &["kubectl/v1.29.2 (linux/amd64) kubernetes/4b8e819"],
+        clients: &[FRANKFURT],
+        reads: &[],
+        authz_reason: "",
+    },
+    Actor {
+        username: "oidc:dave@contoso.com",
+        role: Role::Human,
+        platforms: &[Platform::OnPrem],
+        uid: "",
+        groups: &["oidc:platform-team", "system:authenticated"],
+        extra: "",
+        user_agents: &["kubectl/v1.29.2 (linux/amd64) kubernetes/4b8e819", "k9s/v0.32.4 (linux/amd64)"],
+        clients: &[SEATTLE, AMSTERDAM_VPN],
+        reads: &[],
+        authz_reason: "RBAC: allowed by ClusterRoleBinding \"platform-team\" of ClusterRole \"cluster-admin\" to Group \"oidc:platform-team\"",
+    },
 ];
 
 /// An API resource as it appears in `ObjectRef` and request paths.
@@ -916,6 +1084,31 @@ const PRIVILEGED_SECURITY_CONTEXTS: &[&str] = &[
     "{\"privileged\":\"true\"}",
 ];
 
+/// Resource Manager operations of the sample: (operation, resource id,
+/// weight). Reads are not in the Activity Log; these are the writes and
+/// actions people and pipelines do.
+const ARM_OPERATIONS: &[(&str, &str, u32)] = &[
+    ("Microsoft.Compute/virtualMachines/write", "/subscriptions/3f2a9c1e-7b4d-4e8a-9c61-0d5e2f8a1b47/resourceGroups/rg-build/providers/Microsoft.Compute/virtualMachines/vm-build-01", 20),
+    ("Microsoft.Compute/virtualMachines/start/action", "/subscriptions/3f2a9c1e-7b4d-4e8a-9c61-0d5e2f8a1b47/resourceGroups/rg-build/providers/Microsoft.Compute/virtualMachines/vm-build-01", 15),
+    ("Microsoft.Compute/virtualMachines/deallocate/action", "/subscriptions/3f2a9c1e-7b4d-4e8a-9c61-0d5e2f8a1b47/resourceGroups/rg-build/providers/Microsoft.Compute/virtualMachines/vm-build-02", 15),
+    ("Microsoft.Resources/deployments/write", "/subscriptions/3f2a9c1e-7b4d-4e8a-9c61-0d5e2f8a1b47/resourceGroups/rg-aks-prod/providers/Microsoft.Resources/deployments/aks-prod-upgrade", 12),
+    ("Microsoft.Storage/storageAccounts/listKeys/action", "/subscriptions/3f2a9c1e-7b4d-4e8a-9c61-0d5e2f8a1b47/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/contosodata", 10),
+    ("Microsoft.Network/networkSecurityGroups/securityRules/write", "/subscriptions/3f2a9c1e-7b4d-4e8a-9c61-0d5e2f8a1b47/resourceGroups/rg-app/providers/Microsoft.Network/networkSecurityGroups/nsg-web/securityRules/allow-https", 8),
+    ("Microsoft.ContainerService/managedClusters/listClusterUserCredential/action", "/subscriptions/3f2a9c1e-7b4d-4e8a-9c61-0d5e2f8a1b47/resourceGroups/rg-aks-prod/providers/Microsoft.ContainerService/managedClusters/aks-prod", 10),
+    ("Microsoft.Authorization/roleAssignments/write", "/subscriptions/3f2a9c1e-7b4d-4e8a-9c61-0d5e2f8a1b47/providers/Microsoft.Authorization/roleAssignments/6a1f0e2d-3c4b-4a59-8e7f-0a1b2c3d4e5f", 4),
+    ("Microsoft.KeyVault/vaults/write", "/subscriptions/9d4e1b7a-2c3f-4a5b-8e6d-7f8091a2b3c4/resourceGroups/rg-payments-weu/providers/Microsoft.KeyVault/vaults/kv-payments", 3),
+    ("Microsoft.Insights/diagnosticSettings/delete", "/subscriptions/9d4e1b7a-2c3f-4a5b-8e6d-7f8091a2b3c4/resourceGroups/rg-payments-weu/providers/Microsoft.ContainerService/managedClusters/aks-payments-weu/providers/Microsoft.Insights/diagnosticSettings/to-sentinel", 1),
+];
+
+/// Who calls Resource Manager: (caller, client).
+static ARM_CALLERS: &[(&str, Client)] = &[
+    ("alice@contoso.com", REDMOND),
+    ("alice@contoso.com", AMSTERDAM_VPN),
+    ("bob@contoso.com", SEATTLE),
+    ("dev-intern@contoso.com", BENGALURU),
+    ("5f0c2a9e-8d7b-4c6a-9e1f-2b3c4d5e6f70", FRANKFURT),
+];
+
 /// Kubernetes' alphabet for generated name suffixes (no vowels, no
 /// look-alike digits).
 const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -955,6 +1148,24 @@ struct Event {
     denied: bool,
     /// Extra annotation, already JSON (`,"key":"value"`), or empty.
     extra_annotation: &'static str,
+    /// Privileged containers in a Pod body.
+    privileged_containers: u64,
+    /// `roleRef.name` and subject count of a ClusterRoleBinding body.
+    binding_role: &'static str,
+    binding_subjects: u64,
+    /// A Resource Manager operation instead of a Kubernetes request.
+    arm: Option<ArmOperation>,
+}
+
+/// A Resource Manager operation of the sample.
+#[derive(Clone, Copy)]
+struct ArmOperation {
+    /// Index into `ARM_OPERATIONS`.
+    operation: usize,
+    /// Index into `ARM_CALLERS`.
+    caller: usize,
+    /// `resultType`, `resultSignature`.
+    result: (&'static str, &'static str),
 }
 
 impl Event {
@@ -973,6 +1184,10 @@ impl Event {
         self.extra_annotation = "";
         self.level = "Metadata";
         self.stage = "ResponseComplete";
+        self.privileged_containers = 0;
+        self.binding_role = "";
+        self.binding_subjects = 0;
+        self.arm = None;
     }
 }
 
@@ -981,8 +1196,9 @@ impl Event {
 struct Generator {
     rng: SplitMix64,
     now_us: i64,
-    target_bytes: u64,
     match_rate: u32,
+    source: Source,
+    format: SampleFormat,
     /// Counts planted rows, to cycle through the rules.
     planted: u64,
     event: Event,
@@ -992,7 +1208,9 @@ struct Generator {
     reads: Vec<Vec<usize>>,
     /// Per app: the pod-template hash of its current ReplicaSet.
     template_hashes: Vec<String>,
-    scratch: String,
+    /// Buffers reused from event to event.
+    drawn: Drawn,
+    native: String,
 }
 
 /// Kinds of background event.
@@ -1085,75 +1303,129 @@ impl Generator {
         Generator {
             rng: SplitMix64(options.seed),
             now_us: options.now.timestamp_micros(),
-            target_bytes: options.bytes.max(1),
             match_rate: options.match_rate_per_million,
+            source: options.source,
+            format: options.format,
             planted: 0,
             event: Event::default(),
             user_tails,
             reads,
             template_hashes,
-            scratch: String::new(),
+            drawn: Drawn::default(),
+            native: String::new(),
         }
     }
 
-    /// Appends one line to `out`; says which rule it was planted for and
-    /// how many rows that rule outputs for it.
-    fn row(&mut self, out: &mut String, written: u64) -> Option<(Rule, u64)> {
+    /// Appends one line to `out`: the event `done` of `total` (in events or
+    /// bytes). Says how many result rows each reference rule gives for it:
+    /// (as written, without its `DataSource` condition).
+    fn row(&mut self, out: &mut String, done: u64, total: u64) -> [(u64, u64); 3] {
         self.event.clear();
         let old = self.rng.chance(OLD_ROWS_PER_MILLION);
-        // Time advances with the bytes written, so the file reads in time
-        // order (give or take a few seconds), from 24 hours ago to now.
+        // Time advances through the sample, so the file reads in time order
+        // (give or take a few seconds), from 24 hours ago to now.
         let mut time = if old {
             self.now_us - MICROS_PER_DAY - self.rng.range(MICROS_PER_HOUR, 6 * MICROS_PER_DAY)
         } else {
-            let progress = u128::from(written.min(self.target_bytes)) * MICROS_PER_DAY as u128
-                / u128::from(self.target_bytes);
+            let total = total.max(1);
+            let progress = u128::from(done.min(total)) * MICROS_PER_DAY as u128 / u128::from(total);
             self.now_us - MICROS_PER_DAY + progress as i64
                 - self.rng.range(1, 3 * MICROS_PER_SECOND)
         };
-        let planted = if self.rng.chance(self.match_rate) {
+        let arm_rate = self.source.arm_per_million();
+        if arm_rate > 0 && self.rng.chance(arm_rate) {
+            self.arm_operation();
+        } else if self.rng.chance(self.match_rate) {
             let rule = RULES[(self.planted % 3) as usize];
             self.planted += 1;
-            let output_rows = match rule {
+            match rule {
                 Rule::PrivilegedPod => self.privileged_pod(),
                 Rule::ExecInKubeSystem => self.exec_in_kube_system(),
                 Rule::ClusterAdminBinding => self.cluster_admin_binding(),
-            };
-            // An old planted row is a decoy for the time filter: written,
-            // not counted.
-            if old {
-                None
-            } else {
-                time = time.max(self.now_us - PLANTED_MAX_AGE);
-                Some((rule, output_rows))
             }
         } else {
             self.background();
-            None
-        };
+        }
+        // An old row is a decoy for the time filter: written, not counted.
+        let matches = if old { [(0, 0); 3] } else { self.evaluate() };
+        if matches.iter().any(|&(_, anywhere)| anywhere > 0) {
+            time = time.max(self.now_us - PLANTED_MAX_AGE);
+        }
         self.event.time_us = time;
         self.render(out);
-        planted
+        matches
+    }
+
+    /// Result rows of each reference rule for the event: (as written,
+    /// without the `DataSource` condition). The rules restated over the
+    /// event's fields; the tests check them against the rules themselves.
+    fn evaluate(&self) -> [(u64, u64); 3] {
+        let e = &self.event;
+        if e.arm.is_some() {
+            return [(0, 0); 3];
+        }
+        let on_aks = CLUSTERS[e.cluster].platform == Platform::Aks;
+        let resource = RESOURCES[e.resource].name;
+        // `ResponseStatus.code startswith "20"`.
+        let succeeded = e.code.to_string().starts_with("20");
+        let pod_create = e.verb == "create" && resource == "pods";
+        let privileged = if pod_create && e.subresource.is_empty() && succeeded {
+            e.privileged_containers
+        } else {
+            0
+        };
+        let exec = u64::from(
+            pod_create
+                && e.code == 101
+                && e.namespace == "kube-system"
+                && e.subresource == "exec"
+                && !starts_with_exempt_prefix(&e.name),
+        );
+        let binding = if e.verb == "create"
+            && resource == "clusterrolebindings"
+            && succeeded
+            && e.binding_role == "cluster-admin"
+            && ACTORS[e.actor].username != "acsService"
+        {
+            e.binding_subjects
+        } else {
+            0
+        };
+        let aks_only = |n: u64| if on_aks { n } else { 0 };
+        [
+            (aks_only(privileged), privileged),
+            (aks_only(exec), exec),
+            (binding, binding),
+        ]
     }
 
     // -- choosing who and where --------------------------------------------
 
+    /// Picks a cluster of the sample's source, on one of `platforms` when
+    /// the source has one (any of the source's otherwise; empty: any).
     fn pick_cluster(&mut self, platforms: &[Platform]) -> usize {
-        loop {
-            let total: u32 = CLUSTERS.iter().map(|c| c.weight).sum();
-            let mut ticket = self.rng.below(total as usize) as u32;
-            let mut chosen = 0;
-            for (i, cluster) in CLUSTERS.iter().enumerate() {
-                if ticket < cluster.weight {
-                    chosen = i;
-                    break;
-                }
-                ticket -= cluster.weight;
+        let source = self.source;
+        let wanted = |c: &Cluster| {
+            source.has(c.platform) && (platforms.is_empty() || platforms.contains(&c.platform))
+        };
+        let any = CLUSTERS.iter().any(wanted);
+        let eligible = |c: &Cluster| source.has(c.platform) && (!any || wanted(c));
+        let total: u32 = CLUSTERS
+            .iter()
+            .filter(|c| eligible(c))
+            .map(|c| c.weight)
+            .sum();
+        let mut ticket = self.rng.below(total.max(1) as usize) as u32;
+        for (i, cluster) in CLUSTERS.iter().enumerate() {
+            if !eligible(cluster) {
+                continue;
             }
-            if platforms.is_empty() || platforms.contains(&CLUSTERS[chosen].platform) {
-                return chosen;
+            if ticket < cluster.weight {
+                return i;
             }
+            ticket -= cluster.weight;
         }
+        0
     }
 
     /// Picks an actor of one of `roles` that exists on the event's cluster.
@@ -1628,12 +1900,17 @@ impl Generator {
 
     /// Execs, attaches and port-forwards the exec rule rightly ignores.
     fn background_exec(&mut self) {
-        let case = self.rng.below(7);
+        let mut case = self.rng.below(7);
         self.event.cluster = match case {
             0..=3 => self.pick_cluster(&[Platform::Aks]),
-            4 => self.pick_cluster(&[Platform::Eks, Platform::Gke]),
+            4 => self.pick_cluster(&[Platform::Eks, Platform::Gke, Platform::OnPrem]),
             _ => self.pick_cluster(&[]),
         };
+        let on_aks = CLUSTERS[self.event.cluster].platform == Platform::Aks;
+        // AKS's own tunnel execs only happen on AKS.
+        if case == 0 && !on_aks {
+            case = 1;
+        }
         self.event.verb = "create";
         self.event.resource = resource_index("pods");
         self.event.subresource = "exec";
@@ -1671,7 +1948,11 @@ impl Generator {
             }
             // Turned down by RBAC.
             2 => {
-                let actor = actor_index("dev-intern@contoso.com");
+                let actor = if on_aks {
+                    actor_index("dev-intern@contoso.com")
+                } else {
+                    self.pick_actor(&[Role::Human])
+                };
                 self.set_actor(actor);
                 let app = self.pick_app_in("kube-system");
                 self.event.namespace = "kube-system";
@@ -1727,12 +2008,16 @@ impl Generator {
     /// Binding creates the cluster-admin rule rightly ignores: AKS's own
     /// bindings, other roles, and failed attempts.
     fn background_cluster_role_binding(&mut self) {
-        let case = self.rng.below(4);
+        let mut case = self.rng.below(4);
         self.event.cluster = if case == 0 {
             self.pick_cluster(&[Platform::Aks])
         } else {
             self.pick_cluster(&[])
         };
+        // AKS's own bindings only happen on AKS.
+        if case == 0 && CLUSTERS[self.event.cluster].platform != Platform::Aks {
+            case = 1;
+        }
         let actor = if case == 0 {
             actor_index("acsService")
         } else if self.rng.below(3) == 0 {
@@ -1781,12 +2066,35 @@ impl Generator {
         }
     }
 
+    /// A Resource Manager operation: its start or its end.
+    fn arm_operation(&mut self) {
+        let weighted: Vec<(u32, usize)> = ARM_OPERATIONS
+            .iter()
+            .enumerate()
+            .map(|(i, (_, _, weight))| (*weight, i))
+            .collect();
+        let operation = *self.rng.weighted(&weighted);
+        let caller = self.rng.below(ARM_CALLERS.len());
+        let result = *self.rng.weighted(&[
+            (45, ("Start", "Started.")),
+            (40, ("Success", "Succeeded.")),
+            (10, ("Accept", "Accepted.Created")),
+            (5, ("Failure", "Failed.AuthorizationFailed")),
+        ]);
+        self.event.client = Some(&ARM_CALLERS[caller].1);
+        self.event.arm = Some(ArmOperation {
+            operation,
+            caller,
+            result,
+        });
+    }
+
     // -- planted rows: each matches exactly one rule --------------------------
 
-    /// An AKS pod create, answered 201, with one or (rarely) two
+    /// A pod create (on AKS when the sample has AKS), answered 201, with one or (rarely) two
     /// privileged containers: one privileged-pod output row per
     /// privileged container.
-    fn privileged_pod(&mut self) -> u64 {
+    fn privileged_pod(&mut self) {
         self.event.cluster = self.pick_cluster(&[Platform::Aks]);
         let app = self.pick_app();
         let human = !APPS[app].daemon_set || self.rng.below(2) == 0;
@@ -1814,11 +2122,12 @@ impl Generator {
                 ",\"pod-security.kubernetes.io/enforce-policy\":\"privileged:latest\"";
         }
         let privileged = if self.rng.below(5) == 0 { 2 } else { 1 };
-        self.pod_object(app, human, privileged)
+        self.pod_object(app, human, privileged);
     }
 
-    /// An exec into a kube-system pod on AKS, switched to a stream (101).
-    fn exec_in_kube_system(&mut self) -> u64 {
+    /// An exec into a kube-system pod (on AKS when the sample has AKS),
+    /// switched to a stream (101).
+    fn exec_in_kube_system(&mut self) {
         self.event.cluster = self.pick_cluster(&[Platform::Aks]);
         let actor = self.pick_actor(&[Role::Human]);
         self.set_actor(actor);
@@ -1843,12 +2152,11 @@ impl Generator {
         self.pod_name(app);
         self.build_uri();
         self.exec_query(app);
-        1
     }
 
     /// A cluster-admin binding created by someone other than AKS: one
     /// output row per subject.
-    fn cluster_admin_binding(&mut self) -> u64 {
+    fn cluster_admin_binding(&mut self) {
         self.event.cluster = self.pick_cluster(&[]);
         let actor = if self.rng.below(4) == 0 {
             actor_index("system:serviceaccount:argocd:argocd-application-controller")
@@ -1865,7 +2173,6 @@ impl Generator {
         ]);
         let subjects = 1 + self.rng.below(2);
         self.binding_create(name, "cluster-admin", subjects);
-        subjects as u64
     }
 
     // -- pieces ------------------------------------------------------------
@@ -1874,6 +2181,12 @@ impl Generator {
     fn binding_create(&mut self, name: &str, role: &str, subjects: usize) {
         self.event.verb = "create";
         self.event.resource = resource_index("clusterrolebindings");
+        self.event.binding_role = if role == "cluster-admin" {
+            "cluster-admin"
+        } else {
+            "other"
+        };
+        self.event.binding_subjects = subjects as u64;
         self.event.level = "RequestResponse";
         self.event.code = 201;
         // A create is sent to the collection: no name in the path.
@@ -2007,6 +2320,8 @@ impl Generator {
                 security_context,
             );
         }
+        self.event.privileged_containers = privileged as u64;
+        let object = &mut self.event.request_object;
         object.push_str("],\"restartPolicy\":\"Always\",\"terminationGracePeriodSeconds\":30,\"dnsPolicy\":\"ClusterFirst\",\"serviceAccountName\":\"default\",\"securityContext\":{},\"schedulerName\":\"default-scheduler\",\"tolerations\":[{\"key\":\"node.kubernetes.io/not-ready\",\"operator\":\"Exists\",\"effect\":\"NoExecute\",\"tolerationSeconds\":300}],\"priority\":0,\"enableServiceLinks\":true,\"preemptionPolicy\":\"PreemptLowerPriority\"},\"status\":{}}");
         privileged as u64
     }
@@ -2268,17 +2583,33 @@ impl Generator {
 
     // -- rendering ---------------------------------------------------------
 
+    /// Appends the event as one line. The random parts are drawn first, in
+    /// the same order for every format, so that a seed gives the same events
+    /// in `cloudaudit` and `native` form.
     fn render(&mut self, out: &mut String) {
+        let mut drawn = std::mem::take(&mut self.drawn);
+        self.draw(&mut drawn);
+        match (self.event.arm, self.format) {
+            (Some(op), SampleFormat::CloudAudit) => self.render_arm_row(out, op, &drawn),
+            (Some(op), SampleFormat::Native) => {
+                self.push_arm_record(out, op, &drawn, true);
+                out.push_str("}\n");
+            }
+            (None, SampleFormat::CloudAudit) => self.render_row(out, &drawn),
+            (None, SampleFormat::Native) => self.render_native(out, &drawn),
+        }
+        self.drawn = drawn;
+    }
+
+    /// Draws the client address, the ids and the request's timing.
+    fn draw(&mut self, drawn: &mut Drawn) {
         let event = &self.event;
         let cluster = &CLUSTERS[event.cluster];
-        let actor = &ACTORS[event.actor];
-        let resource = &RESOURCES[event.resource];
-        let ip = &mut self.scratch;
-        ip.clear();
+        drawn.ip.clear();
         match event.client {
-            Some(client) => ip.push_str(client.ip),
+            Some(client) => drawn.ip.push_str(client.ip),
             None => {
-                ip.push_str(cluster.subnet);
+                drawn.ip.push_str(cluster.subnet);
                 // Kubelets keep their node's address; the rest move about.
                 let octet = if event.node.is_empty() {
                     4 + self.rng.below(60)
@@ -2289,14 +2620,31 @@ impl Generator {
                         .position(|n| *n == event.node)
                         .unwrap_or(0)
                 };
-                push_u64(ip, octet as u64);
+                push_u64(&mut drawn.ip, octet as u64);
             }
         }
+        drawn.report_id.clear();
+        push_uuid(&mut drawn.report_id, &mut self.rng);
+        drawn.audit_id.clear();
+        push_uuid(&mut drawn.audit_id, &mut self.rng);
+        // The request arrives a moment before the row's time; the stage
+        // ends after the API server's latency.
+        drawn.received = event.time_us - self.rng.range(500, 3_000);
+        let latency = match event.stage {
+            "ResponseStarted" => self.rng.range(20_000, 60_000),
+            _ => self.rng.range(800, 25_000),
+        };
+        drawn.stage_end = drawn.received + latency;
+    }
 
+    /// A `CloudAuditEvents` row of a Kubernetes event.
+    fn render_row(&self, out: &mut String, drawn: &Drawn) {
+        let event = &self.event;
+        let cluster = &CLUSTERS[event.cluster];
         out.push_str("{\"Timestamp\":\"");
         push_datetime(out, event.time_us, 3);
         out.push_str("\",\"ReportId\":\"");
-        push_uuid(out, &mut self.rng);
+        out.push_str(&drawn.report_id);
         out.push_str("\",\"DataSource\":");
         push_json_string(out, cluster.data_source);
         out.push_str(",\"ActionType\":\"");
@@ -2313,48 +2661,64 @@ impl Generator {
         out.push_str(",\"AzureResourceId\":");
         push_json_string(out, cluster.azure_resource_id);
         out.push_str(",\"IPAddress\":");
-        push_json_string(out, ip);
-        match event.client {
-            Some(client) => {
-                out.push_str(",\"IsAnonymousProxy\":");
-                out.push_str(client.anonymous_proxy);
-                out.push_str(",\"CountryCode\":");
-                push_json_string(out, client.country);
-                out.push_str(",\"City\":");
-                push_json_string(out, client.city);
-                out.push_str(",\"Isp\":");
-                push_json_string(out, client.isp);
-            }
-            None => out.push_str(
-                ",\"IsAnonymousProxy\":null,\"CountryCode\":\"\",\"City\":\"\",\"Isp\":\"\"",
-            ),
-        }
+        push_json_string(out, &drawn.ip);
+        push_geolocation(out, event.client);
         out.push_str(",\"UserAgent\":");
         push_json_string(out, event.user_agent);
+        out.push_str(",\"RawEventData\":");
+        self.push_event(out, &PASCAL_KEYS, drawn);
+        out.push_str(",\"AdditionalFields\":{\"ClusterName\":");
+        push_json_string(out, cluster.name);
+        out.push_str(",\"Category\":\"kube-audit\"}}\n");
+    }
 
-        out.push_str(
-            ",\"RawEventData\":{\"Kind\":\"Event\",\"ApiVersion\":\"audit.k8s.io/v1\",\"Level\":\"",
-        );
-        out.push_str(event.level);
-        out.push_str("\",\"AuditId\":\"");
-        push_uuid(out, &mut self.rng);
-        out.push_str("\",\"Stage\":\"");
-        out.push_str(event.stage);
-        out.push_str("\",\"RequestURI\":");
+    /// The audit event, with top-level keys named by `keys`.
+    fn push_event(&self, out: &mut String, keys: &EventKeys, drawn: &Drawn) {
+        let event = &self.event;
+        let actor = &ACTORS[event.actor];
+        let resource = &RESOURCES[event.resource];
+        let key = |out: &mut String, name: &str| {
+            out.push('"');
+            out.push_str(name);
+            out.push_str("\":");
+        };
+        out.push('{');
+        key(out, keys.kind);
+        out.push_str("\"Event\",");
+        key(out, keys.api_version);
+        out.push_str("\"audit.k8s.io/v1\",");
+        key(out, keys.level);
+        push_json_string(out, event.level);
+        out.push(',');
+        key(out, keys.audit_id);
+        push_json_string(out, &drawn.audit_id);
+        out.push(',');
+        key(out, keys.stage);
+        push_json_string(out, event.stage);
+        out.push(',');
+        key(out, keys.request_uri);
         push_json_string(out, &event.request_uri);
-        out.push_str(",\"Verb\":");
+        out.push(',');
+        key(out, keys.verb);
         push_json_string(out, event.verb);
-        out.push_str(",\"User\":{\"username\":\"");
+        out.push(',');
+        key(out, keys.user);
+        out.push_str("{\"username\":\"");
         let username_start = out.len();
         push_username(out, actor, event.node);
         debug_assert!(!out[username_start..].contains(['"', '\\']));
         out.push('"');
         out.push_str(&self.user_tails[event.actor]);
-        out.push_str(",\"SourceIPs\":[");
-        push_json_string(out, ip);
-        out.push_str("],\"UserAgent\":");
+        out.push(',');
+        key(out, keys.source_ips);
+        out.push('[');
+        push_json_string(out, &drawn.ip);
+        out.push_str("],");
+        key(out, keys.user_agent);
         push_json_string(out, event.user_agent);
-        out.push_str(",\"ObjectRef\":{\"resource\":");
+        out.push(',');
+        key(out, keys.object_ref);
+        out.push_str("{\"resource\":");
         push_json_string(out, resource.name);
         if !event.namespace.is_empty() {
             out.push_str(",\"namespace\":");
@@ -2374,7 +2738,9 @@ impl Generator {
         }
         out.push_str(",\"apiVersion\":");
         push_json_string(out, resource.version);
-        out.push_str("},\"ResponseStatus\":{\"metadata\":{}");
+        out.push_str("},");
+        key(out, keys.response_status);
+        out.push_str("{\"metadata\":{}");
         if !event.failure_reason.is_empty() {
             out.push_str(",\"status\":\"Failure\",\"message\":");
             push_json_string(out, &event.failure_message);
@@ -2399,33 +2765,362 @@ impl Generator {
         push_u64(out, u64::from(event.code));
         out.push('}');
         if !event.request_object.is_empty() {
-            out.push_str(",\"RequestObject\":");
+            out.push(',');
+            key(out, keys.request_object);
             out.push_str(&event.request_object);
         }
-        // The request arrives a moment before the row's time; the stage
-        // ends after the API server's latency.
-        let received = event.time_us - self.rng.range(500, 3_000);
-        let latency = match event.stage {
-            "ResponseStarted" => self.rng.range(20_000, 60_000),
-            _ => self.rng.range(800, 25_000),
-        };
-        out.push_str(",\"RequestReceivedTimestamp\":\"");
-        push_datetime(out, received, 6);
-        out.push_str("\",\"StageTimestamp\":\"");
-        push_datetime(out, received + latency, 6);
-        out.push_str("\",\"Annotations\":{\"authorization.k8s.io/decision\":\"");
+        out.push(',');
+        key(out, keys.request_received);
+        out.push('"');
+        push_datetime(out, drawn.received, 6);
+        out.push_str("\",");
+        key(out, keys.stage_timestamp);
+        out.push('"');
+        push_datetime(out, drawn.stage_end, 6);
+        out.push_str("\",");
+        key(out, keys.annotations);
+        self.push_annotations(out);
+        out.push('}');
+    }
+
+    /// `annotations` of the event: the authorizer's decision.
+    fn push_annotations(&self, out: &mut String) {
+        let event = &self.event;
+        out.push_str("{\"authorization.k8s.io/decision\":\"");
         if event.denied {
             out.push_str("forbid\",\"authorization.k8s.io/reason\":\"\"");
         } else {
             out.push_str("allow\",\"authorization.k8s.io/reason\":");
-            push_json_string(out, actor.authz_reason);
+            push_json_string(out, ACTORS[event.actor].authz_reason);
         }
         out.push_str(event.extra_annotation);
-        out.push_str("}},\"AdditionalFields\":{\"ClusterName\":");
+        out.push('}');
+    }
+
+    /// The event as its platform exports it.
+    fn render_native(&mut self, out: &mut String, drawn: &Drawn) {
+        let cluster = &CLUSTERS[self.event.cluster];
+        let mut text = std::mem::take(&mut self.native);
+        text.clear();
+        match cluster.platform {
+            Platform::OnPrem => {
+                self.push_event(out, &CAMEL_KEYS, drawn);
+            }
+            Platform::Aks => {
+                self.push_event(&mut text, &CAMEL_KEYS, drawn);
+                out.push_str("{\"category\":");
+                let read = matches!(self.event.verb, "get" | "list" | "watch");
+                out.push_str(if read {
+                    "\"kube-audit\""
+                } else {
+                    "\"kube-audit-admin\""
+                });
+                out.push_str(",\"operationName\":\"Microsoft.ContainerService/managedClusters/diagnosticLogs/Read\",\"properties\":{\"log\":");
+                push_json_string(out, &text);
+                out.push_str(",\"pod\":\"kube-apiserver-7c9f6d8b5-");
+                out.push_str(&cluster.name[cluster.name.len().saturating_sub(3)..]);
+                out.push_str("qz\",\"stream\":\"stdout\"},\"resourceId\":");
+                push_json_string(out, &cluster.azure_resource_id.to_ascii_uppercase());
+                out.push_str(",\"time\":\"");
+                push_datetime(out, drawn.stage_end + 350, 6);
+                out.push_str("\"}");
+            }
+            Platform::Eks => {
+                self.push_event(&mut text, &CAMEL_KEYS, drawn);
+                out.push_str("{\"messageType\":\"DATA_MESSAGE\",\"owner\":\"111122223333\",\"logGroup\":\"/aws/eks/");
+                out.push_str(cluster.name);
+                out.push_str("/cluster\",\"logStream\":\"kube-apiserver-audit-7f3a9c2e5b1d4f6a8c0e2b4d6f8a0c2e\",\"subscriptionFilters\":[\"eks-audit-to-firehose\"],\"logEvents\":[{\"id\":\"");
+                push_u64(out, drawn.stage_end.unsigned_abs());
+                out.push_str("000\",\"timestamp\":");
+                push_u64(out, (drawn.stage_end / 1_000).unsigned_abs());
+                out.push_str(",\"message\":");
+                push_json_string(out, &text);
+                out.push_str("}]}");
+            }
+            Platform::Gke => self.push_gke_entry(out, drawn),
+        }
+        out.push('\n');
+        self.native = text;
+    }
+
+    /// A Cloud Logging entry of a GKE audit event.
+    fn push_gke_entry(&self, out: &mut String, drawn: &Drawn) {
+        let event = &self.event;
+        let cluster = &CLUSTERS[event.cluster];
+        let resource = &RESOURCES[event.resource];
+        let mut method = String::from("io.k8s.");
+        if resource.group.is_empty() {
+            method.push_str("core");
+        } else {
+            let group = resource.group.trim_end_matches(".k8s.io");
+            for (i, part) in group.rsplit('.').enumerate() {
+                if i > 0 {
+                    method.push('.');
+                }
+                method.push_str(part);
+            }
+        }
+        method.push('.');
+        method.push_str(resource.version);
+        method.push('.');
+        method.push_str(resource.name);
+        if !event.subresource.is_empty() {
+            method.push('.');
+            method.push_str(event.subresource);
+        }
+        method.push('.');
+        method.push_str(event.verb);
+        let mut name = String::from(if resource.group.is_empty() {
+            "core"
+        } else {
+            resource.group
+        });
+        name.push('/');
+        name.push_str(resource.version);
+        if !event.namespace.is_empty() {
+            name.push_str("/namespaces/");
+            name.push_str(event.namespace);
+        }
+        name.push('/');
+        name.push_str(resource.name);
+        for part in [event.name.as_str(), event.subresource] {
+            if !part.is_empty() {
+                name.push('/');
+                name.push_str(part);
+            }
+        }
+        let grpc = match event.code {
+            403 => 7,
+            404 => 5,
+            409 if event.verb == "create" => 6,
+            409 => 10,
+            _ => 0,
+        };
+        let read = matches!(event.verb, "get" | "list" | "watch");
+        out.push_str("{\"insertId\":");
+        push_json_string(out, &drawn.audit_id);
+        out.push_str(",\"labels\":");
+        self.push_annotations(out);
+        out.push_str(",\"logName\":\"projects/contoso-prod/logs/cloudaudit.googleapis.com%2F");
+        out.push_str(if read { "data_access" } else { "activity" });
+        out.push_str("\",\"operation\":{\"first\":true,\"id\":");
+        push_json_string(out, &drawn.audit_id);
+        out.push_str(",\"last\":true,\"producer\":\"k8s.io\"},\"protoPayload\":{\"@type\":\"type.googleapis.com/google.cloud.audit.AuditLog\",\"authenticationInfo\":{\"principalEmail\":\"");
+        push_username(out, &ACTORS[event.actor], event.node);
+        out.push_str("\"},\"authorizationInfo\":[{\"granted\":");
+        out.push_str(if event.denied { "false" } else { "true" });
+        out.push_str(",\"permission\":");
+        push_json_string(out, &method);
+        out.push_str(",\"resource\":");
+        push_json_string(out, &name);
+        out.push_str("}],\"methodName\":");
+        push_json_string(out, &method);
+        if let Some(body) = event.request_object.strip_prefix('{') {
+            out.push_str(",\"request\":{\"@type\":\"");
+            out.push_str(if resource.group.is_empty() {
+                "core"
+            } else {
+                resource.group
+            });
+            out.push('/');
+            out.push_str(resource.version);
+            out.push_str(".Object\",");
+            out.push_str(body);
+        }
+        out.push_str(",\"requestMetadata\":{\"callerIp\":");
+        push_json_string(out, &drawn.ip);
+        out.push_str(",\"callerSuppliedUserAgent\":");
+        push_json_string(out, event.user_agent);
+        out.push_str("},\"resourceName\":");
+        push_json_string(out, &name);
+        out.push_str(",\"serviceName\":\"k8s.io\",\"status\":{\"code\":");
+        push_u64(out, grpc);
+        if grpc != 0 {
+            out.push_str(",\"message\":");
+            push_json_string(out, &event.failure_message);
+        }
+        out.push_str("}},\"receiveTimestamp\":\"");
+        push_datetime(out, drawn.stage_end + 412_000, 6);
+        out.push_str("\",\"resource\":{\"labels\":{\"cluster_name\":");
         push_json_string(out, cluster.name);
-        out.push_str(",\"Category\":\"kube-audit\"}}\n");
+        out.push_str(",\"location\":\"us-central1\",\"project_id\":\"contoso-prod\"},\"type\":\"k8s_cluster\"},\"timestamp\":\"");
+        push_datetime(out, drawn.stage_end, 6);
+        out.push_str("\"}");
+    }
+
+    /// An Activity Log record (diagnostic-settings shape), without its
+    /// closing brace; `native` writes names in capitals as Azure exports do.
+    fn push_arm_record(&self, out: &mut String, op: ArmOperation, drawn: &Drawn, native: bool) {
+        let (operation, resource_id, _) = ARM_OPERATIONS[op.operation];
+        let caller = ARM_CALLERS[op.caller].0;
+        let capitals = |s: &str| {
+            if native {
+                s.to_ascii_uppercase()
+            } else {
+                s.to_string()
+            }
+        };
+        out.push_str("{\"time\":\"");
+        push_datetime(out, self.event.time_us, 6);
+        out.push_str("\",\"resourceId\":");
+        push_json_string(out, &capitals(resource_id));
+        out.push_str(",\"operationName\":");
+        push_json_string(out, &capitals(operation));
+        out.push_str(",\"category\":\"Administrative\",\"resultType\":");
+        push_json_string(out, op.result.0);
+        out.push_str(",\"resultSignature\":");
+        push_json_string(out, op.result.1);
+        out.push_str(",\"durationMs\":\"");
+        push_u64(out, if op.result.0 == "Start" { 0 } else { 1_250 });
+        out.push_str("\",\"callerIpAddress\":");
+        push_json_string(out, &drawn.ip);
+        out.push_str(",\"correlationId\":");
+        push_json_string(out, &drawn.audit_id);
+        out.push_str(",\"identity\":{\"authorization\":{\"scope\":");
+        push_json_string(out, resource_id);
+        out.push_str(",\"action\":");
+        push_json_string(out, operation);
+        out.push_str(
+            "},\"claims\":{\"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name\":",
+        );
+        push_json_string(out, caller);
+        out.push_str("}},\"level\":");
+        out.push_str(if op.result.0 == "Failure" {
+            "\"Error\""
+        } else {
+            "\"Information\""
+        });
+        out.push_str(",\"location\":\"global\",\"properties\":{\"eventCategory\":\"Administrative\",\"entity\":");
+        push_json_string(out, resource_id);
+        out.push_str(",\"message\":");
+        push_json_string(out, operation);
+        out.push('}');
+    }
+
+    /// A `CloudAuditEvents` row of a Resource Manager operation.
+    fn render_arm_row(&self, out: &mut String, op: ArmOperation, drawn: &Drawn) {
+        let (operation, resource_id, _) = ARM_OPERATIONS[op.operation];
+        out.push_str("{\"Timestamp\":\"");
+        push_datetime(out, self.event.time_us, 3);
+        out.push_str("\",\"ReportId\":\"");
+        out.push_str(&drawn.report_id);
+        out.push_str("\",\"DataSource\":\"Azure Resource Manager\",\"ActionType\":\"");
+        out.push_str(match operation.rsplit('/').next() {
+            Some("write") => "Update",
+            Some("delete") => "Delete",
+            Some("action") => "Other",
+            _ => "Unknown",
+        });
+        out.push_str("\",\"OperationName\":");
+        push_json_string(out, operation);
+        out.push_str(",\"ResourceId\":");
+        push_json_string(out, resource_id);
+        out.push_str(",\"AzureResourceId\":");
+        push_json_string(out, resource_id);
+        out.push_str(",\"IPAddress\":");
+        push_json_string(out, &drawn.ip);
+        push_geolocation(out, self.event.client);
+        out.push_str(",\"UserAgent\":\"\",\"RawEventData\":");
+        self.push_arm_record(out, op, drawn, false);
+        out.push_str(",\"status\":");
+        push_json_string(out, op.result.0);
+        out.push_str(",\"subStatus\":");
+        push_json_string(out, op.result.1);
+        out.push_str("},\"AdditionalFields\":{\"Category\":\"Administrative\",\"Caller\":");
+        push_json_string(out, ARM_CALLERS[op.caller].0);
+        out.push_str("}}\n");
     }
 }
+
+/// Defender's geolocation of the client: known for people, empty for
+/// addresses inside a cluster.
+fn push_geolocation(out: &mut String, client: Option<&Client>) {
+    match client {
+        Some(client) => {
+            out.push_str(",\"IsAnonymousProxy\":");
+            out.push_str(client.anonymous_proxy);
+            out.push_str(",\"CountryCode\":");
+            push_json_string(out, client.country);
+            out.push_str(",\"City\":");
+            push_json_string(out, client.city);
+            out.push_str(",\"Isp\":");
+            push_json_string(out, client.isp);
+        }
+        None => out
+            .push_str(",\"IsAnonymousProxy\":null,\"CountryCode\":\"\",\"City\":\"\",\"Isp\":\"\""),
+    }
+}
+
+/// The random parts of a rendered event.
+#[derive(Default)]
+struct Drawn {
+    ip: String,
+    report_id: String,
+    audit_id: String,
+    /// `requestReceivedTimestamp`, microseconds.
+    received: i64,
+    /// `stageTimestamp`, microseconds.
+    stage_end: i64,
+}
+
+/// Top-level key names of an audit event: PascalCase in `RawEventData`
+/// (as Defender writes it), camelCase as the API server does.
+struct EventKeys {
+    kind: &'static str,
+    api_version: &'static str,
+    level: &'static str,
+    audit_id: &'static str,
+    stage: &'static str,
+    request_uri: &'static str,
+    verb: &'static str,
+    user: &'static str,
+    source_ips: &'static str,
+    user_agent: &'static str,
+    object_ref: &'static str,
+    response_status: &'static str,
+    request_object: &'static str,
+    request_received: &'static str,
+    stage_timestamp: &'static str,
+    annotations: &'static str,
+}
+
+const PASCAL_KEYS: EventKeys = EventKeys {
+    kind: "Kind",
+    api_version: "ApiVersion",
+    level: "Level",
+    audit_id: "AuditId",
+    stage: "Stage",
+    request_uri: "RequestURI",
+    verb: "Verb",
+    user: "User",
+    source_ips: "SourceIPs",
+    user_agent: "UserAgent",
+    object_ref: "ObjectRef",
+    response_status: "ResponseStatus",
+    request_object: "RequestObject",
+    request_received: "RequestReceivedTimestamp",
+    stage_timestamp: "StageTimestamp",
+    annotations: "Annotations",
+};
+
+const CAMEL_KEYS: EventKeys = EventKeys {
+    kind: "kind",
+    api_version: "apiVersion",
+    level: "level",
+    audit_id: "auditID",
+    stage: "stage",
+    request_uri: "requestURI",
+    verb: "verb",
+    user: "user",
+    source_ips: "sourceIPs",
+    user_agent: "userAgent",
+    object_ref: "objectRef",
+    response_status: "responseStatus",
+    request_object: "requestObject",
+    request_received: "requestReceivedTimestamp",
+    stage_timestamp: "stageTimestamp",
+    annotations: "annotations",
+};
 
 /// Index of a resource in `RESOURCES`, by name.
 fn resource_index(name: &str) -> usize {
@@ -2670,7 +3365,25 @@ mod tests {
             seed,
             now: now(),
             match_rate_per_million,
+            ..SampleOptions::new(bytes, now())
         };
+        let mut out = Vec::new();
+        let stats = write_sample(&mut out, &options).unwrap();
+        (out, stats)
+    }
+
+    fn generate_events(
+        events: u64,
+        source: Source,
+        format: SampleFormat,
+        match_rate_per_million: u32,
+    ) -> (Vec<u8>, SampleStats) {
+        let mut options = SampleOptions::new(0, now());
+        options.events = Some(events);
+        options.source = source;
+        options.format = format;
+        options.seed = 21;
+        options.match_rate_per_million = match_rate_per_million;
         let mut out = Vec::new();
         let stats = write_sample(&mut out, &options).unwrap();
         (out, stats)
@@ -2727,11 +3440,12 @@ mod tests {
         }
     }
 
-    /// Output rows of `privileged-pod.kql` for one input row.
-    fn privileged_pod(row: &Value, now: DateTime<Utc>) -> u64 {
+    /// Output rows of `privileged-pod.kql` for one input row (`anywhere`:
+    /// without its `DataSource` condition).
+    fn privileged_pod(row: &Value, now: DateTime<Utc>, anywhere: bool) -> u64 {
         let raw = &row["RawEventData"];
         if !(within_a_day(row, now)
-            && equals(&row["DataSource"], "Azure Kubernetes Service")
+            && (anywhere || equals(&row["DataSource"], "Azure Kubernetes Service"))
             && equals(&row["OperationName"], "create")
             && equals(at(raw, &["ObjectRef", "resource"]), "pods")
             && at(raw, &["ObjectRef", "subresource"]).is_null()
@@ -2746,14 +3460,14 @@ mod tests {
     }
 
     /// Output rows of `exec-in-kube-system.kql` for one input row.
-    fn exec_in_kube_system(row: &Value, now: DateTime<Utc>) -> u64 {
+    fn exec_in_kube_system(row: &Value, now: DateTime<Utc>, anywhere: bool) -> u64 {
         let raw = &row["RawEventData"];
         let code_is_101 = at(raw, &["ResponseStatus", "code"]).as_f64() == Some(101.0);
         let pod = string_form(at(raw, &["ObjectRef", "name"]))
             .unwrap_or_default()
             .to_lowercase();
         let matches = within_a_day(row, now)
-            && equals(&row["DataSource"], "Azure Kubernetes Service")
+            && (anywhere || equals(&row["DataSource"], "Azure Kubernetes Service"))
             && equals(&row["OperationName"], "create")
             && equals(at(raw, &["ObjectRef", "resource"]), "pods")
             && code_is_101
@@ -2766,7 +3480,7 @@ mod tests {
     }
 
     /// Output rows of `cluster-admin-binding.kql` for one input row.
-    fn cluster_admin_binding(row: &Value, now: DateTime<Utc>) -> u64 {
+    fn cluster_admin_binding(row: &Value, now: DateTime<Utc>, _anywhere: bool) -> u64 {
         let raw = &row["RawEventData"];
         if !(within_a_day(row, now)
             && equals(&row["OperationName"], "create")
@@ -2786,13 +3500,24 @@ mod tests {
         expand(at(raw, &["RequestObject", "subjects"])).len() as u64
     }
 
+    /// A reference rule restated: output rows for one input row.
+    type RuleCheck = fn(&Value, DateTime<Utc>, bool) -> u64;
+
     /// (rows, output rows) per rule over a whole sample.
     fn evaluate(rows: &[Value], now: DateTime<Utc>) -> [(u64, u64); 3] {
-        let rules: [fn(&Value, DateTime<Utc>) -> u64; 3] =
-            [privileged_pod, exec_in_kube_system, cluster_admin_binding];
+        evaluate_rules(rows, now, false)
+    }
+
+    /// The same, without the rules' `DataSource` condition.
+    fn evaluate_anywhere(rows: &[Value], now: DateTime<Utc>) -> [(u64, u64); 3] {
+        evaluate_rules(rows, now, true)
+    }
+
+    fn evaluate_rules(rows: &[Value], now: DateTime<Utc>, anywhere: bool) -> [(u64, u64); 3] {
+        let rules: [RuleCheck; 3] = [privileged_pod, exec_in_kube_system, cluster_admin_binding];
         rules.map(|rule| {
             rows.iter().fold((0, 0), |(matched, output), row| {
-                let n = rule(row, now);
+                let n = rule(row, now, anywhere);
                 (matched + u64::from(n > 0), output + n)
             })
         })
@@ -2800,6 +3525,12 @@ mod tests {
 
     fn counted(stats: &SampleStats) -> [(u64, u64); 3] {
         stats.matches_per_rule.map(|m| (m.rows, m.output_rows))
+    }
+
+    fn counted_anywhere(stats: &SampleStats) -> [(u64, u64); 3] {
+        stats
+            .matches_per_rule
+            .map(|m| (m.anywhere_rows, m.anywhere_output_rows))
     }
 
     // -- tests ---------------------------------------------------------------
@@ -2862,6 +3593,12 @@ mod tests {
         let (out, _) = generate(2_000_000, 5, 50_000);
         let rows = rows(&out);
         assert!(rows.len() > 1_000);
+        // A mixed sample has a few Resource Manager operations.
+        let resource_manager_rows = rows
+            .iter()
+            .filter(|r| r["DataSource"] == "Azure Resource Manager")
+            .count();
+        assert!(resource_manager_rows > 0 && resource_manager_rows < rows.len() / 10);
         for row in &rows {
             let object = row.as_object().unwrap();
             let keys: Vec<&str> = object.keys().map(String::as_str).collect();
@@ -2870,6 +3607,11 @@ mod tests {
                 assert!(object.contains_key(column), "{column} missing in {row}");
             }
             let raw = &row["RawEventData"];
+            if row["DataSource"] == "Azure Resource Manager" {
+                assert!(raw["operationName"].is_string(), "{row}");
+                assert_eq!(raw["status"], raw["resultType"]);
+                continue;
+            }
             for key in [
                 "Kind",
                 "ApiVersion",
@@ -2946,6 +3688,7 @@ mod tests {
         let rows = rows(&out);
         let found = evaluate(&rows, now());
         assert_eq!(found, counted(&stats));
+        assert_eq!(evaluate_anywhere(&rows, now()), counted_anywhere(&stats));
         for (rows, output_rows) in found {
             assert!(rows > 100, "too few planted rows: {found:?}");
             assert!(output_rows >= rows);
@@ -2966,7 +3709,12 @@ mod tests {
         for seed in 0..3 {
             let (out, stats) = generate(4_000_000, seed, 0);
             assert_eq!(counted(&stats), [(0, 0); 3]);
-            assert_eq!(evaluate(&rows(&out), now()), [(0, 0); 3], "seed {seed}");
+            let rows = rows(&out);
+            assert_eq!(evaluate(&rows, now()), [(0, 0); 3], "seed {seed}");
+            // Without the DataSource condition some background events of
+            // other platforms match (privileged add-on pods on EKS); they
+            // are counted as such.
+            assert_eq!(evaluate_anywhere(&rows, now()), counted_anywhere(&stats));
         }
     }
 
@@ -3084,5 +3832,109 @@ mod tests {
             let value: Value = serde_json::from_str(context).unwrap();
             assert!(equals(&value["privileged"], "true"));
         }
+    }
+
+    #[test]
+    fn events_gives_exactly_that_many_lines() {
+        for format in [SampleFormat::CloudAudit, SampleFormat::Native] {
+            let (out, stats) = generate_events(1_234, Source::Mixed, format, 1_000);
+            assert_eq!(stats.rows, 1_234);
+            assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1_234);
+            assert_eq!(stats.bytes, out.len() as u64);
+        }
+    }
+
+    #[test]
+    fn both_formats_describe_the_same_events_and_plants() {
+        for source in Source::ALL {
+            let (cloud, cloud_stats) =
+                generate_events(3_000, source, SampleFormat::CloudAudit, 30_000);
+            let (native, native_stats) =
+                generate_events(3_000, source, SampleFormat::Native, 30_000);
+            assert_eq!(
+                cloud_stats.matches_per_rule,
+                native_stats.matches_per_rule,
+                "{}",
+                source.name()
+            );
+            let cloud_rows = rows(&cloud);
+            assert_eq!(evaluate(&cloud_rows, now()), counted(&cloud_stats));
+            assert_eq!(
+                evaluate_anywhere(&cloud_rows, now()),
+                counted_anywhere(&cloud_stats)
+            );
+            // Same audit IDs, line by line.
+            for (row, line) in cloud_rows.iter().zip(rows(&native)) {
+                let id = row["RawEventData"]["AuditId"]
+                    .as_str()
+                    .or(row["RawEventData"]["correlationId"].as_str())
+                    .unwrap();
+                assert!(
+                    line.to_string().contains(id),
+                    "{} {row} {line}",
+                    source.name()
+                );
+            }
+            let (again, _) = generate_events(3_000, source, SampleFormat::Native, 30_000);
+            assert_eq!(native, again, "deterministic");
+        }
+    }
+
+    #[test]
+    fn native_lines_have_each_platforms_export_shape() {
+        let first_key = |source: Source| {
+            let (out, _) = generate_events(200, source, SampleFormat::Native, 0);
+            let rows = rows(&out);
+            let keys: std::collections::BTreeSet<String> = rows
+                .iter()
+                .map(|r| {
+                    let object = r.as_object().unwrap();
+                    [
+                        "kind",
+                        "category",
+                        "messageType",
+                        "protoPayload",
+                        "operationName",
+                    ]
+                    .into_iter()
+                    .find(|k| object.contains_key(*k))
+                    .unwrap_or("?")
+                    .to_string()
+                })
+                .collect();
+            keys.into_iter().collect::<Vec<_>>()
+        };
+        assert_eq!(first_key(Source::Aks), ["category"]);
+        assert_eq!(first_key(Source::Eks), ["messageType"]);
+        assert_eq!(first_key(Source::Gke), ["protoPayload"]);
+        assert_eq!(first_key(Source::OnPrem), ["kind"]);
+        assert_eq!(first_key(Source::Arm), ["category"]);
+        let (out, _) = generate_events(500, Source::Aks, SampleFormat::Native, 0);
+        for row in rows(&out) {
+            let log = row["properties"]["log"].as_str().unwrap();
+            let event: Value = serde_json::from_str(log).unwrap();
+            assert_eq!(event["kind"], "Event");
+        }
+    }
+
+    #[test]
+    fn sources_keep_to_their_platforms() {
+        for (source, data_source) in [
+            (Source::Aks, "Azure Kubernetes Service"),
+            (Source::Eks, "Amazon Elastic Kubernetes Service"),
+            (Source::Gke, "Google Kubernetes Engine"),
+            (Source::OnPrem, "Kubernetes Audit"),
+            (Source::Arm, "Azure Resource Manager"),
+        ] {
+            let (out, _) = generate_events(2_000, source, SampleFormat::CloudAudit, 20_000);
+            for row in rows(&out) {
+                assert_eq!(row["DataSource"], data_source, "{}", source.name());
+            }
+        }
+        assert_eq!(Source::from_name("onprem"), Some(Source::OnPrem));
+        assert_eq!(
+            SampleFormat::from_name("native"),
+            Some(SampleFormat::Native)
+        );
     }
 }

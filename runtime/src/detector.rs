@@ -1,40 +1,77 @@
 //! The detector's `main`: arguments, the read loop, error reports, summary.
 //!
 //! ```text
-//! DETECTOR [FILE...] [--now DATETIME] [--strict]
+//! DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict]
 //! ```
 //!
-//! Reads each file (stdin when none, or for `-`) once, line by line, and
-//! hands every row to every rule; prints result rows as JSON lines on stdout.
-//! With several rules each row starts with `"_rule"`. Every rejected line gets
-//! one stderr line `FILE:LINE: cause`; at the end a one-line summary goes to
-//! stderr. Exit status: 0 when every line was processed, 1 when some were
-//! rejected (or `--strict` stopped at one), 2 on a usage or I/O error.
+//! Reads each file (stdin when none, or for `-`) once, gunzipping it when it
+//! starts with the gzip magic bytes, and hands every record to every rule;
+//! prints result rows as JSON lines on stdout. With several rules each row
+//! starts with `"_rule"`.
+//!
+//! `--input-format` says how files are read (see [`crate::formats`]):
+//! `auto` (the default) decides per line, the others read every line in
+//! that one format. It applies to the files named after it, up to the next
+//! `--input-format`; files named before the first one take the first one,
+//! so a single `--input-format` anywhere applies to every file.
+//!
+//! Every rejected line (or element of a batch) gets one stderr line
+//! `FILE:LINE: cause` (`FILE:LINE: records[3]: cause` for an element);
+//! with `--rejects FILE` each rejected line is also written there verbatim
+//! (once, however many of its elements were rejected). At the end a
+//! one-line summary goes to stderr. Exit status: 0 when everything was
+//! processed, 1 when something was rejected (or `--strict` stopped at it), 2
+//! on a usage or I/O error.
 
 use crate::context::Context;
-use crate::input::{self, Line, LineReader};
+use crate::formats::{InputFormat, Item, Normalizer, Rejection};
+use crate::input::{self, Chunk, Compression, InputReader};
 use crate::output::RowWriter;
 use crate::query::{Query, Table};
 use crate::text;
-use crate::value::{DateTime, Row};
-use std::io::{self, BufReader, Write};
+use crate::value::{DateTime, Row, Value};
+use std::io::{self, BufRead, BufReader, Write};
 use std::process::ExitCode;
+
+/// An input file and how to read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputFile {
+    /// The path, or `-` for stdin.
+    pub path: String,
+    /// Its format.
+    pub format: InputFormat,
+}
+
+impl InputFile {
+    /// A file read with format detection.
+    pub fn auto(path: impl Into<String>) -> InputFile {
+        InputFile {
+            path: path.into(),
+            format: InputFormat::Auto,
+        }
+    }
+}
 
 /// Parsed command-line options.
 #[derive(Debug, Default, PartialEq)]
 pub struct Options {
-    /// Input files; empty means stdin.
-    pub files: Vec<String>,
+    /// Input files; empty means stdin, read as `auto`.
+    pub files: Vec<InputFile>,
     /// `--now`.
     pub now: Option<DateTime>,
     /// `--strict`.
     pub strict: bool,
+    /// `--rejects`: where rejected input goes, verbatim.
+    pub rejects: Option<String>,
 }
 
-const USAGE: &str = "usage: DETECTOR [FILE...] [--now DATETIME] [--strict]\n\
-  FILE        JSON-lines input files (stdin when none, or '-')\n\
-  --now T     what now() and ago() count from (ISO 8601), to replay old logs\n\
-  --strict    stop at the first bad input line";
+const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict]\n\
+  FILE               input files, plain or gzip (stdin when none, or '-')\n\
+  --input-format F   auto (default: decided per line), cloudaudit, k8s, aks, eks, gke or arm;\n\
+                     applies to the files after it (a single one: to every file)\n\
+  --rejects FILE     write every rejected line there, verbatim\n\
+  --now T            what now() and ago() count from (ISO 8601), to replay old logs\n\
+  --strict           stop at the first bad input line";
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq)]
@@ -50,33 +87,65 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
     let mut options = Options::default();
     let mut args = args.into_iter();
     let mut only_files = false;
+    // Files and the format in force where each was named.
+    let mut files: Vec<(String, Option<InputFormat>)> = Vec::new();
+    let mut current: Option<InputFormat> = None;
+    let mut first: Option<InputFormat> = None;
     while let Some(arg) = args.next() {
         if only_files {
-            options.files.push(arg);
+            files.push((arg, current));
             continue;
         }
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
             _ => (arg.clone(), None),
         };
+        let mut value = |what: &str| -> Result<String, String> {
+            match inline.clone() {
+                Some(v) => Ok(v),
+                None => args.next().ok_or_else(|| format!("{flag} needs {what}")),
+            }
+        };
         match flag.as_str() {
             "--" => only_files = true,
             "-h" | "--help" => return Ok(Invocation::Help),
             "--strict" => options.strict = true,
             "--now" => {
-                let value = match inline {
-                    Some(v) => v,
-                    None => args
-                        .next()
-                        .ok_or("--now needs a datetime, e.g. --now 2024-05-28T12:00:00Z")?,
-                };
+                let value = value("a datetime, e.g. --now 2024-05-28T12:00:00Z")?;
                 let now = text::parse_datetime(&value)
                     .ok_or_else(|| format!("--now: '{value}' is not a datetime (expected ISO 8601, e.g. 2024-05-28T12:00:00Z)"))?;
                 options.now = Some(now);
             }
+            "--input-format" => {
+                let names: Vec<&str> = InputFormat::ALL.iter().map(|f| f.name()).collect();
+                let value = value(&format!("a format: {}", names.join(", ")))?;
+                let format = InputFormat::from_name(&value).ok_or_else(|| {
+                    format!(
+                        "--input-format: unknown format '{value}' (expected one of {})",
+                        names.join(", ")
+                    )
+                })?;
+                current = Some(format);
+                first.get_or_insert(format);
+            }
+            "--rejects" => options.rejects = Some(value("a file name")?),
             _ if arg.starts_with("--") => return Err(format!("unknown option '{arg}'")),
-            _ => options.files.push(arg),
+            _ => files.push((arg, current)),
         }
+    }
+    let default = first.unwrap_or_default();
+    options.files = files
+        .into_iter()
+        .map(|(path, format)| InputFile {
+            path,
+            format: format.unwrap_or(default),
+        })
+        .collect();
+    if options.files.is_empty() && default != InputFormat::Auto {
+        options.files.push(InputFile {
+            path: "-".to_string(),
+            format: default,
+        });
     }
     Ok(Invocation::Run(options))
 }
@@ -84,10 +153,74 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
 /// Counts for the summary.
 #[derive(Debug, Default)]
 struct Counts {
+    /// Rows (records, or rejected lines and elements) read.
     read: u64,
     rejected: u64,
     blank: u64,
     emitted: Vec<u64>,
+    /// Records read per format, in the order of [`InputFormat::ALL`].
+    by_format: [u64; 7],
+    /// Units that held several rows (batches, several objects on a line).
+    batches: u64,
+    /// Units that held no row (CloudWatch control messages, empty batches).
+    without_rows: u64,
+    gzip_files: u64,
+    documents: u64,
+}
+
+/// Where rejected input goes: a file, or nowhere. Write errors are kept,
+/// not raised, so that a failing rejects file never stops the reading; the
+/// run reports them at the end.
+struct Rejects {
+    path: Option<String>,
+    writer: Option<io::BufWriter<std::fs::File>>,
+    error: Option<io::Error>,
+}
+
+impl Rejects {
+    fn open(path: Option<&str>) -> io::Result<Rejects> {
+        let writer = match path {
+            Some(path) => Some(io::BufWriter::new(std::fs::File::create(path)?)),
+            None => None,
+        };
+        Ok(Rejects {
+            path: path.map(str::to_string),
+            writer,
+            error: None,
+        })
+    }
+
+    /// Writes a rejected unit and a line end.
+    fn unit(&mut self, bytes: &[u8]) {
+        let _ = self.write_all(bytes);
+        if !bytes.ends_with(b"\n") {
+            let _ = self.write_all(b"\n");
+        }
+    }
+
+    fn finish(&mut self) -> Option<io::Error> {
+        if let Some(writer) = &mut self.writer {
+            if let Err(e) = writer.flush() {
+                self.error.get_or_insert(e);
+            }
+        }
+        self.error.take()
+    }
+}
+
+impl Write for Rejects {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if let (Some(writer), None) = (&mut self.writer, &self.error) {
+            if let Err(e) = writer.write_all(data) {
+                self.error = Some(e);
+            }
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The detector's entry point: runs `rules` as the command line says.
@@ -118,6 +251,28 @@ pub fn main(rules: Vec<Box<dyn Query>>) -> ExitCode {
     }
 }
 
+/// The state of one run: rules, counts, where output goes.
+struct Session<'a, W: Write, E: Write> {
+    rules: Vec<Box<dyn Query>>,
+    tables: Vec<(&'static Table, Vec<bool>)>,
+    ctx: Context,
+    tag_rows: bool,
+    counts: Counts,
+    output_rows: Vec<(usize, Row)>,
+    writer: &'a mut RowWriter<W>,
+    errors: &'a mut E,
+    rejects: Rejects,
+    strict: bool,
+}
+
+/// Why reading stopped early.
+enum Stop {
+    /// `--strict` and a rejection.
+    Strict,
+    /// Writing results failed.
+    Write(io::Error),
+}
+
 /// Runs `rules` over the inputs of `options`, writing rows to `writer` and
 /// reports to `errors`. `Err` only when writing results fails.
 pub fn run<W: Write, E: Write>(
@@ -129,138 +284,335 @@ pub fn run<W: Write, E: Write>(
     let now = options.now.unwrap_or_else(system_now);
     let ctx = Context { now };
     let tag_rows = rules.len() > 1;
-    let mut counts = Counts {
-        emitted: vec![0; rules.len()],
-        ..Counts::default()
+    let rejects = match Rejects::open(options.rejects.as_deref()) {
+        Ok(rejects) => rejects,
+        Err(e) => {
+            let path = options.rejects.as_deref().unwrap_or_default();
+            writeln!(errors, "error: --rejects {path}: cannot create: {e}")?;
+            return Ok(ExitCode::from(2));
+        }
     };
-    // Rules read the same table: group them so a line is parsed once per table.
-    let tables = distinct_tables(&rules);
-    let mut io_failed = false;
-    let mut write_error: Option<io::Error> = None;
     let mut output_rows: Vec<(usize, Row)> = Vec::new();
-
     for (index, rule) in rules.iter_mut().enumerate() {
         rule.start(&ctx, &mut |row| output_rows.push((index, row)));
     }
-    flush_rows(&rules, &mut output_rows, tag_rows, writer, &mut counts)?;
+    // Rules read the same table: group them so a line is parsed once per table.
+    let tables = distinct_tables(&rules);
+    let mut session = Session {
+        counts: Counts {
+            emitted: vec![0; rules.len()],
+            ..Counts::default()
+        },
+        rules,
+        tables,
+        ctx,
+        tag_rows,
+        output_rows,
+        writer,
+        errors,
+        rejects,
+        strict: options.strict,
+    };
+    session.flush_rows()?;
 
-    let reads_input = !tables.is_empty();
-    let files: Vec<String> = if options.files.is_empty() {
-        vec!["-".to_string()]
+    let files: Vec<InputFile> = if options.files.is_empty() {
+        vec![InputFile::auto("-")]
     } else {
         options.files.clone()
     };
+    let mut io_failed = false;
     let mut stopped = false;
-    if reads_input {
-        let mut buf = Vec::new();
-        'files: for file in &files {
-            let (name, source): (&str, Box<dyn io::BufRead>) = if file == "-" {
-                ("<stdin>", Box::new(BufReader::new(io::stdin().lock())))
-            } else {
-                match std::fs::File::open(file) {
-                    Ok(f) => (
-                        file.as_str(),
-                        Box::new(BufReader::with_capacity(1 << 16, f)),
-                    ),
-                    Err(e) => {
-                        writeln!(errors, "{file}: cannot open: {e}")?;
-                        io_failed = true;
-                        continue;
-                    }
+    if !session.tables.is_empty() {
+        for file in &files {
+            match session.read_file(file) {
+                Ok(read_ok) => io_failed |= !read_ok,
+                Err(Stop::Strict) => {
+                    writeln!(session.errors, "stopping at the first bad line (--strict)")?;
+                    stopped = true;
+                    break;
                 }
-            };
-            let mut lines = LineReader::new(source);
-            let mut number = 0u64;
-            loop {
-                let line = match lines.next_line(&mut buf) {
-                    Ok(Some(line)) => line,
-                    Ok(None) => break,
-                    Err(e) => {
-                        writeln!(errors, "{name}:{}: read error: {e}", number + 1)?;
-                        io_failed = true;
-                        break;
-                    }
-                };
-                number += 1;
-                let outcome = match line {
-                    Line::TooLong(len) => Err(format!(
-                        "line of {len} bytes is longer than the limit of {} bytes",
-                        input::MAX_LINE_BYTES
-                    )),
-                    Line::Text if input::is_blank(&buf) => {
-                        counts.blank += 1;
-                        continue;
-                    }
-                    Line::Text => rows_for_tables(&buf, &tables),
-                };
-                counts.read += 1;
-                match outcome {
-                    Ok(table_rows) => {
-                        for (index, rule) in rules.iter_mut().enumerate() {
-                            let Some(table) = rule.input() else { continue };
-                            let Some(position) =
-                                tables.iter().position(|(t, _)| std::ptr::eq(*t, table))
-                            else {
-                                continue;
-                            };
-                            let row = table_rows[position].clone();
-                            rule.push(&ctx, row, &mut |row| output_rows.push((index, row)));
-                        }
-                        if let Err(e) =
-                            flush_rows(&rules, &mut output_rows, tag_rows, writer, &mut counts)
-                        {
-                            write_error = Some(e);
-                            break 'files;
-                        }
-                    }
-                    Err(cause) => {
-                        counts.rejected += 1;
-                        writeln!(errors, "{name}:{number}: {cause}")?;
-                        if options.strict {
-                            writeln!(errors, "stopping at the first bad line (--strict)")?;
-                            stopped = true;
-                            break 'files;
-                        }
-                    }
-                }
+                Err(Stop::Write(e)) => return Err(e),
             }
         }
     }
-    if let Some(e) = write_error {
-        return Err(e);
-    }
     if !stopped {
-        for (index, rule) in rules.iter_mut().enumerate() {
-            rule.finish(&ctx, &mut |row| output_rows.push((index, row)));
+        for (index, rule) in session.rules.iter_mut().enumerate() {
+            let output_rows = &mut session.output_rows;
+            rule.finish(&session.ctx, &mut |row| output_rows.push((index, row)));
         }
-        flush_rows(&rules, &mut output_rows, tag_rows, writer, &mut counts)?;
+        session.flush_rows()?;
     }
-    writer.flush()?;
-
-    let emitted: u64 = counts.emitted.iter().sum();
-    let mut summary = format!(
-        "summary: {} rows read, {} rejected, {} emitted",
-        counts.read, counts.rejected, emitted
-    );
-    if counts.blank > 0 {
-        summary.push_str(&format!(", {} blank lines skipped", counts.blank));
+    session.writer.flush()?;
+    if let Some(e) = session.rejects.finish() {
+        let path = session.rejects.path.clone().unwrap_or_default();
+        writeln!(
+            session.errors,
+            "error: writing rejected input to {path}: {e}"
+        )?;
+        io_failed = true;
     }
-    if tag_rows {
-        let per_rule: Vec<String> = rules
-            .iter()
-            .zip(&counts.emitted)
-            .map(|(rule, n)| format!("{}={n}", rule.name()))
-            .collect();
-        summary.push_str(&format!(" ({})", per_rule.join(", ")));
-    }
-    writeln!(errors, "{summary}")?;
+    let summary = session.summary();
+    writeln!(session.errors, "{summary}")?;
     Ok(if io_failed {
         ExitCode::from(2)
-    } else if counts.rejected > 0 {
+    } else if session.counts.rejected > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+impl<W: Write, E: Write> Session<'_, W, E> {
+    /// Reads one file through. `Ok(false)` when it could not be read (to
+    /// its end).
+    fn read_file(&mut self, file: &InputFile) -> Result<bool, Stop> {
+        let (name, source): (&str, Box<dyn BufRead>) = if file.path == "-" {
+            ("<stdin>", Box::new(BufReader::new(io::stdin().lock())))
+        } else {
+            match std::fs::File::open(&file.path) {
+                Ok(f) => (
+                    file.path.as_str(),
+                    Box::new(BufReader::with_capacity(1 << 16, f)),
+                ),
+                Err(e) => {
+                    self.report(format_args!("{}: cannot open: {e}", file.path))?;
+                    return Ok(false);
+                }
+            }
+        };
+        let source = match input::open_decompressed(source) {
+            Ok((source, compression)) => {
+                if compression == Compression::Gzip {
+                    self.counts.gzip_files += 1;
+                }
+                source
+            }
+            Err(e) => {
+                self.report(format_args!("{name}: cannot read: {e}"))?;
+                return Ok(false);
+            }
+        };
+        let columns: Vec<&'static str> = self
+            .tables
+            .iter()
+            .flat_map(|(table, _)| table.columns.iter().map(|(name, _)| *name))
+            .collect();
+        let normalizer = Normalizer::new(file.format, columns);
+        let mut reader = InputReader::new(source);
+        let mut items: Vec<Item> = Vec::new();
+        let mut in_document = false;
+        loop {
+            let chunk = match reader.next_chunk(&mut self.rejects) {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => return Ok(true),
+                Err(e) => {
+                    let line = reader.line() + 1;
+                    let partial = reader.partial_line();
+                    if !partial.is_empty() {
+                        let partial = partial.to_vec();
+                        self.rejects.unit(&partial);
+                    }
+                    self.report(format_args!(
+                        "{name}:{line}: read error: {e} (the rest of the file is not read)"
+                    ))?;
+                    return Ok(false);
+                }
+            };
+            let (line, unit): (u64, &[u8]) = match chunk {
+                Chunk::Blank => {
+                    self.counts.blank += 1;
+                    continue;
+                }
+                Chunk::TooLong {
+                    line,
+                    len,
+                    document,
+                } => {
+                    self.rejects.unit(b"");
+                    let what = if document { "document" } else { "line" };
+                    self.counts.read += 1;
+                    self.reject(
+                        name,
+                        line,
+                        &Rejection::whole(format!(
+                            "{what} of {len} bytes is longer than the limit of {} bytes",
+                            input::MAX_LINE_BYTES
+                        )),
+                    )?;
+                    continue;
+                }
+                Chunk::Broken { line, text, cause } => {
+                    self.rejects.unit(text);
+                    self.counts.read += 1;
+                    self.reject(name, line, &Rejection::whole(cause))?;
+                    continue;
+                }
+                Chunk::Line { line, bytes } => {
+                    normalizer.line(bytes, &mut items);
+                    (line, bytes)
+                }
+                Chunk::Value { line, text, value } => {
+                    if !in_document {
+                        in_document = true;
+                        self.counts.documents += 1;
+                    }
+                    normalizer.value(value, &mut items);
+                    (line, text.as_bytes())
+                }
+            };
+            match items.len() {
+                0 => self.counts.without_rows += 1,
+                1 => {}
+                _ => self.counts.batches += 1,
+            }
+            let mut rejected = false;
+            let mut stop = None;
+            for item in items.drain(..) {
+                self.counts.read += 1;
+                let outcome = item.and_then(|record| {
+                    let rows = rows_for_tables(&record.fields, &self.tables)
+                        .map_err(|cause| Rejection::at(record.at.clone(), cause))?;
+                    Ok((record.format, rows))
+                });
+                match outcome {
+                    Ok((format, rows)) => {
+                        if let Some(i) = InputFormat::ALL.iter().position(|f| *f == format) {
+                            self.counts.by_format[i] += 1;
+                        }
+                        self.push_rows(rows).map_err(Stop::Write)?;
+                    }
+                    Err(rejection) => {
+                        rejected = true;
+                        if let Err(e) = self.reject(name, line, &rejection) {
+                            stop = Some(e);
+                            break;
+                        }
+                    }
+                }
+            }
+            items.clear();
+            if rejected {
+                self.rejects.unit(unit);
+            }
+            if let Some(stop) = stop {
+                return Err(stop);
+            }
+        }
+    }
+
+    /// Reports a rejection; `Err(Stop::Strict)` when that ends the run.
+    fn reject(&mut self, name: &str, line: u64, rejection: &Rejection) -> Result<(), Stop> {
+        self.counts.rejected += 1;
+        self.report(format_args!("{name}:{line}: {rejection}"))?;
+        if self.strict {
+            return Err(Stop::Strict);
+        }
+        Ok(())
+    }
+
+    fn report(&mut self, message: std::fmt::Arguments<'_>) -> Result<(), Stop> {
+        writeln!(self.errors, "{message}").map_err(Stop::Write)
+    }
+
+    /// Hands a record's rows (one per table) to the rules reading them.
+    fn push_rows(&mut self, table_rows: Vec<Row>) -> io::Result<()> {
+        for (index, rule) in self.rules.iter_mut().enumerate() {
+            let Some(table) = rule.input() else { continue };
+            let Some(position) = self
+                .tables
+                .iter()
+                .position(|(t, _)| std::ptr::eq(*t, table))
+            else {
+                continue;
+            };
+            let row = table_rows[position].clone();
+            let output_rows = &mut self.output_rows;
+            rule.push(&self.ctx, row, &mut |row| output_rows.push((index, row)));
+        }
+        self.flush_rows()
+    }
+
+    fn flush_rows(&mut self) -> io::Result<()> {
+        for (index, row) in self.output_rows.drain(..) {
+            let rule = &self.rules[index];
+            self.writer
+                .write_row(self.tag_rows.then(|| rule.name()), rule.output(), &row)?;
+            self.counts.emitted[index] += 1;
+        }
+        Ok(())
+    }
+
+    /// `summary: N rows read, R rejected, E emitted[, B blank lines skipped]
+    /// [ (rule=n, ...)][; by format: ...][; ...]`.
+    fn summary(&self) -> String {
+        let counts = &self.counts;
+        let emitted: u64 = counts.emitted.iter().sum();
+        let mut summary = format!(
+            "summary: {} rows read, {} rejected, {} emitted",
+            counts.read, counts.rejected, emitted
+        );
+        if counts.blank > 0 {
+            summary.push_str(&format!(", {} blank lines skipped", counts.blank));
+        }
+        if self.tag_rows {
+            let per_rule: Vec<String> = self
+                .rules
+                .iter()
+                .zip(&counts.emitted)
+                .map(|(rule, n)| format!("{}={n}", rule.name()))
+                .collect();
+            summary.push_str(&format!(" ({})", per_rule.join(", ")));
+        }
+        let mut notes: Vec<String> = Vec::new();
+        let native = InputFormat::ALL
+            .iter()
+            .zip(counts.by_format)
+            .any(|(f, n)| n > 0 && *f != InputFormat::CloudAudit);
+        if native {
+            let by_format: Vec<String> = InputFormat::ALL
+                .iter()
+                .zip(counts.by_format)
+                .filter(|(_, n)| *n > 0)
+                .map(|(f, n)| format!("{f}={n}"))
+                .collect();
+            notes.push(format!("by format: {}", by_format.join(", ")));
+        }
+        let plural =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        if counts.batches > 0 {
+            notes.push(plural(counts.batches, "batch", "batches"));
+        }
+        if counts.without_rows > 0 {
+            notes.push(format!(
+                "{} without events",
+                plural(counts.without_rows, "record", "records")
+            ));
+        }
+        if counts.documents > 0 {
+            notes.push(plural(
+                counts.documents,
+                "multi-line document",
+                "multi-line documents",
+            ));
+        }
+        if counts.gzip_files > 0 {
+            notes.push(plural(counts.gzip_files, "gzip file", "gzip files"));
+        }
+        if let (Some(path), true) = (&self.rejects.path, counts.rejected > 0) {
+            notes.push(format!("rejected input written to {path}"));
+        }
+        for note in notes {
+            summary.push_str("; ");
+            summary.push_str(&note);
+        }
+        summary
+    }
+}
+
+impl From<io::Error> for Stop {
+    fn from(e: io::Error) -> Stop {
+        Stop::Write(e)
+    }
 }
 
 /// The tables the rules read, each once, with the union of the columns the
@@ -285,31 +637,15 @@ fn distinct_tables(rules: &[Box<dyn Query>]) -> Vec<(&'static Table, Vec<bool>)>
     tables
 }
 
-/// Parses a line once and makes a row for each table.
+/// Makes a row of a record for each table.
 fn rows_for_tables(
-    line: &[u8],
+    record: &Value,
     tables: &[(&'static Table, Vec<bool>)],
 ) -> Result<Vec<Row>, String> {
-    let record = input::parse_record(line)?;
     tables
         .iter()
-        .map(|(table, required)| input::record_to_row(&record, table, required))
+        .map(|(table, required)| input::record_to_row(record, table, required))
         .collect()
-}
-
-fn flush_rows<W: Write>(
-    rules: &[Box<dyn Query>],
-    rows: &mut Vec<(usize, Row)>,
-    tag_rows: bool,
-    writer: &mut RowWriter<W>,
-    counts: &mut Counts,
-) -> io::Result<()> {
-    for (index, row) in rows.drain(..) {
-        let rule = &rules[index];
-        writer.write_row(tag_rows.then(|| rule.name()), rule.output(), &row)?;
-        counts.emitted[index] += 1;
-    }
-    Ok(())
 }
 
 /// The current time as a KQL datetime.
@@ -328,24 +664,71 @@ mod tests {
         parse_args(list.iter().map(|s| s.to_string()))
     }
 
+    fn files(options: &Options) -> Vec<(&str, InputFormat)> {
+        options
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.format))
+            .collect()
+    }
+
     #[test]
-    fn parses_files_now_and_strict() {
+    fn parses_files_now_strict_and_rejects() {
         let Ok(Invocation::Run(options)) = args(&[
             "a.jsonl",
             "--now",
             "2024-05-28T12:00:00Z",
             "--strict",
             "b.jsonl",
+            "--rejects=bad.jsonl",
         ]) else {
             panic!("expected options");
         };
-        assert_eq!(options.files, ["a.jsonl", "b.jsonl"]);
+        assert_eq!(
+            files(&options),
+            [
+                ("a.jsonl", InputFormat::Auto),
+                ("b.jsonl", InputFormat::Auto)
+            ]
+        );
         assert!(options.strict);
         assert!(options.now.is_some());
+        assert_eq!(options.rejects.as_deref(), Some("bad.jsonl"));
         assert!(matches!(
             args(&["--now=2024-05-28"]),
             Ok(Invocation::Run(_))
         ));
+    }
+
+    #[test]
+    fn an_input_format_applies_to_the_files_after_it_and_a_single_one_to_all() {
+        let Ok(Invocation::Run(options)) =
+            args(&["a", "--input-format", "aks", "b", "--input-format=eks", "c"])
+        else {
+            panic!("expected options");
+        };
+        assert_eq!(
+            files(&options),
+            [
+                ("a", InputFormat::Aks),
+                ("b", InputFormat::Aks),
+                ("c", InputFormat::Eks)
+            ]
+        );
+        let Ok(Invocation::Run(options)) = args(&["a", "b", "--input-format", "gke"]) else {
+            panic!("expected options");
+        };
+        assert_eq!(
+            files(&options),
+            [("a", InputFormat::Gke), ("b", InputFormat::Gke)]
+        );
+        let Ok(Invocation::Run(options)) = args(&["--input-format", "k8s"]) else {
+            panic!("expected options");
+        };
+        assert_eq!(files(&options), [("-", InputFormat::K8s)]);
+        assert!(args(&["--input-format", "yaml"])
+            .unwrap_err()
+            .contains("unknown format 'yaml'"));
     }
 
     #[test]
@@ -358,7 +741,7 @@ mod tests {
         assert_eq!(
             args(&["--", "--strict"]),
             Ok(Invocation::Run(Options {
-                files: vec!["--strict".into()],
+                files: vec![InputFile::auto("--strict")],
                 ..Options::default()
             }))
         );

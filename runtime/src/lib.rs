@@ -12,6 +12,7 @@ pub mod aggregate;
 pub mod context;
 pub mod detector;
 pub mod expand;
+pub mod formats;
 pub mod functions;
 pub mod input;
 pub mod join;

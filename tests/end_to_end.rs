@@ -202,7 +202,7 @@ fn bad_lines_are_reported_with_file_line_and_cause_and_processing_goes_on() {
     let binary = build(&["privileged-pod"]);
     let output = Command::new(&binary)
         .arg(bad_input())
-        .args(["--now", NOW])
+        .args(["--now", NOW, "--no-prefilter"])
         .output()
         .unwrap();
     let err = stderr(&output);
@@ -250,7 +250,7 @@ fn strict_stops_at_the_first_bad_line() {
     let binary = build(&["privileged-pod"]);
     let output = Command::new(&binary)
         .arg(bad_input())
-        .args(["--now", NOW, "--strict"])
+        .args(["--now", NOW, "--strict", "--no-prefilter"])
         .output()
         .unwrap();
     let err = stderr(&output);
@@ -386,4 +386,33 @@ fn the_kql_macro_example_prints_the_same_rows_as_the_kqlc_build_binary() {
         assert_eq!(rows, rows_of(&theirs, rule), "{rule}");
     }
     assert_eq!(ours.lines().count(), theirs.lines().count());
+}
+
+#[test]
+fn the_prefilter_skips_lines_that_cannot_match_without_changing_results() {
+    let binary = build(&RULES);
+    let run = |extra: &[&str]| {
+        Command::new(&binary)
+            .arg(sample_data())
+            .args(["--now", NOW])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let (fast, full) = (run(&[]), run(&["--no-prefilter"]));
+    assert_eq!(stdout(&fast), stdout(&full), "prefiltered and full runs must give the same rows");
+    let summary = stderr(&fast);
+    assert!(summary.contains("lines skipped unparsed by the literal prefilter"), "{summary}");
+    assert!(!stderr(&full).contains("skipped unparsed"), "{}", stderr(&full));
+    // Invalid UTF-8 is still reported when a line is skipped; malformed JSON
+    // that cannot match is skipped and counted, not reported.
+    let bad = Command::new(build(&["privileged-pod"]))
+        .arg(bad_input())
+        .args(["--now", NOW])
+        .output()
+        .unwrap();
+    let err = stderr(&bad);
+    assert!(err.contains("bad-input.jsonl:4: invalid UTF-8"), "{err}");
+    assert!(err.contains("skipped unparsed by the literal prefilter"), "{err}");
+    assert_eq!(stdout(&bad).lines().count(), 2, "the two good privileged rows are still found");
 }

@@ -27,6 +27,7 @@ use crate::context::Context;
 use crate::formats::{InputFormat, Item, Normalizer, Rejection};
 use crate::input::{self, Chunk, Compression, InputReader};
 use crate::output::RowWriter;
+use crate::prefilter::PrefilterSet;
 use crate::query::{Query, Table};
 use crate::text;
 use crate::value::{DateTime, Row, Value};
@@ -63,6 +64,9 @@ pub struct Options {
     pub strict: bool,
     /// `--rejects`: where rejected input goes, verbatim.
     pub rejects: Option<String>,
+    /// `--no-prefilter`: parse every line, even those no rule can match
+    /// (so that every malformed line is reported).
+    pub no_prefilter: bool,
 }
 
 const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict]\n\
@@ -71,7 +75,9 @@ const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--reject
                      applies to the files after it (a single one: to every file)\n\
   --rejects FILE     write every rejected line there, verbatim\n\
   --now T            what now() and ago() count from (ISO 8601), to replay old logs\n\
-  --strict           stop at the first bad input line";
+  --strict           stop at the first bad input line\n\
+  --no-prefilter     parse every line; by default a CloudAuditEvents line that lacks the\n\
+                     literals every rule needs is skipped unparsed (and so not validated)";
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq)]
@@ -110,6 +116,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
             "--" => only_files = true,
             "-h" | "--help" => return Ok(Invocation::Help),
             "--strict" => options.strict = true,
+            "--no-prefilter" => options.no_prefilter = true,
             "--now" => {
                 let value = value("a datetime, e.g. --now 2024-05-28T12:00:00Z")?;
                 let now = text::parse_datetime(&value)
@@ -166,6 +173,8 @@ struct Counts {
     without_rows: u64,
     gzip_files: u64,
     documents: u64,
+    /// Lines the literal prefilter skipped unparsed.
+    skipped: u64,
 }
 
 /// Where rejected input goes: a file, or nowhere. Write errors are kept,
@@ -263,6 +272,12 @@ struct Session<'a, W: Write, E: Write> {
     errors: &'a mut E,
     rejects: Rejects,
     strict: bool,
+    /// The rules' literal prefilters, when any rule can skip lines.
+    prefilter: Option<PrefilterSet>,
+    /// Which rules may match the current line (set by the prefilter).
+    may_match: Vec<bool>,
+    /// The columns of the tables read, to recognise CloudAuditEvents rows.
+    row_columns: Vec<&'static str>,
 }
 
 /// Why reading stopped early.
@@ -298,7 +313,22 @@ pub fn run<W: Write, E: Write>(
     }
     // Rules read the same table: group them so a line is parsed once per table.
     let tables = distinct_tables(&rules);
+    let prefilter = if options.no_prefilter {
+        None
+    } else {
+        Some(PrefilterSet::new(
+            rules.iter().map(|r| r.prefilter()).collect(),
+        ))
+        .filter(|p| !p.is_trivial())
+    };
+    let row_columns = tables
+        .iter()
+        .flat_map(|(table, _)| table.columns.iter().map(|(name, _)| *name))
+        .collect();
     let mut session = Session {
+        prefilter,
+        may_match: Vec::new(),
+        row_columns,
         counts: Counts {
             emitted: vec![0; rules.len()],
             ..Counts::default()
@@ -448,6 +478,24 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                     continue;
                 }
                 Chunk::Line { line, bytes } => {
+                    // The prefilter reads CloudAuditEvents rows only: other
+                    // formats' lines do not hold the columns' text verbatim.
+                    let row_shaped = match file.format {
+                        InputFormat::CloudAudit => true,
+                        InputFormat::Auto => starts_with_column(bytes, &self.row_columns),
+                        _ => false,
+                    };
+                    self.may_match.clear();
+                    if let (Some(prefilter), true) = (&self.prefilter, row_shaped) {
+                        // Invalid UTF-8 is still reported: the check is cheap.
+                        if !prefilter.scan(bytes, &mut self.may_match)
+                            && std::str::from_utf8(bytes).is_ok()
+                        {
+                            self.counts.read += 1;
+                            self.counts.skipped += 1;
+                            continue;
+                        }
+                    }
                     normalizer.line(bytes, &mut items);
                     (line, bytes)
                 }
@@ -517,6 +565,10 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     /// Hands a record's rows (one per table) to the rules reading them.
     fn push_rows(&mut self, table_rows: Vec<Row>) -> io::Result<()> {
         for (index, rule) in self.rules.iter_mut().enumerate() {
+            // Rules the prefilter ruled out for this line get nothing.
+            if self.may_match.get(index) == Some(&false) {
+                continue;
+            }
             let Some(table) = rule.input() else { continue };
             let Some(position) = self
                 .tables
@@ -553,6 +605,12 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         );
         if counts.blank > 0 {
             summary.push_str(&format!(", {} blank lines skipped", counts.blank));
+        }
+        if counts.skipped > 0 {
+            summary.push_str(&format!(
+                ", {} lines skipped unparsed by the literal prefilter",
+                counts.skipped
+            ));
         }
         if self.tag_rows {
             let per_rule: Vec<String> = self
@@ -617,6 +675,22 @@ impl From<io::Error> for Stop {
 
 /// The tables the rules read, each once, with the union of the columns the
 /// rules need (a row lacking one is rejected).
+/// True when `line` is a JSON object whose first key is one of `columns`
+/// (a row of a table, not another platform's record).
+fn starts_with_column(line: &[u8], columns: &[&str]) -> bool {
+    let text = line.trim_ascii_start();
+    let Some(rest) = text.strip_prefix(b"{") else {
+        return false;
+    };
+    let Some(rest) = rest.trim_ascii_start().strip_prefix(b"\"") else {
+        return false;
+    };
+    let Some(end) = memchr::memchr(b'"', rest) else {
+        return false;
+    };
+    columns.iter().any(|c| c.as_bytes() == &rest[..end])
+}
+
 fn distinct_tables(rules: &[Box<dyn Query>]) -> Vec<(&'static Table, Vec<bool>)> {
     let mut tables: Vec<(&'static Table, Vec<bool>)> = Vec::new();
     for rule in rules {

@@ -400,10 +400,21 @@ fn the_prefilter_skips_lines_that_cannot_match_without_changing_results() {
             .unwrap()
     };
     let (fast, full) = (run(&[]), run(&["--no-prefilter"]));
-    assert_eq!(stdout(&fast), stdout(&full), "prefiltered and full runs must give the same rows");
+    assert_eq!(
+        stdout(&fast),
+        stdout(&full),
+        "prefiltered and full runs must give the same rows"
+    );
     let summary = stderr(&fast);
-    assert!(summary.contains("lines skipped unparsed by the literal prefilter"), "{summary}");
-    assert!(!stderr(&full).contains("skipped unparsed"), "{}", stderr(&full));
+    assert!(
+        summary.contains("lines skipped unparsed by the literal prefilter"),
+        "{summary}"
+    );
+    assert!(
+        !stderr(&full).contains("skipped unparsed"),
+        "{}",
+        stderr(&full)
+    );
     // Invalid UTF-8 is still reported when a line is skipped; malformed JSON
     // that cannot match is skipped and counted, not reported.
     let bad = Command::new(build(&["privileged-pod"]))
@@ -413,6 +424,13 @@ fn the_prefilter_skips_lines_that_cannot_match_without_changing_results() {
         .unwrap();
     let err = stderr(&bad);
     assert!(err.contains("bad-input.jsonl:4: invalid UTF-8"), "{err}");
-    assert!(err.contains("skipped unparsed by the literal prefilter"), "{err}");
-    assert_eq!(stdout(&bad).lines().count(), 2, "the two good privileged rows are still found");
+    assert!(
+        err.contains("skipped unparsed by the literal prefilter"),
+        "{err}"
+    );
+    assert_eq!(
+        stdout(&bad).lines().count(),
+        2,
+        "the two good privileged rows are still found"
+    );
 }

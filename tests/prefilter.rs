@@ -137,7 +137,7 @@ fn line(random: &mut Random) -> String {
     let privileged = ["true", "\"true\"", "false", "\"TRUE\"", "null"];
     let codes = ["201", "200", "\"201\"", "403", "2.01e2"];
     let subresource = ["null", "\"exec\"", "\"\""];
-    let mut s = |random: &mut Random, items: &[&str]| {
+    let s = |random: &mut Random, items: &[&str]| {
         let text = *random.pick(items);
         json_string(random, text)
     };

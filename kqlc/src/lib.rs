@@ -10,6 +10,10 @@
 //! | plan | checked query → [`plan::ir::Pipeline`] | [`plan`] |
 //! | codegen | pipeline → formatted Rust | [`codegen`] |
 //! | build | Rust → cargo project → binary | [`build`] |
+//!
+//! Around them: [`rules`] reads rule packs (`.kql` and Sentinel YAML files
+//! with their metadata), [`manifest`] describes what a built detector holds,
+//! and [`ruletest`] runs a rule's fixtures through its detector.
 #![forbid(unsafe_code)]
 
 pub mod bench;
@@ -17,7 +21,10 @@ pub mod build;
 pub mod codegen;
 pub mod diag;
 pub mod embed;
+pub mod manifest;
 pub mod plan;
+pub mod rules;
+pub mod ruletest;
 pub mod sample;
 pub mod sema;
 pub mod syntax;

@@ -1,8 +1,10 @@
 //! The `kqlc` command line: check, emit, build and run KQL detections.
 
 use clap::{Parser, Subcommand};
-use kqlc::build::{Profile, Rule, Toolchain};
+use kqlc::build::{BuildOptions, Linking, Profile, Rule, Toolchain};
 use kqlc::codegen::{self, RuleSource};
+use kqlc::manifest::ManifestRule;
+use kqlc::rules::RuleFile;
 use kqlc::sema::Schema;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -20,7 +22,7 @@ struct Cli {
 enum Command {
     /// Check queries; print diagnostics to stderr. Exit 0 when clean, 1 on any error.
     Check {
-        /// Query files (.kql) or folders of them.
+        /// Rule files (.kql, Sentinel .yaml) or folders of them (see docs/rules.md).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Only parse: accept queries over tables kqlc has no schema for.
@@ -31,7 +33,7 @@ enum Command {
     },
     /// Print the Rust generated for a query.
     Emit {
-        /// The query file.
+        /// The rule file (.kql or Sentinel .yaml).
         file: PathBuf,
         /// Write here instead of stdout.
         #[arg(short, long)]
@@ -40,19 +42,43 @@ enum Command {
         schema: SchemaArgs,
     },
     /// Build a standalone detector binary from one or more rules.
+    ///
+    /// The hardened release profile (LTO, stripped, panic=abort, remapped
+    /// paths: reproducible), linked statically on x86-64 Linux. Writes
+    /// BIN.manifest.json beside the binary (see docs/shipping.md).
     Build {
-        /// Query files (.kql) or folders of them.
+        /// Rule files (.kql, Sentinel .yaml) or folders of them (see docs/rules.md).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// The binary to write.
         #[arg(short, long)]
         output: PathBuf,
+        /// Link dynamically (the default is static where it works: x86-64 Linux).
+        #[arg(long)]
+        dynamic: bool,
+        /// Build without network access: only crates already downloaded or
+        /// vendored (passes --offline to cargo).
+        #[arg(long)]
+        offline: bool,
+        /// Also write a CycloneDX SBOM of the detector's crates to BIN.cdx.json.
+        #[arg(long)]
+        sbom: bool,
+        #[command(flatten)]
+        schema: SchemaArgs,
+    },
+    /// Run the rules' fixtures (r.tests/NAME.input.* and NAME.expected.jsonl
+    /// beside r.kql); print PASS or FAIL per test and a diff per failure.
+    /// Exit 0 when all pass, 1 otherwise.
+    Test {
+        /// Rule files or folders of them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
         #[command(flatten)]
         schema: SchemaArgs,
     },
     /// Compile (cached) and run one query; print its result rows.
     Run {
-        /// The query file.
+        /// The rule file (.kql or Sentinel .yaml).
         query: PathBuf,
         /// Input files of rows (JSON lines); stdin when none.
         #[arg(short, long = "input")]
@@ -116,6 +142,18 @@ enum Command {
     },
 }
 
+fn parse_source(name: &str) -> Result<kqlc::sample::Source, String> {
+    kqlc::sample::Source::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = kqlc::sample::Source::ALL.iter().map(|s| s.name()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
+}
+
+fn parse_sample_format(name: &str) -> Result<kqlc::sample::SampleFormat, String> {
+    kqlc::sample::SampleFormat::from_name(name)
+        .ok_or_else(|| "expected cloudaudit or native".to_string())
+}
+
 #[derive(clap::Args)]
 struct SchemaArgs {
     /// A JSON schema file with more tables (see docs/schema.md).
@@ -144,68 +182,34 @@ fn main() -> ExitCode {
     }
 }
 
-/// A rule file read from disk.
-struct SourceFile {
-    path: PathBuf,
-    name: String,
-    text: String,
-}
-
-/// The `.kql` files named, folders expanded (sorted by name).
-fn rule_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| format!("{}: {e}", path.display()))?
-                .filter_map(|entry| entry.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "kql"))
-                .collect();
-            found.sort();
-            if found.is_empty() {
-                return Err(format!("{}: no .kql files in this folder", path.display()));
+/// The rules named (files, or folders searched recursively); notes about
+/// ignored metadata go to stderr, and every error is returned at once.
+fn rule_files(paths: &[PathBuf]) -> Result<Vec<RuleFile>, String> {
+    match kqlc::rules::load(paths) {
+        Ok(pack) => {
+            for note in &pack.notes {
+                eprintln!("note: {note}");
             }
-            files.extend(found);
-        } else {
-            files.push(path.clone());
+            Ok(pack.rules)
         }
+        Err(errors) => Err(errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\nerror: ")),
     }
-    let mut sources: Vec<SourceFile> = Vec::new();
-    for path in files {
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            format!(
-                "{}: not UTF-8 text (byte {})",
-                path.display(),
-                e.utf8_error().valid_up_to()
-            )
-        })?;
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "rule".to_string());
-        if let Some(other) = sources.iter().find(|s| s.name == name) {
-            return Err(format!(
-                "two rules are named '{name}': {} and {}",
-                other.path.display(),
-                path.display()
-            ));
-        }
-        sources.push(SourceFile { path, name, text });
-    }
-    Ok(sources)
 }
 
 /// Compiles every file; prints diagnostics; `None` when any failed.
-fn compile_all(files: &[SourceFile], schema: &Schema) -> Option<Vec<Rule>> {
+fn compile_all(files: &[RuleFile], schema: &Schema) -> Option<Vec<Rule>> {
     let color = std::io::stderr().is_terminal();
     let mut rules = Vec::new();
     let mut failed = false;
     for file in files {
-        match kqlc::compile(&file.text, schema) {
+        match kqlc::compile(&file.kql, schema) {
             Ok(pipeline) => rules.push(Rule {
-                name: file.name.clone(),
-                kql: file.text.clone(),
+                name: file.meta.id.clone(),
+                kql: file.kql.clone(),
                 path: file.path.display().to_string(),
                 pipeline,
             }),
@@ -214,7 +218,7 @@ fn compile_all(files: &[SourceFile], schema: &Schema) -> Option<Vec<Rule>> {
                 for diagnostic in &diagnostics {
                     eprintln!(
                         "{}\n",
-                        diagnostic.render(&file.path.display().to_string(), &file.text, color)
+                        diagnostic.render(&file.query_origin(), &file.kql, color)
                     );
                 }
                 let n = diagnostics.len();
@@ -242,11 +246,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 let color = std::io::stderr().is_terminal();
                 let mut failed = false;
                 for file in &files {
-                    if let Err(diagnostic) = kqlc::syntax::parse(&file.text) {
+                    if let Err(diagnostic) = kqlc::syntax::parse(&file.kql) {
                         failed = true;
                         eprintln!(
                             "{}\n",
-                            diagnostic.render(&file.path.display().to_string(), &file.text, color)
+                            diagnostic.render(&file.query_origin(), &file.kql, color)
                         );
                     }
                 }
@@ -295,6 +299,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Build {
             files,
             output,
+            dynamic,
+            offline,
+            sbom,
             schema,
         } => {
             let schema = schema.load()?;
@@ -302,18 +309,39 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let Some(rules) = compile_all(&files, &schema) else {
                 return Ok(ExitCode::FAILURE);
             };
+            build_detector(&files, &rules, &output, dynamic, offline, sbom)
+        }
+        Command::Test { paths, schema } => {
+            let schema = schema.load()?;
+            let files = rule_files(&paths)?;
             let toolchain = Toolchain::discover().map_err(|e| e.to_string())?;
-            let binary = toolchain
-                .build(&rules, Profile::Release)
-                .map_err(|e| e.to_string())?;
-            copy_executable(&binary, &output)?;
-            eprintln!(
-                "built {} ({} rule{})",
-                output.display(),
-                rules.len(),
-                if rules.len() == 1 { "" } else { "s" }
+            let summary = kqlc::ruletest::run_tests(
+                &files,
+                &schema,
+                &toolchain,
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr().lock(),
+            )
+            .map_err(|e| format!("writing the report: {e}"))?;
+            if summary.passed + summary.failed == 0 {
+                eprintln!(
+                    "error: no rule tests found (a rule r.kql keeps them in r.tests/NAME.input.jsonl and NAME.expected.jsonl)"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            let untested = match summary.untested_rules {
+                0 => String::new(),
+                n => format!("; {n} rule{} without tests", if n == 1 { "" } else { "s" }),
+            };
+            println!(
+                "rule tests: {} passed, {} failed{untested}",
+                summary.passed, summary.failed
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(if summary.failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Run {
             query,
@@ -437,6 +465,84 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
+/// `kqlc build`: the hardened detector, its manifest and, with `sbom`, its
+/// SBOM, written next to each other.
+fn build_detector(
+    files: &[RuleFile],
+    rules: &[Rule],
+    output: &Path,
+    dynamic: bool,
+    offline: bool,
+    sbom: bool,
+) -> Result<ExitCode, String> {
+    let toolchain = Toolchain::discover().map_err(|e| e.to_string())?;
+    let host = kqlc::build::host_triple().map_err(|e| e.to_string())?;
+    let options = BuildOptions {
+        profile: Profile::Release,
+        linking: if dynamic {
+            Linking::Dynamic
+        } else {
+            Linking::default_for_host(&host)
+        },
+        offline,
+    };
+    let info: Vec<ManifestRule> = files
+        .iter()
+        .map(|file| ManifestRule {
+            id: file.meta.id.clone(),
+            name: file.meta.name.clone(),
+            severity: file.meta.severity.clone(),
+            tactics: file.meta.tactics.clone(),
+            techniques: file.meta.techniques.clone(),
+            file: file.file_name(),
+            sha256: file.sha256.clone(),
+            source: file.source.clone(),
+        })
+        .collect();
+    let built = toolchain
+        .build_with(rules, &info, &options)
+        .map_err(|e| e.to_string())?;
+    copy_executable(&built.binary, output)?;
+    let manifest_path = sibling(output, "manifest.json");
+    std::fs::write(&manifest_path, built.manifest.to_json())
+        .map_err(|e| format!("cannot write {}: {e}", manifest_path.display()))?;
+    let mut written = vec![manifest_path];
+    if sbom {
+        let text = kqlc::build::sbom::cyclonedx(&built, offline).map_err(|e| e.to_string())?;
+        let sbom_path = sibling(output, "cdx.json");
+        std::fs::write(&sbom_path, text)
+            .map_err(|e| format!("cannot write {}: {e}", sbom_path.display()))?;
+        written.push(sbom_path);
+    }
+    eprintln!(
+        "built {} ({} rule{}; {}, {}{}); wrote {}",
+        output.display(),
+        rules.len(),
+        if rules.len() == 1 { "" } else { "s" },
+        built.manifest.target,
+        if built.manifest.static_linking {
+            "static"
+        } else {
+            "dynamic"
+        },
+        if built.compiled { "" } else { ", cached" },
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `BIN` → `BIN.SUFFIX`, beside it.
+fn sibling(binary: &Path, suffix: &str) -> PathBuf {
+    let mut name = binary.as_os_str().to_os_string();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 fn copy_executable(from: &Path, to: &Path) -> Result<(), String> {
     if let Some(parent) = to.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
@@ -463,16 +569,4 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .ok()
         .and_then(|n| n.checked_mul(scale))
         .ok_or_else(|| format!("'{text}' is not a size (e.g. 1000000, 100M, 1G)"))
-}
-
-fn parse_source(name: &str) -> Result<kqlc::sample::Source, String> {
-    kqlc::sample::Source::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = kqlc::sample::Source::ALL.iter().map(|s| s.name()).collect();
-        format!("expected one of {}", names.join(", "))
-    })
-}
-
-fn parse_sample_format(name: &str) -> Result<kqlc::sample::SampleFormat, String> {
-    kqlc::sample::SampleFormat::from_name(name)
-        .ok_or_else(|| "expected cloudaudit or native".to_string())
 }

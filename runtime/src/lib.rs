@@ -58,8 +58,8 @@ pub mod prelude {
     pub use crate::aggregate::{self, Aggregate, Groups, Seen, SortBuffer, SortKey};
     pub use crate::context::Context;
     pub use crate::expand;
-    pub use crate::join::{Join, JoinKind, JoinSpec};
     pub use crate::functions;
+    pub use crate::join::{Join, JoinKind, JoinSpec};
     pub use crate::ops;
     pub use crate::prefilter::Prefilter;
     pub use crate::query::{ColumnType, Emit, Query, Table};

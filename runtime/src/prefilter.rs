@@ -70,8 +70,6 @@ pub struct PrefilterSet {
     /// All distinct needles, lowercased for the case-insensitive scan.
     needles: Vec<(&'static str, bool)>,
     automaton: Option<AhoCorasick>,
-    /// Case-sensitive needles are confirmed with an exact search.
-    exact: Vec<Option<memchr::memmem::Finder<'static>>>,
 }
 
 impl PrefilterSet {
@@ -92,15 +90,10 @@ impl PrefilterSet {
                 .build(needles.iter().map(|(text, _)| text.as_bytes()))
                 .ok()
         };
-        let exact = needles
-            .iter()
-            .map(|(text, ci)| (!ci).then(|| memchr::memmem::Finder::new(text.as_bytes())))
-            .collect();
         PrefilterSet {
             filters,
             needles,
             automaton,
-            exact,
         }
     }
 
@@ -123,16 +116,22 @@ impl PrefilterSet {
         let escaped_slash = escaped || memchr::memmem::find(line, b"\\/").is_some();
         let non_ascii = !line.is_ascii();
         let mut found = vec![false; self.needles.len()];
+        let mut remaining = self.needles.len();
         for m in automaton.find_overlapping_iter(line) {
             let i = m.pattern().as_usize();
             if found[i] {
                 continue;
             }
-            found[i] = match &self.exact[i] {
-                // The automaton ignores case; confirm case-sensitive needles.
-                Some(finder) => finder.find(line).is_some(),
-                None => true,
-            };
+            // The automaton ignores ASCII case; a case-sensitive needle
+            // counts only where the bytes match exactly.
+            let (text, ci) = self.needles[i];
+            if ci || &line[m.start()..m.end()] == text.as_bytes() {
+                found[i] = true;
+                remaining -= 1;
+                if remaining == 0 {
+                    break;
+                }
+            }
         }
         let present = |text: &str, ci: bool| {
             let Ok(i) = self.needles.binary_search(&(text, ci)) else {

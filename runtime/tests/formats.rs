@@ -81,6 +81,8 @@ fn run_files(
         now: parse_datetime(NOW),
         strict: false,
         rejects: rejects.map(|p| p.display().to_string()),
+        // Every line parsed, so every bad one is reported.
+        no_prefilter: true,
     };
     let mut out = Vec::new();
     let mut err = Vec::new();

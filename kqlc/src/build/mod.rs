@@ -5,15 +5,32 @@
 //! compiled once per profile and every later rule only compiles and links its
 //! own small crate. The project's `Cargo.lock` starts as a copy of kqlc's own,
 //! so a detector is built from the dependency versions kqlc was tested with
-//! (and without network access once they are in cargo's cache).
+//! (and without network access once they are in cargo's cache, or with
+//! `--offline` and a vendored source).
+//!
+//! `kqlc build` uses the hardened `release` profile: fat LTO, one codegen
+//! unit, symbols stripped, `panic = "abort"` (no code in the runtime or the
+//! generated rules catches a panic, so unwinding buys nothing), and path
+//! prefixes remapped so that the binary does not depend on where the cargo
+//! home, the runtime or the cache are: the same rules, kqlc, rustc and
+//! `Cargo.lock` give the same bytes. On x86-64 Linux it links the C runtime
+//! statically (`+crt-static`, with an explicit `--target` so build scripts
+//! and proc-macros stay dynamic), so the detector needs no shared library.
+
+pub mod sbom;
 
 use crate::codegen::{self, RuleSource};
+use crate::manifest::{Manifest, ManifestRule};
 use crate::plan::ir::Pipeline;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+/// The target a static build is made for: the one where glibc's static
+/// libraries make `+crt-static` work.
+pub const STATIC_TARGET: &str = "x86_64-unknown-linux-gnu";
 
 /// Which cargo profile a detector is built with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,12 +43,69 @@ pub enum Profile {
 }
 
 impl Profile {
-    fn cargo_name(self) -> &'static str {
+    /// The cargo profile's name.
+    pub fn cargo_name(self) -> &'static str {
         match self {
             Profile::Release => "release",
             Profile::Quick => "quick",
         }
     }
+}
+
+/// How the detector is linked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Linking {
+    /// Fully static for [`STATIC_TARGET`]: runs without any shared library.
+    Static,
+    /// The host's default (glibc linked dynamically).
+    Dynamic,
+}
+
+impl Linking {
+    /// Static where it works (an x86-64 Linux gnu host), dynamic elsewhere.
+    pub fn default_for_host(host: &str) -> Linking {
+        if host == STATIC_TARGET {
+            Linking::Static
+        } else {
+            Linking::Dynamic
+        }
+    }
+}
+
+/// How to build a detector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// The cargo profile.
+    pub profile: Profile,
+    /// Static or dynamic linking.
+    pub linking: Linking,
+    /// Pass `--offline` to cargo: use only crates already downloaded or
+    /// vendored.
+    pub offline: bool,
+}
+
+impl BuildOptions {
+    /// `profile`, dynamically linked, online: what [`Toolchain::build`] does.
+    pub fn new(profile: Profile) -> BuildOptions {
+        BuildOptions {
+            profile,
+            linking: Linking::Dynamic,
+            offline: false,
+        }
+    }
+}
+
+/// A built detector.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// The binary, in the cache (copy it out; do not modify it).
+    pub binary: PathBuf,
+    /// The generated cargo project it was built from.
+    pub project: PathBuf,
+    /// What it holds.
+    pub manifest: Manifest,
+    /// Whether cargo ran (false when the cached binary was reused).
+    pub compiled: bool,
 }
 
 /// A rule ready to build.
@@ -57,6 +131,8 @@ pub struct Toolchain {
     /// Where generated projects, the shared target directory and cached
     /// binaries live.
     pub cache_dir: PathBuf,
+    /// The runtime's version, from its `Cargo.toml`.
+    pub runtime_version: String,
 }
 
 /// Why a build failed.
@@ -72,6 +148,12 @@ pub enum BuildError {
     CargoFailed(Option<i32>),
     /// cargo succeeded but named no executable.
     NoArtifact,
+    /// `rustc -vV` could not be run or read.
+    Rustc(String),
+    /// A static build was asked for on a host that cannot make one.
+    StaticUnsupported(String),
+    /// `cargo metadata` of a generated project failed (for the SBOM).
+    Metadata(String),
 }
 
 impl fmt::Display for BuildError {
@@ -87,6 +169,12 @@ impl fmt::Display for BuildError {
             }
             BuildError::CargoFailed(None) => write!(f, "cargo was killed by a signal"),
             BuildError::NoArtifact => write!(f, "cargo reported no executable"),
+            BuildError::Rustc(why) => write!(f, "cannot ask rustc for its version: {why}"),
+            BuildError::StaticUnsupported(host) => write!(
+                f,
+                "a static build is made for {STATIC_TARGET} only, and this host is {host} (build with --dynamic)"
+            ),
+            BuildError::Metadata(why) => write!(f, "cargo metadata failed: {why}"),
         }
     }
 }
@@ -105,63 +193,61 @@ impl Toolchain {
     /// `cargo metadata`. The cache is `$KQLC_CACHE_DIR`, or `target/kqlc`
     /// inside that workspace, or `~/.cache/kqlc`.
     pub fn discover() -> Result<Toolchain, BuildError> {
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let (runtime_dir, workspace_root) = match std::env::var_os("KQLC_RUNTIME_DIR") {
-            Some(dir) => (PathBuf::from(dir), None),
-            None => {
-                let manifest = workspace.join("Cargo.toml");
-                let metadata = cargo_metadata::MetadataCommand::new()
-                    .manifest_path(&manifest)
-                    .no_deps()
-                    .exec()
-                    .map_err(|e| {
-                        BuildError::RuntimeNotFound(format!(
-                            "{e} (looked in the workspace at {}; set KQLC_RUNTIME_DIR to the runtime crate's folder)",
-                            workspace.display()
-                        ))
-                    })?;
-                let package = metadata
-                    .packages
-                    .iter()
-                    .find(|p| p.name.as_str() == "kql-runtime")
-                    .ok_or_else(|| {
-                        BuildError::RuntimeNotFound(format!(
-                            "no kql-runtime package in the workspace at {}",
-                            metadata.workspace_root
-                        ))
-                    })?;
-                let dir = package
-                    .manifest_path
-                    .parent()
-                    .map(|p| p.as_std_path().to_path_buf())
-                    .ok_or_else(|| {
-                        BuildError::RuntimeNotFound("manifest without a folder".into())
-                    })?;
-                (dir, Some(metadata.workspace_root.into_std_path_buf()))
-            }
+        let (manifest, in_env) = match std::env::var_os("KQLC_RUNTIME_DIR") {
+            Some(dir) => (PathBuf::from(dir).join("Cargo.toml"), true),
+            None => (
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("..")
+                    .join("Cargo.toml"),
+                false,
+            ),
         };
-        if !runtime_dir.join("Cargo.toml").is_file() {
+        if !manifest.is_file() {
             return Err(BuildError::RuntimeNotFound(format!(
-                "{} has no Cargo.toml",
-                runtime_dir.display()
+                "{} does not exist (set KQLC_RUNTIME_DIR to the runtime crate's folder)",
+                manifest.display()
             )));
         }
+        let metadata = cargo_metadata::MetadataCommand::new()
+            .manifest_path(&manifest)
+            .no_deps()
+            .exec()
+            .map_err(|e| {
+                BuildError::RuntimeNotFound(format!(
+                    "{e} (looked at {}; set KQLC_RUNTIME_DIR to the runtime crate's folder)",
+                    manifest.display()
+                ))
+            })?;
+        let package = metadata
+            .packages
+            .iter()
+            .find(|p| p.name.as_str() == "kql-runtime")
+            .ok_or_else(|| {
+                BuildError::RuntimeNotFound(format!(
+                    "no kql-runtime package in the workspace at {}",
+                    metadata.workspace_root
+                ))
+            })?;
+        let runtime_dir = package
+            .manifest_path
+            .parent()
+            .map(|p| p.as_std_path().to_path_buf())
+            .ok_or_else(|| BuildError::RuntimeNotFound("manifest without a folder".into()))?;
+        let runtime_version = package.version.to_string();
+        let workspace_root = metadata.workspace_root.into_std_path_buf();
         let cache_dir = match std::env::var_os("KQLC_CACHE_DIR") {
             Some(dir) => PathBuf::from(dir),
-            None => match &workspace_root {
-                Some(root) => root.join("target").join("kqlc"),
-                None => std::env::var_os("HOME")
-                    .map(|h| PathBuf::from(h).join(".cache").join("kqlc"))
-                    .unwrap_or_else(|| std::env::temp_dir().join("kqlc")),
-            },
+            None if !in_env => workspace_root.join("target").join("kqlc"),
+            None => std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache").join("kqlc"))
+                .unwrap_or_else(|| std::env::temp_dir().join("kqlc")),
         };
-        let lockfile = workspace_root
-            .map(|root| root.join("Cargo.lock"))
-            .filter(|p| p.is_file());
+        let lockfile = Some(workspace_root.join("Cargo.lock")).filter(|p| p.is_file());
         Ok(Toolchain {
             runtime_dir,
             lockfile,
             cache_dir,
+            runtime_version,
         })
     }
 
@@ -175,19 +261,58 @@ impl Toolchain {
         files.push(self.runtime_dir.join("Cargo.toml"));
         files.sort();
         for file in files {
-            hasher.update(file.to_string_lossy().as_bytes());
+            // Relative names: the key must not depend on the checkout's place.
+            let name = file.strip_prefix(&self.runtime_dir).unwrap_or(&file);
+            hasher.update(name.to_string_lossy().as_bytes());
             hasher.update(std::fs::read(&file).map_err(io_error(&file))?);
         }
         Ok(hex(&hasher.finalize()))
     }
 
-    /// Builds one binary holding `rules` and returns its path in the cache.
-    /// Identical inputs reuse the cached binary without running cargo.
+    /// Builds one binary holding `rules` (dynamically linked, online) and
+    /// returns its path in the cache. Identical inputs reuse the cached
+    /// binary without running cargo.
     pub fn build(&self, rules: &[Rule], profile: Profile) -> Result<PathBuf, BuildError> {
-        let modules: Vec<String> = rules
-            .iter()
-            .map(|r| codegen::module_name(&r.name))
-            .collect();
+        self.build_with(rules, &[], &BuildOptions::new(profile))
+            .map(|built| built.binary)
+    }
+
+    /// Builds one binary holding `rules`, described in its manifest by
+    /// `info` (one entry per rule, in order; a rule without one is described
+    /// by its name and KQL). Identical inputs reuse the cached binary.
+    pub fn build_with(
+        &self,
+        rules: &[Rule],
+        info: &[ManifestRule],
+        options: &BuildOptions,
+    ) -> Result<Built, BuildError> {
+        let rustc = RustcInfo::query()?;
+        let (target, cargo_target) = match options.linking {
+            Linking::Static if rustc.host != STATIC_TARGET => {
+                return Err(BuildError::StaticUnsupported(rustc.host));
+            }
+            Linking::Static => (STATIC_TARGET.to_string(), Some(STATIC_TARGET)),
+            Linking::Dynamic => (rustc.host.clone(), None),
+        };
+        let manifest = Manifest {
+            kqlc_version: codegen::KQLC_VERSION.to_string(),
+            runtime_version: self.runtime_version.clone(),
+            rustc: rustc.version.clone(),
+            target,
+            static_linking: options.linking == Linking::Static,
+            profile: options.profile.cargo_name().to_string(),
+            rules: rules
+                .iter()
+                .enumerate()
+                .map(|(i, rule)| {
+                    info.get(i)
+                        .cloned()
+                        .unwrap_or_else(|| ManifestRule::from_rule(rule))
+                })
+                .collect(),
+        };
+
+        let modules = unique_module_names(rules);
         let mut files: Vec<(String, String)> = rules
             .iter()
             .zip(&modules)
@@ -206,9 +331,15 @@ impl Toolchain {
             .collect();
         files.push(("src/main.rs".to_string(), codegen::detector_main(&modules)));
 
+        // The key names the package, and the package name is compiled into
+        // the binary: it must not depend on where the cache or the runtime
+        // are, only on what is built and how.
         let mut hasher = Sha256::new();
         hasher.update(codegen::KQLC_VERSION);
-        hasher.update(profile.cargo_name());
+        hasher.update(options.profile.cargo_name());
+        hasher.update(&manifest.target);
+        hasher.update([u8::from(manifest.static_linking)]);
+        hasher.update(&rustc.verbose);
         hasher.update(self.runtime_fingerprint()?);
         for (path, text) in &files {
             hasher.update(path);
@@ -216,14 +347,20 @@ impl Toolchain {
         }
         let key = hex(&hasher.finalize())[..16].to_string();
         let package = format!("kqlc-detector-{key}");
-        let cached = self.cache_dir.join("bin").join(&package);
-        if cached.is_file() {
-            return Ok(cached);
+        let cache_dir = std::path::absolute(&self.cache_dir).map_err(io_error(&self.cache_dir))?;
+        let project = cache_dir.join("projects").join(&package);
+        let cached = cache_dir.join("bin").join(&package);
+        if cached.is_file() && project.join("Cargo.toml").is_file() {
+            return Ok(Built {
+                binary: cached,
+                project,
+                manifest,
+                compiled: false,
+            });
         }
 
-        let project = self.cache_dir.join("projects").join(&package);
         std::fs::create_dir_all(project.join("src")).map_err(io_error(&project))?;
-        files.push(("Cargo.toml".to_string(), self.manifest(&package)));
+        files.push(("Cargo.toml".to_string(), self.cargo_manifest(&package)));
         for (path, text) in &files {
             write_if_changed(&project.join(path), text)?;
         }
@@ -233,17 +370,71 @@ impl Toolchain {
                 std::fs::copy(lockfile, &target).map_err(io_error(&target))?;
             }
         }
-        let built = self.cargo_build(&project, profile)?;
-        let bin_dir = self.cache_dir.join("bin");
+        let plan = CargoBuild {
+            project: &project,
+            profile: options.profile,
+            target: cargo_target,
+            target_dir: cache_dir.join(match (options.profile, options.linking) {
+                // Its flags apply to build scripts too (no --target): keep
+                // them away from the static builds' host artifacts.
+                (Profile::Release, Linking::Dynamic) => "target-dynamic",
+                _ => "target",
+            }),
+            rustflags: self.rustflags(&cache_dir, options),
+            offline: options.offline,
+        };
+        let built = plan.run()?;
+        let bin_dir = cache_dir.join("bin");
         std::fs::create_dir_all(&bin_dir).map_err(io_error(&bin_dir))?;
         // Copy then rename, so a concurrent reader never sees half a binary.
         let partial = bin_dir.join(format!("{package}.partial-{}", std::process::id()));
         std::fs::copy(&built, &partial).map_err(io_error(&partial))?;
         std::fs::rename(&partial, &cached).map_err(io_error(&cached))?;
-        Ok(cached)
+        Ok(Built {
+            binary: cached,
+            project,
+            manifest,
+            compiled: true,
+        })
     }
 
-    fn manifest(&self, package: &str) -> String {
+    /// The rustc flags of a build, if it needs any: for the hardened
+    /// profile, path prefixes remapped to fixed names (so the binary does
+    /// not depend on where things are), and `+crt-static` when static.
+    /// Quick builds of `kqlc run` and `kqlc test` need neither.
+    fn rustflags(&self, cache_dir: &Path, options: &BuildOptions) -> Vec<String> {
+        let mut flags = Vec::new();
+        if options.profile == Profile::Release {
+            let cargo_home = std::env::var_os("CARGO_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+            let runtime = std::path::absolute(&self.runtime_dir).ok();
+            // When several prefixes match, rustc applies the last one: most
+            // specific last (the cache may be inside the cargo home).
+            let mut remaps: Vec<(PathBuf, &str)> = Vec::new();
+            remaps.extend(cargo_home.map(|p| (p, "/cargo")));
+            remaps.extend(runtime.map(|p| (p, "/kql-runtime")));
+            remaps.push((cache_dir.to_path_buf(), "/kqlc-cache"));
+            for (from, to) in remaps {
+                let mut forms = vec![from.clone()];
+                if let Ok(canonical) = from.canonicalize() {
+                    if canonical != from {
+                        forms.push(canonical);
+                    }
+                }
+                for form in forms {
+                    flags.push(format!("--remap-path-prefix={}={to}", form.display()));
+                }
+            }
+        }
+        if options.linking == Linking::Static {
+            flags.push("-Ctarget-feature=+crt-static".to_string());
+        }
+        flags
+    }
+
+    /// The generated project's `Cargo.toml`.
+    fn cargo_manifest(&self, package: &str) -> String {
         let runtime = self
             .runtime_dir
             .to_string_lossy()
@@ -263,11 +454,20 @@ kql-runtime = {{ path = "{runtime}", default-features = false }}
 # Not part of any enclosing workspace.
 [workspace]
 
+# `kqlc build`: hardened and reproducible. Nothing catches a panic, so
+# aborting loses nothing; one codegen unit and fat LTO make the output
+# independent of scheduling and as small and fast as it gets.
 [profile.release]
 opt-level = 3
-codegen-units = 4
+lto = "fat"
+codegen-units = 1
+panic = "abort"
+strip = "symbols"
+debug = false
+incremental = false
 
-# `kqlc run`: the runtime optimized, the query's own crate compiled fast.
+# `kqlc run` and `kqlc test`: the runtime optimized, the query's own crate
+# compiled fast.
 [profile.quick]
 inherits = "dev"
 debug = false
@@ -280,22 +480,50 @@ opt-level = 3
             version = codegen::KQLC_VERSION,
         )
     }
+}
 
-    fn cargo_build(&self, project: &Path, profile: Profile) -> Result<PathBuf, BuildError> {
+/// One `cargo build` of a generated project.
+struct CargoBuild<'a> {
+    project: &'a Path,
+    profile: Profile,
+    /// `--target`, when cross-compiling is how the flags are kept off build
+    /// scripts and proc-macros.
+    target: Option<&'a str>,
+    target_dir: PathBuf,
+    /// Set as `CARGO_ENCODED_RUSTFLAGS` when not empty.
+    rustflags: Vec<String>,
+    offline: bool,
+}
+
+impl CargoBuild<'_> {
+    /// Runs cargo; returns the executable it built.
+    fn run(&self) -> Result<PathBuf, BuildError> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut child = Command::new(cargo)
+        let mut command = Command::new(cargo);
+        command
             .arg("build")
             .arg("--quiet")
             .arg("--profile")
-            .arg(profile.cargo_name())
+            .arg(self.profile.cargo_name())
             .arg("--message-format=json-render-diagnostics")
             .arg("--manifest-path")
-            .arg(project.join("Cargo.toml"))
-            .env("CARGO_TARGET_DIR", self.cache_dir.join("target"))
+            .arg(self.project.join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", &self.target_dir)
+            .env("SOURCE_DATE_EPOCH", "0")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(BuildError::CargoNotStarted)?;
+            .stderr(Stdio::inherit());
+        if let Some(target) = self.target {
+            command.arg("--target").arg(target);
+        }
+        if self.offline {
+            command.arg("--offline");
+        }
+        if !self.rustflags.is_empty() {
+            command
+                .env("CARGO_ENCODED_RUSTFLAGS", self.rustflags.join("\u{1f}"))
+                .env_remove("RUSTFLAGS");
+        }
+        let mut child = command.spawn().map_err(BuildError::CargoNotStarted)?;
         let mut executable = None;
         if let Some(stdout) = child.stdout.take() {
             for message in cargo_metadata::Message::parse_stream(BufReader::new(stdout)) {
@@ -322,6 +550,87 @@ opt-level = 3
     }
 }
 
+/// What `rustc -vV` says.
+#[derive(Clone, Debug)]
+struct RustcInfo {
+    /// The first line, e.g. `rustc 1.95.0 (59807616e 2026-04-14)`.
+    version: String,
+    /// The host triple.
+    host: String,
+    /// The whole output, for cache keys.
+    verbose: String,
+}
+
+impl RustcInfo {
+    /// Asks `$RUSTC` (or `rustc`), as cargo would.
+    fn query() -> Result<RustcInfo, BuildError> {
+        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+        let output = Command::new(&rustc)
+            .arg("-vV")
+            .output()
+            .map_err(|e| BuildError::Rustc(format!("{}: {e}", rustc.to_string_lossy())))?;
+        if !output.status.success() {
+            return Err(BuildError::Rustc(
+                String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            ));
+        }
+        let verbose = String::from_utf8_lossy(&output.stdout).into_owned();
+        let version = verbose.lines().next().unwrap_or_default().to_string();
+        let host = verbose
+            .lines()
+            .find_map(|l| l.strip_prefix("host: "))
+            .map(str::to_string)
+            .ok_or_else(|| BuildError::Rustc("no 'host:' line in rustc -vV".into()))?;
+        Ok(RustcInfo {
+            version,
+            host,
+            verbose,
+        })
+    }
+}
+
+/// The host triple (`rustc -vV`), to choose the default linking.
+pub fn host_triple() -> Result<String, BuildError> {
+    RustcInfo::query().map(|info| info.host)
+}
+
+impl ManifestRule {
+    /// The description of a rule that came without metadata: its name as
+    /// id and name, the hash of its KQL.
+    pub fn from_rule(rule: &Rule) -> ManifestRule {
+        ManifestRule {
+            id: rule.name.clone(),
+            name: rule.name.clone(),
+            severity: None,
+            tactics: Vec::new(),
+            techniques: Vec::new(),
+            file: Path::new(&rule.path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            sha256: hex(&Sha256::digest(rule.kql.as_bytes())),
+            source: rule.kql.clone(),
+        }
+    }
+}
+
+/// Module names for `rules`, made unique (`a-b` and `a_b` both map to
+/// `a_b`; the second becomes `a_b_2`).
+fn unique_module_names(rules: &[Rule]) -> Vec<String> {
+    let mut modules: Vec<String> = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let base = codegen::module_name(&rule.name);
+        let mut name = base.clone();
+        let mut n = 2;
+        while modules.contains(&name) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        modules.push(name);
+    }
+    modules
+}
+
 fn write_if_changed(path: &Path, text: &str) -> Result<(), BuildError> {
     if std::fs::read_to_string(path).ok().as_deref() == Some(text) {
         return Ok(());
@@ -344,6 +653,7 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

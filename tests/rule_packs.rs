@@ -590,7 +590,6 @@ fn the_alert_schema_accepts_a_documented_alert_and_rejects_broken_ones() {
 /// Needs `DETECTOR --output alerts` (runtime/src/alert.rs wired into
 /// runtime/src/detector.rs and the detector's generated `main`).
 #[test]
-#[ignore = "needs --output alerts wired into the detector (issue 8)"]
 fn alerts_of_a_mixed_pack_validate_against_the_published_schema() {
     let dir = tempfile::tempdir().unwrap();
     let binary = dir.path().join("pack");

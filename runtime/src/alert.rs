@@ -43,6 +43,11 @@ impl<W: Write> AlertWriter<W> {
         }
     }
 
+    /// The sink (for writers over a buffer).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     /// Writes the alert for one result `row` (with column names `columns`)
     /// of `rule`, detected at `detected_at` from the event at `input`.
     pub fn write_alert(

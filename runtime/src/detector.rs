@@ -23,9 +23,11 @@
 //! processed, 1 when something was rejected (or `--strict` stopped at it), 2
 //! on a usage or I/O error.
 
+use crate::alert::{AlertWriter, InputPosition};
 use crate::context::Context;
 use crate::formats::{InputFormat, Item, Normalizer, Rejection};
 use crate::input::{self, Chunk, Compression, InputReader};
+use crate::manifest::DetectorInfo;
 use crate::output::RowWriter;
 use crate::prefilter::PrefilterSet;
 use crate::query::{Query, Table};
@@ -67,6 +69,12 @@ pub struct Options {
     /// `--no-prefilter`: parse every line, even those no rule can match
     /// (so that every malformed line is reported).
     pub no_prefilter: bool,
+    /// `--output alerts`: one alert object per match (with the rule's
+    /// metadata and the input position) instead of bare rows.
+    pub alerts: bool,
+    /// The detector's manifest (rules' ids, names, severities...), needed
+    /// for alerts.
+    pub info: Option<&'static DetectorInfo>,
 }
 
 const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict]\n\
@@ -76,6 +84,9 @@ const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--reject
   --rejects FILE     write every rejected line there, verbatim\n\
   --now T            what now() and ago() count from (ISO 8601), to replay old logs\n\
   --strict           stop at the first bad input line\n\
+  --output rows|alerts  bare result rows (default) or alerts with the rule's metadata\n\
+  --version [--json] versions and the embedded rules (with --json: the manifest)\n\
+  --rules [ID]       the embedded rule texts (one rule's exact text with an id)\n\
   --no-prefilter     parse every line; by default a CloudAuditEvents line that lacks the\n\
                      literals every rule needs is skipped unparsed (and so not validated)";
 
@@ -86,6 +97,13 @@ pub enum Invocation {
     Run(Options),
     /// Print usage.
     Help,
+    /// `--version [--json]`: versions and the embedded rules.
+    Version {
+        /// Print the manifest JSON instead of text.
+        json: bool,
+    },
+    /// `--rules [ID]`: the rule texts (one rule's exact bytes with an id).
+    Rules(Option<String>),
 }
 
 /// Parses arguments (without the program name).
@@ -117,6 +135,22 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
             "-h" | "--help" => return Ok(Invocation::Help),
             "--strict" => options.strict = true,
             "--no-prefilter" => options.no_prefilter = true,
+            "--version" | "-V" => {
+                let json = std::env::args().any(|a| a == "--json");
+                return Ok(Invocation::Version { json });
+            }
+            "--json" => {}
+            "--rules" => {
+                let id = inline
+                    .clone()
+                    .or_else(|| args.next().filter(|a| !a.starts_with('-')));
+                return Ok(Invocation::Rules(id));
+            }
+            "--output" => match value("rows or alerts")?.as_str() {
+                "rows" => options.alerts = false,
+                "alerts" => options.alerts = true,
+                other => return Err(format!("--output: '{other}' is not rows or alerts")),
+            },
             "--now" => {
                 let value = value("a datetime, e.g. --now 2024-05-28T12:00:00Z")?;
                 let now = text::parse_datetime(&value)
@@ -234,8 +268,51 @@ impl Write for Rejects {
 
 /// The detector's entry point: runs `rules` as the command line says.
 pub fn main(rules: Vec<Box<dyn Query>>) -> ExitCode {
-    let options = match parse_args(std::env::args().skip(1)) {
+    main_impl(None, rules)
+}
+
+/// The entry point of detectors built by `kqlc build`: [`main`] plus the
+/// manifest behind `--version`, `--rules` and `--output alerts`.
+/// `info.rules[i]` describes `rules[i]`.
+pub fn main_with_info(info: &'static DetectorInfo, rules: Vec<Box<dyn Query>>) -> ExitCode {
+    main_impl(Some(info), rules)
+}
+
+fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) -> ExitCode {
+    let mut options = match parse_args(std::env::args().skip(1)) {
         Ok(Invocation::Run(options)) => options,
+        Ok(Invocation::Version { json }) => {
+            match (info, json) {
+                (Some(info), true) => print!("{}", info.manifest_json),
+                (Some(info), false) => print!("{}", info.version_text()),
+                (None, _) => println!(
+                    "kql detector: kql-runtime {}; rules: {}",
+                    env!("CARGO_PKG_VERSION"),
+                    rules
+                        .iter()
+                        .map(|r| r.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+            return ExitCode::SUCCESS;
+        }
+        Ok(Invocation::Rules(id)) => {
+            let Some(info) = info else {
+                eprintln!("error: this detector carries no rule texts");
+                return ExitCode::from(2);
+            };
+            return match info.rules_text(id.as_deref()) {
+                Some(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                None => {
+                    eprintln!("error: no rule has the id '{}'", id.unwrap_or_default());
+                    ExitCode::from(2)
+                }
+            };
+        }
         Ok(Invocation::Help) => {
             println!("{USAGE}");
             for rule in &rules {
@@ -248,6 +325,11 @@ pub fn main(rules: Vec<Box<dyn Query>>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if options.alerts && info.is_none() {
+        eprintln!("error: --output alerts needs a detector built by kqlc build (it carries the rules' metadata)");
+        return ExitCode::from(2);
+    }
+    options.info = info;
     let stdout = io::stdout();
     let mut writer = RowWriter::new(io::BufWriter::with_capacity(1 << 16, stdout.lock()));
     match run(rules, &options, &mut writer, &mut io::stderr()) {
@@ -278,6 +360,10 @@ struct Session<'a, W: Write, E: Write> {
     may_match: Vec<bool>,
     /// The columns of the tables read, to recognise CloudAuditEvents rows.
     row_columns: Vec<&'static str>,
+    /// Alerts instead of rows: the manifest and a buffer for one alert.
+    alerts: Option<(&'static DetectorInfo, AlertWriter<Vec<u8>>)>,
+    /// The input line being processed (for alerts), if any.
+    position: Option<(String, u64)>,
 }
 
 /// Why reading stopped early.
@@ -325,7 +411,13 @@ pub fn run<W: Write, E: Write>(
         .iter()
         .flat_map(|(table, _)| table.columns.iter().map(|(name, _)| *name))
         .collect();
+    let alerts = match (options.alerts, options.info) {
+        (true, Some(info)) => Some((info, AlertWriter::new(Vec::new()))),
+        _ => None,
+    };
     let mut session = Session {
+        alerts,
+        position: None,
         prefilter,
         may_match: Vec::new(),
         row_columns,
@@ -527,7 +619,12 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                         if let Some(i) = InputFormat::ALL.iter().position(|f| *f == format) {
                             self.counts.by_format[i] += 1;
                         }
-                        self.push_rows(rows).map_err(Stop::Write)?;
+                        if self.alerts.is_some() {
+                            self.position = Some((name.to_string(), line));
+                        }
+                        let pushed = self.push_rows(rows);
+                        self.position = None;
+                        pushed.map_err(Stop::Write)?;
                     }
                     Err(rejection) => {
                         rejected = true;
@@ -587,8 +684,24 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     fn flush_rows(&mut self) -> io::Result<()> {
         for (index, row) in self.output_rows.drain(..) {
             let rule = &self.rules[index];
-            self.writer
-                .write_row(self.tag_rows.then(|| rule.name()), rule.output(), &row)?;
+            match &mut self.alerts {
+                Some((info, alerts)) => {
+                    let position = self
+                        .position
+                        .as_ref()
+                        .map(|(file, line)| InputPosition { file, line: *line });
+                    if let Some(meta) = info.rules.get(index) {
+                        alerts.write_alert(meta, self.ctx.now, position, rule.output(), &row)?;
+                        self.writer.write_raw(alerts.get_mut())?;
+                        alerts.get_mut().clear();
+                    }
+                }
+                None => self.writer.write_row(
+                    self.tag_rows.then(|| rule.name()),
+                    rule.output(),
+                    &row,
+                )?,
+            }
             self.counts.emitted[index] += 1;
         }
         Ok(())

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aggregate;
+pub mod alert;
 pub mod context;
 pub mod detector;
 pub mod expand;
@@ -17,6 +18,7 @@ pub mod functions;
 pub mod input;
 pub mod join;
 pub mod json;
+pub mod manifest;
 pub mod ops;
 pub mod output;
 pub mod prefilter;

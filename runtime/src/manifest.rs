@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 pub const RUNTIME_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// One rule of a detector.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct RuleInfo {
     /// Its id: tags its rows (`_rule`) and alerts.
     pub id: &'static str,
@@ -36,7 +36,7 @@ pub struct RuleInfo {
 }
 
 /// A detector's description of itself.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct DetectorInfo {
     /// The kqlc version that generated it.
     pub kqlc_version: &'static str,

@@ -43,6 +43,11 @@ impl<W: Write> RowWriter<W> {
         self.out.write_all(self.line.as_bytes())
     }
 
+    /// Writes bytes already formatted (an alert line).
+    pub fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)
+    }
+
     /// Flushes the sink.
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()

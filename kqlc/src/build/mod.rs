@@ -329,7 +329,10 @@ impl Toolchain {
                 )
             })
             .collect();
-        files.push(("src/main.rs".to_string(), codegen::detector_main(&modules)));
+        files.push((
+            "src/main.rs".to_string(),
+            codegen::detector_main(&modules, &manifest),
+        ));
 
         // The key names the package, and the package name is compiled into
         // the binary: it must not depend on where the cache or the runtime

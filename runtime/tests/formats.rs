@@ -83,6 +83,7 @@ fn run_files(
         rejects: rejects.map(|p| p.display().to_string()),
         // Every line parsed, so every bad one is reported.
         no_prefilter: true,
+        ..Options::default()
     };
     let mut out = Vec::new();
     let mut err = Vec::new();

@@ -578,7 +578,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                         _ => false,
                     };
                     self.may_match.clear();
-                    if let (Some(prefilter), true) = (&self.prefilter, row_shaped) {
+                    if let (Some(prefilter), true) = (&mut self.prefilter, row_shaped) {
                         // Invalid UTF-8 is still reported: the check is cheap.
                         if !prefilter.scan(bytes, &mut self.may_match)
                             && std::str::from_utf8(bytes).is_ok()

@@ -68,7 +68,7 @@ enum Search {
     Exact(memchr::memmem::Finder<'static>),
     /// ASCII-case-insensitive search (one-pattern automaton with a
     /// rare-byte prefilter).
-    Folded(AhoCorasick),
+    Folded(Box<AhoCorasick>),
 }
 
 /// A formula node, flattened: children are indices into the node list.
@@ -139,7 +139,7 @@ impl PrefilterSet {
                                 .match_kind(MatchKind::LeftmostFirst)
                                 .build([text.as_bytes()])
                             {
-                                Ok(automaton) => Search::Folded(automaton),
+                                Ok(automaton) => Search::Folded(Box::new(automaton)),
                                 // Cannot happen for one short needle; never skip then.
                                 Err(_) => return self.push(Node::Always),
                             }

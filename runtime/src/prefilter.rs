@@ -65,10 +65,10 @@ struct Needle {
 #[derive(Debug)]
 enum Search {
     /// SIMD substring search.
-    Exact(memchr::memmem::Finder<'static>),
+    Exact(Box<memchr::memmem::Finder<'static>>),
     /// ASCII-case-insensitive search (one-pattern automaton with a
     /// rare-byte prefilter).
-    Folded(Box<AhoCorasick>),
+    Folded(AhoCorasick),
 }
 
 /// A formula node, flattened: children are indices into the node list.
@@ -139,12 +139,12 @@ impl PrefilterSet {
                                 .match_kind(MatchKind::LeftmostFirst)
                                 .build([text.as_bytes()])
                             {
-                                Ok(automaton) => Search::Folded(Box::new(automaton)),
+                                Ok(automaton) => Search::Folded(automaton),
                                 // Cannot happen for one short needle; never skip then.
                                 Err(_) => return self.push(Node::Always),
                             }
                         } else {
-                            Search::Exact(memchr::memmem::Finder::new(text.as_bytes()))
+                            Search::Exact(Box::new(memchr::memmem::Finder::new(text.as_bytes())))
                         };
                         self.needles.push(Needle {
                             text,

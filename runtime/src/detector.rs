@@ -111,6 +111,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
     let mut options = Options::default();
     let mut args = args.into_iter();
     let mut only_files = false;
+    let (mut version, mut json) = (false, false);
     // Files and the format in force where each was named.
     let mut files: Vec<(String, Option<InputFormat>)> = Vec::new();
     let mut current: Option<InputFormat> = None;
@@ -135,11 +136,8 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
             "-h" | "--help" => return Ok(Invocation::Help),
             "--strict" => options.strict = true,
             "--no-prefilter" => options.no_prefilter = true,
-            "--version" | "-V" => {
-                let json = std::env::args().any(|a| a == "--json");
-                return Ok(Invocation::Version { json });
-            }
-            "--json" => {}
+            "--version" | "-V" => version = true,
+            "--json" => json = true,
             "--rules" => {
                 let id = inline
                     .clone()
@@ -173,6 +171,9 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
             _ if arg.starts_with("--") => return Err(format!("unknown option '{arg}'")),
             _ => files.push((arg, current)),
         }
+    }
+    if version {
+        return Ok(Invocation::Version { json });
     }
     let default = first.unwrap_or_default();
     options.files = files
@@ -916,6 +917,30 @@ mod tests {
         assert!(args(&["--input-format", "yaml"])
             .unwrap_err()
             .contains("unknown format 'yaml'"));
+    }
+
+    #[test]
+    fn version_rules_and_output_options() {
+        assert_eq!(
+            args(&["--version"]),
+            Ok(Invocation::Version { json: false })
+        );
+        assert_eq!(
+            args(&["--json", "--version"]),
+            Ok(Invocation::Version { json: true })
+        );
+        assert_eq!(
+            args(&["--rules", "r1"]),
+            Ok(Invocation::Rules(Some("r1".into())))
+        );
+        assert_eq!(args(&["--rules"]), Ok(Invocation::Rules(None)));
+        let Ok(Invocation::Run(options)) = args(&["--output", "alerts", "f"]) else {
+            panic!("expected options");
+        };
+        assert!(options.alerts);
+        assert!(args(&["--output", "xml"])
+            .unwrap_err()
+            .contains("not rows or alerts"));
     }
 
     #[test]

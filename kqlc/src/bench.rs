@@ -190,7 +190,15 @@ pub fn run(options: &BenchOptions) -> Result<(Vec<Measurement>, u64, u64), Strin
         expected: None,
         peak_kib: peak,
     });
-    let count_lines = |text: &str| -> Option<u64> { text.trim().parse().ok() };
+    // The last line holds the count (tools may print progress before it).
+    let count_lines = |text: &str| -> Option<u64> {
+        text.lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())?
+            .trim()
+            .parse()
+            .ok()
+    };
     for name in names {
         let mut grep = Command::new("grep");
         grep.arg("-cF").arg(rarest_literal(name)).arg(&input);
@@ -256,18 +264,17 @@ pub fn run(options: &BenchOptions) -> Result<(Vec<Measurement>, u64, u64), Strin
             });
         }
     }
-    if has("python3", "-c")
-        && Command::new("python3")
-            .args(["-c", "import duckdb"])
-            .status()
-            .is_ok_and(|s| s.success())
+    if Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .status()
+        .is_ok_and(|s| s.success())
     {
         for name in names {
             let Some(sql) = duckdb_sql(name, &input) else {
                 continue;
             };
             let script = format!(
-                "import duckdb; c = duckdb.connect(); c.execute(\"SET threads TO 2\"); print(c.execute({sql:?}).fetchone()[0])"
+                "import duckdb; c = duckdb.connect(); c.execute(\"SET threads TO 2\"); c.execute(\"SET enable_progress_bar = false\"); print(c.execute({sql:?}).fetchone()[0])"
             );
             let mut duck = Command::new("python3");
             duck.arg("-c").arg(script);
@@ -303,6 +310,7 @@ pub fn table(results: &[Measurement], bytes: u64, rows: u64) -> String {
             (Some(c), Some(e)) if c == e => format!("{c} ✓"),
             (Some(c), Some(e)) => format!("{c} ✗ (expected {e})"),
             (Some(c), None) => c.to_string(),
+            (None, Some(e)) => format!("✗ no count (expected {e})"),
             _ => "-".into(),
         };
         let peer_ratio = m
@@ -329,10 +337,11 @@ pub fn table(results: &[Measurement], bytes: u64, rows: u64) -> String {
     out
 }
 
-/// True when every tool that reports a count reported the expected one.
+/// True when every tool that should report a count reported the expected one.
 pub fn counts_agree(results: &[Measurement]) -> bool {
     results.iter().all(|m| match (m.count, m.expected) {
         (Some(c), Some(e)) => c == e,
+        (None, Some(_)) => false,
         _ => true,
     })
 }

@@ -89,6 +89,15 @@ enum Command {
         /// Stop at the first bad input line.
         #[arg(long)]
         strict: bool,
+        /// The inputs' format: auto (default), cloudaudit, k8s, aks, eks, gke or arm.
+        #[arg(long)]
+        input_format: Option<String>,
+        /// Write every rejected input line to this file, verbatim.
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Print alerts (rule metadata, input position, row) instead of rows.
+        #[arg(long)]
+        alerts: bool,
         #[command(flatten)]
         schema: SchemaArgs,
     },
@@ -348,6 +357,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             inputs,
             now,
             strict,
+            input_format,
+            rejects,
+            alerts,
             schema,
         } => {
             let schema = schema.load()?;
@@ -360,6 +372,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 .build(&rules, Profile::Quick)
                 .map_err(|e| e.to_string())?;
             let mut command = std::process::Command::new(&binary);
+            if let Some(format) = input_format {
+                command.arg("--input-format").arg(format);
+            }
+            if let Some(rejects) = rejects {
+                command.arg("--rejects").arg(rejects);
+            }
+            if alerts {
+                command.arg("--output").arg("alerts");
+            }
             command.args(&inputs);
             if let Some(now) = now {
                 command.arg("--now").arg(now);

@@ -468,7 +468,20 @@ impl Gen {
                     limit,
                     item_index,
                     bag_as_array,
+                    conversions,
                 } => {
+                    // `to typeof(T)`: each element converted to T.
+                    let convert = |k: usize, value: TokenStream| match conversions
+                        .get(k)
+                        .cloned()
+                        .flatten()
+                    {
+                        Some(path) => {
+                            let path: TokenStream = path.parse().unwrap_or_default();
+                            quote! { #path(&#value) }
+                        }
+                        None => value,
+                    };
                     let refs: Vec<&Expr> = items.iter().map(|(_, e)| e).collect();
                     let lets = bindings.lets(&refs);
                     let sources: Vec<TokenStream> = items
@@ -503,7 +516,7 @@ impl Gen {
                     if let ([(position, _)], None) = (items.as_slice(), item_index) {
                         // One expanded column: one row per element.
                         let source = &sources[0];
-                        let store = store_at(*position, quote! { value });
+                        let store = store_at(*position, convert(0, quote! { value }));
                         let limit = limit.map(|n| {
                             let n = Literal::u64_unsuffixed(n);
                             quote! { .take(#n as usize) }
@@ -521,11 +534,10 @@ impl Gen {
                         }
                     } else {
                         let stores = items.iter().enumerate().map(|(k, (position, _))| {
-                            let k = Literal::usize_unsuffixed(k);
-                            store_at(
-                                *position,
-                                quote! { expanded[#k].get(i).cloned().unwrap_or_default() },
-                            )
+                            let index = Literal::usize_unsuffixed(k);
+                            let element =
+                                quote! { expanded[#index].get(i).cloned().unwrap_or_default() };
+                            store_at(*position, convert(k, element))
                         });
                         quote! {
                             let expanded = {

@@ -107,6 +107,9 @@ pub enum Op {
         item_index: Option<usize>,
         /// Bags expand to `[key, value]` arrays (`kind=array`).
         bag_as_array: bool,
+        /// Per item, the conversion of each element (`to typeof(long)` is
+        /// `functions::tolong`), or none for dynamic.
+        conversions: Vec<Option<String>>,
     },
     /// Pass the first N rows.
     Take(u64),

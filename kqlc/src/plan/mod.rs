@@ -40,6 +40,23 @@ pub fn plan(query: &CheckedQuery) -> Pipeline {
                 item_index,
                 bag_as_array,
             } => Op::MvExpand {
+                conversions: items
+                    .iter()
+                    .map(|(i, _)| {
+                        let name = match stage.output.get(*i).map(|c| c.ty) {
+                            Some(ScalarType::Long) => "tolong",
+                            Some(ScalarType::Int) => "toint",
+                            Some(ScalarType::Real) => "toreal",
+                            Some(ScalarType::String) => "tostring",
+                            Some(ScalarType::Bool) => "tobool",
+                            Some(ScalarType::DateTime) => "todatetime",
+                            Some(ScalarType::TimeSpan) => "totimespan",
+                            Some(ScalarType::Guid) => "toguid",
+                            _ => return None,
+                        };
+                        Some(format!("functions::{name}"))
+                    })
+                    .collect(),
                 items: items.iter().map(|(i, e)| (*i, lower(e))).collect(),
                 limit: *limit,
                 item_index: *item_index,

@@ -21,6 +21,7 @@ pub mod json;
 pub mod manifest;
 pub mod ops;
 pub mod output;
+pub mod parse;
 pub mod prefilter;
 pub mod query;
 pub mod runner;

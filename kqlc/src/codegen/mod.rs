@@ -756,6 +756,51 @@ impl Gen {
                         }
                     }
                 }
+                Op::Parse {
+                    expr,
+                    regex,
+                    targets,
+                    relaxed,
+                    drop_unmatched,
+                } => {
+                    let lets = bindings.lets(&[expr]);
+                    let text = borrowed(expr, &bindings.names);
+                    let types: Vec<Ident> =
+                        targets.iter().map(|(_, ty)| column_type(*ty)).collect();
+                    let width = stage.input_names.len();
+                    let stores: Vec<TokenStream> = targets
+                        .iter()
+                        .enumerate()
+                        .map(|(k, (position, _))| {
+                            let k = Literal::usize_unsuffixed(k);
+                            let value = quote! { values[#k].clone() };
+                            if *position < width {
+                                let p = Literal::usize_unsuffixed(*position);
+                                quote! { row[#p] = #value; }
+                            } else {
+                                quote! { row.push(#value); }
+                            }
+                        })
+                        .collect();
+                    let unmatched = if *drop_unmatched {
+                        quote! { return }
+                    } else {
+                        quote! { vec![#(ColumnType::#types.null()),*] }
+                    };
+                    quote! {
+                        let values = {
+                            #lets
+                            kql_runtime::parse::parse_text(#text, #regex, &[#(ColumnType::#types),*], #relaxed)
+                        };
+                        let values = match values {
+                            Some(values) => values,
+                            None => #unmatched,
+                        };
+                        let mut row = row;
+                        #(#stores)*
+                        #next
+                    }
+                }
                 Op::Union { input, legs } => {
                     let mapped = |layout: &[Expr]| {
                         let values = layout.iter().map(|e| match e {
@@ -929,6 +974,7 @@ fn stage_ident(i: usize, stage: &Stage) -> Ident {
         Op::Sort { limit: Some(_), .. } => "top",
         Op::Distinct(_) => "distinct",
         Op::Join { .. } => "join",
+        Op::Parse { .. } => "parse",
         Op::Union { .. } => "union",
     };
     format_ident!("{}_{}", kind, i + 1)

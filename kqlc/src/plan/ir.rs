@@ -155,6 +155,20 @@ pub enum Op {
         /// Which of the appended right columns are strings.
         right_strings: Vec<bool>,
     },
+    /// `parse`: captures of a regular expression, converted, stored at the
+    /// target positions.
+    Parse {
+        /// The parsed text.
+        expr: Expr,
+        /// The regular expression.
+        regex: String,
+        /// Target positions and types.
+        targets: Vec<(usize, ScalarType)>,
+        /// A capture that does not convert is null (`kind=relaxed`).
+        relaxed: bool,
+        /// Drop rows that do not match (`parse-where`).
+        drop_unmatched: bool,
+    },
     /// These rows and the rows of other pipelines, laid out by name: each
     /// output position takes an input column, or a null (`""` for strings)
     /// when the table has no such column.

@@ -114,6 +114,19 @@ pub fn plan(query: &CheckedQuery) -> Pipeline {
                     .map(|&i| right.output[i].ty == ScalarType::String)
                     .collect(),
             },
+            CheckedOp::Parse {
+                expr,
+                regex,
+                targets,
+                relaxed,
+                drop_unmatched,
+            } => Op::Parse {
+                expr: lower(expr),
+                regex: regex.clone(),
+                targets: targets.clone(),
+                relaxed: *relaxed,
+                drop_unmatched: *drop_unmatched,
+            },
             CheckedOp::Union { input, legs } => {
                 let layout = |mapping: &[Option<usize>]| -> Vec<Expr> {
                     mapping
@@ -254,6 +267,16 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
                     .iter()
                     .map(|&i| origin.get(i).copied().flatten())
                     .collect();
+            }
+            Op::Parse { expr, targets, .. } => {
+                mark(expr, &origin);
+                for (position, _) in targets {
+                    if *position < origin.len() {
+                        origin[*position] = None;
+                    } else {
+                        origin.push(None);
+                    }
+                }
             }
             // The left rows' columns all reach the output (or decide matches).
             Op::Join { .. } | Op::Union { .. } => joined.extend(origin.drain(..).flatten()),

@@ -53,6 +53,16 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
                     }
                 }
             }
+            Op::Parse { targets, .. } => {
+                // Captures come from the line but are converted: not raw.
+                for (position, _) in targets {
+                    if *position < raw.len() {
+                        raw[*position] = false;
+                    } else {
+                        raw.push(false);
+                    }
+                }
+            }
             Op::Project(values) => raw = values.iter().map(|e| is_raw(e, &raw)).collect(),
             Op::Select(indices) => {
                 raw = indices

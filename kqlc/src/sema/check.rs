@@ -599,6 +599,7 @@ impl Checker<'_> {
             ),
             OperatorKind::Summarize { aggregates, by } => self.summarize(aggregates, by, input),
             OperatorKind::Join(join) => self.join(join, input, false),
+            OperatorKind::Parse(parse) => self.parse_operator(parse, input),
             OperatorKind::Unimplemented(opaque) => {
                 self.unimplemented(opaque);
                 (CheckedOp::Take(u64::MAX), input.to_vec())
@@ -673,6 +674,70 @@ impl Checker<'_> {
                 (CheckedOp::Select(order), columns)
             }
         }
+    }
+
+    /// `parse`: the pattern as a regular expression, and the new columns.
+    fn parse_operator(&mut self, parse: &ast::Parse, input: &[Column]) -> (CheckedOp, Vec<Column>) {
+        let expr = self.expr(&parse.expr, input);
+        let mut columns = input.to_vec();
+        let mut targets = Vec::new();
+        let mut regex = String::from("^");
+        let last_column = parse
+            .pattern
+            .iter()
+            .rposition(|p| matches!(p, ast::ParsePart::Column(..)));
+        for (i, part) in parse.pattern.iter().enumerate() {
+            match part {
+                ast::ParsePart::Any => regex.push_str(".*?"),
+                ast::ParsePart::Text(text) => match parse.kind {
+                    ast::ParseKind::Regex => regex.push_str(&format!("(?:{text})")),
+                    _ => regex.push_str(&regex::escape(text)),
+                },
+                ast::ParsePart::Column(name, ty) => {
+                    let ty = ty.unwrap_or(ScalarType::String);
+                    // A column at the end takes the rest of the text.
+                    let ends = Some(i) == last_column && i + 1 == parse.pattern.len();
+                    let capture = match (parse.kind, ty) {
+                        (ast::ParseKind::Simple, ScalarType::Long | ScalarType::Int) => r"(-?\d+)",
+                        (ast::ParseKind::Simple, ScalarType::Real) => {
+                            r"(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
+                        }
+                        (ast::ParseKind::Regex, _) | (_, _) if ends => "(.*)",
+                        (ast::ParseKind::Regex, _) => "(.*)",
+                        _ => "(.*?)",
+                    };
+                    regex.push_str(capture);
+                    targets.push((place(&mut columns, &name.name, ty), ty));
+                }
+            }
+        }
+        if let Err(error) = regex::Regex::new(&regex) {
+            self.error(
+                Diagnostic::new(
+                    Code::InvalidLiteral,
+                    "invalid parse pattern",
+                    parse.expr.span,
+                )
+                .with_note(
+                    error
+                        .to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or_default()
+                        .to_string(),
+                ),
+            );
+        }
+        (
+            CheckedOp::Parse {
+                expr,
+                regex,
+                targets,
+                relaxed: parse.kind == ast::ParseKind::Relaxed,
+                drop_unmatched: parse.drop_unmatched,
+            },
+            columns,
+        )
     }
 
     /// `join`/`lookup`: the right side, the keys, the output layout.

@@ -133,6 +133,22 @@ pub enum CheckedOp {
         /// outer kinds (`lookup` drops the right keys).
         right_columns: Vec<usize>,
     },
+    /// `parse`: match a pattern (a regular expression) against text, store
+    /// the captures, converted, in the target columns.
+    Parse {
+        /// The parsed text.
+        expr: TypedExpr,
+        /// The pattern as a regular expression; capture `i` is target `i`.
+        regex: String,
+        /// Target positions (replace or append) and types.
+        targets: Vec<(usize, ScalarType)>,
+        /// A capture that does not convert gives null instead of failing
+        /// the match (`kind=relaxed`).
+        relaxed: bool,
+        /// Drop rows that do not match (`parse-where`); otherwise they get
+        /// nulls.
+        drop_unmatched: bool,
+    },
     /// The input rows and the rows of other queries, laid out by column name.
     Union {
         /// For each output column, the input column it takes (or null).

@@ -218,8 +218,46 @@ pub enum OperatorKind {
     Lookup(Join),
     /// `union [kind=outer] TABLE, ...` after a pipe: this input and the others.
     Union(Vec<TabularExpr>),
-    /// An operator kqlc does not implement yet (`parse`, `evaluate`, ...).
+    /// `parse [kind=simple|regex|relaxed] EXPR with PATTERN` (and
+    /// `parse-where`, which drops rows that do not match).
+    Parse(Parse),
+    /// An operator kqlc does not implement yet (`evaluate`, ...).
     Unimplemented(Unimplemented),
+}
+
+/// `parse` and `parse-where`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parse {
+    /// `parse-where`: rows that do not match are dropped.
+    pub drop_unmatched: bool,
+    /// How the pattern matches.
+    pub kind: ParseKind,
+    /// The parsed text.
+    pub expr: Expr,
+    /// The pattern, in order.
+    pub pattern: Vec<ParsePart>,
+}
+
+/// `kind=` of `parse`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParseKind {
+    /// String constants match literally; columns must match their types.
+    Simple,
+    /// String constants are regular expressions.
+    Regex,
+    /// Like simple, but a column whose text does not convert is null.
+    Relaxed,
+}
+
+/// One element of a `parse` pattern.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParsePart {
+    /// `*`: any text, skipped.
+    Any,
+    /// A string constant.
+    Text(String),
+    /// `Name [: type]`: a new column (string when no type is given).
+    Column(Ident, Option<ScalarType>),
 }
 
 /// `join` and `lookup`.

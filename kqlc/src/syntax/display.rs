@@ -187,6 +187,30 @@ impl Display for OperatorKind {
                 write_nested_list(f, tables)
             }
             OperatorKind::Unimplemented(opaque) => f.write_str(&opaque.text),
+            OperatorKind::Parse(parse) => {
+                f.write_str(if parse.drop_unmatched {
+                    "parse-where"
+                } else {
+                    "parse"
+                })?;
+                match parse.kind {
+                    ast::ParseKind::Simple => {}
+                    ast::ParseKind::Regex => f.write_str(" kind=regex")?,
+                    ast::ParseKind::Relaxed => f.write_str(" kind=relaxed")?,
+                }
+                write!(f, " {} with", parse.expr)?;
+                for part in &parse.pattern {
+                    match part {
+                        ast::ParsePart::Any => f.write_str(" *")?,
+                        ast::ParsePart::Text(text) => {
+                            write!(f, " {}", Literal::String(text.clone()))?
+                        }
+                        ast::ParsePart::Column(name, None) => write!(f, " {name}")?,
+                        ast::ParsePart::Column(name, Some(ty)) => write!(f, " {name}: {ty}")?,
+                    }
+                }
+                Ok(())
+            }
         }
     }
 }

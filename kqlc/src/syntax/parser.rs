@@ -9,7 +9,7 @@
 //! every later stage can walk the tree recursively.
 
 use super::ast::{
-    BinaryOp, Datatable, DynamicLiteral, Expr, ExprKind, Ident, Join, JoinKey, JoinKind, Let,
+    self, BinaryOp, Datatable, DynamicLiteral, Expr, ExprKind, Ident, Join, JoinKey, JoinKind, Let,
     LetValue, ListOp, Literal, MvExpand, MvExpandItem, NamedExpr, Operator, OperatorKind, Query,
     Range, SortExpr, Source, Span, Statement, StringOp, StringOpKind, TabularExpr, UnaryOp,
     Unimplemented,
@@ -42,6 +42,8 @@ enum OperatorName {
     Join,
     Lookup,
     Union,
+    Parse,
+    ParseWhere,
     /// A KQL operator kqlc does not implement yet.
     NotYetSupported,
 }
@@ -85,9 +87,9 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("mv-apply", NotYetSupported),
         ("mvapply", NotYetSupported),
         ("order", Sort),
-        ("parse", NotYetSupported),
+        ("parse", Parse),
         ("parse-kv", NotYetSupported),
-        ("parse-where", NotYetSupported),
+        ("parse-where", ParseWhere),
         ("partition", NotYetSupported),
         ("project-keep", ProjectKeep),
         ("project-reorder", ProjectReorder),
@@ -722,6 +724,8 @@ impl Parser {
                 OperatorKind::Lookup(self.parse_join(JoinKind::LeftOuter)?)
             }
             Some(OperatorName::Union) => OperatorKind::Union(self.parse_union_tables()?),
+            Some(OperatorName::Parse) => OperatorKind::Parse(self.parse_parse(false)?),
+            Some(OperatorName::ParseWhere) => OperatorKind::Parse(self.parse_parse(true)?),
             Some(OperatorName::ProjectReorder) => {
                 OperatorKind::ProjectReorder(self.parse_name_list()?)
             }
@@ -1028,6 +1032,71 @@ impl Parser {
             kind,
             right: Box::new(right),
             on,
+        })
+    }
+
+    /// `parse` after its name: `[kind=K] [flags=F] EXPR with PATTERN`.
+    fn parse_parse(&mut self, drop_unmatched: bool) -> PResult<ast::Parse> {
+        let mut kind = ast::ParseKind::Simple;
+        for (name, value, span) in self.parse_options()? {
+            match (name.as_str(), value.as_str()) {
+                ("kind", "simple") => kind = ast::ParseKind::Simple,
+                ("kind", "regex") => kind = ast::ParseKind::Regex,
+                ("kind", "relaxed") => kind = ast::ParseKind::Relaxed,
+                _ => {
+                    return Err(Diagnostic::new(
+                        Code::Unsupported,
+                        format!("parse option '{name}={value}' is not supported"),
+                        span,
+                    )
+                    .with_help("kinds: simple, regex, relaxed")
+                    .into())
+                }
+            }
+        }
+        let expr = self.parse_expr()?;
+        self.expect_word("with")?;
+        let mut pattern = Vec::new();
+        loop {
+            match self.kind_at(0) {
+                TokenKind::Star => {
+                    self.advance();
+                    pattern.push(ast::ParsePart::Any);
+                }
+                TokenKind::String(_) => {
+                    let Expr {
+                        kind: ExprKind::Literal(Literal::String(text)),
+                        ..
+                    } = self.parse_strings()
+                    else {
+                        return Err(self.unexpected("a string").into());
+                    };
+                    pattern.push(ast::ParsePart::Text(text));
+                }
+                _ if self.starts_name(0) => {
+                    let name = self.parse_name("a column name")?;
+                    let ty = if self.eat(&TokenKind::Colon).is_some() {
+                        Some(self.parse_type()?)
+                    } else {
+                        None
+                    };
+                    pattern.push(ast::ParsePart::Column(name, ty));
+                }
+                _ => break,
+            }
+            self.eat(&TokenKind::Comma);
+        }
+        if !pattern
+            .iter()
+            .any(|p| matches!(p, ast::ParsePart::Column(..)))
+        {
+            return Err(self.unexpected("a column name in the parse pattern").into());
+        }
+        Ok(ast::Parse {
+            drop_unmatched,
+            kind,
+            expr,
+            pattern,
         })
     }
 
@@ -2383,6 +2452,8 @@ pub(crate) mod tests {
             "T | join (U) on x",
             "T | join kind=leftanti hint.strategy=shuffle (U | where y > 1) on $left.a == $right.b, c",
             "T | lookup kind=inner U on k",
+            "T | parse Msg with * \"user=\" User \" id=\" Id: long *",
+            "T | parse-where kind=relaxed Msg with \"a\" X: real",
             "union T, (U | take 1) | count",
             "T | union U, (datatable (a: long) [1])",
             "T | summarize count(), c = countif(x > 1), arg_max(t, *) by k, bin(t, 1h)",
@@ -2581,10 +2652,6 @@ pub(crate) mod tests {
             (
                 "CloudAuditEvents | mv-apply x on (take 1)",
                 "operator 'mv-apply'",
-            ),
-            (
-                "CloudAuditEvents | parse-where x with * \"a\" y",
-                "operator 'parse-where'",
             ),
             ("set x = 1; CloudAuditEvents", "the 'set' statement"),
             (

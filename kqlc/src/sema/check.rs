@@ -27,6 +27,8 @@ pub fn check(
         diagnostics: Vec::new(),
         scalars: HashMap::new(),
         tabulars: HashMap::new(),
+        user_functions: HashMap::new(),
+        inline_depth: 0,
     };
     let mut result = None;
     for statement in &query.statements {
@@ -78,6 +80,10 @@ struct Checker<'a> {
     scalars: HashMap<String, TypedExpr>,
     /// Tabular `let` bindings, already checked.
     tabulars: HashMap<String, CheckedQuery>,
+    /// User-defined scalar functions, inlined at each call.
+    user_functions: HashMap<String, ast::Function>,
+    /// How deep function bodies are being inlined (recursion guard).
+    inline_depth: usize,
 }
 
 /// The typed placeholder an erroneous expression becomes, so that checking
@@ -108,6 +114,11 @@ impl Checker<'_> {
         let name = binding.name.name.clone();
         match &binding.value {
             LetValue::Unimplemented(opaque) => self.unimplemented(opaque),
+            LetValue::Function(function) => {
+                self.scalars.remove(&name);
+                self.tabulars.remove(&name);
+                self.user_functions.insert(name, function.clone());
+            }
             LetValue::Tabular(tabular) => {
                 let checked = self.tabular(tabular);
                 self.scalars.remove(&name);
@@ -1435,6 +1446,9 @@ impl Checker<'_> {
 
     fn call(&mut self, name: &Ident, args: &[Expr], columns: &[Column], span: Span) -> TypedExpr {
         let typed_args: Vec<TypedExpr> = args.iter().map(|a| self.expr(a, columns)).collect();
+        if let Some(function) = self.user_functions.get(&name.name).cloned() {
+            return self.inline_call(name, &function, typed_args, span);
+        }
         let Some(function) = functions::lookup(&name.name) else {
             if functions::KNOWN_UNSUPPORTED.contains(&name.name.as_str()) {
                 self.error(
@@ -1560,6 +1574,75 @@ fn unique_name(columns: &[Column], base: &str) -> String {
         .map(|n| format!("{base}{n}"))
         .find(|name| !columns.iter().any(|c| &c.name == name))
         .unwrap_or_default()
+}
+
+impl Checker<'_> {
+    /// A call of a user-defined function: its body checked with the
+    /// parameters bound to the arguments (the body is inlined).
+    fn inline_call(
+        &mut self,
+        name: &Ident,
+        function: &ast::Function,
+        args: Vec<TypedExpr>,
+        span: Span,
+    ) -> TypedExpr {
+        if args.len() != function.params.len() {
+            self.error(Diagnostic::new(
+                Code::WrongArgumentCount,
+                format!(
+                    "function '{}' takes {} argument{}, but {} {} given",
+                    name.name,
+                    function.params.len(),
+                    if function.params.len() == 1 { "" } else { "s" },
+                    args.len(),
+                    if args.len() == 1 { "was" } else { "were" }
+                ),
+                span,
+            ));
+            return poisoned(span);
+        }
+        if self.inline_depth >= 32 {
+            self.error(Diagnostic::new(
+                Code::Unsupported,
+                format!(
+                    "function '{}' calls itself too deeply (recursion is not supported)",
+                    name.name
+                ),
+                span,
+            ));
+            return poisoned(span);
+        }
+        let mut saved = Vec::new();
+        for ((param, ty), arg) in function.params.iter().zip(args) {
+            if !comparable(*ty, arg.ty) {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!(
+                            "parameter '{}' of '{}' is {ty}, found {}",
+                            param.name, name.name, arg.ty
+                        ),
+                        arg.span,
+                    )
+                    .with_label(format!("this is {}", arg.ty)),
+                );
+            }
+            saved.push((
+                param.name.clone(),
+                self.scalars.insert(param.name.clone(), arg),
+            ));
+        }
+        self.inline_depth += 1;
+        let body = self.expr(&function.body, &[]);
+        self.inline_depth -= 1;
+        for (param, previous) in saved.into_iter().rev() {
+            match previous {
+                Some(value) => self.scalars.insert(param, value),
+                None => self.scalars.remove(&param),
+            };
+        }
+        TypedExpr { span, ..body }
+    }
 }
 
 /// Where a named result goes: the existing column of that name (its type

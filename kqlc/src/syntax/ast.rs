@@ -103,8 +103,20 @@ pub enum LetValue {
     Scalar(Expr),
     /// A tabular expression (it has a pipe or a tabular source keyword).
     Tabular(Box<TabularExpr>),
-    /// A user-defined function (`(a: string) { ... }`), not implemented yet.
+    /// A user-defined scalar function: `(a: long, b: string) { EXPR }`.
+    Function(Function),
+    /// A user-defined function kqlc does not implement yet (a tabular body,
+    /// tabular parameters, default values).
     Unimplemented(Unimplemented),
+}
+
+/// A user-defined scalar function.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Function {
+    /// Parameter names and types.
+    pub params: Vec<(Ident, ScalarType)>,
+    /// The body: one scalar expression over the parameters.
+    pub body: Expr,
 }
 
 /// `SOURCE | OP | OP ...`.

@@ -56,6 +56,16 @@ impl Display for LetValue {
             LetValue::Scalar(expr) => write!(f, "{expr}"),
             LetValue::Tabular(tabular) => write!(f, "{tabular}"),
             LetValue::Unimplemented(opaque) => f.write_str(&opaque.text),
+            LetValue::Function(function) => {
+                f.write_char('(')?;
+                for (i, (name, ty)) in function.params.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{name}: {ty}")?;
+                }
+                write!(f, ") {{ {} }}", function.body)
+            }
         }
     }
 }

@@ -423,7 +423,19 @@ impl Parser {
         let name = self.parse_name("a name after `let`")?;
         self.expect(&TokenKind::Assign, "`=`")?;
         if self.at_function_definition() {
-            let what = "user-defined functions (`let f = (...) { ... }`)".to_string();
+            // A scalar function is parsed; anything else is kept opaque.
+            let (pos, last_end, depth) = (self.pos, self.last_end, self.depth);
+            if let Ok(function) = self.parse_scalar_function() {
+                return Ok(Let {
+                    name,
+                    value: LetValue::Function(function),
+                    span: Span::new(start.start, self.last_end),
+                });
+            }
+            (self.pos, self.last_end, self.depth) = (pos, last_end, depth);
+            let what =
+                "user-defined functions with a tabular body, tabular parameters or default values"
+                    .to_string();
             let value = LetValue::Unimplemented(self.skip_unimplemented(what, true));
             return Ok(Let {
                 name,
@@ -441,6 +453,27 @@ impl Parser {
             value,
             span: Span::new(start.start, self.last_end),
         })
+    }
+
+    /// `(a: long, b: string) { EXPR }`.
+    fn parse_scalar_function(&mut self) -> PResult<ast::Function> {
+        self.expect(&TokenKind::LParen, "`(`")?;
+        let mut params = Vec::new();
+        if !self.at(&TokenKind::RParen) {
+            loop {
+                let name = self.parse_name("a parameter name")?;
+                self.expect(&TokenKind::Colon, "`:`")?;
+                params.push((name, self.parse_type()?));
+                if self.eat(&TokenKind::Comma).is_none() {
+                    break;
+                }
+            }
+        }
+        self.expect(&TokenKind::RParen, "`)`")?;
+        self.expect(&TokenKind::LBrace, "`{`")?;
+        let body = self.parse_expr()?;
+        self.expect(&TokenKind::RBrace, "`}`")?;
+        Ok(ast::Function { params, body })
     }
 
     /// `(` followed by `)` or `name:` starts a function's parameter list,
@@ -2585,9 +2618,18 @@ pub(crate) mod tests {
         assert!(parse("let x = datatable (a: long) [1, 2, ]; x").is_ok());
         assert!(parse("let x = 1;").is_ok());
         assert_eq!(error("let x = 1;; print x").code, Code::UnexpectedToken);
+        assert!(matches!(
+            parse("let f = (a: long) { a + 1 }; print x = f(1)")
+                .expect("parses")
+                .statements[0],
+            Statement::Let(Let {
+                value: LetValue::Function(_),
+                ..
+            })
+        ));
         assert_unsupported(
-            "let f = (a: long) { a + 1 }; print x = 1",
-            "user-defined functions",
+            "let f = (a: long) { print y = a }; print x = 1",
+            "user-defined functions with a tabular body",
         );
         assert_unsupported(
             "let T = (externaldata(a: string) [@\"x\"] | where a != \"\"); T",

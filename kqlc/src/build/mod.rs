@@ -154,6 +154,9 @@ pub enum BuildError {
     StaticUnsupported(String),
     /// `cargo metadata` of a generated project failed (for the SBOM).
     Metadata(String),
+    /// The generated code compiled with warnings and `KQLC_DENY_WARNINGS`
+    /// is set (CI sets it: generated code must be warning-free).
+    Warnings(usize),
 }
 
 impl fmt::Display for BuildError {
@@ -175,6 +178,11 @@ impl fmt::Display for BuildError {
                 "a static build is made for {STATIC_TARGET} only, and this host is {host} (build with --dynamic)"
             ),
             BuildError::Metadata(why) => write!(f, "cargo metadata failed: {why}"),
+            BuildError::Warnings(n) => write!(
+                f,
+                "the generated code compiled with {n} warning{} (KQLC_DENY_WARNINGS is set); they are above",
+                if *n == 1 { "" } else { "s" }
+            ),
         }
     }
 }
@@ -529,6 +537,7 @@ impl CargoBuild<'_> {
         }
         let mut child = command.spawn().map_err(BuildError::CargoNotStarted)?;
         let mut executable = None;
+        let mut warnings = 0usize;
         if let Some(stdout) = child.stdout.take() {
             for message in cargo_metadata::Message::parse_stream(BufReader::new(stdout)) {
                 match message {
@@ -538,6 +547,13 @@ impl CargoBuild<'_> {
                         }
                     }
                     Ok(cargo_metadata::Message::CompilerMessage(message)) => {
+                        let generated = message.package_id.repr.contains("kqlc-detector");
+                        if generated
+                            && message.message.level
+                                == cargo_metadata::diagnostic::DiagnosticLevel::Warning
+                        {
+                            warnings += 1;
+                        }
                         if let Some(rendered) = message.message.rendered {
                             eprint!("{rendered}");
                         }
@@ -549,6 +565,9 @@ impl CargoBuild<'_> {
         let status = child.wait().map_err(BuildError::CargoNotStarted)?;
         if !status.success() {
             return Err(BuildError::CargoFailed(status.code()));
+        }
+        if warnings > 0 && std::env::var_os("KQLC_DENY_WARNINGS").is_some() {
+            return Err(BuildError::Warnings(warnings));
         }
         executable.ok_or(BuildError::NoArtifact)
     }

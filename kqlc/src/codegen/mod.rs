@@ -874,9 +874,15 @@ impl Gen {
             } else {
                 quote! { _emit }
             };
+            // `summarize count()` reads nothing of the row.
+            let row_param = if mentions(&body, "row") {
+                quote! { row }
+            } else {
+                quote! { _row }
+            };
             self.methods.push(quote! {
                 #doc
-                fn #method(&mut self, #ctx_param: &Context, row: Row, #emit_param: Emit<'_>) {
+                fn #method(&mut self, #ctx_param: &Context, #row_param: Row, #emit_param: Emit<'_>) {
                     #body
                 }
             });

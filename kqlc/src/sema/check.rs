@@ -167,6 +167,13 @@ impl Checker<'_> {
     fn tabular(&mut self, tabular: &TabularExpr) -> CheckedQuery {
         let mut query = self.source(&tabular.source);
         for operator in &tabular.operators {
+            if let OperatorKind::As(name) = &operator.kind {
+                // Later operators read these rows again by name, as from a
+                // tabular `let` (the rows are the same each time).
+                self.scalars.remove(&name.name);
+                self.tabulars.insert(name.name.clone(), query.clone());
+                continue;
+            }
             let input = query.output.clone();
             let (op, output) = self.operator(operator, &input);
             query.stages.push(CheckedStage {
@@ -615,6 +622,11 @@ impl Checker<'_> {
                 self.unimplemented(opaque);
                 (CheckedOp::Take(u64::MAX), input.to_vec())
             }
+            // `tabular` binds the name and passes the rows on.
+            OperatorKind::As(_) => (
+                CheckedOp::Select((0..input.len()).collect()),
+                input.to_vec(),
+            ),
             OperatorKind::Lookup(join) => self.join(join, input, true),
             OperatorKind::Union(tables) => {
                 let legs: Vec<CheckedQuery> = tables.iter().map(|t| self.tabular(t)).collect();

@@ -233,6 +233,9 @@ pub enum OperatorKind {
     /// `parse [kind=simple|regex|relaxed] EXPR with PATTERN` (and
     /// `parse-where`, which drops rows that do not match).
     Parse(Parse),
+    /// `as [hint.materialized=true] NAME`: names the rows so far for the
+    /// rest of the query; passes them on unchanged.
+    As(Ident),
     /// An operator kqlc does not implement yet (`evaluate`, ...).
     Unimplemented(Unimplemented),
 }

@@ -176,6 +176,7 @@ impl Display for OperatorKind {
                 f.write_str("distinct ")?;
                 write_list(f, names)
             }
+            OperatorKind::As(name) => write!(f, "as {name}"),
             OperatorKind::ProjectKeep(names) => {
                 f.write_str("project-keep ")?;
                 write_list(f, names)

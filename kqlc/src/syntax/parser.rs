@@ -44,6 +44,7 @@ enum OperatorName {
     Union,
     Parse,
     ParseWhere,
+    As,
     /// A KQL operator kqlc does not implement yet.
     NotYetSupported,
 }
@@ -65,7 +66,7 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("take", Take),
         ("limit", Take),
         ("count", Count),
-        ("as", NotYetSupported),
+        ("as", As),
         ("assert-schema", NotYetSupported),
         ("consume", NotYetSupported),
         ("distinct", Distinct),
@@ -761,6 +762,19 @@ impl Parser {
             Some(OperatorName::ParseWhere) => OperatorKind::Parse(self.parse_parse(true)?),
             Some(OperatorName::ProjectReorder) => {
                 OperatorKind::ProjectReorder(self.parse_name_list()?)
+            }
+            Some(OperatorName::As) => {
+                for (option, _, span) in self.parse_options()? {
+                    if !option.starts_with("hint.") {
+                        return Err(Diagnostic::new(
+                            Code::Unsupported,
+                            format!("`as` option '{option}' is not supported"),
+                            span,
+                        )
+                        .into());
+                    }
+                }
+                OperatorKind::As(self.parse_name("a name after `as`")?)
             }
             Some(OperatorName::NotYetSupported) => {
                 let what = format!("operator '{name}'");

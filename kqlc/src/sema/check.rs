@@ -113,7 +113,6 @@ impl Checker<'_> {
     fn bind(&mut self, binding: &ast::Let) {
         let name = binding.name.name.clone();
         match &binding.value {
-            LetValue::Unimplemented(opaque) => self.unimplemented(opaque),
             LetValue::Function(function) => {
                 self.scalars.remove(&name);
                 self.tabulars.remove(&name);
@@ -167,6 +166,10 @@ impl Checker<'_> {
     fn tabular(&mut self, tabular: &TabularExpr) -> CheckedQuery {
         let mut query = self.source(&tabular.source);
         for operator in &tabular.operators {
+            if let OperatorKind::Invoke(call) = &operator.kind {
+                query = self.tabular_call(call, Some(query));
+                continue;
+            }
             if let OperatorKind::As(name) = &operator.kind {
                 // Later operators read these rows again by name, as from a
                 // tabular `let` (the rows are the same each time).
@@ -295,6 +298,7 @@ impl Checker<'_> {
                     stages: Vec::new(),
                 }
             }
+            Source::Call(call) => self.tabular_call(call, None),
             Source::Unimplemented(opaque) => {
                 self.unimplemented(opaque);
                 CheckedQuery {
@@ -623,7 +627,7 @@ impl Checker<'_> {
                 (CheckedOp::Take(u64::MAX), input.to_vec())
             }
             // `tabular` binds the name and passes the rows on.
-            OperatorKind::As(_) => (
+            OperatorKind::As(_) | OperatorKind::Invoke(_) => (
                 CheckedOp::Select((0..input.len()).collect()),
                 input.to_vec(),
             ),
@@ -1588,8 +1592,21 @@ fn unique_name(columns: &[Column], base: &str) -> String {
         .unwrap_or_default()
 }
 
+/// An argument of a user-defined function, checked in the caller's scope.
+enum BoundArg {
+    Scalar(TypedExpr),
+    Tabular(Box<CheckedQuery>),
+}
+
+/// The names a function body sees, saved while it is checked.
+struct Scope {
+    scalars: HashMap<String, TypedExpr>,
+    tabulars: HashMap<String, CheckedQuery>,
+    user_functions: HashMap<String, ast::Function>,
+}
+
 impl Checker<'_> {
-    /// A call of a user-defined function: its body checked with the
+    /// A scalar call of a user-defined function: its body checked with the
     /// parameters bound to the arguments (the body is inlined).
     fn inline_call(
         &mut self,
@@ -1598,20 +1615,155 @@ impl Checker<'_> {
         args: Vec<TypedExpr>,
         span: Span,
     ) -> TypedExpr {
-        if args.len() != function.params.len() {
+        if let ast::FunctionBody::Tabular(_) = function.body {
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    format!("function '{}' returns a table, not a scalar", name.name),
+                    span,
+                )
+                .with_help(format!(
+                    "use it as a tabular source: `{}(...) | ...`",
+                    name.name
+                )),
+            );
+            return poisoned(span);
+        }
+        let args = args.into_iter().map(BoundArg::Scalar).collect();
+        let Some(scope) = self.enter_function(name, function, args, span) else {
+            return poisoned(span);
+        };
+        let body = match &function.body {
+            ast::FunctionBody::Scalar(expr) => self.expr(expr, &[]),
+            ast::FunctionBody::Tabular(_) => poisoned(span),
+        };
+        self.leave_function(scope);
+        TypedExpr { span, ..body }
+    }
+
+    /// A call of a user-defined function in tabular position: `f(...)`, or
+    /// `invoke f(...)` with the rows so far (`input`) as first argument.
+    fn tabular_call(&mut self, call: &ast::Call, input: Option<CheckedQuery>) -> CheckedQuery {
+        let Some(function) = self.user_functions.get(&call.name.name).cloned() else {
+            let mut diagnostic = Diagnostic::new(
+                Code::UnknownFunction,
+                format!("unknown tabular function '{}'", call.name.name),
+                call.name.span,
+            )
+            .with_label("not a user-defined function (`let f = (...) { ... }`)");
+            let names = self.user_functions.keys().map(String::as_str);
+            if let Some(best) = closest_name(&call.name.name, names) {
+                diagnostic = diagnostic.with_help(format!("did you mean '{best}'?"));
+            }
+            self.error(diagnostic);
+            return empty_query();
+        };
+        // Arguments are checked in the caller's scope, before any parameter
+        // is bound.
+        let mut args: Vec<BoundArg> = input
+            .into_iter()
+            .map(|q| BoundArg::Tabular(Box::new(q)))
+            .collect();
+        for arg in &call.args {
+            let wants_table = matches!(
+                function.params.get(args.len()).map(|p| &p.kind),
+                Some(ast::ParamKind::Tabular(_))
+            );
+            args.push(match arg {
+                ast::Argument::Tabular(tabular) => {
+                    BoundArg::Tabular(Box::new(self.tabular(tabular)))
+                }
+                ast::Argument::Scalar(Expr {
+                    kind: ExprKind::Name(ident),
+                    span,
+                }) if wants_table && self.is_tabular_name(&ident.name) => {
+                    let tabular = TabularExpr {
+                        source: Source::Named(ident.clone()),
+                        operators: Vec::new(),
+                        span: *span,
+                    };
+                    BoundArg::Tabular(Box::new(self.tabular(&tabular)))
+                }
+                ast::Argument::Scalar(expr) => BoundArg::Scalar(self.expr(expr, &[])),
+            });
+        }
+        let Some(scope) = self.enter_function(&call.name, &function, args, call.span) else {
+            return empty_query();
+        };
+        let result = match &function.body {
+            ast::FunctionBody::Tabular(tabular) => self.tabular(tabular),
+            ast::FunctionBody::Scalar(Expr {
+                kind: ExprKind::Name(ident),
+                span,
+            }) if self.is_tabular_name(&ident.name) => {
+                let tabular = TabularExpr {
+                    source: Source::Named(ident.clone()),
+                    operators: Vec::new(),
+                    span: *span,
+                };
+                self.tabular(&tabular)
+            }
+            ast::FunctionBody::Scalar(expr) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!(
+                            "function '{}' returns a scalar, not a table",
+                            call.name.name
+                        ),
+                        call.span,
+                    )
+                    .with_label("used as a tabular source here")
+                    .with_note(format!("its body is `{expr}`")),
+                );
+                empty_query()
+            }
+        };
+        self.leave_function(scope);
+        result
+    }
+
+    /// Binds a function's parameters to `args` (defaults fill missing
+    /// scalar ones) and its body's `let`s; returns the caller's scope to
+    /// restore, or `None` after reporting why the call is wrong.
+    fn enter_function(
+        &mut self,
+        name: &Ident,
+        function: &ast::Function,
+        args: Vec<BoundArg>,
+        span: Span,
+    ) -> Option<Scope> {
+        let required = function
+            .params
+            .iter()
+            .take_while(|p| {
+                !matches!(
+                    p.kind,
+                    ast::ParamKind::Scalar {
+                        default: Some(_),
+                        ..
+                    }
+                )
+            })
+            .count();
+        if args.len() < required || args.len() > function.params.len() {
+            let count = function.params.len();
+            let takes = if required == count {
+                format!("{count} argument{}", if count == 1 { "" } else { "s" })
+            } else {
+                format!("{required} to {count} arguments")
+            };
             self.error(Diagnostic::new(
                 Code::WrongArgumentCount,
                 format!(
-                    "function '{}' takes {} argument{}, but {} {} given",
+                    "function '{}' takes {takes}, but {} {} given",
                     name.name,
-                    function.params.len(),
-                    if function.params.len() == 1 { "" } else { "s" },
                     args.len(),
                     if args.len() == 1 { "was" } else { "were" }
                 ),
                 span,
             ));
-            return poisoned(span);
+            return None;
         }
         if self.inline_depth >= 32 {
             self.error(Diagnostic::new(
@@ -1622,38 +1774,136 @@ impl Checker<'_> {
                 ),
                 span,
             ));
-            return poisoned(span);
+            return None;
         }
-        let mut saved = Vec::new();
-        for ((param, ty), arg) in function.params.iter().zip(args) {
-            if !comparable(*ty, arg.ty) {
-                self.error(
-                    Diagnostic::new(
+        let mut bound: Vec<(String, BoundArg)> = Vec::new();
+        let mut args = args.into_iter();
+        for param in &function.params {
+            let arg = match (args.next(), &param.kind) {
+                (Some(arg), _) => arg,
+                (
+                    None,
+                    ast::ParamKind::Scalar {
+                        default: Some(default),
+                        ..
+                    },
+                ) => BoundArg::Scalar(self.expr(default, &[])),
+                (None, _) => return None,
+            };
+            match (&param.kind, arg) {
+                (ast::ParamKind::Scalar { ty, .. }, BoundArg::Scalar(arg)) => {
+                    if !comparable(*ty, arg.ty) {
+                        self.error(
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                format!(
+                                    "parameter '{}' of '{}' is {ty}, found {}",
+                                    param.name.name, name.name, arg.ty
+                                ),
+                                arg.span,
+                            )
+                            .with_label(format!("this is {}", arg.ty)),
+                        );
+                    }
+                    bound.push((param.name.name.clone(), BoundArg::Scalar(arg)));
+                }
+                (ast::ParamKind::Tabular(columns), BoundArg::Tabular(table)) => {
+                    for (column, ty) in columns.iter().flatten() {
+                        let found = table.output.iter().find(|c| c.name == column.name);
+                        let problem = match found {
+                            None => Some("has no such column".to_string()),
+                            Some(c) if !comparable(c.ty, *ty) => {
+                                Some(format!("has it as {}", c.ty))
+                            }
+                            Some(_) => None,
+                        };
+                        if let Some(problem) = problem {
+                            self.error(
+                                Diagnostic::new(
+                                    Code::TypeMismatch,
+                                    format!(
+                                        "parameter '{}' of '{}' needs a column '{}' of type {ty}, but the table given {problem}",
+                                        param.name.name, name.name, column.name
+                                    ),
+                                    span,
+                                )
+                                .with_label("in this call"),
+                            );
+                        }
+                    }
+                    bound.push((param.name.name.clone(), BoundArg::Tabular(table)));
+                }
+                (ast::ParamKind::Scalar { .. }, BoundArg::Tabular(_)) => {
+                    self.error(Diagnostic::new(
                         Code::TypeMismatch,
                         format!(
-                            "parameter '{}' of '{}' is {ty}, found {}",
-                            param.name, name.name, arg.ty
+                            "parameter '{}' of '{}' is a scalar, but a table was given",
+                            param.name.name, name.name
                         ),
-                        arg.span,
-                    )
-                    .with_label(format!("this is {}", arg.ty)),
-                );
+                        span,
+                    ));
+                    return None;
+                }
+                (ast::ParamKind::Tabular(_), BoundArg::Scalar(arg)) => {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            format!(
+                                "parameter '{}' of '{}' is a table, but a scalar was given",
+                                param.name.name, name.name
+                            ),
+                            arg.span,
+                        )
+                        .with_label("not a table"),
+                    );
+                    return None;
+                }
             }
-            saved.push((
-                param.name.clone(),
-                self.scalars.insert(param.name.clone(), arg),
-            ));
+        }
+        let scope = Scope {
+            scalars: self.scalars.clone(),
+            tabulars: self.tabulars.clone(),
+            user_functions: self.user_functions.clone(),
+        };
+        for (param, arg) in bound {
+            match arg {
+                BoundArg::Scalar(value) => {
+                    self.tabulars.remove(&param);
+                    self.user_functions.remove(&param);
+                    self.scalars.insert(param, value);
+                }
+                BoundArg::Tabular(table) => {
+                    self.scalars.remove(&param);
+                    self.user_functions.remove(&param);
+                    self.tabulars.insert(param, *table);
+                }
+            }
         }
         self.inline_depth += 1;
-        let body = self.expr(&function.body, &[]);
-        self.inline_depth -= 1;
-        for (param, previous) in saved.into_iter().rev() {
-            match previous {
-                Some(value) => self.scalars.insert(param, value),
-                None => self.scalars.remove(&param),
-            };
+        for binding in &function.lets {
+            self.bind(binding);
         }
-        TypedExpr { span, ..body }
+        Some(scope)
+    }
+
+    /// Restores the caller's names after a function body.
+    fn leave_function(&mut self, scope: Scope) {
+        self.inline_depth -= 1;
+        self.scalars = scope.scalars;
+        self.tabulars = scope.tabulars;
+        self.user_functions = scope.user_functions;
+    }
+}
+
+/// The rows of a source that could not be checked (an error was reported).
+fn empty_query() -> CheckedQuery {
+    CheckedQuery {
+        source: CheckedSource::Rows {
+            columns: Vec::new(),
+            rows: Vec::new(),
+        },
+        stages: Vec::new(),
+        output: Vec::new(),
     }
 }
 

@@ -103,20 +103,74 @@ pub enum LetValue {
     Scalar(Expr),
     /// A tabular expression (it has a pipe or a tabular source keyword).
     Tabular(Box<TabularExpr>),
-    /// A user-defined scalar function: `(a: long, b: string) { EXPR }`.
+    /// A user-defined function: `(a: long, T: (*)) { BODY }`.
     Function(Function),
-    /// A user-defined function kqlc does not implement yet (a tabular body,
-    /// tabular parameters, default values).
-    Unimplemented(Unimplemented),
 }
 
-/// A user-defined scalar function.
+/// A user-defined function: `(a: long, T: (x: string)) { let ...; BODY }`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Function {
-    /// Parameter names and types.
-    pub params: Vec<(Ident, ScalarType)>,
-    /// The body: one scalar expression over the parameters.
-    pub body: Expr,
+    /// The parameters, in order.
+    pub params: Vec<Param>,
+    /// `let` statements at the start of the body, in order.
+    pub lets: Vec<Let>,
+    /// What the function returns.
+    pub body: FunctionBody,
+}
+
+/// One parameter of a user-defined function.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    /// Its name.
+    pub name: Ident,
+    /// Scalar or tabular.
+    pub kind: ParamKind,
+}
+
+/// What a parameter takes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamKind {
+    /// A scalar of this type, with a default value for a missing argument.
+    Scalar {
+        /// The type.
+        ty: ScalarType,
+        /// `= VALUE`.
+        default: Option<Expr>,
+    },
+    /// A table: `(*)` takes any (`None`); `(a: long, ...)` one that has at
+    /// least these columns.
+    Tabular(Option<Vec<(Ident, ScalarType)>>),
+}
+
+/// The result of a user-defined function.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FunctionBody {
+    /// A scalar expression (or a bare name that may be a table: the checker
+    /// decides).
+    Scalar(Expr),
+    /// A tabular expression.
+    Tabular(Box<TabularExpr>),
+}
+
+/// An argument of a call of a user-defined function in tabular position.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Argument {
+    /// A scalar expression, or a bare name that may be a table.
+    Scalar(Expr),
+    /// A tabular expression.
+    Tabular(TabularExpr),
+}
+
+/// A call of a user-defined function that returns a table:
+/// `f(ARG, ...)`, or `T | invoke f(ARG, ...)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    /// The function.
+    pub name: Ident,
+    /// The arguments as written (`invoke` passes its input as a first one).
+    pub args: Vec<Argument>,
+    /// The call.
+    pub span: Span,
 }
 
 /// `SOURCE | OP | OP ...`.
@@ -145,6 +199,8 @@ pub enum Source {
     Nested(Box<TabularExpr>),
     /// `range NAME from START to STOP step STEP`.
     Range(Box<Range>),
+    /// `f(ARG, ...)`: a user-defined function that returns a table.
+    Call(Call),
     /// A source kqlc does not implement yet (`externaldata`, `range`, ...).
     Unimplemented(Unimplemented),
 }
@@ -236,6 +292,9 @@ pub enum OperatorKind {
     /// `as [hint.materialized=true] NAME`: names the rows so far for the
     /// rest of the query; passes them on unchanged.
     As(Ident),
+    /// `invoke f(ARG, ...)`: calls a user-defined function with the rows so
+    /// far as its first (tabular) argument.
+    Invoke(Call),
     /// An operator kqlc does not implement yet (`evaluate`, ...).
     Unimplemented(Unimplemented),
 }

@@ -13,9 +13,9 @@
 //! no null string; the empty string stands in for it).
 
 use super::ast::{
-    self, BinaryOp, Datatable, DynamicLiteral, Expr, ExprKind, Ident, Let, LetValue, ListOp,
-    Literal, MvExpand, MvExpandItem, NamedExpr, Operator, OperatorKind, Query, SortExpr, Source,
-    Statement, TabularExpr, UnaryOp,
+    self, Argument, BinaryOp, Call, Datatable, DynamicLiteral, Expr, ExprKind, Function,
+    FunctionBody, Ident, Let, LetValue, ListOp, Literal, MvExpand, MvExpandItem, NamedExpr,
+    Operator, OperatorKind, ParamKind, Query, SortExpr, Source, Statement, TabularExpr, UnaryOp,
 };
 use super::lexer::{self, DAY, HOUR, MICROSECOND, MILLISECOND, MINUTE, SECOND};
 use super::parser::is_reserved_word;
@@ -55,18 +55,64 @@ impl Display for LetValue {
         match self {
             LetValue::Scalar(expr) => write!(f, "{expr}"),
             LetValue::Tabular(tabular) => write!(f, "{tabular}"),
-            LetValue::Unimplemented(opaque) => f.write_str(&opaque.text),
-            LetValue::Function(function) => {
-                f.write_char('(')?;
-                for (i, (name, ty)) in function.params.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
+            LetValue::Function(function) => write!(f, "{function}"),
+        }
+    }
+}
+
+impl Display for Function {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_char('(')?;
+        for (i, param) in self.params.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{}: ", param.name)?;
+            match &param.kind {
+                ParamKind::Scalar { ty, default } => {
+                    write!(f, "{ty}")?;
+                    if let Some(default) = default {
+                        write!(f, " = {default}")?;
                     }
-                    write!(f, "{name}: {ty}")?;
                 }
-                write!(f, ") {{ {} }}", function.body)
+                ParamKind::Tabular(None) => f.write_str("(*)")?,
+                ParamKind::Tabular(Some(columns)) => {
+                    f.write_char('(')?;
+                    for (j, (name, ty)) in columns.iter().enumerate() {
+                        if j > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "{name}: {ty}")?;
+                    }
+                    f.write_char(')')?;
+                }
             }
         }
+        f.write_str(") { ")?;
+        for binding in &self.lets {
+            write!(f, "{binding}; ")?;
+        }
+        match &self.body {
+            FunctionBody::Scalar(expr) => write!(f, "{expr}")?,
+            FunctionBody::Tabular(tabular) => write!(f, "{tabular}")?,
+        }
+        f.write_str(" }")
+    }
+}
+
+impl Display for Call {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{}(", self.name)?;
+        for (i, arg) in self.args.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            match arg {
+                Argument::Scalar(expr) => write!(f, "{expr}")?,
+                Argument::Tabular(tabular) => write!(f, "({tabular})")?,
+            }
+        }
+        f.write_char(')')
     }
 }
 
@@ -99,6 +145,7 @@ impl Display for Source {
                 "range {} from {} to {} step {}",
                 range.name, range.from, range.to, range.step
             ),
+            Source::Call(call) => write!(f, "{call}"),
             Source::Unimplemented(opaque) => f.write_str(&opaque.text),
         }
     }
@@ -177,6 +224,7 @@ impl Display for OperatorKind {
                 write_list(f, names)
             }
             OperatorKind::As(name) => write!(f, "as {name}"),
+            OperatorKind::Invoke(call) => write!(f, "invoke {call}"),
             OperatorKind::ProjectKeep(names) => {
                 f.write_str("project-keep ")?;
                 write_list(f, names)

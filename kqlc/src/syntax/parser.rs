@@ -45,6 +45,7 @@ enum OperatorName {
     Parse,
     ParseWhere,
     As,
+    Invoke,
     /// A KQL operator kqlc does not implement yet.
     NotYetSupported,
 }
@@ -79,7 +80,7 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("graph-match", NotYetSupported),
         ("graph-shortest-paths", NotYetSupported),
         ("graph-to-table", NotYetSupported),
-        ("invoke", NotYetSupported),
+        ("invoke", Invoke),
         ("join", Join),
         ("lookup", Lookup),
         ("macro-expand", NotYetSupported),
@@ -424,23 +425,10 @@ impl Parser {
         let name = self.parse_name("a name after `let`")?;
         self.expect(&TokenKind::Assign, "`=`")?;
         if self.at_function_definition() {
-            // A scalar function is parsed; anything else is kept opaque.
-            let (pos, last_end, depth) = (self.pos, self.last_end, self.depth);
-            if let Ok(function) = self.parse_scalar_function() {
-                return Ok(Let {
-                    name,
-                    value: LetValue::Function(function),
-                    span: Span::new(start.start, self.last_end),
-                });
-            }
-            (self.pos, self.last_end, self.depth) = (pos, last_end, depth);
-            let what =
-                "user-defined functions with a tabular body, tabular parameters or default values"
-                    .to_string();
-            let value = LetValue::Unimplemented(self.skip_unimplemented(what, true));
+            let function = self.parse_function()?;
             return Ok(Let {
                 name,
-                value,
+                value: LetValue::Function(function),
                 span: Span::new(start.start, self.last_end),
             });
         }
@@ -457,24 +445,166 @@ impl Parser {
     }
 
     /// `(a: long, b: string) { EXPR }`.
-    fn parse_scalar_function(&mut self) -> PResult<ast::Function> {
+    /// A user-defined function after `let NAME =`:
+    /// `[view] (PARAM, ...) { [let ...;] BODY }`.
+    fn parse_function(&mut self) -> PResult<ast::Function> {
+        if self.word_at(0) == Some("view") {
+            self.advance();
+        }
         self.expect(&TokenKind::LParen, "`(`")?;
         let mut params = Vec::new();
         if !self.at(&TokenKind::RParen) {
             loop {
-                let name = self.parse_name("a parameter name")?;
-                self.expect(&TokenKind::Colon, "`:`")?;
-                params.push((name, self.parse_type()?));
+                params.push(self.parse_param()?);
                 if self.eat(&TokenKind::Comma).is_none() {
                     break;
                 }
             }
         }
-        self.expect(&TokenKind::RParen, "`)`")?;
+        self.expect(&TokenKind::RParen, "`,` or `)`")?;
         self.expect(&TokenKind::LBrace, "`{`")?;
-        let body = self.parse_expr()?;
+        let mut lets = Vec::new();
+        while self.keyword_at(0) == Some(Keyword::Let) && self.starts_name(1) {
+            lets.push(self.parse_let()?);
+            self.expect(
+                &TokenKind::Semicolon,
+                "`;` after a `let` in a function body",
+            )?;
+            while self.eat(&TokenKind::Semicolon).is_some() {}
+        }
+        let body = if self.tabular_ahead(|kind| matches!(kind, TokenKind::RBrace)) {
+            ast::FunctionBody::Tabular(Box::new(self.parse_tabular()?))
+        } else {
+            ast::FunctionBody::Scalar(self.parse_expr()?)
+        };
+        self.eat(&TokenKind::Semicolon);
         self.expect(&TokenKind::RBrace, "`}`")?;
-        Ok(ast::Function { params, body })
+        Ok(ast::Function { params, lets, body })
+    }
+
+    /// `NAME: TYPE [= DEFAULT]`, `NAME: (*)` or `NAME: (COL: TYPE, ...)`.
+    fn parse_param(&mut self) -> PResult<ast::Param> {
+        let name = self.parse_name("a parameter name")?;
+        self.expect(&TokenKind::Colon, "`:`")?;
+        if self.eat(&TokenKind::LParen).is_some() {
+            let columns = if self.eat(&TokenKind::Star).is_some() {
+                None
+            } else {
+                let mut columns = Vec::new();
+                loop {
+                    let column = self.parse_name("a column name")?;
+                    self.expect(&TokenKind::Colon, "`:`")?;
+                    columns.push((column, self.parse_type()?));
+                    if self.eat(&TokenKind::Comma).is_none() {
+                        break;
+                    }
+                }
+                Some(columns)
+            };
+            self.expect(&TokenKind::RParen, "`)`")?;
+            return Ok(ast::Param {
+                name,
+                kind: ast::ParamKind::Tabular(columns),
+            });
+        }
+        let ty = self.parse_type()?;
+        let default = if self.eat(&TokenKind::Assign).is_some() {
+            Some(self.parse_expr()?)
+        } else {
+            None
+        };
+        Ok(ast::Param {
+            name,
+            kind: ast::ParamKind::Scalar { ty, default },
+        })
+    }
+
+    /// Whether the tokens from here to the first `stop` token outside
+    /// brackets form a tabular expression: they start with a tabular source
+    /// keyword, or hold a `|` outside brackets (or inside one leading
+    /// parenthesis: `(T | take 1)`).
+    fn tabular_ahead(&self, stop: impl Fn(&TokenKind) -> bool) -> bool {
+        match self.keyword_at(0) {
+            Some(Keyword::Print) => return true,
+            Some(Keyword::Datatable) if *self.kind_at(1) == TokenKind::LParen => return true,
+            _ => {}
+        }
+        if self.at_unsupported_source()
+            || (self.word_at(0) == Some("materialize") && *self.kind_at(1) == TokenKind::LParen)
+            || (self.word_at(0) == Some("range") && self.starts_name(1))
+            || (self.word_at(0) == Some("union") && !matches!(self.kind_at(1), TokenKind::LParen))
+        {
+            return true;
+        }
+        let pipe_depth = usize::from(*self.kind_at(0) == TokenKind::LParen);
+        let mut depth = 0usize;
+        for token in self.tokens.get(self.pos..).unwrap_or_default() {
+            match token.kind {
+                ref kind if depth == 0 && stop(kind) => return false,
+                TokenKind::LParen | TokenKind::LBracket | TokenKind::LBrace => depth += 1,
+                TokenKind::RParen | TokenKind::RBracket | TokenKind::RBrace => {
+                    if depth == 0 {
+                        return false;
+                    }
+                    depth -= 1;
+                }
+                TokenKind::Pipe if depth <= pipe_depth => return true,
+                TokenKind::Semicolon | TokenKind::Eof => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// Whether a `|` outside brackets comes before the first `stop` token.
+    fn pipe_ahead(&self, stop: impl Fn(&TokenKind) -> bool) -> bool {
+        let mut depth = 0usize;
+        for token in self.tokens.get(self.pos..).unwrap_or_default() {
+            match token.kind {
+                ref kind if depth == 0 && stop(kind) => return false,
+                TokenKind::LParen | TokenKind::LBracket | TokenKind::LBrace => depth += 1,
+                TokenKind::RParen | TokenKind::RBracket | TokenKind::RBrace => {
+                    if depth == 0 {
+                        return false;
+                    }
+                    depth -= 1;
+                }
+                TokenKind::Pipe if depth == 0 => return true,
+                TokenKind::Semicolon | TokenKind::Eof => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// `f(ARG, ...)` after the function's name: each argument is tabular or
+    /// scalar as `tabular_ahead` says.
+    fn parse_call(&mut self, name: Ident) -> PResult<ast::Call> {
+        self.expect(&TokenKind::LParen, "`(`")?;
+        let mut args = Vec::new();
+        if !self.at(&TokenKind::RParen) {
+            loop {
+                // A piped argument is parenthesized: `f((T | take 1))`.
+                let tabular = !self
+                    .pipe_ahead(|kind| matches!(kind, TokenKind::Comma | TokenKind::RParen))
+                    && self
+                        .tabular_ahead(|kind| matches!(kind, TokenKind::Comma | TokenKind::RParen));
+                args.push(if tabular {
+                    ast::Argument::Tabular(self.parse_tabular()?)
+                } else {
+                    ast::Argument::Scalar(self.parse_expr()?)
+                });
+                if self.eat(&TokenKind::Comma).is_none() {
+                    break;
+                }
+            }
+        }
+        self.expect(&TokenKind::RParen, "`,` or `)`")?;
+        Ok(ast::Call {
+            span: name.span.to(Span::new(self.last_end, self.last_end)),
+            name,
+            args,
+        })
     }
 
     /// `(` followed by `)` or `name:` starts a function's parameter list,
@@ -633,7 +763,15 @@ impl Parser {
             .into());
         }
         if self.at(&TokenKind::LParen) {
-            let what = format!("calling the tabular function '{}'", name.name);
+            let (pos, last_end, depth) = (self.pos, self.last_end, self.depth);
+            let call = self.parse_call(name.clone());
+            if call.is_ok() && !self.at(&TokenKind::Dot) {
+                return call.map(Source::Call);
+            }
+            // `cluster("c").database("d").T`, `arg("").T`: references to
+            // other data sources, kept opaque.
+            (self.pos, self.last_end, self.depth) = (pos, last_end, depth);
+            let what = format!("the reference to another data source '{}(...)'", name.name);
             let mut opaque = self.skip_unimplemented(what, false);
             opaque.span = name.span.to(opaque.span);
             opaque.text = self
@@ -775,6 +913,10 @@ impl Parser {
                     }
                 }
                 OperatorKind::As(self.parse_name("a name after `as`")?)
+            }
+            Some(OperatorName::Invoke) => {
+                let function = self.parse_name("a function name after `invoke`")?;
+                OperatorKind::Invoke(self.parse_call(function)?)
             }
             Some(OperatorName::NotYetSupported) => {
                 let what = format!("operator '{name}'");
@@ -2641,10 +2783,30 @@ pub(crate) mod tests {
                 ..
             })
         ));
-        assert_unsupported(
-            "let f = (a: long) { print y = a }; print x = 1",
-            "user-defined functions with a tabular body",
-        );
+        let function = |source: &str| match parse(source).expect("parses").statements.remove(0) {
+            Statement::Let(Let {
+                value: LetValue::Function(function),
+                ..
+            }) => function,
+            other => panic!("{source}: not a function: {other:?}"),
+        };
+        let f = function("let f = (a: long) { print y = a }; f(1)");
+        assert!(matches!(f.body, ast::FunctionBody::Tabular(_)));
+        let f = function("let f = (T: (x: long), n: long = 3) { let m = n * 2; T | take m }; f(U)");
+        assert_eq!(f.lets.len(), 1);
+        assert!(matches!(f.params[0].kind, ast::ParamKind::Tabular(Some(_))));
+        assert!(matches!(
+            f.params[1].kind,
+            ast::ParamKind::Scalar {
+                default: Some(_),
+                ..
+            }
+        ));
+        let f = function("let f = view () { T }; f()");
+        assert!(matches!(f.body, ast::FunctionBody::Scalar(_)));
+        // A piped argument needs parentheses, as in Kusto.
+        assert!(parse("let f = (T: (*)) { T }; f(U | take 1)").is_err());
+        assert!(parse("let f = (T: (*)) { T }; f((U | take 1))").is_ok());
         assert_unsupported(
             "let T = (externaldata(a: string) [@\"x\"] | where a != \"\"); T",
             "the 'externaldata' tabular source",

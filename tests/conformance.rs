@@ -124,6 +124,8 @@ fn run_batch(
         .build(&rules, Profile::Quick)
         .map_err(|e| format!("build failed: {e}"))?;
     let mut command = Command::new(&binary);
+    // `externaldata` paths in cases are relative to `tests/cases`.
+    command.current_dir(cases_dir());
     command.args(["--now", NOW]);
     if let Some(input) = input {
         command.arg(input);

@@ -318,6 +318,50 @@ fn print_and_datatable_queries_run_without_input() {
 }
 
 #[test]
+fn an_unreadable_externaldata_file_stops_the_detector_naming_file_line_and_cause() {
+    let dir = scratch().join("externaldata");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("levels.csv"), "alice,3\nbob,three\n").unwrap();
+    let query = dir.join("levels.kql");
+    std::fs::write(
+        &query,
+        "externaldata (User: string, Level: long) [\"levels.csv\", \"missing.csv\"]\n| count",
+    )
+    .unwrap();
+    let output = kqlc()
+        .current_dir(&dir)
+        .arg("run")
+        .arg(&query)
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("externaldata: levels.csv:2: column 'Level' is long, but field 2 is 'three'"),
+        "{err}"
+    );
+    assert!(
+        stdout(&output).is_empty(),
+        "no partial result: {}",
+        stdout(&output)
+    );
+    // Fixed, the second file is missing: that is reported too.
+    std::fs::write(dir.join("levels.csv"), "alice,3\nbob,4\n").unwrap();
+    let output = kqlc()
+        .current_dir(&dir)
+        .arg("run")
+        .arg(&query)
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("externaldata: missing.csv: cannot read"),
+        "{err}"
+    );
+}
+
+#[test]
 fn emitted_code_is_formatted_safe_and_marked_generated() {
     for rule in RULES {
         let output = kqlc().arg("emit").arg(rule_path(rule)).output().unwrap();

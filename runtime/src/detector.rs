@@ -395,8 +395,17 @@ pub fn run<W: Write, E: Write>(
         }
     };
     let mut output_rows: Vec<(usize, Row)> = Vec::new();
+    let mut load_failed = false;
     for (index, rule) in rules.iter_mut().enumerate() {
         rule.start(&ctx, &mut |row| output_rows.push((index, row)));
+        for error in rule.take_errors() {
+            writeln!(errors, "error: rule {}: {error}", rule.name())?;
+            load_failed = true;
+        }
+    }
+    if load_failed {
+        writeln!(errors, "stopping: a rule's data could not be loaded")?;
+        return Ok(ExitCode::from(2));
     }
     // Rules read the same table: group them so a line is parsed once per table.
     let tables = distinct_tables(&rules);

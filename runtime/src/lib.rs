@@ -13,6 +13,7 @@ pub mod alert;
 pub mod context;
 pub mod detector;
 pub mod expand;
+pub mod external;
 pub mod formats;
 pub mod functions;
 pub mod input;

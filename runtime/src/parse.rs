@@ -31,7 +31,7 @@ pub fn parse_text(
     Some(out)
 }
 
-fn convert(piece: &str, ty: ColumnType) -> Option<Value> {
+pub(crate) fn convert(piece: &str, ty: ColumnType) -> Option<Value> {
     let trimmed = piece.trim();
     Some(match ty {
         ColumnType::String => Value::string(piece),

@@ -92,6 +92,12 @@ pub trait Query {
         static ALWAYS: Prefilter = Prefilter::Always;
         &ALWAYS
     }
+    /// What went wrong in [`Query::start`] (an `externaldata` file that
+    /// cannot be read, ...), taken once: the run must not go on without
+    /// the data.
+    fn take_errors(&mut self) -> Vec<String> {
+        Vec::new()
+    }
     /// Processes one input row (laid out as [`Query::input`] says).
     fn push(&mut self, ctx: &Context, row: Row, emit: Emit<'_>);
     /// Called once after the last row: operators that wait for the whole

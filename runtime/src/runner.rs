@@ -47,6 +47,7 @@ pub struct Runner<Q: Query> {
     ctx: Context,
     started: bool,
     required: Vec<bool>,
+    errors: Vec<String>,
 }
 
 impl<Q: Query> Runner<Q> {
@@ -71,6 +72,7 @@ impl<Q: Query> Runner<Q> {
             ctx: Context { now },
             started: false,
             required,
+            errors: Vec::new(),
         }
     }
 
@@ -83,7 +85,15 @@ impl<Q: Query> Runner<Q> {
         if !self.started {
             self.started = true;
             self.query.start(&self.ctx, &mut |row| out.push(row));
+            self.errors = self.query.take_errors();
         }
+    }
+
+    /// What went wrong when the query started, on its first row or at
+    /// [`Runner::finish`] (an `externaldata` file that cannot be read, ...):
+    /// its results are incomplete if this is not empty.
+    pub fn errors(&self) -> &[String] {
+        &self.errors
     }
 
     /// Feeds one row laid out as the query's input table; returns the result
@@ -122,6 +132,12 @@ impl<Q: Query> Runner<Q> {
     ) -> Result<Vec<Row>, LineError> {
         let mut rows = Vec::new();
         self.start(&mut rows);
+        if let Some(cause) = self.errors.first() {
+            return Err(LineError {
+                line: 0,
+                cause: cause.clone(),
+            });
+        }
         for (i, line) in lines.into_iter().enumerate() {
             if input::is_blank(line.as_bytes()) {
                 continue;

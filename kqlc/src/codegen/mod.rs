@@ -9,6 +9,7 @@
 //! read like the KQL: `ops::eq(operation_name, &Value::from_static("create"))`.
 
 use crate::plan::ir::{Arg, Const, Expr, Input, JoinKind, Op, Pipeline, Prefilter, Stage};
+use crate::sema::ExternalFormat;
 use crate::types::ScalarType;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -227,6 +228,15 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
             )
         }
     };
+    let errors_fn = if gen.loads_files {
+        quote! {
+            fn take_errors(&mut self) -> Vec<String> {
+                std::mem::take(&mut self.load_errors)
+            }
+        }
+    } else {
+        quote! {}
+    };
     let Gen {
         methods,
         state_fields,
@@ -304,6 +314,8 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
 
             #start_fn
 
+            #errors_fn
+
             fn push(&mut self, #push_ctx: &Context, #push_row: Row, #push_emit: Emit<'_>) {
                 #entry
             }
@@ -347,6 +359,9 @@ struct Gen {
     /// The input table: name, columns, and the union of the positions the
     /// pipelines read.
     table: Option<InputTable>,
+    /// Some pipeline reads `externaldata` files (the rule reports their
+    /// errors through `take_errors`).
+    loads_files: bool,
 }
 
 impl Gen {
@@ -386,6 +401,50 @@ impl Gen {
                 self.start_steps.push(quote! {
                     for value in expand::range_values(&#from, &#to, &#step) {
                         #statement
+                    }
+                });
+            }
+            Input::External {
+                columns,
+                files,
+                format,
+                skip_first,
+            } => {
+                let format = match format {
+                    ExternalFormat::Delimited(byte) => {
+                        let byte = proc_macro2::Literal::byte_character(*byte);
+                        quote! { ExternalFormat::Delimited(#byte) }
+                    }
+                    ExternalFormat::Json => quote! { ExternalFormat::Json },
+                    ExternalFormat::Text => quote! { ExternalFormat::Text },
+                    ExternalFormat::Raw => quote! { ExternalFormat::Raw },
+                };
+                let columns = columns.iter().map(|(n, t)| {
+                    let ty = column_type(*t);
+                    quote! { (#n, ColumnType::#ty) }
+                });
+                let statement = handoff(&stage_names, 0, quote! { row }, exit);
+                if !self.loads_files {
+                    self.loads_files = true;
+                    self.state_fields.push(quote! {
+                        /// Why `externaldata` files could not be read.
+                        load_errors: Vec<String>,
+                    });
+                }
+                self.start_steps.push(quote! {
+                    // `externaldata`: read when the detector starts.
+                    match kql_runtime::external::load(
+                        &[#(#files),*],
+                        kql_runtime::external::#format,
+                        &[#(#columns),*],
+                        #skip_first,
+                    ) {
+                        Ok(rows) => {
+                            for row in rows {
+                                #statement
+                            }
+                        }
+                        Err(error) => self.load_errors.push(error),
                     }
                 });
             }

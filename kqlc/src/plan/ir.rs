@@ -61,6 +61,17 @@ pub enum Input {
         /// Increment.
         step: Expr,
     },
+    /// `externaldata`: rows read from local files when the detector starts.
+    External {
+        /// The columns.
+        columns: Vec<(String, ScalarType)>,
+        /// The files, in order.
+        files: Vec<String>,
+        /// How records are laid out.
+        format: crate::sema::ExternalFormat,
+        /// Drop each file's first record.
+        skip_first: bool,
+    },
     /// Rows written in the query (`print`, `datatable`).
     Rows {
         /// The columns.

@@ -172,6 +172,17 @@ pub fn plan(query: &CheckedQuery) -> Pipeline {
             columns: columns(&table.columns),
             used: used_input_columns(table.columns.len(), &stages, query.output.len()),
         },
+        CheckedSource::External {
+            columns: cols,
+            files,
+            format,
+            skip_first,
+        } => Input::External {
+            columns: columns(cols),
+            files: files.clone(),
+            format: *format,
+            skip_first: *skip_first,
+        },
         CheckedSource::Rows {
             columns: cols,
             rows,

@@ -4,7 +4,7 @@ use super::aggregates::{self, Shape};
 use super::functions::{self, Accepts, Returns};
 use super::{
     CheckedAggregate, CheckedOp, CheckedQuery, CheckedSortKey, CheckedSource, CheckedStage, Column,
-    Schema, TypedExpr, TypedExprKind,
+    ExternalFormat, Schema, TypedExpr, TypedExprKind,
 };
 use crate::diag::{closest_name, Code, Diagnostic};
 use crate::syntax::ast::{
@@ -299,6 +299,7 @@ impl Checker<'_> {
                 }
             }
             Source::Call(call) => self.tabular_call(call, None),
+            Source::ExternalData(external) => self.external_data(external),
             Source::Unimplemented(opaque) => {
                 self.unimplemented(opaque);
                 CheckedQuery {
@@ -423,6 +424,121 @@ impl Checker<'_> {
                     output: columns,
                 }
             }
+        }
+    }
+
+    /// `externaldata`: local files only (a detector runs air-gapped), in a
+    /// format kqlc reads.
+    fn external_data(&mut self, external: &ast::ExternalData) -> CheckedQuery {
+        let mut columns: Vec<Column> = Vec::new();
+        for (name, ty) in &external.columns {
+            self.check_unique(&columns, &name.name, name.span);
+            columns.push(Column::new(name.name.clone(), *ty));
+        }
+        let mut files = Vec::new();
+        for uri in &external.uris {
+            let ExprKind::Literal(Literal::String(text)) = &uri.kind else {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        "externaldata files must be string literals",
+                        uri.span,
+                    )
+                    .with_label("not a string literal"),
+                );
+                continue;
+            };
+            let path = text.strip_prefix("file://").unwrap_or(text);
+            if path.contains("://") {
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("externaldata reads local files only, not '{path}'"),
+                        uri.span,
+                    )
+                    .with_label("a remote URL")
+                    .with_help("download the file next to the detector and give its path"),
+                );
+                continue;
+            }
+            if path.is_empty() {
+                self.error(Diagnostic::new(
+                    Code::TypeMismatch,
+                    "externaldata needs a file path, not an empty string",
+                    uri.span,
+                ));
+                continue;
+            }
+            files.push(path.to_string());
+        }
+        if external.uris.is_empty() {
+            self.error(Diagnostic::new(
+                Code::TypeMismatch,
+                "externaldata needs at least one file between `[` and `]`",
+                external.span,
+            ));
+        }
+        let mut format = None;
+        let mut skip_first = false;
+        for (name, value) in &external.options {
+            // Option values are literals or bare words (`format=csv`).
+            let text = match &value.kind {
+                ExprKind::Literal(Literal::String(text)) => Some(text.clone()),
+                ExprKind::Literal(Literal::Bool(b)) => Some(b.to_string()),
+                ExprKind::Name(ident) => Some(ident.name.clone()),
+                _ => None,
+            };
+            match (name.name.to_ascii_lowercase().as_str(), text) {
+                ("format", Some(text)) => match ExternalFormat::from_name(&text) {
+                    Some(f) => format = Some(f),
+                    None => self.error(
+                        Diagnostic::new(
+                            Code::Unsupported,
+                            format!("externaldata format '{text}' is not supported"),
+                            value.span,
+                        )
+                        .with_help(
+                            "formats: csv, tsv, psv, scsv, sohsv, json, multijson, txt, raw",
+                        ),
+                    ),
+                },
+                ("ignorefirstrecord", Some(text)) => match text.to_ascii_lowercase().as_str() {
+                    "true" => skip_first = true,
+                    "false" => skip_first = false,
+                    _ => self.error(Diagnostic::new(
+                        Code::TypeMismatch,
+                        "ignoreFirstRecord is true or false",
+                        value.span,
+                    )),
+                },
+                (option, _) => self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("externaldata option '{option}' is not supported"),
+                        name.span,
+                    )
+                    .with_help("options: format, ignoreFirstRecord"),
+                ),
+            }
+        }
+        // Without a `format`, the first file's extension says, else CSV.
+        let format = format.unwrap_or_else(|| {
+            files
+                .first()
+                .and_then(|f| std::path::Path::new(f).extension())
+                .and_then(|e| e.to_str())
+                .and_then(ExternalFormat::from_name)
+                .unwrap_or(ExternalFormat::Delimited(b','))
+        });
+        CheckedQuery {
+            output: columns.clone(),
+            source: CheckedSource::External {
+                columns,
+                files,
+                format,
+                skip_first,
+            },
+            stages: Vec::new(),
         }
     }
 

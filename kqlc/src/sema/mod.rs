@@ -47,6 +47,17 @@ pub enum CheckedSource {
         /// Increment (constant).
         step: TypedExpr,
     },
+    /// `externaldata`: rows read from local files when the detector starts.
+    External {
+        /// The columns.
+        columns: Vec<Column>,
+        /// The files, in order (`file://` removed).
+        files: Vec<String>,
+        /// How records are laid out.
+        format: ExternalFormat,
+        /// Drop each file's first record (`ignoreFirstRecord=true`).
+        skip_first: bool,
+    },
     /// Rows written in the query (`print`, `datatable`).
     Rows {
         /// The columns.
@@ -54,6 +65,37 @@ pub enum CheckedSource {
         /// The rows, each as many expressions as columns.
         rows: Vec<Vec<TypedExpr>>,
     },
+}
+
+/// How the records of an `externaldata` file are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExternalFormat {
+    /// Fields separated by this byte, RFC 4180 quoting.
+    Delimited(u8),
+    /// JSON objects, keys naming columns.
+    Json,
+    /// One line per record, into the first column.
+    Text,
+    /// The whole file into the first column.
+    Raw,
+}
+
+impl ExternalFormat {
+    /// The format called `name` (an `externaldata` `format` option or a
+    /// file extension), if kqlc reads it.
+    pub fn from_name(name: &str) -> Option<ExternalFormat> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "csv" => ExternalFormat::Delimited(b','),
+            "tsv" | "tsve" => ExternalFormat::Delimited(b'\t'),
+            "psv" => ExternalFormat::Delimited(b'|'),
+            "scsv" => ExternalFormat::Delimited(b';'),
+            "sohsv" => ExternalFormat::Delimited(1),
+            "json" | "multijson" => ExternalFormat::Json,
+            "txt" => ExternalFormat::Text,
+            "raw" => ExternalFormat::Raw,
+            _ => return None,
+        })
+    }
 }
 
 /// One operator after the check.

@@ -201,6 +201,8 @@ pub enum Source {
     Range(Box<Range>),
     /// `f(ARG, ...)`: a user-defined function that returns a table.
     Call(Call),
+    /// `externaldata (COL: TYPE, ...) [URI, ...] [with (OPTION = VALUE, ...)]`.
+    ExternalData(ExternalData),
     /// A source kqlc does not implement yet (`externaldata`, `range`, ...).
     Unimplemented(Unimplemented),
 }
@@ -213,6 +215,20 @@ pub struct Datatable {
     /// The values, row after row (length is a multiple of the column count
     /// when well formed; the checker reports otherwise).
     pub values: Vec<Expr>,
+    /// The whole source.
+    pub span: Span,
+}
+
+/// `externaldata (COL: TYPE, ...) [URI, ...] [with (OPTION = VALUE, ...)]`:
+/// rows read from files.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExternalData {
+    /// Column names and types.
+    pub columns: Vec<(Ident, ScalarType)>,
+    /// The file references (expressions: the checker wants string literals).
+    pub uris: Vec<Expr>,
+    /// `with (...)` options: name, value, location.
+    pub options: Vec<(Ident, Expr)>,
     /// The whole source.
     pub span: Span,
 }

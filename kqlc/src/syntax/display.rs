@@ -146,6 +146,29 @@ impl Display for Source {
                 range.name, range.from, range.to, range.step
             ),
             Source::Call(call) => write!(f, "{call}"),
+            Source::ExternalData(external) => {
+                f.write_str("externaldata (")?;
+                for (i, (name, column_type)) in external.columns.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{name}: {column_type}")?;
+                }
+                f.write_str(") [")?;
+                write_list(f, &external.uris)?;
+                f.write_str("]")?;
+                if !external.options.is_empty() {
+                    f.write_str(" with (")?;
+                    for (i, (name, value)) in external.options.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "{name} = {value}")?;
+                    }
+                    f.write_str(")")?;
+                }
+                Ok(())
+            }
             Source::Unimplemented(opaque) => f.write_str(&opaque.text),
         }
     }

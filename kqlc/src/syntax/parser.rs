@@ -113,13 +113,7 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
 
 /// Words that start a tabular expression kqlc does not implement yet
 /// (`union T1, T2`, `range x from 1 to 3 step 1`, ...).
-const UNSUPPORTED_SOURCES: &[&str] = &[
-    "find",
-    "search",
-    "externaldata",
-    "external_data",
-    "evaluate",
-];
+const UNSUPPORTED_SOURCES: &[&str] = &["find", "search", "evaluate"];
 
 /// Words that start a statement kqlc does not implement yet (`set x = 1;`).
 const UNSUPPORTED_STATEMENTS: &[&str] = &["declare", "set", "alias", "pattern", "restrict"];
@@ -133,6 +127,7 @@ pub(crate) fn is_reserved_word(word: &str) -> bool {
         || TABULAR_OPERATORS.iter().any(|(name, _)| *name == word)
         || UNSUPPORTED_SOURCES.contains(&word)
         || UNSUPPORTED_STATEMENTS.contains(&word)
+        || matches!(word, "externaldata" | "external_data")
 }
 
 /// An infix operator, as the Pratt loop sees it.
@@ -530,6 +525,7 @@ impl Parser {
             _ => {}
         }
         if self.at_unsupported_source()
+            || self.at_external_data()
             || (self.word_at(0) == Some("materialize") && *self.kind_at(1) == TokenKind::LParen)
             || (self.word_at(0) == Some("range") && self.starts_name(1))
             || (self.word_at(0) == Some("union") && !matches!(self.kind_at(1), TokenKind::LParen))
@@ -627,6 +623,7 @@ impl Parser {
             _ => {}
         }
         if self.at_unsupported_source()
+            || self.at_external_data()
             || self.word_at(0) == Some("materialize")
             || (self.word_at(0) == Some("range") && self.starts_name(1))
         {
@@ -635,7 +632,7 @@ impl Parser {
         if *self.kind_at(0) == TokenKind::LParen
             && self
                 .word_at(1)
-                .is_some_and(|w| UNSUPPORTED_SOURCES.contains(&w))
+                .is_some_and(|w| UNSUPPORTED_SOURCES.contains(&w) || w == "externaldata")
         {
             return true;
         }
@@ -695,6 +692,9 @@ impl Parser {
                 return self.parse_datatable().map(Source::Datatable);
             }
             _ => {}
+        }
+        if self.at_external_data() {
+            return self.parse_external_data().map(Source::ExternalData);
         }
         if self.at_unsupported_source() {
             let word = self.word_at(0).unwrap_or_default();
@@ -782,6 +782,56 @@ impl Parser {
             return Ok(Source::Unimplemented(opaque));
         }
         Ok(Source::Named(name))
+    }
+
+    /// `externaldata` or `external_data` followed by `(`.
+    fn at_external_data(&self) -> bool {
+        matches!(self.word_at(0), Some("externaldata" | "external_data"))
+            && *self.kind_at(1) == TokenKind::LParen
+    }
+
+    fn parse_external_data(&mut self) -> PResult<ast::ExternalData> {
+        let start = self.advance();
+        self.expect(&TokenKind::LParen, "`(`")?;
+        let mut columns = Vec::new();
+        loop {
+            let name = self.parse_name("a column name")?;
+            self.expect(&TokenKind::Colon, "`:`")?;
+            columns.push((name, self.parse_type()?));
+            if self.eat(&TokenKind::Comma).is_none() {
+                break;
+            }
+        }
+        self.expect(&TokenKind::RParen, "`,` or `)`")?;
+        self.expect(&TokenKind::LBracket, "`[` and the files to read")?;
+        let mut uris = Vec::new();
+        while !self.at(&TokenKind::RBracket) {
+            uris.push(self.parse_expr()?);
+            if self.eat(&TokenKind::Comma).is_none() {
+                break;
+            }
+        }
+        self.expect(&TokenKind::RBracket, "`,` or `]`")?;
+        let mut options = Vec::new();
+        if self.word_at(0) == Some("with") && *self.kind_at(1) == TokenKind::LParen {
+            self.advance();
+            self.advance();
+            while !self.at(&TokenKind::RParen) {
+                let name = self.parse_name("an option name")?;
+                self.expect(&TokenKind::Assign, "`=`")?;
+                options.push((name, self.parse_expr()?));
+                if self.eat(&TokenKind::Comma).is_none() {
+                    break;
+                }
+            }
+            self.expect(&TokenKind::RParen, "`,` or `)`")?;
+        }
+        Ok(ast::ExternalData {
+            columns,
+            uris,
+            options,
+            span: Span::new(start.start, self.last_end),
+        })
     }
 
     fn parse_datatable(&mut self) -> PResult<Datatable> {
@@ -2807,10 +2857,15 @@ pub(crate) mod tests {
         // A piped argument needs parentheses, as in Kusto.
         assert!(parse("let f = (T: (*)) { T }; f(U | take 1)").is_err());
         assert!(parse("let f = (T: (*)) { T }; f((U | take 1))").is_ok());
-        assert_unsupported(
-            "let T = (externaldata(a: string) [@\"x\"] | where a != \"\"); T",
-            "the 'externaldata' tabular source",
-        );
+        assert!(matches!(
+            parse("let T = (externaldata(a: string) [@\"x\"] | where a != \"\"); T")
+                .expect("parses")
+                .statements[0],
+            Statement::Let(Let {
+                value: LetValue::Tabular(_),
+                ..
+            })
+        ));
         assert!(matches!(
             parse("let T = (U | take 1); T").expect("parses").statements[0],
             Statement::Let(Let {

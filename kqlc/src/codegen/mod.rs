@@ -9,7 +9,7 @@
 //! read like the KQL: `ops::eq(operation_name, &Value::from_static("create"))`.
 
 use crate::plan::ir::{Arg, Const, Expr, Input, JoinKind, Op, Pipeline, Prefilter, Stage};
-use crate::sema::ExternalFormat;
+use crate::sema::{ApplyColumn, ExternalFormat};
 use crate::types::ScalarType;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -242,6 +242,7 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
         state_fields,
         finish_steps,
         assoc_consts,
+        items,
         ..
     } = gen;
     let finish_fn = if finish_steps.is_empty() {
@@ -324,6 +325,8 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
         }
 
         #methods_block
+
+        #(#items)*
     }
 }
 
@@ -359,6 +362,8 @@ struct Gen {
     /// The input table: name, columns, and the union of the positions the
     /// pipelines read.
     table: Option<InputTable>,
+    /// Items beside the rule's type: the types of `mv-apply` subqueries.
+    items: Vec<TokenStream>,
     /// Some pipeline reads `externaldata` files (the rule reports their
     /// errors through `take_errors`).
     loads_files: bool,
@@ -522,95 +527,47 @@ impl Gen {
                         #next
                     }
                 }
-                Op::MvExpand {
-                    items,
-                    limit,
-                    item_index,
-                    bag_as_array,
-                    conversions,
+                Op::MvExpand { .. } => {
+                    mv_expand_body(&stage.op, stage.input_names.len(), &bindings, &next)
+                }
+                Op::MvApply {
+                    expand,
+                    sub,
+                    layout,
                 } => {
-                    // `to typeof(T)`: each element converted to T.
-                    let convert = |k: usize, value: TokenStream| match conversions
-                        .get(k)
-                        .cloned()
-                        .flatten()
-                    {
-                        Some(path) => {
-                            let path: TokenStream = path.parse().unwrap_or_default();
-                            quote! { #path(&#value) }
+                    let name = format_ident!("{}", camel_case(&method.to_string()));
+                    let sub_item = sub_struct(&name, &format!("{method}_"), sub, &stage.kql);
+                    self.items.push(sub_item);
+                    let collect = mv_expand_body(
+                        expand,
+                        stage.input_names.len(),
+                        &bindings,
+                        &quote! { subtable.push(row); },
+                    );
+                    let values = layout.iter().map(|column| match column {
+                        ApplyColumn::Outer(i) => {
+                            let i = Literal::usize_unsuffixed(*i);
+                            quote! { outer[#i].clone() }
                         }
-                        None => value,
-                    };
-                    let refs: Vec<&Expr> = items.iter().map(|(_, e)| e).collect();
-                    let lets = bindings.lets(&refs);
-                    let sources: Vec<TokenStream> = items
+                        ApplyColumn::Sub(j) => {
+                            let j = Literal::usize_unsuffixed(*j);
+                            quote! { sub[#j].clone() }
+                        }
+                    });
+                    let keep_outer = layout
                         .iter()
-                        .map(|(_, e)| {
-                            let value = borrowed(e, &bindings.names);
-                            if *bag_as_array {
-                                quote! { expand::expand_values_kind(#value, expand::BagExpansion::Array) }
-                            } else {
-                                quote! { expand::expand_values(#value) }
-                            }
-                        })
-                        .collect();
-                    let width = stage.input_names.len();
-                    let store_at = |position: usize, value: TokenStream| {
-                        if position < width {
-                            let p = Literal::usize_unsuffixed(position);
-                            quote! { row[#p] = #value; }
-                        } else {
-                            quote! { row.push(#value); }
-                        }
-                    };
-                    let index_store =
-                        item_index.map(|p| store_at(p, quote! { Value::Long(i as i64) }));
-                    let count = match limit {
-                        Some(n) => {
-                            let n = Literal::u64_unsuffixed(*n);
-                            quote! { rows.min(#n as usize) }
-                        }
-                        None => quote! { rows },
-                    };
-                    if let ([(position, _)], None) = (items.as_slice(), item_index) {
-                        // One expanded column: one row per element.
-                        let source = &sources[0];
-                        let store = store_at(*position, convert(0, quote! { value }));
-                        let limit = limit.map(|n| {
-                            let n = Literal::u64_unsuffixed(n);
-                            quote! { .take(#n as usize) }
-                        });
-                        quote! {
-                            let values = {
-                                #lets
-                                #source
-                            };
-                            for value in values.into_iter() #limit {
-                                let mut row = row.clone();
-                                #store
-                                #next
-                            }
-                        }
-                    } else {
-                        let stores = items.iter().enumerate().map(|(k, (position, _))| {
-                            let index = Literal::usize_unsuffixed(k);
-                            let element =
-                                quote! { expanded[#index].get(i).cloned().unwrap_or_default() };
-                            store_at(*position, convert(k, element))
-                        });
-                        quote! {
-                            let expanded = {
-                                #lets
-                                [#(#sources),*]
-                            };
-                            // Expanded columns run in parallel; shorter ones are padded with nulls.
-                            let rows = expanded.iter().map(Vec::len).max().unwrap_or(0);
-                            for i in 0..#count {
-                                let mut row = row.clone();
-                                #(#stores)*
-                                #index_store
-                                #next
-                            }
+                        .any(|column| matches!(column, ApplyColumn::Outer(_)))
+                        .then(|| quote! { let outer = row; });
+                    quote! {
+                        // The row's subtable, as `mv-expand` would make it.
+                        let mut subtable: Vec<Row> = Vec::new();
+                        #collect
+                        #keep_outer
+                        let mut results: Vec<Row> = Vec::new();
+                        #name::run(ctx, subtable, &mut |sub| results.push(sub));
+                        for sub in results {
+                            let row: Row = vec![#(#values),*];
+                            #next
                         }
                     }
                 }
@@ -1032,6 +989,7 @@ fn stage_ident(i: usize, stage: &Stage) -> Ident {
         Op::Project(_) => "project",
         Op::Select(_) => "select",
         Op::MvExpand { .. } => "mv_expand",
+        Op::MvApply { .. } => "mv_apply",
         Op::Take(_) => "take",
         Op::Count => "count",
         Op::Summarize { .. } => "summarize",
@@ -1055,6 +1013,216 @@ fn handoff(stages: &[Ident], i: usize, row: TokenStream, exit: Exit<'_>) -> Toke
 }
 
 /// True when the tokens mention the identifier `name`.
+/// The statements of an `mv-expand` (`op`) over `row` (of `width` columns):
+/// `next` runs for each expanded row, bound to `row`.
+fn mv_expand_body(op: &Op, width: usize, bindings: &Bindings, next: &TokenStream) -> TokenStream {
+    let Op::MvExpand {
+        items,
+        limit,
+        item_index,
+        bag_as_array,
+        conversions,
+    } = op
+    else {
+        return quote! {};
+    };
+    // `to typeof(T)`: each element converted to T.
+    let convert = |k: usize, value: TokenStream| match conversions.get(k).cloned().flatten() {
+        Some(path) => {
+            let path: TokenStream = path.parse().unwrap_or_default();
+            quote! { #path(&#value) }
+        }
+        None => value,
+    };
+    let refs: Vec<&Expr> = items.iter().map(|(_, e)| e).collect();
+    let lets = bindings.lets(&refs);
+    let sources: Vec<TokenStream> = items
+        .iter()
+        .map(|(_, e)| {
+            let value = borrowed(e, &bindings.names);
+            if *bag_as_array {
+                quote! { expand::expand_values_kind(#value, expand::BagExpansion::Array) }
+            } else {
+                quote! { expand::expand_values(#value) }
+            }
+        })
+        .collect();
+
+    let store_at = |position: usize, value: TokenStream| {
+        if position < width {
+            let p = Literal::usize_unsuffixed(position);
+            quote! { row[#p] = #value; }
+        } else {
+            quote! { row.push(#value); }
+        }
+    };
+    let index_store = item_index.map(|p| store_at(p, quote! { Value::Long(i as i64) }));
+    let count = match limit {
+        Some(n) => {
+            let n = Literal::u64_unsuffixed(*n);
+            quote! { rows.min(#n as usize) }
+        }
+        None => quote! { rows },
+    };
+    if let ([(position, _)], None) = (items.as_slice(), item_index) {
+        // One expanded column: one row per element.
+        let source = &sources[0];
+        let store = store_at(*position, convert(0, quote! { value }));
+        let limit = limit.map(|n| {
+            let n = Literal::u64_unsuffixed(n);
+            quote! { .take(#n as usize) }
+        });
+        quote! {
+            let values = {
+                #lets
+                #source
+            };
+            for value in values.into_iter() #limit {
+                let mut row = row.clone();
+                #store
+                #next
+            }
+        }
+    } else {
+        let stores = items.iter().enumerate().map(|(k, (position, _))| {
+            let index = Literal::usize_unsuffixed(k);
+            let element = quote! { expanded[#index].get(i).cloned().unwrap_or_default() };
+            store_at(*position, convert(k, element))
+        });
+        quote! {
+            let expanded = {
+                #lets
+                [#(#sources),*]
+            };
+            // Expanded columns run in parallel; shorter ones are padded with nulls.
+            let rows = expanded.iter().map(Vec::len).max().unwrap_or(0);
+            for i in 0..#count {
+                let mut row = row.clone();
+                #(#stores)*
+                #index_store
+                #next
+            }
+        }
+    }
+}
+
+/// `snake_case` → `CamelCase` (for the type of an `mv-apply` subquery).
+fn camel_case(name: &str) -> String {
+    name.split('_')
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// `name` or `_name`, as `tokens` use it or not (unused parameters).
+fn param(tokens: &TokenStream, name: &str) -> Ident {
+    if mentions(tokens, name) {
+        format_ident!("{}", name)
+    } else {
+        format_ident!("_{}", name)
+    }
+}
+
+/// The type that runs an `mv-apply` subquery: a fresh value per input row
+/// (its operators' state starts empty), fed the row's subtable.
+fn sub_struct(name: &Ident, prefix: &str, sub: &Pipeline, kql: &str) -> TokenStream {
+    let mut pipeline = sub.clone();
+    let columns = match &pipeline.input {
+        Input::Rows { columns, .. } => columns.clone(),
+        _ => Vec::new(),
+    };
+    pipeline.input = Input::Table {
+        name: "subtable".to_string(),
+        used: (0..columns.len()).collect(),
+        columns,
+    };
+    let mut gen = Gen::default();
+    gen.pipeline(prefix, &pipeline, &|row| quote! { emit(#row); }, false);
+    let entry: TokenStream = gen
+        .table_entries
+        .iter()
+        .map(|e| e(quote! { row }))
+        .collect();
+    let start: TokenStream = gen.start_steps.iter().cloned().collect();
+    let finish: TokenStream = gen.finish_steps.iter().cloned().collect();
+    let doc = format!(
+        " The subquery of `{}`, run afresh over each row's subtable.",
+        kql.lines().next().unwrap_or_default()
+    );
+    let Gen {
+        methods,
+        state_fields,
+        assoc_consts,
+        items,
+        ..
+    } = gen;
+    let (start_fn, start_call) = if start.is_empty() {
+        (quote! {}, quote! {})
+    } else {
+        let (ctx, emit) = (param(&start, "ctx"), param(&start, "emit"));
+        (
+            quote! {
+                fn start(&mut self, #ctx: &Context, #emit: Emit<'_>) {
+                    #start
+                }
+            },
+            quote! { query.start(ctx, emit); },
+        )
+    };
+    let (finish_fn, finish_call) = if finish.is_empty() {
+        (quote! {}, quote! {})
+    } else {
+        let (ctx, emit) = (param(&finish, "ctx"), param(&finish, "emit"));
+        (
+            quote! {
+                fn finish(&mut self, #ctx: &Context, #emit: Emit<'_>) {
+                    #finish
+                }
+            },
+            quote! { query.finish(ctx, emit); },
+        )
+    };
+    let (ctx, emit) = (param(&entry, "ctx"), param(&entry, "emit"));
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Default)]
+        struct #name {
+            #(#state_fields)*
+        }
+
+        impl #name {
+            #(#assoc_consts)*
+
+            /// Runs the subquery over `rows`.
+            fn run(ctx: &Context, rows: Vec<Row>, emit: Emit<'_>) {
+                let mut query = #name::default();
+                #start_call
+                for row in rows {
+                    query.push(ctx, row, emit);
+                }
+                #finish_call
+            }
+
+            #start_fn
+
+            fn push(&mut self, #ctx: &Context, row: Row, #emit: Emit<'_>) {
+                #entry
+            }
+
+            #finish_fn
+
+            #(#methods)*
+        }
+
+        #(#items)*
+    }
+}
+
 fn mentions(tokens: &TokenStream, name: &str) -> bool {
     tokens.clone().into_iter().any(|tree| match tree {
         proc_macro2::TokenTree::Ident(ident) => ident == name,

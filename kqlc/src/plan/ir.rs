@@ -122,6 +122,17 @@ pub enum Op {
         /// `functions::tolong`), or none for dynamic.
         conversions: Vec<Option<String>>,
     },
+    /// `mv-apply`: expand each row into a subtable (`expand`, an
+    /// [`Op::MvExpand`]), run `sub` afresh over it, lay out its rows.
+    MvApply {
+        /// The expansion.
+        expand: Box<Op>,
+        /// The subquery; its `Input::Rows` has the subtable's columns and no
+        /// rows (they are pushed in).
+        sub: Box<Pipeline>,
+        /// Where each output column comes from.
+        layout: Vec<crate::sema::ApplyColumn>,
+    },
     /// Pass the first N rows.
     Take(u64),
     /// Count rows; at the end, emit one row with the count.

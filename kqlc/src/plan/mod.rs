@@ -34,34 +34,22 @@ pub fn plan(query: &CheckedQuery) -> Pipeline {
                 }
                 Op::Select(indices.clone())
             }
-            CheckedOp::MvExpand {
-                items,
-                limit,
-                item_index,
-                bag_as_array,
-            } => Op::MvExpand {
-                conversions: items
-                    .iter()
-                    .map(|(i, _)| {
-                        let name = match stage.output.get(*i).map(|c| c.ty) {
-                            Some(ScalarType::Long) => "tolong",
-                            Some(ScalarType::Int) => "toint",
-                            Some(ScalarType::Real) => "toreal",
-                            Some(ScalarType::String) => "tostring",
-                            Some(ScalarType::Bool) => "tobool",
-                            Some(ScalarType::DateTime) => "todatetime",
-                            Some(ScalarType::TimeSpan) => "totimespan",
-                            Some(ScalarType::Guid) => "toguid",
-                            _ => return None,
-                        };
-                        Some(format!("functions::{name}"))
-                    })
-                    .collect(),
-                items: items.iter().map(|(i, e)| (*i, lower(e))).collect(),
-                limit: *limit,
-                item_index: *item_index,
-                bag_as_array: *bag_as_array,
-            },
+            CheckedOp::MvExpand { .. } => lower_mv_expand(&stage.op, &stage.output),
+            CheckedOp::MvApply {
+                expand,
+                sub,
+                layout,
+            } => {
+                let subtable = match &sub.source {
+                    CheckedSource::Rows { columns, .. } => columns.clone(),
+                    _ => Vec::new(),
+                };
+                Op::MvApply {
+                    expand: Box::new(lower_mv_expand(expand, &subtable)),
+                    sub: Box::new(plan(sub)),
+                    layout: layout.clone(),
+                }
+            }
             CheckedOp::Take(n) => Op::Take(*n),
             CheckedOp::Count => Op::Count,
             CheckedOp::Summarize { by, aggregates } => Op::Summarize {
@@ -204,6 +192,42 @@ pub fn plan(query: &CheckedQuery) -> Pipeline {
     pipeline
 }
 
+/// Lowers a [`CheckedOp::MvExpand`] whose output columns are `output`.
+fn lower_mv_expand(op: &CheckedOp, output: &[crate::sema::Column]) -> Op {
+    let CheckedOp::MvExpand {
+        items,
+        limit,
+        item_index,
+        bag_as_array,
+    } = op
+    else {
+        return Op::Take(u64::MAX);
+    };
+    Op::MvExpand {
+        conversions: items
+            .iter()
+            .map(|(i, _)| {
+                let name = match output.get(*i).map(|c| c.ty) {
+                    Some(ScalarType::Long) => "tolong",
+                    Some(ScalarType::Int) => "toint",
+                    Some(ScalarType::Real) => "toreal",
+                    Some(ScalarType::String) => "tostring",
+                    Some(ScalarType::Bool) => "tobool",
+                    Some(ScalarType::DateTime) => "todatetime",
+                    Some(ScalarType::TimeSpan) => "totimespan",
+                    Some(ScalarType::Guid) => "toguid",
+                    _ => return None,
+                };
+                Some(format!("functions::{name}"))
+            })
+            .collect(),
+        items: items.iter().map(|(i, e)| (*i, lower(e))).collect(),
+        limit: *limit,
+        item_index: *item_index,
+        bag_as_array: *bag_as_array,
+    }
+}
+
 /// The input columns the pipeline reads: those its expressions use, and those
 /// that reach the output unchanged.
 fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Vec<usize> {
@@ -291,6 +315,35 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
             }
             // The left rows' columns all reach the output (or decide matches).
             Op::Join { .. } | Op::Union { .. } => joined.extend(origin.drain(..).flatten()),
+            Op::MvApply {
+                expand,
+                sub,
+                layout,
+            } => {
+                if let Op::MvExpand { items, .. } = expand.as_ref() {
+                    for (_, e) in items {
+                        mark(e, &origin);
+                    }
+                }
+                // What the subquery reads of the subtable's first columns
+                // (the input row's) is read from the input.
+                let sub_width = match &sub.input {
+                    Input::Rows { columns, .. } => columns.len(),
+                    _ => 0,
+                };
+                for j in used_input_columns(sub_width, &sub.stages, sub.output.len()) {
+                    if let Some(Some(k)) = origin.get(j) {
+                        joined.push(*k);
+                    }
+                }
+                origin = layout
+                    .iter()
+                    .map(|column| match column {
+                        crate::sema::ApplyColumn::Outer(i) => origin.get(*i).copied().flatten(),
+                        crate::sema::ApplyColumn::Sub(_) => None,
+                    })
+                    .collect();
+            }
         }
     }
     for k in origin

@@ -76,7 +76,8 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
             | Op::Sort { .. }
             | Op::Distinct(_)
             | Op::Join { .. }
-            | Op::Union { .. } => break,
+            | Op::Union { .. }
+            | Op::MvApply { .. } => break,
         }
     }
     let main = simplify(Prefilter::All(required));

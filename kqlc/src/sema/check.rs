@@ -3,8 +3,8 @@
 use super::aggregates::{self, Shape};
 use super::functions::{self, Accepts, Returns};
 use super::{
-    CheckedAggregate, CheckedOp, CheckedQuery, CheckedSortKey, CheckedSource, CheckedStage, Column,
-    ExternalFormat, Schema, TypedExpr, TypedExprKind,
+    ApplyColumn, CheckedAggregate, CheckedOp, CheckedQuery, CheckedSortKey, CheckedSource,
+    CheckedStage, Column, ExternalFormat, Schema, TypedExpr, TypedExprKind,
 };
 use crate::diag::{closest_name, Code, Diagnostic};
 use crate::syntax::ast::{
@@ -542,6 +542,153 @@ impl Checker<'_> {
         }
     }
 
+    /// `mv-expand`: the expanded items replace or append columns.
+    fn mv_expand(&mut self, expand: &ast::MvExpand, input: &[Column]) -> (CheckedOp, Vec<Column>) {
+        let mut columns = input.to_vec();
+        let mut items = Vec::new();
+        for item in &expand.items {
+            let typed = self.expr(&item.expr, input);
+            if typed.ty != ScalarType::Dynamic {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!("mv-expand needs a dynamic array or bag, found {}", typed.ty),
+                        item.expr.span,
+                    )
+                    .with_label(format!("this is {}", typed.ty)),
+                );
+            }
+            let name = match (&item.name, &item.expr.kind) {
+                (Some(name), _) => name.name.clone(),
+                (None, ExprKind::Name(ident)) => ident.name.clone(),
+                (None, _) => match default_name(&item.expr) {
+                    Some(name) => name,
+                    None => {
+                        self.error(
+                            Diagnostic::new(
+                                Code::UnexpectedToken,
+                                "mv-expand of an expression needs a column name",
+                                item.expr.span,
+                            )
+                            .with_help("write `mv-expand NAME = EXPRESSION`"),
+                        );
+                        continue;
+                    }
+                },
+            };
+            let ty = item.to_type.unwrap_or(ScalarType::Dynamic);
+            let position = place(&mut columns, &name, ty);
+            items.push((position, typed));
+        }
+        let limit = expand
+            .limit
+            .as_ref()
+            .map(|e| self.constant_count(e, "mv-expand limit"));
+        let item_index = expand
+            .item_index
+            .as_ref()
+            .map(|name| place(&mut columns, &name.name, ScalarType::Long));
+        (
+            CheckedOp::MvExpand {
+                items,
+                limit,
+                item_index,
+                bag_as_array: expand.bag_as_array,
+            },
+            columns,
+        )
+    }
+
+    /// `mv-apply`: the subquery is checked over the expanded subtable; the
+    /// output is the input's columns that were not expanded, then the
+    /// subquery's other columns.
+    fn mv_apply(
+        &mut self,
+        apply: &ast::MvApply,
+        input: &[Column],
+        span: Span,
+    ) -> (CheckedOp, Vec<Column>) {
+        if apply.expand.bag_as_array {
+            self.error(Diagnostic::new(
+                Code::Unsupported,
+                "mv-apply has no `kind=array`; expand bags with an `mv-expand` in the subquery",
+                span,
+            ));
+        }
+        let (expand, subtable) = self.mv_expand(&apply.expand, input);
+        let mut sub = CheckedQuery {
+            source: CheckedSource::Rows {
+                columns: subtable.clone(),
+                rows: Vec::new(),
+            },
+            stages: Vec::new(),
+            output: subtable.clone(),
+        };
+        for operator in &apply.subquery {
+            let stage_input = sub.output.clone();
+            let (op, output) = self.operator(operator, &stage_input);
+            sub.stages.push(CheckedStage {
+                op,
+                text: self.text(operator.span),
+                input: stage_input,
+                output: output.clone(),
+            });
+            sub.output = output;
+        }
+        if reads_input_table(&sub) {
+            self.error(Diagnostic::new(
+                Code::Unsupported,
+                "an mv-apply subquery that reads a table or a file (in a join or union) is not supported yet",
+                span,
+            ));
+        }
+        // Input columns replaced by an expanded item (same name) are not
+        // carried over: the subquery's columns stand for them.
+        let expanded_names: Vec<&str> = match &expand {
+            CheckedOp::MvExpand {
+                items, item_index, ..
+            } => items
+                .iter()
+                .map(|(position, _)| *position)
+                .chain(*item_index)
+                .filter_map(|p| subtable.get(p).map(|c| c.name.as_str()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut layout = Vec::new();
+        let mut output = Vec::new();
+        for (i, column) in input.iter().enumerate() {
+            if expanded_names.contains(&column.name.as_str()) {
+                continue;
+            }
+            // A column the subquery also returns takes the subquery's value.
+            match sub.output.iter().position(|c| c.name == column.name) {
+                Some(j) => {
+                    layout.push(ApplyColumn::Sub(j));
+                    output.push(sub.output[j].clone());
+                }
+                None => {
+                    layout.push(ApplyColumn::Outer(i));
+                    output.push(column.clone());
+                }
+            }
+        }
+        for (j, column) in sub.output.iter().enumerate() {
+            if !output.iter().any(|c: &Column| c.name == column.name) {
+                layout.push(ApplyColumn::Sub(j));
+                output.push(column.clone());
+            }
+        }
+        (
+            CheckedOp::MvApply {
+                expand: Box::new(expand),
+                sub: Box::new(sub),
+                layout,
+            },
+            output,
+        )
+    }
+
     fn check_unique(&mut self, columns: &[Column], name: &str, span: Span) {
         if columns.iter().any(|c| c.name == name) {
             self.error(
@@ -669,64 +816,8 @@ impl Checker<'_> {
                 }
                 (CheckedOp::Select((0..input.len()).collect()), columns)
             }
-            OperatorKind::MvExpand(expand) => {
-                let mut columns = input.to_vec();
-                let mut items = Vec::new();
-                for item in &expand.items {
-                    let typed = self.expr(&item.expr, input);
-                    if typed.ty != ScalarType::Dynamic {
-                        self.error(
-                            Diagnostic::new(
-                                Code::TypeMismatch,
-                                format!(
-                                    "mv-expand needs a dynamic array or bag, found {}",
-                                    typed.ty
-                                ),
-                                item.expr.span,
-                            )
-                            .with_label(format!("this is {}", typed.ty)),
-                        );
-                    }
-                    let name = match (&item.name, &item.expr.kind) {
-                        (Some(name), _) => name.name.clone(),
-                        (None, ExprKind::Name(ident)) => ident.name.clone(),
-                        (None, _) => match default_name(&item.expr) {
-                            Some(name) => name,
-                            None => {
-                                self.error(
-                                    Diagnostic::new(
-                                        Code::UnexpectedToken,
-                                        "mv-expand of an expression needs a column name",
-                                        item.expr.span,
-                                    )
-                                    .with_help("write `mv-expand NAME = EXPRESSION`"),
-                                );
-                                continue;
-                            }
-                        },
-                    };
-                    let ty = item.to_type.unwrap_or(ScalarType::Dynamic);
-                    let position = place(&mut columns, &name, ty);
-                    items.push((position, typed));
-                }
-                let limit = expand
-                    .limit
-                    .as_ref()
-                    .map(|e| self.constant_count(e, "mv-expand limit"));
-                let item_index = expand
-                    .item_index
-                    .as_ref()
-                    .map(|name| place(&mut columns, &name.name, ScalarType::Long));
-                (
-                    CheckedOp::MvExpand {
-                        items,
-                        limit,
-                        item_index,
-                        bag_as_array: expand.bag_as_array,
-                    },
-                    columns,
-                )
-            }
+            OperatorKind::MvExpand(expand) => self.mv_expand(expand, input),
+            OperatorKind::MvApply(apply) => self.mv_apply(apply, input, operator.span),
             OperatorKind::Take(count) => {
                 let n = self.constant_count(count, "take");
                 (CheckedOp::Take(n), input.to_vec())
@@ -2009,6 +2100,20 @@ impl Checker<'_> {
         self.tabulars = scope.tabulars;
         self.user_functions = scope.user_functions;
     }
+}
+
+/// Whether `query` or a join or union in it reads a table of the schema or
+/// an `externaldata` file.
+fn reads_input_table(query: &CheckedQuery) -> bool {
+    matches!(
+        query.source,
+        CheckedSource::Table(_) | CheckedSource::External { .. }
+    ) || query.stages.iter().any(|stage| match &stage.op {
+        CheckedOp::Join { right, .. } => reads_input_table(right),
+        CheckedOp::Union { legs, .. } => legs.iter().any(|(leg, _)| reads_input_table(leg)),
+        CheckedOp::MvApply { sub, .. } => reads_input_table(sub),
+        _ => false,
+    })
 }
 
 /// The rows of a source that could not be checked (an error was reported).

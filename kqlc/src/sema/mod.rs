@@ -67,6 +67,15 @@ pub enum CheckedSource {
     },
 }
 
+/// Where an output column of `mv-apply` comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApplyColumn {
+    /// This column of the input row.
+    Outer(usize),
+    /// This column of the subquery's row.
+    Sub(usize),
+}
+
 /// How the records of an `externaldata` file are laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExternalFormat {
@@ -136,6 +145,16 @@ pub enum CheckedOp {
         item_index: Option<usize>,
         /// `kind=array`: bags expand to `[key, value]` arrays.
         bag_as_array: bool,
+    },
+    /// `mv-apply`: expand each row (a `MvExpand`) into a subtable, run the
+    /// subquery over it, lay its rows out with the row's other columns.
+    MvApply {
+        /// The expansion (a [`CheckedOp::MvExpand`]).
+        expand: Box<CheckedOp>,
+        /// The subquery; its source is a placeholder for the subtable.
+        sub: Box<CheckedQuery>,
+        /// Where each output column comes from.
+        layout: Vec<ApplyColumn>,
     },
     /// Keep the first N rows.
     Take(u64),

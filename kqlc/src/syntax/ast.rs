@@ -308,6 +308,8 @@ pub enum OperatorKind {
     /// `as [hint.materialized=true] NAME`: names the rows so far for the
     /// rest of the query; passes them on unchanged.
     As(Ident),
+    /// `mv-apply [with_itemindex=I] ITEMS [limit N] on (SUBQUERY)`.
+    MvApply(MvApply),
     /// `invoke f(ARG, ...)`: calls a user-defined function with the rows so
     /// far as its first (tabular) argument.
     Invoke(Call),
@@ -458,6 +460,17 @@ pub struct MvExpand {
     /// `kind=array` (`bagexpansion=array`): a property bag expands to
     /// `[key, value]` arrays instead of single-key bags.
     pub bag_as_array: bool,
+}
+
+/// `mv-apply`: each input row is expanded as by `mv-expand` into a
+/// subtable, the subquery runs over it, and its rows (with the input row's
+/// other columns) are the output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MvApply {
+    /// The expansion (as `mv-expand`'s; `kind=array` is not allowed).
+    pub expand: MvExpand,
+    /// The subquery's operators; its source is the subtable.
+    pub subquery: Vec<Operator>,
 }
 
 /// One expanded expression of `mv-expand`.

@@ -248,6 +248,19 @@ impl Display for OperatorKind {
             }
             OperatorKind::As(name) => write!(f, "as {name}"),
             OperatorKind::Invoke(call) => write!(f, "invoke {call}"),
+            OperatorKind::MvApply(apply) => {
+                // `mv-expand` and `mv-apply` share the expansion's syntax.
+                let expand = apply.expand.to_string();
+                let rest = expand.strip_prefix("mv-expand").unwrap_or(&expand);
+                write!(f, "mv-apply{rest} on (")?;
+                for (i, operator) in apply.subquery.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" | ")?;
+                    }
+                    write!(f, "{operator}")?;
+                }
+                f.write_str(")")
+            }
             OperatorKind::ProjectKeep(names) => {
                 f.write_str("project-keep ")?;
                 write_list(f, names)

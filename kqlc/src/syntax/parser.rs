@@ -46,6 +46,7 @@ enum OperatorName {
     ParseWhere,
     As,
     Invoke,
+    MvApply,
     /// A KQL operator kqlc does not implement yet.
     NotYetSupported,
 }
@@ -86,8 +87,8 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("macro-expand", NotYetSupported),
         ("make-graph", NotYetSupported),
         ("make-series", NotYetSupported),
-        ("mv-apply", NotYetSupported),
-        ("mvapply", NotYetSupported),
+        ("mv-apply", MvApply),
+        ("mvapply", MvApply),
         ("order", Sort),
         ("parse", Parse),
         ("parse-kv", NotYetSupported),
@@ -963,6 +964,17 @@ impl Parser {
                     }
                 }
                 OperatorKind::As(self.parse_name("a name after `as`")?)
+            }
+            Some(OperatorName::MvApply) => {
+                let expand = self.parse_mv_expand()?;
+                self.expect_word("on")?;
+                self.expect(&TokenKind::LParen, "`(` and the subquery")?;
+                let mut subquery = vec![self.parse_operator()?];
+                while self.eat(&TokenKind::Pipe).is_some() {
+                    subquery.push(self.parse_operator()?);
+                }
+                self.expect(&TokenKind::RParen, "`|` or `)`")?;
+                OperatorKind::MvApply(ast::MvApply { expand, subquery })
             }
             Some(OperatorName::Invoke) => {
                 let function = self.parse_name("a function name after `invoke`")?;
@@ -2855,7 +2867,8 @@ pub(crate) mod tests {
         let f = function("let f = view () { T }; f()");
         assert!(matches!(f.body, ast::FunctionBody::Scalar(_)));
         // A piped argument needs parentheses, as in Kusto.
-        assert!(parse("let f = (T: (*)) { T }; f(U | take 1)").is_err());
+        let schema = crate::sema::Schema::builtin();
+        assert!(crate::compile("let f = (T: (*)) { T }; f(U | take 1)", &schema).is_err());
         assert!(parse("let f = (T: (*)) { T }; f((U | take 1))").is_ok());
         assert!(matches!(
             parse("let T = (externaldata(a: string) [@\"x\"] | where a != \"\"); T")
@@ -2922,10 +2935,7 @@ pub(crate) mod tests {
         );
         assert_eq!(diagnostic.primary.span.start, 19);
         for (source, what) in [
-            (
-                "CloudAuditEvents | mv-apply x on (take 1)",
-                "operator 'mv-apply'",
-            ),
+            ("CloudAuditEvents | sample 10", "operator 'sample'"),
             ("set x = 1; CloudAuditEvents", "the 'set' statement"),
             (
                 "CloudAuditEvents | extend (a, b) = f(x)",

@@ -65,6 +65,6 @@ pub mod prelude {
     pub use crate::join::{Join, JoinKind, JoinSpec};
     pub use crate::ops;
     pub use crate::prefilter::Prefilter;
-    pub use crate::query::{ColumnType, Emit, Query, Table};
+    pub use crate::query::{Access, ColumnType, Emit, Query, Table};
     pub use crate::value::{DateTime, Row, Str, TimeSpan, Value};
 }

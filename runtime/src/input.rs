@@ -540,7 +540,7 @@ pub fn record_to_row(record: &Value, table: &Table, required: &[bool]) -> Result
 }
 
 /// Converts an input JSON value to a column type.
-fn convert(value: &Value, ty: ColumnType) -> Result<Value, String> {
+pub(crate) fn convert(value: &Value, ty: ColumnType) -> Result<Value, String> {
     if value.is_null() {
         return Ok(ty.null());
     }

@@ -18,6 +18,7 @@ pub mod functions;
 pub mod input;
 pub mod join;
 pub mod json;
+pub mod lazy;
 pub mod manifest;
 pub mod ops;
 pub mod output;

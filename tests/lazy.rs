@@ -167,21 +167,31 @@ fn raw_event(random: &mut Random) -> String {
     if random.chance(15) {
         return scalar(
             random,
-            &["null", "\"pods\"", "[1,2]", "42", "1e400", "{\"ObjectRef\":\"x\"}"],
+            &[
+                "null",
+                "\"pods\"",
+                "[1,2]",
+                "42",
+                "1e400",
+                "{\"ObjectRef\":\"x\"}",
+            ],
         );
     }
     let object_ref = if random.chance(10) {
-        scalar(random, &["\"pods\"", "[{\"resource\":\"pods\"}]", "null", "7"])
+        scalar(
+            random,
+            &["\"pods\"", "[{\"resource\":\"pods\"}]", "null", "7"],
+        )
     } else {
         let entries = vec![
             (
                 "resource",
-                scalar(random, &["\"pods\"", "\"secrets\"", "null", "1", "[\"pods\"]"]),
+                scalar(
+                    random,
+                    &["\"pods\"", "\"secrets\"", "null", "1", "[\"pods\"]"],
+                ),
             ),
-            (
-                "subresource",
-                scalar(random, &["null", "\"exec\"", "\"\""]),
-            ),
+            ("subresource", scalar(random, &["null", "\"exec\"", "\"\""])),
             (
                 "namespace",
                 scalar(random, &["\"kube-system\"", "\"default\"", "{\"a\":1}"]),
@@ -213,7 +223,10 @@ fn raw_event(random: &mut Random) -> String {
             )
         })
         .collect();
-    let status = object(random, vec![("code", code), ("status", "\"Success\"".into())]);
+    let status = object(
+        random,
+        vec![("code", code), ("status", "\"Success\"".into())],
+    );
     let username = scalar(random, &["\"alice\"", "\"bob\"", "\"carol\"", "5"]);
     let user = object(
         random,
@@ -238,7 +251,10 @@ fn raw_event(random: &mut Random) -> String {
     if random.chance(3) {
         entries.push((
             "Deep",
-            scalar(random, &["{\"a\":{\"b\":1}}", "{\"a\":[{\"b\":1}]}", "\"deep\""]),
+            scalar(
+                random,
+                &["{\"a\":{\"b\":1}}", "{\"a\":[{\"b\":1}]}", "\"deep\""],
+            ),
         ));
     }
     if random.chance(5) {
@@ -269,11 +285,17 @@ fn row(random: &mut Random) -> String {
         ),
         (
             "OperationName",
-            scalar(random, &["\"create\"", "\"delete\"", "null", "7", "\"cr\\u00e9ate\""]),
+            scalar(
+                random,
+                &["\"create\"", "\"delete\"", "null", "7", "\"cr\\u00e9ate\""],
+            ),
         ),
         (
             "DataSource",
-            scalar(random, &["\"Azure Kubernetes Service\"", "\"Kubernetes Audit\""]),
+            scalar(
+                random,
+                &["\"Azure Kubernetes Service\"", "\"Kubernetes Audit\""],
+            ),
         ),
         (
             "IsAnonymousProxy",
@@ -282,7 +304,10 @@ fn row(random: &mut Random) -> String {
         ("RawEventData", raw_event(random)),
     ];
     if random.chance(3) {
-        let extra = scalar(random, &["{\"Extra\":1}", "{\"Extra\":1.5}", "\"s\"", "null"]);
+        let extra = scalar(
+            random,
+            &["{\"Extra\":1}", "{\"Extra\":1.5}", "\"s\"", "null"],
+        );
         entries.push(("AdditionalFields", extra));
     }
     if random.chance(6) {

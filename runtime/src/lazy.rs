@@ -192,7 +192,9 @@ impl<'de> Visitor<'de> for RowSeed<'_> {
                     map.next_value_seed(ScalarSeed { ty, build: false })?;
                     ty.null()
                 }
-                (_, ColumnType::Dynamic) => map.next_value_seed(DynamicSeed(&reader.projection[i]))?,
+                (_, ColumnType::Dynamic) => {
+                    map.next_value_seed(DynamicSeed(&reader.projection[i]))?
+                }
                 _ => map.next_value_seed(ScalarSeed { ty, build: true })?,
             };
             slots[i] = Some(value);
@@ -351,7 +353,11 @@ impl<'de> Visitor<'de> for ScalarSeed {
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(if self.build { self.ty.null() } else { Value::Null })
+        Ok(if self.build {
+            self.ty.null()
+        } else {
+            Value::Null
+        })
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
@@ -607,9 +613,9 @@ mod tests {
     #[test]
     fn anything_the_general_path_rejects_is_left_to_it() {
         for line in [
-            r#"{"OperationName":"a","RawEventData":{}}"#,                          // missing Timestamp
+            r#"{"OperationName":"a","RawEventData":{}}"#, // missing Timestamp
             r#"{"Timestamp":"yesterday","OperationName":"a","RawEventData":{}}"#, // not a datetime
-            r#"{"Timestamp":"2024-05-28","OperationName":7,"RawEventData":{}}"#,  // wrong type
+            r#"{"Timestamp":"2024-05-28","OperationName":7,"RawEventData":{}}"#, // wrong type
             r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{}} {"Timestamp":"2024-05-28"}"#,
             r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{}"#,
             r#"["Timestamp"]"#,

@@ -23,7 +23,8 @@
 
 use kql_runtime::prelude::*;
 
-/// The table `CloudAuditEvents`: every column in row order, and the positions this rule reads.
+/// The table `CloudAuditEvents`: every column in row order, the positions this rule reads,
+/// and what it can observe of each column (the reader builds only that).
 static INPUT: Table = Table {
     name: "CloudAuditEvents",
     columns: &[
@@ -44,6 +45,43 @@ static INPUT: Table = Table {
         ("AdditionalFields", ColumnType::Dynamic),
     ],
     used: &[0, 4, 6, 7, 12, 13],
+    access: &[
+        Access::Whole,
+        Access::Unread,
+        Access::Unread,
+        Access::Unread,
+        Access::Whole,
+        Access::Unread,
+        Access::Whole,
+        Access::Whole,
+        Access::Unread,
+        Access::Unread,
+        Access::Unread,
+        Access::Unread,
+        Access::Whole,
+        Access::Members(
+            &[
+                (
+                    "ObjectRef",
+                    Access::Members(
+                        &[("name", Access::Whole), ("resource", Access::Whole)],
+                    ),
+                ),
+                (
+                    "RequestObject",
+                    Access::Members(
+                        &[
+                            ("roleRef", Access::Members(&[("name", Access::Whole)])),
+                            ("subjects", Access::Whole),
+                        ],
+                    ),
+                ),
+                ("ResponseStatus", Access::Members(&[("code", Access::Whole)])),
+                ("User", Access::Members(&[("username", Access::Whole)])),
+            ],
+        ),
+        Access::Unread,
+    ],
 };
 
 /// The result columns, in order.

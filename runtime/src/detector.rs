@@ -15,6 +15,12 @@
 //! `--input-format`; files named before the first one take the first one,
 //! so a single `--input-format` anywhere applies to every file.
 //!
+//! A line of `CloudAuditEvents` rows (format `cloudaudit`, or `auto` when
+//! the line starts like a row) is read by [`crate::lazy::RowReader`]
+//! straight into a row holding only what the rules can observe; a line it
+//! does not expect goes the general way, so results and messages are the
+//! same. `--full-parse` reads every line the general way.
+//!
 //! Every rejected line (or element of a batch) gets one stderr line
 //! `FILE:LINE: cause` (`FILE:LINE: records[3]: cause` for an element);
 //! with `--rejects FILE` each rejected line is also written there verbatim
@@ -27,6 +33,7 @@ use crate::alert::{AlertWriter, InputPosition};
 use crate::context::Context;
 use crate::formats::{InputFormat, Item, Normalizer, Rejection};
 use crate::input::{self, Chunk, Compression, InputReader};
+use crate::lazy::RowReader;
 use crate::manifest::DetectorInfo;
 use crate::output::RowWriter;
 use crate::prefilter::PrefilterSet;
@@ -69,6 +76,9 @@ pub struct Options {
     /// `--no-prefilter`: parse every line, even those no rule can match
     /// (so that every malformed line is reported).
     pub no_prefilter: bool,
+    /// `--full-parse`: read every line into a whole `Value` tree, without
+    /// the lazy reader of [`crate::lazy`] (same results; for comparisons).
+    pub full_parse: bool,
     /// `--output alerts`: one alert object per match (with the rule's
     /// metadata and the input position) instead of bare rows.
     pub alerts: bool,
@@ -88,7 +98,9 @@ const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--reject
   --version [--json] versions and the embedded rules (with --json: the manifest)\n\
   --rules [ID]       the embedded rule texts (one rule's exact text with an id)\n\
   --no-prefilter     parse every line; by default a CloudAuditEvents line that lacks the\n\
-                     literals every rule needs is skipped unparsed (and so not validated)";
+                     literals every rule needs is skipped unparsed (and so not validated)\n\
+  --full-parse       parse each CloudAuditEvents line whole; by default only the fields the\n\
+                     rules read are built (same results and messages; for comparisons)";
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq)]
@@ -136,6 +148,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
             "-h" | "--help" => return Ok(Invocation::Help),
             "--strict" => options.strict = true,
             "--no-prefilter" => options.no_prefilter = true,
+            "--full-parse" => options.full_parse = true,
             "--version" | "-V" => version = true,
             "--json" => json = true,
             "--rules" => {
@@ -361,6 +374,9 @@ struct Session<'a, W: Write, E: Write> {
     may_match: Vec<bool>,
     /// The columns of the tables read, to recognise CloudAuditEvents rows.
     row_columns: Vec<&'static str>,
+    /// Reads row-shaped lines straight into rows, building only what the
+    /// rules observe (none with `--full-parse`).
+    row_reader: Option<RowReader>,
     /// Alerts instead of rows: the manifest and a buffer for one alert.
     alerts: Option<(&'static DetectorInfo, AlertWriter<Vec<u8>>)>,
     /// The input line being processed (for alerts), if any.
@@ -421,6 +437,11 @@ pub fn run<W: Write, E: Write>(
         .iter()
         .flat_map(|(table, _)| table.columns.iter().map(|(name, _)| *name))
         .collect();
+    let row_reader = if options.full_parse {
+        None
+    } else {
+        RowReader::for_tables(&tables)
+    };
     let alerts = match (options.alerts, options.info) {
         (true, Some(info)) => Some((info, AlertWriter::new(Vec::new()))),
         _ => None,
@@ -431,6 +452,7 @@ pub fn run<W: Write, E: Write>(
         prefilter,
         may_match: Vec::new(),
         row_columns,
+        row_reader,
         counts: Counts {
             emitted: vec![0; rules.len()],
             ..Counts::default()
@@ -598,6 +620,16 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                             continue;
                         }
                     }
+                    // A row the lazy reader cannot read as the general path
+                    // would (anything unexpected) is left to the general path.
+                    if let (Some(reader), true) = (&self.row_reader, row_shaped) {
+                        if let Some(row) = reader.row(bytes) {
+                            self.counts.read += 1;
+                            let rows = vec![row; self.tables.len()];
+                            self.push_record(name, line, InputFormat::CloudAudit, rows)?;
+                            continue;
+                        }
+                    }
                     normalizer.line(bytes, &mut items);
                     (line, bytes)
                 }
@@ -625,17 +657,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                     Ok((record.format, rows))
                 });
                 match outcome {
-                    Ok((format, rows)) => {
-                        if let Some(i) = InputFormat::ALL.iter().position(|f| *f == format) {
-                            self.counts.by_format[i] += 1;
-                        }
-                        if self.alerts.is_some() {
-                            self.position = Some((name.to_string(), line));
-                        }
-                        let pushed = self.push_rows(rows);
-                        self.position = None;
-                        pushed.map_err(Stop::Write)?;
-                    }
+                    Ok((format, rows)) => self.push_record(name, line, format, rows)?,
                     Err(rejection) => {
                         rejected = true;
                         if let Err(e) = self.reject(name, line, &rejection) {
@@ -653,6 +675,26 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                 return Err(stop);
             }
         }
+    }
+
+    /// Counts a record read in `format` from `line` of file `name`, and
+    /// hands its rows (one per table) to the rules.
+    fn push_record(
+        &mut self,
+        name: &str,
+        line: u64,
+        format: InputFormat,
+        rows: Vec<Row>,
+    ) -> Result<(), Stop> {
+        if let Some(i) = InputFormat::ALL.iter().position(|f| *f == format) {
+            self.counts.by_format[i] += 1;
+        }
+        if self.alerts.is_some() {
+            self.position = Some((name.to_string(), line));
+        }
+        let pushed = self.push_rows(rows);
+        self.position = None;
+        pushed.map_err(Stop::Write)
     }
 
     /// Reports a rejection; `Err(Stop::Strict)` when that ends the run.
@@ -959,6 +1001,10 @@ mod tests {
             .contains("not a datetime"));
         assert!(args(&["--now"]).unwrap_err().contains("needs a datetime"));
         assert!(args(&["--fast"]).unwrap_err().contains("unknown option"));
+        let Ok(Invocation::Run(options)) = args(&["--full-parse", "--no-prefilter"]) else {
+            panic!("expected options");
+        };
+        assert!(options.full_parse && options.no_prefilter);
         assert_eq!(
             args(&["--", "--strict"]),
             Ok(Invocation::Run(Options {

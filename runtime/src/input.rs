@@ -636,6 +636,7 @@ mod tests {
             ("Data", ColumnType::Dynamic),
         ],
         used: &[0, 2],
+        access: &[],
     };
     const REQUIRED: &[bool] = &[true, false, true];
 

@@ -19,6 +19,7 @@ pub mod functions;
 pub mod input;
 pub mod join;
 pub mod json;
+pub mod lazy;
 pub mod manifest;
 pub mod ops;
 pub mod output;
@@ -66,6 +67,6 @@ pub mod prelude {
     pub use crate::join::{Join, JoinKind, JoinSpec};
     pub use crate::ops;
     pub use crate::prefilter::Prefilter;
-    pub use crate::query::{ColumnType, Emit, Query, Table};
+    pub use crate::query::{Access, ColumnType, Emit, Query, Table};
     pub use crate::value::{DateTime, Row, Str, TimeSpan, Value};
 }

@@ -61,6 +61,20 @@ impl ColumnType {
     }
 }
 
+/// What a query can observe of one input column, as the compiler worked it
+/// out (`kqlc/src/plan/access.rs`): the reader builds only that much.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// The query never reads the column: it is checked, not built.
+    Unread,
+    /// The query may read all of the value.
+    Whole,
+    /// The query reads the value only through constant member chains
+    /// (`C.a.b`, `C["a"]`): of an object, only these keys (each with what is
+    /// read below it) are kept; any other value is kept whole.
+    Members(&'static [(&'static str, Access)]),
+}
+
 /// A table a query reads: its columns in row order, and which of them the
 /// query uses (a row that lacks a used column is rejected with a message).
 #[derive(Debug)]
@@ -71,6 +85,9 @@ pub struct Table {
     pub columns: &'static [(&'static str, ColumnType)],
     /// Positions of the columns the query reads.
     pub used: &'static [usize],
+    /// What the query can observe of each column, in row order (empty: all
+    /// of every column, as for tables written by hand).
+    pub access: &'static [Access],
 }
 
 /// A compiled query.

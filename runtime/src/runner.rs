@@ -4,7 +4,7 @@
 //! use kql_runtime::runner::Runner;
 //! # use kql_runtime::prelude::*;
 //! # #[derive(Default)] struct Rule;
-//! # static INPUT: Table = Table { name: "T", columns: &[("N", ColumnType::Long)], used: &[0] };
+//! # static INPUT: Table = Table { name: "T", columns: &[("N", ColumnType::Long)], used: &[0], access: &[] };
 //! # impl Query for Rule {
 //! #     fn name(&self) -> &'static str { "doc" }
 //! #     fn input(&self) -> Option<&'static Table> { Some(&INPUT) }

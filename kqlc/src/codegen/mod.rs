@@ -8,7 +8,7 @@
 //! Columns an operator reads are bound to local names first, so expressions
 //! read like the KQL: `ops::eq(operation_name, &Value::from_static("create"))`.
 
-use crate::plan::ir::{Arg, Const, Expr, Input, JoinKind, Op, Pipeline, Prefilter, Stage};
+use crate::plan::ir::{Access, Arg, Const, Expr, Input, JoinKind, Op, Pipeline, Prefilter, Stage};
 use crate::sema::{ApplyColumn, ExternalFormat};
 use crate::types::ScalarType;
 use proc_macro2::{Ident, Literal, TokenStream};
@@ -137,20 +137,27 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
     gen.pipeline("", pipeline, &|row| quote! { emit(#row); }, false);
 
     let (input_item, input_fn) = match &gen.table {
-        Some((table, columns, used)) => {
+        Some((table, columns, used, access)) => {
             let columns = columns.iter().map(|(n, t)| {
                 let ty = column_type(*t);
                 quote! { (#n, ColumnType::#ty) }
             });
             let used = used.iter().map(|&i| Literal::usize_unsuffixed(i));
-            let doc = format!(" The table `{table}`: every column in row order, and the positions this rule reads.");
+            let access = access.iter().map(access_tokens);
+            let doc = format!(
+                " The table `{table}`: every column in row order, the positions this rule reads,"
+            );
+            let doc_access =
+                " and what it can observe of each column (the reader builds only that).";
             (
                 quote! {
                     #[doc = #doc]
+                    #[doc = #doc_access]
                     static INPUT: Table = Table {
                         name: #table,
                         columns: &[#(#columns),*],
                         used: &[#(#used),*],
+                        access: &[#(#access),*],
                     };
                 },
                 quote! { Some(&INPUT) },
@@ -337,12 +344,13 @@ type Exit<'a> = &'a dyn Fn(TokenStream) -> TokenStream;
 /// A statement that hands a row to a pipeline's entry.
 type Entry = Box<dyn Fn(TokenStream) -> TokenStream>;
 
-/// The table a rule reads: name, columns, and the union of the positions
-/// its pipelines read.
+/// The table a rule reads: name, columns, the union of the positions its
+/// pipelines read, and the union of what they observe of each column.
 type InputTable = (
     String,
     Vec<(String, ScalarType)>,
     std::collections::BTreeSet<usize>,
+    Vec<Access>,
 );
 
 /// The pieces of a rule's code, gathered over its main pipeline and the
@@ -387,6 +395,7 @@ impl Gen {
                 name,
                 columns,
                 used,
+                access,
             } => {
                 let entry_target = stage_names.first().cloned();
                 let exit_for_entry = exit(quote! { __ROW__ });
@@ -395,10 +404,14 @@ impl Gen {
                         Some(method) => quote! { self.#method(ctx, #row, emit); },
                         None => replace_row(&exit_for_entry, &row),
                     }));
-                let slot = self
-                    .table
-                    .get_or_insert_with(|| (name.clone(), columns.clone(), Default::default()));
+                let slot = self.table.get_or_insert_with(|| {
+                    let unread = vec![Access::Unread; columns.len()];
+                    (name.clone(), columns.clone(), Default::default(), unread)
+                });
                 slot.2.extend(used.iter().copied());
+                for (mine, theirs) in slot.3.iter_mut().zip(access) {
+                    mine.merge(theirs);
+                }
             }
             Input::Range { from, to, step, .. } => {
                 let (from, to, step) = (owned(from, &[]), owned(to, &[]), owned(step, &[]));
@@ -964,6 +977,21 @@ fn space_items(code: &str) -> String {
     out
 }
 
+/// The runtime's `Access` for a column (member keys in sorted order).
+fn access_tokens(access: &Access) -> TokenStream {
+    match access {
+        Access::Unread => quote! { Access::Unread },
+        Access::Whole => quote! { Access::Whole },
+        Access::Members(members) => {
+            let members = members.iter().map(|(key, below)| {
+                let below = access_tokens(below);
+                quote! { (#key, #below) }
+            });
+            quote! { Access::Members(&[#(#members),*]) }
+        }
+    }
+}
+
 fn prefilter_tokens(filter: &Prefilter) -> TokenStream {
     match filter {
         Prefilter::Always => quote! { Prefilter::Always },
@@ -1139,6 +1167,7 @@ fn sub_struct(name: &Ident, prefix: &str, sub: &Pipeline, kql: &str) -> TokenStr
     pipeline.input = Input::Table {
         name: "subtable".to_string(),
         used: (0..columns.len()).collect(),
+        access: vec![Access::Whole; columns.len()],
         columns,
     };
     let mut gen = Gen::default();

@@ -49,6 +49,9 @@ pub enum Input {
         /// Positions of the columns the query reads: a row that lacks one of
         /// these is reported and rejected.
         used: Vec<usize>,
+        /// What the query can observe of each column, in row order
+        /// (`plan::access`): the reader builds only that.
+        access: Vec<Access>,
     },
     /// `range`: the values from `from` to `to` by `step`, one per row.
     Range {
@@ -79,6 +82,18 @@ pub enum Input {
         /// The values, one expression per column (constant: no row context).
         rows: Vec<Vec<Expr>>,
     },
+}
+
+/// What a query can observe of one input column: a trie of member paths.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Never read.
+    Unread,
+    /// Read as a whole value (or below a path, all of what is there).
+    Whole,
+    /// Read only through constant member chains: these keys, each with what
+    /// is read below it (sorted, so generated code is stable).
+    Members(std::collections::BTreeMap<String, Access>),
 }
 
 /// One operator.

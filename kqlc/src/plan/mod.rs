@@ -2,8 +2,10 @@
 //!
 //! Lowers operators and functions to calls of named runtime functions, drops
 //! operators that do nothing at run time (`project-rename` only renames), and
-//! works out which input columns the query reads.
+//! works out which input columns the query reads and what it can observe of
+//! them ([`access`]).
 
+pub mod access;
 pub mod ir;
 pub mod prefilter;
 
@@ -155,11 +157,15 @@ pub fn plan(query: &CheckedQuery) -> Pipeline {
             to: lower(to),
             step: lower(step),
         },
-        CheckedSource::Table(table) => Input::Table {
-            name: table.name.clone(),
-            columns: columns(&table.columns),
-            used: used_input_columns(table.columns.len(), &stages, query.output.len()),
-        },
+        CheckedSource::Table(table) => {
+            let columns: Vec<(String, ScalarType)> = columns(&table.columns);
+            Input::Table {
+                name: table.name.clone(),
+                used: used_input_columns(table.columns.len(), &stages, query.output.len()),
+                access: access::column_access(&columns, &stages),
+                columns,
+            }
+        }
         CheckedSource::External {
             columns: cols,
             files,

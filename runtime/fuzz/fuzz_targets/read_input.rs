@@ -32,6 +32,7 @@ static TABLE: Table = Table {
     name: "CloudAuditEvents",
     columns: &COLUMNS,
     used: &[0, 2, 4, 13],
+    access: &[],
 };
 
 fuzz_target!(|data: &[u8]| {

@@ -1,0 +1,446 @@
+//! Access paths: what a query can observe of each input column.
+//!
+//! The reader parses only that much of an input line (`runtime/src/lazy.rs`):
+//! a column the query never reads is checked but not built, and a `dynamic`
+//! column read only through constant member chains (`C.a.b`, `C["a"]`) is
+//! built only along those paths. So the analysis must never miss a way a
+//! value can be observed, and is conservative wherever it is unsure:
+//!
+//! - a chain `C.a.b` makes path `a.b` whole below it; a chain broken by a
+//!   non-constant key or an array index (`C.a[0].b`, `C.a[k]`) stops at the
+//!   last constant key before it (`a`);
+//! - any other reference to a column (passed to a function, compared,
+//!   expanded, projected, summarized by, made distinct, sorted on, reaching
+//!   the output) makes the whole column observable;
+//! - a pipeline with a `join`, `union` or `mv-apply` observes every column
+//!   whole.
+
+use super::ir::{Access, Arg, Expr, Op, Stage};
+use crate::types::ScalarType;
+
+/// What `stages` can observe of each column of the input table
+/// (`columns`, in row order).
+pub fn column_access(columns: &[(String, ScalarType)], stages: &[Stage]) -> Vec<Access> {
+    let width = columns.len();
+    let combines = stages.iter().any(|s| {
+        matches!(
+            s.op,
+            Op::Join { .. } | Op::Union { .. } | Op::MvApply { .. }
+        )
+    });
+    if combines {
+        return vec![Access::Whole; width];
+    }
+    let mut tracker = Tracker {
+        origin: (0..width).map(Some).collect(),
+        access: vec![Access::Unread; width],
+    };
+    for stage in stages {
+        tracker.stage(&stage.op);
+    }
+    // Whatever still holds an input column reaches the output unchanged.
+    for k in tracker.origin.iter().flatten().copied().collect::<Vec<_>>() {
+        tracker.access[k] = Access::Whole;
+    }
+    // Only `dynamic` values have members: any other read column is whole.
+    tracker
+        .access
+        .into_iter()
+        .zip(columns)
+        .map(|(access, (_, ty))| match access {
+            Access::Members(_) if *ty != ScalarType::Dynamic => Access::Whole,
+            other => other,
+        })
+        .collect()
+}
+
+/// The walk over the stages: which input column each position of the
+/// current row still holds, and what has been observed so far.
+struct Tracker {
+    /// `origin[i]`: the input column that position `i` holds unchanged.
+    origin: Vec<Option<usize>>,
+    /// Per input column, what has been observed.
+    access: Vec<Access>,
+}
+
+impl Tracker {
+    fn stage(&mut self, op: &Op) {
+        match op {
+            Op::Filter(e) => self.observe(e),
+            Op::Extend(items) => {
+                for (position, e) in items {
+                    self.observe(e);
+                    self.replace(*position);
+                }
+            }
+            Op::MvExpand {
+                items, item_index, ..
+            } => {
+                for (position, e) in items {
+                    self.observe(e);
+                    self.replace(*position);
+                }
+                if let Some(position) = item_index {
+                    self.replace(*position);
+                }
+            }
+            Op::Project(values) => {
+                // Even a column projected as it is counts as observed whole:
+                // simpler to trust than following it under a new name.
+                for e in values {
+                    self.observe(e);
+                }
+                self.origin = vec![None; values.len()];
+            }
+            Op::Select(indices) => {
+                self.origin = indices
+                    .iter()
+                    .map(|&i| self.origin.get(i).copied().flatten())
+                    .collect();
+            }
+            Op::Take(_) => {}
+            Op::Count => self.origin.clear(),
+            Op::Summarize { keys, aggregates } => {
+                for e in keys {
+                    self.observe(e);
+                }
+                for a in aggregates {
+                    for e in a
+                        .value
+                        .iter()
+                        .chain(&a.predicate)
+                        .chain(&a.parameter)
+                        .chain(&a.carried)
+                    {
+                        self.observe(e);
+                    }
+                }
+                self.origin.clear();
+            }
+            Op::Sort { keys, .. } => {
+                for key in keys {
+                    self.observe(&key.expr);
+                }
+            }
+            Op::Distinct(columns) => {
+                // Rows are told apart by the whole values.
+                for &i in columns {
+                    self.observe(&Expr::Column(i));
+                }
+                self.origin = columns
+                    .iter()
+                    .map(|&i| self.origin.get(i).copied().flatten())
+                    .collect();
+            }
+            Op::Parse { expr, targets, .. } => {
+                self.observe(expr);
+                for (position, _) in targets {
+                    self.replace(*position);
+                }
+            }
+            // `column_access` treats these before the walk; should one get
+            // here, everything still held is observed.
+            Op::Join { .. } | Op::Union { .. } | Op::MvApply { .. } => {
+                for k in self.origin.drain(..).flatten() {
+                    self.access[k] = Access::Whole;
+                }
+            }
+        }
+    }
+
+    /// Position `position` gets a computed value (replaced or appended).
+    fn replace(&mut self, position: usize) {
+        if position < self.origin.len() {
+            self.origin[position] = None;
+        } else {
+            self.origin.resize(position + 1, None);
+        }
+    }
+
+    /// Records what evaluating `expr` can observe.
+    fn observe(&mut self, expr: &Expr) {
+        match expr {
+            Expr::Const(_) => {}
+            Expr::Column(_) | Expr::Member(..) => {
+                let mut keys: Vec<&str> = Vec::new();
+                let mut base = expr;
+                while let Expr::Member(target, key) = base {
+                    keys.push(key);
+                    base = target;
+                }
+                keys.reverse();
+                match base {
+                    Expr::Column(i) => {
+                        if let Some(Some(k)) = self.origin.get(*i) {
+                            self.access[*k].add_path(&keys);
+                        }
+                    }
+                    // The chain hangs off a computed value: what that value
+                    // observes is all (the keys after it select from it).
+                    other => self.observe(other),
+                }
+            }
+            // `t[i]`: the chain of `t` ends here, observed whole below it.
+            Expr::Index(target, index) => {
+                self.observe(target);
+                self.observe(index);
+            }
+            Expr::Call { args, .. } => {
+                for arg in args {
+                    match arg {
+                        Arg::Value(e) => self.observe(e),
+                        Arg::Slice(es) => es.iter().for_each(|e| self.observe(e)),
+                        Arg::Flag(_) | Arg::Context => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Access {
+    /// Marks `keys` (a member path; empty: the value itself) as observed
+    /// whole below it.
+    pub fn add_path(&mut self, keys: &[&str]) {
+        let Some((first, rest)) = keys.split_first() else {
+            *self = Access::Whole;
+            return;
+        };
+        match self {
+            Access::Whole => {}
+            Access::Unread => {
+                let mut child = Access::Unread;
+                child.add_path(rest);
+                *self = Access::Members([(first.to_string(), child)].into());
+            }
+            Access::Members(members) => members
+                .entry(first.to_string())
+                .or_insert(Access::Unread)
+                .add_path(rest),
+        }
+    }
+
+    /// Adds what `other` observes (the union; `Whole` wins).
+    pub fn merge(&mut self, other: &Access) {
+        match (&mut *self, other) {
+            (Access::Whole, _) | (_, Access::Unread) => {}
+            (_, Access::Whole) => *self = Access::Whole,
+            (Access::Unread, Access::Members(_)) => *self = other.clone(),
+            (Access::Members(mine), Access::Members(theirs)) => {
+                for (key, access) in theirs {
+                    mine.entry(key.clone())
+                        .or_insert(Access::Unread)
+                        .merge(access);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::ir::Input;
+    use crate::sema::Schema;
+
+    /// The access of each read column of `CloudAuditEvents`, written as
+    /// `Column` (whole) or `Column: a.b, a.c` (paths), unread columns left
+    /// out.
+    fn access_of(kql: &str) -> Vec<String> {
+        let pipeline = crate::compile(kql, &Schema::builtin())
+            .unwrap_or_else(|d| panic!("{kql}: {}", d[0].message));
+        let Input::Table {
+            columns, access, ..
+        } = &pipeline.input
+        else {
+            panic!("{kql}: reads no table");
+        };
+        columns
+            .iter()
+            .zip(access)
+            .filter_map(|((name, _), access)| match access {
+                Access::Unread => None,
+                Access::Whole => Some(name.clone()),
+                Access::Members(_) => {
+                    let mut paths = Vec::new();
+                    collect_paths(access, String::new(), &mut paths);
+                    Some(format!("{name}: {}", paths.join(", ")))
+                }
+            })
+            .collect()
+    }
+
+    fn collect_paths(access: &Access, prefix: String, out: &mut Vec<String>) {
+        match access {
+            Access::Members(members) => {
+                for (key, below) in members {
+                    let path = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    collect_paths(below, path, out);
+                }
+            }
+            _ => out.push(prefix),
+        }
+    }
+
+    #[test]
+    fn member_chains_read_only_their_paths() {
+        assert_eq!(
+            access_of(
+                r#"CloudAuditEvents
+                | where RawEventData.ObjectRef.resource == "pods" and isnull(RawEventData["ObjectRef"]["subresource"])
+                | project Timestamp, U = tostring(RawEventData.User.username)"#
+            ),
+            [
+                "Timestamp",
+                "RawEventData: ObjectRef.resource, ObjectRef.subresource, User.username"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_reference_rule_reads_seven_paths() {
+        let kql = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/rules/privileged-pod.kql"
+        ))
+        .unwrap();
+        let access = access_of(&kql);
+        assert_eq!(
+            access
+                .iter()
+                .find(|a| a.starts_with("RawEventData"))
+                .unwrap(),
+            "RawEventData: ObjectRef.namespace, ObjectRef.resource, ObjectRef.subresource, \
+             RequestObject.metadata.name, RequestObject.spec.containers, \
+             ResponseStatus.code, User.username"
+        );
+        assert!(!access.iter().any(|a| a.starts_with("AdditionalFields")));
+    }
+
+    #[test]
+    fn a_shorter_chain_covers_longer_ones() {
+        assert_eq!(
+            access_of(
+                "CloudAuditEvents | where RawEventData.ObjectRef.name == 'x' | where isnotnull(RawEventData.ObjectRef) | project OperationName"
+            ),
+            ["OperationName", "RawEventData: ObjectRef"]
+        );
+    }
+
+    #[test]
+    fn indexes_and_computed_keys_stop_the_chain() {
+        assert_eq!(
+            access_of(
+                "CloudAuditEvents | where RawEventData.RequestObject.subjects[0].name == 'x' | project OperationName"
+            ),
+            ["OperationName", "RawEventData: RequestObject.subjects"]
+        );
+        assert_eq!(
+            access_of(
+                "CloudAuditEvents | where RawEventData.ObjectRef[OperationName] == 'x' | project ReportId"
+            ),
+            ["ReportId", "OperationName", "RawEventData: ObjectRef"]
+        );
+    }
+
+    #[test]
+    fn whole_uses_of_a_column() {
+        for kql in [
+            "CloudAuditEvents | where tostring(RawEventData) has 'x' | project OperationName",
+            "CloudAuditEvents | where array_length(bag_keys(RawEventData)) > 3 | project OperationName",
+            "CloudAuditEvents | mv-expand RawEventData | project OperationName",
+            "CloudAuditEvents | extend R = RawEventData | where R.ObjectRef.name == 'x' | project OperationName",
+            "CloudAuditEvents | project OperationName, R = RawEventData | where R.ObjectRef.name == 'x' | project OperationName",
+            "CloudAuditEvents | summarize count() by tostring(RawEventData.ObjectRef), RawEventData | project OperationName = tostring(count_)",
+            "CloudAuditEvents | distinct OperationName, RawEventData | where RawEventData.a == 1 | project OperationName",
+            "CloudAuditEvents | where isnotnull(RawEventData) | project OperationName",
+            "CloudAuditEvents | where RawEventData == dynamic(null) | project OperationName",
+            "CloudAuditEvents | summarize arg_max(Timestamp, *) | project OperationName",
+        ] {
+            let access = access_of(kql);
+            assert!(
+                access.iter().any(|a| a == "RawEventData"),
+                "{kql}: {access:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn columns_reaching_the_output_are_whole_and_others_unread() {
+        assert_eq!(
+            access_of("CloudAuditEvents | where RawEventData.a == 1"),
+            [
+                "Timestamp",
+                "ReportId",
+                "DataSource",
+                "ActionType",
+                "OperationName",
+                "ResourceId",
+                "AzureResourceId",
+                "IPAddress",
+                "IsAnonymousProxy",
+                "CountryCode",
+                "City",
+                "Isp",
+                "UserAgent",
+                "RawEventData",
+                "AdditionalFields"
+            ]
+        );
+        assert_eq!(
+            access_of("CloudAuditEvents | where RawEventData.a == 1 | project-away RawEventData | project-keep OperationName"),
+            ["OperationName", "RawEventData: a"]
+        );
+        assert_eq!(
+            access_of("CloudAuditEvents | where RawEventData.a == 1 | count"),
+            ["RawEventData: a"]
+        );
+    }
+
+    #[test]
+    fn mv_expand_of_a_path_reads_it_whole_and_its_elements_are_not_the_column() {
+        assert_eq!(
+            access_of(
+                "CloudAuditEvents | mv-expand C = RawEventData.RequestObject.spec.containers | where C.securityContext.privileged == true | project N = tostring(C.name)"
+            ),
+            ["RawEventData: RequestObject.spec.containers"]
+        );
+    }
+
+    #[test]
+    fn joins_and_unions_read_every_column_whole() {
+        for kql in [
+            "CloudAuditEvents | where RawEventData.a == 1 | project OperationName | join kind=inner (CloudAuditEvents | project OperationName) on OperationName",
+            "CloudAuditEvents | where RawEventData.a == 1 | project OperationName | union (CloudAuditEvents | project OperationName)",
+        ] {
+            let pipeline = crate::compile(kql, &Schema::builtin())
+                .unwrap_or_else(|d| panic!("{kql}: {}", d[0].message));
+            let Input::Table { access, .. } = &pipeline.input else {
+                panic!("{kql}: reads no table");
+            };
+            assert!(access.iter().all(|a| *a == Access::Whole), "{kql}: {access:?}");
+        }
+    }
+
+    #[test]
+    fn merging_keeps_the_union_and_whole_wins() {
+        let mut a = Access::Unread;
+        a.add_path(&["x", "y"]);
+        let mut b = Access::Unread;
+        b.add_path(&["x", "z"]);
+        b.add_path(&["w"]);
+        a.merge(&b);
+        let mut paths = Vec::new();
+        collect_paths(&a, String::new(), &mut paths);
+        assert_eq!(paths, ["w", "x.y", "x.z"]);
+        let mut whole = Access::Whole;
+        whole.merge(&a);
+        assert_eq!(whole, Access::Whole);
+        a.merge(&Access::Whole);
+        assert_eq!(a, Access::Whole);
+    }
+}

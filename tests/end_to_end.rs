@@ -478,3 +478,55 @@ fn the_prefilter_skips_lines_that_cannot_match_without_changing_results() {
         "the two good privileged rows are still found"
     );
 }
+
+#[test]
+fn threads_give_the_same_output_reports_and_status_as_one_thread() {
+    let binary = build(&RULES);
+    // Enough lines for several batches: the sample, repeated, with the bad
+    // input in between.
+    let sample = std::fs::read(sample_data()).unwrap();
+    let bad = std::fs::read(bad_input()).unwrap();
+    let mut input = Vec::new();
+    while input.len() < 2 << 20 {
+        input.extend_from_slice(&sample);
+        input.extend_from_slice(&bad);
+    }
+    let file = scratch().join("threads-input.jsonl");
+    std::fs::write(&file, &input).unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(&binary)
+            .arg(&file)
+            .args(["--now", NOW])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let one = run(&[]);
+    assert!(stdout(&one).lines().count() > 100, "{}", stderr(&one));
+    for extra in [&["--threads", "2"][..], &["--threads=3", "--no-prefilter"]] {
+        let many = run(extra);
+        let one = if extra.contains(&"--no-prefilter") {
+            run(&["--no-prefilter"])
+        } else {
+            one.clone()
+        };
+        assert_eq!(stdout(&one), stdout(&many), "{extra:?}");
+        assert_eq!(stderr(&one), stderr(&many), "{extra:?}");
+        assert_eq!(one.status.code(), many.status.code(), "{extra:?}");
+    }
+    let usage = run(&["--threads", "0"]);
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(stderr(&usage).contains("--threads: needs at least 1 thread"));
+    // kqlc run forwards --threads.
+    let rule = "privileged-pod";
+    let via_run = kqlc()
+        .arg("run")
+        .arg(rule_path(rule))
+        .arg("--input")
+        .arg(sample_data())
+        .args(["--now", NOW, "--threads", "2"])
+        .output()
+        .unwrap();
+    assert!(via_run.status.success(), "{}", stderr(&via_run));
+    assert_eq!(stdout(&via_run), expected(rule));
+}

@@ -9,6 +9,8 @@
 //! must return the number of rows the generator planted; the table shows
 //! MB/s, events/s, the time relative to `cat`, each peer's time relative to
 //! the detector's, and peak memory (from `/usr/bin/time` when present).
+//! Each detector also runs with `--threads N` (2 by default), and
+//! [`thread_speedups`] gives its throughput relative to one thread.
 
 use crate::build::{Profile, Rule, Toolchain};
 use crate::sample::{self, SampleOptions};
@@ -28,6 +30,8 @@ pub struct BenchOptions {
     pub rules: PathBuf,
     /// Run each measurement this many times and keep the fastest.
     pub repeat: usize,
+    /// Also time each detector with `--threads` this (when above 1).
+    pub threads: usize,
 }
 
 /// One measured command.
@@ -211,33 +215,40 @@ pub fn run(options: &BenchOptions) -> Result<(Vec<Measurement>, u64, u64), Strin
             peak_kib: peak,
         });
     }
-    let mut detector =
-        |label: String, rules: Vec<Rule>, expected: Option<u64>| -> Result<(), String> {
-            let binary = toolchain
-                .build(&rules, Profile::Release)
-                .map_err(|e| e.to_string())?;
-            let mut command = Command::new(binary);
+    let mut detector = |label: &str, rules: Vec<Rule>, expected: Option<u64>| {
+        let binary = toolchain
+            .build(&rules, Profile::Release)
+            .map_err(|e| e.to_string())?;
+        let mut threads = vec![1];
+        if options.threads > 1 {
+            threads.push(options.threads);
+        }
+        for n in threads {
+            let mut command = Command::new(&binary);
             command.arg(&input).args(["--now", NOW]);
+            let name = if n == 1 {
+                format!("kqlc detector: {label}")
+            } else {
+                command.arg("--threads").arg(n.to_string());
+                format!("kqlc detector --threads {n}: {label}")
+            };
             let (seconds, out, peak) = timed(command, options.repeat)?;
             results.push(Measurement {
-                name: label,
+                name,
                 seconds,
                 count: Some(out.lines().count() as u64),
                 expected,
                 peak_kib: peak,
             });
-            Ok(())
-        };
+        }
+        Ok::<(), String>(())
+    };
     for name in names {
-        detector(
-            format!("kqlc detector: {name}"),
-            vec![load(name)?],
-            expected(name),
-        )?;
+        detector(name, vec![load(name)?], expected(name))?;
     }
     let all: Result<Vec<Rule>, String> = names.iter().map(|n| load(n)).collect();
     let total: Option<u64> = names.iter().map(|n| expected(n)).sum();
-    detector("kqlc detector: all three, one pass".into(), all?, total)?;
+    detector("all three, one pass", all?, total)?;
     let has = |program: &str, arg: &str| {
         Command::new(program)
             .arg(arg)
@@ -333,6 +344,31 @@ pub fn table(results: &[Measurement], bytes: u64, rows: u64) -> String {
             peer_ratio,
             peak
         ));
+    }
+    out
+}
+
+/// Each detector's throughput with `--threads N` relative to one thread,
+/// one line each: `--threads 2 / 1 thread: exec-in-kube-system 1.84×`.
+pub fn thread_speedups(results: &[Measurement]) -> String {
+    let mut out = String::new();
+    for m in results {
+        let Some((threads, rule)) = m
+            .name
+            .strip_prefix("kqlc detector --threads ")
+            .and_then(|rest| rest.split_once(": "))
+        else {
+            continue;
+        };
+        let one = results
+            .iter()
+            .find(|o| o.name == format!("kqlc detector: {rule}"));
+        if let Some(one) = one {
+            out.push_str(&format!(
+                "--threads {threads} / 1 thread: {rule} {:.2}× the throughput\n",
+                one.seconds / m.seconds
+            ));
+        }
     }
     out
 }

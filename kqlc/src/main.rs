@@ -98,6 +98,10 @@ enum Command {
         /// Print alerts (rule metadata, input position, row) instead of rows.
         #[arg(long)]
         alerts: bool,
+        /// Threads for checking, prefiltering and parsing input lines (the
+        /// results are those of one thread).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        threads: Option<u64>,
         #[command(flatten)]
         schema: SchemaArgs,
     },
@@ -118,6 +122,9 @@ enum Command {
         /// Keep the fastest of this many runs of each fast tool.
         #[arg(long, default_value_t = 3)]
         repeat: usize,
+        /// Also time each detector with --threads N (1: only one thread).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+        threads: u64,
     },
     /// Write a deterministic sample of audit events (JSON lines) for demos
     /// and benchmarks, with the number of rows each reference rule finds.
@@ -360,6 +367,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             input_format,
             rejects,
             alerts,
+            threads,
             schema,
         } => {
             let schema = schema.load()?;
@@ -387,6 +395,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             if strict {
                 command.arg("--strict");
+            }
+            if let Some(threads) = threads {
+                command.arg("--threads").arg(threads.to_string());
             }
             let status = command
                 .status()
@@ -460,15 +471,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             dir,
             rules,
             repeat,
+            threads,
         } => {
             let options = kqlc::bench::BenchOptions {
                 bytes,
                 dir,
                 rules,
                 repeat,
+                threads: usize::try_from(threads).unwrap_or(usize::MAX),
             };
             let (results, bytes, rows) = kqlc::bench::run(&options)?;
             println!("{}", kqlc::bench::table(&results, bytes, rows));
+            print!("{}", kqlc::bench::thread_speedups(&results));
             println!("input: {bytes} bytes, {rows} events");
             Ok(if kqlc::bench::counts_agree(&results) {
                 ExitCode::SUCCESS

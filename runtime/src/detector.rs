@@ -1,7 +1,7 @@
 //! The detector's `main`: arguments, the read loop, error reports, summary.
 //!
 //! ```text
-//! DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict]
+//! DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict] [--threads N]
 //! ```
 //!
 //! Reads each file (stdin when none, or for `-`) once, gunzipping it when it
@@ -28,18 +28,24 @@
 //! one-line summary goes to stderr. Exit status: 0 when everything was
 //! processed, 1 when something was rejected (or `--strict` stopped at it), 2
 //! on a usage or I/O error.
+//!
+//! `--threads N` does the per-line work of JSON-lines input (UTF-8 check,
+//! prefilter, parsing, normalization) on N threads; everything else stays
+//! on one thread in input order, so the output, the reports and the exit
+//! status are those of one thread ([`crate::parallel`]).
 
 use crate::alert::{AlertWriter, InputPosition};
 use crate::context::Context;
-use crate::formats::{InputFormat, Item, Normalizer, Rejection};
+use crate::formats::{InputFormat, Rejection};
 use crate::input::{self, Chunk, Compression, InputReader};
 use crate::lazy::RowReader;
 use crate::manifest::DetectorInfo;
 use crate::output::RowWriter;
+use crate::parallel::{self, BatchOutcome, EventKind, LineSink, LineWork, RecordRows};
 use crate::prefilter::PrefilterSet;
 use crate::query::{Query, Table};
 use crate::text;
-use crate::value::{DateTime, Row, Value};
+use crate::value::{DateTime, Row};
 use std::io::{self, BufRead, BufReader, Write};
 use std::process::ExitCode;
 
@@ -85,9 +91,13 @@ pub struct Options {
     /// The detector's manifest (rules' ids, names, severities...), needed
     /// for alerts.
     pub info: Option<&'static DetectorInfo>,
+    /// `--threads N`: threads for the per-line work of JSON-lines input
+    /// (see [`crate::parallel`]). 0 and 1 both read on the calling thread;
+    /// results are the same whatever the number.
+    pub threads: usize,
 }
 
-const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict]\n\
+const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict] [--threads N]\n\
   FILE               input files, plain or gzip (stdin when none, or '-')\n\
   --input-format F   auto (default: decided per line), cloudaudit, k8s, aks, eks, gke or arm;\n\
                      applies to the files after it (a single one: to every file)\n\
@@ -100,7 +110,11 @@ const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--reject
   --no-prefilter     parse every line; by default a CloudAuditEvents line that lacks the\n\
                      literals every rule needs is skipped unparsed (and so not validated)\n\
   --full-parse       parse each CloudAuditEvents line whole; by default only the fields the\n\
-                     rules read are built (same results and messages; for comparisons)";
+                     rules read are built (same results and messages; for comparisons)\n\
+  --threads N        N threads check, prefilter and parse JSON lines (default 1); the rules,\n\
+                     output and reports stay in input order, identical to one thread.\n\
+                     Input is taken in batches of 256 KB (for a live stream, use 1);\n\
+                     a multi-line JSON document is read on one thread";
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq)]
@@ -181,6 +195,18 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
                 first.get_or_insert(format);
             }
             "--rejects" => options.rejects = Some(value("a file name")?),
+            "--threads" => {
+                let value = value("a number of threads, e.g. --threads 2")?;
+                options.threads = match value.parse::<usize>() {
+                    Ok(0) => return Err("--threads: needs at least 1 thread".to_string()),
+                    Ok(n) => n,
+                    Err(_) => {
+                        return Err(format!(
+                            "--threads: '{value}' is not a number of threads (a whole number, at least 1)"
+                        ))
+                    }
+                };
+            }
             _ if arg.starts_with("--") => return Err(format!("unknown option '{arg}'")),
             _ => files.push((arg, current)),
         }
@@ -372,15 +398,73 @@ struct Session<'a, W: Write, E: Write> {
     prefilter: Option<PrefilterSet>,
     /// Which rules may match the current line (set by the prefilter).
     may_match: Vec<bool>,
-    /// The columns of the tables read, to recognise CloudAuditEvents rows.
-    row_columns: Vec<&'static str>,
     /// Reads row-shaped lines straight into rows, building only what the
     /// rules observe (none with `--full-parse`).
     row_reader: Option<RowReader>,
+    /// Threads for the per-line work (`--threads`; 1 reads on this thread).
+    threads: usize,
     /// Alerts instead of rows: the manifest and a buffer for one alert.
     alerts: Option<(&'static DetectorInfo, AlertWriter<Vec<u8>>)>,
     /// The input line being processed (for alerts), if any.
     position: Option<(String, u64)>,
+}
+
+/// How [`Session::read_chunks`] ended.
+enum ChunksEnd {
+    /// At the end of the input (`true`), or at a read error (`false`).
+    Done(bool),
+    /// The input is JSON lines, and the rest of them are still to be read.
+    LinesFollow,
+}
+
+/// The session as [`parallel::read_lines`] delivers to it, for one file.
+struct ParallelSink<'s, 'a, W: Write, E: Write> {
+    session: &'s mut Session<'a, W, E>,
+    name: &'s str,
+}
+
+impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
+    type Stop = Stop;
+
+    fn batch(&mut self, first_line: u64, batch: BatchOutcome) -> Result<(), Stop> {
+        let session = &mut *self.session;
+        for event in batch.events {
+            session.counts.blank += event.blank_before;
+            session.counts.read += event.skipped_before;
+            session.counts.skipped += event.skipped_before;
+            let line = first_line + event.index;
+            match event.kind {
+                EventKind::Unit {
+                    records,
+                    may_match,
+                    text,
+                } => {
+                    session.may_match = may_match;
+                    session.take_unit(self.name, line, &text, records)?;
+                }
+                EventKind::TooLong { bytes } => {
+                    let _ = session.rejects.write_all(&bytes);
+                    session.too_long(self.name, line, bytes.len() as u64, false)?;
+                }
+            }
+        }
+        session.counts.blank += batch.blank_after;
+        session.counts.read += batch.skipped_after;
+        session.counts.skipped += batch.skipped_after;
+        Ok(())
+    }
+
+    fn spill(&mut self) -> &mut dyn Write {
+        &mut self.session.rejects
+    }
+
+    fn too_long(&mut self, line: u64, len: u64) -> Result<(), Stop> {
+        self.session.too_long(self.name, line, len, false)
+    }
+
+    fn read_error(&mut self, line: u64, partial: &[u8], error: io::Error) -> Result<(), Stop> {
+        self.session.read_failed(self.name, line, partial, error)
+    }
 }
 
 /// Why reading stopped early.
@@ -433,10 +517,6 @@ pub fn run<W: Write, E: Write>(
         ))
         .filter(|p| !p.is_trivial())
     };
-    let row_columns = tables
-        .iter()
-        .flat_map(|(table, _)| table.columns.iter().map(|(name, _)| *name))
-        .collect();
     let row_reader = if options.full_parse {
         None
     } else {
@@ -451,8 +531,8 @@ pub fn run<W: Write, E: Write>(
         position: None,
         prefilter,
         may_match: Vec::new(),
-        row_columns,
         row_reader,
+        threads: options.threads,
         counts: Counts {
             emitted: vec![0; rules.len()],
             ..Counts::default()
@@ -546,155 +626,163 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                 return Ok(false);
             }
         };
-        let columns: Vec<&'static str> = self
-            .tables
-            .iter()
-            .flat_map(|(table, _)| table.columns.iter().map(|(name, _)| *name))
-            .collect();
-        let normalizer = Normalizer::new(file.format, columns);
+        let mut work = LineWork::new(file.format, self.prefilter.clone(), self.tables.clone())
+            .with_row_reader(self.row_reader.clone());
         let mut reader = InputReader::new(source);
-        let mut items: Vec<Item> = Vec::new();
+        // With several threads, the start of the input is read here until it
+        // is known to be JSON lines; the rest of the lines go to the workers.
+        let parallel = self.threads > 1;
+        match self.read_chunks(name, &mut work, &mut reader, parallel)? {
+            ChunksEnd::Done(read_ok) => Ok(read_ok),
+            ChunksEnd::LinesFollow => {
+                let (source, lines) = reader.into_inner();
+                let mut sink = ParallelSink {
+                    session: self,
+                    name,
+                };
+                parallel::read_lines(source, lines, sink.session.threads, &work, &mut sink)
+            }
+        }
+    }
+
+    /// Reads `reader`'s chunks one by one, to the end or (with
+    /// `until_lines`) until the input is known to be JSON lines.
+    fn read_chunks<R: BufRead>(
+        &mut self,
+        name: &str,
+        work: &mut LineWork,
+        reader: &mut InputReader<R>,
+        until_lines: bool,
+    ) -> Result<ChunksEnd, Stop> {
         let mut in_document = false;
         loop {
+            if until_lines && reader.reads_lines() {
+                return Ok(ChunksEnd::LinesFollow);
+            }
             let chunk = match reader.next_chunk(&mut self.rejects) {
                 Ok(Some(chunk)) => chunk,
-                Ok(None) => return Ok(true),
+                Ok(None) => return Ok(ChunksEnd::Done(true)),
                 Err(e) => {
                     let line = reader.line() + 1;
-                    let partial = reader.partial_line();
-                    if !partial.is_empty() {
-                        let partial = partial.to_vec();
-                        self.rejects.unit(&partial);
-                    }
-                    self.report(format_args!(
-                        "{name}:{line}: read error: {e} (the rest of the file is not read)"
-                    ))?;
-                    return Ok(false);
+                    let partial = reader.partial_line().to_vec();
+                    self.read_failed(name, line, &partial, e)?;
+                    return Ok(ChunksEnd::Done(false));
                 }
             };
-            let (line, unit): (u64, &[u8]) = match chunk {
-                Chunk::Blank => {
-                    self.counts.blank += 1;
-                    continue;
-                }
+            match chunk {
+                Chunk::Blank => self.counts.blank += 1,
                 Chunk::TooLong {
                     line,
                     len,
                     document,
-                } => {
-                    self.rejects.unit(b"");
-                    let what = if document { "document" } else { "line" };
-                    self.counts.read += 1;
-                    self.reject(
-                        name,
-                        line,
-                        &Rejection::whole(format!(
-                            "{what} of {len} bytes is longer than the limit of {} bytes",
-                            input::MAX_LINE_BYTES
-                        )),
-                    )?;
-                    continue;
-                }
+                } => self.too_long(name, line, len, document)?,
                 Chunk::Broken { line, text, cause } => {
                     self.rejects.unit(text);
                     self.counts.read += 1;
                     self.reject(name, line, &Rejection::whole(cause))?;
-                    continue;
                 }
-                Chunk::Line { line, bytes } => {
-                    // The prefilter reads CloudAuditEvents rows only: other
-                    // formats' lines do not hold the columns' text verbatim.
-                    let row_shaped = match file.format {
-                        InputFormat::CloudAudit => true,
-                        InputFormat::Auto => starts_with_column(bytes, &self.row_columns),
-                        _ => false,
-                    };
-                    self.may_match.clear();
-                    if let (Some(prefilter), true) = (&mut self.prefilter, row_shaped) {
-                        // Invalid UTF-8 is still reported: the check is cheap.
-                        if !prefilter.scan(bytes, &mut self.may_match)
-                            && std::str::from_utf8(bytes).is_ok()
-                        {
-                            self.counts.read += 1;
-                            self.counts.skipped += 1;
-                            continue;
-                        }
+                Chunk::Line { line, bytes } => match work.line(bytes, &mut self.may_match) {
+                    None => {
+                        self.counts.read += 1;
+                        self.counts.skipped += 1;
                     }
-                    // A row the lazy reader cannot read as the general path
-                    // would (anything unexpected) is left to the general path.
-                    if let (Some(reader), true) = (&self.row_reader, row_shaped) {
-                        if let Some(row) = reader.row(bytes) {
-                            self.counts.read += 1;
-                            let rows = vec![row; self.tables.len()];
-                            self.push_record(name, line, InputFormat::CloudAudit, rows)?;
-                            continue;
-                        }
-                    }
-                    normalizer.line(bytes, &mut items);
-                    (line, bytes)
-                }
+                    Some(records) => self.take_unit(name, line, bytes, records)?,
+                },
                 Chunk::Value { line, text, value } => {
                     if !in_document {
                         in_document = true;
                         self.counts.documents += 1;
                     }
-                    normalizer.value(value, &mut items);
-                    (line, text.as_bytes())
+                    // The prefilter reads lines only: every rule gets a
+                    // document's records.
+                    self.may_match.clear();
+                    let records = work.value(value);
+                    self.take_unit(name, line, text.as_bytes(), records)?;
                 }
-            };
-            match items.len() {
-                0 => self.counts.without_rows += 1,
-                1 => {}
-                _ => self.counts.batches += 1,
-            }
-            let mut rejected = false;
-            let mut stop = None;
-            for item in items.drain(..) {
-                self.counts.read += 1;
-                let outcome = item.and_then(|record| {
-                    let rows = rows_for_tables(&record.fields, &self.tables)
-                        .map_err(|cause| Rejection::at(record.at.clone(), cause))?;
-                    Ok((record.format, rows))
-                });
-                match outcome {
-                    Ok((format, rows)) => self.push_record(name, line, format, rows)?,
-                    Err(rejection) => {
-                        rejected = true;
-                        if let Err(e) = self.reject(name, line, &rejection) {
-                            stop = Some(e);
-                            break;
-                        }
-                    }
-                }
-            }
-            items.clear();
-            if rejected {
-                self.rejects.unit(unit);
-            }
-            if let Some(stop) = stop {
-                return Err(stop);
             }
         }
     }
 
-    /// Counts a record read in `format` from `line` of file `name`, and
-    /// hands its rows (one per table) to the rules.
-    fn push_record(
+    /// Counts and hands on what a unit (a line, or a value of a document)
+    /// gave: its records' rows go to the rules (those `may_match` allows),
+    /// its rejections are reported, and the unit is written to `--rejects`
+    /// when any part of it was rejected.
+    fn take_unit(
         &mut self,
         name: &str,
         line: u64,
-        format: InputFormat,
-        rows: Vec<Row>,
+        unit: &[u8],
+        records: Vec<RecordRows>,
     ) -> Result<(), Stop> {
-        if let Some(i) = InputFormat::ALL.iter().position(|f| *f == format) {
-            self.counts.by_format[i] += 1;
+        match records.len() {
+            0 => self.counts.without_rows += 1,
+            1 => {}
+            _ => self.counts.batches += 1,
         }
-        if self.alerts.is_some() {
-            self.position = Some((name.to_string(), line));
+        let mut rejected = false;
+        let mut stop = None;
+        for record in records {
+            self.counts.read += 1;
+            match record {
+                Ok((format, rows)) => {
+                    if let Some(i) = InputFormat::ALL.iter().position(|f| *f == format) {
+                        self.counts.by_format[i] += 1;
+                    }
+                    if self.alerts.is_some() {
+                        self.position = Some((name.to_string(), line));
+                    }
+                    let pushed = self.push_rows(rows);
+                    self.position = None;
+                    pushed.map_err(Stop::Write)?;
+                }
+                Err(rejection) => {
+                    rejected = true;
+                    if let Err(e) = self.reject(name, line, &rejection) {
+                        stop = Some(e);
+                        break;
+                    }
+                }
+            }
         }
-        let pushed = self.push_rows(rows);
-        self.position = None;
-        pushed.map_err(Stop::Write)
+        if rejected {
+            self.rejects.unit(unit);
+        }
+        match stop {
+            Some(stop) => Err(stop),
+            None => Ok(()),
+        }
+    }
+
+    /// A line (or document) longer than the limit, whose bytes already went
+    /// to the rejects file.
+    fn too_long(&mut self, name: &str, line: u64, len: u64, document: bool) -> Result<(), Stop> {
+        self.rejects.unit(b"");
+        let what = if document { "document" } else { "line" };
+        self.counts.read += 1;
+        self.reject(
+            name,
+            line,
+            &Rejection::whole(format!(
+                "{what} of {len} bytes is longer than the limit of {} bytes",
+                input::MAX_LINE_BYTES
+            )),
+        )
+    }
+
+    /// Reading failed in line `line`, of which `partial` was read.
+    fn read_failed(
+        &mut self,
+        name: &str,
+        line: u64,
+        partial: &[u8],
+        error: io::Error,
+    ) -> Result<(), Stop> {
+        if !partial.is_empty() {
+            self.rejects.unit(partial);
+        }
+        self.report(format_args!(
+            "{name}:{line}: read error: {error} (the rest of the file is not read)"
+        ))
     }
 
     /// Reports a rejection; `Err(Stop::Strict)` when that ends the run.
@@ -840,22 +928,6 @@ impl From<io::Error> for Stop {
 
 /// The tables the rules read, each once, with the union of the columns the
 /// rules need (a row lacking one is rejected).
-/// True when `line` is a JSON object whose first key is one of `columns`
-/// (a row of a table, not another platform's record).
-fn starts_with_column(line: &[u8], columns: &[&str]) -> bool {
-    let text = line.trim_ascii_start();
-    let Some(rest) = text.strip_prefix(b"{") else {
-        return false;
-    };
-    let Some(rest) = rest.trim_ascii_start().strip_prefix(b"\"") else {
-        return false;
-    };
-    let Some(end) = memchr::memchr(b'"', rest) else {
-        return false;
-    };
-    columns.iter().any(|c| c.as_bytes() == &rest[..end])
-}
-
 fn distinct_tables(rules: &[Box<dyn Query>]) -> Vec<(&'static Table, Vec<bool>)> {
     let mut tables: Vec<(&'static Table, Vec<bool>)> = Vec::new();
     for rule in rules {
@@ -874,17 +946,6 @@ fn distinct_tables(rules: &[Box<dyn Query>]) -> Vec<(&'static Table, Vec<bool>)>
         }
     }
     tables
-}
-
-/// Makes a row of a record for each table.
-fn rows_for_tables(
-    record: &Value,
-    tables: &[(&'static Table, Vec<bool>)],
-) -> Result<Vec<Row>, String> {
-    tables
-        .iter()
-        .map(|(table, required)| input::record_to_row(record, table, required))
-        .collect()
 }
 
 /// The current time as a KQL datetime.

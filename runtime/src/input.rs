@@ -298,6 +298,20 @@ impl<R: BufRead> InputReader<R> {
         self.line
     }
 
+    /// True once the input is known to be JSON lines (its first non-blank
+    /// line did not open a document): every further chunk is one line, so
+    /// the rest may be read by [`crate::parallel`] from
+    /// [`InputReader::into_inner`].
+    pub fn reads_lines(&self) -> bool {
+        matches!(self.state, State::Lines)
+    }
+
+    /// The underlying reader, at the start of the line after the last one
+    /// read, and the number of lines read.
+    pub fn into_inner(self) -> (R, u64) {
+        (self.lines.inner, self.line)
+    }
+
     /// What was read of the current line when an I/O error stopped the
     /// reader, so it can still be kept.
     pub fn partial_line(&self) -> &[u8] {

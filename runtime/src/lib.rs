@@ -6,6 +6,7 @@
 //! - [`text`]: datetime and timespan text forms, JSON conversion;
 //! - [`expand`]: the values `mv-expand` makes of one value;
 //! - [`input`], [`output`], [`detector`]: reading rows, writing rows, and the detector's `main`.
+//! - [`parallel`]: `--threads N`, the per-line work on worker threads.
 #![forbid(unsafe_code)]
 
 pub mod aggregate;
@@ -23,6 +24,7 @@ pub mod lazy;
 pub mod manifest;
 pub mod ops;
 pub mod output;
+pub mod parallel;
 pub mod parse;
 pub mod prefilter;
 pub mod query;

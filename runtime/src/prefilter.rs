@@ -52,7 +52,7 @@ impl Prefilter {
 }
 
 /// A needle and how to look for it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Needle {
     text: &'static str,
     case_insensitive: bool,
@@ -62,7 +62,7 @@ struct Needle {
     hits: u64,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Search {
     /// SIMD substring search.
     Exact(Box<memchr::memmem::Finder<'static>>),
@@ -72,7 +72,7 @@ enum Search {
 }
 
 /// A formula node, flattened: children are indices into the node list.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Node {
     Always,
     Needle(usize),
@@ -89,7 +89,13 @@ const REORDER_EVERY: u64 = 4096;
 /// needs it: conditions of `and` are tried cheapest-to-fail first (the
 /// order adapts to the needles' observed frequency), so a typical line
 /// costs one or two SIMD substring searches whatever the number of rules.
-#[derive(Debug)]
+///
+/// The adaptive order changes only the speed, never a result: whether a
+/// needle may be present depends on the line alone, and an `and` or `or`
+/// has the same value whatever order its operands are tried in. So copies
+/// of a set that have seen different lines (one per worker thread, see
+/// [`crate::parallel`]) answer alike.
+#[derive(Clone, Debug)]
 pub struct PrefilterSet {
     needles: Vec<Needle>,
     nodes: Vec<Node>,

@@ -62,6 +62,7 @@ fn run(rules: Rules, setup: &Setup, threads: usize) -> Outcome {
         strict: setup.strict,
         rejects: setup.rejects.as_ref().map(|p| p.display().to_string()),
         no_prefilter: setup.no_prefilter,
+        full_parse: false,
         alerts: setup.alerts,
         info: setup.alerts.then_some(&INFO),
         threads,

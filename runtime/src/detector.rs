@@ -95,9 +95,13 @@ pub struct Options {
     /// (see [`crate::parallel`]). 0 and 1 both read on the calling thread;
     /// results are the same whatever the number.
     pub threads: usize,
+    /// `--line-by-line`: with one thread, read and hand on one line at a
+    /// time (what stdin always gets: a live stream's rows come out as soon
+    /// as its lines arrive). Otherwise a file is read in batches of lines.
+    pub line_by_line: bool,
 }
 
-const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict] [--threads N]\n\
+const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict] [--threads N] [--line-by-line]\n\
   FILE               input files, plain or gzip (stdin when none, or '-')\n\
   --input-format F   auto (default: decided per line), cloudaudit, k8s, aks, eks, gke or arm;\n\
                      applies to the files after it (a single one: to every file)\n\
@@ -114,7 +118,9 @@ const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--reject
   --threads N        N threads check, prefilter and parse JSON lines (default 1); the rules,\n\
                      output and reports stay in input order, identical to one thread.\n\
                      Input is taken in batches of 256 KB (for a live stream, use 1);\n\
-                     a multi-line JSON document is read on one thread";
+                     a multi-line JSON document is read on one thread\n\
+  --line-by-line     with one thread, hand on each line as it is read, as for stdin (by\n\
+                     default a file is read in batches of lines, which is faster)";
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq)]
@@ -162,6 +168,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
             "-h" | "--help" => return Ok(Invocation::Help),
             "--strict" => options.strict = true,
             "--no-prefilter" => options.no_prefilter = true,
+            "--line-by-line" => options.line_by_line = true,
             "--full-parse" => options.full_parse = true,
             "--version" | "-V" => version = true,
             "--json" => json = true,
@@ -403,6 +410,8 @@ struct Session<'a, W: Write, E: Write> {
     row_reader: Option<RowReader>,
     /// Threads for the per-line work (`--threads`; 1 reads on this thread).
     threads: usize,
+    /// `--line-by-line`.
+    line_by_line: bool,
     /// Alerts instead of rows: the manifest and a buffer for one alert.
     alerts: Option<(&'static DetectorInfo, AlertWriter<Vec<u8>>)>,
     /// The input line being processed (for alerts), if any.
@@ -533,6 +542,7 @@ pub fn run<W: Write, E: Write>(
         may_match: Vec::new(),
         row_reader,
         threads: options.threads,
+        line_by_line: options.line_by_line,
         counts: Counts {
             emitted: vec![0; rules.len()],
             ..Counts::default()
@@ -631,7 +641,10 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         let mut reader = InputReader::new(source);
         // With several threads, the start of the input is read here until it
         // is known to be JSON lines; the rest of the lines go to the workers.
-        let parallel = self.threads > 1;
+        // One thread reads a file in batches too (faster: no per-line copy,
+        // runs of lines skipped at once); stdin goes line by line, so a live
+        // stream's rows are not held back.
+        let parallel = self.threads > 1 || (!self.line_by_line && file.path != "-");
         match self.read_chunks(name, &mut work, &mut reader, parallel)? {
             ChunksEnd::Done(read_ok) => Ok(read_ok),
             ChunksEnd::LinesFollow => {

@@ -38,7 +38,7 @@
 use crate::formats::{InputFormat, Item, Normalizer, Rejection};
 use crate::input;
 use crate::lazy::RowReader;
-use crate::prefilter::PrefilterSet;
+use crate::prefilter::{Gate, GateCursor, PrefilterSet};
 use crate::query::Table;
 use crate::value::{Row, Value};
 use std::io::{self, BufRead, Read, Write};
@@ -71,6 +71,9 @@ pub struct LineWork {
     /// Reads row-shaped lines straight into rows, building only what the
     /// rules observe (none with `--full-parse`).
     row_reader: Option<RowReader>,
+    /// The prefilter's gate, built from the first batch's lines (the outer
+    /// `None` until then).
+    gate: Option<Option<Gate>>,
     /// The longest line read, in bytes.
     limit: usize,
     items: Vec<Item>,
@@ -91,6 +94,7 @@ impl LineWork {
             tables,
             row_columns,
             row_reader: None,
+            gate: None,
             limit: input::MAX_LINE_BYTES,
             items: Vec::new(),
         }
@@ -133,6 +137,60 @@ impl LineWork {
         Some(self.records())
     }
 
+    /// The gate for this file's lines, from a sample of `bytes`' lines;
+    /// none when lines are not prefiltered.
+    fn build_gate(&self, bytes: &[u8]) -> Option<Gate> {
+        let prefilter = self.prefilter.as_ref()?;
+        if !matches!(self.format, InputFormat::CloudAudit | InputFormat::Auto) {
+            return None;
+        }
+        let sample: Vec<&[u8]> = bytes.split(|&b| b == b'\n').take(512).collect();
+        prefilter.gate(&sample)
+    }
+
+    /// Where the run of whole lines from `start` that the gate rules out
+    /// ends (`start` when there is none): the start of the line holding the
+    /// next gate string, if the run is valid UTF-8 (invalid lines must be
+    /// reported), no line is too long, and, when the gate needs it, ASCII.
+    fn skippable_until(&self, bytes: &[u8], start: usize, cursor: &mut GateCursor) -> usize {
+        let Some(Some(gate)) = &self.gate else {
+            return start;
+        };
+        let rest = &bytes[start..];
+        let hit = gate
+            .find(cursor, bytes, start)
+            .map_or(rest.len(), |at| at - start);
+        let Some(end) = memchr::memrchr(b'\n', &rest[..hit]).map(|i| i + 1) else {
+            return start;
+        };
+        let run = &rest[..end];
+        if run.len() > self.limit && has_long_line(run, self.limit) {
+            return start;
+        }
+        // Up to the first byte that needs a line read on its own: non-ASCII
+        // when the gate needs ASCII, invalid UTF-8 otherwise.
+        let bad = if run.is_ascii() {
+            None
+        } else if gate.ascii_only() {
+            run.iter().position(|b| !b.is_ascii())
+        } else {
+            std::str::from_utf8(run).err().map(|e| e.valid_up_to())
+        };
+        match bad {
+            None => start + end,
+            Some(bad) => memchr::memrchr(b'\n', &run[..bad]).map_or(start, |i| start + i + 1),
+        }
+    }
+
+    /// Whether the prefilter applies to `line` (a row of the tables read).
+    fn row_shaped(&self, line: &[u8]) -> bool {
+        match self.format {
+            InputFormat::CloudAudit => true,
+            InputFormat::Auto => starts_with_column(line, &self.row_columns),
+            _ => false,
+        }
+    }
+
     /// What one value of a multi-line document gives.
     pub fn value(&mut self, value: Value) -> Vec<RecordRows> {
         self.normalizer.value(value, &mut self.items);
@@ -157,12 +215,45 @@ impl LineWork {
     /// for the last line of the input).
     fn batch(&mut self, job: Job) -> BatchOutcome {
         let bytes = &job.buffer[..job.len];
+        if self.gate.is_none() {
+            self.gate = Some(self.build_gate(bytes));
+        }
         let mut events = Vec::new();
         let (mut blank, mut skipped) = (0u64, 0u64);
         let mut may_match = Vec::new();
         let mut index = 0u64;
         let mut start = 0usize;
+        // Lines starting before `skippable` hold none of the gate's strings:
+        // they are blank or skipped unless not shaped like a row.
+        let mut skippable = 0usize;
+        let mut cursor = match &self.gate {
+            Some(Some(gate)) => gate.cursor(),
+            _ => GateCursor::default(),
+        };
         while start < bytes.len() {
+            if start >= skippable {
+                skippable = self.skippable_until(bytes, start, &mut cursor);
+            }
+            if start < skippable {
+                // `skippable` ends just after a line end.
+                let end = memchr::memchr(b'\n', &bytes[start..skippable])
+                    .map_or(skippable - 1, |i| start + i);
+                let line = &bytes[start..end];
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if input::is_blank(line) {
+                    blank += 1;
+                    index += 1;
+                    start = end + 1;
+                    continue;
+                }
+                if self.row_shaped(line) {
+                    skipped += 1;
+                    index += 1;
+                    start = end + 1;
+                    continue;
+                }
+                // Not a row: the prefilter does not apply; read it below.
+            }
             let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
             let line = &bytes[start..end];
             start = end + 1;
@@ -209,6 +300,11 @@ impl LineWork {
             buffer: job.buffer,
         }
     }
+}
+
+/// True when a line of `run` is longer than `limit` bytes.
+fn has_long_line(run: &[u8], limit: usize) -> bool {
+    run.split(|&b| b == b'\n').any(|line| line.len() > limit)
 }
 
 /// True when `line` is a JSON object whose first key is one of `columns`
@@ -319,6 +415,9 @@ pub fn read_lines<R: BufRead, S: LineSink>(
     sink: &mut S,
 ) -> Result<bool, S::Stop> {
     let threads = threads.max(1);
+    if threads == 1 {
+        return read_lines_here(source, lines_before, work, sink);
+    }
     std::thread::scope(|scope| {
         let mut pipeline = Pipeline {
             jobs: Vec::new(),
@@ -399,6 +498,74 @@ pub fn read_lines<R: BufRead, S: LineSink>(
             }
         }
     })
+}
+
+/// [`read_lines`] with one thread: the same batches, worked on and
+/// delivered here, one after the other (no per-line copy or call through
+/// the reader, and whole runs of lines skipped at once by the prefilter's
+/// gate).
+fn read_lines_here<R: BufRead, S: LineSink>(
+    mut source: R,
+    lines_before: u64,
+    work: &LineWork,
+    sink: &mut S,
+) -> Result<bool, S::Stop> {
+    let mut work = work.clone();
+    let mut cutter = Cutter {
+        carry: Vec::new(),
+        limit: work.limit,
+    };
+    let mut line = lines_before;
+    let mut buffer = Vec::new();
+    loop {
+        let (len, ended) = match cutter.cut(&mut source, &mut buffer) {
+            Cut::Lines(len) => (len, false),
+            Cut::End(len) => (len, true),
+            Cut::TooLong(len) => {
+                let spill = sink.spill();
+                // The rejects writer keeps its own errors (see detector).
+                let _ = spill.write_all(&buffer[..len]);
+                match spill_rest_of_line(&mut source, spill) {
+                    Ok(rest) => {
+                        line += 1;
+                        sink.too_long(line, len as u64 + rest)?;
+                    }
+                    Err(e) => {
+                        sink.read_error(line + 1, &[], e)?;
+                        return Ok(false);
+                    }
+                }
+                // A buffer grown for a long line is not kept.
+                buffer = Vec::new();
+                continue;
+            }
+            Cut::Failed(error, len) => {
+                let outcome = work.batch(Job {
+                    buffer: std::mem::take(&mut buffer),
+                    len,
+                });
+                let lines = outcome.lines;
+                sink.batch(line + 1, outcome)?;
+                line += lines;
+                sink.read_error(line + 1, &cutter.carry, error)?;
+                return Ok(false);
+            }
+        };
+        let mut outcome = work.batch(Job {
+            buffer: std::mem::take(&mut buffer),
+            len,
+        });
+        let lines = outcome.lines;
+        let returned = std::mem::take(&mut outcome.buffer);
+        sink.batch(line + 1, outcome)?;
+        line += lines;
+        if ended {
+            return Ok(true);
+        }
+        if returned.len() <= 2 * BATCH_BYTES {
+            buffer = returned;
+        }
+    }
 }
 
 /// Copies the rest of the current line (without its `\n`) from `source`

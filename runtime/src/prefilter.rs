@@ -175,6 +175,85 @@ impl PrefilterSet {
         self.nodes.len() - 1
     }
 
+    /// A gate for the set: for each rule, the needles of which a matching
+    /// line must hold one (in an `and`, the operand seen in the fewest of
+    /// the `sample` lines; in an `or`, all operands), plus the escapes that
+    /// make a needle count as present (`\\u`, and `\\/` when a needle has a
+    /// `/`). `None` when some rule may match a line without any needle.
+    ///
+    /// A line without any of the gate's strings (and, when a needle is
+    /// case-insensitive, ASCII) is one [`PrefilterSet::scan`] rejects: every
+    /// rule's formula is false on it. The sample only steers which operand
+    /// of an `and` is used, so it changes the speed, never a result.
+    pub fn gate(&self, sample: &[&[u8]]) -> Option<Gate> {
+        let seen: Vec<usize> = self
+            .needles
+            .iter()
+            .map(|needle| {
+                sample
+                    .iter()
+                    .filter(|line| match &needle.search {
+                        Search::Exact(finder) => finder.find(line).is_some(),
+                        Search::Folded(automaton) => automaton.is_match(line),
+                    })
+                    .count()
+            })
+            .collect();
+        let mut chosen = Vec::new();
+        for &root in &self.roots {
+            chosen.extend(self.gate_needles(root, &seen)?);
+        }
+        chosen.sort_unstable();
+        chosen.dedup();
+        let mut searches: Vec<Search> = chosen
+            .iter()
+            .map(|&i| self.needles[i].search.clone())
+            .collect();
+        searches.push(Search::Exact(Box::new(
+            memchr::memmem::Finder::new(b"\\u").into_owned(),
+        )));
+        if chosen.iter().any(|&i| self.needles[i].text.contains('/')) {
+            searches.push(Search::Exact(Box::new(
+                memchr::memmem::Finder::new(b"\\/").into_owned(),
+            )));
+        }
+        let ascii_only = chosen.iter().any(|&i| self.needles[i].case_insensitive);
+        Some(Gate {
+            searches,
+            ascii_only,
+        })
+    }
+
+    /// The needles of which a line must hold one for `node` to hold, with
+    /// their counts in the sample (see [`PrefilterSet::gate`]).
+    fn gate_needles(&self, node: usize, seen: &[usize]) -> Option<Vec<usize>> {
+        match &self.nodes[node] {
+            Node::Always => None,
+            Node::Needle(i) => Some(vec![*i]),
+            Node::Any(children) => {
+                let mut all = Vec::new();
+                for &child in children {
+                    all.extend(self.gate_needles(child, seen)?);
+                }
+                Some(all)
+            }
+            Node::All(children) => children
+                .iter()
+                .filter_map(|&child| self.gate_needles(child, seen))
+                // Fewest sample lines, then the longest needles (rarer and
+                // faster to search).
+                .min_by_key(|needles| {
+                    let count: usize = needles.iter().map(|&i| seen[i]).sum();
+                    let shortest = needles
+                        .iter()
+                        .map(|&i| self.needles[i].text.len())
+                        .min()
+                        .unwrap_or(0);
+                    (count, usize::MAX - shortest)
+                }),
+        }
+    }
+
     /// True when no rule has a needle: scanning would be wasted work. (With
     /// some rules always matching, lines are never skipped, but the other
     /// rules are still spared lines they cannot match.)
@@ -295,7 +374,70 @@ impl PrefilterSet {
     }
 }
 
-/// Line-level facts about JSON escapes, computed only when needed.
+/// Byte strings of which a line must hold at least one for any rule to
+/// match it: a run of lines without any is skipped with one search over the
+/// run instead of a scan per line ([`PrefilterSet::gate`]). Each string is
+/// searched on its own (SIMD substring search), its next occurrence
+/// remembered in a [`GateCursor`], so a haystack is read about once per
+/// string.
+#[derive(Clone, Debug)]
+pub struct Gate {
+    searches: Vec<Search>,
+    /// Some needle is case-insensitive: a non-ASCII line may spell it
+    /// (Unicode case folding), so only ASCII runs may be skipped.
+    ascii_only: bool,
+}
+
+/// Where each of a [`Gate`]'s strings next occurs in one haystack.
+#[derive(Clone, Debug, Default)]
+pub struct GateCursor {
+    /// Per string: searched from this offset, found at this one (`None`:
+    /// not at all after it). `None` before the first search.
+    next: Vec<Option<(usize, Option<usize>)>>,
+}
+
+impl Gate {
+    /// A cursor for a new haystack.
+    pub fn cursor(&self) -> GateCursor {
+        GateCursor {
+            next: vec![None; self.searches.len()],
+        }
+    }
+
+    /// Where the first occurrence of any of the gate's strings at or after
+    /// `from` starts in `haystack` (always the same haystack for a cursor,
+    /// with `from` never decreasing).
+    pub fn find(&self, cursor: &mut GateCursor, haystack: &[u8], from: usize) -> Option<usize> {
+        let mut first: Option<usize> = None;
+        for (search, next) in self.searches.iter().zip(&mut cursor.next) {
+            let known = match *next {
+                Some((_, None)) => None,
+                Some((_, Some(at))) if at >= from => Some(at),
+                _ => {
+                    let rest = haystack.get(from..).unwrap_or_default();
+                    let found = match search {
+                        Search::Exact(finder) => finder.find(rest),
+                        Search::Folded(automaton) => automaton.find(rest).map(|m| m.start()),
+                    }
+                    .map(|i| from + i);
+                    *next = Some((from, found));
+                    found
+                }
+            };
+            if let Some(at) = known {
+                first = Some(first.map_or(at, |f| f.min(at)));
+            }
+        }
+        first
+    }
+
+    /// Whether a run of lines that holds none of the strings may be skipped
+    /// whatever its bytes (otherwise it must be ASCII).
+    pub fn ascii_only(&self) -> bool {
+        self.ascii_only
+    }
+}
+
 #[derive(Default)]
 struct Escapes {
     unicode: Option<bool>,
@@ -372,6 +514,35 @@ mod tests {
         );
         // The Kelvin sign folds to `k`: case-insensitive needles may be present.
         assert_eq!(scan("{\"ns\":\"\u{212A}ube-system\"}"), [false, true]);
+    }
+
+    #[test]
+    fn the_gate_finds_every_line_a_rule_could_match() {
+        static CREATE_EXEC: Prefilter = Prefilter::All(&[
+            Prefilter::Needle("create", false),
+            Prefilter::Needle("exec", false),
+        ]);
+        static NAMESPACE: Prefilter = Prefilter::Needle("Kube-System", true);
+        // In the sample "create" is common and "exec" rare: the gate
+        // searches for "exec" (and the escapes), whichever rule it serves.
+        let sample: Vec<&[u8]> = vec![b"create a", b"create b", b"create exec"];
+        let set = PrefilterSet::new(vec![&CREATE_EXEC]);
+        let gate = set.gate(&sample).expect("a gate");
+        assert!(!gate.ascii_only());
+        let text = b"create x\ncreate y\nan exec\nesc \\u0065xec\n";
+        let mut cursor = gate.cursor();
+        assert_eq!(gate.find(&mut cursor, text, 0), Some(21));
+        assert_eq!(gate.find(&mut cursor, text, 22), Some(30));
+        assert_eq!(gate.find(&mut cursor, text, 31), None);
+        // A case-insensitive needle: only ASCII runs may be skipped.
+        let set = PrefilterSet::new(vec![&CREATE_EXEC, &NAMESPACE]);
+        let gate = set.gate(&sample).expect("a gate");
+        assert!(gate.ascii_only());
+        let mut cursor = gate.cursor();
+        assert_eq!(gate.find(&mut cursor, b"in KUBE-SYSTEM", 0), Some(3));
+        // A rule that may match any line leaves no gate.
+        let set = PrefilterSet::new(vec![&CREATE_EXEC, &Prefilter::Always]);
+        assert!(set.gate(&sample).is_none());
     }
 
     #[test]

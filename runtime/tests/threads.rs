@@ -48,7 +48,7 @@ impl Setup {
     }
 }
 
-fn run(rules: Rules, setup: &Setup, threads: usize) -> Outcome {
+fn run(rules: Rules, setup: &Setup, threads: usize, line_by_line: bool) -> Outcome {
     let options = Options {
         files: setup
             .files
@@ -66,6 +66,7 @@ fn run(rules: Rules, setup: &Setup, threads: usize) -> Outcome {
         alerts: setup.alerts,
         info: setup.alerts.then_some(&INFO),
         threads,
+        line_by_line,
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let status = {
@@ -80,15 +81,15 @@ fn run(rules: Rules, setup: &Setup, threads: usize) -> Outcome {
     }
 }
 
-/// Runs with 1, 2 and 4 threads, asserts the outcomes are identical and
-/// returns the one-thread outcome.
+/// Runs line by line (the reference), then in batches with 1, 2 and 4
+/// threads; asserts the outcomes are identical and returns the reference.
 fn same_with_threads(rules: Rules, setup: &Setup) -> Outcome {
-    let one = run(rules, setup, 1);
-    for threads in [2, 4] {
-        let many = run(rules, setup, threads);
+    let one = run(rules, setup, 1, true);
+    for threads in [1, 2, 4] {
+        let many = run(rules, setup, threads, false);
         assert!(
             one == many,
-            "--threads {threads} differs from one thread\n--- one thread: status {}\n{}\n{}\n--- {threads} threads: status {}\n{}\n{}",
+            "--threads {threads} (in batches) differs from one thread line by line\n--- line by line: status {}\n{}\n{}\n--- {threads} threads: status {}\n{}\n{}",
             one.status,
             clip(&one.stderr),
             clip(&one.stdout),

@@ -25,7 +25,7 @@ use memchr::memmem;
 
 use crate::functions::regex::cached_regex;
 use crate::text::{datetime_checked, parse_datetime, parse_timespan, to_text};
-use crate::value::{TimeSpan, Value};
+use crate::value::{Row, TimeSpan, Value};
 
 // ---------------------------------------------------------------------------
 // Comparison
@@ -713,6 +713,25 @@ pub fn in_list(a: &Value, items: &[Value], case_insensitive: bool) -> Value {
         Value::Null
     } else {
         Value::Bool(false)
+    }
+}
+
+/// The value of a sub-query from its rows: with `column`, the first
+/// column's values as a dynamic array (`x in (T)`: the array's elements
+/// are the list); otherwise the first row's first value, null when there
+/// is no row (`toscalar`).
+pub fn subquery_value(rows: Vec<Row>, column: bool) -> Value {
+    if column {
+        let values = rows
+            .into_iter()
+            .map(|row| row.into_iter().next().unwrap_or_default())
+            .collect();
+        Value::Array(std::sync::Arc::new(values))
+    } else {
+        rows.into_iter()
+            .next()
+            .and_then(|row| row.into_iter().next())
+            .unwrap_or_default()
     }
 }
 

@@ -390,6 +390,31 @@ impl Gen {
             .map(|(i, s)| format_ident!("{}{}", prefix, stage_ident(i, s)))
             .collect();
         let first_finish = self.finish_steps.len();
+        // `toscalar(T)` and `x in (T)`: computed before anything reads them.
+        for (id, sub, column) in subqueries(pipeline) {
+            let field = format_ident!("subquery_{}", id);
+            let rows = format_ident!("subquery_{}_rows", id);
+            let doc = format!(
+                " Sub-query {id} ({}), computed at the start.",
+                if column {
+                    "`in`: the first column"
+                } else {
+                    "`toscalar`"
+                }
+            );
+            self.state_fields.push(quote! {
+                #[doc = #doc]
+                #field: Value,
+                /// Its rows, until it is complete.
+                #rows: Vec<Row>,
+            });
+            let sink = rows.clone();
+            let exit = move |row: TokenStream| quote! { self.#sink.push(#row); };
+            self.pipeline(&format!("subquery_{id}_"), sub, &exit, true);
+            self.start_steps.push(quote! {
+                self.#field = ops::subquery_value(std::mem::take(&mut self.#rows), #column);
+            });
+        }
         match &pipeline.input {
             Input::Table {
                 name,
@@ -933,6 +958,75 @@ fn reads_table(pipeline: &Pipeline) -> bool {
         })
 }
 
+/// The sub-queries in `pipeline`'s own expressions (not those of its joins'
+/// or unions' other pipelines, which generate their own), in order.
+fn subqueries(pipeline: &Pipeline) -> Vec<(usize, &Pipeline, bool)> {
+    fn visit<'a>(expr: &'a Expr, out: &mut Vec<(usize, &'a Pipeline, bool)>) {
+        match expr {
+            Expr::Const(_) | Expr::Column(_) => {}
+            Expr::Member(target, _) => visit(target, out),
+            Expr::Index(target, index) => {
+                visit(target, out);
+                visit(index, out);
+            }
+            Expr::Subquery {
+                id,
+                pipeline,
+                column,
+            } => out.push((*id, pipeline, *column)),
+            Expr::Call { args, .. } => {
+                for arg in args {
+                    match arg {
+                        Arg::Value(e) => visit(e, out),
+                        Arg::Slice(es) => es.iter().for_each(|e| visit(e, out)),
+                        Arg::Flag(_) | Arg::Context => {}
+                    }
+                }
+            }
+        }
+    }
+    let mut exprs: Vec<&Expr> = Vec::new();
+    match &pipeline.input {
+        Input::Range { from, to, step, .. } => exprs.extend([from, to, step]),
+        Input::Rows { rows, .. } => exprs.extend(rows.iter().flatten()),
+        Input::Table { .. } | Input::External { .. } => {}
+    }
+    for stage in &pipeline.stages {
+        match &stage.op {
+            Op::Filter(e) => exprs.push(e),
+            Op::Extend(items) => exprs.extend(items.iter().map(|(_, e)| e)),
+            Op::Project(values) => exprs.extend(values),
+            Op::MvExpand { items, .. } => exprs.extend(items.iter().map(|(_, e)| e)),
+            Op::MvApply { expand, .. } => {
+                if let Op::MvExpand { items, .. } = expand.as_ref() {
+                    exprs.extend(items.iter().map(|(_, e)| e));
+                }
+            }
+            Op::Summarize { keys, aggregates } => {
+                exprs.extend(keys);
+                for a in aggregates {
+                    exprs.extend(
+                        a.value
+                            .iter()
+                            .chain(&a.predicate)
+                            .chain(&a.parameter)
+                            .chain(&a.carried),
+                    );
+                }
+            }
+            Op::Sort { keys, .. } => exprs.extend(keys.iter().map(|k| &k.expr)),
+            Op::Parse { expr, .. } => exprs.push(expr),
+            Op::Union { input, .. } => exprs.extend(input),
+            Op::Select(_) | Op::Take(_) | Op::Count | Op::Distinct(_) | Op::Join { .. } => {}
+        }
+    }
+    let mut out = Vec::new();
+    for expr in exprs {
+        visit(expr, &mut out);
+    }
+    out
+}
+
 /// Replaces the placeholder `__ROW__` in a statement by a row expression.
 fn replace_row(statement: &TokenStream, row: &TokenStream) -> TokenStream {
     statement
@@ -1345,6 +1439,7 @@ fn columns_of(expr: &Expr, used: &mut BTreeSet<usize>) {
             columns_of(target, used);
             columns_of(index, used);
         }
+        Expr::Subquery { .. } => {}
         Expr::Call { args, .. } => {
             for arg in args {
                 match arg {
@@ -1380,6 +1475,10 @@ fn owned(expr: &Expr, names: &[Ident]) -> TokenStream {
             let index = borrowed(index, names);
             quote! { ops::index(#target, #index) }
         }
+        Expr::Subquery { id, .. } => {
+            let field = format_ident!("subquery_{}", id);
+            quote! { self.#field.clone() }
+        }
         Expr::Call { path, args } => {
             let path: TokenStream = path.parse().unwrap_or_else(|_| quote! { missing_function });
             let args = args.iter().map(|arg| match arg {
@@ -1403,6 +1502,10 @@ fn borrowed(expr: &Expr, names: &[Ident]) -> TokenStream {
             Some(name) => quote! { #name },
             None => quote! { &Value::Null },
         },
+        Expr::Subquery { id, .. } => {
+            let field = format_ident!("subquery_{}", id);
+            quote! { &self.#field }
+        }
         _ => {
             let value = owned(expr, names);
             quote! { &#value }

@@ -185,6 +185,8 @@ impl Tracker {
                 self.observe(target);
                 self.observe(index);
             }
+            // A sub-query reads no column of the row.
+            Expr::Subquery { .. } => {}
             Expr::Call { args, .. } => {
                 for arg in args {
                     match arg {

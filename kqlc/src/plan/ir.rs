@@ -273,6 +273,17 @@ pub enum Expr {
     Member(Box<Expr>, String),
     /// An index into a dynamic value (`a[0]`, `a[key]`).
     Index(Box<Expr>, Box<Expr>),
+    /// A table computed before the input is read (`toscalar(T)`, `x in
+    /// (T)`): its first column's values as a dynamic array (`column`), or
+    /// the first row's first value.
+    Subquery {
+        /// Its number in the rule (names its fields in generated code).
+        id: usize,
+        /// The query; it reads no input table.
+        pipeline: Box<Pipeline>,
+        /// All of the first column, not only its first value.
+        column: bool,
+    },
     /// A call of a runtime function, e.g. `ops::eq` or `functions::tostring`.
     Call {
         /// Path under `kql_runtime`.

@@ -20,6 +20,17 @@ use ir::{Arg, Const, Expr, Input, Op, Pipeline, Stage};
 
 /// Lowers a checked query.
 pub fn plan(query: &CheckedQuery) -> Pipeline {
+    SUBQUERIES.with(|count| count.set(0));
+    plan_query(query)
+}
+
+thread_local! {
+    /// Sub-queries (`toscalar`, `in (T)`) numbered so far in the rule being
+    /// planned: each gets a distinct field in generated code.
+    static SUBQUERIES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn plan_query(query: &CheckedQuery) -> Pipeline {
     let columns =
         |cols: &[crate::sema::Column]| cols.iter().map(|c| (c.name.clone(), c.ty)).collect();
     let mut stages = Vec::new();
@@ -48,7 +59,7 @@ pub fn plan(query: &CheckedQuery) -> Pipeline {
                 };
                 Op::MvApply {
                     expand: Box::new(lower_mv_expand(expand, &subtable)),
-                    sub: Box::new(plan(sub)),
+                    sub: Box::new(plan_query(sub)),
                     layout: layout.clone(),
                 }
             }
@@ -89,7 +100,7 @@ pub fn plan(query: &CheckedQuery) -> Pipeline {
             } => Op::Join {
                 kind: *kind,
                 right_width: right.output.len(),
-                right: Box::new(plan(right)),
+                right: Box::new(plan_query(right)),
                 left_keys: left_keys.clone(),
                 right_keys: right_keys.clone(),
                 right_columns: right_columns.clone(),
@@ -133,7 +144,7 @@ pub fn plan(query: &CheckedQuery) -> Pipeline {
                     input: layout(input),
                     legs: legs
                         .iter()
-                        .map(|(leg, map)| (plan(leg), layout(map)))
+                        .map(|(leg, map)| (plan_query(leg), layout(map)))
                         .collect(),
                 }
             }
@@ -380,6 +391,8 @@ fn visit_columns(expr: &Expr, f: &mut dyn FnMut(usize)) {
             visit_columns(target, f);
             visit_columns(index, f);
         }
+        // A sub-query reads no column of the row.
+        Expr::Subquery { .. } => {}
         Expr::Call { args, .. } => {
             for arg in args {
                 match arg {
@@ -471,6 +484,15 @@ fn lower(expr: &TypedExpr) -> Expr {
             };
             call(&format!("ops::{name}"), vec![l, r])
         }
+        TypedExprKind::Subquery { query, column } => Expr::Subquery {
+            id: SUBQUERIES.with(|count| {
+                let id = count.get() + 1;
+                count.set(id);
+                id
+            }),
+            pipeline: Box::new(plan_query(query)),
+            column: *column,
+        },
         TypedExprKind::List(op, value, items) => {
             let value = Arg::Value(lower(value));
             let items = Arg::Slice(items.iter().map(lower).collect());

@@ -635,7 +635,7 @@ impl Checker<'_> {
             });
             sub.output = output;
         }
-        if reads_input_table(&sub) {
+        if reads_input_table(&sub, true) {
             self.error(Diagnostic::new(
                 Code::Unsupported,
                 "an mv-apply subquery that reads a table or a file (in a join or union) is not supported yet",
@@ -1368,6 +1368,17 @@ impl Checker<'_> {
                 self.unimplemented(opaque);
                 poisoned(span)
             }
+            ExprKind::Tabular(_) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        "a tabular expression where a scalar is expected",
+                        span,
+                    )
+                    .with_help("use `toscalar(...)`, or the table as the operand of `in`"),
+                );
+                poisoned(span)
+            }
             ExprKind::Star => {
                 self.error(
                     Diagnostic::new(
@@ -1480,7 +1491,11 @@ impl Checker<'_> {
             }
             ExprKind::List { op, expr, items } => {
                 let expr = self.expr(expr, columns);
-                let items: Vec<TypedExpr> = items.iter().map(|i| self.expr(i, columns)).collect();
+                let items: Vec<TypedExpr> = match self.table_operand(items, columns) {
+                    // `x in (T)`: the values of T's first column.
+                    Some(table) => vec![self.subquery(table, true, span)],
+                    None => items.iter().map(|i| self.expr(i, columns)).collect(),
+                };
                 if matches!(op, ListOp::InCi | ListOp::NotInCi) {
                     for item in std::iter::once(&expr).chain(&items) {
                         self.require_stringish(item, op.spelling());
@@ -1667,7 +1682,80 @@ impl Checker<'_> {
         }
     }
 
+    /// The table an `in` operand or a `toscalar` argument stands for: a
+    /// tabular expression, or the name of a table that is not a column or
+    /// a scalar.
+    fn table_operand(&mut self, items: &[Expr], columns: &[Column]) -> Option<CheckedQuery> {
+        match items {
+            [Expr {
+                kind: ExprKind::Tabular(tabular),
+                ..
+            }] => Some(self.tabular(tabular)),
+            [Expr {
+                kind: ExprKind::Name(ident),
+                span,
+            }] if !columns.iter().any(|c| c.name == ident.name)
+                && !self.scalars.contains_key(&ident.name)
+                && self.is_tabular_name(&ident.name) =>
+            {
+                let tabular = TabularExpr {
+                    source: Source::Named(ident.clone()),
+                    operators: Vec::new(),
+                    span: *span,
+                };
+                Some(self.tabular(&tabular))
+            }
+            _ => None,
+        }
+    }
+
+    /// A table computed before the input is read (see
+    /// [`TypedExprKind::Subquery`]); it must not read the input.
+    fn subquery(&mut self, query: CheckedQuery, column: bool, span: Span) -> TypedExpr {
+        if reads_input_table(&query, false) {
+            self.error(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    "a sub-query of `in` or `toscalar` that reads an input table is not supported yet",
+                    span,
+                )
+                .with_help("bind the values with `let` over `datatable`, `externaldata` or `range`, or use `join`"),
+            );
+            return poisoned(span);
+        }
+        if query.output.is_empty() {
+            return poisoned(span);
+        }
+        let ty = if column {
+            ScalarType::Dynamic
+        } else {
+            query.output[0].ty
+        };
+        TypedExpr {
+            kind: TypedExprKind::Subquery {
+                query: Box::new(query),
+                column,
+            },
+            ty,
+            span,
+        }
+    }
+
     fn call(&mut self, name: &Ident, args: &[Expr], columns: &[Column], span: Span) -> TypedExpr {
+        if name.name == "toscalar" {
+            if let Some(table) = self.table_operand(args, columns) {
+                return self.subquery(table, false, span);
+            }
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    "toscalar takes one tabular expression",
+                    span,
+                )
+                .with_help("write `toscalar(T | summarize ...)` or `toscalar(T)` with T a table"),
+            );
+            return poisoned(span);
+        }
         let typed_args: Vec<TypedExpr> = args.iter().map(|a| self.expr(a, columns)).collect();
         if let Some(function) = self.user_functions.get(&name.name).cloned() {
             return self.inline_call(name, &function, typed_args, span);
@@ -2102,18 +2190,19 @@ impl Checker<'_> {
     }
 }
 
-/// Whether `query` or a join or union in it reads a table of the schema or
-/// an `externaldata` file.
-fn reads_input_table(query: &CheckedQuery) -> bool {
-    matches!(
-        query.source,
-        CheckedSource::Table(_) | CheckedSource::External { .. }
-    ) || query.stages.iter().any(|stage| match &stage.op {
-        CheckedOp::Join { right, .. } => reads_input_table(right),
-        CheckedOp::Union { legs, .. } => legs.iter().any(|(leg, _)| reads_input_table(leg)),
-        CheckedOp::MvApply { sub, .. } => reads_input_table(sub),
-        _ => false,
-    })
+/// Whether `query` or a join, union or mv-apply in it reads a table of the
+/// schema (or, with `files`, an `externaldata` file).
+fn reads_input_table(query: &CheckedQuery, files: bool) -> bool {
+    matches!(query.source, CheckedSource::Table(_))
+        || (files && matches!(query.source, CheckedSource::External { .. }))
+        || query.stages.iter().any(|stage| match &stage.op {
+            CheckedOp::Join { right, .. } => reads_input_table(right, files),
+            CheckedOp::Union { legs, .. } => {
+                legs.iter().any(|(leg, _)| reads_input_table(leg, files))
+            }
+            CheckedOp::MvApply { sub, .. } => reads_input_table(sub, files),
+            _ => false,
+        })
 }
 
 /// The rows of a source that could not be checked (an error was reported).

@@ -2145,7 +2145,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "series_subtract",
     "series_sum",
     "todecimal",
-    "toscalar",
     "treepath",
     "welch_test",
     "zlib_compress_to_base64_string",

@@ -282,6 +282,15 @@ pub enum TypedExprKind {
     Binary(BinaryOp, Box<TypedExpr>, Box<TypedExpr>),
     /// `x in (...)` and friends.
     List(ListOp, Box<TypedExpr>, Vec<TypedExpr>),
+    /// A table computed before the input is read: with `column`, its first
+    /// column as a dynamic array (the operand of `in`); otherwise the first
+    /// column of its first row (`toscalar`).
+    Subquery {
+        /// The query; it reads no input table.
+        query: Box<CheckedQuery>,
+        /// All values of the first column, not only the first.
+        column: bool,
+    },
     /// `x [!]between (low .. high)`.
     Between {
         /// `!between`.

@@ -523,9 +523,12 @@ pub enum ExprKind {
         /// The key or position.
         index: Box<Expr>,
     },
-    /// A scalar expression kqlc does not implement yet (`toscalar(T | ...)`,
-    /// `x in (T | project y)`).
+    /// A scalar expression kqlc does not implement yet (a tabular argument
+    /// of a function other than `toscalar`).
     Unimplemented(Unimplemented),
+    /// A tabular expression where a scalar one may stand: the operand of
+    /// `in` (`x in (T | project y)`) or the argument of `toscalar`.
+    Tabular(Box<TabularExpr>),
     /// `*` as an argument: `arg_max(Timestamp, *)`, `count(*)`... (only
     /// aggregate calls accept it).
     Star,

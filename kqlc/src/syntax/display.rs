@@ -421,6 +421,7 @@ impl Display for Expr {
             }
             ExprKind::Star => f.write_char('*'),
             ExprKind::Unimplemented(opaque) => f.write_str(&opaque.text),
+            ExprKind::Tabular(tabular) => write!(f, "({tabular})"),
             ExprKind::Call { name, args } => {
                 write!(f, "{name}(")?;
                 write_list(f, args)?;

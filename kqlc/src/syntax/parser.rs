@@ -1628,21 +1628,15 @@ impl Parser {
             &TokenKind::LParen,
             &format!("`(` after `{}`", op.spelling()),
         )?;
-        if self.pipe_before_closing_paren() {
-            // `x in (T | project y)`: a sub-query, not implemented yet.
-            let start = self.last_end.saturating_sub(1);
-            let mut opaque = self.skip_unimplemented("a tabular `in` list".to_string(), true);
-            self.expect_closing_paren()?;
-            opaque.span = Span::new(start, self.last_end);
-            opaque.text = self
-                .source
-                .get(start..self.last_end)
-                .unwrap_or_default()
-                .to_string();
-            let span = opaque.span;
+        // `x in (T | project y)`, `x in (datatable(...)[...])`: a table's
+        // first column.
+        if self.tabular_ahead(|kind| matches!(kind, TokenKind::RParen | TokenKind::Comma)) {
+            let start = self.peek().span.start;
+            let tabular = self.parse_tabular()?;
+            self.expect(&TokenKind::RParen, "`)`")?;
             return Ok(vec![Expr {
-                kind: ExprKind::Unimplemented(opaque),
-                span,
+                kind: ExprKind::Tabular(Box::new(tabular)),
+                span: Span::new(start, self.last_end),
             }]);
         }
         let mut items = Vec::new();
@@ -1926,8 +1920,27 @@ impl Parser {
             });
         }
         self.advance();
+        if name.name == "toscalar"
+            && self.tabular_ahead(|kind| matches!(kind, TokenKind::RParen | TokenKind::Comma))
+        {
+            let start = self.peek().span.start;
+            let tabular = self.parse_tabular()?;
+            let arg = Expr {
+                kind: ExprKind::Tabular(Box::new(tabular)),
+                span: Span::new(start, self.last_end),
+            };
+            let close = self.expect(&TokenKind::RParen, "`)`")?;
+            let span = name.span.to(close);
+            return Ok(Expr {
+                kind: ExprKind::Call {
+                    name,
+                    args: vec![arg],
+                },
+                span,
+            });
+        }
         if self.pipe_before_closing_paren() {
-            // `toscalar(T | summarize ...)`: a sub-query, not implemented yet.
+            // `f(T | summarize ...)`: a tabular argument, not implemented.
             let what = format!("'{}' of a tabular expression", name.name);
             self.skip_unimplemented(what.clone(), true);
             let close = self.expect_closing_paren()?;
@@ -2270,6 +2283,7 @@ pub(crate) mod tests {
             ExprKind::Name(ident) => ident.name.clone(),
             ExprKind::Star => "*".to_string(),
             ExprKind::Unimplemented(opaque) => opaque.text.clone(),
+            ExprKind::Tabular(tabular) => format!("({tabular})"),
             ExprKind::Member { target, name } => format!("{}.{}", sexpr(target), name.name),
             ExprKind::Index { target, index } => format!("{}[{}]", sexpr(target), sexpr(index)),
             ExprKind::Call { name, args } => {
@@ -2506,9 +2520,13 @@ pub(crate) mod tests {
         assert_eq!(sexpr(&expr("x has_all(\"a\")")), "(has_all x [\"a\"])");
         assert_eq!(sexpr(&expr("x + 1 in (2)")), "(in (+ x 1) [2])");
         assert_eq!(error("print x in 1").code, Code::UnexpectedToken);
+        assert!(matches!(
+            &expr("x in (T | take 1)").kind,
+            ExprKind::List { items, .. } if matches!(items[..], [Expr { kind: ExprKind::Tabular(_), .. }])
+        ));
         assert_unsupported(
             "print x in (CloudAuditEvents | take 1)",
-            "a tabular `in` list",
+            "a sub-query of `in` or `toscalar` that reads an input table",
         );
     }
 
@@ -2943,7 +2961,11 @@ pub(crate) mod tests {
             ),
             (
                 "print x = toscalar(CloudAuditEvents | count)",
-                "'toscalar' of a tabular expression",
+                "a sub-query of `in` or `toscalar` that reads an input table",
+            ),
+            (
+                "print x = strlen(CloudAuditEvents | count)",
+                "'strlen' of a tabular expression",
             ),
         ] {
             assert_unsupported(source, what);

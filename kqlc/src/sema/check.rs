@@ -166,27 +166,50 @@ impl Checker<'_> {
     fn tabular(&mut self, tabular: &TabularExpr) -> CheckedQuery {
         let mut query = self.source(&tabular.source);
         for operator in &tabular.operators {
-            if let OperatorKind::Invoke(call) = &operator.kind {
-                query = self.tabular_call(call, Some(query));
-                continue;
-            }
-            if let OperatorKind::As(name) = &operator.kind {
+            query = self.push_operator(query, operator);
+        }
+        query
+    }
+
+    /// `query | operator`.
+    fn push_operator(&mut self, mut query: CheckedQuery, operator: &ast::Operator) -> CheckedQuery {
+        match &operator.kind {
+            OperatorKind::Invoke(call) => return self.tabular_call(call, Some(query)),
+            OperatorKind::As(name) => {
                 // Later operators read these rows again by name, as from a
                 // tabular `let` (the rows are the same each time).
                 self.scalars.remove(&name.name);
                 self.tabulars.insert(name.name.clone(), query.clone());
-                continue;
+                return query;
             }
-            let input = query.output.clone();
-            let (op, output) = self.operator(operator, &input);
-            query.stages.push(CheckedStage {
-                op,
-                text: self.text(operator.span),
-                input,
-                output: output.clone(),
-            });
-            query.output = output;
+            // `distinct` of computed values: `project` them, then `distinct *`.
+            OperatorKind::Distinct(items)
+                if items
+                    .iter()
+                    .any(|i| i.name.is_some() || !matches!(i.expr.kind, ExprKind::Name(_))) =>
+            {
+                let project = ast::Operator {
+                    kind: OperatorKind::Project(items.clone()),
+                    span: operator.span,
+                };
+                query = self.push_operator(query, &project);
+                let all = ast::Operator {
+                    kind: OperatorKind::Distinct(Vec::new()),
+                    span: operator.span,
+                };
+                return self.push_operator(query, &all);
+            }
+            _ => {}
         }
+        let input = query.output.clone();
+        let (op, output) = self.operator(operator, &input);
+        query.stages.push(CheckedStage {
+            op,
+            text: self.text(operator.span),
+            input,
+            output: output.clone(),
+        });
+        query.output = output;
         query
     }
 
@@ -625,15 +648,7 @@ impl Checker<'_> {
             output: subtable.clone(),
         };
         for operator in &apply.subquery {
-            let stage_input = sub.output.clone();
-            let (op, output) = self.operator(operator, &stage_input);
-            sub.stages.push(CheckedStage {
-                op,
-                text: self.text(operator.span),
-                input: stage_input,
-                output: output.clone(),
-            });
-            sub.output = output;
+            sub = self.push_operator(sub, operator);
         }
         if reads_input_table(&sub, true) {
             self.error(Diagnostic::new(
@@ -857,23 +872,13 @@ impl Checker<'_> {
                 if items.is_empty() {
                     indices.extend(0..input.len());
                 }
+                // Only columns get here: `push_operator` turns computed
+                // values into `project` + `distinct *`.
                 for item in items {
-                    match (&item.name, &item.expr.kind) {
-                        (None, ExprKind::Name(ident)) => {
-                            if let Some(i) = self.column_index(input, ident) {
-                                indices.push(i);
-                            }
+                    if let (None, ExprKind::Name(ident)) = (&item.name, &item.expr.kind) {
+                        if let Some(i) = self.column_index(input, ident) {
+                            indices.push(i);
                         }
-                        _ => self.error(
-                            Diagnostic::new(
-                                Code::Unsupported,
-                                "distinct of computed expressions is not supported yet",
-                                item.expr.span,
-                            )
-                            .with_help(
-                                "compute the value with `extend` first, then `distinct` its column",
-                            ),
-                        ),
                     }
                 }
                 let columns = indices.iter().map(|&i| input[i].clone()).collect();

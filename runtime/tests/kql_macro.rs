@@ -41,6 +41,46 @@ fn lets_and_several_operators_work_in_a_macro_query() {
 }
 
 #[test]
+fn sub_queries_and_mv_apply_work_in_a_macro_query() {
+    let mut runner = Runner::new(kql!(
+        r#"
+        let Allowed = datatable(User: string)["system:admin"];
+        let Least = toscalar(print n = 1);
+        CloudAuditEvents
+        | extend User = tostring(RawEventData.User.username)
+        | where User !in (Allowed)
+        | mv-apply c = RawEventData.RequestObject.spec.containers on (
+            where tobool(c.securityContext.privileged)
+            | summarize Privileged = count()
+        )
+        | where Privileged >= Least
+        | project User, Privileged
+    "#
+    ));
+    let pod = |user: &str, privileged: &[bool]| {
+        let containers: Vec<String> = privileged
+            .iter()
+            .map(|p| format!(r#"{{"securityContext": {{"privileged": {p}}}}}"#))
+            .collect();
+        format!(
+            r#"{{"RawEventData": {{"User": {{"username": "{user}"}}, "RequestObject": {{"spec": {{"containers": [{}]}}}}}}}}"#,
+            containers.join(",")
+        )
+    };
+    let lines = [
+        pod("alice", &[false, true, true]),
+        pod("system:admin", &[true]),
+        pod("bob", &[false]),
+        pod("carol", &[]),
+    ];
+    let rows = runner
+        .run_json_lines(lines.iter().map(String::as_str))
+        .unwrap();
+    let found: Vec<String> = rows.iter().map(|r| runner.to_json_line(r)).collect();
+    assert_eq!(found, [r#"{"User":"alice","Privileged":2}"#]);
+}
+
+#[test]
 fn inline_table_declarations_give_other_tables() {
     let mut runner = Runner::new(kql!(
         table Logins(User: string, Failures: long),

@@ -1483,6 +1483,12 @@ fn owned(expr: &Expr, names: &[Ident]) -> TokenStream {
             let path: TokenStream = path.parse().unwrap_or_else(|_| quote! { missing_function });
             let args = args.iter().map(|arg| match arg {
                 Arg::Value(e) => borrowed(e, names),
+                // One value already held (a column, a sub-query): borrowed
+                // as a slice, not cloned into one.
+                Arg::Slice(es) if matches!(es[..], [Expr::Column(_) | Expr::Subquery { .. }]) => {
+                    let value = borrowed(&es[0], names);
+                    quote! { std::slice::from_ref(#value) }
+                }
                 Arg::Slice(es) => {
                     let values = es.iter().map(|e| owned(e, names));
                     quote! { &[#(#values),*] }

@@ -692,3 +692,108 @@ mod tests {
         assert_eq!(keys, vec![Value::Long(996); 3]);
     }
 }
+
+/// `sample N`: a uniform random choice of N of the rows offered (all of
+/// them when there are at most N), by reservoir sampling: memory holds N
+/// rows whatever the input size. `finish` gives them in input order.
+#[derive(Debug, Default)]
+pub struct Reservoir {
+    /// Rows offered so far.
+    seen: u64,
+    /// The rows held, with their position in the input.
+    rows: Vec<(u64, Row)>,
+    /// xorshift64* state; seeded on first use (0: not yet).
+    state: u64,
+}
+
+impl Reservoir {
+    /// Offers a row to a sample of `n`.
+    pub fn offer(&mut self, n: u64, row: Row) {
+        let index = self.seen;
+        self.seen += 1;
+        if (self.rows.len() as u64) < n {
+            self.rows.push((index, row));
+            return;
+        }
+        if n == 0 {
+            return;
+        }
+        // Row i (0-based) replaces a held row with probability n / (i + 1).
+        let pick = self.next_random() % (index + 1);
+        if pick < n {
+            self.rows[pick as usize] = (index, row);
+        }
+    }
+
+    /// The rows held, in input order.
+    pub fn finish(mut self) -> Vec<Row> {
+        self.rows.sort_by_key(|(index, _)| *index);
+        self.rows.into_iter().map(|(_, row)| row).collect()
+    }
+
+    /// The next pseudo-random number (`sample` needs no cryptographic
+    /// quality, only a different choice from run to run).
+    fn next_random(&mut self) -> u64 {
+        if self.state == 0 {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            let counter = SAMPLES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.state = (nanos ^ counter.rotate_left(32)) | 1;
+        }
+        let mut x = self.state;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.state = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// Reservoirs seeded so far: two seeded in the same nanosecond differ.
+static SAMPLES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+#[cfg(test)]
+mod reservoir_tests {
+    use super::*;
+
+    #[test]
+    fn a_sample_holds_n_distinct_rows_in_input_order() {
+        let mut reservoir = Reservoir::default();
+        for i in 0..1000 {
+            reservoir.offer(10, vec![Value::Long(i)]);
+        }
+        let rows = reservoir.finish();
+        assert_eq!(rows.len(), 10);
+        let values: Vec<i64> = rows
+            .iter()
+            .map(|r| match r[0] {
+                Value::Long(v) => v,
+                _ => panic!("not a long"),
+            })
+            .collect();
+        assert!(values.windows(2).all(|w| w[0] < w[1]), "{values:?}");
+        // Fewer rows than N: all of them.
+        let mut small = Reservoir::default();
+        for i in 0..3 {
+            small.offer(10, vec![Value::Long(i)]);
+        }
+        assert_eq!(small.finish().len(), 3);
+    }
+
+    #[test]
+    fn every_row_can_be_picked() {
+        // 2000 samples of 1 row out of 4: each row is chosen sometimes.
+        let mut chosen = [0u32; 4];
+        for _ in 0..2000 {
+            let mut reservoir = Reservoir::default();
+            for i in 0..4 {
+                reservoir.offer(1, vec![Value::Long(i)]);
+            }
+            if let Value::Long(v) = reservoir.finish()[0][0] {
+                chosen[v as usize] += 1;
+            }
+        }
+        assert!(chosen.iter().all(|&c| c > 100), "{chosen:?}");
+    }
+}

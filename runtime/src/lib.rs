@@ -62,7 +62,7 @@ pub use value::{Bag, DateTime, Row, Str, TimeSpan, Value};
 /// operator, function and expansion modules (called by path, e.g.
 /// `ops::eq`, `functions::tostring`).
 pub mod prelude {
-    pub use crate::aggregate::{self, Aggregate, Groups, Seen, SortBuffer, SortKey};
+    pub use crate::aggregate::{self, Aggregate, Groups, Reservoir, Seen, SortBuffer, SortKey};
     pub use crate::context::Context;
     pub use crate::expand;
     pub use crate::functions;

@@ -622,6 +622,22 @@ impl Gen {
                         }
                     }
                 }
+                Op::Sample(n) => {
+                    let n = Literal::u64_unsuffixed(*n);
+                    self.state_fields.push(quote! {
+                        /// The rows `sample` holds: a uniform random choice
+                        /// of those seen so far.
+                        #state: Reservoir,
+                    });
+                    self.finish_steps.push(quote! {
+                        for row in std::mem::take(&mut self.#state).finish() {
+                            #next
+                        }
+                    });
+                    quote! {
+                        self.#state.offer(#n, row);
+                    }
+                }
                 Op::Count => {
                     self.state_fields.push(quote! {
                         /// Rows counted so far by `count`.
@@ -1017,7 +1033,12 @@ fn subqueries(pipeline: &Pipeline) -> Vec<(usize, &Pipeline, bool)> {
             Op::Sort { keys, .. } => exprs.extend(keys.iter().map(|k| &k.expr)),
             Op::Parse { expr, .. } => exprs.push(expr),
             Op::Union { input, .. } => exprs.extend(input),
-            Op::Select(_) | Op::Take(_) | Op::Count | Op::Distinct(_) | Op::Join { .. } => {}
+            Op::Select(_)
+            | Op::Take(_)
+            | Op::Sample(_)
+            | Op::Count
+            | Op::Distinct(_)
+            | Op::Join { .. } => {}
         }
     }
     let mut out = Vec::new();
@@ -1113,6 +1134,7 @@ fn stage_ident(i: usize, stage: &Stage) -> Ident {
         Op::MvExpand { .. } => "mv_expand",
         Op::MvApply { .. } => "mv_apply",
         Op::Take(_) => "take",
+        Op::Sample(_) => "sample",
         Op::Count => "count",
         Op::Summarize { .. } => "summarize",
         Op::Sort { limit: None, .. } => "sort",

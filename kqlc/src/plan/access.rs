@@ -98,7 +98,7 @@ impl Tracker {
                     .map(|&i| self.origin.get(i).copied().flatten())
                     .collect();
             }
-            Op::Take(_) => {}
+            Op::Take(_) | Op::Sample(_) => {}
             Op::Count => self.origin.clear(),
             Op::Summarize { keys, aggregates } => {
                 for e in keys {

@@ -150,6 +150,9 @@ pub enum Op {
     },
     /// Pass the first N rows.
     Take(u64),
+    /// Hold N rows picked at random (reservoir sampling); at the end emit
+    /// them in input order.
+    Sample(u64),
     /// Count rows; at the end, emit one row with the count.
     Count,
     /// Group by the keys, aggregate each group; at the end emit one row per
@@ -253,6 +256,7 @@ impl Op {
         matches!(
             self,
             Op::Take(_)
+                | Op::Sample(_)
                 | Op::Count
                 | Op::Summarize { .. }
                 | Op::Sort { .. }

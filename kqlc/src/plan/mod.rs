@@ -64,6 +64,7 @@ fn plan_query(query: &CheckedQuery) -> Pipeline {
                 }
             }
             CheckedOp::Take(n) => Op::Take(*n),
+            CheckedOp::Sample(n) => Op::Sample(*n),
             CheckedOp::Count => Op::Count,
             CheckedOp::Summarize { by, aggregates } => Op::Summarize {
                 keys: by.iter().map(lower).collect(),
@@ -290,7 +291,7 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
                     .map(|&i| origin.get(i).copied().flatten())
                     .collect();
             }
-            Op::Take(_) => {}
+            Op::Take(_) | Op::Sample(_) => {}
             Op::Count => origin.clear(),
             Op::Summarize { keys, aggregates } => {
                 for e in keys {

@@ -71,6 +71,7 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
                     .collect()
             }
             Op::Take(_)
+            | Op::Sample(_)
             | Op::Count
             | Op::Summarize { .. }
             | Op::Sort { .. }

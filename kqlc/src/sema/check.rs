@@ -837,6 +837,10 @@ impl Checker<'_> {
                 let n = self.constant_count(count, "take");
                 (CheckedOp::Take(n), input.to_vec())
             }
+            OperatorKind::Sample(count) => {
+                let n = self.constant_count(count, "sample");
+                (CheckedOp::Sample(n), input.to_vec())
+            }
             OperatorKind::Count => (
                 CheckedOp::Count,
                 vec![Column::new("Count", ScalarType::Long)],

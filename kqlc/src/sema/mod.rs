@@ -158,6 +158,9 @@ pub enum CheckedOp {
     },
     /// Keep the first N rows.
     Take(u64),
+    /// Keep N rows picked at random (all when there are at most N), in
+    /// input order.
+    Sample(u64),
     /// One row with the number of input rows.
     Count,
     /// Group rows by the key expressions and aggregate each group; output

@@ -272,6 +272,8 @@ pub enum OperatorKind {
     MvExpand(MvExpand),
     /// `take N` (alias `limit N`).
     Take(Expr),
+    /// `sample N`: up to N rows picked at random.
+    Sample(Expr),
     /// `count`.
     Count,
     /// `summarize [NAME =] AGGREGATE, ... [by [NAME =] EXPR, ...]`.

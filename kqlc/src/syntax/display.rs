@@ -223,6 +223,7 @@ impl Display for OperatorKind {
             }
             OperatorKind::MvExpand(expand) => write!(f, "{expand}"),
             OperatorKind::Take(count) => write!(f, "take {count}"),
+            OperatorKind::Sample(count) => write!(f, "sample {count}"),
             OperatorKind::Count => f.write_str("count"),
             OperatorKind::Summarize { aggregates, by } => {
                 f.write_str("summarize")?;

@@ -47,6 +47,7 @@ enum OperatorName {
     As,
     Invoke,
     MvApply,
+    Sample,
     /// A KQL operator kqlc does not implement yet.
     NotYetSupported,
 }
@@ -98,7 +99,7 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("project-reorder", ProjectReorder),
         ("reduce", NotYetSupported),
         ("render", NotYetSupported),
-        ("sample", NotYetSupported),
+        ("sample", Sample),
         ("sample-distinct", NotYetSupported),
         ("scan", NotYetSupported),
         ("search", NotYetSupported),
@@ -916,6 +917,7 @@ impl Parser {
             }
             Some(OperatorName::MvExpand) => OperatorKind::MvExpand(self.parse_mv_expand()?),
             Some(OperatorName::Take) => OperatorKind::Take(self.parse_expr()?),
+            Some(OperatorName::Sample) => OperatorKind::Sample(self.parse_expr()?),
             Some(OperatorName::Count) => OperatorKind::Count,
             Some(OperatorName::Summarize) => self.parse_summarize()?,
             Some(OperatorName::Sort) => {
@@ -2953,7 +2955,10 @@ pub(crate) mod tests {
         );
         assert_eq!(diagnostic.primary.span.start, 19);
         for (source, what) in [
-            ("CloudAuditEvents | sample 10", "operator 'sample'"),
+            (
+                "CloudAuditEvents | sample-distinct 10 of OperationName",
+                "operator 'sample-distinct'",
+            ),
             ("set x = 1; CloudAuditEvents", "the 'set' statement"),
             (
                 "CloudAuditEvents | extend (a, b) = f(x)",

@@ -1691,6 +1691,46 @@ impl Checker<'_> {
         }
     }
 
+    /// `column_ifexists("Name", default)`: the column when the rows have
+    /// one of that name, else the default (decided at compile time: the
+    /// columns are known).
+    fn column_ifexists(&mut self, args: &[Expr], columns: &[Column], span: Span) -> TypedExpr {
+        let [name, default] = args else {
+            self.error(Diagnostic::new(
+                Code::WrongArgumentCount,
+                format!(
+                    "column_ifexists takes 2 arguments (a column name and a default), but {} {} given",
+                    args.len(),
+                    if args.len() == 1 { "was" } else { "were" }
+                ),
+                span,
+            ));
+            return poisoned(span);
+        };
+        let ExprKind::Literal(Literal::String(column)) = &name.kind else {
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    "column_ifexists needs the column's name as a string literal",
+                    name.span,
+                )
+                .with_label("not a string literal"),
+            );
+            return poisoned(span);
+        };
+        match columns.iter().position(|c| &c.name == column) {
+            Some(i) => TypedExpr {
+                kind: TypedExprKind::Column(i),
+                ty: columns[i].ty,
+                span,
+            },
+            None => {
+                let typed = self.expr(default, columns);
+                TypedExpr { span, ..typed }
+            }
+        }
+    }
+
     /// The table an `in` operand or a `toscalar` argument stands for: a
     /// tabular expression, or the name of a table that is not a column or
     /// a scalar.
@@ -1751,6 +1791,73 @@ impl Checker<'_> {
     }
 
     fn call(&mut self, name: &Ident, args: &[Expr], columns: &[Column], span: Span) -> TypedExpr {
+        if matches!(name.name.as_str(), "column_ifexists" | "columnifexists") {
+            return self.column_ifexists(args, columns, span);
+        }
+        // The row's columns are known here: `pack_all()` and
+        // `bag_pack_columns(a, b)` are `bag_pack("a", a, "b", b, ...)`.
+        if matches!(name.name.as_str(), "pack_all" | "bag_pack_columns") {
+            let picked: Vec<Ident> = if name.name == "pack_all" {
+                if let Some(flag) = args.first() {
+                    if !matches!(flag.kind, ExprKind::Literal(Literal::Bool(false))) {
+                        self.error(
+                            Diagnostic::new(
+                                Code::Unsupported,
+                                "pack_all(ignore_null_empty) is supported only as pack_all() or pack_all(false)",
+                                flag.span,
+                            ),
+                        );
+                        return poisoned(span);
+                    }
+                }
+                columns
+                    .iter()
+                    .map(|c| Ident {
+                        name: c.name.clone(),
+                        span,
+                    })
+                    .collect()
+            } else {
+                let mut picked = Vec::new();
+                for arg in args {
+                    match &arg.kind {
+                        ExprKind::Name(ident) => picked.push(ident.clone()),
+                        _ => {
+                            self.error(
+                                Diagnostic::new(
+                                    Code::TypeMismatch,
+                                    "bag_pack_columns takes column names",
+                                    arg.span,
+                                )
+                                .with_label("not a column name"),
+                            );
+                            return poisoned(span);
+                        }
+                    }
+                }
+                picked
+            };
+            let pairs: Vec<Expr> = picked
+                .into_iter()
+                .flat_map(|ident| {
+                    [
+                        Expr {
+                            kind: ExprKind::Literal(Literal::String(ident.name.clone())),
+                            span: ident.span,
+                        },
+                        Expr {
+                            span: ident.span,
+                            kind: ExprKind::Name(ident),
+                        },
+                    ]
+                })
+                .collect();
+            let bag_pack = Ident {
+                name: "bag_pack".to_string(),
+                span: name.span,
+            };
+            return self.call(&bag_pack, &pairs, columns, span);
+        }
         if name.name == "toscalar" {
             if let Some(table) = self.table_operand(args, columns) {
                 return self.subquery(table, false, span);

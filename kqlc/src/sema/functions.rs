@@ -2040,9 +2040,9 @@ pub fn lookup(name: &str) -> Option<&'static Function> {
 /// an error can say "not supported" rather than "unknown". Most need what a
 /// row-at-a-time detector does not have: the row itself (`pack_all`,
 /// `bag_pack_columns`), neighbouring rows (`prev`, `next`, `row_number`,
-/// `row_cumsum`), the table's schema (`column_ifexists`), a cluster
+/// `row_cumsum`), a cluster
 /// (`current_database`, `cursor_after`, `ingestion_time`, `extent_id`), a
-/// tabular subquery (`toscalar`), a time-zone database
+/// time-zone database
 /// (`datetime_utc_to_local`), a decimal type (`todecimal`, `parse_version`),
 /// or data kqlc does not ship (`geo_info_from_ip_address`,
 /// `parse_user_agent`). The rest (series, geospatial, t-digest, special
@@ -2051,12 +2051,10 @@ pub fn lookup(name: &str) -> Option<&'static Function> {
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "around",
     "assert",
-    "bag_pack_columns",
     "beta_cdf",
     "beta_inv",
     "beta_pdf",
     "bin_auto",
-    "column_ifexists",
     "convert_angle",
     "convert_energy",
     "convert_force",
@@ -2105,7 +2103,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "merge_tdigest",
     "new_guid",
     "next",
-    "pack_all",
     "parse_user_agent",
     "parse_version",
     "parse_xml",

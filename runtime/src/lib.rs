@@ -31,6 +31,7 @@ pub mod query;
 pub mod runner;
 pub mod text;
 pub mod value;
+pub mod window;
 
 pub use context::Context;
 
@@ -71,4 +72,5 @@ pub mod prelude {
     pub use crate::prefilter::Prefilter;
     pub use crate::query::{Access, ColumnType, Emit, Query, Table};
     pub use crate::value::{DateTime, Row, Str, TimeSpan, Value};
+    pub use crate::window;
 }

@@ -9,7 +9,7 @@
 //! read like the KQL: `ops::eq(operation_name, &Value::from_static("create"))`.
 
 use crate::plan::ir::{Access, Arg, Const, Expr, Input, JoinKind, Op, Pipeline, Prefilter, Stage};
-use crate::sema::{ApplyColumn, ExternalFormat};
+use crate::sema::{ApplyColumn, ExternalFormat, WindowKind};
 use crate::types::ScalarType;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -546,6 +546,59 @@ impl Gen {
                         #next
                     }
                 }
+                Op::Window(items) => {
+                    let mut width = stage.input_names.len();
+                    let mut steps = Vec::new();
+                    for (k, (position, window)) in items.iter().enumerate() {
+                        let field = format_ident!("{}_{}", state, k + 1);
+                        let (kind, doc) = match window.kind {
+                            WindowKind::RowNumber => {
+                                (quote! { RowNumber }, " `row_number`'s count.")
+                            }
+                            WindowKind::Prev(_) => (quote! { Prev }, " `prev`'s last values."),
+                            WindowKind::CumSum => {
+                                (quote! { CumSum }, " `row_cumsum`'s running sum.")
+                            }
+                        };
+                        self.state_fields.push(quote! {
+                            #[doc = #doc]
+                            #field: window::#kind,
+                        });
+                        let refs: Vec<&Expr> = window.args.iter().collect();
+                        let lets = bindings.lets(&refs);
+                        let args: Vec<TokenStream> = window
+                            .args
+                            .iter()
+                            .map(|e| borrowed(e, &bindings.names))
+                            .collect();
+                        let call = match window.kind {
+                            WindowKind::Prev(offset) => {
+                                let offset = Literal::usize_unsuffixed(offset);
+                                quote! { self.#field.next(#offset, #(#args),*) }
+                            }
+                            _ => quote! { self.#field.next(#(#args),*) },
+                        };
+                        let store = if *position < width {
+                            let p = Literal::usize_unsuffixed(*position);
+                            quote! { row[#p] = value; }
+                        } else {
+                            width += 1;
+                            quote! { row.push(value); }
+                        };
+                        steps.push(quote! {
+                            let value = {
+                                #lets
+                                #call
+                            };
+                            #store
+                        });
+                    }
+                    quote! {
+                        let mut row = row;
+                        #(#steps)*
+                        #next
+                    }
+                }
                 Op::Project(values) => {
                     let refs: Vec<&Expr> = values.iter().collect();
                     let lets = bindings.lets(&refs);
@@ -1033,6 +1086,9 @@ fn subqueries(pipeline: &Pipeline) -> Vec<(usize, &Pipeline, bool)> {
             Op::Sort { keys, .. } => exprs.extend(keys.iter().map(|k| &k.expr)),
             Op::Parse { expr, .. } => exprs.push(expr),
             Op::Union { input, .. } => exprs.extend(input),
+            Op::Window(items) => {
+                exprs.extend(items.iter().flat_map(|(_, w)| &w.args));
+            }
             Op::Select(_)
             | Op::Take(_)
             | Op::Sample(_)
@@ -1135,6 +1191,7 @@ fn stage_ident(i: usize, stage: &Stage) -> Ident {
         Op::MvApply { .. } => "mv_apply",
         Op::Take(_) => "take",
         Op::Sample(_) => "sample",
+        Op::Window(_) => "row_functions",
         Op::Count => "count",
         Op::Summarize { .. } => "summarize",
         Op::Sort { limit: None, .. } => "sort",
@@ -1411,7 +1468,7 @@ impl Bindings {
         let mut taken = BTreeSet::new();
         // Extend items can read what earlier items appended: name those too.
         let columns = match stage.op {
-            Op::Extend(_) => &stage.output_names,
+            Op::Extend(_) | Op::Window(_) => &stage.output_names,
             _ => &stage.input_names,
         };
         let names = columns

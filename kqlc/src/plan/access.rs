@@ -99,6 +99,14 @@ impl Tracker {
                     .collect();
             }
             Op::Take(_) | Op::Sample(_) => {}
+            Op::Window(items) => {
+                for (position, window) in items {
+                    for e in &window.args {
+                        self.observe(e);
+                    }
+                    self.replace(*position);
+                }
+            }
             Op::Count => self.origin.clear(),
             Op::Summarize { keys, aggregates } => {
                 for e in keys {

@@ -148,6 +148,9 @@ pub enum Op {
         /// Where each output column comes from.
         layout: Vec<crate::sema::ApplyColumn>,
     },
+    /// Row functions over the ordered rows, stored at their positions in
+    /// order (as `Extend`).
+    Window(Vec<(usize, WindowFn)>),
     /// Pass the first N rows.
     Take(u64),
     /// Hold N rows picked at random (reservoir sampling); at the end emit
@@ -222,6 +225,15 @@ pub enum Op {
 
 pub use crate::syntax::ast::JoinKind;
 
+/// A row function and its arguments (see `sema::CheckedWindow`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowFn {
+    /// Which function.
+    pub kind: crate::sema::WindowKind,
+    /// Its arguments.
+    pub args: Vec<Expr>,
+}
+
 /// One aggregate of `summarize`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Aggregate {
@@ -256,6 +268,7 @@ impl Op {
         matches!(
             self,
             Op::Take(_)
+                | Op::Window(_)
                 | Op::Sample(_)
                 | Op::Count
                 | Op::Summarize { .. }

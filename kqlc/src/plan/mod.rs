@@ -65,6 +65,27 @@ fn plan_query(query: &CheckedQuery) -> Pipeline {
             }
             CheckedOp::Take(n) => Op::Take(*n),
             CheckedOp::Sample(n) => Op::Sample(*n),
+            CheckedOp::Window(items) => Op::Window(
+                items
+                    .iter()
+                    .map(|(position, window)| {
+                        let mut args: Vec<Expr> = window.args.iter().map(lower).collect();
+                        // A running sum of ints is a long, like `sum`.
+                        if window.kind == crate::sema::WindowKind::CumSum
+                            && window.args[0].ty != ScalarType::Real
+                        {
+                            args[0] = call("functions::tolong", vec![Arg::Value(args[0].clone())]);
+                        }
+                        (
+                            *position,
+                            ir::WindowFn {
+                                kind: window.kind,
+                                args,
+                            },
+                        )
+                    })
+                    .collect(),
+            ),
             CheckedOp::Count => Op::Count,
             CheckedOp::Summarize { by, aggregates } => Op::Summarize {
                 keys: by.iter().map(lower).collect(),
@@ -263,6 +284,18 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
     for stage in stages {
         match &stage.op {
             Op::Filter(e) => mark(e, &origin),
+            Op::Window(items) => {
+                for (position, window) in items {
+                    for e in &window.args {
+                        mark(e, &origin);
+                    }
+                    if *position < origin.len() {
+                        origin[*position] = None;
+                    } else {
+                        origin.push(None);
+                    }
+                }
+            }
             Op::Extend(items) | Op::MvExpand { items, .. } => {
                 for (position, e) in items {
                     mark(e, &origin);

@@ -53,6 +53,16 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
                     }
                 }
             }
+            Op::Window(items) => {
+                // Computed across rows: never text of this line.
+                for (position, _) in items {
+                    if *position < raw.len() {
+                        raw[*position] = false;
+                    } else {
+                        raw.push(false);
+                    }
+                }
+            }
             Op::Parse { targets, .. } => {
                 // Captures come from the line but are converted: not raw.
                 for (position, _) in targets {

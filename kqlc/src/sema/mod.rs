@@ -67,6 +67,27 @@ pub enum CheckedSource {
     },
 }
 
+/// A row function: its kind and its arguments, evaluated on each row.
+#[derive(Clone, Debug)]
+pub struct CheckedWindow {
+    /// Which function.
+    pub kind: WindowKind,
+    /// The arguments (`row_number`: start, restart; `prev`: value,
+    /// default; `row_cumsum`: term, restart), missing ones filled in.
+    pub args: Vec<TypedExpr>,
+}
+
+/// The row functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowKind {
+    /// `row_number([start [, restart]])`.
+    RowNumber,
+    /// `prev(value [, offset [, default]])`, with the offset.
+    Prev(usize),
+    /// `row_cumsum(term [, restart])`.
+    CumSum,
+}
+
 /// Where an output column of `mv-apply` comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ApplyColumn {
@@ -156,6 +177,10 @@ pub enum CheckedOp {
         /// Where each output column comes from.
         layout: Vec<ApplyColumn>,
     },
+    /// Row functions over the ordered rows (`row_number`, `prev`,
+    /// `row_cumsum`), each stored at its position as `Extend` does (later
+    /// ones may read earlier ones: `row_number(1, prev(a) != a)`).
+    Window(Vec<(usize, CheckedWindow)>),
     /// Keep the first N rows.
     Take(u64),
     /// Keep N rows picked at random (all when there are at most N), in

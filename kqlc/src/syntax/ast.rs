@@ -274,6 +274,9 @@ pub enum OperatorKind {
     Take(Expr),
     /// `sample N`: up to N rows picked at random.
     Sample(Expr),
+    /// `serialize [NAME = EXPR, ...]`: marks the rows as ordered (they always
+    /// are in a detector) and extends them, typically with row functions.
+    Serialize(Vec<NamedExpr>),
     /// `count`.
     Count,
     /// `summarize [NAME =] AGGREGATE, ... [by [NAME =] EXPR, ...]`.

@@ -224,6 +224,11 @@ impl Display for OperatorKind {
             OperatorKind::MvExpand(expand) => write!(f, "{expand}"),
             OperatorKind::Take(count) => write!(f, "take {count}"),
             OperatorKind::Sample(count) => write!(f, "sample {count}"),
+            OperatorKind::Serialize(items) if items.is_empty() => f.write_str("serialize"),
+            OperatorKind::Serialize(items) => {
+                f.write_str("serialize ")?;
+                write_list(f, items)
+            }
             OperatorKind::Count => f.write_str("count"),
             OperatorKind::Summarize { aggregates, by } => {
                 f.write_str("summarize")?;

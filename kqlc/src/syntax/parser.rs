@@ -48,6 +48,7 @@ enum OperatorName {
     Invoke,
     MvApply,
     Sample,
+    Serialize,
     /// A KQL operator kqlc does not implement yet.
     NotYetSupported,
 }
@@ -103,7 +104,7 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("sample-distinct", NotYetSupported),
         ("scan", NotYetSupported),
         ("search", NotYetSupported),
-        ("serialize", NotYetSupported),
+        ("serialize", Serialize),
         ("sort", Sort),
         ("summarize", Summarize),
         ("top", Top),
@@ -918,6 +919,16 @@ impl Parser {
             Some(OperatorName::MvExpand) => OperatorKind::MvExpand(self.parse_mv_expand()?),
             Some(OperatorName::Take) => OperatorKind::Take(self.parse_expr()?),
             Some(OperatorName::Sample) => OperatorKind::Sample(self.parse_expr()?),
+            Some(OperatorName::Serialize) => {
+                if matches!(
+                    self.kind_at(0),
+                    TokenKind::Pipe | TokenKind::Eof | TokenKind::Semicolon | TokenKind::RParen
+                ) {
+                    OperatorKind::Serialize(Vec::new())
+                } else {
+                    OperatorKind::Serialize(self.parse_named_list()?)
+                }
+            }
             Some(OperatorName::Count) => OperatorKind::Count,
             Some(OperatorName::Summarize) => self.parse_summarize()?,
             Some(OperatorName::Sort) => {

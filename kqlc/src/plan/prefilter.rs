@@ -53,16 +53,6 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
                     }
                 }
             }
-            Op::Window(items) => {
-                // Computed across rows: never text of this line.
-                for (position, _) in items {
-                    if *position < raw.len() {
-                        raw[*position] = false;
-                    } else {
-                        raw.push(false);
-                    }
-                }
-            }
             Op::Parse { targets, .. } => {
                 // Captures come from the line but are converted: not raw.
                 for (position, _) in targets {
@@ -80,7 +70,10 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
                     .map(|&i| raw.get(i).copied().unwrap_or(false))
                     .collect()
             }
+            // Row functions see every row that reaches them: a later
+            // condition must not skip lines before them.
             Op::Take(_)
+            | Op::Window(_)
             | Op::Sample(_)
             | Op::Count
             | Op::Summarize { .. }

@@ -68,7 +68,7 @@ pub mod prelude {
     pub use crate::expand;
     pub use crate::functions;
     pub use crate::join::{Join, JoinKind, JoinSpec};
-    pub use crate::ops;
+    pub use crate::ops::{self, ValueSet};
     pub use crate::prefilter::Prefilter;
     pub use crate::query::{Access, ColumnType, Emit, Query, Table};
     pub use crate::value::{DateTime, Row, Str, TimeSpan, Value};

@@ -25,7 +25,7 @@ use memchr::memmem;
 
 use crate::functions::regex::cached_regex;
 use crate::text::{datetime_checked, parse_datetime, parse_timespan, to_text};
-use crate::value::{Row, TimeSpan, Value};
+use crate::value::{Row, Str, TimeSpan, Value};
 
 // ---------------------------------------------------------------------------
 // Comparison
@@ -735,6 +735,67 @@ pub fn subquery_value(rows: Vec<Row>, column: bool) -> Value {
     }
 }
 
+/// The values of a sub-query's first column (`x in (T)`), indexed so that
+/// a lookup costs the same whatever their number: exact strings (when all
+/// values are strings) and case-folded text (for `in~`). [`in_set`] gives
+/// exactly what [`in_list`] gives over the same values.
+#[derive(Debug, Default)]
+pub struct ValueSet {
+    /// The values as a dynamic array.
+    values: Value,
+    /// Each value's text as `==` compares two strings, when every value is
+    /// a string.
+    exact: Option<std::collections::HashSet<Str>>,
+    /// Each value's text case-folded as `=~` folds it.
+    folded: std::collections::HashSet<String>,
+}
+
+impl ValueSet {
+    /// Indexes `values` (a dynamic array, as [`subquery_value`] makes it).
+    pub fn new(values: Value) -> ValueSet {
+        let items: &[Value] = match &values {
+            Value::Array(items) => items,
+            _ => &[],
+        };
+        let exact = items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        // Equal folds exactly when `=~` holds (see `text_eq_ci`).
+        let folded = items
+            .iter()
+            .map(|v| fold(&to_text(v)).into_owned())
+            .collect();
+        ValueSet {
+            values,
+            exact,
+            folded,
+        }
+    }
+
+    /// The values, as a dynamic array.
+    pub fn values(&self) -> &Value {
+        &self.values
+    }
+}
+
+/// `in` / `in~` over a [`ValueSet`]: the same value as [`in_list`] over its
+/// values, by lookup where the index applies.
+pub fn in_set(a: &Value, set: &ValueSet, case_insensitive: bool) -> Value {
+    if case_insensitive {
+        // `=~` is never null: the test is exactly membership of the fold.
+        return Value::Bool(set.folded.contains(fold(&to_text(a)).as_ref()));
+    }
+    match (a, &set.exact) {
+        // String against strings: `==` is byte equality, never null.
+        (Value::String(s), Some(exact)) => Value::Bool(exact.contains(s)),
+        _ => in_list(a, std::slice::from_ref(&set.values), false),
+    }
+}
+
 /// `has_any` (`has-any-operator.md`): [`has`] (case-insensitive) holds for at
 /// least one of `items`; `dynamic` arrays contribute their elements. An
 /// empty list gives `false`. Never null.
@@ -774,6 +835,51 @@ pub fn between(x: &Value, lo: &Value, hi: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_set_gives_what_in_list_gives() {
+        let values = [
+            Value::from_static("alice"),
+            Value::from_static("Bob"),
+            Value::from_static("101"),
+            Value::from_static(""),
+            Value::from_static("straße"),
+            Value::Long(7),
+            Value::Null,
+            Value::Bool(true),
+        ];
+        let probes = [
+            Value::from_static("alice"),
+            Value::from_static("ALICE"),
+            Value::from_static("bob"),
+            Value::from_static("STRASSE"),
+            Value::from_static("STRAßE"),
+            Value::from_static("101"),
+            Value::Long(101),
+            Value::Long(7),
+            Value::Real(7.0),
+            Value::from_static("7"),
+            Value::from_static("true"),
+            Value::Null,
+            Value::from_static(""),
+            Value::from_static("\u{212a}"),
+        ];
+        // All strings (the indexed path) and mixed values (the fallback).
+        for set in [&values[..5], &values[..]] {
+            let array = Value::Array(std::sync::Arc::new(set.to_vec()));
+            let indexed = ValueSet::new(array.clone());
+            for probe in &probes {
+                for ci in [false, true] {
+                    assert_eq!(
+                        in_set(probe, &indexed, ci),
+                        in_list(probe, std::slice::from_ref(&array), ci),
+                        "{probe:?} in{} {set:?}",
+                        if ci { "~" } else { "" }
+                    );
+                }
+            }
+        }
+    }
     use crate::json::parse_json_text;
     use crate::value::ticks::*;
     use crate::value::DateTime;

@@ -402,17 +402,25 @@ impl Gen {
                     "`toscalar`"
                 }
             );
+            let ty = if column {
+                quote! { ValueSet }
+            } else {
+                quote! { Value }
+            };
             self.state_fields.push(quote! {
                 #[doc = #doc]
-                #field: Value,
+                #field: #ty,
                 /// Its rows, until it is complete.
                 #rows: Vec<Row>,
             });
             let sink = rows.clone();
             let exit = move |row: TokenStream| quote! { self.#sink.push(#row); };
             self.pipeline(&format!("subquery_{id}_"), sub, &exit, true);
-            self.start_steps.push(quote! {
-                self.#field = ops::subquery_value(std::mem::take(&mut self.#rows), #column);
+            let value = quote! { ops::subquery_value(std::mem::take(&mut self.#rows), #column) };
+            self.start_steps.push(if column {
+                quote! { self.#field = ValueSet::new(#value); }
+            } else {
+                quote! { self.#field = #value; }
             });
         }
         match &pipeline.input {
@@ -1046,7 +1054,7 @@ fn subqueries(pipeline: &Pipeline) -> Vec<(usize, &Pipeline, bool)> {
             Expr::Call { args, .. } => {
                 for arg in args {
                     match arg {
-                        Arg::Value(e) => visit(e, out),
+                        Arg::Value(e) | Arg::Set(e) => visit(e, out),
                         Arg::Slice(es) => es.iter().for_each(|e| visit(e, out)),
                         Arg::Flag(_) | Arg::Context => {}
                     }
@@ -1522,7 +1530,7 @@ fn columns_of(expr: &Expr, used: &mut BTreeSet<usize>) {
         Expr::Call { args, .. } => {
             for arg in args {
                 match arg {
-                    Arg::Value(e) => columns_of(e, used),
+                    Arg::Value(e) | Arg::Set(e) => columns_of(e, used),
                     Arg::Slice(es) => es.iter().for_each(|e| columns_of(e, used)),
                     Arg::Flag(_) | Arg::Context => {}
                 }
@@ -1554,14 +1562,23 @@ fn owned(expr: &Expr, names: &[Ident]) -> TokenStream {
             let index = borrowed(index, names);
             quote! { ops::index(#target, #index) }
         }
-        Expr::Subquery { id, .. } => {
+        Expr::Subquery { id, column, .. } => {
             let field = format_ident!("subquery_{}", id);
-            quote! { self.#field.clone() }
+            if *column {
+                quote! { self.#field.values().clone() }
+            } else {
+                quote! { self.#field.clone() }
+            }
         }
         Expr::Call { path, args } => {
             let path: TokenStream = path.parse().unwrap_or_else(|_| quote! { missing_function });
             let args = args.iter().map(|arg| match arg {
                 Arg::Value(e) => borrowed(e, names),
+                Arg::Set(Expr::Subquery { id, .. }) => {
+                    let field = format_ident!("subquery_{}", id);
+                    quote! { &self.#field }
+                }
+                Arg::Set(e) => borrowed(e, names),
                 // One value already held (a column, a sub-query): borrowed
                 // as a slice, not cloned into one.
                 Arg::Slice(es) if matches!(es[..], [Expr::Column(_) | Expr::Subquery { .. }]) => {
@@ -1587,9 +1604,13 @@ fn borrowed(expr: &Expr, names: &[Ident]) -> TokenStream {
             Some(name) => quote! { #name },
             None => quote! { &Value::Null },
         },
-        Expr::Subquery { id, .. } => {
+        Expr::Subquery { id, column, .. } => {
             let field = format_ident!("subquery_{}", id);
-            quote! { &self.#field }
+            if *column {
+                quote! { self.#field.values() }
+            } else {
+                quote! { &self.#field }
+            }
         }
         _ => {
             let value = owned(expr, names);

@@ -198,7 +198,7 @@ impl Tracker {
             Expr::Call { args, .. } => {
                 for arg in args {
                     match arg {
-                        Arg::Value(e) => self.observe(e),
+                        Arg::Value(e) | Arg::Set(e) => self.observe(e),
                         Arg::Slice(es) => es.iter().for_each(|e| self.observe(e)),
                         Arg::Flag(_) | Arg::Context => {}
                     }

@@ -317,6 +317,9 @@ pub enum Arg {
     Value(Expr),
     /// Values passed as one slice (variadic functions, lists).
     Slice(Vec<Expr>),
+    /// A sub-query's first column as an indexed set (`x in (T)`): an
+    /// [`Expr::Subquery`] with `column`.
+    Set(Expr),
     /// A compile-time flag, such as case sensitivity.
     Flag(bool),
     /// The run's context (`now`).

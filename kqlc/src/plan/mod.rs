@@ -430,7 +430,7 @@ fn visit_columns(expr: &Expr, f: &mut dyn FnMut(usize)) {
         Expr::Call { args, .. } => {
             for arg in args {
                 match arg {
-                    Arg::Value(e) => visit_columns(e, f),
+                    Arg::Value(e) | Arg::Set(e) => visit_columns(e, f),
                     Arg::Slice(es) => es.iter().for_each(|e| visit_columns(e, f)),
                     Arg::Flag(_) | Arg::Context => {}
                 }
@@ -527,6 +527,34 @@ fn lower(expr: &TypedExpr) -> Expr {
             pipeline: Box::new(plan_query(query)),
             column: *column,
         },
+        // `x in (T)`: looked up in an index of T's values, not compared
+        // with each.
+        TypedExprKind::List(op, value, items)
+            if matches!(
+                op,
+                ListOp::In | ListOp::NotIn | ListOp::InCi | ListOp::NotInCi
+            ) && matches!(
+                items[..],
+                [TypedExpr {
+                    kind: TypedExprKind::Subquery { column: true, .. },
+                    ..
+                }]
+            ) =>
+        {
+            let test = call(
+                "ops::in_set",
+                vec![
+                    Arg::Value(lower(value)),
+                    Arg::Set(lower(&items[0])),
+                    Arg::Flag(matches!(op, ListOp::InCi | ListOp::NotInCi)),
+                ],
+            );
+            if matches!(op, ListOp::NotIn | ListOp::NotInCi) {
+                not(test)
+            } else {
+                test
+            }
+        }
         TypedExprKind::List(op, value, items) => {
             let value = Arg::Value(lower(value));
             let items = Arg::Slice(items.iter().map(lower).collect());

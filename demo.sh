@@ -6,7 +6,7 @@
 # Both replay the logs as of 2024-05-28 12:00 UTC.
 set -euo pipefail
 cd "$(dirname "$0")"
-cargo build --release --quiet -p kqlc
+cargo build --release --quiet -p kqlc-cli
 kqlc=target/release/kqlc
 $kqlc build examples/rules -o target/detector
 echo "== examples/data/audit.jsonl"

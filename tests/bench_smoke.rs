@@ -7,7 +7,7 @@ use std::process::Command;
 
 #[test]
 fn quick_benchmark_tools_agree_on_the_planted_counts() {
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
         .current_dir(&repo)

@@ -13,9 +13,9 @@
 //! Every query runs with `now()` = 2024-05-28T12:00:00Z. A failure names the
 //! case's path, so it names the feature.
 
-use kqlc::build::{Profile, Rule, Toolchain};
 use kqlc::plan::ir::Pipeline;
 use kqlc::sema::Schema;
+use kqlc_cli::build::{Profile, Rule, Toolchain};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -45,7 +45,7 @@ enum Expectation {
 }
 
 fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases")
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
 }
 
 /// The query of a Sentinel YAML rule: the indented block after `query: |`.
@@ -111,7 +111,7 @@ fn oracle(queries: &[String]) -> Option<Vec<bool>> {
     let mut command = Command::new("node");
     // `.ci/run` installs the package here when npm is available.
     let local = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/kusto-oracle/node_modules/@kusto/language-service-next");
+        .join("../../target/kusto-oracle/node_modules/@kusto/language-service-next");
     if local.is_dir() {
         command.env("KUSTO_LS_DIR", &local);
     }

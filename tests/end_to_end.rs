@@ -14,7 +14,7 @@ const RULES: [&str; 3] = [
 ];
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn kqlc() -> Command {
@@ -408,7 +408,7 @@ fn the_kql_macro_example_prints_the_same_rows_as_the_kqlc_build_binary() {
             "run",
             "--quiet",
             "-p",
-            "kql-runtime",
+            "kql-detector",
             "--example",
             "macro_detector",
             "--",

@@ -7,7 +7,7 @@ use std::process::Command;
 
 #[test]
 fn checked_in_generated_code_matches_a_fresh_emit() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let bless = std::env::var_os("KQLC_BLESS").is_some();
     let mut rules: Vec<_> = std::fs::read_dir(repo.join("examples/rules"))
         .unwrap()
@@ -51,6 +51,6 @@ fn checked_in_generated_code_matches_a_fresh_emit() {
     }
     assert!(
         stale.is_empty(),
-        "generated code is stale: {stale:?}\nrun `KQLC_BLESS=1 cargo test -p kqlc --test generated` and review the diff"
+        "generated code is stale: {stale:?}\nrun `KQLC_BLESS=1 cargo test -p kqlc-cli --test generated` and review the diff"
     );
 }

@@ -6,9 +6,9 @@
 //! and exit status with and without `--full-parse`, through the generated
 //! code users get.
 
-use kqlc::build::{Profile, Rule, Toolchain};
 use kqlc::plan::ir::{Access, Input};
 use kqlc::sema::Schema;
+use kqlc_cli::build::{Profile, Rule, Toolchain};
 use std::path::Path;
 use std::process::Command;
 

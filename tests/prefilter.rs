@@ -4,8 +4,8 @@
 //! exactly the same rows with and without `--no-prefilter`, through the
 //! generated code users get.
 
-use kqlc::build::{Profile, Rule, Toolchain};
 use kqlc::sema::Schema;
+use kqlc_cli::build::{Profile, Rule, Toolchain};
 use std::process::Command;
 
 /// A small deterministic generator (SplitMix64).

@@ -12,7 +12,7 @@ use std::time::Instant;
 const NOW: &str = "2024-05-28T12:00:00Z";
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn kqlc() -> Command {
@@ -220,7 +220,7 @@ fn sentinel_rules_from_the_corpus_load_with_their_metadata_and_parse() {
         eprintln!("skipped: {} is missing", corpus.display());
         return;
     }
-    let pack = kqlc::rules::load(std::slice::from_ref(&corpus)).unwrap_or_else(|errors| {
+    let pack = kqlc_cli::rules::load(std::slice::from_ref(&corpus)).unwrap_or_else(|errors| {
         panic!(
             "{}",
             errors
@@ -233,7 +233,7 @@ fn sentinel_rules_from_the_corpus_load_with_their_metadata_and_parse() {
     assert!(pack.rules.len() >= 20, "{} rules", pack.rules.len());
     for rule in &pack.rules {
         let file = rule.path.display();
-        assert_eq!(rule.format, kqlc::rules::RuleFormat::SentinelYaml);
+        assert_eq!(rule.format, kqlc_cli::rules::RuleFormat::SentinelYaml);
         assert_eq!(
             rule.meta.id.len(),
             36,
@@ -587,8 +587,8 @@ fn the_alert_schema_accepts_a_documented_alert_and_rejects_broken_ones() {
     assert_eq!(schema_violations(&schema, &bad, "$").len(), 3);
 }
 
-/// Needs `DETECTOR --output alerts` (runtime/src/alert.rs wired into
-/// runtime/src/detector.rs and the detector's generated `main`).
+/// Needs `DETECTOR --output alerts` (runtime/detector/src/alert.rs wired into
+/// runtime/detector/src/detector.rs and the detector's generated `main`).
 #[test]
 fn alerts_of_a_mixed_pack_validate_against_the_published_schema() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,8 +1,8 @@
 //! The checked-in generated rules, run over the bundled sample data, return
 //! the expected rows.
 
+use kql_detector::runner::Runner;
 use kql_runtime::query::Query;
-use kql_runtime::runner::Runner;
 use kql_runtime::text::parse_datetime;
 use std::path::Path;
 

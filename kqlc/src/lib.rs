@@ -9,23 +9,16 @@
 //! | check | AST + [`sema::Schema`] → [`sema::CheckedQuery`] + diagnostics | [`sema`] |
 //! | plan | checked query → [`plan::ir::Pipeline`] | [`plan`] |
 //! | codegen | pipeline → formatted Rust | [`codegen`] |
-//! | build | Rust → cargo project → binary | [`build`] |
 //!
-//! Around them: [`rules`] reads rule packs (`.kql` and Sentinel YAML files
-//! with their metadata), [`manifest`] describes what a built detector holds,
-//! and [`ruletest`] runs a rule's fixtures through its detector.
+//! [`diag`] renders diagnostics and [`embed`] serves the `kql!` macro. The
+//! `kqlc` command (build driver, rule packs, rule tests, bench) is the
+//! `kqlc-cli` crate in `kqlc/cli/`.
 #![forbid(unsafe_code)]
 
-pub mod bench;
-pub mod build;
 pub mod codegen;
 pub mod diag;
 pub mod embed;
-pub mod manifest;
 pub mod plan;
-pub mod rules;
-pub mod ruletest;
-pub mod sample;
 pub mod sema;
 pub mod syntax;
 pub mod types;

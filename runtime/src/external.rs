@@ -126,7 +126,7 @@ fn delimited(
                         "{line}: column '{name}' is {}, but field {} is '{}'",
                         ty.name(),
                         i + 1,
-                        crate::input::clip(field)
+                        crate::record::clip(field)
                     )
                 })?
             };
@@ -165,14 +165,14 @@ fn json(
         let Value::Bag(bag) = &value else {
             return Err(format!(
                 "{line}: expected a JSON object, found {}",
-                crate::input::json_kind(&value)
+                crate::record::json_kind(&value)
             ));
         };
         let mut row = Vec::with_capacity(columns.len());
         for (name, ty) in columns {
             let field = bag.get(name).cloned().unwrap_or(Value::Null);
             row.push(
-                crate::input::convert(&field, *ty)
+                crate::record::convert(&field, *ty)
                     .map_err(|e| format!("{line}: column '{name}': {e}"))?,
             );
         }

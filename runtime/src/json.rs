@@ -176,7 +176,7 @@ impl<'de> Deserialize<'de> for Value {
 }
 
 /// Builds a [`Value`] from any self-describing serde input.
-pub(crate) struct ValueVisitor;
+pub struct ValueVisitor;
 
 impl<'de> Visitor<'de> for ValueVisitor {
     type Value = Value;

@@ -1,6 +1,6 @@
 //! Access paths: what a query can observe of each input column.
 //!
-//! The reader parses only that much of an input line (`runtime/src/lazy.rs`):
+//! The reader parses only that much of an input line (`runtime/detector/src/lazy.rs`):
 //! a column the query never reads is checked but not built, and a `dynamic`
 //! column read only through constant member chains (`C.a.b`, `C["a"]`) is
 //! built only along those paths. So the analysis must never miss a way a

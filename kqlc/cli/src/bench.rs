@@ -1,0 +1,384 @@
+//! `kqlc bench`: detectors against the floor and the tools a user would
+//! pick instead, side by side on one generated file.
+//!
+//! Generates a deterministic sample (`kqlc sample`), builds each reference
+//! rule and all three in one binary, then times, one after the other on the
+//! same file (page cache warm): `cat FILE > /dev/null`, `grep -cF` of the
+//! rule's rarest literal, each detector, `jq` with an equivalent filter and
+//! DuckDB (Python package) with equivalent SQL where installed. Every tool
+//! must return the number of rows the generator planted; the table shows
+//! MB/s, events/s, the time relative to `cat`, each peer's time relative to
+//! the detector's, and peak memory (from `/usr/bin/time` when present).
+//! Each detector also runs with `--threads N` (2 by default), and
+//! [`thread_speedups`] gives its throughput relative to one thread.
+
+use crate::build::{Profile, Rule, Toolchain};
+use kql_sample::SampleOptions;
+use kqlc::sema::Schema;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// What to measure.
+#[derive(Clone, Debug)]
+pub struct BenchOptions {
+    /// Size of the generated input in bytes.
+    pub bytes: u64,
+    /// Where the input and binaries go.
+    pub dir: PathBuf,
+    /// The reference rules' folder.
+    pub rules: PathBuf,
+    /// Run each measurement this many times and keep the fastest.
+    pub repeat: usize,
+    /// Also time each detector with `--threads` this (when above 1).
+    pub threads: usize,
+}
+
+/// One measured command.
+#[derive(Clone, Debug)]
+pub struct Measurement {
+    /// What ran.
+    pub name: String,
+    /// Wall-clock seconds (fastest run).
+    pub seconds: f64,
+    /// Rows (or matches) it reported, when it reports a count.
+    pub count: Option<u64>,
+    /// The count it should report.
+    pub expected: Option<u64>,
+    /// Peak resident memory in KiB, when measurable.
+    pub peak_kib: Option<u64>,
+}
+
+const NOW: &str = "2024-05-28T12:00:00Z";
+
+/// jq filters equivalent to the reference rules (count of result rows).
+fn jq_filter(rule: &str) -> Option<&'static str> {
+    Some(match rule {
+        "exec-in-kube-system" => {
+            r#"select(.Timestamp > "2024-05-27T12:00:00Z" and .DataSource == "Azure Kubernetes Service" and .OperationName == "create" and .RawEventData.ObjectRef.resource == "pods" and .RawEventData.ResponseStatus.code == 101 and .RawEventData.ObjectRef.namespace == "kube-system" and .RawEventData.ObjectRef.subresource == "exec" and ((.RawEventData.ObjectRef.name // "" | ascii_downcase) as $n | ($n | startswith("tunnelfront-") or startswith("konnectivity-") or startswith("aks-link")) | not)) | 1"#
+        }
+        "cluster-admin-binding" => {
+            r#"select(.Timestamp > "2024-05-27T12:00:00Z" and .OperationName == "create" and .RawEventData.ObjectRef.resource == "clusterrolebindings" and ((.RawEventData.ResponseStatus.code | tostring) | startswith("20")) and .RawEventData.RequestObject.roleRef.name == "cluster-admin" and .RawEventData.User.username != "acsService") | (.RawEventData.RequestObject.subjects // [null])[] | 1"#
+        }
+        "privileged-pod" => {
+            r#"select(.Timestamp > "2024-05-27T12:00:00Z" and .DataSource == "Azure Kubernetes Service" and .OperationName == "create" and .RawEventData.ObjectRef.resource == "pods" and .RawEventData.ObjectRef.subresource == null and ((.RawEventData.ResponseStatus.code | tostring) | startswith("20"))) | (.RawEventData.RequestObject.spec.containers // [null])[] | select(.securityContext.privileged == true or .securityContext.privileged == "true") | 1"#
+        }
+        _ => return None,
+    })
+}
+
+/// DuckDB SQL equivalent to the reference rules (a count).
+fn duckdb_sql(rule: &str, file: &Path) -> Option<String> {
+    let f = file.display();
+    let base = format!(
+        "SELECT j FROM (SELECT json AS j FROM read_ndjson_objects('{f}')) WHERE j->>'$.Timestamp' > '2024-05-27T12:00:00Z'"
+    );
+    Some(match rule {
+        "exec-in-kube-system" => format!(
+            "SELECT count(*) FROM ({base}) WHERE j->>'$.DataSource' = 'Azure Kubernetes Service' AND j->>'$.OperationName' = 'create' AND j->>'$.RawEventData.ObjectRef.resource' = 'pods' AND j->>'$.RawEventData.ResponseStatus.code' = '101' AND j->>'$.RawEventData.ObjectRef.namespace' = 'kube-system' AND j->>'$.RawEventData.ObjectRef.subresource' = 'exec' AND NOT (lower(j->>'$.RawEventData.ObjectRef.name') LIKE 'tunnelfront-%' OR lower(j->>'$.RawEventData.ObjectRef.name') LIKE 'konnectivity-%' OR lower(j->>'$.RawEventData.ObjectRef.name') LIKE 'aks-link%')"
+        ),
+        "cluster-admin-binding" => format!(
+            "SELECT coalesce(sum(greatest(json_array_length(j->'$.RawEventData.RequestObject.subjects'), 1)), 0) FROM ({base}) WHERE j->>'$.OperationName' = 'create' AND j->>'$.RawEventData.ObjectRef.resource' = 'clusterrolebindings' AND (j->>'$.RawEventData.ResponseStatus.code') LIKE '20%' AND j->>'$.RawEventData.RequestObject.roleRef.name' = 'cluster-admin' AND j->>'$.RawEventData.User.username' <> 'acsService'"
+        ),
+        "privileged-pod" => format!(
+            "SELECT count(*) FROM (SELECT unnest(from_json(j->'$.RawEventData.RequestObject.spec.containers', '[\"json\"]')) AS c FROM ({base}) WHERE j->>'$.DataSource' = 'Azure Kubernetes Service' AND j->>'$.OperationName' = 'create' AND j->>'$.RawEventData.ObjectRef.resource' = 'pods' AND j->>'$.RawEventData.ObjectRef.subresource' IS NULL AND (j->>'$.RawEventData.ResponseStatus.code') LIKE '20%') WHERE c->>'$.securityContext.privileged' = 'true'"
+        ),
+        _ => return None,
+    })
+}
+
+/// The rarest literal of each rule (for the `grep -cF` floor).
+fn rarest_literal(rule: &str) -> &'static str {
+    match rule {
+        "exec-in-kube-system" => "\"exec\"",
+        "cluster-admin-binding" => "cluster-admin",
+        _ => "privileged",
+    }
+}
+
+fn timed(command: Command, repeat: usize) -> Result<(f64, String, Option<u64>), String> {
+    let time_binary = Path::new("/usr/bin/time");
+    let mut best = f64::INFINITY;
+    let mut stdout = String::new();
+    let mut peak = None;
+    for _ in 0..repeat.max(1) {
+        let program = command.get_program().to_owned();
+        let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
+        let mut run = if time_binary.is_file() {
+            let mut c = Command::new(time_binary);
+            c.arg("-f").arg("%M").arg(&program).args(&args);
+            c
+        } else {
+            let mut c = Command::new(&program);
+            c.args(&args);
+            c
+        };
+        if let Some(dir) = command.get_current_dir() {
+            run.current_dir(dir);
+        }
+        run.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let start = Instant::now();
+        let output = run
+            .output()
+            .map_err(|e| format!("{}: {e}", program.to_string_lossy()))?;
+        let seconds = start.elapsed().as_secs_f64();
+        if seconds < best {
+            best = seconds;
+            stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+            peak = String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .last()
+                .and_then(|l| l.trim().parse().ok());
+        }
+    }
+    Ok((best, stdout, peak))
+}
+
+/// Runs the benchmark and returns the measurements and the input size.
+pub fn run(options: &BenchOptions) -> Result<(Vec<Measurement>, u64, u64), String> {
+    std::fs::create_dir_all(&options.dir).map_err(|e| format!("{}: {e}", options.dir.display()))?;
+    let input = options.dir.join(format!("sample-{}.jsonl", options.bytes));
+    let now = chrono::DateTime::parse_from_rfc3339(NOW)
+        .map_err(|e| e.to_string())?
+        .with_timezone(&chrono::Utc);
+    let mut sample_options = SampleOptions::new(options.bytes, now);
+    sample_options.seed = 1;
+    let stats = {
+        let file =
+            std::fs::File::create(&input).map_err(|e| format!("{}: {e}", input.display()))?;
+        let mut out = std::io::BufWriter::new(file);
+        let stats =
+            kql_sample::write_sample(&mut out, &sample_options).map_err(|e| e.to_string())?;
+        std::io::Write::flush(&mut out).map_err(|e| e.to_string())?;
+        stats
+    };
+    let expected = |rule: &str| {
+        stats
+            .matches_per_rule
+            .iter()
+            .find(|m| m.rule == rule)
+            .map(|m| m.output_rows)
+    };
+    let toolchain = Toolchain::discover().map_err(|e| e.to_string())?;
+    let schema = Schema::builtin();
+    let load = |name: &str| -> Result<Rule, String> {
+        let path = options.rules.join(format!("{name}.kql"));
+        let kql = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let pipeline = kqlc::compile(&kql, &schema)
+            .map_err(|d| format!("{}: {}", path.display(), d[0].message))?;
+        Ok(Rule {
+            name: name.to_string(),
+            kql,
+            path: path.display().to_string(),
+            pipeline,
+        })
+    };
+    let names = [
+        "exec-in-kube-system",
+        "cluster-admin-binding",
+        "privileged-pod",
+    ];
+    let mut results = Vec::new();
+    // Warm the page cache, then measure the floor.
+    let _ = Command::new("cat")
+        .arg(&input)
+        .stdout(Stdio::null())
+        .status();
+    let mut cat = Command::new("sh");
+    cat.arg("-c")
+        .arg(format!("cat '{}' > /dev/null", input.display()));
+    let (seconds, _, peak) = timed(cat, options.repeat)?;
+    results.push(Measurement {
+        name: "cat FILE > /dev/null".into(),
+        seconds,
+        count: None,
+        expected: None,
+        peak_kib: peak,
+    });
+    // The last line holds the count (tools may print progress before it).
+    let count_lines = |text: &str| -> Option<u64> {
+        text.lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())?
+            .trim()
+            .parse()
+            .ok()
+    };
+    for name in names {
+        let mut grep = Command::new("grep");
+        grep.arg("-cF").arg(rarest_literal(name)).arg(&input);
+        let (seconds, out, peak) = timed(grep, options.repeat)?;
+        results.push(Measurement {
+            name: format!("grep -cF {} (floor for {name})", rarest_literal(name)),
+            seconds,
+            count: count_lines(&out),
+            expected: None,
+            peak_kib: peak,
+        });
+    }
+    let mut detector = |label: &str, rules: Vec<Rule>, expected: Option<u64>| {
+        let binary = toolchain
+            .build(&rules, Profile::Release)
+            .map_err(|e| e.to_string())?;
+        let mut threads = vec![1];
+        if options.threads > 1 {
+            threads.push(options.threads);
+        }
+        for n in threads {
+            let mut command = Command::new(&binary);
+            command.arg(&input).args(["--now", NOW]);
+            let name = if n == 1 {
+                format!("kqlc detector: {label}")
+            } else {
+                command.arg("--threads").arg(n.to_string());
+                format!("kqlc detector --threads {n}: {label}")
+            };
+            let (seconds, out, peak) = timed(command, options.repeat)?;
+            results.push(Measurement {
+                name,
+                seconds,
+                count: Some(out.lines().count() as u64),
+                expected,
+                peak_kib: peak,
+            });
+        }
+        Ok::<(), String>(())
+    };
+    for name in names {
+        detector(name, vec![load(name)?], expected(name))?;
+    }
+    let all: Result<Vec<Rule>, String> = names.iter().map(|n| load(n)).collect();
+    let total: Option<u64> = names.iter().map(|n| expected(n)).sum();
+    detector("all three, one pass", all?, total)?;
+    let has = |program: &str, arg: &str| {
+        Command::new(program)
+            .arg(arg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if has("jq", "--version") {
+        for name in names {
+            let Some(filter) = jq_filter(name) else {
+                continue;
+            };
+            let mut jq = Command::new("sh");
+            jq.arg("-c")
+                .arg(format!("jq -c '{filter}' '{}' | wc -l", input.display()));
+            let (seconds, out, peak) = timed(jq, 1)?;
+            results.push(Measurement {
+                name: format!("jq: {name}"),
+                seconds,
+                count: count_lines(&out),
+                expected: expected(name),
+                peak_kib: peak,
+            });
+        }
+    }
+    if Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        for name in names {
+            let Some(sql) = duckdb_sql(name, &input) else {
+                continue;
+            };
+            let script = format!(
+                "import duckdb; c = duckdb.connect(); c.execute(\"SET threads TO 2\"); c.execute(\"SET enable_progress_bar = false\"); print(c.execute({sql:?}).fetchone()[0])"
+            );
+            let mut duck = Command::new("python3");
+            duck.arg("-c").arg(script);
+            let (seconds, out, peak) = timed(duck, 1)?;
+            results.push(Measurement {
+                name: format!("duckdb (2 threads): {name}"),
+                seconds,
+                count: count_lines(&out),
+                expected: expected(name),
+                peak_kib: peak,
+            });
+        }
+    }
+    Ok((results, stats.bytes, stats.rows))
+}
+
+/// The results as a Markdown table.
+pub fn table(results: &[Measurement], bytes: u64, rows: u64) -> String {
+    let cat = results.first().map_or(f64::NAN, |m| m.seconds);
+    let detector_time = |name: &str| {
+        results
+            .iter()
+            .find(|m| m.name == format!("kqlc detector: {name}"))
+            .map(|m| m.seconds)
+    };
+    let mut out = String::from(
+        "| what | seconds | MB/s | events/s | × cat | count (expected) | peer time / detector time | peak RSS |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for m in results {
+        let mb_s = bytes as f64 / 1e6 / m.seconds;
+        let ev_s = rows as f64 / m.seconds;
+        let count = match (m.count, m.expected) {
+            (Some(c), Some(e)) if c == e => format!("{c} ✓"),
+            (Some(c), Some(e)) => format!("{c} ✗ (expected {e})"),
+            (Some(c), None) => c.to_string(),
+            (None, Some(e)) => format!("✗ no count (expected {e})"),
+            _ => "-".into(),
+        };
+        let peer_ratio = m
+            .name
+            .split_once(": ")
+            .filter(|(tool, _)| tool.starts_with("jq") || tool.starts_with("duckdb"))
+            .and_then(|(_, rule)| detector_time(rule))
+            .map_or("-".to_string(), |d| format!("{:.1}×", m.seconds / d));
+        let peak = m
+            .peak_kib
+            .map_or("-".to_string(), |k| format!("{:.1} MB", k as f64 / 1024.0));
+        out.push_str(&format!(
+            "| {} | {:.3} | {:.0} | {:.0} | {:.2} | {} | {} | {} |\n",
+            m.name,
+            m.seconds,
+            mb_s,
+            ev_s,
+            m.seconds / cat,
+            count,
+            peer_ratio,
+            peak
+        ));
+    }
+    out
+}
+
+/// Each detector's throughput with `--threads N` relative to one thread,
+/// one line each: `--threads 2 / 1 thread: exec-in-kube-system 1.84×`.
+pub fn thread_speedups(results: &[Measurement]) -> String {
+    let mut out = String::new();
+    for m in results {
+        let Some((threads, rule)) = m
+            .name
+            .strip_prefix("kqlc detector --threads ")
+            .and_then(|rest| rest.split_once(": "))
+        else {
+            continue;
+        };
+        let one = results
+            .iter()
+            .find(|o| o.name == format!("kqlc detector: {rule}"));
+        if let Some(one) = one {
+            out.push_str(&format!(
+                "--threads {threads} / 1 thread: {rule} {:.2}× the throughput\n",
+                one.seconds / m.seconds
+            ));
+        }
+    }
+    out
+}
+
+/// True when every tool that should report a count reported the expected one.
+pub fn counts_agree(results: &[Measurement]) -> bool {
+    results.iter().all(|m| match (m.count, m.expected) {
+        (Some(c), Some(e)) => c == e,
+        (None, Some(_)) => false,
+        _ => true,
+    })
+}

@@ -1,0 +1,17 @@
+//! kqlc-cli: what the `kqlc` command does around the compiler library.
+//!
+//! - [`build`]: generated Rust → a cargo project → a native detector (with
+//!   [`manifest`], what the detector says about itself, and an SBOM);
+//! - [`rules`]: rule packs (`.kql` files and Sentinel YAML, with their metadata);
+//! - [`ruletest`]: a rule's fixtures run through its detector (`kqlc test`);
+//! - [`bench`]: detectors against `cat`, `grep`, jq and DuckDB (`kqlc bench`).
+//!
+//! The compiler itself (syntax → sema → plan → codegen) is the `kqlc`
+//! library crate; the sample generator is `kql-sample`.
+#![forbid(unsafe_code)]
+
+pub mod bench;
+pub mod build;
+pub mod manifest;
+pub mod rules;
+pub mod ruletest;

@@ -1,0 +1,607 @@
+//! The `kqlc` command line: check, emit, build and run KQL detections.
+
+use clap::{Parser, Subcommand};
+use kqlc::codegen::{self, RuleSource};
+use kqlc::sema::Schema;
+use kqlc_cli::build::{BuildOptions, Linking, Profile, Rule, Toolchain};
+use kqlc_cli::manifest::ManifestRule;
+use kqlc_cli::rules::RuleFile;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Compile KQL (Kusto Query Language) detections into native binaries.
+#[derive(Parser)]
+#[command(name = "kqlc", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check queries; print diagnostics to stderr. Exit 0 when clean, 1 on any error.
+    Check {
+        /// Rule files (.kql, Sentinel .yaml) or folders of them (see docs/rules.md).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Only parse: accept queries over tables kqlc has no schema for.
+        #[arg(long)]
+        syntax_only: bool,
+        #[command(flatten)]
+        schema: SchemaArgs,
+    },
+    /// Print the Rust generated for a query.
+    Emit {
+        /// The rule file (.kql or Sentinel .yaml).
+        file: PathBuf,
+        /// Write here instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        schema: SchemaArgs,
+    },
+    /// Build a standalone detector binary from one or more rules.
+    ///
+    /// The hardened release profile (LTO, stripped, panic=abort, remapped
+    /// paths: reproducible), linked statically on x86-64 Linux. Writes
+    /// BIN.manifest.json beside the binary (see docs/shipping.md).
+    Build {
+        /// Rule files (.kql, Sentinel .yaml) or folders of them (see docs/rules.md).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The binary to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Link dynamically (the default is static where it works: x86-64 Linux).
+        #[arg(long)]
+        dynamic: bool,
+        /// Build without network access: only crates already downloaded or
+        /// vendored (passes --offline to cargo).
+        #[arg(long)]
+        offline: bool,
+        /// Also write a CycloneDX SBOM of the detector's crates to BIN.cdx.json.
+        #[arg(long)]
+        sbom: bool,
+        #[command(flatten)]
+        schema: SchemaArgs,
+    },
+    /// Run the rules' fixtures (r.tests/NAME.input.* and NAME.expected.jsonl
+    /// beside r.kql); print PASS or FAIL per test and a diff per failure.
+    /// Exit 0 when all pass, 1 otherwise.
+    Test {
+        /// Rule files or folders of them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        schema: SchemaArgs,
+    },
+    /// Compile (cached) and run one query; print its result rows.
+    Run {
+        /// The rule file (.kql or Sentinel .yaml).
+        query: PathBuf,
+        /// Input files of rows (JSON lines); stdin when none.
+        #[arg(short, long = "input")]
+        inputs: Vec<PathBuf>,
+        /// What now() and ago() count from (ISO 8601), to replay old logs.
+        #[arg(long)]
+        now: Option<String>,
+        /// Stop at the first bad input line.
+        #[arg(long)]
+        strict: bool,
+        /// The inputs' format: auto (default), cloudaudit, k8s, aks, eks, gke or arm.
+        #[arg(long)]
+        input_format: Option<String>,
+        /// Write every rejected input line to this file, verbatim.
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Print alerts (rule metadata, input position, row) instead of rows.
+        #[arg(long)]
+        alerts: bool,
+        /// Threads for checking, prefiltering and parsing input lines (the
+        /// results are those of one thread).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        threads: Option<u64>,
+        #[command(flatten)]
+        schema: SchemaArgs,
+    },
+    /// List the scalar functions kqlc supports.
+    Functions,
+    /// Time the reference detectors against `cat`, `grep`, jq and DuckDB on
+    /// a generated file; print a Markdown table (see docs/PERFORMANCE.md).
+    Bench {
+        /// Input size, e.g. 100M (quick) or 1G (the default).
+        #[arg(long, default_value = "1G", value_parser = parse_size)]
+        bytes: u64,
+        /// Where the input and binaries go.
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
+        /// The folder of the reference rules.
+        #[arg(long, default_value = "examples/rules")]
+        rules: PathBuf,
+        /// Keep the fastest of this many runs of each fast tool.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Also time each detector with --threads N (1: only one thread).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+        threads: u64,
+    },
+    /// Write a deterministic sample of audit events (JSON lines) for demos
+    /// and benchmarks, with the number of rows each reference rule finds.
+    Sample {
+        /// How many bytes to write (at least; whole lines), e.g. 100M or 1G
+        /// (the default, when --events is not given, is 100M).
+        #[arg(long, value_parser = parse_size, conflicts_with = "events")]
+        bytes: Option<u64>,
+        /// How many events to write (one line each) instead of a size.
+        #[arg(long)]
+        events: Option<u64>,
+        /// The seed: the same seed and options give the same bytes.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Where the events come from: aks, eks, gke, onprem, arm or mixed.
+        #[arg(long, default_value = "mixed", value_parser = parse_source)]
+        source: kql_sample::Source,
+        /// cloudaudit (CloudAuditEvents rows) or native (each platform's own
+        /// export format, read by detectors with --input-format auto).
+        #[arg(long, default_value = "cloudaudit", value_parser = parse_sample_format)]
+        format: kql_sample::SampleFormat,
+        /// The "now" the sample is written around (run detectors with the same --now).
+        #[arg(long, default_value = "2024-05-28T12:00:00Z")]
+        now: String,
+        /// Events per million planted to match one of the reference rules.
+        #[arg(long, default_value_t = kql_sample::DEFAULT_MATCH_RATE_PER_MILLION)]
+        match_rate: u32,
+        /// Write here instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+fn parse_source(name: &str) -> Result<kql_sample::Source, String> {
+    kql_sample::Source::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = kql_sample::Source::ALL.iter().map(|s| s.name()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
+}
+
+fn parse_sample_format(name: &str) -> Result<kql_sample::SampleFormat, String> {
+    kql_sample::SampleFormat::from_name(name)
+        .ok_or_else(|| "expected cloudaudit or native".to_string())
+}
+
+#[derive(clap::Args)]
+struct SchemaArgs {
+    /// A JSON schema file with more tables (see docs/schema.md).
+    #[arg(long)]
+    schema: Option<PathBuf>,
+}
+
+impl SchemaArgs {
+    fn load(&self) -> Result<Schema, String> {
+        let mut schema = Schema::builtin();
+        if let Some(path) = &self.schema {
+            schema.extend(Schema::from_file(path)?);
+        }
+        Ok(schema)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The rules named (files, or folders searched recursively); notes about
+/// ignored metadata go to stderr, and every error is returned at once.
+fn rule_files(paths: &[PathBuf]) -> Result<Vec<RuleFile>, String> {
+    match kqlc_cli::rules::load(paths) {
+        Ok(pack) => {
+            for note in &pack.notes {
+                eprintln!("note: {note}");
+            }
+            Ok(pack.rules)
+        }
+        Err(errors) => Err(errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\nerror: ")),
+    }
+}
+
+/// Compiles every file; prints diagnostics; `None` when any failed.
+fn compile_all(files: &[RuleFile], schema: &Schema) -> Option<Vec<Rule>> {
+    let color = std::io::stderr().is_terminal();
+    let mut rules = Vec::new();
+    let mut failed = false;
+    for file in files {
+        match kqlc::compile(&file.kql, schema) {
+            Ok(pipeline) => rules.push(Rule {
+                name: file.meta.id.clone(),
+                kql: file.kql.clone(),
+                path: file.path.display().to_string(),
+                pipeline,
+            }),
+            Err(diagnostics) => {
+                failed = true;
+                for diagnostic in &diagnostics {
+                    eprintln!(
+                        "{}\n",
+                        diagnostic.render(&file.query_origin(), &file.kql, color)
+                    );
+                }
+                let n = diagnostics.len();
+                eprintln!(
+                    "error: {} has {n} error{}",
+                    file.path.display(),
+                    if n == 1 { "" } else { "s" }
+                );
+            }
+        }
+    }
+    (!failed).then_some(rules)
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command {
+        Command::Check {
+            files,
+            syntax_only,
+            schema,
+        } => {
+            let schema = schema.load()?;
+            let files = rule_files(&files)?;
+            if syntax_only {
+                let color = std::io::stderr().is_terminal();
+                let mut failed = false;
+                for file in &files {
+                    if let Err(diagnostic) = kqlc::syntax::parse(&file.kql) {
+                        failed = true;
+                        eprintln!(
+                            "{}\n",
+                            diagnostic.render(&file.query_origin(), &file.kql, color)
+                        );
+                    }
+                }
+                return Ok(if failed {
+                    ExitCode::FAILURE
+                } else {
+                    ExitCode::SUCCESS
+                });
+            }
+            Ok(match compile_all(&files, &schema) {
+                Some(_) => ExitCode::SUCCESS,
+                None => ExitCode::FAILURE,
+            })
+        }
+        Command::Emit {
+            file,
+            output,
+            schema,
+        } => {
+            let schema = schema.load()?;
+            let files = rule_files(std::slice::from_ref(&file))?;
+            let Some(rules) = compile_all(&files, &schema) else {
+                return Ok(ExitCode::FAILURE);
+            };
+            let rule = &rules[0];
+            let regenerate = match &output {
+                Some(out) => format!("kqlc emit {} -o {}", rule.path, out.display()),
+                None => format!("kqlc emit {}", rule.path),
+            };
+            let code = codegen::rule_module(
+                &RuleSource {
+                    name: &rule.name,
+                    kql: &rule.kql,
+                    pipeline: &rule.pipeline,
+                },
+                &regenerate,
+            );
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, code).map_err(|e| format!("{}: {e}", path.display()))?
+                }
+                None => print!("{code}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Build {
+            files,
+            output,
+            dynamic,
+            offline,
+            sbom,
+            schema,
+        } => {
+            let schema = schema.load()?;
+            let files = rule_files(&files)?;
+            let Some(rules) = compile_all(&files, &schema) else {
+                return Ok(ExitCode::FAILURE);
+            };
+            build_detector(&files, &rules, &output, dynamic, offline, sbom)
+        }
+        Command::Test { paths, schema } => {
+            let schema = schema.load()?;
+            let files = rule_files(&paths)?;
+            let toolchain = Toolchain::discover().map_err(|e| e.to_string())?;
+            let summary = kqlc_cli::ruletest::run_tests(
+                &files,
+                &schema,
+                &toolchain,
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr().lock(),
+            )
+            .map_err(|e| format!("writing the report: {e}"))?;
+            if summary.passed + summary.failed == 0 {
+                eprintln!(
+                    "error: no rule tests found (a rule r.kql keeps them in r.tests/NAME.input.jsonl and NAME.expected.jsonl)"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            let untested = match summary.untested_rules {
+                0 => String::new(),
+                n => format!("; {n} rule{} without tests", if n == 1 { "" } else { "s" }),
+            };
+            println!(
+                "rule tests: {} passed, {} failed{untested}",
+                summary.passed, summary.failed
+            );
+            Ok(if summary.failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Run {
+            query,
+            inputs,
+            now,
+            strict,
+            input_format,
+            rejects,
+            alerts,
+            threads,
+            schema,
+        } => {
+            let schema = schema.load()?;
+            let files = rule_files(std::slice::from_ref(&query))?;
+            let Some(rules) = compile_all(&files, &schema) else {
+                return Ok(ExitCode::FAILURE);
+            };
+            let toolchain = Toolchain::discover().map_err(|e| e.to_string())?;
+            let binary = toolchain
+                .build(&rules, Profile::Quick)
+                .map_err(|e| e.to_string())?;
+            let mut command = std::process::Command::new(&binary);
+            if let Some(format) = input_format {
+                command.arg("--input-format").arg(format);
+            }
+            if let Some(rejects) = rejects {
+                command.arg("--rejects").arg(rejects);
+            }
+            if alerts {
+                command.arg("--output").arg("alerts");
+            }
+            command.args(&inputs);
+            if let Some(now) = now {
+                command.arg("--now").arg(now);
+            }
+            if strict {
+                command.arg("--strict");
+            }
+            if let Some(threads) = threads {
+                command.arg("--threads").arg(threads.to_string());
+            }
+            let status = command
+                .status()
+                .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+            Ok(match status.code() {
+                Some(0) => ExitCode::SUCCESS,
+                Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+                None => ExitCode::FAILURE,
+            })
+        }
+        Command::Sample {
+            bytes,
+            events,
+            seed,
+            source,
+            format,
+            now,
+            match_rate,
+            output,
+        } => {
+            let now = chrono::DateTime::parse_from_rfc3339(&now)
+                .map_err(|e| format!("--now '{now}': {e}"))?
+                .with_timezone(&chrono::Utc);
+            let mut options = kql_sample::SampleOptions::new(bytes.unwrap_or(100 << 20), now);
+            options.events = events;
+            options.source = source;
+            options.format = format;
+            options.seed = seed;
+            options.match_rate_per_million = match_rate;
+            let stats = match &output {
+                Some(path) => {
+                    let file = std::fs::File::create(path)
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    let mut out = std::io::BufWriter::new(file);
+                    let stats =
+                        kql_sample::write_sample(&mut out, &options).map_err(|e| e.to_string())?;
+                    std::io::Write::flush(&mut out).map_err(|e| e.to_string())?;
+                    stats
+                }
+                None => {
+                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                    let stats =
+                        kql_sample::write_sample(&mut out, &options).map_err(|e| e.to_string())?;
+                    std::io::Write::flush(&mut out).map_err(|e| e.to_string())?;
+                    stats
+                }
+            };
+            let written: Vec<String> = stats
+                .matches_per_rule
+                .iter()
+                .map(|m| format!("{}={}", m.rule, m.output_rows))
+                .collect();
+            let anywhere: Vec<String> = stats
+                .matches_per_rule
+                .iter()
+                .map(|m| format!("{}={}", m.rule, m.anywhere_output_rows))
+                .collect();
+            eprintln!(
+                "sample: {} rows, {} bytes ({} {}); expected result rows: {}; without the rules' DataSource condition: {}",
+                stats.rows,
+                stats.bytes,
+                source.name(),
+                format.name(),
+                written.join(", "),
+                anywhere.join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            bytes,
+            dir,
+            rules,
+            repeat,
+            threads,
+        } => {
+            let options = kqlc_cli::bench::BenchOptions {
+                bytes,
+                dir,
+                rules,
+                repeat,
+                threads: usize::try_from(threads).unwrap_or(usize::MAX),
+            };
+            let (results, bytes, rows) = kqlc_cli::bench::run(&options)?;
+            println!("{}", kqlc_cli::bench::table(&results, bytes, rows));
+            print!("{}", kqlc_cli::bench::thread_speedups(&results));
+            println!("input: {bytes} bytes, {rows} events");
+            Ok(if kqlc_cli::bench::counts_agree(&results) {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("error: some tool returned a different count (marked ✗)");
+                ExitCode::FAILURE
+            })
+        }
+        Command::Functions => {
+            for function in kqlc::sema::functions::FUNCTIONS {
+                println!("{:<22} {}", function.name, function.summary);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `kqlc build`: the hardened detector, its manifest and, with `sbom`, its
+/// SBOM, written next to each other.
+fn build_detector(
+    files: &[RuleFile],
+    rules: &[Rule],
+    output: &Path,
+    dynamic: bool,
+    offline: bool,
+    sbom: bool,
+) -> Result<ExitCode, String> {
+    let toolchain = Toolchain::discover().map_err(|e| e.to_string())?;
+    let host = kqlc_cli::build::host_triple().map_err(|e| e.to_string())?;
+    let options = BuildOptions {
+        profile: Profile::Release,
+        linking: if dynamic {
+            Linking::Dynamic
+        } else {
+            Linking::default_for_host(&host)
+        },
+        offline,
+    };
+    let info: Vec<ManifestRule> = files
+        .iter()
+        .map(|file| ManifestRule {
+            id: file.meta.id.clone(),
+            name: file.meta.name.clone(),
+            severity: file.meta.severity.clone(),
+            tactics: file.meta.tactics.clone(),
+            techniques: file.meta.techniques.clone(),
+            file: file.file_name(),
+            sha256: file.sha256.clone(),
+            source: file.source.clone(),
+        })
+        .collect();
+    let built = toolchain
+        .build_with(rules, &info, &options)
+        .map_err(|e| e.to_string())?;
+    copy_executable(&built.binary, output)?;
+    let manifest_path = sibling(output, "manifest.json");
+    std::fs::write(&manifest_path, built.manifest.to_json())
+        .map_err(|e| format!("cannot write {}: {e}", manifest_path.display()))?;
+    let mut written = vec![manifest_path];
+    if sbom {
+        let text = kqlc_cli::build::sbom::cyclonedx(&built, offline).map_err(|e| e.to_string())?;
+        let sbom_path = sibling(output, "cdx.json");
+        std::fs::write(&sbom_path, text)
+            .map_err(|e| format!("cannot write {}: {e}", sbom_path.display()))?;
+        written.push(sbom_path);
+    }
+    eprintln!(
+        "built {} ({} rule{}; {}, {}{}); wrote {}",
+        output.display(),
+        rules.len(),
+        if rules.len() == 1 { "" } else { "s" },
+        built.manifest.target,
+        if built.manifest.static_linking {
+            "static"
+        } else {
+            "dynamic"
+        },
+        if built.compiled { "" } else { ", cached" },
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `BIN` → `BIN.SUFFIX`, beside it.
+fn sibling(binary: &Path, suffix: &str) -> PathBuf {
+    let mut name = binary.as_os_str().to_os_string();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn copy_executable(from: &Path, to: &Path) -> Result<(), String> {
+    if let Some(parent) = to.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    // Remove first: overwriting a running binary in place fails on Linux.
+    let _ = std::fs::remove_file(to);
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("cannot write {}: {e}", to.display()))
+}
+
+/// Parses a size such as `1000000`, `100M` or `1G` (decimal units, as disk
+/// sizes are quoted).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, scale) = match text.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&text[..i], 1_000),
+        Some((i, 'M' | 'm')) => (&text[..i], 1_000_000),
+        Some((i, 'G' | 'g')) => (&text[..i], 1_000_000_000),
+        _ => (text, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("'{text}' is not a size (e.g. 1000000, 100M, 1G)"))
+}

@@ -1,0 +1,1090 @@
+//! The detector's `main`: arguments, the read loop, error reports, summary.
+//!
+//! ```text
+//! DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict] [--threads N]
+//! ```
+//!
+//! Reads each file (stdin when none, or for `-`) once, gunzipping it when it
+//! starts with the gzip magic bytes, and hands every record to every rule;
+//! prints result rows as JSON lines on stdout. With several rules each row
+//! starts with `"_rule"`.
+//!
+//! `--input-format` says how files are read (see [`crate::formats`]):
+//! `auto` (the default) decides per line, the others read every line in
+//! that one format. It applies to the files named after it, up to the next
+//! `--input-format`; files named before the first one take the first one,
+//! so a single `--input-format` anywhere applies to every file.
+//!
+//! A line of `CloudAuditEvents` rows (format `cloudaudit`, or `auto` when
+//! the line starts like a row) is read by [`crate::lazy::RowReader`]
+//! straight into a row holding only what the rules can observe; a line it
+//! does not expect goes the general way, so results and messages are the
+//! same. `--full-parse` reads every line the general way.
+//!
+//! Every rejected line (or element of a batch) gets one stderr line
+//! `FILE:LINE: cause` (`FILE:LINE: records[3]: cause` for an element);
+//! with `--rejects FILE` each rejected line is also written there verbatim
+//! (once, however many of its elements were rejected). At the end a
+//! one-line summary goes to stderr. Exit status: 0 when everything was
+//! processed, 1 when something was rejected (or `--strict` stopped at it), 2
+//! on a usage or I/O error.
+//!
+//! `--threads N` does the per-line work of JSON-lines input (UTF-8 check,
+//! prefilter, parsing, normalization) on N threads; everything else stays
+//! on one thread in input order, so the output, the reports and the exit
+//! status are those of one thread ([`crate::parallel`]).
+
+use crate::alert::{AlertWriter, InputPosition};
+use crate::formats::{InputFormat, Rejection};
+use crate::input::{self, Chunk, Compression, InputReader};
+use crate::lazy::RowReader;
+use crate::manifest::DetectorInfo;
+use crate::output::RowWriter;
+use crate::parallel::{self, BatchOutcome, EventKind, LineSink, LineWork, RecordRows};
+use crate::prefilter::PrefilterSet;
+use kql_runtime::context::Context;
+use kql_runtime::query::{Query, Table};
+use kql_runtime::text;
+use kql_runtime::value::{DateTime, Row};
+use std::io::{self, BufRead, BufReader, Write};
+use std::process::ExitCode;
+
+/// An input file and how to read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputFile {
+    /// The path, or `-` for stdin.
+    pub path: String,
+    /// Its format.
+    pub format: InputFormat,
+}
+
+impl InputFile {
+    /// A file read with format detection.
+    pub fn auto(path: impl Into<String>) -> InputFile {
+        InputFile {
+            path: path.into(),
+            format: InputFormat::Auto,
+        }
+    }
+}
+
+/// Parsed command-line options.
+#[derive(Debug, Default, PartialEq)]
+pub struct Options {
+    /// Input files; empty means stdin, read as `auto`.
+    pub files: Vec<InputFile>,
+    /// `--now`.
+    pub now: Option<DateTime>,
+    /// `--strict`.
+    pub strict: bool,
+    /// `--rejects`: where rejected input goes, verbatim.
+    pub rejects: Option<String>,
+    /// `--no-prefilter`: parse every line, even those no rule can match
+    /// (so that every malformed line is reported).
+    pub no_prefilter: bool,
+    /// `--full-parse`: read every line into a whole `Value` tree, without
+    /// the lazy reader of [`crate::lazy`] (same results; for comparisons).
+    pub full_parse: bool,
+    /// `--output alerts`: one alert object per match (with the rule's
+    /// metadata and the input position) instead of bare rows.
+    pub alerts: bool,
+    /// The detector's manifest (rules' ids, names, severities...), needed
+    /// for alerts.
+    pub info: Option<&'static DetectorInfo>,
+    /// `--threads N`: threads for the per-line work of JSON-lines input
+    /// (see [`crate::parallel`]). 0 and 1 both read on the calling thread;
+    /// results are the same whatever the number.
+    pub threads: usize,
+    /// `--line-by-line`: with one thread, read and hand on one line at a
+    /// time (what stdin always gets: a live stream's rows come out as soon
+    /// as its lines arrive). Otherwise a file is read in batches of lines.
+    pub line_by_line: bool,
+}
+
+const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict] [--threads N] [--line-by-line]\n\
+  FILE               input files, plain or gzip (stdin when none, or '-')\n\
+  --input-format F   auto (default: decided per line), cloudaudit, k8s, aks, eks, gke or arm;\n\
+                     applies to the files after it (a single one: to every file)\n\
+  --rejects FILE     write every rejected line there, verbatim\n\
+  --now T            what now() and ago() count from (ISO 8601), to replay old logs\n\
+  --strict           stop at the first bad input line\n\
+  --output rows|alerts  bare result rows (default) or alerts with the rule's metadata\n\
+  --version [--json] versions and the embedded rules (with --json: the manifest)\n\
+  --rules [ID]       the embedded rule texts (one rule's exact text with an id)\n\
+  --no-prefilter     parse every line; by default a CloudAuditEvents line that lacks the\n\
+                     literals every rule needs is skipped unparsed (and so not validated)\n\
+  --full-parse       parse each CloudAuditEvents line whole; by default only the fields the\n\
+                     rules read are built (same results and messages; for comparisons)\n\
+  --threads N        N threads check, prefilter and parse JSON lines (default 1); the rules,\n\
+                     output and reports stay in input order, identical to one thread.\n\
+                     Input is taken in batches of 256 KB (for a live stream, use 1);\n\
+                     a multi-line JSON document is read on one thread\n\
+  --line-by-line     with one thread, hand on each line as it is read, as for stdin (by\n\
+                     default a file is read in batches of lines, which is faster)";
+
+/// What the command line asked for.
+#[derive(Debug, PartialEq)]
+pub enum Invocation {
+    /// Run with these options.
+    Run(Options),
+    /// Print usage.
+    Help,
+    /// `--version [--json]`: versions and the embedded rules.
+    Version {
+        /// Print the manifest JSON instead of text.
+        json: bool,
+    },
+    /// `--rules [ID]`: the rule texts (one rule's exact bytes with an id).
+    Rules(Option<String>),
+}
+
+/// Parses arguments (without the program name).
+pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, String> {
+    let mut options = Options::default();
+    let mut args = args.into_iter();
+    let mut only_files = false;
+    let (mut version, mut json) = (false, false);
+    // Files and the format in force where each was named.
+    let mut files: Vec<(String, Option<InputFormat>)> = Vec::new();
+    let mut current: Option<InputFormat> = None;
+    let mut first: Option<InputFormat> = None;
+    while let Some(arg) = args.next() {
+        if only_files {
+            files.push((arg, current));
+            continue;
+        }
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |what: &str| -> Result<String, String> {
+            match inline.clone() {
+                Some(v) => Ok(v),
+                None => args.next().ok_or_else(|| format!("{flag} needs {what}")),
+            }
+        };
+        match flag.as_str() {
+            "--" => only_files = true,
+            "-h" | "--help" => return Ok(Invocation::Help),
+            "--strict" => options.strict = true,
+            "--no-prefilter" => options.no_prefilter = true,
+            "--line-by-line" => options.line_by_line = true,
+            "--full-parse" => options.full_parse = true,
+            "--version" | "-V" => version = true,
+            "--json" => json = true,
+            "--rules" => {
+                let id = inline
+                    .clone()
+                    .or_else(|| args.next().filter(|a| !a.starts_with('-')));
+                return Ok(Invocation::Rules(id));
+            }
+            "--output" => match value("rows or alerts")?.as_str() {
+                "rows" => options.alerts = false,
+                "alerts" => options.alerts = true,
+                other => return Err(format!("--output: '{other}' is not rows or alerts")),
+            },
+            "--now" => {
+                let value = value("a datetime, e.g. --now 2024-05-28T12:00:00Z")?;
+                let now = text::parse_datetime(&value)
+                    .ok_or_else(|| format!("--now: '{value}' is not a datetime (expected ISO 8601, e.g. 2024-05-28T12:00:00Z)"))?;
+                options.now = Some(now);
+            }
+            "--input-format" => {
+                let names: Vec<&str> = InputFormat::ALL.iter().map(|f| f.name()).collect();
+                let value = value(&format!("a format: {}", names.join(", ")))?;
+                let format = InputFormat::from_name(&value).ok_or_else(|| {
+                    format!(
+                        "--input-format: unknown format '{value}' (expected one of {})",
+                        names.join(", ")
+                    )
+                })?;
+                current = Some(format);
+                first.get_or_insert(format);
+            }
+            "--rejects" => options.rejects = Some(value("a file name")?),
+            "--threads" => {
+                let value = value("a number of threads, e.g. --threads 2")?;
+                options.threads = match value.parse::<usize>() {
+                    Ok(0) => return Err("--threads: needs at least 1 thread".to_string()),
+                    Ok(n) => n,
+                    Err(_) => {
+                        return Err(format!(
+                            "--threads: '{value}' is not a number of threads (a whole number, at least 1)"
+                        ))
+                    }
+                };
+            }
+            _ if arg.starts_with("--") => return Err(format!("unknown option '{arg}'")),
+            _ => files.push((arg, current)),
+        }
+    }
+    if version {
+        return Ok(Invocation::Version { json });
+    }
+    let default = first.unwrap_or_default();
+    options.files = files
+        .into_iter()
+        .map(|(path, format)| InputFile {
+            path,
+            format: format.unwrap_or(default),
+        })
+        .collect();
+    if options.files.is_empty() && default != InputFormat::Auto {
+        options.files.push(InputFile {
+            path: "-".to_string(),
+            format: default,
+        });
+    }
+    Ok(Invocation::Run(options))
+}
+
+/// Counts for the summary.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Rows (records, or rejected lines and elements) read.
+    read: u64,
+    rejected: u64,
+    blank: u64,
+    emitted: Vec<u64>,
+    /// Records read per format, in the order of [`InputFormat::ALL`].
+    by_format: [u64; 7],
+    /// Units that held several rows (batches, several objects on a line).
+    batches: u64,
+    /// Units that held no row (CloudWatch control messages, empty batches).
+    without_rows: u64,
+    gzip_files: u64,
+    documents: u64,
+    /// Lines the literal prefilter skipped unparsed.
+    skipped: u64,
+}
+
+/// Where rejected input goes: a file, or nowhere. Write errors are kept,
+/// not raised, so that a failing rejects file never stops the reading; the
+/// run reports them at the end.
+struct Rejects {
+    path: Option<String>,
+    writer: Option<io::BufWriter<std::fs::File>>,
+    error: Option<io::Error>,
+}
+
+impl Rejects {
+    fn open(path: Option<&str>) -> io::Result<Rejects> {
+        let writer = match path {
+            Some(path) => Some(io::BufWriter::new(std::fs::File::create(path)?)),
+            None => None,
+        };
+        Ok(Rejects {
+            path: path.map(str::to_string),
+            writer,
+            error: None,
+        })
+    }
+
+    /// Writes a rejected unit and a line end.
+    fn unit(&mut self, bytes: &[u8]) {
+        let _ = self.write_all(bytes);
+        if !bytes.ends_with(b"\n") {
+            let _ = self.write_all(b"\n");
+        }
+    }
+
+    fn finish(&mut self) -> Option<io::Error> {
+        if let Some(writer) = &mut self.writer {
+            if let Err(e) = writer.flush() {
+                self.error.get_or_insert(e);
+            }
+        }
+        self.error.take()
+    }
+}
+
+impl Write for Rejects {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if let (Some(writer), None) = (&mut self.writer, &self.error) {
+            if let Err(e) = writer.write_all(data) {
+                self.error = Some(e);
+            }
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The detector's entry point: runs `rules` as the command line says.
+pub fn main(rules: Vec<Box<dyn Query>>) -> ExitCode {
+    main_impl(None, rules)
+}
+
+/// The entry point of detectors built by `kqlc build`: [`main`] plus the
+/// manifest behind `--version`, `--rules` and `--output alerts`.
+/// `info.rules[i]` describes `rules[i]`.
+pub fn main_with_info(info: &'static DetectorInfo, rules: Vec<Box<dyn Query>>) -> ExitCode {
+    main_impl(Some(info), rules)
+}
+
+fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) -> ExitCode {
+    let mut options = match parse_args(std::env::args().skip(1)) {
+        Ok(Invocation::Run(options)) => options,
+        Ok(Invocation::Version { json }) => {
+            match (info, json) {
+                (Some(info), true) => print!("{}", info.manifest_json),
+                (Some(info), false) => print!("{}", info.version_text()),
+                (None, _) => println!(
+                    "kql detector: kql-runtime {}; rules: {}",
+                    env!("CARGO_PKG_VERSION"),
+                    rules
+                        .iter()
+                        .map(|r| r.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+            return ExitCode::SUCCESS;
+        }
+        Ok(Invocation::Rules(id)) => {
+            let Some(info) = info else {
+                eprintln!("error: this detector carries no rule texts");
+                return ExitCode::from(2);
+            };
+            return match info.rules_text(id.as_deref()) {
+                Some(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                None => {
+                    eprintln!("error: no rule has the id '{}'", id.unwrap_or_default());
+                    ExitCode::from(2)
+                }
+            };
+        }
+        Ok(Invocation::Help) => {
+            println!("{USAGE}");
+            for rule in &rules {
+                println!("rule: {}", rule.name());
+            }
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("error: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    if options.alerts && info.is_none() {
+        eprintln!("error: --output alerts needs a detector built by kqlc build (it carries the rules' metadata)");
+        return ExitCode::from(2);
+    }
+    options.info = info;
+    let stdout = io::stdout();
+    let mut writer = RowWriter::new(io::BufWriter::with_capacity(1 << 16, stdout.lock()));
+    match run(rules, &options, &mut writer, &mut io::stderr()) {
+        Ok(status) => status,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: writing results: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The state of one run: rules, counts, where output goes.
+struct Session<'a, W: Write, E: Write> {
+    rules: Vec<Box<dyn Query>>,
+    tables: Vec<(&'static Table, Vec<bool>)>,
+    ctx: Context,
+    tag_rows: bool,
+    counts: Counts,
+    output_rows: Vec<(usize, Row)>,
+    writer: &'a mut RowWriter<W>,
+    errors: &'a mut E,
+    rejects: Rejects,
+    strict: bool,
+    /// The rules' literal prefilters, when any rule can skip lines.
+    prefilter: Option<PrefilterSet>,
+    /// Which rules may match the current line (set by the prefilter).
+    may_match: Vec<bool>,
+    /// Reads row-shaped lines straight into rows, building only what the
+    /// rules observe (none with `--full-parse`).
+    row_reader: Option<RowReader>,
+    /// Threads for the per-line work (`--threads`; 1 reads on this thread).
+    threads: usize,
+    /// `--line-by-line`.
+    line_by_line: bool,
+    /// Alerts instead of rows: the manifest and a buffer for one alert.
+    alerts: Option<(&'static DetectorInfo, AlertWriter<Vec<u8>>)>,
+    /// The input line being processed (for alerts), if any.
+    position: Option<(String, u64)>,
+}
+
+/// How [`Session::read_chunks`] ended.
+enum ChunksEnd {
+    /// At the end of the input (`true`), or at a read error (`false`).
+    Done(bool),
+    /// The input is JSON lines, and the rest of them are still to be read.
+    LinesFollow,
+}
+
+/// The session as [`parallel::read_lines`] delivers to it, for one file.
+struct ParallelSink<'s, 'a, W: Write, E: Write> {
+    session: &'s mut Session<'a, W, E>,
+    name: &'s str,
+}
+
+impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
+    type Stop = Stop;
+
+    fn batch(&mut self, first_line: u64, batch: BatchOutcome) -> Result<(), Stop> {
+        let session = &mut *self.session;
+        for event in batch.events {
+            session.counts.blank += event.blank_before;
+            session.counts.read += event.skipped_before;
+            session.counts.skipped += event.skipped_before;
+            let line = first_line + event.index;
+            match event.kind {
+                EventKind::Unit {
+                    records,
+                    may_match,
+                    text,
+                } => {
+                    session.may_match = may_match;
+                    session.take_unit(self.name, line, &text, records)?;
+                }
+                EventKind::TooLong { bytes } => {
+                    let _ = session.rejects.write_all(&bytes);
+                    session.too_long(self.name, line, bytes.len() as u64, false)?;
+                }
+            }
+        }
+        session.counts.blank += batch.blank_after;
+        session.counts.read += batch.skipped_after;
+        session.counts.skipped += batch.skipped_after;
+        Ok(())
+    }
+
+    fn spill(&mut self) -> &mut dyn Write {
+        &mut self.session.rejects
+    }
+
+    fn too_long(&mut self, line: u64, len: u64) -> Result<(), Stop> {
+        self.session.too_long(self.name, line, len, false)
+    }
+
+    fn read_error(&mut self, line: u64, partial: &[u8], error: io::Error) -> Result<(), Stop> {
+        self.session.read_failed(self.name, line, partial, error)
+    }
+}
+
+/// Why reading stopped early.
+enum Stop {
+    /// `--strict` and a rejection.
+    Strict,
+    /// Writing results failed.
+    Write(io::Error),
+}
+
+/// Runs `rules` over the inputs of `options`, writing rows to `writer` and
+/// reports to `errors`. `Err` only when writing results fails.
+pub fn run<W: Write, E: Write>(
+    mut rules: Vec<Box<dyn Query>>,
+    options: &Options,
+    writer: &mut RowWriter<W>,
+    errors: &mut E,
+) -> io::Result<ExitCode> {
+    let now = options.now.unwrap_or_else(system_now);
+    let ctx = Context { now };
+    let tag_rows = rules.len() > 1;
+    let rejects = match Rejects::open(options.rejects.as_deref()) {
+        Ok(rejects) => rejects,
+        Err(e) => {
+            let path = options.rejects.as_deref().unwrap_or_default();
+            writeln!(errors, "error: --rejects {path}: cannot create: {e}")?;
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut output_rows: Vec<(usize, Row)> = Vec::new();
+    let mut load_failed = false;
+    for (index, rule) in rules.iter_mut().enumerate() {
+        rule.start(&ctx, &mut |row| output_rows.push((index, row)));
+        for error in rule.take_errors() {
+            writeln!(errors, "error: rule {}: {error}", rule.name())?;
+            load_failed = true;
+        }
+    }
+    if load_failed {
+        writeln!(errors, "stopping: a rule's data could not be loaded")?;
+        return Ok(ExitCode::from(2));
+    }
+    // Rules read the same table: group them so a line is parsed once per table.
+    let tables = distinct_tables(&rules);
+    let prefilter = if options.no_prefilter {
+        None
+    } else {
+        Some(PrefilterSet::new(
+            rules.iter().map(|r| r.prefilter()).collect(),
+        ))
+        .filter(|p| !p.is_trivial())
+    };
+    let row_reader = if options.full_parse {
+        None
+    } else {
+        RowReader::for_tables(&tables)
+    };
+    let alerts = match (options.alerts, options.info) {
+        (true, Some(info)) => Some((info, AlertWriter::new(Vec::new()))),
+        _ => None,
+    };
+    let mut session = Session {
+        alerts,
+        position: None,
+        prefilter,
+        may_match: Vec::new(),
+        row_reader,
+        threads: options.threads,
+        line_by_line: options.line_by_line,
+        counts: Counts {
+            emitted: vec![0; rules.len()],
+            ..Counts::default()
+        },
+        rules,
+        tables,
+        ctx,
+        tag_rows,
+        output_rows,
+        writer,
+        errors,
+        rejects,
+        strict: options.strict,
+    };
+    session.flush_rows()?;
+
+    let files: Vec<InputFile> = if options.files.is_empty() {
+        vec![InputFile::auto("-")]
+    } else {
+        options.files.clone()
+    };
+    let mut io_failed = false;
+    let mut stopped = false;
+    if !session.tables.is_empty() {
+        for file in &files {
+            match session.read_file(file) {
+                Ok(read_ok) => io_failed |= !read_ok,
+                Err(Stop::Strict) => {
+                    writeln!(session.errors, "stopping at the first bad line (--strict)")?;
+                    stopped = true;
+                    break;
+                }
+                Err(Stop::Write(e)) => return Err(e),
+            }
+        }
+    }
+    if !stopped {
+        for (index, rule) in session.rules.iter_mut().enumerate() {
+            let output_rows = &mut session.output_rows;
+            rule.finish(&session.ctx, &mut |row| output_rows.push((index, row)));
+        }
+        session.flush_rows()?;
+    }
+    session.writer.flush()?;
+    if let Some(e) = session.rejects.finish() {
+        let path = session.rejects.path.clone().unwrap_or_default();
+        writeln!(
+            session.errors,
+            "error: writing rejected input to {path}: {e}"
+        )?;
+        io_failed = true;
+    }
+    let summary = session.summary();
+    writeln!(session.errors, "{summary}")?;
+    Ok(if io_failed {
+        ExitCode::from(2)
+    } else if session.counts.rejected > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+impl<W: Write, E: Write> Session<'_, W, E> {
+    /// Reads one file through. `Ok(false)` when it could not be read (to
+    /// its end).
+    fn read_file(&mut self, file: &InputFile) -> Result<bool, Stop> {
+        let (name, source): (&str, Box<dyn BufRead>) = if file.path == "-" {
+            ("<stdin>", Box::new(BufReader::new(io::stdin().lock())))
+        } else {
+            match std::fs::File::open(&file.path) {
+                Ok(f) => (
+                    file.path.as_str(),
+                    Box::new(BufReader::with_capacity(1 << 16, f)),
+                ),
+                Err(e) => {
+                    self.report(format_args!("{}: cannot open: {e}", file.path))?;
+                    return Ok(false);
+                }
+            }
+        };
+        let source = match input::open_decompressed(source) {
+            Ok((source, compression)) => {
+                if compression == Compression::Gzip {
+                    self.counts.gzip_files += 1;
+                }
+                source
+            }
+            Err(e) => {
+                self.report(format_args!("{name}: cannot read: {e}"))?;
+                return Ok(false);
+            }
+        };
+        let mut work = LineWork::new(file.format, self.prefilter.clone(), self.tables.clone())
+            .with_row_reader(self.row_reader.clone());
+        let mut reader = InputReader::new(source);
+        // With several threads, the start of the input is read here until it
+        // is known to be JSON lines; the rest of the lines go to the workers.
+        // One thread reads a file in batches too (faster: no per-line copy,
+        // runs of lines skipped at once); stdin goes line by line, so a live
+        // stream's rows are not held back.
+        let parallel = self.threads > 1 || (!self.line_by_line && file.path != "-");
+        match self.read_chunks(name, &mut work, &mut reader, parallel)? {
+            ChunksEnd::Done(read_ok) => Ok(read_ok),
+            ChunksEnd::LinesFollow => {
+                let (source, lines) = reader.into_inner();
+                let mut sink = ParallelSink {
+                    session: self,
+                    name,
+                };
+                parallel::read_lines(source, lines, sink.session.threads, &work, &mut sink)
+            }
+        }
+    }
+
+    /// Reads `reader`'s chunks one by one, to the end or (with
+    /// `until_lines`) until the input is known to be JSON lines.
+    fn read_chunks<R: BufRead>(
+        &mut self,
+        name: &str,
+        work: &mut LineWork,
+        reader: &mut InputReader<R>,
+        until_lines: bool,
+    ) -> Result<ChunksEnd, Stop> {
+        let mut in_document = false;
+        loop {
+            if until_lines && reader.reads_lines() {
+                return Ok(ChunksEnd::LinesFollow);
+            }
+            let chunk = match reader.next_chunk(&mut self.rejects) {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => return Ok(ChunksEnd::Done(true)),
+                Err(e) => {
+                    let line = reader.line() + 1;
+                    let partial = reader.partial_line().to_vec();
+                    self.read_failed(name, line, &partial, e)?;
+                    return Ok(ChunksEnd::Done(false));
+                }
+            };
+            match chunk {
+                Chunk::Blank => self.counts.blank += 1,
+                Chunk::TooLong {
+                    line,
+                    len,
+                    document,
+                } => self.too_long(name, line, len, document)?,
+                Chunk::Broken { line, text, cause } => {
+                    self.rejects.unit(text);
+                    self.counts.read += 1;
+                    self.reject(name, line, &Rejection::whole(cause))?;
+                }
+                Chunk::Line { line, bytes } => match work.line(bytes, &mut self.may_match) {
+                    None => {
+                        self.counts.read += 1;
+                        self.counts.skipped += 1;
+                    }
+                    Some(records) => self.take_unit(name, line, bytes, records)?,
+                },
+                Chunk::Value { line, text, value } => {
+                    if !in_document {
+                        in_document = true;
+                        self.counts.documents += 1;
+                    }
+                    // The prefilter reads lines only: every rule gets a
+                    // document's records.
+                    self.may_match.clear();
+                    let records = work.value(value);
+                    self.take_unit(name, line, text.as_bytes(), records)?;
+                }
+            }
+        }
+    }
+
+    /// Counts and hands on what a unit (a line, or a value of a document)
+    /// gave: its records' rows go to the rules (those `may_match` allows),
+    /// its rejections are reported, and the unit is written to `--rejects`
+    /// when any part of it was rejected.
+    fn take_unit(
+        &mut self,
+        name: &str,
+        line: u64,
+        unit: &[u8],
+        records: Vec<RecordRows>,
+    ) -> Result<(), Stop> {
+        match records.len() {
+            0 => self.counts.without_rows += 1,
+            1 => {}
+            _ => self.counts.batches += 1,
+        }
+        let mut rejected = false;
+        let mut stop = None;
+        for record in records {
+            self.counts.read += 1;
+            match record {
+                Ok((format, rows)) => {
+                    if let Some(i) = InputFormat::ALL.iter().position(|f| *f == format) {
+                        self.counts.by_format[i] += 1;
+                    }
+                    if self.alerts.is_some() {
+                        self.position = Some((name.to_string(), line));
+                    }
+                    let pushed = self.push_rows(rows);
+                    self.position = None;
+                    pushed.map_err(Stop::Write)?;
+                }
+                Err(rejection) => {
+                    rejected = true;
+                    if let Err(e) = self.reject(name, line, &rejection) {
+                        stop = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+        if rejected {
+            self.rejects.unit(unit);
+        }
+        match stop {
+            Some(stop) => Err(stop),
+            None => Ok(()),
+        }
+    }
+
+    /// A line (or document) longer than the limit, whose bytes already went
+    /// to the rejects file.
+    fn too_long(&mut self, name: &str, line: u64, len: u64, document: bool) -> Result<(), Stop> {
+        self.rejects.unit(b"");
+        let what = if document { "document" } else { "line" };
+        self.counts.read += 1;
+        self.reject(
+            name,
+            line,
+            &Rejection::whole(format!(
+                "{what} of {len} bytes is longer than the limit of {} bytes",
+                input::MAX_LINE_BYTES
+            )),
+        )
+    }
+
+    /// Reading failed in line `line`, of which `partial` was read.
+    fn read_failed(
+        &mut self,
+        name: &str,
+        line: u64,
+        partial: &[u8],
+        error: io::Error,
+    ) -> Result<(), Stop> {
+        if !partial.is_empty() {
+            self.rejects.unit(partial);
+        }
+        self.report(format_args!(
+            "{name}:{line}: read error: {error} (the rest of the file is not read)"
+        ))
+    }
+
+    /// Reports a rejection; `Err(Stop::Strict)` when that ends the run.
+    fn reject(&mut self, name: &str, line: u64, rejection: &Rejection) -> Result<(), Stop> {
+        self.counts.rejected += 1;
+        self.report(format_args!("{name}:{line}: {rejection}"))?;
+        if self.strict {
+            return Err(Stop::Strict);
+        }
+        Ok(())
+    }
+
+    fn report(&mut self, message: std::fmt::Arguments<'_>) -> Result<(), Stop> {
+        writeln!(self.errors, "{message}").map_err(Stop::Write)
+    }
+
+    /// Hands a record's rows (one per table) to the rules reading them.
+    fn push_rows(&mut self, table_rows: Vec<Row>) -> io::Result<()> {
+        for (index, rule) in self.rules.iter_mut().enumerate() {
+            // Rules the prefilter ruled out for this line get nothing.
+            if self.may_match.get(index) == Some(&false) {
+                continue;
+            }
+            let Some(table) = rule.input() else { continue };
+            let Some(position) = self
+                .tables
+                .iter()
+                .position(|(t, _)| std::ptr::eq(*t, table))
+            else {
+                continue;
+            };
+            let row = table_rows[position].clone();
+            let output_rows = &mut self.output_rows;
+            rule.push(&self.ctx, row, &mut |row| output_rows.push((index, row)));
+        }
+        self.flush_rows()
+    }
+
+    fn flush_rows(&mut self) -> io::Result<()> {
+        for (index, row) in self.output_rows.drain(..) {
+            let rule = &self.rules[index];
+            match &mut self.alerts {
+                Some((info, alerts)) => {
+                    let position = self
+                        .position
+                        .as_ref()
+                        .map(|(file, line)| InputPosition { file, line: *line });
+                    if let Some(meta) = info.rules.get(index) {
+                        alerts.write_alert(meta, self.ctx.now, position, rule.output(), &row)?;
+                        self.writer.write_raw(alerts.get_mut())?;
+                        alerts.get_mut().clear();
+                    }
+                }
+                None => self.writer.write_row(
+                    self.tag_rows.then(|| rule.name()),
+                    rule.output(),
+                    &row,
+                )?,
+            }
+            self.counts.emitted[index] += 1;
+        }
+        Ok(())
+    }
+
+    /// `summary: N rows read, R rejected, E emitted[, B blank lines skipped]
+    /// [ (rule=n, ...)][; by format: ...][; ...]`.
+    fn summary(&self) -> String {
+        let counts = &self.counts;
+        let emitted: u64 = counts.emitted.iter().sum();
+        let mut summary = format!(
+            "summary: {} rows read, {} rejected, {} emitted",
+            counts.read, counts.rejected, emitted
+        );
+        if counts.blank > 0 {
+            summary.push_str(&format!(", {} blank lines skipped", counts.blank));
+        }
+        if counts.skipped > 0 {
+            summary.push_str(&format!(
+                ", {} lines skipped unparsed by the literal prefilter",
+                counts.skipped
+            ));
+        }
+        if self.tag_rows {
+            let per_rule: Vec<String> = self
+                .rules
+                .iter()
+                .zip(&counts.emitted)
+                .map(|(rule, n)| format!("{}={n}", rule.name()))
+                .collect();
+            summary.push_str(&format!(" ({})", per_rule.join(", ")));
+        }
+        let mut notes: Vec<String> = Vec::new();
+        let native = InputFormat::ALL
+            .iter()
+            .zip(counts.by_format)
+            .any(|(f, n)| n > 0 && *f != InputFormat::CloudAudit);
+        if native {
+            let by_format: Vec<String> = InputFormat::ALL
+                .iter()
+                .zip(counts.by_format)
+                .filter(|(_, n)| *n > 0)
+                .map(|(f, n)| format!("{f}={n}"))
+                .collect();
+            notes.push(format!("by format: {}", by_format.join(", ")));
+        }
+        let plural =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        if counts.batches > 0 {
+            notes.push(plural(counts.batches, "batch", "batches"));
+        }
+        if counts.without_rows > 0 {
+            notes.push(format!(
+                "{} without events",
+                plural(counts.without_rows, "record", "records")
+            ));
+        }
+        if counts.documents > 0 {
+            notes.push(plural(
+                counts.documents,
+                "multi-line document",
+                "multi-line documents",
+            ));
+        }
+        if counts.gzip_files > 0 {
+            notes.push(plural(counts.gzip_files, "gzip file", "gzip files"));
+        }
+        if let (Some(path), true) = (&self.rejects.path, counts.rejected > 0) {
+            notes.push(format!("rejected input written to {path}"));
+        }
+        for note in notes {
+            summary.push_str("; ");
+            summary.push_str(&note);
+        }
+        summary
+    }
+}
+
+impl From<io::Error> for Stop {
+    fn from(e: io::Error) -> Stop {
+        Stop::Write(e)
+    }
+}
+
+/// The tables the rules read, each once, with the union of the columns the
+/// rules need (a row lacking one is rejected).
+fn distinct_tables(rules: &[Box<dyn Query>]) -> Vec<(&'static Table, Vec<bool>)> {
+    let mut tables: Vec<(&'static Table, Vec<bool>)> = Vec::new();
+    for rule in rules {
+        let Some(table) = rule.input() else { continue };
+        let index = match tables.iter().position(|(t, _)| std::ptr::eq(*t, table)) {
+            Some(i) => i,
+            None => {
+                tables.push((table, vec![false; table.columns.len()]));
+                tables.len() - 1
+            }
+        };
+        for &used in table.used {
+            if let Some(flag) = tables[index].1.get_mut(used) {
+                *flag = true;
+            }
+        }
+    }
+    tables
+}
+
+/// The current time as a KQL datetime.
+pub fn system_now() -> DateTime {
+    let now = chrono::Utc::now();
+    let ticks = now.timestamp() * kql_runtime::value::ticks::PER_SECOND
+        + i64::from(now.timestamp_subsec_nanos() / 100);
+    DateTime(ticks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Result<Invocation, String> {
+        parse_args(list.iter().map(|s| s.to_string()))
+    }
+
+    fn files(options: &Options) -> Vec<(&str, InputFormat)> {
+        options
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.format))
+            .collect()
+    }
+
+    #[test]
+    fn parses_files_now_strict_and_rejects() {
+        let Ok(Invocation::Run(options)) = args(&[
+            "a.jsonl",
+            "--now",
+            "2024-05-28T12:00:00Z",
+            "--strict",
+            "b.jsonl",
+            "--rejects=bad.jsonl",
+        ]) else {
+            panic!("expected options");
+        };
+        assert_eq!(
+            files(&options),
+            [
+                ("a.jsonl", InputFormat::Auto),
+                ("b.jsonl", InputFormat::Auto)
+            ]
+        );
+        assert!(options.strict);
+        assert!(options.now.is_some());
+        assert_eq!(options.rejects.as_deref(), Some("bad.jsonl"));
+        assert!(matches!(
+            args(&["--now=2024-05-28"]),
+            Ok(Invocation::Run(_))
+        ));
+    }
+
+    #[test]
+    fn an_input_format_applies_to_the_files_after_it_and_a_single_one_to_all() {
+        let Ok(Invocation::Run(options)) =
+            args(&["a", "--input-format", "aks", "b", "--input-format=eks", "c"])
+        else {
+            panic!("expected options");
+        };
+        assert_eq!(
+            files(&options),
+            [
+                ("a", InputFormat::Aks),
+                ("b", InputFormat::Aks),
+                ("c", InputFormat::Eks)
+            ]
+        );
+        let Ok(Invocation::Run(options)) = args(&["a", "b", "--input-format", "gke"]) else {
+            panic!("expected options");
+        };
+        assert_eq!(
+            files(&options),
+            [("a", InputFormat::Gke), ("b", InputFormat::Gke)]
+        );
+        let Ok(Invocation::Run(options)) = args(&["--input-format", "k8s"]) else {
+            panic!("expected options");
+        };
+        assert_eq!(files(&options), [("-", InputFormat::K8s)]);
+        assert!(args(&["--input-format", "yaml"])
+            .unwrap_err()
+            .contains("unknown format 'yaml'"));
+    }
+
+    #[test]
+    fn version_rules_and_output_options() {
+        assert_eq!(
+            args(&["--version"]),
+            Ok(Invocation::Version { json: false })
+        );
+        assert_eq!(
+            args(&["--json", "--version"]),
+            Ok(Invocation::Version { json: true })
+        );
+        assert_eq!(
+            args(&["--rules", "r1"]),
+            Ok(Invocation::Rules(Some("r1".into())))
+        );
+        assert_eq!(args(&["--rules"]), Ok(Invocation::Rules(None)));
+        let Ok(Invocation::Run(options)) = args(&["--output", "alerts", "f"]) else {
+            panic!("expected options");
+        };
+        assert!(options.alerts);
+        assert!(args(&["--output", "xml"])
+            .unwrap_err()
+            .contains("not rows or alerts"));
+    }
+
+    #[test]
+    fn rejects_bad_now_and_unknown_flags() {
+        assert!(args(&["--now", "yesterday"])
+            .unwrap_err()
+            .contains("not a datetime"));
+        assert!(args(&["--now"]).unwrap_err().contains("needs a datetime"));
+        assert!(args(&["--fast"]).unwrap_err().contains("unknown option"));
+        let Ok(Invocation::Run(options)) = args(&["--full-parse", "--no-prefilter"]) else {
+            panic!("expected options");
+        };
+        assert!(options.full_parse && options.no_prefilter);
+        assert_eq!(
+            args(&["--", "--strict"]),
+            Ok(Invocation::Run(Options {
+                files: vec![InputFile::auto("--strict")],
+                ..Options::default()
+            }))
+        );
+    }
+}

@@ -1,0 +1,695 @@
+//! Lazy, typed reading of table rows: a line of JSON straight into the
+//! [`Row`] the rules read, building only what they can observe.
+//!
+//! The general path ([`crate::formats::Normalizer::line`], then
+//! [`crate::input::record_to_row`]) parses a whole line into a [`Value`]
+//! tree and converts each column. For a row-shaped line, [`RowReader`] does
+//! both in one guided pass over the text (serde's `DeserializeSeed` over
+//! `serde_json`, borrowing strings from the line), with what the compiler
+//! worked out about each column ([`Access`], `kqlc/src/plan/access.rs`):
+//!
+//! - a column no rule reads is checked (as the general path would convert
+//!   it) but not built;
+//! - a scalar column is converted to its type from the borrowed text;
+//! - a `dynamic` column read through member chains is built as a *pruned*
+//!   bag: of each object on a projected path only the projected keys are
+//!   kept (any other value there is built whole, since member access on it
+//!   gives null either way);
+//! - everything else in the line is skipped without being built, through
+//!   the same `serde_json` entry points the general path uses, so the same
+//!   text is accepted (`IgnoredAny` would skip the nesting limit and number
+//!   range checks).
+//!
+//! Whatever the reader does not expect (a type mismatch, a missing column,
+//! malformed JSON, a line holding more than one value, invalid UTF-8) makes
+//! it return `None`, and the caller reads the line the general way: its
+//! messages and results stay exactly those of the general path. Repeated
+//! keys keep the last value, as [`kql_runtime::value::Bag`] does.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use crate::input::convert;
+use kql_runtime::json::ValueVisitor;
+use kql_runtime::query::{Access, ColumnType, Table};
+use kql_runtime::text;
+use kql_runtime::value::{Bag, Row, Str, Value};
+
+/// What the reader builds of one value: an owned form of [`Access`] that
+/// can be merged over several rules.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Projection {
+    /// Checked, not built.
+    Unread,
+    /// Built whole.
+    Whole,
+    /// Of an object, only these keys (with what to build below each); any
+    /// other value is built whole.
+    Members(Vec<(&'static str, Projection)>),
+}
+
+impl Projection {
+    /// The projection of a compiled access path.
+    pub fn from_access(access: &Access) -> Projection {
+        match access {
+            Access::Unread => Projection::Unread,
+            Access::Whole => Projection::Whole,
+            Access::Members(members) => Projection::Members(
+                members
+                    .iter()
+                    .map(|(key, below)| (*key, Projection::from_access(below)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Adds what `other` builds (the union; `Whole` wins).
+    pub fn merge(&mut self, other: &Projection) {
+        match (&mut *self, other) {
+            (Projection::Whole, _) | (_, Projection::Unread) => {}
+            (_, Projection::Whole) => *self = Projection::Whole,
+            (Projection::Unread, Projection::Members(_)) => *self = other.clone(),
+            (Projection::Members(mine), Projection::Members(theirs)) => {
+                for (key, below) in theirs {
+                    match mine.iter_mut().find(|(k, _)| k == key) {
+                        Some((_, slot)) => slot.merge(below),
+                        None => mine.push((key, below.clone())),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reads row-shaped lines of one table layout into rows.
+#[derive(Clone, Debug)]
+pub struct RowReader {
+    columns: &'static [(&'static str, ColumnType)],
+    /// Per column, what to build.
+    projection: Vec<Projection>,
+    /// Per column, whether a row must have it.
+    required: Vec<bool>,
+}
+
+impl RowReader {
+    /// A reader for the tables the rules read (each with the columns a row
+    /// must have), building the union of what they observe; `None` when
+    /// they do not share one column layout (the general path then reads
+    /// every line).
+    pub fn for_tables(tables: &[(&'static Table, Vec<bool>)]) -> Option<RowReader> {
+        let (first, _) = tables.first()?;
+        let columns = first.columns;
+        if tables.iter().any(|(t, _)| t.columns != columns) {
+            return None;
+        }
+        let mut projection = vec![Projection::Unread; columns.len()];
+        let mut required = vec![false; columns.len()];
+        for (table, needed) in tables {
+            for (i, slot) in projection.iter_mut().enumerate() {
+                // A table written without access paths observes everything.
+                let access = table.access.get(i).unwrap_or(&Access::Whole);
+                slot.merge(&Projection::from_access(access));
+            }
+            for (slot, &needed) in required.iter_mut().zip(needed) {
+                *slot |= needed;
+            }
+        }
+        for ((slot, &needed), (_, ty)) in projection.iter_mut().zip(&required).zip(columns) {
+            // A column a rule reads is never left unbuilt, and only dynamic
+            // values have members.
+            let members = matches!(slot, Projection::Members(_));
+            if (needed && *slot == Projection::Unread) || (members && *ty != ColumnType::Dynamic) {
+                *slot = Projection::Whole;
+            }
+        }
+        Some(RowReader {
+            columns,
+            projection,
+            required,
+        })
+    }
+
+    /// What the reader builds of each column, in row order.
+    pub fn projection(&self) -> &[Projection] {
+        &self.projection
+    }
+
+    /// The row of a line holding one JSON object, or `None` when the line
+    /// is anything else or would be rejected: the general path must read
+    /// it then, for its messages.
+    pub fn row(&self, line: &[u8]) -> Option<Row> {
+        let text = std::str::from_utf8(line).ok()?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let slots = RowSeed(self).deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        self.columns
+            .iter()
+            .zip(slots)
+            .zip(&self.required)
+            .map(|(((_, ty), slot), &required)| match slot {
+                Some(value) => Some(value),
+                None if required => None,
+                None => Some(ty.null()),
+            })
+            .collect()
+    }
+}
+
+/// The top-level object: one slot per column, filled by the column's key
+/// (the last one, when repeated).
+struct RowSeed<'r>(&'r RowReader);
+
+impl<'de> DeserializeSeed<'de> for RowSeed<'_> {
+    type Value = Vec<Option<Value>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RowSeed<'_> {
+    type Value = Vec<Option<Value>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a row object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let reader = self.0;
+        let mut slots: Vec<Option<Value>> = vec![None; reader.columns.len()];
+        let names = KeyIn(reader.columns.iter().map(|(name, _)| *name));
+        while let Some(found) = map.next_key_seed(names.clone())? {
+            let Some(i) = found else {
+                map.next_value::<Skip>()?;
+                continue;
+            };
+            let ty = reader.columns[i].1;
+            let value = match (&reader.projection[i], ty) {
+                (Projection::Unread, _) => {
+                    map.next_value_seed(ScalarSeed { ty, build: false })?;
+                    ty.null()
+                }
+                (_, ColumnType::Dynamic) => {
+                    map.next_value_seed(DynamicSeed(&reader.projection[i]))?
+                }
+                _ => map.next_value_seed(ScalarSeed { ty, build: true })?,
+            };
+            slots[i] = Some(value);
+        }
+        Ok(slots)
+    }
+}
+
+/// A key looked up among names without allocating: its position, or
+/// `None` for any other key.
+#[derive(Clone)]
+struct KeyIn<I>(I);
+
+impl<'de, I: Iterator<Item = &'static str>> DeserializeSeed<'de> for KeyIn<I> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<I: Iterator<Item = &'static str>> Visitor<'_> for KeyIn<I> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E: de::Error>(mut self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.0.position(|name| name == key))
+    }
+}
+
+/// A `dynamic` value, built as its projection says.
+struct DynamicSeed<'p>(&'p Projection);
+
+impl<'de> DeserializeSeed<'de> for DynamicSeed<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        match self.0 {
+            Projection::Members(members) => deserializer.deserialize_any(Pruned(members)),
+            Projection::Whole | Projection::Unread => Value::deserialize(deserializer),
+        }
+    }
+}
+
+/// A value of which, if it is an object, only some keys are kept; any other
+/// value is built whole, as [`ValueVisitor`] builds it.
+struct Pruned<'p>(&'p [(&'static str, Projection)]);
+
+impl<'de> Visitor<'de> for Pruned<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
+        ValueVisitor.visit_bool(b)
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Value, E> {
+        ValueVisitor.visit_i64(n)
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Value, E> {
+        ValueVisitor.visit_u64(n)
+    }
+
+    fn visit_f64<E: de::Error>(self, x: f64) -> Result<Value, E> {
+        ValueVisitor.visit_f64(x)
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
+        ValueVisitor.visit_str(s)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        ValueVisitor.visit_unit()
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
+        ValueVisitor.visit_seq(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let members = self.0;
+        let mut entries: Vec<(Str, Value)> = Vec::new();
+        let keys = KeyIn(members.iter().map(|(key, _)| *key));
+        while let Some(found) = map.next_key_seed(keys.clone())? {
+            match found {
+                Some(i) => {
+                    let (key, below) = &members[i];
+                    let value = map.next_value_seed(DynamicSeed(below))?;
+                    entries.push((Str::Static(key), value));
+                }
+                None => {
+                    map.next_value::<Skip>()?;
+                }
+            }
+        }
+        Ok(Value::Bag(Arc::new(Bag::from_entries(entries))))
+    }
+}
+
+/// A scalar column's value converted to its type exactly as
+/// [`crate::input::record_to_row`] converts it, from the borrowed text;
+/// with `build` false it is only checked (the result is null).
+struct ScalarSeed {
+    ty: ColumnType,
+    build: bool,
+}
+
+impl ScalarSeed {
+    fn convert<E: de::Error>(&self, value: Value) -> Result<Value, E> {
+        let converted = convert(&value, self.ty).map_err(E::custom)?;
+        Ok(if self.build { converted } else { Value::Null })
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ScalarSeed {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        if self.ty == ColumnType::Dynamic {
+            // Only unread dynamic columns get here: any JSON value will do.
+            Skip::deserialize(deserializer)?;
+            return Ok(Value::Null);
+        }
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ScalarSeed {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a {} value", self.ty.name())
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
+        self.convert(Value::Bool(b))
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Value, E> {
+        self.convert(ValueVisitor.visit_i64(n)?)
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Value, E> {
+        self.convert(ValueVisitor.visit_u64(n)?)
+    }
+
+    fn visit_f64<E: de::Error>(self, x: f64) -> Result<Value, E> {
+        self.convert(ValueVisitor.visit_f64(x)?)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(if self.build {
+            self.ty.null()
+        } else {
+            Value::Null
+        })
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
+        let mismatch = || E::custom("not a value of the column's type");
+        let value = match self.ty {
+            ColumnType::String if self.build => Value::string(s),
+            ColumnType::Guid if self.build => Value::Guid(Str::from(s)),
+            ColumnType::String | ColumnType::Guid => Value::Null,
+            ColumnType::DateTime => Value::DateTime(text::parse_datetime(s).ok_or_else(mismatch)?),
+            ColumnType::TimeSpan => Value::TimeSpan(text::parse_timespan(s).ok_or_else(mismatch)?),
+            _ => return Err(mismatch()),
+        };
+        Ok(if self.build { value } else { Value::Null })
+    }
+}
+
+/// Any JSON value, read and dropped. Unlike `serde::de::IgnoredAny` it goes
+/// through `deserialize_any`, so nesting deeper than `serde_json`'s limit,
+/// numbers out of range and bad escapes fail here exactly as they fail the
+/// general path; strings are borrowed, so nothing is allocated.
+struct Skip;
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Skip, D::Error> {
+        deserializer.deserialize_any(Skip)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip {
+    type Value = Skip;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        while map.next_key::<Skip>()?.is_some() {
+            map.next_value::<Skip>()?;
+        }
+        Ok(Skip)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::{Item, Normalizer, CLOUD_AUDIT_COLUMNS};
+    use crate::input::record_to_row;
+    use kql_runtime::ops;
+
+    const COLUMNS: [(&str, ColumnType); 6] = [
+        ("Timestamp", ColumnType::DateTime),
+        ("OperationName", ColumnType::String),
+        ("Count", ColumnType::Long),
+        ("Score", ColumnType::Real),
+        ("RawEventData", ColumnType::Dynamic),
+        ("AdditionalFields", ColumnType::Dynamic),
+    ];
+
+    /// Reads `Timestamp`, `OperationName`, `RawEventData.ObjectRef.resource`
+    /// and `RawEventData.User`; `Count`, `Score` and `AdditionalFields` are
+    /// unread.
+    static TABLE: Table = Table {
+        name: "T",
+        columns: &COLUMNS,
+        used: &[0, 1, 4],
+        access: &[
+            Access::Whole,
+            Access::Whole,
+            Access::Unread,
+            Access::Unread,
+            Access::Members(&[
+                ("ObjectRef", Access::Members(&[("resource", Access::Whole)])),
+                ("User", Access::Whole),
+            ]),
+            Access::Unread,
+        ],
+    };
+
+    fn reader() -> RowReader {
+        RowReader::for_tables(&[(&TABLE, vec![true, true, false, false, true, false])])
+            .expect("one table")
+    }
+
+    /// The row the general path makes of `line`, or its message.
+    fn general(line: &str) -> Result<Row, String> {
+        let normalizer = Normalizer::new(
+            crate::formats::InputFormat::CloudAudit,
+            CLOUD_AUDIT_COLUMNS.to_vec(),
+        );
+        let mut items: Vec<Item> = Vec::new();
+        normalizer.line(line.as_bytes(), &mut items);
+        let [item] = &items[..] else {
+            return Err(format!("{} items", items.len()));
+        };
+        let record = item.as_ref().map_err(|r| r.to_string())?;
+        record_to_row(
+            &record.fields,
+            &TABLE,
+            &[true, true, false, false, true, false],
+        )
+    }
+
+    /// What a rule can see of a row: the whole scalar columns and the
+    /// projected paths of `RawEventData`.
+    fn observed(row: &Row) -> Vec<Value> {
+        let raw = &row[4];
+        let object_ref = ops::member(raw, "ObjectRef");
+        vec![
+            row[0].clone(),
+            row[1].clone(),
+            ops::member(&object_ref, "resource"),
+            ops::member(raw, "User"),
+            ops::member(raw, "Other"),
+        ]
+    }
+
+    /// The lazy reader either gives what the general path gives for all a
+    /// rule can observe, or leaves the line to it; `lazy` says which is
+    /// expected.
+    fn agrees(line: &str, lazy: bool) {
+        let fast = reader().row(line.as_bytes());
+        assert_eq!(fast.is_some(), lazy, "{line}: {fast:?}");
+        if let Some(fast) = fast {
+            let full = general(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(observed(&fast), observed(&full), "{line}");
+        }
+    }
+
+    #[test]
+    fn builds_only_the_projected_paths() {
+        let line = r#"{"Timestamp":"2024-05-28T10:00:00Z","OperationName":"create","Count":3,"RawEventData":{"ObjectRef":{"resource":"pods","name":"p"},"User":{"username":"u","groups":["a"]},"RequestObject":{"big":[1,2,3]}},"AdditionalFields":{"x":1},"Extra":[{"deep":true}]}"#;
+        let row = reader().row(line.as_bytes()).expect("read lazily");
+        assert_eq!(row[2], Value::Null, "unread columns are not built");
+        assert_eq!(row[3], Value::Null);
+        assert_eq!(row[5], Value::Null);
+        let mut text = String::new();
+        kql_runtime::json::write_json(&row[4], &mut text);
+        assert_eq!(
+            text,
+            r#"{"ObjectRef":{"resource":"pods"},"User":{"username":"u","groups":["a"]}}"#
+        );
+        agrees(line, true);
+    }
+
+    #[test]
+    fn repeated_keys_keep_the_last_value() {
+        agrees(
+            r#"{"Timestamp":"2024-05-28T10:00:00Z","OperationName":"a","OperationName":"b","RawEventData":{"ObjectRef":{"resource":"x"},"ObjectRef":{"resource":"y"},"User":1,"User":{"n":2}}}"#,
+            true,
+        );
+        // The first value has the wrong type: the general path only
+        // converts the last, so either way the row is read.
+        agrees(
+            r#"{"Timestamp":5,"Timestamp":"2024-05-28T10:00:00Z","OperationName":"a","RawEventData":{}}"#,
+            false,
+        );
+        assert!(general(
+            r#"{"Timestamp":5,"Timestamp":"2024-05-28T10:00:00Z","OperationName":"a","RawEventData":{}}"#
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn escaped_keys_are_the_keys_they_spell() {
+        agrees(
+            r#"{"Timest\u0061mp":"2024-05-28T10:00:00Z","OperationName":"a\"b","RawEventData":{"Obj\u0065ctRef":{"resourc\u0065":"p\u00f6ds"}}}"#,
+            true,
+        );
+    }
+
+    #[test]
+    fn non_objects_on_paths_are_kept_whole() {
+        for raw in [
+            r#""a string""#,
+            "[1,{\"ObjectRef\":2}]",
+            r#"{"ObjectRef":"pods"}"#,
+            r#"{"ObjectRef":[{"resource":"pods"}]}"#,
+            "null",
+            "12345678901234567890123",
+            "-0.0",
+            "1e308",
+        ] {
+            agrees(
+                &format!(
+                    r#"{{"Timestamp":"2024-05-28T10:00:00Z","OperationName":"a","RawEventData":{raw}}}"#
+                ),
+                true,
+            );
+        }
+    }
+
+    #[test]
+    fn nulls_and_absent_optional_columns_match_the_general_path() {
+        agrees(
+            r#"{"Timestamp":null,"OperationName":null,"Count":null,"Score":null,"RawEventData":null,"AdditionalFields":null}"#,
+            true,
+        );
+        agrees(
+            r#"{"RawEventData":{},"Timestamp":"2024-05-28","OperationName":""}"#,
+            true,
+        );
+    }
+
+    #[test]
+    fn numbers_convert_as_the_general_path_converts_them() {
+        for (count, score, lazy) in [
+            ("1", "2", true),
+            ("-9223372036854775808", "1.5", true),
+            ("9223372036854775808", "1", false), // u64 beyond i64: a real, not a long
+            ("1.0", "1", false),
+            ("1", "18446744073709551615", true),
+            ("\"1\"", "1", false),
+            ("1", "true", false),
+        ] {
+            let line = format!(
+                r#"{{"Timestamp":"2024-05-28T10:00:00Z","OperationName":"a","Count":{count},"Score":{score},"RawEventData":{{}}}}"#
+            );
+            agrees(&line, lazy);
+            assert_eq!(general(&line).is_ok(), lazy, "{line}");
+        }
+    }
+
+    #[test]
+    fn anything_the_general_path_rejects_is_left_to_it() {
+        for line in [
+            r#"{"OperationName":"a","RawEventData":{}}"#, // missing Timestamp
+            r#"{"Timestamp":"yesterday","OperationName":"a","RawEventData":{}}"#, // not a datetime
+            r#"{"Timestamp":"2024-05-28","OperationName":7,"RawEventData":{}}"#, // wrong type
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{}} {"Timestamp":"2024-05-28"}"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{}"#,
+            r#"["Timestamp"]"#,
+            r#""Timestamp""#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{},"Extra":1e400}"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{},"Extra":"\ud800"}"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{},"AdditionalFields":[01]}"#,
+        ] {
+            assert!(reader().row(line.as_bytes()).is_none(), "{line}");
+            assert!(general(line).is_err(), "{line}");
+        }
+        assert!(reader().row(b"{\"Timestamp\":\"\xff\"}").is_none());
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_fails_as_in_the_general_path() {
+        for depth in [100, 126, 127, 128, 200] {
+            let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            for column in ["AdditionalFields", "Extra", "RawEventData"] {
+                let line = format!(
+                    r#"{{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}},"{column}":{deep}}}"#
+                );
+                let full = general(&line).is_ok();
+                let fast = reader().row(line.as_bytes()).is_some();
+                assert_eq!(fast, full, "depth {depth} in {column}");
+            }
+        }
+    }
+
+    #[test]
+    fn unread_columns_are_still_checked() {
+        agrees(
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{},"Score":"high"}"#,
+            false,
+        );
+        agrees(
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{},"Count":4.5}"#,
+            false,
+        );
+    }
+
+    #[test]
+    fn projections_merge_over_rules_and_whole_wins() {
+        let mut a = Projection::from_access(&Access::Members(&[("x", Access::Whole)]));
+        a.merge(&Projection::from_access(&Access::Members(&[(
+            "y",
+            Access::Members(&[("z", Access::Whole)]),
+        )])));
+        assert_eq!(
+            a,
+            Projection::Members(vec![
+                ("x", Projection::Whole),
+                ("y", Projection::Members(vec![("z", Projection::Whole)]))
+            ])
+        );
+        a.merge(&Projection::Unread);
+        assert!(matches!(a, Projection::Members(_)));
+        a.merge(&Projection::Whole);
+        assert_eq!(a, Projection::Whole);
+    }
+
+    #[test]
+    fn tables_of_different_layouts_get_no_reader() {
+        static OTHER: Table = Table {
+            name: "U",
+            columns: &[("A", ColumnType::Long)],
+            used: &[0],
+            access: &[],
+        };
+        assert!(RowReader::for_tables(&[(&TABLE, vec![false; 6]), (&OTHER, vec![true])]).is_none());
+        let both = RowReader::for_tables(&[(&TABLE, vec![false; 6]), (&TABLE, vec![true; 6])])
+            .expect("one layout");
+        assert_eq!(both.required, vec![true; 6]);
+        // A column a rule needs is built even if no access path says so.
+        assert_eq!(both.projection()[2], Projection::Whole);
+    }
+}

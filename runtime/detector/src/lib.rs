@@ -1,0 +1,49 @@
+//! kql-detector: the host a detector built by kqlc runs in.
+//!
+//! Generated rules compute with `kql-runtime`; this crate feeds them and
+//! carries their results out:
+//! - [`detector`]: the detector's `main` (arguments, the read loop, the summary);
+//! - [`input`], [`formats`], [`lazy`]: reading bytes into lines or documents,
+//!   normalizing each platform's audit events, and building only the parts
+//!   of a row that rules observe;
+//! - [`prefilter`]: the engine that skips lines no rule can match;
+//! - [`parallel`]: `--threads N`, the per-line work on worker threads;
+//! - [`output`], [`alert`]: result rows and alerts;
+//! - [`manifest`]: what a built detector says about itself;
+//! - [`runner`]: running a `kql!` query over rows in a Rust program.
+#![forbid(unsafe_code)]
+
+pub mod alert;
+pub mod detector;
+pub mod formats;
+pub mod input;
+pub mod lazy;
+pub mod manifest;
+pub mod output;
+pub mod parallel;
+pub mod prefilter;
+pub mod runner;
+
+/// Compiles a KQL query into Rust at build time: see [`runner`] for running
+/// it, and the `kql-macros` crate for the forms it takes.
+///
+/// ```
+/// use kql_detector::{kql, runner::Runner};
+/// use kql_runtime::text::parse_datetime;
+///
+/// let now = parse_datetime("2024-05-28T12:00:00Z").unwrap();
+/// let mut creates = Runner::with_now(
+///     kql!("CloudAuditEvents | where OperationName == 'create' | project OperationName, User = tostring(RawEventData.User.username)"),
+///     now,
+/// );
+/// let rows = creates
+///     .run_json_lines([
+///         r#"{"OperationName": "create", "RawEventData": {"User": {"username": "alice"}}}"#,
+///         r#"{"OperationName": "get", "RawEventData": {}}"#,
+///     ])
+///     .unwrap();
+/// assert_eq!(rows.len(), 1);
+/// assert_eq!(creates.to_json_line(&rows[0]), r#"{"OperationName":"create","User":"alice"}"#);
+/// ```
+#[cfg(feature = "macros")]
+pub use kql_runtime::kql;

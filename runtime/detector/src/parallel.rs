@@ -1,0 +1,772 @@
+//! `--threads N`: the per-line work of JSON-lines input on N worker threads,
+//! with results identical to one thread.
+//!
+//! What is parallel is only what depends on nothing but the line itself:
+//! the UTF-8 check, the literal prefilter scan, JSON parsing and
+//! normalization, and laying records out as rows ([`LineWork`]). Everything
+//! with state or order stays on the calling thread, in input order, exactly
+//! as with one thread: counting, rejection reports (`--strict`,
+//! `--rejects`), the rules themselves (`Query::push`), output and alerts.
+//!
+//! ```text
+//! main thread: read ─ cut at the last '\n' ─ batch k ──▶ worker k mod N
+//!                                                          │ LineWork::batch
+//! main thread: ◀── outcomes of batch k, taken in order k = 0, 1, 2... ┘
+//!              counts, rejects, Query::push, output
+//! ```
+//!
+//! The calling thread reads the decompressed stream into buffers of about
+//! [`BATCH_BYTES`], cuts each after its last line end (the partial line
+//! carries over to the next buffer), and hands batch `k` to worker
+//! `k mod N`; it takes outcomes back from the workers in the same
+//! round-robin order, so they come in input order without a reordering
+//! buffer. At most `2 × N` batches are in flight, which bounds memory.
+//! A line longer than the limit is never buffered whole: the batches in
+//! flight are finished first, then its bytes stream to the rejects writer,
+//! as the one-thread reader does.
+//!
+//! Each worker has its own [`PrefilterSet`]. The set's adaptive state (the
+//! order in which it tries conditions, from needle frequencies) cannot
+//! change results: a needle's presence is a function of the line alone, and
+//! the formula's value does not depend on the order its `and`/`or`
+//! operands are tried in; only the speed does.
+//!
+//! The one-thread path ([`crate::detector`]) calls the same
+//! [`LineWork::line`] for each line, so the two cannot disagree on what a
+//! line gives.
+
+use crate::formats::{InputFormat, Item, Normalizer, Rejection};
+use crate::input;
+use crate::lazy::RowReader;
+use crate::prefilter::{Gate, GateCursor, PrefilterSet};
+use kql_runtime::query::Table;
+use kql_runtime::value::{Row, Value};
+use std::io::{self, BufRead, Read, Write};
+use std::sync::mpsc::{self, Receiver, Sender};
+
+/// The size of a batch of lines handed to a worker (whole lines: a batch
+/// ends at the last line end in a buffer of this size).
+pub const BATCH_BYTES: usize = 256 << 10;
+
+/// Batches in flight per worker.
+const IN_FLIGHT_PER_WORKER: usize = 2;
+
+/// What one record of a unit gives: its format and a row per table read,
+/// or why it was rejected.
+pub type RecordRows = Result<(InputFormat, Vec<Row>), Rejection>;
+
+/// The tables the rules read, each with the columns that must be present.
+pub type Tables = Vec<(&'static Table, Vec<bool>)>;
+
+/// The per-line work of one input file: everything that depends only on
+/// the line. Each worker has its own copy.
+#[derive(Clone, Debug)]
+pub struct LineWork {
+    format: InputFormat,
+    normalizer: Normalizer,
+    prefilter: Option<PrefilterSet>,
+    tables: Tables,
+    /// The columns of the tables read, to recognise rows of them.
+    row_columns: Vec<&'static str>,
+    /// Reads row-shaped lines straight into rows, building only what the
+    /// rules observe (none with `--full-parse`).
+    row_reader: Option<RowReader>,
+    /// The prefilter's gate, built from the first batch's lines (the outer
+    /// `None` until then).
+    gate: Option<Option<Gate>>,
+    /// The longest line read, in bytes.
+    limit: usize,
+    items: Vec<Item>,
+}
+
+impl LineWork {
+    /// The work for a file read as `format`, with the rules' prefilters
+    /// (`None` when lines are never skipped) and tables.
+    pub fn new(format: InputFormat, prefilter: Option<PrefilterSet>, tables: Tables) -> LineWork {
+        let row_columns: Vec<&'static str> = tables
+            .iter()
+            .flat_map(|(table, _)| table.columns.iter().map(|(name, _)| *name))
+            .collect();
+        LineWork {
+            format,
+            normalizer: Normalizer::new(format, row_columns.clone()),
+            prefilter,
+            tables,
+            row_columns,
+            row_reader: None,
+            gate: None,
+            limit: input::MAX_LINE_BYTES,
+            items: Vec::new(),
+        }
+    }
+
+    /// Reads row-shaped lines with `reader` (see [`crate::lazy`]).
+    pub fn with_row_reader(mut self, reader: Option<RowReader>) -> LineWork {
+        self.row_reader = reader;
+        self
+    }
+
+    /// What a non-blank line of JSON-lines input gives: `None` when the
+    /// prefilter skips it (no rule can match it and it is valid UTF-8),
+    /// otherwise its records. `may_match` is set to which rules may match
+    /// it (left empty when the prefilter did not look at the line).
+    pub fn line(&mut self, bytes: &[u8], may_match: &mut Vec<bool>) -> Option<Vec<RecordRows>> {
+        // The prefilter reads rows of the tables only: other formats' lines
+        // do not hold the columns' text verbatim.
+        let row_shaped = match self.format {
+            InputFormat::CloudAudit => true,
+            InputFormat::Auto => starts_with_column(bytes, &self.row_columns),
+            _ => false,
+        };
+        may_match.clear();
+        if let (Some(prefilter), true) = (&mut self.prefilter, row_shaped) {
+            // Invalid UTF-8 is still reported: the check is cheap.
+            if !prefilter.scan(bytes, may_match) && std::str::from_utf8(bytes).is_ok() {
+                return None;
+            }
+        }
+        // A row the lazy reader cannot read as the general path would
+        // (anything unexpected) is left to the general path.
+        if let (Some(reader), true) = (&self.row_reader, row_shaped) {
+            if let Some(row) = reader.row(bytes) {
+                let rows = vec![row; self.tables.len()];
+                return Some(vec![Ok((InputFormat::CloudAudit, rows))]);
+            }
+        }
+        self.normalizer.line(bytes, &mut self.items);
+        Some(self.records())
+    }
+
+    /// The gate for this file's lines, from a sample of `bytes`' lines;
+    /// none when lines are not prefiltered.
+    fn build_gate(&self, bytes: &[u8]) -> Option<Gate> {
+        let prefilter = self.prefilter.as_ref()?;
+        if !matches!(self.format, InputFormat::CloudAudit | InputFormat::Auto) {
+            return None;
+        }
+        let sample: Vec<&[u8]> = bytes.split(|&b| b == b'\n').take(512).collect();
+        prefilter.gate(&sample)
+    }
+
+    /// Where the run of whole lines from `start` that the gate rules out
+    /// ends (`start` when there is none): the start of the line holding the
+    /// next gate string, if the run is valid UTF-8 (invalid lines must be
+    /// reported), no line is too long, and, when the gate needs it, ASCII.
+    fn skippable_until(&self, bytes: &[u8], start: usize, cursor: &mut GateCursor) -> usize {
+        let Some(Some(gate)) = &self.gate else {
+            return start;
+        };
+        let rest = &bytes[start..];
+        let hit = gate
+            .find(cursor, bytes, start)
+            .map_or(rest.len(), |at| at - start);
+        let Some(end) = memchr::memrchr(b'\n', &rest[..hit]).map(|i| i + 1) else {
+            return start;
+        };
+        let run = &rest[..end];
+        if run.len() > self.limit && has_long_line(run, self.limit) {
+            return start;
+        }
+        // Up to the first byte that needs a line read on its own: non-ASCII
+        // when the gate needs ASCII, invalid UTF-8 otherwise.
+        let bad = if run.is_ascii() {
+            None
+        } else if gate.ascii_only() {
+            run.iter().position(|b| !b.is_ascii())
+        } else {
+            std::str::from_utf8(run).err().map(|e| e.valid_up_to())
+        };
+        match bad {
+            None => start + end,
+            Some(bad) => memchr::memrchr(b'\n', &run[..bad]).map_or(start, |i| start + i + 1),
+        }
+    }
+
+    /// Whether the prefilter applies to `line` (a row of the tables read).
+    fn row_shaped(&self, line: &[u8]) -> bool {
+        match self.format {
+            InputFormat::CloudAudit => true,
+            InputFormat::Auto => starts_with_column(line, &self.row_columns),
+            _ => false,
+        }
+    }
+
+    /// What one value of a multi-line document gives.
+    pub fn value(&mut self, value: Value) -> Vec<RecordRows> {
+        self.normalizer.value(value, &mut self.items);
+        self.records()
+    }
+
+    fn records(&mut self) -> Vec<RecordRows> {
+        let tables = &self.tables;
+        self.items
+            .drain(..)
+            .map(|item| {
+                item.and_then(|record| {
+                    let rows = rows_for_tables(&record.fields, tables)
+                        .map_err(|cause| Rejection::at(record.at.clone(), cause))?;
+                    Ok((record.format, rows))
+                })
+            })
+            .collect()
+    }
+
+    /// The outcomes of the lines in `job` (whole lines, `\n`-terminated but
+    /// for the last line of the input).
+    fn batch(&mut self, job: Job) -> BatchOutcome {
+        let bytes = &job.buffer[..job.len];
+        if self.gate.is_none() {
+            self.gate = Some(self.build_gate(bytes));
+        }
+        let mut events = Vec::new();
+        let (mut blank, mut skipped) = (0u64, 0u64);
+        let mut may_match = Vec::new();
+        let mut index = 0u64;
+        let mut start = 0usize;
+        // Lines starting before `skippable` hold none of the gate's strings:
+        // they are blank or skipped unless not shaped like a row.
+        let mut skippable = 0usize;
+        let mut cursor = match &self.gate {
+            Some(Some(gate)) => gate.cursor(),
+            _ => GateCursor::default(),
+        };
+        while start < bytes.len() {
+            if start >= skippable {
+                skippable = self.skippable_until(bytes, start, &mut cursor);
+            }
+            if start < skippable {
+                // `skippable` ends just after a line end.
+                let end = memchr::memchr(b'\n', &bytes[start..skippable])
+                    .map_or(skippable - 1, |i| start + i);
+                let line = &bytes[start..end];
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if input::is_blank(line) {
+                    blank += 1;
+                    index += 1;
+                    start = end + 1;
+                    continue;
+                }
+                if self.row_shaped(line) {
+                    skipped += 1;
+                    index += 1;
+                    start = end + 1;
+                    continue;
+                }
+                // Not a row: the prefilter does not apply; read it below.
+            }
+            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+            let line = &bytes[start..end];
+            start = end + 1;
+            let this = index;
+            index += 1;
+            let kind = if line.len() > self.limit {
+                EventKind::TooLong {
+                    bytes: line.to_vec(),
+                }
+            } else {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if input::is_blank(line) {
+                    blank += 1;
+                    continue;
+                }
+                let Some(records) = self.line(line, &mut may_match) else {
+                    skipped += 1;
+                    continue;
+                };
+                // The line's text is needed only to write it to --rejects.
+                let text = if records.iter().any(|r| r.is_err()) {
+                    line.to_vec()
+                } else {
+                    Vec::new()
+                };
+                EventKind::Unit {
+                    records,
+                    may_match: std::mem::take(&mut may_match),
+                    text,
+                }
+            };
+            events.push(LineEvent {
+                index: this,
+                blank_before: std::mem::take(&mut blank),
+                skipped_before: std::mem::take(&mut skipped),
+                kind,
+            });
+        }
+        BatchOutcome {
+            lines: index,
+            events,
+            blank_after: blank,
+            skipped_after: skipped,
+            buffer: job.buffer,
+        }
+    }
+}
+
+/// True when a line of `run` is longer than `limit` bytes.
+fn has_long_line(run: &[u8], limit: usize) -> bool {
+    run.split(|&b| b == b'\n').any(|line| line.len() > limit)
+}
+
+/// True when `line` is a JSON object whose first key is one of `columns`
+/// (a row of a table, not another platform's record).
+fn starts_with_column(line: &[u8], columns: &[&str]) -> bool {
+    let text = line.trim_ascii_start();
+    let Some(rest) = text.strip_prefix(b"{") else {
+        return false;
+    };
+    let Some(rest) = rest.trim_ascii_start().strip_prefix(b"\"") else {
+        return false;
+    };
+    let Some(end) = memchr::memchr(b'"', rest) else {
+        return false;
+    };
+    columns.iter().any(|c| c.as_bytes() == &rest[..end])
+}
+
+/// Makes a row of a record for each table.
+fn rows_for_tables(record: &Value, tables: &Tables) -> Result<Vec<Row>, String> {
+    tables
+        .iter()
+        .map(|(table, required)| input::record_to_row(record, table, required))
+        .collect()
+}
+
+/// A line that needs the main thread: it gave records or rejections, or
+/// was too long. Blank and skipped lines are only counted.
+#[derive(Debug)]
+pub struct LineEvent {
+    /// The line's index in its batch (0 for the first).
+    pub index: u64,
+    /// Blank lines between the previous event (or the batch start) and this one.
+    pub blank_before: u64,
+    /// Lines the prefilter skipped between the previous event and this one.
+    pub skipped_before: u64,
+    /// What the line gave.
+    pub kind: EventKind,
+}
+
+/// What a line gave.
+#[derive(Debug)]
+pub enum EventKind {
+    /// Records or rejections, as [`LineWork::line`] says.
+    Unit {
+        /// One per record.
+        records: Vec<RecordRows>,
+        /// Which rules may match the line (empty: all).
+        may_match: Vec<bool>,
+        /// The line's bytes when a record was rejected (for `--rejects`),
+        /// otherwise empty.
+        text: Vec<u8>,
+    },
+    /// A line longer than the limit (at the end of the input: longer ones
+    /// elsewhere never reach a worker).
+    TooLong {
+        /// Its bytes.
+        bytes: Vec<u8>,
+    },
+}
+
+/// What a worker made of a batch.
+#[derive(Debug)]
+pub struct BatchOutcome {
+    /// The number of lines in the batch.
+    pub lines: u64,
+    /// Its lines that need the main thread, in order.
+    pub events: Vec<LineEvent>,
+    /// Blank lines after the last event.
+    pub blank_after: u64,
+    /// Skipped lines after the last event.
+    pub skipped_after: u64,
+    /// The batch's buffer, to be reused.
+    buffer: Vec<u8>,
+}
+
+/// A batch for a worker: `buffer[..len]` are whole lines.
+struct Job {
+    buffer: Vec<u8>,
+    len: usize,
+}
+
+/// Where [`read_lines`] delivers what it read, in input order: the
+/// detector's session.
+pub trait LineSink {
+    /// Why delivery stopped the reading (`--strict`, a failed write).
+    type Stop;
+    /// The outcomes of a batch whose first line has number `first_line`.
+    fn batch(&mut self, first_line: u64, batch: BatchOutcome) -> Result<(), Self::Stop>;
+    /// Where the bytes of a line too long to keep go (the rejects file).
+    fn spill(&mut self) -> &mut dyn Write;
+    /// Line `line` was `len` bytes long, over the limit; its bytes went to
+    /// [`LineSink::spill`].
+    fn too_long(&mut self, line: u64, len: u64) -> Result<(), Self::Stop>;
+    /// Reading failed in line `line`; `partial` is what was read of it.
+    fn read_error(&mut self, line: u64, partial: &[u8], error: io::Error)
+        -> Result<(), Self::Stop>;
+}
+
+/// Reads the rest of `source`, JSON lines after `lines_before` lines, with
+/// `threads` workers doing `work`, and hands the outcomes to `sink` in
+/// input order. `Ok(false)` when reading failed (reported to the sink).
+pub fn read_lines<R: BufRead, S: LineSink>(
+    mut source: R,
+    lines_before: u64,
+    threads: usize,
+    work: &LineWork,
+    sink: &mut S,
+) -> Result<bool, S::Stop> {
+    let threads = threads.max(1);
+    if threads == 1 {
+        return read_lines_here(source, lines_before, work, sink);
+    }
+    std::thread::scope(|scope| {
+        let mut pipeline = Pipeline {
+            jobs: Vec::new(),
+            results: Vec::new(),
+            submitted: 0,
+            received: 0,
+            line: lines_before,
+            free: Vec::new(),
+        };
+        for _ in 0..threads {
+            let (job_sender, jobs) = mpsc::channel::<Job>();
+            let (results, result_receiver) = mpsc::channel::<BatchOutcome>();
+            let mut work = work.clone();
+            scope.spawn(move || {
+                while let Ok(job) = jobs.recv() {
+                    if results.send(work.batch(job)).is_err() {
+                        break;
+                    }
+                }
+            });
+            pipeline.jobs.push(job_sender);
+            pipeline.results.push(result_receiver);
+        }
+        let mut cutter = Cutter {
+            carry: Vec::new(),
+            limit: work.limit,
+        };
+        let most_in_flight = IN_FLIGHT_PER_WORKER * threads;
+        loop {
+            let mut ended = false;
+            while pipeline.submitted - pipeline.received < most_in_flight {
+                let mut buffer = pipeline.free.pop().unwrap_or_default();
+                match cutter.cut(&mut source, &mut buffer) {
+                    Cut::Lines(len) => pipeline.submit(buffer, len),
+                    Cut::End(len) => {
+                        pipeline.submit(buffer, len);
+                        ended = true;
+                        break;
+                    }
+                    Cut::TooLong(len) => {
+                        if !pipeline.drain(sink)? {
+                            return pipeline.worker_lost(sink);
+                        }
+                        let line = pipeline.line + 1;
+                        let spill = sink.spill();
+                        // The rejects writer keeps its own errors (see detector).
+                        let _ = spill.write_all(&buffer[..len]);
+                        match spill_rest_of_line(&mut source, spill) {
+                            Ok(rest) => {
+                                pipeline.line = line;
+                                sink.too_long(line, len as u64 + rest)?;
+                            }
+                            Err(e) => {
+                                sink.read_error(line, &[], e)?;
+                                return Ok(false);
+                            }
+                        }
+                        // A buffer grown for a long line is not kept.
+                    }
+                    Cut::Failed(error, len) => {
+                        pipeline.submit(buffer, len);
+                        if !pipeline.drain(sink)? {
+                            return pipeline.worker_lost(sink);
+                        }
+                        sink.read_error(pipeline.line + 1, &cutter.carry, error)?;
+                        return Ok(false);
+                    }
+                }
+            }
+            if ended {
+                if !pipeline.drain(sink)? {
+                    return pipeline.worker_lost(sink);
+                }
+                return Ok(true);
+            }
+            if !pipeline.receive(sink)? {
+                return pipeline.worker_lost(sink);
+            }
+        }
+    })
+}
+
+/// [`read_lines`] with one thread: the same batches, worked on and
+/// delivered here, one after the other (no per-line copy or call through
+/// the reader, and whole runs of lines skipped at once by the prefilter's
+/// gate).
+fn read_lines_here<R: BufRead, S: LineSink>(
+    mut source: R,
+    lines_before: u64,
+    work: &LineWork,
+    sink: &mut S,
+) -> Result<bool, S::Stop> {
+    let mut work = work.clone();
+    let mut cutter = Cutter {
+        carry: Vec::new(),
+        limit: work.limit,
+    };
+    let mut line = lines_before;
+    let mut buffer = Vec::new();
+    loop {
+        let (len, ended) = match cutter.cut(&mut source, &mut buffer) {
+            Cut::Lines(len) => (len, false),
+            Cut::End(len) => (len, true),
+            Cut::TooLong(len) => {
+                let spill = sink.spill();
+                // The rejects writer keeps its own errors (see detector).
+                let _ = spill.write_all(&buffer[..len]);
+                match spill_rest_of_line(&mut source, spill) {
+                    Ok(rest) => {
+                        line += 1;
+                        sink.too_long(line, len as u64 + rest)?;
+                    }
+                    Err(e) => {
+                        sink.read_error(line + 1, &[], e)?;
+                        return Ok(false);
+                    }
+                }
+                // A buffer grown for a long line is not kept.
+                buffer = Vec::new();
+                continue;
+            }
+            Cut::Failed(error, len) => {
+                let outcome = work.batch(Job {
+                    buffer: std::mem::take(&mut buffer),
+                    len,
+                });
+                let lines = outcome.lines;
+                sink.batch(line + 1, outcome)?;
+                line += lines;
+                sink.read_error(line + 1, &cutter.carry, error)?;
+                return Ok(false);
+            }
+        };
+        let mut outcome = work.batch(Job {
+            buffer: std::mem::take(&mut buffer),
+            len,
+        });
+        let lines = outcome.lines;
+        let returned = std::mem::take(&mut outcome.buffer);
+        sink.batch(line + 1, outcome)?;
+        line += lines;
+        if ended {
+            return Ok(true);
+        }
+        if returned.len() <= 2 * BATCH_BYTES {
+            buffer = returned;
+        }
+    }
+}
+
+/// Copies the rest of the current line (without its `\n`) from `source`
+/// to `spill`; returns its length.
+fn spill_rest_of_line<R: BufRead>(source: &mut R, spill: &mut dyn Write) -> io::Result<u64> {
+    let mut total = 0u64;
+    loop {
+        let chunk = match source.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok(total);
+        }
+        let (take, done) = match memchr::memchr(b'\n', chunk) {
+            Some(i) => (i, true),
+            None => (chunk.len(), false),
+        };
+        let _ = spill.write_all(&chunk[..take]);
+        total += take as u64;
+        source.consume(take + usize::from(done));
+        if done {
+            return Ok(total);
+        }
+    }
+}
+
+/// The workers' channels and the batches in flight.
+struct Pipeline {
+    jobs: Vec<Sender<Job>>,
+    results: Vec<Receiver<BatchOutcome>>,
+    /// Batches handed out, and taken back.
+    submitted: usize,
+    received: usize,
+    /// Lines delivered to the sink so far (with those before the first batch).
+    line: u64,
+    /// Buffers to reuse.
+    free: Vec<Vec<u8>>,
+}
+
+impl Pipeline {
+    fn submit(&mut self, buffer: Vec<u8>, len: usize) {
+        let worker = self.submitted % self.jobs.len();
+        // A worker that is gone shows when its result is awaited.
+        let _ = self.jobs[worker].send(Job { buffer, len });
+        self.submitted += 1;
+    }
+
+    /// Delivers the oldest batch in flight. `Ok(false)` when its worker is
+    /// gone.
+    fn receive<S: LineSink>(&mut self, sink: &mut S) -> Result<bool, S::Stop> {
+        let worker = self.received % self.results.len();
+        let Ok(mut outcome) = self.results[worker].recv() else {
+            return Ok(false);
+        };
+        self.received += 1;
+        let lines = outcome.lines;
+        let buffer = std::mem::take(&mut outcome.buffer);
+        sink.batch(self.line + 1, outcome)?;
+        self.line += lines;
+        if buffer.len() <= 2 * BATCH_BYTES {
+            self.free.push(buffer);
+        }
+        Ok(true)
+    }
+
+    /// Delivers every batch in flight.
+    fn drain<S: LineSink>(&mut self, sink: &mut S) -> Result<bool, S::Stop> {
+        while self.received < self.submitted {
+            if !self.receive(sink)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn worker_lost<S: LineSink>(&mut self, sink: &mut S) -> Result<bool, S::Stop> {
+        sink.read_error(
+            self.line + 1,
+            &[],
+            io::Error::other("a worker thread stopped (the rest of the file is not read)"),
+        )?;
+        Ok(false)
+    }
+}
+
+/// Cuts a stream into batches of whole lines.
+struct Cutter {
+    /// The start of a line that the last batch did not end.
+    carry: Vec<u8>,
+    /// The longest line kept.
+    limit: usize,
+}
+
+/// What [`Cutter::cut`] put in a buffer.
+enum Cut {
+    /// `buffer[..n]` are whole lines; more input follows.
+    Lines(usize),
+    /// `buffer[..n]` is the rest of the input (its last line may lack a `\n`).
+    End(usize),
+    /// `buffer[..n]` is the start of a line longer than the limit; the rest
+    /// of that line is still to be read.
+    TooLong(usize),
+    /// Reading failed: `buffer[..n]` are whole lines; the partial line after
+    /// them is in `carry`.
+    Failed(io::Error, usize),
+}
+
+impl Cutter {
+    /// Fills `buffer` (whose length is its usable size; its contents are
+    /// overwritten) with the carried-over partial line and fresh input, and
+    /// says where the batch ends.
+    fn cut(&mut self, source: &mut impl Read, buffer: &mut Vec<u8>) -> Cut {
+        // The carried part is at most `limit` bytes: the buffer stays within
+        // `limit + 1`, the size that shows a line is too long.
+        let size = BATCH_BYTES.max((self.carry.len() * 2).min(self.limit.saturating_add(1)));
+        if buffer.len() < size {
+            buffer.resize(size, 0);
+        }
+        let mut filled = self.carry.len();
+        buffer[..filled].copy_from_slice(&self.carry);
+        self.carry.clear();
+        // The carried bytes hold no line end.
+        let mut searched = filled;
+        loop {
+            while filled < buffer.len() {
+                match source.read(&mut buffer[filled..]) {
+                    Ok(0) => return Cut::End(filled),
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        let end = memchr::memrchr(b'\n', &buffer[..filled]).map_or(0, |i| i + 1);
+                        self.carry.extend_from_slice(&buffer[end..filled]);
+                        return Cut::Failed(e, end);
+                    }
+                }
+            }
+            if let Some(i) = memchr::memrchr(b'\n', &buffer[searched..filled]) {
+                let end = searched + i + 1;
+                self.carry.extend_from_slice(&buffer[end..filled]);
+                return Cut::Lines(end);
+            }
+            // One line fills the buffer: it is too long, or the buffer grows.
+            if filled > self.limit {
+                return Cut::TooLong(filled);
+            }
+            searched = filled;
+            let grown = (buffer.len() * 2).min(self.limit.saturating_add(1));
+            buffer.resize(grown, 0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cut_all(input: &[u8], limit: usize) -> Vec<String> {
+        let mut cutter = Cutter {
+            carry: Vec::new(),
+            limit,
+        };
+        let mut source = input;
+        let mut out = Vec::new();
+        loop {
+            let mut buffer = Vec::new();
+            match cutter.cut(&mut source, &mut buffer) {
+                Cut::Lines(n) => out.push(String::from_utf8_lossy(&buffer[..n]).into_owned()),
+                Cut::End(n) => {
+                    out.push(String::from_utf8_lossy(&buffer[..n]).into_owned());
+                    return out;
+                }
+                Cut::TooLong(n) => out.push(format!("too long: {n}")),
+                Cut::Failed(e, _) => panic!("{e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn batches_end_at_line_ends_and_keep_every_byte() {
+        let line = "x".repeat(1000) + "\n";
+        let input = line.repeat(700) + "last";
+        let batches = cut_all(input.as_bytes(), 1 << 20);
+        assert!(batches.len() >= 3, "{}", batches.len());
+        for batch in &batches[..batches.len() - 1] {
+            assert!(batch.ends_with('\n'));
+        }
+        assert_eq!(batches.concat(), input);
+    }
+
+    #[test]
+    fn a_line_longer_than_a_batch_grows_the_buffer_up_to_the_limit() {
+        let long = "y".repeat(3 * BATCH_BYTES);
+        let input = format!("a\n{long}\nb\n");
+        let batches = cut_all(input.as_bytes(), 4 * BATCH_BYTES);
+        assert_eq!(batches.concat(), input);
+        let batches = cut_all(input.as_bytes(), 2 * BATCH_BYTES);
+        assert!(
+            batches.iter().any(|b| b.starts_with("too long")),
+            "{batches:?}"
+        );
+    }
+}

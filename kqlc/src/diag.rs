@@ -41,11 +41,14 @@ pub enum Code {
     NoTabularExpression,
     /// A schema file that cannot be read or understood.
     InvalidSchema,
+    /// A constant that exceeds a documented limit (`docs/limits.md`), such
+    /// as a `range` of more rows than a detector makes.
+    LimitExceeded,
 }
 
 impl Code {
     /// Every code, in registry order.
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 16] = [
         Code::UnexpectedCharacter,
         Code::UnterminatedString,
         Code::UnexpectedToken,
@@ -61,6 +64,7 @@ impl Code {
         Code::Unsupported,
         Code::NoTabularExpression,
         Code::InvalidSchema,
+        Code::LimitExceeded,
     ];
 
     /// The stable code, e.g. `KQL0101`.
@@ -81,6 +85,7 @@ impl Code {
             Code::Unsupported => "KQL0106",
             Code::NoTabularExpression => "KQL0107",
             Code::InvalidSchema => "KQL0108",
+            Code::LimitExceeded => "KQL0109",
         }
     }
 }

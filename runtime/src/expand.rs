@@ -107,73 +107,152 @@ mod tests {
     }
 }
 
-/// The most rows `range` produces (a typo such as `step 1tick` over a year
-/// must not exhaust memory).
-pub const MAX_RANGE_ROWS: usize = 10_000_000;
+/// The most rows one `range` produces (`docs/limits.md`): a typo such as
+/// `step 1tick` over a year must not run for hours. The compiler refuses
+/// constant bounds past it; bounds computed at run time (`ago`, `now`)
+/// that pass it stop the rule with an error, never a silently short table.
+pub const MAX_RANGE_ROWS: u64 = 100_000_000;
 
 /// The values of `range x from FROM to TO step STEP`: `FROM`, `FROM+STEP`,
 /// ... while not past `TO` (in the step's direction). Numbers (long, or real
 /// when any bound is real), datetimes and timespans with a timespan step.
-/// A zero step, a step away from `TO`, or a null bound gives no rows; at
-/// most [`MAX_RANGE_ROWS`] rows.
-pub fn range_values(from: &Value, to: &Value, step: &Value) -> Vec<Value> {
-    fn ticks(v: &Value) -> Option<i64> {
-        match v {
+/// A zero step, a step away from `TO`, or a null bound gives no rows.
+/// The values are made one at a time, so memory stays constant; more than
+/// [`MAX_RANGE_ROWS`] rows is an error naming the count.
+pub fn range_values(from: &Value, to: &Value, step: &Value) -> Result<RangeValues, String> {
+    let range = RangeValues::new(from, to, step);
+    match range.len() {
+        n if n > u128::from(MAX_RANGE_ROWS) => Err(format!(
+            "range would make {n} rows, more than the limit of {MAX_RANGE_ROWS} (docs/limits.md)"
+        )),
+        _ => Ok(range),
+    }
+}
+
+/// The values of one `range`, made as they are taken.
+#[derive(Clone, Debug)]
+pub struct RangeValues {
+    kind: RangeKind,
+    /// Values still to make.
+    left: u128,
+    /// The index of the next value.
+    next: u128,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum RangeKind {
+    Empty,
+    Real { from: f64, step: f64 },
+    Ticks { from: i64, step: i64, unit: TickUnit },
+}
+
+#[derive(Clone, Copy, Debug)]
+enum TickUnit {
+    Long,
+    DateTime,
+    TimeSpan,
+}
+
+impl RangeValues {
+    fn new(from: &Value, to: &Value, step: &Value) -> RangeValues {
+        let empty = RangeValues {
+            kind: RangeKind::Empty,
+            left: 0,
+            next: 0,
+        };
+        let as_f64 = |v: &Value| match v {
+            Value::Real(x) => Some(*x),
+            Value::Long(n) => Some(*n as f64),
+            Value::Int(n) => Some(f64::from(*n)),
+            _ => None,
+        };
+        let ticks = |v: &Value| match v {
             Value::DateTime(d) => Some(d.0),
             Value::TimeSpan(t) => Some(t.0),
             Value::Long(n) => Some(*n),
             Value::Int(n) => Some(i64::from(*n)),
             _ => None,
-        }
-    }
-    let mut out = Vec::new();
-    match (from, to, step) {
-        (Value::Real(_), _, _) | (_, Value::Real(_), _) | (_, _, Value::Real(_)) => {
-            let as_f64 = |v: &Value| match v {
-                Value::Real(x) => Some(*x),
-                Value::Long(n) => Some(*n as f64),
-                Value::Int(n) => Some(f64::from(*n)),
-                _ => None,
-            };
+        };
+        if [from, to, step].iter().any(|v| matches!(v, Value::Real(_))) {
             let (Some(a), Some(b), Some(s)) = (as_f64(from), as_f64(to), as_f64(step)) else {
-                return out;
+                return empty;
             };
-            if s == 0.0 || !s.is_finite() || (b - a) * s < 0.0 {
-                return out;
+            if s == 0.0 || !s.is_finite() || !a.is_finite() || !b.is_finite() || (b - a) * s < 0.0
+            {
+                return empty;
             }
-            let mut i = 0usize;
-            loop {
-                let x = a + s * i as f64;
-                if (s > 0.0 && x > b) || (s < 0.0 && x < b) || out.len() >= MAX_RANGE_ROWS {
-                    break;
-                }
-                out.push(Value::Real(x));
-                i += 1;
+            // Count as the loop `x = a + s*i` while not past b would.
+            let mut left = ((b - a) / s).floor().max(0.0) as u128 + 1;
+            while left > 0 && {
+                let last = a + s * (left - 1) as f64;
+                (s > 0.0 && last > b) || (s < 0.0 && last < b)
+            } {
+                left -= 1;
             }
+            return RangeValues {
+                kind: RangeKind::Real { from: a, step: s },
+                left,
+                next: 0,
+            };
         }
-        _ => {
-            let (Some(a), Some(b), Some(s)) = (ticks(from), ticks(to), ticks(step)) else {
-                return out;
-            };
-            if s == 0 || (b as i128 - a as i128) * (s as i128) < 0 {
-                return out;
-            }
-            let make = |x: i64| match from {
-                Value::DateTime(_) => Value::DateTime(crate::value::DateTime(x)),
-                Value::TimeSpan(_) => Value::TimeSpan(crate::value::TimeSpan(x)),
-                _ => Value::Long(x),
-            };
-            let mut x = a;
-            while ((s > 0 && x <= b) || (s < 0 && x >= b)) && out.len() < MAX_RANGE_ROWS {
-                out.push(make(x));
-                match x.checked_add(s) {
-                    Some(next) => x = next,
-                    None => break,
-                }
-            }
+        let (Some(a), Some(b), Some(s)) = (ticks(from), ticks(to), ticks(step)) else {
+            return empty;
+        };
+        let span = i128::from(b) - i128::from(a);
+        if s == 0 || span * i128::from(s) < 0 {
+            return empty;
+        }
+        let unit = match from {
+            Value::DateTime(_) => TickUnit::DateTime,
+            Value::TimeSpan(_) => TickUnit::TimeSpan,
+            _ => TickUnit::Long,
+        };
+        RangeValues {
+            kind: RangeKind::Ticks {
+                from: a,
+                step: s,
+                unit,
+            },
+            left: (span / i128::from(s)) as u128 + 1,
+            next: 0,
         }
     }
-    out
+
+    /// How many values are left to make.
+    pub fn len(&self) -> u128 {
+        self.left
+    }
+
+    /// True when no value is left.
+    pub fn is_empty(&self) -> bool {
+        self.left == 0
+    }
+}
+
+impl Iterator for RangeValues {
+    type Item = Value;
+
+    fn next(&mut self) -> Option<Value> {
+        if self.left == 0 {
+            return None;
+        }
+        let i = self.next;
+        self.left -= 1;
+        self.next += 1;
+        Some(match self.kind {
+            RangeKind::Empty => return None,
+            RangeKind::Real { from, step } => Value::Real(from + step * i as f64),
+            RangeKind::Ticks { from, step, unit } => {
+                // In range by construction: from + step*i stays between the bounds.
+                let x = (i128::from(from) + i128::from(step) * i as i128) as i64;
+                match unit {
+                    TickUnit::Long => Value::Long(x),
+                    TickUnit::DateTime => Value::DateTime(crate::value::DateTime(x)),
+                    TickUnit::TimeSpan => Value::TimeSpan(crate::value::TimeSpan(x)),
+                }
+            }
+        })
+    }
 }
 
 #[cfg(test)]
@@ -183,30 +262,53 @@ mod range_tests {
 
     #[test]
     fn range_counts_up_and_down_and_stops_at_bad_steps() {
+        let values = |a: &Value, b: &Value, s: &Value| -> Vec<Value> {
+            range_values(a, b, s).unwrap().collect()
+        };
         assert_eq!(
-            range_values(&Value::Long(1), &Value::Long(5), &Value::Long(2)),
+            values(&Value::Long(1), &Value::Long(5), &Value::Long(2)),
             [Value::Long(1), Value::Long(3), Value::Long(5)]
         );
         assert_eq!(
-            range_values(&Value::Long(3), &Value::Long(1), &Value::Long(-1)).len(),
-            3
+            values(&Value::Long(3), &Value::Long(1), &Value::Long(-1)),
+            [Value::Long(3), Value::Long(2), Value::Long(1)]
         );
-        assert!(range_values(&Value::Long(1), &Value::Long(5), &Value::Long(0)).is_empty());
-        assert!(range_values(&Value::Long(1), &Value::Long(5), &Value::Long(-1)).is_empty());
-        assert!(range_values(&Value::Null, &Value::Long(5), &Value::Long(1)).is_empty());
+        assert!(values(&Value::Long(1), &Value::Long(5), &Value::Long(0)).is_empty());
+        assert!(values(&Value::Long(1), &Value::Long(5), &Value::Long(-1)).is_empty());
+        assert!(values(&Value::Null, &Value::Long(5), &Value::Long(1)).is_empty());
         assert_eq!(
-            range_values(&Value::Real(0.0), &Value::Long(1), &Value::Real(0.5)).len(),
-            3
+            values(&Value::Real(0.0), &Value::Long(1), &Value::Real(0.5)),
+            [Value::Real(0.0), Value::Real(0.5), Value::Real(1.0)]
         );
-        let day = range_values(
+        assert_eq!(
+            values(&Value::Real(0.0), &Value::Real(1.0), &Value::Real(0.3)).len(),
+            4
+        );
+        let day = values(
             &Value::DateTime(DateTime(0)),
             &Value::DateTime(DateTime(ticks::PER_DAY)),
             &Value::TimeSpan(TimeSpan(6 * ticks::PER_HOUR)),
         );
         assert_eq!(day.len(), 5);
+        assert_eq!(day[4], Value::DateTime(DateTime(ticks::PER_DAY)));
+        let extremes = values(&Value::Long(i64::MAX - 1), &Value::Long(i64::MAX), &Value::Long(1));
+        assert_eq!(extremes, [Value::Long(i64::MAX - 1), Value::Long(i64::MAX)]);
+    }
+
+    #[test]
+    fn a_range_past_the_limit_is_an_error_not_a_short_table() {
+        let limit = i64::try_from(MAX_RANGE_ROWS).unwrap();
         assert_eq!(
-            range_values(&Value::Long(0), &Value::Long(i64::MAX), &Value::Long(1)).len(),
-            MAX_RANGE_ROWS
+            range_values(&Value::Long(1), &Value::Long(limit), &Value::Long(1))
+                .unwrap()
+                .len(),
+            u128::from(MAX_RANGE_ROWS)
+        );
+        let error = range_values(&Value::Long(1), &Value::Long(10_000_000_000), &Value::Long(1))
+            .unwrap_err();
+        assert!(error.contains("10000000000 rows"), "{error}");
+        assert!(
+            range_values(&Value::Long(0), &Value::Long(i64::MAX), &Value::Long(1)).is_err()
         );
     }
 }

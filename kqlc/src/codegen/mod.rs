@@ -307,12 +307,25 @@ struct Gen {
     table: Option<InputTable>,
     /// Items beside the rule's type: the types of `mv-apply` subqueries.
     items: Vec<TokenStream>,
-    /// Some pipeline reads `externaldata` files (the rule reports their
-    /// errors through `take_errors`).
+    /// Some pipeline can fail when the rule starts (`externaldata` files,
+    /// a `range` past its limit): the rule reports why through
+    /// `take_errors`, and the detector stops before reading input.
     loads_files: bool,
 }
 
 impl Gen {
+    /// Gives the rule a `load_errors` field for what fails in `start`.
+    fn keep_start_errors(&mut self) {
+        if !self.loads_files {
+            self.loads_files = true;
+            self.state_fields.push(quote! {
+                /// Why the rule could not start (`externaldata` files that
+                /// cannot be read, a `range` past its limit).
+                load_errors: Vec<String>,
+            });
+        }
+    }
+
     /// Generates `pipeline`'s stages as methods named with `prefix`; rows
     /// leaving the last stage go to `exit`. A `runs_at_start` pipeline (the
     /// static side of a join or union) emits its stateful results during
@@ -384,9 +397,16 @@ impl Gen {
             Input::Range { from, to, step, .. } => {
                 let (from, to, step) = (owned(from, &[]), owned(to, &[]), owned(step, &[]));
                 let statement = handoff(&stage_names, 0, quote! { vec![value] }, exit);
+                self.keep_start_errors();
                 self.start_steps.push(quote! {
-                    for value in expand::range_values(&#from, &#to, &#step) {
-                        #statement
+                    // `range`: more rows than the limit stop the rule (docs/limits.md).
+                    match expand::range_values(&#from, &#to, &#step) {
+                        Ok(values) => {
+                            for value in values {
+                                #statement
+                            }
+                        }
+                        Err(error) => self.load_errors.push(error),
                     }
                 });
             }
@@ -410,13 +430,7 @@ impl Gen {
                     quote! { (#n, ColumnType::#ty) }
                 });
                 let statement = handoff(&stage_names, 0, quote! { row }, exit);
-                if !self.loads_files {
-                    self.loads_files = true;
-                    self.state_fields.push(quote! {
-                        /// Why `externaldata` files could not be read.
-                        load_errors: Vec<String>,
-                    });
-                }
+                self.keep_start_errors();
                 self.start_steps.push(quote! {
                     // `externaldata`: read when the detector starts.
                     match kql_runtime::external::load(

@@ -494,6 +494,27 @@ impl Checker<'_> {
                         ),
                     );
                 }
+                if let (
+                    TypedExprKind::Literal(a),
+                    TypedExprKind::Literal(b),
+                    TypedExprKind::Literal(c),
+                ) = (&from.kind, &to.kind, &step.kind)
+                {
+                    let rows = super::limits::range_rows(a, b, c).unwrap_or(0);
+                    if valid && rows > u128::from(super::limits::MAX_RANGE_ROWS) {
+                        self.error(
+                            Diagnostic::new(
+                                Code::LimitExceeded,
+                                format!(
+                                    "this range makes {rows} rows, more than the limit of {}",
+                                    super::limits::MAX_RANGE_ROWS
+                                ),
+                                range.name.span.to(range.step.span),
+                            )
+                            .with_help("use a larger step or a shorter span (docs/limits.md)"),
+                        );
+                    }
+                }
                 for bound in [&from, &to, &step] {
                     if !matches!(bound.kind, TypedExprKind::Literal(_))
                         && !matches!(bound.kind, TypedExprKind::Call(..))

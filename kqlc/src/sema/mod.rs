@@ -9,6 +9,7 @@
 
 pub mod aggregates;
 mod check;
+pub mod limits;
 pub mod functions;
 pub mod schema;
 

@@ -79,9 +79,13 @@ pub struct Options {
     pub strict: bool,
     /// `--rejects`: where rejected input goes, verbatim.
     pub rejects: Option<String>,
-    /// `--no-prefilter`: parse every line, even those no rule can match
-    /// (so that every malformed line is reported).
+    /// `--no-prefilter` (or `--validate`): parse every line, even those no
+    /// rule can match (so that every malformed line is reported).
+    /// `--strict` implies it: it must see every bad line to stop at it.
     pub no_prefilter: bool,
+    /// Standard input was closed when the detector started (`det <&-`):
+    /// reading it is an I/O error, not an empty input.
+    pub stdin_closed: bool,
     /// `--full-parse`: read every line into a whole `Value` tree, without
     /// the lazy reader of [`crate::lazy`] (same results; for comparisons).
     pub full_parse: bool,
@@ -107,12 +111,13 @@ const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--reject
                      applies to the files after it (a single one: to every file)\n\
   --rejects FILE     write every rejected line there, verbatim\n\
   --now T            what now() and ago() count from (ISO 8601), to replay old logs\n\
-  --strict           stop at the first bad input line\n\
+  --strict           stop at the first bad input line (every line is validated: implies --validate)\n\
   --output rows|alerts  bare result rows (default) or alerts with the rule's metadata\n\
   --version [--json] versions and the embedded rules (with --json: the manifest)\n\
   --rules [ID]       the embedded rule texts (one rule's exact text with an id)\n\
-  --no-prefilter     parse every line; by default a CloudAuditEvents line that lacks the\n\
-                     literals every rule needs is skipped unparsed (and so not validated)\n\
+  --validate         parse and validate every line; by default a line that lacks the literals\n\
+                     every rule needs is skipped unparsed, so not validated (the summary counts them)\n\
+  --no-prefilter     the same as --validate\n\
   --full-parse       parse each CloudAuditEvents line whole; by default only the fields the\n\
                      rules read are built (same results and messages; for comparisons)\n\
   --threads N        N threads check, prefilter and parse JSON lines (default 1); the rules,\n\
@@ -167,7 +172,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
             "--" => only_files = true,
             "-h" | "--help" => return Ok(Invocation::Help),
             "--strict" => options.strict = true,
-            "--no-prefilter" => options.no_prefilter = true,
+            "--no-prefilter" | "--validate" => options.no_prefilter = true,
             "--line-by-line" => options.line_by_line = true,
             "--full-parse" => options.full_parse = true,
             "--version" | "-V" => version = true,
@@ -377,6 +382,7 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
         return ExitCode::from(2);
     }
     options.info = info;
+    options.stdin_closed = stdin_is_closed();
     let stdout = io::stdout();
     let mut writer = RowWriter::new(io::BufWriter::with_capacity(1 << 16, stdout.lock()));
     match run(rules, &options, &mut writer, &mut io::stderr()) {
@@ -387,6 +393,29 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
             ExitCode::from(2)
         }
     }
+}
+
+/// True when the process started with standard input closed (`det <&-`).
+///
+/// Rust's start-up code reopens a closed descriptor 0 on `/dev/null`
+/// read-write, so a closed stdin would read as an empty input. A shell's
+/// `< /dev/null` opens it read-only: descriptor 0 on `/dev/null` opened
+/// read-write is taken as closed (Linux, through `/proc/self`; elsewhere
+/// the check is skipped, see `docs/limits.md`).
+fn stdin_is_closed() -> bool {
+    let Ok(target) = std::fs::read_link("/proc/self/fd/0") else {
+        return false;
+    };
+    if target != std::path::Path::new("/dev/null") {
+        return false;
+    }
+    let Ok(info) = std::fs::read_to_string("/proc/self/fdinfo/0") else {
+        return false;
+    };
+    info.lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .and_then(|flags| u32::from_str_radix(flags.trim(), 8).ok())
+        .is_some_and(|flags| flags & 0o3 == 0o2) // O_RDWR
 }
 
 /// The state of one run: rules, counts, where output goes.
@@ -401,6 +430,8 @@ struct Session<'a, W: Write, E: Write> {
     errors: &'a mut E,
     rejects: Rejects,
     strict: bool,
+    /// Standard input was closed at start (`Options::stdin_closed`).
+    stdin_closed: bool,
     /// The rules' literal prefilters, when any rule can skip lines.
     prefilter: Option<PrefilterSet>,
     /// Which rules may match the current line (set by the prefilter).
@@ -513,12 +544,14 @@ pub fn run<W: Write, E: Write>(
         }
     }
     if load_failed {
-        writeln!(errors, "stopping: a rule's data could not be loaded")?;
+        writeln!(errors, "stopping: a rule could not start (its data could not be loaded, or a limit was passed)")?;
         return Ok(ExitCode::from(2));
     }
     // Rules read the same table: group them so a line is parsed once per table.
     let tables = distinct_tables(&rules);
-    let prefilter = if options.no_prefilter {
+    // `--strict` promises to stop at the first bad line, so it must parse
+    // every line: the prefilter would skip bad lines unseen.
+    let prefilter = if options.no_prefilter || options.strict {
         None
     } else {
         Some(PrefilterSet::new(
@@ -556,6 +589,7 @@ pub fn run<W: Write, E: Write>(
         errors,
         rejects,
         strict: options.strict,
+        stdin_closed: options.stdin_closed,
     };
     session.flush_rows()?;
 
@@ -611,6 +645,12 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     /// its end).
     fn read_file(&mut self, file: &InputFile) -> Result<bool, Stop> {
         let (name, source): (&str, Box<dyn BufRead>) = if file.path == "-" {
+            if self.stdin_closed {
+                self.report(format_args!(
+                    "<stdin>: cannot read: standard input is closed (give input files, or redirect stdin)"
+                ))?;
+                return Ok(false);
+            }
             ("<stdin>", Box::new(BufReader::new(io::stdin().lock())))
         } else {
             match std::fs::File::open(&file.path) {
@@ -874,7 +914,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         }
         if counts.skipped > 0 {
             summary.push_str(&format!(
-                ", {} lines skipped unparsed by the literal prefilter",
+                ", {} lines skipped unparsed by the literal prefilter (not validated: --validate checks them)",
                 counts.skipped
             ));
         }

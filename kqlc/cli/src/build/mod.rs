@@ -261,14 +261,16 @@ impl Toolchain {
         })
     }
 
-    /// A fingerprint of the runtime's sources, so cached binaries are rebuilt
-    /// when the runtime changes.
+    /// A fingerprint of the sources of the runtime and the detector host,
+    /// so cached binaries are rebuilt when either changes.
     fn runtime_fingerprint(&self) -> Result<String, BuildError> {
         let mut hasher = Sha256::new();
         let mut files = Vec::new();
-        collect_files(&self.runtime_dir.join("src"), &mut files)
-            .map_err(io_error(&self.runtime_dir))?;
-        files.push(self.runtime_dir.join("Cargo.toml"));
+        // Both crates a detector links: the runtime and, inside it, the host.
+        for dir in [self.runtime_dir.clone(), self.runtime_dir.join("detector")] {
+            collect_files(&dir.join("src"), &mut files).map_err(io_error(&dir))?;
+            files.push(dir.join("Cargo.toml"));
+        }
         files.sort();
         for file in files {
             // Relative names: the key must not depend on the checkout's place.

@@ -170,3 +170,54 @@ fn the_compiler_and_the_runtime_agree_on_the_range_limit() {
         kql_runtime::expand::MAX_RANGE_ROWS
     );
 }
+
+#[test]
+fn number_conversions_out_of_range_give_null_at_both_ends() {
+    let binary = detector(
+        "ranges",
+        "print a = tolong(\"-9223372036854775809\"), b = tolong(\"9223372036854775808\"), \
+         c = tolong(\"9223372036854775807\"), d = tolong(\"-9223372036854775808\"), \
+         e = tolong(1e30), f = tolong(-1e30), g = toint(3e9), h = toint(\"-2147483649\"), \
+         i = toint(\"-2147483648\")",
+    );
+    let output = run(&binary, &[]);
+    assert_eq!(
+        text(&output.stdout),
+        "{\"a\":null,\"b\":null,\"c\":9223372036854775807,\"d\":-9223372036854775808,\
+         \"e\":null,\"f\":null,\"g\":null,\"h\":null,\"i\":-2147483648}\n",
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn an_invalid_constant_regex_in_countof_is_a_located_compile_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("count.kql");
+    std::fs::write(
+        &rule,
+        "CloudAuditEvents\n| extend n = countof(OperationName, \"(unclosed\", \"regex\")\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
+        .arg("check")
+        .arg(&rule)
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error[KQL0005]: invalid regular expression"), "{stderr}");
+    assert!(stderr.contains("count.kql:2:37"), "{stderr}");
+    // The same search with the default kind is a plain substring.
+    std::fs::write(
+        &rule,
+        "CloudAuditEvents\n| extend n = countof(OperationName, \"(unclosed\")\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
+        .arg("check")
+        .arg(&rule)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+}

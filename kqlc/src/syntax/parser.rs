@@ -1330,12 +1330,12 @@ impl Parser {
                 TokenKind::String(_) => {
                     let Expr {
                         kind: ExprKind::Literal(Literal::String(text)),
-                        ..
+                        span,
                     } = self.parse_strings()
                     else {
                         return Err(self.unexpected("a string").into());
                     };
-                    pattern.push(ast::ParsePart::Text(text));
+                    pattern.push(ast::ParsePart::Text(text, span));
                 }
                 _ if self.starts_name(0) => {
                     let name = self.parse_name("a column name")?;

@@ -221,3 +221,20 @@ fn an_invalid_constant_regex_in_countof_is_a_located_compile_error() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
 }
+
+#[test]
+fn infinities_and_nan_are_written_as_kusto_strings_not_null() {
+    let binary = detector(
+        "reals",
+        "print a = 1.0/0.0, b = -1.0/0.0, c = 0.0/0.0, n = isnull(1.0/0.0), \
+         d = pack_array(1.0/0.0, 2.5)",
+    );
+    let output = run(&binary, &[]);
+    assert_eq!(
+        text(&output.stdout),
+        "{\"a\":\"Infinity\",\"b\":\"-Infinity\",\"c\":\"NaN\",\"n\":false,\
+         \"d\":[\"Infinity\",2.5]}\n",
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -4,7 +4,7 @@
 //!   [`manifest`], what the detector says about itself, and an SBOM);
 //! - [`rules`]: rule packs (`.kql` files and Sentinel YAML, with their metadata);
 //! - [`ruletest`]: a rule's fixtures run through its detector (`kqlc test`);
-//! - [`bench`]: detectors against `cat`, `grep`, jq and DuckDB (`kqlc bench`).
+//! - [`bench`](mod@bench): detectors against `cat`, `grep`, jq and DuckDB (`kqlc bench`).
 //!
 //! The compiler itself (syntax → sema → plan → codegen) is the `kqlc`
 //! library crate; the sample generator is `kql-sample`.

@@ -1,4 +1,4 @@
-//! Codegen: [`ir::Pipeline`] → Rust, built with `quote` and formatted with
+//! Codegen: [`Pipeline`] → Rust, built with `quote` and formatted with
 //! `prettyplease`.
 //!
 //! Each rule becomes a module with a `Rule` type implementing

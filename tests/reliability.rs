@@ -238,3 +238,54 @@ fn infinities_and_nan_are_written_as_kusto_strings_not_null() {
         text(&output.stderr)
     );
 }
+
+/// `n` matching JSON lines.
+fn creates(dir: &Path, n: usize) -> PathBuf {
+    let input = dir.join("creates.jsonl");
+    let line = "{\"Timestamp\": \"2024-05-28T10:00:01Z\", \"OperationName\": \"create\"}\n";
+    std::fs::write(&input, line.repeat(n)).unwrap();
+    input
+}
+
+#[test]
+fn threads_past_the_cap_are_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = creates(dir.path(), 3);
+    let binary = detector("creates", CREATES);
+    for n in ["257", "100000", "99999999999999999999999"] {
+        let output = run(&binary, &[input.to_str().unwrap(), "--threads", n]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{n}: {stderr}");
+        assert!(
+            stderr.contains(&format!("error: --threads: {n} is more than the limit of 256 threads")),
+            "{stderr}"
+        );
+        assert_eq!(text(&output.stdout), "");
+    }
+    let output = run(&binary, &[input.to_str().unwrap(), "--threads", "256"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "{\"OperationName\":\"create\"}\n".repeat(3));
+}
+
+#[test]
+fn a_thread_the_system_refuses_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = creates(dir.path(), 3);
+    let binary = detector("creates", CREATES);
+    // Every spawned thread asks for a 128 TiB stack: the whole of a 47-bit
+    // address space, which no system grants.
+    let output = Command::new(&binary)
+        .args([input.to_str().unwrap(), "--threads", "4", "--now", NOW])
+        .env("RUST_MIN_STACK", (1u64 << 47).to_string())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("error: --threads 4: cannot start worker thread "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("summary: "), "{stderr}");
+}

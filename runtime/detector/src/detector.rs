@@ -29,8 +29,10 @@
 //! processed, 1 when something was rejected (or `--strict` stopped at it), 2
 //! on a usage or I/O error.
 //!
-//! `--threads N` does the per-line work of JSON-lines input (UTF-8 check,
-//! prefilter, parsing, normalization) on N threads; everything else stays
+//! `--threads N` (1 to [`MAX_THREADS`]) does the per-line work of JSON-lines
+//! input (UTF-8 check, prefilter, parsing, normalization) on N threads; a
+//! thread the system refuses to start is an error (status 2), not a panic;
+//! everything else stays
 //! on one thread in input order, so the output, the reports and the exit
 //! status are those of one thread ([`crate::parallel`]).
 
@@ -120,12 +122,18 @@ const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--reject
   --no-prefilter     the same as --validate\n\
   --full-parse       parse each CloudAuditEvents line whole; by default only the fields the\n\
                      rules read are built (same results and messages; for comparisons)\n\
-  --threads N        N threads check, prefilter and parse JSON lines (default 1); the rules,\n\
+  --threads N        N threads (1 to 256) check, prefilter and parse JSON lines (default 1); the rules,\n\
                      output and reports stay in input order, identical to one thread.\n\
                      Input is taken in batches of 256 KB (for a live stream, use 1);\n\
                      a multi-line JSON document is read on one thread\n\
   --line-by-line     with one thread, hand on each line as it is read, as for stdin (by\n\
                      default a file is read in batches of lines, which is faster)";
+
+/// The most `--threads` accepted. More than the machine has cores only
+/// adds overhead; the cap keeps a typo (`--threads 100000`) from asking the
+/// system for that many threads and their buffers (each worker holds up to
+/// two 256 KB batches: 128 MiB at the cap). See `docs/limits.md`.
+pub const MAX_THREADS: usize = 256;
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq)]
@@ -209,9 +217,19 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
             "--rejects" => options.rejects = Some(value("a file name")?),
             "--threads" => {
                 let value = value("a number of threads, e.g. --threads 2")?;
-                options.threads = match value.parse::<usize>() {
+                options.threads = match value.parse::<u64>() {
                     Ok(0) => return Err("--threads: needs at least 1 thread".to_string()),
-                    Ok(n) => n,
+                    Ok(n) if n > MAX_THREADS as u64 => {
+                        return Err(format!(
+                            "--threads: {n} is more than the limit of {MAX_THREADS} threads"
+                        ))
+                    }
+                    Ok(n) => n as usize,
+                    Err(_) if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                        return Err(format!(
+                            "--threads: {value} is more than the limit of {MAX_THREADS} threads"
+                        ))
+                    }
                     Err(_) => {
                         return Err(format!(
                             "--threads: '{value}' is not a number of threads (a whole number, at least 1)"
@@ -505,6 +523,12 @@ impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
     fn read_error(&mut self, line: u64, partial: &[u8], error: io::Error) -> Result<(), Stop> {
         self.session.read_failed(self.name, line, partial, error)
     }
+
+    fn no_thread(&mut self, index: usize, threads: usize, error: io::Error) -> Stop {
+        Stop::NoThread(format!(
+            "--threads {threads}: cannot start worker thread {index}: {error} (try fewer threads)"
+        ))
+    }
 }
 
 /// Why reading stopped early.
@@ -513,6 +537,8 @@ enum Stop {
     Strict,
     /// Writing results failed.
     Write(io::Error),
+    /// A worker thread could not be started (`--threads`): the message.
+    NoThread(String),
 }
 
 /// Runs `rules` over the inputs of `options`, writing rows to `writer` and
@@ -610,6 +636,13 @@ pub fn run<W: Write, E: Write>(
                     break;
                 }
                 Err(Stop::Write(e)) => return Err(e),
+                Err(Stop::NoThread(message)) => {
+                    writeln!(session.errors, "error: {message}")?;
+                    writeln!(session.errors, "stopping: the input could not be read")?;
+                    io_failed = true;
+                    stopped = true;
+                    break;
+                }
             }
         }
     }
@@ -1106,6 +1139,29 @@ mod tests {
         assert!(args(&["--output", "xml"])
             .unwrap_err()
             .contains("not rows or alerts"));
+    }
+
+    #[test]
+    fn threads_are_between_one_and_the_cap() {
+        let Ok(Invocation::Run(options)) = args(&["--threads", "256"]) else {
+            panic!("expected options");
+        };
+        assert_eq!(options.threads, MAX_THREADS);
+        for n in [
+            "257",
+            "100000",
+            "18446744073709551616",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(
+                args(&["--threads", n]).unwrap_err(),
+                format!("--threads: {n} is more than the limit of 256 threads")
+            );
+        }
+        assert!(args(&["--threads=0"]).unwrap_err().contains("at least 1"));
+        assert!(args(&["--threads", "-1"])
+            .unwrap_err()
+            .contains("is not a number of threads"));
     }
 
     #[test]

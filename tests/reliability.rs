@@ -289,3 +289,54 @@ fn a_thread_the_system_refuses_is_an_error_not_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(stderr.contains("summary: "), "{stderr}");
 }
+
+#[test]
+fn an_output_that_is_an_input_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = bad_then_good(dir.path());
+    let before = std::fs::read(&input).unwrap();
+    let link = dir.path().join("hard-link.jsonl");
+    std::fs::hard_link(&input, &link).unwrap();
+    let binary = detector("creates", CREATES);
+    let input_name = input.to_str().unwrap();
+    for rejects in [input_name, link.to_str().unwrap()] {
+        let output = run(&binary, &[input_name, "--rejects", rejects]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "error: --rejects {rejects} is the input file {input_name} (the same file)"
+            )),
+            "{stderr}"
+        );
+        assert_eq!(text(&output.stdout), "");
+        assert_eq!(std::fs::read(&input).unwrap(), before, "the input is intact");
+    }
+    // Standard output appended to the input (`det in >> in`) would read its
+    // own rows back.
+    let appended = std::fs::OpenOptions::new().append(true).open(&input).unwrap();
+    let output = Command::new(&binary)
+        .args([input_name, "--now", NOW])
+        .stdin(Stdio::null())
+        .stdout(appended)
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("error: standard output is the input file {input_name}")),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&input).unwrap(), before, "the input is intact");
+    // A rejects file of another name is written as before.
+    let rejects = dir.path().join("rejects.jsonl");
+    let output = run(
+        &binary,
+        &[input_name, "--validate", "--rejects", rejects.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap(),
+        "{\"Timestamp\": \"2024-05-28T10:00:00Z\", \"OperationName\": \"get\"\n"
+    );
+}

@@ -24,7 +24,10 @@
 //! Every rejected line (or element of a batch) gets one stderr line
 //! `FILE:LINE: cause` (`FILE:LINE: records[3]: cause` for an element);
 //! with `--rejects FILE` each rejected line is also written there verbatim
-//! (once, however many of its elements were rejected). At the end a
+//! (once, however many of its elements were rejected). An output that is
+//! also an input, by file identity whatever its name (`--rejects` naming an
+//! input or a hard link of one, stdout appended to an input), is refused
+//! before anything is written ([`crate::file_identity`]). At the end a
 //! one-line summary goes to stderr. Exit status: 0 when everything was
 //! processed, 1 when something was rejected (or `--strict` stopped at it), 2
 //! on a usage or I/O error.
@@ -37,6 +40,7 @@
 //! status are those of one thread ([`crate::parallel`]).
 
 use crate::alert::{AlertWriter, InputPosition};
+use crate::file_identity::FileId;
 use crate::formats::{InputFormat, Rejection};
 use crate::input::{self, Chunk, Compression, InputReader};
 use crate::lazy::RowReader;
@@ -111,7 +115,7 @@ const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--reject
   FILE               input files, plain or gzip (stdin when none, or '-')\n\
   --input-format F   auto (default: decided per line), cloudaudit, k8s, aks, eks, gke or arm;\n\
                      applies to the files after it (a single one: to every file)\n\
-  --rejects FILE     write every rejected line there, verbatim\n\
+  --rejects FILE     write every rejected line there, verbatim (never an input file)\n\
   --now T            what now() and ago() count from (ISO 8601), to replay old logs\n\
   --strict           stop at the first bad input line (every line is validated: implies --validate)\n\
   --output rows|alerts  bare result rows (default) or alerts with the rule's metadata\n\
@@ -401,6 +405,14 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
     }
     options.info = info;
     options.stdin_closed = stdin_is_closed();
+    let streams = [
+        ("standard output".to_string(), FileId::of_stdout()),
+        ("standard error".to_string(), FileId::of_stderr()),
+    ];
+    if let Some(message) = output_that_is_an_input(&options.files, &streams) {
+        eprintln!("error: {message}");
+        return ExitCode::from(2);
+    }
     let stdout = io::stdout();
     let mut writer = RowWriter::new(io::BufWriter::with_capacity(1 << 16, stdout.lock()));
     match run(rules, &options, &mut writer, &mut io::stderr()) {
@@ -411,6 +423,32 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
             ExitCode::from(2)
         }
     }
+}
+
+/// The first of `outputs` (a name and its identity) that is also one of
+/// the input `files` (stdin when none), by file identity, whatever the
+/// names (a hard link, a symlink, `./x`): the message refusing it.
+fn output_that_is_an_input(
+    files: &[InputFile],
+    outputs: &[(String, Option<FileId>)],
+) -> Option<String> {
+    let stdin = [InputFile::auto("-")];
+    let files = if files.is_empty() { &stdin[..] } else { files };
+    let inputs: Vec<(&str, FileId)> = files
+        .iter()
+        .filter_map(|file| match file.path.as_str() {
+            "-" => Some(("<stdin>", FileId::of_stdin()?)),
+            path => Some((path, FileId::of_path(path)?)),
+        })
+        .collect();
+    outputs.iter().find_map(|(output, id)| {
+        let id = (*id)?;
+        let (input, _) = inputs.iter().find(|(_, input)| *input == id)?;
+        Some(format!(
+            "{output} is the input file {input} (the same file): writing to it would destroy \
+             the input before it is read; write to another file"
+        ))
+    })
 }
 
 /// True when the process started with standard input closed (`det <&-`).
@@ -552,6 +590,15 @@ pub fn run<W: Write, E: Write>(
     let now = options.now.unwrap_or_else(system_now);
     let ctx = Context { now };
     let tag_rows = rules.len() > 1;
+    // Before anything is opened for writing: `File::create` would
+    // truncate an input that is also the rejects file.
+    if let Some(path) = &options.rejects {
+        let output = (format!("--rejects {path}"), FileId::of_path(path));
+        if let Some(message) = output_that_is_an_input(&options.files, &[output]) {
+            writeln!(errors, "error: {message}")?;
+            return Ok(ExitCode::from(2));
+        }
+    }
     let rejects = match Rejects::open(options.rejects.as_deref()) {
         Ok(rejects) => rejects,
         Err(e) => {
@@ -1139,6 +1186,39 @@ mod tests {
         assert!(args(&["--output", "xml"])
             .unwrap_err()
             .contains("not rows or alerts"));
+    }
+
+    #[test]
+    fn an_output_that_is_an_input_by_any_name_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.jsonl");
+        std::fs::write(&input, "{}\n").unwrap();
+        let link = dir.path().join("link.jsonl");
+        std::fs::hard_link(&input, &link).unwrap();
+        let other = dir.path().join("other.jsonl");
+        std::fs::write(&other, "").unwrap();
+        let files = [
+            InputFile::auto(other.display().to_string()),
+            InputFile::auto(input.display().to_string()),
+        ];
+        let output = |path: &std::path::Path| {
+            [(
+                format!("--rejects {}", path.display()),
+                FileId::of_path(path),
+            )]
+        };
+        let message = output_that_is_an_input(&files, &output(&link)).unwrap();
+        assert!(
+            message.starts_with(&format!(
+                "--rejects {} is the input file {} (the same file)",
+                link.display(),
+                input.display()
+            )),
+            "{message}"
+        );
+        let fresh = dir.path().join("rejects.jsonl");
+        assert_eq!(output_that_is_an_input(&files, &output(&fresh)), None);
+        assert_eq!(output_that_is_an_input(&files[..1], &output(&input)), None);
     }
 
     #[test]

@@ -775,6 +775,14 @@ impl ValueSet {
         }
     }
 
+    /// Indexes a list of string literals compiled into the detector (a long
+    /// constant `in` list), without copying them.
+    pub fn from_strs(items: &'static [&'static str]) -> ValueSet {
+        ValueSet::new(Value::array(
+            items.iter().map(|s| Value::from_static(s)).collect(),
+        ))
+    }
+
     /// The values, as a dynamic array.
     pub fn values(&self) -> &Value {
         &self.values

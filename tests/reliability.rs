@@ -340,3 +340,116 @@ fn an_output_that_is_an_input_is_refused_before_anything_is_written() {
         "{\"Timestamp\": \"2024-05-28T10:00:00Z\", \"OperationName\": \"get\"\n"
     );
 }
+
+#[test]
+fn a_100000_item_ioc_list_compiles_as_static_data_and_matches_exactly() {
+    // Issue 13 item 8: a long constant `in` list is one static set, not
+    // 100,000 expressions per row.
+    let ips: Vec<String> = (0..100_000u32)
+        .map(|i| format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255))
+        .collect();
+    let list = ips
+        .iter()
+        .map(|ip| format!("\"{ip}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let kql = format!(
+        "CloudAuditEvents\n| where IPAddress in ({list}) and IPAddress !in~ (\"10.0.0.1\", \"10.0.0.2\", \"10.0.0.3\", \"10.0.0.4\", \"10.0.0.5\", \"10.0.0.6\", \"10.0.0.7\", \"10.0.0.8\", \"10.0.0.9\", \"10.0.0.10\", \"10.0.0.11\", \"10.0.0.12\", \"10.0.0.13\", \"10.0.0.14\", \"10.0.0.15\", \"10.0.0.16\")\n| project IPAddress"
+    );
+    let binary = detector("iocs", &kql);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ips.jsonl");
+    let lines: Vec<String> = ["10.1.134.159", "10.0.0.7", "10.0.0.17", "10.1.134.160", "11.0.0.1"]
+        .iter()
+        .map(|ip| format!("{{\"Timestamp\":\"2024-05-28T10:00:00Z\",\"IPAddress\":\"{ip}\"}}"))
+        .collect();
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let output = run(&binary, &[input.to_str().unwrap()]);
+    assert_eq!(
+        text(&output.stdout),
+        "{\"IPAddress\":\"10.1.134.159\"}\n{\"IPAddress\":\"10.0.0.17\"}\n",
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+/// What an attacker writes into a JSON key or value: a line of the
+/// detector's own, and a terminal escape.
+const FORGED: &str = "\n summary: 0 rows read\u{1b}[31m";
+/// The same, as the detector quotes it.
+const FORGED_ESCAPED: &str = "\\n summary: 0 rows read\\u{1b}[31m";
+
+/// Every stderr line is a report on `file` or the summary; no escape byte.
+fn assert_no_forged_line(stderr: &str, file: &str) {
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("summary:")).count(),
+        1,
+        "{stderr}"
+    );
+    for line in stderr.lines() {
+        assert!(
+            line.starts_with(&format!("{file}:")) || line.starts_with("summary:"),
+            "forged line {line:?} in:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn input_quoted_in_messages_cannot_forge_lines_or_escapes() {
+    let dir = tempfile::tempdir().unwrap();
+    // The file name too is quoted in every report.
+    let input = dir.path().join(format!("in{FORGED}.jsonl"));
+    let json_forged = serde_json::to_string(FORGED).unwrap();
+    std::fs::write(
+        &input,
+        format!(
+            "{{{json_forged}: 1}}\n\
+             {{\"Timestamp\": {json_forged}, \"OperationName\": \"create\"}}\n\
+             {{\"Timestamp\": \"2024-05-28T10:00:01Z\", \"OperationName\": [{json_forged}]}}\n"
+        ),
+    )
+    .unwrap();
+    let binary = detector("creates", CREATES);
+    let output = run(&binary, &[input.to_str().unwrap(), "--validate"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let file = format!("{}{FORGED_ESCAPED}.jsonl", dir.path().join("in").display());
+    assert_no_forged_line(&stderr, &file);
+    assert!(
+        stderr.contains(&format!("{file}:1: unknown input format: an object with keys {FORGED_ESCAPED}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{file}:2: column 'Timestamp': '{FORGED_ESCAPED}' is not a datetime")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("{file}:3: ")), "{stderr}");
+    assert!(stderr.contains("summary: 3 rows read, 3 rejected"), "{stderr}");
+}
+
+#[test]
+fn rule_metadata_in_version_cannot_forge_lines_or_escapes() {
+    let kql = CREATES;
+    let pipeline = kqlc::compile(kql, &Schema::builtin()).unwrap();
+    let rule = Rule {
+        name: "creates".to_string(),
+        kql: kql.to_string(),
+        path: "creates.yaml".to_string(),
+        pipeline,
+    };
+    let mut meta = kqlc_cli::manifest::ManifestRule::from_rule(&rule);
+    meta.name = format!("Creates{FORGED}");
+    meta.severity = Some(format!("High{FORGED}"));
+    let built = Toolchain::discover()
+        .unwrap()
+        .build_with(&[rule], &[meta], &kqlc_cli::build::BuildOptions::new(Profile::Quick))
+        .unwrap();
+    let output = run(&built.binary, &["--version"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+    assert_eq!(stdout.lines().count(), 4, "{stdout}");
+    assert!(stdout.contains(&format!("High{FORGED_ESCAPED}")), "{stdout}");
+    assert!(stdout.ends_with(&format!("Creates{FORGED_ESCAPED}\n")), "{stdout}");
+}

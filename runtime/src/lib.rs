@@ -7,7 +7,8 @@
 //!   row functions and `mv-expand` compute;
 //! - [`text`], [`json`]: datetime and timespan text forms, JSON conversion;
 //! - [`query`], [`record`]: the contract between generated code and its host,
-//!   and input records as typed rows.
+//!   and input records as typed rows;
+//! - [`printable`]: text from input or rules made safe to quote in messages.
 //!
 //! The host a detector runs in (inputs, formats, threads, outputs) is the
 //! `kql-detector` crate.
@@ -23,6 +24,7 @@ pub mod json;
 pub mod ops;
 pub mod parse;
 pub mod prefilter;
+pub mod printable;
 pub mod query;
 pub mod record;
 pub mod text;

@@ -2,6 +2,7 @@
 //! converted to its declared type (shared by the detector's readers and
 //! `externaldata`).
 
+use crate::printable::printable;
 use crate::query::{ColumnType, Table};
 use crate::text;
 use crate::value::{Row, Value};
@@ -125,13 +126,34 @@ pub fn describe(value: &Value) -> String {
     }
 }
 
-/// At most 40 characters of `s`, for messages.
+/// At most 40 characters of `s`, for messages, made printable
+/// ([`printable`]: a line end or an escape sequence in the input cannot
+/// start a line of its own or drive the terminal).
 pub fn clip(s: &str) -> String {
     let mut chars = s.chars();
     let head: String = chars.by_ref().take(40).collect();
+    let head = printable(&head).into_owned();
     if chars.next().is_some() {
         format!("{head}...")
     } else {
         head
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clipped_input_is_printable() {
+        assert_eq!(
+            clip("a\n summary: 0 rows\x1b[31m"),
+            "a\\n summary: 0 rows\\u{1b}[31m"
+        );
+        assert_eq!(clip(&"x".repeat(41)), format!("{}...", "x".repeat(40)));
+        assert_eq!(
+            describe(&Value::string("k\u{202e}v")),
+            "string 'k\\u{202e}v'"
+        );
     }
 }

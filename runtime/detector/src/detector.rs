@@ -49,6 +49,7 @@ use crate::output::RowWriter;
 use crate::parallel::{self, BatchOutcome, EventKind, LineSink, LineWork, RecordRows};
 use crate::prefilter::PrefilterSet;
 use kql_runtime::context::Context;
+use kql_runtime::printable::printable;
 use kql_runtime::query::{Query, Table};
 use kql_runtime::text;
 use kql_runtime::value::{DateTime, Row};
@@ -364,7 +365,7 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
                     env!("CARGO_PKG_VERSION"),
                     rules
                         .iter()
-                        .map(|r| r.name())
+                        .map(|r| printable(r.name()))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
@@ -373,7 +374,10 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
         }
         Ok(Invocation::Rules(id)) => {
             let Some(info) = info else {
-                eprintln!("error: this detector carries no rule texts");
+                let _ = say(
+                    &mut io::stderr(),
+                    format_args!("error: this detector carries no rule texts"),
+                );
                 return ExitCode::from(2);
             };
             return match info.rules_text(id.as_deref()) {
@@ -382,7 +386,11 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
                     ExitCode::SUCCESS
                 }
                 None => {
-                    eprintln!("error: no rule has the id '{}'", id.unwrap_or_default());
+                    let id = id.unwrap_or_default();
+                    let _ = say(
+                        &mut io::stderr(),
+                        format_args!("error: no rule has the id '{id}'"),
+                    );
                     ExitCode::from(2)
                 }
             };
@@ -390,17 +398,18 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
         Ok(Invocation::Help) => {
             println!("{USAGE}");
             for rule in &rules {
-                println!("rule: {}", rule.name());
+                println!("rule: {}", printable(rule.name()));
             }
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("error: {message}\n{USAGE}");
+            let _ = say(&mut io::stderr(), format_args!("error: {message}"));
+            eprintln!("{USAGE}");
             return ExitCode::from(2);
         }
     };
     if options.alerts && info.is_none() {
-        eprintln!("error: --output alerts needs a detector built by kqlc build (it carries the rules' metadata)");
+        let _ = say(&mut io::stderr(), format_args!("error: --output alerts needs a detector built by kqlc build (it carries the rules' metadata)"));
         return ExitCode::from(2);
     }
     options.info = info;
@@ -410,7 +419,7 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
         ("standard error".to_string(), FileId::of_stderr()),
     ];
     if let Some(message) = output_that_is_an_input(&options.files, &streams) {
-        eprintln!("error: {message}");
+        let _ = say(&mut io::stderr(), format_args!("error: {message}"));
         return ExitCode::from(2);
     }
     let stdout = io::stdout();
@@ -419,10 +428,22 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
         Ok(status) => status,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: writing results: {e}");
+            let _ = say(
+                &mut io::stderr(),
+                format_args!("error: writing results: {e}"),
+            );
             ExitCode::from(2)
         }
     }
+}
+
+/// Writes one message line to `errors`, made printable
+/// ([`printable`]): text quoted from input, file names and rule metadata
+/// cannot start a line of their own (a forged `FILE:LINE:` or `summary:`)
+/// or drive the terminal. Every message of the detector goes through here.
+fn say<E: Write + ?Sized>(errors: &mut E, message: std::fmt::Arguments<'_>) -> io::Result<()> {
+    let message = message.to_string();
+    writeln!(errors, "{}", printable(&message))
 }
 
 /// The first of `outputs` (a name and its identity) that is also one of
@@ -595,7 +616,7 @@ pub fn run<W: Write, E: Write>(
     if let Some(path) = &options.rejects {
         let output = (format!("--rejects {path}"), FileId::of_path(path));
         if let Some(message) = output_that_is_an_input(&options.files, &[output]) {
-            writeln!(errors, "error: {message}")?;
+            say(errors, format_args!("error: {message}"))?;
             return Ok(ExitCode::from(2));
         }
     }
@@ -603,7 +624,10 @@ pub fn run<W: Write, E: Write>(
         Ok(rejects) => rejects,
         Err(e) => {
             let path = options.rejects.as_deref().unwrap_or_default();
-            writeln!(errors, "error: --rejects {path}: cannot create: {e}")?;
+            say(
+                errors,
+                format_args!("error: --rejects {path}: cannot create: {e}"),
+            )?;
             return Ok(ExitCode::from(2));
         }
     };
@@ -612,7 +636,7 @@ pub fn run<W: Write, E: Write>(
     for (index, rule) in rules.iter_mut().enumerate() {
         rule.start(&ctx, &mut |row| output_rows.push((index, row)));
         for error in rule.take_errors() {
-            writeln!(errors, "error: rule {}: {error}", rule.name())?;
+            say(errors, format_args!("error: rule {}: {error}", rule.name()))?;
             load_failed = true;
         }
     }
@@ -684,7 +708,7 @@ pub fn run<W: Write, E: Write>(
                 }
                 Err(Stop::Write(e)) => return Err(e),
                 Err(Stop::NoThread(message)) => {
-                    writeln!(session.errors, "error: {message}")?;
+                    say(session.errors, format_args!("error: {message}"))?;
                     writeln!(session.errors, "stopping: the input could not be read")?;
                     io_failed = true;
                     stopped = true;
@@ -703,14 +727,14 @@ pub fn run<W: Write, E: Write>(
     session.writer.flush()?;
     if let Some(e) = session.rejects.finish() {
         let path = session.rejects.path.clone().unwrap_or_default();
-        writeln!(
+        say(
             session.errors,
-            "error: writing rejected input to {path}: {e}"
+            format_args!("error: writing rejected input to {path}: {e}"),
         )?;
         io_failed = true;
     }
     let summary = session.summary();
-    writeln!(session.errors, "{summary}")?;
+    say(session.errors, format_args!("{summary}"))?;
     Ok(if io_failed {
         ExitCode::from(2)
     } else if session.counts.rejected > 0 {
@@ -929,7 +953,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     }
 
     fn report(&mut self, message: std::fmt::Arguments<'_>) -> Result<(), Stop> {
-        writeln!(self.errors, "{message}").map_err(Stop::Write)
+        say(self.errors, message).map_err(Stop::Write)
     }
 
     /// Hands a record's rows (one per table) to the rules reading them.

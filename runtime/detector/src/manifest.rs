@@ -9,6 +9,7 @@
 //! as [`DetectorInfo::manifest_json`], so `DETECTOR --version --json` and
 //! that file are byte-identical.
 
+use kql_runtime::printable::printable;
 use std::fmt::Write as _;
 
 /// The version of this runtime crate, compiled into every detector.
@@ -65,27 +66,31 @@ impl DetectorInfo {
     ///   id                     severity  sha256                                                            name
     ///   privileged-pod         High      9de5ee92...                                                       Privileged pod
     /// ```
+    ///
+    /// Every field is made printable ([`printable`]): a rule's name or
+    /// severity holding a line end or an escape sequence cannot add a line
+    /// or drive the terminal.
     pub fn version_text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
             "kql detector: kqlc {}, kql-runtime {RUNTIME_VERSION}, {}, {} ({}), profile {}",
-            self.kqlc_version,
-            self.rustc,
-            self.target,
+            printable(self.kqlc_version),
+            printable(self.rustc),
+            printable(self.target),
             if self.static_linking {
                 "static"
             } else {
                 "dynamic"
             },
-            self.profile
+            printable(self.profile)
         );
         let n = self.rules.len();
         let _ = writeln!(out, "{n} rule{}:", if n == 1 { "" } else { "s" });
         let id_width = self
             .rules
             .iter()
-            .map(|r| r.id.chars().count())
+            .map(|r| printable(r.id).chars().count())
             .chain([2])
             .max()
             .unwrap_or(2);
@@ -98,17 +103,18 @@ impl DetectorInfo {
             let _ = writeln!(
                 out,
                 "  {:<id_width$}  {:<13}  {:<64}  {}",
-                rule.id,
-                rule.severity.unwrap_or("-"),
-                rule.sha256,
-                rule.name
+                printable(rule.id),
+                printable(rule.severity.unwrap_or("-")),
+                printable(rule.sha256),
+                printable(rule.name)
             );
         }
         out
     }
 
     /// What `DETECTOR --rules` prints: every rule's text, each after a
-    /// header line `// ==== rule ID (FILE, sha256 HASH) ====`. With an id,
+    /// header line `// ==== rule ID (FILE, sha256 HASH) ====` (made
+    /// printable). With an id,
     /// only that rule's text, byte for byte (so `DETECTOR --rules ID |
     /// sha256sum` gives its hash); `None` when no rule has that id.
     pub fn rules_text(&self, id: Option<&str>) -> Option<String> {
@@ -124,7 +130,9 @@ impl DetectorInfo {
             let _ = writeln!(
                 out,
                 "// ==== rule {} ({}, sha256 {}) ====",
-                rule.id, rule.file, rule.sha256
+                printable(rule.id),
+                printable(rule.file),
+                printable(rule.sha256)
             );
             out.push_str(rule.text);
             if !rule.text.ends_with('\n') {
@@ -187,6 +195,33 @@ mod tests {
         assert!(lines[3].starts_with("  privileged-pod  High           9de5 "));
         assert!(lines[3].ends_with("  Privileged pod"));
         assert!(lines[4].starts_with("  r2              -              00ff "));
+    }
+
+    #[test]
+    fn version_text_escapes_rule_metadata() {
+        static RULES: [RuleInfo; 1] = [RuleInfo {
+            id: "r1",
+            name: "evil\n summary: 0 rows read\x1b[31m",
+            severity: Some("High\r"),
+            tactics: &[],
+            techniques: &[],
+            file: "r1\n.kql",
+            sha256: "00",
+            text: "T",
+        }];
+        let info = DetectorInfo {
+            rules: &RULES,
+            ..INFO
+        };
+        let text = info.version_text();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(
+            text.ends_with("  evil\\n summary: 0 rows read\\u{1b}[31m\n"),
+            "{text}"
+        );
+        assert!(text.contains("High\\r"), "{text}");
+        let rules = info.rules_text(None).unwrap();
+        assert!(rules.starts_with("// ==== rule r1 (r1\\n.kql, sha256 00) ====\nT\n"));
     }
 
     #[test]

@@ -530,3 +530,36 @@ fn threads_give_the_same_output_reports_and_status_as_one_thread() {
     assert!(via_run.status.success(), "{}", stderr(&via_run));
     assert_eq!(stdout(&via_run), expected(rule));
 }
+
+#[test]
+fn a_first_line_bracket_above_json_lines_rejects_that_line_alone_and_reads_every_other() {
+    let rule = "privileged-pod";
+    let sample = std::fs::read(sample_data()).unwrap();
+    let lines = sample.iter().filter(|&&b| b == b'\n').count();
+    let file = scratch().join("bracket-first.jsonl");
+    std::fs::write(&file, [b"[\n".as_slice(), &sample].concat()).unwrap();
+    let rejects = scratch().join("bracket-first.rejects");
+    let output = Command::new(build(&[rule]))
+        .arg(&file)
+        .args(["--now", NOW, "--rejects"])
+        .arg(&rejects)
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert_eq!(stdout(&output), expected(rule), "{err}");
+    let summary = format!(
+        "summary: {} rows read, 1 rejected, {} emitted",
+        lines + 1,
+        expected(rule).lines().count()
+    );
+    assert!(err.contains(&summary), "{err}");
+    let rejection = format!(
+        "{}:1: malformed JSON: expected ',' or ']' after an array element at line 3 column 1; \
+         this line opens no JSON document, and the lines after it are read as JSON lines",
+        file.display()
+    );
+    let reports: Vec<&str> = err.lines().filter(|l| !l.starts_with("summary:")).collect();
+    assert_eq!(reports, [rejection.as_str()], "{err}");
+    assert_eq!(std::fs::read(&rejects).unwrap(), b"[\n");
+}

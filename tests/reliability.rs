@@ -453,3 +453,38 @@ fn rule_metadata_in_version_cannot_forge_lines_or_escapes() {
     assert!(stdout.contains(&format!("High{FORGED_ESCAPED}")), "{stdout}");
     assert!(stdout.ends_with(&format!("Creates{FORGED_ESCAPED}\n")), "{stdout}");
 }
+
+#[test]
+fn kqlc_refuses_to_write_over_its_rule_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("r.kql");
+    let source = "CloudAuditEvents | take 1\n";
+    std::fs::write(&rule, source).unwrap();
+    let link = dir.path().join("link.kql");
+    std::fs::hard_link(&rule, &link).unwrap();
+    let kqlc = |args: &[&std::ffi::OsStr]| {
+        Command::new(env!("CARGO_BIN_EXE_kqlc"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for (command, output) in [("emit", &link), ("build", &rule)] {
+        let result = kqlc(&[
+            command.as_ref(),
+            rule.as_os_str(),
+            "-o".as_ref(),
+            output.as_os_str(),
+        ]);
+        let stderr = text(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "error: {} is the input file {} (the same file)",
+                output.display(),
+                rule.display()
+            )),
+            "{command}: {stderr}"
+        );
+        assert_eq!(std::fs::read_to_string(&rule).unwrap(), source);
+    }
+}

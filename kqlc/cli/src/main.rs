@@ -286,8 +286,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             output,
             schema,
         } => {
+            let schema_file = schema.schema.clone();
             let schema = schema.load()?;
             let files = rule_files(std::slice::from_ref(&file))?;
+            if let Some(path) = &output {
+                refuse_outputs_over_inputs(&[path.clone()], &files, schema_file.as_deref())?;
+            }
             let Some(rules) = compile_all(&files, &schema) else {
                 return Ok(ExitCode::FAILURE);
             };
@@ -320,8 +324,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             sbom,
             schema,
         } => {
+            let schema_file = schema.schema.clone();
             let schema = schema.load()?;
             let files = rule_files(&files)?;
+            let mut outputs = vec![output.clone(), sibling(&output, "manifest.json")];
+            if sbom {
+                outputs.push(sibling(&output, "cdx.json"));
+            }
+            refuse_outputs_over_inputs(&outputs, &files, schema_file.as_deref())?;
             let Some(rules) = compile_all(&files, &schema) else {
                 return Ok(ExitCode::FAILURE);
             };
@@ -571,6 +581,52 @@ fn build_detector(
 }
 
 /// `BIN` → `BIN.SUFFIX`, beside it.
+/// Refuses to write any of `outputs` when it is one of the inputs (a rule
+/// file, the schema file), by file identity whatever the name (a hard link,
+/// a symlink, `./r.kql`): writing it would destroy the rule. The detector
+/// refuses a `--rejects` file that is one of its inputs the same way
+/// (`kql_detector::file_identity`).
+fn refuse_outputs_over_inputs(
+    outputs: &[PathBuf],
+    files: &[RuleFile],
+    schema: Option<&Path>,
+) -> Result<(), String> {
+    let inputs: Vec<&Path> = files
+        .iter()
+        .map(|f| f.path.as_path())
+        .chain(schema)
+        .collect();
+    for output in outputs {
+        let Some(id) = file_identity(output) else {
+            continue;
+        };
+        if let Some(input) = inputs.iter().find(|i| file_identity(i) == Some(id)) {
+            return Err(format!(
+                "{} is the input file {} (the same file): writing it would destroy the input; write to another file",
+                output.display(),
+                input.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The device and inode of the regular file `path` names (following
+/// symlinks); `None` when there is none (or elsewhere than Unix).
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = std::fs::metadata(path).ok()?;
+        metadata.is_file().then(|| (metadata.dev(), metadata.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 fn sibling(binary: &Path, suffix: &str) -> PathBuf {
     let mut name = binary.as_os_str().to_os_string();
     name.push(".");

@@ -290,7 +290,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let schema = schema.load()?;
             let files = rule_files(std::slice::from_ref(&file))?;
             if let Some(path) = &output {
-                refuse_outputs_over_inputs(&[path.clone()], &files, schema_file.as_deref())?;
+                refuse_outputs_over_inputs(
+                    std::slice::from_ref(path),
+                    &files,
+                    schema_file.as_deref(),
+                )?;
             }
             let Some(rules) = compile_all(&files, &schema) else {
                 return Ok(ExitCode::FAILURE);

@@ -2,7 +2,11 @@
 //! supported language run over random lines (with the literals spelt in
 //! other cases, with JSON `\u` escapes, and with non-ASCII look-alikes) give
 //! exactly the same rows with and without `--no-prefilter`, through the
-//! generated code users get.
+//! generated code users get. Literals compared with number, bool and string
+//! fields are decorated as `==` may read them (padded with ASCII and Unicode
+//! spaces, signed, with `.0` or an exponent, in other cases), and the lines
+//! spell numbers and bools in several ways (`201`, `2.01e2`, `"201"`,
+//! `" 201"`, `true`, `"True"`).
 
 use kqlc::sema::Schema;
 use kqlc_cli::build::{Profile, Rule, Toolchain};
@@ -53,8 +57,86 @@ const ATOMS: &[&str] = &[
     r#"isnull(RawEventData.ObjectRef.subresource)"#,
 ];
 
+/// `text` as a KQL string literal, non-ASCII and control characters as
+/// `\u` escapes.
+fn kql_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' '..='~' => out.push(c),
+            _ => out.push_str(&format!("\\u{:04x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `base` spelt another way: as a number `==` reads alike (`+201`,
+/// `201.0`, `2.01e2`), in another case, and padded with spaces `==` trims
+/// around a number (ASCII space, tab, no-break space, em space).
+fn decorate(random: &mut Random, base: &str) -> String {
+    let digits = !base.is_empty() && base.bytes().all(|b| b.is_ascii_digit());
+    let spelt = match random.below(8) {
+        0 if digits => format!("+{base}"),
+        1 if digits => format!("{base}.0"),
+        2 if digits => format!("{}.{}e{}", &base[..1], &base[1..], base.len() - 1),
+        3 if digits => format!("{}.{}E+{}", &base[..1], &base[1..], base.len() - 1),
+        4 if digits => format!("{base}00e-2"),
+        5 => base.to_uppercase(),
+        6 => {
+            let mut chars = base.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first
+                    .to_uppercase()
+                    .chain(chars.map(|c| c.to_ascii_lowercase()))
+                    .collect()
+            })
+        }
+        _ => base.to_string(),
+    };
+    match random.below(8) {
+        0 => format!(" {spelt}"),
+        1 => format!("{spelt} "),
+        2 => format!("\t{spelt}"),
+        3 => format!("\u{a0}{spelt}"),
+        4 => format!("{spelt}\u{2003}"),
+        5 => format!(" {spelt}\u{a0}"),
+        _ => spelt,
+    }
+}
+
+/// A test of the number, bool or string field against a decorated literal.
+fn decorated_atom(random: &mut Random) -> String {
+    let (field, bases): (&str, &[&str]) = match random.below(3) {
+        0 => ("RawEventData.Code", &["201", "200"]),
+        1 => ("RawEventData.Privileged", &["true", "false"]),
+        _ => ("RawEventData.ObjectRef.resource", &["pods", "secrets"]),
+    };
+    let base = *random.pick(bases);
+    let literal = kql_string(&decorate(random, base));
+    match random.below(7) {
+        0 => format!("{field} == {literal}"),
+        1 => format!("{field} =~ {literal}"),
+        2 => format!("{field} in ({literal}, \"patch\")"),
+        3 => format!("{field} in~ ({literal})"),
+        4 => format!("{field} startswith {literal}"),
+        5 => format!("{field} has {literal}"),
+        _ => format!("{field} contains {literal}"),
+    }
+}
+
 fn predicate(random: &mut Random, depth: usize) -> String {
-    let atom = |random: &mut Random| random.pick(ATOMS).to_string();
+    let atom = |random: &mut Random| {
+        if random.below(3) == 0 {
+            decorated_atom(random)
+        } else {
+            random.pick(ATOMS).to_string()
+        }
+    };
     if depth == 0 {
         return atom(random);
     }
@@ -117,6 +199,9 @@ fn line(random: &mut Random) -> String {
         "pods/exec",
         "secrets",
         "podsecuritypolicies",
+        " pods",
+        "pods\u{a0}",
+        "Secrets",
     ];
     let namespaces = [
         "kube-system",
@@ -134,8 +219,18 @@ fn line(random: &mut Random) -> String {
         "konnectivity",
     ];
     let users = ["alice", "ALICE", "bob", "mallory", "alicex"];
-    let privileged = ["true", "\"true\"", "false", "\"TRUE\"", "null"];
-    let codes = ["201", "200", "\"201\"", "403", "2.01e2"];
+    let privileged = [
+        "true",
+        "\"true\"",
+        "\"True\"",
+        "false",
+        "\"TRUE\"",
+        "\" true\"",
+        "null",
+    ];
+    let codes = [
+        "201", "200", "\"201\"", "403", "2.01e2", "201.0", "2010e-1", "\" 201\"", "\"+201\"", "2e2",
+    ];
     let subresource = ["null", "\"exec\"", "\"\""];
     let s = |random: &mut Random, items: &[&str]| {
         let text = *random.pick(items);

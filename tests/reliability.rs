@@ -185,3 +185,173 @@ fn the_compiler_and_the_runtime_agree_on_the_range_limit() {
         kql_runtime::expand::MAX_RANGE_ROWS
     );
 }
+
+#[test]
+fn number_conversions_out_of_range_give_null_at_both_ends() {
+    let binary = detector(
+        "ranges",
+        "print a = tolong(\"-9223372036854775809\"), b = tolong(\"9223372036854775808\"), \
+         c = tolong(\"9223372036854775807\"), d = tolong(\"-9223372036854775808\"), \
+         e = tolong(1e30), f = tolong(-1e30), g = toint(3e9), h = toint(\"-2147483649\"), \
+         i = toint(\"-2147483648\")",
+    );
+    let output = run(&binary, &[]);
+    assert_eq!(
+        text(&output.stdout),
+        "{\"a\":null,\"b\":null,\"c\":9223372036854775807,\"d\":-9223372036854775808,\
+         \"e\":null,\"f\":null,\"g\":null,\"h\":null,\"i\":-2147483648}\n",
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn an_invalid_constant_regex_in_countof_is_a_located_compile_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("count.kql");
+    std::fs::write(
+        &rule,
+        "CloudAuditEvents\n| extend n = countof(OperationName, \"(unclosed\", \"regex\")\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
+        .arg("check")
+        .arg(&rule)
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error[KQL0005]: invalid regular expression"), "{stderr}");
+    assert!(stderr.contains("count.kql:2:37"), "{stderr}");
+    // The same search with the default kind is a plain substring.
+    std::fs::write(
+        &rule,
+        "CloudAuditEvents\n| extend n = countof(OperationName, \"(unclosed\")\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
+        .arg("check")
+        .arg(&rule)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+}
+
+#[test]
+fn infinities_and_nan_are_written_as_kusto_strings_not_null() {
+    let binary = detector(
+        "reals",
+        "print a = 1.0/0.0, b = -1.0/0.0, c = 0.0/0.0, n = isnull(1.0/0.0), \
+         d = pack_array(1.0/0.0, 2.5)",
+    );
+    let output = run(&binary, &[]);
+    assert_eq!(
+        text(&output.stdout),
+        "{\"a\":\"Infinity\",\"b\":\"-Infinity\",\"c\":\"NaN\",\"n\":false,\
+         \"d\":[\"Infinity\",2.5]}\n",
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+/// `n` matching JSON lines.
+fn creates(dir: &Path, n: usize) -> PathBuf {
+    let input = dir.join("creates.jsonl");
+    let line = "{\"Timestamp\": \"2024-05-28T10:00:01Z\", \"OperationName\": \"create\"}\n";
+    std::fs::write(&input, line.repeat(n)).unwrap();
+    input
+}
+
+#[test]
+fn threads_past_the_cap_are_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = creates(dir.path(), 3);
+    let binary = detector("creates", CREATES);
+    for n in ["257", "100000", "99999999999999999999999"] {
+        let output = run(&binary, &[input.to_str().unwrap(), "--threads", n]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{n}: {stderr}");
+        assert!(
+            stderr.contains(&format!("error: --threads: {n} is more than the limit of 256 threads")),
+            "{stderr}"
+        );
+        assert_eq!(text(&output.stdout), "");
+    }
+    let output = run(&binary, &[input.to_str().unwrap(), "--threads", "256"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "{\"OperationName\":\"create\"}\n".repeat(3));
+}
+
+#[test]
+fn a_thread_the_system_refuses_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = creates(dir.path(), 3);
+    let binary = detector("creates", CREATES);
+    // Every spawned thread asks for a 128 TiB stack: the whole of a 47-bit
+    // address space, which no system grants.
+    let output = Command::new(&binary)
+        .args([input.to_str().unwrap(), "--threads", "4", "--now", NOW])
+        .env("RUST_MIN_STACK", (1u64 << 47).to_string())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("error: --threads 4: cannot start worker thread "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("summary: "), "{stderr}");
+}
+
+#[test]
+fn an_output_that_is_an_input_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = bad_then_good(dir.path());
+    let before = std::fs::read(&input).unwrap();
+    let link = dir.path().join("hard-link.jsonl");
+    std::fs::hard_link(&input, &link).unwrap();
+    let binary = detector("creates", CREATES);
+    let input_name = input.to_str().unwrap();
+    for rejects in [input_name, link.to_str().unwrap()] {
+        let output = run(&binary, &[input_name, "--rejects", rejects]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "error: --rejects {rejects} is the input file {input_name} (the same file)"
+            )),
+            "{stderr}"
+        );
+        assert_eq!(text(&output.stdout), "");
+        assert_eq!(std::fs::read(&input).unwrap(), before, "the input is intact");
+    }
+    // Standard output appended to the input (`det in >> in`) would read its
+    // own rows back.
+    let appended = std::fs::OpenOptions::new().append(true).open(&input).unwrap();
+    let output = Command::new(&binary)
+        .args([input_name, "--now", NOW])
+        .stdin(Stdio::null())
+        .stdout(appended)
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("error: standard output is the input file {input_name}")),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&input).unwrap(), before, "the input is intact");
+    // A rejects file of another name is written as before.
+    let rejects = dir.path().join("rejects.jsonl");
+    let output = run(
+        &binary,
+        &[input_name, "--validate", "--rejects", rejects.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap(),
+        "{\"Timestamp\": \"2024-05-28T10:00:00Z\", \"OperationName\": \"get\"\n"
+    );
+}

@@ -59,8 +59,11 @@ fn write_json_string(s: &str, out: &mut String) {
 ///
 /// - null → `null`; bool → `true`/`false`; int/long → decimal;
 /// - real → the text of [`format_real`] (`1.5`, `1`, `1E+20`: valid JSON
-///   numbers); NaN and ±infinity have no JSON form and are written `null`
-///   (the reference is silent; this keeps the output valid JSON);
+///   numbers); NaN and ±infinity, which JSON numbers cannot hold, are the
+///   strings `"NaN"`, `"Infinity"` and `"-Infinity"`, as Kusto's query API
+///   writes them (the reference's `real` page is silent on JSON; clients of
+///   the Log Analytics and Data Explorer APIs read these strings back as
+///   doubles). Never `null`, which `isnull` would deny;
 /// - string → JSON string; datetime → string per [`format_datetime`];
 ///   timespan → string per [`format_timespan`]; guid → string;
 /// - array → `[…]`; property bag → `{…}` in key order.
@@ -75,7 +78,7 @@ pub fn write_json(v: &Value, out: &mut String) {
             let _ = write!(out, "{n}");
         }
         Value::Real(x) if x.is_finite() => out.push_str(&format_real(*x)),
-        Value::Real(_) => out.push_str("null"),
+        Value::Real(x) => write_json_string(&format_real(*x), out),
         Value::String(s) | Value::Guid(s) => write_json_string(s, out),
         Value::DateTime(d) => write_json_string(&format_datetime(*d), out),
         Value::TimeSpan(t) => write_json_string(&format_timespan(*t), out),
@@ -105,7 +108,8 @@ pub fn write_json(v: &Value, out: &mut String) {
 }
 
 /// `v` as a `serde_json::Value`, with the same mapping as [`write_json`]
-/// (NaN and ±infinity → `null`; datetime, timespan and guid → strings).
+/// (NaN and ±infinity → the strings `"NaN"`, `"Infinity"`, `"-Infinity"`;
+/// datetime, timespan and guid → strings).
 ///
 /// Note: `serde_json::Map` sorts keys in this workspace (no `preserve_order`),
 /// so bag key order is lost here. Use [`write_json`] to keep it.
@@ -116,7 +120,9 @@ pub fn to_json(v: &Value) -> serde_json::Value {
         Value::Bool(b) => J::Bool(*b),
         Value::Int(n) => J::from(*n),
         Value::Long(n) => J::from(*n),
-        Value::Real(x) => serde_json::Number::from_f64(*x).map_or(J::Null, J::Number),
+        Value::Real(x) => {
+            serde_json::Number::from_f64(*x).map_or_else(|| J::String(format_real(*x)), J::Number)
+        }
         Value::String(s) | Value::Guid(s) => J::String(s.as_str().to_owned()),
         Value::DateTime(d) => J::String(format_datetime(*d)),
         Value::TimeSpan(t) => J::String(format_timespan(*t)),
@@ -334,8 +340,16 @@ mod tests {
         assert_eq!(json(&Value::Null), "null");
         assert_eq!(json(&Value::Real(1.5)), "1.5");
         assert_eq!(json(&Value::Real(1.0)), "1");
-        assert_eq!(json(&Value::Real(f64::NAN)), "null");
-        assert_eq!(json(&Value::Real(f64::INFINITY)), "null");
+        assert_eq!(json(&Value::Real(f64::NAN)), r#""NaN""#);
+        assert_eq!(json(&Value::Real(f64::INFINITY)), r#""Infinity""#);
+        assert_eq!(json(&Value::Real(f64::NEG_INFINITY)), r#""-Infinity""#);
+        assert_eq!(
+            json(&Value::Array(std::sync::Arc::new(vec![
+                Value::Real(f64::NAN),
+                Value::Null
+            ]))),
+            r#"["NaN",null]"#
+        );
         assert_eq!(json(&Value::Int(3)), "3");
         assert_eq!(
             json(&Value::DateTime(DateTime(0))),
@@ -361,7 +375,11 @@ mod tests {
         let j = to_json(&v);
         assert_eq!(j, serde_json::json!({"b": [1, 2.5, "s", true, null]}));
         assert_eq!(from_json(&j), v);
-        assert_eq!(to_json(&Value::Real(f64::NAN)), serde_json::Value::Null);
+        assert_eq!(to_json(&Value::Real(f64::NAN)), serde_json::json!("NaN"));
+        assert_eq!(
+            to_json(&Value::Real(f64::NEG_INFINITY)),
+            serde_json::json!("-Infinity")
+        );
         assert_eq!(
             from_json(&serde_json::json!(u64::MAX)),
             Value::Real(u64::MAX as f64)

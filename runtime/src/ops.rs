@@ -306,8 +306,7 @@ fn timespan_value(ticks: Option<i64>) -> Value {
 /// A tick count computed in floating point, rounded to the nearest tick;
 /// `None` when not finite or beyond the tick range.
 fn ticks_from_real(x: f64) -> Option<i64> {
-    let x = x.round();
-    (x.is_finite() && x >= i64::MIN as f64 && x < i64::MAX as f64).then_some(x as i64)
+    crate::functions::checked_long(x.round())
 }
 
 /// Integer and real arithmetic shared by the operators: integers (int or
@@ -774,6 +773,14 @@ impl ValueSet {
             exact,
             folded,
         }
+    }
+
+    /// Indexes a list of string literals compiled into the detector (a long
+    /// constant `in` list), without copying them.
+    pub fn from_strs(items: &'static [&'static str]) -> ValueSet {
+        ValueSet::new(Value::array(
+            items.iter().map(|s| Value::from_static(s)).collect(),
+        ))
     }
 
     /// The values, as a dynamic array.

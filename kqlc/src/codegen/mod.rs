@@ -1,4 +1,4 @@
-//! Codegen: [`ir::Pipeline`] → Rust, built with `quote` and formatted with
+//! Codegen: [`Pipeline`] → Rust, built with `quote` and formatted with
 //! `prettyplease`.
 //!
 //! Each rule becomes a module with a `Rule` type implementing
@@ -989,7 +989,7 @@ fn reads_table(pipeline: &Pipeline) -> bool {
 fn subqueries(pipeline: &Pipeline) -> Vec<(usize, &Pipeline, bool)> {
     fn visit<'a>(expr: &'a Expr, out: &mut Vec<(usize, &'a Pipeline, bool)>) {
         match expr {
-            Expr::Const(_) | Expr::Column(_) => {}
+            Expr::Const(_) | Expr::Column(_) | Expr::ConstSet(_) => {}
             Expr::Member(target, _) => visit(target, out),
             Expr::Index(target, index) => {
                 visit(target, out);
@@ -1475,7 +1475,7 @@ fn columns_of(expr: &Expr, used: &mut BTreeSet<usize>) {
             columns_of(target, used);
             columns_of(index, used);
         }
-        Expr::Subquery { .. } => {}
+        Expr::Subquery { .. } | Expr::ConstSet(_) => {}
         Expr::Call { args, .. } => {
             for arg in args {
                 match arg {
@@ -1519,6 +1519,10 @@ fn owned(expr: &Expr, names: &[Ident]) -> TokenStream {
                 quote! { self.#field.clone() }
             }
         }
+        Expr::ConstSet(items) => {
+            let set = const_set(items);
+            quote! { #set.values().clone() }
+        }
         Expr::Call { path, args } => {
             let path: TokenStream = path.parse().unwrap_or_else(|_| quote! { missing_function });
             let args = args.iter().map(|arg| match arg {
@@ -1561,9 +1565,35 @@ fn borrowed(expr: &Expr, names: &[Ident]) -> TokenStream {
                 quote! { &self.#field }
             }
         }
+        Expr::ConstSet(items) => const_set(items),
         _ => {
             let value = owned(expr, names);
             quote! { &#value }
+        }
+    }
+}
+
+/// A `&ValueSet` of a long constant `in` list: static data, indexed the
+/// first time a row is tested.
+fn const_set(items: &[Const]) -> TokenStream {
+    let strings: Option<Vec<&str>> = items
+        .iter()
+        .map(|c| match c {
+            Const::String(s) => Some(s.as_str()),
+            _ => None,
+        })
+        .collect();
+    let build = match strings {
+        Some(strings) => quote! { ValueSet::from_strs(&[#(#strings),*]) },
+        None => {
+            let values = items.iter().map(constant);
+            quote! { ValueSet::new(Value::array(vec![#(#values),*])) }
+        }
+    };
+    quote! {
+        {
+            static SET: std::sync::LazyLock<ValueSet> = std::sync::LazyLock::new(|| #build);
+            &*SET
         }
     }
 }

@@ -193,8 +193,8 @@ impl Tracker {
                 self.observe(target);
                 self.observe(index);
             }
-            // A sub-query reads no column of the row.
-            Expr::Subquery { .. } => {}
+            // A sub-query or a constant set reads no column of the row.
+            Expr::Subquery { .. } | Expr::ConstSet(_) => {}
             Expr::Call { args, .. } => {
                 for arg in args {
                     match arg {

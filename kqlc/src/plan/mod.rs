@@ -425,8 +425,8 @@ fn visit_columns(expr: &Expr, f: &mut dyn FnMut(usize)) {
             visit_columns(target, f);
             visit_columns(index, f);
         }
-        // A sub-query reads no column of the row.
-        Expr::Subquery { .. } => {}
+        // A sub-query or a constant set reads no column of the row.
+        Expr::Subquery { .. } | Expr::ConstSet(_) => {}
         Expr::Call { args, .. } => {
             for arg in args {
                 match arg {
@@ -451,6 +451,22 @@ fn not(expr: Expr) -> Expr {
 }
 
 /// Lowers one typed expression.
+/// From this many constants on, an `in` list is a static set
+/// ([`Expr::ConstSet`]); shorter lists are compared one by one (as fast,
+/// and their literals feed the prefilter).
+pub const CONST_SET_MIN_ITEMS: usize = 16;
+
+/// A constant `in~`/`in` compares like any other value of its list: not a
+/// dynamic array (which `in` would flatten) and not null.
+fn scalar_constant(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::Const(
+            Const::String(_) | Const::Long(_) | Const::Int(_) | Const::Real(_) | Const::Bool(_)
+        )
+    )
+}
+
 fn lower(expr: &TypedExpr) -> Expr {
     match &expr.kind {
         TypedExprKind::Literal(literal) => Expr::Const(constant(literal)),
@@ -546,6 +562,35 @@ fn lower(expr: &TypedExpr) -> Expr {
                 vec![
                     Arg::Value(lower(value)),
                     Arg::Set(lower(&items[0])),
+                    Arg::Flag(matches!(op, ListOp::InCi | ListOp::NotInCi)),
+                ],
+            );
+            if matches!(op, ListOp::NotIn | ListOp::NotInCi) {
+                not(test)
+            } else {
+                test
+            }
+        }
+        // A long list of scalar constants: one static index, built once.
+        TypedExprKind::List(op, value, items)
+            if matches!(
+                op,
+                ListOp::In | ListOp::NotIn | ListOp::InCi | ListOp::NotInCi
+            ) && items.len() >= CONST_SET_MIN_ITEMS
+                && items.iter().all(|item| scalar_constant(&lower(item))) =>
+        {
+            let constants = items
+                .iter()
+                .filter_map(|item| match lower(item) {
+                    Expr::Const(c) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            let test = call(
+                "ops::in_set",
+                vec![
+                    Arg::Value(lower(value)),
+                    Arg::Set(Expr::ConstSet(constants)),
                     Arg::Flag(matches!(op, ListOp::InCi | ListOp::NotInCi)),
                 ],
             );

@@ -6,14 +6,38 @@
 //! its result). Within a clause, `and` needs both sides, `or` either; a
 //! positive string test (`==`, `=~`, `in`, `has`, `contains`, `startswith`,
 //! ...) of a *raw* value against a constant needs the constant. A raw value
-//! is text copied verbatim from the line: a string or dynamic input column,
+//! is a value read from the line as it is: a string or dynamic input column,
 //! a property or element of one, `tostring` of one, or a column an earlier
-//! `extend`, `project` or `mv-expand` made from one. Negations and anything
-//! else need nothing. A needle is kept only when no JSON spelling of the
-//! line can hide it from a byte search beyond what the runtime checks for
-//! (escapes, see `kql_runtime::prefilter`): it must not contain JSON
-//! structure (`"{}[]:,\`), control characters, or be spelled only with the
-//! characters of numbers (number text is reformatted by parsing).
+//! `extend`, `project` or `mv-expand` (without a `to typeof` conversion
+//! other than `string`) made from one. Negations and anything else need
+//! nothing.
+//!
+//! A needle is kept only when, whatever JSON value the raw subject holds,
+//! the test can be true only if the needle's bytes are in the line, or a
+//! spelling the engine counts as present (any `\u` escape, `\/`, and any
+//! non-ASCII byte for a case-insensitive needle: see
+//! `kql_runtime::prefilter`). The tests compare the `tostring` of the
+//! subject, except that `==` and `in` compare a number numerically with
+//! text that parses, trimmed, as one (`kql_runtime::ops::eq`). By kind:
+//!
+//! - string: the line holds its bytes, up to escapes; a needle with JSON
+//!   structure (`"{}[]:,\`) or a control character (written as `\n`,
+//!   `\"`, ...) is dropped;
+//! - number: its text is reformatted (`2.01e2` reads `201`, `1e15` reads
+//!   `1E+15`) and `==` parses the constant (`" 201"`, `"+201"`, `"201.0"`,
+//!   `"inf"` equal numbers), so a *number-like* constant gives no needle:
+//!   one that parses, trimmed, with the same `str::parse::<i64>` /
+//!   `str::parse::<f64>` the runtime uses, or is spelled only with the
+//!   characters of numbers, or is part of `-Infinity` or `NaN` in any case;
+//! - bool: `true` / `false`, exactly as the line spells it;
+//! - null: `""`, which only the empty constant (no needle) can match;
+//! - array, bag: compact JSON, whose tokens (strings, numbers, `true`,
+//!   `false`, `null`) are spelled as above; a constant free of JSON
+//!   structure can only match inside one token.
+//!
+//! A conversion (`mv-expand ... to typeof(bool)` turns `"TRUE"` and `1` into
+//! `true`) breaks the link between the value and its text: a converted
+//! column is not raw.
 
 use super::ir::{Arg, Const, Expr, Input, Op, Pipeline, Prefilter};
 use crate::types::ScalarType;
@@ -23,7 +47,7 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
     let Input::Table { columns, .. } = &pipeline.input else {
         return Prefilter::Always;
     };
-    // raw[i]: position i of the current row holds text copied from the line.
+    // raw[i]: position i of the current row holds a value read from the line.
     let mut raw: Vec<bool> = columns
         .iter()
         .map(|(_, ty)| matches!(ty, ScalarType::String | ScalarType::Dynamic))
@@ -35,32 +59,33 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
             Op::Extend(items) => {
                 for (position, expr) in items {
                     let is_raw = is_raw(expr, &raw);
-                    if *position < raw.len() {
-                        raw[*position] = is_raw;
-                    } else {
-                        raw.push(is_raw);
-                    }
+                    set_raw(&mut raw, *position, is_raw);
                 }
             }
-            Op::MvExpand { items, .. } => {
-                for (position, expr) in items {
-                    // Elements of a raw array are raw too.
-                    let is_raw = is_raw(expr, &raw);
-                    if *position < raw.len() {
-                        raw[*position] = is_raw;
-                    } else {
-                        raw.push(is_raw);
-                    }
+            Op::MvExpand {
+                items,
+                item_index,
+                conversions,
+                ..
+            } => {
+                for (k, (position, expr)) in items.iter().enumerate() {
+                    // Elements of a raw array are raw too, unless converted
+                    // (`tostring` reads them as the tests do).
+                    let kept = match conversions.get(k).and_then(Option::as_deref) {
+                        None | Some("functions::tostring") => true,
+                        Some(_) => false,
+                    };
+                    let is_raw = kept && is_raw(expr, &raw);
+                    set_raw(&mut raw, *position, is_raw);
+                }
+                if let Some(position) = item_index {
+                    set_raw(&mut raw, *position, false);
                 }
             }
             Op::Parse { targets, .. } => {
                 // Captures come from the line but are converted: not raw.
                 for (position, _) in targets {
-                    if *position < raw.len() {
-                        raw[*position] = false;
-                    } else {
-                        raw.push(false);
-                    }
+                    set_raw(&mut raw, *position, false);
                 }
             }
             Op::Project(values) => raw = values.iter().map(|e| is_raw(e, &raw)).collect(),
@@ -103,7 +128,15 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
     simplify(Prefilter::Any(alternatives))
 }
 
-/// True when `expr` is text copied verbatim from the input line.
+/// Records whether position `position` of the row holds a raw value.
+fn set_raw(raw: &mut Vec<bool>, position: usize, is_raw: bool) {
+    if position >= raw.len() {
+        raw.resize(position + 1, false);
+    }
+    raw[position] = is_raw;
+}
+
+/// True when `expr` is a value read from the input line as it is.
 fn is_raw(expr: &Expr, raw: &[bool]) -> bool {
     match expr {
         Expr::Column(i) => raw.get(*i).copied().unwrap_or(false),
@@ -123,18 +156,14 @@ fn constant_text(expr: &Expr) -> Option<&str> {
     }
 }
 
-/// A needle for `text`, or `Always` when a byte search could miss it.
+/// A needle for `text`, or `Always` when a byte search could miss it (see
+/// the module documentation).
 fn needle(text: &str, case_insensitive: bool) -> Prefilter {
     let structural =
         |c: char| matches!(c, '"' | '\\' | '{' | '}' | '[' | ']' | ':' | ',') || c.is_control();
-    let number_like = text
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'E' | 'e' | '+' | '-'))
-        || "-Infinity".contains(text)
-        || "NaN".contains(text);
     if text.is_empty()
         || text.chars().any(structural)
-        || number_like
+        || is_number_like(text)
         || (case_insensitive && !text.is_ascii())
     {
         return Prefilter::Always;
@@ -143,6 +172,23 @@ fn needle(text: &str, case_insensitive: bool) -> Prefilter {
         text: text.to_string(),
         case_insensitive,
     }
+}
+
+/// True when a test of a JSON number against `text` can hold although the
+/// line does not spell `text`: `==` and `in` parse `text`, trimmed, as a
+/// number (`kql_runtime::ops`, with these same `str::parse` calls, so the
+/// check is exact), and the other tests read the number's reformatted text
+/// (`format_real`: digits, `.`, `E`, `+`, `-`, `Infinity`, `NaN`).
+fn is_number_like(text: &str) -> bool {
+    let trimmed = text.trim();
+    let lower = text.to_ascii_lowercase();
+    trimmed.parse::<i64>().is_ok()
+        || trimmed.parse::<f64>().is_ok()
+        || text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+        || "-infinity".contains(&lower)
+        || "nan".contains(&lower)
 }
 
 /// What must hold of the line for `predicate` to be true.
@@ -186,10 +232,9 @@ fn requirement(predicate: &Expr, raw: &[bool]) -> Prefilter {
         "ops::contains" | "ops::has" | "ops::hasprefix" | "ops::hassuffix" | "ops::startswith"
         | "ops::endswith" => test(value(0), value(1), !flag(2).unwrap_or(false)),
         "ops::in_list" | "ops::has_any" | "ops::has_all" => {
-            let Some(subject) = value(0).filter(|e| is_raw(e, raw)) else {
+            if !value(0).is_some_and(|e| is_raw(e, raw)) {
                 return Prefilter::Always;
-            };
-            let _ = subject;
+            }
             let Some(Arg::Slice(items)) = args.get(1) else {
                 return Prefilter::Always;
             };
@@ -292,6 +337,124 @@ mod tests {
         assert_eq!(
             prefilter("CloudAuditEvents | extend Name = tostring(RawEventData.ObjectRef.name) | mv-expand S = RawEventData.subjects | where Name startswith 'tunnel' and S.kind == 'User'"),
             Prefilter::All(vec![n("tunnel", true), n("User", false)])
+        );
+    }
+
+    fn where_code(condition: &str) -> String {
+        format!("CloudAuditEvents | where RawEventData.ResponseStatus.code {condition}")
+    }
+
+    #[test]
+    fn number_spellings_give_no_needle_for_equality() {
+        // `==` parses each text, trimmed, as a number: the JSON number 201
+        // (spelled `201`, `2.01e2`, `201.0`, ...) equals the first ones,
+        // 0.5 and 5 the next, none of which the line need spell.
+        for text in [
+            "201",
+            " 201",
+            "201 ",
+            "\t201",
+            "\u{a0}201",
+            "201\u{2003}",
+            "\u{3000}201",
+            "+201",
+            "201.0",
+            "2.01e2",
+            "2.01E+2",
+            "20100e-2",
+            ".5",
+            "5.",
+            "inf",
+            "+Infinity",
+            "-INF",
+            "NaN",
+            "nan",
+        ] {
+            for condition in [
+                format!("== \"{text}\""),
+                format!("in (\"{text}\")"),
+                format!("in (\"create\", \"{text}\")"),
+                format!("in~ (\"{text}\")"),
+                format!("=~ \"{text}\""),
+            ] {
+                let query = where_code(&condition);
+                assert_eq!(prefilter(&query), Prefilter::Always, "{query}");
+            }
+            let query = format!(
+                "CloudAuditEvents | where OperationName == 'create' and RawEventData.ResponseStatus.code == \"{text}\""
+            );
+            assert_eq!(prefilter(&query), n("create", false), "{query}");
+        }
+    }
+
+    #[test]
+    fn number_text_gives_no_needle_for_substring_tests() {
+        // `tostring` of a number is reformatted: 2.01e2 reads "201", 1e15
+        // reads "1E+15", an infinite real reads "Infinity". (" 20" could
+        // not start a number's text, but number-like texts give no needle
+        // with any operator: simpler, and conservative.)
+        for condition in [
+            "has '201'",
+            "contains '1E+'",
+            "startswith ' 20'",
+            "endswith '01 '",
+            "hasprefix 'Inf'",
+            "hassuffix 'INITY'",
+            "contains_cs 'aN'",
+            "has_cs '-'",
+            "has_any ('x1', '201')",
+        ] {
+            let query = where_code(condition);
+            assert_eq!(prefilter(&query), Prefilter::Always, "{query}");
+        }
+    }
+
+    #[test]
+    fn bool_text_keeps_its_needle() {
+        // A JSON bool compares by its text, spelled `true`/`false` in the
+        // line; a string holds its bytes.
+        let privileged = "CloudAuditEvents | where RawEventData.Privileged";
+        assert_eq!(
+            prefilter(&format!("{privileged} == 'true'")),
+            n("true", false)
+        );
+        assert_eq!(
+            prefilter(&format!("{privileged} =~ 'TRUE'")),
+            n("TRUE", true)
+        );
+        assert_eq!(
+            prefilter(&format!("{privileged} in~ ('True', 'yes')")),
+            Prefilter::Any(vec![n("True", true), n("yes", true)])
+        );
+    }
+
+    #[test]
+    fn non_number_texts_with_spaces_keep_their_needles() {
+        // Only a number is compared after trimming; " pods" matches only
+        // the string " pods".
+        assert_eq!(
+            prefilter("CloudAuditEvents | where RawEventData.ObjectRef.resource == ' pods'"),
+            n(" pods", false)
+        );
+        assert_eq!(
+            prefilter("CloudAuditEvents | where RawEventData.ObjectRef.resource in ('pods\\u00a0', 'x201')"),
+            Prefilter::Any(vec![n("pods\u{a0}", false), n("x201", false)])
+        );
+    }
+
+    #[test]
+    fn converted_mv_expand_elements_give_no_needle() {
+        // `to typeof(bool)` makes `"TRUE"` and `1` into `true`.
+        for query in [
+            "CloudAuditEvents | mv-expand F = RawEventData.Flags to typeof(bool) | where tostring(F) == 'true'",
+            "CloudAuditEvents | mv-expand D = RawEventData.Times to typeof(datetime) | where tostring(D) contains 'T10'",
+            "CloudAuditEvents | mv-expand with_itemindex=I F = RawEventData.Flags | where tostring(I) has 'x'",
+        ] {
+            assert_eq!(prefilter(query), Prefilter::Always, "{query}");
+        }
+        assert_eq!(
+            prefilter("CloudAuditEvents | mv-expand F = RawEventData.Flags to typeof(string) | where F == 'true'"),
+            n("true", false)
         );
     }
 

@@ -1,7 +1,7 @@
 //! The checker: resolves names, infers types, fixes column layouts.
 
 use super::aggregates::{self, Shape};
-use super::functions::{self, Accepts, Returns};
+use super::functions::{self, Accepts, RegexByKind, Returns};
 use super::{
     ApplyColumn, CheckedAggregate, CheckedOp, CheckedQuery, CheckedSortKey, CheckedSource,
     CheckedStage, CheckedWindow, Column, ExternalFormat, Schema, TypedExpr, TypedExprKind,
@@ -1157,6 +1157,7 @@ impl Checker<'_> {
         let mut columns = input.to_vec();
         let mut targets = Vec::new();
         let mut regex = String::from("^");
+        let mut regex_ok = true;
         let last_column = parse
             .pattern
             .iter()
@@ -1164,8 +1165,14 @@ impl Checker<'_> {
         for (i, part) in parse.pattern.iter().enumerate() {
             match part {
                 ast::ParsePart::Any => regex.push_str(".*?"),
-                ast::ParsePart::Text(text) => match parse.kind {
-                    ast::ParseKind::Regex => regex.push_str(&format!("(?:{text})")),
+                ast::ParsePart::Text(text, span) => match parse.kind {
+                    ast::ParseKind::Regex => {
+                        // Each piece alone first: one that only compiles
+                        // inside the wrapping (`a)(b`) would change the
+                        // pattern's meaning.
+                        regex_ok &= self.check_regex_text(text, *span);
+                        regex.push_str(&format!("(?:{text})"));
+                    }
                     _ => regex.push_str(&regex::escape(text)),
                 },
                 ast::ParsePart::Column(name, ty) => {
@@ -1186,7 +1193,7 @@ impl Checker<'_> {
                 }
             }
         }
-        if let Err(error) = regex::Regex::new(&regex) {
+        if let (true, Err(error)) = (regex_ok, regex::Regex::new(&regex)) {
             self.error(
                 Diagnostic::new(
                     Code::InvalidLiteral,
@@ -1902,23 +1909,46 @@ impl Checker<'_> {
 
     fn check_constant_regex(&mut self, pattern: &TypedExpr) {
         if let TypedExprKind::Literal(Literal::String(text)) = &pattern.kind {
-            if let Err(error) = regex::Regex::new(text) {
-                let detail = error.to_string();
-                let last = detail
-                    .lines()
-                    .last()
-                    .unwrap_or("invalid regular expression")
-                    .trim()
-                    .to_string();
-                self.error(
-                    Diagnostic::new(
-                        Code::InvalidLiteral,
-                        "invalid regular expression",
-                        pattern.span,
-                    )
-                    .with_label(last)
-                    .with_note("kqlc uses RE2 syntax, as Kusto does"),
-                );
+            self.check_regex_text(text, pattern.span);
+        }
+    }
+
+    /// A regular expression written at `span` must compile (the one check
+    /// behind every constant pattern: functions, `matches regex`, `parse
+    /// kind=regex`). `false` when it does not (reported).
+    fn check_regex_text(&mut self, text: &str, span: Span) -> bool {
+        let Err(error) = regex::Regex::new(text) else {
+            return true;
+        };
+        let detail = error.to_string();
+        let last = detail
+            .lines()
+            .last()
+            .unwrap_or("invalid regular expression")
+            .trim()
+            .to_string();
+        self.error(
+            Diagnostic::new(Code::InvalidLiteral, "invalid regular expression", span)
+                .with_label(last)
+                .with_note("kqlc uses RE2 syntax, as Kusto does"),
+        );
+        false
+    }
+
+    /// A function whose pattern is a regular expression for one kind
+    /// (`countof(text, search, "regex")`): with that kind constant, a
+    /// constant pattern must compile, as for `extract`. (Another kind gives
+    /// null at run time, as the runtime documents.)
+    fn check_regex_by_kind(&mut self, by_kind: RegexByKind, args: &[TypedExpr]) {
+        let Some(kind) = args.get(by_kind.kind) else {
+            return;
+        };
+        let TypedExprKind::Literal(Literal::String(text)) = &kind.kind else {
+            return;
+        };
+        if text == by_kind.regex_kind {
+            if let Some(pattern) = args.get(by_kind.pattern) {
+                self.check_constant_regex(pattern);
             }
         }
     }
@@ -2213,6 +2243,9 @@ impl Checker<'_> {
             if let Some(arg) = typed_args.get(i) {
                 self.check_constant_regex(arg);
             }
+        }
+        if let Some(by_kind) = function.regex_by_kind {
+            self.check_regex_by_kind(by_kind, &typed_args);
         }
         let ty = match function.returns {
             Returns::Fixed(ty) => ty,
@@ -2777,4 +2810,75 @@ fn arithmetic_type(op: BinaryOp, a: ScalarType, b: ScalarType) -> Option<ScalarT
         (BinaryOp::Div, T::TimeSpan, n) if n.is_numeric() => T::TimeSpan,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sema::Schema;
+
+    /// The diagnostics of `query`, as (code, message, the source text under
+    /// the primary span).
+    fn errors(query: &str) -> Vec<(Code, String, String)> {
+        match crate::compile(query, &Schema::builtin()) {
+            Ok(_) => Vec::new(),
+            Err(diagnostics) => diagnostics
+                .iter()
+                .map(|d| {
+                    let span = d.primary.span;
+                    let under = query.get(span.start..span.end).unwrap_or_default();
+                    (d.code, d.message.clone(), under.to_string())
+                })
+                .collect(),
+        }
+    }
+
+    fn invalid_regex_at(under: &str) -> Vec<(Code, String, String)> {
+        vec![(
+            Code::InvalidLiteral,
+            "invalid regular expression".to_string(),
+            under.to_string(),
+        )]
+    }
+
+    #[test]
+    fn every_constant_regex_argument_must_compile() {
+        for query in [
+            r#"print x = extract("(", 0, "a")"#,
+            r#"print x = extract_all("(", "a")"#,
+            r#"print x = indexof_regex("a", "(")"#,
+            r#"print x = replace_regex("a", "(", "b")"#,
+            r#"print x = replace("(", "b", "a")"#,
+            r#"print x = trim("(", "a")"#,
+            r#"print x = trim_start("(", "a")"#,
+            r#"print x = trim_end("(", "a")"#,
+            r#"print x = countof("a", "(", "regex")"#,
+            r#"print x = "a" matches regex "(""#,
+            r#"print s = "a" | parse kind=regex s with "(" x"#,
+        ] {
+            assert_eq!(errors(query), invalid_regex_at("\"(\""), "{query}");
+        }
+    }
+
+    #[test]
+    fn countof_reads_its_search_as_a_regex_only_with_kind_regex() {
+        assert_eq!(errors(r#"print x = countof("a(", "(")"#), []);
+        assert_eq!(errors(r#"print x = countof("a(", "(", "normal")"#), []);
+        assert_eq!(errors(r#"print x = countof("ab", "a+", "regex")"#), []);
+        // Another kind is not a regex (it gives null at run time).
+        assert_eq!(errors(r#"print x = countof("a", "(", "other")"#), []);
+    }
+
+    #[test]
+    fn a_parse_regex_piece_must_compile_on_its_own() {
+        // `(?:a)(b)` compiles, but the piece `a)(b` is not a regex.
+        assert_eq!(
+            errors(r#"print s = "ab" | parse kind=regex s with "a)(b" x"#),
+            invalid_regex_at("\"a)(b\"")
+        );
+        assert_eq!(
+            errors(r#"print s = "ab" | parse kind=regex s with "a(b)?" x"#),
+            []
+        );
+    }
 }

@@ -103,8 +103,23 @@ pub struct Function {
     /// Indices of arguments that must be constant regular expressions
     /// (checked at compile time).
     pub regex_params: &'static [usize],
+    /// An argument that is a regular expression only when another argument
+    /// names a kind that says so (`countof(text, search, "regex")`).
+    pub regex_by_kind: Option<RegexByKind>,
     /// One line for `kqlc functions`.
     pub summary: &'static str,
+}
+
+/// Argument `pattern` is a regular expression when argument `kind` is
+/// `regex_kind`.
+#[derive(Clone, Copy, Debug)]
+pub struct RegexByKind {
+    /// The index of the argument that may be a regular expression.
+    pub pattern: usize,
+    /// The index of the kind argument.
+    pub kind: usize,
+    /// The kind that makes `pattern` a regular expression.
+    pub regex_kind: &'static str,
 }
 
 impl Function {
@@ -144,6 +159,7 @@ const fn f(
         runtime,
         convention,
         regex_params: &[],
+        regex_by_kind: None,
         summary,
     }
 }
@@ -155,6 +171,11 @@ const fn variadic(mut function: Function) -> Function {
 
 const fn regex_at(mut function: Function, params: &'static [usize]) -> Function {
     function.regex_params = params;
+    function
+}
+
+const fn regex_by_kind(mut function: Function, by_kind: RegexByKind) -> Function {
+    function.regex_by_kind = Some(by_kind);
     function
 }
 
@@ -628,14 +649,21 @@ pub static FUNCTIONS: &[Function] = &[
         C::Refs,
         "cotangent",
     ),
-    f(
-        "countof",
-        &[A::String, A::String, A::String],
-        2,
-        fixed(T::Long),
-        "countof",
-        C::Slice,
-        "number of matches of a substring or regex",
+    regex_by_kind(
+        f(
+            "countof",
+            &[A::String, A::String, A::String],
+            2,
+            fixed(T::Long),
+            "countof",
+            C::Slice,
+            "number of matches of a substring or regex",
+        ),
+        RegexByKind {
+            pattern: 1,
+            kind: 2,
+            regex_kind: "regex",
+        },
     ),
     f(
         "datepart",
@@ -2171,6 +2199,10 @@ mod tests {
             );
             for &i in function.regex_params {
                 assert!(i < function.params.len(), "{}", function.name);
+            }
+            if let Some(by_kind) = function.regex_by_kind {
+                assert!(by_kind.pattern < function.params.len(), "{}", function.name);
+                assert!(by_kind.kind < function.params.len(), "{}", function.name);
             }
         }
     }

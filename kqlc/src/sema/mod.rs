@@ -4,7 +4,7 @@
 //! The checker resolves every name (columns, `let` bindings, tables,
 //! functions), infers the KQL type of every expression, fixes the column
 //! layout after every operator, and reports what is wrong with a located
-//! [`Diagnostic`]. It keeps going after an error where it can, so one run
+//! [`Diagnostic`](crate::diag::Diagnostic). It keeps going after an error where it can, so one run
 //! reports several independent mistakes.
 
 pub mod aggregates;

@@ -351,8 +351,8 @@ pub enum ParseKind {
 pub enum ParsePart {
     /// `*`: any text, skipped.
     Any,
-    /// A string constant.
-    Text(String),
+    /// A string constant, and where it is written.
+    Text(String, Span),
     /// `Name [: type]`: a new column (string when no type is given).
     Column(Ident, Option<ScalarType>),
 }

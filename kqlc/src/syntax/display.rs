@@ -303,7 +303,7 @@ impl Display for OperatorKind {
                 for part in &parse.pattern {
                     match part {
                         ast::ParsePart::Any => f.write_str(" *")?,
-                        ast::ParsePart::Text(text) => {
+                        ast::ParsePart::Text(text, _) => {
                             write!(f, " {}", Literal::String(text.clone()))?
                         }
                         ast::ParsePart::Column(name, None) => write!(f, " {name}")?,

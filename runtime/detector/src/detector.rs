@@ -24,17 +24,23 @@
 //! Every rejected line (or element of a batch) gets one stderr line
 //! `FILE:LINE: cause` (`FILE:LINE: records[3]: cause` for an element);
 //! with `--rejects FILE` each rejected line is also written there verbatim
-//! (once, however many of its elements were rejected). At the end a
+//! (once, however many of its elements were rejected). An output that is
+//! also an input, by file identity whatever its name (`--rejects` naming an
+//! input or a hard link of one, stdout appended to an input), is refused
+//! before anything is written ([`crate::file_identity`]). At the end a
 //! one-line summary goes to stderr. Exit status: 0 when everything was
 //! processed, 1 when something was rejected (or `--strict` stopped at it), 2
 //! on a usage or I/O error.
 //!
-//! `--threads N` does the per-line work of JSON-lines input (UTF-8 check,
-//! prefilter, parsing, normalization) on N threads; everything else stays
+//! `--threads N` (1 to [`MAX_THREADS`]) does the per-line work of JSON-lines
+//! input (UTF-8 check, prefilter, parsing, normalization) on N threads; a
+//! thread the system refuses to start is an error (status 2), not a panic;
+//! everything else stays
 //! on one thread in input order, so the output, the reports and the exit
 //! status are those of one thread ([`crate::parallel`]).
 
 use crate::alert::{AlertWriter, InputPosition};
+use crate::file_identity::FileId;
 use crate::formats::{InputFormat, Rejection};
 use crate::input::{self, Chunk, Compression, InputReader};
 use crate::lazy::RowReader;
@@ -109,7 +115,7 @@ const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--reject
   FILE               input files, plain or gzip (stdin when none, or '-')\n\
   --input-format F   auto (default: decided per line), cloudaudit, k8s, aks, eks, gke or arm;\n\
                      applies to the files after it (a single one: to every file)\n\
-  --rejects FILE     write every rejected line there, verbatim\n\
+  --rejects FILE     write every rejected line there, verbatim (never an input file)\n\
   --now T            what now() and ago() count from (ISO 8601), to replay old logs\n\
   --strict           stop at the first bad input line (every line is validated: implies --validate)\n\
   --output rows|alerts  bare result rows (default) or alerts with the rule's metadata\n\
@@ -120,12 +126,18 @@ const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--reject
   --no-prefilter     the same as --validate\n\
   --full-parse       parse each CloudAuditEvents line whole; by default only the fields the\n\
                      rules read are built (same results and messages; for comparisons)\n\
-  --threads N        N threads check, prefilter and parse JSON lines (default 1); the rules,\n\
+  --threads N        N threads (1 to 256) check, prefilter and parse JSON lines (default 1); the rules,\n\
                      output and reports stay in input order, identical to one thread.\n\
                      Input is taken in batches of 256 KB (for a live stream, use 1);\n\
                      a multi-line JSON document is read on one thread\n\
   --line-by-line     with one thread, hand on each line as it is read, as for stdin (by\n\
                      default a file is read in batches of lines, which is faster)";
+
+/// The most `--threads` accepted. More than the machine has cores only
+/// adds overhead; the cap keeps a typo (`--threads 100000`) from asking the
+/// system for that many threads and their buffers (each worker holds up to
+/// two 256 KB batches: 128 MiB at the cap). See `docs/limits.md`.
+pub const MAX_THREADS: usize = 256;
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq)]
@@ -209,9 +221,19 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
             "--rejects" => options.rejects = Some(value("a file name")?),
             "--threads" => {
                 let value = value("a number of threads, e.g. --threads 2")?;
-                options.threads = match value.parse::<usize>() {
+                options.threads = match value.parse::<u64>() {
                     Ok(0) => return Err("--threads: needs at least 1 thread".to_string()),
-                    Ok(n) => n,
+                    Ok(n) if n > MAX_THREADS as u64 => {
+                        return Err(format!(
+                            "--threads: {n} is more than the limit of {MAX_THREADS} threads"
+                        ))
+                    }
+                    Ok(n) => n as usize,
+                    Err(_) if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                        return Err(format!(
+                            "--threads: {value} is more than the limit of {MAX_THREADS} threads"
+                        ))
+                    }
                     Err(_) => {
                         return Err(format!(
                             "--threads: '{value}' is not a number of threads (a whole number, at least 1)"
@@ -383,6 +405,14 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
     }
     options.info = info;
     options.stdin_closed = stdin_is_closed();
+    let streams = [
+        ("standard output".to_string(), FileId::of_stdout()),
+        ("standard error".to_string(), FileId::of_stderr()),
+    ];
+    if let Some(message) = output_that_is_an_input(&options.files, &streams) {
+        eprintln!("error: {message}");
+        return ExitCode::from(2);
+    }
     let stdout = io::stdout();
     let mut writer = RowWriter::new(io::BufWriter::with_capacity(1 << 16, stdout.lock()));
     match run(rules, &options, &mut writer, &mut io::stderr()) {
@@ -393,6 +423,32 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
             ExitCode::from(2)
         }
     }
+}
+
+/// The first of `outputs` (a name and its identity) that is also one of
+/// the input `files` (stdin when none), by file identity, whatever the
+/// names (a hard link, a symlink, `./x`): the message refusing it.
+fn output_that_is_an_input(
+    files: &[InputFile],
+    outputs: &[(String, Option<FileId>)],
+) -> Option<String> {
+    let stdin = [InputFile::auto("-")];
+    let files = if files.is_empty() { &stdin[..] } else { files };
+    let inputs: Vec<(&str, FileId)> = files
+        .iter()
+        .filter_map(|file| match file.path.as_str() {
+            "-" => Some(("<stdin>", FileId::of_stdin()?)),
+            path => Some((path, FileId::of_path(path)?)),
+        })
+        .collect();
+    outputs.iter().find_map(|(output, id)| {
+        let id = (*id)?;
+        let (input, _) = inputs.iter().find(|(_, input)| *input == id)?;
+        Some(format!(
+            "{output} is the input file {input} (the same file): writing to it would destroy \
+             the input before it is read; write to another file"
+        ))
+    })
 }
 
 /// True when the process started with standard input closed (`det <&-`).
@@ -505,6 +561,12 @@ impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
     fn read_error(&mut self, line: u64, partial: &[u8], error: io::Error) -> Result<(), Stop> {
         self.session.read_failed(self.name, line, partial, error)
     }
+
+    fn no_thread(&mut self, index: usize, threads: usize, error: io::Error) -> Stop {
+        Stop::NoThread(format!(
+            "--threads {threads}: cannot start worker thread {index}: {error} (try fewer threads)"
+        ))
+    }
 }
 
 /// Why reading stopped early.
@@ -513,6 +575,8 @@ enum Stop {
     Strict,
     /// Writing results failed.
     Write(io::Error),
+    /// A worker thread could not be started (`--threads`): the message.
+    NoThread(String),
 }
 
 /// Runs `rules` over the inputs of `options`, writing rows to `writer` and
@@ -526,6 +590,15 @@ pub fn run<W: Write, E: Write>(
     let now = options.now.unwrap_or_else(system_now);
     let ctx = Context { now };
     let tag_rows = rules.len() > 1;
+    // Before anything is opened for writing: `File::create` would
+    // truncate an input that is also the rejects file.
+    if let Some(path) = &options.rejects {
+        let output = (format!("--rejects {path}"), FileId::of_path(path));
+        if let Some(message) = output_that_is_an_input(&options.files, &[output]) {
+            writeln!(errors, "error: {message}")?;
+            return Ok(ExitCode::from(2));
+        }
+    }
     let rejects = match Rejects::open(options.rejects.as_deref()) {
         Ok(rejects) => rejects,
         Err(e) => {
@@ -610,6 +683,13 @@ pub fn run<W: Write, E: Write>(
                     break;
                 }
                 Err(Stop::Write(e)) => return Err(e),
+                Err(Stop::NoThread(message)) => {
+                    writeln!(session.errors, "error: {message}")?;
+                    writeln!(session.errors, "stopping: the input could not be read")?;
+                    io_failed = true;
+                    stopped = true;
+                    break;
+                }
             }
         }
     }
@@ -1106,6 +1186,62 @@ mod tests {
         assert!(args(&["--output", "xml"])
             .unwrap_err()
             .contains("not rows or alerts"));
+    }
+
+    #[test]
+    fn an_output_that_is_an_input_by_any_name_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.jsonl");
+        std::fs::write(&input, "{}\n").unwrap();
+        let link = dir.path().join("link.jsonl");
+        std::fs::hard_link(&input, &link).unwrap();
+        let other = dir.path().join("other.jsonl");
+        std::fs::write(&other, "").unwrap();
+        let files = [
+            InputFile::auto(other.display().to_string()),
+            InputFile::auto(input.display().to_string()),
+        ];
+        let output = |path: &std::path::Path| {
+            [(
+                format!("--rejects {}", path.display()),
+                FileId::of_path(path),
+            )]
+        };
+        let message = output_that_is_an_input(&files, &output(&link)).unwrap();
+        assert!(
+            message.starts_with(&format!(
+                "--rejects {} is the input file {} (the same file)",
+                link.display(),
+                input.display()
+            )),
+            "{message}"
+        );
+        let fresh = dir.path().join("rejects.jsonl");
+        assert_eq!(output_that_is_an_input(&files, &output(&fresh)), None);
+        assert_eq!(output_that_is_an_input(&files[..1], &output(&input)), None);
+    }
+
+    #[test]
+    fn threads_are_between_one_and_the_cap() {
+        let Ok(Invocation::Run(options)) = args(&["--threads", "256"]) else {
+            panic!("expected options");
+        };
+        assert_eq!(options.threads, MAX_THREADS);
+        for n in [
+            "257",
+            "100000",
+            "18446744073709551616",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(
+                args(&["--threads", n]).unwrap_err(),
+                format!("--threads: {n} is more than the limit of 256 threads")
+            );
+        }
+        assert!(args(&["--threads=0"]).unwrap_err().contains("at least 1"));
+        assert!(args(&["--threads", "-1"])
+            .unwrap_err()
+            .contains("is not a number of threads"));
     }
 
     #[test]

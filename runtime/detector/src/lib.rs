@@ -8,6 +8,8 @@
 //!   of a row that rules observe;
 //! - [`prefilter`]: the engine that skips lines no rule can match;
 //! - [`parallel`]: `--threads N`, the per-line work on worker threads;
+//! - [`file_identity`]: which names are one file, so that no output is an
+//!   input;
 //! - [`output`], [`alert`]: result rows and alerts;
 //! - [`manifest`]: what a built detector says about itself;
 //! - [`runner`]: running a `kql!` query over rows in a Rust program.
@@ -15,6 +17,7 @@
 
 pub mod alert;
 pub mod detector;
+pub mod file_identity;
 pub mod formats;
 pub mod input;
 pub mod lazy;

@@ -402,6 +402,11 @@ pub trait LineSink {
     /// Reading failed in line `line`; `partial` is what was read of it.
     fn read_error(&mut self, line: u64, partial: &[u8], error: io::Error)
         -> Result<(), Self::Stop>;
+    /// Worker thread `index` (counting from 1) of `threads` could not be
+    /// started (the system refused: too many threads, not enough memory for
+    /// a stack). Nothing after `lines_before` was read; what this returns
+    /// stops the reading.
+    fn no_thread(&mut self, index: usize, threads: usize, error: io::Error) -> Self::Stop;
 }
 
 /// Reads the rest of `source`, JSON lines after `lines_before` lines, with
@@ -427,17 +432,25 @@ pub fn read_lines<R: BufRead, S: LineSink>(
             line: lines_before,
             free: Vec::new(),
         };
-        for _ in 0..threads {
+        for index in 0..threads {
             let (job_sender, jobs) = mpsc::channel::<Job>();
             let (results, result_receiver) = mpsc::channel::<BatchOutcome>();
             let mut work = work.clone();
-            scope.spawn(move || {
-                while let Ok(job) = jobs.recv() {
-                    if results.send(work.batch(job)).is_err() {
-                        break;
+            let spawned = std::thread::Builder::new()
+                .name(format!("kql-lines-{}", index + 1))
+                .spawn_scoped(scope, move || {
+                    while let Ok(job) = jobs.recv() {
+                        if results.send(work.batch(job)).is_err() {
+                            break;
+                        }
                     }
-                }
-            });
+                });
+            if let Err(error) = spawned {
+                // The workers started so far end when their job channels
+                // close (`pipeline` is dropped on return); the scope joins
+                // them.
+                return Err(sink.no_thread(index + 1, threads, error));
+            }
             pipeline.jobs.push(job_sender);
             pipeline.results.push(result_receiver);
         }

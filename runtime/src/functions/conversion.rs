@@ -5,6 +5,7 @@
 //! Every conversion gives null when it fails (the reference says so for each
 //! of them), and null for a null input, except `tostring`, which gives `""`.
 
+use super::checked_long;
 use crate::json::parse_json_text;
 use crate::text::{parse_datetime, parse_timespan, to_string, UNIX_EPOCH_DOTNET_TICKS};
 use crate::value::{Str, Value};
@@ -21,9 +22,12 @@ pub fn tostring(v: &Value) -> Value {
 
 /// The integer a value converts to, before range checks:
 /// - int, long: the number; real: truncated toward zero (NaN, ±inf and
-///   values beyond the long range → none); bool: 1 or 0;
-/// - string: trimmed, an integer (`"123"`, `"+5"`) or else a real truncated
-///   (`"2.7"` → 2, as `toint(2.3)` is 2);
+///   values beyond the long range → none, never a saturated long); bool: 1
+///   or 0;
+/// - string: trimmed, an integer (`"123"`, `"+5"`) or a decimal truncated
+///   (`"2.7"` → 2, as `toint(2.3)` is 2), read exactly (see
+///   [`integer_of_text`]: one past either end of the long range → none),
+///   or else a real truncated (`"1e3"` → 1000);
 /// - datetime: its .NET ticks (since 0001-01-01), timespan: its ticks
 ///   (the reference is silent; this is what `tolong(datetime)` and
 ///   `tolong(1s)` give in Kusto);
@@ -32,23 +36,46 @@ fn integer_of(v: &Value) -> Option<i64> {
     match v {
         Value::Int(n) => Some(i64::from(*n)),
         Value::Long(n) => Some(*n),
-        Value::Real(x) => real_to_i64(*x),
+        Value::Real(x) => checked_long(x.trunc()),
         Value::Bool(b) => Some(i64::from(*b)),
-        Value::String(s) => {
-            let s = s.trim();
-            s.parse::<i64>()
-                .ok()
-                .or_else(|| s.parse::<f64>().ok().and_then(real_to_i64))
-        }
+        Value::String(s) => integer_of_text(s.trim()),
         Value::DateTime(d) => d.0.checked_add(UNIX_EPOCH_DOTNET_TICKS),
         Value::TimeSpan(t) => Some(t.0),
         _ => None,
     }
 }
 
-fn real_to_i64(x: f64) -> Option<i64> {
-    let x = x.trunc();
-    (x.is_finite() && x >= i64::MIN as f64 && x < i64::MAX as f64).then_some(x as i64)
+/// The integer that trimmed text holds, truncated toward zero; `None` when
+/// it is not a number or is outside the long range.
+///
+/// Integers (`"-9223372036854775808"`) and decimals (`"2.7"`,
+/// `"-9223372036854775809.5"`) are read exactly, digit by digit: going
+/// through a real would round `-9223372036854775809` to -2^63, which is a
+/// long, while its positive twin rounds to 2^63, which is not. Other forms
+/// (`"1e3"`) are read as a real, then truncated.
+fn integer_of_text(s: &str) -> Option<i64> {
+    if let Ok(n) = s.parse::<i64>() {
+        return Some(n);
+    }
+    let (sign, unsigned) = match s.as_bytes().first() {
+        Some(b'-') => ("-", &s[1..]),
+        Some(b'+') => ("", &s[1..]),
+        _ => ("", s),
+    };
+    let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if !unsigned.is_empty() && all_digits(unsigned) {
+        // An integer the long parse refused: out of range.
+        return None;
+    }
+    if let Some((whole, fraction)) = unsigned.split_once('.') {
+        if all_digits(whole) && all_digits(fraction) && !(whole.is_empty() && fraction.is_empty()) {
+            if whole.is_empty() {
+                return Some(0);
+            }
+            return format!("{sign}{whole}").parse::<i64>().ok();
+        }
+    }
+    s.parse::<f64>().ok().and_then(|x| checked_long(x.trunc()))
 }
 
 /// `toint(value)` (`toint-function.md`): a 32-bit integer; a decimal value is
@@ -282,6 +309,7 @@ mod tests {
         assert_eq!(tolong(&s("123")), Value::Long(123));
         assert_eq!(tolong(&s("9223372036854775807")), Value::Long(i64::MAX));
         assert_eq!(tolong(&Value::Real(1e30)), Value::Null);
+        assert_eq!(tolong(&Value::Real(-1e30)), Value::Null);
         assert_eq!(tolong(&Value::Real(f64::INFINITY)), Value::Null);
         assert_eq!(
             tolong(&Value::TimeSpan(TimeSpan(PER_SECOND))),
@@ -294,6 +322,43 @@ mod tests {
         assert_eq!(tolong(&Value::DateTime(DateTime(i64::MAX))), Value::Null);
         assert_eq!(tolong(&Value::Null), Value::Null);
         assert_eq!(tolong(&Value::Array(Default::default())), Value::Null);
+    }
+
+    #[test]
+    fn out_of_range_text_and_reals_give_null_at_both_ends() {
+        assert_eq!(tolong(&s("9223372036854775807")), Value::Long(i64::MAX));
+        assert_eq!(tolong(&s("-9223372036854775808")), Value::Long(i64::MIN));
+        assert_eq!(tolong(&s("9223372036854775808")), Value::Null);
+        assert_eq!(tolong(&s("-9223372036854775809")), Value::Null);
+        assert_eq!(tolong(&s(" -9223372036854775809 ")), Value::Null);
+        assert_eq!(tolong(&s("-9223372036854775808.9")), Value::Long(i64::MIN));
+        assert_eq!(tolong(&s("-9223372036854775809.5")), Value::Null);
+        assert_eq!(tolong(&s("99999999999999999999")), Value::Null);
+        assert_eq!(tolong(&s("-0.5")), Value::Long(0));
+        assert_eq!(tolong(&s(".5")), Value::Long(0));
+        assert_eq!(tolong(&s("-2.7")), Value::Long(-2));
+        assert_eq!(tolong(&s("1e3")), Value::Long(1000));
+        assert_eq!(tolong(&s("1e30")), Value::Null);
+        assert_eq!(tolong(&s("-1e30")), Value::Null);
+        assert_eq!(tolong(&s("Infinity")), Value::Null);
+        assert_eq!(tolong(&s(".")), Value::Null);
+        assert_eq!(tolong(&s("-")), Value::Null);
+        assert_eq!(tolong(&s("+-5")), Value::Null);
+        assert_eq!(
+            tolong(&Value::Real(-9_223_372_036_854_775_808.0)),
+            Value::Long(i64::MIN)
+        );
+        assert_eq!(
+            tolong(&Value::Real(9_223_372_036_854_775_808.0)),
+            Value::Null
+        );
+        assert_eq!(toint(&s("2147483647")), Value::Int(i32::MAX));
+        assert_eq!(toint(&s("-2147483648")), Value::Int(i32::MIN));
+        assert_eq!(toint(&s("2147483648")), Value::Null);
+        assert_eq!(toint(&s("-2147483649")), Value::Null);
+        assert_eq!(toint(&Value::Real(3e9)), Value::Null);
+        assert_eq!(toint(&Value::Real(-3e9)), Value::Null);
+        assert_eq!(toint(&s("-9223372036854775809")), Value::Null);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 
 use chrono::{Datelike, Months, NaiveDate};
 
-use super::{integer_arg, real_arg};
+use super::{checked_long, integer_arg, real_arg};
 use crate::context::Context;
 use crate::text::{datetime_checked, UNIX_EPOCH_DOTNET_TICKS};
 use crate::value::{ticks, DateTime, TimeSpan, Value};
@@ -109,7 +109,7 @@ pub fn bin(v: &Value, size: &Value) -> Value {
                 let floored = (x / k).floor() * k;
                 match v {
                     Value::Real(_) => Value::Real(floored),
-                    _ => integer_like(v, real_to_i64(floored)),
+                    _ => integer_like(v, checked_long(floored)),
                 }
             }
             _ => Value::Null,
@@ -125,10 +125,6 @@ fn integer_like(like: &Value, n: Option<i64>) -> Value {
         (_, Some(n)) => Value::Long(n),
         (_, None) => Value::Null,
     }
-}
-
-fn real_to_i64(x: f64) -> Option<i64> {
-    (x.is_finite() && x >= i64::MIN as f64 && x < i64::MAX as f64).then_some(x as i64)
 }
 
 /// `floor(value, roundTo)`: the same as [`bin`] (`bin-function.md`: "The
@@ -513,10 +509,7 @@ pub fn datetime_diff(period: &Value, a: &Value, b: &Value) -> Value {
 fn seconds_to_ticks(v: &Value) -> Option<i64> {
     match v {
         Value::Int(_) | Value::Long(_) => integer_arg(v)?.checked_mul(ticks::PER_SECOND),
-        Value::Real(x) => {
-            let t = (x * ticks::PER_SECOND as f64).round();
-            (t.is_finite() && t >= i64::MIN as f64 && t < i64::MAX as f64).then_some(t as i64)
-        }
+        Value::Real(x) => checked_long((x * ticks::PER_SECOND as f64).round()),
         _ => None,
     }
 }
@@ -610,10 +603,7 @@ pub fn make_timespan(args: &[Value]) -> Value {
 fn unix_to_datetime(v: &Value, ticks_per_unit: f64, integer: impl Fn(i64) -> Option<i64>) -> Value {
     let ticks = match v {
         Value::Int(_) | Value::Long(_) => integer_arg(v).and_then(integer),
-        Value::Real(x) => {
-            let t = (x * ticks_per_unit).round();
-            (t.is_finite() && t >= i64::MIN as f64 && t < i64::MAX as f64).then_some(t as i64)
-        }
+        Value::Real(x) => checked_long((x * ticks_per_unit).round()),
         _ => None,
     };
     datetime_value(ticks.and_then(datetime_checked))
@@ -699,7 +689,7 @@ pub fn bin_at(v: &Value, size: &Value, fixed: &Value) -> Value {
                 let binned = f + ((x - f) / k).floor() * k;
                 match v {
                     Value::Real(_) => Value::Real(binned),
-                    _ => integer_like(v, real_to_i64(binned.floor())),
+                    _ => integer_like(v, checked_long(binned.floor())),
                 }
             }
             _ => Value::Null,

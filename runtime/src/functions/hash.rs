@@ -10,7 +10,7 @@ use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::{forced_text, integer_arg, real_arg};
+use super::{checked_long, forced_text, integer_arg, real_arg};
 use crate::value::Value;
 
 fn hex(bytes: &[u8]) -> String {
@@ -164,10 +164,12 @@ pub fn hash(args: &[Value]) -> Value {
     let h = xxhash64(&hash_bytes(source));
     match args.get(1) {
         None => Value::Long(h as i64),
-        Some(m) => match integer_arg(m).or_else(|| real_arg(m).map(|x| x as i64)) {
-            Some(m) if m > 0 => Value::Long((h % m as u64) as i64),
-            _ => Value::Null,
-        },
+        Some(m) => {
+            match integer_arg(m).or_else(|| real_arg(m).and_then(|x| checked_long(x.trunc()))) {
+                Some(m) if m > 0 => Value::Long((h % m as u64) as i64),
+                _ => Value::Null,
+            }
+        }
     }
 }
 

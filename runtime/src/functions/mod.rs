@@ -43,6 +43,16 @@ use crate::value::{ticks, Value};
 /// memory.
 pub const MAX_STRING_BYTES: usize = 64 << 20;
 
+/// A real that is already a whole number (truncated, floored or rounded by
+/// the caller) as a long; `None` when it is NaN, infinite or outside the
+/// long range. Every conversion from real to long goes through here, so
+/// that an out-of-range value gives null rather than a saturated
+/// `i64::MIN`/`i64::MAX` (what Rust's `as` would give).
+pub(crate) fn checked_long(x: f64) -> Option<i64> {
+    // -2^63 is exactly a long; 2^63 (`i64::MAX as f64`) is one past the end.
+    (x.is_finite() && x >= i64::MIN as f64 && x < i64::MAX as f64).then_some(x as i64)
+}
+
 /// An integer argument: an int or a long (a `dynamic` holding one too);
 /// `None` for null and anything else.
 pub(crate) fn integer_arg(v: &Value) -> Option<i64> {

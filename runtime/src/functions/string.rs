@@ -25,12 +25,14 @@ use crate::text::to_text;
 use crate::value::Value;
 
 /// An integer argument: int, long, or a real truncated toward zero; `None`
-/// for null and anything else.
+/// for null, anything else, and a real outside the long range (not a
+/// saturated position: `substring("abc", 0, 1e30)` is `""`, as for any
+/// length that is not a long).
 fn int_arg(v: &Value) -> Option<i64> {
     match v {
         Value::Int(n) => Some(i64::from(*n)),
         Value::Long(n) => Some(*n),
-        Value::Real(x) if x.is_finite() => Some(x.trunc() as i64),
+        Value::Real(x) => super::checked_long(x.trunc()),
         _ => None,
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! - [`build`]: generated Rust → a cargo project → a native detector (with
 //!   [`manifest`], what the detector says about itself, and an SBOM);
-//! - [`rules`]: rule packs (`.kql` files and Sentinel YAML, with their metadata);
+//! - [`rules`]: rule packs (`.kql` files, Sentinel YAML and Sigma rules, with their metadata);
+//! - [`sigma`]: Sigma rules translated to KQL;
 //! - [`ruletest`]: a rule's fixtures run through its detector (`kqlc test`);
 //! - [`bench`](mod@bench): detectors against `cat`, `grep`, jq and DuckDB (`kqlc bench`).
 //!
@@ -15,3 +16,4 @@ pub mod build;
 pub mod manifest;
 pub mod rules;
 pub mod ruletest;
+pub mod sigma;

@@ -22,7 +22,7 @@ struct Cli {
 enum Command {
     /// Check queries; print diagnostics to stderr. Exit 0 when clean, 1 on any error.
     Check {
-        /// Rule files (.kql, Sentinel .yaml) or folders of them (see docs/rules.md).
+        /// Rule files (.kql, Sentinel .yaml, Sigma .yml) or folders of them (see docs/rules.md).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Only parse: accept queries over tables kqlc has no schema for.
@@ -31,10 +31,14 @@ enum Command {
         #[command(flatten)]
         schema: SchemaArgs,
     },
-    /// Print the Rust generated for a query.
+    /// Print the Rust generated for a query (with --kql, the rule's KQL).
     Emit {
-        /// The rule file (.kql or Sentinel .yaml).
+        /// The rule file (.kql, Sentinel .yaml or Sigma .yml).
         file: PathBuf,
+        /// Print the rule's KQL instead of Rust: for a Sigma rule, its
+        /// translation, for review.
+        #[arg(long)]
+        kql: bool,
         /// Write here instead of stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -47,7 +51,7 @@ enum Command {
     /// paths: reproducible), linked statically on x86-64 Linux. Writes
     /// BIN.manifest.json beside the binary (see docs/shipping.md).
     Build {
-        /// Rule files (.kql, Sentinel .yaml) or folders of them (see docs/rules.md).
+        /// Rule files (.kql, Sentinel .yaml, Sigma .yml) or folders of them (see docs/rules.md).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// The binary to write.
@@ -283,6 +287,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Emit {
             file,
+            kql,
             output,
             schema,
         } => {
@@ -295,6 +300,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     &files,
                     schema_file.as_deref(),
                 )?;
+            }
+            if kql {
+                let text = &files[0].kql;
+                match &output {
+                    Some(path) => std::fs::write(path, text)
+                        .map_err(|e| format!("{}: {e}", path.display()))?,
+                    None => print!("{text}"),
+                }
+                return Ok(ExitCode::SUCCESS);
             }
             let Some(rules) = compile_all(&files, &schema) else {
                 return Ok(ExitCode::FAILURE);

@@ -6,7 +6,9 @@
 //! - a Microsoft Sentinel / Defender rule in YAML (`.yaml`, `.yml`): the
 //!   `query` field holds the KQL; `id`, `name`, `severity`, `tactics`,
 //!   `relevantTechniques` and `description` are its metadata; every other
-//!   field is ignored, with a note.
+//!   field is ignored, with a note, or
+//! - a Sigma rule (`.yml`, `.yaml` with `logsource` and `detection`),
+//!   translated to KQL by [`crate::sigma`].
 //!
 //! A folder stands for every rule file under it, recursively, in path order
 //! (hidden folders and `*.tests` fixture folders are skipped). A rule
@@ -34,6 +36,8 @@ pub struct RuleMeta {
     pub techniques: Vec<String>,
     /// What the rule detects.
     pub description: Option<String>,
+    /// Known false positives (Sigma's `falsepositives`).
+    pub falsepositives: Vec<String>,
 }
 
 /// The form a rule was written in.
@@ -43,6 +47,8 @@ pub enum RuleFormat {
     Kql,
     /// A Sentinel / Defender YAML rule.
     SentinelYaml,
+    /// A Sigma rule, translated to KQL (`crate::sigma`).
+    Sigma,
 }
 
 /// One rule read from disk.
@@ -70,6 +76,7 @@ impl RuleFile {
         match self.format {
             RuleFormat::Kql => self.path.display().to_string(),
             RuleFormat::SentinelYaml => format!("{} (query)", self.path.display()),
+            RuleFormat::Sigma => format!("{} (translated from Sigma)", self.path.display()),
         }
     }
 
@@ -128,6 +135,8 @@ pub enum RuleError {
         /// What is wrong.
         message: String,
     },
+    /// A Sigma rule that cannot be read or translated.
+    Sigma(crate::sigma::SigmaError),
     /// Two rules with one id.
     DuplicateId {
         /// The id.
@@ -169,6 +178,7 @@ impl fmt::Display for RuleError {
                 line,
                 message,
             } => write!(f, "{}:{line}: {message}", path.display()),
+            RuleError::Sigma(e) => write!(f, "{e}"),
             RuleError::DuplicateId { id, first, second } => write!(
                 f,
                 "two rules have the id '{id}': {} and {}",
@@ -282,7 +292,11 @@ pub fn load_file(path: &Path, notes: &mut Vec<String>) -> Result<RuleFile, RuleE
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "rule".to_string());
-    let (format, kql, mut meta) = if is_yaml(path) {
+    let (format, kql, mut meta) = if is_yaml(path) && crate::sigma::is_sigma(&source) {
+        let (kql, meta) =
+            crate::sigma::translate_file(path, &source, notes).map_err(RuleError::Sigma)?;
+        (RuleFormat::Sigma, kql, meta)
+    } else if is_yaml(path) {
         let (kql, meta) = parse_sentinel_yaml(path, &source, notes)?;
         (RuleFormat::SentinelYaml, kql, meta)
     } else {
@@ -447,6 +461,7 @@ pub fn parse_sentinel_yaml(
         tactics: list("tactics")?,
         techniques: list("relevantTechniques")?,
         description: text("description")?.map(|s| s.trim().to_string()),
+        falsepositives: Vec::new(),
     };
     let ignored: Vec<String> = fields
         .keys()
@@ -528,6 +543,7 @@ mod tests {
                 tactics: vec!["PrivilegeEscalation".into(), "Execution".into()],
                 techniques: vec!["T1610".into(), "T1611".into()],
                 description: Some("first line\nsecond line".into()),
+                falsepositives: Vec::new(),
             }
         );
         assert!(notes.is_empty());

@@ -221,7 +221,10 @@ fn an_invalid_constant_regex_in_countof_is_a_located_compile_error() {
         .unwrap();
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("error[KQL0005]: invalid regular expression"), "{stderr}");
+    assert!(
+        stderr.contains("error[KQL0005]: invalid regular expression"),
+        "{stderr}"
+    );
     assert!(stderr.contains("count.kql:2:37"), "{stderr}");
     // The same search with the default kind is a plain substring.
     std::fs::write(
@@ -272,14 +275,19 @@ fn threads_past_the_cap_are_a_usage_error() {
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{n}: {stderr}");
         assert!(
-            stderr.contains(&format!("error: --threads: {n} is more than the limit of 256 threads")),
+            stderr.contains(&format!(
+                "error: --threads: {n} is more than the limit of 256 threads"
+            )),
             "{stderr}"
         );
         assert_eq!(text(&output.stdout), "");
     }
     let output = run(&binary, &[input.to_str().unwrap(), "--threads", "256"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    assert_eq!(text(&output.stdout), "{\"OperationName\":\"create\"}\n".repeat(3));
+    assert_eq!(
+        text(&output.stdout),
+        "{\"OperationName\":\"create\"}\n".repeat(3)
+    );
 }
 
 #[test]
@@ -325,11 +333,18 @@ fn an_output_that_is_an_input_is_refused_before_anything_is_written() {
             "{stderr}"
         );
         assert_eq!(text(&output.stdout), "");
-        assert_eq!(std::fs::read(&input).unwrap(), before, "the input is intact");
+        assert_eq!(
+            std::fs::read(&input).unwrap(),
+            before,
+            "the input is intact"
+        );
     }
     // Standard output appended to the input (`det in >> in`) would read its
     // own rows back.
-    let appended = std::fs::OpenOptions::new().append(true).open(&input).unwrap();
+    let appended = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&input)
+        .unwrap();
     let output = Command::new(&binary)
         .args([input_name, "--now", NOW])
         .stdin(Stdio::null())
@@ -339,15 +354,26 @@ fn an_output_that_is_an_input_is_refused_before_anything_is_written() {
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains(&format!("error: standard output is the input file {input_name}")),
+        stderr.contains(&format!(
+            "error: standard output is the input file {input_name}"
+        )),
         "{stderr}"
     );
-    assert_eq!(std::fs::read(&input).unwrap(), before, "the input is intact");
+    assert_eq!(
+        std::fs::read(&input).unwrap(),
+        before,
+        "the input is intact"
+    );
     // A rejects file of another name is written as before.
     let rejects = dir.path().join("rejects.jsonl");
     let output = run(
         &binary,
-        &[input_name, "--validate", "--rejects", rejects.to_str().unwrap()],
+        &[
+            input_name,
+            "--validate",
+            "--rejects",
+            rejects.to_str().unwrap(),
+        ],
     );
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     assert_eq!(
@@ -374,10 +400,16 @@ fn a_100000_item_ioc_list_compiles_as_static_data_and_matches_exactly() {
     let binary = detector("iocs", &kql);
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("ips.jsonl");
-    let lines: Vec<String> = ["10.1.134.159", "10.0.0.7", "10.0.0.17", "10.1.134.160", "11.0.0.1"]
-        .iter()
-        .map(|ip| format!("{{\"Timestamp\":\"2024-05-28T10:00:00Z\",\"IPAddress\":\"{ip}\"}}"))
-        .collect();
+    let lines: Vec<String> = [
+        "10.1.134.159",
+        "10.0.0.7",
+        "10.0.0.17",
+        "10.1.134.160",
+        "11.0.0.1",
+    ]
+    .iter()
+    .map(|ip| format!("{{\"Timestamp\":\"2024-05-28T10:00:00Z\",\"IPAddress\":\"{ip}\"}}"))
+    .collect();
     std::fs::write(&input, lines.join("\n")).unwrap();
     let output = run(&binary, &[input.to_str().unwrap()]);
     assert_eq!(
@@ -432,15 +464,22 @@ fn input_quoted_in_messages_cannot_forge_lines_or_escapes() {
     let file = format!("{}{FORGED_ESCAPED}.jsonl", dir.path().join("in").display());
     assert_no_forged_line(&stderr, &file);
     assert!(
-        stderr.contains(&format!("{file}:1: unknown input format: an object with keys {FORGED_ESCAPED}")),
+        stderr.contains(&format!(
+            "{file}:1: unknown input format: an object with keys {FORGED_ESCAPED}"
+        )),
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("{file}:2: column 'Timestamp': '{FORGED_ESCAPED}' is not a datetime")),
+        stderr.contains(&format!(
+            "{file}:2: column 'Timestamp': '{FORGED_ESCAPED}' is not a datetime"
+        )),
         "{stderr}"
     );
     assert!(stderr.contains(&format!("{file}:3: ")), "{stderr}");
-    assert!(stderr.contains("summary: 3 rows read, 3 rejected"), "{stderr}");
+    assert!(
+        stderr.contains("summary: 3 rows read, 3 rejected"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -458,15 +497,25 @@ fn rule_metadata_in_version_cannot_forge_lines_or_escapes() {
     meta.severity = Some(format!("High{FORGED}"));
     let built = Toolchain::discover()
         .unwrap()
-        .build_with(&[rule], &[meta], &kqlc_cli::build::BuildOptions::new(Profile::Quick))
+        .build_with(
+            &[rule],
+            &[meta],
+            &kqlc_cli::build::BuildOptions::new(Profile::Quick),
+        )
         .unwrap();
     let output = run(&built.binary, &["--version"]);
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
     assert_eq!(stdout.lines().count(), 4, "{stdout}");
-    assert!(stdout.contains(&format!("High{FORGED_ESCAPED}")), "{stdout}");
-    assert!(stdout.ends_with(&format!("Creates{FORGED_ESCAPED}\n")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("High{FORGED_ESCAPED}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with(&format!("Creates{FORGED_ESCAPED}\n")),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -502,4 +551,62 @@ fn kqlc_refuses_to_write_over_its_rule_file() {
         );
         assert_eq!(std::fs::read_to_string(&rule).unwrap(), source);
     }
+}
+
+#[test]
+fn a_leading_byte_order_mark_is_skipped_in_lines_and_documents() {
+    let binary = detector("creates-bom", CREATES);
+    let dir = tempfile::tempdir().unwrap();
+    let line = "{\"Timestamp\": \"2024-05-28T10:00:01Z\", \"OperationName\": \"create\"}";
+    for (name, body) in [
+        ("lines.jsonl", format!("\u{feff}{line}\n{line}\n")),
+        ("document.json", format!("\u{feff}[\n{line},\n{line}\n]\n")),
+    ] {
+        let input = dir.path().join(name);
+        std::fs::write(&input, body).unwrap();
+        let output = run(&binary, &[input.to_str().unwrap()]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{name}: {stderr}");
+        assert_eq!(
+            text(&output.stdout),
+            "{\"OperationName\":\"create\"}\n{\"OperationName\":\"create\"}\n",
+            "{name}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_bare_carriage_return_in_a_rule_passes_check_and_build_alike() {
+    // `check` reads a bare CR as whitespace; the generated doc comments
+    // must not carry it to rustc, which refuses it there.
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("cr.kql");
+    std::fs::write(
+        &rule,
+        "CloudAuditEvents\r| where OperationName == \"create\"\r| project OperationName\r",
+    )
+    .unwrap();
+    let kqlc = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_kqlc"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let check = kqlc(&["check", rule.to_str().unwrap()]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    let input = bad_then_good(dir.path());
+    let run = kqlc(&[
+        "run",
+        rule.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(
+        text(&run.stdout),
+        "{\"OperationName\":\"create\"}\n",
+        "{}",
+        text(&run.stderr)
+    );
 }

@@ -64,8 +64,11 @@ pub fn rule_module(rule: &RuleSource<'_>, regenerate: &str) -> String {
 pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
     let pipeline = rule.pipeline;
     let name = rule.name;
-    let header = format!(" The rule `{name}`, compiled from KQL by kqlc.");
-    let kql_lines = rule.kql.trim_end().lines().map(|l| format!(" {l}"));
+    let header = format!(
+        " The rule `{}`, compiled from KQL by kqlc.",
+        doc_lines(name).collect::<Vec<_>>().join(" ")
+    );
+    let kql_lines = doc_lines(rule.kql.trim_end()).map(|l| format!(" {l}"));
     let output_names = pipeline.output.iter().map(|(n, _)| n.as_str());
 
     let mut gen = Gen::default();
@@ -1311,7 +1314,7 @@ fn sub_struct(name: &Ident, prefix: &str, sub: &Pipeline, kql: &str) -> TokenStr
     let finish: TokenStream = gen.finish_steps.iter().cloned().collect();
     let doc = format!(
         " The subquery of `{}`, run afresh over each row's subtable.",
-        kql.lines().next().unwrap_or_default()
+        doc_lines(kql).next().unwrap_or_default()
     );
     let Gen {
         methods,
@@ -1390,9 +1393,29 @@ fn mentions(tokens: &TokenStream, name: &str) -> bool {
     })
 }
 
+/// The lines of query text as doc comments can hold them: a bare CR ends a
+/// line as LF and CRLF do (rustc refuses a bare CR in a doc comment, and
+/// `kqlc check` accepts it as whitespace), and any other control character
+/// but tab is written as `\u{..}`, so the comment shows what the rule holds.
+fn doc_lines(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split('\n')
+        .flat_map(|line| line.strip_suffix('\r').unwrap_or(line).split('\r'))
+        .map(|line| {
+            line.chars()
+                .map(|c| {
+                    if c.is_control() && c != '\t' {
+                        format!("\\u{{{:x}}}", c as u32)
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        })
+}
+
 fn stage_doc(stage: &Stage) -> TokenStream {
     let lines = std::iter::once(" ```kql".to_string())
-        .chain(stage.kql.lines().map(|l| format!(" | {l}")))
+        .chain(doc_lines(&stage.kql).map(|l| format!(" | {l}")))
         .chain(std::iter::once(" ```".to_string()));
     quote! { #(#[doc = #lines])* }
 }

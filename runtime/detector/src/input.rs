@@ -31,6 +31,9 @@ use std::io::{self, BufRead, Read, Write};
 /// gets them). A multi-line document has the same limit.
 pub const MAX_LINE_BYTES: usize = 64 << 20;
 
+/// The UTF-8 byte order mark, skipped at the start of an input.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// One line of input.
 #[derive(Debug, PartialEq)]
 pub enum Line {
@@ -368,6 +371,11 @@ impl<R: BufRead> InputReader<R> {
             return Ok(None);
         };
         self.line += 1;
+        // A UTF-8 byte order mark (as Windows tools write) opens the input,
+        // not its first value.
+        if self.line == 1 && self.buf.starts_with(UTF8_BOM) {
+            self.buf.drain(..UTF8_BOM.len());
+        }
         if let Line::TooLong(len) = line {
             self.state = State::Lines;
             return Ok(Some(Chunk::TooLong {

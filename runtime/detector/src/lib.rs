@@ -10,6 +10,7 @@
 //! - [`parallel`]: `--threads N`, the per-line work on worker threads;
 //! - [`output`], [`alert`]: result rows and alerts;
 //! - [`manifest`]: what a built detector says about itself;
+//! - [`live`]: `--follow` and `--listen`, the sources of a detector run as a service;
 //! - [`runner`]: running a `kql!` query over rows in a Rust program.
 #![forbid(unsafe_code)]
 
@@ -18,6 +19,7 @@ pub mod detector;
 pub mod formats;
 pub mod input;
 pub mod lazy;
+pub mod live;
 pub mod manifest;
 pub mod output;
 pub mod parallel;

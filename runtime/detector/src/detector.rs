@@ -104,7 +104,7 @@ pub struct Options {
     /// as its lines arrive). Otherwise a file is read in batches of lines.
     pub line_by_line: bool,
     /// `--follow`, `--listen` and their options (see [`crate::live`]).
-    pub live: crate::live::LiveOptions,
+    pub live: Box<crate::live::LiveOptions>,
 }
 
 const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict] [--threads N] [--line-by-line]\n\

@@ -67,6 +67,7 @@ fn run(rules: Rules, setup: &Setup, threads: usize, line_by_line: bool) -> Outco
         info: setup.alerts.then_some(&INFO),
         threads,
         line_by_line,
+        ..Options::default()
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let status = {

@@ -28,7 +28,7 @@ use crate::parallel::LineWork;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -281,7 +281,16 @@ impl Follower {
                 return Ok(false);
             }
         };
-        if size < file.position.offset {
+        // A file truncated and written past its old size again is known by
+        // its first bytes.
+        let rewritten = size > file.position.offset
+            && file.position.offset > 0
+            && !file.position.head.is_empty()
+            && {
+                let mut start = vec![0; file.position.head.len()];
+                file.file.read_exact_at(&mut start, 0).is_ok() && start != file.position.head
+            };
+        if size < file.position.offset || rewritten {
             session.report(format_args!(
                 "{}: truncated to {size} bytes after {} were read: reading it again from its start",
                 file.name, file.position.offset

@@ -626,7 +626,7 @@ mod tests {
         assert!(
             check_event_list(&json(r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1"}"#))
                 .unwrap_err()
-                .contains("found kind \"Event\"")
+                .contains("found kind string 'Event'")
         );
         assert!(
             check_event_list(&json(r#"{"kind":"EventList","apiVersion":"v1"}"#))

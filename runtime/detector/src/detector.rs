@@ -110,6 +110,8 @@ pub struct Options {
     /// time (what stdin always gets: a live stream's rows come out as soon
     /// as its lines arrive). Otherwise a file is read in batches of lines.
     pub line_by_line: bool,
+    /// `--follow`, `--listen` and their options (see [`crate::live`]).
+    pub live: Box<crate::live::LiveOptions>,
 }
 
 const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict] [--threads N] [--line-by-line]\n\
@@ -132,7 +134,19 @@ const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--reject
                      Input is taken in batches of 256 KB (for a live stream, use 1);\n\
                      a multi-line JSON document is read on one thread\n\
   --line-by-line     with one thread, hand on each line as it is read, as for stdin (by\n\
-                     default a file is read in batches of lines, which is faster)";
+                     default a file is read in batches of lines, which is faster)\n\
+live sources (a service: runs until SIGTERM or SIGINT, then flushes and exits 0):\n\
+  --follow           follow the FILEs (paths, or globs such as 'audit*.log') like tail -F:\n\
+                     read each from its start, then lines as they are written; rotation by\n\
+                     rename and by copy-truncate; files that appear later are picked up\n\
+  --listen ADDR      a Kubernetes audit webhook backend on ADDR (e.g. 0.0.0.0:8443): a POST\n\
+                     of an audit.k8s.io/v1 EventList on any path; 200 once its rows are written\n\
+  --tls-cert FILE    serve HTTPS with this PEM certificate chain (with --tls-key)\n\
+  --tls-key FILE     the PEM private key of --tls-cert\n\
+  --tls-client-ca F  require a client certificate signed by a CA in this PEM file\n\
+  --token-file FILE  require 'Authorization: Bearer TOKEN', the token being FILE's text\n\
+  --max-body-bytes N the largest request body accepted (default 33554432, 32 MiB); larger: 413\n\
+  --queue N          request batches waiting to be processed (default 64); when full: 429";
 
 /// The most `--threads` accepted. More than the machine has cores only
 /// adds overhead; the cap keeps a typo (`--threads 100000`) from asking the
@@ -220,6 +234,13 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
                 first.get_or_insert(format);
             }
             "--rejects" => options.rejects = Some(value("a file name")?),
+            live if crate::live::LiveOptions::takes(live) => {
+                let value = match crate::live::LiveOptions::value_needed(live) {
+                    Some(what) => Some(value(what)?),
+                    None => None,
+                };
+                options.live.set(live, value)?;
+            }
             "--threads" => {
                 let value = value("a number of threads, e.g. --threads 2")?;
                 options.threads = match value.parse::<u64>() {
@@ -257,7 +278,8 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
             format: format.unwrap_or(default),
         })
         .collect();
-    if options.files.is_empty() && default != InputFormat::Auto {
+    options.live.check(&options.files)?;
+    if options.files.is_empty() && default != InputFormat::Auto && !options.live.is_live() {
         options.files.push(InputFile {
             path: "-".to_string(),
             format: default,
@@ -496,7 +518,7 @@ fn stdin_is_closed() -> bool {
 }
 
 /// The state of one run: rules, counts, where output goes.
-struct Session<'a, W: Write, E: Write> {
+pub(crate) struct Session<'a, W: Write, E: Write> {
     rules: Vec<Box<dyn Query>>,
     tables: Vec<(&'static Table, Vec<bool>)>,
     ctx: Context,
@@ -591,7 +613,7 @@ impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
 }
 
 /// Why reading stopped early.
-enum Stop {
+pub(crate) enum Stop {
     /// `--strict` and a rejection.
     Strict,
     /// Writing results failed.
@@ -697,7 +719,23 @@ pub fn run<W: Write, E: Write>(
     };
     let mut io_failed = false;
     let mut stopped = false;
-    if !session.tables.is_empty() {
+    if options.live.is_live() {
+        // Live sources run until a signal; what follows is as in batch mode.
+        match crate::live::run(&mut session, &options.live, &files) {
+            Ok(live_ok) => io_failed |= !live_ok,
+            Err(Stop::Strict) => {
+                writeln!(session.errors, "stopping at the first bad line (--strict)")?;
+                stopped = true;
+            }
+            Err(Stop::Write(e)) => return Err(e),
+            Err(Stop::NoThread(message)) => {
+                say(session.errors, format_args!("error: {message}"))?;
+                writeln!(session.errors, "stopping: the input could not be read")?;
+                io_failed = true;
+                stopped = true;
+            }
+        }
+    } else if !session.tables.is_empty() {
         for file in &files {
             match session.read_file(file) {
                 Ok(read_ok) => io_failed |= !read_ok,
@@ -737,7 +775,7 @@ pub fn run<W: Write, E: Write>(
     say(session.errors, format_args!("{summary}"))?;
     Ok(if io_failed {
         ExitCode::from(2)
-    } else if session.counts.rejected > 0 {
+    } else if session.counts.rejected > 0 && !options.live.is_live() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -802,6 +840,34 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         }
     }
 
+    /// The per-line work for input read as `format` (live sources).
+    pub(crate) fn line_work(&self, format: InputFormat) -> LineWork {
+        LineWork::new(format, self.prefilter.clone(), self.tables.clone())
+            .with_row_reader(self.row_reader.clone())
+    }
+
+    /// Reads `bytes`, whole JSON lines after line `lines_before` of `name`,
+    /// as a file's lines are read (live sources).
+    pub(crate) fn read_lines_of(
+        &mut self,
+        name: &str,
+        lines_before: u64,
+        bytes: &[u8],
+        work: &LineWork,
+    ) -> Result<bool, Stop> {
+        let mut sink = ParallelSink {
+            session: self,
+            name,
+        };
+        let threads = sink.session.threads;
+        parallel::read_lines(bytes, lines_before, threads, work, &mut sink)
+    }
+
+    /// Flushes the output (live sources: after each batch).
+    pub(crate) fn flush_output(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+
     /// Reads `reader`'s chunks one by one, to the end or (with
     /// `until_lines`) until the input is known to be JSON lines.
     fn read_chunks<R: BufRead>(
@@ -864,7 +930,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     /// gave: its records' rows go to the rules (those `may_match` allows),
     /// its rejections are reported, and the unit is written to `--rejects`
     /// when any part of it was rejected.
-    fn take_unit(
+    pub(crate) fn take_unit(
         &mut self,
         name: &str,
         line: u64,
@@ -952,7 +1018,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         Ok(())
     }
 
-    fn report(&mut self, message: std::fmt::Arguments<'_>) -> Result<(), Stop> {
+    pub(crate) fn report(&mut self, message: std::fmt::Arguments<'_>) -> Result<(), Stop> {
         say(self.errors, message).map_err(Stop::Write)
     }
 

@@ -12,6 +12,7 @@
 //!   input;
 //! - [`output`], [`alert`]: result rows and alerts;
 //! - [`manifest`]: what a built detector says about itself;
+//! - [`live`]: `--follow` and `--listen`, the sources of a detector run as a service;
 //! - [`runner`]: running a `kql!` query over rows in a Rust program.
 #![forbid(unsafe_code)]
 
@@ -21,6 +22,7 @@ pub mod file_identity;
 pub mod formats;
 pub mod input;
 pub mod lazy;
+pub mod live;
 pub mod manifest;
 pub mod output;
 pub mod parallel;

@@ -465,7 +465,8 @@ publish = false
 
 [dependencies]
 kql-runtime = {{ path = "{runtime}", default-features = false }}
-kql-detector = {{ path = "{runtime}/detector", default-features = false }}
+# `live`: --follow, --listen and signal handling (tokio, hyper, rustls).
+kql-detector = {{ path = "{runtime}/detector", default-features = false, features = ["live"] }}
 
 # Not part of any enclosing workspace.
 [workspace]

@@ -1,0 +1,530 @@
+//! `--follow`: files and globs followed like `tail -F`, by polling.
+//!
+//! A file is known by its identity (device and inode), not its name, and
+//! read from where it was left (its offset), so:
+//! - **rename rotation** (the API server's `--audit-log-maxbackup`): the
+//!   renamed file keeps its identity and is read to its end (under its new
+//!   name, whether or not a pattern still matches it); the new file at the
+//!   old name is a new identity, read from its start;
+//! - **copy-truncate** (logrotate's `copytruncate`): a file shorter than its
+//!   offset was truncated and is read again from its start. The lines
+//!   written between the last read and the copy are in the copy: when a
+//!   pattern matches the copy, it is known by its first bytes (those of the
+//!   truncated file) and read from the truncated file's offset, so no line
+//!   is skipped or read twice. A copy of a file that is not truncated within
+//!   [`COPY_GRACE`] is a plain copy and is not read;
+//! - **files that appear later** are picked up at the next poll;
+//! - **a partial last line** stays unread until its newline arrives.
+//!
+//! Globs (`*`, `?`) are matched in the last path component only
+//! (`/var/log/kubernetes/audit*.log`). Polling every [`POLL_INTERVAL`] is
+//! exact where file-change notifications are not (they coalesce, and miss
+//! changes on network file systems), and costs one `stat` per file.
+
+use crate::detector::{InputFile, Session, Stop};
+use crate::formats::InputFormat;
+use crate::input::MAX_LINE_BYTES;
+use crate::parallel::LineWork;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How long the detector waits between polls when nothing was read.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(50);
+
+/// How long a file that no pattern matches any more (renamed away, or
+/// deleted) is still read, after its last new bytes, before it is closed.
+pub const CLOSE_AFTER_IDLE: Duration = Duration::from_secs(2);
+
+/// How long a copy of a followed file waits for that file's truncation
+/// before it is taken for a plain copy.
+pub const COPY_GRACE: Duration = Duration::from_secs(5);
+
+/// The most bytes read from one file in one poll (other files get their
+/// turn in between).
+const READ_PER_POLL: usize = 4 << 20;
+
+/// The first bytes of a file, by which a copy of it is known.
+const HEAD_BYTES: usize = 1024;
+
+/// A file's identity: device and inode.
+type Identity = (u64, u64);
+
+/// What is known of a file's content read so far.
+#[derive(Clone, Debug, Default)]
+struct Position {
+    /// Bytes read.
+    offset: u64,
+    /// Whole lines read.
+    line: u64,
+    /// The partial line after the last line end.
+    carry: Vec<u8>,
+    /// The file's first bytes (up to [`HEAD_BYTES`]).
+    head: Vec<u8>,
+    /// The rest of an over-long line is being skipped.
+    skipping: bool,
+}
+
+/// A followed file.
+struct Followed {
+    identity: Identity,
+    path: PathBuf,
+    /// `path` as messages name it.
+    name: String,
+    file: File,
+    position: Position,
+    /// Matched by a pattern at the last poll.
+    matched: bool,
+    /// When bytes were last read from it.
+    last_read: Instant,
+    /// Its position just before it was found truncated, kept for a copy
+    /// of it to take on (for [`COPY_GRACE`]).
+    truncated: Option<(Position, Instant)>,
+    work: LineWork,
+}
+
+/// The files behind `--follow`.
+pub struct Follower {
+    patterns: Vec<(String, InputFormat)>,
+    files: Vec<Followed>,
+    /// Copies waiting for their original's truncation, since when.
+    pending_copies: HashMap<Identity, Instant>,
+    /// Files not read: plain copies, and closed files with their position.
+    closed: HashMap<Identity, Option<Position>>,
+    /// Paths reported as unreadable (once each).
+    reported: Vec<PathBuf>,
+    started: bool,
+    templates: Vec<(InputFormat, LineWork)>,
+}
+
+impl Follower {
+    /// Follows `files` (paths or globs), each read in its format.
+    pub(crate) fn new<W: Write, E: Write>(
+        files: &[InputFile],
+        session: &Session<'_, W, E>,
+    ) -> Follower {
+        let mut templates: Vec<(InputFormat, LineWork)> = Vec::new();
+        for file in files {
+            if !templates.iter().any(|(f, _)| *f == file.format) {
+                templates.push((file.format, session.line_work(file.format)));
+            }
+        }
+        Follower {
+            patterns: files.iter().map(|f| (f.path.clone(), f.format)).collect(),
+            files: Vec::new(),
+            pending_copies: HashMap::new(),
+            closed: HashMap::new(),
+            reported: Vec::new(),
+            started: false,
+            templates,
+        }
+    }
+
+    /// One poll: finds new, renamed and truncated files and reads what was
+    /// written to each, flushing the output after each file's lines.
+    /// `Ok(true)` when something was read.
+    pub(crate) fn poll<W: Write, E: Write>(
+        &mut self,
+        session: &mut Session<'_, W, E>,
+    ) -> Result<bool, Stop> {
+        self.discover(session)?;
+        let mut busy = false;
+        for index in 0..self.files.len() {
+            busy |= self.read_file(index, session)?;
+        }
+        self.close_idle(session)?;
+        self.started = true;
+        Ok(busy)
+    }
+
+    /// Takes the files the patterns match now: new ones are opened (a copy
+    /// of a truncated file takes on its position), renamed ones are
+    /// renamed.
+    fn discover<W: Write, E: Write>(
+        &mut self,
+        session: &mut Session<'_, W, E>,
+    ) -> Result<(), Stop> {
+        for file in &mut self.files {
+            file.matched = false;
+        }
+        let now = Instant::now();
+        for (pattern, format) in self.patterns.clone() {
+            for path in matching_paths(&pattern) {
+                let Ok(meta) = std::fs::metadata(&path) else {
+                    continue;
+                };
+                if !meta.is_file() {
+                    continue;
+                }
+                let identity = (meta.dev(), meta.ino());
+                if let Some(file) = self.files.iter_mut().find(|f| f.identity == identity) {
+                    file.matched = true;
+                    if file.path != path {
+                        file.name = path.display().to_string();
+                        file.path = path;
+                    }
+                    continue;
+                }
+                let mut file = match File::open(&path) {
+                    Ok(file) => file,
+                    Err(e) => {
+                        if !self.reported.contains(&path) {
+                            session.report(format_args!("{}: cannot open: {e}", path.display()))?;
+                            self.reported.push(path);
+                        }
+                        continue;
+                    }
+                };
+                let mut position = Position::default();
+                if let Some(closed) = self.closed.get(&identity) {
+                    match closed {
+                        // A plain copy, or a closed file that is back.
+                        None => continue,
+                        Some(closed) if starts_with(&mut file, &closed.head) => {
+                            position = closed.clone();
+                        }
+                        Some(_) => {} // the inode was reused: a new file
+                    }
+                    self.closed.remove(&identity);
+                } else if self.started {
+                    match self.copy_of(&mut file) {
+                        Copy::Not => {}
+                        Copy::OfTruncated(index) => {
+                            let taken = self.files[index]
+                                .truncated
+                                .take()
+                                .map(|(position, _)| position)
+                                .unwrap_or_default();
+                            session.report(format_args!(
+                                "{}: a copy of {} made before it was truncated: read from byte {} on",
+                                path.display(),
+                                self.files[index].name,
+                                taken.offset
+                            ))?;
+                            position = taken;
+                            self.pending_copies.remove(&identity);
+                        }
+                        Copy::OfLive(index) => {
+                            let since = *self.pending_copies.entry(identity).or_insert(now);
+                            if now.duration_since(since) >= COPY_GRACE {
+                                session.report(format_args!(
+                                    "{}: a copy of {} (same first bytes), not truncated after it: not read",
+                                    path.display(),
+                                    self.files[index].name
+                                ))?;
+                                self.pending_copies.remove(&identity);
+                                self.closed.insert(identity, None);
+                            }
+                            continue;
+                        }
+                    }
+                }
+                if position.offset > 0 {
+                    if let Err(e) = file.seek(SeekFrom::Start(position.offset)) {
+                        session.report(format_args!("{}: cannot read: {e}", path.display()))?;
+                        continue;
+                    }
+                }
+                let work = self
+                    .templates
+                    .iter()
+                    .find(|(f, _)| *f == format)
+                    .map(|(_, w)| w.clone())
+                    .unwrap_or_else(|| session.line_work(format));
+                self.files.push(Followed {
+                    identity,
+                    name: path.display().to_string(),
+                    path,
+                    file,
+                    position,
+                    matched: true,
+                    last_read: now,
+                    truncated: None,
+                    work,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `file` starts with the first bytes of a followed file: a
+    /// copy of one found truncated, or of one still being written.
+    fn copy_of(&self, file: &mut File) -> Copy {
+        let mut found = Copy::Not;
+        for (index, followed) in self.files.iter().enumerate() {
+            if let Some((position, at)) = &followed.truncated {
+                if at.elapsed() < COPY_GRACE && starts_with(file, &position.head) {
+                    return Copy::OfTruncated(index);
+                }
+            }
+            if starts_with(file, &followed.position.head) {
+                found = Copy::OfLive(index);
+            }
+        }
+        found
+    }
+
+    /// Reads what was written to file `index` since the last poll.
+    fn read_file<W: Write, E: Write>(
+        &mut self,
+        index: usize,
+        session: &mut Session<'_, W, E>,
+    ) -> Result<bool, Stop> {
+        let file = &mut self.files[index];
+        let size = match file.file.metadata() {
+            Ok(meta) => meta.len(),
+            Err(e) => {
+                session.report(format_args!("{}: cannot read: {e}", file.name))?;
+                return Ok(false);
+            }
+        };
+        // A file truncated and written past its old size again is known by
+        // its first bytes.
+        let rewritten = size > file.position.offset
+            && file.position.offset > 0
+            && !file.position.head.is_empty()
+            && {
+                let mut start = vec![0; file.position.head.len()];
+                file.file.read_exact_at(&mut start, 0).is_ok() && start != file.position.head
+            };
+        if size < file.position.offset || rewritten {
+            session.report(format_args!(
+                "{}: truncated to {size} bytes after {} were read: reading it again from its start",
+                file.name, file.position.offset
+            ))?;
+            let before = std::mem::take(&mut file.position);
+            file.truncated = Some((before, Instant::now()));
+            if let Err(e) = file.file.seek(SeekFrom::Start(0)) {
+                session.report(format_args!("{}: cannot read: {e}", file.name))?;
+                return Ok(false);
+            }
+        }
+        if size == file.position.offset {
+            return Ok(false);
+        }
+        let mut buffer = std::mem::take(&mut file.position.carry);
+        let start = buffer.len();
+        let wanted = (size - file.position.offset).min(READ_PER_POLL as u64) as usize;
+        buffer.resize(start + wanted, 0);
+        let mut got = 0;
+        while got < wanted {
+            match file.file.read(&mut buffer[start + got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    buffer.truncate(start + got);
+                    file.position.carry = buffer;
+                    session.report(format_args!(
+                        "{}: read error: {e} (tried again at the next poll)",
+                        file.name
+                    ))?;
+                    return Ok(false);
+                }
+            }
+        }
+        buffer.truncate(start + got);
+        if got == 0 {
+            file.position.carry = buffer;
+            return Ok(false);
+        }
+        if (file.position.head.len() as u64) == file.position.offset
+            && file.position.head.len() < HEAD_BYTES
+        {
+            let take = (HEAD_BYTES - file.position.head.len()).min(got);
+            let new = buffer[start..start + take].to_vec();
+            file.position.head.extend_from_slice(&new);
+        }
+        file.position.offset += got as u64;
+        file.last_read = Instant::now();
+        self.take_lines(index, buffer, session)?;
+        session.flush_output()?;
+        Ok(true)
+    }
+
+    /// Hands the whole lines of `buffer` (carry and new bytes) to the
+    /// session; keeps the partial last line.
+    fn take_lines<W: Write, E: Write>(
+        &mut self,
+        index: usize,
+        mut buffer: Vec<u8>,
+        session: &mut Session<'_, W, E>,
+    ) -> Result<(), Stop> {
+        let file = &mut self.files[index];
+        let mut from = 0;
+        if file.position.skipping {
+            match memchr::memchr(b'\n', &buffer) {
+                Some(end) => {
+                    from = end + 1;
+                    file.position.skipping = false;
+                    file.position.line += 1;
+                }
+                None => return Ok(()),
+            }
+        }
+        let whole = match memchr::memrchr(b'\n', &buffer[from..]) {
+            Some(last) => from + last + 1,
+            None => from,
+        };
+        if whole > from {
+            let lines = memchr::memchr_iter(b'\n', &buffer[from..whole]).count() as u64;
+            let read_ok = session.read_lines_of(
+                &file.name,
+                file.position.line,
+                &buffer[from..whole],
+                &file.work,
+            )?;
+            if !read_ok {
+                return Ok(());
+            }
+            file.position.line += lines;
+        }
+        buffer.drain(..whole);
+        if buffer.len() > MAX_LINE_BYTES {
+            session.report(format_args!(
+                "{}:{}: line longer than the limit of {MAX_LINE_BYTES} bytes: skipped to its end",
+                file.name,
+                file.position.line + 1
+            ))?;
+            buffer.clear();
+            file.position.skipping = true;
+        }
+        file.position.carry = buffer;
+        Ok(())
+    }
+
+    /// Closes the files no pattern matches any more once they have been
+    /// idle for [`CLOSE_AFTER_IDLE`]; a partial last line is read then.
+    fn close_idle<W: Write, E: Write>(
+        &mut self,
+        session: &mut Session<'_, W, E>,
+    ) -> Result<(), Stop> {
+        let mut index = 0;
+        while index < self.files.len() {
+            let file = &self.files[index];
+            if file.matched || file.last_read.elapsed() < CLOSE_AFTER_IDLE {
+                index += 1;
+                continue;
+            }
+            let mut file = self.files.swap_remove(index);
+            if !file.position.carry.is_empty() && !file.position.skipping {
+                let mut last = std::mem::take(&mut file.position.carry);
+                last.push(b'\n');
+                session.read_lines_of(&file.name, file.position.line, &last, &file.work)?;
+                file.position.line += 1;
+                session.flush_output()?;
+            }
+            self.closed.insert(file.identity, Some(file.position));
+        }
+        Ok(())
+    }
+}
+
+enum Copy {
+    Not,
+    /// A copy of the file at this index, found truncated.
+    OfTruncated(usize),
+    /// A copy of the file at this index, not (yet) truncated.
+    OfLive(usize),
+}
+
+/// True when `file` starts with `head` (not empty); the file is left at
+/// its start.
+fn starts_with(file: &mut File, head: &[u8]) -> bool {
+    if head.is_empty() {
+        return false;
+    }
+    let mut start = vec![0; head.len()];
+    let same = file.seek(SeekFrom::Start(0)).is_ok()
+        && file.read_exact(&mut start).is_ok()
+        && start == head;
+    let _ = file.seek(SeekFrom::Start(0));
+    same
+}
+
+/// The paths `pattern` matches now: itself, or with `*`/`?` in its last
+/// component, the matching names in its folder, sorted.
+fn matching_paths(pattern: &str) -> Vec<PathBuf> {
+    let path = Path::new(pattern);
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if !name.contains(['*', '?']) {
+        return vec![path.to_path_buf()];
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| glob_matches(name, n))
+        })
+        .map(|e| dir.join(e.file_name()))
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// Whether `name` matches `pattern`, where `*` is any run of characters
+/// and `?` any one character.
+fn glob_matches(pattern: &str, name: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let name: Vec<char> = name.chars().collect();
+    let (mut p, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == name[n]) {
+            p += 1;
+            n += 1;
+        } else if p < pattern.len() && pattern[p] == '*' {
+            star = Some((p, n));
+            p += 1;
+        } else if let Some((sp, sn)) = star {
+            p = sp + 1;
+            n = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_runs_and_single_characters() {
+        assert!(glob_matches("audit*.log", "audit.log"));
+        assert!(glob_matches(
+            "audit*.log",
+            "audit-2024-05-28T10-00-00.000.log"
+        ));
+        assert!(glob_matches("audit.log*", "audit.log.1"));
+        assert!(glob_matches("a?c", "abc"));
+        assert!(!glob_matches("a?c", "ac"));
+        assert!(!glob_matches("audit*.log", "audit.log.1"));
+        assert!(glob_matches("*", ""));
+    }
+
+    #[test]
+    fn a_copy_is_known_by_its_first_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a");
+        std::fs::write(&path, b"first line\nsecond").unwrap();
+        let mut file = File::open(&path).unwrap();
+        assert!(starts_with(&mut file, b"first line\n"));
+        assert!(!starts_with(&mut file, b"other"));
+        assert!(!starts_with(&mut file, b""));
+        assert!(!starts_with(&mut file, b"first line\nsecond and more"));
+    }
+}

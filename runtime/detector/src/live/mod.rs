@@ -1,0 +1,251 @@
+//! Live sources: a detector run as a service.
+//!
+//! - `--follow` ([`follow`]): files and globs followed like `tail -F`;
+//! - `--listen` ([`webhook`]): the Kubernetes API server's audit webhook
+//!   backend, over HTTP or HTTPS.
+//!
+//! Both feed the session of [`crate::detector`] on the calling thread, by
+//! the same per-line and per-event code as batch mode, so a rule gives the
+//! same rows and a bad unit the same message. A source acknowledges input
+//! only once the output it gave is written and flushed: a followed file's
+//! rows are flushed after each burst of lines, and a webhook request is
+//! answered 200 only then.
+//!
+//! ```text
+//! main thread: loop { follow: poll files ─ read whole lines ─ rules ─ flush
+//!                     webhook: take queued batches ─ rules ─ flush ─ reply 200 }
+//!              until SIGTERM/SIGINT; then the webhook stops taking requests,
+//!              the queued ones are finished, and the run ends as in batch mode
+//! webhook threads (tokio): HTTP(S) ─ auth ─ body limit ─ parse and normalize
+//!                          the EventList ─ bounded queue (full: 429)
+//! ```
+//!
+//! The live parts that need the network, TLS or signals sit behind the
+//! `live` cargo feature (on by default and in every detector `kqlc build`
+//! makes); without it, the options parse but running says it is missing.
+
+use crate::detector::{InputFile, Session, Stop};
+use std::io::Write;
+
+#[cfg(feature = "live")]
+pub mod follow;
+#[cfg(feature = "live")]
+pub mod webhook;
+
+/// The default `--max-body-bytes`: 32 MiB, well above the API server's
+/// default webhook batch (at most 400 events, each at most a few hundred
+/// KiB with request and response bodies).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 32 << 20;
+
+/// The default `--queue`: request batches waiting for the rules.
+pub const DEFAULT_QUEUE: usize = 64;
+
+/// Options of the live sources.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LiveOptions {
+    /// `--follow`: the files are followed.
+    pub follow: bool,
+    /// `--listen ADDR`.
+    pub listen: Option<String>,
+    /// `--tls-cert FILE`.
+    pub tls_cert: Option<String>,
+    /// `--tls-key FILE`.
+    pub tls_key: Option<String>,
+    /// `--tls-client-ca FILE`.
+    pub tls_client_ca: Option<String>,
+    /// `--token-file FILE`.
+    pub token_file: Option<String>,
+    /// `--max-body-bytes N` (`None`: [`DEFAULT_MAX_BODY_BYTES`]).
+    pub max_body_bytes: Option<usize>,
+    /// `--queue N` (`None`: [`DEFAULT_QUEUE`]).
+    pub queue: Option<usize>,
+}
+
+const FLAGS: &[(&str, Option<&str>)] = &[
+    ("--follow", None),
+    ("--listen", Some("an address, e.g. --listen 127.0.0.1:8443")),
+    ("--tls-cert", Some("a PEM certificate file")),
+    ("--tls-key", Some("a PEM private key file")),
+    ("--tls-client-ca", Some("a PEM file of CA certificates")),
+    ("--token-file", Some("a file holding the bearer token")),
+    ("--max-body-bytes", Some("a number of bytes")),
+    ("--queue", Some("a number of batches")),
+];
+
+impl LiveOptions {
+    /// True for the flags of live sources.
+    pub fn takes(flag: &str) -> bool {
+        FLAGS.iter().any(|(f, _)| *f == flag)
+    }
+
+    /// What `flag` needs as its value, if it takes one.
+    pub fn value_needed(flag: &str) -> Option<&'static str> {
+        FLAGS.iter().find(|(f, _)| *f == flag).and_then(|(_, v)| *v)
+    }
+
+    /// Sets `flag` (one [`LiveOptions::takes`]) with its value.
+    pub fn set(&mut self, flag: &str, value: Option<String>) -> Result<(), String> {
+        let count = |what: &str| -> Result<usize, String> {
+            let text = value.clone().unwrap_or_default();
+            match text.parse::<usize>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(format!(
+                    "{flag}: '{text}' is not {what} (a whole number, at least 1)"
+                )),
+            }
+        };
+        match flag {
+            "--follow" => self.follow = true,
+            "--listen" => self.listen = value,
+            "--tls-cert" => self.tls_cert = value,
+            "--tls-key" => self.tls_key = value,
+            "--tls-client-ca" => self.tls_client_ca = value,
+            "--token-file" => self.token_file = value,
+            "--max-body-bytes" => self.max_body_bytes = Some(count("a number of bytes")?),
+            "--queue" => self.queue = Some(count("a number of batches")?),
+            _ => return Err(format!("unknown option '{flag}'")),
+        }
+        Ok(())
+    }
+
+    /// True when a live source was asked for.
+    pub fn is_live(&self) -> bool {
+        self.follow || self.listen.is_some()
+    }
+
+    /// Checks the options together with the input files.
+    pub fn check(&self, files: &[InputFile]) -> Result<(), String> {
+        let server_option = [
+            ("--tls-cert", &self.tls_cert),
+            ("--tls-key", &self.tls_key),
+            ("--tls-client-ca", &self.tls_client_ca),
+            ("--token-file", &self.token_file),
+        ]
+        .into_iter()
+        .find(|(_, v)| v.is_some())
+        .map(|(f, _)| f)
+        .or(self.max_body_bytes.map(|_| "--max-body-bytes"))
+        .or(self.queue.map(|_| "--queue"));
+        if let (Some(flag), None) = (server_option, &self.listen) {
+            return Err(format!("{flag} needs --listen ADDR"));
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err("--tls-cert and --tls-key go together".to_string());
+        }
+        if self.tls_client_ca.is_some() && self.tls_cert.is_none() {
+            return Err(
+                "--tls-client-ca needs --tls-cert and --tls-key (client certificates need TLS)"
+                    .to_string(),
+            );
+        }
+        if self.follow {
+            if files.is_empty() {
+                return Err("--follow needs files or globs to follow".to_string());
+            }
+            if files.iter().any(|f| f.path == "-") {
+                return Err(
+                    "--follow cannot follow stdin ('-'); stdin is read live without it".to_string(),
+                );
+            }
+        } else if self.listen.is_some() && !files.is_empty() {
+            return Err("--listen with files: add --follow to follow them too (a service does not read files once)".to_string());
+        }
+        Ok(())
+    }
+}
+
+/// Runs the live sources until SIGTERM or SIGINT. `Ok(false)` when a
+/// source could not start (reported).
+#[cfg(not(feature = "live"))]
+pub(crate) fn run<W: Write, E: Write>(
+    session: &mut Session<'_, W, E>,
+    _options: &LiveOptions,
+    _files: &[InputFile],
+) -> Result<bool, Stop> {
+    session.report(format_args!(
+        "error: this detector was built without live sources (the kql-detector feature 'live')"
+    ))?;
+    Ok(false)
+}
+
+/// Runs the live sources until SIGTERM or SIGINT. `Ok(false)` when a
+/// source could not start (reported).
+#[cfg(feature = "live")]
+pub(crate) fn run<W: Write, E: Write>(
+    session: &mut Session<'_, W, E>,
+    options: &LiveOptions,
+    files: &[InputFile],
+) -> Result<bool, Stop> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&stop)) {
+            session.report(format_args!("error: cannot handle signal {signal}: {e}"))?;
+            return Ok(false);
+        }
+    }
+    let mut server = match &options.listen {
+        Some(addr) => {
+            let config = match webhook::Config::from_options(addr, options) {
+                Ok(config) => config,
+                Err(e) => {
+                    session.report(format_args!("error: {e}"))?;
+                    return Ok(false);
+                }
+            };
+            let work = session.line_work(crate::formats::InputFormat::K8s);
+            match webhook::Server::start(config, work) {
+                Ok(server) => {
+                    session.report(format_args!("listening on {}", server.url()))?;
+                    Some(server)
+                }
+                Err(e) => {
+                    session.report(format_args!("error: --listen {addr}: {e}"))?;
+                    return Ok(false);
+                }
+            }
+        }
+        None => None,
+    };
+    let mut follower = if options.follow {
+        Some(follow::Follower::new(files, session))
+    } else {
+        None
+    };
+    let result = (|| -> Result<(), Stop> {
+        while !stop.load(Ordering::Relaxed) {
+            let mut busy = false;
+            if let Some(follower) = &mut follower {
+                busy |= follower.poll(session)?;
+            }
+            let idle = if busy {
+                Duration::ZERO
+            } else {
+                follow::POLL_INTERVAL
+            };
+            match &mut server {
+                Some(server) => {
+                    server.process(session, idle)?;
+                }
+                None if !busy => std::thread::sleep(idle),
+                None => {}
+            }
+        }
+        Ok(())
+    })();
+    // Stop taking requests; answer those already queued.
+    let closed = match &mut server {
+        Some(server) => server.close(session),
+        None => Ok(()),
+    };
+    result?;
+    closed?;
+    session.flush_output()?;
+    session.report(format_args!(
+        "stopping: signal received, input read so far is processed"
+    ))?;
+    Ok(true)
+}

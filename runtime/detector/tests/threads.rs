@@ -68,6 +68,7 @@ fn run(rules: Rules, setup: &Setup, threads: usize, line_by_line: bool) -> Outco
         threads,
         line_by_line,
         stdin_closed: false,
+        ..Options::default()
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let status = {

@@ -610,3 +610,56 @@ fn a_bare_carriage_return_in_a_rule_passes_check_and_build_alike() {
         text(&run.stderr)
     );
 }
+
+#[test]
+fn a_rule_past_its_memory_budget_is_stopped_and_the_others_go_on() {
+    // Issue 13 item 6: a self-join on a key the input controls makes
+    // rows × rows; the budget stops that rule, names it, and the other
+    // rule's rows still come out.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("same-key.jsonl");
+    let line = "{\"Timestamp\":\"2024-05-28T10:00:00Z\",\"OperationName\":\"create\",\"DataSource\":\"x\"}\n";
+    std::fs::write(&input, line.repeat(3000)).unwrap();
+    let rules = [
+        (
+            "self-join",
+            "CloudAuditEvents | project OperationName, DataSource | join kind=inner (CloudAuditEvents | project OperationName, D2 = DataSource) on OperationName | count",
+        ),
+        ("creates", "CloudAuditEvents | where OperationName == \"create\" | count"),
+    ];
+    let toolchain = Toolchain::discover().unwrap();
+    let rules: Vec<Rule> = rules
+        .iter()
+        .map(|(name, kql)| Rule {
+            name: name.to_string(),
+            kql: kql.to_string(),
+            path: format!("{name}.kql"),
+            pipeline: kqlc::compile(kql, &Schema::builtin()).unwrap(),
+        })
+        .collect();
+    let binary = toolchain.build(&rules, Profile::Quick).unwrap();
+    let output = run(&binary, &[input.to_str().unwrap(), "--max-memory", "64M"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: rule self-join: its state")
+            && stderr.contains("memory budget of 64 MiB"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 rule stopped over --max-memory"),
+        "{stderr}"
+    );
+    assert_eq!(
+        text(&output.stdout),
+        "{\"_rule\":\"creates\",\"Count\":3000}\n",
+        "{stderr}"
+    );
+    // Within budget, the join's 9,000,000 rows are counted.
+    let output = run(&binary, &[input.to_str().unwrap(), "--max-memory", "none"]);
+    assert!(
+        text(&output.stdout).contains("{\"_rule\":\"self-join\",\"Count\":9000000}"),
+        "{}",
+        text(&output.stderr)
+    );
+}

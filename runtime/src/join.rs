@@ -122,6 +122,11 @@ impl Join {
     }
 
     fn match_left(&mut self, left: Row, spec: &JoinSpec, out: &mut Vec<Row>) {
+        // One left row can match every right row: stop making rows once the
+        // rule is over its memory budget (the detector then stops the rule).
+        if crate::budget::over_ceiling() {
+            return;
+        }
         let key = key(&left, spec.left_keys);
         if spec.kind == JoinKind::InnerUnique {
             match &key {
@@ -139,7 +144,12 @@ impl Join {
         }
         match spec.kind {
             JoinKind::InnerUnique | JoinKind::Inner => {
-                out.extend(matches.iter().map(|&m| self.combined(&left, m, spec)));
+                for chunk in matches.chunks(1024) {
+                    if crate::budget::over_ceiling() {
+                        return;
+                    }
+                    out.extend(chunk.iter().map(|&m| self.combined(&left, m, spec)));
+                }
             }
             JoinKind::LeftOuter | JoinKind::FullOuter | JoinKind::RightOuter => {
                 if matches.is_empty() {

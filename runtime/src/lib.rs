@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aggregate;
+pub mod budget;
 pub mod context;
 pub mod expand;
 pub mod external;

@@ -112,6 +112,11 @@ pub struct Options {
     pub line_by_line: bool,
     /// `--follow`, `--listen` and their options (see [`crate::live`]).
     pub live: Box<crate::live::LiveOptions>,
+    /// `--max-memory`: the heap bytes one rule's state may hold (rows kept
+    /// by `summarize`, `join`, `sort`, `distinct`, `make_set`, ...) before
+    /// the rule is stopped; `None`: no limit. Measured only in built
+    /// detectors (their counting allocator, [`crate::budget`]).
+    pub max_memory: Option<u64>,
 }
 
 const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict] [--threads N] [--line-by-line]\n\
@@ -120,6 +125,8 @@ const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--reject
                      applies to the files after it (a single one: to every file)\n\
   --rejects FILE     write every rejected line there, verbatim (never an input file)\n\
   --now T            what now() and ago() count from (ISO 8601), to replay old logs\n\
+  --max-memory SIZE  the heap one rule's state may hold (default 4G; none: no limit); a rule\n\
+                     past it is stopped with an error, the others go on\n\
   --strict           stop at the first bad input line (every line is validated: implies --validate)\n\
   --output rows|alerts  bare result rows (default) or alerts with the rule's metadata\n\
   --version [--json] versions and the embedded rules (with --json: the manifest)\n\
@@ -172,7 +179,10 @@ pub enum Invocation {
 
 /// Parses arguments (without the program name).
 pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, String> {
-    let mut options = Options::default();
+    let mut options = Options {
+        max_memory: Some(DEFAULT_MAX_MEMORY),
+        ..Options::default()
+    };
     let mut args = args.into_iter();
     let mut only_files = false;
     let (mut version, mut json) = (false, false);
@@ -241,6 +251,18 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
                 };
                 options.live.set(live, value)?;
             }
+            "--max-memory" => {
+                let value = value("a size, e.g. --max-memory 2G, or none")?;
+                options.max_memory = match value.as_str() {
+                    "none" => None,
+                    text => Some(parse_bytes(text).ok_or_else(|| {
+                        format!(
+                            "--max-memory: '{}' is not a size (e.g. 512M, 4G, or none)",
+                            printable(text)
+                        )
+                    })?),
+                };
+            }
             "--threads" => {
                 let value = value("a number of threads, e.g. --threads 2")?;
                 options.threads = match value.parse::<u64>() {
@@ -288,11 +310,73 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
     Ok(Invocation::Run(options))
 }
 
+/// The default `--max-memory`: 4 GiB per rule.
+pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
+
+/// `512M`, `4G`, `100K`, `1000` (bytes; binary units, an optional `B` or `iB`).
+fn parse_bytes(text: &str) -> Option<u64> {
+    let upper = text.trim().to_ascii_uppercase();
+    let number = upper.trim_end_matches("IB").trim_end_matches('B');
+    let (digits, shift) = match number.chars().last()? {
+        'K' => (&number[..number.len() - 1], 10),
+        'M' => (&number[..number.len() - 1], 20),
+        'G' => (&number[..number.len() - 1], 30),
+        'T' => (&number[..number.len() - 1], 40),
+        _ => (number, 0),
+    };
+    digits.parse::<u64>().ok()?.checked_mul(1 << shift)
+}
+
+/// A rule stopped for going over `--max-memory`: it keeps its name and
+/// columns for reports, and holds nothing.
+struct StoppedRule {
+    name: &'static str,
+    output: &'static [&'static str],
+}
+
+impl Query for StoppedRule {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn input(&self) -> Option<&'static Table> {
+        None
+    }
+    fn output(&self) -> &'static [&'static str] {
+        self.output
+    }
+    fn push(&mut self, _: &Context, _: Row, _: kql_runtime::query::Emit<'_>) {}
+}
+
+/// Sets the heap level at which the rule about to run is over budget:
+/// `room` more bytes than now.
+fn budget_ceiling(room: i64) {
+    if let Some(live) = kql_runtime::budget::live_bytes() {
+        kql_runtime::budget::ceiling(
+            live.saturating_add(usize::try_from(room.max(0)).unwrap_or(usize::MAX)),
+        );
+    }
+}
+
+/// Adds the heap growth since `before` to a rule's `held` bytes; true when
+/// it is over `limit` (or an operator saw the heap go past the ceiling).
+fn grew_past_budget(held: &mut i64, limit: Option<i64>, before: usize) -> bool {
+    let Some(limit) = limit else {
+        return false;
+    };
+    let after = kql_runtime::budget::live_bytes().unwrap_or(before);
+    let over = kql_runtime::budget::over_ceiling() | kql_runtime::budget::take_tripped();
+    kql_runtime::budget::ceiling(usize::MAX);
+    *held = (*held + after as i64 - before as i64).max(0);
+    over || *held > limit
+}
+
 /// Counts for the summary.
 #[derive(Debug, Default)]
 struct Counts {
     /// Rows (records, or rejected lines and elements) read.
     read: u64,
+    /// Rules stopped for going over `--max-memory`.
+    stopped_rules: u64,
     rejected: u64,
     blank: u64,
     emitted: Vec<u64>,
@@ -531,6 +615,10 @@ pub(crate) struct Session<'a, W: Write, E: Write> {
     strict: bool,
     /// Standard input was closed at start (`Options::stdin_closed`).
     stdin_closed: bool,
+    /// Heap bytes each rule's state has grown by (measured around its calls).
+    held: Vec<i64>,
+    /// `--max-memory`, when the heap is measured.
+    max_memory: Option<i64>,
     /// The rules' literal prefilters, when any rule can skip lines.
     prefilter: Option<PrefilterSet>,
     /// Which rules may match the current line (set by the prefilter).
@@ -687,6 +775,7 @@ pub fn run<W: Write, E: Write>(
         (true, Some(info)) => Some((info, AlertWriter::new(Vec::new()))),
         _ => None,
     };
+    let rule_count = rules.len();
     let mut session = Session {
         alerts,
         position: None,
@@ -709,6 +798,11 @@ pub fn run<W: Write, E: Write>(
         rejects,
         strict: options.strict,
         stdin_closed: options.stdin_closed,
+        held: vec![0; rule_count],
+        max_memory: options
+            .max_memory
+            .filter(|_| kql_runtime::budget::live_bytes().is_some())
+            .map(|m| i64::try_from(m).unwrap_or(i64::MAX)),
     };
     session.flush_rows()?;
 
@@ -756,9 +850,20 @@ pub fn run<W: Write, E: Write>(
         }
     }
     if !stopped {
-        for (index, rule) in session.rules.iter_mut().enumerate() {
+        for index in 0..session.rules.len() {
+            let before = session.max_memory.and_then(|limit| {
+                budget_ceiling(limit - session.held[index]);
+                kql_runtime::budget::live_bytes()
+            });
             let output_rows = &mut session.output_rows;
-            rule.finish(&session.ctx, &mut |row| output_rows.push((index, row)));
+            let mark = output_rows.len();
+            session.rules[index].finish(&session.ctx, &mut |row| output_rows.push((index, row)));
+            if let Some(before) = before {
+                if grew_past_budget(&mut session.held[index], session.max_memory, before) {
+                    session.output_rows.truncate(mark);
+                    session.stop_rule(index, "while computing its final results")?;
+                }
+            }
         }
         session.flush_rows()?;
     }
@@ -775,7 +880,9 @@ pub fn run<W: Write, E: Write>(
     say(session.errors, format_args!("{summary}"))?;
     Ok(if io_failed {
         ExitCode::from(2)
-    } else if session.counts.rejected > 0 && !options.live.is_live() {
+    } else if (session.counts.rejected > 0 || session.counts.stopped_rules > 0)
+        && !options.live.is_live()
+    {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -1024,6 +1131,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
 
     /// Hands a record's rows (one per table) to the rules reading them.
     fn push_rows(&mut self, table_rows: Vec<Row>) -> io::Result<()> {
+        let mut over = Vec::new();
         for (index, rule) in self.rules.iter_mut().enumerate() {
             // Rules the prefilter ruled out for this line get nothing.
             if self.may_match.get(index) == Some(&false) {
@@ -1038,10 +1146,40 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                 continue;
             };
             let row = table_rows[position].clone();
+            let before = self.max_memory.and_then(|limit| {
+                budget_ceiling(limit - self.held[index]);
+                kql_runtime::budget::live_bytes()
+            });
             let output_rows = &mut self.output_rows;
+            let mark = output_rows.len();
             rule.push(&self.ctx, row, &mut |row| output_rows.push((index, row)));
+            if let Some(before) = before {
+                if grew_past_budget(&mut self.held[index], self.max_memory, before) {
+                    self.output_rows.truncate(mark);
+                    over.push(index);
+                }
+            }
+        }
+        for index in over {
+            self.stop_rule(index, "while reading its input")?;
         }
         self.flush_rows()
+    }
+
+    /// Stops rule `index` for going over `--max-memory`: its state is
+    /// dropped, it gets no more rows and gives no result.
+    fn stop_rule(&mut self, index: usize, when: &str) -> io::Result<()> {
+        let (name, output) = (self.rules[index].name(), self.rules[index].output());
+        self.rules[index] = Box::new(StoppedRule { name, output });
+        self.counts.stopped_rules += 1;
+        let limit = self.max_memory.unwrap_or_default();
+        say(
+            self.errors,
+            format_args!(
+                "error: rule {name}: its state (rows kept by summarize, join, sort, distinct, make_set and the like) grew past the memory budget of {} MiB {when} (--max-memory); the rule is stopped and gives no result",
+                limit >> 20
+            ),
+        )
     }
 
     fn flush_rows(&mut self) -> io::Result<()> {
@@ -1081,6 +1219,13 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         );
         if counts.blank > 0 {
             summary.push_str(&format!(", {} blank lines skipped", counts.blank));
+        }
+        if counts.stopped_rules > 0 {
+            summary.push_str(&format!(
+                ", {} rule{} stopped over --max-memory",
+                counts.stopped_rules,
+                if counts.stopped_rules == 1 { "" } else { "s" }
+            ));
         }
         if counts.skipped > 0 {
             summary.push_str(&format!(
@@ -1349,8 +1494,24 @@ mod tests {
             args(&["--", "--strict"]),
             Ok(Invocation::Run(Options {
                 files: vec![InputFile::auto("--strict")],
+                max_memory: Some(DEFAULT_MAX_MEMORY),
                 ..Options::default()
             }))
         );
+    }
+
+    #[test]
+    fn max_memory_takes_sizes_and_none() {
+        let max = |a: &[&str]| match args(a) {
+            Ok(Invocation::Run(options)) => Ok(options.max_memory),
+            Ok(_) => Err("not a run".to_string()),
+            Err(e) => Err(e),
+        };
+        assert_eq!(max(&[]), Ok(Some(DEFAULT_MAX_MEMORY)));
+        assert_eq!(max(&["--max-memory", "512M"]), Ok(Some(512 << 20)));
+        assert_eq!(max(&["--max-memory", "2GiB"]), Ok(Some(2 << 30)));
+        assert_eq!(max(&["--max-memory=1000"]), Ok(Some(1000)));
+        assert_eq!(max(&["--max-memory", "none"]), Ok(None));
+        assert!(max(&["--max-memory", "lots"]).unwrap_err().contains("not a size"));
     }
 }

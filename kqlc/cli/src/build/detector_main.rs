@@ -58,7 +58,13 @@ pub fn detector_main(modules: &[String], manifest: &Manifest) -> String {
             manifest_json: #json,
         };
 
+        /// Counts heap bytes, so a rule's state can be held to `--max-memory`.
+        #[global_allocator]
+        static ALLOCATOR: kql_detector::budget::CountingAllocator =
+            kql_detector::budget::CountingAllocator;
+
         fn main() -> std::process::ExitCode {
+            kql_detector::budget::CountingAllocator::start();
             kql_detector::detector::main_with_info(&DETECTOR, vec![#(Box::new(#mods::Rule::default())),*])
         }
     };

@@ -1,0 +1,65 @@
+//! The memory budget of stateful operators (`--max-memory`,
+//! `docs/limits.md`).
+//!
+//! A detector installs a counting allocator (`kql_detector::budget`) that
+//! keeps [`live_bytes`] up to date. Before it hands a rule a row (or asks
+//! for its final rows) it sets a [`ceiling`]: the live-heap level at which
+//! that rule has used up its budget. Operators whose output can grow far
+//! beyond their input inside one call (a join's matches) check
+//! [`over_ceiling`] as they go and stop early; the detector then stops the
+//! rule with an error and drops its partial result, so a rule never reports
+//! a cut-short table as if it were whole. Without a counting allocator
+//! (`kql!` in a program of its own) nothing is measured and nothing stops.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static CEILING: AtomicUsize = AtomicUsize::new(usize::MAX);
+static TRIPPED: AtomicBool = AtomicBool::new(false);
+
+/// Records an allocation (called by the counting allocator).
+pub fn allocated(bytes: usize) {
+    LIVE.fetch_add(bytes, Ordering::Relaxed);
+}
+
+/// Records a deallocation (called by the counting allocator).
+pub fn freed(bytes: usize) {
+    LIVE.fetch_sub(bytes, Ordering::Relaxed);
+}
+
+/// Says that a counting allocator is installed, so [`live_bytes`] means
+/// something.
+pub fn start_counting() {
+    COUNTING.store(true, Ordering::Relaxed);
+}
+
+/// The bytes the program holds on the heap now, when a counting allocator
+/// is installed.
+pub fn live_bytes() -> Option<usize> {
+    COUNTING
+        .load(Ordering::Relaxed)
+        .then(|| LIVE.load(Ordering::Relaxed))
+}
+
+/// Sets the live-heap level past which the rule now running is over its
+/// budget (`usize::MAX`: no limit).
+pub fn ceiling(level: usize) {
+    CEILING.store(level, Ordering::Relaxed);
+}
+
+/// True when the heap has grown past the [`ceiling`]. An operator that
+/// stops early for it leaves a mark that [`take_tripped`] reads, so a cut
+/// short result is never taken for a whole one.
+pub fn over_ceiling() -> bool {
+    let over = LIVE.load(Ordering::Relaxed) > CEILING.load(Ordering::Relaxed);
+    if over {
+        TRIPPED.store(true, Ordering::Relaxed);
+    }
+    over
+}
+
+/// True when [`over_ceiling`] said so since the last call; clears the mark.
+pub fn take_tripped() -> bool {
+    TRIPPED.swap(false, Ordering::Relaxed)
+}

@@ -126,9 +126,19 @@ enum Command {
         /// Keep the fastest of this many runs of each fast tool.
         #[arg(long, default_value_t = 3)]
         repeat: usize,
-        /// Also time each detector with --threads N (1: only one thread).
+        /// Also time each detector with --threads N (1: only one thread);
+        /// the hunting suite's peers run with N threads.
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
         threads: u64,
+        /// detect: the reference rules against cat, grep, jq and DuckDB;
+        /// hunting: full-scan queries against DuckDB, chdb and polars.
+        #[arg(long, value_enum, default_value = "detect")]
+        suite: kqlc_cli::bench::Suite,
+        /// The hunting suite's peers, comma-separated, or none (install
+        /// them with kqlc/cli/bench/install-peers.sh).
+        #[arg(long, value_delimiter = ',', default_value = "duckdb,chdb,polars",
+              value_parser = ["duckdb", "chdb", "polars", "none"])]
+        peers: Vec<String>,
     },
     /// Write a deterministic sample of audit events (JSON lines) for demos
     /// and benchmarks, with the number of rows each reference rule finds.
@@ -500,25 +510,17 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             rules,
             repeat,
             threads,
-        } => {
-            let options = kqlc_cli::bench::BenchOptions {
-                bytes,
-                dir,
-                rules,
-                repeat,
-                threads: usize::try_from(threads).unwrap_or(usize::MAX),
-            };
-            let (results, bytes, rows) = kqlc_cli::bench::run(&options)?;
-            println!("{}", kqlc_cli::bench::table(&results, bytes, rows));
-            print!("{}", kqlc_cli::bench::thread_speedups(&results));
-            println!("input: {bytes} bytes, {rows} events");
-            Ok(if kqlc_cli::bench::counts_agree(&results) {
-                ExitCode::SUCCESS
-            } else {
-                eprintln!("error: some tool returned a different count (marked ✗)");
-                ExitCode::FAILURE
-            })
-        }
+            suite,
+            peers,
+        } => kqlc_cli::bench::run_suite(&kqlc_cli::bench::BenchOptions {
+            bytes,
+            dir,
+            rules,
+            repeat,
+            threads: usize::try_from(threads).unwrap_or(usize::MAX),
+            suite,
+            peers,
+        }),
         Command::Functions => {
             for function in kqlc::sema::functions::FUNCTIONS {
                 println!("{:<22} {}", function.name, function.summary);

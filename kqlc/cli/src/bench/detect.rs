@@ -1,5 +1,5 @@
-//! `kqlc bench`: detectors against the floor and the tools a user would
-//! pick instead, side by side on one generated file.
+//! `kqlc bench --suite detect` (the default): the selective reference
+//! rules against the floor and the tools a user would pick instead.
 //!
 //! Generates a deterministic sample (`kqlc sample`), builds each reference
 //! rule and all three in one binary, then times, one after the other on the
@@ -12,27 +12,11 @@
 //! Each detector also runs with `--threads N` (2 by default), and
 //! [`thread_speedups`] gives its throughput relative to one thread.
 
+use super::{timed, write_sample, BenchOptions, NOW};
 use crate::build::{Profile, Rule, Toolchain};
-use kql_sample::SampleOptions;
 use kqlc::sema::Schema;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Instant;
-
-/// What to measure.
-#[derive(Clone, Debug)]
-pub struct BenchOptions {
-    /// Size of the generated input in bytes.
-    pub bytes: u64,
-    /// Where the input and binaries go.
-    pub dir: PathBuf,
-    /// The reference rules' folder.
-    pub rules: PathBuf,
-    /// Run each measurement this many times and keep the fastest.
-    pub repeat: usize,
-    /// Also time each detector with `--threads` this (when above 1).
-    pub threads: usize,
-}
 
 /// One measured command.
 #[derive(Clone, Debug)]
@@ -48,8 +32,6 @@ pub struct Measurement {
     /// Peak resident memory in KiB, when measurable.
     pub peak_kib: Option<u64>,
 }
-
-const NOW: &str = "2024-05-28T12:00:00Z";
 
 /// jq filters equivalent to the reference rules (count of result rows).
 fn jq_filter(rule: &str) -> Option<&'static str> {
@@ -96,62 +78,9 @@ fn rarest_literal(rule: &str) -> &'static str {
     }
 }
 
-fn timed(command: Command, repeat: usize) -> Result<(f64, String, Option<u64>), String> {
-    let time_binary = Path::new("/usr/bin/time");
-    let mut best = f64::INFINITY;
-    let mut stdout = String::new();
-    let mut peak = None;
-    for _ in 0..repeat.max(1) {
-        let program = command.get_program().to_owned();
-        let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
-        let mut run = if time_binary.is_file() {
-            let mut c = Command::new(time_binary);
-            c.arg("-f").arg("%M").arg(&program).args(&args);
-            c
-        } else {
-            let mut c = Command::new(&program);
-            c.args(&args);
-            c
-        };
-        if let Some(dir) = command.get_current_dir() {
-            run.current_dir(dir);
-        }
-        run.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let start = Instant::now();
-        let output = run
-            .output()
-            .map_err(|e| format!("{}: {e}", program.to_string_lossy()))?;
-        let seconds = start.elapsed().as_secs_f64();
-        if seconds < best {
-            best = seconds;
-            stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-            peak = String::from_utf8_lossy(&output.stderr)
-                .lines()
-                .last()
-                .and_then(|l| l.trim().parse().ok());
-        }
-    }
-    Ok((best, stdout, peak))
-}
-
 /// Runs the benchmark and returns the measurements and the input size.
 pub fn run(options: &BenchOptions) -> Result<(Vec<Measurement>, u64, u64), String> {
-    std::fs::create_dir_all(&options.dir).map_err(|e| format!("{}: {e}", options.dir.display()))?;
-    let input = options.dir.join(format!("sample-{}.jsonl", options.bytes));
-    let now = chrono::DateTime::parse_from_rfc3339(NOW)
-        .map_err(|e| e.to_string())?
-        .with_timezone(&chrono::Utc);
-    let mut sample_options = SampleOptions::new(options.bytes, now);
-    sample_options.seed = 1;
-    let stats = {
-        let file =
-            std::fs::File::create(&input).map_err(|e| format!("{}: {e}", input.display()))?;
-        let mut out = std::io::BufWriter::new(file);
-        let stats =
-            kql_sample::write_sample(&mut out, &sample_options).map_err(|e| e.to_string())?;
-        std::io::Write::flush(&mut out).map_err(|e| e.to_string())?;
-        stats
-    };
+    let (input, stats) = write_sample(options)?;
     let expected = |rule: &str| {
         stats
             .matches_per_rule

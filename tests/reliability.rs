@@ -663,3 +663,33 @@ fn a_rule_past_its_memory_budget_is_stopped_and_the_others_go_on() {
         text(&output.stderr)
     );
 }
+
+#[test]
+fn flat_chains_of_a_thousand_ors_and_ands_compile_and_match_like_short_ones() {
+    // Issue 13 item 8: a flat chain is not nesting.
+    let ors = (0..1000)
+        .map(|i| format!("OperationName == \"op{i}\""))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let ands = (0..300)
+        .map(|i| format!("OperationName != \"no{i}\""))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let kql =
+        format!("CloudAuditEvents\n| where {ors} or OperationName == \"create\"\n| where {ands}\n| project OperationName");
+    let binary = detector("chains", &kql);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ops.jsonl");
+    let lines: Vec<String> = ["op0", "op999", "op1000", "create", "no5"]
+        .iter()
+        .map(|op| format!("{{\"Timestamp\":\"2024-05-28T10:00:00Z\",\"OperationName\":\"{op}\"}}"))
+        .collect();
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let output = run(&binary, &[input.to_str().unwrap()]);
+    assert_eq!(
+        text(&output.stdout),
+        "{\"OperationName\":\"op0\"}\n{\"OperationName\":\"op999\"}\n{\"OperationName\":\"create\"}\n",
+        "{}",
+        text(&output.stderr)
+    );
+}

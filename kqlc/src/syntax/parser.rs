@@ -22,6 +22,57 @@ use crate::types::ScalarType;
 /// and each operator of a chain (`a + b + c`) counts one level.
 pub(crate) const MAX_DEPTH: usize = 128;
 
+/// How many `and`/`or` operators of one chain keep the left-leaning shape
+/// (and count as nesting); a longer chain is rebalanced.
+const FLAT_LOGIC_CHAIN: usize = 32;
+
+/// A left-leaning chain `a or b or c ...` (all one operator) as a balanced
+/// tree of the same operands in the same order. Flattened by a loop, so a
+/// chain of any length neither recurses nor drops recursively.
+fn rebalance_logic_chain(chain: Expr) -> Expr {
+    let ExprKind::Binary { op, .. } = &chain.kind else {
+        return chain;
+    };
+    let op = *op;
+    let mut operands = Vec::new();
+    let mut node = chain;
+    loop {
+        match node.kind {
+            ExprKind::Binary { op: o, lhs, rhs } if o == op => {
+                operands.push(*rhs);
+                node = *lhs;
+            }
+            kind => {
+                operands.push(Expr {
+                    kind,
+                    span: node.span,
+                });
+                break;
+            }
+        }
+    }
+    operands.reverse();
+    balanced(op, operands)
+}
+
+/// `items` joined by `op` as a balanced tree (`items` is not empty).
+fn balanced(op: BinaryOp, mut items: Vec<Expr>) -> Expr {
+    if items.len() == 1 {
+        return items.pop().expect("one item");
+    }
+    let right = items.split_off(items.len() / 2);
+    let (lhs, rhs) = (balanced(op, items), balanced(op, right));
+    let span = Span::new(lhs.span.start, rhs.span.end);
+    Expr {
+        kind: ExprKind::Binary {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        },
+        span,
+    }
+}
+
 /// What the parser does with a tabular operator name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum OperatorName {
@@ -1535,6 +1586,12 @@ impl Parser {
     #[inline(never)]
     fn parse_infix_chain(&mut self, mut lhs: Expr, min: Precedence) -> PResult<Expr> {
         let mut previous: Option<Precedence> = None;
+        // `and`/`or` operators of this chain (one precedence level holds
+        // one of them). Past FLAT_LOGIC_CHAIN they no longer count as
+        // nesting: the chain is rebalanced below, so later stages see a
+        // tree of logarithmic depth (both are associative, with or without
+        // nulls), and an allow-list of a thousand `or`s is not refused.
+        let mut logic_ops = 0usize;
         while let Some((op, length)) = self.peek_infix() {
             let strength = precedence(op);
             if strength < min {
@@ -1545,8 +1602,12 @@ impl Parser {
                 return Err(chained_comparison(op_span).into());
             }
             previous = Some(strength);
+            let logic = matches!(op, Infix::Binary(BinaryOp::And | BinaryOp::Or));
             // Each operator of a chain deepens the (left-leaning) tree.
-            self.enter(op_span)?;
+            if !(logic && logic_ops >= FLAT_LOGIC_CHAIN) {
+                self.enter(op_span)?;
+            }
+            logic_ops += usize::from(logic);
             for _ in 0..length {
                 self.advance();
             }
@@ -1578,6 +1639,9 @@ impl Parser {
                 }
             };
             lhs = self.finish(kind, op_span);
+        }
+        if logic_ops > FLAT_LOGIC_CHAIN {
+            lhs = rebalance_logic_chain(lhs);
         }
         Ok(lhs)
     }

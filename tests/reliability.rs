@@ -693,3 +693,42 @@ fn flat_chains_of_a_thousand_ors_and_ands_compile_and_match_like_short_ones() {
         text(&output.stderr)
     );
 }
+
+#[test]
+fn a_value_cut_at_a_documented_cap_is_a_warning_and_in_the_summary() {
+    // Issue 13 item 4: make_set's default size and range()'s length are the
+    // reference's limits, but reaching one is said, not silent.
+    let binary = detector(
+        "caps",
+        "range x from 1 to 1100000 step 1 | summarize s = make_set(x) | extend n = array_length(s), r = array_length(range(1, 2000000, 1)) | project n, r",
+    );
+    let output = run(&binary, &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(
+        text(&output.stdout),
+        "{\"n\":1048576,\"r\":1048576}\n",
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "warning: rule caps: a value was cut at make_set's default size of 1048576 values"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: rule caps: a value was cut at range()'s limit of 1048576 values"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 value caps hit"), "{stderr}");
+    // Under the caps, nothing is said.
+    let binary = detector(
+        "small",
+        "range x from 1 to 10 step 1 | summarize s = make_set(x)",
+    );
+    let output = run(&binary, &[]);
+    assert!(
+        !text(&output.stderr).contains("warning"),
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -157,6 +157,18 @@ impl Seen {
     }
 }
 
+/// Notes that a `make_*` aggregate dropped a value at the default size
+/// (a `maxSize` the query gives is its own choice, not a silent cap).
+fn default_cap_hit(limit: usize, aggregate: &'static str) {
+    if limit == DEFAULT_MAX_SIZE {
+        crate::budget::cap_hit(match aggregate {
+            "make_set" => "make_set's default size of 1048576 values",
+            "make_list" => "make_list's default size of 1048576 values",
+            _ => "make_bag's default size of 1048576 keys",
+        });
+    }
+}
+
 /// The state of one aggregate function over one group.
 ///
 /// Each `add_*` takes the aggregate's arguments for one row; [`Aggregate::finish`]
@@ -321,9 +333,13 @@ impl Aggregate {
                 }
             }
             Aggregate::MakeSet(seen, items, limit) => {
-                if !value.is_null() && items.len() < *limit {
+                if !value.is_null() {
                     for item in flatten(value) {
-                        if items.len() < *limit && seen.first_time(std::slice::from_ref(&item)) {
+                        if seen.first_time(std::slice::from_ref(&item)) {
+                            if items.len() >= *limit {
+                                default_cap_hit(*limit, "make_set");
+                                break;
+                            }
                             items.push(item);
                         }
                     }
@@ -332,16 +348,22 @@ impl Aggregate {
             Aggregate::MakeList(items, limit) => {
                 if !value.is_null() {
                     for item in flatten(value) {
-                        if items.len() < *limit {
-                            items.push(item);
+                        if items.len() >= *limit {
+                            default_cap_hit(*limit, "make_list");
+                            break;
                         }
+                        items.push(item);
                     }
                 }
             }
             Aggregate::MakeBag(bag, limit) => {
                 if let Value::Bag(other) = value {
                     for (key, item) in other.iter() {
-                        if bag.get(key).is_none() && bag.len() < *limit {
+                        if bag.get(key).is_none() {
+                            if bag.len() >= *limit {
+                                default_cap_hit(*limit, "make_bag");
+                                break;
+                            }
                             bag.insert(key.into(), item.clone());
                         }
                     }

@@ -12,11 +12,40 @@
 //! (`kql!` in a program of its own) nothing is measured and nothing stops.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static COUNTING: AtomicBool = AtomicBool::new(false);
 static CEILING: AtomicUsize = AtomicUsize::new(usize::MAX);
 static TRIPPED: AtomicBool = AtomicBool::new(false);
+
+/// Silent caps that were hit since the last [`take_caps_hit`]: a value a
+/// function or aggregate cut at a limit the reference documents (the
+/// default `make_set` size, `range()`'s length) is right by the reference,
+/// but the detector says so on stderr and in the summary.
+static CAPS_HIT: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+static ANY_CAP_HIT: AtomicBool = AtomicBool::new(false);
+
+/// Notes that `cap` (e.g. "make_set's default size of 1048576") was hit.
+pub fn cap_hit(cap: &'static str) {
+    if let Ok(mut caps) = CAPS_HIT.lock() {
+        if !caps.contains(&cap) {
+            caps.push(cap);
+        }
+    }
+    ANY_CAP_HIT.store(true, Ordering::Relaxed);
+}
+
+/// The caps hit since the last call (cheap when none was).
+pub fn take_caps_hit() -> Vec<&'static str> {
+    if !ANY_CAP_HIT.load(Ordering::Relaxed) || !ANY_CAP_HIT.swap(false, Ordering::Relaxed) {
+        return Vec::new();
+    }
+    CAPS_HIT
+        .lock()
+        .map(|mut caps| std::mem::take(&mut *caps))
+        .unwrap_or_default()
+}
 
 /// Records an allocation (called by the counting allocator).
 pub fn allocated(bytes: usize) {

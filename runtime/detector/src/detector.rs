@@ -617,6 +617,9 @@ pub(crate) struct Session<'a, W: Write, E: Write> {
     stdin_closed: bool,
     /// Heap bytes each rule's state has grown by (measured around its calls).
     held: Vec<i64>,
+    /// The silent caps each rule has hit (`kql_runtime::budget::cap_hit`),
+    /// each reported once.
+    caps_hit: Vec<Vec<&'static str>>,
     /// `--max-memory`, when the heap is measured.
     max_memory: Option<i64>,
     /// The rules' literal prefilters, when any rule can skip lines.
@@ -743,8 +746,14 @@ pub fn run<W: Write, E: Write>(
     };
     let mut output_rows: Vec<(usize, Row)> = Vec::new();
     let mut load_failed = false;
+    let mut start_caps = Vec::new();
     for (index, rule) in rules.iter_mut().enumerate() {
         rule.start(&ctx, &mut |row| output_rows.push((index, row)));
+        start_caps.extend(
+            kql_runtime::budget::take_caps_hit()
+                .into_iter()
+                .map(|cap| (index, cap)),
+        );
         for error in rule.take_errors() {
             say(errors, format_args!("error: rule {}: {error}", rule.name()))?;
             load_failed = true;
@@ -799,11 +808,15 @@ pub fn run<W: Write, E: Write>(
         strict: options.strict,
         stdin_closed: options.stdin_closed,
         held: vec![0; rule_count],
+        caps_hit: vec![Vec::new(); rule_count],
         max_memory: options
             .max_memory
             .filter(|_| kql_runtime::budget::live_bytes().is_some())
             .map(|m| i64::try_from(m).unwrap_or(i64::MAX)),
     };
+    for (index, cap) in start_caps {
+        session.warn_cap(index, cap)?;
+    }
     session.flush_rows()?;
 
     let files: Vec<InputFile> = if options.files.is_empty() {
@@ -858,6 +871,9 @@ pub fn run<W: Write, E: Write>(
             let output_rows = &mut session.output_rows;
             let mark = output_rows.len();
             session.rules[index].finish(&session.ctx, &mut |row| output_rows.push((index, row)));
+            for cap in kql_runtime::budget::take_caps_hit() {
+                session.warn_cap(index, cap)?;
+            }
             if let Some(before) = before {
                 if grew_past_budget(&mut session.held[index], session.max_memory, before) {
                     session.output_rows.truncate(mark);
@@ -1132,6 +1148,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     /// Hands a record's rows (one per table) to the rules reading them.
     fn push_rows(&mut self, table_rows: Vec<Row>) -> io::Result<()> {
         let mut over = Vec::new();
+        let mut caps = Vec::new();
         for (index, rule) in self.rules.iter_mut().enumerate() {
             // Rules the prefilter ruled out for this line get nothing.
             if self.may_match.get(index) == Some(&false) {
@@ -1153,6 +1170,11 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             let output_rows = &mut self.output_rows;
             let mark = output_rows.len();
             rule.push(&self.ctx, row, &mut |row| output_rows.push((index, row)));
+            caps.extend(
+                kql_runtime::budget::take_caps_hit()
+                    .into_iter()
+                    .map(|cap| (index, cap)),
+            );
             if let Some(before) = before {
                 if grew_past_budget(&mut self.held[index], self.max_memory, before) {
                     self.output_rows.truncate(mark);
@@ -1163,7 +1185,24 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         for index in over {
             self.stop_rule(index, "while reading its input")?;
         }
+        for (index, cap) in caps {
+            self.warn_cap(index, cap)?;
+        }
         self.flush_rows()
+    }
+
+    /// Says, once per rule and cap, that a value was cut at a documented
+    /// limit (`make_set`'s default size, `range()`'s length, ...).
+    fn warn_cap(&mut self, index: usize, cap: &'static str) -> io::Result<()> {
+        if self.caps_hit[index].contains(&cap) {
+            return Ok(());
+        }
+        self.caps_hit[index].push(cap);
+        let name = self.rules[index].name();
+        say(
+            self.errors,
+            format_args!("warning: rule {name}: a value was cut at {cap} (docs/limits.md)"),
+        )
     }
 
     /// Stops rule `index` for going over `--max-memory`: its state is
@@ -1219,6 +1258,13 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         );
         if counts.blank > 0 {
             summary.push_str(&format!(", {} blank lines skipped", counts.blank));
+        }
+        let caps: usize = self.caps_hit.iter().map(Vec::len).sum();
+        if caps > 0 {
+            summary.push_str(&format!(
+                ", {caps} value cap{} hit (see the warnings)",
+                if caps == 1 { "" } else { "s" }
+            ));
         }
         if counts.stopped_rules > 0 {
             summary.push_str(&format!(
@@ -1512,6 +1558,8 @@ mod tests {
         assert_eq!(max(&["--max-memory", "2GiB"]), Ok(Some(2 << 30)));
         assert_eq!(max(&["--max-memory=1000"]), Ok(Some(1000)));
         assert_eq!(max(&["--max-memory", "none"]), Ok(None));
-        assert!(max(&["--max-memory", "lots"]).unwrap_err().contains("not a size"));
+        assert!(max(&["--max-memory", "lots"])
+            .unwrap_err()
+            .contains("not a size"));
     }
 }

@@ -548,7 +548,12 @@ pub const MAX_SERIES_LENGTH: usize = 1 << 20;
 /// silent; this bounds memory).
 pub fn repeat(value: &Value, count: &Value) -> Value {
     match integer_arg(count) {
-        Some(n) if n >= 0 => array(vec![value.clone(); (n as usize).min(MAX_SERIES_LENGTH)]),
+        Some(n) if n >= 0 => {
+            if n as u64 > MAX_SERIES_LENGTH as u64 {
+                crate::budget::cap_hit("repeat()'s length limit of 1048576 values");
+            }
+            array(vec![value.clone(); (n as usize).min(MAX_SERIES_LENGTH)])
+        }
         _ => Value::Null,
     }
 }
@@ -593,11 +598,17 @@ pub fn range(args: &[Value]) -> Value {
                         if (b - a) * s < 0.0 {
                             return array(Vec::new());
                         }
-                        let out = (0..MAX_SERIES_LENGTH)
+                        let out: Vec<Value> = (0..MAX_SERIES_LENGTH)
                             .map(|i| a + s * i as f64)
                             .take_while(|x| if s > 0.0 { *x <= b } else { *x >= b })
                             .map(Value::Real)
                             .collect();
+                        if out.len() == MAX_SERIES_LENGTH {
+                            let next = a + s * MAX_SERIES_LENGTH as f64;
+                            if (s > 0.0 && next <= b) || (s < 0.0 && next >= b) {
+                                crate::budget::cap_hit(RANGE_CAP);
+                            }
+                        }
                         array(out)
                     }
                     _ => Value::Null,
@@ -607,6 +618,9 @@ pub fn range(args: &[Value]) -> Value {
     }
 }
 
+/// What the detector says when `range()` stops at its limit.
+const RANGE_CAP: &str = "range()'s limit of 1048576 values (the KQL reference's)";
+
 /// An integer series from `a` towards `b` by `step`, at most
 /// [`MAX_SERIES_LENGTH`] long, each value made by `make`.
 fn tick_series(a: i64, b: i64, step: i64, make: impl Fn(i64) -> Value) -> Value {
@@ -615,7 +629,11 @@ fn tick_series(a: i64, b: i64, step: i64, make: impl Fn(i64) -> Value) -> Value 
     }
     let mut out = Vec::new();
     let mut x = a;
-    while out.len() < MAX_SERIES_LENGTH && (if step > 0 { x <= b } else { x >= b }) {
+    while if step > 0 { x <= b } else { x >= b } {
+        if out.len() == MAX_SERIES_LENGTH {
+            crate::budget::cap_hit(RANGE_CAP);
+            break;
+        }
         out.push(make(x));
         match x.checked_add(step) {
             Some(next) => x = next,

@@ -43,6 +43,9 @@ use crate::value::{ticks, Value};
 /// memory.
 pub const MAX_STRING_BYTES: usize = 64 << 20;
 
+/// What the detector says when a built string passes [`MAX_STRING_BYTES`].
+pub(crate) const STRING_CAP: &str = "the 64 MiB limit of a string a function builds";
+
 /// A real that is already a whole number (truncated, floored or rounded by
 /// the caller) as a long; `None` when it is NaN, infinite or outside the
 /// long range. Every conversion from real to long goes through here, so

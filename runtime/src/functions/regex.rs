@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use ::regex::Regex;
 
-use super::{integer_arg, MAX_STRING_BYTES};
+use super::{integer_arg, MAX_STRING_BYTES, STRING_CAP};
 use crate::text::to_text;
 use crate::value::Value;
 
@@ -227,6 +227,7 @@ pub fn replace_regex(text: &Value, regex: &Value, rewrite: &Value) -> Value {
         push_rewrite(&mut out, &rewrite, &caps);
         last = m.end();
         if out.len() > MAX_STRING_BYTES {
+            crate::budget::cap_hit(STRING_CAP);
             return Value::from_static("");
         }
     }

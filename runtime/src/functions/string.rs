@@ -18,7 +18,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use super::{forced_text, integer_arg, MAX_STRING_BYTES};
+use super::{forced_text, integer_arg, MAX_STRING_BYTES, STRING_CAP};
 use crate::functions::regex::cached_regex;
 use crate::ops;
 use crate::text::to_text;
@@ -320,6 +320,7 @@ pub fn strrep(args: &[Value]) -> Value {
     for i in 0..count {
         let extra = if i > 0 { delimiter.len() } else { 0 } + text.len();
         if out.len() + extra > MAX_STRING_BYTES {
+            crate::budget::cap_hit(STRING_CAP);
             break;
         }
         if i > 0 {
@@ -474,6 +475,7 @@ pub fn replace_strings(text: &Value, lookups: &Value, rewrites: &Value) -> Value
         out.push_str(rewrite.unwrap_or(&text[start..end]));
         last = end;
         if out.len() > MAX_STRING_BYTES {
+            crate::budget::cap_hit(STRING_CAP);
             return Value::from_static("");
         }
     }

@@ -932,8 +932,9 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         writeln!(self.errors, "{message}").map_err(Stop::Write)
     }
 
-    /// Hands a record's rows (one per table) to the rules reading them.
-    fn push_rows(&mut self, table_rows: Vec<Row>) -> io::Result<()> {
+    /// Hands a record's rows (one per table, if it has one there) to the
+    /// rules reading them.
+    fn push_rows(&mut self, table_rows: Vec<Option<Row>>) -> io::Result<()> {
         for (index, rule) in self.rules.iter_mut().enumerate() {
             // Rules the prefilter ruled out for this line get nothing.
             if self.may_match.get(index) == Some(&false) {
@@ -947,7 +948,9 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             else {
                 continue;
             };
-            let row = table_rows[position].clone();
+            let Some(row) = table_rows[position].clone() else {
+                continue;
+            };
             let output_rows = &mut self.output_rows;
             rule.push(&self.ctx, row, &mut |row| output_rows.push((index, row)));
         }

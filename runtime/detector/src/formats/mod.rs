@@ -29,6 +29,7 @@ pub mod detect;
 pub mod eks;
 pub mod gke;
 pub mod k8s;
+pub mod tables;
 
 use crate::input::{clip, describe, json_kind};
 use kql_runtime::text;

@@ -66,8 +66,15 @@ impl DerivedTable {
             return None;
         };
         let event = kubernetes_event(fields)?;
-        let azure_id = non_empty(fields.get("AzureResourceId"));
-        let resource_id = azure_id.or_else(|| non_empty(fields.get("ResourceId")));
+        // The cluster, in its cloud's id form; an Azure id when it is one
+        // (`AzureResourceId` of EKS and GKE events names Defender's
+        // connector, not the cluster).
+        let resource_id = non_empty(fields.get("ResourceId"))
+            .or_else(|| non_empty(fields.get("AzureResourceId")));
+        let azure_id = resource_id.filter(|id| {
+            id.get(..15)
+                .is_some_and(|head| head.eq_ignore_ascii_case("/subscriptions/"))
+        });
         let additional = match fields.get("AdditionalFields") {
             Some(Value::Bag(bag)) => Some(&**bag),
             _ => None,

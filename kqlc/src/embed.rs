@@ -93,10 +93,7 @@ impl Parse for Args {
                             })?;
                             columns.push(Column::new(decl.name.to_string(), ty));
                         }
-                        tables.push(Table {
-                            name: name.to_string(),
-                            columns,
-                        });
+                        tables.push(Table::new(name.to_string(), columns));
                     }
                     other => {
                         return Err(syn::Error::new(

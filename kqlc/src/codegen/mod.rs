@@ -380,6 +380,7 @@ impl Gen {
                 columns,
                 used,
                 access,
+                ..
             } => {
                 let entry_target = stage_names.first().cloned();
                 let exit_for_entry = exit(quote! { __ROW__ });
@@ -1301,6 +1302,7 @@ fn sub_struct(name: &Ident, prefix: &str, sub: &Pipeline, kql: &str) -> TokenStr
         name: "subtable".to_string(),
         used: (0..columns.len()).collect(),
         access: vec![Access::Whole; columns.len()],
+        computed: Vec::new(),
         columns,
     };
     let mut gen = Gen::default();

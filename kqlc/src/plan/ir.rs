@@ -52,6 +52,10 @@ pub enum Input {
         /// What the query can observe of each column, in row order
         /// (`plan::access`): the reader builds only that.
         access: Vec<Access>,
+        /// Positions of the columns the detector computes rather than
+        /// copies from the input line (`sema::Table::computed`): the
+        /// prefilter takes no needle from them.
+        computed: Vec<usize>,
     },
     /// `range`: the values from `from` to `to` by `step`, one per row.
     Range {

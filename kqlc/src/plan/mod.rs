@@ -196,6 +196,10 @@ fn plan_query(query: &CheckedQuery) -> Pipeline {
                 name: table.name.clone(),
                 used: used_input_columns(table.columns.len(), &stages, query.output.len()),
                 access: access::column_access(&columns, &stages),
+                computed: (table.columns.iter().enumerate())
+                    .filter(|(_, c)| table.is_computed(&c.name))
+                    .map(|(i, _)| i)
+                    .collect(),
                 columns,
             }
         }

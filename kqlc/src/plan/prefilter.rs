@@ -6,7 +6,9 @@
 //! its result). Within a clause, `and` needs both sides, `or` either; a
 //! positive string test (`==`, `=~`, `in`, `has`, `contains`, `startswith`,
 //! ...) of a *raw* value against a constant needs the constant. A raw value
-//! is a value read from the line as it is: a string or dynamic input column,
+//! is a value read from the line as it is: a string or dynamic input column
+//! that the detector copies from the line (not one it computes, such as a
+//! derived table's `Type` or `log_s`: `sema::Table::computed`),
 //! a property or element of one, `tostring` of one, or a column an earlier
 //! `extend`, `project` or `mv-expand` (without a `to typeof` conversion
 //! other than `string`) made from one. Negations and anything else need
@@ -44,13 +46,20 @@ use crate::types::ScalarType;
 
 /// The prefilter of a pipeline.
 pub fn derive(pipeline: &Pipeline) -> Prefilter {
-    let Input::Table { columns, .. } = &pipeline.input else {
+    let Input::Table {
+        columns, computed, ..
+    } = &pipeline.input
+    else {
         return Prefilter::Always;
     };
-    // raw[i]: position i of the current row holds a value read from the line.
+    // raw[i]: position i of the current row holds a value read from the line
+    // (a computed column, such as `Type` or `log_s`, does not).
     let mut raw: Vec<bool> = columns
         .iter()
-        .map(|(_, ty)| matches!(ty, ScalarType::String | ScalarType::Dynamic))
+        .enumerate()
+        .map(|(i, (_, ty))| {
+            matches!(ty, ScalarType::String | ScalarType::Dynamic) && !computed.contains(&i)
+        })
         .collect();
     let mut required = Vec::new();
     for stage in &pipeline.stages {
@@ -314,6 +323,26 @@ mod tests {
                 "CloudAuditEvents | where OperationName =~ 'create' or OperationName has 'delete'"
             ),
             Prefilter::Any(vec![n("create", true), n("delete", true)])
+        );
+    }
+
+    #[test]
+    fn columns_the_detector_computes_give_no_needle() {
+        // `Type` is a constant and `log_s` the event re-serialized: neither
+        // is text of the line. `Verb` and `pod_s` are copied from it.
+        assert_eq!(
+            prefilter("AKSAudit | where Type == 'AKSAudit' and Verb == 'create'"),
+            n("create", false)
+        );
+        assert_eq!(
+            prefilter("AzureDiagnostics | where Category == 'kube-audit' | where log_s contains 'pods/exec' and pod_s has 'apiserver'"),
+            n("apiserver", true)
+        );
+        assert_eq!(
+            prefilter(
+                "AzureDiagnostics | project log_s | where parse_json(log_s).verb == 'create'"
+            ),
+            Prefilter::Always
         );
     }
 

@@ -1,4 +1,6 @@
-//! Table schemas: the built-in `CloudAuditEvents` and user schema files.
+//! Table schemas: the built-in tables (`CloudAuditEvents`, and the Azure
+//! Monitor tables of AKS audit logs: `AKSAudit`, `AKSAuditAdmin`,
+//! `AzureDiagnostics`) and user schema files.
 
 use crate::types::ScalarType;
 use serde::Deserialize;
@@ -30,6 +32,37 @@ pub struct Table {
     pub name: String,
     /// Its columns in order.
     pub columns: Vec<Column>,
+    /// Names of the columns whose values a detector computes rather than
+    /// copies from the input line (a constant such as `Type`, the event
+    /// re-serialized as `log_s`, a lower-cased id): the literal prefilter
+    /// takes no needle from them, since their text need not be in the line.
+    pub computed: Vec<String>,
+}
+
+impl Table {
+    /// A table of `columns`. A table named like a built-in table that the
+    /// detector derives from the normalized event (`AKSAudit`, ...) keeps
+    /// that table's computed columns, so that a `--schema` file replacing
+    /// it cannot make the prefilter trust their text.
+    pub fn new(name: impl Into<String>, columns: Vec<Column>) -> Table {
+        let name = name.into();
+        let computed = builtin_computed(&name)
+            .iter()
+            .filter(|c| columns.iter().any(|column| column.name == **c))
+            .map(|c| c.to_string())
+            .collect();
+        Table {
+            name,
+            columns,
+            computed,
+        }
+    }
+
+    /// True when the detector computes column `name` (see
+    /// [`Table::computed`]).
+    pub fn is_computed(&self, name: &str) -> bool {
+        self.computed.iter().any(|c| c == name)
+    }
 }
 
 /// The tables a query may read.
@@ -60,6 +93,106 @@ const CLOUD_AUDIT_EVENTS: &[(&str, ScalarType)] = &[
     ("AdditionalFields", ScalarType::Dynamic),
 ];
 
+/// The columns of `AKSAudit` and `AKSAuditAdmin` as the Azure Monitor
+/// table reference documents them (`azure-monitor-ref/tables/aksaudit.md`),
+/// in the order Log Analytics shows them. `docs/input-formats.md` says how
+/// each is filled.
+const AKS_AUDIT: &[(&str, ScalarType)] = &[
+    ("TenantId", ScalarType::String),
+    ("TimeGenerated", ScalarType::DateTime),
+    ("Level", ScalarType::String),
+    ("AuditId", ScalarType::String),
+    ("Stage", ScalarType::String),
+    ("RequestUri", ScalarType::String),
+    ("Verb", ScalarType::String),
+    ("User", ScalarType::Dynamic),
+    ("SourceIps", ScalarType::Dynamic),
+    ("UserAgent", ScalarType::String),
+    ("ObjectRef", ScalarType::Dynamic),
+    ("ResponseStatus", ScalarType::Dynamic),
+    ("RequestObject", ScalarType::Dynamic),
+    ("ResponseObject", ScalarType::Dynamic),
+    ("RequestReceivedTime", ScalarType::DateTime),
+    ("StageReceivedTime", ScalarType::DateTime),
+    ("Annotations", ScalarType::Dynamic),
+    ("PodName", ScalarType::String),
+    ("SourceSystem", ScalarType::String),
+    ("Type", ScalarType::String),
+    ("_BilledSize", ScalarType::Real),
+    ("_IsBillable", ScalarType::String),
+    ("_ResourceId", ScalarType::String),
+    ("_SubscriptionId", ScalarType::String),
+];
+
+/// The columns of `AzureDiagnostics` that AKS's `kube-audit` and
+/// `kube-audit-admin` categories fill: the table's common columns
+/// (`azure-monitor-ref/tables/azurediagnostics.md`) and the category's own
+/// (`log_s`, `pod_s`, `stream_s`, `containerID_s`). The table has some 200
+/// more columns of other services; `--schema` adds any a query needs.
+const AZURE_DIAGNOSTICS: &[(&str, ScalarType)] = &[
+    ("TenantId", ScalarType::String),
+    ("TimeGenerated", ScalarType::DateTime),
+    ("ResourceId", ScalarType::String),
+    ("Category", ScalarType::String),
+    ("ResourceGroup", ScalarType::String),
+    ("SubscriptionId", ScalarType::String),
+    ("ResourceProvider", ScalarType::String),
+    ("Resource", ScalarType::String),
+    ("ResourceType", ScalarType::String),
+    ("OperationName", ScalarType::String),
+    ("log_s", ScalarType::String),
+    ("pod_s", ScalarType::String),
+    ("stream_s", ScalarType::String),
+    ("containerID_s", ScalarType::String),
+    ("SourceSystem", ScalarType::String),
+    ("Type", ScalarType::String),
+    ("_ResourceId", ScalarType::String),
+];
+
+/// The columns of a built-in derived table that the detector computes
+/// (constants, re-serialized or re-cased text); see [`Table::computed`].
+fn builtin_computed(table: &str) -> &'static [&'static str] {
+    match table {
+        "AKSAudit" | "AKSAuditAdmin" => &[
+            "TenantId",
+            "SourceSystem",
+            "Type",
+            "_BilledSize",
+            "_IsBillable",
+            "_ResourceId",
+            "_SubscriptionId",
+        ],
+        "AzureDiagnostics" => &[
+            "TenantId",
+            "Category",
+            "ResourceGroup",
+            "SubscriptionId",
+            "ResourceProvider",
+            "Resource",
+            "ResourceType",
+            "OperationName",
+            "log_s",
+            "stream_s",
+            "containerID_s",
+            "SourceSystem",
+            "Type",
+            "_ResourceId",
+        ],
+        _ => &[],
+    }
+}
+
+/// A table of `columns`.
+fn builtin_table(name: &str, columns: &[(&str, ScalarType)]) -> Table {
+    Table::new(
+        name,
+        columns
+            .iter()
+            .map(|&(name, ty)| Column::new(name, ty))
+            .collect(),
+    )
+}
+
 impl Default for Schema {
     fn default() -> Schema {
         Schema::builtin()
@@ -67,16 +200,16 @@ impl Default for Schema {
 }
 
 impl Schema {
-    /// The built-in schema: `CloudAuditEvents`.
+    /// The built-in schema: `CloudAuditEvents`, `AKSAudit`,
+    /// `AKSAuditAdmin` and `AzureDiagnostics`.
     pub fn builtin() -> Schema {
         Schema {
-            tables: vec![Table {
-                name: "CloudAuditEvents".to_string(),
-                columns: CLOUD_AUDIT_EVENTS
-                    .iter()
-                    .map(|&(name, ty)| Column::new(name, ty))
-                    .collect(),
-            }],
+            tables: vec![
+                builtin_table("CloudAuditEvents", CLOUD_AUDIT_EVENTS),
+                builtin_table("AKSAudit", AKS_AUDIT),
+                builtin_table("AKSAuditAdmin", AKS_AUDIT),
+                builtin_table("AzureDiagnostics", AZURE_DIAGNOSTICS),
+            ],
         }
     }
 
@@ -148,10 +281,7 @@ impl Schema {
                 }
                 columns.push(Column::new(column.name, ty));
             }
-            tables.push(Table {
-                name: table.name,
-                columns,
-            });
+            tables.push(Table::new(table.name, columns));
         }
         Ok(Schema { tables })
     }
@@ -170,6 +300,27 @@ mod tests {
             table.columns[0],
             Column::new("Timestamp", ScalarType::DateTime)
         );
+    }
+
+    #[test]
+    fn builtin_has_the_aks_tables_with_their_computed_columns() {
+        let schema = Schema::builtin();
+        let audit = schema.table("AKSAudit").unwrap();
+        assert_eq!(audit.columns.len(), 24);
+        assert!(audit.is_computed("Type") && !audit.is_computed("Verb"));
+        assert_eq!(
+            audit.columns,
+            schema.table("AKSAuditAdmin").unwrap().columns
+        );
+        let diagnostics = schema.table("AzureDiagnostics").unwrap();
+        assert!(diagnostics.is_computed("log_s") && !diagnostics.is_computed("pod_s"));
+        // A schema file that replaces a derived table keeps its computed
+        // columns (those it still has).
+        let file = Schema::parse_json(
+            r#"{"tables":[{"name":"AzureDiagnostics","columns":[{"name":"log_s","type":"string"},{"name":"x_s","type":"string"}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(file.tables[0].computed, ["log_s"]);
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! ```
 //!
 //! Reads each file (stdin when none, or for `-`) once, gunzipping it when it
-//! starts with the gzip magic bytes, and hands every record to every rule;
+//! starts with the gzip magic bytes, normalizes every event once and hands
+//! each rule the event's row in the table it reads (see
+//! [`crate::formats::tables`] for the tables derived from the event);
 //! prints result rows as JSON lines on stdout. With several rules each row
 //! starts with `"_rule"`.
 //!
@@ -19,7 +21,8 @@
 //! the line starts like a row) is read by [`crate::lazy::RowReader`]
 //! straight into a row holding only what the rules can observe; a line it
 //! does not expect goes the general way, so results and messages are the
-//! same. `--full-parse` reads every line the general way.
+//! same. `--full-parse` reads every line the general way, and so does a
+//! detector with a rule over a derived table (`AKSAudit`, ...).
 //!
 //! Every rejected line (or element of a batch) gets one stderr line
 //! `FILE:LINE: cause` (`FILE:LINE: records[3]: cause` for an element);
@@ -1145,8 +1148,9 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         say(self.errors, message).map_err(Stop::Write)
     }
 
-    /// Hands a record's rows (one per table) to the rules reading them.
-    fn push_rows(&mut self, table_rows: Vec<Row>) -> io::Result<()> {
+    /// Hands a record's rows (one per table, if it has one there) to the
+    /// rules reading them.
+    fn push_rows(&mut self, table_rows: Vec<Option<Row>>) -> io::Result<()> {
         let mut over = Vec::new();
         let mut caps = Vec::new();
         for (index, rule) in self.rules.iter_mut().enumerate() {
@@ -1162,7 +1166,9 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             else {
                 continue;
             };
-            let row = table_rows[position].clone();
+            let Some(row) = table_rows[position].clone() else {
+                continue;
+            };
             let before = self.max_memory.and_then(|limit| {
                 budget_ceiling(limit - self.held[index]);
                 kql_runtime::budget::live_bytes()

@@ -32,6 +32,7 @@ use std::sync::Arc;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use crate::formats::tables::DerivedTable;
 use crate::input::convert;
 use kql_runtime::json::ValueVisitor;
 use kql_runtime::query::{Access, ColumnType, Table};
@@ -97,9 +98,17 @@ pub struct RowReader {
 impl RowReader {
     /// A reader for the tables the rules read (each with the columns a row
     /// must have), building the union of what they observe; `None` when
-    /// they do not share one column layout (the general path then reads
-    /// every line).
+    /// they do not share one column layout, or one of them is derived from
+    /// the normalized record (`AKSAudit`, ...: its rows are not the line's
+    /// own; see [`crate::formats::tables`]). The general path then reads
+    /// every line.
     pub fn for_tables(tables: &[(&'static Table, Vec<bool>)]) -> Option<RowReader> {
+        if tables
+            .iter()
+            .any(|(t, _)| DerivedTable::of_table(t.name).is_some())
+        {
+            return None;
+        }
         let (first, _) = tables.first()?;
         let columns = first.columns;
         if tables.iter().any(|(t, _)| t.columns != columns) {

@@ -35,11 +35,12 @@
 //! [`LineWork::line`] for each line, so the two cannot disagree on what a
 //! line gives.
 
-use crate::formats::{InputFormat, Item, Normalizer, Rejection};
+use crate::formats::tables::{self, DerivedTable};
+use crate::formats::{InputFormat, Item, Normalizer, Rejection, CLOUD_AUDIT_COLUMNS};
 use crate::input;
 use crate::lazy::RowReader;
 use crate::prefilter::{Gate, GateCursor, PrefilterSet};
-use kql_runtime::query::Table;
+use kql_runtime::query::{Access, Table};
 use kql_runtime::value::{Row, Value};
 use std::io::{self, BufRead, Read, Write};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -51,9 +52,10 @@ pub const BATCH_BYTES: usize = 256 << 10;
 /// Batches in flight per worker.
 const IN_FLIGHT_PER_WORKER: usize = 2;
 
-/// What one record of a unit gives: its format and a row per table read,
-/// or why it was rejected.
-pub type RecordRows = Result<(InputFormat, Vec<Row>), Rejection>;
+/// What one record of a unit gives: its format and, per table read, its
+/// row there (`None` when the event has no row in that table, as a read in
+/// `AKSAuditAdmin`), or why it was rejected.
+pub type RecordRows = Result<(InputFormat, Vec<Option<Row>>), Rejection>;
 
 /// The tables the rules read, each with the columns that must be present.
 pub type Tables = Vec<(&'static Table, Vec<bool>)>;
@@ -68,6 +70,10 @@ pub struct LineWork {
     tables: Tables,
     /// The columns of the tables read, to recognise rows of them.
     row_columns: Vec<&'static str>,
+    /// Per table read, the derived table it is (its rows made from the
+    /// normalized record, see [`crate::formats::tables`]) and whether a rule
+    /// observes its `log_s`; `None` for a table read as it is.
+    derived: Vec<Option<(DerivedTable, bool)>>,
     /// Reads row-shaped lines straight into rows, building only what the
     /// rules observe (none with `--full-parse`).
     row_reader: Option<RowReader>,
@@ -83,16 +89,29 @@ impl LineWork {
     /// The work for a file read as `format`, with the rules' prefilters
     /// (`None` when lines are never skipped) and tables.
     pub fn new(format: InputFormat, prefilter: Option<PrefilterSet>, tables: Tables) -> LineWork {
-        let row_columns: Vec<&'static str> = tables
+        let mut row_columns: Vec<&'static str> = tables
             .iter()
             .flat_map(|(table, _)| table.columns.iter().map(|(name, _)| *name))
             .collect();
+        let derived: Vec<Option<(DerivedTable, bool)>> = tables
+            .iter()
+            .map(|(table, required)| {
+                let derived = DerivedTable::of_table(table.name)?;
+                Some((derived, observes(table, required, "log_s")))
+            })
+            .collect();
+        // A derived table's rows come from CloudAuditEvents records: rows of
+        // that table are rows too (and so prefiltered).
+        if derived.iter().any(Option::is_some) {
+            row_columns.extend(CLOUD_AUDIT_COLUMNS);
+        }
         LineWork {
             format,
             normalizer: Normalizer::new(format, row_columns.clone()),
             prefilter,
             tables,
             row_columns,
+            derived,
             row_reader: None,
             gate: None,
             limit: input::MAX_LINE_BYTES,
@@ -129,7 +148,7 @@ impl LineWork {
         // (anything unexpected) is left to the general path.
         if let (Some(reader), true) = (&self.row_reader, row_shaped) {
             if let Some(row) = reader.row(bytes) {
-                let rows = vec![row; self.tables.len()];
+                let rows = vec![Some(row); self.tables.len()];
                 return Some(vec![Ok((InputFormat::CloudAudit, rows))]);
             }
         }
@@ -198,12 +217,12 @@ impl LineWork {
     }
 
     fn records(&mut self) -> Vec<RecordRows> {
-        let tables = &self.tables;
+        let (tables, derived) = (&self.tables, &self.derived);
         self.items
             .drain(..)
             .map(|item| {
                 item.and_then(|record| {
-                    let rows = rows_for_tables(&record.fields, tables)
+                    let rows = rows_for_tables(&record.fields, tables, derived)
                         .map_err(|cause| Rejection::at(record.at.clone(), cause))?;
                     Ok((record.format, rows))
                 })
@@ -323,12 +342,38 @@ fn starts_with_column(line: &[u8], columns: &[&str]) -> bool {
     columns.iter().any(|c| c.as_bytes() == &rest[..end])
 }
 
-/// Makes a row of a record for each table.
-fn rows_for_tables(record: &Value, tables: &Tables) -> Result<Vec<Row>, String> {
+/// Makes a row of a record for each table: the record laid out as the
+/// table's row, or, for a derived table and a `CloudAuditEvents` record,
+/// the row derived from it (none when the event has no row there).
+fn rows_for_tables(
+    record: &Value,
+    tables: &Tables,
+    derived: &[Option<(DerivedTable, bool)>],
+) -> Result<Vec<Option<Row>>, String> {
+    let cloud_audit = tables::is_cloud_audit_record(record);
     tables
         .iter()
-        .map(|(table, required)| input::record_to_row(record, table, required))
+        .zip(derived)
+        .map(|((table, required), derived)| match derived {
+            Some((derived, build_log)) if cloud_audit => match derived.row(record, *build_log) {
+                Some(row) => input::record_to_row(&row, table, required)
+                    .map(Some)
+                    .map_err(|cause| format!("{}: {cause}", table.name)),
+                None => Ok(None),
+            },
+            _ => input::record_to_row(record, table, required).map(Some),
+        })
         .collect()
+}
+
+/// True when a rule reading `table` observes its column `name` (a table
+/// written by hand, without access paths, observes all).
+fn observes(table: &Table, required: &[bool], name: &str) -> bool {
+    let Some(i) = table.columns.iter().position(|(c, _)| *c == name) else {
+        return false;
+    };
+    required.get(i).copied().unwrap_or(false)
+        || table.access.get(i).is_none_or(|a| *a != Access::Unread)
 }
 
 /// A line that needs the main thread: it gave records or rejections, or

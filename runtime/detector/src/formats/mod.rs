@@ -18,6 +18,9 @@
 //! | `gke` | [`gke`] | Cloud Logging audit entries of GKE (`k8s.io`) |
 //! | `arm` | [`arm`] | Azure Activity Log (Resource Manager) records |
 //!
+//! Rules over `AKSAudit`, `AKSAuditAdmin` or `AzureDiagnostics` get rows
+//! derived from these records ([`tables`]).
+//!
 //! With `auto` (the default) the format is decided per unit from its shape
 //! ([`detect`]). `docs/input-formats.md` has the column mapping and the
 //! reasons for it.
@@ -29,6 +32,7 @@ pub mod detect;
 pub mod eks;
 pub mod gke;
 pub mod k8s;
+pub mod tables;
 
 use crate::input::{clip, describe, json_kind};
 use kql_runtime::text;

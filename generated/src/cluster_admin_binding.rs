@@ -158,7 +158,7 @@ impl Rule {
     fn where_2(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let operation_name = &row[4];
-            ops::is_true(&ops::eq(operation_name, &Value::from_static("create")))
+            ops::eq_text(operation_name, "create")
         };
         if keep {
             self.where_3(ctx, row, emit);
@@ -171,11 +171,12 @@ impl Rule {
     fn where_3(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
-            ops::is_true(
-                &ops::eq(
-                    &ops::member(&ops::member(raw_event_data, "ObjectRef"), "resource"),
-                    &Value::from_static("clusterrolebindings"),
+            ops::eq_text(
+                ops::member_ref(
+                    ops::member_ref(raw_event_data, "ObjectRef"),
+                    "resource",
                 ),
+                "clusterrolebindings",
             )
         };
         if keep {
@@ -191,7 +192,10 @@ impl Rule {
             let raw_event_data = &row[13];
             ops::is_true(
                 &ops::startswith(
-                    &ops::member(&ops::member(raw_event_data, "ResponseStatus"), "code"),
+                    ops::member_ref(
+                        ops::member_ref(raw_event_data, "ResponseStatus"),
+                        "code",
+                    ),
                     &Value::from_static("20"),
                     false,
                 ),
@@ -208,17 +212,15 @@ impl Rule {
     fn where_5(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
-            ops::is_true(
-                &ops::eq(
-                    &ops::member(
-                        &ops::member(
-                            &ops::member(raw_event_data, "RequestObject"),
-                            "roleRef",
-                        ),
-                        "name",
+            ops::eq_text(
+                ops::member_ref(
+                    ops::member_ref(
+                        ops::member_ref(raw_event_data, "RequestObject"),
+                        "roleRef",
                     ),
-                    &Value::from_static("cluster-admin"),
+                    "name",
                 ),
+                "cluster-admin",
             )
         };
         if keep {
@@ -233,7 +235,10 @@ impl Rule {
         let values = {
             let raw_event_data = &row[13];
             expand::expand_values(
-                &ops::member(&ops::member(raw_event_data, "RequestObject"), "subjects"),
+                ops::member_ref(
+                    ops::member_ref(raw_event_data, "RequestObject"),
+                    "subjects",
+                ),
             )
         };
         for value in values.into_iter() {
@@ -250,7 +255,7 @@ impl Rule {
         let mut row = row;
         let value = {
             let subject = &row[15];
-            functions::tostring(&ops::member(subject, "name"))
+            functions::tostring(ops::member_ref(subject, "name"))
         };
         row.push(value);
         self.extend_8(ctx, row, emit);
@@ -263,7 +268,7 @@ impl Rule {
         let mut row = row;
         let value = {
             let subject = &row[15];
-            functions::tostring(&ops::member(subject, "kind"))
+            functions::tostring(ops::member_ref(subject, "kind"))
         };
         row.push(value);
         self.extend_9(ctx, row, emit);
@@ -277,7 +282,7 @@ impl Rule {
         let value = {
             let raw_event_data = &row[13];
             functions::tostring(
-                &ops::member(&ops::member(raw_event_data, "ObjectRef"), "name"),
+                ops::member_ref(ops::member_ref(raw_event_data, "ObjectRef"), "name"),
             )
         };
         row.push(value);
@@ -292,7 +297,7 @@ impl Rule {
         let value = {
             let raw_event_data = &row[13];
             functions::tostring(
-                &ops::member(&ops::member(raw_event_data, "User"), "username"),
+                ops::member_ref(ops::member_ref(raw_event_data, "User"), "username"),
             )
         };
         row.push(value);
@@ -305,7 +310,7 @@ impl Rule {
     fn where_11(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let action_taken_by = &row[19];
-            ops::is_true(&ops::ne(action_taken_by, &Value::from_static("acsService")))
+            ops::ne_text(action_taken_by, "acsService")
         };
         if keep {
             self.project_12(ctx, row, emit);

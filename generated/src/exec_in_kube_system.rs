@@ -160,9 +160,7 @@ impl Rule {
     fn where_2(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let data_source = &row[2];
-            ops::is_true(
-                &ops::eq(data_source, &Value::from_static("Azure Kubernetes Service")),
-            )
+            ops::eq_text(data_source, "Azure Kubernetes Service")
         };
         if keep {
             self.where_3(ctx, row, emit);
@@ -175,7 +173,7 @@ impl Rule {
     fn where_3(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let operation_name = &row[4];
-            ops::is_true(&ops::eq(operation_name, &Value::from_static("create")))
+            ops::eq_text(operation_name, "create")
         };
         if keep {
             self.where_4(ctx, row, emit);
@@ -188,24 +186,22 @@ impl Rule {
     fn where_4(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
-            ops::is_true(
-                &ops::and(
+            ops::eq_text(
+                ops::member_ref(
+                    ops::member_ref(raw_event_data, "ObjectRef"),
+                    "resource",
+                ),
+                "pods",
+            )
+                && ops::is_true(
                     &ops::eq(
-                        &ops::member(
-                            &ops::member(raw_event_data, "ObjectRef"),
-                            "resource",
-                        ),
-                        &Value::from_static("pods"),
-                    ),
-                    &ops::eq(
-                        &ops::member(
-                            &ops::member(raw_event_data, "ResponseStatus"),
+                        ops::member_ref(
+                            ops::member_ref(raw_event_data, "ResponseStatus"),
                             "code",
                         ),
                         &Value::Long(101),
                     ),
-                ),
-            )
+                )
         };
         if keep {
             self.where_5(ctx, row, emit);
@@ -218,11 +214,12 @@ impl Rule {
     fn where_5(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
-            ops::is_true(
-                &ops::eq(
-                    &ops::member(&ops::member(raw_event_data, "ObjectRef"), "namespace"),
-                    &Value::from_static("kube-system"),
+            ops::eq_text(
+                ops::member_ref(
+                    ops::member_ref(raw_event_data, "ObjectRef"),
+                    "namespace",
                 ),
+                "kube-system",
             )
         };
         if keep {
@@ -236,14 +233,12 @@ impl Rule {
     fn where_6(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
-            ops::is_true(
-                &ops::eq(
-                    &ops::member(
-                        &ops::member(raw_event_data, "ObjectRef"),
-                        "subresource",
-                    ),
-                    &Value::from_static("exec"),
+            ops::eq_text(
+                ops::member_ref(
+                    ops::member_ref(raw_event_data, "ObjectRef"),
+                    "subresource",
                 ),
+                "exec",
             )
         };
         if keep {
@@ -259,7 +254,10 @@ impl Rule {
             let raw_event_data = &row[13];
             ops::is_true(
                 &ops::eq(
-                    &ops::member(&ops::member(raw_event_data, "ResponseStatus"), "code"),
+                    ops::member_ref(
+                        ops::member_ref(raw_event_data, "ResponseStatus"),
+                        "code",
+                    ),
                     &Value::Long(101),
                 ),
             )
@@ -276,7 +274,7 @@ impl Rule {
         let mut row = row;
         let value = {
             let raw_event_data = &row[13];
-            functions::tostring(&ops::member(raw_event_data, "RequestURI"))
+            functions::tostring(ops::member_ref(raw_event_data, "RequestURI"))
         };
         row.push(value);
         self.extend_9(ctx, row, emit);
@@ -290,7 +288,7 @@ impl Rule {
         let value = {
             let raw_event_data = &row[13];
             functions::tostring(
-                &ops::member(&ops::member(raw_event_data, "ObjectRef"), "name"),
+                ops::member_ref(ops::member_ref(raw_event_data, "ObjectRef"), "name"),
             )
         };
         row.push(value);
@@ -305,7 +303,10 @@ impl Rule {
         let value = {
             let raw_event_data = &row[13];
             functions::tostring(
-                &ops::member(&ops::member(raw_event_data, "ObjectRef"), "namespace"),
+                ops::member_ref(
+                    ops::member_ref(raw_event_data, "ObjectRef"),
+                    "namespace",
+                ),
             )
         };
         row.push(value);
@@ -320,7 +321,7 @@ impl Rule {
         let value = {
             let raw_event_data = &row[13];
             functions::tostring(
-                &ops::member(&ops::member(raw_event_data, "User"), "username"),
+                ops::member_ref(ops::member_ref(raw_event_data, "User"), "username"),
             )
         };
         row.push(value);
@@ -334,23 +335,24 @@ impl Rule {
         let keep = {
             let pod_name = &row[16];
             ops::is_true(
-                &ops::and(
-                    &ops::and(
-                        &ops::not(
-                            &ops::startswith(
-                                pod_name,
-                                &Value::from_static("tunnelfront-"),
-                                false,
-                            ),
-                        ),
-                        &ops::not(
-                            &ops::startswith(
-                                pod_name,
-                                &Value::from_static("konnectivity-"),
-                                false,
-                            ),
+                &ops::not(
+                    &ops::startswith(
+                        pod_name,
+                        &Value::from_static("tunnelfront-"),
+                        false,
+                    ),
+                ),
+            )
+                && ops::is_true(
+                    &ops::not(
+                        &ops::startswith(
+                            pod_name,
+                            &Value::from_static("konnectivity-"),
+                            false,
                         ),
                     ),
+                )
+                && ops::is_true(
                     &ops::not(
                         &ops::startswith(
                             pod_name,
@@ -358,8 +360,7 @@ impl Rule {
                             false,
                         ),
                     ),
-                ),
-            )
+                )
         };
         if keep {
             self.extend_13(ctx, row, emit);

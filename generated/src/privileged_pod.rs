@@ -163,9 +163,7 @@ impl Rule {
     fn where_2(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let data_source = &row[2];
-            ops::is_true(
-                &ops::eq(data_source, &Value::from_static("Azure Kubernetes Service")),
-            )
+            ops::eq_text(data_source, "Azure Kubernetes Service")
         };
         if keep {
             self.where_3(ctx, row, emit);
@@ -178,7 +176,7 @@ impl Rule {
     fn where_3(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let operation_name = &row[4];
-            ops::is_true(&ops::eq(operation_name, &Value::from_static("create")))
+            ops::eq_text(operation_name, "create")
         };
         if keep {
             self.where_4(ctx, row, emit);
@@ -191,23 +189,21 @@ impl Rule {
     fn where_4(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
-            ops::is_true(
-                &ops::and(
-                    &ops::eq(
-                        &ops::member(
-                            &ops::member(raw_event_data, "ObjectRef"),
-                            "resource",
-                        ),
-                        &Value::from_static("pods"),
-                    ),
+            ops::eq_text(
+                ops::member_ref(
+                    ops::member_ref(raw_event_data, "ObjectRef"),
+                    "resource",
+                ),
+                "pods",
+            )
+                && ops::is_true(
                     &functions::isnull(
-                        &ops::member(
-                            &ops::member(raw_event_data, "ObjectRef"),
+                        ops::member_ref(
+                            ops::member_ref(raw_event_data, "ObjectRef"),
                             "subresource",
                         ),
                     ),
-                ),
-            )
+                )
         };
         if keep {
             self.where_5(ctx, row, emit);
@@ -222,7 +218,10 @@ impl Rule {
             let raw_event_data = &row[13];
             ops::is_true(
                 &ops::startswith(
-                    &ops::member(&ops::member(raw_event_data, "ResponseStatus"), "code"),
+                    ops::member_ref(
+                        ops::member_ref(raw_event_data, "ResponseStatus"),
+                        "code",
+                    ),
                     &Value::from_static("20"),
                     false,
                 ),
@@ -241,7 +240,10 @@ impl Rule {
         let value = {
             let raw_event_data = &row[13];
             ops::member(
-                &ops::member(&ops::member(raw_event_data, "RequestObject"), "metadata"),
+                ops::member_ref(
+                    ops::member_ref(raw_event_data, "RequestObject"),
+                    "metadata",
+                ),
                 "name",
             )
         };
@@ -256,7 +258,7 @@ impl Rule {
         let mut row = row;
         let value = {
             let raw_event_data = &row[13];
-            ops::member(&ops::member(raw_event_data, "ObjectRef"), "namespace")
+            ops::member(ops::member_ref(raw_event_data, "ObjectRef"), "namespace")
         };
         row.push(value);
         self.mv_expand_8(ctx, row, emit);
@@ -269,8 +271,11 @@ impl Rule {
         let values = {
             let raw_event_data = &row[13];
             expand::expand_values(
-                &ops::member(
-                    &ops::member(&ops::member(raw_event_data, "RequestObject"), "spec"),
+                ops::member_ref(
+                    ops::member_ref(
+                        ops::member_ref(raw_event_data, "RequestObject"),
+                        "spec",
+                    ),
                     "containers",
                 ),
             )
@@ -301,14 +306,12 @@ impl Rule {
     fn where_10(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let container = &row[17];
-            ops::is_true(
-                &ops::eq(
-                    &ops::member(
-                        &ops::member(container, "securityContext"),
-                        "privileged",
-                    ),
-                    &Value::from_static("true"),
+            ops::eq_text(
+                ops::member_ref(
+                    ops::member_ref(container, "securityContext"),
+                    "privileged",
                 ),
+                "true",
             )
         };
         if keep {
@@ -323,7 +326,7 @@ impl Rule {
         let mut row = row;
         let value = {
             let raw_event_data = &row[13];
-            ops::member(&ops::member(raw_event_data, "User"), "username")
+            ops::member(ops::member_ref(raw_event_data, "User"), "username")
         };
         row.push(value);
         self.project_12(ctx, row, emit);

@@ -440,6 +440,33 @@ pub fn neg(a: &Value) -> Value {
 // Member access
 // ---------------------------------------------------------------------------
 
+/// [`member`] without a copy: the property itself, or a null.
+pub fn member_ref<'a>(v: &'a Value, name: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    match v {
+        Value::Bag(bag) => bag.get(name).unwrap_or(&NULL),
+        _ => &NULL,
+    }
+}
+
+/// `a == "text"` where a predicate needs only whether it is true: exactly
+/// `is_true(&eq(a, &Value::String("text")))`, without making a `Value`.
+pub fn eq_text(a: &Value, text: &str) -> bool {
+    match a {
+        Value::String(s) => s.as_str() == text,
+        other => equals_text(other, text),
+    }
+}
+
+/// `a != "text"` where a predicate needs only whether it is true: exactly
+/// `is_true(&ne(a, &Value::String("text")))`.
+pub fn ne_text(a: &Value, text: &str) -> bool {
+    match a {
+        Value::String(s) => s.as_str() != text,
+        other => !equals_text(other, text),
+    }
+}
+
 /// `v.name` (`scalar-data-types/dynamic.md`, "Dynamic object accessors"): the
 /// property `name` of a property bag (case-sensitive); null when `v` is not a
 /// bag or has no such property.
@@ -901,6 +928,58 @@ mod tests {
 
     fn dynamic(text: &str) -> Value {
         parse_json_text(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn specialised_predicates_equal_the_generic_ones() {
+        // What generated code calls in place of `is_true(&eq(..))`,
+        // `is_true(&ne(..))` and `member(..)`: the same answers for every
+        // kind of value against texts of every kind.
+        let values = [
+            N,
+            s(""),
+            s("create"),
+            s("Create"),
+            s(" 201"),
+            Value::Long(201),
+            Value::Real(201.0),
+            Value::Int(0),
+            Value::Bool(true),
+            Value::Real(f64::NAN),
+            dynamic(r#"{"a":{"b":"create"},"c":[1,2]}"#),
+            dynamic("[1,2]"),
+            dynamic(r#""create""#),
+            dt("2024-05-28T10:00:00Z"),
+            Value::TimeSpan(crate::value::TimeSpan(10_000_000)),
+            Value::Guid(crate::value::Str::Static(
+                "0123ABCD-0000-0000-0000-000000000000",
+            )),
+        ];
+        let texts = [
+            "",
+            "create",
+            "Create",
+            "201",
+            " 201",
+            "201.0",
+            "true",
+            "True",
+            "[1,2]",
+            "2024-05-28T10:00:00Z",
+            "00:00:01",
+            "0123abcd-0000-0000-0000-000000000000",
+            "nan",
+        ];
+        for v in &values {
+            for t in texts {
+                let text = Value::String(crate::value::Str::Static(t));
+                assert_eq!(eq_text(v, t), is_true(&eq(v, &text)), "{v:?} == {t:?}");
+                assert_eq!(ne_text(v, t), is_true(&ne(v, &text)), "{v:?} != {t:?}");
+            }
+            for key in ["a", "b", "c", "zz"] {
+                assert_eq!(member_ref(v, key), &member(v, key), "{v:?}.{key}");
+            }
+        }
     }
 
     fn dt(text: &str) -> Value {

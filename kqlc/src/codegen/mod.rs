@@ -1513,8 +1513,69 @@ fn columns_of(expr: &Expr, used: &mut BTreeSet<usize>) {
     }
 }
 
+/// Whether codegen specialises what the IR's shapes allow (the default),
+/// or emits the generic `Value` path everywhere (for the differential test
+/// that the two agree, `tests/specialize.rs`).
+static SPECIALIZE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Turns specialisation off (or back on) for the code generated after it,
+/// in this process.
+pub fn set_specialization(on: bool) {
+    SPECIALIZE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn specializing() -> bool {
+    SPECIALIZE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A Rust expression of type `bool`: true when `expr` is KQL `true`.
+///
+/// Specialised where the shape allows, each form exactly the generic one:
+/// `and`/`or` short-circuit (KQL `and` is true only when both sides are,
+/// `or` when either is, whatever nulls the other holds, and the operands
+/// have no effects), and `==`/`!=` against a string literal compare text
+/// without making a `Value` (`ops::eq_text`).
 fn owned_bool(expr: &Expr, names: &[Ident]) -> TokenStream {
+    bool_expr(expr, names, false)
+}
+
+/// [`owned_bool`]; `operand` when the result is an operand of `&&` (an
+/// `||` there needs brackets; anywhere else brackets would be redundant).
+fn bool_expr(expr: &Expr, names: &[Ident], operand: bool) -> TokenStream {
+    if specializing() {
+        if let Expr::Call { path, args } = expr {
+            match (path.as_str(), args.as_slice()) {
+                ("ops::and", [Arg::Value(a), Arg::Value(b)]) => {
+                    let (a, b) = (bool_expr(a, names, true), bool_expr(b, names, true));
+                    return quote! { #a && #b };
+                }
+                ("ops::or", [Arg::Value(a), Arg::Value(b)]) => {
+                    let (a, b) = (bool_expr(a, names, false), bool_expr(b, names, false));
+                    return if operand {
+                        quote! { (#a || #b) }
+                    } else {
+                        quote! { #a || #b }
+                    };
+                }
+                ("ops::eq" | "ops::ne", [Arg::Value(a), Arg::Value(b)]) => {
+                    let function = if path == "ops::eq" {
+                        quote! { ops::eq_text }
+                    } else {
+                        quote! { ops::ne_text }
+                    };
+                    match (a, b) {
+                        (subject, Expr::Const(Const::String(text)))
+                        | (Expr::Const(Const::String(text)), subject) => {
+                            let subject = borrowed(subject, names);
+                            return quote! { #function(#subject, #text) };
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
     let value = borrowed(expr, names);
     quote! { ops::is_true(#value) }
 }
@@ -1591,6 +1652,11 @@ fn borrowed(expr: &Expr, names: &[Ident]) -> TokenStream {
             }
         }
         Expr::ConstSet(items) => const_set(items),
+        // A property read in place, not copied.
+        Expr::Member(target, key) if specializing() => {
+            let target = borrowed(target, names);
+            quote! { ops::member_ref(#target, #key) }
+        }
         _ => {
             let value = owned(expr, names);
             quote! { &#value }

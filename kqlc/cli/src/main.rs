@@ -203,6 +203,11 @@ impl SchemaArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // For measuring what specialisation buys: the generic `Value` path
+    // everywhere (docs/PERFORMANCE.md). Same results either way.
+    if std::env::var_os("KQLC_GENERIC_CODEGEN").is_some() {
+        codegen::set_specialization(false);
+    }
     match run(cli) {
         Ok(code) => code,
         Err(message) => {

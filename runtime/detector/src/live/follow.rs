@@ -21,7 +21,8 @@
 //! exact where file-change notifications are not (they coalesce, and miss
 //! changes on network file systems), and costs one `stat` per file.
 
-use crate::detector::{InputFile, Session, Stop};
+use super::state::{self, FilePosition};
+use crate::detector::{InputFile, Session, Stop, Totals};
 use crate::formats::InputFormat;
 use crate::input::MAX_LINE_BYTES;
 use crate::parallel::LineWork;
@@ -84,6 +85,23 @@ struct Followed {
     /// of it to take on (for [`COPY_GRACE`]).
     truncated: Option<(Position, Instant)>,
     work: LineWork,
+    /// The index of the pattern that found it (its source in the metrics).
+    source: usize,
+}
+
+/// What one pattern's files gave, for the metrics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceCounts {
+    /// The pattern, as given.
+    pub pattern: String,
+    /// Its format's name.
+    pub format: &'static str,
+    /// Rows read (records, and rejected lines).
+    pub read: u64,
+    /// Rejected.
+    pub rejected: u64,
+    /// Lines the prefilter skipped unparsed.
+    pub skipped: u64,
 }
 
 /// The files behind `--follow`.
@@ -98,6 +116,8 @@ pub struct Follower {
     reported: Vec<PathBuf>,
     started: bool,
     templates: Vec<(InputFormat, LineWork)>,
+    /// Counts per pattern.
+    sources: Vec<SourceCounts>,
 }
 
 impl Follower {
@@ -114,6 +134,14 @@ impl Follower {
         }
         Follower {
             patterns: files.iter().map(|f| (f.path.clone(), f.format)).collect(),
+            sources: files
+                .iter()
+                .map(|f| SourceCounts {
+                    pattern: f.path.clone(),
+                    format: f.format.name(),
+                    ..SourceCounts::default()
+                })
+                .collect(),
             files: Vec::new(),
             pending_copies: HashMap::new(),
             closed: HashMap::new(),
@@ -151,7 +179,7 @@ impl Follower {
             file.matched = false;
         }
         let now = Instant::now();
-        for (pattern, format) in self.patterns.clone() {
+        for (source, (pattern, format)) in self.patterns.clone().into_iter().enumerate() {
             for path in matching_paths(&pattern) {
                 let Ok(meta) = std::fs::metadata(&path) else {
                     continue;
@@ -244,6 +272,7 @@ impl Follower {
                     last_read: now,
                     truncated: None,
                     work,
+                    source,
                 });
             }
         }
@@ -371,12 +400,15 @@ impl Follower {
         };
         if whole > from {
             let lines = memchr::memchr_iter(b'\n', &buffer[from..whole]).count() as u64;
+            let before = session.totals();
             let read_ok = session.read_lines_of(
                 &file.name,
                 file.position.line,
                 &buffer[from..whole],
                 &file.work,
-            )?;
+            );
+            self.sources[file.source].add(&before, &session.totals());
+            let read_ok = read_ok?;
             if !read_ok {
                 return Ok(());
             }
@@ -413,13 +445,82 @@ impl Follower {
             if !file.position.carry.is_empty() && !file.position.skipping {
                 let mut last = std::mem::take(&mut file.position.carry);
                 last.push(b'\n');
-                session.read_lines_of(&file.name, file.position.line, &last, &file.work)?;
+                let before = session.totals();
+                let read = session.read_lines_of(&file.name, file.position.line, &last, &file.work);
+                self.sources[file.source].add(&before, &session.totals());
+                read?;
                 file.position.line += 1;
                 session.flush_output()?;
             }
             self.closed.insert(file.identity, Some(file.position));
         }
         Ok(())
+    }
+}
+
+impl SourceCounts {
+    pub(crate) fn add(&mut self, before: &Totals, after: &Totals) {
+        self.read += after.read - before.read;
+        self.rejected += after.rejected - before.rejected;
+        self.skipped += after.skipped - before.skipped;
+    }
+}
+
+impl Follower {
+    /// The counts per pattern.
+    pub fn sources(&self) -> &[SourceCounts] {
+        &self.sources
+    }
+
+    /// Where each known file is, for a checkpoint: after its last whole
+    /// line read (every poll flushes the output of the lines it read, so
+    /// between polls that is the end of the output written). Files found
+    /// to be plain copies, and a truncated file's position kept for its
+    /// copy, are not kept.
+    pub fn positions(&self) -> Vec<FilePosition> {
+        let open = self.files.iter().map(|f| {
+            let path = f.path.display().to_string();
+            (f.identity, Some(path), &f.position)
+        });
+        let closed = self
+            .closed
+            .iter()
+            .filter_map(|(identity, position)| Some((*identity, None, position.as_ref()?)));
+        let mut positions: Vec<FilePosition> = open
+            .chain(closed)
+            .map(|((device, inode), path, position)| FilePosition {
+                path: path.unwrap_or_default(),
+                device,
+                inode,
+                head: state::hex(&position.head),
+                offset: position.offset - position.carry.len() as u64,
+                line: position.line,
+                skipping: position.skipping,
+            })
+            .collect();
+        positions.sort_by_key(|p| (p.device, p.inode));
+        positions
+    }
+
+    /// Takes up the positions of a checkpoint: a file with one of these
+    /// identities and first bytes, found under any name a pattern matches,
+    /// is read from its offset.
+    pub fn resume(&mut self, positions: Vec<FilePosition>) {
+        for saved in positions {
+            let Some(head) = state::unhex(&saved.head) else {
+                continue;
+            };
+            self.closed.insert(
+                (saved.device, saved.inode),
+                Some(Position {
+                    offset: saved.offset,
+                    line: saved.line,
+                    carry: Vec::new(),
+                    head,
+                    skipping: saved.skipping,
+                }),
+            );
+        }
     }
 }
 

@@ -588,6 +588,9 @@ fn kill_9_during_a_follow_replay_loses_no_row_and_repeats_at_most_one_interval_p
     }
     writer.join().unwrap();
     let service = Service::start(&binary, &args);
+    // The killed runs may have read everything already: wait until this one
+    // handles SIGTERM (it says so after installing the handler).
+    service.wait_stderr("from the checkpoint");
     let missing = |counts: &[usize], rows: &[String]| {
         let now = numbers(rows);
         let mut seen: Vec<bool> = counts.iter().map(|c| *c > 0).collect();

@@ -44,6 +44,12 @@ pub const CLOSE_AFTER_IDLE: Duration = Duration::from_secs(2);
 /// before it is taken for a plain copy.
 pub const COPY_GRACE: Duration = Duration::from_secs(5);
 
+/// How long the position of a closed file that no pattern matches is
+/// kept (in memory and in `--state` checkpoints) before it is forgotten: a
+/// file deleted by rotation is not carried for ever. A file renamed back
+/// under a pattern after that is read again from its start.
+pub const FORGET_AFTER: Duration = Duration::from_secs(600);
+
 /// The most bytes read from one file in one poll (other files get their
 /// turn in between).
 const READ_PER_POLL: usize = 4 << 20;
@@ -112,6 +118,8 @@ pub struct Follower {
     pending_copies: HashMap<Identity, Instant>,
     /// Files not read: plain copies, and closed files with their position.
     closed: HashMap<Identity, Option<Position>>,
+    /// Since when each entry of `closed` has not been matched by a pattern.
+    unmatched_since: HashMap<Identity, Instant>,
     /// Paths reported as unreadable (once each).
     reported: Vec<PathBuf>,
     started: bool,
@@ -145,6 +153,7 @@ impl Follower {
             files: Vec::new(),
             pending_copies: HashMap::new(),
             closed: HashMap::new(),
+            unmatched_since: HashMap::new(),
             reported: Vec::new(),
             started: false,
             templates,
@@ -179,6 +188,7 @@ impl Follower {
             file.matched = false;
         }
         let now = Instant::now();
+        let mut matched: Vec<Identity> = Vec::new();
         for (source, (pattern, format)) in self.patterns.clone().into_iter().enumerate() {
             for path in matching_paths(&pattern) {
                 let Ok(meta) = std::fs::metadata(&path) else {
@@ -188,6 +198,7 @@ impl Follower {
                     continue;
                 }
                 let identity = (meta.dev(), meta.ino());
+                matched.push(identity);
                 if let Some(file) = self.files.iter_mut().find(|f| f.identity == identity) {
                     file.matched = true;
                     if file.path != path {
@@ -276,7 +287,23 @@ impl Follower {
                 });
             }
         }
+        self.forget_gone(&matched, now);
         Ok(())
+    }
+
+    /// Forgets closed files no pattern has matched for [`FORGET_AFTER`].
+    fn forget_gone(&mut self, matched: &[Identity], now: Instant) {
+        let unmatched_since = &mut self.unmatched_since;
+        unmatched_since.retain(|identity, _| !matched.contains(identity));
+        self.closed.retain(|identity, _| {
+            if matched.contains(identity) {
+                return true;
+            }
+            let since = *unmatched_since.entry(*identity).or_insert(now);
+            now.duration_since(since) < FORGET_AFTER
+        });
+        let closed = &self.closed;
+        unmatched_since.retain(|identity, _| closed.contains_key(identity));
     }
 
     /// Whether `file` starts with the first bytes of a followed file: a

@@ -20,6 +20,11 @@
 //!                          the EventList ─ bounded queue (full: 429)
 //! ```
 //!
+//! With `--state DIR` ([`state`]) the followed files' positions are
+//! checkpointed between polls, when the output of every line read is
+//! flushed, so a restart resumes there; `--metrics ADDR` ([`metrics`])
+//! serves counts and probes over HTTP.
+//!
 //! The live parts that need the network, TLS or signals sit behind the
 //! `live` cargo feature (on by default and in every detector `kqlc build`
 //! makes); without it, the options parse but running says it is missing.

@@ -432,7 +432,8 @@ fn exit_status(child: &mut Child) -> Option<i32> {
 }
 
 #[test]
-fn state_survives_sigterm_and_a_restart_repeats_nothing_and_reads_what_came_meanwhile() {
+fn state_survives_sigterm_and_a_restart_repeats_nothing_and_reads_what_came_meanwhile_renamed_or_copied(
+) {
     let binary = detector("creates_n", CREATES_N);
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("audit.log");
@@ -496,6 +497,23 @@ fn state_survives_sigterm_and_a_restart_repeats_nothing_and_reads_what_came_mean
     let mut seen = numbers(&rows);
     seen.sort_unstable();
     assert_eq!(seen, (100..160).collect::<Vec<_>>(), "{stderr:?}");
+
+    // While it is down again: lines, then logrotate's copytruncate. The
+    // copy takes on the truncated file's position; the truncated file is
+    // read from its start.
+    write_lines(&mut writer, 160..170);
+    std::fs::copy(&log, dir.path().join("audit.log.copy")).unwrap();
+    writer.set_len(0).unwrap();
+    write_lines(&mut writer, 170..180);
+    let service = Service::start(&binary, &args);
+    service.wait_stderr("from the checkpoint");
+    service.wait_rows(Duration::from_secs(20), |rows| rows.len() >= 20);
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, rows, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    let mut seen = numbers(&rows);
+    seen.sort_unstable();
+    assert_eq!(seen, (160..180).collect::<Vec<_>>(), "{stderr:?}");
 
     // A checkpoint from another rule set is refused, naming both.
     let path = state.join("checkpoint.json");

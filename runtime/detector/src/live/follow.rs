@@ -118,6 +118,8 @@ pub struct Follower {
     pending_copies: HashMap<Identity, Instant>,
     /// Files not read: plain copies, and closed files with their position.
     closed: HashMap<Identity, Option<Position>>,
+    /// The first bytes of the files of the checkpoint resumed (`--state`).
+    resumed_heads: Vec<Vec<u8>>,
     /// Since when each entry of `closed` has not been matched by a pattern.
     unmatched_since: HashMap<Identity, Instant>,
     /// Paths reported as unreadable (once each).
@@ -154,6 +156,7 @@ impl Follower {
             pending_copies: HashMap::new(),
             closed: HashMap::new(),
             unmatched_since: HashMap::new(),
+            resumed_heads: Vec::new(),
             reported: Vec::new(),
             started: false,
             templates,
@@ -218,6 +221,7 @@ impl Follower {
                     }
                 };
                 let mut position = Position::default();
+                let mut truncated = None;
                 if let Some(closed) = self.closed.get(&identity) {
                     match closed {
                         // A plain copy, or a closed file that is back.
@@ -225,9 +229,25 @@ impl Follower {
                         Some(closed) if starts_with(&mut file, &closed.head) => {
                             position = closed.clone();
                         }
-                        Some(_) => {} // the inode was reused: a new file
+                        // The inode was reused, or the file was truncated
+                        // (while the detector was down): a new file, and a
+                        // copy of the old one made before takes on its
+                        // position.
+                        Some(closed) => {
+                            if !closed.head.is_empty() {
+                                truncated = Some((closed.clone(), now));
+                            }
+                        }
                     }
                     self.closed.remove(&identity);
+                } else if !self.started
+                    && self.resumed_heads.iter().any(|h| starts_with(&mut file, h))
+                {
+                    // At a restart, a file not in the checkpoint that starts
+                    // like one in it: perhaps a copy made while the
+                    // detector was down. Decided at the next poll, once
+                    // every file is known (copy or not).
+                    continue;
                 } else if self.started {
                     match self.copy_of(&mut file) {
                         Copy::Not => {}
@@ -281,7 +301,7 @@ impl Follower {
                     position,
                     matched: true,
                     last_read: now,
-                    truncated: None,
+                    truncated,
                     work,
                     source,
                 });
@@ -537,6 +557,9 @@ impl Follower {
             let Some(head) = state::unhex(&saved.head) else {
                 continue;
             };
+            if !head.is_empty() {
+                self.resumed_heads.push(head.clone());
+            }
             self.closed.insert(
                 (saved.device, saved.inode),
                 Some(Position {

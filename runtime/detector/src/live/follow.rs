@@ -393,6 +393,10 @@ impl Follower {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     buffer.truncate(start + got);
+                    // The bytes read are kept (as the partial line), so the
+                    // offset counts them: a checkpoint is at `offset`
+                    // minus the partial line.
+                    file.position.offset += got as u64;
                     file.position.carry = buffer;
                     session.report(format_args!(
                         "{}: read error: {e} (tried again at the next poll)",
@@ -540,7 +544,7 @@ impl Follower {
                 device,
                 inode,
                 head: state::hex(&position.head),
-                offset: position.offset - position.carry.len() as u64,
+                offset: position.offset.saturating_sub(position.carry.len() as u64),
                 line: position.line,
                 skipping: position.skipping,
             })

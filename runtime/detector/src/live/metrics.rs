@@ -35,8 +35,9 @@ pub struct Snapshot {
     pub rules: Vec<(String, u64)>,
     /// With `--state`: when the checkpoint was last known to be current.
     pub checkpoint: Option<Instant>,
-    /// Checkpoints written, and failed.
+    /// Checkpoints written.
     pub checkpoint_writes: u64,
+    /// Checkpoints that could not be written.
     pub checkpoint_errors: u64,
     /// Sources started and not stopping.
     pub ready: bool,

@@ -91,7 +91,9 @@ pub struct FilePosition {
     /// The name it had when the checkpoint was taken (for people; a file
     /// is known by its identity).
     pub path: String,
+    /// Its device number.
     pub device: u64,
+    /// Its inode number.
     pub inode: u64,
     /// Its first bytes, in hex (up to 1 KiB): an inode reused by another
     /// file does not start with them.

@@ -394,3 +394,372 @@ fn webhook_takes_event_lists_from_several_clients_and_emits_each_event_once() {
         "{summary}"
     );
 }
+
+impl Service {
+    /// `kill -9`: the detector gets no chance to flush or checkpoint.
+    /// Returns what it had written to stdout.
+    fn kill_hard(mut self) -> Vec<String> {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let rows = self.stdout.lock().unwrap().clone();
+        rows
+    }
+}
+
+/// The values of `N` in the rows, leaving out a row torn by `kill -9`.
+fn numbers(rows: &[String]) -> Vec<usize> {
+    rows.iter()
+        .filter_map(|row| serde_json::from_str::<serde_json::Value>(row).ok())
+        .filter_map(|value| value["N"].as_u64())
+        .map(|n| n as usize)
+        .collect()
+}
+
+/// Waits (at most 20 s) for a process that should stop by itself.
+fn exit_status(child: &mut Child) -> Option<i32> {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("the detector did not stop within 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn state_survives_sigterm_and_a_restart_repeats_nothing_and_reads_what_came_meanwhile_renamed_or_copied(
+) {
+    let binary = detector("creates_n", CREATES_N);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    let pattern = format!("{}/audit.log*", dir.path().display());
+    let args = [
+        "--follow",
+        &pattern,
+        "--state",
+        state_arg,
+        "--checkpoint-interval",
+        "100ms",
+    ];
+    let mut writer = append(&log);
+    write_lines(&mut writer, 0..100);
+    let service = Service::start(&binary, &args);
+    service.wait_rows(Duration::from_secs(20), |rows| rows.len() >= 100);
+
+    // A second detector on the same directory is refused.
+    let mut second = Command::new(&binary)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert_eq!(exit_status(&mut second), Some(2));
+    let mut stderr = String::new();
+    second
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("another detector is using this state directory"),
+        "{stderr}"
+    );
+
+    let (status, rows, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    assert_eq!(numbers(&rows), (0..100).collect::<Vec<_>>(), "{stderr:?}");
+    assert!(state.join("checkpoint.json").is_file());
+
+    // While it is down: more lines, then a rotation by rename and lines in
+    // the new file. The renamed file is known by its identity.
+    write_lines(&mut writer, 100..130);
+    std::fs::rename(&log, dir.path().join("audit.log.1")).unwrap();
+    let mut writer = append(&log);
+    write_lines(&mut writer, 130..150);
+
+    let service = Service::start(&binary, &args);
+    service.wait_stderr("resuming 1 file from the checkpoint");
+    service.wait_rows(Duration::from_secs(20), |rows| rows.len() >= 50);
+    write_lines(&mut writer, 150..160);
+    service.wait_rows(Duration::from_secs(20), |rows| rows.len() >= 60);
+    // Time for a repeat to show, were there one.
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, rows, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    let mut seen = numbers(&rows);
+    seen.sort_unstable();
+    assert_eq!(seen, (100..160).collect::<Vec<_>>(), "{stderr:?}");
+
+    // While it is down again: lines, then logrotate's copytruncate. The
+    // copy takes on the truncated file's position; the truncated file is
+    // read from its start.
+    write_lines(&mut writer, 160..170);
+    std::fs::copy(&log, dir.path().join("audit.log.copy")).unwrap();
+    writer.set_len(0).unwrap();
+    write_lines(&mut writer, 170..180);
+    let service = Service::start(&binary, &args);
+    service.wait_stderr("from the checkpoint");
+    service.wait_rows(Duration::from_secs(20), |rows| rows.len() >= 20);
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, rows, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    let mut seen = numbers(&rows);
+    seen.sort_unstable();
+    assert_eq!(seen, (160..180).collect::<Vec<_>>(), "{stderr:?}");
+
+    // A checkpoint from another rule set is refused, naming both.
+    let path = state.join("checkpoint.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut checkpoint: serde_json::Value = serde_json::from_str(&text).unwrap();
+    checkpoint["detector"]["rules"] = serde_json::json!(["other-rule 00"]);
+    std::fs::write(&path, checkpoint.to_string()).unwrap();
+    let mut other = Command::new(&binary)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert_eq!(exit_status(&mut other), Some(2));
+    let mut stderr = String::new();
+    other
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("the checkpoint was written by another detector")
+            && stderr.contains("rules [other-rule]"),
+        "{stderr}"
+    );
+}
+
+/// A small deterministic generator for the kill moments (xorshift).
+struct Moments(u64);
+
+impl Moments {
+    fn next(&mut self, range: std::ops::Range<u64>) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        range.start + self.0 % (range.end - range.start)
+    }
+}
+
+#[test]
+fn kill_9_during_a_follow_replay_loses_no_row_and_repeats_at_most_one_interval_per_kill() {
+    const LINES: usize = 8000;
+    const BURST: usize = 20;
+    const BURST_EVERY: Duration = Duration::from_millis(20);
+    const INTERVAL_MS: u64 = 200;
+    const KILLS: usize = 10;
+    let binary = detector("creates_n", CREATES_N);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let state = dir.path().join("state");
+    let interval = format!("{INTERVAL_MS}ms");
+    let log_arg = log.to_str().unwrap().to_string();
+    let state_arg = state.to_str().unwrap().to_string();
+    let args = [
+        "--follow",
+        &log_arg,
+        "--state",
+        &state_arg,
+        "--checkpoint-interval",
+        &interval,
+    ];
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    eprintln!("kill moments seed: {seed}");
+    let mut moments = Moments(seed);
+
+    // The replay: bursts of 20 lines every 20 ms (at most 1000 lines/s).
+    let writer_log = log.clone();
+    let writer = std::thread::spawn(move || {
+        let mut file = append(&writer_log);
+        for burst in (0..LINES).collect::<Vec<_>>().chunks(BURST) {
+            let text: String = burst.iter().map(|n| row_line(*n)).collect();
+            file.write_all(text.as_bytes()).unwrap();
+            std::thread::sleep(BURST_EVERY);
+        }
+    });
+
+    let mut counts = vec![0usize; LINES];
+    for _ in 0..KILLS {
+        let service = Service::start(&binary, &args);
+        std::thread::sleep(Duration::from_millis(moments.next(300..1000)));
+        for n in numbers(&service.kill_hard()) {
+            counts[n] += 1;
+        }
+        std::thread::sleep(Duration::from_millis(moments.next(0..300)));
+    }
+    writer.join().unwrap();
+    let service = Service::start(&binary, &args);
+    // The killed runs may have read everything already: wait until this one
+    // handles SIGTERM (it says so after installing the handler).
+    service.wait_stderr("from the checkpoint");
+    let missing = |counts: &[usize], rows: &[String]| {
+        let now = numbers(rows);
+        let mut seen: Vec<bool> = counts.iter().map(|c| *c > 0).collect();
+        for n in now {
+            seen[n] = true;
+        }
+        seen.iter().filter(|s| !**s).count()
+    };
+    service.wait_rows(Duration::from_secs(60), |rows| missing(&counts, rows) == 0);
+    let (status, rows, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    for n in numbers(&rows) {
+        counts[n] += 1;
+    }
+    let lost: Vec<usize> = (0..LINES).filter(|n| counts[*n] == 0).collect();
+    assert!(lost.is_empty(), "rows lost: {lost:?}");
+    let duplicates: usize = counts.iter().map(|c| c - 1).sum();
+    // A kill repeats what was read after the last checkpoint: at most one
+    // interval of lines, plus what one poll reads and scheduling delays
+    // (0.5 s of slack), at the writer's rate.
+    let rate = (BURST as f64) / BURST_EVERY.as_secs_f64();
+    let per_kill = (rate * (INTERVAL_MS as f64 / 1000.0 + 0.5)) as usize;
+    eprintln!(
+        "{KILLS} kills, {LINES} lines: {duplicates} rows repeated ({:.1} per kill; bound {per_kill} per kill)",
+        duplicates as f64 / KILLS as f64
+    );
+    assert!(
+        duplicates <= KILLS * per_kill,
+        "{duplicates} repeated rows, more than {per_kill} per kill"
+    );
+}
+
+/// One HTTP/1.1 GET: status and body.
+fn get(addr: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {text:?}"));
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+/// The value of the sample of `metrics` whose name and labels start with
+/// `prefix`.
+fn sample(metrics: &str, prefix: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn metrics_count_a_follow_run_and_probes_answer() {
+    let binary = detector("creates_n", CREATES_N);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let state = dir.path().join("state");
+    let mut writer = append(&log);
+    write_lines(&mut writer, 0..40);
+    for _ in 0..30 {
+        writer
+            .write_all(b"{\"Timestamp\":\"2024-05-28T10:00:00Z\",\"OperationName\":\"get\"}\n")
+            .unwrap();
+    }
+    for _ in 0..5 {
+        writer
+            .write_all(b"{\"OperationName\":\"create\", broken\n")
+            .unwrap();
+    }
+    let service = Service::start(
+        &binary,
+        &[
+            "--follow",
+            log.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+            "--metrics",
+            "127.0.0.1:0",
+        ],
+    );
+    let line = service.wait_stderr("metrics on http://");
+    let addr = line
+        .rsplit("http://")
+        .next()
+        .unwrap()
+        .trim()
+        .trim_end_matches("/metrics")
+        .to_string();
+    service.wait_rows(Duration::from_secs(20), |rows| rows.len() >= 40);
+    let labels = format!(
+        "{{source=\"follow\",path=\"{}\",format=\"auto\"}}",
+        log.display()
+    );
+    let start = Instant::now();
+    let metrics = loop {
+        let (status, body) = get(&addr, "/metrics");
+        assert_eq!(status, 200);
+        let done = sample(&body, &format!("kqlc_events_read_total{labels}")) == Some(75.0)
+            && sample(&body, "kqlc_checkpoint_writes_total") >= Some(1.0);
+        if done || start.elapsed() > Duration::from_secs(10) {
+            break body;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        sample(&metrics, &format!("kqlc_events_read_total{labels}")),
+        Some(75.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        sample(&metrics, &format!("kqlc_events_rejected_total{labels}")),
+        Some(5.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        sample(&metrics, &format!("kqlc_lines_skipped_total{labels}")),
+        Some(30.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        sample(&metrics, "kqlc_rows_emitted_total{rule=\"creates_n\"}"),
+        Some(40.0),
+        "{metrics}"
+    );
+    let age = sample(&metrics, "kqlc_checkpoint_age_seconds").unwrap();
+    assert!((0.0..5.0).contains(&age), "{metrics}");
+    assert!(metrics.contains("# TYPE kqlc_events_read_total counter"));
+    assert_eq!(get(&addr, "/healthz"), (200, "ok\n".to_string()));
+    assert_eq!(get(&addr, "/readyz"), (200, "ready\n".to_string()));
+    assert_eq!(get(&addr, "/nothing").0, 404);
+
+    // More lines: the counters move.
+    write_lines(&mut writer, 40..60);
+    service.wait_rows(Duration::from_secs(20), |rows| rows.len() >= 60);
+    let (_, metrics) = get(&addr, "/metrics");
+    assert_eq!(
+        sample(&metrics, "kqlc_rows_emitted_total{rule=\"creates_n\"}"),
+        Some(60.0),
+        "{metrics}"
+    );
+    let (status, _, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+}

@@ -156,7 +156,11 @@ live sources (a service: runs until SIGTERM or SIGINT, then flushes and exits 0)
   --tls-client-ca F  require a client certificate signed by a CA in this PEM file\n\
   --token-file FILE  require 'Authorization: Bearer TOKEN', the token being FILE's text\n\
   --max-body-bytes N the largest request body accepted (default 33554432, 32 MiB); larger: 413\n\
-  --queue N          request batches waiting to be processed (default 64); when full: 429";
+  --queue N          request batches waiting to be processed (default 64); when full: 429\n\
+  --state DIR        with --follow: keep each file's position in DIR (checkpoints) and resume\n\
+                     there after a restart; one detector per DIR (locked)\n\
+  --checkpoint-interval D  how often a checkpoint is written while reading (default 1s; 250ms, 5s, 1m)\n\
+  --metrics ADDR     Prometheus metrics on http://ADDR/metrics, probes on /healthz and /readyz";
 
 /// The most `--threads` accepted. More than the machine has cores only
 /// adds overhead; the cap keeps a typo (`--threads 100000`) from asking the
@@ -371,6 +375,14 @@ fn grew_past_budget(held: &mut i64, limit: Option<i64>, before: usize) -> bool {
     kql_runtime::budget::ceiling(usize::MAX);
     *held = (*held + after as i64 - before as i64).max(0);
     over || *held > limit
+}
+
+/// A session's running counts, as live sources' metrics show them.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Totals {
+    pub(crate) read: u64,
+    pub(crate) rejected: u64,
+    pub(crate) skipped: u64,
 }
 
 /// Counts for the summary.
@@ -831,7 +843,7 @@ pub fn run<W: Write, E: Write>(
     let mut stopped = false;
     if options.live.is_live() {
         // Live sources run until a signal; what follows is as in batch mode.
-        match crate::live::run(&mut session, &options.live, &files) {
+        match crate::live::run(&mut session, &options.live, &files, options.info) {
             Ok(live_ok) => io_failed |= !live_ok,
             Err(Stop::Strict) => {
                 writeln!(session.errors, "stopping at the first bad line (--strict)")?;
@@ -992,6 +1004,21 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     /// Flushes the output (live sources: after each batch).
     pub(crate) fn flush_output(&mut self) -> io::Result<()> {
         self.writer.flush()
+    }
+
+    /// The running counts (live sources' metrics).
+    pub(crate) fn totals(&self) -> Totals {
+        Totals {
+            read: self.counts.read,
+            rejected: self.counts.rejected,
+            skipped: self.counts.skipped,
+        }
+    }
+
+    /// Rows emitted per rule, and the rules' names, in order.
+    pub(crate) fn emitted(&self) -> (&[u64], Vec<&str>) {
+        let names = self.rules.iter().map(|r| r.name()).collect();
+        (&self.counts.emitted, names)
     }
 
     /// Reads `reader`'s chunks one by one, to the end or (with

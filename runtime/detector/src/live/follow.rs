@@ -21,7 +21,8 @@
 //! exact where file-change notifications are not (they coalesce, and miss
 //! changes on network file systems), and costs one `stat` per file.
 
-use crate::detector::{InputFile, Session, Stop};
+use super::state::{self, FilePosition};
+use crate::detector::{InputFile, Session, Stop, Totals};
 use crate::formats::InputFormat;
 use crate::input::MAX_LINE_BYTES;
 use crate::parallel::LineWork;
@@ -42,6 +43,12 @@ pub const CLOSE_AFTER_IDLE: Duration = Duration::from_secs(2);
 /// How long a copy of a followed file waits for that file's truncation
 /// before it is taken for a plain copy.
 pub const COPY_GRACE: Duration = Duration::from_secs(5);
+
+/// How long the position of a closed file that no pattern matches is
+/// kept (in memory and in `--state` checkpoints) before it is forgotten: a
+/// file deleted by rotation is not carried for ever. A file renamed back
+/// under a pattern after that is read again from its start.
+pub const FORGET_AFTER: Duration = Duration::from_secs(600);
 
 /// The most bytes read from one file in one poll (other files get their
 /// turn in between).
@@ -84,6 +91,23 @@ struct Followed {
     /// of it to take on (for [`COPY_GRACE`]).
     truncated: Option<(Position, Instant)>,
     work: LineWork,
+    /// The index of the pattern that found it (its source in the metrics).
+    source: usize,
+}
+
+/// What one pattern's files gave, for the metrics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceCounts {
+    /// The pattern, as given.
+    pub pattern: String,
+    /// Its format's name.
+    pub format: &'static str,
+    /// Rows read (records, and rejected lines).
+    pub read: u64,
+    /// Rejected.
+    pub rejected: u64,
+    /// Lines the prefilter skipped unparsed.
+    pub skipped: u64,
 }
 
 /// The files behind `--follow`.
@@ -94,10 +118,16 @@ pub struct Follower {
     pending_copies: HashMap<Identity, Instant>,
     /// Files not read: plain copies, and closed files with their position.
     closed: HashMap<Identity, Option<Position>>,
+    /// The first bytes of the files of the checkpoint resumed (`--state`).
+    resumed_heads: Vec<Vec<u8>>,
+    /// Since when each entry of `closed` has not been matched by a pattern.
+    unmatched_since: HashMap<Identity, Instant>,
     /// Paths reported as unreadable (once each).
     reported: Vec<PathBuf>,
     started: bool,
     templates: Vec<(InputFormat, LineWork)>,
+    /// Counts per pattern.
+    sources: Vec<SourceCounts>,
 }
 
 impl Follower {
@@ -114,9 +144,19 @@ impl Follower {
         }
         Follower {
             patterns: files.iter().map(|f| (f.path.clone(), f.format)).collect(),
+            sources: files
+                .iter()
+                .map(|f| SourceCounts {
+                    pattern: f.path.clone(),
+                    format: f.format.name(),
+                    ..SourceCounts::default()
+                })
+                .collect(),
             files: Vec::new(),
             pending_copies: HashMap::new(),
             closed: HashMap::new(),
+            unmatched_since: HashMap::new(),
+            resumed_heads: Vec::new(),
             reported: Vec::new(),
             started: false,
             templates,
@@ -151,7 +191,8 @@ impl Follower {
             file.matched = false;
         }
         let now = Instant::now();
-        for (pattern, format) in self.patterns.clone() {
+        let mut matched: Vec<Identity> = Vec::new();
+        for (source, (pattern, format)) in self.patterns.clone().into_iter().enumerate() {
             for path in matching_paths(&pattern) {
                 let Ok(meta) = std::fs::metadata(&path) else {
                     continue;
@@ -160,6 +201,7 @@ impl Follower {
                     continue;
                 }
                 let identity = (meta.dev(), meta.ino());
+                matched.push(identity);
                 if let Some(file) = self.files.iter_mut().find(|f| f.identity == identity) {
                     file.matched = true;
                     if file.path != path {
@@ -179,6 +221,7 @@ impl Follower {
                     }
                 };
                 let mut position = Position::default();
+                let mut truncated = None;
                 if let Some(closed) = self.closed.get(&identity) {
                     match closed {
                         // A plain copy, or a closed file that is back.
@@ -186,9 +229,25 @@ impl Follower {
                         Some(closed) if starts_with(&mut file, &closed.head) => {
                             position = closed.clone();
                         }
-                        Some(_) => {} // the inode was reused: a new file
+                        // The inode was reused, or the file was truncated
+                        // (while the detector was down): a new file, and a
+                        // copy of the old one made before takes on its
+                        // position.
+                        Some(closed) => {
+                            if !closed.head.is_empty() {
+                                truncated = Some((closed.clone(), now));
+                            }
+                        }
                     }
                     self.closed.remove(&identity);
+                } else if !self.started
+                    && self.resumed_heads.iter().any(|h| starts_with(&mut file, h))
+                {
+                    // At a restart, a file not in the checkpoint that starts
+                    // like one in it: perhaps a copy made while the
+                    // detector was down. Decided at the next poll, once
+                    // every file is known (copy or not).
+                    continue;
                 } else if self.started {
                     match self.copy_of(&mut file) {
                         Copy::Not => {}
@@ -242,12 +301,29 @@ impl Follower {
                     position,
                     matched: true,
                     last_read: now,
-                    truncated: None,
+                    truncated,
                     work,
+                    source,
                 });
             }
         }
+        self.forget_gone(&matched, now);
         Ok(())
+    }
+
+    /// Forgets closed files no pattern has matched for [`FORGET_AFTER`].
+    fn forget_gone(&mut self, matched: &[Identity], now: Instant) {
+        let unmatched_since = &mut self.unmatched_since;
+        unmatched_since.retain(|identity, _| !matched.contains(identity));
+        self.closed.retain(|identity, _| {
+            if matched.contains(identity) {
+                return true;
+            }
+            let since = *unmatched_since.entry(*identity).or_insert(now);
+            now.duration_since(since) < FORGET_AFTER
+        });
+        let closed = &self.closed;
+        unmatched_since.retain(|identity, _| closed.contains_key(identity));
     }
 
     /// Whether `file` starts with the first bytes of a followed file: a
@@ -317,6 +393,10 @@ impl Follower {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     buffer.truncate(start + got);
+                    // The bytes read are kept (as the partial line), so the
+                    // offset counts them: a checkpoint is at `offset`
+                    // minus the partial line.
+                    file.position.offset += got as u64;
                     file.position.carry = buffer;
                     session.report(format_args!(
                         "{}: read error: {e} (tried again at the next poll)",
@@ -371,12 +451,15 @@ impl Follower {
         };
         if whole > from {
             let lines = memchr::memchr_iter(b'\n', &buffer[from..whole]).count() as u64;
+            let before = session.totals();
             let read_ok = session.read_lines_of(
                 &file.name,
                 file.position.line,
                 &buffer[from..whole],
                 &file.work,
-            )?;
+            );
+            self.sources[file.source].add(&before, &session.totals());
+            let read_ok = read_ok?;
             if !read_ok {
                 return Ok(());
             }
@@ -413,13 +496,85 @@ impl Follower {
             if !file.position.carry.is_empty() && !file.position.skipping {
                 let mut last = std::mem::take(&mut file.position.carry);
                 last.push(b'\n');
-                session.read_lines_of(&file.name, file.position.line, &last, &file.work)?;
+                let before = session.totals();
+                let read = session.read_lines_of(&file.name, file.position.line, &last, &file.work);
+                self.sources[file.source].add(&before, &session.totals());
+                read?;
                 file.position.line += 1;
                 session.flush_output()?;
             }
             self.closed.insert(file.identity, Some(file.position));
         }
         Ok(())
+    }
+}
+
+impl SourceCounts {
+    pub(crate) fn add(&mut self, before: &Totals, after: &Totals) {
+        self.read += after.read - before.read;
+        self.rejected += after.rejected - before.rejected;
+        self.skipped += after.skipped - before.skipped;
+    }
+}
+
+impl Follower {
+    /// The counts per pattern.
+    pub fn sources(&self) -> &[SourceCounts] {
+        &self.sources
+    }
+
+    /// Where each known file is, for a checkpoint: after its last whole
+    /// line read (every poll flushes the output of the lines it read, so
+    /// between polls that is the end of the output written). Files found
+    /// to be plain copies, and a truncated file's position kept for its
+    /// copy, are not kept.
+    pub fn positions(&self) -> Vec<FilePosition> {
+        let open = self.files.iter().map(|f| {
+            let path = f.path.display().to_string();
+            (f.identity, Some(path), &f.position)
+        });
+        let closed = self
+            .closed
+            .iter()
+            .filter_map(|(identity, position)| Some((*identity, None, position.as_ref()?)));
+        let mut positions: Vec<FilePosition> = open
+            .chain(closed)
+            .map(|((device, inode), path, position)| FilePosition {
+                path: path.unwrap_or_default(),
+                device,
+                inode,
+                head: state::hex(&position.head),
+                offset: position.offset.saturating_sub(position.carry.len() as u64),
+                line: position.line,
+                skipping: position.skipping,
+            })
+            .collect();
+        positions.sort_by_key(|p| (p.device, p.inode));
+        positions
+    }
+
+    /// Takes up the positions of a checkpoint: a file with one of these
+    /// identities and first bytes, found under any name a pattern matches,
+    /// is read from its offset.
+    pub fn resume(&mut self, positions: Vec<FilePosition>) {
+        for saved in positions {
+            let Some(head) = state::unhex(&saved.head) else {
+                continue;
+            };
+            if !head.is_empty() {
+                self.resumed_heads.push(head.clone());
+            }
+            self.closed.insert(
+                (saved.device, saved.inode),
+                Some(Position {
+                    offset: saved.offset,
+                    line: saved.line,
+                    carry: Vec::new(),
+                    head,
+                    skipping: saved.skipping,
+                }),
+            );
+        }
     }
 }
 

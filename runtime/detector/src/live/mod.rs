@@ -20,17 +20,31 @@
 //!                          the EventList ─ bounded queue (full: 429)
 //! ```
 //!
+//! With `--state DIR` ([`state`]) the followed files' positions are
+//! checkpointed between polls, when the output of every line read is
+//! flushed, so a restart resumes there; `--metrics ADDR` ([`metrics`])
+//! serves counts and probes over HTTP.
+//!
 //! The live parts that need the network, TLS or signals sit behind the
 //! `live` cargo feature (on by default and in every detector `kqlc build`
 //! makes); without it, the options parse but running says it is missing.
 
 use crate::detector::{InputFile, Session, Stop};
+use crate::manifest::DetectorInfo;
 use std::io::Write;
+use std::time::Duration;
 
 #[cfg(feature = "live")]
 pub mod follow;
 #[cfg(feature = "live")]
+pub mod metrics;
+#[cfg(feature = "live")]
+pub mod state;
+#[cfg(feature = "live")]
 pub mod webhook;
+
+/// The default `--checkpoint-interval`.
+pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The default `--max-body-bytes`: 32 MiB, well above the API server's
 /// default webhook batch (at most 400 events, each at most a few hundred
@@ -59,6 +73,12 @@ pub struct LiveOptions {
     pub max_body_bytes: Option<usize>,
     /// `--queue N` (`None`: [`DEFAULT_QUEUE`]).
     pub queue: Option<usize>,
+    /// `--state DIR`: checkpoints of the followed files' positions.
+    pub state: Option<String>,
+    /// `--checkpoint-interval D` (`None`: [`DEFAULT_CHECKPOINT_INTERVAL`]).
+    pub checkpoint_interval: Option<Duration>,
+    /// `--metrics ADDR`.
+    pub metrics: Option<String>,
 }
 
 const FLAGS: &[(&str, Option<&str>)] = &[
@@ -70,6 +90,15 @@ const FLAGS: &[(&str, Option<&str>)] = &[
     ("--token-file", Some("a file holding the bearer token")),
     ("--max-body-bytes", Some("a number of bytes")),
     ("--queue", Some("a number of batches")),
+    ("--state", Some("a directory, e.g. --state /var/lib/kqlc")),
+    (
+        "--checkpoint-interval",
+        Some("a duration, e.g. --checkpoint-interval 1s"),
+    ),
+    (
+        "--metrics",
+        Some("an address, e.g. --metrics 127.0.0.1:9090"),
+    ),
 ];
 
 impl LiveOptions {
@@ -103,6 +132,14 @@ impl LiveOptions {
             "--token-file" => self.token_file = value,
             "--max-body-bytes" => self.max_body_bytes = Some(count("a number of bytes")?),
             "--queue" => self.queue = Some(count("a number of batches")?),
+            "--state" => self.state = value,
+            "--checkpoint-interval" => {
+                let text = value.unwrap_or_default();
+                self.checkpoint_interval = Some(parse_duration(&text).ok_or_else(|| {
+                    format!("{flag}: '{text}' is not a duration (e.g. 250ms, 1s, 1m; more than 0)")
+                })?);
+            }
+            "--metrics" => self.metrics = value,
             _ => return Err(format!("unknown option '{flag}'")),
         }
         Ok(())
@@ -111,6 +148,12 @@ impl LiveOptions {
     /// True when a live source was asked for.
     pub fn is_live(&self) -> bool {
         self.follow || self.listen.is_some()
+    }
+
+    /// The checkpoint interval in force.
+    pub fn checkpoint_interval(&self) -> Duration {
+        self.checkpoint_interval
+            .unwrap_or(DEFAULT_CHECKPOINT_INTERVAL)
     }
 
     /// Checks the options together with the input files.
@@ -128,6 +171,18 @@ impl LiveOptions {
         .or(self.queue.map(|_| "--queue"));
         if let (Some(flag), None) = (server_option, &self.listen) {
             return Err(format!("{flag} needs --listen ADDR"));
+        }
+        if self.state.is_some() && !self.follow {
+            return Err(
+                "--state needs --follow (it keeps followed files' positions; the webhook's client retries what was not answered)"
+                    .to_string(),
+            );
+        }
+        if self.checkpoint_interval.is_some() && self.state.is_none() {
+            return Err("--checkpoint-interval needs --state DIR".to_string());
+        }
+        if self.metrics.is_some() && !self.is_live() {
+            return Err("--metrics needs a live source (--follow or --listen ADDR)".to_string());
         }
         if self.tls_cert.is_some() != self.tls_key.is_some() {
             return Err("--tls-cert and --tls-key go together".to_string());
@@ -161,6 +216,7 @@ pub(crate) fn run<W: Write, E: Write>(
     session: &mut Session<'_, W, E>,
     _options: &LiveOptions,
     _files: &[InputFile],
+    _info: Option<&'static DetectorInfo>,
 ) -> Result<bool, Stop> {
     session.report(format_args!(
         "error: this detector was built without live sources (the kql-detector feature 'live')"
@@ -175,10 +231,11 @@ pub(crate) fn run<W: Write, E: Write>(
     session: &mut Session<'_, W, E>,
     options: &LiveOptions,
     files: &[InputFile],
+    info: Option<&'static DetectorInfo>,
 ) -> Result<bool, Stop> {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
-    use std::time::Duration;
+    use std::time::Instant;
 
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -187,6 +244,43 @@ pub(crate) fn run<W: Write, E: Write>(
             return Ok(false);
         }
     }
+    let metrics = match &options.metrics {
+        Some(addr) => match metrics::Metrics::start(addr) {
+            Ok(metrics) => {
+                session.report(format_args!("metrics on {}", metrics.url()))?;
+                Some(metrics)
+            }
+            Err(e) => {
+                session.report(format_args!("error: --metrics {addr}: {e}"))?;
+                return Ok(false);
+            }
+        },
+        None => None,
+    };
+    let mut checkpoints = match &options.state {
+        Some(dir) => {
+            let (_, names) = session.emitted();
+            let rules = state::RuleSet::of(info, &names);
+            match state::StateDir::open(std::path::Path::new(dir), rules) {
+                Ok((state, positions)) => Some(Checkpoints {
+                    state,
+                    dir: dir.clone(),
+                    positions,
+                    interval: options.checkpoint_interval(),
+                    last: None,
+                    tried: None,
+                    failing: false,
+                    writes: 0,
+                    errors: 0,
+                }),
+                Err(e) => {
+                    session.report(format_args!("error: {e}"))?;
+                    return Ok(false);
+                }
+            }
+        }
+        None => None,
+    };
     let mut server = match &options.listen {
         Some(addr) => {
             let config = match webhook::Config::from_options(addr, options) {
@@ -210,10 +304,55 @@ pub(crate) fn run<W: Write, E: Write>(
         }
         None => None,
     };
+    let mut webhook_counts = server.as_ref().map(|_| follow::SourceCounts {
+        pattern: String::new(),
+        format: crate::formats::InputFormat::K8s.name(),
+        ..follow::SourceCounts::default()
+    });
     let mut follower = if options.follow {
         Some(follow::Follower::new(files, session))
     } else {
         None
+    };
+    if let (Some(follower), Some(checkpoints)) = (&mut follower, &mut checkpoints) {
+        let positions = std::mem::take(&mut checkpoints.positions);
+        if !positions.is_empty() {
+            session.report(format_args!(
+                "--state {}: resuming {} file{} from the checkpoint",
+                checkpoints.dir,
+                positions.len(),
+                if positions.len() == 1 { "" } else { "s" }
+            ))?;
+        }
+        follower.resume(positions);
+    }
+    let publish = |session: &Session<'_, W, E>,
+                   follower: &Option<follow::Follower>,
+                   webhook: &Option<follow::SourceCounts>,
+                   checkpoints: &Option<Checkpoints>,
+                   ready: bool| {
+        let Some(metrics) = &metrics else { return };
+        let (emitted, names) = session.emitted();
+        let rules: Vec<(String, u64)> = names
+            .iter()
+            .zip(emitted)
+            .map(|(name, n)| (name.to_string(), *n))
+            .collect();
+        metrics.update(|snapshot| {
+            snapshot.follow = follower
+                .as_ref()
+                .map(|f| f.sources().to_vec())
+                .unwrap_or_default();
+            snapshot.webhook = webhook.clone();
+            snapshot.rules = rules;
+            if let Some(c) = checkpoints {
+                snapshot.checkpoint = Some(c.last.unwrap_or(snapshot.started));
+                snapshot.checkpoint_writes = c.writes;
+                snapshot.checkpoint_errors = c.errors;
+            }
+            snapshot.ready = ready;
+            snapshot.heartbeat = Instant::now();
+        });
     };
     let result = (|| -> Result<(), Stop> {
         while !stop.load(Ordering::Relaxed) {
@@ -228,24 +367,165 @@ pub(crate) fn run<W: Write, E: Write>(
             };
             match &mut server {
                 Some(server) => {
-                    server.process(session, idle)?;
+                    let before = session.totals();
+                    let processed = server.process(session, idle);
+                    if let Some(counts) = &mut webhook_counts {
+                        counts.add(&before, &session.totals());
+                    }
+                    processed?;
                 }
                 None if !busy => std::thread::sleep(idle),
                 None => {}
             }
+            // Every poll flushed the output of what it read: the positions
+            // are covered.
+            if let (Some(checkpoints), Some(follower)) = (&mut checkpoints, &follower) {
+                if checkpoints.due() {
+                    checkpoints.write(follower, session)?;
+                }
+            }
+            publish(session, &follower, &webhook_counts, &checkpoints, true);
         }
         Ok(())
     })();
+    publish(session, &follower, &webhook_counts, &checkpoints, false);
     // Stop taking requests; answer those already queued.
     let closed = match &mut server {
-        Some(server) => server.close(session),
+        Some(server) => {
+            let before = session.totals();
+            let closed = server.close(session);
+            if let Some(counts) = &mut webhook_counts {
+                counts.add(&before, &session.totals());
+            }
+            closed
+        }
         None => Ok(()),
     };
     result?;
     closed?;
     session.flush_output()?;
+    // Only now, after the last flush, the final checkpoint.
+    if let (Some(checkpoints), Some(follower)) = (&mut checkpoints, &follower) {
+        checkpoints.write(follower, session)?;
+    }
+    publish(session, &follower, &webhook_counts, &checkpoints, false);
     session.report(format_args!(
         "stopping: signal received, input read so far is processed"
     ))?;
     Ok(true)
+}
+
+/// `--state`: the directory and when its checkpoint was last current.
+#[cfg(feature = "live")]
+struct Checkpoints {
+    state: state::StateDir,
+    dir: String,
+    /// The positions read at start, until the follower takes them.
+    positions: Vec<state::FilePosition>,
+    interval: Duration,
+    /// When the checkpoint was last known to cover all output written.
+    last: Option<std::time::Instant>,
+    /// When a checkpoint was last tried.
+    tried: Option<std::time::Instant>,
+    /// The last write failed (reported once until one succeeds).
+    failing: bool,
+    writes: u64,
+    errors: u64,
+}
+
+#[cfg(feature = "live")]
+impl Checkpoints {
+    fn due(&self) -> bool {
+        self.tried.is_none_or(|at| at.elapsed() >= self.interval)
+    }
+
+    /// Writes the follower's positions, which the caller has made sure are
+    /// covered by flushed output. A failure is reported (once) and tried
+    /// again at the next interval: the previous checkpoint stays.
+    fn write<W: Write, E: Write>(
+        &mut self,
+        follower: &follow::Follower,
+        session: &mut Session<'_, W, E>,
+    ) -> Result<(), Stop> {
+        self.tried = Some(std::time::Instant::now());
+        match self.state.write(follower.positions()) {
+            Ok(written) => {
+                self.writes += u64::from(written);
+                self.last = Some(std::time::Instant::now());
+                if self.failing {
+                    self.failing = false;
+                    session.report(format_args!(
+                        "--state {}: checkpoints are written again",
+                        self.dir
+                    ))?;
+                }
+            }
+            Err(e) => {
+                self.errors += 1;
+                if !self.failing {
+                    self.failing = true;
+                    session.report(format_args!(
+                        "error: --state {}: cannot write the checkpoint: {e} (the previous one stays; tried again every {:?})",
+                        self.dir, self.interval
+                    ))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A duration: a number and a unit (`ms`, `s`, `m`, `h`; seconds without
+/// one), more than zero.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let seconds = match unit {
+        "ms" => number / 1000.0,
+        "" | "s" => number,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => return None,
+    };
+    (seconds > 0.0 && seconds.is_finite() && seconds < 1e9)
+        .then(|| Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_a_unit() {
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1m"), Some(Duration::from_secs(60)));
+        assert_eq!(parse_duration("0s"), None);
+        assert_eq!(parse_duration("1 week"), None);
+        assert_eq!(parse_duration(""), None);
+    }
+
+    #[test]
+    fn state_needs_follow_and_metrics_a_live_source() {
+        let mut options = LiveOptions::default();
+        options.set("--state", Some("/tmp/s".into())).unwrap();
+        let error = options.check(&[]).unwrap_err();
+        assert!(error.starts_with("--state needs --follow"), "{error}");
+        let mut options = LiveOptions::default();
+        options
+            .set("--metrics", Some("127.0.0.1:0".into()))
+            .unwrap();
+        assert!(options
+            .check(&[])
+            .unwrap_err()
+            .starts_with("--metrics needs"));
+        let error = LiveOptions::default()
+            .set("--checkpoint-interval", Some("soon".into()))
+            .unwrap_err();
+        assert!(error.contains("'soon' is not a duration"), "{error}");
+    }
 }

@@ -1,0 +1,333 @@
+//! `--metrics ADDR`: Prometheus text format on `/metrics`, and the probes
+//! `/healthz` (the detector's loop is turning) and `/readyz` (its sources
+//! are started and it is not stopping).
+//!
+//! The detector's thread publishes a [`Snapshot`] after each turn of its
+//! loop; a one-thread tokio runtime serves it with hyper, so a scrape never
+//! waits for the rules. Lag (wall clock minus the newest event's time) is
+//! not measured: it would need each event's time, which the lazy reader
+//! and the prefilter do not read.
+
+use super::follow::SourceCounts;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// `/healthz` fails when the detector's loop has not turned for this long.
+pub const STUCK_AFTER: Duration = Duration::from_secs(30);
+
+/// What the metrics show, as the detector's thread last published it.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// `--follow` patterns' counts.
+    pub follow: Vec<SourceCounts>,
+    /// The webhook's counts (`--listen`).
+    pub webhook: Option<SourceCounts>,
+    /// Rows emitted per rule: (name, count).
+    pub rules: Vec<(String, u64)>,
+    /// With `--state`: when the checkpoint was last known to be current.
+    pub checkpoint: Option<Instant>,
+    /// Checkpoints written.
+    pub checkpoint_writes: u64,
+    /// Checkpoints that could not be written.
+    pub checkpoint_errors: u64,
+    /// Sources started and not stopping.
+    pub ready: bool,
+    /// The last turn of the detector's loop.
+    pub heartbeat: Instant,
+    /// When the detector started.
+    pub started: Instant,
+}
+
+impl Snapshot {
+    /// An empty snapshot: not ready.
+    pub fn new() -> Snapshot {
+        let now = Instant::now();
+        Snapshot {
+            follow: Vec::new(),
+            webhook: None,
+            rules: Vec::new(),
+            checkpoint: None,
+            checkpoint_writes: 0,
+            checkpoint_errors: 0,
+            ready: false,
+            heartbeat: now,
+            started: now,
+        }
+    }
+
+    /// The Prometheus text exposition of the snapshot.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        let mut family = |name: &str, kind: &str, help: &str, samples: &[(String, f64)]| {
+            let _ = writeln!(text, "# HELP {name} {help}");
+            let _ = writeln!(text, "# TYPE {name} {kind}");
+            for (labels, value) in samples {
+                let _ = writeln!(text, "{name}{labels} {value}");
+            }
+        };
+        let sources: Vec<(String, &SourceCounts)> = self
+            .follow
+            .iter()
+            .map(|s| {
+                let labels = format!(
+                    "{{source=\"follow\",path=\"{}\",format=\"{}\"}}",
+                    escape(&s.pattern),
+                    s.format
+                );
+                (labels, s)
+            })
+            .chain(self.webhook.iter().map(|s| {
+                let labels = format!("{{source=\"webhook\",format=\"{}\"}}", s.format);
+                (labels, s)
+            }))
+            .collect();
+        let per_source = |value: fn(&SourceCounts) -> u64| -> Vec<(String, f64)> {
+            sources
+                .iter()
+                .map(|(labels, s)| (labels.clone(), value(s) as f64))
+                .collect()
+        };
+        family(
+            "kqlc_events_read_total",
+            "counter",
+            "Rows read per source: records, and lines or events rejected.",
+            &per_source(|s| s.read),
+        );
+        family(
+            "kqlc_events_rejected_total",
+            "counter",
+            "Lines or events rejected per source (malformed, or not of the format).",
+            &per_source(|s| s.rejected),
+        );
+        family(
+            "kqlc_lines_skipped_total",
+            "counter",
+            "Lines the literal prefilter skipped unparsed (no rule can match them), per source.",
+            &per_source(|s| s.skipped),
+        );
+        let rules: Vec<(String, f64)> = self
+            .rules
+            .iter()
+            .map(|(rule, n)| (format!("{{rule=\"{}\"}}", escape(rule)), *n as f64))
+            .collect();
+        family(
+            "kqlc_rows_emitted_total",
+            "counter",
+            "Rows emitted per rule.",
+            &rules,
+        );
+        if let Some(at) = self.checkpoint {
+            family(
+                "kqlc_checkpoint_age_seconds",
+                "gauge",
+                "Seconds since the --state checkpoint was last known to cover all output written.",
+                &[(String::new(), at.elapsed().as_secs_f64())],
+            );
+            family(
+                "kqlc_checkpoint_writes_total",
+                "counter",
+                "Checkpoints written to the --state directory.",
+                &[(String::new(), self.checkpoint_writes as f64)],
+            );
+            family(
+                "kqlc_checkpoint_errors_total",
+                "counter",
+                "Checkpoints that could not be written.",
+                &[(String::new(), self.checkpoint_errors as f64)],
+            );
+        }
+        family(
+            "kqlc_uptime_seconds",
+            "gauge",
+            "Seconds since the detector started.",
+            &[(String::new(), self.started.elapsed().as_secs_f64())],
+        );
+        text
+    }
+}
+
+impl Default for Snapshot {
+    fn default() -> Snapshot {
+        Snapshot::new()
+    }
+}
+
+/// A label value with `\`, `"` and line feeds escaped.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// The running metrics server.
+pub struct Metrics {
+    runtime: Option<tokio::runtime::Runtime>,
+    snapshot: Arc<Mutex<Snapshot>>,
+    stopping: Arc<AtomicBool>,
+    local: SocketAddr,
+}
+
+impl Metrics {
+    /// Binds `addr` and serves.
+    pub fn start(addr: &str) -> Result<Metrics, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("kql-metrics")
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(|e| format!("cannot start the server's thread: {e}"))?;
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(addr))
+            .map_err(|e| format!("cannot listen: {e}"))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| format!("cannot listen: {e}"))?;
+        let snapshot = Arc::new(Mutex::new(Snapshot::new()));
+        let stopping = Arc::new(AtomicBool::new(false));
+        runtime.spawn(serve(
+            listener,
+            Arc::clone(&snapshot),
+            Arc::clone(&stopping),
+        ));
+        Ok(Metrics {
+            runtime: Some(runtime),
+            snapshot,
+            stopping,
+            local,
+        })
+    }
+
+    /// The address served, as a URL.
+    pub fn url(&self) -> String {
+        format!("http://{}/metrics", self.local)
+    }
+
+    /// Changes the published snapshot.
+    pub fn update(&self, change: impl FnOnce(&mut Snapshot)) {
+        if let Ok(mut snapshot) = self.snapshot.lock() {
+            change(&mut snapshot);
+        }
+    }
+}
+
+impl Drop for Metrics {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        }
+    }
+}
+
+async fn serve(
+    listener: tokio::net::TcpListener,
+    snapshot: Arc<Mutex<Snapshot>>,
+    stopping: Arc<AtomicBool>,
+) {
+    while !stopping.load(Ordering::SeqCst) {
+        let accepted = tokio::time::timeout(Duration::from_millis(100), listener.accept()).await;
+        let Ok(Ok((stream, _))) = accepted else {
+            continue;
+        };
+        let snapshot = Arc::clone(&snapshot);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let response = answer(&request, &snapshot);
+                async move { Ok::<_, std::convert::Infallible>(response) }
+            });
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(10));
+            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
+/// Answers `/metrics`, `/healthz` and `/readyz`.
+fn answer(request: &Request<Incoming>, snapshot: &Mutex<Snapshot>) -> Response<Full<Bytes>> {
+    let Ok(snapshot) = snapshot.lock().map(|s| s.clone()) else {
+        return text(StatusCode::INTERNAL_SERVER_ERROR, "metrics unavailable\n");
+    };
+    match request.uri().path() {
+        "/metrics" => {
+            let mut response = text(StatusCode::OK, &snapshot.render());
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            response
+        }
+        "/healthz" => {
+            let idle = snapshot.heartbeat.elapsed();
+            if idle < STUCK_AFTER {
+                text(StatusCode::OK, "ok\n")
+            } else {
+                text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &format!(
+                        "the detector's loop has not turned for {} s\n",
+                        idle.as_secs()
+                    ),
+                )
+            }
+        }
+        "/readyz" if snapshot.ready => text(StatusCode::OK, "ready\n"),
+        "/readyz" => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: the sources are starting or the detector is stopping\n",
+        ),
+        _ => text(
+            StatusCode::NOT_FOUND,
+            "not found: /metrics, /healthz and /readyz are served\n",
+        ),
+    }
+}
+
+fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_are_prometheus_text_with_escaped_labels() {
+        let mut snapshot = Snapshot::new();
+        snapshot.follow.push(SourceCounts {
+            pattern: "/var/log/a\"b*.log".into(),
+            format: "auto",
+            read: 10,
+            rejected: 1,
+            skipped: 3,
+        });
+        snapshot.rules.push(("creates".into(), 4));
+        let text = snapshot.render();
+        assert!(text.contains(
+            "kqlc_events_read_total{source=\"follow\",path=\"/var/log/a\\\"b*.log\",format=\"auto\"} 10\n"
+        ));
+        assert!(text.contains("# TYPE kqlc_rows_emitted_total counter\n"));
+        assert!(text.contains("kqlc_rows_emitted_total{rule=\"creates\"} 4\n"));
+        assert!(
+            !text.contains("checkpoint"),
+            "no --state, no checkpoint metrics"
+        );
+    }
+}

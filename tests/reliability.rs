@@ -38,7 +38,8 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-const CREATES: &str = "CloudAuditEvents | where OperationName == \"create\" | project OperationName";
+const CREATES: &str =
+    "CloudAuditEvents | where OperationName == \"create\" | project OperationName";
 
 /// A malformed line without the rule's literal, then a matching line.
 fn bad_then_good(dir: &Path) -> PathBuf {
@@ -77,7 +78,10 @@ fn validate_reports_a_bad_line_the_prefilter_would_skip() {
         let output = run(&binary, &[input.to_str().unwrap(), flag]);
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{flag}: {stderr}");
-        assert!(stderr.contains("input.jsonl:1: malformed JSON"), "{flag}: {stderr}");
+        assert!(
+            stderr.contains("input.jsonl:1: malformed JSON"),
+            "{flag}: {stderr}"
+        );
         assert_eq!(text(&output.stdout), "{\"OperationName\":\"create\"}\n");
     }
 }
@@ -91,7 +95,10 @@ fn strict_stops_at_a_bad_line_the_prefilter_would_skip() {
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("input.jsonl:1: malformed JSON"), "{stderr}");
-    assert!(stderr.contains("stopping at the first bad line (--strict)"), "{stderr}");
+    assert!(
+        stderr.contains("stopping at the first bad line (--strict)"),
+        "{stderr}"
+    );
     assert_eq!(text(&output.stdout), "");
 }
 
@@ -107,7 +114,10 @@ fn closed_stdin_is_an_io_error_not_an_empty_input() {
         .unwrap();
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("<stdin>: cannot read: standard input is closed"), "{stderr}");
+    assert!(
+        stderr.contains("<stdin>: cannot read: standard input is closed"),
+        "{stderr}"
+    );
     // An open but empty stdin is still an empty input.
     let output = run(&binary, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
@@ -152,12 +162,17 @@ fn a_range_within_the_limit_counts_every_row() {
 #[test]
 fn a_computed_range_past_the_limit_stops_the_detector_naming_the_rule() {
     // Bounds computed at run time: 400 days in 100 ms steps is 345,600,000 rows.
-    let binary = detector("ticks", "range t from ago(400d) to now() step 100ms | count");
+    let binary = detector(
+        "ticks",
+        "range t from ago(400d) to now() step 100ms | count",
+    );
     let output = run(&binary, &[]);
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("error: rule ticks: range would make 345600001 rows, more than the limit of 100000000"),
+        stderr.contains(
+            "error: rule ticks: range would make 345600001 rows, more than the limit of 100000000"
+        ),
         "{stderr}"
     );
     assert_eq!(text(&output.stdout), "");

@@ -142,8 +142,15 @@ pub struct RangeValues {
 #[derive(Clone, Copy, Debug)]
 enum RangeKind {
     Empty,
-    Real { from: f64, step: f64 },
-    Ticks { from: i64, step: i64, unit: TickUnit },
+    Real {
+        from: f64,
+        step: f64,
+    },
+    Ticks {
+        from: i64,
+        step: i64,
+        unit: TickUnit,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -177,8 +184,7 @@ impl RangeValues {
             let (Some(a), Some(b), Some(s)) = (as_f64(from), as_f64(to), as_f64(step)) else {
                 return empty;
             };
-            if s == 0.0 || !s.is_finite() || !a.is_finite() || !b.is_finite() || (b - a) * s < 0.0
-            {
+            if s == 0.0 || !s.is_finite() || !a.is_finite() || !b.is_finite() || (b - a) * s < 0.0 {
                 return empty;
             }
             // Count as the loop `x = a + s*i` while not past b would.
@@ -291,7 +297,11 @@ mod range_tests {
         );
         assert_eq!(day.len(), 5);
         assert_eq!(day[4], Value::DateTime(DateTime(ticks::PER_DAY)));
-        let extremes = values(&Value::Long(i64::MAX - 1), &Value::Long(i64::MAX), &Value::Long(1));
+        let extremes = values(
+            &Value::Long(i64::MAX - 1),
+            &Value::Long(i64::MAX),
+            &Value::Long(1),
+        );
         assert_eq!(extremes, [Value::Long(i64::MAX - 1), Value::Long(i64::MAX)]);
     }
 
@@ -304,11 +314,13 @@ mod range_tests {
                 .len(),
             u128::from(MAX_RANGE_ROWS)
         );
-        let error = range_values(&Value::Long(1), &Value::Long(10_000_000_000), &Value::Long(1))
-            .unwrap_err();
+        let error = range_values(
+            &Value::Long(1),
+            &Value::Long(10_000_000_000),
+            &Value::Long(1),
+        )
+        .unwrap_err();
         assert!(error.contains("10000000000 rows"), "{error}");
-        assert!(
-            range_values(&Value::Long(0), &Value::Long(i64::MAX), &Value::Long(1)).is_err()
-        );
+        assert!(range_values(&Value::Long(0), &Value::Long(i64::MAX), &Value::Long(1)).is_err());
     }
 }

@@ -24,7 +24,10 @@ pub fn range_rows(from: &Literal, to: &Literal, step: &Literal) -> Option<u128> 
         Literal::Int(n) => Some(i64::from(*n)),
         _ => None,
     };
-    if [from, to, step].iter().any(|l| matches!(l, Literal::Real(_))) {
+    if [from, to, step]
+        .iter()
+        .any(|l| matches!(l, Literal::Real(_)))
+    {
         let (a, b, s) = (real(from)?, real(to)?, real(step)?);
         if s == 0.0 || !s.is_finite() || !a.is_finite() || !b.is_finite() || (b - a) * s < 0.0 {
             return Some(0);

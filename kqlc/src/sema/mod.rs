@@ -9,8 +9,8 @@
 
 pub mod aggregates;
 mod check;
-pub mod limits;
 pub mod functions;
+pub mod limits;
 pub mod schema;
 
 pub use check::check;

@@ -1388,11 +1388,36 @@ impl Checker<'_> {
             columns.push(Column::new(name, typed.ty));
             keys.push(typed);
         }
+        let key_columns: Vec<usize> = keys
+            .iter()
+            .filter_map(|key| match key.kind {
+                TypedExprKind::Column(i) => Some(i),
+                _ => None,
+            })
+            .collect();
         let mut checked = Vec::new();
         for item in items {
-            let Some(aggregate) = self.aggregate(&item.expr, input) else {
+            let Some(aggregate) = self.aggregate(&item.expr, input, &key_columns) else {
                 continue;
             };
+            if item.more_names.len() >= aggregate.width() {
+                let extra = &item.more_names[aggregate.width() - 1];
+                self.error(
+                    Diagnostic::new(
+                        Code::WrongArgumentCount,
+                        format!(
+                            "{} names for the {} column{} of '{}'",
+                            item.more_names.len() + 1,
+                            aggregate.width(),
+                            if aggregate.width() == 1 { "" } else { "s" },
+                            aggregate.function.name
+                        ),
+                        extra.span,
+                    )
+                    .with_label("no column left for this name"),
+                );
+                continue;
+            }
             let function = aggregate.function;
             // `countif(p)` is `countif_`: only aggregated values lend a name.
             let value_name = match (&item.expr.kind, function.shape) {
@@ -1437,13 +1462,24 @@ impl Checker<'_> {
                 let name = unique_name(&columns, &first);
                 columns.push(Column::new(name, ty));
             }
-            for carried in &aggregate.carried {
-                let base = match &carried.kind {
-                    TypedExprKind::Column(i) => input[*i].name.clone(),
-                    _ => "Column".to_string(),
-                };
-                let name = unique_name(&columns, &base);
-                columns.push(Column::new(name, carried.ty));
+            // `(a, b, c) = arg_max(...)` names the columns in order; the
+            // rest keep their own names.
+            for (k, (carried, base)) in aggregate
+                .carried
+                .iter()
+                .zip(&aggregate.carried_names)
+                .enumerate()
+            {
+                match item.more_names.get(k) {
+                    Some(name) => {
+                        self.check_unique(&columns, &name.name, name.span);
+                        columns.push(Column::new(name.name.clone(), carried.ty));
+                    }
+                    None => {
+                        let name = unique_name(&columns, base);
+                        columns.push(Column::new(name, carried.ty));
+                    }
+                }
             }
             checked.push(aggregate);
         }
@@ -1457,7 +1493,14 @@ impl Checker<'_> {
     }
 
     /// Checks one aggregate call of `summarize`.
-    fn aggregate(&mut self, expr: &Expr, input: &[Column]) -> Option<CheckedAggregate> {
+    /// `key_columns`: the input columns that `by` keys are, which `*` in
+    /// `arg_max(x, *)` does not carry again.
+    fn aggregate(
+        &mut self,
+        expr: &Expr,
+        input: &[Column],
+        key_columns: &[usize],
+    ) -> Option<CheckedAggregate> {
         let ExprKind::Call { name, args } = &expr.kind else {
             self.error(
                 Diagnostic::new(
@@ -1521,6 +1564,7 @@ impl Checker<'_> {
             predicate: None,
             parameter: None,
             carried: Vec::new(),
+            carried_names: Vec::new(),
         };
         let typed = |checker: &mut Self, arg: &Expr| checker.expr(arg, input);
         match function.shape {
@@ -1546,23 +1590,45 @@ impl Checker<'_> {
             }
             Shape::Extreme => {
                 let value = typed(self, &args[0]);
-                let value_column = match value.kind {
-                    TypedExprKind::Column(i) => Some(i),
-                    _ => None,
-                };
+                // `*` carries the columns not otherwise in the output: not
+                // the value, not a column carried by name, not a column a
+                // `by` key is (as Microsoft's parser names the columns).
+                let mut skipped: Vec<usize> = key_columns.to_vec();
+                if let TypedExprKind::Column(i) = value.kind {
+                    skipped.push(i);
+                }
                 for arg in &args[1..] {
-                    if matches!(arg.kind, ExprKind::Star) {
-                        for (i, column) in input.iter().enumerate() {
-                            if Some(i) != value_column {
-                                aggregate.carried.push(TypedExpr {
-                                    kind: TypedExprKind::Column(i),
-                                    ty: column.ty,
-                                    span: arg.span,
-                                });
+                    if let ExprKind::Name(ident) = &arg.kind {
+                        skipped.extend(input.iter().position(|c| c.name == ident.name));
+                    }
+                }
+                for arg in &args[1..] {
+                    match &arg.kind {
+                        ExprKind::Star => {
+                            for (i, column) in input.iter().enumerate() {
+                                if !skipped.contains(&i) {
+                                    aggregate.carried.push(TypedExpr {
+                                        kind: TypedExprKind::Column(i),
+                                        ty: column.ty,
+                                        span: arg.span,
+                                    });
+                                    aggregate.carried_names.push(column.name.clone());
+                                }
                             }
                         }
-                    } else {
-                        aggregate.carried.push(typed(self, arg));
+                        ExprKind::NamedArgument { name, value } => {
+                            aggregate.carried.push(typed(self, value));
+                            aggregate.carried_names.push(name.name.clone());
+                        }
+                        _ => {
+                            let carried = typed(self, arg);
+                            let name = match &carried.kind {
+                                TypedExprKind::Column(i) => input[*i].name.clone(),
+                                _ => "Column".to_string(),
+                            };
+                            aggregate.carried.push(carried);
+                            aggregate.carried_names.push(name);
+                        }
                     }
                 }
                 aggregate.value = Some(value);
@@ -1629,6 +1695,23 @@ impl Checker<'_> {
                     )
                     .with_label("not allowed here"),
                 );
+                poisoned(span)
+            }
+            ExprKind::NamedArgument { name, value } => {
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!(
+                            "named arguments (`{} = ...`) are not supported yet here",
+                            name.name
+                        ),
+                        name.span,
+                    )
+                    .with_label("not supported yet")
+                    .with_note("kqlc takes named arguments in calls of user-defined functions and in arg_max/arg_min (to name a carried column)")
+                    .with_help("pass the argument by position"),
+                );
+                self.expr(value, columns);
                 poisoned(span)
             }
             ExprKind::Literal(literal) => typed(
@@ -2577,6 +2660,7 @@ fn window_calls<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
         | ExprKind::Unimplemented(_)
         | ExprKind::Tabular(_)
         | ExprKind::Star => {}
+        ExprKind::NamedArgument { value, .. } => window_calls(value, out),
         ExprKind::Member { target, .. } => window_calls(target, out),
         ExprKind::Index { target, index } => {
             window_calls(target, out);

@@ -489,11 +489,16 @@ pub struct MvExpandItem {
     pub to_type: Option<ScalarType>,
 }
 
-/// `[NAME =] EXPR`, as in `extend`, `project` and `print`.
+/// `[NAME =] EXPR`, as in `extend`, `project` and `print`, or
+/// `(NAME, NAME, ...) = EXPR` in `summarize`, naming the several columns of
+/// an aggregate such as `arg_max` in order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NamedExpr {
-    /// The explicit name, if written.
+    /// The explicit name, if written (the first of a tuple).
     pub name: Option<Ident>,
+    /// The names after the first of a tuple assignment `(a, b, c) = ...`
+    /// (empty otherwise; `(a) = ...` is `a = ...`).
+    pub more_names: Vec<Ident>,
     /// The value.
     pub expr: Expr,
 }
@@ -537,6 +542,15 @@ pub enum ExprKind {
     /// `*` as an argument: `arg_max(Timestamp, *)`, `count(*)`... (only
     /// aggregate calls accept it).
     Star,
+    /// `NAME = VALUE` as an argument of a call: a named argument of a
+    /// user-defined function, or the column name of a value `arg_max`
+    /// carries (`arg_min(Timestamp, Prev = City)`).
+    NamedArgument {
+        /// The parameter or column name.
+        name: Ident,
+        /// The value.
+        value: Box<Expr>,
+    },
     /// `NAME(ARG, ...)`.
     Call {
         /// The function.

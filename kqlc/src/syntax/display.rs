@@ -389,8 +389,16 @@ impl Display for MvExpandItem {
 
 impl Display for NamedExpr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        if let Some(name) = &self.name {
-            write!(f, "{name} = ")?;
+        match &self.name {
+            Some(name) if !self.more_names.is_empty() => {
+                write!(f, "({name}")?;
+                for name in &self.more_names {
+                    write!(f, ", {name}")?;
+                }
+                f.write_str(") = ")?;
+            }
+            Some(name) => write!(f, "{name} = ")?,
+            None => {}
         }
         write!(f, "{}", self.expr)
     }
@@ -426,6 +434,7 @@ impl Display for Expr {
                 write!(f, "[{index}]")
             }
             ExprKind::Star => f.write_char('*'),
+            ExprKind::NamedArgument { name, value } => write!(f, "{name} = {value}"),
             ExprKind::Unimplemented(opaque) => f.write_str(&opaque.text),
             ExprKind::Tabular(tabular) => write!(f, "({tabular})"),
             ExprKind::Call { name, args } => {
@@ -718,6 +727,7 @@ mod tests {
                 source: Source::Print(
                     vec![NamedExpr {
                         name: None,
+                        more_names: Vec::new(),
                         expr: value,
                     }],
                     Span::default(),
@@ -736,6 +746,18 @@ mod tests {
             parse(&printed).unwrap_or_else(|d| panic!("printed {printed:?} does not parse: {d}"));
         assert_eq!(reparsed, query, "printed: {printed}");
         printed
+    }
+
+    #[test]
+    fn tuple_assignments_and_named_arguments_print_back() {
+        assert_eq!(
+            round_trip("T | summarize (a, b)=arg_max(x, y), (c) = arg_min(x, Prev = y) by k"),
+            "T\n| summarize (a, b) = arg_max(x, y), c = arg_min(x, Prev = y) by k"
+        );
+        assert_eq!(
+            round_trip("print f(n = 1 + 2, m = 'x')"),
+            "print f(n = 1 + 2, m = \"x\")"
+        );
     }
 
     #[test]

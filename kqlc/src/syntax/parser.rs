@@ -590,6 +590,8 @@ impl Parser {
                         .tabular_ahead(|kind| matches!(kind, TokenKind::Comma | TokenKind::RParen));
                 args.push(if tabular {
                     ast::Argument::Tabular(self.parse_tabular()?)
+                } else if self.at_name_then_assign() {
+                    ast::Argument::Scalar(self.parse_named_argument()?)
                 } else {
                     ast::Argument::Scalar(self.parse_expr()?)
                 });
@@ -1406,7 +1408,7 @@ impl Parser {
         let aggregates = if self.at_word("by") && self.starts_name(1) {
             Vec::new()
         } else {
-            self.parse_named_list()?
+            self.parse_aggregate_list()?
         };
         let by = if self.at_word("by") {
             self.advance();
@@ -1469,9 +1471,73 @@ impl Parser {
                 None
             };
             let expr = self.parse_expr()?;
-            items.push(NamedExpr { name, expr });
+            items.push(NamedExpr {
+                name,
+                more_names: Vec::new(),
+                expr,
+            });
             if self.eat(&TokenKind::Comma).is_none() {
                 return Ok(items);
+            }
+        }
+    }
+
+    /// The aggregates of `summarize`: `[NAME =] EXPR` or
+    /// `(NAME, ...) = EXPR`, at least one.
+    fn parse_aggregate_list(&mut self) -> PResult<Vec<NamedExpr>> {
+        let mut items = Vec::new();
+        loop {
+            if self.at_parenthesized_names_then_assign() {
+                self.advance();
+                let mut names = vec![self.parse_name("a column name")?];
+                while self.eat(&TokenKind::Comma).is_some() {
+                    names.push(self.parse_name("a column name")?);
+                }
+                self.expect(&TokenKind::RParen, "`,` or `)`")?;
+                self.expect(&TokenKind::Assign, "`=`")?;
+                let expr = self.parse_expr()?;
+                let more_names = names.split_off(1);
+                items.push(NamedExpr {
+                    name: names.pop(),
+                    more_names,
+                    expr,
+                });
+            } else {
+                let name = if self.at_name_then_assign() {
+                    let name = self.parse_name("a column name")?;
+                    self.advance();
+                    Some(name)
+                } else {
+                    None
+                };
+                let expr = self.parse_expr()?;
+                items.push(NamedExpr {
+                    name,
+                    more_names: Vec::new(),
+                    expr,
+                });
+            }
+            if self.eat(&TokenKind::Comma).is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// True at `(NAME, ...) =`.
+    fn at_parenthesized_names_then_assign(&self) -> bool {
+        if *self.kind_at(0) != TokenKind::LParen {
+            return false;
+        }
+        let mut offset = 1;
+        loop {
+            if !self.starts_name(offset) {
+                return false;
+            }
+            offset += self.name_length(offset);
+            match self.kind_at(offset) {
+                TokenKind::Comma => offset += 1,
+                TokenKind::RParen => return *self.kind_at(offset + 1) == TokenKind::Assign,
+                _ => return false,
             }
         }
     }
@@ -1980,6 +2046,8 @@ impl Parser {
                         kind: ExprKind::Star,
                         span,
                     });
+                } else if self.at_name_then_assign() {
+                    args.push(self.parse_named_argument()?);
                 } else {
                     args.push(self.parse_expr()?);
                 }
@@ -1992,6 +2060,21 @@ impl Parser {
         let span = name.span.to(close);
         Ok(Expr {
             kind: ExprKind::Call { name, args },
+            span,
+        })
+    }
+
+    /// `NAME = VALUE` as a call argument.
+    fn parse_named_argument(&mut self) -> PResult<Expr> {
+        let name = self.parse_name("an argument name")?;
+        self.expect(&TokenKind::Assign, "`=`")?;
+        let value = self.parse_expr()?;
+        let span = name.span.to(value.span);
+        Ok(Expr {
+            kind: ExprKind::NamedArgument {
+                name,
+                value: Box::new(value),
+            },
             span,
         })
     }
@@ -2295,6 +2378,7 @@ pub(crate) mod tests {
             ExprKind::Literal(literal) => format!("{literal}"),
             ExprKind::Name(ident) => ident.name.clone(),
             ExprKind::Star => "*".to_string(),
+            ExprKind::NamedArgument { name, value } => format!("{} = {}", name.name, sexpr(value)),
             ExprKind::Unimplemented(opaque) => opaque.text.clone(),
             ExprKind::Tabular(tabular) => format!("({tabular})"),
             ExprKind::Member { target, name } => format!("{}.{}", sexpr(target), name.name),

@@ -344,4 +344,4 @@ fn extended_corpus_agrees_with_the_recorded_verdicts() {
 }
 
 /// The share of `kql-extended` reached so far (raise it as constructs land).
-const EXTENDED_CORPUS_FLOOR: f64 = 91.7;
+const EXTENDED_CORPUS_FLOOR: f64 = 93.8;

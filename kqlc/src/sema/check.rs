@@ -561,12 +561,14 @@ impl Checker<'_> {
                     output: Vec::new(),
                 }
             }
-            Source::Union(tables, span) => {
-                let mut checked: Vec<CheckedQuery> =
-                    tables.iter().map(|t| self.tabular(t)).collect();
+            Source::Union(union, span) => {
+                let mut checked = self.union_legs(union);
+                if checked.is_empty() {
+                    return empty_query();
+                }
                 let mut query = checked.remove(0);
                 let input = query.output.clone();
-                let (op, output) = self.union(&input, checked, *span);
+                let (op, output) = self.union(&input, checked, union, *span);
                 query.stages.push(CheckedStage {
                     op,
                     text: self.text(*span),
@@ -945,6 +947,32 @@ impl Checker<'_> {
         }
     }
 
+    /// The columns a name or pattern stands for, in input order; an
+    /// unknown plain name is an error, a pattern may match none.
+    fn pattern_columns(&mut self, columns: &[Column], pattern: &ast::ColumnPattern) -> Vec<usize> {
+        if !pattern.wildcard {
+            return self
+                .column_index(columns, &pattern.name)
+                .into_iter()
+                .collect();
+        }
+        let matched: Vec<usize> = (0..columns.len())
+            .filter(|&i| pattern.matches(&columns[i].name))
+            .collect();
+        if matched.is_empty() {
+            // As Microsoft's parser does: a pattern must match a column.
+            self.error(
+                Diagnostic::new(
+                    Code::UnknownColumn,
+                    format!("no column matches '{}'", pattern.name.name),
+                    pattern.name.span,
+                )
+                .with_label("matches no column"),
+            );
+        }
+        matched
+    }
+
     fn column_index(&mut self, columns: &[Column], ident: &Ident) -> Option<usize> {
         if let Some(i) = columns.iter().position(|c| c.name == ident.name) {
             return Some(i);
@@ -1031,10 +1059,10 @@ impl Checker<'_> {
                 }
                 (CheckedOp::Project(values), columns)
             }
-            OperatorKind::ProjectAway(names) => {
+            OperatorKind::ProjectAway(patterns) => {
                 let mut removed = vec![false; input.len()];
-                for ident in names {
-                    if let Some(i) = self.column_index(input, ident) {
+                for pattern in patterns {
+                    for i in self.pattern_columns(input, pattern) {
                         removed[i] = true;
                     }
                 }
@@ -1090,9 +1118,20 @@ impl Checker<'_> {
                 input.to_vec(),
             ),
             OperatorKind::Lookup(join) => self.join(join, input, true),
-            OperatorKind::Union(tables) => {
-                let legs: Vec<CheckedQuery> = tables.iter().map(|t| self.tabular(t)).collect();
-                self.union(input, legs, operator.span)
+            OperatorKind::Union(union) => {
+                if let Some(name) = &union.with_source {
+                    self.error(
+                        Diagnostic::new(
+                            Code::Unsupported,
+                            "`withsource` after a pipe is not supported yet: the reference does not say what names the input rows",
+                            name.span,
+                        )
+                        .with_label("not supported yet")
+                        .with_help("start the query with `union withsource=... T, U`"),
+                    );
+                }
+                let legs = self.union_legs(union);
+                self.union(input, legs, union, operator.span)
             }
             OperatorKind::Sort(keys) => {
                 let keys = keys.iter().map(|k| self.sort_key(k, input)).collect();
@@ -1120,10 +1159,10 @@ impl Checker<'_> {
                 let columns = indices.iter().map(|&i| input[i].clone()).collect();
                 (CheckedOp::Distinct(indices), columns)
             }
-            OperatorKind::ProjectKeep(names) => {
+            OperatorKind::ProjectKeep(patterns) => {
                 let mut keep = vec![false; input.len()];
-                for name in names {
-                    if let Some(i) = self.column_index(input, name) {
+                for pattern in patterns {
+                    for i in self.pattern_columns(input, pattern) {
                         keep[i] = true;
                     }
                 }
@@ -1131,10 +1170,32 @@ impl Checker<'_> {
                 let columns = kept.iter().map(|&i| input[i].clone()).collect();
                 (CheckedOp::Select(kept), columns)
             }
-            OperatorKind::ProjectReorder(names) => {
+            OperatorKind::ProjectReorder(items) => {
                 let mut order: Vec<usize> = Vec::new();
-                for name in names {
-                    if let Some(i) = self.column_index(input, name) {
+                for (pattern, direction) in items {
+                    let mut matched = self.pattern_columns(input, pattern);
+                    match direction {
+                        None => {}
+                        Some(ast::ReorderOrder::Asc) => {
+                            matched.sort_by(|&a, &b| input[a].name.cmp(&input[b].name))
+                        }
+                        Some(ast::ReorderOrder::Desc) => {
+                            matched.sort_by(|&a, &b| input[b].name.cmp(&input[a].name))
+                        }
+                        Some(granny) => self.error(
+                            Diagnostic::new(
+                                Code::Unsupported,
+                                format!(
+                                    "project-reorder {} is not supported yet",
+                                    granny.spelling()
+                                ),
+                                pattern.name.span,
+                            )
+                            .with_label("not supported yet")
+                            .with_help("use asc or desc"),
+                        ),
+                    }
+                    for i in matched {
                         if !order.contains(&i) {
                             order.push(i);
                         }
@@ -1157,6 +1218,22 @@ impl Checker<'_> {
         let mut columns = input.to_vec();
         let mut targets = Vec::new();
         let mut regex = String::from("^");
+        if let Some(flags) = &parse.flags {
+            // RE2's flags, which the regex crate spells the same way.
+            let valid = !flags.is_empty() && flags.chars().all(|c| "imsU".contains(c));
+            if parse.kind != ast::ParseKind::Regex || !valid {
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("parse flags '{flags}' are not supported"),
+                        parse.expr.span,
+                    )
+                    .with_note("kqlc takes the regex flags i, m, s and U, with kind=regex"),
+                );
+            } else {
+                regex = format!("(?{flags})^");
+            }
+        }
         let last_column = parse
             .pattern
             .iter()
@@ -1293,10 +1370,63 @@ impl Checker<'_> {
     }
 
     /// `union`: columns by name, in order of first appearance.
+    /// The tables of a `union`, checked. With `isfuzzy=true`, a table
+    /// name that resolves to nothing is left out (unless none resolves).
+    /// With `withsource=S`, each gets a column `S` holding its name.
+    fn union_legs(&mut self, union: &ast::Union) -> Vec<CheckedQuery> {
+        let unresolved = |checker: &Self, table: &TabularExpr| match &table.source {
+            Source::Named(name) => !checker.is_tabular_name(&name.name),
+            _ => false,
+        };
+        let fuzzy_skip = union.fuzzy && union.tables.iter().any(|t| !unresolved(self, t));
+        let mut legs = Vec::new();
+        for table in &union.tables {
+            if fuzzy_skip && unresolved(self, table) {
+                continue;
+            }
+            let mut leg = self.tabular(table);
+            if let Some(column) = &union.with_source {
+                let name = match &table.source {
+                    Source::Named(name) if table.operators.is_empty() => name.name.clone(),
+                    _ => {
+                        self.error(
+                            Diagnostic::new(
+                                Code::Unsupported,
+                                "`withsource` with a table that is not a plain name is not supported yet",
+                                table.span,
+                            )
+                            .with_label("no name for this table's rows")
+                            .with_help("bind it with `let NAME = ...;` and name it here"),
+                        );
+                        String::new()
+                    }
+                };
+                let input = leg.output.clone();
+                let mut output = input.clone();
+                let position = place(&mut output, &column.name, ScalarType::String);
+                let value = TypedExpr {
+                    kind: TypedExprKind::Literal(Literal::String(name.clone())),
+                    ty: ScalarType::String,
+                    span: table.span,
+                };
+                leg.stages.push(CheckedStage {
+                    op: CheckedOp::Extend(vec![(position, value)]),
+                    text: format!("extend {} = \"{name}\"", column.name),
+                    input,
+                    output: output.clone(),
+                });
+                leg.output = output;
+            }
+            legs.push(leg);
+        }
+        legs
+    }
+
     fn union(
         &mut self,
         input: &[Column],
         legs: Vec<CheckedQuery>,
+        union: &ast::Union,
         span: Span,
     ) -> (CheckedOp, Vec<Column>) {
         let mut columns: Vec<Column> = input.to_vec();
@@ -1318,6 +1448,20 @@ impl Checker<'_> {
                     Some(_) => {}
                     None => columns.push(column.clone()),
                 }
+            }
+        }
+        if union.inner {
+            columns.retain(|c| {
+                input.iter().any(|i| i.name == c.name)
+                    && legs
+                        .iter()
+                        .all(|leg| leg.output.iter().any(|o| o.name == c.name))
+            });
+        }
+        if let Some(source) = &union.with_source {
+            if let Some(i) = columns.iter().position(|c| c.name == source.name) {
+                let column = columns.remove(i);
+                columns.insert(0, column);
             }
         }
         let mapping = |output: &[Column]| -> Vec<Option<usize>> {
@@ -1697,6 +1841,17 @@ impl Checker<'_> {
                 );
                 poisoned(span)
             }
+            ExprKind::TypeOf(_) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        "typeof(...) is supported only as the last argument of extract and extract_json, and in `mv-expand ... to typeof(...)`",
+                        span,
+                    )
+                    .with_label("not supported here"),
+                );
+                poisoned(span)
+            }
             ExprKind::NamedArgument { name, value } => {
                 self.error(
                     Diagnostic::new(
@@ -1807,6 +1962,9 @@ impl Checker<'_> {
                 }
                 typed(TypedExprKind::Unary(*op, Box::new(operand)), ty)
             }
+            ExprKind::Binary { op, lhs, rhs } if matches!(lhs.kind, ExprKind::Star) => {
+                self.column_wildcard_test(*op, lhs.span, rhs, columns, span)
+            }
             ExprKind::Binary { op, lhs, rhs } => {
                 let lhs = self.expr(lhs, columns);
                 let rhs = self.expr(rhs, columns);
@@ -1853,6 +2011,78 @@ impl Checker<'_> {
                 )
             }
         }
+    }
+
+    /// `* OP VALUE`: true when some column, as text, passes the test
+    /// (`tostring(A) OP VALUE or tostring(B) OP VALUE ...`). Only the
+    /// positive tests are taken: for a negated one (`* !has "x"`) the
+    /// reference does not say whether some or every column must pass.
+    fn column_wildcard_test(
+        &mut self,
+        op: BinaryOp,
+        star: Span,
+        value: &Expr,
+        columns: &[Column],
+        span: Span,
+    ) -> TypedExpr {
+        let positive = match op {
+            BinaryOp::Eq | BinaryOp::EqCi => true,
+            BinaryOp::Str(string_op) => !string_op.negated,
+            _ => false,
+        };
+        if !positive {
+            self.error(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    "a negated test of every column (`*`) is not supported yet",
+                    star.to(value.span),
+                )
+                .with_label("not supported yet")
+                .with_help("write `not(* has ...)` for \"no column has\""),
+            );
+            return poisoned(span);
+        }
+        let tests = columns.iter().map(|column| {
+            let name = Ident {
+                name: column.name.clone(),
+                span: star,
+            };
+            let text = Expr {
+                kind: ExprKind::Call {
+                    name: Ident {
+                        name: "tostring".to_string(),
+                        span: star,
+                    },
+                    args: vec![Expr {
+                        kind: ExprKind::Name(name),
+                        span: star,
+                    }],
+                },
+                span: star,
+            };
+            Expr {
+                kind: ExprKind::Binary {
+                    op,
+                    lhs: Box::new(text),
+                    rhs: Box::new(value.clone()),
+                },
+                span,
+            }
+        });
+        let any = tests
+            .reduce(|a, b| Expr {
+                kind: ExprKind::Binary {
+                    op: BinaryOp::Or,
+                    lhs: Box::new(a),
+                    rhs: Box::new(b),
+                },
+                span,
+            })
+            .unwrap_or(Expr {
+                kind: ExprKind::Literal(Literal::Bool(false)),
+                span,
+            });
+        self.expr(&any, columns)
     }
 
     fn require_dynamic(&mut self, target: &TypedExpr, what: &str) {
@@ -2106,6 +2336,48 @@ impl Checker<'_> {
     }
 
     fn call(&mut self, name: &Ident, args: &[Expr], columns: &[Column], span: Span) -> TypedExpr {
+        // `extract(re, n, s, typeof(T))`, `extract_json(path, s, typeof(T))`:
+        // the text result converted to T (null when it does not convert).
+        if let Some((
+            Expr {
+                kind: ExprKind::TypeOf(ty),
+                ..
+            },
+            rest,
+        )) = args.split_last()
+        {
+            let arity = match name.name.as_str() {
+                "extract" => Some(3),
+                "extract_json" | "extractjson" => Some(2),
+                _ => None,
+            };
+            if arity == Some(rest.len()) {
+                let text = Expr {
+                    kind: ExprKind::Call {
+                        name: name.clone(),
+                        args: rest.to_vec(),
+                    },
+                    span,
+                };
+                let conversion = match ty {
+                    ScalarType::String => return self.expr(&text, columns),
+                    ScalarType::Real => "toreal".to_string(),
+                    ScalarType::Dynamic => "todynamic".to_string(),
+                    other => format!("to{}", other.name()),
+                };
+                let converted = Expr {
+                    kind: ExprKind::Call {
+                        name: Ident {
+                            name: conversion,
+                            span: name.span,
+                        },
+                        args: vec![text],
+                    },
+                    span,
+                };
+                return self.expr(&converted, columns);
+            }
+        }
         if WINDOW_FUNCTIONS.contains(&name.name.as_str()) {
             if let Some(&(position, ty)) = self.window_columns.get(&(span.start, span.end)) {
                 return TypedExpr {
@@ -2659,7 +2931,8 @@ fn window_calls<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
         | ExprKind::Name(_)
         | ExprKind::Unimplemented(_)
         | ExprKind::Tabular(_)
-        | ExprKind::Star => {}
+        | ExprKind::Star
+        | ExprKind::TypeOf(_) => {}
         ExprKind::NamedArgument { value, .. } => window_calls(value, out),
         ExprKind::Member { target, .. } => window_calls(target, out),
         ExprKind::Index { target, index } => {

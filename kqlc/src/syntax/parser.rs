@@ -734,8 +734,15 @@ impl Parser {
         }
         if self.word_at(0) == Some("union") {
             let start = self.advance();
-            let tables = self.parse_union_tables()?;
-            return Ok(Source::Union(tables, Span::new(start.start, self.last_end)));
+            return Ok(match self.parse_union()? {
+                Ok(union) => Source::Union(union, Span::new(start.start, self.last_end)),
+                Err(what) => {
+                    let mut opaque = self.skip_unimplemented(what, false);
+                    opaque.span = start.to(opaque.span);
+                    opaque.text = format!("union {}", opaque.text);
+                    Source::Unimplemented(opaque)
+                }
+            });
         }
         if let Some(word) = self.word_at(0) {
             let is_operator = TABULAR_OPERATORS.iter().any(|(name, _)| *name == word);
@@ -913,7 +920,7 @@ impl Parser {
             Some(OperatorName::Extend) => OperatorKind::Extend(self.parse_named_list()?),
             Some(OperatorName::Project) => OperatorKind::Project(self.parse_named_list()?),
             Some(OperatorName::ProjectAway) => {
-                OperatorKind::ProjectAway(self.parse_project_away()?)
+                OperatorKind::ProjectAway(self.parse_column_patterns()?)
             }
             Some(OperatorName::ProjectRename) => {
                 OperatorKind::ProjectRename(self.parse_project_rename()?)
@@ -932,7 +939,10 @@ impl Parser {
                 }
             }
             Some(OperatorName::Count) => OperatorKind::Count,
-            Some(OperatorName::Summarize) => self.parse_summarize()?,
+            Some(OperatorName::Summarize) => {
+                self.skip_hints()?;
+                self.parse_summarize()?
+            }
             Some(OperatorName::Sort) => {
                 self.expect_word("by")?;
                 let mut keys = vec![self.parse_sort_expr()?];
@@ -950,22 +960,33 @@ impl Parser {
                 }
             }
             Some(OperatorName::Distinct) => {
+                self.skip_hints()?;
                 if self.eat(&TokenKind::Star).is_some() {
                     OperatorKind::Distinct(Vec::new())
                 } else {
                     OperatorKind::Distinct(self.parse_named_list()?)
                 }
             }
-            Some(OperatorName::ProjectKeep) => OperatorKind::ProjectKeep(self.parse_name_list()?),
+            Some(OperatorName::ProjectKeep) => {
+                OperatorKind::ProjectKeep(self.parse_column_patterns()?)
+            }
             Some(OperatorName::Join) => OperatorKind::Join(self.parse_join(JoinKind::InnerUnique)?),
             Some(OperatorName::Lookup) => {
                 OperatorKind::Lookup(self.parse_join(JoinKind::LeftOuter)?)
             }
-            Some(OperatorName::Union) => OperatorKind::Union(self.parse_union_tables()?),
+            Some(OperatorName::Union) => match self.parse_union()? {
+                Ok(union) => OperatorKind::Union(union),
+                Err(what) => {
+                    let mut opaque = self.skip_unimplemented(what, false);
+                    opaque.span = name_span.to(opaque.span);
+                    opaque.text = format!("{name} {}", opaque.text);
+                    OperatorKind::Unimplemented(opaque)
+                }
+            },
             Some(OperatorName::Parse) => OperatorKind::Parse(self.parse_parse(false)?),
             Some(OperatorName::ParseWhere) => OperatorKind::Parse(self.parse_parse(true)?),
             Some(OperatorName::ProjectReorder) => {
-                OperatorKind::ProjectReorder(self.parse_name_list()?)
+                OperatorKind::ProjectReorder(self.parse_reorder_list()?)
             }
             Some(OperatorName::As) => {
                 for (option, _, span) in self.parse_options()? {
@@ -1055,22 +1076,84 @@ impl Parser {
         Ok((name, span))
     }
 
-    fn parse_project_away(&mut self) -> PResult<Vec<Ident>> {
-        let mut names = Vec::new();
+    /// `COL, ...` of `project-away` and `project-keep`: names or patterns.
+    fn parse_column_patterns(&mut self) -> PResult<Vec<ast::ColumnPattern>> {
+        let mut patterns = vec![self.parse_column_pattern()?];
+        while self.eat(&TokenKind::Comma).is_some() {
+            patterns.push(self.parse_column_pattern()?);
+        }
+        Ok(patterns)
+    }
+
+    /// A column name, or a pattern: words and `*` written together
+    /// (`Dns*`, `*Id*`).
+    fn parse_column_pattern(&mut self) -> PResult<ast::ColumnPattern> {
+        let glued_star = matches!(self.kind_at(0), TokenKind::Ident(_))
+            && *self.kind_at(1) == TokenKind::Star
+            && self.peek_at(1).span.start == self.peek().span.end;
+        if !self.at(&TokenKind::Star) && !glued_star {
+            return Ok(ast::ColumnPattern {
+                name: self.parse_name("a column name or pattern")?,
+                wildcard: false,
+            });
+        }
+        let start = self.peek().span;
+        let mut text = String::new();
+        let mut end = start;
         loop {
-            let name = self.parse_name("a column name")?;
-            if self.at(&TokenKind::Star) {
-                return Err(Diagnostic::new(
-                    Code::Unsupported,
-                    "wildcards in project-away are not supported yet",
-                    name.span.to(self.peek().span),
-                )
-                .with_label("wildcard")
-                .into());
+            let token = self.peek();
+            if !text.is_empty() && token.span.start != end.end {
+                break;
             }
-            names.push(name);
+            match &token.kind {
+                TokenKind::Star => text.push('*'),
+                TokenKind::Ident(word) => text.push_str(word),
+                TokenKind::Long(_) if !text.is_empty() => {
+                    text.push_str(&self.token_text(0));
+                }
+                _ => break,
+            }
+            end = self.advance();
+        }
+        Ok(ast::ColumnPattern {
+            name: Ident {
+                name: text,
+                span: start.to(end),
+            },
+            wildcard: true,
+        })
+    }
+
+    /// `COL [asc|desc|granny-asc|granny-desc], ...` of `project-reorder`.
+    fn parse_reorder_list(
+        &mut self,
+    ) -> PResult<Vec<(ast::ColumnPattern, Option<ast::ReorderOrder>)>> {
+        let mut items = Vec::new();
+        loop {
+            let pattern = self.parse_column_pattern()?;
+            let order = match self.word_at(0) {
+                Some("asc") => Some(ast::ReorderOrder::Asc),
+                Some("desc") => Some(ast::ReorderOrder::Desc),
+                Some("granny") if *self.kind_at(1) == TokenKind::Minus => match self.word_at(2) {
+                    Some("asc") => Some(ast::ReorderOrder::GrannyAsc),
+                    Some("desc") => Some(ast::ReorderOrder::GrannyDesc),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(order) = order {
+                let tokens = if order.spelling().starts_with("granny") {
+                    3
+                } else {
+                    1
+                };
+                for _ in 0..tokens {
+                    self.advance();
+                }
+            }
+            items.push((pattern, order));
             if self.eat(&TokenKind::Comma).is_none() {
-                return Ok(names);
+                return Ok(items);
             }
         }
     }
@@ -1243,6 +1326,28 @@ impl Parser {
         }
     }
 
+    /// `hint.NAME = VALUE ...` before the operands of `summarize` and
+    /// `distinct`: execution hints, which do not change results, skipped.
+    fn skip_hints(&mut self) -> PResult<()> {
+        while self.word_at(0) == Some("hint")
+            && *self.kind_at(1) == TokenKind::Dot
+            && self.word_at(2).is_some()
+            && *self.kind_at(3) == TokenKind::Assign
+        {
+            for _ in 0..4 {
+                self.advance();
+            }
+            if matches!(
+                self.kind_at(0),
+                TokenKind::Pipe | TokenKind::Semicolon | TokenKind::Eof | TokenKind::Comma
+            ) {
+                return Err(self.unexpected("the hint's value").into());
+            }
+            self.advance();
+        }
+        Ok(())
+    }
+
     /// The source text of token `offset`, for option values.
     fn token_text(&self, offset: usize) -> String {
         let span = self.peek_at(offset).span;
@@ -1304,11 +1409,15 @@ impl Parser {
     /// `parse` after its name: `[kind=K] [flags=F] EXPR with PATTERN`.
     fn parse_parse(&mut self, drop_unmatched: bool) -> PResult<ast::Parse> {
         let mut kind = ast::ParseKind::Simple;
+        let mut flags = None;
         for (name, value, span) in self.parse_options()? {
             match (name.as_str(), value.as_str()) {
                 ("kind", "simple") => kind = ast::ParseKind::Simple,
                 ("kind", "regex") => kind = ast::ParseKind::Regex,
                 ("kind", "relaxed") => kind = ast::ParseKind::Relaxed,
+                ("flags", _) => {
+                    flags = Some(value.trim_matches(|c| c == '"' || c == '\'').to_string())
+                }
                 _ => {
                     return Err(Diagnostic::new(
                         Code::Unsupported,
@@ -1361,6 +1470,7 @@ impl Parser {
         Ok(ast::Parse {
             drop_unmatched,
             kind,
+            flags,
             expr,
             pattern,
         })
@@ -1383,24 +1493,53 @@ impl Parser {
         })
     }
 
-    /// The tables of `union`: options (`kind=outer` only), then operands.
-    fn parse_union_tables(&mut self) -> PResult<Vec<TabularExpr>> {
+    /// `union` after its name: options, then the tables; or, with a valid
+    /// option kqlc does not implement (`kind=left`, `withsource=['a b']`),
+    /// what to report, the position back before the options.
+    fn parse_union(&mut self) -> PResult<Result<ast::Union, String>> {
+        let (pos, last_end) = (self.pos, self.last_end);
+        let mut union = ast::Union {
+            inner: false,
+            with_source: None,
+            fuzzy: false,
+            tables: Vec::new(),
+        };
         for (name, value, span) in self.parse_options()? {
-            let allowed = (name == "kind" && value == "outer") || name.starts_with("hint.");
-            if !allowed && name != "isfuzzy" {
-                return Err(Diagnostic::new(
-                    Code::Unsupported,
-                    format!("union option '{name}={value}' is not supported"),
-                    span,
-                )
-                .into());
+            match (name.as_str(), value.as_str()) {
+                ("kind", "inner") => union.inner = true,
+                ("kind", "outer") => union.inner = false,
+                ("isfuzzy", "true") => union.fuzzy = true,
+                ("isfuzzy", "false") => union.fuzzy = false,
+                ("withsource", _) if lexer::is_identifier(&value) => {
+                    let name_span = Span::new(span.end - value.len(), span.end);
+                    union.with_source = Some(Ident {
+                        name: value,
+                        span: name_span,
+                    });
+                }
+                _ if name.starts_with("hint.") => {}
+                ("kind" | "isfuzzy" | "withsource", _) => {
+                    (self.pos, self.last_end) = (pos, last_end);
+                    return Ok(Err(format!("union option '{name}={value}'")));
+                }
+                _ => {
+                    return Err(Diagnostic::new(
+                        Code::UnexpectedToken,
+                        format!("unknown union option '{name}={value}'"),
+                        span,
+                    )
+                    .with_help(
+                        "options: kind=inner|outer, withsource=NAME, isfuzzy=true|false, hint.*",
+                    )
+                    .into())
+                }
             }
         }
-        let mut tables = vec![self.parse_tabular_operand()?];
+        union.tables.push(self.parse_tabular_operand()?);
         while self.eat(&TokenKind::Comma).is_some() {
-            tables.push(self.parse_tabular_operand()?);
+            union.tables.push(self.parse_tabular_operand()?);
         }
-        Ok(tables)
+        Ok(Ok(union))
     }
 
     /// `summarize [AGGREGATES] [by GROUPS]`.
@@ -1448,15 +1587,6 @@ impl Parser {
             descending,
             nulls_first,
         })
-    }
-
-    /// `NAME, ...`, at least one.
-    fn parse_name_list(&mut self) -> PResult<Vec<Ident>> {
-        let mut names = vec![self.parse_name("a column name")?];
-        while self.eat(&TokenKind::Comma).is_some() {
-            names.push(self.parse_name("a column name")?);
-        }
-        Ok(names)
     }
 
     /// `[NAME =] EXPR, ...`, at least one.
@@ -1864,8 +1994,40 @@ impl Parser {
         Ok(name)
     }
 
+    /// True at `*` followed by the operators Kusto lets test every column:
+    /// `==`, `=~` and the string operators (`has`, `!contains`, `matches
+    /// regex`, ...).
+    fn column_wildcard_test_ahead(&self) -> bool {
+        match self.kind_at(1) {
+            TokenKind::EqEq | TokenKind::EqTilde => true,
+            TokenKind::Ident(_) | TokenKind::Keyword(_) => match self.keyword_at(1) {
+                Some(Keyword::StringOp(_)) => true,
+                Some(Keyword::Matches) => self.keyword_at(2) == Some(Keyword::Regex),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
     fn parse_primary(&mut self) -> PResult<Expr> {
         match self.primary_kind()? {
+            Primary::TypeOf => {
+                let start = self.advance();
+                self.expect(&TokenKind::LParen, "`(`")?;
+                let ty = self.parse_type()?;
+                let close = self.expect(&TokenKind::RParen, "`)`")?;
+                Ok(Expr {
+                    kind: ExprKind::TypeOf(ty),
+                    span: start.to(close),
+                })
+            }
+            Primary::Star => {
+                let span = self.advance();
+                Ok(Expr {
+                    kind: ExprKind::Star,
+                    span,
+                })
+            }
             Primary::Parenthesized => self.parse_parenthesized(),
             Primary::NameOrCall => self.parse_name_or_call(),
             Primary::Dynamic => self.parse_dynamic(),
@@ -1894,27 +2056,12 @@ impl Parser {
                     )
                     .into())
             }
-            TokenKind::Star => {
-                return Err(Diagnostic::new(
-                    Code::Unsupported,
-                    "`*` (a test across all columns) is not supported yet",
-                    token.span,
-                )
-                .with_label("not supported yet")
-                .with_help("name the column to test")
-                .into())
-            }
+            // `* has "x"`: a test of every column.
+            TokenKind::Star if self.column_wildcard_test_ahead() => Primary::Star,
             TokenKind::Ident(word) => match Keyword::from_word(word) {
                 Some(Keyword::True | Keyword::False) => Primary::Literal,
                 Some(Keyword::Dynamic) if *self.kind_at(1) == TokenKind::LParen => Primary::Dynamic,
-                Some(Keyword::Typeof) if *self.kind_at(1) == TokenKind::LParen => {
-                    return Err(Diagnostic::new(
-                        Code::Unsupported,
-                        "typeof(...) is only supported in `mv-expand ... to typeof(...)`",
-                        token.span,
-                    )
-                    .into())
-                }
+                Some(Keyword::Typeof) if *self.kind_at(1) == TokenKind::LParen => Primary::TypeOf,
                 _ if is_keyword_not_name(word) => {
                     return Err(self
                         .unexpected("an expression")
@@ -2248,6 +2395,8 @@ enum Primary {
     Parenthesized,
     NameOrCall,
     Dynamic,
+    Star,
+    TypeOf,
 }
 
 #[cold]
@@ -2379,6 +2528,7 @@ pub(crate) mod tests {
             ExprKind::Name(ident) => ident.name.clone(),
             ExprKind::Star => "*".to_string(),
             ExprKind::NamedArgument { name, value } => format!("{} = {}", name.name, sexpr(value)),
+            ExprKind::TypeOf(ty) => format!("typeof({ty})"),
             ExprKind::Unimplemented(opaque) => opaque.text.clone(),
             ExprKind::Tabular(tabular) => format!("({tabular})"),
             ExprKind::Member { target, name } => format!("{}.{}", sexpr(target), name.name),
@@ -2865,7 +3015,16 @@ pub(crate) mod tests {
         assert!(matches!(&ops[3], OperatorKind::Project(items) if items.len() == 2));
         assert_eq!(
             ops[4],
-            OperatorKind::ProjectAway(vec![name("x"), name("y z")])
+            OperatorKind::ProjectAway(vec![
+                ast::ColumnPattern {
+                    name: name("x"),
+                    wildcard: false
+                },
+                ast::ColumnPattern {
+                    name: name("y z"),
+                    wildcard: false
+                }
+            ])
         );
         assert_eq!(
             ops[5],
@@ -3071,13 +3230,23 @@ pub(crate) mod tests {
             assert_unsupported(source, what);
         }
         // Still syntax errors, not opaque.
-        for source in [
-            "T | project-away a*",
-            "T | where * has \"x\"",
-            "db.T | take 1",
+        for (source, what) in [
+            (
+                "CloudAuditEvents | where * !has \"x\"",
+                "negated test of every column",
+            ),
+            (
+                "print x = 1 | union kind=left (print y = 1)",
+                "union option 'kind=left'",
+            ),
+            (
+                "CloudAuditEvents | project-reorder City granny-asc",
+                "granny-asc",
+            ),
         ] {
-            assert_eq!(error(source).code, Code::Unsupported, "{source}");
+            assert_unsupported(source, what);
         }
+        assert_eq!(error("db.T | take 1").code, Code::Unsupported);
     }
 
     /// Asserts that `source` parses, and that checking it reports an

@@ -2480,10 +2480,22 @@ impl Checker<'_> {
             );
             return poisoned(span);
         }
-        let typed_args: Vec<TypedExpr> = args.iter().map(|a| self.expr(a, columns)).collect();
         if let Some(function) = self.user_functions.get(&name.name).cloned() {
+            let written: Vec<ast::Argument> =
+                args.iter().cloned().map(ast::Argument::Scalar).collect();
+            let Some(ordered) = self.positional_arguments(name, &function, written, 0) else {
+                return poisoned(span);
+            };
+            let typed_args: Vec<TypedExpr> = ordered
+                .iter()
+                .map(|a| match a {
+                    ast::Argument::Scalar(expr) => self.expr(expr, columns),
+                    ast::Argument::Tabular(_) => poisoned(span),
+                })
+                .collect();
             return self.inline_call(name, &function, typed_args, span);
         }
+        let typed_args: Vec<TypedExpr> = args.iter().map(|a| self.expr(a, columns)).collect();
         let Some(function) = functions::lookup(&name.name) else {
             if functions::KNOWN_UNSUPPORTED.contains(&name.name.as_str()) {
                 self.error(
@@ -2627,6 +2639,103 @@ struct Scope {
 impl Checker<'_> {
     /// A scalar call of a user-defined function: its body checked with the
     /// parameters bound to the arguments (the body is inlined).
+    /// The arguments of a call of a user-defined function in parameter
+    /// order: named ones (`f(x, limit = 5)`) go to their parameter; a
+    /// skipped parameter takes its default. `skip`: parameters already
+    /// bound (the input of `invoke`). `None` after reporting an error.
+    fn positional_arguments(
+        &mut self,
+        name: &Ident,
+        function: &ast::Function,
+        args: Vec<ast::Argument>,
+        skip: usize,
+    ) -> Option<Vec<ast::Argument>> {
+        let named = |arg: &ast::Argument| {
+            matches!(
+                arg,
+                ast::Argument::Scalar(Expr {
+                    kind: ExprKind::NamedArgument { .. },
+                    ..
+                })
+            )
+        };
+        if !args.iter().any(named) {
+            return Some(args);
+        }
+        let params = function.params.get(skip..).unwrap_or_default();
+        let mut slots: Vec<Option<ast::Argument>> = vec![None; params.len()];
+        let mut position = 0;
+        for arg in args {
+            let (slot, arg) = match arg {
+                ast::Argument::Scalar(Expr {
+                    kind: ExprKind::NamedArgument { name: param, value },
+                    ..
+                }) => {
+                    let Some(slot) = params.iter().position(|p| p.name.name == param.name) else {
+                        self.error(
+                            Diagnostic::new(
+                                Code::WrongArgumentCount,
+                                format!(
+                                    "function '{}' has no parameter '{}'",
+                                    name.name, param.name
+                                ),
+                                param.span,
+                            )
+                            .with_label("no such parameter"),
+                        );
+                        return None;
+                    };
+                    (slot, ast::Argument::Scalar(*value))
+                }
+                positional => {
+                    position += 1;
+                    (position - 1, positional)
+                }
+            };
+            if slot >= slots.len() || slots[slot].is_some() {
+                self.error(Diagnostic::new(
+                    Code::WrongArgumentCount,
+                    format!(
+                        "too many arguments, or one given twice, in the call of '{}'",
+                        name.name
+                    ),
+                    name.span,
+                ));
+                return None;
+            }
+            slots[slot] = Some(arg);
+        }
+        let given = slots.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+        let mut ordered = Vec::new();
+        for (slot, param) in slots.into_iter().take(given).zip(params) {
+            match (slot, &param.kind) {
+                (Some(arg), _) => ordered.push(arg),
+                (
+                    None,
+                    ast::ParamKind::Scalar {
+                        default: Some(default),
+                        ..
+                    },
+                ) => ordered.push(ast::Argument::Scalar(default.clone())),
+                (None, _) => {
+                    self.error(
+                        Diagnostic::new(
+                            Code::WrongArgumentCount,
+                            format!(
+                                "the call of '{}' gives no value for parameter '{}'",
+                                name.name, param.name.name
+                            ),
+                            name.span,
+                        )
+                        .with_label("missing argument"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(ordered)
+    }
+
     fn inline_call(
         &mut self,
         name: &Ident,
@@ -2683,7 +2792,12 @@ impl Checker<'_> {
             .into_iter()
             .map(|q| BoundArg::Tabular(Box::new(q)))
             .collect();
-        for arg in &call.args {
+        let Some(written) =
+            self.positional_arguments(&call.name, &function, call.args.clone(), args.len())
+        else {
+            return empty_query();
+        };
+        for arg in &written {
             let wants_table = matches!(
                 function.params.get(args.len()).map(|p| &p.kind),
                 Some(ast::ParamKind::Tabular(_))

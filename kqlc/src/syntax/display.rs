@@ -812,6 +812,10 @@ mod tests {
             "print f(n = 1 + 2, m = \"x\")"
         );
         assert_eq!(
+            round_trip("T | join kind=inner F(1, n = 2) on a | union G('x'), H()"),
+            "T\n| join kind=inner (F(1, n = 2)) on a\n| union (G(\"x\")), (H())"
+        );
+        assert_eq!(
             round_trip("print extract('a(1)', 1, 'a1', typeof( long ))"),
             "print extract(\"a(1)\", 1, \"a1\", typeof(long))"
         );

@@ -1484,6 +1484,17 @@ impl Parser {
             self.expect_closing_paren()?;
             return Ok(inner);
         }
+        if self.starts_name(0) && *self.kind_at(self.name_length(0)) == TokenKind::LParen {
+            // `F(x)`: a function that returns a table (or a reference to
+            // another data source, which parse_source keeps opaque).
+            let start = self.peek().span.start;
+            let source = self.parse_source()?;
+            return Ok(TabularExpr {
+                source,
+                operators: Vec::new(),
+                span: Span::new(start, self.last_end),
+            });
+        }
         let name = self.parse_name("a table name or `(`")?;
         let span = name.span;
         Ok(TabularExpr {

@@ -1841,6 +1841,10 @@ impl Checker<'_> {
                 );
                 poisoned(span)
             }
+            ExprKind::InvalidLiteral { diagnostic, .. } => {
+                self.error((**diagnostic).clone());
+                poisoned(span)
+            }
             ExprKind::TypeOf(_) => {
                 self.error(
                     Diagnostic::new(
@@ -3046,7 +3050,8 @@ fn window_calls<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
         | ExprKind::Unimplemented(_)
         | ExprKind::Tabular(_)
         | ExprKind::Star
-        | ExprKind::TypeOf(_) => {}
+        | ExprKind::TypeOf(_)
+        | ExprKind::InvalidLiteral { .. } => {}
         ExprKind::NamedArgument { value, .. } => window_calls(value, out),
         ExprKind::Member { target, .. } => window_calls(target, out),
         ExprKind::Index { target, index } => {

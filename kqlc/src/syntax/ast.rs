@@ -621,6 +621,15 @@ pub enum ExprKind {
     /// `*` as an argument: `arg_max(Timestamp, *)`, `count(*)`... (only
     /// aggregate calls accept it).
     Star,
+    /// A typed literal whose content kqlc cannot read (`datetime(<start>)`,
+    /// `long(abc)`, `decimal(1.5)`): Kusto's grammar takes any content, so
+    /// it parses, and the checker reports `diagnostic`.
+    InvalidLiteral {
+        /// The literal as written.
+        text: String,
+        /// Why it cannot be read.
+        diagnostic: Box<crate::diag::Diagnostic>,
+    },
     /// `typeof(TYPE)` as an argument: the result type of `extract(re, n,
     /// s, typeof(long))` and `extract_json(path, s, typeof(long))`.
     TypeOf(ScalarType),

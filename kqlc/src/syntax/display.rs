@@ -468,6 +468,7 @@ impl Display for Expr {
             ExprKind::Star => f.write_char('*'),
             ExprKind::NamedArgument { name, value } => write!(f, "{name} = {value}"),
             ExprKind::TypeOf(ty) => write!(f, "typeof({ty})"),
+            ExprKind::InvalidLiteral { text, .. } => f.write_str(text),
             ExprKind::Unimplemented(opaque) => f.write_str(&opaque.text),
             ExprKind::Tabular(tabular) => write!(f, "({tabular})"),
             ExprKind::Call { name, args } => {

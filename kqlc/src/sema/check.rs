@@ -1019,6 +1019,26 @@ impl Checker<'_> {
 
     fn operator(&mut self, operator: &ast::Operator, input: &[Column]) -> (CheckedOp, Vec<Column>) {
         match &operator.kind {
+            OperatorKind::Where(Expr {
+                kind: ExprKind::NamedArgument { name, value },
+                span,
+            }) => {
+                // Kusto's grammar takes `where NAME = VALUE`; it is not a
+                // comparison, and its meaning is not documented.
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        "`where NAME = VALUE` is not supported",
+                        *span,
+                    )
+                    .with_label("`=` names a value; it does not compare")
+                    .with_help(format!("to compare, write `where {} == {}`", name, value)),
+                );
+                (
+                    CheckedOp::Select((0..input.len()).collect()),
+                    input.to_vec(),
+                )
+            }
             OperatorKind::Where(predicate) => {
                 let typed = self.expr(predicate, input);
                 if !matches!(typed.ty, ScalarType::Bool | ScalarType::Dynamic) {

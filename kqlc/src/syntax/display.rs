@@ -368,7 +368,13 @@ fn write_nested_list(f: &mut Formatter<'_>, tables: &[TabularExpr]) -> fmt::Resu
         if i > 0 {
             f.write_str(", ")?;
         }
-        write!(f, "({table})")?;
+        match &table.source {
+            // `union *`: a wildcard is not a tabular expression of its own.
+            Source::Unimplemented(opaque) if table.operators.is_empty() => {
+                f.write_str(&opaque.text)?
+            }
+            _ => write!(f, "({table})")?,
+        }
     }
     Ok(())
 }
@@ -800,6 +806,12 @@ mod tests {
             round_trip("T | summarize hint.shufflekey = k count() by k | distinct hint.strategy = shuffle k"),
             "T\n| summarize [\"count\"]() by k\n| distinct k"
         );
+    }
+
+    #[test]
+    fn wildcard_union_tables_and_where_with_assignment_print_back() {
+        assert_eq!(round_trip("union T*, *, U"), "union T*, *, (U)");
+        assert_eq!(round_trip("T | where a = true"), "T\n| where a = true");
     }
 
     #[test]

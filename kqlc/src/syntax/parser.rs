@@ -908,6 +908,10 @@ impl Parser {
             .find(|(spelling, _)| *spelling == name)
             .map(|(_, operator)| *operator);
         let kind = match known {
+            // `where NAME = VALUE` parses in Kusto (the checker refuses it).
+            Some(OperatorName::Where) if self.at_name_then_assign() => {
+                OperatorKind::Where(self.parse_named_argument()?)
+            }
             Some(OperatorName::Where) => OperatorKind::Where(self.parse_expr()?),
             Some(OperatorName::Extend | OperatorName::Project) if self.at_tuple_assignment() => {
                 // `extend (a, b) = f(x)`: several names from one function.
@@ -1477,6 +1481,29 @@ impl Parser {
     }
 
     /// A tabular operand: `(TABULAR)` or a table name.
+    /// A table of `union`: a tabular operand, or a wildcard pattern of
+    /// table names (`*`, `Sign*`), which kqlc does not implement yet.
+    fn parse_union_operand(&mut self) -> PResult<TabularExpr> {
+        let glued_star = matches!(self.kind_at(0), TokenKind::Ident(_))
+            && *self.kind_at(1) == TokenKind::Star
+            && self.peek_at(1).span.start == self.peek().span.end;
+        if self.at(&TokenKind::Star) || glued_star {
+            // `union *`, `union Sign*`: the tables whose names match.
+            let pattern = self.parse_column_pattern()?;
+            let span = pattern.name.span;
+            return Ok(TabularExpr {
+                source: Source::Unimplemented(Unimplemented {
+                    what: format!("a wildcard table reference '{}'", pattern.name.name),
+                    text: pattern.name.name,
+                    span,
+                }),
+                operators: Vec::new(),
+                span,
+            });
+        }
+        self.parse_tabular_operand()
+    }
+
     fn parse_tabular_operand(&mut self) -> PResult<TabularExpr> {
         if self.at(&TokenKind::LParen) {
             self.advance();
@@ -1546,9 +1573,9 @@ impl Parser {
                 }
             }
         }
-        union.tables.push(self.parse_tabular_operand()?);
+        union.tables.push(self.parse_union_operand()?);
         while self.eat(&TokenKind::Comma).is_some() {
-            union.tables.push(self.parse_tabular_operand()?);
+            union.tables.push(self.parse_union_operand()?);
         }
         Ok(Ok(union))
     }

@@ -2019,8 +2019,25 @@ impl Checker<'_> {
                 high,
             } => {
                 let expr = self.expr(expr, columns);
-                let low = self.expr(low, columns);
-                let high = self.expr(high, columns);
+                let low_typed = self.expr(low, columns);
+                let mut high_typed = self.expr(high, columns);
+                // `(datetime(...) .. 1h)`: a datetime range given by its
+                // start and width (between-operator.md).
+                if matches!(expr.ty, ScalarType::DateTime | ScalarType::Dynamic)
+                    && low_typed.ty == ScalarType::DateTime
+                    && high_typed.ty == ScalarType::TimeSpan
+                {
+                    let end = Expr {
+                        kind: ExprKind::Binary {
+                            op: BinaryOp::Add,
+                            lhs: low.clone(),
+                            rhs: high.clone(),
+                        },
+                        span: high.span,
+                    };
+                    high_typed = self.expr(&end, columns);
+                }
+                let (low, high) = (low_typed, high_typed);
                 for bound in [&low, &high] {
                     self.require_comparable(&expr, bound, "between", span);
                 }
@@ -2503,6 +2520,20 @@ impl Checker<'_> {
                 .with_help("write `toscalar(T | summarize ...)` or `toscalar(T)` with T a table"),
             );
             return poisoned(span);
+        }
+        // `parse_json` of a dynamic value returns it as it is: a string it
+        // holds is not parsed a second time (parse-json-function.md).
+        if matches!(name.name.as_str(), "parse_json" | "todynamic")
+            && args.len() == 1
+            && !self.user_functions.contains_key(&name.name)
+        {
+            let reported = self.diagnostics.len();
+            let value = self.expr(&args[0], columns);
+            if value.ty == ScalarType::Dynamic {
+                return TypedExpr { span, ..value };
+            }
+            // Checked again below, as the function's argument.
+            self.diagnostics.truncate(reported);
         }
         if let Some(function) = self.user_functions.get(&name.name).cloned() {
             let written: Vec<ast::Argument> =

@@ -36,6 +36,7 @@ pub fn check(
     let mut result = None;
     for statement in &query.statements {
         match statement {
+            Statement::Unimplemented(opaque) if is_engine_only_setting(opaque) => {}
             Statement::Unimplemented(opaque) => checker.unimplemented(opaque),
             Statement::Let(binding) => checker.bind(binding),
             Statement::Tabular(tabular) => {
@@ -168,7 +169,15 @@ impl Checker<'_> {
     }
 
     fn is_tabular_name(&self, name: &str) -> bool {
-        self.tabulars.contains_key(name) || self.schema.table(name).is_some()
+        self.tabulars.contains_key(name)
+            || self.schema.table(name).is_some()
+            || self.is_parameterless_tabular_function(name)
+    }
+
+    fn is_parameterless_tabular_function(&self, name: &str) -> bool {
+        self.user_functions.get(name).is_some_and(|function| {
+            function.params.is_empty() && matches!(function.body, ast::FunctionBody::Tabular(_))
+        })
     }
 
     fn tabular(&mut self, tabular: &TabularExpr) -> CheckedQuery {
@@ -431,6 +440,16 @@ impl Checker<'_> {
                         stages: Vec::new(),
                         output: table.columns.clone(),
                     };
+                }
+                // A tabular function without parameters (a `view`, or any
+                // `() { ... }`) is named without parentheses too.
+                if self.is_parameterless_tabular_function(&ident.name) {
+                    let call = ast::Call {
+                        name: ident.clone(),
+                        args: Vec::new(),
+                        span: ident.span,
+                    };
+                    return self.tabular_call(&call, None);
                 }
                 let names: Vec<&str> = self
                     .schema
@@ -3087,6 +3106,38 @@ impl Checker<'_> {
 const WINDOW_FUNCTIONS: &[&str] = &["row_number", "prev", "next", "row_cumsum"];
 
 /// Whether `expr` calls a row function.
+/// `set` options that only tune how Kusto runs a query (memory, time
+/// limits, tracing, result truncation, which a detector never does):
+/// accepted and ignored. Others (`query_now`, `truncationmaxrecords`, ...)
+/// change results and stay "not supported yet".
+const ENGINE_ONLY_SETTINGS: &[&str] = &[
+    "notruncation",
+    "querytrace",
+    "norequesttimeout",
+    "servertimeout",
+    "maxmemoryconsumptionperiterator",
+    "max_memory_consumption_per_query_per_node",
+    "query_fanout_nodes_percent",
+    "query_fanout_threads_percent",
+    "query_results_cache_max_age",
+    "request_app_name",
+    "request_description",
+    "request_user",
+];
+
+/// Whether a statement is `set OPTION [= VALUE]` with an engine-only option.
+fn is_engine_only_setting(opaque: &ast::Unimplemented) -> bool {
+    let Some(rest) = opaque.text.strip_prefix("set") else {
+        return false;
+    };
+    let name = rest
+        .split(['=', ';'])
+        .next()
+        .unwrap_or_default()
+        .trim();
+    opaque.what == "the 'set' statement" && ENGINE_ONLY_SETTINGS.contains(&name)
+}
+
 fn has_window_call(expr: &Expr) -> bool {
     let mut calls = Vec::new();
     window_calls(expr, &mut calls);

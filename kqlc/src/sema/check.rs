@@ -603,9 +603,11 @@ impl Checker<'_> {
                 let mut row = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     let typed = self.expr(&item.expr, &[]);
+                    // `print` has no input columns, so a bare name is a
+                    // scalar `let` and lends no name: `print v` is `print_0`.
                     let name = match &item.name {
                         Some(name) => name.name.clone(),
-                        None => default_name(&item.expr).unwrap_or_else(|| format!("print_{i}")),
+                        None => format!("print_{i}"),
                     };
                     self.check_unique(
                         &columns,
@@ -3130,11 +3132,7 @@ fn is_engine_only_setting(opaque: &ast::Unimplemented) -> bool {
     let Some(rest) = opaque.text.strip_prefix("set") else {
         return false;
     };
-    let name = rest
-        .split(['=', ';'])
-        .next()
-        .unwrap_or_default()
-        .trim();
+    let name = rest.split(['=', ';']).next().unwrap_or_default().trim();
     opaque.what == "the 'set' statement" && ENGINE_ONLY_SETTINGS.contains(&name)
 }
 

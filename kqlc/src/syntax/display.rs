@@ -815,6 +815,14 @@ mod tests {
     }
 
     #[test]
+    fn query_parameters_print_as_lets() {
+        assert_eq!(
+            round_trip("declare query_parameters(u: string = 'a', n: long = 2); T | take n"),
+            "let u = \"a\";\nlet n = 2;\nT\n| take n"
+        );
+    }
+
+    #[test]
     fn tuple_assignments_and_named_arguments_print_back() {
         assert_eq!(
             round_trip("T | summarize (a, b)=arg_max(x, y), (c) = arg_min(x, Prev = y) by k"),

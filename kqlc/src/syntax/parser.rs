@@ -377,6 +377,13 @@ impl Parser {
     fn parse_statements(&mut self) -> PResult<Query> {
         let mut statements = Vec::new();
         while !self.at(&TokenKind::Eof) {
+            if let Some(lets) = self.parse_query_parameters()? {
+                statements.extend(lets);
+                if self.eat(&TokenKind::Semicolon).is_none() && !self.at(&TokenKind::Eof) {
+                    return Err(self.unexpected("`;` or end of input").into());
+                }
+                continue;
+            }
             let statement = self.parse_statement()?;
             let tabular = matches!(
                 statement,
@@ -401,6 +408,48 @@ impl Parser {
             statements,
             span: Span::new(0, self.eof.span.end),
         })
+    }
+
+    /// `declare query_parameters(NAME: TYPE = DEFAULT, ...)`: values a
+    /// client may pass with the query. A detector has no client, so each
+    /// takes its default: the statement is the `let`s it amounts to. With a
+    /// parameter without a default, `None` (it stays unimplemented).
+    fn parse_query_parameters(&mut self) -> PResult<Option<Vec<Statement>>> {
+        if !(self.word_at(0) == Some("declare")
+            && self.word_at(1) == Some("query_parameters")
+            && *self.kind_at(2) == TokenKind::LParen)
+        {
+            return Ok(None);
+        }
+        let (pos, last_end) = (self.pos, self.last_end);
+        let start = self.advance();
+        self.advance();
+        self.advance();
+        let mut lets = Vec::new();
+        if !self.at(&TokenKind::RParen) {
+            loop {
+                let param = self.parse_param()?;
+                match param.kind {
+                    ast::ParamKind::Scalar {
+                        default: Some(value),
+                        ..
+                    } => lets.push(Statement::Let(Let {
+                        name: param.name,
+                        value: LetValue::Scalar(value),
+                        span: Span::new(start.start, self.last_end),
+                    })),
+                    _ => {
+                        (self.pos, self.last_end) = (pos, last_end);
+                        return Ok(None);
+                    }
+                }
+                if self.eat(&TokenKind::Comma).is_none() {
+                    break;
+                }
+            }
+        }
+        self.expect(&TokenKind::RParen, "`,` or `)`")?;
+        Ok(Some(lets))
     }
 
     fn parse_statement(&mut self) -> PResult<Statement> {

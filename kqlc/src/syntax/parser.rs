@@ -815,13 +815,9 @@ impl Parser {
         }
         let name = self.parse_name("a table name")?;
         if self.at(&TokenKind::Dot) {
-            return Err(Diagnostic::new(
-                Code::Unsupported,
-                "qualified table names (`database.table`) are not supported yet",
-                name.span.to(self.peek().span),
-            )
-            .with_label("not supported yet")
-            .into());
+            // `db.T`: a table of another database, kept opaque.
+            let what = "a qualified table name (`database.table`)".to_string();
+            return Ok(Source::Unimplemented(self.skip_reference(name.span, what)));
         }
         if self.at(&TokenKind::LParen) {
             let (pos, last_end, depth) = (self.pos, self.last_end, self.depth);
@@ -833,16 +829,48 @@ impl Parser {
             // other data sources, kept opaque.
             (self.pos, self.last_end, self.depth) = (pos, last_end, depth);
             let what = format!("the reference to another data source '{}(...)'", name.name);
-            let mut opaque = self.skip_unimplemented(what, false);
-            opaque.span = name.span.to(opaque.span);
-            opaque.text = self
-                .source
-                .get(opaque.span.start..opaque.span.end)
-                .unwrap_or_default()
-                .to_string();
-            return Ok(Source::Unimplemented(opaque));
+            return Ok(Source::Unimplemented(self.skip_reference(name.span, what)));
         }
         Ok(Source::Named(name))
+    }
+
+    /// The rest of a reference to another data source after its first
+    /// name (`start`): `.name` and balanced `(...)` parts, kept as text.
+    fn skip_reference(&mut self, start: Span, what: String) -> Unimplemented {
+        loop {
+            match self.kind_at(0) {
+                TokenKind::Dot if self.starts_name(1) => {
+                    self.advance();
+                    self.parse_name("a name").ok();
+                }
+                TokenKind::LParen => {
+                    let mut depth = 0usize;
+                    loop {
+                        match self.kind_at(0) {
+                            TokenKind::LParen => depth += 1,
+                            TokenKind::RParen => depth -= 1,
+                            TokenKind::Eof => break,
+                            _ => {}
+                        }
+                        self.advance();
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                }
+                _ => break,
+            }
+        }
+        let span = start.to(Span::new(self.last_end, self.last_end));
+        Unimplemented {
+            what,
+            text: self
+                .source
+                .get(span.start..span.end)
+                .unwrap_or_default()
+                .to_string(),
+            span,
+        }
     }
 
     /// `externaldata` or `external_data` followed by `(`.
@@ -1023,9 +1051,35 @@ impl Parser {
             Some(OperatorName::ProjectKeep) => {
                 OperatorKind::ProjectKeep(self.parse_column_patterns()?)
             }
-            Some(OperatorName::Join) => OperatorKind::Join(self.parse_join(JoinKind::InnerUnique)?),
-            Some(OperatorName::Lookup) => {
-                OperatorKind::Lookup(self.parse_join(JoinKind::LeftOuter)?)
+            Some(OperatorName::Join | OperatorName::Lookup) => {
+                let lookup = known == Some(OperatorName::Lookup);
+                let default_kind = if lookup {
+                    JoinKind::LeftOuter
+                } else {
+                    JoinKind::InnerUnique
+                };
+                match self.parse_join(default_kind)? {
+                    Ok(join) if lookup => OperatorKind::Lookup(join),
+                    Ok(join) => OperatorKind::Join(join),
+                    Err(what) => {
+                        let mut opaque = self.skip_unimplemented(what, false);
+                        opaque.span = name_span.to(opaque.span);
+                        opaque.text = format!("{name} {}", opaque.text);
+                        OperatorKind::Unimplemented(opaque)
+                    }
+                }
+            }
+            Some(OperatorName::Parse | OperatorName::ParseWhere) => {
+                let drop_unmatched = known == Some(OperatorName::ParseWhere);
+                match self.parse_parse(drop_unmatched)? {
+                    Ok(parse) => OperatorKind::Parse(parse),
+                    Err(what) => {
+                        let mut opaque = self.skip_unimplemented(what, false);
+                        opaque.span = name_span.to(opaque.span);
+                        opaque.text = format!("{name} {}", opaque.text);
+                        OperatorKind::Unimplemented(opaque)
+                    }
+                }
             }
             Some(OperatorName::Union) => match self.parse_union()? {
                 Ok(union) => OperatorKind::Union(union),
@@ -1036,8 +1090,6 @@ impl Parser {
                     OperatorKind::Unimplemented(opaque)
                 }
             },
-            Some(OperatorName::Parse) => OperatorKind::Parse(self.parse_parse(false)?),
-            Some(OperatorName::ParseWhere) => OperatorKind::Parse(self.parse_parse(true)?),
             Some(OperatorName::ProjectReorder) => {
                 OperatorKind::ProjectReorder(self.parse_reorder_list()?)
             }
@@ -1412,21 +1464,24 @@ impl Parser {
 
     /// `join`/`lookup` after the operator name: options, the right side,
     /// `on` keys.
-    fn parse_join(&mut self, default_kind: JoinKind) -> PResult<Join> {
+    /// Or, with a valid option kqlc does not implement (`withsource=`),
+    /// what to report, the position back before the options.
+    fn parse_join(&mut self, default_kind: JoinKind) -> PResult<Result<Join, String>> {
+        let (pos, last_end) = (self.pos, self.last_end);
         let mut kind = default_kind;
-        for (name, value, span) in self.parse_options()? {
+        for (name, value, _) in self.parse_options()? {
             if name == "kind" {
-                kind = JoinKind::from_name(&value).ok_or_else(|| {
-                    Diagnostic::new(Code::UnexpectedToken, format!("unknown join kind '{value}'"), span)
-                        .with_help("kinds: innerunique, inner, leftouter, rightouter, fullouter, leftanti, rightanti, leftsemi, rightsemi")
-                })?;
+                match JoinKind::from_name(&value) {
+                    Some(known) => kind = known,
+                    // Kusto's grammar takes any kind; the checker refuses it.
+                    None => {
+                        (self.pos, self.last_end) = (pos, last_end);
+                        return Ok(Err(format!("join kind '{value}'")));
+                    }
+                }
             } else if !name.starts_with("hint.") {
-                return Err(Diagnostic::new(
-                    Code::Unsupported,
-                    format!("join option '{name}' is not supported"),
-                    span,
-                )
-                .into());
+                (self.pos, self.last_end) = (pos, last_end);
+                return Ok(Err(format!("join option '{name}'")));
             }
         }
         let right = self.parse_tabular_operand()?;
@@ -1452,18 +1507,21 @@ impl Parser {
                 break;
             }
         }
-        Ok(Join {
+        Ok(Ok(Join {
             kind,
             right: Box::new(right),
             on,
-        })
+        }))
     }
 
     /// `parse` after its name: `[kind=K] [flags=F] EXPR with PATTERN`.
-    fn parse_parse(&mut self, drop_unmatched: bool) -> PResult<ast::Parse> {
+    /// Or, with an option kqlc does not implement, what to report, the
+    /// position back before the options.
+    fn parse_parse(&mut self, drop_unmatched: bool) -> PResult<Result<ast::Parse, String>> {
+        let (pos, last_end) = (self.pos, self.last_end);
         let mut kind = ast::ParseKind::Simple;
         let mut flags = None;
-        for (name, value, span) in self.parse_options()? {
+        for (name, value, _) in self.parse_options()? {
             match (name.as_str(), value.as_str()) {
                 ("kind", "simple") => kind = ast::ParseKind::Simple,
                 ("kind", "regex") => kind = ast::ParseKind::Regex,
@@ -1472,13 +1530,8 @@ impl Parser {
                     flags = Some(value.trim_matches(|c| c == '"' || c == '\'').to_string())
                 }
                 _ => {
-                    return Err(Diagnostic::new(
-                        Code::Unsupported,
-                        format!("parse option '{name}={value}' is not supported"),
-                        span,
-                    )
-                    .with_help("kinds: simple, regex, relaxed")
-                    .into())
+                    (self.pos, self.last_end) = (pos, last_end);
+                    return Ok(Err(format!("parse option '{name}={value}'")));
                 }
             }
         }
@@ -1520,13 +1573,13 @@ impl Parser {
         {
             return Err(self.unexpected("a column name in the parse pattern").into());
         }
-        Ok(ast::Parse {
+        Ok(Ok(ast::Parse {
             drop_unmatched,
             kind,
             flags,
             expr,
             pattern,
-        })
+        }))
     }
 
     /// A tabular operand: `(TABULAR)` or a table name.
@@ -3362,7 +3415,7 @@ pub(crate) mod tests {
         ] {
             assert_unsupported(source, what);
         }
-        assert_eq!(error("db.T | take 1").code, Code::Unsupported);
+        assert_unsupported("db.T | take 1", "a qualified table name");
     }
 
     /// Asserts that `source` parses, and that checking it reports an

@@ -2081,6 +2081,26 @@ impl Parser {
         loop {
             let span = self.peek().span;
             let kind = match self.kind_at(0) {
+                // `x.f(...)`: valid syntax; kqlc does not implement it.
+                TokenKind::Dot
+                    if self.starts_name(1)
+                        && *self.kind_at(1 + self.name_length(1)) == TokenKind::LParen =>
+                {
+                    self.enter(span)?;
+                    self.advance();
+                    let method = self.parse_name("a property name after `.`")?;
+                    self.skip_balanced_parentheses();
+                    let whole = expr.span.to(Span::new(self.last_end, self.last_end));
+                    ExprKind::Unimplemented(Unimplemented {
+                        what: format!("the method-style call `.{}(...)`", method.name),
+                        text: self
+                            .source
+                            .get(whole.start..whole.end)
+                            .unwrap_or_default()
+                            .to_string(),
+                        span: whole,
+                    })
+                }
                 TokenKind::Dot => {
                     self.enter(span)?;
                     self.advance();
@@ -2106,6 +2126,25 @@ impl Parser {
         }
         self.depth = saved_depth;
         Ok(expr)
+    }
+
+    /// Skips `(...)`, nested brackets included.
+    fn skip_balanced_parentheses(&mut self) {
+        let mut depth = 0usize;
+        loop {
+            match self.kind_at(0) {
+                TokenKind::LParen | TokenKind::LBracket | TokenKind::LBrace => depth += 1,
+                TokenKind::RParen | TokenKind::RBracket | TokenKind::RBrace => {
+                    depth = depth.saturating_sub(1)
+                }
+                TokenKind::Eof => return,
+                _ => {}
+            }
+            self.advance();
+            if depth == 0 {
+                return;
+            }
+        }
     }
 
     /// The name after `.`.

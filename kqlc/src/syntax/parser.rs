@@ -452,7 +452,21 @@ impl Parser {
         Ok(Some(lets))
     }
 
+    /// A statement; one kqlc refuses while parsing (a `let` function with
+    /// a `decimal` parameter, ...) is kept opaque up to its `;`.
     fn parse_statement(&mut self) -> PResult<Statement> {
+        let saved = (self.pos, self.last_end, self.depth);
+        match self.parse_statement_inner() {
+            Err(diagnostic) if diagnostic.code == Code::Unsupported => {
+                (self.pos, self.last_end, self.depth) = saved;
+                let opaque = self.skip_unimplemented(unsupported_what(&diagnostic), true);
+                Ok(Statement::Unimplemented(opaque))
+            }
+            other => other,
+        }
+    }
+
+    fn parse_statement_inner(&mut self) -> PResult<Statement> {
         if self.keyword_at(0) == Some(Keyword::Let) && self.starts_name(1) {
             return self.parse_let().map(Statement::Let);
         }
@@ -735,7 +749,21 @@ impl Parser {
         })
     }
 
+    /// A tabular source; as with operators, one kqlc refuses while
+    /// parsing is kept opaque.
     fn parse_source(&mut self) -> PResult<Source> {
+        let saved = (self.pos, self.last_end, self.depth);
+        match self.parse_source_inner() {
+            Err(diagnostic) if diagnostic.code == Code::Unsupported => {
+                (self.pos, self.last_end, self.depth) = saved;
+                let opaque = self.skip_unimplemented(unsupported_what(&diagnostic), false);
+                Ok(Source::Unimplemented(opaque))
+            }
+            other => other,
+        }
+    }
+
+    fn parse_source_inner(&mut self) -> PResult<Source> {
         match self.keyword_at(0) {
             Some(Keyword::Print) => {
                 let start = self.advance();
@@ -978,7 +1006,25 @@ impl Parser {
 
     // --- tabular operators ---------------------------------------------------
 
+    /// An operator; one that is valid syntax but uses something kqlc
+    /// refuses while parsing (the `decimal` type, ...) is kept opaque, so
+    /// the checker reports it and `--syntax-only` accepts it.
     fn parse_operator(&mut self) -> PResult<Operator> {
+        let saved = (self.pos, self.last_end, self.depth);
+        match self.parse_operator_inner() {
+            Err(diagnostic) if diagnostic.code == Code::Unsupported => {
+                (self.pos, self.last_end, self.depth) = saved;
+                let opaque = self.skip_unimplemented(unsupported_what(&diagnostic), false);
+                Ok(Operator {
+                    span: opaque.span,
+                    kind: OperatorKind::Unimplemented(opaque),
+                })
+            }
+            other => other,
+        }
+    }
+
+    fn parse_operator_inner(&mut self) -> PResult<Operator> {
         let (name, name_span) = self.operator_name()?;
         let known = TABULAR_OPERATORS
             .iter()
@@ -2604,6 +2650,19 @@ enum Primary {
     Dynamic,
     Star,
     TypeOf,
+}
+
+/// What an unsupported-construct diagnostic of the parser is about, for
+/// the checker's "... is not supported yet".
+fn unsupported_what(diagnostic: &Diagnostic) -> String {
+    let message = diagnostic.message.as_str();
+    message
+        .strip_suffix(" is not supported yet")
+        .or_else(|| message.strip_suffix(" are not supported yet"))
+        .or_else(|| message.strip_suffix(" is not supported"))
+        .or_else(|| message.strip_suffix(" are not supported"))
+        .unwrap_or(message)
+        .to_string()
 }
 
 #[cold]

@@ -1,10 +1,13 @@
 //! Coverage of real detection queries: every KQL query in
-//! `../shared/corpus/kql/` (whole `.kql` files, the `query:` block of
-//! Sentinel YAML rules, ```kusto blocks of Markdown pages) must parse, and
-//! kqlc must agree with Microsoft's own parser (`shared/tools/
-//! kusto-parse-oracle.js`, run with Node) on which queries are valid,
-//! including deliberately broken copies of them. Skips, with a message,
-//! when `../shared` or the oracle is not available.
+//! `../shared/corpus/kql/` and `../shared/corpus/kql-extended/` (whole
+//! `.kql` files, the `query:` block of Sentinel YAML rules, ```kusto blocks
+//! of Markdown pages) must parse, and kqlc must agree with Microsoft's own
+//! parser on which queries are valid, including deliberately broken copies
+//! of them. The parser's verdicts come from running it (`shared/tools/
+//! kusto-parse-oracle.js`, with Node) or, for `kql-extended`, from
+//! `corpus/MANIFEST.json`. Skips, with a message, when `../shared` or the
+//! oracle is not available, unless the environment variable `CI` is set:
+//! then a missing corpus or oracle fails the test.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -162,17 +165,47 @@ fn broken(query: &str) -> String {
     }
 }
 
-#[test]
-fn real_detection_queries_parse_and_agree_with_microsofts_parser() {
-    let root = shared().join("corpus/kql");
+/// In CI the corpus and the oracle must be there: a skip would hide a
+/// regression.
+fn skip_or_fail(message: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("{message} (required when CI is set)");
+    }
+    eprintln!("skipped: {message}");
+}
+
+/// The official parser's verdict for each `kql-extended` file, from
+/// `corpus/MANIFEST.json` (`official_parser`: `accepts` / `rejects`), by
+/// path relative to `kql-extended/`.
+fn manifest_verdicts() -> Option<std::collections::HashMap<String, bool>> {
+    let text = std::fs::read_to_string(shared().join("corpus/MANIFEST.json")).ok()?;
+    let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let mut verdicts = std::collections::HashMap::new();
+    for entry in manifest["kql"].as_array()? {
+        let (Some(file), Some(verdict)) =
+            (entry["file"].as_str(), entry["official_parser"].as_str())
+        else {
+            continue;
+        };
+        if let Some(name) = file.strip_prefix("kql-extended/") {
+            verdicts.insert(name.to_string(), verdict == "accepts");
+        }
+    }
+    Some(verdicts)
+}
+
+/// Parses every query of `folder` with kqlc, compares with the official
+/// verdicts (from `verdicts`, else from the oracle) on the queries and on
+/// broken copies, prints the acceptance rate, and returns the
+/// disagreements and the share of officially accepted queries kqlc parses.
+fn compare_with_microsofts_parser(
+    folder: &str,
+    verdicts: Option<&std::collections::HashMap<String, bool>>,
+) -> Option<(Vec<String>, f64)> {
+    let root = shared().join("corpus").join(folder);
     if !root.is_dir() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{} is missing and CI is set",
-            root.display()
-        );
-        eprintln!("skipped: {} is missing", root.display());
-        return;
+        skip_or_fail(&format!("{} is missing", root.display()));
+        return None;
     }
     let queries = corpus_queries(&root);
     assert!(
@@ -187,7 +220,7 @@ fn real_detection_queries_parse_and_agree_with_microsofts_parser() {
     let ok = parsed.iter().filter(|&&p| p).count();
     let percent = 100.0 * ok as f64 / queries.len() as f64;
     eprintln!(
-        "corpus: kqlc parses {ok} of {} queries ({percent:.1}%)",
+        "corpus {folder}: kqlc parses {ok} of {} queries ({percent:.1}%)",
         queries.len()
     );
     for ((name, query), parsed) in queries.iter().zip(&parsed) {
@@ -202,19 +235,32 @@ fn real_detection_queries_parse_and_agree_with_microsofts_parser() {
 
     let texts: Vec<String> = queries.iter().map(|(_, q)| q.clone()).collect();
     let broken_texts: Vec<String> = texts.iter().map(|q| broken(q)).collect();
-    let Some(official) = oracle(&texts) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "Microsoft's parser (node and @kusto/language-service-next) is missing and CI is set"
-        );
-        eprintln!("skipped the comparison with Microsoft's parser: node or @kusto/language-service-next is not installed (see the header of shared/tools/kusto-parse-oracle.js)");
-        assert!(
-            percent >= 98.0,
-            "kqlc parses only {percent:.1}% of the corpus"
-        );
-        return;
+    let official = match verdicts {
+        Some(verdicts) => queries
+            .iter()
+            .map(|(name, _)| {
+                *verdicts
+                    .get(name)
+                    .unwrap_or_else(|| panic!("{folder}/{name} has no verdict in MANIFEST.json"))
+            })
+            .collect(),
+        None => match oracle(&texts) {
+            Some(official) => official,
+            None => {
+                skip_or_fail("the comparison with Microsoft's parser: node or @kusto/language-service-next is not installed (see the header of shared/tools/kusto-parse-oracle.js)");
+                assert!(
+                    percent >= 98.0,
+                    "kqlc parses only {percent:.1}% of {folder}"
+                );
+                return None;
+            }
+        },
     };
-    let official_broken = oracle(&broken_texts).unwrap_or_default();
+    let official_broken = oracle(&broken_texts);
+    if official_broken.is_none() {
+        skip_or_fail("the broken copies: node or @kusto/language-service-next is not installed");
+    }
+    let official_broken = official_broken.unwrap_or_default();
     let mut disagreements = Vec::new();
     let accepted = official.iter().filter(|&&o| o).count();
     let mut accepted_by_both = 0;
@@ -222,10 +268,10 @@ fn real_detection_queries_parse_and_agree_with_microsofts_parser() {
         match (official[i], parsed[i]) {
             (true, true) => accepted_by_both += 1,
             (true, false) => disagreements.push(format!(
-                "{name}: Microsoft's parser accepts it, kqlc does not"
+                "{folder}/{name}: Microsoft's parser accepts it, kqlc does not"
             )),
             (false, true) => disagreements.push(format!(
-                "{name}: kqlc accepts it, Microsoft's parser does not"
+                "{folder}/{name}: kqlc accepts it, Microsoft's parser does not"
             )),
             (false, false) => {}
         }
@@ -235,7 +281,7 @@ fn real_detection_queries_parse_and_agree_with_microsofts_parser() {
         if let Some(&theirs) = official_broken.get(i) {
             if theirs != ours {
                 disagreements.push(format!(
-                    "{name} (broken copy): Microsoft's parser {}, kqlc {}",
+                    "{folder}/{name} (broken copy): Microsoft's parser {}, kqlc {}",
                     if theirs { "accepts it" } else { "rejects it" },
                     if ours { "accepts it" } else { "rejects it" }
                 ));
@@ -244,15 +290,47 @@ fn real_detection_queries_parse_and_agree_with_microsofts_parser() {
     }
     let share = 100.0 * accepted_by_both as f64 / accepted.max(1) as f64;
     eprintln!(
-        "corpus: Microsoft's parser accepts {accepted}; kqlc parses {accepted_by_both} of those ({share:.1}%); {} disagreements",
+        "corpus {folder}: Microsoft's parser accepts {accepted}; kqlc parses {accepted_by_both} of those ({share:.1}%); {} disagreements",
         disagreements.len()
     );
     for d in &disagreements {
         eprintln!("  {d}");
     }
+    Some((disagreements, share))
+}
+
+#[test]
+fn real_detection_queries_parse_and_agree_with_microsofts_parser() {
+    let Some((disagreements, share)) = compare_with_microsofts_parser("kql", None) else {
+        return;
+    };
     assert!(
         share >= 98.0,
         "kqlc parses only {share:.1}% of the queries Microsoft's parser accepts"
+    );
+    assert!(
+        disagreements.is_empty(),
+        "disagreements with Microsoft's parser:\n{}",
+        disagreements.join("\n")
+    );
+}
+
+/// The extended corpus: 250 more published queries, with the official
+/// parser's verdicts recorded in the manifest.
+#[test]
+fn extended_corpus_agrees_with_the_recorded_verdicts() {
+    let Some(verdicts) = manifest_verdicts() else {
+        skip_or_fail("corpus/MANIFEST.json is missing or has no kql entries");
+        return;
+    };
+    let Some((disagreements, share)) =
+        compare_with_microsofts_parser("kql-extended", Some(&verdicts))
+    else {
+        return;
+    };
+    assert!(
+        share >= 98.0,
+        "kqlc parses only {share:.1}% of the extended corpus queries Microsoft's parser accepts"
     );
     assert!(
         disagreements.is_empty(),

@@ -59,7 +59,11 @@ fn atom(random: &mut Random) -> String {
         // against a number is a type error).
         _ => format!(
             "{} == {}",
-            random.pick(&["RawEventData.Code", "RawEventData.Flag", "RawEventData.Items"]),
+            random.pick(&[
+                "RawEventData.Code",
+                "RawEventData.Flag",
+                "RawEventData.Items"
+            ]),
             random.pick(&["201", "true", "1.5"])
         ),
     }

@@ -230,9 +230,22 @@ impl Aggregate {
     pub fn dcount() -> Aggregate {
         Aggregate::DCount(Seen::default(), 0)
     }
-    /// `sum()` / `sumif()`.
+    /// `sum()` / `sumif()` of dynamic values: null until a value comes.
     pub fn sum() -> Aggregate {
         Aggregate::Sum(Value::Null)
+    }
+    /// `sum()` / `sumif()` of int or long values: 0 over no values
+    /// (summarize-operator.md, "Default values of aggregations").
+    pub fn sum_long() -> Aggregate {
+        Aggregate::Sum(Value::Long(0))
+    }
+    /// `sum()` / `sumif()` of real values: 0 over no values.
+    pub fn sum_real() -> Aggregate {
+        Aggregate::Sum(Value::Real(0.0))
+    }
+    /// `sum()` / `sumif()` of timespans: 0 over no values.
+    pub fn sum_timespan() -> Aggregate {
+        Aggregate::Sum(Value::TimeSpan(crate::value::TimeSpan(0)))
     }
     /// `avg()` / `avgif()`.
     pub fn avg() -> Aggregate {
@@ -402,6 +415,9 @@ impl Aggregate {
             Aggregate::MakeSet(_, items, _) | Aggregate::MakeList(items, _) => {
                 vec![Value::array(items)]
             }
+            // Over no bags, an empty array, as summarize-operator.md's
+            // table of default values says for every make_* aggregate.
+            Aggregate::MakeBag(bag, _) if bag.is_empty() => vec![Value::array(Vec::new())],
             Aggregate::MakeBag(bag, _) => vec![Value::Bag(std::sync::Arc::new(bag))],
             Aggregate::Percentile(mut values, p) => {
                 if values.is_empty() || !(0.0..=100.0).contains(&p) {

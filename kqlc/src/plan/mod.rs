@@ -92,7 +92,7 @@ fn plan_query(query: &CheckedQuery) -> Pipeline {
                 aggregates: aggregates
                     .iter()
                     .map(|a| ir::Aggregate {
-                        runtime: a.function.runtime.to_string(),
+                        runtime: aggregate_runtime(a),
                         takes_parameter: matches!(
                             a.function.shape,
                             Shape::ValueLimit | Shape::ValuePredicateLimit | Shape::ValueParameter
@@ -667,4 +667,24 @@ fn dynamic_constant(literal: &DynamicLiteral) -> Const {
                 .collect(),
         ),
     }
+}
+
+/// The runtime constructor of an aggregate's state. `sum` starts from a
+/// zero of its result type, so no values sum to 0 (the reference's default
+/// value); over dynamic values the type is unknown and it starts null.
+fn aggregate_runtime(aggregate: &crate::sema::CheckedAggregate) -> String {
+    let runtime = aggregate.function.runtime;
+    if runtime != "sum" {
+        return runtime.to_string();
+    }
+    let result = aggregate
+        .function
+        .result_type(aggregate.value.as_ref().map(|v| v.ty));
+    match result {
+        crate::types::ScalarType::Long => "sum_long",
+        crate::types::ScalarType::Real => "sum_real",
+        crate::types::ScalarType::TimeSpan => "sum_timespan",
+        _ => "sum",
+    }
+    .to_string()
 }

@@ -36,6 +36,7 @@ pub fn check(
     let mut result = None;
     for statement in &query.statements {
         match statement {
+            Statement::Unimplemented(opaque) if is_engine_only_setting(opaque) => {}
             Statement::Unimplemented(opaque) => checker.unimplemented(opaque),
             Statement::Let(binding) => checker.bind(binding),
             Statement::Tabular(tabular) => {
@@ -168,7 +169,15 @@ impl Checker<'_> {
     }
 
     fn is_tabular_name(&self, name: &str) -> bool {
-        self.tabulars.contains_key(name) || self.schema.table(name).is_some()
+        self.tabulars.contains_key(name)
+            || self.schema.table(name).is_some()
+            || self.is_parameterless_tabular_function(name)
+    }
+
+    fn is_parameterless_tabular_function(&self, name: &str) -> bool {
+        self.user_functions.get(name).is_some_and(|function| {
+            function.params.is_empty() && matches!(function.body, ast::FunctionBody::Tabular(_))
+        })
     }
 
     fn tabular(&mut self, tabular: &TabularExpr) -> CheckedQuery {
@@ -432,6 +441,16 @@ impl Checker<'_> {
                         output: table.columns.clone(),
                     };
                 }
+                // A tabular function without parameters (a `view`, or any
+                // `() { ... }`) is named without parentheses too.
+                if self.is_parameterless_tabular_function(&ident.name) {
+                    let call = ast::Call {
+                        name: ident.clone(),
+                        args: Vec::new(),
+                        span: ident.span,
+                    };
+                    return self.tabular_call(&call, None);
+                }
                 let names: Vec<&str> = self
                     .schema
                     .tables
@@ -561,12 +580,14 @@ impl Checker<'_> {
                     output: Vec::new(),
                 }
             }
-            Source::Union(tables, span) => {
-                let mut checked: Vec<CheckedQuery> =
-                    tables.iter().map(|t| self.tabular(t)).collect();
+            Source::Union(union, span) => {
+                let mut checked = self.union_legs(union);
+                if checked.is_empty() {
+                    return empty_query();
+                }
                 let mut query = checked.remove(0);
                 let input = query.output.clone();
-                let (op, output) = self.union(&input, checked, *span);
+                let (op, output) = self.union(&input, checked, union, *span);
                 query.stages.push(CheckedStage {
                     op,
                     text: self.text(*span),
@@ -582,9 +603,11 @@ impl Checker<'_> {
                 let mut row = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     let typed = self.expr(&item.expr, &[]);
+                    // `print` has no input columns, so a bare name is a
+                    // scalar `let` and lends no name: `print v` is `print_0`.
                     let name = match &item.name {
                         Some(name) => name.name.clone(),
-                        None => default_name(&item.expr).unwrap_or_else(|| format!("print_{i}")),
+                        None => format!("print_{i}"),
                     };
                     self.check_unique(
                         &columns,
@@ -945,6 +968,32 @@ impl Checker<'_> {
         }
     }
 
+    /// The columns a name or pattern stands for, in input order; an
+    /// unknown plain name is an error, a pattern may match none.
+    fn pattern_columns(&mut self, columns: &[Column], pattern: &ast::ColumnPattern) -> Vec<usize> {
+        if !pattern.wildcard {
+            return self
+                .column_index(columns, &pattern.name)
+                .into_iter()
+                .collect();
+        }
+        let matched: Vec<usize> = (0..columns.len())
+            .filter(|&i| pattern.matches(&columns[i].name))
+            .collect();
+        if matched.is_empty() {
+            // As Microsoft's parser does: a pattern must match a column.
+            self.error(
+                Diagnostic::new(
+                    Code::UnknownColumn,
+                    format!("no column matches '{}'", pattern.name.name),
+                    pattern.name.span,
+                )
+                .with_label("matches no column"),
+            );
+        }
+        matched
+    }
+
     fn column_index(&mut self, columns: &[Column], ident: &Ident) -> Option<usize> {
         if let Some(i) = columns.iter().position(|c| c.name == ident.name) {
             return Some(i);
@@ -991,6 +1040,26 @@ impl Checker<'_> {
 
     fn operator(&mut self, operator: &ast::Operator, input: &[Column]) -> (CheckedOp, Vec<Column>) {
         match &operator.kind {
+            OperatorKind::Where(Expr {
+                kind: ExprKind::NamedArgument { name, value },
+                span,
+            }) => {
+                // Kusto's grammar takes `where NAME = VALUE`; it is not a
+                // comparison, and its meaning is not documented.
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        "`where NAME = VALUE` is not supported",
+                        *span,
+                    )
+                    .with_label("`=` names a value; it does not compare")
+                    .with_help(format!("to compare, write `where {} == {}`", name, value)),
+                );
+                (
+                    CheckedOp::Select((0..input.len()).collect()),
+                    input.to_vec(),
+                )
+            }
             OperatorKind::Where(predicate) => {
                 let typed = self.expr(predicate, input);
                 if !matches!(typed.ty, ScalarType::Bool | ScalarType::Dynamic) {
@@ -1031,10 +1100,10 @@ impl Checker<'_> {
                 }
                 (CheckedOp::Project(values), columns)
             }
-            OperatorKind::ProjectAway(names) => {
+            OperatorKind::ProjectAway(patterns) => {
                 let mut removed = vec![false; input.len()];
-                for ident in names {
-                    if let Some(i) = self.column_index(input, ident) {
+                for pattern in patterns {
+                    for i in self.pattern_columns(input, pattern) {
                         removed[i] = true;
                     }
                 }
@@ -1090,9 +1159,20 @@ impl Checker<'_> {
                 input.to_vec(),
             ),
             OperatorKind::Lookup(join) => self.join(join, input, true),
-            OperatorKind::Union(tables) => {
-                let legs: Vec<CheckedQuery> = tables.iter().map(|t| self.tabular(t)).collect();
-                self.union(input, legs, operator.span)
+            OperatorKind::Union(union) => {
+                if let Some(name) = &union.with_source {
+                    self.error(
+                        Diagnostic::new(
+                            Code::Unsupported,
+                            "`withsource` after a pipe is not supported yet: the reference does not say what names the input rows",
+                            name.span,
+                        )
+                        .with_label("not supported yet")
+                        .with_help("start the query with `union withsource=... T, U`"),
+                    );
+                }
+                let legs = self.union_legs(union);
+                self.union(input, legs, union, operator.span)
             }
             OperatorKind::Sort(keys) => {
                 let keys = keys.iter().map(|k| self.sort_key(k, input)).collect();
@@ -1120,10 +1200,10 @@ impl Checker<'_> {
                 let columns = indices.iter().map(|&i| input[i].clone()).collect();
                 (CheckedOp::Distinct(indices), columns)
             }
-            OperatorKind::ProjectKeep(names) => {
+            OperatorKind::ProjectKeep(patterns) => {
                 let mut keep = vec![false; input.len()];
-                for name in names {
-                    if let Some(i) = self.column_index(input, name) {
+                for pattern in patterns {
+                    for i in self.pattern_columns(input, pattern) {
                         keep[i] = true;
                     }
                 }
@@ -1131,10 +1211,32 @@ impl Checker<'_> {
                 let columns = kept.iter().map(|&i| input[i].clone()).collect();
                 (CheckedOp::Select(kept), columns)
             }
-            OperatorKind::ProjectReorder(names) => {
+            OperatorKind::ProjectReorder(items) => {
                 let mut order: Vec<usize> = Vec::new();
-                for name in names {
-                    if let Some(i) = self.column_index(input, name) {
+                for (pattern, direction) in items {
+                    let mut matched = self.pattern_columns(input, pattern);
+                    match direction {
+                        None => {}
+                        Some(ast::ReorderOrder::Asc) => {
+                            matched.sort_by(|&a, &b| input[a].name.cmp(&input[b].name))
+                        }
+                        Some(ast::ReorderOrder::Desc) => {
+                            matched.sort_by(|&a, &b| input[b].name.cmp(&input[a].name))
+                        }
+                        Some(granny) => self.error(
+                            Diagnostic::new(
+                                Code::Unsupported,
+                                format!(
+                                    "project-reorder {} is not supported yet",
+                                    granny.spelling()
+                                ),
+                                pattern.name.span,
+                            )
+                            .with_label("not supported yet")
+                            .with_help("use asc or desc"),
+                        ),
+                    }
+                    for i in matched {
                         if !order.contains(&i) {
                             order.push(i);
                         }
@@ -1158,6 +1260,22 @@ impl Checker<'_> {
         let mut targets = Vec::new();
         let mut regex = String::from("^");
         let mut regex_ok = true;
+        if let Some(flags) = &parse.flags {
+            // RE2's flags, which the regex crate spells the same way.
+            let valid = !flags.is_empty() && flags.chars().all(|c| "imsU".contains(c));
+            if parse.kind != ast::ParseKind::Regex || !valid {
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("parse flags '{flags}' are not supported"),
+                        parse.expr.span,
+                    )
+                    .with_note("kqlc takes the regex flags i, m, s and U, with kind=regex"),
+                );
+            } else {
+                regex = format!("(?{flags})^");
+            }
+        }
         let last_column = parse
             .pattern
             .iter()
@@ -1300,10 +1418,63 @@ impl Checker<'_> {
     }
 
     /// `union`: columns by name, in order of first appearance.
+    /// The tables of a `union`, checked. With `isfuzzy=true`, a table
+    /// name that resolves to nothing is left out (unless none resolves).
+    /// With `withsource=S`, each gets a column `S` holding its name.
+    fn union_legs(&mut self, union: &ast::Union) -> Vec<CheckedQuery> {
+        let unresolved = |checker: &Self, table: &TabularExpr| match &table.source {
+            Source::Named(name) => !checker.is_tabular_name(&name.name),
+            _ => false,
+        };
+        let fuzzy_skip = union.fuzzy && union.tables.iter().any(|t| !unresolved(self, t));
+        let mut legs = Vec::new();
+        for table in &union.tables {
+            if fuzzy_skip && unresolved(self, table) {
+                continue;
+            }
+            let mut leg = self.tabular(table);
+            if let Some(column) = &union.with_source {
+                let name = match &table.source {
+                    Source::Named(name) if table.operators.is_empty() => name.name.clone(),
+                    _ => {
+                        self.error(
+                            Diagnostic::new(
+                                Code::Unsupported,
+                                "`withsource` with a table that is not a plain name is not supported yet",
+                                table.span,
+                            )
+                            .with_label("no name for this table's rows")
+                            .with_help("bind it with `let NAME = ...;` and name it here"),
+                        );
+                        String::new()
+                    }
+                };
+                let input = leg.output.clone();
+                let mut output = input.clone();
+                let position = place(&mut output, &column.name, ScalarType::String);
+                let value = TypedExpr {
+                    kind: TypedExprKind::Literal(Literal::String(name.clone())),
+                    ty: ScalarType::String,
+                    span: table.span,
+                };
+                leg.stages.push(CheckedStage {
+                    op: CheckedOp::Extend(vec![(position, value)]),
+                    text: format!("extend {} = \"{name}\"", column.name),
+                    input,
+                    output: output.clone(),
+                });
+                leg.output = output;
+            }
+            legs.push(leg);
+        }
+        legs
+    }
+
     fn union(
         &mut self,
         input: &[Column],
         legs: Vec<CheckedQuery>,
+        union: &ast::Union,
         span: Span,
     ) -> (CheckedOp, Vec<Column>) {
         let mut columns: Vec<Column> = input.to_vec();
@@ -1325,6 +1496,20 @@ impl Checker<'_> {
                     Some(_) => {}
                     None => columns.push(column.clone()),
                 }
+            }
+        }
+        if union.inner {
+            columns.retain(|c| {
+                input.iter().any(|i| i.name == c.name)
+                    && legs
+                        .iter()
+                        .all(|leg| leg.output.iter().any(|o| o.name == c.name))
+            });
+        }
+        if let Some(source) = &union.with_source {
+            if let Some(i) = columns.iter().position(|c| c.name == source.name) {
+                let column = columns.remove(i);
+                columns.insert(0, column);
             }
         }
         let mapping = |output: &[Column]| -> Vec<Option<usize>> {
@@ -1395,11 +1580,36 @@ impl Checker<'_> {
             columns.push(Column::new(name, typed.ty));
             keys.push(typed);
         }
+        let key_columns: Vec<usize> = keys
+            .iter()
+            .filter_map(|key| match key.kind {
+                TypedExprKind::Column(i) => Some(i),
+                _ => None,
+            })
+            .collect();
         let mut checked = Vec::new();
         for item in items {
-            let Some(aggregate) = self.aggregate(&item.expr, input) else {
+            let Some(aggregate) = self.aggregate(&item.expr, input, &key_columns) else {
                 continue;
             };
+            if item.more_names.len() >= aggregate.width() {
+                let extra = &item.more_names[aggregate.width() - 1];
+                self.error(
+                    Diagnostic::new(
+                        Code::WrongArgumentCount,
+                        format!(
+                            "{} names for the {} column{} of '{}'",
+                            item.more_names.len() + 1,
+                            aggregate.width(),
+                            if aggregate.width() == 1 { "" } else { "s" },
+                            aggregate.function.name
+                        ),
+                        extra.span,
+                    )
+                    .with_label("no column left for this name"),
+                );
+                continue;
+            }
             let function = aggregate.function;
             // `countif(p)` is `countif_`: only aggregated values lend a name.
             let value_name = match (&item.expr.kind, function.shape) {
@@ -1444,13 +1654,24 @@ impl Checker<'_> {
                 let name = unique_name(&columns, &first);
                 columns.push(Column::new(name, ty));
             }
-            for carried in &aggregate.carried {
-                let base = match &carried.kind {
-                    TypedExprKind::Column(i) => input[*i].name.clone(),
-                    _ => "Column".to_string(),
-                };
-                let name = unique_name(&columns, &base);
-                columns.push(Column::new(name, carried.ty));
+            // `(a, b, c) = arg_max(...)` names the columns in order; the
+            // rest keep their own names.
+            for (k, (carried, base)) in aggregate
+                .carried
+                .iter()
+                .zip(&aggregate.carried_names)
+                .enumerate()
+            {
+                match item.more_names.get(k) {
+                    Some(name) => {
+                        self.check_unique(&columns, &name.name, name.span);
+                        columns.push(Column::new(name.name.clone(), carried.ty));
+                    }
+                    None => {
+                        let name = unique_name(&columns, base);
+                        columns.push(Column::new(name, carried.ty));
+                    }
+                }
             }
             checked.push(aggregate);
         }
@@ -1464,7 +1685,14 @@ impl Checker<'_> {
     }
 
     /// Checks one aggregate call of `summarize`.
-    fn aggregate(&mut self, expr: &Expr, input: &[Column]) -> Option<CheckedAggregate> {
+    /// `key_columns`: the input columns that `by` keys are, which `*` in
+    /// `arg_max(x, *)` does not carry again.
+    fn aggregate(
+        &mut self,
+        expr: &Expr,
+        input: &[Column],
+        key_columns: &[usize],
+    ) -> Option<CheckedAggregate> {
         let ExprKind::Call { name, args } = &expr.kind else {
             self.error(
                 Diagnostic::new(
@@ -1528,6 +1756,7 @@ impl Checker<'_> {
             predicate: None,
             parameter: None,
             carried: Vec::new(),
+            carried_names: Vec::new(),
         };
         let typed = |checker: &mut Self, arg: &Expr| checker.expr(arg, input);
         match function.shape {
@@ -1553,23 +1782,45 @@ impl Checker<'_> {
             }
             Shape::Extreme => {
                 let value = typed(self, &args[0]);
-                let value_column = match value.kind {
-                    TypedExprKind::Column(i) => Some(i),
-                    _ => None,
-                };
+                // `*` carries the columns not otherwise in the output: not
+                // the value, not a column carried by name, not a column a
+                // `by` key is (as Microsoft's parser names the columns).
+                let mut skipped: Vec<usize> = key_columns.to_vec();
+                if let TypedExprKind::Column(i) = value.kind {
+                    skipped.push(i);
+                }
                 for arg in &args[1..] {
-                    if matches!(arg.kind, ExprKind::Star) {
-                        for (i, column) in input.iter().enumerate() {
-                            if Some(i) != value_column {
-                                aggregate.carried.push(TypedExpr {
-                                    kind: TypedExprKind::Column(i),
-                                    ty: column.ty,
-                                    span: arg.span,
-                                });
+                    if let ExprKind::Name(ident) = &arg.kind {
+                        skipped.extend(input.iter().position(|c| c.name == ident.name));
+                    }
+                }
+                for arg in &args[1..] {
+                    match &arg.kind {
+                        ExprKind::Star => {
+                            for (i, column) in input.iter().enumerate() {
+                                if !skipped.contains(&i) {
+                                    aggregate.carried.push(TypedExpr {
+                                        kind: TypedExprKind::Column(i),
+                                        ty: column.ty,
+                                        span: arg.span,
+                                    });
+                                    aggregate.carried_names.push(column.name.clone());
+                                }
                             }
                         }
-                    } else {
-                        aggregate.carried.push(typed(self, arg));
+                        ExprKind::NamedArgument { name, value } => {
+                            aggregate.carried.push(typed(self, value));
+                            aggregate.carried_names.push(name.name.clone());
+                        }
+                        _ => {
+                            let carried = typed(self, arg);
+                            let name = match &carried.kind {
+                                TypedExprKind::Column(i) => input[*i].name.clone(),
+                                _ => "Column".to_string(),
+                            };
+                            aggregate.carried.push(carried);
+                            aggregate.carried_names.push(name);
+                        }
                     }
                 }
                 aggregate.value = Some(value);
@@ -1636,6 +1887,38 @@ impl Checker<'_> {
                     )
                     .with_label("not allowed here"),
                 );
+                poisoned(span)
+            }
+            ExprKind::InvalidLiteral { diagnostic, .. } => {
+                self.error((**diagnostic).clone());
+                poisoned(span)
+            }
+            ExprKind::TypeOf(_) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        "typeof(...) is supported only as the last argument of extract and extract_json, and in `mv-expand ... to typeof(...)`",
+                        span,
+                    )
+                    .with_label("not supported here"),
+                );
+                poisoned(span)
+            }
+            ExprKind::NamedArgument { name, value } => {
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!(
+                            "named arguments (`{} = ...`) are not supported yet here",
+                            name.name
+                        ),
+                        name.span,
+                    )
+                    .with_label("not supported yet")
+                    .with_note("kqlc takes named arguments in calls of user-defined functions and in arg_max/arg_min (to name a carried column)")
+                    .with_help("pass the argument by position"),
+                );
+                self.expr(value, columns);
                 poisoned(span)
             }
             ExprKind::Literal(literal) => typed(
@@ -1731,6 +2014,9 @@ impl Checker<'_> {
                 }
                 typed(TypedExprKind::Unary(*op, Box::new(operand)), ty)
             }
+            ExprKind::Binary { op, lhs, rhs } if matches!(lhs.kind, ExprKind::Star) => {
+                self.column_wildcard_test(*op, lhs.span, rhs, columns, span)
+            }
             ExprKind::Binary { op, lhs, rhs } => {
                 let lhs = self.expr(lhs, columns);
                 let rhs = self.expr(rhs, columns);
@@ -1761,8 +2047,25 @@ impl Checker<'_> {
                 high,
             } => {
                 let expr = self.expr(expr, columns);
-                let low = self.expr(low, columns);
-                let high = self.expr(high, columns);
+                let low_typed = self.expr(low, columns);
+                let mut high_typed = self.expr(high, columns);
+                // `(datetime(...) .. 1h)`: a datetime range given by its
+                // start and width (between-operator.md).
+                if matches!(expr.ty, ScalarType::DateTime | ScalarType::Dynamic)
+                    && low_typed.ty == ScalarType::DateTime
+                    && high_typed.ty == ScalarType::TimeSpan
+                {
+                    let end = Expr {
+                        kind: ExprKind::Binary {
+                            op: BinaryOp::Add,
+                            lhs: low.clone(),
+                            rhs: high.clone(),
+                        },
+                        span: high.span,
+                    };
+                    high_typed = self.expr(&end, columns);
+                }
+                let (low, high) = (low_typed, high_typed);
                 for bound in [&low, &high] {
                     self.require_comparable(&expr, bound, "between", span);
                 }
@@ -1777,6 +2080,78 @@ impl Checker<'_> {
                 )
             }
         }
+    }
+
+    /// `* OP VALUE`: true when some column, as text, passes the test
+    /// (`tostring(A) OP VALUE or tostring(B) OP VALUE ...`). Only the
+    /// positive tests are taken: for a negated one (`* !has "x"`) the
+    /// reference does not say whether some or every column must pass.
+    fn column_wildcard_test(
+        &mut self,
+        op: BinaryOp,
+        star: Span,
+        value: &Expr,
+        columns: &[Column],
+        span: Span,
+    ) -> TypedExpr {
+        let positive = match op {
+            BinaryOp::Eq | BinaryOp::EqCi => true,
+            BinaryOp::Str(string_op) => !string_op.negated,
+            _ => false,
+        };
+        if !positive {
+            self.error(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    "a negated test of every column (`*`) is not supported yet",
+                    star.to(value.span),
+                )
+                .with_label("not supported yet")
+                .with_help("write `not(* has ...)` for \"no column has\""),
+            );
+            return poisoned(span);
+        }
+        let tests = columns.iter().map(|column| {
+            let name = Ident {
+                name: column.name.clone(),
+                span: star,
+            };
+            let text = Expr {
+                kind: ExprKind::Call {
+                    name: Ident {
+                        name: "tostring".to_string(),
+                        span: star,
+                    },
+                    args: vec![Expr {
+                        kind: ExprKind::Name(name),
+                        span: star,
+                    }],
+                },
+                span: star,
+            };
+            Expr {
+                kind: ExprKind::Binary {
+                    op,
+                    lhs: Box::new(text),
+                    rhs: Box::new(value.clone()),
+                },
+                span,
+            }
+        });
+        let any = tests
+            .reduce(|a, b| Expr {
+                kind: ExprKind::Binary {
+                    op: BinaryOp::Or,
+                    lhs: Box::new(a),
+                    rhs: Box::new(b),
+                },
+                span,
+            })
+            .unwrap_or(Expr {
+                kind: ExprKind::Literal(Literal::Bool(false)),
+                span,
+            });
+        self.expr(&any, columns)
     }
 
     fn require_dynamic(&mut self, target: &TypedExpr, what: &str) {
@@ -2053,6 +2428,48 @@ impl Checker<'_> {
     }
 
     fn call(&mut self, name: &Ident, args: &[Expr], columns: &[Column], span: Span) -> TypedExpr {
+        // `extract(re, n, s, typeof(T))`, `extract_json(path, s, typeof(T))`:
+        // the text result converted to T (null when it does not convert).
+        if let Some((
+            Expr {
+                kind: ExprKind::TypeOf(ty),
+                ..
+            },
+            rest,
+        )) = args.split_last()
+        {
+            let arity = match name.name.as_str() {
+                "extract" => Some(3),
+                "extract_json" | "extractjson" => Some(2),
+                _ => None,
+            };
+            if arity == Some(rest.len()) {
+                let text = Expr {
+                    kind: ExprKind::Call {
+                        name: name.clone(),
+                        args: rest.to_vec(),
+                    },
+                    span,
+                };
+                let conversion = match ty {
+                    ScalarType::String => return self.expr(&text, columns),
+                    ScalarType::Real => "toreal".to_string(),
+                    ScalarType::Dynamic => "todynamic".to_string(),
+                    other => format!("to{}", other.name()),
+                };
+                let converted = Expr {
+                    kind: ExprKind::Call {
+                        name: Ident {
+                            name: conversion,
+                            span: name.span,
+                        },
+                        args: vec![text],
+                    },
+                    span,
+                };
+                return self.expr(&converted, columns);
+            }
+        }
         if WINDOW_FUNCTIONS.contains(&name.name.as_str()) {
             if let Some(&(position, ty)) = self.window_columns.get(&(span.start, span.end)) {
                 return TypedExpr {
@@ -2155,10 +2572,36 @@ impl Checker<'_> {
             );
             return poisoned(span);
         }
-        let typed_args: Vec<TypedExpr> = args.iter().map(|a| self.expr(a, columns)).collect();
+        // `parse_json` of a dynamic value returns it as it is: a string it
+        // holds is not parsed a second time (parse-json-function.md).
+        if matches!(name.name.as_str(), "parse_json" | "todynamic")
+            && args.len() == 1
+            && !self.user_functions.contains_key(&name.name)
+        {
+            let reported = self.diagnostics.len();
+            let value = self.expr(&args[0], columns);
+            if value.ty == ScalarType::Dynamic {
+                return TypedExpr { span, ..value };
+            }
+            // Checked again below, as the function's argument.
+            self.diagnostics.truncate(reported);
+        }
         if let Some(function) = self.user_functions.get(&name.name).cloned() {
+            let written: Vec<ast::Argument> =
+                args.iter().cloned().map(ast::Argument::Scalar).collect();
+            let Some(ordered) = self.positional_arguments(name, &function, written, 0) else {
+                return poisoned(span);
+            };
+            let typed_args: Vec<TypedExpr> = ordered
+                .iter()
+                .map(|a| match a {
+                    ast::Argument::Scalar(expr) => self.expr(expr, columns),
+                    ast::Argument::Tabular(_) => poisoned(span),
+                })
+                .collect();
             return self.inline_call(name, &function, typed_args, span);
         }
+        let typed_args: Vec<TypedExpr> = args.iter().map(|a| self.expr(a, columns)).collect();
         let Some(function) = functions::lookup(&name.name) else {
             if functions::KNOWN_UNSUPPORTED.contains(&name.name.as_str()) {
                 self.error(
@@ -2305,6 +2748,103 @@ struct Scope {
 impl Checker<'_> {
     /// A scalar call of a user-defined function: its body checked with the
     /// parameters bound to the arguments (the body is inlined).
+    /// The arguments of a call of a user-defined function in parameter
+    /// order: named ones (`f(x, limit = 5)`) go to their parameter; a
+    /// skipped parameter takes its default. `skip`: parameters already
+    /// bound (the input of `invoke`). `None` after reporting an error.
+    fn positional_arguments(
+        &mut self,
+        name: &Ident,
+        function: &ast::Function,
+        args: Vec<ast::Argument>,
+        skip: usize,
+    ) -> Option<Vec<ast::Argument>> {
+        let named = |arg: &ast::Argument| {
+            matches!(
+                arg,
+                ast::Argument::Scalar(Expr {
+                    kind: ExprKind::NamedArgument { .. },
+                    ..
+                })
+            )
+        };
+        if !args.iter().any(named) {
+            return Some(args);
+        }
+        let params = function.params.get(skip..).unwrap_or_default();
+        let mut slots: Vec<Option<ast::Argument>> = vec![None; params.len()];
+        let mut position = 0;
+        for arg in args {
+            let (slot, arg) = match arg {
+                ast::Argument::Scalar(Expr {
+                    kind: ExprKind::NamedArgument { name: param, value },
+                    ..
+                }) => {
+                    let Some(slot) = params.iter().position(|p| p.name.name == param.name) else {
+                        self.error(
+                            Diagnostic::new(
+                                Code::WrongArgumentCount,
+                                format!(
+                                    "function '{}' has no parameter '{}'",
+                                    name.name, param.name
+                                ),
+                                param.span,
+                            )
+                            .with_label("no such parameter"),
+                        );
+                        return None;
+                    };
+                    (slot, ast::Argument::Scalar(*value))
+                }
+                positional => {
+                    position += 1;
+                    (position - 1, positional)
+                }
+            };
+            if slot >= slots.len() || slots[slot].is_some() {
+                self.error(Diagnostic::new(
+                    Code::WrongArgumentCount,
+                    format!(
+                        "too many arguments, or one given twice, in the call of '{}'",
+                        name.name
+                    ),
+                    name.span,
+                ));
+                return None;
+            }
+            slots[slot] = Some(arg);
+        }
+        let given = slots.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+        let mut ordered = Vec::new();
+        for (slot, param) in slots.into_iter().take(given).zip(params) {
+            match (slot, &param.kind) {
+                (Some(arg), _) => ordered.push(arg),
+                (
+                    None,
+                    ast::ParamKind::Scalar {
+                        default: Some(default),
+                        ..
+                    },
+                ) => ordered.push(ast::Argument::Scalar(default.clone())),
+                (None, _) => {
+                    self.error(
+                        Diagnostic::new(
+                            Code::WrongArgumentCount,
+                            format!(
+                                "the call of '{}' gives no value for parameter '{}'",
+                                name.name, param.name.name
+                            ),
+                            name.span,
+                        )
+                        .with_label("missing argument"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(ordered)
+    }
+
     fn inline_call(
         &mut self,
         name: &Ident,
@@ -2361,7 +2901,12 @@ impl Checker<'_> {
             .into_iter()
             .map(|q| BoundArg::Tabular(Box::new(q)))
             .collect();
-        for arg in &call.args {
+        let Some(written) =
+            self.positional_arguments(&call.name, &function, call.args.clone(), args.len())
+        else {
+            return empty_query();
+        };
+        for arg in &written {
             let wants_table = matches!(
                 function.params.get(args.len()).map(|p| &p.kind),
                 Some(ast::ParamKind::Tabular(_))
@@ -2596,6 +3141,34 @@ impl Checker<'_> {
 const WINDOW_FUNCTIONS: &[&str] = &["row_number", "prev", "next", "row_cumsum"];
 
 /// Whether `expr` calls a row function.
+/// `set` options that only tune how Kusto runs a query (memory, time
+/// limits, tracing, result truncation, which a detector never does):
+/// accepted and ignored. Others (`query_now`, `truncationmaxrecords`, ...)
+/// change results and stay "not supported yet".
+const ENGINE_ONLY_SETTINGS: &[&str] = &[
+    "notruncation",
+    "querytrace",
+    "norequesttimeout",
+    "servertimeout",
+    "maxmemoryconsumptionperiterator",
+    "max_memory_consumption_per_query_per_node",
+    "query_fanout_nodes_percent",
+    "query_fanout_threads_percent",
+    "query_results_cache_max_age",
+    "request_app_name",
+    "request_description",
+    "request_user",
+];
+
+/// Whether a statement is `set OPTION [= VALUE]` with an engine-only option.
+fn is_engine_only_setting(opaque: &ast::Unimplemented) -> bool {
+    let Some(rest) = opaque.text.strip_prefix("set") else {
+        return false;
+    };
+    let name = rest.split(['=', ';']).next().unwrap_or_default().trim();
+    opaque.what == "the 'set' statement" && ENGINE_ONLY_SETTINGS.contains(&name)
+}
+
 fn has_window_call(expr: &Expr) -> bool {
     let mut calls = Vec::new();
     window_calls(expr, &mut calls);
@@ -2609,7 +3182,10 @@ fn window_calls<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
         | ExprKind::Name(_)
         | ExprKind::Unimplemented(_)
         | ExprKind::Tabular(_)
-        | ExprKind::Star => {}
+        | ExprKind::Star
+        | ExprKind::TypeOf(_)
+        | ExprKind::InvalidLiteral { .. } => {}
+        ExprKind::NamedArgument { value, .. } => window_calls(value, out),
         ExprKind::Member { target, .. } => window_calls(target, out),
         ExprKind::Index { target, index } => {
             window_calls(target, out);

@@ -272,6 +272,9 @@ pub struct CheckedAggregate {
     pub parameter: Option<TypedExpr>,
     /// The values `arg_min`/`arg_max` carry from the extreme row.
     pub carried: Vec<TypedExpr>,
+    /// Their column names before de-duplication: the column's own, the
+    /// name written (`Prev = City`), or `Column`.
+    pub carried_names: Vec<String>,
 }
 
 impl CheckedAggregate {

@@ -193,8 +193,8 @@ pub enum Source {
     Print(Vec<NamedExpr>, Span),
     /// `datatable (COL: TYPE, ...) [VALUE, ...]`: rows given inline.
     Datatable(Datatable),
-    /// `union TABLE, ...`: the rows of every table.
-    Union(Vec<TabularExpr>, Span),
+    /// `union [OPTIONS] TABLE, ...`: the rows of every table.
+    Union(Union, Span),
     /// `(TABULAR)`: a parenthesized tabular expression.
     Nested(Box<TabularExpr>),
     /// `range NAME from START to STOP step STEP`.
@@ -264,8 +264,8 @@ pub enum OperatorKind {
     Extend(Vec<NamedExpr>),
     /// `project [NAME =] EXPR, ...`.
     Project(Vec<NamedExpr>),
-    /// `project-away COL, ...`.
-    ProjectAway(Vec<Ident>),
+    /// `project-away COL, ...` (names or wildcard patterns).
+    ProjectAway(Vec<ColumnPattern>),
     /// `project-rename NEW = OLD, ...`.
     ProjectRename(Vec<(Ident, Ident)>),
     /// `mv-expand [NAME =] EXPR [to typeof(TYPE)], ... [limit N]`.
@@ -297,16 +297,17 @@ pub enum OperatorKind {
     },
     /// `distinct EXPR, ...` (usually columns); empty for `distinct *`.
     Distinct(Vec<NamedExpr>),
-    /// `project-keep COL, ...`.
-    ProjectKeep(Vec<Ident>),
-    /// `project-reorder COL, ...`: these first, the others after.
-    ProjectReorder(Vec<Ident>),
+    /// `project-keep COL, ...` (names or wildcard patterns).
+    ProjectKeep(Vec<ColumnPattern>),
+    /// `project-reorder COL [asc|desc|granny-asc|granny-desc], ...`: these
+    /// first, the others after.
+    ProjectReorder(Vec<(ColumnPattern, Option<ReorderOrder>)>),
     /// `join [kind=K] (RIGHT) on KEYS`.
     Join(Join),
     /// `lookup [kind=leftouter|inner] (RIGHT) on KEYS`.
     Lookup(Join),
-    /// `union [kind=outer] TABLE, ...` after a pipe: this input and the others.
-    Union(Vec<TabularExpr>),
+    /// `union [OPTIONS] TABLE, ...` after a pipe: this input and the others.
+    Union(Union),
     /// `parse [kind=simple|regex|relaxed] EXPR with PATTERN` (and
     /// `parse-where`, which drops rows that do not match).
     Parse(Parse),
@@ -322,6 +323,82 @@ pub enum OperatorKind {
     Unimplemented(Unimplemented),
 }
 
+/// `union [kind=inner|outer] [withsource=NAME] [isfuzzy=BOOL] TABLE, ...`
+/// (hints are accepted and dropped: they do not change results).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Union {
+    /// `kind=inner`: only the columns every table has (default `outer`:
+    /// all of them).
+    pub inner: bool,
+    /// `withsource=NAME`: a first column naming each row's table.
+    pub with_source: Option<Ident>,
+    /// `isfuzzy=true`: tables that do not exist are left out.
+    pub fuzzy: bool,
+    /// The tables (for the operator form, those after the input).
+    pub tables: Vec<TabularExpr>,
+}
+
+/// A column name, or a pattern with `*` standing for any characters
+/// (`Dns*`, `*Id`, `*`), in `project-away`, `project-keep` and
+/// `project-reorder`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnPattern {
+    /// The name, or the pattern as written (`*` for any characters).
+    pub name: Ident,
+    /// A pattern: matches every column whose name fits, possibly none.
+    pub wildcard: bool,
+}
+
+impl ColumnPattern {
+    /// Whether a column called `column` fits the pattern (or is the name).
+    pub fn matches(&self, column: &str) -> bool {
+        if !self.wildcard {
+            return self.name.name == column;
+        }
+        let mut parts = self.name.name.split('*');
+        let first = parts.next().unwrap_or_default();
+        let Some(mut rest) = column.strip_prefix(first) else {
+            return false;
+        };
+        let parts: Vec<&str> = parts.collect();
+        for (i, part) in parts.iter().enumerate() {
+            if i + 1 == parts.len() {
+                return rest.len() >= part.len() && rest.ends_with(part);
+            }
+            match rest.find(part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
+            }
+        }
+        rest.is_empty()
+    }
+}
+
+/// How `project-reorder` orders the columns a pattern matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReorderOrder {
+    /// `asc`: by name, A to Z.
+    Asc,
+    /// `desc`: by name, Z to A.
+    Desc,
+    /// `granny-asc`: by name, digit runs compared as numbers.
+    GrannyAsc,
+    /// `granny-desc`.
+    GrannyDesc,
+}
+
+impl ReorderOrder {
+    /// As written.
+    pub fn spelling(self) -> &'static str {
+        match self {
+            ReorderOrder::Asc => "asc",
+            ReorderOrder::Desc => "desc",
+            ReorderOrder::GrannyAsc => "granny-asc",
+            ReorderOrder::GrannyDesc => "granny-desc",
+        }
+    }
+}
+
 /// `parse` and `parse-where`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Parse {
@@ -329,6 +406,8 @@ pub struct Parse {
     pub drop_unmatched: bool,
     /// How the pattern matches.
     pub kind: ParseKind,
+    /// `flags=...` of `kind=regex`: regex flags (`U`, `i`, `m`, `s`).
+    pub flags: Option<String>,
     /// The parsed text.
     pub expr: Expr,
     /// The pattern, in order.
@@ -489,11 +568,16 @@ pub struct MvExpandItem {
     pub to_type: Option<ScalarType>,
 }
 
-/// `[NAME =] EXPR`, as in `extend`, `project` and `print`.
+/// `[NAME =] EXPR`, as in `extend`, `project` and `print`, or
+/// `(NAME, NAME, ...) = EXPR` in `summarize`, naming the several columns of
+/// an aggregate such as `arg_max` in order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NamedExpr {
-    /// The explicit name, if written.
+    /// The explicit name, if written (the first of a tuple).
     pub name: Option<Ident>,
+    /// The names after the first of a tuple assignment `(a, b, c) = ...`
+    /// (empty otherwise; `(a) = ...` is `a = ...`).
+    pub more_names: Vec<Ident>,
     /// The value.
     pub expr: Expr,
 }
@@ -537,6 +621,27 @@ pub enum ExprKind {
     /// `*` as an argument: `arg_max(Timestamp, *)`, `count(*)`... (only
     /// aggregate calls accept it).
     Star,
+    /// A typed literal whose content kqlc cannot read (`datetime(<start>)`,
+    /// `long(abc)`, `decimal(1.5)`): Kusto's grammar takes any content, so
+    /// it parses, and the checker reports `diagnostic`.
+    InvalidLiteral {
+        /// The literal as written.
+        text: String,
+        /// Why it cannot be read.
+        diagnostic: Box<crate::diag::Diagnostic>,
+    },
+    /// `typeof(TYPE)` as an argument: the result type of `extract(re, n,
+    /// s, typeof(long))` and `extract_json(path, s, typeof(long))`.
+    TypeOf(ScalarType),
+    /// `NAME = VALUE` as an argument of a call: a named argument of a
+    /// user-defined function, or the column name of a value `arg_max`
+    /// carries (`arg_min(Timestamp, Prev = City)`).
+    NamedArgument {
+        /// The parameter or column name.
+        name: Ident,
+        /// The value.
+        value: Box<Expr>,
+    },
     /// `NAME(ARG, ...)`.
     Call {
         /// The function.

@@ -135,10 +135,7 @@ impl Display for Source {
                 write_list(f, items)
             }
             Source::Datatable(table) => write!(f, "{table}"),
-            Source::Union(tables, _) => {
-                f.write_str("union ")?;
-                write_nested_list(f, tables)
-            }
+            Source::Union(union, _) => write!(f, "{union}"),
             Source::Nested(table) => write!(f, "({table})"),
             Source::Range(range) => write!(
                 f,
@@ -271,9 +268,18 @@ impl Display for OperatorKind {
                 f.write_str("project-keep ")?;
                 write_list(f, names)
             }
-            OperatorKind::ProjectReorder(names) => {
+            OperatorKind::ProjectReorder(items) => {
                 f.write_str("project-reorder ")?;
-                write_list(f, names)
+                for (i, (pattern, order)) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{pattern}")?;
+                    if let Some(order) = order {
+                        write!(f, " {}", order.spelling())?;
+                    }
+                }
+                Ok(())
             }
             OperatorKind::Join(join) => {
                 write!(f, "join kind={} ", join.kind.name())?;
@@ -283,10 +289,7 @@ impl Display for OperatorKind {
                 write!(f, "lookup kind={} ", join.kind.name())?;
                 write_join_rest(f, join)
             }
-            OperatorKind::Union(tables) => {
-                f.write_str("union ")?;
-                write_nested_list(f, tables)
-            }
+            OperatorKind::Union(union) => write!(f, "{union}"),
             OperatorKind::Unimplemented(opaque) => f.write_str(&opaque.text),
             OperatorKind::Parse(parse) => {
                 f.write_str(if parse.drop_unmatched {
@@ -298,6 +301,9 @@ impl Display for OperatorKind {
                     ast::ParseKind::Simple => {}
                     ast::ParseKind::Regex => f.write_str(" kind=regex")?,
                     ast::ParseKind::Relaxed => f.write_str(" kind=relaxed")?,
+                }
+                if let Some(flags) = &parse.flags {
+                    write!(f, " flags={}", Literal::String(flags.clone()))?;
                 }
                 write!(f, " {} with", parse.expr)?;
                 for part in &parse.pattern {
@@ -331,12 +337,44 @@ fn write_join_rest(f: &mut Formatter<'_>, join: &ast::Join) -> fmt::Result {
 }
 
 /// Tabular expressions, each parenthesized.
+impl Display for ast::ColumnPattern {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if self.wildcard {
+            f.write_str(&self.name.name)
+        } else {
+            write!(f, "{}", self.name)
+        }
+    }
+}
+
+impl Display for ast::Union {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("union ")?;
+        if self.inner {
+            f.write_str("kind=inner ")?;
+        }
+        if let Some(name) = &self.with_source {
+            write!(f, "withsource={name} ")?;
+        }
+        if self.fuzzy {
+            f.write_str("isfuzzy=true ")?;
+        }
+        write_nested_list(f, &self.tables)
+    }
+}
+
 fn write_nested_list(f: &mut Formatter<'_>, tables: &[TabularExpr]) -> fmt::Result {
     for (i, table) in tables.iter().enumerate() {
         if i > 0 {
             f.write_str(", ")?;
         }
-        write!(f, "({table})")?;
+        match &table.source {
+            // `union *`: a wildcard is not a tabular expression of its own.
+            Source::Unimplemented(opaque) if table.operators.is_empty() => {
+                f.write_str(&opaque.text)?
+            }
+            _ => write!(f, "({table})")?,
+        }
     }
     Ok(())
 }
@@ -389,8 +427,16 @@ impl Display for MvExpandItem {
 
 impl Display for NamedExpr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        if let Some(name) = &self.name {
-            write!(f, "{name} = ")?;
+        match &self.name {
+            Some(name) if !self.more_names.is_empty() => {
+                write!(f, "({name}")?;
+                for name in &self.more_names {
+                    write!(f, ", {name}")?;
+                }
+                f.write_str(") = ")?;
+            }
+            Some(name) => write!(f, "{name} = ")?,
+            None => {}
         }
         write!(f, "{}", self.expr)
     }
@@ -426,6 +472,9 @@ impl Display for Expr {
                 write!(f, "[{index}]")
             }
             ExprKind::Star => f.write_char('*'),
+            ExprKind::NamedArgument { name, value } => write!(f, "{name} = {value}"),
+            ExprKind::TypeOf(ty) => write!(f, "typeof({ty})"),
+            ExprKind::InvalidLiteral { text, .. } => f.write_str(text),
             ExprKind::Unimplemented(opaque) => f.write_str(&opaque.text),
             ExprKind::Tabular(tabular) => write!(f, "({tabular})"),
             ExprKind::Call { name, args } => {
@@ -718,6 +767,7 @@ mod tests {
                 source: Source::Print(
                     vec![NamedExpr {
                         name: None,
+                        more_names: Vec::new(),
                         expr: value,
                     }],
                     Span::default(),
@@ -736,6 +786,60 @@ mod tests {
             parse(&printed).unwrap_or_else(|d| panic!("printed {printed:?} does not parse: {d}"));
         assert_eq!(reparsed, query, "printed: {printed}");
         printed
+    }
+
+    #[test]
+    fn union_options_wildcards_and_parse_flags_print_back() {
+        assert_eq!(
+            round_trip("union withsource = S kind = inner isfuzzy = true hint.concurrency = 2 A, (B | take 1)"),
+            "union kind=inner withsource=S isfuzzy=true (A), (B\n| take 1)"
+        );
+        assert_eq!(
+            round_trip("T | project-away a*, *b*c, ['x y'] | project-keep * | project-reorder z* desc, y granny-asc, x"),
+            "T\n| project-away a*, *b*c, [\"x y\"]\n| project-keep *\n| project-reorder z* desc, y granny-asc, x"
+        );
+        assert_eq!(
+            round_trip("T | where * has 'x' and not(* =~ 'y') | parse kind=regex flags=Ui t with 'a' b"),
+            "T\n| where (* has \"x\") and not(* =~ \"y\")\n| parse kind=regex flags=\"Ui\" t with \"a\" b"
+        );
+        assert_eq!(
+            round_trip("T | summarize hint.shufflekey = k count() by k | distinct hint.strategy = shuffle k"),
+            "T\n| summarize [\"count\"]() by k\n| distinct k"
+        );
+    }
+
+    #[test]
+    fn wildcard_union_tables_and_where_with_assignment_print_back() {
+        assert_eq!(round_trip("union T*, *, U"), "union T*, *, (U)");
+        assert_eq!(round_trip("T | where a = true"), "T\n| where a = true");
+    }
+
+    #[test]
+    fn query_parameters_print_as_lets() {
+        assert_eq!(
+            round_trip("declare query_parameters(u: string = 'a', n: long = 2); T | take n"),
+            "let u = \"a\";\nlet n = 2;\nT\n| take n"
+        );
+    }
+
+    #[test]
+    fn tuple_assignments_and_named_arguments_print_back() {
+        assert_eq!(
+            round_trip("T | summarize (a, b)=arg_max(x, y), (c) = arg_min(x, Prev = y) by k"),
+            "T\n| summarize (a, b) = arg_max(x, y), c = arg_min(x, Prev = y) by k"
+        );
+        assert_eq!(
+            round_trip("print f(n = 1 + 2, m = 'x')"),
+            "print f(n = 1 + 2, m = \"x\")"
+        );
+        assert_eq!(
+            round_trip("T | join kind=inner F(1, n = 2) on a | union G('x'), H()"),
+            "T\n| join kind=inner (F(1, n = 2)) on a\n| union (G(\"x\")), (H())"
+        );
+        assert_eq!(
+            round_trip("print extract('a(1)', 1, 'a1', typeof( long ))"),
+            "print extract(\"a(1)\", 1, \"a1\", typeof(long))"
+        );
     }
 
     #[test]

@@ -1136,6 +1136,73 @@ const MAX_DATETIME_TICKS: i64 = 2_534_023_007_999_999_999;
 /// `2024-05-28T10:00`, `2024-05-28 10:00:00.1234567Z`, `...+02:00`. The
 /// error is a short reason.
 pub(crate) fn parse_datetime(text: &str) -> Result<i64, String> {
+    let iso = parse_iso_datetime(text);
+    if iso.is_err() {
+        if let Some(rewritten) = rfc_as_iso(text) {
+            return parse_iso_datetime(&rewritten);
+        }
+    }
+    iso
+}
+
+/// The RFC 822 and RFC 850 forms of `datetime.md` (`Sat, 8 Nov 14 15:05:02
+/// GMT`, `Saturday, 08-Nov-14 15:05`, without the weekday too) rewritten as
+/// ISO 8601 text, or `None` when `text` is not one. A two-digit year is
+/// 2000-2049 up to 49, else 1900-1999, as the runtime's `todatetime` reads it.
+fn rfc_as_iso(text: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    const WEEKDAYS: [&str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    let mut rest = text.trim();
+    if rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        let (weekday, after) = rest.split_once(',')?;
+        let weekday = weekday.trim().to_ascii_lowercase();
+        if !WEEKDAYS
+            .iter()
+            .any(|w| *w == weekday || w.get(..3) == Some(weekday.as_str()))
+        {
+            return None;
+        }
+        rest = after.trim_start();
+    }
+    let (date, time) = match rest.split_once(' ') {
+        Some((first, after)) if first.contains('-') => (vec![first], after),
+        _ => {
+            let mut parts = rest.splitn(4, ' ');
+            let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+            (vec![day, month, year], parts.next()?)
+        }
+    };
+    let fields: Vec<&str> = if date.len() == 1 {
+        date[0].split('-').collect()
+    } else {
+        date
+    };
+    let [day, month, year] = fields[..] else {
+        return None;
+    };
+    let day: u32 = day.parse().ok().filter(|_| (1..=2).contains(&day.len()))?;
+    let month = MONTHS.iter().position(|m| month.eq_ignore_ascii_case(m))? + 1;
+    let digits = year.len();
+    let year: u32 = year.parse().ok().filter(|_| digits == 2 || digits == 4)?;
+    let year = match (digits, year) {
+        (2, y) if y <= 49 => 2000 + y,
+        (2, y) => 1900 + y,
+        (_, y) => y,
+    };
+    Some(format!("{year:04}-{month:02}-{day:02} {}", time.trim()))
+}
+
+fn parse_iso_datetime(text: &str) -> Result<i64, String> {
     let mut cursor = Cursor::new(text);
     let year = cursor.number(4, 4).ok_or("expected a four-digit year")?;
     cursor.expect('-').ok_or("expected `-` after the year")?;

@@ -863,6 +863,33 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         parallel::read_lines(bytes, lines_before, threads, work, &mut sink)
     }
 
+    /// Reads one message of a message source (`--nats`): one JSON value,
+    /// an event or an `EventList` in any format `work` reads, at `position`
+    /// (the stream sequence) of `name`. Returns how many of its records
+    /// were rejected and how many it had (a message that is not JSON is
+    /// one rejected record).
+    pub(crate) fn take_message(
+        &mut self,
+        name: &str,
+        position: u64,
+        bytes: &[u8],
+        work: &mut LineWork,
+    ) -> Result<(usize, usize), Stop> {
+        match work.line(bytes, &mut self.may_match) {
+            None => {
+                self.counts.read += 1;
+                self.counts.skipped += 1;
+                Ok((0, 1))
+            }
+            Some(records) => {
+                let rejected = records.iter().filter(|r| r.is_err()).count();
+                let total = records.len();
+                self.take_unit(name, position, bytes, records)?;
+                Ok((rejected, total))
+            }
+        }
+    }
+
     /// Flushes the output (live sources: after each batch).
     pub(crate) fn flush_output(&mut self) -> io::Result<()> {
         self.writer.flush()

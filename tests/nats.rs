@@ -106,11 +106,12 @@ impl Client {
             .enable_all()
             .build()
             .unwrap();
-        let client = runtime.block_on(async_nats::connect(url)).unwrap();
-        Client {
-            runtime,
-            context: jetstream::new(client),
-        }
+        // The context spawns on the runtime: made inside it.
+        let context = runtime.block_on(async {
+            let client = async_nats::connect(url).await.unwrap();
+            jetstream::new(client)
+        });
+        Client { runtime, context }
     }
 
     fn create_stream(&self, name: &str, subjects: &str) {

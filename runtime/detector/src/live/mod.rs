@@ -359,3 +359,53 @@ pub(crate) fn run<W: Write, E: Write>(
     ))?;
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(args: &[(&str, Option<&str>)]) -> Result<LiveOptions, String> {
+        let mut options = LiveOptions::default();
+        for (flag, value) in args {
+            options.set(flag, value.map(str::to_string))?;
+        }
+        Ok(options)
+    }
+
+    #[test]
+    fn nats_needs_a_stream_and_a_consumer_and_its_options_need_nats() {
+        let url = Some("nats://127.0.0.1:4222");
+        let nats = options(&[("--nats", url), ("--consumer", Some("c"))]).unwrap();
+        assert_eq!(nats.check(&[]).unwrap_err(), "--nats needs --stream NAME");
+        let nats = options(&[("--nats", url), ("--stream", Some("s"))]).unwrap();
+        assert_eq!(nats.check(&[]).unwrap_err(), "--nats needs --consumer NAME");
+        let subject = options(&[("--subject", Some("audit.>"))]).unwrap();
+        assert_eq!(
+            subject.check(&[]).unwrap_err(),
+            "--subject needs --nats URL"
+        );
+        let deliver = options(&[("--deliver", Some("new"))]).unwrap();
+        assert_eq!(
+            deliver.check(&[]).unwrap_err(),
+            "--deliver needs --nats URL"
+        );
+        assert_eq!(
+            options(&[("--deliver", Some("last"))]).unwrap_err(),
+            "--deliver: 'last' is not new or all"
+        );
+        let full = options(&[
+            ("--nats", url),
+            ("--stream", Some("s")),
+            ("--consumer", Some("c")),
+            ("--deliver", Some("new")),
+        ])
+        .unwrap();
+        assert!(full.is_live());
+        assert_eq!(full.deliver, Deliver::New);
+        assert!(full.check(&[]).is_ok());
+        assert!(full
+            .check(&[InputFile::auto("a.jsonl")])
+            .unwrap_err()
+            .starts_with("--nats with files: add --follow"));
+    }
+}

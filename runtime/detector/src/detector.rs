@@ -110,7 +110,7 @@ pub struct Options {
     /// time (what stdin always gets: a live stream's rows come out as soon
     /// as its lines arrive). Otherwise a file is read in batches of lines.
     pub line_by_line: bool,
-    /// `--follow`, `--listen` and their options (see [`crate::live`]).
+    /// `--follow`, `--listen`, `--nats` and their options (see [`crate::live`]).
     pub live: Box<crate::live::LiveOptions>,
 }
 
@@ -146,7 +146,13 @@ live sources (a service: runs until SIGTERM or SIGINT, then flushes and exits 0)
   --tls-client-ca F  require a client certificate signed by a CA in this PEM file\n\
   --token-file FILE  require 'Authorization: Bearer TOKEN', the token being FILE's text\n\
   --max-body-bytes N the largest request body accepted (default 33554432, 32 MiB); larger: 413\n\
-  --queue N          request batches waiting to be processed (default 64); when full: 429";
+  --queue N          request batches waiting to be processed (default 64); when full: 429\n\
+  --nats URL         read a NATS JetStream stream (with --stream and --consumer); a message is\n\
+                     one event or EventList, acked once its rows are written and flushed\n\
+  --stream NAME      the JetStream stream\n\
+  --consumer NAME    the durable pull consumer, shared by detectors; created when missing\n\
+  --subject FILTER   the filter subject of a consumer created here (e.g. 'audit.>')\n\
+  --deliver new|all  where a consumer created here starts (default all: the stream's start)";
 
 /// The most `--threads` accepted. More than the machine has cores only
 /// adds overhead; the cap keeps a typo (`--threads 100000`) from asking the

@@ -23,7 +23,7 @@
 //!
 //! Fetching runs on a small tokio runtime (the client's connection task
 //! lives there); the rules and the output stay on the detector's thread,
-//! which waits for each pull ([`Consumer::process`]).
+//! which waits for each pull (`Consumer::process`).
 
 use crate::detector::{Session, Stop};
 use crate::live::{Deliver, LiveOptions};

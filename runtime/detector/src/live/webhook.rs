@@ -18,7 +18,7 @@
 //! `ring` provider, with client certificates (`--tls-client-ca`) checked by
 //! rustls' WebPKI verifier. The body is parsed and normalized on the
 //! server's threads; the rules and the output stay on the detector's thread
-//! ([`Server::process`]), in the order batches were queued.
+//! (`Server::process`), in the order batches were queued.
 
 use crate::detector::{Session, Stop};
 use crate::live::{LiveOptions, DEFAULT_MAX_BODY_BYTES, DEFAULT_QUEUE};

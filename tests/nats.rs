@@ -439,3 +439,74 @@ fn two_detectors_on_one_durable_consumer_emit_each_event_once() {
         "an event was emitted twice"
     );
 }
+
+#[test]
+fn an_output_failure_naks_the_messages_for_another_detector() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let binary = detector("create_ids", CREATE_IDS);
+    let client = Client::connect(&server.url);
+    client.create_stream("AUDIT", "audit.>");
+    let events: Vec<String> = (0..20)
+        .map(|i| event(&format!("e{i}"), if i % 2 == 0 { "create" } else { "get" }))
+        .collect();
+    client.publish("audit.c1", &events);
+    let args = [
+        "--nats",
+        &server.url,
+        "--stream",
+        "AUDIT",
+        "--consumer",
+        "detectors",
+    ];
+
+    // Writing to /dev/full fails: the detector naks its batch and stops.
+    let mut failing = Command::new(&binary)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = failing.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = failing.kill();
+            panic!("the detector writing to /dev/full did not stop");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    failing
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("error: writing results"), "{stderr}");
+
+    // The messages come back after the nak delay (5 s), well before the
+    // ack wait (30 s) would have given them back.
+    let taken_over = Instant::now();
+    let service = Service::start(&binary, &args);
+    let rows = wait_rows(&[&service], |rows| rows.len() >= 10);
+    assert_eq!(rows.len(), 10, "{stderr}");
+    assert!(
+        taken_over.elapsed() < Duration::from_secs(20),
+        "redelivered only after {:?}",
+        taken_over.elapsed()
+    );
+    client.wait_all_acked("AUDIT", "detectors");
+    let (status, _, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+}

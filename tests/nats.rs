@@ -431,6 +431,13 @@ fn two_detectors_on_one_durable_consumer_emit_each_event_once() {
     let (status_2, rows_2, stderr_2) = second.terminate();
     assert_eq!(status_1, Some(0), "{stderr_1:?}");
     assert_eq!(status_2, Some(0), "{stderr_2:?}");
+    // JetStream spread the messages (about half each in practice).
+    assert!(
+        !rows_1.is_empty() && !rows_2.is_empty(),
+        "one detector took every message: {} and {} rows",
+        rows_1.len(),
+        rows_2.len()
+    );
     let all: Vec<String> = rows_1.iter().chain(&rows_2).cloned().collect();
     let counts = counts(&all, "Id");
     assert_eq!(counts.len(), 500);

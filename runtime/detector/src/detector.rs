@@ -113,7 +113,7 @@ pub struct Options {
     /// time (what stdin always gets: a live stream's rows come out as soon
     /// as its lines arrive). Otherwise a file is read in batches of lines.
     pub line_by_line: bool,
-    /// `--follow`, `--listen` and their options (see [`crate::live`]).
+    /// `--follow`, `--listen`, `--nats` and their options (see [`crate::live`]).
     pub live: Box<crate::live::LiveOptions>,
     /// `--max-memory`: the heap bytes one rule's state may hold (rows kept
     /// by `summarize`, `join`, `sort`, `distinct`, `make_set`, ...) before
@@ -160,7 +160,13 @@ live sources (a service: runs until SIGTERM or SIGINT, then flushes and exits 0)
   --state DIR        with --follow: keep each file's position in DIR (checkpoints) and resume\n\
                      there after a restart; one detector per DIR (locked)\n\
   --checkpoint-interval D  how often a checkpoint is written while reading (default 1s; 250ms, 5s, 1m)\n\
-  --metrics ADDR     Prometheus metrics on http://ADDR/metrics, probes on /healthz and /readyz";
+  --metrics ADDR     Prometheus metrics on http://ADDR/metrics, probes on /healthz and /readyz\n\
+  --nats URL         read a NATS JetStream stream (with --stream and --consumer); a message is\n\
+                     one event or EventList, acked once its rows are written and flushed\n\
+  --stream NAME      the JetStream stream\n\
+  --consumer NAME    the durable pull consumer, shared by detectors; created when missing\n\
+  --subject FILTER   the filter subject of a consumer created here (e.g. 'audit.>')\n\
+  --deliver new|all  where a consumer created here starts (default all: the stream's start)";
 
 /// The most `--threads` accepted. More than the machine has cores only
 /// adds overhead; the cap keeps a typo (`--threads 100000`) from asking the
@@ -999,6 +1005,33 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         };
         let threads = sink.session.threads;
         parallel::read_lines(bytes, lines_before, threads, work, &mut sink)
+    }
+
+    /// Reads one message of a message source (`--nats`): one JSON value,
+    /// an event or an `EventList` in any format `work` reads, at `position`
+    /// (the stream sequence) of `name`. Returns how many of its records
+    /// were rejected and how many it had (a message that is not JSON is
+    /// one rejected record).
+    pub(crate) fn take_message(
+        &mut self,
+        name: &str,
+        position: u64,
+        bytes: &[u8],
+        work: &mut LineWork,
+    ) -> Result<(usize, usize), Stop> {
+        match work.line(bytes, &mut self.may_match) {
+            None => {
+                self.counts.read += 1;
+                self.counts.skipped += 1;
+                Ok((0, 1))
+            }
+            Some(records) => {
+                let rejected = records.iter().filter(|r| r.is_err()).count();
+                let total = records.len();
+                self.take_unit(name, position, bytes, records)?;
+                Ok((rejected, total))
+            }
+        }
     }
 
     /// Flushes the output (live sources: after each batch).

@@ -2,14 +2,16 @@
 //!
 //! - `--follow` ([`follow`]): files and globs followed like `tail -F`;
 //! - `--listen` ([`webhook`]): the Kubernetes API server's audit webhook
-//!   backend, over HTTP or HTTPS.
+//!   backend, over HTTP or HTTPS;
+//! - `--nats` ([`nats`]): a durable pull consumer of a NATS JetStream
+//!   stream, shared by any number of detectors.
 //!
 //! Both feed the session of [`crate::detector`] on the calling thread, by
 //! the same per-line and per-event code as batch mode, so a rule gives the
 //! same rows and a bad unit the same message. A source acknowledges input
 //! only once the output it gave is written and flushed: a followed file's
-//! rows are flushed after each burst of lines, and a webhook request is
-//! answered 200 only then.
+//! rows are flushed after each burst of lines, a webhook request is
+//! answered 200 only then, and a JetStream message is acked only then.
 //!
 //! ```text
 //! main thread: loop { follow: poll files ─ read whole lines ─ rules ─ flush
@@ -38,6 +40,7 @@ use std::time::Duration;
 pub mod follow;
 #[cfg(feature = "live")]
 pub mod metrics;
+pub mod nats;
 #[cfg(feature = "live")]
 pub mod state;
 #[cfg(feature = "live")]
@@ -79,6 +82,27 @@ pub struct LiveOptions {
     pub checkpoint_interval: Option<Duration>,
     /// `--metrics ADDR`.
     pub metrics: Option<String>,
+    /// `--nats URL`: the NATS server(s), comma-separated.
+    pub nats: Option<String>,
+    /// `--stream NAME`: the JetStream stream read.
+    pub stream: Option<String>,
+    /// `--consumer NAME`: the durable pull consumer, shared by instances.
+    pub consumer: Option<String>,
+    /// `--subject FILTER`: the consumer's filter subject when it is created.
+    pub subject: Option<String>,
+    /// `--deliver new|all`: where a consumer created here starts.
+    pub deliver: Deliver,
+}
+
+/// `--deliver`: where a consumer the detector creates starts in the
+/// stream. An existing consumer keeps its own position.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Deliver {
+    /// From the stream's first message (the default).
+    #[default]
+    All,
+    /// Only messages stored after the consumer is created.
+    New,
 }
 
 const FLAGS: &[(&str, Option<&str>)] = &[
@@ -99,6 +123,14 @@ const FLAGS: &[(&str, Option<&str>)] = &[
         "--metrics",
         Some("an address, e.g. --metrics 127.0.0.1:9090"),
     ),
+    (
+        "--nats",
+        Some("a NATS URL, e.g. --nats nats://127.0.0.1:4222"),
+    ),
+    ("--stream", Some("a JetStream stream name")),
+    ("--consumer", Some("a durable consumer name")),
+    ("--subject", Some("a subject filter, e.g. audit.>")),
+    ("--deliver", Some("new or all")),
 ];
 
 impl LiveOptions {
@@ -140,6 +172,22 @@ impl LiveOptions {
                 })?);
             }
             "--metrics" => self.metrics = value,
+            "--nats" => self.nats = value,
+            "--stream" => self.stream = value,
+            "--consumer" => self.consumer = value,
+            "--subject" => self.subject = value,
+            "--deliver" => {
+                self.deliver = match value.as_deref() {
+                    Some("all") => Deliver::All,
+                    Some("new") => Deliver::New,
+                    other => {
+                        return Err(format!(
+                            "--deliver: '{}' is not new or all",
+                            other.unwrap_or_default()
+                        ))
+                    }
+                }
+            }
             _ => return Err(format!("unknown option '{flag}'")),
         }
         Ok(())
@@ -147,7 +195,7 @@ impl LiveOptions {
 
     /// True when a live source was asked for.
     pub fn is_live(&self) -> bool {
-        self.follow || self.listen.is_some()
+        self.follow || self.listen.is_some() || self.nats.is_some()
     }
 
     /// The checkpoint interval in force.
@@ -182,7 +230,9 @@ impl LiveOptions {
             return Err("--checkpoint-interval needs --state DIR".to_string());
         }
         if self.metrics.is_some() && !self.is_live() {
-            return Err("--metrics needs a live source (--follow or --listen ADDR)".to_string());
+            return Err(
+                "--metrics needs a live source (--follow, --listen ADDR or --nats URL)".to_string(),
+            );
         }
         if self.tls_cert.is_some() != self.tls_key.is_some() {
             return Err("--tls-cert and --tls-key go together".to_string());
@@ -193,6 +243,24 @@ impl LiveOptions {
                     .to_string(),
             );
         }
+        match (&self.nats, &self.stream, &self.consumer) {
+            (Some(_), Some(_), Some(_)) => {}
+            (Some(_), None, _) => return Err("--nats needs --stream NAME".to_string()),
+            (Some(_), _, None) => return Err("--nats needs --consumer NAME".to_string()),
+            (None, _, _) => {
+                let nats_option = [
+                    ("--stream", self.stream.is_some()),
+                    ("--consumer", self.consumer.is_some()),
+                    ("--subject", self.subject.is_some()),
+                    ("--deliver", self.deliver != Deliver::All),
+                ]
+                .into_iter()
+                .find(|(_, given)| *given);
+                if let Some((flag, _)) = nats_option {
+                    return Err(format!("{flag} needs --nats URL"));
+                }
+            }
+        }
         if self.follow {
             if files.is_empty() {
                 return Err("--follow needs files or globs to follow".to_string());
@@ -202,8 +270,17 @@ impl LiveOptions {
                     "--follow cannot follow stdin ('-'); stdin is read live without it".to_string(),
                 );
             }
-        } else if self.listen.is_some() && !files.is_empty() {
-            return Err("--listen with files: add --follow to follow them too (a service does not read files once)".to_string());
+        } else if !files.is_empty() {
+            let flag = if self.listen.is_some() {
+                Some("--listen")
+            } else if self.nats.is_some() {
+                Some("--nats")
+            } else {
+                None
+            };
+            if let Some(flag) = flag {
+                return Err(format!("{flag} with files: add --follow to follow them too (a service does not read files once)"));
+            }
         }
         Ok(())
     }
@@ -309,6 +386,26 @@ pub(crate) fn run<W: Write, E: Write>(
         format: crate::formats::InputFormat::K8s.name(),
         ..follow::SourceCounts::default()
     });
+    let mut consumer = match &options.nats {
+        Some(url) => {
+            let config = nats::Config::from_options(url, options);
+            let work = session.line_work(crate::formats::InputFormat::Auto);
+            match nats::Consumer::start(config, work) {
+                Ok((consumer, notes)) => {
+                    for note in notes {
+                        session.report(format_args!("{note}"))?;
+                    }
+                    session.report(format_args!("consuming {}", consumer.name()))?;
+                    Some(consumer)
+                }
+                Err(e) => {
+                    session.report(format_args!("error: --nats {url}: {e}"))?;
+                    return Ok(false);
+                }
+            }
+        }
+        None => None,
+    };
     let mut follower = if options.follow {
         Some(follow::Follower::new(files, session))
     } else {
@@ -365,17 +462,28 @@ pub(crate) fn run<W: Write, E: Write>(
             } else {
                 follow::POLL_INTERVAL
             };
+            // One source waits for input at a time: JetStream when it is
+            // there (alone, with a longer pull), else the webhook.
+            let (server_wait, nats_wait) = match (&consumer, follower.is_some() || server.is_some())
+            {
+                (Some(_), false) => (Duration::ZERO, nats::PULL_WAIT),
+                (Some(_), true) => (Duration::ZERO, idle),
+                (None, _) => (idle, Duration::ZERO),
+            };
             match &mut server {
                 Some(server) => {
                     let before = session.totals();
-                    let processed = server.process(session, idle);
+                    let processed = server.process(session, server_wait);
                     if let Some(counts) = &mut webhook_counts {
                         counts.add(&before, &session.totals());
                     }
                     processed?;
                 }
-                None if !busy => std::thread::sleep(idle),
+                None if !busy && consumer.is_none() => std::thread::sleep(idle),
                 None => {}
+            }
+            if let Some(consumer) = &mut consumer {
+                consumer.process(session, nats_wait)?;
             }
             // Every poll flushed the output of what it read: the positions
             // are covered.
@@ -401,6 +509,9 @@ pub(crate) fn run<W: Write, E: Write>(
         }
         None => Ok(()),
     };
+    if let Some(consumer) = &mut consumer {
+        consumer.close();
+    }
     result?;
     closed?;
     session.flush_output()?;
@@ -527,5 +638,50 @@ mod tests {
             .set("--checkpoint-interval", Some("soon".into()))
             .unwrap_err();
         assert!(error.contains("'soon' is not a duration"), "{error}");
+    }
+
+    fn options(args: &[(&str, Option<&str>)]) -> Result<LiveOptions, String> {
+        let mut options = LiveOptions::default();
+        for (flag, value) in args {
+            options.set(flag, value.map(str::to_string))?;
+        }
+        Ok(options)
+    }
+
+    #[test]
+    fn nats_needs_a_stream_and_a_consumer_and_its_options_need_nats() {
+        let url = Some("nats://127.0.0.1:4222");
+        let nats = options(&[("--nats", url), ("--consumer", Some("c"))]).unwrap();
+        assert_eq!(nats.check(&[]).unwrap_err(), "--nats needs --stream NAME");
+        let nats = options(&[("--nats", url), ("--stream", Some("s"))]).unwrap();
+        assert_eq!(nats.check(&[]).unwrap_err(), "--nats needs --consumer NAME");
+        let subject = options(&[("--subject", Some("audit.>"))]).unwrap();
+        assert_eq!(
+            subject.check(&[]).unwrap_err(),
+            "--subject needs --nats URL"
+        );
+        let deliver = options(&[("--deliver", Some("new"))]).unwrap();
+        assert_eq!(
+            deliver.check(&[]).unwrap_err(),
+            "--deliver needs --nats URL"
+        );
+        assert_eq!(
+            options(&[("--deliver", Some("last"))]).unwrap_err(),
+            "--deliver: 'last' is not new or all"
+        );
+        let full = options(&[
+            ("--nats", url),
+            ("--stream", Some("s")),
+            ("--consumer", Some("c")),
+            ("--deliver", Some("new")),
+        ])
+        .unwrap();
+        assert!(full.is_live());
+        assert_eq!(full.deliver, Deliver::New);
+        assert!(full.check(&[]).is_ok());
+        assert!(full
+            .check(&[InputFile::auto("a.jsonl")])
+            .unwrap_err()
+            .starts_with("--nats with files: add --follow"));
     }
 }

@@ -74,6 +74,7 @@ fn hunting_suite_results_agree_with_the_input_and_each_other() {
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
         .current_dir(repo())
+        .env("KQLC_BENCH_PROFILE", "quick")
         .args([
             "bench", "--suite", "hunting", "--bytes", "3M", "--repeat", "1", "--peers", "none",
             "--dir",

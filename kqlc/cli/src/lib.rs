@@ -5,7 +5,9 @@
 //! - [`rules`]: rule packs (`.kql` files, Sentinel YAML and Sigma rules, with their metadata);
 //! - [`sigma`]: Sigma rules translated to KQL;
 //! - [`ruletest`]: a rule's fixtures run through its detector (`kqlc test`);
-//! - [`bench`](mod@bench): detectors against `cat`, `grep`, jq and DuckDB (`kqlc bench`).
+//! - [`bench`](mod@bench): `kqlc bench`: selective detectors against `cat`, `grep`, jq and
+//!   DuckDB (`--suite detect`), and full-scan hunting queries against DuckDB, chdb and
+//!   polars (`--suite hunting`).
 //!
 //! The compiler itself (syntax → sema → plan → codegen) is the `kqlc`
 //! library crate; the sample generator is `kql-sample`.

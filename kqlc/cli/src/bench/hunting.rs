@@ -311,8 +311,14 @@ pub fn run(options: &BenchOptions) -> Result<HuntingReport, String> {
             pipeline,
         };
         eprintln!("building {name}");
+        // KQLC_BENCH_PROFILE=quick: the smoke test checks results, not
+        // speed, and quick builds take seconds instead of a minute.
+        let profile = match std::env::var("KQLC_BENCH_PROFILE").as_deref() {
+            Ok("quick") => Profile::Quick,
+            _ => Profile::Release,
+        };
         toolchain
-            .build(&[rule], Profile::Release)
+            .build(&[rule], profile)
             .map_err(|e| format!("{name}: {e}"))
     };
     let queries = queries(&allow);

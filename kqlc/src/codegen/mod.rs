@@ -452,6 +452,24 @@ impl Gen {
                     }
                 });
             }
+            // A long table of constants (a watchlist written as a
+            // `datatable`) is static data read in a loop, not a statement
+            // per row: compile time stays linear in its size.
+            Input::Rows { rows, .. }
+                if rows.len() >= STATIC_ROWS_MIN && rows.iter().flatten().all(is_static_const) =>
+            {
+                let rows = rows.iter().map(|row| {
+                    let values = row.iter().filter_map(static_const);
+                    quote! { &[#(#values),*] }
+                });
+                let statement = handoff(&stage_names, 0, quote! { row.to_vec() }, exit);
+                self.start_steps.push(quote! {
+                    static ROWS: &[&[Value]] = &[#(#rows),*];
+                    for row in ROWS {
+                        #statement
+                    }
+                });
+            }
             Input::Rows { rows, .. } => {
                 for row in rows {
                     let values = row.iter().map(|e| owned(e, &[]));
@@ -1662,6 +1680,27 @@ fn borrowed(expr: &Expr, names: &[Ident]) -> TokenStream {
             quote! { &#value }
         }
     }
+}
+
+/// From this many rows on, a `datatable` of scalar constants is static
+/// data.
+const STATIC_ROWS_MIN: usize = 32;
+
+fn is_static_const(expr: &Expr) -> bool {
+    static_const(expr).is_some()
+}
+
+/// A scalar constant as a `Value` expression that a `static` can hold.
+fn static_const(expr: &Expr) -> Option<TokenStream> {
+    let Expr::Const(c) = expr else {
+        return None;
+    };
+    Some(match c {
+        Const::String(text) => quote! { Value::String(Str::Static(#text)) },
+        Const::Guid(text) => quote! { Value::Guid(Str::Static(#text)) },
+        Const::Array(_) | Const::Bag(_) => return None,
+        other => constant(other),
+    })
 }
 
 /// A `&ValueSet` of a long constant `in` list: static data, indexed the

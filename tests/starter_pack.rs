@@ -183,3 +183,135 @@ fn the_built_pack_finds_every_positive_in_every_format_and_no_near_miss() {
         assert_ne!(alert["rule"]["id"], id.as_str(), "{alert}");
     }
 }
+
+/// The schema of `--output ocsf` lines, with formats (`ipv4`) checked.
+fn ocsf_validator() -> jsonschema::Validator {
+    let text =
+        std::fs::read_to_string(repo().join("docs/ocsf-detection-finding.schema.json")).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap()
+}
+
+#[test]
+fn ocsf_output_is_detection_findings_that_validate_against_the_schema() {
+    let validator = ocsf_validator();
+    let positives = fixtures("positive");
+    let inputs: Vec<PathBuf> = positives.iter().map(|(_, p)| p.clone()).collect();
+    let findings = run_detector(&["--output", "ocsf"], &inputs);
+    let alerts = run_detector(&["--output", "alerts"], &inputs);
+    assert_eq!(findings.len(), alerts.len());
+    for finding in &findings {
+        let errors: Vec<String> = validator
+            .iter_errors(finding)
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}\n{finding}");
+    }
+    // One finding, checked field by field: the cluster-admin binding in
+    // upstream Kubernetes format.
+    let finding = findings
+        .iter()
+        .find(|f| {
+            f["finding_info"]["analytic"]["uid"] == "k8s-cluster-admin-binding"
+                && f["unmapped"]["input"]["file"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("k8s-positive.input.jsonl")
+        })
+        .expect("a cluster-admin binding finding");
+    assert_eq!(finding["class_uid"], 2004);
+    assert_eq!(finding["category_uid"], 2);
+    assert_eq!(finding["type_uid"], 200401);
+    assert_eq!(finding["severity_id"], 4);
+    assert_eq!(finding["time"], 1_716_890_460_000i64); // 2024-05-28T10:01:00Z
+    assert_eq!(finding["metadata"]["product"]["name"], "kqlc");
+    let info = &finding["finding_info"];
+    assert_eq!(
+        info["uid"],
+        "k8s-cluster-admin-binding:5e0a7d2c-1b3f-4c6d-8e9f-000000000000"
+    );
+    assert_eq!(info["title"], "Binding to cluster-admin created or changed");
+    assert!(info["desc"]
+        .as_str()
+        .unwrap()
+        .starts_with("A ClusterRoleBinding"));
+    let attacks = info["attacks"].as_array().unwrap();
+    assert!(attacks
+        .iter()
+        .any(|a| a["tactic"]["uid"] == "TA0003" && a["tactic"]["name"] == "Persistence"));
+    assert!(attacks.iter().any(|a| a["technique"]["uid"] == "T1098"
+        && a["sub_technique"]["uid"] == "T1098.006"
+        && a["sub_technique"]["name"] == "Additional Container Cluster Roles"));
+    assert_eq!(
+        finding["evidences"][0]["actor"]["user"]["name"],
+        "mallory@contoso.com"
+    );
+    assert_eq!(
+        finding["evidences"][0]["src_endpoint"]["ip"],
+        "198.51.100.77"
+    );
+    assert_eq!(
+        finding["resources"][0]["uid"],
+        "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/break-glass"
+    );
+    let observed: BTreeSet<(i64, &str)> = finding["observables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["type_id"].as_i64().unwrap(), o["value"].as_str().unwrap()))
+        .collect();
+    assert!(
+        observed.contains(&(4, "mallory@contoso.com")),
+        "{observed:?}"
+    );
+    assert!(observed.contains(&(2, "198.51.100.77")), "{observed:?}");
+    let raw: serde_json::Value =
+        serde_json::from_str(finding["raw_data"].as_str().unwrap()).unwrap();
+    assert_eq!(raw["RequestObject"]["roleRef"]["name"], "cluster-admin");
+    assert_eq!(finding["unmapped"]["row"]["Name"], "break-glass");
+
+    // The namespace observable of a namespaced event, in a cloud format.
+    let secrets = findings
+        .iter()
+        .find(|f| {
+            f["finding_info"]["analytic"]["uid"] == "k8s-secrets-access"
+                && f["finding_info"]["data_sources"][0] == "Google Kubernetes Engine"
+                && f["unmapped"]["input"]["file"]
+                    .as_str()
+                    .unwrap()
+                    .contains("secrets-access.tests")
+        })
+        .expect("a GKE secrets finding");
+    assert_eq!(secrets["resources"][0]["namespace"], "kube-system");
+    assert_eq!(secrets["metadata"]["log_name"], "Google Kubernetes Engine");
+}
+
+#[test]
+fn the_ocsf_schema_rejects_a_finding_without_its_required_attributes() {
+    let validator = ocsf_validator();
+    let good = serde_json::json!({
+        "activity_id": 1, "category_uid": 2, "class_uid": 2004, "type_uid": 200401,
+        "severity_id": 3, "time": 1716890400000i64,
+        "metadata": {"version": "1.8.0", "product": {"name": "kqlc"}},
+        "finding_info": {"uid": "r:1"}
+    });
+    assert!(validator.is_valid(&good));
+    for (path, bad) in [
+        ("finding_info", serde_json::Value::Null),
+        ("class_uid", serde_json::json!(2001)),
+        ("time", serde_json::json!("2024-05-28T10:00:00Z")),
+        ("severity_id", serde_json::json!(7)),
+        ("metadata", serde_json::json!({"version": "1.8.0"})),
+    ] {
+        let mut finding = good.clone();
+        if bad.is_null() {
+            finding.as_object_mut().unwrap().remove(path);
+        } else {
+            finding[path] = bad;
+        }
+        assert!(!validator.is_valid(&finding), "{path}: {finding}");
+    }
+}

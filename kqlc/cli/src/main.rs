@@ -567,6 +567,7 @@ fn build_detector(
             file: file.file_name(),
             sha256: file.sha256.clone(),
             source: file.source.clone(),
+            description: file.meta.description.clone().unwrap_or_default(),
         })
         .collect();
     let built = toolchain

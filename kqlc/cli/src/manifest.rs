@@ -50,6 +50,10 @@ pub struct ManifestRule {
     /// JSON, which carries its hash instead.
     #[serde(skip)]
     pub source: String,
+    /// Its description (empty when none), for OCSF findings; not in the
+    /// JSON.
+    #[serde(skip)]
+    pub description: String,
 }
 
 impl Manifest {
@@ -85,6 +89,7 @@ mod tests {
                 file: "r1.kql".into(),
                 sha256: "00".into(),
                 source: "CloudAuditEvents".into(),
+                description: String::new(),
             }],
         };
         let expected = r#"{

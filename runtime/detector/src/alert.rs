@@ -133,6 +133,7 @@ mod tests {
         file: "privileged-pod.kql",
         sha256: "00",
         text: "",
+        description: "",
     };
 
     #[test]

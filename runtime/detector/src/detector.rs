@@ -48,6 +48,7 @@ use crate::formats::{InputFormat, Rejection};
 use crate::input::{self, Chunk, Compression, InputReader};
 use crate::lazy::RowReader;
 use crate::manifest::DetectorInfo;
+use crate::ocsf::{self, OcsfWriter};
 use crate::output::RowWriter;
 use crate::parallel::{self, BatchOutcome, EventKind, LineSink, LineWork, RecordRows};
 use crate::prefilter::PrefilterSet;
@@ -102,6 +103,9 @@ pub struct Options {
     /// `--output alerts`: one alert object per match (with the rule's
     /// metadata and the input position) instead of bare rows.
     pub alerts: bool,
+    /// `--output ocsf`: each alert as an OCSF Detection Finding
+    /// ([`crate::ocsf`]); implies [`Options::alerts`].
+    pub ocsf: bool,
     /// The detector's manifest (rules' ids, names, severities...), needed
     /// for alerts.
     pub info: Option<&'static DetectorInfo>,
@@ -131,7 +135,8 @@ const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--reject
   --max-memory SIZE  the heap one rule's state may hold (default 4G; none: no limit); a rule\n\
                      past it is stopped with an error, the others go on\n\
   --strict           stop at the first bad input line (every line is validated: implies --validate)\n\
-  --output rows|alerts  bare result rows (default) or alerts with the rule's metadata\n\
+  --output rows|alerts|ocsf  bare result rows (default), alerts with the rule's metadata, or\n\
+                     alerts as OCSF Detection Findings (class 2004)\n\
   --version [--json] versions and the embedded rules (with --json: the manifest)\n\
   --rules [ID]       the embedded rule texts (one rule's exact text with an id)\n\
   --validate         parse and validate every line; by default a line that lacks the literals\n\
@@ -233,10 +238,11 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
                     .or_else(|| args.next().filter(|a| !a.starts_with('-')));
                 return Ok(Invocation::Rules(id));
             }
-            "--output" => match value("rows or alerts")?.as_str() {
+            "--output" => match value("rows, alerts or ocsf")?.as_str() {
                 "rows" => options.alerts = false,
                 "alerts" => options.alerts = true,
-                other => return Err(format!("--output: '{other}' is not rows or alerts")),
+                "ocsf" => (options.alerts, options.ocsf) = (true, true),
+                other => return Err(format!("--output: '{other}' is not rows, alerts or ocsf")),
             },
             "--now" => {
                 let value = value("a datetime, e.g. --now 2024-05-28T12:00:00Z")?;
@@ -622,6 +628,9 @@ fn stdin_is_closed() -> bool {
         .is_some_and(|flags| flags & 0o3 == 0o2) // O_RDWR
 }
 
+/// An input event kept for an OCSF finding: its table's column names and row.
+type OcsfEvent = (Vec<&'static str>, Row);
+
 /// The state of one run: rules, counts, where output goes.
 pub(crate) struct Session<'a, W: Write, E: Write> {
     rules: Vec<Box<dyn Query>>,
@@ -658,6 +667,9 @@ pub(crate) struct Session<'a, W: Write, E: Write> {
     alerts: Option<(&'static DetectorInfo, AlertWriter<Vec<u8>>)>,
     /// The input line being processed (for alerts), if any.
     position: Option<(String, u64)>,
+    /// `--output ocsf`: the finding writer, and the event (its table's
+    /// columns and row) the rows being flushed came from.
+    ocsf: Option<(OcsfWriter, Option<OcsfEvent>)>,
 }
 
 /// How [`Session::read_chunks`] ended.
@@ -796,7 +808,8 @@ pub fn run<W: Write, E: Write>(
         ))
         .filter(|p| !p.is_trivial())
     };
-    let row_reader = if options.full_parse {
+    // OCSF findings carry the whole event, which the lazy reader would prune.
+    let row_reader = if options.full_parse || options.ocsf {
         None
     } else {
         RowReader::for_tables(&tables)
@@ -805,10 +818,15 @@ pub fn run<W: Write, E: Write>(
         (true, Some(info)) => Some((info, AlertWriter::new(Vec::new()))),
         _ => None,
     };
+    let ocsf = match (options.ocsf, options.info) {
+        (true, Some(info)) => Some((OcsfWriter::new(info.kqlc_version), None)),
+        _ => None,
+    };
     let rule_count = rules.len();
     let mut session = Session {
         alerts,
         position: None,
+        ocsf,
         prefilter,
         may_match: Vec::new(),
         row_reader,
@@ -1211,6 +1229,22 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     /// Hands a record's rows (one per table, if it has one there) to the
     /// rules reading them.
     fn push_rows(&mut self, table_rows: Vec<Option<Row>>) -> io::Result<()> {
+        if let Some((_, event)) = &mut self.ocsf {
+            // The CloudAuditEvents row, which every input format gives.
+            let at = (self.tables.iter())
+                .position(|(t, _)| t.name == "CloudAuditEvents")
+                .unwrap_or(0);
+            *event = self
+                .tables
+                .get(at)
+                .zip(table_rows.get(at).and_then(Option::as_ref))
+                .map(|((table, _), row)| {
+                    (
+                        table.columns.iter().map(|(name, _)| *name).collect(),
+                        row.clone(),
+                    )
+                });
+        }
         let mut over = Vec::new();
         let mut caps = Vec::new();
         for (index, rule) in self.rules.iter_mut().enumerate() {
@@ -1254,7 +1288,11 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         for (index, cap) in caps {
             self.warn_cap(index, cap)?;
         }
-        self.flush_rows()
+        let flushed = self.flush_rows();
+        if let Some((_, event)) = &mut self.ocsf {
+            *event = None;
+        }
+        flushed
     }
 
     /// Says, once per rule and cap, that a value was cut at a documented
@@ -1296,7 +1334,24 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                         .position
                         .as_ref()
                         .map(|(file, line)| InputPosition { file, line: *line });
-                    if let Some(meta) = info.rules.get(index) {
+                    if let (Some(meta), Some((ocsf, event))) =
+                        (info.rules.get(index), &mut self.ocsf)
+                    {
+                        let event = event
+                            .as_ref()
+                            .map(|(columns, row)| ocsf::Event { columns, row });
+                        let mut line = String::new();
+                        ocsf.write_finding(
+                            &mut line,
+                            meta,
+                            self.ctx.now,
+                            position,
+                            event,
+                            rule.output(),
+                            &row,
+                        );
+                        self.writer.write_raw(line.as_bytes())?;
+                    } else if let Some(meta) = info.rules.get(index) {
                         alerts.write_alert(meta, self.ctx.now, position, rule.output(), &row)?;
                         self.writer.write_raw(alerts.get_mut())?;
                         alerts.get_mut().clear();
@@ -1530,9 +1585,13 @@ mod tests {
             panic!("expected options");
         };
         assert!(options.alerts);
+        let Ok(Invocation::Run(options)) = args(&["--output", "ocsf", "f"]) else {
+            panic!("expected options");
+        };
+        assert!(options.alerts && options.ocsf);
         assert!(args(&["--output", "xml"])
             .unwrap_err()
-            .contains("not rows or alerts"));
+            .contains("not rows, alerts or ocsf"));
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod input;
 pub mod lazy;
 pub mod live;
 pub mod manifest;
+pub mod ocsf;
 pub mod output;
 pub mod parallel;
 pub mod prefilter;

@@ -34,6 +34,8 @@ pub struct RuleInfo {
     pub sha256: &'static str,
     /// The rule file's text, exactly.
     pub text: &'static str,
+    /// Its description (empty when it has none): OCSF findings carry it.
+    pub description: &'static str,
 }
 
 /// A detector's description of itself.
@@ -168,6 +170,7 @@ mod tests {
                 file: "privileged-pod.kql",
                 sha256: "9de5",
                 text: "CloudAuditEvents\n| take 1\n",
+                description: "",
             },
             RuleInfo {
                 id: "r2",
@@ -178,6 +181,7 @@ mod tests {
                 file: "r2.yaml",
                 sha256: "00ff",
                 text: "id: r2\nquery: T",
+                description: "",
             },
         ],
         manifest_json: "{}\n",
@@ -208,6 +212,7 @@ mod tests {
             file: "r1\n.kql",
             sha256: "00",
             text: "T",
+            description: "",
         }];
         let info = DetectorInfo {
             rules: &RULES,

@@ -166,6 +166,7 @@ static INFO: DetectorInfo = DetectorInfo {
         file: "creates.kql",
         sha256: "0",
         text: "",
+        description: "",
     }],
     manifest_json: "{}",
 };

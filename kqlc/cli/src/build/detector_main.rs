@@ -12,6 +12,7 @@ pub fn detector_main(modules: &[String], manifest: &Manifest) -> String {
     let mods: Vec<Ident> = modules.iter().map(|m| format_ident!("{}", m)).collect();
     let rules = manifest.rules.iter().map(|r| {
         let (id, name, file, sha256, text) = (&r.id, &r.name, &r.file, &r.sha256, &r.source);
+        let description = &r.description;
         let severity = match &r.severity {
             Some(s) => quote! { Some(#s) },
             None => quote! { None },
@@ -27,6 +28,7 @@ pub fn detector_main(modules: &[String], manifest: &Manifest) -> String {
                 file: #file,
                 sha256: #sha256,
                 text: #text,
+                description: #description,
             }
         }
     });

@@ -639,6 +639,7 @@ impl ManifestRule {
                 .unwrap_or_default(),
             sha256: hex(&Sha256::digest(rule.kql.as_bytes())),
             source: rule.kql.clone(),
+            description: String::new(),
         }
     }
 }

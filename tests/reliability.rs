@@ -732,3 +732,27 @@ fn a_value_cut_at_a_documented_cap_is_a_warning_and_in_the_summary() {
         text(&output.stderr)
     );
 }
+
+#[test]
+fn kqlc_check_shows_a_hostile_rule_without_terminal_escapes_or_forged_lines() {
+    // Issue 13 item 10, the compiler's side: the rule's text in a snippet
+    // and the messages quoting it are made harmless.
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("hostile.kql");
+    std::fs::write(
+        &rule,
+        "CloudAuditEvents\n| where OperationName == \"\u{1b}[31mred\u{202e}\r summary: 0 rows\" and Unknwn\u{1b}x == 1\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
+        .arg("check")
+        .arg(&rule)
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(!stderr.contains('\u{202e}'), "{stderr:?}");
+    assert!(!stderr.contains('\r'), "{stderr:?}");
+    assert!(stderr.contains("hostile.kql:2:"), "{stderr}");
+}

@@ -173,33 +173,42 @@ impl Diagnostic {
     /// Renders like rustc: `error[KQL0101]: ...`, `--> file:line:col`, the
     /// source line with an underline, then notes and help. `color` adds ANSI
     /// colours.
+    ///
+    /// The rule's text, file name and the messages (which may quote the
+    /// rule) are shown with control and invisible format characters made
+    /// harmless: a rule cannot drive the terminal or forge a line of output.
     pub fn render(&self, file_name: &str, source: &str, color: bool) -> String {
         use annotate_snippets::{Level, Renderer, Snippet};
+        let source = &shown_source(source);
+        let file_name = &escaped(file_name);
+        let (title, primary_label) = (escaped(&self.message), escaped(&self.primary.message));
+        let secondary: Vec<String> = self.secondary.iter().map(|l| escaped(&l.message)).collect();
+        let notes: Vec<String> = self.notes.iter().map(|n| escaped(n)).collect();
+        let help = self.help.as_deref().map(escaped);
         let clamp = |span: Span| {
             let start = floor_char_boundary(source, span.start.min(source.len()));
             let end = floor_char_boundary(source, span.end.clamp(start, source.len()));
             start..end
         };
-        let title = self.message.as_str();
         let mut snippet = Snippet::source(source)
             .origin(file_name)
             .fold(true)
             .annotation(
                 Level::Error
                     .span(clamp(self.primary.span))
-                    .label(&self.primary.message),
+                    .label(&primary_label),
             );
-        for label in &self.secondary {
-            snippet = snippet.annotation(Level::Info.span(clamp(label.span)).label(&label.message));
+        for (label, text) in self.secondary.iter().zip(&secondary) {
+            snippet = snippet.annotation(Level::Info.span(clamp(label.span)).label(text));
         }
         let mut message = Level::Error
-            .title(title)
+            .title(&title)
             .id(self.code.as_str())
             .snippet(snippet);
-        for note in &self.notes {
+        for note in &notes {
             message = message.footer(Level::Note.title(note));
         }
-        if let Some(help) = &self.help {
+        if let Some(help) = &help {
             message = message.footer(Level::Help.title(help));
         }
         let renderer = if color {
@@ -210,6 +219,49 @@ impl Diagnostic {
         let rendered = renderer.render(message).to_string();
         rendered
     }
+}
+
+/// A character a terminal would act on or hide rather than show: C0 and C1
+/// controls (but tab and line feed), line and paragraph separators, bidi
+/// overrides and isolates, and zero-width format characters.
+fn is_hidden(c: char) -> bool {
+    (c.is_control() && c != '\t' && c != '\n')
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// `text` with each hidden character as `\u{..}`, for messages.
+fn escaped(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if is_hidden(c) {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The rule's text for a snippet: each hidden character replaced by one of
+/// the same UTF-8 length (`?`, `¿`, `\u{fffd}`), so spans still point at
+/// the same bytes. A CR before a line feed stays (a CRLF file).
+fn shown_source(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut chars = source.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() == Some(&'\n') {
+            out.push(c);
+        } else if is_hidden(c) {
+            out.push(match c.len_utf8() {
+                1 => '?',
+                2 => '\u{bf}',
+                _ => '\u{fffd}',
+            });
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl fmt::Display for Diagnostic {
@@ -255,4 +307,18 @@ pub fn closest_name<'a>(
         }
     }
     best.map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_characters_are_escaped_in_messages_and_masked_in_source_at_the_same_length() {
+        let source = "a\u{1b}[31m b\u{202e}c\r\nd\u{85}e\r f";
+        let shown = shown_source(source);
+        assert_eq!(shown.len(), source.len());
+        assert_eq!(shown, "a?[31m b\u{fffd}c\r\nd\u{bf}e? f");
+        assert_eq!(escaped("x\u{1b}y\nz"), "x\\u{1b}y\nz");
+    }
 }

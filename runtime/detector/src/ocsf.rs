@@ -16,7 +16,7 @@
 //! | `raw_data` | the event's `RawEventData` as JSON text (the event as the platform recorded it, top-level keys in PascalCase) |
 //! | `unmapped` | the rule's result row and the input position (`input`: file and line, or null) |
 //!
-//! Which attribute of the event holds what is in [`EventFields`]; the rows
+//! Which attribute of the event holds what is in `EventFields`; the rows
 //! the detector reads are always `CloudAuditEvents` shaped.
 
 use crate::alert::InputPosition;

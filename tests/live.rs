@@ -763,3 +763,44 @@ fn metrics_count_a_follow_run_and_probes_answer() {
     let (status, _, stderr) = service.terminate();
     assert_eq!(status, Some(0), "{stderr:?}");
 }
+
+#[test]
+fn a_follow_glob_never_reads_the_detectors_own_rejects_file() {
+    // Issue 13 item 9, live: `--follow 'dir/*' --rejects dir/rejects.jsonl`
+    // matches the rejects file; reading it would feed each bad line back
+    // as a new bad line, without end. It is named once and not followed.
+    let binary = detector("creates_n", CREATES_N);
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = append(&dir.path().join("audit.log"));
+    write_lines(&mut writer, 0..20);
+    writer.write_all(b"{\"broken\n").unwrap();
+    let pattern = format!("{}/*", dir.path().display());
+    let rejects = dir.path().join("rejects.jsonl");
+    let service = Service::start(
+        &binary,
+        &["--follow", &pattern, "--rejects", rejects.to_str().unwrap()],
+    );
+    let note = service.wait_stderr("not followed");
+    assert!(
+        note.contains("rejects.jsonl: matches --follow")
+            && note.contains("is this detector's --rejects"),
+        "{note}"
+    );
+    write_lines(&mut writer, 20..40);
+    writer.write_all(b"{\"broken again\n").unwrap();
+    service.wait_rows(Duration::from_secs(20), |rows| rows.len() >= 40);
+    // A few polls more: a rejects file read back would grow line by line.
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, rows, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    assert_eq!(rows.len(), 40, "{stderr:?}");
+    let rejected = std::fs::read_to_string(&rejects).unwrap();
+    assert_eq!(rejected, "{\"broken\n{\"broken again\n", "{stderr:?}");
+    let summary = stderr.iter().find(|l| l.starts_with("summary: ")).unwrap();
+    assert!(summary.contains("2 rejected"), "{summary}");
+    assert_eq!(
+        stderr.iter().filter(|l| l.contains("not followed")).count(),
+        1,
+        "{stderr:?}"
+    );
+}

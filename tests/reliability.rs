@@ -694,6 +694,110 @@ fn flat_chains_of_a_thousand_ors_and_ands_compile_and_match_like_short_ones() {
     );
 }
 
+/// `first`, then each `(operator, operand)` of `terms`, as one flat chain
+/// (`long`), or as successive `extend`s of `column` holding at most 20
+/// operators each (`long` false: the nested form the parser always kept).
+fn arithmetic_chain(column: &str, first: &str, terms: &[(&str, String)], long: bool) -> String {
+    if long {
+        let chain: String = terms.iter().map(|(op, e)| format!(" {op} {e}")).collect();
+        return format!("| extend {column} = {first}{chain}\n");
+    }
+    let mut out = format!("| extend {column} = {first}\n");
+    for chunk in terms.chunks(20) {
+        let chain: String = chunk.iter().map(|(op, e)| format!(" {op} {e}")).collect();
+        out.push_str(&format!("| extend {column} = {column}{chain}\n"));
+    }
+    out
+}
+
+#[test]
+fn flat_arithmetic_chains_of_hundreds_of_terms_compile_and_fold_left_to_right() {
+    // Issue 13 item 8: `a + b + ...` with hundreds of terms is a flat
+    // chain, not nesting. It must keep the left-to-right order of the
+    // nested form exactly: reals do not add associatively, a long may
+    // overflow before a real joins in, a datetime moves by timespans.
+    let reals: Vec<(&str, String)> = (0..400)
+        .map(|i| {
+            (
+                if i % 3 == 2 { "-" } else { "+" },
+                format!("0.{}", i % 10 + 1),
+            )
+        })
+        .collect();
+    let mixed: Vec<(&str, String)> = (0..300)
+        .map(|i| match i % 4 {
+            0 => ("+", "n".to_string()),
+            1 => ("+", "9223372036854775000".to_string()),
+            2 => ("-", "1.5e18".to_string()),
+            _ => ("+", format!("{i}")),
+        })
+        .collect();
+    let times: Vec<(&str, String)> = (0..200)
+        .map(|i| (if i % 5 == 4 { "-" } else { "+" }, format!("{}s", i % 7)))
+        .collect();
+    let products: Vec<(&str, String)> = (0..240)
+        .map(|i| {
+            (
+                ["*", "/", "%", "*"][i % 4],
+                ["3", "2", "1000003", "n"][i % 4].to_string(),
+            )
+        })
+        .collect();
+    let rule = |long: bool| {
+        format!(
+            "CloudAuditEvents\n| extend n = strlen(OperationName)\n{}{}{}{}| project r, m, t, p",
+            arithmetic_chain("r", "0.0", &reals, long),
+            arithmetic_chain("m", "n", &mixed, long),
+            arithmetic_chain("t", "Timestamp", &times, long),
+            arithmetic_chain("p", "(n + 7)", &products, long),
+        )
+    };
+    let (flat, nested) = (rule(true), rule(false));
+    let toolchain = Toolchain::discover().unwrap();
+    let rules: Vec<Rule> = [("flat", &flat), ("nested", &nested)]
+        .iter()
+        .map(|(name, kql)| Rule {
+            name: name.to_string(),
+            kql: kql.to_string(),
+            path: format!("{name}.kql"),
+            pipeline: kqlc::compile(kql, &Schema::builtin())
+                .unwrap_or_else(|d| panic!("{name}: {}", d[0].message)),
+        })
+        .collect();
+    let binary = toolchain.build(&rules, Profile::Quick).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ops.jsonl");
+    let lines: Vec<String> = ["get", "create", "deletecollection", ""]
+        .iter()
+        .map(|op| format!("{{\"Timestamp\":\"2024-05-28T10:00:00Z\",\"OperationName\":\"{op}\"}}"))
+        .collect();
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let output = run(&binary, &[input.to_str().unwrap()]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let rows = |rule: &str| -> Vec<String> {
+        let tag = format!("{{\"_rule\":\"{rule}\",");
+        stdout
+            .lines()
+            .filter_map(|line| line.strip_prefix(&tag))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(rows("flat").len(), 4, "{stdout}");
+    assert_eq!(rows("flat"), rows("nested"));
+    // Not a rebalanced tree: 400 reals summed left to right.
+    let mut r = 0.0f64;
+    for (op, e) in &reals {
+        let x: f64 = e.parse().unwrap();
+        r = if *op == "+" { r + x } else { r - x };
+    }
+    assert!(
+        rows("flat")[0].starts_with(&format!("\"r\":{},", serde_json::to_string(&r).unwrap())),
+        "{} (left fold {r})",
+        rows("flat")[0]
+    );
+}
+
 #[test]
 fn a_value_cut_at_a_documented_cap_is_a_warning_and_in_the_summary() {
     // Issue 13 item 4: make_set's default size and range()'s length are the

@@ -1022,6 +1022,12 @@ fn subqueries(pipeline: &Pipeline) -> Vec<(usize, &Pipeline, bool)> {
                 pipeline,
                 column,
             } => out.push((*id, pipeline, *column)),
+            Expr::Fold { first, steps } => {
+                visit(first, out);
+                for (_, operand) in steps {
+                    visit(operand, out);
+                }
+            }
             Expr::Call { args, .. } => {
                 for arg in args {
                     match arg {
@@ -1519,6 +1525,12 @@ fn columns_of(expr: &Expr, used: &mut BTreeSet<usize>) {
             columns_of(index, used);
         }
         Expr::Subquery { .. } | Expr::ConstSet(_) => {}
+        Expr::Fold { first, steps } => {
+            columns_of(first, used);
+            for (_, operand) in steps {
+                columns_of(operand, used);
+            }
+        }
         Expr::Call { args, .. } => {
             for arg in args {
                 match arg {
@@ -1626,6 +1638,21 @@ fn owned(expr: &Expr, names: &[Ident]) -> TokenStream {
         Expr::ConstSet(items) => {
             let set = const_set(items);
             quote! { #set.values().clone() }
+        }
+        // One statement per step, not one nested call per operator.
+        Expr::Fold { first, steps } => {
+            let first = owned(first, names);
+            let steps = steps.iter().map(|(path, operand)| {
+                let path: TokenStream =
+                    path.parse().unwrap_or_else(|_| quote! { missing_function });
+                let operand = borrowed(operand, names);
+                quote! { let so_far = #path(&so_far, #operand); }
+            });
+            quote! {{
+                let so_far = #first;
+                #(#steps)*
+                so_far
+            }}
         }
         Expr::Call { path, args } => {
             let path: TokenStream = path.parse().unwrap_or_else(|_| quote! { missing_function });
@@ -1893,6 +1920,7 @@ fn is_reserved(name: &str) -> bool {
         "core",
         "alloc",
         "main",
+        "so_far",
     ];
     RESERVED.contains(&name)
 }

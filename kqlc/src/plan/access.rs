@@ -195,6 +195,12 @@ impl Tracker {
             }
             // A sub-query or a constant set reads no column of the row.
             Expr::Subquery { .. } | Expr::ConstSet(_) => {}
+            Expr::Fold { first, steps } => {
+                self.observe(first);
+                for (_, operand) in steps {
+                    self.observe(operand);
+                }
+            }
             Expr::Call { args, .. } => {
                 for arg in args {
                     match arg {

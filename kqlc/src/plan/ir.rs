@@ -309,6 +309,18 @@ pub enum Expr {
     /// indexed once as static data rather than compared one by one: an IOC
     /// list of 100,000 entries compiles and runs like one of 10.
     ConstSet(Vec<Const>),
+    /// A left fold of binary runtime operators: `first`, then each step's
+    /// function applied to the value so far and the step's operand
+    /// (`ops::add(ops::sub(a, b), c)`...). A long flat chain such as
+    /// `a + b - c + ...`, kept flat so that codegen and the Rust it
+    /// writes do not nest once per operator.
+    Fold {
+        /// The first operand.
+        first: Box<Expr>,
+        /// Each step: the runtime function (a path under `kql_runtime`,
+        /// as in [`Expr::Call`]) and its right operand.
+        steps: Vec<(String, Expr)>,
+    },
     /// A call of a runtime function, e.g. `ops::eq` or `functions::tostring`.
     Call {
         /// Path under `kql_runtime`.

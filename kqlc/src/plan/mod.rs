@@ -431,6 +431,12 @@ fn visit_columns(expr: &Expr, f: &mut dyn FnMut(usize)) {
         }
         // A sub-query or a constant set reads no column of the row.
         Expr::Subquery { .. } | Expr::ConstSet(_) => {}
+        Expr::Fold { first, steps } => {
+            visit_columns(first, f);
+            for (_, operand) in steps {
+                visit_columns(operand, f);
+            }
+        }
         Expr::Call { args, .. } => {
             for arg in args {
                 match arg {
@@ -498,6 +504,24 @@ fn lower(expr: &TypedExpr) -> Expr {
         TypedExprKind::Unary(op, operand) => match op {
             UnaryOp::Neg => call("ops::neg", vec![Arg::Value(lower(operand))]),
             UnaryOp::Plus => lower(operand),
+        },
+        TypedExprKind::Chain(first, steps) => Expr::Fold {
+            first: Box::new(lower(first)),
+            steps: steps
+                .iter()
+                .map(|(op, operand, _)| {
+                    let name = match op {
+                        BinaryOp::Add => "add",
+                        BinaryOp::Sub => "sub",
+                        BinaryOp::Mul => "mul",
+                        BinaryOp::Div => "div",
+                        BinaryOp::Mod => "rem",
+                        // The parser chains arithmetic operators only.
+                        _ => unreachable!("a chain of {op:?}"),
+                    };
+                    (format!("ops::{name}"), lower(operand))
+                })
+                .collect(),
         },
         TypedExprKind::Binary(op, lhs, rhs) => {
             let (l, r) = (Arg::Value(lower(lhs)), Arg::Value(lower(rhs)));

@@ -2023,6 +2023,25 @@ impl Checker<'_> {
                 let ty = self.binary_type(*op, &lhs, &rhs, span);
                 typed(TypedExprKind::Binary(*op, Box::new(lhs), Box::new(rhs)), ty)
             }
+            ExprKind::Chain { first, rest } => {
+                let first = self.expr(first, columns);
+                // The value so far, as `binary_type` sees an operand: its
+                // type and where it was written.
+                let mut so_far = TypedExpr {
+                    kind: TypedExprKind::Literal(Literal::Null(first.ty)),
+                    ty: first.ty,
+                    span: first.span,
+                };
+                let mut steps = Vec::with_capacity(rest.len());
+                for (op, operand) in rest {
+                    let operand = self.expr(operand, columns);
+                    let step_span = so_far.span.to(operand.span);
+                    so_far.ty = self.binary_type(*op, &so_far, &operand, step_span);
+                    so_far.span = step_span;
+                    steps.push((*op, operand, so_far.ty));
+                }
+                typed(TypedExprKind::Chain(Box::new(first), steps), so_far.ty)
+            }
             ExprKind::List { op, expr, items } => {
                 let expr = self.expr(expr, columns);
                 let items: Vec<TypedExpr> = match self.table_operand(items, columns) {
@@ -3203,6 +3222,12 @@ fn window_calls<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
         ExprKind::Binary { lhs, rhs, .. } => {
             window_calls(lhs, out);
             window_calls(rhs, out);
+        }
+        ExprKind::Chain { first, rest } => {
+            window_calls(first, out);
+            for (_, operand) in rest {
+                window_calls(operand, out);
+            }
         }
         ExprKind::List { expr, items, .. } => {
             window_calls(expr, out);

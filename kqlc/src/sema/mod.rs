@@ -312,6 +312,10 @@ pub enum TypedExprKind {
     Unary(UnaryOp, Box<TypedExpr>),
     /// `lhs op rhs`.
     Binary(BinaryOp, Box<TypedExpr>, Box<TypedExpr>),
+    /// A long flat chain `first op e op e ...` of one precedence level's
+    /// arithmetic, a left fold (`ast::ExprKind::Chain`). Each step carries
+    /// the type of the value so far after it.
+    Chain(Box<TypedExpr>, Vec<(BinaryOp, TypedExpr, ScalarType)>),
     /// `x in (...)` and friends.
     List(ListOp, Box<TypedExpr>, Vec<TypedExpr>),
     /// A table computed before the input is read: with `column`, its first

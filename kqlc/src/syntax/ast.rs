@@ -665,6 +665,17 @@ pub enum ExprKind {
         /// Right operand.
         rhs: Box<Expr>,
     },
+    /// A long flat chain of one precedence level's arithmetic operators,
+    /// `FIRST OP E OP E ...` (`a + b - c + ...`, `a * b / c ...`),
+    /// evaluated from left to right exactly as the nested `Binary` form.
+    /// The parser builds it for chains longer than it keeps nested, so that
+    /// no later stage recurses once per operator.
+    Chain {
+        /// The first operand.
+        first: Box<Expr>,
+        /// Each operator with its right operand, in order.
+        rest: Vec<(BinaryOp, Expr)>,
+    },
     /// `EXPR in (A, B, ...)` and the other operators that take a list.
     List {
         /// The operator.

@@ -491,6 +491,14 @@ impl Display for Expr {
                 write!(f, " {op} ")?;
                 write_operand(f, rhs)
             }
+            ExprKind::Chain { first, rest } => {
+                write_operand(f, first)?;
+                for (op, operand) in rest {
+                    write!(f, " {op} ")?;
+                    write_operand(f, operand)?;
+                }
+                Ok(())
+            }
             ExprKind::List { op, expr, items } => {
                 write_operand(f, expr)?;
                 write!(f, " {op} (")?;
@@ -523,6 +531,7 @@ fn write_operand(f: &mut Formatter<'_>, expr: &Expr) -> fmt::Result {
     match expr.kind {
         ExprKind::Unary { .. }
         | ExprKind::Binary { .. }
+        | ExprKind::Chain { .. }
         | ExprKind::List { .. }
         | ExprKind::Between { .. } => write!(f, "({expr})"),
         _ => write!(f, "{expr}"),

@@ -55,6 +55,46 @@ fn rebalance_logic_chain(chain: Expr) -> Expr {
     balanced(op, operands)
 }
 
+/// The last `run` operators of the left spine of `expr` (a run of one
+/// arithmetic precedence level, just parsed) as one flat
+/// [`ExprKind::Chain`], when the run is longer than [`FLAT_LOGIC_CHAIN`];
+/// a shorter run stays nested. Walks the spine by a loop.
+fn flatten_arithmetic_run(expr: Expr, run: usize) -> Expr {
+    if run <= FLAT_LOGIC_CHAIN {
+        return expr;
+    }
+    let mut rest = Vec::with_capacity(run);
+    let mut node = expr;
+    while rest.len() < run {
+        match node.kind {
+            ExprKind::Binary { op, lhs, rhs } => {
+                rest.push((op, *rhs));
+                node = *lhs;
+            }
+            kind => {
+                // Not reached: the parser built `run` binary nodes.
+                node = Expr {
+                    kind,
+                    span: node.span,
+                };
+                break;
+            }
+        }
+    }
+    rest.reverse();
+    let span = match rest.last() {
+        Some((_, last)) => node.span.to(last.span),
+        None => return node,
+    };
+    Expr {
+        kind: ExprKind::Chain {
+            first: Box::new(node),
+            rest,
+        },
+        span,
+    }
+}
+
 /// `items` joined by `op` as a balanced tree (`items` is not empty).
 fn balanced(op: BinaryOp, mut items: Vec<Expr>) -> Expr {
     if items.len() == 1 {
@@ -1974,11 +2014,29 @@ impl Parser {
         // tree of logarithmic depth (both are associative, with or without
         // nulls), and an allow-list of a thousand `or`s is not refused.
         let mut logic_ops = 0usize;
+        // The current run of arithmetic operators of one precedence level
+        // (`a + b - c`): past FLAT_LOGIC_CHAIN they no longer count as
+        // nesting either, and the run becomes one flat `Chain` node (not
+        // rebalanced: `+` on reals is not associative, so the order of a
+        // left fold is kept).
+        let mut arithmetic: Option<(Precedence, usize)> = None;
         while let Some((op, length)) = self.peek_infix() {
             let strength = precedence(op);
             if strength < min {
                 break;
             }
+            let is_arithmetic =
+                matches!(strength, Precedence::Additive | Precedence::Multiplicative);
+            arithmetic = match arithmetic {
+                Some((level, run)) if is_arithmetic && level == strength => Some((level, run + 1)),
+                previous => {
+                    if let Some((_, run)) = previous {
+                        lhs = flatten_arithmetic_run(lhs, run);
+                    }
+                    is_arithmetic.then_some((strength, 1))
+                }
+            };
+            let long_run = matches!(arithmetic, Some((_, run)) if run > FLAT_LOGIC_CHAIN);
             let op_span = self.peek().span.to(self.peek_at(length - 1).span);
             if strength.is_non_associative() && previous == Some(strength) {
                 return Err(chained_comparison(op_span).into());
@@ -1986,7 +2044,7 @@ impl Parser {
             previous = Some(strength);
             let logic = matches!(op, Infix::Binary(BinaryOp::And | BinaryOp::Or));
             // Each operator of a chain deepens the (left-leaning) tree.
-            if !(logic && logic_ops >= FLAT_LOGIC_CHAIN) {
+            if !(logic && logic_ops >= FLAT_LOGIC_CHAIN || long_run) {
                 self.enter(op_span)?;
             }
             logic_ops += usize::from(logic);
@@ -2021,6 +2079,9 @@ impl Parser {
                 }
             };
             lhs = self.finish(kind, op_span);
+        }
+        if let Some((_, run)) = arithmetic {
+            lhs = flatten_arithmetic_run(lhs, run);
         }
         if logic_ops > FLAT_LOGIC_CHAIN {
             lhs = rebalance_logic_chain(lhs);
@@ -2870,6 +2931,10 @@ pub(crate) mod tests {
             }
             ExprKind::Unary { op, operand } => format!("({op} {})", sexpr(operand)),
             ExprKind::Binary { op, lhs, rhs } => format!("({op} {} {})", sexpr(lhs), sexpr(rhs)),
+            // As the nested form it folds like.
+            ExprKind::Chain { first, rest } => rest.iter().fold(sexpr(first), |so_far, (op, e)| {
+                format!("({op} {so_far} {})", sexpr(e))
+            }),
             ExprKind::List { op, expr, items } => {
                 let items: Vec<String> = items.iter().map(sexpr).collect();
                 format!("({} {} [{}])", op.spelling(), sexpr(expr), items.join(", "))
@@ -3704,8 +3769,6 @@ pub(crate) mod tests {
         assert_eq!(error(&balanced).code, Code::NestingTooDeep);
         let unary = format!("print {}1", "-".repeat(10_000));
         assert_eq!(error(&unary).code, Code::NestingTooDeep);
-        let chain = format!("print 1{}", " + 1".repeat(10_000));
-        assert_eq!(error(&chain).code, Code::NestingTooDeep);
         let members = format!("print a{}", ".b".repeat(10_000));
         assert_eq!(error(&members).code, Code::NestingTooDeep);
         let calls = format!("print {}1{}", "f(".repeat(10_000), ")".repeat(10_000));
@@ -3716,6 +3779,62 @@ pub(crate) mod tests {
             "]".repeat(10_000)
         );
         assert_eq!(error(&arrays).code, Code::NestingTooDeep);
+    }
+
+    #[test]
+    fn a_long_flat_arithmetic_chain_is_one_node_in_order_not_nesting() {
+        let terms: String = (0..10_000)
+            .map(|i| if i % 2 == 0 { " + 2.5" } else { " - x" })
+            .collect();
+        let chain = expr(&format!("1{terms}"));
+        let ExprKind::Chain { first, rest } = &chain.kind else {
+            panic!("not a chain: {chain:?}");
+        };
+        assert!(matches!(first.kind, ExprKind::Literal(Literal::Long(1))));
+        assert_eq!(rest.len(), 10_000);
+        assert_eq!((rest[0].0, rest[1].0), (BinaryOp::Add, BinaryOp::Sub));
+        // Printed flat, and parsed back to the same tree.
+        assert_eq!(expr(&chain.to_string()), chain);
+        // A short chain keeps the nested form.
+        assert!(matches!(
+            expr(&format!("1{}", " + 1".repeat(FLAT_LOGIC_CHAIN))).kind,
+            ExprKind::Binary { .. }
+        ));
+        // Two long runs of different levels around a comparison: each its
+        // own chain, precedence kept.
+        let compared = expr(&format!(
+            "1{} > 2{}",
+            " * 3".repeat(100),
+            " - 4 / 5".repeat(100)
+        ));
+        let ExprKind::Binary {
+            op: BinaryOp::Gt,
+            lhs,
+            rhs,
+        } = &compared.kind
+        else {
+            panic!("{compared:?}");
+        };
+        assert!(matches!(&lhs.kind, ExprKind::Chain { rest, .. } if rest.len() == 100));
+        let ExprKind::Chain { rest, .. } = &rhs.kind else {
+            panic!("{rhs:?}");
+        };
+        assert_eq!(rest.len(), 100);
+        assert!(matches!(
+            rest[0].1.kind,
+            ExprKind::Binary {
+                op: BinaryOp::Div,
+                ..
+            }
+        ));
+        // A long chain after a parenthesized one keeps it as its first operand.
+        let inner = format!("(1{})", " + 1".repeat(40));
+        let outer = expr(&format!("{inner}{}", " - 2".repeat(40)));
+        let ExprKind::Chain { first, rest } = &outer.kind else {
+            panic!("{outer:?}");
+        };
+        assert!(matches!(&first.kind, ExprKind::Chain { rest, .. } if rest.len() == 40));
+        assert!(rest.iter().all(|(op, _)| *op == BinaryOp::Sub));
     }
 
     #[test]

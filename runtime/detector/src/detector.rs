@@ -441,6 +441,13 @@ impl Rejects {
         })
     }
 
+    /// The rejects file, when there is one: its option and identity.
+    fn identity(&self) -> Option<(String, FileId)> {
+        let file = self.writer.as_ref()?.get_ref();
+        let id = FileId::of_metadata(&file.metadata().ok()?)?;
+        Some((format!("--rejects {}", self.path.as_deref()?), id))
+    }
+
     /// Writes a rejected unit and a line end.
     fn unit(&mut self, bytes: &[u8]) {
         let _ = self.write_all(bytes);
@@ -630,6 +637,21 @@ fn stdin_is_closed() -> bool {
 
 /// An input event kept for an OCSF finding: its table's column names and row.
 type OcsfEvent = (Vec<&'static str>, Row);
+
+impl<W: Write, E: Write> Session<'_, W, E> {
+    /// The detector's own output files, by identity: standard output and
+    /// error when they are regular files, and `--rejects`.
+    pub(crate) fn output_files(&self) -> Vec<(String, FileId)> {
+        [
+            ("standard output".to_string(), FileId::of_stdout()),
+            ("standard error".to_string(), FileId::of_stderr()),
+        ]
+        .into_iter()
+        .filter_map(|(name, id)| Some((name, id?)))
+        .chain(self.rejects.identity())
+        .collect()
+    }
+}
 
 /// The state of one run: rules, counts, where output goes.
 pub(crate) struct Session<'a, W: Write, E: Write> {

@@ -80,8 +80,9 @@ impl FileId {
         file.metadata().ok().and_then(|m| FileId::of_metadata(&m))
     }
 
+    /// The file `metadata` describes, when it is a regular file.
     #[cfg(unix)]
-    fn of_metadata(metadata: &std::fs::Metadata) -> Option<FileId> {
+    pub fn of_metadata(metadata: &std::fs::Metadata) -> Option<FileId> {
         use std::os::unix::fs::MetadataExt;
         metadata.is_file().then(|| FileId {
             device: metadata.dev(),
@@ -89,8 +90,9 @@ impl FileId {
         })
     }
 
+    /// The file `metadata` describes (unknown elsewhere than Unix).
     #[cfg(not(unix))]
-    fn of_metadata(_: &std::fs::Metadata) -> Option<FileId> {
+    pub fn of_metadata(_: &std::fs::Metadata) -> Option<FileId> {
         None
     }
 }

@@ -23,6 +23,7 @@
 
 use super::state::{self, FilePosition};
 use crate::detector::{InputFile, Session, Stop, Totals};
+use crate::file_identity::FileId;
 use crate::formats::InputFormat;
 use crate::input::MAX_LINE_BYTES;
 use crate::parallel::LineWork;
@@ -122,8 +123,11 @@ pub struct Follower {
     resumed_heads: Vec<Vec<u8>>,
     /// Since when each entry of `closed` has not been matched by a pattern.
     unmatched_since: HashMap<Identity, Instant>,
-    /// Paths reported as unreadable (once each).
+    /// Paths reported as unreadable or as an output (once each).
     reported: Vec<PathBuf>,
+    /// The detector's own output files (a name for messages, and the
+    /// file): a pattern that matches one does not read it back.
+    outputs: Vec<(String, FileId)>,
     started: bool,
     templates: Vec<(InputFormat, LineWork)>,
     /// Counts per pattern.
@@ -132,8 +136,12 @@ pub struct Follower {
 
 impl Follower {
     /// Follows `files` (paths or globs), each read in its format.
+    /// `outputs` are the detector's own output files (standard output
+    /// and error when they are files, `--rejects`): never followed, even
+    /// when a pattern matches one.
     pub(crate) fn new<W: Write, E: Write>(
         files: &[InputFile],
+        outputs: Vec<(String, FileId)>,
         session: &Session<'_, W, E>,
     ) -> Follower {
         let mut templates: Vec<(InputFormat, LineWork)> = Vec::new();
@@ -158,6 +166,7 @@ impl Follower {
             unmatched_since: HashMap::new(),
             resumed_heads: Vec::new(),
             reported: Vec::new(),
+            outputs,
             started: false,
             templates,
         }
@@ -198,6 +207,20 @@ impl Follower {
                     continue;
                 };
                 if !meta.is_file() {
+                    continue;
+                }
+                // `--follow 'logs/*' --rejects logs/rejects.jsonl`, or
+                // stdout redirected into the folder: reading it would feed
+                // the detector its own output, without end.
+                let id = FileId::of_metadata(&meta);
+                if let Some((output, _)) = self.outputs.iter().find(|(_, o)| Some(*o) == id) {
+                    if !self.reported.contains(&path) {
+                        session.report(format_args!(
+                            "{}: matches --follow {pattern} but is this detector's {output}: not followed (it would read its own output)",
+                            path.display()
+                        ))?;
+                        self.reported.push(path);
+                    }
                     continue;
                 }
                 let identity = (meta.dev(), meta.ino());

@@ -40,6 +40,7 @@ use std::time::Duration;
 pub mod follow;
 #[cfg(feature = "live")]
 pub mod metrics;
+#[cfg(feature = "live")]
 pub mod nats;
 #[cfg(feature = "live")]
 pub mod state;
@@ -407,7 +408,8 @@ pub(crate) fn run<W: Write, E: Write>(
         None => None,
     };
     let mut follower = if options.follow {
-        Some(follow::Follower::new(files, session))
+        let outputs = session.output_files();
+        Some(follow::Follower::new(files, outputs, session))
     } else {
         None
     };

@@ -856,6 +856,54 @@ mod tests {
     }
 
     #[test]
+    fn spread_divides_by_n_minus_one_or_n_and_is_zero_without_spread() {
+        let run = |agg: fn() -> Aggregate, values: &[i64]| {
+            let mut agg = agg();
+            for v in values {
+                agg.add(&Value::Long(*v), &[]);
+            }
+            agg.add(&Value::Null, &[]);
+            agg.finish(0)
+        };
+        let five = [2, 4, 6, 8, 10];
+        assert_eq!(run(Aggregate::variance, &five), [Value::Real(10.0)]);
+        assert_eq!(run(Aggregate::variancep, &five), [Value::Real(8.0)]);
+        assert_eq!(run(Aggregate::stdevp, &five), [Value::Real(8f64.sqrt())]);
+        assert_eq!(run(Aggregate::stdev, &[7]), [Value::Real(0.0)]);
+        assert_eq!(run(Aggregate::variance, &[]), [Value::Real(0.0)]);
+        // Welford keeps the spread of large, close values exact.
+        let mut agg = Aggregate::variance();
+        for x in [1e9 + 0.5, 1e9 + 1.5, 1e9 + 2.5] {
+            agg.add(&Value::Real(x), &[]);
+        }
+        assert_eq!(agg.finish(0), [Value::Real(1.0)]);
+    }
+
+    #[test]
+    fn percentiles_take_the_nearest_rank_by_weight() {
+        let ps = Value::array(vec![Value::Long(0), Value::Long(95), Value::Real(100.0)]);
+        // 95% of 20 values is exactly rank 19, not 20.
+        let mut agg = Aggregate::percentiles(&ps);
+        for v in (1..=20).rev() {
+            agg.add(&Value::Int(v), &[]);
+        }
+        assert_eq!(
+            agg.finish(0),
+            [Value::Long(1), Value::Long(19), Value::Long(20)]
+        );
+        let mut weighted = Aggregate::percentiles_array(&Value::Long(50));
+        weighted.add(&Value::Long(1), &[Value::Long(3)]);
+        weighted.add(&Value::Long(2), &[Value::Long(4)]);
+        weighted.add(&Value::Long(9), &[Value::Long(0)]);
+        weighted.add(&Value::Long(9), &[Value::Null]);
+        assert_eq!(weighted.finish(0), [Value::array(vec![Value::Long(2)])]);
+        assert_eq!(
+            Aggregate::percentiles_array(&Value::Long(50)).finish(0),
+            [Value::Null]
+        );
+    }
+
+    #[test]
     fn arg_max_carries_the_row_of_the_largest_value() {
         let mut agg = Aggregate::arg_max();
         agg.add(&Value::Long(1), &[Value::from_static("a")]);

@@ -2300,6 +2300,41 @@ mod tests {
         }
     }
 
+    /// `docs/functions.md` has a row per function of the table, with its
+    /// summary, and states how many there are.
+    #[test]
+    fn the_functions_page_lists_the_table() {
+        let page = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/functions.md"));
+        let rows: Vec<(&str, &str)> = page
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|row| {
+                let name = row.split(['(', '`']).next()?;
+                let summary = row.rsplit(" | ").next()?.trim_end_matches(" |");
+                Some((name, summary))
+            })
+            .collect();
+        for function in FUNCTIONS {
+            assert!(
+                rows.contains(&(function.name, function.summary)),
+                "docs/functions.md has no row for {} ({})",
+                function.name,
+                function.summary
+            );
+        }
+        for (name, _) in &rows {
+            assert!(
+                lookup(name).is_some(),
+                "docs/functions.md lists {name}, not in the table"
+            );
+        }
+        assert!(
+            page.contains(&format!("{} functions (aliases included)", FUNCTIONS.len())),
+            "docs/functions.md gives another count than {}",
+            FUNCTIONS.len()
+        );
+    }
+
     #[test]
     fn dynamic_arguments_are_admitted_everywhere() {
         for accepts in [

@@ -183,8 +183,7 @@ pub fn base64_decode_toguid(v: &Value) -> Value {
 /// 00000000 00 ff`). Any zlib or gzip reader decompresses them.
 fn stored_deflate(text: &str) -> Option<Vec<u8>> {
     use std::io::Write as _;
-    let mut encoder =
-        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::none());
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::none());
     encoder.write_all(text.as_bytes()).ok()?;
     encoder.finish().ok()
 }

@@ -637,7 +637,10 @@ mod gamma_tests {
     fn loggamma_is_the_log_of_the_absolute_gamma() {
         assert_eq!(loggamma_real(5.0), 24f64.ln());
         assert!(close(loggamma_real(0.5), std::f64::consts::PI.sqrt().ln()));
-        assert!(close(loggamma_real(-0.5), (2.0 * std::f64::consts::PI.sqrt()).ln()));
+        assert!(close(
+            loggamma_real(-0.5),
+            (2.0 * std::f64::consts::PI.sqrt()).ln()
+        ));
         assert!(close(loggamma_real(1000.5), 5_908.674_175_848_678));
         assert_eq!(loggamma_real(-3.0), f64::INFINITY);
     }

@@ -107,8 +107,8 @@ pub use self::conditional::{
     case, coalesce, iff, iif, isempty, isnotempty, isnotnull, isnull, max_of, min_of,
 };
 pub use self::conversion::{
-    format_bytes, parse_json, tobool, toboolean, todatetime, todouble, todynamic, toguid, tohex, toint, tolong,
-    toreal, tostring, totimespan,
+    format_bytes, parse_json, tobool, toboolean, todatetime, todouble, todynamic, toguid, tohex,
+    toint, tolong, toreal, tostring, totimespan,
 };
 pub use self::datetime::{
     ago, bin, bin_at, datetime_add, datetime_diff, datetime_part, dayofmonth, dayofweek, dayofyear,
@@ -137,8 +137,8 @@ pub use self::ip::{
 pub use self::math::{
     abs, acos, asin, atan, atan2, binary_and, binary_not, binary_or, binary_shift_left,
     binary_shift_right, binary_xor, bitset_count_ones, ceiling, cos, cot, degrees, exp, exp10,
-    exp2, gamma, isfinite, isinf, loggamma, isnan, log, log10, log2, pi, pow, radians, rand, round, sign, sin, sqrt,
-    tan,
+    exp2, gamma, isfinite, isinf, isnan, log, log10, log2, loggamma, pi, pow, radians, rand, round,
+    sign, sin, sqrt, tan,
 };
 pub use self::parsers::{parse_command_line, parse_csv, parse_path, parse_url, parse_urlquery};
 pub use self::regex::{
@@ -146,10 +146,11 @@ pub use self::regex::{
     replace_regex, trim, trim_end, trim_start,
 };
 pub use self::string::{
-    countof, has_any_index, indexof, indexof_range, isascii, regex_quote, replace_string, replace_strings, reverse,
-    split, split_args, split_at, strcat, strcat_array, strcat_delim, strcmp, string_size, strlen,
-    strrep, substring, tolower, toupper, translate, unicode_codepoints_from_string,
-    unicode_codepoints_to_string, url_decode, url_encode, url_encode_component,
+    countof, has_any_index, indexof, indexof_range, isascii, regex_quote, replace_string,
+    replace_strings, reverse, split, split_args, split_at, strcat, strcat_array, strcat_delim,
+    strcmp, string_size, strlen, strrep, substring, tolower, toupper, translate,
+    unicode_codepoints_from_string, unicode_codepoints_to_string, url_decode, url_encode,
+    url_encode_component,
 };
 /// `not(expr)` (`not-function.md`) is the logical operator's function form.
 pub use crate::ops::not;

@@ -199,10 +199,161 @@ pub enum Aggregate {
     MakeList(Vec<Value>, usize),
     /// `make_bag(x [, max])`: merges property bags (the first value of a key wins).
     MakeBag(crate::value::Bag, usize),
-    /// `take_any(x)`: some value (the first non-null one).
+    /// `take_any(x)`, `take_anyif(x, p)`: some value (the first non-null one).
     TakeAny(Value),
-    /// `percentile(x, p)`: nearest-rank percentile of the non-null values.
-    Percentile(Vec<Value>, f64),
+    /// `make_list_with_nulls(x)`: like `make_list`, null values included.
+    MakeListWithNulls(Vec<Value>, usize),
+    /// `variance`, `variancep`, `stdev`, `stdevp` and their `if` forms.
+    Spread(Spread, Dispersion),
+    /// `percentile`, `percentiles`, `percentilew`, `percentilesw` and the
+    /// `_array` forms: exact nearest-rank percentiles.
+    Percentiles(Percentiles),
+}
+
+/// Which measure of spread a [`Spread`] state gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dispersion {
+    /// `variance`: the sample variance (divided by n - 1).
+    Variance,
+    /// `variancep`: the population variance (divided by n).
+    VarianceP,
+    /// `stdev`: the square root of the sample variance.
+    Stdev,
+    /// `stdevp`: the square root of the population variance.
+    StdevP,
+}
+
+/// The running count, mean and sum of squared deviations of the numbers
+/// seen (Welford's method, which stays accurate when the values are large
+/// and close together, where a sum of squares would cancel).
+#[derive(Clone, Debug, Default)]
+pub struct Spread {
+    n: u64,
+    mean: f64,
+    squares: f64,
+}
+
+impl Spread {
+    /// Adds one number.
+    pub fn add(&mut self, x: f64) {
+        self.n += 1;
+        let delta = x - self.mean;
+        self.mean += delta / self.n as f64;
+        self.squares += delta * (x - self.mean);
+    }
+
+    /// The measure asked for. Over no values it is 0, the default value
+    /// summarize-operator.md gives for `variance` and `stdev`; the sample
+    /// forms over one value are 0 too (Bessel's correction would divide by
+    /// zero; the spread of one value is none).
+    pub fn result(&self, dispersion: Dispersion) -> f64 {
+        let divisor = match dispersion {
+            Dispersion::Variance | Dispersion::Stdev => self.n.saturating_sub(1),
+            Dispersion::VarianceP | Dispersion::StdevP => self.n,
+        };
+        if divisor == 0 {
+            return 0.0;
+        }
+        let variance = (self.squares / divisor as f64).max(0.0);
+        match dispersion {
+            Dispersion::Variance | Dispersion::VarianceP => variance,
+            Dispersion::Stdev | Dispersion::StdevP => variance.sqrt(),
+        }
+    }
+}
+
+/// The state of the percentile aggregates: every non-null value with its
+/// weight (1 unless weighted), kept until the end, so the result is the
+/// exact nearest-rank percentile where Kusto estimates it (T-Digest).
+#[derive(Clone, Debug)]
+pub struct Percentiles {
+    values: Vec<(Value, u64)>,
+    /// The percentiles asked for, each in 0..=100.
+    percentiles: Vec<f64>,
+    /// One dynamic array (`percentiles_array`) rather than a value each.
+    array: bool,
+}
+
+impl Percentiles {
+    fn add(&mut self, value: &Value, weight: Option<&Value>) {
+        if value.is_null() {
+            return;
+        }
+        // A weight that is null, zero, negative or not an integer counts
+        // the value no times.
+        let weight = match weight {
+            None => 1,
+            Some(Value::Long(w)) => u64::try_from(*w).unwrap_or(0),
+            Some(Value::Int(w)) => u64::try_from(*w).unwrap_or(0),
+            Some(_) => 0,
+        };
+        if weight > 0 {
+            self.values.push((value.clone(), weight));
+        }
+    }
+
+    fn finish(mut self) -> Vec<Value> {
+        self.values
+            .sort_by(|(a, _), (b, _)| sort_order(a, b, false, true));
+        let total: u128 = self.values.iter().map(|(_, w)| u128::from(*w)).sum();
+        let results: Vec<Value> = self
+            .percentiles
+            .iter()
+            .map(|&p| nearest_rank(&self.values, total, p))
+            .collect();
+        if self.array && self.values.is_empty() {
+            // No values: null, the default of every aggregate the summarize
+            // page does not list, rather than an array of nulls.
+            vec![Value::Null]
+        } else if self.array {
+            vec![Value::array(results)]
+        } else {
+            results
+        }
+    }
+}
+
+/// The nearest-rank percentile `p` of sorted weighted values: the smallest
+/// value with at least `p`% of the total weight at or below it; `p` = 0 is
+/// the smallest value (percentiles-aggregation-function.md). No values, or
+/// a `p` outside 0..=100: null. An int is given as a long, the type
+/// Kusto's `percentile` gives for int values.
+fn nearest_rank(values: &[(Value, u64)], total: u128, p: f64) -> Value {
+    if values.is_empty() || !(0.0..=100.0).contains(&p) {
+        return Value::Null;
+    }
+    // `p * total / 100` rather than `p / 100 * total`: 95 * 20 / 100 is
+    // exactly 19, where 0.95 * 20 rounds above it and ceil would skip a rank.
+    let rank = ((p * total as f64) / 100.0).ceil().max(1.0);
+    let rank = if rank >= total as f64 {
+        total
+    } else {
+        rank as u128
+    };
+    let mut seen = 0u128;
+    for (value, weight) in values {
+        seen += u128::from(*weight);
+        if seen >= rank {
+            return match value {
+                Value::Int(n) => Value::Long(i64::from(*n)),
+                other => other.clone(),
+            };
+        }
+    }
+    Value::Null
+}
+
+/// The percentiles of a constructor's parameter: a number, or a dynamic
+/// array of numbers (the checker makes it a constant).
+fn percentile_list(parameter: &Value) -> Vec<f64> {
+    match parameter {
+        Value::Array(items) => items.iter().map(percentile_number).collect(),
+        other => vec![percentile_number(other)],
+    }
+}
+
+fn percentile_number(value: &Value) -> f64 {
+    as_f64(value).unwrap_or(f64::NAN)
 }
 
 /// The most values `make_set`/`make_list`/`make_bag` keep by default
@@ -283,15 +434,47 @@ impl Aggregate {
     pub fn take_any() -> Aggregate {
         Aggregate::TakeAny(Value::Null)
     }
+    /// `make_list_with_nulls()`.
+    pub fn make_list_with_nulls() -> Aggregate {
+        Aggregate::MakeListWithNulls(Vec::new(), DEFAULT_MAX_SIZE)
+    }
+    /// `variance()` / `varianceif()`.
+    pub fn variance() -> Aggregate {
+        Aggregate::Spread(Spread::default(), Dispersion::Variance)
+    }
+    /// `variancep()` / `variancepif()`.
+    pub fn variancep() -> Aggregate {
+        Aggregate::Spread(Spread::default(), Dispersion::VarianceP)
+    }
+    /// `stdev()` / `stdevif()`.
+    pub fn stdev() -> Aggregate {
+        Aggregate::Spread(Spread::default(), Dispersion::Stdev)
+    }
+    /// `stdevp()` / `stdevpif()`.
+    pub fn stdevp() -> Aggregate {
+        Aggregate::Spread(Spread::default(), Dispersion::StdevP)
+    }
     /// `percentile(x, p)`.
     pub fn percentile(p: &Value) -> Aggregate {
-        let p = match p {
-            Value::Long(n) => *n as f64,
-            Value::Int(n) => f64::from(*n),
-            Value::Real(x) => *x,
-            _ => f64::NAN,
-        };
-        Aggregate::Percentile(Vec::new(), p)
+        Aggregate::percentiles(p)
+    }
+    /// `percentiles(x, p1, p2, ...)` and `percentilesw(x, w, ...)`: one
+    /// value per percentile of `ps` (a number or an array of numbers).
+    pub fn percentiles(ps: &Value) -> Aggregate {
+        Aggregate::Percentiles(Percentiles {
+            values: Vec::new(),
+            percentiles: percentile_list(ps),
+            array: false,
+        })
+    }
+    /// `percentiles_array(x, ...)` and `percentilesw_array(x, w, ...)`:
+    /// the percentiles as one dynamic array.
+    pub fn percentiles_array(ps: &Value) -> Aggregate {
+        Aggregate::Percentiles(Percentiles {
+            values: Vec::new(),
+            percentiles: percentile_list(ps),
+            array: true,
+        })
     }
 
     /// Adds one row: `value` is the aggregated argument (ignored by
@@ -387,11 +570,23 @@ impl Aggregate {
                     *any = value.clone();
                 }
             }
-            Aggregate::Percentile(values, _) => {
-                if !value.is_null() {
-                    values.push(value.clone());
+            Aggregate::MakeListWithNulls(items, limit) => {
+                for item in flatten(value) {
+                    if items.len() >= *limit {
+                        crate::budget::cap_hit(
+                            "make_list_with_nulls's default size of 1048576 values",
+                        );
+                        break;
+                    }
+                    items.push(item);
                 }
             }
+            Aggregate::Spread(spread, _) => {
+                if let Some(x) = as_f64(value) {
+                    spread.add(x);
+                }
+            }
+            Aggregate::Percentiles(state) => state.add(value, also.first()),
         }
     }
 
@@ -412,22 +607,19 @@ impl Aggregate {
                 carried.resize(width, Value::Null);
                 std::iter::once(best).chain(carried).collect()
             }
-            Aggregate::MakeSet(_, items, _) | Aggregate::MakeList(items, _) => {
+            Aggregate::MakeSet(_, items, _)
+            | Aggregate::MakeList(items, _)
+            | Aggregate::MakeListWithNulls(items, _) => {
                 vec![Value::array(items)]
             }
             // Over no bags, an empty array, as summarize-operator.md's
             // table of default values says for every make_* aggregate.
             Aggregate::MakeBag(bag, _) if bag.is_empty() => vec![Value::array(Vec::new())],
             Aggregate::MakeBag(bag, _) => vec![Value::Bag(std::sync::Arc::new(bag))],
-            Aggregate::Percentile(mut values, p) => {
-                if values.is_empty() || !(0.0..=100.0).contains(&p) {
-                    return vec![Value::Null];
-                }
-                values.sort_by(|a, b| sort_order(a, b, false, true));
-                // Nearest rank: the smallest value with at least p% of values at or below it.
-                let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
-                vec![values[rank.saturating_sub(1).min(values.len() - 1)].clone()]
+            Aggregate::Spread(spread, dispersion) => {
+                vec![Value::Real(spread.result(dispersion))]
             }
+            Aggregate::Percentiles(state) => state.finish(),
         }
     }
 }
@@ -661,6 +853,54 @@ mod tests {
         let mut empty = Aggregate::sum();
         empty.add(&Value::Null, &[]);
         assert_eq!(empty.finish(0), [Value::Null]);
+    }
+
+    #[test]
+    fn spread_divides_by_n_minus_one_or_n_and_is_zero_without_spread() {
+        let run = |agg: fn() -> Aggregate, values: &[i64]| {
+            let mut agg = agg();
+            for v in values {
+                agg.add(&Value::Long(*v), &[]);
+            }
+            agg.add(&Value::Null, &[]);
+            agg.finish(0)
+        };
+        let five = [2, 4, 6, 8, 10];
+        assert_eq!(run(Aggregate::variance, &five), [Value::Real(10.0)]);
+        assert_eq!(run(Aggregate::variancep, &five), [Value::Real(8.0)]);
+        assert_eq!(run(Aggregate::stdevp, &five), [Value::Real(8f64.sqrt())]);
+        assert_eq!(run(Aggregate::stdev, &[7]), [Value::Real(0.0)]);
+        assert_eq!(run(Aggregate::variance, &[]), [Value::Real(0.0)]);
+        // Welford keeps the spread of large, close values exact.
+        let mut agg = Aggregate::variance();
+        for x in [1e9 + 0.5, 1e9 + 1.5, 1e9 + 2.5] {
+            agg.add(&Value::Real(x), &[]);
+        }
+        assert_eq!(agg.finish(0), [Value::Real(1.0)]);
+    }
+
+    #[test]
+    fn percentiles_take_the_nearest_rank_by_weight() {
+        let ps = Value::array(vec![Value::Long(0), Value::Long(95), Value::Real(100.0)]);
+        // 95% of 20 values is exactly rank 19, not 20.
+        let mut agg = Aggregate::percentiles(&ps);
+        for v in (1..=20).rev() {
+            agg.add(&Value::Int(v), &[]);
+        }
+        assert_eq!(
+            agg.finish(0),
+            [Value::Long(1), Value::Long(19), Value::Long(20)]
+        );
+        let mut weighted = Aggregate::percentiles_array(&Value::Long(50));
+        weighted.add(&Value::Long(1), &[Value::Long(3)]);
+        weighted.add(&Value::Long(2), &[Value::Long(4)]);
+        weighted.add(&Value::Long(9), &[Value::Long(0)]);
+        weighted.add(&Value::Long(9), &[Value::Null]);
+        assert_eq!(weighted.finish(0), [Value::array(vec![Value::Long(2)])]);
+        assert_eq!(
+            Aggregate::percentiles_array(&Value::Long(50)).finish(0),
+            [Value::Null]
+        );
     }
 
     #[test]

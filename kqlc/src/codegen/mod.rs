@@ -728,7 +728,7 @@ impl Gen {
                     });
                     let widths = aggregates
                         .iter()
-                        .map(|a| Literal::usize_unsuffixed(1 + a.carried.len()));
+                        .map(|a| Literal::usize_unsuffixed(a.width));
                     let take_groups = if keys.is_empty() {
                         // Without `by`, summarize gives one row even for no input.
                         quote! {

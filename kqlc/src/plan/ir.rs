@@ -251,8 +251,11 @@ pub struct Aggregate {
     pub value: Option<Expr>,
     /// Only rows where this is true count (`countif`, `sumif`, ...).
     pub predicate: Option<Expr>,
-    /// Values carried from the extreme row (`arg_max`).
+    /// The other values each row gives the state: those carried from the
+    /// extreme row (`arg_max`), or the weight (`percentilesw`).
     pub carried: Vec<Expr>,
+    /// How many output columns it gives.
+    pub width: usize,
 }
 
 /// One sort key.

@@ -95,12 +95,15 @@ fn plan_query(query: &CheckedQuery) -> Pipeline {
                         runtime: aggregate_runtime(a),
                         takes_parameter: matches!(
                             a.function.shape,
-                            Shape::ValueLimit | Shape::ValuePredicateLimit | Shape::ValueParameter
+                            Shape::ValueLimit
+                                | Shape::ValuePredicateLimit
+                                | Shape::Percentiles { .. }
                         ),
                         parameter: a.parameter.as_ref().map(lower),
                         value: a.value.as_ref().map(lower),
                         predicate: a.predicate.as_ref().map(lower),
-                        carried: a.carried.iter().map(lower).collect(),
+                        carried: a.carried.iter().chain(&a.weight).map(lower).collect(),
+                        width: a.width(),
                     })
                     .collect(),
             },

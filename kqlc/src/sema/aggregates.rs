@@ -19,8 +19,17 @@ pub enum Shape {
     ValuePredicate,
     /// `make_set_if(x, predicate [, max_size])`.
     ValuePredicateLimit,
-    /// `percentile(x, p)`.
-    ValueParameter,
+    /// `percentile(x, p)`, `percentiles(x, p, ...)`: constant percentiles
+    /// after the value (and the weight).
+    Percentiles {
+        /// A weight follows the value (`percentilew`, `percentilesw`).
+        weighted: bool,
+        /// Several percentiles may be given (`percentiles`).
+        many: bool,
+        /// The result is one dynamic array (`percentiles_array`), not a
+        /// column per percentile; a `dynamic([...])` may list them.
+        array: bool,
+    },
     /// `arg_max(x, col, ... | *)`.
     Extreme,
 }
@@ -32,7 +41,8 @@ pub enum Result {
     Fixed(ScalarType),
     /// The type of the aggregated value (`min`, `max`, `take_any`).
     ValueType,
-    /// `sum`: long for int and long values, else the value's type.
+    /// `sum`, `percentile`: long for int and long values, else the
+    /// value's type.
     Sum,
 }
 
@@ -130,6 +140,13 @@ pub static AGGREGATES: &[AggregateFunction] = &[
         "make_bag",
     ),
     agg(
+        "make_bag_if",
+        Shape::ValuePredicateLimit,
+        Result::Fixed(T::Dynamic),
+        "bag",
+        "make_bag",
+    ),
+    agg(
         "make_list",
         Shape::ValueLimit,
         Result::Fixed(T::Dynamic),
@@ -142,6 +159,13 @@ pub static AGGREGATES: &[AggregateFunction] = &[
         Result::Fixed(T::Dynamic),
         "list",
         "make_list",
+    ),
+    agg(
+        "make_list_with_nulls",
+        Shape::Value,
+        Result::Fixed(T::Dynamic),
+        "list",
+        "make_list_with_nulls",
     ),
     agg(
         "make_set",
@@ -175,32 +199,147 @@ pub static AGGREGATES: &[AggregateFunction] = &[
     ),
     agg(
         "percentile",
-        Shape::ValueParameter,
-        Result::ValueType,
+        Shape::Percentiles {
+            weighted: false,
+            many: false,
+            array: false,
+        },
+        Result::Sum,
         "percentile",
+        "percentiles",
+    ),
+    agg(
+        "percentiles",
+        Shape::Percentiles {
+            weighted: false,
+            many: true,
+            array: false,
+        },
+        Result::Sum,
         "percentile",
+        "percentiles",
+    ),
+    agg(
+        "percentiles_array",
+        Shape::Percentiles {
+            weighted: false,
+            many: true,
+            array: true,
+        },
+        Result::Fixed(T::Dynamic),
+        "percentiles",
+        "percentiles_array",
+    ),
+    agg(
+        "percentilesw",
+        Shape::Percentiles {
+            weighted: true,
+            many: true,
+            array: false,
+        },
+        Result::Sum,
+        "percentile",
+        "percentiles",
+    ),
+    agg(
+        "percentilesw_array",
+        Shape::Percentiles {
+            weighted: true,
+            many: true,
+            array: true,
+        },
+        Result::Fixed(T::Dynamic),
+        "percentiles",
+        "percentiles_array",
+    ),
+    agg(
+        "percentilew",
+        Shape::Percentiles {
+            weighted: true,
+            many: false,
+            array: false,
+        },
+        Result::Sum,
+        "percentile",
+        "percentiles",
+    ),
+    agg(
+        "stdev",
+        Shape::Value,
+        Result::Fixed(T::Real),
+        "stdev",
+        "stdev",
+    ),
+    agg(
+        "stdevif",
+        Shape::ValuePredicate,
+        Result::Fixed(T::Real),
+        "stdevif",
+        "stdev",
+    ),
+    agg(
+        "stdevp",
+        Shape::Value,
+        Result::Fixed(T::Real),
+        "stdevp",
+        "stdevp",
     ),
     agg("sum", Shape::Value, Result::Sum, "sum", "sum"),
     agg("sumif", Shape::ValuePredicate, Result::Sum, "sumif", "sum"),
     agg("take_any", Shape::Value, Result::ValueType, "", "take_any"),
+    agg(
+        "take_anyif",
+        Shape::ValuePredicate,
+        Result::ValueType,
+        "",
+        "take_any",
+    ),
+    agg(
+        "variance",
+        Shape::Value,
+        Result::Fixed(T::Real),
+        "variance",
+        "variance",
+    ),
+    agg(
+        "varianceif",
+        Shape::ValuePredicate,
+        Result::Fixed(T::Real),
+        "varianceif",
+        "variance",
+    ),
+    agg(
+        "variancep",
+        Shape::Value,
+        Result::Fixed(T::Real),
+        "variancep",
+        "variancep",
+    ),
+    agg(
+        "variancepif",
+        Shape::ValuePredicate,
+        Result::Fixed(T::Real),
+        "variancepif",
+        "variancep",
+    ),
 ];
 
 /// Aggregates of the KQL reference kqlc does not implement yet.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "any",
+    "anyif",
     "binary_all_and",
+    "binary_all_or",
+    "binary_all_xor",
     "buildschema",
     "count_distinct",
+    "count_distinctif",
     "dcount_hll",
     "hll",
-    "make_bag_if",
-    "make_list_with_nulls",
-    "percentiles",
-    "stdev",
-    "stdevif",
-    "take_anyif",
-    "variance",
-    "varianceif",
+    "hll_if",
+    "hll_merge",
+    "tdigest",
+    "tdigest_merge",
 ];
 
 /// The aggregate named `name`.
@@ -215,7 +354,11 @@ impl AggregateFunction {
             Shape::None => (0, Some(0)),
             Shape::Predicate | Shape::Value => (1, Some(1)),
             Shape::ValueLimit => (1, Some(2)),
-            Shape::ValuePredicate | Shape::ValueParameter => (2, Some(2)),
+            Shape::ValuePredicate => (2, Some(2)),
+            Shape::Percentiles { weighted, many, .. } => {
+                let min = 2 + usize::from(weighted);
+                (min, if many { None } else { Some(min) })
+            }
             Shape::ValuePredicateLimit => (2, Some(3)),
             Shape::Extreme => (1, None),
         }

@@ -9,8 +9,8 @@ use super::{
 };
 use crate::diag::{closest_name, Code, Diagnostic};
 use crate::syntax::ast::{
-    self, BinaryOp, Expr, ExprKind, Ident, LetValue, ListOp, Literal, OperatorKind, Source, Span,
-    Statement, StringOpKind, TabularExpr, UnaryOp,
+    self, BinaryOp, DynamicLiteral, Expr, ExprKind, Ident, LetValue, ListOp, Literal, OperatorKind,
+    Source, Span, Statement, StringOpKind, TabularExpr, UnaryOp,
 };
 use crate::types::ScalarType;
 use std::collections::HashMap;
@@ -1629,19 +1629,9 @@ impl Checker<'_> {
                     }
                 }
                 (None, Shape::Extreme) if !value_name.is_empty() => value_name.clone(),
-                (None, Shape::ValueParameter) => {
-                    let parameter = aggregate
-                        .parameter
-                        .as_ref()
-                        .map(|p| match &p.kind {
-                            TypedExprKind::Literal(Literal::Long(n)) => n.to_string(),
-                            TypedExprKind::Literal(Literal::Real(x)) => {
-                                x.to_string().replace('.', "_")
-                            }
-                            _ => String::new(),
-                        })
-                        .unwrap_or_default();
-                    format!("{}_{value_name}_{parameter}", function.prefix)
+                (None, Shape::Percentiles { array: false, .. }) => {
+                    let first = aggregate.percentiles.first().map_or("", String::as_str);
+                    format!("{}_{value_name}_{first}", function.prefix)
                 }
                 (None, _) => format!("{}_{value_name}", function.prefix),
             };
@@ -1654,22 +1644,33 @@ impl Checker<'_> {
                 let name = unique_name(&columns, &first);
                 columns.push(Column::new(name, ty));
             }
+            // The columns after the first: `arg_max`'s carried ones, or a
+            // column per further percentile of `percentiles`.
+            let more: Vec<(String, ScalarType)> = match function.shape {
+                Shape::Percentiles { array: false, .. } => aggregate
+                    .percentiles
+                    .iter()
+                    .skip(1)
+                    .map(|p| (format!("{}_{value_name}_{p}", function.prefix), ty))
+                    .collect(),
+                _ => aggregate
+                    .carried
+                    .iter()
+                    .zip(&aggregate.carried_names)
+                    .map(|(carried, base)| (base.clone(), carried.ty))
+                    .collect(),
+            };
             // `(a, b, c) = arg_max(...)` names the columns in order; the
             // rest keep their own names.
-            for (k, (carried, base)) in aggregate
-                .carried
-                .iter()
-                .zip(&aggregate.carried_names)
-                .enumerate()
-            {
+            for (k, (base, ty)) in more.into_iter().enumerate() {
                 match item.more_names.get(k) {
                     Some(name) => {
                         self.check_unique(&columns, &name.name, name.span);
-                        columns.push(Column::new(name.name.clone(), carried.ty));
+                        columns.push(Column::new(name.name.clone(), ty));
                     }
                     None => {
-                        let name = unique_name(&columns, base);
-                        columns.push(Column::new(name, carried.ty));
+                        let name = unique_name(&columns, &base);
+                        columns.push(Column::new(name, ty));
                     }
                 }
             }
@@ -1757,6 +1758,8 @@ impl Checker<'_> {
             parameter: None,
             carried: Vec::new(),
             carried_names: Vec::new(),
+            weight: None,
+            percentiles: Vec::new(),
         };
         let typed = |checker: &mut Self, arg: &Expr| checker.expr(arg, input);
         match function.shape {
@@ -1776,9 +1779,19 @@ impl Checker<'_> {
                 aggregate.predicate = Some(typed(self, &args[1]));
                 aggregate.parameter = args.get(2).map(|a| typed(self, a));
             }
-            Shape::ValueParameter => {
+            Shape::Percentiles {
+                weighted, array, ..
+            } => {
                 aggregate.value = Some(typed(self, &args[0]));
-                aggregate.parameter = Some(typed(self, &args[1]));
+                let mut rest = &args[1..];
+                if weighted {
+                    aggregate.weight = Some(typed(self, &rest[0]));
+                    rest = &rest[1..];
+                }
+                let listed = rest.iter().map(|a| typed(self, a)).collect::<Vec<_>>();
+                let (parameter, names) = self.percentile_list(function.name, &listed, array)?;
+                aggregate.parameter = Some(parameter);
+                aggregate.percentiles = names;
             }
             Shape::Extreme => {
                 let value = typed(self, &args[0]);
@@ -1841,8 +1854,13 @@ impl Checker<'_> {
                 );
             }
         }
+        self.check_aggregated_types(&aggregate);
         if let Some(parameter) = &aggregate.parameter {
-            if !matches!(parameter.kind, TypedExprKind::Literal(_)) || !parameter.ty.is_numeric() {
+            if matches!(function.shape, Shape::Percentiles { .. }) {
+                // Checked by `percentile_list`.
+            } else if !matches!(parameter.kind, TypedExprKind::Literal(_))
+                || !parameter.ty.is_numeric()
+            {
                 self.error(
                     Diagnostic::new(
                         Code::TypeMismatch,
@@ -1857,6 +1875,143 @@ impl Checker<'_> {
             }
         }
         Some(aggregate)
+    }
+
+    /// The constant percentiles of `percentiles(x, 5, 50)` (or of
+    /// `percentiles_array(x, dynamic([5, 50]))`): a dynamic array for the
+    /// runtime, and each as a column name ends (`99.9` is `99_9`, as
+    /// Microsoft's parser names it). `None` after an error.
+    fn percentile_list(
+        &mut self,
+        function: &str,
+        listed: &[TypedExpr],
+        array: bool,
+    ) -> Option<(TypedExpr, Vec<String>)> {
+        let mut literals: Vec<(Literal, Span)> = Vec::new();
+        for arg in listed {
+            match &arg.kind {
+                TypedExprKind::Literal(Literal::Dynamic(DynamicLiteral::Array(items)))
+                    if array && listed.len() == 1 =>
+                {
+                    for item in items {
+                        match item {
+                            DynamicLiteral::Scalar(literal) => {
+                                literals.push(((**literal).clone(), arg.span));
+                            }
+                            _ => literals.push((Literal::Null(ScalarType::Dynamic), arg.span)),
+                        }
+                    }
+                }
+                TypedExprKind::Literal(literal) => literals.push((literal.clone(), arg.span)),
+                _ => literals.push((Literal::Null(ScalarType::Dynamic), arg.span)),
+            }
+        }
+        let mut ok = true;
+        let mut values = Vec::new();
+        let mut names = Vec::new();
+        for (literal, span) in literals {
+            let (value, name) = match literal {
+                Literal::Long(n) => (n as f64, n.to_string()),
+                Literal::Int(n) => (f64::from(n), n.to_string()),
+                Literal::Real(x) => (x, x.to_string().replace('.', "_")),
+                _ => {
+                    let mut d = Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!("the percentiles of '{function}' must be constant numbers"),
+                        span,
+                    )
+                    .with_label("not a number literal");
+                    if array {
+                        d = d.with_help("list numbers, or give one `dynamic([...])` of numbers");
+                    }
+                    self.error(d);
+                    ok = false;
+                    continue;
+                }
+            };
+            if !(0.0..=100.0).contains(&value) {
+                self.error(
+                    Diagnostic::new(
+                        Code::InvalidLiteral,
+                        format!("a percentile of '{function}' must be between 0 and 100"),
+                        span,
+                    )
+                    .with_label("out of range"),
+                );
+                ok = false;
+                continue;
+            }
+            values.push(DynamicLiteral::Scalar(Box::new(Literal::Real(value))));
+            names.push(name);
+        }
+        if !ok {
+            return None;
+        }
+        let span = listed.first().map_or_else(Span::default, |a| a.span);
+        let parameter = TypedExpr {
+            kind: TypedExprKind::Literal(Literal::Dynamic(DynamicLiteral::Array(values))),
+            ty: ScalarType::Dynamic,
+            span,
+        };
+        Some((parameter, names))
+    }
+
+    /// The aggregated values a numeric aggregate can take: numbers (and
+    /// dynamic values, of which the numbers count) for `stdev`/`variance`;
+    /// also datetimes and timespans, which have an order, for percentiles;
+    /// an integer weight.
+    fn check_aggregated_types(&mut self, aggregate: &CheckedAggregate) {
+        use ScalarType as T;
+        let function = aggregate.function;
+        let spread = matches!(
+            function.runtime,
+            "stdev" | "stdevp" | "variance" | "variancep"
+        );
+        let percentiles = matches!(function.shape, Shape::Percentiles { .. });
+        if let Some(value) = aggregate.value.as_ref().filter(|_| spread || percentiles) {
+            let unsupported = Diagnostic::new(
+                Code::Unsupported,
+                format!(
+                    "'{}' of {} values is not supported yet",
+                    function.name, value.ty
+                ),
+                value.span,
+            )
+            .with_label("not supported yet");
+            match value.ty {
+                T::Int | T::Long | T::Real | T::Dynamic => {}
+                T::DateTime | T::TimeSpan if percentiles => {}
+                T::DateTime | T::TimeSpan => self.error(unsupported),
+                _ if spread => self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!("'{}' takes a number, found {}", function.name, value.ty),
+                        value.span,
+                    )
+                    .with_label(format!("this is {}", value.ty)),
+                ),
+                _ => self
+                    .error(unsupported.with_note(
+                        "kqlc computes percentiles of numbers, datetimes and timespans",
+                    )),
+            }
+        }
+        if let Some(weight) = &aggregate.weight {
+            if !matches!(weight.ty, T::Int | T::Long) {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!(
+                            "the weight of '{}' must be an integer, found {}",
+                            function.name, weight.ty
+                        ),
+                        weight.span,
+                    )
+                    .with_label(format!("this is {}", weight.ty))
+                    .with_help("convert it with tolong(...)"),
+                );
+            }
+        }
     }
 
     fn expr(&mut self, expr: &Expr, columns: &[Column]) -> TypedExpr {

@@ -738,6 +738,15 @@ pub static FUNCTIONS: &[Function] = &[
         "radians to degrees",
     ),
     f(
+        "dynamic_to_json",
+        &[A::Any],
+        1,
+        fixed(T::String),
+        "dynamic_to_json",
+        C::Refs,
+        "canonical JSON text of a value (bag properties sorted by name)",
+    ),
+    f(
         "endofday",
         &[A::DateTime, A::Integer],
         1,
@@ -852,6 +861,15 @@ pub static FUNCTIONS: &[Function] = &[
         "alias of bin",
     ),
     f(
+        "format_bytes",
+        &[A::Number, A::Integer, A::String],
+        1,
+        fixed(T::String),
+        "format_bytes",
+        C::Slice,
+        "a size in bytes as text in Bytes, KB, MB, ... (powers of 1024)",
+    ),
+    f(
         "format_datetime",
         &[A::DateTime, A::String],
         2,
@@ -888,6 +906,15 @@ pub static FUNCTIONS: &[Function] = &[
         "a timespan formatted by a pattern",
     ),
     f(
+        "gamma",
+        &[A::Number],
+        1,
+        fixed(T::Real),
+        "gamma",
+        C::Refs,
+        "the gamma function",
+    ),
+    f(
         "getmonth",
         &[A::DateTime],
         1,
@@ -913,6 +940,24 @@ pub static FUNCTIONS: &[Function] = &[
         "getyear",
         C::Refs,
         "year of a datetime",
+    ),
+    f(
+        "gzip_compress_to_base64_string",
+        &[A::String],
+        1,
+        fixed(T::String),
+        "gzip_compress_to_base64_string",
+        C::Refs,
+        "gzip of a string's UTF-8 bytes, as base64",
+    ),
+    f(
+        "gzip_decompress_from_base64_string",
+        &[A::String],
+        1,
+        fixed(T::String),
+        "gzip_decompress_from_base64_string",
+        C::Refs,
+        "the text of base64 gzip data (\"\" when invalid)",
     ),
     f(
         "has_any_index",
@@ -1147,6 +1192,15 @@ pub static FUNCTIONS: &[Function] = &[
         "whether two IPv6/IPv4 addresses match under their prefixes",
     ),
     f(
+        "isascii",
+        &[A::String],
+        1,
+        fixed(T::Bool),
+        "isascii",
+        C::Refs,
+        "whether every character is ASCII",
+    ),
+    f(
         "isempty",
         &[A::Any],
         1,
@@ -1244,6 +1298,15 @@ pub static FUNCTIONS: &[Function] = &[
         "log2",
         C::Refs,
         "base-2 logarithm",
+    ),
+    f(
+        "loggamma",
+        &[A::Number],
+        1,
+        fixed(T::Real),
+        "loggamma",
+        C::Refs,
+        "natural logarithm of the absolute gamma function",
     ),
     f(
         "make_datetime",
@@ -1498,6 +1561,15 @@ pub static FUNCTIONS: &[Function] = &[
         "range",
         C::Slice,
         "a dynamic array of equally spaced values",
+    ),
+    f(
+        "regex_quote",
+        &[A::String],
+        1,
+        fixed(T::String),
+        "regex_quote",
+        C::Refs,
+        "escapes a string's regular-expression characters",
     ),
     f(
         "repeat",
@@ -2051,6 +2123,24 @@ pub static FUNCTIONS: &[Function] = &[
         "arrays of the elements at each position of several arrays",
     )
     .variadic_fn(),
+    f(
+        "zlib_compress_to_base64_string",
+        &[A::String],
+        1,
+        fixed(T::String),
+        "zlib_compress_to_base64_string",
+        C::Refs,
+        "zlib stream of a string's UTF-8 bytes, as base64",
+    ),
+    f(
+        "zlib_decompress_from_base64_string",
+        &[A::String],
+        1,
+        fixed(T::String),
+        "zlib_decompress_from_base64_string",
+        C::Refs,
+        "the text of base64 zlib data (\"\" when invalid)",
+    ),
 ];
 
 impl Function {
@@ -2103,13 +2193,11 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "datetime_local_to_utc",
     "datetime_utc_to_local",
     "dcount_hll",
-    "dynamic_to_json",
     "erf",
     "erfc",
     "estimate_data_size",
     "extent_id",
     "extent_tags",
-    "gamma",
     "geo_distance_2points",
     "geo_distance_point_to_line",
     "geo_distance_point_to_polygon",
@@ -2120,14 +2208,11 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "geo_point_to_geohash",
     "geo_point_to_h3cell",
     "geo_point_to_s2cell",
-    "gzip_compress_to_base64_string",
-    "gzip_decompress_from_base64_string",
     "hash_combine",
     "hash_many",
     "hll_merge",
     "ingestion_time",
     "ipv4_range_to_cidr_list",
-    "loggamma",
     "merge_tdigest",
     "new_guid",
     "next",
@@ -2169,8 +2254,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "todecimal",
     "treepath",
     "welch_test",
-    "zlib_compress_to_base64_string",
-    "zlib_decompress_from_base64_string",
 ];
 
 #[cfg(test)]
@@ -2215,6 +2298,41 @@ mod tests {
         for name in KNOWN_UNSUPPORTED {
             assert!(lookup(name).is_none(), "{name} is implemented");
         }
+    }
+
+    /// `docs/functions.md` has a row per function of the table, with its
+    /// summary, and states how many there are.
+    #[test]
+    fn the_functions_page_lists_the_table() {
+        let page = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/functions.md"));
+        let rows: Vec<(&str, &str)> = page
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|row| {
+                let name = row.split(['(', '`']).next()?;
+                let summary = row.rsplit(" | ").next()?.trim_end_matches(" |");
+                Some((name, summary))
+            })
+            .collect();
+        for function in FUNCTIONS {
+            assert!(
+                rows.contains(&(function.name, function.summary)),
+                "docs/functions.md has no row for {} ({})",
+                function.name,
+                function.summary
+            );
+        }
+        for (name, _) in &rows {
+            assert!(
+                lookup(name).is_some(),
+                "docs/functions.md lists {name}, not in the table"
+            );
+        }
+        assert!(
+            page.contains(&format!("{} functions (aliases included)", FUNCTIONS.len())),
+            "docs/functions.md gives another count than {}",
+            FUNCTIONS.len()
+        );
     }
 
     #[test]

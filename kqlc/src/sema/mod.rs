@@ -275,12 +275,21 @@ pub struct CheckedAggregate {
     /// Their column names before de-duplication: the column's own, the
     /// name written (`Prev = City`), or `Column`.
     pub carried_names: Vec<String>,
+    /// The weight of `percentilew`/`percentilesw`.
+    pub weight: Option<TypedExpr>,
+    /// The percentiles of `percentiles(x, 5, 99.9)` as their column names
+    /// end (`5`, `99_9`); `parameter` holds their values.
+    pub percentiles: Vec<String>,
 }
 
 impl CheckedAggregate {
-    /// How many output columns it gives.
+    /// How many output columns it gives: a column per percentile of
+    /// `percentiles`, the value and each carried one of `arg_max`.
     pub fn width(&self) -> usize {
-        1 + self.carried.len()
+        match self.function.shape {
+            aggregates::Shape::Percentiles { array: false, .. } => self.percentiles.len().max(1),
+            _ => 1 + self.carried.len(),
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Conversion functions: `tostring`, `toint`, `tolong`, `toreal`/`todouble`,
 //! `tobool`/`toboolean`, `todatetime`, `totimespan`, `todynamic`/`parse_json`,
-//! `toguid`, `tohex`.
+//! `toguid`, `tohex`, `format_bytes`.
 //!
 //! Every conversion gives null when it fails (the reference says so for each
 //! of them), and null for a null input, except `tostring`, which gives `""`.
@@ -264,6 +264,53 @@ pub fn tohex(args: &[Value]) -> Value {
     };
     let width = width.clamp(0, 16) as usize;
     Value::string(format!("{text:0>width$}"))
+}
+
+/// The units of `format_bytes`, each 1024 times the one before.
+const BYTE_UNITS: [&str; 7] = ["Bytes", "KB", "MB", "GB", "TB", "PB", "EB"];
+
+/// `format_bytes(size [, precision [, units]])` (`format-bytes-function.md`):
+/// `size` bytes as text in `units` (`Bytes`, `KB`, `MB`, `GB`, `TB`, `PB`,
+/// `EB`; powers of 1024), rounded to `precision` digits after the point
+/// (default 0): `format_bytes(2048)` is `2 KB`, `format_bytes(1536, 1)` is
+/// `1.5 KB`, `format_bytes(3 * 1048576, 0, "KB")` is `3072 KB`. Without
+/// `units` (or with `""`) the largest unit of which `size` is at least one
+/// is chosen. Choices where the reference is silent: halves round away from
+/// zero and the number is written as `tostring` writes a real (no trailing
+/// zeros: `19.1`, not `19.10`); units match case-insensitively; a negative
+/// precision is 0 and one above 15 is 15; null, a non-number or unknown
+/// units give `""` (a string has no null).
+pub fn format_bytes(args: &[Value]) -> Value {
+    let Some(size) = args.first().and_then(super::real_arg) else {
+        return Value::from_static("");
+    };
+    let precision = args
+        .get(1)
+        .and_then(super::integer_arg)
+        .unwrap_or(0)
+        .clamp(0, 15);
+    let units = args.get(2).map(crate::text::to_text).unwrap_or_default();
+    let exponent = if units.is_empty() {
+        let mut exponent = 0;
+        while exponent + 1 < BYTE_UNITS.len() && size.abs() >= 1024f64.powi(exponent as i32 + 1) {
+            exponent += 1;
+        }
+        exponent
+    } else {
+        match BYTE_UNITS
+            .iter()
+            .position(|unit| unit.eq_ignore_ascii_case(&units))
+        {
+            Some(exponent) => exponent,
+            None => return Value::from_static(""),
+        }
+    };
+    let scaled = super::math::round_real(size / 1024f64.powi(exponent as i32), precision);
+    Value::string(format!(
+        "{} {}",
+        crate::text::format_real(scaled + 0.0),
+        BYTE_UNITS[exponent]
+    ))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Dynamic (array and property bag) functions: `array_length`, `bag_keys`,
-//! `pack_array`, `bag_pack`/`pack`, `gettype`.
+//! `pack_array`, `bag_pack`/`pack`, `gettype`, `dynamic_to_json`.
 
 use std::sync::Arc;
 
@@ -73,6 +73,39 @@ pub fn pack(args: &[Value]) -> Value {
 /// `gettype(parse_json('1'))` is `long` where the reference shows `int`.
 pub fn gettype(v: &Value) -> Value {
     Value::from_static(v.type_name())
+}
+
+/// `dynamic_to_json(x)` (`dynamic-to-json-function.md`): the canonical
+/// text of a value. A value that is not an array or bag gives its
+/// `tostring`; an array or bag gives compact JSON in which every bag's
+/// properties are sorted by name (ordinal order), at every depth, so two
+/// bags with the same properties in another order give the same text.
+pub fn dynamic_to_json(v: &Value) -> Value {
+    match v {
+        Value::Array(_) | Value::Bag(_) => {
+            let mut out = String::new();
+            crate::json::write_json(&sorted_keys(v), &mut out);
+            Value::string(out)
+        }
+        other => Value::string(to_text(other).into_owned()),
+    }
+}
+
+/// `v` with the properties of every bag in it sorted by name.
+fn sorted_keys(v: &Value) -> Value {
+    match v {
+        Value::Array(items) => Value::array(items.iter().map(sorted_keys).collect()),
+        Value::Bag(bag) => {
+            let mut entries: Vec<(&str, &Value)> = bag.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let mut sorted = Bag::new();
+            for (key, value) in entries {
+                sorted.insert(Str::from(key), sorted_keys(value));
+            }
+            Value::Bag(Arc::new(sorted))
+        }
+        other => other.clone(),
+    }
 }
 
 #[cfg(test)]

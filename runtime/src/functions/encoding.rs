@@ -1,6 +1,8 @@
 //! Base64 functions: `base64_encode_tostring`, `base64_decode_tostring`,
 //! `base64_encode_fromarray`, `base64_decode_toarray`,
-//! `base64_encode_fromguid`, `base64_decode_toguid`.
+//! `base64_encode_fromguid`, `base64_decode_toguid`, and the compressing
+//! forms `zlib_compress_to_base64_string`, `zlib_decompress_from_base64_string`,
+//! `gzip_compress_to_base64_string`, `gzip_decompress_from_base64_string`.
 //!
 //! The alphabet is the standard one (`+`, `/`) with `=` padding. Decoding is
 //! strict, as .NET's `Convert.FromBase64String`: white space is skipped, the
@@ -172,6 +174,101 @@ pub fn base64_decode_toguid(v: &Value) -> Value {
         &hex[16..20],
         &hex[20..]
     )))
+}
+
+/// The compressed forms are written as the reference's examples show
+/// them: deflate without compression (stored blocks, the bytes the
+/// reference's examples hold), a zlib header `78 01`, and a gzip header with
+/// no time, no flags and the "unknown" operating system (`1f 8b 08 00
+/// 00000000 00 ff`). Any zlib or gzip reader decompresses them.
+fn stored_deflate(text: &str) -> Option<Vec<u8>> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::none());
+    encoder.write_all(text.as_bytes()).ok()?;
+    encoder.finish().ok()
+}
+
+/// `zlib_compress_to_base64_string(string)`
+/// (`zlib-base64-compress-function.md`): the base64 of the zlib stream
+/// (window size 15) of the string's UTF-8 bytes. The bytes of Kusto's
+/// compressor are not specified; kqlc stores rather than compresses (see
+/// [`stored_deflate`]), which gives the reference's example exactly.
+pub fn zlib_compress_to_base64_string(v: &Value) -> Value {
+    let text = to_text(v);
+    let Some(deflated) = stored_deflate(&text) else {
+        return Value::from_static("");
+    };
+    let mut out = vec![0x78, 0x01];
+    out.extend(deflated);
+    out.extend(adler32(text.as_bytes()).to_be_bytes());
+    Value::string(encode(&out))
+}
+
+/// `gzip_compress_to_base64_string(string)` (`gzip-base64-compress.md`): the
+/// base64 of a gzip member holding the string's UTF-8 bytes (see
+/// [`stored_deflate`]).
+pub fn gzip_compress_to_base64_string(v: &Value) -> Value {
+    let text = to_text(v);
+    let Some(deflated) = stored_deflate(&text) else {
+        return Value::from_static("");
+    };
+    let mut out = vec![0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff];
+    out.extend(deflated);
+    let mut crc = flate2::Crc::new();
+    crc.update(text.as_bytes());
+    out.extend(crc.sum().to_le_bytes());
+    out.extend((text.len() as u32).to_le_bytes());
+    Value::string(encode(&out))
+}
+
+fn adler32(bytes: &[u8]) -> u32 {
+    let (mut a, mut b) = (1u32, 0u32);
+    for chunk in bytes.chunks(5552) {
+        for &byte in chunk {
+            a += u32::from(byte);
+            b += a;
+        }
+        a %= 65521;
+        b %= 65521;
+    }
+    (b << 16) | a
+}
+
+/// Reads a decompressor to the end as UTF-8 text, up to the size a function
+/// may build ([`super::MAX_STRING_BYTES`]; past it the result is `""` and
+/// the detector says so).
+fn inflate_text(reader: impl std::io::Read) -> Option<String> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    let limit = super::MAX_STRING_BYTES as u64;
+    reader.take(limit + 1).read_to_end(&mut bytes).ok()?;
+    if bytes.len() as u64 > limit {
+        crate::budget::cap_hit(super::STRING_CAP);
+        return None;
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// `zlib_decompress_from_base64_string(string)`
+/// (`zlib-base64-decompress-function.md`): the UTF-8 text of a base64 zlib
+/// stream. Text that is not base64, not a whole zlib stream (checksum
+/// included) or not UTF-8 gives `""`, the reference's empty result.
+pub fn zlib_decompress_from_base64_string(v: &Value) -> Value {
+    decode(&to_text(v))
+        .and_then(|bytes| inflate_text(flate2::read::ZlibDecoder::new(bytes.as_slice())))
+        .map_or(Value::from_static(""), Value::string)
+}
+
+/// `gzip_decompress_from_base64_string(string)` (`gzip-base64-decompress.md`):
+/// the UTF-8 text of a base64 gzip member. As the reference says, the header
+/// must have ID1, ID2 and CM right and the FLG byte zero (no optional
+/// fields); otherwise, or when the text is not base64, the data is damaged
+/// (checksum included) or not UTF-8, the result is `""`.
+pub fn gzip_decompress_from_base64_string(v: &Value) -> Value {
+    decode(&to_text(v))
+        .filter(|bytes| bytes.len() >= 10 && bytes[..4] == [0x1f, 0x8b, 0x08, 0x00])
+        .and_then(|bytes| inflate_text(flate2::read::GzDecoder::new(bytes.as_slice())))
+        .map_or(Value::from_static(""), Value::string)
 }
 
 #[cfg(test)]

@@ -107,8 +107,8 @@ pub use self::conditional::{
     case, coalesce, iff, iif, isempty, isnotempty, isnotnull, isnull, max_of, min_of,
 };
 pub use self::conversion::{
-    parse_json, tobool, toboolean, todatetime, todouble, todynamic, toguid, tohex, toint, tolong,
-    toreal, tostring, totimespan,
+    format_bytes, parse_json, tobool, toboolean, todatetime, todouble, todynamic, toguid, tohex,
+    toint, tolong, toreal, tostring, totimespan,
 };
 pub use self::datetime::{
     ago, bin, bin_at, datetime_add, datetime_diff, datetime_part, dayofmonth, dayofweek, dayofyear,
@@ -118,10 +118,14 @@ pub use self::datetime::{
     unixtime_milliseconds_todatetime, unixtime_nanoseconds_todatetime, unixtime_seconds_todatetime,
     week_of_year,
 };
-pub use self::dynamic::{array_length, bag_keys, bag_pack, gettype, pack, pack_array};
+pub use self::dynamic::{
+    array_length, bag_keys, bag_pack, dynamic_to_json, gettype, pack, pack_array,
+};
 pub use self::encoding::{
     base64_decode_toarray, base64_decode_toguid, base64_decode_tostring, base64_encode_fromarray,
-    base64_encode_fromguid, base64_encode_tostring,
+    base64_encode_fromguid, base64_encode_tostring, gzip_compress_to_base64_string,
+    gzip_decompress_from_base64_string, zlib_compress_to_base64_string,
+    zlib_decompress_from_base64_string,
 };
 pub use self::hash::{hash, hash_md5, hash_sha1, hash_sha256};
 pub use self::ip::{
@@ -133,8 +137,8 @@ pub use self::ip::{
 pub use self::math::{
     abs, acos, asin, atan, atan2, binary_and, binary_not, binary_or, binary_shift_left,
     binary_shift_right, binary_xor, bitset_count_ones, ceiling, cos, cot, degrees, exp, exp10,
-    exp2, isfinite, isinf, isnan, log, log10, log2, pi, pow, radians, rand, round, sign, sin, sqrt,
-    tan,
+    exp2, gamma, isfinite, isinf, isnan, log, log10, log2, loggamma, pi, pow, radians, rand, round,
+    sign, sin, sqrt, tan,
 };
 pub use self::parsers::{parse_command_line, parse_csv, parse_path, parse_url, parse_urlquery};
 pub use self::regex::{
@@ -142,10 +146,11 @@ pub use self::regex::{
     replace_regex, trim, trim_end, trim_start,
 };
 pub use self::string::{
-    countof, has_any_index, indexof, indexof_range, replace_string, replace_strings, reverse,
-    split, split_args, split_at, strcat, strcat_array, strcat_delim, strcmp, string_size, strlen,
-    strrep, substring, tolower, toupper, translate, unicode_codepoints_from_string,
-    unicode_codepoints_to_string, url_decode, url_encode, url_encode_component,
+    countof, has_any_index, indexof, indexof_range, isascii, regex_quote, replace_string,
+    replace_strings, reverse, split, split_args, split_at, strcat, strcat_array, strcat_delim,
+    strcmp, string_size, strlen, strrep, substring, tolower, toupper, translate,
+    unicode_codepoints_from_string, unicode_codepoints_to_string, url_decode, url_encode,
+    url_encode_component,
 };
 /// `not(expr)` (`not-function.md`) is the logical operator's function form.
 pub use crate::ops::not;
@@ -317,6 +322,15 @@ mod tests {
             parse_urlquery,
             parse_path,
             parse_csv,
+            gamma,
+            loggamma,
+            regex_quote,
+            isascii,
+            dynamic_to_json,
+            zlib_compress_to_base64_string,
+            zlib_decompress_from_base64_string,
+            gzip_compress_to_base64_string,
+            gzip_decompress_from_base64_string,
         ];
         let binary: &[fn(&Value, &Value) -> Value] = &[
             pow,
@@ -367,6 +381,7 @@ mod tests {
         ];
         let slices: &[fn(&[Value]) -> Value] = &[
             round,
+            format_bytes,
             rand,
             case,
             max_of,

@@ -569,6 +569,35 @@ pub fn url_encode_component(s: &Value) -> Value {
     Value::string(url_encode_with(&to_text(s), "%20"))
 }
 
+/// `regex_quote(s)` (`regex-quote-function.md`): `s` with every character
+/// that has a meaning in a regular expression escaped by a backslash, so the
+/// result matches `s` literally (`(a$b.c)` gives `\(a\$b\.c\)`). The
+/// reference does not list the characters; kqlc escapes RE2's
+/// metacharacters `\ . + * ? ( ) | [ ] { } ^ $` and nothing else (.NET's
+/// `Regex.Escape` also escapes `#` and white space, which RE2 would refuse
+/// as `\ `). A null is `""`.
+pub fn regex_quote(s: &Value) -> Value {
+    let text = to_text(s);
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    Value::string(out)
+}
+
+/// `isascii(s)` (`isascii-function.md`): true when every character of the
+/// `tostring` of `s` is ASCII (code points 0 to 127); the empty string
+/// (and so a null) is ASCII.
+pub fn isascii(s: &Value) -> Value {
+    Value::Bool(to_text(s).is_ascii())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

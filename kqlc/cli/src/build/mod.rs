@@ -640,6 +640,9 @@ impl ManifestRule {
             sha256: hex(&Sha256::digest(rule.kql.as_bytes())),
             source: rule.kql.clone(),
             description: String::new(),
+            schedule: crate::rules::ScheduleMeta::default()
+                .resolve(&rule.pipeline)
+                .0,
         }
     }
 }

@@ -1348,16 +1348,17 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         if !self.fixed_now {
             self.ctx.now = DateTime(now);
         }
-        for index in 0..self.schedules.len() {
-            loop {
-                let Some(schedule) = self.schedules[index].as_mut() else {
-                    break;
-                };
-                let Some(tick) = schedule.due(now) else { break };
-                self.run_scheduled(index, tick)?;
-            }
+        // The earliest tick first, rules in order at one tick: as batch
+        // runs over each period, one after the other, would write them.
+        loop {
+            let next = (self.schedules.iter_mut().enumerate())
+                .filter_map(|(index, s)| Some((s.as_mut()?.due(now)?, index)))
+                .min();
+            let Some((tick, index)) = next else {
+                return Ok(());
+            };
+            self.run_scheduled(index, tick)?;
         }
-        Ok(())
     }
 
     /// Runs scheduled rule `index` at `tick` over the rows of its period.
@@ -1368,6 +1369,12 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             self.schedules[index] = None;
             return Ok(());
         };
+        // The rows a rule holds and its runs' state are its state under
+        // --max-memory: what a run frees (rows past the period) counts too.
+        let before = self.max_memory.and_then(|limit| {
+            budget_ceiling(limit - self.held[index]);
+            kql_runtime::budget::live_bytes()
+        });
         let Some(schedule) = self.schedules[index].as_mut() else {
             return Ok(());
         };
@@ -1415,10 +1422,20 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         for cap in kql_runtime::budget::take_caps_hit() {
             self.warn_cap(index, cap)?;
         }
+        if let Some(before) = before {
+            if grew_past_budget(&mut self.held[index], self.max_memory, before) {
+                drop(rows);
+                self.schedules[index] = None;
+                return self.stop_rule(index, "while holding rows for its runs, or in a run");
+            }
+        }
         if !write {
             return Ok(());
         }
         // The run's rows are alerts at the tick, of no input line or event.
+        let before_flush = self
+            .max_memory
+            .and_then(|_| kql_runtime::budget::live_bytes());
         self.output_rows
             .extend(rows.into_iter().map(|row| (index, row)));
         let saved_ctx = std::mem::replace(&mut self.ctx, ctx);
@@ -1429,6 +1446,10 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         self.position = saved_position;
         if let Some((_, event)) = &mut self.ocsf {
             *event = saved_event;
+        }
+        // The written rows, counted above, are freed.
+        if let Some(before) = before_flush {
+            grew_past_budget(&mut self.held[index], self.max_memory, before);
         }
         flushed
     }

@@ -690,6 +690,32 @@ mod tests {
         assert!(error.contains("'soon' is not a duration"), "{error}");
     }
 
+    #[test]
+    fn schedule_options_need_a_live_source() {
+        let clock = options(&[("--clock", Some("event"))]).unwrap();
+        assert!(clock
+            .check(&[])
+            .unwrap_err()
+            .starts_with("--clock needs a live source"));
+        let bound = options(&[("--max-buffered-rows", Some("10"))]).unwrap();
+        assert!(bound
+            .check(&[])
+            .unwrap_err()
+            .starts_with("--max-buffered-rows needs a live source"));
+        assert_eq!(
+            options(&[("--clock", Some("cpu"))]).unwrap_err(),
+            "--clock: 'cpu' is not wall or event"
+        );
+        let live = options(&[
+            ("--follow", None),
+            ("--clock", Some("event")),
+            ("--max-buffered-rows", Some("10")),
+        ])
+        .unwrap();
+        assert!(live.check(&[InputFile::auto("a.log")]).is_ok());
+        assert_eq!(live.max_buffered_rows(), 10);
+    }
+
     fn options(args: &[(&str, Option<&str>)]) -> Result<LiveOptions, String> {
         let mut options = LiveOptions::default();
         for (flag, value) in args {

@@ -804,3 +804,354 @@ fn a_follow_glob_never_reads_the_detectors_own_rejects_file() {
         "{stderr:?}"
     );
 }
+
+/// The `kqlc` binary this package builds.
+fn kqlc() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kqlc"))
+}
+
+/// A rule file's text: more than 5 execs by one user in a 10-minute bin.
+const MANY_EXECS: &str = "// @id many-execs
+// @name More than 5 execs by one user in 10 minutes
+// @severity Medium
+// @frequency 10m
+// @period 10m
+CloudAuditEvents
+| where OperationName == \"create\" and RawEventData.ObjectRef.subresource == \"exec\"
+| extend User = tostring(RawEventData.User.username)
+| summarize n = count() by bin(Timestamp, 10m), User
+| where n > 5
+";
+
+/// The same threshold as a Sentinel rule that alerts only when more than
+/// one user passes it, then stays quiet for 20 minutes.
+const MANY_EXECS_YAML: &str = "id: many-execs-quiet
+name: Several users with many execs
+severity: High
+queryFrequency: 10m
+queryPeriod: 10m
+triggerOperator: gt
+triggerThreshold: 1
+suppressionEnabled: true
+suppressionDuration: PT20M
+query: |
+  CloudAuditEvents
+  | where OperationName == \"create\" and RawEventData.ObjectRef.subresource == \"exec\"
+  | summarize n = count() by bin(Timestamp, 10m), User = tostring(RawEventData.User.username)
+  | where n > 5
+";
+
+/// The first event's time: 2024-05-28T10:00:00Z, in seconds since the epoch.
+const T0: i64 = 1_716_890_400;
+
+/// A small deterministic generator (64-bit LCG), so the events are the
+/// same on every run.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % below
+    }
+}
+
+fn exec_line(at: i64, user: &str, operation: &str, subresource: &str) -> String {
+    let time = chrono::DateTime::from_timestamp(at, 0)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%SZ");
+    format!(
+        "{{\"Timestamp\":\"{time}\",\"OperationName\":\"{operation}\",\"RawEventData\":{{\"ObjectRef\":{{\"subresource\":\"{subresource}\"}},\"User\":{{\"username\":\"{user}\"}}}}}}\n"
+    )
+}
+
+/// Events over `windows` 10-minute windows from [`T0`], in time order
+/// across windows and shuffled inside each (the event clock takes the
+/// newest time): per window and user, 0 to 10 execs (the threshold is
+/// more than 5), with other operations between them; some at the very
+/// first second of their window. The last window has alerts for both
+/// rules, and a final exec opens one more window, so that every window's
+/// tick comes. Returns the lines and each line's window.
+fn exec_events(windows: i64) -> Vec<(i64, String)> {
+    let users = ["alice", "bob", "carol", "dave"];
+    let mut rng = Lcg(14);
+    let mut lines = Vec::new();
+    for window in 0..windows {
+        let start = T0 + window * 600;
+        let mut events: Vec<String> = Vec::new();
+        for (u, user) in users.iter().enumerate() {
+            let mut execs = rng.next(11);
+            if window == windows - 1 && u < 2 {
+                execs = 8;
+            }
+            for i in 0..execs {
+                let at = if i == 0 && u == 0 {
+                    start
+                } else {
+                    start + rng.next(600) as i64
+                };
+                events.push(exec_line(at, user, "create", "exec"));
+            }
+            for _ in 0..rng.next(4) {
+                let at = start + rng.next(600) as i64;
+                events.push(exec_line(at, user, "get", "log"));
+                events.push(exec_line(at, user, "create", "attach"));
+            }
+        }
+        // Shuffle inside the window (Fisher-Yates).
+        for i in (1..events.len()).rev() {
+            events.swap(i, rng.next(i as u64 + 1) as usize);
+        }
+        lines.extend(events.into_iter().map(|line| (window, line)));
+    }
+    lines.push((
+        windows,
+        exec_line(T0 + windows * 600 + 5, "erin", "create", "exec"),
+    ));
+    lines
+}
+
+/// The rows of a batch run of `binary` over `lines`.
+fn batch_rows(binary: &Path, dir: &Path, lines: &[&str]) -> Vec<String> {
+    let input = dir.join("window.jsonl");
+    std::fs::write(&input, lines.concat()).unwrap();
+    let output = Command::new(binary).arg(&input).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn scheduled_rules_with_the_event_clock_fire_what_batch_runs_over_each_window_give() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("pack");
+    std::fs::create_dir(&pack).unwrap();
+    std::fs::write(pack.join("many-execs.kql"), MANY_EXECS).unwrap();
+    std::fs::write(pack.join("many-execs-quiet.yaml"), MANY_EXECS_YAML).unwrap();
+    let binary = dir.path().join("execs");
+    let built = kqlc()
+        .arg("build")
+        .arg(&pack)
+        .arg("-o")
+        .arg(&binary)
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("execs.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["rules"][0]["id"], "many-execs-quiet");
+    assert_eq!(
+        manifest["rules"][0]["schedule"],
+        serde_json::json!({"frequency": 600, "period": 600, "trigger_operator": "gt", "trigger_threshold": 1, "suppression": 1200})
+    );
+
+    // The oracle: the same detector in batch mode over each window's lines.
+    const WINDOWS: i64 = 8;
+    let events = exec_events(WINDOWS);
+    let quiet_for = 2; // windows: suppressionDuration / queryFrequency
+    let mut expected = Vec::new();
+    let mut quiet_until = -1;
+    for window in 0..WINDOWS {
+        let lines: Vec<&str> = events
+            .iter()
+            .filter(|(w, _)| *w == window)
+            .map(|(_, l)| l.as_str())
+            .collect();
+        let rows = batch_rows(&binary, dir.path(), &lines);
+        // The rules in the detector's order, each with its trigger.
+        for rule in manifest["rules"].as_array().unwrap() {
+            let id = rule["id"].as_str().unwrap();
+            let mine: Vec<String> = rows
+                .iter()
+                .filter(|r| r.starts_with(&format!("{{\"_rule\":\"{id}\"")))
+                .cloned()
+                .collect();
+            if id == "many-execs" {
+                // Any row alerts.
+                expected.extend(mine);
+            } else if mine.len() > 1 && window + 1 >= quiet_until {
+                // More than one row, and not within 20 minutes of its last
+                // alert (a window's tick is its end: window + 1).
+                expected.extend(mine);
+                quiet_until = window + 1 + quiet_for;
+            }
+        }
+    }
+    assert!(
+        expected.len() >= WINDOWS as usize,
+        "the events give alerts in most windows: {expected:#?}"
+    );
+
+    // Live: half the log is there at start, the rest comes in bursts.
+    let log = dir.path().join("audit.log");
+    let mut writer = append(&log);
+    let half = events.len() / 2;
+    for (_, line) in &events[..half] {
+        writer.write_all(line.as_bytes()).unwrap();
+    }
+    writer.flush().unwrap();
+    let service = Service::start(
+        &binary,
+        &[
+            "--follow",
+            log.to_str().unwrap(),
+            "--clock",
+            "event",
+            "--metrics",
+            "127.0.0.1:0",
+        ],
+    );
+    let line = service.wait_stderr("metrics on http://");
+    let addr = line
+        .rsplit("http://")
+        .next()
+        .unwrap()
+        .trim()
+        .trim_end_matches("/metrics")
+        .to_string();
+    for burst in events[half..].chunks(37) {
+        for (_, line) in burst {
+            writer.write_all(line.as_bytes()).unwrap();
+        }
+        writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The last window's rows come only after the last line is read.
+    service.wait_rows(Duration::from_secs(60), |rows| rows.len() >= expected.len());
+    let start = Instant::now();
+    let metrics = loop {
+        let (_, body) = get(&addr, "/metrics");
+        let runs = sample(&body, "kqlc_schedule_runs_total{rule=\"many-execs\"}");
+        if runs == Some(WINDOWS as f64) || start.elapsed() > Duration::from_secs(10) {
+            break body;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (status, rows, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    assert_eq!(rows, expected, "{stderr:#?}");
+    assert_eq!(
+        sample(&metrics, "kqlc_schedule_runs_total{rule=\"many-execs\"}"),
+        Some(WINDOWS as f64),
+        "{metrics}"
+    );
+    assert_eq!(
+        sample(&metrics, "kqlc_schedule_buffered_rows{rule=\"many-execs\"}"),
+        Some(1.0),
+        "the last window's one exec waits for its tick: {metrics}"
+    );
+    assert!(
+        sample(
+            &metrics,
+            "kqlc_schedule_suppressed_total{rule=\"many-execs-quiet\"}"
+        ) > Some(0.0),
+        "the events make the suppression matter: {metrics}"
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "kqlc_schedule_dropped_rows_total{rule=\"many-execs\"}"
+        ),
+        Some(0.0)
+    );
+    assert!(
+        stderr.iter().any(|l| l
+            .contains("rule many-execs: 1 buffered row waits for the run at 2024-05-28T11:30:00")),
+        "{stderr:#?}"
+    );
+}
+
+#[test]
+fn a_stateful_rule_without_a_schedule_is_refused_in_live_mode_with_help() {
+    let binary = detector(
+        "execs_by_user",
+        "CloudAuditEvents | summarize n = count() by tostring(RawEventData.User.username)",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    std::fs::write(&log, exec_line(T0, "alice", "create", "exec")).unwrap();
+    let mut child = Command::new(&binary)
+        .args(["--follow", log.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = exit_status(&mut child);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("error: rule execs_by_user keeps state")
+            && stderr.contains("help: add '// @frequency 10m'"),
+        "{stderr}"
+    );
+    // Batch mode runs it as always.
+    let output = Command::new(&binary).arg(&log).output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 1);
+}
+
+#[test]
+fn a_scheduled_rule_over_its_row_bound_says_so_and_runs_over_the_newest_rows() {
+    let binary = detector(
+        "execs_bounded",
+        "// @frequency 10m\nCloudAuditEvents | where OperationName == 'create' | count",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let mut text = String::new();
+    for i in 0..20 {
+        text.push_str(&exec_line(T0 + i, "alice", "create", "exec"));
+    }
+    text.push_str(&exec_line(T0 + 600, "alice", "create", "exec"));
+    std::fs::write(&log, text).unwrap();
+    let service = Service::start(
+        &binary,
+        &[
+            "--follow",
+            log.to_str().unwrap(),
+            "--clock",
+            "event",
+            "--max-buffered-rows",
+            "5",
+        ],
+    );
+    let rows = service.wait_rows(Duration::from_secs(30), |rows| !rows.is_empty());
+    assert_eq!(rows, ["{\"Count\":5}"]);
+    service.wait_stderr("the run at 2024-05-28T10:10:00");
+    let (status, _, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    let warnings: Vec<&String> = stderr
+        .iter()
+        .filter(|l| l.contains("--max-buffered-rows"))
+        .collect();
+    assert!(
+        warnings[0].contains("warning: rule execs_bounded: it holds --max-buffered-rows rows; the oldest are dropped until its run at 2024-05-28T10:10:00"),
+        "{stderr:#?}"
+    );
+    assert!(
+        warnings[1].contains("the run at 2024-05-28T10:10:00")
+            && warnings[1].contains("lacks 15 rows"),
+        "{stderr:#?}"
+    );
+}

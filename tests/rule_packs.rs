@@ -69,9 +69,16 @@ fn a_mixed_pack_of_kql_and_sentinel_yaml_builds_into_one_static_binary_with_mani
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
         stderr(&output).contains(
-            "cluster-admin-by-anyone.yaml: ignored fields: requiredDataConnectors, queryFrequency"
+            "cluster-admin-by-anyone.yaml: ignored fields: requiredDataConnectors, entityMappings"
         ),
         "the ignored Sentinel fields are noted: {}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains(
+            "cluster-admin-by-anyone.yaml: the rule keeps no state: in a live detector it runs on each event as it arrives"
+        ),
+        "a stateless rule's schedule is noted as unused: {}",
         stderr(&output)
     );
 

@@ -122,4 +122,24 @@ pub trait Query {
     fn finish(&mut self, ctx: &Context, emit: Emit<'_>) {
         let _ = (ctx, emit);
     }
+    /// A scheduled run in a live detector, per input row: the rule's
+    /// stateless prefix (its operators before the first one that keeps
+    /// state or reads `now()`), whose rows go to `emit` to be kept until
+    /// the next tick. By default the prefix is empty: the row itself.
+    fn push_prefix(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+        let _ = ctx;
+        emit(row);
+    }
+    /// A scheduled run, at a tick: the rest of the rule on a row that
+    /// [`Query::push_prefix`] gave (on a [`Query::fresh`] value, then
+    /// [`Query::finish`]). By default the whole rule.
+    fn push_rest(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+        self.push(ctx, row, emit);
+    }
+    /// A new value of this rule, without state: what each scheduled run
+    /// starts from. `None` when the rule cannot be scheduled (it keeps no
+    /// state, or was written by hand).
+    fn fresh(&self) -> Option<Box<dyn Query>> {
+        None
+    }
 }

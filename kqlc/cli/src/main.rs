@@ -558,7 +558,8 @@ fn build_detector(
     };
     let info: Vec<ManifestRule> = files
         .iter()
-        .map(|file| ManifestRule {
+        .zip(rules)
+        .map(|(file, rule)| ManifestRule {
             id: file.meta.id.clone(),
             name: file.meta.name.clone(),
             severity: file.meta.severity.clone(),
@@ -568,8 +569,21 @@ fn build_detector(
             sha256: file.sha256.clone(),
             source: file.source.clone(),
             description: file.meta.description.clone().unwrap_or_default(),
+            schedule: file.meta.schedule.resolve(&rule.pipeline).0,
         })
         .collect();
+    for (file, rule) in files.iter().zip(rules) {
+        let (schedule, note) = file.meta.schedule.resolve(&rule.pipeline);
+        if let Some(note) = note {
+            eprintln!("note: {}: {note}", file.path.display());
+        }
+        if schedule.is_none() && kqlc::plan::schedule::is_stateful(&rule.pipeline) {
+            eprintln!(
+                "note: {}: the rule keeps state and has no schedule: batch runs report at the end of input as always, but a live detector (--follow, --listen, --nats) refuses to run it; add '// @frequency 10m' and '// @period 10m' (Sentinel YAML: queryFrequency, queryPeriod) or a 'where Timestamp > ago(10m)' bound (docs/rules.md)",
+                file.path.display()
+            );
+        }
+    }
     let built = toolchain
         .build_with(rules, &info, &options)
         .map_err(|e| e.to_string())?;

@@ -54,6 +54,10 @@ pub struct ManifestRule {
     /// JSON.
     #[serde(skip)]
     pub description: String,
+    /// How a live detector schedules it (stateful rules only; absent for
+    /// the others).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<crate::rules::Schedule>,
 }
 
 impl Manifest {
@@ -90,6 +94,7 @@ mod tests {
                 sha256: "00".into(),
                 source: "CloudAuditEvents".into(),
                 description: String::new(),
+                schedule: None,
             }],
         };
         let expected = r#"{

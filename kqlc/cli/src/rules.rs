@@ -38,6 +38,179 @@ pub struct RuleMeta {
     pub description: Option<String>,
     /// Known false positives (Sigma's `falsepositives`).
     pub falsepositives: Vec<String>,
+    /// How a live detector schedules the rule, as the rule says.
+    pub schedule: ScheduleMeta,
+}
+
+/// What a rule says about its schedule in a live detector (`@frequency`,
+/// `@period`, `@trigger`, `@suppress`; Sentinel's `queryFrequency`,
+/// `queryPeriod`, `triggerOperator`/`triggerThreshold`,
+/// `suppressionDuration`). Durations in seconds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScheduleMeta {
+    /// How often it runs.
+    pub frequency: Option<u64>,
+    /// Over the events of how long before each run.
+    pub period: Option<u64>,
+    /// When a run's rows make an alert: the operator and the threshold.
+    pub trigger: Option<(TriggerOp, u64)>,
+    /// After an alert, how long the rule stays quiet.
+    pub suppress: Option<u64>,
+}
+
+/// Sentinel's `triggerOperator`: how a run's row count is compared with
+/// the threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TriggerOp {
+    /// More rows than the threshold (`gt`, Sentinel's default with 0).
+    Gt,
+    /// Fewer rows.
+    Lt,
+    /// Exactly as many.
+    Eq,
+    /// Any other number.
+    Ne,
+}
+
+impl TriggerOp {
+    /// `gt`, `lt`, `eq`, `ne` (or the ARM template names `GreaterThan`,
+    /// `LessThan`, `Equal`, `NotEqual`), any case.
+    pub fn parse(text: &str) -> Option<TriggerOp> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "gt" | "greaterthan" => Some(TriggerOp::Gt),
+            "lt" | "lessthan" => Some(TriggerOp::Lt),
+            "eq" | "equal" => Some(TriggerOp::Eq),
+            "ne" | "notequal" => Some(TriggerOp::Ne),
+            _ => None,
+        }
+    }
+
+    /// The short name: `gt`, `lt`, `eq`, `ne`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TriggerOp::Gt => "gt",
+            TriggerOp::Lt => "lt",
+            TriggerOp::Eq => "eq",
+            TriggerOp::Ne => "ne",
+        }
+    }
+}
+
+/// A schedule duration in whole seconds, at least one: a KQL timespan
+/// literal's form (`30s`, `5m`, `1h`, `14d`) or ISO 8601 (`PT5M`, `PT1H`,
+/// `P1D`, `P1DT12H`), as Sentinel's YAML and ARM templates write them.
+pub fn parse_schedule_duration(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let seconds = if let Some(iso) = text.strip_prefix('P').or_else(|| text.strip_prefix('p')) {
+        let mut total: u64 = 0;
+        let mut number = String::new();
+        let mut in_time = false;
+        let mut any = false;
+        for c in iso.chars() {
+            match c.to_ascii_uppercase() {
+                'T' if number.is_empty() && !in_time => in_time = true,
+                d if d.is_ascii_digit() => number.push(d),
+                unit => {
+                    let n: u64 = number.parse().ok()?;
+                    number.clear();
+                    let scale = match (unit, in_time) {
+                        ('W', false) => 7 * 86_400,
+                        ('D', false) => 86_400,
+                        ('H', true) => 3_600,
+                        ('M', true) => 60,
+                        ('S', true) => 1,
+                        _ => return None,
+                    };
+                    total = total.checked_add(n.checked_mul(scale)?)?;
+                    any = true;
+                }
+            }
+        }
+        if !number.is_empty() || !any {
+            return None;
+        }
+        total
+    } else {
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let n: u64 = number.parse().ok()?;
+        let scale = match unit.trim() {
+            "s" | "sec" | "second" | "seconds" => 1,
+            "m" | "min" | "minute" | "minutes" => 60,
+            "h" | "hr" | "hour" | "hours" => 3_600,
+            "d" | "day" | "days" => 86_400,
+            _ => return None,
+        };
+        n.checked_mul(scale)?
+    };
+    (seconds > 0).then_some(seconds)
+}
+
+/// The schedule a live detector gives a rule, worked out from what the
+/// rule says and its query ([`ScheduleMeta::resolve`]).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Schedule {
+    /// Seconds between runs.
+    pub frequency: u64,
+    /// Seconds of events each run reads, back from its tick.
+    pub period: u64,
+    /// `gt`, `lt`, `eq` or `ne`.
+    pub trigger_operator: &'static str,
+    /// The row count a run's rows are compared with.
+    pub trigger_threshold: u64,
+    /// Seconds without alerts after an alert (0: none).
+    pub suppression: u64,
+}
+
+impl ScheduleMeta {
+    /// True when the rule says anything about its schedule.
+    pub fn is_given(&self) -> bool {
+        *self != ScheduleMeta::default()
+    }
+
+    /// The schedule of a rule whose query is `pipeline`, and a note when
+    /// something the rule says is not used. `None` for a stateless rule
+    /// (it runs per event), and for a stateful one that gives no
+    /// frequency, no period and no `where Timestamp > ago(T)` bound (a
+    /// live detector refuses to run it; batch mode runs it as always).
+    /// One of frequency and period stands for both; a bound alone gives
+    /// both.
+    pub fn resolve(
+        &self,
+        pipeline: &kqlc::plan::ir::Pipeline,
+    ) -> (Option<Schedule>, Option<String>) {
+        if !kqlc::plan::schedule::is_stateful(pipeline) {
+            let note = self.is_given().then(|| {
+                "the rule keeps no state: in a live detector it runs on each event as it arrives, so its schedule (frequency, period, trigger, suppression) is not used".to_string()
+            });
+            return (None, note);
+        }
+        let bound = kqlc::plan::schedule::ago_bound(pipeline)
+            .map(|ticks| (ticks / 10_000_000).max(1) as u64);
+        let (frequency, period) = match (self.frequency, self.period, bound) {
+            (Some(f), Some(p), _) => (f, p),
+            (Some(f), None, _) => (f, f),
+            (None, Some(p), _) => (p, p),
+            (None, None, Some(b)) => (b, b),
+            (None, None, None) => return (None, None),
+        };
+        let (op, threshold) = self.trigger.unwrap_or((TriggerOp::Gt, 0));
+        let note = (period < frequency).then(|| {
+            format!("the period ({period}s) is shorter than the frequency ({frequency}s): events between the runs' periods are never read")
+        });
+        (
+            Some(Schedule {
+                frequency,
+                period,
+                trigger_operator: op.name(),
+                trigger_threshold: threshold,
+                suppression: self.suppress.unwrap_or(0),
+            }),
+            note,
+        )
+    }
 }
 
 /// The form a rule was written in.
@@ -196,7 +369,7 @@ const RULE_EXTENSIONS: [&str; 3] = ["kql", "yaml", "yml"];
 
 /// The fields of a Sentinel rule kept as metadata or query; the others are
 /// ignored with a note.
-const YAML_FIELDS: [&str; 7] = [
+const YAML_FIELDS: [&str; 13] = [
     "id",
     "name",
     "severity",
@@ -204,6 +377,12 @@ const YAML_FIELDS: [&str; 7] = [
     "relevantTechniques",
     "description",
     "query",
+    "queryFrequency",
+    "queryPeriod",
+    "triggerOperator",
+    "triggerThreshold",
+    "suppressionDuration",
+    "suppressionEnabled",
 ];
 
 /// Severities Sentinel and Defender use; others are kept, with a note.
@@ -363,10 +542,18 @@ pub fn parse_kql_header(
         };
         if !matches!(
             key,
-            "id" | "name" | "severity" | "tactics" | "techniques" | "description"
+            "id" | "name"
+                | "severity"
+                | "tactics"
+                | "techniques"
+                | "description"
+                | "frequency"
+                | "period"
+                | "trigger"
+                | "suppress"
         ) {
             notes.push(format!(
-                "{}:{line_no}: unknown metadata key '@{key}' ignored (known: @id, @name, @severity, @tactics, @techniques, @description)",
+                "{}:{line_no}: unknown metadata key '@{key}' ignored (known: @id, @name, @severity, @tactics, @techniques, @description, @frequency, @period, @trigger, @suppress)",
                 path.display()
             ));
             continue;
@@ -386,6 +573,25 @@ pub fn parse_kql_header(
             "severity" => meta.severity = Some(value.to_string()),
             "tactics" => meta.tactics = split_list(value),
             "techniques" => meta.techniques = split_list(value),
+            "frequency" | "period" | "suppress" => {
+                let seconds = parse_schedule_duration(value).ok_or_else(|| {
+                    bad(format!(
+                        "'@{key}' must be a duration of at least one second, e.g. 5m, 1h, 1d or PT1H (not '{value}')"
+                    ))
+                })?;
+                match key {
+                    "frequency" => meta.schedule.frequency = Some(seconds),
+                    "period" => meta.schedule.period = Some(seconds),
+                    _ => meta.schedule.suppress = Some(seconds),
+                }
+            }
+            "trigger" => {
+                meta.schedule.trigger = Some(parse_trigger(value).ok_or_else(|| {
+                    bad(format!(
+                        "'@trigger' must be an operator (gt, lt, eq or ne) and a row count, e.g. '@trigger gt 0' (not '{value}')"
+                    ))
+                })?);
+            }
             _ => description.push(value),
         }
     }
@@ -393,6 +599,14 @@ pub fn parse_kql_header(
         meta.description = Some(description.join("\n"));
     }
     Ok(meta)
+}
+
+/// `gt 0`, `eq 3`: a trigger operator and a row count.
+fn parse_trigger(text: &str) -> Option<(TriggerOp, u64)> {
+    let mut words = text.split_whitespace();
+    let op = TriggerOp::parse(words.next()?)?;
+    let threshold = words.next()?.parse().ok()?;
+    words.next().is_none().then_some((op, threshold))
 }
 
 /// Reads a Sentinel / Defender YAML rule: its query and metadata.
@@ -462,6 +676,7 @@ pub fn parse_sentinel_yaml(
         techniques: list("relevantTechniques")?,
         description: text("description")?.map(|s| s.trim().to_string()),
         falsepositives: Vec::new(),
+        schedule: yaml_schedule(&text, &bad)?,
     };
     let ignored: Vec<String> = fields
         .keys()
@@ -476,6 +691,60 @@ pub fn parse_sentinel_yaml(
         ));
     }
     Ok((query, meta))
+}
+
+/// The schedule fields of a Sentinel rule: `queryFrequency`, `queryPeriod`
+/// and `suppressionDuration` (KQL timespans such as `5m`, `1h`, `1d`, or
+/// ISO 8601 such as `PT1H`), `triggerOperator` and `triggerThreshold`,
+/// and `suppressionEnabled` (false: no suppression).
+fn yaml_schedule(
+    text: &dyn Fn(&str) -> Result<Option<String>, RuleError>,
+    bad: &dyn Fn(&str, &str) -> RuleError,
+) -> Result<ScheduleMeta, RuleError> {
+    let duration = |field: &str| -> Result<Option<u64>, RuleError> {
+        match text(field)? {
+            None => Ok(None),
+            Some(value) => parse_schedule_duration(&value).map(Some).ok_or_else(|| {
+                bad(
+                    field,
+                    "a duration of at least one second (5m, 1h, 1d, or ISO 8601 such as PT1H)",
+                )
+            }),
+        }
+    };
+    let operator = match text("triggerOperator")? {
+        None => None,
+        Some(value) => Some(
+            TriggerOp::parse(&value).ok_or_else(|| bad("triggerOperator", "gt, lt, eq or ne"))?,
+        ),
+    };
+    let threshold = match text("triggerThreshold")? {
+        None => None,
+        Some(value) => Some(
+            value
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| bad("triggerThreshold", "a whole number of rows"))?,
+        ),
+    };
+    let enabled = match text("suppressionEnabled")? {
+        None => true,
+        Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+            "true" => true,
+            "false" => false,
+            _ => return Err(bad("suppressionEnabled", "true or false")),
+        },
+    };
+    let suppress = duration("suppressionDuration")?;
+    Ok(ScheduleMeta {
+        frequency: duration("queryFrequency")?,
+        period: duration("queryPeriod")?,
+        trigger: match (operator, threshold) {
+            (None, None) => None,
+            (op, threshold) => Some((op.unwrap_or(TriggerOp::Gt), threshold.unwrap_or(0))),
+        },
+        suppress: suppress.filter(|_| enabled),
+    })
 }
 
 /// The text of a YAML scalar (a string, number or bool), `None` for
@@ -544,6 +813,7 @@ mod tests {
                 techniques: vec!["T1610".into(), "T1611".into()],
                 description: Some("first line\nsecond line".into()),
                 falsepositives: Vec::new(),
+                schedule: ScheduleMeta::default(),
             }
         );
         assert!(notes.is_empty());
@@ -577,7 +847,8 @@ mod tests {
         assert_eq!(meta.tactics, ["DefenseEvasion"]);
         assert_eq!(meta.techniques, ["T1562.008"]);
         assert_eq!(meta.description.as_deref(), Some("'Looks for things.'"));
-        assert_eq!(notes, ["r.yaml: ignored fields: queryFrequency, kind"]);
+        assert_eq!(meta.schedule.frequency, Some(3600));
+        assert_eq!(notes, ["r.yaml: ignored fields: kind"]);
     }
 
     #[test]
@@ -611,6 +882,68 @@ mod tests {
             err.to_string().contains("'id' must be a non-empty id"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn schedules_come_from_kql_headers_and_sentinel_fields() {
+        let (meta, notes) =
+            header("// @frequency 10m\n// @period PT1H\n// @trigger gt 5\n// @suppress 1d\nT")
+                .unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(
+            meta.schedule,
+            ScheduleMeta {
+                frequency: Some(600),
+                period: Some(3600),
+                trigger: Some((TriggerOp::Gt, 5)),
+                suppress: Some(86_400),
+            }
+        );
+        let err = header("// @frequency soon\nT").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("r.kql:1: '@frequency' must be a duration"),
+            "{err}"
+        );
+        let err = header("// @trigger above 5\nT").unwrap_err();
+        assert!(
+            err.to_string().contains("'@trigger' must be an operator"),
+            "{err}"
+        );
+
+        let (_, meta, notes) = yaml(
+            "query: T\nqueryFrequency: 5m\nqueryPeriod: 14d\ntriggerOperator: GreaterThan\n\
+             triggerThreshold: 3\nsuppressionDuration: PT5H\nsuppressionEnabled: false\n",
+        )
+        .unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(
+            meta.schedule,
+            ScheduleMeta {
+                frequency: Some(300),
+                period: Some(14 * 86_400),
+                trigger: Some((TriggerOp::Gt, 3)),
+                suppress: None,
+            }
+        );
+        let err = yaml("query: T\ntriggerOperator: above\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "r.yaml: 'triggerOperator' must be gt, lt, eq or ne"
+        );
+    }
+
+    #[test]
+    fn durations_take_kql_and_iso_8601_forms() {
+        assert_eq!(parse_schedule_duration("30s"), Some(30));
+        assert_eq!(parse_schedule_duration("5m"), Some(300));
+        assert_eq!(parse_schedule_duration("14d"), Some(14 * 86_400));
+        assert_eq!(parse_schedule_duration("P1DT12H"), Some(129_600));
+        assert_eq!(parse_schedule_duration("PT1H30M"), Some(5_400));
+        assert_eq!(parse_schedule_duration("0m"), None);
+        assert_eq!(parse_schedule_duration("PT"), None);
+        assert_eq!(parse_schedule_duration("P1H"), None);
+        assert_eq!(parse_schedule_duration("1w"), None);
     }
 
     #[test]

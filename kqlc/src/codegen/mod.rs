@@ -72,7 +72,52 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
     let output_names = pipeline.output.iter().map(|(n, _)| n.as_str());
 
     let mut gen = Gen::default();
+    // A stateful rule in a live detector runs its stateless prefix per row
+    // and the rest on a schedule (`plan::schedule`).
+    let stateful = crate::plan::schedule::is_stateful(pipeline);
+    let split = crate::plan::schedule::split_point(pipeline);
+    let split = (stateful && split > 0 && split < pipeline.stages.len()).then_some(split);
+    gen.split = split;
     gen.pipeline("", pipeline, &|row| quote! { emit(#row); }, false);
+    let schedule_fns = match split {
+        Some(split) => {
+            let rest = format_ident!("{}", stage_ident(split, &pipeline.stages[split]));
+            let prefix_doc = format!(
+                " Runs the stages before `{}` on an input row; their rows go to `emit`.",
+                stage_ident(split, &pipeline.stages[split])
+            );
+            quote! {
+                #[doc = #prefix_doc]
+                fn push_prefix(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+                    self.prefix_only = true;
+                    self.push(ctx, row, emit);
+                    self.prefix_only = false;
+                }
+
+                /// Runs the rest of the rule on a row that `push_prefix` gave.
+                fn push_rest(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+                    self.#rest(ctx, row, emit);
+                }
+            }
+        }
+        None => quote! {},
+    };
+    if split.is_some() {
+        gen.state_fields.push(quote! {
+            /// `push_prefix` is running: rows leaving the stateless prefix
+            /// go to `emit` rather than on.
+            prefix_only: bool,
+        });
+    }
+    let fresh_fn = if stateful {
+        quote! {
+            fn fresh(&self) -> Option<Box<dyn Query>> {
+                Some(Box::new(Rule::default()))
+            }
+        }
+    } else {
+        quote! {}
+    };
 
     let (input_item, input_fn) = match &gen.table {
         Some((table, columns, used, access)) => {
@@ -267,6 +312,10 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
             }
 
             #finish_fn
+
+            #schedule_fns
+
+            #fresh_fn
         }
 
         #methods_block
@@ -310,6 +359,10 @@ struct Gen {
     table: Option<InputTable>,
     /// Items beside the rule's type: the types of `mv-apply` subqueries.
     items: Vec<TokenStream>,
+    /// The main pipeline's stage before which a scheduled run splits it:
+    /// the stage before it hands its rows to `emit` while `prefix_only`.
+    /// Taken by the first (outermost) [`Gen::pipeline`] call.
+    split: Option<usize>,
     /// Some pipeline can fail when the rule starts (`externaldata` files,
     /// a `range` past its limit): the rule reports why through
     /// `take_errors`, and the detector stops before reading input.
@@ -334,6 +387,7 @@ impl Gen {
     /// static side of a join or union) emits its stateful results during
     /// `start`, so what consumes them is complete before the input is read.
     fn pipeline(&mut self, prefix: &str, pipeline: &Pipeline, exit: Exit<'_>, runs_at_start: bool) {
+        let split = self.split.take();
         let stage_names: Vec<Ident> = pipeline
             .stages
             .iter()
@@ -480,7 +534,16 @@ impl Gen {
         }
         for (i, stage) in pipeline.stages.iter().enumerate() {
             let method = &stage_names[i];
-            let next = handoff(&stage_names, i + 1, quote! { row }, exit);
+            let mut next = handoff(&stage_names, i + 1, quote! { row }, exit);
+            if split == Some(i + 1) {
+                next = quote! {
+                    if self.prefix_only {
+                        emit(row);
+                    } else {
+                        #next
+                    }
+                };
+            }
             let doc = stage_doc(stage);
             let bindings = Bindings::new(stage);
             let state = format_ident!("{}_state", method);

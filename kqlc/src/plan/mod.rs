@@ -8,6 +8,7 @@
 pub mod access;
 pub mod ir;
 pub mod prefilter;
+pub mod schedule;
 
 use crate::sema::aggregates::Shape;
 use crate::sema::functions::Convention;

@@ -134,6 +134,7 @@ mod tests {
         sha256: "00",
         text: "",
         description: "",
+        schedule: None,
     };
 
     #[test]

@@ -52,6 +52,7 @@ use crate::ocsf::{self, OcsfWriter};
 use crate::output::RowWriter;
 use crate::parallel::{self, BatchOutcome, EventKind, LineSink, LineWork, RecordRows};
 use crate::prefilter::PrefilterSet;
+use crate::schedule::{show_time, Clock, ClockKind, Offered, RuleSchedule};
 use kql_runtime::context::Context;
 use kql_runtime::printable::printable;
 use kql_runtime::query::{Query, Table};
@@ -171,7 +172,12 @@ live sources (a service: runs until SIGTERM or SIGINT, then flushes and exits 0)
   --stream NAME      the JetStream stream\n\
   --consumer NAME    the durable pull consumer, shared by detectors; created when missing\n\
   --subject FILTER   the filter subject of a consumer created here (e.g. 'audit.>')\n\
-  --deliver new|all  where a consumer created here starts (default all: the stream's start)";
+  --deliver new|all  where a consumer created here starts (default all: the stream's start)\n\
+scheduled rules (live sources only; a stateful rule runs every @frequency over the last @period):\n\
+  --clock wall|event what moves the schedule: the system clock (default), or the newest event\n\
+                     time read, so a replayed log fires the same runs in seconds\n\
+  --max-buffered-rows N  rows one scheduled rule holds between runs (default 1000000); past\n\
+                     it the oldest are dropped, with a warning and in the metrics";
 
 /// The most `--threads` accepted. More than the machine has cores only
 /// adds overhead; the cap keeps a typo (`--threads 100000`) from asking the
@@ -692,6 +698,17 @@ pub(crate) struct Session<'a, W: Write, E: Write> {
     /// `--output ocsf`: the finding writer, and the event (its table's
     /// columns and row) the rows being flushed came from.
     ocsf: Option<(OcsfWriter, Option<OcsfEvent>)>,
+    /// Live mode: the clock scheduled rules run by (and, without `--now`,
+    /// what `now()` is); `None` in batch mode.
+    clock: Option<Clock>,
+    /// `--now` was given: `now()` stays fixed in every mode.
+    fixed_now: bool,
+    /// Live mode: each scheduled rule's buffer and state, by rule index
+    /// (empty in batch mode, `None` for rules that run per event).
+    schedules: Vec<Option<RuleSchedule>>,
+    /// Per table of [`Session::tables`], its event-time column
+    /// (`Timestamp`, `TimeGenerated`), if it has one.
+    event_time: Vec<Option<usize>>,
 }
 
 /// How [`Session::read_chunks`] ended.
@@ -845,7 +862,20 @@ pub fn run<W: Write, E: Write>(
         _ => None,
     };
     let rule_count = rules.len();
+    let event_time = tables
+        .iter()
+        .map(|(table, _)| {
+            table.columns.iter().position(|(name, ty)| {
+                matches!(*name, "Timestamp" | "TimeGenerated")
+                    && *ty == kql_runtime::query::ColumnType::DateTime
+            })
+        })
+        .collect();
     let mut session = Session {
+        clock: None,
+        fixed_now: options.now.is_some(),
+        schedules: Vec::new(),
+        event_time,
         alerts,
         position: None,
         ocsf,
@@ -887,7 +917,10 @@ pub fn run<W: Write, E: Write>(
     };
     let mut io_failed = false;
     let mut stopped = false;
-    if options.live.is_live() {
+    if options.live.is_live() && !session.start_schedules(options)? {
+        io_failed = true;
+        stopped = true;
+    } else if options.live.is_live() {
         // Live sources run until a signal; what follows is as in batch mode.
         match crate::live::run(&mut session, &options.live, &files, options.info) {
             Ok(live_ok) => io_failed |= !live_ok,
@@ -924,7 +957,13 @@ pub fn run<W: Write, E: Write>(
         }
     }
     if !stopped {
+        session.report_unrun()?;
         for index in 0..session.rules.len() {
+            // A scheduled rule ran at its ticks; what it holds waits for
+            // the next one.
+            if session.is_scheduled(index) {
+                continue;
+            }
             let before = session.max_memory.and_then(|limit| {
                 budget_ceiling(limit - session.held[index]);
                 kql_runtime::budget::live_bytes()
@@ -1248,9 +1287,245 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         say(self.errors, message).map_err(Stop::Write)
     }
 
+    /// Live mode: starts the clock and gives each scheduled rule its
+    /// buffer. A stateful rule without a schedule cannot run live: each is
+    /// reported, with how to give one, and `Ok(false)` stops the run.
+    fn start_schedules(&mut self, options: &Options) -> io::Result<bool> {
+        let live = &options.live;
+        self.clock = Some(Clock::new(live.clock));
+        let Some(info) = options.info else {
+            // Rules without a manifest (`kql!`) run per event, stateful ones
+            // reporting at the end as in batch mode.
+            return Ok(true);
+        };
+        let mut unscheduled = Vec::new();
+        let mut schedules = Vec::with_capacity(self.rules.len());
+        for (index, rule) in self.rules.iter().enumerate() {
+            let stateful = rule.fresh().is_some();
+            let schedule = info.rules.get(index).and_then(|r| r.schedule);
+            schedules.push(match (stateful, schedule) {
+                (true, Some(schedule)) => {
+                    Some(RuleSchedule::new(schedule, live.max_buffered_rows()))
+                }
+                (true, None) => {
+                    unscheduled.push(rule.name());
+                    None
+                }
+                (false, _) => None,
+            });
+        }
+        for name in &unscheduled {
+            say(
+                self.errors,
+                format_args!(
+                    "error: rule {name} keeps state (summarize, count, join, sort, top, distinct, take...) and has no schedule: a live detector runs such a rule every @frequency over the events of the last @period\n  help: add '// @frequency 10m' and '// @period 10m' to its .kql header (Sentinel YAML: queryFrequency, queryPeriod), or a 'where Timestamp > ago(10m)' bound, and build again (docs/rules.md, \"Scheduled rules\")"
+                ),
+            )?;
+        }
+        if !unscheduled.is_empty() {
+            writeln!(
+                self.errors,
+                "stopping: a stateful rule has no schedule (batch mode runs it without one)"
+            )?;
+            return Ok(false);
+        }
+        if schedules.iter().any(Option::is_some) || live.clock == ClockKind::Event {
+            // Every event's time is needed, read or not by the rules.
+            if let Some(reader) = &mut self.row_reader {
+                for column in self.event_time.iter().flatten() {
+                    reader.also_build(*column);
+                }
+            }
+        }
+        self.schedules = schedules;
+        Ok(true)
+    }
+
+    /// True when rule `index` runs on a schedule.
+    pub(crate) fn is_scheduled(&self, index: usize) -> bool {
+        matches!(self.schedules.get(index), Some(Some(_)))
+    }
+
+    /// Each scheduled rule's name, rows held and counters (metrics).
+    pub(crate) fn schedule_stats(
+        &self,
+    ) -> Vec<(&'static str, usize, crate::schedule::ScheduleStats)> {
+        self.rules
+            .iter()
+            .zip(&self.schedules)
+            .filter_map(|(rule, s)| {
+                s.as_ref()
+                    .map(|s| (rule.name(), s.buffered(), s.stats.clone()))
+            })
+            .collect()
+    }
+
+    /// Live mode: reads the clock, sets `now()` from it (without `--now`),
+    /// and runs the scheduled rules whose ticks are due, writing what they
+    /// give. Called per event and by the live loop between polls.
+    pub(crate) fn run_due(&mut self) -> io::Result<()> {
+        let Some(now) = self.clock.as_ref().and_then(Clock::now) else {
+            return Ok(());
+        };
+        if !self.fixed_now {
+            self.ctx.now = DateTime(now);
+        }
+        // The earliest tick first, rules in order at one tick: as batch
+        // runs over each period, one after the other, would write them.
+        loop {
+            let next = (self.schedules.iter_mut().enumerate())
+                .filter_map(|(index, s)| Some((s.as_mut()?.due(now)?, index)))
+                .min();
+            let Some((tick, index)) = next else {
+                return Ok(());
+            };
+            self.run_scheduled(index, tick)?;
+        }
+    }
+
+    /// Runs scheduled rule `index` at `tick` over the rows of its period.
+    fn run_scheduled(&mut self, index: usize, tick: i64) -> io::Result<()> {
+        let name = self.rules[index].name();
+        let Some(mut run) = self.rules[index].fresh() else {
+            // Stopped over --max-memory: it runs no more.
+            self.schedules[index] = None;
+            return Ok(());
+        };
+        // The rows a rule holds and its runs' state are its state under
+        // --max-memory: what a run frees (rows past the period) counts too.
+        let before = self.max_memory.and_then(|limit| {
+            budget_ceiling(limit - self.held[index]);
+            kql_runtime::budget::live_bytes()
+        });
+        let Some(schedule) = self.schedules[index].as_mut() else {
+            return Ok(());
+        };
+        let ctx = Context {
+            now: if self.fixed_now {
+                self.ctx.now
+            } else {
+                DateTime(tick)
+            },
+        };
+        let started = std::time::Instant::now();
+        let mut rows = Vec::new();
+        run.start(&ctx, &mut |row| rows.push(row));
+        let errors = run.take_errors();
+        if errors.is_empty() {
+            for row in schedule.window(tick) {
+                run.push_rest(&ctx, row.clone(), &mut |row| rows.push(row));
+            }
+            run.finish(&ctx, &mut |row| rows.push(row));
+        } else {
+            rows.clear();
+        }
+        drop(run);
+        let dropped = schedule.dropped_since_run;
+        let write = schedule.ran(tick, rows.len() as u64, started.elapsed()) && errors.is_empty();
+        for error in errors {
+            say(
+                self.errors,
+                format_args!(
+                    "error: rule {name}: the run at {} could not start: {error}",
+                    show_time(tick)
+                ),
+            )?;
+        }
+        if dropped > 0 {
+            say(
+                self.errors,
+                format_args!(
+                    "warning: rule {name}: the run at {} lacks {dropped} row{} dropped at --max-buffered-rows (docs/limits.md)",
+                    show_time(tick),
+                    if dropped == 1 { "" } else { "s" }
+                ),
+            )?;
+        }
+        for cap in kql_runtime::budget::take_caps_hit() {
+            self.warn_cap(index, cap)?;
+        }
+        if let Some(before) = before {
+            if grew_past_budget(&mut self.held[index], self.max_memory, before) {
+                drop(rows);
+                self.schedules[index] = None;
+                return self.stop_rule(index, "while holding rows for its runs, or in a run");
+            }
+        }
+        if !write {
+            return Ok(());
+        }
+        // The run's rows are alerts at the tick, of no input line or event.
+        let before_flush = self
+            .max_memory
+            .and_then(|_| kql_runtime::budget::live_bytes());
+        self.output_rows
+            .extend(rows.into_iter().map(|row| (index, row)));
+        let saved_ctx = std::mem::replace(&mut self.ctx, ctx);
+        let saved_position = self.position.take();
+        let saved_event = self.ocsf.as_mut().and_then(|(_, event)| event.take());
+        let flushed = self.flush_rows();
+        self.ctx = saved_ctx;
+        self.position = saved_position;
+        if let Some((_, event)) = &mut self.ocsf {
+            *event = saved_event;
+        }
+        // The written rows, counted above, are freed.
+        if let Some(before) = before_flush {
+            grew_past_budget(&mut self.held[index], self.max_memory, before);
+        }
+        flushed
+    }
+
+    /// At the end of a live run: says what scheduled rules hold that no
+    /// run has read yet.
+    fn report_unrun(&mut self) -> io::Result<()> {
+        let mut notes = Vec::new();
+        for (rule, schedule) in self.rules.iter().zip(&self.schedules) {
+            let Some(schedule) = schedule else { continue };
+            if schedule.buffered() > 0 {
+                notes.push(format!(
+                    "rule {}: {} buffered row{} wait{} for the run at {}, which did not come before the detector stopped",
+                    rule.name(),
+                    schedule.buffered(),
+                    if schedule.buffered() == 1 { "" } else { "s" },
+                    if schedule.buffered() == 1 { "s" } else { "" },
+                    schedule.next_tick().map(show_time).unwrap_or_default()
+                ));
+            }
+        }
+        for note in notes {
+            say(self.errors, format_args!("{note}"))?;
+        }
+        Ok(())
+    }
+
+    /// The event time of a record, from the first of its table rows with
+    /// an event-time column holding a datetime.
+    fn event_time_of(&self, table_rows: &[Option<Row>]) -> Option<i64> {
+        self.event_time
+            .iter()
+            .zip(table_rows)
+            .find_map(|(column, row)| match row.as_ref()?.get((*column)?)? {
+                kql_runtime::value::Value::DateTime(at) => Some(at.0),
+                _ => None,
+            })
+    }
+
     /// Hands a record's rows (one per table, if it has one there) to the
     /// rules reading them.
     fn push_rows(&mut self, table_rows: Vec<Option<Row>>) -> io::Result<()> {
+        // Live mode: the event moves the clock first, so the ticks it
+        // passes run over the rows before it.
+        let mut at = None;
+        if self.clock.is_some() {
+            at = self.event_time_of(&table_rows);
+            if let (Some(at), Some(clock)) = (at, &mut self.clock) {
+                if clock.kind == ClockKind::Event {
+                    clock.saw_event(at);
+                }
+            }
+            self.run_due()?;
+        }
         if let Some((_, event)) = &mut self.ocsf {
             // The CloudAuditEvents row, which every input format gives.
             let at = (self.tables.iter())
@@ -1267,8 +1542,13 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                     )
                 });
         }
+        // A row without an event time is kept at the time it was read.
+        let at = at
+            .or_else(|| self.clock.as_ref().and_then(Clock::now))
+            .unwrap_or(self.ctx.now.0);
         let mut over = Vec::new();
         let mut caps = Vec::new();
+        let mut bound_hit = Vec::new();
         for (index, rule) in self.rules.iter_mut().enumerate() {
             // Rules the prefilter ruled out for this line get nothing.
             if self.may_match.get(index) == Some(&false) {
@@ -1291,7 +1571,19 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             });
             let output_rows = &mut self.output_rows;
             let mark = output_rows.len();
-            rule.push(&self.ctx, row, &mut |row| output_rows.push((index, row)));
+            match self.schedules.get_mut(index).and_then(Option::as_mut) {
+                // A scheduled rule: its prefix now, the rest at its ticks.
+                Some(schedule) => {
+                    let mut kept = Vec::new();
+                    rule.push_prefix(&self.ctx, row, &mut |row| kept.push(row));
+                    for row in kept {
+                        if schedule.offer(at, row) == Offered::DroppedOldest(true) {
+                            bound_hit.push(index);
+                        }
+                    }
+                }
+                None => rule.push(&self.ctx, row, &mut |row| output_rows.push((index, row))),
+            }
             caps.extend(
                 kql_runtime::budget::take_caps_hit()
                     .into_iter()
@@ -1306,6 +1598,20 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         }
         for index in over {
             self.stop_rule(index, "while reading its input")?;
+        }
+        for index in bound_hit {
+            let name = self.rules[index].name();
+            let next = self.schedules[index]
+                .as_ref()
+                .and_then(RuleSchedule::next_tick)
+                .map(show_time)
+                .unwrap_or_default();
+            say(
+                self.errors,
+                format_args!(
+                    "warning: rule {name}: it holds --max-buffered-rows rows; the oldest are dropped until its run at {next} (docs/limits.md)"
+                ),
+            )?;
         }
         for (index, cap) in caps {
             self.warn_cap(index, cap)?;

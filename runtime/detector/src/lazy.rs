@@ -141,6 +141,15 @@ impl RowReader {
         })
     }
 
+    /// Builds column `column` whole even where no rule reads it (a live
+    /// detector's scheduled rules and `--clock event` need each event's
+    /// time); a row without it is not rejected for that.
+    pub fn also_build(&mut self, column: usize) {
+        if let Some(slot) = self.projection.get_mut(column) {
+            *slot = Projection::Whole;
+        }
+    }
+
     /// What the reader builds of each column, in row order.
     pub fn projection(&self) -> &[Projection] {
         &self.projection

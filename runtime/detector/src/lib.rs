@@ -13,6 +13,7 @@
 //! - [`output`], [`alert`]: result rows and alerts;
 //! - [`manifest`]: what a built detector says about itself;
 //! - [`live`]: `--follow` and `--listen`, the sources of a detector run as a service;
+//! - [`schedule`]: stateful rules run on a schedule in a live detector;
 //! - [`runner`]: running a `kql!` query over rows in a Rust program.
 // Only `budget`, the counting allocator, needs `unsafe` (see its SAFETY note).
 #![deny(unsafe_code)]
@@ -31,6 +32,7 @@ pub mod output;
 pub mod parallel;
 pub mod prefilter;
 pub mod runner;
+pub mod schedule;
 
 /// Compiles a KQL query into Rust at build time: see [`runner`] for running
 /// it, and the `kql-macros` crate for the forms it takes.

@@ -36,6 +36,10 @@ pub struct RuleInfo {
     pub text: &'static str,
     /// Its description (empty when it has none): OCSF findings carry it.
     pub description: &'static str,
+    /// How a live detector schedules it: set for stateful rules that give
+    /// a schedule (or a `where Timestamp > ago(T)` bound), `None` otherwise
+    /// (see [`crate::schedule`]).
+    pub schedule: Option<crate::schedule::Schedule>,
 }
 
 /// A detector's description of itself.
@@ -171,6 +175,7 @@ mod tests {
                 sha256: "9de5",
                 text: "CloudAuditEvents\n| take 1\n",
                 description: "",
+                schedule: None,
             },
             RuleInfo {
                 id: "r2",
@@ -182,6 +187,7 @@ mod tests {
                 sha256: "00ff",
                 text: "id: r2\nquery: T",
                 description: "",
+                schedule: None,
             },
         ],
         manifest_json: "{}\n",
@@ -213,6 +219,7 @@ mod tests {
             sha256: "00",
             text: "T",
             description: "",
+            schedule: None,
         }];
         let info = DetectorInfo {
             rules: &RULES,

@@ -542,6 +542,7 @@ mod tests {
             sha256: "00",
             text: "",
             description: "An exec.",
+            schedule: None,
         };
         let now = text::parse_datetime("2024-05-28T12:00:00Z").unwrap();
         let raw = kql_runtime::json::parse_json_text(

@@ -167,6 +167,7 @@ static INFO: DetectorInfo = DetectorInfo {
         sha256: "0",
         text: "",
         description: "",
+        schedule: None,
     }],
     manifest_json: "{}",
 };

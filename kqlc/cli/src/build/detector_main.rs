@@ -18,6 +18,31 @@ pub fn detector_main(modules: &[String], manifest: &Manifest) -> String {
             None => quote! { None },
         };
         let (tactics, techniques) = (&r.tactics, &r.techniques);
+        let schedule = match &r.schedule {
+            Some(s) => {
+                let (frequency, period, threshold, suppression) =
+                    (s.frequency, s.period, s.trigger_threshold, s.suppression);
+                let op = format_ident!(
+                    "{}",
+                    match s.trigger_operator {
+                        "lt" => "Lt",
+                        "eq" => "Eq",
+                        "ne" => "Ne",
+                        _ => "Gt",
+                    }
+                );
+                quote! {
+                    Some(kql_detector::schedule::Schedule {
+                        frequency: #frequency,
+                        period: #period,
+                        trigger: kql_detector::schedule::TriggerOp::#op,
+                        threshold: #threshold,
+                        suppression: #suppression,
+                    })
+                }
+            }
+            None => quote! { None },
+        };
         quote! {
             RuleInfo {
                 id: #id,
@@ -29,6 +54,7 @@ pub fn detector_main(modules: &[String], manifest: &Manifest) -> String {
                 sha256: #sha256,
                 text: #text,
                 description: #description,
+                schedule: #schedule,
             }
         }
     });

@@ -640,6 +640,16 @@ impl ManifestRule {
             sha256: hex(&Sha256::digest(rule.kql.as_bytes())),
             source: rule.kql.clone(),
             description: String::new(),
+            // A `.kql` rule's `// @frequency`... header still schedules it.
+            schedule: crate::rules::parse_kql_header(
+                Path::new(&rule.path),
+                &rule.kql,
+                &mut Vec::new(),
+            )
+            .map(|meta| meta.schedule)
+            .unwrap_or_default()
+            .resolve(&rule.pipeline)
+            .0,
         }
     }
 }

@@ -197,6 +197,7 @@ pub fn metadata(rule: &SigmaRule, path: &Path, notes: &mut Vec<String>) -> RuleM
         techniques,
         description,
         falsepositives: rule.falsepositives.clone(),
+        schedule: Default::default(),
     }
 }
 

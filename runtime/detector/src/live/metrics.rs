@@ -33,6 +33,8 @@ pub struct Snapshot {
     pub webhook: Option<SourceCounts>,
     /// Rows emitted per rule: (name, count).
     pub rules: Vec<(String, u64)>,
+    /// Scheduled rules: (name, rows buffered, counters).
+    pub scheduled: Vec<(String, usize, crate::schedule::ScheduleStats)>,
     /// With `--state`: when the checkpoint was last known to be current.
     pub checkpoint: Option<Instant>,
     /// Checkpoints written.
@@ -55,6 +57,7 @@ impl Snapshot {
             follow: Vec::new(),
             webhook: None,
             rules: Vec::new(),
+            scheduled: Vec::new(),
             checkpoint: None,
             checkpoint_writes: 0,
             checkpoint_errors: 0,
@@ -125,6 +128,61 @@ impl Snapshot {
             "Rows emitted per rule.",
             &rules,
         );
+        if !self.scheduled.is_empty() {
+            let per_rule = |value: &dyn Fn(usize, &crate::schedule::ScheduleStats) -> f64| {
+                self.scheduled
+                    .iter()
+                    .map(|(rule, buffered, stats)| {
+                        (
+                            format!("{{rule=\"{}\"}}", escape(rule)),
+                            value(*buffered, stats),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            };
+            family(
+                "kqlc_schedule_buffered_rows",
+                "gauge",
+                "Rows a scheduled rule holds for its next runs.",
+                &per_rule(&|buffered, _| buffered as f64),
+            );
+            family(
+                "kqlc_schedule_dropped_rows_total",
+                "counter",
+                "Rows a scheduled rule dropped at --max-buffered-rows (its runs missed them).",
+                &per_rule(&|_, s| s.dropped as f64),
+            );
+            family(
+                "kqlc_schedule_runs_total",
+                "counter",
+                "Runs of a scheduled rule.",
+                &per_rule(&|_, s| s.runs as f64),
+            );
+            family(
+                "kqlc_schedule_alerts_total",
+                "counter",
+                "Runs of a scheduled rule whose rows were written (the trigger held, not suppressed).",
+                &per_rule(&|_, s| s.alerts as f64),
+            );
+            family(
+                "kqlc_schedule_suppressed_total",
+                "counter",
+                "Runs of a scheduled rule whose trigger held during a suppression.",
+                &per_rule(&|_, s| s.suppressed as f64),
+            );
+            family(
+                "kqlc_schedule_last_run_seconds",
+                "gauge",
+                "How long a scheduled rule's last run took.",
+                &per_rule(&|_, s| s.last_run.as_secs_f64()),
+            );
+            family(
+                "kqlc_schedule_run_seconds_total",
+                "counter",
+                "The time a scheduled rule's runs took, in all.",
+                &per_rule(&|_, s| s.run_time.as_secs_f64()),
+            );
+        }
         if let Some(at) = self.checkpoint {
             family(
                 "kqlc_checkpoint_age_seconds",

@@ -93,6 +93,12 @@ pub struct LiveOptions {
     pub subject: Option<String>,
     /// `--deliver new|all`: where a consumer created here starts.
     pub deliver: Deliver,
+    /// `--clock wall|event`: what moves scheduled rules' ticks.
+    pub clock: crate::schedule::ClockKind,
+    /// `--max-buffered-rows N` (`None`:
+    /// [`crate::schedule::DEFAULT_MAX_BUFFERED_ROWS`]): rows one scheduled
+    /// rule holds between its runs.
+    pub max_buffered_rows: Option<usize>,
 }
 
 /// `--deliver`: where a consumer the detector creates starts in the
@@ -132,6 +138,8 @@ const FLAGS: &[(&str, Option<&str>)] = &[
     ("--consumer", Some("a durable consumer name")),
     ("--subject", Some("a subject filter, e.g. audit.>")),
     ("--deliver", Some("new or all")),
+    ("--clock", Some("wall or event")),
+    ("--max-buffered-rows", Some("a number of rows")),
 ];
 
 impl LiveOptions {
@@ -177,6 +185,21 @@ impl LiveOptions {
             "--stream" => self.stream = value,
             "--consumer" => self.consumer = value,
             "--subject" => self.subject = value,
+            "--clock" => {
+                self.clock = match value.as_deref() {
+                    Some("wall") => crate::schedule::ClockKind::Wall,
+                    Some("event") => crate::schedule::ClockKind::Event,
+                    other => {
+                        return Err(format!(
+                            "--clock: '{}' is not wall or event",
+                            other.unwrap_or_default()
+                        ))
+                    }
+                }
+            }
+            "--max-buffered-rows" => {
+                self.max_buffered_rows = Some(count("a number of rows")?);
+            }
             "--deliver" => {
                 self.deliver = match value.as_deref() {
                     Some("all") => Deliver::All,
@@ -197,6 +220,12 @@ impl LiveOptions {
     /// True when a live source was asked for.
     pub fn is_live(&self) -> bool {
         self.follow || self.listen.is_some() || self.nats.is_some()
+    }
+
+    /// The `--max-buffered-rows` in force.
+    pub fn max_buffered_rows(&self) -> usize {
+        self.max_buffered_rows
+            .unwrap_or(crate::schedule::DEFAULT_MAX_BUFFERED_ROWS)
     }
 
     /// The checkpoint interval in force.
@@ -229,6 +258,17 @@ impl LiveOptions {
         }
         if self.checkpoint_interval.is_some() && self.state.is_none() {
             return Err("--checkpoint-interval needs --state DIR".to_string());
+        }
+        let schedule_option = [
+            ("--clock", self.clock != crate::schedule::ClockKind::Wall),
+            ("--max-buffered-rows", self.max_buffered_rows.is_some()),
+        ]
+        .into_iter()
+        .find(|(_, given)| *given);
+        if let (Some((flag, _)), false) = (schedule_option, self.is_live()) {
+            return Err(format!(
+                "{flag} needs a live source (--follow, --listen ADDR or --nats URL): batch mode runs stateful rules once over all of the input"
+            ));
         }
         if self.metrics.is_some() && !self.is_live() {
             return Err(
@@ -437,7 +477,13 @@ pub(crate) fn run<W: Write, E: Write>(
             .zip(emitted)
             .map(|(name, n)| (name.to_string(), *n))
             .collect();
+        let scheduled: Vec<_> = session
+            .schedule_stats()
+            .into_iter()
+            .map(|(name, buffered, stats)| (name.to_string(), buffered, stats))
+            .collect();
         metrics.update(|snapshot| {
+            snapshot.scheduled = scheduled;
             snapshot.follow = follower
                 .as_ref()
                 .map(|f| f.sources().to_vec())
@@ -487,6 +533,10 @@ pub(crate) fn run<W: Write, E: Write>(
             if let Some(consumer) = &mut consumer {
                 consumer.process(session, nats_wait)?;
             }
+            // Scheduled rules whose tick the clock has passed run now (with
+            // `--clock event` they ran as the events came).
+            session.run_due()?;
+            session.flush_output()?;
             // Every poll flushed the output of what it read: the positions
             // are covered.
             if let (Some(checkpoints), Some(follower)) = (&mut checkpoints, &follower) {
@@ -640,6 +690,32 @@ mod tests {
             .set("--checkpoint-interval", Some("soon".into()))
             .unwrap_err();
         assert!(error.contains("'soon' is not a duration"), "{error}");
+    }
+
+    #[test]
+    fn schedule_options_need_a_live_source() {
+        let clock = options(&[("--clock", Some("event"))]).unwrap();
+        assert!(clock
+            .check(&[])
+            .unwrap_err()
+            .starts_with("--clock needs a live source"));
+        let bound = options(&[("--max-buffered-rows", Some("10"))]).unwrap();
+        assert!(bound
+            .check(&[])
+            .unwrap_err()
+            .starts_with("--max-buffered-rows needs a live source"));
+        assert_eq!(
+            options(&[("--clock", Some("cpu"))]).unwrap_err(),
+            "--clock: 'cpu' is not wall or event"
+        );
+        let live = options(&[
+            ("--follow", None),
+            ("--clock", Some("event")),
+            ("--max-buffered-rows", Some("10")),
+        ])
+        .unwrap();
+        assert!(live.check(&[InputFile::auto("a.log")]).is_ok());
+        assert_eq!(live.max_buffered_rows(), 10);
     }
 
     fn options(args: &[(&str, Option<&str>)]) -> Result<LiveOptions, String> {

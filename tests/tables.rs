@@ -2,8 +2,10 @@
 //! `AzureDiagnostics`) beside `CloudAuditEvents`: the same detection written
 //! over each table finds the same events in a mixed native sample (and in
 //! the same sample as `CloudAuditEvents` rows), whatever the prefilter and
-//! the threads; one detector over several tables tags each rule's rows; and
-//! every corpus query over these tables compiles unmodified.
+//! the threads; one detector over several tables tags each rule's rows; a
+//! mixed pack (`.kql`, Sentinel YAML over two tables, SigmaHQ rules) is one
+//! detector built by `kqlc build`; and every corpus query over these tables
+//! compiles unmodified.
 
 use kqlc::sema::Schema;
 use kqlc_cli::build::{Profile, Rule, Toolchain};
@@ -404,4 +406,181 @@ fn every_corpus_query_over_the_aks_audit_tables_compiles_unmodified() {
     // Sentinel hunting queries, 2 Azure Monitor community / AKS docs
     // queries over AzureDiagnostics.
     assert!(compiled.len() >= 7, "{compiled:#?}");
+}
+
+// ---------------------------------------------------------------------------
+// A mixed pack
+
+/// A `.kql` rule over `CloudAuditEvents`, in the pack's own words.
+const MIXED_PACK_KQL: &str = "// @id exec-any-platform
+// @name Exec into a pod (CloudAuditEvents)
+// @severity Medium
+CloudAuditEvents
+| where RawEventData.ObjectRef.subresource == \"exec\"
+| project Id = tostring(RawEventData.AuditId), Platform = DataSource
+";
+
+/// A Sentinel analytic rule over `AKSAudit`.
+const MIXED_PACK_AKSAUDIT: &str = "id: 0f3c9a51-8a4e-4c55-9a7e-7d2b1c3e4f01
+name: Secrets touched (AKSAudit)
+severity: Medium
+queryFrequency: 1h
+queryPeriod: 1h
+triggerOperator: gt
+triggerThreshold: 0
+tactics:
+  - CredentialAccess
+relevantTechniques:
+  - T1552
+query: |
+  AKSAudit
+  | where ObjectRef.resource == \"secrets\"
+  | project Id = AuditId, Verb, User = tostring(User.username)
+kind: Scheduled
+";
+
+/// A Sentinel analytic rule over `AzureDiagnostics` (kube-audit-admin).
+const MIXED_PACK_DIAGNOSTICS: &str = "id: 0f3c9a51-8a4e-4c55-9a7e-7d2b1c3e4f02
+name: Admin audit events (AzureDiagnostics)
+severity: Low
+queryFrequency: 1h
+queryPeriod: 1h
+triggerOperator: gt
+triggerThreshold: 0
+tactics:
+  - Discovery
+query: |
+  AzureDiagnostics
+  | where Category == \"kube-audit-admin\"
+  | extend Event = parse_json(log_s)
+  | project Id = tostring(Event.auditID), Verb = tostring(Event.verb)
+kind: Scheduled
+";
+
+#[test]
+fn a_mixed_pack_of_kql_sentinel_yaml_over_two_tables_and_sigma_is_one_detector_tagging_each_rules_rows(
+) {
+    // Issue 17: `.kql`, Sentinel YAML over `AKSAudit` and over
+    // `AzureDiagnostics`, and SigmaHQ rules (upstream audit and GKE), built
+    // by `kqlc build` into one detector, over native events of four
+    // platforms in one stream.
+    let Some(sigma) = sigma_corpus() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("pack");
+    std::fs::create_dir(&pack).unwrap();
+    std::fs::write(pack.join("exec.kql"), MIXED_PACK_KQL).unwrap();
+    std::fs::write(pack.join("secrets-aksaudit.yaml"), MIXED_PACK_AKSAUDIT).unwrap();
+    std::fs::write(pack.join("admin-diagnostics.yaml"), MIXED_PACK_DIAGNOSTICS).unwrap();
+    for rule in [
+        "application/kubernetes/audit/kubernetes_audit_exec_into_container.yml",
+        "cloud/gcp/audit/gcp_kubernetes_secrets_modified_or_deleted.yml",
+    ] {
+        let from = sigma.join(rule);
+        std::fs::copy(&from, pack.join(from.file_name().unwrap())).unwrap();
+    }
+    let binary = dir.path().join("mixed");
+    let built = kqlc()
+        .arg("build")
+        .arg(&pack)
+        .arg("-o")
+        .arg(&binary)
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+
+    // The four lines of MIXED_INPUT (AKS diagnostic setting, upstream
+    // audit, EKS as CloudAuditEvents, Azure activity), then GKE's own
+    // Cloud Audit Logs: a secrets delete and a near miss (a secrets get).
+    let gke = |method: &str, id: &str| {
+        format!(
+            r#"{{"insertId":"{id}","logName":"projects/p/logs/cloudaudit.googleapis.com%2Factivity","protoPayload":{{"@type":"type.googleapis.com/google.cloud.audit.AuditLog","authenticationInfo":{{"principalEmail":"dan@example.com"}},"methodName":"{method}","requestMetadata":{{"callerIp":"203.0.113.7"}},"resourceName":"core/v1/namespaces/default/secrets/x","serviceName":"k8s.io","status":{{"code":0}}}},"resource":{{"labels":{{"cluster_name":"gke-prod","location":"us-central1","project_id":"p"}},"type":"k8s_cluster"}},"timestamp":"2024-05-28T10:04:00Z"}}"#
+        )
+    };
+    let input = dir.path().join("mixed.jsonl");
+    std::fs::write(
+        &input,
+        format!(
+            "{MIXED_INPUT}{}\n{}\n",
+            gke("io.k8s.core.v1.secrets.delete", "gke-1"),
+            gke("io.k8s.core.v1.secrets.get", "gke-2")
+        ),
+    )
+    .unwrap();
+    let output = Command::new(&binary)
+        .arg(&input)
+        .args(["--now", NOW])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    // Each rule's rows, by the event's id, in input order.
+    let mut ids: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in stdout.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        let id = row.get("Id").or_else(|| row.get("ReportId")).unwrap();
+        ids.entry(row["_rule"].as_str().unwrap().to_string())
+            .or_default()
+            .push(id.as_str().unwrap().to_string());
+    }
+    let expected: BTreeMap<String, Vec<String>> = [
+        // .kql over CloudAuditEvents: the exec in the AKS diagnostic line.
+        ("exec-any-platform", &["aks-1"][..]),
+        // Sentinel YAML over AKSAudit: every platform's secrets events,
+        // the GKE near miss of the Sigma rule included.
+        (
+            "0f3c9a51-8a4e-4c55-9a7e-7d2b1c3e4f01",
+            &["k8s-1", "eks-1", "gke-1", "gke-2"][..],
+        ),
+        // Sentinel YAML over AzureDiagnostics, category kube-audit-admin.
+        ("0f3c9a51-8a4e-4c55-9a7e-7d2b1c3e4f02", &["aks-1"][..]),
+        // SigmaHQ: exec into a container (upstream audit log source).
+        ("a1b0ca4e-7835-413e-8471-3ff2b8a66be6", &["aks-1"][..]),
+        // SigmaHQ: GKE secrets modified or deleted; the get is a near miss.
+        ("2f0bae2d-bf20-4465-be86-1311addebaa3", &["gke-1"][..]),
+    ]
+    .into_iter()
+    .map(|(rule, ids)| {
+        (
+            rule.to_string(),
+            ids.iter().map(|s| s.to_string()).collect(),
+        )
+    })
+    .collect();
+    assert_eq!(ids, expected, "{stdout}\n{stderr}");
+    for row in [
+        r#"{"_rule":"exec-any-platform","Id":"aks-1","Platform":"Azure Kubernetes Service"}"#,
+        r#"{"_rule":"0f3c9a51-8a4e-4c55-9a7e-7d2b1c3e4f02","Id":"aks-1","Verb":"create"}"#,
+        r#"{"_rule":"0f3c9a51-8a4e-4c55-9a7e-7d2b1c3e4f01","Id":"gke-1","Verb":"delete","User":"dan@example.com"}"#,
+    ] {
+        assert!(stdout.lines().any(|line| line == row), "{row}\n{stdout}");
+    }
+    assert!(
+        stderr.contains("6 rows read, 0 rejected, 8 emitted")
+            && stderr.contains("by format: cloudaudit=1, k8s=1, aks=1, gke=2, arm=1"),
+        "{stderr}"
+    );
+}
+
+/// The SigmaHQ rules of the shared corpus, or `None` (test skipped) when
+/// they are absent outside CI; under CI their absence fails the test.
+fn sigma_corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/sigma/SigmaHQ-sigma/rules");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "the Sigma corpus ({}) is missing and CI is set",
+        dir.display()
+    );
+    eprintln!("skipped: no Sigma corpus at {}", dir.display());
+    None
 }

@@ -1147,6 +1147,7 @@ impl Checker<'_> {
                 vec![Column::new("Count", ScalarType::Long)],
             ),
             OperatorKind::Summarize { aggregates, by } => self.summarize(aggregates, by, input),
+            OperatorKind::MakeSeries(series) => self.make_series(series, input),
             OperatorKind::Join(join) => self.join(join, input, false),
             OperatorKind::Parse(parse) => self.parse_operator(parse, input),
             OperatorKind::Unimplemented(opaque) => {
@@ -1681,6 +1682,167 @@ impl Checker<'_> {
                 by: keys,
                 aggregates: checked,
             },
+            columns,
+        )
+    }
+
+    /// `make-series`: the aggregates and groups are named as `summarize`
+    /// names them; the aggregates' columns and the axis column are dynamic
+    /// arrays (make-series-operator.md).
+    fn make_series(
+        &mut self,
+        series: &ast::MakeSeries,
+        input: &[Column],
+    ) -> (CheckedOp, Vec<Column>) {
+        let items: Vec<ast::NamedExpr> = series.aggregates.iter().map(|a| a.item.clone()).collect();
+        let (summarize, mut columns) = self.summarize(&items, &series.by, input);
+        let CheckedOp::Summarize { by, aggregates } = summarize else {
+            unreachable!("summarize checks to a summarize")
+        };
+        let mut defaults = Vec::new();
+        for (aggregate, item) in aggregates.iter().zip(&series.aggregates) {
+            let function = aggregate.function;
+            let span = match &item.item.expr.kind {
+                ExprKind::Call { name, .. } => name.span,
+                _ => item.item.expr.span,
+            };
+            if !MAKE_SERIES_AGGREGATES.contains(&function.name) {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!("aggregate '{}' cannot be used in make-series", function.name),
+                        span,
+                    )
+                    .with_label("not one of make-series' aggregates")
+                    .with_note(format!(
+                        "make-series takes {}",
+                        MAKE_SERIES_AGGREGATES.join(", ")
+                    )),
+                );
+                continue;
+            }
+            let ty = function.result_type(aggregate.value.as_ref().map(|v| v.ty));
+            if !ty.is_numeric() && ty != ScalarType::Dynamic {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!(
+                            "make-series needs numeric aggregates; '{}' gives {ty} here",
+                            function.name
+                        ),
+                        item.item.expr.span,
+                    )
+                    .with_label(format!("a series of {ty}")),
+                );
+            }
+            let default = item.default.as_ref().map(|d| {
+                let typed = self.expr(d, &[]);
+                if !typed.ty.is_numeric()
+                    && typed.ty != ScalarType::Dynamic
+                    && !matches!(typed.kind, TypedExprKind::Literal(Literal::Null(_)))
+                {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            format!("a series default must be a number, not {}", typed.ty),
+                            d.span,
+                        )
+                        .with_label("not a number"),
+                    );
+                }
+                typed
+            });
+            defaults.push(default);
+        }
+        // The axis and its bounds.
+        let axis = self.expr(&series.axis, input);
+        let (from, to, step, in_range) = match &series.range {
+            ast::SeriesRange::Step { from, to, step } => (from.as_ref(), to.as_ref(), step, false),
+            ast::SeriesRange::InRange { start, stop, step } => (Some(start), Some(stop), step, true),
+        };
+        let (bound_ok, step_ok): (fn(ScalarType) -> bool, fn(ScalarType) -> bool) = match axis.ty
+        {
+            ScalarType::DateTime => (
+                |t| t == ScalarType::DateTime,
+                |t| t == ScalarType::TimeSpan,
+            ),
+            ScalarType::TimeSpan => (
+                |t| t == ScalarType::TimeSpan,
+                |t| t == ScalarType::TimeSpan,
+            ),
+            ScalarType::Int | ScalarType::Long => (
+                |t| matches!(t, ScalarType::Int | ScalarType::Long),
+                |t| matches!(t, ScalarType::Int | ScalarType::Long),
+            ),
+            ScalarType::Real => (ScalarType::is_numeric, ScalarType::is_numeric),
+            other => {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!("the make-series axis must be a datetime, timespan or number, not {other}"),
+                        series.axis.span,
+                    )
+                    .with_label("not an axis"),
+                );
+                (|_| true, |_| true)
+            }
+        };
+        let bound = |checker: &mut Checker, expr: &Expr, ok: fn(ScalarType) -> bool, what: &str| {
+            let typed = checker.expr(expr, &[]);
+            if !ok(typed.ty) && typed.ty != ScalarType::Dynamic {
+                checker.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!("the {what} of a {} axis cannot be a {}", axis.ty, typed.ty),
+                        expr.span,
+                    )
+                    .with_label(format!("a {}", typed.ty)),
+                );
+            }
+            typed
+        };
+        let from = from.map(|e| bound(self, e, bound_ok, "start"));
+        let to = to.map(|e| bound(self, e, bound_ok, "end"));
+        let step = bound(self, step, step_ok, "step");
+        let step_is_not_positive = match &step.kind {
+            TypedExprKind::Literal(Literal::Long(n)) => *n <= 0,
+            TypedExprKind::Literal(Literal::Real(x)) => *x <= 0.0,
+            TypedExprKind::Literal(Literal::TimeSpan(t)) => *t <= 0,
+            _ => false,
+        };
+        if step_is_not_positive {
+            self.error(
+                Diagnostic::new(Code::TypeMismatch, "the make-series step must be positive", step.span)
+                    .with_label("not a positive step"),
+            );
+        }
+        // The aggregates' columns hold arrays; the axis column comes last.
+        for column in columns.iter_mut().skip(by.len()) {
+            column.ty = ScalarType::Dynamic;
+        }
+        let axis_name = default_name(&series.axis).unwrap_or_else(|| "Column1".to_string());
+        let named_like_axis = series
+            .aggregates
+            .iter()
+            .filter_map(|a| a.item.name.as_ref())
+            .find(|name| name.name == axis_name);
+        if let Some(name) = named_like_axis {
+            self.check_unique(&[Column::new(axis_name.clone(), axis.ty)], &name.name, name.span);
+        }
+        let axis_name = unique_name(&columns, &axis_name);
+        columns.push(Column::new(axis_name, ScalarType::Dynamic));
+        (
+            CheckedOp::MakeSeries(Box::new(super::CheckedMakeSeries {
+                by,
+                aggregates,
+                defaults,
+                axis,
+                from,
+                to,
+                step,
+                in_range,
+                nonempty: series.nonempty,
+            })),
             columns,
         )
     }
@@ -3429,6 +3591,13 @@ fn item_name(item: &ast::NamedExpr, unnamed: &mut usize) -> String {
         format!("Column{unnamed}")
     })
 }
+
+/// The aggregates `make-series` takes (make-series-operator.md, "List of
+/// aggregation functions").
+const MAKE_SERIES_AGGREGATES: &[&str] = &[
+    "avg", "avgif", "count", "countif", "dcount", "dcountif", "max", "maxif", "min", "minif",
+    "percentile", "take_any", "stdev", "sum", "sumif", "variance",
+];
 
 /// Conversion functions whose result keeps the name of their argument
 /// (`tostring(RawEventData.x)` is named `RawEventData_x`, as in Kusto).

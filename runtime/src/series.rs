@@ -250,7 +250,7 @@ impl MakeSeries {
             let range = axis.bins(data);
             let mut series: Vec<Vec<Value>> = defaults
                 .iter()
-                .map(|_| Vec::with_capacity(range.len()))
+                .map(|_| Vec::with_capacity(range.end.saturating_sub(range.start) as usize))
                 .collect();
             let mut bins = bins.into_iter().peekable();
             for k in range.clone() {

@@ -1079,10 +1079,11 @@ impl Checker<'_> {
                 let mut assignments = Vec::new();
                 let mut unnamed = 0;
                 for item in items {
-                    let typed = self.expr(&item.expr, &columns);
-                    let name = item_name(item, &mut unnamed);
-                    let position = place(&mut columns, &name, typed.ty);
-                    assignments.push((position, typed));
+                    for (name, typed, _) in self.item_columns(item, &columns.clone(), &mut unnamed)
+                    {
+                        let position = place(&mut columns, &name, typed.ty);
+                        assignments.push((position, typed));
+                    }
                 }
                 (CheckedOp::Extend(assignments), columns)
             }
@@ -1091,12 +1092,11 @@ impl Checker<'_> {
                 let mut values = Vec::new();
                 let mut unnamed = 0;
                 for item in items {
-                    let typed = self.expr(&item.expr, input);
-                    let name = item_name(item, &mut unnamed);
-                    let span = item.name.as_ref().map_or(item.expr.span, |n| n.span);
-                    self.check_unique(&columns, &name, span);
-                    columns.push(Column::new(name, typed.ty));
-                    values.push(typed);
+                    for (name, typed, span) in self.item_columns(item, input, &mut unnamed) {
+                        self.check_unique(&columns, &name, span);
+                        columns.push(Column::new(name, typed.ty));
+                        values.push(typed);
+                    }
                 }
                 (CheckedOp::Project(values), columns)
             }
@@ -1684,6 +1684,107 @@ impl Checker<'_> {
             },
             columns,
         )
+    }
+
+    /// The columns an `extend` or `project` item gives, with their names
+    /// and where they are named: one, or one per member for a function that
+    /// gives several columns (`series_stats`, `series_fit_line`), computed
+    /// as members of its `_dynamic` form's bag.
+    fn item_columns(
+        &mut self,
+        item: &ast::NamedExpr,
+        scope: &[Column],
+        unnamed: &mut usize,
+    ) -> Vec<(String, TypedExpr, Span)> {
+        let span = item.name.as_ref().map_or(item.expr.span, |n| n.span);
+        let multi = match &item.expr.kind {
+            ExprKind::Call { name, args } => MULTI_COLUMN_FUNCTIONS
+                .iter()
+                .find(|m| m.name == name.name)
+                .map(|m| (m, name, args)),
+            _ => None,
+        };
+        let Some((multi, function, args)) = multi else {
+            if let Some(extra) = item.more_names.first() {
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        "assigning several names to a value that is not a multi-column function is not supported yet",
+                        extra.span,
+                    )
+                    .with_label("one value, several names")
+                    .with_note("kqlc expands `series_stats` and `series_fit_line` into several columns"),
+                );
+            }
+            let typed = self.expr(&item.expr, scope);
+            return vec![(item_name(item, unnamed), typed, span)];
+        };
+        let call = Expr {
+            kind: ExprKind::Call {
+                name: Ident {
+                    name: multi.dynamic.to_string(),
+                    span: function.span,
+                },
+                args: args.clone(),
+            },
+            span: item.expr.span,
+        };
+        let bag = self.expr(&call, scope);
+        let names: Vec<&Ident> = item.name.iter().chain(&item.more_names).collect();
+        if let Some(extra) = names.get(multi.members.len()) {
+            self.error(
+                Diagnostic::new(
+                    Code::WrongArgumentCount,
+                    format!(
+                        "{} names for the {} columns of '{}'",
+                        names.len(),
+                        multi.members.len(),
+                        multi.name
+                    ),
+                    extra.span,
+                )
+                .with_label("no column left for this name"),
+            );
+        }
+        // series_stats-function.md: "If you provide a limited number of
+        // names, the table will show only those columns."
+        let count = if multi.named_only && !names.is_empty() {
+            names.len().min(multi.members.len())
+        } else {
+            multi.members.len()
+        };
+        let base = format!(
+            "{}_{}",
+            multi.name,
+            args.first().and_then(default_name).unwrap_or_default()
+        );
+        let mut out = Vec::new();
+        for (k, (member, ty)) in multi.members.iter().take(count).enumerate() {
+            let (name, name_span) = match names.get(k) {
+                Some(name) => (name.name.clone(), name.span),
+                None => (format!("{base}_{member}"), item.expr.span),
+            };
+            let value = TypedExpr {
+                kind: TypedExprKind::Member(Box::new(bag.clone()), member.to_string()),
+                ty: ScalarType::Dynamic,
+                span: item.expr.span,
+            };
+            let conversion = match ty {
+                ScalarType::Real => functions::lookup("toreal"),
+                ScalarType::Long => functions::lookup("tolong"),
+                _ => None,
+            };
+            let value = match conversion {
+                Some(conversion) => TypedExpr {
+                    kind: TypedExprKind::Call(conversion, vec![value]),
+                    ty: *ty,
+                    span: item.expr.span,
+                },
+                None => value,
+            };
+            out.push((name, value, name_span));
+        }
+        out
     }
 
     /// `make-series`: the aggregates and groups are named as `summarize`
@@ -2920,6 +3021,23 @@ impl Checker<'_> {
         }
         let typed_args: Vec<TypedExpr> = args.iter().map(|a| self.expr(a, columns)).collect();
         let Some(function) = functions::lookup(&name.name) else {
+            if let Some(multi) = MULTI_COLUMN_FUNCTIONS.iter().find(|m| m.name == name.name) {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!("'{}' gives several columns, not a value", name.name),
+                        name.span,
+                    )
+                    .with_label("several columns")
+                    .with_help(format!(
+                        "use it alone in `extend` or `project` (`extend ({}) = {}(...)`), or use '{}' for one dynamic value",
+                        multi.members.iter().map(|(m, _)| *m).collect::<Vec<_>>().join(", "),
+                        multi.name,
+                        multi.dynamic
+                    )),
+                );
+                return poisoned(span);
+            }
             if functions::KNOWN_UNSUPPORTED.contains(&name.name.as_str()) {
                 self.error(
                     Diagnostic::new(
@@ -3591,6 +3709,50 @@ fn item_name(item: &ast::NamedExpr, unnamed: &mut usize) -> String {
         format!("Column{unnamed}")
     })
 }
+
+/// A function that gives several columns in `extend` and `project`: a
+/// column per member of its `_dynamic` form's bag, named
+/// `NAME_ARG_MEMBER` as Microsoft's parser names them.
+struct MultiColumnFunction {
+    name: &'static str,
+    /// The function giving the bag (in the function table).
+    dynamic: &'static str,
+    /// The members, in column order, with their column types.
+    members: &'static [(&'static str, ScalarType)],
+    /// With names written, only the named columns (series-stats-function.md
+    /// says so); otherwise the unnamed ones keep their default names.
+    named_only: bool,
+}
+
+const MULTI_COLUMN_FUNCTIONS: &[MultiColumnFunction] = &[
+    MultiColumnFunction {
+        name: "series_stats",
+        dynamic: "series_stats_dynamic",
+        members: &[
+            ("min", ScalarType::Real),
+            ("min_idx", ScalarType::Long),
+            ("max", ScalarType::Real),
+            ("max_idx", ScalarType::Long),
+            ("avg", ScalarType::Real),
+            ("stdev", ScalarType::Real),
+            ("variance", ScalarType::Real),
+        ],
+        named_only: true,
+    },
+    MultiColumnFunction {
+        name: "series_fit_line",
+        dynamic: "series_fit_line_dynamic",
+        members: &[
+            ("rsquare", ScalarType::Real),
+            ("slope", ScalarType::Real),
+            ("variance", ScalarType::Real),
+            ("rvariance", ScalarType::Real),
+            ("interception", ScalarType::Real),
+            ("line_fit", ScalarType::Dynamic),
+        ],
+        named_only: false,
+    },
+];
 
 /// The aggregates `make-series` takes (make-series-operator.md, "List of
 /// aggregation functions").

@@ -1088,16 +1088,10 @@ impl Parser {
                 OperatorKind::Where(self.parse_named_argument()?)
             }
             Some(OperatorName::Where) => OperatorKind::Where(self.parse_expr()?),
-            Some(OperatorName::Extend | OperatorName::Project) if self.at_tuple_assignment() => {
-                // `extend (a, b) = f(x)`: several names from one function.
-                let what = format!("operator '{name}' assigning several names");
-                let mut opaque = self.skip_unimplemented(what, false);
-                opaque.span = name_span.to(opaque.span);
-                opaque.text = format!("{name} {}", opaque.text);
-                OperatorKind::Unimplemented(opaque)
-            }
-            Some(OperatorName::Extend) => OperatorKind::Extend(self.parse_named_list()?),
-            Some(OperatorName::Project) => OperatorKind::Project(self.parse_named_list()?),
+            // `extend (a, b) = f(x)`: several names for the columns of a
+            // function that gives several (`series_stats`).
+            Some(OperatorName::Extend) => OperatorKind::Extend(self.parse_aggregate_list()?),
+            Some(OperatorName::Project) => OperatorKind::Project(self.parse_aggregate_list()?),
             Some(OperatorName::ProjectAway) => {
                 OperatorKind::ProjectAway(self.parse_column_patterns()?)
             }
@@ -1475,13 +1469,6 @@ impl Parser {
                 .to_string(),
             span: Span::new(start, end),
         }
-    }
-
-    /// True at `(name, name, ...) =`.
-    fn at_tuple_assignment(&self) -> bool {
-        *self.kind_at(0) == TokenKind::LParen
-            && self.starts_name(1)
-            && *self.kind_at(1 + self.name_length(1)) == TokenKind::Comma
     }
 
     /// True when the next token is the word `word` (operator words such as
@@ -3662,7 +3649,7 @@ pub(crate) mod tests {
             ),
             ("set x = 1; CloudAuditEvents", "the 'set' statement"),
             (
-                "CloudAuditEvents | extend (a, b) = f(x)",
+                "CloudAuditEvents | extend (a, b) = strlen(City)",
                 "assigning several names",
             ),
             (

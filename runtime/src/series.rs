@@ -89,12 +89,7 @@ impl SeriesAxis {
 
     /// The axis of `in range(START, STOP, STEP)`: bins of `bin(axis, STEP)`
     /// from the one holding `START` to the one holding `STOP`, included.
-    pub fn in_range(
-        zero: &Value,
-        start: &Value,
-        stop: &Value,
-        step: &Value,
-    ) -> Option<SeriesAxis> {
+    pub fn in_range(zero: &Value, start: &Value, stop: &Value, step: &Value) -> Option<SeriesAxis> {
         let step = positive_step(step)?;
         let (start, stop) = (point(start)?, point(stop)?);
         let mut axis = SeriesAxis {
@@ -283,7 +278,11 @@ mod tests {
 
     const DAY: i64 = 864_000_000_000;
 
-    fn run(axis: Option<SeriesAxis>, rows: &[(&str, Value, i64)], nonempty: bool) -> Vec<Row> {
+    fn run(
+        axis: Option<SeriesAxis>,
+        rows: &[(&'static str, Value, i64)],
+        nonempty: bool,
+    ) -> Vec<Row> {
         let mut series = MakeSeries::default();
         series.configure(axis);
         for (key, t, x) in rows {
@@ -311,7 +310,7 @@ mod tests {
 
     #[test]
     fn bins_from_start_to_end_excluded_with_defaults_for_empty_bins() {
-        let axis = SeriesAxis::new(&day(0),&day(1), &day(5), &Value::TimeSpan(TimeSpan(DAY)));
+        let axis = SeriesAxis::new(&day(0), &day(1), &day(5), &Value::TimeSpan(TimeSpan(DAY)));
         let rows = run(
             axis,
             &[
@@ -335,7 +334,12 @@ mod tests {
 
     #[test]
     fn without_bounds_each_series_spans_its_own_data() {
-        let axis = SeriesAxis::new(&Value::Long(0), &Value::Null, &Value::Null, &Value::Long(10));
+        let axis = SeriesAxis::new(
+            &Value::Long(0),
+            &Value::Null,
+            &Value::Null,
+            &Value::Long(10),
+        );
         let rows = run(
             axis,
             &[
@@ -352,7 +356,12 @@ mod tests {
 
     #[test]
     fn in_range_bins_at_zero_and_includes_the_stop() {
-        let axis = SeriesAxis::in_range(&Value::Long(0), &Value::Long(3), &Value::Long(9), &Value::Long(4));
+        let axis = SeriesAxis::in_range(
+            &Value::Long(0),
+            &Value::Long(3),
+            &Value::Long(9),
+            &Value::Long(4),
+        );
         let rows = run(axis, &[("a", Value::Long(9), 7)], false);
         assert_eq!(rows[0][1], longs(&[0, 0, 7]));
         assert_eq!(rows[0][3], longs(&[0, 4, 8]));
@@ -360,7 +369,14 @@ mod tests {
 
     #[test]
     fn empty_input_gives_no_row_unless_nonempty() {
-        let axis = || SeriesAxis::new(&Value::Long(0), &Value::Long(0), &Value::Long(3), &Value::Long(1));
+        let axis = || {
+            SeriesAxis::new(
+                &Value::Long(0),
+                &Value::Long(0),
+                &Value::Long(3),
+                &Value::Long(1),
+            )
+        };
         assert!(run(axis(), &[], false).is_empty());
         let rows = run(axis(), &[], true);
         assert_eq!(rows[0][1], longs(&[0, 0, 0]));
@@ -369,15 +385,24 @@ mod tests {
 
     #[test]
     fn a_step_that_is_not_positive_gives_no_axis() {
-        assert!(SeriesAxis::new(&Value::Long(0), &Value::Null, &Value::Null, &Value::Long(0)).is_none());
-        assert!(SeriesAxis::new(&Value::Long(0), &Value::Null, &Value::Null, &Value::Null).is_none());
+        assert!(
+            SeriesAxis::new(&Value::Long(0), &Value::Null, &Value::Null, &Value::Long(0)).is_none()
+        );
+        assert!(
+            SeriesAxis::new(&Value::Long(0), &Value::Null, &Value::Null, &Value::Null).is_none()
+        );
         let negative = Value::TimeSpan(TimeSpan(-1));
         assert!(SeriesAxis::new(&day(0), &Value::Null, &Value::Null, &negative).is_none());
     }
 
     #[test]
     fn real_steps_bin_in_floating_point() {
-        let axis = SeriesAxis::new(&Value::Real(0.0), &Value::Real(0.0), &Value::Real(1.0), &Value::Real(0.25));
+        let axis = SeriesAxis::new(
+            &Value::Real(0.0),
+            &Value::Real(0.0),
+            &Value::Real(1.0),
+            &Value::Real(0.25),
+        );
         let rows = run(axis, &[("a", Value::Real(0.3), 1)], false);
         assert_eq!(rows[0][1], longs(&[0, 1, 0, 0]));
         assert_eq!(

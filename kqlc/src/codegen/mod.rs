@@ -8,7 +8,9 @@
 //! Columns an operator reads are bound to local names first, so expressions
 //! read like the KQL: `ops::eq(operation_name, &Value::from_static("create"))`.
 
-use crate::plan::ir::{Access, Aggregate, Arg, Const, Expr, Input, JoinKind, Op, Pipeline, Prefilter, Stage};
+use crate::plan::ir::{
+    Access, Aggregate, Arg, Const, Expr, Input, JoinKind, Op, Pipeline, Prefilter, Stage,
+};
 use crate::sema::{ApplyColumn, ExternalFormat, WindowKind};
 use crate::types::ScalarType;
 use proc_macro2::{Ident, Literal, TokenStream};

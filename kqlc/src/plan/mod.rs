@@ -248,9 +248,7 @@ fn lower_make_series(series: &crate::sema::CheckedMakeSeries) -> ir::MakeSeries 
         .iter()
         .zip(&series.defaults)
         .map(|(a, default)| {
-            let value = default
-                .as_ref()
-                .map_or(Expr::Const(Const::Long(0)), lower);
+            let value = default.as_ref().map_or(Expr::Const(Const::Long(0)), lower);
             let conversion = match a.function.result_type(a.value.as_ref().map(|v| v.ty)) {
                 ScalarType::Int => "functions::toint",
                 ScalarType::Long => "functions::tolong",

@@ -1811,7 +1811,10 @@ impl Checker<'_> {
                 self.error(
                     Diagnostic::new(
                         Code::TypeMismatch,
-                        format!("aggregate '{}' cannot be used in make-series", function.name),
+                        format!(
+                            "aggregate '{}' cannot be used in make-series",
+                            function.name
+                        ),
                         span,
                     )
                     .with_label("not one of make-series' aggregates")
@@ -1859,18 +1862,13 @@ impl Checker<'_> {
         let axis = self.expr(&series.axis, input);
         let (from, to, step, in_range) = match &series.range {
             ast::SeriesRange::Step { from, to, step } => (from.as_ref(), to.as_ref(), step, false),
-            ast::SeriesRange::InRange { start, stop, step } => (Some(start), Some(stop), step, true),
+            ast::SeriesRange::InRange { start, stop, step } => {
+                (Some(start), Some(stop), step, true)
+            }
         };
-        let (bound_ok, step_ok): (fn(ScalarType) -> bool, fn(ScalarType) -> bool) = match axis.ty
-        {
-            ScalarType::DateTime => (
-                |t| t == ScalarType::DateTime,
-                |t| t == ScalarType::TimeSpan,
-            ),
-            ScalarType::TimeSpan => (
-                |t| t == ScalarType::TimeSpan,
-                |t| t == ScalarType::TimeSpan,
-            ),
+        let (bound_ok, step_ok): (TypeTest, TypeTest) = match axis.ty {
+            ScalarType::DateTime => (|t| t == ScalarType::DateTime, |t| t == ScalarType::TimeSpan),
+            ScalarType::TimeSpan => (|t| t == ScalarType::TimeSpan, |t| t == ScalarType::TimeSpan),
             ScalarType::Int | ScalarType::Long => (
                 |t| matches!(t, ScalarType::Int | ScalarType::Long),
                 |t| matches!(t, ScalarType::Int | ScalarType::Long),
@@ -1913,8 +1911,12 @@ impl Checker<'_> {
         };
         if step_is_not_positive {
             self.error(
-                Diagnostic::new(Code::TypeMismatch, "the make-series step must be positive", step.span)
-                    .with_label("not a positive step"),
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    "the make-series step must be positive",
+                    step.span,
+                )
+                .with_label("not a positive step"),
             );
         }
         // The aggregates' columns hold arrays; the axis column comes last.
@@ -1928,7 +1930,11 @@ impl Checker<'_> {
             .filter_map(|a| a.item.name.as_ref())
             .find(|name| name.name == axis_name);
         if let Some(name) = named_like_axis {
-            self.check_unique(&[Column::new(axis_name.clone(), axis.ty)], &name.name, name.span);
+            self.check_unique(
+                &[Column::new(axis_name.clone(), axis.ty)],
+                &name.name,
+                name.span,
+            );
         }
         let axis_name = unique_name(&columns, &axis_name);
         columns.push(Column::new(axis_name, ScalarType::Dynamic));
@@ -3754,11 +3760,28 @@ const MULTI_COLUMN_FUNCTIONS: &[MultiColumnFunction] = &[
     },
 ];
 
+/// A test of a type (what a make-series bound or step may be).
+type TypeTest = fn(ScalarType) -> bool;
+
 /// The aggregates `make-series` takes (make-series-operator.md, "List of
 /// aggregation functions").
 const MAKE_SERIES_AGGREGATES: &[&str] = &[
-    "avg", "avgif", "count", "countif", "dcount", "dcountif", "max", "maxif", "min", "minif",
-    "percentile", "take_any", "stdev", "sum", "sumif", "variance",
+    "avg",
+    "avgif",
+    "count",
+    "countif",
+    "dcount",
+    "dcountif",
+    "max",
+    "maxif",
+    "min",
+    "minif",
+    "percentile",
+    "take_any",
+    "stdev",
+    "sum",
+    "sumif",
+    "variance",
 ];
 
 /// Conversion functions whose result keeps the name of their argument

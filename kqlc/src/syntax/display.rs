@@ -14,8 +14,8 @@
 
 use super::ast::{
     self, Argument, BinaryOp, Call, Datatable, DynamicLiteral, Expr, ExprKind, Function,
-    FunctionBody, Ident, Let, LetValue, ListOp, Literal, MvExpand, MvExpandItem, NamedExpr,
-    MakeSeries, Operator, OperatorKind, ParamKind, Query, SeriesRange, SortExpr, Source, Statement,
+    FunctionBody, Ident, Let, LetValue, ListOp, Literal, MakeSeries, MvExpand, MvExpandItem,
+    NamedExpr, Operator, OperatorKind, ParamKind, Query, SeriesRange, SortExpr, Source, Statement,
     TabularExpr, UnaryOp,
 };
 use super::lexer::{self, DAY, HOUR, MICROSECOND, MILLISECOND, MINUTE, SECOND};

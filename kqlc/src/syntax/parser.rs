@@ -10,9 +10,9 @@
 
 use super::ast::{
     self, BinaryOp, Datatable, DynamicLiteral, Expr, ExprKind, Ident, Join, JoinKey, JoinKind, Let,
-    LetValue, ListOp, Literal, MvExpand, MvExpandItem, NamedExpr, Operator, OperatorKind, Query,
-    MakeSeries, Range, SeriesAggregate, SeriesRange, SortExpr, Source, Span, Statement, StringOp, StringOpKind, TabularExpr, UnaryOp,
-    Unimplemented,
+    LetValue, ListOp, Literal, MakeSeries, MvExpand, MvExpandItem, NamedExpr, Operator,
+    OperatorKind, Query, Range, SeriesAggregate, SeriesRange, SortExpr, Source, Span, Statement,
+    StringOp, StringOpKind, TabularExpr, UnaryOp, Unimplemented,
 };
 use super::lexer::{self, Keyword, PResult, Token, TokenKind};
 use crate::diag::{closest_name, Code, Diagnostic};

@@ -159,7 +159,9 @@ pub fn series_abs(series: &Value) -> Value {
 fn is_missing(value: &Value, placeholder: &Value) -> bool {
     match (real_arg(value), real_arg(placeholder)) {
         (Some(x), Some(p)) => x == p,
-        (None, None) => value.is_null() || !matches!(value, Value::Int(_) | Value::Long(_) | Value::Real(_)),
+        (None, None) => {
+            value.is_null() || !matches!(value, Value::Int(_) | Value::Long(_) | Value::Real(_))
+        }
         _ => false,
     }
 }
@@ -346,7 +348,14 @@ pub fn series_stats_dynamic(args: &[Value]) -> Value {
         let mut entries: Vec<(&'static str, Value)> =
             STATS_MEMBERS.iter().map(|k| (*k, Value::Null)).collect();
         entries.push(("sum", Value::Null));
-        entries.push(("len", if nonfinite && !ignore { Value::Null } else { len }));
+        entries.push((
+            "len",
+            if nonfinite && !ignore {
+                Value::Null
+            } else {
+                len
+            },
+        ));
         return bag(entries);
     }
     let (mut min, mut max) = (values[0], values[0]);
@@ -415,7 +424,11 @@ pub fn series_fit_line_dynamic(series: &Value) -> Value {
             .collect();
         let residual: f64 = y.iter().zip(&line).map(|(y, f)| (y - f) * (y - f)).sum();
         let divisor = (n - 1.0).max(1.0);
-        let rsquare = if syy == 0.0 { 1.0 } else { 1.0 - residual / syy };
+        let rsquare = if syy == 0.0 {
+            1.0
+        } else {
+            1.0 - residual / syy
+        };
         vec![
             Value::Real(rsquare),
             Value::Real(slope),
@@ -472,7 +485,11 @@ pub fn series_outliers(args: &[Value]) -> Value {
         for x in &values {
             state.add(&Value::Real(*x), &[]);
         }
-        state.finish(0).first().and_then(real_arg).unwrap_or(f64::NAN)
+        state
+            .finish(0)
+            .first()
+            .and_then(real_arg)
+            .unwrap_or(f64::NAN)
     };
     let (q1, q3) = (rank(low), rank(high));
     let range = q3 - q1;
@@ -569,7 +586,10 @@ mod tests {
         assert_eq!(crate::ops::member(&fit, "slope"), Value::Real(2.0));
         assert_eq!(crate::ops::member(&fit, "interception"), Value::Real(1.0));
         assert_eq!(crate::ops::member(&fit, "rsquare"), Value::Real(1.0));
-        assert_eq!(crate::ops::member(&fit, "line_fit"), reals(&[3.0, 5.0, 7.0]));
+        assert_eq!(
+            crate::ops::member(&fit, "line_fit"),
+            reals(&[3.0, 5.0, 7.0])
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! - [`value`]: the KQL [`Value`] and its types;
 //! - [`ops`]: operators (comparison, logic, arithmetic, string operators) with KQL's null rules;
 //! - [`functions`]: the KQL scalar function library, one module per family;
-//! - [`aggregate`], [`join`], [`window`], [`expand`]: what `summarize`, `join`,
-//!   row functions and `mv-expand` compute;
+//! - [`aggregate`], [`series`], [`join`], [`window`], [`expand`]: what `summarize`,
+//!   `make-series`, `join`, row functions and `mv-expand` compute;
 //! - [`text`], [`json`]: datetime and timespan text forms, JSON conversion;
 //! - [`query`], [`record`]: the contract between generated code and its host,
 //!   and input records as typed rows;
@@ -28,6 +28,7 @@ pub mod prefilter;
 pub mod printable;
 pub mod query;
 pub mod record;
+pub mod series;
 pub mod text;
 pub mod value;
 pub mod window;
@@ -52,6 +53,7 @@ pub mod prelude {
     pub use crate::ops::{self, ValueSet};
     pub use crate::prefilter::Prefilter;
     pub use crate::query::{Access, ColumnType, Emit, Query, Table};
+    pub use crate::series::{MakeSeries, SeriesAxis};
     pub use crate::value::{DateTime, Row, Str, TimeSpan, Value};
     pub use crate::window;
 }

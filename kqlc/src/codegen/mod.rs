@@ -8,7 +8,9 @@
 //! Columns an operator reads are bound to local names first, so expressions
 //! read like the KQL: `ops::eq(operation_name, &Value::from_static("create"))`.
 
-use crate::plan::ir::{Access, Arg, Const, Expr, Input, JoinKind, Op, Pipeline, Prefilter, Stage};
+use crate::plan::ir::{
+    Access, Aggregate, Arg, Const, Expr, Input, JoinKind, Op, Pipeline, Prefilter, Stage,
+};
 use crate::sema::{ApplyColumn, ExternalFormat, WindowKind};
 use crate::types::ScalarType;
 use proc_macro2::{Ident, Literal, TokenStream};
@@ -758,37 +760,8 @@ impl Gen {
                     }
                     let lets = bindings.lets(&exprs);
                     let key_values = keys.iter().map(|e| owned(e, &bindings.names));
-                    let inits: Vec<TokenStream> = aggregates
-                        .iter()
-                        .map(|a| {
-                            let constructor = format_ident!("{}", a.runtime);
-                            if a.takes_parameter {
-                                let parameter = a
-                                    .parameter
-                                    .as_ref()
-                                    .map_or_else(|| quote! { &Value::Null }, |p| borrowed(p, &[]));
-                                quote! { Aggregate::#constructor(#parameter) }
-                            } else {
-                                quote! { Aggregate::#constructor() }
-                            }
-                        })
-                        .collect();
-                    let adds = aggregates.iter().enumerate().map(|(k, a)| {
-                        let k = Literal::usize_unsuffixed(k);
-                        let value = a.value.as_ref().map_or_else(
-                            || quote! { &Value::Null },
-                            |v| borrowed(v, &bindings.names),
-                        );
-                        let carried = a.carried.iter().map(|e| owned(e, &bindings.names));
-                        let add = quote! { states[#k].add(#value, &[#(#carried),*]); };
-                        match &a.predicate {
-                            Some(p) => {
-                                let test = owned_bool(p, &bindings.names);
-                                quote! { if #test { #add } }
-                            }
-                            None => add,
-                        }
-                    });
+                    let inits = aggregate_inits(aggregates);
+                    let adds = aggregate_adds(aggregates, &bindings.names);
                     let widths = aggregates
                         .iter()
                         .map(|a| Literal::usize_unsuffixed(a.width));
@@ -815,6 +788,53 @@ impl Gen {
                         #lets
                         let states = self.#state.entry(vec![#(#key_values),*], || vec![#(#inits),*]);
                         #(#adds)*
+                    }
+                }
+                Op::MakeSeries(series) => {
+                    self.state_fields.push(quote! {
+                        /// The groups of `make-series`, each with its bins' aggregate states.
+                        #state: MakeSeries,
+                    });
+                    let exprs = series.expressions();
+                    let lets = bindings.lets(&exprs);
+                    let key_values = series.keys.iter().map(|e| owned(e, &bindings.names));
+                    let inits = aggregate_inits(&series.aggregates);
+                    let adds = aggregate_adds(&series.aggregates, &bindings.names);
+                    let axis_value = borrowed(&series.axis, &bindings.names);
+                    let zero = constant(&series.zero);
+                    let (from, to, step) = (
+                        owned(&series.from, &[]),
+                        owned(&series.to, &[]),
+                        owned(&series.step, &[]),
+                    );
+                    let constructor = if series.in_range {
+                        quote! { SeriesAxis::in_range }
+                    } else {
+                        quote! { SeriesAxis::new }
+                    };
+                    let configure = quote! {
+                        if !self.#state.configured() {
+                            let axis = #constructor(&#zero, &#from, &#to, &#step);
+                            self.#state.configure(axis);
+                        }
+                    };
+                    let defaults = series.defaults.iter().map(|d| owned(d, &[]));
+                    let nonempty = series.nonempty;
+                    let empty_key = series.empty_key.iter().map(constant);
+                    self.finish_steps.push(quote! {
+                        #configure
+                        let defaults = [#(#defaults),*];
+                        for row in self.#state.finish(&defaults, #nonempty, vec![#(#empty_key),*]) {
+                            #next
+                        }
+                    });
+                    quote! {
+                        #lets
+                        #configure
+                        let key = vec![#(#key_values),*];
+                        if let Some(states) = self.#state.states(key, #axis_value, || vec![#(#inits),*]) {
+                            #(#adds)*
+                        }
                     }
                 }
                 Op::Sort { keys, limit } => {
@@ -1131,6 +1151,7 @@ fn subqueries(pipeline: &Pipeline) -> Vec<(usize, &Pipeline, bool)> {
                     );
                 }
             }
+            Op::MakeSeries(series) => exprs.extend(series.expressions()),
             Op::Sort { keys, .. } => exprs.extend(keys.iter().map(|k| &k.expr)),
             Op::Parse { expr, .. } => exprs.push(expr),
             Op::Union { input, .. } => exprs.extend(input),
@@ -1150,6 +1171,49 @@ fn subqueries(pipeline: &Pipeline) -> Vec<(usize, &Pipeline, bool)> {
         visit(expr, &mut out);
     }
     out
+}
+
+/// The constructors of aggregates' states (`Aggregate::count()`, ...).
+fn aggregate_inits(aggregates: &[Aggregate]) -> Vec<TokenStream> {
+    aggregates
+        .iter()
+        .map(|a| {
+            let constructor = format_ident!("{}", a.runtime);
+            if a.takes_parameter {
+                let parameter = a
+                    .parameter
+                    .as_ref()
+                    .map_or_else(|| quote! { &Value::Null }, |p| borrowed(p, &[]));
+                quote! { Aggregate::#constructor(#parameter) }
+            } else {
+                quote! { Aggregate::#constructor() }
+            }
+        })
+        .collect()
+}
+
+/// Statements that add a row's values to `states` (one per aggregate).
+fn aggregate_adds(aggregates: &[Aggregate], names: &[Ident]) -> Vec<TokenStream> {
+    aggregates
+        .iter()
+        .enumerate()
+        .map(|(k, a)| {
+            let k = Literal::usize_unsuffixed(k);
+            let value = a
+                .value
+                .as_ref()
+                .map_or_else(|| quote! { &Value::Null }, |v| borrowed(v, names));
+            let carried = a.carried.iter().map(|e| owned(e, names));
+            let add = quote! { states[#k].add(#value, &[#(#carried),*]); };
+            match &a.predicate {
+                Some(p) => {
+                    let test = owned_bool(p, names);
+                    quote! { if #test { #add } }
+                }
+                None => add,
+            }
+        })
+        .collect()
 }
 
 /// Replaces the placeholder `__ROW__` in a statement by a row expression.
@@ -1242,6 +1306,7 @@ fn stage_ident(i: usize, stage: &Stage) -> Ident {
         Op::Window(_) => "row_functions",
         Op::Count => "count",
         Op::Summarize { .. } => "summarize",
+        Op::MakeSeries(_) => "make_series",
         Op::Sort { limit: None, .. } => "sort",
         Op::Sort { limit: Some(_), .. } => "top",
         Op::Distinct(_) => "distinct",

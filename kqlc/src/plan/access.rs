@@ -108,6 +108,12 @@ impl Tracker {
                 }
             }
             Op::Count => self.origin.clear(),
+            Op::MakeSeries(series) => {
+                for e in series.expressions() {
+                    self.observe(e);
+                }
+                self.origin.clear();
+            }
             Op::Summarize { keys, aggregates } => {
                 for e in keys {
                     self.observe(e);

@@ -170,6 +170,10 @@ pub enum Op {
         /// The aggregates.
         aggregates: Vec<Aggregate>,
     },
+    /// `make-series`: group by the keys and the bin of the axis, aggregate
+    /// each bin; at the end emit one row per group: the keys, an array per
+    /// aggregate over the bins, the bins' axis values.
+    MakeSeries(Box<MakeSeries>),
     /// Buffer every row; at the end emit them in the order of the keys
     /// (keeping only the first N when `limit` is set: `top`).
     Sort {
@@ -258,6 +262,54 @@ pub struct Aggregate {
     pub width: usize,
 }
 
+/// The parts of [`Op::MakeSeries`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct MakeSeries {
+    /// Grouping expressions.
+    pub keys: Vec<Expr>,
+    /// The aggregates (one column each).
+    pub aggregates: Vec<Aggregate>,
+    /// Each aggregate's value for bins without rows, of its result type.
+    pub defaults: Vec<Expr>,
+    /// The binned value.
+    pub axis: Expr,
+    /// The zero of the axis's type (the origin of `bin`).
+    pub zero: Const,
+    /// `from` (null when not given), or `range`'s start.
+    pub from: Expr,
+    /// `to` (null when not given), or `range`'s stop.
+    pub to: Expr,
+    /// The bin size.
+    pub step: Expr,
+    /// `in range(START, STOP, STEP)`: `kql_runtime::series::SeriesAxis::in_range`.
+    pub in_range: bool,
+    /// `kind=nonempty`: no input gives one row of `empty_key` and defaults.
+    pub nonempty: bool,
+    /// The key values of that row (null, `""` for strings).
+    pub empty_key: Vec<Const>,
+}
+
+impl MakeSeries {
+    /// Every expression it evaluates over input rows or once: keys, the
+    /// aggregates' arguments, the axis and its bounds, the defaults.
+    pub fn expressions(&self) -> Vec<&Expr> {
+        let mut out: Vec<&Expr> = self.keys.iter().collect();
+        for a in &self.aggregates {
+            out.extend(
+                a.value
+                    .iter()
+                    .chain(&a.predicate)
+                    .chain(&a.parameter)
+                    .chain(&a.carried),
+            );
+        }
+        out.push(&self.axis);
+        out.extend([&self.from, &self.to, &self.step]);
+        out.extend(&self.defaults);
+        out
+    }
+}
+
 /// One sort key.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SortKey {
@@ -279,6 +331,7 @@ impl Op {
                 | Op::Sample(_)
                 | Op::Count
                 | Op::Summarize { .. }
+                | Op::MakeSeries(_)
                 | Op::Sort { .. }
                 | Op::Distinct(_)
                 | Op::Join { .. }

@@ -90,24 +90,9 @@ fn plan_query(query: &CheckedQuery) -> Pipeline {
             CheckedOp::Count => Op::Count,
             CheckedOp::Summarize { by, aggregates } => Op::Summarize {
                 keys: by.iter().map(lower).collect(),
-                aggregates: aggregates
-                    .iter()
-                    .map(|a| ir::Aggregate {
-                        runtime: aggregate_runtime(a),
-                        takes_parameter: matches!(
-                            a.function.shape,
-                            Shape::ValueLimit
-                                | Shape::ValuePredicateLimit
-                                | Shape::Percentiles { .. }
-                        ),
-                        parameter: a.parameter.as_ref().map(lower),
-                        value: a.value.as_ref().map(lower),
-                        predicate: a.predicate.as_ref().map(lower),
-                        carried: a.carried.iter().chain(&a.weight).map(lower).collect(),
-                        width: a.width(),
-                    })
-                    .collect(),
+                aggregates: aggregates.iter().map(lower_aggregate).collect(),
             },
+            CheckedOp::MakeSeries(series) => Op::MakeSeries(Box::new(lower_make_series(series))),
             CheckedOp::Sort(keys) => Op::Sort {
                 keys: keys.iter().map(sort_key).collect(),
                 limit: None,
@@ -239,6 +224,69 @@ fn plan_query(query: &CheckedQuery) -> Pipeline {
     pipeline
 }
 
+/// Lowers one aggregate of `summarize` or `make-series`.
+fn lower_aggregate(a: &crate::sema::CheckedAggregate) -> ir::Aggregate {
+    ir::Aggregate {
+        runtime: aggregate_runtime(a),
+        takes_parameter: matches!(
+            a.function.shape,
+            Shape::ValueLimit | Shape::ValuePredicateLimit | Shape::Percentiles { .. }
+        ),
+        parameter: a.parameter.as_ref().map(lower),
+        value: a.value.as_ref().map(lower),
+        predicate: a.predicate.as_ref().map(lower),
+        carried: a.carried.iter().chain(&a.weight).map(lower).collect(),
+        width: a.width(),
+    }
+}
+
+/// Lowers `make-series`. A default is converted to its aggregate's result
+/// type (a series of `count()` holds longs whatever the default's type),
+/// and defaults to 0 (make-series-operator.md).
+fn lower_make_series(series: &crate::sema::CheckedMakeSeries) -> ir::MakeSeries {
+    let defaults = series
+        .aggregates
+        .iter()
+        .zip(&series.defaults)
+        .map(|(a, default)| {
+            let value = default.as_ref().map_or(Expr::Const(Const::Long(0)), lower);
+            let conversion = match a.function.result_type(a.value.as_ref().map(|v| v.ty)) {
+                ScalarType::Int => "functions::toint",
+                ScalarType::Long => "functions::tolong",
+                ScalarType::Real => "functions::toreal",
+                _ => return value,
+            };
+            call(conversion, vec![Arg::Value(value)])
+        })
+        .collect();
+    let bound = |b: &Option<TypedExpr>| b.as_ref().map_or(Expr::Const(Const::Null), lower);
+    ir::MakeSeries {
+        keys: series.by.iter().map(lower).collect(),
+        aggregates: series.aggregates.iter().map(lower_aggregate).collect(),
+        defaults,
+        zero: match series.axis.ty {
+            ScalarType::DateTime => Const::DateTime(0),
+            ScalarType::TimeSpan => Const::TimeSpan(0),
+            ScalarType::Real => Const::Real(0.0),
+            _ => Const::Long(0),
+        },
+        axis: lower(&series.axis),
+        from: bound(&series.from),
+        to: bound(&series.to),
+        step: lower(&series.step),
+        in_range: series.in_range,
+        nonempty: series.nonempty,
+        empty_key: series
+            .by
+            .iter()
+            .map(|key| match key.ty {
+                ScalarType::String => Const::String(String::new()),
+                _ => Const::Null,
+            })
+            .collect(),
+    }
+}
+
 /// Lowers a [`CheckedOp::MvExpand`] whose output columns are `output`.
 fn lower_mv_expand(op: &CheckedOp, output: &[crate::sema::Column]) -> Op {
     let CheckedOp::MvExpand {
@@ -334,6 +382,12 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
             }
             Op::Take(_) | Op::Sample(_) => {}
             Op::Count => origin.clear(),
+            Op::MakeSeries(series) => {
+                for e in series.expressions() {
+                    mark(e, &origin);
+                }
+                origin.clear();
+            }
             Op::Summarize { keys, aggregates } => {
                 for e in keys {
                     mark(e, &origin);

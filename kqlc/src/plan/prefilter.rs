@@ -111,6 +111,7 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
             | Op::Sample(_)
             | Op::Count
             | Op::Summarize { .. }
+            | Op::MakeSeries(_)
             | Op::Sort { .. }
             | Op::Distinct(_)
             | Op::Join { .. }

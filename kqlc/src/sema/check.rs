@@ -1079,10 +1079,11 @@ impl Checker<'_> {
                 let mut assignments = Vec::new();
                 let mut unnamed = 0;
                 for item in items {
-                    let typed = self.expr(&item.expr, &columns);
-                    let name = item_name(item, &mut unnamed);
-                    let position = place(&mut columns, &name, typed.ty);
-                    assignments.push((position, typed));
+                    for (name, typed, _) in self.item_columns(item, &columns.clone(), &mut unnamed)
+                    {
+                        let position = place(&mut columns, &name, typed.ty);
+                        assignments.push((position, typed));
+                    }
                 }
                 (CheckedOp::Extend(assignments), columns)
             }
@@ -1091,12 +1092,11 @@ impl Checker<'_> {
                 let mut values = Vec::new();
                 let mut unnamed = 0;
                 for item in items {
-                    let typed = self.expr(&item.expr, input);
-                    let name = item_name(item, &mut unnamed);
-                    let span = item.name.as_ref().map_or(item.expr.span, |n| n.span);
-                    self.check_unique(&columns, &name, span);
-                    columns.push(Column::new(name, typed.ty));
-                    values.push(typed);
+                    for (name, typed, span) in self.item_columns(item, input, &mut unnamed) {
+                        self.check_unique(&columns, &name, span);
+                        columns.push(Column::new(name, typed.ty));
+                        values.push(typed);
+                    }
                 }
                 (CheckedOp::Project(values), columns)
             }
@@ -1147,6 +1147,7 @@ impl Checker<'_> {
                 vec![Column::new("Count", ScalarType::Long)],
             ),
             OperatorKind::Summarize { aggregates, by } => self.summarize(aggregates, by, input),
+            OperatorKind::MakeSeries(series) => self.make_series(series, input),
             OperatorKind::Join(join) => self.join(join, input, false),
             OperatorKind::Parse(parse) => self.parse_operator(parse, input),
             OperatorKind::Unimplemented(opaque) => {
@@ -1681,6 +1682,274 @@ impl Checker<'_> {
                 by: keys,
                 aggregates: checked,
             },
+            columns,
+        )
+    }
+
+    /// The columns an `extend` or `project` item gives, with their names
+    /// and where they are named: one, or one per member for a function that
+    /// gives several columns (`series_stats`, `series_fit_line`), computed
+    /// as members of its `_dynamic` form's bag.
+    fn item_columns(
+        &mut self,
+        item: &ast::NamedExpr,
+        scope: &[Column],
+        unnamed: &mut usize,
+    ) -> Vec<(String, TypedExpr, Span)> {
+        let span = item.name.as_ref().map_or(item.expr.span, |n| n.span);
+        let multi = match &item.expr.kind {
+            ExprKind::Call { name, args } => MULTI_COLUMN_FUNCTIONS
+                .iter()
+                .find(|m| m.name == name.name)
+                .map(|m| (m, name, args)),
+            _ => None,
+        };
+        let Some((multi, function, args)) = multi else {
+            if let Some(extra) = item.more_names.first() {
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        "assigning several names to a value that is not a multi-column function is not supported yet",
+                        extra.span,
+                    )
+                    .with_label("one value, several names")
+                    .with_note("kqlc expands `series_stats` and `series_fit_line` into several columns"),
+                );
+            }
+            let typed = self.expr(&item.expr, scope);
+            return vec![(item_name(item, unnamed), typed, span)];
+        };
+        let call = Expr {
+            kind: ExprKind::Call {
+                name: Ident {
+                    name: multi.dynamic.to_string(),
+                    span: function.span,
+                },
+                args: args.clone(),
+            },
+            span: item.expr.span,
+        };
+        let bag = self.expr(&call, scope);
+        let names: Vec<&Ident> = item.name.iter().chain(&item.more_names).collect();
+        if let Some(extra) = names.get(multi.members.len()) {
+            self.error(
+                Diagnostic::new(
+                    Code::WrongArgumentCount,
+                    format!(
+                        "{} names for the {} columns of '{}'",
+                        names.len(),
+                        multi.members.len(),
+                        multi.name
+                    ),
+                    extra.span,
+                )
+                .with_label("no column left for this name"),
+            );
+        }
+        // series_stats-function.md: "If you provide a limited number of
+        // names, the table will show only those columns."
+        let count = if multi.named_only && !names.is_empty() {
+            names.len().min(multi.members.len())
+        } else {
+            multi.members.len()
+        };
+        let base = format!(
+            "{}_{}",
+            multi.name,
+            args.first().and_then(default_name).unwrap_or_default()
+        );
+        let mut out = Vec::new();
+        for (k, (member, ty)) in multi.members.iter().take(count).enumerate() {
+            let (name, name_span) = match names.get(k) {
+                Some(name) => (name.name.clone(), name.span),
+                None => (format!("{base}_{member}"), item.expr.span),
+            };
+            let value = TypedExpr {
+                kind: TypedExprKind::Member(Box::new(bag.clone()), member.to_string()),
+                ty: ScalarType::Dynamic,
+                span: item.expr.span,
+            };
+            let conversion = match ty {
+                ScalarType::Real => functions::lookup("toreal"),
+                ScalarType::Long => functions::lookup("tolong"),
+                _ => None,
+            };
+            let value = match conversion {
+                Some(conversion) => TypedExpr {
+                    kind: TypedExprKind::Call(conversion, vec![value]),
+                    ty: *ty,
+                    span: item.expr.span,
+                },
+                None => value,
+            };
+            out.push((name, value, name_span));
+        }
+        out
+    }
+
+    /// `make-series`: the aggregates and groups are named as `summarize`
+    /// names them; the aggregates' columns and the axis column are dynamic
+    /// arrays (make-series-operator.md).
+    fn make_series(
+        &mut self,
+        series: &ast::MakeSeries,
+        input: &[Column],
+    ) -> (CheckedOp, Vec<Column>) {
+        let items: Vec<ast::NamedExpr> = series.aggregates.iter().map(|a| a.item.clone()).collect();
+        let (summarize, mut columns) = self.summarize(&items, &series.by, input);
+        let CheckedOp::Summarize { by, aggregates } = summarize else {
+            unreachable!("summarize checks to a summarize")
+        };
+        let mut defaults = Vec::new();
+        for (aggregate, item) in aggregates.iter().zip(&series.aggregates) {
+            let function = aggregate.function;
+            let span = match &item.item.expr.kind {
+                ExprKind::Call { name, .. } => name.span,
+                _ => item.item.expr.span,
+            };
+            if !MAKE_SERIES_AGGREGATES.contains(&function.name) {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!(
+                            "aggregate '{}' cannot be used in make-series",
+                            function.name
+                        ),
+                        span,
+                    )
+                    .with_label("not one of make-series' aggregates")
+                    .with_note(format!(
+                        "make-series takes {}",
+                        MAKE_SERIES_AGGREGATES.join(", ")
+                    )),
+                );
+                continue;
+            }
+            let ty = function.result_type(aggregate.value.as_ref().map(|v| v.ty));
+            if !ty.is_numeric() && ty != ScalarType::Dynamic {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!(
+                            "make-series needs numeric aggregates; '{}' gives {ty} here",
+                            function.name
+                        ),
+                        item.item.expr.span,
+                    )
+                    .with_label(format!("a series of {ty}")),
+                );
+            }
+            let default = item.default.as_ref().map(|d| {
+                let typed = self.expr(d, &[]);
+                if !typed.ty.is_numeric()
+                    && typed.ty != ScalarType::Dynamic
+                    && !matches!(typed.kind, TypedExprKind::Literal(Literal::Null(_)))
+                {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            format!("a series default must be a number, not {}", typed.ty),
+                            d.span,
+                        )
+                        .with_label("not a number"),
+                    );
+                }
+                typed
+            });
+            defaults.push(default);
+        }
+        // The axis and its bounds.
+        let axis = self.expr(&series.axis, input);
+        let (from, to, step, in_range) = match &series.range {
+            ast::SeriesRange::Step { from, to, step } => (from.as_ref(), to.as_ref(), step, false),
+            ast::SeriesRange::InRange { start, stop, step } => {
+                (Some(start), Some(stop), step, true)
+            }
+        };
+        let (bound_ok, step_ok): (TypeTest, TypeTest) = match axis.ty {
+            ScalarType::DateTime => (|t| t == ScalarType::DateTime, |t| t == ScalarType::TimeSpan),
+            ScalarType::TimeSpan => (|t| t == ScalarType::TimeSpan, |t| t == ScalarType::TimeSpan),
+            ScalarType::Int | ScalarType::Long => (
+                |t| matches!(t, ScalarType::Int | ScalarType::Long),
+                |t| matches!(t, ScalarType::Int | ScalarType::Long),
+            ),
+            ScalarType::Real => (ScalarType::is_numeric, ScalarType::is_numeric),
+            other => {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!("the make-series axis must be a datetime, timespan or number, not {other}"),
+                        series.axis.span,
+                    )
+                    .with_label("not an axis"),
+                );
+                (|_| true, |_| true)
+            }
+        };
+        let bound = |checker: &mut Checker, expr: &Expr, ok: fn(ScalarType) -> bool, what: &str| {
+            let typed = checker.expr(expr, &[]);
+            if !ok(typed.ty) && typed.ty != ScalarType::Dynamic {
+                checker.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!("the {what} of a {} axis cannot be a {}", axis.ty, typed.ty),
+                        expr.span,
+                    )
+                    .with_label(format!("a {}", typed.ty)),
+                );
+            }
+            typed
+        };
+        let from = from.map(|e| bound(self, e, bound_ok, "start"));
+        let to = to.map(|e| bound(self, e, bound_ok, "end"));
+        let step = bound(self, step, step_ok, "step");
+        let step_is_not_positive = match &step.kind {
+            TypedExprKind::Literal(Literal::Long(n)) => *n <= 0,
+            TypedExprKind::Literal(Literal::Real(x)) => *x <= 0.0,
+            TypedExprKind::Literal(Literal::TimeSpan(t)) => *t <= 0,
+            _ => false,
+        };
+        if step_is_not_positive {
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    "the make-series step must be positive",
+                    step.span,
+                )
+                .with_label("not a positive step"),
+            );
+        }
+        // The aggregates' columns hold arrays; the axis column comes last.
+        for column in columns.iter_mut().skip(by.len()) {
+            column.ty = ScalarType::Dynamic;
+        }
+        let axis_name = default_name(&series.axis).unwrap_or_else(|| "Column1".to_string());
+        let named_like_axis = series
+            .aggregates
+            .iter()
+            .filter_map(|a| a.item.name.as_ref())
+            .find(|name| name.name == axis_name);
+        if let Some(name) = named_like_axis {
+            self.check_unique(
+                &[Column::new(axis_name.clone(), axis.ty)],
+                &name.name,
+                name.span,
+            );
+        }
+        let axis_name = unique_name(&columns, &axis_name);
+        columns.push(Column::new(axis_name, ScalarType::Dynamic));
+        (
+            CheckedOp::MakeSeries(Box::new(super::CheckedMakeSeries {
+                by,
+                aggregates,
+                defaults,
+                axis,
+                from,
+                to,
+                step,
+                in_range,
+                nonempty: series.nonempty,
+            })),
             columns,
         )
     }
@@ -2777,6 +3046,23 @@ impl Checker<'_> {
         }
         let typed_args: Vec<TypedExpr> = args.iter().map(|a| self.expr(a, columns)).collect();
         let Some(function) = functions::lookup(&name.name) else {
+            if let Some(multi) = MULTI_COLUMN_FUNCTIONS.iter().find(|m| m.name == name.name) {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!("'{}' gives several columns, not a value", name.name),
+                        name.span,
+                    )
+                    .with_label("several columns")
+                    .with_help(format!(
+                        "use it alone in `extend` or `project` (`extend ({}) = {}(...)`), or use '{}' for one dynamic value",
+                        multi.members.iter().map(|(m, _)| *m).collect::<Vec<_>>().join(", "),
+                        multi.name,
+                        multi.dynamic
+                    )),
+                );
+                return poisoned(span);
+            }
             if functions::KNOWN_UNSUPPORTED.contains(&name.name.as_str()) {
                 self.error(
                     Diagnostic::new(
@@ -3454,6 +3740,74 @@ fn item_name(item: &ast::NamedExpr, unnamed: &mut usize) -> String {
         format!("Column{unnamed}")
     })
 }
+
+/// A function that gives several columns in `extend` and `project`: a
+/// column per member of its `_dynamic` form's bag, named
+/// `NAME_ARG_MEMBER` as Microsoft's parser names them.
+struct MultiColumnFunction {
+    name: &'static str,
+    /// The function giving the bag (in the function table).
+    dynamic: &'static str,
+    /// The members, in column order, with their column types.
+    members: &'static [(&'static str, ScalarType)],
+    /// With names written, only the named columns (series-stats-function.md
+    /// says so); otherwise the unnamed ones keep their default names.
+    named_only: bool,
+}
+
+const MULTI_COLUMN_FUNCTIONS: &[MultiColumnFunction] = &[
+    MultiColumnFunction {
+        name: "series_stats",
+        dynamic: "series_stats_dynamic",
+        members: &[
+            ("min", ScalarType::Real),
+            ("min_idx", ScalarType::Long),
+            ("max", ScalarType::Real),
+            ("max_idx", ScalarType::Long),
+            ("avg", ScalarType::Real),
+            ("stdev", ScalarType::Real),
+            ("variance", ScalarType::Real),
+        ],
+        named_only: true,
+    },
+    MultiColumnFunction {
+        name: "series_fit_line",
+        dynamic: "series_fit_line_dynamic",
+        members: &[
+            ("rsquare", ScalarType::Real),
+            ("slope", ScalarType::Real),
+            ("variance", ScalarType::Real),
+            ("rvariance", ScalarType::Real),
+            ("interception", ScalarType::Real),
+            ("line_fit", ScalarType::Dynamic),
+        ],
+        named_only: false,
+    },
+];
+
+/// A test of a type (what a make-series bound or step may be).
+type TypeTest = fn(ScalarType) -> bool;
+
+/// The aggregates `make-series` takes (make-series-operator.md, "List of
+/// aggregation functions").
+const MAKE_SERIES_AGGREGATES: &[&str] = &[
+    "avg",
+    "avgif",
+    "count",
+    "countif",
+    "dcount",
+    "dcountif",
+    "max",
+    "maxif",
+    "min",
+    "minif",
+    "percentile",
+    "take_any",
+    "stdev",
+    "sum",
+    "sumif",
+    "variance",
+];
 
 /// Conversion functions whose result keeps the name of their argument
 /// (`tostring(RawEventData.x)` is named `RawEventData_x`, as in Kusto).

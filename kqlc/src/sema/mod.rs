@@ -197,6 +197,10 @@ pub enum CheckedOp {
         /// The aggregates, in output order.
         aggregates: Vec<CheckedAggregate>,
     },
+    /// `make-series`: group rows by the keys and the bin of the axis,
+    /// aggregate each bin; output rows are the key values, an array per
+    /// aggregate over the bins, and the array of the bins' axis values.
+    MakeSeries(Box<CheckedMakeSeries>),
     /// Sort all rows by the keys.
     Sort(Vec<CheckedSortKey>),
     /// The first N rows in the order of the key.
@@ -246,6 +250,30 @@ pub enum CheckedOp {
         /// The other queries, each with its column mapping.
         legs: Vec<(CheckedQuery, Vec<Option<usize>>)>,
     },
+}
+
+/// A checked `make-series`.
+#[derive(Clone, Debug)]
+pub struct CheckedMakeSeries {
+    /// The grouping expressions.
+    pub by: Vec<TypedExpr>,
+    /// The aggregates (one column each), in output order.
+    pub aggregates: Vec<CheckedAggregate>,
+    /// Each aggregate's value for bins without rows (none: 0); constant.
+    pub defaults: Vec<Option<TypedExpr>>,
+    /// The binned value (datetime, timespan or a number).
+    pub axis: TypedExpr,
+    /// `from` (or `range`'s start); constant.
+    pub from: Option<TypedExpr>,
+    /// `to` (or `range`'s stop); constant.
+    pub to: Option<TypedExpr>,
+    /// The bin size; constant.
+    pub step: TypedExpr,
+    /// The alternate syntax `in range(START, STOP, STEP)`: bins of
+    /// `bin(axis, STEP)`, `STOP` included.
+    pub in_range: bool,
+    /// `kind=nonempty`.
+    pub nonempty: bool,
 }
 
 /// A sort key of `sort` or `top`.

@@ -286,6 +286,9 @@ pub enum OperatorKind {
         /// The grouping expressions.
         by: Vec<NamedExpr>,
     },
+    /// `make-series [kind=nonempty] [NAME =] AGGREGATE [default = VALUE], ...
+    /// on AXIS [from START] [to END] step STEP [by [NAME =] EXPR, ...]`.
+    MakeSeries(Box<MakeSeries>),
     /// `sort by EXPR [asc|desc] [nulls first|last], ...` (alias `order by`).
     Sort(Vec<SortExpr>),
     /// `top N by EXPR [asc|desc] [nulls first|last]`.
@@ -321,6 +324,56 @@ pub enum OperatorKind {
     Invoke(Call),
     /// An operator kqlc does not implement yet (`evaluate`, ...).
     Unimplemented(Unimplemented),
+}
+
+/// `make-series`: per group, an array of each aggregate over the bins of
+/// an axis (`hint.*` options are accepted and dropped).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MakeSeries {
+    /// `kind=nonempty`: an empty input gives one row of default values.
+    pub nonempty: bool,
+    /// The aggregates, each with its `default =` value.
+    pub aggregates: Vec<SeriesAggregate>,
+    /// The axis column (`on AXIS`).
+    pub axis: Expr,
+    /// The bins of the axis.
+    pub range: SeriesRange,
+    /// The grouping expressions.
+    pub by: Vec<NamedExpr>,
+}
+
+/// One aggregate of `make-series`: `[NAME =] AGGREGATE [default = VALUE]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesAggregate {
+    /// The aggregate call and its name.
+    pub item: NamedExpr,
+    /// The value of bins without rows (default 0).
+    pub default: Option<Expr>,
+}
+
+/// How `make-series` lays out its axis.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SeriesRange {
+    /// `[from START] [to END] step STEP`: bins of `bin_at(AXIS, STEP,
+    /// START)`, `END` excluded.
+    Step {
+        /// The first bin (default: the first bin with data).
+        from: Option<Expr>,
+        /// The end, excluded (default: after the last bin with data).
+        to: Option<Expr>,
+        /// The bin size.
+        step: Expr,
+    },
+    /// `in range(START, STOP, STEP)`: bins of `bin(AXIS, STEP)`, `STOP`
+    /// included.
+    InRange {
+        /// The lowest value.
+        start: Expr,
+        /// The highest value, included.
+        stop: Expr,
+        /// The bin size.
+        step: Expr,
+    },
 }
 
 /// `union [kind=inner|outer] [withsource=NAME] [isfuzzy=BOOL] TABLE, ...`

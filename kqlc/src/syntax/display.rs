@@ -14,8 +14,9 @@
 
 use super::ast::{
     self, Argument, BinaryOp, Call, Datatable, DynamicLiteral, Expr, ExprKind, Function,
-    FunctionBody, Ident, Let, LetValue, ListOp, Literal, MvExpand, MvExpandItem, NamedExpr,
-    Operator, OperatorKind, ParamKind, Query, SortExpr, Source, Statement, TabularExpr, UnaryOp,
+    FunctionBody, Ident, Let, LetValue, ListOp, Literal, MakeSeries, MvExpand, MvExpandItem,
+    NamedExpr, Operator, OperatorKind, ParamKind, Query, SeriesRange, SortExpr, Source, Statement,
+    TabularExpr, UnaryOp,
 };
 use super::lexer::{self, DAY, HOUR, MICROSECOND, MILLISECOND, MINUTE, SECOND};
 use super::parser::is_reserved_word;
@@ -239,6 +240,7 @@ impl Display for OperatorKind {
                 }
                 Ok(())
             }
+            OperatorKind::MakeSeries(series) => write!(f, "{series}"),
             OperatorKind::Sort(keys) => {
                 f.write_str("sort by ")?;
                 write_list(f, keys)
@@ -420,6 +422,44 @@ impl Display for MvExpandItem {
         write!(f, "{}", self.expr)?;
         if let Some(to_type) = self.to_type {
             write!(f, " to typeof({to_type})")?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for MakeSeries {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("make-series ")?;
+        if self.nonempty {
+            f.write_str("kind=nonempty ")?;
+        }
+        for (i, aggregate) in self.aggregates.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{}", aggregate.item)?;
+            if let Some(default) = &aggregate.default {
+                write!(f, " default = {default}")?;
+            }
+        }
+        write!(f, " on {}", self.axis)?;
+        match &self.range {
+            SeriesRange::Step { from, to, step } => {
+                if let Some(from) = from {
+                    write!(f, " from {from}")?;
+                }
+                if let Some(to) = to {
+                    write!(f, " to {to}")?;
+                }
+                write!(f, " step {step}")?;
+            }
+            SeriesRange::InRange { start, stop, step } => {
+                write!(f, " in range({start}, {stop}, {step})")?;
+            }
+        }
+        if !self.by.is_empty() {
+            f.write_str(" by ")?;
+            write_list(f, &self.by)?;
         }
         Ok(())
     }

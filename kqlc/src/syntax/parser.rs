@@ -10,9 +10,9 @@
 
 use super::ast::{
     self, BinaryOp, Datatable, DynamicLiteral, Expr, ExprKind, Ident, Join, JoinKey, JoinKind, Let,
-    LetValue, ListOp, Literal, MvExpand, MvExpandItem, NamedExpr, Operator, OperatorKind, Query,
-    Range, SortExpr, Source, Span, Statement, StringOp, StringOpKind, TabularExpr, UnaryOp,
-    Unimplemented,
+    LetValue, ListOp, Literal, MakeSeries, MvExpand, MvExpandItem, NamedExpr, Operator,
+    OperatorKind, Query, Range, SeriesAggregate, SeriesRange, SortExpr, Source, Span, Statement,
+    StringOp, StringOpKind, TabularExpr, UnaryOp, Unimplemented,
 };
 use super::lexer::{self, Keyword, PResult, Token, TokenKind};
 use crate::diag::{closest_name, Code, Diagnostic};
@@ -140,6 +140,7 @@ enum OperatorName {
     MvApply,
     Sample,
     Serialize,
+    MakeSeries,
     /// A KQL operator kqlc does not implement yet.
     NotYetSupported,
 }
@@ -179,7 +180,7 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("lookup", Lookup),
         ("macro-expand", NotYetSupported),
         ("make-graph", NotYetSupported),
-        ("make-series", NotYetSupported),
+        ("make-series", MakeSeries),
         ("mv-apply", MvApply),
         ("mvapply", MvApply),
         ("order", Sort),
@@ -1127,16 +1128,10 @@ impl Parser {
                 OperatorKind::Where(self.parse_named_argument()?)
             }
             Some(OperatorName::Where) => OperatorKind::Where(self.parse_expr()?),
-            Some(OperatorName::Extend | OperatorName::Project) if self.at_tuple_assignment() => {
-                // `extend (a, b) = f(x)`: several names from one function.
-                let what = format!("operator '{name}' assigning several names");
-                let mut opaque = self.skip_unimplemented(what, false);
-                opaque.span = name_span.to(opaque.span);
-                opaque.text = format!("{name} {}", opaque.text);
-                OperatorKind::Unimplemented(opaque)
-            }
-            Some(OperatorName::Extend) => OperatorKind::Extend(self.parse_named_list()?),
-            Some(OperatorName::Project) => OperatorKind::Project(self.parse_named_list()?),
+            // `extend (a, b) = f(x)`: several names for the columns of a
+            // function that gives several (`series_stats`).
+            Some(OperatorName::Extend) => OperatorKind::Extend(self.parse_aggregate_list()?),
+            Some(OperatorName::Project) => OperatorKind::Project(self.parse_aggregate_list()?),
             Some(OperatorName::ProjectAway) => {
                 OperatorKind::ProjectAway(self.parse_column_patterns()?)
             }
@@ -1160,6 +1155,9 @@ impl Parser {
             Some(OperatorName::Summarize) => {
                 self.skip_hints()?;
                 self.parse_summarize()?
+            }
+            Some(OperatorName::MakeSeries) => {
+                OperatorKind::MakeSeries(Box::new(self.parse_make_series()?))
             }
             Some(OperatorName::Sort) => {
                 self.expect_word("by")?;
@@ -1513,13 +1511,6 @@ impl Parser {
         }
     }
 
-    /// True at `(name, name, ...) =`.
-    fn at_tuple_assignment(&self) -> bool {
-        *self.kind_at(0) == TokenKind::LParen
-            && self.starts_name(1)
-            && *self.kind_at(1 + self.name_length(1)) == TokenKind::Comma
-    }
-
     /// True when the next token is the word `word` (operator words such as
     /// `by` and `asc` are not reserved: they are names elsewhere).
     fn at_word(&self, word: &str) -> bool {
@@ -1833,6 +1824,114 @@ impl Parser {
             Vec::new()
         };
         Ok(OperatorKind::Summarize { aggregates, by })
+    }
+
+    /// `make-series` after the operator name: options, aggregates with
+    /// their defaults, the axis and its range, `by` groups.
+    fn parse_make_series(&mut self) -> PResult<MakeSeries> {
+        let mut nonempty = false;
+        loop {
+            if self.keyword_at(0) == Some(Keyword::Kind)
+                && *self.kind_at(1) == TokenKind::Assign
+                && *self.kind_at(3) != TokenKind::LParen
+            {
+                self.advance();
+                self.advance();
+                match self.word_at(0) {
+                    Some("nonempty") => nonempty = true,
+                    _ => return Err(self.unexpected("`nonempty`").into()),
+                }
+                self.advance();
+            } else if self.word_at(0) == Some("hint") && *self.kind_at(1) == TokenKind::Dot {
+                let before = self.pos;
+                self.skip_hints()?;
+                if self.pos == before {
+                    break;
+                }
+            } else {
+                break;
+            }
+        }
+        let mut aggregates = Vec::new();
+        loop {
+            let name = if self.at_name_then_assign() {
+                let name = self.parse_name("a column name")?;
+                self.advance();
+                Some(name)
+            } else {
+                None
+            };
+            let expr = self.parse_expr()?;
+            let default = if self.at_word("default") && *self.kind_at(1) == TokenKind::Assign {
+                self.advance();
+                self.advance();
+                Some(self.parse_expr()?)
+            } else {
+                None
+            };
+            aggregates.push(SeriesAggregate {
+                item: NamedExpr {
+                    name,
+                    more_names: Vec::new(),
+                    expr,
+                },
+                default,
+            });
+            if self.eat(&TokenKind::Comma).is_none() {
+                break;
+            }
+        }
+        self.expect_word("on")?;
+        let range_form = self.starts_name(0)
+            && self.keyword_at(self.name_length(0)) == Some(Keyword::In)
+            && self.word_at(self.name_length(0) + 1) == Some("range")
+            && *self.kind_at(self.name_length(0) + 2) == TokenKind::LParen;
+        let (axis, range) = if range_form {
+            let name = self.parse_name("the axis column")?;
+            let axis = Expr {
+                span: name.span,
+                kind: ExprKind::Name(name),
+            };
+            self.advance(); // `in`
+            self.advance(); // `range`
+            self.advance(); // `(`
+            let start = self.parse_expr()?;
+            self.expect(&TokenKind::Comma, "`,`")?;
+            let stop = self.parse_expr()?;
+            self.expect(&TokenKind::Comma, "`,`")?;
+            let step = self.parse_expr()?;
+            self.expect(&TokenKind::RParen, "`)`")?;
+            (axis, SeriesRange::InRange { start, stop, step })
+        } else {
+            let axis = self.parse_expr()?;
+            let from = if self.at_word("from") {
+                self.advance();
+                Some(self.parse_expr()?)
+            } else {
+                None
+            };
+            let to = if self.eat_keyword(Keyword::To).is_some() {
+                Some(self.parse_expr()?)
+            } else {
+                None
+            };
+            self.expect_word("step")?;
+            let step = self.parse_expr()?;
+            (axis, SeriesRange::Step { from, to, step })
+        };
+        let by = if self.at_word("by") {
+            self.advance();
+            self.parse_named_list()?
+        } else {
+            Vec::new()
+        };
+        Ok(MakeSeries {
+            nonempty,
+            aggregates,
+            axis,
+            range,
+            by,
+        })
     }
 
     /// `EXPR [asc|desc] [nulls first|last]`.
@@ -3370,6 +3469,10 @@ pub(crate) mod tests {
             "T | union U, (datatable (a: long) [1])",
             "T | summarize count(), c = countif(x > 1), arg_max(t, *) by k, bin(t, 1h)",
             "T | summarize by k",
+            "T | make-series kind=nonempty n = count() default = -1, avg(x) on t from 0 to 10 step 2 by k",
+            "T | make-series hint.shufflekey=k max(x) on t step 1h",
+            "T | make-series sum(x) on t in range(1, 5, 1)",
+            "T | make-series sum(x) on bin(t, 1) to 5 step 1",
             "T | sort by a asc nulls last, b desc",
             "T | order by a",
             "T | top 3 by n asc nulls first",
@@ -3600,8 +3703,8 @@ pub(crate) mod tests {
         );
         assert_eq!(diagnostic.primary.span.start, 19);
         let diagnostic = assert_unsupported(
-            "CloudAuditEvents\n| make-series n = count() on t step 1h",
-            "operator 'make-series' is not supported yet",
+            "CloudAuditEvents\n| top-nested 3 of x by count()",
+            "operator 'top-nested' is not supported yet",
         );
         assert_eq!(diagnostic.primary.span.start, 19);
         for (source, what) in [
@@ -3611,7 +3714,7 @@ pub(crate) mod tests {
             ),
             ("set x = 1; CloudAuditEvents", "the 'set' statement"),
             (
-                "CloudAuditEvents | extend (a, b) = f(x)",
+                "CloudAuditEvents | extend (a, b) = strlen(City)",
                 "assigning several names",
             ),
             (

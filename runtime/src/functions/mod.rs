@@ -30,6 +30,7 @@ pub mod ip;
 pub mod math;
 pub mod parsers;
 pub mod regex;
+pub mod series;
 pub mod string;
 
 use std::borrow::Cow;
@@ -144,6 +145,12 @@ pub use self::parsers::{parse_command_line, parse_csv, parse_path, parse_url, pa
 pub use self::regex::{
     extract, extract_all, extract_all_args, extract_all_groups, indexof_regex, replace,
     replace_regex, trim, trim_end, trim_start,
+};
+pub use self::series::{
+    series_abs, series_add, series_divide, series_equals, series_fill_backward, series_fill_const,
+    series_fill_forward, series_fill_linear, series_fit_line_dynamic, series_greater, series_less,
+    series_multiply, series_outliers, series_pearson_correlation, series_stats_dynamic,
+    series_subtract,
 };
 pub use self::string::{
     countof, has_any_index, indexof, indexof_range, isascii, regex_quote, replace_string,

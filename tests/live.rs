@@ -10,6 +10,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -35,6 +36,9 @@ struct Service {
     child: Child,
     stdout: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<Vec<String>>>,
+    /// While set, the detector's stdout is not read: once the pipe and the
+    /// detector's buffer are full, its thread blocks writing rows.
+    stdout_paused: Arc<AtomicBool>,
 }
 
 impl Service {
@@ -47,24 +51,38 @@ impl Service {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let collect = |stream: Box<dyn Read + Send>| {
+        let stdout_paused = Arc::new(AtomicBool::new(false));
+        let collect = |stream: Box<dyn Read + Send>, paused: Option<Arc<AtomicBool>>| {
             let lines = Arc::new(Mutex::new(Vec::new()));
             let sink = Arc::clone(&lines);
             std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines() {
-                    let Ok(line) = line else { break };
+                let mut reader = BufReader::new(stream).lines();
+                loop {
+                    while paused.as_ref().is_some_and(|p| p.load(Ordering::SeqCst)) {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    let Some(Ok(line)) = reader.next() else { break };
                     sink.lock().unwrap().push(line);
                 }
             });
             lines
         };
-        let stdout = collect(Box::new(child.stdout.take().unwrap()));
-        let stderr = collect(Box::new(child.stderr.take().unwrap()));
+        let stdout = collect(
+            Box::new(child.stdout.take().unwrap()),
+            Some(Arc::clone(&stdout_paused)),
+        );
+        let stderr = collect(Box::new(child.stderr.take().unwrap()), None);
         Service {
             child,
             stdout,
             stderr,
+            stdout_paused,
         }
+    }
+
+    /// Stops (`true`) or resumes reading the detector's stdout.
+    fn pause_stdout(&self, paused: bool) {
+        self.stdout_paused.store(paused, Ordering::SeqCst);
     }
 
     /// Waits (at most `limit`) until `done` holds for the output rows.
@@ -391,6 +409,399 @@ fn webhook_takes_event_lists_from_several_clients_and_emits_each_event_once() {
     let summary = stderr.iter().find(|l| l.starts_with("summary: ")).unwrap();
     assert!(
         summary.contains("800 rows read, 0 rejected, 400 emitted"),
+        "{summary}"
+    );
+}
+
+/// Runs the `openssl` command line tool in `dir` (the Debian package
+/// `openssl`, on every machine of the project's kind).
+fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the openssl command makes the test certificates");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A throwaway PKI in `dir`: `ca.crt`, `server.crt`/`server.key` for
+/// 127.0.0.1, and `client.crt`/`client.key` for client authentication,
+/// all P-256 and valid for two days.
+fn make_certificates(dir: &Path) {
+    let p256 = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend(p256);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=kqlc test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    openssl(dir, &ca);
+    for (serial, name, usage) in [
+        (
+            "2",
+            "server",
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        ),
+        ("3", "client", "extendedKeyUsage=clientAuth\n"),
+    ] {
+        let (key, csr, crt, ext) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.crt"),
+            format!("{name}.ext"),
+        );
+        let subject = format!("/CN=kqlc test {name}");
+        let mut request = vec!["req"];
+        request.extend(p256);
+        request.extend(["-keyout", &key, "-out", &csr, "-subj", &subject]);
+        openssl(dir, &request);
+        std::fs::write(
+            dir.join(&ext),
+            format!(
+                "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n{usage}"
+            ),
+        )
+        .unwrap();
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-set_serial",
+                serial,
+                "-days",
+                "2",
+                "-extfile",
+                &ext,
+                "-out",
+                &crt,
+            ],
+        );
+    }
+}
+
+/// A rustls client that trusts `dir/ca.crt`, presenting `dir/client.crt`
+/// when `with_certificate`.
+fn tls_client(dir: &Path, with_certificate: bool) -> Arc<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    // The provider the detector uses (see runtime/detector/src/live/webhook.rs).
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(dir.join("ca.crt")).unwrap())
+        .unwrap();
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+    let config = if with_certificate {
+        let chain = vec![CertificateDer::from_pem_file(dir.join("client.crt")).unwrap()];
+        let key = PrivateKeyDer::from_pem_file(dir.join("client.key")).unwrap();
+        builder.with_client_auth_cert(chain, key).unwrap()
+    } else {
+        builder.with_no_client_auth()
+    };
+    Arc::new(config)
+}
+
+/// An HTTP answer: status, headers (lower-case names) and body.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One HTTP/1.1 POST over a fresh TLS connection to `addr` (127.0.0.1).
+/// With `send_body` false only the headers go out (a `Content-Length`
+/// refused before the body is read). `Err` when TLS fails or no HTTP
+/// answer comes.
+fn https_post(
+    addr: &str,
+    client: &Arc<rustls::ClientConfig>,
+    token: Option<&str>,
+    body: &[u8],
+    send_body: bool,
+) -> Result<Answer, String> {
+    let tcp = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
+    tcp.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let connection = rustls::ClientConnection::new(Arc::clone(client), name).unwrap();
+    let mut tls = rustls::StreamOwned::new(connection, tcp);
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let head = format!(
+        "POST /audit HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    tls.write_all(head.as_bytes())
+        .map_err(|e| format!("TLS: {e}"))?;
+    if send_body {
+        tls.write_all(body).map_err(|e| format!("TLS: {e}"))?;
+    }
+    tls.flush().map_err(|e| format!("TLS: {e}"))?;
+    let mut response = Vec::new();
+    // A peer that closes without close_notify ends the read with an error
+    // after the answer: what was read counts.
+    if let Err(e) = tls.read_to_end(&mut response) {
+        if response.is_empty() {
+            return Err(format!("TLS: {e}"));
+        }
+    }
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("not an HTTP response: {text:?}"))?;
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("not an HTTP response: {text:?}"))?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Ok(Answer {
+        status,
+        headers,
+        body: body.to_string(),
+    })
+}
+
+/// POSTs `body` until it is answered 200; each 429 must carry
+/// `Retry-After` (it is counted in `refused`; the retry comes sooner than
+/// the header says, to keep the test short).
+fn post_until_done(
+    addr: &str,
+    client: &Arc<rustls::ClientConfig>,
+    body: &str,
+    refused: &AtomicUsize,
+) -> Answer {
+    for _ in 0..2000 {
+        let answer = https_post(addr, client, Some("s3cret-token"), body.as_bytes(), true)
+            .unwrap_or_else(|e| panic!("{e}"));
+        if answer.status != 429 {
+            assert_eq!(answer.status, 200, "{answer:?}");
+            return answer;
+        }
+        assert_eq!(answer.header("retry-after"), Some("1"), "{answer:?}");
+        assert!(answer.body.contains("the queue is full"), "{answer:?}");
+        refused.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("a batch was refused 2000 times");
+}
+
+#[test]
+fn webhook_over_https_with_client_certificates_refuses_what_it_must_and_emits_each_event_once() {
+    let binary = detector("create_ids", CREATE_IDS);
+    let dir = tempfile::tempdir().unwrap();
+    make_certificates(dir.path());
+    let file = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    std::fs::write(dir.path().join("token"), "s3cret-token\n").unwrap();
+    let service = Service::start(
+        &binary,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            &file("server.crt"),
+            "--tls-key",
+            &file("server.key"),
+            "--tls-client-ca",
+            &file("ca.crt"),
+            "--token-file",
+            &file("token"),
+            "--max-body-bytes",
+            "1000000",
+            "--queue",
+            "1",
+        ],
+    );
+    let listening = service.wait_stderr("listening on https://");
+    let addr = listening
+        .rsplit("https://")
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    let client = tls_client(dir.path(), true);
+    let one = event_list(&[event("x", "create")]);
+
+    // Without a client certificate the handshake fails: no HTTP answer.
+    let anonymous = tls_client(dir.path(), false);
+    let refused = https_post(
+        &addr,
+        &anonymous,
+        Some("s3cret-token"),
+        one.as_bytes(),
+        true,
+    );
+    assert!(refused.is_err(), "{refused:?}");
+    // With one, a wrong or missing token is 401, and the server goes on.
+    let answer = https_post(&addr, &client, Some("wrong"), one.as_bytes(), true).unwrap();
+    assert_eq!(
+        (answer.status, answer.body.trim()),
+        (401, "the bearer token is not the one expected")
+    );
+    assert!(answer.header("www-authenticate").is_some(), "{answer:?}");
+    let answer = https_post(&addr, &client, None, one.as_bytes(), true).unwrap();
+    assert_eq!(answer.status, 401, "{answer:?}");
+    // A body declared larger than the limit is refused before it is read.
+    let big = event_list(&vec![event("big", "create"); 3000]);
+    assert!(big.len() > 1_000_000);
+    let answer = https_post(&addr, &client, Some("s3cret-token"), big.as_bytes(), false).unwrap();
+    assert_eq!(answer.status, 413, "{answer:?}");
+    assert!(answer.body.contains("--max-body-bytes"), "{answer:?}");
+
+    // A full queue. The detector's stdout is not read: the filler batch's
+    // 400 long rows fill the pipe and the detector's buffer, and its thread
+    // blocks writing them before it answers. Then one batch waits in the
+    // queue (--queue 1) and the next is refused with 429 and Retry-After.
+    service.pause_stdout(true);
+    let refusals = Arc::new(AtomicUsize::new(0));
+    let padding = "p".repeat(600);
+    let filler = event_list(
+        &(0..400)
+            .map(|i| event(&format!("filler-{i}-{padding}"), "create"))
+            .collect::<Vec<_>>(),
+    );
+    let spawn_post = |body: String| {
+        let (addr, client, refusals) = (addr.clone(), Arc::clone(&client), Arc::clone(&refusals));
+        std::thread::spawn(move || post_until_done(&addr, &client, &body, &refusals))
+    };
+    let mut waiting = vec![spawn_post(filler)];
+    // Probes, one at a time, until one is refused; one accepted while the
+    // detector is blocked waits for its answer (kept, joined later).
+    let mut refused_probe = None;
+    for probe in 0..200 {
+        let body = event_list(&[event(&format!("probe-{probe}"), "create")]);
+        let (sender, answers) = std::sync::mpsc::channel();
+        let (addr2, client2) = (addr.clone(), Arc::clone(&client));
+        let probe_body = body.clone();
+        let handle = std::thread::spawn(move || {
+            let answer = https_post(
+                &addr2,
+                &client2,
+                Some("s3cret-token"),
+                probe_body.as_bytes(),
+                true,
+            );
+            let _ = sender.send(());
+            answer
+        });
+        match answers.recv_timeout(Duration::from_millis(300)) {
+            Ok(()) => {
+                let answer = handle.join().unwrap().unwrap();
+                if answer.status == 429 {
+                    assert_eq!(answer.header("retry-after"), Some("1"), "{answer:?}");
+                    assert!(
+                        answer
+                            .body
+                            .contains("the queue is full (1 batches waiting, --queue)"),
+                        "{answer:?}"
+                    );
+                    refused_probe = Some(body);
+                    break;
+                }
+                assert_eq!(answer.status, 200, "{answer:?}");
+            }
+            // Accepted, waiting for the blocked detector.
+            Err(_) => waiting.push(std::thread::spawn(move || {
+                let answer = handle.join().unwrap().unwrap();
+                assert_eq!(answer.status, 200, "{answer:?}");
+                answer
+            })),
+        }
+    }
+    let refused_probe = refused_probe.expect("no batch was refused with the queue full");
+    // The detector takes its output again; the refused batch, sent again,
+    // is taken.
+    service.pause_stdout(false);
+    let retried = post_until_done(&addr, &client, &refused_probe, &refusals);
+    assert_eq!(retried.body.trim(), "{\"events\":1,\"rejected\":0}");
+    for handle in waiting {
+        handle.join().unwrap();
+    }
+
+    // 4 clients × 10 batches × 20 events, half of them creates.
+    let clients: Vec<_> = (0..4)
+        .map(|client_number| {
+            let (addr, client, refusals) =
+                (addr.clone(), Arc::clone(&client), Arc::clone(&refusals));
+            std::thread::spawn(move || {
+                for batch in 0..10 {
+                    let events: Vec<String> = (0..20)
+                        .map(|i| {
+                            let verb = if i % 2 == 0 { "create" } else { "get" };
+                            event(&format!("c{client_number}-b{batch}-e{i}"), verb)
+                        })
+                        .collect();
+                    let answer = post_until_done(&addr, &client, &event_list(&events), &refusals);
+                    assert_eq!(answer.body.trim(), "{\"events\":20,\"rejected\":0}");
+                }
+            })
+        })
+        .collect();
+    for handle in clients {
+        handle.join().unwrap();
+    }
+
+    eprintln!(
+        "{} batches refused with 429 and sent again",
+        refusals.load(Ordering::SeqCst) + 1
+    );
+    let (status, rows, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    let counts = counts(&rows, "Id");
+    let repeated: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(repeated.is_empty(), "emitted twice: {repeated:?}");
+    let filler_rows = counts.keys().filter(|id| id.starts_with("filler-")).count();
+    let client_rows = counts.keys().filter(|id| id.starts_with('c')).count();
+    let probes = counts.keys().filter(|id| id.starts_with("probe-")).count();
+    assert_eq!((filler_rows, client_rows), (400, 400), "{stderr:?}");
+    assert!(probes >= 1);
+    assert_eq!(rows.len(), 800 + probes);
+    let summary = stderr.iter().find(|l| l.starts_with("summary: ")).unwrap();
+    assert!(
+        summary.contains(&format!("{} rows read, 0 rejected", 1200 + probes)),
         "{summary}"
     );
 }

@@ -1052,6 +1052,236 @@ fn kill_9_during_a_follow_replay_loses_no_row_and_repeats_at_most_one_interval_p
     );
 }
 
+impl Service {
+    /// Sends `signal` (`HUP`, ...) to the detector.
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits (at most 20 s) for the detector to stop by itself.
+    fn wait_exit(mut self) -> (Option<i32>, Vec<String>) {
+        let status = exit_status(&mut self.child);
+        std::thread::sleep(Duration::from_millis(100));
+        let stderr = self.stderr.lock().unwrap().clone();
+        (status, stderr)
+    }
+}
+
+/// The lines of `path` (none when it does not exist).
+fn file_lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Waits (at most 30 s) until `done` holds.
+fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "waited 30 s for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn output_file_is_appended_to_and_reopened_on_sighup_after_logrotate_renames_it() {
+    let binary = detector("creates_n", CREATES_N);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let output = dir.path().join("rows.jsonl");
+    std::fs::write(&output, "{\"kept\":true}\n").unwrap();
+    // The glob matches the output file and its rotated names: none is read.
+    let pattern = format!("{}/*", dir.path().display());
+    let mut writer = append(&log);
+    write_lines(&mut writer, 0..50);
+    let service = Service::start(
+        &binary,
+        &[
+            "--follow",
+            &pattern,
+            "--output-file",
+            output.to_str().unwrap(),
+        ],
+    );
+    // Lines keep coming while the file is rotated twice.
+    let writer = std::thread::spawn(move || write_lines(&mut writer, 50..400));
+    let rotated = |n: usize| dir.path().join(format!("rows.jsonl.{n}"));
+    let written =
+        |paths: &[PathBuf]| -> usize { paths.iter().map(|p| numbers(&file_lines(p)).len()).sum() };
+    wait_for("100 rows", || written(&[output.clone()]) >= 100);
+    std::fs::rename(&output, rotated(1)).unwrap();
+    service.signal("HUP");
+    service.wait_stderr("reopened (SIGHUP)");
+    wait_for("rows in the new file", || written(&[output.clone()]) > 0);
+    std::fs::rename(&output, rotated(2)).unwrap();
+    service.signal("HUP");
+    wait_for("rows in the third file", || written(&[output.clone()]) > 0);
+    writer.join().unwrap();
+    let all = [rotated(1), rotated(2), output.clone()];
+    wait_for("400 rows", || written(&all) >= 400);
+    // Time for a repeat to show, were there one.
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, stdout, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    assert!(stdout.is_empty(), "{stdout:?}");
+    let first = file_lines(&rotated(1));
+    assert_eq!(first[0], "{\"kept\":true}", "appended, not truncated");
+    let mut seen: Vec<usize> = all.iter().flat_map(|p| numbers(&file_lines(p))).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..400).collect::<Vec<_>>(), "{stderr:?}");
+    for path in &all {
+        assert!(!numbers(&file_lines(path)).is_empty(), "{}", path.display());
+    }
+    assert_eq!(
+        stderr
+            .iter()
+            .filter(|l| l.contains("reopened (SIGHUP)"))
+            .count(),
+        2,
+        "{stderr:?}"
+    );
+    assert!(
+        stderr
+            .iter()
+            .any(|l| l.contains("rows.jsonl: matches --follow")
+                && l.contains("is this detector's --output-file")),
+        "{stderr:?}"
+    );
+    // Only the audit log was read.
+    let summary = stderr.iter().find(|l| l.starts_with("summary: ")).unwrap();
+    assert!(
+        summary.contains("400 rows read, 0 rejected, 400 emitted"),
+        "{summary}"
+    );
+}
+
+/// The offset of `log` in the checkpoint of `state`, if it has one.
+fn checkpoint_offset(state: &Path, log: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(state.join("checkpoint.json")).ok()?;
+    let checkpoint: serde_json::Value = serde_json::from_str(&text).ok()?;
+    checkpoint["files"]
+        .as_array()?
+        .iter()
+        .find(|f| f["path"] == log.to_str().unwrap())
+        .and_then(|f| f["offset"].as_u64())
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failed_output_write_stops_with_status_2_and_the_checkpoint_covers_only_written_rows() {
+    let binary = detector("creates_n", CREATES_N);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let state = dir.path().join("state");
+    let good = dir.path().join("good.jsonl");
+    // `--output-file` names a link; SIGHUP reopens whatever it points to.
+    let link = dir.path().join("rows.jsonl");
+    std::os::unix::fs::symlink(&good, &link).unwrap();
+    let args = [
+        "--follow",
+        log.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--checkpoint-interval",
+        "100ms",
+        "--output-file",
+        link.to_str().unwrap(),
+    ];
+    let mut writer = append(&log);
+    write_lines(&mut writer, 0..50);
+    let covered = std::fs::metadata(&log).unwrap().len();
+    let service = Service::start(&binary, &args);
+    wait_for("50 rows", || numbers(&file_lines(&good)).len() >= 50);
+    wait_for("the checkpoint", || {
+        checkpoint_offset(&state, &log) == Some(covered)
+    });
+
+    // The disk is full from now on (/dev/full: every write fails with
+    // ENOSPC).
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink("/dev/full", &link).unwrap();
+    service.signal("HUP");
+    service.wait_stderr("reopened (SIGHUP)");
+    write_lines(&mut writer, 50..100);
+    let (status, stderr) = service.wait_exit();
+    assert_eq!(status, Some(2), "{stderr:?}");
+    assert!(
+        stderr
+            .iter()
+            .any(|l| l.starts_with("error: writing results: No space left on device")),
+        "{stderr:?}"
+    );
+    assert!(
+        stderr
+            .iter()
+            .any(|l| l.contains("keeps the last checkpoint")),
+        "{stderr:?}"
+    );
+    assert_eq!(
+        checkpoint_offset(&state, &log),
+        Some(covered),
+        "the checkpoint went past rows not written"
+    );
+
+    // Room again: a restart writes the rows that were not.
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink(&good, &link).unwrap();
+    let service = Service::start(&binary, &args);
+    service.wait_stderr("resuming 1 file from the checkpoint");
+    wait_for("100 rows", || numbers(&file_lines(&good)).len() >= 100);
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, _, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    assert_eq!(
+        numbers(&file_lines(&good)),
+        (0..100).collect::<Vec<_>>(),
+        "{stderr:?}"
+    );
+}
+
+#[test]
+fn an_output_file_that_is_an_input_is_refused() {
+    let binary = detector("creates_n", CREATES_N);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    std::fs::write(&log, row_line(1)).unwrap();
+    let link = dir.path().join("same.jsonl");
+    std::fs::hard_link(&log, &link).unwrap();
+    for live in [false, true] {
+        let mut command = Command::new(&binary);
+        if live {
+            command.arg("--follow");
+        }
+        let output = command
+            .arg(&log)
+            .arg("--output-file")
+            .arg(&link)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "error: --output-file {} is the input file {}",
+                link.display(),
+                log.display()
+            )),
+            "{stderr}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), row_line(1));
+}
+
 /// One HTTP/1.1 GET: status and body.
 fn get(addr: &str, path: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).unwrap();

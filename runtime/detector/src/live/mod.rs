@@ -362,6 +362,16 @@ pub(crate) fn run<W: Write, E: Write>(
             return Ok(false);
         }
     }
+    // SIGHUP reopens `--output-file` (logrotate); without one it keeps its
+    // default action.
+    let reopen = Arc::new(AtomicBool::new(false));
+    if session.output_file().is_some() {
+        let signal = signal_hook::consts::SIGHUP;
+        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&reopen)) {
+            session.report(format_args!("error: cannot handle signal {signal}: {e}"))?;
+            return Ok(false);
+        }
+    }
     let metrics = match &options.metrics {
         Some(addr) => match metrics::Metrics::start(addr) {
             Ok(metrics) => {
@@ -544,6 +554,14 @@ pub(crate) fn run<W: Write, E: Write>(
                     checkpoints.write(follower, session)?;
                 }
             }
+            // SIGHUP: the output so far is flushed (and checkpointed);
+            // rows from now on go to a file opened again at the path.
+            if reopen.swap(false, Ordering::SeqCst)
+                && session.reopen_output().map_err(Stop::Write)?
+            {
+                let path = session.output_file().unwrap_or_default().to_string();
+                session.report(format_args!("--output-file {path}: reopened (SIGHUP)"))?;
+            }
             publish(session, &follower, &webhook_counts, &checkpoints, true);
         }
         Ok(())
@@ -563,6 +581,14 @@ pub(crate) fn run<W: Write, E: Write>(
     };
     if let Some(consumer) = &mut consumer {
         consumer.close();
+    }
+    if let (Err(Stop::Write(_)), Some(checkpoints)) = (&result, &checkpoints) {
+        // The rows of the lines read since the last checkpoint may not all
+        // be written: it is not advanced, so a restart reads them again.
+        session.report(format_args!(
+            "stopping: the output cannot be written; --state {} keeps the last checkpoint, which covers only rows written and flushed",
+            checkpoints.dir
+        ))?;
     }
     result?;
     closed?;

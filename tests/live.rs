@@ -1124,14 +1124,18 @@ fn output_file_is_appended_to_and_reopened_on_sighup_after_logrotate_renames_it(
     let rotated = |n: usize| dir.path().join(format!("rows.jsonl.{n}"));
     let written =
         |paths: &[PathBuf]| -> usize { paths.iter().map(|p| numbers(&file_lines(p)).len()).sum() };
-    wait_for("100 rows", || written(&[output.clone()]) >= 100);
+    wait_for("100 rows", || written(std::slice::from_ref(&output)) >= 100);
     std::fs::rename(&output, rotated(1)).unwrap();
     service.signal("HUP");
     service.wait_stderr("reopened (SIGHUP)");
-    wait_for("rows in the new file", || written(&[output.clone()]) > 0);
+    wait_for("rows in the new file", || {
+        written(std::slice::from_ref(&output)) > 0
+    });
     std::fs::rename(&output, rotated(2)).unwrap();
     service.signal("HUP");
-    wait_for("rows in the third file", || written(&[output.clone()]) > 0);
+    wait_for("rows in the third file", || {
+        written(std::slice::from_ref(&output)) > 0
+    });
     writer.join().unwrap();
     let all = [rotated(1), rotated(2), output.clone()];
     wait_for("400 rows", || written(&all) >= 400);
@@ -1189,35 +1193,39 @@ fn a_failed_output_write_stops_with_status_2_and_the_checkpoint_covers_only_writ
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("audit.log");
     let state = dir.path().join("state");
-    let good = dir.path().join("good.jsonl");
-    // `--output-file` names a link; SIGHUP reopens whatever it points to.
-    let link = dir.path().join("rows.jsonl");
-    std::os::unix::fs::symlink(&good, &link).unwrap();
-    let args = [
-        "--follow",
-        log.to_str().unwrap(),
-        "--state",
-        state.to_str().unwrap(),
-        "--checkpoint-interval",
-        "100ms",
-        "--output-file",
-        link.to_str().unwrap(),
-    ];
+    let good = dir.path().join("rows.jsonl");
+    let args = |output: &Path| -> Vec<String> {
+        [
+            "--follow",
+            log.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+            "--checkpoint-interval",
+            "100ms",
+            "--output-file",
+            output.to_str().unwrap(),
+        ]
+        .map(str::to_string)
+        .to_vec()
+    };
+    let start = |output: &Path| {
+        let args = args(output);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Service::start(&binary, &args)
+    };
     let mut writer = append(&log);
     write_lines(&mut writer, 0..50);
-    let covered = std::fs::metadata(&log).unwrap().len();
-    let service = Service::start(&binary, &args);
+    let service = start(&good);
     wait_for("50 rows", || numbers(&file_lines(&good)).len() >= 50);
-    wait_for("the checkpoint", || {
-        checkpoint_offset(&state, &log) == Some(covered)
-    });
+    let (status, _, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    let covered = std::fs::metadata(&log).unwrap().len();
+    assert_eq!(checkpoint_offset(&state, &log), Some(covered));
 
-    // The disk is full from now on (/dev/full: every write fails with
-    // ENOSPC).
-    std::fs::remove_file(&link).unwrap();
-    std::os::unix::fs::symlink("/dev/full", &link).unwrap();
-    service.signal("HUP");
-    service.wait_stderr("reopened (SIGHUP)");
+    // The disk is full (/dev/full: every write fails with ENOSPC) when the
+    // next lines come.
+    let service = start(Path::new("/dev/full"));
+    service.wait_stderr("resuming 1 file from the checkpoint");
     write_lines(&mut writer, 50..100);
     let (status, stderr) = service.wait_exit();
     assert_eq!(status, Some(2), "{stderr:?}");
@@ -1239,10 +1247,8 @@ fn a_failed_output_write_stops_with_status_2_and_the_checkpoint_covers_only_writ
         "the checkpoint went past rows not written"
     );
 
-    // Room again: a restart writes the rows that were not.
-    std::fs::remove_file(&link).unwrap();
-    std::os::unix::fs::symlink(&good, &link).unwrap();
-    let service = Service::start(&binary, &args);
+    // Room again: a restart writes the rows that were not, once.
+    let service = start(&good);
     service.wait_stderr("resuming 1 file from the checkpoint");
     wait_for("100 rows", || numbers(&file_lines(&good)).len() >= 100);
     std::thread::sleep(Duration::from_millis(300));
@@ -1253,6 +1259,73 @@ fn a_failed_output_write_stops_with_status_2_and_the_checkpoint_covers_only_writ
         (0..100).collect::<Vec<_>>(),
         "{stderr:?}"
     );
+}
+
+#[test]
+fn landlock_lets_a_live_detector_write_only_its_output_and_state_and_read_only_its_inputs() {
+    let binary = detector("creates_n", CREATES_N);
+    let dir = tempfile::tempdir().unwrap();
+    let (logs, out, elsewhere) = (
+        dir.path().join("logs"),
+        dir.path().join("out"),
+        dir.path().join("elsewhere"),
+    );
+    for d in [&logs, &out, &elsewhere] {
+        std::fs::create_dir(d).unwrap();
+    }
+    let output = out.join("rows.jsonl");
+    let state = dir.path().join("state");
+    let pattern = format!("{}/*.log", logs.display());
+    let mut writer = append(&logs.join("audit.log"));
+    write_lines(&mut writer, 0..20);
+    let service = Service::start(
+        &binary,
+        &[
+            "--follow",
+            &pattern,
+            "--output-file",
+            output.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+        ],
+    );
+    let landlock = service.wait_stderr("Landlock: ");
+    if landlock.contains("not available") {
+        eprintln!("skipped: {landlock}");
+        let (status, _, stderr) = service.terminate();
+        assert_eq!(status, Some(0), "{stderr:?}");
+        return;
+    }
+    assert!(landlock.contains("file access is confined"), "{landlock}");
+    wait_for("20 rows", || numbers(&file_lines(&output)).len() >= 20);
+
+    // A file outside the inputs' directories, linked into one, cannot be
+    // read; the followed files still are, and the checkpoint is written.
+    std::fs::write(elsewhere.join("secret.log"), row_line(999)).unwrap();
+    std::os::unix::fs::symlink(elsewhere.join("secret.log"), logs.join("secret.log")).unwrap();
+    let refused = service.wait_stderr("secret.log: cannot open");
+    assert!(refused.contains("Permission denied"), "{refused}");
+    write_lines(&mut writer, 20..40);
+    wait_for("40 rows", || numbers(&file_lines(&output)).len() >= 40);
+    wait_for("the checkpoint", || {
+        checkpoint_offset(&state, &logs.join("audit.log"))
+            == Some(std::fs::metadata(logs.join("audit.log")).unwrap().len())
+    });
+
+    // --output-file reopened (SIGHUP) through a link to another directory:
+    // the write is refused, and the detector stops with status 2.
+    std::fs::remove_file(&output).unwrap();
+    std::os::unix::fs::symlink(elsewhere.join("rows.jsonl"), &output).unwrap();
+    service.signal("HUP");
+    let (status, stderr) = service.wait_exit();
+    assert_eq!(status, Some(2), "{stderr:?}");
+    assert!(
+        stderr
+            .iter()
+            .any(|l| l.contains("cannot reopen: Permission denied")),
+        "{stderr:?}"
+    );
+    assert!(!elsewhere.join("rows.jsonl").exists());
 }
 
 #[test]

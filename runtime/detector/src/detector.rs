@@ -179,6 +179,9 @@ live sources (a service: runs until SIGTERM or SIGINT, then flushes and exits 0)
   --consumer NAME    the durable pull consumer, shared by detectors; created when missing
   --subject FILTER   the filter subject of a consumer created here (e.g. 'audit.>')
   --deliver new|all  where a consumer created here starts (default all: the stream's start)
+  --no-landlock      do not confine file access with Landlock (by default a live detector can
+                     read only its inputs' directories and certificates, and write only
+                     --output-file and --state; it warns when it runs as root)
 scheduled rules (live sources only; a stateful rule runs every @frequency over the last @period):
   --clock wall|event what moves the schedule: the system clock (default), or the newest event
                      time read, so a replayed log fires the same runs in seconds
@@ -686,12 +689,14 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     }
 
     /// `--output-file`'s path, when rows go there.
+    #[cfg(feature = "live")]
     pub(crate) fn output_file(&self) -> Option<&str> {
         self.output_file.as_deref()
     }
 
     /// Flushes the output and opens `--output-file` again at its path
     /// (SIGHUP). `Ok(false)` when rows go to standard output.
+    #[cfg(feature = "live")]
     pub(crate) fn reopen_output(&mut self) -> io::Result<bool> {
         self.writer.reopen()
     }
@@ -706,7 +711,9 @@ pub(crate) struct Session<'a, W: Write, E: Write> {
     counts: Counts,
     output_rows: Vec<(usize, Row)>,
     writer: &'a mut RowWriter<W>,
-    /// `--output-file`: where `writer` writes, when not standard output.
+    /// `--output-file`: where `writer` writes, when not standard output
+    /// (for live sources: `--follow` skips it, SIGHUP reopens it).
+    #[cfg_attr(not(feature = "live"), allow(dead_code))]
     output_file: Option<String>,
     errors: &'a mut E,
     rejects: Rejects,

@@ -43,6 +43,8 @@ pub mod metrics;
 #[cfg(feature = "live")]
 pub mod nats;
 #[cfg(feature = "live")]
+pub mod sandbox;
+#[cfg(feature = "live")]
 pub mod state;
 #[cfg(feature = "live")]
 pub mod webhook;
@@ -99,6 +101,8 @@ pub struct LiveOptions {
     /// [`crate::schedule::DEFAULT_MAX_BUFFERED_ROWS`]): rows one scheduled
     /// rule holds between its runs.
     pub max_buffered_rows: Option<usize>,
+    /// `--no-landlock`: file access is not confined ([`sandbox`]).
+    pub no_landlock: bool,
 }
 
 /// `--deliver`: where a consumer the detector creates starts in the
@@ -140,6 +144,7 @@ const FLAGS: &[(&str, Option<&str>)] = &[
     ("--deliver", Some("new or all")),
     ("--clock", Some("wall or event")),
     ("--max-buffered-rows", Some("a number of rows")),
+    ("--no-landlock", None),
 ];
 
 impl LiveOptions {
@@ -166,6 +171,7 @@ impl LiveOptions {
         };
         match flag {
             "--follow" => self.follow = true,
+            "--no-landlock" => self.no_landlock = true,
             "--listen" => self.listen = value,
             "--tls-cert" => self.tls_cert = value,
             "--tls-key" => self.tls_key = value,
@@ -360,6 +366,35 @@ pub(crate) fn run<W: Write, E: Write>(
         if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&stop)) {
             session.report(format_args!("error: cannot handle signal {signal}: {e}"))?;
             return Ok(false);
+        }
+    }
+    if sandbox::is_root() {
+        session.report(format_args!(
+            "warning: running as root: a detector needs no privilege to read the logs it is given, listen on a port above 1023 or write its state; run it as a user of its own (docs/deploy.md)"
+        ))?;
+    }
+    // Before any other thread starts: Landlock confines the thread that
+    // applies it and those it starts after.
+    if !options.no_landlock {
+        if let Some(dir) = &options.state {
+            // Created here so that it can be allowed (an error is
+            // reported when the state is opened).
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let allowed = sandbox::Allowed::for_options(options, files, session.output_file());
+        match sandbox::confine(&allowed) {
+            Ok(sandbox::Confinement::Full) => session.report(format_args!(
+                "Landlock: file access is confined to the inputs' directories, the certificates, --output-file and --state (--no-landlock: not confined)"
+            ))?,
+            Ok(sandbox::Confinement::Partial) => session.report(format_args!(
+                "Landlock: file access is confined to the inputs' directories, the certificates, --output-file and --state, partly (this kernel's Landlock lacks some access rights)"
+            ))?,
+            Ok(sandbox::Confinement::Unavailable(why)) => session.report(format_args!(
+                "Landlock: not available ({why}): file access is not confined"
+            ))?,
+            Err(e) => session.report(format_args!(
+                "warning: {e}: file access is not confined"
+            ))?,
         }
     }
     // SIGHUP reopens `--output-file` (logrotate); without one it keeps its

@@ -1,7 +1,7 @@
 //! The detector's `main`: arguments, the read loop, error reports, summary.
 //!
 //! ```text
-//! DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict] [--threads N]
+//! DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--output-file FILE] [--now DATETIME] [--strict] [--threads N]
 //! ```
 //!
 //! Reads each file (stdin when none, or for `-`) once, gunzipping it when it

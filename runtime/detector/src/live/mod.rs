@@ -25,7 +25,9 @@
 //! With `--state DIR` ([`state`]) the followed files' positions are
 //! checkpointed between polls, when the output of every line read is
 //! flushed, so a restart resumes there; `--metrics ADDR` ([`metrics`])
-//! serves counts and probes over HTTP.
+//! serves counts and probes over HTTP. SIGHUP reopens `--output-file`
+//! between turns. Before any thread starts, [`sandbox`] warns when the
+//! detector runs as root and confines its file access with Landlock.
 //!
 //! The live parts that need the network, TLS or signals sit behind the
 //! `live` cargo feature (on by default and in every detector `kqlc build`

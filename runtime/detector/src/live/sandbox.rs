@@ -143,8 +143,8 @@ pub enum Confinement {
 #[cfg(target_os = "linux")]
 pub fn confine(allowed: &Allowed) -> Result<Confinement, String> {
     use landlock::{
-        path_beneath_rules, Access, AccessFs, BitFlags, Ruleset, RulesetAttr, RulesetCreatedAttr,
-        RulesetStatus, ABI,
+        path_beneath_rules, Access, AccessFs, BitFlags, LandlockStatus, Ruleset, RulesetAttr,
+        RulesetCreatedAttr, RulesetStatus, ABI,
     };
     // The newest ABI this was written and tested for; older kernels get
     // what they have (best effort).
@@ -170,7 +170,16 @@ pub fn confine(allowed: &Allowed) -> Result<Confinement, String> {
         RulesetStatus::FullyEnforced => Confinement::Full,
         RulesetStatus::PartiallyEnforced => Confinement::Partial,
         RulesetStatus::NotEnforced => Confinement::Unavailable(
-            "the kernel does not support it, or it is not enabled (lsm=landlock)".to_string(),
+            match status.landlock {
+                LandlockStatus::NotEnabled => {
+                    "the kernel has it, not enabled at boot (lsm=...,landlock)"
+                }
+                LandlockStatus::NotImplemented => {
+                    "not in this kernel, or a seccomp filter refuses its system calls"
+                }
+                _ => "the kernel refused the ruleset",
+            }
+            .to_string(),
         ),
     })
 }

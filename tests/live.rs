@@ -1329,6 +1329,48 @@ fn landlock_lets_a_live_detector_write_only_its_output_and_state_and_read_only_i
 }
 
 #[test]
+fn landlock_keeps_the_rules_data_readable_for_scheduled_runs() {
+    // A scheduled rule's run starts a fresh rule, which reads its
+    // `externaldata` file again: the file stays readable when confined.
+    // (The path is relative to the tests' working directory, kqlc/cli.)
+    let binary = detector(
+        "creates_not_listed",
+        "// @frequency 10m
+let Listed = externaldata (User: string) [\"../../tests/cases/operators/externaldata/data/domains.txt\"] with (format = \"txt\");
+CloudAuditEvents
+| where OperationName == \"create\"
+| extend User = tostring(RawEventData.User.username)
+| where User !in (Listed)
+| summarize n = count() by User",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let mut text = String::new();
+    for (i, user) in ["alice", "evil.example", "alice", "bob"].iter().enumerate() {
+        text.push_str(&exec_line(T0 + i as i64, user, "create", "exec"));
+    }
+    // The next window's first event: the first window's tick.
+    text.push_str(&exec_line(T0 + 605, "carol", "create", "exec"));
+    std::fs::write(&log, text).unwrap();
+    let service = Service::start(
+        &binary,
+        &["--follow", log.to_str().unwrap(), "--clock", "event"],
+    );
+    let landlock = service.wait_stderr("Landlock: ");
+    let rows = service.wait_rows(Duration::from_secs(30), |rows| rows.len() >= 2);
+    let (status, _, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    if landlock.contains("not available") {
+        eprintln!("(not confined here: {landlock})");
+    }
+    assert_eq!(
+        rows,
+        ["{\"User\":\"alice\",\"n\":2}", "{\"User\":\"bob\",\"n\":1}"],
+        "{stderr:?}"
+    );
+}
+
+#[test]
 fn an_output_file_that_is_an_input_is_refused() {
     let binary = detector("creates_n", CREATES_N);
     let dir = tempfile::tempdir().unwrap();

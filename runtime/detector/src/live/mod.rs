@@ -386,10 +386,10 @@ pub(crate) fn run<W: Write, E: Write>(
         let allowed = sandbox::Allowed::for_options(options, files, session.output_file());
         match sandbox::confine(&allowed) {
             Ok(sandbox::Confinement::Full) => session.report(format_args!(
-                "Landlock: file access is confined to the inputs' directories, the certificates, --output-file and --state (--no-landlock: not confined)"
+                "Landlock: file access is confined to the inputs' directories, the certificates, the rules' data, --output-file and --state (--no-landlock: not confined)"
             ))?,
             Ok(sandbox::Confinement::Partial) => session.report(format_args!(
-                "Landlock: file access is confined to the inputs' directories, the certificates, --output-file and --state, partly (this kernel's Landlock lacks some access rights)"
+                "Landlock: file access is confined to the inputs' directories, the certificates, the rules' data, --output-file and --state, partly (this kernel's Landlock lacks some access rights)"
             ))?,
             Ok(sandbox::Confinement::Unavailable(why)) => session.report(format_args!(
                 "Landlock: not available ({why}): file access is not confined"

@@ -14,6 +14,7 @@
 //! |---|---|---|
 //! | each `--follow` pattern's directory (the nearest one that exists) | read files, list | new and rotated files appear there |
 //! | `--tls-cert`, `--tls-key`, `--tls-client-ca`, `--token-file` | read | read when the webhook starts |
+//! | the rules' `externaldata` files | read | a scheduled rule reads them at each run |
 //! | `--output-file`'s directory (the device itself for one such as `/dev/full`) | create and write files | SIGHUP opens the file again |
 //! | `--state DIR` | read, create, write, truncate, rename, remove files | checkpoints (temporary file, rename) |
 //! | with `--nats`: `/etc/hosts`, `/etc/resolv.conf`, ..., CA certificate directories | read | name resolution when the client reconnects |
@@ -75,6 +76,11 @@ impl Allowed {
         .into_iter()
         .flatten()
         {
+            push_new(&mut allowed.read, PathBuf::from(path));
+        }
+        // The rules' `externaldata` files, read at start: a scheduled
+        // rule reads them again at each run.
+        for path in kql_runtime::external::files_read() {
             push_new(&mut allowed.read, PathBuf::from(path));
         }
         if options.nats.is_some() {

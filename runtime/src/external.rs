@@ -7,6 +7,18 @@
 use crate::query::ColumnType;
 use crate::value::{Row, Value};
 use std::path::Path;
+use std::sync::Mutex;
+
+/// The files [`load`] has read, each once: a detector that confines its
+/// file access (Landlock, in live modes) keeps them readable, since a
+/// scheduled rule loads its data again at each run.
+static FILES_READ: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// The paths of the files [`load`] has read so far (as given, without a
+/// `file://` prefix).
+pub fn files_read() -> Vec<String> {
+    FILES_READ.lock().map(|f| f.clone()).unwrap_or_default()
+}
 
 /// How a file's records are laid out (the `format` option of
 /// `externaldata`, or the file's extension).
@@ -39,6 +51,11 @@ pub fn load(
         let path = file.strip_prefix("file://").unwrap_or(file);
         let bytes = std::fs::read(Path::new(path))
             .map_err(|e| format!("externaldata: {path}: cannot read: {e}"))?;
+        if let Ok(mut read) = FILES_READ.lock() {
+            if !read.iter().any(|f| f == path) {
+                read.push(path.to_string());
+            }
+        }
         let text = std::str::from_utf8(&bytes).map_err(|e| {
             let line = bytes[..e.valid_up_to()]
                 .iter()

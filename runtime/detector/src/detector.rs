@@ -1,7 +1,7 @@
 //! The detector's `main`: arguments, the read loop, error reports, summary.
 //!
 //! ```text
-//! DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict] [--threads N]
+//! DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--output-file FILE] [--now DATETIME] [--strict] [--threads N]
 //! ```
 //!
 //! Reads each file (stdin when none, or for `-`) once, gunzipping it when it
@@ -49,7 +49,7 @@ use crate::input::{self, Chunk, Compression, InputReader};
 use crate::lazy::RowReader;
 use crate::manifest::DetectorInfo;
 use crate::ocsf::{self, OcsfWriter};
-use crate::output::RowWriter;
+use crate::output::{RowWriter, Sink};
 use crate::parallel::{self, BatchOutcome, EventKind, LineSink, LineWork, RecordRows};
 use crate::prefilter::PrefilterSet;
 use crate::schedule::{show_time, Clock, ClockKind, Offered, RuleSchedule};
@@ -91,6 +91,9 @@ pub struct Options {
     pub strict: bool,
     /// `--rejects`: where rejected input goes, verbatim.
     pub rejects: Option<String>,
+    /// `--output-file`: rows are appended there instead of standard output
+    /// (reopened on SIGHUP in live modes).
+    pub output_file: Option<String>,
     /// `--no-prefilter` (or `--validate`): parse every line, even those no
     /// rule can match (so that every malformed line is reported).
     /// `--strict` implies it: it must see every bad line to stop at it.
@@ -127,56 +130,62 @@ pub struct Options {
     pub max_memory: Option<u64>,
 }
 
-const USAGE: &str = "usage: DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--now DATETIME] [--strict] [--threads N] [--line-by-line]\n\
-  FILE               input files, plain or gzip (stdin when none, or '-')\n\
-  --input-format F   auto (default: decided per line), cloudaudit, k8s, aks, eks, gke or arm;\n\
-                     applies to the files after it (a single one: to every file)\n\
-  --rejects FILE     write every rejected line there, verbatim (never an input file)\n\
-  --now T            what now() and ago() count from (ISO 8601), to replay old logs\n\
-  --max-memory SIZE  the heap one rule's state may hold (default 4G; none: no limit); a rule\n\
-                     past it is stopped with an error, the others go on\n\
-  --strict           stop at the first bad input line (every line is validated: implies --validate)\n\
-  --output rows|alerts|ocsf  bare result rows (default), alerts with the rule's metadata, or\n\
-                     alerts as OCSF Detection Findings (class 2004)\n\
-  --version [--json] versions and the embedded rules (with --json: the manifest)\n\
-  --rules [ID]       the embedded rule texts (one rule's exact text with an id)\n\
-  --validate         parse and validate every line; by default a line that lacks the literals\n\
-                     every rule needs is skipped unparsed, so not validated (the summary counts them)\n\
-  --no-prefilter     the same as --validate\n\
-  --full-parse       parse each CloudAuditEvents line whole; by default only the fields the\n\
-                     rules read are built (same results and messages; for comparisons)\n\
-  --threads N        N threads (1 to 256) check, prefilter and parse JSON lines (default 1); the rules,\n\
-                     output and reports stay in input order, identical to one thread.\n\
-                     Input is taken in batches of 256 KB (for a live stream, use 1);\n\
-                     a multi-line JSON document is read on one thread\n\
-  --line-by-line     with one thread, hand on each line as it is read, as for stdin (by\n\
-                     default a file is read in batches of lines, which is faster)\n\
-live sources (a service: runs until SIGTERM or SIGINT, then flushes and exits 0):\n\
-  --follow           follow the FILEs (paths, or globs such as 'audit*.log') like tail -F:\n\
-                     read each from its start, then lines as they are written; rotation by\n\
-                     rename and by copy-truncate; files that appear later are picked up\n\
-  --listen ADDR      a Kubernetes audit webhook backend on ADDR (e.g. 0.0.0.0:8443): a POST\n\
-                     of an audit.k8s.io/v1 EventList on any path; 200 once its rows are written\n\
-  --tls-cert FILE    serve HTTPS with this PEM certificate chain (with --tls-key)\n\
-  --tls-key FILE     the PEM private key of --tls-cert\n\
-  --tls-client-ca F  require a client certificate signed by a CA in this PEM file\n\
-  --token-file FILE  require 'Authorization: Bearer TOKEN', the token being FILE's text\n\
-  --max-body-bytes N the largest request body accepted (default 33554432, 32 MiB); larger: 413\n\
-  --queue N          request batches waiting to be processed (default 64); when full: 429\n\
-  --state DIR        with --follow: keep each file's position in DIR (checkpoints) and resume\n\
-                     there after a restart; one detector per DIR (locked)\n\
-  --checkpoint-interval D  how often a checkpoint is written while reading (default 1s; 250ms, 5s, 1m)\n\
-  --metrics ADDR     Prometheus metrics on http://ADDR/metrics, probes on /healthz and /readyz\n\
-  --nats URL         read a NATS JetStream stream (with --stream and --consumer); a message is\n\
-                     one event or EventList, acked once its rows are written and flushed\n\
-  --stream NAME      the JetStream stream\n\
-  --consumer NAME    the durable pull consumer, shared by detectors; created when missing\n\
-  --subject FILTER   the filter subject of a consumer created here (e.g. 'audit.>')\n\
-  --deliver new|all  where a consumer created here starts (default all: the stream's start)\n\
-scheduled rules (live sources only; a stateful rule runs every @frequency over the last @period):\n\
-  --clock wall|event what moves the schedule: the system clock (default), or the newest event\n\
-                     time read, so a replayed log fires the same runs in seconds\n\
-  --max-buffered-rows N  rows one scheduled rule holds between runs (default 1000000); past\n\
+const USAGE: &str = r"usage: DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--output-file FILE] [--now DATETIME] [--strict] [--threads N] [--line-by-line]
+  FILE               input files, plain or gzip (stdin when none, or '-')
+  --input-format F   auto (default: decided per line), cloudaudit, k8s, aks, eks, gke or arm;
+                     applies to the files after it (a single one: to every file)
+  --rejects FILE     write every rejected line there, verbatim (never an input file)
+  --output-file FILE append the rows (or alerts) to FILE instead of stdout (never an input
+                     file); in live modes SIGHUP reopens it (logrotate: rename, then SIGHUP);
+                     a failed write stops the detector (status 2)
+  --now T            what now() and ago() count from (ISO 8601), to replay old logs
+  --max-memory SIZE  the heap one rule's state may hold (default 4G; none: no limit); a rule
+                     past it is stopped with an error, the others go on
+  --strict           stop at the first bad input line (every line is validated: implies --validate)
+  --output rows|alerts|ocsf  bare result rows (default), alerts with the rule's metadata, or
+                     alerts as OCSF Detection Findings (class 2004)
+  --version [--json] versions and the embedded rules (with --json: the manifest)
+  --rules [ID]       the embedded rule texts (one rule's exact text with an id)
+  --validate         parse and validate every line; by default a line that lacks the literals
+                     every rule needs is skipped unparsed, so not validated (the summary counts them)
+  --no-prefilter     the same as --validate
+  --full-parse       parse each CloudAuditEvents line whole; by default only the fields the
+                     rules read are built (same results and messages; for comparisons)
+  --threads N        N threads (1 to 256) check, prefilter and parse JSON lines (default 1); the rules,
+                     output and reports stay in input order, identical to one thread.
+                     Input is taken in batches of 256 KB (for a live stream, use 1);
+                     a multi-line JSON document is read on one thread
+  --line-by-line     with one thread, hand on each line as it is read, as for stdin (by
+                     default a file is read in batches of lines, which is faster)
+live sources (a service: runs until SIGTERM or SIGINT, then flushes and exits 0):
+  --follow           follow the FILEs (paths, or globs such as 'audit*.log') like tail -F:
+                     read each from its start, then lines as they are written; rotation by
+                     rename and by copy-truncate; files that appear later are picked up
+  --listen ADDR      a Kubernetes audit webhook backend on ADDR (e.g. 0.0.0.0:8443): a POST
+                     of an audit.k8s.io/v1 EventList on any path; 200 once its rows are written
+  --tls-cert FILE    serve HTTPS with this PEM certificate chain (with --tls-key)
+  --tls-key FILE     the PEM private key of --tls-cert
+  --tls-client-ca F  require a client certificate signed by a CA in this PEM file
+  --token-file FILE  require 'Authorization: Bearer TOKEN', the token being FILE's text
+  --max-body-bytes N the largest request body accepted (default 33554432, 32 MiB); larger: 413
+  --queue N          request batches waiting to be processed (default 64); when full: 429
+  --state DIR        with --follow: keep each file's position in DIR (checkpoints) and resume
+                     there after a restart; one detector per DIR (locked)
+  --checkpoint-interval D  how often a checkpoint is written while reading (default 1s; 250ms, 5s, 1m)
+  --metrics ADDR     Prometheus metrics on http://ADDR/metrics, probes on /healthz and /readyz
+  --nats URL         read a NATS JetStream stream (with --stream and --consumer); a message is
+                     one event or EventList, acked once its rows are written and flushed
+  --stream NAME      the JetStream stream
+  --consumer NAME    the durable pull consumer, shared by detectors; created when missing
+  --subject FILTER   the filter subject of a consumer created here (e.g. 'audit.>')
+  --deliver new|all  where a consumer created here starts (default all: the stream's start)
+  --no-landlock      do not confine file access with Landlock (by default a live detector can
+                     read only its inputs' directories and certificates, and write only
+                     --output-file and --state; it warns when it runs as root)
+scheduled rules (live sources only; a stateful rule runs every @frequency over the last @period):
+  --clock wall|event what moves the schedule: the system clock (default), or the newest event
+                     time read, so a replayed log fires the same runs in seconds
+  --max-buffered-rows N  rows one scheduled rule holds between runs (default 1000000); past
                      it the oldest are dropped, with a warning and in the metrics";
 
 /// The most `--threads` accepted. More than the machine has cores only
@@ -269,6 +278,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
                 first.get_or_insert(format);
             }
             "--rejects" => options.rejects = Some(value("a file name")?),
+            "--output-file" => options.output_file = Some(value("a file name")?),
             live if crate::live::LiveOptions::takes(live) => {
                 let value = match crate::live::LiveOptions::value_needed(live) {
                     Some(what) => Some(value(what)?),
@@ -560,16 +570,30 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
     }
     options.info = info;
     options.stdin_closed = stdin_is_closed();
-    let streams = [
+    let mut streams = vec![
         ("standard output".to_string(), FileId::of_stdout()),
         ("standard error".to_string(), FileId::of_stderr()),
     ];
+    if let Some(path) = &options.output_file {
+        streams.push((format!("--output-file {path}"), FileId::of_path(path)));
+    }
     if let Some(message) = output_that_is_an_input(&options.files, &streams) {
         let _ = say(&mut io::stderr(), format_args!("error: {message}"));
         return ExitCode::from(2);
     }
-    let stdout = io::stdout();
-    let mut writer = RowWriter::new(io::BufWriter::with_capacity(1 << 16, stdout.lock()));
+    let mut writer = match &options.output_file {
+        Some(path) => match Sink::append(path) {
+            Ok(sink) => RowWriter::reopenable(sink, Sink::reopen),
+            Err(e) => {
+                let _ = say(
+                    &mut io::stderr(),
+                    format_args!("error: --output-file {path}: cannot open: {e}"),
+                );
+                return ExitCode::from(2);
+            }
+        },
+        None => RowWriter::new(Sink::stdout()),
+    };
     match run(rules, &options, &mut writer, &mut io::stderr()) {
         Ok(status) => status,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -646,8 +670,13 @@ type OcsfEvent = (Vec<&'static str>, Row);
 
 impl<W: Write, E: Write> Session<'_, W, E> {
     /// The detector's own output files, by identity: standard output and
-    /// error when they are regular files, and `--rejects`.
+    /// error when they are regular files, `--rejects`, and the file now at
+    /// `--output-file`'s path.
     pub(crate) fn output_files(&self) -> Vec<(String, FileId)> {
+        let output_file = self
+            .output_file
+            .as_ref()
+            .and_then(|path| Some((format!("--output-file {path}"), FileId::of_path(path)?)));
         [
             ("standard output".to_string(), FileId::of_stdout()),
             ("standard error".to_string(), FileId::of_stderr()),
@@ -655,7 +684,21 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         .into_iter()
         .filter_map(|(name, id)| Some((name, id?)))
         .chain(self.rejects.identity())
+        .chain(output_file)
         .collect()
+    }
+
+    /// `--output-file`'s path, when rows go there.
+    #[cfg(feature = "live")]
+    pub(crate) fn output_file(&self) -> Option<&str> {
+        self.output_file.as_deref()
+    }
+
+    /// Flushes the output and opens `--output-file` again at its path
+    /// (SIGHUP). `Ok(false)` when rows go to standard output.
+    #[cfg(feature = "live")]
+    pub(crate) fn reopen_output(&mut self) -> io::Result<bool> {
+        self.writer.reopen()
     }
 }
 
@@ -668,6 +711,10 @@ pub(crate) struct Session<'a, W: Write, E: Write> {
     counts: Counts,
     output_rows: Vec<(usize, Row)>,
     writer: &'a mut RowWriter<W>,
+    /// `--output-file`: where `writer` writes, when not standard output
+    /// (for live sources: `--follow` skips it, SIGHUP reopens it).
+    #[cfg_attr(not(feature = "live"), allow(dead_code))]
+    output_file: Option<String>,
     errors: &'a mut E,
     rejects: Rejects,
     strict: bool,
@@ -894,6 +941,7 @@ pub fn run<W: Write, E: Write>(
         tag_rows,
         output_rows,
         writer,
+        output_file: options.output_file.clone(),
         errors,
         rejects,
         strict: options.strict,
@@ -1844,6 +1892,8 @@ mod tests {
             "--strict",
             "b.jsonl",
             "--rejects=bad.jsonl",
+            "--output-file",
+            "rows.jsonl",
         ]) else {
             panic!("expected options");
         };
@@ -1857,10 +1907,22 @@ mod tests {
         assert!(options.strict);
         assert!(options.now.is_some());
         assert_eq!(options.rejects.as_deref(), Some("bad.jsonl"));
+        assert_eq!(options.output_file.as_deref(), Some("rows.jsonl"));
         assert!(matches!(
             args(&["--now=2024-05-28"]),
             Ok(Invocation::Run(_))
         ));
+    }
+
+    #[test]
+    fn usage_lines_keep_their_indentation() {
+        for line in USAGE.lines().skip(1) {
+            assert!(
+                line.starts_with("  ") || line.ends_with(':'),
+                "an option's line without its indentation: {line:?}"
+            );
+        }
+        assert!(USAGE.contains("\n  --output-file FILE "));
     }
 
     #[test]

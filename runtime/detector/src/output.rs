@@ -1,14 +1,18 @@
 //! Writing result rows as JSON lines: one object per row, keys in column
-//! order, values as `text::write_json` renders them.
+//! order, values as `text::write_json` renders them; to standard output or
+//! to `--output-file` ([`Sink`]), which SIGHUP reopens for logrotate.
 
 use kql_runtime::text;
 use kql_runtime::value::Row;
+use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 
 /// Writes result rows to a byte sink.
 pub struct RowWriter<W: Write> {
     out: W,
     line: String,
+    /// Opens the sink again (`--output-file` after SIGHUP), if it can be.
+    reopen: Option<fn(&mut W) -> io::Result<()>>,
 }
 
 impl<W: Write> RowWriter<W> {
@@ -17,6 +21,34 @@ impl<W: Write> RowWriter<W> {
         RowWriter {
             out,
             line: String::new(),
+            reopen: None,
+        }
+    }
+
+    /// A writer to `out` that [`RowWriter::reopen`] opens again with
+    /// `reopen`.
+    pub fn reopenable(out: W, reopen: fn(&mut W) -> io::Result<()>) -> RowWriter<W> {
+        RowWriter {
+            out,
+            line: String::new(),
+            reopen: Some(reopen),
+        }
+    }
+
+    /// True when [`RowWriter::reopen`] opens the sink again.
+    pub fn can_reopen(&self) -> bool {
+        self.reopen.is_some()
+    }
+
+    /// Flushes what is written to the sink as it is, then opens it again
+    /// (a file renamed by logrotate: rows written before go to the renamed
+    /// file, rows after to a new one). `Ok(false)` for a sink that cannot
+    /// be reopened (standard output).
+    pub fn reopen(&mut self) -> io::Result<bool> {
+        self.out.flush()?;
+        match self.reopen {
+            Some(reopen) => reopen(&mut self.out).map(|()| true),
+            None => Ok(false),
         }
     }
 
@@ -54,6 +86,80 @@ impl<W: Write> RowWriter<W> {
     }
 }
 
+/// Where rows go: standard output, or `--output-file`, appended to.
+pub enum Sink {
+    /// Standard output, buffered.
+    Stdout(io::BufWriter<io::StdoutLock<'static>>),
+    /// `--output-file PATH`, buffered.
+    File {
+        /// The path, as given (opened again by [`Sink::reopen`]).
+        path: String,
+        /// The file open for appending.
+        file: io::BufWriter<File>,
+    },
+}
+
+/// The output buffer: rows are written in blocks of this size.
+const BUFFER: usize = 1 << 16;
+
+impl Sink {
+    /// Standard output.
+    pub fn stdout() -> Sink {
+        Sink::Stdout(io::BufWriter::with_capacity(BUFFER, io::stdout().lock()))
+    }
+
+    /// `path` opened for appending, created when missing.
+    pub fn append(path: &str) -> io::Result<Sink> {
+        Ok(Sink::File {
+            path: path.to_string(),
+            file: io::BufWriter::with_capacity(BUFFER, open_append(path)?),
+        })
+    }
+
+    /// Opens `--output-file` again at its path (after [`Write::flush`]): for
+    /// [`RowWriter::reopenable`]. Standard output stays as it is.
+    pub fn reopen(&mut self) -> io::Result<()> {
+        if let Sink::File { path, file } = self {
+            let fresh = open_append(path).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("--output-file {path}: cannot reopen: {e}"),
+                )
+            })?;
+            // The old buffer is empty (flushed): dropping it writes nothing.
+            *file = io::BufWriter::with_capacity(BUFFER, fresh);
+        }
+        Ok(())
+    }
+}
+
+fn open_append(path: &str) -> io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+impl Write for Sink {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Stdout(out) => out.write(data),
+            Sink::File { file, .. } => file.write(data),
+        }
+    }
+
+    fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Stdout(out) => out.write_all(data),
+            Sink::File { file, .. } => file.write_all(data),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Stdout(out) => out.flush(),
+            Sink::File { file, .. } => file.flush(),
+        }
+    }
+}
+
 /// Appends `s` as a JSON string literal.
 fn write_json_string(out: &mut String, s: &str) {
     text::write_json(&kql_runtime::value::Value::string(s), out);
@@ -78,5 +184,38 @@ mod tests {
             text,
             "{\"z\":1,\"a\":\"a\\\"b\",\"n\":null}\n{\"_rule\":\"r1\",\"z\":1,\"a\":\"a\\\"b\",\"n\":null}\n"
         );
+    }
+
+    #[test]
+    fn an_output_file_is_appended_to_and_reopened_at_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rows.jsonl");
+        let name = path.to_str().unwrap();
+        std::fs::write(&path, "kept\n").unwrap();
+        let mut writer = RowWriter::reopenable(Sink::append(name).unwrap(), Sink::reopen);
+        assert!(writer.can_reopen());
+        writer.write_raw(b"one\n").unwrap();
+        // logrotate: rename, then the signal.
+        let rotated = dir.path().join("rows.jsonl.1");
+        std::fs::rename(&path, &rotated).unwrap();
+        writer.write_raw(b"two\n").unwrap();
+        assert!(writer.reopen().unwrap());
+        writer.write_raw(b"three\n").unwrap();
+        writer.flush().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&rotated).unwrap(),
+            "kept\none\ntwo\n"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "three\n");
+        assert!(!RowWriter::new(Vec::new()).reopen().unwrap());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_full_disk_is_a_write_error() {
+        let mut writer = RowWriter::new(Sink::append("/dev/full").unwrap());
+        writer.write_raw(b"row\n").unwrap();
+        let error = writer.flush().unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(28), "{error}"); // ENOSPC
     }
 }

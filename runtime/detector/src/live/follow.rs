@@ -126,7 +126,8 @@ pub struct Follower {
     /// Paths reported as unreadable or as an output (once each).
     reported: Vec<PathBuf>,
     /// The detector's own output files (a name for messages, and the
-    /// file): a pattern that matches one does not read it back.
+    /// file): a pattern that matches one does not read it back. Each file
+    /// `--output-file` named stays here after SIGHUP reopened it.
     outputs: Vec<(String, FileId)>,
     started: bool,
     templates: Vec<(InputFormat, LineWork)>,
@@ -198,6 +199,13 @@ impl Follower {
     ) -> Result<(), Stop> {
         for file in &mut self.files {
             file.matched = false;
+        }
+        // `--output-file` reopened after logrotate is a new file at the
+        // same path; the renamed one stays an output too.
+        for output in session.output_files() {
+            if !self.outputs.iter().any(|(_, id)| *id == output.1) {
+                self.outputs.push(output);
+            }
         }
         let now = Instant::now();
         let mut matched: Vec<Identity> = Vec::new();

@@ -25,7 +25,9 @@
 //! With `--state DIR` ([`state`]) the followed files' positions are
 //! checkpointed between polls, when the output of every line read is
 //! flushed, so a restart resumes there; `--metrics ADDR` ([`metrics`])
-//! serves counts and probes over HTTP.
+//! serves counts and probes over HTTP. SIGHUP reopens `--output-file`
+//! between turns. Before any thread starts, [`sandbox`] warns when the
+//! detector runs as root and confines its file access with Landlock.
 //!
 //! The live parts that need the network, TLS or signals sit behind the
 //! `live` cargo feature (on by default and in every detector `kqlc build`
@@ -42,6 +44,8 @@ pub mod follow;
 pub mod metrics;
 #[cfg(feature = "live")]
 pub mod nats;
+#[cfg(feature = "live")]
+pub mod sandbox;
 #[cfg(feature = "live")]
 pub mod state;
 #[cfg(feature = "live")]
@@ -99,6 +103,8 @@ pub struct LiveOptions {
     /// [`crate::schedule::DEFAULT_MAX_BUFFERED_ROWS`]): rows one scheduled
     /// rule holds between its runs.
     pub max_buffered_rows: Option<usize>,
+    /// `--no-landlock`: file access is not confined ([`sandbox`]).
+    pub no_landlock: bool,
 }
 
 /// `--deliver`: where a consumer the detector creates starts in the
@@ -140,6 +146,7 @@ const FLAGS: &[(&str, Option<&str>)] = &[
     ("--deliver", Some("new or all")),
     ("--clock", Some("wall or event")),
     ("--max-buffered-rows", Some("a number of rows")),
+    ("--no-landlock", None),
 ];
 
 impl LiveOptions {
@@ -166,6 +173,7 @@ impl LiveOptions {
         };
         match flag {
             "--follow" => self.follow = true,
+            "--no-landlock" => self.no_landlock = true,
             "--listen" => self.listen = value,
             "--tls-cert" => self.tls_cert = value,
             "--tls-key" => self.tls_key = value,
@@ -362,6 +370,45 @@ pub(crate) fn run<W: Write, E: Write>(
             return Ok(false);
         }
     }
+    if sandbox::is_root() {
+        session.report(format_args!(
+            "warning: running as root: a detector needs no privilege to read the logs it is given, listen on a port above 1023 or write its state; run it as a user of its own (docs/deploy.md)"
+        ))?;
+    }
+    // Before any other thread starts: Landlock confines the thread that
+    // applies it and those it starts after.
+    if !options.no_landlock {
+        if let Some(dir) = &options.state {
+            // Created here so that it can be allowed (an error is
+            // reported when the state is opened).
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let allowed = sandbox::Allowed::for_options(options, files, session.output_file());
+        match sandbox::confine(&allowed) {
+            Ok(sandbox::Confinement::Full) => session.report(format_args!(
+                "Landlock: file access is confined to the inputs' directories, the certificates, the rules' data, --output-file and --state (--no-landlock: not confined)"
+            ))?,
+            Ok(sandbox::Confinement::Partial) => session.report(format_args!(
+                "Landlock: file access is confined to the inputs' directories, the certificates, the rules' data, --output-file and --state, partly (this kernel's Landlock lacks some access rights)"
+            ))?,
+            Ok(sandbox::Confinement::Unavailable(why)) => session.report(format_args!(
+                "Landlock: not available ({why}): file access is not confined"
+            ))?,
+            Err(e) => session.report(format_args!(
+                "warning: {e}: file access is not confined"
+            ))?,
+        }
+    }
+    // SIGHUP reopens `--output-file` (logrotate); without one it keeps its
+    // default action.
+    let reopen = Arc::new(AtomicBool::new(false));
+    if session.output_file().is_some() {
+        let signal = signal_hook::consts::SIGHUP;
+        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&reopen)) {
+            session.report(format_args!("error: cannot handle signal {signal}: {e}"))?;
+            return Ok(false);
+        }
+    }
     let metrics = match &options.metrics {
         Some(addr) => match metrics::Metrics::start(addr) {
             Ok(metrics) => {
@@ -544,6 +591,14 @@ pub(crate) fn run<W: Write, E: Write>(
                     checkpoints.write(follower, session)?;
                 }
             }
+            // SIGHUP: the output so far is flushed (and checkpointed);
+            // rows from now on go to a file opened again at the path.
+            if reopen.swap(false, Ordering::SeqCst)
+                && session.reopen_output().map_err(Stop::Write)?
+            {
+                let path = session.output_file().unwrap_or_default().to_string();
+                session.report(format_args!("--output-file {path}: reopened (SIGHUP)"))?;
+            }
             publish(session, &follower, &webhook_counts, &checkpoints, true);
         }
         Ok(())
@@ -563,6 +618,14 @@ pub(crate) fn run<W: Write, E: Write>(
     };
     if let Some(consumer) = &mut consumer {
         consumer.close();
+    }
+    if let (Err(Stop::Write(_)), Some(checkpoints)) = (&result, &checkpoints) {
+        // The rows of the lines read since the last checkpoint may not all
+        // be written: it is not advanced, so a restart reads them again.
+        session.report(format_args!(
+            "stopping: the output cannot be written; --state {} keeps the last checkpoint, which covers only rows written and flushed",
+            checkpoints.dir
+        ))?;
     }
     result?;
     closed?;

@@ -389,9 +389,13 @@ fn a_100000_item_ioc_list_compiles_as_static_data_and_matches_exactly() {
     let ips: Vec<String> = (0..100_000u32)
         .map(|i| format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255))
         .collect();
+    // Strings the static form must keep exact: a newline, a backslash
+    // before an `n`, the empty string (KQL literals).
+    let tricky = [r#""line\nbreak""#, r#""back\\slash\\n""#, r#""""#];
     let list = ips
         .iter()
         .map(|ip| format!("\"{ip}\""))
+        .chain(tricky.iter().map(|s| s.to_string()))
         .collect::<Vec<_>>()
         .join(", ");
     let kql = format!(
@@ -406,6 +410,12 @@ fn a_100000_item_ioc_list_compiles_as_static_data_and_matches_exactly() {
         "10.0.0.17",
         "10.1.134.160",
         "11.0.0.1",
+        // JSON string contents: the three tricky strings, and near misses.
+        r"line\nbreak",
+        r"line\\nbreak",
+        r"back\\slash\\n",
+        r"back\\slash\n",
+        "",
     ]
     .iter()
     .map(|ip| format!("{{\"Timestamp\":\"2024-05-28T10:00:00Z\",\"IPAddress\":\"{ip}\"}}"))
@@ -414,7 +424,15 @@ fn a_100000_item_ioc_list_compiles_as_static_data_and_matches_exactly() {
     let output = run(&binary, &[input.to_str().unwrap()]);
     assert_eq!(
         text(&output.stdout),
-        "{\"IPAddress\":\"10.1.134.159\"}\n{\"IPAddress\":\"10.0.0.17\"}\n",
+        concat!(
+            "{\"IPAddress\":\"10.1.134.159\"}\n{\"IPAddress\":\"10.0.0.17\"}\n",
+            r#"{"IPAddress":"line\nbreak"}"#,
+            "\n",
+            r#"{"IPAddress":"back\\slash\\n"}"#,
+            "\n",
+            r#"{"IPAddress":""}"#,
+            "\n",
+        ),
         "{}",
         text(&output.stderr)
     );

@@ -810,6 +810,37 @@ impl ValueSet {
         ))
     }
 
+    /// A set of the strings of `text`, one per line, each ending in a
+    /// newline; in a string, `\\n` stands for a newline and `\\\\` for a
+    /// backslash (how generated code holds a long list: one literal).
+    pub fn from_lines(text: &'static str) -> ValueSet {
+        let items = text
+            .split_terminator('\n')
+            .map(|line| {
+                if !line.contains('\\') {
+                    return Value::from_static(line);
+                }
+                let mut item = String::with_capacity(line.len());
+                let mut chars = line.chars();
+                while let Some(c) = chars.next() {
+                    match (c, chars.clone().next()) {
+                        ('\\', Some('n')) => {
+                            item.push('\n');
+                            chars.next();
+                        }
+                        ('\\', Some('\\')) => {
+                            item.push('\\');
+                            chars.next();
+                        }
+                        (c, _) => item.push(c),
+                    }
+                }
+                Value::from(item)
+            })
+            .collect();
+        ValueSet::new(Value::array(items))
+    }
+
     /// The values, as a dynamic array.
     pub fn values(&self) -> &Value {
         &self.values
@@ -869,6 +900,16 @@ pub fn between(x: &Value, lo: &Value, hi: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_set_from_lines_reads_back_newlines_backslashes_and_empty_strings() {
+        let set = ValueSet::from_lines("a\nline\\nbreak\nback\\\\slash\\\\n\n\nz\n");
+        let expected: Vec<Value> = ["a", "line\nbreak", "back\\slash\\n", "", "z"]
+            .into_iter()
+            .map(Value::from_static)
+            .collect();
+        assert_eq!(set.values(), &Value::array(expected));
+    }
 
     #[test]
     fn in_set_gives_what_in_list_gives() {

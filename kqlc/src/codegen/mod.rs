@@ -70,7 +70,9 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
         " The rule `{}`, compiled from KQL by kqlc.",
         doc_lines(name).collect::<Vec<_>>().join(" ")
     );
-    let kql_lines = doc_lines(rule.kql.trim_end()).map(|l| format!(" {l}"));
+    let kql_lines = shown_doc_lines(rule.kql.trim_end())
+        .into_iter()
+        .map(|l| format!(" {l}"));
     let output_names = pipeline.output.iter().map(|(n, _)| n.as_str());
 
     let mut gen = Gen::default();
@@ -1567,9 +1569,43 @@ fn doc_lines(text: &str) -> impl Iterator<Item = String> + '_ {
         })
 }
 
+/// How many characters of a query line a doc comment shows.
+const DOC_LINE_CHARS: usize = 400;
+/// How many lines of a query a doc comment shows.
+const DOC_LINES: usize = 200;
+
+/// [`doc_lines`], cut to [`DOC_LINES`] lines of at most [`DOC_LINE_CHARS`]
+/// characters, each cut said: a rule with a 100,000-item list is shown,
+/// not copied (the rule's file holds it whole), so that the generated code
+/// and rustc's work stay proportional to the code, not to the data.
+fn shown_doc_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut hidden = 0usize;
+    for line in doc_lines(text) {
+        if lines.len() == DOC_LINES {
+            hidden += 1;
+            continue;
+        }
+        let count = line.chars().count();
+        if count > DOC_LINE_CHARS {
+            let shown: String = line.chars().take(DOC_LINE_CHARS).collect();
+            lines.push(format!(
+                "{shown} … ({} more characters; the rule's file holds the line whole)",
+                count - DOC_LINE_CHARS
+            ));
+        } else {
+            lines.push(line);
+        }
+    }
+    if hidden > 0 {
+        lines.push(format!("… ({hidden} more lines in the rule's file)"));
+    }
+    lines
+}
+
 fn stage_doc(stage: &Stage) -> TokenStream {
     let lines = std::iter::once(" ```kql".to_string())
-        .chain(doc_lines(&stage.kql).map(|l| format!(" | {l}")))
+        .chain(shown_doc_lines(&stage.kql).into_iter().map(|l| format!(" | {l}")))
         .chain(std::iter::once(" ```".to_string()));
     quote! { #(#[doc = #lines])* }
 }
@@ -1858,6 +1894,10 @@ fn static_const(expr: &Expr) -> Option<TokenStream> {
     })
 }
 
+/// From this many strings on, a constant set is written as one text
+/// ([`const_set`]).
+const CONST_SET_TEXT_MIN_ITEMS: usize = 256;
+
 /// A `&ValueSet` of a long constant `in` list: static data, indexed the
 /// first time a row is tested.
 fn const_set(items: &[Const]) -> TokenStream {
@@ -1869,6 +1909,30 @@ fn const_set(items: &[Const]) -> TokenStream {
         })
         .collect();
     let build = match strings {
+        // A long list as one text, a line per string: one literal for
+        // rustc, not an array of a million (see `ValueSet::from_lines`).
+        Some(strings) if strings.len() >= CONST_SET_TEXT_MIN_ITEMS => {
+            let mut text = String::new();
+            for item in &strings {
+                for c in item.chars() {
+                    match c {
+                        '\\' => text.push_str("\\\\"),
+                        '\n' => text.push_str("\\n"),
+                        c => text.push(c),
+                    }
+                }
+                text.push('\n');
+            }
+            let note = format!(
+                " The list's {} strings, one per line (a newline or backslash in one is written `\\n`, `\\\\`).",
+                strings.len()
+            );
+            quote! {{
+                #[doc = #note]
+                static LINES: &str = #text;
+                ValueSet::from_lines(LINES)
+            }}
+        }
         Some(strings) => quote! { ValueSet::from_strs(&[#(#strings),*]) },
         None => {
             let values = items.iter().map(constant);

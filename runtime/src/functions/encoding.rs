@@ -192,7 +192,7 @@ fn stored_deflate(text: &str) -> Option<Vec<u8>> {
 /// (`zlib-base64-compress-function.md`): the base64 of the zlib stream
 /// (window size 15) of the string's UTF-8 bytes. The bytes of Kusto's
 /// compressor are not specified; kqlc stores rather than compresses (see
-/// [`stored_deflate`]), which gives the reference's example exactly.
+/// `stored_deflate`), which gives the reference's example exactly.
 pub fn zlib_compress_to_base64_string(v: &Value) -> Value {
     let text = to_text(v);
     let Some(deflated) = stored_deflate(&text) else {
@@ -206,7 +206,7 @@ pub fn zlib_compress_to_base64_string(v: &Value) -> Value {
 
 /// `gzip_compress_to_base64_string(string)` (`gzip-base64-compress.md`): the
 /// base64 of a gzip member holding the string's UTF-8 bytes (see
-/// [`stored_deflate`]).
+/// `stored_deflate`).
 pub fn gzip_compress_to_base64_string(v: &Value) -> Value {
     let text = to_text(v);
     let Some(deflated) = stored_deflate(&text) else {

@@ -11,6 +11,10 @@
 //! the detector's, and peak memory (from `/usr/bin/time` when present).
 //! Each detector also runs with `--threads N` (2 by default), and
 //! [`thread_speedups`] gives its throughput relative to one thread.
+//! Last, two detections over `CloudAuditEvents` and the same two over
+//! `AKSAudit` and `AzureDiagnostics` (each pack with `cluster-admin-binding`)
+//! must give the same rows, and [`table_costs`] gives the time one pays for
+//! reading three tables instead of one.
 
 use super::{timed, write_sample, BenchOptions, NOW};
 use crate::build::{Profile, Rule, Toolchain};
@@ -31,6 +35,71 @@ pub struct Measurement {
     pub expected: Option<u64>,
     /// Peak resident memory in KiB, when measurable.
     pub peak_kib: Option<u64>,
+}
+
+/// The label of the pack of three detections over `CloudAuditEvents`.
+pub const ONE_TABLE_LABEL: &str = "3 rules over 1 table";
+/// The label of the same detections over `AKSAudit`, `AzureDiagnostics` and
+/// `CloudAuditEvents`.
+pub const THREE_TABLES_LABEL: &str = "the same 3 rules over 3 tables";
+
+/// Two detections written over `CloudAuditEvents` (with the reference
+/// rule `cluster-admin-binding`, the one-table pack).
+const ONE_TABLE: &[(&str, &str)] = &[
+    (
+        "exec",
+        r#"CloudAuditEvents
+| where DataSource != "Azure Resource Manager"
+| where OperationName == "create"
+| where RawEventData.ObjectRef.subresource == "exec"
+| project Username = tostring(RawEventData.User.username), Pod = tostring(RawEventData.ObjectRef.name), Namespace = tostring(RawEventData.ObjectRef.namespace)"#,
+    ),
+    (
+        "secret-writes",
+        r#"CloudAuditEvents
+| where DataSource != "Azure Resource Manager"
+| where RawEventData.ObjectRef.resource == "secrets"
+| where OperationName !in ("get", "list", "watch")
+| project AuditId = tostring(RawEventData.AuditId), Verb = OperationName, Username = tostring(RawEventData.User.username)"#,
+    ),
+];
+
+/// The same two detections over `AKSAudit` and `AzureDiagnostics`.
+const THREE_TABLES: &[(&str, &str)] = &[
+    (
+        "exec",
+        r#"AKSAudit
+| where Verb == "create"
+| where ObjectRef.subresource == "exec"
+| project Username = tostring(User.username), Pod = tostring(ObjectRef.name), Namespace = tostring(ObjectRef.namespace)"#,
+    ),
+    (
+        "secret-writes",
+        r#"AzureDiagnostics
+| where Category in ("kube-audit", "kube-audit-admin")
+| extend Event = parse_json(log_s)
+| where Event.objectRef.resource == "secrets"
+| where Event.verb !in ("get", "list", "watch")
+| project AuditId = tostring(Event.auditID), Verb = tostring(Event.verb), Username = tostring(Event.user.username)"#,
+    ),
+];
+
+/// The time of the three-table pack relative to the one-table pack.
+pub fn table_costs(results: &[Measurement]) -> String {
+    let find = |label: &str| {
+        results
+            .iter()
+            .find(|m| m.name == format!("kqlc detector: {label}"))
+    };
+    match (find(ONE_TABLE_LABEL), find(THREE_TABLES_LABEL)) {
+        (Some(one), Some(three)) => format!(
+            "3 tables / 1 table: {:.2}× the time ({:.3} s / {:.3} s)\n",
+            three.seconds / one.seconds,
+            three.seconds,
+            one.seconds
+        ),
+        _ => String::new(),
+    }
 }
 
 /// jq filters equivalent to the reference rules (count of result rows).
@@ -145,40 +214,69 @@ pub fn run(options: &BenchOptions) -> Result<(Vec<Measurement>, u64, u64), Strin
             peak_kib: peak,
         });
     }
-    let mut detector = |label: &str, rules: Vec<Rule>, expected: Option<u64>| {
-        let binary = toolchain
-            .build(&rules, Profile::Release)
-            .map_err(|e| e.to_string())?;
-        let mut threads = vec![1];
-        if options.threads > 1 {
-            threads.push(options.threads);
-        }
-        for n in threads {
-            let mut command = Command::new(&binary);
-            command.arg(&input).args(["--now", NOW]);
-            let name = if n == 1 {
-                format!("kqlc detector: {label}")
-            } else {
-                command.arg("--threads").arg(n.to_string());
-                format!("kqlc detector --threads {n}: {label}")
-            };
-            let (seconds, out, peak) = timed(command, options.repeat)?;
-            results.push(Measurement {
-                name,
-                seconds,
-                count: Some(out.lines().count() as u64),
-                expected,
-                peak_kib: peak,
-            });
-        }
-        Ok::<(), String>(())
-    };
+    let detector =
+        |results: &mut Vec<Measurement>, label: &str, rules: Vec<Rule>, expected: Option<u64>| {
+            let binary = toolchain
+                .build(&rules, Profile::Release)
+                .map_err(|e| e.to_string())?;
+            let mut threads = vec![1];
+            if options.threads > 1 {
+                threads.push(options.threads);
+            }
+            for n in threads {
+                let mut command = Command::new(&binary);
+                command.arg(&input).args(["--now", NOW]);
+                let name = if n == 1 {
+                    format!("kqlc detector: {label}")
+                } else {
+                    command.arg("--threads").arg(n.to_string());
+                    format!("kqlc detector --threads {n}: {label}")
+                };
+                let (seconds, out, peak) = timed(command, options.repeat)?;
+                results.push(Measurement {
+                    name,
+                    seconds,
+                    count: Some(out.lines().count() as u64),
+                    expected,
+                    peak_kib: peak,
+                });
+            }
+            Ok::<(), String>(())
+        };
     for name in names {
-        detector(name, vec![load(name)?], expected(name))?;
+        detector(&mut results, name, vec![load(name)?], expected(name))?;
     }
     let all: Result<Vec<Rule>, String> = names.iter().map(|n| load(n)).collect();
     let total: Option<u64> = names.iter().map(|n| expected(n)).sum();
-    detector("all three, one pass", all?, total)?;
+    detector(&mut results, "all three, one pass", all?, total)?;
+    // The same detections over one table, then over three: what reading
+    // the Azure Monitor tables beside CloudAuditEvents costs (issue 17's
+    // bound: within 10%). Both packs must give the same number of rows.
+    let over = |rules: &[(&str, &str)]| -> Result<Vec<Rule>, String> {
+        rules
+            .iter()
+            .map(|(name, kql)| {
+                Ok(Rule {
+                    name: name.to_string(),
+                    kql: kql.to_string(),
+                    path: format!("{name}.kql"),
+                    pipeline: kqlc::compile(kql, &schema)
+                        .map_err(|d| format!("{name}: {}", d[0].message))?,
+                })
+            })
+            .collect()
+    };
+    let cluster_admin = load("cluster-admin-binding")?;
+    let mut one_table = over(ONE_TABLE)?;
+    one_table.push(cluster_admin.clone());
+    let mut three_tables = over(THREE_TABLES)?;
+    three_tables.push(cluster_admin);
+    detector(&mut results, ONE_TABLE_LABEL, one_table, None)?;
+    let one_count = results
+        .iter()
+        .find(|m| m.name == format!("kqlc detector: {ONE_TABLE_LABEL}"))
+        .and_then(|m| m.count);
+    detector(&mut results, THREE_TABLES_LABEL, three_tables, one_count)?;
     let has = |program: &str, arg: &str| {
         Command::new(program)
             .arg(arg)

@@ -56,6 +56,7 @@ pub fn run_suite(options: &BenchOptions) -> Result<ExitCode, String> {
             let (results, bytes, rows) = detect::run(options)?;
             println!("{}", detect::table(&results, bytes, rows));
             print!("{}", detect::thread_speedups(&results));
+            print!("{}", detect::table_costs(&results));
             println!("input: {bytes} bytes, {rows} events");
             Ok(if detect::counts_agree(&results) {
                 ExitCode::SUCCESS

@@ -1605,7 +1605,11 @@ fn shown_doc_lines(text: &str) -> Vec<String> {
 
 fn stage_doc(stage: &Stage) -> TokenStream {
     let lines = std::iter::once(" ```kql".to_string())
-        .chain(shown_doc_lines(&stage.kql).into_iter().map(|l| format!(" | {l}")))
+        .chain(
+            shown_doc_lines(&stage.kql)
+                .into_iter()
+                .map(|l| format!(" | {l}")),
+        )
         .chain(std::iter::once(" ```".to_string()));
     quote! { #(#[doc = #lines])* }
 }

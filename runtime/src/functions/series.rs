@@ -396,7 +396,7 @@ pub const FIT_LINE_MEMBERS: [&str; 6] = [
 ];
 
 /// `series_fit_line_dynamic(s)` (series-fit-line-dynamic-function.md):
-/// the least-squares line through the points (1, s[0]), (2, s[1]), ...:
+/// the least-squares line through the points `(1, s[0]), (2, s[1]), ...`:
 /// `slope`, `interception`, `rsquare` (1 - residual / total sum of
 /// squares), `variance` (sample variance of the values), `rvariance`
 /// (residual sum of squares over n - 1) and `line_fit` (the line's values).

@@ -1096,32 +1096,12 @@ fn reads_table(pipeline: &Pipeline) -> bool {
 fn subqueries(pipeline: &Pipeline) -> Vec<(usize, &Pipeline, bool)> {
     fn visit<'a>(expr: &'a Expr, out: &mut Vec<(usize, &'a Pipeline, bool)>) {
         match expr {
-            Expr::Const(_) | Expr::Column(_) | Expr::ConstSet(_) => {}
-            Expr::Member(target, _) => visit(target, out),
-            Expr::Index(target, index) => {
-                visit(target, out);
-                visit(index, out);
-            }
             Expr::Subquery {
                 id,
                 pipeline,
                 column,
             } => out.push((*id, pipeline, *column)),
-            Expr::Fold { first, steps } => {
-                visit(first, out);
-                for (_, operand) in steps {
-                    visit(operand, out);
-                }
-            }
-            Expr::Call { args, .. } => {
-                for arg in args {
-                    match arg {
-                        Arg::Value(e) | Arg::Set(e) => visit(e, out),
-                        Arg::Slice(es) => es.iter().for_each(|e| visit(e, out)),
-                        Arg::Flag(_) | Arg::Context => {}
-                    }
-                }
-            }
+            _ => expr.operands().into_iter().for_each(|e| visit(e, out)),
         }
     }
     let mut exprs: Vec<&Expr> = Vec::new();
@@ -1682,33 +1662,9 @@ impl Bindings {
 }
 
 fn columns_of(expr: &Expr, used: &mut BTreeSet<usize>) {
-    match expr {
-        Expr::Const(_) => {}
-        Expr::Column(i) => {
-            used.insert(*i);
-        }
-        Expr::Member(target, _) => columns_of(target, used),
-        Expr::Index(target, index) => {
-            columns_of(target, used);
-            columns_of(index, used);
-        }
-        Expr::Subquery { .. } | Expr::ConstSet(_) => {}
-        Expr::Fold { first, steps } => {
-            columns_of(first, used);
-            for (_, operand) in steps {
-                columns_of(operand, used);
-            }
-        }
-        Expr::Call { args, .. } => {
-            for arg in args {
-                match arg {
-                    Arg::Value(e) | Arg::Set(e) => columns_of(e, used),
-                    Arg::Slice(es) => es.iter().for_each(|e| columns_of(e, used)),
-                    Arg::Flag(_) | Arg::Context => {}
-                }
-            }
-        }
-    }
+    crate::plan::visit_columns(expr, &mut |i| {
+        used.insert(i);
+    });
 }
 
 /// Whether codegen specialises what the IR's shapes allow (the default),

@@ -15,7 +15,7 @@
 //! - a pipeline with a `join`, `union` or `mv-apply` observes every column
 //!   whole.
 
-use super::ir::{Access, Arg, Expr, Op, Stage};
+use super::ir::{Access, Expr, Op, Stage};
 use crate::types::ScalarType;
 
 /// What `stages` can observe of each column of the input table
@@ -194,28 +194,10 @@ impl Tracker {
                     other => self.observe(other),
                 }
             }
-            // `t[i]`: the chain of `t` ends here, observed whole below it.
-            Expr::Index(target, index) => {
-                self.observe(target);
-                self.observe(index);
-            }
-            // A sub-query or a constant set reads no column of the row.
-            Expr::Subquery { .. } | Expr::ConstSet(_) => {}
-            Expr::Fold { first, steps } => {
-                self.observe(first);
-                for (_, operand) in steps {
-                    self.observe(operand);
-                }
-            }
-            Expr::Call { args, .. } => {
-                for arg in args {
-                    match arg {
-                        Arg::Value(e) | Arg::Set(e) => self.observe(e),
-                        Arg::Slice(es) => es.iter().for_each(|e| self.observe(e)),
-                        Arg::Flag(_) | Arg::Context => {}
-                    }
-                }
-            }
+            // `t[i]` (the chain of `t` ends there, observed whole below
+            // it), folds and calls: each operand. A sub-query or a
+            // constant set reads no column of the row.
+            _ => expr.operands().into_iter().for_each(|e| self.observe(e)),
         }
     }
 }

@@ -386,6 +386,33 @@ pub enum Expr {
     },
 }
 
+impl Expr {
+    /// The expressions this one evaluates over the same row, in order:
+    /// targets and indexes, a fold's operands, a call's value arguments.
+    /// Not a sub-query's pipeline (it reads no column of the row) nor a
+    /// constant set's items.
+    pub fn operands(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Const(_) | Expr::Column(_) | Expr::Subquery { .. } | Expr::ConstSet(_) => {
+                Vec::new()
+            }
+            Expr::Member(target, _) => vec![target],
+            Expr::Index(target, index) => vec![target, index],
+            Expr::Fold { first, steps } => std::iter::once(&**first)
+                .chain(steps.iter().map(|(_, operand)| operand))
+                .collect(),
+            Expr::Call { args, .. } => args
+                .iter()
+                .flat_map(|arg| match arg {
+                    Arg::Value(e) | Arg::Set(e) => std::slice::from_ref(e),
+                    Arg::Slice(es) => es.as_slice(),
+                    Arg::Flag(_) | Arg::Context => &[],
+                })
+                .collect(),
+        }
+    }
+}
+
 /// An argument of a runtime call.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Arg {

@@ -478,32 +478,16 @@ fn sort_key(key: &CheckedSortKey) -> ir::SortKey {
     }
 }
 
-fn visit_columns(expr: &Expr, f: &mut dyn FnMut(usize)) {
+/// Calls `f` with each row position `expr` reads.
+pub(crate) fn visit_columns(expr: &Expr, f: &mut dyn FnMut(usize)) {
     match expr {
-        Expr::Const(_) => {}
         Expr::Column(i) => f(*i),
-        Expr::Member(target, _) => visit_columns(target, f),
-        Expr::Index(target, index) => {
-            visit_columns(target, f);
-            visit_columns(index, f);
-        }
-        // A sub-query or a constant set reads no column of the row.
-        Expr::Subquery { .. } | Expr::ConstSet(_) => {}
-        Expr::Fold { first, steps } => {
-            visit_columns(first, f);
-            for (_, operand) in steps {
-                visit_columns(operand, f);
-            }
-        }
-        Expr::Call { args, .. } => {
-            for arg in args {
-                match arg {
-                    Arg::Value(e) | Arg::Set(e) => visit_columns(e, f),
-                    Arg::Slice(es) => es.iter().for_each(|e| visit_columns(e, f)),
-                    Arg::Flag(_) | Arg::Context => {}
-                }
-            }
-        }
+        // A sub-query or a constant set reads no column of the row: no
+        // operands.
+        _ => expr
+            .operands()
+            .into_iter()
+            .for_each(|e| visit_columns(e, f)),
     }
 }
 

@@ -143,19 +143,9 @@ fn runs_per_row(stage: &Stage) -> bool {
 /// `ago()`) nor a sub-query.
 fn is_timeless(expr: &Expr) -> bool {
     match expr {
-        Expr::Const(_) | Expr::Column(_) | Expr::ConstSet(_) => true,
-        Expr::Member(target, _) => is_timeless(target),
-        Expr::Index(target, index) => is_timeless(target) && is_timeless(index),
         Expr::Subquery { .. } => false,
-        Expr::Fold { first, steps } => {
-            is_timeless(first) && steps.iter().all(|(_, operand)| is_timeless(operand))
-        }
-        Expr::Call { args, .. } => args.iter().all(|arg| match arg {
-            Arg::Context => false,
-            Arg::Value(e) | Arg::Set(e) => is_timeless(e),
-            Arg::Slice(items) => items.iter().all(is_timeless),
-            Arg::Flag(_) => true,
-        }),
+        Expr::Call { args, .. } if args.iter().any(|arg| matches!(arg, Arg::Context)) => false,
+        _ => expr.operands().into_iter().all(is_timeless),
     }
 }
 

@@ -570,10 +570,7 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
     }
     options.info = info;
     options.stdin_closed = stdin_is_closed();
-    let mut streams = vec![
-        ("standard output".to_string(), FileId::of_stdout()),
-        ("standard error".to_string(), FileId::of_stderr()),
-    ];
+    let mut streams = standard_streams().to_vec();
     if let Some(path) = &options.output_file {
         streams.push((format!("--output-file {path}"), FileId::of_path(path)));
     }
@@ -668,6 +665,15 @@ fn stdin_is_closed() -> bool {
 /// An input event kept for an OCSF finding: its table's column names and row.
 type OcsfEvent = (Vec<&'static str>, Row);
 
+/// Standard output and error, named for messages, with their files when
+/// they are regular files.
+fn standard_streams() -> [(String, Option<FileId>); 2] {
+    [
+        ("standard output".to_string(), FileId::of_stdout()),
+        ("standard error".to_string(), FileId::of_stderr()),
+    ]
+}
+
 impl<W: Write, E: Write> Session<'_, W, E> {
     /// The detector's own output files, by identity: standard output and
     /// error when they are regular files, `--rejects`, and the file now at
@@ -677,15 +683,12 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             .output_file
             .as_ref()
             .and_then(|path| Some((format!("--output-file {path}"), FileId::of_path(path)?)));
-        [
-            ("standard output".to_string(), FileId::of_stdout()),
-            ("standard error".to_string(), FileId::of_stderr()),
-        ]
-        .into_iter()
-        .filter_map(|(name, id)| Some((name, id?)))
-        .chain(self.rejects.identity())
-        .chain(output_file)
-        .collect()
+        standard_streams()
+            .into_iter()
+            .filter_map(|(name, id)| Some((name, id?)))
+            .chain(self.rejects.identity())
+            .chain(output_file)
+            .collect()
     }
 
     /// `--output-file`'s path, when rows go there.

@@ -10,7 +10,8 @@
 //! - [`parallel`]: `--threads N`, the per-line work on worker threads;
 //! - [`file_identity`]: which names are one file, so that no output is an
 //!   input;
-//! - [`output`], [`alert`]: result rows and alerts;
+//! - [`output`], [`alert`], [`alert_id`]: result rows, alerts, and the
+//!   deterministic id that deduplicating sinks key them by;
 //! - [`manifest`]: what a built detector says about itself;
 //! - [`live`]: `--follow` and `--listen`, the sources of a detector run as a service;
 //! - [`schedule`]: stateful rules run on a schedule in a live detector;
@@ -19,6 +20,7 @@
 #![deny(unsafe_code)]
 
 pub mod alert;
+pub mod alert_id;
 pub mod budget;
 pub mod detector;
 pub mod file_identity;

@@ -20,6 +20,10 @@ pub enum Str {
     Static(&'static str),
     /// A string made at run time.
     Shared(Arc<str>),
+    /// A JSON document made at run time from a value, whose text is
+    /// written when first read: `parse_json` of it is the value, without
+    /// writing or parsing anything (see [`JsonText`]).
+    Json(Arc<JsonText>),
 }
 
 impl Str {
@@ -28,7 +32,49 @@ impl Str {
         match self {
             Str::Static(s) => s,
             Str::Shared(s) => s,
+            Str::Json(json) => json.text(),
         }
+    }
+
+    /// The JSON text of `value` (compact, as `tostring` writes a dynamic
+    /// value), written only when read.
+    pub fn json(value: Value) -> Str {
+        Str::Json(Arc::new(JsonText {
+            value,
+            text: std::sync::OnceLock::new(),
+        }))
+    }
+
+    /// The value this text is known to parse to, when it is the JSON text
+    /// of a value ([`Str::json`]).
+    pub fn known_parse(&self) -> Option<&Value> {
+        match self {
+            Str::Json(json) => Some(&json.value),
+            _ => None,
+        }
+    }
+}
+
+/// The JSON text of a value, as a string column holds it when the detector
+/// makes the column from a parsed value (`AzureDiagnostics`' `log_s` is the
+/// audit event re-serialized). `parse_json` of it takes the value as it is,
+/// and the text is written only if something reads it. The value is the
+/// document as it was read, so its parse is exactly the parse of the
+/// original text; the written text may spell a number differently (a real
+/// `1.0` is written `1`, which would parse as a long: `docs/semantics.md`).
+pub struct JsonText {
+    value: Value,
+    text: std::sync::OnceLock<Box<str>>,
+}
+
+impl JsonText {
+    /// The text, written on first use.
+    pub fn text(&self) -> &str {
+        self.text.get_or_init(|| {
+            let mut text = String::new();
+            crate::json::write_json(&self.value, &mut text);
+            text.into_boxed_str()
+        })
     }
 }
 
@@ -116,7 +162,15 @@ impl Bag {
     pub fn from_entries(entries: Vec<(Str, Value)>) -> Bag {
         const LINEAR_LIMIT: usize = 16;
         if entries.len() <= LINEAR_LIMIT {
-            let mut bag = Bag::new();
+            // Most objects repeat no key: keep the vector as it is.
+            let repeats = (1..entries.len())
+                .any(|i| entries[..i].iter().any(|(key, _)| *key == entries[i].0));
+            if !repeats {
+                return Bag { entries };
+            }
+            let mut bag = Bag {
+                entries: Vec::with_capacity(entries.len()),
+            };
             for (key, value) in entries {
                 bag.insert(key, value);
             }

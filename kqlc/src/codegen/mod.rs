@@ -1437,6 +1437,7 @@ fn sub_struct(name: &Ident, prefix: &str, sub: &Pipeline, kql: &str) -> TokenStr
         used: (0..columns.len()).collect(),
         access: vec![Access::Whole; columns.len()],
         computed: Vec::new(),
+        serialized_event: None,
         columns,
     };
     let mut gen = Gen::default();

@@ -14,13 +14,27 @@
 //!   the output) makes the whole column observable;
 //! - a pipeline with a `join`, `union` or `mv-apply` observes every column
 //!   whole.
+//!
+//! A table's column that holds the whole event re-serialized (`log_s`:
+//! `sema::Table::serialized_event`) is a string, but the detector makes it
+//! from the parsed event (`kql_runtime::value::JsonText`), and
+//! `parse_json` of it gives that event back. So member chains off
+//! `parse_json(log_s)`, or off a column an `extend` set to it, are paths of
+//! the column, as if it were `dynamic` (in the event's upstream key
+//! spelling: `objectRef.resource`). Reading the text itself, or the parse
+//! in any other way, observes it whole.
 
-use super::ir::{Access, Expr, Op, Stage};
+use super::ir::{Access, Arg, Expr, Op, Stage};
 use crate::types::ScalarType;
 
 /// What `stages` can observe of each column of the input table
-/// (`columns`, in row order).
-pub fn column_access(columns: &[(String, ScalarType)], stages: &[Stage]) -> Vec<Access> {
+/// (`columns`, in row order; `serialized` is the column holding the event
+/// re-serialized, if any).
+pub fn column_access(
+    columns: &[(String, ScalarType)],
+    serialized: Option<usize>,
+    stages: &[Stage],
+) -> Vec<Access> {
     let width = columns.len();
     let combines = stages.iter().any(|s| {
         matches!(
@@ -33,22 +47,30 @@ pub fn column_access(columns: &[(String, ScalarType)], stages: &[Stage]) -> Vec<
     }
     let mut tracker = Tracker {
         origin: (0..width).map(Some).collect(),
+        parsed: vec![None; width],
+        serialized,
         access: vec![Access::Unread; width],
     };
     for stage in stages {
         tracker.stage(&stage.op);
     }
-    // Whatever still holds an input column reaches the output unchanged.
-    for k in tracker.origin.iter().flatten().copied().collect::<Vec<_>>() {
+    // Whatever still holds an input column (or its parse) reaches the
+    // output unchanged.
+    let held = tracker.origin.iter().chain(&tracker.parsed).flatten();
+    for k in held.copied().collect::<Vec<_>>() {
         tracker.access[k] = Access::Whole;
     }
-    // Only `dynamic` values have members: any other read column is whole.
+    // Only `dynamic` values (and the serialized event) have members: any
+    // other read column is whole.
     tracker
         .access
         .into_iter()
         .zip(columns)
-        .map(|(access, (_, ty))| match access {
-            Access::Members(_) if *ty != ScalarType::Dynamic => Access::Whole,
+        .enumerate()
+        .map(|(i, (access, (_, ty)))| match access {
+            Access::Members(_) if *ty != ScalarType::Dynamic && Some(i) != serialized => {
+                Access::Whole
+            }
             other => other,
         })
         .collect()
@@ -59,6 +81,11 @@ pub fn column_access(columns: &[(String, ScalarType)], stages: &[Stage]) -> Vec<
 struct Tracker {
     /// `origin[i]`: the input column that position `i` holds unchanged.
     origin: Vec<Option<usize>>,
+    /// `parsed[i]`: the serialized-event column whose `parse_json`
+    /// position `i` holds unchanged.
+    parsed: Vec<Option<usize>>,
+    /// The column holding the event re-serialized, if any.
+    serialized: Option<usize>,
     /// Per input column, what has been observed.
     access: Vec<Access>,
 }
@@ -69,8 +96,14 @@ impl Tracker {
             Op::Filter(e) => self.observe(e),
             Op::Extend(items) => {
                 for (position, e) in items {
-                    self.observe(e);
+                    // `extend Event = parse_json(log_s)`: members of
+                    // `Event` are paths of `log_s`.
+                    let parse = self.parse_of(e);
+                    if parse.is_none() {
+                        self.observe(e);
+                    }
                     self.replace(*position);
+                    self.parsed[*position] = parse;
                 }
             }
             Op::MvExpand {
@@ -91,11 +124,16 @@ impl Tracker {
                     self.observe(e);
                 }
                 self.origin = vec![None; values.len()];
+                self.parsed = vec![None; values.len()];
             }
             Op::Select(indices) => {
                 self.origin = indices
                     .iter()
                     .map(|&i| self.origin.get(i).copied().flatten())
+                    .collect();
+                self.parsed = indices
+                    .iter()
+                    .map(|&i| self.parsed.get(i).copied().flatten())
                     .collect();
             }
             Op::Take(_) | Op::Sample(_) => {}
@@ -107,12 +145,12 @@ impl Tracker {
                     self.replace(*position);
                 }
             }
-            Op::Count => self.origin.clear(),
+            Op::Count => self.clear(),
             Op::MakeSeries(series) => {
                 for e in series.expressions() {
                     self.observe(e);
                 }
-                self.origin.clear();
+                self.clear();
             }
             Op::Summarize { keys, aggregates } => {
                 for e in keys {
@@ -129,7 +167,7 @@ impl Tracker {
                         self.observe(e);
                     }
                 }
-                self.origin.clear();
+                self.clear();
             }
             Op::Sort { keys, .. } => {
                 for key in keys {
@@ -145,6 +183,10 @@ impl Tracker {
                     .iter()
                     .map(|&i| self.origin.get(i).copied().flatten())
                     .collect();
+                self.parsed = columns
+                    .iter()
+                    .map(|&i| self.parsed.get(i).copied().flatten())
+                    .collect();
             }
             Op::Parse { expr, targets, .. } => {
                 self.observe(expr);
@@ -155,11 +197,23 @@ impl Tracker {
             // `column_access` treats these before the walk; should one get
             // here, everything still held is observed.
             Op::Join { .. } | Op::Union { .. } | Op::MvApply { .. } => {
-                for k in self.origin.drain(..).flatten() {
+                let held: Vec<usize> = self
+                    .origin
+                    .drain(..)
+                    .chain(self.parsed.drain(..))
+                    .flatten()
+                    .collect();
+                for k in held {
                     self.access[k] = Access::Whole;
                 }
             }
         }
+    }
+
+    /// The row holds no input column any more (`summarize`, `count`).
+    fn clear(&mut self) {
+        self.origin.clear();
+        self.parsed.clear();
     }
 
     /// Position `position` gets a computed value (replaced or appended).
@@ -168,6 +222,27 @@ impl Tracker {
             self.origin[position] = None;
         } else {
             self.origin.resize(position + 1, None);
+        }
+        if position < self.parsed.len() {
+            self.parsed[position] = None;
+        } else {
+            self.parsed.resize(position + 1, None);
+        }
+    }
+
+    /// The serialized-event column that `expr` is `parse_json` of (or a
+    /// position holding that parse), if it is.
+    fn parse_of(&self, expr: &Expr) -> Option<usize> {
+        match expr {
+            Expr::Column(i) => self.parsed.get(*i).copied().flatten(),
+            Expr::Call { path, args } if path == "functions::parse_json" => match args.as_slice() {
+                [Arg::Value(Expr::Column(i))] => {
+                    let k = self.origin.get(*i).copied().flatten()?;
+                    (Some(k) == self.serialized).then_some(k)
+                }
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -183,6 +258,12 @@ impl Tracker {
                     base = target;
                 }
                 keys.reverse();
+                if let Some(k) = self.parse_of(base) {
+                    // A chain off the parsed event: a path of its column
+                    // (the parse itself, with no key, observes it whole).
+                    self.access[k].add_path(&keys);
+                    return;
+                }
                 match base {
                     Expr::Column(i) => {
                         if let Some(Some(k)) = self.origin.get(*i) {
@@ -192,6 +273,12 @@ impl Tracker {
                     // The chain hangs off a computed value: what that value
                     // observes is all (the keys after it select from it).
                     other => self.observe(other),
+                }
+            }
+            // `parse_json(log_s)` alone: the parse is observed whole.
+            Expr::Call { .. } if self.parse_of(expr).is_some() => {
+                if let Some(k) = self.parse_of(expr) {
+                    self.access[k] = Access::Whole;
                 }
             }
             // `t[i]` (the chain of `t` ends there, observed whole below
@@ -287,6 +374,33 @@ mod tests {
                 }
             }
             _ => out.push(prefix),
+        }
+    }
+
+    #[test]
+    fn chains_off_the_parsed_log_are_paths_of_log_s() {
+        assert_eq!(
+            access_of(
+                r#"AzureDiagnostics
+                | extend Event = parse_json(log_s)
+                | where Event.objectRef.resource == "secrets"
+                | project TimeGenerated, Verb = tostring(parse_json(log_s).verb)"#
+            ),
+            ["TimeGenerated", "log_s: objectRef.resource, verb"]
+        );
+        // The text, or the parse as a whole, observes all of it.
+        for kql in [
+            "AzureDiagnostics | where log_s contains 'exec'",
+            "AzureDiagnostics | extend Event = parse_json(log_s) | project Event",
+            "AzureDiagnostics | extend Event = parse_json(log_s) | where tostring(Event) has 'x'",
+            "AzureDiagnostics | extend Event = parse_json(log_s) | summarize take_any(Event)",
+            "AzureDiagnostics | where parse_json(log_s)['objectRef'] != ''",
+        ] {
+            assert!(
+                access_of(kql).contains(&"log_s".to_string()),
+                "{kql}: {:?}",
+                access_of(kql)
+            );
         }
     }
 

@@ -56,6 +56,10 @@ pub enum Input {
         /// copies from the input line (`sema::Table::computed`): the
         /// prefilter takes no needle from them.
         computed: Vec<usize>,
+        /// The position of the column holding the event re-serialized
+        /// (`sema::Table::serialized_event`): members of its `parse_json`
+        /// give needles.
+        serialized_event: Option<usize>,
     },
     /// `range`: the values from `from` to `to` by `step`, one per row.
     Range {

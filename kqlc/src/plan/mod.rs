@@ -184,11 +184,12 @@ fn plan_query(query: &CheckedQuery) -> Pipeline {
             Input::Table {
                 name: table.name.clone(),
                 used: used_input_columns(table.columns.len(), &stages, query.output.len()),
-                access: access::column_access(&columns, &stages),
+                access: access::column_access(&columns, table.serialized_event(), &stages),
                 computed: (table.columns.iter().enumerate())
                     .filter(|(_, c)| table.is_computed(&c.name))
                     .map(|(i, _)| i)
                     .collect(),
+                serialized_event: table.serialized_event(),
                 columns,
             }
         }

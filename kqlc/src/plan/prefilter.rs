@@ -40,6 +40,17 @@
 //! A conversion (`mv-expand ... to typeof(bool)` turns `"TRUE"` and `1` into
 //! `true`) breaks the link between the value and its text: a converted
 //! column is not raw.
+//!
+//! A table may have a column that holds the whole event re-serialized
+//! (`AzureDiagnostics`' `log_s`: `sema::Table::serialized_event`). Its text
+//! is not the line's, since its top-level keys are renamed (`Verb` is
+//! written `verb`). But `parse_json` (or `todynamic`) of it gives back the
+//! event's values, each one read from the line: so every *member* or
+//! element of that parse is raw, while the parse itself (whose `tostring`
+//! spells the renamed keys) is not. A row-shaped line of the table itself
+//! holds `log_s` as a JSON string, whose values are spelled in the line
+//! with one more level of escaping: the engine counts any escape as
+//! present, so the needle stays sound.
 
 use super::ir::{Arg, Const, Expr, Input, Op, Pipeline, Prefilter};
 use crate::types::ScalarType;
@@ -47,18 +58,29 @@ use crate::types::ScalarType;
 /// The prefilter of a pipeline.
 pub fn derive(pipeline: &Pipeline) -> Prefilter {
     let Input::Table {
-        columns, computed, ..
+        columns,
+        computed,
+        serialized_event,
+        ..
     } = &pipeline.input
     else {
         return Prefilter::Always;
     };
-    // raw[i]: position i of the current row holds a value read from the line
-    // (a computed column, such as `Type` or `log_s`, does not).
-    let mut raw: Vec<bool> = columns
+    // raw[i]: whether position i of the current row holds a value read from
+    // the line (a computed column, such as `Type` or `log_s`, does not).
+    let mut raw: Vec<Raw> = columns
         .iter()
         .enumerate()
         .map(|(i, (_, ty))| {
-            matches!(ty, ScalarType::String | ScalarType::Dynamic) && !computed.contains(&i)
+            if Some(i) == *serialized_event {
+                Raw::Serialized
+            } else if matches!(ty, ScalarType::String | ScalarType::Dynamic)
+                && !computed.contains(&i)
+            {
+                Raw::Yes
+            } else {
+                Raw::No
+            }
         })
         .collect();
     let mut required = Vec::new();
@@ -67,8 +89,8 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
             Op::Filter(predicate) => required.push(requirement(predicate, &raw)),
             Op::Extend(items) => {
                 for (position, expr) in items {
-                    let is_raw = is_raw(expr, &raw);
-                    set_raw(&mut raw, *position, is_raw);
+                    let rawness = rawness(expr, &raw);
+                    set_raw(&mut raw, *position, rawness);
                 }
             }
             Op::MvExpand {
@@ -84,24 +106,27 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
                         None | Some("functions::tostring") => true,
                         Some(_) => false,
                     };
-                    let is_raw = kept && is_raw(expr, &raw);
-                    set_raw(&mut raw, *position, is_raw);
+                    let rawness = match kept && is_raw(expr, &raw) {
+                        true => Raw::Yes,
+                        false => Raw::No,
+                    };
+                    set_raw(&mut raw, *position, rawness);
                 }
                 if let Some(position) = item_index {
-                    set_raw(&mut raw, *position, false);
+                    set_raw(&mut raw, *position, Raw::No);
                 }
             }
             Op::Parse { targets, .. } => {
                 // Captures come from the line but are converted: not raw.
                 for (position, _) in targets {
-                    set_raw(&mut raw, *position, false);
+                    set_raw(&mut raw, *position, Raw::No);
                 }
             }
-            Op::Project(values) => raw = values.iter().map(|e| is_raw(e, &raw)).collect(),
+            Op::Project(values) => raw = values.iter().map(|e| rawness(e, &raw)).collect(),
             Op::Select(indices) => {
                 raw = indices
                     .iter()
-                    .map(|&i| raw.get(i).copied().unwrap_or(false))
+                    .map(|&i| raw.get(i).copied().unwrap_or(Raw::No))
                     .collect()
             }
             // Row functions see every row that reaches them: a later
@@ -138,24 +163,52 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
     simplify(Prefilter::Any(alternatives))
 }
 
-/// Records whether position `position` of the row holds a raw value.
-fn set_raw(raw: &mut Vec<bool>, position: usize, is_raw: bool) {
+/// How a value relates to the text of the input line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Raw {
+    /// Computed: its text need not be in the line.
+    No,
+    /// Read from the line as it is.
+    Yes,
+    /// The event re-serialized (`log_s`): not raw, but its parse is
+    /// [`Raw::Members`].
+    Serialized,
+    /// The parse of the re-serialized event: its members and elements are
+    /// raw, itself is not (its keys are renamed).
+    Members,
+}
+
+/// Records how position `position` of the row relates to the line.
+fn set_raw(raw: &mut Vec<Raw>, position: usize, rawness: Raw) {
     if position >= raw.len() {
-        raw.resize(position + 1, false);
+        raw.resize(position + 1, Raw::No);
     }
-    raw[position] = is_raw;
+    raw[position] = rawness;
 }
 
 /// True when `expr` is a value read from the input line as it is.
-fn is_raw(expr: &Expr, raw: &[bool]) -> bool {
+fn is_raw(expr: &Expr, raw: &[Raw]) -> bool {
+    rawness(expr, raw) == Raw::Yes
+}
+
+/// How the value of `expr` relates to the text of the input line.
+fn rawness(expr: &Expr, raw: &[Raw]) -> Raw {
+    let of_parts = |target: &Expr| match rawness(target, raw) {
+        Raw::Yes | Raw::Members => Raw::Yes,
+        Raw::No | Raw::Serialized => Raw::No,
+    };
     match expr {
-        Expr::Column(i) => raw.get(*i).copied().unwrap_or(false),
-        Expr::Member(target, _) => is_raw(target, raw),
-        Expr::Index(target, index) => is_raw(target, raw) && matches!(**index, Expr::Const(_)),
-        Expr::Call { path, args } if path == "functions::tostring" => {
-            matches!(args.as_slice(), [Arg::Value(e)] if is_raw(e, raw))
-        }
-        _ => false,
+        Expr::Column(i) => raw.get(*i).copied().unwrap_or(Raw::No),
+        Expr::Member(target, _) => of_parts(target),
+        Expr::Index(target, index) if matches!(**index, Expr::Const(_)) => of_parts(target),
+        Expr::Call { path, args } => match (path.as_str(), args.as_slice()) {
+            ("functions::tostring", [Arg::Value(e)]) if is_raw(e, raw) => Raw::Yes,
+            ("functions::parse_json", [Arg::Value(e)]) if rawness(e, raw) == Raw::Serialized => {
+                Raw::Members
+            }
+            _ => Raw::No,
+        },
+        _ => Raw::No,
     }
 }
 
@@ -202,7 +255,7 @@ fn is_number_like(text: &str) -> bool {
 }
 
 /// What must hold of the line for `predicate` to be true.
-fn requirement(predicate: &Expr, raw: &[bool]) -> Prefilter {
+fn requirement(predicate: &Expr, raw: &[Raw]) -> Prefilter {
     let Expr::Call { path, args } = predicate else {
         return Prefilter::Always;
     };
@@ -339,12 +392,30 @@ mod tests {
             prefilter("AzureDiagnostics | where Category == 'kube-audit' | where log_s contains 'pods/exec' and pod_s has 'apiserver'"),
             n("apiserver", true)
         );
+    }
+
+    #[test]
+    fn members_of_the_parsed_log_are_raw_but_the_parse_is_not() {
+        // `log_s` holds the event's values, each read from the line; its
+        // keys are renamed, so only members of its parse give needles.
         assert_eq!(
             prefilter(
                 "AzureDiagnostics | project log_s | where parse_json(log_s).verb == 'create'"
             ),
-            Prefilter::Always
+            n("create", false)
         );
+        assert_eq!(
+            prefilter("AzureDiagnostics | extend Event = todynamic(log_s) | where tostring(Event.objectRef['resource']) == 'secrets' and Event.user.groups[0] has 'admins'"),
+            Prefilter::All(vec![n("secrets", false), n("admins", true)])
+        );
+        for query in [
+            "AzureDiagnostics | where tostring(parse_json(log_s)) contains 'verb'",
+            "AzureDiagnostics | extend Event = parse_json(log_s) | where tostring(Event) has 'auditID'",
+            "AzureDiagnostics | where parse_json(pod_s).x == 'a' and parse_json(tostring(parse_json(log_s))).verb == 'create'",
+            "AzureDiagnostics | extend Event = parse_json(log_s) | where Event.verb != 'get'",
+        ] {
+            assert_eq!(prefilter(query), Prefilter::Always, "{query}");
+        }
     }
 
     #[test]

@@ -63,6 +63,20 @@ impl Table {
     pub fn is_computed(&self, name: &str) -> bool {
         self.computed.iter().any(|c| c == name)
     }
+
+    /// The position of the column that holds the whole event re-serialized
+    /// as JSON, its top-level keys renamed (`AzureDiagnostics`' `log_s`, as
+    /// the detector derives it): computed, but the members of its
+    /// `parse_json` are the event's values, copied from the line.
+    pub fn serialized_event(&self) -> Option<usize> {
+        let name = match self.name.as_str() {
+            "AzureDiagnostics" => "log_s",
+            _ => return None,
+        };
+        self.columns
+            .iter()
+            .position(|c| c.name == name && c.ty == ScalarType::String)
+    }
 }
 
 /// The tables a query may read.

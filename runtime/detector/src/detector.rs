@@ -1092,8 +1092,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                 return Ok(false);
             }
         };
-        let mut work = LineWork::new(file.format, self.prefilter.clone(), self.tables.clone())
-            .with_row_reader(self.row_reader.clone());
+        let mut work = self.line_work(file.format);
         let mut reader = InputReader::new(source);
         // With several threads, the start of the input is read here until it
         // is known to be JSON lines; the rest of the lines go to the workers.
@@ -1114,10 +1113,24 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         }
     }
 
-    /// The per-line work for input read as `format` (live sources).
+    /// The per-line work for input read as `format`.
     pub(crate) fn line_work(&self, format: InputFormat) -> LineWork {
         LineWork::new(format, self.prefilter.clone(), self.tables.clone())
             .with_row_reader(self.row_reader.clone())
+            .with_rule_tables(self.rule_tables())
+    }
+
+    /// Per rule, the position in `tables` of the table it reads.
+    fn rule_tables(&self) -> Vec<Option<usize>> {
+        self.rules
+            .iter()
+            .map(|rule| {
+                let table = rule.input()?;
+                self.tables
+                    .iter()
+                    .position(|(t, _)| std::ptr::eq(*t, table))
+            })
+            .collect()
     }
 
     /// Reads `bytes`, whole JSON lines after line `lines_before` of `name`,

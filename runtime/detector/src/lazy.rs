@@ -49,7 +49,7 @@ pub enum Projection {
     Whole,
     /// Of an object, only these keys (with what to build below each); any
     /// other value is built whole.
-    Members(Vec<(&'static str, Projection)>),
+    Members(Vec<(Str, Projection)>),
 }
 
 impl Projection {
@@ -61,7 +61,7 @@ impl Projection {
             Access::Members(members) => Projection::Members(
                 members
                     .iter()
-                    .map(|(key, below)| (*key, Projection::from_access(below)))
+                    .map(|(key, below)| (Str::Static(key), Projection::from_access(below)))
                     .collect(),
             ),
         }
@@ -77,7 +77,7 @@ impl Projection {
                 for (key, below) in theirs {
                     match mine.iter_mut().find(|(k, _)| k == key) {
                         Some((_, slot)) => slot.merge(below),
-                        None => mine.push((key, below.clone())),
+                        None => mine.push((key.clone(), below.clone())),
                     }
                 }
             }
@@ -93,21 +93,137 @@ pub struct RowReader {
     projection: Vec<Projection>,
     /// Per column, whether a row must have it.
     required: Vec<bool>,
+    /// Reads `CloudAuditEvents` records for derived tables ([`Self::record`])
+    /// rather than rows ([`Self::row`]).
+    records: bool,
+}
+
+/// The columns of `CloudAuditEvents` with their types, as the built-in
+/// schema declares them: the layout records for the derived tables are read
+/// in (each value converted as `record_to_row` converts it, so that rows of
+/// every table are the general path's).
+static CLOUD_AUDIT_RECORD: [(&str, ColumnType); 15] = [
+    ("Timestamp", ColumnType::DateTime),
+    ("ReportId", ColumnType::String),
+    ("DataSource", ColumnType::String),
+    ("ActionType", ColumnType::String),
+    ("OperationName", ColumnType::String),
+    ("ResourceId", ColumnType::String),
+    ("AzureResourceId", ColumnType::String),
+    ("IPAddress", ColumnType::String),
+    ("IsAnonymousProxy", ColumnType::Bool),
+    ("CountryCode", ColumnType::String),
+    ("City", ColumnType::String),
+    ("Isp", ColumnType::String),
+    ("UserAgent", ColumnType::String),
+    ("RawEventData", ColumnType::Dynamic),
+    ("AdditionalFields", ColumnType::Dynamic),
+];
+
+/// Where a derived table's column comes from in the `CloudAuditEvents`
+/// record: a column and, below it, a key (`None`: the column itself). A
+/// derived column not listed is a constant or is computed from the
+/// envelope that [`record_base`] always builds.
+fn derived_source(
+    table: DerivedTable,
+    column: &str,
+) -> Option<(&'static str, Option<&'static str>)> {
+    let event = |key| Some(("RawEventData", Some(key)));
+    match (table, column) {
+        (DerivedTable::AzureDiagnostics, "log_s") => Some(("RawEventData", None)),
+        (DerivedTable::AzureDiagnostics, "pod_s") => Some(("AdditionalFields", Some("Pod"))),
+        (DerivedTable::AzureDiagnostics, _) => None,
+        (_, "User") => event("User"),
+        (_, "SourceIps") => event("SourceIPs"),
+        (_, "ObjectRef") => event("ObjectRef"),
+        (_, "ResponseStatus") => event("ResponseStatus"),
+        (_, "RequestObject") => event("RequestObject"),
+        (_, "ResponseObject") => event("ResponseObject"),
+        (_, "Annotations") => event("Annotations"),
+        _ => None,
+    }
+}
+
+/// What to build of `RawEventData` for a projection of the event with its
+/// upstream keys (`log_s`'s parse: `tables::upstream_event`). A key there
+/// comes from any `RawEventData` key that the upstream spelling maps to it:
+/// itself, the same with a capital first letter, and `AuditId` for
+/// `auditID`. A key not starting with an ASCII letter builds the whole
+/// event (the mapping of other first letters is not inverted here).
+fn event_paths(log: Projection) -> Projection {
+    let Projection::Members(members) = log else {
+        return log;
+    };
+    let mut event = Vec::new();
+    for (key, below) in members {
+        if !key.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return Projection::Whole;
+        }
+        let mut capital = key.to_string();
+        capital[..1].make_ascii_uppercase();
+        let mut sources = vec![key.clone(), Str::from(capital)];
+        if key.as_str() == "auditID" {
+            sources.push(Str::Static("AuditId"));
+        }
+        sources.dedup();
+        for source in sources {
+            event.push((source, below.clone()));
+        }
+    }
+    Projection::Members(event)
+}
+
+/// What a record must hold for any derived row, whatever the rules read:
+/// the envelope, and every scalar the derived columns convert (so that a
+/// mistyped one is rejected as the general path rejects it).
+fn record_base() -> Vec<(&'static str, Projection)> {
+    let whole = |keys: &[&'static str]| {
+        Projection::Members(
+            keys.iter()
+                .map(|k| (Str::Static(k), Projection::Whole))
+                .collect(),
+        )
+    };
+    vec![
+        ("Timestamp", Projection::Whole),
+        ("DataSource", Projection::Whole),
+        ("ResourceId", Projection::Whole),
+        ("AzureResourceId", Projection::Whole),
+        (
+            "AdditionalFields",
+            whole(&["Pod", "Category", "ClusterName"]),
+        ),
+        (
+            "RawEventData",
+            whole(&[
+                "Level",
+                "AuditId",
+                "Stage",
+                "RequestURI",
+                "Verb",
+                "UserAgent",
+                "RequestReceivedTimestamp",
+                "StageTimestamp",
+            ]),
+        ),
+    ]
 }
 
 impl RowReader {
     /// A reader for the tables the rules read (each with the columns a row
     /// must have), building the union of what they observe; `None` when
-    /// they do not share one column layout, or one of them is derived from
-    /// the normalized record (`AKSAudit`, ...: its rows are not the line's
-    /// own; see [`crate::formats::tables`]). The general path then reads
-    /// every line.
+    /// they do not share one column layout. When one of them is derived
+    /// from the normalized record (`AKSAudit`, ...: its rows are not the
+    /// line's own; see [`crate::formats::tables`]), the reader reads
+    /// `CloudAuditEvents` records instead ([`Self::record`]), if every other
+    /// table's columns are among that table's. With `None` the general path
+    /// reads every line.
     pub fn for_tables(tables: &[(&'static Table, Vec<bool>)]) -> Option<RowReader> {
         if tables
             .iter()
             .any(|(t, _)| DerivedTable::of_table(t.name).is_some())
         {
-            return None;
+            return RowReader::for_records(tables);
         }
         let (first, _) = tables.first()?;
         let columns = first.columns;
@@ -138,13 +254,145 @@ impl RowReader {
             columns,
             projection,
             required,
+            records: false,
         })
+    }
+
+    /// The reader of `CloudAuditEvents` records from which derived tables'
+    /// rows are made (and rows of the other tables, laid out by
+    /// `record_to_row` as the general path does). Each column is converted
+    /// to its `CloudAuditEvents` type as `record_to_row` converts it (a line
+    /// whose column does not convert goes to the general path), and built
+    /// as far as the rules observe:
+    /// - the envelope and the derived scalar columns' sources, whole
+    ///   ([`record_base`]);
+    /// - a derived dynamic column's source (`User` is `RawEventData.User`)
+    ///   as the column is observed, and of `RawEventData` what is observed of
+    ///   `AzureDiagnostics`' `log_s` (its parse);
+    /// - another table's columns as observed (that table must have the
+    ///   `CloudAuditEvents` columns' types; otherwise there is no reader).
+    fn for_records(tables: &[(&'static Table, Vec<bool>)]) -> Option<RowReader> {
+        let columns: &'static [(&'static str, ColumnType)] = &CLOUD_AUDIT_RECORD;
+        let position = |name: &str| columns.iter().position(|(c, _)| *c == name);
+        let mut projection = vec![Projection::Unread; columns.len()];
+        for (name, below) in record_base() {
+            projection[position(name)?].merge(&below);
+        }
+        for (table, required) in tables {
+            let access = |i: usize| {
+                let access = table.access.get(i).unwrap_or(&Access::Whole);
+                match (access, required.get(i)) {
+                    (Access::Unread, Some(true)) => Projection::Whole,
+                    (access, _) => Projection::from_access(access),
+                }
+            };
+            match DerivedTable::of_table(table.name) {
+                Some(derived) => {
+                    for (i, (name, _)) in table.columns.iter().enumerate() {
+                        let observed = access(i);
+                        if observed == Projection::Unread {
+                            continue;
+                        }
+                        let Some((source, key)) = derived_source(derived, name) else {
+                            continue;
+                        };
+                        let below = match key {
+                            // `log_s` is the event re-serialized: what its
+                            // parse is observed of (`kqlc/src/plan/access.rs`).
+                            None => event_paths(observed),
+                            Some(key) => Projection::Members(vec![(Str::Static(key), observed)]),
+                        };
+                        projection[position(source)?].merge(&below);
+                    }
+                }
+                None => {
+                    for (i, (name, ty)) in table.columns.iter().enumerate() {
+                        let at = position(name)?;
+                        if columns[at].1 != *ty {
+                            return None;
+                        }
+                        match (access(i), ty) {
+                            (Projection::Members(_), ColumnType::Dynamic)
+                            | (Projection::Unread, _) => projection[at].merge(&access(i)),
+                            _ => projection[at] = Projection::Whole,
+                        }
+                    }
+                }
+            }
+        }
+        // A row of another table that lacks a column it must have goes to
+        // the general path, for its message.
+        let mut required = vec![false; columns.len()];
+        for (table, needed) in tables {
+            if DerivedTable::of_table(table.name).is_none() {
+                for ((name, _), &needed) in table.columns.iter().zip(needed) {
+                    required[position(name)?] |= needed;
+                }
+            }
+        }
+        Some(RowReader {
+            columns,
+            required,
+            projection,
+            records: true,
+        })
+    }
+
+    /// The column layout rows are read in (for a record reader, that of
+    /// `CloudAuditEvents`).
+    pub fn columns(&self) -> &'static [(&'static str, ColumnType)] {
+        self.columns
+    }
+
+    /// True when the reader reads records ([`Self::record`]), not rows.
+    pub fn reads_records(&self) -> bool {
+        self.records
+    }
+
+    /// The `CloudAuditEvents` record of a line holding one JSON object with
+    /// an object `RawEventData` (a record derived tables have rows of),
+    /// with the columns present in the line, pruned to what the rules
+    /// observe, and the same as a row of [`Self::columns`] (for the tables
+    /// of that layout); `None` for anything else, which the general path
+    /// reads.
+    pub fn record(&self, line: &[u8]) -> Option<(Value, Row)> {
+        let text = std::str::from_utf8(line).ok()?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let slots = RowSeed(self).deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        let raw = (self.columns.iter()).position(|(c, _)| *c == "RawEventData")?;
+        if !matches!(slots.get(raw), Some(Some(Value::Bag(_)))) {
+            return None;
+        }
+        let mut fields = Vec::with_capacity(8);
+        let mut row = Vec::with_capacity(self.columns.len());
+        for ((((name, ty), slot), projection), &required) in (self.columns.iter())
+            .zip(slots)
+            .zip(&self.projection)
+            .zip(&self.required)
+        {
+            match (slot, projection) {
+                (None, _) if required => return None,
+                (None, _) => row.push(ty.null()),
+                // Checked, not built: as if absent (no rule observes it).
+                (Some(value), Projection::Unread) => row.push(value),
+                (Some(value), _) => {
+                    fields.push((Str::Static(*name), value.clone()));
+                    row.push(value);
+                }
+            }
+        }
+        Some((Value::bag(fields), row))
     }
 
     /// Builds column `column` whole even where no rule reads it (a live
     /// detector's scheduled rules and `--clock event` need each event's
-    /// time); a row without it is not rejected for that.
+    /// time); a row without it is not rejected for that. A record reader
+    /// always builds `Timestamp`, the time of every derived row.
     pub fn also_build(&mut self, column: usize) {
+        if self.records {
+            return;
+        }
         if let Some(slot) = self.projection.get_mut(column) {
             *slot = Projection::Whole;
         }
@@ -226,7 +474,7 @@ impl<'de> Visitor<'de> for RowSeed<'_> {
 #[derive(Clone)]
 struct KeyIn<I>(I);
 
-impl<'de, I: Iterator<Item = &'static str>> DeserializeSeed<'de> for KeyIn<I> {
+impl<'de, 'k, I: Iterator<Item = &'k str>> DeserializeSeed<'de> for KeyIn<I> {
     type Value = Option<usize>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
@@ -234,7 +482,7 @@ impl<'de, I: Iterator<Item = &'static str>> DeserializeSeed<'de> for KeyIn<I> {
     }
 }
 
-impl<I: Iterator<Item = &'static str>> Visitor<'_> for KeyIn<I> {
+impl<'k, I: Iterator<Item = &'k str>> Visitor<'_> for KeyIn<I> {
     type Value = Option<usize>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -262,7 +510,7 @@ impl<'de> DeserializeSeed<'de> for DynamicSeed<'_> {
 
 /// A value of which, if it is an object, only some keys are kept; any other
 /// value is built whole, as [`ValueVisitor`] builds it.
-struct Pruned<'p>(&'p [(&'static str, Projection)]);
+struct Pruned<'p>(&'p [(Str, Projection)]);
 
 impl<'de> Visitor<'de> for Pruned<'_> {
     type Value = Value;
@@ -302,13 +550,13 @@ impl<'de> Visitor<'de> for Pruned<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let members = self.0;
         let mut entries: Vec<(Str, Value)> = Vec::new();
-        let keys = KeyIn(members.iter().map(|(key, _)| *key));
+        let keys = KeyIn(members.iter().map(|(key, _)| key.as_str()));
         while let Some(found) = map.next_key_seed(keys.clone())? {
             match found {
                 Some(i) => {
                     let (key, below) = &members[i];
                     let value = map.next_value_seed(DynamicSeed(below))?;
-                    entries.push((Str::Static(key), value));
+                    entries.push((key.clone(), value));
                 }
                 None => {
                     map.next_value::<Skip>()?;
@@ -685,8 +933,11 @@ mod tests {
         assert_eq!(
             a,
             Projection::Members(vec![
-                ("x", Projection::Whole),
-                ("y", Projection::Members(vec![("z", Projection::Whole)]))
+                (Str::Static("x"), Projection::Whole),
+                (
+                    Str::Static("y"),
+                    Projection::Members(vec![(Str::Static("z"), Projection::Whole)])
+                )
             ])
         );
         a.merge(&Projection::Unread);
@@ -709,5 +960,87 @@ mod tests {
         assert_eq!(both.required, vec![true; 6]);
         // A column a rule needs is built even if no access path says so.
         assert_eq!(both.projection()[2], Projection::Whole);
+    }
+
+    /// `AKSAudit`, observing `Verb`, `User.username` and `TimeGenerated`.
+    static AKS_COLUMNS: [(&str, ColumnType); 4] = [
+        ("TimeGenerated", ColumnType::DateTime),
+        ("Verb", ColumnType::String),
+        ("User", ColumnType::Dynamic),
+        ("RequestObject", ColumnType::Dynamic),
+    ];
+    static AKS: Table = Table {
+        name: "AKSAudit",
+        columns: &AKS_COLUMNS,
+        used: &[0, 1, 2],
+        access: &[
+            Access::Whole,
+            Access::Whole,
+            Access::Members(&[("username", Access::Whole)]),
+            Access::Unread,
+        ],
+    };
+
+    /// The `AKSAudit` row the general path makes of `line`, or its message.
+    fn general_aks(line: &str) -> Result<Row, String> {
+        let mut items: Vec<Item> = Vec::new();
+        Normalizer::new(
+            crate::formats::InputFormat::CloudAudit,
+            CLOUD_AUDIT_COLUMNS.to_vec(),
+        )
+        .line(line.as_bytes(), &mut items);
+        let [Ok(record)] = &items[..] else {
+            return Err(format!("{items:?}"));
+        };
+        let row = DerivedTable::AksAudit
+            .row(&record.fields, false)
+            .ok_or("no row")?;
+        record_to_row(&row, &AKS, &[true, true, true, false])
+    }
+
+    #[test]
+    fn records_for_derived_tables_are_pruned_to_what_rules_observe() {
+        let reader = RowReader::for_tables(&[(&AKS, vec![true, true, true, false])])
+            .expect("a record reader");
+        assert!(reader.reads_records());
+        let line = r#"{"Timestamp":"2024-05-28T10:00:00Z","DataSource":"Kubernetes Audit","RawEventData":{"Verb":"create","AuditId":"a-1","User":{"username":"u","groups":["g"]},"RequestObject":{"big":[1,2,3]}},"AdditionalFields":{"Pod":"p","Other":{"x":1}},"Isp":"isp"}"#;
+        let (record, _) = reader.record(line.as_bytes()).expect("read lazily");
+        let mut text = String::new();
+        kql_runtime::json::write_json(&record, &mut text);
+        assert_eq!(
+            text,
+            r#"{"Timestamp":"2024-05-28T10:00:00Z","DataSource":"Kubernetes Audit","RawEventData":{"Verb":"create","AuditId":"a-1","User":{"username":"u"}},"AdditionalFields":{"Pod":"p"}}"#
+        );
+        let lazy = DerivedTable::AksAudit.row(&record, false).unwrap();
+        let lazy = record_to_row(&lazy, &AKS, &[true, true, true, false]).unwrap();
+        let full = general_aks(line).unwrap();
+        assert_eq!(lazy[..2], full[..2]);
+        assert_eq!(
+            ops::member(&lazy[2], "username"),
+            ops::member(&full[2], "username")
+        );
+        // Not a record with an event object: the general path reads it.
+        for line in [
+            r#"{"Timestamp":"2024-05-28T10:00:00Z","Verb":"create"}"#,
+            r#"{"RawEventData":"text"}"#,
+            r#"{"RawEventData":{"Verb":"get"}} trailing"#,
+        ] {
+            assert!(reader.record(line.as_bytes()).is_none(), "{line}");
+        }
+        // A mistyped scalar the rule does not read is still built, so that
+        // converting it rejects the row as the general path does.
+        let mistyped =
+            r#"{"Timestamp":"2024-05-28T10:00:00Z","RawEventData":{"Verb":"get","Stage":{"x":1}}}"#;
+        let (record, _) = reader.record(mistyped.as_bytes()).unwrap();
+        assert_eq!(
+            ops::member(&ops::member(&record, "RawEventData"), "Stage"),
+            general_record(mistyped)
+        );
+    }
+
+    /// `RawEventData.Stage` of the general path's record of `line`.
+    fn general_record(line: &str) -> Value {
+        let value = kql_runtime::text::parse_json_text(line).unwrap();
+        ops::member(&ops::member(&value, "RawEventData"), "Stage")
     }
 }

@@ -40,7 +40,7 @@ use crate::formats::{InputFormat, Item, Normalizer, Rejection, CLOUD_AUDIT_COLUM
 use crate::input;
 use crate::lazy::RowReader;
 use crate::prefilter::{Gate, GateCursor, PrefilterSet};
-use kql_runtime::query::{Access, Table};
+use kql_runtime::query::{Access, ColumnType, Table};
 use kql_runtime::value::{Row, Value};
 use std::io::{self, BufRead, Read, Write};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -57,6 +57,9 @@ const IN_FLIGHT_PER_WORKER: usize = 2;
 /// `AKSAuditAdmin`), or why it was rejected.
 pub type RecordRows = Result<(InputFormat, Vec<Option<Row>>), Rejection>;
 
+/// A derived table, with the columns rules observe of it.
+type Derived = (DerivedTable, Vec<&'static str>);
+
 /// The tables the rules read, each with the columns that must be present.
 pub type Tables = Vec<(&'static Table, Vec<bool>)>;
 
@@ -71,12 +74,19 @@ pub struct LineWork {
     /// The columns of the tables read, to recognise rows of them.
     row_columns: Vec<&'static str>,
     /// Per table read, the derived table it is (its rows made from the
-    /// normalized record, see [`crate::formats::tables`]) and whether a rule
-    /// observes its `log_s`; `None` for a table read as it is.
-    derived: Vec<Option<(DerivedTable, bool)>>,
+    /// normalized record, see [`crate::formats::tables`]) and the columns
+    /// rules observe (only those are made); `None` for a table read as it
+    /// is.
+    derived: Vec<Option<Derived>>,
     /// Reads row-shaped lines straight into rows, building only what the
     /// rules observe (none with `--full-parse`).
     row_reader: Option<RowReader>,
+    /// Per rule (in the prefilter's order), the position in `tables` of the
+    /// table it reads: a line no rule of a table may match gets no row of
+    /// that table (a derived table's row, its `log_s` above all, is costly).
+    rule_tables: Vec<Option<usize>>,
+    /// Per table, whether the line being read needs its row.
+    needed: Vec<bool>,
     /// The prefilter's gate, built from the first batch's lines (the outer
     /// `None` until then).
     gate: Option<Option<Gate>>,
@@ -93,11 +103,15 @@ impl LineWork {
             .iter()
             .flat_map(|(table, _)| table.columns.iter().map(|(name, _)| *name))
             .collect();
-        let derived: Vec<Option<(DerivedTable, bool)>> = tables
+        let derived: Vec<Option<Derived>> = tables
             .iter()
             .map(|(table, required)| {
                 let derived = DerivedTable::of_table(table.name)?;
-                Some((derived, observes(table, required, "log_s")))
+                let observed = (table.columns.iter())
+                    .map(|(name, _)| *name)
+                    .filter(|name| observes(table, required, name))
+                    .collect();
+                Some((derived, observed))
             })
             .collect();
         // A derived table's rows come from CloudAuditEvents records: rows of
@@ -113,6 +127,8 @@ impl LineWork {
             row_columns,
             derived,
             row_reader: None,
+            rule_tables: Vec::new(),
+            needed: Vec::new(),
             gate: None,
             limit: input::MAX_LINE_BYTES,
             items: Vec::new(),
@@ -122,6 +138,13 @@ impl LineWork {
     /// Reads row-shaped lines with `reader` (see [`crate::lazy`]).
     pub fn with_row_reader(mut self, reader: Option<RowReader>) -> LineWork {
         self.row_reader = reader;
+        self
+    }
+
+    /// Which rule reads which table (see the field): without it, every
+    /// table's row is made for every line read.
+    pub fn with_rule_tables(mut self, rule_tables: Vec<Option<usize>>) -> LineWork {
+        self.rule_tables = rule_tables;
         self
     }
 
@@ -146,14 +169,44 @@ impl LineWork {
         }
         // A row the lazy reader cannot read as the general path would
         // (anything unexpected) is left to the general path.
+        self.set_needed(may_match);
         if let (Some(reader), true) = (&self.row_reader, row_shaped) {
-            if let Some(row) = reader.row(bytes) {
+            if reader.reads_records() {
+                // Derived tables: rows made from the pruned record, exactly
+                // as the general path makes them from the whole one; a row
+                // the general path would reject goes there, for its message.
+                let rows = reader.record(bytes).and_then(|(record, row)| {
+                    let row = Some((reader.columns(), &row));
+                    rows_for_tables(&record, &self.tables, &self.derived, &self.needed, row).ok()
+                });
+                if let Some(rows) = rows {
+                    return Some(vec![Ok((InputFormat::CloudAudit, rows))]);
+                }
+            } else if let Some(row) = reader.row(bytes) {
                 let rows = vec![Some(row); self.tables.len()];
                 return Some(vec![Ok((InputFormat::CloudAudit, rows))]);
             }
         }
         self.normalizer.line(bytes, &mut self.items);
         Some(self.records())
+    }
+
+    /// Works out which tables' rows the line being read needs: those of
+    /// the rules the prefilter left in (`may_match`; empty: every rule).
+    fn set_needed(&mut self, may_match: &[bool]) {
+        self.needed.clear();
+        self.needed.resize(self.tables.len(), may_match.is_empty());
+        if !may_match.is_empty() {
+            for (rule, table) in self.rule_tables.iter().enumerate() {
+                if let (Some(table), Some(true)) = (table, may_match.get(rule)) {
+                    self.needed[*table] = true;
+                }
+            }
+            // Without the map (or with rules it does not cover), every table.
+            if self.rule_tables.len() != may_match.len() {
+                self.needed.fill(true);
+            }
+        }
     }
 
     /// The gate for this file's lines, from a sample of `bytes`' lines;
@@ -212,17 +265,19 @@ impl LineWork {
 
     /// What one value of a multi-line document gives.
     pub fn value(&mut self, value: Value) -> Vec<RecordRows> {
+        // Not prefiltered: every table's row.
+        self.needed.clear();
         self.normalizer.value(value, &mut self.items);
         self.records()
     }
 
     fn records(&mut self) -> Vec<RecordRows> {
-        let (tables, derived) = (&self.tables, &self.derived);
+        let (tables, derived, needed) = (&self.tables, &self.derived, &self.needed);
         self.items
             .drain(..)
             .map(|item| {
                 item.and_then(|record| {
-                    let rows = rows_for_tables(&record.fields, tables, derived)
+                    let rows = rows_for_tables(&record.fields, tables, derived, needed, None)
                         .map_err(|cause| Rejection::at(record.at.clone(), cause))?;
                     Ok((record.format, rows))
                 })
@@ -344,23 +399,36 @@ fn starts_with_column(line: &[u8], columns: &[&str]) -> bool {
 
 /// Makes a row of a record for each table: the record laid out as the
 /// table's row, or, for a derived table and a `CloudAuditEvents` record,
-/// the row derived from it (none when the event has no row there).
+/// the row derived from it (none when the event has no row there). A
+/// derived table whose rules the prefilter ruled out for this line (`false`
+/// in `needed`; an empty `needed` means every table) gets no row. `row`,
+/// when given, is the record already read as a row of its layout: a table
+/// of that layout takes it as it is.
 fn rows_for_tables(
     record: &Value,
     tables: &Tables,
-    derived: &[Option<(DerivedTable, bool)>],
+    derived: &[Option<Derived>],
+    needed: &[bool],
+    row: Option<(&[(&str, ColumnType)], &Row)>,
 ) -> Result<Vec<Option<Row>>, String> {
     let cloud_audit = tables::is_cloud_audit_record(record);
     tables
         .iter()
         .zip(derived)
-        .map(|((table, required), derived)| match derived {
-            Some((derived, build_log)) if cloud_audit => match derived.row(record, *build_log) {
-                Some(row) => input::record_to_row(&row, table, required)
-                    .map(Some)
-                    .map_err(|cause| format!("{}: {cause}", table.name)),
-                None => Ok(None),
-            },
+        .enumerate()
+        .map(|(i, ((table, required), derived))| match derived {
+            Some(_) if cloud_audit && needed.get(i) == Some(&false) => Ok(None),
+            None if row.is_some_and(|(layout, _)| table.columns == layout) => {
+                Ok(row.map(|(_, row)| row.clone()))
+            }
+            Some((derived, observed)) if cloud_audit => {
+                match derived.row_with(record, |column| observed.contains(&column)) {
+                    Some(row) => input::record_to_row(&row, table, required)
+                        .map(Some)
+                        .map_err(|cause| format!("{}: {cause}", table.name)),
+                    None => Ok(None),
+                }
+            }
             _ => input::record_to_row(record, table, required).map(Some),
         })
         .collect()

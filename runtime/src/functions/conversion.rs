@@ -184,6 +184,10 @@ pub fn totimespan(v: &Value) -> Value {
 ///   is used as-is").
 pub fn parse_json(v: &Value) -> Value {
     match v {
+        // Text the detector wrote from a value: that value, unparsed.
+        Value::String(s) if s.known_parse().is_some() => {
+            s.known_parse().cloned().unwrap_or_default()
+        }
         Value::String(s) if s.trim().is_empty() => Value::Null,
         Value::String(s) => parse_json_text(s).unwrap_or_else(|_| v.clone()),
         other => other.clone(),

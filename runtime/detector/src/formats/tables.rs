@@ -16,7 +16,6 @@
 //! category does. `docs/input-formats.md` has the column mapping.
 
 use super::DATA_SOURCE_ARM;
-use kql_runtime::json::write_json;
 use kql_runtime::value::{Bag, Str, Value};
 
 /// A table whose rows are derived from the normalized event.
@@ -62,10 +61,20 @@ impl DerivedTable {
     /// `log_s` is built only with `build_log` (re-serializing the event is
     /// the costly part; it is skipped when no rule reads the column).
     pub fn row(self, record: &Value, build_log: bool) -> Option<Value> {
+        self.row_with(record, |column| build_log || column != "log_s")
+    }
+
+    /// The row of `record` with only the columns `builds` names (those the
+    /// rules observe: an absent column reads as null), or `None` as for
+    /// [`Self::row`].
+    pub fn row_with(self, record: &Value, builds: impl Fn(&str) -> bool) -> Option<Value> {
         let Value::Bag(fields) = record else {
             return None;
         };
         let event = kubernetes_event(fields)?;
+        if self == DerivedTable::AksAuditAdmin && is_read(event) {
+            return None;
+        }
         // The cluster, in its cloud's id form; an Azure id when it is one
         // (`AzureResourceId` of EKS and GKE events names Defender's
         // connector, not the cluster).
@@ -80,51 +89,53 @@ impl DerivedTable {
             _ => None,
         };
         let from_additional = |key: &str| additional.and_then(|bag| bag.get(key)).cloned();
-        let time = fields.get("Timestamp").cloned().unwrap_or(Value::Null);
-        let lower_id = match (azure_id, resource_id) {
+        let time = || fields.get("Timestamp").cloned().unwrap_or(Value::Null);
+        let lower_id = || match (azure_id, resource_id) {
             (Some(id), _) => Value::from(id.to_ascii_lowercase()),
             (None, Some(id)) => Value::String(id.clone()),
             (None, None) => Value::from_static(""),
         };
-        let entries: Vec<(&'static str, Value)> = match self {
+        let mut entries: Vec<(Str, Value)> = Vec::new();
+        let mut put = |column: &'static str, value: &dyn Fn() -> Value| {
+            if builds(column) {
+                entries.push((Str::Static(column), value()));
+            }
+        };
+        match self {
             DerivedTable::AksAudit | DerivedTable::AksAuditAdmin => {
-                if self == DerivedTable::AksAuditAdmin && is_read(event) {
-                    return None;
-                }
                 let member = |key: &str| event.get(key).cloned().unwrap_or(Value::Null);
-                vec![
-                    ("TenantId", Value::from_static("")),
-                    ("TimeGenerated", time),
-                    ("Level", member("Level")),
-                    ("AuditId", member("AuditId")),
-                    ("Stage", member("Stage")),
-                    ("RequestUri", member("RequestURI")),
-                    ("Verb", member("Verb")),
-                    ("User", member("User")),
-                    ("SourceIps", member("SourceIPs")),
-                    ("UserAgent", member("UserAgent")),
-                    ("ObjectRef", member("ObjectRef")),
-                    ("ResponseStatus", member("ResponseStatus")),
-                    ("RequestObject", member("RequestObject")),
-                    ("ResponseObject", member("ResponseObject")),
-                    ("RequestReceivedTime", member("RequestReceivedTimestamp")),
-                    ("StageReceivedTime", member("StageTimestamp")),
-                    ("Annotations", member("Annotations")),
-                    ("PodName", from_additional("Pod").unwrap_or(Value::Null)),
-                    ("SourceSystem", Value::from_static("Azure")),
-                    ("Type", Value::from_static(self.name())),
-                    ("_BilledSize", Value::Null),
-                    ("_IsBillable", Value::from_static("")),
-                    ("_ResourceId", lower_id),
-                    (
-                        "_SubscriptionId",
-                        azure_id
-                            .and_then(|id| segment_after(id, "subscriptions"))
-                            .map_or(Value::from_static(""), |s| {
-                                Value::from(s.to_ascii_lowercase())
-                            }),
-                    ),
-                ]
+                put("TenantId", &|| Value::from_static(""));
+                put("TimeGenerated", &time);
+                put("Level", &|| member("Level"));
+                put("AuditId", &|| member("AuditId"));
+                put("Stage", &|| member("Stage"));
+                put("RequestUri", &|| member("RequestURI"));
+                put("Verb", &|| member("Verb"));
+                put("User", &|| member("User"));
+                put("SourceIps", &|| member("SourceIPs"));
+                put("UserAgent", &|| member("UserAgent"));
+                put("ObjectRef", &|| member("ObjectRef"));
+                put("ResponseStatus", &|| member("ResponseStatus"));
+                put("RequestObject", &|| member("RequestObject"));
+                put("ResponseObject", &|| member("ResponseObject"));
+                put("RequestReceivedTime", &|| {
+                    member("RequestReceivedTimestamp")
+                });
+                put("StageReceivedTime", &|| member("StageTimestamp"));
+                put("Annotations", &|| member("Annotations"));
+                put("PodName", &|| from_additional("Pod").unwrap_or(Value::Null));
+                put("SourceSystem", &|| Value::from_static("Azure"));
+                put("Type", &|| Value::from_static(self.name()));
+                put("_BilledSize", &|| Value::Null);
+                put("_IsBillable", &|| Value::from_static(""));
+                put("_ResourceId", &lower_id);
+                put("_SubscriptionId", &|| {
+                    azure_id
+                        .and_then(|id| segment_after(id, "subscriptions"))
+                        .map_or(Value::from_static(""), |s| {
+                            Value::from(s.to_ascii_lowercase())
+                        })
+                });
             }
             DerivedTable::AzureDiagnostics => {
                 let azure = |key: &str| {
@@ -132,67 +143,51 @@ impl DerivedTable {
                         .and_then(|id| segment_after(id, key))
                         .map_or(Value::from_static(""), |s| Value::from(s.to_string()))
                 };
-                let category = match from_additional("Category") {
+                put("TenantId", &|| Value::from_static(""));
+                put("TimeGenerated", &time);
+                put("ResourceId", &|| {
+                    resource_id.map_or(Value::from_static(""), |s| Value::String(s.clone()))
+                });
+                put("Category", &|| match from_additional("Category") {
                     Some(category @ Value::String(_)) => category,
                     _ => Value::from_static("kube-audit"),
-                };
-                let log = if build_log {
-                    Value::from(upstream_json(event))
-                } else {
-                    Value::from_static("")
-                };
-                vec![
-                    ("TenantId", Value::from_static("")),
-                    ("TimeGenerated", time),
-                    (
-                        "ResourceId",
-                        resource_id.map_or(Value::from_static(""), |s| Value::String(s.clone())),
-                    ),
-                    ("Category", category),
-                    ("ResourceGroup", azure("resourcegroups")),
-                    ("SubscriptionId", azure("subscriptions")),
-                    (
-                        "ResourceProvider",
-                        Value::from(
-                            azure_id
-                                .and_then(|id| segment_after(id, "providers"))
-                                .map(str::to_ascii_uppercase)
-                                .unwrap_or_default(),
-                        ),
-                    ),
-                    (
-                        "Resource",
-                        from_additional("ClusterName").unwrap_or(Value::Null),
-                    ),
-                    (
-                        "ResourceType",
-                        Value::from(
-                            azure_id
-                                .and_then(|id| resource_type(id))
-                                .map(|s| s.to_ascii_uppercase())
-                                .unwrap_or_default(),
-                        ),
-                    ),
-                    (
-                        "OperationName",
-                        Value::from_static(AKS_DIAGNOSTIC_OPERATION),
-                    ),
-                    ("log_s", log),
-                    ("pod_s", from_additional("Pod").unwrap_or(Value::Null)),
-                    ("stream_s", Value::from_static("")),
-                    ("containerID_s", Value::from_static("")),
-                    ("SourceSystem", Value::from_static("Azure")),
-                    ("Type", Value::from_static("AzureDiagnostics")),
-                    ("_ResourceId", lower_id),
-                ]
+                });
+                put("ResourceGroup", &|| azure("resourcegroups"));
+                put("SubscriptionId", &|| azure("subscriptions"));
+                put("ResourceProvider", &|| {
+                    Value::from(
+                        azure_id
+                            .and_then(|id| segment_after(id, "providers"))
+                            .map(str::to_ascii_uppercase)
+                            .unwrap_or_default(),
+                    )
+                });
+                put("Resource", &|| {
+                    from_additional("ClusterName").unwrap_or(Value::Null)
+                });
+                put("ResourceType", &|| {
+                    Value::from(
+                        azure_id
+                            .and_then(|id| resource_type(id))
+                            .map(|s| s.to_ascii_uppercase())
+                            .unwrap_or_default(),
+                    )
+                });
+                put("OperationName", &|| {
+                    Value::from_static(AKS_DIAGNOSTIC_OPERATION)
+                });
+                // Its text is written only if a rule reads it as text:
+                // `parse_json(log_s)` takes the event as it is.
+                put("log_s", &|| Value::String(Str::json(upstream_event(event))));
+                put("pod_s", &|| from_additional("Pod").unwrap_or(Value::Null));
+                put("stream_s", &|| Value::from_static(""));
+                put("containerID_s", &|| Value::from_static(""));
+                put("SourceSystem", &|| Value::from_static("Azure"));
+                put("Type", &|| Value::from_static("AzureDiagnostics"));
+                put("_ResourceId", &lower_id);
             }
-        };
-        Some(Value::bag(
-            entries
-                .into_iter()
-                .map(|(k, v)| (Str::Static(k), v))
-                .collect(),
-        ))
+        }
+        Some(Value::bag(entries))
     }
 }
 
@@ -252,27 +247,43 @@ fn resource_type(id: &str) -> Option<&str> {
     parts.next().filter(|s| !s.is_empty())
 }
 
-/// The event as the API server wrote it: compact JSON with the upstream
-/// (camelCase) top-level keys, undoing [`super::k8s::pascal_case`].
-pub fn upstream_json(event: &Bag) -> String {
-    let upstream = Value::bag(
+/// The event as the API server wrote it: the upstream (camelCase)
+/// top-level keys, undoing [`super::k8s::pascal_case`].
+pub fn upstream_event(event: &Bag) -> Value {
+    Value::bag(
         event
             .iter()
             .map(|(key, value)| (upstream_key(key), value.clone()))
             .collect(),
-    );
-    let mut text = String::new();
-    write_json(&upstream, &mut text);
-    text
+    )
 }
 
 /// The upstream name of a top-level key of `RawEventData`.
 fn upstream_key(key: &str) -> Str {
-    match key {
-        "AuditId" => return Str::Static("auditID"),
-        "RequestURI" => return Str::Static("requestURI"),
-        "SourceIPs" => return Str::Static("sourceIPs"),
-        _ => {}
+    // The keys of `audit.k8s.io/v1` events, without allocating.
+    let known = match key {
+        "Kind" => "kind",
+        "ApiVersion" => "apiVersion",
+        "Level" => "level",
+        "AuditId" => "auditID",
+        "Stage" => "stage",
+        "RequestURI" => "requestURI",
+        "Verb" => "verb",
+        "User" => "user",
+        "ImpersonatedUser" => "impersonatedUser",
+        "SourceIPs" => "sourceIPs",
+        "UserAgent" => "userAgent",
+        "ObjectRef" => "objectRef",
+        "ResponseStatus" => "responseStatus",
+        "RequestObject" => "requestObject",
+        "ResponseObject" => "responseObject",
+        "RequestReceivedTimestamp" => "requestReceivedTimestamp",
+        "StageTimestamp" => "stageTimestamp",
+        "Annotations" => "annotations",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return Str::Static(known);
     }
     let mut chars = key.chars();
     match chars.next() {
@@ -289,7 +300,7 @@ fn upstream_key(key: &str) -> Str {
 mod tests {
     use super::*;
     use crate::formats::{InputFormat, Item, Normalizer};
-    use kql_runtime::json::to_json;
+    use kql_runtime::json::{to_json, write_json};
 
     /// The `CloudAuditEvents` record of one line of native input.
     fn normalized(line: &str) -> Value {
@@ -380,8 +391,26 @@ mod tests {
             serde_json::from_str(column(&row, "log_s").as_str().unwrap()).unwrap();
         let original: serde_json::Value = serde_json::from_str(EXEC).unwrap();
         assert_eq!(log, original, "log_s is the event with its upstream keys");
+        // Columns no rule observes are left out (a row reads them as null).
         let unbuilt = DerivedTable::AzureDiagnostics.row(&record, false).unwrap();
-        assert_eq!(column(&unbuilt, "log_s"), "");
+        assert_eq!(column(&unbuilt, "log_s"), serde_json::Value::Null);
+        let only = DerivedTable::AzureDiagnostics
+            .row_with(&record, |c| c == "Category")
+            .unwrap();
+        assert_eq!(
+            to_json(&only),
+            serde_json::json!({"Category": "kube-audit-admin"})
+        );
+        // The text is written when read, and parses back to the value.
+        let Value::Bag(fields) = &row else { panic!() };
+        let Some(Value::String(text)) = fields.get("log_s") else {
+            panic!()
+        };
+        assert!(text.known_parse().is_some());
+        assert_eq!(
+            &kql_runtime::text::parse_json_text(text).unwrap(),
+            text.known_parse().unwrap()
+        );
     }
 
     #[test]

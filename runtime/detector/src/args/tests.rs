@@ -433,6 +433,41 @@ fn list_values_are_yaml_lists() {
 }
 
 #[test]
+fn a_repeatable_option_takes_a_yaml_list() {
+    // No option of the detector repeats yet (`--input-format` is read by
+    // position); one that does, such as a `Vec<String>` field, takes a list.
+    let command = clap::Command::new("DETECTOR")
+        .arg(
+            clap::Arg::new("setting")
+                .long("setting")
+                .action(clap::ArgAction::Append),
+        )
+        .arg(clap::Arg::new("one").long("one"));
+    let config = config::parse("setting: [a=1, 'b=2', 3]\none: x\n", &command).unwrap();
+    assert_eq!(
+        config.settings,
+        [
+            config::Setting {
+                id: "setting".to_string(),
+                args: vec![
+                    "--setting=a=1".to_string(),
+                    "--setting=b=2".to_string(),
+                    "--setting=3".to_string()
+                ],
+            },
+            config::Setting {
+                id: "one".to_string(),
+                args: vec!["--one=x".to_string()],
+            }
+        ]
+    );
+    let single = config::parse("setting: a=1\n", &command).unwrap();
+    assert_eq!(single.settings[0].args, ["--setting=a=1"]);
+    let error = config::parse("setting: [a, [b]]\n", &command).unwrap_err();
+    assert_eq!(error.message, "setting: a list of values, one per item");
+}
+
+#[test]
 fn config_errors_name_the_file_the_line_and_the_key() {
     let file = config("threads: 2\nfolow: true\n");
     assert_eq!(

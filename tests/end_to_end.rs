@@ -376,7 +376,10 @@ fn detector_help_groups_the_options_by_topic_on_stdout() {
             .unwrap_or_else(|| panic!("no {heading:?} in order:\n{help}"));
         at += found + 1;
     }
-    assert!(help.contains("Usage: privileged-pod [OPTIONS] [FILE]..."), "{help}");
+    assert!(
+        help.contains("Usage: privileged-pod [OPTIONS] [FILE]..."),
+        "{help}"
+    );
     assert!(help.contains("\n      --config <FILE>"), "{help}");
     assert!(help.ends_with("rule: privileged-pod\n"), "{help}");
     assert!(stderr(&output).is_empty());

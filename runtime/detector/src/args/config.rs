@@ -60,15 +60,18 @@ const NOT_SETTINGS: &[(&str, &str)] = &[
     ("config", "a config file cannot name another one"),
     ("help", "an action of the command line, not a setting"),
     ("version", "an action of the command line, not a setting"),
-    ("json", "an action of the command line (with --version), not a setting"),
+    (
+        "json",
+        "an action of the command line (with --version), not a setting",
+    ),
     ("rules", "an action of the command line, not a setting"),
 ];
 
 /// Reads the config file at `path` for the options of `command`. `Err` is
 /// the one-line message (`--config FILE:LINE: key: cause`).
 pub fn read(path: &str, command: &Command) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("--config {path}: cannot read: {e}"))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("--config {path}: cannot read: {e}"))?;
     parse(&text, command).map_err(|e| match e.line {
         Some(line) => format!("--config {path}:{line}: {}", e.message),
         None => format!("--config {path}: {}", e.message),
@@ -254,9 +257,7 @@ fn unknown_key(key: &str, command: &Command) -> String {
         .max_by(|a, b| a.0.total_cmp(&b.0));
     match nearest {
         Some((_, name)) => format!("unknown key '{key}' (did you mean '{name}'?)"),
-        None => format!(
-            "unknown key '{key}' (keys are the long options without '--', and inputs)"
-        ),
+        None => format!("unknown key '{key}' (keys are the long options without '--', and inputs)"),
     }
 }
 

@@ -357,8 +357,7 @@ pub fn command() -> clap::Command {
         // A valued option takes the next argument whatever it looks like
         // (`--now -1` reports '-1', not a missing value), as the detector
         // always has; `--rules` takes an id only when one follows.
-        if arg.get_long().is_some() && arg.get_action().takes_values() && arg.get_id() != "rules"
-        {
+        if arg.get_long().is_some() && arg.get_action().takes_values() && arg.get_id() != "rules" {
             arg.allow_hyphen_values(true)
         } else {
             arg
@@ -496,12 +495,10 @@ pub(crate) fn describe(error: &clap::Error) -> String {
         .map(|arg| arg.split([' ', '=']).next().unwrap_or_default().to_string());
     let value = context(ContextKind::InvalidValue);
     match (error.kind(), flag) {
-        (ErrorKind::UnknownArgument, Some(flag)) => {
-            match context(ContextKind::SuggestedArg) {
-                Some(suggested) => format!("unknown option '{flag}' (did you mean '{suggested}'?)"),
-                None => format!("unknown option '{flag}'"),
-            }
-        }
+        (ErrorKind::UnknownArgument, Some(flag)) => match context(ContextKind::SuggestedArg) {
+            Some(suggested) => format!("unknown option '{flag}' (did you mean '{suggested}'?)"),
+            None => format!("unknown option '{flag}'"),
+        },
         (ErrorKind::ValueValidation, Some(flag)) => {
             let cause = std::error::Error::source(error)
                 .map(|e| e.to_string())

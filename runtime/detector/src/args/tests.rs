@@ -22,10 +22,7 @@ fn files(options: &Options) -> Vec<(&str, InputFormat)> {
 
 /// A config file with `text`, kept while the test runs.
 fn config(text: &str) -> tempfile::NamedTempFile {
-    let mut file = tempfile::Builder::new()
-        .suffix(".yaml")
-        .tempfile()
-        .unwrap();
+    let mut file = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
     file.write_all(text.as_bytes()).unwrap();
     file
 }
@@ -487,27 +484,83 @@ fn config_errors_name_the_file_the_line_and_the_key() {
     let error = |text: &str| config::parse(text, &command).unwrap_err();
     let cases = [
         // Unknown keys.
-        ("# x\nspeed: fast\n", 2, "unknown key 'speed' (keys are the long options without '--', and inputs)"),
-        ("input: [a]\n", 1, "unknown key 'input' (did you mean 'inputs'?)"),
+        (
+            "# x\nspeed: fast\n",
+            2,
+            "unknown key 'speed' (keys are the long options without '--', and inputs)",
+        ),
+        (
+            "input: [a]\n",
+            1,
+            "unknown key 'input' (did you mean 'inputs'?)",
+        ),
         // Wrong types.
-        ("follow: yes\n", 1, "follow: expected true or false, not 'yes'"),
+        (
+            "follow: yes\n",
+            1,
+            "follow: expected true or false, not 'yes'",
+        ),
         ("follow: 1\n", 1, "follow: expected true or false, not '1'"),
-        ("threads: true\n", 1, "threads: expected a value (N), not true"),
-        ("listen:\n  port: 8443\n", 2, "listen: expected a value (ADDR), not a mapping"),
-        ("a: 1\n", 1, "unknown key 'a' (keys are the long options without '--', and inputs)"),
+        (
+            "threads: true\n",
+            1,
+            "threads: expected a value (N), not true",
+        ),
+        (
+            "listen:\n  port: 8443\n",
+            2,
+            "listen: expected a value (ADDR), not a mapping",
+        ),
+        (
+            "a: 1\n",
+            1,
+            "unknown key 'a' (keys are the long options without '--', and inputs)",
+        ),
         ("now:\n", 1, "now: needs a value (DATETIME)"),
-        ("strict: [true]\n", 1, "strict: expected true or false, not a list"),
+        (
+            "strict: [true]\n",
+            1,
+            "strict: expected true or false, not a list",
+        ),
         // Bad values: the command line's message.
-        ("threads: 2\nthreads: 3\n", 2, "threads: given twice (a key is set once)"),
-        ("validate: true\nno-prefilter: true\n", 2, "no-prefilter: given twice (a key is set once)"),
+        (
+            "threads: 2\nthreads: 3\n",
+            2,
+            "threads: given twice (a key is set once)",
+        ),
+        (
+            "validate: true\nno-prefilter: true\n",
+            2,
+            "no-prefilter: given twice (a key is set once)",
+        ),
         ("\n\nthreads: 0\n", 3, "threads: needs at least 1 thread"),
-        ("max-memory: lots\n", 1, "max-memory: 'lots' is not a size (e.g. 512M, 4G, or none)"),
-        ("output: xml\n", 1, "output: 'xml' is not rows, alerts or ocsf"),
+        (
+            "max-memory: lots\n",
+            1,
+            "max-memory: 'lots' is not a size (e.g. 512M, 4G, or none)",
+        ),
+        (
+            "output: xml\n",
+            1,
+            "output: 'xml' is not rows, alerts or ocsf",
+        ),
         ("clock: cpu\n", 1, "clock: 'cpu' is not wall or event"),
-        ("now: yesterday\n", 1, "now: 'yesterday' is not a datetime (expected ISO 8601, e.g. 2024-05-28T12:00:00Z)"),
+        (
+            "now: yesterday\n",
+            1,
+            "now: 'yesterday' is not a datetime (expected ISO 8601, e.g. 2024-05-28T12:00:00Z)",
+        ),
         // Actions of the command line.
-        ("config: other.yaml\n", 1, "config: a config file cannot name another one"),
-        ("version: true\n", 1, "version: an action of the command line, not a setting"),
+        (
+            "config: other.yaml\n",
+            1,
+            "config: a config file cannot name another one",
+        ),
+        (
+            "version: true\n",
+            1,
+            "version: an action of the command line, not a setting",
+        ),
     ];
     for (text, line, message) in cases {
         let got = error(text);

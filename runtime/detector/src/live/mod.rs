@@ -858,7 +858,10 @@ mod tests {
         );
         let webhook = options(&[("--max-body-bytes", Some("1024")), ("--queue", Some("2"))]);
         let webhook = webhook.unwrap();
-        assert_eq!((webhook.max_body_bytes, webhook.queue), (Some(1024), Some(2)));
+        assert_eq!(
+            (webhook.max_body_bytes, webhook.queue),
+            (Some(1024), Some(2))
+        );
         assert_eq!(
             webhook.check(&[]).unwrap_err(),
             "--max-body-bytes needs --listen ADDR"

@@ -16,11 +16,15 @@
 //! **Adding an option** is one field: add it to [`Options`] (or to
 //! [`crate::live::LiveOptions`] for a live source) with
 //! `#[arg(long, value_name = "...", help_heading = heading::..., help = "...")]`,
-//! a `value_parser` when its value is more than a string, and a one-line
-//! doc comment naming the flag. The command line, `--help`, the `--config`
-//! key (the long name without `--`), its type check and its error messages
-//! all follow from it. Checks between options (an option that needs
-//! another) go in `LiveOptions::check` or at the end of [`parse_args`].
+//! a `value_parser` when its value is more than a string, and a doc comment
+//! naming the flag (one paragraph: clap would show a longer one as the
+//! option's `--help` text instead of `help`). The command line, `--help`,
+//! the `--config` key (the long name without `--`), its type check and its
+//! error messages all follow from it. A `Vec<String>` field repeats
+//! (`--x a --x b`) and its config key takes a YAML list; a `bool` field is
+//! a switch, `true` or `false` in the file. Checks between options (one
+//! that needs another) go in `LiveOptions::check`, which [`parse_args`]
+//! runs on the command line and config file together.
 //!
 //! `--config FILE` reads a YAML mapping of long option names (without
 //! `--`) to values, and `inputs:` for the input files: see [`config`]. An

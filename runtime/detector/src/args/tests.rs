@@ -210,11 +210,13 @@ fn flags_keep_their_syntax() {
     assert!(options.full_parse && options.no_prefilter);
     assert!(run(&["--validate"]).no_prefilter);
     assert!(run(&["--line-by-line"]).line_by_line);
-    // `--` ends the options.
+    // `--` ends the options; `-` alone is stdin.
     assert_eq!(
-        files(&run(&["--", "--strict"])),
-        [("--strict", InputFormat::Auto)]
+        files(&run(&["--", "--strict", "-x"])),
+        [("--strict", InputFormat::Auto), ("-x", InputFormat::Auto)]
     );
+    assert_eq!(files(&run(&["-"])), [("-", InputFormat::Auto)]);
+    assert_eq!(args(&["-x"]).unwrap_err(), "unknown option '-x'");
     // The last of a repeated option wins.
     assert_eq!(run(&["--threads", "2", "--threads", "3"]).threads, 3);
     let live = run(&[

@@ -295,6 +295,106 @@ fn bad_detector_arguments_give_usage_and_status_2() {
 }
 
 #[test]
+fn a_config_file_gives_the_rows_of_the_same_flags() {
+    let binary = build(&["privileged-pod"]);
+    let flags = Command::new(&binary)
+        .arg(sample_data())
+        .args(["--now", NOW, "--threads", "2", "--output", "alerts"])
+        .output()
+        .unwrap();
+    assert!(flags.status.success(), "{}", stderr(&flags));
+    assert!(!flags.stdout.is_empty());
+    let dir = scratch().join("config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("detector.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "# the flags above, as a service would keep them\ninputs:\n  - {}\nnow: {NOW}\nthreads: 2\noutput: alerts\nvalidate: false\n",
+            sample_data().display()
+        ),
+    )
+    .unwrap();
+    let from_config = Command::new(&binary)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(from_config.status.success(), "{}", stderr(&from_config));
+    assert_eq!(stdout(&from_config), stdout(&flags));
+    assert_eq!(stderr(&from_config), stderr(&flags));
+    // The command line overrides the file.
+    let rows = Command::new(&binary)
+        .arg("--config")
+        .arg(&config)
+        .args(["--output", "rows"])
+        .output()
+        .unwrap();
+    assert!(rows.status.success(), "{}", stderr(&rows));
+    assert_eq!(stdout(&rows), expected("privileged-pod"));
+    // A bad key: one error naming the file, the line and the key; usage status.
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "now: 2024-05-28T12:00:00Z\nthreads: 0\n").unwrap();
+    let output = Command::new(&binary)
+        .arg("--config")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.starts_with(&format!(
+            "error: --config {}:2: threads: needs at least 1 thread\n",
+            bad.display()
+        )),
+        "{err}"
+    );
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn detector_help_groups_the_options_by_topic_on_stdout() {
+    let binary = build(&["privileged-pod"]);
+    let output = Command::new(&binary).arg("--help").output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let help = stdout(&output);
+    let mut at = 0;
+    for heading in [
+        "Input:",
+        "Output:",
+        "Time and scheduled rules:",
+        "Threads and limits:",
+        "Live sources",
+        "Webhook and TLS (with --listen):",
+        "NATS JetStream (with --nats):",
+        "State and metrics (live sources):",
+        "Sandbox (live sources):",
+        "General:",
+    ] {
+        let found = help[at..]
+            .find(&format!("\n{heading}"))
+            .unwrap_or_else(|| panic!("no {heading:?} in order:\n{help}"));
+        at += found + 1;
+    }
+    assert!(
+        help.contains("Usage: privileged-pod [OPTIONS] [FILE]..."),
+        "{help}"
+    );
+    assert!(help.contains("\n      --config <FILE>"), "{help}");
+    assert!(help.ends_with("rule: privileged-pod\n"), "{help}");
+    assert!(stderr(&output).is_empty());
+    // A bad option: one line naming it, then how to get help; status 2.
+    let output = Command::new(&binary).arg("--thread").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: unknown option '--thread' (did you mean '--threads'?)\n\
+         usage: privileged-pod [OPTIONS] [FILE]... ('privileged-pod --help' lists the options)\n"
+    );
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
 fn print_and_datatable_queries_run_without_input() {
     let dir = scratch().join("inline");
     std::fs::create_dir_all(&dir).unwrap();

@@ -1,8 +1,11 @@
-//! The detector's `main`: arguments, the read loop, error reports, summary.
+//! The detector's `main`: the read loop, error reports, summary.
 //!
 //! ```text
-//! DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--output-file FILE] [--now DATETIME] [--strict] [--threads N]
+//! DETECTOR [OPTIONS] [FILE]...
 //! ```
+//!
+//! The arguments (and `--config FILE`) are read by [`crate::args`] into
+//! [`Options`]; `DETECTOR --help` lists them by topic.
 //!
 //! Reads each file (stdin when none, or for `-`) once, gunzipping it when it
 //! starts with the gzip magic bytes, normalizes every event once and hands
@@ -56,311 +59,13 @@ use crate::schedule::{show_time, Clock, ClockKind, Offered, RuleSchedule};
 use kql_runtime::context::Context;
 use kql_runtime::printable::printable;
 use kql_runtime::query::{Query, Table};
-use kql_runtime::text;
 use kql_runtime::value::{DateTime, Row};
 use std::io::{self, BufRead, BufReader, Write};
 use std::process::ExitCode;
 
-/// An input file and how to read it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InputFile {
-    /// The path, or `-` for stdin.
-    pub path: String,
-    /// Its format.
-    pub format: InputFormat,
-}
-
-impl InputFile {
-    /// A file read with format detection.
-    pub fn auto(path: impl Into<String>) -> InputFile {
-        InputFile {
-            path: path.into(),
-            format: InputFormat::Auto,
-        }
-    }
-}
-
-/// Parsed command-line options.
-#[derive(Debug, Default, PartialEq)]
-pub struct Options {
-    /// Input files; empty means stdin, read as `auto`.
-    pub files: Vec<InputFile>,
-    /// `--now`.
-    pub now: Option<DateTime>,
-    /// `--strict`.
-    pub strict: bool,
-    /// `--rejects`: where rejected input goes, verbatim.
-    pub rejects: Option<String>,
-    /// `--output-file`: rows are appended there instead of standard output
-    /// (reopened on SIGHUP in live modes).
-    pub output_file: Option<String>,
-    /// `--no-prefilter` (or `--validate`): parse every line, even those no
-    /// rule can match (so that every malformed line is reported).
-    /// `--strict` implies it: it must see every bad line to stop at it.
-    pub no_prefilter: bool,
-    /// Standard input was closed when the detector started (`det <&-`):
-    /// reading it is an I/O error, not an empty input.
-    pub stdin_closed: bool,
-    /// `--full-parse`: read every line into a whole `Value` tree, without
-    /// the lazy reader of [`crate::lazy`] (same results; for comparisons).
-    pub full_parse: bool,
-    /// `--output alerts`: one alert object per match (with the rule's
-    /// metadata and the input position) instead of bare rows.
-    pub alerts: bool,
-    /// `--output ocsf`: each alert as an OCSF Detection Finding
-    /// ([`crate::ocsf`]); implies [`Options::alerts`].
-    pub ocsf: bool,
-    /// The detector's manifest (rules' ids, names, severities...), needed
-    /// for alerts.
-    pub info: Option<&'static DetectorInfo>,
-    /// `--threads N`: threads for the per-line work of JSON-lines input
-    /// (see [`crate::parallel`]). 0 and 1 both read on the calling thread;
-    /// results are the same whatever the number.
-    pub threads: usize,
-    /// `--line-by-line`: with one thread, read and hand on one line at a
-    /// time (what stdin always gets: a live stream's rows come out as soon
-    /// as its lines arrive). Otherwise a file is read in batches of lines.
-    pub line_by_line: bool,
-    /// `--follow`, `--listen`, `--nats` and their options (see [`crate::live`]).
-    pub live: Box<crate::live::LiveOptions>,
-    /// `--max-memory`: the heap bytes one rule's state may hold (rows kept
-    /// by `summarize`, `join`, `sort`, `distinct`, `make_set`, ...) before
-    /// the rule is stopped; `None`: no limit. Measured only in built
-    /// detectors (their counting allocator, [`crate::budget`]).
-    pub max_memory: Option<u64>,
-}
-
-const USAGE: &str = r"usage: DETECTOR [FILE...] [--input-format FORMAT] [--rejects FILE] [--output-file FILE] [--now DATETIME] [--strict] [--threads N] [--line-by-line]
-  FILE               input files, plain or gzip (stdin when none, or '-')
-  --input-format F   auto (default: decided per line), cloudaudit, k8s, aks, eks, gke or arm;
-                     applies to the files after it (a single one: to every file)
-  --rejects FILE     write every rejected line there, verbatim (never an input file)
-  --output-file FILE append the rows (or alerts) to FILE instead of stdout (never an input
-                     file); in live modes SIGHUP reopens it (logrotate: rename, then SIGHUP);
-                     a failed write stops the detector (status 2)
-  --now T            what now() and ago() count from (ISO 8601), to replay old logs
-  --max-memory SIZE  the heap one rule's state may hold (default 4G; none: no limit); a rule
-                     past it is stopped with an error, the others go on
-  --strict           stop at the first bad input line (every line is validated: implies --validate)
-  --output rows|alerts|ocsf  bare result rows (default), alerts with the rule's metadata, or
-                     alerts as OCSF Detection Findings (class 2004)
-  --version [--json] versions and the embedded rules (with --json: the manifest)
-  --rules [ID]       the embedded rule texts (one rule's exact text with an id)
-  --validate         parse and validate every line; by default a line that lacks the literals
-                     every rule needs is skipped unparsed, so not validated (the summary counts them)
-  --no-prefilter     the same as --validate
-  --full-parse       parse each CloudAuditEvents line whole; by default only the fields the
-                     rules read are built (same results and messages; for comparisons)
-  --threads N        N threads (1 to 256) check, prefilter and parse JSON lines (default 1); the rules,
-                     output and reports stay in input order, identical to one thread.
-                     Input is taken in batches of 256 KB (for a live stream, use 1);
-                     a multi-line JSON document is read on one thread
-  --line-by-line     with one thread, hand on each line as it is read, as for stdin (by
-                     default a file is read in batches of lines, which is faster)
-live sources (a service: runs until SIGTERM or SIGINT, then flushes and exits 0):
-  --follow           follow the FILEs (paths, or globs such as 'audit*.log') like tail -F:
-                     read each from its start, then lines as they are written; rotation by
-                     rename and by copy-truncate; files that appear later are picked up
-  --listen ADDR      a Kubernetes audit webhook backend on ADDR (e.g. 0.0.0.0:8443): a POST
-                     of an audit.k8s.io/v1 EventList on any path; 200 once its rows are written
-  --tls-cert FILE    serve HTTPS with this PEM certificate chain (with --tls-key)
-  --tls-key FILE     the PEM private key of --tls-cert
-  --tls-client-ca F  require a client certificate signed by a CA in this PEM file
-  --token-file FILE  require 'Authorization: Bearer TOKEN', the token being FILE's text
-  --max-body-bytes N the largest request body accepted (default 33554432, 32 MiB); larger: 413
-  --queue N          request batches waiting to be processed (default 64); when full: 429
-  --state DIR        with --follow: keep each file's position in DIR (checkpoints) and resume
-                     there after a restart; one detector per DIR (locked)
-  --checkpoint-interval D  how often a checkpoint is written while reading (default 1s; 250ms, 5s, 1m)
-  --metrics ADDR     Prometheus metrics on http://ADDR/metrics, probes on /healthz and /readyz
-  --nats URL         read a NATS JetStream stream (with --stream and --consumer); a message is
-                     one event or EventList, acked once its rows are written and flushed
-  --stream NAME      the JetStream stream
-  --consumer NAME    the durable pull consumer, shared by detectors; created when missing
-  --subject FILTER   the filter subject of a consumer created here (e.g. 'audit.>')
-  --deliver new|all  where a consumer created here starts (default all: the stream's start)
-  --no-landlock      do not confine file access with Landlock (by default a live detector can
-                     read only its inputs' directories and certificates, and write only
-                     --output-file and --state; it warns when it runs as root)
-scheduled rules (live sources only; a stateful rule runs every @frequency over the last @period):
-  --clock wall|event what moves the schedule: the system clock (default), or the newest event
-                     time read, so a replayed log fires the same runs in seconds
-  --max-buffered-rows N  rows one scheduled rule holds between runs (default 1000000); past
-                     it the oldest are dropped, with a warning and in the metrics";
-
-/// The most `--threads` accepted. More than the machine has cores only
-/// adds overhead; the cap keeps a typo (`--threads 100000`) from asking the
-/// system for that many threads and their buffers (each worker holds up to
-/// two 256 KB batches: 128 MiB at the cap). See `docs/limits.md`.
-pub const MAX_THREADS: usize = 256;
-
-/// What the command line asked for.
-#[derive(Debug, PartialEq)]
-pub enum Invocation {
-    /// Run with these options.
-    Run(Options),
-    /// Print usage.
-    Help,
-    /// `--version [--json]`: versions and the embedded rules.
-    Version {
-        /// Print the manifest JSON instead of text.
-        json: bool,
-    },
-    /// `--rules [ID]`: the rule texts (one rule's exact bytes with an id).
-    Rules(Option<String>),
-}
-
-/// Parses arguments (without the program name).
-pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, String> {
-    let mut options = Options {
-        max_memory: Some(DEFAULT_MAX_MEMORY),
-        ..Options::default()
-    };
-    let mut args = args.into_iter();
-    let mut only_files = false;
-    let (mut version, mut json) = (false, false);
-    // Files and the format in force where each was named.
-    let mut files: Vec<(String, Option<InputFormat>)> = Vec::new();
-    let mut current: Option<InputFormat> = None;
-    let mut first: Option<InputFormat> = None;
-    while let Some(arg) = args.next() {
-        if only_files {
-            files.push((arg, current));
-            continue;
-        }
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = |what: &str| -> Result<String, String> {
-            match inline.clone() {
-                Some(v) => Ok(v),
-                None => args.next().ok_or_else(|| format!("{flag} needs {what}")),
-            }
-        };
-        match flag.as_str() {
-            "--" => only_files = true,
-            "-h" | "--help" => return Ok(Invocation::Help),
-            "--strict" => options.strict = true,
-            "--no-prefilter" | "--validate" => options.no_prefilter = true,
-            "--line-by-line" => options.line_by_line = true,
-            "--full-parse" => options.full_parse = true,
-            "--version" | "-V" => version = true,
-            "--json" => json = true,
-            "--rules" => {
-                let id = inline
-                    .clone()
-                    .or_else(|| args.next().filter(|a| !a.starts_with('-')));
-                return Ok(Invocation::Rules(id));
-            }
-            "--output" => match value("rows, alerts or ocsf")?.as_str() {
-                "rows" => options.alerts = false,
-                "alerts" => options.alerts = true,
-                "ocsf" => (options.alerts, options.ocsf) = (true, true),
-                other => return Err(format!("--output: '{other}' is not rows, alerts or ocsf")),
-            },
-            "--now" => {
-                let value = value("a datetime, e.g. --now 2024-05-28T12:00:00Z")?;
-                let now = text::parse_datetime(&value)
-                    .ok_or_else(|| format!("--now: '{value}' is not a datetime (expected ISO 8601, e.g. 2024-05-28T12:00:00Z)"))?;
-                options.now = Some(now);
-            }
-            "--input-format" => {
-                let names: Vec<&str> = InputFormat::ALL.iter().map(|f| f.name()).collect();
-                let value = value(&format!("a format: {}", names.join(", ")))?;
-                let format = InputFormat::from_name(&value).ok_or_else(|| {
-                    format!(
-                        "--input-format: unknown format '{value}' (expected one of {})",
-                        names.join(", ")
-                    )
-                })?;
-                current = Some(format);
-                first.get_or_insert(format);
-            }
-            "--rejects" => options.rejects = Some(value("a file name")?),
-            "--output-file" => options.output_file = Some(value("a file name")?),
-            live if crate::live::LiveOptions::takes(live) => {
-                let value = match crate::live::LiveOptions::value_needed(live) {
-                    Some(what) => Some(value(what)?),
-                    None => None,
-                };
-                options.live.set(live, value)?;
-            }
-            "--max-memory" => {
-                let value = value("a size, e.g. --max-memory 2G, or none")?;
-                options.max_memory = match value.as_str() {
-                    "none" => None,
-                    text => Some(parse_bytes(text).ok_or_else(|| {
-                        format!(
-                            "--max-memory: '{}' is not a size (e.g. 512M, 4G, or none)",
-                            printable(text)
-                        )
-                    })?),
-                };
-            }
-            "--threads" => {
-                let value = value("a number of threads, e.g. --threads 2")?;
-                options.threads = match value.parse::<u64>() {
-                    Ok(0) => return Err("--threads: needs at least 1 thread".to_string()),
-                    Ok(n) if n > MAX_THREADS as u64 => {
-                        return Err(format!(
-                            "--threads: {n} is more than the limit of {MAX_THREADS} threads"
-                        ))
-                    }
-                    Ok(n) => n as usize,
-                    Err(_) if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
-                        return Err(format!(
-                            "--threads: {value} is more than the limit of {MAX_THREADS} threads"
-                        ))
-                    }
-                    Err(_) => {
-                        return Err(format!(
-                            "--threads: '{value}' is not a number of threads (a whole number, at least 1)"
-                        ))
-                    }
-                };
-            }
-            _ if arg.starts_with("--") => return Err(format!("unknown option '{arg}'")),
-            _ => files.push((arg, current)),
-        }
-    }
-    if version {
-        return Ok(Invocation::Version { json });
-    }
-    let default = first.unwrap_or_default();
-    options.files = files
-        .into_iter()
-        .map(|(path, format)| InputFile {
-            path,
-            format: format.unwrap_or(default),
-        })
-        .collect();
-    options.live.check(&options.files)?;
-    if options.files.is_empty() && default != InputFormat::Auto && !options.live.is_live() {
-        options.files.push(InputFile {
-            path: "-".to_string(),
-            format: default,
-        });
-    }
-    Ok(Invocation::Run(options))
-}
-
-/// The default `--max-memory`: 4 GiB per rule.
-pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
-
-/// `512M`, `4G`, `100K`, `1000` (bytes; binary units, an optional `B` or `iB`).
-fn parse_bytes(text: &str) -> Option<u64> {
-    let upper = text.trim().to_ascii_uppercase();
-    let number = upper.trim_end_matches("IB").trim_end_matches('B');
-    let (digits, shift) = match number.chars().last()? {
-        'K' => (&number[..number.len() - 1], 10),
-        'M' => (&number[..number.len() - 1], 20),
-        'G' => (&number[..number.len() - 1], 30),
-        'T' => (&number[..number.len() - 1], 40),
-        _ => (number, 0),
-    };
-    digits.parse::<u64>().ok()?.checked_mul(1 << shift)
-}
+pub use crate::args::{
+    parse_args, InputFile, Invocation, Options, OutputKind, DEFAULT_MAX_MEMORY, MAX_THREADS,
+};
 
 /// A rule stopped for going over `--max-memory`: it keeps its name and
 /// columns for reports, and holds nothing.
@@ -510,7 +215,18 @@ pub fn main_with_info(info: &'static DetectorInfo, rules: Vec<Box<dyn Query>>) -
 }
 
 fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) -> ExitCode {
-    let mut options = match parse_args(std::env::args().skip(1)) {
+    let mut args = std::env::args_os();
+    let program = args
+        .next()
+        .as_deref()
+        .map(std::path::Path::new)
+        .and_then(std::path::Path::file_name)
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "DETECTOR".to_string());
+    // An argument that is not UTF-8 cannot name an option; as a file name
+    // it is read lossily, as before.
+    let args = args.map(|arg| arg.to_string_lossy().into_owned());
+    let mut options = match parse_args(args) {
         Ok(Invocation::Run(options)) => options,
         Ok(Invocation::Version { json }) => {
             match (info, json) {
@@ -552,7 +268,7 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
             };
         }
         Ok(Invocation::Help) => {
-            println!("{USAGE}");
+            print!("{}", crate::args::help_text(&program));
             for rule in &rules {
                 println!("rule: {}", printable(rule.name()));
             }
@@ -560,11 +276,14 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
         }
         Err(message) => {
             let _ = say(&mut io::stderr(), format_args!("error: {message}"));
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
+            let _ = say(
+                &mut io::stderr(),
+                format_args!("{}", crate::args::usage_hint(&program)),
+            );
+            return ExitCode::from(crate::args::USAGE_STATUS);
         }
     };
-    if options.alerts && info.is_none() {
+    if options.alerts() && info.is_none() {
         let _ = say(&mut io::stderr(), format_args!("error: --output alerts needs a detector built by kqlc build (it carries the rules' metadata)"));
         return ExitCode::from(2);
     }
@@ -898,16 +617,16 @@ pub fn run<W: Write, E: Write>(
         .filter(|p| !p.is_trivial())
     };
     // OCSF findings carry the whole event, which the lazy reader would prune.
-    let row_reader = if options.full_parse || options.ocsf {
+    let row_reader = if options.full_parse || options.output.ocsf() {
         None
     } else {
         RowReader::for_tables(&tables)
     };
-    let alerts = match (options.alerts, options.info) {
+    let alerts = match (options.alerts(), options.info) {
         (true, Some(info)) => Some((info, AlertWriter::new(Vec::new()))),
         _ => None,
     };
-    let ocsf = match (options.ocsf, options.info) {
+    let ocsf = match (options.output.ocsf(), options.info) {
         (true, Some(info)) => Some((OcsfWriter::new(info.kqlc_version), None)),
         _ => None,
     };
@@ -1887,119 +1606,6 @@ pub fn system_now() -> DateTime {
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Result<Invocation, String> {
-        parse_args(list.iter().map(|s| s.to_string()))
-    }
-
-    fn files(options: &Options) -> Vec<(&str, InputFormat)> {
-        options
-            .files
-            .iter()
-            .map(|f| (f.path.as_str(), f.format))
-            .collect()
-    }
-
-    #[test]
-    fn parses_files_now_strict_and_rejects() {
-        let Ok(Invocation::Run(options)) = args(&[
-            "a.jsonl",
-            "--now",
-            "2024-05-28T12:00:00Z",
-            "--strict",
-            "b.jsonl",
-            "--rejects=bad.jsonl",
-            "--output-file",
-            "rows.jsonl",
-        ]) else {
-            panic!("expected options");
-        };
-        assert_eq!(
-            files(&options),
-            [
-                ("a.jsonl", InputFormat::Auto),
-                ("b.jsonl", InputFormat::Auto)
-            ]
-        );
-        assert!(options.strict);
-        assert!(options.now.is_some());
-        assert_eq!(options.rejects.as_deref(), Some("bad.jsonl"));
-        assert_eq!(options.output_file.as_deref(), Some("rows.jsonl"));
-        assert!(matches!(
-            args(&["--now=2024-05-28"]),
-            Ok(Invocation::Run(_))
-        ));
-    }
-
-    #[test]
-    fn usage_lines_keep_their_indentation() {
-        for line in USAGE.lines().skip(1) {
-            assert!(
-                line.starts_with("  ") || line.ends_with(':'),
-                "an option's line without its indentation: {line:?}"
-            );
-        }
-        assert!(USAGE.contains("\n  --output-file FILE "));
-    }
-
-    #[test]
-    fn an_input_format_applies_to_the_files_after_it_and_a_single_one_to_all() {
-        let Ok(Invocation::Run(options)) =
-            args(&["a", "--input-format", "aks", "b", "--input-format=eks", "c"])
-        else {
-            panic!("expected options");
-        };
-        assert_eq!(
-            files(&options),
-            [
-                ("a", InputFormat::Aks),
-                ("b", InputFormat::Aks),
-                ("c", InputFormat::Eks)
-            ]
-        );
-        let Ok(Invocation::Run(options)) = args(&["a", "b", "--input-format", "gke"]) else {
-            panic!("expected options");
-        };
-        assert_eq!(
-            files(&options),
-            [("a", InputFormat::Gke), ("b", InputFormat::Gke)]
-        );
-        let Ok(Invocation::Run(options)) = args(&["--input-format", "k8s"]) else {
-            panic!("expected options");
-        };
-        assert_eq!(files(&options), [("-", InputFormat::K8s)]);
-        assert!(args(&["--input-format", "yaml"])
-            .unwrap_err()
-            .contains("unknown format 'yaml'"));
-    }
-
-    #[test]
-    fn version_rules_and_output_options() {
-        assert_eq!(
-            args(&["--version"]),
-            Ok(Invocation::Version { json: false })
-        );
-        assert_eq!(
-            args(&["--json", "--version"]),
-            Ok(Invocation::Version { json: true })
-        );
-        assert_eq!(
-            args(&["--rules", "r1"]),
-            Ok(Invocation::Rules(Some("r1".into())))
-        );
-        assert_eq!(args(&["--rules"]), Ok(Invocation::Rules(None)));
-        let Ok(Invocation::Run(options)) = args(&["--output", "alerts", "f"]) else {
-            panic!("expected options");
-        };
-        assert!(options.alerts);
-        let Ok(Invocation::Run(options)) = args(&["--output", "ocsf", "f"]) else {
-            panic!("expected options");
-        };
-        assert!(options.alerts && options.ocsf);
-        assert!(args(&["--output", "xml"])
-            .unwrap_err()
-            .contains("not rows, alerts or ocsf"));
-    }
-
     #[test]
     fn an_output_that_is_an_input_by_any_name_is_refused() {
         let dir = tempfile::tempdir().unwrap();
@@ -2031,66 +1637,5 @@ mod tests {
         let fresh = dir.path().join("rejects.jsonl");
         assert_eq!(output_that_is_an_input(&files, &output(&fresh)), None);
         assert_eq!(output_that_is_an_input(&files[..1], &output(&input)), None);
-    }
-
-    #[test]
-    fn threads_are_between_one_and_the_cap() {
-        let Ok(Invocation::Run(options)) = args(&["--threads", "256"]) else {
-            panic!("expected options");
-        };
-        assert_eq!(options.threads, MAX_THREADS);
-        for n in [
-            "257",
-            "100000",
-            "18446744073709551616",
-            "99999999999999999999999",
-        ] {
-            assert_eq!(
-                args(&["--threads", n]).unwrap_err(),
-                format!("--threads: {n} is more than the limit of 256 threads")
-            );
-        }
-        assert!(args(&["--threads=0"]).unwrap_err().contains("at least 1"));
-        assert!(args(&["--threads", "-1"])
-            .unwrap_err()
-            .contains("is not a number of threads"));
-    }
-
-    #[test]
-    fn rejects_bad_now_and_unknown_flags() {
-        assert!(args(&["--now", "yesterday"])
-            .unwrap_err()
-            .contains("not a datetime"));
-        assert!(args(&["--now"]).unwrap_err().contains("needs a datetime"));
-        assert!(args(&["--fast"]).unwrap_err().contains("unknown option"));
-        let Ok(Invocation::Run(options)) = args(&["--full-parse", "--no-prefilter"]) else {
-            panic!("expected options");
-        };
-        assert!(options.full_parse && options.no_prefilter);
-        assert_eq!(
-            args(&["--", "--strict"]),
-            Ok(Invocation::Run(Options {
-                files: vec![InputFile::auto("--strict")],
-                max_memory: Some(DEFAULT_MAX_MEMORY),
-                ..Options::default()
-            }))
-        );
-    }
-
-    #[test]
-    fn max_memory_takes_sizes_and_none() {
-        let max = |a: &[&str]| match args(a) {
-            Ok(Invocation::Run(options)) => Ok(options.max_memory),
-            Ok(_) => Err("not a run".to_string()),
-            Err(e) => Err(e),
-        };
-        assert_eq!(max(&[]), Ok(Some(DEFAULT_MAX_MEMORY)));
-        assert_eq!(max(&["--max-memory", "512M"]), Ok(Some(512 << 20)));
-        assert_eq!(max(&["--max-memory", "2GiB"]), Ok(Some(2 << 30)));
-        assert_eq!(max(&["--max-memory=1000"]), Ok(Some(1000)));
-        assert_eq!(max(&["--max-memory", "none"]), Ok(None));
-        assert!(max(&["--max-memory", "lots"])
-            .unwrap_err()
-            .contains("not a size"));
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Generated rules compute with `kql-runtime`; this crate feeds them and
 //! carries their results out:
-//! - [`detector`]: the detector's `main` (arguments, the read loop, the summary);
+//! - [`args`]: the detector's arguments (clap) and `--config FILE` (YAML);
+//! - [`detector`]: the detector's `main` (the read loop, the summary);
 //! - [`input`], [`formats`], [`lazy`]: reading bytes into lines or documents,
 //!   normalizing each platform's audit events, and building only the parts
 //!   of a row that rules observe;
@@ -21,6 +22,7 @@
 
 pub mod alert;
 pub mod alert_id;
+pub mod args;
 pub mod budget;
 pub mod detector;
 pub mod file_identity;

@@ -4,7 +4,7 @@
 //! stateless rules, `take`, `summarize`, `top`, several rules at once, bad
 //! input of every kind, gzip, several formats and files, and `--strict`.
 
-use kql_detector::detector::{self, InputFile, Options};
+use kql_detector::detector::{self, InputFile, Options, OutputKind};
 use kql_detector::formats::InputFormat;
 use kql_detector::manifest::{DetectorInfo, RuleInfo};
 use kql_detector::output::RowWriter;
@@ -63,7 +63,11 @@ fn run(rules: Rules, setup: &Setup, threads: usize, line_by_line: bool) -> Outco
         rejects: setup.rejects.as_ref().map(|p| p.display().to_string()),
         no_prefilter: setup.no_prefilter,
         full_parse: false,
-        alerts: setup.alerts,
+        output: if setup.alerts {
+            OutputKind::Alerts
+        } else {
+            OutputKind::Rows
+        },
         info: setup.alerts.then_some(&INFO),
         threads,
         line_by_line,
@@ -396,9 +400,10 @@ fn threads_must_be_a_positive_number() {
     assert!(parse(&["--threads", "two"])
         .unwrap_err()
         .contains("'two' is not a number of threads"));
-    assert!(parse(&["--threads"])
-        .unwrap_err()
-        .contains("needs a number"));
+    assert_eq!(
+        parse(&["--threads"]).unwrap_err(),
+        "--threads needs a value (--threads N)"
+    );
 }
 
 fn creates_and_deletes() -> Vec<Box<dyn Query>> {

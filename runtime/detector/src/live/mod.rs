@@ -33,6 +33,10 @@
 //! `live` cargo feature (on by default and in every detector `kqlc build`
 //! makes); without it, the options parse but running says it is missing.
 
+// Without the `live` feature the source modules linked above are absent.
+#![cfg_attr(not(feature = "live"), allow(rustdoc::broken_intra_doc_links))]
+
+use crate::args::heading;
 use crate::detector::{InputFile, Session, Stop};
 use crate::manifest::DetectorInfo;
 use std::io::Write;
@@ -62,49 +66,189 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 32 << 20;
 /// The default `--queue`: request batches waiting for the rules.
 pub const DEFAULT_QUEUE: usize = 64;
 
-/// Options of the live sources.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Options of the live sources, with their flags (see [`crate::args`]
+/// for how to add one).
+#[derive(Clone, Debug, Default, PartialEq, Eq, clap::Args)]
 pub struct LiveOptions {
     /// `--follow`: the files are followed.
+    #[arg(
+        long,
+        help_heading = heading::LIVE,
+        help = "follow the FILEs (paths, or globs such as 'audit*.log') like tail -F:\n\
+                read each from its start, then lines as they are written; rotation by\n\
+                rename and by copy-truncate; files that appear later are picked up"
+    )]
     pub follow: bool,
     /// `--listen ADDR`.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        help_heading = heading::LIVE,
+        help = "a Kubernetes audit webhook backend on ADDR (e.g. 0.0.0.0:8443): a POST\n\
+                of an audit.k8s.io/v1 EventList on any path; 200 once its rows are written"
+    )]
     pub listen: Option<String>,
+    /// `--nats URL`: the NATS server(s), comma-separated.
+    #[arg(
+        long,
+        value_name = "URL",
+        help_heading = heading::LIVE,
+        help = "read a NATS JetStream stream (with --stream and --consumer); a message is\n\
+                one event or EventList, acked once its rows are written and flushed;\n\
+                several servers: comma-separated URLs"
+    )]
+    pub nats: Option<String>,
     /// `--tls-cert FILE`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = heading::WEBHOOK,
+        help = "serve HTTPS with this PEM certificate chain (with --tls-key)"
+    )]
     pub tls_cert: Option<String>,
     /// `--tls-key FILE`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = heading::WEBHOOK,
+        help = "the PEM private key of --tls-cert"
+    )]
     pub tls_key: Option<String>,
     /// `--tls-client-ca FILE`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = heading::WEBHOOK,
+        help = "require a client certificate signed by a CA in this PEM file"
+    )]
     pub tls_client_ca: Option<String>,
     /// `--token-file FILE`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = heading::WEBHOOK,
+        help = "require 'Authorization: Bearer TOKEN', the token being FILE's text"
+    )]
     pub token_file: Option<String>,
     /// `--max-body-bytes N` (`None`: [`DEFAULT_MAX_BODY_BYTES`]).
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = count("a number of bytes"),
+        help_heading = heading::WEBHOOK,
+        help = "the largest request body accepted (default 33554432, 32 MiB);\n\
+                larger: 413"
+    )]
     pub max_body_bytes: Option<usize>,
     /// `--queue N` (`None`: [`DEFAULT_QUEUE`]).
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = count("a number of batches"),
+        help_heading = heading::WEBHOOK,
+        help = "request batches waiting to be processed (default 64); when full: 429"
+    )]
     pub queue: Option<usize>,
-    /// `--state DIR`: checkpoints of the followed files' positions.
-    pub state: Option<String>,
-    /// `--checkpoint-interval D` (`None`: [`DEFAULT_CHECKPOINT_INTERVAL`]).
-    pub checkpoint_interval: Option<Duration>,
-    /// `--metrics ADDR`.
-    pub metrics: Option<String>,
-    /// `--nats URL`: the NATS server(s), comma-separated.
-    pub nats: Option<String>,
     /// `--stream NAME`: the JetStream stream read.
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = heading::NATS,
+        help = "the JetStream stream"
+    )]
     pub stream: Option<String>,
     /// `--consumer NAME`: the durable pull consumer, shared by instances.
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = heading::NATS,
+        help = "the durable pull consumer, shared by detectors; created when missing"
+    )]
     pub consumer: Option<String>,
     /// `--subject FILTER`: the consumer's filter subject when it is created.
+    #[arg(
+        long,
+        value_name = "FILTER",
+        help_heading = heading::NATS,
+        help = "the filter subject of a consumer created here (e.g. 'audit.>')"
+    )]
     pub subject: Option<String>,
     /// `--deliver new|all`: where a consumer created here starts.
+    #[arg(
+        long,
+        value_name = "new|all",
+        value_parser = deliver,
+        default_value = "all",
+        hide_default_value = true,
+        help_heading = heading::NATS,
+        help = "where a consumer created here starts: at the stream's start (all, the\n\
+                default) or at messages stored from then on (new)"
+    )]
     pub deliver: Deliver,
+    /// `--state DIR`: checkpoints of the followed files' positions.
+    #[arg(
+        long,
+        value_name = "DIR",
+        help_heading = heading::STATE,
+        help = "with --follow: keep each file's position in DIR (checkpoints) and\n\
+                resume there after a restart; one detector per DIR (locked)"
+    )]
+    pub state: Option<String>,
+    /// `--checkpoint-interval D` (`None`: [`DEFAULT_CHECKPOINT_INTERVAL`]).
+    #[arg(
+        long,
+        value_name = "D",
+        value_parser = duration,
+        help_heading = heading::STATE,
+        help = "how often a checkpoint is written while reading (default 1s; 250ms,\n\
+                5s, 1m)"
+    )]
+    pub checkpoint_interval: Option<Duration>,
+    /// `--metrics ADDR`.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        help_heading = heading::STATE,
+        help = "Prometheus metrics on http://ADDR/metrics, probes on /healthz and\n\
+                /readyz"
+    )]
+    pub metrics: Option<String>,
+    /// `--no-landlock`: file access is not confined (`live::sandbox`).
+    #[arg(
+        long,
+        help_heading = heading::SANDBOX,
+        help = "do not confine file access with Landlock (by default a live detector can\n\
+                read only its inputs' directories and certificates, and write only\n\
+                --output-file and --state; it warns when it runs as root)"
+    )]
+    pub no_landlock: bool,
     /// `--clock wall|event`: what moves scheduled rules' ticks.
+    #[arg(
+        long,
+        value_name = "wall|event",
+        value_parser = clock,
+        default_value = "wall",
+        hide_default_value = true,
+        help_heading = heading::TIME,
+        help = "live sources: what moves the schedule of stateful rules (each runs every\n\
+                @frequency over the last @period): the system clock (the default), or\n\
+                the newest event time read, so a replayed log fires the same runs in\n\
+                seconds"
+    )]
     pub clock: crate::schedule::ClockKind,
     /// `--max-buffered-rows N` (`None`:
     /// [`crate::schedule::DEFAULT_MAX_BUFFERED_ROWS`]): rows one scheduled
     /// rule holds between its runs.
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = count("a number of rows"),
+        help_heading = heading::TIME,
+        help = "live sources: rows one scheduled rule holds between runs (default\n\
+                1000000); past it the oldest are dropped, with a warning and in the\n\
+                metrics"
+    )]
     pub max_buffered_rows: Option<usize>,
-    /// `--no-landlock`: file access is not confined ([`sandbox`]).
-    pub no_landlock: bool,
 }
 
 /// `--deliver`: where a consumer the detector creates starts in the
@@ -118,113 +262,42 @@ pub enum Deliver {
     New,
 }
 
-const FLAGS: &[(&str, Option<&str>)] = &[
-    ("--follow", None),
-    ("--listen", Some("an address, e.g. --listen 127.0.0.1:8443")),
-    ("--tls-cert", Some("a PEM certificate file")),
-    ("--tls-key", Some("a PEM private key file")),
-    ("--tls-client-ca", Some("a PEM file of CA certificates")),
-    ("--token-file", Some("a file holding the bearer token")),
-    ("--max-body-bytes", Some("a number of bytes")),
-    ("--queue", Some("a number of batches")),
-    ("--state", Some("a directory, e.g. --state /var/lib/kqlc")),
-    (
-        "--checkpoint-interval",
-        Some("a duration, e.g. --checkpoint-interval 1s"),
-    ),
-    (
-        "--metrics",
-        Some("an address, e.g. --metrics 127.0.0.1:9090"),
-    ),
-    (
-        "--nats",
-        Some("a NATS URL, e.g. --nats nats://127.0.0.1:4222"),
-    ),
-    ("--stream", Some("a JetStream stream name")),
-    ("--consumer", Some("a durable consumer name")),
-    ("--subject", Some("a subject filter, e.g. audit.>")),
-    ("--deliver", Some("new or all")),
-    ("--clock", Some("wall or event")),
-    ("--max-buffered-rows", Some("a number of rows")),
-    ("--no-landlock", None),
-];
+/// A positive count (`--queue`, `--max-body-bytes`, `--max-buffered-rows`);
+/// `what` names it in the message.
+fn count(what: &'static str) -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync {
+    move |text| match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "'{text}' is not {what} (a whole number, at least 1)"
+        )),
+    }
+}
+
+/// `--checkpoint-interval`.
+fn duration(text: &str) -> Result<Duration, String> {
+    parse_duration(text)
+        .ok_or_else(|| format!("'{text}' is not a duration (e.g. 250ms, 1s, 1m; more than 0)"))
+}
+
+/// `--clock`.
+fn clock(text: &str) -> Result<crate::schedule::ClockKind, String> {
+    match text {
+        "wall" => Ok(crate::schedule::ClockKind::Wall),
+        "event" => Ok(crate::schedule::ClockKind::Event),
+        other => Err(format!("'{other}' is not wall or event")),
+    }
+}
+
+/// `--deliver`.
+fn deliver(text: &str) -> Result<Deliver, String> {
+    match text {
+        "all" => Ok(Deliver::All),
+        "new" => Ok(Deliver::New),
+        other => Err(format!("'{other}' is not new or all")),
+    }
+}
 
 impl LiveOptions {
-    /// True for the flags of live sources.
-    pub fn takes(flag: &str) -> bool {
-        FLAGS.iter().any(|(f, _)| *f == flag)
-    }
-
-    /// What `flag` needs as its value, if it takes one.
-    pub fn value_needed(flag: &str) -> Option<&'static str> {
-        FLAGS.iter().find(|(f, _)| *f == flag).and_then(|(_, v)| *v)
-    }
-
-    /// Sets `flag` (one [`LiveOptions::takes`]) with its value.
-    pub fn set(&mut self, flag: &str, value: Option<String>) -> Result<(), String> {
-        let count = |what: &str| -> Result<usize, String> {
-            let text = value.clone().unwrap_or_default();
-            match text.parse::<usize>() {
-                Ok(n) if n > 0 => Ok(n),
-                _ => Err(format!(
-                    "{flag}: '{text}' is not {what} (a whole number, at least 1)"
-                )),
-            }
-        };
-        match flag {
-            "--follow" => self.follow = true,
-            "--no-landlock" => self.no_landlock = true,
-            "--listen" => self.listen = value,
-            "--tls-cert" => self.tls_cert = value,
-            "--tls-key" => self.tls_key = value,
-            "--tls-client-ca" => self.tls_client_ca = value,
-            "--token-file" => self.token_file = value,
-            "--max-body-bytes" => self.max_body_bytes = Some(count("a number of bytes")?),
-            "--queue" => self.queue = Some(count("a number of batches")?),
-            "--state" => self.state = value,
-            "--checkpoint-interval" => {
-                let text = value.unwrap_or_default();
-                self.checkpoint_interval = Some(parse_duration(&text).ok_or_else(|| {
-                    format!("{flag}: '{text}' is not a duration (e.g. 250ms, 1s, 1m; more than 0)")
-                })?);
-            }
-            "--metrics" => self.metrics = value,
-            "--nats" => self.nats = value,
-            "--stream" => self.stream = value,
-            "--consumer" => self.consumer = value,
-            "--subject" => self.subject = value,
-            "--clock" => {
-                self.clock = match value.as_deref() {
-                    Some("wall") => crate::schedule::ClockKind::Wall,
-                    Some("event") => crate::schedule::ClockKind::Event,
-                    other => {
-                        return Err(format!(
-                            "--clock: '{}' is not wall or event",
-                            other.unwrap_or_default()
-                        ))
-                    }
-                }
-            }
-            "--max-buffered-rows" => {
-                self.max_buffered_rows = Some(count("a number of rows")?);
-            }
-            "--deliver" => {
-                self.deliver = match value.as_deref() {
-                    Some("all") => Deliver::All,
-                    Some("new") => Deliver::New,
-                    other => {
-                        return Err(format!(
-                            "--deliver: '{}' is not new or all",
-                            other.unwrap_or_default()
-                        ))
-                    }
-                }
-            }
-            _ => return Err(format!("unknown option '{flag}'")),
-        }
-        Ok(())
-    }
-
     /// True when a live source was asked for.
     pub fn is_live(&self) -> bool {
         self.follow || self.listen.is_some() || self.nats.is_some()
@@ -721,6 +794,27 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         .then(|| Duration::from_secs_f64(seconds))
 }
 
+/// The live options of a command line of `(flag, value)` pairs, parsed by
+/// clap as the detector parses them, without [`LiveOptions::check`] (for
+/// tests).
+#[cfg(test)]
+pub(crate) fn parse_for_test(args: &[(&str, Option<&str>)]) -> Result<LiveOptions, String> {
+    use clap::Parser;
+    #[derive(clap::Parser)]
+    struct LiveOnly {
+        #[command(flatten)]
+        live: LiveOptions,
+    }
+    let mut line = vec!["DETECTOR".to_string()];
+    for (flag, value) in args {
+        line.push(flag.to_string());
+        line.extend(value.map(str::to_string));
+    }
+    LiveOnly::try_parse_from(line)
+        .map(|only| only.live)
+        .map_err(|e| crate::args::describe(&e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -737,22 +831,41 @@ mod tests {
 
     #[test]
     fn state_needs_follow_and_metrics_a_live_source() {
-        let mut options = LiveOptions::default();
-        options.set("--state", Some("/tmp/s".into())).unwrap();
-        let error = options.check(&[]).unwrap_err();
+        let state = options(&[("--state", Some("/tmp/s"))]).unwrap();
+        let error = state.check(&[]).unwrap_err();
         assert!(error.starts_with("--state needs --follow"), "{error}");
-        let mut options = LiveOptions::default();
-        options
-            .set("--metrics", Some("127.0.0.1:0".into()))
-            .unwrap();
-        assert!(options
+        let metrics = options(&[("--metrics", Some("127.0.0.1:0"))]).unwrap();
+        assert!(metrics
             .check(&[])
             .unwrap_err()
             .starts_with("--metrics needs"));
-        let error = LiveOptions::default()
-            .set("--checkpoint-interval", Some("soon".into()))
-            .unwrap_err();
-        assert!(error.contains("'soon' is not a duration"), "{error}");
+        let error = options(&[("--checkpoint-interval", Some("soon"))]).unwrap_err();
+        assert_eq!(
+            error,
+            "--checkpoint-interval: 'soon' is not a duration (e.g. 250ms, 1s, 1m; more than 0)"
+        );
+    }
+
+    #[test]
+    fn counts_are_positive_whole_numbers() {
+        assert_eq!(
+            options(&[("--queue", Some("0"))]).unwrap_err(),
+            "--queue: '0' is not a number of batches (a whole number, at least 1)"
+        );
+        assert_eq!(
+            options(&[("--max-body-bytes", Some("1M"))]).unwrap_err(),
+            "--max-body-bytes: '1M' is not a number of bytes (a whole number, at least 1)"
+        );
+        let webhook = options(&[("--max-body-bytes", Some("1024")), ("--queue", Some("2"))]);
+        let webhook = webhook.unwrap();
+        assert_eq!(
+            (webhook.max_body_bytes, webhook.queue),
+            (Some(1024), Some(2))
+        );
+        assert_eq!(
+            webhook.check(&[]).unwrap_err(),
+            "--max-body-bytes needs --listen ADDR"
+        );
     }
 
     #[test]
@@ -782,11 +895,7 @@ mod tests {
     }
 
     fn options(args: &[(&str, Option<&str>)]) -> Result<LiveOptions, String> {
-        let mut options = LiveOptions::default();
-        for (flag, value) in args {
-            options.set(flag, value.map(str::to_string))?;
-        }
-        Ok(options)
+        parse_for_test(args)
     }
 
     #[test]

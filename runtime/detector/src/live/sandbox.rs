@@ -213,11 +213,7 @@ mod tests {
     use super::*;
 
     fn options(args: &[(&str, Option<&str>)]) -> LiveOptions {
-        let mut options = LiveOptions::default();
-        for (flag, value) in args {
-            options.set(flag, value.map(str::to_string)).unwrap();
-        }
-        options
+        crate::live::parse_for_test(args).unwrap()
     }
 
     #[test]

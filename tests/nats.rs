@@ -43,6 +43,12 @@ impl NatsServer {
     /// `None` (after saying why) when `nats-server` is not installed and
     /// `CI` is not set.
     fn start() -> Option<NatsServer> {
+        NatsServer::start_with("")
+    }
+
+    /// A server whose configuration file also holds `extra` (account
+    /// subject mappings, authorization, TLS).
+    fn start_with(extra: &str) -> Option<NatsServer> {
         if Command::new("nats-server")
             .arg("--version")
             .stdout(Stdio::null())
@@ -62,9 +68,18 @@ impl NatsServer {
             .unwrap()
             .port();
         let store = tempfile::tempdir().unwrap();
+        let config = store.path().join("server.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "host: 127.0.0.1\nport: {port}\njetstream {{ store_dir: {:?} }}\n{extra}\n",
+                store.path().join("js")
+            ),
+        )
+        .unwrap();
         let child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(store.path())
+            .arg("-c")
+            .arg(&config)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -101,6 +116,10 @@ struct Client {
 
 impl Client {
     fn connect(url: &str) -> Client {
+        Client::connect_with(url, async_nats::ConnectOptions::new())
+    }
+
+    fn connect_with(url: &str, options: async_nats::ConnectOptions) -> Client {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -108,10 +127,95 @@ impl Client {
             .unwrap();
         // The context spawns on the runtime: made inside it.
         let context = runtime.block_on(async {
-            let client = async_nats::connect(url).await.unwrap();
+            let client = options.connect(url).await.unwrap();
             jetstream::new(client)
         });
         Client { runtime, context }
+    }
+
+    /// A stream kept in memory (faster for the big tests).
+    fn create_memory_stream(&self, name: &str, subjects: &str) {
+        self.runtime
+            .block_on(self.context.create_stream(stream::Config {
+                name: name.to_string(),
+                subjects: vec![subjects.to_string()],
+                storage: stream::StorageType::Memory,
+                ..Default::default()
+            }))
+            .unwrap();
+    }
+
+    /// Publishes each (subject, payload) with many acks outstanding, then
+    /// waits for them all.
+    fn publish_many(&self, messages: impl IntoIterator<Item = (String, String)>) {
+        self.runtime.block_on(async {
+            let mut acks = Vec::new();
+            for (subject, payload) in messages {
+                acks.push(self.context.publish(subject, payload.into()).await.unwrap());
+                if acks.len() >= 2_000 {
+                    for ack in acks.drain(..) {
+                        ack.await.unwrap();
+                    }
+                }
+            }
+            for ack in acks {
+                ack.await.unwrap();
+            }
+        })
+    }
+
+    /// Every message the stream holds, in order, read by an ephemeral
+    /// consumer.
+    fn stream_messages(&self, name: &str) -> Vec<jetstream::Message> {
+        self.runtime.block_on(async {
+            let mut stream = self.context.get_stream(name).await.unwrap();
+            let held = stream.info().await.unwrap().state.messages as usize;
+            let consumer = stream
+                .create_consumer(pull::Config {
+                    ack_policy: jetstream::consumer::AckPolicy::None,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            let mut messages = Vec::new();
+            let start = Instant::now();
+            while messages.len() < held {
+                assert!(
+                    start.elapsed() < Duration::from_secs(60),
+                    "read {} of the {held} messages of {name}",
+                    messages.len()
+                );
+                let mut batch = consumer
+                    .batch()
+                    .max_messages(1_000)
+                    .expires(Duration::from_millis(500))
+                    .messages()
+                    .await
+                    .unwrap();
+                while let Some(message) = futures_util::StreamExt::next(&mut batch).await {
+                    messages.push(message.unwrap());
+                }
+            }
+            messages
+        })
+    }
+
+    /// Creates a durable pull consumer as an operator would, with a short
+    /// ack wait (a killed instance's messages come back soon).
+    fn create_consumer(&self, stream: &str, name: &str, ack_wait: Duration) {
+        self.runtime.block_on(async {
+            let stream = self.context.get_stream(stream).await.unwrap();
+            stream
+                .create_consumer(pull::Config {
+                    durable_name: Some(name.to_string()),
+                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                    ack_wait,
+                    max_ack_pending: 1_024,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+        })
     }
 
     fn create_stream(&self, name: &str, subjects: &str) {
@@ -155,6 +259,11 @@ impl Client {
 
     /// Waits (at most 15 s) until every message of the stream was acked.
     fn wait_all_acked(&self, stream: &str, consumer: &str) {
+        self.wait_acked_within(stream, consumer, Duration::from_secs(15));
+    }
+
+    /// Waits (at most `limit`) until every message of the stream was acked.
+    fn wait_acked_within(&self, stream: &str, consumer: &str, limit: Duration) {
         let start = Instant::now();
         loop {
             let pending = self.pending(stream, consumer);
@@ -162,7 +271,7 @@ impl Client {
                 return;
             }
             assert!(
-                start.elapsed() < Duration::from_secs(15),
+                start.elapsed() < limit,
                 "messages still pending or unacked (num_pending, num_ack_pending): {pending:?}"
             );
             std::thread::sleep(Duration::from_millis(50));
@@ -514,6 +623,513 @@ fn an_output_failure_naks_the_messages_for_another_detector() {
         taken_over.elapsed()
     );
     client.wait_all_acked("AUDIT", "detectors");
+    let (status, _, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The reference rules (`examples/rules`, the reference queries
+/// unmodified: `tests/end_to_end.rs` checks them against the shared copy),
+/// built into one detector.
+fn reference_detector() -> PathBuf {
+    let rules: Vec<Rule> = [
+        "privileged-pod",
+        "exec-in-kube-system",
+        "cluster-admin-binding",
+    ]
+    .iter()
+    .map(|name| {
+        let path = repo().join("examples/rules").join(format!("{name}.kql"));
+        let kql = std::fs::read_to_string(&path).unwrap();
+        let pipeline = kqlc::compile(&kql, &Schema::builtin())
+            .unwrap_or_else(|d| panic!("{name}: {}", d[0].message));
+        Rule {
+            name: name.to_string(),
+            kql,
+            path: path.display().to_string(),
+            pipeline,
+        }
+    })
+    .collect();
+    Toolchain::discover()
+        .unwrap()
+        .build(&rules, Profile::Quick)
+        .unwrap()
+}
+
+/// `events` events of `kqlc sample` (all platforms, planted attacks at a
+/// raised rate), one JSON line each.
+fn sample_events(events: u64) -> Vec<String> {
+    let now = chrono::DateTime::parse_from_rfc3339("2024-05-28T12:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let mut options = kql_sample::SampleOptions::new(0, now);
+    options.events = Some(events);
+    options.match_rate_per_million = 2_000;
+    let mut bytes = Vec::new();
+    let stats = kql_sample::write_sample(&mut bytes, &options).unwrap();
+    assert!(
+        stats.matches_per_rule.iter().all(|m| m.output_rows > 0),
+        "{stats:?}"
+    );
+    String::from_utf8(bytes)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The rows of a batch run of `binary` over `lines`: the oracle.
+fn batch_rows(binary: &Path, lines: &[String]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events.jsonl");
+    let mut text = lines.join("\n");
+    text.push('\n');
+    std::fs::write(&input, text).unwrap();
+    let output = Command::new(binary)
+        .arg(&input)
+        .args(["--now", "2024-05-28T12:00:00Z"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The documented id (`runtime/detector/src/alert_id.rs`) of a row line
+/// written with `"_rule"` first: SHA-256 over the tag, the rule id and the
+/// row without `_rule`, first 16 bytes in hex.
+fn expected_id(line: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let prefix = "{\"_rule\":\"";
+    let rest = line.strip_prefix(prefix).unwrap();
+    let (rule, row) = rest.split_once("\",").unwrap();
+    let row = format!("{{{row}");
+    let mut hash = Sha256::new();
+    hash.update(format!("kqlc-alert-v1\0{rule}\0{row}").as_bytes());
+    hash.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Every message of the alert stream: its payload, after checking its
+/// `Nats-Msg-Id` (the documented id) and that no payload is there twice.
+fn published_alerts(client: &Client, stream: &str) -> Vec<String> {
+    let mut payloads = Vec::new();
+    for message in client.stream_messages(stream) {
+        let payload = String::from_utf8(message.payload.to_vec()).unwrap();
+        let id = message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get("Nats-Msg-Id"))
+            .map(|v| v.as_str().to_string());
+        assert_eq!(id, Some(expected_id(&payload)), "{payload}");
+        payloads.push(payload);
+    }
+    payloads.sort();
+    let stored = payloads.len();
+    payloads.dedup();
+    assert_eq!(payloads.len(), stored, "the alert stream holds duplicates");
+    payloads
+}
+
+/// The address a detector's `--metrics 127.0.0.1:0` serves on.
+fn metrics_addr(service: &Service) -> String {
+    let line = service.wait_stderr("metrics on http://");
+    line.rsplit("http://")
+        .next()
+        .unwrap()
+        .trim()
+        .trim_end_matches("/metrics")
+        .to_string()
+}
+
+/// The body of `GET http://addr/metrics`.
+fn scrape(addr: &str) -> String {
+    use std::io::Write;
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default()
+}
+
+/// The value of the first sample whose name and labels start with `prefix`.
+fn sample(metrics: &str, prefix: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Sorted, without repeats: alerts as a set (identical rows of one rule
+/// are one alert by the id scheme).
+fn alert_set(mut rows: Vec<String>) -> Vec<String> {
+    rows.sort();
+    rows.dedup();
+    rows
+}
+
+const SCALE_EVENTS: u64 = 200_000;
+
+#[test]
+fn two_instances_publish_exactly_the_reference_alerts_of_200000_sample_events_once() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let binary = reference_detector();
+    let events = sample_events(SCALE_EVENTS);
+    let expected = alert_set(batch_rows(&binary, &events));
+    assert!(expected.len() > 100, "{}", expected.len());
+    let client = Client::connect(&server.url);
+    client.create_memory_stream("AUDIT", "audit.>");
+    client.create_memory_stream("ALERTS", "alerts.>");
+
+    let published = Instant::now();
+    client.publish_many(
+        events
+            .iter()
+            .map(|e| ("audit.events".to_string(), e.clone())),
+    );
+    eprintln!(
+        "published {} events in {:?}",
+        events.len(),
+        published.elapsed()
+    );
+    let args = [
+        "--nats",
+        &server.url,
+        "--stream",
+        "AUDIT",
+        "--consumer",
+        "detectors",
+        "--publish",
+        "alerts.k8s",
+    ];
+    let started = Instant::now();
+    let first = Service::start(&binary, &args);
+    let second = Service::start(&binary, &args);
+    first.wait_stderr("consuming nats:AUDIT/detectors");
+    second.wait_stderr("consuming nats:AUDIT/detectors");
+    client.wait_acked_within("AUDIT", "detectors", Duration::from_secs(300));
+    eprintln!(
+        "two instances: {} events detected, alerts published and acked in {:?}",
+        events.len(),
+        started.elapsed()
+    );
+    let (status_1, rows_1, stderr_1) = first.terminate();
+    let (status_2, rows_2, stderr_2) = second.terminate();
+    assert_eq!(status_1, Some(0), "{stderr_1:?}");
+    assert_eq!(status_2, Some(0), "{stderr_2:?}");
+    assert!(
+        rows_1.is_empty() && rows_2.is_empty(),
+        "--publish replaces stdout"
+    );
+    for stderr in [&stderr_1, &stderr_2] {
+        let summary = stderr.iter().find(|l| l.starts_with("summary: ")).unwrap();
+        assert!(
+            !summary.starts_with("summary: 0 rows"),
+            "one instance took nothing: {summary}"
+        );
+    }
+    assert_eq!(published_alerts(&client, "ALERTS"), expected);
+}
+
+#[test]
+fn an_instance_killed_halfway_and_restarted_still_gives_each_alert_once_and_redeliveries_show() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let binary = reference_detector();
+    let events = sample_events(SCALE_EVENTS);
+    let expected = alert_set(batch_rows(&binary, &events));
+    let client = Client::connect(&server.url);
+    client.create_memory_stream("AUDIT", "audit.>");
+    client.create_memory_stream("ALERTS", "alerts.>");
+    // The operator's consumer, with a short ack wait: what the killed
+    // instance held unacked comes back within 2 s.
+    client.create_consumer("AUDIT", "detectors", Duration::from_secs(2));
+    client.publish_many(
+        events
+            .iter()
+            .map(|e| ("audit.events".to_string(), e.clone())),
+    );
+    let args = [
+        "--nats",
+        &server.url,
+        "--stream",
+        "AUDIT",
+        "--consumer",
+        "detectors",
+        "--publish",
+        "alerts.k8s",
+        "--metrics",
+        "127.0.0.1:0",
+    ];
+    let victim = Service::start(&binary, &args);
+    let survivor = Service::start(&binary, &args);
+    let survivor_metrics = metrics_addr(&survivor);
+
+    // Halfway: kill -9, with messages in flight.
+    let start = Instant::now();
+    loop {
+        let (pending, _) = client
+            .pending("AUDIT", "detectors")
+            .unwrap_or((u64::MAX, 0));
+        if pending <= SCALE_EVENTS / 2 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no progress: {pending} pending"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut victim = victim;
+    victim.child.kill().unwrap();
+    victim.child.wait().unwrap();
+    let restarted = Service::start(&binary, &args);
+    let restarted_metrics = metrics_addr(&restarted);
+    client.wait_acked_within("AUDIT", "detectors", Duration::from_secs(300));
+
+    let redeliveries: f64 = [&survivor_metrics, &restarted_metrics]
+        .iter()
+        .map(|addr| sample(&scrape(addr), "kqlc_nats_redeliveries_total").unwrap_or(0.0))
+        .sum();
+    let survivor_body = scrape(&survivor_metrics);
+    let (status_1, _, stderr_1) = survivor.terminate();
+    let (status_2, _, stderr_2) = restarted.terminate();
+    assert_eq!(status_1, Some(0), "{stderr_1:?}");
+    assert_eq!(status_2, Some(0), "{stderr_2:?}");
+    assert!(
+        redeliveries > 0.0,
+        "the killed instance's unacked messages were delivered again: {survivor_body}"
+    );
+    assert_eq!(
+        sample(&survivor_body, "kqlc_publish_failures_total"),
+        Some(0.0)
+    );
+    assert_eq!(published_alerts(&client, "ALERTS"), expected);
+}
+
+#[test]
+fn publish_to_a_subject_no_stream_stores_is_refused_at_start() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let binary = detector("create_ids", CREATE_IDS);
+    let client = Client::connect(&server.url);
+    client.create_stream("AUDIT", "audit.>");
+    let output = Command::new(&binary)
+        .args([
+            "--nats",
+            &server.url,
+            "--stream",
+            "AUDIT",
+            "--consumer",
+            "detectors",
+            "--publish",
+            "nowhere.alerts",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("error: --publish nowhere.alerts: no JetStream stream stores this subject"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn publish_works_for_a_file_source_and_a_repeat_run_stores_nothing_new() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let binary = detector("create_ids", CREATE_IDS);
+    let client = Client::connect(&server.url);
+    client.create_stream("ALERTS", "alerts.>");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("audit.jsonl");
+    let lines: Vec<String> = (0..10)
+        .map(|i| event(&format!("f{i}"), if i % 2 == 0 { "create" } else { "get" }))
+        .collect();
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    for _ in 0..2 {
+        let output = Command::new(&binary)
+            .arg(&input)
+            .args(["--nats", &server.url, "--publish", "alerts.file"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        assert!(output.stdout.is_empty());
+        assert!(
+            stderr.contains("summary: 10 rows read, 0 rejected, 5 emitted"),
+            "{stderr}"
+        );
+    }
+    // The second run's rows had the same ids: the stream kept one of each.
+    let messages = client.stream_messages("ALERTS");
+    let ids: Vec<String> = messages
+        .iter()
+        .map(|m| String::from_utf8(m.payload.to_vec()).unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["f0", "f2", "f4", "f6", "f8"].map(|id| format!("{{\"Id\":\"{id}\"}}"))
+    );
+}
+
+#[test]
+fn a_malformed_message_lands_on_the_rejects_subject_with_its_reason_and_the_stream_flows() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let binary = detector("create_ids", CREATE_IDS);
+    let client = Client::connect(&server.url);
+    client.create_stream("AUDIT", "audit.>");
+    client.create_stream("REJECTS", "rejects.>");
+    let sequences = client.publish(
+        "audit.c1",
+        &[
+            event("before", "create"),
+            "{\"kind\": \u{1b}[31m".to_string(),
+            event("after", "create"),
+        ],
+    );
+    let service = Service::start(
+        &binary,
+        &[
+            "--nats",
+            &server.url,
+            "--stream",
+            "AUDIT",
+            "--consumer",
+            "detectors",
+            "--nats-rejects",
+            "rejects.audit",
+        ],
+    );
+    let rows = wait_rows(&[&service], |rows| rows.len() >= 2);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    client.wait_all_acked("AUDIT", "detectors");
+    // The stream keeps flowing after it.
+    client.publish("audit.c2", &[event("later", "create")]);
+    let rows = wait_rows(&[&service], |rows| rows.len() >= 3);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    client.wait_all_acked("AUDIT", "detectors");
+
+    let rejects = client.stream_messages("REJECTS");
+    assert_eq!(rejects.len(), 1);
+    let copy = &rejects[0];
+    assert_eq!(&copy.payload[..], "{\"kind\": \u{1b}[31m".as_bytes());
+    let headers = copy.headers.as_ref().unwrap();
+    let header = |name: &str| headers.get(name).map(|v| v.as_str().to_string());
+    assert!(
+        header("Kqlc-Reject-Reason").is_some_and(|r| r.contains("malformed JSON")),
+        "{headers:?}"
+    );
+    assert_eq!(header("Kqlc-Source-Stream").as_deref(), Some("AUDIT"));
+    assert_eq!(
+        header("Kqlc-Source-Sequence"),
+        Some(sequences[1].to_string())
+    );
+    assert_eq!(header("Kqlc-Source-Subject").as_deref(), Some("audit.c1"));
+    let (status, _, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+}
+
+#[test]
+fn nats_rejects_to_a_subject_no_stream_stores_is_refused_at_start() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let binary = detector("create_ids", CREATE_IDS);
+    let client = Client::connect(&server.url);
+    client.create_stream("AUDIT", "audit.>");
+    let output = Command::new(&binary)
+        .args([
+            "--nats",
+            &server.url,
+            "--stream",
+            "AUDIT",
+            "--consumer",
+            "detectors",
+            "--nats-rejects",
+            "nowhere.rejects",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--nats-rejects nowhere.rejects: no JetStream stream stores this subject"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_server_that_requires_a_token_is_reached_with_nats_token_file() {
+    let Some(server) = NatsServer::start_with("authorization { token: \"s3cret-token\" }") else {
+        return;
+    };
+    let binary = detector("create_ids", CREATE_IDS);
+    let client = Client::connect_with(
+        &server.url,
+        async_nats::ConnectOptions::new().token("s3cret-token".to_string()),
+    );
+    client.create_stream("AUDIT", "audit.>");
+    client.publish("audit.c1", &[event("t1", "create")]);
+    let args = [
+        "--nats",
+        &server.url,
+        "--stream",
+        "AUDIT",
+        "--consumer",
+        "detectors",
+    ];
+    // Without the token: refused, with the server's reason.
+    let refused = Command::new(&binary)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot connect"), "{stderr}");
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret-token\n").unwrap();
+    let mut with_token = args.to_vec();
+    with_token.extend(["--nats-token-file", token.to_str().unwrap()]);
+    let service = Service::start(&binary, &with_token);
+    let rows = wait_rows(&[&service], |rows| !rows.is_empty());
+    assert_eq!(rows, ["{\"Id\":\"t1\"}"]);
     let (status, _, stderr) = service.terminate();
     assert_eq!(status, Some(0), "{stderr:?}");
 }

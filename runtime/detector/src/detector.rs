@@ -179,6 +179,17 @@ live sources (a service: runs until SIGTERM or SIGINT, then flushes and exits 0)
   --consumer NAME    the durable pull consumer, shared by detectors; created when missing
   --subject FILTER   the filter subject of a consumer created here (e.g. 'audit.>')
   --deliver new|all  where a consumer created here starts (default all: the stream's start)
+  --publish SUBJECT  publish each row or alert (as --output formats it) to this JetStream subject
+                     of the --nats server instead of stdout, with the header Nats-Msg-Id set to
+                     its deterministic id (docs/live.md); waits for each ack before acking the
+                     input; works with any source. A stream must store SUBJECT
+  --nats-rejects S   copy each unreadable --nats message to JetStream subject S, with the headers
+                     Kqlc-Reject-Reason, Kqlc-Source-Stream and Kqlc-Source-Sequence
+  --nats-creds FILE  authenticate with a NATS credentials file (JWT and NKey seed)
+  --nats-nkey FILE   authenticate with the NKey seed in FILE
+  --nats-token-file FILE  authenticate with the token in FILE
+  --nats-tls-ca FILE require TLS, checking the server with the CA certificates in FILE
+  --nats-tls-cert FILE, --nats-tls-key FILE  the client certificate and key, for TLS
   --no-landlock      do not confine file access with Landlock (by default a live detector can
                      read only its inputs' directories and certificates, and write only
                      --output-file and --state; it warns when it runs as root)
@@ -336,6 +347,11 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Invocation, 
         })
         .collect();
     options.live.check(&options.files)?;
+    if let (Some(_), Some(path)) = (&options.live.publish, &options.output_file) {
+        return Err(format!(
+            "--publish and --output-file {path}: rows go to one place (--publish replaces the output)"
+        ));
+    }
     if options.files.is_empty() && default != InputFormat::Auto && !options.live.is_live() {
         options.files.push(InputFile {
             path: "-".to_string(),
@@ -591,6 +607,18 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
         },
         None => RowWriter::new(Sink::stdout()),
     };
+    if let Some(subject) = &options.live.publish {
+        match crate::live::publisher(subject, &options.live) {
+            Ok(publisher) => writer.publish_to(publisher),
+            Err(e) => {
+                let _ = say(
+                    &mut io::stderr(),
+                    format_args!("error: --publish {subject}: {e}"),
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
     match run(rules, &options, &mut writer, &mut io::stderr()) {
         Ok(status) => status,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -823,6 +851,17 @@ impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
             "--threads {threads}: cannot start worker thread {index}: {error} (try fewer threads)"
         ))
     }
+}
+
+/// What `Session::take_message` made of one message.
+#[cfg_attr(not(feature = "live"), allow(dead_code))]
+pub(crate) struct MessageTaken {
+    /// Its records that were rejected.
+    pub rejected: usize,
+    /// Its records.
+    pub total: usize,
+    /// Why the first rejected record was rejected.
+    pub reason: Option<String>,
 }
 
 /// Why reading stopped early.
@@ -1140,26 +1179,39 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     /// Reads one message of a message source (`--nats`): one JSON value,
     /// an event or an `EventList` in any format `work` reads, at `position`
     /// (the stream sequence) of `name`. Returns how many of its records
-    /// were rejected and how many it had (a message that is not JSON is
-    /// one rejected record).
+    /// were rejected, how many it had (a message that is not JSON is one
+    /// rejected record), and the first rejection's reason.
+    #[cfg_attr(not(feature = "live"), allow(dead_code))]
     pub(crate) fn take_message(
         &mut self,
         name: &str,
         position: u64,
         bytes: &[u8],
         work: &mut LineWork,
-    ) -> Result<(usize, usize), Stop> {
+    ) -> Result<MessageTaken, Stop> {
         match work.line(bytes, &mut self.may_match) {
             None => {
                 self.counts.read += 1;
                 self.counts.skipped += 1;
-                Ok((0, 1))
+                Ok(MessageTaken {
+                    rejected: 0,
+                    total: 1,
+                    reason: None,
+                })
             }
             Some(records) => {
                 let rejected = records.iter().filter(|r| r.is_err()).count();
                 let total = records.len();
+                let reason = records
+                    .iter()
+                    .find_map(|r| r.as_ref().err())
+                    .map(|rejection| rejection.to_string());
                 self.take_unit(name, position, bytes, records)?;
-                Ok((rejected, total))
+                Ok(MessageTaken {
+                    rejected,
+                    total,
+                    reason,
+                })
             }
         }
     }
@@ -1729,13 +1781,40 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                             rule.output(),
                             &row,
                         );
-                        self.writer.write_raw(line.as_bytes())?;
+                        if self.writer.publishes() {
+                            self.writer.publish_row(
+                                rule.name(),
+                                false,
+                                rule.output(),
+                                &row,
+                                Some(line.as_bytes()),
+                            )?;
+                        } else {
+                            self.writer.write_raw(line.as_bytes())?;
+                        }
                     } else if let Some(meta) = info.rules.get(index) {
                         alerts.write_alert(meta, self.ctx.now, position, rule.output(), &row)?;
-                        self.writer.write_raw(alerts.get_mut())?;
+                        if self.writer.publishes() {
+                            self.writer.publish_row(
+                                rule.name(),
+                                false,
+                                rule.output(),
+                                &row,
+                                Some(alerts.get_mut().as_slice()),
+                            )?;
+                        } else {
+                            self.writer.write_raw(alerts.get_mut())?;
+                        }
                         alerts.get_mut().clear();
                     }
                 }
+                None if self.writer.publishes() => self.writer.publish_row(
+                    rule.name(),
+                    self.tag_rows,
+                    rule.output(),
+                    &row,
+                    None,
+                )?,
                 None => self.writer.write_row(
                     self.tag_rows.then(|| rule.name()),
                     rule.output(),

@@ -45,6 +45,8 @@ pub mod metrics;
 #[cfg(feature = "live")]
 pub mod nats;
 #[cfg(feature = "live")]
+pub mod publish;
+#[cfg(feature = "live")]
 pub mod sandbox;
 #[cfg(feature = "live")]
 pub mod state;
@@ -97,6 +99,22 @@ pub struct LiveOptions {
     pub subject: Option<String>,
     /// `--deliver new|all`: where a consumer created here starts.
     pub deliver: Deliver,
+    /// `--publish SUBJECT`: rows and alerts are published to JetStream.
+    pub publish: Option<String>,
+    /// `--nats-rejects SUBJECT`: unreadable messages are copied there.
+    pub nats_rejects: Option<String>,
+    /// `--nats-creds FILE`: a NATS credentials file (JWT and NKey seed).
+    pub nats_creds: Option<String>,
+    /// `--nats-nkey FILE`: a file holding an NKey seed.
+    pub nats_nkey: Option<String>,
+    /// `--nats-token-file FILE`: a file holding the server's token.
+    pub nats_token_file: Option<String>,
+    /// `--nats-tls-ca FILE`: PEM CA certificates the server is checked with.
+    pub nats_tls_ca: Option<String>,
+    /// `--nats-tls-cert FILE`: the PEM client certificate.
+    pub nats_tls_cert: Option<String>,
+    /// `--nats-tls-key FILE`: the client certificate's PEM private key.
+    pub nats_tls_key: Option<String>,
     /// `--clock wall|event`: what moves scheduled rules' ticks.
     pub clock: crate::schedule::ClockKind,
     /// `--max-buffered-rows N` (`None`:
@@ -144,6 +162,20 @@ const FLAGS: &[(&str, Option<&str>)] = &[
     ("--consumer", Some("a durable consumer name")),
     ("--subject", Some("a subject filter, e.g. audit.>")),
     ("--deliver", Some("new or all")),
+    (
+        "--publish",
+        Some("a JetStream subject, e.g. --publish alerts.k8s"),
+    ),
+    (
+        "--nats-rejects",
+        Some("a JetStream subject, e.g. audit.rejects"),
+    ),
+    ("--nats-creds", Some("a NATS credentials file")),
+    ("--nats-nkey", Some("a file holding an NKey seed")),
+    ("--nats-token-file", Some("a file holding the NATS token")),
+    ("--nats-tls-ca", Some("a PEM file of CA certificates")),
+    ("--nats-tls-cert", Some("a PEM certificate file")),
+    ("--nats-tls-key", Some("a PEM private key file")),
     ("--clock", Some("wall or event")),
     ("--max-buffered-rows", Some("a number of rows")),
     ("--no-landlock", None),
@@ -193,6 +225,14 @@ impl LiveOptions {
             "--stream" => self.stream = value,
             "--consumer" => self.consumer = value,
             "--subject" => self.subject = value,
+            "--publish" => self.publish = value,
+            "--nats-rejects" => self.nats_rejects = value,
+            "--nats-creds" => self.nats_creds = value,
+            "--nats-nkey" => self.nats_nkey = value,
+            "--nats-token-file" => self.nats_token_file = value,
+            "--nats-tls-ca" => self.nats_tls_ca = value,
+            "--nats-tls-cert" => self.nats_tls_cert = value,
+            "--nats-tls-key" => self.nats_tls_key = value,
             "--clock" => {
                 self.clock = match value.as_deref() {
                     Some("wall") => crate::schedule::ClockKind::Wall,
@@ -227,7 +267,14 @@ impl LiveOptions {
 
     /// True when a live source was asked for.
     pub fn is_live(&self) -> bool {
-        self.follow || self.listen.is_some() || self.nats.is_some()
+        self.follow || self.listen.is_some() || self.nats_source()
+    }
+
+    /// True when `--nats` names a source (a stream to consume), not only
+    /// the server `--publish` publishes to.
+    pub fn nats_source(&self) -> bool {
+        self.nats.is_some()
+            && (self.stream.is_some() || self.consumer.is_some() || self.publish.is_none())
     }
 
     /// The `--max-buffered-rows` in force.
@@ -294,7 +341,13 @@ impl LiveOptions {
         }
         match (&self.nats, &self.stream, &self.consumer) {
             (Some(_), Some(_), Some(_)) => {}
-            (Some(_), None, _) => return Err("--nats needs --stream NAME".to_string()),
+            (Some(_), None, None) if self.publish.is_some() => {}
+            (Some(_), None, _) => {
+                return Err(
+                    "--nats needs --stream NAME (or --publish SUBJECT alone, to publish the rows of other inputs)"
+                        .to_string(),
+                )
+            }
             (Some(_), _, None) => return Err("--nats needs --consumer NAME".to_string()),
             (None, _, _) => {
                 let nats_option = [
@@ -302,6 +355,14 @@ impl LiveOptions {
                     ("--consumer", self.consumer.is_some()),
                     ("--subject", self.subject.is_some()),
                     ("--deliver", self.deliver != Deliver::All),
+                    ("--publish", self.publish.is_some()),
+                    ("--nats-rejects", self.nats_rejects.is_some()),
+                    ("--nats-creds", self.nats_creds.is_some()),
+                    ("--nats-nkey", self.nats_nkey.is_some()),
+                    ("--nats-token-file", self.nats_token_file.is_some()),
+                    ("--nats-tls-ca", self.nats_tls_ca.is_some()),
+                    ("--nats-tls-cert", self.nats_tls_cert.is_some()),
+                    ("--nats-tls-key", self.nats_tls_key.is_some()),
                 ]
                 .into_iter()
                 .find(|(_, given)| *given);
@@ -309,6 +370,23 @@ impl LiveOptions {
                     return Err(format!("{flag} needs --nats URL"));
                 }
             }
+        }
+        if self.nats_rejects.is_some() && !self.nats_source() {
+            return Err("--nats-rejects needs --stream and --consumer (it copies unreadable messages of the stream consumed)".to_string());
+        }
+        if self.nats_tls_cert.is_some() != self.nats_tls_key.is_some() {
+            return Err("--nats-tls-cert and --nats-tls-key go together".to_string());
+        }
+        let auth = [
+            self.nats_creds.is_some(),
+            self.nats_nkey.is_some(),
+            self.nats_token_file.is_some(),
+        ];
+        if auth.iter().filter(|given| **given).count() > 1 {
+            return Err(
+                "--nats-creds, --nats-nkey and --nats-token-file are alternatives: give one"
+                    .to_string(),
+            );
         }
         if self.follow {
             if files.is_empty() {
@@ -322,7 +400,7 @@ impl LiveOptions {
         } else if !files.is_empty() {
             let flag = if self.listen.is_some() {
                 Some("--listen")
-            } else if self.nats.is_some() {
+            } else if self.nats_source() {
                 Some("--nats")
             } else {
                 None
@@ -333,6 +411,26 @@ impl LiveOptions {
         }
         Ok(())
     }
+}
+
+/// The `--publish SUBJECT` sink: connected, its stream found.
+#[cfg(not(feature = "live"))]
+pub fn publisher(
+    _subject: &str,
+    _options: &LiveOptions,
+) -> Result<Box<dyn crate::output::Publish>, String> {
+    Err("this detector was built without live sources (the kql-detector feature 'live')".into())
+}
+
+/// The `--publish SUBJECT` sink: connected, its stream found.
+#[cfg(feature = "live")]
+pub fn publisher(
+    subject: &str,
+    options: &LiveOptions,
+) -> Result<Box<dyn crate::output::Publish>, String> {
+    let url = options.nats.as_deref().unwrap_or_default();
+    let connect = nats::Connect::from_options(url, options);
+    Ok(Box::new(publish::Publisher::start(connect, subject)?))
 }
 
 /// Runs the live sources until SIGTERM or SIGINT. `Ok(false)` when a
@@ -474,7 +572,7 @@ pub(crate) fn run<W: Write, E: Write>(
         format: crate::formats::InputFormat::K8s.name(),
         ..follow::SourceCounts::default()
     });
-    let mut consumer = match &options.nats {
+    let mut consumer = match options.nats.as_ref().filter(|_| options.nats_source()) {
         Some(url) => {
             let config = nats::Config::from_options(url, options);
             let work = session.line_work(crate::formats::InputFormat::Auto);
@@ -494,6 +592,11 @@ pub(crate) fn run<W: Write, E: Write>(
         }
         None => None,
     };
+    let mut nats_counts = consumer.as_ref().map(|c| follow::SourceCounts {
+        pattern: c.name().to_string(),
+        format: crate::formats::InputFormat::Auto.name(),
+        ..follow::SourceCounts::default()
+    });
     let mut follower = if options.follow {
         let outputs = session.output_files();
         Some(follow::Follower::new(files, outputs, session))
@@ -512,9 +615,11 @@ pub(crate) fn run<W: Write, E: Write>(
         }
         follower.resume(positions);
     }
+    let publishing = options.publish.is_some();
     let publish = |session: &Session<'_, W, E>,
                    follower: &Option<follow::Follower>,
                    webhook: &Option<follow::SourceCounts>,
+                   nats: (&Option<follow::SourceCounts>, &Option<nats::Consumer>),
                    checkpoints: &Option<Checkpoints>,
                    ready: bool| {
         let Some(metrics) = &metrics else { return };
@@ -536,6 +641,9 @@ pub(crate) fn run<W: Write, E: Write>(
                 .map(|f| f.sources().to_vec())
                 .unwrap_or_default();
             snapshot.webhook = webhook.clone();
+            snapshot.nats = nats.0.clone();
+            snapshot.consumer = nats.1.as_ref().map(|c| c.counts().clone());
+            snapshot.publishing = publishing;
             snapshot.rules = rules;
             if let Some(c) = checkpoints {
                 snapshot.checkpoint = Some(c.last.unwrap_or(snapshot.started));
@@ -578,7 +686,12 @@ pub(crate) fn run<W: Write, E: Write>(
                 None => {}
             }
             if let Some(consumer) = &mut consumer {
-                consumer.process(session, nats_wait)?;
+                let before = session.totals();
+                let processed = consumer.process(session, nats_wait);
+                if let Some(counts) = &mut nats_counts {
+                    counts.add(&before, &session.totals());
+                }
+                processed?;
             }
             // Scheduled rules whose tick the clock has passed run now (with
             // `--clock event` they ran as the events came).
@@ -599,11 +712,25 @@ pub(crate) fn run<W: Write, E: Write>(
                 let path = session.output_file().unwrap_or_default().to_string();
                 session.report(format_args!("--output-file {path}: reopened (SIGHUP)"))?;
             }
-            publish(session, &follower, &webhook_counts, &checkpoints, true);
+            publish(
+                session,
+                &follower,
+                &webhook_counts,
+                (&nats_counts, &consumer),
+                &checkpoints,
+                true,
+            );
         }
         Ok(())
     })();
-    publish(session, &follower, &webhook_counts, &checkpoints, false);
+    publish(
+        session,
+        &follower,
+        &webhook_counts,
+        (&nats_counts, &consumer),
+        &checkpoints,
+        false,
+    );
     // Stop taking requests; answer those already queued.
     let closed = match &mut server {
         Some(server) => {
@@ -634,7 +761,14 @@ pub(crate) fn run<W: Write, E: Write>(
     if let (Some(checkpoints), Some(follower)) = (&mut checkpoints, &follower) {
         checkpoints.write(follower, session)?;
     }
-    publish(session, &follower, &webhook_counts, &checkpoints, false);
+    publish(
+        session,
+        &follower,
+        &webhook_counts,
+        (&nats_counts, &consumer),
+        &checkpoints,
+        false,
+    );
     session.report(format_args!(
         "stopping: signal received, input read so far is processed"
     ))?;

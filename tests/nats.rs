@@ -1133,3 +1133,260 @@ fn a_server_that_requires_a_token_is_reached_with_nats_token_file() {
     let (status, _, stderr) = service.terminate();
     assert_eq!(status, Some(0), "{stderr:?}");
 }
+
+/// A threshold rule on a schedule: more than 5 execs by one user in a
+/// 10-minute bin.
+const MANY_EXECS: &str = "// @id many-execs
+// @name More than 5 execs by one user in 10 minutes
+// @severity Medium
+// @frequency 10m
+// @period 10m
+CloudAuditEvents
+| where OperationName == \"create\" and RawEventData.ObjectRef.subresource == \"exec\"
+| extend User = tostring(RawEventData.User.username)
+| summarize n = count() by bin(Timestamp, 10m), User
+| where n > 5
+";
+
+/// The rule file `text`, built (quick profile) with its schedule in the
+/// manifest, as `kqlc build` describes it.
+fn scheduled_detector(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("many-execs.kql");
+    std::fs::write(&path, text).unwrap();
+    let file = kqlc_cli::rules::load_file(&path, &mut Vec::new()).unwrap();
+    let pipeline = kqlc::compile(&file.kql, &Schema::builtin()).unwrap();
+    let rule = Rule {
+        name: file.meta.id.clone(),
+        kql: file.kql.clone(),
+        path: path.display().to_string(),
+        pipeline,
+    };
+    let mut info = kqlc_cli::manifest::ManifestRule::from_rule(&rule);
+    info.schedule = file.meta.schedule.resolve(&rule.pipeline).0;
+    assert!(info.schedule.is_some());
+    Toolchain::discover()
+        .unwrap()
+        .build_with(
+            &[rule],
+            &[info],
+            &kqlc_cli::build::BuildOptions::new(Profile::Quick),
+        )
+        .unwrap()
+        .binary
+}
+
+/// A small deterministic generator (64-bit LCG).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % below
+    }
+}
+
+/// A CloudAuditEvents row of `user` at `at` (seconds after
+/// 2024-05-28T10:00:00Z).
+fn exec_line(at: i64, user: &str, operation: &str, subresource: &str) -> String {
+    let time = chrono::DateTime::from_timestamp(1_716_890_400 + at, 0)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%SZ");
+    format!(
+        "{{\"Timestamp\":\"{time}\",\"OperationName\":\"{operation}\",\"RawEventData\":{{\"ObjectRef\":{{\"subresource\":\"{subresource}\"}},\"User\":{{\"username\":\"{user}\"}}}}}}"
+    )
+}
+
+/// (user, line) over `windows` 10-minute windows in time order, shuffled
+/// inside each: per window and user 0 to 10 execs and some other
+/// operations; then one exec per user in one more window, which moves
+/// every partition's event clock past the last window's tick.
+fn exec_events(users: &[&str], windows: i64) -> Vec<(String, String)> {
+    let mut rng = Lcg(15);
+    let mut lines = Vec::new();
+    for window in 0..windows {
+        let start = window * 600;
+        let mut events = Vec::new();
+        for user in users {
+            for _ in 0..rng.next(11) {
+                let at = start + rng.next(600) as i64;
+                events.push((user.to_string(), exec_line(at, user, "create", "exec")));
+            }
+            for _ in 0..rng.next(4) {
+                let at = start + rng.next(600) as i64;
+                events.push((user.to_string(), exec_line(at, user, "get", "log")));
+            }
+        }
+        for i in (1..events.len()).rev() {
+            events.swap(i, rng.next(i as u64 + 1) as usize);
+        }
+        lines.extend(events);
+    }
+    for user in users {
+        lines.push((
+            user.to_string(),
+            exec_line(windows * 600 + 5, user, "create", "exec"),
+        ));
+    }
+    lines
+}
+
+#[test]
+fn a_scheduled_threshold_rule_over_two_partitions_gives_the_rows_of_one_batch_run() {
+    // The server partitions by the user token: execs.alice is stored as
+    // execs.p.<0 or 1>.alice.
+    let Some(server) = NatsServer::start_with(
+        "mappings = {\n  \"execs.*\": \"execs.p.{{partition(2,1)}}.{{wildcard(1)}}\"\n}",
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let binary = scheduled_detector(dir.path(), MANY_EXECS);
+    // `kqlc check --partition-key`: exact by user, not by cluster.
+    let check = |key: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
+            .arg("check")
+            .arg(dir.path().join("many-execs.kql"))
+            .args(["--partition-key", key])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stderr).unwrap()
+    };
+    assert_eq!(check("RawEventData.User.username"), "");
+    let warning = check("AzureResourceId");
+    assert!(
+        warning.contains("rule many-execs: `summarize n = count() by bin(Timestamp, 10m), User` groups rows by keys that do not include the partition key (--partition-key AzureResourceId)"),
+        "{warning}"
+    );
+
+    let users = [
+        "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
+    ];
+    const WINDOWS: i64 = 8;
+    let events = exec_events(&users, WINDOWS);
+    let lines: Vec<String> = events.iter().map(|(_, line)| line.clone()).collect();
+    let mut expected = batch_rows(&binary, &lines);
+    expected.sort();
+    assert!(expected.len() >= WINDOWS as usize, "{expected:#?}");
+
+    let client = Client::connect(&server.url);
+    client.create_memory_stream("EXECS", "execs.p.>");
+    client.publish_many(
+        events
+            .iter()
+            .map(|(user, line)| (format!("execs.{user}"), line.clone())),
+    );
+    let instances: Vec<Service> = (0..2)
+        .map(|k| {
+            Service::start(
+                &binary,
+                &[
+                    "--nats",
+                    &server.url,
+                    "--stream",
+                    "EXECS",
+                    "--consumer",
+                    &format!("p{k}"),
+                    "--subject",
+                    &format!("execs.p.{k}.*"),
+                    "--clock",
+                    "event",
+                ],
+            )
+        })
+        .collect();
+    for k in 0..2 {
+        client.wait_acked_within("EXECS", &format!("p{k}"), Duration::from_secs(60));
+    }
+    let refs: Vec<&Service> = instances.iter().collect();
+    wait_rows(&refs, |rows| rows.len() >= expected.len());
+    let mut rows = Vec::new();
+    for service in instances {
+        let (status, mine, stderr) = service.terminate();
+        assert_eq!(status, Some(0), "{stderr:?}");
+        let summary = stderr.iter().find(|l| l.starts_with("summary: ")).unwrap();
+        assert!(
+            !summary.starts_with("summary: 0 rows"),
+            "a partition got no events: {summary}"
+        );
+        rows.extend(mine);
+    }
+    rows.sort();
+    assert_eq!(rows, expected);
+}
+
+/// The benchmark of docs/PERFORMANCE.md ("NATS JetStream end to end"), not
+/// a test: `cargo test --release -p kqlc-cli --test nats -- --ignored
+/// --nocapture benchmark`. Prints the broker's own publish rate (the
+/// ceiling: the test's pipelined publisher alone) and the end-to-end rate
+/// with 1 and 2 detector instances already running: from the first event
+/// published to the last acked, which comes after its alerts are
+/// published and acked.
+#[test]
+#[ignore = "a benchmark: run it with --ignored"]
+fn benchmark_nats_end_to_end() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let binary = reference_detector();
+    let events = sample_events(SCALE_EVENTS);
+    let bytes: usize = events.iter().map(String::len).sum();
+    let client = Client::connect(&server.url);
+    client.create_memory_stream("CEILING", "ceiling.>");
+    let start = Instant::now();
+    client.publish_many(
+        events
+            .iter()
+            .map(|e| ("ceiling.events".to_string(), e.clone())),
+    );
+    let ceiling = start.elapsed();
+    eprintln!(
+        "broker publish rate: {} events ({} MB) in {:.2} s: {:.0} events/s",
+        events.len(),
+        bytes >> 20,
+        ceiling.as_secs_f64(),
+        events.len() as f64 / ceiling.as_secs_f64()
+    );
+    for instances in [1, 2] {
+        let (stream, subject) = (format!("AUDIT{instances}"), format!("audit{instances}.>"));
+        let alerts = format!("ALERTS{instances}");
+        client.create_memory_stream(&stream, &subject);
+        client.create_memory_stream(&alerts, &format!("alerts{instances}.>"));
+        let publish_to = format!("alerts{instances}.k8s");
+        let args = [
+            "--nats",
+            &server.url,
+            "--stream",
+            &stream,
+            "--consumer",
+            "detectors",
+            "--publish",
+            &publish_to,
+        ];
+        let services: Vec<Service> = (0..instances)
+            .map(|_| Service::start(&binary, &args))
+            .collect();
+        for service in &services {
+            service.wait_stderr(&format!("consuming nats:{stream}/detectors"));
+        }
+        let start = Instant::now();
+        let to = format!("audit{instances}.events");
+        client.publish_many(events.iter().map(|e| (to.clone(), e.clone())));
+        let published = start.elapsed();
+        client.wait_acked_within(&stream, "detectors", Duration::from_secs(600));
+        let all = start.elapsed();
+        eprintln!(
+            "{instances} instance(s): published in {:.2} s, all acked after {:.2} s: {:.0} events/s end to end",
+            published.as_secs_f64(),
+            all.as_secs_f64(),
+            events.len() as f64 / all.as_secs_f64()
+        );
+        for service in services {
+            let (status, _, stderr) = service.terminate();
+            assert_eq!(status, Some(0), "{stderr:?}");
+        }
+    }
+}

@@ -1409,3 +1409,208 @@ fn benchmark_nats_end_to_end() {
         }
     }
 }
+
+#[test]
+fn a_publish_that_keeps_failing_naks_the_batch_and_stops_with_status_2() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let binary = detector("create_ids", CREATE_IDS);
+    let client = Client::connect(&server.url);
+    client.create_stream("AUDIT", "audit.>");
+    client.create_stream("ALERTS", "alerts.>");
+    let mut service = Service::start(
+        &binary,
+        &[
+            "--nats",
+            &server.url,
+            "--stream",
+            "AUDIT",
+            "--consumer",
+            "detectors",
+            "--publish",
+            "alerts.k8s",
+        ],
+    );
+    service.wait_stderr("consuming nats:AUDIT/detectors");
+    // The alert stream goes away after the start: every publish fails.
+    client
+        .runtime
+        .block_on(client.context.delete_stream("ALERTS"))
+        .unwrap();
+    client.publish("audit.c1", &[event("lost", "create"), event("x", "get")]);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = service.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the detector did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(2));
+    let report = service.wait_stderr("error: writing results: --publish alerts.k8s");
+    assert!(report.contains("not stored after 5 attempts"), "{report}");
+    // Nak'ed, not acked: the next detector gets the messages.
+    let next = Service::start(
+        &binary,
+        &[
+            "--nats",
+            &server.url,
+            "--stream",
+            "AUDIT",
+            "--consumer",
+            "detectors",
+        ],
+    );
+    let rows = wait_rows(&[&next], |rows| !rows.is_empty());
+    assert_eq!(rows, ["{\"Id\":\"lost\"}"]);
+    client.wait_all_acked("AUDIT", "detectors");
+    let (status, _, stderr) = next.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+}
+
+/// Runs `openssl` in `dir` (the Debian package, as for tests/live.rs).
+fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the openssl command makes the test certificates");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A throwaway PKI in `dir`: `ca.crt`, `server.crt`/`server.key` for
+/// 127.0.0.1 and `client.crt`/`client.key`, P-256, valid for two days.
+fn make_certificates(dir: &Path) {
+    let p256 = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend(p256);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=kqlc test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    openssl(dir, &ca);
+    for (serial, name, usage) in [
+        (
+            "2",
+            "server",
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        ),
+        ("3", "client", "extendedKeyUsage=clientAuth\n"),
+    ] {
+        let (key, csr, crt, ext) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.crt"),
+            format!("{name}.ext"),
+        );
+        let subject = format!("/CN=kqlc test {name}");
+        let mut request = vec!["req"];
+        request.extend(p256);
+        request.extend(["-keyout", &key, "-out", &csr, "-subj", &subject]);
+        openssl(dir, &request);
+        std::fs::write(
+            dir.join(&ext),
+            format!(
+                "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n{usage}"
+            ),
+        )
+        .unwrap();
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-set_serial",
+                serial,
+                "-days",
+                "2",
+                "-extfile",
+                &ext,
+                "-out",
+                &crt,
+            ],
+        );
+    }
+}
+
+#[test]
+fn a_server_that_requires_tls_and_client_certificates_is_reached_with_nats_tls_options() {
+    let pki = tempfile::tempdir().unwrap();
+    make_certificates(pki.path());
+    let file = |name: &str| pki.path().join(name).to_str().unwrap().to_string();
+    let Some(server) = NatsServer::start_with(&format!(
+        "tls {{\n  cert_file: {:?}\n  key_file: {:?}\n  ca_file: {:?}\n  verify: true\n}}",
+        file("server.crt"),
+        file("server.key"),
+        file("ca.crt")
+    )) else {
+        return;
+    };
+    let binary = detector("create_ids", CREATE_IDS);
+    let client = Client::connect_with(
+        &server.url,
+        async_nats::ConnectOptions::new()
+            .add_root_certificates(file("ca.crt").into())
+            .add_client_certificate(file("client.crt").into(), file("client.key").into())
+            .require_tls(true),
+    );
+    client.create_stream("AUDIT", "audit.>");
+    client.publish("audit.c1", &[event("over-tls", "create")]);
+    let (ca, crt, key) = (file("ca.crt"), file("client.crt"), file("client.key"));
+    let args = [
+        "--nats",
+        &server.url,
+        "--stream",
+        "AUDIT",
+        "--consumer",
+        "detectors",
+    ];
+    // Without a client certificate the server refuses the handshake.
+    let mut no_certificate = args.to_vec();
+    no_certificate.extend(["--nats-tls-ca", &ca]);
+    let refused = Command::new(&binary)
+        .args(&no_certificate)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("error: --nats"), "{stderr}");
+    let mut with_certificate = no_certificate.clone();
+    with_certificate.extend(["--nats-tls-cert", &crt, "--nats-tls-key", &key]);
+    let service = Service::start(&binary, &with_certificate);
+    let rows = wait_rows(&[&service], |rows| !rows.is_empty());
+    assert_eq!(rows, ["{\"Id\":\"over-tls\"}"]);
+    let (status, _, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+}

@@ -1614,3 +1614,47 @@ fn a_server_that_requires_tls_and_client_certificates_is_reached_with_nats_tls_o
     let (status, _, stderr) = service.terminate();
     assert_eq!(status, Some(0), "{stderr:?}");
 }
+
+/// The user NKey pair of the NATS documentation's NKey example (a test key
+/// known to the world: never use it for anything else).
+const DOC_NKEY_SEED: &str = "SUACSSL3UAHUDXKFSNVUZRF5UHPMWZ6BFDTJ7M6USDXIEDNPPQYYYCU3VY";
+const DOC_NKEY_PUBLIC: &str = "UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4";
+
+#[test]
+fn a_server_that_requires_an_nkey_is_reached_with_nats_nkey() {
+    let Some(server) = NatsServer::start_with(&format!(
+        "authorization {{ users = [ {{ nkey: {DOC_NKEY_PUBLIC} }} ] }}"
+    )) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("user.nk");
+    std::fs::write(&seed, format!("{DOC_NKEY_SEED}\n")).unwrap();
+    let binary = detector("create_ids", CREATE_IDS);
+    let seed_path = seed.to_str().unwrap();
+    let input = dir.path().join("audit.jsonl");
+    std::fs::write(&input, event("nk", "create") + "\n").unwrap();
+    // Without the key: refused.
+    let refused = Command::new(&binary)
+        .arg(&input)
+        .args(["--nats", &server.url, "--publish", "alerts.k8s"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot connect"), "{stderr}");
+    // With it: connected, and told that no stream stores the subject
+    // (the server answered the JetStream API, so the NKey was accepted).
+    let accepted = Command::new(&binary)
+        .arg(&input)
+        .args(["--nats", &server.url, "--publish", "alerts.k8s"])
+        .args(["--nats-nkey", seed_path])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&accepted.stderr);
+    assert_eq!(accepted.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no JetStream stream stores this subject"),
+        "{stderr}"
+    );
+}

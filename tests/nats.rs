@@ -1658,3 +1658,58 @@ fn a_server_that_requires_an_nkey_is_reached_with_nats_nkey() {
         "{stderr}"
     );
 }
+
+#[test]
+fn sigterm_drains_what_was_taken_acks_it_and_leaves_the_rest_to_the_next_instance() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let binary = reference_detector();
+    let events = sample_events(SCALE_EVENTS);
+    let expected = alert_set(batch_rows(&binary, &events));
+    let client = Client::connect(&server.url);
+    client.create_memory_stream("AUDIT", "audit.>");
+    client.create_memory_stream("ALERTS", "alerts.>");
+    client.publish_many(
+        events
+            .iter()
+            .map(|e| ("audit.events".to_string(), e.clone())),
+    );
+    let args = [
+        "--nats",
+        &server.url,
+        "--stream",
+        "AUDIT",
+        "--consumer",
+        "detectors",
+        "--publish",
+        "alerts.k8s",
+        "--metrics",
+        "127.0.0.1:0",
+    ];
+    let first = Service::start(&binary, &args);
+    let metrics = metrics_addr(&first);
+    let start = Instant::now();
+    while sample(&scrape(&metrics), "kqlc_nats_messages_received_total").unwrap_or(0.0) == 0.0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "nothing received"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (status, _, stderr) = first.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    // It stopped fetching, and acked everything it had taken (after
+    // publishing its alerts): nothing is left unacked, the rest pending.
+    let (pending, unacked) = client.pending("AUDIT", "detectors").unwrap();
+    assert_eq!(unacked, 0, "{stderr:?}");
+    assert!(
+        pending > 0 && pending < SCALE_EVENTS,
+        "{pending} pending: {stderr:?}"
+    );
+    let next = Service::start(&binary, &args);
+    client.wait_acked_within("AUDIT", "detectors", Duration::from_secs(300));
+    let (status, _, stderr) = next.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    assert_eq!(published_alerts(&client, "ALERTS"), expected);
+}

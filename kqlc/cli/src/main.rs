@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use kqlc::codegen::{self, RuleSource};
+use kqlc::plan::partition::PartitionKey;
 use kqlc::sema::Schema;
 use kqlc_cli::build::{BuildOptions, Linking, Profile, Rule, Toolchain};
 use kqlc_cli::manifest::ManifestRule;
@@ -28,6 +29,12 @@ enum Command {
         /// Only parse: accept queries over tables kqlc has no schema for.
         #[arg(long)]
         syntax_only: bool,
+        /// The detectors will consume a partitioned source, partitioned by
+        /// this input column or member path (e.g.
+        /// RawEventData.User.username): warn about each stateful rule
+        /// whose state is not per partition key (docs/scale-out.md).
+        #[arg(long, value_parser = parse_partition_key, conflicts_with = "syntax_only")]
+        partition_key: Option<PartitionKey>,
         #[command(flatten)]
         schema: SchemaArgs,
     },
@@ -67,6 +74,10 @@ enum Command {
         /// Also write a CycloneDX SBOM of the detector's crates to BIN.cdx.json.
         #[arg(long)]
         sbom: bool,
+        /// As for check: warn about stateful rules whose state is not per
+        /// this partition key (docs/scale-out.md).
+        #[arg(long, value_parser = parse_partition_key)]
+        partition_key: Option<PartitionKey>,
         #[command(flatten)]
         schema: SchemaArgs,
     },
@@ -268,11 +279,30 @@ fn compile_all(files: &[RuleFile], schema: &Schema) -> Option<Vec<Rule>> {
     (!failed).then_some(rules)
 }
 
+fn parse_partition_key(text: &str) -> Result<PartitionKey, String> {
+    PartitionKey::parse(text)
+}
+
+/// Warns, on stderr, about each stateful stage of `rules` that is not
+/// exact when the input is partitioned by `key`.
+fn warn_partitioning(files: &[RuleFile], rules: &[Rule], key: &PartitionKey) {
+    for (file, rule) in files.iter().zip(rules) {
+        for warning in kqlc::plan::partition::partition_warnings(&rule.pipeline, key) {
+            eprintln!(
+                "warning: {}: rule {}: {warning} (--partition-key {key}): with partitioned consumption each instance sees only its partitions' events, so the result differs from one detector over all of them (docs/scale-out.md)",
+                file.path.display(),
+                rule.name
+            );
+        }
+    }
+}
+
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Command::Check {
             files,
             syntax_only,
+            partition_key,
             schema,
         } => {
             let schema = schema.load()?;
@@ -296,7 +326,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 });
             }
             Ok(match compile_all(&files, &schema) {
-                Some(_) => ExitCode::SUCCESS,
+                Some(rules) => {
+                    if let Some(key) = &partition_key {
+                        warn_partitioning(&files, &rules, key);
+                    }
+                    ExitCode::SUCCESS
+                }
                 None => ExitCode::FAILURE,
             })
         }
@@ -355,6 +390,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             dynamic,
             offline,
             sbom,
+            partition_key,
             schema,
         } => {
             let schema_file = schema.schema.clone();
@@ -368,6 +404,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let Some(rules) = compile_all(&files, &schema) else {
                 return Ok(ExitCode::FAILURE);
             };
+            if let Some(key) = &partition_key {
+                warn_partitioning(&files, &rules, key);
+            }
             build_detector(&files, &rules, &output, dynamic, offline, sbom)
         }
         Command::Test { paths, schema } => {

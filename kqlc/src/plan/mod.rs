@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod ir;
+pub mod partition;
 pub mod prefilter;
 pub mod schedule;
 

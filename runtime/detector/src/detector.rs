@@ -310,6 +310,18 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
         },
         None => RowWriter::new(Sink::stdout()),
     };
+    if let Some(subject) = &options.live.publish {
+        match crate::live::publisher(subject, &options.live) {
+            Ok(publisher) => writer.publish_to(publisher),
+            Err(e) => {
+                let _ = say(
+                    &mut io::stderr(),
+                    format_args!("error: --publish {subject}: {e}"),
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
     match run(rules, &options, &mut writer, &mut io::stderr()) {
         Ok(status) => status,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -542,6 +554,17 @@ impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
             "--threads {threads}: cannot start worker thread {index}: {error} (try fewer threads)"
         ))
     }
+}
+
+/// What `Session::take_message` made of one message.
+#[cfg_attr(not(feature = "live"), allow(dead_code))]
+pub(crate) struct MessageTaken {
+    /// Its records that were rejected.
+    pub rejected: usize,
+    /// Its records.
+    pub total: usize,
+    /// Why the first rejected record was rejected.
+    pub reason: Option<String>,
 }
 
 /// Why reading stopped early.
@@ -872,26 +895,39 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     /// Reads one message of a message source (`--nats`): one JSON value,
     /// an event or an `EventList` in any format `work` reads, at `position`
     /// (the stream sequence) of `name`. Returns how many of its records
-    /// were rejected and how many it had (a message that is not JSON is
-    /// one rejected record).
+    /// were rejected, how many it had (a message that is not JSON is one
+    /// rejected record), and the first rejection's reason.
+    #[cfg_attr(not(feature = "live"), allow(dead_code))]
     pub(crate) fn take_message(
         &mut self,
         name: &str,
         position: u64,
         bytes: &[u8],
         work: &mut LineWork,
-    ) -> Result<(usize, usize), Stop> {
+    ) -> Result<MessageTaken, Stop> {
         match work.line(bytes, &mut self.may_match) {
             None => {
                 self.counts.read += 1;
                 self.counts.skipped += 1;
-                Ok((0, 1))
+                Ok(MessageTaken {
+                    rejected: 0,
+                    total: 1,
+                    reason: None,
+                })
             }
             Some(records) => {
                 let rejected = records.iter().filter(|r| r.is_err()).count();
                 let total = records.len();
+                let reason = records
+                    .iter()
+                    .find_map(|r| r.as_ref().err())
+                    .map(|rejection| rejection.to_string());
                 self.take_unit(name, position, bytes, records)?;
-                Ok((rejected, total))
+                Ok(MessageTaken {
+                    rejected,
+                    total,
+                    reason,
+                })
             }
         }
     }
@@ -1461,13 +1497,40 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                             rule.output(),
                             &row,
                         );
-                        self.writer.write_raw(line.as_bytes())?;
+                        if self.writer.publishes() {
+                            self.writer.publish_row(
+                                rule.name(),
+                                false,
+                                rule.output(),
+                                &row,
+                                Some(line.as_bytes()),
+                            )?;
+                        } else {
+                            self.writer.write_raw(line.as_bytes())?;
+                        }
                     } else if let Some(meta) = info.rules.get(index) {
                         alerts.write_alert(meta, self.ctx.now, position, rule.output(), &row)?;
-                        self.writer.write_raw(alerts.get_mut())?;
+                        if self.writer.publishes() {
+                            self.writer.publish_row(
+                                rule.name(),
+                                false,
+                                rule.output(),
+                                &row,
+                                Some(alerts.get_mut().as_slice()),
+                            )?;
+                        } else {
+                            self.writer.write_raw(alerts.get_mut())?;
+                        }
                         alerts.get_mut().clear();
                     }
                 }
+                None if self.writer.publishes() => self.writer.publish_row(
+                    rule.name(),
+                    self.tag_rows,
+                    rule.output(),
+                    &row,
+                    None,
+                )?,
                 None => self.writer.write_row(
                     self.tag_rows.then(|| rule.name()),
                     rule.output(),

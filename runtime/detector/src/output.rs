@@ -1,6 +1,7 @@
 //! Writing result rows as JSON lines: one object per row, keys in column
 //! order, values as `text::write_json` renders them; to standard output or
-//! to `--output-file` ([`Sink`]), which SIGHUP reopens for logrotate.
+//! to `--output-file` ([`Sink`]), which SIGHUP reopens for logrotate; or,
+//! with `--publish`, to a broker that acknowledges each row ([`Publish`]).
 
 use kql_runtime::text;
 use kql_runtime::value::Row;
@@ -13,6 +14,24 @@ pub struct RowWriter<W: Write> {
     line: String,
     /// Opens the sink again (`--output-file` after SIGHUP), if it can be.
     reopen: Option<fn(&mut W) -> io::Result<()>>,
+    /// `--publish`: rows go there instead of `out`.
+    publisher: Option<Box<dyn Publish>>,
+}
+
+/// A sink that takes each output line as one message and acknowledges it
+/// (`--publish`: a JetStream subject). [`RowWriter::flush`] returns only
+/// once every message sent was acknowledged, so a source that acks its
+/// input after the flush acks it only after its alerts are stored.
+pub trait Publish {
+    /// Sends one message: `id` is its deterministic id
+    /// ([`crate::alert_id::alert_id`]), `payload` the line as `--output`
+    /// formats it, without its newline. May wait for earlier acks when
+    /// many are outstanding.
+    fn send(&mut self, id: String, payload: Vec<u8>) -> io::Result<()>;
+
+    /// Waits until every message sent was acknowledged; the error of one
+    /// that could not be stored, after retries.
+    fn flush(&mut self) -> io::Result<()>;
 }
 
 impl<W: Write> RowWriter<W> {
@@ -22,6 +41,46 @@ impl<W: Write> RowWriter<W> {
             out,
             line: String::new(),
             reopen: None,
+            publisher: None,
+        }
+    }
+
+    /// Sends rows to `publisher` instead of the byte sink (`--publish`).
+    pub fn publish_to(&mut self, publisher: Box<dyn Publish>) {
+        self.publisher = Some(publisher);
+    }
+
+    /// True when rows go to a publisher ([`RowWriter::publish_to`]).
+    pub fn publishes(&self) -> bool {
+        self.publisher.is_some()
+    }
+
+    /// Publishes one line (`--publish`): `rule` and the row give its id,
+    /// `line` is what is sent (the row line itself when `None`).
+    pub fn publish_row(
+        &mut self,
+        rule: &str,
+        tag: bool,
+        columns: &[&str],
+        row: &Row,
+        line: Option<&[u8]>,
+    ) -> io::Result<()> {
+        render_row(&mut self.line, None, columns, row);
+        let id = crate::alert_id::alert_id(rule, &self.line);
+        let payload = match line {
+            Some(line) => line.strip_suffix(b"\n").unwrap_or(line).to_vec(),
+            None if tag => {
+                render_row(&mut self.line, Some(rule), columns, row);
+                self.line.as_bytes().to_vec()
+            }
+            None => self.line.as_bytes().to_vec(),
+        };
+        match &mut self.publisher {
+            Some(publisher) => publisher.send(id, payload),
+            None => {
+                self.out.write_all(&payload)?;
+                self.out.write_all(b"\n")
+            }
         }
     }
 
@@ -32,6 +91,7 @@ impl<W: Write> RowWriter<W> {
             out,
             line: String::new(),
             reopen: Some(reopen),
+            publisher: None,
         }
     }
 
@@ -54,24 +114,8 @@ impl<W: Write> RowWriter<W> {
 
     /// Writes one row. With `rule`, the object starts with `"_rule": rule`.
     pub fn write_row(&mut self, rule: Option<&str>, columns: &[&str], row: &Row) -> io::Result<()> {
-        self.line.clear();
-        self.line.push('{');
-        let mut first = true;
-        if let Some(rule) = rule {
-            self.line.push_str("\"_rule\":");
-            write_json_string(&mut self.line, rule);
-            first = false;
-        }
-        for (name, value) in columns.iter().zip(row) {
-            if !first {
-                self.line.push(',');
-            }
-            first = false;
-            write_json_string(&mut self.line, name);
-            self.line.push(':');
-            text::write_json(value, &mut self.line);
-        }
-        self.line.push_str("}\n");
+        render_row(&mut self.line, rule, columns, row);
+        self.line.push('\n');
         self.out.write_all(self.line.as_bytes())
     }
 
@@ -80,10 +124,38 @@ impl<W: Write> RowWriter<W> {
         self.out.write_all(bytes)
     }
 
-    /// Flushes the sink.
+    /// Flushes the sink; with a publisher, waits for its acks.
     pub fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
+        self.out.flush()?;
+        match &mut self.publisher {
+            Some(publisher) => publisher.flush(),
+            None => Ok(()),
+        }
     }
+}
+
+/// Renders one row into `line` (cleared first) as `--output rows` writes
+/// it, without the newline. With `rule`, the object starts with
+/// `"_rule": rule`.
+fn render_row(line: &mut String, rule: Option<&str>, columns: &[&str], row: &Row) {
+    line.clear();
+    line.push('{');
+    let mut first = true;
+    if let Some(rule) = rule {
+        line.push_str("\"_rule\":");
+        write_json_string(line, rule);
+        first = false;
+    }
+    for (name, value) in columns.iter().zip(row) {
+        if !first {
+            line.push(',');
+        }
+        first = false;
+        write_json_string(line, name);
+        line.push(':');
+        text::write_json(value, line);
+    }
+    line.push('}');
 }
 
 /// Where rows go: standard output, or `--output-file`, appended to.

@@ -477,6 +477,11 @@ fn options_from(matches: &ArgMatches, config_inputs: Vec<String>) -> Result<Invo
             .collect(),
     };
     options.live.check(&options.files)?;
+    if let (Some(_), Some(path)) = (&options.live.publish, &options.output_file) {
+        return Err(format!(
+            "--publish and --output-file {path}: rows go to one place (--publish replaces the output)"
+        ));
+    }
     if options.files.is_empty() && first != InputFormat::Auto && !options.live.is_live() {
         options.files.push(InputFile {
             path: "-".to_string(),

@@ -31,6 +31,12 @@ pub struct Snapshot {
     pub follow: Vec<SourceCounts>,
     /// The webhook's counts (`--listen`).
     pub webhook: Option<SourceCounts>,
+    /// The JetStream source's rows (`--nats`), as for the other sources.
+    pub nats: Option<SourceCounts>,
+    /// The JetStream consumer's messages: deliveries, acks, naks.
+    pub consumer: Option<super::nats::ConsumerCounts>,
+    /// `--publish` is on: its counts are shown.
+    pub publishing: bool,
     /// Rows emitted per rule: (name, count).
     pub rules: Vec<(String, u64)>,
     /// Scheduled rules: (name, rows buffered, counters).
@@ -56,6 +62,9 @@ impl Snapshot {
         Snapshot {
             follow: Vec::new(),
             webhook: None,
+            nats: None,
+            consumer: None,
+            publishing: false,
             rules: Vec::new(),
             scheduled: Vec::new(),
             checkpoint: None,
@@ -90,6 +99,14 @@ impl Snapshot {
             })
             .chain(self.webhook.iter().map(|s| {
                 let labels = format!("{{source=\"webhook\",format=\"{}\"}}", s.format);
+                (labels, s)
+            }))
+            .chain(self.nats.iter().map(|s| {
+                let labels = format!(
+                    "{{source=\"nats\",consumer=\"{}\",format=\"{}\"}}",
+                    escape(&s.pattern),
+                    s.format
+                );
                 (labels, s)
             }))
             .collect();
@@ -181,6 +198,82 @@ impl Snapshot {
                 "counter",
                 "The time a scheduled rule's runs took, in all.",
                 &per_rule(&|_, s| s.run_time.as_secs_f64()),
+            );
+        }
+        if let Some(c) = &self.consumer {
+            let labels = format!("{{consumer=\"{}\"}}", escape(&c.name));
+            let one = |value: u64| [(labels.clone(), value as f64)];
+            family(
+                "kqlc_nats_messages_received_total",
+                "counter",
+                "JetStream messages received from the consumer.",
+                &one(c.received),
+            );
+            family(
+                "kqlc_nats_redeliveries_total",
+                "counter",
+                "JetStream messages received that had been delivered before (unacked by a stopped instance, or nak'ed).",
+                &one(c.redelivered),
+            );
+            family(
+                "kqlc_nats_acks_total",
+                "counter",
+                "JetStream messages acked after their rows were written (and published).",
+                &one(c.acked),
+            );
+            family(
+                "kqlc_nats_naks_total",
+                "counter",
+                "JetStream messages nak'ed because the output (or --publish) failed.",
+                &one(c.naked),
+            );
+            family(
+                "kqlc_nats_terminated_total",
+                "counter",
+                "Unreadable JetStream messages terminated (+TERM), after their copy to --nats-rejects.",
+                &one(c.terminated),
+            );
+            family(
+                "kqlc_nats_rejects_copied_total",
+                "counter",
+                "Unreadable messages copied to --nats-rejects.",
+                &one(c.rejects_copied),
+            );
+            family(
+                "kqlc_nats_rejects_copy_failures_total",
+                "counter",
+                "Copies to --nats-rejects that failed (the message was nak'ed).",
+                &one(c.rejects_failed),
+            );
+            family(
+                "kqlc_nats_pending_messages",
+                "gauge",
+                "Messages of the consumer not yet delivered, as of the last message received.",
+                &one(c.pending),
+            );
+        }
+        if self.publishing {
+            let counts = &super::publish::COUNTS;
+            let value = |n: &std::sync::atomic::AtomicU64| {
+                [(String::new(), n.load(Ordering::Relaxed) as f64)]
+            };
+            family(
+                "kqlc_publish_acked_total",
+                "counter",
+                "Rows or alerts published with --publish and acked by the stream (duplicates included).",
+                &value(&counts.published),
+            );
+            family(
+                "kqlc_publish_duplicates_total",
+                "counter",
+                "Published rows the stream already held (the same Nats-Msg-Id within its duplicate window).",
+                &value(&counts.duplicates),
+            );
+            family(
+                "kqlc_publish_failures_total",
+                "counter",
+                "Publish attempts that failed (each retry counts).",
+                &value(&counts.failures),
             );
         }
         if let Some(at) = self.checkpoint {

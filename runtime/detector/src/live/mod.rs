@@ -49,6 +49,8 @@ pub mod metrics;
 #[cfg(feature = "live")]
 pub mod nats;
 #[cfg(feature = "live")]
+pub mod publish;
+#[cfg(feature = "live")]
 pub mod sandbox;
 #[cfg(feature = "live")]
 pub mod state;
@@ -185,6 +187,71 @@ pub struct LiveOptions {
                 default) or at messages stored from then on (new)"
     )]
     pub deliver: Deliver,
+    /// `--publish SUBJECT`.
+    #[arg(
+        long,
+        value_name = "SUBJECT",
+        help_heading = heading::NATS,
+        help = "publish each row or alert to JetStream (id: the rule and the row, so\n\
+                a redelivered event is stored once) and wait for its ack; replaces stdout"
+    )]
+    pub publish: Option<String>,
+    /// `--nats-rejects SUBJECT`.
+    #[arg(
+        long,
+        value_name = "SUBJECT",
+        help_heading = heading::NATS,
+        help = "copy each unreadable message there, with its reason in headers"
+    )]
+    pub nats_rejects: Option<String>,
+    /// `--nats-creds FILE`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = heading::NATS,
+        help = "a NATS credentials file (JWT and NKey seed)"
+    )]
+    pub nats_creds: Option<String>,
+    /// `--nats-nkey FILE`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = heading::NATS,
+        help = "a file holding an NKey seed"
+    )]
+    pub nats_nkey: Option<String>,
+    /// `--nats-token-file FILE`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = heading::NATS,
+        help = "a file holding the NATS server's token"
+    )]
+    pub nats_token_file: Option<String>,
+    /// `--nats-tls-ca FILE`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = heading::NATS,
+        help = "PEM CA certificates the NATS server is checked with"
+    )]
+    pub nats_tls_ca: Option<String>,
+    /// `--nats-tls-cert FILE`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = heading::NATS,
+        help = "a PEM client certificate for the NATS server (with --nats-tls-key)"
+    )]
+    pub nats_tls_cert: Option<String>,
+    /// `--nats-tls-key FILE`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = heading::NATS,
+        help = "the PEM private key of --nats-tls-cert"
+    )]
+    pub nats_tls_key: Option<String>,
     /// `--state DIR`: checkpoints of the followed files' positions.
     #[arg(
         long,
@@ -300,7 +367,14 @@ fn deliver(text: &str) -> Result<Deliver, String> {
 impl LiveOptions {
     /// True when a live source was asked for.
     pub fn is_live(&self) -> bool {
-        self.follow || self.listen.is_some() || self.nats.is_some()
+        self.follow || self.listen.is_some() || self.nats_source()
+    }
+
+    /// True when `--nats` names a source (a stream to consume), not only
+    /// the server `--publish` publishes to.
+    pub fn nats_source(&self) -> bool {
+        self.nats.is_some()
+            && (self.stream.is_some() || self.consumer.is_some() || self.publish.is_none())
     }
 
     /// The `--max-buffered-rows` in force.
@@ -367,7 +441,13 @@ impl LiveOptions {
         }
         match (&self.nats, &self.stream, &self.consumer) {
             (Some(_), Some(_), Some(_)) => {}
-            (Some(_), None, _) => return Err("--nats needs --stream NAME".to_string()),
+            (Some(_), None, None) if self.publish.is_some() => {}
+            (Some(_), None, _) => {
+                return Err(
+                    "--nats needs --stream NAME (or --publish SUBJECT alone, to publish the rows of other inputs)"
+                        .to_string(),
+                )
+            }
             (Some(_), _, None) => return Err("--nats needs --consumer NAME".to_string()),
             (None, _, _) => {
                 let nats_option = [
@@ -375,6 +455,14 @@ impl LiveOptions {
                     ("--consumer", self.consumer.is_some()),
                     ("--subject", self.subject.is_some()),
                     ("--deliver", self.deliver != Deliver::All),
+                    ("--publish", self.publish.is_some()),
+                    ("--nats-rejects", self.nats_rejects.is_some()),
+                    ("--nats-creds", self.nats_creds.is_some()),
+                    ("--nats-nkey", self.nats_nkey.is_some()),
+                    ("--nats-token-file", self.nats_token_file.is_some()),
+                    ("--nats-tls-ca", self.nats_tls_ca.is_some()),
+                    ("--nats-tls-cert", self.nats_tls_cert.is_some()),
+                    ("--nats-tls-key", self.nats_tls_key.is_some()),
                 ]
                 .into_iter()
                 .find(|(_, given)| *given);
@@ -382,6 +470,23 @@ impl LiveOptions {
                     return Err(format!("{flag} needs --nats URL"));
                 }
             }
+        }
+        if self.nats_rejects.is_some() && !self.nats_source() {
+            return Err("--nats-rejects needs --stream and --consumer (it copies unreadable messages of the stream consumed)".to_string());
+        }
+        if self.nats_tls_cert.is_some() != self.nats_tls_key.is_some() {
+            return Err("--nats-tls-cert and --nats-tls-key go together".to_string());
+        }
+        let auth = [
+            self.nats_creds.is_some(),
+            self.nats_nkey.is_some(),
+            self.nats_token_file.is_some(),
+        ];
+        if auth.iter().filter(|given| **given).count() > 1 {
+            return Err(
+                "--nats-creds, --nats-nkey and --nats-token-file are alternatives: give one"
+                    .to_string(),
+            );
         }
         if self.follow {
             if files.is_empty() {
@@ -395,7 +500,7 @@ impl LiveOptions {
         } else if !files.is_empty() {
             let flag = if self.listen.is_some() {
                 Some("--listen")
-            } else if self.nats.is_some() {
+            } else if self.nats_source() {
                 Some("--nats")
             } else {
                 None
@@ -406,6 +511,26 @@ impl LiveOptions {
         }
         Ok(())
     }
+}
+
+/// The `--publish SUBJECT` sink: connected, its stream found.
+#[cfg(not(feature = "live"))]
+pub fn publisher(
+    _subject: &str,
+    _options: &LiveOptions,
+) -> Result<Box<dyn crate::output::Publish>, String> {
+    Err("this detector was built without live sources (the kql-detector feature 'live')".into())
+}
+
+/// The `--publish SUBJECT` sink: connected, its stream found.
+#[cfg(feature = "live")]
+pub fn publisher(
+    subject: &str,
+    options: &LiveOptions,
+) -> Result<Box<dyn crate::output::Publish>, String> {
+    let url = options.nats.as_deref().unwrap_or_default();
+    let connect = nats::Connect::from_options(url, options);
+    Ok(Box::new(publish::Publisher::start(connect, subject)?))
 }
 
 /// Runs the live sources until SIGTERM or SIGINT. `Ok(false)` when a
@@ -547,7 +672,7 @@ pub(crate) fn run<W: Write, E: Write>(
         format: crate::formats::InputFormat::K8s.name(),
         ..follow::SourceCounts::default()
     });
-    let mut consumer = match &options.nats {
+    let mut consumer = match options.nats.as_ref().filter(|_| options.nats_source()) {
         Some(url) => {
             let config = nats::Config::from_options(url, options);
             let work = session.line_work(crate::formats::InputFormat::Auto);
@@ -567,6 +692,11 @@ pub(crate) fn run<W: Write, E: Write>(
         }
         None => None,
     };
+    let mut nats_counts = consumer.as_ref().map(|c| follow::SourceCounts {
+        pattern: c.name().to_string(),
+        format: crate::formats::InputFormat::Auto.name(),
+        ..follow::SourceCounts::default()
+    });
     let mut follower = if options.follow {
         let outputs = session.output_files();
         Some(follow::Follower::new(files, outputs, session))
@@ -585,9 +715,11 @@ pub(crate) fn run<W: Write, E: Write>(
         }
         follower.resume(positions);
     }
+    let publishing = options.publish.is_some();
     let publish = |session: &Session<'_, W, E>,
                    follower: &Option<follow::Follower>,
                    webhook: &Option<follow::SourceCounts>,
+                   nats: (&Option<follow::SourceCounts>, &Option<nats::Consumer>),
                    checkpoints: &Option<Checkpoints>,
                    ready: bool| {
         let Some(metrics) = &metrics else { return };
@@ -609,6 +741,9 @@ pub(crate) fn run<W: Write, E: Write>(
                 .map(|f| f.sources().to_vec())
                 .unwrap_or_default();
             snapshot.webhook = webhook.clone();
+            snapshot.nats = nats.0.clone();
+            snapshot.consumer = nats.1.as_ref().map(|c| c.counts().clone());
+            snapshot.publishing = publishing;
             snapshot.rules = rules;
             if let Some(c) = checkpoints {
                 snapshot.checkpoint = Some(c.last.unwrap_or(snapshot.started));
@@ -651,7 +786,12 @@ pub(crate) fn run<W: Write, E: Write>(
                 None => {}
             }
             if let Some(consumer) = &mut consumer {
-                consumer.process(session, nats_wait)?;
+                let before = session.totals();
+                let processed = consumer.process(session, nats_wait);
+                if let Some(counts) = &mut nats_counts {
+                    counts.add(&before, &session.totals());
+                }
+                processed?;
             }
             // Scheduled rules whose tick the clock has passed run now (with
             // `--clock event` they ran as the events came).
@@ -672,11 +812,25 @@ pub(crate) fn run<W: Write, E: Write>(
                 let path = session.output_file().unwrap_or_default().to_string();
                 session.report(format_args!("--output-file {path}: reopened (SIGHUP)"))?;
             }
-            publish(session, &follower, &webhook_counts, &checkpoints, true);
+            publish(
+                session,
+                &follower,
+                &webhook_counts,
+                (&nats_counts, &consumer),
+                &checkpoints,
+                true,
+            );
         }
         Ok(())
     })();
-    publish(session, &follower, &webhook_counts, &checkpoints, false);
+    publish(
+        session,
+        &follower,
+        &webhook_counts,
+        (&nats_counts, &consumer),
+        &checkpoints,
+        false,
+    );
     // Stop taking requests; answer those already queued.
     let closed = match &mut server {
         Some(server) => {
@@ -707,7 +861,14 @@ pub(crate) fn run<W: Write, E: Write>(
     if let (Some(checkpoints), Some(follower)) = (&mut checkpoints, &follower) {
         checkpoints.write(follower, session)?;
     }
-    publish(session, &follower, &webhook_counts, &checkpoints, false);
+    publish(
+        session,
+        &follower,
+        &webhook_counts,
+        (&nats_counts, &consumer),
+        &checkpoints,
+        false,
+    );
     session.report(format_args!(
         "stopping: signal received, input read so far is processed"
     ))?;
@@ -899,10 +1060,59 @@ mod tests {
     }
 
     #[test]
+    fn publish_needs_a_nats_server_and_alone_makes_no_source() {
+        let url = Some("nats://127.0.0.1:4222");
+        let publish = options(&[("--publish", Some("alerts.k8s"))]).unwrap();
+        assert_eq!(
+            publish.check(&[]).unwrap_err(),
+            "--publish needs --nats URL"
+        );
+        let batch = options(&[("--nats", url), ("--publish", Some("alerts.k8s"))]).unwrap();
+        assert!(batch.check(&[InputFile::auto("a.jsonl")]).is_ok());
+        assert!(!batch.is_live() && !batch.nats_source());
+        let rejects = options(&[
+            ("--nats", url),
+            ("--publish", Some("alerts.k8s")),
+            ("--nats-rejects", Some("rejects")),
+        ])
+        .unwrap();
+        assert!(rejects
+            .check(&[])
+            .unwrap_err()
+            .starts_with("--nats-rejects needs --stream and --consumer"));
+        let tls = options(&[
+            ("--nats", url),
+            ("--publish", Some("a")),
+            ("--nats-tls-cert", Some("c.pem")),
+        ])
+        .unwrap();
+        assert_eq!(
+            tls.check(&[]).unwrap_err(),
+            "--nats-tls-cert and --nats-tls-key go together"
+        );
+        let two = options(&[
+            ("--nats", url),
+            ("--publish", Some("a")),
+            ("--nats-creds", Some("u.creds")),
+            ("--nats-nkey", Some("u.nk")),
+        ])
+        .unwrap();
+        assert!(two.check(&[]).unwrap_err().contains("are alternatives"));
+        let creds = options(&[("--nats-creds", Some("u.creds"))]).unwrap();
+        assert_eq!(
+            creds.check(&[]).unwrap_err(),
+            "--nats-creds needs --nats URL"
+        );
+    }
+
+    #[test]
     fn nats_needs_a_stream_and_a_consumer_and_its_options_need_nats() {
         let url = Some("nats://127.0.0.1:4222");
         let nats = options(&[("--nats", url), ("--consumer", Some("c"))]).unwrap();
-        assert_eq!(nats.check(&[]).unwrap_err(), "--nats needs --stream NAME");
+        assert!(nats
+            .check(&[])
+            .unwrap_err()
+            .starts_with("--nats needs --stream NAME"));
         let nats = options(&[("--nats", url), ("--stream", Some("s"))]).unwrap();
         assert_eq!(nats.check(&[]).unwrap_err(), "--nats needs --consumer NAME");
         let subject = options(&[("--subject", Some("audit.>"))]).unwrap();

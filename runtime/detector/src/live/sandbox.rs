@@ -72,6 +72,12 @@ impl Allowed {
             &options.tls_key,
             &options.tls_client_ca,
             &options.token_file,
+            &options.nats_creds,
+            &options.nats_nkey,
+            &options.nats_token_file,
+            &options.nats_tls_ca,
+            &options.nats_tls_cert,
+            &options.nats_tls_key,
         ]
         .into_iter()
         .flatten()

@@ -377,7 +377,7 @@ impl RowReader {
                 // Checked, not built: as if absent (no rule observes it).
                 (Some(value), Projection::Unread) => row.push(value),
                 (Some(value), _) => {
-                    fields.push((Str::Static(*name), value.clone()));
+                    fields.push((Str::Static(name), value.clone()));
                     row.push(value);
                 }
             }

@@ -22,9 +22,10 @@
 //!                          the EventList ─ bounded queue (full: 429)
 //! ```
 //!
-//! With `--state DIR` ([`state`]) the followed files' positions are
-//! checkpointed between polls, when the output of every line read is
-//! flushed, so a restart resumes there; `--metrics ADDR` ([`metrics`])
+//! With `--state DIR` ([`state`]) the followed files' positions and the
+//! scheduled rules' state (buffered rows, last tick, suppression) are
+//! checkpointed together between polls, when the output of every line read
+//! and every run is flushed, so a restart resumes there; `--metrics ADDR` ([`metrics`])
 //! serves counts and probes over HTTP. SIGHUP reopens `--output-file`
 //! between turns. Before any thread starts, [`sandbox`] warns when the
 //! detector runs as root and confines its file access with Landlock.
@@ -81,7 +82,8 @@ pub struct LiveOptions {
     pub max_body_bytes: Option<usize>,
     /// `--queue N` (`None`: [`DEFAULT_QUEUE`]).
     pub queue: Option<usize>,
-    /// `--state DIR`: checkpoints of the followed files' positions.
+    /// `--state DIR`: checkpoints of the followed files' positions and the
+    /// scheduled rules' state.
     pub state: Option<String>,
     /// `--checkpoint-interval D` (`None`: [`DEFAULT_CHECKPOINT_INTERVAL`]).
     pub checkpoint_interval: Option<Duration>,
@@ -427,10 +429,11 @@ pub(crate) fn run<W: Write, E: Write>(
             let (_, names) = session.emitted();
             let rules = state::RuleSet::of(info, &names);
             match state::StateDir::open(std::path::Path::new(dir), rules) {
-                Ok((state, positions)) => Some(Checkpoints {
+                Ok((state, restored)) => Some(Checkpoints {
                     state,
                     dir: dir.clone(),
-                    positions,
+                    positions: restored.files,
+                    schedules: Some(restored.schedules),
                     interval: options.checkpoint_interval(),
                     last: None,
                     tried: None,
@@ -512,6 +515,26 @@ pub(crate) fn run<W: Write, E: Write>(
         }
         follower.resume(positions);
     }
+    if let Some(checkpoints) = &mut checkpoints {
+        let saved = checkpoints.schedules.take().unwrap_or_default();
+        match session.restore_schedules(&saved) {
+            Ok(0) => {}
+            Ok(rows) => session.report(format_args!(
+                "--state {}: scheduled rules resume with {rows} buffered row{} from the checkpoint",
+                checkpoints.dir,
+                if rows == 1 { "" } else { "s" }
+            ))?,
+            Err(e) => {
+                session.report(format_args!(
+                    "error: --state {}: {e} (use another directory, or delete {}/{} to start over)",
+                    checkpoints.dir,
+                    checkpoints.dir,
+                    state::CHECKPOINT_FILE
+                ))?;
+                return Ok(false);
+            }
+        }
+    }
     let publish = |session: &Session<'_, W, E>,
                    follower: &Option<follow::Follower>,
                    webhook: &Option<follow::SourceCounts>,
@@ -529,8 +552,10 @@ pub(crate) fn run<W: Write, E: Write>(
             .into_iter()
             .map(|(name, buffered, stats)| (name.to_string(), buffered, stats))
             .collect();
+        let newest_event = session.newest_event();
         metrics.update(|snapshot| {
             snapshot.scheduled = scheduled;
+            snapshot.newest_event = newest_event;
             snapshot.follow = follower
                 .as_ref()
                 .map(|f| f.sources().to_vec())
@@ -633,6 +658,16 @@ pub(crate) fn run<W: Write, E: Write>(
     // Only now, after the last flush, the final checkpoint.
     if let (Some(checkpoints), Some(follower)) = (&mut checkpoints, &follower) {
         checkpoints.write(follower, session)?;
+        let held: usize = (session.schedule_stats().iter())
+            .map(|(_, rows, _)| rows)
+            .sum();
+        if held > 0 && !checkpoints.failing {
+            session.report(format_args!(
+                "--state {}: the checkpoint keeps {held} buffered row{} of scheduled rules for the next start",
+                checkpoints.dir,
+                if held == 1 { "" } else { "s" }
+            ))?;
+        }
     }
     publish(session, &follower, &webhook_counts, &checkpoints, false);
     session.report(format_args!(
@@ -648,6 +683,8 @@ struct Checkpoints {
     dir: String,
     /// The positions read at start, until the follower takes them.
     positions: Vec<state::FilePosition>,
+    /// The scheduled rules' state read at start, until the session takes it.
+    schedules: Option<state::SavedSchedules>,
     interval: Duration,
     /// When the checkpoint was last known to cover all output written.
     last: Option<std::time::Instant>,
@@ -665,16 +702,22 @@ impl Checkpoints {
         self.tried.is_none_or(|at| at.elapsed() >= self.interval)
     }
 
-    /// Writes the follower's positions, which the caller has made sure are
-    /// covered by flushed output. A failure is reported (once) and tried
-    /// again at the next interval: the previous checkpoint stays.
+    /// Writes the follower's positions and the scheduled rules' state,
+    /// which the caller has made sure are covered by flushed output (the
+    /// rows of the lines read, and of the runs they caused). A failure is
+    /// reported (once) and tried again at the next interval: the previous
+    /// checkpoint stays.
     fn write<W: Write, E: Write>(
         &mut self,
         follower: &follow::Follower,
         session: &mut Session<'_, W, E>,
     ) -> Result<(), Stop> {
         self.tried = Some(std::time::Instant::now());
-        match self.state.write(follower.positions()) {
+        let versions = session.schedule_versions();
+        let written = self
+            .state
+            .write(follower.positions(), versions, || session.saved_schedules());
+        match written {
             Ok(written) => {
                 self.writes += u64::from(written);
                 self.last = Some(std::time::Instant::now());

@@ -1712,10 +1712,9 @@ fn build_execs_pack(dir: &Path) -> (PathBuf, serde_json::Value) {
         "{}",
         String::from_utf8_lossy(&built.stderr)
     );
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("execs.manifest.json")).unwrap(),
-    )
-    .unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("execs.manifest.json")).unwrap())
+            .unwrap();
     (binary, manifest)
 }
 
@@ -1972,8 +1971,7 @@ fn kill_9_during_a_scheduled_replay_with_state_fires_each_batch_windows_alerts_w
     // A kill repeats the runs made after the last checkpoint: at most the
     // windows the writer wrote in an interval plus 0.5 s of slack (one poll,
     // scheduling), each with at most the most alerts a window has.
-    let windows_per_second = 1000.0 / (BURST_EVERY.as_millis() as f64)
-        * BURST as f64
+    let windows_per_second = 1000.0 / (BURST_EVERY.as_millis() as f64) * BURST as f64
         / (events.len() as f64 / WINDOWS as f64);
     let per_window = (0..WINDOWS)
         .map(|w| {
@@ -2037,7 +2035,8 @@ fn sigterm_and_a_restart_with_state_keep_a_scheduled_window_that_spans_the_resta
     assert!(
         stderr
             .iter()
-            .any(|l| l.contains("rule many-execs:") && l.contains("for the run at 2024-05-28T10:40:00")),
+            .any(|l| l.contains("rule many-execs:")
+                && l.contains("for the run at 2024-05-28T10:40:00")),
         "{stderr:#?}"
     );
     let checkpoint: serde_json::Value =

@@ -337,7 +337,12 @@ impl RuleSchedule {
                 .iter()
                 .map(value_from_json)
                 .collect::<Option<Row>>()
-                .ok_or_else(|| format!("buffered row {} is not a row this detector wrote", index + 1))?;
+                .ok_or_else(|| {
+                    format!(
+                        "buffered row {} is not a row this detector wrote",
+                        index + 1
+                    )
+                })?;
             rows.push_back((*at, row));
         }
         self.rows.clear();
@@ -537,7 +542,10 @@ mod tests {
         use std::sync::Arc;
         let bag = Bag::from_entries(vec![
             ("z".into(), Value::Long(1)),
-            ("a".into(), Value::Array(Arc::new(vec![Value::Null, Value::Real(0.5)]))),
+            (
+                "a".into(),
+                Value::Array(Arc::new(vec![Value::Null, Value::Real(0.5)])),
+            ),
         ]);
         let values = vec![
             Value::Null,
@@ -584,7 +592,10 @@ mod tests {
         assert_eq!(restored.buffered(), 2);
         assert_eq!(restored.next_tick(), Some(20 * MIN));
         assert_eq!(restored.due(20 * MIN), Some(20 * MIN));
-        assert!(!restored.ran(20 * MIN, 2, Duration::ZERO), "still suppressed");
+        assert!(
+            !restored.ran(20 * MIN, 2, Duration::ZERO),
+            "still suppressed"
+        );
         let mut small = RuleSchedule::new(every_10m(TriggerOp::Gt, 0, 0).schedule, 1);
         small.restore(&saved).unwrap();
         assert_eq!(small.window(20 * MIN).collect::<Vec<_>>(), [&row(3)]);

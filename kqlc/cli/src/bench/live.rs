@@ -398,7 +398,11 @@ impl Drop for Detector {
 fn start_webhook(binary: &Path, pki: &Path, output: &Path) -> Result<(Detector, String), String> {
     let _ = std::fs::remove_file(output);
     let path = |name: &str| pki.join(name).display().to_string();
-    let (cert, key, out) = (path("server.crt"), path("server.key"), output.display().to_string());
+    let (cert, key, out) = (
+        path("server.crt"),
+        path("server.key"),
+        output.display().to_string(),
+    );
     let mut detector = Detector::start(
         binary,
         &[
@@ -466,7 +470,8 @@ impl Connection {
         tcp.set_nodelay(true).map_err(|e| e.to_string())?;
         tcp.set_read_timeout(Some(Duration::from_secs(60)))
             .map_err(|e| e.to_string())?;
-        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").map_err(|e| e.to_string())?;
+        let name =
+            rustls::pki_types::ServerName::try_from("127.0.0.1").map_err(|e| e.to_string())?;
         let connection =
             rustls::ClientConnection::new(Arc::clone(client), name).map_err(|e| e.to_string())?;
         Ok(Connection {
@@ -554,14 +559,14 @@ fn post_for(
 ) -> Result<Posted, String> {
     let threads: Vec<_> = (0..CLIENTS)
         .map(|_| {
-            let (addr, client, next_id) = (addr.to_string(), Arc::clone(client), Arc::clone(next_id));
+            let (addr, client, next_id) =
+                (addr.to_string(), Arc::clone(client), Arc::clone(next_id));
             std::thread::spawn(move || -> Result<Posted, String> {
                 let mut connection = Connection::open(&addr, &client)?;
                 let mut posted = Posted::default();
                 // Each client's share of the rate, as a time per batch.
-                let every = rate.map(|r| {
-                    Duration::from_secs_f64(BATCH as f64 * CLIENTS as f64 / r as f64)
-                });
+                let every =
+                    rate.map(|r| Duration::from_secs_f64(BATCH as f64 * CLIENTS as f64 / r as f64));
                 let mut due = Instant::now();
                 while Instant::now() < until {
                     if let Some(every) = every {
@@ -589,7 +594,8 @@ fn post_for(
                                 posted.events += BATCH as u64;
                                 posted.creates += (first..first + BATCH as u64)
                                     .filter(|id| id % 4 == 0)
-                                    .count() as u64;
+                                    .count()
+                                    as u64;
                                 break;
                             }
                             429 | 503 => {
@@ -748,12 +754,13 @@ fn follow_run(binary: &Path, options: &BenchOptions) -> Result<FollowFigures, St
     let mut follow_seconds = f64::MAX;
     for _ in 0..options.repeat.max(1) {
         let _ = std::fs::remove_file(&follow_out);
-        let (input_arg, out_arg) = (input.display().to_string(), follow_out.display().to_string());
+        let (input_arg, out_arg) = (
+            input.display().to_string(),
+            follow_out.display().to_string(),
+        );
         let start = Instant::now();
-        let detector = Detector::start(
-            binary,
-            &["--follow", &input_arg, "--output-file", &out_arg],
-        )?;
+        let detector =
+            Detector::start(binary, &["--follow", &input_arg, "--output-file", &out_arg])?;
         loop {
             let len = std::fs::metadata(&follow_out).map_or(0, |m| m.len());
             if len >= expected {

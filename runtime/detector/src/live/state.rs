@@ -332,14 +332,18 @@ mod tests {
                 rows: vec![(4, vec![serde_json::json!({"d": 4}), serde_json::json!("x")])],
             }],
         };
-        assert!(state.write(vec![position(8)], vec![1], || saved.clone()).unwrap());
+        assert!(state
+            .write(vec![position(8)], vec![1], || saved.clone())
+            .unwrap());
         assert!(
             !state
                 .write(vec![position(8)], vec![1], || unreachable!())
                 .unwrap(),
             "unchanged"
         );
-        assert!(state.write(vec![position(8)], vec![2], || saved.clone()).unwrap());
+        assert!(state
+            .write(vec![position(8)], vec![2], || saved.clone())
+            .unwrap());
         drop(state);
         let (_, restored) = StateDir::open(dir.path(), rules(&["a"])).unwrap();
         assert_eq!(restored.files, vec![position(8)]);
@@ -381,7 +385,10 @@ mod tests {
         old["format"] = serde_json::json!(3);
         std::fs::write(&path, old.to_string()).unwrap();
         let error = StateDir::open(dir.path(), rules(&["a"])).err().unwrap();
-        assert!(error.contains("has layout 3, this detector reads layout 2"), "{error}");
+        assert!(
+            error.contains("has layout 3, this detector reads layout 2"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -182,8 +182,8 @@ impl RuleSchedule {
         }
     }
 
-    /// A number that changes whenever what [`RuleSchedule::save`] gives
-    /// changes.
+    /// A number that changes whenever what a `--state` checkpoint keeps of
+    /// the rule (rows, last tick, suppression) changes.
     pub fn version(&self) -> u64 {
         self.version
     }

@@ -12,7 +12,9 @@
 //! - **follow**: the detect suite's sample file, read by the detector in
 //!   batch mode and with `--follow` (the time until the output holds every
 //!   row, polled every 5 ms); `--follow`'s throughput as a share of batch
-//!   mode's.
+//!   mode's, in wall-clock time and in CPU time (user + system from
+//!   `/proc`, steadier on a shared machine; 10 ms resolution, so give it a
+//!   file that takes a second or more).
 //! - **burst**: the webhook at a steady rate ([`STEADY_RATE`] events/s),
 //!   then ten times that, then steady again, each for [`PHASE_SECONDS`];
 //!   the detector's resident memory (`VmRSS`, sampled every 20 ms) at its
@@ -76,6 +78,10 @@ pub struct FollowFigures {
     pub batch_seconds: f64,
     /// `--follow`'s time to the last row (fastest of `--repeat`).
     pub follow_seconds: f64,
+    /// Batch mode's CPU time (user + system; least of `--repeat`).
+    pub batch_cpu: f64,
+    /// `--follow`'s CPU time up to its last row (least of `--repeat`).
+    pub follow_cpu: f64,
     /// Rows written.
     pub rows: u64,
 }
@@ -164,13 +170,17 @@ pub fn report(report: &LiveReport) -> (String, bool) {
         "--follow against batch mode ({mb:.0} MB sample, {} rows):\n\n\
          | mode | seconds | MB/s |\n|---|---|---|\n\
          | batch | {:.2} | {:.0} |\n| --follow | {:.2} | {:.0} |\n\n\
-         --follow / batch throughput: {:.0}%\n\n",
+         --follow / batch throughput: {:.0}% in wall-clock time, {:.0}% in CPU time \
+         (batch {:.2} s, --follow {:.2} s of CPU)\n\n",
         f.rows,
         f.batch_seconds,
         mb / f.batch_seconds,
         f.follow_seconds,
         mb / f.follow_seconds,
-        100.0 * f.batch_seconds / f.follow_seconds
+        100.0 * f.batch_seconds / f.follow_seconds,
+        100.0 * f.batch_cpu / f.follow_cpu,
+        f.batch_cpu,
+        f.follow_cpu
     ));
     text.push_str(
         "webhook burst (resident memory):\n\n\
@@ -725,6 +735,27 @@ fn burst_run(binary: &Path, dir: &Path, pki: &Path) -> Result<(Vec<Phase>, (u64,
     Ok((phases, (count_lines(&output), creates)))
 }
 
+/// User + system CPU seconds of process `pid` (`"self"`), or with
+/// `children` of its waited-for children, from `/proc/PID/stat` (in
+/// USER_HZ ticks, 100 a second on Linux).
+fn cpu_seconds(pid: &str, children: bool) -> Result<f64, String> {
+    let path = format!("/proc/{pid}/stat");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    // Fields after the command name, which is in parentheses.
+    let after = text.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime, stime, cutime, cstime are fields 14 to 17 (1-based), so 11 to
+    // 14 after the name and state.
+    let (user, system) = if children { (13, 14) } else { (11, 12) };
+    let tick = |i: usize| -> Result<f64, String> {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .ok_or_else(|| format!("{path}: unexpected layout"))
+    };
+    Ok((tick(user)? + tick(system)?) / 100.0)
+}
+
 fn follow_run(binary: &Path, options: &BenchOptions) -> Result<FollowFigures, String> {
     let (input, _) = write_sample(options)?;
     let bytes = std::fs::metadata(&input).map_err(|e| e.to_string())?.len();
@@ -733,8 +764,10 @@ fn follow_run(binary: &Path, options: &BenchOptions) -> Result<FollowFigures, St
     // Warm the page cache.
     let _ = std::fs::read(&input);
     let mut batch_seconds = f64::MAX;
+    let mut batch_cpu = f64::MAX;
     for _ in 0..options.repeat.max(1) {
         let _ = std::fs::remove_file(&batch_out);
+        let cpu_before = cpu_seconds("self", true)?;
         let start = Instant::now();
         let status = Command::new(binary)
             .arg(&input)
@@ -744,6 +777,7 @@ fn follow_run(binary: &Path, options: &BenchOptions) -> Result<FollowFigures, St
             .status()
             .map_err(|e| e.to_string())?;
         batch_seconds = batch_seconds.min(start.elapsed().as_secs_f64());
+        batch_cpu = batch_cpu.min(cpu_seconds("self", true)? - cpu_before);
         if !status.success() {
             return Err(format!("the batch run ended with {status}"));
         }
@@ -752,6 +786,7 @@ fn follow_run(binary: &Path, options: &BenchOptions) -> Result<FollowFigures, St
         .map_err(|e| e.to_string())?
         .len();
     let mut follow_seconds = f64::MAX;
+    let mut follow_cpu = f64::MAX;
     for _ in 0..options.repeat.max(1) {
         let _ = std::fs::remove_file(&follow_out);
         let (input_arg, out_arg) = (
@@ -772,6 +807,7 @@ fn follow_run(binary: &Path, options: &BenchOptions) -> Result<FollowFigures, St
             std::thread::sleep(Duration::from_millis(5));
         }
         follow_seconds = follow_seconds.min(start.elapsed().as_secs_f64());
+        follow_cpu = follow_cpu.min(cpu_seconds(&detector.child.id().to_string(), false)?);
         detector.stop()?;
         let (a, b) = (
             std::fs::read(&batch_out).map_err(|e| e.to_string())?,
@@ -785,6 +821,8 @@ fn follow_run(binary: &Path, options: &BenchOptions) -> Result<FollowFigures, St
         bytes,
         batch_seconds,
         follow_seconds,
+        batch_cpu,
+        follow_cpu,
         rows: count_lines(&batch_out),
     })
 }

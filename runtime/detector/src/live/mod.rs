@@ -1,9 +1,12 @@
 //! Live sources: a detector run as a service.
 //!
-//! - `--follow` ([`follow`]): files and globs followed like `tail -F`;
-//! - `--listen` ([`webhook`]): the Kubernetes API server's audit webhook
+//! (The modules named here are documented when the `live` feature is on:
+//! plain names, so that the documentation builds without it.)
+//!
+//! - `--follow` (`live::follow`): files and globs followed like `tail -F`;
+//! - `--listen` (`live::webhook`): the Kubernetes API server's audit webhook
 //!   backend, over HTTP or HTTPS;
-//! - `--nats` ([`nats`]): a durable pull consumer of a NATS JetStream
+//! - `--nats` (`live::nats`): a durable pull consumer of a NATS JetStream
 //!   stream, shared by any number of detectors.
 //!
 //! Both feed the session of [`crate::detector`] on the calling thread, by
@@ -22,13 +25,14 @@
 //!                          the EventList ─ bounded queue (full: 429)
 //! ```
 //!
-//! With `--state DIR` ([`state`]) the followed files' positions and the
-//! scheduled rules' state (buffered rows, last tick, suppression) are
+//! With `--state DIR` (`live::state`) the followed files' positions and
+//! the scheduled rules' state (buffered rows, last tick, suppression) are
 //! checkpointed together between polls, when the output of every line read
-//! and every run is flushed, so a restart resumes there; `--metrics ADDR` ([`metrics`])
-//! serves counts and probes over HTTP. SIGHUP reopens `--output-file`
-//! between turns. Before any thread starts, [`sandbox`] warns when the
-//! detector runs as root and confines its file access with Landlock.
+//! and every run is flushed, so a restart resumes there; `--metrics ADDR`
+//! (`live::metrics`) serves counts and probes over HTTP. SIGHUP reopens
+//! `--output-file` between turns. Before any thread starts, `live::sandbox`
+//! warns when the detector runs as root and confines its file access with
+//! Landlock.
 //!
 //! The live parts that need the network, TLS or signals sit behind the
 //! `live` cargo feature (on by default and in every detector `kqlc build`
@@ -105,7 +109,7 @@ pub struct LiveOptions {
     /// [`crate::schedule::DEFAULT_MAX_BUFFERED_ROWS`]): rows one scheduled
     /// rule holds between its runs.
     pub max_buffered_rows: Option<usize>,
-    /// `--no-landlock`: file access is not confined ([`sandbox`]).
+    /// `--no-landlock`: file access is not confined (`live::sandbox`).
     pub no_landlock: bool,
 }
 

@@ -1692,14 +1692,14 @@ fn batch_rows(binary: &Path, dir: &Path, lines: &[&str]) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn scheduled_rules_with_the_event_clock_fire_what_batch_runs_over_each_window_give() {
-    let dir = tempfile::tempdir().unwrap();
-    let pack = dir.path().join("pack");
+/// The detector of [`MANY_EXECS`] and [`MANY_EXECS_YAML`], built by
+/// `kqlc build` into `dir`, and its manifest.
+fn build_execs_pack(dir: &Path) -> (PathBuf, serde_json::Value) {
+    let pack = dir.join("pack");
     std::fs::create_dir(&pack).unwrap();
     std::fs::write(pack.join("many-execs.kql"), MANY_EXECS).unwrap();
     std::fs::write(pack.join("many-execs-quiet.yaml"), MANY_EXECS_YAML).unwrap();
-    let binary = dir.path().join("execs");
+    let binary = dir.join("execs");
     let built = kqlc()
         .arg("build")
         .arg(&pack)
@@ -1712,29 +1712,32 @@ fn scheduled_rules_with_the_event_clock_fire_what_batch_runs_over_each_window_gi
         "{}",
         String::from_utf8_lossy(&built.stderr)
     );
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("execs.manifest.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(manifest["rules"][0]["id"], "many-execs-quiet");
-    assert_eq!(
-        manifest["rules"][0]["schedule"],
-        serde_json::json!({"frequency": 600, "period": 600, "trigger_operator": "gt", "trigger_threshold": 1, "suppression": 1200})
-    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("execs.manifest.json")).unwrap())
+            .unwrap();
+    (binary, manifest)
+}
 
-    // The oracle: the same detector in batch mode over each window's lines.
-    const WINDOWS: i64 = 8;
-    let events = exec_events(WINDOWS);
+/// The oracle: the alerts of the pack's detector in batch mode over each
+/// window's lines of `events` (the first `windows`), in the order a live
+/// run writes them, each rule with its trigger and suppression.
+fn batch_alerts(
+    binary: &Path,
+    dir: &Path,
+    manifest: &serde_json::Value,
+    events: &[(i64, String)],
+    windows: i64,
+) -> Vec<String> {
     let quiet_for = 2; // windows: suppressionDuration / queryFrequency
     let mut expected = Vec::new();
     let mut quiet_until = -1;
-    for window in 0..WINDOWS {
+    for window in 0..windows {
         let lines: Vec<&str> = events
             .iter()
             .filter(|(w, _)| *w == window)
             .map(|(_, l)| l.as_str())
             .collect();
-        let rows = batch_rows(&binary, dir.path(), &lines);
+        let rows = batch_rows(binary, dir, &lines);
         // The rules in the detector's order, each with its trigger.
         for rule in manifest["rules"].as_array().unwrap() {
             let id = rule["id"].as_str().unwrap();
@@ -1754,6 +1757,23 @@ fn scheduled_rules_with_the_event_clock_fire_what_batch_runs_over_each_window_gi
             }
         }
     }
+    expected
+}
+
+#[test]
+fn scheduled_rules_with_the_event_clock_fire_what_batch_runs_over_each_window_give() {
+    let dir = tempfile::tempdir().unwrap();
+    let (binary, manifest) = build_execs_pack(dir.path());
+    assert_eq!(manifest["rules"][0]["id"], "many-execs-quiet");
+    assert_eq!(
+        manifest["rules"][0]["schedule"],
+        serde_json::json!({"frequency": 600, "period": 600, "trigger_operator": "gt", "trigger_threshold": 1, "suppression": 1200})
+    );
+
+    // The oracle: the same detector in batch mode over each window's lines.
+    const WINDOWS: i64 = 8;
+    let events = exec_events(WINDOWS);
+    let expected = batch_alerts(&binary, dir.path(), &manifest, &events, WINDOWS);
     assert!(
         expected.len() >= WINDOWS as usize,
         "the events give alerts in most windows: {expected:#?}"
@@ -1831,11 +1851,221 @@ fn scheduled_rules_with_the_event_clock_fire_what_batch_runs_over_each_window_gi
         ),
         Some(0.0)
     );
+    // Run time and lag (the wall clock at the scrape minus the newest event
+    // time read, the final exec's).
+    assert!(
+        sample(
+            &metrics,
+            "kqlc_schedule_run_seconds_total{rule=\"many-execs\"}"
+        ) > Some(0.0),
+        "{metrics}"
+    );
+    assert!(metrics.contains("# TYPE kqlc_schedule_last_run_seconds gauge"));
+    let newest = (T0 + WINDOWS * 600 + 5) as f64;
+    assert_eq!(
+        sample(&metrics, "kqlc_newest_event_timestamp_seconds"),
+        Some(newest),
+        "{metrics}"
+    );
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let lag = sample(&metrics, "kqlc_lag_seconds").unwrap();
+    assert!(
+        lag <= wall - newest && lag > wall - newest - 60.0,
+        "lag {lag}, expected about {}: {metrics}",
+        wall - newest
+    );
     assert!(
         stderr.iter().any(|l| l
             .contains("rule many-execs: 1 buffered row waits for the run at 2024-05-28T11:30:00")),
         "{stderr:#?}"
     );
+}
+
+/// The rows of `rows` that are alerts (JSON objects), leaving out a row
+/// torn by `kill -9`.
+fn whole_rows(rows: &[String]) -> Vec<String> {
+    rows.iter()
+        .filter(|row| serde_json::from_str::<serde_json::Value>(row).is_ok())
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn kill_9_during_a_scheduled_replay_with_state_fires_each_batch_windows_alerts_with_bounded_repeats(
+) {
+    const WINDOWS: i64 = 24;
+    const KILLS: usize = 5;
+    const INTERVAL_MS: u64 = 100;
+    let dir = tempfile::tempdir().unwrap();
+    let (binary, manifest) = build_execs_pack(dir.path());
+    let events = exec_events(WINDOWS);
+    let expected = batch_alerts(&binary, dir.path(), &manifest, &events, WINDOWS);
+    let mut unique = expected.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), expected.len(), "each alert is one row");
+
+    let log = dir.path().join("audit.log");
+    let state = dir.path().join("state");
+    let (log_arg, state_arg) = (log.to_str().unwrap(), state.to_str().unwrap());
+    let interval = format!("{INTERVAL_MS}ms");
+    let args = [
+        "--follow",
+        log_arg,
+        "--clock",
+        "event",
+        "--state",
+        state_arg,
+        "--checkpoint-interval",
+        &interval,
+    ];
+    let seed = std::env::var("KQLC_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| *s != 0)
+        .unwrap_or(0x5eed_0004);
+    eprintln!("kill moments seed: {seed} (KQLC_CRASH_SEED)");
+    let mut moments = Moments(seed);
+    // The replay: a window's events in about 100 ms, in bursts of 5 lines.
+    const BURST: usize = 5;
+    const BURST_EVERY: Duration = Duration::from_millis(15);
+    let lines: Vec<String> = events.iter().map(|(_, l)| l.clone()).collect();
+    let writer_log = log.clone();
+    let writer = std::thread::spawn(move || {
+        let mut file = append(&writer_log);
+        for burst in lines.chunks(BURST) {
+            file.write_all(burst.concat().as_bytes()).unwrap();
+            std::thread::sleep(BURST_EVERY);
+        }
+    });
+    let mut outputs = Vec::new();
+    for _ in 0..KILLS {
+        let service = Service::start(&binary, &args);
+        std::thread::sleep(Duration::from_millis(moments.next(200..700)));
+        outputs.extend(whole_rows(&service.kill_hard()));
+        std::thread::sleep(Duration::from_millis(moments.next(0..200)));
+    }
+    writer.join().unwrap();
+    let service = Service::start(&binary, &args);
+    service.wait_stderr("from the checkpoint");
+    let seen_all = |rows: &[String]| {
+        expected
+            .iter()
+            .all(|e| outputs.contains(e) || rows.contains(e))
+    };
+    service.wait_rows(Duration::from_secs(60), seen_all);
+    // Time for a repeat to show, were there one.
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, rows, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    outputs.extend(rows);
+
+    let mut union = outputs.clone();
+    union.sort();
+    union.dedup();
+    assert_eq!(union, unique, "the alerts are those of the batch runs");
+    let repeated = outputs.len() - union.len();
+    // A kill repeats the runs made after the last checkpoint: at most the
+    // windows the writer wrote in an interval plus 0.5 s of slack (one poll,
+    // scheduling), each with at most the most alerts a window has.
+    let windows_per_second = 1000.0 / (BURST_EVERY.as_millis() as f64) * BURST as f64
+        / (events.len() as f64 / WINDOWS as f64);
+    let per_window = (0..WINDOWS)
+        .map(|w| {
+            let time = chrono::DateTime::from_timestamp(T0 + w * 600, 0)
+                .unwrap()
+                .format("%Y-%m-%dT%H:%M:%S")
+                .to_string();
+            expected.iter().filter(|e| e.contains(&time)).count()
+        })
+        .max()
+        .unwrap();
+    let per_kill =
+        ((INTERVAL_MS as f64 / 1000.0 + 0.5) * windows_per_second).ceil() as usize * per_window;
+    eprintln!(
+        "{KILLS} kills, {} alerts: {repeated} repeated (bound {per_kill} per kill)",
+        expected.len()
+    );
+    assert!(
+        repeated <= KILLS * per_kill,
+        "{repeated} repeated alerts, more than {per_kill} per kill"
+    );
+}
+
+#[test]
+fn sigterm_and_a_restart_with_state_keep_a_scheduled_window_that_spans_the_restart() {
+    const WINDOWS: i64 = 6;
+    let dir = tempfile::tempdir().unwrap();
+    let (binary, manifest) = build_execs_pack(dir.path());
+    let events = exec_events(WINDOWS);
+    let expected = batch_alerts(&binary, dir.path(), &manifest, &events, WINDOWS);
+    let log = dir.path().join("audit.log");
+    let state = dir.path().join("state");
+    let args = [
+        "--follow",
+        log.to_str().unwrap(),
+        "--clock",
+        "event",
+        "--state",
+        state.to_str().unwrap(),
+    ];
+    // Stop in the middle of window 3, which has alerts of both rules: its
+    // first half is read before SIGTERM, its second half after the restart.
+    let middle = events
+        .iter()
+        .position(|(w, _)| *w == 3)
+        .map(|start| start + events.iter().filter(|(w, _)| *w == 3).count() / 2)
+        .unwrap();
+    let mut writer = append(&log);
+    for (_, line) in &events[..middle] {
+        writer.write_all(line.as_bytes()).unwrap();
+    }
+    writer.flush().unwrap();
+    let before: Vec<&String> = expected
+        .iter()
+        .take_while(|e| !e.contains("2024-05-28T10:30:00"))
+        .collect();
+    let service = Service::start(&binary, &args);
+    service.wait_rows(Duration::from_secs(30), |rows| rows.len() >= before.len());
+    let (status, first, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    assert!(
+        stderr
+            .iter()
+            .any(|l| l.contains("rule many-execs:")
+                && l.contains("for the run at 2024-05-28T10:40:00")),
+        "{stderr:#?}"
+    );
+    let checkpoint: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("checkpoint.json")).unwrap())
+            .unwrap();
+    let held: usize = checkpoint["schedules"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| rule["rows"].as_array().unwrap().len())
+        .sum();
+    assert!(held > 0, "the window's first half is in the checkpoint");
+
+    // While it is down, the rest of the log.
+    for (_, line) in &events[middle..] {
+        writer.write_all(line.as_bytes()).unwrap();
+    }
+    writer.flush().unwrap();
+    let service = Service::start(&binary, &args);
+    let restored = service.wait_stderr("scheduled rules resume with");
+    assert!(restored.contains("buffered row"), "{restored}");
+    service.wait_rows(Duration::from_secs(30), |rows| {
+        first.len() + rows.len() >= expected.len()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, second, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    let all: Vec<String> = first.iter().chain(&second).cloned().collect();
+    assert_eq!(all, expected, "nothing repeated, nothing lost: {stderr:#?}");
 }
 
 #[test]

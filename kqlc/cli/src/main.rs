@@ -142,7 +142,8 @@ enum Command {
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
         threads: u64,
         /// detect: the reference rules against cat, grep, jq and DuckDB;
-        /// hunting: full-scan queries against DuckDB, chdb and polars.
+        /// hunting: full-scan queries against DuckDB, chdb and polars;
+        /// live: webhook over HTTPS, --follow against batch, a 10× burst.
         #[arg(long, value_enum, default_value = "detect")]
         suite: kqlc_cli::bench::Suite,
         /// The hunting suite's peers, comma-separated, or none (install

@@ -1148,8 +1148,12 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             )?;
             return Ok(false);
         }
-        if schedules.iter().any(Option::is_some) || live.clock == ClockKind::Event {
-            // Every event's time is needed, read or not by the rules.
+        if schedules.iter().any(Option::is_some)
+            || live.clock == ClockKind::Event
+            || live.metrics.is_some()
+        {
+            // Every event's time is needed, read or not by the rules (the
+            // schedule, or the lag metric).
             if let Some(reader) = &mut self.row_reader {
                 for column in self.event_time.iter().flatten() {
                     reader.also_build(*column);
@@ -1177,6 +1181,62 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                     .map(|s| (rule.name(), s.buffered(), s.stats.clone()))
             })
             .collect()
+    }
+
+    /// The scheduled rules' versions (what a checkpoint compares).
+    #[cfg(feature = "live")]
+    pub(crate) fn schedule_versions(&self) -> Vec<u64> {
+        self.schedules
+            .iter()
+            .flatten()
+            .map(RuleSchedule::version)
+            .collect()
+    }
+
+    /// The newest event time seen (ticks), in live mode.
+    #[cfg(feature = "live")]
+    pub(crate) fn newest_event(&self) -> Option<i64> {
+        self.clock.as_ref().and_then(Clock::newest_event)
+    }
+
+    /// The scheduled rules' state, for a checkpoint.
+    #[cfg(feature = "live")]
+    pub(crate) fn saved_schedules(&self) -> crate::live::state::SavedSchedules {
+        crate::live::state::SavedSchedules {
+            newest_event: self.newest_event(),
+            rules: (self.rules.iter().zip(&self.schedules))
+                .filter_map(|(rule, s)| Some(s.as_ref()?.save(rule.name())))
+                .collect(),
+        }
+    }
+
+    /// Takes up the scheduled rules' state from a checkpoint. `Err` when
+    /// it names a rule that is not scheduled here or holds a row that
+    /// cannot be read. Returns the rows restored.
+    #[cfg(feature = "live")]
+    pub(crate) fn restore_schedules(
+        &mut self,
+        saved: &crate::live::state::SavedSchedules,
+    ) -> Result<usize, String> {
+        let mut restored = 0;
+        for rule in &saved.rules {
+            let index = self.rules.iter().position(|r| r.name() == rule.rule);
+            let schedule = index.and_then(|i| self.schedules.get_mut(i)?.as_mut());
+            let Some(schedule) = schedule else {
+                return Err(format!(
+                    "the checkpoint holds the state of rule {}, which does not run on a schedule in this detector",
+                    rule.rule
+                ));
+            };
+            schedule
+                .restore(rule)
+                .map_err(|e| format!("rule {}: {e}", rule.rule))?;
+            restored += schedule.buffered();
+        }
+        if let (Some(at), Some(clock)) = (saved.newest_event, &mut self.clock) {
+            clock.saw_event(at);
+        }
+        Ok(restored)
     }
 
     /// Live mode: reads the clock, sets `now()` from it (without `--now`),
@@ -1339,9 +1399,8 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         if self.clock.is_some() {
             at = self.event_time_of(&table_rows);
             if let (Some(at), Some(clock)) = (at, &mut self.clock) {
-                if clock.kind == ClockKind::Event {
-                    clock.saw_event(at);
-                }
+                // The wall clock notes it too: the lag metric.
+                clock.saw_event(at);
             }
             self.run_due()?;
         }

@@ -98,6 +98,11 @@ impl Clock {
         }
     }
 
+    /// The newest event time seen (ticks), whichever the clock's kind.
+    pub fn newest_event(&self) -> Option<i64> {
+        self.newest_event
+    }
+
     /// Notes an event's time.
     pub fn saw_event(&mut self, at: i64) {
         self.newest_event = Some(self.newest_event.map_or(at, |n| n.max(at)));
@@ -140,6 +145,9 @@ pub struct RuleSchedule {
     pub dropped_since_run: u64,
     /// Counters for metrics and the summary.
     pub stats: ScheduleStats,
+    /// Counts the changes of what a checkpoint keeps (rows, ticks,
+    /// suppression), so an unchanged state is not written again.
+    version: u64,
 }
 
 /// A scheduled rule's counters.
@@ -170,7 +178,14 @@ impl RuleSchedule {
             quiet_until: None,
             dropped_since_run: 0,
             stats: ScheduleStats::default(),
+            version: 0,
         }
+    }
+
+    /// A number that changes whenever what a `--state` checkpoint keeps of
+    /// the rule (rows, last tick, suppression) changes.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     fn frequency(&self) -> i64 {
@@ -194,6 +209,7 @@ impl RuleSchedule {
     /// Keeps a row of the prefix, at event time `at`; at the bound the
     /// oldest row goes.
     pub fn offer(&mut self, at: i64, row: Row) -> Offered {
+        self.version += 1;
         let mut offered = Offered::Kept;
         if self.rows.len() >= self.max_rows {
             self.rows.pop_front();
@@ -214,6 +230,7 @@ impl RuleSchedule {
         let frequency = self.frequency();
         let aligned = now.div_euclid(frequency).saturating_mul(frequency);
         let Some(last) = self.last_tick else {
+            self.version += 1;
             self.last_tick = Some(aligned);
             return None;
         };
@@ -241,6 +258,7 @@ impl RuleSchedule {
     /// true when they are to be written (the trigger holds and the rule is
     /// not suppressed). Drops the rows no later run reads.
     pub fn ran(&mut self, tick: i64, rows: u64, took: Duration) -> bool {
+        self.version += 1;
         self.last_tick = Some(tick);
         self.dropped_since_run = 0;
         self.stats.runs += 1;
@@ -271,6 +289,150 @@ impl RuleSchedule {
     pub fn next_tick(&self) -> Option<i64> {
         self.last_tick.map(|t| t.saturating_add(self.frequency()))
     }
+}
+
+/// A scheduled rule's state as a `--state` checkpoint keeps it: the rows
+/// its runs will read, its last tick and its suppression.
+#[cfg(feature = "live")]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SavedSchedule {
+    /// The rule's name (its id).
+    pub rule: String,
+    /// The last tick run, or where the schedule started.
+    pub last_tick: Option<i64>,
+    /// Ticks before this one do not alert.
+    pub quiet_until: Option<i64>,
+    /// Rows dropped at the bound since the last run (reported at the next).
+    pub dropped_since_run: u64,
+    /// The rows held: event time (ticks) and the row's values, each
+    /// encoded by [`value_to_json`].
+    pub rows: Vec<(i64, Vec<serde_json::Value>)>,
+}
+
+#[cfg(feature = "live")]
+impl RuleSchedule {
+    /// Its state, for a checkpoint.
+    pub fn save(&self, rule: &str) -> SavedSchedule {
+        SavedSchedule {
+            rule: rule.to_string(),
+            last_tick: self.last_tick,
+            quiet_until: self.quiet_until,
+            dropped_since_run: self.dropped_since_run,
+            rows: self
+                .rows
+                .iter()
+                .map(|(at, row)| (*at, row.iter().map(value_to_json).collect()))
+                .collect(),
+        }
+    }
+
+    /// Takes up the state of a checkpoint (replacing its own). Rows past
+    /// its bound (a smaller `--max-buffered-rows` than before) drop the
+    /// oldest, counted as at the bound. `Err` names the first row that
+    /// cannot be read.
+    pub fn restore(&mut self, saved: &SavedSchedule) -> Result<(), String> {
+        let mut rows = VecDeque::with_capacity(saved.rows.len().min(self.max_rows));
+        for (index, (at, values)) in saved.rows.iter().enumerate() {
+            let row = values
+                .iter()
+                .map(value_from_json)
+                .collect::<Option<Row>>()
+                .ok_or_else(|| {
+                    format!(
+                        "buffered row {} is not a row this detector wrote",
+                        index + 1
+                    )
+                })?;
+            rows.push_back((*at, row));
+        }
+        self.rows.clear();
+        self.last_tick = saved.last_tick;
+        self.quiet_until = saved.quiet_until;
+        self.dropped_since_run = saved.dropped_since_run;
+        for (at, row) in rows {
+            self.offer(at, row);
+        }
+        Ok(())
+    }
+}
+
+/// A value as JSON that [`value_from_json`] reads back to the same value,
+/// type included: `null`, booleans, `long`s (JSON integers), strings and
+/// arrays stand for themselves; the other types are one-key objects:
+/// `{"i": 1}` (int), `{"r": 1.5}` (real; `"nan"`, `"inf"`, `"-inf"` for
+/// those), `{"d": ticks}` (datetime), `{"t": ticks}` (timespan),
+/// `{"g": "..."}` (guid), `{"o": [["key", value], ...]}` (a bag, its keys
+/// in order).
+#[cfg(feature = "live")]
+pub fn value_to_json(value: &kql_runtime::value::Value) -> serde_json::Value {
+    use kql_runtime::value::Value;
+    use serde_json::{json, Value as Json};
+    match value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Long(n) => json!(n),
+        Value::String(s) => Json::String(s.to_string()),
+        Value::Int(n) => json!({ "i": n }),
+        Value::Real(r) if r.is_nan() => json!({ "r": "nan" }),
+        Value::Real(r) if r.is_infinite() => {
+            json!({ "r": if *r > 0.0 { "inf" } else { "-inf" } })
+        }
+        Value::Real(r) => json!({ "r": r }),
+        Value::DateTime(d) => json!({ "d": d.0 }),
+        Value::TimeSpan(t) => json!({ "t": t.0 }),
+        Value::Guid(g) => json!({ "g": g.as_str() }),
+        Value::Array(items) => Json::Array(items.iter().map(value_to_json).collect()),
+        Value::Bag(bag) => json!({
+            "o": bag
+                .iter()
+                .map(|(k, v)| json!([k, value_to_json(v)]))
+                .collect::<Vec<_>>()
+        }),
+    }
+}
+
+/// The value [`value_to_json`] wrote; `None` for JSON it does not write.
+#[cfg(feature = "live")]
+pub fn value_from_json(json: &serde_json::Value) -> Option<kql_runtime::value::Value> {
+    use kql_runtime::value::{Bag, DateTime, TimeSpan, Value};
+    use serde_json::Value as Json;
+    use std::sync::Arc;
+    Some(match json {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => Value::Long(n.as_i64()?),
+        Json::String(s) => Value::string(s.as_str()),
+        Json::Array(items) => Value::Array(Arc::new(
+            items.iter().map(value_from_json).collect::<Option<_>>()?,
+        )),
+        Json::Object(map) if map.len() == 1 => {
+            let (key, inner) = map.iter().next()?;
+            match key.as_str() {
+                "i" => Value::Int(i32::try_from(inner.as_i64()?).ok()?),
+                "r" => Value::Real(match inner {
+                    Json::String(s) if s == "nan" => f64::NAN,
+                    Json::String(s) if s == "inf" => f64::INFINITY,
+                    Json::String(s) if s == "-inf" => f64::NEG_INFINITY,
+                    other => other.as_f64()?,
+                }),
+                "d" => Value::DateTime(DateTime(inner.as_i64()?)),
+                "t" => Value::TimeSpan(TimeSpan(inner.as_i64()?)),
+                "g" => Value::Guid(inner.as_str()?.into()),
+                "o" => {
+                    let mut entries = Vec::new();
+                    for entry in inner.as_array()? {
+                        let [key, value] = entry.as_array()?.as_slice() else {
+                            return None;
+                        };
+                        entries.push((key.as_str()?.into(), value_from_json(value)?));
+                    }
+                    Value::Bag(Arc::new(Bag::from_entries(entries)))
+                }
+                _ => return None,
+            }
+        }
+        Json::Object(_) => return None,
+    })
 }
 
 /// `2024-05-28T12:00:00Z` for reports.
@@ -371,6 +533,79 @@ mod tests {
         s.ran(10 * MIN, 0, Duration::ZERO);
         assert_eq!(s.offer(5, row(5)), Offered::Kept);
         assert_eq!(s.stats.dropped, 2);
+    }
+
+    #[cfg(feature = "live")]
+    #[test]
+    fn values_of_every_type_go_through_a_checkpoint_unchanged() {
+        use kql_runtime::value::{Bag, DateTime, TimeSpan};
+        use std::sync::Arc;
+        let bag = Bag::from_entries(vec![
+            ("z".into(), Value::Long(1)),
+            (
+                "a".into(),
+                Value::Array(Arc::new(vec![Value::Null, Value::Real(0.5)])),
+            ),
+        ]);
+        let values = vec![
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(-3),
+            Value::Long(i64::MIN),
+            Value::Real(1.0),
+            Value::Real(-0.0),
+            Value::Real(0.1 + 0.2),
+            Value::Real(f64::INFINITY),
+            Value::string("{\"d\": 1}"),
+            Value::DateTime(DateTime(638_525_000_000_000_000)),
+            Value::TimeSpan(TimeSpan(-5)),
+            Value::Guid("6f1f5d1e-0000-4000-8000-000000000001".into()),
+            Value::Bag(Arc::new(bag)),
+        ];
+        for value in &values {
+            let json = value_to_json(value);
+            let text = serde_json::to_string(&json).unwrap();
+            let back = value_from_json(&serde_json::from_str(&text).unwrap()).unwrap();
+            assert_eq!(format!("{back:?}"), format!("{value:?}"), "{text}");
+        }
+        let nan = value_from_json(&value_to_json(&Value::Real(f64::NAN))).unwrap();
+        assert!(matches!(nan, Value::Real(r) if r.is_nan()));
+        assert_eq!(value_from_json(&serde_json::json!({"x": 1})), None);
+        assert_eq!(value_from_json(&serde_json::json!(1.5)), None);
+    }
+
+    #[cfg(feature = "live")]
+    #[test]
+    fn a_saved_schedule_restores_rows_ticks_and_suppression() {
+        let mut s = every_10m(TriggerOp::Gt, 0, 1200);
+        s.due(0);
+        s.offer(MIN, row(1));
+        assert!(s.ran(10 * MIN, 1, Duration::ZERO));
+        s.offer(12 * MIN, row(2));
+        s.offer(13 * MIN, row(3));
+        let saved = s.save("r");
+        let text = serde_json::to_string(&saved).unwrap();
+        let mut restored = every_10m(TriggerOp::Gt, 0, 1200);
+        restored
+            .restore(&serde_json::from_str(&text).unwrap())
+            .unwrap();
+        assert_eq!(restored.buffered(), 2);
+        assert_eq!(restored.next_tick(), Some(20 * MIN));
+        assert_eq!(restored.due(20 * MIN), Some(20 * MIN));
+        assert!(
+            !restored.ran(20 * MIN, 2, Duration::ZERO),
+            "still suppressed"
+        );
+        let mut small = RuleSchedule::new(every_10m(TriggerOp::Gt, 0, 0).schedule, 1);
+        small.restore(&saved).unwrap();
+        assert_eq!(small.window(20 * MIN).collect::<Vec<_>>(), [&row(3)]);
+        assert_eq!(small.dropped_since_run, 1);
+        let mut broken = saved.clone();
+        broken.rows[1].1[0] = serde_json::json!({"q": 1});
+        assert_eq!(
+            small.restore(&broken).unwrap_err(),
+            "buffered row 2 is not a row this detector wrote"
+        );
     }
 
     #[test]

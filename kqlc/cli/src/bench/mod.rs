@@ -1,16 +1,20 @@
 //! `kqlc bench`: detectors against the floor and the tools a user would
 //! pick instead, side by side on one generated file.
 //!
-//! Two suites share the generated input (`kqlc sample`, seed 1) and the
+//! Three suites share the generated input (`kqlc sample`, seed 1) and the
 //! timing helper:
 //! - [`detect`] (the default): the selective reference rules against
 //!   `cat`, `grep`, jq and DuckDB;
 //! - [`hunting`]: full-scan queries (group-by, `dcount`, `mv-expand`, time
 //!   buckets, a join, an allow-list) against DuckDB, chdb (ClickHouse) and
-//!   polars, every tool's result rows compared by checksum.
+//!   polars, every tool's result rows compared by checksum;
+//! - [`live`]: a detector run as a service: the webhook over HTTPS
+//!   (events/s, latency), `--follow` against batch mode, and memory under
+//!   a 10× burst.
 
 pub mod detect;
 pub mod hunting;
+pub mod live;
 
 pub use detect::{counts_agree, run, table, thread_speedups, Measurement};
 
@@ -26,6 +30,8 @@ pub enum Suite {
     Detect,
     /// Full-scan hunting queries against DuckDB, chdb and polars.
     Hunting,
+    /// A detector as a service: webhook over HTTPS, `--follow`, a burst.
+    Live,
 }
 
 /// What to measure.
@@ -62,6 +68,17 @@ pub fn run_suite(options: &BenchOptions) -> Result<ExitCode, String> {
                 ExitCode::SUCCESS
             } else {
                 eprintln!("error: some tool returned a different count (marked ✗)");
+                ExitCode::FAILURE
+            })
+        }
+        Suite::Live => {
+            let report = live::run(options)?;
+            let (text, rows_agree) = live::report(&report);
+            print!("{text}");
+            Ok(if rows_agree {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("error: the detector wrote another number of rows than expected");
                 ExitCode::FAILURE
             })
         }

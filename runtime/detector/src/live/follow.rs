@@ -29,7 +29,7 @@ use crate::input::MAX_LINE_BYTES;
 use crate::parallel::LineWork;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -412,32 +412,29 @@ impl Follower {
         if size == file.position.offset {
             return Ok(false);
         }
+        // The carry keeps the capacity of the last read: reading into its
+        // spare capacity (`read_to_end` over `take`) neither zeroes nor
+        // allocates the 4 MiB again at each poll.
         let mut buffer = std::mem::take(&mut file.position.carry);
         let start = buffer.len();
         let wanted = (size - file.position.offset).min(READ_PER_POLL as u64) as usize;
-        buffer.resize(start + wanted, 0);
-        let mut got = 0;
-        while got < wanted {
-            match file.file.read(&mut buffer[start + got..]) {
-                Ok(0) => break,
-                Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    buffer.truncate(start + got);
-                    // The bytes read are kept (as the partial line), so the
-                    // offset counts them: a checkpoint is at `offset`
-                    // minus the partial line.
-                    file.position.offset += got as u64;
-                    file.position.carry = buffer;
-                    session.report(format_args!(
-                        "{}: read error: {e} (tried again at the next poll)",
-                        file.name
-                    ))?;
-                    return Ok(false);
-                }
-            }
+        buffer.reserve(wanted);
+        let read = (&mut file.file)
+            .take(wanted as u64)
+            .read_to_end(&mut buffer);
+        let got = buffer.len() - start;
+        if let Err(e) = read {
+            // The bytes read are kept (as the partial line), so the offset
+            // counts them: a checkpoint is at `offset` minus the partial
+            // line.
+            file.position.offset += got as u64;
+            file.position.carry = buffer;
+            session.report(format_args!(
+                "{}: read error: {e} (tried again at the next poll)",
+                file.name
+            ))?;
+            return Ok(false);
         }
-        buffer.truncate(start + got);
         if got == 0 {
             file.position.carry = buffer;
             return Ok(false);

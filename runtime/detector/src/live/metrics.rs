@@ -4,9 +4,11 @@
 //!
 //! The detector's thread publishes a [`Snapshot`] after each turn of its
 //! loop; a one-thread tokio runtime serves it with hyper, so a scrape never
-//! waits for the rules. Lag (wall clock minus the newest event's time) is
-//! not measured: it would need each event's time, which the lazy reader
-//! and the prefilter do not read.
+//! waits for the rules. Lag is the wall clock at the scrape minus the
+//! newest event time read (`Timestamp` or `TimeGenerated`); with
+//! `--metrics` the lazy reader builds that column for every event, but
+//! lines the literal prefilter skips are not parsed, so their times do not
+//! count.
 
 use super::follow::SourceCounts;
 use bytes::Bytes;
@@ -41,6 +43,8 @@ pub struct Snapshot {
     pub rules: Vec<(String, u64)>,
     /// Scheduled rules: (name, rows buffered, counters).
     pub scheduled: Vec<(String, usize, crate::schedule::ScheduleStats)>,
+    /// The newest event time read (100 ns ticks since the Unix epoch).
+    pub newest_event: Option<i64>,
     /// With `--state`: when the checkpoint was last known to be current.
     pub checkpoint: Option<Instant>,
     /// Checkpoints written.
@@ -67,6 +71,7 @@ impl Snapshot {
             publishing: false,
             rules: Vec::new(),
             scheduled: Vec::new(),
+            newest_event: None,
             checkpoint: None,
             checkpoint_writes: 0,
             checkpoint_errors: 0,
@@ -274,6 +279,24 @@ impl Snapshot {
                 "counter",
                 "Publish attempts that failed (each retry counts).",
                 &value(&counts.failures),
+            );
+        }
+        if let Some(newest) = self.newest_event {
+            let newest = newest as f64 / kql_runtime::value::ticks::PER_SECOND as f64;
+            let wall = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            family(
+                "kqlc_newest_event_timestamp_seconds",
+                "gauge",
+                "The newest event time read (Timestamp or TimeGenerated), in seconds since the Unix epoch.",
+                &[(String::new(), newest)],
+            );
+            family(
+                "kqlc_lag_seconds",
+                "gauge",
+                "The wall clock minus the newest event time read, in seconds (negative for events from the future).",
+                &[(String::new(), wall - newest)],
             );
         }
         if let Some(at) = self.checkpoint {

@@ -1,9 +1,12 @@
 //! Live sources: a detector run as a service.
 //!
-//! - `--follow` ([`follow`]): files and globs followed like `tail -F`;
-//! - `--listen` ([`webhook`]): the Kubernetes API server's audit webhook
+//! (The modules named here are documented when the `live` feature is on:
+//! plain names, so that the documentation builds without it.)
+//!
+//! - `--follow` (`live::follow`): files and globs followed like `tail -F`;
+//! - `--listen` (`live::webhook`): the Kubernetes API server's audit webhook
 //!   backend, over HTTP or HTTPS;
-//! - `--nats` ([`nats`]): a durable pull consumer of a NATS JetStream
+//! - `--nats` (`live::nats`): a durable pull consumer of a NATS JetStream
 //!   stream, shared by any number of detectors.
 //!
 //! Both feed the session of [`crate::detector`] on the calling thread, by
@@ -22,12 +25,14 @@
 //!                          the EventList ─ bounded queue (full: 429)
 //! ```
 //!
-//! With `--state DIR` ([`state`]) the followed files' positions are
-//! checkpointed between polls, when the output of every line read is
-//! flushed, so a restart resumes there; `--metrics ADDR` ([`metrics`])
-//! serves counts and probes over HTTP. SIGHUP reopens `--output-file`
-//! between turns. Before any thread starts, [`sandbox`] warns when the
-//! detector runs as root and confines its file access with Landlock.
+//! With `--state DIR` (`live::state`) the followed files' positions and
+//! the scheduled rules' state (buffered rows, last tick, suppression) are
+//! checkpointed together between polls, when the output of every line read
+//! and every run is flushed, so a restart resumes there; `--metrics ADDR`
+//! (`live::metrics`) serves counts and probes over HTTP. SIGHUP reopens
+//! `--output-file` between turns. Before any thread starts, `live::sandbox`
+//! warns when the detector runs as root and confines its file access with
+//! Landlock.
 //!
 //! The live parts that need the network, TLS or signals sit behind the
 //! `live` cargo feature (on by default and in every detector `kqlc build`
@@ -252,7 +257,8 @@ pub struct LiveOptions {
         help = "the PEM private key of --nats-tls-cert"
     )]
     pub nats_tls_key: Option<String>,
-    /// `--state DIR`: checkpoints of the followed files' positions.
+    /// `--state DIR`: checkpoints of the followed files' positions and the
+    /// scheduled rules' state.
     #[arg(
         long,
         value_name = "DIR",
@@ -625,10 +631,11 @@ pub(crate) fn run<W: Write, E: Write>(
             let (_, names) = session.emitted();
             let rules = state::RuleSet::of(info, &names);
             match state::StateDir::open(std::path::Path::new(dir), rules) {
-                Ok((state, positions)) => Some(Checkpoints {
+                Ok((state, restored)) => Some(Checkpoints {
                     state,
                     dir: dir.clone(),
-                    positions,
+                    positions: restored.files,
+                    schedules: Some(restored.schedules),
                     interval: options.checkpoint_interval(),
                     last: None,
                     tried: None,
@@ -716,6 +723,26 @@ pub(crate) fn run<W: Write, E: Write>(
         follower.resume(positions);
     }
     let publishing = options.publish.is_some();
+    if let Some(checkpoints) = &mut checkpoints {
+        let saved = checkpoints.schedules.take().unwrap_or_default();
+        match session.restore_schedules(&saved) {
+            Ok(0) => {}
+            Ok(rows) => session.report(format_args!(
+                "--state {}: scheduled rules resume with {rows} buffered row{} from the checkpoint",
+                checkpoints.dir,
+                if rows == 1 { "" } else { "s" }
+            ))?,
+            Err(e) => {
+                session.report(format_args!(
+                    "error: --state {}: {e} (use another directory, or delete {}/{} to start over)",
+                    checkpoints.dir,
+                    checkpoints.dir,
+                    state::CHECKPOINT_FILE
+                ))?;
+                return Ok(false);
+            }
+        }
+    }
     let publish = |session: &Session<'_, W, E>,
                    follower: &Option<follow::Follower>,
                    webhook: &Option<follow::SourceCounts>,
@@ -734,8 +761,10 @@ pub(crate) fn run<W: Write, E: Write>(
             .into_iter()
             .map(|(name, buffered, stats)| (name.to_string(), buffered, stats))
             .collect();
+        let newest_event = session.newest_event();
         metrics.update(|snapshot| {
             snapshot.scheduled = scheduled;
+            snapshot.newest_event = newest_event;
             snapshot.follow = follower
                 .as_ref()
                 .map(|f| f.sources().to_vec())
@@ -860,6 +889,16 @@ pub(crate) fn run<W: Write, E: Write>(
     // Only now, after the last flush, the final checkpoint.
     if let (Some(checkpoints), Some(follower)) = (&mut checkpoints, &follower) {
         checkpoints.write(follower, session)?;
+        let held: usize = (session.schedule_stats().iter())
+            .map(|(_, rows, _)| rows)
+            .sum();
+        if held > 0 && !checkpoints.failing {
+            session.report(format_args!(
+                "--state {}: the checkpoint keeps {held} buffered row{} of scheduled rules for the next start",
+                checkpoints.dir,
+                if held == 1 { "" } else { "s" }
+            ))?;
+        }
     }
     publish(
         session,
@@ -882,6 +921,8 @@ struct Checkpoints {
     dir: String,
     /// The positions read at start, until the follower takes them.
     positions: Vec<state::FilePosition>,
+    /// The scheduled rules' state read at start, until the session takes it.
+    schedules: Option<state::SavedSchedules>,
     interval: Duration,
     /// When the checkpoint was last known to cover all output written.
     last: Option<std::time::Instant>,
@@ -899,16 +940,22 @@ impl Checkpoints {
         self.tried.is_none_or(|at| at.elapsed() >= self.interval)
     }
 
-    /// Writes the follower's positions, which the caller has made sure are
-    /// covered by flushed output. A failure is reported (once) and tried
-    /// again at the next interval: the previous checkpoint stays.
+    /// Writes the follower's positions and the scheduled rules' state,
+    /// which the caller has made sure are covered by flushed output (the
+    /// rows of the lines read, and of the runs they caused). A failure is
+    /// reported (once) and tried again at the next interval: the previous
+    /// checkpoint stays.
     fn write<W: Write, E: Write>(
         &mut self,
         follower: &follow::Follower,
         session: &mut Session<'_, W, E>,
     ) -> Result<(), Stop> {
         self.tried = Some(std::time::Instant::now());
-        match self.state.write(follower.positions()) {
+        let versions = session.schedule_versions();
+        let written = self
+            .state
+            .write(follower.positions(), versions, || session.saved_schedules());
+        match written {
             Ok(written) => {
                 self.writes += u64::from(written);
                 self.last = Some(std::time::Instant::now());

@@ -1,5 +1,6 @@
-//! `--state DIR`: checkpoints of the followed files' positions, so that a
-//! restarted detector resumes where the last one stopped.
+//! `--state DIR`: checkpoints of the followed files' positions and of the
+//! scheduled rules' state, so that a restarted detector resumes where the
+//! last one stopped.
 //!
 //! The directory holds two files:
 //! - `lock`: held with an exclusive advisory lock (`flock`) for as long as
@@ -8,14 +9,17 @@
 //! - `checkpoint.json`: which detector wrote it (kqlc and runtime versions,
 //!   each rule's id and SHA-256) and, per file, its identity (device, inode,
 //!   first bytes) and the offset just after the last line whose output was
-//!   written and flushed. It is replaced atomically: written to
+//!   written and flushed; then each scheduled rule's state at that same
+//!   point (the rows its runs will read, its last tick, its suppression)
+//!   and the newest event time seen. It is replaced atomically: written to
 //!   `checkpoint.json.tmp`, synced, renamed over the old one, and the
 //!   directory synced, so a crash leaves the old checkpoint or the new one.
 //!
 //! A checkpoint is taken only between polls, when every row of the lines
 //! it covers has been flushed: a `kill -9` loses nothing and repeats at most
-//! the lines read since the last checkpoint. Scheduled rules' buffers are
-//! not kept (a rule with `summarize` and the like starts empty again).
+//! the lines read since the last checkpoint (and the scheduled runs they
+//! caused: the restarted detector holds the rows it held at the checkpoint,
+//! reads the same lines again and comes to the same ticks).
 
 use crate::manifest::DetectorInfo;
 use serde::{Deserialize, Serialize};
@@ -23,8 +27,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// The layout of `checkpoint.json`; another number is refused.
-const FORMAT: u32 = 1;
+/// The layout of `checkpoint.json`. Layout 1 (positions only) is read as a
+/// checkpoint without scheduled rules' state; another number is refused.
+const FORMAT: u32 = 2;
 
 /// The checkpoint file's name in the state directory.
 pub const CHECKPOINT_FILE: &str = "checkpoint.json";
@@ -107,6 +112,24 @@ pub struct FilePosition {
     pub skipping: bool,
 }
 
+/// The scheduled rules' state in a checkpoint.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SavedSchedules {
+    /// The newest event time seen (ticks): the event clock, and lag.
+    pub newest_event: Option<i64>,
+    /// Each scheduled rule's state, in the detector's rule order.
+    pub rules: Vec<crate::schedule::SavedSchedule>,
+}
+
+/// What a checkpoint gives a starting detector.
+#[derive(Debug, Default)]
+pub struct Restored {
+    /// The files' positions.
+    pub files: Vec<FilePosition>,
+    /// The scheduled rules' state (none before layout 2).
+    pub schedules: SavedSchedules,
+}
+
 #[derive(Serialize, Deserialize)]
 struct Checkpoint {
     format: u32,
@@ -114,6 +137,8 @@ struct Checkpoint {
     /// Seconds since the Unix epoch when it was written.
     written: u64,
     files: Vec<FilePosition>,
+    #[serde(default)]
+    schedules: SavedSchedules,
 }
 
 /// An open, locked state directory.
@@ -122,15 +147,16 @@ pub struct StateDir {
     /// Held for the detector's life: the lock is released when it closes.
     _lock: File,
     rules: RuleSet,
-    /// The positions written last (an unchanged checkpoint is not written).
-    last: Option<Vec<FilePosition>>,
+    /// The positions and the scheduled rules' versions
+    /// ([`crate::schedule::RuleSchedule::version`]) written last: an
+    /// unchanged checkpoint is not written again.
+    last: Option<(Vec<FilePosition>, Vec<u64>)>,
 }
 
 impl StateDir {
-    /// Opens (creating it if needed) and locks `dir`, and reads the
-    /// positions of its checkpoint, refusing one written by another rule
-    /// set or version.
-    pub fn open(dir: &Path, rules: RuleSet) -> Result<(StateDir, Vec<FilePosition>), String> {
+    /// Opens (creating it if needed) and locks `dir`, and reads its
+    /// checkpoint, refusing one written by another rule set or version.
+    pub fn open(dir: &Path, rules: RuleSet) -> Result<(StateDir, Restored), String> {
         let shown = dir.display();
         std::fs::create_dir_all(dir).map_err(|e| format!("--state {shown}: cannot create: {e}"))?;
         let lock_path = dir.join(LOCK_FILE);
@@ -159,7 +185,7 @@ impl StateDir {
         }
         let _ = std::fs::remove_file(dir.join(format!("{CHECKPOINT_FILE}.tmp")));
         let path = dir.join(CHECKPOINT_FILE);
-        let positions = match std::fs::read(&path) {
+        let restored = match std::fs::read(&path) {
             Ok(bytes) => {
                 let checkpoint: Checkpoint = serde_json::from_slice(&bytes).map_err(|e| {
                     format!(
@@ -167,7 +193,7 @@ impl StateDir {
                         path.display()
                     )
                 })?;
-                if checkpoint.format != FORMAT {
+                if checkpoint.format != FORMAT && checkpoint.format != 1 {
                     return Err(format!(
                         "--state {shown}: {} has layout {}, this detector reads layout {FORMAT} (use another directory)",
                         path.display(),
@@ -183,9 +209,12 @@ impl StateDir {
                         path.display()
                     ));
                 }
-                checkpoint.files
+                Restored {
+                    files: checkpoint.files,
+                    schedules: checkpoint.schedules,
+                }
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Restored::default(),
             Err(e) => {
                 return Err(format!(
                     "--state {shown}: cannot read {}: {e}",
@@ -198,16 +227,31 @@ impl StateDir {
                 dir: dir.to_path_buf(),
                 _lock: lock,
                 rules,
-                last: Some(positions.clone()),
+                last: None,
             },
-            positions,
+            restored,
         ))
     }
 
-    /// Replaces the checkpoint with `files` (atomically), unless they are
+    /// True when `files` and scheduled rules at `versions` are what the
+    /// checkpoint holds already.
+    pub fn is_current(&self, files: &[FilePosition], versions: &[u64]) -> bool {
+        self.last
+            .as_ref()
+            .is_some_and(|(f, v)| f.as_slice() == files && v.as_slice() == versions)
+    }
+
+    /// Replaces the checkpoint (atomically) with `files` and the scheduled
+    /// rules' state `schedules` (made at `versions`), unless they are
     /// those written last. `Ok(false)` when there was nothing to write.
-    pub fn write(&mut self, files: Vec<FilePosition>) -> io::Result<bool> {
-        if self.last.as_ref() == Some(&files) {
+    /// `schedules` is called only to write.
+    pub fn write(
+        &mut self,
+        files: Vec<FilePosition>,
+        versions: Vec<u64>,
+        schedules: impl FnOnce() -> SavedSchedules,
+    ) -> io::Result<bool> {
+        if self.is_current(&files, &versions) {
             return Ok(false);
         }
         let checkpoint = Checkpoint {
@@ -217,6 +261,7 @@ impl StateDir {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
             files,
+            schedules: schedules(),
         };
         let bytes = serde_json::to_vec_pretty(&checkpoint).map_err(io::Error::other)?;
         let temporary = self.dir.join(format!("{CHECKPOINT_FILE}.tmp"));
@@ -226,7 +271,7 @@ impl StateDir {
         drop(file);
         std::fs::rename(&temporary, self.dir.join(CHECKPOINT_FILE))?;
         File::open(&self.dir)?.sync_all()?;
-        self.last = Some(checkpoint.files);
+        self.last = Some((checkpoint.files, versions));
         Ok(true)
     }
 }
@@ -275,13 +320,34 @@ mod tests {
     #[test]
     fn a_checkpoint_is_read_back_by_the_same_rules() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut state, positions) = StateDir::open(dir.path(), rules(&["a"])).unwrap();
-        assert!(positions.is_empty());
-        assert!(state.write(vec![position(8)]).unwrap());
-        assert!(!state.write(vec![position(8)]).unwrap(), "unchanged");
+        let (mut state, restored) = StateDir::open(dir.path(), rules(&["a"])).unwrap();
+        assert!(restored.files.is_empty());
+        let saved = SavedSchedules {
+            newest_event: Some(5),
+            rules: vec![crate::schedule::SavedSchedule {
+                rule: "a".into(),
+                last_tick: Some(0),
+                quiet_until: None,
+                dropped_since_run: 0,
+                rows: vec![(4, vec![serde_json::json!({"d": 4}), serde_json::json!("x")])],
+            }],
+        };
+        assert!(state
+            .write(vec![position(8)], vec![1], || saved.clone())
+            .unwrap());
+        assert!(
+            !state
+                .write(vec![position(8)], vec![1], || unreachable!())
+                .unwrap(),
+            "unchanged"
+        );
+        assert!(state
+            .write(vec![position(8)], vec![2], || saved.clone())
+            .unwrap());
         drop(state);
-        let (_, positions) = StateDir::open(dir.path(), rules(&["a"])).unwrap();
-        assert_eq!(positions, vec![position(8)]);
+        let (_, restored) = StateDir::open(dir.path(), rules(&["a"])).unwrap();
+        assert_eq!(restored.files, vec![position(8)]);
+        assert_eq!(restored.schedules, saved);
         assert!(!dir.path().join("checkpoint.json.tmp").exists());
     }
 
@@ -289,7 +355,9 @@ mod tests {
     fn another_rule_set_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let (mut state, _) = StateDir::open(dir.path(), rules(&["a"])).unwrap();
-        state.write(vec![position(8)]).unwrap();
+        state
+            .write(vec![position(8)], Vec::new(), SavedSchedules::default)
+            .unwrap();
         drop(state);
         let error = StateDir::open(dir.path(), rules(&["a", "b"]))
             .err()
@@ -297,6 +365,30 @@ mod tests {
         assert!(error.contains("written by another detector"), "{error}");
         assert!(error.contains("rules [a]"), "{error}");
         assert!(error.contains("rules [a, b]"), "{error}");
+    }
+
+    #[test]
+    fn a_layout_1_checkpoint_is_read_without_schedules_and_another_layout_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CHECKPOINT_FILE);
+        let mut old = serde_json::json!({
+            "format": 1,
+            "detector": rules(&["a"]),
+            "written": 0,
+            "files": [position(8)],
+        });
+        std::fs::write(&path, old.to_string()).unwrap();
+        let (state, restored) = StateDir::open(dir.path(), rules(&["a"])).unwrap();
+        assert_eq!(restored.files, vec![position(8)]);
+        assert_eq!(restored.schedules, SavedSchedules::default());
+        drop(state);
+        old["format"] = serde_json::json!(3);
+        std::fs::write(&path, old.to_string()).unwrap();
+        let error = StateDir::open(dir.path(), rules(&["a"])).err().unwrap();
+        assert!(
+            error.contains("has layout 3, this detector reads layout 2"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -120,27 +120,62 @@ static CLOUD_AUDIT_RECORD: [(&str, ColumnType); 15] = [
     ("AdditionalFields", ColumnType::Dynamic),
 ];
 
-/// Where a derived table's column comes from in the `CloudAuditEvents`
-/// record: a column and, below it, a key (`None`: the column itself). A
-/// derived column not listed is a constant or is computed from the
-/// envelope that [`record_base`] always builds.
-fn derived_source(
+/// What the `CloudAuditEvents` record must hold for a derived table's
+/// column that rules observe as `observed`: the record columns it is made
+/// from, with what to build of each. A constant column needs nothing.
+fn derived_sources(
     table: DerivedTable,
     column: &str,
-) -> Option<(&'static str, Option<&'static str>)> {
-    let event = |key| Some(("RawEventData", Some(key)));
+    observed: &Projection,
+) -> Vec<(&'static str, Projection)> {
+    let below = |key: &'static str, projection: Projection| {
+        Projection::Members(vec![(Str::Static(key), projection)])
+    };
+    let event = |key: &'static str| vec![("RawEventData", below(key, observed.clone()))];
+    let additional = |key: &'static str| vec![("AdditionalFields", below(key, Projection::Whole))];
+    let ids = || {
+        vec![
+            ("ResourceId", Projection::Whole),
+            ("AzureResourceId", Projection::Whole),
+        ]
+    };
+    const EVENT_KEYS: [&str; 11] = [
+        "Level",
+        "AuditId",
+        "Stage",
+        "Verb",
+        "User",
+        "UserAgent",
+        "ObjectRef",
+        "ResponseStatus",
+        "RequestObject",
+        "ResponseObject",
+        "Annotations",
+    ];
     match (table, column) {
-        (DerivedTable::AzureDiagnostics, "log_s") => Some(("RawEventData", None)),
-        (DerivedTable::AzureDiagnostics, "pod_s") => Some(("AdditionalFields", Some("Pod"))),
-        (DerivedTable::AzureDiagnostics, _) => None,
-        (_, "User") => event("User"),
+        (_, "TimeGenerated") => vec![("Timestamp", Projection::Whole)],
+        (DerivedTable::AzureDiagnostics, "log_s") => {
+            vec![("RawEventData", event_paths(observed.clone()))]
+        }
+        (DerivedTable::AzureDiagnostics, "pod_s") => additional("Pod"),
+        (DerivedTable::AzureDiagnostics, "Category") => additional("Category"),
+        (DerivedTable::AzureDiagnostics, "Resource") => additional("ClusterName"),
+        (
+            DerivedTable::AzureDiagnostics,
+            "ResourceId" | "ResourceGroup" | "SubscriptionId" | "ResourceProvider" | "ResourceType"
+            | "_ResourceId",
+        ) => ids(),
+        (DerivedTable::AzureDiagnostics, _) => Vec::new(),
+        (_, "PodName") => additional("Pod"),
+        (_, "_ResourceId" | "_SubscriptionId") => ids(),
+        (_, "RequestUri") => event("RequestURI"),
         (_, "SourceIps") => event("SourceIPs"),
-        (_, "ObjectRef") => event("ObjectRef"),
-        (_, "ResponseStatus") => event("ResponseStatus"),
-        (_, "RequestObject") => event("RequestObject"),
-        (_, "ResponseObject") => event("ResponseObject"),
-        (_, "Annotations") => event("Annotations"),
-        _ => None,
+        (_, "RequestReceivedTime") => event("RequestReceivedTimestamp"),
+        (_, "StageReceivedTime") => event("StageTimestamp"),
+        (_, other) => match EVENT_KEYS.iter().find(|key| **key == other) {
+            Some(key) => event(key),
+            None => Vec::new(),
+        },
     }
 }
 
@@ -174,8 +209,10 @@ fn event_paths(log: Projection) -> Projection {
 }
 
 /// What a record must hold for any derived row, whatever the rules read:
-/// the envelope, and every scalar the derived columns convert (so that a
-/// mistyped one is rejected as the general path rejects it).
+/// the event time (scheduled rules and `--clock event` read it), whether
+/// the event is an Activity Log record (`DataSource`), and the keys that
+/// make `RawEventData` a Kubernetes audit event (and tell reads, for
+/// `AKSAuditAdmin`).
 fn record_base() -> Vec<(&'static str, Projection)> {
     let whole = |keys: &[&'static str]| {
         Projection::Members(
@@ -187,25 +224,7 @@ fn record_base() -> Vec<(&'static str, Projection)> {
     vec![
         ("Timestamp", Projection::Whole),
         ("DataSource", Projection::Whole),
-        ("ResourceId", Projection::Whole),
-        ("AzureResourceId", Projection::Whole),
-        (
-            "AdditionalFields",
-            whole(&["Pod", "Category", "ClusterName"]),
-        ),
-        (
-            "RawEventData",
-            whole(&[
-                "Level",
-                "AuditId",
-                "Stage",
-                "RequestURI",
-                "Verb",
-                "UserAgent",
-                "RequestReceivedTimestamp",
-                "StageTimestamp",
-            ]),
-        ),
+        ("RawEventData", whole(&["Verb", "AuditId", "Stage"])),
     ]
 }
 
@@ -293,16 +312,9 @@ impl RowReader {
                         if observed == Projection::Unread {
                             continue;
                         }
-                        let Some((source, key)) = derived_source(derived, name) else {
-                            continue;
-                        };
-                        let below = match key {
-                            // `log_s` is the event re-serialized: what its
-                            // parse is observed of (`kqlc/src/plan/access.rs`).
-                            None => event_paths(observed),
-                            Some(key) => Projection::Members(vec![(Str::Static(key), observed)]),
-                        };
-                        projection[position(source)?].merge(&below);
+                        for (source, below) in derived_sources(derived, name, &observed) {
+                            projection[position(source)?].merge(&below);
+                        }
                     }
                 }
                 None => {
@@ -1009,7 +1021,7 @@ mod tests {
         kql_runtime::json::write_json(&record, &mut text);
         assert_eq!(
             text,
-            r#"{"Timestamp":"2024-05-28T10:00:00Z","DataSource":"Kubernetes Audit","RawEventData":{"Verb":"create","AuditId":"a-1","User":{"username":"u"}},"AdditionalFields":{"Pod":"p"}}"#
+            r#"{"Timestamp":"2024-05-28T10:00:00Z","DataSource":"Kubernetes Audit","RawEventData":{"Verb":"create","AuditId":"a-1","User":{"username":"u"}}}"#
         );
         let lazy = DerivedTable::AksAudit.row(&record, false).unwrap();
         let lazy = record_to_row(&lazy, &AKS, &[true, true, true, false]).unwrap();
@@ -1027,8 +1039,8 @@ mod tests {
         ] {
             assert!(reader.record(line.as_bytes()).is_none(), "{line}");
         }
-        // A mistyped scalar the rule does not read is still built, so that
-        // converting it rejects the row as the general path does.
+        // The keys that make the event a Kubernetes audit event are built
+        // whatever the rules read (here `Stage`, as the general path has it).
         let mistyped =
             r#"{"Timestamp":"2024-05-28T10:00:00Z","RawEventData":{"Verb":"get","Stage":{"x":1}}}"#;
         let (record, _) = reader.record(mistyped.as_bytes()).unwrap();

@@ -95,7 +95,7 @@ impl DerivedTable {
             (None, Some(id)) => Value::String(id.clone()),
             (None, None) => Value::from_static(""),
         };
-        let mut entries: Vec<(Str, Value)> = Vec::new();
+        let mut entries: Vec<(Str, Value)> = Vec::with_capacity(8);
         let mut put = |column: &'static str, value: &dyn Fn() -> Value| {
             if builds(column) {
                 entries.push((Str::Static(column), value()));

@@ -67,6 +67,11 @@ enum Command {
         /// Also write a CycloneDX SBOM of the detector's crates to BIN.cdx.json.
         #[arg(long)]
         sbom: bool,
+        /// Include the Kafka source and sink (--kafka, --publish-kafka):
+        /// librdkafka, built from source and linked in, which needs cmake
+        /// and a C compiler (docs/live.md).
+        #[arg(long)]
+        kafka: bool,
         #[command(flatten)]
         schema: SchemaArgs,
     },
@@ -355,6 +360,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             dynamic,
             offline,
             sbom,
+            kafka,
             schema,
         } => {
             let schema_file = schema.schema.clone();
@@ -368,7 +374,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let Some(rules) = compile_all(&files, &schema) else {
                 return Ok(ExitCode::FAILURE);
             };
-            build_detector(&files, &rules, &output, dynamic, offline, sbom)
+            let how = BuildHow {
+                dynamic,
+                offline,
+                sbom,
+                kafka,
+            };
+            build_detector(&files, &rules, &output, how)
         }
         Command::Test { paths, schema } => {
             let schema = schema.load()?;
@@ -535,16 +547,28 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
+/// `kqlc build`'s flags.
+struct BuildHow {
+    dynamic: bool,
+    offline: bool,
+    sbom: bool,
+    kafka: bool,
+}
+
 /// `kqlc build`: the hardened detector, its manifest and, with `sbom`, its
 /// SBOM, written next to each other.
 fn build_detector(
     files: &[RuleFile],
     rules: &[Rule],
     output: &Path,
-    dynamic: bool,
-    offline: bool,
-    sbom: bool,
+    how: BuildHow,
 ) -> Result<ExitCode, String> {
+    let BuildHow {
+        dynamic,
+        offline,
+        sbom,
+        kafka,
+    } = how;
     let toolchain = Toolchain::discover().map_err(|e| e.to_string())?;
     let host = kqlc_cli::build::host_triple().map_err(|e| e.to_string())?;
     let options = BuildOptions {
@@ -555,6 +579,7 @@ fn build_detector(
             Linking::default_for_host(&host)
         },
         offline,
+        kafka,
     };
     let info: Vec<ManifestRule> = files
         .iter()

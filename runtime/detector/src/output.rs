@@ -55,24 +55,14 @@ impl<W: Write> RowWriter<W> {
     /// Writes one row. With `rule`, the object starts with `"_rule": rule`.
     pub fn write_row(&mut self, rule: Option<&str>, columns: &[&str], row: &Row) -> io::Result<()> {
         self.line.clear();
-        self.line.push('{');
-        let mut first = true;
-        if let Some(rule) = rule {
-            self.line.push_str("\"_rule\":");
-            write_json_string(&mut self.line, rule);
-            first = false;
-        }
-        for (name, value) in columns.iter().zip(row) {
-            if !first {
-                self.line.push(',');
-            }
-            first = false;
-            write_json_string(&mut self.line, name);
-            self.line.push(':');
-            text::write_json(value, &mut self.line);
-        }
-        self.line.push_str("}\n");
+        write_row_object(&mut self.line, rule, columns, row);
+        self.line.push('\n');
         self.out.write_all(self.line.as_bytes())
+    }
+
+    /// The line [`RowWriter::write_row`] wrote last, without its line end.
+    pub fn last_row(&self) -> &str {
+        self.line.strip_suffix('\n').unwrap_or(&self.line)
     }
 
     /// Writes bytes already formatted (an alert line).
@@ -158,6 +148,37 @@ impl Write for Sink {
             Sink::File { file, .. } => file.flush(),
         }
     }
+}
+
+/// Appends a row as one JSON object, keys in column order; with `rule`, it
+/// starts with `"_rule": rule`.
+fn write_row_object(out: &mut String, rule: Option<&str>, columns: &[&str], row: &Row) {
+    out.push('{');
+    let mut first = true;
+    if let Some(rule) = rule {
+        out.push_str("\"_rule\":");
+        write_json_string(out, rule);
+        first = false;
+    }
+    for (name, value) in columns.iter().zip(row) {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        write_json_string(out, name);
+        out.push(':');
+        text::write_json(value, out);
+    }
+    out.push('}');
+}
+
+/// A row as `--output rows` writes it for one rule (one JSON object, keys
+/// in column order, no `"_rule"`): what [`crate::alert_id::alert_id`]
+/// hashes with the rule's id.
+pub fn row_json(columns: &[&str], row: &Row) -> String {
+    let mut out = String::new();
+    write_row_object(&mut out, None, columns, row);
+    out
 }
 
 /// Appends `s` as a JSON string literal.

@@ -4,7 +4,10 @@
 //! - `--listen` ([`webhook`]): the Kubernetes API server's audit webhook
 //!   backend, over HTTP or HTTPS;
 //! - `--nats` ([`nats`]): a durable pull consumer of a NATS JetStream
-//!   stream, shared by any number of detectors.
+//!   stream, shared by any number of detectors;
+//! - `--kafka` (`kafka`, behind the `kafka` cargo feature, `kqlc build
+//!   --kafka`): a member of a Kafka consumer group, with `--publish-kafka`
+//!   producing the rows to a topic.
 //!
 //! Both feed the session of [`crate::detector`] on the calling thread, by
 //! the same per-line and per-event code as batch mode, so a rule gives the
@@ -40,6 +43,8 @@ use std::time::Duration;
 
 #[cfg(feature = "live")]
 pub mod follow;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 #[cfg(feature = "live")]
 pub mod metrics;
 #[cfg(feature = "live")]
@@ -50,6 +55,11 @@ pub mod sandbox;
 pub mod state;
 #[cfg(feature = "live")]
 pub mod webhook;
+
+/// How long a message source waits for input when it is the only source
+/// (`--kafka`); SIGTERM is seen within about this time.
+#[cfg(feature = "live")]
+const POLL_WAIT_ALONE: Duration = Duration::from_millis(500);
 
 /// The default `--checkpoint-interval`.
 pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
@@ -105,6 +115,17 @@ pub struct LiveOptions {
     pub max_buffered_rows: Option<usize>,
     /// `--no-landlock`: file access is not confined ([`sandbox`]).
     pub no_landlock: bool,
+    /// `--kafka BROKERS`: the Kafka bootstrap brokers, comma-separated.
+    pub kafka: Option<String>,
+    /// `--topic T`: the Kafka topic read.
+    pub topic: Option<String>,
+    /// `--group G`: the Kafka consumer group, shared by instances.
+    pub group: Option<String>,
+    /// `--kafka-option KEY=VALUE` (repeatable): librdkafka properties, in
+    /// order.
+    pub kafka_options: Vec<(String, String)>,
+    /// `--publish-kafka TOPIC`: every row or alert is produced there.
+    pub publish_kafka: Option<String>,
 }
 
 /// `--deliver`: where a consumer the detector creates starts in the
@@ -147,6 +168,17 @@ const FLAGS: &[(&str, Option<&str>)] = &[
     ("--clock", Some("wall or event")),
     ("--max-buffered-rows", Some("a number of rows")),
     ("--no-landlock", None),
+    (
+        "--kafka",
+        Some("Kafka brokers, e.g. --kafka 127.0.0.1:9092"),
+    ),
+    ("--topic", Some("a Kafka topic")),
+    ("--group", Some("a Kafka consumer group")),
+    (
+        "--kafka-option",
+        Some("KEY=VALUE, a librdkafka property, e.g. --kafka-option security.protocol=SASL_SSL"),
+    ),
+    ("--publish-kafka", Some("a Kafka topic")),
 ];
 
 impl LiveOptions {
@@ -193,6 +225,14 @@ impl LiveOptions {
             "--stream" => self.stream = value,
             "--consumer" => self.consumer = value,
             "--subject" => self.subject = value,
+            "--kafka" => self.kafka = value,
+            "--topic" => self.topic = value,
+            "--group" => self.group = value,
+            "--kafka-option" => {
+                let option = parse_kafka_option(value.as_deref().unwrap_or_default())?;
+                self.kafka_options.push(option);
+            }
+            "--publish-kafka" => self.publish_kafka = value,
             "--clock" => {
                 self.clock = match value.as_deref() {
                     Some("wall") => crate::schedule::ClockKind::Wall,
@@ -227,7 +267,7 @@ impl LiveOptions {
 
     /// True when a live source was asked for.
     pub fn is_live(&self) -> bool {
-        self.follow || self.listen.is_some() || self.nats.is_some()
+        self.follow || self.listen.is_some() || self.nats.is_some() || self.kafka.is_some()
     }
 
     /// The `--max-buffered-rows` in force.
@@ -275,12 +315,12 @@ impl LiveOptions {
         .find(|(_, given)| *given);
         if let (Some((flag, _)), false) = (schedule_option, self.is_live()) {
             return Err(format!(
-                "{flag} needs a live source (--follow, --listen ADDR or --nats URL): batch mode runs stateful rules once over all of the input"
+                "{flag} needs a live source (--follow, --listen ADDR, --nats URL or --kafka BROKERS): batch mode runs stateful rules once over all of the input"
             ));
         }
         if self.metrics.is_some() && !self.is_live() {
             return Err(
-                "--metrics needs a live source (--follow, --listen ADDR or --nats URL)".to_string(),
+                "--metrics needs a live source (--follow, --listen ADDR, --nats URL or --kafka BROKERS)".to_string(),
             );
         }
         if self.tls_cert.is_some() != self.tls_key.is_some() {
@@ -310,6 +350,24 @@ impl LiveOptions {
                 }
             }
         }
+        match (&self.kafka, &self.topic, &self.group) {
+            (Some(_), Some(_), Some(_)) => {}
+            (Some(_), None, _) => return Err("--kafka needs --topic T".to_string()),
+            (Some(_), _, None) => return Err("--kafka needs --group G".to_string()),
+            (None, _, _) => {
+                let kafka_option = [
+                    ("--topic", self.topic.is_some()),
+                    ("--group", self.group.is_some()),
+                    ("--kafka-option", !self.kafka_options.is_empty()),
+                    ("--publish-kafka", self.publish_kafka.is_some()),
+                ]
+                .into_iter()
+                .find(|(_, given)| *given);
+                if let Some((flag, _)) = kafka_option {
+                    return Err(format!("{flag} needs --kafka BROKERS"));
+                }
+            }
+        }
         if self.follow {
             if files.is_empty() {
                 return Err("--follow needs files or globs to follow".to_string());
@@ -324,6 +382,8 @@ impl LiveOptions {
                 Some("--listen")
             } else if self.nats.is_some() {
                 Some("--nats")
+            } else if self.kafka.is_some() {
+                Some("--kafka")
             } else {
                 None
             };
@@ -494,6 +554,36 @@ pub(crate) fn run<W: Write, E: Write>(
         }
         None => None,
     };
+    #[cfg(feature = "kafka")]
+    let mut kafka = match &options.kafka {
+        Some(brokers) => {
+            let config = kafka::Config::from_options(brokers, options);
+            match kafka::Consumer::start(config, session) {
+                Ok(consumer) => {
+                    session.report(format_args!("consuming {}", consumer.name()))?;
+                    Some(consumer)
+                }
+                Err(e) => {
+                    session.report(format_args!("error: --kafka {brokers}: {e}"))?;
+                    return Ok(false);
+                }
+            }
+        }
+        None => None,
+    };
+    #[cfg(not(feature = "kafka"))]
+    if options.kafka.is_some() {
+        session.report(format_args!(
+            "error: --kafka: this detector was built without Kafka (build it with kqlc build --kafka: the kql-detector feature 'kafka', librdkafka)"
+        ))?;
+        return Ok(false);
+    }
+    #[cfg(feature = "kafka")]
+    let kafka_counts = |kafka: &Option<kafka::Consumer>| kafka.as_ref().map(kafka::Consumer::counts);
+    #[cfg(not(feature = "kafka"))]
+    let kafka_counts = |_: &Option<()>| None;
+    #[cfg(not(feature = "kafka"))]
+    let kafka: Option<()> = None;
     let mut follower = if options.follow {
         let outputs = session.output_files();
         Some(follow::Follower::new(files, outputs, session))
@@ -516,6 +606,7 @@ pub(crate) fn run<W: Write, E: Write>(
                    follower: &Option<follow::Follower>,
                    webhook: &Option<follow::SourceCounts>,
                    checkpoints: &Option<Checkpoints>,
+                   kafka: Option<metrics::KafkaCounts>,
                    ready: bool| {
         let Some(metrics) = &metrics else { return };
         let (emitted, names) = session.emitted();
@@ -536,6 +627,7 @@ pub(crate) fn run<W: Write, E: Write>(
                 .map(|f| f.sources().to_vec())
                 .unwrap_or_default();
             snapshot.webhook = webhook.clone();
+            snapshot.kafka = kafka;
             snapshot.rules = rules;
             if let Some(c) = checkpoints {
                 snapshot.checkpoint = Some(c.last.unwrap_or(snapshot.started));
@@ -557,14 +649,21 @@ pub(crate) fn run<W: Write, E: Write>(
             } else {
                 follow::POLL_INTERVAL
             };
-            // One source waits for input at a time: JetStream when it is
-            // there (alone, with a longer pull), else the webhook.
-            let (server_wait, nats_wait) = match (&consumer, follower.is_some() || server.is_some())
-            {
-                (Some(_), false) => (Duration::ZERO, nats::PULL_WAIT),
-                (Some(_), true) => (Duration::ZERO, idle),
-                (None, _) => (idle, Duration::ZERO),
+            // One source waits for input at a time: Kafka when it is
+            // there (alone, with a longer poll), else JetStream (the
+            // same), else the webhook.
+            let (server_wait, nats_wait, kafka_wait) = match (
+                kafka.is_some(),
+                &consumer,
+                follower.is_some() || server.is_some(),
+            ) {
+                (true, None, false) => (Duration::ZERO, Duration::ZERO, POLL_WAIT_ALONE),
+                (true, _, _) => (Duration::ZERO, Duration::ZERO, idle),
+                (false, Some(_), false) => (Duration::ZERO, nats::PULL_WAIT, Duration::ZERO),
+                (false, Some(_), true) => (Duration::ZERO, idle, Duration::ZERO),
+                (false, None, _) => (idle, Duration::ZERO, Duration::ZERO),
             };
+            let _ = kafka_wait;
             match &mut server {
                 Some(server) => {
                     let before = session.totals();
@@ -574,11 +673,15 @@ pub(crate) fn run<W: Write, E: Write>(
                     }
                     processed?;
                 }
-                None if !busy && consumer.is_none() => std::thread::sleep(idle),
+                None if !busy && consumer.is_none() && kafka.is_none() => std::thread::sleep(idle),
                 None => {}
             }
             if let Some(consumer) = &mut consumer {
                 consumer.process(session, nats_wait)?;
+            }
+            #[cfg(feature = "kafka")]
+            if let Some(kafka) = &mut kafka {
+                kafka.process(session, kafka_wait)?;
             }
             // Scheduled rules whose tick the clock has passed run now (with
             // `--clock event` they ran as the events came).
@@ -599,11 +702,25 @@ pub(crate) fn run<W: Write, E: Write>(
                 let path = session.output_file().unwrap_or_default().to_string();
                 session.report(format_args!("--output-file {path}: reopened (SIGHUP)"))?;
             }
-            publish(session, &follower, &webhook_counts, &checkpoints, true);
+            publish(
+                session,
+                &follower,
+                &webhook_counts,
+                &checkpoints,
+                kafka_counts(&kafka),
+                true,
+            );
         }
         Ok(())
     })();
-    publish(session, &follower, &webhook_counts, &checkpoints, false);
+    publish(
+        session,
+        &follower,
+        &webhook_counts,
+        &checkpoints,
+        kafka_counts(&kafka),
+        false,
+    );
     // Stop taking requests; answer those already queued.
     let closed = match &mut server {
         Some(server) => {
@@ -619,6 +736,13 @@ pub(crate) fn run<W: Write, E: Write>(
     if let Some(consumer) = &mut consumer {
         consumer.close();
     }
+    // Kafka: what was written is delivered and committed, unless writing
+    // failed; then the member leaves its group.
+    #[cfg(feature = "kafka")]
+    let closed = match &mut kafka {
+        Some(kafka) => closed.and(kafka.close(session, result.is_ok())),
+        None => closed,
+    };
     if let (Err(Stop::Write(_)), Some(checkpoints)) = (&result, &checkpoints) {
         // The rows of the lines read since the last checkpoint may not all
         // be written: it is not advanced, so a restart reads them again.
@@ -634,7 +758,14 @@ pub(crate) fn run<W: Write, E: Write>(
     if let (Some(checkpoints), Some(follower)) = (&mut checkpoints, &follower) {
         checkpoints.write(follower, session)?;
     }
-    publish(session, &follower, &webhook_counts, &checkpoints, false);
+    publish(
+        session,
+        &follower,
+        &webhook_counts,
+        &checkpoints,
+        kafka_counts(&kafka),
+        false,
+    );
     session.report(format_args!(
         "stopping: signal received, input read so far is processed"
     ))?;
@@ -699,6 +830,43 @@ impl Checkpoints {
         }
         Ok(())
     }
+}
+
+/// A `--kafka-option` value: `KEY=VALUE`, a librdkafka property the
+/// detector does not set itself (the brokers, the group and committing are
+/// its own).
+pub fn parse_kafka_option(text: &str) -> Result<(String, String), String> {
+    let shown = kql_runtime::printable::printable(text);
+    let Some((key, value)) = text.split_once('=') else {
+        return Err(format!(
+            "--kafka-option: '{shown}' is not KEY=VALUE (a librdkafka property, e.g. security.protocol=SASL_SSL)"
+        ));
+    };
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(format!(
+            "--kafka-option: '{shown}' has no key (KEY=VALUE, e.g. security.protocol=SASL_SSL)"
+        ));
+    }
+    let own = [
+        ("bootstrap.servers", "give the brokers as --kafka BROKERS"),
+        ("group.id", "give the group as --group G"),
+        (
+            "enable.auto.commit",
+            "the detector commits offsets itself, once the rows are written (at least once)",
+        ),
+        (
+            "enable.auto.offset.store",
+            "the detector commits the offsets of the messages it processed",
+        ),
+    ];
+    if let Some((_, why)) = own.iter().find(|(own, _)| *own == key) {
+        return Err(format!(
+            "--kafka-option {}: the detector sets it: {why}",
+            kql_runtime::printable::printable(key)
+        ));
+    }
+    Ok((key.to_string(), value.to_string()))
 }
 
 /// A duration: a number and a unit (`ms`, `s`, `m`, `h`; seconds without

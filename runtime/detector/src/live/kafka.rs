@@ -147,10 +147,8 @@ impl ClientContext for GroupContext {
 
 impl ConsumerContext for GroupContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let mut state = lock(&self.state);
         match rebalance {
             Rebalance::Revoke(partitions) => {
-                state.counts.rebalances += 1;
                 let revoked: Vec<(String, i32)> = partitions
                     .elements()
                     .iter()
@@ -160,21 +158,29 @@ impl ConsumerContext for GroupContext {
                 // not yet committed (a failed commit) is committed now,
                 // while these partitions are still this member's.
                 let mut commit = TopicPartitionList::new();
-                for key in &revoked {
-                    if let Some(next) = state.flushed.remove(key) {
-                        let _ = commit.add_partition_offset(&key.0, key.1, Offset::Offset(next));
-                    }
-                }
-                if commit.count() > 0 {
-                    match consumer.commit(&commit, CommitMode::Sync) {
-                        Ok(()) => state.counts.commits += 1,
-                        Err(e) => {
-                            state.counts.commit_failures += 1;
-                            state.notes.push(format!(
-                                "committing the offsets of revoked partitions failed: {e} (their next owner reads those messages again)"
-                            ));
+                {
+                    let mut state = lock(&self.state);
+                    state.counts.rebalances += 1;
+                    for key in &revoked {
+                        if let Some(next) = state.flushed.remove(key) {
+                            let _ =
+                                commit.add_partition_offset(&key.0, key.1, Offset::Offset(next));
                         }
                     }
+                }
+                // Not under the lock: nothing librdkafka calls back may wait.
+                let committed = (commit.count() > 0)
+                    .then(|| consumer.commit(&commit, CommitMode::Sync));
+                let mut state = lock(&self.state);
+                match committed {
+                    Some(Ok(())) => state.counts.commits += 1,
+                    Some(Err(e)) => {
+                        state.counts.commit_failures += 1;
+                        state.notes.push(format!(
+                            "committing the offsets of revoked partitions failed: {e} (their next owner reads those messages again)"
+                        ));
+                    }
+                    None => {}
                 }
                 state.notes.push(format!(
                     "rebalance: partitions revoked: {}",
@@ -183,7 +189,9 @@ impl ConsumerContext for GroupContext {
                 state.revocations.push(revoked);
             }
             Rebalance::Assign(_) => {}
-            Rebalance::Error(e) => state.notes.push(format!("rebalance failed: {e}")),
+            Rebalance::Error(e) => lock(&self.state)
+                .notes
+                .push(format!("rebalance failed: {e}")),
         }
     }
 
@@ -550,17 +558,29 @@ impl Consumer {
     /// reported (once until a commit succeeds) and tried again after the
     /// next batch, on revoke and at the end.
     fn commit<W: Write, E: Write>(&mut self, session: &mut Session<'_, W, E>) -> Result<(), Stop> {
-        let mut state = lock(&self.state);
-        if state.flushed.is_empty() {
+        let flushed: Vec<((String, i32), i64)> = {
+            let state = lock(&self.state);
+            state.flushed.iter().map(|(k, v)| (k.clone(), *v)).collect()
+        };
+        if flushed.is_empty() {
             return Ok(());
         }
         let mut list = TopicPartitionList::new();
-        for ((topic, partition), next) in &state.flushed {
+        for ((topic, partition), next) in &flushed {
             let _ = list.add_partition_offset(topic, *partition, Offset::Offset(*next));
         }
-        match self.consumer.commit(&list, CommitMode::Sync) {
+        // Not under the lock: nothing librdkafka calls back may wait.
+        let committed = self.consumer.commit(&list, CommitMode::Sync);
+        let mut state = lock(&self.state);
+        match committed {
             Ok(()) => {
-                state.flushed.clear();
+                // Only what was committed: a revocation may have taken
+                // (and committed) some meanwhile.
+                for (key, next) in flushed {
+                    if state.flushed.get(&key) == Some(&next) {
+                        state.flushed.remove(&key);
+                    }
+                }
                 state.counts.commits += 1;
                 drop(state);
                 if self.commit_failing {

@@ -69,7 +69,13 @@ fn build_detector(dir: &Path) -> PathBuf {
 fn sample(dir: &Path, events: u64, rate: u32) -> (PathBuf, Vec<String>) {
     let path = dir.join(format!("sample-{events}.jsonl"));
     let status = kqlc()
-        .args(["sample", "--events", &events.to_string(), "--source", "mixed"])
+        .args([
+            "sample",
+            "--events",
+            &events.to_string(),
+            "--source",
+            "mixed",
+        ])
         .args(["--match-rate", &rate.to_string(), "--now", NOW, "-o"])
         .arg(&path)
         .status()
@@ -206,8 +212,7 @@ impl Tansu {
             .unwrap();
         for (i, payload) in payloads.iter().enumerate() {
             let partition = i as i32 % partitions;
-            let mut record: BaseRecord<'_, (), [u8]> =
-                BaseRecord::to(topic).partition(partition);
+            let mut record: BaseRecord<'_, (), [u8]> = BaseRecord::to(topic).partition(partition);
             if let Some(payload) = payload {
                 record = record.payload(payload);
             }
@@ -259,10 +264,12 @@ impl Tansu {
             return vec![0; partitions as usize];
         };
         (0..partitions)
-            .map(|p| match committed.find_partition(topic, p).map(|e| e.offset()) {
-                Some(Offset::Offset(n)) => n,
-                _ => 0,
-            })
+            .map(
+                |p| match committed.find_partition(topic, p).map(|e| e.offset()) {
+                    Some(Offset::Offset(n)) => n,
+                    _ => 0,
+                },
+            )
             .collect()
     }
 

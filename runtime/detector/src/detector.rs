@@ -1764,13 +1764,23 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                         );
                         self.writer.write_raw(line.as_bytes())?;
                         if let Some(published) = &mut self.published {
-                            published.push(Published::of(rule.name(), rule.output(), &row, line.trim_ascii_end().as_bytes()));
+                            published.push(Published::of(
+                                rule.name(),
+                                rule.output(),
+                                &row,
+                                line.trim_ascii_end().as_bytes(),
+                            ));
                         }
                     } else if let Some(meta) = info.rules.get(index) {
                         alerts.write_alert(meta, self.ctx.now, position, rule.output(), &row)?;
                         self.writer.write_raw(alerts.get_mut())?;
                         if let Some(published) = &mut self.published {
-                            published.push(Published::of(rule.name(), rule.output(), &row, alerts.get_mut().trim_ascii_end()));
+                            published.push(Published::of(
+                                rule.name(),
+                                rule.output(),
+                                &row,
+                                alerts.get_mut().trim_ascii_end(),
+                            ));
                         }
                         alerts.get_mut().clear();
                     }
@@ -1802,7 +1812,10 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     /// The rows written since the last call, keyed, for a publishing sink.
     #[cfg(feature = "kafka")]
     pub(crate) fn take_published(&mut self) -> Vec<Published> {
-        self.published.as_mut().map(std::mem::take).unwrap_or_default()
+        self.published
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// `summary: N rows read, R rejected, E emitted[, B blank lines skipped]

@@ -169,8 +169,8 @@ impl ConsumerContext for GroupContext {
                     }
                 }
                 // Not under the lock: nothing librdkafka calls back may wait.
-                let committed = (commit.count() > 0)
-                    .then(|| consumer.commit(&commit, CommitMode::Sync));
+                let committed =
+                    (commit.count() > 0).then(|| consumer.commit(&commit, CommitMode::Sync));
                 let mut state = lock(&self.state);
                 match committed {
                     Some(Ok(())) => state.counts.commits += 1,
@@ -298,10 +298,7 @@ impl Publisher {
             .unwrap_or_else(|e| e.into_inner());
         let missing = records.len() as u64 - outcome.delivered.min(records.len() as u64);
         match (&outcome.first_error, flushed) {
-            (Some(e), _) => Err(format!(
-                "{missing} of {} not delivered: {e}",
-                records.len()
-            )),
+            (Some(e), _) => Err(format!("{missing} of {} not delivered: {e}", records.len())),
             (None, Err(e)) => Err(format!(
                 "{missing} of {} not acknowledged within {DELIVERY_WAIT:?}: {e}",
                 records.len()
@@ -356,7 +353,9 @@ impl Consumer {
                 let producer: BaseProducer<DeliveryContext> = config
                     .client()
                     .create_with_context(DeliveryContext::default())
-                    .map_err(|e| format!("--publish-kafka {topic}: cannot configure the producer: {e}"))?;
+                    .map_err(|e| {
+                        format!("--publish-kafka {topic}: cannot configure the producer: {e}")
+                    })?;
                 session.keep_published();
                 Some(Publisher {
                     producer,
@@ -431,7 +430,10 @@ impl Consumer {
             Some(e) => {
                 if !self.failing {
                     self.failing = true;
-                    session.report(format_args!("{}: polling failed: {e} (retrying)", self.name))?;
+                    session.report(format_args!(
+                        "{}: polling failed: {e} (retrying)",
+                        self.name
+                    ))?;
                 }
                 if messages.is_empty() {
                     std::thread::sleep(wait.max(Duration::from_millis(100)));
@@ -493,7 +495,10 @@ impl Consumer {
                 Err(Stop::Strict) => {
                     read += 1;
                     rejected += 1;
-                    next.insert((message.topic().to_string(), message.partition()), offset + 1);
+                    next.insert(
+                        (message.topic().to_string(), message.partition()),
+                        offset + 1,
+                    );
                     stop = Some(Stop::Strict);
                     break;
                 }
@@ -502,7 +507,10 @@ impl Consumer {
                     break;
                 }
             }
-            next.insert((message.topic().to_string(), message.partition()), offset + 1);
+            next.insert(
+                (message.topic().to_string(), message.partition()),
+                offset + 1,
+            );
         }
         drop(messages);
         {

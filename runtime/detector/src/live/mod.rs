@@ -579,7 +579,8 @@ pub(crate) fn run<W: Write, E: Write>(
         return Ok(false);
     }
     #[cfg(feature = "kafka")]
-    let kafka_counts = |kafka: &Option<kafka::Consumer>| kafka.as_ref().map(kafka::Consumer::counts);
+    let kafka_counts =
+        |kafka: &Option<kafka::Consumer>| kafka.as_ref().map(kafka::Consumer::counts);
     #[cfg(not(feature = "kafka"))]
     let kafka_counts = |_: &Option<()>| None;
     #[cfg(not(feature = "kafka"))]

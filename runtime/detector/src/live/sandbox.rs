@@ -88,7 +88,8 @@ impl Allowed {
         if options.kafka.is_some() {
             // librdkafka's certificate, key and keytab files.
             for (key, value) in &options.kafka_options {
-                if (key.ends_with(".location") && value != "probe") || key == "sasl.kerberos.keytab" {
+                if (key.ends_with(".location") && value != "probe") || key == "sasl.kerberos.keytab"
+                {
                     push_new(&mut allowed.read, PathBuf::from(value));
                 }
             }

@@ -460,18 +460,19 @@ fn wait_committed(
     (topic, partitions): (&str, i32),
     published: usize,
     limit: Duration,
-) {
+) -> Result<(), String> {
     let ends = Tansu::ends(published, partitions);
     let start = Instant::now();
     loop {
         let committed = tansu.committed(group, topic, partitions);
         if committed == ends {
-            return;
+            return Ok(());
         }
-        assert!(
-            start.elapsed() < limit,
-            "group {group} committed {committed:?} of {ends:?} within {limit:?}"
-        );
+        if start.elapsed() > limit {
+            return Err(format!(
+                "group {group} committed {committed:?} of {ends:?} within {limit:?}"
+            ));
+        }
         std::thread::sleep(Duration::from_millis(250));
     }
 }
@@ -543,7 +544,13 @@ fn two_detectors_in_a_group_one_killed_and_restarted_emit_every_alert_with_stabl
     }
     let killed_rows = first.kill();
     let restarted = Service::start(&binary, &args);
-    wait_committed(&tansu, "detectors", ("audit", 4), events.len(), limit);
+    if let Err(e) = wait_committed(&tansu, "detectors", ("audit", 4), events.len(), limit) {
+        panic!(
+            "{e}\nsecond: {:?}\nrestarted: {:?}",
+            second.stderr(),
+            restarted.stderr()
+        );
+    }
     eprintln!(
         "the group processed {total} events in {:?} (one member killed and restarted)",
         started.elapsed()
@@ -669,7 +676,8 @@ fn a_bad_kafka_message_is_reported_with_its_position_written_to_rejects_and_skip
         ("bad", 1),
         payloads.len(),
         Duration::from_secs(120),
-    );
+    )
+    .unwrap();
 
     // Reported with topic, partition and offset, escaped, like a bad line.
     let report = service.wait_stderr("kafka:bad/0:50:");
@@ -767,7 +775,8 @@ fn kafka_end_to_end_throughput() {
             (&topic, 4),
             events.len(),
             Duration::from_secs(600),
-        );
+        )
+        .unwrap();
         let elapsed = start.elapsed();
         let delivered = tansu.read_all(&alerts, 1).len();
         eprintln!(

@@ -959,6 +959,53 @@ mod tests {
     }
 
     #[test]
+    fn kafka_needs_a_topic_and_a_group_and_its_options_need_kafka() {
+        let brokers = Some("127.0.0.1:9092");
+        let kafka = options(&[("--kafka", brokers), ("--group", Some("g"))]).unwrap();
+        assert_eq!(kafka.check(&[]).unwrap_err(), "--kafka needs --topic T");
+        let kafka = options(&[("--kafka", brokers), ("--topic", Some("t"))]).unwrap();
+        assert_eq!(kafka.check(&[]).unwrap_err(), "--kafka needs --group G");
+        for flag in ["--topic", "--group", "--publish-kafka"] {
+            let alone = options(&[(flag, Some("x"))]).unwrap();
+            assert_eq!(
+                alone.check(&[]).unwrap_err(),
+                format!("{flag} needs --kafka BROKERS")
+            );
+        }
+        assert_eq!(
+            options(&[("--kafka-option", Some("linger"))]).unwrap_err(),
+            "--kafka-option: 'linger' is not KEY=VALUE (a librdkafka property, e.g. security.protocol=SASL_SSL)"
+        );
+        assert!(
+            options(&[("--kafka-option", Some("enable.auto.commit=true"))])
+                .unwrap_err()
+                .starts_with("--kafka-option enable.auto.commit: the detector sets it")
+        );
+        let full = options(&[
+            ("--kafka", brokers),
+            ("--topic", Some("audit")),
+            ("--group", Some("detectors")),
+            ("--kafka-option", Some("security.protocol=SASL_SSL")),
+            ("--kafka-option", Some("sasl.password=a=b")),
+            ("--publish-kafka", Some("alerts")),
+        ])
+        .unwrap();
+        assert!(full.is_live());
+        assert!(full.check(&[]).is_ok());
+        assert_eq!(
+            full.kafka_options,
+            [
+                ("security.protocol".to_string(), "SASL_SSL".to_string()),
+                ("sasl.password".to_string(), "a=b".to_string())
+            ]
+        );
+        assert!(full
+            .check(&[InputFile::auto("a.jsonl")])
+            .unwrap_err()
+            .starts_with("--kafka with files: add --follow"));
+    }
+
+    #[test]
     fn nats_needs_a_stream_and_a_consumer_and_its_options_need_nats() {
         let url = Some("nats://127.0.0.1:4222");
         let nats = options(&[("--nats", url), ("--consumer", Some("c"))]).unwrap();

@@ -68,7 +68,7 @@ enum Command {
         #[arg(long)]
         sbom: bool,
         /// Include the Kafka source and sink (--kafka, --publish-kafka):
-        /// librdkafka, built from source and linked in, which needs cmake
+        /// librdkafka, built from source and linked in, which needs make
         /// and a C compiler (docs/live.md).
         #[arg(long)]
         kafka: bool,

@@ -85,7 +85,7 @@ pub struct BuildOptions {
     /// vendored.
     pub offline: bool,
     /// Turn on kql-detector's `kafka` feature (`--kafka`, `--publish-kafka`):
-    /// librdkafka, built from source with cmake, and OpenSSL, linked
+    /// librdkafka, built from source by its configure script, and OpenSSL, linked
     /// statically from the system's `libssl.a` in a static build.
     pub kafka: bool,
 }

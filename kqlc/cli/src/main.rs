@@ -69,7 +69,7 @@ enum Command {
         sbom: bool,
         /// Include the Kafka source and sink (--kafka, --publish-kafka):
         /// librdkafka, built from source and linked in, which needs make
-        /// and a C compiler (docs/live.md).
+        /// and a C compiler (docs/deploy.md).
         #[arg(long)]
         kafka: bool,
         #[command(flatten)]

@@ -78,6 +78,11 @@ enum Command {
         /// this partition key (docs/scale-out.md).
         #[arg(long, value_parser = parse_partition_key)]
         partition_key: Option<PartitionKey>,
+        /// Include the Kafka source and sink (--kafka, --publish-kafka):
+        /// librdkafka, built from source and linked in, which needs make
+        /// and a C compiler (docs/deploy.md).
+        #[arg(long)]
+        kafka: bool,
         #[command(flatten)]
         schema: SchemaArgs,
     },
@@ -392,6 +397,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             offline,
             sbom,
             partition_key,
+            kafka,
             schema,
         } => {
             let schema_file = schema.schema.clone();
@@ -408,7 +414,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             if let Some(key) = &partition_key {
                 warn_partitioning(&files, &rules, key);
             }
-            build_detector(&files, &rules, &output, dynamic, offline, sbom)
+            let how = BuildHow {
+                dynamic,
+                offline,
+                sbom,
+                kafka,
+            };
+            build_detector(&files, &rules, &output, how)
         }
         Command::Test { paths, schema } => {
             let schema = schema.load()?;
@@ -575,16 +587,28 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
+/// `kqlc build`'s flags.
+struct BuildHow {
+    dynamic: bool,
+    offline: bool,
+    sbom: bool,
+    kafka: bool,
+}
+
 /// `kqlc build`: the hardened detector, its manifest and, with `sbom`, its
 /// SBOM, written next to each other.
 fn build_detector(
     files: &[RuleFile],
     rules: &[Rule],
     output: &Path,
-    dynamic: bool,
-    offline: bool,
-    sbom: bool,
+    how: BuildHow,
 ) -> Result<ExitCode, String> {
+    let BuildHow {
+        dynamic,
+        offline,
+        sbom,
+        kafka,
+    } = how;
     let toolchain = Toolchain::discover().map_err(|e| e.to_string())?;
     let host = kqlc_cli::build::host_triple().map_err(|e| e.to_string())?;
     let options = BuildOptions {
@@ -595,6 +619,7 @@ fn build_detector(
             Linking::default_for_host(&host)
         },
         offline,
+        kafka,
     };
     let info: Vec<ManifestRule> = files
         .iter()

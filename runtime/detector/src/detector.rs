@@ -490,6 +490,29 @@ pub(crate) struct Session<'a, W: Write, E: Write> {
     /// Per table of [`Session::tables`], its event-time column
     /// (`Timestamp`, `TimeGenerated`), if it has one.
     event_time: Vec<Option<usize>>,
+    /// A sink that publishes rows (`--publish-kafka`): every row written
+    /// is also kept here, keyed, until the live source takes them.
+    published: Option<Vec<Published>>,
+}
+
+/// A row or alert as written, for a sink that publishes it.
+#[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+pub(crate) struct Published {
+    /// [`crate::alert_id::alert_id`] of the rule's id and the row.
+    pub(crate) key: String,
+    /// The line written (row, alert or finding), without its line end.
+    pub(crate) value: Vec<u8>,
+}
+
+impl Published {
+    /// `value`, written for `row` of the rule `rule_id` (with output
+    /// `columns`), keyed by [`crate::alert_id::alert_id`].
+    fn of(rule_id: &str, columns: &[&str], row: &Row, value: &[u8]) -> Published {
+        Published {
+            key: crate::alert_id::alert_id(rule_id, &crate::output::row_json(columns, row)),
+            value: value.to_vec(),
+        }
+    }
 }
 
 /// How [`Session::read_chunks`] ended.
@@ -668,6 +691,7 @@ pub fn run<W: Write, E: Write>(
         fixed_now: options.now.is_some(),
         schedules: Vec::new(),
         event_time,
+        published: None,
         alerts,
         position: None,
         ocsf,
@@ -1566,6 +1590,14 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                             )?;
                         } else {
                             self.writer.write_raw(line.as_bytes())?;
+                            if let Some(published) = &mut self.published {
+                                published.push(Published::of(
+                                    rule.name(),
+                                    rule.output(),
+                                    &row,
+                                    line.trim_ascii_end().as_bytes(),
+                                ));
+                            }
                         }
                     } else if let Some(meta) = info.rules.get(index) {
                         alerts.write_alert(meta, self.ctx.now, position, rule.output(), &row)?;
@@ -1579,6 +1611,14 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                             )?;
                         } else {
                             self.writer.write_raw(alerts.get_mut())?;
+                            if let Some(published) = &mut self.published {
+                                published.push(Published::of(
+                                    rule.name(),
+                                    rule.output(),
+                                    &row,
+                                    alerts.get_mut().trim_ascii_end(),
+                                ));
+                            }
                         }
                         alerts.get_mut().clear();
                     }
@@ -1590,15 +1630,37 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                     &row,
                     None,
                 )?,
-                None => self.writer.write_row(
-                    self.tag_rows.then(|| rule.name()),
-                    rule.output(),
-                    &row,
-                )?,
+                None => {
+                    self.writer.write_row(
+                        self.tag_rows.then(|| rule.name()),
+                        rule.output(),
+                        &row,
+                    )?;
+                    if let Some(published) = &mut self.published {
+                        let line = self.writer.last_row().as_bytes();
+                        published.push(Published::of(rule.name(), rule.output(), &row, line));
+                    }
+                }
             }
             self.counts.emitted[index] += 1;
         }
         Ok(())
+    }
+
+    /// Keeps every row written from now on for a publishing sink
+    /// ([`Session::take_published`]).
+    #[cfg(feature = "kafka")]
+    pub(crate) fn keep_published(&mut self) {
+        self.published.get_or_insert_with(Vec::new);
+    }
+
+    /// The rows written since the last call, keyed, for a publishing sink.
+    #[cfg(feature = "kafka")]
+    pub(crate) fn take_published(&mut self) -> Vec<Published> {
+        self.published
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// `summary: N rows read, R rejected, E emitted[, B blank lines skipped]

@@ -119,6 +119,11 @@ impl<W: Write> RowWriter<W> {
         self.out.write_all(self.line.as_bytes())
     }
 
+    /// The line [`RowWriter::write_row`] wrote last, without its line end.
+    pub fn last_row(&self) -> &str {
+        self.line.strip_suffix('\n').unwrap_or(&self.line)
+    }
+
     /// Writes bytes already formatted (an alert line).
     pub fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.out.write_all(bytes)
@@ -230,6 +235,15 @@ impl Write for Sink {
             Sink::File { file, .. } => file.flush(),
         }
     }
+}
+
+/// A row as `--output rows` writes it for one rule (one JSON object, keys
+/// in column order, no `"_rule"`): what [`crate::alert_id::alert_id`]
+/// hashes with the rule's id.
+pub fn row_json(columns: &[&str], row: &Row) -> String {
+    let mut out = String::new();
+    render_row(&mut out, None, columns, row);
+    out
 }
 
 /// Appends `s` as a JSON string literal.

@@ -84,6 +84,10 @@ pub struct BuildOptions {
     /// Pass `--offline` to cargo: use only crates already downloaded or
     /// vendored.
     pub offline: bool,
+    /// Turn on kql-detector's `kafka` feature (`--kafka`, `--publish-kafka`):
+    /// librdkafka, built from source by its configure script, and OpenSSL, linked
+    /// statically from the system's `libssl.a` in a static build.
+    pub kafka: bool,
 }
 
 impl BuildOptions {
@@ -93,6 +97,7 @@ impl BuildOptions {
             profile,
             linking: Linking::Dynamic,
             offline: false,
+            kafka: false,
         }
     }
 }
@@ -354,6 +359,9 @@ impl Toolchain {
         hasher.update(options.profile.cargo_name());
         hasher.update(&manifest.target);
         hasher.update([u8::from(manifest.static_linking)]);
+        if options.kafka {
+            hasher.update("kafka");
+        }
         hasher.update(&rustc.verbose);
         hasher.update(self.runtime_fingerprint()?);
         for (path, text) in &files {
@@ -375,7 +383,10 @@ impl Toolchain {
         }
 
         std::fs::create_dir_all(project.join("src")).map_err(io_error(&project))?;
-        files.push(("Cargo.toml".to_string(), self.cargo_manifest(&package)));
+        files.push((
+            "Cargo.toml".to_string(),
+            self.cargo_manifest(&package, options.kafka),
+        ));
         for (path, text) in &files {
             write_if_changed(&project.join(path), text)?;
         }
@@ -397,6 +408,9 @@ impl Toolchain {
             }),
             rustflags: self.rustflags(&cache_dir, options),
             offline: options.offline,
+            // openssl-sys links the system's OpenSSL dynamically when it may
+            // choose; a static detector needs its static libraries.
+            openssl_static: options.kafka && options.linking == Linking::Static,
         };
         let built = plan.run()?;
         let bin_dir = cache_dir.join("bin");
@@ -448,8 +462,9 @@ impl Toolchain {
         flags
     }
 
-    /// The generated project's `Cargo.toml`.
-    fn cargo_manifest(&self, package: &str) -> String {
+    /// The generated project's `Cargo.toml` (with kql-detector's `kafka`
+    /// feature when `kafka`).
+    fn cargo_manifest(&self, package: &str, kafka: bool) -> String {
         let runtime = self
             .runtime_dir
             .to_string_lossy()
@@ -465,8 +480,9 @@ publish = false
 
 [dependencies]
 kql-runtime = {{ path = "{runtime}", default-features = false }}
-# `live`: --follow, --listen and signal handling (tokio, hyper, rustls).
-kql-detector = {{ path = "{runtime}/detector", default-features = false, features = ["live"] }}
+# `live`: --follow, --listen, --nats and signal handling (tokio, hyper,
+# rustls, async-nats); `kafka` (kqlc build --kafka): librdkafka.
+kql-detector = {{ path = "{runtime}/detector", default-features = false, features = [{features}] }}
 
 # Not part of any enclosing workspace.
 [workspace]
@@ -496,6 +512,11 @@ incremental = false
 opt-level = 3
 "#,
             version = codegen::KQLC_VERSION,
+            features = if kafka {
+                r#""live", "kafka""#
+            } else {
+                r#""live""#
+            },
         )
     }
 }
@@ -511,6 +532,8 @@ struct CargoBuild<'a> {
     /// Set as `CARGO_ENCODED_RUSTFLAGS` when not empty.
     rustflags: Vec<String>,
     offline: bool,
+    /// Set `OPENSSL_STATIC=1` (librdkafka's OpenSSL in a static build).
+    openssl_static: bool,
 }
 
 impl CargoBuild<'_> {
@@ -535,6 +558,9 @@ impl CargoBuild<'_> {
         }
         if self.offline {
             command.arg("--offline");
+        }
+        if self.openssl_static {
+            command.env("OPENSSL_STATIC", "1");
         }
         if !self.rustflags.is_empty() {
             command

@@ -72,6 +72,8 @@ pub mod heading {
     pub const WEBHOOK: &str = "Webhook and TLS (with --listen)";
     /// The JetStream consumer.
     pub const NATS: &str = "NATS JetStream (with --nats)";
+    /// The Kafka consumer and producer.
+    pub const KAFKA: &str = "Kafka (with --kafka; detectors built with kqlc build --kafka)";
     /// Checkpoints and metrics.
     pub const STATE: &str = "State and metrics (live sources)";
     /// Least privilege.

@@ -39,6 +39,8 @@ pub struct Snapshot {
     pub consumer: Option<super::nats::ConsumerCounts>,
     /// `--publish` is on: its counts are shown.
     pub publishing: bool,
+    /// The Kafka consumer's counts (`--kafka`).
+    pub kafka: Option<KafkaCounts>,
     /// Rows emitted per rule: (name, count).
     pub rules: Vec<(String, u64)>,
     /// Scheduled rules: (name, rows buffered, counters).
@@ -69,6 +71,7 @@ impl Snapshot {
             nats: None,
             consumer: None,
             publishing: false,
+            kafka: None,
             rules: Vec::new(),
             scheduled: Vec::new(),
             newest_event: None,
@@ -299,6 +302,20 @@ impl Snapshot {
                 &[(String::new(), wall - newest)],
             );
         }
+        if let Some(kafka) = &self.kafka {
+            let counters: [(&str, &str, u64); 7] = [
+                ("kqlc_kafka_messages_total", "Kafka messages read (processed by the rules).", kafka.messages),
+                ("kqlc_kafka_rejected_total", "Kafka messages none of whose records could be read (reported, written to --rejects, skipped).", kafka.rejected),
+                ("kqlc_kafka_commits_total", "Offset commits that succeeded (each after the output was flushed).", kafka.commits),
+                ("kqlc_kafka_commit_failures_total", "Offset commits that failed (tried again later).", kafka.commit_failures),
+                ("kqlc_kafka_rebalances_total", "Rebalances that took partitions away from this member.", kafka.rebalances),
+                ("kqlc_kafka_published_total", "Rows or alerts produced to --publish-kafka and acknowledged.", kafka.published),
+                ("kqlc_kafka_publish_failures_total", "Batches of rows --publish-kafka could not deliver (the detector stops, uncommitted).", kafka.publish_failures),
+            ];
+            for (name, help, value) in counters {
+                family(name, "counter", help, &[(String::new(), value as f64)]);
+            }
+        }
         if let Some(at) = self.checkpoint {
             family(
                 "kqlc_checkpoint_age_seconds",
@@ -327,6 +344,26 @@ impl Snapshot {
         );
         text
     }
+}
+
+/// The counters of a Kafka source (`--kafka`) and sink
+/// (`--publish-kafka`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KafkaCounts {
+    /// Messages processed.
+    pub messages: u64,
+    /// Messages none of whose records could be read.
+    pub rejected: u64,
+    /// Offset commits that succeeded.
+    pub commits: u64,
+    /// Offset commits that failed.
+    pub commit_failures: u64,
+    /// Rebalances that revoked partitions.
+    pub rebalances: u64,
+    /// Rows or alerts delivered to `--publish-kafka`.
+    pub published: u64,
+    /// Batches `--publish-kafka` could not deliver.
+    pub publish_failures: u64,
 }
 
 impl Default for Snapshot {

@@ -7,7 +7,10 @@
 //! - `--listen` (`live::webhook`): the Kubernetes API server's audit webhook
 //!   backend, over HTTP or HTTPS;
 //! - `--nats` (`live::nats`): a durable pull consumer of a NATS JetStream
-//!   stream, shared by any number of detectors.
+//!   stream, shared by any number of detectors;
+//! - `--kafka` (`kafka`, behind the `kafka` cargo feature, `kqlc build
+//!   --kafka`): a member of a Kafka consumer group, with `--publish-kafka`
+//!   producing the rows to a topic.
 //!
 //! Both feed the session of [`crate::detector`] on the calling thread, by
 //! the same per-line and per-event code as batch mode, so a rule gives the
@@ -49,6 +52,8 @@ use std::time::Duration;
 
 #[cfg(feature = "live")]
 pub mod follow;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 #[cfg(feature = "live")]
 pub mod metrics;
 #[cfg(feature = "live")]
@@ -61,6 +66,11 @@ pub mod sandbox;
 pub mod state;
 #[cfg(feature = "live")]
 pub mod webhook;
+
+/// How long a message source waits for input when it is the only source
+/// (`--kafka`); SIGTERM is seen within about this time.
+#[cfg(feature = "live")]
+const POLL_WAIT_ALONE: Duration = Duration::from_millis(500);
 
 /// The default `--checkpoint-interval`.
 pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
@@ -322,6 +332,53 @@ pub struct LiveOptions {
                 metrics"
     )]
     pub max_buffered_rows: Option<usize>,
+    /// `--kafka BROKERS`.
+    #[arg(
+        long,
+        value_name = "BROKERS",
+        help_heading = heading::KAFKA,
+        help = "read a Kafka topic as a member of a consumer group (with --topic and\n\
+                --group; detectors built with kqlc build --kafka); offsets are\n\
+                committed once the rows are written and flushed"
+    )]
+    pub kafka: Option<String>,
+    /// `--topic T`.
+    #[arg(
+        long,
+        value_name = "T",
+        help_heading = heading::KAFKA,
+        help = "the Kafka topic"
+    )]
+    pub topic: Option<String>,
+    /// `--group G`.
+    #[arg(
+        long,
+        value_name = "G",
+        help_heading = heading::KAFKA,
+        help = "the consumer group, shared by detectors (a new group starts at the\n\
+                earliest offsets; --kafka-option auto.offset.reset=latest: at the end)"
+    )]
+    pub group: Option<String>,
+    /// `--kafka-option KEY=VALUE` (repeatable): librdkafka properties, in
+    /// order.
+    #[arg(
+        long = "kafka-option",
+        value_name = "K=V",
+        value_parser = parse_kafka_option,
+        help_heading = heading::KAFKA,
+        help = "a librdkafka property, repeatable (SASL, TLS: e.g.\n\
+                security.protocol=SASL_SSL)"
+    )]
+    pub kafka_options: Vec<(String, String)>,
+    /// `--publish-kafka TOPIC`.
+    #[arg(
+        long,
+        value_name = "TOPIC",
+        help_heading = heading::KAFKA,
+        help = "also produce every row or alert to this topic, keyed by its alert id;\n\
+                offsets are committed only once the broker has acknowledged them"
+    )]
+    pub publish_kafka: Option<String>,
 }
 
 /// `--deliver`: where a consumer the detector creates starts in the
@@ -373,7 +430,7 @@ fn deliver(text: &str) -> Result<Deliver, String> {
 impl LiveOptions {
     /// True when a live source was asked for.
     pub fn is_live(&self) -> bool {
-        self.follow || self.listen.is_some() || self.nats_source()
+        self.follow || self.listen.is_some() || self.nats_source() || self.kafka.is_some()
     }
 
     /// True when `--nats` names a source (a stream to consume), not only
@@ -428,12 +485,12 @@ impl LiveOptions {
         .find(|(_, given)| *given);
         if let (Some((flag, _)), false) = (schedule_option, self.is_live()) {
             return Err(format!(
-                "{flag} needs a live source (--follow, --listen ADDR or --nats URL): batch mode runs stateful rules once over all of the input"
+                "{flag} needs a live source (--follow, --listen ADDR, --nats URL or --kafka BROKERS): batch mode runs stateful rules once over all of the input"
             ));
         }
         if self.metrics.is_some() && !self.is_live() {
             return Err(
-                "--metrics needs a live source (--follow, --listen ADDR or --nats URL)".to_string(),
+                "--metrics needs a live source (--follow, --listen ADDR, --nats URL or --kafka BROKERS)".to_string(),
             );
         }
         if self.tls_cert.is_some() != self.tls_key.is_some() {
@@ -494,6 +551,24 @@ impl LiveOptions {
                     .to_string(),
             );
         }
+        match (&self.kafka, &self.topic, &self.group) {
+            (Some(_), Some(_), Some(_)) => {}
+            (Some(_), None, _) => return Err("--kafka needs --topic T".to_string()),
+            (Some(_), _, None) => return Err("--kafka needs --group G".to_string()),
+            (None, _, _) => {
+                let kafka_option = [
+                    ("--topic", self.topic.is_some()),
+                    ("--group", self.group.is_some()),
+                    ("--kafka-option", !self.kafka_options.is_empty()),
+                    ("--publish-kafka", self.publish_kafka.is_some()),
+                ]
+                .into_iter()
+                .find(|(_, given)| *given);
+                if let Some((flag, _)) = kafka_option {
+                    return Err(format!("{flag} needs --kafka BROKERS"));
+                }
+            }
+        }
         if self.follow {
             if files.is_empty() {
                 return Err("--follow needs files or globs to follow".to_string());
@@ -508,6 +583,8 @@ impl LiveOptions {
                 Some("--listen")
             } else if self.nats_source() {
                 Some("--nats")
+            } else if self.kafka.is_some() {
+                Some("--kafka")
             } else {
                 None
             };
@@ -704,6 +781,37 @@ pub(crate) fn run<W: Write, E: Write>(
         format: crate::formats::InputFormat::Auto.name(),
         ..follow::SourceCounts::default()
     });
+    #[cfg(feature = "kafka")]
+    let mut kafka = match &options.kafka {
+        Some(brokers) => {
+            let config = kafka::Config::from_options(brokers, options);
+            match kafka::Consumer::start(config, session) {
+                Ok(consumer) => {
+                    session.report(format_args!("consuming {}", consumer.name()))?;
+                    Some(consumer)
+                }
+                Err(e) => {
+                    session.report(format_args!("error: --kafka {brokers}: {e}"))?;
+                    return Ok(false);
+                }
+            }
+        }
+        None => None,
+    };
+    #[cfg(not(feature = "kafka"))]
+    if options.kafka.is_some() {
+        session.report(format_args!(
+            "error: --kafka: this detector was built without Kafka (build it with kqlc build --kafka: the kql-detector feature 'kafka', librdkafka)"
+        ))?;
+        return Ok(false);
+    }
+    #[cfg(feature = "kafka")]
+    let kafka_counts =
+        |kafka: &Option<kafka::Consumer>| kafka.as_ref().map(kafka::Consumer::counts);
+    #[cfg(not(feature = "kafka"))]
+    let kafka_counts = |_: &Option<()>| None;
+    #[cfg(not(feature = "kafka"))]
+    let kafka: Option<()> = None;
     let mut follower = if options.follow {
         let outputs = session.output_files();
         Some(follow::Follower::new(files, outputs, session))
@@ -748,6 +856,7 @@ pub(crate) fn run<W: Write, E: Write>(
                    webhook: &Option<follow::SourceCounts>,
                    nats: (&Option<follow::SourceCounts>, &Option<nats::Consumer>),
                    checkpoints: &Option<Checkpoints>,
+                   kafka: Option<metrics::KafkaCounts>,
                    ready: bool| {
         let Some(metrics) = &metrics else { return };
         let (emitted, names) = session.emitted();
@@ -773,6 +882,7 @@ pub(crate) fn run<W: Write, E: Write>(
             snapshot.nats = nats.0.clone();
             snapshot.consumer = nats.1.as_ref().map(|c| c.counts().clone());
             snapshot.publishing = publishing;
+            snapshot.kafka = kafka;
             snapshot.rules = rules;
             if let Some(c) = checkpoints {
                 snapshot.checkpoint = Some(c.last.unwrap_or(snapshot.started));
@@ -794,14 +904,21 @@ pub(crate) fn run<W: Write, E: Write>(
             } else {
                 follow::POLL_INTERVAL
             };
-            // One source waits for input at a time: JetStream when it is
-            // there (alone, with a longer pull), else the webhook.
-            let (server_wait, nats_wait) = match (&consumer, follower.is_some() || server.is_some())
-            {
-                (Some(_), false) => (Duration::ZERO, nats::PULL_WAIT),
-                (Some(_), true) => (Duration::ZERO, idle),
-                (None, _) => (idle, Duration::ZERO),
+            // One source waits for input at a time: Kafka when it is
+            // there (alone, with a longer poll), else JetStream (the
+            // same), else the webhook.
+            let (server_wait, nats_wait, kafka_wait) = match (
+                kafka.is_some(),
+                &consumer,
+                follower.is_some() || server.is_some(),
+            ) {
+                (true, None, false) => (Duration::ZERO, Duration::ZERO, POLL_WAIT_ALONE),
+                (true, _, _) => (Duration::ZERO, Duration::ZERO, idle),
+                (false, Some(_), false) => (Duration::ZERO, nats::PULL_WAIT, Duration::ZERO),
+                (false, Some(_), true) => (Duration::ZERO, idle, Duration::ZERO),
+                (false, None, _) => (idle, Duration::ZERO, Duration::ZERO),
             };
+            let _ = kafka_wait;
             match &mut server {
                 Some(server) => {
                     let before = session.totals();
@@ -811,7 +928,7 @@ pub(crate) fn run<W: Write, E: Write>(
                     }
                     processed?;
                 }
-                None if !busy && consumer.is_none() => std::thread::sleep(idle),
+                None if !busy && consumer.is_none() && kafka.is_none() => std::thread::sleep(idle),
                 None => {}
             }
             if let Some(consumer) = &mut consumer {
@@ -821,6 +938,10 @@ pub(crate) fn run<W: Write, E: Write>(
                     counts.add(&before, &session.totals());
                 }
                 processed?;
+            }
+            #[cfg(feature = "kafka")]
+            if let Some(kafka) = &mut kafka {
+                kafka.process(session, kafka_wait)?;
             }
             // Scheduled rules whose tick the clock has passed run now (with
             // `--clock event` they ran as the events came).
@@ -847,6 +968,7 @@ pub(crate) fn run<W: Write, E: Write>(
                 &webhook_counts,
                 (&nats_counts, &consumer),
                 &checkpoints,
+                kafka_counts(&kafka),
                 true,
             );
         }
@@ -858,6 +980,7 @@ pub(crate) fn run<W: Write, E: Write>(
         &webhook_counts,
         (&nats_counts, &consumer),
         &checkpoints,
+        kafka_counts(&kafka),
         false,
     );
     // Stop taking requests; answer those already queued.
@@ -875,6 +998,13 @@ pub(crate) fn run<W: Write, E: Write>(
     if let Some(consumer) = &mut consumer {
         consumer.close();
     }
+    // Kafka: what was written is delivered and committed, unless writing
+    // failed; then the member leaves its group.
+    #[cfg(feature = "kafka")]
+    let closed = match &mut kafka {
+        Some(kafka) => closed.and(kafka.close(session, result.is_ok())),
+        None => closed,
+    };
     if let (Err(Stop::Write(_)), Some(checkpoints)) = (&result, &checkpoints) {
         // The rows of the lines read since the last checkpoint may not all
         // be written: it is not advanced, so a restart reads them again.
@@ -906,6 +1036,7 @@ pub(crate) fn run<W: Write, E: Write>(
         &webhook_counts,
         (&nats_counts, &consumer),
         &checkpoints,
+        kafka_counts(&kafka),
         false,
     );
     session.report(format_args!(
@@ -980,6 +1111,43 @@ impl Checkpoints {
         }
         Ok(())
     }
+}
+
+/// A `--kafka-option` value: `KEY=VALUE`, a librdkafka property the
+/// detector does not set itself (the brokers, the group and committing are
+/// its own).
+pub fn parse_kafka_option(text: &str) -> Result<(String, String), String> {
+    let shown = kql_runtime::printable::printable(text);
+    let Some((key, value)) = text.split_once('=') else {
+        return Err(format!(
+            "'{shown}' is not KEY=VALUE (a librdkafka property, e.g. security.protocol=SASL_SSL)"
+        ));
+    };
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(format!(
+            "'{shown}' has no key (KEY=VALUE, e.g. security.protocol=SASL_SSL)"
+        ));
+    }
+    let own = [
+        ("bootstrap.servers", "give the brokers as --kafka BROKERS"),
+        ("group.id", "give the group as --group G"),
+        (
+            "enable.auto.commit",
+            "the detector commits offsets itself, once the rows are written (at least once)",
+        ),
+        (
+            "enable.auto.offset.store",
+            "the detector commits the offsets of the messages it processed",
+        ),
+    ];
+    if let Some((_, why)) = own.iter().find(|(own, _)| *own == key) {
+        return Err(format!(
+            "{}: the detector sets it: {why}",
+            kql_runtime::printable::printable(key)
+        ));
+    }
+    Ok((key.to_string(), value.to_string()))
 }
 
 /// A duration: a number and a unit (`ms`, `s`, `m`, `h`; seconds without
@@ -1150,6 +1318,53 @@ mod tests {
             creds.check(&[]).unwrap_err(),
             "--nats-creds needs --nats URL"
         );
+    }
+
+    #[test]
+    fn kafka_needs_a_topic_and_a_group_and_its_options_need_kafka() {
+        let brokers = Some("127.0.0.1:9092");
+        let kafka = options(&[("--kafka", brokers), ("--group", Some("g"))]).unwrap();
+        assert_eq!(kafka.check(&[]).unwrap_err(), "--kafka needs --topic T");
+        let kafka = options(&[("--kafka", brokers), ("--topic", Some("t"))]).unwrap();
+        assert_eq!(kafka.check(&[]).unwrap_err(), "--kafka needs --group G");
+        for flag in ["--topic", "--group", "--publish-kafka"] {
+            let alone = options(&[(flag, Some("x"))]).unwrap();
+            assert_eq!(
+                alone.check(&[]).unwrap_err(),
+                format!("{flag} needs --kafka BROKERS")
+            );
+        }
+        assert_eq!(
+            options(&[("--kafka-option", Some("linger"))]).unwrap_err(),
+            "--kafka-option: 'linger' is not KEY=VALUE (a librdkafka property, e.g. security.protocol=SASL_SSL)"
+        );
+        assert!(
+            options(&[("--kafka-option", Some("enable.auto.commit=true"))])
+                .unwrap_err()
+                .starts_with("--kafka-option: enable.auto.commit: the detector sets it")
+        );
+        let full = options(&[
+            ("--kafka", brokers),
+            ("--topic", Some("audit")),
+            ("--group", Some("detectors")),
+            ("--kafka-option", Some("security.protocol=SASL_SSL")),
+            ("--kafka-option", Some("sasl.password=a=b")),
+            ("--publish-kafka", Some("alerts")),
+        ])
+        .unwrap();
+        assert!(full.is_live());
+        assert!(full.check(&[]).is_ok());
+        assert_eq!(
+            full.kafka_options,
+            [
+                ("security.protocol".to_string(), "SASL_SSL".to_string()),
+                ("sasl.password".to_string(), "a=b".to_string())
+            ]
+        );
+        assert!(full
+            .check(&[InputFile::auto("a.jsonl")])
+            .unwrap_err()
+            .starts_with("--kafka with files: add --follow"));
     }
 
     #[test]

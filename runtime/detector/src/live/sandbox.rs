@@ -17,7 +17,8 @@
 //! | the rules' `externaldata` files | read | a scheduled rule reads them at each run |
 //! | `--output-file`'s directory (the device itself for one such as `/dev/full`) | create and write files | SIGHUP opens the file again |
 //! | `--state DIR` | read, create, write, truncate, rename, remove files | checkpoints (temporary file, rename) |
-//! | with `--nats`: `/etc/hosts`, `/etc/resolv.conf`, ..., CA certificate directories | read | name resolution when the client reconnects |
+//! | with `--nats` or `--kafka`: `/etc/hosts`, `/etc/resolv.conf`, ..., CA certificate directories | read | name resolution when the client reconnects |
+//! | with `--kafka`: each `--kafka-option` file (`*.location`, `sasl.kerberos.keytab`) | read | librdkafka reads certificates and keys when it connects |
 //!
 //! Everything else is denied, executing anything included. Landlock is
 //! best effort: on a kernel without it (or with an older ABI) the detector
@@ -40,7 +41,8 @@ pub struct Allowed {
     pub read_write: Vec<PathBuf>,
 }
 
-/// Files name resolution and TLS roots read, for `--nats` reconnections.
+/// Files name resolution and TLS roots read, for `--nats` and `--kafka`
+/// reconnections.
 const NAME_SERVICE_FILES: &[&str] = &[
     "/etc/hosts",
     "/etc/resolv.conf",
@@ -89,7 +91,16 @@ impl Allowed {
         for path in kql_runtime::external::files_read() {
             push_new(&mut allowed.read, PathBuf::from(path));
         }
-        if options.nats.is_some() {
+        if options.kafka.is_some() {
+            // librdkafka's certificate, key and keytab files.
+            for (key, value) in &options.kafka_options {
+                if (key.ends_with(".location") && value != "probe") || key == "sasl.kerberos.keytab"
+                {
+                    push_new(&mut allowed.read, PathBuf::from(value));
+                }
+            }
+        }
+        if options.nats.is_some() || options.kafka.is_some() {
             for path in NAME_SERVICE_FILES {
                 if Path::new(path).exists() {
                     push_new(&mut allowed.read, PathBuf::from(path));

@@ -929,10 +929,21 @@ fn an_instance_killed_halfway_and_restarted_still_gives_each_alert_once_and_rede
     let restarted_metrics = metrics_addr(&restarted);
     client.wait_acked_within("AUDIT", "detectors", Duration::from_secs(300));
 
-    let redeliveries: f64 = [&survivor_metrics, &restarted_metrics]
-        .iter()
-        .map(|addr| sample(&scrape(addr), "kqlc_nats_redeliveries_total").unwrap_or(0.0))
-        .sum();
+    // An instance publishes its counts after the iteration that acked a
+    // batch, a moment after the server saw the acks: the redelivered batch
+    // is the last one, so its count may trail the server by that moment.
+    let redelivered = || -> f64 {
+        [&survivor_metrics, &restarted_metrics]
+            .iter()
+            .map(|addr| sample(&scrape(addr), "kqlc_nats_redeliveries_total").unwrap_or(0.0))
+            .sum()
+    };
+    let waited = Instant::now();
+    let mut redeliveries = redelivered();
+    while redeliveries == 0.0 && waited.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+        redeliveries = redelivered();
+    }
     let survivor_body = scrape(&survivor_metrics);
     eprintln!(
         "redeliveries after the kill: {redeliveries}; alerts the stream already held (survivor): {:?}",

@@ -22,306 +22,534 @@ use ir::{Arg, Const, Expr, Input, Op, Pipeline, Stage};
 
 /// Lowers a checked query.
 pub fn plan(query: &CheckedQuery) -> Pipeline {
-    SUBQUERIES.with(|count| count.set(0));
-    plan_query(query)
+    Planner::default().plan_query(query)
 }
 
-thread_local! {
-    /// Sub-queries (`toscalar`, `in (T)`) numbered so far in the rule being
-    /// planned: each gets a distinct field in generated code.
-    static SUBQUERIES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+/// Lowers checked queries. It numbers the sub-queries (`toscalar`, `in (T)`)
+/// of the rule it plans, so that each gets a distinct field in generated
+/// code.
+#[derive(Default)]
+struct Planner {
+    /// Sub-queries numbered so far.
+    subqueries: std::cell::Cell<usize>,
 }
 
-fn plan_query(query: &CheckedQuery) -> Pipeline {
-    let columns =
-        |cols: &[crate::sema::Column]| cols.iter().map(|c| (c.name.clone(), c.ty)).collect();
-    let mut stages = Vec::new();
-    for stage in &query.stages {
-        let op = match &stage.op {
-            CheckedOp::Where(predicate) => Op::Filter(lower(predicate)),
-            CheckedOp::Extend(items) => {
-                Op::Extend(items.iter().map(|(i, e)| (*i, lower(e))).collect())
-            }
-            CheckedOp::Project(values) => Op::Project(values.iter().map(lower).collect()),
-            CheckedOp::Select(indices) => {
-                if indices.iter().copied().eq(0..stage.input.len()) {
-                    continue; // a rename: same values in the same places
+impl Planner {
+    /// Lowers a query or a sub-query.
+    fn plan_query(&self, query: &CheckedQuery) -> Pipeline {
+        let columns =
+            |cols: &[crate::sema::Column]| cols.iter().map(|c| (c.name.clone(), c.ty)).collect();
+        let mut stages = Vec::new();
+        for stage in &query.stages {
+            let op = match &stage.op {
+                CheckedOp::Where(predicate) => Op::Filter(self.lower(predicate)),
+                CheckedOp::Extend(items) => {
+                    Op::Extend(items.iter().map(|(i, e)| (*i, self.lower(e))).collect())
                 }
-                Op::Select(indices.clone())
-            }
-            CheckedOp::MvExpand { .. } => lower_mv_expand(&stage.op, &stage.output),
-            CheckedOp::MvApply {
-                expand,
-                sub,
-                layout,
-            } => {
-                let subtable = match &sub.source {
-                    CheckedSource::Rows { columns, .. } => columns.clone(),
-                    _ => Vec::new(),
-                };
-                Op::MvApply {
-                    expand: Box::new(lower_mv_expand(expand, &subtable)),
-                    sub: Box::new(plan_query(sub)),
-                    layout: layout.clone(),
+                CheckedOp::Project(values) => {
+                    Op::Project(values.iter().map(|e| self.lower(e)).collect())
+                }
+                CheckedOp::Select(indices) => {
+                    if indices.iter().copied().eq(0..stage.input.len()) {
+                        continue; // a rename: same values in the same places
+                    }
+                    Op::Select(indices.clone())
+                }
+                CheckedOp::MvExpand { .. } => self.lower_mv_expand(&stage.op, &stage.output),
+                CheckedOp::MvApply {
+                    expand,
+                    sub,
+                    layout,
+                } => {
+                    let subtable = match &sub.source {
+                        CheckedSource::Rows { columns, .. } => columns.clone(),
+                        _ => Vec::new(),
+                    };
+                    Op::MvApply {
+                        expand: Box::new(self.lower_mv_expand(expand, &subtable)),
+                        sub: Box::new(self.plan_query(sub)),
+                        layout: layout.clone(),
+                    }
+                }
+                CheckedOp::Take(n) => Op::Take(*n),
+                CheckedOp::Sample(n) => Op::Sample(*n),
+                CheckedOp::Window(items) => Op::Window(
+                    items
+                        .iter()
+                        .map(|(position, window)| {
+                            let mut args: Vec<Expr> =
+                                window.args.iter().map(|e| self.lower(e)).collect();
+                            // A running sum of ints is a long, like `sum`.
+                            if window.kind == crate::sema::WindowKind::CumSum
+                                && window.args[0].ty != ScalarType::Real
+                            {
+                                args[0] =
+                                    call("functions::tolong", vec![Arg::Value(args[0].clone())]);
+                            }
+                            (
+                                *position,
+                                ir::WindowFn {
+                                    kind: window.kind,
+                                    args,
+                                },
+                            )
+                        })
+                        .collect(),
+                ),
+                CheckedOp::Count => Op::Count,
+                CheckedOp::Summarize { by, aggregates } => Op::Summarize {
+                    keys: by.iter().map(|e| self.lower(e)).collect(),
+                    aggregates: aggregates.iter().map(|e| self.lower_aggregate(e)).collect(),
+                },
+                CheckedOp::MakeSeries(series) => {
+                    Op::MakeSeries(Box::new(self.lower_make_series(series)))
+                }
+                CheckedOp::Sort(keys) => Op::Sort {
+                    keys: keys.iter().map(|e| self.sort_key(e)).collect(),
+                    limit: None,
+                },
+                CheckedOp::Top { count, key } => Op::Sort {
+                    keys: vec![self.sort_key(key)],
+                    limit: Some(*count),
+                },
+                CheckedOp::Distinct(columns) => Op::Distinct(columns.clone()),
+                CheckedOp::Join {
+                    kind,
+                    right,
+                    left_keys,
+                    right_keys,
+                    right_columns,
+                } => Op::Join {
+                    kind: *kind,
+                    right_width: right.output.len(),
+                    right: Box::new(self.plan_query(right)),
+                    left_keys: left_keys.clone(),
+                    right_keys: right_keys.clone(),
+                    right_columns: right_columns.clone(),
+                    left_width: stage.input.len(),
+                    left_strings: stage
+                        .input
+                        .iter()
+                        .map(|c| c.ty == ScalarType::String)
+                        .collect(),
+                    right_strings: right_columns
+                        .iter()
+                        .map(|&i| right.output[i].ty == ScalarType::String)
+                        .collect(),
+                },
+                CheckedOp::Parse {
+                    expr,
+                    regex,
+                    targets,
+                    relaxed,
+                    drop_unmatched,
+                } => Op::Parse {
+                    expr: self.lower(expr),
+                    regex: regex.clone(),
+                    targets: targets.clone(),
+                    relaxed: *relaxed,
+                    drop_unmatched: *drop_unmatched,
+                },
+                CheckedOp::Union { input, legs } => {
+                    let layout = |mapping: &[Option<usize>]| -> Vec<Expr> {
+                        mapping
+                            .iter()
+                            .zip(&stage.output)
+                            .map(|(m, column)| match (m, column.ty) {
+                                (Some(i), _) => Expr::Column(*i),
+                                (None, ScalarType::String) => {
+                                    Expr::Const(Const::String(String::new()))
+                                }
+                                (None, _) => Expr::Const(Const::Null),
+                            })
+                            .collect()
+                    };
+                    Op::Union {
+                        input: layout(input),
+                        legs: legs
+                            .iter()
+                            .map(|(leg, map)| (self.plan_query(leg), layout(map)))
+                            .collect(),
+                    }
+                }
+            };
+            stages.push(Stage {
+                kql: stage.text.clone(),
+                input_names: stage.input.iter().map(|c| c.name.clone()).collect(),
+                output_names: stage.output.iter().map(|c| c.name.clone()).collect(),
+                op,
+            });
+        }
+        let input = match &query.source {
+            CheckedSource::Range {
+                column,
+                from,
+                to,
+                step,
+            } => Input::Range {
+                column: (column.name.clone(), column.ty),
+                from: self.lower(from),
+                to: self.lower(to),
+                step: self.lower(step),
+            },
+            CheckedSource::Table(table) => {
+                let columns: Vec<(String, ScalarType)> = columns(&table.columns);
+                Input::Table {
+                    name: table.name.clone(),
+                    used: used_input_columns(table.columns.len(), &stages, query.output.len()),
+                    access: access::column_access(&columns, table.serialized_event(), &stages),
+                    computed: (table.columns.iter().enumerate())
+                        .filter(|(_, c)| table.is_computed(&c.name))
+                        .map(|(i, _)| i)
+                        .collect(),
+                    serialized_event: table.serialized_event(),
+                    columns,
                 }
             }
-            CheckedOp::Take(n) => Op::Take(*n),
-            CheckedOp::Sample(n) => Op::Sample(*n),
-            CheckedOp::Window(items) => Op::Window(
-                items
+            CheckedSource::External {
+                columns: cols,
+                files,
+                format,
+                skip_first,
+            } => Input::External {
+                columns: columns(cols),
+                files: files.clone(),
+                format: *format,
+                skip_first: *skip_first,
+            },
+            CheckedSource::Rows {
+                columns: cols,
+                rows,
+            } => Input::Rows {
+                columns: columns(cols),
+                rows: rows
                     .iter()
-                    .map(|(position, window)| {
-                        let mut args: Vec<Expr> = window.args.iter().map(lower).collect();
-                        // A running sum of ints is a long, like `sum`.
-                        if window.kind == crate::sema::WindowKind::CumSum
-                            && window.args[0].ty != ScalarType::Real
-                        {
-                            args[0] = call("functions::tolong", vec![Arg::Value(args[0].clone())]);
-                        }
-                        (
-                            *position,
-                            ir::WindowFn {
-                                kind: window.kind,
-                                args,
-                            },
-                        )
+                    .map(|row| row.iter().map(|e| self.lower(e)).collect())
+                    .collect(),
+            },
+        };
+        let mut pipeline = Pipeline {
+            input,
+            stages,
+            output: columns(&query.output),
+            prefilter: ir::Prefilter::Always,
+        };
+        pipeline.prefilter = prefilter::derive(&pipeline);
+        pipeline
+    }
+
+    /// Lowers one aggregate of `summarize` or `make-series`.
+    fn lower_aggregate(&self, a: &crate::sema::CheckedAggregate) -> ir::Aggregate {
+        ir::Aggregate {
+            runtime: aggregate_runtime(a),
+            takes_parameter: matches!(
+                a.function.shape,
+                Shape::ValueLimit | Shape::ValuePredicateLimit | Shape::Percentiles { .. }
+            ),
+            parameter: a.parameter.as_ref().map(|e| self.lower(e)),
+            value: a.value.as_ref().map(|e| self.lower(e)),
+            predicate: a.predicate.as_ref().map(|e| self.lower(e)),
+            carried: a
+                .carried
+                .iter()
+                .chain(&a.weight)
+                .map(|e| self.lower(e))
+                .collect(),
+            width: a.width(),
+        }
+    }
+
+    /// Lowers `make-series`. A default is converted to its aggregate's result
+    /// type (a series of `count()` holds longs whatever the default's type),
+    /// and defaults to 0 (make-series-operator.md).
+    fn lower_make_series(&self, series: &crate::sema::CheckedMakeSeries) -> ir::MakeSeries {
+        let defaults = series
+            .aggregates
+            .iter()
+            .zip(&series.defaults)
+            .map(|(a, default)| {
+                let value = default
+                    .as_ref()
+                    .map_or(Expr::Const(Const::Long(0)), |e| self.lower(e));
+                let conversion = match a.function.result_type(a.value.as_ref().map(|v| v.ty)) {
+                    ScalarType::Int => "functions::toint",
+                    ScalarType::Long => "functions::tolong",
+                    ScalarType::Real => "functions::toreal",
+                    _ => return value,
+                };
+                call(conversion, vec![Arg::Value(value)])
+            })
+            .collect();
+        let bound = |b: &Option<TypedExpr>| {
+            b.as_ref()
+                .map_or(Expr::Const(Const::Null), |e| self.lower(e))
+        };
+        ir::MakeSeries {
+            keys: series.by.iter().map(|e| self.lower(e)).collect(),
+            aggregates: series
+                .aggregates
+                .iter()
+                .map(|e| self.lower_aggregate(e))
+                .collect(),
+            defaults,
+            zero: match series.axis.ty {
+                ScalarType::DateTime => Const::DateTime(0),
+                ScalarType::TimeSpan => Const::TimeSpan(0),
+                ScalarType::Real => Const::Real(0.0),
+                _ => Const::Long(0),
+            },
+            axis: self.lower(&series.axis),
+            from: bound(&series.from),
+            to: bound(&series.to),
+            step: self.lower(&series.step),
+            in_range: series.in_range,
+            nonempty: series.nonempty,
+            empty_key: series
+                .by
+                .iter()
+                .map(|key| match key.ty {
+                    ScalarType::String => Const::String(String::new()),
+                    _ => Const::Null,
+                })
+                .collect(),
+        }
+    }
+
+    /// Lowers a [`CheckedOp::MvExpand`] whose output columns are `output`.
+    fn lower_mv_expand(&self, op: &CheckedOp, output: &[crate::sema::Column]) -> Op {
+        let CheckedOp::MvExpand {
+            items,
+            limit,
+            item_index,
+            bag_as_array,
+        } = op
+        else {
+            return Op::Take(u64::MAX);
+        };
+        Op::MvExpand {
+            conversions: items
+                .iter()
+                .map(|(i, _)| {
+                    let name = match output.get(*i).map(|c| c.ty) {
+                        Some(ScalarType::Long) => "tolong",
+                        Some(ScalarType::Int) => "toint",
+                        Some(ScalarType::Real) => "toreal",
+                        Some(ScalarType::String) => "tostring",
+                        Some(ScalarType::Bool) => "tobool",
+                        Some(ScalarType::DateTime) => "todatetime",
+                        Some(ScalarType::TimeSpan) => "totimespan",
+                        Some(ScalarType::Guid) => "toguid",
+                        _ => return None,
+                    };
+                    Some(format!("functions::{name}"))
+                })
+                .collect(),
+            items: items.iter().map(|(i, e)| (*i, self.lower(e))).collect(),
+            limit: *limit,
+            item_index: *item_index,
+            bag_as_array: *bag_as_array,
+        }
+    }
+
+    /// Lowers a sort key.
+    fn sort_key(&self, key: &CheckedSortKey) -> ir::SortKey {
+        ir::SortKey {
+            expr: self.lower(&key.expr),
+            descending: key.descending,
+            nulls_first: key.nulls_first,
+        }
+    }
+
+    /// Lowers one typed expression.
+    fn lower(&self, expr: &TypedExpr) -> Expr {
+        match &expr.kind {
+            TypedExprKind::Literal(literal) => Expr::Const(constant(literal)),
+            TypedExprKind::Column(i) => Expr::Column(*i),
+            TypedExprKind::Member(target, name) => {
+                Expr::Member(Box::new(self.lower(target)), name.clone())
+            }
+            TypedExprKind::Index(target, index) => match &index.kind {
+                // `a["b"]` is `a.b`.
+                TypedExprKind::Literal(Literal::String(key)) => {
+                    Expr::Member(Box::new(self.lower(target)), key.clone())
+                }
+                _ => Expr::Index(Box::new(self.lower(target)), Box::new(self.lower(index))),
+            },
+            TypedExprKind::Call(function, args) => {
+                let path = format!("functions::{}", function.runtime);
+                let values = args.iter().map(|e| self.lower(e));
+                let args = match function.convention {
+                    Convention::Refs => values.map(Arg::Value).collect(),
+                    Convention::Slice => vec![Arg::Slice(values.collect())],
+                    Convention::Context => std::iter::once(Arg::Context)
+                        .chain(values.map(Arg::Value))
+                        .collect(),
+                };
+                call(&path, args)
+            }
+            TypedExprKind::Unary(op, operand) => match op {
+                UnaryOp::Neg => call("ops::neg", vec![Arg::Value(self.lower(operand))]),
+                UnaryOp::Plus => self.lower(operand),
+            },
+            TypedExprKind::Chain(first, steps) => Expr::Fold {
+                first: Box::new(self.lower(first)),
+                steps: steps
+                    .iter()
+                    .map(|(op, operand, _)| {
+                        let name = match op {
+                            BinaryOp::Add => "add",
+                            BinaryOp::Sub => "sub",
+                            BinaryOp::Mul => "mul",
+                            BinaryOp::Div => "div",
+                            BinaryOp::Mod => "rem",
+                            // The parser chains arithmetic operators only.
+                            _ => unreachable!("a chain of {op:?}"),
+                        };
+                        (format!("ops::{name}"), self.lower(operand))
                     })
                     .collect(),
-            ),
-            CheckedOp::Count => Op::Count,
-            CheckedOp::Summarize { by, aggregates } => Op::Summarize {
-                keys: by.iter().map(lower).collect(),
-                aggregates: aggregates.iter().map(lower_aggregate).collect(),
             },
-            CheckedOp::MakeSeries(series) => Op::MakeSeries(Box::new(lower_make_series(series))),
-            CheckedOp::Sort(keys) => Op::Sort {
-                keys: keys.iter().map(sort_key).collect(),
-                limit: None,
-            },
-            CheckedOp::Top { count, key } => Op::Sort {
-                keys: vec![sort_key(key)],
-                limit: Some(*count),
-            },
-            CheckedOp::Distinct(columns) => Op::Distinct(columns.clone()),
-            CheckedOp::Join {
-                kind,
-                right,
-                left_keys,
-                right_keys,
-                right_columns,
-            } => Op::Join {
-                kind: *kind,
-                right_width: right.output.len(),
-                right: Box::new(plan_query(right)),
-                left_keys: left_keys.clone(),
-                right_keys: right_keys.clone(),
-                right_columns: right_columns.clone(),
-                left_width: stage.input.len(),
-                left_strings: stage
-                    .input
-                    .iter()
-                    .map(|c| c.ty == ScalarType::String)
-                    .collect(),
-                right_strings: right_columns
-                    .iter()
-                    .map(|&i| right.output[i].ty == ScalarType::String)
-                    .collect(),
-            },
-            CheckedOp::Parse {
-                expr,
-                regex,
-                targets,
-                relaxed,
-                drop_unmatched,
-            } => Op::Parse {
-                expr: lower(expr),
-                regex: regex.clone(),
-                targets: targets.clone(),
-                relaxed: *relaxed,
-                drop_unmatched: *drop_unmatched,
-            },
-            CheckedOp::Union { input, legs } => {
-                let layout = |mapping: &[Option<usize>]| -> Vec<Expr> {
-                    mapping
-                        .iter()
-                        .zip(&stage.output)
-                        .map(|(m, column)| match (m, column.ty) {
-                            (Some(i), _) => Expr::Column(*i),
-                            (None, ScalarType::String) => Expr::Const(Const::String(String::new())),
-                            (None, _) => Expr::Const(Const::Null),
-                        })
-                        .collect()
+            TypedExprKind::Binary(op, lhs, rhs) => {
+                let (l, r) = (Arg::Value(self.lower(lhs)), Arg::Value(self.lower(rhs)));
+                let name = match op {
+                    BinaryOp::Or => "or",
+                    BinaryOp::And => "and",
+                    BinaryOp::Eq => "eq",
+                    BinaryOp::NotEq => "ne",
+                    BinaryOp::EqCi => "eq_ci",
+                    BinaryOp::NotEqCi => "ne_ci",
+                    BinaryOp::Lt => "lt",
+                    BinaryOp::Le => "le",
+                    BinaryOp::Gt => "gt",
+                    BinaryOp::Ge => "ge",
+                    BinaryOp::Add => "add",
+                    BinaryOp::Sub => "sub",
+                    BinaryOp::Mul => "mul",
+                    BinaryOp::Div => "div",
+                    BinaryOp::Mod => "rem",
+                    BinaryOp::Str(string_op) => {
+                        let name = match string_op.kind {
+                            StringOpKind::Contains => "contains",
+                            StringOpKind::Has => "has",
+                            StringOpKind::HasPrefix => "hasprefix",
+                            StringOpKind::HasSuffix => "hassuffix",
+                            StringOpKind::StartsWith => "startswith",
+                            StringOpKind::EndsWith => "endswith",
+                            StringOpKind::MatchesRegex => {
+                                return call("ops::matches_regex", vec![l, r]);
+                            }
+                        };
+                        let test = call(
+                            &format!("ops::{name}"),
+                            vec![l, r, Arg::Flag(string_op.case_sensitive)],
+                        );
+                        return if string_op.negated { not(test) } else { test };
+                    }
                 };
-                Op::Union {
-                    input: layout(input),
-                    legs: legs
-                        .iter()
-                        .map(|(leg, map)| (plan_query(leg), layout(map)))
-                        .collect(),
+                call(&format!("ops::{name}"), vec![l, r])
+            }
+            TypedExprKind::Subquery { query, column } => Expr::Subquery {
+                id: {
+                    self.subqueries.set(self.subqueries.get() + 1);
+                    self.subqueries.get()
+                },
+                pipeline: Box::new(self.plan_query(query)),
+                column: *column,
+            },
+            // `x in (T)`: looked up in an index of T's values, not compared
+            // with each.
+            TypedExprKind::List(op, value, items)
+                if matches!(
+                    op,
+                    ListOp::In | ListOp::NotIn | ListOp::InCi | ListOp::NotInCi
+                ) && matches!(
+                    items[..],
+                    [TypedExpr {
+                        kind: TypedExprKind::Subquery { column: true, .. },
+                        ..
+                    }]
+                ) =>
+            {
+                let test = call(
+                    "ops::in_set",
+                    vec![
+                        Arg::Value(self.lower(value)),
+                        Arg::Set(self.lower(&items[0])),
+                        Arg::Flag(matches!(op, ListOp::InCi | ListOp::NotInCi)),
+                    ],
+                );
+                if matches!(op, ListOp::NotIn | ListOp::NotInCi) {
+                    not(test)
+                } else {
+                    test
                 }
             }
-        };
-        stages.push(Stage {
-            kql: stage.text.clone(),
-            input_names: stage.input.iter().map(|c| c.name.clone()).collect(),
-            output_names: stage.output.iter().map(|c| c.name.clone()).collect(),
-            op,
-        });
-    }
-    let input = match &query.source {
-        CheckedSource::Range {
-            column,
-            from,
-            to,
-            step,
-        } => Input::Range {
-            column: (column.name.clone(), column.ty),
-            from: lower(from),
-            to: lower(to),
-            step: lower(step),
-        },
-        CheckedSource::Table(table) => {
-            let columns: Vec<(String, ScalarType)> = columns(&table.columns);
-            Input::Table {
-                name: table.name.clone(),
-                used: used_input_columns(table.columns.len(), &stages, query.output.len()),
-                access: access::column_access(&columns, table.serialized_event(), &stages),
-                computed: (table.columns.iter().enumerate())
-                    .filter(|(_, c)| table.is_computed(&c.name))
-                    .map(|(i, _)| i)
-                    .collect(),
-                serialized_event: table.serialized_event(),
-                columns,
+            // A long list of scalar constants: one static index, built once.
+            TypedExprKind::List(op, value, items)
+                if matches!(
+                    op,
+                    ListOp::In | ListOp::NotIn | ListOp::InCi | ListOp::NotInCi
+                ) && items.len() >= CONST_SET_MIN_ITEMS
+                    && items.iter().all(|item| scalar_constant(&self.lower(item))) =>
+            {
+                let constants = items
+                    .iter()
+                    .filter_map(|item| match self.lower(item) {
+                        Expr::Const(c) => Some(c),
+                        _ => None,
+                    })
+                    .collect();
+                let test = call(
+                    "ops::in_set",
+                    vec![
+                        Arg::Value(self.lower(value)),
+                        Arg::Set(Expr::ConstSet(constants)),
+                        Arg::Flag(matches!(op, ListOp::InCi | ListOp::NotInCi)),
+                    ],
+                );
+                if matches!(op, ListOp::NotIn | ListOp::NotInCi) {
+                    not(test)
+                } else {
+                    test
+                }
+            }
+            TypedExprKind::List(op, value, items) => {
+                let value = Arg::Value(self.lower(value));
+                let items = Arg::Slice(items.iter().map(|e| self.lower(e)).collect());
+                match op {
+                    ListOp::In => call("ops::in_list", vec![value, items, Arg::Flag(false)]),
+                    ListOp::NotIn => {
+                        not(call("ops::in_list", vec![value, items, Arg::Flag(false)]))
+                    }
+                    ListOp::InCi => call("ops::in_list", vec![value, items, Arg::Flag(true)]),
+                    ListOp::NotInCi => {
+                        not(call("ops::in_list", vec![value, items, Arg::Flag(true)]))
+                    }
+                    ListOp::HasAny => call("ops::has_any", vec![value, items]),
+                    ListOp::HasAll => call("ops::has_all", vec![value, items]),
+                }
+            }
+            TypedExprKind::Between {
+                negated,
+                expr,
+                low,
+                high,
+            } => {
+                let test = call(
+                    "ops::between",
+                    vec![
+                        Arg::Value(self.lower(expr)),
+                        Arg::Value(self.lower(low)),
+                        Arg::Value(self.lower(high)),
+                    ],
+                );
+                if *negated {
+                    not(test)
+                } else {
+                    test
+                }
             }
         }
-        CheckedSource::External {
-            columns: cols,
-            files,
-            format,
-            skip_first,
-        } => Input::External {
-            columns: columns(cols),
-            files: files.clone(),
-            format: *format,
-            skip_first: *skip_first,
-        },
-        CheckedSource::Rows {
-            columns: cols,
-            rows,
-        } => Input::Rows {
-            columns: columns(cols),
-            rows: rows
-                .iter()
-                .map(|row| row.iter().map(lower).collect())
-                .collect(),
-        },
-    };
-    let mut pipeline = Pipeline {
-        input,
-        stages,
-        output: columns(&query.output),
-        prefilter: ir::Prefilter::Always,
-    };
-    pipeline.prefilter = prefilter::derive(&pipeline);
-    pipeline
-}
-
-/// Lowers one aggregate of `summarize` or `make-series`.
-fn lower_aggregate(a: &crate::sema::CheckedAggregate) -> ir::Aggregate {
-    ir::Aggregate {
-        runtime: aggregate_runtime(a),
-        takes_parameter: matches!(
-            a.function.shape,
-            Shape::ValueLimit | Shape::ValuePredicateLimit | Shape::Percentiles { .. }
-        ),
-        parameter: a.parameter.as_ref().map(lower),
-        value: a.value.as_ref().map(lower),
-        predicate: a.predicate.as_ref().map(lower),
-        carried: a.carried.iter().chain(&a.weight).map(lower).collect(),
-        width: a.width(),
-    }
-}
-
-/// Lowers `make-series`. A default is converted to its aggregate's result
-/// type (a series of `count()` holds longs whatever the default's type),
-/// and defaults to 0 (make-series-operator.md).
-fn lower_make_series(series: &crate::sema::CheckedMakeSeries) -> ir::MakeSeries {
-    let defaults = series
-        .aggregates
-        .iter()
-        .zip(&series.defaults)
-        .map(|(a, default)| {
-            let value = default.as_ref().map_or(Expr::Const(Const::Long(0)), lower);
-            let conversion = match a.function.result_type(a.value.as_ref().map(|v| v.ty)) {
-                ScalarType::Int => "functions::toint",
-                ScalarType::Long => "functions::tolong",
-                ScalarType::Real => "functions::toreal",
-                _ => return value,
-            };
-            call(conversion, vec![Arg::Value(value)])
-        })
-        .collect();
-    let bound = |b: &Option<TypedExpr>| b.as_ref().map_or(Expr::Const(Const::Null), lower);
-    ir::MakeSeries {
-        keys: series.by.iter().map(lower).collect(),
-        aggregates: series.aggregates.iter().map(lower_aggregate).collect(),
-        defaults,
-        zero: match series.axis.ty {
-            ScalarType::DateTime => Const::DateTime(0),
-            ScalarType::TimeSpan => Const::TimeSpan(0),
-            ScalarType::Real => Const::Real(0.0),
-            _ => Const::Long(0),
-        },
-        axis: lower(&series.axis),
-        from: bound(&series.from),
-        to: bound(&series.to),
-        step: lower(&series.step),
-        in_range: series.in_range,
-        nonempty: series.nonempty,
-        empty_key: series
-            .by
-            .iter()
-            .map(|key| match key.ty {
-                ScalarType::String => Const::String(String::new()),
-                _ => Const::Null,
-            })
-            .collect(),
-    }
-}
-
-/// Lowers a [`CheckedOp::MvExpand`] whose output columns are `output`.
-fn lower_mv_expand(op: &CheckedOp, output: &[crate::sema::Column]) -> Op {
-    let CheckedOp::MvExpand {
-        items,
-        limit,
-        item_index,
-        bag_as_array,
-    } = op
-    else {
-        return Op::Take(u64::MAX);
-    };
-    Op::MvExpand {
-        conversions: items
-            .iter()
-            .map(|(i, _)| {
-                let name = match output.get(*i).map(|c| c.ty) {
-                    Some(ScalarType::Long) => "tolong",
-                    Some(ScalarType::Int) => "toint",
-                    Some(ScalarType::Real) => "toreal",
-                    Some(ScalarType::String) => "tostring",
-                    Some(ScalarType::Bool) => "tobool",
-                    Some(ScalarType::DateTime) => "todatetime",
-                    Some(ScalarType::TimeSpan) => "totimespan",
-                    Some(ScalarType::Guid) => "toguid",
-                    _ => return None,
-                };
-                Some(format!("functions::{name}"))
-            })
-            .collect(),
-        items: items.iter().map(|(i, e)| (*i, lower(e))).collect(),
-        limit: *limit,
-        item_index: *item_index,
-        bag_as_array: *bag_as_array,
     }
 }
 
@@ -472,14 +700,6 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
     (0..width).filter(|&k| used[k]).collect()
 }
 
-fn sort_key(key: &CheckedSortKey) -> ir::SortKey {
-    ir::SortKey {
-        expr: lower(&key.expr),
-        descending: key.descending,
-        nulls_first: key.nulls_first,
-    }
-}
-
 /// Calls `f` with each row position `expr` reads.
 pub(crate) fn visit_columns(expr: &Expr, f: &mut dyn FnMut(usize)) {
     match expr {
@@ -504,7 +724,6 @@ fn not(expr: Expr) -> Expr {
     call("ops::not", vec![Arg::Value(expr)])
 }
 
-/// Lowers one typed expression.
 /// From this many constants on, an `in` list is a static set
 /// ([`Expr::ConstSet`]); shorter lists are compared one by one (as fast,
 /// and their literals feed the prefilter).
@@ -519,192 +738,6 @@ fn scalar_constant(expr: &Expr) -> bool {
             Const::String(_) | Const::Long(_) | Const::Int(_) | Const::Real(_) | Const::Bool(_)
         )
     )
-}
-
-fn lower(expr: &TypedExpr) -> Expr {
-    match &expr.kind {
-        TypedExprKind::Literal(literal) => Expr::Const(constant(literal)),
-        TypedExprKind::Column(i) => Expr::Column(*i),
-        TypedExprKind::Member(target, name) => Expr::Member(Box::new(lower(target)), name.clone()),
-        TypedExprKind::Index(target, index) => match &index.kind {
-            // `a["b"]` is `a.b`.
-            TypedExprKind::Literal(Literal::String(key)) => {
-                Expr::Member(Box::new(lower(target)), key.clone())
-            }
-            _ => Expr::Index(Box::new(lower(target)), Box::new(lower(index))),
-        },
-        TypedExprKind::Call(function, args) => {
-            let path = format!("functions::{}", function.runtime);
-            let values = args.iter().map(lower);
-            let args = match function.convention {
-                Convention::Refs => values.map(Arg::Value).collect(),
-                Convention::Slice => vec![Arg::Slice(values.collect())],
-                Convention::Context => std::iter::once(Arg::Context)
-                    .chain(values.map(Arg::Value))
-                    .collect(),
-            };
-            call(&path, args)
-        }
-        TypedExprKind::Unary(op, operand) => match op {
-            UnaryOp::Neg => call("ops::neg", vec![Arg::Value(lower(operand))]),
-            UnaryOp::Plus => lower(operand),
-        },
-        TypedExprKind::Chain(first, steps) => Expr::Fold {
-            first: Box::new(lower(first)),
-            steps: steps
-                .iter()
-                .map(|(op, operand, _)| {
-                    let name = match op {
-                        BinaryOp::Add => "add",
-                        BinaryOp::Sub => "sub",
-                        BinaryOp::Mul => "mul",
-                        BinaryOp::Div => "div",
-                        BinaryOp::Mod => "rem",
-                        // The parser chains arithmetic operators only.
-                        _ => unreachable!("a chain of {op:?}"),
-                    };
-                    (format!("ops::{name}"), lower(operand))
-                })
-                .collect(),
-        },
-        TypedExprKind::Binary(op, lhs, rhs) => {
-            let (l, r) = (Arg::Value(lower(lhs)), Arg::Value(lower(rhs)));
-            let name = match op {
-                BinaryOp::Or => "or",
-                BinaryOp::And => "and",
-                BinaryOp::Eq => "eq",
-                BinaryOp::NotEq => "ne",
-                BinaryOp::EqCi => "eq_ci",
-                BinaryOp::NotEqCi => "ne_ci",
-                BinaryOp::Lt => "lt",
-                BinaryOp::Le => "le",
-                BinaryOp::Gt => "gt",
-                BinaryOp::Ge => "ge",
-                BinaryOp::Add => "add",
-                BinaryOp::Sub => "sub",
-                BinaryOp::Mul => "mul",
-                BinaryOp::Div => "div",
-                BinaryOp::Mod => "rem",
-                BinaryOp::Str(string_op) => {
-                    let name = match string_op.kind {
-                        StringOpKind::Contains => "contains",
-                        StringOpKind::Has => "has",
-                        StringOpKind::HasPrefix => "hasprefix",
-                        StringOpKind::HasSuffix => "hassuffix",
-                        StringOpKind::StartsWith => "startswith",
-                        StringOpKind::EndsWith => "endswith",
-                        StringOpKind::MatchesRegex => {
-                            return call("ops::matches_regex", vec![l, r]);
-                        }
-                    };
-                    let test = call(
-                        &format!("ops::{name}"),
-                        vec![l, r, Arg::Flag(string_op.case_sensitive)],
-                    );
-                    return if string_op.negated { not(test) } else { test };
-                }
-            };
-            call(&format!("ops::{name}"), vec![l, r])
-        }
-        TypedExprKind::Subquery { query, column } => Expr::Subquery {
-            id: SUBQUERIES.with(|count| {
-                let id = count.get() + 1;
-                count.set(id);
-                id
-            }),
-            pipeline: Box::new(plan_query(query)),
-            column: *column,
-        },
-        // `x in (T)`: looked up in an index of T's values, not compared
-        // with each.
-        TypedExprKind::List(op, value, items)
-            if matches!(
-                op,
-                ListOp::In | ListOp::NotIn | ListOp::InCi | ListOp::NotInCi
-            ) && matches!(
-                items[..],
-                [TypedExpr {
-                    kind: TypedExprKind::Subquery { column: true, .. },
-                    ..
-                }]
-            ) =>
-        {
-            let test = call(
-                "ops::in_set",
-                vec![
-                    Arg::Value(lower(value)),
-                    Arg::Set(lower(&items[0])),
-                    Arg::Flag(matches!(op, ListOp::InCi | ListOp::NotInCi)),
-                ],
-            );
-            if matches!(op, ListOp::NotIn | ListOp::NotInCi) {
-                not(test)
-            } else {
-                test
-            }
-        }
-        // A long list of scalar constants: one static index, built once.
-        TypedExprKind::List(op, value, items)
-            if matches!(
-                op,
-                ListOp::In | ListOp::NotIn | ListOp::InCi | ListOp::NotInCi
-            ) && items.len() >= CONST_SET_MIN_ITEMS
-                && items.iter().all(|item| scalar_constant(&lower(item))) =>
-        {
-            let constants = items
-                .iter()
-                .filter_map(|item| match lower(item) {
-                    Expr::Const(c) => Some(c),
-                    _ => None,
-                })
-                .collect();
-            let test = call(
-                "ops::in_set",
-                vec![
-                    Arg::Value(lower(value)),
-                    Arg::Set(Expr::ConstSet(constants)),
-                    Arg::Flag(matches!(op, ListOp::InCi | ListOp::NotInCi)),
-                ],
-            );
-            if matches!(op, ListOp::NotIn | ListOp::NotInCi) {
-                not(test)
-            } else {
-                test
-            }
-        }
-        TypedExprKind::List(op, value, items) => {
-            let value = Arg::Value(lower(value));
-            let items = Arg::Slice(items.iter().map(lower).collect());
-            match op {
-                ListOp::In => call("ops::in_list", vec![value, items, Arg::Flag(false)]),
-                ListOp::NotIn => not(call("ops::in_list", vec![value, items, Arg::Flag(false)])),
-                ListOp::InCi => call("ops::in_list", vec![value, items, Arg::Flag(true)]),
-                ListOp::NotInCi => not(call("ops::in_list", vec![value, items, Arg::Flag(true)])),
-                ListOp::HasAny => call("ops::has_any", vec![value, items]),
-                ListOp::HasAll => call("ops::has_all", vec![value, items]),
-            }
-        }
-        TypedExprKind::Between {
-            negated,
-            expr,
-            low,
-            high,
-        } => {
-            let test = call(
-                "ops::between",
-                vec![
-                    Arg::Value(lower(expr)),
-                    Arg::Value(lower(low)),
-                    Arg::Value(lower(high)),
-                ],
-            );
-            if *negated {
-                not(test)
-            } else {
-                test
-            }
-        }
-    }
 }
 
 /// The constant a literal denotes.

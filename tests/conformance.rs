@@ -277,3 +277,66 @@ fn conformance_cases_return_their_documented_rows() {
         failures.join("\n\n")
     );
 }
+
+/// The planned pipeline of every case that compiles, as `kqlc emit --ir`
+/// prints it, matches `NAME.ir` beside the case: a change in lowering shows
+/// up in review as a change in these files. `KQLC_BLESS=1` writes them.
+#[test]
+fn conformance_cases_plan_to_their_ir_snapshots() {
+    let cases = match load_cases() {
+        Ok(cases) => cases,
+        Err(e) => panic!("{e}"),
+    };
+    let bless = std::env::var_os("KQLC_BLESS").is_some();
+    let mut stale: Vec<String> = Vec::new();
+    let mut checked = 0;
+    for case in &cases {
+        let mut schema = Schema::builtin();
+        if let Some(path) = &case.schema {
+            schema.extend(Schema::from_file(path).unwrap_or_else(|e| panic!("{}: {e}", case.id)));
+        }
+        let path = cases_dir().join(format!("{}.ir", case.id));
+        let Ok(pipeline) = kqlc::compile(&case.kql, &schema) else {
+            // Refused cases have no plan; a stale snapshot must not linger.
+            if path.exists() {
+                stale.push(format!(
+                    "{}: refused, yet {} exists",
+                    case.id,
+                    path.display()
+                ));
+            }
+            continue;
+        };
+        checked += 1;
+        let shown = pipeline.show();
+        match std::fs::read_to_string(&path) {
+            Ok(stored) if stored == shown => {}
+            _ if bless => {
+                std::fs::write(&path, &shown).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            }
+            Ok(stored) => {
+                let first = stored
+                    .lines()
+                    .zip(shown.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(stored.lines().count().min(shown.lines().count()));
+                stale.push(format!(
+                    "{}: the IR differs from {} from line {}:\n  stored: {:?}\n  now:    {:?}",
+                    case.id,
+                    path.display(),
+                    first + 1,
+                    stored.lines().nth(first).unwrap_or(""),
+                    shown.lines().nth(first).unwrap_or("")
+                ));
+            }
+            Err(_) => stale.push(format!("{}: no snapshot {}", case.id, path.display())),
+        }
+    }
+    assert!(checked > 0, "no case compiled");
+    assert!(
+        stale.is_empty(),
+        "{} IR snapshot(s) out of date (review, then KQLC_BLESS=1 cargo test -p kqlc-cli --test conformance conformance_cases_plan_to_their_ir_snapshots):\n{}",
+        stale.len(),
+        stale.join("\n")
+    );
+}

@@ -481,6 +481,39 @@ fn emitted_code_is_formatted_safe_and_marked_generated() {
 }
 
 #[test]
+fn emit_ir_shows_each_operator_and_the_calls_it_lowers_to() {
+    for rule in RULES {
+        let output = kqlc()
+            .args(["emit", "--ir"])
+            .arg(rule_path(rule))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        let ir = stdout(&output);
+        assert!(ir.starts_with("input CloudAuditEvents\n"), "{rule}: {ir}");
+        assert!(
+            ir.contains(
+                "| where Timestamp > ago(1d)\n    filter ops::gt(Timestamp#0, functions::ago(ctx, "
+            ),
+            "{rule}: {ir}"
+        );
+        assert!(
+            ir.lines()
+                .last()
+                .unwrap()
+                .starts_with("output Timestamp: datetime"),
+            "{rule}: {ir}"
+        );
+    }
+    let both = kqlc()
+        .args(["emit", "--ir", "--kql"])
+        .arg(rule_path(RULES[0]))
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+}
+
+#[test]
 fn check_accepts_the_reference_rules() {
     let output = kqlc()
         .arg("check")

@@ -38,14 +38,19 @@ enum Command {
         #[command(flatten)]
         schema: SchemaArgs,
     },
-    /// Print the Rust generated for a query (with --kql, the rule's KQL).
+    /// Print the Rust generated for a query (with --kql, the rule's KQL;
+    /// with --ir, the planned pipeline that code generation reads).
     Emit {
         /// The rule file (.kql, Sentinel .yaml or Sigma .yml).
         file: PathBuf,
         /// Print the rule's KQL instead of Rust: for a Sigma rule, its
         /// translation, for review.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "ir")]
         kql: bool,
+        /// Print the planned pipeline (the IR) instead of Rust: each
+        /// operator's KQL, then the runtime calls it lowers to.
+        #[arg(long)]
+        ir: bool,
         /// Write here instead of stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -344,6 +349,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Emit {
             file,
             kql,
+            ir,
             output,
             schema,
         } => {
@@ -370,6 +376,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 return Ok(ExitCode::FAILURE);
             };
             let rule = &rules[0];
+            if ir {
+                let text = rule.pipeline.show();
+                match &output {
+                    Some(path) => std::fs::write(path, text)
+                        .map_err(|e| format!("{}: {e}", path.display()))?,
+                    None => print!("{text}"),
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let regenerate = match &output {
                 Some(out) => format!("kqlc emit {} -o {}", rule.path, out.display()),
                 None => format!("kqlc emit {}", rule.path),

@@ -10,6 +10,7 @@ pub mod ir;
 pub mod partition;
 pub mod prefilter;
 pub mod schedule;
+mod show;
 
 use crate::sema::aggregates::Shape;
 use crate::sema::functions::Convention;

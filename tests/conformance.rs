@@ -340,3 +340,35 @@ fn conformance_cases_plan_to_their_ir_snapshots() {
         stale.join("\n")
     );
 }
+
+/// Every function of the table is called by at least one case whose rows
+/// are checked: an entry without one is an implementation nobody compared
+/// with the reference.
+#[test]
+fn every_function_of_the_table_has_a_conformance_case() {
+    let cases = match load_cases() {
+        Ok(cases) => cases,
+        Err(e) => panic!("{e}"),
+    };
+    let called = |name: &str| {
+        cases.iter().any(|case| {
+            matches!(case.expected, Expectation::Rows(_))
+                && case.kql.match_indices(name).any(|(at, _)| {
+                    let before = case.kql[..at].chars().next_back();
+                    let after = case.kql[at + name.len()..].trim_start().chars().next();
+                    !before.is_some_and(|c| c.is_alphanumeric() || c == '_') && after == Some('(')
+                })
+        })
+    };
+    let missing: Vec<&str> = kqlc::sema::functions::FUNCTIONS
+        .iter()
+        .map(|f| f.name)
+        .filter(|name| !called(name))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} function(s) of the table have no conformance case under tests/cases: {}",
+        missing.len(),
+        missing.join(", ")
+    );
+}

@@ -382,6 +382,9 @@ impl Planner {
                 let args = match function.convention {
                     Convention::Refs => values.map(Arg::Value).collect(),
                     Convention::Slice => vec![Arg::Slice(values.collect())],
+                    Convention::Context if function.params.len() > function.required => {
+                        vec![Arg::Context, Arg::Slice(values.collect())]
+                    }
                     Convention::Context => std::iter::once(Arg::Context)
                         .chain(values.map(Arg::Value))
                         .collect(),

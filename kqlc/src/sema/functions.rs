@@ -79,7 +79,8 @@ pub enum Convention {
     Refs,
     /// `f(&[a, b, ...])`: variadic functions and optional arguments.
     Slice,
-    /// `f(ctx, &a, ...)`: functions that read the run's context (`now`, `ago`).
+    /// `f(ctx, &a, ...)`: functions that read the run's context (`now`, `ago`);
+    /// `f(ctx, &[a, ...])` when some parameters are optional (`now([offset])`).
     Context,
 }
 
@@ -1382,12 +1383,12 @@ pub static FUNCTIONS: &[Function] = &[
     ),
     f(
         "now",
-        &[],
+        &[A::TimeSpan],
         0,
         fixed(T::DateTime),
         "now",
         C::Context,
-        "the time of the run (or --now)",
+        "the time of the run (or --now), plus an optional offset",
     ),
     f(
         "pack",

@@ -18,11 +18,22 @@ use crate::context::Context;
 use crate::text::{datetime_checked, UNIX_EPOCH_DOTNET_TICKS};
 use crate::value::{ticks, DateTime, TimeSpan, Value};
 
-/// `now()` (`now-function.md`): the time the run started (or the `--now`
-/// given for replaying old logs), the same everywhere in one run, as Kusto's
-/// `now()` is the same across one query.
-pub fn now(ctx: &Context) -> Value {
-    Value::DateTime(ctx.now)
+/// `now([offset])` (`now-function.md`): the time the run started (or the
+/// `--now` given for replaying old logs), the same everywhere in one run, as
+/// Kusto's `now()` is the same across one query, plus the optional timespan
+/// `offset`. A null or non-timespan offset, or a result outside years
+/// 1–9999, gives null.
+pub fn now(ctx: &Context, args: &[Value]) -> Value {
+    match args {
+        [] => Value::DateTime(ctx.now),
+        [Value::TimeSpan(t), ..] => ctx
+            .now
+            .0
+            .checked_add(t.0)
+            .and_then(datetime_checked)
+            .map_or(Value::Null, Value::DateTime),
+        _ => Value::Null,
+    }
 }
 
 /// `ago(timespan)` (`ago-function.md`): `now()` minus `timespan`
@@ -879,7 +890,11 @@ mod tests {
     #[test]
     fn now_and_ago_count_from_the_run_start() {
         let c = ctx("2024-05-28T10:00:00Z");
-        assert_eq!(now(&c), dt("2024-05-28T10:00:00Z"));
+        assert_eq!(now(&c, &[]), dt("2024-05-28T10:00:00Z"));
+        assert_eq!(now(&c, &[ts(-2 * PER_DAY)]), dt("2024-05-26T10:00:00Z"));
+        assert_eq!(now(&c, &[ts(PER_HOUR)]), dt("2024-05-28T11:00:00Z"));
+        assert_eq!(now(&c, &[Value::Null]), Value::Null);
+        assert_eq!(now(&c, &[ts(i64::MAX)]), Value::Null);
         assert_eq!(ago(&c, &ts(PER_HOUR)), dt("2024-05-28T09:00:00Z"));
         assert_eq!(ago(&c, &ts(-PER_DAY)), dt("2024-05-29T10:00:00Z"));
         assert_eq!(ago(&c, &Value::Null), Value::Null);

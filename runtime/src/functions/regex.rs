@@ -27,13 +27,18 @@ const CACHE_LIMIT: usize = 256;
 thread_local! {
     /// Compiled patterns (or `None` for patterns that do not compile), by
     /// pattern text.
-    static REGEX_CACHE: RefCell<HashMap<String, Option<Regex>>> = RefCell::new(HashMap::new());
+    static REGEX_CACHE: RefCell<HashMap<String, Option<Arc<Regex>>>> = RefCell::new(HashMap::new());
 }
 
 /// The compiled form of `pattern`, from a per-thread cache; `None` when the
-/// pattern is not a valid regular expression. `Regex` clones are cheap
-/// (shared).
-pub fn cached_regex(pattern: &str) -> Option<Regex> {
+/// pattern is not a valid regular expression.
+///
+/// The cache hands out the same `Regex` behind an `Arc`, never a clone of
+/// it: a cloned `Regex` starts with an empty pool of match caches, so every
+/// search on a fresh clone allocates its scratch space again (about 130,000
+/// instructions per `extract` call, measured with callgrind, against a few
+/// thousand when the cache is reused).
+pub fn cached_regex(pattern: &str) -> Option<Arc<Regex>> {
     REGEX_CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some(compiled) = cache.get(pattern) {
@@ -42,7 +47,7 @@ pub fn cached_regex(pattern: &str) -> Option<Regex> {
         if cache.len() >= CACHE_LIMIT {
             cache.clear();
         }
-        let compiled = Regex::new(pattern).ok();
+        let compiled = Regex::new(pattern).ok().map(Arc::new);
         cache.insert(pattern.to_owned(), compiled.clone());
         compiled
     })
@@ -243,7 +248,7 @@ pub fn replace(regex: &Value, rewrite: &Value, text: &Value) -> Value {
 
 /// The compiled form of `(?:regex)+` anchored at the start (`^`) or the end
 /// (`$`) of the text.
-fn anchored_repeat(regex: &Value, at_start: bool) -> Option<Regex> {
+fn anchored_repeat(regex: &Value, at_start: bool) -> Option<Arc<Regex>> {
     let regex = to_text(regex);
     // Checks the pattern alone first, so that a pattern that only compiles
     // because of the wrapping (`a)(b`) is refused.

@@ -280,8 +280,14 @@ impl Rule {
                 ),
             )
         };
-        for value in values.into_iter() {
-            let mut row = row.clone();
+        let rows = values.len();
+        let mut row = row;
+        for (i, value) in values.into_iter().enumerate() {
+            let mut row = if i + 1 < rows {
+                row.clone()
+            } else {
+                std::mem::take(&mut row)
+            };
             row.push(value);
             self.extend_9(ctx, row, emit);
         }

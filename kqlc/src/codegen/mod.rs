@@ -665,7 +665,7 @@ impl Gen {
                     }
                 }
                 Op::MvExpand { .. } => {
-                    mv_expand_body(&stage.op, stage.input_names.len(), &bindings, &next)
+                    mv_expand_body(&stage.op, stage.input_names.len(), &bindings, &next, true)
                 }
                 Op::MvApply {
                     expand,
@@ -680,6 +680,7 @@ impl Gen {
                         stage.input_names.len(),
                         &bindings,
                         &quote! { subtable.push(row); },
+                        false,
                     );
                     let values = layout.iter().map(|column| match column {
                         ApplyColumn::Outer(i) => {
@@ -1311,7 +1312,17 @@ fn handoff(stages: &[Ident], i: usize, row: TokenStream, exit: Exit<'_>) -> Toke
 /// True when the tokens mention the identifier `name`.
 /// The statements of an `mv-expand` (`op`) over `row` (of `width` columns):
 /// `next` runs for each expanded row, bound to `row`.
-fn mv_expand_body(op: &Op, width: usize, bindings: &Bindings, next: &TokenStream) -> TokenStream {
+/// The body of an `mv-expand` (or the expansion of an `mv-apply`): one row
+/// per element, each a copy of the input row with the element stored. With
+/// `last_takes_row` the last element's row is the input row itself, not a
+/// copy (`mv-apply` reads the input row again after the expansion).
+fn mv_expand_body(
+    op: &Op,
+    width: usize,
+    bindings: &Bindings,
+    next: &TokenStream,
+    last_takes_row: bool,
+) -> TokenStream {
     let Op::MvExpand {
         items,
         limit,
@@ -1332,6 +1343,17 @@ fn mv_expand_body(op: &Op, width: usize, bindings: &Bindings, next: &TokenStream
     };
     let refs: Vec<&Expr> = items.iter().map(|(_, e)| e).collect();
     let lets = bindings.lets(&refs);
+    // A copy of the row per element, except that the last element may take
+    // the row itself.
+    let (mut_row, row_for_element, row_for_element_of_count) = if last_takes_row {
+        (
+            quote! { let mut row = row; },
+            quote! { if i + 1 < rows { row.clone() } else { std::mem::take(&mut row) } },
+            quote! { if i + 1 < count { row.clone() } else { std::mem::take(&mut row) } },
+        )
+    } else {
+        (quote! {}, quote! { row.clone() }, quote! { row.clone() })
+    };
     let sources: Vec<TokenStream> = items
         .iter()
         .map(|(_, e)| {
@@ -1364,17 +1386,25 @@ fn mv_expand_body(op: &Op, width: usize, bindings: &Bindings, next: &TokenStream
         // One expanded column: one row per element.
         let source = &sources[0];
         let store = store_at(*position, convert(0, quote! { value }));
-        let limit = limit.map(|n| {
-            let n = Literal::u64_unsuffixed(n);
-            quote! { .take(#n as usize) }
-        });
+        let (rows, take) = match limit {
+            Some(n) => {
+                let n = Literal::u64_unsuffixed(*n);
+                (
+                    quote! { values.len().min(#n as usize) },
+                    quote! { .take(rows) },
+                )
+            }
+            None => (quote! { values.len() }, quote! {}),
+        };
         quote! {
             let values = {
                 #lets
                 #source
             };
-            for value in values.into_iter() #limit {
-                let mut row = row.clone();
+            let rows = #rows;
+            #mut_row
+            for (i, value) in values.into_iter() #take .enumerate() {
+                let mut row = #row_for_element;
                 #store
                 #next
             }
@@ -1392,8 +1422,10 @@ fn mv_expand_body(op: &Op, width: usize, bindings: &Bindings, next: &TokenStream
             };
             // Expanded columns run in parallel; shorter ones are padded with nulls.
             let rows = expanded.iter().map(Vec::len).max().unwrap_or(0);
-            for i in 0..#count {
-                let mut row = row.clone();
+            let count = #count;
+            #mut_row
+            for i in 0..count {
+                let mut row = #row_for_element_of_count;
                 #(#stores)*
                 #index_store
                 #next

@@ -25,6 +25,7 @@ pub mod conversion;
 pub mod datetime;
 pub mod dynamic;
 pub mod encoding;
+pub mod geo;
 pub mod hash;
 pub mod ip;
 pub mod math;
@@ -32,6 +33,8 @@ pub mod parsers;
 pub mod regex;
 pub mod series;
 pub mod string;
+pub mod timezone;
+pub mod units;
 
 use std::borrow::Cow;
 
@@ -128,12 +131,16 @@ pub use self::encoding::{
     gzip_decompress_from_base64_string, zlib_compress_to_base64_string,
     zlib_decompress_from_base64_string,
 };
+pub use self::geo::{
+    geo_distance_2points, geo_geohash_to_central_point, geo_geohash_to_polygon,
+    geo_point_in_circle, geo_point_to_geohash,
+};
 pub use self::hash::{hash, hash_md5, hash_sha1, hash_sha256};
 pub use self::ip::{
     format_ipv4, format_ipv4_mask, has_any_ipv4, has_any_ipv4_prefix, has_ipv4, has_ipv4_prefix,
     ipv4_compare, ipv4_is_in_any_range, ipv4_is_in_range, ipv4_is_match, ipv4_is_private,
-    ipv4_netmask_suffix, ipv6_compare, ipv6_is_in_any_range, ipv6_is_in_range, ipv6_is_match,
-    parse_ipv4, parse_ipv4_mask, parse_ipv6, parse_ipv6_mask,
+    ipv4_netmask_suffix, ipv4_range_to_cidr_list, ipv6_compare, ipv6_is_in_any_range,
+    ipv6_is_in_range, ipv6_is_match, parse_ipv4, parse_ipv4_mask, parse_ipv6, parse_ipv6_mask,
 };
 pub use self::math::{
     abs, acos, asin, atan, atan2, binary_and, binary_not, binary_or, binary_shift_left,
@@ -148,9 +155,10 @@ pub use self::regex::{
 };
 pub use self::series::{
     series_abs, series_add, series_divide, series_equals, series_fill_backward, series_fill_const,
-    series_fill_forward, series_fill_linear, series_fit_line_dynamic, series_greater, series_less,
-    series_multiply, series_outliers, series_pearson_correlation, series_stats_dynamic,
-    series_subtract,
+    series_fill_forward, series_fill_linear, series_fir, series_fit_line_dynamic, series_greater,
+    series_greater_equals, series_iir, series_less, series_less_equals, series_multiply,
+    series_not_equals, series_outliers, series_pearson_correlation, series_stats_dynamic,
+    series_subtract, series_sum,
 };
 pub use self::string::{
     countof, has_any_index, indexof, indexof_range, isascii, regex_quote, replace_string,
@@ -158,6 +166,11 @@ pub use self::string::{
     strcmp, string_size, strlen, strrep, substring, tolower, toupper, translate,
     unicode_codepoints_from_string, unicode_codepoints_to_string, url_decode, url_encode,
     url_encode_component,
+};
+pub use self::timezone::{datetime_list_timezones, datetime_local_to_utc, datetime_utc_to_local};
+pub use self::units::{
+    convert_angle, convert_energy, convert_force, convert_length, convert_mass, convert_speed,
+    convert_temperature, convert_volume,
 };
 /// `not(expr)` (`not-function.md`) is the logical operator's function form.
 pub use crate::ops::not;

@@ -135,7 +135,7 @@ impl Found<'_> {
         let y = apply(x, self.unit.to_base);
         self.prefix.map_or(y, |p| y * p)
     }
-    fn from_base(&self, y: f64) -> f64 {
+    fn out_of_base(&self, y: f64) -> f64 {
         let x = apply(y, self.unit.from_base);
         self.prefix.map_or(x, |p| x / p)
     }
@@ -166,7 +166,7 @@ fn convert_linear(units: &[Linear], value: &Value, from: &Value, to: &Value) -> 
         return Value::Null;
     };
     match (find(units, from), find(units, to)) {
-        (Some(from), Some(to)) => Value::Real(to.from_base(from.to_base(x))),
+        (Some(from), Some(to)) => Value::Real(to.out_of_base(from.to_base(x))),
         _ => Value::Null,
     }
 }
@@ -208,7 +208,7 @@ pub fn convert_angle(value: &Value, from: &Value, to: &Value) -> Value {
         return Value::Real((degrees / 180.0 * PI).sin());
     }
     match find(ANGLE, to_name) {
-        Some(unit) => Value::Real(unit.from_base(degrees)),
+        Some(unit) => Value::Real(unit.out_of_base(degrees)),
         None => Value::Null,
     }
 }

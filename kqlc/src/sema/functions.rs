@@ -2613,6 +2613,7 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "series_decompose_anomalies",
     "series_decompose_forecast",
     "series_fit_2lines",
+    "series_fit_2lines_dynamic",
     "series_periods_detect",
     "series_periods_validate",
     "series_seasonal",

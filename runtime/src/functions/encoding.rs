@@ -2,7 +2,8 @@
 //! `base64_encode_fromarray`, `base64_decode_toarray`,
 //! `base64_encode_fromguid`, `base64_decode_toguid`, and the compressing
 //! forms `zlib_compress_to_base64_string`, `zlib_decompress_from_base64_string`,
-//! `gzip_compress_to_base64_string`, `gzip_decompress_from_base64_string`.
+//! `gzip_compress_to_base64_string`, `gzip_decompress_from_base64_string`,
+//! and the Punycode pair `punycode_from_string`, `punycode_to_string`.
 //!
 //! The alphabet is the standard one (`+`, `/`) with `=` padding. Decoding is
 //! strict, as .NET's `Convert.FromBase64String`: white space is skipped, the
@@ -269,6 +270,29 @@ pub fn gzip_decompress_from_base64_string(v: &Value) -> Value {
         .filter(|bytes| bytes.len() >= 10 && bytes[..4] == [0x1f, 0x8b, 0x08, 0x00])
         .and_then(|bytes| inflate_text(flate2::read::GzDecoder::new(bytes.as_slice())))
         .map_or(Value::from_static(""), Value::string)
+}
+
+/// `punycode_from_string(text)` (`punycode-from-string-function.md`): the
+/// text in Punycode (RFC 3492), ASCII only and without the `xn--` prefix
+/// (`académie-française` is `acadmie-franaise-npb1a`). The encoding is the
+/// RFC's, with no IDNA mapping: case is kept, and an ASCII-only text gets
+/// the delimiter (`abc` is `abc-`). A non-string or a text the encoder
+/// refuses gives `""`, the page's "empty result".
+pub fn punycode_from_string(text: &Value) -> Value {
+    match text {
+        Value::String(s) => Value::string(punycode::encode(s.as_str()).unwrap_or_default()),
+        _ => Value::from_static(""),
+    }
+}
+
+/// `punycode_to_string(text)` (`punycode-to-string-function.md`): the text
+/// a Punycode string (without `xn--`) encodes. Text that is not ASCII, not
+/// valid Punycode, or not a string gives `""`.
+pub fn punycode_to_string(text: &Value) -> Value {
+    match text {
+        Value::String(s) => Value::string(punycode::decode(s.as_str()).unwrap_or_default()),
+        _ => Value::from_static(""),
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! `ipv4_is_private`, `ipv4_netmask_suffix`, `format_ipv4`,
 //! `format_ipv4_mask`, `has_ipv4`, `has_ipv4_prefix`, `has_any_ipv4`,
 //! `has_any_ipv4_prefix`, `parse_ipv6`, `parse_ipv6_mask`, `ipv6_compare`,
-//! `ipv6_is_match`, `ipv6_is_in_range`, `ipv6_is_in_any_range`.
+//! `ipv6_is_match`, `ipv6_is_in_range`, `ipv6_is_in_any_range`,
+//! `ipv4_range_to_cidr_list`.
 //!
 //! Addresses may carry a prefix in IP-prefix (CIDR) notation
 //! (`192.168.1.1/24`); functions that take two addresses use the shorter of
@@ -231,6 +232,50 @@ fn v4_or_number(v: &Value) -> Option<Ipv4> {
 fn dotted(address: u32) -> String {
     let [a, b, c, d] = address.to_be_bytes();
     format!("{a}.{b}.{c}.{d}")
+}
+
+/// `ipv4_range_to_cidr_list(start, end)` (`ipv4-range-to-cidr-list-function.md`):
+/// the fewest CIDR blocks that cover exactly the addresses from `start` to
+/// `end` (both included), lowest first, as a dynamic array of strings
+/// (`"1.1.128.0/21"`). Each block is the largest one aligned on its first
+/// address that does not pass `end`.
+///
+/// Null when either argument is not a plain IPv4 address (a `/prefix` is
+/// not a range end) or `start` is after `end`: the reference defines only a
+/// range from a start to an end, and kqlc gives no list rather than guess.
+pub fn ipv4_range_to_cidr_list(start: &Value, end: &Value) -> Value {
+    let plain = |v: &Value| {
+        v4_arg(v)
+            .filter(|ip| ip.prefix == 32 && !v.as_str().is_some_and(|s| s.contains('/')))
+            .map(|ip| ip.address)
+    };
+    let (Some(start), Some(end)) = (plain(start), plain(end)) else {
+        return Value::Null;
+    };
+    if start > end {
+        return Value::Null;
+    }
+    let mut blocks = Vec::new();
+    let (mut next, end) = (u64::from(start), u64::from(end));
+    while next <= end {
+        // The largest block aligned on `next` (2^32 when `next` is 0)…
+        let mut size = if next == 0 {
+            1u64 << 32
+        } else {
+            1u64 << next.trailing_zeros()
+        };
+        // …shrunk until it ends within the range.
+        while next + size - 1 > end {
+            size >>= 1;
+        }
+        let prefix = 32 - size.trailing_zeros();
+        blocks.push(Value::string(format!(
+            "{}/{prefix}",
+            dotted(u32::try_from(next).unwrap_or(u32::MAX))
+        )));
+        next += size;
+    }
+    Value::array(blocks)
 }
 
 /// The address and combined prefix of `format_ipv4[_mask]`'s arguments.
@@ -526,6 +571,28 @@ mod tests {
 
     fn l(n: i64) -> Value {
         Value::Long(n)
+    }
+
+    #[test]
+    fn range_to_cidr_list_covers_the_range_with_aligned_blocks() {
+        let blocks = |a, b| to_text(&ipv4_range_to_cidr_list(&s(a), &s(b))).into_owned();
+        assert_eq!(
+            blocks("10.0.0.1", "10.0.0.6"),
+            r#"["10.0.0.1/32","10.0.0.2/31","10.0.0.4/31","10.0.0.6/32"]"#
+        );
+        assert_eq!(blocks("0.0.0.0", "255.255.255.255"), r#"["0.0.0.0/0"]"#);
+        assert_eq!(
+            blocks("255.255.255.255", "255.255.255.255"),
+            r#"["255.255.255.255/32"]"#
+        );
+        assert_eq!(
+            ipv4_range_to_cidr_list(&s("10.0.0.2"), &s("10.0.0.1")),
+            Value::Null
+        );
+        assert_eq!(
+            ipv4_range_to_cidr_list(&s("10.0.0.0/8"), &s("10.0.0.1")),
+            Value::Null
+        );
     }
 
     #[test]

@@ -315,6 +315,28 @@ pub fn rand(args: &[Value]) -> Value {
     }
 }
 
+/// `new_guid()` (`new-guid-function.md`): a random version-4 GUID
+/// (RFC 9562: 122 random bits, the version and variant bits set). A
+/// non-deterministic function like `rand()`: every call gives a new value
+/// and runs differ; the bits come from the same per-thread xorshift64*
+/// generator, so they are not for cryptography.
+pub fn new_guid() -> Value {
+    let (high, low) = (next_random(), next_random());
+    let high = (high & !0xf000) | 0x4000;
+    let low = (low & !(0b11 << 62)) | (0b10 << 62);
+    Value::Guid(
+        format!(
+            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            high >> 32,
+            (high >> 16) & 0xffff,
+            high & 0xffff,
+            low >> 48,
+            low & 0xffff_ffff_ffff
+        )
+        .into(),
+    )
+}
+
 /// Applies a bitwise operation to two integers, giving a long.
 fn bitwise(a: &Value, b: &Value, op: fn(i64, i64) -> i64) -> Value {
     match (integer_arg(a), integer_arg(b)) {
@@ -469,6 +491,22 @@ fn loggamma_real(x: f64) -> f64 {
     }
     let (sum, t) = lanczos(x);
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x - 0.5) * t.ln() - t + sum.ln()
+}
+
+/// `erf(x)` (`erf-function.md`): the error function, a real (`erf(1)` is
+/// 0.842700792949715); `erf(±inf)` is ±1, NaN stays NaN. Null or a
+/// non-number → null. Computed by the `libm` crate (the port of musl's
+/// `erf`, accurate to about one unit in the last place).
+pub fn erf(v: &Value) -> Value {
+    real_fn(v, libm::erf)
+}
+
+/// `erfc(x)` (`erfc-function.md`): the complementary error function
+/// `1 - erf(x)`, computed directly so that it keeps its precision for
+/// large x (`erfc(10)` is about 2.09e-45, not 0). Null or a non-number →
+/// null.
+pub fn erfc(v: &Value) -> Value {
+    real_fn(v, libm::erfc)
 }
 
 /// `gamma(x)` (`gamma-function.md`): the gamma function, as a real

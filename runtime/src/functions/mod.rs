@@ -25,6 +25,7 @@ pub mod conversion;
 pub mod datetime;
 pub mod dynamic;
 pub mod encoding;
+pub mod geo;
 pub mod hash;
 pub mod ip;
 pub mod math;
@@ -32,6 +33,9 @@ pub mod parsers;
 pub mod regex;
 pub mod series;
 pub mod string;
+pub mod timezone;
+pub mod units;
+pub mod xml;
 
 use std::borrow::Cow;
 
@@ -125,21 +129,25 @@ pub use self::dynamic::{
 pub use self::encoding::{
     base64_decode_toarray, base64_decode_toguid, base64_decode_tostring, base64_encode_fromarray,
     base64_encode_fromguid, base64_encode_tostring, gzip_compress_to_base64_string,
-    gzip_decompress_from_base64_string, zlib_compress_to_base64_string,
-    zlib_decompress_from_base64_string,
+    gzip_decompress_from_base64_string, punycode_from_string, punycode_to_string,
+    zlib_compress_to_base64_string, zlib_decompress_from_base64_string,
+};
+pub use self::geo::{
+    geo_distance_2points, geo_geohash_to_central_point, geo_geohash_to_polygon,
+    geo_point_in_circle, geo_point_to_geohash,
 };
 pub use self::hash::{hash, hash_md5, hash_sha1, hash_sha256};
 pub use self::ip::{
     format_ipv4, format_ipv4_mask, has_any_ipv4, has_any_ipv4_prefix, has_ipv4, has_ipv4_prefix,
     ipv4_compare, ipv4_is_in_any_range, ipv4_is_in_range, ipv4_is_match, ipv4_is_private,
-    ipv4_netmask_suffix, ipv6_compare, ipv6_is_in_any_range, ipv6_is_in_range, ipv6_is_match,
-    parse_ipv4, parse_ipv4_mask, parse_ipv6, parse_ipv6_mask,
+    ipv4_netmask_suffix, ipv4_range_to_cidr_list, ipv6_compare, ipv6_is_in_any_range,
+    ipv6_is_in_range, ipv6_is_match, parse_ipv4, parse_ipv4_mask, parse_ipv6, parse_ipv6_mask,
 };
 pub use self::math::{
     abs, acos, asin, atan, atan2, binary_and, binary_not, binary_or, binary_shift_left,
-    binary_shift_right, binary_xor, bitset_count_ones, ceiling, cos, cot, degrees, exp, exp10,
-    exp2, gamma, isfinite, isinf, isnan, log, log10, log2, loggamma, pi, pow, radians, rand, round,
-    sign, sin, sqrt, tan,
+    binary_shift_right, binary_xor, bitset_count_ones, ceiling, cos, cot, degrees, erf, erfc, exp,
+    exp10, exp2, gamma, isfinite, isinf, isnan, log, log10, log2, loggamma, new_guid, pi, pow,
+    radians, rand, round, sign, sin, sqrt, tan,
 };
 pub use self::parsers::{parse_command_line, parse_csv, parse_path, parse_url, parse_urlquery};
 pub use self::regex::{
@@ -148,9 +156,10 @@ pub use self::regex::{
 };
 pub use self::series::{
     series_abs, series_add, series_divide, series_equals, series_fill_backward, series_fill_const,
-    series_fill_forward, series_fill_linear, series_fit_line_dynamic, series_greater, series_less,
-    series_multiply, series_outliers, series_pearson_correlation, series_stats_dynamic,
-    series_subtract,
+    series_fill_forward, series_fill_linear, series_fir, series_fit_line_dynamic, series_greater,
+    series_greater_equals, series_iir, series_less, series_less_equals, series_multiply,
+    series_not_equals, series_outliers, series_pearson_correlation, series_stats_dynamic,
+    series_subtract, series_sum,
 };
 pub use self::string::{
     countof, has_any_index, indexof, indexof_range, isascii, regex_quote, replace_string,
@@ -159,6 +168,12 @@ pub use self::string::{
     unicode_codepoints_from_string, unicode_codepoints_to_string, url_decode, url_encode,
     url_encode_component,
 };
+pub use self::timezone::{datetime_list_timezones, datetime_local_to_utc, datetime_utc_to_local};
+pub use self::units::{
+    convert_angle, convert_energy, convert_force, convert_length, convert_mass, convert_speed,
+    convert_temperature, convert_volume,
+};
+pub use self::xml::parse_xml;
 /// `not(expr)` (`not-function.md`) is the logical operator's function form.
 pub use crate::ops::not;
 
@@ -264,6 +279,11 @@ mod tests {
             "normal",
             "regex",
             "windows",
+            "Europe/Paris",
+            "Tilt",
+            "KiloPond",
+            "u4pruyd",
+            "acadmie-franaise-npb1a",
         ] {
             values.push(Value::from_static(text));
         }
@@ -338,6 +358,14 @@ mod tests {
             zlib_decompress_from_base64_string,
             gzip_compress_to_base64_string,
             gzip_decompress_from_base64_string,
+            series_sum,
+            parse_xml,
+            punycode_from_string,
+            punycode_to_string,
+            erf,
+            erfc,
+            geo_geohash_to_central_point,
+            geo_geohash_to_polygon,
         ];
         let binary: &[fn(&Value, &Value) -> Value] = &[
             pow,
@@ -373,6 +401,12 @@ mod tests {
             trim_start,
             trim_end,
             parse_command_line,
+            datetime_utc_to_local,
+            datetime_local_to_utc,
+            ipv4_range_to_cidr_list,
+            series_greater_equals,
+            series_less_equals,
+            series_not_equals,
         ];
         let ternary: &[fn(&Value, &Value, &Value) -> Value] = &[
             translate,
@@ -385,6 +419,11 @@ mod tests {
             datetime_add,
             datetime_diff,
             bin_at,
+            convert_angle,
+            convert_energy,
+            convert_length,
+            convert_temperature,
+            series_iir,
         ];
         let slices: &[fn(&[Value]) -> Value] = &[
             round,
@@ -432,6 +471,9 @@ mod tests {
             ipv6_compare,
             ipv6_is_match,
             ipv6_is_in_any_range,
+            series_fir,
+            geo_point_in_circle,
+            geo_point_to_geohash,
         ];
         let small: Vec<Value> = values.iter().step_by(3).cloned().collect();
         for a in &values {

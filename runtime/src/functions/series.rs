@@ -135,6 +135,135 @@ pub fn series_equals(a: &Value, b: &Value) -> Value {
     comparison(a, b, |o| o.is_eq())
 }
 
+/// `series_greater_equals(s1, s2)`: element-wise `>=`.
+pub fn series_greater_equals(a: &Value, b: &Value) -> Value {
+    comparison(a, b, |o| o.is_ge())
+}
+
+/// `series_less_equals(s1, s2)`: element-wise `<=`.
+pub fn series_less_equals(a: &Value, b: &Value) -> Value {
+    comparison(a, b, |o| o.is_le())
+}
+
+/// `series_not_equals(s1, s2)`: element-wise `!=`; a NaN is unequal to
+/// everything, itself included (IEEE 754, as `!=` on reals).
+pub fn series_not_equals(a: &Value, b: &Value) -> Value {
+    element_wise(a, b, |x, y| match pair(x, y) {
+        Some(Pair::Whole(x, y)) => Value::Bool(x != y),
+        Some(Pair::Real(x, y)) => Value::Bool(x != y),
+        None => Value::Null,
+    })
+}
+
+/// The numbers of a series (NaN and infinities included), or none when an
+/// element is not a number.
+fn numbers(items: &[Value]) -> Option<Vec<f64>> {
+    items.iter().map(real_arg).collect()
+}
+
+/// `series_sum(s)` (series-sum-function.md): the sum of the elements, a
+/// real; 0 for an empty series. An element that is not a number (null
+/// included) makes it null, as it makes `series_stats` null: a sum that
+/// left it out would be another series' sum.
+pub fn series_sum(series: &Value) -> Value {
+    let Value::Array(items) = series else {
+        return Value::Null;
+    };
+    // Folded from +0.0: an empty sum is 0, not the -0.0 of `Sum for f64`.
+    numbers(items).map_or(Value::Null, |x| {
+        Value::Real(x.iter().fold(0.0, |t, v| t + v))
+    })
+}
+
+/// `series_fir(s, filter [, normalize [, center]])` (series-fir-function.md):
+/// `y[i] = Σ filter[j] · x[i + shift - j]`, elements before the start or
+/// past the end counting as 0, with `shift` 0, or `(len(filter) - 1) / 2`
+/// (rounded down) when `center` is true. `normalize` divides the
+/// coefficients by their sum; by default it is true unless a coefficient is
+/// negative, and given as true with a negative coefficient the result is
+/// null (as the page says). An element or coefficient that is not a
+/// number, an empty filter, or a normalized filter summing to 0 gives null.
+pub fn series_fir(args: &[Value]) -> Value {
+    let (Some(Value::Array(items)), Some(Value::Array(filter))) = (args.first(), args.get(1))
+    else {
+        return Value::Null;
+    };
+    let (Some(x), Some(mut filter)) = (numbers(items), numbers(filter)) else {
+        return Value::Null;
+    };
+    let negative = filter.iter().any(|c| *c < 0.0);
+    let normalize = match args.get(2) {
+        None | Some(Value::Null) => !negative,
+        Some(Value::Bool(true)) if negative => return Value::Null,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Value::Null,
+    };
+    let center = match args.get(3) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Value::Null,
+    };
+    if filter.is_empty() {
+        return Value::Null;
+    }
+    if normalize {
+        let total = filter.iter().fold(0.0, |t, c| t + c);
+        if total == 0.0 {
+            return Value::Null;
+        }
+        filter.iter_mut().for_each(|c| *c /= total);
+    }
+    let shift = if center { (filter.len() - 1) / 2 } else { 0 };
+    let out = (0..x.len())
+        .map(|i| {
+            let at = i + shift;
+            let sum: f64 = filter
+                .iter()
+                .enumerate()
+                .filter_map(|(j, c)| at.checked_sub(j).and_then(|k| x.get(k)).map(|v| c * v))
+                .fold(0.0, |t, v| t + v);
+            Value::Real(sum)
+        })
+        .collect();
+    Value::array(out)
+}
+
+/// `series_iir(s, numerators, denominators)` (series-iir-function.md):
+/// `y[i] = (Σ b[k]·x[i-k] - Σ a[k]·y[i-k] (k ≥ 1)) / a[0]`, elements
+/// before the start counting as 0. An element or coefficient that is not a
+/// number, an empty coefficient array, or `a[0]` = 0 (the page forbids it)
+/// gives null.
+pub fn series_iir(series: &Value, numerators: &Value, denominators: &Value) -> Value {
+    let (Value::Array(items), Value::Array(b), Value::Array(a)) =
+        (series, numerators, denominators)
+    else {
+        return Value::Null;
+    };
+    let (Some(x), Some(b), Some(a)) = (numbers(items), numbers(b), numbers(a)) else {
+        return Value::Null;
+    };
+    let a0 = match a.first() {
+        Some(a0) if *a0 != 0.0 && !b.is_empty() => *a0,
+        _ => return Value::Null,
+    };
+    let mut y: Vec<f64> = Vec::with_capacity(x.len());
+    for i in 0..x.len() {
+        let forward: f64 = b
+            .iter()
+            .enumerate()
+            .filter_map(|(k, c)| i.checked_sub(k).map(|j| c * x[j]))
+            .fold(0.0, |t, v| t + v);
+        let feedback: f64 = a
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter_map(|(k, c)| i.checked_sub(k).map(|j| c * y[j]))
+            .fold(0.0, |t, v| t + v);
+        y.push((forward - feedback) / a0);
+    }
+    Value::array(y.into_iter().map(Value::Real).collect())
+}
+
 /// `series_abs(s)`: element-wise absolute value (series-abs-function.md);
 /// a non-numeric element gives null.
 pub fn series_abs(series: &Value) -> Value {

@@ -54,3 +54,23 @@ fn checked_in_generated_code_matches_a_fresh_emit() {
         "generated code is stale: {stale:?}\nrun `KQLC_BLESS=1 cargo test -p kqlc-cli --test generated` and review the diff"
     );
 }
+
+/// `generated/src/catalog.rs` is the function table's typed references
+/// (`kqlc::sema::functions::catalog`); the workspace compiling it is the
+/// check that every entry names a runtime function of the right shape.
+#[test]
+fn the_function_catalog_matches_the_table() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../generated/src/catalog.rs");
+    let fresh = kqlc::sema::functions::catalog();
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    if checked_in != fresh {
+        if std::env::var_os("KQLC_BLESS").is_some() {
+            std::fs::write(&path, &fresh).unwrap();
+        } else {
+            panic!(
+                "{} is stale: run `KQLC_BLESS=1 cargo test -p kqlc-cli --test generated` and review the diff",
+                path.display()
+            );
+        }
+    }
+}

@@ -913,6 +913,35 @@ mod tests {
     }
 
     #[test]
+    fn partition_keys_come_from_kql_headers_and_sentinel_yaml_and_must_be_output_columns() {
+        let (meta, notes) = header("// @partition-key User, Cluster\nT").unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(meta.partition_key, ["User", "Cluster"]);
+        let (_, meta, notes) = yaml("query: T\npartitionKey:\n  - User\n").unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(meta.partition_key, ["User"]);
+        let (_, meta, _) = yaml("query: T\npartitionKey: User, Verb\n").unwrap();
+        assert_eq!(meta.partition_key, ["User", "Verb"]);
+
+        let pipeline = kqlc::compile(
+            "CloudAuditEvents | extend User = tostring(RawEventData.User.username) | summarize n = count() by User",
+            &kqlc::sema::Schema::builtin(),
+        )
+        .unwrap();
+        let mut meta = RuleMeta {
+            id: "r".into(),
+            partition_key: vec!["User".into()],
+            ..RuleMeta::default()
+        };
+        assert_eq!(unknown_partition_key(&meta, &pipeline), None);
+        meta.partition_key.push("Cluster".into());
+        assert_eq!(
+            unknown_partition_key(&meta, &pipeline).as_deref(),
+            Some("rule r: partition key 'Cluster' is not a column of the rule's output (User, n); @partition-key (partitionKey) names output columns, whose values key the published alerts")
+        );
+    }
+
+    #[test]
     fn schedules_come_from_kql_headers_and_sentinel_fields() {
         let (meta, notes) =
             header("// @frequency 10m\n// @period PT1H\n// @trigger gt 5\n// @suppress 1d\nT")

@@ -45,6 +45,12 @@
 //! that remembers keys, drops the duplicates (Kafka transactions, which
 //! would make them exactly once, are not used: the test broker, tansu, has
 //! none, and Event Hubs neither).
+//!
+//! **Partition keys**: a rule that names partition key columns
+//! (`@partition-key`) sends each record to the partition [`partition_of`]
+//! its key value, with the value in the header `kqlc-partition-key`; the
+//! record key stays the alert id. The other rules' records go where
+//! librdkafka's partitioner puts their key.
 
 use crate::detector::{Session, Stop};
 use crate::formats::Rejection;

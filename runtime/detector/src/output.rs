@@ -314,9 +314,12 @@ mod tests {
     use kql_runtime::value::Value;
     use std::sync::{Arc, Mutex};
 
-    /// A publisher that records what it is sent, and its flushes.
+    /// What a [`Recorder`] was sent: (id, payload, partition key).
+    type Sent = Arc<Mutex<Vec<(String, String, Option<String>)>>>;
+
+    /// A publisher that records what it is sent.
     struct Recorder {
-        sent: Arc<Mutex<Vec<(String, String, Option<String>)>>>,
+        sent: Sent,
         replaces: bool,
     }
 

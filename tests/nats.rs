@@ -1193,6 +1193,7 @@ fn scheduled_detector(dir: &Path, text: &str) -> PathBuf {
     };
     let mut info = kqlc_cli::manifest::ManifestRule::from_rule(&rule);
     info.schedule = file.meta.schedule.resolve(&rule.pipeline).0;
+    info.partition_key = file.meta.partition_key.clone();
     assert!(info.schedule.is_some());
     Toolchain::discover()
         .unwrap()
@@ -1723,4 +1724,375 @@ fn sigterm_drains_what_was_taken_acks_it_and_leaves_the_rest_to_the_next_instanc
     let (status, _, stderr) = next.terminate();
     assert_eq!(status, Some(0), "{stderr:?}");
     assert_eq!(published_alerts(&client, "ALERTS"), expected);
+}
+
+/// The documented id (`runtime/detector/src/alert_id.rs`) of `row`, a row
+/// of rule `rule` as `--output rows` writes it for that rule alone.
+fn row_id(rule: &str, row: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(format!("kqlc-alert-v1\0{rule}\0{row}").as_bytes());
+    hash.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn a_scheduled_rules_rows_are_published_with_their_ids_on_the_subjects_of_their_partition_key() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let rule = MANY_EXECS.replace(
+        "// @period 10m\n",
+        "// @period 10m\n// @partition-key User\n",
+    );
+    let binary = scheduled_detector(dir.path(), &rule);
+    let users = ["alice", "bob", "carol", "system:serviceaccount:ci:runner"];
+    const WINDOWS: i64 = 6;
+    let events = exec_events(&users, WINDOWS);
+    let lines: Vec<String> = events.iter().map(|(_, line)| line.clone()).collect();
+    let mut expected = batch_rows(&binary, &lines);
+    expected.sort();
+    assert!(expected.len() >= WINDOWS as usize, "{expected:#?}");
+
+    let client = Client::connect(&server.url);
+    client.create_memory_stream("EXECS", "execs.>");
+    // `alerts.>` stores alerts.execs and alerts.execs.TOKEN alike.
+    client.create_memory_stream("ALERTS", "alerts.>");
+    client.create_memory_stream("NARROW", "narrow.execs");
+    // A stream that stores only the subject itself is refused at start:
+    // the partition key sends alerts to narrow.execs.TOKEN.
+    let input = dir.path().join("one.jsonl");
+    std::fs::write(&input, format!("{}\n", lines[0])).unwrap();
+    let refused = Command::new(&binary)
+        .arg(&input)
+        .args(["--nats", &server.url, "--publish", "narrow.execs"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("error: --publish narrow.execs: a rule has a partition key, so its alerts go to narrow.execs.TOKEN, and no JetStream stream stores narrow.execs._"),
+        "{stderr}"
+    );
+
+    client.publish_many(
+        events
+            .iter()
+            .map(|(user, line)| (format!("execs.{}", user.replace(':', "-")), line.clone())),
+    );
+    let service = Service::start(
+        &binary,
+        &[
+            "--nats",
+            &server.url,
+            "--stream",
+            "EXECS",
+            "--consumer",
+            "d",
+            "--clock",
+            "event",
+            "--publish",
+            "alerts.execs",
+        ],
+    );
+    client.wait_acked_within("EXECS", "d", Duration::from_secs(60));
+    let (status, stdout, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    assert!(stdout.is_empty(), "--publish replaces stdout: {stdout:?}");
+    let mut published = Vec::new();
+    for message in client.stream_messages("ALERTS") {
+        let payload = String::from_utf8(message.payload.to_vec()).unwrap();
+        let row: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        let user = row["User"].as_str().unwrap();
+        let token: String = user
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        assert_eq!(
+            message.subject.as_str(),
+            format!("alerts.execs.{token}"),
+            "{payload}"
+        );
+        let id = message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(async_nats::header::NATS_MESSAGE_ID))
+            .map(|v| v.as_str().to_string());
+        assert_eq!(id, Some(row_id("many-execs", &payload)), "{payload}");
+        published.push(payload);
+    }
+    published.sort();
+    assert_eq!(published, expected);
+    assert!(
+        published
+            .iter()
+            .any(|p| p.contains("system:serviceaccount:ci:runner")),
+        "{published:#?}"
+    );
+}
+
+#[test]
+fn deliver_since_creates_the_consumer_at_the_first_message_stored_from_that_time() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let client = Client::connect(&server.url);
+    client.create_stream("AUDIT", "audit.>");
+    let before: Vec<String> = (0..3)
+        .map(|i| event(&format!("before-{i}"), "create"))
+        .collect();
+    let after: Vec<String> = (0..4)
+        .map(|i| event(&format!("after-{i}"), "create"))
+        .collect();
+    client.publish("audit.k8s", &before);
+    std::thread::sleep(Duration::from_millis(100));
+    let since = chrono::Utc::now();
+    std::thread::sleep(Duration::from_millis(100));
+    client.publish("audit.k8s", &after);
+    let binary = detector("create_ids", CREATE_IDS);
+    let deliver = format!(
+        "since {}",
+        since.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+    );
+    let service = Service::start(
+        &binary,
+        &[
+            "--nats",
+            &server.url,
+            "--stream",
+            "AUDIT",
+            "--consumer",
+            "late",
+            "--deliver",
+            &deliver,
+        ],
+    );
+    client.wait_all_acked("AUDIT", "late");
+    let (status, mut rows, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    rows.sort();
+    let expected: Vec<String> = (0..4)
+        .map(|i| format!("{{\"Id\":\"after-{i}\"}}"))
+        .collect();
+    assert_eq!(rows, expected, "{stderr:?}");
+    // The consumer was created starting at that time.
+    let policy = client.runtime.block_on(async {
+        let stream = client.context.get_stream("AUDIT").await.unwrap();
+        let mut consumer: jetstream::consumer::Consumer<pull::Config> =
+            stream.get_consumer("late").await.unwrap();
+        consumer.info().await.unwrap().config.deliver_policy
+    });
+    assert!(
+        matches!(
+            policy,
+            jetstream::consumer::DeliverPolicy::ByStartTime { .. }
+        ),
+        "{policy:?}"
+    );
+    // A bad time is one clear error naming the option.
+    let output = Command::new(&binary)
+        .args([
+            "--nats",
+            &server.url,
+            "--stream",
+            "AUDIT",
+            "--consumer",
+            "x",
+        ])
+        .args(["--deliver", "since yesterday"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--deliver") && stderr.contains("since 'yesterday': not an RFC 3339 time"),
+        "{stderr}"
+    );
+}
+
+/// `bytes` in base64url without padding (the JWT alphabet).
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// A NATS JWT (`ed25519-nkey`): `nats` claims about `subject`, signed by
+/// `issuer`, as `nsc` would issue it.
+fn nats_jwt(issuer: &nkeys::KeyPair, subject: &str, name: &str, nats: serde_json::Value) -> String {
+    use sha2::{Digest, Sha256};
+    let mut claims = serde_json::json!({
+        "iat": chrono::Utc::now().timestamp(),
+        "iss": issuer.public_key(),
+        "name": name,
+        "sub": subject,
+        "nats": nats,
+    });
+    let digest = Sha256::digest(claims.to_string().as_bytes());
+    claims["jti"] = serde_json::Value::String(base64url(&digest));
+    let header = base64url(br#"{"typ":"JWT","alg":"ed25519-nkey"}"#);
+    let body = base64url(claims.to_string().as_bytes());
+    let signature = issuer.sign(format!("{header}.{body}").as_bytes()).unwrap();
+    format!("{header}.{body}.{}", base64url(&signature))
+}
+
+/// The server configuration of a JWT-secured (operator mode) nats-server
+/// whose account has JetStream, and the credentials file of a user of that
+/// account: operator, account and user keys made here, the accounts
+/// preloaded into the server's memory resolver.
+fn operator_mode() -> (String, String) {
+    let operator = nkeys::KeyPair::new_operator();
+    let system = nkeys::KeyPair::new_account();
+    let account = nkeys::KeyPair::new_account();
+    let user = nkeys::KeyPair::new_user();
+    let limits = serde_json::json!({
+        "subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1,
+        "wildcards": true, "conn": -1, "leaf": -1,
+    });
+    let mut jetstream = limits.clone();
+    for key in ["mem_storage", "disk_storage", "streams", "consumer"] {
+        jetstream[key] = serde_json::json!(-1);
+    }
+    let operator_jwt = nats_jwt(
+        &operator,
+        &operator.public_key(),
+        "kqlc-test",
+        serde_json::json!({
+            "type": "operator", "version": 2, "system_account": system.public_key(),
+        }),
+    );
+    let system_jwt = nats_jwt(
+        &operator,
+        &system.public_key(),
+        "SYS",
+        serde_json::json!({"type": "account", "version": 2, "limits": limits}),
+    );
+    let account_jwt = nats_jwt(
+        &operator,
+        &account.public_key(),
+        "AUDIT",
+        serde_json::json!({"type": "account", "version": 2, "limits": jetstream}),
+    );
+    let user_jwt = nats_jwt(
+        &account,
+        &user.public_key(),
+        "detector",
+        serde_json::json!({
+            "type": "user", "version": 2, "pub": {}, "sub": {},
+            "subs": -1, "data": -1, "payload": -1,
+        }),
+    );
+    let config = format!(
+        "operator: {operator_jwt}\nsystem_account: {}\nresolver: MEMORY\nresolver_preload: {{\n  {}: {system_jwt}\n  {}: {account_jwt}\n}}",
+        system.public_key(),
+        system.public_key(),
+        account.public_key(),
+    );
+    let creds = format!(
+        "-----BEGIN NATS USER JWT-----\n{user_jwt}\n------END NATS USER JWT------\n\n\
+         -----BEGIN USER NKEY SEED-----\n{}\n------END USER NKEY SEED------\n",
+        user.seed().unwrap()
+    );
+    (config, creds)
+}
+
+#[test]
+fn a_server_in_operator_mode_is_reached_with_nats_creds_of_a_jwt_user() {
+    let (config, creds) = operator_mode();
+    let Some(server) = NatsServer::start_with(&config) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let creds_path = dir.path().join("detector.creds");
+    std::fs::write(&creds_path, &creds).unwrap();
+    let client = Client::connect_with(
+        &server.url,
+        async_nats::ConnectOptions::with_credentials(&creds).unwrap(),
+    );
+    client.create_stream("AUDIT", "audit.>");
+    client.create_stream("ALERTS", "alerts.>");
+    let events: Vec<String> = (0..5)
+        .map(|i| event(&format!("jwt-{i}"), "create"))
+        .collect();
+    client.publish("audit.k8s", &events);
+    let binary = detector("create_ids", CREATE_IDS);
+    let source = [
+        "--nats",
+        &server.url,
+        "--stream",
+        "AUDIT",
+        "--consumer",
+        "d",
+    ];
+    // Without credentials: refused by the server.
+    let refused = Command::new(&binary)
+        .args(source)
+        .args(["--now", "2024-05-28T12:00:00Z"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot connect"), "{stderr}");
+    // With the user's JWT and seed: consumed, and the rows published.
+    let service = Service::start(
+        &binary,
+        &[
+            &source[..],
+            &[
+                "--nats-creds",
+                creds_path.to_str().unwrap(),
+                "--publish",
+                "alerts.k8s",
+            ],
+        ]
+        .concat(),
+    );
+    client.wait_all_acked("AUDIT", "d");
+    let (status, _, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    let mut ids: Vec<String> = client
+        .stream_messages("ALERTS")
+        .iter()
+        .map(|m| String::from_utf8(m.payload.to_vec()).unwrap())
+        .collect();
+    ids.sort();
+    let expected: Vec<String> = (0..5).map(|i| format!("{{\"Id\":\"jwt-{i}\"}}")).collect();
+    assert_eq!(ids, expected);
+}
+
+#[test]
+fn a_detector_built_without_kafka_refuses_kafka_options_saying_how_to_build_one() {
+    // No broker is needed: the refusal comes before any connection.
+    let binary = detector("create_ids", CREATE_IDS);
+    let kafka = ["--kafka", "127.0.0.1:9", "--topic", "audit", "--group", "g"];
+    for (extra, flag) in [
+        (&["--publish-kafka", "alerts"][..], "--publish-kafka alerts"),
+        (&[][..], "--kafka"),
+    ] {
+        let output = Command::new(&binary)
+            .args(kafka)
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "error: {flag}: this detector was built without Kafka: build it with `kqlc build --kafka`"
+            )),
+            "{stderr}"
+        );
+    }
 }

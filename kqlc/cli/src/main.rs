@@ -341,7 +341,20 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     if let Some(key) = &partition_key {
                         warn_partitioning(&files, &rules, key);
                     }
-                    ExitCode::SUCCESS
+                    let mut failed = false;
+                    for (file, rule) in files.iter().zip(&rules) {
+                        if let Some(error) =
+                            kqlc_cli::rules::unknown_partition_key(&file.meta, &rule.pipeline)
+                        {
+                            eprintln!("error: {}: {error}", file.path.display());
+                            failed = true;
+                        }
+                    }
+                    if failed {
+                        ExitCode::FAILURE
+                    } else {
+                        ExitCode::SUCCESS
+                    }
                 }
                 None => ExitCode::FAILURE,
             })
@@ -650,9 +663,13 @@ fn build_detector(
             source: file.source.clone(),
             description: file.meta.description.clone().unwrap_or_default(),
             schedule: file.meta.schedule.resolve(&rule.pipeline).0,
+            partition_key: file.meta.partition_key.clone(),
         })
         .collect();
     for (file, rule) in files.iter().zip(rules) {
+        if let Some(error) = kqlc_cli::rules::unknown_partition_key(&file.meta, &rule.pipeline) {
+            return Err(format!("{}: {error}", file.path.display()));
+        }
         let (schedule, note) = file.meta.schedule.resolve(&rule.pipeline);
         if let Some(note) = note {
             eprintln!("note: {}: {note}", file.path.display());

@@ -58,6 +58,10 @@ pub struct ManifestRule {
     /// the others).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<crate::rules::Schedule>,
+    /// The output columns whose values key its published alerts
+    /// (`@partition-key`); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partition_key: Vec<String>,
 }
 
 impl Manifest {
@@ -95,6 +99,7 @@ mod tests {
                 source: "CloudAuditEvents".into(),
                 description: String::new(),
                 schedule: None,
+                partition_key: Vec::new(),
             }],
         };
         let expected = r#"{

@@ -40,6 +40,11 @@ pub struct RuleMeta {
     pub falsepositives: Vec<String>,
     /// How a live detector schedules the rule, as the rule says.
     pub schedule: ScheduleMeta,
+    /// Output columns whose values key the rule's published alerts
+    /// (`@partition-key`; Sentinel YAML `partitionKey`, a kqlc field):
+    /// `--publish` puts them in the subject's last token, `--publish-kafka`
+    /// picks the partition from them, so one entity's alerts stay in order.
+    pub partition_key: Vec<String>,
 }
 
 /// What a rule says about its schedule in a live detector (`@frequency`,
@@ -369,7 +374,7 @@ const RULE_EXTENSIONS: [&str; 3] = ["kql", "yaml", "yml"];
 
 /// The fields of a Sentinel rule kept as metadata or query; the others are
 /// ignored with a note.
-const YAML_FIELDS: [&str; 13] = [
+const YAML_FIELDS: [&str; 14] = [
     "id",
     "name",
     "severity",
@@ -383,6 +388,7 @@ const YAML_FIELDS: [&str; 13] = [
     "triggerThreshold",
     "suppressionDuration",
     "suppressionEnabled",
+    "partitionKey",
 ];
 
 /// Severities Sentinel and Defender use; others are kept, with a note.
@@ -551,9 +557,10 @@ pub fn parse_kql_header(
                 | "period"
                 | "trigger"
                 | "suppress"
+                | "partition-key"
         ) {
             notes.push(format!(
-                "{}:{line_no}: unknown metadata key '@{key}' ignored (known: @id, @name, @severity, @tactics, @techniques, @description, @frequency, @period, @trigger, @suppress)",
+                "{}:{line_no}: unknown metadata key '@{key}' ignored (known: @id, @name, @severity, @tactics, @techniques, @description, @frequency, @period, @trigger, @suppress, @partition-key)",
                 path.display()
             ));
             continue;
@@ -573,6 +580,7 @@ pub fn parse_kql_header(
             "severity" => meta.severity = Some(value.to_string()),
             "tactics" => meta.tactics = split_list(value),
             "techniques" => meta.techniques = split_list(value),
+            "partition-key" => meta.partition_key = split_list(value),
             "frequency" | "period" | "suppress" => {
                 let seconds = parse_schedule_duration(value).ok_or_else(|| {
                     bad(format!(
@@ -599,6 +607,24 @@ pub fn parse_kql_header(
         meta.description = Some(description.join("\n"));
     }
     Ok(meta)
+}
+
+/// Why a rule's `@partition-key` (`partitionKey`) cannot be used: a named
+/// column that the rule does not output. `None` when every one is there.
+pub fn unknown_partition_key(
+    meta: &RuleMeta,
+    pipeline: &kqlc::plan::ir::Pipeline,
+) -> Option<String> {
+    let missing = meta
+        .partition_key
+        .iter()
+        .find(|key| !pipeline.output.iter().any(|(column, _)| column == *key))?;
+    let columns: Vec<&str> = pipeline.output.iter().map(|(c, _)| c.as_str()).collect();
+    Some(format!(
+        "rule {}: partition key '{missing}' is not a column of the rule's output ({}); @partition-key (partitionKey) names output columns, whose values key the published alerts",
+        meta.id,
+        columns.join(", ")
+    ))
 }
 
 /// `gt 0`, `eq 3`: a trigger operator and a row count.
@@ -677,6 +703,7 @@ pub fn parse_sentinel_yaml(
         description: text("description")?.map(|s| s.trim().to_string()),
         falsepositives: Vec::new(),
         schedule: yaml_schedule(&text, &bad)?,
+        partition_key: list("partitionKey")?,
     };
     let ignored: Vec<String> = fields
         .keys()
@@ -814,6 +841,7 @@ mod tests {
                 description: Some("first line\nsecond line".into()),
                 falsepositives: Vec::new(),
                 schedule: ScheduleMeta::default(),
+                partition_key: Vec::new(),
             }
         );
         assert!(notes.is_empty());
@@ -881,6 +909,35 @@ mod tests {
         assert!(
             err.to_string().contains("'id' must be a non-empty id"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn partition_keys_come_from_kql_headers_and_sentinel_yaml_and_must_be_output_columns() {
+        let (meta, notes) = header("// @partition-key User, Cluster\nT").unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(meta.partition_key, ["User", "Cluster"]);
+        let (_, meta, notes) = yaml("query: T\npartitionKey:\n  - User\n").unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(meta.partition_key, ["User"]);
+        let (_, meta, _) = yaml("query: T\npartitionKey: User, Verb\n").unwrap();
+        assert_eq!(meta.partition_key, ["User", "Verb"]);
+
+        let pipeline = kqlc::compile(
+            "CloudAuditEvents | extend User = tostring(RawEventData.User.username) | summarize n = count() by User",
+            &kqlc::sema::Schema::builtin(),
+        )
+        .unwrap();
+        let mut meta = RuleMeta {
+            id: "r".into(),
+            partition_key: vec!["User".into()],
+            ..RuleMeta::default()
+        };
+        assert_eq!(unknown_partition_key(&meta, &pipeline), None);
+        meta.partition_key.push("Cluster".into());
+        assert_eq!(
+            unknown_partition_key(&meta, &pipeline).as_deref(),
+            Some("rule r: partition key 'Cluster' is not a column of the rule's output (User, n); @partition-key (partitionKey) names output columns, whose values key the published alerts")
         );
     }
 

@@ -135,6 +135,7 @@ mod tests {
         text: "",
         description: "",
         schedule: None,
+        partition_key: &[],
     };
 
     #[test]

@@ -310,14 +310,25 @@ fn main_impl(info: Option<&'static DetectorInfo>, rules: Vec<Box<dyn Query>>) ->
         },
         None => RowWriter::new(Sink::stdout()),
     };
-    if let Some(subject) = &options.live.publish {
-        match crate::live::publisher(subject, &options.live) {
+    // A rule with a partition key sends its alerts to a subject (a Kafka
+    // partition) of their own.
+    let partitioned =
+        info.is_some_and(|info| info.rules.iter().any(|rule| !rule.partition_key.is_empty()));
+    let sinks = [
+        ("--publish", options.live.publish.as_deref()),
+        ("--publish-kafka", options.live.publish_kafka.as_deref()),
+    ];
+    for (flag, name) in sinks {
+        let Some(name) = name else { continue };
+        let publisher = if flag == "--publish" {
+            crate::live::publisher(name, &options.live, partitioned)
+        } else {
+            crate::live::kafka_publisher(name, &options.live, partitioned)
+        };
+        match publisher {
             Ok(publisher) => writer.publish_to(publisher),
             Err(e) => {
-                let _ = say(
-                    &mut io::stderr(),
-                    format_args!("error: --publish {subject}: {e}"),
-                );
+                let _ = say(&mut io::stderr(), format_args!("error: {flag} {name}: {e}"));
                 return ExitCode::from(2);
             }
         }
@@ -490,29 +501,9 @@ pub(crate) struct Session<'a, W: Write, E: Write> {
     /// Per table of [`Session::tables`], its event-time column
     /// (`Timestamp`, `TimeGenerated`), if it has one.
     event_time: Vec<Option<usize>>,
-    /// A sink that publishes rows (`--publish-kafka`): every row written
-    /// is also kept here, keyed, until the live source takes them.
-    published: Option<Vec<Published>>,
-}
-
-/// A row or alert as written, for a sink that publishes it.
-#[cfg_attr(not(feature = "kafka"), allow(dead_code))]
-pub(crate) struct Published {
-    /// [`crate::alert_id::alert_id`] of the rule's id and the row.
-    pub(crate) key: String,
-    /// The line written (row, alert or finding), without its line end.
-    pub(crate) value: Vec<u8>,
-}
-
-impl Published {
-    /// `value`, written for `row` of the rule `rule_id` (with output
-    /// `columns`), keyed by [`crate::alert_id::alert_id`].
-    fn of(rule_id: &str, columns: &[&str], row: &Row, value: &[u8]) -> Published {
-        Published {
-            key: crate::alert_id::alert_id(rule_id, &crate::output::row_json(columns, row)),
-            value: value.to_vec(),
-        }
-    }
+    /// Per rule, the indexes of its partition key columns in its output
+    /// (empty: no partition key), from its metadata.
+    partition_columns: Vec<Vec<usize>>,
 }
 
 /// How [`Session::read_chunks`] ended.
@@ -691,7 +682,7 @@ pub fn run<W: Write, E: Write>(
         fixed_now: options.now.is_some(),
         schedules: Vec::new(),
         event_time,
-        published: None,
+        partition_columns: partition_columns(&rules, options.info),
         alerts,
         position: None,
         ocsf,
@@ -1558,6 +1549,11 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     fn flush_rows(&mut self) -> io::Result<()> {
         for (index, row) in self.output_rows.drain(..) {
             let rule = &self.rules[index];
+            let partition = self
+                .partition_columns
+                .get(index)
+                .and_then(|columns| crate::output::partition_key(columns, &row));
+            let partition = partition.as_deref();
             match &mut self.alerts {
                 Some((info, alerts)) => {
                     let position = self
@@ -1580,87 +1576,39 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                             rule.output(),
                             &row,
                         );
-                        if self.writer.publishes() {
-                            self.writer.publish_row(
-                                rule.name(),
-                                false,
-                                rule.output(),
-                                &row,
-                                Some(line.as_bytes()),
-                            )?;
-                        } else {
-                            self.writer.write_raw(line.as_bytes())?;
-                            if let Some(published) = &mut self.published {
-                                published.push(Published::of(
-                                    rule.name(),
-                                    rule.output(),
-                                    &row,
-                                    line.trim_ascii_end().as_bytes(),
-                                ));
-                            }
-                        }
+                        self.writer.emit_row(
+                            rule.name(),
+                            false,
+                            rule.output(),
+                            &row,
+                            Some(line.as_bytes()),
+                            partition,
+                        )?;
                     } else if let Some(meta) = info.rules.get(index) {
                         alerts.write_alert(meta, self.ctx.now, position, rule.output(), &row)?;
-                        if self.writer.publishes() {
-                            self.writer.publish_row(
-                                rule.name(),
-                                false,
-                                rule.output(),
-                                &row,
-                                Some(alerts.get_mut().as_slice()),
-                            )?;
-                        } else {
-                            self.writer.write_raw(alerts.get_mut())?;
-                            if let Some(published) = &mut self.published {
-                                published.push(Published::of(
-                                    rule.name(),
-                                    rule.output(),
-                                    &row,
-                                    alerts.get_mut().trim_ascii_end(),
-                                ));
-                            }
-                        }
+                        self.writer.emit_row(
+                            rule.name(),
+                            false,
+                            rule.output(),
+                            &row,
+                            Some(alerts.get_mut().as_slice()),
+                            partition,
+                        )?;
                         alerts.get_mut().clear();
                     }
                 }
-                None if self.writer.publishes() => self.writer.publish_row(
+                None => self.writer.emit_row(
                     rule.name(),
                     self.tag_rows,
                     rule.output(),
                     &row,
                     None,
+                    partition,
                 )?,
-                None => {
-                    self.writer.write_row(
-                        self.tag_rows.then(|| rule.name()),
-                        rule.output(),
-                        &row,
-                    )?;
-                    if let Some(published) = &mut self.published {
-                        let line = self.writer.last_row().as_bytes();
-                        published.push(Published::of(rule.name(), rule.output(), &row, line));
-                    }
-                }
             }
             self.counts.emitted[index] += 1;
         }
         Ok(())
-    }
-
-    /// Keeps every row written from now on for a publishing sink
-    /// ([`Session::take_published`]).
-    #[cfg(feature = "kafka")]
-    pub(crate) fn keep_published(&mut self) {
-        self.published.get_or_insert_with(Vec::new);
-    }
-
-    /// The rows written since the last call, keyed, for a publishing sink.
-    #[cfg(feature = "kafka")]
-    pub(crate) fn take_published(&mut self) -> Vec<Published> {
-        self.published
-            .as_mut()
-            .map(std::mem::take)
-            .unwrap_or_default()
     }
 
     /// `summary: N rows read, R rejected, E emitted[, B blank lines skipped]
@@ -1754,6 +1702,28 @@ impl From<io::Error> for Stop {
     fn from(e: io::Error) -> Stop {
         Stop::Write(e)
     }
+}
+
+/// Per rule, the indexes in its output of the partition key columns its
+/// metadata names ([`crate::manifest::RuleInfo::partition_key`]; `kqlc
+/// build` checked that the rule outputs them).
+fn partition_columns(
+    rules: &[Box<dyn Query>],
+    info: Option<&'static DetectorInfo>,
+) -> Vec<Vec<usize>> {
+    rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| {
+            let keys = info
+                .and_then(|info| info.rules.get(index))
+                .map_or(&[][..], |meta| meta.partition_key);
+            let output = rule.output();
+            keys.iter()
+                .filter_map(|key| output.iter().position(|column| column == key))
+                .collect()
+        })
+        .collect()
 }
 
 /// The tables the rules read, each once, with the union of the columns the

@@ -40,6 +40,11 @@ pub struct RuleInfo {
     /// a schedule (or a `where Timestamp > ago(T)` bound), `None` otherwise
     /// (see [`crate::schedule`]).
     pub schedule: Option<crate::schedule::Schedule>,
+    /// The output columns whose values key its published alerts
+    /// (`--publish`: the subject's last token; `--publish-kafka`: the
+    /// partition), so the alerts of one entity stay in order: the rule's
+    /// `@partition-key` (Sentinel YAML: `partitionKey`). Empty: none.
+    pub partition_key: &'static [&'static str],
 }
 
 /// A detector's description of itself.
@@ -176,6 +181,7 @@ mod tests {
                 text: "CloudAuditEvents\n| take 1\n",
                 description: "",
                 schedule: None,
+                partition_key: &[],
             },
             RuleInfo {
                 id: "r2",
@@ -188,6 +194,7 @@ mod tests {
                 text: "id: r2\nquery: T",
                 description: "",
                 schedule: None,
+                partition_key: &[],
             },
         ],
         manifest_json: "{}\n",
@@ -220,6 +227,7 @@ mod tests {
             text: "T",
             description: "",
             schedule: None,
+            partition_key: &[],
         }];
         let info = DetectorInfo {
             rules: &RULES,

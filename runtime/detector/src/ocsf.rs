@@ -543,6 +543,7 @@ mod tests {
             text: "",
             description: "An exec.",
             schedule: None,
+            partition_key: &[],
         };
         let now = text::parse_datetime("2024-05-28T12:00:00Z").unwrap();
         let raw = kql_runtime::json::parse_json_text(

@@ -14,24 +14,44 @@ pub struct RowWriter<W: Write> {
     line: String,
     /// Opens the sink again (`--output-file` after SIGHUP), if it can be.
     reopen: Option<fn(&mut W) -> io::Result<()>>,
-    /// `--publish`: rows go there instead of `out`.
-    publisher: Option<Box<dyn Publish>>,
+    /// `--publish`, `--publish-kafka`: every row also goes there.
+    publishers: Vec<Box<dyn Publish>>,
+    /// A publisher replaces the byte sink (`--publish`): rows are not
+    /// written to `out`.
+    replaced: bool,
+}
+
+/// One output line handed to a [`Publish`] sink.
+#[derive(Clone, Copy, Debug)]
+pub struct Message<'a> {
+    /// Its deterministic id ([`crate::alert_id::alert_id`] of the rule's id
+    /// and the row): the JetStream `Nats-Msg-Id`, the Kafka record key.
+    pub id: &'a str,
+    /// The line as `--output` formats it, without its newline.
+    pub payload: &'a [u8],
+    /// The rule's partition key value ([`partition_key`]), when the rule
+    /// names partition key columns: the alerts of one value stay in one
+    /// partition (the subject's last token, the Kafka partition).
+    pub partition: Option<&'a str>,
 }
 
 /// A sink that takes each output line as one message and acknowledges it
-/// (`--publish`: a JetStream subject). [`RowWriter::flush`] returns only
-/// once every message sent was acknowledged, so a source that acks its
-/// input after the flush acks it only after its alerts are stored.
+/// (`--publish`: a JetStream subject; `--publish-kafka`: a Kafka topic).
+/// [`RowWriter::flush`] returns only once every message sent was
+/// acknowledged, so a source that acks its input after the flush acks it
+/// only after its alerts are stored.
 pub trait Publish {
-    /// Sends one message: `id` is its deterministic id
-    /// ([`crate::alert_id::alert_id`]), `payload` the line as `--output`
-    /// formats it, without its newline. May wait for earlier acks when
-    /// many are outstanding.
-    fn send(&mut self, id: String, payload: Vec<u8>) -> io::Result<()>;
+    /// Sends one message. May wait for earlier acks when many are
+    /// outstanding.
+    fn send(&mut self, message: Message<'_>) -> io::Result<()>;
 
     /// Waits until every message sent was acknowledged; the error of one
     /// that could not be stored, after retries.
     fn flush(&mut self) -> io::Result<()>;
+
+    /// True when it replaces the byte sink (rows are not also written to
+    /// standard output or `--output-file`).
+    fn replaces_output(&self) -> bool;
 }
 
 impl<W: Write> RowWriter<W> {
@@ -41,30 +61,41 @@ impl<W: Write> RowWriter<W> {
             out,
             line: String::new(),
             reopen: None,
-            publisher: None,
+            publishers: Vec::new(),
+            replaced: false,
         }
     }
 
-    /// Sends rows to `publisher` instead of the byte sink (`--publish`).
+    /// Also sends rows to `publisher` (`--publish`, `--publish-kafka`).
     pub fn publish_to(&mut self, publisher: Box<dyn Publish>) {
-        self.publisher = Some(publisher);
+        self.replaced |= publisher.replaces_output();
+        self.publishers.push(publisher);
     }
 
     /// True when rows go to a publisher ([`RowWriter::publish_to`]).
     pub fn publishes(&self) -> bool {
-        self.publisher.is_some()
+        !self.publishers.is_empty()
     }
 
-    /// Publishes one line (`--publish`): `rule` and the row give its id,
-    /// `line` is what is sent (the row line itself when `None`).
-    pub fn publish_row(
+    /// Writes one row of `rule` and publishes it (with a publisher): the
+    /// row and the rule's id give its id. `line` is what is written (the
+    /// row itself, tagged with the rule when `tag`, when `None`);
+    /// `partition` the rule's partition key value.
+    pub fn emit_row(
         &mut self,
         rule: &str,
         tag: bool,
         columns: &[&str],
         row: &Row,
         line: Option<&[u8]>,
+        partition: Option<&str>,
     ) -> io::Result<()> {
+        if self.publishers.is_empty() {
+            return match line {
+                Some(line) => self.out.write_all(line),
+                None => self.write_row(tag.then_some(rule), columns, row),
+            };
+        }
         render_row(&mut self.line, None, columns, row);
         let id = crate::alert_id::alert_id(rule, &self.line);
         let payload = match line {
@@ -75,13 +106,19 @@ impl<W: Write> RowWriter<W> {
             }
             None => self.line.as_bytes().to_vec(),
         };
-        match &mut self.publisher {
-            Some(publisher) => publisher.send(id, payload),
-            None => {
-                self.out.write_all(&payload)?;
-                self.out.write_all(b"\n")
-            }
+        if !self.replaced {
+            self.out.write_all(&payload)?;
+            self.out.write_all(b"\n")?;
         }
+        let message = Message {
+            id: &id,
+            payload: &payload,
+            partition,
+        };
+        for publisher in &mut self.publishers {
+            publisher.send(message)?;
+        }
+        Ok(())
     }
 
     /// A writer to `out` that [`RowWriter::reopen`] opens again with
@@ -91,7 +128,8 @@ impl<W: Write> RowWriter<W> {
             out,
             line: String::new(),
             reopen: Some(reopen),
-            publisher: None,
+            publishers: Vec::new(),
+            replaced: false,
         }
     }
 
@@ -129,13 +167,13 @@ impl<W: Write> RowWriter<W> {
         self.out.write_all(bytes)
     }
 
-    /// Flushes the sink; with a publisher, waits for its acks.
+    /// Flushes the sink; with publishers, waits for their acks.
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()?;
-        match &mut self.publisher {
-            Some(publisher) => publisher.flush(),
-            None => Ok(()),
+        for publisher in &mut self.publishers {
+            publisher.flush()?;
         }
+        Ok(())
     }
 }
 
@@ -246,6 +284,25 @@ pub fn row_json(columns: &[&str], row: &Row) -> String {
     out
 }
 
+/// The partition key value of a row: the values of the columns at
+/// `columns` (indexes into the row), each as `tostring()` gives it, joined
+/// by `|`. `None` without partition key columns.
+pub fn partition_key(columns: &[usize], row: &Row) -> Option<String> {
+    if columns.is_empty() {
+        return None;
+    }
+    let mut key = String::new();
+    for (i, &column) in columns.iter().enumerate() {
+        if i > 0 {
+            key.push('|');
+        }
+        if let Some(value) = row.get(column) {
+            key.push_str(&text::to_text(value));
+        }
+    }
+    Some(key)
+}
+
 /// Appends `s` as a JSON string literal.
 fn write_json_string(out: &mut String, s: &str) {
     text::write_json(&kql_runtime::value::Value::string(s), out);
@@ -255,6 +312,84 @@ fn write_json_string(out: &mut String, s: &str) {
 mod tests {
     use super::*;
     use kql_runtime::value::Value;
+    use std::sync::{Arc, Mutex};
+
+    /// What a [`Recorder`] was sent: (id, payload, partition key).
+    type Sent = Arc<Mutex<Vec<(String, String, Option<String>)>>>;
+
+    /// A publisher that records what it is sent.
+    struct Recorder {
+        sent: Sent,
+        replaces: bool,
+    }
+
+    impl Publish for Recorder {
+        fn send(&mut self, message: Message<'_>) -> io::Result<()> {
+            self.sent.lock().unwrap().push((
+                message.id.to_string(),
+                String::from_utf8(message.payload.to_vec()).unwrap(),
+                message.partition.map(str::to_string),
+            ));
+            Ok(())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+
+        fn replaces_output(&self) -> bool {
+            self.replaces
+        }
+    }
+
+    #[test]
+    fn published_rows_carry_their_id_and_partition_key_and_go_to_every_publisher() {
+        let row = vec![Value::from_static("alice"), Value::Long(7)];
+        let columns = ["User", "n"];
+        let line = "{\"User\":\"alice\",\"n\":7}";
+        let id = crate::alert_id::alert_id("r1", line);
+        let key = partition_key(&[0], &row);
+        assert_eq!(key.as_deref(), Some("alice"));
+        assert_eq!(partition_key(&[1, 0], &row).as_deref(), Some("7|alice"));
+        assert_eq!(partition_key(&[], &row), None);
+        // An "also" publisher (Kafka): the line is written and sent.
+        let also = Arc::new(Mutex::new(Vec::new()));
+        let mut buf = Vec::new();
+        let mut writer = RowWriter::new(&mut buf);
+        writer.publish_to(Box::new(Recorder {
+            sent: Arc::clone(&also),
+            replaces: false,
+        }));
+        writer
+            .emit_row("r1", true, &columns, &row, None, key.as_deref())
+            .unwrap();
+        writer.flush().unwrap();
+        let tagged = "{\"_rule\":\"r1\",\"User\":\"alice\",\"n\":7}";
+        assert_eq!(
+            *also.lock().unwrap(),
+            vec![(id.clone(), tagged.to_string(), Some("alice".to_string()))]
+        );
+        drop(writer);
+        assert_eq!(String::from_utf8(buf).unwrap(), format!("{tagged}\n"));
+        // A publisher that replaces the output (NATS): nothing written; an
+        // alert line is sent without its newline.
+        let instead = Arc::new(Mutex::new(Vec::new()));
+        let mut buf = Vec::new();
+        let mut writer = RowWriter::new(&mut buf);
+        writer.publish_to(Box::new(Recorder {
+            sent: Arc::clone(&instead),
+            replaces: true,
+        }));
+        writer
+            .emit_row("r1", false, &columns, &row, Some(b"{\"alert\":1}\n"), None)
+            .unwrap();
+        drop(writer);
+        assert!(buf.is_empty());
+        assert_eq!(
+            *instead.lock().unwrap(),
+            vec![(id, "{\"alert\":1}".to_string(), None)]
+        );
+    }
 
     #[test]
     fn rows_are_objects_with_keys_in_column_order() {

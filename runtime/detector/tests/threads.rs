@@ -172,6 +172,7 @@ static INFO: DetectorInfo = DetectorInfo {
         text: "",
         description: "",
         schedule: None,
+        partition_key: &[],
     }],
     manifest_json: "{}",
 };

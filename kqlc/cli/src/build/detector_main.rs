@@ -43,6 +43,7 @@ pub fn detector_main(modules: &[String], manifest: &Manifest) -> String {
             }
             None => quote! { None },
         };
+        let partition_key = &r.partition_key;
         quote! {
             RuleInfo {
                 id: #id,
@@ -55,6 +56,7 @@ pub fn detector_main(modules: &[String], manifest: &Manifest) -> String {
                 text: #text,
                 description: #description,
                 schedule: #schedule,
+                partition_key: &[#(#partition_key),*],
             }
         }
     });

@@ -676,6 +676,7 @@ impl ManifestRule {
             .unwrap_or_default()
             .resolve(&rule.pipeline)
             .0,
+            partition_key: Vec::new(),
         }
     }
 }

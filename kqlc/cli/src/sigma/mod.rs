@@ -198,6 +198,7 @@ pub fn metadata(rule: &SigmaRule, path: &Path, notes: &mut Vec<String>) -> RuleM
         description,
         falsepositives: rule.falsepositives.clone(),
         schedule: Default::default(),
+        partition_key: Vec::new(),
     }
 }
 

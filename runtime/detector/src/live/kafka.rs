@@ -45,11 +45,18 @@
 //! that remembers keys, drops the duplicates (Kafka transactions, which
 //! would make them exactly once, are not used: the test broker, tansu, has
 //! none, and Event Hubs neither).
+//!
+//! **Partition keys**: a rule that names partition key columns
+//! (`@partition-key`) sends each record to the partition [`partition_of`]
+//! its key value, with the value in the header `kqlc-partition-key`; the
+//! record key stays the alert id. The other rules' records go where
+//! librdkafka's partitioner puts their key.
 
 use crate::detector::{Session, Stop};
 use crate::formats::Rejection;
 use crate::live::metrics::KafkaCounts;
 use crate::live::LiveOptions;
+use crate::output::{Message, Publish};
 use crate::parallel::LineWork;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance};
@@ -59,6 +66,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer as _,
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -80,7 +88,6 @@ pub struct Config {
     topic: String,
     group: String,
     options: Vec<(String, String)>,
-    publish: Option<String>,
 }
 
 impl Config {
@@ -91,7 +98,6 @@ impl Config {
             topic: options.topic.clone().unwrap_or_default(),
             group: options.group.clone().unwrap_or_default(),
             options: options.kafka_options.clone(),
-            publish: options.publish_kafka.clone(),
         }
     }
 
@@ -252,59 +258,144 @@ impl ProducerContext for DeliveryContext {
     }
 }
 
-/// `--publish-kafka TOPIC`: a producer and its topic.
-struct Publisher {
+/// The process's `--publish-kafka` counts, for `--metrics`.
+static PUBLISHED: AtomicU64 = AtomicU64::new(0);
+static PUBLISH_FAILURES: AtomicU64 = AtomicU64::new(0);
+
+/// How long start waits for the topic's metadata (its partitions).
+const METADATA_WAIT: Duration = Duration::from_secs(10);
+
+/// `--publish-kafka TOPIC`: a producer and its topic. Records are produced
+/// as the rows are written; [`Publish::flush`] (the output's flush, which
+/// the consumer calls before it commits) waits until the broker has
+/// acknowledged every one.
+pub struct Publisher {
     producer: BaseProducer<DeliveryContext>,
     topic: String,
+    /// Records produced since the last flush.
+    sent: u64,
+    /// The topic's partition count, when a rule has a partition key.
+    partitions: Option<i32>,
 }
 
 impl Publisher {
-    /// Produces `records` and waits until each is acknowledged. `Err`
-    /// names how many were not, and why.
-    fn deliver(&self, records: &[crate::detector::Published]) -> Result<(), String> {
-        *self
-            .producer
-            .context()
-            .outcome
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Deliveries::default();
+    /// Configures the producer; when `partitioned` (a rule has a
+    /// partition key), reads how many partitions the topic has.
+    pub fn start(config: &Config, topic: &str, partitioned: bool) -> Result<Publisher, String> {
+        let producer: BaseProducer<DeliveryContext> = config
+            .client()
+            .create_with_context(DeliveryContext::default())
+            .map_err(|e| format!("cannot configure the producer: {e}"))?;
+        let partitions = if partitioned {
+            let metadata = producer
+                .client()
+                .fetch_metadata(Some(topic), METADATA_WAIT)
+                .map_err(|e| {
+                    format!("cannot read the topic's partitions (a rule has a partition key): {e}")
+                })?;
+            let count = metadata
+                .topics()
+                .iter()
+                .find(|t| t.name() == topic)
+                .filter(|t| t.error().is_none())
+                .map_or(0, |t| t.partitions().len());
+            if count == 0 {
+                return Err("the topic does not exist or has no partitions (a rule has a partition key, so the detector picks the partition of each alert; create the topic first)".to_string());
+            }
+            Some(i32::try_from(count).unwrap_or(i32::MAX))
+        } else {
+            None
+        };
+        Ok(Publisher {
+            producer,
+            topic: topic.to_string(),
+            sent: 0,
+            partitions,
+        })
+    }
+}
+
+/// The partition of a partition key value among `partitions`: the first
+/// eight bytes of its SHA-256, modulo the count. Every detector picks the
+/// same one for a value (as long as the topic keeps its partition count).
+pub fn partition_of(key: &str, partitions: i32) -> i32 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    let count = u64::try_from(partitions.max(1)).unwrap_or(1);
+    i32::try_from(u64::from_be_bytes(first) % count).unwrap_or(0)
+}
+
+impl Publish for Publisher {
+    fn send(&mut self, message: Message<'_>) -> std::io::Result<()> {
         let deadline = std::time::Instant::now() + DELIVERY_WAIT;
-        for record in records {
-            let mut next = BaseRecord::to(&self.topic)
-                .key(record.key.as_bytes())
-                .payload(&record.value[..]);
-            loop {
-                match self.producer.send(next) {
-                    Ok(()) => break,
-                    // The local queue is full: serve deliveries, then again.
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
-                        if std::time::Instant::now() < deadline =>
-                    {
-                        self.producer.poll(Duration::from_millis(50));
-                        next = back;
-                    }
-                    Err((e, _)) => return Err(format!("cannot produce: {e}")),
+        let mut next = BaseRecord::to(&self.topic)
+            .key(message.id.as_bytes())
+            .payload(message.payload);
+        if let (Some(key), Some(count)) = (message.partition, self.partitions) {
+            next = next.partition(partition_of(key, count)).headers(
+                rdkafka::message::OwnedHeaders::new().insert(rdkafka::message::Header {
+                    key: "kqlc-partition-key",
+                    value: Some(key),
+                }),
+            );
+        }
+        loop {
+            match self.producer.send(next) {
+                Ok(()) => break,
+                // The local queue is full: serve deliveries, then again.
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
+                    if std::time::Instant::now() < deadline =>
+                {
+                    self.producer.poll(Duration::from_millis(50));
+                    next = back;
+                }
+                Err((e, _)) => {
+                    PUBLISH_FAILURES.fetch_add(1, Ordering::Relaxed);
+                    return Err(std::io::Error::other(format!(
+                        "--publish-kafka {}: cannot produce: {e}; the messages the rows came from are not committed and will be read again",
+                        self.topic
+                    )));
                 }
             }
         }
-        let flushed = self
-            .producer
-            .flush(deadline.saturating_duration_since(std::time::Instant::now()));
-        let outcome = self
-            .producer
-            .context()
-            .outcome
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let missing = records.len() as u64 - outcome.delivered.min(records.len() as u64);
-        match (&outcome.first_error, flushed) {
-            (Some(e), _) => Err(format!("{missing} of {} not delivered: {e}", records.len())),
-            (None, Err(e)) => Err(format!(
-                "{missing} of {} not acknowledged within {DELIVERY_WAIT:?}: {e}",
-                records.len()
-            )),
-            (None, Ok(())) => Ok(()),
+        self.sent += 1;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.sent == 0 {
+            return Ok(());
         }
+        let sent = std::mem::take(&mut self.sent);
+        let flushed = self.producer.flush(DELIVERY_WAIT);
+        let outcome = std::mem::take(
+            &mut *self
+                .producer
+                .context()
+                .outcome
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        PUBLISHED.fetch_add(outcome.delivered, Ordering::Relaxed);
+        let missing = sent - outcome.delivered.min(sent);
+        let failure = match (&outcome.first_error, flushed) {
+            (Some(e), _) => format!("{missing} of {sent} not delivered: {e}"),
+            (None, Err(e)) => {
+                format!("{missing} of {sent} not acknowledged within {DELIVERY_WAIT:?}: {e}")
+            }
+            (None, Ok(())) => return Ok(()),
+        };
+        PUBLISH_FAILURES.fetch_add(1, Ordering::Relaxed);
+        Err(std::io::Error::other(format!(
+            "--publish-kafka {}: {failure}; the messages they came from are not committed and will be read again",
+            self.topic
+        )))
+    }
+
+    fn replaces_output(&self) -> bool {
+        false
     }
 }
 
@@ -312,7 +403,6 @@ impl Publisher {
 pub struct Consumer {
     consumer: BaseConsumer<GroupContext>,
     state: Arc<Mutex<GroupState>>,
-    publisher: Option<Publisher>,
     /// `kafka:TOPIC (group G)`, the source's name in messages.
     name: String,
     work: LineWork,
@@ -348,27 +438,10 @@ impl Consumer {
         consumer
             .subscribe(&[&config.topic])
             .map_err(|e| format!("--topic {}: cannot subscribe: {e}", config.topic))?;
-        let publisher = match &config.publish {
-            Some(topic) => {
-                let producer: BaseProducer<DeliveryContext> = config
-                    .client()
-                    .create_with_context(DeliveryContext::default())
-                    .map_err(|e| {
-                        format!("--publish-kafka {topic}: cannot configure the producer: {e}")
-                    })?;
-                session.keep_published();
-                Some(Publisher {
-                    producer,
-                    topic: topic.clone(),
-                })
-            }
-            None => None,
-        };
         let work = session.line_work(crate::formats::InputFormat::Auto);
         Ok(Consumer {
             consumer,
             state,
-            publisher,
             name: format!("kafka:{} (group {})", config.topic, config.group),
             work,
             failing: false,
@@ -383,13 +456,16 @@ impl Consumer {
 
     /// The counts for the metrics.
     pub(crate) fn counts(&self) -> KafkaCounts {
-        lock(&self.state).counts.clone()
+        let mut counts = lock(&self.state).counts.clone();
+        counts.published = PUBLISHED.load(Ordering::Relaxed);
+        counts.publish_failures = PUBLISH_FAILURES.load(Ordering::Relaxed);
+        counts
     }
 
     /// Polls up to [`BATCH`] messages (waiting up to `wait` for the first),
-    /// runs them through the rules, flushes the output, delivers the rows
-    /// to `--publish-kafka`, then commits the offsets. `Ok(true)` when
-    /// messages came.
+    /// runs them through the rules, flushes the output (which waits for the
+    /// broker's acknowledgement of the rows `--publish-kafka` produced),
+    /// then commits the offsets. `Ok(true)` when messages came.
     pub(crate) fn process<W: Write, E: Write>(
         &mut self,
         session: &mut Session<'_, W, E>,
@@ -397,7 +473,7 @@ impl Consumer {
     ) -> Result<bool, Stop> {
         // Rows written since the last batch (scheduled rules' runs) go out
         // first.
-        self.deliver(session)?;
+        session.flush_output().map_err(Stop::Write)?;
         let revocations_before = lock(&self.state).revocations.len();
         // Each message with the number of revocations seen when it came.
         let mut messages: Vec<(BorrowedMessage<'_>, usize)> = Vec::new();
@@ -523,42 +599,11 @@ impl Consumer {
             return Err(Stop::Write(e));
         }
         session.flush_output().map_err(Stop::Write)?;
-        self.deliver(session)?;
         lock(&self.state).flushed.extend(next);
         self.commit(session)?;
         match stop {
             Some(stop) => Err(stop),
             None => Ok(true),
-        }
-    }
-
-    /// `--publish-kafka`: produces the rows written since the last call
-    /// and waits for their acknowledgement. A failure stops the detector
-    /// (`Stop::Write`) before anything more is committed.
-    fn deliver<W: Write, E: Write>(&mut self, session: &mut Session<'_, W, E>) -> Result<(), Stop> {
-        let Some(publisher) = &self.publisher else {
-            return Ok(());
-        };
-        let records = session.take_published();
-        if records.is_empty() {
-            return Ok(());
-        }
-        let result = publisher.deliver(&records);
-        let mut state = lock(&self.state);
-        match result {
-            Ok(()) => {
-                state.counts.published += records.len() as u64;
-                Ok(())
-            }
-            Err(e) => {
-                state.counts.publish_failures += 1;
-                drop(state);
-                let message = format!(
-                    "--publish-kafka {}: {e}; the messages they came from are not committed and will be read again",
-                    publisher.topic
-                );
-                Err(Stop::Write(std::io::Error::other(message)))
-            }
         }
     }
 
@@ -623,7 +668,6 @@ impl Consumer {
             session
                 .flush_output()
                 .map_err(Stop::Write)
-                .and_then(|()| self.deliver(session))
                 .and_then(|()| self.commit(session))
         } else {
             Ok(())

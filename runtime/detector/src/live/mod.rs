@@ -190,16 +190,18 @@ pub struct LiveOptions {
         help = "the filter subject of a consumer created here (e.g. 'audit.>')"
     )]
     pub subject: Option<String>,
-    /// `--deliver new|all`: where a consumer created here starts.
+    /// `--deliver new|all|since T`: where a consumer created here starts.
     #[arg(
         long,
-        value_name = "new|all",
+        value_name = "new|all|since T",
         value_parser = deliver,
         default_value = "all",
         hide_default_value = true,
         help_heading = heading::NATS,
         help = "where a consumer created here starts: at the stream's start (all, the\n\
-                default) or at messages stored from then on (new)"
+                default), at messages stored from then on (new), or at messages\n\
+                stored from a time on ('since 2024-05-28T10:00:00Z'; 'since 2h': that\n\
+                long before the start)"
     )]
     pub deliver: Deliver,
     /// `--publish SUBJECT`.
@@ -390,6 +392,8 @@ pub enum Deliver {
     All,
     /// Only messages stored after the consumer is created.
     New,
+    /// From the first message stored at or after this time.
+    Since(chrono::DateTime<chrono::Utc>),
 }
 
 /// A positive count (`--queue`, `--max-body-bytes`, `--max-buffered-rows`);
@@ -418,12 +422,35 @@ fn clock(text: &str) -> Result<crate::schedule::ClockKind, String> {
     }
 }
 
-/// `--deliver`.
+/// `--deliver`: `all`, `new`, or `since T` (also `since=T`), T an RFC 3339
+/// time or a duration before now (`2h`, `30m`).
 fn deliver(text: &str) -> Result<Deliver, String> {
     match text {
         "all" => Ok(Deliver::All),
         "new" => Ok(Deliver::New),
-        other => Err(format!("'{other}' is not new or all")),
+        other => {
+            let Some(time) = other
+                .strip_prefix("since")
+                .filter(|rest| rest.is_empty() || rest.starts_with([' ', '=']))
+            else {
+                return Err(format!(
+                    "'{other}' is not new, all or since T (e.g. 'since 2024-05-28T10:00:00Z', 'since 2h')"
+                ));
+            };
+            let time = time.trim_start_matches([' ', '=']).trim();
+            if time.is_empty() {
+                return Err("since needs a time: 'since 2024-05-28T10:00:00Z' (one argument, quoted), since=2024-05-28T10:00:00Z, or 'since 2h' (that long before now)".to_string());
+            }
+            if let Ok(at) = chrono::DateTime::parse_from_rfc3339(time) {
+                return Ok(Deliver::Since(at.with_timezone(&chrono::Utc)));
+            }
+            match parse_duration(time).and_then(|d| chrono::Duration::from_std(d).ok()) {
+                Some(before) => Ok(Deliver::Since(chrono::Utc::now() - before)),
+                None => Err(format!(
+                    "since '{time}': not an RFC 3339 time (2024-05-28T10:00:00Z) or a duration (2h, 30m)"
+                )),
+            }
+        }
     }
 }
 
@@ -596,25 +623,65 @@ impl LiveOptions {
     }
 }
 
-/// The `--publish SUBJECT` sink: connected, its stream found.
+/// The `--publish SUBJECT` sink: connected, its stream found (and, when
+/// `partitioned`, its partition key subjects).
 #[cfg(not(feature = "live"))]
 pub fn publisher(
     _subject: &str,
     _options: &LiveOptions,
+    _partitioned: bool,
 ) -> Result<Box<dyn crate::output::Publish>, String> {
     Err("this detector was built without live sources (the kql-detector feature 'live')".into())
 }
 
-/// The `--publish SUBJECT` sink: connected, its stream found.
+/// The `--publish SUBJECT` sink: connected, its stream found (and, when
+/// `partitioned`, its partition key subjects).
 #[cfg(feature = "live")]
 pub fn publisher(
     subject: &str,
     options: &LiveOptions,
+    partitioned: bool,
 ) -> Result<Box<dyn crate::output::Publish>, String> {
     let url = options.nats.as_deref().unwrap_or_default();
     let connect = nats::Connect::from_options(url, options);
-    Ok(Box::new(publish::Publisher::start(connect, subject)?))
+    Ok(Box::new(publish::Publisher::start(
+        connect,
+        subject,
+        partitioned,
+    )?))
 }
+
+/// The `--publish-kafka TOPIC` sink: its producer configured (and, when
+/// `partitioned`, the topic's partitions read).
+#[cfg(feature = "kafka")]
+pub fn kafka_publisher(
+    topic: &str,
+    options: &LiveOptions,
+    partitioned: bool,
+) -> Result<Box<dyn crate::output::Publish>, String> {
+    let brokers = options.kafka.as_deref().unwrap_or_default();
+    let config = kafka::Config::from_options(brokers, options);
+    Ok(Box::new(kafka::Publisher::start(
+        &config,
+        topic,
+        partitioned,
+    )?))
+}
+
+/// The `--publish-kafka TOPIC` sink: not in a detector built without
+/// Kafka.
+#[cfg(not(feature = "kafka"))]
+pub fn kafka_publisher(
+    _topic: &str,
+    _options: &LiveOptions,
+    _partitioned: bool,
+) -> Result<Box<dyn crate::output::Publish>, String> {
+    Err(KAFKA_MISSING.to_string())
+}
+
+/// Why a detector built without Kafka refuses `--kafka` and
+/// `--publish-kafka`.
+pub const KAFKA_MISSING: &str = "this detector was built without Kafka: build it with `kqlc build --kafka` (the kql-detector feature 'kafka', which links librdkafka; docs/deploy.md, \"Reading a Kafka topic\")";
 
 /// Runs the live sources until SIGTERM or SIGINT. `Ok(false)` when a
 /// source could not start (reported).
@@ -800,9 +867,7 @@ pub(crate) fn run<W: Write, E: Write>(
     };
     #[cfg(not(feature = "kafka"))]
     if options.kafka.is_some() {
-        session.report(format_args!(
-            "error: --kafka: this detector was built without Kafka (build it with kqlc build --kafka: the kql-detector feature 'kafka', librdkafka)"
-        ))?;
+        session.report(format_args!("error: --kafka: {KAFKA_MISSING}"))?;
         return Ok(false);
     }
     #[cfg(feature = "kafka")]
@@ -1389,8 +1454,34 @@ mod tests {
         );
         assert_eq!(
             options(&[("--deliver", Some("last"))]).unwrap_err(),
-            "--deliver: 'last' is not new or all"
+            "--deliver: 'last' is not new, all or since T (e.g. 'since 2024-05-28T10:00:00Z', 'since 2h')"
         );
+        let at = chrono::DateTime::parse_from_rfc3339("2024-05-28T10:00:00Z").unwrap();
+        for text in [
+            "since 2024-05-28T10:00:00Z",
+            "since=2024-05-28T12:00:00+02:00",
+        ] {
+            assert_eq!(
+                options(&[("--deliver", Some(text))]).unwrap().deliver,
+                Deliver::Since(at.with_timezone(&chrono::Utc)),
+                "{text}"
+            );
+        }
+        let Deliver::Since(ago) = options(&[("--deliver", Some("since 2h"))]).unwrap().deliver
+        else {
+            panic!("since 2h");
+        };
+        let before = (chrono::Utc::now() - ago).num_seconds();
+        assert!((7_199..=7_260).contains(&before), "{before}");
+        assert!(options(&[("--deliver", Some("since"))])
+            .unwrap_err()
+            .contains("since needs a time"));
+        assert!(options(&[("--deliver", Some("since yesterday"))])
+            .unwrap_err()
+            .contains("since 'yesterday': not an RFC 3339 time"));
+        assert!(options(&[("--deliver", Some("sincere"))])
+            .unwrap_err()
+            .contains("is not new, all or since T"));
         let full = options(&[
             ("--nats", url),
             ("--stream", Some("s")),

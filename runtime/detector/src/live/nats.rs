@@ -4,7 +4,9 @@
 //! number of detectors may name the same consumer: JetStream hands each
 //! message to one of them. The consumer is created when it is missing
 //! (explicit acks, [`ACK_WAIT`], [`MAX_ACK_PENDING`], `--subject` as its
-//! filter, `--deliver all` by default), and used as it is when it exists.
+//! filter, `--deliver all` by default: from the stream's start; `new`:
+//! from the messages stored after; `since T`: from the first message
+//! stored at or after T), and used as it is when it exists.
 //!
 //! A message is one JSON value in any format the detector reads (a
 //! CloudAuditEvents row, a Kubernetes audit `Event` or `EventList`, an
@@ -422,6 +424,12 @@ async fn connect(
         deliver_policy: match config.deliver {
             Deliver::All => jetstream::consumer::DeliverPolicy::All,
             Deliver::New => jetstream::consumer::DeliverPolicy::New,
+            Deliver::Since(at) => jetstream::consumer::DeliverPolicy::ByStartTime {
+                start_time: at
+                    .timestamp_nanos_opt()
+                    .and_then(|n| time::OffsetDateTime::from_unix_timestamp_nanos(n.into()).ok())
+                    .ok_or_else(|| format!("--deliver since {at}: out of range"))?,
+            },
         },
         ack_policy: jetstream::consumer::AckPolicy::Explicit,
         ack_wait: ACK_WAIT,

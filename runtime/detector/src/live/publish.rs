@@ -19,9 +19,17 @@
 //! The subject must be stored by a stream (the operator's to create):
 //! [`Publisher::start`] asks the server which stream stores it and refuses
 //! to start without one.
+//!
+//! **Partition keys**: the row of a rule that names partition key columns
+//! (`@partition-key`, [`crate::manifest::RuleInfo::partition_key`]) is
+//! published on `SUBJECT.TOKEN`, TOKEN being the key's value made a
+//! subject token ([`subject_token`]): the alerts of one entity share a
+//! subject, which a consumer can filter on or a subject mapping can
+//! partition (`partition(N, ...)`), and JetStream keeps their order. The
+//! stream must then store `SUBJECT.>` too, which start checks.
 
 use crate::live::nats::Connect;
-use crate::output::Publish;
+use crate::output::{Message, Publish};
 use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -62,6 +70,7 @@ pub struct PublishCounts {
 
 /// A message sent and its ack, if the send got that far.
 struct InFlight {
+    subject: String,
     id: String,
     payload: bytes::Bytes,
     ack: Result<PublishAckFuture, String>,
@@ -76,8 +85,9 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    /// Connects and checks that a stream stores `subject`.
-    pub fn start(connect: Connect, subject: &str) -> Result<Publisher, String> {
+    /// Connects and checks that a stream stores `subject` (and, when
+    /// `partitioned`, the subjects `subject.TOKEN` of partition keys).
+    pub fn start(connect: Connect, subject: &str, partitioned: bool) -> Result<Publisher, String> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("kql-publish")
@@ -91,12 +101,18 @@ impl Publisher {
                 .ack_timeout(ACK_TIMEOUT)
                 .max_ack_inflight(MAX_IN_FLIGHT)
                 .build(client);
-            match context.stream_by_subject(subject).await {
-                Ok(_) => Ok(context),
-                Err(e) => Err(format!(
+            if let Err(e) = context.stream_by_subject(subject).await {
+                return Err(format!(
                     "no JetStream stream stores this subject ({e}); create one, e.g. nats stream add ALERTS --subjects '{subject}' --dupe-window 2m"
-                )),
+                ));
             }
+            let keyed = format!("{subject}.{}", subject_token(""));
+            if partitioned && context.stream_by_subject(keyed.as_str()).await.is_err() {
+                return Err(format!(
+                    "a rule has a partition key, so its alerts go to {subject}.TOKEN, and no JetStream stream stores {keyed}; let the stream store '{subject}.>' too, e.g. nats stream add ALERTS --subjects '{subject}' --subjects '{subject}.>' --dupe-window 2m"
+                ));
+            }
+            Ok(context)
         })?;
         Ok(Publisher {
             runtime,
@@ -108,27 +124,68 @@ impl Publisher {
 }
 
 impl Publish for Publisher {
-    fn send(&mut self, id: String, payload: Vec<u8>) -> io::Result<()> {
+    fn send(&mut self, message: Message<'_>) -> io::Result<()> {
         if self.in_flight.len() >= MAX_IN_FLIGHT {
             self.flush()?;
         }
-        let payload = bytes::Bytes::from(payload);
-        let ack =
-            self.runtime
-                .block_on(publish(&self.context, &self.subject, &id, payload.clone()));
-        self.in_flight.push(InFlight { id, payload, ack });
+        let subject = match message.partition {
+            Some(key) => format!("{}.{}", self.subject, subject_token(key)),
+            None => self.subject.clone(),
+        };
+        let payload = bytes::Bytes::copy_from_slice(message.payload);
+        let id = message.id.to_string();
+        let ack = self
+            .runtime
+            .block_on(publish(&self.context, &subject, &id, payload.clone()));
+        self.in_flight.push(InFlight {
+            subject,
+            id,
+            payload,
+            ack,
+        });
         Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
         let in_flight = std::mem::take(&mut self.in_flight);
-        let (context, subject) = (&self.context, self.subject.as_str());
+        let context = &self.context;
         self.runtime.block_on(async {
             for message in in_flight {
-                acked(context, subject, message).await?;
+                acked(context, message).await?;
             }
             Ok(())
         })
+    }
+
+    fn replaces_output(&self) -> bool {
+        true
+    }
+}
+
+/// The longest subject token a partition key value gives.
+pub const MAX_TOKEN: usize = 64;
+
+/// A partition key value as one subject token: ASCII letters, digits, `-`
+/// and `_` kept, every other character (`.`, `*`, `>`, spaces, non-ASCII)
+/// replaced by `_`, cut at [`MAX_TOKEN`] characters; `_` for an empty
+/// value. Two values may give one token: their alerts then share a
+/// subject, which keeps each one's order all the same.
+pub fn subject_token(key: &str) -> String {
+    let token: String = key
+        .chars()
+        .take(MAX_TOKEN)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if token.is_empty() {
+        "_".to_string()
+    } else {
+        token
     }
 }
 
@@ -150,8 +207,14 @@ async fn publish(
 
 /// Waits for `message`'s ack, sending it again after a failure, up to
 /// [`ATTEMPTS`] times in all.
-async fn acked(context: &jetstream::Context, subject: &str, message: InFlight) -> io::Result<()> {
-    let InFlight { id, payload, ack } = message;
+async fn acked(context: &jetstream::Context, message: InFlight) -> io::Result<()> {
+    let InFlight {
+        subject,
+        id,
+        payload,
+        ack,
+    } = message;
+    let subject = subject.as_str();
     let mut ack = ack;
     let mut backoff = FIRST_BACKOFF;
     for attempt in 1..=ATTEMPTS {
@@ -182,4 +245,22 @@ async fn acked(context: &jetstream::Context, subject: &str, message: InFlight) -
         ack = publish(context, subject, &id, payload.clone()).await;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_keys_become_one_safe_subject_token() {
+        assert_eq!(subject_token("alice"), "alice");
+        assert_eq!(
+            subject_token("system:serviceaccount:kube-system:x"),
+            "system_serviceaccount_kube-system_x"
+        );
+        assert_eq!(subject_token("a.b *>c"), "a_b___c");
+        assert_eq!(subject_token(""), "_");
+        assert_eq!(subject_token("é"), "_");
+        assert_eq!(subject_token(&"x".repeat(100)).len(), MAX_TOKEN);
+    }
 }

@@ -140,6 +140,39 @@ fn plan_query(query: &CheckedQuery) -> Pipeline {
                 relaxed: *relaxed,
                 drop_unmatched: *drop_unmatched,
             },
+            CheckedOp::TopNested(levels) => Op::TopNested(
+                levels
+                    .iter()
+                    .map(|level| {
+                        let pad = |ty: ScalarType| match ty {
+                            ScalarType::String => Const::String(String::new()),
+                            _ => Const::Null,
+                        };
+                        let aggregate_ty = level
+                            .aggregate
+                            .function
+                            .result_type(level.aggregate.value.as_ref().map(|v| v.ty));
+                        ir::TopNestedLevel {
+                            limit: level.count,
+                            key: lower(&level.key),
+                            others: level.others.as_ref().map(lower),
+                            aggregate: lower_aggregate(&level.aggregate),
+                            descending: level.descending,
+                            pads: [pad(level.key.ty), pad(aggregate_ty)],
+                        }
+                    })
+                    .collect(),
+            ),
+            CheckedOp::ConstantRows(rows) => Op::ConstantRows(
+                rows.iter()
+                    .map(|row| row.iter().map(lower).collect())
+                    .collect(),
+            ),
+            CheckedOp::Partition { key, sub, limit } => Op::Partition {
+                key: *key,
+                sub: Box::new(plan_query(sub)),
+                limit: *limit,
+            },
             CheckedOp::Union { input, legs } => {
                 let layout = |mapping: &[Option<usize>]| -> Vec<Expr> {
                     mapping
@@ -429,7 +462,20 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
                 }
             }
             // The left rows' columns all reach the output (or decide matches).
-            Op::Join { .. } | Op::Union { .. } => joined.extend(origin.drain(..).flatten()),
+            Op::Join { .. } | Op::Union { .. } | Op::Partition { .. } => {
+                joined.extend(origin.drain(..).flatten())
+            }
+            Op::TopNested(levels) => {
+                for level in levels {
+                    mark(&level.key, &origin);
+                    let a = &level.aggregate;
+                    for e in a.value.iter().chain(&a.parameter).chain(&a.carried) {
+                        mark(e, &origin);
+                    }
+                }
+                origin.clear();
+            }
+            Op::ConstantRows(_) => origin.clear(),
             Op::MvApply {
                 expand,
                 sub,

@@ -180,7 +180,7 @@ mod tests {
         let mut t = TopNested::default();
         for (a, b) in [("x", 1), ("x", 2), ("y", 3), ("x", 2), ("z", 4)] {
             t.push(
-                vec![Value::from(a), Value::Long(b)],
+                vec![Value::from(a.to_string()), Value::Long(b)],
                 vec![Value::Null, Value::Null],
                 vec![Vec::new(), Vec::new()],
             );

@@ -329,7 +329,8 @@ impl Display for OperatorKind {
                         if i > 0 {
                             f.write_str(", ")?;
                         }
-                        write!(f, "{name} = ")?;
+                        // Property names are words (`kind`), never bracketed.
+                        write!(f, "{} = ", name.name)?;
                         write_list(f, values)?;
                     }
                     f.write_str(")")?;
@@ -898,20 +899,20 @@ mod tests {
     fn ranking_schema_chart_and_partition_operators_print_back() {
         assert_eq!(
             round_trip("T | top-nested 2 of A with others = \"x\" by S = sum(B), top-nested of C by max(1) asc"),
-            "T | top-nested 2 of A with others = \"x\" by S = sum(B), top-nested of C by max(1) asc"
+            "T\n| top-nested 2 of A with others = \"x\" by S = sum(B), top-nested of C by max(1) asc"
         );
         assert_eq!(
             round_trip("T | top-hitters 3 of A by B * 2"),
-            "T | top-hitters 3 of A by B * 2"
+            "T\n| top-hitters 3 of A by B * 2"
         );
-        assert_eq!(round_trip("T | getschema"), "T | getschema");
+        assert_eq!(round_trip("T | getschema"), "T\n| getschema");
         assert_eq!(
             round_trip("T | render timechart with (title='t', ycolumns=a, b, kind=stacked)"),
-            "T | render timechart with (title = \"t\", ycolumns = a, b, kind = stacked)"
+            "T\n| render timechart with (title = \"t\", ycolumns = a, b, kind = stacked)"
         );
         assert_eq!(
             round_trip("T | partition hint.strategy=native by A (top 1 by B | project A)"),
-            "T | partition hint.strategy = native by A (top 1 by B | project A)"
+            "T\n| partition hint.strategy = native by A (top 1 by B desc | project A)"
         );
     }
 

@@ -3875,8 +3875,8 @@ pub(crate) mod tests {
         );
         assert_eq!(diagnostic.primary.span.start, 19);
         let diagnostic = assert_unsupported(
-            "CloudAuditEvents\n| top-nested 3 of x by count()",
-            "operator 'top-nested' is not supported yet",
+            "CloudAuditEvents\n| parse-kv Message as (a: string) with (pair_delimiter=',')",
+            "operator 'parse-kv' is not supported yet",
         );
         assert_eq!(diagnostic.primary.span.start, 19);
         for (source, what) in [

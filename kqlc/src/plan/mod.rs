@@ -462,8 +462,17 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
                 }
             }
             // The left rows' columns all reach the output (or decide matches).
-            Op::Join { .. } | Op::Union { .. } | Op::Partition { .. } => {
-                joined.extend(origin.drain(..).flatten())
+            Op::Join { .. } | Op::Union { .. } => joined.extend(origin.drain(..).flatten()),
+            // The key, and what the subquery reads of (or passes on from)
+            // the partition's rows, which have the input's columns.
+            Op::Partition { key, sub, .. } => {
+                mark(&Expr::Column(*key), &origin);
+                for j in used_input_columns(origin.len(), &sub.stages, sub.output.len()) {
+                    if let Some(Some(k)) = origin.get(j) {
+                        joined.push(*k);
+                    }
+                }
+                origin = vec![None; sub.output.len()];
             }
             Op::TopNested(levels) => {
                 for level in levels {

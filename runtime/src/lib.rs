@@ -5,6 +5,7 @@
 //! - [`functions`]: the KQL scalar function library, one module per family;
 //! - [`aggregate`], [`series`], [`join`], [`window`], [`expand`]: what `summarize`,
 //!   `make-series`, `join`, row functions and `mv-expand` compute;
+//! - [`nested`]: what `top-nested` and `partition` compute at the end;
 //! - [`text`], [`json`]: datetime and timespan text forms, JSON conversion;
 //! - [`query`], [`record`]: the contract between generated code and its host,
 //!   and input records as typed rows;
@@ -22,6 +23,7 @@ pub mod external;
 pub mod functions;
 pub mod join;
 pub mod json;
+pub mod nested;
 pub mod ops;
 pub mod parse;
 pub mod prefilter;
@@ -50,6 +52,7 @@ pub mod prelude {
     pub use crate::expand;
     pub use crate::functions;
     pub use crate::join::{Join, JoinKind, JoinSpec};
+    pub use crate::nested::{NestedLevel, Partitions, TopNested};
     pub use crate::ops::{self, ValueSet};
     pub use crate::prefilter::Prefilter;
     pub use crate::query::{Access, ColumnType, Emit, Query, Table};

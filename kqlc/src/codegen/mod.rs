@@ -10,6 +10,7 @@
 
 use crate::plan::ir::{
     Access, Aggregate, Arg, Const, Expr, Input, JoinKind, Op, Pipeline, Prefilter, Stage,
+    TopNestedLevel,
 };
 use crate::sema::{ApplyColumn, ExternalFormat, WindowKind};
 use crate::types::ScalarType;
@@ -709,6 +710,8 @@ impl Gen {
                         }
                     }
                 }
+                // `take 0` passes nothing: no state, no comparison.
+                Op::Take(0) => quote! {},
                 Op::Take(n) => {
                     let n = Literal::u64_unsuffixed(*n);
                     self.state_fields.push(quote! {
@@ -876,6 +879,57 @@ impl Gen {
                             vec![#(#values),*]
                         };
                         self.#state.push(keys, row, &Self::#order, #limit);
+                    }
+                }
+                Op::TopNested(levels) => {
+                    self.state_fields.push(quote! {
+                        /// The rows `top-nested` holds until the end of the input.
+                        #state: TopNested,
+                    });
+                    top_nested_body(levels, &bindings, &state, &next, &mut self.finish_steps)
+                }
+                Op::ConstantRows(rows) => {
+                    let rows = rows.iter().map(|row| {
+                        let values = row.iter().map(|e| owned(e, &[]));
+                        quote! { vec![#(#values),*] }
+                    });
+                    self.finish_steps.push(quote! {
+                        let rows: Vec<Row> = vec![#(#rows),*];
+                        for row in rows {
+                            #next
+                        }
+                    });
+                    quote! {
+                        let _ = row;
+                    }
+                }
+                Op::Partition { key, sub, limit } => {
+                    let name = format_ident!("{}", camel_case(&method.to_string()));
+                    let sub_item = sub_struct(&name, &format!("{method}_"), sub, &stage.kql);
+                    self.items.push(sub_item);
+                    self.state_fields.push(quote! {
+                        /// The rows of each partition, until the end of the input.
+                        #state: Partitions,
+                    });
+                    let limit = match limit {
+                        Some(n) => {
+                            let n = Literal::usize_unsuffixed(*n);
+                            quote! { Some(#n) }
+                        }
+                        None => quote! { None },
+                    };
+                    self.finish_steps.push(quote! {
+                        for rows in self.#state.finish(#limit) {
+                            let mut results: Vec<Row> = Vec::new();
+                            #name::run(ctx, rows, &mut |sub| results.push(sub));
+                            for row in results {
+                                #next
+                            }
+                        }
+                    });
+                    let key = Literal::usize_unsuffixed(*key);
+                    quote! {
+                        self.#state.push(row[#key].clone(), row);
                     }
                 }
                 Op::Join {
@@ -1083,6 +1137,78 @@ impl Gen {
 }
 
 /// True when `pipeline` or any of its sub-pipelines reads the input table.
+/// `top-nested`: the statement that holds a row's keys and aggregate
+/// arguments, and (pushed to `finish`) the walk of the hierarchy.
+fn top_nested_body(
+    levels: &[TopNestedLevel],
+    bindings: &Bindings,
+    state: &Ident,
+    next: &TokenStream,
+    finish_steps: &mut Vec<TokenStream>,
+) -> TokenStream {
+    let mut exprs: Vec<&Expr> = Vec::new();
+    for level in levels {
+        exprs.push(&level.key);
+        exprs.extend(level.aggregate.value.iter().chain(&level.aggregate.carried));
+    }
+    let lets = bindings.lets(&exprs);
+    let keys = levels.iter().map(|l| owned(&l.key, &bindings.names));
+    let values = levels.iter().map(|l| {
+        l.aggregate
+            .value
+            .as_ref()
+            .map_or_else(|| quote! { Value::Null }, |v| owned(v, &bindings.names))
+    });
+    let also = levels.iter().map(|l| {
+        let carried = l
+            .aggregate
+            .carried
+            .iter()
+            .map(|e| owned(e, &bindings.names));
+        quote! { vec![#(#carried),*] }
+    });
+    let aggregates: Vec<Aggregate> = levels.iter().map(|l| l.aggregate.clone()).collect();
+    let inits = aggregate_inits(&aggregates);
+    let count = levels.len();
+    let specs = levels.iter().map(|l| {
+        let limit = match l.limit {
+            Some(n) => {
+                let n = Literal::u64_unsuffixed(n);
+                quote! { Some(#n) }
+            }
+            None => quote! { None },
+        };
+        let others = match &l.others {
+            Some(e) => {
+                let value = owned(e, &[]);
+                quote! { Some(#value) }
+            }
+            None => quote! { None },
+        };
+        let descending = l.descending;
+        let pads = l.pads.iter().map(constant);
+        quote! {
+            NestedLevel {
+                limit: #limit,
+                others: #others,
+                descending: #descending,
+                pads: [#(#pads),*],
+            }
+        }
+    });
+    finish_steps.push(quote! {
+        let levels = [#(#specs),*];
+        let inits: [fn() -> Aggregate; #count] = [#(|| #inits),*];
+        for row in self.#state.finish(&levels, &inits) {
+            #next
+        }
+    });
+    quote! {
+        #lets
+        self.#state.push(vec![#(#keys),*], vec![#(#values),*], vec![#(#also),*]);
+    }
+}
+
 fn reads_table(pipeline: &Pipeline) -> bool {
     matches!(pipeline.input, Input::Table { .. })
         || pipeline.stages.iter().any(|stage| match &stage.op {
@@ -1138,6 +1264,15 @@ fn subqueries(pipeline: &Pipeline) -> Vec<(usize, &Pipeline, bool)> {
             Op::Sort { keys, .. } => exprs.extend(keys.iter().map(|k| &k.expr)),
             Op::Parse { expr, .. } => exprs.push(expr),
             Op::Union { input, .. } => exprs.extend(input),
+            Op::TopNested(levels) => {
+                for level in levels {
+                    exprs.push(&level.key);
+                    let a = &level.aggregate;
+                    exprs.extend(a.value.iter().chain(&a.parameter).chain(&a.carried));
+                    exprs.extend(&level.others);
+                }
+            }
+            Op::ConstantRows(rows) => exprs.extend(rows.iter().flatten()),
             Op::Window(items) => {
                 exprs.extend(items.iter().flat_map(|(_, w)| &w.args));
             }
@@ -1146,6 +1281,7 @@ fn subqueries(pipeline: &Pipeline) -> Vec<(usize, &Pipeline, bool)> {
             | Op::Sample(_)
             | Op::Count
             | Op::Distinct(_)
+            | Op::Partition { .. }
             | Op::Join { .. } => {}
         }
     }
@@ -1296,6 +1432,9 @@ fn stage_ident(i: usize, stage: &Stage) -> Ident {
         Op::Join { .. } => "join",
         Op::Parse { .. } => "parse",
         Op::Union { .. } => "union",
+        Op::TopNested(_) => "top_nested",
+        Op::ConstantRows(_) => "getschema",
+        Op::Partition { .. } => "partition",
     };
     format_ident!("{}_{}", kind, i + 1)
 }

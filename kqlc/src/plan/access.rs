@@ -196,7 +196,18 @@ impl Tracker {
             }
             // `column_access` treats these before the walk; should one get
             // here, everything still held is observed.
-            Op::Join { .. } | Op::Union { .. } | Op::MvApply { .. } => {
+            Op::TopNested(levels) => {
+                for level in levels {
+                    self.observe(&level.key);
+                    let a = &level.aggregate;
+                    for e in a.value.iter().chain(&a.parameter).chain(&a.carried) {
+                        self.observe(e);
+                    }
+                }
+                self.clear();
+            }
+            Op::ConstantRows(_) => self.clear(),
+            Op::Join { .. } | Op::Union { .. } | Op::MvApply { .. } | Op::Partition { .. } => {
                 let held: Vec<usize> = self
                     .origin
                     .drain(..)

@@ -224,6 +224,25 @@ pub enum Op {
         /// Drop rows that do not match (`parse-where`).
         drop_unmatched: bool,
     },
+    /// `top-nested`: hold each row's keys and aggregate arguments; at the
+    /// end emit the kept leaves of the hierarchy
+    /// (`kql_runtime::nested::TopNested`).
+    TopNested(Vec<TopNestedLevel>),
+    /// Ignore the input rows; at the end emit these constant rows
+    /// (`getschema`).
+    ConstantRows(Vec<Vec<Expr>>),
+    /// `partition`: hold the rows of each value of the key column; at the
+    /// end run `sub` afresh over each partition's rows, in order of first
+    /// appearance, and pass its rows on.
+    Partition {
+        /// The key position.
+        key: usize,
+        /// The subquery; its `Input::Rows` has the input's columns and no
+        /// rows (they are pushed in).
+        sub: Box<Pipeline>,
+        /// At most this many partitions (more stop the rule with an error).
+        limit: Option<usize>,
+    },
     /// These rows and the rows of other pipelines, laid out by name: each
     /// output position takes an input column, or a null (`""` for strings)
     /// when the table has no such column.
@@ -264,6 +283,24 @@ pub struct Aggregate {
     pub carried: Vec<Expr>,
     /// How many output columns it gives.
     pub width: usize,
+}
+
+/// One level of [`Op::TopNested`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopNestedLevel {
+    /// How many values to keep (none: all).
+    pub limit: Option<u64>,
+    /// The grouped value.
+    pub key: Expr,
+    /// The key of the row for the values not kept (`with others`).
+    pub others: Option<Expr>,
+    /// The ranking aggregate.
+    pub aggregate: Aggregate,
+    /// Largest aggregate first.
+    pub descending: bool,
+    /// What an `others` row of an outer level holds in this level's two
+    /// columns: null, or `""` for a string column.
+    pub pads: [Const; 2],
 }
 
 /// The parts of [`Op::MakeSeries`].
@@ -339,6 +376,9 @@ impl Op {
                 | Op::Sort { .. }
                 | Op::Distinct(_)
                 | Op::Join { .. }
+                | Op::TopNested(_)
+                | Op::ConstantRows(_)
+                | Op::Partition { .. }
         )
     }
 }

@@ -151,6 +151,39 @@ impl Planner {
                     relaxed: *relaxed,
                     drop_unmatched: *drop_unmatched,
                 },
+                CheckedOp::TopNested(levels) => Op::TopNested(
+                    levels
+                        .iter()
+                        .map(|level| {
+                            let pad = |ty: ScalarType| match ty {
+                                ScalarType::String => Const::String(String::new()),
+                                _ => Const::Null,
+                            };
+                            let aggregate_ty = level
+                                .aggregate
+                                .function
+                                .result_type(level.aggregate.value.as_ref().map(|v| v.ty));
+                            ir::TopNestedLevel {
+                                limit: level.count,
+                                key: self.lower(&level.key),
+                                others: level.others.as_ref().map(|e| self.lower(e)),
+                                aggregate: self.lower_aggregate(&level.aggregate),
+                                descending: level.descending,
+                                pads: [pad(level.key.ty), pad(aggregate_ty)],
+                            }
+                        })
+                        .collect(),
+                ),
+                CheckedOp::ConstantRows(rows) => Op::ConstantRows(
+                    rows.iter()
+                        .map(|row| row.iter().map(|e| self.lower(e)).collect())
+                        .collect(),
+                ),
+                CheckedOp::Partition { key, sub, limit } => Op::Partition {
+                    key: *key,
+                    sub: Box::new(self.plan_query(sub)),
+                    limit: *limit,
+                },
                 CheckedOp::Union { input, legs } => {
                     let layout = |mapping: &[Option<usize>]| -> Vec<Expr> {
                         mapping
@@ -662,6 +695,28 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
             }
             // The left rows' columns all reach the output (or decide matches).
             Op::Join { .. } | Op::Union { .. } => joined.extend(origin.drain(..).flatten()),
+            // The key, and what the subquery reads of (or passes on from)
+            // the partition's rows, which have the input's columns.
+            Op::Partition { key, sub, .. } => {
+                mark(&Expr::Column(*key), &origin);
+                for j in used_input_columns(origin.len(), &sub.stages, sub.output.len()) {
+                    if let Some(Some(k)) = origin.get(j) {
+                        joined.push(*k);
+                    }
+                }
+                origin = vec![None; sub.output.len()];
+            }
+            Op::TopNested(levels) => {
+                for level in levels {
+                    mark(&level.key, &origin);
+                    let a = &level.aggregate;
+                    for e in a.value.iter().chain(&a.parameter).chain(&a.carried) {
+                        mark(e, &origin);
+                    }
+                }
+                origin.clear();
+            }
+            Op::ConstantRows(_) => origin.clear(),
             Op::MvApply {
                 expand,
                 sub,

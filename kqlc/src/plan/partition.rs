@@ -195,6 +195,20 @@ fn walk(pipeline: &Pipeline, key: &PartitionKey, warnings: &mut Vec<String>) -> 
                 marks.clear();
             }
             Op::MvApply { .. } => marks.clear(),
+            Op::TopNested(levels) => {
+                warn("ranks values over all rows");
+                marks = levels
+                    .iter()
+                    .flat_map(|level| [classify(&level.key, &marks, key), Carries::Other])
+                    .collect();
+            }
+            Op::ConstantRows(_) => marks.clear(),
+            Op::Partition { key: column, .. } => {
+                if at(&marks, *column) != Carries::Key {
+                    warn("partitions rows by a column that is not the partition key");
+                }
+                marks.clear();
+            }
         }
         if let (Some(what), true) = (problem, reads_table) {
             warnings.push(format!("`{}` {what}", stage.kql.trim()));

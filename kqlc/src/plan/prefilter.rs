@@ -141,7 +141,10 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
             | Op::Distinct(_)
             | Op::Join { .. }
             | Op::Union { .. }
-            | Op::MvApply { .. } => break,
+            | Op::MvApply { .. }
+            | Op::TopNested(_)
+            | Op::ConstantRows(_)
+            | Op::Partition { .. } => break,
         }
     }
     let main = simplify(Prefilter::All(required));

@@ -178,6 +178,22 @@ mod tests {
     }
 
     #[test]
+    fn rows_made_at_the_end_of_input_run_at_the_tick() {
+        for kql in [
+            "CloudAuditEvents | where City == 'x' | top-nested 2 of OperationName by count()",
+            "CloudAuditEvents | where City == 'x' | partition hint.strategy=native by City (take 1)",
+            "CloudAuditEvents | where City == 'x' | getschema",
+        ] {
+            let p = plan(kql);
+            assert!(is_stateful(&p), "{kql}");
+            assert_eq!(split_point(&p), 1, "{kql}");
+        }
+        // `render` draws nothing: the rule stays per event.
+        let p = plan("CloudAuditEvents | where City == 'x' | render table");
+        assert!(!is_stateful(&p));
+    }
+
+    #[test]
     fn a_rule_reading_its_table_twice_keeps_input_rows() {
         let p = plan(
             "CloudAuditEvents | where OperationName == 'exec' \

@@ -268,6 +268,39 @@ fn show_stage(stage: &Stage, indent: usize, out: &mut String) {
                 ),
             );
         }
+        Op::TopNested(levels) => {
+            for (k, level) in levels.iter().enumerate() {
+                let mut text = format!("top-nested level {}: ", k + 1);
+                if let Some(n) = level.limit {
+                    let _ = write!(text, "{n} of ");
+                }
+                let _ = write!(text, "{}", expr(&level.key, names));
+                if let Some(others) = &level.others {
+                    let _ = write!(text, " with others = {}", expr(others, names));
+                }
+                let _ = write!(
+                    text,
+                    " by {} {}",
+                    aggregate(&level.aggregate, names),
+                    if level.descending { "desc" } else { "asc" }
+                );
+                line(out, text);
+            }
+        }
+        Op::ConstantRows(rows) => {
+            line(out, "the input's rows are dropped; at the end:".to_string());
+            for row in rows {
+                line(out, format!("  [{}]", exprs(row, names)));
+            }
+        }
+        Op::Partition { key, sub, limit } => {
+            let limit = limit.map_or(String::new(), |n| format!(", at most {n} partitions"));
+            line(
+                out,
+                format!("partition by {}{limit}, each through:", column(names, *key)),
+            );
+            show_pipeline(sub, indent + 8, out);
+        }
         Op::Union { input, legs } => {
             line(
                 out,

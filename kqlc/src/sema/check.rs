@@ -182,6 +182,7 @@ impl Checker<'_> {
 
     fn tabular(&mut self, tabular: &TabularExpr) -> CheckedQuery {
         let mut query = self.source(&tabular.source);
+        self.check_render_last(&tabular.operators);
         for operator in &tabular.operators {
             query = self.push_operator(query, operator);
         }
@@ -396,6 +397,19 @@ impl Checker<'_> {
                 if !self.in_window_stage && has_window_call(predicate) =>
             {
                 return self.push_with_windows(query, operator, &[predicate]);
+            }
+            // A detector draws no chart: `render` passes the rows on.
+            OperatorKind::Render(render) => {
+                self.render(render, &query.output);
+                return query;
+            }
+            // `summarize` then `top`, as the reference defines it.
+            OperatorKind::TopHitters { count, of, by } => {
+                for stage in self.top_hitters(count, of, by.as_ref(), &query.output, operator.span)
+                {
+                    query = self.push_operator(query, &stage);
+                }
+                return query;
             }
             // `distinct` of computed values: `project` them, then `distinct *`.
             OperatorKind::Distinct(items)
@@ -1175,6 +1189,14 @@ impl Checker<'_> {
                 let legs = self.union_legs(union);
                 self.union(input, legs, union, operator.span)
             }
+            OperatorKind::TopNested(levels) => self.top_nested(levels, input),
+            OperatorKind::GetSchema => self.getschema(input, operator.span),
+            OperatorKind::Partition(partition) => self.partition(partition, input, operator.span),
+            // `push_operator` handles these.
+            OperatorKind::Render(_) | OperatorKind::TopHitters { .. } => (
+                CheckedOp::Select((0..input.len()).collect()),
+                input.to_vec(),
+            ),
             OperatorKind::Sort(keys) => {
                 let keys = keys.iter().map(|k| self.sort_key(k, input)).collect();
                 (CheckedOp::Sort(keys), input.to_vec())
@@ -1553,6 +1575,408 @@ impl Checker<'_> {
                 Span::default(),
             ));
         }
+    }
+
+    /// `render` must be the last operator of its query.
+    fn check_render_last(&mut self, operators: &[ast::Operator]) {
+        let last = operators.len().saturating_sub(1);
+        for (i, operator) in operators.iter().enumerate() {
+            if matches!(operator.kind, OperatorKind::Render(_)) && i != last {
+                self.error(
+                    Diagnostic::new(
+                        Code::UnexpectedToken,
+                        "`render` must be the last operator of the query",
+                        operator.span,
+                    )
+                    .with_label("operators follow it"),
+                );
+            }
+        }
+    }
+
+    /// `render`: the visualization and the properties must be ones the
+    /// reference lists, and the column properties must name columns.
+    fn render(&mut self, render: &ast::Render, columns: &[Column]) {
+        const VISUALIZATIONS: &[&str] = &[
+            "anomalychart",
+            "areachart",
+            "barchart",
+            "card",
+            "columnchart",
+            "ladderchart",
+            "linechart",
+            "piechart",
+            "pivotchart",
+            "scatterchart",
+            "stackedareachart",
+            "table",
+            "timechart",
+            "timepivot",
+            "treemap",
+        ];
+        // Each property, with the words its value may be (empty: any
+        // expression; `None`: column names).
+        const PROPERTIES: &[(&str, Option<&[&str]>)] = &[
+            ("accumulate", Some(&[])),
+            (
+                "kind",
+                Some(&["default", "unstacked", "stacked", "stacked100", "map"]),
+            ),
+            ("legend", Some(&["visible", "hidden"])),
+            ("series", None),
+            ("ymin", Some(&[])),
+            ("ymax", Some(&[])),
+            ("title", Some(&[])),
+            ("xaxis", Some(&["linear", "log"])),
+            ("xcolumn", None),
+            ("xtitle", Some(&[])),
+            ("yaxis", Some(&["linear", "log"])),
+            ("ycolumns", None),
+            ("ysplit", Some(&["none", "axes", "panels"])),
+            ("ytitle", Some(&[])),
+            ("anomalycolumns", None),
+        ];
+        let visualization = &render.visualization;
+        if !VISUALIZATIONS.contains(&visualization.name.as_str()) {
+            let mut d = Diagnostic::new(
+                Code::UnexpectedToken,
+                format!("unknown visualization '{}'", visualization.name),
+                visualization.span,
+            )
+            .with_label("not a visualization of `render`");
+            if let Some(best) = closest_name(&visualization.name, VISUALIZATIONS.iter().copied()) {
+                d = d.with_help(format!("did you mean '{best}'?"));
+            }
+            self.error(d);
+        }
+        for (name, values) in &render.properties {
+            let Some((_, words)) = PROPERTIES.iter().find(|(p, _)| *p == name.name) else {
+                self.error(
+                    Diagnostic::new(
+                        Code::UnexpectedToken,
+                        format!("unknown `render` property '{}'", name.name),
+                        name.span,
+                    )
+                    .with_label("not a property of `render`"),
+                );
+                continue;
+            };
+            for value in values {
+                match (words, &value.kind) {
+                    (None, ExprKind::Name(column)) => {
+                        self.column_index(columns, column);
+                    }
+                    (None, _) => self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            format!("`render` property '{}' takes column names", name.name),
+                            value.span,
+                        )
+                        .with_label("not a column name"),
+                    ),
+                    (Some(words), ExprKind::Name(word)) if !words.is_empty() => {
+                        if !words.contains(&word.name.as_str()) {
+                            self.error(
+                                Diagnostic::new(
+                                    Code::UnexpectedToken,
+                                    format!(
+                                        "`render` property '{}' takes one of: {}",
+                                        name.name,
+                                        words.join(", ")
+                                    ),
+                                    value.span,
+                                )
+                                .with_label("not one of its values"),
+                            );
+                        }
+                    }
+                    // A title, a bound or a flag: a constant.
+                    _ => {
+                        self.expr(value, &[]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `top-hitters N of EXPR [by SUM]`, as the reference defines it:
+    /// `summarize approximate_count_EXPR = count() by EXPR` (or
+    /// `approximate_sum_EXPR = sum(SUM)`), then `top N` by that column.
+    /// Counts are exact.
+    fn top_hitters(
+        &mut self,
+        count: &Expr,
+        of: &Expr,
+        by: Option<&Expr>,
+        input: &[Column],
+        span: Span,
+    ) -> Vec<ast::Operator> {
+        let _ = input;
+        let key = ast::NamedExpr {
+            name: None,
+            more_names: Vec::new(),
+            expr: of.clone(),
+        };
+        let key_name = item_name(&key, &mut 0);
+        let ident = |name: &str| Ident {
+            name: name.to_string(),
+            span,
+        };
+        let (column, args) = match by {
+            Some(sum) => (format!("approximate_sum_{key_name}"), vec![sum.clone()]),
+            None => (format!("approximate_count_{key_name}"), Vec::new()),
+        };
+        let function = if by.is_some() { "sum" } else { "count" };
+        let aggregate = ast::NamedExpr {
+            name: Some(ident(&column)),
+            more_names: Vec::new(),
+            expr: Expr {
+                kind: ExprKind::Call {
+                    name: ident(function),
+                    args,
+                },
+                span,
+            },
+        };
+        vec![
+            ast::Operator {
+                kind: OperatorKind::Summarize {
+                    aggregates: vec![aggregate],
+                    by: vec![key],
+                },
+                span,
+            },
+            ast::Operator {
+                kind: OperatorKind::Top {
+                    count: count.clone(),
+                    by: ast::SortExpr {
+                        expr: Expr {
+                            kind: ExprKind::Name(ident(&column)),
+                            span,
+                        },
+                        descending: true,
+                        nulls_first: None,
+                    },
+                },
+                span,
+            },
+        ]
+    }
+
+    /// `top-nested`: two columns per level, the key's and the aggregate's
+    /// (`aggregated_KEY` unless named).
+    fn top_nested(
+        &mut self,
+        levels: &[ast::TopNestedLevel],
+        input: &[Column],
+    ) -> (CheckedOp, Vec<Column>) {
+        /// The aggregates the reference lists for `top-nested`.
+        const RANKING: &[&str] = &[
+            "sum",
+            "count",
+            "max",
+            "min",
+            "dcount",
+            "avg",
+            "percentile",
+            "percentilew",
+        ];
+        let mut columns: Vec<Column> = Vec::new();
+        let mut checked = Vec::new();
+        let mut unnamed = 0;
+        for level in levels {
+            let count = level
+                .count
+                .as_ref()
+                .map(|c| self.constant_count(c, "top-nested"));
+            let key = self.expr(&level.of.expr, input);
+            let key_name = item_name(&level.of, &mut unnamed);
+            let span = level
+                .of
+                .name
+                .as_ref()
+                .map_or(level.of.expr.span, |n| n.span);
+            self.check_unique(&columns, &key_name, span);
+            columns.push(Column::new(key_name.clone(), key.ty));
+            let others = level.others.as_ref().map(|o| {
+                // A constant: it may read no column.
+                let value = self.expr(o, &[]);
+                let fits = value.ty == key.ty
+                    || matches!(value.kind, TypedExprKind::Literal(Literal::Null(_)))
+                    || (value.ty.is_numeric() && key.ty.is_numeric());
+                if !fits {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            format!(
+                                "`with others` gives a {} where the level's values are {}",
+                                value.ty, key.ty
+                            ),
+                            o.span,
+                        )
+                        .with_label(format!("expected a {}", key.ty)),
+                    );
+                }
+                value
+            });
+            let by = &level.by;
+            let function = match &by.expr.kind {
+                ExprKind::Call { name, .. } => Some(name),
+                _ => None,
+            };
+            let Some(function) = function else {
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        "an expression over aggregates in `top-nested` is not supported yet",
+                        by.expr.span,
+                    )
+                    .with_label("not a single aggregate call"),
+                );
+                continue;
+            };
+            // An aggregate the reference does not list (a name that is no
+            // aggregate at all is reported by `aggregate`).
+            if !RANKING.contains(&function.name.as_str())
+                && aggregates::lookup(&function.name).is_some()
+            {
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("`top-nested` does not rank by '{}'", function.name),
+                        function.span,
+                    )
+                    .with_label("not a top-nested aggregate")
+                    .with_note(format!("it ranks by {}", RANKING.join(", "))),
+                );
+                continue;
+            }
+            let Some(aggregate) = self.aggregate(&by.expr, input, &[]) else {
+                continue;
+            };
+            let ty = aggregate
+                .function
+                .result_type(aggregate.value.as_ref().map(|v| v.ty));
+            let name = by
+                .name
+                .as_ref()
+                .map_or_else(|| format!("aggregated_{key_name}"), |n| n.name.clone());
+            let span = by.name.as_ref().map_or(by.expr.span, |n| n.span);
+            self.check_unique(&columns, &name, span);
+            columns.push(Column::new(name, ty));
+            checked.push(super::CheckedTopNestedLevel {
+                count,
+                key,
+                others,
+                aggregate,
+                descending: level.descending,
+            });
+        }
+        (CheckedOp::TopNested(checked), columns)
+    }
+
+    /// `getschema`: a row per input column: its name, position, .NET type
+    /// and KQL type.
+    fn getschema(&mut self, input: &[Column], span: Span) -> (CheckedOp, Vec<Column>) {
+        let text = |value: &str| TypedExpr {
+            kind: TypedExprKind::Literal(Literal::String(value.to_string())),
+            ty: ScalarType::String,
+            span,
+        };
+        let rows = input
+            .iter()
+            .enumerate()
+            .map(|(i, column)| {
+                let data_type = match column.ty {
+                    ScalarType::Bool => "System.SByte",
+                    ScalarType::Int => "System.Int32",
+                    ScalarType::Long => "System.Int64",
+                    ScalarType::Real => "System.Double",
+                    ScalarType::String => "System.String",
+                    ScalarType::DateTime => "System.DateTime",
+                    ScalarType::TimeSpan => "System.TimeSpan",
+                    ScalarType::Guid => "System.Guid",
+                    ScalarType::Dynamic => "System.Object",
+                };
+                vec![
+                    text(&column.name),
+                    TypedExpr {
+                        kind: TypedExprKind::Literal(Literal::Int(
+                            i32::try_from(i).unwrap_or(i32::MAX),
+                        )),
+                        ty: ScalarType::Int,
+                        span,
+                    },
+                    text(data_type),
+                    text(column.ty.name()),
+                ]
+            })
+            .collect();
+        let output = vec![
+            Column::new("ColumnName", ScalarType::String),
+            Column::new("ColumnOrdinal", ScalarType::Int),
+            Column::new("DataType", ScalarType::String),
+            Column::new("ColumnType", ScalarType::String),
+        ];
+        (CheckedOp::ConstantRows(rows), output)
+    }
+
+    /// `partition [hint.strategy=S] by COL (SUBQUERY)`.
+    fn partition(
+        &mut self,
+        partition: &ast::Partition,
+        input: &[Column],
+        span: Span,
+    ) -> (CheckedOp, Vec<Column>) {
+        let key = self.column_index(input, &partition.by).unwrap_or(0);
+        let mut limit = Some(crate::sema::limits::LEGACY_PARTITIONS);
+        for (name, value) in &partition.hints {
+            if name == "hint.strategy" {
+                limit = match value.as_str() {
+                    "legacy" => Some(crate::sema::limits::LEGACY_PARTITIONS),
+                    "native" | "shuffle" => None,
+                    other => {
+                        self.error(
+                            Diagnostic::new(
+                                Code::UnexpectedToken,
+                                format!("unknown partition strategy '{other}'"),
+                                span,
+                            )
+                            .with_label("expected legacy, native or shuffle"),
+                        );
+                        None
+                    }
+                };
+            }
+        }
+        let mut sub = CheckedQuery {
+            source: CheckedSource::Rows {
+                columns: input.to_vec(),
+                rows: Vec::new(),
+            },
+            stages: Vec::new(),
+            output: input.to_vec(),
+        };
+        self.check_render_last(&partition.subquery);
+        for operator in &partition.subquery {
+            sub = self.push_operator(sub, operator);
+        }
+        if reads_input_table(&sub, true) {
+            self.error(Diagnostic::new(
+                Code::Unsupported,
+                "a partition subquery that reads a table or a file (in a join or union) is not supported yet",
+                span,
+            ));
+        }
+        let output = sub.output.clone();
+        (
+            CheckedOp::Partition {
+                key,
+                sub: Box::new(sub),
+                limit,
+            },
+            output,
+        )
     }
 
     fn sort_key(&mut self, key: &ast::SortExpr, input: &[Column]) -> CheckedSortKey {

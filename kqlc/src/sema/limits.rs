@@ -9,6 +9,11 @@ use crate::syntax::ast::Literal;
 /// run time.
 pub const MAX_RANGE_ROWS: u64 = 100_000_000;
 
+/// The most partitions `partition` makes with the legacy strategy (its
+/// default), as the reference states; `hint.strategy=native` and
+/// `shuffle` have no limit.
+pub const LEGACY_PARTITIONS: usize = 64;
+
 /// The number of rows `range from F to T step S` makes when all three are
 /// literals, as the runtime counts them; `None` when a bound is not a
 /// number, datetime or timespan literal (the runtime checks those).

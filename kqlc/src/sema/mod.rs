@@ -243,6 +243,24 @@ pub enum CheckedOp {
         /// nulls.
         drop_unmatched: bool,
     },
+    /// `top-nested`: per level, group the rows of each group of the level
+    /// before by the key, rank the groups by the aggregate, keep the first
+    /// N; output rows are the kept leaves, two columns per level (the key
+    /// and the aggregate).
+    TopNested(Vec<CheckedTopNestedLevel>),
+    /// Ignore the input rows; at the end emit these constant rows
+    /// (`getschema`: its rows depend only on the input's columns).
+    ConstantRows(Vec<Vec<TypedExpr>>),
+    /// `partition by COL (SUBQUERY)`: the subquery run over the rows of
+    /// each value of the column, its results one after the other.
+    Partition {
+        /// The partition column.
+        key: usize,
+        /// The subquery; its source is a placeholder for a partition's rows.
+        sub: Box<CheckedQuery>,
+        /// At most this many partitions (the legacy strategy's 64).
+        limit: Option<usize>,
+    },
     /// The input rows and the rows of other queries, laid out by column name.
     Union {
         /// For each output column, the input column it takes (or null).
@@ -250,6 +268,21 @@ pub enum CheckedOp {
         /// The other queries, each with its column mapping.
         legs: Vec<(CheckedQuery, Vec<Option<usize>>)>,
     },
+}
+
+/// One level of a checked `top-nested`.
+#[derive(Clone, Debug)]
+pub struct CheckedTopNestedLevel {
+    /// How many values to keep (none: all).
+    pub count: Option<u64>,
+    /// The grouped value.
+    pub key: TypedExpr,
+    /// `with others = VALUE` (constant).
+    pub others: Option<TypedExpr>,
+    /// The ranking aggregate (one column).
+    pub aggregate: CheckedAggregate,
+    /// Largest aggregate first (the default).
+    pub descending: bool,
 }
 
 /// A checked `make-series`.

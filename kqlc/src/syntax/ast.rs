@@ -322,8 +322,66 @@ pub enum OperatorKind {
     /// `invoke f(ARG, ...)`: calls a user-defined function with the rows so
     /// far as its first (tabular) argument.
     Invoke(Call),
+    /// `top-nested ... , top-nested ...`: hierarchical aggregation, one
+    /// level per clause.
+    TopNested(Vec<TopNestedLevel>),
+    /// `top-hitters N of EXPR [by SUM]`: the N values of `EXPR` with the
+    /// most rows (or the largest sum of `SUM`).
+    TopHitters {
+        /// How many values.
+        count: Expr,
+        /// The counted values.
+        of: Expr,
+        /// The summed expression (none: count rows).
+        by: Option<Expr>,
+    },
+    /// `getschema`: one row per input column.
+    GetSchema,
+    /// `render VISUALIZATION [with (NAME = VALUE, ...)]`: a chart for a user
+    /// agent; a detector has none, so it passes rows on unchanged.
+    Render(Render),
+    /// `partition [hint.NAME = VALUE ...] by COL (SUBQUERY)`: the subquery
+    /// run over the rows of each value of the column.
+    Partition(Partition),
     /// An operator kqlc does not implement yet (`evaluate`, ...).
     Unimplemented(Unimplemented),
+}
+
+/// One clause of `top-nested`:
+/// `top-nested [N] of [NAME =] EXPR [with others = VALUE] by [NAME =] AGGREGATE [asc|desc]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopNestedLevel {
+    /// How many values to keep (none: all).
+    pub count: Option<Expr>,
+    /// The grouped value and its column name.
+    pub of: NamedExpr,
+    /// `with others = VALUE`: a row for the values not kept.
+    pub others: Option<Expr>,
+    /// The aggregate that ranks the values, and its column name.
+    pub by: NamedExpr,
+    /// `desc` (the default) or `asc`.
+    pub descending: bool,
+}
+
+/// `render VISUALIZATION [with (NAME = VALUE, ...)]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Render {
+    /// The chart kind (`timechart`, `table`, ...).
+    pub visualization: Ident,
+    /// The properties, as written; the column lists of `ycolumns`,
+    /// `series` and `anomalycolumns` take several values.
+    pub properties: Vec<(Ident, Vec<Expr>)>,
+}
+
+/// `partition [hint.NAME = VALUE ...] by COL (SUBQUERY)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Partition {
+    /// The hints, as `name`, `value` (they do not change results).
+    pub hints: Vec<(String, String)>,
+    /// The partitioning column.
+    pub by: Ident,
+    /// The operators run over each partition.
+    pub subquery: Vec<Operator>,
 }
 
 /// `make-series`: per group, an array of each aggregate over the bins of

@@ -293,6 +293,64 @@ impl Display for OperatorKind {
             }
             OperatorKind::Union(union) => write!(f, "{union}"),
             OperatorKind::Unimplemented(opaque) => f.write_str(&opaque.text),
+            OperatorKind::TopNested(levels) => {
+                for (i, level) in levels.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    f.write_str("top-nested ")?;
+                    if let Some(count) = &level.count {
+                        write!(f, "{count} ")?;
+                    }
+                    write!(f, "of {}", level.of)?;
+                    if let Some(others) = &level.others {
+                        write!(f, " with others = {others}")?;
+                    }
+                    write!(f, " by {}", level.by)?;
+                    if !level.descending {
+                        f.write_str(" asc")?;
+                    }
+                }
+                Ok(())
+            }
+            OperatorKind::TopHitters { count, of, by } => {
+                write!(f, "top-hitters {count} of {of}")?;
+                if let Some(by) = by {
+                    write!(f, " by {by}")?;
+                }
+                Ok(())
+            }
+            OperatorKind::GetSchema => f.write_str("getschema"),
+            OperatorKind::Render(render) => {
+                write!(f, "render {}", render.visualization)?;
+                if !render.properties.is_empty() {
+                    f.write_str(" with (")?;
+                    for (i, (name, values)) in render.properties.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str(", ")?;
+                        }
+                        // Property names are words (`kind`), never bracketed.
+                        write!(f, "{} = ", name.name)?;
+                        write_list(f, values)?;
+                    }
+                    f.write_str(")")?;
+                }
+                Ok(())
+            }
+            OperatorKind::Partition(partition) => {
+                f.write_str("partition ")?;
+                for (name, value) in &partition.hints {
+                    write!(f, "{name} = {value} ")?;
+                }
+                write!(f, "by {} (", partition.by)?;
+                for (i, operator) in partition.subquery.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" | ")?;
+                    }
+                    write!(f, "{operator}")?;
+                }
+                f.write_str(")")
+            }
             OperatorKind::Parse(parse) => {
                 f.write_str(if parse.drop_unmatched {
                     "parse-where"
@@ -835,6 +893,27 @@ mod tests {
             parse(&printed).unwrap_or_else(|d| panic!("printed {printed:?} does not parse: {d}"));
         assert_eq!(reparsed, query, "printed: {printed}");
         printed
+    }
+
+    #[test]
+    fn ranking_schema_chart_and_partition_operators_print_back() {
+        assert_eq!(
+            round_trip("T | top-nested 2 of A with others = \"x\" by S = sum(B), top-nested of C by max(1) asc"),
+            "T\n| top-nested 2 of A with others = \"x\" by S = sum(B), top-nested of C by max(1) asc"
+        );
+        assert_eq!(
+            round_trip("T | top-hitters 3 of A by B * 2"),
+            "T\n| top-hitters 3 of A by B * 2"
+        );
+        assert_eq!(round_trip("T | getschema"), "T\n| getschema");
+        assert_eq!(
+            round_trip("T | render timechart with (title='t', ycolumns=a, b, kind=stacked)"),
+            "T\n| render timechart with (title = \"t\", ycolumns = a, b, kind = stacked)"
+        );
+        assert_eq!(
+            round_trip("T | partition hint.strategy=native by A (top 1 by B | project A)"),
+            "T\n| partition hint.strategy = native by A (top 1 by B desc | project A)"
+        );
     }
 
     #[test]

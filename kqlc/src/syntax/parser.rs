@@ -141,6 +141,11 @@ enum OperatorName {
     Sample,
     Serialize,
     MakeSeries,
+    TopNested,
+    TopHitters,
+    GetSchema,
+    Render,
+    Partition,
     /// A KQL operator kqlc does not implement yet.
     NotYetSupported,
 }
@@ -170,7 +175,7 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("execute-and-cache", NotYetSupported),
         ("facet", NotYetSupported),
         ("fork", NotYetSupported),
-        ("getschema", NotYetSupported),
+        ("getschema", GetSchema),
         ("graph-mark-components", NotYetSupported),
         ("graph-match", NotYetSupported),
         ("graph-shortest-paths", NotYetSupported),
@@ -187,11 +192,11 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("parse", Parse),
         ("parse-kv", NotYetSupported),
         ("parse-where", ParseWhere),
-        ("partition", NotYetSupported),
+        ("partition", Partition),
         ("project-keep", ProjectKeep),
         ("project-reorder", ProjectReorder),
         ("reduce", NotYetSupported),
-        ("render", NotYetSupported),
+        ("render", Render),
         ("sample", Sample),
         ("sample-distinct", NotYetSupported),
         ("scan", NotYetSupported),
@@ -200,8 +205,8 @@ const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("sort", Sort),
         ("summarize", Summarize),
         ("top", Top),
-        ("top-hitters", NotYetSupported),
-        ("top-nested", NotYetSupported),
+        ("top-hitters", TopHitters),
+        ("top-nested", TopNested),
         ("union", Union),
     ]
 };
@@ -1256,6 +1261,22 @@ impl Parser {
                 let function = self.parse_name("a function name after `invoke`")?;
                 OperatorKind::Invoke(self.parse_call(function)?)
             }
+            Some(OperatorName::TopNested) => OperatorKind::TopNested(self.parse_top_nested()?),
+            Some(OperatorName::TopHitters) => {
+                let count = self.parse_expr()?;
+                self.expect_word("of")?;
+                let of = self.parse_expr()?;
+                let by = if self.at_word("by") {
+                    self.advance();
+                    Some(self.parse_expr()?)
+                } else {
+                    None
+                };
+                OperatorKind::TopHitters { count, of, by }
+            }
+            Some(OperatorName::GetSchema) => OperatorKind::GetSchema,
+            Some(OperatorName::Render) => OperatorKind::Render(self.parse_render()?),
+            Some(OperatorName::Partition) => OperatorKind::Partition(self.parse_partition()?),
             Some(OperatorName::NotYetSupported) => {
                 let what = format!("operator '{name}'");
                 let mut opaque = self.skip_unimplemented(what, false);
@@ -1286,6 +1307,157 @@ impl Parser {
         Ok(Operator {
             kind,
             span: Span::new(name_span.start, self.last_end),
+        })
+    }
+
+    /// The clauses of `top-nested` after the first operator name:
+    /// `[N] of [NAME =] EXPR [with others = VALUE] by [NAME =] AGGREGATE
+    /// [asc|desc]`, then `, top-nested ...` for each further level.
+    fn parse_top_nested(&mut self) -> PResult<Vec<ast::TopNestedLevel>> {
+        let mut levels = Vec::new();
+        loop {
+            let count = if self.at_word("of") {
+                None
+            } else {
+                Some(self.parse_expr()?)
+            };
+            self.expect_word("of")?;
+            let of = self.parse_named_expr()?;
+            let others = if self.at_word("with") {
+                self.advance();
+                self.expect_word("others")?;
+                self.expect(&TokenKind::Assign, "`=`")?;
+                Some(self.parse_expr()?)
+            } else {
+                None
+            };
+            self.expect_word("by")?;
+            let by = self.parse_named_expr()?;
+            let descending = if self.at_word("asc") {
+                self.advance();
+                false
+            } else {
+                if self.at_word("desc") {
+                    self.advance();
+                }
+                true
+            };
+            levels.push(ast::TopNestedLevel {
+                count,
+                of,
+                others,
+                by,
+                descending,
+            });
+            if self.eat(&TokenKind::Comma).is_none() {
+                return Ok(levels);
+            }
+            let (name, span) = self.operator_name()?;
+            if name != "top-nested" {
+                return Err(Diagnostic::new(
+                    Code::UnexpectedToken,
+                    format!("expected `top-nested`, found `{name}`"),
+                    span,
+                )
+                .with_label("each level of `top-nested` starts with `top-nested`")
+                .into());
+            }
+        }
+    }
+
+    /// `[NAME =] EXPR`.
+    fn parse_named_expr(&mut self) -> PResult<NamedExpr> {
+        let name = if self.at_name_then_assign() {
+            let name = self.parse_name("a column name")?;
+            self.advance();
+            Some(name)
+        } else {
+            None
+        };
+        Ok(NamedExpr {
+            name,
+            more_names: Vec::new(),
+            expr: self.parse_expr()?,
+        })
+    }
+
+    /// `render VISUALIZATION [with (NAME = VALUE [, VALUE ...], ...)]`.
+    /// A form kqlc does not know (an older property syntax) is kept
+    /// opaque, as not supported.
+    fn parse_render(&mut self) -> PResult<ast::Render> {
+        let visualization = self.parse_name("a visualization after `render`")?;
+        let mut properties: Vec<(Ident, Vec<Expr>)> = Vec::new();
+        if self.at_word("with") {
+            self.advance();
+            self.expect(&TokenKind::LParen, "`(`")?;
+            loop {
+                if self.at_name_then_assign() || properties.is_empty() {
+                    let name = self.parse_name("a property name")?;
+                    self.expect(&TokenKind::Assign, "`=`")?;
+                    properties.push((name, vec![self.parse_expr()?]));
+                } else if let Some((_, values)) = properties.last_mut() {
+                    // `ycolumns=a, b`: more columns of the same property.
+                    values.push(self.parse_expr()?);
+                }
+                if self.eat(&TokenKind::Comma).is_none() {
+                    break;
+                }
+            }
+            self.expect(&TokenKind::RParen, "`,` or `)`")?;
+        }
+        if !matches!(
+            self.kind_at(0),
+            TokenKind::Pipe | TokenKind::Eof | TokenKind::Semicolon | TokenKind::RParen
+        ) {
+            return Err(Diagnostic::new(
+                Code::Unsupported,
+                "this form of `render` is not supported yet",
+                self.peek().span,
+            )
+            .into());
+        }
+        Ok(ast::Render {
+            visualization,
+            properties,
+        })
+    }
+
+    /// `partition [hint.NAME = VALUE ...] by COL (SUBQUERY)`; the legacy
+    /// form with a source in braces is kept opaque, as not supported.
+    fn parse_partition(&mut self) -> PResult<ast::Partition> {
+        let mut hints = Vec::new();
+        for (name, value, span) in self.parse_options()? {
+            if !name.starts_with("hint.") {
+                return Err(Diagnostic::new(
+                    Code::UnexpectedToken,
+                    format!("`partition` has no option '{name}'"),
+                    span,
+                )
+                .with_label("only `hint.*` options")
+                .into());
+            }
+            hints.push((name, value));
+        }
+        self.expect_word("by")?;
+        let by = self.parse_name("the partition column")?;
+        if self.at(&TokenKind::LBrace) {
+            return Err(Diagnostic::new(
+                Code::Unsupported,
+                "`partition ... { subquery with a source }` is not supported yet",
+                self.peek().span,
+            )
+            .into());
+        }
+        self.expect(&TokenKind::LParen, "`(` and the subquery")?;
+        let mut subquery = vec![self.parse_operator()?];
+        while self.eat(&TokenKind::Pipe).is_some() {
+            subquery.push(self.parse_operator()?);
+        }
+        self.expect(&TokenKind::RParen, "`|` or `)`")?;
+        Ok(ast::Partition {
+            hints,
+            by,
+            subquery,
         })
     }
 
@@ -3703,8 +3875,8 @@ pub(crate) mod tests {
         );
         assert_eq!(diagnostic.primary.span.start, 19);
         let diagnostic = assert_unsupported(
-            "CloudAuditEvents\n| top-nested 3 of x by count()",
-            "operator 'top-nested' is not supported yet",
+            "CloudAuditEvents\n| parse-kv Message as (a: string) with (pair_delimiter=',')",
+            "operator 'parse-kv' is not supported yet",
         );
         assert_eq!(diagnostic.primary.span.start, 19);
         for (source, what) in [

@@ -666,7 +666,10 @@ pub(crate) fn run<W: Write, E: Write>(
         }
         let allowed = sandbox::Allowed::for_options(options, files, session.output_file());
         let confined = sandbox::confine(&allowed);
-        let note = confined.as_ref().ok().and_then(|c| c.network_note(&allowed));
+        let note = confined
+            .as_ref()
+            .ok()
+            .and_then(|c| c.network_note(&allowed));
         match confined.map(|c| c.confinement) {
             Ok(sandbox::Confinement::Full) => session.report(format_args!(
                 "Landlock: file access is confined to the inputs' directories, the certificates, the rules' data, --output-file and --state (--no-landlock: not confined)"

@@ -456,7 +456,10 @@ mod tests {
         assert_eq!(url_port("127.0.0.1:0", 0), Some(0));
         assert_eq!(url_port("[::1]:9090", 0), Some(9090));
         assert_eq!(url_port("localhost", 7), Some(7));
-        assert_eq!(url_port("nats://user:pass@nats.example:4333", NATS_PORT), Some(4333));
+        assert_eq!(
+            url_port("nats://user:pass@nats.example:4333", NATS_PORT),
+            Some(4333)
+        );
         assert_eq!(url_port("tls://nats.example", NATS_PORT), Some(NATS_PORT));
         assert_eq!(url_port(" broker-1:19092", KAFKA_PORT), Some(19092));
         assert_eq!(url_port("nats://[fd00::1]/", NATS_PORT), Some(NATS_PORT));
@@ -501,8 +504,7 @@ mod tests {
             let other_connected = TcpStream::connect(("127.0.0.1", to_denied)).map(drop);
             (confined, bound, other_bound, connected, other_connected)
         });
-        let (confined, bound, other_bound, connected, other_connected) =
-            confined.join().unwrap();
+        let (confined, bound, other_bound, connected, other_connected) = confined.join().unwrap();
         if !confined.network {
             eprintln!(
                 "skipped: this kernel's Landlock cannot confine TCP (ABI {:?}, {:?})",
@@ -514,7 +516,11 @@ mod tests {
         assert!(connected.is_ok(), "{connected:?}");
         for denied in [other_bound, other_connected] {
             let error = denied.unwrap_err();
-            assert_eq!(error.kind(), std::io::ErrorKind::PermissionDenied, "{error}");
+            assert_eq!(
+                error.kind(),
+                std::io::ErrorKind::PermissionDenied,
+                "{error}"
+            );
         }
         let note = confined
             .network_note(&Allowed {

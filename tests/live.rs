@@ -260,6 +260,85 @@ fn follow_reads_each_line_once_across_two_renames_a_copy_truncate_and_a_late_fil
     );
 }
 
+/// Appends lines `range` to `file` in one write but for the last 30
+/// bytes, written a little later (a partial line must wait); line `long`,
+/// when in the range, is padded to 100 KiB.
+fn write_burst(file: &mut File, range: std::ops::Range<usize>, long: Option<usize>) {
+    let mut text = String::new();
+    for n in range {
+        if Some(n) == long {
+            let pad = "x".repeat(100 << 10);
+            text.push_str(&format!(
+                "{{\"Timestamp\":\"2024-05-28T10:00:00Z\",\"OperationName\":\"create\",\"RawEventData\":{{\"n\":{n},\"pad\":\"{pad}\"}}}}\n"
+            ));
+        } else {
+            text.push_str(&row_line(n));
+        }
+    }
+    let (first, second) = text.split_at(text.len() - 30);
+    file.write_all(first.as_bytes()).unwrap();
+    file.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(60));
+    file.write_all(second.as_bytes()).unwrap();
+    file.flush().unwrap();
+}
+
+/// Bursts far larger than a poll's small reads go from the file straight
+/// into the line reader: each line is still read once, across a partial
+/// last line, a rename, a copy-truncate and a long last line.
+#[test]
+fn follow_reads_large_bursts_in_place_each_line_once() {
+    let binary = detector("creates_n", CREATES_N);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let mut writer = append(&log);
+    // About 450 KB before the start, its last line partial.
+    let text: String = (0..5000).map(row_line).collect();
+    writer
+        .write_all(&text.as_bytes()[..text.len() - 30])
+        .unwrap();
+    writer.flush().unwrap();
+    let pattern = format!("{}/audit.log*", dir.path().display());
+    let service = Service::start(&binary, &["--follow", &pattern]);
+    std::thread::sleep(Duration::from_millis(300));
+    writer
+        .write_all(&text.as_bytes()[text.len() - 30..])
+        .unwrap();
+    writer.flush().unwrap();
+    let seen = |n: usize| move |rows: &[String]| rows.len() >= n;
+    service.wait_rows(Duration::from_secs(30), seen(5000));
+    // A long line last in its burst: no line end in the read's last bytes.
+    write_burst(&mut writer, 5000..7000, Some(6999));
+    write_burst(&mut writer, 7000..9000, None);
+    std::fs::rename(&log, dir.path().join("audit.log.1")).unwrap();
+    write_burst(&mut writer, 9000..10000, None);
+    let mut writer = append(&log);
+    write_burst(&mut writer, 10000..13000, None);
+    service.wait_rows(Duration::from_secs(30), seen(13000));
+    write_burst(&mut writer, 13000..15000, None);
+    std::fs::copy(&log, dir.path().join("audit.log.copy")).unwrap();
+    writer.set_len(0).unwrap();
+    write_burst(&mut writer, 15000..18000, None);
+    service.wait_rows(Duration::from_secs(30), seen(18000));
+    let (status, rows, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    let counts = counts(&rows, "N");
+    let missing: Vec<usize> = (0..18000)
+        .filter(|n| !counts.contains_key(&n.to_string()))
+        .collect();
+    let repeated: Vec<(&String, &usize)> = counts.iter().filter(|(_, c)| **c > 1).collect();
+    assert!(
+        missing.is_empty(),
+        "missing {missing:?}; stderr: {stderr:?}"
+    );
+    assert!(
+        repeated.is_empty(),
+        "read twice {repeated:?}; stderr: {stderr:?}"
+    );
+    assert_eq!(rows.len(), 18000);
+    assert!(!stderr.iter().any(|l| l.contains("error")), "{stderr:?}");
+}
+
 const CREATE_IDS: &str =
     "CloudAuditEvents | where OperationName == \"create\" | project Id = tostring(RawEventData.AuditId)";
 

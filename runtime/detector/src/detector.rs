@@ -518,12 +518,19 @@ enum ChunksEnd {
 struct ParallelSink<'s, 'a, W: Write, E: Write> {
     session: &'s mut Session<'a, W, E>,
     name: &'s str,
+    /// The number of the last line delivered.
+    line: u64,
+    /// `Some`: a read error is kept here for the caller (a followed file
+    /// is read again at the next poll), not reported as the end of the
+    /// file.
+    kept_error: Option<Option<io::Error>>,
 }
 
 impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
     type Stop = Stop;
 
     fn batch(&mut self, first_line: u64, batch: BatchOutcome) -> Result<(), Stop> {
+        self.line = first_line - 1 + batch.lines;
         let session = &mut *self.session;
         for event in batch.events {
             session.counts.blank += event.blank_before;
@@ -556,10 +563,15 @@ impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
     }
 
     fn too_long(&mut self, line: u64, len: u64) -> Result<(), Stop> {
+        self.line = line;
         self.session.too_long(self.name, line, len, false)
     }
 
     fn read_error(&mut self, line: u64, partial: &[u8], error: io::Error) -> Result<(), Stop> {
+        if let Some(kept) = &mut self.kept_error {
+            *kept = Some(error);
+            return Ok(());
+        }
         self.session.read_failed(self.name, line, partial, error)
     }
 
@@ -864,6 +876,8 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                 let mut sink = ParallelSink {
                     session: self,
                     name,
+                    line: lines,
+                    kept_error: None,
                 };
                 parallel::read_lines(source, lines, sink.session.threads, &work, &mut sink)
             }
@@ -890,21 +904,27 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             .collect()
     }
 
-    /// Reads `bytes`, whole JSON lines after line `lines_before` of `name`,
-    /// as a file's lines are read (live sources).
-    pub(crate) fn read_lines_of(
+    /// Reads `source` to its end, whole JSON lines after line
+    /// `lines_before` of `name`, as a file's lines are read (live sources).
+    /// The number of the last line delivered, and the error reading
+    /// stopped at (not reported: the whole lines before it were delivered,
+    /// the partial one after them was not).
+    pub(crate) fn read_lines_of<R: BufRead>(
         &mut self,
         name: &str,
         lines_before: u64,
-        bytes: &[u8],
+        source: R,
         work: &LineWork,
-    ) -> Result<bool, Stop> {
+    ) -> Result<(u64, Option<io::Error>), Stop> {
         let mut sink = ParallelSink {
             session: self,
             name,
+            line: lines_before,
+            kept_error: Some(None),
         };
         let threads = sink.session.threads;
-        parallel::read_lines(bytes, lines_before, threads, work, &mut sink)
+        parallel::read_lines(source, lines_before, threads, work, &mut sink)?;
+        Ok((sink.line, sink.kept_error.flatten()))
     }
 
     /// Reads one message of a message source (`--nats`): one JSON value,

@@ -29,7 +29,7 @@ use crate::input::MAX_LINE_BYTES;
 use crate::parallel::LineWork;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -52,11 +52,22 @@ pub const COPY_GRACE: Duration = Duration::from_secs(5);
 pub const FORGET_AFTER: Duration = Duration::from_secs(600);
 
 /// The most bytes read from one file in one poll (other files get their
-/// turn in between).
-const READ_PER_POLL: usize = 4 << 20;
+/// turn in between, and a checkpoint may be written): each poll sets the
+/// line reader up again (its worker threads, its prefilter's gate), so
+/// large ones keep that cost small. Read in place, they take no memory.
+const READ_PER_POLL: usize = 64 << 20;
+
+/// The most bytes read whole into memory in one poll, when the read cannot
+/// go in place (see [`TAIL_BYTES`]).
+const READ_WHOLE_PER_POLL: usize = 4 << 20;
 
 /// The first bytes of a file, by which a copy of it is known.
 const HEAD_BYTES: usize = 1024;
+
+/// A read larger than this goes from the file straight into the line
+/// reader's batches, its last line end found in its last `TAIL_BYTES`
+/// (smaller reads are read whole, then handed on).
+const TAIL_BYTES: usize = 64 << 10;
 
 /// A file's identity: device and inode.
 type Identity = (u64, u64);
@@ -412,12 +423,19 @@ impl Follower {
         if size == file.position.offset {
             return Ok(false);
         }
+        let end = size.min(file.position.offset + READ_PER_POLL as u64);
+        if !file.position.skipping && end - file.position.offset > TAIL_BYTES as u64 {
+            if let Some(read) = self.read_in_place(index, end, session)? {
+                return Ok(read);
+            }
+        }
+        let file = &mut self.files[index];
         // The carry keeps the capacity of the last read: reading into its
         // spare capacity (`read_to_end` over `take`) neither zeroes nor
         // allocates the 4 MiB again at each poll.
         let mut buffer = std::mem::take(&mut file.position.carry);
         let start = buffer.len();
-        let wanted = (size - file.position.offset).min(READ_PER_POLL as u64) as usize;
+        let wanted = (size - file.position.offset).min(READ_WHOLE_PER_POLL as u64) as usize;
         buffer.reserve(wanted);
         let read = (&mut file.file)
             .take(wanted as u64)
@@ -453,6 +471,77 @@ impl Follower {
         Ok(true)
     }
 
+    /// Reads file `index` up to `end` (at most [`READ_PER_POLL`] bytes
+    /// after its offset) as batch mode reads a file: the whole lines go
+    /// from the file into the line reader's batches, with no copy in
+    /// between; the partial last line (read in the window's last
+    /// [`TAIL_BYTES`], where the last line end is looked for) is kept.
+    /// `None` when those bytes hold no line end (a long line, or the file
+    /// was truncated meanwhile): the caller reads the window whole.
+    fn read_in_place<W: Write, E: Write>(
+        &mut self,
+        index: usize,
+        end: u64,
+        session: &mut Session<'_, W, E>,
+    ) -> Result<Option<bool>, Stop> {
+        let file = &mut self.files[index];
+        let offset = file.position.offset;
+        let tail_start = end - TAIL_BYTES as u64;
+        let mut tail = vec![0; TAIL_BYTES];
+        if file.file.read_exact_at(&mut tail, tail_start).is_err() {
+            return Ok(None);
+        }
+        let Some(last) = memchr::memrchr(b'\n', &tail) else {
+            return Ok(None);
+        };
+        let whole_end = tail_start + last as u64 + 1;
+        let head = &mut file.position.head;
+        if head.len() as u64 == offset && head.len() < HEAD_BYTES {
+            let mut start = vec![0; HEAD_BYTES - head.len()];
+            let got = file.file.read_at(&mut start, offset).unwrap_or(0);
+            head.extend_from_slice(&start[..got]);
+        }
+        let carry = std::mem::take(&mut file.position.carry);
+        let mut window = Window {
+            carry: &carry,
+            file: &file.file,
+            at: offset,
+            end: whole_end,
+            buffer: Vec::new(),
+            consumed: 0,
+            line_end: None,
+        };
+        let before = session.totals();
+        let read = session.read_lines_of(&file.name, file.position.line, &mut window, &file.work);
+        self.sources[file.source].add(&before, &session.totals());
+        let (line, error) = read?;
+        file.position.line = line;
+        file.last_read = Instant::now();
+        match error {
+            None => {
+                file.position.offset = end;
+                file.position.carry = tail[last + 1..].to_vec();
+            }
+            Some(e) => {
+                // After the last whole line delivered; read again at the
+                // next poll from there (a truncation is seen then).
+                match window.line_end {
+                    Some(line_end) => file.position.offset = line_end,
+                    None => file.position.carry = carry,
+                }
+                session.report(format_args!(
+                    "{}: read error: {e} (tried again at the next poll)",
+                    file.name
+                ))?;
+            }
+        }
+        if let Err(e) = file.file.seek(SeekFrom::Start(file.position.offset)) {
+            session.report(format_args!("{}: cannot read: {e}", file.name))?;
+        }
+        session.flush_output()?;
+        Ok(Some(true))
+    }
+
     /// Hands the whole lines of `buffer` (carry and new bytes) to the
     /// session; keeps the partial last line.
     fn take_lines<W: Write, E: Write>(
@@ -478,20 +567,16 @@ impl Follower {
             None => from,
         };
         if whole > from {
-            let lines = memchr::memchr_iter(b'\n', &buffer[from..whole]).count() as u64;
             let before = session.totals();
-            let read_ok = session.read_lines_of(
+            let read = session.read_lines_of(
                 &file.name,
                 file.position.line,
                 &buffer[from..whole],
                 &file.work,
             );
             self.sources[file.source].add(&before, &session.totals());
-            let read_ok = read_ok?;
-            if !read_ok {
-                return Ok(());
-            }
-            file.position.line += lines;
+            // Bytes in memory: no read error.
+            (file.position.line, _) = read?;
         }
         buffer.drain(..whole);
         if buffer.len() > MAX_LINE_BYTES {
@@ -525,10 +610,10 @@ impl Follower {
                 let mut last = std::mem::take(&mut file.position.carry);
                 last.push(b'\n');
                 let before = session.totals();
-                let read = session.read_lines_of(&file.name, file.position.line, &last, &file.work);
+                let read =
+                    session.read_lines_of(&file.name, file.position.line, &last[..], &file.work);
                 self.sources[file.source].add(&before, &session.totals());
-                read?;
-                file.position.line += 1;
+                (file.position.line, _) = read?;
                 session.flush_output()?;
             }
             self.closed.insert(file.identity, Some(file.position));
@@ -602,6 +687,103 @@ impl Follower {
                     skipping: saved.skipping,
                 }),
             );
+        }
+    }
+}
+
+/// The whole lines of a window of a followed file, read in place: the
+/// partial line carried from the last read, then the file's bytes up to
+/// `end` (just after a line end), read at their offsets (`pread`) straight
+/// into the caller's buffer.
+struct Window<'a> {
+    carry: &'a [u8],
+    file: &'a File,
+    /// The offset of the next byte to read.
+    at: u64,
+    end: u64,
+    /// Bytes read for [`BufRead::fill_buf`] (the rest of an over-long
+    /// line), from `consumed` on not yet taken.
+    buffer: Vec<u8>,
+    consumed: usize,
+    /// The offset just after the last line end handed out.
+    line_end: Option<u64>,
+}
+
+impl Window<'_> {
+    /// Reads from the file at `self.at` into `into`; a file that ends
+    /// before `end` was truncated meanwhile (an error: the partial line
+    /// before it is not handed on as a line).
+    fn read_file(&mut self, into: &mut [u8]) -> std::io::Result<usize> {
+        let want = (self.end - self.at).min(into.len() as u64) as usize;
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut into[..want], self.at)?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file was truncated while it was read",
+            ));
+        }
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+impl Read for Window<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if !self.carry.is_empty() {
+            // A partial line: no line end.
+            let n = self.carry.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.carry[..n]);
+            self.carry = &self.carry[n..];
+            return Ok(n);
+        }
+        if self.consumed < self.buffer.len() {
+            let n = (self.buffer.len() - self.consumed).min(buf.len());
+            buf[..n].copy_from_slice(&self.buffer[self.consumed..self.consumed + n]);
+            self.consume(n);
+            return Ok(n);
+        }
+        let n = self.read_file(buf)?;
+        // `at` is past them already: as if taken from the buffer.
+        let at = self.at;
+        if let Some(last) = memchr::memrchr(b'\n', &buf[..n]) {
+            self.line_end = Some(at - (n - last - 1) as u64);
+        }
+        Ok(n)
+    }
+}
+
+impl BufRead for Window<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if !self.carry.is_empty() {
+            return Ok(self.carry);
+        }
+        if self.consumed == self.buffer.len() {
+            let mut buffer = std::mem::take(&mut self.buffer);
+            buffer.resize(TAIL_BYTES, 0);
+            let n = self.read_file(&mut buffer);
+            buffer.truncate(*n.as_ref().unwrap_or(&0));
+            self.buffer = buffer;
+            self.consumed = 0;
+            n?;
+        }
+        Ok(&self.buffer[self.consumed..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        if !self.carry.is_empty() {
+            self.carry = &self.carry[amount..];
+            return;
+        }
+        let taken = self.consumed..self.consumed + amount;
+        self.consumed += amount;
+        // The buffer's bytes end at `at`.
+        let left = (self.buffer.len() - self.consumed) as u64;
+        if let Some(last) = memchr::memrchr(b'\n', &self.buffer[taken]) {
+            let end_of_taken = self.at - left;
+            self.line_end = Some(end_of_taken - (amount - last - 1) as u64);
         }
     }
 }

@@ -732,7 +732,12 @@ pub(crate) fn run<W: Write, E: Write>(
             let _ = std::fs::create_dir_all(dir);
         }
         let allowed = sandbox::Allowed::for_options(options, files, session.output_file());
-        match sandbox::confine(&allowed) {
+        let confined = sandbox::confine(&allowed);
+        let note = confined
+            .as_ref()
+            .ok()
+            .and_then(|c| c.network_note(&allowed));
+        match confined.map(|c| c.confinement) {
             Ok(sandbox::Confinement::Full) => session.report(format_args!(
                 "Landlock: file access is confined to the inputs' directories, the certificates, the rules' data, --output-file and --state (--no-landlock: not confined)"
             ))?,
@@ -745,6 +750,9 @@ pub(crate) fn run<W: Write, E: Write>(
             Err(e) => session.report(format_args!(
                 "warning: {e}: file access is not confined"
             ))?,
+        }
+        if let Some(note) = note {
+            session.report(format_args!("{note}"))?;
         }
     }
     // SIGHUP reopens `--output-file` (logrotate); without one it keeps its

@@ -239,6 +239,40 @@ fn lower_aggregate(a: &crate::sema::CheckedAggregate) -> ir::Aggregate {
         predicate: a.predicate.as_ref().map(lower),
         carried: a.carried.iter().chain(&a.weight).map(lower).collect(),
         width: a.width(),
+        mergeable: mergeable(a),
+    }
+}
+
+/// Whether an aggregate's states over consecutive runs of rows merge into
+/// exactly the state one pass gives (see `Aggregate::merge` in the
+/// runtime). Floating-point sums (`avg`, `variance`, `sum` of reals) do not
+/// (addition is not associative), nor `sum` of timespans (one pass restarts
+/// after an overflow), nor `min`/`max` of reals (a NaN first stops one pass
+/// but not a merge) or of dynamic values (mixed kinds compare as null).
+fn mergeable(aggregate: &crate::sema::CheckedAggregate) -> bool {
+    use crate::types::ScalarType as T;
+    let total_order = || {
+        aggregate.value.as_ref().is_some_and(|v| {
+            matches!(
+                v.ty,
+                T::Bool | T::Int | T::Long | T::String | T::DateTime | T::TimeSpan
+            )
+        })
+    };
+    match aggregate.function.runtime {
+        "count"
+        | "dcount"
+        | "take_any"
+        | "make_set"
+        | "make_list"
+        | "make_bag"
+        | "make_list_with_nulls"
+        | "percentile"
+        | "percentiles"
+        | "percentiles_array" => true,
+        "sum" => aggregate_runtime(aggregate) == "sum_long",
+        "min" | "max" | "arg_min" | "arg_max" => total_order(),
+        _ => false,
     }
 }
 

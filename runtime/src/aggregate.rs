@@ -99,6 +99,9 @@ impl Hash for GroupKey {
 pub struct Groups<S> {
     index: HashMap<Vec<u8>, usize>,
     groups: Vec<(Vec<Value>, S)>,
+    /// The identity bytes of the key being looked up, reused from row to
+    /// row: a row of an existing group allocates nothing here.
+    scratch: Vec<u8>,
 }
 
 impl<S> Default for Groups<S> {
@@ -106,6 +109,7 @@ impl<S> Default for Groups<S> {
         Groups {
             index: HashMap::new(),
             groups: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 }
@@ -114,12 +118,18 @@ impl<S> Groups<S> {
     /// The state of the group of `key` (made by `init` the first time; the
     /// key's values are kept for output).
     pub fn entry(&mut self, key: Vec<Value>, init: impl FnOnce() -> S) -> &mut S {
-        let identity = GroupKey(key.clone()).bytes();
-        let groups = &mut self.groups;
-        let slot = *self.index.entry(identity).or_insert_with(|| {
-            groups.push((key, init()));
-            groups.len() - 1
-        });
+        self.scratch.clear();
+        for value in &key {
+            identity(value, &mut self.scratch);
+        }
+        let slot = match self.index.get(self.scratch.as_slice()) {
+            Some(&slot) => slot,
+            None => {
+                self.index.insert(self.scratch.clone(), self.groups.len());
+                self.groups.push((key, init()));
+                self.groups.len() - 1
+            }
+        };
         &mut self.groups[slot].1
     }
 
@@ -167,16 +177,21 @@ impl<S> Groups<S> {
 #[derive(Debug, Default)]
 pub struct Seen {
     keys: HashSet<Vec<u8>>,
+    /// The identity bytes being looked up, reused (see [`Groups`]).
+    scratch: Vec<u8>,
 }
 
 impl Seen {
     /// True the first time these values are seen.
     pub fn first_time(&mut self, values: &[Value]) -> bool {
-        let mut bytes = Vec::new();
+        self.scratch.clear();
         for value in values {
-            identity(value, &mut bytes);
+            identity(value, &mut self.scratch);
         }
-        self.keys.insert(bytes)
+        if self.keys.contains(self.scratch.as_slice()) {
+            return false;
+        }
+        self.keys.insert(self.scratch.clone())
     }
 
     /// Adds the values `later` has seen; returns how many were new here.

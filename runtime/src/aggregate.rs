@@ -963,6 +963,9 @@ impl SortBuffer {
 /// Merges the aggregate states of a group over later rows (`later`) into
 /// those over earlier ones (`states`), aggregate by aggregate (see
 /// [`Aggregate::merge`]).
+// `&mut Vec`: the function is passed as `Groups::merge`'s `FnMut(&mut S, S)`
+// with `S = Vec<Aggregate>`.
+#[allow(clippy::ptr_arg)]
 pub fn merge_all(states: &mut Vec<Aggregate>, later: Vec<Aggregate>) {
     for (state, later) in states.iter_mut().zip(later) {
         state.merge(later);

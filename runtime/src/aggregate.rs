@@ -99,6 +99,9 @@ impl Hash for GroupKey {
 pub struct Groups<S> {
     index: HashMap<Vec<u8>, usize>,
     groups: Vec<(Vec<Value>, S)>,
+    /// The identity bytes of the key being looked up, reused from row to
+    /// row: a row of an existing group allocates nothing here.
+    scratch: Vec<u8>,
 }
 
 impl<S> Default for Groups<S> {
@@ -106,6 +109,7 @@ impl<S> Default for Groups<S> {
         Groups {
             index: HashMap::new(),
             groups: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 }
@@ -114,12 +118,18 @@ impl<S> Groups<S> {
     /// The state of the group of `key` (made by `init` the first time; the
     /// key's values are kept for output).
     pub fn entry(&mut self, key: Vec<Value>, init: impl FnOnce() -> S) -> &mut S {
-        let identity = GroupKey(key.clone()).bytes();
-        let groups = &mut self.groups;
-        let slot = *self.index.entry(identity).or_insert_with(|| {
-            groups.push((key, init()));
-            groups.len() - 1
-        });
+        self.scratch.clear();
+        for value in &key {
+            identity(value, &mut self.scratch);
+        }
+        let slot = match self.index.get(self.scratch.as_slice()) {
+            Some(&slot) => slot,
+            None => {
+                self.index.insert(self.scratch.clone(), self.groups.len());
+                self.groups.push((key, init()));
+                self.groups.len() - 1
+            }
+        };
         &mut self.groups[slot].1
     }
 
@@ -138,22 +148,61 @@ impl<S> Groups<S> {
         self.index.clear();
         std::mem::take(&mut self.groups)
     }
+
+    /// Merges the groups of `later`, made from rows that came after all of
+    /// this one's (`--threads`: a worker's batch): a group both have gets
+    /// `merge(state, later_state)`, a group new here is added after the
+    /// existing ones in `later`'s first-seen order, so the order is the one
+    /// a single pass over both sets of rows gives.
+    pub fn merge(&mut self, later: Groups<S>, mut merge: impl FnMut(&mut S, S)) {
+        let mut later_index: Vec<(usize, Vec<u8>)> = later
+            .index
+            .into_iter()
+            .map(|(identity, slot)| (slot, identity))
+            .collect();
+        later_index.sort_unstable_by_key(|(slot, _)| *slot);
+        for ((_, identity), (key, state)) in later_index.into_iter().zip(later.groups) {
+            match self.index.get(&identity) {
+                Some(&slot) => merge(&mut self.groups[slot].1, state),
+                None => {
+                    self.index.insert(identity, self.groups.len());
+                    self.groups.push((key, state));
+                }
+            }
+        }
+    }
 }
 
 /// The rows `distinct` has seen.
 #[derive(Debug, Default)]
 pub struct Seen {
     keys: HashSet<Vec<u8>>,
+    /// The identity bytes being looked up, reused (see [`Groups`]).
+    scratch: Vec<u8>,
 }
 
 impl Seen {
     /// True the first time these values are seen.
     pub fn first_time(&mut self, values: &[Value]) -> bool {
-        let mut bytes = Vec::new();
+        self.scratch.clear();
         for value in values {
-            identity(value, &mut bytes);
+            identity(value, &mut self.scratch);
         }
-        self.keys.insert(bytes)
+        if self.keys.contains(self.scratch.as_slice()) {
+            return false;
+        }
+        self.keys.insert(self.scratch.clone())
+    }
+
+    /// Adds the values `later` has seen; returns how many were new here.
+    fn merge(&mut self, later: Seen) -> i64 {
+        let mut new = 0;
+        for key in later.keys {
+            if self.keys.insert(key) {
+                new += 1;
+            }
+        }
+        new
     }
 }
 
@@ -240,6 +289,23 @@ impl Spread {
         let delta = x - self.mean;
         self.mean += delta / self.n as f64;
         self.squares += delta * (x - self.mean);
+    }
+
+    /// Merges the numbers of `other` (Chan et al.'s pairwise update).
+    pub fn merge(&mut self, other: &Spread) {
+        if other.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = other.clone();
+            return;
+        }
+        let n = self.n + other.n;
+        let delta = other.mean - self.mean;
+        self.squares +=
+            other.squares + delta * delta * (self.n as f64) * (other.n as f64) / n as f64;
+        self.mean += delta * other.n as f64 / n as f64;
+        self.n = n;
     }
 
     /// The measure asked for. Over no values it is 0, the default value
@@ -590,6 +656,119 @@ impl Aggregate {
         }
     }
 
+    /// Merges `later`, the state of the same aggregate over rows that came
+    /// after all of this one's (`--threads`: per-batch partial states,
+    /// merged in input order).
+    ///
+    /// For `count`, `dcount`, `sum` of longs (wrapping, as one pass adds),
+    /// `min`/`max`/`arg_min`/`arg_max` over a type whose `<` is a total
+    /// order (ties keep the earlier row), `take_any`, `make_set`,
+    /// `make_list`, `make_bag` and the percentiles, the result is the one a
+    /// single pass over both sets of rows gives; the compiler splits only
+    /// rules whose aggregates are all of these (`plan::mergeable`). The
+    /// others merge correctly as arithmetic, but floating-point sums
+    /// (`avg`, `variance`, `sum` of reals) may differ in their last bits
+    /// from one pass, and `sum` of timespans restarts after an overflow.
+    pub fn merge(&mut self, later: Aggregate) {
+        match (self, later) {
+            (Aggregate::Count(n), Aggregate::Count(m)) => *n += m,
+            (Aggregate::DCount(seen, n), Aggregate::DCount(other, _)) => *n += seen.merge(other),
+            (Aggregate::Sum(total), Aggregate::Sum(other)) => {
+                if !other.is_null() {
+                    *total = if total.is_null() {
+                        other
+                    } else {
+                        ops::add(total, &other)
+                    };
+                }
+            }
+            (Aggregate::Avg(sum, n), Aggregate::Avg(other, m)) => {
+                *sum += other;
+                *n += m;
+            }
+            (Aggregate::Min(best), Aggregate::Min(other)) => {
+                if !other.is_null() && (best.is_null() || ops::is_true(&ops::lt(&other, best))) {
+                    *best = other;
+                }
+            }
+            (Aggregate::Max(best), Aggregate::Max(other)) => {
+                if !other.is_null() && (best.is_null() || ops::is_true(&ops::gt(&other, best))) {
+                    *best = other;
+                }
+            }
+            (Aggregate::ArgMin(best, carried), Aggregate::ArgMin(other, also)) => {
+                if !other.is_null() && (best.is_null() || ops::is_true(&ops::lt(&other, best))) {
+                    *best = other;
+                    *carried = also;
+                } else if best.is_null() && carried.is_empty() {
+                    *carried = also;
+                }
+            }
+            (Aggregate::ArgMax(best, carried), Aggregate::ArgMax(other, also)) => {
+                if !other.is_null() && (best.is_null() || ops::is_true(&ops::gt(&other, best))) {
+                    *best = other;
+                    *carried = also;
+                } else if best.is_null() && carried.is_empty() {
+                    *carried = also;
+                }
+            }
+            (Aggregate::MakeSet(seen, items, limit), Aggregate::MakeSet(_, other, _)) => {
+                // While this set is below its limit, `seen` holds exactly
+                // its items; at the limit nothing more is added.
+                for item in other {
+                    if seen.first_time(std::slice::from_ref(&item)) {
+                        if items.len() >= *limit {
+                            default_cap_hit(*limit, "make_set");
+                            break;
+                        }
+                        items.push(item);
+                    }
+                }
+            }
+            (Aggregate::MakeList(items, limit), Aggregate::MakeList(other, _)) => {
+                let room = limit.saturating_sub(items.len());
+                if other.len() > room {
+                    default_cap_hit(*limit, "make_list");
+                }
+                items.extend(other.into_iter().take(room));
+            }
+            (
+                Aggregate::MakeListWithNulls(items, limit),
+                Aggregate::MakeListWithNulls(other, _),
+            ) => {
+                let room = limit.saturating_sub(items.len());
+                if other.len() > room {
+                    crate::budget::cap_hit("make_list_with_nulls's default size of 1048576 values");
+                }
+                items.extend(other.into_iter().take(room));
+            }
+            (Aggregate::MakeBag(bag, limit), Aggregate::MakeBag(other, _)) => {
+                for (key, item) in other.iter() {
+                    if bag.get(key).is_none() {
+                        if bag.len() >= *limit {
+                            default_cap_hit(*limit, "make_bag");
+                            break;
+                        }
+                        bag.insert(key.into(), item.clone());
+                    }
+                }
+            }
+            (Aggregate::TakeAny(any), Aggregate::TakeAny(other)) => {
+                if any.is_null() {
+                    *any = other;
+                }
+            }
+            (Aggregate::Spread(spread, _), Aggregate::Spread(other, _)) => spread.merge(&other),
+            (Aggregate::Percentiles(state), Aggregate::Percentiles(other)) => {
+                // Sorted stably at the end: the concatenation in input
+                // order sorts as one pass's list does.
+                state.values.extend(other.values);
+            }
+            // States of different aggregates: the compiler never pairs them.
+            (_, _) => {}
+        }
+    }
+
     /// The result: one value, or for `arg_min`/`arg_max` the extreme value
     /// followed by the carried ones (`width` of them, null when no row had a
     /// non-null value).
@@ -781,6 +960,18 @@ impl SortBuffer {
     }
 }
 
+/// Merges the aggregate states of a group over later rows (`later`) into
+/// those over earlier ones (`states`), aggregate by aggregate (see
+/// [`Aggregate::merge`]).
+// `&mut Vec`: the function is passed as `Groups::merge`'s `FnMut(&mut S, S)`
+// with `S = Vec<Aggregate>`.
+#[allow(clippy::ptr_arg)]
+pub fn merge_all(states: &mut Vec<Aggregate>, later: Vec<Aggregate>) {
+    for (state, later) in states.iter_mut().zip(later) {
+        state.merge(later);
+    }
+}
+
 /// The output values of a group's aggregates, in order; `widths[i]` is how
 /// many columns aggregate `i` gives (more than one for `arg_max`).
 pub fn finish_all(states: Vec<Aggregate>, widths: &[usize]) -> Vec<Value> {
@@ -794,6 +985,79 @@ pub fn finish_all(states: Vec<Aggregate>, widths: &[usize]) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every mergeable aggregate, over `rows` (value, carried) in one pass
+    /// and split at every point then merged, gives the same result.
+    #[test]
+    fn merged_states_equal_one_pass_at_every_split() {
+        let s = |text: &str| Value::from(text.to_string());
+        let rows: Vec<(Value, Vec<Value>)> = vec![
+            (Value::Null, vec![s("n0")]),
+            (Value::Long(3), vec![s("a")]),
+            (Value::Long(1), vec![s("b")]),
+            (Value::Long(3), vec![s("c")]),
+            (Value::Null, vec![s("d")]),
+            (Value::Long(1), vec![s("e")]),
+            (Value::Long(7), vec![s("f")]),
+            (Value::Long(7), vec![s("g")]),
+        ];
+        let makers: Vec<fn() -> Aggregate> = vec![
+            Aggregate::count,
+            Aggregate::dcount,
+            Aggregate::sum_long,
+            Aggregate::min,
+            Aggregate::max,
+            Aggregate::arg_min,
+            Aggregate::arg_max,
+            Aggregate::take_any,
+            || Aggregate::make_set(&Value::Null),
+            || Aggregate::make_set(&Value::Long(2)),
+            || Aggregate::make_list(&Value::Null),
+            || Aggregate::make_list(&Value::Long(3)),
+            Aggregate::make_list_with_nulls,
+            || Aggregate::percentiles(&Value::Long(50)),
+        ];
+        for make in makers {
+            let mut one = make();
+            for (value, also) in &rows {
+                one.add(value, also);
+            }
+            let expected = format!("{:?}", one.finish(1));
+            for split in 0..=rows.len() {
+                for cut in split..=rows.len() {
+                    let mut parts = [make(), make(), make()];
+                    for (i, (value, also)) in rows.iter().enumerate() {
+                        let part = usize::from(i >= split) + usize::from(i >= cut);
+                        parts[part].add(value, also);
+                    }
+                    let [mut first, second, third] = parts;
+                    first.merge(second);
+                    first.merge(third);
+                    let merged = format!("{:?}", first.finish(1));
+                    assert_eq!(merged, expected, "split at {split} and {cut}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn merged_groups_keep_first_seen_order() {
+        let key = |k: i64| vec![Value::Long(k)];
+        let mut first: Groups<i64> = Groups::default();
+        *first.entry(key(2), || 0) += 1;
+        *first.entry(key(1), || 0) += 1;
+        let mut later: Groups<i64> = Groups::default();
+        *later.entry(key(3), || 0) += 10;
+        *later.entry(key(1), || 0) += 10;
+        *later.entry(key(4), || 0) += 10;
+        first.merge(later, |a, b| *a += b);
+        let groups: Vec<(i64, i64)> = first
+            .drain()
+            .into_iter()
+            .map(|(k, n)| (if let Value::Long(k) = k[0] { k } else { -1 }, n))
+            .collect();
+        assert_eq!(groups, vec![(2, 1), (1, 11), (3, 10), (4, 10)]);
+    }
 
     #[test]
     fn groups_keep_first_seen_order_and_null_is_a_key() {

@@ -47,14 +47,29 @@ pub fn take_caps_hit() -> Vec<&'static str> {
         .unwrap_or_default()
 }
 
+thread_local! {
+    /// Bytes allocated minus bytes freed by this thread (`--threads`: what
+    /// a worker's partial state holds, measured apart from the others').
+    static THREAD_NET: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
 /// Records an allocation (called by the counting allocator).
 pub fn allocated(bytes: usize) {
     LIVE.fetch_add(bytes, Ordering::Relaxed);
+    let _ = THREAD_NET.try_with(|net| net.set(net.get().wrapping_add(bytes as i64)));
 }
 
 /// Records a deallocation (called by the counting allocator).
 pub fn freed(bytes: usize) {
     LIVE.fetch_sub(bytes, Ordering::Relaxed);
+    let _ = THREAD_NET.try_with(|net| net.set(net.get().wrapping_sub(bytes as i64)));
+}
+
+/// Bytes this thread has allocated minus those it has freed (on any
+/// thread's allocations), when a counting allocator is installed: the
+/// difference of two readings is what the thread's work in between holds.
+pub fn thread_net_bytes() -> i64 {
+    THREAD_NET.try_with(std::cell::Cell::get).unwrap_or(0)
 }
 
 /// Says that a counting allocator is installed, so [`live_bytes`] means

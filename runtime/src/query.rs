@@ -142,4 +142,24 @@ pub trait Query {
     fn fresh(&self) -> Option<Box<dyn Query>> {
         None
     }
+    /// `--threads`: a new value of this rule, without state, for a worker
+    /// thread to push one batch of rows into (on the same [`Context`]),
+    /// whose state [`Query::merge_partial`] then merges into this one's.
+    /// Only rules that give no row before [`Query::finish`] and whose
+    /// state merges exactly as one pass computes it have one (a stateless
+    /// prefix, then `summarize` with mergeable aggregates); `None` for the
+    /// rest, which take every row on the calling thread.
+    fn partial(&self) -> Option<Box<dyn Query + Send>> {
+        None
+    }
+    /// Merges the state of `partial` (made by [`Query::partial`]), which
+    /// took rows that came after all the rows this value has taken.
+    fn merge_partial(&mut self, partial: Box<dyn Query + Send>) {
+        let _ = partial;
+    }
+    /// The value itself, for [`Query::merge_partial`] to take its state
+    /// (`None`: a rule without [`Query::partial`]).
+    fn into_any(self: Box<Self>) -> Option<Box<dyn std::any::Any + Send>> {
+        None
+    }
 }

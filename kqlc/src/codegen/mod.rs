@@ -232,6 +232,7 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
     } else {
         quote! {}
     };
+    let partial_fns = partial_fns(&gen);
     let Gen {
         methods,
         state_fields,
@@ -321,6 +322,8 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
             #schedule_fns
 
             #fresh_fn
+
+            #partial_fns
         }
 
         #methods_block
@@ -372,6 +375,12 @@ struct Gen {
     /// a `range` past its limit): the rule reports why through
     /// `take_errors`, and the detector stops before reading input.
     loads_files: bool,
+    /// `--threads`: the `summarize` state fields that the rows of the input
+    /// table reach through stateless stages only (see [`partial_summarize`]).
+    partial_states: Vec<Ident>,
+    /// Some pipeline reading the input table reaches something else first
+    /// (a row out, or a state that does not merge): no partial rules.
+    partial_blocked: bool,
 }
 
 impl Gen {
@@ -441,6 +450,12 @@ impl Gen {
                 access,
                 ..
             } => {
+                match partial_summarize(pipeline) {
+                    Some(i) => self
+                        .partial_states
+                        .push(format_ident!("{}_state", stage_names[i])),
+                    None => self.partial_blocked = true,
+                }
                 let entry_target = stage_names.first().cloned();
                 let exit_for_entry = exit(quote! { __ROW__ });
                 self.table_entries
@@ -1132,6 +1147,69 @@ impl Gen {
         if runs_at_start {
             let steps = self.finish_steps.split_off(first_finish);
             self.start_steps.extend(steps);
+        }
+    }
+}
+
+/// The stage of `pipeline` (which reads the input table) that a worker
+/// thread can run up to and including with `--threads`: its first stateful
+/// stage, when that is a `summarize` whose aggregates all merge exactly
+/// (`Aggregate::merge`) and the stages before it depend on nothing but the
+/// row. `None` when rows could leave the pipeline or reach another state
+/// before it.
+fn partial_summarize(pipeline: &Pipeline) -> Option<usize> {
+    for (i, stage) in pipeline.stages.iter().enumerate() {
+        match &stage.op {
+            Op::Filter(_)
+            | Op::Extend(_)
+            | Op::Project(_)
+            | Op::Select(_)
+            | Op::MvExpand { .. }
+            | Op::Parse { .. } => {}
+            Op::Summarize { aggregates, .. } if aggregates.iter().all(|a| a.mergeable) => {
+                return Some(i);
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// `Query::partial` and the merge of a partial's state, for a rule whose
+/// every pipeline reading the input table ends its per-row work in a
+/// mergeable `summarize` (and which has nothing computed at start that a
+/// fresh value would lack): a worker pushes a batch of rows into a fresh
+/// `Rule`, and the calling thread merges its `summarize` states in input
+/// order.
+fn partial_fns(gen: &Gen) -> TokenStream {
+    if gen.partial_blocked
+        || gen.partial_states.is_empty()
+        || !gen.start_steps.is_empty()
+        || gen.loads_files
+    {
+        return quote! {};
+    }
+    let merges = gen.partial_states.iter().map(|state| {
+        quote! {
+            self.#state.merge(partial.#state, aggregate::merge_all);
+        }
+    });
+    quote! {
+        fn partial(&self) -> Option<Box<dyn Query + Send>> {
+            Some(Box::new(Rule::default()))
+        }
+
+        /// Merges the `summarize` groups a worker made of a later batch of rows.
+        fn merge_partial(&mut self, partial: Box<dyn Query + Send>) {
+            let Some(partial) = partial.into_any().and_then(|any| any.downcast::<Rule>().ok()) else {
+                return;
+            };
+            let partial = *partial;
+            #(#merges)*
+        }
+
+        fn into_any(self: Box<Self>) -> Option<Box<dyn std::any::Any + Send>> {
+            Some(self)
         }
     }
 }

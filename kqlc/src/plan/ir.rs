@@ -283,6 +283,10 @@ pub struct Aggregate {
     pub carried: Vec<Expr>,
     /// How many output columns it gives.
     pub width: usize,
+    /// Whether states over consecutive runs of rows merge into exactly the
+    /// state one pass gives (`Aggregate::merge`), so `--threads` can
+    /// aggregate each batch on its worker.
+    pub mergeable: bool,
 }
 
 /// One level of [`Op::TopNested`].

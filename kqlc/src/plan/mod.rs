@@ -290,6 +290,7 @@ impl Planner {
                 .map(|e| self.lower(e))
                 .collect(),
             width: a.width(),
+            mergeable: mergeable(a),
         }
     }
 
@@ -826,6 +827,39 @@ fn dynamic_constant(literal: &DynamicLiteral) -> Const {
                 .map(|(k, v)| (k.clone(), dynamic_constant(v)))
                 .collect(),
         ),
+    }
+}
+
+/// Whether an aggregate's states over consecutive runs of rows merge into
+/// exactly the state one pass gives (see `Aggregate::merge` in the
+/// runtime). Floating-point sums (`avg`, `variance`, `sum` of reals) do not
+/// (addition is not associative), nor `sum` of timespans (one pass restarts
+/// after an overflow), nor `min`/`max` of reals (a NaN first stops one pass
+/// but not a merge) or of dynamic values (mixed kinds compare as null).
+fn mergeable(aggregate: &crate::sema::CheckedAggregate) -> bool {
+    use crate::types::ScalarType as T;
+    let total_order = || {
+        aggregate.value.as_ref().is_some_and(|v| {
+            matches!(
+                v.ty,
+                T::Bool | T::Int | T::Long | T::String | T::DateTime | T::TimeSpan
+            )
+        })
+    };
+    match aggregate.function.runtime {
+        "count"
+        | "dcount"
+        | "take_any"
+        | "make_set"
+        | "make_list"
+        | "make_bag"
+        | "make_list_with_nulls"
+        | "percentile"
+        | "percentiles"
+        | "percentiles_array" => true,
+        "sum" => aggregate_runtime(aggregate) == "sum_long",
+        "min" | "max" | "arg_min" | "arg_max" => total_order(),
+        _ => false,
     }
 }
 

@@ -53,7 +53,9 @@ use crate::lazy::RowReader;
 use crate::manifest::DetectorInfo;
 use crate::ocsf::{self, OcsfWriter};
 use crate::output::{RowWriter, Sink};
-use crate::parallel::{self, BatchOutcome, EventKind, LineSink, LineWork, RecordRows};
+use crate::parallel::{
+    self, BatchOutcome, EventKind, LineSink, LineWork, PartialRules, Partials, RecordRows,
+};
 use crate::prefilter::PrefilterSet;
 use crate::schedule::{show_time, Clock, ClockKind, Offered, RuleSchedule};
 use kql_runtime::context::Context;
@@ -555,6 +557,9 @@ impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
         session.counts.blank += batch.blank_after;
         session.counts.read += batch.skipped_after;
         session.counts.skipped += batch.skipped_after;
+        if let Some(partials) = batch.partials {
+            session.merge_partials(partials).map_err(Stop::Write)?;
+        }
         Ok(())
     }
 
@@ -862,6 +867,10 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             }
         };
         let mut work = self.line_work(file.format);
+        if self.threads > 1 && self.clock.is_none() {
+            let partials = PartialRules::new(&self.ctx, &self.rules, &self.rule_tables());
+            work = work.with_partials(partials);
+        }
         let mut reader = InputReader::new(source);
         // With several threads, the start of the input is read here until it
         // is known to be JSON lines; the rest of the lines go to the workers.
@@ -1534,6 +1543,40 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             *event = None;
         }
         flushed
+    }
+
+    /// Merges a batch's partial states (`--threads`) into the rules, in
+    /// rule order, as [`Session::push_rows`] hands a row to each: what each
+    /// state grew the heap by counts against the rule's `--max-memory`.
+    fn merge_partials(&mut self, partials: Partials) -> io::Result<()> {
+        let mut over = Vec::new();
+        let mut caps = Vec::new();
+        for (index, (partial, grown)) in partials.rules.into_iter().zip(partials.held).enumerate() {
+            let Some(rule) = self.rules.get_mut(index) else {
+                break;
+            };
+            let before = kql_runtime::budget::thread_net_bytes();
+            rule.merge_partial(partial);
+            caps.extend(
+                kql_runtime::budget::take_caps_hit()
+                    .into_iter()
+                    .map(|cap| (index, cap)),
+            );
+            if let Some(limit) = self.max_memory {
+                let grown = grown + kql_runtime::budget::thread_net_bytes() - before;
+                self.held[index] = (self.held[index] + grown).max(0);
+                if self.held[index] > limit {
+                    over.push(index);
+                }
+            }
+        }
+        for index in over {
+            self.stop_rule(index, "while reading its input")?;
+        }
+        for (index, cap) in caps {
+            self.warn_cap(index, cap)?;
+        }
+        Ok(())
     }
 
     /// Says, once per rule and cap, that a value was cut at a documented

@@ -6,7 +6,8 @@
 //! normalization, and laying records out as rows ([`LineWork`]). Everything
 //! with state or order stays on the calling thread, in input order, exactly
 //! as with one thread: counting, rejection reports (`--strict`,
-//! `--rejects`), the rules themselves (`Query::push`), output and alerts.
+//! `--rejects`), the rules themselves (`Query::push`, but see partial
+//! aggregation below), output and alerts.
 //!
 //! ```text
 //! main thread: read ─ cut at the last '\n' ─ batch k ──▶ worker k mod N
@@ -31,6 +32,15 @@
 //! the formula's value does not depend on the order its `and`/`or`
 //! operands are tried in; only the speed does.
 //!
+//! Partial aggregation. When every rule has a [`Query::partial`] (its
+//! rows pass stateless stages into a `summarize` whose aggregates merge
+//! exactly), the rules' per-row work moves to the workers too: each batch's
+//! rows go into fresh partial states on its worker ([`PartialRules`]), and
+//! the calling thread, after the batch's counts and rejections, merges them
+//! into the rules in batch order ([`Query::merge_partial`]), so groups keep
+//! their first-seen order and `make_list`, `arg_max` ties and `take_any`
+//! resolve as with one thread. The rows in the outcome are then `None`.
+//!
 //! The one-thread path ([`crate::detector`]) calls the same
 //! [`LineWork::line`] for each line, so the two cannot disagree on what a
 //! line gives.
@@ -40,7 +50,8 @@ use crate::formats::{InputFormat, Item, Normalizer, Rejection, CLOUD_AUDIT_COLUM
 use crate::input;
 use crate::lazy::RowReader;
 use crate::prefilter::{Gate, GateCursor, PrefilterSet};
-use kql_runtime::query::{Access, ColumnType, Table};
+use kql_runtime::context::Context;
+use kql_runtime::query::{Access, ColumnType, Query, Table};
 use kql_runtime::value::{Row, Value};
 use std::io::{self, BufRead, Read, Write};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -93,6 +104,124 @@ pub struct LineWork {
     /// The longest line read, in bytes.
     limit: usize,
     items: Vec<Item>,
+    /// Per-batch partial aggregation (see [`PartialRules`]), when every
+    /// rule has one.
+    partials: Option<PartialRules>,
+}
+
+/// `--threads`: per rule, a partial state ([`Query::partial`]) that a
+/// worker pushes one batch's rows into; the batch's outcome carries the
+/// states to the calling thread, which merges them into the rules in input
+/// order ([`Query::merge_partial`]). A clone has fresh states.
+pub struct PartialRules {
+    ctx: Context,
+    /// Per rule: the position in the tables of the table it reads, and
+    /// its partial state.
+    rules: Vec<(Option<usize>, Box<dyn Query + Send>)>,
+    /// Per rule, the heap bytes its state grew by on this thread (see
+    /// `kql_runtime::budget::thread_net_bytes`).
+    held: Vec<i64>,
+}
+
+impl PartialRules {
+    /// Partial states of `rules` (`rule_tables` says which table each
+    /// reads), or `None` when a rule has none: then every rule takes its
+    /// rows on the calling thread.
+    pub fn new(
+        ctx: &Context,
+        rules: &[Box<dyn Query>],
+        rule_tables: &[Option<usize>],
+    ) -> Option<PartialRules> {
+        let rules = rules
+            .iter()
+            .zip(rule_tables)
+            .map(|(rule, table)| Some((*table, rule.partial()?)))
+            .collect::<Option<Vec<_>>>()?;
+        Some(PartialRules {
+            ctx: ctx.clone(),
+            held: vec![0; rules.len()],
+            rules,
+        })
+    }
+
+    /// Pushes a record's rows into the states of the rules that may match
+    /// its line (`may_match`; empty: all), and leaves `rows` empty (`None`).
+    fn push(&mut self, rows: &mut [Option<Row>], may_match: &[bool]) {
+        let wanted = |rule: usize, table: Option<usize>| -> Option<usize> {
+            let table = table?;
+            (may_match.get(rule) != Some(&false)).then_some(table)
+        };
+        for rule in 0..self.rules.len() {
+            let Some(table) = wanted(rule, self.rules[rule].0) else {
+                continue;
+            };
+            // The last rule reading the table takes its row, the others a copy.
+            let later =
+                (rule + 1..self.rules.len()).any(|r| wanted(r, self.rules[r].0) == Some(table));
+            let row = match rows.get_mut(table) {
+                Some(slot) if later => slot.clone(),
+                Some(slot) => slot.take(),
+                None => None,
+            };
+            if let Some(row) = row {
+                let before = kql_runtime::budget::thread_net_bytes();
+                // A partial rule gives no row before `finish`.
+                self.rules[rule].1.push(&self.ctx, row, &mut |_| {});
+                self.held[rule] += kql_runtime::budget::thread_net_bytes() - before;
+            }
+        }
+        rows.iter_mut().for_each(|row| *row = None);
+    }
+
+    /// The states so far, with what each grew the heap by, leaving fresh
+    /// ones.
+    fn take(&mut self) -> Partials {
+        let fresh = self.clone();
+        let taken = std::mem::replace(self, fresh);
+        Partials {
+            rules: taken.rules.into_iter().map(|(_, rule)| rule).collect(),
+            held: taken.held,
+        }
+    }
+}
+
+impl Clone for PartialRules {
+    fn clone(&self) -> PartialRules {
+        let rules: Vec<_> = (self.rules.iter())
+            .filter_map(|(table, rule)| Some((*table, rule.partial()?)))
+            .collect();
+        PartialRules {
+            ctx: self.ctx.clone(),
+            held: vec![0; rules.len()],
+            rules,
+        }
+    }
+}
+
+impl std::fmt::Debug for PartialRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.rules.iter().map(|(_, rule)| rule.name()).collect();
+        f.debug_struct("PartialRules")
+            .field("rules", &names)
+            .finish()
+    }
+}
+
+/// The partial states of one batch, one per rule, for
+/// [`Query::merge_partial`] in input order.
+pub struct Partials {
+    /// Per rule, its state over the batch's rows.
+    pub rules: Vec<Box<dyn Query + Send>>,
+    /// Per rule, the heap bytes that state holds.
+    pub held: Vec<i64>,
+}
+
+impl std::fmt::Debug for Partials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Partials")
+            .field("held", &self.held)
+            .finish()
+    }
 }
 
 impl LineWork {
@@ -132,7 +261,14 @@ impl LineWork {
             gate: None,
             limit: input::MAX_LINE_BYTES,
             items: Vec::new(),
+            partials: None,
         }
+    }
+
+    /// Aggregates each batch's rows on its worker (see [`PartialRules`]).
+    pub fn with_partials(mut self, partials: Option<PartialRules>) -> LineWork {
+        self.partials = partials;
+        self
     }
 
     /// Reads row-shaped lines with `reader` (see [`crate::lazy`]).
@@ -343,10 +479,15 @@ impl LineWork {
                     blank += 1;
                     continue;
                 }
-                let Some(records) = self.line(line, &mut may_match) else {
+                let Some(mut records) = self.line(line, &mut may_match) else {
                     skipped += 1;
                     continue;
                 };
+                if let Some(partials) = &mut self.partials {
+                    for (_, rows) in records.iter_mut().flatten() {
+                        partials.push(rows, &may_match);
+                    }
+                }
                 // The line's text is needed only to write it to --rejects.
                 let text = if records.iter().any(|r| r.is_err()) {
                     line.to_vec()
@@ -372,6 +513,7 @@ impl LineWork {
             blank_after: blank,
             skipped_after: skipped,
             buffer: job.buffer,
+            partials: self.partials.as_mut().map(PartialRules::take),
         }
     }
 }
@@ -492,6 +634,9 @@ pub struct BatchOutcome {
     pub skipped_after: u64,
     /// The batch's buffer, to be reused.
     buffer: Vec<u8>,
+    /// The rules' partial states over the batch's rows (their rows in
+    /// `events` are then `None`), to merge after its events.
+    pub partials: Option<Partials>,
 }
 
 /// A batch for a worker: `buffer[..len]` are whole lines.

@@ -210,55 +210,19 @@ impl Snapshot {
         }
         if let Some(c) = &self.consumer {
             let labels = format!("{{consumer=\"{}\"}}", escape(&c.name));
-            let one = |value: u64| [(labels.clone(), value as f64)];
-            family(
-                "kqlc_nats_messages_received_total",
-                "counter",
-                "JetStream messages received from the consumer.",
-                &one(c.received),
-            );
-            family(
-                "kqlc_nats_redeliveries_total",
-                "counter",
-                "JetStream messages received that had been delivered before (unacked by a stopped instance, or nak'ed).",
-                &one(c.redelivered),
-            );
-            family(
-                "kqlc_nats_acks_total",
-                "counter",
-                "JetStream messages acked after their rows were written (and published).",
-                &one(c.acked),
-            );
-            family(
-                "kqlc_nats_naks_total",
-                "counter",
-                "JetStream messages nak'ed because the output (or --publish) failed.",
-                &one(c.naked),
-            );
-            family(
-                "kqlc_nats_terminated_total",
-                "counter",
-                "Unreadable JetStream messages terminated (+TERM), after their copy to --nats-rejects.",
-                &one(c.terminated),
-            );
-            family(
-                "kqlc_nats_rejects_copied_total",
-                "counter",
-                "Unreadable messages copied to --nats-rejects.",
-                &one(c.rejects_copied),
-            );
-            family(
-                "kqlc_nats_rejects_copy_failures_total",
-                "counter",
-                "Copies to --nats-rejects that failed (the message was nak'ed).",
-                &one(c.rejects_failed),
-            );
-            family(
-                "kqlc_nats_pending_messages",
-                "gauge",
-                "Messages of the consumer not yet delivered, as of the last message received.",
-                &one(c.pending),
-            );
+            let families: [(&str, &str, &str, u64); 8] = [
+                ("kqlc_nats_messages_received_total", "counter", "JetStream messages received from the consumer.", c.received),
+                ("kqlc_nats_redeliveries_total", "counter", "JetStream messages received that had been delivered before (unacked by a stopped instance, or nak'ed).", c.redelivered),
+                ("kqlc_nats_acks_total", "counter", "JetStream messages acked after their rows were written (and published).", c.acked),
+                ("kqlc_nats_naks_total", "counter", "JetStream messages nak'ed because the output (or --publish) failed.", c.naked),
+                ("kqlc_nats_terminated_total", "counter", "Unreadable JetStream messages terminated (+TERM), after their copy to --nats-rejects.", c.terminated),
+                ("kqlc_nats_rejects_copied_total", "counter", "Unreadable messages copied to --nats-rejects.", c.rejects_copied),
+                ("kqlc_nats_rejects_copy_failures_total", "counter", "Copies to --nats-rejects that failed (the message was nak'ed).", c.rejects_failed),
+                ("kqlc_nats_pending_messages", "gauge", "Messages of the consumer not yet delivered, as of the last message received.", c.pending),
+            ];
+            for (name, kind, help, value) in families {
+                family(name, kind, help, &[(labels.clone(), value as f64)]);
+            }
         }
         if self.publishing {
             let counts = &super::publish::COUNTS;
@@ -540,5 +504,45 @@ mod tests {
             !text.contains("checkpoint"),
             "no --state, no checkpoint metrics"
         );
+    }
+
+    #[test]
+    fn a_jetstream_consumer_gives_one_labelled_family_per_count() {
+        let mut snapshot = Snapshot::new();
+        snapshot.consumer = Some(super::super::nats::ConsumerCounts {
+            name: "nats:AUDIT/det\"ectors".into(),
+            received: 7,
+            redelivered: 2,
+            acked: 5,
+            naked: 1,
+            terminated: 1,
+            rejects_copied: 1,
+            rejects_failed: 0,
+            pending: 40,
+        });
+        let text = snapshot.render();
+        let label = "{consumer=\"nats:AUDIT/det\\\"ectors\"}";
+        for (name, kind, value) in [
+            ("kqlc_nats_messages_received_total", "counter", 7),
+            ("kqlc_nats_redeliveries_total", "counter", 2),
+            ("kqlc_nats_acks_total", "counter", 5),
+            ("kqlc_nats_naks_total", "counter", 1),
+            ("kqlc_nats_terminated_total", "counter", 1),
+            ("kqlc_nats_rejects_copied_total", "counter", 1),
+            ("kqlc_nats_rejects_copy_failures_total", "counter", 0),
+            ("kqlc_nats_pending_messages", "gauge", 40),
+        ] {
+            assert!(
+                text.contains(&format!("# TYPE {name} {kind}\n")),
+                "{name}: {text}"
+            );
+            assert!(
+                text.contains(&format!("{name}{label} {value}\n")),
+                "{name}: {text}"
+            );
+        }
+        let received = text.find("kqlc_nats_messages_received_total{").unwrap();
+        let pending = text.find("kqlc_nats_pending_messages{").unwrap();
+        assert!(received < pending, "families in their order: {text}");
     }
 }

@@ -98,28 +98,6 @@ pub struct RowReader {
     records: bool,
 }
 
-/// The columns of `CloudAuditEvents` with their types, as the built-in
-/// schema declares them: the layout records for the derived tables are read
-/// in (each value converted as `record_to_row` converts it, so that rows of
-/// every table are the general path's).
-static CLOUD_AUDIT_RECORD: [(&str, ColumnType); 15] = [
-    ("Timestamp", ColumnType::DateTime),
-    ("ReportId", ColumnType::String),
-    ("DataSource", ColumnType::String),
-    ("ActionType", ColumnType::String),
-    ("OperationName", ColumnType::String),
-    ("ResourceId", ColumnType::String),
-    ("AzureResourceId", ColumnType::String),
-    ("IPAddress", ColumnType::String),
-    ("IsAnonymousProxy", ColumnType::Bool),
-    ("CountryCode", ColumnType::String),
-    ("City", ColumnType::String),
-    ("Isp", ColumnType::String),
-    ("UserAgent", ColumnType::String),
-    ("RawEventData", ColumnType::Dynamic),
-    ("AdditionalFields", ColumnType::Dynamic),
-];
-
 /// What the `CloudAuditEvents` record must hold for a derived table's
 /// column that rules observe as `observed`: the record columns it is made
 /// from, with what to build of each. A constant column needs nothing.
@@ -291,7 +269,7 @@ impl RowReader {
     /// - another table's columns as observed (that table must have the
     ///   `CloudAuditEvents` columns' types; otherwise there is no reader).
     fn for_records(tables: &[(&'static Table, Vec<bool>)]) -> Option<RowReader> {
-        let columns: &'static [(&'static str, ColumnType)] = &CLOUD_AUDIT_RECORD;
+        let columns: &'static [(&'static str, ColumnType)] = &crate::formats::CLOUD_AUDIT_RECORD;
         let position = |name: &str| columns.iter().position(|(c, _)| *c == name);
         let mut projection = vec![Projection::Unread; columns.len()];
         for (name, below) in record_base() {

@@ -4,33 +4,17 @@
 //! records or rejections.
 #![no_main]
 
-use kql_detector::formats::{InputFormat, Item, Normalizer, CLOUD_AUDIT_COLUMNS};
+use kql_detector::formats::{
+    InputFormat, Item, Normalizer, CLOUD_AUDIT_COLUMNS, CLOUD_AUDIT_RECORD,
+};
 use kql_detector::input::{self, Chunk, InputReader};
-use kql_runtime::query::{ColumnType, Table};
+use kql_runtime::query::Table;
 use libfuzzer_sys::fuzz_target;
 use std::io::BufRead;
 
-static COLUMNS: [(&str, ColumnType); 15] = [
-    ("Timestamp", ColumnType::DateTime),
-    ("ReportId", ColumnType::String),
-    ("DataSource", ColumnType::String),
-    ("ActionType", ColumnType::String),
-    ("OperationName", ColumnType::String),
-    ("ResourceId", ColumnType::String),
-    ("AzureResourceId", ColumnType::String),
-    ("IPAddress", ColumnType::String),
-    ("IsAnonymousProxy", ColumnType::Bool),
-    ("CountryCode", ColumnType::String),
-    ("City", ColumnType::String),
-    ("Isp", ColumnType::String),
-    ("UserAgent", ColumnType::String),
-    ("RawEventData", ColumnType::Dynamic),
-    ("AdditionalFields", ColumnType::Dynamic),
-];
-
 static TABLE: Table = Table {
     name: "CloudAuditEvents",
-    columns: &COLUMNS,
+    columns: &CLOUD_AUDIT_RECORD,
     used: &[0, 2, 4, 13],
     access: &[],
 };
@@ -43,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let format = InputFormat::ALL[usize::from(selector) % InputFormat::ALL.len()];
     let limit = if selector & 0x80 != 0 { 64 } else { 1 << 20 };
-    assert_eq!(CLOUD_AUDIT_COLUMNS.len(), COLUMNS.len());
+    assert_eq!(CLOUD_AUDIT_COLUMNS.len(), CLOUD_AUDIT_RECORD.len());
     let required = [
         true, false, true, false, true, false, false, false, false, false, false, false, false,
         true, false,

@@ -35,6 +35,7 @@ pub mod k8s;
 pub mod tables;
 
 use crate::input::{clip, describe, json_kind};
+use kql_runtime::query::ColumnType;
 use kql_runtime::text;
 use kql_runtime::value::{Bag, DateTime, Str, Value};
 use std::fmt;
@@ -57,6 +58,29 @@ pub const CLOUD_AUDIT_COLUMNS: [&str; 15] = [
     "UserAgent",
     "RawEventData",
     "AdditionalFields",
+];
+
+/// [`CLOUD_AUDIT_COLUMNS`] with their types, as the built-in schema
+/// declares them: the layout in which the lazy reader reads the records of
+/// the derived tables (each value converted as `record_to_row` converts
+/// it, so that rows of every table are the general path's), and the fuzz
+/// targets' row layout.
+pub static CLOUD_AUDIT_RECORD: [(&str, ColumnType); 15] = [
+    ("Timestamp", ColumnType::DateTime),
+    ("ReportId", ColumnType::String),
+    ("DataSource", ColumnType::String),
+    ("ActionType", ColumnType::String),
+    ("OperationName", ColumnType::String),
+    ("ResourceId", ColumnType::String),
+    ("AzureResourceId", ColumnType::String),
+    ("IPAddress", ColumnType::String),
+    ("IsAnonymousProxy", ColumnType::Bool),
+    ("CountryCode", ColumnType::String),
+    ("City", ColumnType::String),
+    ("Isp", ColumnType::String),
+    ("UserAgent", ColumnType::String),
+    ("RawEventData", ColumnType::Dynamic),
+    ("AdditionalFields", ColumnType::Dynamic),
 ];
 
 /// `DataSource` of events from Azure Kubernetes Service.

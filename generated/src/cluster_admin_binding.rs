@@ -241,10 +241,10 @@ impl Rule {
                 ),
             )
         };
-        let rows = values.len();
+        let count = values.len();
         let mut row = row;
         for (i, value) in values.into_iter().enumerate() {
-            let mut row = if i + 1 < rows {
+            let mut row = if i + 1 < count {
                 row.clone()
             } else {
                 std::mem::take(&mut row)

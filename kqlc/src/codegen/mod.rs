@@ -1562,14 +1562,13 @@ fn mv_expand_body(
     let lets = bindings.lets(&refs);
     // A copy of the row per element, except that the last element may take
     // the row itself.
-    let (mut_row, row_for_element, row_for_element_of_count) = if last_takes_row {
+    let (mut_row, row_for_element) = if last_takes_row {
         (
             quote! { let mut row = row; },
-            quote! { if i + 1 < rows { row.clone() } else { std::mem::take(&mut row) } },
             quote! { if i + 1 < count { row.clone() } else { std::mem::take(&mut row) } },
         )
     } else {
-        (quote! {}, quote! { row.clone() }, quote! { row.clone() })
+        (quote! {}, quote! { row.clone() })
     };
     let sources: Vec<TokenStream> = items
         .iter()
@@ -1608,7 +1607,7 @@ fn mv_expand_body(
                 let n = Literal::u64_unsuffixed(*n);
                 (
                     quote! { values.len().min(#n as usize) },
-                    quote! { .take(rows) },
+                    quote! { .take(count) },
                 )
             }
             None => (quote! { values.len() }, quote! {}),
@@ -1618,7 +1617,7 @@ fn mv_expand_body(
                 #lets
                 #source
             };
-            let rows = #rows;
+            let count = #rows;
             #mut_row
             for (i, value) in values.into_iter() #take .enumerate() {
                 let mut row = #row_for_element;
@@ -1642,7 +1641,7 @@ fn mv_expand_body(
             let count = #count;
             #mut_row
             for i in 0..count {
-                let mut row = #row_for_element_of_count;
+                let mut row = #row_for_element;
                 #(#stores)*
                 #index_store
                 #next

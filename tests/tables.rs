@@ -4,8 +4,9 @@
 //! the same sample as `CloudAuditEvents` rows), whatever the prefilter and
 //! the threads; one detector over several tables tags each rule's rows; a
 //! mixed pack (`.kql`, Sentinel YAML over two tables, SigmaHQ rules) is one
-//! detector built by `kqlc build`; and every corpus query over these tables
-//! compiles unmodified.
+//! detector built by `kqlc build`; every corpus query over these tables
+//! compiles unmodified; and the corpus queries, run unmodified on samples of
+//! every native format, find what their twins over `CloudAuditEvents` find.
 
 use kqlc::sema::Schema;
 use kqlc_cli::build::{Profile, Rule, Toolchain};
@@ -588,4 +589,319 @@ fn sigma_corpus() -> Option<PathBuf> {
     );
     eprintln!("skipped: no Sigma corpus at {}", dir.display());
     None
+}
+
+// ---------------------------------------------------------------------------
+// The corpus queries run, against twins over CloudAuditEvents
+
+/// A corpus query over an AKS table, and its twin over `CloudAuditEvents`
+/// written from the column mapping of `docs/input-formats.md`: the rows
+/// each gives are compared by key, the listed fields of each row (a field
+/// `log_s.K` is member `K` of the row's `log_s`, parsed).
+struct Twin {
+    /// The corpus file, by the end of its path.
+    file: &'static str,
+    /// Which query of the file (Markdown pages hold several).
+    index: usize,
+    /// The same detection over `CloudAuditEvents`.
+    twin: &'static str,
+    /// The corpus rows' key fields.
+    corpus_key: &'static [&'static str],
+    /// The twin rows' key fields, in the same order.
+    twin_key: &'static [&'static str],
+}
+
+/// `_ResourceId` of the AKS tables, from `CloudAuditEvents`' `ResourceId`,
+/// else `AzureResourceId` (an Arc-connected on-premises cluster), lower-cased
+/// when it is an Azure id.
+macro_rules! lowered_azure_id {
+    () => {
+        r#"iff(isempty(ResourceId), iff(AzureResourceId startswith "/subscriptions/", tolower(AzureResourceId), AzureResourceId), iff(ResourceId startswith "/subscriptions/", tolower(ResourceId), ResourceId))"#
+    };
+}
+
+/// `Category` of `AzureDiagnostics`, from `CloudAuditEvents`.
+macro_rules! category {
+    () => {
+        r#"iff(isempty(tostring(AdditionalFields.Category)), "kube-audit", tostring(AdditionalFields.Category))"#
+    };
+}
+
+const TWINS: &[Twin] = &[
+    Twin {
+        file: "azure-monitor-ref/queries/aksaudit.md",
+        index: 0,
+        twin: concat!(
+            r#"CloudAuditEvents
+| where DataSource != "Azure Resource Manager"
+| where RawEventData.ResponseStatus.code != 401
+| mv-expand SourceIps = RawEventData.SourceIPs
+| summarize Count = count() by SourceIp = tostring(SourceIps), ResourceId = "#,
+            lowered_azure_id!(),
+            "\n| sort by Count desc"
+        ),
+        corpus_key: &["Count", "SourceIp", "ResourceId"],
+        twin_key: &["Count", "SourceIp", "ResourceId"],
+    },
+    Twin {
+        file: "azure-monitor-ref/queries/aksauditadmin.md",
+        index: 0,
+        twin: concat!(
+            r#"CloudAuditEvents
+| where DataSource != "Azure Resource Manager" and tostring(RawEventData.Verb) !in ("get", "list", "watch")
+| where RawEventData.ResponseStatus.code != 401
+| summarize Count = count() by Username = tostring(RawEventData.User.username), ResourceId = "#,
+            lowered_azure_id!(),
+            "\n| sort by Count desc"
+        ),
+        corpus_key: &["Count", "Username", "ResourceId"],
+        twin_key: &["Count", "Username", "ResourceId"],
+    },
+    Twin {
+        file: "azure-monitor-ref/queries/aksauditadmin.md",
+        index: 1,
+        twin: r#"CloudAuditEvents
+| where DataSource != "Azure Resource Manager" and tostring(RawEventData.Verb) !in ("get", "list", "watch")
+| where RawEventData.ObjectRef.resource == "deployments"
+| where RawEventData.ObjectRef.namespace == "default"
+| where RawEventData.User.username != "system:serviceaccount:kube-system:deployment-controller"
+| limit 100
+| project TimeGenerated = Timestamp, Verb = tostring(RawEventData.Verb), RequestUri = tostring(RawEventData.RequestURI), User = RawEventData.User, RequestObject = RawEventData.RequestObject, ObjectRef = RawEventData.ObjectRef"#,
+        corpus_key: &[
+            "TimeGenerated",
+            "Verb",
+            "RequestUri",
+            "User",
+            "RequestObject",
+            "ObjectRef",
+        ],
+        twin_key: &[
+            "TimeGenerated",
+            "Verb",
+            "RequestUri",
+            "User",
+            "RequestObject",
+            "ObjectRef",
+        ],
+    },
+    Twin {
+        file: "Hunting Queries/AKS-Rbac.yaml",
+        index: 0,
+        twin: concat!(
+            r#"CloudAuditEvents
+| where DataSource != "Azure Resource Manager"
+| where "#,
+            category!(),
+            r#" == "kube-audit"
+| where RawEventData.Verb == "create"
+| where RawEventData.Annotations["authorization.k8s.io/decision"] == "allow"
+| project AuditId = tostring(RawEventData.AuditId)"#
+        ),
+        corpus_key: &["log_s.auditID"],
+        twin_key: &["AuditId"],
+    },
+    Twin {
+        file: "Hunting Queries/AKS-clusterrolebinding.yaml",
+        index: 0,
+        twin: concat!(
+            r#"CloudAuditEvents
+| where DataSource != "Azure Resource Manager"
+| where "#,
+            category!(),
+            r#" == "kube-audit"
+| where RawEventData.Verb == "create"
+| where RawEventData.RequestObject.roleRef.name == "cluster-admin"
+| where RawEventData.RequestObject.kind == "ClusterRoleBinding"
+| project AuditId = tostring(RawEventData.AuditId), k8skind = RawEventData.RequestObject.kind, k8sroleref = RawEventData.RequestObject.roleRef.name, k8suser = RawEventData.User.username, k8sipaddress = RawEventData.SourceIPs[0]"#
+        ),
+        corpus_key: &[
+            "log_s.auditID",
+            "k8skind",
+            "k8sroleref",
+            "k8suser",
+            "k8sipaddress",
+        ],
+        twin_key: &[
+            "AuditId",
+            "k8skind",
+            "k8sroleref",
+            "k8suser",
+            "k8sipaddress",
+        ],
+    },
+    Twin {
+        file: "Queries/Audit/kube-audit.kql",
+        index: 0,
+        twin: concat!(
+            r#"CloudAuditEvents
+| where DataSource != "Azure Resource Manager"
+| where "#,
+            category!(),
+            r#" == "kube-audit" and RawEventData.Level == "RequestResponse"
+| order by Timestamp desc
+| project AuditId = tostring(RawEventData.AuditId), Verb = tostring(RawEventData.Verb)"#
+        ),
+        corpus_key: &["log_s.auditID", "log_s.verb"],
+        twin_key: &["AuditId", "Verb"],
+    },
+    Twin {
+        file: "articles/aks/pci-monitor.kql",
+        index: 0,
+        twin: concat!(
+            r#"CloudAuditEvents
+| where DataSource != "Azure Resource Manager"
+| where "#,
+            category!(),
+            r#" == "kube-audit-admin"
+| project TimeGenerated = Timestamp, ResourceId, AuditId = tostring(RawEventData.AuditId), pod_s = tostring(AdditionalFields.Pod)
+| top 200 by TimeGenerated desc"#
+        ),
+        corpus_key: &["TimeGenerated", "ResourceId", "log_s.auditID", "pod_s"],
+        twin_key: &["TimeGenerated", "ResourceId", "AuditId", "pod_s"],
+    },
+];
+
+/// The key of a row: its `fields`, as one JSON array.
+fn row_key(row: &str, fields: &[&str]) -> String {
+    let row: serde_json::Value = serde_json::from_str(row).unwrap();
+    let key: Vec<serde_json::Value> = fields
+        .iter()
+        .map(|field| match field.strip_prefix("log_s.") {
+            Some(member) => {
+                let log = row["log_s"].as_str().unwrap_or_else(|| {
+                    panic!("no log_s text in {row}");
+                });
+                let event: serde_json::Value = serde_json::from_str(log).unwrap();
+                event[member].clone()
+            }
+            None => row
+                .get(*field)
+                .unwrap_or_else(|| panic!("no column {field} in {row}"))
+                .clone(),
+        })
+        .collect();
+    serde_json::Value::Array(key).to_string()
+}
+
+/// `kqlc sample --events 20000` of one `source` in `format`.
+fn sample_of(dir: &Path, source: &str, format: &str) -> PathBuf {
+    let path = dir.join(format!("{source}-{format}.jsonl"));
+    let status = kqlc()
+        .args(["sample", "--events", "20000", "--source", source])
+        .args(["--format", format, "--now", NOW, "-o"])
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "kqlc sample --source {source} --format {format}"
+    );
+    path
+}
+
+#[test]
+fn corpus_queries_over_the_aks_tables_find_what_their_cloudauditevents_twins_find_in_every_native_format(
+) {
+    let Some(root) = corpus() else { return };
+    // Each twin's corpus query, read from the corpus unmodified.
+    let mut files = Vec::new();
+    let mut stack = vec![root.join("kql"), root.join("kql-extended")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    let mut named: Vec<(String, String)> = Vec::new();
+    for (i, twin) in TWINS.iter().enumerate() {
+        let path = files
+            .iter()
+            .find(|p| p.to_string_lossy().ends_with(twin.file))
+            .unwrap_or_else(|| panic!("{} is not in the corpus", twin.file));
+        let text = std::fs::read_to_string(path).unwrap();
+        let query = queries_of(path, &text)
+            .into_iter()
+            .nth(twin.index)
+            .unwrap_or_else(|| panic!("{} has no query {}", twin.file, twin.index));
+        assert!(reads_aks_audit_tables(&query), "{}: {query}", twin.file);
+        named.push((format!("corpus_{i}"), query));
+        named.push((format!("twin_{i}"), twin.twin.to_string()));
+    }
+    let named: Vec<(&str, &str)> = named
+        .iter()
+        .map(|(n, q)| (n.as_str(), q.as_str()))
+        .collect();
+    let binary = Toolchain::discover()
+        .unwrap()
+        .build(&rules(&named), Profile::Quick)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Rows found per twin over all inputs, so that no comparison is of two
+    // empty sets only.
+    let mut found = vec![0usize; TWINS.len()];
+    for (source, format) in [
+        ("aks", "native"),
+        ("eks", "native"),
+        ("gke", "native"),
+        ("onprem", "native"),
+        ("mixed", "native"),
+        ("mixed", "cloudaudit"),
+    ] {
+        let input = sample_of(dir.path(), source, format);
+        let (rows, stderr, status) = run(&binary, &input, &[]);
+        assert_eq!(status, Some(0), "{source} {format}: {stderr}");
+        if source == "mixed" {
+            // Neither the prefilter nor the lazy reader changes a row.
+            let (again, _, _) = run(&binary, &input, &["--no-prefilter"]);
+            assert!(again == rows, "{source} {format}: --no-prefilter differs");
+        }
+        for (i, twin) in TWINS.iter().enumerate() {
+            let keys = |rule: String, fields: &[&str]| {
+                let mut keys: Vec<String> = rows
+                    .get(&rule)
+                    .into_iter()
+                    .flatten()
+                    .map(|row| row_key(row, fields))
+                    .collect();
+                keys.sort();
+                keys
+            };
+            let corpus = keys(format!("corpus_{i}"), twin.corpus_key);
+            let expected = keys(format!("twin_{i}"), twin.twin_key);
+            let only = |a: &[String], b: &[String]| -> Vec<String> {
+                a.iter()
+                    .filter(|k| !b.contains(k))
+                    .take(3)
+                    .cloned()
+                    .collect()
+            };
+            assert!(
+                corpus == expected,
+                "{source} {format}: {} query {} gives {} rows, its twin over CloudAuditEvents {}; only in the corpus query's: {:?}; only in the twin's: {:?}",
+                twin.file,
+                twin.index,
+                corpus.len(),
+                expected.len(),
+                only(&corpus, &expected),
+                only(&expected, &corpus)
+            );
+            found[i] += corpus.len();
+        }
+    }
+    for (i, twin) in TWINS.iter().enumerate() {
+        eprintln!(
+            "{} query {}: {} rows in all",
+            twin.file, twin.index, found[i]
+        );
+        assert!(
+            found[i] > 0,
+            "{} query {} never fired: the comparison proves nothing",
+            twin.file,
+            twin.index
+        );
+    }
 }

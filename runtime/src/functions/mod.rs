@@ -23,6 +23,7 @@ pub mod bag;
 pub mod conditional;
 pub mod conversion;
 pub mod datetime;
+pub mod decompose;
 pub mod dynamic;
 pub mod encoding;
 pub mod geo;
@@ -122,6 +123,10 @@ pub use self::datetime::{
     startofday_offset, startofmonth, startofweek, startofyear, unixtime_microseconds_todatetime,
     unixtime_milliseconds_todatetime, unixtime_nanoseconds_todatetime, unixtime_seconds_todatetime,
     week_of_year,
+};
+pub use self::decompose::{
+    series_decompose_anomalies_dynamic, series_decompose_dynamic, series_decompose_forecast,
+    series_periods_detect_dynamic, series_periods_validate_dynamic,
 };
 pub use self::dynamic::{
     array_length, bag_keys, bag_pack, dynamic_to_json, gettype, pack, pack_array,

@@ -571,6 +571,20 @@ pub fn series_fit_line_dynamic(series: &Value) -> Value {
     bag(FIT_LINE_MEMBERS.iter().copied().zip(values).collect())
 }
 
+/// The `p`th percentile of `values`, nearest-rank, as `percentile()`
+/// computes it (NaN for no values).
+pub(crate) fn nearest_rank(values: &[f64], p: f64) -> f64 {
+    let mut state = Aggregate::percentile(&Value::Real(p));
+    for x in values {
+        state.add(&Value::Real(*x), &[]);
+    }
+    state
+        .finish(0)
+        .first()
+        .and_then(real_arg)
+        .unwrap_or(f64::NAN)
+}
+
 /// `series_outliers(s [, kind [, ignore_val [, min_percentile [,
 /// max_percentile]]]])` (series-outliers-function.md): Tukey's fences.
 /// With the percentiles `Q1`, `Q3` of the values (25 and 75 for
@@ -609,18 +623,7 @@ pub fn series_outliers(args: &[Value]) -> Value {
     if values.is_empty() {
         return Value::array(items.iter().map(|_| Value::Real(0.0)).collect());
     }
-    let rank = |p: f64| {
-        let mut state = Aggregate::percentile(&Value::Real(p));
-        for x in &values {
-            state.add(&Value::Real(*x), &[]);
-        }
-        state
-            .finish(0)
-            .first()
-            .and_then(real_arg)
-            .unwrap_or(f64::NAN)
-    };
-    let (q1, q3) = (rank(low), rank(high));
+    let (q1, q3) = (nearest_rank(&values, low), nearest_rank(&values, high));
     let range = q3 - q1;
     Value::array(
         items

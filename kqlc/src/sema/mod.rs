@@ -11,6 +11,7 @@ pub mod aggregates;
 mod check;
 pub mod functions;
 pub mod limits;
+mod names;
 pub mod schema;
 
 pub use check::check;

@@ -458,22 +458,6 @@ impl Checker<'_> {
     }
 }
 
-/// Conversion functions whose result keeps the name of their argument
-/// (`tostring(RawEventData.x)` is named `RawEventData_x`, as in Kusto).
-pub(super) const NAME_PRESERVING_FUNCTIONS: &[&str] = &[
-    "tostring",
-    "toint",
-    "tolong",
-    "toreal",
-    "todouble",
-    "tobool",
-    "toboolean",
-    "todatetime",
-    "totimespan",
-    "todynamic",
-    "toguid",
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;

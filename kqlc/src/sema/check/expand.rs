@@ -1,8 +1,9 @@
 //! `mv-expand`, `mv-apply` and `parse`: operators that make several rows or
 //! columns from one value.
 
-use super::{default_name, place, reads_input_table, Checker};
+use super::{place, reads_input_table, Checker};
 use crate::diag::{Code, Diagnostic};
+use crate::sema::names::default_name;
 use crate::sema::{ApplyColumn, CheckedOp, CheckedQuery, CheckedSource, Column};
 use crate::syntax::ast::{self, ExprKind, Span};
 use crate::types::ScalarType;

@@ -38,7 +38,6 @@ use crate::syntax::ast::{
     TabularExpr,
 };
 use crate::types::ScalarType;
-use calls::NAME_PRESERVING_FUNCTIONS;
 use std::collections::HashMap;
 use windows::has_window_call;
 
@@ -475,48 +474,5 @@ fn place(columns: &mut Vec<Column>, name: &str, ty: ScalarType) -> usize {
             columns.push(Column::new(name, ty));
             columns.len() - 1
         }
-    }
-}
-
-/// The name of an `extend` or `project` item: its explicit name, the name
-/// its expression implies, or `Column1`, `Column2`, ... counting the unnamed
-/// items (as Kusto does).
-fn item_name(item: &ast::NamedExpr, unnamed: &mut usize) -> String {
-    if let Some(name) = &item.name {
-        return name.name.clone();
-    }
-    default_name(&item.expr).unwrap_or_else(|| {
-        *unnamed += 1;
-        format!("Column{unnamed}")
-    })
-}
-
-/// The column name KQL gives an unnamed expression: a column keeps its name;
-/// a member path `a.b.c` becomes `a_b_c`; a conversion keeps its argument's
-/// name. Other expressions have none (the caller numbers them).
-fn default_name(expr: &Expr) -> Option<String> {
-    match &expr.kind {
-        ExprKind::Name(ident) => Some(ident.name.clone()),
-        ExprKind::Call { name, args }
-            if args.len() == 1 && NAME_PRESERVING_FUNCTIONS.contains(&name.name.as_str()) =>
-        {
-            default_name(&args[0])
-        }
-        // `bin(Timestamp, 1h)` is named `Timestamp`, as Kusto names it.
-        ExprKind::Call { name, args }
-            if !args.is_empty() && matches!(name.name.as_str(), "bin" | "floor" | "bin_at") =>
-        {
-            default_name(&args[0])
-        }
-        ExprKind::Member { target, name } => {
-            default_name(target).map(|prefix| format!("{prefix}_{}", name.name))
-        }
-        ExprKind::Index { target, index } => match &index.kind {
-            ExprKind::Literal(Literal::String(key)) => {
-                default_name(target).map(|prefix| format!("{prefix}_{key}"))
-            }
-            _ => None,
-        },
-        _ => None,
     }
 }

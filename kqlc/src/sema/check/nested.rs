@@ -1,9 +1,10 @@
 //! `top-hitters`, `top-nested` and `partition`: grouped rankings and
 //! per-group sub-queries.
 
-use super::{item_name, reads_input_table, Checker};
+use super::{reads_input_table, Checker};
 use crate::diag::{Code, Diagnostic};
 use crate::sema::aggregates::{self};
+use crate::sema::names::item_name;
 use crate::sema::{CheckedOp, CheckedQuery, CheckedSource, Column, TypedExprKind};
 use crate::syntax::ast::{self, Expr, ExprKind, Ident, Literal, OperatorKind, Span};
 

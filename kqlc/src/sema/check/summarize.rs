@@ -1,10 +1,11 @@
 //! `summarize`, `make-series` and the aggregates they call.
 
 use super::operators::MULTI_COLUMN_FUNCTIONS;
-use super::{default_name, item_name, unique_name, Checker};
+use super::{unique_name, Checker};
 use crate::diag::{closest_name, Code, Diagnostic};
 use crate::sema::aggregates::{self, Shape};
 use crate::sema::functions::{self};
+use crate::sema::names::{default_name, item_name};
 use crate::sema::{CheckedAggregate, CheckedOp, Column, TypedExpr, TypedExprKind};
 use crate::syntax::ast::{self, DynamicLiteral, Expr, ExprKind, Ident, Literal, Span};
 use crate::types::ScalarType;

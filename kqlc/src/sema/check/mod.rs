@@ -11,12 +11,15 @@
 //! - `summarize`: `summarize`, `make-series` and their aggregates;
 //! - `joins`: `join`, `lookup` and `union`;
 //! - `expand`: `mv-expand`, `mv-apply` and `parse`;
-//! - `nested`: `top-hitters`, `top-nested` and `partition`;
+//! - `nested`: `top-nested` and `partition`;
 //! - `windows`: row functions (`row_number`, `prev`, ...) computed by a
 //!   `Window` stage;
 //! - `expr`: scalar expressions and operator typing;
 //! - `calls`: scalar function calls against the function table;
 //! - `user_functions`: user-defined functions, inlined at each call.
+//!
+//! Shorthand operators (`serialize`, `top-hitters`, `distinct` of computed
+//! values) are rewritten by `sema::desugar` before they are checked.
 
 mod calls;
 mod expand;
@@ -30,7 +33,8 @@ mod user_functions;
 mod windows;
 
 use super::{
-    CheckedOp, CheckedQuery, CheckedSource, CheckedStage, Column, Schema, TypedExpr, TypedExprKind,
+    desugar, CheckedOp, CheckedQuery, CheckedSource, CheckedStage, Column, Schema, TypedExpr,
+    TypedExprKind,
 };
 use crate::diag::{closest_name, Code, Diagnostic};
 use crate::syntax::ast::{
@@ -217,6 +221,12 @@ impl Checker<'_> {
 
     /// `query | operator`.
     fn push_operator(&mut self, mut query: CheckedQuery, operator: &ast::Operator) -> CheckedQuery {
+        if let Some(operators) = desugar::operator(operator) {
+            for operator in &operators {
+                query = self.push_operator(query, operator);
+            }
+            return query;
+        }
         match &operator.kind {
             OperatorKind::Invoke(call) => return self.tabular_call(call, Some(query)),
             OperatorKind::As(name) => {
@@ -225,17 +235,6 @@ impl Checker<'_> {
                 self.scalars.remove(&name.name);
                 self.tabulars.insert(name.name.clone(), query.clone());
                 return query;
-            }
-            OperatorKind::Serialize(items) => {
-                // The rows are already in order: `serialize` only extends.
-                if items.is_empty() {
-                    return query;
-                }
-                let extend = ast::Operator {
-                    kind: OperatorKind::Extend(items.clone()),
-                    span: operator.span,
-                };
-                return self.push_operator(query, &extend);
             }
             OperatorKind::Extend(items) | OperatorKind::Project(items)
                 if !self.in_window_stage && items.iter().any(|i| has_window_call(&i.expr)) =>
@@ -252,31 +251,6 @@ impl Checker<'_> {
             OperatorKind::Render(render) => {
                 self.render(render, &query.output);
                 return query;
-            }
-            // `summarize` then `top`, as the reference defines it.
-            OperatorKind::TopHitters { count, of, by } => {
-                for stage in self.top_hitters(count, of, by.as_ref(), &query.output, operator.span)
-                {
-                    query = self.push_operator(query, &stage);
-                }
-                return query;
-            }
-            // `distinct` of computed values: `project` them, then `distinct *`.
-            OperatorKind::Distinct(items)
-                if items
-                    .iter()
-                    .any(|i| i.name.is_some() || !matches!(i.expr.kind, ExprKind::Name(_))) =>
-            {
-                let project = ast::Operator {
-                    kind: OperatorKind::Project(items.clone()),
-                    span: operator.span,
-                };
-                query = self.push_operator(query, &project);
-                let all = ast::Operator {
-                    kind: OperatorKind::Distinct(Vec::new()),
-                    span: operator.span,
-                };
-                return self.push_operator(query, &all);
             }
             _ => {}
         }

@@ -1,78 +1,14 @@
-//! `top-hitters`, `top-nested` and `partition`: grouped rankings and
-//! per-group sub-queries.
+//! `top-nested` and `partition`: grouped rankings and per-group
+//! sub-queries (`top-hitters` is desugared: `sema/desugar.rs`).
 
 use super::{reads_input_table, Checker};
 use crate::diag::{Code, Diagnostic};
 use crate::sema::aggregates::{self};
 use crate::sema::names::item_name;
 use crate::sema::{CheckedOp, CheckedQuery, CheckedSource, Column, TypedExprKind};
-use crate::syntax::ast::{self, Expr, ExprKind, Ident, Literal, OperatorKind, Span};
+use crate::syntax::ast::{self, ExprKind, Literal, Span};
 
 impl Checker<'_> {
-    /// `top-hitters N of EXPR [by SUM]`, as the reference defines it:
-    /// `summarize approximate_count_EXPR = count() by EXPR` (or
-    /// `approximate_sum_EXPR = sum(SUM)`), then `top N` by that column.
-    /// Counts are exact.
-    pub(super) fn top_hitters(
-        &mut self,
-        count: &Expr,
-        of: &Expr,
-        by: Option<&Expr>,
-        input: &[Column],
-        span: Span,
-    ) -> Vec<ast::Operator> {
-        let _ = input;
-        let key = ast::NamedExpr {
-            name: None,
-            more_names: Vec::new(),
-            expr: of.clone(),
-        };
-        let key_name = item_name(&key, &mut 0);
-        let ident = |name: &str| Ident {
-            name: name.to_string(),
-            span,
-        };
-        let (column, args) = match by {
-            Some(sum) => (format!("approximate_sum_{key_name}"), vec![sum.clone()]),
-            None => (format!("approximate_count_{key_name}"), Vec::new()),
-        };
-        let function = if by.is_some() { "sum" } else { "count" };
-        let aggregate = ast::NamedExpr {
-            name: Some(ident(&column)),
-            more_names: Vec::new(),
-            expr: Expr {
-                kind: ExprKind::Call {
-                    name: ident(function),
-                    args,
-                },
-                span,
-            },
-        };
-        vec![
-            ast::Operator {
-                kind: OperatorKind::Summarize {
-                    aggregates: vec![aggregate],
-                    by: vec![key],
-                },
-                span,
-            },
-            ast::Operator {
-                kind: OperatorKind::Top {
-                    count: count.clone(),
-                    by: ast::SortExpr {
-                        expr: Expr {
-                            kind: ExprKind::Name(ident(&column)),
-                            span,
-                        },
-                        descending: true,
-                        nulls_first: None,
-                    },
-                },
-                span,
-            },
-        ]
-    }
-
     /// `top-nested`: two columns per level, the key's and the aggregate's
     /// (`aggregated_KEY` unless named).
     pub(super) fn top_nested(

@@ -9,8 +9,10 @@
 
 pub mod aggregates;
 mod check;
+mod desugar;
 pub mod functions;
 pub mod limits;
+mod names;
 pub mod schema;
 
 pub use check::check;

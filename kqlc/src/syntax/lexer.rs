@@ -14,6 +14,8 @@
 use crate::diag::{Code, Diagnostic};
 use crate::syntax::ast::{Literal, Span, StringOp, StringOpKind};
 use crate::types::ScalarType;
+use kql_literal::{decimal_to_ticks, parse_timespan, split_sign, timespan_unit, Cursor};
+pub(crate) use kql_literal::{DAY, HOUR, MICROSECOND, MILLISECOND, MINUTE, SECOND};
 
 /// Results of lexing and parsing. The diagnostic is boxed so that results
 /// stay small: the parser is recursive, and every frame holds a few.
@@ -327,65 +329,6 @@ const TYPED_LITERAL_TYPES: &[&str] = &[
 /// True if `word` starts a typed literal when glued to `(`.
 pub(crate) fn is_typed_literal_keyword(word: &str) -> bool {
     TYPED_LITERAL_TYPES.contains(&word)
-}
-
-/// Timespan units: every suffix Kusto accepts, with the length of one unit in
-/// ticks as a fraction `numerator / denominator` (a nanosecond is 1/100 tick).
-const TIMESPAN_UNITS: &[(&str, u64, u64)] = &[
-    ("d", DAY, 1),
-    ("day", DAY, 1),
-    ("days", DAY, 1),
-    ("h", HOUR, 1),
-    ("hr", HOUR, 1),
-    ("hrs", HOUR, 1),
-    ("hour", HOUR, 1),
-    ("hours", HOUR, 1),
-    ("m", MINUTE, 1),
-    ("min", MINUTE, 1),
-    ("minute", MINUTE, 1),
-    ("minutes", MINUTE, 1),
-    ("s", SECOND, 1),
-    ("sec", SECOND, 1),
-    ("second", SECOND, 1),
-    ("seconds", SECOND, 1),
-    ("ms", MILLISECOND, 1),
-    ("milli", MILLISECOND, 1),
-    ("millis", MILLISECOND, 1),
-    ("millisec", MILLISECOND, 1),
-    ("millisecond", MILLISECOND, 1),
-    ("milliseconds", MILLISECOND, 1),
-    ("micro", MICROSECOND, 1),
-    ("micros", MICROSECOND, 1),
-    ("microsec", MICROSECOND, 1),
-    ("microsecond", MICROSECOND, 1),
-    ("microseconds", MICROSECOND, 1),
-    ("nano", 1, 100),
-    ("nanos", 1, 100),
-    ("nanosec", 1, 100),
-    ("nanosecond", 1, 100),
-    ("nanoseconds", 1, 100),
-    ("tick", 1, 1),
-    ("ticks", 1, 1),
-];
-
-/// Ticks (100 ns) per day.
-pub(crate) const DAY: u64 = 864_000_000_000;
-/// Ticks per hour.
-pub(crate) const HOUR: u64 = 36_000_000_000;
-/// Ticks per minute.
-pub(crate) const MINUTE: u64 = 600_000_000;
-/// Ticks per second.
-pub(crate) const SECOND: u64 = 10_000_000;
-/// Ticks per millisecond.
-pub(crate) const MILLISECOND: u64 = 10_000;
-/// Ticks per microsecond.
-pub(crate) const MICROSECOND: u64 = 10;
-
-fn timespan_unit(suffix: &str) -> Option<(u64, u64)> {
-    TIMESPAN_UNITS
-        .iter()
-        .find(|(name, _, _)| *name == suffix)
-        .map(|(_, numerator, denominator)| (*numerator, *denominator))
 }
 
 /// True for characters that may start a name (`$` only starts one).
@@ -931,31 +874,6 @@ fn parse_real_text(text: &str) -> Option<f64> {
     text.parse::<f64>().ok().filter(|value| value.is_finite())
 }
 
-/// `digits[.digits]` times a unit of `numerator / denominator` ticks, exactly,
-/// truncated toward zero as .NET's `TimeSpan` does. `None` on overflow or
-/// malformed text.
-fn decimal_to_ticks(number: &str, numerator: u64, denominator: u64, negative: bool) -> Option<i64> {
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    let fraction = fraction.trim_end_matches('0');
-    if whole.is_empty() && fraction.is_empty() {
-        return None;
-    }
-    let mut mantissa: u128 = 0;
-    for byte in whole.bytes().chain(fraction.bytes()) {
-        if !byte.is_ascii_digit() {
-            return None;
-        }
-        mantissa = mantissa
-            .checked_mul(10)?
-            .checked_add(u128::from(byte - b'0'))?;
-    }
-    let scale = 10u128.checked_pow(u32::try_from(fraction.len()).ok()?)?;
-    let ticks = mantissa.checked_mul(u128::from(numerator))?
-        / scale.checked_mul(u128::from(denominator))?;
-    let ticks = i128::try_from(ticks).ok()?;
-    i64::try_from(if negative { -ticks } else { ticks }).ok()
-}
-
 // ---------------------------------------------------------------------------
 // Typed literal contents
 
@@ -1086,14 +1004,6 @@ fn parse_integer(text: &str) -> Option<i64> {
         digits.parse::<i128>().ok()?
     };
     i64::try_from(if negative { -magnitude } else { magnitude }).ok()
-}
-
-fn split_sign(text: &str) -> (bool, &str) {
-    if let Some(rest) = text.strip_prefix('-') {
-        (true, rest.trim_start())
-    } else {
-        (false, text.strip_prefix('+').unwrap_or(text).trim_start())
-    }
 }
 
 /// The content of `real(...)`: a signed number, `nan`, `inf`, `+inf`, `-inf`.
@@ -1255,74 +1165,6 @@ fn parse_iso_datetime(text: &str) -> Result<i64, String> {
         .ok_or_else(|| "outside 0001-01-01 to 9999-12-31".to_string())
 }
 
-/// Parses the content of `timespan(...)`: `1d`, `1.5 hours`, `2` (days),
-/// `-1h`, `hh:mm[:ss[.fffffff]]`, `d.hh:mm:ss[.fffffff]`. The error is a short
-/// reason.
-pub(crate) fn parse_timespan(text: &str) -> Result<i64, String> {
-    let (negative, body) = split_sign(text);
-    if body.contains(':') {
-        return parse_clock_timespan(body, negative);
-    }
-    let number_length = body
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(body.len());
-    let (number, unit) = body.split_at(number_length);
-    let unit = unit.trim_start();
-    let (numerator, denominator) = if unit.is_empty() {
-        (DAY, 1)
-    } else {
-        timespan_unit(unit).ok_or_else(|| format!("unknown timespan unit `{unit}`"))?
-    };
-    let well_formed = match number.split_once('.') {
-        Some((whole, fraction)) => {
-            !whole.is_empty() && !fraction.is_empty() && !fraction.contains('.')
-        }
-        None => !number.is_empty(),
-    };
-    if !well_formed {
-        return Err("expected a number and a unit, such as 1.5h".to_string());
-    }
-    decimal_to_ticks(number, numerator, denominator, negative)
-        .ok_or_else(|| "timespan out of range".to_string())
-}
-
-/// `[d.]hh:mm[:ss[.fffffff]]`.
-fn parse_clock_timespan(text: &str, negative: bool) -> Result<i64, String> {
-    let mut cursor = Cursor::new(text);
-    let first = cursor.number(1, 8).ok_or("expected hours or days")?;
-    let (days, hours) = if cursor.eat('.') {
-        (
-            first,
-            cursor.number(1, 2).ok_or("expected hours after the days")?,
-        )
-    } else {
-        (0, first)
-    };
-    cursor.expect(':').ok_or("expected `:` after the hours")?;
-    let minutes = cursor.number(2, 2).ok_or("expected two-digit minutes")?;
-    let mut seconds = 0;
-    let mut fraction_ticks = 0;
-    if cursor.eat(':') {
-        seconds = cursor.number(2, 2).ok_or("expected two-digit seconds")?;
-        if cursor.eat('.') {
-            fraction_ticks = cursor.fraction_ticks()?;
-        }
-    }
-    if !cursor.at_end() {
-        return Err(format!("unexpected `{}`", cursor.rest()));
-    }
-    if hours > 23 || minutes > 59 || seconds > 59 {
-        return Err("hours must be below 24, minutes and seconds below 60".to_string());
-    }
-    let ticks = i128::from(days) * i128::from(DAY)
-        + i128::from(hours) * i128::from(HOUR)
-        + i128::from(minutes) * i128::from(MINUTE)
-        + i128::from(seconds) * i128::from(SECOND)
-        + i128::from(fraction_ticks);
-    i64::try_from(if negative { -ticks } else { ticks })
-        .map_err(|_| "timespan out of range".to_string())
-}
-
 /// A guid as 32 hex digits, with or without the usual dashes or braces, in
 /// canonical lowercase form.
 fn parse_guid(text: &str) -> Option<String> {
@@ -1353,96 +1195,6 @@ fn parse_guid(text: &str) -> Option<String> {
         &hex[16..20],
         &hex[20..32]
     ))
-}
-
-/// A small reader over literal text, for the datetime and timespan formats.
-struct Cursor<'a> {
-    rest: &'a str,
-}
-
-impl<'a> Cursor<'a> {
-    fn new(text: &'a str) -> Cursor<'a> {
-        Cursor { rest: text }
-    }
-
-    fn at_end(&self) -> bool {
-        self.rest.is_empty()
-    }
-
-    fn rest(&self) -> &'a str {
-        self.rest
-    }
-
-    /// An unsigned decimal number of `min..=max` digits (reading at most `max`).
-    fn number(&mut self, min: usize, max: usize) -> Option<u32> {
-        let length = self
-            .rest
-            .bytes()
-            .take(max)
-            .take_while(u8::is_ascii_digit)
-            .count();
-        if length < min {
-            return None;
-        }
-        let (digits, rest) = self.rest.split_at(length);
-        self.rest = rest;
-        digits.parse().ok()
-    }
-
-    /// The digits after a decimal point, as ticks (at most 7 digits).
-    fn fraction_ticks(&mut self) -> Result<u32, String> {
-        let length = self.rest.bytes().take_while(u8::is_ascii_digit).count();
-        if length == 0 || length > 7 {
-            return Err("expected 1 to 7 digits of fraction".to_string());
-        }
-        let (digits, rest) = self.rest.split_at(length);
-        self.rest = rest;
-        let value: u32 = digits.parse().map_err(|_| "bad fraction".to_string())?;
-        let scale = 10u32.pow(7 - length as u32);
-        Ok(value * scale)
-    }
-
-    fn eat(&mut self, c: char) -> bool {
-        match self.rest.strip_prefix(c) {
-            Some(rest) => {
-                self.rest = rest;
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn expect(&mut self, c: char) -> Option<()> {
-        self.eat(c).then_some(())
-    }
-
-    fn eat_word(&mut self, word: &str) -> bool {
-        match self.rest.strip_prefix(word) {
-            Some(rest) => {
-                self.rest = rest;
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn eat_spaces(&mut self) -> bool {
-        let trimmed = self.rest.trim_start();
-        let ate = trimmed.len() != self.rest.len();
-        self.rest = trimmed;
-        ate
-    }
-
-    /// `+` or `-`, as 1 or -1.
-    fn eat_sign(&mut self) -> Option<i64> {
-        if self.eat('+') {
-            Some(1)
-        } else if self.eat('-') {
-            Some(-1)
-        } else {
-            None
-        }
-    }
 }
 
 #[cfg(test)]

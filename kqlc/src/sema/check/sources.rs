@@ -1,0 +1,408 @@
+//! The sources of a tabular expression: tables, `print`, `datatable`,
+//! `range`, `externaldata`, tabular `let` names and calls.
+
+use super::{empty_query, Checker};
+use crate::diag::{closest_name, Code, Diagnostic};
+use crate::sema::{
+    CheckedQuery, CheckedSource, CheckedStage, Column, ExternalFormat, TypedExpr, TypedExprKind,
+};
+use crate::syntax::ast::{self, ExprKind, Literal, Source};
+use crate::types::ScalarType;
+
+impl Checker<'_> {
+    pub(super) fn source(&mut self, source: &Source) -> CheckedQuery {
+        match source {
+            Source::Named(ident) => {
+                if let Some(query) = self.tabulars.get(&ident.name) {
+                    return query.clone();
+                }
+                if let Some(table) = self.schema.table(&ident.name) {
+                    return CheckedQuery {
+                        source: CheckedSource::Table(table.clone()),
+                        stages: Vec::new(),
+                        output: table.columns.clone(),
+                    };
+                }
+                // A tabular function without parameters (a `view`, or any
+                // `() { ... }`) is named without parentheses too.
+                if self.is_parameterless_tabular_function(&ident.name) {
+                    let call = ast::Call {
+                        name: ident.clone(),
+                        args: Vec::new(),
+                        span: ident.span,
+                    };
+                    return self.tabular_call(&call, None);
+                }
+                let names: Vec<&str> = self
+                    .schema
+                    .tables
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .chain(self.tabulars.keys().map(String::as_str))
+                    .collect();
+                let mut diagnostic = Diagnostic::new(
+                    Code::UnknownTable,
+                    format!("unknown table '{}'", ident.name),
+                    ident.span,
+                )
+                .with_label("not a table of the schema or a tabular `let`");
+                if let Some(best) = closest_name(&ident.name, names.iter().copied()) {
+                    diagnostic = diagnostic.with_help(format!("did you mean '{best}'?"));
+                } else {
+                    diagnostic = diagnostic
+                        .with_note(format!("known tables: {}", names.join(", ")))
+                        .with_help("give other tables' columns with --schema FILE");
+                }
+                self.error(diagnostic);
+                CheckedQuery {
+                    source: CheckedSource::Rows {
+                        columns: Vec::new(),
+                        rows: Vec::new(),
+                    },
+                    stages: Vec::new(),
+                    output: Vec::new(),
+                }
+            }
+            Source::Nested(inner) => self.tabular(inner),
+            Source::Range(range) => {
+                let from = self.expr(&range.from, &[]);
+                let to = self.expr(&range.to, &[]);
+                let step = self.expr(&range.step, &[]);
+                let ty = if from.ty == ScalarType::Int {
+                    ScalarType::Long
+                } else {
+                    from.ty
+                };
+                let valid = match ty {
+                    ScalarType::DateTime => {
+                        to.ty == ScalarType::DateTime && step.ty == ScalarType::TimeSpan
+                    }
+                    ScalarType::TimeSpan => {
+                        to.ty == ScalarType::TimeSpan && step.ty == ScalarType::TimeSpan
+                    }
+                    t if t.is_numeric() => to.ty.is_numeric() && step.ty.is_numeric(),
+                    _ => false,
+                };
+                if !valid {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            format!(
+                                "range needs numbers, or datetimes/timespans with a timespan step; found {} to {} step {}",
+                                from.ty, to.ty, step.ty
+                            ),
+                            range.name.span.to(range.step.span),
+                        ),
+                    );
+                }
+                if let (
+                    TypedExprKind::Literal(a),
+                    TypedExprKind::Literal(b),
+                    TypedExprKind::Literal(c),
+                ) = (&from.kind, &to.kind, &step.kind)
+                {
+                    let rows = crate::sema::limits::range_rows(a, b, c).unwrap_or(0);
+                    if valid && rows > u128::from(crate::sema::limits::MAX_RANGE_ROWS) {
+                        self.error(
+                            Diagnostic::new(
+                                Code::LimitExceeded,
+                                format!(
+                                    "this range makes {rows} rows, more than the limit of {}",
+                                    crate::sema::limits::MAX_RANGE_ROWS
+                                ),
+                                range.name.span.to(range.step.span),
+                            )
+                            .with_help("use a larger step or a shorter span (docs/limits.md)"),
+                        );
+                    }
+                }
+                for bound in [&from, &to, &step] {
+                    if !matches!(bound.kind, TypedExprKind::Literal(_))
+                        && !matches!(bound.kind, TypedExprKind::Call(..))
+                    {
+                        self.error(Diagnostic::new(
+                            Code::TypeMismatch,
+                            "range bounds must be constants",
+                            bound.span,
+                        ));
+                    }
+                }
+                let column = Column::new(
+                    range.name.name.clone(),
+                    if ty == ScalarType::Real
+                        || to.ty == ScalarType::Real
+                        || step.ty == ScalarType::Real
+                    {
+                        ScalarType::Real
+                    } else {
+                        ty
+                    },
+                );
+                CheckedQuery {
+                    output: vec![column.clone()],
+                    source: CheckedSource::Range {
+                        column,
+                        from,
+                        to,
+                        step,
+                    },
+                    stages: Vec::new(),
+                }
+            }
+            Source::Call(call) => self.tabular_call(call, None),
+            Source::ExternalData(external) => self.external_data(external),
+            Source::Unimplemented(opaque) => {
+                self.unimplemented(opaque);
+                CheckedQuery {
+                    source: CheckedSource::Rows {
+                        columns: Vec::new(),
+                        rows: Vec::new(),
+                    },
+                    stages: Vec::new(),
+                    output: Vec::new(),
+                }
+            }
+            Source::Union(union, span) => {
+                let mut checked = self.union_legs(union);
+                if checked.is_empty() {
+                    return empty_query();
+                }
+                let mut query = checked.remove(0);
+                let input = query.output.clone();
+                let (op, output) = self.union(&input, checked, union, *span);
+                query.stages.push(CheckedStage {
+                    op,
+                    text: self.text(*span),
+                    input,
+                    output: output.clone(),
+                });
+                query.output = output;
+                self.check_single_table(&query);
+                query
+            }
+            Source::Print(items, _) => {
+                let mut columns: Vec<Column> = Vec::new();
+                let mut row = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let typed = self.expr(&item.expr, &[]);
+                    // `print` has no input columns, so a bare name is a
+                    // scalar `let` and lends no name: `print v` is `print_0`.
+                    let name = match &item.name {
+                        Some(name) => name.name.clone(),
+                        None => format!("print_{i}"),
+                    };
+                    self.check_unique(
+                        &columns,
+                        &name,
+                        item.name.as_ref().map_or(item.expr.span, |n| n.span),
+                    );
+                    columns.push(Column::new(name, typed.ty));
+                    row.push(typed);
+                }
+                CheckedQuery {
+                    source: CheckedSource::Rows {
+                        columns: columns.clone(),
+                        rows: vec![row],
+                    },
+                    stages: Vec::new(),
+                    output: columns,
+                }
+            }
+            Source::Datatable(table) => {
+                let columns: Vec<Column> = table
+                    .columns
+                    .iter()
+                    .map(|(name, ty)| Column::new(name.name.clone(), *ty))
+                    .collect();
+                let mut rows = Vec::new();
+                if columns.is_empty() {
+                    self.error(Diagnostic::new(
+                        Code::UnexpectedToken,
+                        "a datatable needs at least one column",
+                        table.span,
+                    ));
+                } else {
+                    if table.values.len() % columns.len() != 0 {
+                        self.error(
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                format!(
+                                    "datatable has {} values, not a multiple of its {} columns",
+                                    table.values.len(),
+                                    columns.len()
+                                ),
+                                table.span,
+                            )
+                            .with_label("the last row is incomplete"),
+                        );
+                    }
+                    for chunk in table.values.chunks(columns.len()) {
+                        let mut row = Vec::new();
+                        for (value, column) in chunk.iter().zip(&columns) {
+                            let typed = self.expr(value, &[]);
+                            if !matches!(typed.kind, TypedExprKind::Literal(_)) {
+                                self.error(
+                                    Diagnostic::new(
+                                        Code::TypeMismatch,
+                                        "datatable values must be literals",
+                                        value.span,
+                                    )
+                                    .with_label("not a literal"),
+                                );
+                            } else if !literal_fits(&typed, column.ty) {
+                                self.error(
+                                    Diagnostic::new(
+                                        Code::TypeMismatch,
+                                        format!(
+                                            "column '{}' is {}, but this value is {}",
+                                            column.name, column.ty, typed.ty
+                                        ),
+                                        value.span,
+                                    )
+                                    .with_label(format!("expected {}", column.ty)),
+                                );
+                            }
+                            row.push(TypedExpr {
+                                ty: column.ty,
+                                ..typed
+                            });
+                        }
+                        rows.push(row);
+                    }
+                }
+                CheckedQuery {
+                    source: CheckedSource::Rows {
+                        columns: columns.clone(),
+                        rows,
+                    },
+                    stages: Vec::new(),
+                    output: columns,
+                }
+            }
+        }
+    }
+
+    /// `externaldata`: local files only (a detector runs air-gapped), in a
+    /// format kqlc reads.
+    fn external_data(&mut self, external: &ast::ExternalData) -> CheckedQuery {
+        let mut columns: Vec<Column> = Vec::new();
+        for (name, ty) in &external.columns {
+            self.check_unique(&columns, &name.name, name.span);
+            columns.push(Column::new(name.name.clone(), *ty));
+        }
+        let mut files = Vec::new();
+        for uri in &external.uris {
+            let ExprKind::Literal(Literal::String(text)) = &uri.kind else {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        "externaldata files must be string literals",
+                        uri.span,
+                    )
+                    .with_label("not a string literal"),
+                );
+                continue;
+            };
+            let path = text.strip_prefix("file://").unwrap_or(text);
+            if path.contains("://") {
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("externaldata reads local files only, not '{path}'"),
+                        uri.span,
+                    )
+                    .with_label("a remote URL")
+                    .with_help("download the file next to the detector and give its path"),
+                );
+                continue;
+            }
+            if path.is_empty() {
+                self.error(Diagnostic::new(
+                    Code::TypeMismatch,
+                    "externaldata needs a file path, not an empty string",
+                    uri.span,
+                ));
+                continue;
+            }
+            files.push(path.to_string());
+        }
+        if external.uris.is_empty() {
+            self.error(Diagnostic::new(
+                Code::TypeMismatch,
+                "externaldata needs at least one file between `[` and `]`",
+                external.span,
+            ));
+        }
+        let mut format = None;
+        let mut skip_first = false;
+        for (name, value) in &external.options {
+            // Option values are literals or bare words (`format=csv`).
+            let text = match &value.kind {
+                ExprKind::Literal(Literal::String(text)) => Some(text.clone()),
+                ExprKind::Literal(Literal::Bool(b)) => Some(b.to_string()),
+                ExprKind::Name(ident) => Some(ident.name.clone()),
+                _ => None,
+            };
+            match (name.name.to_ascii_lowercase().as_str(), text) {
+                ("format", Some(text)) => match ExternalFormat::from_name(&text) {
+                    Some(f) => format = Some(f),
+                    None => self.error(
+                        Diagnostic::new(
+                            Code::Unsupported,
+                            format!("externaldata format '{text}' is not supported"),
+                            value.span,
+                        )
+                        .with_help(
+                            "formats: csv, tsv, psv, scsv, sohsv, json, multijson, txt, raw",
+                        ),
+                    ),
+                },
+                ("ignorefirstrecord", Some(text)) => match text.to_ascii_lowercase().as_str() {
+                    "true" => skip_first = true,
+                    "false" => skip_first = false,
+                    _ => self.error(Diagnostic::new(
+                        Code::TypeMismatch,
+                        "ignoreFirstRecord is true or false",
+                        value.span,
+                    )),
+                },
+                (option, _) => self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("externaldata option '{option}' is not supported"),
+                        name.span,
+                    )
+                    .with_help("options: format, ignoreFirstRecord"),
+                ),
+            }
+        }
+        // Without a `format`, the first file's extension says, else CSV.
+        let format = format.unwrap_or_else(|| {
+            files
+                .first()
+                .and_then(|f| std::path::Path::new(f).extension())
+                .and_then(|e| e.to_str())
+                .and_then(ExternalFormat::from_name)
+                .unwrap_or(ExternalFormat::Delimited(b','))
+        });
+        CheckedQuery {
+            output: columns.clone(),
+            source: CheckedSource::External {
+                columns,
+                files,
+                format,
+                skip_first,
+            },
+            stages: Vec::new(),
+        }
+    }
+}
+
+/// A datatable value fits its column: same type, a number in a numeric
+/// column, a typed null, or anything in a dynamic column.
+fn literal_fits(value: &TypedExpr, column: ScalarType) -> bool {
+    value.ty == column
+        || column == ScalarType::Dynamic
+        || (column.is_numeric() && value.ty.is_numeric())
+        || matches!(value.kind, TypedExprKind::Literal(Literal::Null(_)))
+}

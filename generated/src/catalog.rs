@@ -524,6 +524,15 @@ pub const SERIES_ABS: fn(&Value) -> Value = functions::series_abs;
 /// series_add: element-wise sum of two series
 pub const SERIES_ADD: fn(&Value, &Value) -> Value = functions::series_add;
 
+/// series_decompose_anomalies_dynamic: series_decompose_anomalies' flags, scores and baseline, as a bag
+pub const SERIES_DECOMPOSE_ANOMALIES_DYNAMIC: fn(&[Value]) -> Value = functions::series_decompose_anomalies_dynamic;
+
+/// series_decompose_dynamic: series_decompose's baseline, seasonal, trend and residual, as a bag
+pub const SERIES_DECOMPOSE_DYNAMIC: fn(&[Value]) -> Value = functions::series_decompose_dynamic;
+
+/// series_decompose_forecast: a series' baseline learnt without its last points: their forecast
+pub const SERIES_DECOMPOSE_FORECAST: fn(&[Value]) -> Value = functions::series_decompose_forecast;
+
 /// series_divide: element-wise quotient of two series (real)
 pub const SERIES_DIVIDE: fn(&Value, &Value) -> Value = functions::series_divide;
 

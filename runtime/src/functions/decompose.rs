@@ -1,7 +1,6 @@
-//! Series decomposition, anomalies and forecasts, and period detection
+//! Series decomposition, anomalies and forecasts
 //! (series-decompose-function.md, series-decompose-anomalies-function.md,
-//! series-decompose-forecast-function.md, series-periods-detect-function.md,
-//! series-periods-validate-function.md).
+//! series-decompose-forecast-function.md).
 //!
 //! A series is split into a seasonal component (per phase of the period,
 //! the median of the learning points in that phase), a trend fitted to what
@@ -10,15 +9,10 @@
 //! trend`). The last `test_points` points take no part in learning: they
 //! get the components the learning points predict, which is the forecast.
 //!
-//! The reference does not give the period detector's algorithm nor its
-//! score, so kqlc's are its own (`docs/semantics.md`): the score of a
-//! period `p` is the autocorrelation at lag `p` of the series with its
-//! least-squares line removed (Pearson's coefficient of the series against
-//! itself shifted by `p`), clipped to `[0, 1]`; a period is detected where
-//! that score peaks over the lags within a quarter of `p` on either side,
-//! and a multiple of a detected shorter period that scores at least 80% as
-//! well is the same cycle seen again, so it is left out. Periods are
-//! searched from 4 points to half the series, as the reference says.
+//! The seasonality is a period in bins, or 0 for none. Its default in
+//! the reference, -1, detects the period with `series_periods_detect`,
+//! whose algorithm and scores the reference does not give: the checker
+//! refuses it (`docs/semantics.md`), and here it gives null.
 //!
 //! As the other series functions: an element that is not a finite number,
 //! or a series argument that is not an array, makes every member null.
@@ -36,22 +30,9 @@ pub const DECOMPOSE_MEMBERS: [&str; 4] = ["baseline", "seasonal", "trend", "resi
 /// order.
 pub const ANOMALIES_MEMBERS: [&str; 3] = ["ad_flag", "ad_score", "baseline"];
 
-/// The members of the period functions' bags, in column order.
-pub const PERIODS_MEMBERS: [&str; 2] = ["periods", "scores"];
-
-/// The shortest period the detector looks for (the reference: "at least 4
-/// points").
-const MIN_PERIOD: usize = 4;
-
-/// The default seasonality score threshold of autodetection.
-const SEASONALITY_THRESHOLD: f64 = 0.6;
-
 /// How a decomposition finds its seasonal component.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Seasonality {
-    /// `-1`: the best period `series_periods_detect` finds, when its score
-    /// reaches the threshold; none otherwise.
-    Detect(f64),
     /// `0`: no seasonal component.
     None,
     /// A period in bins.
@@ -110,9 +91,10 @@ fn long_arg(v: &Value) -> Option<i64> {
     }
 }
 
-fn seasonality_arg(args: &[Value], i: usize, threshold: f64) -> Option<Seasonality> {
-    match optional(args, i, -1, long_arg)? {
-        -1 => Some(Seasonality::Detect(threshold)),
+/// The seasonality: a period, or 0; none for detection (-1, the default)
+/// and anything else.
+fn seasonality_arg(args: &[Value], i: usize) -> Option<Seasonality> {
+    match args.get(i).and_then(long_arg)? {
         0 => Some(Seasonality::None),
         p if p > 0 => Some(Seasonality::Period(usize::try_from(p).ok()?)),
         _ => None,
@@ -195,12 +177,6 @@ fn decompose(
     let period = match seasonality {
         Seasonality::None => None,
         Seasonality::Period(p) => Some(p),
-        Seasonality::Detect(threshold) => {
-            detect(&y[..learn], MIN_PERIOD as f64, (learn / 2) as f64)
-                .first()
-                .filter(|(_, score)| *score >= threshold)
-                .map(|(p, _)| *p)
-        }
     };
     let seasonal: Vec<f64> = match period {
         None => vec![0.0; n],
@@ -246,8 +222,7 @@ fn decompose(
 pub fn series_decompose_dynamic(args: &[Value]) -> Value {
     let decomposed = (|| {
         let y = series_of(args.first())?;
-        let threshold = threshold_arg(args, 4, SEASONALITY_THRESHOLD)?;
-        let seasonality = seasonality_arg(args, 1, threshold)?;
+        let seasonality = seasonality_arg(args, 1)?;
         let trend = trend_arg(args, 2, Trend::Avg)?;
         let test_points = count_arg(args, 3)?;
         decompose(&y, seasonality, trend, test_points)
@@ -278,8 +253,7 @@ pub fn series_decompose_anomalies_dynamic(args: &[Value]) -> Value {
     let found = (|| {
         let y = series_of(args.first())?;
         let k = threshold_arg(args, 1, 1.5)?;
-        let seasonality_threshold = threshold_arg(args, 6, SEASONALITY_THRESHOLD)?;
-        let seasonality = seasonality_arg(args, 2, seasonality_threshold)?;
+        let seasonality = seasonality_arg(args, 2)?;
         let trend = trend_arg(args, 3, Trend::Avg)?;
         let test_points = count_arg(args, 4)?;
         let (low, high) = match args.get(5) {
@@ -341,148 +315,13 @@ pub fn series_decompose_forecast(args: &[Value]) -> Value {
         let y = series_of(args.first())?;
         let points = args.get(1).and_then(long_arg)?;
         let points = usize::try_from(points).ok()?;
-        let threshold = threshold_arg(args, 4, SEASONALITY_THRESHOLD)?;
-        let seasonality = seasonality_arg(args, 2, threshold)?;
+        let seasonality = seasonality_arg(args, 2)?;
         let trend = trend_arg(args, 3, Trend::Avg)?;
         decompose(&y, seasonality, trend, points)
     })();
     match forecast {
         Some(c) => reals(&c.baseline),
         None => Value::Null,
-    }
-}
-
-/// The autocorrelation of `z` at lag `p`: Pearson's coefficient of
-/// `z[..n-p]` against `z[p..]`; 0 when either part does not vary.
-fn autocorrelation(z: &[f64], p: usize) -> f64 {
-    let (a, b) = (&z[..z.len() - p], &z[p..]);
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
-        sab += (x - ma) * (y - mb);
-        saa += (x - ma) * (x - ma);
-        sbb += (y - mb) * (y - mb);
-    }
-    if saa == 0.0 || sbb == 0.0 {
-        0.0
-    } else {
-        sab / (saa * sbb).sqrt()
-    }
-}
-
-/// `y` with its least-squares line removed.
-fn detrended(y: &[f64]) -> Vec<f64> {
-    let (interception, slope) = line(y);
-    y.iter()
-        .enumerate()
-        .map(|(i, y)| y - (interception + slope * i as f64))
-        .collect()
-}
-
-/// The score of period `p` (see the module doc), 0 outside the periods
-/// the detector can see.
-fn score(z: &[f64], p: usize) -> f64 {
-    if p < MIN_PERIOD || p > z.len() / 2 {
-        return 0.0;
-    }
-    autocorrelation(z, p).clamp(0.0, 1.0)
-}
-
-/// The periods between `min` and `max` (within 4 points and half the
-/// series), best first, with their scores (module doc).
-fn detect(y: &[f64], min: f64, max: f64) -> Vec<(usize, f64)> {
-    let z = detrended(y);
-    let longest = y.len() / 2;
-    if longest < MIN_PERIOD {
-        return Vec::new();
-    }
-    let scores: Vec<f64> = (0..=longest).map(|p| score(&z, p)).collect();
-    let mut peaks: Vec<(usize, f64)> = (MIN_PERIOD..=longest)
-        .filter(|&p| (p as f64) >= min && (p as f64) <= max && scores[p] > 0.0)
-        .filter(|&p| {
-            let reach = (p / 4).max(1);
-            let (from, to) = (
-                p.saturating_sub(reach).max(MIN_PERIOD),
-                (p + reach).min(longest),
-            );
-            (from..=to).all(|q| scores[q] <= scores[p])
-        })
-        .map(|p| (p, scores[p]))
-        .collect();
-    let shorter_peaks = peaks.clone();
-    peaks.retain(|&(p, s)| {
-        !shorter_peaks.iter().any(|&(q, sq)| {
-            q < p && sq >= 0.8 * s && {
-                let k = (p as f64 / q as f64).round();
-                k >= 2.0 && (p as f64 - k * q as f64).abs() <= 1.0
-            }
-        })
-    });
-    peaks.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    peaks
-}
-
-/// `series_periods_detect_dynamic(series, min_period, max_period,
-/// num_periods)`: the bag that `series_periods_detect` expands into
-/// `periods` and `scores`, each `num_periods` long, best first, padded
-/// with zeros when fewer periods are found.
-pub fn series_periods_detect_dynamic(args: &[Value]) -> Value {
-    let found = (|| {
-        let y = series_of(args.first())?;
-        let min = args.get(1).and_then(real_arg)?;
-        let max = args.get(2).and_then(real_arg)?;
-        let count = usize::try_from(args.get(3).and_then(long_arg)?).ok()?;
-        let mut periods = detect(&y, min, max);
-        periods.truncate(count);
-        periods.resize(count, (0, 0.0));
-        Some(periods)
-    })();
-    match found {
-        Some(periods) => bag(
-            &PERIODS_MEMBERS,
-            vec![
-                Value::array(
-                    periods
-                        .iter()
-                        .map(|(p, _)| Value::Real(*p as f64))
-                        .collect(),
-                ),
-                Value::array(periods.iter().map(|(_, s)| Value::Real(*s)).collect()),
-            ],
-        ),
-        None => nulls(&PERIODS_MEMBERS),
-    }
-}
-
-/// `series_periods_validate_dynamic(series, period1 [, period2, ...])`:
-/// the bag that `series_periods_validate` expands: each given period with
-/// its score (a period is rounded to whole bins; one the detector cannot
-/// see scores 0).
-pub fn series_periods_validate_dynamic(args: &[Value]) -> Value {
-    let validated = (|| {
-        let y = series_of(args.first())?;
-        let periods: Vec<f64> = args[1..].iter().map(real_arg).collect::<Option<_>>()?;
-        if periods.is_empty() {
-            return None;
-        }
-        let z = detrended(&y);
-        let scores = periods
-            .iter()
-            .map(|&p| {
-                let lag = p.round();
-                if lag >= 1.0 && lag <= z.len() as f64 {
-                    score(&z, lag as usize)
-                } else {
-                    0.0
-                }
-            })
-            .collect::<Vec<f64>>();
-        Some((periods, scores))
-    })();
-    match validated {
-        Some((periods, scores)) => bag(&PERIODS_MEMBERS, vec![reals(&periods), reals(&scores)]),
-        None => nulls(&PERIODS_MEMBERS),
     }
 }
 
@@ -514,38 +353,6 @@ mod tests {
                 base + if i % 2 == 0 { 10.0 } else { -10.0 } + (i as f64 * 0.3)
             })
             .collect()
-    }
-
-    #[test]
-    fn a_weekly_cycle_is_detected_once_not_as_its_multiples() {
-        let found = series_periods_detect_dynamic(&[
-            series(&weekly()),
-            Value::Real(0.0),
-            Value::Real(50.0),
-            Value::Long(2),
-        ]);
-        let periods = member(&found, "periods");
-        let scores = member(&found, "scores");
-        assert_eq!(periods[0], 14.0, "{periods:?} {scores:?}");
-        assert!(scores[0] > 0.9, "{scores:?}");
-        // 28 is the same cycle: not a second period.
-        assert!(!periods.contains(&28.0), "{periods:?}");
-        assert_eq!(periods.len(), 2);
-    }
-
-    #[test]
-    fn a_series_without_a_cycle_has_no_period_and_padding_is_zero() {
-        let y: Vec<f64> = (0..40)
-            .map(|i| (i * 7 % 13) as f64 * 0.0 + i as f64)
-            .collect();
-        let found = series_periods_detect_dynamic(&[
-            series(&y),
-            Value::Real(4.0),
-            Value::Real(20.0),
-            Value::Long(3),
-        ]);
-        assert_eq!(member(&found, "periods"), vec![0.0, 0.0, 0.0]);
-        assert_eq!(member(&found, "scores"), vec![0.0, 0.0, 0.0]);
     }
 
     #[test]
@@ -604,7 +411,7 @@ mod tests {
         let found = series_decompose_anomalies_dynamic(&[
             series(&y),
             Value::Real(1.5),
-            Value::Long(-1),
+            Value::Long(14),
             Value::from("linefit".to_string()),
         ]);
         let flags = member(&found, "ad_flag");
@@ -625,10 +432,12 @@ mod tests {
             series_decompose_dynamic(&[with_null]),
             nulls(&DECOMPOSE_MEMBERS)
         );
-        assert_eq!(
-            series_decompose_dynamic(&[series(&[1.0, 2.0]), Value::Long(-2)]),
-            nulls(&DECOMPOSE_MEMBERS)
-        );
+        for seasonality in [Value::Long(-1), Value::Long(-2), Value::Null] {
+            assert_eq!(
+                series_decompose_dynamic(&[series(&[1.0, 2.0]), seasonality]),
+                nulls(&DECOMPOSE_MEMBERS)
+            );
+        }
         assert_eq!(
             series_decompose_dynamic(&[
                 series(&[1.0, 2.0]),
@@ -638,7 +447,7 @@ mod tests {
             nulls(&DECOMPOSE_MEMBERS)
         );
         assert_eq!(
-            series_decompose_forecast(&[series(&[1.0, 2.0]), Value::Long(2)]),
+            series_decompose_forecast(&[series(&[1.0, 2.0]), Value::Long(2), Value::Long(0)]),
             Value::Null
         );
         assert_eq!(
@@ -652,20 +461,5 @@ mod tests {
             ]),
             nulls(&ANOMALIES_MEMBERS)
         );
-    }
-
-    #[test]
-    fn validate_scores_the_given_periods_only() {
-        let found = series_periods_validate_dynamic(&[
-            series(&weekly()),
-            Value::Long(14),
-            Value::Long(5),
-            Value::Long(100),
-        ]);
-        assert_eq!(member(&found, "periods"), vec![14.0, 5.0, 100.0]);
-        let scores = member(&found, "scores");
-        assert!(scores[0] > 0.9, "{scores:?}");
-        assert!(scores[1] < 0.5, "{scores:?}");
-        assert_eq!(scores[2], 0.0);
     }
 }

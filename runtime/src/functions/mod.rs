@@ -126,7 +126,6 @@ pub use self::datetime::{
 };
 pub use self::decompose::{
     series_decompose_anomalies_dynamic, series_decompose_dynamic, series_decompose_forecast,
-    series_periods_detect_dynamic, series_periods_validate_dynamic,
 };
 pub use self::dynamic::{
     array_length, bag_keys, bag_pack, dynamic_to_json, gettype, pack, pack_array,

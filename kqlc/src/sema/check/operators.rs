@@ -456,4 +456,25 @@ pub(super) const MULTI_COLUMN_FUNCTIONS: &[MultiColumnFunction] = &[
         ],
         named_only: false,
     },
+    MultiColumnFunction {
+        name: "series_decompose",
+        dynamic: "series_decompose_dynamic",
+        members: &[
+            ("baseline", ScalarType::Dynamic),
+            ("seasonal", ScalarType::Dynamic),
+            ("trend", ScalarType::Dynamic),
+            ("residual", ScalarType::Dynamic),
+        ],
+        named_only: false,
+    },
+    MultiColumnFunction {
+        name: "series_decompose_anomalies",
+        dynamic: "series_decompose_anomalies_dynamic",
+        members: &[
+            ("ad_flag", ScalarType::Dynamic),
+            ("ad_score", ScalarType::Dynamic),
+            ("baseline", ScalarType::Dynamic),
+        ],
+        named_only: false,
+    },
 ];

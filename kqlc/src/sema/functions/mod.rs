@@ -188,7 +188,7 @@ const fn fixed(ty: ScalarType) -> Returns {
 pub static FUNCTIONS: &[Function] = &TABLE;
 
 /// The table's parts, concatenated in order.
-const TABLE: [Function; TABLE_LEN] = concat_entries(&[
+static TABLE: [Function; TABLE_LEN] = concat_entries(&[
     table_a_to_e::ENTRIES,
     table_f_to_r::ENTRIES,
     table_r_to_z::ENTRIES,

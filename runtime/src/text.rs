@@ -596,122 +596,27 @@ pub fn parse_datetime(s: &str) -> Option<DateTime> {
         .or_else(|| parse_month_first(s))
 }
 
-/// A timespan unit of KQL's literal syntax (`timespan.md`), in ticks.
-fn unit_ticks(unit: &str) -> Option<i64> {
-    Some(match unit {
-        "d" | "day" | "days" => ticks::PER_DAY,
-        "h" | "hr" | "hrs" | "hour" | "hours" => ticks::PER_HOUR,
-        "m" | "min" | "mins" | "minute" | "minutes" => ticks::PER_MINUTE,
-        "s" | "sec" | "secs" | "second" | "seconds" => ticks::PER_SECOND,
-        "ms" | "milli" | "millis" | "millisecond" | "milliseconds" => ticks::PER_MILLISECOND,
-        "microsecond" | "microseconds" => ticks::PER_MICROSECOND,
-        "tick" | "ticks" => 1,
-        _ => return None,
-    })
-}
-
-/// `int[.frac] unit` → ticks, exactly (no floating point), rounding to the
-/// nearest tick.
-fn parse_unit_form(s: &str) -> Option<i64> {
-    let mut c = Cursor::new(s);
-    let int = c.digit_run();
-    let frac = if c.eat(b'.') { c.digit_run() } else { &[][..] };
-    if int.is_empty() && frac.is_empty() {
-        return None;
-    }
-    c.skip_spaces();
-    let unit = std::str::from_utf8(&c.b[c.i..]).ok()?;
-    let per = i128::from(unit_ticks(unit)?);
-    let mut whole: i128 = 0;
-    for d in int {
-        whole = whole.checked_mul(10)?.checked_add(i128::from(d - b'0'))?;
-    }
-    let mut ticks = whole.checked_mul(per)?;
-    if !frac.is_empty() {
-        // Only the first 18 digits can matter at tick precision.
-        let frac = &frac[..frac.len().min(18)];
-        let mut num: i128 = 0;
-        for d in frac {
-            num = num * 10 + i128::from(d - b'0');
-        }
-        let den = 10i128.pow(frac.len() as u32);
-        ticks = ticks.checked_add((num * per * 2 + den) / (den * 2))?;
-    }
-    i64::try_from(ticks).ok()
-}
-
-/// `[d.]hh:mm[:ss[.fffffff]]` (.NET's `TimeSpan` text), or a bare integer
-/// number of days.
-fn parse_clock_form(s: &str) -> Option<i64> {
-    let mut c = Cursor::new(s);
-    let first = c.digit_run();
-    if first.is_empty() || first.len() > 9 {
-        return None;
-    }
-    let first: i64 = std::str::from_utf8(first).ok()?.parse().ok()?;
-    if c.at_end() {
-        return first.checked_mul(ticks::PER_DAY);
-    }
-    let (days, hours) = if c.eat(b'.') {
-        let h = c.number(1, 2)?;
-        (first, h)
-    } else {
-        (0, first)
-    };
-    if !c.eat(b':') {
-        return None;
-    }
-    let minutes = c.number(2, 2)?;
-    let mut seconds = 0;
-    let mut frac = 0;
-    if c.eat(b':') {
-        seconds = c.number(2, 2)?;
-        if c.eat(b'.') {
-            let digits = c.digit_run();
-            if digits.is_empty() || digits.len() > 7 {
-                return None;
-            }
-            frac = fraction_ticks(digits);
-        }
-    }
-    if !c.at_end() || hours > 23 || minutes > 59 || seconds > 59 {
-        return None;
-    }
-    days.checked_mul(ticks::PER_DAY)?
-        .checked_add(((hours * 60 + minutes) * 60 + seconds) * ticks::PER_SECOND + frac)
-}
-
-/// Parses what `totimespan()` accepts (`totimespan-function.md`,
-/// `scalar-data-types/timespan.md`):
+/// Parses what `totimespan()` accepts: exactly what a `timespan(...)`
+/// literal accepts, decoded by the same code (`kql_literal::parse_timespan`,
+/// which kqlc's lexer calls too):
 ///
 /// - .NET's timespan text `[-][d.]hh:mm[:ss[.fffffff]]`: `1.02:03:04.5`,
 ///   `02:03:04`, `0.00:01:00`, `-01:00:00`; hours 0–23, minutes and seconds
 ///   0–59, at most 7 fraction digits;
-/// - a bare integer, meaning days (`time(2)` is 2 days in the reference);
-/// - KQL's literal forms, a number (with optional fraction) and a unit:
-///   `2d`, `1.5h`, `30m`, `10s`, `0.1s`, `100ms`, `10microsecond`, `1tick`,
-///   `15 seconds`; units `d`/`day(s)`, `h`/`hr(s)`/`hour(s)`,
-///   `m`/`min(s)`/`minute(s)`, `s`/`sec(s)`/`second(s)`,
-///   `ms`/`milli(s)`/`millisecond(s)`, `microsecond(s)`, `tick(s)`; a fraction
-///   is rounded to the nearest tick.
+/// - a bare number, meaning days (`time(2)` is 2 days in the reference);
+/// - a number (with optional fraction) and a unit: `2d`, `1.5h`, `30m`,
+///   `10s`, `100ms`, `10microsecond`, `1tick`, `15 seconds`; every unit
+///   name of `kql_literal::TIMESPAN_UNITS`; a fraction finer than a tick is
+///   truncated toward zero.
 ///
 /// A leading `-` negates. Surrounding whitespace is ignored. Anything else,
 /// or a value beyond the tick range, gives `None`.
 pub fn parse_timespan(s: &str) -> Option<TimeSpan> {
     let s = s.trim();
-    let (negative, body) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest.trim_start()),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    if body.is_empty() || !body.is_ascii() {
+    if s.is_empty() || !s.is_ascii() {
         return None;
     }
-    let ticks = parse_clock_form(body).or_else(|| parse_unit_form(body))?;
-    Some(TimeSpan(if negative {
-        ticks.checked_neg()?
-    } else {
-        ticks
-    }))
+    kql_literal::parse_timespan(s).ok().map(TimeSpan)
 }
 
 #[cfg(test)]
@@ -856,6 +761,10 @@ mod tests {
         assert_eq!(p("02:03"), Some(2 * PER_HOUR + 3 * PER_MINUTE));
         assert_eq!(p("-01:00:00"), Some(-PER_HOUR));
         assert_eq!(p("2"), Some(2 * PER_DAY));
+        assert_eq!(p("1.5"), Some(36 * PER_HOUR));
+        assert_eq!(p("2millisec"), Some(2 * PER_MILLISECOND));
+        assert_eq!(p("3micros"), Some(30));
+        assert_eq!(p("250nanoseconds"), Some(2));
         assert_eq!(p("1d"), Some(PER_DAY));
         assert_eq!(p("2h"), Some(2 * PER_HOUR));
         assert_eq!(p("30m"), Some(30 * PER_MINUTE));
@@ -880,7 +789,8 @@ mod tests {
             "24:00:00",
             "01:60:00",
             "01:00:00.12345678",
-            "1.5",
+            "1.",
+            "5mins",
             "d",
             "99999999999999999999d",
             "1.2.3",

@@ -113,6 +113,7 @@ fn grew_past_budget(held: &mut i64, limit: Option<i64>, before: usize) -> bool {
 }
 
 /// A session's running counts, as live sources' metrics show them.
+#[cfg(feature = "live")]
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Totals {
     pub(crate) read: u64,
@@ -165,6 +166,7 @@ impl Rejects {
     }
 
     /// The rejects file, when there is one: its option and identity.
+    #[cfg(feature = "live")]
     fn identity(&self) -> Option<(String, FileId)> {
         let file = self.writer.as_ref()?.get_ref();
         let id = FileId::of_metadata(&file.metadata().ok()?)?;
@@ -422,6 +424,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     /// The detector's own output files, by identity: standard output and
     /// error when they are regular files, `--rejects`, and the file now at
     /// `--output-file`'s path.
+    #[cfg(feature = "live")]
     pub(crate) fn output_files(&self) -> Vec<(String, FileId)> {
         let output_file = self
             .output_file
@@ -918,6 +921,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     /// The number of the last line delivered, and the error reading
     /// stopped at (not reported: the whole lines before it were delivered,
     /// the partial one after them was not).
+    #[cfg(feature = "live")]
     pub(crate) fn read_lines_of<R: BufRead>(
         &mut self,
         name: &str,
@@ -977,11 +981,13 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     }
 
     /// Flushes the output (live sources: after each batch).
+    #[cfg(feature = "live")]
     pub(crate) fn flush_output(&mut self) -> io::Result<()> {
         self.writer.flush()
     }
 
     /// The running counts (live sources' metrics).
+    #[cfg(feature = "live")]
     pub(crate) fn totals(&self) -> Totals {
         Totals {
             read: self.counts.read,
@@ -991,6 +997,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     }
 
     /// Rows emitted per rule, and the rules' names, in order.
+    #[cfg(feature = "live")]
     pub(crate) fn emitted(&self) -> (&[u64], Vec<&str>) {
         let names = self.rules.iter().map(|r| r.name()).collect();
         (&self.counts.emitted, names)
@@ -1214,6 +1221,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     }
 
     /// Each scheduled rule's name, rows held and counters (metrics).
+    #[cfg(feature = "live")]
     pub(crate) fn schedule_stats(
         &self,
     ) -> Vec<(&'static str, usize, crate::schedule::ScheduleStats)> {

@@ -196,7 +196,7 @@ impl Parser {
     /// This and the other functions on the recursive path keep their stack
     /// frames small: the work that does not recurse through them (applying
     /// an operator, reading `.name`, building errors and literals) lives in
-    /// helper functions, so that [`MAX_DEPTH`] levels fit in a test thread's
+    /// helper functions, so that [`MAX_DEPTH`](super::MAX_DEPTH) levels fit in a test thread's
     /// stack even in debug builds, where every temporary gets its own slot.
     fn parse_binary(&mut self, min: Precedence) -> PResult<Expr> {
         let saved_depth = self.depth;

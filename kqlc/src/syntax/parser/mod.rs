@@ -1,4 +1,4 @@
-//! The parser: tokens → [`Query`].
+//! The parser: tokens → [`Query`](super::ast::Query).
 //!
 //! Recursive descent over statements and tabular operators, with a Pratt loop
 //! for binary operators whose precedence lives in one table (`expr::precedence`).

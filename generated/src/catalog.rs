@@ -530,8 +530,8 @@ pub const SERIES_DECOMPOSE_ANOMALIES_DYNAMIC: fn(&[Value]) -> Value = functions:
 /// series_decompose_dynamic: series_decompose's baseline, seasonal, trend and residual, as a bag
 pub const SERIES_DECOMPOSE_DYNAMIC: fn(&[Value]) -> Value = functions::series_decompose_dynamic;
 
-/// series_decompose_forecast: a series' baseline learnt without its last points: their forecast
-pub const SERIES_DECOMPOSE_FORECAST: fn(&[Value]) -> Value = functions::series_decompose_forecast;
+/// series_decompose_forecast_dynamic: series_decompose_forecast's components (baseline: the forecast), as a bag
+pub const SERIES_DECOMPOSE_FORECAST_DYNAMIC: fn(&[Value]) -> Value = functions::series_decompose_forecast_dynamic;
 
 /// series_divide: element-wise quotient of two series (real)
 pub const SERIES_DIVIDE: fn(&Value, &Value) -> Value = functions::series_divide;

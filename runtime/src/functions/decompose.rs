@@ -227,6 +227,11 @@ pub fn series_decompose_dynamic(args: &[Value]) -> Value {
         let test_points = count_arg(args, 3)?;
         decompose(&y, seasonality, trend, test_points)
     })();
+    components(decomposed)
+}
+
+/// The bag of a decomposition's components, or nulls.
+fn components(decomposed: Option<Components>) -> Value {
     match decomposed {
         Some(c) => bag(
             &DECOMPOSE_MEMBERS,
@@ -306,11 +311,12 @@ pub fn series_decompose_anomalies_dynamic(args: &[Value]) -> Value {
     }
 }
 
-/// `series_decompose_forecast(series, points [, seasonality [, trend [,
-/// seasonality_threshold]]])`: the baseline learnt from all but the last
-/// `points` points, over the whole series (the last `points` values are
-/// the forecast).
-pub fn series_decompose_forecast(args: &[Value]) -> Value {
+/// `series_decompose_forecast_dynamic(series, points [, seasonality [,
+/// trend [, seasonality_threshold]]])`: the bag that
+/// `series_decompose_forecast` expands (the columns of `series_decompose`,
+/// as Microsoft's parser gives them), learnt from all but the last
+/// `points` points: the baseline's last `points` values are the forecast.
+pub fn series_decompose_forecast_dynamic(args: &[Value]) -> Value {
     let forecast = (|| {
         let y = series_of(args.first())?;
         let points = args.get(1).and_then(long_arg)?;
@@ -319,10 +325,7 @@ pub fn series_decompose_forecast(args: &[Value]) -> Value {
         let trend = trend_arg(args, 3, Trend::Avg)?;
         decompose(&y, seasonality, trend, points)
     })();
-    match forecast {
-        Some(c) => reals(&c.baseline),
-        None => Value::Null,
-    }
+    components(forecast)
 }
 
 #[cfg(test)]
@@ -388,16 +391,13 @@ mod tests {
         let y: Vec<f64> = (0..10).map(|i| 3.0 + 2.0 * i as f64).collect();
         let mut with_tail = y.clone();
         with_tail.extend([0.0, 0.0, 0.0]);
-        let forecast = series_decompose_forecast(&[
+        let forecast = series_decompose_forecast_dynamic(&[
             series(&with_tail),
             Value::Long(3),
             Value::Long(0),
             Value::from("linefit".to_string()),
         ]);
-        let Value::Array(items) = forecast else {
-            panic!()
-        };
-        let values: Vec<f64> = items.iter().map(|v| real_arg(v).unwrap()).collect();
+        let values = member(&forecast, "baseline");
         for (i, v) in values.iter().enumerate() {
             assert!((v - (3.0 + 2.0 * i as f64)).abs() < 1e-9, "{i}: {v}");
         }
@@ -447,8 +447,12 @@ mod tests {
             nulls(&DECOMPOSE_MEMBERS)
         );
         assert_eq!(
-            series_decompose_forecast(&[series(&[1.0, 2.0]), Value::Long(2), Value::Long(0)]),
-            Value::Null
+            series_decompose_forecast_dynamic(&[
+                series(&[1.0, 2.0]),
+                Value::Long(2),
+                Value::Long(0)
+            ]),
+            nulls(&DECOMPOSE_MEMBERS)
         );
         assert_eq!(
             series_decompose_anomalies_dynamic(&[

@@ -125,7 +125,7 @@ pub use self::datetime::{
     week_of_year,
 };
 pub use self::decompose::{
-    series_decompose_anomalies_dynamic, series_decompose_dynamic, series_decompose_forecast,
+    series_decompose_anomalies_dynamic, series_decompose_dynamic, series_decompose_forecast_dynamic,
 };
 pub use self::dynamic::{
     array_length, bag_keys, bag_pack, dynamic_to_json, gettype, pack, pack_array,

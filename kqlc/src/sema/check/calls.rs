@@ -48,7 +48,7 @@ impl Checker<'_> {
         let (shown, position) = match function.name {
             "series_decompose_dynamic" => ("series_decompose", 1),
             "series_decompose_anomalies_dynamic" => ("series_decompose_anomalies", 2),
-            "series_decompose_forecast" => ("series_decompose_forecast", 2),
+            "series_decompose_forecast_dynamic" => ("series_decompose_forecast", 2),
             _ => return,
         };
         let (label, at) = match args.get(position) {

@@ -468,6 +468,17 @@ pub(super) const MULTI_COLUMN_FUNCTIONS: &[MultiColumnFunction] = &[
         named_only: false,
     },
     MultiColumnFunction {
+        name: "series_decompose_forecast",
+        dynamic: "series_decompose_forecast_dynamic",
+        members: &[
+            ("baseline", ScalarType::Dynamic),
+            ("seasonal", ScalarType::Dynamic),
+            ("trend", ScalarType::Dynamic),
+            ("residual", ScalarType::Dynamic),
+        ],
+        named_only: false,
+    },
+    MultiColumnFunction {
         name: "series_decompose_anomalies",
         dynamic: "series_decompose_anomalies_dynamic",
         members: &[

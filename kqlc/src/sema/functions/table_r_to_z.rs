@@ -138,13 +138,13 @@ pub(super) const ENTRIES: &[Function] = &[
         "series_decompose's baseline, seasonal, trend and residual, as a bag",
     ),
     f(
-        "series_decompose_forecast",
+        "series_decompose_forecast_dynamic",
         &[A::Dynamic, A::Integer, A::Integer, A::String, A::Number],
         2,
         fixed(T::Dynamic),
-        "series_decompose_forecast",
+        "series_decompose_forecast_dynamic",
         C::Slice,
-        "a series' baseline learnt without its last points: their forecast",
+        "series_decompose_forecast's components (baseline: the forecast), as a bag",
     ),
     f(
         "series_divide",

@@ -9,10 +9,9 @@
 //! read like the KQL: `ops::eq(operation_name, &Value::from_static("create"))`.
 
 use crate::plan::ir::{
-    Access, Aggregate, Arg, Const, Expr, Input, JoinKind, MakeSeries, Op, Pipeline, Prefilter,
-    SortKey, Stage, TopNestedLevel, WindowFn,
+    Access, Aggregate, ApplyColumn, Arg, Const, Expr, ExternalFormat, Input, JoinKind, MakeSeries,
+    Op, Pipeline, Prefilter, SortKey, Stage, TopNestedLevel, WindowFn, WindowKind,
 };
-use crate::sema::{ApplyColumn, ExternalFormat, WindowKind};
 use crate::types::ScalarType;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};

@@ -5,6 +5,7 @@
 //! kept for comments. No spans: errors were reported before this stage.
 
 use crate::types::ScalarType;
+pub use crate::types::{ApplyColumn, ExternalFormat, JoinKind, WindowKind};
 
 /// One query, ready for code generation.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,7 +80,7 @@ pub enum Input {
         /// The files, in order.
         files: Vec<String>,
         /// How records are laid out.
-        format: crate::sema::ExternalFormat,
+        format: ExternalFormat,
         /// Drop each file's first record.
         skip_first: bool,
     },
@@ -154,7 +155,7 @@ pub enum Op {
         /// rows (they are pushed in).
         sub: Box<Pipeline>,
         /// Where each output column comes from.
-        layout: Vec<crate::sema::ApplyColumn>,
+        layout: Vec<ApplyColumn>,
     },
     /// Row functions over the ordered rows, stored at their positions in
     /// order (as `Extend`).
@@ -254,13 +255,11 @@ pub enum Op {
     },
 }
 
-pub use crate::syntax::ast::JoinKind;
-
-/// A row function and its arguments (see `sema::CheckedWindow`).
+/// A row function and its arguments.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WindowFn {
     /// Which function.
-    pub kind: crate::sema::WindowKind,
+    pub kind: WindowKind,
     /// Its arguments.
     pub args: Vec<Expr>,
 }

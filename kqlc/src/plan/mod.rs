@@ -742,8 +742,8 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
                 origin = layout
                     .iter()
                     .map(|column| match column {
-                        crate::sema::ApplyColumn::Outer(i) => origin.get(*i).copied().flatten(),
-                        crate::sema::ApplyColumn::Sub(_) => None,
+                        ir::ApplyColumn::Outer(i) => origin.get(*i).copied().flatten(),
+                        ir::ApplyColumn::Sub(_) => None,
                     })
                     .collect();
             }

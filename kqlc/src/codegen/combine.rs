@@ -92,7 +92,7 @@ impl Gen {
         let StageCode { method, next, .. } = s;
         let mapped = |layout: &[Expr]| {
             let values = layout.iter().map(|e| match e {
-                Expr::Column(i) => {
+                Expr::Column(i, _) => {
                     let i = Literal::usize_unsuffixed(*i);
                     quote! { row[#i].clone() }
                 }

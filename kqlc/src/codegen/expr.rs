@@ -90,13 +90,13 @@ pub(super) fn owned_bool(expr: &Expr, names: &[Ident]) -> TokenStream {
 /// `||` there needs brackets; anywhere else brackets would be redundant).
 pub(super) fn bool_expr(expr: &Expr, names: &[Ident], operand: bool) -> TokenStream {
     if specializing() {
-        if let Expr::Call { path, args } = expr {
-            match (path.as_str(), args.as_slice()) {
-                ("ops::and", [Arg::Value(a), Arg::Value(b)]) => {
+        if let Expr::Call { builtin, args, .. } = expr {
+            match (*builtin, args.as_slice()) {
+                (Builtin::And, [Arg::Value(a), Arg::Value(b)]) => {
                     let (a, b) = (bool_expr(a, names, true), bool_expr(b, names, true));
                     return quote! { #a && #b };
                 }
-                ("ops::or", [Arg::Value(a), Arg::Value(b)]) => {
+                (Builtin::Or, [Arg::Value(a), Arg::Value(b)]) => {
                     let (a, b) = (bool_expr(a, names, false), bool_expr(b, names, false));
                     return if operand {
                         quote! { (#a || #b) }
@@ -104,8 +104,11 @@ pub(super) fn bool_expr(expr: &Expr, names: &[Ident], operand: bool) -> TokenStr
                         quote! { #a || #b }
                     };
                 }
-                ("ops::eq" | "ops::ne", [Arg::Value(a), Arg::Value(b)]) => {
-                    let function = if path == "ops::eq" {
+                (
+                    Builtin::Compare(comparison @ (Comparison::Eq | Comparison::Ne)),
+                    [Arg::Value(a), Arg::Value(b)],
+                ) => {
+                    let function = if comparison == Comparison::Eq {
                         quote! { ops::eq_text }
                     } else {
                         quote! { ops::ne_text }
@@ -130,7 +133,7 @@ pub(super) fn bool_expr(expr: &Expr, names: &[Ident], operand: bool) -> TokenStr
 /// A Rust expression of type `Value` for `expr`.
 pub(super) fn owned(expr: &Expr, names: &[Ident]) -> TokenStream {
     match expr {
-        Expr::Column(i) => match names.get(*i) {
+        Expr::Column(i, _) => match names.get(*i) {
             Some(name) => quote! { #name.clone() },
             None => quote! { Value::Null },
         },
@@ -157,11 +160,10 @@ pub(super) fn owned(expr: &Expr, names: &[Ident]) -> TokenStream {
             quote! { #set.values().clone() }
         }
         // One statement per step, not one nested call per operator.
-        Expr::Fold { first, steps } => {
+        Expr::Fold { first, steps, .. } => {
             let first = owned(first, names);
-            let steps = steps.iter().map(|(path, operand)| {
-                let path: TokenStream =
-                    path.parse().unwrap_or_else(|_| quote! { missing_function });
+            let steps = steps.iter().map(|(arith, operand)| {
+                let path = path_tokens(arith.path());
                 let operand = borrowed(operand, names);
                 quote! { let so_far = #path(&so_far, #operand); }
             });
@@ -171,8 +173,9 @@ pub(super) fn owned(expr: &Expr, names: &[Ident]) -> TokenStream {
                 so_far
             }}
         }
-        Expr::Call { path, args } => {
-            let path: TokenStream = path.parse().unwrap_or_else(|_| quote! { missing_function });
+        Expr::Call { builtin, args, .. } => {
+            let path = path_tokens(&builtin.path());
+            let flag = builtin.flag().map(|flag| quote! { #flag });
             let args = args.iter().map(|arg| match arg {
                 Arg::Value(e) => borrowed(e, names),
                 Arg::Set(Expr::Subquery { id, .. }) => {
@@ -182,7 +185,7 @@ pub(super) fn owned(expr: &Expr, names: &[Ident]) -> TokenStream {
                 Arg::Set(e) => borrowed(e, names),
                 // One value already held (a column, a sub-query): borrowed
                 // as a slice, not cloned into one.
-                Arg::Slice(es) if matches!(es[..], [Expr::Column(_) | Expr::Subquery { .. }]) => {
+                Arg::Slice(es) if matches!(es[..], [Expr::Column(..) | Expr::Subquery { .. }]) => {
                     let value = borrowed(&es[0], names);
                     quote! { std::slice::from_ref(#value) }
                 }
@@ -190,18 +193,23 @@ pub(super) fn owned(expr: &Expr, names: &[Ident]) -> TokenStream {
                     let values = es.iter().map(|e| owned(e, names));
                     quote! { &[#(#values),*] }
                 }
-                Arg::Flag(b) => quote! { #b },
                 Arg::Context => quote! { ctx },
             });
+            let args = args.chain(flag);
             quote! { #path(#(#args),*) }
         }
     }
 }
 
+/// A runtime function's path (`ops::eq`) as tokens.
+pub(super) fn path_tokens(path: &str) -> TokenStream {
+    path.parse().unwrap_or_else(|_| quote! { missing_function })
+}
+
 /// A Rust expression of type `&Value` for `expr`.
 pub(super) fn borrowed(expr: &Expr, names: &[Ident]) -> TokenStream {
     match expr {
-        Expr::Column(i) => match names.get(*i) {
+        Expr::Column(i, _) => match names.get(*i) {
             Some(name) => quote! { #name },
             None => quote! { &Value::Null },
         },

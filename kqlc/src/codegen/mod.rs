@@ -9,8 +9,9 @@
 //! read like the KQL: `ops::eq(operation_name, &Value::from_static("create"))`.
 
 use crate::plan::ir::{
-    Access, Aggregate, ApplyColumn, Arg, Const, Expr, ExternalFormat, Input, JoinKind, MakeSeries,
-    Op, Pipeline, Prefilter, SortKey, Stage, TopNestedLevel, WindowFn, WindowKind,
+    Access, Aggregate, ApplyColumn, Arg, Builtin, Comparison, Const, Expr, ExternalFormat, Input,
+    JoinKind, MakeSeries, Op, Pipeline, Prefilter, SortKey, Stage, TopNestedLevel, WindowFn,
+    WindowKind,
 };
 use crate::types::ScalarType;
 use proc_macro2::{Ident, Literal, TokenStream};
@@ -28,7 +29,7 @@ mod subquery;
 
 use combine::sub_struct;
 pub use expr::set_specialization;
-use expr::{borrowed, constant, owned, owned_bool, Bindings};
+use expr::{borrowed, constant, owned, owned_bool, path_tokens, Bindings};
 use input::{access_tokens, prefilter_tokens};
 pub use names::space_items;
 use names::{

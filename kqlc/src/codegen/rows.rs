@@ -334,9 +334,9 @@ pub(super) fn mv_expand_body(
         return quote! {};
     };
     // `to typeof(T)`: each element converted to T.
-    let convert = |k: usize, value: TokenStream| match conversions.get(k).cloned().flatten() {
-        Some(path) => {
-            let path: TokenStream = path.parse().unwrap_or_default();
+    let convert = |k: usize, value: TokenStream| match conversions.get(k).copied().flatten() {
+        Some(f) => {
+            let path = path_tokens(&f.path());
             quote! { #path(&#value) }
         }
         None => value,

@@ -51,6 +51,7 @@ pub(super) fn subqueries(pipeline: &Pipeline) -> Vec<(usize, &Pipeline, bool)> {
                 id,
                 pipeline,
                 column,
+                ..
             } => out.push((*id, pipeline, *column)),
             _ => expr.operands().into_iter().for_each(|e| visit(e, out)),
         }

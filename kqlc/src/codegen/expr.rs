@@ -6,8 +6,13 @@ use super::*;
 
 /// Local names for the columns a stage reads: `let operation_name = &row[4];`.
 pub(super) struct Bindings {
-    /// For each input position, its local name.
+    /// For each input position, its local name; then the names of the
+    /// stage's run constants (positions from `first_constant` on).
     pub(super) names: Vec<Ident>,
+    /// The first position that names a run constant, not a column.
+    first_constant: usize,
+    /// Each run constant's binding (`let ago = self.where_1_ago.get(..);`).
+    constants: Vec<TokenStream>,
 }
 
 impl Bindings {
@@ -18,7 +23,7 @@ impl Bindings {
             Op::Extend(_) | Op::Window(_) => &stage.output_names,
             _ => &stage.input_names,
         };
-        let names = columns
+        let names: Vec<Ident> = columns
             .iter()
             .enumerate()
             .map(|(i, column)| {
@@ -36,7 +41,20 @@ impl Bindings {
                 format_ident!("{}", name)
             })
             .collect();
-        Bindings { names }
+        Bindings {
+            first_constant: names.len(),
+            names,
+            constants: Vec::new(),
+        }
+    }
+
+    /// Names the stage's run constants, at the positions after its columns
+    /// (see `hoist`).
+    pub(super) fn add_run_constants(&mut self, constants: &[super::hoist::Hoisted]) {
+        for constant in constants {
+            self.names.push(constant.name.clone());
+            self.constants.push(constant.binding());
+        }
     }
 
     /// `let NAME = &row[i];` for each column the expressions read.
@@ -46,6 +64,9 @@ impl Bindings {
             columns_of(expr, &mut used);
         }
         let lets = used.into_iter().filter(|&i| i < self.names.len()).map(|i| {
+            if i >= self.first_constant {
+                return self.constants[i - self.first_constant].clone();
+            }
             let name = &self.names[i];
             let i = Literal::usize_unsuffixed(i);
             quote! { let #name = &row[#i]; }

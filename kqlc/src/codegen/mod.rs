@@ -9,8 +9,8 @@
 //! read like the KQL: `ops::eq(operation_name, &Value::from_static("create"))`.
 
 use crate::plan::ir::{
-    Access, Aggregate, ApplyColumn, Arg, Builtin, Comparison, Const, Expr, ExternalFormat, Input,
-    JoinKind, MakeSeries, Op, Pipeline, Prefilter, SortKey, Stage, TopNestedLevel, WindowFn,
+    Access, Aggregate, ApplyColumn, Arg, Arith, Builtin, Comparison, Const, Expr, ExternalFormat,
+    Input, JoinKind, MakeSeries, Op, Pipeline, Prefilter, SortKey, Stage, TopNestedLevel, WindowFn,
     WindowKind,
 };
 use crate::types::ScalarType;
@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 mod aggregate;
 mod combine;
 mod expr;
+mod hoist;
 mod input;
 mod names;
 mod partial;
@@ -29,7 +30,7 @@ mod subquery;
 
 use combine::sub_struct;
 pub use expr::set_specialization;
-use expr::{borrowed, constant, owned, owned_bool, path_tokens, Bindings};
+use expr::{borrowed, constant, owned, owned_bool, path_tokens, specializing, Bindings};
 use input::{access_tokens, prefilter_tokens};
 pub use names::space_items;
 use names::{
@@ -445,7 +446,19 @@ impl Gen {
                 };
             }
             let doc = stage_doc(stage);
-            let bindings = Bindings::new(stage);
+            let mut bindings = Bindings::new(stage);
+            // Sub-expressions that read no row: computed once per run.
+            let hoisted = hoist::hoist(stage, method, &bindings.names);
+            let stage = match &hoisted {
+                Some((rewritten, constants)) => {
+                    for constant in constants {
+                        self.state_fields.push(constant.declaration());
+                    }
+                    bindings.add_run_constants(constants);
+                    rewritten
+                }
+                None => stage,
+            };
             let state = format_ident!("{}_state", method);
             let code = StageCode {
                 stage,

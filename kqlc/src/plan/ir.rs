@@ -620,6 +620,12 @@ impl FunctionId {
         }))
     }
 
+    /// True for a function whose value differs from call to call with the
+    /// same arguments (`rand`, `new_guid`): never computed once for many.
+    pub fn is_volatile(self) -> bool {
+        matches!(self.0, "rand" | "new_guid")
+    }
+
     /// The runtime function's path under `kql_runtime`
     /// (`functions::tostring`).
     pub fn path(self) -> String {

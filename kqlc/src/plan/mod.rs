@@ -12,6 +12,8 @@ pub mod prefilter;
 pub mod schedule;
 mod show;
 
+pub(crate) use show::expr_text;
+
 use crate::sema::aggregates::Shape;
 use crate::sema::functions::Convention;
 use crate::sema::{

@@ -473,6 +473,11 @@ fn exprs(items: &[Expr], names: &[String]) -> String {
         .join(", ")
 }
 
+/// An expression over no row, as text (`functions::ago(ctx, ...)`).
+pub(crate) fn expr_text(e: &Expr) -> String {
+    expr(e, &[])
+}
+
 /// An expression; `names` name the row's positions.
 fn expr(e: &Expr, names: &[String]) -> String {
     match e {

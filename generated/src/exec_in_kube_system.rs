@@ -197,14 +197,12 @@ impl Rule {
                 ),
                 "pods",
             )
-                && ops::is_true(
-                    &ops::eq(
-                        ops::member_ref(
-                            ops::member_ref(raw_event_data, "ResponseStatus"),
-                            "code",
-                        ),
-                        &Value::Long(101),
+                && ops::eq_long(
+                    ops::member_ref(
+                        ops::member_ref(raw_event_data, "ResponseStatus"),
+                        "code",
                     ),
+                    101,
                 )
         };
         if keep {
@@ -256,14 +254,12 @@ impl Rule {
     fn where_7(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
-            ops::is_true(
-                &ops::eq(
-                    ops::member_ref(
-                        ops::member_ref(raw_event_data, "ResponseStatus"),
-                        "code",
-                    ),
-                    &Value::Long(101),
+            ops::eq_long(
+                ops::member_ref(
+                    ops::member_ref(raw_event_data, "ResponseStatus"),
+                    "code",
                 ),
+                101,
             )
         };
         if keep {

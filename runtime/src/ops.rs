@@ -27,6 +27,13 @@ use crate::functions::regex::cached_regex;
 use crate::text::{datetime_checked, parse_datetime, parse_timespan, to_text};
 use crate::value::{Row, Str, TimeSpan, Value};
 
+mod typed;
+pub use typed::{
+    eq_datetime, eq_long, eq_real, eq_timespan, ge_datetime, ge_long, ge_real, ge_timespan,
+    gt_datetime, gt_long, gt_real, gt_timespan, le_datetime, le_long, le_real, le_timespan,
+    lt_datetime, lt_long, lt_real, lt_timespan, ne_datetime, ne_long, ne_real, ne_timespan,
+};
+
 // ---------------------------------------------------------------------------
 // Comparison
 // ---------------------------------------------------------------------------

@@ -125,22 +125,11 @@ pub(super) fn bool_expr(expr: &Expr, names: &[Ident], operand: bool) -> TokenStr
                         quote! { #a || #b }
                     };
                 }
-                (
-                    Builtin::Compare(comparison @ (Comparison::Eq | Comparison::Ne)),
-                    [Arg::Value(a), Arg::Value(b)],
-                ) => {
-                    let function = if comparison == Comparison::Eq {
-                        quote! { ops::eq_text }
-                    } else {
-                        quote! { ops::ne_text }
-                    };
-                    match (a, b) {
-                        (subject, Expr::Const(Const::String(text)))
-                        | (Expr::Const(Const::String(text)), subject) => {
-                            let subject = borrowed(subject, names);
-                            return quote! { #function(#subject, #text) };
-                        }
-                        _ => {}
+                (Builtin::Compare(comparison), [Arg::Value(a), Arg::Value(b)]) => {
+                    let test = text_comparison(comparison, a, b, names)
+                        .or_else(|| typed_comparison(comparison, a, b, names));
+                    if let Some(test) = test {
+                        return test;
                     }
                 }
                 _ => {}
@@ -149,6 +138,91 @@ pub(super) fn bool_expr(expr: &Expr, names: &[Ident], operand: bool) -> TokenStr
     }
     let value = borrowed(expr, names);
     quote! { ops::is_true(#value) }
+}
+
+/// `a == "text"` or `a != "text"` (either side the constant), as
+/// `ops::eq_text(a, "text")`: exactly `ops::is_true(&ops::eq(..))`
+/// without a `Value`. `None` for other shapes.
+fn text_comparison(
+    comparison: Comparison,
+    a: &Expr,
+    b: &Expr,
+    names: &[Ident],
+) -> Option<TokenStream> {
+    let function = match comparison {
+        Comparison::Eq => quote! { ops::eq_text },
+        Comparison::Ne => quote! { ops::ne_text },
+        _ => return None,
+    };
+    match (a, b) {
+        (subject, Expr::Const(Const::String(text)))
+        | (Expr::Const(Const::String(text)), subject) => {
+            let subject = borrowed(subject, names);
+            Some(quote! { #function(#subject, #text) })
+        }
+        _ => None,
+    }
+}
+
+/// `a OP constant` (or `constant OP a`) for a long, int, real, datetime or
+/// timespan constant, as a call of the runtime's typed comparison
+/// (`ops::eq_long(code, 101)`): exactly `ops::is_true(&ops::OP(..))`,
+/// without a `Value` for the constant or the result. `None` for other
+/// shapes.
+fn typed_comparison(
+    comparison: Comparison,
+    a: &Expr,
+    b: &Expr,
+    names: &[Ident],
+) -> Option<TokenStream> {
+    let (subject, constant, comparison) = match (a, b) {
+        (_, Expr::Const(c)) => (a, c, comparison),
+        // `constant OP a` is `a OP' constant`, OP' the mirrored operator.
+        (Expr::Const(c), _) => (
+            b,
+            c,
+            match comparison {
+                Comparison::Lt => Comparison::Gt,
+                Comparison::Le => Comparison::Ge,
+                Comparison::Gt => Comparison::Lt,
+                Comparison::Ge => Comparison::Le,
+                other => other,
+            },
+        ),
+        _ => return None,
+    };
+    let (kind, value) = match constant {
+        Const::Long(n) => ("long", {
+            let n = Literal::i64_unsuffixed(*n);
+            quote! { #n }
+        }),
+        Const::Int(n) => ("long", {
+            let n = Literal::i64_unsuffixed(i64::from(*n));
+            quote! { #n }
+        }),
+        Const::Real(x) => ("real", real(*x)),
+        Const::DateTime(t) => ("datetime", {
+            let t = Literal::i64_unsuffixed(*t);
+            quote! { DateTime(#t) }
+        }),
+        Const::TimeSpan(t) => ("timespan", {
+            let t = Literal::i64_unsuffixed(*t);
+            quote! { TimeSpan(#t) }
+        }),
+        _ => return None,
+    };
+    let op = match comparison {
+        Comparison::Eq => "eq",
+        Comparison::Ne => "ne",
+        Comparison::Lt => "lt",
+        Comparison::Le => "le",
+        Comparison::Gt => "gt",
+        Comparison::Ge => "ge",
+        Comparison::EqCi | Comparison::NeCi => return None,
+    };
+    let function = format_ident!("{}_{}", op, kind);
+    let subject = borrowed(subject, names);
+    Some(quote! { ops::#function(#subject, #value) })
 }
 
 /// A Rust expression of type `Value` for `expr`.

@@ -199,7 +199,7 @@ impl Gen {
             /// The rows `top-nested` holds until the end of the input.
             #state: TopNested,
         });
-        top_nested_body(levels, &bindings, &state, &next, &mut self.finish_steps)
+        top_nested_body(levels, bindings, state, next, &mut self.finish_steps)
     }
 
     /// `getschema`: constant rows at the end, whatever the input.

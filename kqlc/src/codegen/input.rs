@@ -40,7 +40,7 @@ impl Gen {
             }
             Input::Range { from, to, step, .. } => {
                 let (from, to, step) = (owned(from, &[]), owned(to, &[]), owned(step, &[]));
-                let statement = handoff(&stage_names, 0, quote! { vec![value] }, exit);
+                let statement = handoff(stage_names, 0, quote! { vec![value] }, exit);
                 self.keep_start_errors();
                 self.start_steps.push(quote! {
                     // `range`: more rows than the limit stop the rule (docs/limits.md).
@@ -73,7 +73,7 @@ impl Gen {
                     let ty = column_type(*t);
                     quote! { (#n, ColumnType::#ty) }
                 });
-                let statement = handoff(&stage_names, 0, quote! { row }, exit);
+                let statement = handoff(stage_names, 0, quote! { row }, exit);
                 self.keep_start_errors();
                 self.start_steps.push(quote! {
                     // `externaldata`: read when the detector starts.
@@ -102,7 +102,7 @@ impl Gen {
                     let values = row.iter().filter_map(static_const);
                     quote! { &[#(#values),*] }
                 });
-                let statement = handoff(&stage_names, 0, quote! { row.to_vec() }, exit);
+                let statement = handoff(stage_names, 0, quote! { row.to_vec() }, exit);
                 self.start_steps.push(quote! {
                     static ROWS: &[&[Value]] = &[#(#rows),*];
                     for row in ROWS {
@@ -113,7 +113,7 @@ impl Gen {
             Input::Rows { rows, .. } => {
                 for row in rows {
                     let values = row.iter().map(|e| owned(e, &[]));
-                    let statement = handoff(&stage_names, 0, quote! { vec![#(#values),*] }, exit);
+                    let statement = handoff(stage_names, 0, quote! { vec![#(#values),*] }, exit);
                     self.start_steps.push(statement);
                 }
             }

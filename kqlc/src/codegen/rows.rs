@@ -148,7 +148,7 @@ impl Gen {
             bindings,
             ..
         } = s;
-        mv_expand_body(&stage.op, stage.input_names.len(), &bindings, &next, true)
+        mv_expand_body(&stage.op, stage.input_names.len(), bindings, next, true)
     }
 
     /// `mv-apply`: the subquery's own type, run over each row's subtable.
@@ -172,7 +172,7 @@ impl Gen {
         let collect = mv_expand_body(
             expand,
             stage.input_names.len(),
-            &bindings,
+            bindings,
             &quote! { subtable.push(row); },
             false,
         );

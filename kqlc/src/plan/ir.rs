@@ -486,8 +486,8 @@ impl Expr {
         Expr::Call { builtin, args, ty }
     }
 
-    /// `builtin(expr)` for a builtin that returns a bool (`not`).
-    pub fn not(expr: Expr) -> Expr {
+    /// `not(expr)`.
+    pub fn negated(expr: Expr) -> Expr {
         Expr::call(Builtin::Not, vec![Arg::Value(expr)], ScalarType::Bool)
     }
 }

@@ -489,7 +489,7 @@ impl Planner {
                             vec![l, r],
                         );
                         return if string_op.negated {
-                            Expr::not(test)
+                            Expr::negated(test)
                         } else {
                             test
                         };
@@ -530,7 +530,7 @@ impl Planner {
                     ],
                 );
                 if matches!(op, ListOp::NotIn | ListOp::NotInCi) {
-                    Expr::not(test)
+                    Expr::negated(test)
                 } else {
                     test
                 }
@@ -560,7 +560,7 @@ impl Planner {
                     ],
                 );
                 if matches!(op, ListOp::NotIn | ListOp::NotInCi) {
-                    Expr::not(test)
+                    Expr::negated(test)
                 } else {
                     test
                 }
@@ -571,9 +571,9 @@ impl Planner {
                 let in_list = |case_insensitive| Builtin::InList { case_insensitive };
                 match op {
                     ListOp::In => test(in_list(false), vec![value, items]),
-                    ListOp::NotIn => Expr::not(test(in_list(false), vec![value, items])),
+                    ListOp::NotIn => Expr::negated(test(in_list(false), vec![value, items])),
                     ListOp::InCi => test(in_list(true), vec![value, items]),
-                    ListOp::NotInCi => Expr::not(test(in_list(true), vec![value, items])),
+                    ListOp::NotInCi => Expr::negated(test(in_list(true), vec![value, items])),
                     ListOp::HasAny => test(Builtin::HasAny, vec![value, items]),
                     ListOp::HasAll => test(Builtin::HasAll, vec![value, items]),
                 }
@@ -593,7 +593,7 @@ impl Planner {
                     ],
                 );
                 if *negated {
-                    Expr::not(test)
+                    Expr::negated(test)
                 } else {
                     test
                 }

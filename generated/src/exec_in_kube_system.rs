@@ -374,8 +374,12 @@ impl Rule {
         let mut row = row;
         let value = {
             let request_uri = &row[15];
-            functions::extract_all_args(
-                &[Value::from_static("command=([^\\&]*)"), request_uri.clone()],
+            functions::extract_all_with(
+                {
+                    static PATTERN: ConstRegex = ConstRegex::new("command=([^\\&]*)");
+                    &PATTERN
+                },
+                request_uri,
             )
         };
         row.push(value);

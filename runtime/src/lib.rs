@@ -50,7 +50,7 @@ pub mod prelude {
     pub use crate::aggregate::{self, Aggregate, Groups, Reservoir, Seen, SortBuffer, SortKey};
     pub use crate::context::{Context, RunConstant};
     pub use crate::expand;
-    pub use crate::functions;
+    pub use crate::functions::{self, ConstRegex};
     pub use crate::join::{Join, JoinKind, JoinSpec};
     pub use crate::nested::{NestedLevel, Partitions, TopNested};
     pub use crate::ops::{self, ValueSet};

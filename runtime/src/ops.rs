@@ -698,7 +698,16 @@ pub fn endswith(a: &Value, b: &Value, case_sensitive: bool) -> Value {
 /// `matches regex` (`matches-regex-operator.md`): the left side (its
 /// `tostring`) contains a match of the pattern (RE2 syntax, the `regex`
 /// crate; compiled patterns are cached per thread). An invalid pattern → null
-/// (the compiler rejects invalid constant patterns before run time).
+/// (the compiler rejects invalid constant patterns before run time). This
+/// form takes a constant pattern, compiled once (`ConstRegex`).
+pub fn matches_regex_with(a: &Value, pattern: &crate::functions::regex::ConstRegex) -> Value {
+    match pattern.get() {
+        Some(re) => Value::Bool(re.is_match(&to_text(a))),
+        None => Value::Null,
+    }
+}
+
+/// [`matches_regex_with`]'s general form, the pattern any value.
 pub fn matches_regex(a: &Value, pattern: &Value) -> Value {
     match cached_regex(&to_text(pattern)) {
         Some(re) => Value::Bool(re.is_match(&to_text(a))),

@@ -269,6 +269,9 @@ pub(super) fn owned(expr: &Expr, names: &[Ident]) -> TokenStream {
             }}
         }
         Expr::Call { builtin, args, .. } => {
+            if let Some(call) = const_regex_call(*builtin, args, names) {
+                return call;
+            }
             let path = path_tokens(&builtin.path());
             let flag = builtin.flag().map(|flag| quote! { #flag });
             let args = args.iter().map(|arg| match arg {
@@ -294,6 +297,62 @@ pub(super) fn owned(expr: &Expr, names: &[Ident]) -> TokenStream {
             quote! { #path(#(#args),*) }
         }
     }
+}
+
+/// A `&ConstRegex` for a constant pattern: a `static` of its own, compiled
+/// on first use.
+pub(super) fn const_regex(pattern: &str) -> TokenStream {
+    quote! {
+        {
+            static PATTERN: ConstRegex = ConstRegex::new(#pattern);
+            &PATTERN
+        }
+    }
+}
+
+/// A call whose regular expression is a constant string, as the `_with`
+/// form of its function over the pattern compiled once
+/// ([`const_regex`]), not looked up in the per-thread cache for each row:
+/// `matches regex`, `extract`, two-argument `extract_all` (its arity fixed
+/// here, not picked at run time from a slice) and `replace_regex`. `None`
+/// for other calls, or when not specialising.
+fn const_regex_call(builtin: Builtin, args: &[Arg], names: &[Ident]) -> Option<TokenStream> {
+    if !specializing() {
+        return None;
+    }
+    let pattern = |e: &Expr| match e {
+        Expr::Const(Const::String(p)) => Some(const_regex(p)),
+        _ => None,
+    };
+    let f = match builtin {
+        Builtin::Function(f) => f.0,
+        Builtin::MatchesRegex => "matches regex",
+        _ => return None,
+    };
+    Some(match (f, args) {
+        ("matches regex", [Arg::Value(text), Arg::Value(p)]) => {
+            let (text, re) = (borrowed(text, names), pattern(p)?);
+            quote! { ops::matches_regex_with(#text, #re) }
+        }
+        ("extract", [Arg::Value(p), Arg::Value(group), Arg::Value(text)]) => {
+            let re = pattern(p)?;
+            let (group, text) = (borrowed(group, names), borrowed(text, names));
+            quote! { functions::extract_with(#re, #group, #text) }
+        }
+        ("extract_all_args", [Arg::Slice(items)]) => match items.as_slice() {
+            [p, text] => {
+                let (re, text) = (pattern(p)?, borrowed(text, names));
+                quote! { functions::extract_all_with(#re, #text) }
+            }
+            _ => return None,
+        },
+        ("replace_regex", [Arg::Value(text), Arg::Value(p), Arg::Value(rewrite)]) => {
+            let re = pattern(p)?;
+            let (text, rewrite) = (borrowed(text, names), borrowed(rewrite, names));
+            quote! { functions::replace_regex_with(#text, #re, #rewrite) }
+        }
+        _ => return None,
+    })
 }
 
 /// A runtime function's path (`ops::eq`) as tokens.

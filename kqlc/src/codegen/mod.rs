@@ -30,7 +30,9 @@ mod subquery;
 
 use combine::sub_struct;
 pub use expr::set_specialization;
-use expr::{borrowed, constant, owned, owned_bool, path_tokens, specializing, Bindings};
+use expr::{
+    borrowed, const_regex, constant, owned, owned_bool, path_tokens, specializing, Bindings,
+};
 use input::{access_tokens, prefilter_tokens};
 pub use names::space_items;
 use names::{

@@ -259,6 +259,16 @@ impl Gen {
         };
         let lets = bindings.lets(&[expr]);
         let text = borrowed(expr, &bindings.names);
+        // The pattern compiled once for the run (specialised), or looked up
+        // in the per-thread cache.
+        let (parse, regex) = if specializing() {
+            (
+                quote! { kql_runtime::parse::parse_text_with },
+                const_regex(regex),
+            )
+        } else {
+            (quote! { kql_runtime::parse::parse_text }, quote! { #regex })
+        };
         let types: Vec<Ident> = targets.iter().map(|(_, ty)| column_type(*ty)).collect();
         let width = stage.input_names.len();
         let stores: Vec<TokenStream> = targets
@@ -283,7 +293,7 @@ impl Gen {
         quote! {
             let values = {
                 #lets
-                kql_runtime::parse::parse_text(#text, #regex, &[#(ColumnType::#types),*], #relaxed)
+                #parse(#text, #regex, &[#(ColumnType::#types),*], #relaxed)
             };
             let values = match values {
                 Some(values) => values,

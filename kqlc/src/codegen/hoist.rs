@@ -57,13 +57,7 @@ pub(super) fn hoist(
 fn replace(expr: &Expr, method: &Ident, taken: &[Ident], hoisted: &mut Vec<Hoisted>) -> Expr {
     if is_run_constant(expr) {
         let position = taken.len() + hoisted.len();
-        let base = match expr {
-            Expr::Call {
-                builtin: Builtin::Function(f),
-                ..
-            } => f.0,
-            _ => "constant",
-        };
+        let base = first_function(expr).unwrap_or("constant");
         let mut name = base.to_string();
         let mut k = 1;
         while hoisted.iter().any(|h| h.name == name) || taken.iter().any(|t| t == &name) {
@@ -100,6 +94,19 @@ fn replace(expr: &Expr, method: &Ident, taken: &[Ident], hoisted: &mut Vec<Hoist
             ty: *ty,
         },
         other => other.clone(),
+    }
+}
+
+/// The name of the first function `expr` calls (itself, then its
+/// operands in order): what its field is named after (`ago(1h) - 30m` is
+/// `ago`).
+fn first_function(expr: &Expr) -> Option<&'static str> {
+    match expr {
+        Expr::Call {
+            builtin: Builtin::Function(f),
+            ..
+        } => Some(f.0),
+        _ => expr.operands().into_iter().find_map(first_function),
     }
 }
 
@@ -161,11 +168,12 @@ fn kql_of(expr: &Expr) -> Option<String> {
         } => {
             let args: Option<Vec<String>> = args
                 .iter()
-                .filter(|a| !matches!(a, Arg::Context))
-                .map(|a| match a {
-                    Arg::Value(e) => kql_of(e),
-                    _ => None,
+                .flat_map(|a| match a {
+                    Arg::Value(e) => std::slice::from_ref(e),
+                    Arg::Slice(es) => es.as_slice(),
+                    Arg::Set(_) | Arg::Context => &[],
                 })
+                .map(kql_of)
                 .collect();
             format!("{}({})", f.0, args?.join(", "))
         }
@@ -221,5 +229,58 @@ impl Hoisted {
             quote! { _ }
         };
         quote! { let #name = self.#field.get(ctx, |#ctx| #value); }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::codegen::{rule_module, RuleSource};
+    use crate::sema::Schema;
+
+    fn emit(kql: &str) -> String {
+        let pipeline = crate::compile(kql, &Schema::builtin()).unwrap_or_else(|e| panic!("{e:?}"));
+        rule_module(
+            &RuleSource {
+                name: "r",
+                kql,
+                pipeline: &pipeline,
+            },
+            "test",
+        )
+    }
+
+    #[test]
+    fn run_constants_are_fields_named_after_their_function() {
+        let code = emit(
+            "CloudAuditEvents | where Timestamp < ago(1h) - 30m and now() - Timestamp > 1h | extend d = ago(2d)",
+        );
+        assert!(
+            code.contains("/// `ago(1h) - 30m`, computed once per run."),
+            "{code}"
+        );
+        assert!(code.contains("where_1_ago: RunConstant,"), "{code}");
+        assert!(
+            code.contains("/// `now()`, computed once per run."),
+            "{code}"
+        );
+        assert!(code.contains("extend_2_ago: RunConstant,"), "{code}");
+        assert_eq!(code.matches("functions::ago(").count(), 2, "{code}");
+        assert_eq!(code.matches(".get(").count(), 3, "{code}");
+    }
+
+    #[test]
+    fn what_reads_the_row_or_differs_per_call_stays_per_row() {
+        let code = emit(
+            "CloudAuditEvents | where rand() < 0.5 | extend g = new_guid(), t = Timestamp + 1d",
+        );
+        assert!(!code.contains("RunConstant"), "{code}");
+        // Only the part that reads no row is computed once.
+        let code =
+            emit("CloudAuditEvents | where Timestamp > ago(1d) + totimespan(RawEventData.Age)");
+        assert!(
+            code.contains("/// `ago(1d)`, computed once per run."),
+            "{code}"
+        );
+        assert!(code.contains("&functions::totimespan("), "{code}");
     }
 }

@@ -1,5 +1,8 @@
 //! Differential: the specialised code kqlc generates (short-circuit
-//! `and`/`or`, text comparisons without a `Value`, properties read in place)
+//! `and`/`or`, text comparisons without a `Value`, comparisons with a long,
+//! real, datetime or timespan constant (`ops::eq_long`), run constants
+//! (`ago(1d)`) computed once, constant regular expressions compiled once,
+//! properties read in place)
 //! gives exactly the rows of the generic `Value` path, on random rules from
 //! the supported language over random lines. One test in this binary: it
 //! turns specialisation off for the whole process while it builds the
@@ -48,13 +51,16 @@ const TEXTS: &[&str] = &[
 fn atom(random: &mut Random) -> String {
     let subject = random.pick(SUBJECTS);
     let text = random.pick(TEXTS);
-    match random.below(7) {
+    match random.below(10) {
         0 => format!("{subject} == \"{text}\""),
         1 => format!("\"{text}\" == {subject}"),
         2 => format!("{subject} != \"{text}\""),
         3 => format!("{subject} =~ \"{text}\""),
         4 => format!("isnull({subject})"),
         5 => format!("{subject} has \"{text}\""),
+        6 => typed_comparison(random),
+        7 => run_constant(random),
+        8 => regex(random),
         // Numbers and bools against dynamic values only (a string column
         // against a number is a type error).
         _ => format!(
@@ -66,6 +72,86 @@ fn atom(random: &mut Random) -> String {
             ]),
             random.pick(&["201", "true", "1.5"])
         ),
+    }
+}
+
+/// A comparison of a dynamic, numeric or datetime value with a constant of
+/// a type the runtime compares directly (`ops::eq_long`, `lt_real`, ...),
+/// either side.
+fn typed_comparison(random: &mut Random) -> String {
+    let op = *random.pick(&["==", "!=", "<", "<=", ">", ">="]);
+    let (subject, constant) = match random.below(5) {
+        0 | 1 => (
+            *random.pick(&[
+                "RawEventData.Code",
+                "RawEventData.Flag",
+                "RawEventData.Items",
+                "RawEventData.ObjectRef.resource",
+                "toint(RawEventData.Code)",
+                "todouble(RawEventData.Code)",
+            ]),
+            *random.pick(&["201", "200", "int(201)", "201.0", "1.5", "-1", "real(nan)"]),
+        ),
+        2 => (
+            *random.pick(&["Timestamp", "todatetime(RawEventData.ObjectRef.name)"]),
+            *random.pick(&[
+                "datetime(2024-05-28T10:00:00Z)",
+                "datetime(2024-05-27)",
+                "datetime(null)",
+            ]),
+        ),
+        3 => (
+            *random.pick(&[
+                "totimespan(RawEventData.Code)",
+                "now() - Timestamp",
+                "RawEventData.Code",
+            ]),
+            *random.pick(&["1h", "2d", "0s", "-1m"]),
+        ),
+        _ => (
+            "RawEventData.Code",
+            *random.pick(&["datetime(2024-05-28T10:00:00Z)", "1h"]),
+        ),
+    };
+    if random.below(2) == 0 {
+        format!("{subject} {op} {constant}")
+    } else {
+        format!("{constant} {op} {subject}")
+    }
+}
+
+/// A comparison with a value that depends on the run only (`ago(1d)`,
+/// `now()`, arithmetic on them): computed once per run when specialised.
+fn run_constant(random: &mut Random) -> String {
+    let op = *random.pick(&["<", ">=", "==", "!="]);
+    let bound = *random.pick(&[
+        "ago(1h)",
+        "ago(3d)",
+        "now()",
+        "now(-2h)",
+        "ago(1h) - 30m",
+        "datetime_add('hour', -1, now())",
+    ]);
+    let subject = *random.pick(&["Timestamp", "todatetime(RawEventData.ObjectRef.name)"]);
+    format!("{subject} {op} {bound}")
+}
+
+/// A constant regular expression: compiled once per call site when
+/// specialised.
+fn regex(random: &mut Random) -> String {
+    let subject = *random.pick(&[
+        "OperationName",
+        "tostring(RawEventData.Code)",
+        "tostring(RawEventData.ObjectRef.resource)",
+    ]);
+    match random.below(4) {
+        0 => format!(
+            "{subject} matches regex \"{}\"",
+            random.pick(&["^cr", "[0-9]+", "^$", "o"])
+        ),
+        1 => format!("extract(\"([0-9]+)\", 1, {subject}) == \"201\""),
+        2 => format!("isnotempty(extract_all(@\"([a-z])\", {subject}))"),
+        _ => format!("replace_regex({subject}, @\"[aeiou]\", \"_\") startswith \"cr\""),
     }
 }
 
@@ -94,11 +180,20 @@ fn line(random: &mut Random) -> String {
         let t = *random.pick(&["create", "Create", "get", "", " 201", "pods", "true"]);
         format!("\"{t}\"")
     };
+    let timestamp = *random.pick(&[
+        "2024-05-28T10:00:00Z",
+        "2024-05-28T11:30:00Z",
+        "2024-05-26T10:00:00Z",
+        "2024-05-28T12:00:00Z",
+    ]);
     let value = |random: &mut Random| {
         random
             .pick(&[
                 "201",
                 "201.0",
+                "\"2024-05-28T11:00:00Z\"",
+                "\"01:00:00\"",
+                "-5",
                 "\"201\"",
                 "\" 201\"",
                 "true",
@@ -122,7 +217,7 @@ fn line(random: &mut Random) -> String {
         value(random),
     );
     format!(
-        r#"{{"Timestamp":"2024-05-28T10:00:00Z","OperationName":{op},"DataSource":{source},"RawEventData":{{"Code":{code},"Flag":{flag},"ObjectRef":{{"resource":{resource},"name":{name}}},"Items":{items}}}}}"#
+        r#"{{"Timestamp":"{timestamp}","OperationName":{op},"DataSource":{source},"RawEventData":{{"Code":{code},"Flag":{flag},"ObjectRef":{{"resource":{resource},"name":{name}}},"Items":{items}}}}}"#
     )
 }
 

@@ -109,7 +109,10 @@ static PREFILTER: Prefilter = Prefilter::All(
 
 /// The rule's state between rows.
 #[derive(Debug, Default)]
-pub struct Rule {}
+pub struct Rule {
+    /// `ago(1d)`, computed once per run.
+    where_1_ago: RunConstant,
+}
 
 impl Query for Rule {
     fn name(&self) -> &'static str {
@@ -140,12 +143,13 @@ impl Rule {
     fn where_1(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let timestamp = &row[0];
-            ops::is_true(
-                &ops::gt(
-                    timestamp,
-                    &functions::ago(ctx, &Value::TimeSpan(TimeSpan(864000000000))),
-                ),
-            )
+            let ago = self
+                .where_1_ago
+                .get(
+                    ctx,
+                    |ctx| functions::ago(ctx, &Value::TimeSpan(TimeSpan(864000000000))),
+                );
+            ops::is_true(&ops::gt(timestamp, ago))
         };
         if keep {
             self.where_2(ctx, row, emit);

@@ -111,7 +111,10 @@ static PREFILTER: Prefilter = Prefilter::All(
 
 /// The rule's state between rows.
 #[derive(Debug, Default)]
-pub struct Rule {}
+pub struct Rule {
+    /// `ago(1d)`, computed once per run.
+    where_1_ago: RunConstant,
+}
 
 impl Query for Rule {
     fn name(&self) -> &'static str {
@@ -142,12 +145,13 @@ impl Rule {
     fn where_1(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let timestamp = &row[0];
-            ops::is_true(
-                &ops::gt(
-                    timestamp,
-                    &functions::ago(ctx, &Value::TimeSpan(TimeSpan(864000000000))),
-                ),
-            )
+            let ago = self
+                .where_1_ago
+                .get(
+                    ctx,
+                    |ctx| functions::ago(ctx, &Value::TimeSpan(TimeSpan(864000000000))),
+                );
+            ops::is_true(&ops::gt(timestamp, ago))
         };
         if keep {
             self.where_2(ctx, row, emit);
@@ -193,14 +197,12 @@ impl Rule {
                 ),
                 "pods",
             )
-                && ops::is_true(
-                    &ops::eq(
-                        ops::member_ref(
-                            ops::member_ref(raw_event_data, "ResponseStatus"),
-                            "code",
-                        ),
-                        &Value::Long(101),
+                && ops::eq_long(
+                    ops::member_ref(
+                        ops::member_ref(raw_event_data, "ResponseStatus"),
+                        "code",
                     ),
+                    101,
                 )
         };
         if keep {
@@ -252,14 +254,12 @@ impl Rule {
     fn where_7(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
-            ops::is_true(
-                &ops::eq(
-                    ops::member_ref(
-                        ops::member_ref(raw_event_data, "ResponseStatus"),
-                        "code",
-                    ),
-                    &Value::Long(101),
+            ops::eq_long(
+                ops::member_ref(
+                    ops::member_ref(raw_event_data, "ResponseStatus"),
+                    "code",
                 ),
+                101,
             )
         };
         if keep {
@@ -374,8 +374,12 @@ impl Rule {
         let mut row = row;
         let value = {
             let request_uri = &row[15];
-            functions::extract_all_args(
-                &[Value::from_static("command=([^\\&]*)"), request_uri.clone()],
+            functions::extract_all_with(
+                {
+                    static PATTERN: ConstRegex = ConstRegex::new("command=([^\\&]*)");
+                    &PATTERN
+                },
+                request_uri,
             )
         };
         row.push(value);

@@ -1,4 +1,6 @@
-//! The KQL scalar types: the vocabulary every stage shares.
+//! The vocabulary every stage shares: the KQL scalar types, and the small
+//! enums that the checked query and the IR both carry (join flavours, row
+//! functions, `mv-apply` layouts, `externaldata` formats).
 
 use std::fmt;
 
@@ -79,5 +81,112 @@ impl ScalarType {
 impl fmt::Display for ScalarType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// The join flavours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinKind {
+    /// `innerunique`: inner join after deduplicating the left side by key.
+    InnerUnique,
+    /// `inner`.
+    Inner,
+    /// `leftouter`.
+    LeftOuter,
+    /// `rightouter`.
+    RightOuter,
+    /// `fullouter`.
+    FullOuter,
+    /// `leftanti` (`anti`, `leftantisemi`).
+    LeftAnti,
+    /// `rightanti` (`rightantisemi`).
+    RightAnti,
+    /// `leftsemi`.
+    LeftSemi,
+    /// `rightsemi`.
+    RightSemi,
+}
+
+impl JoinKind {
+    /// The flavour named `name`, aliases included.
+    pub fn from_name(name: &str) -> Option<JoinKind> {
+        Some(match name {
+            "innerunique" => JoinKind::InnerUnique,
+            "inner" => JoinKind::Inner,
+            "leftouter" => JoinKind::LeftOuter,
+            "rightouter" => JoinKind::RightOuter,
+            "fullouter" => JoinKind::FullOuter,
+            "leftanti" | "anti" | "leftantisemi" => JoinKind::LeftAnti,
+            "rightanti" | "rightantisemi" => JoinKind::RightAnti,
+            "leftsemi" => JoinKind::LeftSemi,
+            "rightsemi" => JoinKind::RightSemi,
+            _ => return None,
+        })
+    }
+
+    /// The canonical name.
+    pub fn name(self) -> &'static str {
+        match self {
+            JoinKind::InnerUnique => "innerunique",
+            JoinKind::Inner => "inner",
+            JoinKind::LeftOuter => "leftouter",
+            JoinKind::RightOuter => "rightouter",
+            JoinKind::FullOuter => "fullouter",
+            JoinKind::LeftAnti => "leftanti",
+            JoinKind::RightAnti => "rightanti",
+            JoinKind::LeftSemi => "leftsemi",
+            JoinKind::RightSemi => "rightsemi",
+        }
+    }
+}
+
+/// The row functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowKind {
+    /// `row_number([start [, restart]])`.
+    RowNumber,
+    /// `prev(value [, offset [, default]])`, with the offset.
+    Prev(usize),
+    /// `row_cumsum(term [, restart])`.
+    CumSum,
+}
+
+/// Where an output column of `mv-apply` comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApplyColumn {
+    /// This column of the input row.
+    Outer(usize),
+    /// This column of the subquery's row.
+    Sub(usize),
+}
+
+/// How the records of an `externaldata` file are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExternalFormat {
+    /// Fields separated by this byte, RFC 4180 quoting.
+    Delimited(u8),
+    /// JSON objects, keys naming columns.
+    Json,
+    /// One line per record, into the first column.
+    Text,
+    /// The whole file into the first column.
+    Raw,
+}
+
+impl ExternalFormat {
+    /// The format called `name` (an `externaldata` `format` option or a
+    /// file extension), if kqlc reads it.
+    pub fn from_name(name: &str) -> Option<ExternalFormat> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "csv" => ExternalFormat::Delimited(b','),
+            "tsv" | "tsve" => ExternalFormat::Delimited(b'\t'),
+            "psv" => ExternalFormat::Delimited(b'|'),
+            "scsv" => ExternalFormat::Delimited(b';'),
+            "sohsv" => ExternalFormat::Delimited(1),
+            "json" | "multijson" => ExternalFormat::Json,
+            "txt" => ExternalFormat::Text,
+            "raw" => ExternalFormat::Raw,
+            _ => return None,
+        })
     }
 }

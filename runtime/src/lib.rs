@@ -48,9 +48,9 @@ pub use value::{Bag, DateTime, Row, Str, TimeSpan, Value};
 /// `ops::eq`, `functions::tostring`).
 pub mod prelude {
     pub use crate::aggregate::{self, Aggregate, Groups, Reservoir, Seen, SortBuffer, SortKey};
-    pub use crate::context::Context;
+    pub use crate::context::{Context, RunConstant};
     pub use crate::expand;
-    pub use crate::functions;
+    pub use crate::functions::{self, ConstRegex};
     pub use crate::join::{Join, JoinKind, JoinSpec};
     pub use crate::nested::{NestedLevel, Partitions, TopNested};
     pub use crate::ops::{self, ValueSet};

@@ -27,6 +27,13 @@ use crate::functions::regex::cached_regex;
 use crate::text::{datetime_checked, parse_datetime, parse_timespan, to_text};
 use crate::value::{Row, Str, TimeSpan, Value};
 
+mod typed;
+pub use typed::{
+    eq_datetime, eq_long, eq_real, eq_timespan, ge_datetime, ge_long, ge_real, ge_timespan,
+    gt_datetime, gt_long, gt_real, gt_timespan, le_datetime, le_long, le_real, le_timespan,
+    lt_datetime, lt_long, lt_real, lt_timespan, ne_datetime, ne_long, ne_real, ne_timespan,
+};
+
 // ---------------------------------------------------------------------------
 // Comparison
 // ---------------------------------------------------------------------------
@@ -691,7 +698,16 @@ pub fn endswith(a: &Value, b: &Value, case_sensitive: bool) -> Value {
 /// `matches regex` (`matches-regex-operator.md`): the left side (its
 /// `tostring`) contains a match of the pattern (RE2 syntax, the `regex`
 /// crate; compiled patterns are cached per thread). An invalid pattern → null
-/// (the compiler rejects invalid constant patterns before run time).
+/// (the compiler rejects invalid constant patterns before run time). This
+/// form takes a constant pattern, compiled once (`ConstRegex`).
+pub fn matches_regex_with(a: &Value, pattern: &crate::functions::regex::ConstRegex) -> Value {
+    match pattern.get() {
+        Some(re) => Value::Bool(re.is_match(&to_text(a))),
+        None => Value::Null,
+    }
+}
+
+/// [`matches_regex_with`]'s general form, the pattern any value.
 pub fn matches_regex(a: &Value, pattern: &Value) -> Value {
     match cached_regex(&to_text(pattern)) {
         Some(re) => Value::Bool(re.is_match(&to_text(a))),

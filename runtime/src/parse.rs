@@ -1,7 +1,7 @@
 //! The `parse` operator: a pattern (compiled to a regular expression by
 //! kqlc) matched against text, captures converted to the columns' types.
 
-use crate::functions::regex::cached_regex;
+use crate::functions::regex::{cached_regex, ConstRegex};
 use crate::query::ColumnType;
 use crate::text;
 use crate::value::{DateTime, Value};
@@ -16,8 +16,27 @@ pub fn parse_text(
     types: &[ColumnType],
     relaxed: bool,
 ) -> Option<Vec<Value>> {
+    parse_compiled(value, cached_regex(pattern).as_deref(), types, relaxed)
+}
+
+/// [`parse_text`] with the pattern compiled once for the run.
+pub fn parse_text_with(
+    value: &Value,
+    pattern: &ConstRegex,
+    types: &[ColumnType],
+    relaxed: bool,
+) -> Option<Vec<Value>> {
+    parse_compiled(value, pattern.get(), types, relaxed)
+}
+
+fn parse_compiled(
+    value: &Value,
+    regex: Option<&::regex::Regex>,
+    types: &[ColumnType],
+    relaxed: bool,
+) -> Option<Vec<Value>> {
     let text = text::to_text(value);
-    let regex = cached_regex(pattern)?;
+    let regex = regex?;
     let captures = regex.captures(&text)?;
     let mut out = Vec::with_capacity(types.len());
     for (i, &ty) in types.iter().enumerate() {

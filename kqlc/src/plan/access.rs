@@ -24,7 +24,7 @@
 //! spelling: `objectRef.resource`). Reading the text itself, or the parse
 //! in any other way, observes it whole.
 
-use super::ir::{Access, Arg, Expr, Op, Stage};
+use super::ir::{Access, Arg, Builtin, Expr, FunctionId, Op, Stage};
 use crate::types::ScalarType;
 
 /// What `stages` can observe of each column of the input table
@@ -177,7 +177,7 @@ impl Tracker {
             Op::Distinct(columns) => {
                 // Rows are told apart by the whole values.
                 for &i in columns {
-                    self.observe(&Expr::Column(i));
+                    self.observe_column(i);
                 }
                 self.origin = columns
                     .iter()
@@ -245,9 +245,13 @@ impl Tracker {
     /// position holding that parse), if it is.
     fn parse_of(&self, expr: &Expr) -> Option<usize> {
         match expr {
-            Expr::Column(i) => self.parsed.get(*i).copied().flatten(),
-            Expr::Call { path, args } if path == "functions::parse_json" => match args.as_slice() {
-                [Arg::Value(Expr::Column(i))] => {
+            Expr::Column(i, _) => self.parsed.get(*i).copied().flatten(),
+            Expr::Call {
+                builtin: Builtin::Function(FunctionId::PARSE_JSON),
+                args,
+                ..
+            } => match args.as_slice() {
+                [Arg::Value(Expr::Column(i, _))] => {
                     let k = self.origin.get(*i).copied().flatten()?;
                     (Some(k) == self.serialized).then_some(k)
                 }
@@ -257,11 +261,20 @@ impl Tracker {
         }
     }
 
+    /// Records that the value of position `i` is observed whole.
+    fn observe_column(&mut self, i: usize) {
+        if let Some(Some(k)) = self.parsed.get(i) {
+            self.access[*k].add_path(&[]);
+        } else if let Some(Some(k)) = self.origin.get(i) {
+            self.access[*k].add_path(&[]);
+        }
+    }
+
     /// Records what evaluating `expr` can observe.
     fn observe(&mut self, expr: &Expr) {
         match expr {
             Expr::Const(_) => {}
-            Expr::Column(_) | Expr::Member(..) => {
+            Expr::Column(..) | Expr::Member(..) => {
                 let mut keys: Vec<&str> = Vec::new();
                 let mut base = expr;
                 while let Expr::Member(target, key) = base {
@@ -276,7 +289,7 @@ impl Tracker {
                     return;
                 }
                 match base {
-                    Expr::Column(i) => {
+                    Expr::Column(i, _) => {
                         if let Some(Some(k)) = self.origin.get(*i) {
                             self.access[*k].add_path(&keys);
                         }

@@ -5,6 +5,7 @@
 //! kept for comments. No spans: errors were reported before this stage.
 
 use crate::types::ScalarType;
+pub use crate::types::{ApplyColumn, ExternalFormat, JoinKind, WindowKind};
 
 /// One query, ready for code generation.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,7 +80,7 @@ pub enum Input {
         /// The files, in order.
         files: Vec<String>,
         /// How records are laid out.
-        format: crate::sema::ExternalFormat,
+        format: ExternalFormat,
         /// Drop each file's first record.
         skip_first: bool,
     },
@@ -142,8 +143,8 @@ pub enum Op {
         /// Bags expand to `[key, value]` arrays (`kind=array`).
         bag_as_array: bool,
         /// Per item, the conversion of each element (`to typeof(long)` is
-        /// `functions::tolong`), or none for dynamic.
-        conversions: Vec<Option<String>>,
+        /// `tolong`), or none for dynamic.
+        conversions: Vec<Option<FunctionId>>,
     },
     /// `mv-apply`: expand each row into a subtable (`expand`, an
     /// [`Op::MvExpand`]), run `sub` afresh over it, lay out its rows.
@@ -154,7 +155,7 @@ pub enum Op {
         /// rows (they are pushed in).
         sub: Box<Pipeline>,
         /// Where each output column comes from.
-        layout: Vec<crate::sema::ApplyColumn>,
+        layout: Vec<ApplyColumn>,
     },
     /// Row functions over the ordered rows, stored at their positions in
     /// order (as `Extend`).
@@ -254,13 +255,11 @@ pub enum Op {
     },
 }
 
-pub use crate::syntax::ast::JoinKind;
-
-/// A row function and its arguments (see `sema::CheckedWindow`).
+/// A row function and its arguments.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WindowFn {
     /// Which function.
-    pub kind: crate::sema::WindowKind,
+    pub kind: WindowKind,
     /// Its arguments.
     pub args: Vec<Expr>,
 }
@@ -388,12 +387,17 @@ impl Op {
 }
 
 /// A scalar expression over one row.
+///
+/// Each carries its KQL type: a call, a fold and a sub-query in a field,
+/// a column in its position's (the row layout's type, which the checker
+/// gave), a constant and a member or index access by their kind (a
+/// member or index of a dynamic value is dynamic).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     /// A constant.
     Const(Const),
-    /// The value at a position of the row.
-    Column(usize),
+    /// The value at a position of the row, of this type.
+    Column(usize, ScalarType),
     /// A property of a dynamic bag (`a.b`, `a["b"]`).
     Member(Box<Expr>, String),
     /// An index into a dynamic value (`a[0]`, `a[key]`).
@@ -408,29 +412,34 @@ pub enum Expr {
         pipeline: Box<Pipeline>,
         /// All of the first column, not only its first value.
         column: bool,
+        /// The value's type (dynamic for a column).
+        ty: ScalarType,
     },
     /// The scalar constants of a long `in` list (`x in ("a", "b", ...)`),
     /// indexed once as static data rather than compared one by one: an IOC
     /// list of 100,000 entries compiles and runs like one of 10.
     ConstSet(Vec<Const>),
-    /// A left fold of binary runtime operators: `first`, then each step's
-    /// function applied to the value so far and the step's operand
+    /// A left fold of binary arithmetic operators: `first`, then each
+    /// step's operator applied to the value so far and the step's operand
     /// (`ops::add(ops::sub(a, b), c)`...). A long flat chain such as
     /// `a + b - c + ...`, kept flat so that codegen and the Rust it
     /// writes do not nest once per operator.
     Fold {
         /// The first operand.
         first: Box<Expr>,
-        /// Each step: the runtime function (a path under `kql_runtime`,
-        /// as in [`Expr::Call`]) and its right operand.
-        steps: Vec<(String, Expr)>,
+        /// Each step: the operator and its right operand.
+        steps: Vec<(Arith, Expr)>,
+        /// The result's type.
+        ty: ScalarType,
     },
-    /// A call of a runtime function, e.g. `ops::eq` or `functions::tostring`.
+    /// A call of a builtin operator or function.
     Call {
-        /// Path under `kql_runtime`.
-        path: String,
+        /// What is called.
+        builtin: Builtin,
         /// The arguments, in order.
         args: Vec<Arg>,
+        /// The result's type.
+        ty: ScalarType,
     },
 }
 
@@ -441,12 +450,12 @@ impl Expr {
     /// constant set's items.
     pub fn operands(&self) -> Vec<&Expr> {
         match self {
-            Expr::Const(_) | Expr::Column(_) | Expr::Subquery { .. } | Expr::ConstSet(_) => {
+            Expr::Const(_) | Expr::Column(..) | Expr::Subquery { .. } | Expr::ConstSet(_) => {
                 Vec::new()
             }
             Expr::Member(target, _) => vec![target],
             Expr::Index(target, index) => vec![target, index],
-            Expr::Fold { first, steps } => std::iter::once(&**first)
+            Expr::Fold { first, steps, .. } => std::iter::once(&**first)
                 .chain(steps.iter().map(|(_, operand)| operand))
                 .collect(),
             Expr::Call { args, .. } => args
@@ -454,9 +463,237 @@ impl Expr {
                 .flat_map(|arg| match arg {
                     Arg::Value(e) | Arg::Set(e) => std::slice::from_ref(e),
                     Arg::Slice(es) => es.as_slice(),
-                    Arg::Flag(_) | Arg::Context => &[],
+                    Arg::Context => &[],
                 })
                 .collect(),
+        }
+    }
+
+    /// The expression's KQL type.
+    pub fn ty(&self) -> ScalarType {
+        match self {
+            Expr::Const(c) => c.ty(),
+            Expr::Column(_, ty)
+            | Expr::Subquery { ty, .. }
+            | Expr::Fold { ty, .. }
+            | Expr::Call { ty, .. } => *ty,
+            Expr::Member(..) | Expr::Index(..) | Expr::ConstSet(_) => ScalarType::Dynamic,
+        }
+    }
+
+    /// A call of `builtin` on `args`, of type `ty`.
+    pub fn call(builtin: Builtin, args: Vec<Arg>, ty: ScalarType) -> Expr {
+        Expr::Call { builtin, args, ty }
+    }
+
+    /// `not(expr)`.
+    pub fn negated(expr: Expr) -> Expr {
+        Expr::call(Builtin::Not, vec![Arg::Value(expr)], ScalarType::Bool)
+    }
+}
+
+/// What an [`Expr::Call`] calls: an operator of `kql_runtime::ops` or a
+/// function of the function table (`kql_runtime::functions`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    /// `==`, `!=`, `=~`, `!~`, `<`, `<=`, `>`, `>=`.
+    Compare(Comparison),
+    /// `and`.
+    And,
+    /// `or`.
+    Or,
+    /// `not()`, and the negation of `!in`, `!contains`, `!between`, ...
+    Not,
+    /// Unary `-`.
+    Neg,
+    /// A binary arithmetic operator.
+    Arith(Arith),
+    /// A string operator (`contains`, `has`, `startswith`, ...); the
+    /// negated forms are its [`Builtin::Not`].
+    Text {
+        /// Which operator.
+        op: TextOp,
+        /// The `_cs` form (`contains_cs`): compare letters exactly.
+        case_sensitive: bool,
+    },
+    /// `matches regex`.
+    MatchesRegex,
+    /// `in` / `in~` over a list of values (dynamic arrays flattened).
+    InList {
+        /// `in~`.
+        case_insensitive: bool,
+    },
+    /// `in` / `in~` over an indexed set ([`Arg::Set`]: a sub-query's first
+    /// column or an [`Expr::ConstSet`]).
+    InSet {
+        /// `in~`.
+        case_insensitive: bool,
+    },
+    /// `has_any`.
+    HasAny,
+    /// `has_all`.
+    HasAll,
+    /// `between` (its negation is its [`Builtin::Not`]).
+    Between,
+    /// A function of the function table.
+    Function(FunctionId),
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    /// `==`.
+    Eq,
+    /// `!=`.
+    Ne,
+    /// `=~`.
+    EqCi,
+    /// `!~`.
+    NeCi,
+    /// `<`.
+    Lt,
+    /// `<=`.
+    Le,
+    /// `>`.
+    Gt,
+    /// `>=`.
+    Ge,
+}
+
+/// A binary arithmetic operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arith {
+    /// `+`.
+    Add,
+    /// `-`.
+    Sub,
+    /// `*`.
+    Mul,
+    /// `/`.
+    Div,
+    /// `%`.
+    Rem,
+}
+
+/// A string operator, without its negation and case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextOp {
+    /// `contains`.
+    Contains,
+    /// `has`.
+    Has,
+    /// `hasprefix`.
+    HasPrefix,
+    /// `hassuffix`.
+    HasSuffix,
+    /// `startswith`.
+    StartsWith,
+    /// `endswith`.
+    EndsWith,
+}
+
+/// A function of the function table, by the name of its implementation in
+/// `kql_runtime::functions` (`tostring`, `extract_all_args`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FunctionId(pub &'static str);
+
+impl FunctionId {
+    /// `tostring`.
+    pub const TOSTRING: FunctionId = FunctionId("tostring");
+    /// `parse_json` (also `todynamic`).
+    pub const PARSE_JSON: FunctionId = FunctionId("parse_json");
+    /// `ago`.
+    pub const AGO: FunctionId = FunctionId("ago");
+
+    /// The conversion to `ty` (`tolong`, ...), none for dynamic.
+    pub fn conversion(ty: ScalarType) -> Option<FunctionId> {
+        Some(FunctionId(match ty {
+            ScalarType::Long => "tolong",
+            ScalarType::Int => "toint",
+            ScalarType::Real => "toreal",
+            ScalarType::String => "tostring",
+            ScalarType::Bool => "tobool",
+            ScalarType::DateTime => "todatetime",
+            ScalarType::TimeSpan => "totimespan",
+            ScalarType::Guid => "toguid",
+            ScalarType::Dynamic => return None,
+        }))
+    }
+
+    /// True for a function whose value differs from call to call with the
+    /// same arguments (`rand`, `new_guid`): never computed once for many.
+    pub fn is_volatile(self) -> bool {
+        matches!(self.0, "rand" | "new_guid")
+    }
+
+    /// The runtime function's path under `kql_runtime`
+    /// (`functions::tostring`).
+    pub fn path(self) -> String {
+        format!("functions::{}", self.0)
+    }
+}
+
+impl Builtin {
+    /// The runtime function's path under `kql_runtime` (`ops::eq`,
+    /// `functions::tostring`).
+    pub fn path(self) -> String {
+        let name = match self {
+            Builtin::Compare(c) => match c {
+                Comparison::Eq => "eq",
+                Comparison::Ne => "ne",
+                Comparison::EqCi => "eq_ci",
+                Comparison::NeCi => "ne_ci",
+                Comparison::Lt => "lt",
+                Comparison::Le => "le",
+                Comparison::Gt => "gt",
+                Comparison::Ge => "ge",
+            },
+            Builtin::And => "and",
+            Builtin::Or => "or",
+            Builtin::Not => "not",
+            Builtin::Neg => "neg",
+            Builtin::Arith(a) => return a.path().to_string(),
+            Builtin::Text { op, .. } => match op {
+                TextOp::Contains => "contains",
+                TextOp::Has => "has",
+                TextOp::HasPrefix => "hasprefix",
+                TextOp::HasSuffix => "hassuffix",
+                TextOp::StartsWith => "startswith",
+                TextOp::EndsWith => "endswith",
+            },
+            Builtin::MatchesRegex => "matches_regex",
+            Builtin::InList { .. } => "in_list",
+            Builtin::InSet { .. } => "in_set",
+            Builtin::HasAny => "has_any",
+            Builtin::HasAll => "has_all",
+            Builtin::Between => "between",
+            Builtin::Function(f) => return f.path(),
+        };
+        format!("ops::{name}")
+    }
+
+    /// The flag the runtime function takes after its arguments: a string
+    /// operator's case sensitivity, `in`'s case insensitivity.
+    pub fn flag(self) -> Option<bool> {
+        match self {
+            Builtin::Text { case_sensitive, .. } => Some(case_sensitive),
+            Builtin::InList { case_insensitive } | Builtin::InSet { case_insensitive } => {
+                Some(case_insensitive)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Arith {
+    /// The runtime function's path under `kql_runtime` (`ops::add`).
+    pub fn path(self) -> &'static str {
+        match self {
+            Arith::Add => "ops::add",
+            Arith::Sub => "ops::sub",
+            Arith::Mul => "ops::mul",
+            Arith::Div => "ops::div",
+            Arith::Rem => "ops::rem",
         }
     }
 }
@@ -471,8 +708,6 @@ pub enum Arg {
     /// A sub-query's first column as an indexed set (`x in (T)`): an
     /// [`Expr::Subquery`] with `column`.
     Set(Expr),
-    /// A compile-time flag, such as case sensitivity.
-    Flag(bool),
     /// The run's context (`now`).
     Context,
 }
@@ -502,4 +737,22 @@ pub enum Const {
     Array(Vec<Const>),
     /// A dynamic bag.
     Bag(Vec<(String, Const)>),
+}
+
+impl Const {
+    /// The constant's KQL type (a null's is dynamic: the IR keeps no type
+    /// for it).
+    pub fn ty(&self) -> ScalarType {
+        match self {
+            Const::Null | Const::Array(_) | Const::Bag(_) => ScalarType::Dynamic,
+            Const::Bool(_) => ScalarType::Bool,
+            Const::Int(_) => ScalarType::Int,
+            Const::Long(_) => ScalarType::Long,
+            Const::Real(_) => ScalarType::Real,
+            Const::String(_) => ScalarType::String,
+            Const::DateTime(_) => ScalarType::DateTime,
+            Const::TimeSpan(_) => ScalarType::TimeSpan,
+            Const::Guid(_) => ScalarType::Guid,
+        }
+    }
 }

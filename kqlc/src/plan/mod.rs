@@ -12,6 +12,8 @@ pub mod prefilter;
 pub mod schedule;
 mod show;
 
+pub(crate) use show::expr_text;
+
 use crate::sema::aggregates::Shape;
 use crate::sema::functions::Convention;
 use crate::sema::{
@@ -19,7 +21,9 @@ use crate::sema::{
 };
 use crate::syntax::ast::{BinaryOp, DynamicLiteral, ListOp, Literal, StringOpKind, UnaryOp};
 use crate::types::ScalarType;
-use ir::{Arg, Const, Expr, Input, Op, Pipeline, Stage};
+use ir::{
+    Arg, Arith, Builtin, Comparison, Const, Expr, FunctionId, Input, Op, Pipeline, Stage, TextOp,
+};
 
 /// Lowers a checked query.
 pub fn plan(query: &CheckedQuery) -> Pipeline {
@@ -84,8 +88,11 @@ impl Planner {
                             if window.kind == crate::sema::WindowKind::CumSum
                                 && window.args[0].ty != ScalarType::Real
                             {
-                                args[0] =
-                                    call("functions::tolong", vec![Arg::Value(args[0].clone())]);
+                                args[0] = Expr::call(
+                                    Builtin::Function(FunctionId("tolong")),
+                                    vec![Arg::Value(args[0].clone())],
+                                    ScalarType::Long,
+                                );
                             }
                             (
                                 *position,
@@ -190,7 +197,7 @@ impl Planner {
                             .iter()
                             .zip(&stage.output)
                             .map(|(m, column)| match (m, column.ty) {
-                                (Some(i), _) => Expr::Column(*i),
+                                (Some(i), ty) => Expr::Column(*i, ty),
                                 (None, ScalarType::String) => {
                                     Expr::Const(Const::String(String::new()))
                                 }
@@ -306,13 +313,17 @@ impl Planner {
                 let value = default
                     .as_ref()
                     .map_or(Expr::Const(Const::Long(0)), |e| self.lower(e));
-                let conversion = match a.function.result_type(a.value.as_ref().map(|v| v.ty)) {
-                    ScalarType::Int => "functions::toint",
-                    ScalarType::Long => "functions::tolong",
-                    ScalarType::Real => "functions::toreal",
-                    _ => return value,
+                let ty = a.function.result_type(a.value.as_ref().map(|v| v.ty));
+                let conversion = match ty {
+                    ScalarType::Int | ScalarType::Long | ScalarType::Real => {
+                        FunctionId::conversion(ty)
+                    }
+                    _ => None,
                 };
-                call(conversion, vec![Arg::Value(value)])
+                match conversion {
+                    Some(f) => Expr::call(Builtin::Function(f), vec![Arg::Value(value)], ty),
+                    None => value,
+                }
             })
             .collect();
         let bound = |b: &Option<TypedExpr>| {
@@ -364,20 +375,7 @@ impl Planner {
         Op::MvExpand {
             conversions: items
                 .iter()
-                .map(|(i, _)| {
-                    let name = match output.get(*i).map(|c| c.ty) {
-                        Some(ScalarType::Long) => "tolong",
-                        Some(ScalarType::Int) => "toint",
-                        Some(ScalarType::Real) => "toreal",
-                        Some(ScalarType::String) => "tostring",
-                        Some(ScalarType::Bool) => "tobool",
-                        Some(ScalarType::DateTime) => "todatetime",
-                        Some(ScalarType::TimeSpan) => "totimespan",
-                        Some(ScalarType::Guid) => "toguid",
-                        _ => return None,
-                    };
-                    Some(format!("functions::{name}"))
-                })
+                .map(|(i, _)| output.get(*i).and_then(|c| FunctionId::conversion(c.ty)))
                 .collect(),
             items: items.iter().map(|(i, e)| (*i, self.lower(e))).collect(),
             limit: *limit,
@@ -399,7 +397,7 @@ impl Planner {
     fn lower(&self, expr: &TypedExpr) -> Expr {
         match &expr.kind {
             TypedExprKind::Literal(literal) => Expr::Const(constant(literal)),
-            TypedExprKind::Column(i) => Expr::Column(*i),
+            TypedExprKind::Column(i) => Expr::Column(*i, expr.ty),
             TypedExprKind::Member(target, name) => {
                 Expr::Member(Box::new(self.lower(target)), name.clone())
             }
@@ -411,7 +409,6 @@ impl Planner {
                 _ => Expr::Index(Box::new(self.lower(target)), Box::new(self.lower(index))),
             },
             TypedExprKind::Call(function, args) => {
-                let path = format!("functions::{}", function.runtime);
                 let values = args.iter().map(|e| self.lower(e));
                 let args = match function.convention {
                     Convention::Refs => values.map(Arg::Value).collect(),
@@ -423,10 +420,16 @@ impl Planner {
                         .chain(values.map(Arg::Value))
                         .collect(),
                 };
-                call(&path, args)
+                Expr::call(
+                    Builtin::Function(FunctionId(function.runtime)),
+                    args,
+                    expr.ty,
+                )
             }
             TypedExprKind::Unary(op, operand) => match op {
-                UnaryOp::Neg => call("ops::neg", vec![Arg::Value(self.lower(operand))]),
+                UnaryOp::Neg => {
+                    Expr::call(Builtin::Neg, vec![Arg::Value(self.lower(operand))], expr.ty)
+                }
                 UnaryOp::Plus => self.lower(operand),
             },
             TypedExprKind::Chain(first, steps) => Expr::Fold {
@@ -434,57 +437,65 @@ impl Planner {
                 steps: steps
                     .iter()
                     .map(|(op, operand, _)| {
-                        let name = match op {
-                            BinaryOp::Add => "add",
-                            BinaryOp::Sub => "sub",
-                            BinaryOp::Mul => "mul",
-                            BinaryOp::Div => "div",
-                            BinaryOp::Mod => "rem",
+                        let arith = match op {
+                            BinaryOp::Add => Arith::Add,
+                            BinaryOp::Sub => Arith::Sub,
+                            BinaryOp::Mul => Arith::Mul,
+                            BinaryOp::Div => Arith::Div,
+                            BinaryOp::Mod => Arith::Rem,
                             // The parser chains arithmetic operators only.
                             _ => unreachable!("a chain of {op:?}"),
                         };
-                        (format!("ops::{name}"), self.lower(operand))
+                        (arith, self.lower(operand))
                     })
                     .collect(),
+                ty: expr.ty,
             },
             TypedExprKind::Binary(op, lhs, rhs) => {
                 let (l, r) = (Arg::Value(self.lower(lhs)), Arg::Value(self.lower(rhs)));
-                let name = match op {
-                    BinaryOp::Or => "or",
-                    BinaryOp::And => "and",
-                    BinaryOp::Eq => "eq",
-                    BinaryOp::NotEq => "ne",
-                    BinaryOp::EqCi => "eq_ci",
-                    BinaryOp::NotEqCi => "ne_ci",
-                    BinaryOp::Lt => "lt",
-                    BinaryOp::Le => "le",
-                    BinaryOp::Gt => "gt",
-                    BinaryOp::Ge => "ge",
-                    BinaryOp::Add => "add",
-                    BinaryOp::Sub => "sub",
-                    BinaryOp::Mul => "mul",
-                    BinaryOp::Div => "div",
-                    BinaryOp::Mod => "rem",
+                let builtin = match op {
+                    BinaryOp::Or => Builtin::Or,
+                    BinaryOp::And => Builtin::And,
+                    BinaryOp::Eq => Builtin::Compare(Comparison::Eq),
+                    BinaryOp::NotEq => Builtin::Compare(Comparison::Ne),
+                    BinaryOp::EqCi => Builtin::Compare(Comparison::EqCi),
+                    BinaryOp::NotEqCi => Builtin::Compare(Comparison::NeCi),
+                    BinaryOp::Lt => Builtin::Compare(Comparison::Lt),
+                    BinaryOp::Le => Builtin::Compare(Comparison::Le),
+                    BinaryOp::Gt => Builtin::Compare(Comparison::Gt),
+                    BinaryOp::Ge => Builtin::Compare(Comparison::Ge),
+                    BinaryOp::Add => Builtin::Arith(Arith::Add),
+                    BinaryOp::Sub => Builtin::Arith(Arith::Sub),
+                    BinaryOp::Mul => Builtin::Arith(Arith::Mul),
+                    BinaryOp::Div => Builtin::Arith(Arith::Div),
+                    BinaryOp::Mod => Builtin::Arith(Arith::Rem),
                     BinaryOp::Str(string_op) => {
-                        let name = match string_op.kind {
-                            StringOpKind::Contains => "contains",
-                            StringOpKind::Has => "has",
-                            StringOpKind::HasPrefix => "hasprefix",
-                            StringOpKind::HasSuffix => "hassuffix",
-                            StringOpKind::StartsWith => "startswith",
-                            StringOpKind::EndsWith => "endswith",
+                        let op = match string_op.kind {
+                            StringOpKind::Contains => TextOp::Contains,
+                            StringOpKind::Has => TextOp::Has,
+                            StringOpKind::HasPrefix => TextOp::HasPrefix,
+                            StringOpKind::HasSuffix => TextOp::HasSuffix,
+                            StringOpKind::StartsWith => TextOp::StartsWith,
+                            StringOpKind::EndsWith => TextOp::EndsWith,
                             StringOpKind::MatchesRegex => {
-                                return call("ops::matches_regex", vec![l, r]);
+                                return test(Builtin::MatchesRegex, vec![l, r]);
                             }
                         };
-                        let test = call(
-                            &format!("ops::{name}"),
-                            vec![l, r, Arg::Flag(string_op.case_sensitive)],
+                        let test = test(
+                            Builtin::Text {
+                                op,
+                                case_sensitive: string_op.case_sensitive,
+                            },
+                            vec![l, r],
                         );
-                        return if string_op.negated { not(test) } else { test };
+                        return if string_op.negated {
+                            Expr::negated(test)
+                        } else {
+                            test
+                        };
                     }
                 };
-                call(&format!("ops::{name}"), vec![l, r])
+                Expr::call(builtin, vec![l, r], expr.ty)
             }
             TypedExprKind::Subquery { query, column } => Expr::Subquery {
                 id: {
@@ -493,6 +504,7 @@ impl Planner {
                 },
                 pipeline: Box::new(self.plan_query(query)),
                 column: *column,
+                ty: expr.ty,
             },
             // `x in (T)`: looked up in an index of T's values, not compared
             // with each.
@@ -508,16 +520,17 @@ impl Planner {
                     }]
                 ) =>
             {
-                let test = call(
-                    "ops::in_set",
+                let test = test(
+                    Builtin::InSet {
+                        case_insensitive: matches!(op, ListOp::InCi | ListOp::NotInCi),
+                    },
                     vec![
                         Arg::Value(self.lower(value)),
                         Arg::Set(self.lower(&items[0])),
-                        Arg::Flag(matches!(op, ListOp::InCi | ListOp::NotInCi)),
                     ],
                 );
                 if matches!(op, ListOp::NotIn | ListOp::NotInCi) {
-                    not(test)
+                    Expr::negated(test)
                 } else {
                     test
                 }
@@ -537,16 +550,17 @@ impl Planner {
                         _ => None,
                     })
                     .collect();
-                let test = call(
-                    "ops::in_set",
+                let test = test(
+                    Builtin::InSet {
+                        case_insensitive: matches!(op, ListOp::InCi | ListOp::NotInCi),
+                    },
                     vec![
                         Arg::Value(self.lower(value)),
                         Arg::Set(Expr::ConstSet(constants)),
-                        Arg::Flag(matches!(op, ListOp::InCi | ListOp::NotInCi)),
                     ],
                 );
                 if matches!(op, ListOp::NotIn | ListOp::NotInCi) {
-                    not(test)
+                    Expr::negated(test)
                 } else {
                     test
                 }
@@ -554,17 +568,14 @@ impl Planner {
             TypedExprKind::List(op, value, items) => {
                 let value = Arg::Value(self.lower(value));
                 let items = Arg::Slice(items.iter().map(|e| self.lower(e)).collect());
+                let in_list = |case_insensitive| Builtin::InList { case_insensitive };
                 match op {
-                    ListOp::In => call("ops::in_list", vec![value, items, Arg::Flag(false)]),
-                    ListOp::NotIn => {
-                        not(call("ops::in_list", vec![value, items, Arg::Flag(false)]))
-                    }
-                    ListOp::InCi => call("ops::in_list", vec![value, items, Arg::Flag(true)]),
-                    ListOp::NotInCi => {
-                        not(call("ops::in_list", vec![value, items, Arg::Flag(true)]))
-                    }
-                    ListOp::HasAny => call("ops::has_any", vec![value, items]),
-                    ListOp::HasAll => call("ops::has_all", vec![value, items]),
+                    ListOp::In => test(in_list(false), vec![value, items]),
+                    ListOp::NotIn => Expr::negated(test(in_list(false), vec![value, items])),
+                    ListOp::InCi => test(in_list(true), vec![value, items]),
+                    ListOp::NotInCi => Expr::negated(test(in_list(true), vec![value, items])),
+                    ListOp::HasAny => test(Builtin::HasAny, vec![value, items]),
+                    ListOp::HasAll => test(Builtin::HasAll, vec![value, items]),
                 }
             }
             TypedExprKind::Between {
@@ -573,8 +584,8 @@ impl Planner {
                 low,
                 high,
             } => {
-                let test = call(
-                    "ops::between",
+                let test = test(
+                    Builtin::Between,
                     vec![
                         Arg::Value(self.lower(expr)),
                         Arg::Value(self.lower(low)),
@@ -582,7 +593,7 @@ impl Planner {
                     ],
                 );
                 if *negated {
-                    not(test)
+                    Expr::negated(test)
                 } else {
                     test
                 }
@@ -637,7 +648,7 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
                 origin = values
                     .iter()
                     .map(|e| match e {
-                        Expr::Column(i) => origin.get(*i).copied().flatten(),
+                        Expr::Column(i, _) => origin.get(*i).copied().flatten(),
                         _ => None,
                     })
                     .collect();
@@ -699,7 +710,9 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
             // The key, and what the subquery reads of (or passes on from)
             // the partition's rows, which have the input's columns.
             Op::Partition { key, sub, .. } => {
-                mark(&Expr::Column(*key), &origin);
+                if let Some(Some(k)) = origin.get(*key) {
+                    joined.push(*k);
+                }
                 for j in used_input_columns(origin.len(), &sub.stages, sub.output.len()) {
                     if let Some(Some(k)) = origin.get(j) {
                         joined.push(*k);
@@ -742,8 +755,8 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
                 origin = layout
                     .iter()
                     .map(|column| match column {
-                        crate::sema::ApplyColumn::Outer(i) => origin.get(*i).copied().flatten(),
-                        crate::sema::ApplyColumn::Sub(_) => None,
+                        ir::ApplyColumn::Outer(i) => origin.get(*i).copied().flatten(),
+                        ir::ApplyColumn::Sub(_) => None,
                     })
                     .collect();
             }
@@ -763,7 +776,7 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
 /// Calls `f` with each row position `expr` reads.
 pub(crate) fn visit_columns(expr: &Expr, f: &mut dyn FnMut(usize)) {
     match expr {
-        Expr::Column(i) => f(*i),
+        Expr::Column(i, _) => f(*i),
         // A sub-query or a constant set reads no column of the row: no
         // operands.
         _ => expr
@@ -773,15 +786,9 @@ pub(crate) fn visit_columns(expr: &Expr, f: &mut dyn FnMut(usize)) {
     }
 }
 
-fn call(path: &str, args: Vec<Arg>) -> Expr {
-    Expr::Call {
-        path: path.to_string(),
-        args,
-    }
-}
-
-fn not(expr: Expr) -> Expr {
-    call("ops::not", vec![Arg::Value(expr)])
+/// A call of a test: a builtin whose result is a bool.
+fn test(builtin: Builtin, args: Vec<Arg>) -> Expr {
+    Expr::call(builtin, args, ScalarType::Bool)
 }
 
 /// From this many constants on, an `in` list is a static set

@@ -19,7 +19,7 @@
 //! could span partitions. The analysis is conservative: it may warn about
 //! a rule that happens to be exact, never the other way round.
 
-use super::ir::{Arg, Expr, Input, Op, Pipeline};
+use super::ir::{Arg, Builtin, Expr, FunctionId, Input, Op, Pipeline};
 
 /// The partition key: an input column, or a member path inside one
 /// (`AzureResourceId`, `RawEventData.User.username`).
@@ -238,7 +238,7 @@ fn set(marks: &mut Vec<Carries>, position: usize, carries: Carries) {
 /// What `expr`, over a row whose columns carry `marks`, carries.
 fn classify(expr: &Expr, marks: &[Carries], key: &PartitionKey) -> Carries {
     match expr {
-        Expr::Column(position) => match marks.get(*position) {
+        Expr::Column(position, _) => match marks.get(*position) {
             Some(Carries::Key) => Carries::Key,
             Some(Carries::Root) => Carries::Root,
             _ => Carries::Other,
@@ -253,7 +253,7 @@ fn classify(expr: &Expr, marks: &[Carries], key: &PartitionKey) -> Carries {
             }
             members.reverse();
             match target {
-                Expr::Column(position)
+                Expr::Column(position, _)
                     if marks.get(*position) == Some(&Carries::Root) && members == key.path =>
                 {
                     Carries::Key
@@ -261,7 +261,11 @@ fn classify(expr: &Expr, marks: &[Carries], key: &PartitionKey) -> Carries {
                 _ => Carries::Other,
             }
         }
-        Expr::Call { path, args } if path.ends_with("::tostring") => match args.as_slice() {
+        Expr::Call {
+            builtin: Builtin::Function(FunctionId::TOSTRING),
+            args,
+            ..
+        } => match args.as_slice() {
             [Arg::Value(inner)] => match classify(inner, marks, key) {
                 Carries::Key => Carries::Key,
                 _ => Carries::Other,

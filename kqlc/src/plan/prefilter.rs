@@ -52,7 +52,9 @@
 //! with one more level of escaping: the engine counts any escape as
 //! present, so the needle stays sound.
 
-use super::ir::{Arg, Const, Expr, Input, Op, Pipeline, Prefilter};
+use super::ir::{
+    Arg, Builtin, Comparison, Const, Expr, FunctionId, Input, Op, Pipeline, Prefilter,
+};
 use crate::types::ScalarType;
 
 /// The prefilter of a pipeline.
@@ -102,8 +104,8 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
                 for (k, (position, expr)) in items.iter().enumerate() {
                     // Elements of a raw array are raw too, unless converted
                     // (`tostring` reads them as the tests do).
-                    let kept = match conversions.get(k).and_then(Option::as_deref) {
-                        None | Some("functions::tostring") => true,
+                    let kept = match conversions.get(k).copied().flatten() {
+                        None | Some(FunctionId::TOSTRING) => true,
                         Some(_) => false,
                     };
                     let rawness = match kept && is_raw(expr, &raw) {
@@ -201,12 +203,16 @@ fn rawness(expr: &Expr, raw: &[Raw]) -> Raw {
         Raw::No | Raw::Serialized => Raw::No,
     };
     match expr {
-        Expr::Column(i) => raw.get(*i).copied().unwrap_or(Raw::No),
+        Expr::Column(i, _) => raw.get(*i).copied().unwrap_or(Raw::No),
         Expr::Member(target, _) => of_parts(target),
         Expr::Index(target, index) if matches!(**index, Expr::Const(_)) => of_parts(target),
-        Expr::Call { path, args } => match (path.as_str(), args.as_slice()) {
-            ("functions::tostring", [Arg::Value(e)]) if is_raw(e, raw) => Raw::Yes,
-            ("functions::parse_json", [Arg::Value(e)]) if rawness(e, raw) == Raw::Serialized => {
+        Expr::Call {
+            builtin: Builtin::Function(f),
+            args,
+            ..
+        } => match (*f, args.as_slice()) {
+            (FunctionId::TOSTRING, [Arg::Value(e)]) if is_raw(e, raw) => Raw::Yes,
+            (FunctionId::PARSE_JSON, [Arg::Value(e)]) if rawness(e, raw) == Raw::Serialized => {
                 Raw::Members
             }
             _ => Raw::No,
@@ -259,15 +265,11 @@ fn is_number_like(text: &str) -> bool {
 
 /// What must hold of the line for `predicate` to be true.
 fn requirement(predicate: &Expr, raw: &[Raw]) -> Prefilter {
-    let Expr::Call { path, args } = predicate else {
+    let Expr::Call { builtin, args, .. } = predicate else {
         return Prefilter::Always;
     };
     let value = |i: usize| match args.get(i) {
         Some(Arg::Value(e)) => Some(e),
-        _ => None,
-    };
-    let flag = |i: usize| match args.get(i) {
-        Some(Arg::Flag(b)) => Some(*b),
         _ => None,
     };
     // `subject OP "constant"` with a raw subject.
@@ -278,43 +280,42 @@ fn requirement(predicate: &Expr, raw: &[Raw]) -> Prefilter {
         (Some(subject), Some(text)) if is_raw(subject, raw) => needle(text, ci),
         _ => Prefilter::Always,
     };
-    match path.as_str() {
-        "ops::and" => Prefilter::All(vec![
+    match *builtin {
+        Builtin::And => Prefilter::All(vec![
             value(0).map_or(Prefilter::Always, |e| requirement(e, raw)),
             value(1).map_or(Prefilter::Always, |e| requirement(e, raw)),
         ]),
-        "ops::or" => Prefilter::Any(vec![
+        Builtin::Or => Prefilter::Any(vec![
             value(0).map_or(Prefilter::Always, |e| requirement(e, raw)),
             value(1).map_or(Prefilter::Always, |e| requirement(e, raw)),
         ]),
-        "ops::eq" => match test(value(0), value(1), false) {
+        Builtin::Compare(Comparison::Eq) => match test(value(0), value(1), false) {
             Prefilter::Always => test(value(1), value(0), false),
             found => found,
         },
-        "ops::eq_ci" => match test(value(0), value(1), true) {
+        Builtin::Compare(Comparison::EqCi) => match test(value(0), value(1), true) {
             Prefilter::Always => test(value(1), value(0), true),
             found => found,
         },
-        "ops::contains" | "ops::has" | "ops::hasprefix" | "ops::hassuffix" | "ops::startswith"
-        | "ops::endswith" => test(value(0), value(1), !flag(2).unwrap_or(false)),
-        "ops::in_list" | "ops::has_any" | "ops::has_all" => {
+        Builtin::Text { case_sensitive, .. } => test(value(0), value(1), !case_sensitive),
+        Builtin::InList { .. } | Builtin::HasAny | Builtin::HasAll => {
             if !value(0).is_some_and(|e| is_raw(e, raw)) {
                 return Prefilter::Always;
             }
             let Some(Arg::Slice(items)) = args.get(1) else {
                 return Prefilter::Always;
             };
-            let ci = match path.as_str() {
-                "ops::in_list" => flag(2).unwrap_or(false),
+            let ci = match *builtin {
+                Builtin::InList { case_insensitive } => case_insensitive,
                 _ => true,
             };
             let needles: Option<Vec<Prefilter>> = items
                 .iter()
                 .map(|item| constant_text(item).map(|text| needle(text, ci)))
                 .collect();
-            match (needles, path.as_str()) {
+            match (needles, *builtin) {
                 (None, _) => Prefilter::Always,
-                (Some(needles), "ops::has_all") if !needles.is_empty() => Prefilter::All(needles),
+                (Some(needles), Builtin::HasAll) if !needles.is_empty() => Prefilter::All(needles),
                 (Some(needles), _) => Prefilter::Any(needles),
             }
         }

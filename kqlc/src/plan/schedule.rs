@@ -10,7 +10,7 @@
 //! - [`ago_bound`]: the period a leading `where Timestamp > ago(1h)` implies,
 //!   for a rule that says no `@period`.
 
-use super::ir::{Arg, Const, Expr, Input, Op, Pipeline, Stage};
+use super::ir::{Arg, Builtin, Comparison, Const, Expr, FunctionId, Input, Op, Pipeline, Stage};
 
 /// True when a rule keeps state across rows: its pipeline, or a `union`
 /// leg or `join` side that reads the table, has a stateful operator
@@ -68,7 +68,11 @@ pub fn ago_bound(pipeline: &Pipeline) -> Option<i64> {
 
 fn and_terms<'a>(expr: &'a Expr, out: &mut Vec<&'a Expr>) {
     match expr {
-        Expr::Call { path, args } if path == "ops::and" => {
+        Expr::Call {
+            builtin: Builtin::And,
+            args,
+            ..
+        } => {
             for arg in args {
                 if let Arg::Value(e) = arg {
                     and_terms(e, out);
@@ -82,25 +86,34 @@ fn and_terms<'a>(expr: &'a Expr, out: &mut Vec<&'a Expr>) {
 /// `T` of `column > ago(T)`, `column >= ago(T)`, `ago(T) < column`,
 /// `ago(T) <= column` over a datetime column.
 fn ago_test(term: &Expr, columns: &[(String, crate::types::ScalarType)]) -> Option<i64> {
-    let Expr::Call { path, args } = term else {
+    let Expr::Call {
+        builtin: Builtin::Compare(comparison),
+        args,
+        ..
+    } = term
+    else {
         return None;
     };
     let [Arg::Value(left), Arg::Value(right)] = args.as_slice() else {
         return None;
     };
-    let (column, bound) = match path.as_str() {
-        "ops::gt" | "ops::ge" => (left, right),
-        "ops::lt" | "ops::le" => (right, left),
+    let (column, bound) = match comparison {
+        Comparison::Gt | Comparison::Ge => (left, right),
+        Comparison::Lt | Comparison::Le => (right, left),
         _ => return None,
     };
-    let Expr::Column(i) = column else {
+    let Expr::Column(i, _) = column else {
         return None;
     };
     if columns.get(*i).map(|(_, t)| *t) != Some(crate::types::ScalarType::DateTime) {
         return None;
     }
     match bound {
-        Expr::Call { path, args } if path == "functions::ago" => match args.as_slice() {
+        Expr::Call {
+            builtin: Builtin::Function(FunctionId::AGO),
+            args,
+            ..
+        } => match args.as_slice() {
             [Arg::Context, Arg::Value(Expr::Const(Const::TimeSpan(span)))] if *span > 0 => {
                 Some(*span)
             }

@@ -336,7 +336,7 @@ fn mv_expand(op: &Op, names: &[String], targets: &[String]) -> String {
         .map(|((i, e), conversion)| {
             let value = expr(e, names);
             match conversion {
-                Some(f) => format!("{} = {f}(each of {value})", column(targets, *i)),
+                Some(f) => format!("{} = {}(each of {value})", column(targets, *i), f.path()),
                 None => format!("{} = each of {value}", column(targets, *i)),
             }
         })
@@ -473,17 +473,23 @@ fn exprs(items: &[Expr], names: &[String]) -> String {
         .join(", ")
 }
 
+/// An expression over no row, as text (`functions::ago(ctx, ...)`).
+pub(crate) fn expr_text(e: &Expr) -> String {
+    expr(e, &[])
+}
+
 /// An expression; `names` name the row's positions.
 fn expr(e: &Expr, names: &[String]) -> String {
     match e {
         Expr::Const(c) => constant(c),
-        Expr::Column(i) => column(names, *i),
+        Expr::Column(i, _) => column(names, *i),
         Expr::Member(target, key) => format!("{}[{key:?}]", expr(target, names)),
         Expr::Index(target, index) => format!("{}[{}]", expr(target, names), expr(index, names)),
         Expr::Subquery {
             id,
             pipeline,
             column,
+            ..
         } => {
             let mut inner = String::new();
             show_pipeline(pipeline, 0, &mut inner);
@@ -506,16 +512,17 @@ fn expr(e: &Expr, names: &[String]) -> String {
                 format!("set of {} [{}]", items.len(), shown.join(", "))
             }
         }
-        Expr::Fold { first, steps } => {
+        Expr::Fold { first, steps, .. } => {
             let mut text = expr(first, names);
-            for (path, operand) in steps {
-                text = format!("{path}({text}, {})", expr(operand, names));
+            for (arith, operand) in steps {
+                text = format!("{}({text}, {})", arith.path(), expr(operand, names));
             }
             text
         }
-        Expr::Call { path, args } => {
-            let args: Vec<String> = args.iter().map(|a| arg(a, names)).collect();
-            format!("{path}({})", args.join(", "))
+        Expr::Call { builtin, args, .. } => {
+            let mut args: Vec<String> = args.iter().map(|a| arg(a, names)).collect();
+            args.extend(builtin.flag().map(|flag| flag.to_string()));
+            format!("{}({})", builtin.path(), args.join(", "))
         }
     }
 }
@@ -525,7 +532,6 @@ fn arg(a: &Arg, names: &[String]) -> String {
         Arg::Value(e) => expr(e, names),
         Arg::Slice(items) => format!("&[{}]", exprs(items, names)),
         Arg::Set(e) => format!("set of {}", expr(e, names)),
-        Arg::Flag(b) => b.to_string(),
         Arg::Context => "ctx".to_string(),
     }
 }

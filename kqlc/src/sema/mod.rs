@@ -17,6 +17,8 @@ pub mod schema;
 
 pub use check::check;
 pub use schema::{Column, Schema, Table};
+// Shared with the IR: defined beside `ScalarType`.
+pub use crate::types::{ApplyColumn, ExternalFormat, WindowKind};
 
 use crate::syntax::ast::{BinaryOp, JoinKind, ListOp, Literal, Span, UnaryOp};
 use crate::types::ScalarType;
@@ -78,57 +80,6 @@ pub struct CheckedWindow {
     /// The arguments (`row_number`: start, restart; `prev`: value,
     /// default; `row_cumsum`: term, restart), missing ones filled in.
     pub args: Vec<TypedExpr>,
-}
-
-/// The row functions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WindowKind {
-    /// `row_number([start [, restart]])`.
-    RowNumber,
-    /// `prev(value [, offset [, default]])`, with the offset.
-    Prev(usize),
-    /// `row_cumsum(term [, restart])`.
-    CumSum,
-}
-
-/// Where an output column of `mv-apply` comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ApplyColumn {
-    /// This column of the input row.
-    Outer(usize),
-    /// This column of the subquery's row.
-    Sub(usize),
-}
-
-/// How the records of an `externaldata` file are laid out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExternalFormat {
-    /// Fields separated by this byte, RFC 4180 quoting.
-    Delimited(u8),
-    /// JSON objects, keys naming columns.
-    Json,
-    /// One line per record, into the first column.
-    Text,
-    /// The whole file into the first column.
-    Raw,
-}
-
-impl ExternalFormat {
-    /// The format called `name` (an `externaldata` `format` option or a
-    /// file extension), if kqlc reads it.
-    pub fn from_name(name: &str) -> Option<ExternalFormat> {
-        Some(match name.to_ascii_lowercase().as_str() {
-            "csv" => ExternalFormat::Delimited(b','),
-            "tsv" | "tsve" => ExternalFormat::Delimited(b'\t'),
-            "psv" => ExternalFormat::Delimited(b'|'),
-            "scsv" => ExternalFormat::Delimited(b';'),
-            "sohsv" => ExternalFormat::Delimited(1),
-            "json" | "multijson" => ExternalFormat::Json,
-            "txt" => ExternalFormat::Text,
-            "raw" => ExternalFormat::Raw,
-            _ => return None,
-        })
-    }
 }
 
 /// One operator after the check.

@@ -568,61 +568,8 @@ pub enum JoinKey {
     Pair(Ident, Ident),
 }
 
-/// The join flavours.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JoinKind {
-    /// `innerunique`: inner join after deduplicating the left side by key.
-    InnerUnique,
-    /// `inner`.
-    Inner,
-    /// `leftouter`.
-    LeftOuter,
-    /// `rightouter`.
-    RightOuter,
-    /// `fullouter`.
-    FullOuter,
-    /// `leftanti` (`anti`, `leftantisemi`).
-    LeftAnti,
-    /// `rightanti` (`rightantisemi`).
-    RightAnti,
-    /// `leftsemi`.
-    LeftSemi,
-    /// `rightsemi`.
-    RightSemi,
-}
-
-impl JoinKind {
-    /// The flavour named `name`, aliases included.
-    pub fn from_name(name: &str) -> Option<JoinKind> {
-        Some(match name {
-            "innerunique" => JoinKind::InnerUnique,
-            "inner" => JoinKind::Inner,
-            "leftouter" => JoinKind::LeftOuter,
-            "rightouter" => JoinKind::RightOuter,
-            "fullouter" => JoinKind::FullOuter,
-            "leftanti" | "anti" | "leftantisemi" => JoinKind::LeftAnti,
-            "rightanti" | "rightantisemi" => JoinKind::RightAnti,
-            "leftsemi" => JoinKind::LeftSemi,
-            "rightsemi" => JoinKind::RightSemi,
-            _ => return None,
-        })
-    }
-
-    /// The canonical name.
-    pub fn name(self) -> &'static str {
-        match self {
-            JoinKind::InnerUnique => "innerunique",
-            JoinKind::Inner => "inner",
-            JoinKind::LeftOuter => "leftouter",
-            JoinKind::RightOuter => "rightouter",
-            JoinKind::FullOuter => "fullouter",
-            JoinKind::LeftAnti => "leftanti",
-            JoinKind::RightAnti => "rightanti",
-            JoinKind::LeftSemi => "leftsemi",
-            JoinKind::RightSemi => "rightsemi",
-        }
-    }
-}
+/// The join flavours (shared with the IR).
+pub use crate::types::JoinKind;
 
 /// A sort key.
 #[derive(Clone, Debug, PartialEq)]

@@ -155,8 +155,9 @@ pub use self::math::{
 };
 pub use self::parsers::{parse_command_line, parse_csv, parse_path, parse_url, parse_urlquery};
 pub use self::regex::{
-    extract, extract_all, extract_all_args, extract_all_groups, indexof_regex, replace,
-    replace_regex, trim, trim_end, trim_start,
+    extract, extract_all, extract_all_args, extract_all_groups, extract_all_with, extract_with,
+    indexof_regex, replace, replace_regex, replace_regex_with, trim, trim_end, trim_start,
+    ConstRegex,
 };
 pub use self::series::{
     series_abs, series_add, series_divide, series_equals, series_fill_backward, series_fill_const,

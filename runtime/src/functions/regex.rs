@@ -53,6 +53,38 @@ pub fn cached_regex(pattern: &str) -> Option<Arc<Regex>> {
     })
 }
 
+/// A constant pattern of a rule, compiled once for the whole run: generated
+/// code keeps one in a `static` per call site (`static RE: ConstRegex =
+/// ConstRegex::new("...")`) and calls the `_with` form of a function
+/// (`extract_with`), instead of looking the pattern up in the per-thread
+/// cache for every row. All threads share the one `Regex` (and its pool of
+/// match caches).
+#[derive(Debug)]
+pub struct ConstRegex {
+    /// The pattern.
+    pattern: &'static str,
+    /// Its compiled form (`None`: not a valid pattern), made on first use.
+    compiled: std::sync::OnceLock<Option<Regex>>,
+}
+
+impl ConstRegex {
+    /// The pattern, compiled on first use.
+    pub const fn new(pattern: &'static str) -> ConstRegex {
+        ConstRegex {
+            pattern,
+            compiled: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The compiled pattern; `None` when it is not valid (constant patterns
+    /// are checked by the compiler, so this does not happen in a rule).
+    pub fn get(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| Regex::new(self.pattern).ok())
+            .as_ref()
+    }
+}
+
 fn array(items: Vec<Value>) -> Value {
     Value::Array(Arc::new(items))
 }
@@ -68,7 +100,16 @@ fn array(items: Vec<Value>) -> Value {
 /// optional 4th argument (`typeof(T)`) is the compiler's business: it
 /// converts the string (`toint("")` is null, as the reference wants).
 pub fn extract(regex: &Value, group: &Value, text: &Value) -> Value {
-    let Some(re) = cached_regex(&to_text(regex)) else {
+    extract_compiled(cached_regex(&to_text(regex)).as_deref(), group, text)
+}
+
+/// [`extract`] with a constant pattern.
+pub fn extract_with(regex: &ConstRegex, group: &Value, text: &Value) -> Value {
+    extract_compiled(regex.get(), group, text)
+}
+
+fn extract_compiled(re: Option<&Regex>, group: &Value, text: &Value) -> Value {
+    let Some(re) = re else {
         return Value::Null;
     };
     let group = match group {
@@ -123,7 +164,16 @@ fn collect_groups(re: &Regex, groups: &[usize], text: &str) -> Value {
 /// both for constant patterns). A group that did not take part in a match
 /// gives `""`.
 pub fn extract_all(regex: &Value, text: &Value) -> Value {
-    let Some(re) = cached_regex(&to_text(regex)) else {
+    extract_all_compiled(cached_regex(&to_text(regex)).as_deref(), text)
+}
+
+/// [`extract_all`] with a constant pattern.
+pub fn extract_all_with(regex: &ConstRegex, text: &Value) -> Value {
+    extract_all_compiled(regex.get(), text)
+}
+
+fn extract_all_compiled(re: Option<&Regex>, text: &Value) -> Value {
+    let Some(re) = re else {
         return Value::Null;
     };
     let group_count = re.captures_len() - 1;
@@ -131,7 +181,7 @@ pub fn extract_all(regex: &Value, text: &Value) -> Value {
         return Value::Null;
     }
     let groups: Vec<usize> = (1..=group_count).collect();
-    collect_groups(&re, &groups, &to_text(text))
+    collect_groups(re, &groups, &to_text(text))
 }
 
 /// `extract_all(regex, captureGroups, source)`, the 3-argument form
@@ -217,7 +267,16 @@ fn push_rewrite(out: &mut String, rewrite: &str, caps: &::regex::Captures<'_>) {
 /// [`MAX_STRING_BYTES`] also gives `""`, so that a
 /// rewrite repeated at every position cannot exhaust memory.
 pub fn replace_regex(text: &Value, regex: &Value, rewrite: &Value) -> Value {
-    let Some(re) = cached_regex(&to_text(regex)) else {
+    replace_regex_compiled(text, cached_regex(&to_text(regex)).as_deref(), rewrite)
+}
+
+/// [`replace_regex`] with a constant pattern.
+pub fn replace_regex_with(text: &Value, regex: &ConstRegex, rewrite: &Value) -> Value {
+    replace_regex_compiled(text, regex.get(), rewrite)
+}
+
+fn replace_regex_compiled(text: &Value, re: Option<&Regex>, rewrite: &Value) -> Value {
+    let Some(re) = re else {
         return Value::from_static("");
     };
     let text = to_text(text);
@@ -473,6 +532,39 @@ mod tests {
             extract_all_groups(&re, &Value::Long(1), &s("ab")),
             Value::Null
         );
+    }
+
+    #[test]
+    fn constant_patterns_give_what_the_cached_forms_give() {
+        static DIGITS: ConstRegex = ConstRegex::new("([0-9]+)");
+        static VOWEL: ConstRegex = ConstRegex::new("[aeiou]");
+        static INVALID: ConstRegex = ConstRegex::new("(");
+        let texts = [
+            s("a 123, 567"),
+            s(""),
+            Value::Null,
+            Value::Long(42),
+            s("none"),
+        ];
+        for text in &texts {
+            for group in [Value::Long(0), Value::Long(1), Value::Long(2), Value::Null] {
+                assert_eq!(
+                    extract_with(&DIGITS, &group, text),
+                    extract(&s("([0-9]+)"), &group, text)
+                );
+            }
+            assert_eq!(
+                extract_all_with(&DIGITS, text),
+                extract_all(&s("([0-9]+)"), text)
+            );
+            assert_eq!(
+                replace_regex_with(text, &VOWEL, &s("<\\0>")),
+                replace_regex(text, &s("[aeiou]"), &s("<\\0>"))
+            );
+            assert_eq!(extract_with(&INVALID, &Value::Long(0), text), Value::Null);
+            assert_eq!(extract_all_with(&INVALID, text), Value::Null);
+            assert_eq!(replace_regex_with(text, &INVALID, &s("x")), s(""));
+        }
     }
 
     #[test]

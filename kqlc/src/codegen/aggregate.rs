@@ -1,0 +1,337 @@
+//! Codegen of the operators that hold rows or aggregate them until the end
+//! of the input: `count`, `summarize`, `make-series`, `sort`/`top`,
+//! `top-nested` and `getschema`. Their results leave in `finish`.
+
+use super::*;
+
+impl Gen {
+    /// `count`: a counter field, one row at the end.
+    pub(super) fn count(&mut self, s: &StageCode<'_>) -> TokenStream {
+        let StageCode { next, state, .. } = s;
+        self.state_fields.push(quote! {
+            /// Rows counted so far by `count`.
+            #state: i64,
+        });
+        self.finish_steps.push(quote! {
+            let row = vec![Value::Long(self.#state)];
+            #next
+        });
+        quote! {
+            let _ = row;
+            self.#state += 1;
+        }
+    }
+
+    /// `summarize`: the groups and their aggregates' states.
+    pub(super) fn summarize(
+        &mut self,
+        s: &StageCode<'_>,
+        keys: &[Expr],
+        aggregates: &[Aggregate],
+    ) -> TokenStream {
+        let StageCode {
+            next,
+            bindings,
+            state,
+            ..
+        } = s;
+        self.state_fields.push(quote! {
+            /// The groups of `summarize`, each with its aggregates' states.
+            #state: Groups<Vec<Aggregate>>,
+        });
+        let mut exprs: Vec<&Expr> = keys.iter().collect();
+        for a in aggregates {
+            exprs.extend(a.value.iter().chain(&a.predicate).chain(&a.carried));
+        }
+        let lets = bindings.lets(&exprs);
+        let key_values = keys.iter().map(|e| owned(e, &bindings.names));
+        let inits = aggregate_inits(aggregates);
+        let adds = aggregate_adds(aggregates, &bindings.names);
+        let widths = aggregates
+            .iter()
+            .map(|a| Literal::usize_unsuffixed(a.width));
+        let take_groups = if keys.is_empty() {
+            // Without `by`, summarize gives one row even for no input.
+            quote! {
+                let mut groups = self.#state.drain();
+                if groups.is_empty() {
+                    groups.push((Vec::new(), vec![#(#inits),*]));
+                }
+            }
+        } else {
+            quote! { let groups = self.#state.drain(); }
+        };
+        self.finish_steps.push(quote! {
+            #take_groups
+            for (key, states) in groups {
+                let mut row = key;
+                row.extend(aggregate::finish_all(states, &[#(#widths),*]));
+                #next
+            }
+        });
+        quote! {
+            #lets
+            let states = self.#state.entry(vec![#(#key_values),*], || vec![#(#inits),*]);
+            #(#adds)*
+        }
+    }
+
+    /// `make-series`: the groups and their bins' aggregate states.
+    pub(super) fn make_series(&mut self, s: &StageCode<'_>, series: &MakeSeries) -> TokenStream {
+        let StageCode {
+            next,
+            bindings,
+            state,
+            ..
+        } = s;
+        self.state_fields.push(quote! {
+            /// The groups of `make-series`, each with its bins' aggregate states.
+            #state: MakeSeries,
+        });
+        let exprs = series.expressions();
+        let lets = bindings.lets(&exprs);
+        let key_values = series.keys.iter().map(|e| owned(e, &bindings.names));
+        let inits = aggregate_inits(&series.aggregates);
+        let adds = aggregate_adds(&series.aggregates, &bindings.names);
+        let axis_value = borrowed(&series.axis, &bindings.names);
+        let zero = constant(&series.zero);
+        let (from, to, step) = (
+            owned(&series.from, &[]),
+            owned(&series.to, &[]),
+            owned(&series.step, &[]),
+        );
+        let constructor = if series.in_range {
+            quote! { SeriesAxis::in_range }
+        } else {
+            quote! { SeriesAxis::new }
+        };
+        let configure = quote! {
+            if !self.#state.configured() {
+                let axis = #constructor(&#zero, &#from, &#to, &#step);
+                self.#state.configure(axis);
+            }
+        };
+        let defaults = series.defaults.iter().map(|d| owned(d, &[]));
+        let nonempty = series.nonempty;
+        let empty_key = series.empty_key.iter().map(constant);
+        self.finish_steps.push(quote! {
+            #configure
+            let defaults = [#(#defaults),*];
+            for row in self.#state.finish(&defaults, #nonempty, vec![#(#empty_key),*]) {
+                #next
+            }
+        });
+        quote! {
+            #lets
+            #configure
+            let key = vec![#(#key_values),*];
+            if let Some(states) = self.#state.states(key, #axis_value, || vec![#(#inits),*]) {
+                #(#adds)*
+            }
+        }
+    }
+
+    /// `sort` and `top`: a buffer of rows with their keys.
+    pub(super) fn sort(
+        &mut self,
+        s: &StageCode<'_>,
+        keys: &[SortKey],
+        limit: &Option<u64>,
+    ) -> TokenStream {
+        let StageCode {
+            method,
+            next,
+            bindings,
+            state,
+            ..
+        } = s;
+        self.state_fields.push(quote! {
+            /// The rows `sort`/`top` holds until the end of the input.
+            #state: SortBuffer,
+        });
+        let order = format_ident!("{}", format!("{method}_order").to_uppercase());
+        let order_keys = keys.iter().map(|k| {
+            let (descending, nulls_first) = (k.descending, k.nulls_first);
+            quote! { SortKey { descending: #descending, nulls_first: #nulls_first } }
+        });
+        let count = keys.len();
+        self.assoc_consts.push(quote! {
+            /// The sort order: one entry per key.
+            const #order: [SortKey; #count] = [#(#order_keys),*];
+        });
+        let exprs: Vec<&Expr> = keys.iter().map(|k| &k.expr).collect();
+        let lets = bindings.lets(&exprs);
+        let values = keys.iter().map(|k| owned(&k.expr, &bindings.names));
+        let limit = match limit {
+            Some(n) => {
+                let n = Literal::u64_unsuffixed(*n);
+                quote! { Some(#n) }
+            }
+            None => quote! { None },
+        };
+        self.finish_steps.push(quote! {
+            for row in self.#state.finish(&Self::#order, #limit) {
+                #next
+            }
+        });
+        quote! {
+            let keys = {
+                #lets
+                vec![#(#values),*]
+            };
+            self.#state.push(keys, row, &Self::#order, #limit);
+        }
+    }
+
+    /// `top-nested`: the rows' keys and aggregate arguments.
+    pub(super) fn top_nested(
+        &mut self,
+        s: &StageCode<'_>,
+        levels: &[TopNestedLevel],
+    ) -> TokenStream {
+        let StageCode {
+            next,
+            bindings,
+            state,
+            ..
+        } = s;
+        self.state_fields.push(quote! {
+            /// The rows `top-nested` holds until the end of the input.
+            #state: TopNested,
+        });
+        top_nested_body(levels, bindings, state, next, &mut self.finish_steps)
+    }
+
+    /// `getschema`: constant rows at the end, whatever the input.
+    pub(super) fn constant_rows(&mut self, s: &StageCode<'_>, rows: &[Vec<Expr>]) -> TokenStream {
+        let StageCode { next, .. } = s;
+        let rows = rows.iter().map(|row| {
+            let values = row.iter().map(|e| owned(e, &[]));
+            quote! { vec![#(#values),*] }
+        });
+        self.finish_steps.push(quote! {
+            let rows: Vec<Row> = vec![#(#rows),*];
+            for row in rows {
+                #next
+            }
+        });
+        quote! {
+            let _ = row;
+        }
+    }
+}
+
+/// `top-nested`: the statement that holds a row's keys and aggregate
+/// arguments, and (pushed to `finish`) the walk of the hierarchy.
+pub(super) fn top_nested_body(
+    levels: &[TopNestedLevel],
+    bindings: &Bindings,
+    state: &Ident,
+    next: &TokenStream,
+    finish_steps: &mut Vec<TokenStream>,
+) -> TokenStream {
+    let mut exprs: Vec<&Expr> = Vec::new();
+    for level in levels {
+        exprs.push(&level.key);
+        exprs.extend(level.aggregate.value.iter().chain(&level.aggregate.carried));
+    }
+    let lets = bindings.lets(&exprs);
+    let keys = levels.iter().map(|l| owned(&l.key, &bindings.names));
+    let values = levels.iter().map(|l| {
+        l.aggregate
+            .value
+            .as_ref()
+            .map_or_else(|| quote! { Value::Null }, |v| owned(v, &bindings.names))
+    });
+    let also = levels.iter().map(|l| {
+        let carried = l
+            .aggregate
+            .carried
+            .iter()
+            .map(|e| owned(e, &bindings.names));
+        quote! { vec![#(#carried),*] }
+    });
+    let aggregates: Vec<Aggregate> = levels.iter().map(|l| l.aggregate.clone()).collect();
+    let inits = aggregate_inits(&aggregates);
+    let count = levels.len();
+    let specs = levels.iter().map(|l| {
+        let limit = match l.limit {
+            Some(n) => {
+                let n = Literal::u64_unsuffixed(n);
+                quote! { Some(#n) }
+            }
+            None => quote! { None },
+        };
+        let others = match &l.others {
+            Some(e) => {
+                let value = owned(e, &[]);
+                quote! { Some(#value) }
+            }
+            None => quote! { None },
+        };
+        let descending = l.descending;
+        let pads = l.pads.iter().map(constant);
+        quote! {
+            NestedLevel {
+                limit: #limit,
+                others: #others,
+                descending: #descending,
+                pads: [#(#pads),*],
+            }
+        }
+    });
+    finish_steps.push(quote! {
+        let levels = [#(#specs),*];
+        let inits: [fn() -> Aggregate; #count] = [#(|| #inits),*];
+        for row in self.#state.finish(&levels, &inits) {
+            #next
+        }
+    });
+    quote! {
+        #lets
+        self.#state.push(vec![#(#keys),*], vec![#(#values),*], vec![#(#also),*]);
+    }
+}
+
+/// The constructors of aggregates' states (`Aggregate::count()`, ...).
+pub(super) fn aggregate_inits(aggregates: &[Aggregate]) -> Vec<TokenStream> {
+    aggregates
+        .iter()
+        .map(|a| {
+            let constructor = format_ident!("{}", a.runtime);
+            if a.takes_parameter {
+                let parameter = a
+                    .parameter
+                    .as_ref()
+                    .map_or_else(|| quote! { &Value::Null }, |p| borrowed(p, &[]));
+                quote! { Aggregate::#constructor(#parameter) }
+            } else {
+                quote! { Aggregate::#constructor() }
+            }
+        })
+        .collect()
+}
+
+/// Statements that add a row's values to `states` (one per aggregate).
+pub(super) fn aggregate_adds(aggregates: &[Aggregate], names: &[Ident]) -> Vec<TokenStream> {
+    aggregates
+        .iter()
+        .enumerate()
+        .map(|(k, a)| {
+            let k = Literal::usize_unsuffixed(k);
+            let value = a
+                .value
+                .as_ref()
+                .map_or_else(|| quote! { &Value::Null }, |v| borrowed(v, names));
+            let carried = a.carried.iter().map(|e| owned(e, names));
+            let add = quote! { states[#k].add(#value, &[#(#carried),*]); };
+            match &a.predicate {
+                Some(p) => {
+                    let test = owned_bool(p, names);
+                    quote! { if #test { #add } }
+                }
+                None => add,
+            }
+        })
+        .collect()
+}

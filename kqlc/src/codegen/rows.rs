@@ -1,0 +1,444 @@
+//! Codegen of the operators that work row by row: `where`, `extend`,
+//! `project`, row functions, `mv-expand`, `mv-apply`, `take`, `sample`,
+//! `parse` and `distinct`. Each method returns the body of its stage's
+//! method; a few also add state fields.
+
+use super::*;
+
+impl Gen {
+    /// `where`: keep the row when the predicate is true.
+    pub(super) fn filter(&mut self, s: &StageCode<'_>, predicate: &Expr) -> TokenStream {
+        let StageCode { next, bindings, .. } = s;
+        let lets = bindings.lets(&[predicate]);
+        let test = owned_bool(predicate, &bindings.names);
+        quote! {
+            let keep = {
+                #lets
+                #test
+            };
+            if keep {
+                #next
+            }
+        }
+    }
+
+    /// `extend`: store each value at its position, in order.
+    pub(super) fn extend(&mut self, s: &StageCode<'_>, items: &[(usize, Expr)]) -> TokenStream {
+        let StageCode {
+            stage,
+            next,
+            bindings,
+            ..
+        } = s;
+        let mut width = stage.input_names.len();
+        let steps = items.iter().map(|(position, expr)| {
+            let lets = bindings.lets(&[expr]);
+            let value = owned(expr, &bindings.names);
+            let store = if *position < width {
+                let p = Literal::usize_unsuffixed(*position);
+                quote! { row[#p] = value; }
+            } else {
+                width += 1;
+                quote! { row.push(value); }
+            };
+            quote! {
+                let value = {
+                    #lets
+                    #value
+                };
+                #store
+            }
+        });
+        let steps: Vec<TokenStream> = steps.collect();
+        quote! {
+            let mut row = row;
+            #(#steps)*
+            #next
+        }
+    }
+
+    /// Row functions (`row_number`, `prev`, `row_cumsum`): each keeps its state in a field.
+    pub(super) fn window(&mut self, s: &StageCode<'_>, items: &[(usize, WindowFn)]) -> TokenStream {
+        let StageCode {
+            stage,
+            next,
+            bindings,
+            state,
+            ..
+        } = s;
+        let mut width = stage.input_names.len();
+        let mut steps = Vec::new();
+        for (k, (position, window)) in items.iter().enumerate() {
+            let field = format_ident!("{}_{}", state, k + 1);
+            let (kind, doc) = match window.kind {
+                WindowKind::RowNumber => (quote! { RowNumber }, " `row_number`'s count."),
+                WindowKind::Prev(_) => (quote! { Prev }, " `prev`'s last values."),
+                WindowKind::CumSum => (quote! { CumSum }, " `row_cumsum`'s running sum."),
+            };
+            self.state_fields.push(quote! {
+                #[doc = #doc]
+                #field: window::#kind,
+            });
+            let refs: Vec<&Expr> = window.args.iter().collect();
+            let lets = bindings.lets(&refs);
+            let args: Vec<TokenStream> = window
+                .args
+                .iter()
+                .map(|e| borrowed(e, &bindings.names))
+                .collect();
+            let call = match window.kind {
+                WindowKind::Prev(offset) => {
+                    let offset = Literal::usize_unsuffixed(offset);
+                    quote! { self.#field.next(#offset, #(#args),*) }
+                }
+                _ => quote! { self.#field.next(#(#args),*) },
+            };
+            let store = if *position < width {
+                let p = Literal::usize_unsuffixed(*position);
+                quote! { row[#p] = value; }
+            } else {
+                width += 1;
+                quote! { row.push(value); }
+            };
+            steps.push(quote! {
+                let value = {
+                    #lets
+                    #call
+                };
+                #store
+            });
+        }
+        quote! {
+            let mut row = row;
+            #(#steps)*
+            #next
+        }
+    }
+
+    /// `project`: the row replaced by the values.
+    pub(super) fn project(&mut self, s: &StageCode<'_>, values: &[Expr]) -> TokenStream {
+        let StageCode { next, bindings, .. } = s;
+        let refs: Vec<&Expr> = values.iter().collect();
+        let lets = bindings.lets(&refs);
+        let values = values.iter().map(|e| owned(e, &bindings.names));
+        quote! {
+            let row = {
+                #lets
+                vec![#(#values),*]
+            };
+            #next
+        }
+    }
+
+    /// A `project` of columns only: the row replaced by some of its values.
+    pub(super) fn select(&mut self, s: &StageCode<'_>, indices: &[usize]) -> TokenStream {
+        let StageCode { next, .. } = s;
+        let indices = indices.iter().map(|&i| Literal::usize_unsuffixed(i));
+        quote! {
+            let row = vec![#(row[#indices].clone()),*];
+            #next
+        }
+    }
+
+    /// `mv-expand`: a row per element.
+    pub(super) fn mv_expand(&mut self, s: &StageCode<'_>) -> TokenStream {
+        let StageCode {
+            stage,
+            next,
+            bindings,
+            ..
+        } = s;
+        mv_expand_body(&stage.op, stage.input_names.len(), bindings, next, true)
+    }
+
+    /// `mv-apply`: the subquery's own type, run over each row's subtable.
+    pub(super) fn mv_apply(
+        &mut self,
+        s: &StageCode<'_>,
+        expand: &Op,
+        sub: &Pipeline,
+        layout: &[ApplyColumn],
+    ) -> TokenStream {
+        let StageCode {
+            stage,
+            method,
+            next,
+            bindings,
+            ..
+        } = s;
+        let name = format_ident!("{}", camel_case(&method.to_string()));
+        let sub_item = sub_struct(&name, &format!("{method}_"), sub, &stage.kql);
+        self.items.push(sub_item);
+        let collect = mv_expand_body(
+            expand,
+            stage.input_names.len(),
+            bindings,
+            &quote! { subtable.push(row); },
+            false,
+        );
+        let values = layout.iter().map(|column| match column {
+            ApplyColumn::Outer(i) => {
+                let i = Literal::usize_unsuffixed(*i);
+                quote! { outer[#i].clone() }
+            }
+            ApplyColumn::Sub(j) => {
+                let j = Literal::usize_unsuffixed(*j);
+                quote! { sub[#j].clone() }
+            }
+        });
+        let keep_outer = layout
+            .iter()
+            .any(|column| matches!(column, ApplyColumn::Outer(_)))
+            .then(|| quote! { let outer = row; });
+        quote! {
+            // The row's subtable, as `mv-expand` would make it.
+            let mut subtable: Vec<Row> = Vec::new();
+            #collect
+            #keep_outer
+            let mut results: Vec<Row> = Vec::new();
+            #name::run(ctx, subtable, &mut |sub| results.push(sub));
+            for sub in results {
+                let row: Row = vec![#(#values),*];
+                #next
+            }
+        }
+    }
+
+    /// `take N`: pass the first N rows.
+    pub(super) fn take(&mut self, s: &StageCode<'_>, n: &u64) -> TokenStream {
+        let StageCode { next, state, .. } = s;
+        let n = Literal::u64_unsuffixed(*n);
+        self.state_fields.push(quote! {
+            /// Rows passed so far by `take`.
+            #state: u64,
+        });
+        quote! {
+            if self.#state < #n {
+                self.#state += 1;
+                #next
+            }
+        }
+    }
+
+    /// `sample N`: hold a uniform random choice of N rows.
+    pub(super) fn sample(&mut self, s: &StageCode<'_>, n: &u64) -> TokenStream {
+        let StageCode { next, state, .. } = s;
+        let n = Literal::u64_unsuffixed(*n);
+        self.state_fields.push(quote! {
+            /// The rows `sample` holds: a uniform random choice
+            /// of those seen so far.
+            #state: Reservoir,
+        });
+        self.finish_steps.push(quote! {
+            for row in std::mem::take(&mut self.#state).finish() {
+                #next
+            }
+        });
+        quote! {
+            self.#state.offer(#n, row);
+        }
+    }
+
+    /// `parse`: the captures of a regular expression, converted and stored.
+    pub(super) fn parse(&mut self, s: &StageCode<'_>) -> TokenStream {
+        let StageCode {
+            stage,
+            next,
+            bindings,
+            ..
+        } = s;
+        let Op::Parse {
+            expr,
+            regex,
+            targets,
+            relaxed,
+            drop_unmatched,
+        } = &s.stage.op
+        else {
+            return quote! {};
+        };
+        let lets = bindings.lets(&[expr]);
+        let text = borrowed(expr, &bindings.names);
+        // The pattern compiled once for the run (specialised), or looked up
+        // in the per-thread cache.
+        let (parse, regex) = if specializing() {
+            (
+                quote! { kql_runtime::parse::parse_text_with },
+                const_regex(regex),
+            )
+        } else {
+            (quote! { kql_runtime::parse::parse_text }, quote! { #regex })
+        };
+        let types: Vec<Ident> = targets.iter().map(|(_, ty)| column_type(*ty)).collect();
+        let width = stage.input_names.len();
+        let stores: Vec<TokenStream> = targets
+            .iter()
+            .enumerate()
+            .map(|(k, (position, _))| {
+                let k = Literal::usize_unsuffixed(k);
+                let value = quote! { values[#k].clone() };
+                if *position < width {
+                    let p = Literal::usize_unsuffixed(*position);
+                    quote! { row[#p] = #value; }
+                } else {
+                    quote! { row.push(#value); }
+                }
+            })
+            .collect();
+        let unmatched = if *drop_unmatched {
+            quote! { return }
+        } else {
+            quote! { vec![#(ColumnType::#types.null()),*] }
+        };
+        quote! {
+            let values = {
+                #lets
+                #parse(#text, #regex, &[#(ColumnType::#types),*], #relaxed)
+            };
+            let values = match values {
+                Some(values) => values,
+                None => #unmatched,
+            };
+            let mut row = row;
+            #(#stores)*
+            #next
+        }
+    }
+
+    /// `distinct`: the first row of each combination of the columns.
+    pub(super) fn distinct(&mut self, s: &StageCode<'_>, columns: &[usize]) -> TokenStream {
+        let StageCode { next, state, .. } = s;
+        self.state_fields.push(quote! {
+            /// The value combinations `distinct` has passed.
+            #state: Seen,
+        });
+        let columns = columns.iter().map(|&i| Literal::usize_unsuffixed(i));
+        quote! {
+            let row: Row = vec![#(row[#columns].clone()),*];
+            if self.#state.first_time(&row) {
+                #next
+            }
+        }
+    }
+}
+
+/// The body of an `mv-expand` (or the expansion of an `mv-apply`): one row
+/// per element, each a copy of the input row with the element stored. With
+/// `last_takes_row` the last element's row is the input row itself, not a
+/// copy (`mv-apply` reads the input row again after the expansion).
+pub(super) fn mv_expand_body(
+    op: &Op,
+    width: usize,
+    bindings: &Bindings,
+    next: &TokenStream,
+    last_takes_row: bool,
+) -> TokenStream {
+    let Op::MvExpand {
+        items,
+        limit,
+        item_index,
+        bag_as_array,
+        conversions,
+    } = op
+    else {
+        return quote! {};
+    };
+    // `to typeof(T)`: each element converted to T.
+    let convert = |k: usize, value: TokenStream| match conversions.get(k).copied().flatten() {
+        Some(f) => {
+            let path = path_tokens(&f.path());
+            quote! { #path(&#value) }
+        }
+        None => value,
+    };
+    let refs: Vec<&Expr> = items.iter().map(|(_, e)| e).collect();
+    let lets = bindings.lets(&refs);
+    // A copy of the row per element, except that the last element may take
+    // the row itself.
+    let (mut_row, row_for_element) = if last_takes_row {
+        (
+            quote! { let mut row = row; },
+            quote! { if i + 1 < count { row.clone() } else { std::mem::take(&mut row) } },
+        )
+    } else {
+        (quote! {}, quote! { row.clone() })
+    };
+    let sources: Vec<TokenStream> = items
+        .iter()
+        .map(|(_, e)| {
+            let value = borrowed(e, &bindings.names);
+            if *bag_as_array {
+                quote! { expand::expand_values_kind(#value, expand::BagExpansion::Array) }
+            } else {
+                quote! { expand::expand_values(#value) }
+            }
+        })
+        .collect();
+
+    let store_at = |position: usize, value: TokenStream| {
+        if position < width {
+            let p = Literal::usize_unsuffixed(position);
+            quote! { row[#p] = #value; }
+        } else {
+            quote! { row.push(#value); }
+        }
+    };
+    let index_store = item_index.map(|p| store_at(p, quote! { Value::Long(i as i64) }));
+    let count = match limit {
+        Some(n) => {
+            let n = Literal::u64_unsuffixed(*n);
+            quote! { rows.min(#n as usize) }
+        }
+        None => quote! { rows },
+    };
+    if let ([(position, _)], None) = (items.as_slice(), item_index) {
+        // One expanded column: one row per element.
+        let source = &sources[0];
+        let store = store_at(*position, convert(0, quote! { value }));
+        let (rows, take) = match limit {
+            Some(n) => {
+                let n = Literal::u64_unsuffixed(*n);
+                (
+                    quote! { values.len().min(#n as usize) },
+                    quote! { .take(count) },
+                )
+            }
+            None => (quote! { values.len() }, quote! {}),
+        };
+        quote! {
+            let values = {
+                #lets
+                #source
+            };
+            let count = #rows;
+            #mut_row
+            for (i, value) in values.into_iter() #take .enumerate() {
+                let mut row = #row_for_element;
+                #store
+                #next
+            }
+        }
+    } else {
+        let stores = items.iter().enumerate().map(|(k, (position, _))| {
+            let index = Literal::usize_unsuffixed(k);
+            let element = quote! { expanded[#index].get(i).cloned().unwrap_or_default() };
+            store_at(*position, convert(k, element))
+        });
+        quote! {
+            let expanded = {
+                #lets
+                [#(#sources),*]
+            };
+            // Expanded columns run in parallel; shorter ones are padded with nulls.
+            let rows = expanded.iter().map(Vec::len).max().unwrap_or(0);
+            let count = #count;
+            #mut_row
+            for i in 0..count {
+                let mut row = #row_for_element;
+                #(#stores)*
+                #index_store
+                #next
+            }
+        }
+    }
+}

@@ -287,6 +287,24 @@ fn corpus() -> Option<PathBuf> {
     None
 }
 
+/// The files of the corpus' `kql/` and `kql-extended/`, sorted.
+fn corpus_queries_files(root: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.join("kql"), root.join("kql-extended")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 /// The queries of a corpus file: a whole `.kql` file, the `query:` block of
 /// a Sentinel YAML rule, the fenced KQL blocks of a Markdown page (fence
 /// tags `kusto`, `kql` and `query`).
@@ -366,19 +384,7 @@ const STILL_UNSUPPORTED: &[(&str, &str)] = &[];
 #[test]
 fn every_corpus_query_over_the_aks_audit_tables_compiles_unmodified() {
     let Some(root) = corpus() else { return };
-    let mut files = Vec::new();
-    let mut stack = vec![root.join("kql"), root.join("kql-extended")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
+    let files = corpus_queries_files(&root);
     let schema = Schema::builtin();
     let (mut compiled, mut failures) = (Vec::new(), Vec::new());
     for path in &files {
@@ -804,18 +810,7 @@ fn corpus_queries_over_the_aks_tables_find_what_their_cloudauditevents_twins_fin
 ) {
     let Some(root) = corpus() else { return };
     // Each twin's corpus query, read from the corpus unmodified.
-    let mut files = Vec::new();
-    let mut stack = vec![root.join("kql"), root.join("kql-extended")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
+    let files = corpus_queries_files(&root);
     let mut named: Vec<(String, String)> = Vec::new();
     for (i, twin) in TWINS.iter().enumerate() {
         let path = files

@@ -428,6 +428,14 @@ pub(super) struct MultiColumnFunction {
     pub(super) named_only: bool,
 }
 
+/// The columns of `series_decompose` and `series_decompose_forecast`.
+const DECOMPOSITION: &[(&str, ScalarType)] = &[
+    ("baseline", ScalarType::Dynamic),
+    ("seasonal", ScalarType::Dynamic),
+    ("trend", ScalarType::Dynamic),
+    ("residual", ScalarType::Dynamic),
+];
+
 pub(super) const MULTI_COLUMN_FUNCTIONS: &[MultiColumnFunction] = &[
     MultiColumnFunction {
         name: "series_stats",
@@ -459,23 +467,13 @@ pub(super) const MULTI_COLUMN_FUNCTIONS: &[MultiColumnFunction] = &[
     MultiColumnFunction {
         name: "series_decompose",
         dynamic: "series_decompose_dynamic",
-        members: &[
-            ("baseline", ScalarType::Dynamic),
-            ("seasonal", ScalarType::Dynamic),
-            ("trend", ScalarType::Dynamic),
-            ("residual", ScalarType::Dynamic),
-        ],
+        members: DECOMPOSITION,
         named_only: false,
     },
     MultiColumnFunction {
         name: "series_decompose_forecast",
         dynamic: "series_decompose_forecast_dynamic",
-        members: &[
-            ("baseline", ScalarType::Dynamic),
-            ("seasonal", ScalarType::Dynamic),
-            ("trend", ScalarType::Dynamic),
-            ("residual", ScalarType::Dynamic),
-        ],
+        members: DECOMPOSITION,
         named_only: false,
     },
     MultiColumnFunction {

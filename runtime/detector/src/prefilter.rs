@@ -346,7 +346,7 @@ impl PrefilterSet {
                             Search::Exact(Box::new(memchr::memmem::Finder::new(text.as_bytes())))
                         };
                         self.needles.push(Needle {
-                            text: *text,
+                            text,
                             case_insensitive: *ci,
                             search,
                             checks: 0,

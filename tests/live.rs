@@ -536,8 +536,16 @@ fn webhook_skips_items_no_rule_can_match_and_answers_as_a_full_parse_would() {
     );
     let out_of_range =
         r#"{"kind":"Event","verb":"get","responseStatus":{"code":1e400}}"#.to_string();
-    for item in [&deep, &out_of_range] {
-        let body = event_list(&[event("w-never", "create"), item.clone()]);
+    let mut bodies: Vec<String> = [&deep, &out_of_range]
+        .iter()
+        .map(|item| event_list(&[event("w-never", "create"), item.to_string()]))
+        .collect();
+    // Also outside the items.
+    bodies.push(format!(
+        r#"{{"kind":"EventList","metadata":{{"n":1e400}},"items":[{}]}}"#,
+        event("w-never", "create")
+    ));
+    for body in bodies {
         let (status, reason) = post(&addr, None, body.as_bytes());
         assert_eq!(status, 400, "{reason}");
         assert!(reason.starts_with("malformed JSON"), "{reason}");

@@ -435,17 +435,16 @@ impl LineWork {
         let prefilter = self.native.as_mut()?;
         // Keys with escapes, or a body that is not a JSON object: the
         // general path. A repeated key keeps its last value, as a bag does.
-        let envelope: std::collections::HashMap<&str, &RawValue> =
-            serde_json::from_slice(body).ok()?;
-        if envelope.get("kind")?.get() != "\"EventList\"" {
+        let envelope: Envelope<'_> = serde_json::from_slice(body).ok()?;
+        if envelope.kind?.get() != "\"EventList\"" {
             return None;
         }
-        if let Some(version) = envelope.get("apiVersion") {
+        if let Some(version) = envelope.api_version {
             if !version.get().starts_with("\"audit.k8s.io/") {
                 return None;
             }
         }
-        let items: Vec<&RawValue> = serde_json::from_str(envelope.get("items")?.get()).ok()?;
+        let items: Vec<&RawValue> = envelope.items?;
         let mut records = Vec::with_capacity(items.len());
         let mut skipped = 0u64;
         let mut may_match = Vec::new();
@@ -457,7 +456,7 @@ impl LineWork {
                 // body could not have failed (serde_json's recursion limit
                 // counts from the body; a number out of range): the rest
                 // of the item's syntax the split above checked.
-                if !parses_within_a_list(text) {
+                if !parses_within(text, LIST_DEPTH) {
                     return None;
                 }
                 skipped += 1;
@@ -599,6 +598,57 @@ impl LineWork {
     }
 }
 
+/// What the webhook's fast path reads of an `EventList` body, in one pass:
+/// `kind` and `apiVersion` as written, the items' texts (each checked as
+/// JSON, not parsed), every other member skipped. `items` that is not an
+/// array, and a key spelled with escapes, fail (the general path then
+/// decides).
+struct Envelope<'a> {
+    kind: Option<&'a serde_json::value::RawValue>,
+    api_version: Option<&'a serde_json::value::RawValue>,
+    items: Option<Vec<&'a serde_json::value::RawValue>>,
+}
+
+impl<'de> serde::Deserialize<'de> for Envelope<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Envelope<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an EventList object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Self::Value, M::Error> {
+                let mut envelope = Envelope {
+                    kind: None,
+                    api_version: None,
+                    items: None,
+                };
+                // A repeated key: its last value, as a bag keeps it.
+                while let Some(key) = map.next_key::<&'de str>()? {
+                    match key {
+                        "kind" => envelope.kind = Some(map.next_value()?),
+                        "apiVersion" => envelope.api_version = Some(map.next_value()?),
+                        "items" => envelope.items = Some(map.next_value()?),
+                        // Another member must parse within the body as
+                        // alone (see `parses_within`).
+                        _ => {
+                            let value: &'de serde_json::value::RawValue = map.next_value()?;
+                            if !parses_within(value.get(), 1) {
+                                return Err(serde::de::Error::custom("left to the general path"));
+                            }
+                        }
+                    }
+                }
+                Ok(envelope)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
 /// How deep an `EventList`'s items are nested in its body (the object,
 /// then `items`).
 const LIST_DEPTH: usize = 2;
@@ -609,12 +659,13 @@ const LIST_DEPTH: usize = 2;
 const JSON_DEPTH_LIMIT: usize = 127;
 
 /// True when `item`, the text of a valid JSON value (as serde_json's split
-/// of the body checked it), parses into a [`Value`] inside an `EventList`
-/// body as it does alone: it is not nested too deep, and any number in it
-/// that could be out of range (an exponent, or many digits) reads.
-fn parses_within_a_list(item: &str) -> bool {
+/// of the body checked it) nested `within` levels deep in the body, parses
+/// into a [`Value`] there as it does alone: it is not nested too deep, and
+/// any number in it that could be out of range (an exponent, or many
+/// digits) reads.
+fn parses_within(item: &str, within: usize) -> bool {
     let (depth, unusual_number) = nesting(item.as_bytes());
-    if depth + LIST_DEPTH >= JSON_DEPTH_LIMIT {
+    if depth + within >= JSON_DEPTH_LIMIT {
         return false;
     }
     !unusual_number || serde_json::from_str::<Value>(item).is_ok()

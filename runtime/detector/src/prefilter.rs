@@ -153,9 +153,9 @@ fn source(format: InputFormat, name: &str) -> Source {
 ///
 /// The rule's [`Access`] says which columns it can observe at all (and
 /// whether only through members): a needle comes from a test on one of
-/// them. So a rule reading a [`Source::Computed`] column, or reading
+/// them. So a rule reading a computed (`Source::Computed`) column, or reading
 /// `RawEventData` whole (its keys are not the native ones), keeps no
-/// needle; a needle found in a [`Source::Constant`] column's texts is
+/// needle; a needle found in a constant (`Source::Constant`) column's texts is
 /// dropped (it may come from there); the others are kept. Derived tables
 /// (`AKSAudit`, ...) and formats other than `k8s`, `eks` and `aks` keep
 /// none.

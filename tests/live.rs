@@ -496,8 +496,10 @@ fn webhook_takes_event_lists_from_several_clients_and_emits_each_event_once() {
 fn webhook_skips_items_no_rule_can_match_and_answers_as_a_full_parse_would() {
     // The rule's needle (`create`) holds in a k8s event's text: items
     // without it are skipped unparsed, but counted as events, and a body
-    // or surviving item that is bad gets the same answer as before.
-    let binary = detector("create_ids", CREATE_IDS);
+    // or surviving item that is bad gets the same answer as before. (A
+    // rule of its own name: a binary shared with a test running at the
+    // same time could be rewritten while it starts.)
+    let binary = detector("create_ids_skipping", CREATE_IDS);
     let service = Service::start(&binary, &["--listen", "127.0.0.1:0"]);
     let listening = service.wait_stderr("listening on http://");
     let addr = listening
@@ -540,11 +542,18 @@ fn webhook_skips_items_no_rule_can_match_and_answers_as_a_full_parse_would() {
         .iter()
         .map(|item| event_list(&[event("w-never", "create"), item.to_string()]))
         .collect();
-    // Also outside the items.
-    bodies.push(format!(
-        r#"{{"kind":"EventList","metadata":{{"n":1e400}},"items":[{}]}}"#,
-        event("w-never", "create")
-    ));
+    // Also outside the items, and a lone surrogate (which serde_json
+    // refuses) beside the items.
+    for envelope in [
+        r#""metadata":{"n":1e400}"#,
+        r#""metadata":{"s":"\ud800"}"#,
+        r#""apiVersion":"audit.k8s.io/\ud800""#,
+    ] {
+        bodies.push(format!(
+            r#"{{"kind":"EventList",{envelope},"items":[{}]}}"#,
+            event("w-never", "create")
+        ));
+    }
     for body in bodies {
         let (status, reason) = post(&addr, None, body.as_bytes());
         assert_eq!(status, 400, "{reason}");

@@ -440,7 +440,9 @@ impl LineWork {
             return None;
         }
         if let Some(version) = envelope.api_version {
-            if !version.get().starts_with("\"audit.k8s.io/") {
+            // Without escapes: a `\u` escape could be a lone surrogate,
+            // which the general path's parse refuses.
+            if !version.get().starts_with("\"audit.k8s.io/") || version.get().contains('\\') {
                 return None;
             }
         }
@@ -662,13 +664,14 @@ const JSON_DEPTH_LIMIT: usize = 127;
 /// of the body checked it) nested `within` levels deep in the body, parses
 /// into a [`Value`] there as it does alone: it is not nested too deep, and
 /// any number in it that could be out of range (an exponent, or many
-/// digits) reads.
+/// digits), and any `\u` escape (a lone surrogate is refused), reads.
 fn parses_within(item: &str, within: usize) -> bool {
     let (depth, unusual_number) = nesting(item.as_bytes());
     if depth + within >= JSON_DEPTH_LIMIT {
         return false;
     }
-    !unusual_number || serde_json::from_str::<Value>(item).is_ok()
+    let unusual = unusual_number || memchr::memmem::find(item.as_bytes(), b"\\u").is_some();
+    !unusual || serde_json::from_str::<Value>(item).is_ok()
 }
 
 /// The deepest nesting of arrays and objects in a valid JSON text, and

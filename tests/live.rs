@@ -492,6 +492,131 @@ fn webhook_takes_event_lists_from_several_clients_and_emits_each_event_once() {
     );
 }
 
+#[test]
+fn webhook_skips_items_no_rule_can_match_and_answers_as_a_full_parse_would() {
+    // The rule's needle (`create`) holds in a k8s event's text: items
+    // without it are skipped unparsed, but counted as events, and a body
+    // or surviving item that is bad gets the same answer as before. (A
+    // rule of its own name: a binary shared with a test running at the
+    // same time could be rewritten while it starts.)
+    let binary = detector("create_ids_skipping", CREATE_IDS);
+    let service = Service::start(&binary, &["--listen", "127.0.0.1:0"]);
+    let listening = service.wait_stderr("listening on http://");
+    let addr = listening
+        .rsplit("http://")
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    let bad_time = |verb: &str| {
+        format!(
+            r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"bad-{verb}","verb":"{verb}","stageTimestamp":"yesterday"}}"#
+        )
+    };
+    let items = [
+        event("w-created", "create"),
+        event("w-read", "get"),
+        // Skipped unparsed: not validated, as a skipped line is not.
+        bad_time("get"),
+        // Survives the prefilter: rejected as before.
+        bad_time("create"),
+        // `create` spelt with an escape: never skipped.
+        event("w-escaped", "cre\\u0061te"),
+        r#""create, but not an event""#.to_string(),
+        event("w-list", "list"),
+    ];
+    let (status, answer) = post(&addr, None, event_list(&items).as_bytes());
+    assert_eq!(
+        (status, answer.trim()),
+        (200, r#"{"events":7,"rejected":2}"#)
+    );
+    // A skipped item that would make the whole body unreadable still does.
+    let deep = format!(
+        r#"{{"kind":"Event","verb":"get","requestObject":{}{}}}"#,
+        "[".repeat(125),
+        "]".repeat(125)
+    );
+    let out_of_range =
+        r#"{"kind":"Event","verb":"get","responseStatus":{"code":1e400}}"#.to_string();
+    let mut bodies: Vec<String> = [&deep, &out_of_range]
+        .iter()
+        .map(|item| event_list(&[event("w-never", "create"), item.to_string()]))
+        .collect();
+    // Also outside the items, and a lone surrogate (which serde_json
+    // refuses) beside the items.
+    for envelope in [
+        r#""metadata":{"n":1e400}"#,
+        r#""metadata":{"s":"\ud800"}"#,
+        r#""apiVersion":"audit.k8s.io/\ud800""#,
+    ] {
+        bodies.push(format!(
+            r#"{{"kind":"EventList",{envelope},"items":[{}]}}"#,
+            event("w-never", "create")
+        ));
+    }
+    for body in bodies {
+        let (status, reason) = post(&addr, None, body.as_bytes());
+        assert_eq!(status, 400, "{reason}");
+        assert!(reason.starts_with("malformed JSON"), "{reason}");
+    }
+    // Two levels less deep is read (and skipped).
+    let shallower = deep.replacen('[', "", 2).replacen(']', "", 2);
+    let body = event_list(&[event("w-deep-ok", "create"), shallower]);
+    assert_eq!(
+        post(&addr, None, body.as_bytes()),
+        (200, "{\"events\":2,\"rejected\":0}\n".to_string())
+    );
+    // Envelopes the fast path does not read plainly: the general path.
+    let escaped_kind = format!(
+        r#"{{"kind":"Event\u004cist","items":[{}]}}"#,
+        event("w-kind", "create")
+    );
+    assert_eq!(post(&addr, None, escaped_kind.as_bytes()).0, 200);
+    let (status, reason) = post(
+        &addr,
+        None,
+        br#"{"kind":"EventList","apiVersion":"v1","items":[]}"#,
+    );
+    assert_eq!(status, 400);
+    assert!(reason.contains("found apiVersion"), "{reason}");
+    let (status, reason) = post(
+        &addr,
+        None,
+        br#"{"kind":"EventList","kind":"Event","items":[]}"#,
+    );
+    assert_eq!(status, 400);
+    assert!(reason.contains("found kind"), "{reason}");
+
+    let rows = service.wait_rows(Duration::from_secs(5), |rows| rows.len() >= 4);
+    let (status, rows_after, stderr) = service.terminate();
+    assert_eq!(status, Some(0), "{stderr:?}");
+    let counts = counts(&rows_after, "Id");
+    let expected: BTreeMap<String, usize> = ["w-created", "w-escaped", "w-deep-ok", "w-kind"]
+        .iter()
+        .map(|id| (id.to_string(), 1))
+        .collect();
+    assert_eq!(counts, expected, "{rows:?}");
+    let reported = |text: &str| stderr.iter().any(|line| line.contains(text));
+    assert!(
+        reported("items[3]: stageTimestamp: 'yesterday' is not a datetime"),
+        "{stderr:?}"
+    );
+    assert!(
+        reported("items[5]: event: expected a Kubernetes audit event"),
+        "{stderr:?}"
+    );
+    assert!(
+        !reported("items[2]"),
+        "a skipped item was parsed: {stderr:?}"
+    );
+    let summary = stderr.iter().find(|l| l.starts_with("summary: ")).unwrap();
+    assert!(
+        summary.contains("10 rows read, 2 rejected, 4 emitted"),
+        "{summary}"
+    );
+    assert!(summary.contains("4 lines skipped unparsed"), "{summary}");
+}
+
 /// Runs the `openssl` command line tool in `dir` (the Debian package
 /// `openssl`, on every machine of the project's kind).
 fn openssl(dir: &Path, args: &[&str]) {

@@ -668,8 +668,8 @@ pub fn run<W: Write, E: Write>(
     let prefilter = if options.no_prefilter || options.strict {
         None
     } else {
-        Some(PrefilterSet::new(
-            rules.iter().map(|r| r.prefilter()).collect(),
+        Some(PrefilterSet::with_tables(
+            rules.iter().map(|r| (r.prefilter(), r.input())).collect(),
         ))
         .filter(|p| !p.is_trivial())
     };
@@ -1072,7 +1072,24 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         unit: &[u8],
         records: Vec<RecordRows>,
     ) -> Result<(), Stop> {
-        match records.len() {
+        self.take_unit_skipping(name, line, unit, records, 0)
+    }
+
+    /// [`Session::take_unit`] for a unit of which `skipped` more elements
+    /// were skipped unparsed by the prefilter (the webhook's `EventList`
+    /// items): they count as read and skipped, and the unit as one of
+    /// `records.len() + skipped` elements.
+    pub(crate) fn take_unit_skipping(
+        &mut self,
+        name: &str,
+        line: u64,
+        unit: &[u8],
+        records: Vec<RecordRows>,
+        skipped: u64,
+    ) -> Result<(), Stop> {
+        self.counts.read += skipped;
+        self.counts.skipped += skipped;
+        match records.len() as u64 + skipped {
             0 => self.counts.without_rows += 1,
             1 => {}
             _ => self.counts.batches += 1,

@@ -81,6 +81,10 @@ pub struct LineWork {
     format: InputFormat,
     normalizer: Normalizer,
     prefilter: Option<PrefilterSet>,
+    /// For a native format (`k8s`, `eks`, `aks`), the rules' prefilters
+    /// reduced to what holds in the format's text
+    /// ([`PrefilterSet::for_format`]): it reads every line of the file.
+    native: Option<PrefilterSet>,
     tables: Tables,
     /// The columns of the tables read, to recognise rows of them.
     row_columns: Vec<&'static str>,
@@ -248,10 +252,17 @@ impl LineWork {
         if derived.iter().any(Option::is_some) {
             row_columns.extend(CLOUD_AUDIT_COLUMNS);
         }
+        let native = match format {
+            InputFormat::K8s | InputFormat::Eks | InputFormat::Aks => {
+                prefilter.as_ref().and_then(|p| p.for_format(format))
+            }
+            _ => None,
+        };
         LineWork {
             format,
             normalizer: Normalizer::new(format, row_columns.clone()),
             prefilter,
+            native,
             tables,
             row_columns,
             derived,
@@ -289,15 +300,20 @@ impl LineWork {
     /// otherwise its records. `may_match` is set to which rules may match
     /// it (left empty when the prefilter did not look at the line).
     pub fn line(&mut self, bytes: &[u8], may_match: &mut Vec<bool>) -> Option<Vec<RecordRows>> {
-        // The prefilter reads rows of the tables only: other formats' lines
-        // do not hold the columns' text verbatim.
+        // The prefilter reads rows of the tables; other formats' lines do
+        // not hold the columns' text verbatim: a native format has its own
+        // reduced prefilter, the others none.
         let row_shaped = match self.format {
             InputFormat::CloudAudit => true,
             InputFormat::Auto => starts_with_column(bytes, &self.row_columns),
             _ => false,
         };
         may_match.clear();
-        if let (Some(prefilter), true) = (&mut self.prefilter, row_shaped) {
+        let prefilter = match row_shaped {
+            true => self.prefilter.as_mut(),
+            false => self.native.as_mut(),
+        };
+        if let Some(prefilter) = prefilter {
             // Invalid UTF-8 is still reported: the check is cheap.
             if !prefilter.scan(bytes, may_match) && std::str::from_utf8(bytes).is_ok() {
                 return None;
@@ -348,10 +364,10 @@ impl LineWork {
     /// The gate for this file's lines, from a sample of `bytes`' lines;
     /// none when lines are not prefiltered.
     fn build_gate(&self, bytes: &[u8]) -> Option<Gate> {
-        let prefilter = self.prefilter.as_ref()?;
-        if !matches!(self.format, InputFormat::CloudAudit | InputFormat::Auto) {
-            return None;
-        }
+        let prefilter = match self.format {
+            InputFormat::CloudAudit | InputFormat::Auto => self.prefilter.as_ref()?,
+            _ => self.native.as_ref()?,
+        };
         let sample: Vec<&[u8]> = bytes.split(|&b| b == b'\n').take(512).collect();
         prefilter.gate(&sample)
     }
@@ -390,13 +406,79 @@ impl LineWork {
         }
     }
 
-    /// Whether the prefilter applies to `line` (a row of the tables read).
-    fn row_shaped(&self, line: &[u8]) -> bool {
+    /// Whether the gate's prefilter applies to `line`: a row of the tables
+    /// read, or any line of a native format that has a prefilter.
+    fn gated(&self, line: &[u8]) -> bool {
         match self.format {
             InputFormat::CloudAudit => true,
             InputFormat::Auto => starts_with_column(line, &self.row_columns),
-            _ => false,
+            _ => self.native.is_some(),
         }
+    }
+
+    /// The webhook's fast path: what a body holding an `EventList` gives,
+    /// with the items no rule can match skipped unparsed: the records of
+    /// the others, each as [`LineWork::value`] of the whole list would
+    /// give it (`items[i]` located), and the number skipped.
+    ///
+    /// `None` when the fast path cannot promise exactly what parsing the
+    /// whole body gives (no native prefilter, a body or `kind` or
+    /// `apiVersion` that is not plainly an `EventList`, an item that would
+    /// make the body's parse fail, or anything unexpected): the caller
+    /// then parses the body as a whole, for the same records or the same
+    /// error as without the prefilter.
+    pub fn event_list(&mut self, body: &[u8]) -> Option<(Vec<RecordRows>, u64)> {
+        use serde_json::value::RawValue;
+        if self.format != InputFormat::K8s {
+            return None;
+        }
+        let prefilter = self.native.as_mut()?;
+        // Keys with escapes, or a body that is not a JSON object: the
+        // general path. A repeated key keeps its last value, as a bag does.
+        let envelope: Envelope<'_> = serde_json::from_slice(body).ok()?;
+        if envelope.kind?.get() != "\"EventList\"" {
+            return None;
+        }
+        if let Some(version) = envelope.api_version {
+            // Without escapes: a `\u` escape could be a lone surrogate,
+            // which the general path's parse refuses.
+            if !version.get().starts_with("\"audit.k8s.io/") || version.get().contains('\\') {
+                return None;
+            }
+        }
+        let items: Vec<&RawValue> = envelope.items?;
+        let mut records = Vec::with_capacity(items.len());
+        let mut skipped = 0u64;
+        let mut may_match = Vec::new();
+        let platform = crate::formats::k8s::Platform::kubernetes();
+        for (i, item) in items.iter().enumerate() {
+            let text = item.get();
+            if !prefilter.scan(text.as_bytes(), &mut may_match) {
+                // Skipped unparsed, but only when parsing it within the
+                // body could not have failed (serde_json's recursion limit
+                // counts from the body; a number out of range): the rest
+                // of the item's syntax the split above checked.
+                if !parses_within(text, LIST_DEPTH) {
+                    return None;
+                }
+                skipped += 1;
+                continue;
+            }
+            // The same parse as the body's, so the same failures.
+            let value: Value = serde_json::from_str(text).ok()?;
+            if nesting(text.as_bytes()).0 + LIST_DEPTH >= JSON_DEPTH_LIMIT {
+                return None;
+            }
+            let at = || format!("items[{i}]");
+            let record = crate::formats::k8s::audit_event(&value, "event")
+                .and_then(|event| crate::formats::k8s::event_record(event, &platform))
+                .map(|fields| crate::formats::Record::new(InputFormat::K8s, fields).located(at()));
+            self.items
+                .push(record.map_err(|cause| Rejection::at(at(), cause)));
+        }
+        self.needed.clear();
+        records.extend(self.records());
+        Some((records, skipped))
     }
 
     /// What one value of a multi-line document gives.
@@ -456,7 +538,7 @@ impl LineWork {
                     start = end + 1;
                     continue;
                 }
-                if self.row_shaped(line) {
+                if self.gated(line) {
                     skipped += 1;
                     index += 1;
                     start = end + 1;
@@ -516,6 +598,126 @@ impl LineWork {
             partials: self.partials.as_mut().map(PartialRules::take),
         }
     }
+}
+
+/// What the webhook's fast path reads of an `EventList` body, in one pass:
+/// `kind` and `apiVersion` as written, the items' texts (each checked as
+/// JSON, not parsed), every other member skipped. `items` that is not an
+/// array, and a key spelled with escapes, fail (the general path then
+/// decides).
+struct Envelope<'a> {
+    kind: Option<&'a serde_json::value::RawValue>,
+    api_version: Option<&'a serde_json::value::RawValue>,
+    items: Option<Vec<&'a serde_json::value::RawValue>>,
+}
+
+impl<'de> serde::Deserialize<'de> for Envelope<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Envelope<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an EventList object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Self::Value, M::Error> {
+                let mut envelope = Envelope {
+                    kind: None,
+                    api_version: None,
+                    items: None,
+                };
+                // A repeated key: its last value, as a bag keeps it.
+                while let Some(key) = map.next_key::<&'de str>()? {
+                    match key {
+                        "kind" => envelope.kind = Some(map.next_value()?),
+                        "apiVersion" => envelope.api_version = Some(map.next_value()?),
+                        "items" => envelope.items = Some(map.next_value()?),
+                        // Another member must parse within the body as
+                        // alone (see `parses_within`).
+                        _ => {
+                            let value: &'de serde_json::value::RawValue = map.next_value()?;
+                            if !parses_within(value.get(), 1) {
+                                return Err(serde::de::Error::custom("left to the general path"));
+                            }
+                        }
+                    }
+                }
+                Ok(envelope)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// How deep an `EventList`'s items are nested in its body (the object,
+/// then `items`).
+const LIST_DEPTH: usize = 2;
+
+/// serde_json's recursion limit: a body nested this deep (or deeper) is
+/// not parsed. Compared conservatively (`>=`): at the limit itself the
+/// general path decides.
+const JSON_DEPTH_LIMIT: usize = 127;
+
+/// True when `item`, the text of a valid JSON value (as serde_json's split
+/// of the body checked it) nested `within` levels deep in the body, parses
+/// into a [`Value`] there as it does alone: it is not nested too deep, and
+/// any number in it that could be out of range (an exponent, or many
+/// digits), and any `\u` escape (a lone surrogate is refused), reads.
+fn parses_within(item: &str, within: usize) -> bool {
+    let (depth, unusual_number) = nesting(item.as_bytes());
+    if depth + within >= JSON_DEPTH_LIMIT {
+        return false;
+    }
+    let unusual = unusual_number || memchr::memmem::find(item.as_bytes(), b"\\u").is_some();
+    !unusual || serde_json::from_str::<Value>(item).is_ok()
+}
+
+/// The deepest nesting of arrays and objects in a valid JSON text, and
+/// whether a number in it has an exponent or more than 15 characters
+/// (`1e400` is valid JSON that serde_json does not read as a number).
+fn nesting(text: &[u8]) -> (usize, bool) {
+    let (mut depth, mut deepest, mut unusual) = (0usize, 0usize, false);
+    let mut i = 0;
+    while i < text.len() {
+        match text[i] {
+            b'"' => {
+                // Skip the string: to its closing quote, past escapes.
+                i += 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &text[i.min(text.len())..]) {
+                        Some(j) if text[i + j] == b'\\' => i += j + 2,
+                        Some(j) => {
+                            i += j + 1;
+                            break;
+                        }
+                        None => return (deepest, true),
+                    }
+                }
+                continue;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < text.len()
+                    && matches!(text[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                {
+                    i += 1;
+                }
+                let number = &text[start..i];
+                unusual |= number.len() > 15 || number.iter().any(|b| matches!(b, b'e' | b'E'));
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (deepest, unusual)
 }
 
 /// True when a line of `run` is longer than `limit` bytes.

@@ -15,9 +15,191 @@
 //! can map non-ASCII letters to ASCII ones, such as the Kelvin sign to `k`).
 //! The compiler only emits needles free of JSON structure and number
 //! spellings (see `kqlc::plan::prefilter`).
+//!
+//! Native formats. The compiler's needles hold for lines shaped as rows of
+//! the rule's table, whose columns hold the values verbatim. A native event
+//! (`k8s`, `eks`, `aks`) is normalized into such a row, so a needle holds
+//! in its text only when it comes from a column the normalizer copies from
+//! a native string (`OperationName` from `verb`), or from a *member* of
+//! `RawEventData` (whose top-level keys are renamed, but whose members'
+//! values are the event's own). [`PrefilterSet::for_format`] keeps, per
+//! rule, only needles that are known to hold in the native text (see
+//! [`native_formula`]).
 
+use crate::formats::tables::DerivedTable;
+use crate::formats::{self, InputFormat};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 pub use kql_runtime::prefilter::Prefilter;
+use kql_runtime::query::{Access, ColumnType, Table};
+
+/// A prefilter formula owned by the detector: a rule's [`Prefilter`], or
+/// the part of it that holds for a native format ([`native_formula`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Formula {
+    /// Every line may match.
+    Always,
+    /// The line contains this text (ASCII-case-insensitively when the flag
+    /// is set).
+    Needle(&'static str, bool),
+    /// Every condition holds.
+    All(Vec<Formula>),
+    /// Some condition holds.
+    Any(Vec<Formula>),
+}
+
+impl Formula {
+    /// The formula of a rule's prefilter, as it is.
+    pub fn of(filter: &'static Prefilter) -> Formula {
+        match filter {
+            Prefilter::Always => Formula::Always,
+            Prefilter::Needle(text, ci) => Formula::Needle(text, *ci),
+            Prefilter::All(items) => Formula::All(items.iter().map(Formula::of).collect()),
+            Prefilter::Any(items) => Formula::Any(items.iter().map(Formula::of).collect()),
+        }
+    }
+
+    /// The formula with each needle `keep` rejects replaced by `Always`,
+    /// simplified (an `or` with an `Always` branch is `Always`).
+    fn restrict(&self, keep: &dyn Fn(&str, bool) -> bool) -> Formula {
+        match self {
+            Formula::Always => Formula::Always,
+            Formula::Needle(text, ci) if keep(text, *ci) => Formula::Needle(text, *ci),
+            Formula::Needle(..) => Formula::Always,
+            Formula::All(items) => {
+                let mut kept: Vec<Formula> = items
+                    .iter()
+                    .map(|f| f.restrict(keep))
+                    .filter(|f| *f != Formula::Always)
+                    .collect();
+                match kept.len() {
+                    0 => Formula::Always,
+                    1 => kept.remove(0),
+                    _ => Formula::All(kept),
+                }
+            }
+            Formula::Any(items) => {
+                let mut kept: Vec<Formula> = items.iter().map(|f| f.restrict(keep)).collect();
+                if kept.is_empty() || kept.contains(&Formula::Always) {
+                    return Formula::Always;
+                }
+                match kept.len() {
+                    1 => kept.remove(0),
+                    _ => Formula::Any(kept),
+                }
+            }
+        }
+    }
+}
+
+/// What a column of `CloudAuditEvents` holds for an event of a native
+/// format, as far as needles are concerned.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Source {
+    /// A native string, or a part of one, as it is: its needles hold.
+    Verbatim,
+    /// One of these texts: a needle found in none of them cannot come from
+    /// this column (the rule's test on it is then false), one found in any
+    /// may not be in the native text.
+    Constant(&'static [&'static str]),
+    /// A bag whose keys the normalizer names but whose members' values are
+    /// native values as they are (`RawEventData`, `AdditionalFields`):
+    /// its needles hold when the rule reads it only through members.
+    Members,
+    /// Computed in a way no needle survives (or not known): a rule that
+    /// reads it gets no needle.
+    Computed,
+}
+
+/// `ActionType`'s values (`k8s::action_type`).
+const ACTION_TYPES: &[&str] = &["Create", "Read", "Update", "Delete", "Other", "Unknown"];
+
+/// Where column `name` of a normalized event of `format` comes from (see
+/// `docs/input-formats.md`, "Prefilter of native formats"). Only `k8s`,
+/// `eks` and `aks` are described; any other format, and any other column,
+/// is [`Source::Computed`].
+fn source(format: InputFormat, name: &str) -> Source {
+    let data_source: &'static [&'static str] = match format {
+        InputFormat::K8s => &[formats::DATA_SOURCE_KUBERNETES],
+        InputFormat::Eks => &[formats::DATA_SOURCE_EKS],
+        InputFormat::Aks => &[formats::DATA_SOURCE_AKS],
+        _ => return Source::Computed,
+    };
+    match name {
+        // `verb`, `auditID`, `sourceIPs[0]`, `userAgent` of the event.
+        "OperationName" | "ReportId" | "IPAddress" | "UserAgent" => Source::Verbatim,
+        "DataSource" => Source::Constant(data_source),
+        "ActionType" => Source::Constant(ACTION_TYPES),
+        // Defender's enrichment: always empty.
+        "CountryCode" | "City" | "Isp" => Source::Constant(&[""]),
+        // `k8s`: no cluster id; `aks`: the record's `resourceId`; `eks`:
+        // an ARN the normalizer writes from the payload's owner and log
+        // group (`arn:aws:eks::...`).
+        "ResourceId" | "AzureResourceId" => match format {
+            InputFormat::K8s => Source::Constant(&[""]),
+            InputFormat::Aks => Source::Verbatim,
+            _ => Source::Computed,
+        },
+        // The event with its top-level keys renamed; the envelope's
+        // strings (or, for `ClusterName`, a segment of one) under names the
+        // normalizer chose.
+        "RawEventData" | "AdditionalFields" => Source::Members,
+        _ => Source::Computed,
+    }
+}
+
+/// The part of a rule's `formula` that holds for every event of native
+/// `format` the rule (reading `table`) could produce a row from: needles
+/// that may come from a column the normalizer computes become `Always`.
+///
+/// The rule's [`Access`] says which columns it can observe at all (and
+/// whether only through members): a needle comes from a test on one of
+/// them. So a rule reading a computed (`Source::Computed`) column, or reading
+/// `RawEventData` whole (its keys are not the native ones), keeps no
+/// needle; a needle found in a constant (`Source::Constant`) column's texts is
+/// dropped (it may come from there); the others are kept. Derived tables
+/// (`AKSAudit`, ...) and formats other than `k8s`, `eks` and `aks` keep
+/// none.
+pub fn native_formula(
+    formula: &Formula,
+    table: Option<&'static Table>,
+    format: InputFormat,
+) -> Formula {
+    let Some(table) = table else {
+        return Formula::Always;
+    };
+    if !matches!(
+        format,
+        InputFormat::K8s | InputFormat::Eks | InputFormat::Aks
+    ) || DerivedTable::of_table(table.name).is_some()
+    {
+        return Formula::Always;
+    }
+    let mut constants: Vec<&'static str> = Vec::new();
+    for (i, (name, ty)) in table.columns.iter().enumerate() {
+        // The compiler takes needles from string and dynamic columns only.
+        if !matches!(ty, ColumnType::String | ColumnType::Dynamic) {
+            continue;
+        }
+        let access = table.access.get(i).unwrap_or(&Access::Whole);
+        if matches!(access, Access::Unread) {
+            continue;
+        }
+        match source(format, name) {
+            Source::Verbatim => {}
+            Source::Constant(texts) => constants.extend_from_slice(texts),
+            Source::Members if matches!(access, Access::Members(_)) => {}
+            Source::Members | Source::Computed => return Formula::Always,
+        }
+    }
+    formula.restrict(&|needle, ci| {
+        !constants.iter().any(|text| match ci {
+            true => text
+                .to_ascii_lowercase()
+                .contains(&needle.to_ascii_lowercase()),
+            false => text.contains(needle),
+        })
+    })
+}
 
 /// A needle and how to look for it.
 #[derive(Clone, Debug)]
@@ -74,11 +256,52 @@ pub struct PrefilterSet {
     /// Finders for `\u` and `\/` (built once: one-shot searches rebuild them).
     unicode_escape: memchr::memmem::Finder<'static>,
     slash_escape: memchr::memmem::Finder<'static>,
+    /// The rules' formulas and tables, for [`PrefilterSet::for_format`].
+    rules: Vec<(Formula, Option<&'static Table>)>,
 }
 
 impl PrefilterSet {
     /// The set for these rules' filters, in rule order.
     pub fn new(filters: Vec<&'static Prefilter>) -> PrefilterSet {
+        PrefilterSet::of_formulas(
+            filters
+                .into_iter()
+                .map(|f| (Formula::of(f), None))
+                .collect(),
+        )
+    }
+
+    /// The set for these rules' filters and the tables they read, in rule
+    /// order: it can give the set for a native format
+    /// ([`PrefilterSet::for_format`]).
+    pub fn with_tables(filters: Vec<(&'static Prefilter, Option<&'static Table>)>) -> PrefilterSet {
+        PrefilterSet::of_formulas(
+            filters
+                .into_iter()
+                .map(|(f, table)| (Formula::of(f), table))
+                .collect(),
+        )
+    }
+
+    /// The set for the lines of native `format` (`k8s`, `eks`, `aks`):
+    /// each rule's formula reduced to what holds in such an event's text
+    /// ([`native_formula`]). `None` when no rule keeps a needle (or the
+    /// set was made without tables).
+    pub fn for_format(&self, format: InputFormat) -> Option<PrefilterSet> {
+        let rules = self
+            .rules
+            .iter()
+            .map(|(formula, table)| (native_formula(formula, *table, format), *table))
+            .collect();
+        Some(PrefilterSet::of_formulas(rules)).filter(|set| !set.is_trivial())
+    }
+
+    /// The formulas of the set, in rule order.
+    pub fn formulas(&self) -> impl Iterator<Item = &Formula> {
+        self.rules.iter().map(|(formula, _)| formula)
+    }
+
+    fn of_formulas(rules: Vec<(Formula, Option<&'static Table>)>) -> PrefilterSet {
         let mut set = PrefilterSet {
             needles: Vec::new(),
             nodes: Vec::new(),
@@ -87,19 +310,21 @@ impl PrefilterSet {
             lines: 0,
             unicode_escape: memchr::memmem::Finder::new(b"\\u"),
             slash_escape: memchr::memmem::Finder::new(b"\\/"),
+            rules: Vec::new(),
         };
-        for filter in filters {
-            let root = set.add(filter);
+        for (formula, _) in &rules {
+            let root = set.add(formula);
             set.roots.push(root);
         }
+        set.rules = rules;
         set.memo = vec![0; set.needles.len()];
         set
     }
 
-    fn add(&mut self, filter: &'static Prefilter) -> usize {
+    fn add(&mut self, filter: &Formula) -> usize {
         let node = match filter {
-            Prefilter::Always => Node::Always,
-            Prefilter::Needle(text, ci) => {
+            Formula::Always => Node::Always,
+            Formula::Needle(text, ci) => {
                 let index = match self
                     .needles
                     .iter()
@@ -132,8 +357,8 @@ impl PrefilterSet {
                 };
                 Node::Needle(index)
             }
-            Prefilter::All(items) => Node::All(items.iter().map(|i| self.add(i)).collect()),
-            Prefilter::Any(items) => Node::Any(items.iter().map(|i| self.add(i)).collect()),
+            Formula::All(items) => Node::All(items.iter().map(|i| self.add(i)).collect()),
+            Formula::Any(items) => Node::Any(items.iter().map(|i| self.add(i)).collect()),
         };
         self.push(node)
     }
@@ -511,6 +736,113 @@ mod tests {
         // A rule that may match any line leaves no gate.
         let set = PrefilterSet::new(vec![&CREATE_EXEC, &Prefilter::Always]);
         assert!(set.gate(&sample).is_none());
+    }
+
+    static COLUMNS: [(&str, ColumnType); 5] = [
+        ("Timestamp", ColumnType::DateTime),
+        ("DataSource", ColumnType::String),
+        ("OperationName", ColumnType::String),
+        ("ResourceId", ColumnType::String),
+        ("RawEventData", ColumnType::Dynamic),
+    ];
+    static MEMBERS: [(&str, Access); 1] = [("ObjectRef", Access::Whole)];
+
+    fn table(access: &'static [Access]) -> Option<&'static Table> {
+        Some(Box::leak(Box::new(Table {
+            name: "CloudAuditEvents",
+            columns: &COLUMNS,
+            used: &[],
+            access,
+        })))
+    }
+
+    static VERB_AND_RESOURCE: Prefilter = Prefilter::All(&[
+        Prefilter::Needle("create", false),
+        Prefilter::Needle("pods", false),
+        Prefilter::Needle("kubernetes", true),
+        Prefilter::Needle("Elastic", false),
+    ]);
+
+    fn native(access: &'static [Access], format: InputFormat) -> Formula {
+        native_formula(&Formula::of(&VERB_AND_RESOURCE), table(access), format)
+    }
+
+    #[test]
+    fn native_formats_keep_needles_of_verbatim_columns_and_members() {
+        use Access::{Members, Unread, Whole};
+        let n = |text, ci| Formula::Needle(text, ci);
+        // DataSource read: a needle found in its value ("Kubernetes Audit"
+        // for k8s) may come from it; "Elastic" cannot (the rule's test on
+        // it is false for every k8s event), so it stays; for eks
+        // ("Amazon Elastic Kubernetes Service") both go.
+        let members: &'static [Access] =
+            Box::leak(Box::new([Unread, Whole, Whole, Unread, Members(&MEMBERS)]));
+        assert_eq!(
+            native(members, InputFormat::K8s),
+            Formula::All(vec![
+                n("create", false),
+                n("pods", false),
+                n("Elastic", false)
+            ])
+        );
+        assert_eq!(
+            native(members, InputFormat::Eks),
+            Formula::All(vec![n("create", false), n("pods", false)])
+        );
+        // RawEventData read whole: its keys are not the native ones.
+        let whole: &'static [Access] = Box::leak(Box::new([Unread, Whole, Whole, Unread, Whole]));
+        assert_eq!(native(whole, InputFormat::K8s), Formula::Always);
+        // ResourceId: empty for k8s, the record's for aks, computed for eks.
+        let ids: &'static [Access] =
+            Box::leak(Box::new([Unread, Unread, Whole, Whole, Members(&MEMBERS)]));
+        assert_ne!(native(ids, InputFormat::K8s), Formula::Always);
+        assert_ne!(native(ids, InputFormat::Aks), Formula::Always);
+        assert_eq!(native(ids, InputFormat::Eks), Formula::Always);
+        // Other formats and derived tables: nothing.
+        for format in [
+            InputFormat::Gke,
+            InputFormat::Arm,
+            InputFormat::Auto,
+            InputFormat::CloudAudit,
+        ] {
+            assert_eq!(native(members, format), Formula::Always, "{format}");
+        }
+        let aks_audit = Box::leak(Box::new(Table {
+            name: "AKSAudit",
+            columns: &COLUMNS,
+            used: &[],
+            access: members,
+        }));
+        assert_eq!(
+            native_formula(
+                &Formula::of(&VERB_AND_RESOURCE),
+                Some(aks_audit),
+                InputFormat::Aks
+            ),
+            Formula::Always
+        );
+    }
+
+    #[test]
+    fn a_set_for_a_native_format_skips_only_what_its_formulas_rule_out() {
+        use Access::{Members, Unread, Whole};
+        let members: &'static [Access] =
+            Box::leak(Box::new([Unread, Whole, Whole, Unread, Members(&MEMBERS)]));
+        let set = PrefilterSet::with_tables(vec![(&VERB_AND_RESOURCE, table(members))]);
+        let mut native = set.for_format(InputFormat::K8s).expect("needles kept");
+        let mut out = Vec::new();
+        assert!(!native.scan(
+            br#"{"verb":"get","objectRef":{"resource":"pods"}}"#,
+            &mut out
+        ));
+        assert!(native.scan(
+            br#"{"verb":"create","objectRef":{"resource":"pods"},"x":"Elastic"}"#,
+            &mut out
+        ));
+        assert!(set.for_format(InputFormat::Gke).is_none());
+        assert!(PrefilterSet::new(vec![&VERB_AND_RESOURCE])
+            .for_format(InputFormat::K8s)
+            .is_none());
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //! bytes, as JSON lines, run through the same rules with the prefilter and
 //! with `--no-prefilter` must give identical output. The rules hold the
 //! literal classes that once fooled the prefilter (numbers compared with
-//! padded text, bools, case folding, escapes) beside ordinary ones.
+//! padded text, bools, case folding, escapes) beside ordinary ones. The
+//! bytes are read as rows (`auto`) and as native events (`k8s`, `eks`,
+//! `aks`), whose prefilter keeps only needles the event's own text holds.
 #![no_main]
 
 use kql_detector::detector::{self, InputFile, Options};
+use kql_detector::formats::InputFormat;
 use kql_detector::output::RowWriter;
 use kql_runtime::kql;
 use kql_runtime::query::Query;
@@ -24,12 +27,17 @@ fn rules() -> Vec<Box<dyn Query>> {
         Box::new(kql!(r#"CloudAuditEvents | where tostring(RawEventData.user) contains_cs "ali" | project OperationName"#)),
         Box::new(kql!(r#"CloudAuditEvents | where RawEventData.user has_any ("alice", "bob") | project OperationName"#)),
         Box::new(kql!(r#"CloudAuditEvents | where DataSource == "Azure Kubernetes Service" | project OperationName"#)),
+        Box::new(kql!(r#"CloudAuditEvents | where tostring(RawEventData) contains "ObjectRef" | project OperationName"#)),
+        Box::new(kql!(r#"CloudAuditEvents | where ActionType == "Create" or AdditionalFields.Pod has "api" | project OperationName"#)),
     ]
 }
 
-fn output(path: &std::path::Path, no_prefilter: bool) -> Vec<u8> {
+fn output(path: &std::path::Path, format: InputFormat, no_prefilter: bool) -> Vec<u8> {
     let options = Options {
-        files: vec![InputFile::auto(path.to_string_lossy().into_owned())],
+        files: vec![InputFile {
+            path: path.to_string_lossy().into_owned(),
+            format,
+        }],
         now: parse_datetime("2024-05-28T12:00:00Z"),
         no_prefilter,
         ..Options::default()
@@ -50,12 +58,19 @@ fuzz_target!(|data: &[u8]| {
     if std::io::Write::write_all(&mut file, data).is_err() {
         return;
     }
-    let filtered = output(file.path(), false);
-    let full = output(file.path(), true);
-    assert!(
-        filtered == full,
-        "the prefilter changed the rows:\n  prefiltered: {}\n  full:        {}",
-        String::from_utf8_lossy(&filtered),
-        String::from_utf8_lossy(&full)
-    );
+    for format in [
+        InputFormat::Auto,
+        InputFormat::K8s,
+        InputFormat::Eks,
+        InputFormat::Aks,
+    ] {
+        let filtered = output(file.path(), format, false);
+        let full = output(file.path(), format, true);
+        assert!(
+            filtered == full,
+            "the prefilter changed the rows ({format}):\n  prefiltered: {}\n  full:        {}",
+            String::from_utf8_lossy(&filtered),
+            String::from_utf8_lossy(&full)
+        );
+    }
 });

@@ -158,6 +158,8 @@ struct Batch {
     /// The body, for `--rejects`.
     body: Bytes,
     records: Vec<RecordRows>,
+    /// Items the prefilter skipped unparsed (no rule can match them).
+    skipped: u64,
     reply: oneshot::Sender<Reply>,
 }
 
@@ -258,9 +260,15 @@ impl Server {
         let mut next = Some(first);
         let mut stop = None;
         while let Some(batch) = next.take() {
-            let events = batch.records.len();
+            let events = batch.records.len() + batch.skipped as usize;
             let rejected = batch.records.iter().filter(|r| r.is_err()).count();
-            match session.take_unit(&batch.source, 1, &batch.body, batch.records) {
+            match session.take_unit_skipping(
+                &batch.source,
+                1,
+                &batch.body,
+                batch.records,
+                batch.skipped,
+            ) {
                 Ok(()) => done.push((batch.reply, Reply::Done { events, rejected })),
                 Err(e) => {
                     let (status, reason) = match &e {
@@ -480,13 +488,6 @@ async fn handle(
             )
         }
     };
-    let value: Value = match serde_json::from_slice(&body) {
-        Ok(value) => value,
-        Err(e) => return reply(StatusCode::BAD_REQUEST, &format!("malformed JSON: {e}")),
-    };
-    if let Err(reason) = check_event_list(&value) {
-        return reply(StatusCode::BAD_REQUEST, &reason);
-    }
     let mut work = match shared.work.lock() {
         Ok(work) => work.clone(),
         Err(_) => {
@@ -496,12 +497,28 @@ async fn handle(
             )
         }
     };
-    let records = work.value(value);
+    // Items no rule can match are skipped unparsed when that cannot change
+    // what the request gets (`LineWork::event_list`); otherwise the body
+    // is parsed whole.
+    let (records, skipped) = match work.event_list(&body) {
+        Some(outcome) => outcome,
+        None => {
+            let value: Value = match serde_json::from_slice(&body) {
+                Ok(value) => value,
+                Err(e) => return reply(StatusCode::BAD_REQUEST, &format!("malformed JSON: {e}")),
+            };
+            if let Err(reason) = check_event_list(&value) {
+                return reply(StatusCode::BAD_REQUEST, &reason);
+            }
+            (work.value(value), 0)
+        }
+    };
     let (reply_to, answer) = oneshot::channel();
     let batch = Batch {
         source: format!("webhook {peer} #{number}"),
         body,
         records,
+        skipped,
         reply: reply_to,
     };
     let sender = shared.queue.read().ok().and_then(|queue| queue.clone());

@@ -397,16 +397,15 @@ impl RowReader {
     /// it then, for its messages.
     pub fn row(&self, line: &[u8]) -> Option<Row> {
         let slots = self.slots(line)?;
-        self.columns
-            .iter()
-            .zip(slots)
-            .zip(&self.required)
-            .map(|(((_, ty), slot), &required)| match slot {
-                Some(value) => Some(value),
-                None if required => None,
-                None => Some(ty.null()),
-            })
-            .collect()
+        let mut row = Vec::with_capacity(slots.len());
+        for (((_, ty), slot), &required) in self.columns.iter().zip(slots).zip(&self.required) {
+            row.push(match slot {
+                Some(value) => value,
+                None if required => return None,
+                None => ty.null(),
+            });
+        }
+        Some(row)
     }
 
     /// Each column's value in a line holding one JSON object (the last,

@@ -111,6 +111,7 @@ fn has_control(bytes: &[u8]) -> bool {
 /// The position of the first `"` or `\\` in `bytes` at or after `from`,
 /// eight bytes at a time (strings are short: a call to `memchr2` costs more
 /// than it saves on most of them).
+#[inline(always)]
 pub(super) fn quote_or_backslash(bytes: &[u8], mut from: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -230,34 +231,36 @@ impl<'a> Scanner<'a> {
             return Ok(Cow::Borrowed(&self.text[start..self.pos - 1]));
         }
         let mut out = String::from(&self.text[start..self.pos]);
-        self.rest_of_string(Some(&mut out))?;
+        self.rest_of_string(&mut out)?;
         Ok(Cow::Owned(out))
     }
 
     /// Skips a string at the position.
     fn skip_string(&mut self) -> Scan<()> {
         self.expect(b'"')?;
-        self.rest_of_string(None)
+        loop {
+            self.pos = quote_or_backslash(self.bytes, self.pos).ok_or(Fail)?;
+            self.pos += 1;
+            if self.bytes[self.pos - 1] == b'"' {
+                return Ok(());
+            }
+            self.escape()?;
+        }
     }
 
     /// From inside a string to past its closing quote, decoding escapes
-    /// into `out` when given.
-    fn rest_of_string(&mut self, mut out: Option<&mut String>) -> Scan<()> {
+    /// into `out`.
+    fn rest_of_string(&mut self, out: &mut String) -> Scan<()> {
         loop {
             let start = self.pos;
             self.pos = quote_or_backslash(self.bytes, start).ok_or(Fail)?;
-            if let Some(out) = out.as_deref_mut() {
-                out.push_str(&self.text[start..self.pos]);
-            }
+            out.push_str(&self.text[start..self.pos]);
             if self.bytes[self.pos] == b'"' {
                 self.pos += 1;
                 return Ok(());
             }
             self.pos += 1;
-            let decoded = self.escape()?;
-            if let Some(out) = out.as_deref_mut() {
-                out.push(decoded);
-            }
+            out.push(self.escape()?);
         }
     }
 

@@ -350,50 +350,67 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    /// Skips one value at the position, checking it.
+    /// Skips one value at the position, checking it: one loop over the
+    /// tokens, the open arrays and objects kept as bits (nesting is at
+    /// most 127 deep), rather than a call per value.
     pub(super) fn skip_value(&mut self) -> Scan<()> {
-        match self.peek()? {
-            b'"' => self.skip_string(),
-            b'{' => {
-                self.pos += 1;
-                self.enter()?;
-                self.ws();
-                if !self.eat(b'}') {
-                    loop {
-                        self.skip_string()?;
-                        self.ws();
-                        self.expect(b':')?;
-                        self.ws();
-                        self.skip_value()?;
-                        if self.next_member(b'}')? {
-                            break;
+        // Bit i of `objects` is set when the container opened i levels
+        // below the innermost one is an object.
+        let mut objects: u128 = 0;
+        let mut open = 0u32;
+        loop {
+            // A value is expected here.
+            match self.peek()? {
+                b'"' => self.skip_string()?,
+                byte @ (b'{' | b'[') => {
+                    self.pos += 1;
+                    self.enter()?;
+                    open += 1;
+                    objects = (objects << 1) | u128::from(byte == b'{');
+                    self.ws();
+                    let close = if byte == b'{' { b'}' } else { b']' };
+                    if !self.eat(close) {
+                        if byte == b'{' {
+                            self.member_key()?;
                         }
+                        continue;
                     }
+                    self.leave();
+                    open -= 1;
+                    objects >>= 1;
+                }
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                b'-' | b'0'..=b'9' => self.number()?,
+                _ => return Err(Fail),
+            }
+            // After a value: close containers until one goes on.
+            loop {
+                if open == 0 {
+                    return Ok(());
+                }
+                let object = objects & 1 == 1;
+                if !self.next_member(if object { b'}' } else { b']' })? {
+                    if object {
+                        self.member_key()?;
+                    }
+                    break;
                 }
                 self.leave();
-                Ok(())
+                open -= 1;
+                objects >>= 1;
             }
-            b'[' => {
-                self.pos += 1;
-                self.enter()?;
-                self.ws();
-                if !self.eat(b']') {
-                    loop {
-                        self.skip_value()?;
-                        if self.next_member(b']')? {
-                            break;
-                        }
-                    }
-                }
-                self.leave();
-                Ok(())
-            }
-            b't' => self.literal(b"true"),
-            b'f' => self.literal(b"false"),
-            b'n' => self.literal(b"null"),
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => Err(Fail),
         }
+    }
+
+    /// A member's key and colon, skipped, up to its value.
+    fn member_key(&mut self) -> Scan<()> {
+        self.skip_string()?;
+        self.ws();
+        self.expect(b':')?;
+        self.ws();
+        Ok(())
     }
 
     /// The text of the value at the position (checked), for `serde_json`
@@ -408,6 +425,11 @@ impl<'a> Scanner<'a> {
     fn scalar(&mut self, ty: ColumnType, build: bool) -> Scan<Value> {
         let seed = ScalarSeed { ty, build };
         match self.peek()? {
+            // Any string is a string or a guid; unread, it is not built.
+            b'"' if !build && matches!(ty, ColumnType::String | ColumnType::Guid) => {
+                self.skip_string()?;
+                Ok(Value::Null)
+            }
             b'"' => {
                 let text = self.string()?;
                 seed.visit_str::<serde_json::Error>(&text).map_err(|_| Fail)

@@ -29,6 +29,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+mod scan;
+
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
@@ -346,10 +348,7 @@ impl RowReader {
     /// of that layout); `None` for anything else, which the general path
     /// reads.
     pub fn record(&self, line: &[u8]) -> Option<(Value, Row)> {
-        let text = std::str::from_utf8(line).ok()?;
-        let mut de = serde_json::Deserializer::from_str(text);
-        let slots = RowSeed(self).deserialize(&mut de).ok()?;
-        de.end().ok()?;
+        let slots = self.slots(line)?;
         let raw = (self.columns.iter()).position(|(c, _)| *c == "RawEventData")?;
         if !matches!(slots.get(raw), Some(Some(Value::Bag(_)))) {
             return None;
@@ -397,20 +396,36 @@ impl RowReader {
     /// is anything else or would be rejected: the general path must read
     /// it then, for its messages.
     pub fn row(&self, line: &[u8]) -> Option<Row> {
+        let slots = self.slots(line)?;
+        let mut row = Vec::with_capacity(slots.len());
+        for (((_, ty), slot), &required) in self.columns.iter().zip(slots).zip(&self.required) {
+            row.push(match slot {
+                Some(value) => value,
+                None if required => return None,
+                None => ty.null(),
+            });
+        }
+        Some(row)
+    }
+
+    /// Each column's value in a line holding one JSON object (the last,
+    /// when a key repeats), or `None` when the line would be rejected. The
+    /// fast scanner ([`scan`]) reads what it is sure of; anything else is
+    /// read through `serde_json` ([`Self::serde_slots`]), which decides.
+    fn slots(&self, line: &[u8]) -> Option<Vec<Option<Value>>> {
         let text = std::str::from_utf8(line).ok()?;
+        match scan::slots(self, text) {
+            Ok(slots) => Some(slots),
+            Err(scan::Fail) => self.serde_slots(text),
+        }
+    }
+
+    /// [`Self::slots`] through `serde_json` alone.
+    fn serde_slots(&self, text: &str) -> Option<Vec<Option<Value>>> {
         let mut de = serde_json::Deserializer::from_str(text);
         let slots = RowSeed(self).deserialize(&mut de).ok()?;
         de.end().ok()?;
-        self.columns
-            .iter()
-            .zip(slots)
-            .zip(&self.required)
-            .map(|(((_, ty), slot), &required)| match slot {
-                Some(value) => Some(value),
-                None if required => None,
-                None => Some(ty.null()),
-            })
-            .collect()
+        Some(slots)
     }
 }
 
@@ -1026,6 +1041,146 @@ mod tests {
             ops::member(&ops::member(&record, "RawEventData"), "Stage"),
             general_record(mistyped)
         );
+    }
+
+    /// What the fast scanner makes of `line`: `None` when it leaves the
+    /// line to `serde_json`. Where it reads the line, `serde_json` must read
+    /// it to the same slots.
+    fn scanned(reader: &RowReader, line: &str) -> Option<Vec<Option<Value>>> {
+        let fast = scan::slots(reader, line).ok();
+        if let Some(fast) = &fast {
+            let slow = reader.serde_slots(line);
+            assert_eq!(slow.as_ref(), Some(fast), "{line}");
+        }
+        fast
+    }
+
+    #[test]
+    fn the_scanner_reads_ordinary_lines_as_serde_json_does() {
+        let reader = reader();
+        for line in [
+            r#"{"Timestamp":"2024-05-28T10:00:00Z","OperationName":"create","Count":3,"RawEventData":{"ObjectRef":{"resource":"pods","name":"p"},"User":{"username":"u","groups":["a"]},"RequestObject":{"big":[1,2.5,-3e2,true,false,null,{}]}},"AdditionalFields":{"x":1},"Extra":[{"deep":true}]}"#,
+            // Escapes in keys and values, unicode escapes, a surrogate pair.
+            r#"{"Timest\u0061mp":"2024-05-28T10:00:00Z","OperationName":"a\"b\\c\/d\b\f\n\r\t\u00e9\ud83d\ude00","RawEventData":{"Obj\u0065ctRef":{"resourc\u0065":"p\u00f6ds"},"User":"\u0000"}}"#,
+            // Missing members, nulls, non-objects on projected paths.
+            r#"{"Timestamp":null,"OperationName":null,"Count":null,"Score":null,"RawEventData":null,"AdditionalFields":null}"#,
+            r#"{"RawEventData":{"ObjectRef":"pods","User":[1,{"a":2}]},"Timestamp":"2024-05-28","OperationName":""}"#,
+            r#"{"RawEventData":{"ObjectRef":{"resource":12345678901234567890123},"User":-0},"OperationName":"x"}"#,
+            // Whitespace between tokens, repeated keys, keys out of order.
+            " { \"OperationName\" : \"a\" , \"OperationName\":\"b\",\"RawEventData\" : { \"User\" : 1 , \"User\" : { \"n\" : 2 } } } ",
+            r#"{"Score":1.5,"Count":-9223372036854775808,"Timestamp":"2024-05-28T10:00:00.1234567+02:00","OperationName":"a","RawEventData":{}}"#,
+            // Numbers as strings, and odd timestamps (with offsets and fractions).
+            r#"{"Timestamp":"2024-02-29T23:59:59.9999999-05:30","OperationName":"1","RawEventData":{"User":"42"}}"#,
+            r#"{"Timestamp":"2024-05-28 10:00:00","OperationName":"a","RawEventData":{},"Extra":1e5,"More":[1E-5,0.0,10]}"#,
+        ] {
+            assert!(scanned(&reader, line).is_some(), "the scanner gave up on {line}");
+        }
+    }
+
+    #[test]
+    fn the_scanner_leaves_what_it_is_unsure_of_to_serde_json() {
+        let reader = reader();
+        for line in [
+            "{\"Timestamp\":\"2024-05-28\",\t\"OperationName\":\"a\",\"RawEventData\":{}}", // a tab
+            r#"{"Timestamp":"2024-05-28","OperationName":"\ud800","RawEventData":{}}"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"\udc00","RawEventData":{}}"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"\ud800\u0041","RawEventData":{}}"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{},"X":1e400}"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{},"X":[01]}"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{},"X":[1,]}"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{},"X":{"a":1,}}"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{},"X":"\x"}"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{},"X":"\u12"}"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{},"X":-}"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{},"X":1.}"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{},"X":tru}"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{}} x"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{}"#,
+            r#"{"Timestamp":"yesterday","OperationName":"a","RawEventData":{}}"#,
+            r#"{"Timestamp":"2024-05-28","OperationName":7,"RawEventData":{}}"#,
+            r#"["Timestamp"]"#,
+        ] {
+            assert!(scan::slots(&reader, line).is_err(), "{line}");
+        }
+        // Long numbers and those with exponents are range-checked by
+        // serde_json itself.
+        let long = format!(
+            r#"{{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}},"X":{}}}"#,
+            "9".repeat(scan::LONG_NUMBER + 1)
+        );
+        assert!(scanned(&reader, &long).is_some());
+        let huge = format!(
+            r#"{{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}},"X":1{}}}"#,
+            "0".repeat(400)
+        );
+        // 10^400 is out of range: serde_json's check rejects it.
+        assert!(scanned(&reader, &huge).is_none());
+        assert!(reader.serde_slots(&huge).is_none());
+    }
+
+    #[test]
+    fn the_scanner_counts_nesting_as_serde_json_does() {
+        let reader = reader();
+        for depth in [125, 126, 127, 128] {
+            let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            for column in ["Extra", "RawEventData", "AdditionalFields"] {
+                let line = format!(
+                    r#"{{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{"User":{deep}}},"{column}":{deep}}}"#
+                );
+                let fast = scanned(&reader, &line).is_some();
+                assert_eq!(
+                    fast,
+                    reader.serde_slots(&line).is_some(),
+                    "{depth} {column}"
+                );
+            }
+        }
+    }
+
+    /// Every byte of a line replaced by each of the bytes JSON's grammar
+    /// turns on: whatever the scanner reads, serde_json reads the same way
+    /// (checked in [`scanned`]), and the scanner reads most of what
+    /// serde_json reads.
+    #[test]
+    fn the_scanner_agrees_with_serde_json_on_mutated_lines() {
+        let reader = reader();
+        let line = r#"{"Timestamp":"2024-05-28T10:00:00.5Z","OperationName":"cr\"eate","Count":30,"Score":-1.5e3,"RawEventData":{"ObjectRef":{"resource":"pods","n":[1,{"a":null}]},"User":{"username":"u\u00e9","groups":["a",true,false]}},"AdditionalFields":{"x":-0.25},"Extra":[{"deep":[]}]}"#;
+        let (mut both, mut serde_only) = (0, 0);
+        for at in 0..line.len() {
+            for byte in *br#"{}[]",:\ 0-.eEu1tfnx"# {
+                let mut bytes = line.as_bytes().to_vec();
+                bytes[at] = byte;
+                let Ok(mutated) = String::from_utf8(bytes) else {
+                    continue;
+                };
+                match (scanned(&reader, &mutated), reader.serde_slots(&mutated)) {
+                    (Some(_), _) => both += 1,
+                    (None, Some(_)) => serde_only += 1,
+                    (None, None) => {}
+                }
+            }
+        }
+        assert!(both > 1000, "the scanner read {both} lines");
+        assert!(serde_only < both / 20, "{serde_only} left to serde_json");
+    }
+
+    #[test]
+    fn quote_or_backslash_finds_the_first_in_any_position() {
+        for len in 0..40 {
+            for at in 0..=len {
+                for byte in [b'"', b'\\'] {
+                    let mut bytes = vec![b'a'; len];
+                    if at < len {
+                        bytes[at] = byte;
+                        // A later match and high bytes do not hide the first.
+                        bytes.extend_from_slice("\"é\\".as_bytes());
+                    }
+                    let want = (at < len).then_some(at);
+                    assert_eq!(scan::quote_or_backslash(&bytes, 0), want);
+                }
+            }
+        }
+        assert_eq!(scan::quote_or_backslash(b"ab\"cd\"", 3), Some(5));
     }
 
     /// `RawEventData.Stage` of the general path's record of `line`.

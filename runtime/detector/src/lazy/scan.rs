@@ -1,0 +1,509 @@
+//! The lazy reader's fast path: one validating pass over a line's bytes,
+//! skipping what no rule observes with `memchr` rather than through
+//! `serde_json`'s visitor machinery.
+//!
+//! It accepts a subset of what `serde_json` accepts, and where it accepts a
+//! line it builds exactly the slots the `serde_json` path
+//! ([`super::RowSeed`]) builds. Anything it is not sure of fails with
+//! [`Fail`], and the caller runs the `serde_json` path on the line, so its
+//! verdict and its messages decide:
+//!
+//! - a line holding a byte below 0x20 anywhere (a control character inside
+//!   a string is an error; tabs and carriage returns between tokens are
+//!   rare), checked once per line;
+//! - a `\u` escape of a UTF-16 surrogate that is not a well-formed pair;
+//! - a number with an exponent or longer than [`LONG_NUMBER`] bytes is
+//!   checked by `serde_json` itself (its range check is the only one that
+//!   can reject a number of valid syntax);
+//! - nesting is counted as `serde_json` counts it (at most 127 open arrays
+//!   and objects, the row's own object included).
+//!
+//! Scalars and whole `dynamic` values that are not strings, `null` or
+//! booleans are located here and then converted by `serde_json` from their
+//! own text, through the same seeds as the general path.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use serde::de::{DeserializeSeed, Visitor};
+use serde::Deserialize;
+
+use super::{Projection, RowReader, ScalarSeed, Skip};
+use kql_runtime::query::ColumnType;
+use kql_runtime::value::{Bag, Value};
+
+/// The scanner gave up: the `serde_json` path decides.
+#[derive(Debug)]
+pub(super) struct Fail;
+
+type Scan<T> = Result<T, Fail>;
+
+/// `serde_json`'s nesting limit: its remaining depth starts here and an
+/// array or object that brings it to zero is an error.
+const DEPTH: u32 = 128;
+
+/// Numbers up to this many bytes without an exponent are finite whatever
+/// their digits; longer ones (and any with an exponent) are range-checked
+/// by `serde_json`.
+pub(super) const LONG_NUMBER: usize = 100;
+
+/// The slots of one row-shaped line, as [`super::RowSeed`] fills them.
+pub(super) fn slots(reader: &RowReader, text: &str) -> Scan<Vec<Option<Value>>> {
+    let mut scanner = Scanner::new(text)?;
+    scanner.ws();
+    scanner.expect(b'{')?;
+    scanner.enter()?;
+    let mut slots: Vec<Option<Value>> = vec![None; reader.columns.len()];
+    let mut next = 0;
+    scanner.ws();
+    if !scanner.eat(b'}') {
+        loop {
+            let key = scanner.string()?;
+            scanner.ws();
+            scanner.expect(b':')?;
+            scanner.ws();
+            // Keys mostly come in column order: try the next column first.
+            let column = match reader.columns.get(next) {
+                Some((name, _)) if *name == key => Some(next),
+                _ => reader.columns.iter().position(|(name, _)| *name == key),
+            };
+            match column {
+                None => scanner.skip_value()?,
+                Some(i) => {
+                    next = i + 1;
+                    let ty = reader.columns[i].1;
+                    let value = match (&reader.projection[i], ty) {
+                        (Projection::Unread, ColumnType::Dynamic) => {
+                            scanner.skip_value()?;
+                            ty.null()
+                        }
+                        (Projection::Unread, _) => {
+                            scanner.scalar(ty, false)?;
+                            ty.null()
+                        }
+                        (projection, ColumnType::Dynamic) => scanner.dynamic(projection)?,
+                        _ => scanner.scalar(ty, true)?,
+                    };
+                    slots[i] = Some(value);
+                }
+            }
+            if scanner.next_member(b'}')? {
+                break;
+            }
+        }
+    }
+    scanner.leave();
+    scanner.ws();
+    if scanner.pos != scanner.bytes.len() {
+        return Err(Fail);
+    }
+    Ok(slots)
+}
+
+/// True when `bytes` holds a byte below 0x20 (vectorizes: no early exit
+/// inside a chunk).
+fn has_control(bytes: &[u8]) -> bool {
+    bytes
+        .chunks(64)
+        .any(|chunk| chunk.iter().fold(false, |seen, &b| seen | (b < 0x20)))
+}
+
+/// The position of the first `"` or `\\` in `bytes` at or after `from`,
+/// eight bytes at a time (strings are short: a call to `memchr2` costs more
+/// than it saves on most of them).
+#[inline(always)]
+pub(super) fn quote_or_backslash(bytes: &[u8], mut from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    while let Some(chunk) = bytes.get(from..from + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let (q, b) = (word ^ QUOTES, word ^ BACKSLASHES);
+        // A zero byte of `q` or `b` is a match; the lowest set high bit is
+        // the first one (bits above it may be false positives).
+        let found = ((q.wrapping_sub(ONES) & !q) | (b.wrapping_sub(ONES) & !b)) & HIGH;
+        if found != 0 {
+            return Some(from + (found.trailing_zeros() / 8) as usize);
+        }
+        from += 8;
+    }
+    (from..bytes.len()).find(|&i| matches!(bytes[i], b'"' | b'\\'))
+}
+
+/// A position in one line of JSON text.
+pub(super) struct Scanner<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    /// `serde_json`'s remaining depth.
+    remaining: u32,
+}
+
+impl<'a> Scanner<'a> {
+    /// A scanner at the start of `text`; fails when the text holds a
+    /// control byte anywhere.
+    pub(super) fn new(text: &'a str) -> Scan<Scanner<'a>> {
+        if has_control(text.as_bytes()) {
+            return Err(Fail);
+        }
+        Ok(Scanner {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            remaining: DEPTH,
+        })
+    }
+
+    fn peek(&self) -> Scan<u8> {
+        self.bytes.get(self.pos).copied().ok_or(Fail)
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        if self.bytes.get(self.pos) == Some(&byte) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, byte: u8) -> Scan<()> {
+        if self.eat(byte) {
+            Ok(())
+        } else {
+            Err(Fail)
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Scan<()> {
+        if self.bytes[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(Fail)
+        }
+    }
+
+    fn enter(&mut self) -> Scan<()> {
+        self.remaining -= 1;
+        if self.remaining == 0 {
+            return Err(Fail);
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.remaining += 1;
+    }
+
+    /// After a member or element: whitespace, then `,` (and whitespace:
+    /// false, another follows) or `close` (true).
+    fn next_member(&mut self, close: u8) -> Scan<bool> {
+        self.ws();
+        match self.peek()? {
+            b',' => {
+                self.pos += 1;
+                self.ws();
+                Ok(false)
+            }
+            b if b == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ => Err(Fail),
+        }
+    }
+
+    /// A string at the position: its text, borrowed when it has no escape.
+    fn string(&mut self) -> Scan<Cow<'a, str>> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        self.pos = quote_or_backslash(self.bytes, start).ok_or(Fail)?;
+        if self.bytes[self.pos] == b'"' {
+            self.pos += 1;
+            return Ok(Cow::Borrowed(&self.text[start..self.pos - 1]));
+        }
+        let mut out = String::from(&self.text[start..self.pos]);
+        self.rest_of_string(&mut out)?;
+        Ok(Cow::Owned(out))
+    }
+
+    /// Skips a string at the position.
+    fn skip_string(&mut self) -> Scan<()> {
+        self.expect(b'"')?;
+        loop {
+            self.pos = quote_or_backslash(self.bytes, self.pos).ok_or(Fail)?;
+            self.pos += 1;
+            if self.bytes[self.pos - 1] == b'"' {
+                return Ok(());
+            }
+            self.escape()?;
+        }
+    }
+
+    /// From inside a string to past its closing quote, decoding escapes
+    /// into `out`.
+    fn rest_of_string(&mut self, out: &mut String) -> Scan<()> {
+        loop {
+            let start = self.pos;
+            self.pos = quote_or_backslash(self.bytes, start).ok_or(Fail)?;
+            out.push_str(&self.text[start..self.pos]);
+            if self.bytes[self.pos] == b'"' {
+                self.pos += 1;
+                return Ok(());
+            }
+            self.pos += 1;
+            out.push(self.escape()?);
+        }
+    }
+
+    /// One escape, the backslash just read: the character it spells.
+    fn escape(&mut self) -> Scan<char> {
+        let byte = self.peek()?;
+        self.pos += 1;
+        Ok(match byte {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\x08',
+            b'f' => '\x0c',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let high = self.hex4()?;
+                match high {
+                    0xD800..=0xDBFF => {
+                        self.literal(b"\\u")?;
+                        let low = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&low) {
+                            return Err(Fail);
+                        }
+                        let code = 0x1_0000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                        char::from_u32(code).ok_or(Fail)?
+                    }
+                    _ => char::from_u32(high).ok_or(Fail)?,
+                }
+            }
+            _ => return Err(Fail),
+        })
+    }
+
+    fn hex4(&mut self) -> Scan<u32> {
+        let digits = self.bytes.get(self.pos..self.pos + 4).ok_or(Fail)?;
+        let mut n = 0;
+        for &d in digits {
+            n = n * 16 + (d as char).to_digit(16).ok_or(Fail)?;
+        }
+        self.pos += 4;
+        Ok(n)
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    /// A number at the position, checked as `serde_json` checks it.
+    fn number(&mut self) -> Scan<()> {
+        let start = self.pos;
+        self.eat(b'-');
+        match self.peek()? {
+            b'0' => {
+                self.pos += 1;
+                if let Some(b'0'..=b'9') = self.bytes.get(self.pos) {
+                    return Err(Fail);
+                }
+            }
+            b'1'..=b'9' => {
+                self.digits();
+            }
+            _ => return Err(Fail),
+        }
+        if self.eat(b'.') && self.digits() == 0 {
+            return Err(Fail);
+        }
+        let mut exponent = false;
+        if let Some(b'e' | b'E') = self.bytes.get(self.pos) {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.bytes.get(self.pos) {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(Fail);
+            }
+            exponent = true;
+        }
+        if exponent || self.pos - start > LONG_NUMBER {
+            serde_json::from_str::<Skip>(&self.text[start..self.pos]).map_err(|_| Fail)?;
+        }
+        Ok(())
+    }
+
+    /// Skips one value at the position, checking it: one loop over the
+    /// tokens, the open arrays and objects kept as bits (nesting is at
+    /// most 127 deep), rather than a call per value.
+    pub(super) fn skip_value(&mut self) -> Scan<()> {
+        // Bit i of `objects` is set when the container opened i levels
+        // below the innermost one is an object.
+        let mut objects: u128 = 0;
+        let mut open = 0u32;
+        loop {
+            // A value is expected here.
+            match self.peek()? {
+                b'"' => self.skip_string()?,
+                byte @ (b'{' | b'[') => {
+                    self.pos += 1;
+                    self.enter()?;
+                    open += 1;
+                    objects = (objects << 1) | u128::from(byte == b'{');
+                    self.ws();
+                    let close = if byte == b'{' { b'}' } else { b']' };
+                    if !self.eat(close) {
+                        if byte == b'{' {
+                            self.member_key()?;
+                        }
+                        continue;
+                    }
+                    self.leave();
+                    open -= 1;
+                    objects >>= 1;
+                }
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                b'-' | b'0'..=b'9' => self.number()?,
+                _ => return Err(Fail),
+            }
+            // After a value: close containers until one goes on.
+            loop {
+                if open == 0 {
+                    return Ok(());
+                }
+                let object = objects & 1 == 1;
+                if !self.next_member(if object { b'}' } else { b']' })? {
+                    if object {
+                        self.member_key()?;
+                    }
+                    break;
+                }
+                self.leave();
+                open -= 1;
+                objects >>= 1;
+            }
+        }
+    }
+
+    /// A member's key and colon, skipped, up to its value.
+    fn member_key(&mut self) -> Scan<()> {
+        self.skip_string()?;
+        self.ws();
+        self.expect(b':')?;
+        self.ws();
+        Ok(())
+    }
+
+    /// The text of the value at the position (checked), for `serde_json`
+    /// to convert.
+    fn value_text(&mut self) -> Scan<&'a str> {
+        let start = self.pos;
+        self.skip_value()?;
+        Ok(&self.text[start..self.pos])
+    }
+
+    /// A scalar column's value, as [`ScalarSeed`] converts it.
+    fn scalar(&mut self, ty: ColumnType, build: bool) -> Scan<Value> {
+        let seed = ScalarSeed { ty, build };
+        match self.peek()? {
+            // Any string is a string or a guid; unread, it is not built.
+            b'"' if !build && matches!(ty, ColumnType::String | ColumnType::Guid) => {
+                self.skip_string()?;
+                Ok(Value::Null)
+            }
+            b'"' => {
+                let text = self.string()?;
+                seed.visit_str::<serde_json::Error>(&text).map_err(|_| Fail)
+            }
+            b'n' => {
+                self.literal(b"null")?;
+                seed.visit_unit::<serde_json::Error>().map_err(|_| Fail)
+            }
+            _ => {
+                let text = self.value_text()?;
+                seed.deserialize(&mut serde_json::Deserializer::from_str(text))
+                    .map_err(|_| Fail)
+            }
+        }
+    }
+
+    /// A `dynamic` value built as `projection` says, as
+    /// [`super::DynamicSeed`] builds it.
+    fn dynamic(&mut self, projection: &Projection) -> Scan<Value> {
+        match projection {
+            Projection::Members(members) if self.peek()? == b'{' => {
+                self.pos += 1;
+                self.enter()?;
+                self.ws();
+                let mut entries = Vec::new();
+                if !self.eat(b'}') {
+                    loop {
+                        let key = self.string()?;
+                        self.ws();
+                        self.expect(b':')?;
+                        self.ws();
+                        match members.iter().position(|(k, _)| k.as_str() == key) {
+                            Some(i) => {
+                                let (key, below) = &members[i];
+                                let value = self.dynamic(below)?;
+                                entries.push((key.clone(), value));
+                            }
+                            None => self.skip_value()?,
+                        }
+                        if self.next_member(b'}')? {
+                            break;
+                        }
+                    }
+                }
+                self.leave();
+                Ok(Value::Bag(Arc::new(Bag::from_entries(entries))))
+            }
+            _ => self.whole(),
+        }
+    }
+
+    /// A `dynamic` value built whole, as `ValueVisitor` builds it.
+    fn whole(&mut self) -> Scan<Value> {
+        match self.peek()? {
+            b'"' => {
+                let text = self.string()?;
+                Ok(Value::string(&*text))
+            }
+            b'n' => {
+                self.literal(b"null")?;
+                Ok(Value::Null)
+            }
+            b't' => {
+                self.literal(b"true")?;
+                Ok(Value::Bool(true))
+            }
+            b'f' => {
+                self.literal(b"false")?;
+                Ok(Value::Bool(false))
+            }
+            _ => {
+                let text = self.value_text()?;
+                Value::deserialize(&mut serde_json::Deserializer::from_str(text)).map_err(|_| Fail)
+            }
+        }
+    }
+}

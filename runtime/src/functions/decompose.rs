@@ -17,10 +17,9 @@
 //! As the other series functions: an element that is not a finite number,
 //! or a series argument that is not an array, makes every member null.
 
-use super::real_arg;
-use super::series::nearest_rank;
-use crate::value::{Bag, Str, Value};
-use std::sync::Arc;
+use super::series::{bag as member_bag, nearest_rank, tukey_score};
+use super::{integer_arg, real_arg};
+use crate::value::Value;
 
 /// The members of `series_decompose_dynamic`'s bag, in the order
 /// `series_decompose` gives them as columns.
@@ -83,18 +82,10 @@ fn optional<T>(
     }
 }
 
-fn long_arg(v: &Value) -> Option<i64> {
-    match v {
-        Value::Int(n) => Some(i64::from(*n)),
-        Value::Long(n) => Some(*n),
-        _ => None,
-    }
-}
-
 /// The seasonality: a period, or 0; none for detection (-1, the default)
 /// and anything else.
 fn seasonality_arg(args: &[Value], i: usize) -> Option<Seasonality> {
-    match args.get(i).and_then(long_arg)? {
+    match args.get(i).and_then(integer_arg)? {
         0 => Some(Seasonality::None),
         p if p > 0 => Some(Seasonality::Period(usize::try_from(p).ok()?)),
         _ => None,
@@ -115,7 +106,7 @@ fn trend_arg(args: &[Value], i: usize, default: Trend) -> Option<Trend> {
 }
 
 fn count_arg(args: &[Value], i: usize) -> Option<usize> {
-    optional(args, i, 0, long_arg).and_then(|n| usize::try_from(n).ok())
+    optional(args, i, 0, integer_arg).and_then(|n| usize::try_from(n).ok())
 }
 
 fn threshold_arg(args: &[Value], i: usize, default: f64) -> Option<f64> {
@@ -127,11 +118,7 @@ fn reals(values: &[f64]) -> Value {
 }
 
 fn bag(members: &[&'static str], values: Vec<Value>) -> Value {
-    let mut out = Bag::new();
-    for (key, value) in members.iter().zip(values) {
-        out.insert(Str::Static(key), value);
-    }
-    Value::Bag(Arc::new(out))
+    member_bag(members.iter().copied().zip(values).collect())
 }
 
 fn nulls(members: &[&'static str]) -> Value {
@@ -273,20 +260,7 @@ pub fn series_decompose_anomalies_dynamic(args: &[Value]) -> Value {
         let c = decompose(&y, seasonality, trend, test_points)?;
         let learning = &c.residual[..y.len() - test_points];
         let (q1, q3) = (nearest_rank(learning, low), nearest_rank(learning, high));
-        let range = q3 - q1;
-        let scores: Vec<f64> = c
-            .residual
-            .iter()
-            .map(|&x| {
-                if x > q3 {
-                    (x - q3) / range
-                } else if x < q1 {
-                    (x - q1) / range
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        let scores: Vec<f64> = c.residual.iter().map(|&x| tukey_score(x, q1, q3)).collect();
         let flags = scores
             .iter()
             .map(|&s| {
@@ -319,7 +293,7 @@ pub fn series_decompose_anomalies_dynamic(args: &[Value]) -> Value {
 pub fn series_decompose_forecast_dynamic(args: &[Value]) -> Value {
     let forecast = (|| {
         let y = series_of(args.first())?;
-        let points = args.get(1).and_then(long_arg)?;
+        let points = args.get(1).and_then(integer_arg)?;
         let points = usize::try_from(points).ok()?;
         let seasonality = seasonality_arg(args, 2)?;
         let trend = trend_arg(args, 3, Trend::Avg)?;

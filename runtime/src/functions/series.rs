@@ -439,7 +439,8 @@ pub fn series_pearson_correlation(a: &Value, b: &Value) -> Value {
     Value::Real(sxy / (sxx * syy).sqrt())
 }
 
-fn bag(entries: Vec<(&'static str, Value)>) -> Value {
+/// A bag of the given members, in order.
+pub(crate) fn bag(entries: Vec<(&'static str, Value)>) -> Value {
     let mut out = Bag::new();
     for (key, value) in entries {
         out.insert(Str::Static(key), value);
@@ -571,6 +572,19 @@ pub fn series_fit_line_dynamic(series: &Value) -> Value {
     bag(FIT_LINE_MEMBERS.iter().copied().zip(values).collect())
 }
 
+/// Tukey's fence score of `x` between the percentiles `q1` and `q3`:
+/// `(x - q3) / (q3 - q1)` above `q3`, `(x - q1) / (q3 - q1)` below `q1`,
+/// else 0.
+pub(crate) fn tukey_score(x: f64, q1: f64, q3: f64) -> f64 {
+    if x > q3 {
+        (x - q3) / (q3 - q1)
+    } else if x < q1 {
+        (x - q1) / (q3 - q1)
+    } else {
+        0.0
+    }
+}
+
 /// The `p`th percentile of `values`, nearest-rank, as `percentile()`
 /// computes it (NaN for no values).
 pub(crate) fn nearest_rank(values: &[f64], p: f64) -> f64 {
@@ -624,18 +638,10 @@ pub fn series_outliers(args: &[Value]) -> Value {
         return Value::array(items.iter().map(|_| Value::Real(0.0)).collect());
     }
     let (q1, q3) = (nearest_rank(&values, low), nearest_rank(&values, high));
-    let range = q3 - q1;
     Value::array(
         items
             .iter()
-            .map(|v| {
-                let score = match value_of(v) {
-                    Some(x) if x > q3 => (x - q3) / range,
-                    Some(x) if x < q1 => (x - q1) / range,
-                    _ => 0.0,
-                };
-                Value::Real(score)
-            })
+            .map(|v| Value::Real(value_of(v).map_or(0.0, |x| tukey_score(x, q1, q3))))
             .collect(),
     )
 }

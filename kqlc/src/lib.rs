@@ -27,10 +27,11 @@ use diag::Diagnostic;
 use plan::ir::Pipeline;
 use sema::Schema;
 
-/// Parses, checks and plans one query: the front half of every path
+/// Parses, desugars, checks and plans one query: the front half of every path
 /// (`kqlc check`, `emit`, `build`, `run`).
 pub fn compile(kql: &str, schema: &Schema) -> Result<Pipeline, Vec<Diagnostic>> {
-    let query = syntax::parse(kql).map_err(|d| vec![d])?;
+    let mut query = syntax::parse(kql).map_err(|d| vec![d])?;
+    sema::desugar::query(&mut query);
     let checked = sema::check(&query, schema, kql)?;
     Ok(plan::plan(&checked))
 }

@@ -1,11 +1,11 @@
 //! Desugaring: operators that are shorthand for others are rewritten, on
-//! the AST, into the operators they stand for, before those are checked.
-//!
-//! The checker calls [`operator`] on each operator of a pipeline before it
-//! checks it (desugar → check, operator by operator, so that pipelines
-//! nested in expressions, joins, unions and function bodies are desugared
-//! as they are reached); a rewritten operator's replacements are checked as
-//! if written, with the original operator's span.
+//! the AST, into the operators they stand for. This is a pass of its own,
+//! run on the whole query after parsing and before checking
+//! ([`query`]): every pipeline is rewritten, including those nested in
+//! expressions (`toscalar`, `in (T | ...)`), joins, unions, `let` bindings,
+//! function bodies, `mv-apply` and `partition` subqueries. A rewritten
+//! operator's replacements carry the original operator's span, so the
+//! checker's messages point at what the user wrote.
 //!
 //! What stays in the checker, and why:
 //! - **Row functions** (`row_number`, `prev`, ...; `check/windows.rs`): the
@@ -20,11 +20,231 @@
 //!   are checked.
 
 use super::names::item_name;
-use crate::syntax::ast::{self, Expr, ExprKind, Ident, OperatorKind, Span};
+use crate::syntax::ast::{
+    self, Argument, Expr, ExprKind, FunctionBody, Ident, LetValue, OperatorKind, ParamKind, Source,
+    Span, Statement, TabularExpr,
+};
+
+/// Desugars every pipeline of `query`, in place.
+pub fn query(query: &mut ast::Query) {
+    for statement in &mut query.statements {
+        match statement {
+            Statement::Let(binding) => let_binding(binding),
+            Statement::Tabular(tabular) => self::tabular(tabular),
+            Statement::Unimplemented(_) => {}
+        }
+    }
+}
+
+fn let_binding(binding: &mut ast::Let) {
+    match &mut binding.value {
+        LetValue::Scalar(e) => expr(e),
+        LetValue::Tabular(t) => tabular(t),
+        LetValue::Function(function) => {
+            for param in &mut function.params {
+                if let ParamKind::Scalar {
+                    default: Some(e), ..
+                } = &mut param.kind
+                {
+                    expr(e);
+                }
+            }
+            function.lets.iter_mut().for_each(let_binding);
+            match &mut function.body {
+                FunctionBody::Scalar(e) => expr(e),
+                FunctionBody::Tabular(t) => tabular(t),
+            }
+        }
+    }
+}
+
+fn tabular(tabular: &mut TabularExpr) {
+    source(&mut tabular.source);
+    pipeline(&mut tabular.operators);
+}
+
+/// Rewrites each shorthand operator of `operators` into what it stands for,
+/// then walks every operator for nested pipelines.
+fn pipeline(operators: &mut Vec<ast::Operator>) {
+    if operators.iter().any(|op| operator(op).is_some()) {
+        *operators = std::mem::take(operators)
+            .into_iter()
+            .flat_map(|op| operator(&op).unwrap_or_else(|| vec![op]))
+            .collect();
+    }
+    operators.iter_mut().for_each(nested);
+}
+
+fn source(source: &mut Source) {
+    match source {
+        Source::Named(_) | Source::Unimplemented(_) => {}
+        Source::Print(items, _) => named(items),
+        Source::Datatable(table) => table.values.iter_mut().for_each(expr),
+        Source::Union(union, _) => union.tables.iter_mut().for_each(tabular),
+        Source::Nested(t) => tabular(t),
+        Source::Range(range) => {
+            expr(&mut range.from);
+            expr(&mut range.to);
+            expr(&mut range.step);
+        }
+        Source::Call(c) => call(c),
+        Source::ExternalData(data) => {
+            data.uris.iter_mut().for_each(expr);
+            data.options.iter_mut().for_each(|(_, e)| expr(e));
+        }
+    }
+}
+
+fn call(call: &mut ast::Call) {
+    for arg in &mut call.args {
+        match arg {
+            Argument::Scalar(e) => expr(e),
+            Argument::Tabular(t) => tabular(t),
+        }
+    }
+}
+
+fn named(items: &mut [ast::NamedExpr]) {
+    items.iter_mut().for_each(|item| expr(&mut item.expr));
+}
+
+fn sort(key: &mut ast::SortExpr) {
+    expr(&mut key.expr);
+}
+
+fn mv_expand(expand: &mut ast::MvExpand) {
+    expand
+        .items
+        .iter_mut()
+        .for_each(|item| expr(&mut item.expr));
+    if let Some(limit) = &mut expand.limit {
+        expr(limit);
+    }
+}
+
+/// The pipelines and expressions inside one (already desugared) operator.
+fn nested(operator: &mut ast::Operator) {
+    match &mut operator.kind {
+        OperatorKind::Where(e) | OperatorKind::Take(e) | OperatorKind::Sample(e) => expr(e),
+        OperatorKind::Extend(items)
+        | OperatorKind::Project(items)
+        | OperatorKind::Serialize(items)
+        | OperatorKind::Distinct(items) => named(items),
+        OperatorKind::Summarize { aggregates, by } => {
+            named(aggregates);
+            named(by);
+        }
+        OperatorKind::MakeSeries(series) => {
+            series.aggregates.iter_mut().for_each(|aggregate| {
+                expr(&mut aggregate.item.expr);
+                if let Some(default) = &mut aggregate.default {
+                    expr(default);
+                }
+            });
+            expr(&mut series.axis);
+            match &mut series.range {
+                ast::SeriesRange::Step { from, to, step } => {
+                    from.iter_mut().chain(to.iter_mut()).for_each(expr);
+                    expr(step);
+                }
+                ast::SeriesRange::InRange { start, stop, step } => {
+                    expr(start);
+                    expr(stop);
+                    expr(step);
+                }
+            }
+            named(&mut series.by);
+        }
+        OperatorKind::Sort(keys) => keys.iter_mut().for_each(sort),
+        OperatorKind::Top { count, by } => {
+            expr(count);
+            sort(by);
+        }
+        OperatorKind::Join(join) | OperatorKind::Lookup(join) => tabular(&mut join.right),
+        OperatorKind::Union(union) => union.tables.iter_mut().for_each(tabular),
+        OperatorKind::Parse(parse) => expr(&mut parse.expr),
+        OperatorKind::MvExpand(expand) => mv_expand(expand),
+        OperatorKind::MvApply(apply) => {
+            mv_expand(&mut apply.expand);
+            pipeline(&mut apply.subquery);
+        }
+        OperatorKind::Invoke(c) => call(c),
+        OperatorKind::TopNested(levels) => {
+            for level in levels {
+                level
+                    .count
+                    .iter_mut()
+                    .chain(level.others.iter_mut())
+                    .for_each(expr);
+                expr(&mut level.of.expr);
+                expr(&mut level.by.expr);
+            }
+        }
+        OperatorKind::TopHitters { count, of, by } => {
+            expr(count);
+            expr(of);
+            by.iter_mut().for_each(expr);
+        }
+        OperatorKind::Render(render) => render
+            .properties
+            .iter_mut()
+            .for_each(|(_, values)| values.iter_mut().for_each(expr)),
+        OperatorKind::Partition(partition) => pipeline(&mut partition.subquery),
+        OperatorKind::ProjectAway(_)
+        | OperatorKind::ProjectRename(_)
+        | OperatorKind::Count
+        | OperatorKind::ProjectKeep(_)
+        | OperatorKind::ProjectReorder(_)
+        | OperatorKind::As(_)
+        | OperatorKind::GetSchema
+        | OperatorKind::Unimplemented(_) => {}
+    }
+}
+
+/// The pipelines nested in an expression (`toscalar(T | ...)`,
+/// `x in (T | ...)`).
+fn expr(e: &mut Expr) {
+    match &mut e.kind {
+        ExprKind::Tabular(t) => tabular(t),
+        ExprKind::Member { target, .. } => expr(target),
+        ExprKind::Index { target, index } => {
+            expr(target);
+            expr(index);
+        }
+        ExprKind::NamedArgument { value, .. } => expr(value),
+        ExprKind::Call { args, .. } => args.iter_mut().for_each(expr),
+        ExprKind::Unary { operand, .. } => expr(operand),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            expr(lhs);
+            expr(rhs);
+        }
+        ExprKind::Chain { first, rest } => {
+            expr(first);
+            rest.iter_mut().for_each(|(_, e)| expr(e));
+        }
+        ExprKind::List { expr: e, items, .. } => {
+            expr(e);
+            items.iter_mut().for_each(expr);
+        }
+        ExprKind::Between {
+            expr: e, low, high, ..
+        } => {
+            expr(e);
+            expr(low);
+            expr(high);
+        }
+        ExprKind::Literal(_)
+        | ExprKind::Name(_)
+        | ExprKind::Unimplemented(_)
+        | ExprKind::Star
+        | ExprKind::InvalidLiteral { .. }
+        | ExprKind::TypeOf(_) => {}
+    }
+}
 
 /// The operators `operator` stands for, or `None` when it is not shorthand
-/// (it is checked as written).
-pub(super) fn operator(operator: &ast::Operator) -> Option<Vec<ast::Operator>> {
+/// (it is kept as written).
+fn operator(operator: &ast::Operator) -> Option<Vec<ast::Operator>> {
     match &operator.kind {
         // The rows are already in order: `serialize` only extends.
         OperatorKind::Serialize(items) if items.is_empty() => Some(Vec::new()),
@@ -116,44 +336,62 @@ fn top_hitters(count: &Expr, of: &Expr, by: Option<&Expr>, span: Span) -> Vec<as
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syntax::ast::Statement;
 
-    /// The operators of `query`'s tabular expression, each desugared, as
-    /// KQL text (`None` for one written as is).
-    fn desugared(query: &str) -> Vec<Option<Vec<String>>> {
-        let parsed = crate::syntax::parse(query).expect("parses");
-        let Some(Statement::Tabular(tabular)) = parsed.statements.last() else {
-            panic!("no tabular expression in {query}");
-        };
-        tabular
-            .operators
+    /// `query` after the desugar pass, as KQL text.
+    fn desugared(query: &str) -> String {
+        let mut parsed = crate::syntax::parse(query).expect("parses");
+        super::query(&mut parsed);
+        parsed
+            .statements
             .iter()
-            .map(|op| operator(op).map(|ops| ops.iter().map(|o| o.to_string()).collect()))
-            .collect()
+            .map(|statement| match statement {
+                Statement::Tabular(tabular) => tabular.to_string(),
+                Statement::Let(binding) => match &binding.value {
+                    LetValue::Tabular(tabular) => format!("let {} = {tabular}", binding.name.name),
+                    other => panic!("unexpected binding {other:?}"),
+                },
+                Statement::Unimplemented(opaque) => opaque.text.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+            .replace('\n', " ")
     }
 
     #[test]
     fn shorthand_operators_become_the_operators_they_stand_for() {
         assert_eq!(
             desugared("T | serialize | serialize n = 1 | where x"),
-            [Some(vec![]), Some(vec!["extend n = 1".to_string()]), None]
+            "T | extend n = 1 | where x"
         );
         assert_eq!(
             desugared("T | distinct a, b | distinct c = tolower(a)"),
-            [
-                None,
-                Some(vec![
-                    "project c = tolower(a)".to_string(),
-                    "distinct *".to_string()
-                ])
-            ]
+            "T | distinct a, b | project c = tolower(a) | distinct *"
         );
         assert_eq!(
             desugared("T | top-hitters 3 of a.b by n"),
-            [Some(vec![
-                "summarize approximate_sum_a_b = sum(n) by a.b".to_string(),
-                "top 3 by approximate_sum_a_b desc".to_string()
-            ])]
+            "T | summarize approximate_sum_a_b = sum(n) by a.b | top 3 by approximate_sum_a_b desc"
         );
+    }
+
+    #[test]
+    fn nested_pipelines_are_desugared_too() {
+        let text = desugared(
+            "let L = U | serialize k = 1; \
+             T | where x in ((V | distinct y = tolower(z)))\
+               | join (W | serialize) on k \
+               | mv-apply e = d on (serialize m = 2) \
+               | union (X | top-hitters 1 of q)",
+        );
+        for shorthand in ["serialize", "top-hitters", "distinct y ="] {
+            assert!(!text.contains(shorthand), "{shorthand} left in {text}");
+        }
+        for rewritten in [
+            "let L = U | extend k = 1",
+            "project y = tolower(z) | distinct *",
+            "extend m = 2",
+            "summarize approximate_count_q = [\"count\"]() by q",
+        ] {
+            assert!(text.contains(rewritten), "{rewritten} missing from {text}");
+        }
     }
 }

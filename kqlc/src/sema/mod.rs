@@ -9,7 +9,7 @@
 
 pub mod aggregates;
 mod check;
-mod desugar;
+pub mod desugar;
 pub mod functions;
 pub mod limits;
 mod names;

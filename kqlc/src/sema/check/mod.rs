@@ -33,8 +33,7 @@ mod user_functions;
 mod windows;
 
 use super::{
-    desugar, CheckedOp, CheckedQuery, CheckedSource, CheckedStage, Column, Schema, TypedExpr,
-    TypedExprKind,
+    CheckedOp, CheckedQuery, CheckedSource, CheckedStage, Column, Schema, TypedExpr, TypedExprKind,
 };
 use crate::diag::{closest_name, Code, Diagnostic};
 use crate::syntax::ast::{
@@ -45,7 +44,7 @@ use crate::types::ScalarType;
 use std::collections::HashMap;
 use windows::has_window_call;
 
-/// Checks `query` against `schema`. `source` is the query text (operator text
+/// Checks `query`, desugared by [`super::desugar::query`], against `schema`. `source` is the query text (operator text
 /// is copied from it for comments in generated code).
 pub fn check(
     query: &ast::Query,
@@ -221,12 +220,6 @@ impl Checker<'_> {
 
     /// `query | operator`.
     fn push_operator(&mut self, mut query: CheckedQuery, operator: &ast::Operator) -> CheckedQuery {
-        if let Some(operators) = desugar::operator(operator) {
-            for operator in &operators {
-                query = self.push_operator(query, operator);
-            }
-            return query;
-        }
         match &operator.kind {
             OperatorKind::Invoke(call) => return self.tabular_call(call, Some(query)),
             OperatorKind::As(name) => {

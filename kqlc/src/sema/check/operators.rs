@@ -108,11 +108,22 @@ impl Checker<'_> {
                 let n = self.constant_count(count, "take");
                 (CheckedOp::Take(n), input.to_vec())
             }
-            // `push_operator` turns `serialize` into `extend`.
-            OperatorKind::Serialize(_) => (
-                CheckedOp::Select((0..input.len()).collect()),
-                input.to_vec(),
-            ),
+            // The desugar pass rewrites these before checking; reaching
+            // here means it did not run, which is a compiler error, said.
+            OperatorKind::Serialize(_) | OperatorKind::TopHitters { .. } => {
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        "internal error: this operator reached the checker without being desugared",
+                        operator.span,
+                    )
+                    .with_help("run `sema::desugar::query` on the query before `sema::check`"),
+                );
+                (
+                    CheckedOp::Select((0..input.len()).collect()),
+                    input.to_vec(),
+                )
+            }
             OperatorKind::Sample(count) => {
                 let n = self.constant_count(count, "sample");
                 (CheckedOp::Sample(n), input.to_vec())
@@ -153,8 +164,8 @@ impl Checker<'_> {
             OperatorKind::TopNested(levels) => self.top_nested(levels, input),
             OperatorKind::GetSchema => self.getschema(input, operator.span),
             OperatorKind::Partition(partition) => self.partition(partition, input, operator.span),
-            // `push_operator` handles these.
-            OperatorKind::Render(_) | OperatorKind::TopHitters { .. } => (
+            // `push_operator` handles this.
+            OperatorKind::Render(_) => (
                 CheckedOp::Select((0..input.len()).collect()),
                 input.to_vec(),
             ),
@@ -172,7 +183,7 @@ impl Checker<'_> {
                 if items.is_empty() {
                     indices.extend(0..input.len());
                 }
-                // Only columns get here: `push_operator` turns computed
+                // Only columns get here: the desugar pass turns computed
                 // values into `project` + `distinct *`.
                 for item in items {
                     if let (None, ExprKind::Name(ident)) = (&item.name, &item.expr.kind) {

@@ -2,6 +2,8 @@
 //! form a `timespan` literal takes (`3h`, `timespan(3 hours)`) gives the same
 //! value from kqlc's lexer as from the runtime's `totimespan()` (one decoder,
 //! `kql-literal`, serves both), and text one rejects the other rejects too.
+//! The same holds for datetime text: `datetime(...)` literals and
+//! `todatetime()` share `kql_literal::datetime`.
 
 use kql_runtime::text::parse_timespan;
 use kql_runtime::value::TimeSpan;
@@ -143,4 +145,59 @@ fn text_one_rejects_the_other_rejects() {
         assert_eq!(compiled(&format!("timespan({text})")), None, "{text}");
         assert_eq!(runtime(text), None, "totimespan(\"{text}\")");
     }
+}
+
+/// The value of `print x = datetime(TEXT)` as the compiler reads it, or
+/// `None` when it is not a valid literal.
+fn compiled_datetime(text: &str) -> Option<i64> {
+    let query = kqlc::syntax::parse(&format!("print x = datetime({text})")).ok()?;
+    let Some(Statement::Tabular(tabular)) = query.statements.first() else {
+        panic!("`print x = datetime({text})` is not a tabular statement");
+    };
+    let Source::Print(items, _) = &tabular.source else {
+        panic!("`print x = datetime({text})` has no print source");
+    };
+    match &items[0].expr.kind {
+        ExprKind::Literal(Literal::DateTime(ticks)) => Some(*ticks),
+        ExprKind::InvalidLiteral { .. } => None,
+        other => panic!("`datetime({text})` is not a datetime literal: {other:?}"),
+    }
+}
+
+#[test]
+fn datetime_text_means_the_same_in_a_literal_and_in_todatetime() {
+    let mut read = 0;
+    for text in [
+        "2024-05-28",
+        "2024-05-28T10:00:00Z",
+        "2024-05-28 10:00",
+        "2024-05-28T10:00:00.1234567Z",
+        "2024-05-28T10:00:00.123456789Z",
+        "2024-05-28T12:00:00+02:00",
+        "2024-05-28T08:00:00-0200",
+        "2024/05/28 10:00:00",
+        "2024-5-8T1:02:03",
+        "Sat, 8 Nov 14 15:05:02 GMT",
+        "Tue, 28 May 2024 10:00:00 GMT",
+        "Saturday, 08-Nov-14 15:05",
+        "8 Nov 2014 15:05 UTC",
+        "12-02-2022",
+        "5/28/2024 10:00",
+        "0001-01-01",
+        "9999-12-31T23:59:59.9999999",
+        // Rejected by both.
+        "2024-13-45",
+        "2023-02-29",
+        "24-01-01",
+        "2024-01-01T25:00",
+        "2024-01-01 10",
+        "Funday, 8 Nov 14 15:05",
+        "soon",
+        "2024-01-01x",
+    ] {
+        let runtime = kql_runtime::text::parse_datetime(text).map(|d| d.0);
+        assert_eq!(compiled_datetime(text), runtime, "datetime({text})");
+        read += usize::from(runtime.is_some());
+    }
+    assert_eq!(read, 17, "the valid forms are read");
 }

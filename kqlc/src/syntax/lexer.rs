@@ -956,11 +956,7 @@ pub(crate) fn decode_typed_literal(type_name: &str, content: &str, span: Span) -
         }
         ScalarType::DateTime => match parse_datetime(text) {
             Ok(ticks) => Literal::DateTime(ticks),
-            Err(why) if text.starts_with(|c: char| c.is_ascii_digit()) => return Err(invalid(why)),
-            Err(why) => {
-                let note = "kqlc reads ISO 8601 datetimes such as 2024-05-28T10:00:00Z";
-                return Err(Box::new(invalid(why).with_note(note)));
-            }
+            Err(why) => return Err(invalid(why)),
         },
         ScalarType::TimeSpan => match parse_timespan(text) {
             Ok(ticks) => Literal::TimeSpan(ticks),
@@ -1037,132 +1033,18 @@ fn is_real_text(text: &str) -> bool {
     !(whole.is_empty() && fraction.is_empty()) && digits(whole) && digits(fraction) && exponent_ok
 }
 
-/// The smallest and largest datetimes KQL has: 0001-01-01 and the last tick
-/// of 9999-12-31, in ticks since the Unix epoch.
-const MIN_DATETIME_TICKS: i64 = -621_355_968_000_000_000;
-const MAX_DATETIME_TICKS: i64 = 2_534_023_007_999_999_999;
-
-/// Parses an ISO 8601 datetime into ticks since the Unix epoch: `2024-05-28`,
-/// `2024-05-28T10:00`, `2024-05-28 10:00:00.1234567Z`, `...+02:00`. The
+/// Decodes the text of a `datetime(...)` literal into ticks since the Unix
+/// epoch, with the decoder the runtime's `todatetime()` uses
+/// ([`kql_literal::datetime::parse`]: ISO 8601, RFC 822/1123/850 and
+/// month-first forms), so a literal and the same text in data agree. The
 /// error is a short reason.
 pub(crate) fn parse_datetime(text: &str) -> Result<i64, String> {
-    let iso = parse_iso_datetime(text);
-    if iso.is_err() {
-        if let Some(rewritten) = rfc_as_iso(text) {
-            return parse_iso_datetime(&rewritten);
-        }
-    }
-    iso
-}
-
-/// The RFC 822 and RFC 850 forms of `datetime.md` (`Sat, 8 Nov 14 15:05:02
-/// GMT`, `Saturday, 08-Nov-14 15:05`, without the weekday too) rewritten as
-/// ISO 8601 text, or `None` when `text` is not one. A two-digit year is
-/// 2000-2049 up to 49, else 1900-1999, as the runtime's `todatetime` reads it.
-fn rfc_as_iso(text: &str) -> Option<String> {
-    const MONTHS: [&str; 12] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
-    const WEEKDAYS: [&str; 7] = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ];
-    let mut rest = text.trim();
-    if rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        let (weekday, after) = rest.split_once(',')?;
-        let weekday = weekday.trim().to_ascii_lowercase();
-        if !WEEKDAYS
-            .iter()
-            .any(|w| *w == weekday || w.get(..3) == Some(weekday.as_str()))
-        {
-            return None;
-        }
-        rest = after.trim_start();
-    }
-    let (date, time) = match rest.split_once(' ') {
-        Some((first, after)) if first.contains('-') => (vec![first], after),
-        _ => {
-            let mut parts = rest.splitn(4, ' ');
-            let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
-            (vec![day, month, year], parts.next()?)
-        }
-    };
-    let fields: Vec<&str> = if date.len() == 1 {
-        date[0].split('-').collect()
-    } else {
-        date
-    };
-    let [day, month, year] = fields[..] else {
-        return None;
-    };
-    let day: u32 = day.parse().ok().filter(|_| (1..=2).contains(&day.len()))?;
-    let month = MONTHS.iter().position(|m| month.eq_ignore_ascii_case(m))? + 1;
-    let digits = year.len();
-    let year: u32 = year.parse().ok().filter(|_| digits == 2 || digits == 4)?;
-    let year = match (digits, year) {
-        (2, y) if y <= 49 => 2000 + y,
-        (2, y) => 1900 + y,
-        (_, y) => y,
-    };
-    Some(format!("{year:04}-{month:02}-{day:02} {}", time.trim()))
-}
-
-fn parse_iso_datetime(text: &str) -> Result<i64, String> {
-    let mut cursor = Cursor::new(text);
-    let year = cursor.number(4, 4).ok_or("expected a four-digit year")?;
-    cursor.expect('-').ok_or("expected `-` after the year")?;
-    let month = cursor.number(1, 2).ok_or("expected a month")?;
-    cursor.expect('-').ok_or("expected `-` after the month")?;
-    let day = cursor.number(1, 2).ok_or("expected a day")?;
-    let date = i32::try_from(year)
-        .ok()
-        .and_then(|year| chrono::NaiveDate::from_ymd_opt(year, month, day))
-        .ok_or_else(|| format!("{year:04}-{month:02}-{day:02} is not a date"))?;
-
-    let (mut hour, mut minute, mut second, mut fraction_ticks) = (0, 0, 0, 0);
-    let mut offset_seconds: i64 = 0;
-    if cursor.eat('T') || cursor.eat_spaces() {
-        hour = cursor.number(1, 2).ok_or("expected an hour")?;
-        cursor.expect(':').ok_or("expected `:` after the hour")?;
-        minute = cursor.number(2, 2).ok_or("expected two-digit minutes")?;
-        if cursor.eat(':') {
-            second = cursor.number(2, 2).ok_or("expected two-digit seconds")?;
-            if cursor.eat('.') {
-                fraction_ticks = cursor.fraction_ticks()?;
-            }
-        }
-        cursor.eat_spaces();
-        if cursor.eat('Z') || cursor.eat_word("GMT") || cursor.eat_word("UTC") {
-        } else if let Some(sign) = cursor.eat_sign() {
-            let hours = cursor
-                .number(2, 2)
-                .ok_or("expected a two-digit offset hour")?;
-            cursor.eat(':');
-            let minutes = cursor
-                .number(2, 2)
-                .ok_or("expected two-digit offset minutes")?;
-            if hours > 23 || minutes > 59 {
-                return Err("offset out of range".to_string());
-            }
-            offset_seconds = sign * i64::from(hours * 3600 + minutes * 60);
-        }
-    }
-    if !cursor.at_end() {
-        return Err(format!("unexpected `{}`", cursor.rest()));
-    }
-    let time = chrono::NaiveTime::from_hms_opt(hour, minute, second)
-        .ok_or_else(|| format!("{hour:02}:{minute:02}:{second:02} is not a time of day"))?;
-    let seconds = date.and_time(time).and_utc().timestamp() - offset_seconds;
-    let ticks = i128::from(seconds) * i128::from(SECOND) + i128::from(fraction_ticks);
-    i64::try_from(ticks)
-        .ok()
-        .filter(|ticks| (MIN_DATETIME_TICKS..=MAX_DATETIME_TICKS).contains(ticks))
-        .ok_or_else(|| "outside 0001-01-01 to 9999-12-31".to_string())
+    kql_literal::datetime::parse(text).ok_or_else(|| {
+        "not a datetime in years 1 to 9999 in a form kqlc reads: ISO 8601 \
+         (2024-05-28T10:00:00Z), RFC 822 or 850 (Sat, 8 Nov 14 15:05:02 GMT) or \
+         month first (12-02-2022)"
+            .to_string()
+    })
 }
 
 /// A guid as 32 hex digits, with or without the usual dashes or braces, in
@@ -1482,8 +1364,18 @@ mod tests {
             ("2024-05-28T12:00:00+02:00", base + 10 * HOUR as i64),
             ("2024-05-28T08:00:00-0200", base + 10 * HOUR as i64),
             ("1970-01-01", 0),
-            ("0001-01-01", MIN_DATETIME_TICKS),
-            ("9999-12-31T23:59:59.9999999", MAX_DATETIME_TICKS),
+            ("0001-01-01", kql_literal::datetime::MIN_TICKS),
+            (
+                "9999-12-31T23:59:59.9999999",
+                kql_literal::datetime::MAX_TICKS,
+            ),
+            // Digits finer than a tick are dropped, as `todatetime` does.
+            (
+                "2024-01-01T10:00:00.12345678",
+                19_723 * day + 10 * HOUR as i64 + 1_234_567,
+            ),
+            // Month first, as `todatetime('12-02-2022')` reads it.
+            ("5-28-2024 10:00", base + 10 * HOUR as i64),
         ];
         for (text, ticks) in cases {
             assert_eq!(parse_datetime(text), Ok(ticks), "{text}");
@@ -1494,7 +1386,6 @@ mod tests {
             "24-01-01",
             "2024-01-01T25:00",
             "2024-01-01 10",
-            "2024-01-01T10:00:00.12345678",
             "soon",
             "2024-01-01x",
         ] {

@@ -1,5 +1,5 @@
-//! KQL's timespan literal text, decoded in one place for the compiler and
-//! the runtime: kqlc's lexer reads `1.5h` and `timespan(...)` with it, and
+//! KQL's timespan and datetime literal text, decoded in one place for the
+//! compiler and the runtime ([`datetime`] for datetimes): kqlc's lexer reads `1.5h` and `timespan(...)` with it, and
 //! `kql-runtime`'s `totimespan()` reads strings with it, so a unit name or
 //! form accepted in a query is accepted in data too, with the same value.
 //!
@@ -7,6 +7,8 @@
 //! (which the `kql!` proc macro compiles) does not depend on the runtime,
 //! whose dependencies (time zones, compression, hashes, CSV) it does not
 //! need. [`Cursor`] is also the reader behind kqlc's datetime literals.
+
+pub mod datetime;
 
 /// Ticks (100 ns) per day.
 pub const DAY: u64 = 864_000_000_000;

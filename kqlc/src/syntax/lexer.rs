@@ -14,7 +14,7 @@
 use crate::diag::{Code, Diagnostic};
 use crate::syntax::ast::{Literal, Span, StringOp, StringOpKind};
 use crate::types::ScalarType;
-use kql_literal::{decimal_to_ticks, parse_timespan, split_sign, timespan_unit, Cursor};
+use kql_literal::{decimal_to_ticks, parse_timespan, split_sign, timespan_unit};
 pub(crate) use kql_literal::{DAY, HOUR, MICROSECOND, MILLISECOND, MINUTE, SECOND};
 
 /// Results of lexing and parsing. The diagnostic is boxed so that results

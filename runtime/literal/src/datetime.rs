@@ -272,7 +272,7 @@ fn parse_iso(s: &str) -> Option<i64> {
 /// fixed offsets: what [`parse_iso`] makes of it, without its cursor. `None`
 /// for any other text or a date or time out of range (the general parsers
 /// then read it, so the result is theirs).
-pub fn parse_iso_utc(b: &[u8]) -> Option<i64> {
+fn parse_iso_utc(b: &[u8]) -> Option<i64> {
     if b.len() < 20 || b[b.len() - 1] != b'Z' {
         return None;
     }

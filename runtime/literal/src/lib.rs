@@ -6,7 +6,7 @@
 //! A crate of its own, with no dependencies, because the compiler library
 //! (which the `kql!` proc macro compiles) does not depend on the runtime,
 //! whose dependencies (time zones, compression, hashes, CSV) it does not
-//! need. [`Cursor`] is also the reader behind kqlc's datetime literals.
+//! need.
 
 pub mod datetime;
 

@@ -956,7 +956,12 @@ pub(crate) fn decode_typed_literal(type_name: &str, content: &str, span: Span) -
         }
         ScalarType::DateTime => match parse_datetime(text) {
             Ok(ticks) => Literal::DateTime(ticks),
-            Err(why) => return Err(invalid(why)),
+            Err(why) => {
+                let note = "kqlc reads the forms of the reference's datetime page: ISO 8601 \
+                            (2024-05-28T10:00:00Z), RFC 822 or 850 (Sat, 8 Nov 14 15:05:02 GMT) \
+                            and month first (12-02-2022)";
+                return Err(Box::new(invalid(why).with_note(note)));
+            }
         },
         ScalarType::TimeSpan => match parse_timespan(text) {
             Ok(ticks) => Literal::TimeSpan(ticks),
@@ -1039,12 +1044,8 @@ fn is_real_text(text: &str) -> bool {
 /// month-first forms), so a literal and the same text in data agree. The
 /// error is a short reason.
 pub(crate) fn parse_datetime(text: &str) -> Result<i64, String> {
-    kql_literal::datetime::parse(text).ok_or_else(|| {
-        "not a datetime in years 1 to 9999 in a form kqlc reads: ISO 8601 \
-         (2024-05-28T10:00:00Z), RFC 822 or 850 (Sat, 8 Nov 14 15:05:02 GMT) or \
-         month first (12-02-2022)"
-            .to_string()
-    })
+    kql_literal::datetime::parse(text)
+        .ok_or_else(|| "not a valid date and time in years 1 to 9999".to_string())
 }
 
 /// A guid as 32 hex digits, with or without the usual dashes or braces, in

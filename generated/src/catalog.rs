@@ -47,10 +47,10 @@ pub const ARRAY_SHIFT_RIGHT: fn(&[Value]) -> Value = functions::array_shift_righ
 /// array_slice: the elements from start to end (inclusive)
 pub const ARRAY_SLICE: fn(&Value, &Value, &Value) -> Value = functions::array_slice;
 
-/// array_sort_asc: the array sorted ascending (one-array form)
+/// array_sort_asc: the first array sorted ascending, the other arrays reordered along
 pub const ARRAY_SORT_ASC: fn(&[Value]) -> Value = functions::array_sort_asc;
 
-/// array_sort_desc: the array sorted descending (one-array form)
+/// array_sort_desc: the first array sorted descending, the other arrays reordered along
 pub const ARRAY_SORT_DESC: fn(&[Value]) -> Value = functions::array_sort_desc;
 
 /// array_split: the array cut at one or more indexes

@@ -402,61 +402,87 @@ fn element_order(a: &Value, b: &Value) -> Ordering {
     }
 }
 
+/// The arrays of `array_sort_*`'s arguments sorted: the first by its
+/// elements, the others reordered along with it. kqlc's checker always
+/// passes `nulls_last` last (`true` when not written); a null flag means
+/// the default.
 fn sort(args: &[Value], descending: bool) -> Value {
-    let Some(elements) = args.first().and_then(items) else {
+    let (flag, arrays) = match args.split_last() {
+        Some((Value::Bool(b), arrays)) if !arrays.is_empty() => (*b, arrays),
+        Some((Value::Null, arrays)) if !arrays.is_empty() => (true, arrays),
+        _ => (true, args),
+    };
+    let nulls_last = flag;
+    let Some(first) = arrays.first().and_then(items) else {
         return Value::Null;
     };
-    let nulls_last = match args.get(1) {
-        None => true,
-        Some(Value::Bool(b)) => *b,
-        // More arrays (the multi-array form) or a null flag: unsupported.
-        Some(_) => return Value::Null,
-    };
-    let mut out = elements.to_vec();
-    out.sort_by(|a, b| match (a.is_null(), b.is_null()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => {
-            if nulls_last {
-                Ordering::Greater
-            } else {
-                Ordering::Less
+    let mut order: Vec<usize> = (0..first.len()).collect();
+    order.sort_by(|&i, &j| {
+        let (a, b) = (&first[i], &first[j]);
+        match (a.is_null(), b.is_null()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => {
+                if nulls_last {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                }
             }
-        }
-        (false, true) => {
-            if nulls_last {
-                Ordering::Less
-            } else {
-                Ordering::Greater
+            (false, true) => {
+                if nulls_last {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                }
             }
-        }
-        (false, false) => {
-            let o = element_order(a, b);
-            if descending {
-                o.reverse()
-            } else {
-                o
+            (false, false) => {
+                let o = element_order(a, b);
+                if descending {
+                    o.reverse()
+                } else {
+                    o
+                }
             }
         }
     });
-    array(out)
+    let reorder = |elements: &[Value]| array(order.iter().map(|&i| elements[i].clone()).collect());
+    if arrays.len() == 1 {
+        return reorder(first);
+    }
+    // Several arrays: one array of the results, the first sorted and each
+    // other reordered to match, or null where an array's length differs
+    // from the first's (array-sort-asc-function.md).
+    array(
+        arrays
+            .iter()
+            .map(|a| match items(a) {
+                Some(elements) if elements.len() == first.len() => reorder(elements),
+                _ => Value::Null,
+            })
+            .collect(),
+    )
 }
 
-/// `array_sort_asc(array [, nulls_last])` (`array-sort-asc-function.md`),
-/// arguments as a slice: the array sorted ascending (stable), nulls last
-/// unless `nulls_last` is `false`; elements of different types are ordered
-/// numbers/datetimes/timespans, then strings, then guids, then the rest.
+/// `array_sort_asc(array1 [, ..., arrayN] [, nulls_last])`
+/// (`array-sort-asc-function.md`), arguments as a slice: the first array
+/// sorted ascending (stable), nulls last unless `nulls_last` is `false`;
+/// elements of different types are ordered numbers/datetimes/timespans,
+/// then strings, then guids, then the rest.
 /// `array_sort_asc(dynamic([null,"blue","yellow","green",null]))` is
 /// `["blue","green","yellow",null,null]`.
 ///
-/// Only the one-array form is supported: the form that sorts further arrays
-/// along returns several columns. A second argument that is not a bool gives
-/// null, as does a first that is not an array.
+/// With several arrays the result is an array holding the first array
+/// sorted and the others reordered to match (null for one whose length
+/// differs); in `extend` and `project` the checker spreads it over one
+/// column per array, as Kusto does. A first argument that is not an array
+/// gives null.
 pub fn array_sort_asc(args: &[Value]) -> Value {
     sort(args, false)
 }
 
-/// `array_sort_desc(array [, nulls_last])` (`array-sort-desc-function.md`):
-/// as [`array_sort_asc`], descending (nulls still last by default).
+/// `array_sort_desc(array1 [, ..., arrayN] [, nulls_last])`
+/// (`array-sort-desc-function.md`): as [`array_sort_asc`], descending
+/// (nulls still last by default).
 pub fn array_sort_desc(args: &[Value]) -> Value {
     sort(args, true)
 }
@@ -847,7 +873,26 @@ mod tests {
             texts(&array_sort_asc(&[d(r#"["b",2,true,1.5,"a"]"#)])),
             r#"[1.5,2,"a","b",true]"#
         );
-        assert_eq!(array_sort_asc(&[d("[1]"), d("[2]")]), Value::Null);
+        // Several arrays: the others follow the first's order; one of
+        // another length gives null; the flag comes last.
+        assert_eq!(
+            texts(&array_sort_asc(&[
+                d("[1,3,4,5,2]"),
+                d(r#"["a","b","c","d","e"]"#),
+                d("[1,2]"),
+                Value::Bool(true)
+            ])),
+            r#"[[1,2,3,4,5],["a","e","b","c","d"],null]"#
+        );
+        assert_eq!(
+            texts(&array_sort_desc(&[
+                d("[2,null,3]"),
+                d("[20,0,30]"),
+                Value::Bool(false)
+            ])),
+            "[[null,3,2],[0,30,20]]"
+        );
+        assert_eq!(array_sort_asc(&[Value::Long(1), d("[2]")]), Value::Null);
         assert_eq!(array_sort_asc(&[Value::Null]), Value::Null);
     }
 

@@ -447,6 +447,10 @@ impl Checker<'_> {
             );
             return poisoned(span);
         }
+        let mut typed_args = typed_args;
+        if matches!(function.name, "array_sort_asc" | "array_sort_desc") {
+            self.sort_arrays_args(function.name, &mut typed_args, span);
+        }
         for (i, arg) in typed_args.iter().enumerate() {
             let accepts = function.accepts(i);
             if !accepts.admits(arg.ty) {
@@ -491,6 +495,46 @@ impl Checker<'_> {
             kind: TypedExprKind::Call(function, typed_args),
             ty,
             span,
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// `array_sort_asc`/`array_sort_desc(array1 [, ..., arrayN] [, nulls_last])`
+    /// (array-sort-asc-function.md): a trailing `bool` is `nulls_last`, every
+    /// other argument an array. The flag is made explicit (`true`, the
+    /// default, when not written), so the runtime always finds it last and
+    /// never mistakes an array held in a `dynamic` for it.
+    fn sort_arrays_args(&mut self, name: &str, args: &mut Vec<TypedExpr>, span: Span) {
+        let flagged = args.len() > 1 && args.last().is_some_and(|a| a.ty == ScalarType::Bool);
+        let arrays = if flagged { args.len() - 1 } else { args.len() };
+        for (i, arg) in args.iter().take(arrays).enumerate() {
+            if arg.ty != ScalarType::Dynamic {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!(
+                            "argument {} of '{name}' must be a dynamic array{}, found {}",
+                            i + 1,
+                            if i == 0 {
+                                ""
+                            } else {
+                                " or, last, the bool nulls_last"
+                            },
+                            arg.ty
+                        ),
+                        arg.span,
+                    )
+                    .with_label(format!("this is {}", arg.ty)),
+                );
+            }
+        }
+        if !flagged {
+            args.push(TypedExpr {
+                kind: TypedExprKind::Literal(Literal::Bool(true)),
+                ty: ScalarType::Bool,
+                span,
+            });
         }
     }
 }

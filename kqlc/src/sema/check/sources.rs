@@ -183,7 +183,28 @@ impl Checker<'_> {
             Source::Print(items, _) => {
                 let mut columns: Vec<Column> = Vec::new();
                 let mut row = Vec::new();
+                let mut unnamed = 0;
                 for (i, item) in items.iter().enumerate() {
+                    if spreads_over_columns(item) {
+                        let mut spread = self.item_columns(item, &[], &mut unnamed);
+                        // Microsoft's parser keeps only the named columns of
+                        // a multi-column function in `print` (in `extend` the
+                        // unnamed ones follow with their default names).
+                        let named = item.name.iter().count() + item.more_names.len();
+                        if named > 0 {
+                            spread.truncate(named);
+                        }
+                        // One column without a written name is `print_i`.
+                        if let ([(name, _, _)], None) = (spread.as_mut_slice(), &item.name) {
+                            *name = format!("print_{i}");
+                        }
+                        for (name, typed, span) in spread {
+                            self.check_unique(&columns, &name, span);
+                            columns.push(Column::new(name, typed.ty));
+                            row.push(typed);
+                        }
+                        continue;
+                    }
                     let typed = self.expr(&item.expr, &[]);
                     // `print` has no input columns, so a bare name is a
                     // scalar `let` and lends no name: `print v` is `print_0`.
@@ -405,4 +426,16 @@ fn literal_fits(value: &TypedExpr, column: ScalarType) -> bool {
         || column == ScalarType::Dynamic
         || (column.is_numeric() && value.ty.is_numeric())
         || matches!(value.kind, TypedExprKind::Literal(Literal::Null(_)))
+}
+
+/// True for a `print` item that may give several columns: a multi-column
+/// function (`series_fit_line`...) or `array_sort_asc`/`_desc`.
+fn spreads_over_columns(item: &ast::NamedExpr) -> bool {
+    let ExprKind::Call { name, .. } = &item.expr.kind else {
+        return false;
+    };
+    super::operators::MULTI_COLUMN_FUNCTIONS
+        .iter()
+        .any(|m| m.name == name.name)
+        || matches!(name.name.as_str(), "array_sort_asc" | "array_sort_desc")
 }

@@ -152,6 +152,11 @@ impl Checker<'_> {
                 .map(|m| (m, name, args)),
             _ => None,
         };
+        if let ExprKind::Call { name, args } = &item.expr.kind {
+            if matches!(name.name.as_str(), "array_sort_asc" | "array_sort_desc") {
+                return self.sorted_array_columns(item, args, scope, unnamed);
+            }
+        }
         let Some((multi, function, args)) = multi else {
             if let Some(extra) = item.more_names.first() {
                 self.error(
@@ -233,6 +238,83 @@ impl Checker<'_> {
             out.push((name, value, name_span));
         }
         out
+    }
+
+    /// `array_sort_asc`/`array_sort_desc` in `extend`/`project`: a column
+    /// per array argument (array-sort-asc-function.md). The names written
+    /// (`x = ...` or `(x, y) = ...`) name the first columns; the others are
+    /// `ARG_sorted` after the argument's name, else `arrayK_sorted` (K the
+    /// argument's position from 0), as Microsoft's parser names them. One
+    /// array without a name it can take keeps the usual default name.
+    fn sorted_array_columns(
+        &mut self,
+        item: &ast::NamedExpr,
+        args: &[Expr],
+        scope: &[Column],
+        unnamed: &mut usize,
+    ) -> Vec<(String, TypedExpr, Span)> {
+        let call = self.expr(&item.expr, scope);
+        // The checker makes `nulls_last` the last argument.
+        let arrays = match &call.kind {
+            TypedExprKind::Call(_, typed) => typed.len().saturating_sub(1),
+            _ => 1,
+        };
+        let names: Vec<&Ident> = item.name.iter().chain(&item.more_names).collect();
+        let default = |k: usize| {
+            args.get(k)
+                .and_then(default_name)
+                .map(|name| format!("{name}_sorted"))
+        };
+        if arrays < 2 {
+            if let Some(extra) = names.get(1) {
+                self.error(
+                    Diagnostic::new(
+                        Code::WrongArgumentCount,
+                        format!("{} names for the 1 column of a one-array sort", names.len()),
+                        extra.span,
+                    )
+                    .with_label("no column left for this name"),
+                );
+            }
+            let (name, span) = match (names.first(), default(0)) {
+                (Some(name), _) => (name.name.clone(), name.span),
+                (None, Some(name)) => (name, item.expr.span),
+                (None, None) => (item_name(item, unnamed), item.expr.span),
+            };
+            return vec![(name, call, span)];
+        }
+        if let Some(extra) = names.get(arrays) {
+            self.error(
+                Diagnostic::new(
+                    Code::WrongArgumentCount,
+                    format!("{} names for the {arrays} sorted arrays", names.len()),
+                    extra.span,
+                )
+                .with_label("no array left for this name"),
+            );
+        }
+        (0..arrays)
+            .map(|k| {
+                let (name, span) = match names.get(k) {
+                    Some(name) => (name.name.clone(), name.span),
+                    None => (
+                        default(k).unwrap_or_else(|| format!("array{k}_sorted")),
+                        item.expr.span,
+                    ),
+                };
+                let index = TypedExpr {
+                    kind: TypedExprKind::Literal(Literal::Long(k as i64)),
+                    ty: ScalarType::Long,
+                    span: item.expr.span,
+                };
+                let value = TypedExpr {
+                    kind: TypedExprKind::Index(Box::new(call.clone()), Box::new(index)),
+                    ty: ScalarType::Dynamic,
+                    span: item.expr.span,
+                };
+                (name, value, span)
+            })
+            .collect()
     }
 
     /// `make-series`: the aggregates and groups are named as `summarize`

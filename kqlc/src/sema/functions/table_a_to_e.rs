@@ -135,22 +135,24 @@ pub(super) const ENTRIES: &[Function] = &[
     ),
     f(
         "array_sort_asc",
-        &[A::Dynamic, A::Bool],
+        &[A::Any],
         1,
         fixed(T::Dynamic),
         "array_sort_asc",
         C::Slice,
-        "the array sorted ascending (one-array form)",
-    ),
+        "the first array sorted ascending, the other arrays reordered along",
+    )
+    .variadic_fn(),
     f(
         "array_sort_desc",
-        &[A::Dynamic, A::Bool],
+        &[A::Any],
         1,
         fixed(T::Dynamic),
         "array_sort_desc",
         C::Slice,
-        "the array sorted descending (one-array form)",
-    ),
+        "the first array sorted descending, the other arrays reordered along",
+    )
+    .variadic_fn(),
     f(
         "array_split",
         &[A::Dynamic, A::Any],

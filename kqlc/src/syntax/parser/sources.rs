@@ -57,7 +57,9 @@ impl Parser {
         match self.keyword_at(0) {
             Some(Keyword::Print) => {
                 let start = self.advance();
-                let items = self.parse_named_list()?;
+                // `print (a, b) = f(...)` names a multi-column function's
+                // columns, as in `extend`.
+                let items = self.parse_aggregate_list()?;
                 return Ok(Source::Print(items, Span::new(start.start, self.last_end)));
             }
             Some(Keyword::Datatable) if *self.kind_at(1) == TokenKind::LParen => {

@@ -216,6 +216,7 @@ fn show_stage(stage: &Stage, indent: usize, out: &mut String) {
             left_keys,
             right_keys,
             right_columns,
+            ipv4_range,
             left_width,
             right_width,
             left_strings: _,
@@ -225,7 +226,14 @@ fn show_stage(stage: &Stage, indent: usize, out: &mut String) {
             let pairs: Vec<String> = left_keys
                 .iter()
                 .zip(right_keys)
-                .map(|(&l, &r)| format!("{} == {}", column(names, l), column(&right_names, r)))
+                .map(|(&l, &r)| {
+                    let (l, r) = (column(names, l), column(&right_names, r));
+                    if *ipv4_range {
+                        format!("ipv4 {l} in range {r}")
+                    } else {
+                        format!("{l} == {r}")
+                    }
+                })
                 .collect();
             let appended: Vec<String> = right_columns
                 .iter()

@@ -482,6 +482,8 @@ impl Checker<'_> {
                     *ty,
                     name.span,
                 ),
+                // KQL strings are never null.
+                _ if *ty == ScalarType::String => string_expr("", name.span),
                 _ => Expr {
                     kind: ExprKind::Literal(Literal::Null(*ty)),
                     span: name.span,

@@ -26,6 +26,11 @@ impl Pipeline {
     pub fn show(&self) -> String {
         let mut out = String::new();
         show_pipeline(self, 0, &mut out);
+        // The hidden column of an open row (`evaluate bag_unpack`) has a
+        // NUL in its name: written `\0`, so snapshots stay text.
+        if out.contains('\0') {
+            out = out.replace('\0', "\\0");
+        }
         out
     }
 }

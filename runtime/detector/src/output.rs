@@ -194,9 +194,8 @@ fn render_row(line: &mut String, rule: Option<&str>, columns: &[&str], row: &Row
         if let Some(prefix) = kql_runtime::value::open_bag_prefix(name) {
             // An open row's bag (`evaluate bag_unpack` without an output
             // schema): its members are columns of the row.
-            let taken = |member: &str| {
-                columns.contains(&member) || spliced.iter().any(|s| s == member)
-            };
+            let taken =
+                |member: &str| columns.contains(&member) || spliced.iter().any(|s| s == member);
             let members = kql_runtime::value::open_bag_members(prefix, value, taken);
             for (member, value) in members {
                 if !first {

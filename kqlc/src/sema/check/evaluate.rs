@@ -280,7 +280,9 @@ impl Checker<'_> {
         for (name, value) in options {
             match name {
                 "outputcolumnprefix" => {
-                    prefix = self.constant_string(value, "bag_unpack's prefix").unwrap_or_default()
+                    prefix = self
+                        .constant_string(value, "bag_unpack's prefix")
+                        .unwrap_or_default()
                 }
                 "columnsconflict" => {
                     let Some(text) = self.constant_string(value, "columnsConflict") else {
@@ -333,11 +335,12 @@ impl Checker<'_> {
             .collect();
         match &evaluate.schema {
             Some(schema) => {
-                let items = self.declared_unpack(
-                    schema, column, &kept, &prefix, conflict, &ignored, span,
-                );
+                let items =
+                    self.declared_unpack(schema, column, &kept, &prefix, conflict, &ignored, span);
                 match items {
-                    Some(items) => self.push_rewritten(query, span, vec![OperatorKind::Project(items)]),
+                    Some(items) => {
+                        self.push_rewritten(query, span, vec![OperatorKind::Project(items)])
+                    }
                     None => query,
                 }
             }
@@ -505,7 +508,12 @@ impl Checker<'_> {
 
     /// `narrow()`: one row per input cell: `Row` (the input row's number
     /// from 0), `Column` (its name), `Value` (`tostring` of the value).
-    fn narrow(&mut self, query: CheckedQuery, span: Span, evaluate: &ast::Evaluate) -> CheckedQuery {
+    fn narrow(
+        &mut self,
+        query: CheckedQuery,
+        span: Span,
+        evaluate: &ast::Evaluate,
+    ) -> CheckedQuery {
         if !evaluate.call.args.is_empty() {
             self.plugin_arity(&evaluate.call, "narrow takes no arguments".into());
             return query;
@@ -730,7 +738,12 @@ impl Checker<'_> {
     /// A name that is no column of the row, read from the row's open bags
     /// (`bag_unpack` without an output schema): the member of the newest
     /// bag that has it, as `dynamic` (null when none has it).
-    pub(super) fn open_slot(&self, columns: &[Column], name: &str, span: Span) -> Option<TypedExpr> {
+    pub(super) fn open_slot(
+        &self,
+        columns: &[Column],
+        name: &str,
+        span: Span,
+    ) -> Option<TypedExpr> {
         let members: Vec<TypedExpr> = columns
             .iter()
             .enumerate()

@@ -35,6 +35,18 @@ pub enum JoinKind {
     LeftSemi,
     /// Right rows with a match (once each).
     RightSemi,
+    /// `evaluate ipv4_lookup`: every pair whose left IPv4 address lies in
+    /// the right key's range (`a.b.c.d/n`).
+    Ipv4Inner,
+    /// `evaluate ipv4_lookup(..., return_unmatched = true)`: as
+    /// `Ipv4Inner`, and left rows without a range padded.
+    Ipv4LeftOuter,
+}
+
+impl JoinKind {
+    fn ipv4(self) -> bool {
+        matches!(self, JoinKind::Ipv4Inner | JoinKind::Ipv4LeftOuter)
+    }
 }
 
 /// A join's fixed shape, generated as a constant.
@@ -77,6 +89,20 @@ pub struct Join {
     seen_left: Seen,
 }
 
+/// An IPv4 range key: the masked address and the prefix length.
+fn ipv4_key(address: u32, prefix: u32) -> GroupKey {
+    GroupKey(vec![
+        Value::Long(i64::from(address)),
+        Value::Long(i64::from(prefix)),
+    ])
+}
+
+/// The right key of an IPv4 lookup: the range, masked.
+fn ipv4_right_key(row: &Row, positions: &[usize]) -> Option<GroupKey> {
+    let (address, prefix) = crate::functions::ip::ipv4_network(row.get(*positions.first()?)?)?;
+    Some(ipv4_key(address, prefix))
+}
+
 fn key(row: &Row, positions: &[usize]) -> Option<GroupKey> {
     let values: Vec<Value> = positions
         .iter()
@@ -88,7 +114,12 @@ fn key(row: &Row, positions: &[usize]) -> Option<GroupKey> {
 impl Join {
     /// Adds a row of the right side.
     pub fn push_right(&mut self, row: Row, spec: &JoinSpec) {
-        if let Some(key) = key(&row, spec.right_keys) {
+        let key = if spec.kind.ipv4() {
+            ipv4_right_key(&row, spec.right_keys)
+        } else {
+            key(&row, spec.right_keys)
+        };
+        if let Some(key) = key {
             self.index.entry(key).or_default().push(self.right.len());
         }
         self.right.push(row);
@@ -125,6 +156,22 @@ impl Join {
         // One left row can match every right row: stop making rows once the
         // rule is over its memory budget (the detector then stops the rule).
         if crate::budget::over_ceiling() {
+            return;
+        }
+        if spec.kind.ipv4() {
+            let matches = self.ipv4_matches(&left, spec);
+            for &m in &matches {
+                self.matched[m] = true;
+            }
+            if matches.is_empty() {
+                if spec.kind == JoinKind::Ipv4LeftOuter {
+                    let mut row = left;
+                    row.extend(spec.right_strings.iter().map(|&s| padding(s)));
+                    out.push(row);
+                }
+            } else {
+                out.extend(matches.iter().map(|&m| self.combined(&left, m, spec)));
+            }
             return;
         }
         let key = key(&left, spec.left_keys);
@@ -172,8 +219,36 @@ impl Join {
                     out.push(left);
                 }
             }
-            JoinKind::RightAnti | JoinKind::RightSemi => {}
+            JoinKind::RightAnti
+            | JoinKind::RightSemi
+            | JoinKind::Ipv4Inner
+            | JoinKind::Ipv4LeftOuter => {}
         }
+    }
+
+    /// The right rows whose range holds the left row's IPv4 address (with
+    /// a prefix of its own, only ranges at most that long), in right-side
+    /// order.
+    fn ipv4_matches(&self, left: &Row, spec: &JoinSpec) -> Vec<usize> {
+        let Some(position) = spec.left_keys.first() else {
+            return Vec::new();
+        };
+        let Some((address, own_prefix)) = left
+            .get(*position)
+            .and_then(crate::functions::ip::ipv4_network)
+        else {
+            return Vec::new();
+        };
+        let mut matches: Vec<usize> = (0..=own_prefix)
+            .filter_map(|prefix| {
+                let masked = crate::functions::ip::ipv4_mask(address, prefix);
+                self.index.get(&ipv4_key(masked, prefix))
+            })
+            .flatten()
+            .copied()
+            .collect();
+        matches.sort_unstable();
+        matches
     }
 
     /// Ends the input: matches left rows that waited, then emits the right

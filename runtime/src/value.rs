@@ -142,6 +142,37 @@ pub mod ticks {
     pub const PER_DAY: i64 = 24 * PER_HOUR;
 }
 
+/// If `name` is the name kqlc gives the hidden column of an open row
+/// (`evaluate bag_unpack` without an output schema: `\0bag_unpack#N\0PREFIX`),
+/// the prefix of the columns its bag's members become. Row writers write
+/// such a column as those members ([`open_bag_members`]).
+pub fn open_bag_prefix(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix('\0')?.strip_prefix("bag_unpack#")?;
+    Some(rest.split_once('\0')?.1)
+}
+
+/// The columns an open row's hidden bag `value` adds to a written row:
+/// each non-null member as `PREFIX` + key, in key order (as Kusto orders
+/// `bag_unpack`'s columns), except those whose name `taken` says is
+/// already a column of the row. Anything but a bag adds none.
+pub fn open_bag_members<'v>(
+    prefix: &str,
+    value: &'v Value,
+    taken: impl Fn(&str) -> bool,
+) -> Vec<(String, &'v Value)> {
+    let Value::Bag(bag) = value else {
+        return Vec::new();
+    };
+    let mut members: Vec<(String, &Value)> = bag
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (format!("{prefix}{k}"), v))
+        .filter(|(name, _)| !taken(name))
+        .collect();
+    members.sort_by(|a, b| a.0.cmp(&b.0));
+    members
+}
+
 /// A property bag: keys in insertion order, each key once (a later insert of
 /// the same key replaces the value, as JSON parsers do). Keys are compared
 /// case-sensitively, as in Kusto.

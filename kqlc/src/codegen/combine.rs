@@ -19,6 +19,7 @@ impl Gen {
             left_keys,
             right_keys,
             right_columns,
+            ipv4_range,
             left_width,
             right_width: _,
             left_strings,
@@ -35,6 +36,8 @@ impl Gen {
         let kind = format_ident!(
             "{}",
             match kind {
+                JoinKind::Inner if *ipv4_range => "Ipv4Inner",
+                JoinKind::LeftOuter if *ipv4_range => "Ipv4LeftOuter",
                 JoinKind::InnerUnique => "InnerUnique",
                 JoinKind::Inner => "Inner",
                 JoinKind::LeftOuter => "LeftOuter",

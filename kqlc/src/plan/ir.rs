@@ -202,6 +202,9 @@ pub enum Op {
         right_keys: Vec<usize>,
         /// Right positions appended to left rows in inner and outer joins.
         right_columns: Vec<usize>,
+        /// `evaluate ipv4_lookup`: keys match when the right key (an IPv4
+        /// range) holds the left one (`kind` is `Inner` or `LeftOuter`).
+        ipv4_range: bool,
         /// Width of left rows.
         left_width: usize,
         /// Width of right rows.

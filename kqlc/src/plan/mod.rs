@@ -127,8 +127,10 @@ impl Planner {
                     left_keys,
                     right_keys,
                     right_columns,
+                    ipv4_range,
                 } => Op::Join {
                     kind: *kind,
+                    ipv4_range: *ipv4_range,
                     right_width: right.output.len(),
                     right: Box::new(self.plan_query(right)),
                     left_keys: left_keys.clone(),

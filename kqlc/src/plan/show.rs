@@ -26,6 +26,11 @@ impl Pipeline {
     pub fn show(&self) -> String {
         let mut out = String::new();
         show_pipeline(self, 0, &mut out);
+        // The hidden column of an open row (`evaluate bag_unpack`) has a
+        // NUL in its name: written `\0`, so snapshots stay text.
+        if out.contains('\0') {
+            out = out.replace('\0', "\\0");
+        }
         out
     }
 }
@@ -216,6 +221,7 @@ fn show_stage(stage: &Stage, indent: usize, out: &mut String) {
             left_keys,
             right_keys,
             right_columns,
+            ipv4_range,
             left_width,
             right_width,
             left_strings: _,
@@ -225,7 +231,14 @@ fn show_stage(stage: &Stage, indent: usize, out: &mut String) {
             let pairs: Vec<String> = left_keys
                 .iter()
                 .zip(right_keys)
-                .map(|(&l, &r)| format!("{} == {}", column(names, l), column(&right_names, r)))
+                .map(|(&l, &r)| {
+                    let (l, r) = (column(names, l), column(&right_names, r));
+                    if *ipv4_range {
+                        format!("ipv4 {l} in range {r}")
+                    } else {
+                        format!("{l} == {r}")
+                    }
+                })
                 .collect();
             let appended: Vec<String> = right_columns
                 .iter()

@@ -179,6 +179,10 @@ pub enum CheckedOp {
         /// Positions of the right columns in output rows of the inner and
         /// outer kinds (`lookup` drops the right keys).
         right_columns: Vec<usize>,
+        /// `evaluate ipv4_lookup`: the one left key is an IPv4 address that
+        /// matches every right key (a range `a.b.c.d/n`) holding it; `kind`
+        /// is `Inner` or `LeftOuter`.
+        ipv4_range: bool,
     },
     /// `parse`: match a pattern (a regular expression) against text, store
     /// the captures, converted, in the target columns.

@@ -343,8 +343,29 @@ pub enum OperatorKind {
     /// `partition [hint.NAME = VALUE ...] by COL (SUBQUERY)`: the subquery
     /// run over the rows of each value of the column.
     Partition(Partition),
-    /// An operator kqlc does not implement yet (`evaluate`, ...).
+    /// `evaluate [hint.NAME = VALUE ...] PLUGIN(ARG, ...) [: (SCHEMA)]`:
+    /// a plugin call over the rows so far.
+    Evaluate(Evaluate),
+    /// An operator kqlc does not implement yet (`scan`, ...).
     Unimplemented(Unimplemented),
+}
+
+/// `evaluate PLUGIN(ARG, ...) [: (SCHEMA)]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluate {
+    /// The plugin and its arguments as written.
+    pub call: Call,
+    /// `: ([*,] NAME: TYPE, ...)`: the output columns declared by the query.
+    pub schema: Option<OutputSchema>,
+}
+
+/// An output schema written after a plugin call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputSchema {
+    /// `*` first: the input columns come before the declared ones.
+    pub star: bool,
+    /// The declared columns.
+    pub columns: Vec<(Ident, ScalarType)>,
 }
 
 /// One clause of `top-nested`:

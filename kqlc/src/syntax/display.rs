@@ -253,6 +253,23 @@ impl Display for OperatorKind {
             }
             OperatorKind::As(name) => write!(f, "as {name}"),
             OperatorKind::Invoke(call) => write!(f, "invoke {call}"),
+            OperatorKind::Evaluate(evaluate) => {
+                write!(f, "evaluate {}", evaluate.call)?;
+                if let Some(schema) = &evaluate.schema {
+                    f.write_str(" : (")?;
+                    if schema.star {
+                        f.write_char('*')?;
+                    }
+                    for (i, (name, column_type)) in schema.columns.iter().enumerate() {
+                        if i > 0 || schema.star {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "{name}: {column_type}")?;
+                    }
+                    f.write_char(')')?;
+                }
+                Ok(())
+            }
             OperatorKind::MvApply(apply) => {
                 // `mv-expand` and `mv-apply` share the expansion's syntax.
                 let expand = apply.expand.to_string();

@@ -189,7 +189,26 @@ fn render_row(line: &mut String, rule: Option<&str>, columns: &[&str], row: &Row
         write_json_string(line, rule);
         first = false;
     }
+    let mut spliced: Vec<String> = Vec::new();
     for (name, value) in columns.iter().zip(row) {
+        if let Some(prefix) = kql_runtime::value::open_bag_prefix(name) {
+            // An open row's bag (`evaluate bag_unpack` without an output
+            // schema): its members are columns of the row.
+            let taken =
+                |member: &str| columns.contains(&member) || spliced.iter().any(|s| s == member);
+            let members = kql_runtime::value::open_bag_members(prefix, value, taken);
+            for (member, value) in members {
+                if !first {
+                    line.push(',');
+                }
+                first = false;
+                write_json_string(line, &member);
+                line.push(':');
+                text::write_json(value, line);
+                spliced.push(member);
+            }
+            continue;
+        }
         if !first {
             line.push(',');
         }

@@ -72,6 +72,19 @@ fn v4_arg(v: &Value) -> Option<Ipv4> {
     }
 }
 
+/// An IPv4 address or range as `ipv4_lookup` keys it: the address masked
+/// by its prefix, and the prefix (32 without one). Not an IPv4 string →
+/// `None`.
+pub fn ipv4_network(v: &Value) -> Option<(u32, u32)> {
+    let ip = v4_arg(v)?;
+    Some((ip.address & mask_v4(ip.prefix), ip.prefix))
+}
+
+/// `address` masked to `prefix` bits.
+pub fn ipv4_mask(address: u32, prefix: u32) -> u32 {
+    address & mask_v4(prefix)
+}
+
 /// The netmask of a prefix length (0–32).
 fn mask_v4(prefix: u32) -> u32 {
     if prefix == 0 {

@@ -86,6 +86,9 @@ impl Checker<'_> {
                         ..value.clone()
                     };
                 }
+                if let Some(slot) = self.open_slot(columns, &ident.name, span) {
+                    return slot;
+                }
                 if self.is_tabular_name(&ident.name) {
                     self.error(
                         Diagnostic::new(

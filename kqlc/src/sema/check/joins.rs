@@ -80,6 +80,7 @@ impl Checker<'_> {
                 left_keys,
                 right_keys,
                 right_columns,
+                ipv4_range: false,
             },
             columns,
         )

@@ -12,6 +12,9 @@
 //! - `joins`: `join`, `lookup` and `union`;
 //! - `expand`: `mv-expand`, `mv-apply` and `parse`;
 //! - `nested`: `top-nested` and `partition`;
+//! - `evaluate`: the `evaluate` plugins (`bag_unpack`, `ipv4_lookup`,
+//!   `narrow`) and the names an open row (`bag_unpack` without an output
+//!   schema) resolves;
 //! - `windows`: row functions (`row_number`, `prev`, ...) computed by a
 //!   `Window` stage;
 //! - `expr`: scalar expressions and operator typing;
@@ -22,6 +25,7 @@
 //! values) are rewritten by `sema::desugar` before they are checked.
 
 mod calls;
+mod evaluate;
 mod expand;
 mod expr;
 mod joins;
@@ -222,6 +226,7 @@ impl Checker<'_> {
     fn push_operator(&mut self, mut query: CheckedQuery, operator: &ast::Operator) -> CheckedQuery {
         match &operator.kind {
             OperatorKind::Invoke(call) => return self.tabular_call(call, Some(query)),
+            OperatorKind::Evaluate(evaluate) => return self.evaluate(query, operator, evaluate),
             OperatorKind::As(name) => {
                 // Later operators read these rows again by name, as from a
                 // tabular `let` (the rows are the same each time).

@@ -42,6 +42,7 @@ pub(super) enum OperatorName {
     GetSchema,
     Render,
     Partition,
+    Evaluate,
     /// A KQL operator kqlc does not implement yet.
     NotYetSupported,
 }
@@ -67,7 +68,7 @@ pub(super) const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("assert-schema", NotYetSupported),
         ("consume", NotYetSupported),
         ("distinct", Distinct),
-        ("evaluate", NotYetSupported),
+        ("evaluate", Evaluate),
         ("execute-and-cache", NotYetSupported),
         ("facet", NotYetSupported),
         ("fork", NotYetSupported),
@@ -89,6 +90,7 @@ pub(super) const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("parse-kv", NotYetSupported),
         ("parse-where", ParseWhere),
         ("partition", Partition),
+        ("project-by-names", NotYetSupported),
         ("project-keep", ProjectKeep),
         ("project-reorder", ProjectReorder),
         ("reduce", NotYetSupported),
@@ -280,6 +282,7 @@ impl Parser {
                 OperatorKind::TopHitters { count, of, by }
             }
             Some(OperatorName::GetSchema) => OperatorKind::GetSchema,
+            Some(OperatorName::Evaluate) => OperatorKind::Evaluate(self.parse_evaluate()?),
             Some(OperatorName::Render) => OperatorKind::Render(self.parse_render()?),
             Some(OperatorName::Partition) => OperatorKind::Partition(self.parse_partition()?),
             Some(OperatorName::NotYetSupported) => {
@@ -313,6 +316,34 @@ impl Parser {
             kind,
             span: Span::new(name_span.start, self.last_end),
         })
+    }
+
+    /// `evaluate` after its name: hints, the plugin call, and an optional
+    /// output schema `: ([*,] NAME: TYPE, ...)`.
+    fn parse_evaluate(&mut self) -> PResult<ast::Evaluate> {
+        self.skip_hints()?;
+        let plugin = self.parse_name("a plugin name after `evaluate`")?;
+        let call = self.parse_call(plugin)?;
+        let schema = if self.eat(&TokenKind::Colon).is_some() {
+            self.expect(&TokenKind::LParen, "`(` and the output columns")?;
+            let star = self.eat(&TokenKind::Star).is_some();
+            let mut columns = Vec::new();
+            if !star || self.eat(&TokenKind::Comma).is_some() {
+                loop {
+                    let name = self.parse_name("a column name")?;
+                    self.expect(&TokenKind::Colon, "`:`")?;
+                    columns.push((name, self.parse_type()?));
+                    if self.eat(&TokenKind::Comma).is_none() {
+                        break;
+                    }
+                }
+            }
+            self.expect(&TokenKind::RParen, "`,` or `)`")?;
+            Some(ast::OutputSchema { star, columns })
+        } else {
+            None
+        };
+        Ok(ast::Evaluate { call, schema })
     }
 
     /// `[NAME =] EXPR`.

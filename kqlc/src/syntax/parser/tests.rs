@@ -695,10 +695,41 @@ fn datatable_and_print_sources() {
 }
 
 #[test]
+fn evaluate_parses_its_call_and_output_schema() {
+    for source in [
+        "CloudAuditEvents | evaluate bag_unpack(d)",
+        "CloudAuditEvents | evaluate bag_unpack(d, 'p_', columnsConflict='keep_source')",
+        "CloudAuditEvents | evaluate bag_unpack(d) : (*, a: string, b: long)",
+        "CloudAuditEvents | evaluate bag_unpack(d) : (a: dynamic)",
+        "CloudAuditEvents | evaluate ipv4_lookup(T, ip, net, return_unmatched = true)",
+        "CloudAuditEvents | evaluate narrow()",
+    ] {
+        let query = parse(source).unwrap_or_else(|e| panic!("{source}: {e:?}"));
+        let printed = query.to_string();
+        assert_eq!(parse(&printed).unwrap(), query, "{printed}");
+    }
+    assert_eq!(
+        error("CloudAuditEvents | evaluate bag_unpack(d) : (a)").code,
+        Code::UnexpectedToken
+    );
+    assert_eq!(
+        error("CloudAuditEvents | evaluate").code,
+        Code::UnexpectedToken
+    );
+}
+
+#[test]
 fn unsupported_operators_parse_and_the_checker_locates_them() {
+    // `evaluate` parses for any plugin; the checker refuses unknown ones
+    // at the plugin's name.
     let diagnostic = assert_unsupported(
-        "CloudAuditEvents | evaluate bag_unpack(x)",
-        "operator 'evaluate' is not supported yet",
+        "CloudAuditEvents | evaluate hint.distribution = per_node autocluster(0.6)",
+        "plugin 'autocluster' is not supported yet",
+    );
+    assert_eq!(diagnostic.primary.span.start, 57);
+    let diagnostic = assert_unsupported(
+        "CloudAuditEvents | project-by-names \"Name\"",
+        "operator 'project-by-names' is not supported yet",
     );
     assert_eq!(diagnostic.primary.span.start, 19);
     let diagnostic = assert_unsupported(

@@ -169,6 +169,7 @@ fn nested(operator: &mut ast::Operator) {
             pipeline(&mut apply.subquery);
         }
         OperatorKind::Invoke(c) => call(c),
+        OperatorKind::Evaluate(evaluate) => call(&mut evaluate.call),
         OperatorKind::TopNested(levels) => {
             for level in levels {
                 level

@@ -549,8 +549,10 @@ impl Checker<'_> {
                 span,
             )
         };
+        // `serialize` written as the `extend` it desugars to: this
+        // rewrite happens in the checker, after the desugar pass.
         let kinds = vec![
-            OperatorKind::Serialize(vec![named(
+            OperatorKind::Extend(vec![named(
                 row,
                 call_expr(
                     "row_number",

@@ -133,6 +133,15 @@ impl Gen {
     /// A `project` of columns only: the row replaced by some of its values.
     pub(super) fn select(&mut self, s: &StageCode<'_>, indices: &[usize]) -> TokenStream {
         let StageCode { next, .. } = s;
+        if indices.is_empty() {
+            // No column kept (`project-by-names` of names no column has):
+            // the input row is not read.
+            return quote! {
+                drop(row);
+                let row: Row = Vec::new();
+                #next
+            };
+        }
         let indices = indices.iter().map(|&i| Literal::usize_unsuffixed(i));
         quote! {
             let row = vec![#(row[#indices].clone()),*];

@@ -343,6 +343,10 @@ pub enum OperatorKind {
     /// `partition [hint.NAME = VALUE ...] by COL (SUBQUERY)`: the subquery
     /// run over the rows of each value of the column.
     Partition(Partition),
+    /// `project-by-names SPEC, ...`: the columns named by constant strings
+    /// (`"C*"` patterns too), arrays of names or `column_names_of(T)`, in
+    /// the order given.
+    ProjectByNames(Vec<Expr>),
     /// `evaluate [hint.NAME = VALUE ...] PLUGIN(ARG, ...) [: (SCHEMA)]`:
     /// a plugin call over the rows so far.
     Evaluate(Evaluate),

@@ -253,6 +253,10 @@ impl Display for OperatorKind {
             }
             OperatorKind::As(name) => write!(f, "as {name}"),
             OperatorKind::Invoke(call) => write!(f, "invoke {call}"),
+            OperatorKind::ProjectByNames(specs) => {
+                f.write_str("project-by-names ")?;
+                write_list(f, specs)
+            }
             OperatorKind::Evaluate(evaluate) => {
                 write!(f, "evaluate {}", evaluate.call)?;
                 if let Some(schema) = &evaluate.schema {

@@ -6,9 +6,9 @@
 //!
 //! `bag_unpack` without an output schema makes the row "open": its output
 //! columns depend on the data. The rewrite keeps the unpacked bag in a
-//! hidden column (named by [`open_column_name`]); a name that is no column
+//! hidden column (named by `open_column_name`); a name that is no column
 //! of the row resolves to that bag's member (`dynamic`, null when absent,
-//! [`Checker::open_slot`]), and the rows that reach the output carry the
+//! `Checker::open_slot`), and the rows that reach the output carry the
 //! bag's members as columns of their own (`docs/semantics.md`).
 
 use super::Checker;

@@ -136,6 +136,7 @@ impl Checker<'_> {
             OperatorKind::MakeSeries(series) => self.make_series(series, input),
             OperatorKind::Join(join) => self.join(join, input, false),
             OperatorKind::Parse(parse) => self.parse_operator(parse, input),
+            OperatorKind::ProjectByNames(specs) => self.project_by_names(specs, input),
             OperatorKind::Unimplemented(opaque) => {
                 self.unimplemented(opaque);
                 (CheckedOp::Take(u64::MAX), input.to_vec())
@@ -498,3 +499,87 @@ pub(super) const MULTI_COLUMN_FUNCTIONS: &[MultiColumnFunction] = &[
         named_only: false,
     },
 ];
+
+impl Checker<'_> {
+    /// `project-by-names SPEC, ...` (`project-by-names-operator.md`): the
+    /// input columns each constant specifier names, in the order given; a
+    /// name no column has is ignored, a pattern with `*` takes every column
+    /// it fits, a column named twice comes once (at its first place).
+    fn project_by_names(&mut self, specs: &[Expr], input: &[Column]) -> (CheckedOp, Vec<Column>) {
+        let mut names: Vec<String> = Vec::new();
+        for spec in specs {
+            if let ExprKind::Call { name, args } = &spec.kind {
+                if name.name == "column_names_of" {
+                    match args.as_slice() {
+                        [Expr {
+                            kind: ExprKind::Name(table),
+                            ..
+                        }] if self.is_tabular_name(&table.name) => {
+                            let tabular = ast::TabularExpr {
+                                source: ast::Source::Named(table.clone()),
+                                operators: Vec::new(),
+                                span: table.span,
+                            };
+                            let checked = self.tabular(&tabular);
+                            names.extend(checked.output.iter().map(|c| c.name.clone()));
+                        }
+                        _ => self.error(
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                "column_names_of needs the name of a table",
+                                spec.span,
+                            )
+                            .with_label("not a table name"),
+                        ),
+                    }
+                    continue;
+                }
+            }
+            let typed = self.expr(spec, &[]);
+            let mut strings = |literal: &Literal| match literal {
+                Literal::String(text) => {
+                    names.push(text.clone());
+                    true
+                }
+                _ => false,
+            };
+            let ok = match &typed.kind {
+                TypedExprKind::Literal(Literal::Dynamic(ast::DynamicLiteral::Array(items))) => {
+                    items.iter().all(|item| match item {
+                        ast::DynamicLiteral::Scalar(literal) => strings(literal),
+                        _ => false,
+                    })
+                }
+                TypedExprKind::Literal(literal) => strings(literal),
+                _ => false,
+            };
+            if !ok {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        "project-by-names needs constant column names: strings, a dynamic array of strings or column_names_of(T)",
+                        spec.span,
+                    )
+                    .with_label("not a constant name"),
+                );
+            }
+        }
+        let mut kept: Vec<usize> = Vec::new();
+        for name in &names {
+            let pattern = ast::ColumnPattern {
+                name: ast::Ident {
+                    name: name.clone(),
+                    span: Span::new(0, 0),
+                },
+                wildcard: name.contains('*'),
+            };
+            for (i, column) in input.iter().enumerate() {
+                if pattern.matches(&column.name) && !kept.contains(&i) {
+                    kept.push(i);
+                }
+            }
+        }
+        let columns = kept.iter().map(|&i| input[i].clone()).collect();
+        (CheckedOp::Select(kept), columns)
+    }
+}

@@ -43,6 +43,7 @@ pub(super) enum OperatorName {
     Render,
     Partition,
     Evaluate,
+    ProjectByNames,
     /// A KQL operator kqlc does not implement yet.
     NotYetSupported,
 }
@@ -90,7 +91,7 @@ pub(super) const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("parse-kv", NotYetSupported),
         ("parse-where", ParseWhere),
         ("partition", Partition),
-        ("project-by-names", NotYetSupported),
+        ("project-by-names", ProjectByNames),
         ("project-keep", ProjectKeep),
         ("project-reorder", ProjectReorder),
         ("reduce", NotYetSupported),
@@ -283,6 +284,13 @@ impl Parser {
             }
             Some(OperatorName::GetSchema) => OperatorKind::GetSchema,
             Some(OperatorName::Evaluate) => OperatorKind::Evaluate(self.parse_evaluate()?),
+            Some(OperatorName::ProjectByNames) => {
+                let mut specs = vec![self.parse_expr()?];
+                while self.eat(&TokenKind::Comma).is_some() {
+                    specs.push(self.parse_expr()?);
+                }
+                OperatorKind::ProjectByNames(specs)
+            }
             Some(OperatorName::Render) => OperatorKind::Render(self.parse_render()?),
             Some(OperatorName::Partition) => OperatorKind::Partition(self.parse_partition()?),
             Some(OperatorName::NotYetSupported) => {

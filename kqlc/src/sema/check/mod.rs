@@ -27,6 +27,7 @@ mod expr;
 mod joins;
 mod nested;
 mod operators;
+mod scan;
 mod sources;
 mod summarize;
 mod user_functions;

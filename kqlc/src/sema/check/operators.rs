@@ -153,6 +153,7 @@ impl Checker<'_> {
             OperatorKind::TopNested(levels) => self.top_nested(levels, input),
             OperatorKind::GetSchema => self.getschema(input, operator.span),
             OperatorKind::Partition(partition) => self.partition(partition, input, operator.span),
+            OperatorKind::Scan(scan) => self.scan(scan, input),
             // `push_operator` handles these.
             OperatorKind::Render(_) | OperatorKind::TopHitters { .. } => (
                 CheckedOp::Select((0..input.len()).collect()),

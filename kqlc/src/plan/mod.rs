@@ -913,6 +913,8 @@ fn mergeable(aggregate: &crate::sema::CheckedAggregate) -> bool {
     match aggregate.function.runtime {
         "count"
         | "dcount"
+        | "hll"
+        | "hll_merge"
         | "take_any"
         | "make_set"
         | "make_list"

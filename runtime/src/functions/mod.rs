@@ -33,6 +33,7 @@ pub mod math;
 pub mod parsers;
 pub mod regex;
 pub mod series;
+pub mod sketch;
 pub mod string;
 pub mod timezone;
 pub mod units;
@@ -166,6 +167,7 @@ pub use self::series::{
     series_not_equals, series_outliers, series_pearson_correlation, series_stats_dynamic,
     series_subtract, series_sum,
 };
+pub use self::sketch::{dcount_hll, hll_merge};
 pub use self::string::{
     countof, has_any_index, indexof, indexof_range, isascii, regex_quote, replace_string,
     replace_strings, reverse, split, split_args, split_at, strcat, strcat_array, strcat_delim,

@@ -649,6 +649,15 @@ pub(super) const ENTRIES: &[Function] = &[
         "day of the year (1-366)",
     ),
     f(
+        "dcount_hll",
+        &[A::Dynamic],
+        1,
+        fixed(T::Long),
+        "dcount_hll",
+        C::Refs,
+        "the distinct count a kqlc hll sketch holds",
+    ),
+    f(
         "degrees",
         &[A::Number],
         1,

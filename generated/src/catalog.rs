@@ -17,6 +17,9 @@ pub const ACOS: fn(&Value) -> Value = functions::acos;
 /// ago: now() minus the timespan
 pub const AGO: fn(&Context, &Value) -> Value = functions::ago;
 
+/// around: whether a value lies within center ± delta
+pub const AROUND: fn(&Value, &Value, &Value) -> Value = functions::around;
+
 /// array_concat: concatenates dynamic arrays
 pub const ARRAY_CONCAT: fn(&[Value]) -> Value = functions::array_concat;
 

@@ -149,7 +149,7 @@ pub use self::ip::{
     ipv6_is_in_range, ipv6_is_match, parse_ipv4, parse_ipv4_mask, parse_ipv6, parse_ipv6_mask,
 };
 pub use self::math::{
-    abs, acos, asin, atan, atan2, binary_and, binary_not, binary_or, binary_shift_left,
+    abs, acos, around, asin, atan, atan2, binary_and, binary_not, binary_or, binary_shift_left,
     binary_shift_right, binary_xor, bitset_count_ones, ceiling, cos, cot, degrees, erf, erfc, exp,
     exp10, exp2, gamma, isfinite, isinf, isnan, log, log10, log2, loggamma, new_guid, pi, pow,
     radians, rand, round, sign, sin, sqrt, tan,

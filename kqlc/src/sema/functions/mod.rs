@@ -287,7 +287,6 @@ pub fn catalog() -> String {
 /// and geospatial functions, t-digest, special mathematical functions) are
 /// not implemented yet; see `docs/functions.md`.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
-    "around",
     "assert",
     "beta_cdf",
     "beta_inv",

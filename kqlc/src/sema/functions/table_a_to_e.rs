@@ -34,6 +34,15 @@ pub(super) const ENTRIES: &[Function] = &[
         "now() minus the timespan",
     ),
     f(
+        "around",
+        &[A::Binnable, A::Binnable, A::Binnable],
+        3,
+        fixed(T::Bool),
+        "around",
+        C::Refs,
+        "whether a value lies within center ± delta",
+    ),
+    f(
         "array_concat",
         &[A::Dynamic],
         1,

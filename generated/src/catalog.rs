@@ -17,6 +17,9 @@ pub const ACOS: fn(&Value) -> Value = functions::acos;
 /// ago: now() minus the timespan
 pub const AGO: fn(&Context, &Value) -> Value = functions::ago;
 
+/// around: whether a value lies within center ± delta
+pub const AROUND: fn(&Value, &Value, &Value) -> Value = functions::around;
+
 /// array_concat: concatenates dynamic arrays
 pub const ARRAY_CONCAT: fn(&[Value]) -> Value = functions::array_concat;
 
@@ -206,6 +209,9 @@ pub const DAYOFWEEK: fn(&Value) -> Value = functions::dayofweek;
 /// dayofyear: day of the year (1-366)
 pub const DAYOFYEAR: fn(&Value) -> Value = functions::dayofyear;
 
+/// dcount_hll: the distinct count a kqlc hll sketch holds
+pub const DCOUNT_HLL: fn(&Value) -> Value = functions::dcount_hll;
+
 /// degrees: radians to degrees
 pub const DEGREES: fn(&Value) -> Value = functions::degrees;
 
@@ -325,6 +331,9 @@ pub const HASH_SHA1: fn(&Value) -> Value = functions::hash_sha1;
 
 /// hash_sha256: SHA-256 of a value, as hex
 pub const HASH_SHA256: fn(&Value) -> Value = functions::hash_sha256;
+
+/// hll_merge: one hll sketch of the union of several
+pub const HLL_MERGE: fn(&[Value]) -> Value = functions::hll_merge;
 
 /// hourofday: hour of a datetime (0-23)
 pub const HOUROFDAY: fn(&Value) -> Value = functions::hourofday;

@@ -140,6 +140,17 @@ impl JoinKind {
     }
 }
 
+/// Which of a `scan` step's matches are output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanOutput {
+    /// Every match (the default).
+    All,
+    /// The last of a series of repeated matches.
+    Last,
+    /// None.
+    None,
+}
+
 /// The row functions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WindowKind {
@@ -149,6 +160,13 @@ pub enum WindowKind {
     Prev(usize),
     /// `row_cumsum(term [, restart])`.
     CumSum,
+    /// `row_rank_dense(term [, restart])`.
+    RankDense,
+    /// `row_rank_min(term [, restart])`.
+    RankMin,
+    /// `row_window_session(expr, max_from_first, max_between_neighbors
+    /// [, restart])`.
+    Session,
 }
 
 /// Where an output column of `mv-apply` comes from.

@@ -228,6 +228,17 @@ fn default_cap_hit(limit: usize, aggregate: &'static str) {
 pub enum Aggregate {
     /// `count()`, `countif(p)`.
     Count(i64),
+    /// `hll(x)`, `hll_if(x, p)` (`merging` false) and `hll_merge(sketch)`
+    /// (true): the distinct values, in order of first appearance
+    /// (`functions::sketch`).
+    Hll {
+        /// The values kept so far.
+        seen: Seen,
+        /// The same values, in order.
+        items: Vec<Value>,
+        /// The rows hold sketches whose values are added.
+        merging: bool,
+    },
     /// `dcount(x)`, `dcountif(x, p)`: exact distinct count.
     DCount(Seen, i64),
     /// `sum(x)`, `sumif(x, p)`.
@@ -443,6 +454,23 @@ impl Aggregate {
     pub fn count() -> Aggregate {
         Aggregate::Count(0)
     }
+    /// `hll(x [, accuracy])` / `hll_if()`: kqlc's sketch is exact, so the
+    /// accuracy changes nothing.
+    pub fn hll(_accuracy: &Value) -> Aggregate {
+        Aggregate::Hll {
+            seen: Seen::default(),
+            items: Vec::new(),
+            merging: false,
+        }
+    }
+    /// `hll_merge(sketch)`.
+    pub fn hll_merge() -> Aggregate {
+        Aggregate::Hll {
+            seen: Seen::default(),
+            items: Vec::new(),
+            merging: true,
+        }
+    }
     /// `dcount()` / `dcountif()`.
     pub fn dcount() -> Aggregate {
         Aggregate::DCount(Seen::default(), 0)
@@ -548,6 +576,24 @@ impl Aggregate {
     pub fn add(&mut self, value: &Value, also: &[Value]) {
         match self {
             Aggregate::Count(n) => *n += 1,
+            Aggregate::Hll {
+                seen,
+                items,
+                merging,
+            } => {
+                let values = if *merging {
+                    crate::functions::sketch::hll_items(value).unwrap_or(&[])
+                } else if value.is_null() {
+                    &[]
+                } else {
+                    std::slice::from_ref(value)
+                };
+                for value in values {
+                    if seen.first_time(std::slice::from_ref(value)) {
+                        items.push(value.clone());
+                    }
+                }
+            }
             Aggregate::DCount(seen, n) => {
                 if !value.is_null() && seen.first_time(std::slice::from_ref(value)) {
                     *n += 1;
@@ -672,6 +718,13 @@ impl Aggregate {
     pub fn merge(&mut self, later: Aggregate) {
         match (self, later) {
             (Aggregate::Count(n), Aggregate::Count(m)) => *n += m,
+            (Aggregate::Hll { seen, items, .. }, Aggregate::Hll { items: other, .. }) => {
+                for value in other {
+                    if seen.first_time(std::slice::from_ref(&value)) {
+                        items.push(value);
+                    }
+                }
+            }
             (Aggregate::DCount(seen, n), Aggregate::DCount(other, _)) => *n += seen.merge(other),
             (Aggregate::Sum(total), Aggregate::Sum(other)) => {
                 if !other.is_null() {
@@ -775,6 +828,7 @@ impl Aggregate {
     pub fn finish(self, width: usize) -> Vec<Value> {
         match self {
             Aggregate::Count(n) | Aggregate::DCount(_, n) => vec![Value::Long(n)],
+            Aggregate::Hll { items, .. } => vec![crate::functions::sketch::hll_sketch(items)],
             Aggregate::Sum(total) => vec![total],
             Aggregate::Avg(sum, n) => vec![if n == 0 {
                 Value::Null

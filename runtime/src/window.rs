@@ -3,7 +3,7 @@
 //! always in input order, so every row set is serialized.
 
 use crate::ops;
-use crate::value::Value;
+use crate::value::{Row, Value};
 use std::collections::VecDeque;
 
 /// `row_number([start [, restart]])`: the current row's number, from
@@ -73,6 +73,220 @@ impl CumSum {
     }
 }
 
+/// `row_rank_dense(term [, restart])`: 1 on the first row, one more each
+/// time `term` differs from the previous row's, 1 again where `restart` is
+/// true. Two nulls are the same term (`docs/semantics.md`).
+#[derive(Debug, Default)]
+pub struct RankDense {
+    last: Option<(Value, i64)>,
+}
+
+impl RankDense {
+    /// The dense rank of this row.
+    pub fn next(&mut self, term: &Value, restart: &Value) -> Value {
+        let rank = match &self.last {
+            Some((previous, rank)) if !ops::is_true(restart) => {
+                if previous == term {
+                    *rank
+                } else {
+                    rank.saturating_add(1)
+                }
+            }
+            _ => 1,
+        };
+        self.last = Some((term.clone(), rank));
+        Value::Long(rank)
+    }
+}
+
+/// `row_rank_min(term [, restart])`: the row number (from 1, counted again
+/// from 1 where `restart` is true) of the first row of the current run of
+/// equal terms. Two nulls are the same term.
+#[derive(Debug, Default)]
+pub struct RankMin {
+    /// The previous row's term, its row number and its rank.
+    last: Option<(Value, i64, i64)>,
+}
+
+impl RankMin {
+    /// The minimal rank of this row.
+    pub fn next(&mut self, term: &Value, restart: &Value) -> Value {
+        let (number, rank) = match &self.last {
+            Some((previous, number, rank)) if !ops::is_true(restart) => {
+                let number = number.saturating_add(1);
+                (number, if previous == term { *rank } else { number })
+            }
+            _ => (1, 1),
+        };
+        self.last = Some((term.clone(), number, rank));
+        Value::Long(rank)
+    }
+}
+
+/// `row_window_session(expr, max_from_first, max_between_neighbors
+/// [, restart])`: the value of `expr` at the start of the current session.
+/// A row starts a session when there is no session yet or its start is
+/// null, when `expr` is at least the session's start plus
+/// `max_from_first`, when it is at least the previous row's `expr` plus
+/// `max_between_neighbors`, or when `restart` is true. A null `expr` starts
+/// a session of its own (null), so the row after it starts another.
+#[derive(Debug, Default)]
+pub struct Session {
+    /// The session's start and the previous row's value.
+    last: Option<(Value, Value)>,
+}
+
+impl Session {
+    /// The start of this row's session.
+    pub fn next(
+        &mut self,
+        value: &Value,
+        max_from_first: &Value,
+        max_between_neighbors: &Value,
+        restart: &Value,
+    ) -> Value {
+        let start = match &self.last {
+            Some((start, previous))
+                if !start.is_null()
+                    && !value.is_null()
+                    && !ops::is_true(restart)
+                    && !ops::is_true(&ops::ge(value, &ops::add(start, max_from_first)))
+                    && !ops::is_true(&ops::ge(
+                        value,
+                        &ops::add(previous, max_between_neighbors),
+                    )) =>
+            {
+                start.clone()
+            }
+            _ => value.clone(),
+        };
+        self.last = Some((start.clone(), value.clone()));
+        start
+    }
+}
+
+/// `scan` (`scan-operator.md`): the state of each step, an active
+/// sequence or none. A sequence holds its match number and one record per
+/// step it has passed (the record of step `j` at index `j`). Generated code
+/// evaluates the steps' conditions over the rows [`Scan::promoting`] and
+/// [`Scan::continuing`] give, and records matches with [`Scan::promote`]
+/// and [`Scan::advance`].
+#[derive(Debug, Default)]
+pub struct Scan {
+    states: Vec<Option<Sequence>>,
+    next_id: i64,
+}
+
+#[derive(Clone, Debug)]
+struct Sequence {
+    id: i64,
+    records: Vec<Vec<Value>>,
+}
+
+impl Scan {
+    /// Check 1 of step `k` (of `steps`): when step `k - 1` has an active
+    /// sequence, the row its condition reads: `record` (its first
+    /// `input_width` values the row's, the others the declared columns'
+    /// defaults), then each step's values in that sequence; for a step it
+    /// has not passed, nulls and the defaults.
+    pub fn promoting(
+        &mut self,
+        steps: usize,
+        k: usize,
+        record: &[Value],
+        input_width: usize,
+    ) -> Option<Row> {
+        self.states.resize(steps, None);
+        let previous = self.states[k.checked_sub(1)?].as_ref()?;
+        Some(wide(steps, record, input_width, previous))
+    }
+
+    /// Check 2 of step `k`: when it has an active sequence, or is the first
+    /// step, the row its condition reads.
+    pub fn continuing(
+        &mut self,
+        steps: usize,
+        k: usize,
+        record: &[Value],
+        input_width: usize,
+    ) -> Option<Row> {
+        self.states.resize(steps, None);
+        match &self.states[k] {
+            Some(sequence) => Some(wide(steps, record, input_width, sequence)),
+            None if k == 0 => Some(wide(
+                steps,
+                record,
+                input_width,
+                &Sequence {
+                    id: 0,
+                    records: Vec::new(),
+                },
+            )),
+            None => None,
+        }
+    }
+
+    /// A check-1 match of step `k`: step `k - 1`'s sequence moves to step
+    /// `k` (replacing the one there) with `record` as its step-`k` values.
+    /// Returns the output row: `record`, then the match number when
+    /// `match_id`.
+    pub fn promote(&mut self, k: usize, record: Row, match_id: bool) -> Row {
+        let mut sequence = self.states[k - 1].take().unwrap_or(Sequence {
+            id: 0,
+            records: Vec::new(),
+        });
+        sequence.records.truncate(k);
+        sequence.records.push(record.clone());
+        let id = sequence.id;
+        self.states[k] = Some(sequence);
+        output(record, match_id, id)
+    }
+
+    /// A check-2 match of step `k`: its values in the step's sequence
+    /// become `record`; for the first step without a sequence, a new
+    /// sequence (the next match number) begins.
+    pub fn advance(&mut self, k: usize, record: Row, match_id: bool) -> Row {
+        let next_id = &mut self.next_id;
+        let sequence = self.states[k].get_or_insert_with(|| {
+            let id = *next_id;
+            *next_id += 1;
+            Sequence {
+                id,
+                records: Vec::new(),
+            }
+        });
+        sequence.records.truncate(k);
+        sequence.records.push(record.clone());
+        output(record, match_id, sequence.id)
+    }
+}
+
+/// `record`, then `steps` blocks as wide as it: the sequence's records;
+/// for the steps it has not passed, nulls for the input columns and the
+/// declared columns' defaults (as `record` holds them).
+fn wide(steps: usize, record: &[Value], input_width: usize, sequence: &Sequence) -> Row {
+    let width = record.len();
+    let mut row = Vec::with_capacity(width * (steps + 1));
+    row.extend_from_slice(record);
+    for j in 0..steps {
+        match sequence.records.get(j) {
+            Some(values) => row.extend_from_slice(values),
+            None => {
+                row.resize(row.len() + input_width.min(width), Value::Null);
+                row.extend_from_slice(&record[input_width.min(width)..]);
+            }
+        }
+    }
+    row
+}
+
+fn output(mut record: Row, match_id: bool, id: i64) -> Row {
+    if match_id {
+        record.push(Value::Long(id));
+    }
+    record
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +308,78 @@ mod tests {
         let none = Value::from_static("none");
         let got: Vec<Value> = (1..=4).map(|i| p.next(2, &Value::Long(i), &none)).collect();
         assert_eq!(got, [none.clone(), none, Value::Long(1), Value::Long(2)]);
+    }
+
+    #[test]
+    fn dense_rank_steps_on_changes_and_min_rank_on_row_numbers() {
+        let mut dense = RankDense::default();
+        let mut min = RankMin::default();
+        let no = Value::Bool(false);
+        let terms = [2, 3, 3, 5, 5, 7].map(Value::Long);
+        let d: Vec<Value> = terms.iter().map(|t| dense.next(t, &no)).collect();
+        let m: Vec<Value> = terms.iter().map(|t| min.next(t, &no)).collect();
+        assert_eq!(d, [1, 2, 2, 3, 3, 4].map(Value::Long));
+        assert_eq!(m, [1, 2, 2, 4, 4, 6].map(Value::Long));
+        assert_eq!(
+            dense.next(&Value::Long(7), &Value::Bool(true)),
+            Value::Long(1)
+        );
+        assert_eq!(
+            min.next(&Value::Long(7), &Value::Bool(true)),
+            Value::Long(1)
+        );
+        assert_eq!(min.next(&Value::Long(8), &no), Value::Long(2));
+    }
+
+    #[test]
+    fn sessions_break_on_either_distance_and_after_nulls() {
+        use crate::value::{DateTime, TimeSpan};
+        let at = |minutes: i64| Value::DateTime(DateTime(minutes * 60 * 10_000_000));
+        let span = |minutes: i64| Value::TimeSpan(TimeSpan(minutes * 60 * 10_000_000));
+        let mut s = Session::default();
+        let no = Value::Bool(false);
+        let mut step = |v: Value| s.next(&v, &span(60), &span(5), &no);
+        assert_eq!(step(at(0)), at(0));
+        assert_eq!(step(at(4)), at(0));
+        assert_eq!(step(at(9)), at(9)); // 5 minutes after the previous row
+        assert_eq!(step(at(13)), at(9));
+        assert_eq!(step(Value::Null), Value::Null);
+        assert_eq!(step(at(14)), at(14));
+    }
+
+    /// Start → middle* → stop, as a three-step scan driven by hand.
+    #[test]
+    fn scan_promotes_sequences_step_by_step() {
+        let mut scan = Scan::default();
+        let record = |s: &'static str| vec![Value::from_static(s)];
+        let conditions = ["start", "mid", "stop"];
+        let mut out = Vec::new();
+        for event in ["x", "start", "mid", "mid", "stop", "mid", "start"] {
+            for k in (0..3).rev() {
+                let hit = event == conditions[k];
+                if let Some(row) = scan.promoting(3, k, &record(event), 1) {
+                    assert_eq!(row.len(), 4);
+                    if hit {
+                        out.push(scan.promote(k, record(event), true));
+                        continue;
+                    }
+                }
+                if scan.continuing(3, k, &record(event), 1).is_some() && hit {
+                    out.push(scan.advance(k, record(event), true));
+                }
+            }
+        }
+        let expected: Vec<Row> = [
+            ("start", 0),
+            ("mid", 0),
+            ("mid", 0),
+            ("stop", 0),
+            ("start", 1),
+        ]
+        .iter()
+        .map(|(s, id)| vec![Value::from_static(s), Value::Long(*id)])
+        .collect();
+        assert_eq!(out, expected);
     }
 
     #[test]

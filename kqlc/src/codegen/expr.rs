@@ -17,12 +17,17 @@ pub(super) struct Bindings {
 
 impl Bindings {
     pub(super) fn new(stage: &Stage) -> Bindings {
-        let mut taken = BTreeSet::new();
         // Extend items can read what earlier items appended: name those too.
         let columns = match stage.op {
             Op::Extend(_) | Op::Window(_) => &stage.output_names,
             _ => &stage.input_names,
         };
+        Bindings::over(columns)
+    }
+
+    /// Local names for a row of these columns.
+    pub(super) fn over(columns: &[String]) -> Bindings {
+        let mut taken = BTreeSet::new();
         let names: Vec<Ident> = columns
             .iter()
             .enumerate()

@@ -10,8 +10,8 @@
 
 use crate::plan::ir::{
     Access, Aggregate, ApplyColumn, Arg, Arith, Builtin, Comparison, Const, Expr, ExternalFormat,
-    Input, JoinKind, MakeSeries, Op, Pipeline, Prefilter, SortKey, Stage, TopNestedLevel, WindowFn,
-    WindowKind,
+    Input, JoinKind, MakeSeries, Op, Pipeline, Prefilter, ScanOutput, ScanPlan, SortKey, Stage,
+    TopNestedLevel, WindowFn, WindowKind,
 };
 use crate::types::ScalarType;
 use proc_macro2::{Ident, Literal, TokenStream};
@@ -505,6 +505,7 @@ impl Gen {
             Op::Filter(predicate) => self.filter(s, predicate),
             Op::Extend(items) => self.extend(s, items),
             Op::Window(items) => self.window(s, items),
+            Op::Scan(scan) => self.scan(s, scan),
             Op::Project(values) => self.project(s, values),
             Op::Select(indices) => self.select(s, indices),
             Op::MvExpand { .. } => self.mv_expand(s),

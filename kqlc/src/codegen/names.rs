@@ -58,6 +58,7 @@ pub(super) fn stage_ident(i: usize, stage: &Stage) -> Ident {
         Op::Take(_) => "take",
         Op::Sample(_) => "sample",
         Op::Window(_) => "row_functions",
+        Op::Scan(_) => "scan",
         Op::Count => "count",
         Op::Summarize { .. } => "summarize",
         Op::MakeSeries(_) => "make_series",

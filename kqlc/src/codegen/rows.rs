@@ -57,7 +57,8 @@ impl Gen {
         }
     }
 
-    /// Row functions (`row_number`, `prev`, `row_cumsum`): each keeps its state in a field.
+    /// Row functions (`row_number`, `prev`, `row_cumsum`, the ranks,
+    /// `row_window_session`): each keeps its state in a field.
     pub(super) fn window(&mut self, s: &StageCode<'_>, items: &[(usize, WindowFn)]) -> TokenStream {
         let StageCode {
             stage,
@@ -74,6 +75,11 @@ impl Gen {
                 WindowKind::RowNumber => (quote! { RowNumber }, " `row_number`'s count."),
                 WindowKind::Prev(_) => (quote! { Prev }, " `prev`'s last values."),
                 WindowKind::CumSum => (quote! { CumSum }, " `row_cumsum`'s running sum."),
+                WindowKind::RankDense => (quote! { RankDense }, " `row_rank_dense`'s last term."),
+                WindowKind::RankMin => (quote! { RankMin }, " `row_rank_min`'s last term."),
+                WindowKind::Session => {
+                    (quote! { Session }, " `row_window_session`'s session start.")
+                }
             };
             self.state_fields.push(quote! {
                 #[doc = #doc]
@@ -112,6 +118,113 @@ impl Gen {
             let mut row = row;
             #(#steps)*
             #next
+        }
+    }
+
+    /// `scan`: the record (the row and the declared columns' defaults) is
+    /// tried against each step, last to first: check 1 (the step before
+    /// has a sequence and the condition holds over it) promotes that
+    /// sequence; otherwise check 2 (this step has a sequence, or is the
+    /// first) updates it. Matches of steps with `output=all` go on.
+    pub(super) fn scan(&mut self, s: &StageCode<'_>, scan: &ScanPlan) -> TokenStream {
+        let StageCode {
+            stage, next, state, ..
+        } = s;
+        self.state_fields.push(quote! {
+            #[doc = " `scan`'s sequences, one per step."]
+            #state: window::Scan,
+        });
+        let wide = Bindings::over(&scan.wide_names(&stage.output_names));
+        let steps_count = Literal::usize_unsuffixed(scan.steps.len());
+        let match_id = scan.match_id;
+        let default_refs: Vec<&Expr> = scan.defaults.iter().collect();
+        let default_lets = wide.lets(&default_refs);
+        let defaults = scan.defaults.iter().map(|e| owned(e, &wide.names));
+        let record_width = Literal::usize_unsuffixed(scan.input_width);
+        let mut checks = Vec::new();
+        for (k, step) in scan.steps.iter().enumerate().rev() {
+            let index = Literal::usize_unsuffixed(k);
+            let condition_lets = wide.lets(&[&step.condition]);
+            let condition = owned_bool(&step.condition, &wide.names);
+            let value_refs: Vec<&Expr> = step.values.iter().collect();
+            let value_lets = wide.lets(&value_refs);
+            let values = step.values.iter().map(|e| owned(e, &wide.names));
+            let extended = if step.values.is_empty() {
+                quote! { record[..#record_width].to_vec() }
+            } else {
+                quote! {
+                    {
+                        #value_lets
+                        let mut extended: Row = record[..#record_width].to_vec();
+                        #(extended.push(#values);)*
+                        extended
+                    }
+                }
+            };
+            let keep = if step.output == ScanOutput::All {
+                quote! { matched.push(out); }
+            } else {
+                quote! { let _ = out; }
+            };
+            let promote = (k > 0).then(|| {
+                quote! {
+                    if let Some(row) = self.#state.promoting(#steps_count, #index, &record, #record_width) {
+                        let hit = {
+                            #condition_lets
+                            #condition
+                        };
+                        if hit {
+                            let extended = #extended;
+                            let out = self.#state.promote(#index, extended, #match_id);
+                            #keep
+                            promoted = true;
+                        }
+                    }
+                }
+            });
+            let continuing = quote! {
+                if let Some(row) = self.#state.continuing(#steps_count, #index, &record, #record_width) {
+                    let hit = {
+                        #condition_lets
+                        #condition
+                    };
+                    if hit {
+                        let extended = #extended;
+                        let out = self.#state.advance(#index, extended, #match_id);
+                        #keep
+                    }
+                }
+            };
+            checks.push(match promote {
+                Some(promote) => quote! {
+                    {
+                        let mut promoted = false;
+                        #promote
+                        if !promoted {
+                            #continuing
+                        }
+                    }
+                },
+                None => quote! {
+                    {
+                        #continuing
+                    }
+                },
+            });
+        }
+        quote! {
+            let record: Row = {
+                #default_lets
+                let mut record = row;
+                record.truncate(#record_width);
+                #(record.push(#defaults);)*
+                record
+            };
+            let mut matched: Vec<Row> = Vec::new();
+            #(#checks)*
+            for row in matched {
+                #next
+            }
         }
     }
 

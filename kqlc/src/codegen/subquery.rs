@@ -101,6 +101,7 @@ pub(super) fn subqueries(pipeline: &Pipeline) -> Vec<(usize, &Pipeline, bool)> {
             Op::Window(items) => {
                 exprs.extend(items.iter().flat_map(|(_, w)| &w.args));
             }
+            Op::Scan(scan) => exprs.extend(scan.expressions()),
             Op::Select(_)
             | Op::Take(_)
             | Op::Sample(_)

@@ -145,6 +145,18 @@ impl Tracker {
                     self.replace(*position);
                 }
             }
+            // Conditions read the steps' copies of the columns too: every
+            // column is observed whole, and passed on.
+            Op::Scan(scan) => {
+                let width = self.origin.len();
+                for i in 0..width {
+                    self.observe_column(i);
+                }
+                let added = scan.defaults.len() + usize::from(scan.match_id);
+                for position in width..width + added {
+                    self.replace(position);
+                }
+            }
             Op::Count => self.clear(),
             Op::MakeSeries(series) => {
                 for e in series.expressions() {

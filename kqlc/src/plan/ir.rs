@@ -5,7 +5,7 @@
 //! kept for comments. No spans: errors were reported before this stage.
 
 use crate::types::ScalarType;
-pub use crate::types::{ApplyColumn, ExternalFormat, JoinKind, WindowKind};
+pub use crate::types::{ApplyColumn, ExternalFormat, JoinKind, ScanOutput, WindowKind};
 
 /// One query, ready for code generation.
 #[derive(Clone, Debug, PartialEq)]
@@ -160,6 +160,9 @@ pub enum Op {
     /// Row functions over the ordered rows, stored at their positions in
     /// order (as `Extend`).
     Window(Vec<(usize, WindowFn)>),
+    /// `scan`: match each row against the steps, last to first, keeping
+    /// each step's state; output the matches.
+    Scan(Box<ScanPlan>),
     /// Pass the first N rows.
     Take(u64),
     /// Hold N rows picked at random (reservoir sampling); at the end emit
@@ -256,6 +259,61 @@ pub enum Op {
         /// The other pipelines and their layouts.
         legs: Vec<(Pipeline, Vec<Expr>)>,
     },
+}
+
+/// `scan`'s steps. Conditions and assignments read a wide row: the record
+/// (input columns, then the declared columns at their defaults), then one
+/// block as wide as the record per step (that step's values in the state).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanPlan {
+    /// The number of input columns.
+    pub input_width: usize,
+    /// The declared columns' defaults.
+    pub defaults: Vec<Expr>,
+    /// The steps, first to last.
+    pub steps: Vec<ScanStepPlan>,
+    /// Append the match number to output rows.
+    pub match_id: bool,
+}
+
+impl ScanPlan {
+    /// The number of columns of a record: the input's and the declared.
+    pub fn record_width(&self) -> usize {
+        self.input_width + self.defaults.len()
+    }
+
+    /// The names of the wide row's columns (`s1.Col` for the steps'
+    /// blocks), given the stage's output names.
+    pub fn wide_names(&self, output_names: &[String]) -> Vec<String> {
+        let record = &output_names[..self.record_width().min(output_names.len())];
+        let mut names = record.to_vec();
+        for step in &self.steps {
+            names.extend(record.iter().map(|c| format!("{}.{c}", step.name)));
+        }
+        names
+    }
+
+    /// Every expression it evaluates.
+    pub fn expressions(&self) -> impl Iterator<Item = &Expr> {
+        self.defaults.iter().chain(
+            self.steps
+                .iter()
+                .flat_map(|step| std::iter::once(&step.condition).chain(&step.values)),
+        )
+    }
+}
+
+/// One step of `scan`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanStepPlan {
+    /// Its name.
+    pub name: String,
+    /// Which matches it outputs.
+    pub output: ScanOutput,
+    /// Its condition.
+    pub condition: Expr,
+    /// The value of each declared column in a match's row.
+    pub values: Vec<Expr>,
 }
 
 /// A row function and its arguments.
@@ -375,6 +433,7 @@ impl Op {
             self,
             Op::Take(_)
                 | Op::Window(_)
+                | Op::Scan(_)
                 | Op::Sample(_)
                 | Op::Count
                 | Op::Summarize { .. }

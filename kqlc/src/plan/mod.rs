@@ -104,6 +104,7 @@ impl Planner {
                         })
                         .collect(),
                 ),
+                CheckedOp::Scan(scan) => Op::Scan(Box::new(self.lower_scan(scan))),
                 CheckedOp::Count => Op::Count,
                 CheckedOp::Summarize { by, aggregates } => Op::Summarize {
                     keys: by.iter().map(|e| self.lower(e)).collect(),
@@ -279,6 +280,55 @@ impl Planner {
         };
         pipeline.prefilter = prefilter::derive(&pipeline);
         pipeline
+    }
+
+    /// Lowers `scan`: each declared column's value in a step's matches is
+    /// its assignment (converted to the column's type) or its default.
+    fn lower_scan(&self, scan: &crate::sema::CheckedScan) -> ir::ScanPlan {
+        let defaults: Vec<Expr> = scan.defaults.iter().map(|e| self.lower(e)).collect();
+        let converted = |value: Expr, ty: ScalarType| {
+            let runtime = match ty {
+                _ if value.ty() == ty || !value.ty().is_numeric() => return value,
+                ScalarType::Int => "toint",
+                ScalarType::Long => "tolong",
+                ScalarType::Real => "toreal",
+                _ => return value,
+            };
+            Expr::call(
+                Builtin::Function(FunctionId(runtime)),
+                vec![Arg::Value(value)],
+                ty,
+            )
+        };
+        let steps = scan
+            .steps
+            .iter()
+            .map(|step| ir::ScanStepPlan {
+                name: step.name.clone(),
+                output: step.output,
+                condition: self.lower(&step.condition),
+                values: step
+                    .assignments
+                    .iter()
+                    .zip(&scan.defaults)
+                    .zip(&defaults)
+                    .map(|((assigned, declared), default)| match assigned {
+                        Some(value) => converted(self.lower(value), declared.ty),
+                        None => default.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        ir::ScanPlan {
+            input_width: scan.input_width,
+            defaults: defaults
+                .iter()
+                .zip(&scan.defaults)
+                .map(|(value, declared)| converted(value.clone(), declared.ty))
+                .collect(),
+            steps,
+            match_id: scan.match_id,
+        }
     }
 
     /// Lowers one aggregate of `summarize` or `make-series`.
@@ -662,6 +712,13 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
                     .collect();
             }
             Op::Take(_) | Op::Sample(_) => {}
+            // Conditions read the steps' copies of every column, which
+            // also reach the output.
+            Op::Scan(scan) => {
+                joined.extend(origin.iter().flatten());
+                let added = scan.defaults.len() + usize::from(scan.match_id);
+                origin.extend(std::iter::repeat_n(None, added));
+            }
             Op::Count => origin.clear(),
             Op::MakeSeries(series) => {
                 for e in series.expressions() {
@@ -858,6 +915,8 @@ fn mergeable(aggregate: &crate::sema::CheckedAggregate) -> bool {
     match aggregate.function.runtime {
         "count"
         | "dcount"
+        | "hll"
+        | "hll_merge"
         | "take_any"
         | "make_set"
         | "make_list"

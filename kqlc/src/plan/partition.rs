@@ -131,6 +131,14 @@ fn walk(pipeline: &Pipeline, key: &PartitionKey, warnings: &mut Vec<String>) -> 
                     set(&mut marks, *position, Carries::Other);
                 }
             }
+            Op::Scan(scan) => {
+                warn("matches sequences over all rows in order");
+                let width = marks.len();
+                let added = scan.defaults.len() + usize::from(scan.match_id);
+                for position in width..width + added {
+                    set(&mut marks, position, Carries::Other);
+                }
+            }
             Op::Window(items) => {
                 warn("computes row functions over all rows in order");
                 for (position, _) in items {

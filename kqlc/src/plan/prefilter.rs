@@ -135,6 +135,7 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
             // condition must not skip lines before them.
             Op::Take(_)
             | Op::Window(_)
+            | Op::Scan(_)
             | Op::Sample(_)
             | Op::Count
             | Op::Summarize { .. }

@@ -141,6 +141,31 @@ fn show_stage(stage: &Stage, indent: usize, out: &mut String) {
     };
     match &stage.op {
         Op::Filter(e) => line(out, format!("filter {}", expr(e, names))),
+        Op::Scan(scan) => {
+            let wide = scan.wide_names(&stage.output_names);
+            let defaults: Vec<String> = scan.defaults.iter().map(|e| expr(e, &wide)).collect();
+            line(
+                out,
+                format!(
+                    "scan declare [{}]{}",
+                    defaults.join(", "),
+                    if scan.match_id { " with match id" } else { "" }
+                ),
+            );
+            for step in &scan.steps {
+                let values: Vec<String> = step.values.iter().map(|e| expr(e, &wide)).collect();
+                line(
+                    out,
+                    format!(
+                        "  step {} ({:?}): {} => [{}]",
+                        step.name,
+                        step.output,
+                        expr(&step.condition, &wide),
+                        values.join(", ")
+                    ),
+                );
+            }
+        }
         Op::Extend(items) => {
             for (i, e) in items {
                 // Later items see the columns earlier ones set.

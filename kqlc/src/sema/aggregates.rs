@@ -133,6 +133,27 @@ pub static AGGREGATES: &[AggregateFunction] = &[
         "dcount",
     ),
     agg(
+        "hll",
+        Shape::ValueLimit,
+        Result::Fixed(T::Dynamic),
+        "hll",
+        "hll",
+    ),
+    agg(
+        "hll_if",
+        Shape::ValuePredicateLimit,
+        Result::Fixed(T::Dynamic),
+        "hll_if",
+        "hll",
+    ),
+    agg(
+        "hll_merge",
+        Shape::Value,
+        Result::Fixed(T::Dynamic),
+        "hll_merge",
+        "hll_merge",
+    ),
+    agg(
         "make_bag",
         Shape::ValueLimit,
         Result::Fixed(T::Dynamic),
@@ -335,9 +356,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "count_distinct",
     "count_distinctif",
     "dcount_hll",
-    "hll",
-    "hll_if",
-    "hll_merge",
     "tdigest",
     "tdigest_merge",
 ];

@@ -171,6 +171,16 @@ fn nested(operator: &mut ast::Operator) {
         OperatorKind::Invoke(c) => call(c),
         OperatorKind::Evaluate(evaluate) => call(&mut evaluate.call),
         OperatorKind::ProjectByNames(specifiers) => specifiers.iter_mut().for_each(expr),
+        OperatorKind::Scan(scan) => {
+            scan.declare
+                .iter_mut()
+                .filter_map(|d| d.default.as_mut())
+                .for_each(expr);
+            for step in &mut scan.steps {
+                expr(&mut step.condition);
+                step.assignments.iter_mut().for_each(|(_, e)| expr(e));
+            }
+        }
         OperatorKind::TopNested(levels) => {
             for level in levels {
                 level

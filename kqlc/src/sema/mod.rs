@@ -18,7 +18,7 @@ pub mod schema;
 pub use check::check;
 pub use schema::{Column, Schema, Table};
 // Shared with the IR: defined beside `ScalarType`.
-pub use crate::types::{ApplyColumn, ExternalFormat, WindowKind};
+pub use crate::types::{ApplyColumn, ExternalFormat, ScanOutput, WindowKind};
 
 use crate::syntax::ast::{BinaryOp, JoinKind, ListOp, Literal, Span, UnaryOp};
 use crate::types::ScalarType;
@@ -82,6 +82,35 @@ pub struct CheckedWindow {
     pub args: Vec<TypedExpr>,
 }
 
+/// `scan`, checked. Its conditions and assignments read a wide row: the
+/// record (the input columns, then the declared columns at their
+/// defaults), then one block as wide as the record per step, the state's
+/// values of that step (`s1.Col`; null where the state has none).
+#[derive(Clone, Debug)]
+pub struct CheckedScan {
+    /// The number of input columns.
+    pub input_width: usize,
+    /// Each declared column's default value (a constant).
+    pub defaults: Vec<TypedExpr>,
+    /// The steps, first to last.
+    pub steps: Vec<CheckedScanStep>,
+    /// `with_match_id`: the match number is appended to output rows.
+    pub match_id: bool,
+}
+
+/// One step of `scan`.
+#[derive(Clone, Debug)]
+pub struct CheckedScanStep {
+    /// Its name.
+    pub name: String,
+    /// Which matches it outputs.
+    pub output: ScanOutput,
+    /// Its condition, over the wide row.
+    pub condition: TypedExpr,
+    /// Per declared column, the value a match assigns (none: the default).
+    pub assignments: Vec<Option<TypedExpr>>,
+}
+
 /// One operator after the check.
 #[derive(Clone, Debug)]
 pub struct CheckedStage {
@@ -135,6 +164,9 @@ pub enum CheckedOp {
     /// `row_cumsum`), each stored at its position as `Extend` does (later
     /// ones may read earlier ones: `row_number(1, prev(a) != a)`).
     Window(Vec<(usize, CheckedWindow)>),
+    /// `scan`: rows matched to steps, output with the declared columns
+    /// (and the match number).
+    Scan(Box<CheckedScan>),
     /// Keep the first N rows.
     Take(u64),
     /// Keep N rows picked at random (all when there are at most N), in

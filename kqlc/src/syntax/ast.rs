@@ -350,7 +350,11 @@ pub enum OperatorKind {
     /// `evaluate [hint.NAME = VALUE ...] PLUGIN(ARG, ...) [: (SCHEMA)]`:
     /// a plugin call over the rows so far.
     Evaluate(Evaluate),
-    /// An operator kqlc does not implement yet (`scan`, ...).
+    /// `scan [with_match_id = NAME] [declare (COL: TYPE [= DEFAULT], ...)]
+    /// with (step NAME [output = all|last|none]: CONDITION [=> COL = EXPR,
+    /// ...]; ...)`: matches sequences of rows, step by step.
+    Scan(Box<Scan>),
+    /// An operator kqlc does not implement yet (`fork`, ...).
     Unimplemented(Unimplemented),
 }
 
@@ -396,6 +400,43 @@ pub struct Render {
     /// The properties, as written; the column lists of `ycolumns`,
     /// `series` and `anomalycolumns` take several values.
     pub properties: Vec<(Ident, Vec<Expr>)>,
+}
+
+/// The `scan` operator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scan {
+    /// `with_match_id = NAME`: the appended column of match numbers.
+    pub match_id: Option<Ident>,
+    /// `declare (COL: TYPE [= DEFAULT], ...)`: the columns the steps assign.
+    pub declare: Vec<ScanDeclare>,
+    /// The steps, first to last.
+    pub steps: Vec<ScanStep>,
+}
+
+/// One declared column of `scan`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanDeclare {
+    /// Its name.
+    pub name: Ident,
+    /// Its type.
+    pub ty: ScalarType,
+    /// Its value where no step assigns it (null when absent).
+    pub default: Option<Expr>,
+}
+
+pub use crate::types::ScanOutput;
+
+/// One step of `scan`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanStep {
+    /// Its name (`s1`, referenced as `s1.Col`).
+    pub name: Ident,
+    /// Which matches it outputs.
+    pub output: ScanOutput,
+    /// The condition a row meets to match.
+    pub condition: Expr,
+    /// `=> COL = EXPR, ...`: what a match assigns to declared columns.
+    pub assignments: Vec<(Ident, Expr)>,
 }
 
 /// `partition [hint.NAME = VALUE ...] by COL (SUBQUERY)`.

@@ -15,8 +15,8 @@
 use super::ast::{
     self, Argument, BinaryOp, Call, Datatable, DynamicLiteral, Expr, ExprKind, Function,
     FunctionBody, Ident, Let, LetValue, ListOp, Literal, MakeSeries, MvExpand, MvExpandItem,
-    NamedExpr, Operator, OperatorKind, ParamKind, Query, SeriesRange, SortExpr, Source, Statement,
-    TabularExpr, UnaryOp,
+    NamedExpr, Operator, OperatorKind, ParamKind, Query, ScanOutput, SeriesRange, SortExpr, Source,
+    Statement, TabularExpr, UnaryOp,
 };
 use super::lexer::{self, DAY, HOUR, MICROSECOND, MILLISECOND, MINUTE, SECOND};
 use super::parser::is_reserved_word;
@@ -357,6 +357,41 @@ impl Display for OperatorKind {
                     f.write_str(")")?;
                 }
                 Ok(())
+            }
+            OperatorKind::Scan(scan) => {
+                f.write_str("scan ")?;
+                if let Some(id) = &scan.match_id {
+                    write!(f, "with_match_id = {} ", id)?;
+                }
+                if !scan.declare.is_empty() {
+                    f.write_str("declare (")?;
+                    for (i, column) in scan.declare.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "{}: {}", column.name, column.ty)?;
+                        if let Some(default) = &column.default {
+                            write!(f, " = {default}")?;
+                        }
+                    }
+                    f.write_str(") ")?;
+                }
+                f.write_str("with (")?;
+                for step in &scan.steps {
+                    write!(f, "step {}", step.name)?;
+                    match step.output {
+                        ScanOutput::All => {}
+                        ScanOutput::Last => f.write_str(" output = last")?,
+                        ScanOutput::None => f.write_str(" output = none")?,
+                    }
+                    write!(f, ": {}", step.condition)?;
+                    for (i, (column, value)) in step.assignments.iter().enumerate() {
+                        f.write_str(if i == 0 { " => " } else { ", " })?;
+                        write!(f, "{} = {value}", column)?;
+                    }
+                    f.write_str("; ")?;
+                }
+                f.write_str(")")
             }
             OperatorKind::Partition(partition) => {
                 f.write_str("partition ")?;

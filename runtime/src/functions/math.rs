@@ -260,6 +260,21 @@ pub fn atan2(y: &Value, x: &Value) -> Value {
     }
 }
 
+/// `around(value, center, delta)` (`around-function.md`): whether `value`
+/// lies in `[center - delta, center + delta]` (bounds included); null when
+/// any argument is null, or when the values do not compare.
+pub fn around(value: &Value, center: &Value, delta: &Value) -> Value {
+    if value.is_null() || center.is_null() || delta.is_null() {
+        return Value::Null;
+    }
+    let low = crate::ops::sub(center, delta);
+    let high = crate::ops::add(center, delta);
+    match (crate::ops::ge(value, &low), crate::ops::le(value, &high)) {
+        (Value::Bool(a), Value::Bool(b)) => Value::Bool(a && b),
+        _ => Value::Null,
+    }
+}
+
 /// `degrees(radians)` (`degrees-function.md`).
 pub fn degrees(v: &Value) -> Value {
     real_fn(v, f64::to_degrees)

@@ -33,6 +33,7 @@ pub mod math;
 pub mod parsers;
 pub mod regex;
 pub mod series;
+pub mod sketch;
 pub mod string;
 pub mod timezone;
 pub mod units;
@@ -148,7 +149,7 @@ pub use self::ip::{
     ipv6_is_in_range, ipv6_is_match, parse_ipv4, parse_ipv4_mask, parse_ipv6, parse_ipv6_mask,
 };
 pub use self::math::{
-    abs, acos, asin, atan, atan2, binary_and, binary_not, binary_or, binary_shift_left,
+    abs, acos, around, asin, atan, atan2, binary_and, binary_not, binary_or, binary_shift_left,
     binary_shift_right, binary_xor, bitset_count_ones, ceiling, cos, cot, degrees, erf, erfc, exp,
     exp10, exp2, gamma, isfinite, isinf, isnan, log, log10, log2, loggamma, new_guid, pi, pow,
     radians, rand, round, sign, sin, sqrt, tan,
@@ -166,6 +167,7 @@ pub use self::series::{
     series_not_equals, series_outliers, series_pearson_correlation, series_stats_dynamic,
     series_subtract, series_sum,
 };
+pub use self::sketch::{dcount_hll, hll_merge};
 pub use self::string::{
     countof, has_any_index, indexof, indexof_range, isascii, regex_quote, replace_string,
     replace_strings, reverse, split, split_args, split_at, strcat, strcat_array, strcat_delim,

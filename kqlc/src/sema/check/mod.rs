@@ -31,6 +31,7 @@ mod expr;
 mod joins;
 mod nested;
 mod operators;
+mod scan;
 mod sources;
 mod summarize;
 mod user_functions;

@@ -165,6 +165,7 @@ impl Checker<'_> {
             OperatorKind::TopNested(levels) => self.top_nested(levels, input),
             OperatorKind::GetSchema => self.getschema(input, operator.span),
             OperatorKind::Partition(partition) => self.partition(partition, input, operator.span),
+            OperatorKind::Scan(scan) => self.scan(scan, input),
             // `push_operator` handles this.
             OperatorKind::Render(_) => (
                 CheckedOp::Select((0..input.len()).collect()),

@@ -1,4 +1,5 @@
-//! Row functions (`row_number`, `prev`, `next`, `row_cumsum`): an operator
+//! Row functions (`row_number`, `prev`, `next`, `row_cumsum`, `row_rank_dense`,
+//! `row_rank_min`, `row_window_session`): an operator
 //! that calls them gets a `Window` stage before it that computes each call
 //! into a hidden column, dropped after the operator.
 
@@ -44,6 +45,8 @@ impl Checker<'_> {
                     ScalarType::Real => ScalarType::Real,
                     _ => ScalarType::Long,
                 },
+                WindowKind::RankDense | WindowKind::RankMin => ScalarType::Long,
+                WindowKind::Session => window.args[0].ty,
             };
             let position = columns.len();
             columns.push(Column::new(
@@ -146,6 +149,54 @@ impl Checker<'_> {
                     args: typed,
                 }
             }
+            "row_rank_dense" | "row_rank_min" => {
+                if !arity(1, 2) {
+                    return bad_arity(self, "1 or 2 arguments (term, restart)");
+                }
+                if typed.len() == 1 {
+                    typed.push(literal(Literal::Bool(false), ScalarType::Bool));
+                }
+                let kind = if name.name == "row_rank_dense" {
+                    WindowKind::RankDense
+                } else {
+                    WindowKind::RankMin
+                };
+                CheckedWindow { kind, args: typed }
+            }
+            "row_window_session" => {
+                if !arity(3, 4) {
+                    return bad_arity(
+                        self,
+                        "3 or 4 arguments (expr, max_distance_from_first, max_distance_between_neighbors, restart)",
+                    );
+                }
+                let expected = [
+                    (ScalarType::DateTime, "datetime"),
+                    (ScalarType::TimeSpan, "timespan"),
+                    (ScalarType::TimeSpan, "timespan"),
+                    (ScalarType::Bool, "bool"),
+                ];
+                for (arg, (ty, described)) in typed.iter().zip(expected) {
+                    if arg.ty != ty && arg.ty != ScalarType::Dynamic {
+                        self.error(Diagnostic::new(
+                            Code::TypeMismatch,
+                            format!(
+                                "row_window_session expects a {described} here, found {}",
+                                arg.ty
+                            ),
+                            arg.span,
+                        ));
+                        return None;
+                    }
+                }
+                if typed.len() == 3 {
+                    typed.push(literal(Literal::Bool(false), ScalarType::Bool));
+                }
+                CheckedWindow {
+                    kind: WindowKind::Session,
+                    args: typed,
+                }
+            }
             "prev" => {
                 if !arity(1, 3) {
                     return bad_arity(self, "1 to 3 arguments (value, offset, default)");
@@ -180,7 +231,9 @@ impl Checker<'_> {
                         format!("row function '{}' is not supported yet", name.name),
                         span,
                     )
-                    .with_note("supported: row_number, prev, row_cumsum"),
+                    .with_note(
+                        "supported: row_number, prev, row_cumsum, row_rank_dense, row_rank_min, row_window_session",
+                    ),
                 );
                 return None;
             }
@@ -190,7 +243,15 @@ impl Checker<'_> {
 }
 
 /// The row functions (window functions over the ordered rows).
-pub(super) const WINDOW_FUNCTIONS: &[&str] = &["row_number", "prev", "next", "row_cumsum"];
+pub(super) const WINDOW_FUNCTIONS: &[&str] = &[
+    "row_number",
+    "prev",
+    "next",
+    "row_cumsum",
+    "row_rank_dense",
+    "row_rank_min",
+    "row_window_session",
+];
 
 /// Whether `expr` calls a row function.
 pub(super) fn has_window_call(expr: &Expr) -> bool {

@@ -287,7 +287,6 @@ pub fn catalog() -> String {
 /// and geospatial functions, t-digest, special mathematical functions) are
 /// not implemented yet; see `docs/functions.md`.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
-    "around",
     "assert",
     "beta_cdf",
     "beta_inv",
@@ -301,7 +300,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "cursor_after",
     "cursor_before_or_at",
     "cursor_current",
-    "dcount_hll",
     "estimate_data_size",
     "extent_id",
     "extent_tags",
@@ -313,7 +311,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "geo_point_to_s2cell",
     "hash_combine",
     "hash_many",
-    "hll_merge",
     "ingestion_time",
     "merge_tdigest",
     "next",
@@ -323,9 +320,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "percentile_tdigest",
     "percentrank_tdigest",
     "rank_tdigest",
-    "row_rank_dense",
-    "row_rank_min",
-    "row_window_session",
     "series_fit_2lines",
     "series_fit_2lines_dynamic",
     "series_periods_detect",

@@ -34,6 +34,15 @@ pub(super) const ENTRIES: &[Function] = &[
         "now() minus the timespan",
     ),
     f(
+        "around",
+        &[A::Binnable, A::Binnable, A::Binnable],
+        3,
+        fixed(T::Bool),
+        "around",
+        C::Refs,
+        "whether a value lies within center ± delta",
+    ),
+    f(
         "array_concat",
         &[A::Dynamic],
         1,
@@ -649,6 +658,15 @@ pub(super) const ENTRIES: &[Function] = &[
         "dayofyear",
         C::Refs,
         "day of the year (1-366)",
+    ),
+    f(
+        "dcount_hll",
+        &[A::Dynamic],
+        1,
+        fixed(T::Long),
+        "dcount_hll",
+        C::Refs,
+        "the distinct count a kqlc hll sketch holds",
     ),
     f(
         "degrees",

@@ -252,6 +252,16 @@ pub(super) const ENTRIES: &[Function] = &[
         "alias of hash",
     ),
     f(
+        "hll_merge",
+        &[A::Dynamic, A::Dynamic],
+        2,
+        fixed(T::Dynamic),
+        "hll_merge",
+        C::Slice,
+        "one hll sketch of the union of several",
+    )
+    .variadic_fn(),
+    f(
         "hourofday",
         &[A::DateTime],
         1,

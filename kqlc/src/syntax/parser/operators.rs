@@ -44,6 +44,7 @@ pub(super) enum OperatorName {
     Partition,
     Evaluate,
     ProjectByNames,
+    Scan,
     /// A KQL operator kqlc does not implement yet.
     NotYetSupported,
 }
@@ -98,7 +99,7 @@ pub(super) const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("render", Render),
         ("sample", Sample),
         ("sample-distinct", NotYetSupported),
-        ("scan", NotYetSupported),
+        ("scan", Scan),
         ("search", NotYetSupported),
         ("serialize", Serialize),
         ("sort", Sort),
@@ -293,6 +294,7 @@ impl Parser {
             }
             Some(OperatorName::Render) => OperatorKind::Render(self.parse_render()?),
             Some(OperatorName::Partition) => OperatorKind::Partition(self.parse_partition()?),
+            Some(OperatorName::Scan) => OperatorKind::Scan(Box::new(self.parse_scan()?)),
             Some(OperatorName::NotYetSupported) => {
                 let what = format!("operator '{name}'");
                 let mut opaque = self.skip_unimplemented(what, false);
@@ -750,6 +752,84 @@ impl Parser {
 
     /// A name: a word (keywords included: KQL keywords are names where a
     /// name is expected) or a bracketed name `['name']`.
+    /// `scan`'s clauses, after its name.
+    fn parse_scan(&mut self) -> PResult<ast::Scan> {
+        let mut scan = ast::Scan {
+            match_id: None,
+            declare: Vec::new(),
+            steps: Vec::new(),
+        };
+        if self.at_word("with_match_id") {
+            self.advance();
+            self.expect(&TokenKind::Assign, "`=`")?;
+            scan.match_id = Some(self.parse_name("a column name")?);
+        }
+        if self.at_word("declare") {
+            self.advance();
+            self.expect(&TokenKind::LParen, "`(`")?;
+            loop {
+                let name = self.parse_name("a column name")?;
+                self.expect(&TokenKind::Colon, "`:`")?;
+                let ty = self.parse_type()?;
+                let default = if self.eat(&TokenKind::Assign).is_some() {
+                    Some(self.parse_expr()?)
+                } else {
+                    None
+                };
+                scan.declare.push(ast::ScanDeclare { name, ty, default });
+                if self.eat(&TokenKind::Comma).is_none() {
+                    break;
+                }
+            }
+            self.expect(&TokenKind::RParen, "`)`")?;
+        }
+        self.expect_word("with")?;
+        self.expect(&TokenKind::LParen, "`(`")?;
+        while self.at_word("step") {
+            self.advance();
+            let name = self.parse_name("a step name")?;
+            let mut output = ast::ScanOutput::All;
+            if self.at_word("output") {
+                self.advance();
+                self.expect(&TokenKind::Assign, "`=`")?;
+                output = match self.word_at(0) {
+                    Some("all") => ast::ScanOutput::All,
+                    Some("last") => ast::ScanOutput::Last,
+                    Some("none") => ast::ScanOutput::None,
+                    _ => return Err(self.unexpected("`all`, `last` or `none`").into()),
+                };
+                self.advance();
+            }
+            self.expect(&TokenKind::Colon, "`:`")?;
+            let condition = self.parse_expr()?;
+            let mut assignments = Vec::new();
+            if self.at(&TokenKind::Assign) && *self.kind_at(1) == TokenKind::Gt {
+                self.advance();
+                self.advance();
+                loop {
+                    let column = self.parse_name("a column name")?;
+                    self.expect(&TokenKind::Assign, "`=`")?;
+                    assignments.push((column, self.parse_expr()?));
+                    if self.eat(&TokenKind::Comma).is_none() {
+                        break;
+                    }
+                }
+            }
+            self.expect(&TokenKind::Semicolon, "`;`")?;
+            scan.steps.push(ast::ScanStep {
+                name,
+                output,
+                condition,
+                assignments,
+            });
+        }
+        if scan.steps.is_empty() {
+            return Err(self.unexpected("`step`").into());
+        }
+        self.expect(&TokenKind::RParen, "`)`")?;
+        Ok(scan)
+    }
+
     pub(super) fn parse_name(&mut self, expected: &str) -> PResult<Ident> {
         match self.kind_at(0) {
             TokenKind::Ident(name) => {

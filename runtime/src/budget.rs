@@ -143,3 +143,50 @@ pub fn over_ceiling() -> bool {
 pub fn take_tripped() -> bool {
     TRIPPED.swap(false, Ordering::Relaxed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a thread allocates shows at once to itself (exactly: the one
+    /// thread of a detector measures its rules to the byte), and to other
+    /// threads once it passes the slack.
+    #[test]
+    fn a_thread_sees_its_own_bytes_and_others_past_the_slack() {
+        start_counting();
+        let base = live_bytes().expect("counting");
+        allocated(100);
+        assert_eq!(live_bytes(), Some(base + 100));
+        freed(40);
+        assert_eq!(live_bytes(), Some(base + 60));
+        assert_eq!(thread_net_bytes(), 60);
+        // Past the slack the bytes are published; still exact here.
+        allocated(SLACK as usize * 3);
+        assert_eq!(live_bytes(), Some(base + 60 + SLACK as usize * 3));
+        freed(SLACK as usize * 3 + 60);
+        assert_eq!(live_bytes(), Some(base));
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    allocated(1000);
+                    assert_eq!(thread_net_bytes(), 1000);
+                    assert_eq!(live_bytes(), Some(base + 1000));
+                })
+                .join()
+                .unwrap();
+            // Within the slack: not yet seen by this thread.
+            assert_eq!(live_bytes(), Some(base));
+            scope
+                .spawn(|| {
+                    allocated(SLACK as usize + 1);
+                })
+                .join()
+                .unwrap();
+            assert_eq!(live_bytes(), Some(base + SLACK as usize + 1));
+            // Freed here what the other thread allocated: the level drops
+            // for this thread at once, and never reads below zero.
+            freed(SLACK as usize + 1 + 1000);
+            assert_eq!(live_bytes(), Some(base.saturating_sub(1000)));
+        });
+    }
+}

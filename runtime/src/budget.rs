@@ -117,9 +117,7 @@ pub fn start_counting() {
 /// The bytes the program holds on the heap now, when a counting allocator
 /// is installed.
 pub fn live_bytes() -> Option<usize> {
-    COUNTING
-        .load(Ordering::Relaxed)
-        .then(live_level)
+    COUNTING.load(Ordering::Relaxed).then(live_level)
 }
 
 /// Sets the live-heap level past which the rule now running is over its

@@ -1515,7 +1515,10 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             // The last rule reading the table takes its row, the others a
             // copy (no copy at all with one rule).
             let later = (index + 1..self.rules.len()).any(|r| {
-                wanted(r) && self.rules[r].input().is_some_and(|t| std::ptr::eq(t, table))
+                wanted(r)
+                    && self.rules[r]
+                        .input()
+                        .is_some_and(|t| std::ptr::eq(t, table))
             });
             let row = match later {
                 true => table_rows[position].clone(),

@@ -1212,8 +1212,12 @@ mod tests {
             for bad in [r"\x", r"\u12", r"\ud800", "\u{1}"] {
                 let text = format!("{}{bad}{}", "a".repeat(at), "z".repeat(60));
                 for line in [
-                    format!(r#"{{"Timestamp":"2024-05-28","OperationName":"{text}","RawEventData":{{}}}}"#),
-                    format!(r#"{{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}},"Extra":["{text}"]}}"#),
+                    format!(
+                        r#"{{"Timestamp":"2024-05-28","OperationName":"{text}","RawEventData":{{}}}}"#
+                    ),
+                    format!(
+                        r#"{{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}},"Extra":["{text}"]}}"#
+                    ),
                 ] {
                     assert!(scan::slots(&reader, &line).is_err(), "{line}");
                 }

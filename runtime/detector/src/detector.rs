@@ -1461,7 +1461,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
 
     /// Hands a record's rows (one per table, if it has one there) to the
     /// rules reading them.
-    fn push_rows(&mut self, table_rows: Vec<Option<Row>>) -> io::Result<()> {
+    fn push_rows(&mut self, mut table_rows: Vec<Option<Row>>) -> io::Result<()> {
         // Live mode: the event moves the clock first, so the ticks it
         // passes run over the rows before it.
         let mut at = None;
@@ -1496,12 +1496,15 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         let mut over = Vec::new();
         let mut caps = Vec::new();
         let mut bound_hit = Vec::new();
-        for (index, rule) in self.rules.iter_mut().enumerate() {
+        for index in 0..self.rules.len() {
             // Rules the prefilter ruled out for this line get nothing.
-            if self.may_match.get(index) == Some(&false) {
+            let wanted = |rule: usize| self.may_match.get(rule) != Some(&false);
+            if !wanted(index) {
                 continue;
             }
-            let Some(table) = rule.input() else { continue };
+            let Some(table) = self.rules[index].input() else {
+                continue;
+            };
             let Some(position) = self
                 .tables
                 .iter()
@@ -1509,9 +1512,22 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             else {
                 continue;
             };
-            let Some(row) = table_rows[position].clone() else {
+            // The last rule reading the table takes its row, the others a
+            // copy (no copy at all with one rule).
+            let later = (index + 1..self.rules.len()).any(|r| {
+                wanted(r)
+                    && self.rules[r]
+                        .input()
+                        .is_some_and(|t| std::ptr::eq(t, table))
+            });
+            let row = match later {
+                true => table_rows[position].clone(),
+                false => table_rows[position].take(),
+            };
+            let Some(row) = row else {
                 continue;
             };
+            let rule = &mut self.rules[index];
             let before = self.max_memory.and_then(|limit| {
                 budget_ceiling(limit - self.held[index]);
                 kql_runtime::budget::live_bytes()

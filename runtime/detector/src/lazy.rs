@@ -1166,7 +1166,8 @@ mod tests {
 
     #[test]
     fn quote_or_backslash_finds_the_first_in_any_position() {
-        for len in 0..40 {
+        // Past `SWAR_BYTES` the search is `memchr2`'s: lengths on both sides.
+        for len in 0..scan::SWAR_BYTES + 80 {
             for at in 0..=len {
                 for byte in [b'"', b'\\'] {
                     let mut bytes = vec![b'a'; len];
@@ -1181,6 +1182,47 @@ mod tests {
             }
         }
         assert_eq!(scan::quote_or_backslash(b"ab\"cd\"", 3), Some(5));
+        // From any start, including the end and near it.
+        let text = format!("{}\"", "x".repeat(70));
+        for from in 0..=text.len() {
+            let want = (from < text.len()).then_some(text.len() - 1);
+            assert_eq!(scan::quote_or_backslash(text.as_bytes(), from), want);
+        }
+        assert_eq!(scan::quote_or_backslash(b"abc", 7), None);
+    }
+
+    /// Long strings, with escapes and multi-byte characters at every
+    /// offset around where the search turns from eight bytes at a time to
+    /// `memchr2`: keys and values, read and skipped, as serde_json reads
+    /// them; a bad escape there is still left to serde_json.
+    #[test]
+    fn the_scanner_reads_long_strings_with_escapes_anywhere() {
+        let reader = reader();
+        for at in 0..scan::SWAR_BYTES + 40 {
+            for escape in [r#"\""#, r"\\", r"\u00e9", r"\ud83d\ude00", r"\n", "é", "😀"] {
+                let text = format!("{}{escape}{}", "a".repeat(at), "b".repeat(90 - at.min(90)));
+                let line = format!(
+                    r#"{{"Timestamp":"2024-05-28","OperationName":"{text}","RawEventData":{{"ObjectRef":{{"resource":"{text}","{text}":["{text}"]}},"User":"{text}"}},"Extra":{{"{text}":"{text}"}},"Score":1}}"#
+                );
+                let slots = scanned(&reader, &line)
+                    .unwrap_or_else(|| panic!("the scanner gave up on {line}"));
+                let want = serde_json::from_str::<String>(&format!("\"{text}\"")).unwrap();
+                assert_eq!(slots[1], Some(Value::string(&*want)), "{line}");
+            }
+            for bad in [r"\x", r"\u12", r"\ud800", "\u{1}"] {
+                let text = format!("{}{bad}{}", "a".repeat(at), "z".repeat(60));
+                for line in [
+                    format!(
+                        r#"{{"Timestamp":"2024-05-28","OperationName":"{text}","RawEventData":{{}}}}"#
+                    ),
+                    format!(
+                        r#"{{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}},"Extra":["{text}"]}}"#
+                    ),
+                ] {
+                    assert!(scan::slots(&reader, &line).is_err(), "{line}");
+                }
+            }
+        }
     }
 
     /// `RawEventData.Stage` of the general path's record of `line`.

@@ -14,6 +14,7 @@
 //! case's path, so it names the feature. `KQLC_CASES=text` runs only the
 //! cases whose path contains `text` (`KQLC_CASES=aggregates/`).
 
+use crate::common::NOW;
 use kqlc::plan::ir::Pipeline;
 use kqlc::sema::Schema;
 use kqlc_cli::build::{Profile, Rule, Toolchain};
@@ -24,7 +25,6 @@ use std::process::Command;
 /// Cases sharing an input file and schema run in the same binaries.
 type InputKey = (Option<PathBuf>, Option<PathBuf>);
 
-const NOW: &str = "2024-05-28T12:00:00Z";
 /// Cases compiled into one binary.
 const BATCH: usize = 150;
 
@@ -46,7 +46,7 @@ enum Expectation {
 }
 
 fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases")
+    crate::common::repo().join("tests/cases")
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {

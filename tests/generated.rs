@@ -50,7 +50,7 @@ fn checked_in_generated_code_matches_a_fresh_emit() {
     }
     assert!(
         stale.is_empty(),
-        "generated code is stale: {stale:?}\nrun `KQLC_BLESS=1 cargo test -p kqlc-cli --test generated` and review the diff"
+        "generated code is stale: {stale:?}\nrun `KQLC_BLESS=1 cargo test -p kqlc-cli --test integration generated::` and review the diff"
     );
 }
 
@@ -67,7 +67,7 @@ fn the_function_catalog_matches_the_table() {
             std::fs::write(&path, &fresh).unwrap();
         } else {
             panic!(
-                "{} is stale: run `KQLC_BLESS=1 cargo test -p kqlc-cli --test generated` and review the diff",
+                "{} is stale: run `KQLC_BLESS=1 cargo test -p kqlc-cli --test integration generated::` and review the diff",
                 path.display()
             );
         }

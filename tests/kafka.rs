@@ -619,7 +619,7 @@ fn a_bad_kafka_message_is_reported_with_its_position_written_to_rejects_and_skip
 /// publish until the group has committed the last offset (so every alert
 /// was delivered to `--publish-kafka` before), with 1 and 2 detectors; and
 /// the broker's own rate (the same publish with no detector) as the
-/// ceiling. `cargo test -p kqlc-cli --test kafka -- --ignored --nocapture`.
+/// ceiling. `cargo test -p kqlc-cli --test integration kafka:: -- --ignored --nocapture`.
 #[test]
 #[ignore = "a benchmark: run it with --ignored --nocapture"]
 fn kafka_end_to_end_throughput() {

@@ -1214,8 +1214,8 @@ fn a_scheduled_threshold_rule_over_two_partitions_gives_the_rows_of_one_batch_ru
 }
 
 /// The benchmark of docs/PERFORMANCE.md ("NATS JetStream end to end"), not
-/// a test: `cargo test --release -p kqlc-cli --test nats -- --ignored
-/// --nocapture benchmark`. Prints the broker's own publish rate (the
+/// a test: `cargo test --release -p kqlc-cli --test integration
+/// nats::benchmark -- --ignored --nocapture`. Prints the broker's own publish rate (the
 /// ceiling: the test's pipelined publisher alone) and the end-to-end rate
 /// with 1 and 2 detector instances already running: from the first event
 /// published to the last acked, which comes after its alerts are

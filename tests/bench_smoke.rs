@@ -7,18 +7,14 @@
 //! - The hunting suite, kqlc alone (no peers needed): the results of its
 //!   queries must agree with what the input and each other imply.
 
+use crate::common::{kqlc, repo};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
-
-fn repo() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 #[test]
 fn quick_benchmark_tools_agree_on_the_planted_counts() {
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
+    let output = kqlc()
         .current_dir(repo())
         .args(["bench", "--bytes", "20M", "--repeat", "1", "--dir"])
         .arg(dir.path())
@@ -72,7 +68,7 @@ fn totals(rows: &[Vec<String>], key: impl Fn(&[String]) -> String) -> BTreeMap<S
 #[test]
 fn hunting_suite_results_agree_with_the_input_and_each_other() {
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
+    let output = kqlc()
         .current_dir(repo())
         .env("KQLC_BENCH_PROFILE", "quick")
         .args([

@@ -6,14 +6,17 @@
 //! - `NAME.expected.jsonl`: the exact result rows (JSON lines, keys in column
 //!   order), optionally with `NAME.input.jsonl` as the input rows
 //!   (`CloudAuditEvents` or the tables of `NAME.schema.json`); or
-//! - `NAME.error`: the diagnostic code the query must be rejected with
-//!   (e.g. `KQL0101`), optionally followed by lines the rendered message must
-//!   contain.
+//! - `NAME.error`: the query must be rejected, and this is exactly what
+//!   `kqlc check NAME.kql` (with `--schema NAME.schema.json` when there is
+//!   one) prints on stderr, run in `tests/cases` so the file name is the
+//!   case's path: the code, the message, the source snippet with its labels,
+//!   notes and help. `KQLC_BLESS=1` rewrites these files after review.
 //!
 //! Every query runs with `now()` = 2024-05-28T12:00:00Z. A failure names the
 //! case's path, so it names the feature. `KQLC_CASES=text` runs only the
 //! cases whose path contains `text` (`KQLC_CASES=aggregates/`).
 
+use crate::common::{kqlc, NOW};
 use kqlc::plan::ir::Pipeline;
 use kqlc::sema::Schema;
 use kqlc_cli::build::{Profile, Rule, Toolchain};
@@ -24,7 +27,6 @@ use std::process::Command;
 /// Cases sharing an input file and schema run in the same binaries.
 type InputKey = (Option<PathBuf>, Option<PathBuf>);
 
-const NOW: &str = "2024-05-28T12:00:00Z";
 /// Cases compiled into one binary.
 const BATCH: usize = 150;
 
@@ -39,14 +41,12 @@ struct Case {
 
 enum Expectation {
     Rows(String),
-    Error {
-        code: String,
-        fragments: Vec<String>,
-    },
+    /// The rendered diagnostics, as `kqlc check` prints them.
+    Error(String),
 }
 
 fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases")
+    crate::common::repo().join("tests/cases")
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -81,11 +81,7 @@ fn load_cases() -> Result<Vec<Case>, String> {
         let expected = if let Ok(rows) = std::fs::read_to_string(sibling("expected.jsonl")) {
             Expectation::Rows(rows)
         } else if let Ok(error) = std::fs::read_to_string(sibling("error")) {
-            let mut lines = error.lines().map(str::to_string);
-            Expectation::Error {
-                code: lines.next().unwrap_or_default().trim().to_string(),
-                fragments: lines.filter(|l| !l.trim().is_empty()).collect(),
-            }
+            Expectation::Error(error)
         } else {
             return Err(format!(
                 "{id}: has neither NAME.expected.jsonl nor NAME.error"
@@ -102,6 +98,60 @@ fn load_cases() -> Result<Vec<Case>, String> {
         });
     }
     Ok(cases)
+}
+
+impl Case {
+    fn error_file(&self) -> PathBuf {
+        cases_dir().join(format!("{}.error", self.id))
+    }
+}
+
+/// What `kqlc check` prints on stderr for a case it must refuse, run in
+/// `tests/cases` on the case's relative path (so no absolute path shows)
+/// and with stderr a pipe (so no colour).
+fn kqlc_check(case: &Case) -> Result<String, String> {
+    let mut command = kqlc();
+    command.current_dir(cases_dir()).arg("check");
+    if case.schema.is_some() {
+        command
+            .arg("--schema")
+            .arg(format!("{}.schema.json", case.id));
+    }
+    let output = command
+        .arg(format!("{}.kql", case.id))
+        .output()
+        .map_err(|e| format!("kqlc check: {e}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    if output.status.code() != Some(1) {
+        return Err(format!(
+            "kqlc check should exit with 1, not {}:\n{stderr}",
+            output.status
+        ));
+    }
+    Ok(stderr)
+}
+
+/// Compares a refused case's `NAME.error` with what `kqlc check` prints,
+/// exactly; with `bless`, rewrites the file instead.
+fn check_rendered_error(case: &Case, stored: &str, bless: bool) -> Result<(), String> {
+    let rendered = kqlc_check(case)?;
+    if rendered == stored {
+        return Ok(());
+    }
+    let path = case.error_file();
+    if bless {
+        return std::fs::write(&path, &rendered).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let line = stored
+        .lines()
+        .zip(rendered.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or(stored.lines().count().min(rendered.lines().count()));
+    Err(format!(
+        "the message differs from {} from line {} (review, then KQLC_BLESS=1):\n--- stored\n{stored}\n--- kqlc check\n{rendered}",
+        path.display(),
+        line + 1
+    ))
 }
 
 /// Runs a binary holding `batch` (already compiled) and returns each case's
@@ -200,26 +250,8 @@ fn conformance_cases_return_their_documented_rows() {
                     .collect::<Vec<_>>()
                     .join("\n")
             )),
-            (Expectation::Error { code, .. }, Ok(_)) => failures.push(format!(
-                "{}: compiled, but should fail with {code}",
-                case.id
-            )),
-            (Expectation::Error { code, fragments }, Err(diagnostics)) => {
-                error_cases += 1;
-                let rendered: Vec<String> = diagnostics
-                    .iter()
-                    .map(|d| d.render(&case.id, &case.kql, false))
-                    .collect();
-                let text = rendered.join("\n");
-                if !diagnostics.iter().any(|d| d.code.as_str() == code) {
-                    failures.push(format!("{}: expected {code}, got:\n{text}", case.id));
-                }
-                for fragment in fragments {
-                    if !text.contains(fragment.as_str()) {
-                        failures.push(format!("{}: message lacks '{fragment}':\n{text}", case.id));
-                    }
-                }
-            }
+            // `refused_cases_print_their_stored_diagnostics` checks these.
+            (Expectation::Error(_), _) => error_cases += 1,
         }
     }
     let mut run = 0;
@@ -273,6 +305,48 @@ fn conformance_cases_return_their_documented_rows() {
     assert!(
         failures.is_empty(),
         "{} failing cases:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// Every case with a `NAME.error` is refused, and `kqlc check` prints
+/// exactly the stored diagnostics for it. `KQLC_BLESS=1` rewrites them.
+#[test]
+fn refused_cases_print_their_stored_diagnostics() {
+    let mut cases = match load_cases() {
+        Ok(cases) => cases,
+        Err(e) => panic!("{e}"),
+    };
+    if let Ok(filter) = std::env::var("KQLC_CASES") {
+        cases.retain(|case| case.id.contains(filter.as_str()));
+    }
+    let bless = std::env::var_os("KQLC_BLESS").is_some();
+    let mut failures: Vec<String> = Vec::new();
+    let mut checked = 0;
+    for case in &cases {
+        let Expectation::Error(stored) = &case.expected else {
+            continue;
+        };
+        checked += 1;
+        let mut schema = Schema::builtin();
+        if let Some(path) = &case.schema {
+            schema.extend(Schema::from_file(path).unwrap_or_else(|e| panic!("{}: {e}", case.id)));
+        }
+        if kqlc::compile(&case.kql, &schema).is_ok() {
+            failures.push(format!(
+                "{}: compiled, but {} says it is refused",
+                case.id,
+                case.error_file().display()
+            ));
+        } else if let Err(why) = check_rendered_error(case, stored, bless) {
+            failures.push(format!("{}: {why}", case.id));
+        }
+    }
+    eprintln!("conformance: {checked} refused cases");
+    assert!(
+        failures.is_empty(),
+        "{} failing refused cases:\n\n{}",
         failures.len(),
         failures.join("\n\n")
     );
@@ -335,7 +409,7 @@ fn conformance_cases_plan_to_their_ir_snapshots() {
     assert!(checked > 0, "no case compiled");
     assert!(
         stale.is_empty(),
-        "{} IR snapshot(s) out of date (review, then KQLC_BLESS=1 cargo test -p kqlc-cli --test conformance conformance_cases_plan_to_their_ir_snapshots):\n{}",
+        "{} IR snapshot(s) out of date (review, then KQLC_BLESS=1 cargo test -p kqlc-cli --test integration conformance::conformance_cases_plan_to_their_ir_snapshots):\n{}",
         stale.len(),
         stale.join("\n")
     );

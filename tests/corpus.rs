@@ -9,36 +9,13 @@
 //! oracle is not available, unless the environment variable `CI` is set:
 //! then a missing corpus or oracle fails the test.
 
+use crate::common::{repo, yaml_query};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-}
-
-/// The query of a Sentinel YAML rule: the indented block after `query: |`.
-fn yaml_query(text: &str) -> Option<String> {
-    let mut lines = text.lines();
-    lines.by_ref().find(|l| {
-        let l = l.trim_end();
-        l.starts_with("query:") && (l.ends_with('|') || l.ends_with("|-") || l.ends_with("|+"))
-    })?;
-    let block: Vec<&str> = lines
-        .take_while(|l| l.trim().is_empty() || l.starts_with(' ') || l.starts_with('\t'))
-        .collect();
-    let indent = block
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()?;
-    Some(
-        block
-            .iter()
-            .map(|l| l.get(indent..).unwrap_or(""))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
+    repo().join("../shared")
 }
 
 /// The ```kusto / ```kql blocks of a Markdown page.
@@ -113,8 +90,7 @@ fn oracle(queries: &[String]) -> Option<Vec<bool>> {
     }
     let mut command = Command::new("node");
     // `.ci/run` installs the package here when npm is available.
-    let local = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/kusto-oracle/node_modules/@kusto/language-service-next");
+    let local = repo().join("target/kusto-oracle/node_modules/@kusto/language-service-next");
     if local.is_dir() {
         command.env("KUSTO_LS_DIR", &local);
     }

@@ -1,9 +1,9 @@
 //! Broken queries: each gives a located, readable error with a stable code,
 //! rendered like rustc's, through the same path `kqlc check` uses.
 
+use crate::common::kqlc;
 use kqlc::diag::Code;
 use kqlc::sema::Schema;
-use std::process::Command;
 
 /// Compiles `query` and returns its diagnostics rendered without colour.
 fn errors(query: &str) -> (Vec<Code>, String) {
@@ -128,11 +128,7 @@ fn kqlc_check_exits_1_and_renders_the_file_name() {
         "CloudAuditEvents\n| where OperationNam == \"create\"\n",
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
-        .arg("check")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let output = kqlc().arg("check").arg(&file).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains("broken.kql:2:9"), "{err}");

@@ -2,24 +2,15 @@
 //! `kqlc` binary (`build` and `run`) and run over the bundled sample data.
 //! Expected rows are in `tests/expected/` (derived by hand; see its README).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use crate::common::{kqlc, repo, scratch, stderr, stdout, NOW};
+use std::path::PathBuf;
+use std::process::Command;
 
-const NOW: &str = "2024-05-28T12:00:00Z";
 const RULES: [&str; 3] = [
     "privileged-pod",
     "exec-in-kube-system",
     "cluster-admin-binding",
 ];
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn kqlc() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kqlc"))
-}
 
 fn rule_path(rule: &str) -> PathBuf {
     repo().join("examples/rules").join(format!("{rule}.kql"))
@@ -33,24 +24,10 @@ fn expected(rule: &str) -> String {
     std::fs::read_to_string(repo().join("tests/expected").join(format!("{rule}.jsonl"))).unwrap()
 }
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Scratch folder shared by the tests of this run.
-fn scratch() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
-}
-
 /// Builds `rules` into one binary (once per set of rules per test run).
 fn build(rules: &[&str]) -> PathBuf {
     let name = rules.join("+");
-    let binary = scratch().join(&name);
+    let binary = scratch("end_to_end").join(&name);
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     if binary.exists() {
@@ -269,7 +246,7 @@ fn strict_stops_at_the_first_bad_line() {
 fn a_missing_input_file_is_reported_and_the_others_are_read() {
     let binary = build(&["privileged-pod"]);
     let output = Command::new(&binary)
-        .arg(scratch().join("no-such-file.jsonl"))
+        .arg(scratch("end_to_end").join("no-such-file.jsonl"))
         .arg(sample_data())
         .args(["--now", NOW])
         .output()
@@ -304,7 +281,7 @@ fn a_config_file_gives_the_rows_of_the_same_flags() {
         .unwrap();
     assert!(flags.status.success(), "{}", stderr(&flags));
     assert!(!flags.stdout.is_empty());
-    let dir = scratch().join("config");
+    let dir = scratch("end_to_end").join("config");
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("detector.yaml");
     std::fs::write(
@@ -396,7 +373,7 @@ fn detector_help_groups_the_options_by_topic_on_stdout() {
 
 #[test]
 fn print_and_datatable_queries_run_without_input() {
-    let dir = scratch().join("inline");
+    let dir = scratch("end_to_end").join("inline");
     std::fs::create_dir_all(&dir).unwrap();
     let cases = [
         ("print-literals", "print a = 1, b = \"x\", c = 1d, d = datetime(2024-05-28T10:00:00Z), e = dynamic({\"k\": [1, true, null]})", "{\"a\":1,\"b\":\"x\",\"c\":\"1.00:00:00\",\"d\":\"2024-05-28T10:00:00Z\",\"e\":{\"k\":[1,true,null]}}\n"),
@@ -419,7 +396,7 @@ fn print_and_datatable_queries_run_without_input() {
 
 #[test]
 fn an_unreadable_externaldata_file_stops_the_detector_naming_file_line_and_cause() {
-    let dir = scratch().join("externaldata");
+    let dir = scratch("end_to_end").join("externaldata");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("levels.csv"), "alice,3\nbob,three\n").unwrap();
     let query = dir.join("levels.kql");
@@ -624,7 +601,7 @@ fn threads_give_the_same_output_reports_and_status_as_one_thread() {
         input.extend_from_slice(&sample);
         input.extend_from_slice(&bad);
     }
-    let file = scratch().join("threads-input.jsonl");
+    let file = scratch("end_to_end").join("threads-input.jsonl");
     std::fs::write(&file, &input).unwrap();
     let run = |extra: &[&str]| {
         Command::new(&binary)
@@ -669,9 +646,9 @@ fn a_first_line_bracket_above_json_lines_rejects_that_line_alone_and_reads_every
     let rule = "privileged-pod";
     let sample = std::fs::read(sample_data()).unwrap();
     let lines = sample.iter().filter(|&&b| b == b'\n').count();
-    let file = scratch().join("bracket-first.jsonl");
+    let file = scratch("end_to_end").join("bracket-first.jsonl");
     std::fs::write(&file, [b"[\n".as_slice(), &sample].concat()).unwrap();
-    let rejects = scratch().join("bracket-first.rejects");
+    let rejects = scratch("end_to_end").join("bracket-first.rejects");
     let output = Command::new(build(&[rule]))
         .arg(&file)
         .args(["--now", NOW, "--rejects"])

@@ -2,12 +2,11 @@
 //! rule. Set `KQLC_BLESS=1` to rewrite it after a deliberate codegen change,
 //! then review the diff.
 
-use std::path::Path;
-use std::process::Command;
+use crate::common::kqlc;
 
 #[test]
 fn checked_in_generated_code_matches_a_fresh_emit() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let repo = crate::common::repo();
     let bless = std::env::var_os("KQLC_BLESS").is_some();
     let mut rules: Vec<_> = std::fs::read_dir(repo.join("examples/rules"))
         .unwrap()
@@ -23,7 +22,7 @@ fn checked_in_generated_code_matches_a_fresh_emit() {
         let relative_rule = format!("examples/rules/{stem}.kql");
         let relative_out = format!("generated/src/{module}.rs");
         // Run from the repository root so the header's regenerate line is the same everywhere.
-        let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
+        let output = kqlc()
             .current_dir(&repo)
             .args(["emit", &relative_rule])
             .output()
@@ -51,7 +50,7 @@ fn checked_in_generated_code_matches_a_fresh_emit() {
     }
     assert!(
         stale.is_empty(),
-        "generated code is stale: {stale:?}\nrun `KQLC_BLESS=1 cargo test -p kqlc-cli --test generated` and review the diff"
+        "generated code is stale: {stale:?}\nrun `KQLC_BLESS=1 cargo test -p kqlc-cli --test integration generated::` and review the diff"
     );
 }
 
@@ -60,7 +59,7 @@ fn checked_in_generated_code_matches_a_fresh_emit() {
 /// check that every entry names a runtime function of the right shape.
 #[test]
 fn the_function_catalog_matches_the_table() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../generated/src/catalog.rs");
+    let path = crate::common::repo().join("generated/src/catalog.rs");
     let fresh = kqlc::sema::functions::catalog();
     let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
     if checked_in != fresh {
@@ -68,7 +67,7 @@ fn the_function_catalog_matches_the_table() {
             std::fs::write(&path, &fresh).unwrap();
         } else {
             panic!(
-                "{} is stale: run `KQLC_BLESS=1 cargo test -p kqlc-cli --test generated` and review the diff",
+                "{} is stale: run `KQLC_BLESS=1 cargo test -p kqlc-cli --test integration generated::` and review the diff",
                 path.display()
             );
         }

@@ -7,6 +7,7 @@
 //! Without `tansu` the tests are skipped with a message, unless `CI` is
 //! set: then they fail.
 
+use crate::common::{kqlc, repo, Service, NOW};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
@@ -14,15 +15,12 @@ use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, Prod
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-const NOW: &str = "2024-05-28T12:00:00Z";
 
 /// The reference rules (`examples/rules/`, the same bytes as the shared
 /// seed queries, which `tests/end_to_end.rs` checks).
@@ -31,14 +29,6 @@ const RULES: [&str; 3] = [
     "exec-in-kube-system",
     "privileged-pod",
 ];
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn kqlc() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kqlc"))
-}
 
 /// The reference rules in one detector, built by `kqlc build --kafka`
 /// (the hardened, static build), into `dir`.
@@ -331,102 +321,6 @@ impl ProducerContext for Failures {
     }
 }
 
-/// A detector running as a service, its stdout and stderr collected by
-/// threads line by line.
-struct Service {
-    child: Child,
-    stdout: Arc<Mutex<Vec<String>>>,
-    stderr: Arc<Mutex<Vec<String>>>,
-}
-
-impl Service {
-    fn start<S: AsRef<std::ffi::OsStr>>(binary: &Path, args: &[S]) -> Service {
-        let mut child = Command::new(binary)
-            .args(args)
-            .args(["--now", NOW])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let collect = |stream: Box<dyn Read + Send>| {
-            let lines = Arc::new(Mutex::new(Vec::new()));
-            let sink = Arc::clone(&lines);
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines() {
-                    let Ok(line) = line else { break };
-                    sink.lock().unwrap().push(line);
-                }
-            });
-            lines
-        };
-        let stdout = collect(Box::new(child.stdout.take().unwrap()));
-        let stderr = collect(Box::new(child.stderr.take().unwrap()));
-        Service {
-            child,
-            stdout,
-            stderr,
-        }
-    }
-
-    fn stderr(&self) -> Vec<String> {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    /// Waits (at most 30 s) for a stderr line containing `text`.
-    fn wait_stderr(&self, text: &str) -> String {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(30) {
-            if let Some(line) = self.stderr().iter().find(|l| l.contains(text)) {
-                return line.clone();
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("no '{text}' on stderr: {:?}", self.stderr());
-    }
-
-    /// SIGKILL: the rows written so far.
-    fn kill(mut self) -> Vec<String> {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        std::thread::sleep(Duration::from_millis(200));
-        let rows = self.stdout.lock().unwrap().clone();
-        rows
-    }
-
-    /// Sends SIGTERM; waits (at most 60 s) for the exit status.
-    fn terminate(mut self) -> (Option<i32>, Vec<String>, Vec<String>) {
-        let pid = self.child.id().to_string();
-        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(killed.success());
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if start.elapsed() > Duration::from_secs(60) {
-                let _ = self.child.kill();
-                panic!(
-                    "the detector did not stop within 60 s of SIGTERM: {:?}",
-                    self.stderr()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        std::thread::sleep(Duration::from_millis(200));
-        let stdout = self.stdout.lock().unwrap().clone();
-        let stderr = self.stderr();
-        (status.code(), stdout, stderr)
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// One HTTP/1.1 GET of `url` (`http://ADDR/PATH`): the body.
 fn get(url: &str) -> String {
     let rest = url.strip_prefix("http://").unwrap();
@@ -562,8 +456,8 @@ fn two_detectors_in_a_group_one_killed_and_restarted_emit_every_alert_with_stabl
         "the group processed {total} events in {:?} (one member killed and restarted)",
         started.elapsed()
     );
-    let (status_2, rows_2, stderr_2) = second.terminate();
-    let (status_3, rows_3, stderr_3) = restarted.terminate();
+    let (status_2, rows_2, stderr_2) = second.terminate_within(Duration::from_secs(60));
+    let (status_3, rows_3, stderr_3) = restarted.terminate_within(Duration::from_secs(60));
     assert_eq!(status_2, Some(0), "{stderr_2:?}");
     assert_eq!(status_3, Some(0), "{stderr_3:?}");
 
@@ -711,7 +605,7 @@ fn a_bad_kafka_message_is_reported_with_its_position_written_to_rejects_and_skip
         "{metrics}"
     );
 
-    let (status, rows, stderr) = service.terminate();
+    let (status, rows, stderr) = service.terminate_within(Duration::from_secs(60));
     assert_eq!(status, Some(0), "{stderr:?}");
     assert_eq!(rows, expected, "the events around the bad ones");
     let rejected = std::fs::read(&rejects).unwrap();
@@ -725,7 +619,7 @@ fn a_bad_kafka_message_is_reported_with_its_position_written_to_rejects_and_skip
 /// publish until the group has committed the last offset (so every alert
 /// was delivered to `--publish-kafka` before), with 1 and 2 detectors; and
 /// the broker's own rate (the same publish with no detector) as the
-/// ceiling. `cargo test -p kqlc-cli --test kafka -- --ignored --nocapture`.
+/// ceiling. `cargo test -p kqlc-cli --test integration kafka:: -- --ignored --nocapture`.
 #[test]
 #[ignore = "a benchmark: run it with --ignored --nocapture"]
 fn kafka_end_to_end_throughput() {
@@ -792,7 +686,7 @@ fn kafka_end_to_end_throughput() {
             events.len() as f64 / elapsed.as_secs_f64()
         );
         for service in services {
-            let (status, _, stderr) = service.terminate();
+            let (status, _, stderr) = service.terminate_within(Duration::from_secs(60));
             assert_eq!(status, Some(0), "{stderr:?}");
         }
     }
@@ -877,7 +771,7 @@ fn a_rules_partition_key_sends_each_users_alerts_to_one_partition_keyed_by_alert
         Duration::from_secs(120),
     )
     .unwrap();
-    let (status, rows, stderr) = service.terminate();
+    let (status, rows, stderr) = service.terminate_within(Duration::from_secs(60));
     assert_eq!(status, Some(0), "{stderr:?}");
     // The rows also go to stdout.
     assert_eq!(rows, expected);

@@ -2,163 +2,18 @@
 //! a rule, run as a process, fed by files being written and rotated, or by
 //! HTTP requests on loopback, and stopped with SIGTERM.
 
-use kqlc::sema::Schema;
-use kqlc_cli::build::{Profile, Rule, Toolchain};
+use crate::common::{
+    counts, detector, event, event_list, exit_status, kqlc, make_certificates, sample, Lcg, Service,
+};
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// A quick build of one rule, as `kqlc run` makes them.
-fn detector(name: &str, kql: &str) -> PathBuf {
-    let pipeline = kqlc::compile(kql, &Schema::builtin())
-        .unwrap_or_else(|d| panic!("{kql}: {}", d[0].message));
-    let rule = Rule {
-        name: name.to_string(),
-        kql: kql.to_string(),
-        path: format!("{name}.kql"),
-        pipeline,
-    };
-    Toolchain::discover()
-        .unwrap()
-        .build(&[rule], Profile::Quick)
-        .unwrap()
-}
-
-/// A detector running as a service, its stdout and stderr collected by
-/// threads line by line.
-struct Service {
-    child: Child,
-    stdout: Arc<Mutex<Vec<String>>>,
-    stderr: Arc<Mutex<Vec<String>>>,
-    /// While set, the detector's stdout is not read: once the pipe and the
-    /// detector's buffer are full, its thread blocks writing rows.
-    stdout_paused: Arc<AtomicBool>,
-}
-
-impl Service {
-    fn start(binary: &Path, args: &[&str]) -> Service {
-        let mut child = Command::new(binary)
-            .args(args)
-            .args(["--now", "2024-05-28T12:00:00Z"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout_paused = Arc::new(AtomicBool::new(false));
-        let collect = |stream: Box<dyn Read + Send>, paused: Option<Arc<AtomicBool>>| {
-            let lines = Arc::new(Mutex::new(Vec::new()));
-            let sink = Arc::clone(&lines);
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream).lines();
-                loop {
-                    while paused.as_ref().is_some_and(|p| p.load(Ordering::SeqCst)) {
-                        std::thread::sleep(Duration::from_millis(5));
-                    }
-                    let Some(Ok(line)) = reader.next() else { break };
-                    sink.lock().unwrap().push(line);
-                }
-            });
-            lines
-        };
-        let stdout = collect(
-            Box::new(child.stdout.take().unwrap()),
-            Some(Arc::clone(&stdout_paused)),
-        );
-        let stderr = collect(Box::new(child.stderr.take().unwrap()), None);
-        Service {
-            child,
-            stdout,
-            stderr,
-            stdout_paused,
-        }
-    }
-
-    /// Stops (`true`) or resumes reading the detector's stdout.
-    fn pause_stdout(&self, paused: bool) {
-        self.stdout_paused.store(paused, Ordering::SeqCst);
-    }
-
-    /// Waits (at most `limit`) until `done` holds for the output rows.
-    fn wait_rows(&self, limit: Duration, done: impl Fn(&[String]) -> bool) -> Vec<String> {
-        let start = Instant::now();
-        loop {
-            let rows = self.stdout.lock().unwrap().clone();
-            if done(&rows) || start.elapsed() > limit {
-                return rows;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Waits (at most 30 s) for a stderr line containing `text`.
-    fn wait_stderr(&self, text: &str) -> String {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(30) {
-            if let Some(line) = self
-                .stderr
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|l| l.contains(text))
-            {
-                return line.clone();
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("no '{text}' on stderr: {:?}", self.stderr.lock().unwrap());
-    }
-
-    /// Sends SIGTERM; waits (at most 20 s) for the exit status.
-    fn terminate(mut self) -> (Option<i32>, Vec<String>, Vec<String>) {
-        let pid = self.child.id().to_string();
-        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(killed.success());
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if start.elapsed() > Duration::from_secs(20) {
-                let _ = self.child.kill();
-                panic!("the detector did not stop within 20 s of SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        // Let the reader threads take the last lines.
-        std::thread::sleep(Duration::from_millis(100));
-        let stdout = self.stdout.lock().unwrap().clone();
-        let stderr = self.stderr.lock().unwrap().clone();
-        (status.code(), stdout, stderr)
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// How often each value of `key` appears in the rows.
-fn counts(rows: &[String], key: &str) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for row in rows {
-        let value: serde_json::Value = serde_json::from_str(row).unwrap();
-        let id = match &value[key] {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        *counts.entry(id).or_insert(0) += 1;
-    }
-    counts
-}
 
 const CREATES_N: &str =
     "CloudAuditEvents | where OperationName == \"create\" | project N = tolong(RawEventData.n)";
@@ -341,19 +196,6 @@ fn follow_reads_large_bursts_in_place_each_line_once() {
 
 const CREATE_IDS: &str =
     "CloudAuditEvents | where OperationName == \"create\" | project Id = tostring(RawEventData.AuditId)";
-
-fn event(id: &str, verb: &str) -> String {
-    format!(
-        "{{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\",\"auditID\":\"{id}\",\"stage\":\"ResponseComplete\",\"requestURI\":\"/api/v1/namespaces/default/pods\",\"verb\":\"{verb}\",\"user\":{{\"username\":\"alice\"}},\"sourceIPs\":[\"10.0.0.1\"],\"objectRef\":{{\"resource\":\"pods\",\"namespace\":\"default\"}},\"responseStatus\":{{\"code\":201}},\"requestReceivedTimestamp\":\"2024-05-28T10:00:00.000000Z\",\"stageTimestamp\":\"2024-05-28T10:00:00.100000Z\"}}"
-    )
-}
-
-fn event_list(events: &[String]) -> String {
-    format!(
-        "{{\"kind\":\"EventList\",\"apiVersion\":\"audit.k8s.io/v1\",\"metadata\":{{}},\"items\":[{}]}}",
-        events.join(",")
-    )
-}
 
 /// One HTTP/1.1 POST over a fresh loopback connection: status and body.
 fn post(addr: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
@@ -615,99 +457,6 @@ fn webhook_skips_items_no_rule_can_match_and_answers_as_a_full_parse_would() {
         "{summary}"
     );
     assert!(summary.contains("4 lines skipped unparsed"), "{summary}");
-}
-
-/// Runs the `openssl` command line tool in `dir` (the Debian package
-/// `openssl`, on every machine of the project's kind).
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the openssl command makes the test certificates");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// A throwaway PKI in `dir`: `ca.crt`, `server.crt`/`server.key` for
-/// 127.0.0.1, and `client.crt`/`client.key` for client authentication,
-/// all P-256 and valid for two days.
-fn make_certificates(dir: &Path) {
-    let p256 = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
-    let mut ca = vec!["req", "-x509"];
-    ca.extend(p256);
-    ca.extend([
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=kqlc test CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    openssl(dir, &ca);
-    for (serial, name, usage) in [
-        (
-            "2",
-            "server",
-            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-        ),
-        ("3", "client", "extendedKeyUsage=clientAuth\n"),
-    ] {
-        let (key, csr, crt, ext) = (
-            format!("{name}.key"),
-            format!("{name}.csr"),
-            format!("{name}.crt"),
-            format!("{name}.ext"),
-        );
-        let subject = format!("/CN=kqlc test {name}");
-        let mut request = vec!["req"];
-        request.extend(p256);
-        request.extend(["-keyout", &key, "-out", &csr, "-subj", &subject]);
-        openssl(dir, &request);
-        std::fs::write(
-            dir.join(&ext),
-            format!(
-                "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n{usage}"
-            ),
-        )
-        .unwrap();
-        openssl(
-            dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &csr,
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-set_serial",
-                serial,
-                "-days",
-                "2",
-                "-extfile",
-                &ext,
-                "-out",
-                &crt,
-            ],
-        );
-    }
 }
 
 /// A rustls client that trusts `dir/ca.crt`, presenting `dir/client.crt`
@@ -1010,18 +759,6 @@ fn webhook_over_https_with_client_certificates_refuses_what_it_must_and_emits_ea
     );
 }
 
-impl Service {
-    /// `kill -9`: the detector gets no chance to flush or checkpoint.
-    /// Returns what it had written to stdout.
-    fn kill_hard(mut self) -> Vec<String> {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        std::thread::sleep(Duration::from_millis(100));
-        let rows = self.stdout.lock().unwrap().clone();
-        rows
-    }
-}
-
 /// The values of `N` in the rows, leaving out a row torn by `kill -9`.
 fn numbers(rows: &[String]) -> Vec<usize> {
     rows.iter()
@@ -1029,21 +766,6 @@ fn numbers(rows: &[String]) -> Vec<usize> {
         .filter_map(|value| value["N"].as_u64())
         .map(|n| n as usize)
         .collect()
-}
-
-/// Waits (at most 20 s) for a process that should stop by itself.
-fn exit_status(child: &mut Child) -> Option<i32> {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code();
-        }
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("the detector did not stop within 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 #[test]
@@ -1219,7 +941,7 @@ fn kill_9_during_a_follow_replay_loses_no_row_and_repeats_at_most_one_interval_p
     for _ in 0..KILLS {
         let service = Service::start(&binary, &args);
         std::thread::sleep(Duration::from_millis(moments.next(300..1000)));
-        for n in numbers(&service.kill_hard()) {
+        for n in numbers(&service.kill()) {
             counts[n] += 1;
         }
         std::thread::sleep(Duration::from_millis(moments.next(0..300)));
@@ -1260,26 +982,6 @@ fn kill_9_during_a_follow_replay_loses_no_row_and_repeats_at_most_one_interval_p
         duplicates <= KILLS * per_kill,
         "{duplicates} repeated rows, more than {per_kill} per kill"
     );
-}
-
-impl Service {
-    /// Sends `signal` (`HUP`, ...) to the detector.
-    fn signal(&self, signal: &str) {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args([&format!("-{signal}"), &pid])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-    }
-
-    /// Waits (at most 20 s) for the detector to stop by itself.
-    fn wait_exit(mut self) -> (Option<i32>, Vec<String>) {
-        let status = exit_status(&mut self.child);
-        std::thread::sleep(Duration::from_millis(100));
-        let stderr = self.stderr.lock().unwrap().clone();
-        (status, stderr)
-    }
 }
 
 /// The lines of `path` (none when it does not exist).
@@ -1627,16 +1329,6 @@ fn get(addr: &str, path: &str) -> (u16, String) {
     (status, body)
 }
 
-/// The value of the sample of `metrics` whose name and labels start with
-/// `prefix`.
-fn sample(metrics: &str, prefix: &str) -> Option<f64> {
-    metrics
-        .lines()
-        .find(|l| l.starts_with(prefix))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-}
-
 #[test]
 fn metrics_count_a_follow_run_and_probes_answer() {
     let binary = detector("creates_n", CREATES_N);
@@ -1771,11 +1463,6 @@ fn a_follow_glob_never_reads_the_detectors_own_rejects_file() {
     );
 }
 
-/// The `kqlc` binary this package builds.
-fn kqlc() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kqlc"))
-}
-
 /// A rule file's text: more than 5 execs by one user in a 10-minute bin.
 const MANY_EXECS: &str = "// @id many-execs
 // @name More than 5 execs by one user in 10 minutes
@@ -1809,20 +1496,6 @@ query: |
 
 /// The first event's time: 2024-05-28T10:00:00Z, in seconds since the epoch.
 const T0: i64 = 1_716_890_400;
-
-/// A small deterministic generator (64-bit LCG), so the events are the
-/// same on every run.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % below
-    }
-}
 
 fn exec_line(at: i64, user: &str, operation: &str, subresource: &str) -> String {
     let time = chrono::DateTime::from_timestamp(at, 0)
@@ -2149,7 +1822,7 @@ fn kill_9_during_a_scheduled_replay_with_state_fires_each_batch_windows_alerts_w
     for _ in 0..KILLS {
         let service = Service::start(&binary, &args);
         std::thread::sleep(Duration::from_millis(moments.next(200..700)));
-        outputs.extend(whole_rows(&service.kill_hard()));
+        outputs.extend(whole_rows(&service.kill()));
         std::thread::sleep(Duration::from_millis(moments.next(0..200)));
     }
     writer.join().unwrap();

@@ -6,12 +6,10 @@
 //! without `--no-prefilter`, and with `--threads 2`. Rules whose needles
 //! hold in native text must skip lines unparsed.
 
-use kqlc::sema::Schema;
-use kqlc_cli::build::{Profile, Rule, Toolchain};
+use crate::common::{kqlc, rules, NOW};
+use kqlc_cli::build::{Profile, Toolchain};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-const NOW: &str = "2024-05-28T12:00:00Z";
 
 /// Rules with needles that hold in native text (they must skip lines).
 const SKIPPING: &[(&str, &str)] = &[
@@ -200,24 +198,6 @@ fn wrap(format: &str, event: &str) -> String {
         ),
         _ => unreachable!(),
     }
-}
-
-fn kqlc() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kqlc"))
-}
-
-fn rules(named: &[(&str, &str)]) -> Vec<Rule> {
-    let schema = Schema::builtin();
-    named
-        .iter()
-        .map(|(name, kql)| Rule {
-            name: name.to_string(),
-            path: format!("{name}.kql"),
-            kql: kql.to_string(),
-            pipeline: kqlc::compile(kql, &schema)
-                .unwrap_or_else(|d| panic!("{name}: {}", d[0].message)),
-        })
-        .collect()
 }
 
 /// `kqlc sample` in `format` with the edge events appended.

@@ -4,32 +4,17 @@
 //! stopped with SIGTERM. Without `nats-server` the tests are skipped with
 //! a message, unless `CI` is set: then they fail.
 
+use crate::common::{
+    counts, detector, event, event_list, kqlc, make_certificates, repo, sample, Lcg, Service,
+};
 use async_nats::jetstream::{self, consumer::pull, stream};
 use kqlc::sema::Schema;
 use kqlc_cli::build::{Profile, Rule, Toolchain};
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// A quick build of one rule, as `kqlc run` makes them.
-fn detector(name: &str, kql: &str) -> PathBuf {
-    let pipeline = kqlc::compile(kql, &Schema::builtin())
-        .unwrap_or_else(|d| panic!("{kql}: {}", d[0].message));
-    let rule = Rule {
-        name: name.to_string(),
-        kql: kql.to_string(),
-        path: format!("{name}.kql"),
-        pipeline,
-    };
-    Toolchain::discover()
-        .unwrap()
-        .build(&[rule], Profile::Quick)
-        .unwrap()
-}
 
 /// A `nats-server` with JetStream on 127.0.0.1, a free port and a
 /// temporary store; stopped when dropped.
@@ -279,96 +264,6 @@ impl Client {
     }
 }
 
-/// A detector running as a service, its stdout and stderr collected by
-/// threads line by line.
-struct Service {
-    child: Child,
-    stdout: Arc<Mutex<Vec<String>>>,
-    stderr: Arc<Mutex<Vec<String>>>,
-}
-
-impl Service {
-    fn start(binary: &Path, args: &[&str]) -> Service {
-        let mut child = Command::new(binary)
-            .args(args)
-            .args(["--now", "2024-05-28T12:00:00Z"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let collect = |stream: Box<dyn Read + Send>| {
-            let lines = Arc::new(Mutex::new(Vec::new()));
-            let sink = Arc::clone(&lines);
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines() {
-                    let Ok(line) = line else { break };
-                    sink.lock().unwrap().push(line);
-                }
-            });
-            lines
-        };
-        let stdout = collect(Box::new(child.stdout.take().unwrap()));
-        let stderr = collect(Box::new(child.stderr.take().unwrap()));
-        Service {
-            child,
-            stdout,
-            stderr,
-        }
-    }
-
-    fn rows(&self) -> Vec<String> {
-        self.stdout.lock().unwrap().clone()
-    }
-
-    /// Waits (at most 30 s) for a stderr line containing `text`.
-    fn wait_stderr(&self, text: &str) -> String {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(30) {
-            if let Some(line) = self
-                .stderr
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|l| l.contains(text))
-            {
-                return line.clone();
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("no '{text}' on stderr: {:?}", self.stderr.lock().unwrap());
-    }
-
-    /// Sends SIGTERM; waits (at most 20 s) for the exit status.
-    fn terminate(mut self) -> (Option<i32>, Vec<String>, Vec<String>) {
-        let pid = self.child.id().to_string();
-        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(killed.success());
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if start.elapsed() > Duration::from_secs(20) {
-                let _ = self.child.kill();
-                panic!("the detector did not stop within 20 s of SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        std::thread::sleep(Duration::from_millis(100));
-        let stdout = self.stdout.lock().unwrap().clone();
-        let stderr = self.stderr.lock().unwrap().clone();
-        (status.code(), stdout, stderr)
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Waits (at most 30 s) until `done` holds for the rows of `services`
 /// together.
 fn wait_rows(services: &[&Service], done: impl Fn(&[String]) -> bool) -> Vec<String> {
@@ -382,36 +277,8 @@ fn wait_rows(services: &[&Service], done: impl Fn(&[String]) -> bool) -> Vec<Str
     }
 }
 
-/// How often each value of `key` appears in the rows.
-fn counts(rows: &[String], key: &str) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for row in rows {
-        let value: serde_json::Value = serde_json::from_str(row).unwrap();
-        let id = match &value[key] {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        *counts.entry(id).or_insert(0) += 1;
-    }
-    counts
-}
-
 const CREATE_IDS: &str =
     "CloudAuditEvents | where OperationName == \"create\" | project Id = tostring(RawEventData.AuditId)";
-
-/// A Kubernetes audit event.
-fn event(id: &str, verb: &str) -> String {
-    format!(
-        "{{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\",\"auditID\":\"{id}\",\"stage\":\"ResponseComplete\",\"requestURI\":\"/api/v1/namespaces/default/pods\",\"verb\":\"{verb}\",\"user\":{{\"username\":\"alice\"}},\"sourceIPs\":[\"10.0.0.1\"],\"objectRef\":{{\"resource\":\"pods\",\"namespace\":\"default\"}},\"responseStatus\":{{\"code\":201}},\"requestReceivedTimestamp\":\"2024-05-28T10:00:00.000000Z\",\"stageTimestamp\":\"2024-05-28T10:00:00.100000Z\"}}"
-    )
-}
-
-fn event_list(events: &[String]) -> String {
-    format!(
-        "{{\"kind\":\"EventList\",\"apiVersion\":\"audit.k8s.io/v1\",\"metadata\":{{}},\"items\":[{}]}}",
-        events.join(",")
-    )
-}
 
 #[test]
 fn nats_consumer_acks_messages_after_their_rows_and_terminates_a_malformed_one() {
@@ -627,10 +494,6 @@ fn an_output_failure_naks_the_messages_for_another_detector() {
     assert_eq!(status, Some(0), "{stderr:?}");
 }
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 /// The reference rules (`examples/rules`, the reference queries
 /// unmodified: `tests/end_to_end.rs` checks them against the shared copy),
 /// built into one detector.
@@ -773,15 +636,6 @@ fn scrape(addr: &str) -> String {
         .split_once("\r\n\r\n")
         .map(|(_, body)| body.to_string())
         .unwrap_or_default()
-}
-
-/// The value of the first sample whose name and labels start with `prefix`.
-fn sample(metrics: &str, prefix: &str) -> Option<f64> {
-    metrics
-        .lines()
-        .find(|l| l.starts_with(prefix))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
 }
 
 /// Sorted, without repeats: alerts as a set (identical rows of one rule
@@ -1229,19 +1083,6 @@ fn scheduled_detector(dir: &Path, text: &str) -> PathBuf {
         .binary
 }
 
-/// A small deterministic generator (64-bit LCG).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % below
-    }
-}
-
 /// A CloudAuditEvents row of `user` at `at` (seconds after
 /// 2024-05-28T10:00:00Z).
 fn exec_line(at: i64, user: &str, operation: &str, subresource: &str) -> String {
@@ -1300,7 +1141,7 @@ fn a_scheduled_threshold_rule_over_two_partitions_gives_the_rows_of_one_batch_ru
     let binary = scheduled_detector(dir.path(), MANY_EXECS);
     // `kqlc check --partition-key`: exact by user, not by cluster.
     let check = |key: &str| {
-        let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
+        let output = kqlc()
             .arg("check")
             .arg(dir.path().join("many-execs.kql"))
             .args(["--partition-key", key])
@@ -1373,8 +1214,8 @@ fn a_scheduled_threshold_rule_over_two_partitions_gives_the_rows_of_one_batch_ru
 }
 
 /// The benchmark of docs/PERFORMANCE.md ("NATS JetStream end to end"), not
-/// a test: `cargo test --release -p kqlc-cli --test nats -- --ignored
-/// --nocapture benchmark`. Prints the broker's own publish rate (the
+/// a test: `cargo test --release -p kqlc-cli --test integration
+/// nats::benchmark -- --ignored --nocapture`. Prints the broker's own publish rate (the
 /// ceiling: the test's pipelined publisher alone) and the end-to-end rate
 /// with 1 and 2 detector instances already running: from the first event
 /// published to the last acked, which comes after its alerts are
@@ -1505,97 +1346,6 @@ fn a_publish_that_keeps_failing_naks_the_batch_and_stops_with_status_2() {
     client.wait_all_acked("AUDIT", "detectors");
     let (status, _, stderr) = next.terminate();
     assert_eq!(status, Some(0), "{stderr:?}");
-}
-
-/// Runs `openssl` in `dir` (the Debian package, as for tests/live.rs).
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the openssl command makes the test certificates");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// A throwaway PKI in `dir`: `ca.crt`, `server.crt`/`server.key` for
-/// 127.0.0.1 and `client.crt`/`client.key`, P-256, valid for two days.
-fn make_certificates(dir: &Path) {
-    let p256 = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
-    let mut ca = vec!["req", "-x509"];
-    ca.extend(p256);
-    ca.extend([
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=kqlc test CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    openssl(dir, &ca);
-    for (serial, name, usage) in [
-        (
-            "2",
-            "server",
-            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-        ),
-        ("3", "client", "extendedKeyUsage=clientAuth\n"),
-    ] {
-        let (key, csr, crt, ext) = (
-            format!("{name}.key"),
-            format!("{name}.csr"),
-            format!("{name}.crt"),
-            format!("{name}.ext"),
-        );
-        let subject = format!("/CN=kqlc test {name}");
-        let mut request = vec!["req"];
-        request.extend(p256);
-        request.extend(["-keyout", &key, "-out", &csr, "-subj", &subject]);
-        openssl(dir, &request);
-        std::fs::write(
-            dir.join(&ext),
-            format!(
-                "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n{usage}"
-            ),
-        )
-        .unwrap();
-        openssl(
-            dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &csr,
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-set_serial",
-                serial,
-                "-days",
-                "2",
-                "-extfile",
-                &ext,
-                "-out",
-                &crt,
-            ],
-        );
-    }
 }
 
 #[test]

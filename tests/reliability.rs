@@ -2,28 +2,11 @@
 //! 13): no silent wrong answer, no silent limit. Each runs through the
 //! user's path: the `kqlc` binary, or detectors built by the build driver.
 
+use crate::common::{detector, kqlc, NOW};
 use kqlc::sema::Schema;
 use kqlc_cli::build::{Profile, Rule, Toolchain};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-const NOW: &str = "2024-05-28T12:00:00Z";
-
-/// A quick build of one rule, as `kqlc run` and `kqlc test` make them.
-fn detector(name: &str, kql: &str) -> PathBuf {
-    let pipeline = kqlc::compile(kql, &Schema::builtin())
-        .unwrap_or_else(|d| panic!("{kql}: {}", d[0].message));
-    let rule = Rule {
-        name: name.to_string(),
-        kql: kql.to_string(),
-        path: format!("{name}.kql"),
-        pipeline,
-    };
-    Toolchain::discover()
-        .unwrap()
-        .build(&[rule], Profile::Quick)
-        .unwrap()
-}
 
 fn run(binary: &Path, args: &[&str]) -> Output {
     Command::new(binary)
@@ -128,11 +111,7 @@ fn a_constant_range_past_the_limit_is_a_located_compile_error() {
     let dir = tempfile::tempdir().unwrap();
     let rule = dir.path().join("big.kql");
     std::fs::write(&rule, "range x from 1 to 10000000000 step 1\n| count\n").unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
-        .arg("check")
-        .arg(&rule)
-        .output()
-        .unwrap();
+    let output = kqlc().arg("check").arg(&rule).output().unwrap();
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("KQL0109"), "{stderr}");
@@ -214,11 +193,7 @@ fn an_invalid_constant_regex_in_countof_is_a_located_compile_error() {
         "CloudAuditEvents\n| extend n = countof(OperationName, \"(unclosed\", \"regex\")\n",
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
-        .arg("check")
-        .arg(&rule)
-        .output()
-        .unwrap();
+    let output = kqlc().arg("check").arg(&rule).output().unwrap();
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
@@ -232,11 +207,7 @@ fn an_invalid_constant_regex_in_countof_is_a_located_compile_error() {
         "CloudAuditEvents\n| extend n = countof(OperationName, \"(unclosed\")\n",
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
-        .arg("check")
-        .arg(&rule)
-        .output()
-        .unwrap();
+    let output = kqlc().arg("check").arg(&rule).output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
 }
 
@@ -544,12 +515,7 @@ fn kqlc_refuses_to_write_over_its_rule_file() {
     std::fs::write(&rule, source).unwrap();
     let link = dir.path().join("link.kql");
     std::fs::hard_link(&rule, &link).unwrap();
-    let kqlc = |args: &[&std::ffi::OsStr]| {
-        Command::new(env!("CARGO_BIN_EXE_kqlc"))
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let kqlc = |args: &[&std::ffi::OsStr]| kqlc().args(args).output().unwrap();
     for (command, output) in [("emit", &link), ("build", &rule)] {
         let result = kqlc(&[
             command.as_ref(),
@@ -604,12 +570,7 @@ fn a_bare_carriage_return_in_a_rule_passes_check_and_build_alike() {
         "CloudAuditEvents\r| where OperationName == \"create\"\r| project OperationName\r",
     )
     .unwrap();
-    let kqlc = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_kqlc"))
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let kqlc = |args: &[&str]| kqlc().args(args).output().unwrap();
     let check = kqlc(&["check", rule.to_str().unwrap()]);
     assert!(check.status.success(), "{}", text(&check.stderr));
     let input = bad_then_good(dir.path());
@@ -866,11 +827,7 @@ fn kqlc_check_shows_a_hostile_rule_without_terminal_escapes_or_forged_lines() {
         "CloudAuditEvents\n| where OperationName == \"\u{1b}[31mred\u{202e}\r summary: 0 rows\" and Unknwn\u{1b}x == 1\n",
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
-        .arg("check")
-        .arg(&rule)
-        .output()
-        .unwrap();
+    let output = kqlc().arg("check").arg(&rule).output().unwrap();
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");

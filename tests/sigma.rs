@@ -5,40 +5,13 @@
 //! `STEM.nomatch.jsonl`, in the log source's native format; written by
 //! `make-fixtures.py` there). The corpus is read in place, never copied.
 
+use crate::common::{corpus, kqlc, repo, NOW};
 use kqlc::sema::Schema;
 use kqlc_cli::build::{Profile, Rule, Toolchain};
 use kqlc_cli::rules::{RuleFile, RuleFormat};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-const NOW: &str = "2024-05-28T12:00:00Z";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The corpus folder, or `None` (test skipped) when it is absent outside
-/// CI; under CI (`CI` set) its absence fails the test.
-fn corpus() -> Option<PathBuf> {
-    let dir = repo().join("../shared/corpus/sigma");
-    let dir = if dir.is_dir() {
-        dir
-    } else {
-        PathBuf::from("/work/shared/corpus/sigma")
-    };
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "the Sigma corpus ({}) is missing and CI is set",
-            dir.display()
-        );
-    }
-    eprintln!("skipped: no Sigma corpus at {}", dir.display());
-    None
-}
 
 fn corpus_rules(dir: &Path) -> Vec<RuleFile> {
     let pack = kqlc_cli::rules::load(&[dir.to_path_buf()]).unwrap_or_else(|errors| {
@@ -52,7 +25,7 @@ fn corpus_rules(dir: &Path) -> Vec<RuleFile> {
 
 #[test]
 fn all_sigma_corpus_rules_translate_and_compile() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus("sigma") else { return };
     let rules = corpus_rules(&dir);
     assert_eq!(rules.len(), 30, "the corpus holds 30 SigmaHQ rules");
     let schema = Schema::builtin();
@@ -79,11 +52,7 @@ fn all_sigma_corpus_rules_translate_and_compile() {
         }
     }
     // The command line agrees.
-    let check = Command::new(env!("CARGO_BIN_EXE_kqlc"))
-        .arg("check")
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let check = kqlc().arg("check").arg(&dir).output().unwrap();
     assert!(
         check.status.success(),
         "{}",
@@ -93,15 +62,11 @@ fn all_sigma_corpus_rules_translate_and_compile() {
 
 #[test]
 fn kqlc_emit_kql_prints_the_translation() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus("sigma") else { return };
     let rule = dir.join(
         "SigmaHQ-sigma/rules/application/kubernetes/audit/kubernetes_audit_exec_into_container.yml",
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
-        .args(["emit", "--kql"])
-        .arg(&rule)
-        .output()
-        .unwrap();
+    let output = kqlc().args(["emit", "--kql"]).arg(&rule).output().unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -123,11 +88,7 @@ fn an_untranslatable_sigma_rule_is_an_error_naming_file_line_and_field() {
         "title: Bad\nlogsource:\n  product: kubernetes\n  service: audit\ndetection:\n  selection:\n    verb: create\n    user.username|expand: '%Admins%'\n  condition: selection\n",
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_kqlc"))
-        .arg("check")
-        .arg(&rule)
-        .output()
-        .unwrap();
+    let output = kqlc().arg("check").arg(&rule).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -139,7 +100,7 @@ fn an_untranslatable_sigma_rule_is_an_error_naming_file_line_and_field() {
 
 #[test]
 fn sigma_rules_fire_on_their_fixtures_and_stay_silent_on_near_misses() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus("sigma") else { return };
     let files = corpus_rules(&dir);
     let fixtures = repo().join("tests/fixtures/sigma");
     let schema = Schema::builtin();

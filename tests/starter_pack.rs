@@ -3,20 +3,11 @@
 //! builds into one detector that finds each rule's positives, in every
 //! format at once, and nothing in the near misses.
 
+use crate::common::{kqlc, repo, NOW};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-
-const NOW: &str = "2024-05-28T12:00:00Z";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn kqlc() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kqlc"))
-}
 
 /// The rules' fixture inputs named `FORMAT-KIND.input.jsonl`, per rule id.
 fn fixtures(kind: &str) -> Vec<(String, PathBuf)> {

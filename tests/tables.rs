@@ -8,13 +8,12 @@
 //! compiles unmodified; and the corpus queries, run unmodified on samples of
 //! every native format, find what their twins over `CloudAuditEvents` find.
 
+use crate::common::{corpus, kqlc, rules, yaml_query, NOW};
 use kqlc::sema::Schema;
 use kqlc_cli::build::{Profile, Rule, Toolchain};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-const NOW: &str = "2024-05-28T12:00:00Z";
 
 /// The logical fields every detection projects, under the same names.
 const FIELDS: &str = "AuditId, Verb, Username, Resource, Namespace, Code, Time";
@@ -82,24 +81,6 @@ const READS: &[(&str, &str)] = &[
 | project AuditId = tostring(parse_json(log_s).auditID), Verb = tostring(parse_json(log_s).verb), Username = tostring(parse_json(log_s).user.username), Resource = tostring(parse_json(log_s).objectRef.resource), Namespace = tostring(parse_json(log_s).objectRef.namespace), Code = tolong(parse_json(log_s).responseStatus.code), Time = TimeGenerated"#,
     ),
 ];
-
-fn kqlc() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kqlc"))
-}
-
-fn rules(named: &[(&str, &str)]) -> Vec<Rule> {
-    let schema = Schema::builtin();
-    named
-        .iter()
-        .map(|(name, kql)| Rule {
-            name: name.to_string(),
-            path: format!("{name}.kql"),
-            kql: kql.to_string(),
-            pipeline: kqlc::compile(kql, &schema)
-                .unwrap_or_else(|d| panic!("{name}: {}", d[0].message)),
-        })
-        .collect()
-}
 
 /// `kqlc sample --events 20000 --source mixed` in `format`, written to `dir`.
 fn sample(dir: &Path, format: &str) -> PathBuf {
@@ -272,21 +253,6 @@ fn one_detector_over_two_tables_tags_each_rules_rows() {
 // ---------------------------------------------------------------------------
 // The corpus
 
-fn corpus() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if root.join("kql").is_dir() {
-        return Some(root);
-    }
-    // CI has the corpus: its absence there is a failure, not a skip.
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "the corpus is missing at {}",
-        root.display()
-    );
-    eprintln!("skipping: no corpus at {}", root.display());
-    None
-}
-
 /// The files of the corpus' `kql/` and `kql-extended/`, sorted.
 fn corpus_queries_files(root: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
@@ -341,30 +307,6 @@ fn queries_of(path: &Path, text: &str) -> Vec<String> {
     }
 }
 
-/// The indented block after `query: |` of a YAML rule.
-fn yaml_query(text: &str) -> Option<String> {
-    let mut lines = text.lines();
-    lines.by_ref().find(|l| {
-        let l = l.trim_end();
-        l.starts_with("query:") && (l.ends_with('|') || l.ends_with("|-") || l.ends_with("|+"))
-    })?;
-    let block: Vec<&str> = lines
-        .take_while(|l| l.trim().is_empty() || l.starts_with(' ') || l.starts_with('\t'))
-        .collect();
-    let indent = block
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()?;
-    Some(
-        block
-            .iter()
-            .map(|l| l.get(indent..).unwrap_or(""))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
-}
-
 /// True for a query over `AKSAudit`, `AKSAuditAdmin`, or the kube-audit
 /// categories of `AzureDiagnostics`.
 fn reads_aks_audit_tables(query: &str) -> bool {
@@ -383,7 +325,9 @@ const STILL_UNSUPPORTED: &[(&str, &str)] = &[];
 
 #[test]
 fn every_corpus_query_over_the_aks_audit_tables_compiles_unmodified() {
-    let Some(root) = corpus() else { return };
+    let Some(root) = corpus("kql").and_then(|kql| kql.parent().map(Path::to_path_buf)) else {
+        return;
+    };
     let files = corpus_queries_files(&root);
     let schema = Schema::builtin();
     let (mut compiled, mut failures) = (Vec::new(), Vec::new());
@@ -476,7 +420,7 @@ fn a_mixed_pack_of_kql_sentinel_yaml_over_two_tables_and_sigma_is_one_detector_t
     // `AzureDiagnostics`, and SigmaHQ rules (upstream audit and GKE), built
     // by `kqlc build` into one detector, over native events of four
     // platforms in one stream.
-    let Some(sigma) = sigma_corpus() else {
+    let Some(sigma) = corpus("sigma/SigmaHQ-sigma/rules") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -578,23 +522,6 @@ fn a_mixed_pack_of_kql_sentinel_yaml_over_two_tables_and_sigma_is_one_detector_t
             && stderr.contains("by format: cloudaudit=1, k8s=1, aks=1, gke=2, arm=1"),
         "{stderr}"
     );
-}
-
-/// The SigmaHQ rules of the shared corpus, or `None` (test skipped) when
-/// they are absent outside CI; under CI their absence fails the test.
-fn sigma_corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/sigma/SigmaHQ-sigma/rules");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "the Sigma corpus ({}) is missing and CI is set",
-        dir.display()
-    );
-    eprintln!("skipped: no Sigma corpus at {}", dir.display());
-    None
 }
 
 // ---------------------------------------------------------------------------
@@ -808,7 +735,9 @@ fn sample_of(dir: &Path, source: &str, format: &str) -> PathBuf {
 #[test]
 fn corpus_queries_over_the_aks_tables_find_what_their_cloudauditevents_twins_find_in_every_native_format(
 ) {
-    let Some(root) = corpus() else { return };
+    let Some(root) = corpus("kql").and_then(|kql| kql.parent().map(Path::to_path_buf)) else {
+        return;
+    };
     // Each twin's corpus query, read from the corpus unmodified.
     let files = corpus_queries_files(&root);
     let mut named: Vec<(String, String)> = Vec::new();

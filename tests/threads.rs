@@ -6,11 +6,10 @@
 //! row order (`make_list`, `make_set`, `arg_max` ties, `take_any`, the
 //! first-seen order of groups).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use crate::common::{kqlc, scratch, stderr, NOW};
+use std::path::PathBuf;
+use std::process::Command;
 
-const NOW: &str = "2024-05-28T12:00:00Z";
 const USER: &str = "tostring(RawEventData.User.username)";
 
 /// Each rule: its name and KQL.
@@ -82,24 +81,11 @@ fn rules() -> Vec<(&'static str, String)> {
     ]
 }
 
-fn kqlc() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kqlc"))
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn scratch() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
-}
-
 fn rule_files() -> Vec<PathBuf> {
     rules()
         .into_iter()
         .map(|(name, kql)| {
-            let path = scratch().join(format!("{name}.kql"));
+            let path = scratch("threads").join(format!("{name}.kql"));
             std::fs::write(&path, kql).unwrap();
             path
         })
@@ -109,7 +95,7 @@ fn rule_files() -> Vec<PathBuf> {
 /// The sample, about 3 MB (a dozen batches), with bad lines and blank lines
 /// spread through it.
 fn input() -> PathBuf {
-    let path = scratch().join("input.jsonl");
+    let path = scratch("threads").join("input.jsonl");
     let sample = kqlc()
         .args(["sample", "--bytes", "3M", "--seed", "7", "--now", NOW])
         .output()
@@ -146,7 +132,7 @@ fn hunting_rules_are_split_at_a_mergeable_summarize() {
         ),
         ("take", "CloudAuditEvents\n| take 5\n| summarize count()\n"),
     ] {
-        let path = scratch().join(format!("{name}.kql"));
+        let path = scratch("threads").join(format!("{name}.kql"));
         std::fs::write(&path, kql).unwrap();
         let emitted = kqlc().arg("emit").arg(&path).output().unwrap();
         let code = String::from_utf8_lossy(&emitted.stdout);
@@ -156,7 +142,7 @@ fn hunting_rules_are_split_at_a_mergeable_summarize() {
 
 #[test]
 fn partial_aggregation_on_threads_gives_one_threads_output_reports_and_rejects() {
-    let binary = scratch().join("hunting");
+    let binary = scratch("threads").join("hunting");
     let built = kqlc()
         .arg("build")
         .args(rule_files())
@@ -168,7 +154,7 @@ fn partial_aggregation_on_threads_gives_one_threads_output_reports_and_rejects()
     let input = input();
     let run = |threads: &str| {
         // One path for every run: the summary names it.
-        let rejects = scratch().join("rejects.jsonl");
+        let rejects = scratch("threads").join("rejects.jsonl");
         let output = Command::new(&binary)
             .arg(&input)
             .args(["--now", NOW, "--threads", threads, "--rejects"])

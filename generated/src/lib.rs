@@ -4,7 +4,7 @@
 //! of them with
 //!
 //! ```text
-//! KQLC_BLESS=1 cargo test -p kqlc-cli --test generated
+//! KQLC_BLESS=1 cargo test -p kqlc-cli --test integration generated::
 //! ```
 //!
 //! (that test fails when a module differs from what `kqlc emit` produces

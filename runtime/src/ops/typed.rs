@@ -295,11 +295,25 @@ mod tests {
     fn run_constant_comparisons_are_the_generic_ones() {
         check_run(
             &[Value::Long(101), Value::Long(i64::MIN)],
-            [eq_long_run, ne_long_run, lt_long_run, le_long_run, gt_long_run, ge_long_run],
+            [
+                eq_long_run,
+                ne_long_run,
+                lt_long_run,
+                le_long_run,
+                gt_long_run,
+                ge_long_run,
+            ],
         );
         check_run(
             &[Value::Real(101.0), Value::Real(f64::NAN), Value::Real(-0.0)],
-            [eq_real_run, ne_real_run, lt_real_run, le_real_run, gt_real_run, ge_real_run],
+            [
+                eq_real_run,
+                ne_real_run,
+                lt_real_run,
+                le_real_run,
+                gt_real_run,
+                ge_real_run,
+            ],
         );
         check_run(
             &[
@@ -316,7 +330,10 @@ mod tests {
             ],
         );
         check_run(
-            &[Value::TimeSpan(TimeSpan(864_000_000_000)), Value::TimeSpan(TimeSpan(-1))],
+            &[
+                Value::TimeSpan(TimeSpan(864_000_000_000)),
+                Value::TimeSpan(TimeSpan(-1)),
+            ],
             [
                 eq_timespan_run,
                 ne_timespan_run,

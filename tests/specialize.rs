@@ -1,8 +1,9 @@
 //! Differential: the specialised code kqlc generates (short-circuit
 //! `and`/`or`, text comparisons without a `Value`, comparisons with a long,
 //! real, datetime or timespan constant (`ops::eq_long`), run constants
-//! (`ago(1d)`) computed once, constant regular expressions compiled once,
-//! properties read in place)
+//! (`ago(1d)`) computed once and compared by their type, string operators
+//! and their negations as `bool`, constant regular expressions compiled
+//! once, properties read in place, `summarize` keys borrowed from the row)
 //! gives exactly the rows of the generic `Value` path, on random rules from
 //! the supported language over random lines. One test in this binary: it
 //! turns specialisation off for the whole process while it builds the
@@ -31,7 +32,10 @@ const TEXTS: &[&str] = &[
 fn atom(random: &mut Random) -> String {
     let subject = random.pick(SUBJECTS);
     let text = random.pick(TEXTS);
-    match random.below(10) {
+    match random.below(13) {
+        10 => text_operator(random),
+        11 => membership(random),
+        12 => typed_run_constant(random),
         0 => format!("{subject} == \"{text}\""),
         1 => format!("\"{text}\" == {subject}"),
         2 => format!("{subject} != \"{text}\""),
@@ -114,6 +118,63 @@ fn run_constant(random: &mut Random) -> String {
     ]);
     let subject = *random.pick(&["Timestamp", "todatetime(RawEventData.ObjectRef.name)"]);
     format!("{subject} {op} {bound}")
+}
+
+/// A string operator, plain or negated, with a constant text: a `bool`
+/// test without a `Value` (`ops::startswith_text`) when specialised, its
+/// negation `!` of it (the operators are never null).
+fn text_operator(random: &mut Random) -> String {
+    let subject = random.pick(SUBJECTS);
+    let op = random.pick(&[
+        "startswith",
+        "!startswith",
+        "has",
+        "!has",
+        "contains",
+        "!contains",
+        "endswith",
+        "!endswith",
+        "hasprefix",
+        "!hassuffix",
+        "startswith_cs",
+        "!contains_cs",
+    ]);
+    let text = random.pick(TEXTS);
+    format!("{subject} {op} \"{text}\"")
+}
+
+/// `in`, `!in`, `in~`, `!in~` over a short list of strings: `!in` of a
+/// null is null (not true), `!in~` never null.
+fn membership(random: &mut Random) -> String {
+    let subject = *random.pick(&[
+        "OperationName",
+        "RawEventData.ObjectRef.resource",
+        "RawEventData.Code",
+        "tostring(RawEventData.ObjectRef.missing)",
+    ]);
+    let op = random.pick(&["in", "!in", "in~", "!in~"]);
+    let list = random.pick(&["(\"create\", \"pods\")", "(\"Create\", \"\")", "(\"201\")"]);
+    format!("{subject} {op} {list}")
+}
+
+/// A comparison with a run constant of type long, real or timespan
+/// (`ops::lt_timespan_run`), either side.
+fn typed_run_constant(random: &mut Random) -> String {
+    let op = *random.pick(&["==", "!=", "<", "<=", ">", ">="]);
+    let (subject, bound) = *random.pick(&[
+        ("toint(RawEventData.Code)", "strlen(\"abc\") * 67"),
+        ("RawEventData.Code", "strlen(\"abc\") * 67"),
+        ("todouble(RawEventData.Code)", "sqrt(40401.0)"),
+        ("RawEventData.Code", "sqrt(2.25)"),
+        ("totimespan(RawEventData.Code)", "totimespan(\"01:00:00\")"),
+        ("now() - Timestamp", "1h * 2"),
+        ("RawEventData.Code", "totimespan(\"01:00:00\")"),
+    ]);
+    if random.below(2) == 0 {
+        format!("{subject} {op} {bound}")
+    } else {
+        format!("{bound} {op} {subject}")
+    }
 }
 
 /// A constant regular expression: compiled once per call site when
@@ -205,10 +266,17 @@ fn line(random: &mut Random) -> String {
 fn specialised_and_generic_code_return_identical_rows() {
     let mut random = Random(0x5AFE);
     let schema = Schema::builtin();
-    let rules: Vec<Rule> = (0..60)
+    let rules: Vec<Rule> = (0..70)
         .map(|i| {
+            // Every seventh a `summarize ... by` (its key borrowed from the
+            // row when specialised).
+            let tail = if i % 7 == 6 {
+                "| summarize n = count(), c = countif(isnotempty(R)) by OperationName, tostring(R), Code = toint(RawEventData.Code)"
+            } else {
+                "| project OperationName, R"
+            };
             let kql = format!(
-                "CloudAuditEvents\n| where {}\n| extend R = RawEventData.ObjectRef.resource\n| where {} or isnull(R)\n| project OperationName, R",
+                "CloudAuditEvents\n| where {}\n| extend R = RawEventData.ObjectRef.resource\n| where {} or isnull(R)\n{tail}",
                 predicate(&mut random, 3),
                 predicate(&mut random, 2)
             );

@@ -149,7 +149,7 @@ impl Rule {
                     ctx,
                     |ctx| functions::ago(ctx, &Value::TimeSpan(TimeSpan(864000000000))),
                 );
-            ops::is_true(&ops::gt(timestamp, ago))
+            ops::gt_datetime_run(timestamp, ago)
         };
         if keep {
             self.where_2(ctx, row, emit);
@@ -194,15 +194,13 @@ impl Rule {
     fn where_4(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
-            ops::is_true(
-                &ops::startswith(
-                    ops::member_ref(
-                        ops::member_ref(raw_event_data, "ResponseStatus"),
-                        "code",
-                    ),
-                    &Value::from_static("20"),
-                    false,
+            ops::startswith_text(
+                ops::member_ref(
+                    ops::member_ref(raw_event_data, "ResponseStatus"),
+                    "code",
                 ),
+                "20",
+                false,
             )
         };
         if keep {

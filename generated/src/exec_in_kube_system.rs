@@ -151,7 +151,7 @@ impl Rule {
                     ctx,
                     |ctx| functions::ago(ctx, &Value::TimeSpan(TimeSpan(864000000000))),
                 );
-            ops::is_true(&ops::gt(timestamp, ago))
+            ops::gt_datetime_run(timestamp, ago)
         };
         if keep {
             self.where_2(ctx, row, emit);
@@ -334,33 +334,9 @@ impl Rule {
     fn where_12(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
         let keep = {
             let pod_name = &row[16];
-            ops::is_true(
-                &ops::not(
-                    &ops::startswith(
-                        pod_name,
-                        &Value::from_static("tunnelfront-"),
-                        false,
-                    ),
-                ),
-            )
-                && ops::is_true(
-                    &ops::not(
-                        &ops::startswith(
-                            pod_name,
-                            &Value::from_static("konnectivity-"),
-                            false,
-                        ),
-                    ),
-                )
-                && ops::is_true(
-                    &ops::not(
-                        &ops::startswith(
-                            pod_name,
-                            &Value::from_static("aks-link"),
-                            false,
-                        ),
-                    ),
-                )
+            !ops::startswith_text(pod_name, "tunnelfront-", false)
+                && !ops::startswith_text(pod_name, "konnectivity-", false)
+                && !ops::startswith_text(pod_name, "aks-link", false)
         };
         if keep {
             self.extend_13(ctx, row, emit);

@@ -122,11 +122,28 @@ impl<S> Groups<S> {
         for value in &key {
             identity(value, &mut self.scratch);
         }
+        self.slot(|| key, init)
+    }
+
+    /// [`Groups::entry`] with the key's values borrowed (from the row):
+    /// they are cloned only when they make a new group, so a row of an
+    /// existing group copies and allocates nothing.
+    pub fn entry_ref(&mut self, key: &[&Value], init: impl FnOnce() -> S) -> &mut S {
+        self.scratch.clear();
+        for value in key {
+            identity(value, &mut self.scratch);
+        }
+        self.slot(|| key.iter().map(|&v| v.clone()).collect(), init)
+    }
+
+    /// The state of the group whose identity is in `scratch`, added with
+    /// `key()` and `init()` when new.
+    fn slot(&mut self, key: impl FnOnce() -> Vec<Value>, init: impl FnOnce() -> S) -> &mut S {
         let slot = match self.index.get(self.scratch.as_slice()) {
             Some(&slot) => slot,
             None => {
                 self.index.insert(self.scratch.clone(), self.groups.len());
-                self.groups.push((key, init()));
+                self.groups.push((key(), init()));
                 self.groups.len() - 1
             }
         };
@@ -1111,6 +1128,25 @@ mod tests {
             .map(|(k, n)| (if let Value::Long(k) = k[0] { k } else { -1 }, n))
             .collect();
         assert_eq!(groups, vec![(2, 1), (1, 11), (3, 10), (4, 10)]);
+    }
+
+    #[test]
+    fn borrowed_keys_group_as_owned_ones_do() {
+        let rows = [
+            [Value::from_static("b"), Value::Long(1)],
+            [Value::Null, Value::Int(1)],
+            [Value::from_static("b"), Value::Long(1)],
+            [Value::Null, Value::Long(1)],
+            [Value::from_static("b"), Value::Real(1.0)],
+        ];
+        let (mut owned, mut borrowed): (Groups<i64>, Groups<i64>) = Default::default();
+        for row in &rows {
+            *owned.entry(row.to_vec(), || 0) += 1;
+            *borrowed.entry_ref(&[&row[0], &row[1]], || 0) += 1;
+        }
+        let (owned, borrowed) = (owned.drain(), borrowed.drain());
+        assert_eq!(owned.len(), 3, "{owned:?}");
+        assert_eq!(format!("{owned:?}"), format!("{borrowed:?}"));
     }
 
     #[test]

@@ -28,11 +28,7 @@ use crate::text::{datetime_checked, parse_datetime, parse_timespan, to_text};
 use crate::value::{Row, Str, TimeSpan, Value};
 
 mod typed;
-pub use typed::{
-    eq_datetime, eq_long, eq_real, eq_timespan, ge_datetime, ge_long, ge_real, ge_timespan,
-    gt_datetime, gt_long, gt_real, gt_timespan, le_datetime, le_long, le_real, le_timespan,
-    lt_datetime, lt_long, lt_real, lt_timespan, ne_datetime, ne_long, ne_real, ne_timespan,
-};
+pub use typed::*;
 
 // ---------------------------------------------------------------------------
 // Comparison
@@ -294,6 +290,12 @@ pub fn not(a: &Value) -> Value {
 /// counts as `false`).
 pub fn is_true(v: &Value) -> bool {
     matches!(v, Value::Bool(true))
+}
+
+/// True only for `Bool(false)`: whether `where not(v)` keeps a row, exactly
+/// `is_true(&not(v))` (the `not` of null or of a non-bool is null).
+pub fn is_false(v: &Value) -> bool {
+    matches!(v, Value::Bool(false))
 }
 
 // ---------------------------------------------------------------------------
@@ -613,16 +615,19 @@ fn fold(s: &str) -> Cow<'_, str> {
 
 /// The `contains`/`has` family on the `tostring` of both operands.
 fn find_term(a: &Value, b: &Value, case_sensitive: bool, mode: TermMatch) -> Value {
-    let hay = to_text(a);
-    let needle = to_text(b);
-    let found = if case_sensitive {
+    Value::Bool(find_text(&to_text(a), &to_text(b), case_sensitive, mode))
+}
+
+/// [`find_term`] on the texts: whether `needle` occurs in `hay` where
+/// `mode` accepts it.
+fn find_text(hay: &str, needle: &str, case_sensitive: bool, mode: TermMatch) -> bool {
+    if case_sensitive {
         search(hay.as_bytes(), needle.as_bytes(), mode, false)
     } else if hay.is_ascii() && needle.is_ascii() {
         search(hay.as_bytes(), needle.as_bytes(), mode, true)
     } else {
-        search(fold(&hay).as_bytes(), fold(&needle).as_bytes(), mode, false)
-    };
-    Value::Bool(found)
+        search(fold(hay).as_bytes(), fold(needle).as_bytes(), mode, false)
+    }
 }
 
 /// `contains` / `contains_cs` (`contains-operator.md`): the right side occurs
@@ -667,32 +672,58 @@ pub fn hassuffix(a: &Value, b: &Value, case_sensitive: bool) -> Value {
 /// begins with the right side. `tostring` of both operands, never null; case
 /// folding as in [`contains`].
 pub fn startswith(a: &Value, b: &Value, case_sensitive: bool) -> Value {
-    let hay = to_text(a);
-    let needle = to_text(b);
-    Value::Bool(if case_sensitive {
-        hay.starts_with(needle.as_ref())
+    Value::Bool(starts_with_text(&to_text(a), &to_text(b), case_sensitive))
+}
+
+/// [`startswith`] on the texts.
+fn starts_with_text(hay: &str, needle: &str, case_sensitive: bool) -> bool {
+    if case_sensitive {
+        hay.starts_with(needle)
     } else if hay.is_ascii() && needle.is_ascii() {
         hay.len() >= needle.len()
             && hay.as_bytes()[..needle.len()].eq_ignore_ascii_case(needle.as_bytes())
     } else {
-        fold(&hay).starts_with(fold(&needle).as_ref())
-    })
+        fold(hay).starts_with(fold(needle).as_ref())
+    }
 }
 
 /// `endswith` / `endswith_cs` (`endswith-operator.md`): the left side ends
 /// with the right side. `tostring` of both operands, never null; case folding
 /// as in [`contains`].
 pub fn endswith(a: &Value, b: &Value, case_sensitive: bool) -> Value {
-    let hay = to_text(a);
-    let needle = to_text(b);
-    Value::Bool(if case_sensitive {
-        hay.ends_with(needle.as_ref())
+    Value::Bool(ends_with_text(&to_text(a), &to_text(b), case_sensitive))
+}
+
+/// [`endswith`] on the texts.
+fn ends_with_text(hay: &str, needle: &str, case_sensitive: bool) -> bool {
+    if case_sensitive {
+        hay.ends_with(needle)
     } else if hay.is_ascii() && needle.is_ascii() {
         hay.len() >= needle.len()
             && hay.as_bytes()[hay.len() - needle.len()..].eq_ignore_ascii_case(needle.as_bytes())
     } else {
-        fold(&hay).ends_with(fold(&needle).as_ref())
-    })
+        fold(hay).ends_with(fold(needle).as_ref())
+    }
+}
+
+/// Defines a string operator against a constant text, for predicates.
+macro_rules! text_operators {
+    ($($name:ident: $op:ident = $test:expr;)*) => {$(
+        #[doc = concat!("`a ", stringify!($op), " \"text\"` (`case_sensitive`: its `_cs` form) where only whether it is true matters: exactly `is_true(&", stringify!($op), "(a, &Value::String(text), case_sensitive))`, never null, without making a `Value`; so its negation (`!", stringify!($op), "`) is `!` of it.")]
+        pub fn $name(a: &Value, text: &str, case_sensitive: bool) -> bool {
+            let test: fn(&str, &str, bool) -> bool = $test;
+            test(&to_text(a), text, case_sensitive)
+        }
+    )*};
+}
+
+text_operators! {
+    contains_text: contains = |h, n, cs| find_text(h, n, cs, TermMatch::Anywhere);
+    has_text: has = |h, n, cs| find_text(h, n, cs, TermMatch::Whole);
+    hasprefix_text: hasprefix = |h, n, cs| find_text(h, n, cs, TermMatch::Prefix);
+    hassuffix_text: hassuffix = |h, n, cs| find_text(h, n, cs, TermMatch::Suffix);
+    startswith_text: startswith = starts_with_text;
+    endswith_text: endswith = ends_with_text;
 }
 
 /// `matches regex` (`matches-regex-operator.md`): the left side (its
@@ -916,6 +947,63 @@ pub fn between(x: &Value, lo: &Value, hi: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_operators_against_a_constant_are_the_generic_ones() {
+        type Generic = fn(&Value, &Value, bool) -> Value;
+        type Typed = fn(&Value, &str, bool) -> bool;
+        let pairs: [(&str, Generic, Typed); 6] = [
+            ("contains", contains, contains_text),
+            ("has", has, has_text),
+            ("hasprefix", hasprefix, hasprefix_text),
+            ("hassuffix", hassuffix, hassuffix_text),
+            ("startswith", startswith, startswith_text),
+            ("endswith", endswith, endswith_text),
+        ];
+        let subjects = [
+            Value::Null,
+            Value::from_static(""),
+            Value::from_static("Tunnelfront-abc"),
+            Value::from_static("a tunnelfront-x"),
+            Value::from_static("ÄBC-tunnelfront-"),
+            Value::Long(101),
+            Value::Bool(true),
+            Value::array(vec![Value::from_static("tunnelfront-")]),
+        ];
+        for (name, generic, typed) in pairs {
+            for a in &subjects {
+                for text in ["tunnelfront-", "TUNNELFRONT", "", "101", "äbc", "true"] {
+                    for cs in [false, true] {
+                        let expected = generic(a, &Value::String(Str::Static(text)), cs);
+                        assert_eq!(
+                            typed(a, text, cs),
+                            is_true(&expected),
+                            "{a:?} {name} {text:?} cs={cs}"
+                        );
+                        // Never null, so `!op` is `!` of the test.
+                        assert_eq!(
+                            !typed(a, text, cs),
+                            is_true(&not(&expected)),
+                            "{a:?} !{name} {text:?} cs={cs}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn is_false_is_the_truth_of_not() {
+        for v in [
+            Value::Null,
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::Long(0),
+            Value::from_static("false"),
+        ] {
+            assert_eq!(is_false(&v), is_true(&not(&v)), "{v:?}");
+        }
+    }
 
     #[test]
     fn a_set_from_lines_reads_back_newlines_backslashes_and_empty_strings() {

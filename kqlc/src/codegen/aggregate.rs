@@ -44,7 +44,6 @@ impl Gen {
             exprs.extend(a.value.iter().chain(&a.predicate).chain(&a.carried));
         }
         let lets = bindings.lets(&exprs);
-        let key_values = keys.iter().map(|e| owned(e, &bindings.names));
         let inits = aggregate_inits(aggregates);
         let adds = aggregate_adds(aggregates, &bindings.names);
         let widths = aggregates
@@ -69,9 +68,18 @@ impl Gen {
                 #next
             }
         });
+        // The key's values borrowed from the row, cloned only for a new
+        // group (the generic path makes the key for every row).
+        let entry = if specializing() {
+            let key_values = keys.iter().map(|e| borrowed(e, &bindings.names));
+            quote! { entry_ref(&[#(#key_values),*], || vec![#(#inits),*]) }
+        } else {
+            let key_values = keys.iter().map(|e| owned(e, &bindings.names));
+            quote! { entry(vec![#(#key_values),*], || vec![#(#inits),*]) }
+        };
         quote! {
             #lets
-            let states = self.#state.entry(vec![#(#key_values),*], || vec![#(#inits),*]);
+            let states = self.#state.#entry;
             #(#adds)*
         }
     }

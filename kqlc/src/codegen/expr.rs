@@ -3,6 +3,7 @@
 //! and the local names of the columns a stage reads.
 
 use super::*;
+use crate::plan::ir::TextOp;
 
 /// Local names for the columns a stage reads: `let operation_name = &row[4];`.
 pub(super) struct Bindings {
@@ -62,6 +63,12 @@ impl Bindings {
         }
     }
 
+    /// A Rust `bool` for `predicate` ([`owned_bool`]), comparisons with the
+    /// stage's run constants typed by the constants' types.
+    pub(super) fn predicate(&self, predicate: &Expr) -> TokenStream {
+        bool_expr(predicate, &self.names, self.first_constant, false)
+    }
+
     /// `let NAME = &row[i];` for each column the expressions read.
     pub(super) fn lets(&self, exprs: &[&Expr]) -> TokenStream {
         let mut used = BTreeSet::new();
@@ -109,33 +116,60 @@ pub(super) fn specializing() -> bool {
 /// have no effects), and `==`/`!=` against a string literal compare text
 /// without making a `Value` (`ops::eq_text`).
 pub(super) fn owned_bool(expr: &Expr, names: &[Ident]) -> TokenStream {
-    bool_expr(expr, names, false)
+    bool_expr(expr, names, names.len(), false)
 }
 
-/// [`owned_bool`]; `operand` when the result is an operand of `&&` (an
-/// `||` there needs brackets; anywhere else brackets would be redundant).
-pub(super) fn bool_expr(expr: &Expr, names: &[Ident], operand: bool) -> TokenStream {
+/// [`owned_bool`], the positions from `run` on naming run constants (see
+/// `hoist`); `operand` when the result is an operand of `&&` (an `||`
+/// there needs brackets; anywhere else brackets would be redundant).
+fn bool_expr(expr: &Expr, names: &[Ident], run: usize, operand: bool) -> TokenStream {
     if specializing() {
         if let Expr::Call { builtin, args, .. } = expr {
             match (*builtin, args.as_slice()) {
                 (Builtin::And, [Arg::Value(a), Arg::Value(b)]) => {
-                    let (a, b) = (bool_expr(a, names, true), bool_expr(b, names, true));
+                    let (a, b) = (
+                        bool_expr(a, names, run, true),
+                        bool_expr(b, names, run, true),
+                    );
                     return quote! { #a && #b };
                 }
                 (Builtin::Or, [Arg::Value(a), Arg::Value(b)]) => {
-                    let (a, b) = (bool_expr(a, names, false), bool_expr(b, names, false));
+                    let (a, b) = (
+                        bool_expr(a, names, run, false),
+                        bool_expr(b, names, run, false),
+                    );
                     return if operand {
                         quote! { (#a || #b) }
                     } else {
                         quote! { #a || #b }
                     };
                 }
+                // `not(x)` is true when `x` is false: `!x` where `x` is
+                // never null (`!startswith`, `!has`, ...), otherwise
+                // `ops::is_false` (`not(null)` is null, not true).
+                (Builtin::Not, [Arg::Value(inner)]) => {
+                    if never_null(inner) {
+                        let inner = bool_expr(inner, names, run, false);
+                        return quote! { !#inner };
+                    }
+                    let value = borrowed(inner, names);
+                    return quote! { ops::is_false(#value) };
+                }
                 (Builtin::Compare(comparison), [Arg::Value(a), Arg::Value(b)]) => {
                     let test = text_comparison(comparison, a, b, names)
-                        .or_else(|| typed_comparison(comparison, a, b, names));
+                        .or_else(|| typed_comparison(comparison, a, b, names))
+                        .or_else(|| run_comparison(comparison, a, b, names, run));
                     if let Some(test) = test {
                         return test;
                     }
+                }
+                (
+                    Builtin::Text { op, case_sensitive },
+                    [Arg::Value(a), Arg::Value(Expr::Const(Const::String(text)))],
+                ) => {
+                    let function = format_ident!("{}_text", text_op_name(op));
+                    let a = borrowed(a, names);
+                    return quote! { ops::#function(#a, #text, #case_sensitive) };
                 }
                 _ => {}
             }
@@ -143,6 +177,96 @@ pub(super) fn bool_expr(expr: &Expr, names: &[Ident], operand: bool) -> TokenStr
     }
     let value = borrowed(expr, names);
     quote! { ops::is_true(#value) }
+}
+
+/// The runtime's name of a string operator (`startswith`).
+fn text_op_name(op: TextOp) -> &'static str {
+    match op {
+        TextOp::Contains => "contains",
+        TextOp::Has => "has",
+        TextOp::HasPrefix => "hasprefix",
+        TextOp::HasSuffix => "hassuffix",
+        TextOp::StartsWith => "startswith",
+        TextOp::EndsWith => "endswith",
+    }
+}
+
+/// Whether `expr`'s value is always `true` or `false`, never null: the
+/// string operators (`tostring` of null is `""`), `has_any`, `has_all`,
+/// and `in~` (the `or` of `=~`, never null); so `not(expr)` is `!` of its
+/// truth.
+fn never_null(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::Call {
+            builtin: Builtin::Text { .. }
+                | Builtin::HasAny
+                | Builtin::HasAll
+                | Builtin::InList {
+                    case_insensitive: true
+                }
+                | Builtin::InSet {
+                    case_insensitive: true
+                },
+            ..
+        }
+    )
+}
+
+/// `a OP c` (or `c OP a`) where `c` is a run constant (a position from
+/// `run` on) of type long, real, datetime or timespan, as the runtime's
+/// comparison with a run constant of that type (`ops::gt_datetime_run(
+/// timestamp, ago)`): exactly `ops::is_true(&ops::OP(..))`, comparing the
+/// constant's value of its type directly. `None` for other shapes.
+fn run_comparison(
+    comparison: Comparison,
+    a: &Expr,
+    b: &Expr,
+    names: &[Ident],
+    run: usize,
+) -> Option<TokenStream> {
+    let is_run = |e: &Expr| matches!(e, Expr::Column(i, _) if *i >= run && *i < names.len());
+    let (subject, constant, comparison) = if is_run(b) {
+        (a, b, comparison)
+    } else if is_run(a) {
+        (b, a, mirrored(comparison))
+    } else {
+        return None;
+    };
+    let kind = match constant.ty() {
+        ScalarType::Long => "long",
+        ScalarType::Real => "real",
+        ScalarType::DateTime => "datetime",
+        ScalarType::TimeSpan => "timespan",
+        _ => return None,
+    };
+    let function = format_ident!("{}_{}_run", comparison_name(comparison)?, kind);
+    let (subject, constant) = (borrowed(subject, names), borrowed(constant, names));
+    Some(quote! { ops::#function(#subject, #constant) })
+}
+
+/// `OP'` such that `c OP a` is `a OP' c`.
+fn mirrored(comparison: Comparison) -> Comparison {
+    match comparison {
+        Comparison::Lt => Comparison::Gt,
+        Comparison::Le => Comparison::Ge,
+        Comparison::Gt => Comparison::Lt,
+        Comparison::Ge => Comparison::Le,
+        other => other,
+    }
+}
+
+/// The runtime's name of a comparison (`gt`); `None` for `=~`, `!~`.
+fn comparison_name(comparison: Comparison) -> Option<&'static str> {
+    Some(match comparison {
+        Comparison::Eq => "eq",
+        Comparison::Ne => "ne",
+        Comparison::Lt => "lt",
+        Comparison::Le => "le",
+        Comparison::Gt => "gt",
+        Comparison::Ge => "ge",
+        Comparison::EqCi | Comparison::NeCi => return None,
+    })
 }
 
 /// `a == "text"` or `a != "text"` (either side the constant), as
@@ -183,17 +307,7 @@ fn typed_comparison(
     let (subject, constant, comparison) = match (a, b) {
         (_, Expr::Const(c)) => (a, c, comparison),
         // `constant OP a` is `a OP' constant`, OP' the mirrored operator.
-        (Expr::Const(c), _) => (
-            b,
-            c,
-            match comparison {
-                Comparison::Lt => Comparison::Gt,
-                Comparison::Le => Comparison::Ge,
-                Comparison::Gt => Comparison::Lt,
-                Comparison::Ge => Comparison::Le,
-                other => other,
-            },
-        ),
+        (Expr::Const(c), _) => (b, c, mirrored(comparison)),
         _ => return None,
     };
     let (kind, value) = match constant {
@@ -216,16 +330,7 @@ fn typed_comparison(
         }),
         _ => return None,
     };
-    let op = match comparison {
-        Comparison::Eq => "eq",
-        Comparison::Ne => "ne",
-        Comparison::Lt => "lt",
-        Comparison::Le => "le",
-        Comparison::Gt => "gt",
-        Comparison::Ge => "ge",
-        Comparison::EqCi | Comparison::NeCi => return None,
-    };
-    let function = format_ident!("{}_{}", op, kind);
+    let function = format_ident!("{}_{}", comparison_name(comparison)?, kind);
     let subject = borrowed(subject, names);
     Some(quote! { ops::#function(#subject, #value) })
 }

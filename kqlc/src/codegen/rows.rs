@@ -10,7 +10,7 @@ impl Gen {
     pub(super) fn filter(&mut self, s: &StageCode<'_>, predicate: &Expr) -> TokenStream {
         let StageCode { next, bindings, .. } = s;
         let lets = bindings.lets(&[predicate]);
-        let test = owned_bool(predicate, &bindings.names);
+        let test = bindings.predicate(predicate);
         quote! {
             let keep = {
                 #lets

@@ -11,7 +11,7 @@
 
 use std::cmp::Ordering;
 
-use super::{compare, equality};
+use super::{compare, equality, is_true};
 use crate::value::{DateTime, TimeSpan, Value};
 
 /// Defines the six comparisons of `a` with a constant of one kind.
@@ -75,6 +75,63 @@ typed_comparisons!(
     le_timespan,
     gt_timespan,
     ge_timespan
+);
+
+/// Defines the six comparisons of `a` with a run constant (`ago(1d)`,
+/// computed once per run, held as a `Value`) whose type is one kind: its
+/// value of that kind compared as by the typed comparison above, any other
+/// (null, when the constant's function gives null) by the generic rules.
+macro_rules! run_comparisons {
+    ($kind:literal, $variant:ident, $(($run:ident, $typed:ident, $generic:ident)),*) => {$(
+        #[doc = concat!("`a ", stringify!($generic), " b` with a run constant of type ", $kind, ": exactly `is_true(&", stringify!($generic), "(a, b))`, by [`", stringify!($typed), "`] when `b` holds a ", $kind, ".")]
+        pub fn $run(a: &Value, b: &Value) -> bool {
+            match b {
+                Value::$variant(b) => $typed(a, *b),
+                other => is_true(&super::$generic(a, other)),
+            }
+        }
+    )*};
+}
+
+run_comparisons!(
+    "long",
+    Long,
+    (eq_long_run, eq_long, eq),
+    (ne_long_run, ne_long, ne),
+    (lt_long_run, lt_long, lt),
+    (le_long_run, le_long, le),
+    (gt_long_run, gt_long, gt),
+    (ge_long_run, ge_long, ge)
+);
+run_comparisons!(
+    "real",
+    Real,
+    (eq_real_run, eq_real, eq),
+    (ne_real_run, ne_real, ne),
+    (lt_real_run, lt_real, lt),
+    (le_real_run, le_real, le),
+    (gt_real_run, gt_real, gt),
+    (ge_real_run, ge_real, ge)
+);
+run_comparisons!(
+    "datetime",
+    DateTime,
+    (eq_datetime_run, eq_datetime, eq),
+    (ne_datetime_run, ne_datetime, ne),
+    (lt_datetime_run, lt_datetime, lt),
+    (le_datetime_run, le_datetime, le),
+    (gt_datetime_run, gt_datetime, gt),
+    (ge_datetime_run, ge_datetime, ge)
+);
+run_comparisons!(
+    "timespan",
+    TimeSpan,
+    (eq_timespan_run, eq_timespan, eq),
+    (ne_timespan_run, ne_timespan, ne),
+    (lt_timespan_run, lt_timespan, lt),
+    (le_timespan_run, le_timespan, le),
+    (gt_timespan_run, gt_timespan, gt),
+    (ge_timespan_run, ge_timespan, ge)
 );
 
 /// Whether `a` and the constant `b` are ordered and `accept` takes their
@@ -212,6 +269,78 @@ mod tests {
                 le_timespan,
                 gt_timespan,
                 ge_timespan,
+            ],
+        );
+    }
+
+    /// Each run-constant comparison against the generic operator, with
+    /// constants of its kind, null and other kinds (what a run constant's
+    /// function could give).
+    fn check_run(constants: &[Value], run: [fn(&Value, &Value) -> bool; 6]) {
+        let generic: [fn(&Value, &Value) -> Value; 6] = [eq, ne, lt, le, gt, ge];
+        let names = ["==", "!=", "<", "<=", ">", ">="];
+        let mut constants = constants.to_vec();
+        constants.extend([Value::Null, Value::Long(101), Value::from_static("101")]);
+        for a in subjects() {
+            for b in &constants {
+                for k in 0..6 {
+                    let expected = is_true(&generic[k](&a, b));
+                    assert_eq!(run[k](&a, b), expected, "{a:?} {} run {b:?}", names[k]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn run_constant_comparisons_are_the_generic_ones() {
+        check_run(
+            &[Value::Long(101), Value::Long(i64::MIN)],
+            [
+                eq_long_run,
+                ne_long_run,
+                lt_long_run,
+                le_long_run,
+                gt_long_run,
+                ge_long_run,
+            ],
+        );
+        check_run(
+            &[Value::Real(101.0), Value::Real(f64::NAN), Value::Real(-0.0)],
+            [
+                eq_real_run,
+                ne_real_run,
+                lt_real_run,
+                le_real_run,
+                gt_real_run,
+                ge_real_run,
+            ],
+        );
+        check_run(
+            &[
+                Value::DateTime(DateTime(638_525_000_000_000_000)),
+                Value::DateTime(DateTime(0)),
+            ],
+            [
+                eq_datetime_run,
+                ne_datetime_run,
+                lt_datetime_run,
+                le_datetime_run,
+                gt_datetime_run,
+                ge_datetime_run,
+            ],
+        );
+        check_run(
+            &[
+                Value::TimeSpan(TimeSpan(864_000_000_000)),
+                Value::TimeSpan(TimeSpan(-1)),
+            ],
+            [
+                eq_timespan_run,
+                ne_timespan_run,
+                lt_timespan_run,
+                le_timespan_run,
+                gt_timespan_run,
+                ge_timespan_run,
             ],
         );
     }

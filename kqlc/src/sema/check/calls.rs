@@ -253,6 +253,9 @@ impl Checker<'_> {
                     span,
                 };
             }
+            if self.refused_windows.contains(&(span.start, span.end)) {
+                return poisoned(span);
+            }
             self.error(
                 Diagnostic::new(
                     Code::Unsupported,

@@ -65,6 +65,7 @@ pub fn check(
         user_functions: HashMap::new(),
         inline_depth: 0,
         window_columns: HashMap::new(),
+        refused_windows: std::collections::HashSet::new(),
         in_window_stage: false,
     };
     let mut result = None;
@@ -125,6 +126,9 @@ struct Checker<'a> {
     /// Row function calls (by their span) already computed into a column
     /// by a `Window` stage: the position and type.
     window_columns: HashMap<(usize, usize), (usize, ScalarType)>,
+    /// Spans of row-function calls whose arguments were refused (already
+    /// reported): reading them gives no second error.
+    refused_windows: std::collections::HashSet<(usize, usize)>,
     /// The operator being checked has had its row functions computed.
     in_window_stage: bool,
 }

@@ -36,6 +36,8 @@ impl Checker<'_> {
                 continue;
             };
             let Some(window) = self.window_call(name, args, &columns, call.span) else {
+                self.refused_windows
+                    .insert((call.span.start, call.span.end));
                 continue;
             };
             let ty = match window.kind {
@@ -69,6 +71,7 @@ impl Checker<'_> {
         query = self.push_operator(query, operator);
         self.in_window_stage = false;
         self.window_columns.clear();
+        self.refused_windows.clear();
         // `project` keeps only what it names; after `extend` and `where`
         // the row functions' columns go.
         if !matches!(operator.kind, OperatorKind::Project(_)) {

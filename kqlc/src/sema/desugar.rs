@@ -170,6 +170,7 @@ fn nested(operator: &mut ast::Operator) {
         }
         OperatorKind::Invoke(c) => call(c),
         OperatorKind::Evaluate(evaluate) => call(&mut evaluate.call),
+        OperatorKind::ProjectByNames(specifiers) => specifiers.iter_mut().for_each(expr),
         OperatorKind::TopNested(levels) => {
             for level in levels {
                 level

@@ -637,6 +637,15 @@ pub(super) const ENTRIES: &[Function] = &[
         "the arguments of a Windows command line",
     ),
     f(
+        "parse-kv",
+        &[A::String, A::String, A::String, A::String, A::String, A::Bool, A::String],
+        7,
+        fixed(T::Dynamic),
+        "parse_kv",
+        C::Slice,
+        "the `parse-kv` operator's key/value bag (written by its rewrite, not callable)",
+    ),
+    f(
         "parse_csv",
         &[A::String],
         1,

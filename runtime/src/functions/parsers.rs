@@ -509,7 +509,10 @@ pub fn parse_kv(args: &[Value]) -> Value {
     let options = KvOptions {
         pair: to_text(pair).to_string(),
         kv: to_text(kv).to_string(),
-        quotes: quote_chars.chunks(2).map(|q| (q[0], q[q.len() - 1])).collect(),
+        quotes: quote_chars
+            .chunks(2)
+            .map(|q| (q[0], q[q.len() - 1]))
+            .collect(),
         escapes: to_text(escapes).chars().collect(),
         greedy: matches!(greedy, Value::Bool(true)),
     };

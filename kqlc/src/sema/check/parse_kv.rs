@@ -145,30 +145,28 @@ impl Checker<'_> {
                     }
                     _ => Some(bad("`true` or `false`")),
                 },
-                ("regex", Some(t)) => {
-                    match regex::Regex::new(&t) {
-                        Ok(re) if re.captures_len() == 3 => {
-                            options.regex = Some(t);
-                            None
-                        }
-                        Ok(_) => Some(
-                            Diagnostic::new(
-                                Code::InvalidLiteral,
-                                "the parse-kv regex needs exactly two capturing groups (key and value)",
-                                value.span,
-                            )
-                            .with_label("not two groups"),
-                        ),
-                        Err(e) => Some(
-                            Diagnostic::new(
-                                Code::InvalidLiteral,
-                                "invalid regular expression",
-                                value.span,
-                            )
-                            .with_label(e.to_string().lines().last().unwrap_or("").to_string()),
-                        ),
+                ("regex", Some(t)) => match regex::Regex::new(&t) {
+                    Ok(re) if re.captures_len() == 3 => {
+                        options.regex = Some(t);
+                        None
                     }
-                }
+                    Ok(_) => Some(
+                        Diagnostic::new(
+                            Code::InvalidLiteral,
+                            "the parse-kv regex needs exactly two capturing groups (key and value)",
+                            value.span,
+                        )
+                        .with_label("not two groups"),
+                    ),
+                    Err(e) => Some(
+                        Diagnostic::new(
+                            Code::InvalidLiteral,
+                            "invalid regular expression",
+                            value.span,
+                        )
+                        .with_label(e.to_string().lines().last().unwrap_or("").to_string()),
+                    ),
+                },
                 ("regex", _) => Some(bad("a string constant")),
                 _ => {
                     let mut d = Diagnostic::new(

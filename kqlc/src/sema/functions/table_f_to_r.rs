@@ -638,7 +638,15 @@ pub(super) const ENTRIES: &[Function] = &[
     ),
     f(
         "parse-kv",
-        &[A::String, A::String, A::String, A::String, A::String, A::Bool, A::String],
+        &[
+            A::String,
+            A::String,
+            A::String,
+            A::String,
+            A::String,
+            A::Bool,
+            A::String,
+        ],
         7,
         fixed(T::Dynamic),
         "parse_kv",

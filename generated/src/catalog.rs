@@ -443,6 +443,9 @@ pub const PACK_ARRAY: fn(&[Value]) -> Value = functions::pack_array;
 /// parse_command_line: the arguments of a Windows command line
 pub const PARSE_COMMAND_LINE: fn(&Value, &Value) -> Value = functions::parse_command_line;
 
+/// parse-kv: the `parse-kv` operator's key/value bag (written by its rewrite, not callable)
+pub const PARSE_KV: fn(&[Value]) -> Value = functions::parse_kv;
+
 /// parse_csv: the fields of a CSV record
 pub const PARSE_CSV: fn(&Value) -> Value = functions::parse_csv;
 

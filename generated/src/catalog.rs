@@ -449,6 +449,9 @@ pub const PACK: fn(&[Value]) -> Value = functions::pack;
 /// pack_array: a dynamic array of the arguments
 pub const PACK_ARRAY: fn(&[Value]) -> Value = functions::pack_array;
 
+/// parse-kv: the `parse-kv` operator's key/value bag (written by its rewrite, not callable)
+pub const PARSE_KV: fn(&[Value]) -> Value = functions::parse_kv;
+
 /// parse_command_line: the arguments of a Windows command line
 pub const PARSE_COMMAND_LINE: fn(&Value, &Value) -> Value = functions::parse_command_line;
 

@@ -163,6 +163,7 @@ fn nested(operator: &mut ast::Operator) {
         OperatorKind::Join(join) | OperatorKind::Lookup(join) => tabular(&mut join.right),
         OperatorKind::Union(union) => union.tables.iter_mut().for_each(tabular),
         OperatorKind::Parse(parse) => expr(&mut parse.expr),
+        OperatorKind::ParseKv(kv) => expr(&mut kv.expr),
         OperatorKind::MvExpand(expand) => mv_expand(expand),
         OperatorKind::MvApply(apply) => {
             mv_expand(&mut apply.expand);

@@ -347,6 +347,9 @@ pub enum OperatorKind {
     /// (`"C*"` patterns too), arrays of names or `column_names_of(T)`, in
     /// the order given.
     ProjectByNames(Vec<Expr>),
+    /// `parse-kv EXPR as (KEY: TYPE, ...) [with (NAME = VALUE, ...)]`: the
+    /// listed keys of a key/value text, as typed columns.
+    ParseKv(ParseKv),
     /// `evaluate [hint.NAME = VALUE ...] PLUGIN(ARG, ...) [: (SCHEMA)]`:
     /// a plugin call over the rows so far.
     Evaluate(Evaluate),
@@ -600,6 +603,17 @@ pub enum ParseKind {
     Regex,
     /// Like simple, but a column whose text does not convert is null.
     Relaxed,
+}
+
+/// `parse-kv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParseKv {
+    /// The parsed text.
+    pub expr: Expr,
+    /// The extracted keys, each a new column of its declared type.
+    pub keys: Vec<(Ident, ScalarType)>,
+    /// The `with (...)` options in order: name (lowercase) and value.
+    pub options: Vec<(Ident, Expr)>,
 }
 
 /// One element of a `parse` pattern.

@@ -257,6 +257,23 @@ impl Display for OperatorKind {
                 f.write_str("project-by-names ")?;
                 write_list(f, specs)
             }
+            OperatorKind::ParseKv(kv) => {
+                write!(f, "parse-kv {} as (", kv.expr)?;
+                for (i, (key, ty)) in kv.keys.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    write!(f, "{sep}{key}: {ty}")?;
+                }
+                f.write_str(")")?;
+                if !kv.options.is_empty() {
+                    f.write_str(" with (")?;
+                    for (i, (name, value)) in kv.options.iter().enumerate() {
+                        let sep = if i == 0 { "" } else { ", " };
+                        write!(f, "{sep}{name}={value}")?;
+                    }
+                    f.write_str(")")?;
+                }
+                Ok(())
+            }
             OperatorKind::Evaluate(evaluate) => {
                 write!(f, "evaluate {}", evaluate.call)?;
                 if let Some(schema) = &evaluate.schema {

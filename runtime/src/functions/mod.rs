@@ -154,7 +154,9 @@ pub use self::math::{
     exp10, exp2, gamma, isfinite, isinf, isnan, log, log10, log2, loggamma, new_guid, pi, pow,
     radians, rand, round, sign, sin, sqrt, tan,
 };
-pub use self::parsers::{parse_command_line, parse_csv, parse_path, parse_url, parse_urlquery};
+pub use self::parsers::{
+    parse_command_line, parse_csv, parse_kv, parse_path, parse_url, parse_urlquery,
+};
 pub use self::regex::{
     extract, extract_all, extract_all_args, extract_all_groups, extract_all_with, extract_with,
     indexof_regex, replace, replace_regex, replace_regex_with, trim, trim_end, trim_start,
@@ -444,6 +446,7 @@ mod tests {
             countof,
             indexof_regex,
             extract_all_args,
+            parse_kv,
             array_concat,
             array_index_of,
             array_shift_left,

@@ -1,6 +1,6 @@
 //! Functions that parse a structured string into a dynamic value:
 //! `parse_url`, `parse_urlquery`, `parse_path`, `parse_csv`,
-//! `parse_command_line`.
+//! `parse_command_line`, and the `parse-kv` operator's extraction.
 
 use std::sync::Arc;
 
@@ -317,6 +317,211 @@ pub fn parse_command_line(v: &Value, parser: &Value) -> Value {
         args.push(Value::string(arg));
     }
     Value::Array(Arc::new(args))
+}
+
+/// The options of a `parse-kv` operator, as its rewrite passes them.
+struct KvOptions {
+    /// Between pairs; empty in the mode without delimiters.
+    pair: String,
+    /// Between a key and its value.
+    kv: String,
+    /// (opening, closing) quote characters.
+    quotes: Vec<(char, char)>,
+    /// Characters that escape the next one inside quotes.
+    escapes: Vec<char>,
+    greedy: bool,
+}
+
+impl KvOptions {
+    fn closing(&self, open: char) -> Option<char> {
+        self.quotes.iter().find(|q| q.0 == open).map(|q| q.1)
+    }
+
+    /// The quoted text at the start of `rest` (which begins with an opening
+    /// quote), unescaped, and how many bytes it spans (closing quote
+    /// included; to the end when the quote is not closed).
+    fn quoted(&self, rest: &str, close: char) -> (String, usize) {
+        let mut out = String::new();
+        let mut chars = rest.char_indices().skip(1);
+        while let Some((i, c)) = chars.next() {
+            if self.escapes.contains(&c) {
+                if let Some((_, next)) = chars.next() {
+                    out.push(next);
+                }
+            } else if c == close {
+                return (out, i + c.len_utf8());
+            } else {
+                out.push(c);
+            }
+        }
+        (out, rest.len())
+    }
+
+    /// Whether `rest` (just after a pair delimiter) starts a new pair: a
+    /// key (quoted, or text holding no delimiter) and the key/value
+    /// delimiter.
+    fn starts_pair(&self, rest: &str) -> bool {
+        let trimmed = rest.trim_start();
+        if let Some(close) = trimmed.chars().next().and_then(|c| self.closing(c)) {
+            let (_, len) = self.quoted(trimmed, close);
+            return trimmed[len..].trim_start().starts_with(self.kv.as_str());
+        }
+        match trimmed.find(self.kv.as_str()) {
+            Some(at) => {
+                let key = &trimmed[..at];
+                !key.trim().is_empty() && !key.contains(self.pair.as_str())
+            }
+            None => false,
+        }
+    }
+
+    /// The end of an unquoted value starting at `rest`: the next pair
+    /// delimiter, or in greedy mode the next one that starts a pair.
+    fn value_end(&self, rest: &str) -> usize {
+        let mut from = 0;
+        while let Some(at) = rest[from..].find(self.pair.as_str()) {
+            let at = from + at;
+            if !self.greedy || self.starts_pair(&rest[at + self.pair.len()..]) {
+                return at;
+            }
+            from = at + self.pair.len();
+        }
+        rest.len()
+    }
+}
+
+fn insert_first(entries: &mut Vec<(Str, Value)>, key: &str, value: &str) {
+    let key = key.trim();
+    if !key.is_empty() && !entries.iter().any(|(k, _)| &**k == key) {
+        entries.push((Str::from(key), Value::string(value.trim())));
+    }
+}
+
+/// The pairs of `text` split by the given delimiters.
+fn kv_delimited(text: &str, options: &KvOptions) -> Vec<(Str, Value)> {
+    let mut entries = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        rest = rest.trim_start();
+        // The key.
+        let key;
+        if let Some(close) = rest.chars().next().and_then(|c| options.closing(c)) {
+            let (quoted, len) = options.quoted(rest, close);
+            key = quoted;
+            rest = rest[len..].trim_start();
+            if !rest.starts_with(options.kv.as_str()) {
+                // Not a pair: skip to the next pair delimiter.
+                match rest.find(options.pair.as_str()) {
+                    Some(at) => rest = &rest[at + options.pair.len()..],
+                    None => break,
+                }
+                continue;
+            }
+        } else {
+            let kv_at = rest.find(options.kv.as_str());
+            let pair_at = rest.find(options.pair.as_str());
+            match (kv_at, pair_at) {
+                (Some(kv), Some(pair)) if pair < kv => {
+                    rest = &rest[pair + options.pair.len()..];
+                    continue;
+                }
+                (Some(kv), _) => {
+                    key = rest[..kv].to_string();
+                    rest = &rest[kv..];
+                }
+                (None, _) => break,
+            }
+        }
+        rest = rest[options.kv.len()..].trim_start();
+        // The value.
+        if let Some(close) = rest.chars().next().and_then(|c| options.closing(c)) {
+            let (value, len) = options.quoted(rest, close);
+            insert_first(&mut entries, &key, &value);
+            rest = &rest[len..];
+            match rest.find(options.pair.as_str()) {
+                Some(at) => rest = &rest[at + options.pair.len()..],
+                None => break,
+            }
+        } else {
+            let end = options.value_end(rest);
+            insert_first(&mut entries, &key, &rest[..end]);
+            rest = rest.get(end + options.pair.len()..).unwrap_or("");
+        }
+    }
+    entries
+}
+
+/// The pairs of `text` without delimiters: tokens are runs of letters,
+/// digits and `_`, or quoted texts; everything else separates them. Each
+/// token is a key whose value is the token after it.
+fn kv_undelimited(text: &str, options: &KvOptions) -> Vec<(Str, Value)> {
+    let mut tokens = Vec::new();
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if let Some(close) = options.closing(c) {
+            let (quoted, len) = options.quoted(rest, close);
+            tokens.push(quoted);
+            rest = &rest[len..];
+        } else if c.is_alphanumeric() || c == '_' {
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            tokens.push(rest[..end].to_string());
+            rest = &rest[end..];
+        } else {
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    let mut entries = Vec::new();
+    for pair in tokens.windows(2) {
+        insert_first(&mut entries, &pair[0], &pair[1]);
+    }
+    entries
+}
+
+/// The `parse-kv` operator's extraction (`parse-kv-operator.md`):
+/// `[text, pair_delimiter, kv_delimiter, quotes, escapes, greedy, regex]`
+/// gives a bag of every key found in `text` and its value (a string,
+/// trimmed; the first appearance of a key wins). `quotes` holds opening
+/// and closing characters two by two. A non-empty `regex` (two capture
+/// groups: key and value) takes each match as a pair; without delimiters,
+/// tokens separated by any other character than letters, digits and `_`
+/// pair up. A null text gives an empty bag.
+pub fn parse_kv(args: &[Value]) -> Value {
+    let [text, pair, kv, quotes, escapes, greedy, regex] = args else {
+        return Value::Null;
+    };
+    let text = to_text(text);
+    let regex = to_text(regex);
+    if !regex.is_empty() {
+        let Some(re) = crate::functions::regex::cached_regex(&regex) else {
+            return Value::Null;
+        };
+        let mut entries = Vec::new();
+        for captures in re.captures_iter(&text) {
+            if let (Some(key), Some(value)) = (captures.get(1), captures.get(2)) {
+                insert_first(&mut entries, key.as_str(), value.as_str());
+            }
+        }
+        return Value::bag(entries);
+    }
+    let quote_chars: Vec<char> = to_text(quotes).chars().collect();
+    let options = KvOptions {
+        pair: to_text(pair).to_string(),
+        kv: to_text(kv).to_string(),
+        quotes: quote_chars
+            .chunks(2)
+            .map(|q| (q[0], q[q.len() - 1]))
+            .collect(),
+        escapes: to_text(escapes).chars().collect(),
+        greedy: matches!(greedy, Value::Bool(true)),
+    };
+    let entries = if options.pair.is_empty() || options.kv.is_empty() {
+        kv_undelimited(&text, &options)
+    } else {
+        kv_delimited(&text, &options)
+    };
+    Value::bag(entries)
 }
 
 #[cfg(test)]

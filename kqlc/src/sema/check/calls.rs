@@ -414,9 +414,14 @@ impl Checker<'_> {
                     name.span,
                 )
                 .with_label("not a KQL function kqlc knows");
-                if let Some(best) =
-                    closest_name(&name.name, functions::FUNCTIONS.iter().map(|f| f.name))
-                {
+                if let Some(best) = closest_name(
+                    &name.name,
+                    // `parse-kv` is its operator's rewrite, not callable.
+                    functions::FUNCTIONS
+                        .iter()
+                        .map(|f| f.name)
+                        .filter(|n| !n.contains('-')),
+                ) {
                     diagnostic = diagnostic.with_help(format!("did you mean '{best}'?"));
                 }
                 self.error(diagnostic);

@@ -49,28 +49,28 @@ enum Conflict {
 /// The plugins kqlc implements (for the "did you mean" of others).
 const PLUGINS: &[&str] = &["bag_unpack", "ipv4_lookup", "narrow"];
 
-fn ident(name: &str, span: Span) -> Ident {
+pub(super) fn ident(name: &str, span: Span) -> Ident {
     Ident {
         name: name.to_string(),
         span,
     }
 }
 
-fn name_expr(name: &str, span: Span) -> Expr {
+pub(super) fn name_expr(name: &str, span: Span) -> Expr {
     Expr {
         kind: ExprKind::Name(ident(name, span)),
         span,
     }
 }
 
-fn string_expr(text: &str, span: Span) -> Expr {
+pub(super) fn string_expr(text: &str, span: Span) -> Expr {
     Expr {
         kind: ExprKind::Literal(Literal::String(text.to_string())),
         span,
     }
 }
 
-fn call_expr(function: &str, args: Vec<Expr>, span: Span) -> Expr {
+pub(super) fn call_expr(function: &str, args: Vec<Expr>, span: Span) -> Expr {
     Expr {
         kind: ExprKind::Call {
             name: ident(function, span),
@@ -80,7 +80,7 @@ fn call_expr(function: &str, args: Vec<Expr>, span: Span) -> Expr {
     }
 }
 
-fn index_expr(target: Expr, index: Expr, span: Span) -> Expr {
+pub(super) fn index_expr(target: Expr, index: Expr, span: Span) -> Expr {
     Expr {
         kind: ExprKind::Index {
             target: Box::new(target),
@@ -90,7 +90,7 @@ fn index_expr(target: Expr, index: Expr, span: Span) -> Expr {
     }
 }
 
-fn named(name: &str, expr: Expr) -> NamedExpr {
+pub(super) fn named(name: &str, expr: Expr) -> NamedExpr {
     NamedExpr {
         name: Some(ident(name, expr.span)),
         more_names: Vec::new(),
@@ -99,7 +99,7 @@ fn named(name: &str, expr: Expr) -> NamedExpr {
 }
 
 /// `value` converted to `ty` as an output schema declares it.
-fn converted(value: Expr, ty: ScalarType, span: Span) -> Expr {
+pub(super) fn converted(value: Expr, ty: ScalarType, span: Span) -> Expr {
     match ty {
         ScalarType::Dynamic => value,
         _ => call_expr(&format!("to{ty}"), vec![value], span),

@@ -31,6 +31,7 @@ mod expr;
 mod joins;
 mod nested;
 mod operators;
+mod parse_kv;
 mod scan;
 mod sources;
 mod summarize;
@@ -232,6 +233,7 @@ impl Checker<'_> {
         match &operator.kind {
             OperatorKind::Invoke(call) => return self.tabular_call(call, Some(query)),
             OperatorKind::Evaluate(evaluate) => return self.evaluate(query, operator, evaluate),
+            OperatorKind::ParseKv(kv) => return self.parse_kv(query, operator.span, kv),
             OperatorKind::As(name) => {
                 // Later operators read these rows again by name, as from a
                 // tabular `let` (the rows are the same each time).

@@ -142,7 +142,10 @@ impl Checker<'_> {
                 (CheckedOp::Take(u64::MAX), input.to_vec())
             }
             // `tabular` binds the name and passes the rows on.
-            OperatorKind::As(_) | OperatorKind::Invoke(_) | OperatorKind::Evaluate(_) => (
+            OperatorKind::As(_)
+            | OperatorKind::Invoke(_)
+            | OperatorKind::Evaluate(_)
+            | OperatorKind::ParseKv(_) => (
                 CheckedOp::Select((0..input.len()).collect()),
                 input.to_vec(),
             ),

@@ -638,6 +638,23 @@ pub(super) const ENTRIES: &[Function] = &[
     )
     .variadic_fn(),
     f(
+        "parse-kv",
+        &[
+            A::String,
+            A::String,
+            A::String,
+            A::String,
+            A::String,
+            A::Bool,
+            A::String,
+        ],
+        7,
+        fixed(T::Dynamic),
+        "parse_kv",
+        C::Slice,
+        "the `parse-kv` operator's key/value bag (written by its rewrite, not callable)",
+    ),
+    f(
         "parse_command_line",
         &[A::String, A::String],
         2,

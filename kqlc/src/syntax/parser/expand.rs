@@ -78,6 +78,45 @@ impl Parser {
     /// `parse` after its name: `[kind=K] [flags=F] EXPR with PATTERN`.
     /// Or, with an option kqlc does not implement, what to report, the
     /// position back before the options.
+    /// `parse-kv EXPR as (KEY: TYPE, ...) [with (NAME = VALUE, ...)]`.
+    pub(super) fn parse_parse_kv(&mut self) -> PResult<ast::ParseKv> {
+        let expr = self.parse_expr()?;
+        self.expect_word("as")?;
+        self.expect(&TokenKind::LParen, "`(`")?;
+        let mut keys = Vec::new();
+        loop {
+            let name = self.parse_name("a key name")?;
+            self.expect(&TokenKind::Colon, "`:` and the key's type")?;
+            keys.push((name, self.parse_type()?));
+            if self.eat(&TokenKind::Comma).is_none() {
+                break;
+            }
+        }
+        self.expect(&TokenKind::RParen, "`)`")?;
+        let mut options = Vec::new();
+        if self.at_word("with") {
+            self.advance();
+            self.expect(&TokenKind::LParen, "`(`")?;
+            if self.eat(&TokenKind::RParen).is_none() {
+                loop {
+                    let mut name = self.parse_name("an option name")?;
+                    name.name = name.name.to_ascii_lowercase();
+                    self.expect(&TokenKind::Assign, "`=`")?;
+                    options.push((name, self.parse_expr()?));
+                    if self.eat(&TokenKind::Comma).is_none() {
+                        break;
+                    }
+                }
+                self.expect(&TokenKind::RParen, "`)`")?;
+            }
+        }
+        Ok(ast::ParseKv {
+            expr,
+            keys,
+            options,
+        })
+    }
+
     pub(super) fn parse_parse(
         &mut self,
         drop_unmatched: bool,

@@ -45,6 +45,7 @@ pub(super) enum OperatorName {
     Evaluate,
     ProjectByNames,
     Scan,
+    ParseKv,
     /// A KQL operator kqlc does not implement yet.
     NotYetSupported,
 }
@@ -89,7 +90,7 @@ pub(super) const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("mvapply", MvApply),
         ("order", Sort),
         ("parse", Parse),
-        ("parse-kv", NotYetSupported),
+        ("parse-kv", ParseKv),
         ("parse-where", ParseWhere),
         ("partition", Partition),
         ("project-by-names", ProjectByNames),
@@ -292,6 +293,7 @@ impl Parser {
                 }
                 OperatorKind::ProjectByNames(specs)
             }
+            Some(OperatorName::ParseKv) => OperatorKind::ParseKv(self.parse_parse_kv()?),
             Some(OperatorName::Render) => OperatorKind::Render(self.parse_render()?),
             Some(OperatorName::Partition) => OperatorKind::Partition(self.parse_partition()?),
             Some(OperatorName::Scan) => OperatorKind::Scan(Box::new(self.parse_scan()?)),

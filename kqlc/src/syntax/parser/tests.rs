@@ -728,9 +728,17 @@ fn unsupported_operators_parse_and_the_checker_locates_them() {
     );
     assert_eq!(diagnostic.primary.span.start, 57);
     assert!(parse("CloudAuditEvents | project-by-names \"Name\", dynamic([\"a\"])").is_ok());
+    assert!(
+        parse("T | parse-kv M as (a: string, ['b c']: long) with (quote='\"', greedy=true)")
+            .is_ok()
+    );
+    assert_eq!(
+        error("T | parse-kv M as (a) with (quote='\"')").code,
+        Code::UnexpectedToken
+    );
     let diagnostic = assert_unsupported(
-        "CloudAuditEvents\n| parse-kv Message as (a: string) with (pair_delimiter=',')",
-        "operator 'parse-kv' is not supported yet",
+        "CloudAuditEvents\n| facet by OperationName",
+        "operator 'facet' is not supported yet",
     );
     assert_eq!(diagnostic.primary.span.start, 19);
     for (source, what) in [

@@ -181,14 +181,17 @@ impl Checker<'_> {
                 ];
                 for (arg, (ty, described)) in typed.iter().zip(expected) {
                     if arg.ty != ty && arg.ty != ScalarType::Dynamic {
-                        self.error(Diagnostic::new(
-                            Code::TypeMismatch,
-                            format!(
-                                "row_window_session expects a {described} here, found {}",
-                                arg.ty
-                            ),
-                            arg.span,
-                        ));
+                        self.error(
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                format!(
+                                    "row_window_session expects a {described} here, found {}",
+                                    arg.ty
+                                ),
+                                arg.span,
+                            )
+                            .with_label(format!("a {} value", arg.ty)),
+                        );
                         return None;
                     }
                 }

@@ -474,7 +474,7 @@ impl Checker<'_> {
                         ),
                         arg.span,
                     )
-                    .with_label(format!("this is {}", arg.ty))
+                    .with_label(format!("of type {}", arg.ty))
                     .with_help(match accepts {
                         Accepts::String => "convert it with tostring(...)",
                         Accepts::DateTime => "convert it with todatetime(...)",
@@ -533,7 +533,7 @@ impl Checker<'_> {
                         ),
                         arg.span,
                     )
-                    .with_label(format!("this is {}", arg.ty)),
+                    .with_label(format!("of type {}", arg.ty)),
                 );
             }
         }

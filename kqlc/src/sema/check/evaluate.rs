@@ -317,7 +317,7 @@ impl Checker<'_> {
                     format!("bag_unpack needs a dynamic column, found {}", typed.ty),
                     column.span,
                 )
-                .with_label(format!("this is {}", typed.ty))
+                .with_label(format!("of type {}", typed.ty))
                 .with_help("unpack `parse_json(...)` of it"),
             );
             return query;
@@ -677,7 +677,7 @@ impl Checker<'_> {
                                 ),
                                 name.span,
                             )
-                            .with_label(format!("this is {}", columns[i].ty)),
+                            .with_label(format!("of type {}", columns[i].ty)),
                         );
                     }
                     Some(i)

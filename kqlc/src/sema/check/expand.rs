@@ -26,7 +26,7 @@ impl Checker<'_> {
                         format!("mv-expand needs a dynamic array or bag, found {}", typed.ty),
                         item.expr.span,
                     )
-                    .with_label(format!("this is {}", typed.ty)),
+                    .with_label(format!("of type {}", typed.ty)),
                 );
             }
             let name = match (&item.name, &item.expr.kind) {

@@ -128,7 +128,7 @@ impl Checker<'_> {
                             ),
                             index.span,
                         )
-                        .with_label(format!("this is {}", index.ty)),
+                        .with_label(format!("of type {}", index.ty)),
                     );
                 }
                 typed(
@@ -147,7 +147,7 @@ impl Checker<'_> {
                             format!("cannot negate a value of type {ty}"),
                             span,
                         )
-                        .with_label(format!("this is {ty}")),
+                        .with_label(format!("of type {ty}")),
                     );
                 }
                 if *op == UnaryOp::Plus {
@@ -335,7 +335,7 @@ impl Checker<'_> {
                     format!("{what} needs a dynamic value, found {}", target.ty),
                     target.span,
                 )
-                .with_label(format!("this is {}", target.ty)),
+                .with_label(format!("of type {}", target.ty)),
             );
         }
     }
@@ -348,7 +348,7 @@ impl Checker<'_> {
                     format!("`{op}` compares strings, found {}", operand.ty),
                     operand.span,
                 )
-                .with_label(format!("this is {}", operand.ty))
+                .with_label(format!("of type {}", operand.ty))
                 .with_help("convert it with tostring(...)"),
             );
         }
@@ -393,7 +393,7 @@ impl Checker<'_> {
                                 ),
                                 operand.span,
                             )
-                            .with_label(format!("this is {}", operand.ty)),
+                            .with_label(format!("of type {}", operand.ty)),
                         );
                     }
                 }

@@ -48,7 +48,7 @@ impl Checker<'_> {
                             format!("join keys have different types: {lt} and {rt}"),
                             right_name.span,
                         )
-                        .with_label(format!("this is {rt}, the left key is {lt}")),
+                        .with_label(format!("of type {rt}; the left key is of type {lt}")),
                     );
                 }
                 left_keys.push(l);

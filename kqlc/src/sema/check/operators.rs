@@ -44,7 +44,7 @@ impl Checker<'_> {
                             format!("`where` needs a bool predicate, found {}", typed.ty),
                             predicate.span,
                         )
-                        .with_label(format!("this is {}", typed.ty)),
+                        .with_label(format!("of type {}", typed.ty)),
                     );
                 }
                 (CheckedOp::Where(typed), input.to_vec())

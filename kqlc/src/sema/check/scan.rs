@@ -171,7 +171,7 @@ impl Checker<'_> {
                     ),
                     typed.span,
                 )
-                .with_label(format!("this is {}", typed.ty)),
+                .with_label(format!("of type {}", typed.ty)),
             );
         }
     }

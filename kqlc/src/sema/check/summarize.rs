@@ -649,7 +649,7 @@ impl Checker<'_> {
                         ),
                         predicate.span,
                     )
-                    .with_label(format!("this is {}", predicate.ty)),
+                    .with_label(format!("of type {}", predicate.ty)),
                 );
             }
         }
@@ -787,7 +787,7 @@ impl Checker<'_> {
                         format!("'{}' takes a number, found {}", function.name, value.ty),
                         value.span,
                     )
-                    .with_label(format!("this is {}", value.ty)),
+                    .with_label(format!("of type {}", value.ty)),
                 ),
                 _ => self
                     .error(unsupported.with_note(
@@ -806,7 +806,7 @@ impl Checker<'_> {
                         ),
                         weight.span,
                     )
-                    .with_label(format!("this is {}", weight.ty))
+                    .with_label(format!("of type {}", weight.ty))
                     .with_help("convert it with tolong(...)"),
                 );
             }

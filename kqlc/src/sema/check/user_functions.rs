@@ -324,7 +324,7 @@ impl Checker<'_> {
                                 ),
                                 arg.span,
                             )
-                            .with_label(format!("this is {}", arg.ty)),
+                            .with_label(format!("of type {}", arg.ty)),
                         );
                     }
                     bound.push((param.name.name.clone(), BoundArg::Scalar(arg)));

@@ -190,7 +190,7 @@ impl Checker<'_> {
                                 ),
                                 arg.span,
                             )
-                            .with_label(format!("a {} value", arg.ty)),
+                            .with_label(format!("of type {}", arg.ty)),
                         );
                         return None;
                     }

@@ -193,17 +193,16 @@ impl Checker<'_> {
     }
 
     /// Reports valid KQL kqlc does not implement yet.
+    /// The snippet above the label shows the text, so the label does not
+    /// repeat it.
     fn unimplemented(&mut self, opaque: &ast::Unimplemented) {
-        let head: String = opaque.text.chars().take(40).collect();
         self.error(
             Diagnostic::new(
                 Code::Unsupported,
                 format!("{} is not supported yet", opaque.what),
                 opaque.span,
             )
-            .with_label(format!(
-                "`{head}`... is valid KQL that kqlc cannot compile yet"
-            )),
+            .with_label("valid KQL that kqlc cannot compile yet"),
         );
     }
 

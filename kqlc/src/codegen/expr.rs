@@ -3,7 +3,6 @@
 //! and the local names of the columns a stage reads.
 
 use super::*;
-use crate::plan::ir::TextOp;
 
 /// Local names for the columns a stage reads: `let operation_name = &row[4];`.
 pub(super) struct Bindings {
@@ -167,7 +166,7 @@ fn bool_expr(expr: &Expr, names: &[Ident], run: usize, operand: bool) -> TokenSt
                     Builtin::Text { op, case_sensitive },
                     [Arg::Value(a), Arg::Value(Expr::Const(Const::String(text)))],
                 ) => {
-                    let function = format_ident!("{}_text", text_op_name(op));
+                    let function = format_ident!("{}_text", op.name());
                     let a = borrowed(a, names);
                     return quote! { ops::#function(#a, #text, #case_sensitive) };
                 }
@@ -177,18 +176,6 @@ fn bool_expr(expr: &Expr, names: &[Ident], run: usize, operand: bool) -> TokenSt
     }
     let value = borrowed(expr, names);
     quote! { ops::is_true(#value) }
-}
-
-/// The runtime's name of a string operator (`startswith`).
-fn text_op_name(op: TextOp) -> &'static str {
-    match op {
-        TextOp::Contains => "contains",
-        TextOp::Has => "has",
-        TextOp::HasPrefix => "hasprefix",
-        TextOp::HasSuffix => "hassuffix",
-        TextOp::StartsWith => "startswith",
-        TextOp::EndsWith => "endswith",
-    }
 }
 
 /// Whether `expr`'s value is always `true` or `false`, never null: the

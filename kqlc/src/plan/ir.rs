@@ -654,6 +654,21 @@ pub enum TextOp {
     EndsWith,
 }
 
+impl TextOp {
+    /// The operator's name in the runtime (`startswith`): its generic
+    /// `ops::startswith` and its typed `ops::startswith_text`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TextOp::Contains => "contains",
+            TextOp::Has => "has",
+            TextOp::HasPrefix => "hasprefix",
+            TextOp::HasSuffix => "hassuffix",
+            TextOp::StartsWith => "startswith",
+            TextOp::EndsWith => "endswith",
+        }
+    }
+}
+
 /// A function of the function table, by the name of its implementation in
 /// `kql_runtime::functions` (`tostring`, `extract_all_args`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -715,14 +730,7 @@ impl Builtin {
             Builtin::Not => "not",
             Builtin::Neg => "neg",
             Builtin::Arith(a) => return a.path().to_string(),
-            Builtin::Text { op, .. } => match op {
-                TextOp::Contains => "contains",
-                TextOp::Has => "has",
-                TextOp::HasPrefix => "hasprefix",
-                TextOp::HasSuffix => "hassuffix",
-                TextOp::StartsWith => "startswith",
-                TextOp::EndsWith => "endswith",
-            },
+            Builtin::Text { op, .. } => op.name(),
             Builtin::MatchesRegex => "matches_regex",
             Builtin::InList { .. } => "in_list",
             Builtin::InSet { .. } => "in_set",

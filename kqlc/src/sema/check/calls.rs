@@ -456,7 +456,7 @@ impl Checker<'_> {
             return poisoned(span);
         }
         let mut typed_args = typed_args;
-        if matches!(function.name, "array_sort_asc" | "array_sort_desc") {
+        if super::summarize::sorts_arrays(function.name) {
             self.sort_arrays_args(function.name, &mut typed_args, span);
         }
         for (i, arg) in typed_args.iter().enumerate() {

@@ -185,7 +185,7 @@ impl Checker<'_> {
                 let mut row = Vec::new();
                 let mut unnamed = 0;
                 for (i, item) in items.iter().enumerate() {
-                    if spreads_over_columns(item) {
+                    if super::summarize::spreads_over_columns(item) {
                         let mut spread = self.item_columns(item, &[], &mut unnamed);
                         // Microsoft's parser keeps only the named columns of
                         // a multi-column function in `print` (in `extend` the
@@ -426,16 +426,4 @@ fn literal_fits(value: &TypedExpr, column: ScalarType) -> bool {
         || column == ScalarType::Dynamic
         || (column.is_numeric() && value.ty.is_numeric())
         || matches!(value.kind, TypedExprKind::Literal(Literal::Null(_)))
-}
-
-/// True for a `print` item that may give several columns: a multi-column
-/// function (`series_fit_line`...) or `array_sort_asc`/`_desc`.
-fn spreads_over_columns(item: &ast::NamedExpr) -> bool {
-    let ExprKind::Call { name, .. } = &item.expr.kind else {
-        return false;
-    };
-    super::operators::MULTI_COLUMN_FUNCTIONS
-        .iter()
-        .any(|m| m.name == name.name)
-        || matches!(name.name.as_str(), "array_sort_asc" | "array_sort_desc")
 }

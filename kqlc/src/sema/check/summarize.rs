@@ -153,7 +153,7 @@ impl Checker<'_> {
             _ => None,
         };
         if let ExprKind::Call { name, args } = &item.expr.kind {
-            if matches!(name.name.as_str(), "array_sort_asc" | "array_sort_desc") {
+            if sorts_arrays(&name.name) {
                 return self.sorted_array_columns(item, args, scope, unnamed);
             }
         }
@@ -837,3 +837,19 @@ const MAKE_SERIES_AGGREGATES: &[&str] = &[
     "sumif",
     "variance",
 ];
+
+/// `array_sort_asc`/`array_sort_desc`: several arrays in, a column per array
+/// out in `extend`, `project` and `print`.
+pub(super) fn sorts_arrays(function: &str) -> bool {
+    matches!(function, "array_sort_asc" | "array_sort_desc")
+}
+
+/// True for an item that may give several columns: a multi-column function
+/// (`series_fit_line`...) or an array sort ([`Checker::item_columns`]
+/// spreads them).
+pub(super) fn spreads_over_columns(item: &ast::NamedExpr) -> bool {
+    let ExprKind::Call { name, .. } = &item.expr.kind else {
+        return false;
+    };
+    MULTI_COLUMN_FUNCTIONS.iter().any(|m| m.name == name.name) || sorts_arrays(&name.name)
+}

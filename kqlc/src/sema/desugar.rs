@@ -66,12 +66,14 @@ fn tabular(tabular: &mut TabularExpr) {
 /// Rewrites each shorthand operator of `operators` into what it stands for,
 /// then walks every operator for nested pipelines.
 fn pipeline(operators: &mut Vec<ast::Operator>) {
-    if operators.iter().any(|op| operator(op).is_some()) {
-        *operators = std::mem::take(operators)
-            .into_iter()
-            .flat_map(|op| operator(&op).unwrap_or_else(|| vec![op]))
-            .collect();
+    let mut desugared = Vec::with_capacity(operators.len());
+    for op in std::mem::take(operators) {
+        match operator(&op) {
+            Some(replacements) => desugared.extend(replacements),
+            None => desugared.push(op),
+        }
     }
+    *operators = desugared;
     operators.iter_mut().for_each(nested);
 }
 

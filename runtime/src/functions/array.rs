@@ -407,12 +407,11 @@ fn element_order(a: &Value, b: &Value) -> Ordering {
 /// passes `nulls_last` last (`true` when not written); a null flag means
 /// the default.
 fn sort(args: &[Value], descending: bool) -> Value {
-    let (flag, arrays) = match args.split_last() {
+    let (nulls_last, arrays) = match args.split_last() {
         Some((Value::Bool(b), arrays)) if !arrays.is_empty() => (*b, arrays),
         Some((Value::Null, arrays)) if !arrays.is_empty() => (true, arrays),
         _ => (true, args),
     };
-    let nulls_last = flag;
     let Some(first) = arrays.first().and_then(items) else {
         return Value::Null;
     };

@@ -328,97 +328,12 @@ pub fn sample(metrics: &str, prefix: &str) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Runs the `openssl` command line tool in `dir` (the Debian package
-/// `openssl`, on every machine of the project's kind).
-pub fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the openssl command makes the test certificates");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 /// A throwaway PKI in `dir`: `ca.crt`, `server.crt`/`server.key` for
-/// 127.0.0.1, and `client.crt`/`client.key` for client authentication,
-/// all P-256 and valid for two days.
+/// 127.0.0.1, and `client.crt`/`client.key` for client authentication
+/// (`kqlc_cli::bench::live::make_certificates`, which the live benchmark
+/// uses too; it needs the `openssl` command line tool).
 pub fn make_certificates(dir: &Path) {
-    let p256 = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
-    let mut ca = vec!["req", "-x509"];
-    ca.extend(p256);
-    ca.extend([
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=kqlc test CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    openssl(dir, &ca);
-    for (serial, name, usage) in [
-        (
-            "2",
-            "server",
-            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-        ),
-        ("3", "client", "extendedKeyUsage=clientAuth\n"),
-    ] {
-        let (key, csr, crt, ext) = (
-            format!("{name}.key"),
-            format!("{name}.csr"),
-            format!("{name}.crt"),
-            format!("{name}.ext"),
-        );
-        let subject = format!("/CN=kqlc test {name}");
-        let mut request = vec!["req"];
-        request.extend(p256);
-        request.extend(["-keyout", &key, "-out", &csr, "-subj", &subject]);
-        openssl(dir, &request);
-        std::fs::write(
-            dir.join(&ext),
-            format!(
-                "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n{usage}"
-            ),
-        )
-        .unwrap();
-        openssl(
-            dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &csr,
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-set_serial",
-                serial,
-                "-days",
-                "2",
-                "-extfile",
-                &ext,
-                "-out",
-                &crt,
-            ],
-        );
-    }
+    kqlc_cli::bench::live::make_certificates(dir).expect("the test certificates are made");
 }
 
 /// Rules compiled against the built-in schema, from `(name, query)` pairs.

@@ -204,9 +204,11 @@ pub fn report(report: &LiveReport) -> (String, bool) {
     (text, ok)
 }
 
-/// A throwaway PKI in `dir` made with the openssl CLI: `ca.crt`, and
-/// `server.crt`/`server.key` for 127.0.0.1 (P-256, valid two days).
-fn make_certificates(dir: &Path) -> Result<(), String> {
+/// A throwaway PKI in `dir` made with the openssl CLI: `ca.crt`,
+/// `server.crt`/`server.key` for 127.0.0.1, and `client.crt`/`client.key`
+/// for client authentication, all P-256 and valid for two days. The live
+/// benchmark and the HTTPS and TLS tests (`tests/common`) use it.
+pub fn make_certificates(dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let openssl = |args: &[&str]| -> Result<(), String> {
         let output = Command::new("openssl")
@@ -241,47 +243,59 @@ fn make_certificates(dir: &Path) -> Result<(), String> {
         "-days",
         "2",
         "-subj",
-        "/CN=kqlc bench CA",
+        "/CN=kqlc throwaway CA",
         "-addext",
         "basicConstraints=critical,CA:TRUE",
         "-addext",
         "keyUsage=critical,keyCertSign,cRLSign",
     ]);
     openssl(&ca)?;
-    let mut request = vec!["req"];
-    request.extend(p256);
-    request.extend([
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=kqlc bench server",
-    ]);
-    openssl(&request)?;
-    std::fs::write(
-        dir.join("server.ext"),
-        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-    )
-    .map_err(|e| e.to_string())?;
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-set_serial",
-        "2",
-        "-days",
-        "2",
-        "-extfile",
-        "server.ext",
-        "-out",
-        "server.crt",
-    ])
+    for (serial, name, usage) in [
+        (
+            "2",
+            "server",
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        ),
+        ("3", "client", "extendedKeyUsage=clientAuth\n"),
+    ] {
+        let (key, csr, crt, ext) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.crt"),
+            format!("{name}.ext"),
+        );
+        let subject = format!("/CN=kqlc throwaway {name}");
+        let mut request = vec!["req"];
+        request.extend(p256);
+        request.extend(["-keyout", &key, "-out", &csr, "-subj", &subject]);
+        openssl(&request)?;
+        std::fs::write(
+            dir.join(&ext),
+            format!(
+                "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n{usage}"
+            ),
+        )
+        .map_err(|e| format!("{}: {e}", dir.join(&ext).display()))?;
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            serial,
+            "-days",
+            "2",
+            "-extfile",
+            &ext,
+            "-out",
+            &crt,
+        ])?;
+    }
+    Ok(())
 }
 
 /// A rustls client trusting `pki/ca.crt`.

@@ -60,6 +60,11 @@ fn identity(value: &Value, out: &mut Vec<u8>) {
             out.extend(g.to_ascii_lowercase().as_bytes());
             out.push(0xff);
         }
+        Value::Decimal(d) => {
+            out.push(9);
+            out.extend(d.to_string().as_bytes());
+            out.push(0xff);
+        }
         Value::Array(_) | Value::Bag(_) => {
             out.push(8);
             let mut json = String::new();
@@ -926,7 +931,7 @@ fn kind_rank(value: &Value) -> u8 {
     match value {
         Value::Null => 0,
         Value::Bool(_) => 1,
-        Value::Int(_) | Value::Long(_) | Value::Real(_) => 2,
+        Value::Int(_) | Value::Long(_) | Value::Real(_) | Value::Decimal(_) => 2,
         Value::DateTime(_) => 3,
         Value::TimeSpan(_) => 4,
         Value::String(_) => 5,
@@ -951,6 +956,13 @@ fn compare_values(a: &Value, b: &Value) -> Ordering {
             let (x, y) = (as_f64(a).unwrap_or(f64::NAN), as_f64(b).unwrap_or(f64::NAN));
             x.partial_cmp(&y)
                 .unwrap_or_else(|| x.is_nan().cmp(&y.is_nan()))
+        }
+        (Value::Decimal(_), _) | (_, Value::Decimal(_)) if kind_rank(a) == kind_rank(b) => {
+            ops::compare_numbers(a, b).unwrap_or_else(|| {
+                // A NaN real against a decimal: NaN last, as above.
+                let nan = |v: &Value| matches!(v, Value::Real(x) if x.is_nan());
+                nan(a).cmp(&nan(b))
+            })
         }
         (Value::DateTime(x), Value::DateTime(y)) => x.cmp(y),
         (Value::TimeSpan(x), Value::TimeSpan(y)) => x.cmp(y),

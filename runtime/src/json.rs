@@ -64,6 +64,8 @@ fn write_json_string(s: &str, out: &mut String) {
 ///   writes them (the reference's `real` page is silent on JSON; clients of
 ///   the Log Analytics and Data Explorer APIs read these strings back as
 ///   doubles). Never `null`, which `isnull` would deny;
+/// - decimal → its exact text as a JSON string (`"1.5"`), as Kusto's
+///   query results carry decimals, so no reader rounds it to a double;
 /// - string → JSON string; datetime → string per [`format_datetime`];
 ///   timespan → string per [`format_timespan`]; guid → string;
 /// - array → `[…]`; property bag → `{…}` in key order.
@@ -79,6 +81,7 @@ pub fn write_json(v: &Value, out: &mut String) {
         }
         Value::Real(x) if x.is_finite() => out.push_str(&format_real(*x)),
         Value::Real(x) => write_json_string(&format_real(*x), out),
+        Value::Decimal(d) => write_json_string(&d.to_string(), out),
         Value::String(s) | Value::Guid(s) => write_json_string(s, out),
         Value::DateTime(d) => write_json_string(&format_datetime(*d), out),
         Value::TimeSpan(t) => write_json_string(&format_timespan(*t), out),
@@ -123,6 +126,7 @@ pub fn to_json(v: &Value) -> serde_json::Value {
         Value::Real(x) => {
             serde_json::Number::from_f64(*x).map_or_else(|| J::String(format_real(*x)), J::Number)
         }
+        Value::Decimal(d) => J::String(d.to_string()),
         Value::String(s) | Value::Guid(s) => J::String(s.as_str().to_owned()),
         Value::DateTime(d) => J::String(format_datetime(*d)),
         Value::TimeSpan(t) => J::String(format_timespan(*t)),

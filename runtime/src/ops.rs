@@ -23,6 +23,7 @@ use std::cmp::Ordering;
 
 use memchr::memmem;
 
+use crate::decimal::Decimal;
 use crate::functions::regex::cached_regex;
 use crate::text::{datetime_checked, parse_datetime, parse_timespan, to_text};
 use crate::value::{Row, Str, TimeSpan, Value};
@@ -62,20 +63,45 @@ fn as_real(v: &Value) -> Option<f64> {
         Value::Int(n) => Some(f64::from(*n)),
         Value::Long(n) => Some(*n as f64),
         Value::Real(x) => Some(*x),
+        Value::Decimal(d) => Some(d.to_f64()),
         _ => None,
     }
 }
 
-/// Orders two numbers (int, long, real in any mix); `None` for NaN.
-fn compare_numbers(a: &Value, b: &Value) -> Option<Ordering> {
+/// A number as a decimal: integers exactly, reals from their shortest text
+/// (`None` for NaN, infinities and reals beyond 38 integer digits).
+fn as_decimal(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Int(n) => Some(Decimal::from_i64(i64::from(*n))),
+        Value::Long(n) => Some(Decimal::from_i64(*n)),
+        Value::Real(x) => Decimal::from_f64(*x),
+        Value::Decimal(d) => Some(*d),
+        _ => None,
+    }
+}
+
+/// Orders two numbers (int, long, real, decimal in any mix); `None` for
+/// NaN. A decimal is compared exactly with an integer or a real (the real
+/// read as the decimal of its shortest text); a real a decimal cannot hold
+/// (an infinity, or beyond 38 digits) is compared as a real.
+pub(crate) fn compare_numbers(a: &Value, b: &Value) -> Option<Ordering> {
+    if matches!(a, Value::Decimal(_)) || matches!(b, Value::Decimal(_)) {
+        if let (Some(x), Some(y)) = (as_decimal(a), as_decimal(b)) {
+            return Some(x.cmp(&y));
+        }
+    }
     match (as_integer(a), as_integer(b)) {
         (Some(x), Some(y)) => Some(x.cmp(&y)),
         _ => as_real(a)?.partial_cmp(&as_real(b)?),
     }
 }
 
-/// Orders a number against text that holds a number.
+/// Orders a number against text that holds a number (a decimal against
+/// the text read as a decimal, exactly).
 fn compare_number_text(n: &Value, s: &str) -> Option<Ordering> {
+    if let Value::Decimal(d) = n {
+        return Some(d.cmp(&Decimal::parse(s)?));
+    }
     match parse_number(s)? {
         ParsedNumber::Int(m) => compare_numbers(n, &Value::Long(m)),
         ParsedNumber::Real(x) => compare_numbers(n, &Value::Real(x)),
@@ -83,7 +109,10 @@ fn compare_number_text(n: &Value, s: &str) -> Option<Ordering> {
 }
 
 fn is_number(v: &Value) -> bool {
-    matches!(v, Value::Int(_) | Value::Long(_) | Value::Real(_))
+    matches!(
+        v,
+        Value::Int(_) | Value::Long(_) | Value::Real(_) | Value::Decimal(_)
+    )
 }
 
 /// Equality of a non-string value with a string (`dynamic` holding a number
@@ -318,17 +347,30 @@ fn ticks_from_real(x: f64) -> Option<i64> {
     crate::functions::checked_long(x.round())
 }
 
-/// Integer and real arithmetic shared by the operators: integers (int or
-/// long in any mix) give long, computed with `int_op`; any real gives real,
+/// Integer, real and decimal arithmetic shared by the operators: integers
+/// (int or long in any mix) give long, computed with `int_op`; a decimal
+/// with any number gives decimal, computed with `decimal_op` (as Microsoft's
+/// parser types it: decimal is the widest number type, wider than real; a
+/// real that no decimal holds gives null); otherwise any real gives real,
 /// computed with `real_op`. `None` when an operand is not a number.
 fn numeric(
     a: &Value,
     b: &Value,
     int_op: fn(i64, i64) -> Option<i64>,
     real_op: fn(f64, f64) -> f64,
+    decimal_op: fn(Decimal, Decimal) -> Option<Decimal>,
 ) -> Option<Value> {
     if let (Some(x), Some(y)) = (as_integer(a), as_integer(b)) {
         return Some(int_op(x, y).map_or(Value::Null, Value::Long));
+    }
+    if matches!(a, Value::Decimal(_)) || matches!(b, Value::Decimal(_)) {
+        if !is_number(a) || !is_number(b) {
+            return None;
+        }
+        let result = as_decimal(a)
+            .zip(as_decimal(b))
+            .and_then(|(x, y)| decimal_op(x, y));
+        return Some(result.map_or(Value::Null, Value::Decimal));
     }
     Some(Value::Real(real_op(as_real(a)?, as_real(b)?)))
 }
@@ -350,7 +392,14 @@ pub fn add(a: &Value, b: &Value) -> Value {
             datetime_value(d.0.checked_add(t.0))
         }
         (Value::TimeSpan(x), Value::TimeSpan(y)) => timespan_value(x.0.checked_add(y.0)),
-        _ => numeric(a, b, |x, y| Some(x.wrapping_add(y)), |x, y| x + y).unwrap_or(Value::Null),
+        _ => numeric(
+            a,
+            b,
+            |x, y| Some(x.wrapping_add(y)),
+            |x, y| x + y,
+            Decimal::checked_add,
+        )
+        .unwrap_or(Value::Null),
     }
 }
 
@@ -362,7 +411,14 @@ pub fn sub(a: &Value, b: &Value) -> Value {
         (Value::DateTime(x), Value::DateTime(y)) => timespan_value(x.0.checked_sub(y.0)),
         (Value::DateTime(d), Value::TimeSpan(t)) => datetime_value(d.0.checked_sub(t.0)),
         (Value::TimeSpan(x), Value::TimeSpan(y)) => timespan_value(x.0.checked_sub(y.0)),
-        _ => numeric(a, b, |x, y| Some(x.wrapping_sub(y)), |x, y| x - y).unwrap_or(Value::Null),
+        _ => numeric(
+            a,
+            b,
+            |x, y| Some(x.wrapping_sub(y)),
+            |x, y| x - y,
+            Decimal::checked_sub,
+        )
+        .unwrap_or(Value::Null),
     }
 }
 
@@ -375,7 +431,14 @@ pub fn mul(a: &Value, b: &Value) -> Value {
             Some(k) => timespan_value(t.0.checked_mul(k)),
             None => timespan_value(as_real(n).and_then(|x| ticks_from_real(t.0 as f64 * x))),
         },
-        _ => numeric(a, b, |x, y| Some(x.wrapping_mul(y)), |x, y| x * y).unwrap_or(Value::Null),
+        _ => numeric(
+            a,
+            b,
+            |x, y| Some(x.wrapping_mul(y)),
+            |x, y| x * y,
+            Decimal::checked_mul,
+        )
+        .unwrap_or(Value::Null),
     }
 }
 
@@ -403,6 +466,7 @@ pub fn div(a: &Value, b: &Value) -> Value {
             b,
             |x, y| (y != 0).then(|| x.wrapping_div(y)),
             |x, y| x / y,
+            Decimal::checked_div,
         )
         .unwrap_or(Value::Null),
     }
@@ -427,6 +491,7 @@ pub fn rem(a: &Value, b: &Value) -> Value {
             b,
             |x, y| (y != 0).then(|| x.wrapping_rem_euclid(y)),
             f64::rem_euclid,
+            Decimal::checked_rem_euclid,
         )
         .unwrap_or(Value::Null),
     }
@@ -440,6 +505,7 @@ pub fn neg(a: &Value) -> Value {
         Value::Int(n) => Value::Int(n.wrapping_neg()),
         Value::Long(n) => Value::Long(n.wrapping_neg()),
         Value::Real(x) => Value::Real(-x),
+        Value::Decimal(d) => Value::Decimal(d.neg()),
         Value::TimeSpan(t) => timespan_value(t.0.checked_neg()),
         _ => Value::Null,
     }

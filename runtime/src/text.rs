@@ -193,6 +193,7 @@ pub fn to_string(v: &Value) -> String {
         Value::Int(n) => n.to_string(),
         Value::Long(n) => n.to_string(),
         Value::Real(x) => format_real(*x),
+        Value::Decimal(d) => d.to_string(),
         Value::String(s) | Value::Guid(s) => s.as_str().to_owned(),
         Value::DateTime(d) => format_datetime(*d),
         Value::TimeSpan(t) => format_timespan(*t),

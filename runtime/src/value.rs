@@ -1,6 +1,6 @@
 //! The one value type of KQL at run time.
 //!
-//! Every scalar KQL type (`bool`, `int`, `long`, `real`, `string`, `datetime`,
+//! Every scalar KQL type (`bool`, `int`, `long`, `real`, `decimal`, `string`, `datetime`,
 //! `timespan`, `guid`) and `dynamic` share [`Value`]. Null is a value
 //! ([`Value::Null`]), and every operation in this crate documents what it does
 //! with it. The static KQL type of an expression is known to the compiler; at
@@ -11,6 +11,8 @@
 
 use std::fmt;
 use std::sync::Arc;
+
+use crate::decimal::Decimal;
 
 /// A string shared cheaply: literals from the query are borrowed for
 /// `'static`, strings read from input are reference counted.
@@ -267,6 +269,8 @@ pub enum Value {
     Long(i64),
     /// `real` (64-bit IEEE float).
     Real(f64),
+    /// `decimal` (38 exact digits: [`Decimal`]).
+    Decimal(Decimal),
     /// `string`.
     String(Str),
     /// `datetime`.
@@ -313,6 +317,7 @@ impl Value {
             Value::Int(_) => "int",
             Value::Long(_) => "long",
             Value::Real(_) => "real",
+            Value::Decimal(_) => "decimal",
             Value::String(_) => "string",
             Value::DateTime(_) => "datetime",
             Value::TimeSpan(_) => "timespan",

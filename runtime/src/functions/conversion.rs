@@ -1,11 +1,13 @@
 //! Conversion functions: `tostring`, `toint`, `tolong`, `toreal`/`todouble`,
-//! `tobool`/`toboolean`, `todatetime`, `totimespan`, `todynamic`/`parse_json`,
-//! `toguid`, `tohex`, `format_bytes`.
+//! `todecimal`, `tobool`/`toboolean`, `todatetime`, `totimespan`,
+//! `todynamic`/`parse_json`, `toguid`, `tohex`, `format_bytes`,
+//! `parse_version`.
 //!
 //! Every conversion gives null when it fails (the reference says so for each
 //! of them), and null for a null input, except `tostring`, which gives `""`.
 
 use super::checked_long;
+use crate::decimal::Decimal;
 use crate::json::parse_json_text;
 use crate::text::{parse_datetime, parse_timespan, to_string, UNIX_EPOCH_DOTNET_TICKS};
 use crate::value::{Str, Value};
@@ -21,9 +23,9 @@ pub fn tostring(v: &Value) -> Value {
 }
 
 /// The integer a value converts to, before range checks:
-/// - int, long: the number; real: truncated toward zero (NaN, ±inf and
-///   values beyond the long range → none, never a saturated long); bool: 1
-///   or 0;
+/// - int, long: the number; real and decimal: truncated toward zero (NaN,
+///   ±inf and values beyond the long range → none, never a saturated
+///   long); bool: 1 or 0;
 /// - string: trimmed, an integer (`"123"`, `"+5"`) or a decimal truncated
 ///   (`"2.7"` → 2, as `toint(2.3)` is 2), read exactly (see
 ///   [`integer_of_text`]: one past either end of the long range → none),
@@ -37,6 +39,7 @@ fn integer_of(v: &Value) -> Option<i64> {
         Value::Int(n) => Some(i64::from(*n)),
         Value::Long(n) => Some(*n),
         Value::Real(x) => checked_long(x.trunc()),
+        Value::Decimal(d) => d.to_i64(),
         Value::Bool(b) => Some(i64::from(*b)),
         Value::String(s) => integer_of_text(s.trim()),
         Value::DateTime(d) => d.0.checked_add(UNIX_EPOCH_DOTNET_TICKS),
@@ -104,10 +107,56 @@ pub fn tolong(v: &Value) -> Value {
 pub fn toreal(v: &Value) -> Value {
     let x = match v {
         Value::Real(x) => Some(*x),
+        Value::Decimal(d) => Some(d.to_f64()),
         Value::String(s) => s.trim().parse::<f64>().ok(),
         other => integer_of(other).map(|n| n as f64),
     };
     x.map_or(Value::Null, Value::Real)
+}
+
+/// `todecimal(value)` (`todecimal-function.md`): a decimal, or null when
+/// the conversion fails. A decimal as it is; int and long exactly; a real
+/// from its shortest text (`todecimal(0.1)` is exactly 0.1; NaN and
+/// infinities → null); a string, trimmed, as decimal text with an optional
+/// exponent (`"123.45678"`, `"1e5"`), every digit kept up to 38 significant
+/// ones (more are rounded half away from zero); bool → 1/0; datetime and
+/// timespan → their ticks as in [`tolong`] (the reference is silent on
+/// these, as for `toreal`). More than 38 integer digits, or null → null.
+pub fn todecimal(v: &Value) -> Value {
+    let d = match v {
+        Value::Decimal(d) => Some(*d),
+        Value::Real(x) => Decimal::from_f64(*x),
+        Value::String(s) => Decimal::parse(s),
+        other => integer_of(other).map(Decimal::from_i64),
+    };
+    d.map_or(Value::Null, Value::Decimal)
+}
+
+/// `parse_version(version)` (`parse-version-function.md`): one to four
+/// parts of at most eight digits each, separated by dots, as one decimal
+/// whose digits are the parts, each padded to eight digits, missing
+/// trailing parts counting as 0: `1.2.3.4` is
+/// 1,000,000,020,000,000,300,000,004 and `1.0` equals `1.0.0.0`, so
+/// versions compare as numbers. Surrounding white space is ignored (**the
+/// reference is silent**). A part empty, longer than eight digits or not
+/// all digits, more than four parts, a non-string or null → null.
+pub fn parse_version(v: &Value) -> Value {
+    let Value::String(text) = v else {
+        return Value::Null;
+    };
+    let parts: Vec<&str> = text.trim().split('.').collect();
+    if parts.len() > 4 {
+        return Value::Null;
+    }
+    let mut digits = String::with_capacity(32);
+    for i in 0..4 {
+        let part = parts.get(i).copied().unwrap_or("0");
+        if part.is_empty() || part.len() > 8 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return Value::Null;
+        }
+        digits.push_str(&format!("{part:0>8}"));
+    }
+    Decimal::parse(&digits).map_or(Value::Null, Value::Decimal)
 }
 
 /// `todouble(value)`: the same as [`toreal`] (`toreal-function.md`).
@@ -127,6 +176,7 @@ pub fn tobool(v: &Value) -> Value {
         Value::Bool(b) => Value::Bool(*b),
         Value::Int(n) => Value::Bool(*n != 0),
         Value::Long(n) => Value::Bool(*n != 0),
+        Value::Decimal(d) => Value::Bool(!d.is_zero()),
         Value::Real(x) if x.is_nan() => Value::Null,
         Value::Real(x) => Value::Bool(*x != 0.0),
         Value::String(s) => {
@@ -522,5 +572,38 @@ mod tests {
         assert_eq!(tohex(&[Value::Null]), Value::Null);
         assert_eq!(tohex(&[s("1")]), Value::Null);
         assert_eq!(tohex(&[]), Value::Null);
+    }
+
+    #[test]
+    fn todecimal_keeps_every_digit() {
+        let dec = |t: &str| Value::Decimal(Decimal::parse(t).unwrap());
+        assert_eq!(todecimal(&s("123.45678")), dec("123.45678"));
+        assert_eq!(todecimal(&s(" 1e5 ")), dec("100000"));
+        assert_eq!(todecimal(&Value::Real(0.1)), dec("0.1"));
+        assert_eq!(todecimal(&Value::Long(-7)), dec("-7"));
+        assert_eq!(todecimal(&Value::Bool(true)), dec("1"));
+        assert_eq!(todecimal(&s("abc")), Value::Null);
+        assert_eq!(todecimal(&Value::Real(f64::NAN)), Value::Null);
+        assert_eq!(todecimal(&Value::Null), Value::Null);
+        assert_eq!(tolong(&dec("-2.7")), Value::Long(-2));
+        assert_eq!(toreal(&dec("2.5")), Value::Real(2.5));
+        assert_eq!(tostring(&dec("-0.050")), s("-0.05"));
+    }
+
+    #[test]
+    fn parse_version_pads_each_part_to_eight_digits() {
+        let version = |t: &'static str| tostring(&parse_version(&s(t)));
+        assert_eq!(version("1.2.3.4"), s("1000000020000000300000004"));
+        assert_eq!(version("0.0.0.5"), s("5"));
+        assert_eq!(version("0.2"), s("20000000000000000"));
+        assert_eq!(parse_version(&s("1.0")), parse_version(&s("1.0.0.0")));
+        assert_eq!(
+            version("99999999.99999999.99999999.99999999"),
+            s("99999999999999999999999999999999")
+        );
+        for bad in ["", "1..2", "1.2.3.4.5", "123456789", "1.a", "-1", "1.2."] {
+            assert_eq!(parse_version(&s(bad)), Value::Null, "{bad:?}");
+        }
+        assert_eq!(parse_version(&Value::Null), Value::Null);
     }
 }

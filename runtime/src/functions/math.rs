@@ -19,8 +19,8 @@ fn real_fn(v: &Value, f: fn(f64) -> f64) -> Value {
     real_arg(v).map_or(Value::Null, |x| Value::Real(f(x)))
 }
 
-/// `abs(x)` (`abs-function.md`): the absolute value of an int, long, real or
-/// timespan, in the same type (`abs(-5)` is 5). The minimum int or long, whose
+/// `abs(x)` (`abs-function.md`): the absolute value of an int, long, real,
+/// decimal or timespan, in the same type (`abs(-5)` is 5). The minimum int or long, whose
 /// absolute value does not fit, gives null (.NET's `Math.Abs` throws there).
 /// Null or any other value → null.
 pub fn abs(v: &Value) -> Value {
@@ -28,6 +28,8 @@ pub fn abs(v: &Value) -> Value {
         Value::Int(n) => n.checked_abs().map_or(Value::Null, Value::Int),
         Value::Long(n) => n.checked_abs().map_or(Value::Null, Value::Long),
         Value::Real(x) => Value::Real(x.abs()),
+        Value::Decimal(d) if d < &crate::decimal::Decimal::ZERO => Value::Decimal(d.neg()),
+        Value::Decimal(_) => v.clone(),
         Value::TimeSpan(t) => {
             t.0.checked_abs()
                 .map_or(Value::Null, |t| Value::TimeSpan(TimeSpan(t)))
@@ -93,6 +95,7 @@ pub fn round(args: &[Value]) -> Value {
     };
     match number {
         Value::Real(x) => Value::Real(round_real(*x, digits)),
+        Value::Decimal(d) => d.round(digits).map_or(Value::Null, Value::Decimal),
         Value::Int(_) | Value::Long(_) => {
             let Some(n) = integer_arg(number) else {
                 return Value::Null;

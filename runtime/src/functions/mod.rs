@@ -73,13 +73,14 @@ pub(crate) fn integer_arg(v: &Value) -> Option<i64> {
     }
 }
 
-/// A numeric argument as a real: int, long or real; `None` for null and
-/// anything else.
+/// A numeric argument as a real: int, long, real or decimal (rounded to
+/// the nearest real); `None` for null and anything else.
 pub(crate) fn real_arg(v: &Value) -> Option<f64> {
     match v {
         Value::Int(n) => Some(f64::from(*n)),
         Value::Long(n) => Some(*n as f64),
         Value::Real(x) => Some(*x),
+        Value::Decimal(d) => Some(d.to_f64()),
         _ => None,
     }
 }
@@ -114,8 +115,8 @@ pub use self::conditional::{
     case, coalesce, iff, iif, isempty, isnotempty, isnotnull, isnull, max_of, min_of,
 };
 pub use self::conversion::{
-    format_bytes, parse_json, tobool, toboolean, todatetime, todouble, todynamic, toguid, tohex,
-    toint, tolong, toreal, tostring, totimespan,
+    format_bytes, parse_json, parse_version, tobool, toboolean, todatetime, todecimal, todouble,
+    todynamic, toguid, tohex, toint, tolong, toreal, tostring, totimespan,
 };
 pub use self::datetime::{
     ago, bin, bin_at, datetime_add, datetime_diff, datetime_part, dayofmonth, dayofweek, dayofyear,

@@ -15,6 +15,8 @@ pub enum ScalarType {
     Long,
     /// `real` (alias `double`).
     Real,
+    /// `decimal` (38 exact digits).
+    Decimal,
     /// `string`.
     String,
     /// `datetime` (alias `date`).
@@ -29,9 +31,10 @@ pub enum ScalarType {
 
 impl ScalarType {
     /// Every type, in the order KQL's documentation lists them.
-    pub const ALL: [ScalarType; 9] = [
+    pub const ALL: [ScalarType; 10] = [
         ScalarType::Bool,
         ScalarType::DateTime,
+        ScalarType::Decimal,
         ScalarType::Dynamic,
         ScalarType::Guid,
         ScalarType::Int,
@@ -48,6 +51,7 @@ impl ScalarType {
             "int" | "int32" => ScalarType::Int,
             "long" | "int64" => ScalarType::Long,
             "real" | "double" => ScalarType::Real,
+            "decimal" => ScalarType::Decimal,
             "string" => ScalarType::String,
             "datetime" | "date" => ScalarType::DateTime,
             "timespan" | "time" => ScalarType::TimeSpan,
@@ -64,6 +68,7 @@ impl ScalarType {
             ScalarType::Int => "int",
             ScalarType::Long => "long",
             ScalarType::Real => "real",
+            ScalarType::Decimal => "decimal",
             ScalarType::String => "string",
             ScalarType::DateTime => "datetime",
             ScalarType::TimeSpan => "timespan",
@@ -72,9 +77,18 @@ impl ScalarType {
         }
     }
 
-    /// True for `int`, `long` and `real`.
+    /// True for `int`, `long` and `real`. Not for `decimal`: the places
+    /// that take a decimal name it (arithmetic, comparison, the aggregates
+    /// and functions whose table entry accepts it), so a function that
+    /// computes in reals refuses a decimal instead of rounding it silently
+    /// (as Microsoft's parser does: a decimal does not narrow to a real).
     pub fn is_numeric(self) -> bool {
         matches!(self, ScalarType::Int | ScalarType::Long | ScalarType::Real)
+    }
+
+    /// True for the numbers: [`ScalarType::is_numeric`] and `decimal`.
+    pub fn is_number(self) -> bool {
+        self.is_numeric() || self == ScalarType::Decimal
     }
 }
 

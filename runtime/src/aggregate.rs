@@ -5,6 +5,7 @@
 //! leaves the order of `summarize` output unspecified). Null is a key like
 //! any other: rows whose key is null form one group.
 
+use crate::decimal::Decimal;
 use crate::ops;
 use crate::text;
 use crate::value::{Row, Value};
@@ -267,6 +268,9 @@ pub enum Aggregate {
     Sum(Value),
     /// `avg(x)`, `avgif(x, p)`: sum and count of non-null values.
     Avg(f64, i64),
+    /// `avg(x)`, `avgif(x, p)` of decimals: the exact sum (null once it
+    /// overflows 38 digits) and the count of non-null values.
+    AvgDecimal(Value, i64),
     /// `min(x)`, `minif(x, p)`.
     Min(Value),
     /// `max(x)`, `maxif(x, p)`.
@@ -510,6 +514,16 @@ impl Aggregate {
     pub fn sum_real() -> Aggregate {
         Aggregate::Sum(Value::Real(0.0))
     }
+    /// `sum()` / `sumif()` of decimals: 0 over no values; null once the
+    /// sum needs more than 38 integer digits.
+    pub fn sum_decimal() -> Aggregate {
+        Aggregate::Sum(Value::Decimal(Decimal::ZERO))
+    }
+    /// `avg()` / `avgif()` of decimals: a decimal, the exact sum divided by
+    /// the count (rounded to 38 digits); null over no values.
+    pub fn avg_decimal() -> Aggregate {
+        Aggregate::AvgDecimal(Value::Decimal(Decimal::ZERO), 0)
+    }
     /// `sum()` / `sumif()` of timespans: 0 over no values.
     pub fn sum_timespan() -> Aggregate {
         Aggregate::Sum(Value::TimeSpan(crate::value::TimeSpan(0)))
@@ -633,6 +647,12 @@ impl Aggregate {
             Aggregate::Avg(sum, n) => {
                 if let Some(x) = as_f64(value) {
                     *sum += x;
+                    *n += 1;
+                }
+            }
+            Aggregate::AvgDecimal(sum, n) => {
+                if !value.is_null() {
+                    *sum = ops::add(sum, value);
                     *n += 1;
                 }
             }
@@ -761,6 +781,10 @@ impl Aggregate {
                 *sum += other;
                 *n += m;
             }
+            (Aggregate::AvgDecimal(sum, n), Aggregate::AvgDecimal(other, m)) => {
+                *sum = ops::add(sum, &other);
+                *n += m;
+            }
             (Aggregate::Min(best), Aggregate::Min(other)) => {
                 if !other.is_null() && (best.is_null() || ops::is_true(&ops::lt(&other, best))) {
                     *best = other;
@@ -852,6 +876,12 @@ impl Aggregate {
             Aggregate::Count(n) | Aggregate::DCount(_, n) => vec![Value::Long(n)],
             Aggregate::Hll { items, .. } => vec![crate::functions::sketch::hll_sketch(items)],
             Aggregate::Sum(total) => vec![total],
+            Aggregate::AvgDecimal(sum, n) => vec![match sum {
+                Value::Decimal(total) if n > 0 => total
+                    .checked_div(Decimal::from_i64(n))
+                    .map_or(Value::Null, Value::Decimal),
+                _ => Value::Null,
+            }],
             Aggregate::Avg(sum, n) => vec![if n == 0 {
                 Value::Null
             } else {

@@ -18,8 +18,8 @@
 
 pub mod aggregate;
 pub mod budget;
+pub use kql_literal::decimal;
 pub mod context;
-pub mod decimal;
 pub mod expand;
 pub mod external;
 pub mod functions;

@@ -57,6 +57,7 @@ pub(crate) fn convert(piece: &str, ty: ColumnType) -> Option<Value> {
         ColumnType::Long => Value::Long(trimmed.parse().ok()?),
         ColumnType::Int => Value::Int(trimmed.parse().ok()?),
         ColumnType::Real => Value::Real(trimmed.parse().ok()?),
+        ColumnType::Decimal => Value::Decimal(crate::decimal::Decimal::parse(trimmed)?),
         ColumnType::Bool => match trimmed.to_ascii_lowercase().as_str() {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),

@@ -23,6 +23,8 @@ pub enum ColumnType {
     Long,
     /// `real`.
     Real,
+    /// `decimal`.
+    Decimal,
     /// `string`.
     String,
     /// `datetime`.
@@ -43,6 +45,7 @@ impl ColumnType {
             ColumnType::Int => "int",
             ColumnType::Long => "long",
             ColumnType::Real => "real",
+            ColumnType::Decimal => "decimal",
             ColumnType::String => "string",
             ColumnType::DateTime => "datetime",
             ColumnType::TimeSpan => "timespan",

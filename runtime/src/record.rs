@@ -2,6 +2,7 @@
 //! converted to its declared type (shared by the detector's readers and
 //! `externaldata`).
 
+use crate::decimal::Decimal;
 use crate::printable::printable;
 use crate::query::{ColumnType, Table};
 use crate::text;
@@ -84,6 +85,19 @@ pub fn convert(value: &Value, ty: ColumnType) -> Result<Value, String> {
             Value::Real(_) => Ok(value.clone()),
             Value::Long(n) => Ok(Value::Real(*n as f64)),
             Value::Int(n) => Ok(Value::Real(f64::from(*n))),
+            _ => mismatch(),
+        },
+        ColumnType::Decimal => match value {
+            Value::Decimal(_) => Ok(value.clone()),
+            Value::Long(n) => Ok(Value::Decimal(Decimal::from_i64(*n))),
+            Value::Int(n) => Ok(Value::Decimal(Decimal::from_i64(i64::from(*n)))),
+            Value::Real(x) => Decimal::from_f64(*x)
+                .map(Value::Decimal)
+                .ok_or_else(|| format!("number {x} is not a decimal")),
+            // Decimal text keeps every digit (`"0.1"`), as Kusto writes it.
+            Value::String(s) => Decimal::parse(s)
+                .map(Value::Decimal)
+                .ok_or_else(|| format!("'{}' is not a decimal", clip(s))),
             _ => mismatch(),
         },
         ColumnType::DateTime => match value {

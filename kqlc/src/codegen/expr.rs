@@ -570,6 +570,11 @@ pub(super) fn constant(c: &Const) -> TokenStream {
             let g = Literal::string(g);
             quote! { Value::Guid(Str::Static(#g)) }
         }
+        Const::Decimal(d) => {
+            let mantissa = Literal::i128_unsuffixed(d.mantissa());
+            let scale = Literal::u8_unsuffixed(d.scale());
+            quote! { Value::Decimal(Decimal::from_parts(#mantissa, #scale)) }
+        }
         Const::Array(items) => {
             let items = items.iter().map(constant);
             quote! { Value::array(vec![#(#items),*]) }

@@ -157,6 +157,7 @@ pub(super) fn column_type(ty: ScalarType) -> Ident {
             ScalarType::Int => "Int",
             ScalarType::Long => "Long",
             ScalarType::Real => "Real",
+            ScalarType::Decimal => "Decimal",
             ScalarType::String => "String",
             ScalarType::DateTime => "DateTime",
             ScalarType::TimeSpan => "TimeSpan",

@@ -688,6 +688,7 @@ impl FunctionId {
             ScalarType::Long => "tolong",
             ScalarType::Int => "toint",
             ScalarType::Real => "toreal",
+            ScalarType::Decimal => "todecimal",
             ScalarType::String => "tostring",
             ScalarType::Bool => "tobool",
             ScalarType::DateTime => "todatetime",
@@ -795,6 +796,8 @@ pub enum Const {
     Long(i64),
     /// A real.
     Real(f64),
+    /// A decimal.
+    Decimal(kql_literal::decimal::Decimal),
     /// A string.
     String(String),
     /// A datetime in ticks since the Unix epoch.
@@ -823,6 +826,7 @@ impl Const {
             Const::DateTime(_) => ScalarType::DateTime,
             Const::TimeSpan(_) => ScalarType::TimeSpan,
             Const::Guid(_) => ScalarType::Guid,
+            Const::Decimal(_) => ScalarType::Decimal,
         }
     }
 }

@@ -873,6 +873,7 @@ fn constant(literal: &Literal) -> Const {
         Literal::Int(n) => Const::Int(*n),
         Literal::Long(n) => Const::Long(*n),
         Literal::Real(x) => Const::Real(*x),
+        Literal::Decimal(d) => Const::Decimal(*d),
         Literal::String(s) => Const::String(s.clone()),
         Literal::DateTime(t) => Const::DateTime(*t),
         Literal::TimeSpan(t) => Const::TimeSpan(*t),
@@ -934,15 +935,20 @@ fn mergeable(aggregate: &crate::sema::CheckedAggregate) -> bool {
 /// The runtime constructor of an aggregate's state. `sum` starts from a
 /// zero of its result type, so no values sum to 0 (the reference's default
 /// value); over dynamic values the type is unknown and it starts null.
+/// `avg` of decimals keeps an exact decimal sum (`avg_decimal`).
 fn aggregate_runtime(aggregate: &crate::sema::CheckedAggregate) -> String {
     let runtime = aggregate.function.runtime;
-    if runtime != "sum" {
-        return runtime.to_string();
-    }
     let result = aggregate
         .function
         .result_type(aggregate.value.as_ref().map(|v| v.ty));
+    if runtime == "avg" && result == crate::types::ScalarType::Decimal {
+        return "avg_decimal".to_string();
+    }
+    if runtime != "sum" {
+        return runtime.to_string();
+    }
     match result {
+        crate::types::ScalarType::Decimal => "sum_decimal",
         crate::types::ScalarType::Long => "sum_long",
         crate::types::ScalarType::Real => "sum_real",
         crate::types::ScalarType::TimeSpan => "sum_timespan",

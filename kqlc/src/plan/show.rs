@@ -585,6 +585,7 @@ fn constant(c: &Const) -> String {
         Const::DateTime(t) => format!("datetime({t} ticks)"),
         Const::TimeSpan(t) => format!("timespan({t} ticks)"),
         Const::Guid(g) => format!("guid({g})"),
+        Const::Decimal(d) => format!("decimal({d})"),
         Const::Array(items) => {
             let items: Vec<String> = items.iter().map(constant).collect();
             format!("dynamic([{}])", items.join(", "))

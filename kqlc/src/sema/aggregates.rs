@@ -44,6 +44,9 @@ pub enum Result {
     /// `sum`, `percentile`: long for int and long values, else the
     /// value's type.
     Sum,
+    /// `avg`: decimal for decimal values (as Microsoft's parser types it),
+    /// else real.
+    Average,
 }
 
 /// One aggregate function.
@@ -96,11 +99,11 @@ pub static AGGREGATES: &[AggregateFunction] = &[
         "min",
         "arg_min",
     ),
-    agg("avg", Shape::Value, Result::Fixed(T::Real), "avg", "avg"),
+    agg("avg", Shape::Value, Result::Average, "avg", "avg"),
     agg(
         "avgif",
         Shape::ValuePredicate,
-        Result::Fixed(T::Real),
+        Result::Average,
         "avgif",
         "avg",
     ),
@@ -387,6 +390,8 @@ impl AggregateFunction {
         match self.result {
             Result::Fixed(ty) => ty,
             Result::ValueType => value.unwrap_or(T::Dynamic),
+            Result::Average if value == Some(T::Decimal) => T::Decimal,
+            Result::Average => T::Real,
             Result::Sum => match value {
                 Some(T::Int | T::Long) => T::Long,
                 Some(ty) => ty,

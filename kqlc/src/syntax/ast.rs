@@ -976,6 +976,8 @@ pub enum Literal {
     Long(i64),
     /// `1.5`, `1e3`, `real(1.5)`, `real(nan)`.
     Real(f64),
+    /// `decimal(1.5)`, `decimal(1e5)`: the exact value.
+    Decimal(kql_literal::decimal::Decimal),
     /// `"text"`, `'text'`, `@"verbatim"`, ... (the decoded text).
     String(String),
     /// `datetime(2024-05-28T10:00:00Z)`: ticks (100 ns) since the Unix epoch.

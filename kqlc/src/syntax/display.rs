@@ -778,6 +778,7 @@ impl Display for Literal {
             Literal::Long(value) if *value >= 0 => write!(f, "{value}"),
             Literal::Long(value) => write!(f, "long({value})"),
             Literal::Real(value) => write_real(f, *value),
+            Literal::Decimal(value) => write!(f, "decimal({value})"),
             Literal::String(text) => write_string(f, text),
             Literal::DateTime(ticks) => write_datetime(f, *ticks),
             Literal::TimeSpan(ticks) if *ticks >= 0 => {

@@ -14,6 +14,7 @@
 use crate::diag::{Code, Diagnostic};
 use crate::syntax::ast::{Literal, Span, StringOp, StringOpKind};
 use crate::types::ScalarType;
+use kql_literal::decimal::Decimal;
 use kql_literal::{decimal_to_ticks, parse_timespan, split_sign, timespan_unit};
 pub(crate) use kql_literal::{DAY, HOUR, MICROSECOND, MILLISECOND, MINUTE, SECOND};
 
@@ -881,19 +882,7 @@ fn parse_real_text(text: &str) -> Option<f64> {
 /// `span` is the whole literal, for diagnostics.
 pub(crate) fn decode_typed_literal(type_name: &str, content: &str, span: Span) -> PResult<Literal> {
     let mut text = content.trim();
-    let scalar_type = match type_name {
-        "decimal" => {
-            return Err(Diagnostic::new(
-                Code::Unsupported,
-                "the decimal type is not supported yet",
-                span,
-            )
-            .with_label("decimal literal")
-            .with_help("use real(...) instead")
-            .into())
-        }
-        other => ScalarType::from_name(other),
-    };
+    let scalar_type = ScalarType::from_name(type_name);
     let Some(scalar_type) = scalar_type else {
         return Err(Diagnostic::new(
             Code::InvalidLiteral,
@@ -943,6 +932,12 @@ pub(crate) fn decode_typed_literal(type_name: &str, content: &str, span: Span) -
         ScalarType::Real => match parse_real_content(text) {
             Some(value) => Literal::Real(value),
             None => return bad("expected a number, nan, +inf or -inf"),
+        },
+        ScalarType::Decimal => match Decimal::parse(text) {
+            Some(value) => Literal::Decimal(value),
+            None => {
+                return bad("expected a number of at most 38 integer digits, such as 1.5 or 1e5")
+            }
         },
         ScalarType::DateTime if text.is_empty() => {
             return Err(Box::new(

@@ -639,6 +639,7 @@ impl<'de> Visitor<'de> for ScalarSeed {
             ColumnType::String | ColumnType::Guid => Value::Null,
             ColumnType::DateTime => Value::DateTime(text::parse_datetime(s).ok_or_else(mismatch)?),
             ColumnType::TimeSpan => Value::TimeSpan(text::parse_timespan(s).ok_or_else(mismatch)?),
+            ColumnType::Decimal => self.convert(Value::string(s))?,
             _ => return Err(mismatch()),
         };
         Ok(if self.build { value } else { Value::Null })

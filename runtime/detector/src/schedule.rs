@@ -361,8 +361,8 @@ impl RuleSchedule {
 /// arrays stand for themselves; the other types are one-key objects:
 /// `{"i": 1}` (int), `{"r": 1.5}` (real; `"nan"`, `"inf"`, `"-inf"` for
 /// those), `{"d": ticks}` (datetime), `{"t": ticks}` (timespan),
-/// `{"g": "..."}` (guid), `{"o": [["key", value], ...]}` (a bag, its keys
-/// in order).
+/// `{"g": "..."}` (guid), `{"m": "1.5"}` (decimal, its exact text),
+/// `{"o": [["key", value], ...]}` (a bag, its keys in order).
 #[cfg(feature = "live")]
 pub fn value_to_json(value: &kql_runtime::value::Value) -> serde_json::Value {
     use kql_runtime::value::Value;
@@ -381,6 +381,7 @@ pub fn value_to_json(value: &kql_runtime::value::Value) -> serde_json::Value {
         Value::DateTime(d) => json!({ "d": d.0 }),
         Value::TimeSpan(t) => json!({ "t": t.0 }),
         Value::Guid(g) => json!({ "g": g.as_str() }),
+        Value::Decimal(d) => json!({ "m": d.to_string() }),
         Value::Array(items) => Json::Array(items.iter().map(value_to_json).collect()),
         Value::Bag(bag) => json!({
             "o": bag
@@ -418,6 +419,7 @@ pub fn value_from_json(json: &serde_json::Value) -> Option<kql_runtime::value::V
                 "d" => Value::DateTime(DateTime(inner.as_i64()?)),
                 "t" => Value::TimeSpan(TimeSpan(inner.as_i64()?)),
                 "g" => Value::Guid(inner.as_str()?.into()),
+                "m" => Value::Decimal(kql_runtime::Decimal::parse(inner.as_str()?)?),
                 "o" => {
                     let mut entries = Vec::new();
                     for entry in inner.as_array()? {

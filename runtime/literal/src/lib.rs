@@ -2,6 +2,8 @@
 //! compiler and the runtime ([`datetime`] for datetimes): kqlc's lexer reads `1.5h` and `timespan(...)` with it, and
 //! `kql-runtime`'s `totimespan()` reads strings with it, so a unit name or
 //! form accepted in a query is accepted in data too, with the same value.
+//! [`decimal`] is KQL's exact `decimal` number: the lexer reads
+//! `decimal(1.5)` with it and the runtime computes with it.
 //!
 //! A crate of its own, with no dependencies, because the compiler library
 //! (which the `kql!` proc macro compiles) does not depend on the runtime,
@@ -9,6 +11,7 @@
 //! need.
 
 pub mod datetime;
+pub mod decimal;
 
 /// Ticks (100 ns) per day.
 pub const DAY: u64 = 864_000_000_000;

@@ -140,7 +140,7 @@ impl Checker<'_> {
             ExprKind::Unary { op, operand } => {
                 let operand = self.expr(operand, columns);
                 let ty = operand.ty;
-                if !(ty.is_numeric() || matches!(ty, ScalarType::TimeSpan | ScalarType::Dynamic)) {
+                if !(ty.is_number() || matches!(ty, ScalarType::TimeSpan | ScalarType::Dynamic)) {
                     self.error(
                         Diagnostic::new(
                             Code::TypeMismatch,
@@ -158,6 +158,7 @@ impl Checker<'_> {
                     TypedExprKind::Literal(Literal::Long(n)) => n.checked_neg().map(Literal::Long),
                     TypedExprKind::Literal(Literal::Int(n)) => n.checked_neg().map(Literal::Int),
                     TypedExprKind::Literal(Literal::Real(x)) => Some(Literal::Real(-x)),
+                    TypedExprKind::Literal(Literal::Decimal(d)) => Some(Literal::Decimal(d.neg())),
                     TypedExprKind::Literal(Literal::TimeSpan(t)) => {
                         t.checked_neg().map(Literal::TimeSpan)
                     }
@@ -463,6 +464,7 @@ pub(crate) fn literal_type(literal: &Literal) -> ScalarType {
         Literal::Int(_) => ScalarType::Int,
         Literal::Long(_) => ScalarType::Long,
         Literal::Real(_) => ScalarType::Real,
+        Literal::Decimal(_) => ScalarType::Decimal,
         Literal::String(_) => ScalarType::String,
         Literal::DateTime(_) => ScalarType::DateTime,
         Literal::TimeSpan(_) => ScalarType::TimeSpan,
@@ -477,7 +479,7 @@ pub(super) fn comparable(a: ScalarType, b: ScalarType) -> bool {
     a == b
         || a == ScalarType::Dynamic
         || b == ScalarType::Dynamic
-        || (a.is_numeric() && b.is_numeric())
+        || (a.is_number() && b.is_number())
 }
 
 /// The result type of arithmetic, or `None` when KQL rejects it.
@@ -491,6 +493,11 @@ fn arithmetic_type(op: BinaryOp, a: ScalarType, b: ScalarType) -> Option<ScalarT
             return Some(if other == T::Int { T::Long } else { other })
         }
         _ => {}
+    }
+    // decimal is the widest number type, wider than real (as Microsoft's
+    // parser types it: `decimal(1) + 1.5` is decimal).
+    if a.is_number() && b.is_number() && (a == T::Decimal || b == T::Decimal) {
+        return Some(T::Decimal);
     }
     // int arithmetic is done in long (`toint(1) + toint(2)` is long).
     if a.is_numeric() && b.is_numeric() {

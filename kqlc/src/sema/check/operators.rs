@@ -392,6 +392,7 @@ impl Checker<'_> {
                     ScalarType::Int => "System.Int32",
                     ScalarType::Long => "System.Int64",
                     ScalarType::Real => "System.Double",
+                    ScalarType::Decimal => "System.Data.SqlTypes.SqlDecimal",
                     ScalarType::String => "System.String",
                     ScalarType::DateTime => "System.DateTime",
                     ScalarType::TimeSpan => "System.TimeSpan",

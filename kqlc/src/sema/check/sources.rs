@@ -260,7 +260,10 @@ impl Checker<'_> {
                     for chunk in table.values.chunks(columns.len()) {
                         let mut row = Vec::new();
                         for (value, column) in chunk.iter().zip(&columns) {
-                            let typed = self.expr(value, &[]);
+                            let mut typed = self.expr(value, &[]);
+                            if column.ty == ScalarType::Decimal {
+                                typed.kind = decimal_literal(typed.kind);
+                            }
                             if !matches!(typed.kind, TypedExprKind::Literal(_)) {
                                 self.error(
                                     Diagnostic::new(
@@ -419,11 +422,27 @@ impl Checker<'_> {
     }
 }
 
+/// A number literal in a `decimal` column, as the decimal it denotes (a
+/// real by its shortest text, so `1.5` is exactly 1.5); anything else as
+/// it is.
+fn decimal_literal(kind: TypedExprKind) -> TypedExprKind {
+    use kql_literal::decimal::Decimal;
+    let decimal = match &kind {
+        TypedExprKind::Literal(Literal::Long(n)) => Some(Decimal::from_i64(*n)),
+        TypedExprKind::Literal(Literal::Int(n)) => Some(Decimal::from_i64(i64::from(*n))),
+        TypedExprKind::Literal(Literal::Real(x)) => Decimal::from_f64(*x),
+        _ => None,
+    };
+    decimal.map_or(kind, |d| TypedExprKind::Literal(Literal::Decimal(d)))
+}
+
 /// A datatable value fits its column: same type, a number in a numeric
 /// column, a typed null, or anything in a dynamic column.
 fn literal_fits(value: &TypedExpr, column: ScalarType) -> bool {
     value.ty == column
         || column == ScalarType::Dynamic
         || (column.is_numeric() && value.ty.is_numeric())
+        || (column == ScalarType::Decimal
+            && matches!(value.kind, TypedExprKind::Literal(Literal::Decimal(_))))
         || matches!(value.kind, TypedExprKind::Literal(Literal::Null(_)))
 }

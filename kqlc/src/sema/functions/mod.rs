@@ -19,6 +19,9 @@ pub enum Accepts {
     String,
     /// `int`, `long` or `real`.
     Number,
+    /// `int`, `long`, `real` or `decimal` (where the implementation keeps
+    /// a decimal exact: `round`).
+    NumberOrDecimal,
     /// An `int` or `long`.
     Integer,
     /// A `bool`.
@@ -42,6 +45,7 @@ impl Accepts {
                 Accepts::Any => true,
                 Accepts::String => ty == T::String,
                 Accepts::Number => ty.is_numeric(),
+                Accepts::NumberOrDecimal => ty.is_number(),
                 Accepts::Integer => matches!(ty, T::Int | T::Long),
                 Accepts::Bool => ty == T::Bool,
                 Accepts::DateTime => ty == T::DateTime,
@@ -57,6 +61,7 @@ impl Accepts {
             Accepts::Any => "any scalar",
             Accepts::String => "string",
             Accepts::Number => "number",
+            Accepts::NumberOrDecimal => "number or decimal",
             Accepts::Integer => "integer",
             Accepts::Bool => "bool",
             Accepts::DateTime => "datetime",
@@ -281,8 +286,7 @@ pub fn catalog() -> String {
 /// row-at-a-time detector does not have: the row itself (`pack_all`,
 /// `bag_pack_columns`), neighbouring rows (`prev`, `next`, `row_number`,
 /// `row_cumsum`), a cluster
-/// (`current_database`, `cursor_after`, `ingestion_time`, `extent_id`), a
-/// decimal type (`todecimal`, `parse_version`), or data kqlc does not ship
+/// (`current_database`, `cursor_after`, `ingestion_time`, `extent_id`), or data kqlc does not ship
 /// (`geo_info_from_ip_address`, `parse_user_agent`). The rest (some series
 /// and geospatial functions, t-digest, special mathematical functions) are
 /// not implemented yet; see `docs/functions.md`.
@@ -315,7 +319,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "merge_tdigest",
     "next",
     "parse_user_agent",
-    "parse_version",
     "percentile_array_tdigest",
     "percentile_tdigest",
     "percentrank_tdigest",
@@ -325,7 +328,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "series_periods_detect",
     "series_periods_validate",
     "series_seasonal",
-    "todecimal",
     "treepath",
     "welch_test",
 ];

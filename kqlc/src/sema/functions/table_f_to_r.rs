@@ -745,6 +745,15 @@ pub(super) const ENTRIES: &[Function] = &[
         "the parameters of a URL query",
     ),
     f(
+        "parse_version",
+        &[A::String],
+        1,
+        fixed(T::Decimal),
+        "parse_version",
+        C::Refs,
+        "a version of one to four dot-separated parts as a comparable decimal",
+    ),
+    f(
         "parse_xml",
         &[A::String],
         1,

@@ -86,7 +86,7 @@ pub(super) const ENTRIES: &[Function] = &[
     ),
     f(
         "round",
-        &[A::Number, A::Integer],
+        &[A::NumberOrDecimal, A::Integer],
         1,
         Returns::ArgType(0),
         "round",
@@ -555,6 +555,15 @@ pub(super) const ENTRIES: &[Function] = &[
         "todatetime",
         C::Refs,
         "converts to datetime",
+    ),
+    f(
+        "todecimal",
+        &[A::Any],
+        1,
+        fixed(T::Decimal),
+        "todecimal",
+        C::Refs,
+        "converts to decimal",
     ),
     f(
         "todouble",

@@ -52,6 +52,37 @@ impl Decimal {
         scale: 0,
     };
 
+    /// The decimal `mantissa × 10^-scale`, as generated code spells a
+    /// constant ([`Decimal::mantissa`], [`Decimal::scale`]); trailing zeros
+    /// are dropped.
+    ///
+    /// # Panics
+    ///
+    /// When `|mantissa| ≥ 10^38` or `scale > 38`, which no decimal has (in
+    /// a constant, that is a compile-time error).
+    pub const fn from_parts(mantissa: i128, scale: u8) -> Decimal {
+        assert!(
+            mantissa.unsigned_abs() < LIMIT && scale as u32 <= MAX_DIGITS,
+            "not a decimal"
+        );
+        let (mut mantissa, mut scale) = (mantissa, scale);
+        while scale > 0 && mantissa % 10 == 0 {
+            mantissa /= 10;
+            scale -= 1;
+        }
+        Decimal { mantissa, scale }
+    }
+
+    /// The digits, as an integer (see [`Decimal::from_parts`]).
+    pub const fn mantissa(self) -> i128 {
+        self.mantissa
+    }
+
+    /// How many of the digits are after the point.
+    pub const fn scale(self) -> u8 {
+        self.scale
+    }
+
     /// The decimal of an integer (exact).
     pub fn from_i64(n: i64) -> Decimal {
         Decimal {

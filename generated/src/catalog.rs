@@ -482,6 +482,9 @@ pub const PARSE_URL: fn(&Value) -> Value = functions::parse_url;
 /// parse_urlquery, parseurlquery: the parameters of a URL query
 pub const PARSE_URLQUERY: fn(&Value) -> Value = functions::parse_urlquery;
 
+/// parse_version: a version of one to four dot-separated parts as a comparable decimal
+pub const PARSE_VERSION: fn(&Value) -> Value = functions::parse_version;
+
 /// parse_xml: XML text as a dynamic value (attributes as @name, text as #text)
 pub const PARSE_XML: fn(&Value) -> Value = functions::parse_xml;
 
@@ -676,6 +679,9 @@ pub const TOBOOL: fn(&Value) -> Value = functions::tobool;
 
 /// todatetime: converts to datetime
 pub const TODATETIME: fn(&Value) -> Value = functions::todatetime;
+
+/// todecimal: converts to decimal
+pub const TODECIMAL: fn(&Value) -> Value = functions::todecimal;
 
 /// todouble, toreal: alias of toreal
 pub const TOREAL: fn(&Value) -> Value = functions::toreal;

@@ -1468,6 +1468,8 @@ mod tests {
             ("bool", "yes"),
             ("guid", "zz"),
             ("datetime", "2024-13-45"),
+            ("decimal", "abc"),
+            ("decimal", "1e38"),
         ] {
             assert_eq!(
                 decode(type_name, content).map_err(|d| d.code),
@@ -1476,8 +1478,16 @@ mod tests {
             );
         }
         assert_eq!(
-            decode("decimal", "1.5").map_err(|d| d.code),
-            Err(Code::Unsupported)
+            decode("decimal", "1.50").map(|l| l.to_string()),
+            Ok("decimal(1.5)".to_string())
+        );
+        assert_eq!(
+            decode("decimal", "1e5").map(|l| l.to_string()),
+            Ok("decimal(100000)".to_string())
+        );
+        assert_eq!(
+            decode("decimal", "null"),
+            Ok(Literal::Null(ScalarType::Decimal))
         );
         assert_eq!(
             decode("datetime", "").map_err(|d| d.code),

@@ -760,7 +760,7 @@ pub enum ExprKind {
     /// aggregate calls accept it).
     Star,
     /// A typed literal whose content kqlc cannot read (`datetime(<start>)`,
-    /// `long(abc)`, `decimal(1.5)`): Kusto's grammar takes any content, so
+    /// `long(abc)`, `decimal(abc)`): Kusto's grammar takes any content, so
     /// it parses, and the checker reports `diagnostic`.
     InvalidLiteral {
         /// The literal as written.

@@ -114,7 +114,7 @@ pub(super) const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
 
 impl Parser {
     /// An operator; one that is valid syntax but uses something kqlc
-    /// refuses while parsing (the `decimal` type, ...) is kept opaque, so
+    /// refuses while parsing (an unreadable typed literal, ...) is kept opaque, so
     /// the checker reports it and `--syntax-only` accepts it.
     pub(super) fn parse_operator(&mut self) -> PResult<Operator> {
         let saved = (self.pos, self.last_end, self.depth);

@@ -99,7 +99,7 @@ impl Parser {
     }
 
     /// A statement; one kqlc refuses while parsing (a `let` function with
-    /// a `decimal` parameter, ...) is kept opaque up to its `;`.
+    /// an unreadable typed literal, ...) is kept opaque up to its `;`.
     fn parse_statement(&mut self) -> PResult<Statement> {
         let saved = (self.pos, self.last_end, self.depth);
         match self.parse_statement_inner() {

@@ -3,7 +3,8 @@
 //! real, datetime or timespan constant (`ops::eq_long`), run constants
 //! (`ago(1d)`) computed once and compared by their type, string operators
 //! and their negations as `bool`, constant regular expressions compiled
-//! once, properties read in place, `summarize` keys borrowed from the row)
+//! once, properties read in place, `summarize` keys borrowed from the row,
+//! `mv-expand` rows holding only the columns read after it)
 //! gives exactly the rows of the generic `Value` path, on random rules from
 //! the supported language over random lines. One test in this binary: it
 //! turns specialisation off for the whole process while it builds the
@@ -242,6 +243,8 @@ fn line(random: &mut Random) -> String {
                 "null",
                 "[1,2]",
                 "{\"a\":1}",
+                "[\"create\",[2],null,\"pods\"]",
+                "{\"a\":\"x\",\"b\":[1]}",
                 "\"pods\"",
                 "1.5",
                 "\"\"",
@@ -275,8 +278,21 @@ fn specialised_and_generic_code_return_identical_rows() {
             } else {
                 "| project OperationName, R"
             };
+            // Every fifth expands `Items` (an array, a bag, a scalar or
+            // null) and runs stages after it: the specialised rows of its
+            // elements hold only the columns those stages read.
+            let expand = match (i % 5, i % 3) {
+                (2, 0) => "| mv-expand X = RawEventData.Items\n\
+                    | extend Y = tostring(X), OperationName = strcat(OperationName, \"/\", tostring(X))\n",
+                (2, 1) => "| mv-expand with_itemindex=I X = RawEventData.Items, C = RawEventData.Code limit 2\n\
+                    | where isnotnull(X) or I == 0\n\
+                    | extend R = strcat(tostring(R), \"#\", tostring(I), tostring(C))\n",
+                (2, _) => "| mv-apply X = RawEventData.Items on (extend Y = tostring(X) | where isnotempty(Y) | summarize n = count() by Y)\n\
+                    | extend R = strcat(tostring(R), Y, tostring(n))\n",
+                _ => "",
+            };
             let kql = format!(
-                "CloudAuditEvents\n| where {}\n| extend R = RawEventData.ObjectRef.resource\n| where {} or isnull(R)\n{tail}",
+                "CloudAuditEvents\n| where {}\n| extend R = RawEventData.ObjectRef.resource\n{expand}| where {} or isnull(R)\n{tail}",
                 predicate(&mut random, 3),
                 predicate(&mut random, 2)
             );

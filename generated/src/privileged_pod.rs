@@ -286,7 +286,7 @@ impl Rule {
         let mut row = row;
         for (i, value) in values.into_iter().enumerate() {
             let mut row = if i + 1 < count {
-                row.clone()
+                expand::copy_columns(&row, &[0, 4, 6, 7, 12, 13, 15, 16], 20)
             } else {
                 std::mem::take(&mut row)
             };

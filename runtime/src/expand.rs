@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::value::{Bag, Str, Value};
+use crate::value::{Bag, Row, Str, Value};
 
 /// How `mv-expand` expands a property bag (`kind=` / `bagexpansion=`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -55,6 +55,21 @@ pub fn expand_values_kind(v: &Value, kind: BagExpansion) -> Vec<Value> {
     }
 }
 
+/// The row `mv-expand` makes for one element, before the element is stored:
+/// a copy of `row` as wide as it, holding only the columns at `positions`,
+/// the others null. The compiler passes the columns the stages after the
+/// expansion read (or pass to the output), so the other columns, often a
+/// large `dynamic` one the expansion came from, are not copied per element.
+/// The copy has room for the columns those stages append.
+pub fn copy_columns(row: &[Value], positions: &[usize], capacity: usize) -> Row {
+    let mut copy = Vec::with_capacity(capacity.max(row.len()));
+    copy.resize(row.len(), Value::Null);
+    for &p in positions {
+        copy[p] = row[p].clone();
+    }
+    copy
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +111,22 @@ mod tests {
     fn empty_collections_expand_to_nothing() {
         assert!(expand_values(&dynamic("[]")).is_empty());
         assert!(expand_values(&dynamic("{}")).is_empty());
+    }
+
+    #[test]
+    fn a_copy_keeps_only_the_given_columns_and_the_width() {
+        let row = vec![
+            Value::Long(1),
+            dynamic(r#"{"a": [1, 2]}"#),
+            Value::from_static("x"),
+        ];
+        let copy = copy_columns(&row, &[0, 2], 5);
+        assert_eq!(copy, [Value::Long(1), Value::Null, Value::from_static("x")]);
+        assert!(copy.capacity() >= 5);
+        assert_eq!(
+            copy_columns(&row, &[], 0),
+            [Value::Null, Value::Null, Value::Null]
+        );
     }
 
     #[test]

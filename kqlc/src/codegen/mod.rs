@@ -464,6 +464,7 @@ impl Gen {
             let state = format_ident!("{}_state", method);
             let code = StageCode {
                 stage,
+                rest: &pipeline.stages[i + 1..],
                 method,
                 next,
                 bindings,
@@ -537,6 +538,8 @@ impl Gen {
 struct StageCode<'a> {
     /// The stage.
     stage: &'a Stage,
+    /// The stages after it in its pipeline.
+    rest: &'a [Stage],
     /// The name of its method (`where_1`).
     method: &'a Ident,
     /// The statement that hands `row` on: the next stage's method, or the

@@ -266,11 +266,19 @@ impl Gen {
     pub(super) fn mv_expand(&mut self, s: &StageCode<'_>) -> TokenStream {
         let StageCode {
             stage,
+            rest,
             next,
             bindings,
             ..
         } = s;
-        mv_expand_body(&stage.op, stage.input_names.len(), bindings, next, true)
+        let rows = ElementRows::new(
+            &stage.op,
+            stage.input_names.len(),
+            stage.output_names.len(),
+            rest,
+            true,
+        );
+        mv_expand_body(&stage.op, &rows, bindings, next)
     }
 
     /// `mv-apply`: the subquery's own type, run over each row's subtable.
@@ -291,13 +299,20 @@ impl Gen {
         let name = format_ident!("{}", camel_case(&method.to_string()));
         let sub_item = sub_struct(&name, &format!("{method}_"), sub, &stage.kql);
         self.items.push(sub_item);
-        let collect = mv_expand_body(
+        let subtable_width = match &sub.input {
+            Input::Rows { columns, .. } => columns.len(),
+            _ => stage.input_names.len(),
+        };
+        // The subtable's rows hold what the subquery reads; the input row
+        // itself is read again below for the outer columns.
+        let rows = ElementRows::new(
             expand,
             stage.input_names.len(),
-            bindings,
-            &quote! { subtable.push(row); },
+            subtable_width,
+            &sub.stages,
             false,
         );
+        let collect = mv_expand_body(expand, &rows, bindings, &quote! { subtable.push(row); });
         let values = layout.iter().map(|column| match column {
             ApplyColumn::Outer(i) => {
                 let i = Literal::usize_unsuffixed(*i);
@@ -444,16 +459,105 @@ impl Gen {
     }
 }
 
-/// The body of an `mv-expand` (or the expansion of an `mv-apply`): one row
-/// per element, each a copy of the input row with the element stored. With
-/// `last_takes_row` the last element's row is the input row itself, not a
-/// copy (`mv-apply` reads the input row again after the expansion).
-pub(super) fn mv_expand_body(
-    op: &Op,
+/// How an `mv-expand` (or the expansion of an `mv-apply`) makes the row of
+/// each element from the input row, before storing the element in it.
+struct ElementRows {
+    /// The width of the input row.
     width: usize,
+    /// The input columns the stages after the expansion read or pass on
+    /// (not those the expansion itself overwrites); `None` when that is
+    /// every column.
+    read: Option<Vec<usize>>,
+    /// Room for the columns those stages append to the row.
+    capacity: usize,
+    /// The last element's row is the input row itself, not a copy
+    /// (`mv-apply` reads the input row again after the expansion).
+    last_takes_row: bool,
+}
+
+impl ElementRows {
+    /// The element rows of `op` over a `width`-wide input row, handed to
+    /// `rest` (the stages after it) as `expanded_width`-wide rows.
+    fn new(
+        op: &Op,
+        width: usize,
+        expanded_width: usize,
+        rest: &[Stage],
+        last_takes_row: bool,
+    ) -> ElementRows {
+        let stored: BTreeSet<usize> = match op {
+            Op::MvExpand {
+                items, item_index, ..
+            } => items.iter().map(|(p, _)| *p).chain(*item_index).collect(),
+            _ => BTreeSet::new(),
+        };
+        let read: Vec<usize> = crate::plan::columns_read(expanded_width, rest)
+            .into_iter()
+            .filter(|p| *p < width && !stored.contains(p))
+            .collect();
+        let every = (0..width).all(|p| stored.contains(&p) || read.contains(&p));
+        // The stages that keep the row and may append to it.
+        let capacity = rest
+            .iter()
+            .take_while(|s| {
+                matches!(
+                    s.op,
+                    Op::Filter(_) | Op::Extend(_) | Op::Parse { .. } | Op::Take(_)
+                )
+            })
+            .map(|s| s.output_names.len())
+            .fold(expanded_width, usize::max);
+        ElementRows {
+            width,
+            read: (!every).then_some(read),
+            capacity,
+            last_takes_row,
+        }
+    }
+
+    /// The statement that starts the loop over the elements, if any.
+    fn before_loop(&self) -> TokenStream {
+        if self.last_takes_row {
+            quote! { let mut row = row; }
+        } else {
+            quote! {}
+        }
+    }
+
+    /// The row of element `i` of `count`.
+    fn element_row(&self) -> TokenStream {
+        let copy = match &self.read {
+            // Only what the stages after the expansion read: the other
+            // columns (often the large `dynamic` the elements came from)
+            // are not copied per element. The generic path (the reference
+            // of the differential test, `tests/specialize.rs`) copies the
+            // whole row.
+            Some(read) if specializing() => {
+                let read = read.iter().map(|&p| Literal::usize_unsuffixed(p));
+                let capacity = Literal::usize_unsuffixed(self.capacity);
+                quote! { expand::copy_columns(&row, &[#(#read),*], #capacity) }
+            }
+            // Every column is still needed after the expansion (it reaches
+            // the output, or a join's, sort's or sample's state, which keep
+            // rows): each element's row is a whole copy.
+            _ => quote! { row.clone() },
+        };
+        if self.last_takes_row {
+            quote! { if i + 1 < count { #copy } else { std::mem::take(&mut row) } }
+        } else {
+            copy
+        }
+    }
+}
+
+/// The body of an `mv-expand` (or the expansion of an `mv-apply`): one row
+/// per element, made as `rows` says, with the element stored; `next` hands
+/// it on.
+fn mv_expand_body(
+    op: &Op,
+    rows: &ElementRows,
     bindings: &Bindings,
     next: &TokenStream,
-    last_takes_row: bool,
 ) -> TokenStream {
     let Op::MvExpand {
         items,
@@ -465,6 +569,7 @@ pub(super) fn mv_expand_body(
     else {
         return quote! {};
     };
+    let width = rows.width;
     // `to typeof(T)`: each element converted to T.
     let convert = |k: usize, value: TokenStream| match conversions.get(k).copied().flatten() {
         Some(f) => {
@@ -475,16 +580,8 @@ pub(super) fn mv_expand_body(
     };
     let refs: Vec<&Expr> = items.iter().map(|(_, e)| e).collect();
     let lets = bindings.lets(&refs);
-    // A copy of the row per element, except that the last element may take
-    // the row itself.
-    let (mut_row, row_for_element) = if last_takes_row {
-        (
-            quote! { let mut row = row; },
-            quote! { if i + 1 < count { row.clone() } else { std::mem::take(&mut row) } },
-        )
-    } else {
-        (quote! {}, quote! { row.clone() })
-    };
+    let mut_row = rows.before_loop();
+    let row_for_element = rows.element_row();
     let sources: Vec<TokenStream> = items
         .iter()
         .map(|(_, e)| {
@@ -517,24 +614,32 @@ pub(super) fn mv_expand_body(
         // One expanded column: one row per element.
         let source = &sources[0];
         let store = store_at(*position, convert(0, quote! { value }));
-        let (rows, take) = match limit {
+        // The element's index and the count only when the last element
+        // takes the row (or `limit` stops early).
+        let (count, take) = match limit {
             Some(n) => {
                 let n = Literal::u64_unsuffixed(*n);
                 (
-                    quote! { values.len().min(#n as usize) },
+                    quote! { let count = values.len().min(#n as usize); },
                     quote! { .take(count) },
                 )
             }
-            None => (quote! { values.len() }, quote! {}),
+            None if rows.last_takes_row => (quote! { let count = values.len(); }, quote! {}),
+            None => (quote! {}, quote! {}),
+        };
+        let elements = if rows.last_takes_row {
+            quote! { (i, value) in values.into_iter() #take .enumerate() }
+        } else {
+            quote! { value in values.into_iter() #take }
         };
         quote! {
             let values = {
                 #lets
                 #source
             };
-            let count = #rows;
+            #count
             #mut_row
-            for (i, value) in values.into_iter() #take .enumerate() {
+            for #elements {
                 let mut row = #row_for_element;
                 #store
                 #next

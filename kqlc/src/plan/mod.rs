@@ -832,6 +832,14 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
     (0..width).filter(|&k| used[k]).collect()
 }
 
+/// The positions of a `width`-wide row that `stages` read, or pass on to
+/// whatever takes their rows: what a row handed to the first of them must
+/// hold (codegen's `mv-expand` copies only these for each element).
+pub(crate) fn columns_read(width: usize, stages: &[Stage]) -> Vec<usize> {
+    // Every column still held after the last stage reaches its exit.
+    used_input_columns(width, stages, usize::MAX)
+}
+
 /// Calls `f` with each row position `expr` reads.
 pub(crate) fn visit_columns(expr: &Expr, f: &mut dyn FnMut(usize)) {
     match expr {

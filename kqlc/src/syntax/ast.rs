@@ -82,6 +82,10 @@ pub struct Unimplemented {
     pub text: String,
     /// Where it was written.
     pub span: Span,
+    /// The names it would bind (a refused `declare query_parameters`'
+    /// parameters): the checker binds them to placeholders, so that their
+    /// uses are not reported again.
+    pub binds: Vec<Ident>,
 }
 
 /// `let NAME = VALUE`.

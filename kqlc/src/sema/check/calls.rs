@@ -174,6 +174,7 @@ impl Checker<'_> {
                     "a sub-query of `in` or `toscalar` that reads an input table is not supported yet",
                     span,
                 )
+                .with_label("this sub-query reads the input table")
                 .with_help("bind the values with `let` over `datatable`, `externaldata` or `range`, or use `join`"),
             );
             return poisoned(span);
@@ -265,6 +266,7 @@ impl Checker<'_> {
                     ),
                     span,
                 )
+                .with_label("a row function inside another operator's expression")
                 .with_help("compute it with `extend` first"),
             );
             return poisoned(span);

@@ -80,11 +80,14 @@ impl Checker<'_> {
         span: Span,
     ) -> (CheckedOp, Vec<Column>) {
         if apply.expand.bag_as_array {
-            self.error(Diagnostic::new(
-                Code::Unsupported,
-                "mv-apply has no `kind=array`; expand bags with an `mv-expand` in the subquery",
-                span,
-            ));
+            self.error(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    "mv-apply has no `kind=array`; expand bags with an `mv-expand` in the subquery",
+                    span,
+                )
+                .with_label("`kind=array` is an option of `mv-expand`, not of `mv-apply`"),
+            );
         }
         let (expand, subtable) = self.mv_expand(&apply.expand, input);
         let mut sub = CheckedQuery {

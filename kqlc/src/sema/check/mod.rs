@@ -73,6 +73,28 @@ pub fn check(
     for statement in &query.statements {
         match statement {
             Statement::Unimplemented(opaque) if is_engine_only_setting(opaque) => {}
+            Statement::Unimplemented(opaque) if !opaque.binds.is_empty() => {
+                // A `declare query_parameters` with a parameter without a
+                // default value.
+                checker.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!("{} is not supported yet", opaque.what),
+                        opaque.span,
+                    )
+                    .with_label("valid KQL that kqlc cannot compile yet")
+                    .with_help(
+                        "give each parameter a default value (`NAME: TYPE = VALUE`): a detector has no client to pass one",
+                    ),
+                );
+                // Its names are known: their uses are no further error.
+                for name in &opaque.binds {
+                    checker.tabulars.remove(&name.name);
+                    checker
+                        .scalars
+                        .insert(name.name.clone(), poisoned(name.span));
+                }
+            }
             Statement::Unimplemented(opaque) => checker.unimplemented(opaque),
             Statement::Let(binding) => checker.bind(binding),
             Statement::Tabular(tabular) => {

@@ -540,7 +540,10 @@ impl Checker<'_> {
                     continue;
                 }
             }
-            let typed = self.expr(spec, &[]);
+            // Typed over the row, so that a column named bare is one error
+            // (not a constant), not an unknown name too.
+            let errors = self.diagnostics.len();
+            let typed = self.expr(spec, input);
             let mut strings = |literal: &Literal| match literal {
                 Literal::String(text) => {
                     names.push(text.clone());
@@ -558,14 +561,22 @@ impl Checker<'_> {
                 TypedExprKind::Literal(literal) => strings(literal),
                 _ => false,
             };
-            if !ok {
+            // An expression already reported (an unknown name) is not
+            // reported again.
+            if !ok && self.diagnostics.len() == errors {
+                let label = match &typed.kind {
+                    TypedExprKind::Column(_) => {
+                        "a column, not its name: write the name as a string"
+                    }
+                    _ => "not a constant name",
+                };
                 self.error(
                     Diagnostic::new(
                         Code::TypeMismatch,
                         "project-by-names needs constant column names: strings, a dynamic array of strings or column_names_of(T)",
                         spec.span,
                     )
-                    .with_label("not a constant name"),
+                    .with_label(label),
                 );
             }
         }

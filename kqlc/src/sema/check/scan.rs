@@ -71,7 +71,8 @@ impl Checker<'_> {
                         "scan's `output=last` is not supported yet",
                         step.name.span,
                     )
-                    .with_help("`output=all` (the default) and `output=none` are"),
+                    .with_label("this step keeps only its last match (`output=last`)")
+                    .with_help("`output=all` (the default) and `output=none` are supported"),
                 );
             }
             let later = &step_names[k + 1..];
@@ -98,6 +99,7 @@ impl Checker<'_> {
                             ),
                             column.span,
                         )
+                        .with_label("not a column of `declare (...)`")
                         .with_help("steps assign only the columns of `declare (...)`"),
                     );
                     continue;

@@ -376,6 +376,7 @@ impl Checker<'_> {
                             format!("externaldata format '{text}' is not supported"),
                             value.span,
                         )
+                        .with_label("not a format kqlc reads")
                         .with_help(
                             "formats: csv, tsv, psv, scsv, sohsv, json, multijson, txt, raw",
                         ),

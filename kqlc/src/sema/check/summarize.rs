@@ -537,17 +537,24 @@ impl Checker<'_> {
                 Some(max) => format!("{min} to {max}"),
                 None => format!("at least {min}"),
             };
-            self.error(Diagnostic::new(
-                Code::WrongArgumentCount,
-                format!(
-                    "aggregate '{}' takes {expected} argument{}, but {} {} given",
-                    function.name,
-                    if expected == "1" { "" } else { "s" },
+            self.error(
+                Diagnostic::new(
+                    Code::WrongArgumentCount,
+                    format!(
+                        "aggregate '{}' takes {expected} argument{}, but {} {} given",
+                        function.name,
+                        if expected == "1" { "" } else { "s" },
+                        args.len(),
+                        if args.len() == 1 { "was" } else { "were" }
+                    ),
+                    expr.span,
+                )
+                .with_label(format!(
+                    "{} argument{}",
                     args.len(),
-                    if args.len() == 1 { "was" } else { "were" }
-                ),
-                expr.span,
-            ));
+                    if args.len() == 1 { "" } else { "s" }
+                )),
+            );
             return None;
         }
         let mut aggregate = CheckedAggregate {

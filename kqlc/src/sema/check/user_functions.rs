@@ -78,14 +78,27 @@ impl Checker<'_> {
                 }
             };
             if slot >= slots.len() || slots[slot].is_some() {
-                self.error(Diagnostic::new(
-                    Code::WrongArgumentCount,
+                let label = if slot >= slots.len() {
+                    let n = slots.len();
                     format!(
-                        "too many arguments, or one given twice, in the call of '{}'",
-                        name.name
-                    ),
-                    name.span,
-                ));
+                        "'{}' takes {n} argument{}",
+                        name.name,
+                        if n == 1 { "" } else { "s" }
+                    )
+                } else {
+                    format!("parameter '{}' is given twice", params[slot].name.name)
+                };
+                self.error(
+                    Diagnostic::new(
+                        Code::WrongArgumentCount,
+                        format!(
+                            "too many arguments, or one given twice, in the call of '{}'",
+                            name.name
+                        ),
+                        name.span,
+                    )
+                    .with_label(label),
+                );
                 return None;
             }
             slots[slot] = Some(arg);
@@ -135,6 +148,7 @@ impl Checker<'_> {
                     format!("function '{}' returns a table, not a scalar", name.name),
                     span,
                 )
+                .with_label("a tabular function where a scalar is expected")
                 .with_help(format!(
                     "use it as a tabular source: `{}(...) | ...`",
                     name.name
@@ -275,16 +289,23 @@ impl Checker<'_> {
             } else {
                 format!("{required} to {count} arguments")
             };
-            self.error(Diagnostic::new(
-                Code::WrongArgumentCount,
-                format!(
-                    "function '{}' takes {takes}, but {} {} given",
-                    name.name,
+            self.error(
+                Diagnostic::new(
+                    Code::WrongArgumentCount,
+                    format!(
+                        "function '{}' takes {takes}, but {} {} given",
+                        name.name,
+                        args.len(),
+                        if args.len() == 1 { "was" } else { "were" }
+                    ),
+                    span,
+                )
+                .with_label(format!(
+                    "{} argument{}",
                     args.len(),
-                    if args.len() == 1 { "was" } else { "were" }
-                ),
-                span,
-            ));
+                    if args.len() == 1 { "" } else { "s" }
+                )),
+            );
             return None;
         }
         if self.inline_depth >= 32 {

@@ -473,6 +473,7 @@ impl Parser {
                             .unwrap_or_default()
                             .to_string(),
                         span: whole,
+                        binds: Vec::new(),
                     })
                 }
                 TokenKind::Dot => {
@@ -688,7 +689,12 @@ impl Parser {
                 .unwrap_or_default()
                 .to_string();
             return Ok(Expr {
-                kind: ExprKind::Unimplemented(Unimplemented { what, text, span }),
+                kind: ExprKind::Unimplemented(Unimplemented {
+                    what,
+                    text,
+                    span,
+                    binds: Vec::new(),
+                }),
                 span,
             });
         }

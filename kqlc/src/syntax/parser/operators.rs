@@ -565,6 +565,7 @@ impl Parser {
                 .trim()
                 .to_string(),
             span: Span::new(start, end),
+            binds: Vec::new(),
         }
     }
 

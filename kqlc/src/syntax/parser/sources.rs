@@ -190,6 +190,7 @@ impl Parser {
                 .unwrap_or_default()
                 .to_string(),
             span,
+            binds: Vec::new(),
         }
     }
 
@@ -342,6 +343,7 @@ impl Parser {
                     what: format!("a wildcard table reference '{}'", pattern.name.name),
                     text: pattern.name.name,
                     span,
+                    binds: Vec::new(),
                 }),
                 operators: Vec::new(),
                 span,

@@ -59,7 +59,8 @@ impl Parser {
     /// `declare query_parameters(NAME: TYPE = DEFAULT, ...)`: values a
     /// client may pass with the query. A detector has no client, so each
     /// takes its default: the statement is the `let`s it amounts to. With a
-    /// parameter without a default, `None` (it stays unimplemented).
+    /// parameter without a default, the statement stays unimplemented (one
+    /// error, for the first such parameter), binding the names it declares.
     fn parse_query_parameters(&mut self) -> PResult<Option<Vec<Statement>>> {
         if !(self.word_at(0) == Some("declare")
             && self.word_at(1) == Some("query_parameters")
@@ -72,9 +73,12 @@ impl Parser {
         self.advance();
         self.advance();
         let mut lets = Vec::new();
+        let mut names = Vec::new();
+        let mut without_default = None;
         if !self.at(&TokenKind::RParen) {
             loop {
                 let param = self.parse_param()?;
+                names.push(param.name.clone());
                 match param.kind {
                     ast::ParamKind::Scalar {
                         default: Some(value),
@@ -85,8 +89,7 @@ impl Parser {
                         span: Span::new(start.start, self.last_end),
                     })),
                     _ => {
-                        (self.pos, self.last_end) = (pos, last_end);
-                        return Ok(None);
+                        without_default.get_or_insert(param.name.name);
                     }
                 }
                 if self.eat(&TokenKind::Comma).is_none() {
@@ -95,6 +98,15 @@ impl Parser {
             }
         }
         self.expect(&TokenKind::RParen, "`,` or `)`")?;
+        if let Some(name) = without_default {
+            (self.pos, self.last_end) = (pos, last_end);
+            let mut opaque = self.skip_unimplemented(
+                format!("query parameter '{name}' without a default value"),
+                true,
+            );
+            opaque.binds = names;
+            return Ok(Some(vec![Statement::Unimplemented(opaque)]));
+        }
         Ok(Some(lets))
     }
 

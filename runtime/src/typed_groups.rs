@@ -415,9 +415,7 @@ impl<P: KeyPart> DistinctCount<P> {
     fn insert<'v>(&mut self, value: &'v Value, keep: impl FnOnce(&'v Value) -> Value) {
         match P::view(value) {
             Some(view) => {
-                let mut state = self.hasher.build_hasher();
-                view.hash(&mut state);
-                let hash = state.finish();
+                let hash = self.hasher.hash_one(view);
                 let found = self
                     .typed
                     .find(hash, |(h, seen)| *h == hash && same::<P>(seen, value))

@@ -227,14 +227,16 @@ impl Gen {
         });
         // The key's values borrowed from the row, cloned only for a new group.
         let key_values = keys.iter().map(|e| borrowed(e, names));
-        let group_binding = if adds.is_empty() {
-            quote! { _group }
-        } else {
-            quote! { group }
-        };
+        let entry = quote! { self.#state.entry(&[#(#key_values),*], #group::new) };
+        if adds.is_empty() {
+            return quote! {
+                #lets
+                #entry;
+            };
+        }
         quote! {
             #lets
-            let #group_binding = self.#state.entry(&[#(#key_values),*], #group::new);
+            let group = #entry;
             #(#adds)*
         }
     }

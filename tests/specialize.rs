@@ -3,8 +3,9 @@
 //! real, datetime or timespan constant (`ops::eq_long`), run constants
 //! (`ago(1d)`) computed once and compared by their type, string operators
 //! and their negations as `bool`, constant regular expressions compiled
-//! once, properties read in place, `summarize` keys borrowed from the row,
-//! `mv-expand` rows holding only the columns read after it)
+//! once, properties read in place, typed `summarize` keys and aggregate
+//! states, also merged from `--threads` batches, `mv-expand` rows holding
+//! only the columns read after it)
 //! gives exactly the rows of the generic `Value` path, on random rules from
 //! the supported language over random lines. One test in this binary: it
 //! turns specialisation off for the whole process while it builds the
@@ -265,18 +266,68 @@ fn line(random: &mut Random) -> String {
     )
 }
 
+/// `summarize` keys: strings (empty ones included), ints, longs, reals,
+/// bools, datetimes and timespans (each null on some lines, and on some
+/// of another type than the checker's), and a dynamic one (the generic
+/// path).
+const KEYS: &[&str] = &[
+    "OperationName",
+    "tostring(R)",
+    "Code = toint(RawEventData.Code)",
+    "L = tolong(RawEventData.Flag)",
+    "X = toreal(RawEventData.Code)",
+    "B = tobool(RawEventData.Flag)",
+    "T = todatetime(RawEventData.ObjectRef.name)",
+    "S = totimespan(RawEventData.ObjectRef.resource)",
+    "H = bin(Timestamp, 1h)",
+    "D = RawEventData.Items",
+];
+
+/// Aggregates: the typed ones (`count`, `countif`, `dcount` and
+/// `dcountif` of typed values) and generic ones beside them.
+const AGGREGATES: &[&str] = &[
+    "n = count()",
+    "c = countif(isnotempty(R))",
+    "d = dcount(tostring(R))",
+    "di = dcountif(toint(RawEventData.Code), isnotnull(R))",
+    "dr = dcount(toreal(RawEventData.Flag))",
+    "dt = dcount(todatetime(RawEventData.ObjectRef.name))",
+    "dd = dcount(RawEventData.Items)",
+    "s = sum(tolong(RawEventData.Code))",
+    "m = make_set(OperationName)",
+    "a = arg_max(toint(RawEventData.Code), OperationName)",
+    "x = max(tostring(R))",
+];
+
+/// A `summarize` of one to three keys and one to four aggregates.
+fn summarize(random: &mut Random) -> String {
+    let mut pick = |from: &[&'static str], most: usize| {
+        let mut chosen: Vec<&str> = Vec::new();
+        for _ in 0..=random.below(most) {
+            let item = *random.pick(from);
+            if !chosen.contains(&item) {
+                chosen.push(item);
+            }
+        }
+        chosen.join(", ")
+    };
+    let aggregates = pick(AGGREGATES, 4);
+    let keys = pick(KEYS, 3);
+    format!("| summarize {aggregates} by {keys}")
+}
+
 #[test]
 fn specialised_and_generic_code_return_identical_rows() {
     let mut random = Random(0x5AFE);
     let schema = Schema::builtin();
     let rules: Vec<Rule> = (0..70)
         .map(|i| {
-            // Every seventh a `summarize ... by` (its key borrowed from the
-            // row when specialised).
-            let tail = if i % 7 == 6 {
-                "| summarize n = count(), c = countif(isnotempty(R)) by OperationName, tostring(R), Code = toint(RawEventData.Code)"
+            // Every fourth a random `summarize ... by` (typed groups and
+            // states when specialised).
+            let tail = if i % 4 == 3 {
+                summarize(&mut random)
             } else {
-                "| project OperationName, R"
+                "| project OperationName, R".to_string()
             };
             // Every fifth expands `Items` (an array, a bag, a scalar or
             // null) and runs stages after it: the specialised rows of its
@@ -319,10 +370,11 @@ fn specialised_and_generic_code_return_identical_rows() {
     let generic = generic.unwrap();
     assert_ne!(specialised, generic, "the two builds must differ");
 
-    let run = |binary: &std::path::Path| {
+    let run = |binary: &std::path::Path, threads: &str| {
         let output = Command::new(binary)
             .arg(&input)
             .args(["--now", "2024-05-28T12:00:00Z", "--no-prefilter"])
+            .args(["--threads", threads])
             .output()
             .unwrap();
         assert!(
@@ -332,7 +384,13 @@ fn specialised_and_generic_code_return_identical_rows() {
         );
         String::from_utf8(output.stdout).unwrap()
     };
-    let (fast, slow) = (run(&specialised), run(&generic));
+    let (fast, slow) = (run(&specialised, "1"), run(&generic, "1"));
+    // Typed `summarize` states merged from worker threads' batches.
+    let threaded = run(&specialised, "2");
+    assert!(
+        threaded == slow,
+        "specialised code on two threads differs from generic code on one"
+    );
     assert!(
         fast.lines().count() > 500,
         "the random rules should match lines"

@@ -20,7 +20,7 @@ use std::hash::{Hash, Hasher};
 pub struct GroupKey(pub Vec<Value>);
 
 /// One value's identity for grouping.
-fn identity(value: &Value, out: &mut Vec<u8>) {
+pub(crate) fn identity(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Null => out.push(0),
         Value::Bool(b) => out.extend([1, u8::from(*b)]),
@@ -218,7 +218,7 @@ impl Seen {
     }
 
     /// Adds the values `later` has seen; returns how many were new here.
-    fn merge(&mut self, later: Seen) -> i64 {
+    pub(crate) fn merge(&mut self, later: Seen) -> i64 {
         let mut new = 0;
         for key in later.keys {
             if self.keys.insert(key) {

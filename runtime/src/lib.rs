@@ -6,6 +6,7 @@
 //! - [`functions`]: the KQL scalar function library, one module per family;
 //! - [`aggregate`], [`series`], [`join`], [`window`], [`expand`]: what `summarize`,
 //!   `make-series`, `join`, row functions and `mv-expand` compute;
+//! - [`typed_groups`]: `summarize` groups found by keys of known types;
 //! - [`nested`]: what `top-nested` and `partition` compute at the end;
 //! - [`text`], [`json`]: datetime and timespan text forms, JSON conversion;
 //! - [`query`], [`record`]: the contract between generated code and its host,
@@ -34,6 +35,7 @@ pub mod query;
 pub mod record;
 pub mod series;
 pub mod text;
+pub mod typed_groups;
 pub mod value;
 pub mod window;
 
@@ -61,6 +63,7 @@ pub mod prelude {
     pub use crate::prefilter::Prefilter;
     pub use crate::query::{Access, ColumnType, Emit, Query, Table};
     pub use crate::series::{MakeSeries, SeriesAxis};
+    pub use crate::typed_groups::{group_key, DistinctCount, TypedGroups};
     pub use crate::value::{DateTime, Row, Str, TimeSpan, Value};
     pub use crate::window;
 }

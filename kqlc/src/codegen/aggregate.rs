@@ -29,6 +29,11 @@ impl Gen {
         keys: &[Expr],
         aggregates: &[Aggregate],
     ) -> TokenStream {
+        if specializing() {
+            if let Some(parts) = typed_key_parts(keys) {
+                return self.typed_summarize(s, keys, &parts, aggregates);
+            }
+        }
         let StageCode {
             next,
             bindings,
@@ -80,6 +85,158 @@ impl Gen {
         quote! {
             #lets
             let states = self.#state.#entry;
+            #(#adds)*
+        }
+    }
+
+    /// `summarize ... by` keys of known types: typed groups
+    /// (`TypedGroups`, the key's values hashed and compared by their types),
+    /// and a struct of the aggregates' states named after the output
+    /// columns: a counter for `count`/`countif`, a typed set for `dcount`/
+    /// `dcountif` of a typed value, and the generic `Aggregate` for the
+    /// others. The rows, their order and the values are the generic path's.
+    fn typed_summarize(
+        &mut self,
+        s: &StageCode<'_>,
+        keys: &[Expr],
+        parts: &[TokenStream],
+        aggregates: &[Aggregate],
+    ) -> TokenStream {
+        let StageCode {
+            method,
+            next,
+            bindings,
+            state,
+            stage,
+        } = s;
+        let group = format_ident!("{}Group", camel_case(&method.to_string()));
+        self.state_fields.push(quote! {
+            /// The groups of `summarize`, each with its aggregates' states.
+            #state: TypedGroups<(#(#parts,)*), #group>,
+        });
+        let mut exprs: Vec<&Expr> = keys.iter().collect();
+        for a in aggregates {
+            exprs.extend(a.value.iter().chain(&a.predicate).chain(&a.carried));
+        }
+        let lets = bindings.lets(&exprs);
+        let names = &bindings.names;
+        let fields = state_field_names(&stage.output_names, keys.len(), aggregates);
+        let (mut decls, mut inits, mut merges, mut finishes, mut adds) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for ((a, field), init) in aggregates
+            .iter()
+            .zip(&fields)
+            .zip(aggregate_inits(aggregates))
+        {
+            let column = &stage.output_names[keys.len() + fields_offset(aggregates, a)];
+            let (ty, init, merge, finish, add) = match typed_state(a) {
+                TypedState::Count => (
+                    quote! { i64 },
+                    quote! { 0 },
+                    quote! { self.#field += later.#field; },
+                    quote! { row.push(Value::Long(self.#field)); },
+                    quote! { group.#field += 1; },
+                ),
+                TypedState::Distinct(part, value) => {
+                    let value = borrowed(value, names);
+                    (
+                        quote! { DistinctCount<#part> },
+                        quote! { DistinctCount::default() },
+                        quote! { self.#field.merge(later.#field); },
+                        quote! { row.push(self.#field.finish()); },
+                        quote! { group.#field.add(#value); },
+                    )
+                }
+                TypedState::Generic => {
+                    let value = a
+                        .value
+                        .as_ref()
+                        .map_or_else(|| quote! { &Value::Null }, |v| borrowed(v, names));
+                    let carried = a.carried.iter().map(|e| owned(e, names));
+                    let width = Literal::usize_unsuffixed(a.width.saturating_sub(1));
+                    (
+                        quote! { Aggregate },
+                        init,
+                        quote! { self.#field.merge(later.#field); },
+                        quote! { row.extend(self.#field.finish(#width)); },
+                        quote! { group.#field.add(#value, &[#(#carried),*]); },
+                    )
+                }
+            };
+            let doc = format!(" The state of `{column}`.");
+            decls.push(quote! {
+                #[doc = #doc]
+                #field: #ty,
+            });
+            inits.push(quote! { #field: #init });
+            merges.push(merge);
+            finishes.push(finish);
+            adds.push(match &a.predicate {
+                Some(p) => {
+                    let test = owned_bool(p, names);
+                    quote! { if #test { #add } }
+                }
+                None => add,
+            });
+        }
+        let doc = format!(" The aggregates of one group of `{method}`.");
+        // `summarize by X` alone keeps no state.
+        let (later, row) = if decls.is_empty() {
+            (quote! { _later }, quote! { _row })
+        } else {
+            (quote! { later }, quote! { row })
+        };
+        self.items.push(quote! {
+            #[doc = #doc]
+            #[derive(Debug)]
+            struct #group {
+                #(#decls)*
+            }
+
+            impl #group {
+                /// The states over no rows.
+                fn new() -> #group {
+                    #group { #(#inits),* }
+                }
+
+                /// Appends the results to the group's key values.
+                fn finish(self, #row: &mut Row) {
+                    #(#finishes)*
+                }
+            }
+        });
+        // Added to the items only when `--threads` merges this state.
+        self.typed_groups.push(TypedGroup {
+            state: state.clone(),
+            group: group.clone(),
+            merge: quote! {
+                impl #group {
+                    /// Merges the states over a later batch of rows (`--threads`).
+                    fn merge(&mut self, #later: #group) {
+                        #(#merges)*
+                    }
+                }
+            },
+        });
+        self.finish_steps.push(quote! {
+            for (key, group) in self.#state.drain() {
+                let mut row = key;
+                group.finish(&mut row);
+                #next
+            }
+        });
+        // The key's values borrowed from the row, cloned only for a new group.
+        let key_values = keys.iter().map(|e| borrowed(e, names));
+        let entry = quote! { self.#state.entry(&[#(#key_values),*], #group::new) };
+        if adds.is_empty() {
+            return quote! {
+                #lets
+                #entry;
+            };
+        }
+        quote! {
+            #lets
+            let group = #entry;
             #(#adds)*
         }
     }
@@ -340,6 +497,91 @@ pub(super) fn aggregate_adds(aggregates: &[Aggregate], names: &[Ident]) -> Vec<T
                 }
                 None => add,
             }
+        })
+        .collect()
+}
+
+/// The widest typed group key (`kql_runtime::typed_groups::MAX_KEY_PARTS`).
+const MAX_KEY_PARTS: usize = 8;
+
+/// The key type (`group_key::Text`, ...) of each `summarize` key, when
+/// there is at least one and each is of a type other than `dynamic`.
+fn typed_key_parts(keys: &[Expr]) -> Option<Vec<TokenStream>> {
+    if keys.is_empty() || keys.len() > MAX_KEY_PARTS {
+        return None;
+    }
+    keys.iter().map(|k| key_part(k.ty())).collect()
+}
+
+/// The key type of a value of type `ty` (none for `dynamic`).
+fn key_part(ty: ScalarType) -> Option<TokenStream> {
+    Some(match ty {
+        ScalarType::String => quote! { group_key::Text },
+        ScalarType::Long | ScalarType::Int => quote! { group_key::Long },
+        ScalarType::Real => quote! { group_key::Real },
+        ScalarType::Bool => quote! { group_key::Bool },
+        ScalarType::DateTime => quote! { group_key::DateTime },
+        ScalarType::TimeSpan => quote! { group_key::TimeSpan },
+        ScalarType::Guid => quote! { group_key::Guid },
+        ScalarType::Dynamic => return None,
+    })
+}
+
+/// How a typed `summarize` keeps an aggregate's state.
+enum TypedState<'a> {
+    /// `count()`, `countif()`: an `i64`.
+    Count,
+    /// `dcount(x)`, `dcountif(x, p)` of a typed `x`: a `DistinctCount` of
+    /// its key type.
+    Distinct(TokenStream, &'a Expr),
+    /// Any other: the generic `Aggregate`.
+    Generic,
+}
+
+fn typed_state(a: &Aggregate) -> TypedState<'_> {
+    match (a.runtime.as_str(), &a.value) {
+        ("count", None) if a.carried.is_empty() => TypedState::Count,
+        ("dcount", Some(value)) if a.carried.is_empty() => match key_part(value.ty()) {
+            Some(part) => TypedState::Distinct(part, value),
+            None => TypedState::Generic,
+        },
+        _ => TypedState::Generic,
+    }
+}
+
+/// The position of `a`'s first output column among the aggregates'.
+fn fields_offset(aggregates: &[Aggregate], a: &Aggregate) -> usize {
+    aggregates
+        .iter()
+        .take_while(|other| !std::ptr::eq(*other, a))
+        .map(|other| other.width)
+        .sum()
+}
+
+/// A field name for each aggregate's state: its (first) output column's
+/// name in snake case, made unique.
+fn state_field_names(output: &[String], keys: usize, aggregates: &[Aggregate]) -> Vec<Ident> {
+    let mut taken = BTreeSet::new();
+    let mut column = keys;
+    aggregates
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let mut name = output
+                .get(column)
+                .map_or_else(String::new, |c| snake_case(c));
+            column += a.width;
+            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+                name = format!("aggregate_{i}");
+            }
+            if is_reserved(&name) {
+                name.push('_');
+            }
+            if !taken.insert(name.clone()) {
+                name = format!("{name}_{i}");
+                taken.insert(name.clone());
+            }
+            format_ident!("{}", name)
         })
         .collect()
 }

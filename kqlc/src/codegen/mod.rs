@@ -255,7 +255,7 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
     } else {
         quote! {}
     };
-    let partial_fns = partial_fns(&gen);
+    let partial_fns = partial_fns(&mut gen);
     let Gen {
         methods,
         state_fields,
@@ -404,6 +404,17 @@ struct Gen {
     /// Some pipeline reading the input table reaches something else first
     /// (a row out, or a state that does not merge): no partial rules.
     partial_blocked: bool,
+    /// The typed `summarize`s (see [`TypedGroup`]).
+    typed_groups: Vec<TypedGroup>,
+}
+
+/// A typed `summarize`'s state field and the struct of its aggregates'
+/// states, with that struct's `merge` (an item only when `--threads` merges
+/// the state, so that no method is unused).
+struct TypedGroup {
+    state: Ident,
+    group: Ident,
+    merge: TokenStream,
 }
 
 impl Gen {

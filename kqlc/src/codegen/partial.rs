@@ -33,7 +33,7 @@ pub(super) fn partial_summarize(pipeline: &Pipeline) -> Option<usize> {
 /// fresh value would lack): a worker pushes a batch of rows into a fresh
 /// `Rule`, and the calling thread merges its `summarize` states in input
 /// order.
-pub(super) fn partial_fns(gen: &Gen) -> TokenStream {
+pub(super) fn partial_fns(gen: &mut Gen) -> TokenStream {
     if gen.partial_blocked
         || gen.partial_states.is_empty()
         || !gen.start_steps.is_empty()
@@ -41,11 +41,20 @@ pub(super) fn partial_fns(gen: &Gen) -> TokenStream {
     {
         return quote! {};
     }
-    let merges = gen.partial_states.iter().map(|state| {
-        quote! {
-            self.#state.merge(partial.#state, aggregate::merge_all);
-        }
-    });
+    let mut merges = Vec::new();
+    for state in &gen.partial_states {
+        let merge = match gen.typed_groups.iter().find(|typed| &typed.state == state) {
+            Some(typed) => {
+                gen.items.push(typed.merge.clone());
+                let group = &typed.group;
+                quote! { #group::merge }
+            }
+            None => quote! { aggregate::merge_all },
+        };
+        merges.push(quote! {
+            self.#state.merge(partial.#state, #merge);
+        });
+    }
     quote! {
         fn partial(&self) -> Option<Box<dyn Query + Send>> {
             Some(Box::new(Rule::default()))

@@ -108,6 +108,7 @@ impl Gen {
             bindings,
             state,
             stage,
+            ..
         } = s;
         let group = format_ident!("{}Group", camel_case(&method.to_string()));
         self.state_fields.push(quote! {
@@ -523,7 +524,9 @@ fn key_part(ty: ScalarType) -> Option<TokenStream> {
         ScalarType::DateTime => quote! { group_key::DateTime },
         ScalarType::TimeSpan => quote! { group_key::TimeSpan },
         ScalarType::Guid => quote! { group_key::Guid },
-        ScalarType::Dynamic => return None,
+        // `dynamic` keys hash through `Value`; decimal keys keep the
+        // generic path too (no typed key part for them yet).
+        ScalarType::Dynamic | ScalarType::Decimal => return None,
     })
 }
 

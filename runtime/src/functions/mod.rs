@@ -31,11 +31,13 @@ pub mod hash;
 pub mod ip;
 pub mod math;
 pub mod parsers;
+pub mod periods;
 pub mod regex;
 pub mod series;
 pub mod sketch;
 pub mod string;
 pub mod timezone;
+pub mod two_lines;
 pub mod units;
 pub mod xml;
 
@@ -127,6 +129,10 @@ pub use self::datetime::{
 };
 pub use self::decompose::{
     series_decompose_anomalies_dynamic, series_decompose_dynamic, series_decompose_forecast_dynamic,
+};
+pub use self::two_lines::series_fit_2lines_dynamic;
+pub use self::periods::{
+    series_periods_detect_dynamic, series_periods_validate_dynamic, series_seasonal,
 };
 pub use self::dynamic::{
     array_length, bag_keys, bag_pack, dynamic_to_json, gettype, pack, pack_array,

@@ -355,11 +355,8 @@ mod tests {
         assert_eq!(member(&none, "seasonal"), vec![0.0; 70]);
         // Forecasting learns the period from the learning points only.
         let forecast = series_decompose_forecast_dynamic(&[series(&y), Value::Long(14)]);
-        let explicit = series_decompose_forecast_dynamic(&[
-            series(&y),
-            Value::Long(14),
-            Value::Long(14),
-        ]);
+        let explicit =
+            series_decompose_forecast_dynamic(&[series(&y), Value::Long(14), Value::Long(14)]);
         assert_eq!(forecast, explicit);
     }
 

@@ -130,10 +130,6 @@ pub use self::datetime::{
 pub use self::decompose::{
     series_decompose_anomalies_dynamic, series_decompose_dynamic, series_decompose_forecast_dynamic,
 };
-pub use self::two_lines::series_fit_2lines_dynamic;
-pub use self::periods::{
-    series_periods_detect_dynamic, series_periods_validate_dynamic, series_seasonal,
-};
 pub use self::dynamic::{
     array_length, bag_keys, bag_pack, dynamic_to_json, gettype, pack, pack_array,
 };
@@ -163,6 +159,9 @@ pub use self::math::{
 pub use self::parsers::{
     parse_command_line, parse_csv, parse_kv, parse_path, parse_url, parse_urlquery,
 };
+pub use self::periods::{
+    series_periods_detect_dynamic, series_periods_validate_dynamic, series_seasonal,
+};
 pub use self::regex::{
     extract, extract_all, extract_all_args, extract_all_groups, extract_all_with, extract_with,
     indexof_regex, replace, replace_regex, replace_regex_with, trim, trim_end, trim_start,
@@ -184,6 +183,7 @@ pub use self::string::{
     url_encode_component,
 };
 pub use self::timezone::{datetime_list_timezones, datetime_local_to_utc, datetime_utc_to_local};
+pub use self::two_lines::series_fit_2lines_dynamic;
 pub use self::units::{
     convert_angle, convert_energy, convert_force, convert_length, convert_mass, convert_speed,
     convert_temperature, convert_volume,

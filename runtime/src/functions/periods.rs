@@ -164,7 +164,8 @@ impl Shifts {
                     continue;
                 }
                 let window = k / 4;
-                let before = (k.saturating_sub(window).max(1)..k).all(|j| score > self.correlation(j));
+                let before =
+                    (k.saturating_sub(window).max(1)..k).all(|j| score > self.correlation(j));
                 let after = (k + 1..=(k + window).min(n.saturating_sub(2)))
                     .all(|j| score >= self.correlation(j));
                 if before && after {
@@ -411,10 +412,7 @@ mod tests {
             series_seasonal(&[series(&y), Value::Long(0)]),
             series(&[0.0; 6])
         );
-        assert_eq!(
-            series_seasonal(&[series(&[1.0, 2.0])]),
-            series(&[0.0, 0.0])
-        );
+        assert_eq!(series_seasonal(&[series(&[1.0, 2.0])]), series(&[0.0, 0.0]));
         assert_eq!(
             series_seasonal(&[Value::array(vec![Value::Null])]),
             Value::Null

@@ -192,10 +192,18 @@ mod tests {
     fn short_or_non_numeric_series_give_nulls() {
         for bad in [
             series(&[1.0, 2.0, 3.0]),
-            Value::array(vec![Value::Long(1), Value::Null, Value::Long(2), Value::Long(3)]),
+            Value::array(vec![
+                Value::Long(1),
+                Value::Null,
+                Value::Long(2),
+                Value::Long(3),
+            ]),
             Value::Long(4),
         ] {
-            assert_eq!(get(&series_fit_2lines_dynamic(&bad), "rsquare"), Value::Null);
+            assert_eq!(
+                get(&series_fit_2lines_dynamic(&bad), "rsquare"),
+                Value::Null
+            );
         }
     }
 

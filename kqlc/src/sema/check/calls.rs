@@ -43,7 +43,7 @@ impl Checker<'_> {
         false
     }
 
-    /// `series_periods_validate` takes at most [`MAX_VALIDATED_PERIODS`] periods
+    /// `series_periods_validate` takes at most `MAX_VALIDATED_PERIODS` periods
     /// (series-periods-validate-function.md): more is an error, not a
     /// silent drop.
     fn check_validated_periods(&mut self, function: &Function, args: &[TypedExpr]) {

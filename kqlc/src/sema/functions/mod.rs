@@ -283,8 +283,8 @@ pub fn catalog() -> String {
 /// `row_cumsum`), a cluster
 /// (`current_database`, `cursor_after`, `ingestion_time`, `extent_id`), a
 /// decimal type (`todecimal`, `parse_version`), or data kqlc does not ship
-/// (`geo_info_from_ip_address`, `parse_user_agent`). The rest (some series
-/// and geospatial functions, t-digest, special mathematical functions) are
+/// (`geo_info_from_ip_address`, `parse_user_agent`). The rest (some
+/// geospatial functions, t-digest, special mathematical functions) are
 /// not implemented yet; see `docs/functions.md`.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "assert",

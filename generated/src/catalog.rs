@@ -569,6 +569,9 @@ pub const SERIES_FILL_LINEAR: fn(&[Value]) -> Value = functions::series_fill_lin
 /// series_fir: a finite impulse response filter applied to a series
 pub const SERIES_FIR: fn(&[Value]) -> Value = functions::series_fir;
 
+/// series_fit_2lines_dynamic: two-segment linear regression of a series, as a bag
+pub const SERIES_FIT_2LINES_DYNAMIC: fn(&Value) -> Value = functions::series_fit_2lines_dynamic;
+
 /// series_fit_line_dynamic: linear regression of a series, as a bag
 pub const SERIES_FIT_LINE_DYNAMIC: fn(&Value) -> Value = functions::series_fit_line_dynamic;
 
@@ -598,6 +601,15 @@ pub const SERIES_OUTLIERS: fn(&[Value]) -> Value = functions::series_outliers;
 
 /// series_pearson_correlation: Pearson correlation coefficient of two series
 pub const SERIES_PEARSON_CORRELATION: fn(&Value, &Value) -> Value = functions::series_pearson_correlation;
+
+/// series_periods_detect_dynamic: series_periods_detect's periods and scores, as a bag
+pub const SERIES_PERIODS_DETECT_DYNAMIC: fn(&[Value]) -> Value = functions::series_periods_detect_dynamic;
+
+/// series_periods_validate_dynamic: series_periods_validate's periods and scores, as a bag
+pub const SERIES_PERIODS_VALIDATE_DYNAMIC: fn(&[Value]) -> Value = functions::series_periods_validate_dynamic;
+
+/// series_seasonal: the seasonal component of a series (median per phase of the period)
+pub const SERIES_SEASONAL: fn(&[Value]) -> Value = functions::series_seasonal;
 
 /// series_stats_dynamic: min, max, avg, variance, stdev, sum, len of a series, as a bag
 pub const SERIES_STATS_DYNAMIC: fn(&[Value]) -> Value = functions::series_stats_dynamic;

@@ -9,14 +9,15 @@
 //! trend`). The last `test_points` points take no part in learning: they
 //! get the components the learning points predict, which is the forecast.
 //!
-//! The seasonality is a period in bins, or 0 for none. Its default in
-//! the reference, -1, detects the period with `series_periods_detect`,
-//! whose algorithm and scores the reference does not give: the checker
-//! refuses it (`docs/semantics.md`), and here it gives null.
+//! The seasonality is a period in bins, or 0 for none. Its default, -1,
+//! detects the period with `series_periods_detect` over the learning
+//! points (`periods.rs`): the best period, when its score reaches
+//! `seasonality_threshold` (0.6 by default), else none.
 //!
 //! As the other series functions: an element that is not a finite number,
 //! or a series argument that is not an array, makes every member null.
 
+use super::periods::{detect_period, median};
 use super::series::{bag as member_bag, nearest_rank, tukey_score};
 use super::{integer_arg, real_arg};
 use crate::value::Value;
@@ -36,6 +37,9 @@ enum Seasonality {
     None,
     /// A period in bins.
     Period(usize),
+    /// `-1`: the best period `series_periods_detect` finds, when its score
+    /// reaches the threshold.
+    Detect(f64),
 }
 
 /// How a decomposition finds its trend.
@@ -82,15 +86,23 @@ fn optional<T>(
     }
 }
 
-/// The seasonality: a period, or 0; none for detection (-1, the default)
-/// and anything else.
-fn seasonality_arg(args: &[Value], i: usize) -> Option<Seasonality> {
-    match args.get(i).and_then(integer_arg)? {
+/// The seasonality: a period, 0, or -1 (the default, null included) to
+/// detect it with the threshold at `threshold_at`; none for anything else.
+fn seasonality_arg(args: &[Value], i: usize, threshold_at: usize) -> Option<Seasonality> {
+    match optional(args, i, -1, integer_arg)? {
+        -1 => Some(Seasonality::Detect(threshold_arg(
+            args,
+            threshold_at,
+            DETECTION_THRESHOLD,
+        )?)),
         0 => Some(Seasonality::None),
         p if p > 0 => Some(Seasonality::Period(usize::try_from(p).ok()?)),
         _ => None,
     }
 }
+
+/// The score a detected period needs by default (`seasonality_threshold`).
+const DETECTION_THRESHOLD: f64 = 0.6;
 
 fn trend_arg(args: &[Value], i: usize, default: Trend) -> Option<Trend> {
     optional(args, i, default, |v| match v {
@@ -125,17 +137,6 @@ fn nulls(members: &[&'static str]) -> Value {
     bag(members, members.iter().map(|_| Value::Null).collect())
 }
 
-/// The median (the mean of the two middle values of an even count).
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
-}
-
 /// The least-squares line through `(i, y[i])`: (interception, slope).
 fn line(y: &[f64]) -> (f64, f64) {
     let n = y.len() as f64;
@@ -164,6 +165,7 @@ fn decompose(
     let period = match seasonality {
         Seasonality::None => None,
         Seasonality::Period(p) => Some(p),
+        Seasonality::Detect(threshold) => detect_period(&y[..learn], threshold),
     };
     let seasonal: Vec<f64> = match period {
         None => vec![0.0; n],
@@ -209,7 +211,7 @@ fn decompose(
 pub fn series_decompose_dynamic(args: &[Value]) -> Value {
     let decomposed = (|| {
         let y = series_of(args.first())?;
-        let seasonality = seasonality_arg(args, 1)?;
+        let seasonality = seasonality_arg(args, 1, 4)?;
         let trend = trend_arg(args, 2, Trend::Avg)?;
         let test_points = count_arg(args, 3)?;
         decompose(&y, seasonality, trend, test_points)
@@ -245,7 +247,7 @@ pub fn series_decompose_anomalies_dynamic(args: &[Value]) -> Value {
     let found = (|| {
         let y = series_of(args.first())?;
         let k = threshold_arg(args, 1, 1.5)?;
-        let seasonality = seasonality_arg(args, 2)?;
+        let seasonality = seasonality_arg(args, 2, 6)?;
         let trend = trend_arg(args, 3, Trend::Avg)?;
         let test_points = count_arg(args, 4)?;
         let (low, high) = match args.get(5) {
@@ -295,7 +297,7 @@ pub fn series_decompose_forecast_dynamic(args: &[Value]) -> Value {
         let y = series_of(args.first())?;
         let points = args.get(1).and_then(integer_arg)?;
         let points = usize::try_from(points).ok()?;
-        let seasonality = seasonality_arg(args, 2)?;
+        let seasonality = seasonality_arg(args, 2, 4)?;
         let trend = trend_arg(args, 3, Trend::Avg)?;
         decompose(&y, seasonality, trend, points)
     })();
@@ -330,6 +332,32 @@ mod tests {
                 base + if i % 2 == 0 { 10.0 } else { -10.0 } + (i as f64 * 0.3)
             })
             .collect()
+    }
+
+    #[test]
+    fn the_default_seasonality_detects_the_weekly_period() {
+        // weekly(): 14 bins a week, with a day/night alternation.
+        let y = weekly();
+        let explicit = series_decompose_dynamic(&[series(&y), Value::Long(14)]);
+        assert_eq!(series_decompose_dynamic(&[series(&y)]), explicit);
+        assert_eq!(
+            series_decompose_dynamic(&[series(&y), Value::Long(-1)]),
+            explicit
+        );
+        // A threshold no score reaches: no seasonal component.
+        let none = series_decompose_dynamic(&[
+            series(&y),
+            Value::Long(-1),
+            Value::from("avg".to_string()),
+            Value::Long(0),
+            Value::Real(1.5),
+        ]);
+        assert_eq!(member(&none, "seasonal"), vec![0.0; 70]);
+        // Forecasting learns the period from the learning points only.
+        let forecast = series_decompose_forecast_dynamic(&[series(&y), Value::Long(14)]);
+        let explicit =
+            series_decompose_forecast_dynamic(&[series(&y), Value::Long(14), Value::Long(14)]);
+        assert_eq!(forecast, explicit);
     }
 
     #[test]
@@ -406,7 +434,7 @@ mod tests {
             series_decompose_dynamic(&[with_null]),
             nulls(&DECOMPOSE_MEMBERS)
         );
-        for seasonality in [Value::Long(-1), Value::Long(-2), Value::Null] {
+        for seasonality in [Value::Long(-2), Value::from("daily".to_string())] {
             assert_eq!(
                 series_decompose_dynamic(&[series(&[1.0, 2.0]), seasonality]),
                 nulls(&DECOMPOSE_MEMBERS)

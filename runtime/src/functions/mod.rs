@@ -31,11 +31,13 @@ pub mod hash;
 pub mod ip;
 pub mod math;
 pub mod parsers;
+pub mod periods;
 pub mod regex;
 pub mod series;
 pub mod sketch;
 pub mod string;
 pub mod timezone;
+pub mod two_lines;
 pub mod units;
 pub mod xml;
 
@@ -158,6 +160,9 @@ pub use self::math::{
 pub use self::parsers::{
     parse_command_line, parse_csv, parse_kv, parse_path, parse_url, parse_urlquery,
 };
+pub use self::periods::{
+    series_periods_detect_dynamic, series_periods_validate_dynamic, series_seasonal,
+};
 pub use self::regex::{
     extract, extract_all, extract_all_args, extract_all_groups, extract_all_with, extract_with,
     indexof_regex, replace, replace_regex, replace_regex_with, trim, trim_end, trim_start,
@@ -179,6 +184,7 @@ pub use self::string::{
     url_encode_component,
 };
 pub use self::timezone::{datetime_list_timezones, datetime_local_to_utc, datetime_utc_to_local};
+pub use self::two_lines::series_fit_2lines_dynamic;
 pub use self::units::{
     convert_angle, convert_energy, convert_force, convert_length, convert_mass, convert_speed,
     convert_temperature, convert_volume,

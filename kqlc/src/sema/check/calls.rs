@@ -10,6 +10,10 @@ use crate::sema::{CheckedQuery, Column, TypedExpr, TypedExprKind};
 use crate::syntax::ast::{self, Expr, ExprKind, Ident, Literal, Source, Span, TabularExpr};
 use crate::types::ScalarType;
 
+/// The most periods `series_periods_validate` takes (the runtime's
+/// `periods::MAX_VALIDATED`).
+const MAX_VALIDATED_PERIODS: usize = 16;
+
 impl Checker<'_> {
     pub(super) fn check_constant_regex(&mut self, pattern: &TypedExpr) {
         if let TypedExprKind::Literal(Literal::String(text)) = &pattern.kind {
@@ -39,40 +43,27 @@ impl Checker<'_> {
         false
     }
 
-    /// The series decompositions need their seasonality written as a
-    /// period (in bins) or 0: its default, -1, detects the period with
-    /// `series_periods_detect`, whose algorithm and scores the reference
-    /// does not give, so kqlc cannot find the periods Kusto finds
-    /// (`docs/semantics.md`).
-    fn check_explicit_seasonality(&mut self, function: &Function, args: &[TypedExpr], span: Span) {
-        let (shown, position) = match function.name {
-            "series_decompose_dynamic" => ("series_decompose", 1),
-            "series_decompose_anomalies_dynamic" => ("series_decompose_anomalies", 2),
-            "series_decompose_forecast_dynamic" => ("series_decompose_forecast", 2),
-            _ => return,
-        };
-        let (label, at) = match args.get(position) {
-            Some(TypedExpr {
-                kind: TypedExprKind::Literal(Literal::Long(n)),
-                ..
-            }) if *n >= 0 => return,
-            Some(TypedExpr {
-                kind: TypedExprKind::Literal(Literal::Int(n)),
-                ..
-            }) if *n >= 0 => return,
-            Some(arg) => ("not a period written as a number (0 or more)", arg.span),
-            None => ("the seasonality is left to its default, -1", span),
-        };
-        self.error(
-            Diagnostic::new(
-                Code::Unsupported,
-                format!("'{shown}' with seasonality detection (-1, the default) is not supported yet"),
-                at,
-            )
-            .with_label(label)
-            .with_help("write the period in bins (24 for a daily cycle of 1h bins, 168 for a weekly one), or 0 for none")
-            .with_note("the reference does not give series_periods_detect's algorithm, so kqlc cannot detect the periods Kusto detects"),
-        );
+    /// `series_periods_validate` takes at most `MAX_VALIDATED_PERIODS` periods
+    /// (series-periods-validate-function.md): more is an error, not a
+    /// silent drop.
+    fn check_validated_periods(&mut self, function: &Function, args: &[TypedExpr]) {
+        if function.name != "series_periods_validate_dynamic" {
+            return;
+        }
+        if let Some(extra) = args.get(1 + MAX_VALIDATED_PERIODS) {
+            self.error(
+                Diagnostic::new(
+                    Code::WrongArgumentCount,
+                    format!(
+                        "series_periods_validate takes at most {} periods, but {} were given",
+                        MAX_VALIDATED_PERIODS,
+                        args.len() - 1
+                    ),
+                    extra.span,
+                )
+                .with_label("one period too many"),
+            );
+        }
     }
 
     /// A function whose pattern is a regular expression for one kind
@@ -496,7 +487,7 @@ impl Checker<'_> {
         if let Some(by_kind) = function.regex_by_kind {
             self.check_regex_by_kind(by_kind, &typed_args);
         }
-        self.check_explicit_seasonality(function, &typed_args, span);
+        self.check_validated_periods(function, &typed_args);
         let ty = match function.returns {
             Returns::Fixed(ty) => ty,
             Returns::ArgType(i) => typed_args.get(i).map_or(ScalarType::Dynamic, |a| a.ty),

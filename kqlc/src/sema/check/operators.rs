@@ -482,6 +482,28 @@ pub(super) const MULTI_COLUMN_FUNCTIONS: &[MultiColumnFunction] = &[
         named_only: false,
     },
     MultiColumnFunction {
+        name: "series_fit_2lines",
+        dynamic: "series_fit_2lines_dynamic",
+        members: &[
+            ("rsquare", ScalarType::Real),
+            ("split_idx", ScalarType::Long),
+            ("variance", ScalarType::Real),
+            ("rvariance", ScalarType::Real),
+            ("line_fit", ScalarType::Dynamic),
+            ("right_rsquare", ScalarType::Real),
+            ("right_slope", ScalarType::Real),
+            ("right_interception", ScalarType::Real),
+            ("right_variance", ScalarType::Real),
+            ("right_rvariance", ScalarType::Real),
+            ("left_rsquare", ScalarType::Real),
+            ("left_slope", ScalarType::Real),
+            ("left_interception", ScalarType::Real),
+            ("left_variance", ScalarType::Real),
+            ("left_rvariance", ScalarType::Real),
+        ],
+        named_only: false,
+    },
+    MultiColumnFunction {
         name: "series_decompose",
         dynamic: "series_decompose_dynamic",
         members: DECOMPOSITION,
@@ -491,6 +513,24 @@ pub(super) const MULTI_COLUMN_FUNCTIONS: &[MultiColumnFunction] = &[
         name: "series_decompose_forecast",
         dynamic: "series_decompose_forecast_dynamic",
         members: DECOMPOSITION,
+        named_only: false,
+    },
+    MultiColumnFunction {
+        name: "series_periods_detect",
+        dynamic: "series_periods_detect_dynamic",
+        members: &[
+            ("periods", ScalarType::Dynamic),
+            ("periods_scores", ScalarType::Dynamic),
+        ],
+        named_only: false,
+    },
+    MultiColumnFunction {
+        name: "series_periods_validate",
+        dynamic: "series_periods_validate_dynamic",
+        members: &[
+            ("periods", ScalarType::Dynamic),
+            ("scores", ScalarType::Dynamic),
+        ],
         named_only: false,
     },
     MultiColumnFunction {

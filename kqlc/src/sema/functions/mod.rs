@@ -286,9 +286,10 @@ pub fn catalog() -> String {
 /// row-at-a-time detector does not have: the row itself (`pack_all`,
 /// `bag_pack_columns`), neighbouring rows (`prev`, `next`, `row_number`,
 /// `row_cumsum`), a cluster
-/// (`current_database`, `cursor_after`, `ingestion_time`, `extent_id`), or data kqlc does not ship
-/// (`geo_info_from_ip_address`, `parse_user_agent`). The rest (some series
-/// and geospatial functions, t-digest, special mathematical functions) are
+/// (`current_database`, `cursor_after`, `ingestion_time`, `extent_id`), or
+/// data kqlc does not ship (`geo_info_from_ip_address`,
+/// `parse_user_agent`). The rest (some geospatial functions, t-digest,
+/// special mathematical functions) are
 /// not implemented yet; see `docs/functions.md`.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "assert",
@@ -323,11 +324,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "percentile_tdigest",
     "percentrank_tdigest",
     "rank_tdigest",
-    "series_fit_2lines",
-    "series_fit_2lines_dynamic",
-    "series_periods_detect",
-    "series_periods_validate",
-    "series_seasonal",
     "treepath",
     "welch_test",
 ];

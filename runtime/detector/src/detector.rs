@@ -54,7 +54,7 @@ use crate::manifest::DetectorInfo;
 use crate::ocsf::{self, OcsfWriter};
 use crate::output::{RowWriter, Sink};
 use crate::parallel::{
-    self, BatchOutcome, EventKind, LineSink, LineWork, PartialRules, Partials, RecordRows,
+    self, BatchOutcome, EventKind, LineSink, LineWork, PartialRules, Partials, RecordRows, Taken,
 };
 use crate::prefilter::PrefilterSet;
 use crate::schedule::{show_time, Clock, ClockKind, Offered, RuleSchedule};
@@ -141,6 +141,19 @@ struct Counts {
     documents: u64,
     /// Lines the literal prefilter skipped unparsed.
     skipped: u64,
+}
+
+impl Counts {
+    /// Counts lines whose rows partial states took on a worker, as
+    /// [`Session::take_unit`] counts a unit's records.
+    fn take(&mut self, taken: &Taken) {
+        self.read += taken.records;
+        self.without_rows += taken.without_rows;
+        self.batches += taken.batches;
+        for (count, more) in self.by_format.iter_mut().zip(taken.by_format) {
+            *count += more;
+        }
+    }
 }
 
 /// Where rejected input goes: a file, or nowhere. Write errors are kept,
@@ -541,6 +554,7 @@ impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
             session.counts.blank += event.blank_before;
             session.counts.read += event.skipped_before;
             session.counts.skipped += event.skipped_before;
+            session.counts.take(&event.taken_before);
             let line = first_line + event.index;
             match event.kind {
                 EventKind::Unit {
@@ -560,6 +574,7 @@ impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
         session.counts.blank += batch.blank_after;
         session.counts.read += batch.skipped_after;
         session.counts.skipped += batch.skipped_after;
+        session.counts.take(&batch.taken_after);
         if let Some(partials) = batch.partials {
             session.merge_partials(partials).map_err(Stop::Write)?;
         }

@@ -396,16 +396,15 @@ impl RowReader {
     /// is anything else or would be rejected: the general path must read
     /// it then, for its messages.
     pub fn row(&self, line: &[u8]) -> Option<Row> {
-        let slots = self.slots(line)?;
-        let mut row = Vec::with_capacity(slots.len());
-        for (((_, ty), slot), &required) in self.columns.iter().zip(slots).zip(&self.required) {
-            row.push(match slot {
-                Some(value) => value,
-                None if required => return None,
-                None => ty.null(),
-            });
-        }
-        Some(row)
+        // Collected in place: the row is the slots' allocation (an
+        // `Option<Value>` is the size of a `Value`), not a second one.
+        (self.slots(line)?.into_iter().enumerate())
+            .map(|(i, slot)| match slot {
+                Some(value) => Some(value),
+                None if self.required[i] => None,
+                None => Some(self.columns[i].1.null()),
+            })
+            .collect()
     }
 
     /// Each column's value in a line holding one JSON object (the last,

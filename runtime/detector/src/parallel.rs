@@ -39,7 +39,13 @@
 //! the calling thread, after the batch's counts and rejections, merges them
 //! into the rules in batch order ([`Query::merge_partial`]), so groups keep
 //! their first-seen order and `make_list`, `arg_max` ties and `take_any`
-//! resolve as with one thread. The rows in the outcome are then `None`.
+//! resolve as with one thread. A line whose records all went into the
+//! partial states gives no event in the outcome, only counts ([`Taken`]):
+//! the calling thread neither walks nor frees anything per such line (a
+//! block freed by another thread than the one that allocated it costs a
+//! lock on the allocating thread's heap in glibc's allocator, and both
+//! threads' caches). The rows of the lines that still give an event (a
+//! rejection in them) are `None`.
 //!
 //! The one-thread path ([`crate::detector`]) calls the same
 //! [`LineWork::line`] for each line, so the two cannot disagree on what a
@@ -111,6 +117,16 @@ pub struct LineWork {
     /// Per-batch partial aggregation (see [`PartialRules`]), when every
     /// rule has one.
     partials: Option<PartialRules>,
+    /// A line's row per table, for the partial states (kept to be reused).
+    table_rows: Vec<Option<Row>>,
+}
+
+/// What a line that is not skipped gives ([`LineWork::line_rows`]).
+enum LineRows {
+    /// One `CloudAuditEvents` record, the same row in every table read.
+    Row(Row),
+    /// Records, as [`LineWork::line`] gives them.
+    Records(Vec<RecordRows>),
 }
 
 /// `--threads`: per rule, a partial state ([`Query::partial`]) that a
@@ -273,6 +289,7 @@ impl LineWork {
             limit: input::MAX_LINE_BYTES,
             items: Vec::new(),
             partials: None,
+            table_rows: Vec::new(),
         }
     }
 
@@ -300,6 +317,18 @@ impl LineWork {
     /// otherwise its records. `may_match` is set to which rules may match
     /// it (left empty when the prefilter did not look at the line).
     pub fn line(&mut self, bytes: &[u8], may_match: &mut Vec<bool>) -> Option<Vec<RecordRows>> {
+        match self.line_rows(bytes, may_match)? {
+            LineRows::Row(row) => {
+                let rows = vec![Some(row); self.tables.len()];
+                Some(vec![Ok((InputFormat::CloudAudit, rows))])
+            }
+            LineRows::Records(records) => Some(records),
+        }
+    }
+
+    /// [`LineWork::line`], with a row the lazy reader read as it is: one
+    /// `CloudAuditEvents` record whose row is the same in every table read.
+    fn line_rows(&mut self, bytes: &[u8], may_match: &mut Vec<bool>) -> Option<LineRows> {
         // The prefilter reads rows of the tables; other formats' lines do
         // not hold the columns' text verbatim: a native format has its own
         // reduced prefilter, the others none.
@@ -332,15 +361,14 @@ impl LineWork {
                     rows_for_tables(&record, &self.tables, &self.derived, &self.needed, row).ok()
                 });
                 if let Some(rows) = rows {
-                    return Some(vec![Ok((InputFormat::CloudAudit, rows))]);
+                    return Some(LineRows::Records(vec![Ok((InputFormat::CloudAudit, rows))]));
                 }
             } else if let Some(row) = reader.row(bytes) {
-                let rows = vec![Some(row); self.tables.len()];
-                return Some(vec![Ok((InputFormat::CloudAudit, rows))]);
+                return Some(LineRows::Row(row));
             }
         }
         self.normalizer.line(bytes, &mut self.items);
-        Some(self.records())
+        Some(LineRows::Records(self.records()))
     }
 
     /// Works out which tables' rows the line being read needs: those of
@@ -512,6 +540,7 @@ impl LineWork {
         }
         let mut events = Vec::new();
         let (mut blank, mut skipped) = (0u64, 0u64);
+        let mut taken = Taken::default();
         let mut may_match = Vec::new();
         let mut index = 0u64;
         let mut start = 0usize;
@@ -561,13 +590,38 @@ impl LineWork {
                     blank += 1;
                     continue;
                 }
-                let Some(mut records) = self.line(line, &mut may_match) else {
-                    skipped += 1;
-                    continue;
+                let mut records = match self.line_rows(line, &mut may_match) {
+                    None => {
+                        skipped += 1;
+                        continue;
+                    }
+                    Some(LineRows::Row(row)) => match &mut self.partials {
+                        // Straight into the partial states, through rows
+                        // kept from line to line: no record to allocate.
+                        Some(partials) => {
+                            self.table_rows.clear();
+                            self.table_rows.resize(self.tables.len(), Some(row));
+                            partials.push(&mut self.table_rows, &may_match);
+                            taken.record(InputFormat::CloudAudit);
+                            continue;
+                        }
+                        None => {
+                            let rows = vec![Some(row); self.tables.len()];
+                            vec![Ok((InputFormat::CloudAudit, rows))]
+                        }
+                    },
+                    Some(LineRows::Records(records)) => records,
                 };
                 if let Some(partials) = &mut self.partials {
                     for (_, rows) in records.iter_mut().flatten() {
                         partials.push(rows, &may_match);
+                    }
+                    // Every row went into the partial states: the calling
+                    // thread only counts the line (and frees nothing made
+                    // here, which would contend for this thread's heap).
+                    if records.iter().all(Result::is_ok) {
+                        taken.line(&records);
+                        continue;
                     }
                 }
                 // The line's text is needed only to write it to --rejects.
@@ -586,6 +640,7 @@ impl LineWork {
                 index: this,
                 blank_before: std::mem::take(&mut blank),
                 skipped_before: std::mem::take(&mut skipped),
+                taken_before: std::mem::take(&mut taken),
                 kind,
             });
         }
@@ -594,6 +649,7 @@ impl LineWork {
             events,
             blank_after: blank,
             skipped_after: skipped,
+            taken_after: taken,
             buffer: job.buffer,
             partials: self.partials.as_mut().map(PartialRules::take),
         }
@@ -798,6 +854,9 @@ pub struct LineEvent {
     pub blank_before: u64,
     /// Lines the prefilter skipped between the previous event and this one.
     pub skipped_before: u64,
+    /// Lines between the previous event and this one whose rows the
+    /// partial states took.
+    pub taken_before: Taken,
     /// What the line gave.
     pub kind: EventKind,
 }
@@ -834,11 +893,53 @@ pub struct BatchOutcome {
     pub blank_after: u64,
     /// Skipped lines after the last event.
     pub skipped_after: u64,
+    /// Lines after the last event whose rows the partial states took.
+    pub taken_after: Taken,
     /// The batch's buffer, to be reused.
     buffer: Vec<u8>,
     /// The rules' partial states over the batch's rows (their rows in
     /// `events` are then `None`), to merge after its events.
     pub partials: Option<Partials>,
+}
+
+/// Lines whose records all gave rows, and whose rows the partial states
+/// ([`PartialRules`]) took on the worker: what the calling thread counts
+/// of them, as it counts a line's records (without an event per line).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Taken {
+    /// Records.
+    pub records: u64,
+    /// Records, per format (in the order of [`InputFormat::ALL`]).
+    pub by_format: [u64; InputFormat::ALL.len()],
+    /// Lines that gave no record.
+    pub without_rows: u64,
+    /// Lines that gave more than one record.
+    pub batches: u64,
+}
+
+impl Taken {
+    /// Counts a line of one record, of `format`.
+    fn record(&mut self, format: InputFormat) {
+        self.records += 1;
+        if let Some(i) = InputFormat::ALL.iter().position(|f| *f == format) {
+            self.by_format[i] += 1;
+        }
+    }
+
+    /// Counts a line's records.
+    fn line(&mut self, records: &[RecordRows]) {
+        match records.len() {
+            0 => self.without_rows += 1,
+            1 => {}
+            _ => self.batches += 1,
+        }
+        self.records += records.len() as u64;
+        for (format, _) in records.iter().flatten() {
+            if let Some(i) = InputFormat::ALL.iter().position(|f| f == format) {
+                self.by_format[i] += 1;
+            }
+        }
+    }
 }
 
 /// A batch for a worker: `buffer[..len]` are whole lines.

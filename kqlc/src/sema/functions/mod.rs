@@ -284,7 +284,7 @@ pub fn catalog() -> String {
 /// (`current_database`, `cursor_after`, `ingestion_time`, `extent_id`), a
 /// decimal type (`todecimal`, `parse_version`), or data kqlc does not ship
 /// (`geo_info_from_ip_address`, `parse_user_agent`). The rest (some series
-/// and geospatial functions, t-digest, special mathematical functions) are
+/// functions, t-digest, special mathematical functions) are
 /// not implemented yet; see `docs/functions.md`.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "assert",
@@ -303,12 +303,7 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "estimate_data_size",
     "extent_id",
     "extent_tags",
-    "geo_distance_point_to_line",
-    "geo_distance_point_to_polygon",
     "geo_info_from_ip_address",
-    "geo_point_in_polygon",
-    "geo_point_to_h3cell",
-    "geo_point_to_s2cell",
     "hash_combine",
     "hash_many",
     "ingestion_time",

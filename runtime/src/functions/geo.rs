@@ -208,12 +208,7 @@ mod tests {
 
     #[test]
     fn distance_uses_kusto_sphere() {
-        let d = geo_distance_2points(&[
-            r(-122.407628),
-            r(47.578557),
-            r(-118.275287),
-            r(34.019056),
-        ]);
+        let d = geo_distance_2points(&[r(-122.407628), r(47.578557), r(-118.275287), r(34.019056)]);
         let Value::Real(d) = d else { panic!("{d:?}") };
         assert!((d - 1546754.35197381).abs() < 1e-6, "{d}");
         assert_eq!(
@@ -226,6 +221,9 @@ mod tests {
         else {
             panic!()
         };
-        assert!((d - 6_378_137.0 * std::f64::consts::PI / 180.0).abs() < 1e-6, "{d}");
+        assert!(
+            (d - 6_378_137.0 * std::f64::consts::PI / 180.0).abs() < 1e-6,
+            "{d}"
+        );
     }
 }

@@ -47,7 +47,12 @@ fn polygon(vertices: impl IntoIterator<Item = (f64, f64)>) -> Value {
 
 /// The level argument at `index`: `default` when absent, none when null
 /// or outside `range`.
-fn level(args: &[Value], index: usize, default: i64, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
+fn level(
+    args: &[Value],
+    index: usize,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Option<i64> {
     match args.get(index) {
         None => Some(default),
         Some(v) => integer_arg(v).filter(|n| range.contains(n)),
@@ -126,9 +131,11 @@ pub fn geo_point_to_h3cell(args: &[Value]) -> Value {
     let (Some(lon), Some(lat)) = (args.first(), args.get(1)) else {
         return Value::from_static("");
     };
-    let cell = point(lon, lat).zip(level(args, 2, 6, 0..=15)).and_then(|((lon, lat), res)| {
-        Some(h3o::LatLng::new(lat, lon).ok()?.to_cell(resolution(res)?))
-    });
+    let cell = point(lon, lat)
+        .zip(level(args, 2, 6, 0..=15))
+        .and_then(|((lon, lat), res)| {
+            Some(h3o::LatLng::new(lat, lon).ok()?.to_cell(resolution(res)?))
+        });
     cell.map_or(Value::from_static(""), |c| Value::string(c.to_string()))
 }
 
@@ -205,7 +212,11 @@ pub fn geo_h3cell_children(args: &[Value]) -> Value {
 /// cell (six, five around a pentagon); null for an invalid token.
 pub fn geo_h3cell_neighbors(token: &Value) -> Value {
     h3_cell(token).map_or(Value::Null, |cell| {
-        h3_tokens(cell.grid_disk::<Vec<_>>(1).into_iter().filter(|c| *c != cell))
+        h3_tokens(
+            cell.grid_disk::<Vec<_>>(1)
+                .into_iter()
+                .filter(|c| *c != cell),
+        )
     })
 }
 
@@ -238,11 +249,19 @@ mod tests {
 
     #[test]
     fn s2_tokens_match_the_reference() {
-        let token = geo_point_to_s2cell(&[Value::Real(-80.195829), Value::Real(25.802215), Value::Long(8)]);
+        let token = geo_point_to_s2cell(&[
+            Value::Real(-80.195829),
+            Value::Real(25.802215),
+            Value::Long(8),
+        ]);
         assert_eq!(token, s("88d9b"));
         let neighbors = geo_s2cell_neighbors(&s("89c259"));
-        let expected = ["89c25d", "89c2f9", "89c251", "89c257", "89c25f", "89c25b", "89c2f7", "89c2f5"];
-        let Value::Array(items) = &neighbors else { panic!("{neighbors:?}") };
+        let expected = [
+            "89c25d", "89c2f9", "89c251", "89c257", "89c25f", "89c25b", "89c2f7", "89c2f5",
+        ];
+        let Value::Array(items) = &neighbors else {
+            panic!("{neighbors:?}")
+        };
         let mut got: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
         let mut want = expected.to_vec();
         got.sort_unstable();
@@ -253,10 +272,20 @@ mod tests {
 
     #[test]
     fn h3_cells_match_the_reference() {
-        let cell = geo_point_to_h3cell(&[Value::Real(-74.04450446039874), Value::Real(40.689250859314974), Value::Long(6)]);
+        let cell = geo_point_to_h3cell(&[
+            Value::Real(-74.04450446039874),
+            Value::Real(40.689250859314974),
+            Value::Long(6),
+        ]);
         assert_eq!(cell, s("862a1072fffffff"));
-        assert_eq!(geo_h3cell_parent(&[s("862a1072fffffff")]), s("852a1073fffffff"));
-        assert_eq!(geo_h3cell_parent(&[s("862a1072fffffff"), Value::Long(1)]), s("812a3ffffffffff"));
+        assert_eq!(
+            geo_h3cell_parent(&[s("862a1072fffffff")]),
+            s("852a1073fffffff")
+        );
+        assert_eq!(
+            geo_h3cell_parent(&[s("862a1072fffffff"), Value::Long(1)]),
+            s("812a3ffffffffff")
+        );
         assert_eq!(geo_h3cell_level(&s("862a1072fffffff")), Value::Int(6));
         assert_eq!(geo_h3cell_level(&s("abc")), Value::Null);
     }

@@ -322,8 +322,7 @@ mod tests {
         let park = dynamic(
             r#"{"type":"Polygon","coordinates":[[[-73.9495,40.7969],[-73.95807266235352,40.80068603561921],[-73.98201942443848,40.76825672305777],[-73.97317886352539,40.76455136505513],[-73.9495,40.7969]]]}"#,
         );
-        let Value::Real(d) = geo_distance_point_to_polygon(&r(-73.9839), &r(40.7705), &park)
-        else {
+        let Value::Real(d) = geo_distance_point_to_polygon(&r(-73.9839), &r(40.7705), &park) else {
             panic!()
         };
         assert!((d - 259.940756070596).abs() < 1e-3, "{d}");

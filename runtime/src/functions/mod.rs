@@ -146,8 +146,7 @@ pub use self::geo::{
 pub use self::geo_cells::{
     geo_h3cell_children, geo_h3cell_level, geo_h3cell_neighbors, geo_h3cell_parent,
     geo_h3cell_rings, geo_h3cell_to_central_point, geo_h3cell_to_polygon, geo_point_to_h3cell,
-    geo_point_to_s2cell, geo_s2cell_neighbors, geo_s2cell_to_central_point,
-    geo_s2cell_to_polygon,
+    geo_point_to_s2cell, geo_s2cell_neighbors, geo_s2cell_to_central_point, geo_s2cell_to_polygon,
 };
 pub use self::geo_shapes::{
     geo_distance_point_to_line, geo_distance_point_to_polygon, geo_point_in_polygon,

@@ -284,7 +284,8 @@ pub fn catalog() -> String {
 /// (`current_database`, `cursor_after`, `ingestion_time`, `extent_id`), a
 /// decimal type (`todecimal`, `parse_version`), or data kqlc does not ship
 /// (`geo_info_from_ip_address`, `parse_user_agent`). The rest (some series
-/// functions, t-digest, special mathematical functions) are
+/// functions, t-digest, special mathematical functions, the geospatial
+/// functions on whole lines and polygons) are
 /// not implemented yet; see `docs/functions.md`.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "assert",
@@ -303,7 +304,32 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "estimate_data_size",
     "extent_id",
     "extent_tags",
+    "geo_geohash_neighbors",
     "geo_info_from_ip_address",
+    "geo_intersection_2lines",
+    "geo_intersection_2polygons",
+    "geo_intersection_line_with_polygon",
+    "geo_intersects_2lines",
+    "geo_intersects_2polygons",
+    "geo_intersects_line_with_polygon",
+    "geo_line_buffer",
+    "geo_line_centroid",
+    "geo_line_densify",
+    "geo_line_length",
+    "geo_line_simplify",
+    "geo_line_to_s2cells",
+    "geo_point_buffer",
+    "geo_polygon_area",
+    "geo_polygon_buffer",
+    "geo_polygon_centroid",
+    "geo_polygon_densify",
+    "geo_polygon_perimeter",
+    "geo_polygon_simplify",
+    "geo_polygon_to_h3cells",
+    "geo_polygon_to_s2cells",
+    "geo_simplify_polygons_array",
+    "geo_union_lines_array",
+    "geo_union_polygons_array",
     "hash_combine",
     "hash_many",
     "ingestion_time",

@@ -275,8 +275,14 @@ pub const FORMAT_TIMESPAN: fn(&Value, &Value) -> Value = functions::format_times
 /// gamma: the gamma function
 pub const GAMMA: fn(&Value) -> Value = functions::gamma;
 
-/// geo_distance_2points: great-circle distance in metres between two points (on the sphere)
-pub const GEO_DISTANCE_2POINTS: fn(&Value, &Value, &Value, &Value) -> Value = functions::geo_distance_2points;
+/// geo_distance_2points: shortest distance in metres between two points, on the sphere or (use_spheroid) the WGS-84 spheroid
+pub const GEO_DISTANCE_2POINTS: fn(&[Value]) -> Value = functions::geo_distance_2points;
+
+/// geo_distance_point_to_line: shortest distance in metres from a point to a GeoJSON line or multiline on the sphere
+pub const GEO_DISTANCE_POINT_TO_LINE: fn(&Value, &Value, &Value) -> Value = functions::geo_distance_point_to_line;
+
+/// geo_distance_point_to_polygon: shortest distance in metres from a point to a GeoJSON polygon or multipolygon on the sphere (0 inside)
+pub const GEO_DISTANCE_POINT_TO_POLYGON: fn(&Value, &Value, &Value) -> Value = functions::geo_distance_point_to_polygon;
 
 /// geo_geohash_to_central_point: the centre of a geohash cell as a GeoJSON point
 pub const GEO_GEOHASH_TO_CENTRAL_POINT: fn(&Value) -> Value = functions::geo_geohash_to_central_point;
@@ -284,11 +290,50 @@ pub const GEO_GEOHASH_TO_CENTRAL_POINT: fn(&Value) -> Value = functions::geo_geo
 /// geo_geohash_to_polygon: a geohash cell as a GeoJSON polygon
 pub const GEO_GEOHASH_TO_POLYGON: fn(&Value) -> Value = functions::geo_geohash_to_polygon;
 
+/// geo_h3cell_children: the children of an H3 cell at a finer resolution
+pub const GEO_H3CELL_CHILDREN: fn(&[Value]) -> Value = functions::geo_h3cell_children;
+
+/// geo_h3cell_level: the resolution of an H3 cell
+pub const GEO_H3CELL_LEVEL: fn(&Value) -> Value = functions::geo_h3cell_level;
+
+/// geo_h3cell_neighbors: the H3 cells that share an edge with a cell
+pub const GEO_H3CELL_NEIGHBORS: fn(&Value) -> Value = functions::geo_h3cell_neighbors;
+
+/// geo_h3cell_parent: the parent of an H3 cell at a coarser resolution
+pub const GEO_H3CELL_PARENT: fn(&[Value]) -> Value = functions::geo_h3cell_parent;
+
+/// geo_h3cell_rings: the rings of H3 cells around a cell up to a distance
+pub const GEO_H3CELL_RINGS: fn(&Value, &Value) -> Value = functions::geo_h3cell_rings;
+
+/// geo_h3cell_to_central_point: the centre of an H3 cell as a GeoJSON point
+pub const GEO_H3CELL_TO_CENTRAL_POINT: fn(&Value) -> Value = functions::geo_h3cell_to_central_point;
+
+/// geo_h3cell_to_polygon: an H3 cell as a GeoJSON polygon
+pub const GEO_H3CELL_TO_POLYGON: fn(&Value) -> Value = functions::geo_h3cell_to_polygon;
+
 /// geo_point_in_circle: whether a point lies within a circle on the sphere
 pub const GEO_POINT_IN_CIRCLE: fn(&[Value]) -> Value = functions::geo_point_in_circle;
 
+/// geo_point_in_polygon: whether a point lies inside a GeoJSON polygon or multipolygon on the sphere
+pub const GEO_POINT_IN_POLYGON: fn(&Value, &Value, &Value) -> Value = functions::geo_point_in_polygon;
+
 /// geo_point_to_geohash: the geohash of a point
 pub const GEO_POINT_TO_GEOHASH: fn(&[Value]) -> Value = functions::geo_point_to_geohash;
+
+/// geo_point_to_h3cell: the H3 cell token of a point
+pub const GEO_POINT_TO_H3CELL: fn(&[Value]) -> Value = functions::geo_point_to_h3cell;
+
+/// geo_point_to_s2cell: the S2 cell token of a point
+pub const GEO_POINT_TO_S2CELL: fn(&[Value]) -> Value = functions::geo_point_to_s2cell;
+
+/// geo_s2cell_neighbors: the S2 cells of the same level around a cell
+pub const GEO_S2CELL_NEIGHBORS: fn(&Value) -> Value = functions::geo_s2cell_neighbors;
+
+/// geo_s2cell_to_central_point: the centre of an S2 cell as a GeoJSON point
+pub const GEO_S2CELL_TO_CENTRAL_POINT: fn(&Value) -> Value = functions::geo_s2cell_to_central_point;
+
+/// geo_s2cell_to_polygon: an S2 cell as a GeoJSON polygon
+pub const GEO_S2CELL_TO_POLYGON: fn(&Value) -> Value = functions::geo_s2cell_to_polygon;
 
 /// getmonth, monthofyear: month of a datetime (1-12)
 pub const GETMONTH: fn(&Value) -> Value = functions::getmonth;

@@ -7,8 +7,9 @@
 //! -180..180, a latitude outside -90..90, a NaN or a non-number is invalid.
 //! Distances are great-circle distances on Kusto's sphere of radius
 //! 6,371,010 m (the radius that gives the reference's Seattle–Los Angeles
-//! distance, 1546754.35 m). The spheroid form of `geo_distance_2points` is
-//! not implemented: the checker refuses a fifth argument.
+//! distance, 1546754.35 m). With `use_spheroid` set, `geo_distance_2points`
+//! measures the geodesic on the WGS-84 ellipsoid (Karney's algorithm, from
+//! the `geographiclib-rs` crate).
 
 use super::real_arg;
 use crate::value::{Str, Value};
@@ -32,13 +33,30 @@ fn sphere_distance((lon1, lat1): (f64, f64), (lon2, lat2): (f64, f64)) -> f64 {
     2.0 * EARTH_RADIUS_METERS * h.sqrt().min(1.0).asin()
 }
 
-/// `geo_distance_2points(lon1, lat1, lon2, lat2)`: the shortest distance
-/// in metres on the sphere; null when a coordinate is invalid.
-pub fn geo_distance_2points(lon1: &Value, lat1: &Value, lon2: &Value, lat2: &Value) -> Value {
+/// `geo_distance_2points(lon1, lat1, lon2, lat2 [, use_spheroid])`: the
+/// shortest distance in metres, on the sphere or (`use_spheroid` true) on
+/// the WGS-84 spheroid; null when a coordinate is invalid or
+/// `use_spheroid` is null.
+pub fn geo_distance_2points(args: &[Value]) -> Value {
+    let [lon1, lat1, lon2, lat2, rest @ ..] = args else {
+        return Value::Null;
+    };
+    let spheroid = match rest.first() {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Value::Null,
+    };
     match (point(lon1, lat1), point(lon2, lat2)) {
+        (Some(a), Some(b)) if spheroid => Value::Real(spheroid_distance(a, b)),
         (Some(a), Some(b)) => Value::Real(sphere_distance(a, b)),
         _ => Value::Null,
     }
+}
+
+/// The geodesic distance in metres on the WGS-84 ellipsoid.
+fn spheroid_distance((lon1, lat1): (f64, f64), (lon2, lat2): (f64, f64)) -> f64 {
+    use geographiclib_rs::{Geodesic, InverseGeodesic};
+    InverseGeodesic::<f64>::inverse(&Geodesic::wgs84(), lat1, lon1, lat2, lon2)
 }
 
 /// `geo_point_in_circle(lon, lat, center_lon, center_lat, radius)`: whether
@@ -190,17 +208,22 @@ mod tests {
 
     #[test]
     fn distance_uses_kusto_sphere() {
-        let d = geo_distance_2points(
-            &r(-122.407628),
-            &r(47.578557),
-            &r(-118.275287),
-            &r(34.019056),
-        );
+        let d = geo_distance_2points(&[r(-122.407628), r(47.578557), r(-118.275287), r(34.019056)]);
         let Value::Real(d) = d else { panic!("{d:?}") };
         assert!((d - 1546754.35197381).abs() < 1e-6, "{d}");
         assert_eq!(
-            geo_distance_2points(&r(300.0), &r(1.0), &r(1.0), &r(1.0)),
+            geo_distance_2points(&[r(300.0), r(1.0), r(1.0), r(1.0)]),
             Value::Null
+        );
+        // One degree of longitude on the equator: a / 180 * pi on WGS-84.
+        let Value::Real(d) =
+            geo_distance_2points(&[r(0.0), r(0.0), r(1.0), r(0.0), Value::Bool(true)])
+        else {
+            panic!()
+        };
+        assert!(
+            (d - 6_378_137.0 * std::f64::consts::PI / 180.0).abs() < 1e-6,
+            "{d}"
         );
     }
 }

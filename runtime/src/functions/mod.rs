@@ -27,6 +27,8 @@ pub mod decompose;
 pub mod dynamic;
 pub mod encoding;
 pub mod geo;
+pub mod geo_cells;
+pub mod geo_shapes;
 pub mod hash;
 pub mod ip;
 pub mod math;
@@ -143,6 +145,14 @@ pub use self::encoding::{
 pub use self::geo::{
     geo_distance_2points, geo_geohash_to_central_point, geo_geohash_to_polygon,
     geo_point_in_circle, geo_point_to_geohash,
+};
+pub use self::geo_cells::{
+    geo_h3cell_children, geo_h3cell_level, geo_h3cell_neighbors, geo_h3cell_parent,
+    geo_h3cell_rings, geo_h3cell_to_central_point, geo_h3cell_to_polygon, geo_point_to_h3cell,
+    geo_point_to_s2cell, geo_s2cell_neighbors, geo_s2cell_to_central_point, geo_s2cell_to_polygon,
+};
+pub use self::geo_shapes::{
+    geo_distance_point_to_line, geo_distance_point_to_polygon, geo_point_in_polygon,
 };
 pub use self::hash::{hash, hash_md5, hash_sha1, hash_sha256};
 pub use self::ip::{
@@ -382,6 +392,13 @@ mod tests {
             erfc,
             geo_geohash_to_central_point,
             geo_geohash_to_polygon,
+            geo_s2cell_to_central_point,
+            geo_s2cell_to_polygon,
+            geo_s2cell_neighbors,
+            geo_h3cell_to_central_point,
+            geo_h3cell_to_polygon,
+            geo_h3cell_level,
+            geo_h3cell_neighbors,
         ];
         let binary: &[fn(&Value, &Value) -> Value] = &[
             pow,
@@ -423,6 +440,7 @@ mod tests {
             series_greater_equals,
             series_less_equals,
             series_not_equals,
+            geo_h3cell_rings,
         ];
         let ternary: &[fn(&Value, &Value, &Value) -> Value] = &[
             translate,
@@ -440,6 +458,9 @@ mod tests {
             convert_length,
             convert_temperature,
             series_iir,
+            geo_point_in_polygon,
+            geo_distance_point_to_line,
+            geo_distance_point_to_polygon,
         ];
         let slices: &[fn(&[Value]) -> Value] = &[
             round,
@@ -491,6 +512,11 @@ mod tests {
             series_fir,
             geo_point_in_circle,
             geo_point_to_geohash,
+            geo_distance_2points,
+            geo_point_to_s2cell,
+            geo_point_to_h3cell,
+            geo_h3cell_parent,
+            geo_h3cell_children,
         ];
         let small: Vec<Value> = values.iter().step_by(3).cloned().collect();
         for a in &values {

@@ -1,0 +1,338 @@
+//! Points against GeoJSON lines and polygons on the sphere:
+//! `geo_point_in_polygon`, `geo_distance_point_to_line` and
+//! `geo_distance_point_to_polygon` (`geo-point-in-polygon-function.md`,
+//! `geo-distance-point-to-line-function.md`,
+//! `geo-distance-point-to-polygon-function.md`).
+//!
+//! The pages measure on a sphere with geodesic edges. Points are the `s2`
+//! crate's unit vectors, distances to an edge are its
+//! `edgeutil::distance_from_segment`, and crossings are decided with its
+//! exact orientation predicate (`predicates::robust_sign`). The crate has
+//! no loop or polygon type, so containment is S2's own method: the parity
+//! of the ring edges that a geodesic from the point to a point known to be
+//! outside crosses, each crossing counted on one side only, so that a
+//! vertex on the path counts once.
+//!
+//! A ring "encloses at most half of the sphere" and "the smaller of the two
+//! regions" is its inside; kqlc takes the outside reference point on the
+//! great circle 90 degrees from the centroid of the ring's vertices, and so
+//! requires every vertex to lie strictly within that hemisphere (a ring
+//! that does not is invalid input: null). Crossing rings are not detected.
+
+use super::geo::EARTH_RADIUS_METERS;
+use super::real_arg;
+use crate::value::Value;
+use s2::point::Point;
+use s2::predicates::{robust_sign, Direction};
+
+/// A unit vector for a valid `[longitude, latitude]` pair.
+fn unit(longitude: f64, latitude: f64) -> Option<Point> {
+    ((-180.0..=180.0).contains(&longitude) && (-90.0..=90.0).contains(&latitude))
+        .then(|| Point::from(s2::latlng::LatLng::from_degrees(latitude, longitude)))
+}
+
+/// The point of a `(longitude, latitude)` argument pair.
+fn point_arg(longitude: &Value, latitude: &Value) -> Option<Point> {
+    unit(real_arg(longitude)?, real_arg(latitude)?)
+}
+
+/// A GeoJSON position: an array of two numbers (longitude first).
+fn position(value: &Value) -> Option<(f64, f64)> {
+    let Value::Array(items) = value else {
+        return None;
+    };
+    match items.as_slice() {
+        [lon, lat] => Some((real_arg(lon)?, real_arg(lat)?)),
+        _ => None,
+    }
+}
+
+/// The members of a GeoJSON geometry of one of `kinds`: its type and its
+/// `coordinates`.
+fn geometry<'v>(value: &'v Value, kinds: &[&'static str]) -> Option<(&'static str, &'v [Value])> {
+    let Value::Bag(bag) = value else {
+        return None;
+    };
+    let kind = bag.get("type")?.as_str()?;
+    let kind = kinds.iter().find(|k| **k == kind)?;
+    match bag.get("coordinates")? {
+        Value::Array(items) => Some((kind, items.as_slice())),
+        _ => None,
+    }
+}
+
+fn items(value: &Value) -> Option<&[Value]> {
+    match value {
+        Value::Array(items) => Some(items.as_slice()),
+        _ => None,
+    }
+}
+
+/// Two points a geodesic edge cannot join: the same point or antipodes.
+fn antipodal(a: &Point, b: &Point) -> bool {
+    a.0.dot(&b.0) <= -1.0 + 1e-15
+}
+
+/// The vertices of a valid line: at least two valid positions, no edge
+/// between antipodes.
+fn line(value: &Value) -> Option<Vec<Point>> {
+    let vertices = items(value)?
+        .iter()
+        .map(|p| position(p).and_then(|(lon, lat)| unit(lon, lat)))
+        .collect::<Option<Vec<_>>>()?;
+    (vertices.len() >= 2 && !vertices.windows(2).any(|e| antipodal(&e[0], &e[1])))
+        .then_some(vertices)
+}
+
+/// A ring: its distinct vertices, in order (the closing vertex dropped).
+struct Ring {
+    vertices: Vec<Point>,
+}
+
+impl Ring {
+    /// A valid linear ring: at least four positions, the last equal to the
+    /// first, at least three distinct vertices, no vertex twice, no edge
+    /// between antipodes.
+    fn parse(value: &Value) -> Option<Ring> {
+        let positions = items(value)?
+            .iter()
+            .map(position)
+            .collect::<Option<Vec<_>>>()?;
+        if positions.len() < 4 || positions.first() != positions.last() {
+            return None;
+        }
+        let open = &positions[..positions.len() - 1];
+        let mut sorted: Vec<(f64, f64)> = open.to_vec();
+        sorted.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        if sorted.windows(2).any(|pair| pair[0] == pair[1]) {
+            return None;
+        }
+        let vertices = open
+            .iter()
+            .map(|(lon, lat)| unit(*lon, *lat))
+            .collect::<Option<Vec<_>>>()?;
+        let ring = Ring { vertices };
+        let valid = !ring.edges().any(|(a, b)| antipodal(a, b));
+        valid.then_some(ring)
+    }
+
+    fn edges(&self) -> impl Iterator<Item = (&Point, &Point)> {
+        let n = self.vertices.len();
+        (0..n).map(move |i| (&self.vertices[i], &self.vertices[(i + 1) % n]))
+    }
+
+    /// The shortest distance, in radians, from `p` to the ring's edges.
+    fn distance(&self, p: &Point) -> f64 {
+        self.edges()
+            .map(|(a, b)| s2::edgeutil::distance_from_segment(p, a, b).rad())
+            .fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// A polygon: its shell, its holes and the hemisphere that holds them.
+struct Polygon {
+    rings: Vec<Ring>,
+    /// The centroid of the shell's vertices: every vertex lies strictly in
+    /// the open hemisphere around it.
+    center: Point,
+}
+
+impl Polygon {
+    fn parse(rings: &Value) -> Option<Polygon> {
+        let rings = items(rings)?
+            .iter()
+            .map(Ring::parse)
+            .collect::<Option<Vec<_>>>()?;
+        let shell = rings.first()?;
+        let sum = shell
+            .vertices
+            .iter()
+            .fold(s2::r3::vector::Vector::new(0.0, 0.0, 0.0), |s, v| s + v.0);
+        if sum.norm() < 1e-12 {
+            return None;
+        }
+        let center = Point(sum.normalize());
+        let inside = rings
+            .iter()
+            .flat_map(|r| &r.vertices)
+            .all(|v| v.0.dot(&center.0) > 1e-9);
+        inside.then_some(Polygon { rings, center })
+    }
+
+    /// Whether `p` is inside the shell and outside every hole.
+    fn contains(&self, p: &Point) -> bool {
+        let along = p.0.dot(&self.center.0);
+        if along <= 0.0 {
+            return false;
+        }
+        // A point on the hemisphere's boundary circle, on the great circle
+        // through the centre and `p`: outside every ring.
+        let away = p.0 - self.center.0 * along;
+        let out = if away.norm() < 1e-12 {
+            Point(self.center.0.ortho())
+        } else {
+            Point(away.normalize())
+        };
+        let mut crossings = 0usize;
+        for ring in &self.rings {
+            for (a, b) in ring.edges() {
+                if crosses(p, &out, a, b) {
+                    crossings += 1;
+                }
+            }
+        }
+        crossings % 2 == 1
+    }
+
+    fn distance(&self, p: &Point) -> f64 {
+        if self.contains(p) {
+            0.0
+        } else {
+            self.rings
+                .iter()
+                .map(|r| r.distance(p))
+                .fold(f64::INFINITY, f64::min)
+        }
+    }
+}
+
+/// Whether the path `p`→`out` crosses the edge `a`→`b`. The edge's
+/// endpoints are classed by the side of the path's great circle they lie
+/// on, a vertex on the circle counted with the left side, so a path through
+/// a vertex crosses exactly one of its two edges.
+fn crosses(p: &Point, out: &Point, a: &Point, b: &Point) -> bool {
+    let left = |v: &Point| robust_sign(p, out, v) != Direction::Clockwise;
+    if left(a) == left(b) {
+        return false;
+    }
+    // The path's endpoints on opposite sides of the edge's great circle
+    // (all of it lies in one hemisphere, so no antipodal crossing).
+    let side_p = robust_sign(a, b, p);
+    let side_out = robust_sign(a, b, out);
+    side_p != side_out && side_p != Direction::Indeterminate
+}
+
+/// The polygons of a GeoJSON Polygon or MultiPolygon.
+fn polygons(value: &Value) -> Option<Vec<Polygon>> {
+    let (kind, coordinates) = geometry(value, &["Polygon", "MultiPolygon"])?;
+    if kind == "Polygon" {
+        Some(vec![Polygon::parse(value_of(value)?)?])
+    } else if coordinates.is_empty() {
+        None
+    } else {
+        coordinates.iter().map(Polygon::parse).collect()
+    }
+}
+
+/// The `coordinates` member of a geometry bag.
+fn value_of(value: &Value) -> Option<&Value> {
+    match value {
+        Value::Bag(bag) => bag.get("coordinates"),
+        _ => None,
+    }
+}
+
+/// The lines of a GeoJSON LineString or MultiLineString.
+fn lines(value: &Value) -> Option<Vec<Vec<Point>>> {
+    let (kind, coordinates) = geometry(value, &["LineString", "MultiLineString"])?;
+    if kind == "LineString" {
+        Some(vec![line(value_of(value)?)?])
+    } else if coordinates.is_empty() {
+        None
+    } else {
+        coordinates.iter().map(line).collect()
+    }
+}
+
+/// `geo_point_in_polygon(lon, lat, polygon)`: whether the point is inside
+/// the Polygon or MultiPolygon (edges are geodesics on the sphere; a point
+/// exactly on an edge may fall on either side). Null for an invalid point
+/// or polygon.
+pub fn geo_point_in_polygon(longitude: &Value, latitude: &Value, polygon: &Value) -> Value {
+    match (point_arg(longitude, latitude), polygons(polygon)) {
+        (Some(p), Some(polygons)) => Value::Bool(polygons.iter().any(|poly| poly.contains(&p))),
+        _ => Value::Null,
+    }
+}
+
+/// `geo_distance_point_to_line(lon, lat, line)`: the shortest distance in
+/// metres on the sphere from the point to a LineString or MultiLineString.
+/// Null for an invalid point or line.
+pub fn geo_distance_point_to_line(longitude: &Value, latitude: &Value, line: &Value) -> Value {
+    let (Some(p), Some(lines)) = (point_arg(longitude, latitude), lines(line)) else {
+        return Value::Null;
+    };
+    let radians = lines
+        .iter()
+        .flat_map(|l| l.windows(2))
+        .map(|e| s2::edgeutil::distance_from_segment(&p, &e[0], &e[1]).rad())
+        .fold(f64::INFINITY, f64::min);
+    Value::Real(radians * EARTH_RADIUS_METERS)
+}
+
+/// `geo_distance_point_to_polygon(lon, lat, polygon)`: the shortest
+/// distance in metres on the sphere from the point to a Polygon or
+/// MultiPolygon, 0 when the point is inside it. Null for an invalid point
+/// or polygon.
+pub fn geo_distance_point_to_polygon(
+    longitude: &Value,
+    latitude: &Value,
+    polygon: &Value,
+) -> Value {
+    let (Some(p), Some(polygons)) = (point_arg(longitude, latitude), polygons(polygon)) else {
+        return Value::Null;
+    };
+    let radians = polygons
+        .iter()
+        .map(|poly| poly.distance(&p))
+        .fold(f64::INFINITY, f64::min);
+    Value::Real(radians * EARTH_RADIUS_METERS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dynamic(text: &str) -> Value {
+        crate::functions::todynamic(&Value::string(text.to_string()))
+    }
+
+    fn r(x: f64) -> Value {
+        Value::Real(x)
+    }
+
+    #[test]
+    fn a_square_with_a_hole() {
+        let square = dynamic(
+            r#"{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10],[0,0]],
+                [[4,4],[4,6],[6,6],[6,4],[4,4]]]}"#,
+        );
+        let inside = |lon, lat| geo_point_in_polygon(&r(lon), &r(lat), &square);
+        assert_eq!(inside(2.0, 2.0), Value::Bool(true));
+        assert_eq!(inside(5.0, 5.0), Value::Bool(false));
+        assert_eq!(inside(11.0, 5.0), Value::Bool(false));
+        assert_eq!(inside(-170.0, -5.0), Value::Bool(false));
+        // On the path from the point outwards lies a vertex.
+        assert_eq!(inside(5.0, 0.0000001), Value::Bool(true));
+        assert_eq!(inside(200.0, 0.0), Value::Null);
+    }
+
+    #[test]
+    fn distances_match_the_reference() {
+        let park = dynamic(
+            r#"{"type":"Polygon","coordinates":[[[-73.9495,40.7969],[-73.95807266235352,40.80068603561921],[-73.98201942443848,40.76825672305777],[-73.97317886352539,40.76455136505513],[-73.9495,40.7969]]]}"#,
+        );
+        let Value::Real(d) = geo_distance_point_to_polygon(&r(-73.9839), &r(40.7705), &park) else {
+            panic!()
+        };
+        assert!((d - 259.940756070596).abs() < 1e-3, "{d}");
+        let road = dynamic(
+            r#"{"type":"LineString","coordinates":[[-115.115385,36.229195],[-115.136995,36.200366],[-115.140252,36.192470],[-115.143558,36.188523],[-115.144076,36.181954],[-115.154662,36.174483],[-115.166431,36.176388],[-115.183289,36.175007],[-115.192612,36.176736],[-115.202485,36.173439],[-115.225355,36.174365]]}"#,
+        );
+        let Value::Real(d) = geo_distance_point_to_line(&r(-115.199625), &r(36.210419), &road)
+        else {
+            panic!()
+        };
+        assert!((d - 3797.88887253334).abs() < 1e-3, "{d}");
+    }
+}

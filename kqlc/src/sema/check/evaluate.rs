@@ -691,11 +691,17 @@ impl Checker<'_> {
             "make_bag" => literal(Literal::Dynamic(DynamicLiteral::Bag(Vec::new()))),
             _ => literal(Literal::Null(ScalarType::Dynamic)),
         };
-        let mut packed: Vec<Expr> = groups.iter().map(|g| name_expr(&g.name, span)).collect();
-        packed.push(name_expr(key, span));
-        packed.push(name_expr(cell, span));
-        let long = |i: usize| literal(Literal::Long(i as i64));
-        let at = |i: usize| index_expr(name_expr(row, span), long(i), span);
+        // A bag per cell, members named by position (`make_list` would
+        // spread an array's elements).
+        let mut values: Vec<Expr> = groups.iter().map(|g| name_expr(&g.name, span)).collect();
+        values.push(name_expr(key, span));
+        values.push(name_expr(cell, span));
+        let mut packed = Vec::new();
+        for (i, value) in values.into_iter().enumerate() {
+            packed.push(string_expr(&i.to_string(), span));
+            packed.push(value);
+        }
+        let at = |i: usize| index_expr(name_expr(row, span), string_expr(&i.to_string(), span), span);
         let mut unpacked: Vec<NamedExpr> = Vec::new();
         for (i, g) in groups.iter().enumerate() {
             let ty = input
@@ -723,7 +729,7 @@ impl Checker<'_> {
                         rows,
                         call_expr(
                             "make_list",
-                            vec![call_expr("pack_array", packed, span)],
+                            vec![call_expr("bag_pack", packed, span)],
                             span,
                         ),
                     ),

@@ -287,7 +287,6 @@ pub fn catalog() -> String {
 /// and geospatial functions, t-digest, special mathematical functions) are
 /// not implemented yet; see `docs/functions.md`.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
-    "assert",
     "beta_cdf",
     "beta_inv",
     "beta_pdf",
@@ -326,7 +325,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "series_periods_validate",
     "series_seasonal",
     "todecimal",
-    "treepath",
     "welch_test",
 ];
 

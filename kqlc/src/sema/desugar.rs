@@ -563,6 +563,22 @@ mod tests {
     }
 
     #[test]
+    fn search_becomes_where_with_terms_tested_against_every_column() {
+        assert_eq!(
+            desugared(r#"T | search "a" and ("b*" or "*c" or "*d*" or "e*f") and C: "x" and not("g")"#),
+            r#"T | where (((* has "a") and ((((* hasprefix "b") or (* hassuffix "c")) or (* contains "d")) or (* matches regex "(?i)\\be.*f\\b"))) and (C has "x")) and not(* has "g") | extend $table = "T" | project-reorder $table"#
+        );
+        assert_eq!(
+            desugared(r#"search kind=case_sensitive in (T, U) "a" or x has "b""#),
+            r#"search kind=case_sensitive in (T, U) * | where (* has_cs "a") or (x has_cs "b")"#
+        );
+        assert_eq!(
+            desugared("print x = 1 | search *"),
+            r#"print x = 1 | where true | extend $table = "" | project-reorder $table"#
+        );
+    }
+
+    #[test]
     fn nested_pipelines_are_desugared_too() {
         let text = desugared(
             "let L = U | serialize k = 1; \

@@ -565,7 +565,9 @@ mod tests {
     #[test]
     fn search_becomes_where_with_terms_tested_against_every_column() {
         assert_eq!(
-            desugared(r#"T | search "a" and ("b*" or "*c" or "*d*" or "e*f") and C: "x" and not("g")"#),
+            desugared(
+                r#"T | search "a" and ("b*" or "*c" or "*d*" or "e*f") and C: "x" and not("g")"#
+            ),
             r#"T | where (((* has "a") and ((((* hasprefix "b") or (* hassuffix "c")) or (* contains "d")) or (* matches regex "(?i)\\be.*f\\b"))) and (C has "x")) and not(* has "g") | extend $table = "T" | project-reorder $table"#
         );
         assert_eq!(

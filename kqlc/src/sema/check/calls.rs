@@ -550,77 +550,6 @@ impl Checker<'_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sema::Schema;
-
-    /// The diagnostics of `query`, as (code, message, the source text under
-    /// the primary span).
-    fn errors(query: &str) -> Vec<(Code, String, String)> {
-        match crate::compile(query, &Schema::builtin()) {
-            Ok(_) => Vec::new(),
-            Err(diagnostics) => diagnostics
-                .iter()
-                .map(|d| {
-                    let span = d.primary.span;
-                    let under = query.get(span.start..span.end).unwrap_or_default();
-                    (d.code, d.message.clone(), under.to_string())
-                })
-                .collect(),
-        }
-    }
-
-    fn invalid_regex_at(under: &str) -> Vec<(Code, String, String)> {
-        vec![(
-            Code::InvalidLiteral,
-            "invalid regular expression".to_string(),
-            under.to_string(),
-        )]
-    }
-
-    #[test]
-    fn every_constant_regex_argument_must_compile() {
-        for query in [
-            r#"print x = extract("(", 0, "a")"#,
-            r#"print x = extract_all("(", "a")"#,
-            r#"print x = indexof_regex("a", "(")"#,
-            r#"print x = replace_regex("a", "(", "b")"#,
-            r#"print x = replace("(", "b", "a")"#,
-            r#"print x = trim("(", "a")"#,
-            r#"print x = trim_start("(", "a")"#,
-            r#"print x = trim_end("(", "a")"#,
-            r#"print x = countof("a", "(", "regex")"#,
-            r#"print x = "a" matches regex "(""#,
-            r#"print s = "a" | parse kind=regex s with "(" x"#,
-        ] {
-            assert_eq!(errors(query), invalid_regex_at("\"(\""), "{query}");
-        }
-    }
-
-    #[test]
-    fn countof_reads_its_search_as_a_regex_only_with_kind_regex() {
-        assert_eq!(errors(r#"print x = countof("a(", "(")"#), []);
-        assert_eq!(errors(r#"print x = countof("a(", "(", "normal")"#), []);
-        assert_eq!(errors(r#"print x = countof("ab", "a+", "regex")"#), []);
-        // Another kind is not a regex (it gives null at run time).
-        assert_eq!(errors(r#"print x = countof("a", "(", "other")"#), []);
-    }
-
-    #[test]
-    fn a_parse_regex_piece_must_compile_on_its_own() {
-        // `(?:a)(b)` compiles, but the piece `a)(b` is not a regex.
-        assert_eq!(
-            errors(r#"print s = "ab" | parse kind=regex s with "a)(b" x"#),
-            invalid_regex_at("\"a)(b\"")
-        );
-        assert_eq!(
-            errors(r#"print s = "ab" | parse kind=regex s with "a(b)?" x"#),
-            []
-        );
-    }
-}
-
 impl Checker<'_> {
     /// `assert(CONDITION, MESSAGE)` (`assert-function.md`): the condition
     /// must be constant when the query is analysed (literals, `let`s and
@@ -631,7 +560,10 @@ impl Checker<'_> {
             self.error(
                 Diagnostic::new(
                     Code::WrongArgumentCount,
-                    format!("assert takes a condition and a message, found {} arguments", args.len()),
+                    format!(
+                        "assert takes a condition and a message, found {} arguments",
+                        args.len()
+                    ),
                     span,
                 )
                 .with_label("wrong arguments"),
@@ -732,5 +664,76 @@ fn constant(e: &TypedExpr) -> Option<Literal> {
             }
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sema::Schema;
+
+    /// The diagnostics of `query`, as (code, message, the source text under
+    /// the primary span).
+    fn errors(query: &str) -> Vec<(Code, String, String)> {
+        match crate::compile(query, &Schema::builtin()) {
+            Ok(_) => Vec::new(),
+            Err(diagnostics) => diagnostics
+                .iter()
+                .map(|d| {
+                    let span = d.primary.span;
+                    let under = query.get(span.start..span.end).unwrap_or_default();
+                    (d.code, d.message.clone(), under.to_string())
+                })
+                .collect(),
+        }
+    }
+
+    fn invalid_regex_at(under: &str) -> Vec<(Code, String, String)> {
+        vec![(
+            Code::InvalidLiteral,
+            "invalid regular expression".to_string(),
+            under.to_string(),
+        )]
+    }
+
+    #[test]
+    fn every_constant_regex_argument_must_compile() {
+        for query in [
+            r#"print x = extract("(", 0, "a")"#,
+            r#"print x = extract_all("(", "a")"#,
+            r#"print x = indexof_regex("a", "(")"#,
+            r#"print x = replace_regex("a", "(", "b")"#,
+            r#"print x = replace("(", "b", "a")"#,
+            r#"print x = trim("(", "a")"#,
+            r#"print x = trim_start("(", "a")"#,
+            r#"print x = trim_end("(", "a")"#,
+            r#"print x = countof("a", "(", "regex")"#,
+            r#"print x = "a" matches regex "(""#,
+            r#"print s = "a" | parse kind=regex s with "(" x"#,
+        ] {
+            assert_eq!(errors(query), invalid_regex_at("\"(\""), "{query}");
+        }
+    }
+
+    #[test]
+    fn countof_reads_its_search_as_a_regex_only_with_kind_regex() {
+        assert_eq!(errors(r#"print x = countof("a(", "(")"#), []);
+        assert_eq!(errors(r#"print x = countof("a(", "(", "normal")"#), []);
+        assert_eq!(errors(r#"print x = countof("ab", "a+", "regex")"#), []);
+        // Another kind is not a regex (it gives null at run time).
+        assert_eq!(errors(r#"print x = countof("a", "(", "other")"#), []);
+    }
+
+    #[test]
+    fn a_parse_regex_piece_must_compile_on_its_own() {
+        // `(?:a)(b)` compiles, but the piece `a)(b` is not a regex.
+        assert_eq!(
+            errors(r#"print s = "ab" | parse kind=regex s with "a)(b" x"#),
+            invalid_regex_at("\"a)(b\"")
+        );
+        assert_eq!(
+            errors(r#"print s = "ab" | parse kind=regex s with "a(b)?" x"#),
+            []
+        );
     }
 }

@@ -701,7 +701,13 @@ impl Checker<'_> {
             packed.push(string_expr(&i.to_string(), span));
             packed.push(value);
         }
-        let at = |i: usize| index_expr(name_expr(row, span), string_expr(&i.to_string(), span), span);
+        let at = |i: usize| {
+            index_expr(
+                name_expr(row, span),
+                string_expr(&i.to_string(), span),
+                span,
+            )
+        };
         let mut unpacked: Vec<NamedExpr> = Vec::new();
         for (i, g) in groups.iter().enumerate() {
             let ty = input
@@ -727,11 +733,7 @@ impl Checker<'_> {
                 aggregates: vec![
                     named(
                         rows,
-                        call_expr(
-                            "make_list",
-                            vec![call_expr("bag_pack", packed, span)],
-                            span,
-                        ),
+                        call_expr("make_list", vec![call_expr("bag_pack", packed, span)], span),
                     ),
                     named(
                         empty,

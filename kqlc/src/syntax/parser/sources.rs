@@ -448,15 +448,13 @@ impl Parser {
                 ("kind", "case_sensitive") => case_sensitive = true,
                 ("kind", "case_insensitive" | "default") => case_sensitive = false,
                 _ if name.starts_with("hint.") => {}
+                // Microsoft's parser takes any `name=value` here; its
+                // analysis refuses the others.
                 _ => {
                     return Err(Diagnostic::new(
-                        Code::UnexpectedToken,
-                        format!("unknown `search` option '{name}={value}'"),
+                        Code::Unsupported,
+                        format!("`search` option '{name}={value}'"),
                         span,
-                    )
-                    .with_label("not a search option")
-                    .with_help(
-                        "`search` takes kind=case_sensitive, kind=case_insensitive or kind=default",
                     )
                     .into())
                 }
@@ -466,9 +464,15 @@ impl Parser {
         if self.keyword_at(0) == Some(Keyword::In) && *self.kind_at(1) == TokenKind::LParen {
             self.advance();
             self.advance();
-            tables.push(self.parse_union_operand()?);
-            while self.eat(&TokenKind::Comma).is_some() {
+            loop {
+                // Table names (or patterns), not parenthesized pipelines.
+                if self.at(&TokenKind::LParen) {
+                    return Err(self.unexpected("a table name").into());
+                }
                 tables.push(self.parse_union_operand()?);
+                if self.eat(&TokenKind::Comma).is_none() {
+                    break;
+                }
             }
             self.expect_closing_paren()?;
         }

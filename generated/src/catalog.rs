@@ -770,6 +770,9 @@ pub const TOUPPER: fn(&Value) -> Value = functions::toupper;
 /// translate: replaces characters by characters
 pub const TRANSLATE: fn(&Value, &Value, &Value) -> Value = functions::translate;
 
+/// treepath: the paths of every node of a dynamic value
+pub const TREEPATH: fn(&Value) -> Value = functions::treepath;
+
 /// trim: removes leading and trailing matches of a regex
 pub const TRIM: fn(&Value, &Value) -> Value = functions::trim;
 

@@ -44,11 +44,13 @@ pub enum Code {
     /// A constant that exceeds a documented limit (`docs/limits.md`), such
     /// as a `range` of more rows than a detector makes.
     LimitExceeded,
+    /// An `assert(condition, message)` whose constant condition is false.
+    AssertionFailed,
 }
 
 impl Code {
     /// Every code, in registry order.
-    pub const ALL: [Code; 16] = [
+    pub const ALL: [Code; 17] = [
         Code::UnexpectedCharacter,
         Code::UnterminatedString,
         Code::UnexpectedToken,
@@ -65,6 +67,7 @@ impl Code {
         Code::NoTabularExpression,
         Code::InvalidSchema,
         Code::LimitExceeded,
+        Code::AssertionFailed,
     ];
 
     /// The stable code, e.g. `KQL0101`.
@@ -86,6 +89,7 @@ impl Code {
             Code::NoTabularExpression => "KQL0107",
             Code::InvalidSchema => "KQL0108",
             Code::LimitExceeded => "KQL0109",
+            Code::AssertionFailed => "KQL0110",
         }
     }
 }

@@ -59,16 +59,45 @@ fn let_binding(binding: &mut ast::Let) {
 }
 
 fn tabular(tabular: &mut TabularExpr) {
+    if let Source::Search(search, span) = &mut tabular.source {
+        // `search [in (T, ...)] P`: the tables' rows (the checker makes
+        // them a `union withsource=$table`), then `where P`.
+        let predicate = std::mem::replace(
+            &mut search.predicate,
+            Expr {
+                kind: ExprKind::Star,
+                span: *span,
+            },
+        );
+        let filter = search_predicate(&predicate, search.case_sensitive);
+        tabular.operators.insert(
+            0,
+            ast::Operator {
+                kind: OperatorKind::Where(filter),
+                span: predicate.span,
+            },
+        );
+    }
     source(&mut tabular.source);
-    pipeline(&mut tabular.operators);
+    let table = match &tabular.source {
+        Source::Named(name) => Some(name.name.clone()),
+        // Its rows have `$table` already.
+        Source::Search(..) => None,
+        _ => Some(String::new()),
+    };
+    pipeline(&mut tabular.operators, table.as_deref());
 }
 
 /// Rewrites each shorthand operator of `operators` into what it stands for,
 /// then walks every operator for nested pipelines.
-fn pipeline(operators: &mut Vec<ast::Operator>) {
+///
+/// `table` names the pipeline's rows for `search`'s `$table` column: the
+/// source table's name, empty for rows of another source, `None` when they
+/// have a `$table` column already.
+fn pipeline(operators: &mut Vec<ast::Operator>, table: Option<&str>) {
     let mut desugared = Vec::with_capacity(operators.len());
     for op in std::mem::take(operators) {
-        match operator(&op) {
+        match operator(&op, table) {
             Some(replacements) => desugared.extend(replacements),
             None => desugared.push(op),
         }
@@ -90,6 +119,7 @@ fn source(source: &mut Source) {
             expr(&mut range.step);
         }
         Source::Call(c) => call(c),
+        Source::Search(search, _) => search.tables.iter_mut().for_each(tabular),
         Source::ExternalData(data) => {
             data.uris.iter_mut().for_each(expr);
             data.options.iter_mut().for_each(|(_, e)| expr(e));
@@ -169,7 +199,7 @@ fn nested(operator: &mut ast::Operator) {
         OperatorKind::MvExpand(expand) => mv_expand(expand),
         OperatorKind::MvApply(apply) => {
             mv_expand(&mut apply.expand);
-            pipeline(&mut apply.subquery);
+            pipeline(&mut apply.subquery, Some(""));
         }
         OperatorKind::Invoke(c) => call(c),
         OperatorKind::Evaluate(evaluate) => call(&mut evaluate.call),
@@ -204,7 +234,7 @@ fn nested(operator: &mut ast::Operator) {
             .properties
             .iter_mut()
             .for_each(|(_, values)| values.iter_mut().for_each(expr)),
-        OperatorKind::Partition(partition) => pipeline(&mut partition.subquery),
+        OperatorKind::Partition(partition) => pipeline(&mut partition.subquery, Some("")),
         OperatorKind::ProjectAway(_)
         | OperatorKind::ProjectRename(_)
         | OperatorKind::Count
@@ -213,6 +243,8 @@ fn nested(operator: &mut ast::Operator) {
         | OperatorKind::As(_)
         | OperatorKind::GetSchema
         | OperatorKind::Unimplemented(_) => {}
+        // Rewritten into `where` by `operator`.
+        OperatorKind::Search(search) => expr(&mut search.predicate),
     }
 }
 
@@ -259,7 +291,7 @@ fn expr(e: &mut Expr) {
 
 /// The operators `operator` stands for, or `None` when it is not shorthand
 /// (it is kept as written).
-fn operator(operator: &ast::Operator) -> Option<Vec<ast::Operator>> {
+fn operator(operator: &ast::Operator, table: Option<&str>) -> Option<Vec<ast::Operator>> {
     match &operator.kind {
         // The rows are already in order: `serialize` only extends.
         OperatorKind::Serialize(items) if items.is_empty() => Some(Vec::new()),
@@ -267,6 +299,49 @@ fn operator(operator: &ast::Operator) -> Option<Vec<ast::Operator>> {
             kind: OperatorKind::Extend(items.clone()),
             span: operator.span,
         }]),
+        // `where` with each term a test of every column
+        // (search-operator.md's table of equivalents).
+        // `$table` first, naming the input's table (search-operator.md:
+        // the output always has it). `in (...)` after a pipe stays, for
+        // the checker to refuse.
+        OperatorKind::Search(search) if search.tables.is_empty() => {
+            let span = operator.span;
+            let mut operators = vec![ast::Operator {
+                kind: OperatorKind::Where(search_predicate(
+                    &search.predicate,
+                    search.case_sensitive,
+                )),
+                span,
+            }];
+            if let Some(table) = table {
+                let column = Ident {
+                    name: "$table".to_string(),
+                    span,
+                };
+                operators.push(ast::Operator {
+                    kind: OperatorKind::Extend(vec![ast::NamedExpr {
+                        name: Some(column.clone()),
+                        more_names: Vec::new(),
+                        expr: Expr {
+                            kind: ExprKind::Literal(ast::Literal::String(table.to_string())),
+                            span,
+                        },
+                    }]),
+                    span,
+                });
+                operators.push(ast::Operator {
+                    kind: OperatorKind::ProjectReorder(vec![(
+                        ast::ColumnPattern {
+                            name: column,
+                            wildcard: false,
+                        },
+                        None,
+                    )]),
+                    span,
+                });
+            }
+            Some(operators)
+        }
         // `summarize` then `top`, as the reference defines it.
         OperatorKind::TopHitters { count, of, by } => {
             Some(top_hitters(count, of, by.as_ref(), operator.span))
@@ -290,6 +365,105 @@ fn operator(operator: &ast::Operator) -> Option<Vec<ast::Operator>> {
         }
         _ => None,
     }
+}
+
+/// The `where` predicate a `search` predicate stands for: a string
+/// literal where a condition stands (the whole predicate, an operand of
+/// `and`/`or`, the argument of `not`) is a term tested against every
+/// column, by the operator its `*`s select; `*` alone passes every row.
+/// With `kind=case_sensitive` every string test is case-sensitive.
+fn search_predicate(predicate: &Expr, case_sensitive: bool) -> Expr {
+    let span = predicate.span;
+    let kind = match &predicate.kind {
+        ExprKind::Star => ExprKind::Literal(ast::Literal::Bool(true)),
+        // `"*"`: any text, every row.
+        ExprKind::Literal(ast::Literal::String(text))
+            if !text.is_empty() && text.chars().all(|c| c == '*') =>
+        {
+            ExprKind::Literal(ast::Literal::Bool(true))
+        }
+        ExprKind::Literal(ast::Literal::String(text)) => search_term(text, case_sensitive, span),
+        ExprKind::Binary {
+            op: op @ (ast::BinaryOp::And | ast::BinaryOp::Or),
+            lhs,
+            rhs,
+        } => ExprKind::Binary {
+            op: *op,
+            lhs: Box::new(search_predicate(lhs, case_sensitive)),
+            rhs: Box::new(search_predicate(rhs, case_sensitive)),
+        },
+        ExprKind::Call { name, args } if name.name == "not" && args.len() == 1 => ExprKind::Call {
+            name: name.clone(),
+            args: vec![search_predicate(&args[0], case_sensitive)],
+        },
+        _ if case_sensitive => return case_sensitive_tests(predicate),
+        _ => return predicate.clone(),
+    };
+    Expr { kind, span }
+}
+
+/// `* OP "TEXT"` for a search term: `has` without `*`, `hasprefix` for
+/// `t*`, `hassuffix` for `*t`, `contains` for `*t*`, and otherwise a
+/// regular expression with `.*` for each `*`, bounded by `\b` where the
+/// term has no `*` at that end.
+fn search_term(term: &str, case_sensitive: bool, span: Span) -> ExprKind {
+    let leading = term.starts_with('*');
+    let trailing = term.len() > 1 && term.ends_with('*');
+    let core = &term[usize::from(leading)..term.len() - usize::from(trailing)];
+    let (kind, text) = match (leading, trailing) {
+        _ if core.contains('*') => {
+            let pattern: Vec<String> = core.split('*').map(regex::escape).collect();
+            let regex = format!(
+                "{}{}{}{}",
+                if case_sensitive { "" } else { "(?i)" },
+                if leading { "" } else { "\\b" },
+                pattern.join(".*"),
+                if trailing { "" } else { "\\b" },
+            );
+            (ast::StringOpKind::MatchesRegex, regex)
+        }
+        (false, false) => (ast::StringOpKind::Has, core.to_string()),
+        (false, true) => (ast::StringOpKind::HasPrefix, core.to_string()),
+        (true, false) => (ast::StringOpKind::HasSuffix, core.to_string()),
+        (true, true) => (ast::StringOpKind::Contains, core.to_string()),
+    };
+    ExprKind::Binary {
+        op: ast::BinaryOp::Str(ast::StringOp {
+            kind,
+            negated: false,
+            case_sensitive: case_sensitive || kind == ast::StringOpKind::MatchesRegex,
+        }),
+        lhs: Box::new(Expr {
+            kind: ExprKind::Star,
+            span,
+        }),
+        rhs: Box::new(Expr {
+            kind: ExprKind::Literal(ast::Literal::String(text)),
+            span,
+        }),
+    }
+}
+
+/// `expr` with its string tests (`has`, `contains`, ...) made
+/// case-sensitive (`search kind=case_sensitive`).
+fn case_sensitive_tests(e: &Expr) -> Expr {
+    let mut e = e.clone();
+    fn walk(e: &mut Expr) {
+        match &mut e.kind {
+            ExprKind::Binary { op, lhs, rhs } => {
+                if let ast::BinaryOp::Str(string_op) = op {
+                    string_op.case_sensitive = true;
+                }
+                walk(lhs);
+                walk(rhs);
+            }
+            ExprKind::Unary { operand, .. } => walk(operand),
+            ExprKind::Call { args, .. } => args.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut e);
+    e
 }
 
 /// `top-hitters N of EXPR [by SUM]`, as the reference defines it:
@@ -385,6 +559,24 @@ mod tests {
         assert_eq!(
             desugared("T | top-hitters 3 of a.b by n"),
             "T | summarize approximate_sum_a_b = sum(n) by a.b | top 3 by approximate_sum_a_b desc"
+        );
+    }
+
+    #[test]
+    fn search_becomes_where_with_terms_tested_against_every_column() {
+        assert_eq!(
+            desugared(
+                r#"T | search "a" and ("b*" or "*c" or "*d*" or "e*f") and C: "x" and not("g")"#
+            ),
+            r#"T | where (((* has "a") and ((((* hasprefix "b") or (* hassuffix "c")) or (* contains "d")) or (* matches regex "(?i)\\be.*f\\b"))) and (C has "x")) and not(* has "g") | extend $table = "T" | project-reorder $table"#
+        );
+        assert_eq!(
+            desugared(r#"search kind=case_sensitive in (T, U) "a" or x has "b""#),
+            r#"search kind=case_sensitive in (T, U) * | where (* has_cs "a") or (x has_cs "b")"#
+        );
+        assert_eq!(
+            desugared("print x = 1 | search *"),
+            r#"print x = 1 | where true | extend $table = "" | project-reorder $table"#
         );
     }
 

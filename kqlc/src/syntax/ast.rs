@@ -207,6 +207,9 @@ pub enum Source {
     Call(Call),
     /// `externaldata (COL: TYPE, ...) [URI, ...] [with (OPTION = VALUE, ...)]`.
     ExternalData(ExternalData),
+    /// `search [kind=K] [in (TABLE, ...)] PREDICATE`: the rows of the
+    /// tables (all tables of the schema without `in`) that pass.
+    Search(Box<Search>, Span),
     /// A source kqlc does not implement yet (`externaldata`, `range`, ...).
     Unimplemented(Unimplemented),
 }
@@ -361,8 +364,25 @@ pub enum OperatorKind {
     /// with (step NAME [output = all|last|none]: CONDITION [=> COL = EXPR,
     /// ...]; ...)`: matches sequences of rows, step by step.
     Scan(Box<Scan>),
+    /// `search [kind=K] PREDICATE` after a pipe: the rows that pass.
+    Search(Box<Search>),
     /// An operator kqlc does not implement yet (`fork`, ...).
     Unimplemented(Unimplemented),
+}
+
+/// `search [kind=case_sensitive] [in (TABLE, ...)] PREDICATE`, as
+/// written: a string literal where a condition stands is a term, tested
+/// against every column (`desugar` rewrites it), and `COL: "x"` is read as
+/// `COL has "x"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Search {
+    /// `kind=case_sensitive`: every string test is case-sensitive.
+    pub case_sensitive: bool,
+    /// `in (TABLE, ...)`: the tables searched (empty: the input after a
+    /// pipe, every table of the schema as a source).
+    pub tables: Vec<TabularExpr>,
+    /// The predicate (`*` alone: every row).
+    pub predicate: Expr,
 }
 
 /// `evaluate PLUGIN(ARG, ...) [: (SCHEMA)]`.

@@ -167,8 +167,32 @@ impl Display for Source {
                 }
                 Ok(())
             }
+            Source::Search(search, _) => write!(f, "{search}"),
             Source::Unimplemented(opaque) => f.write_str(&opaque.text),
         }
+    }
+}
+
+impl Display for super::ast::Search {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("search ")?;
+        if self.case_sensitive {
+            f.write_str("kind=case_sensitive ")?;
+        }
+        if !self.tables.is_empty() {
+            f.write_str("in (")?;
+            for (i, table) in self.tables.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                match (&table.source, table.operators.is_empty()) {
+                    (Source::Named(name), true) => write!(f, "{name}")?,
+                    _ => write!(f, "({table})")?,
+                }
+            }
+            f.write_str(") ")?;
+        }
+        write!(f, "{}", self.predicate)
     }
 }
 
@@ -375,6 +399,7 @@ impl Display for OperatorKind {
                 }
                 Ok(())
             }
+            OperatorKind::Search(search) => write!(f, "{search}"),
             OperatorKind::Scan(scan) => {
                 f.write_str("scan ")?;
                 if let Some(id) = &scan.match_id {

@@ -28,6 +28,46 @@ pub fn bag_keys(v: &Value) -> Value {
     }
 }
 
+/// `treepath(object)` (`treepath-function.md`): the path of every node
+/// below the root, depth first, each once: `['key']` for a bag's member,
+/// `[0]` for the elements of an array (one path stands for them all, so
+/// `['a'][0]['x']` when some element is a bag with `x`). The reference's
+/// examples list the paths of members that are arrays as well as of
+/// leaves. A value that is not a bag or an array gives `[]`; null gives
+/// null.
+pub fn treepath(v: &Value) -> Value {
+    fn walk(v: &Value, path: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Bag(bag) => {
+                for (key, member) in bag.iter() {
+                    let quoted = key.replace('\\', "\\\\").replace('\'', "\\'");
+                    let here = format!("{path}['{quoted}']");
+                    if !out.contains(&here) {
+                        out.push(here.clone());
+                    }
+                    walk(member, &here, out);
+                }
+            }
+            Value::Array(items) if !items.is_empty() => {
+                let here = format!("{path}[0]");
+                if !out.contains(&here) {
+                    out.push(here.clone());
+                }
+                for item in items.iter() {
+                    walk(item, &here, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    if matches!(v, Value::Null) {
+        return Value::Null;
+    }
+    let mut paths = Vec::new();
+    walk(v, "", &mut paths);
+    Value::Array(Arc::new(paths.into_iter().map(Value::string).collect()))
+}
+
 /// `pack_array(value1, value2, ...)` (`pack-array-function.md`): a dynamic
 /// array of the arguments, in order, nulls included
 /// (`pack_array(x, tostring(x * 2), x * 2 * 1s)` is `[1,"2","00:00:02"]` as
@@ -133,6 +173,23 @@ mod tests {
         assert_eq!(array_length(&dynamic("{}")), Value::Null);
         assert_eq!(array_length(&s("[1]")), Value::Null);
         assert_eq!(array_length(&Value::Null), Value::Null);
+    }
+
+    #[test]
+    fn treepath_lists_member_and_element_paths() {
+        let paths = |t: &str| to_string(&treepath(&dynamic(t)));
+        assert_eq!(paths(r#"{"a":"b","c":123}"#), r#"["['a']","['c']"]"#);
+        assert_eq!(
+            paths(r#"{"p":[1,2],"q":"v"}"#),
+            r#"["['p']","['p'][0]","['q']"]"#
+        );
+        assert_eq!(
+            paths(r#"{"l":[1,"s",{"x":"y"},{"x":1,"z":2}]}"#),
+            r#"["['l']","['l'][0]","['l'][0]['x']","['l'][0]['z']"]"#
+        );
+        assert_eq!(paths("[]"), "[]");
+        assert_eq!(paths("5"), "[]");
+        assert_eq!(treepath(&Value::Null), Value::Null);
     }
 
     #[test]

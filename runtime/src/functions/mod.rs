@@ -134,7 +134,7 @@ pub use self::decompose::{
     series_decompose_anomalies_dynamic, series_decompose_dynamic, series_decompose_forecast_dynamic,
 };
 pub use self::dynamic::{
-    array_length, bag_keys, bag_pack, dynamic_to_json, gettype, pack, pack_array,
+    array_length, bag_keys, bag_pack, dynamic_to_json, gettype, pack, pack_array, treepath,
 };
 pub use self::encoding::{
     base64_decode_toarray, base64_decode_toguid, base64_decode_tostring, base64_encode_fromarray,
@@ -612,6 +612,7 @@ mod tests {
             startofday,
             array_length,
             bag_keys,
+            treepath,
             gettype,
         ];
         for a in &values {

@@ -262,6 +262,9 @@ impl Checker<'_> {
             );
             return poisoned(span);
         }
+        if name.name == "assert" {
+            return self.assert_call(args, columns, span);
+        }
         if matches!(name.name.as_str(), "column_ifexists" | "columnifexists") {
             return self.column_ifexists(args, columns, span);
         }
@@ -537,6 +540,123 @@ impl Checker<'_> {
                 span,
             });
         }
+    }
+}
+
+impl Checker<'_> {
+    /// `assert(CONDITION, MESSAGE)` (`assert-function.md`): the condition
+    /// must be constant when the query is analysed (literals, `let`s and
+    /// function arguments of them); true gives `true`, false is a compile
+    /// error with the message, which must be a string literal.
+    fn assert_call(&mut self, args: &[Expr], columns: &[Column], span: Span) -> TypedExpr {
+        let [condition, message] = args else {
+            self.error(
+                Diagnostic::new(
+                    Code::WrongArgumentCount,
+                    format!(
+                        "assert takes a condition and a message, found {} arguments",
+                        args.len()
+                    ),
+                    span,
+                )
+                .with_label("wrong arguments"),
+            );
+            return poisoned(span);
+        };
+        let ExprKind::Literal(Literal::String(text)) = &message.kind else {
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    "assert's message must be a string literal",
+                    message.span,
+                )
+                .with_label("not a string literal"),
+            );
+            return poisoned(span);
+        };
+        let typed = self.expr(condition, columns);
+        match constant(&typed) {
+            Some(Literal::Bool(true)) => TypedExpr {
+                kind: TypedExprKind::Literal(Literal::Bool(true)),
+                ty: ScalarType::Bool,
+                span,
+            },
+            Some(Literal::Bool(false)) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::AssertionFailed,
+                        format!("assert() has failed with message: '{text}'"),
+                        condition.span,
+                    )
+                    .with_label("false"),
+                );
+                poisoned(span)
+            }
+            _ => {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        "assert's condition must be a bool constant when the query is analysed",
+                        condition.span,
+                    )
+                    .with_label("not a constant bool")
+                    .with_note("it may use literals, `let`s and function arguments, not columns"),
+                );
+                poisoned(span)
+            }
+        }
+    }
+}
+
+/// The value of a constant expression: literals, comparisons and
+/// arithmetic of longs and reals, `and`/`or`/`not`, string equality.
+/// `None` when it reads a row or uses anything else.
+fn constant(e: &TypedExpr) -> Option<Literal> {
+    use crate::syntax::ast::BinaryOp as B;
+    let number = |l: &Literal| match l {
+        Literal::Long(x) => Some(*x as f64),
+        Literal::Int(x) => Some(f64::from(*x)),
+        Literal::Real(x) => Some(*x),
+        _ => None,
+    };
+    match &e.kind {
+        TypedExprKind::Literal(literal) => Some(literal.clone()),
+        TypedExprKind::Unary(crate::syntax::ast::UnaryOp::Neg, operand) => {
+            match constant(operand)? {
+                Literal::Long(x) => x.checked_neg().map(Literal::Long),
+                Literal::Int(x) => x.checked_neg().map(Literal::Int),
+                Literal::Real(x) => Some(Literal::Real(-x)),
+                _ => None,
+            }
+        }
+        TypedExprKind::Call(function, args) if function.name == "not" && args.len() == 1 => {
+            match constant(&args[0])? {
+                Literal::Bool(b) => Some(Literal::Bool(!b)),
+                _ => None,
+            }
+        }
+        TypedExprKind::Binary(op, lhs, rhs) => {
+            let (l, r) = (constant(lhs)?, constant(rhs)?);
+            match (op, &l, &r) {
+                (B::And, Literal::Bool(a), Literal::Bool(b)) => Some(Literal::Bool(*a && *b)),
+                (B::Or, Literal::Bool(a), Literal::Bool(b)) => Some(Literal::Bool(*a || *b)),
+                (B::Eq, Literal::String(a), Literal::String(b)) => Some(Literal::Bool(a == b)),
+                (B::NotEq, Literal::String(a), Literal::String(b)) => Some(Literal::Bool(a != b)),
+                (B::Eq | B::NotEq | B::Lt | B::Le | B::Gt | B::Ge, _, _) => {
+                    let (a, b) = (number(&l)?, number(&r)?);
+                    Some(Literal::Bool(match op {
+                        B::Eq => a == b,
+                        B::NotEq => a != b,
+                        B::Lt => a < b,
+                        B::Le => a <= b,
+                        B::Gt => a > b,
+                        _ => a >= b,
+                    }))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
 

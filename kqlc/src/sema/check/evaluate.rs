@@ -47,7 +47,23 @@ enum Conflict {
 }
 
 /// The plugins kqlc implements (for the "did you mean" of others).
-const PLUGINS: &[&str] = &["bag_unpack", "ipv4_lookup", "narrow"];
+const PLUGINS: &[&str] = &["bag_unpack", "ipv4_lookup", "narrow", "pivot"];
+
+/// The aggregates `pivot` takes (pivot-plugin.md).
+const PIVOT_AGGREGATES: &[&str] = &[
+    "min",
+    "max",
+    "take_any",
+    "sum",
+    "dcount",
+    "avg",
+    "stdev",
+    "variance",
+    "make_list",
+    "make_bag",
+    "make_set",
+    "count",
+];
 
 pub(super) fn ident(name: &str, span: Span) -> Ident {
     Ident {
@@ -132,6 +148,7 @@ impl Checker<'_> {
                 );
             }
             "ipv4_lookup" => return self.ipv4_lookup(query, operator, evaluate),
+            "pivot" => return self.pivot(query, operator.span, evaluate),
             "narrow" => return self.narrow(query, operator.span, evaluate),
             _ => {
                 let mut diagnostic = Diagnostic::new(
@@ -506,6 +523,308 @@ impl Checker<'_> {
         Some(items)
     }
 
+    /// `pivot(COLUMN [, AGGREGATE [, GROUP, ...]]) [: (SCHEMA)]`: one row
+    /// per value of the group columns (default: every column that is
+    /// neither the pivoted one nor read by the aggregate), with a column
+    /// per value of `COLUMN` (as text) holding the aggregate (default
+    /// `count()`) of the group's rows with that value. A combination with
+    /// no rows holds the aggregate of no rows (0 for `count`, `sum`,
+    /// `dcount`, `stdev`, `variance`; `[]`/`{}` for `make_*`; null
+    /// otherwise). The value columns depend on the data: without a schema
+    /// they are an open row's bag (as `bag_unpack`'s), dynamic.
+    ///
+    /// Rewritten into: the cells (`summarize` by the groups and the key),
+    /// all of them with the bag of every key's empty value (`summarize`
+    /// of the whole input), expanded again, each group's bag of cells
+    /// merged over that bag.
+    fn pivot(&mut self, query: CheckedQuery, span: Span, evaluate: &ast::Evaluate) -> CheckedQuery {
+        let call = &evaluate.call;
+        let (positional, named_args) = self.plugin_args(call);
+        if let Some((name, _, arg_span)) = named_args.first() {
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    format!("pivot has no argument '{name}'"),
+                    *arg_span,
+                )
+                .with_label("unknown argument"),
+            );
+            return query;
+        }
+        let mut scalars = Vec::new();
+        for arg in &positional {
+            match arg {
+                Argument::Scalar(expr) => scalars.push(expr),
+                Argument::Tabular(t) => {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            "pivot takes no tabular argument",
+                            t.span,
+                        )
+                        .with_label("a table here"),
+                    );
+                    return query;
+                }
+            }
+        }
+        let Some(pivot) = scalars.first().copied() else {
+            self.plugin_arity(
+                call,
+                "pivot needs the column to pivot as its first argument".into(),
+            );
+            return query;
+        };
+        let input = query.output.clone();
+        let ExprKind::Name(pivot_name) = &pivot.kind else {
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    "pivot needs a column name here",
+                    pivot.span,
+                )
+                .with_label("not a column name"),
+            );
+            return query;
+        };
+        self.column_index(&input, pivot_name);
+        let aggregate = match scalars.get(1) {
+            Some(expr) => {
+                let known = match &expr.kind {
+                    ExprKind::Call { name, .. } => PIVOT_AGGREGATES.contains(&name.name.as_str()),
+                    _ => false,
+                };
+                if !known {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            "pivot's second argument is an aggregation",
+                            expr.span,
+                        )
+                        .with_label("not one of pivot's aggregations")
+                        .with_note(format!("pivot takes {}", PIVOT_AGGREGATES.join(", "))),
+                    );
+                    return query;
+                }
+                (*expr).clone()
+            }
+            None => call_expr("count", Vec::new(), span),
+        };
+        let ExprKind::Call { name: function, .. } = &aggregate.kind else {
+            return query;
+        };
+        let function = function.name.clone();
+        let mut groups: Vec<Ident> = Vec::new();
+        for expr in scalars.iter().skip(2) {
+            match &expr.kind {
+                ExprKind::Name(name) => {
+                    if self.column_index(&input, name).is_none() {
+                        return query;
+                    }
+                    groups.push(name.clone());
+                }
+                _ => {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            "pivot needs a column name here",
+                            expr.span,
+                        )
+                        .with_label("not a column name"),
+                    );
+                    return query;
+                }
+            }
+        }
+        if scalars.len() <= 2 {
+            let mut read = Vec::new();
+            names_in(&aggregate, &mut read);
+            groups = input
+                .iter()
+                .filter(|c| {
+                    c.name != pivot_name.name
+                        && !read.contains(&c.name)
+                        && open_column_prefix(&c.name).is_none()
+                })
+                .map(|c| ident(&c.name, span))
+                .collect();
+        }
+        let key = "\u{0}pivot_key";
+        let cell = "\u{0}pivot_cell";
+        let rows = "\u{0}pivot_rows";
+        let row = "\u{0}pivot_row";
+        let empty = "\u{0}pivot_empty";
+        let cells = "\u{0}pivot_cells";
+        let group_items = |extra: Vec<NamedExpr>| -> Vec<NamedExpr> {
+            let mut items: Vec<NamedExpr> = groups
+                .iter()
+                .map(|g| named(&g.name, name_expr(&g.name, span)))
+                .collect();
+            items.extend(extra);
+            items
+        };
+        let query = self.push_rewritten(
+            query,
+            span,
+            vec![OperatorKind::Summarize {
+                aggregates: vec![named(cell, aggregate.clone())],
+                by: group_items(vec![named(
+                    key,
+                    call_expr("tostring", vec![pivot.clone()], span),
+                )]),
+            }],
+        );
+        let Some(cell_type) = query.output.iter().find(|c| c.name == cell).map(|c| c.ty) else {
+            return query;
+        };
+        let literal = |literal: Literal| Expr {
+            kind: ExprKind::Literal(literal),
+            span,
+        };
+        let empty_value = match function.as_str() {
+            "count" | "dcount" | "sum" | "stdev" | "variance" => {
+                converted(literal(Literal::Long(0)), cell_type, span)
+            }
+            "make_list" | "make_set" => {
+                literal(Literal::Dynamic(DynamicLiteral::Array(Vec::new())))
+            }
+            "make_bag" => literal(Literal::Dynamic(DynamicLiteral::Bag(Vec::new()))),
+            _ => literal(Literal::Null(ScalarType::Dynamic)),
+        };
+        // A bag per cell, members named by position (`make_list` would
+        // spread an array's elements).
+        let mut values: Vec<Expr> = groups.iter().map(|g| name_expr(&g.name, span)).collect();
+        values.push(name_expr(key, span));
+        values.push(name_expr(cell, span));
+        let mut packed = Vec::new();
+        for (i, value) in values.into_iter().enumerate() {
+            packed.push(string_expr(&i.to_string(), span));
+            packed.push(value);
+        }
+        let at = |i: usize| {
+            index_expr(
+                name_expr(row, span),
+                string_expr(&i.to_string(), span),
+                span,
+            )
+        };
+        let mut unpacked: Vec<NamedExpr> = Vec::new();
+        for (i, g) in groups.iter().enumerate() {
+            let ty = input
+                .iter()
+                .find(|c| c.name == g.name)
+                .map_or(ScalarType::Dynamic, |c| c.ty);
+            unpacked.push(named(&g.name, converted(at(i), ty, span)));
+        }
+        unpacked.push(named(
+            key,
+            call_expr("tostring", vec![at(groups.len())], span),
+        ));
+        unpacked.push(named(cell, at(groups.len() + 1)));
+        unpacked.push(named(empty, name_expr(empty, span)));
+        let n = input
+            .iter()
+            .filter_map(|c| open_column_name_index(&c.name))
+            .max()
+            .map_or(0, |last| last + 1);
+        let bag = open_column_name(n, "");
+        let kinds = vec![
+            OperatorKind::Summarize {
+                aggregates: vec![
+                    named(
+                        rows,
+                        call_expr("make_list", vec![call_expr("bag_pack", packed, span)], span),
+                    ),
+                    named(
+                        empty,
+                        call_expr(
+                            "make_bag",
+                            vec![call_expr(
+                                "bag_pack",
+                                vec![name_expr(key, span), empty_value],
+                                span,
+                            )],
+                            span,
+                        ),
+                    ),
+                ],
+                by: Vec::new(),
+            },
+            OperatorKind::MvExpand(ast::MvExpand {
+                items: vec![ast::MvExpandItem {
+                    name: Some(ident(row, span)),
+                    expr: name_expr(rows, span),
+                    to_type: None,
+                }],
+                limit: None,
+                item_index: None,
+                bag_as_array: false,
+            }),
+            OperatorKind::Where(call_expr("isnotnull", vec![name_expr(row, span)], span)),
+            OperatorKind::Project(unpacked),
+            OperatorKind::Summarize {
+                aggregates: vec![
+                    named(
+                        cells,
+                        call_expr(
+                            "make_bag",
+                            vec![call_expr(
+                                "bag_pack",
+                                vec![name_expr(key, span), name_expr(cell, span)],
+                                span,
+                            )],
+                            span,
+                        ),
+                    ),
+                    named(
+                        empty,
+                        call_expr("take_any", vec![name_expr(empty, span)], span),
+                    ),
+                ],
+                by: group_items(Vec::new()),
+            },
+            OperatorKind::Project(group_items(vec![named(
+                &bag,
+                call_expr(
+                    "bag_merge",
+                    vec![name_expr(cells, span), name_expr(empty, span)],
+                    span,
+                ),
+            )])),
+        ];
+        let query = self.push_rewritten(query, span, kinds);
+        let Some(schema) = &evaluate.schema else {
+            return query;
+        };
+        // The declared columns: a group column as itself, any other from
+        // the bag (absent from every row: the aggregate of no rows).
+        let mut items = Vec::new();
+        for (name, ty) in &schema.columns {
+            let value = if groups.iter().any(|g| g.name == name.name) {
+                name_expr(&name.name, name.span)
+            } else {
+                let empty_value = match function.as_str() {
+                    "count" | "dcount" | "sum" | "stdev" | "variance" => literal(Literal::Long(0)),
+                    _ => literal(Literal::Null(ScalarType::Dynamic)),
+                };
+                call_expr(
+                    "coalesce",
+                    vec![
+                        index_expr(
+                            name_expr(&bag, name.span),
+                            string_expr(&name.name, name.span),
+                            name.span,
+                        ),
+                        call_expr("todynamic", vec![empty_value], name.span),
+                    ],
+                    name.span,
+                )
+            };
+            items.push(named(&name.name, converted(value, *ty, name.span)));
+        }
+        self.push_rewritten(query, span, vec![OperatorKind::Project(items)])
+    }
+
     /// `narrow()`: one row per input cell: `Row` (the input row's number
     /// from 0), `Column` (its name), `Value` (`tostring` of the value).
     fn narrow(
@@ -775,6 +1094,25 @@ impl Checker<'_> {
                 span,
             }),
         }
+    }
+}
+
+/// The names `expr` reads (columns, for `pivot`'s default groups).
+fn names_in(expr: &Expr, names: &mut Vec<String>) {
+    match &expr.kind {
+        ExprKind::Name(name) => names.push(name.name.clone()),
+        ExprKind::Call { args, .. } => args.iter().for_each(|a| names_in(a, names)),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            names_in(lhs, names);
+            names_in(rhs, names);
+        }
+        ExprKind::Unary { operand, .. } => names_in(operand, names),
+        ExprKind::Member { target, .. } => names_in(target, names),
+        ExprKind::Index { target, index } => {
+            names_in(target, names);
+            names_in(index, names);
+        }
+        _ => {}
     }
 }
 

@@ -169,6 +169,22 @@ impl Checker<'_> {
             OperatorKind::GetSchema => self.getschema(input, operator.span),
             OperatorKind::Partition(partition) => self.partition(partition, input, operator.span),
             OperatorKind::Scan(scan) => self.scan(scan, input),
+            // The desugar pass makes it a `where`, except with `in (...)`.
+            OperatorKind::Search(_) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        "`search in (...)` must be the first operator of the query",
+                        operator.span,
+                    )
+                    .with_label("after a pipe")
+                    .with_help("after a pipe, `search` filters its input: remove `in (...)`"),
+                );
+                (
+                    CheckedOp::Select((0..input.len()).collect()),
+                    input.to_vec(),
+                )
+            }
             // `push_operator` handles this.
             OperatorKind::Render(_) => (
                 CheckedOp::Select((0..input.len()).collect()),

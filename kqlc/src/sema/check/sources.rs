@@ -162,6 +162,7 @@ impl Checker<'_> {
                     output: Vec::new(),
                 }
             }
+            Source::Search(search, span) => self.search_source(search, *span),
             Source::Union(union, span) => {
                 let mut checked = self.union_legs(union);
                 if checked.is_empty() {
@@ -308,6 +309,56 @@ impl Checker<'_> {
 
     /// `externaldata`: local files only (a detector runs air-gapped), in a
     /// format kqlc reads.
+    /// `search [in (TABLE, ...)]` as a source, its predicate moved into a
+    /// `where` by the desugar pass: the rows of the tables, as `union
+    /// withsource=$table TABLE, ...` gives them (search-operator.md: the
+    /// output always has `$table`). Without `in`, every table of the
+    /// schema.
+    fn search_source(&mut self, search: &ast::Search, span: ast::Span) -> CheckedQuery {
+        let tables = if search.tables.is_empty() {
+            if self.schema.tables.len() != 1 {
+                let names: Vec<&str> = self.schema.tables.iter().map(|t| t.name.as_str()).collect();
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!(
+                            "`search` without `in (...)` reads every table of the schema ({}); a rule reads one table",
+                            names.join(", ")
+                        ),
+                        span,
+                    )
+                    .with_label("searches every table")
+                    .with_help("name the table: `search in (TABLE) ...`"),
+                );
+                return empty_query();
+            }
+            self.schema
+                .tables
+                .iter()
+                .map(|t| ast::TabularExpr {
+                    source: Source::Named(ast::Ident {
+                        name: t.name.clone(),
+                        span,
+                    }),
+                    operators: Vec::new(),
+                    span,
+                })
+                .collect()
+        } else {
+            search.tables.clone()
+        };
+        let union = ast::Union {
+            inner: false,
+            with_source: Some(ast::Ident {
+                name: "$table".to_string(),
+                span,
+            }),
+            fuzzy: false,
+            tables,
+        };
+        self.source(&Source::Union(union, span))
+    }
+
     fn external_data(&mut self, external: &ast::ExternalData) -> CheckedQuery {
         let mut columns: Vec<Column> = Vec::new();
         for (name, ty) in &external.columns {

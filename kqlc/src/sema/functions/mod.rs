@@ -292,7 +292,6 @@ pub fn catalog() -> String {
 /// the geospatial functions on whole lines and polygons) are
 /// not implemented yet; see `docs/functions.md`.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
-    "assert",
     "beta_cdf",
     "beta_inv",
     "beta_pdf",
@@ -344,7 +343,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "percentile_tdigest",
     "percentrank_tdigest",
     "rank_tdigest",
-    "treepath",
     "welch_test",
 ];
 

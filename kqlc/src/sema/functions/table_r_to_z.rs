@@ -710,6 +710,15 @@ pub(super) const ENTRIES: &[Function] = &[
         C::Refs,
         "replaces characters by characters",
     ),
+    f(
+        "treepath",
+        &[A::Dynamic],
+        1,
+        fixed(T::Dynamic),
+        "treepath",
+        C::Refs,
+        "the paths of every node of a dynamic value",
+    ),
     regex_at(
         f(
             "trim",

@@ -648,8 +648,36 @@ impl Parser {
     }
 
     /// A name, or a call when `(` follows it.
+    /// `COL: VALUE` in a `search` predicate, after the name: `COL has
+    /// VALUE` (search-operator.md).
+    #[inline(never)]
+    fn parse_search_column_term(&mut self, column: Ident) -> PResult<Expr> {
+        self.advance(); // `:`
+        let value = self.parse_unary()?;
+        let span = column.span.to(value.span);
+        let column_span = column.span;
+        Ok(Expr {
+            kind: ExprKind::Binary {
+                op: BinaryOp::Str(StringOp {
+                    kind: StringOpKind::Has,
+                    negated: false,
+                    case_sensitive: false,
+                }),
+                lhs: Box::new(Expr {
+                    kind: ExprKind::Name(column),
+                    span: column_span,
+                }),
+                rhs: Box::new(value),
+            },
+            span,
+        })
+    }
+
     fn parse_name_or_call(&mut self) -> PResult<Expr> {
         let name = self.parse_name("an expression")?;
+        if self.search_predicate && self.at(&TokenKind::Colon) {
+            return self.parse_search_column_term(name);
+        }
         if !self.at(&TokenKind::LParen) {
             let span = name.span;
             return Ok(Expr {

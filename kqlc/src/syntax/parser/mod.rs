@@ -52,6 +52,8 @@ pub(crate) struct Parser {
     eof: Token,
     /// The query text (option values are copied from it).
     source: String,
+    /// Inside a `search` predicate, where `COL: "x"` means `COL has "x"`.
+    search_predicate: bool,
 }
 
 impl Parser {
@@ -68,6 +70,7 @@ impl Parser {
             pos: 0,
             last_end: 0,
             depth: 0,
+            search_predicate: false,
             eof: Token {
                 kind: TokenKind::Eof,
                 span: Span::new(end, end),

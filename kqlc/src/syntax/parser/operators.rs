@@ -46,6 +46,7 @@ pub(super) enum OperatorName {
     ProjectByNames,
     Scan,
     ParseKv,
+    Search,
     /// A KQL operator kqlc does not implement yet.
     NotYetSupported,
 }
@@ -101,7 +102,7 @@ pub(super) const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("sample", Sample),
         ("sample-distinct", NotYetSupported),
         ("scan", Scan),
-        ("search", NotYetSupported),
+        ("search", Search),
         ("serialize", Serialize),
         ("sort", Sort),
         ("summarize", Summarize),
@@ -297,6 +298,7 @@ impl Parser {
             Some(OperatorName::Render) => OperatorKind::Render(self.parse_render()?),
             Some(OperatorName::Partition) => OperatorKind::Partition(self.parse_partition()?),
             Some(OperatorName::Scan) => OperatorKind::Scan(Box::new(self.parse_scan()?)),
+            Some(OperatorName::Search) => OperatorKind::Search(Box::new(self.parse_search()?)),
             Some(OperatorName::NotYetSupported) => {
                 let what = format!("operator '{name}'");
                 let mut opaque = self.skip_unimplemented(what, false);

@@ -13,7 +13,7 @@ use crate::syntax::lexer::{self, Keyword, PResult, TokenKind};
 
 /// Words that start a tabular expression kqlc does not implement yet
 /// (`union T1, T2`, `range x from 1 to 3 step 1`, ...).
-pub(super) const UNSUPPORTED_SOURCES: &[&str] = &["find", "search", "evaluate"];
+pub(super) const UNSUPPORTED_SOURCES: &[&str] = &["find", "evaluate"];
 
 impl Parser {
     pub(super) fn at_unsupported_source(&self) -> bool {
@@ -69,6 +69,19 @@ impl Parser {
         }
         if self.at_external_data() {
             return self.parse_external_data().map(Source::ExternalData);
+        }
+        if self.at_word("search")
+            && !matches!(
+                self.kind_at(1),
+                TokenKind::Pipe | TokenKind::Semicolon | TokenKind::Eof
+            )
+        {
+            let start = self.advance();
+            let search = self.parse_search()?;
+            return Ok(Source::Search(
+                Box::new(search),
+                Span::new(start.start, self.last_end),
+            ));
         }
         if self.at_unsupported_source() {
             let word = self.word_at(0).unwrap_or_default();
@@ -426,5 +439,65 @@ impl Parser {
             union.tables.push(self.parse_union_operand()?);
         }
         Ok(Ok(union))
+    }
+
+    /// `search` after its name: `[kind=K] [in (TABLE, ...)] PREDICATE`
+    /// (`in` after a pipe parses, as in Kusto; the checker refuses it).
+    pub(super) fn parse_search(&mut self) -> PResult<ast::Search> {
+        let mut case_sensitive = false;
+        for (name, value, span) in self.parse_options()? {
+            match (name.as_str(), value.as_str()) {
+                ("kind", "case_sensitive") => case_sensitive = true,
+                ("kind", "case_insensitive" | "default") => case_sensitive = false,
+                _ if name.starts_with("hint.") => {}
+                // Microsoft's parser takes any `name=value` here; its
+                // analysis refuses the others.
+                _ => {
+                    return Err(Diagnostic::new(
+                        Code::Unsupported,
+                        format!("`search` option '{name}={value}'"),
+                        span,
+                    )
+                    .into())
+                }
+            }
+        }
+        let mut tables = Vec::new();
+        if self.keyword_at(0) == Some(Keyword::In) && *self.kind_at(1) == TokenKind::LParen {
+            self.advance();
+            self.advance();
+            loop {
+                // Table names (or patterns), not parenthesized pipelines.
+                if self.at(&TokenKind::LParen) {
+                    return Err(self.unexpected("a table name").into());
+                }
+                tables.push(self.parse_union_operand()?);
+                if self.eat(&TokenKind::Comma).is_none() {
+                    break;
+                }
+            }
+            self.expect_closing_paren()?;
+        }
+        let predicate = if self.at(&TokenKind::Star)
+            && matches!(
+                self.kind_at(1),
+                TokenKind::Pipe | TokenKind::Semicolon | TokenKind::Eof | TokenKind::RParen
+            ) {
+            let span = self.advance();
+            ast::Expr {
+                kind: ast::ExprKind::Star,
+                span,
+            }
+        } else {
+            let outer = std::mem::replace(&mut self.search_predicate, true);
+            let predicate = self.parse_expr();
+            self.search_predicate = outer;
+            predicate?
+        };
+        Ok(ast::Search {
+            case_sensitive,
+            tables,
+            predicate,
+        })
     }
 }

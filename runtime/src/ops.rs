@@ -505,7 +505,7 @@ pub fn neg(a: &Value) -> Value {
         Value::Int(n) => Value::Int(n.wrapping_neg()),
         Value::Long(n) => Value::Long(n.wrapping_neg()),
         Value::Real(x) => Value::Real(-x),
-        Value::Decimal(d) => Value::Decimal(d.neg()),
+        Value::Decimal(d) => Value::Decimal(-*d),
         Value::TimeSpan(t) => timespan_value(t.0.checked_neg()),
         _ => Value::Null,
     }

@@ -13,7 +13,7 @@
 //! rounded half away from zero to 38 significant digits (at most 38 after
 //! the point). A result whose integer part needs more than 38 digits is
 //! `None` (null to KQL). The exact intermediate results (up to 77 digits)
-//! are computed in a small unsigned 256-bit integer, [`U256`], written here
+//! are computed in a small unsigned 256-bit integer (`U256`), written here
 //! because no well-kept crate gives a 38-digit decimal (`rust_decimal` stops
 //! at 28 digits: `docs/dependencies.md`).
 
@@ -226,7 +226,7 @@ impl Decimal {
 
     /// `self - other`; `None` beyond 38 integer digits.
     pub fn checked_sub(self, other: Decimal) -> Option<Decimal> {
-        self.checked_add(other.neg())
+        self.checked_add(-other)
     }
 
     /// `self × other`, rounded to 38 digits; `None` beyond 38 integer
@@ -278,14 +278,6 @@ impl Decimal {
         fit(false, remainder, scale, false)
     }
 
-    /// `-self` (exact).
-    pub fn neg(self) -> Decimal {
-        Decimal {
-            mantissa: -self.mantissa,
-            scale: self.scale,
-        }
-    }
-
     /// `self` rounded half away from zero to `digits` places after the
     /// point (negative: before it), as `round` does; `None` when rounding
     /// up carries past 38 integer digits.
@@ -334,6 +326,17 @@ impl Ord for Decimal {
                     order
                 }
             }
+        }
+    }
+}
+
+/// `-d` (exact).
+impl std::ops::Neg for Decimal {
+    type Output = Decimal;
+    fn neg(self) -> Decimal {
+        Decimal {
+            mantissa: -self.mantissa,
+            scale: self.scale,
         }
     }
 }

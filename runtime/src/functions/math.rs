@@ -28,7 +28,7 @@ pub fn abs(v: &Value) -> Value {
         Value::Int(n) => n.checked_abs().map_or(Value::Null, Value::Int),
         Value::Long(n) => n.checked_abs().map_or(Value::Null, Value::Long),
         Value::Real(x) => Value::Real(x.abs()),
-        Value::Decimal(d) if d < &crate::decimal::Decimal::ZERO => Value::Decimal(d.neg()),
+        Value::Decimal(d) if d < &crate::decimal::Decimal::ZERO => Value::Decimal(-*d),
         Value::Decimal(_) => v.clone(),
         Value::TimeSpan(t) => {
             t.0.checked_abs()

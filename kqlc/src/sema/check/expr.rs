@@ -158,7 +158,7 @@ impl Checker<'_> {
                     TypedExprKind::Literal(Literal::Long(n)) => n.checked_neg().map(Literal::Long),
                     TypedExprKind::Literal(Literal::Int(n)) => n.checked_neg().map(Literal::Int),
                     TypedExprKind::Literal(Literal::Real(x)) => Some(Literal::Real(-x)),
-                    TypedExprKind::Literal(Literal::Decimal(d)) => Some(Literal::Decimal(d.neg())),
+                    TypedExprKind::Literal(Literal::Decimal(d)) => Some(Literal::Decimal(-*d)),
                     TypedExprKind::Literal(Literal::TimeSpan(t)) => {
                         t.checked_neg().map(Literal::TimeSpan)
                     }

@@ -351,9 +351,7 @@ impl Polygon {
         };
         let touching = mine.iter().any(|(a, b)| {
             theirs.iter().any(|e @ (c, d)| {
-                s2::edgeutil::simple_crossing(a, b, c, d)
-                    || on(a, e)
-                    || on(c, &(*a, *b))
+                s2::edgeutil::simple_crossing(a, b, c, d) || on(a, e) || on(c, &(*a, *b))
             })
         });
         touching

@@ -143,8 +143,8 @@ pub use self::encoding::{
     zlib_compress_to_base64_string, zlib_decompress_from_base64_string,
 };
 pub use self::geo::{
-    geo_distance_2points, geo_geohash_neighbors, geo_geohash_to_central_point, geo_geohash_to_polygon,
-    geo_point_in_circle, geo_point_to_geohash,
+    geo_distance_2points, geo_geohash_neighbors, geo_geohash_to_central_point,
+    geo_geohash_to_polygon, geo_point_in_circle, geo_point_to_geohash,
 };
 pub use self::geo_cells::{
     geo_h3cell_children, geo_h3cell_level, geo_h3cell_neighbors, geo_h3cell_parent,

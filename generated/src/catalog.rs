@@ -284,6 +284,9 @@ pub const GEO_DISTANCE_POINT_TO_LINE: fn(&Value, &Value, &Value) -> Value = func
 /// geo_distance_point_to_polygon: shortest distance in metres from a point to a GeoJSON polygon or multipolygon on the sphere (0 inside)
 pub const GEO_DISTANCE_POINT_TO_POLYGON: fn(&Value, &Value, &Value) -> Value = functions::geo_distance_point_to_polygon;
 
+/// geo_geohash_neighbors: the eight geohash cells around a geohash cell
+pub const GEO_GEOHASH_NEIGHBORS: fn(&Value) -> Value = functions::geo_geohash_neighbors;
+
 /// geo_geohash_to_central_point: the centre of a geohash cell as a GeoJSON point
 pub const GEO_GEOHASH_TO_CENTRAL_POINT: fn(&Value) -> Value = functions::geo_geohash_to_central_point;
 
@@ -311,6 +314,9 @@ pub const GEO_H3CELL_TO_CENTRAL_POINT: fn(&Value) -> Value = functions::geo_h3ce
 /// geo_h3cell_to_polygon: an H3 cell as a GeoJSON polygon
 pub const GEO_H3CELL_TO_POLYGON: fn(&Value) -> Value = functions::geo_h3cell_to_polygon;
 
+/// geo_line_length: total length in metres of a GeoJSON line or multiline on the sphere
+pub const GEO_LINE_LENGTH: fn(&Value) -> Value = functions::geo_line_length;
+
 /// geo_point_in_circle: whether a point lies within a circle on the sphere
 pub const GEO_POINT_IN_CIRCLE: fn(&[Value]) -> Value = functions::geo_point_in_circle;
 
@@ -325,6 +331,12 @@ pub const GEO_POINT_TO_H3CELL: fn(&[Value]) -> Value = functions::geo_point_to_h
 
 /// geo_point_to_s2cell: the S2 cell token of a point
 pub const GEO_POINT_TO_S2CELL: fn(&[Value]) -> Value = functions::geo_point_to_s2cell;
+
+/// geo_polygon_area: area in square metres of a GeoJSON polygon or multipolygon on the sphere
+pub const GEO_POLYGON_AREA: fn(&Value) -> Value = functions::geo_polygon_area;
+
+/// geo_polygon_perimeter: boundary length in metres of a GeoJSON polygon or multipolygon on the sphere
+pub const GEO_POLYGON_PERIMETER: fn(&Value) -> Value = functions::geo_polygon_perimeter;
 
 /// geo_s2cell_neighbors: the S2 cells of the same level around a cell
 pub const GEO_S2CELL_NEIGHBORS: fn(&Value) -> Value = functions::geo_s2cell_neighbors;

@@ -1,6 +1,7 @@
 //! Geospatial functions on the sphere and on geohashes:
 //! `geo_distance_2points`, `geo_point_in_circle`, `geo_point_to_geohash`,
-//! `geo_geohash_to_central_point`, `geo_geohash_to_polygon`
+//! `geo_geohash_to_central_point`, `geo_geohash_to_polygon`,
+//! `geo_geohash_neighbors`
 //! (`geo-*-function.md`).
 //!
 //! Coordinates are WGS-84 degrees, longitude first; a longitude outside
@@ -178,6 +179,51 @@ pub fn geo_geohash_to_polygon(hash: &Value) -> Value {
         ];
         geojson("Polygon", Value::array(vec![Value::array(ring)]))
     })
+}
+
+/// `geo_geohash_neighbors(geohash)`: the eight cells of the same length
+/// around the cell, in the order of the reference's example (south-west,
+/// north-west, south-east, north, west, north-east, east, south). A
+/// neighbour across the antimeridian wraps around; one beyond a pole does
+/// not exist and is left out. Null for an invalid geohash.
+pub fn geo_geohash_neighbors(hash: &Value) -> Value {
+    let Some((w, s, e, n)) = geohash_cell(hash) else {
+        return Value::Null;
+    };
+    let accuracy = Value::Long(hash.as_str().map_or(0, str::len) as i64);
+    let (width, height) = (e - w, n - s);
+    let (lon, lat) = ((w + e) / 2.0, (s + n) / 2.0);
+    let steps = [
+        (-1.0, -1.0),
+        (-1.0, 1.0),
+        (1.0, -1.0),
+        (0.0, 1.0),
+        (-1.0, 0.0),
+        (1.0, 1.0),
+        (1.0, 0.0),
+        (0.0, -1.0),
+    ];
+    let neighbours = steps
+        .iter()
+        .filter_map(|(dx, dy)| {
+            let y = lat + dy * height;
+            if !(-90.0..=90.0).contains(&y) {
+                return None;
+            }
+            let mut x = lon + dx * width;
+            if x > 180.0 {
+                x -= 360.0;
+            } else if x < -180.0 {
+                x += 360.0;
+            }
+            Some(geo_point_to_geohash(&[
+                Value::Real(x),
+                Value::Real(y),
+                accuracy.clone(),
+            ]))
+        })
+        .collect();
+    Value::array(neighbours)
 }
 
 #[cfg(test)]

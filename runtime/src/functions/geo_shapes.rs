@@ -2,7 +2,10 @@
 //! `geo_point_in_polygon`, `geo_distance_point_to_line` and
 //! `geo_distance_point_to_polygon` (`geo-point-in-polygon-function.md`,
 //! `geo-distance-point-to-line-function.md`,
-//! `geo-distance-point-to-polygon-function.md`).
+//! `geo-distance-point-to-polygon-function.md`), and the measures
+//! `geo_line_length`, `geo_polygon_perimeter` and `geo_polygon_area`
+//! (`geo-line-length-function.md`, `geo-polygon-perimeter-function.md`,
+//! `geo-polygon-area-function.md`).
 //!
 //! The pages measure on a sphere with geodesic edges. Points are the `s2`
 //! crate's unit vectors, distances to an edge are its
@@ -287,6 +290,120 @@ pub fn geo_distance_point_to_polygon(
         .map(|poly| poly.distance(&p))
         .fold(f64::INFINITY, f64::min);
     Value::Real(radians * EARTH_RADIUS_METERS)
+}
+
+/// The angle in radians between two unit vectors: the length of the
+/// geodesic edge joining them.
+fn angle(a: &Point, b: &Point) -> f64 {
+    a.0.cross(&b.0).norm().atan2(a.0.dot(&b.0))
+}
+
+/// The summed edge lengths of a chain of vertices, in radians.
+fn chain_length(vertices: &[Point]) -> f64 {
+    vertices.windows(2).map(|e| angle(&e[0], &e[1])).sum()
+}
+
+impl Ring {
+    /// The ring's length, closing edge included, in radians.
+    fn length(&self) -> f64 {
+        self.edges().map(|(a, b)| angle(a, b)).sum()
+    }
+
+    /// The area in steradians of the region the ring bounds within the
+    /// hemisphere around `center`: the signed areas of the geodesic
+    /// triangles fanned from `center`, whatever the ring's orientation.
+    fn area(&self, center: &Point) -> f64 {
+        let c = &center.0;
+        self.edges()
+            .map(|(a, b)| {
+                let (a, b) = (&a.0, &b.0);
+                2.0 * c
+                    .dot(&a.cross(b))
+                    .atan2(1.0 + c.dot(a) + a.dot(b) + b.dot(c))
+            })
+            .sum::<f64>()
+            .abs()
+    }
+}
+
+impl Polygon {
+    /// The shell's area less its holes', in steradians.
+    fn area(&self) -> f64 {
+        let mut rings = self.rings.iter().map(|r| r.area(&self.center));
+        let shell = rings.next().unwrap_or(0.0);
+        (shell - rings.sum::<f64>()).max(0.0)
+    }
+
+    /// Whether two polygons share area or boundary: an edge of one crosses
+    /// or touches an edge of the other, or a vertex of one lies inside the
+    /// other.
+    fn meets(&self, other: &Polygon) -> bool {
+        let edges = |p: &Polygon| -> Vec<(Point, Point)> {
+            p.rings
+                .iter()
+                .flat_map(|r| r.edges().map(|(a, b)| (*a, *b)))
+                .collect()
+        };
+        let (mine, theirs) = (edges(self), edges(other));
+        // A vertex of one on an edge of the other, or edges crossing.
+        let on = |v: &Point, (c, d): &(Point, Point)| {
+            s2::edgeutil::distance_from_segment(v, c, d).rad() < 1e-15
+        };
+        let touching = mine.iter().any(|(a, b)| {
+            theirs.iter().any(|e @ (c, d)| {
+                s2::edgeutil::simple_crossing(a, b, c, d) || on(a, e) || on(c, &(*a, *b))
+            })
+        });
+        touching
+            || self.rings[0].vertices.iter().any(|v| other.contains(v))
+            || other.rings[0].vertices.iter().any(|v| self.contains(v))
+    }
+}
+
+/// The polygons of a Polygon or MultiPolygon whose polygons are pairwise
+/// apart, so that the union's measures are the sums of theirs.
+fn disjoint_polygons(value: &Value) -> Option<Vec<Polygon>> {
+    let polygons = polygons(value)?;
+    let apart = polygons
+        .iter()
+        .enumerate()
+        .all(|(i, p)| polygons[i + 1..].iter().all(|q| !p.meets(q)));
+    apart.then_some(polygons)
+}
+
+/// `geo_line_length(line)`: the total length in metres on the sphere of a
+/// LineString or MultiLineString (the lines' lengths summed). Null for an
+/// invalid line.
+pub fn geo_line_length(line: &Value) -> Value {
+    lines(line).map_or(Value::Null, |lines| {
+        Value::Real(lines.iter().map(|l| chain_length(l)).sum::<f64>() * EARTH_RADIUS_METERS)
+    })
+}
+
+/// `geo_polygon_perimeter(polygon)`: the length in metres on the sphere of
+/// the boundary of a Polygon or MultiPolygon, holes included. Null for an
+/// invalid polygon, and for a MultiPolygon whose polygons touch or overlap
+/// (kqlc does not compute their union).
+pub fn geo_polygon_perimeter(polygon: &Value) -> Value {
+    disjoint_polygons(polygon).map_or(Value::Null, |polygons| {
+        let radians: f64 = polygons
+            .iter()
+            .flat_map(|p| &p.rings)
+            .map(Ring::length)
+            .sum();
+        Value::Real(radians * EARTH_RADIUS_METERS)
+    })
+}
+
+/// `geo_polygon_area(polygon)`: the area in square metres on the sphere of
+/// a Polygon or MultiPolygon, holes excluded. Null for an invalid polygon,
+/// and for a MultiPolygon whose polygons touch or overlap (kqlc does not
+/// compute their union).
+pub fn geo_polygon_area(polygon: &Value) -> Value {
+    disjoint_polygons(polygon).map_or(Value::Null, |polygons| {
+        let steradians: f64 = polygons.iter().map(Polygon::area).sum();
+        Value::Real(steradians * EARTH_RADIUS_METERS * EARTH_RADIUS_METERS)
+    })
 }
 
 #[cfg(test)]

@@ -143,8 +143,8 @@ pub use self::encoding::{
     zlib_compress_to_base64_string, zlib_decompress_from_base64_string,
 };
 pub use self::geo::{
-    geo_distance_2points, geo_geohash_to_central_point, geo_geohash_to_polygon,
-    geo_point_in_circle, geo_point_to_geohash,
+    geo_distance_2points, geo_geohash_neighbors, geo_geohash_to_central_point,
+    geo_geohash_to_polygon, geo_point_in_circle, geo_point_to_geohash,
 };
 pub use self::geo_cells::{
     geo_h3cell_children, geo_h3cell_level, geo_h3cell_neighbors, geo_h3cell_parent,
@@ -152,7 +152,8 @@ pub use self::geo_cells::{
     geo_point_to_s2cell, geo_s2cell_neighbors, geo_s2cell_to_central_point, geo_s2cell_to_polygon,
 };
 pub use self::geo_shapes::{
-    geo_distance_point_to_line, geo_distance_point_to_polygon, geo_point_in_polygon,
+    geo_distance_point_to_line, geo_distance_point_to_polygon, geo_line_length,
+    geo_point_in_polygon, geo_polygon_area, geo_polygon_perimeter,
 };
 pub use self::hash::{hash, hash_md5, hash_sha1, hash_sha256};
 pub use self::ip::{
@@ -398,6 +399,10 @@ mod tests {
             geo_h3cell_to_central_point,
             geo_h3cell_to_polygon,
             geo_h3cell_level,
+            geo_line_length,
+            geo_polygon_perimeter,
+            geo_polygon_area,
+            geo_geohash_neighbors,
             geo_h3cell_neighbors,
         ];
         let binary: &[fn(&Value, &Value) -> Value] = &[

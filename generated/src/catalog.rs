@@ -545,6 +545,15 @@ pub const PARSE_VERSION: fn(&Value) -> Value = functions::parse_version;
 /// parse_xml: XML text as a dynamic value (attributes as @name, text as #text)
 pub const PARSE_XML: fn(&Value) -> Value = functions::parse_xml;
 
+/// percentile_array_tdigest: an array of percentiles of a kqlc t-digest
+pub const PERCENTILE_ARRAY_TDIGEST: fn(&[Value]) -> Value = functions::percentile_array_tdigest;
+
+/// percentile_tdigest: a percentile of a kqlc t-digest (typeof(T) as a third argument converts it)
+pub const PERCENTILE_TDIGEST: fn(&Value, &Value) -> Value = functions::percentile_tdigest;
+
+/// percentrank_tdigest: the percentage of a kqlc t-digest's values at or below a value
+pub const PERCENTRANK_TDIGEST: fn(&Value, &Value) -> Value = functions::percentrank_tdigest;
+
 /// pi: the constant pi
 pub const PI: fn() -> Value = functions::pi;
 
@@ -565,6 +574,9 @@ pub const RAND: fn(&[Value]) -> Value = functions::rand;
 
 /// range: a dynamic array of equally spaced values
 pub const RANGE: fn(&[Value]) -> Value = functions::range;
+
+/// rank_tdigest: how many of a kqlc t-digest's values (by weight) are at or below a value
+pub const RANK_TDIGEST: fn(&Value, &Value) -> Value = functions::rank_tdigest;
 
 /// regex_quote: escapes a string's regular-expression characters
 pub const REGEX_QUOTE: fn(&Value) -> Value = functions::regex_quote;

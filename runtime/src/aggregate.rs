@@ -264,6 +264,14 @@ pub enum Aggregate {
     },
     /// `dcount(x)`, `dcountif(x, p)`: exact distinct count.
     DCount(Seen, i64),
+    /// `tdigest(x [, w])` (`merging` false) and `tdigest_merge(digest)`
+    /// (true): every value with its weight (`functions::sketch`).
+    TDigest {
+        /// The weighted values so far, compacted now and then.
+        values: Vec<(Value, u64)>,
+        /// The rows hold digests whose entries are added.
+        merging: bool,
+    },
     /// `sum(x)`, `sumif(x, p)`.
     Sum(Value),
     /// `avg(x)`, `avgif(x, p)`: sum and count of non-null values.
@@ -382,15 +390,7 @@ impl Percentiles {
         if value.is_null() {
             return;
         }
-        // A weight that is null, zero, negative or not an integer counts
-        // the value no times.
-        let weight = match weight {
-            None => 1,
-            Some(Value::Long(w)) => u64::try_from(*w).unwrap_or(0),
-            Some(Value::Int(w)) => u64::try_from(*w).unwrap_or(0),
-            Some(_) => 0,
-        };
-        if weight > 0 {
+        if let Some(weight) = weight_of(weight) {
             self.values.push((value.clone(), weight));
         }
     }
@@ -416,12 +416,34 @@ impl Percentiles {
     }
 }
 
+/// The weight of a row of `percentilew`/`tdigest`: 1 when there is no
+/// weight argument; `None` (the value counts no times) for a weight that
+/// is null, zero, negative or not an integer.
+fn weight_of(weight: Option<&Value>) -> Option<u64> {
+    let weight = match weight {
+        None => 1,
+        Some(Value::Long(w)) => u64::try_from(*w).unwrap_or(0),
+        Some(Value::Int(w)) => u64::try_from(*w).unwrap_or(0),
+        Some(_) => 0,
+    };
+    (weight > 0).then_some(weight)
+}
+
+/// An int as a long (what `percentile` gives for int values); any other
+/// value as it is.
+fn int_as_long(value: &Value) -> Value {
+    match value {
+        Value::Int(n) => Value::Long(i64::from(*n)),
+        other => other.clone(),
+    }
+}
+
 /// The nearest-rank percentile `p` of sorted weighted values: the smallest
 /// value with at least `p`% of the total weight at or below it; `p` = 0 is
 /// the smallest value (percentiles-aggregation-function.md). No values, or
 /// a `p` outside 0..=100: null. An int is given as a long, the type
 /// Kusto's `percentile` gives for int values.
-fn nearest_rank(values: &[(Value, u64)], total: u128, p: f64) -> Value {
+pub(crate) fn nearest_rank(values: &[(Value, u64)], total: u128, p: f64) -> Value {
     if values.is_empty() || !(0.0..=100.0).contains(&p) {
         return Value::Null;
     }
@@ -494,6 +516,20 @@ impl Aggregate {
         Aggregate::Hll {
             seen: Seen::default(),
             items: Vec::new(),
+            merging: true,
+        }
+    }
+    /// `tdigest(x [, w])`.
+    pub fn tdigest() -> Aggregate {
+        Aggregate::TDigest {
+            values: Vec::new(),
+            merging: false,
+        }
+    }
+    /// `tdigest_merge(digest)` (alias `merge_tdigest`).
+    pub fn tdigest_merge() -> Aggregate {
+        Aggregate::TDigest {
+            values: Vec::new(),
             merging: true,
         }
     }
@@ -629,6 +665,16 @@ impl Aggregate {
                         items.push(value.clone());
                     }
                 }
+            }
+            Aggregate::TDigest { values, merging } => {
+                if *merging {
+                    if let Some(entries) = crate::functions::sketch::tdigest_entries(value) {
+                        values.extend(entries);
+                    }
+                } else if let Some(weight) = weight_of(also.first()).filter(|_| !value.is_null()) {
+                    values.push((int_as_long(value), weight));
+                }
+                crate::functions::sketch::tdigest_bound(values);
             }
             Aggregate::DCount(seen, n) => {
                 if !value.is_null() && seen.first_time(std::slice::from_ref(value)) {
@@ -768,6 +814,10 @@ impl Aggregate {
                 }
             }
             (Aggregate::DCount(seen, n), Aggregate::DCount(other, _)) => *n += seen.merge(other),
+            (Aggregate::TDigest { values, .. }, Aggregate::TDigest { values: other, .. }) => {
+                values.extend(other);
+                crate::functions::sketch::tdigest_bound(values);
+            }
             (Aggregate::Sum(total), Aggregate::Sum(other)) => {
                 if !other.is_null() {
                     *total = if total.is_null() {
@@ -875,6 +925,9 @@ impl Aggregate {
         match self {
             Aggregate::Count(n) | Aggregate::DCount(_, n) => vec![Value::Long(n)],
             Aggregate::Hll { items, .. } => vec![crate::functions::sketch::hll_sketch(items)],
+            Aggregate::TDigest { values, .. } => {
+                vec![crate::functions::sketch::tdigest_sketch(values)]
+            }
             Aggregate::Sum(total) => vec![total],
             Aggregate::AvgDecimal(sum, n) => vec![match sum {
                 Value::Decimal(total) if n > 0 => total
@@ -918,7 +971,7 @@ fn flatten(value: &Value) -> Vec<Value> {
     }
 }
 
-fn as_f64(value: &Value) -> Option<f64> {
+pub(crate) fn as_f64(value: &Value) -> Option<f64> {
     match value {
         Value::Int(n) => Some(f64::from(*n)),
         Value::Long(n) => Some(*n as f64),
@@ -957,7 +1010,7 @@ pub fn sort_order(a: &Value, b: &Value, descending: bool, nulls_first: bool) -> 
     }
 }
 
-fn kind_rank(value: &Value) -> u8 {
+pub(crate) fn kind_rank(value: &Value) -> u8 {
     match value {
         Value::Null => 0,
         Value::Bool(_) => 1,

@@ -926,6 +926,8 @@ fn mergeable(aggregate: &crate::sema::CheckedAggregate) -> bool {
         | "dcount"
         | "hll"
         | "hll_merge"
+        | "tdigest"
+        | "tdigest_merge"
         | "take_any"
         | "make_set"
         | "make_list"

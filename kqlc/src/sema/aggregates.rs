@@ -17,6 +17,8 @@ pub enum Shape {
     ValueLimit,
     /// `sumif(x, predicate)`.
     ValuePredicate,
+    /// `tdigest(x [, weight])`: a weight per row may follow the value.
+    ValueWeight,
     /// `make_set_if(x, predicate [, max_size])`.
     ValuePredicateLimit,
     /// `percentile(x, p)`, `percentiles(x, p, ...)`: constant percentiles
@@ -213,6 +215,13 @@ pub static AGGREGATES: &[AggregateFunction] = &[
         "maxif",
         "max",
     ),
+    agg(
+        "merge_tdigest",
+        Shape::Value,
+        Result::Fixed(T::Dynamic),
+        "merge_tdigest",
+        "tdigest_merge",
+    ),
     agg("min", Shape::Value, Result::ValueType, "min", "min"),
     agg(
         "minif",
@@ -319,6 +328,20 @@ pub static AGGREGATES: &[AggregateFunction] = &[
         "take_any",
     ),
     agg(
+        "tdigest",
+        Shape::ValueWeight,
+        Result::Fixed(T::Dynamic),
+        "tdigest",
+        "tdigest",
+    ),
+    agg(
+        "tdigest_merge",
+        Shape::Value,
+        Result::Fixed(T::Dynamic),
+        "tdigest_merge",
+        "tdigest_merge",
+    ),
+    agg(
         "variance",
         Shape::Value,
         Result::Fixed(T::Real),
@@ -359,8 +382,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "count_distinct",
     "count_distinctif",
     "dcount_hll",
-    "tdigest",
-    "tdigest_merge",
 ];
 
 /// The aggregate named `name`.
@@ -374,7 +395,7 @@ impl AggregateFunction {
         match self.shape {
             Shape::None => (0, Some(0)),
             Shape::Predicate | Shape::Value => (1, Some(1)),
-            Shape::ValueLimit => (1, Some(2)),
+            Shape::ValueLimit | Shape::ValueWeight => (1, Some(2)),
             Shape::ValuePredicate => (2, Some(2)),
             Shape::Percentiles { weighted, many, .. } => {
                 let min = 2 + usize::from(weighted);

@@ -186,7 +186,10 @@ pub use self::series::{
     series_not_equals, series_outliers, series_pearson_correlation, series_stats_dynamic,
     series_subtract, series_sum,
 };
-pub use self::sketch::{dcount_hll, hll_merge};
+pub use self::sketch::{
+    dcount_hll, hll_merge, percentile_array_tdigest, percentile_tdigest, percentrank_tdigest,
+    rank_tdigest,
+};
 pub use self::string::{
     countof, has_any_index, indexof, indexof_range, isascii, regex_quote, replace_string,
     replace_strings, reverse, split, split_args, split_at, strcat, strcat_array, strcat_delim,

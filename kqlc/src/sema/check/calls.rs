@@ -195,8 +195,9 @@ impl Checker<'_> {
         columns: &[Column],
         span: Span,
     ) -> TypedExpr {
-        // `extract(re, n, s, typeof(T))`, `extract_json(path, s, typeof(T))`:
-        // the text result converted to T (null when it does not convert).
+        // `extract(re, n, s, typeof(T))`, `extract_json(path, s, typeof(T))`,
+        // `percentile_tdigest(d, p, typeof(T))`: the result converted to T
+        // (null when it does not convert).
         if let Some((
             Expr {
                 kind: ExprKind::TypeOf(ty),
@@ -207,7 +208,7 @@ impl Checker<'_> {
         {
             let arity = match name.name.as_str() {
                 "extract" => Some(3),
-                "extract_json" | "extractjson" => Some(2),
+                "extract_json" | "extractjson" | "percentile_tdigest" => Some(2),
                 _ => None,
             };
             if arity == Some(rest.len()) {

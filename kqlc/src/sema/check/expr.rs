@@ -48,7 +48,7 @@ impl Checker<'_> {
                 self.error(
                     Diagnostic::new(
                         Code::Unsupported,
-                        "typeof(...) is supported only as the last argument of extract and extract_json, and in `mv-expand ... to typeof(...)`",
+                        "typeof(...) is supported only as the last argument of extract, extract_json and percentile_tdigest, and in `mv-expand ... to typeof(...)`",
                         span,
                     )
                     .with_label("not supported here"),

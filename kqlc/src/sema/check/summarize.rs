@@ -576,6 +576,10 @@ impl Checker<'_> {
                 aggregate.value = Some(typed(self, &args[0]));
                 aggregate.parameter = args.get(1).map(|a| typed(self, a));
             }
+            Shape::ValueWeight => {
+                aggregate.value = Some(typed(self, &args[0]));
+                aggregate.weight = args.get(1).map(|a| typed(self, a));
+            }
             Shape::ValuePredicate => {
                 aggregate.value = Some(typed(self, &args[0]));
                 aggregate.predicate = Some(typed(self, &args[1]));
@@ -773,7 +777,10 @@ impl Checker<'_> {
             function.runtime,
             "stdev" | "stdevp" | "variance" | "variancep"
         );
-        let percentiles = matches!(function.shape, Shape::Percentiles { .. });
+        let percentiles = matches!(
+            function.shape,
+            Shape::Percentiles { .. } | Shape::ValueWeight
+        );
         if let Some(value) = aggregate.value.as_ref().filter(|_| spread || percentiles) {
             let unsupported = Diagnostic::new(
                 Code::Unsupported,

@@ -332,13 +332,8 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "hash_combine",
     "hash_many",
     "ingestion_time",
-    "merge_tdigest",
     "next",
     "parse_user_agent",
-    "percentile_array_tdigest",
-    "percentile_tdigest",
-    "percentrank_tdigest",
-    "rank_tdigest",
     "welch_test",
 ];
 

@@ -16,6 +16,15 @@ pub(super) const ENTRIES: &[Function] = &[
         "a dynamic array of equally spaced values",
     ),
     f(
+        "rank_tdigest",
+        &[A::Dynamic, A::Any],
+        2,
+        fixed(T::Long),
+        "rank_tdigest",
+        C::Refs,
+        "how many of a kqlc t-digest's values (by weight) are at or below a value",
+    ),
+    f(
         "regex_quote",
         &[A::String],
         1,

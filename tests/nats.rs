@@ -794,7 +794,23 @@ fn an_instance_killed_halfway_and_restarted_still_gives_each_alert_once_and_rede
         || sample(&scrape(&survivor_metrics), "kqlc_nats_redeliveries_total").unwrap_or(0.0);
     let mut frozen_with_messages = false;
     for _attempt in 0..5 {
+        // The survivor pauses first, so that what is left of the stream is
+        // not drained before the victim is frozen (on a loaded machine this
+        // thread can look late, when the two have taken everything): the
+        // victim, alone, is seen taking more, then frozen mid-stream,
+        // holding its batch or its filled pull request; then the survivor
+        // goes on and gets that batch again once the ack wait is over.
+        signal(&survivor, "STOP");
+        let before = client.pending("AUDIT", "detectors").map_or(0, |p| p.0);
+        let taking = Instant::now();
+        while before > 0
+            && client.pending("AUDIT", "detectors").map_or(0, |p| p.0) >= before
+            && taking.elapsed() < Duration::from_secs(10)
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         signal(&victim, "STOP");
+        signal(&survivor, "CONT");
         let frozen = Instant::now();
         while frozen.elapsed() < Duration::from_secs(6) {
             if survivor_redeliveries() > 0.0 {

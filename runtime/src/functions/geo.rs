@@ -19,7 +19,7 @@ use crate::value::{Str, Value};
 pub const EARTH_RADIUS_METERS: f64 = 6_371_010.0;
 
 /// A valid (longitude, latitude) pair.
-fn point(longitude: &Value, latitude: &Value) -> Option<(f64, f64)> {
+pub(super) fn point(longitude: &Value, latitude: &Value) -> Option<(f64, f64)> {
     let (lon, lat) = (real_arg(longitude)?, real_arg(latitude)?);
     ((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)).then_some((lon, lat))
 }
@@ -145,11 +145,11 @@ fn geohash_cell(hash: &Value) -> Option<(f64, f64, f64, f64)> {
     Some((lon.0, lat.0, lon.1, lat.1))
 }
 
-fn coordinates(lon: f64, lat: f64) -> Value {
+pub(super) fn coordinates(lon: f64, lat: f64) -> Value {
     Value::array(vec![Value::Real(lon), Value::Real(lat)])
 }
 
-fn geojson(kind: &'static str, coordinates: Value) -> Value {
+pub(super) fn geojson(kind: &'static str, coordinates: Value) -> Value {
     Value::bag(vec![
         (Str::Static("type"), Value::from_static(kind)),
         (Str::Static("coordinates"), coordinates),

@@ -10,28 +10,11 @@
 //! the `h3o` crate (a port of Uber's H3); tokens are theirs: S2's hex
 //! token without trailing zeros, H3's 15-digit hex index.
 
+use super::geo::{coordinates, geojson, point};
 use super::integer_arg;
-use super::real_arg;
-use crate::value::{Str, Value};
+use crate::value::Value;
 use h3o::{CellIndex, Resolution};
 use s2::cellid::CellID;
-
-/// A valid (longitude, latitude) pair.
-fn point(longitude: &Value, latitude: &Value) -> Option<(f64, f64)> {
-    let (lon, lat) = (real_arg(longitude)?, real_arg(latitude)?);
-    ((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)).then_some((lon, lat))
-}
-
-fn coordinates(lon: f64, lat: f64) -> Value {
-    Value::array(vec![Value::Real(lon), Value::Real(lat)])
-}
-
-fn geojson(kind: &'static str, coordinates: Value) -> Value {
-    Value::bag(vec![
-        (Str::Static("type"), Value::from_static(kind)),
-        (Str::Static("coordinates"), coordinates),
-    ])
-}
 
 /// A closed GeoJSON polygon through `vertices` (longitude, latitude).
 fn polygon(vertices: impl IntoIterator<Item = (f64, f64)>) -> Value {

@@ -139,6 +139,13 @@ fn nulls(members: &[&'static str]) -> Value {
 
 /// The least-squares line through `(i, y[i])`: (interception, slope).
 fn line(y: &[f64]) -> (f64, f64) {
+    let (mx, my, slope) = centred_line(y);
+    (my - slope * mx, slope)
+}
+
+/// The least-squares line through `(i, y[i])` about its centre: the mean
+/// index, the mean value and the slope (0 for fewer than two points).
+pub(super) fn centred_line(y: &[f64]) -> (f64, f64, f64) {
     let n = y.len() as f64;
     let mx = (n - 1.0) / 2.0;
     let my = y.iter().sum::<f64>() / n;
@@ -149,7 +156,7 @@ fn line(y: &[f64]) -> (f64, f64) {
         sxx += dx * dx;
     }
     let slope = if sxx == 0.0 { 0.0 } else { sxy / sxx };
-    (my - slope * mx, slope)
+    (mx, my, slope)
 }
 
 /// Decomposes `y`, learning from all but the last `test_points` points;

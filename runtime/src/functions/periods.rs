@@ -21,6 +21,7 @@
 //! As the other series functions: an element that is not a finite number,
 //! or a series argument that is not an array, gives nulls.
 
+use super::decompose::centred_line;
 use super::series::bag;
 use super::{integer_arg, real_arg};
 use crate::value::Value;
@@ -59,16 +60,7 @@ struct Shifts {
 
 impl Shifts {
     fn new(y: &[f64]) -> Self {
-        let n = y.len() as f64;
-        let mx = (n - 1.0) / 2.0;
-        let my = y.iter().sum::<f64>() / n;
-        let (mut sxy, mut sxx) = (0.0, 0.0);
-        for (i, y) in y.iter().enumerate() {
-            let dx = i as f64 - mx;
-            sxy += dx * (y - my);
-            sxx += dx * dx;
-        }
-        let slope = if sxx == 0.0 { 0.0 } else { sxy / sxx };
+        let (mx, my, slope) = centred_line(y);
         let detrended = y
             .iter()
             .enumerate()

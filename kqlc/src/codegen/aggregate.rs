@@ -570,21 +570,9 @@ fn state_field_names(output: &[String], keys: usize, aggregates: &[Aggregate]) -
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let mut name = output
-                .get(column)
-                .map_or_else(String::new, |c| snake_case(c));
+            let name = output.get(column).map_or("", String::as_str);
             column += a.width;
-            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-                name = format!("aggregate_{i}");
-            }
-            if is_reserved(&name) {
-                name.push('_');
-            }
-            if !taken.insert(name.clone()) {
-                name = format!("{name}_{i}");
-                taken.insert(name.clone());
-            }
-            format_ident!("{}", name)
+            unique_ident(name, "aggregate", i, &mut taken)
         })
         .collect()
 }

@@ -31,20 +31,7 @@ impl Bindings {
         let names: Vec<Ident> = columns
             .iter()
             .enumerate()
-            .map(|(i, column)| {
-                let mut name = snake_case(column);
-                if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-                    name = format!("column_{i}");
-                }
-                if is_reserved(&name) {
-                    name.push('_');
-                }
-                if !taken.insert(name.clone()) {
-                    name = format!("{name}_{i}");
-                    taken.insert(name.clone());
-                }
-                format_ident!("{}", name)
-            })
+            .map(|(i, column)| unique_ident(column, "column", i, &mut taken))
             .collect();
         Bindings {
             first_constant: names.len(),

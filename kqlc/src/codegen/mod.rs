@@ -37,7 +37,7 @@ use input::{access_tokens, prefilter_tokens};
 pub use names::space_items;
 use names::{
     camel_case, column_type, doc_lines, is_reserved, mentions, replace_row, shown_doc_lines,
-    snake_case, stage_doc, stage_ident,
+    snake_case, stage_doc, stage_ident, unique_ident,
 };
 use partial::{partial_fns, partial_summarize};
 

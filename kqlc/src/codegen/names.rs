@@ -214,6 +214,30 @@ pub(super) fn camel_case(name: &str) -> String {
         .collect()
 }
 
+/// A local name for the `i`-th of several columns or states: `name` in
+/// snake case, or `{fallback}_{i}` when that is empty or starts with a
+/// digit; `_` appended to a reserved name; `_{i}` appended when `taken`
+/// already holds it (and the result recorded there).
+pub(super) fn unique_ident(
+    name: &str,
+    fallback: &str,
+    i: usize,
+    taken: &mut BTreeSet<String>,
+) -> Ident {
+    let mut name = snake_case(name);
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name = format!("{fallback}_{i}");
+    }
+    if is_reserved(&name) {
+        name.push('_');
+    }
+    if !taken.insert(name.clone()) {
+        name = format!("{name}_{i}");
+        taken.insert(name.clone());
+    }
+    format_ident!("{}", name)
+}
+
 /// Names a binding must not take: Rust keywords and the names generated
 /// code uses itself.
 pub(super) fn is_reserved(name: &str) -> bool {

@@ -133,9 +133,7 @@ pub fn expand_kql(input: TokenStream, manifest_dir: &Path) -> Result<TokenStream
         schema.extend(extra);
         tracked.push(path);
     }
-    schema.extend(Schema {
-        tables: args.tables,
-    });
+    schema.extend(Schema::of_tables(args.tables));
     let (text, name, literal, origin) = match &args.query {
         QuerySource::Inline(literal) => (
             literal.value(),

@@ -4,6 +4,7 @@
 
 use crate::types::ScalarType;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A column: name and type.
@@ -79,11 +80,37 @@ impl Table {
     }
 }
 
-/// The tables a query may read.
+/// The tables a query may read, and where the data of `externaldata` URLs
+/// and Sentinel watchlists is found on this machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Schema {
     /// The tables, each name once.
     pub tables: Vec<Table>,
+    /// Local copies of remote `externaldata` files, by URL as the rule
+    /// writes it: a detector runs air-gapped, so a rule that names the URL
+    /// reads the copy (a schema file's `externaldata`).
+    pub external_copies: BTreeMap<String, String>,
+    /// The watchlists `_GetWatchlist('ALIAS')` reads, each alias once (a
+    /// schema file's `watchlists`).
+    pub watchlists: Vec<Watchlist>,
+}
+
+/// A Microsoft Sentinel watchlist as a local CSV file: what
+/// `_GetWatchlist('ALIAS')` reads. The file has a header line (as the CSV
+/// a watchlist is created from); its fields are the declared columns, in
+/// order. The rows get one more column, `SearchKey`: the value of the
+/// search-key column as a string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Watchlist {
+    /// The alias rules name.
+    pub alias: String,
+    /// The CSV file, as the detector opens it (relative to its working
+    /// directory unless absolute).
+    pub file: String,
+    /// The columns of the file, in order.
+    pub columns: Vec<Column>,
+    /// The column whose value is `SearchKey`.
+    pub search_key: String,
 }
 
 /// The columns of `CloudAuditEvents` as Microsoft documents them
@@ -224,7 +251,23 @@ impl Schema {
                 builtin_table("AKSAuditAdmin", AKS_AUDIT),
                 builtin_table("AzureDiagnostics", AZURE_DIAGNOSTICS),
             ],
+            external_copies: BTreeMap::new(),
+            watchlists: Vec::new(),
         }
+    }
+
+    /// A schema of these tables only.
+    pub fn of_tables(tables: Vec<Table>) -> Schema {
+        Schema {
+            tables,
+            external_copies: BTreeMap::new(),
+            watchlists: Vec::new(),
+        }
+    }
+
+    /// The watchlist of this alias.
+    pub fn watchlist(&self, alias: &str) -> Option<&Watchlist> {
+        self.watchlists.iter().find(|w| w.alias == alias)
     }
 
     /// The table named `name`.
@@ -233,10 +276,16 @@ impl Schema {
     }
 
     /// Adds the tables of `other`, replacing tables of the same name.
+    /// Local copies and watchlists of `other` are added the same way.
     pub fn extend(&mut self, other: Schema) {
         for table in other.tables {
             self.tables.retain(|t| t.name != table.name);
             self.tables.push(table);
+        }
+        self.external_copies.extend(other.external_copies);
+        for watchlist in other.watchlists {
+            self.watchlists.retain(|w| w.alias != watchlist.alias);
+            self.watchlists.push(watchlist);
         }
     }
 
@@ -255,12 +304,34 @@ impl Schema {
     ///     {"name": "User", "type": "string"}]}]}
     /// ```
     ///
-    /// Types are KQL's names (`string`, `long`, `dynamic`, ...).
+    /// Types are KQL's names (`string`, `long`, `dynamic`, ...). Two more
+    /// keys, both optional, say where data the rules name is found on this
+    /// machine (docs/schema.md):
+    ///
+    /// ```json
+    /// {"externaldata": {"https://example.com/tor.csv": "lists/tor.csv"},
+    ///  "watchlists": [{"alias": "Admins", "file": "lists/admins.csv",
+    ///      "searchKey": "Upn", "columns": [{"name": "Upn", "type": "string"}]}]}
+    /// ```
     pub fn parse_json(text: &str) -> Result<Schema, String> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct FileSchema {
+            #[serde(default)]
             tables: Vec<FileTable>,
+            #[serde(default)]
+            externaldata: BTreeMap<String, String>,
+            #[serde(default)]
+            watchlists: Vec<FileWatchlist>,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct FileWatchlist {
+            alias: String,
+            file: String,
+            #[serde(rename = "searchKey")]
+            search_key: String,
+            columns: Vec<FileColumn>,
         }
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -297,13 +368,127 @@ impl Schema {
             }
             tables.push(Table::new(table.name, columns));
         }
-        Ok(Schema { tables })
+        for (url, file) in &file.externaldata {
+            if !url.contains("://") {
+                return Err(format!(
+                    "externaldata: '{url}' is not a URL (a rule reads a local file by its path)"
+                ));
+            }
+            if file.is_empty() || file.contains("://") {
+                return Err(format!(
+                    "externaldata: the copy of '{url}' must be a local file path, not '{file}'"
+                ));
+            }
+        }
+        let mut watchlists: Vec<Watchlist> = Vec::new();
+        for list in file.watchlists {
+            let what = format!("watchlist '{}'", list.alias);
+            if watchlists.iter().any(|w| w.alias == list.alias) {
+                return Err(format!("{what} appears twice"));
+            }
+            if list.file.is_empty() || list.file.contains("://") {
+                return Err(format!(
+                    "{what}: its file must be a local path, not '{}'",
+                    list.file
+                ));
+            }
+            let mut columns: Vec<Column> = Vec::new();
+            for column in list.columns {
+                let ty = ScalarType::from_name(&column.ty).ok_or_else(|| {
+                    format!(
+                        "{what}, column '{}': unknown type '{}'",
+                        column.name, column.ty
+                    )
+                })?;
+                if column.name == "SearchKey" {
+                    return Err(format!(
+                        "{what}: 'SearchKey' is the column _GetWatchlist adds; name the file's column otherwise"
+                    ));
+                }
+                if columns.iter().any(|c| c.name == column.name) {
+                    return Err(format!("{what}: column '{}' appears twice", column.name));
+                }
+                columns.push(Column::new(column.name, ty));
+            }
+            if !columns.iter().any(|c| c.name == list.search_key) {
+                return Err(format!(
+                    "{what}: its searchKey '{}' is not one of its columns",
+                    list.search_key
+                ));
+            }
+            watchlists.push(Watchlist {
+                alias: list.alias,
+                file: list.file,
+                columns,
+                search_key: list.search_key,
+            });
+        }
+        Ok(Schema {
+            tables,
+            external_copies: file.externaldata,
+            watchlists,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_schema_file_names_local_copies_and_watchlists() {
+        let schema = Schema::parse_json(
+            r#"{"externaldata": {"https://example.com/a.csv": "lists/a.csv"},
+                "watchlists": [{"alias": "Admins", "file": "admins.csv", "searchKey": "Upn",
+                  "columns": [{"name": "Upn", "type": "string"}, {"name": "Level", "type": "long"}]}]}"#,
+        )
+        .unwrap();
+        assert!(schema.tables.is_empty());
+        assert_eq!(
+            schema
+                .external_copies
+                .get("https://example.com/a.csv")
+                .map(String::as_str),
+            Some("lists/a.csv")
+        );
+        let admins = schema.watchlist("Admins").unwrap();
+        assert_eq!(admins.search_key, "Upn");
+        assert_eq!(admins.columns[1], Column::new("Level", ScalarType::Long));
+        let mut all = Schema::builtin();
+        all.extend(schema);
+        assert!(all.watchlist("Admins").is_some() && all.table("AKSAudit").is_some());
+    }
+
+    #[test]
+    fn a_bad_watchlist_or_copy_is_an_error_that_names_it() {
+        let cases = [
+            (
+                r#"{"watchlists": [{"alias": "W", "file": "w.csv", "searchKey": "X", "columns": [{"name": "Y", "type": "string"}]}]}"#,
+                "watchlist 'W': its searchKey 'X' is not one of its columns",
+            ),
+            (
+                r#"{"watchlists": [{"alias": "W", "file": "w.csv", "searchKey": "SearchKey", "columns": [{"name": "SearchKey", "type": "string"}]}]}"#,
+                "watchlist 'W': 'SearchKey' is the column _GetWatchlist adds",
+            ),
+            (
+                r#"{"watchlists": [{"alias": "W", "file": "https://x/w.csv", "searchKey": "A", "columns": [{"name": "A", "type": "string"}]}]}"#,
+                "watchlist 'W': its file must be a local path",
+            ),
+            (
+                r#"{"externaldata": {"lists/a.csv": "b.csv"}}"#,
+                "externaldata: 'lists/a.csv' is not a URL",
+            ),
+            (
+                r#"{"externaldata": {"https://x/a.csv": "https://y/a.csv"}}"#,
+                "must be a local file path",
+            ),
+            (r#"{"watchlist": []}"#, "unknown field `watchlist`"),
+        ];
+        for (text, want) in cases {
+            let error = Schema::parse_json(text).unwrap_err();
+            assert!(error.contains(want), "{text}: {error}");
+        }
+    }
 
     #[test]
     fn builtin_has_cloud_audit_events_with_azure_resource_id() {

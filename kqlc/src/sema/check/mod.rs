@@ -68,6 +68,7 @@ pub fn check(
         window_columns: HashMap::new(),
         refused_windows: std::collections::HashSet::new(),
         in_window_stage: false,
+        unknown_sources: 0,
     };
     let mut result = None;
     for statement in &query.statements {
@@ -154,6 +155,10 @@ struct Checker<'a> {
     refused_windows: std::collections::HashSet<(usize, usize)>,
     /// The operator being checked has had its row functions computed.
     in_window_stage: bool,
+    /// How many pipelines being checked have a source that was refused
+    /// (an unknown table, watchlist or function): their columns are
+    /// unknown, so a column they name is not reported a second time.
+    unknown_sources: usize,
 }
 
 /// The typed placeholder an erroneous expression becomes, so that checking
@@ -241,11 +246,15 @@ impl Checker<'_> {
     }
 
     fn tabular(&mut self, tabular: &TabularExpr) -> CheckedQuery {
+        let reported = self.diagnostics.len();
         let mut query = self.source(&tabular.source);
+        let unknown = self.diagnostics.len() > reported && query.output.is_empty();
+        self.unknown_sources += usize::from(unknown);
         self.check_render_last(&tabular.operators);
         for operator in &tabular.operators {
             query = self.push_operator(query, operator);
         }
+        self.unknown_sources -= usize::from(unknown);
         query
     }
 
@@ -341,6 +350,10 @@ impl Checker<'_> {
     }
 
     fn unknown_column(&mut self, columns: &[Column], ident: &Ident) {
+        if self.unknown_sources > 0 {
+            // The source was refused and reported: no columns are known.
+            return;
+        }
         let mut diagnostic = Diagnostic::new(
             Code::UnknownColumn,
             format!("unknown column '{}'", ident.name),

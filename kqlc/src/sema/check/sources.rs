@@ -149,7 +149,10 @@ impl Checker<'_> {
                     stages: Vec::new(),
                 }
             }
-            Source::Call(call) => self.tabular_call(call, None),
+            Source::Call(call) => match self.watchlist_source(call) {
+                Some(query) => query,
+                None => self.tabular_call(call, None),
+            },
             Source::ExternalData(external) => self.external_data(external),
             Source::Unimplemented(opaque) => {
                 self.unimplemented(opaque);
@@ -359,6 +362,91 @@ impl Checker<'_> {
         self.source(&Source::Union(union, span))
     }
 
+    /// `_GetWatchlist('ALIAS')`, Microsoft Sentinel's watchlist function,
+    /// over a watchlist the schema declares: its CSV file read as
+    /// `externaldata` (header line skipped), then `SearchKey`, the
+    /// search-key column as a string. `None` when the call is not one
+    /// (another name, or a user-defined function of that name).
+    pub(super) fn watchlist_source(&mut self, call: &ast::Call) -> Option<CheckedQuery> {
+        if call.name.name != "_GetWatchlist" || self.user_functions.contains_key(&call.name.name) {
+            return None;
+        }
+        let span = call.span;
+        let alias = match call.args.as_slice() {
+            [ast::Argument::Scalar(ast::Expr {
+                kind: ExprKind::Literal(Literal::String(alias)),
+                ..
+            })] => alias.clone(),
+            _ => {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        "_GetWatchlist takes one argument, the watchlist's alias as a string literal",
+                        span,
+                    )
+                    .with_label("expected `_GetWatchlist('ALIAS')`"),
+                );
+                return Some(empty_query());
+            }
+        };
+        let Some(list) = self.schema.watchlist(&alias).cloned() else {
+            let mut diagnostic = Diagnostic::new(
+                Code::UnknownTable,
+                format!("unknown watchlist '{alias}'"),
+                span,
+            )
+            .with_label("no watchlist of this alias in the schema")
+            .with_help(format!(
+                "declare its CSV file in a schema file (--schema): {{\"watchlists\": [{{\"alias\": \"{alias}\", \"file\": \"PATH.csv\", \"searchKey\": \"COLUMN\", \"columns\": [...]}}]}}"
+            ));
+            let aliases = self.schema.watchlists.iter().map(|w| w.alias.as_str());
+            if let Some(best) = closest_name(&alias, aliases) {
+                diagnostic = diagnostic.with_help(format!("did you mean '{best}'?"));
+            }
+            self.error(diagnostic);
+            return Some(empty_query());
+        };
+        let ident = |name: &str| ast::Ident {
+            name: name.to_string(),
+            span,
+        };
+        let expr = |kind: ExprKind| ast::Expr { kind, span };
+        let string = |text: &str| expr(ExprKind::Literal(Literal::String(text.to_string())));
+        let read = ast::ExternalData {
+            columns: list
+                .columns
+                .iter()
+                .map(|c| (ident(&c.name), c.ty))
+                .collect(),
+            uris: vec![string(&list.file)],
+            options: vec![
+                (ident("format"), string("csv")),
+                (
+                    ident("ignoreFirstRecord"),
+                    expr(ExprKind::Literal(Literal::Bool(true))),
+                ),
+            ],
+            span,
+        };
+        let search_key = ast::NamedExpr {
+            name: Some(ident("SearchKey")),
+            more_names: Vec::new(),
+            expr: expr(ExprKind::Call {
+                name: ident("tostring"),
+                args: vec![expr(ExprKind::Name(ident(&list.search_key)))],
+            }),
+        };
+        let query = ast::TabularExpr {
+            source: Source::ExternalData(read),
+            operators: vec![ast::Operator {
+                kind: ast::OperatorKind::Extend(vec![search_key]),
+                span,
+            }],
+            span,
+        };
+        Some(self.tabular(&query))
+    }
+
     fn external_data(&mut self, external: &ast::ExternalData) -> CheckedQuery {
         let mut columns: Vec<Column> = Vec::new();
         for (name, ty) in &external.columns {
@@ -378,6 +466,11 @@ impl Checker<'_> {
                 );
                 continue;
             };
+            // A URL with a local copy named by the schema reads the copy.
+            let text = match self.schema.external_copies.get(text.as_str()) {
+                Some(copy) => copy,
+                None => text,
+            };
             let path = text.strip_prefix("file://").unwrap_or(text);
             if path.contains("://") {
                 self.error(
@@ -387,7 +480,10 @@ impl Checker<'_> {
                         uri.span,
                     )
                     .with_label("a remote URL")
-                    .with_help("download the file next to the detector and give its path"),
+                    .with_help(format!(
+                        "download the file, and name the copy in a schema file (--schema): \
+                         {{\"externaldata\": {{\"{path}\": \"PATH\"}}}}"
+                    )),
                 );
                 continue;
             }

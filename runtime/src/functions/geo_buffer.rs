@@ -35,11 +35,15 @@ fn radius_and_tolerance(radius: &Value, tolerance: Option<&Value>) -> Option<(f6
         Some(v) => real_arg(v)?,
     };
     let quarter = std::f64::consts::FRAC_PI_2 * EARTH_RADIUS_METERS;
-    if !(radius > 0.0 && radius < quarter) || !(tolerance >= radius * 1e-6) {
+    let valid = radius > 0.0 && radius < quarter && tolerance >= radius * 1e-6;
+    if !valid {
         return None;
     }
     let tolerance = tolerance.min(radius * (1.0 - 1e-9));
-    Some((radius / EARTH_RADIUS_METERS, tolerance / EARTH_RADIUS_METERS))
+    Some((
+        radius / EARTH_RADIUS_METERS,
+        tolerance / EARTH_RADIUS_METERS,
+    ))
 }
 
 fn degrees(v: &Point) -> (f64, f64) {
@@ -108,7 +112,8 @@ fn band(a: &Point, b: &Point, inner: f64, tolerance: f64) -> Option<Vec<Point>> 
     }
     let normal = normal.normalize();
     let out = inner + tolerance / 2.0;
-    let offset = |p: &Point, side: f64| Point((p.0 * out.cos() + normal * (side * out.sin())).normalize());
+    let offset =
+        |p: &Point, side: f64| Point((p.0 * out.cos() + normal * (side * out.sin())).normalize());
     let mut pieces = 1usize;
     loop {
         let first = offset(a, 1.0);
@@ -201,6 +206,7 @@ pub fn geo_polygon_buffer(args: &[Value]) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 
@@ -235,7 +241,10 @@ mod tests {
         // Every point of the circle is inside: the page's own predicate.
         for k in 0..36 {
             let bearing = f64::from(k) * 10f64.to_radians();
-            let (dlat, dlon) = (bearing.cos() * 0.17, bearing.sin() * 0.17 / 36.15f64.to_radians().cos());
+            let (dlat, dlon) = (
+                bearing.cos() * 0.17,
+                bearing.sin() * 0.17 / 36.15f64.to_radians().cos(),
+            );
             let inside = crate::functions::geo_point_in_polygon(
                 &r(-115.1745008278 + dlon),
                 &r(36.1497251277 + dlat),
@@ -253,7 +262,8 @@ mod tests {
 
     #[test]
     fn a_line_buffer_holds_the_points_near_the_line() {
-        let line = dynamic(r#"{"type":"LineString","coordinates":[[10,50],[10.1,50.05],[10.2,50]]}"#);
+        let line =
+            dynamic(r#"{"type":"LineString","coordinates":[[10,50],[10.1,50.05],[10.2,50]]}"#);
         let buffer = geo_line_buffer(&[line.clone(), r(1000.0)]);
         let Value::Bag(bag) = &buffer else {
             panic!("{buffer:?}")
@@ -272,7 +282,9 @@ mod tests {
             assert_eq!(inside, Value::Bool(d <= 1000.0), "{lon} {lat} {d}");
         }
         assert_eq!(geo_line_buffer(&[line, r(0.0)]), Value::Null);
-        let polygon = dynamic(r#"{"type":"Polygon","coordinates":[[[10,10],[10.1,10],[10.1,10.1],[10,10.1],[10,10]]]}"#);
+        let polygon = dynamic(
+            r#"{"type":"Polygon","coordinates":[[[10,10],[10.1,10],[10.1,10.1],[10,10.1],[10,10]]]}"#,
+        );
         let grown = geo_polygon_buffer(&[polygon, r(500.0)]);
         let inside = |lon, lat| crate::functions::geo_point_in_polygon(&r(lon), &r(lat), &grown);
         assert_eq!(inside(10.05, 10.05), Value::Bool(true));

@@ -140,7 +140,8 @@ fn edge_to_cell(a: &Point, b: &Point, cell: &Cell, edges: &[(Point, Point); 4]) 
     if edge_meets_cell(a, b, edges) || cell.contains_point(a) {
         return 0.0;
     }
-    let d = |p: &Point, (c, e): (&Point, &Point)| s2::edgeutil::distance_from_segment(p, c, e).rad();
+    let d =
+        |p: &Point, (c, e): (&Point, &Point)| s2::edgeutil::distance_from_segment(p, c, e).rad();
     edges
         .iter()
         .flat_map(|(c, e)| [d(a, (c, e)), d(b, (c, e)), d(c, (a, b)), d(e, (a, b))])
@@ -245,7 +246,11 @@ pub fn geo_polygon_to_h3cells(args: &[Value]) -> Value {
         let (lon, lat) = (centre.lng(), centre.lat());
         let (mut dx, mut dy) = (0.0f64, 0.0f64);
         for corner in cell.boundary().iter() {
-            dx = dx.max((corner.lng() - lon).abs().min(360.0 - (corner.lng() - lon).abs()));
+            dx = dx.max(
+                (corner.lng() - lon)
+                    .abs()
+                    .min(360.0 - (corner.lng() - lon).abs()),
+            );
             dy = dy.max((corner.lat() - lat).abs());
         }
         let margin_lon = margin_lat / lat.to_radians().cos().max(1e-6);
@@ -292,6 +297,7 @@ pub fn geo_polygon_to_h3cells(args: &[Value]) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 
@@ -301,7 +307,8 @@ mod tests {
 
     #[test]
     fn a_big_triangle_at_level_five() {
-        let triangle = dynamic(r#"{"type":"Polygon","coordinates":[[[0,0],[0,50],[100,50],[0,0]]]}"#);
+        let triangle =
+            dynamic(r#"{"type":"Polygon","coordinates":[[[0,0],[0,50],[100,50],[0,0]]]}"#);
         let Value::Array(cells) = geo_polygon_to_s2cells(&[triangle.clone(), Value::Long(5)])
         else {
             panic!()
@@ -315,7 +322,9 @@ mod tests {
 
     #[test]
     fn a_point_of_the_line_is_in_its_covering() {
-        let line = dynamic(r#"{"type":"LineString","coordinates":[[-0.087152,51.509596],[-0.088340,51.506110]]}"#);
+        let line = dynamic(
+            r#"{"type":"LineString","coordinates":[[-0.087152,51.509596],[-0.088340,51.506110]]}"#,
+        );
         let Value::Array(cells) = geo_line_to_s2cells(&[line, Value::Long(14)]) else {
             panic!()
         };
@@ -338,9 +347,18 @@ mod tests {
         let mut got: Vec<&str> = cells.iter().filter_map(Value::as_str).collect();
         got.sort_unstable();
         let mut want = vec![
-            "86390cb57ffffff", "86390cb0fffffff", "86390ca27ffffff", "86390cb87ffffff",
-            "86390cb07ffffff", "86390ca2fffffff", "86390ca37ffffff", "86390cb17ffffff",
-            "86390cb1fffffff", "86390cb8fffffff", "86390cba7ffffff", "86390ca07ffffff",
+            "86390cb57ffffff",
+            "86390cb0fffffff",
+            "86390ca27ffffff",
+            "86390cb87ffffff",
+            "86390cb07ffffff",
+            "86390ca2fffffff",
+            "86390ca37ffffff",
+            "86390cb17ffffff",
+            "86390cb1fffffff",
+            "86390cb8fffffff",
+            "86390cba7ffffff",
+            "86390ca07ffffff",
             "86390cbafffffff",
         ];
         want.sort_unstable();

@@ -177,8 +177,7 @@ pub fn geo_polygon_densify(args: &[Value]) -> Value {
     let Some(shape) = args.first() else {
         return Value::Null;
     };
-    let (Some(_), Some((tolerance, preserve_crossing))) = (polygons(shape), options(args))
-    else {
+    let (Some(_), Some((tolerance, preserve_crossing))) = (polygons(shape), options(args)) else {
         return Value::Null;
     };
     let Some((kind, coordinates)) = geometry(shape, &["Polygon", "MultiPolygon"]) else {
@@ -209,6 +208,7 @@ pub fn geo_polygon_densify(args: &[Value]) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 
@@ -223,7 +223,7 @@ mod tests {
             r#"{"type":"LineString","coordinates":[[50,50],[50.125,50.125],[50.25,50.25],
             [50.375,50.375],[50.5,50.5],[50.625,50.625],[50.75,50.75],[50.875,50.875],[51,51]]}"#,
         );
-        assert_eq!(geo_line_densify(&[line.clone()]), want);
+        assert_eq!(geo_line_densify(std::slice::from_ref(&line)), want);
         assert_eq!(geo_line_densify(&[line, Value::Long(0)]), Value::Null);
     }
 

@@ -161,7 +161,10 @@ impl Gnomonic {
         match result.0.as_slice() {
             [] => empty_collection(),
             [one] => geojson("Polygon", polygon(one)),
-            many => geojson("MultiPolygon", Value::array(many.iter().map(polygon).collect())),
+            many => geojson(
+                "MultiPolygon",
+                Value::array(many.iter().map(polygon).collect()),
+            ),
         }
     }
 }
@@ -172,7 +175,10 @@ fn empty_collection() -> Value {
             crate::value::Str::Static("type"),
             Value::from_static("GeometryCollection"),
         ),
-        (crate::value::Str::Static("geometries"), Value::array(vec![])),
+        (
+            crate::value::Str::Static("geometries"),
+            Value::array(vec![]),
+        ),
     ])
 }
 
@@ -257,7 +263,10 @@ pub fn geo_intersection_line_with_polygon(line: &Value, polygon: &Value) -> Valu
         .collect();
     match parts.len() {
         0 => empty_collection(),
-        1 => geojson("LineString", parts.into_iter().next().unwrap_or(Value::Null)),
+        1 => geojson(
+            "LineString",
+            parts.into_iter().next().unwrap_or(Value::Null),
+        ),
         _ => geojson("MultiLineString", Value::array(parts)),
     }
 }
@@ -269,13 +278,19 @@ const SAME: f64 = 1e-12;
 /// Where two sets of edges meet: the points where they cross or touch and
 /// the pieces where they run along each other (the `geo` crate's
 /// `line_intersection`), the points on those pieces dropped.
-fn contacts(first: &[geo::Line<f64>], second: &[geo::Line<f64>]) -> (Vec<geo::Coord<f64>>, Vec<geo::Line<f64>>) {
+fn contacts(
+    first: &[geo::Line<f64>],
+    second: &[geo::Line<f64>],
+) -> (Vec<geo::Coord<f64>>, Vec<geo::Line<f64>>) {
     use geo::line_intersection::{line_intersection, LineIntersection};
-    let (mut points, mut pieces): (Vec<geo::Coord<f64>>, Vec<geo::Line<f64>>) = (Vec::new(), Vec::new());
+    let (mut points, mut pieces): (Vec<geo::Coord<f64>>, Vec<geo::Line<f64>>) =
+        (Vec::new(), Vec::new());
     for a in first {
         for b in second {
             match line_intersection(*a, *b) {
-                Some(LineIntersection::SinglePoint { intersection, .. }) => points.push(intersection),
+                Some(LineIntersection::SinglePoint { intersection, .. }) => {
+                    points.push(intersection)
+                }
                 Some(LineIntersection::Collinear { intersection }) => {
                     if near(intersection.start, intersection.end) {
                         points.push(intersection.start);
@@ -339,8 +354,10 @@ fn chains(pieces: Vec<geo::Line<f64>>) -> Vec<Vec<geo::Coord<f64>>> {
     for chain in chains {
         let mut chain: Vec<geo::Coord<f64>> = chain.into_iter().collect();
         while let Some(i) = merged.iter().position(|m| {
-            near(m[m.len() - 1], chain[0]) || near(m[m.len() - 1], chain[chain.len() - 1])
-                || near(m[0], chain[0]) || near(m[0], chain[chain.len() - 1])
+            near(m[m.len() - 1], chain[0])
+                || near(m[m.len() - 1], chain[chain.len() - 1])
+                || near(m[0], chain[0])
+                || near(m[0], chain[chain.len() - 1])
         }) {
             let mut m = merged.remove(i);
             if near(m[m.len() - 1], chain[0]) {
@@ -557,7 +574,10 @@ pub fn geo_union_lines_array(array: &Value) -> Value {
     match chains.as_slice() {
         [] => empty_collection(),
         [one] => geojson("LineString", chain(one)),
-        many => geojson("MultiLineString", Value::array(many.iter().map(chain).collect())),
+        many => geojson(
+            "MultiLineString",
+            Value::array(many.iter().map(chain).collect()),
+        ),
     }
 }
 
@@ -664,11 +684,15 @@ pub fn geo_polygon_simplify(args: &[Value]) -> Value {
     if geometry(shape, &["Polygon"]).is_some() {
         geojson("Polygon", ring_value(&kept[0]))
     } else {
-        geojson("MultiPolygon", Value::array(kept.iter().map(ring_value).collect()))
+        geojson(
+            "MultiPolygon",
+            Value::array(kept.iter().map(ring_value).collect()),
+        )
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 
@@ -677,9 +701,7 @@ mod tests {
     }
 
     fn kind(v: &Value) -> String {
-        let Value::Bag(bag) = v else {
-            panic!("{v:?}")
-        };
+        let Value::Bag(bag) = v else { panic!("{v:?}") };
         bag.get("type")
             .and_then(Value::as_str)
             .unwrap_or_default()
@@ -687,9 +709,7 @@ mod tests {
     }
 
     fn coords(v: &Value) -> Value {
-        let Value::Bag(bag) = v else {
-            panic!("{v:?}")
-        };
+        let Value::Bag(bag) = v else { panic!("{v:?}") };
         bag.get("coordinates").cloned().unwrap_or(Value::Null)
     }
 
@@ -702,18 +722,30 @@ mod tests {
 
     #[test]
     fn lines_cross_at_a_point_and_share_themselves() {
-        let a = dynamic(r#"{"type":"LineString","coordinates":[[-73.978929,40.785155],[-73.980903,40.782621]]}"#);
-        let b = dynamic(r#"{"type":"LineString","coordinates":[[-73.985195,40.788275],[-73.974552,40.779761]]}"#);
+        let a = dynamic(
+            r#"{"type":"LineString","coordinates":[[-73.978929,40.785155],[-73.980903,40.782621]]}"#,
+        );
+        let b = dynamic(
+            r#"{"type":"LineString","coordinates":[[-73.985195,40.788275],[-73.974552,40.779761]]}"#,
+        );
         let point = geo_intersection_2lines(&a, &b);
         assert_eq!(kind(&point), "Point");
-        assert!(close(&coords(&point), -73.979837116670978, 40.783989289772165), "{point:?}");
+        assert!(
+            close(&coords(&point), -73.979837116670978, 40.783989289772165),
+            "{point:?}"
+        );
         let same = geo_intersection_2lines(&a, &a);
         assert_eq!(kind(&same), "LineString");
-        let Value::Array(vs) = coords(&same) else { panic!() };
+        let Value::Array(vs) = coords(&same) else {
+            panic!()
+        };
         assert_eq!(vs.len(), 2);
         let far = dynamic(r#"{"type":"LineString","coordinates":[[3,3],[4,4]]}"#);
         let near = dynamic(r#"{"type":"LineString","coordinates":[[1,1],[2,2]]}"#);
-        assert_eq!(kind(&geo_intersection_2lines(&near, &far)), "GeometryCollection");
+        assert_eq!(
+            kind(&geo_intersection_2lines(&near, &far)),
+            "GeometryCollection"
+        );
     }
 
     #[test]
@@ -725,7 +757,9 @@ mod tests {
         );
         let union = geo_union_lines_array(&lines);
         assert_eq!(kind(&union), "LineString", "{union:?}");
-        let Value::Array(vs) = coords(&union) else { panic!() };
+        let Value::Array(vs) = coords(&union) else {
+            panic!()
+        };
         let want = [
             (-73.956838846206651, 40.805028914808844),
             (-73.95633727312088, 40.8057171711177),
@@ -740,12 +774,20 @@ mod tests {
 
     #[test]
     fn polygons_share_an_area_a_point_or_both() {
-        let block = dynamic(r#"{"type":"Polygon","coordinates":[[[-73.9630937576294,40.77498840732385],[-73.963565826416,40.774383111780914],[-73.96205306053162,40.773745311181585],[-73.96160781383514,40.7743912365898],[-73.9630937576294,40.77498840732385]]]}"#);
-        let wedge = dynamic(r#"{"type":"Polygon","coordinates":[[[-73.96213352680206,40.775045280447145],[-73.9631313085556,40.774578106920345],[-73.96207988262177,40.77416780398293],[-73.96213352680206,40.775045280447145]]]}"#);
+        let block = dynamic(
+            r#"{"type":"Polygon","coordinates":[[[-73.9630937576294,40.77498840732385],[-73.963565826416,40.774383111780914],[-73.96205306053162,40.773745311181585],[-73.96160781383514,40.7743912365898],[-73.9630937576294,40.77498840732385]]]}"#,
+        );
+        let wedge = dynamic(
+            r#"{"type":"Polygon","coordinates":[[[-73.96213352680206,40.775045280447145],[-73.9631313085556,40.774578106920345],[-73.96207988262177,40.77416780398293],[-73.96213352680206,40.775045280447145]]]}"#,
+        );
         let area = geo_intersection_2polygons(&block, &wedge);
         assert_eq!(kind(&area), "Polygon", "{area:?}");
-        let Value::Array(rings) = coords(&area) else { panic!() };
-        let Value::Array(ring) = &rings[0] else { panic!() };
+        let Value::Array(rings) = coords(&area) else {
+            panic!()
+        };
+        let Value::Array(ring) = &rings[0] else {
+            panic!()
+        };
         assert_eq!(ring.len(), 5);
         for (lon, lat) in [
             (-73.962105776437156, 40.774591360999679),
@@ -753,30 +795,49 @@ mod tests {
             (-73.9631313085556, 40.774578106920352),
             (-73.962079882621765, 40.774167803982927),
         ] {
-            assert!(ring.iter().any(|v| close(v, lon, lat)), "{lon} {lat} {ring:?}");
+            assert!(
+                ring.iter().any(|v| close(v, lon, lat)),
+                "{lon} {lat} {ring:?}"
+            );
         }
         let west = dynamic(r#"{"type":"Polygon","coordinates":[[[2,45],[0,45],[1,44],[2,45]]]}"#);
         let east = dynamic(r#"{"type":"Polygon","coordinates":[[[3,44],[2,45],[2,43],[3,44]]]}"#);
         let point = geo_intersection_2polygons(&west, &east);
         assert_eq!(kind(&point), "Point", "{point:?}");
         assert!(close(&coords(&point), 2.0, 45.0));
-        let both = dynamic(r#"{"type":"MultiPolygon","coordinates":[[[[3,44],[2,45],[2,43],[3,44]]],[[[1.192,45.265],[1.005,44.943],[1.356,44.937],[1.192,45.265]]]]}"#);
+        let both = dynamic(
+            r#"{"type":"MultiPolygon","coordinates":[[[[3,44],[2,45],[2,43],[3,44]]],[[[1.192,45.265],[1.005,44.943],[1.356,44.937],[1.192,45.265]]]]}"#,
+        );
         let mixed = geo_intersection_2polygons(&west, &both);
         assert_eq!(kind(&mixed), "GeometryCollection", "{mixed:?}");
         let apart = dynamic(r#"{"type":"Polygon","coordinates":[[[3,44],[3,45],[2,43],[3,44]]]}"#);
-        assert_eq!(kind(&geo_intersection_2polygons(&west, &apart)), "GeometryCollection");
+        assert_eq!(
+            kind(&geo_intersection_2polygons(&west, &apart)),
+            "GeometryCollection"
+        );
     }
 
     #[test]
     fn simplification_keeps_the_corners() {
-        let line = dynamic(r#"{"type":"LineString","coordinates":[[-73.97033169865608,40.789063020152824],[-73.97039607167244,40.78897975920816],[-73.9704617857933,40.78888837512432],[-73.97052884101868,40.7887949601531],[-73.9706052839756,40.788698498903564],[-73.97065222263336,40.78862640672032],[-73.97072866559029,40.78852791445617],[-73.97079303860664,40.788434498977836]]}"#);
+        let line = dynamic(
+            r#"{"type":"LineString","coordinates":[[-73.97033169865608,40.789063020152824],[-73.97039607167244,40.78897975920816],[-73.9704617857933,40.78888837512432],[-73.97052884101868,40.7887949601531],[-73.9706052839756,40.788698498903564],[-73.97065222263336,40.78862640672032],[-73.97072866559029,40.78852791445617],[-73.97079303860664,40.788434498977836]]}"#,
+        );
         let simple = geo_line_simplify(&[line, Value::Long(10)]);
-        let want = dynamic(r#"{"type":"LineString","coordinates":[[-73.97033169865608,40.789063020152824],[-73.97079303860664,40.788434498977836]]}"#);
+        let want = dynamic(
+            r#"{"type":"LineString","coordinates":[[-73.97033169865608,40.789063020152824],[-73.97079303860664,40.788434498977836]]}"#,
+        );
         assert_eq!(simple, want);
         let small = dynamic(r#"{"type":"LineString","coordinates":[[1.1,1.1],[1.2,1.2]]}"#);
-        assert_eq!(geo_line_simplify(&[small, Value::Long(100_000)]), Value::Null);
-        let polygon = dynamic(r#"{"type":"Polygon","coordinates":[[[-73.94885122776031,40.79673476355657],[-73.94885927438736,40.79692258628347],[-73.94887939095497,40.79692055577034],[-73.9488673210144,40.79693476936093],[-73.94888743758202,40.79693476936093],[-73.9488834142685,40.796959135509105],[-73.94890084862709,40.79695304397289],[-73.94906312227248,40.79710736271788],[-73.94923612475395,40.7968708081794],[-73.94885122776031,40.79673476355657]]]}"#);
-        let want = dynamic(r#"{"type":"Polygon","coordinates":[[[-73.94885122776031,40.79673476355657],[-73.94906312227248,40.79710736271788],[-73.94923612475395,40.7968708081794],[-73.94885122776031,40.79673476355657]]]}"#);
+        assert_eq!(
+            geo_line_simplify(&[small, Value::Long(100_000)]),
+            Value::Null
+        );
+        let polygon = dynamic(
+            r#"{"type":"Polygon","coordinates":[[[-73.94885122776031,40.79673476355657],[-73.94885927438736,40.79692258628347],[-73.94887939095497,40.79692055577034],[-73.9488673210144,40.79693476936093],[-73.94888743758202,40.79693476936093],[-73.9488834142685,40.796959135509105],[-73.94890084862709,40.79695304397289],[-73.94906312227248,40.79710736271788],[-73.94923612475395,40.7968708081794],[-73.94885122776031,40.79673476355657]]]}"#,
+        );
+        let want = dynamic(
+            r#"{"type":"Polygon","coordinates":[[[-73.94885122776031,40.79673476355657],[-73.94906312227248,40.79710736271788],[-73.94923612475395,40.7968708081794],[-73.94885122776031,40.79673476355657]]]}"#,
+        );
         assert_eq!(geo_polygon_simplify(&[polygon]), want);
     }
 }

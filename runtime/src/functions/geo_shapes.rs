@@ -53,7 +53,10 @@ pub(super) fn position(value: &Value) -> Option<(f64, f64)> {
 
 /// The members of a GeoJSON geometry of one of `kinds`: its type and its
 /// `coordinates`.
-pub(super) fn geometry<'v>(value: &'v Value, kinds: &[&'static str]) -> Option<(&'static str, &'v [Value])> {
+pub(super) fn geometry<'v>(
+    value: &'v Value,
+    kinds: &[&'static str],
+) -> Option<(&'static str, &'v [Value])> {
     let Value::Bag(bag) = value else {
         return None;
     };
@@ -559,6 +562,7 @@ pub fn geo_polygon_centroid(polygon: &Value) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 
@@ -639,17 +643,36 @@ mod tests {
 
     #[test]
     fn intersections_of_lines_and_polygons() {
-        let a = dynamic(r#"{"type":"LineString","coordinates":[[-73.978929,40.785155],[-73.980903,40.782621]]}"#);
-        let b = dynamic(r#"{"type":"LineString","coordinates":[[-73.985195,40.788275],[-73.974552,40.779761]]}"#);
+        let a = dynamic(
+            r#"{"type":"LineString","coordinates":[[-73.978929,40.785155],[-73.980903,40.782621]]}"#,
+        );
+        let b = dynamic(
+            r#"{"type":"LineString","coordinates":[[-73.985195,40.788275],[-73.974552,40.779761]]}"#,
+        );
         assert_eq!(geo_intersects_2lines(&a, &b), Value::Bool(true));
         let far = dynamic(r#"{"type":"LineString","coordinates":[[1,1],[2,2]]}"#);
         assert_eq!(geo_intersects_2lines(&a, &far), Value::Bool(false));
-        let triangle = dynamic(r#"{"type":"Polygon","coordinates":[[[-73.9712905883789,40.78580561168767],[-73.98004531860352,40.775276834803655],[-73.97000312805176,40.77852663535664],[-73.9712905883789,40.78580561168767]]]}"#);
-        assert_eq!(geo_intersects_line_with_polygon(&b, &triangle), Value::Bool(true));
-        assert_eq!(geo_intersects_line_with_polygon(&far, &triangle), Value::Bool(false));
-        let touching = dynamic(r#"{"type":"Polygon","coordinates":[[[3,44],[2,45],[2,43],[3,44]]]}"#);
+        let triangle = dynamic(
+            r#"{"type":"Polygon","coordinates":[[[-73.9712905883789,40.78580561168767],[-73.98004531860352,40.775276834803655],[-73.97000312805176,40.77852663535664],[-73.9712905883789,40.78580561168767]]]}"#,
+        );
+        assert_eq!(
+            geo_intersects_line_with_polygon(&b, &triangle),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            geo_intersects_line_with_polygon(&far, &triangle),
+            Value::Bool(false)
+        );
+        let touching =
+            dynamic(r#"{"type":"Polygon","coordinates":[[[3,44],[2,45],[2,43],[3,44]]]}"#);
         let other = dynamic(r#"{"type":"Polygon","coordinates":[[[2,45],[0,45],[1,44],[2,45]]]}"#);
-        assert_eq!(geo_intersects_2polygons(&touching, &other), Value::Bool(true));
-        assert_eq!(geo_intersects_2polygons(&touching, &Value::Null), Value::Null);
+        assert_eq!(
+            geo_intersects_2polygons(&touching, &other),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            geo_intersects_2polygons(&touching, &Value::Null),
+            Value::Null
+        );
     }
 }

@@ -288,9 +288,9 @@ pub fn catalog() -> String {
 /// `row_cumsum`), a cluster
 /// (`current_database`, `cursor_after`, `ingestion_time`, `extent_id`), or
 /// data kqlc does not ship (`geo_info_from_ip_address`,
-/// `parse_user_agent`). The rest (t-digest, special mathematical functions,
-/// the geospatial functions on whole lines and polygons) are
-/// not implemented yet; see `docs/functions.md`.
+/// `parse_user_agent`). The rest (special mathematical functions,
+/// `geo_simplify_polygons_array`) are not implemented yet; see
+/// `docs/functions.md`.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "beta_cdf",
     "beta_inv",

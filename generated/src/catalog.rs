@@ -314,8 +314,44 @@ pub const GEO_H3CELL_TO_CENTRAL_POINT: fn(&Value) -> Value = functions::geo_h3ce
 /// geo_h3cell_to_polygon: an H3 cell as a GeoJSON polygon
 pub const GEO_H3CELL_TO_POLYGON: fn(&Value) -> Value = functions::geo_h3cell_to_polygon;
 
+/// geo_intersection_2lines: the points and pieces two GeoJSON lines or multilines share on the sphere
+pub const GEO_INTERSECTION_2LINES: fn(&Value, &Value) -> Value = functions::geo_intersection_2lines;
+
+/// geo_intersection_2polygons: what two GeoJSON polygons or multipolygons share on the sphere: area, boundary pieces, points
+pub const GEO_INTERSECTION_2POLYGONS: fn(&Value, &Value) -> Value = functions::geo_intersection_2polygons;
+
+/// geo_intersection_line_with_polygon: the parts of a GeoJSON line or multiline inside a polygon or multipolygon on the sphere
+pub const GEO_INTERSECTION_LINE_WITH_POLYGON: fn(&Value, &Value) -> Value = functions::geo_intersection_line_with_polygon;
+
+/// geo_intersects_2lines: whether two GeoJSON lines or multilines share a point on the sphere
+pub const GEO_INTERSECTS_2LINES: fn(&Value, &Value) -> Value = functions::geo_intersects_2lines;
+
+/// geo_intersects_2polygons: whether two GeoJSON polygons or multipolygons share a point on the sphere
+pub const GEO_INTERSECTS_2POLYGONS: fn(&Value, &Value) -> Value = functions::geo_intersects_2polygons;
+
+/// geo_intersects_line_with_polygon: whether a GeoJSON line or multiline shares a point with a polygon or multipolygon on the sphere
+pub const GEO_INTERSECTS_LINE_WITH_POLYGON: fn(&Value, &Value) -> Value = functions::geo_intersects_line_with_polygon;
+
+/// geo_line_buffer: a GeoJSON polygon holding every point within a radius of a line or multiline on the sphere
+pub const GEO_LINE_BUFFER: fn(&[Value]) -> Value = functions::geo_line_buffer;
+
+/// geo_line_centroid: the centroid of a GeoJSON line or multiline on the sphere, as a GeoJSON point
+pub const GEO_LINE_CENTROID: fn(&Value) -> Value = functions::geo_line_centroid;
+
+/// geo_line_densify: a GeoJSON line with points added so its geodesic edges follow the planar ones within a tolerance
+pub const GEO_LINE_DENSIFY: fn(&[Value]) -> Value = functions::geo_line_densify;
+
 /// geo_line_length: total length in metres of a GeoJSON line or multiline on the sphere
 pub const GEO_LINE_LENGTH: fn(&Value) -> Value = functions::geo_line_length;
+
+/// geo_line_simplify: a GeoJSON line with nearly straight chains of edges replaced by single edges within a tolerance
+pub const GEO_LINE_SIMPLIFY: fn(&[Value]) -> Value = functions::geo_line_simplify;
+
+/// geo_line_to_s2cells: the S2 cell tokens of one level that cover a GeoJSON line (and a radius around it)
+pub const GEO_LINE_TO_S2CELLS: fn(&[Value]) -> Value = functions::geo_line_to_s2cells;
+
+/// geo_point_buffer: a GeoJSON polygon holding every point within a radius of a point on the sphere
+pub const GEO_POINT_BUFFER: fn(&[Value]) -> Value = functions::geo_point_buffer;
 
 /// geo_point_in_circle: whether a point lies within a circle on the sphere
 pub const GEO_POINT_IN_CIRCLE: fn(&[Value]) -> Value = functions::geo_point_in_circle;
@@ -335,8 +371,26 @@ pub const GEO_POINT_TO_S2CELL: fn(&[Value]) -> Value = functions::geo_point_to_s
 /// geo_polygon_area: area in square metres of a GeoJSON polygon or multipolygon on the sphere
 pub const GEO_POLYGON_AREA: fn(&Value) -> Value = functions::geo_polygon_area;
 
+/// geo_polygon_buffer: a GeoJSON polygon holding a polygon and every point within a radius of it on the sphere
+pub const GEO_POLYGON_BUFFER: fn(&[Value]) -> Value = functions::geo_polygon_buffer;
+
+/// geo_polygon_centroid: the centroid of a GeoJSON polygon or multipolygon on the sphere, as a GeoJSON point
+pub const GEO_POLYGON_CENTROID: fn(&Value) -> Value = functions::geo_polygon_centroid;
+
+/// geo_polygon_densify: a GeoJSON polygon with points added so its geodesic edges follow the planar ones within a tolerance
+pub const GEO_POLYGON_DENSIFY: fn(&[Value]) -> Value = functions::geo_polygon_densify;
+
 /// geo_polygon_perimeter: boundary length in metres of a GeoJSON polygon or multipolygon on the sphere
 pub const GEO_POLYGON_PERIMETER: fn(&Value) -> Value = functions::geo_polygon_perimeter;
+
+/// geo_polygon_simplify: a GeoJSON polygon with nearly straight chains of edges replaced by single edges within a tolerance
+pub const GEO_POLYGON_SIMPLIFY: fn(&[Value]) -> Value = functions::geo_polygon_simplify;
+
+/// geo_polygon_to_h3cells: the H3 cell tokens of one resolution whose centres lie in a GeoJSON polygon (or within a radius of it)
+pub const GEO_POLYGON_TO_H3CELLS: fn(&[Value]) -> Value = functions::geo_polygon_to_h3cells;
+
+/// geo_polygon_to_s2cells: the S2 cell tokens of one level that cover a GeoJSON polygon
+pub const GEO_POLYGON_TO_S2CELLS: fn(&[Value]) -> Value = functions::geo_polygon_to_s2cells;
 
 /// geo_s2cell_neighbors: the S2 cells of the same level around a cell
 pub const GEO_S2CELL_NEIGHBORS: fn(&Value) -> Value = functions::geo_s2cell_neighbors;
@@ -346,6 +400,12 @@ pub const GEO_S2CELL_TO_CENTRAL_POINT: fn(&Value) -> Value = functions::geo_s2ce
 
 /// geo_s2cell_to_polygon: an S2 cell as a GeoJSON polygon
 pub const GEO_S2CELL_TO_POLYGON: fn(&Value) -> Value = functions::geo_s2cell_to_polygon;
+
+/// geo_union_lines_array: the union of an array of GeoJSON lines and multilines on the sphere
+pub const GEO_UNION_LINES_ARRAY: fn(&Value) -> Value = functions::geo_union_lines_array;
+
+/// geo_union_polygons_array: the union of an array of GeoJSON polygons and multipolygons on the sphere
+pub const GEO_UNION_POLYGONS_ARRAY: fn(&Value) -> Value = functions::geo_union_polygons_array;
 
 /// getmonth, monthofyear: month of a datetime (1-12)
 pub const GETMONTH: fn(&Value) -> Value = functions::getmonth;

@@ -22,14 +22,15 @@
 //! requires every vertex to lie strictly within that hemisphere (a ring
 //! that does not is invalid input: null). Crossing rings are not detected.
 
-use super::geo::EARTH_RADIUS_METERS;
+use super::geo::{coordinates, geojson, EARTH_RADIUS_METERS};
 use super::real_arg;
 use crate::value::Value;
 use s2::point::Point;
 use s2::predicates::{robust_sign, Direction};
+use s2::r3::vector::Vector;
 
 /// A unit vector for a valid `[longitude, latitude]` pair.
-fn unit(longitude: f64, latitude: f64) -> Option<Point> {
+pub(super) fn unit(longitude: f64, latitude: f64) -> Option<Point> {
     ((-180.0..=180.0).contains(&longitude) && (-90.0..=90.0).contains(&latitude))
         .then(|| Point::from(s2::latlng::LatLng::from_degrees(latitude, longitude)))
 }
@@ -40,7 +41,7 @@ fn point_arg(longitude: &Value, latitude: &Value) -> Option<Point> {
 }
 
 /// A GeoJSON position: an array of two numbers (longitude first).
-fn position(value: &Value) -> Option<(f64, f64)> {
+pub(super) fn position(value: &Value) -> Option<(f64, f64)> {
     let Value::Array(items) = value else {
         return None;
     };
@@ -52,7 +53,10 @@ fn position(value: &Value) -> Option<(f64, f64)> {
 
 /// The members of a GeoJSON geometry of one of `kinds`: its type and its
 /// `coordinates`.
-fn geometry<'v>(value: &'v Value, kinds: &[&'static str]) -> Option<(&'static str, &'v [Value])> {
+pub(super) fn geometry<'v>(
+    value: &'v Value,
+    kinds: &[&'static str],
+) -> Option<(&'static str, &'v [Value])> {
     let Value::Bag(bag) = value else {
         return None;
     };
@@ -64,7 +68,7 @@ fn geometry<'v>(value: &'v Value, kinds: &[&'static str]) -> Option<(&'static st
     }
 }
 
-fn items(value: &Value) -> Option<&[Value]> {
+pub(super) fn items(value: &Value) -> Option<&[Value]> {
     match value {
         Value::Array(items) => Some(items.as_slice()),
         _ => None,
@@ -88,8 +92,8 @@ fn line(value: &Value) -> Option<Vec<Point>> {
 }
 
 /// A ring: its distinct vertices, in order (the closing vertex dropped).
-struct Ring {
-    vertices: Vec<Point>,
+pub(super) struct Ring {
+    pub(super) vertices: Vec<Point>,
 }
 
 impl Ring {
@@ -119,7 +123,7 @@ impl Ring {
         valid.then_some(ring)
     }
 
-    fn edges(&self) -> impl Iterator<Item = (&Point, &Point)> {
+    pub(super) fn edges(&self) -> impl Iterator<Item = (&Point, &Point)> {
         let n = self.vertices.len();
         (0..n).map(move |i| (&self.vertices[i], &self.vertices[(i + 1) % n]))
     }
@@ -133,8 +137,8 @@ impl Ring {
 }
 
 /// A polygon: its shell, its holes and the hemisphere that holds them.
-struct Polygon {
-    rings: Vec<Ring>,
+pub(super) struct Polygon {
+    pub(super) rings: Vec<Ring>,
     /// The centroid of the shell's vertices: every vertex lies strictly in
     /// the open hemisphere around it.
     center: Point,
@@ -163,7 +167,7 @@ impl Polygon {
     }
 
     /// Whether `p` is inside the shell and outside every hole.
-    fn contains(&self, p: &Point) -> bool {
+    pub(super) fn contains(&self, p: &Point) -> bool {
         let along = p.0.dot(&self.center.0);
         if along <= 0.0 {
             return false;
@@ -187,7 +191,7 @@ impl Polygon {
         crossings % 2 == 1
     }
 
-    fn distance(&self, p: &Point) -> f64 {
+    pub(super) fn distance(&self, p: &Point) -> f64 {
         if self.contains(p) {
             0.0
         } else {
@@ -216,7 +220,7 @@ fn crosses(p: &Point, out: &Point, a: &Point, b: &Point) -> bool {
 }
 
 /// The polygons of a GeoJSON Polygon or MultiPolygon.
-fn polygons(value: &Value) -> Option<Vec<Polygon>> {
+pub(super) fn polygons(value: &Value) -> Option<Vec<Polygon>> {
     let (kind, coordinates) = geometry(value, &["Polygon", "MultiPolygon"])?;
     if kind == "Polygon" {
         Some(vec![Polygon::parse(value_of(value)?)?])
@@ -236,7 +240,7 @@ fn value_of(value: &Value) -> Option<&Value> {
 }
 
 /// The lines of a GeoJSON LineString or MultiLineString.
-fn lines(value: &Value) -> Option<Vec<Vec<Point>>> {
+pub(super) fn lines(value: &Value) -> Option<Vec<Vec<Point>>> {
     let (kind, coordinates) = geometry(value, &["LineString", "MultiLineString"])?;
     if kind == "LineString" {
         Some(vec![line(value_of(value)?)?])
@@ -345,15 +349,9 @@ impl Polygon {
                 .collect()
         };
         let (mine, theirs) = (edges(self), edges(other));
-        // A vertex of one on an edge of the other, or edges crossing.
-        let on = |v: &Point, (c, d): &(Point, Point)| {
-            s2::edgeutil::distance_from_segment(v, c, d).rad() < 1e-15
-        };
-        let touching = mine.iter().any(|(a, b)| {
-            theirs.iter().any(|e @ (c, d)| {
-                s2::edgeutil::simple_crossing(a, b, c, d) || on(a, e) || on(c, &(*a, *b))
-            })
-        });
+        let touching = mine
+            .iter()
+            .any(|(a, b)| theirs.iter().any(|(c, d)| edges_meet(a, b, c, d)));
         touching
             || self.rings[0].vertices.iter().any(|v| other.contains(v))
             || other.rings[0].vertices.iter().any(|v| self.contains(v))
@@ -364,11 +362,15 @@ impl Polygon {
 /// apart, so that the union's measures are the sums of theirs.
 fn disjoint_polygons(value: &Value) -> Option<Vec<Polygon>> {
     let polygons = polygons(value)?;
-    let apart = polygons
+    apart(&polygons).then_some(polygons)
+}
+
+/// Whether no two of the polygons share a point.
+fn apart(polygons: &[Polygon]) -> bool {
+    polygons
         .iter()
         .enumerate()
-        .all(|(i, p)| polygons[i + 1..].iter().all(|q| !p.meets(q)));
-    apart.then_some(polygons)
+        .all(|(i, p)| polygons[i + 1..].iter().all(|q| !p.meets(q)))
 }
 
 /// `geo_line_length(line)`: the total length in metres on the sphere of a
@@ -406,7 +408,161 @@ pub fn geo_polygon_area(polygon: &Value) -> Value {
     })
 }
 
+/// Whether the geodesic edges `a`-`b` and `c`-`d` share a point: they
+/// cross, or an endpoint of one lies on the other.
+pub(super) fn edges_meet(a: &Point, b: &Point, c: &Point, d: &Point) -> bool {
+    let on = |v: &Point, (e, f): (&Point, &Point)| {
+        s2::edgeutil::distance_from_segment(v, e, f).rad() < 1e-15
+    };
+    s2::edgeutil::simple_crossing(a, b, c, d)
+        || on(a, (c, d))
+        || on(b, (c, d))
+        || on(c, (a, b))
+        || on(d, (a, b))
+}
+
+/// Whether a chain of vertices shares a point with a polygon: an edge meets
+/// a ring's edge, or (all of it being inside or outside) its first vertex
+/// is inside.
+fn line_meets_polygon(line: &[Point], polygon: &Polygon) -> bool {
+    let crossing = line.windows(2).any(|e| {
+        polygon
+            .rings
+            .iter()
+            .any(|r| r.edges().any(|(c, d)| edges_meet(&e[0], &e[1], c, d)))
+    });
+    crossing || line.first().is_some_and(|p| polygon.contains(p))
+}
+
+/// `geo_intersects_2lines(line1, line2)`: whether two LineStrings or
+/// MultiLineStrings share a point (edges are geodesics on the sphere).
+/// Null when either is invalid.
+pub fn geo_intersects_2lines(line1: &Value, line2: &Value) -> Value {
+    let (Some(first), Some(second)) = (lines(line1), lines(line2)) else {
+        return Value::Null;
+    };
+    let meet = first.iter().flat_map(|l| l.windows(2)).any(|e| {
+        second
+            .iter()
+            .flat_map(|l| l.windows(2))
+            .any(|f| edges_meet(&e[0], &e[1], &f[0], &f[1]))
+    });
+    Value::Bool(meet)
+}
+
+/// `geo_intersects_2polygons(polygon1, polygon2)`: whether two Polygons or
+/// MultiPolygons share a point, boundaries included. Null when either is
+/// invalid.
+pub fn geo_intersects_2polygons(polygon1: &Value, polygon2: &Value) -> Value {
+    let (Some(first), Some(second)) = (polygons(polygon1), polygons(polygon2)) else {
+        return Value::Null;
+    };
+    Value::Bool(first.iter().any(|p| second.iter().any(|q| p.meets(q))))
+}
+
+/// `geo_intersects_line_with_polygon(line, polygon)`: whether a LineString
+/// or MultiLineString shares a point with a Polygon or MultiPolygon. Null
+/// when either is invalid.
+pub fn geo_intersects_line_with_polygon(line: &Value, polygon: &Value) -> Value {
+    let (Some(lines), Some(polygons)) = (lines(line), polygons(polygon)) else {
+        return Value::Null;
+    };
+    Value::Bool(
+        lines
+            .iter()
+            .any(|l| polygons.iter().any(|p| line_meets_polygon(l, p))),
+    )
+}
+
+/// A GeoJSON point at the direction of `v`; null for the zero vector.
+fn point_at(v: Vector) -> Value {
+    if v.norm2() == 0.0 || !v.norm2().is_finite() {
+        return Value::Null;
+    }
+    let ll = s2::latlng::LatLng::from(Point(v.normalize()));
+    geojson("Point", coordinates(ll.lng.deg(), ll.lat.deg()))
+}
+
+/// The integral of position along the geodesic edge `a`-`b` (S2's
+/// `TrueCentroid` of an edge): a vector towards the edge's midpoint, of
+/// length twice the sine of half the edge's angle.
+fn edge_centroid(a: &Point, b: &Point) -> Vector {
+    let (sum, diff) = (a.0 + b.0, a.0 - b.0);
+    let cos2 = sum.norm2();
+    if cos2 == 0.0 {
+        return Vector::new(0.0, 0.0, 0.0);
+    }
+    sum * (diff.norm2() / cos2).sqrt()
+}
+
+/// `geo_line_centroid(line)`: the centroid of a LineString or
+/// MultiLineString on the sphere (each geodesic edge weighted by its
+/// length), as a GeoJSON point. Null for an invalid line, and for one of
+/// length zero.
+pub fn geo_line_centroid(line: &Value) -> Value {
+    let Some(lines) = lines(line) else {
+        return Value::Null;
+    };
+    let sum = lines
+        .iter()
+        .flat_map(|l| l.windows(2))
+        .fold(Vector::new(0.0, 0.0, 0.0), |s, e| {
+            s + edge_centroid(&e[0], &e[1])
+        });
+    point_at(sum)
+}
+
+impl Ring {
+    /// The integral of position over the region the ring bounds within
+    /// the hemisphere around `center`: S2's triangle centroids
+    /// (`true_centroid`) fanned from the first vertex, turned towards
+    /// `center` whatever the ring's orientation.
+    fn centroid(&self, center: &Point) -> Vector {
+        let v = &self.vertices;
+        let sum = (1..v.len().saturating_sub(1)).fold(Vector::new(0.0, 0.0, 0.0), |s, i| {
+            s + s2::point::true_centroid(&v[0], &v[i], &v[i + 1]).0
+        });
+        if sum.dot(&center.0) < 0.0 {
+            sum * -1.0
+        } else {
+            sum
+        }
+    }
+}
+
+impl Polygon {
+    /// The integral of position over the polygon: its shell's less its
+    /// holes'.
+    fn centroid(&self) -> Vector {
+        let mut rings = self.rings.iter().map(|r| r.centroid(&self.center));
+        let shell = rings.next().unwrap_or(Vector::new(0.0, 0.0, 0.0));
+        rings.fold(shell, |s, hole| s - hole)
+    }
+}
+
+/// `geo_polygon_centroid(polygon)`: the centroid of a Polygon or
+/// MultiPolygon on the sphere (of the area, holes excluded; of the union
+/// of a MultiPolygon's polygons), as a GeoJSON point. Null for an invalid
+/// polygon, and for a MultiPolygon whose overlapping polygons do not fit
+/// in one hemisphere (see `geo_overlay`).
+pub fn geo_polygon_centroid(polygon: &Value) -> Value {
+    let Some(mut parts) = polygons(polygon) else {
+        return Value::Null;
+    };
+    if !apart(&parts) {
+        match super::geo_overlay::union_of(&[polygon]).and_then(|u| polygons(&u)) {
+            Some(union) => parts = union,
+            None => return Value::Null,
+        }
+    }
+    let sum = parts
+        .iter()
+        .fold(Vector::new(0.0, 0.0, 0.0), |s, p| s + p.centroid());
+    point_at(sum)
+}
+
 #[cfg(test)]
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 
@@ -451,5 +607,72 @@ mod tests {
             panic!()
         };
         assert!((d - 3797.88887253334).abs() < 1e-3, "{d}");
+    }
+
+    fn lon_lat(point: &Value) -> (f64, f64) {
+        let Value::Bag(bag) = point else {
+            panic!("{point:?}")
+        };
+        let Some(Value::Array(c)) = bag.get("coordinates") else {
+            panic!("{point:?}")
+        };
+        (real_arg(&c[0]).unwrap(), real_arg(&c[1]).unwrap())
+    }
+
+    #[test]
+    fn centroids_match_the_reference() {
+        let line = dynamic(
+            r#"{"type":"LineString","coordinates":[[-73.95796, 40.80042], [-73.97317, 40.764486]]}"#,
+        );
+        let (lon, lat) = lon_lat(&geo_line_centroid(&line));
+        assert!((lon - -73.965567057230942).abs() < 1e-12, "{lon}");
+        assert!((lat - 40.782453249627416).abs() < 1e-12, "{lat}");
+        let park = dynamic(
+            r#"{"type":"Polygon","coordinates":[[[-73.9495,40.7969],[-73.95807266235352,40.80068603561921],[-73.98201942443848,40.76825672305777],[-73.97317886352539,40.76455136505513],[-73.9495,40.7969]]]}"#,
+        );
+        let (lon, lat) = lon_lat(&geo_polygon_centroid(&park));
+        assert!((lon - -73.965735689907618).abs() < 1e-12, "{lon}");
+        assert!((lat - 40.782550538057812).abs() < 1e-12, "{lat}");
+        let two = dynamic(
+            r#"{"type":"MultiPolygon","coordinates":[[[[-73.9495,40.7969],[-73.95807266235352,40.80068603561921],[-73.98201942443848,40.76825672305777],[-73.97317886352539,40.76455136505513],[-73.9495,40.7969]]],[[[-73.94262313842773,40.775991804565585],[-73.98107528686523,40.791849155467695],[-73.99600982666016,40.77092185281977],[-73.96150588989258,40.75609977566361],[-73.94262313842773,40.775991804565585]]]]}"#,
+        );
+        let (lon, lat) = lon_lat(&geo_polygon_centroid(&two));
+        assert!((lon - -73.968569587829577).abs() < 1e-9, "{lon}");
+        assert!((lat - 40.776310752555119).abs() < 1e-9, "{lat}");
+    }
+
+    #[test]
+    fn intersections_of_lines_and_polygons() {
+        let a = dynamic(
+            r#"{"type":"LineString","coordinates":[[-73.978929,40.785155],[-73.980903,40.782621]]}"#,
+        );
+        let b = dynamic(
+            r#"{"type":"LineString","coordinates":[[-73.985195,40.788275],[-73.974552,40.779761]]}"#,
+        );
+        assert_eq!(geo_intersects_2lines(&a, &b), Value::Bool(true));
+        let far = dynamic(r#"{"type":"LineString","coordinates":[[1,1],[2,2]]}"#);
+        assert_eq!(geo_intersects_2lines(&a, &far), Value::Bool(false));
+        let triangle = dynamic(
+            r#"{"type":"Polygon","coordinates":[[[-73.9712905883789,40.78580561168767],[-73.98004531860352,40.775276834803655],[-73.97000312805176,40.77852663535664],[-73.9712905883789,40.78580561168767]]]}"#,
+        );
+        assert_eq!(
+            geo_intersects_line_with_polygon(&b, &triangle),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            geo_intersects_line_with_polygon(&far, &triangle),
+            Value::Bool(false)
+        );
+        let touching =
+            dynamic(r#"{"type":"Polygon","coordinates":[[[3,44],[2,45],[2,43],[3,44]]]}"#);
+        let other = dynamic(r#"{"type":"Polygon","coordinates":[[[2,45],[0,45],[1,44],[2,45]]]}"#);
+        assert_eq!(
+            geo_intersects_2polygons(&touching, &other),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            geo_intersects_2polygons(&touching, &Value::Null),
+            Value::Null
+        );
     }
 }

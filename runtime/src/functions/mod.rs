@@ -27,7 +27,11 @@ pub mod decompose;
 pub mod dynamic;
 pub mod encoding;
 pub mod geo;
+pub mod geo_buffer;
 pub mod geo_cells;
+pub mod geo_cover;
+pub mod geo_densify;
+pub mod geo_overlay;
 pub mod geo_shapes;
 pub mod hash;
 pub mod ip;
@@ -146,14 +150,22 @@ pub use self::geo::{
     geo_distance_2points, geo_geohash_neighbors, geo_geohash_to_central_point,
     geo_geohash_to_polygon, geo_point_in_circle, geo_point_to_geohash,
 };
+pub use self::geo_buffer::{geo_line_buffer, geo_point_buffer, geo_polygon_buffer};
 pub use self::geo_cells::{
     geo_h3cell_children, geo_h3cell_level, geo_h3cell_neighbors, geo_h3cell_parent,
     geo_h3cell_rings, geo_h3cell_to_central_point, geo_h3cell_to_polygon, geo_point_to_h3cell,
     geo_point_to_s2cell, geo_s2cell_neighbors, geo_s2cell_to_central_point, geo_s2cell_to_polygon,
 };
+pub use self::geo_cover::{geo_line_to_s2cells, geo_polygon_to_h3cells, geo_polygon_to_s2cells};
+pub use self::geo_densify::{geo_line_densify, geo_polygon_densify};
+pub use self::geo_overlay::{
+    geo_intersection_2lines, geo_intersection_2polygons, geo_intersection_line_with_polygon,
+    geo_line_simplify, geo_polygon_simplify, geo_union_lines_array, geo_union_polygons_array,
+};
 pub use self::geo_shapes::{
-    geo_distance_point_to_line, geo_distance_point_to_polygon, geo_line_length,
-    geo_point_in_polygon, geo_polygon_area, geo_polygon_perimeter,
+    geo_distance_point_to_line, geo_distance_point_to_polygon, geo_intersects_2lines,
+    geo_intersects_2polygons, geo_intersects_line_with_polygon, geo_line_centroid, geo_line_length,
+    geo_point_in_polygon, geo_polygon_area, geo_polygon_centroid, geo_polygon_perimeter,
 };
 pub use self::hash::{hash, hash_md5, hash_sha1, hash_sha256};
 pub use self::ip::{

@@ -288,9 +288,9 @@ pub fn catalog() -> String {
 /// `row_cumsum`), a cluster
 /// (`current_database`, `cursor_after`, `ingestion_time`, `extent_id`), or
 /// data kqlc does not ship (`geo_info_from_ip_address`,
-/// `parse_user_agent`). The rest (t-digest, special mathematical functions,
-/// the geospatial functions on whole lines and polygons) are
-/// not implemented yet; see `docs/functions.md`.
+/// `parse_user_agent`). The rest (special mathematical functions,
+/// `geo_simplify_polygons_array`) are not implemented yet; see
+/// `docs/functions.md`.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "beta_cdf",
     "beta_inv",
@@ -308,27 +308,7 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "extent_id",
     "extent_tags",
     "geo_info_from_ip_address",
-    "geo_intersection_2lines",
-    "geo_intersection_2polygons",
-    "geo_intersection_line_with_polygon",
-    "geo_intersects_2lines",
-    "geo_intersects_2polygons",
-    "geo_intersects_line_with_polygon",
-    "geo_line_buffer",
-    "geo_line_centroid",
-    "geo_line_densify",
-    "geo_line_simplify",
-    "geo_line_to_s2cells",
-    "geo_point_buffer",
-    "geo_polygon_buffer",
-    "geo_polygon_centroid",
-    "geo_polygon_densify",
-    "geo_polygon_simplify",
-    "geo_polygon_to_h3cells",
-    "geo_polygon_to_s2cells",
     "geo_simplify_polygons_array",
-    "geo_union_lines_array",
-    "geo_union_polygons_array",
     "hash_combine",
     "hash_many",
     "ingestion_time",

@@ -283,19 +283,13 @@ pub fn catalog() -> String {
 
 /// Functions of the KQL reference that kqlc does not implement yet, so that
 /// an error can say "not supported" rather than "unknown". Most need what a
-/// row-at-a-time detector does not have: the row itself (`pack_all`,
-/// `bag_pack_columns`), neighbouring rows (`prev`, `next`, `row_number`,
-/// `row_cumsum`), a cluster
+/// row-at-a-time detector does not have: the row's size in storage
+/// (`estimate_data_size`), a cluster
 /// (`current_database`, `cursor_after`, `ingestion_time`, `extent_id`), or
 /// data kqlc does not ship (`geo_info_from_ip_address`,
-/// `parse_user_agent`). The rest (t-digest, special mathematical functions,
-/// the geospatial functions on whole lines and polygons) are
-/// not implemented yet; see `docs/functions.md`.
+/// `parse_user_agent`). The rest (the geospatial functions on whole lines and
+/// polygons) are not implemented yet; see `docs/functions.md`.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
-    "beta_cdf",
-    "beta_inv",
-    "beta_pdf",
-    "bin_auto",
     "current_cluster_endpoint",
     "current_database",
     "current_principal",
@@ -332,9 +326,7 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "hash_combine",
     "hash_many",
     "ingestion_time",
-    "next",
     "parse_user_agent",
-    "welch_test",
 ];
 
 #[cfg(test)]

@@ -113,6 +113,15 @@ pub const BASE64_ENCODE_FROMGUID: fn(&Value) -> Value = functions::base64_encode
 /// base64_encode_tostring, base64_encodestring: base64 of a string's UTF-8 bytes
 pub const BASE64_ENCODE_TOSTRING: fn(&Value) -> Value = functions::base64_encode_tostring;
 
+/// beta_cdf: cumulative beta distribution
+pub const BETA_CDF: fn(&Value, &Value, &Value) -> Value = functions::beta_cdf;
+
+/// beta_inv: inverse of the cumulative beta distribution
+pub const BETA_INV: fn(&Value, &Value, &Value) -> Value = functions::beta_inv;
+
+/// beta_pdf: beta probability density
+pub const BETA_PDF: fn(&Value, &Value, &Value) -> Value = functions::beta_pdf;
+
 /// bin: rounds down to a multiple of the bin size
 pub const BIN: fn(&Value, &Value) -> Value = functions::bin;
 
@@ -889,6 +898,9 @@ pub const URL_ENCODE_COMPONENT: fn(&Value) -> Value = functions::url_encode_comp
 
 /// week_of_year, weekofyear: ISO 8601 week number
 pub const WEEK_OF_YEAR: fn(&Value) -> Value = functions::week_of_year;
+
+/// welch_test: p-value of Welch's t-test from two samples' mean, variance and count
+pub const WELCH_TEST: fn(&Value, &Value, &Value, &Value, &Value, &Value) -> Value = functions::welch_test;
 
 /// zip: arrays of the elements at each position of several arrays
 pub const ZIP: fn(&[Value]) -> Value = functions::zip;

@@ -172,6 +172,9 @@ pub enum WindowKind {
     RowNumber,
     /// `prev(value [, offset [, default]])`, with the offset.
     Prev(usize),
+    /// `next(value [, offset [, default]])`, with the offset: the stage
+    /// holds rows back until the row `offset` later arrives.
+    Next(usize),
     /// `row_cumsum(term [, restart])`.
     CumSum,
     /// `row_rank_dense(term [, restart])`.

@@ -1,6 +1,7 @@
 //! Row functions (`window-functions.md`): values that depend on the rows
-//! before the current one in a serialized row set. A detector's rows are
-//! always in input order, so every row set is serialized.
+//! before (or, for `next`, after) the current one in a serialized row set.
+//! A detector's rows are always in input order, so every row set is
+//! serialized.
 
 use crate::ops;
 use crate::value::{Row, Value};
@@ -50,6 +51,69 @@ impl Prev {
             self.past.pop_front();
         }
         out
+    }
+}
+
+/// `next(value [, offset [, default]])` (`next-function.md`): `value` as it
+/// is `offset` rows after this one, or `default` for the last `offset`
+/// rows. One `Next` serves every `next` call of a stage: it holds each row
+/// back, with each call's value and default at that row, until the row
+/// furthest ahead that a call reads has arrived ([`Next::push`]), or the
+/// input ends ([`Next::finish`]). It holds at most the largest offset plus
+/// one rows.
+#[derive(Debug, Default)]
+pub struct Next {
+    /// Rows not yet complete, oldest first, each with its calls' (value,
+    /// default) pairs.
+    held: VecDeque<(Row, Vec<(Value, Value)>)>,
+}
+
+impl Next {
+    /// Takes a row whose `next` columns are still to be filled, with its
+    /// calls' (value, default) pairs; `calls` gives each call's column and
+    /// offset. Returns the oldest row held, completed, once the rows every
+    /// call looks ahead to have arrived.
+    pub fn push(
+        &mut self,
+        calls: &[(usize, usize)],
+        row: Row,
+        values: Vec<(Value, Value)>,
+    ) -> Option<Row> {
+        self.held.push_back((row, values));
+        let furthest = calls.iter().map(|&(_, offset)| offset).max().unwrap_or(0);
+        if self.held.len() <= furthest {
+            return None;
+        }
+        let completed = self.complete(calls, 0);
+        self.held.pop_front();
+        Some(completed)
+    }
+
+    /// The rows still held at the end of the input, completed: a call that
+    /// looks past the last row gives its default.
+    pub fn finish(&mut self, calls: &[(usize, usize)]) -> Vec<Row> {
+        let rows = (0..self.held.len())
+            .map(|i| self.complete(calls, i))
+            .collect();
+        self.held.clear();
+        rows
+    }
+
+    /// Held row `i` with each call's column set from the row `offset` later,
+    /// or to its default.
+    fn complete(&self, calls: &[(usize, usize)], i: usize) -> Row {
+        let (row, values) = &self.held[i];
+        let mut row = row.clone();
+        for (k, &(position, offset)) in calls.iter().enumerate() {
+            let value = match self.held.get(i + offset) {
+                Some((_, later)) => later[k].0.clone(),
+                None => values[k].1.clone(),
+            };
+            if let Some(cell) = row.get_mut(position) {
+                *cell = value;
+            }
+        }
+        row
     }
 }
 
@@ -308,6 +372,38 @@ mod tests {
         let none = Value::from_static("none");
         let got: Vec<Value> = (1..=4).map(|i| p.next(2, &Value::Long(i), &none)).collect();
         assert_eq!(got, [none.clone(), none, Value::Long(1), Value::Long(2)]);
+    }
+
+    #[test]
+    fn next_holds_rows_back_until_the_row_ahead_arrives() {
+        let mut n = Next::default();
+        let none = Value::from_static("none");
+        // Two calls: next(v) into column 1, next(v, 2, "none") into column 2.
+        let calls = [(1, 1), (2, 2)];
+        let mut out = Vec::new();
+        for i in 1..=4 {
+            let row = vec![Value::Long(i), Value::Null, Value::Null];
+            let values = vec![
+                (Value::Long(i), Value::Null),
+                (Value::Long(i), none.clone()),
+            ];
+            out.extend(n.push(&calls, row, values));
+            // At most the largest offset plus one rows are held.
+            assert!(n.held.len() <= 2);
+        }
+        assert_eq!(out.len(), 2);
+        out.extend(n.finish(&calls));
+        let l = Value::Long;
+        assert_eq!(
+            out,
+            [
+                vec![l(1), l(2), l(3)],
+                vec![l(2), l(3), l(4)],
+                vec![l(3), l(4), none.clone()],
+                vec![l(4), Value::Null, none],
+            ]
+        );
+        assert!(n.finish(&calls).is_empty());
     }
 
     #[test]

@@ -69,11 +69,42 @@ impl Gen {
         } = s;
         let mut width = stage.input_names.len();
         let mut steps = Vec::new();
+        // `next` calls: each call's (column, offset), and its (value,
+        // default) at this row, for the one `window::Next` of the stage.
+        let mut next_calls = Vec::new();
         for (k, (position, window)) in items.iter().enumerate() {
+            let store = if *position < width {
+                let p = Literal::usize_unsuffixed(*position);
+                quote! { row[#p] = value; }
+            } else {
+                width += 1;
+                quote! { row.push(value); }
+            };
+            if let WindowKind::Next(offset) = window.kind {
+                let refs: Vec<&Expr> = window.args.iter().collect();
+                let lets = bindings.lets(&refs);
+                let values = window.args.iter().map(|e| owned(e, &bindings.names));
+                let index = Literal::usize_unsuffixed(next_calls.len());
+                next_calls.push((
+                    Literal::usize_unsuffixed(*position),
+                    Literal::usize_unsuffixed(offset),
+                ));
+                steps.push(quote! {
+                    next_values[#index] = {
+                        #lets
+                        (#(#values),*)
+                    };
+                    // Filled in when the row `offset` later arrives.
+                    let value = Value::Null;
+                    #store
+                });
+                continue;
+            }
             let field = format_ident!("{}_{}", state, k + 1);
             let (kind, doc) = match window.kind {
                 WindowKind::RowNumber => (quote! { RowNumber }, " `row_number`'s count."),
                 WindowKind::Prev(_) => (quote! { Prev }, " `prev`'s last values."),
+                WindowKind::Next(_) => unreachable!("next calls share the stage's window::Next"),
                 WindowKind::CumSum => (quote! { CumSum }, " `row_cumsum`'s running sum."),
                 WindowKind::RankDense => (quote! { RankDense }, " `row_rank_dense`'s last term."),
                 WindowKind::RankMin => (quote! { RankMin }, " `row_rank_min`'s last term."),
@@ -99,13 +130,6 @@ impl Gen {
                 }
                 _ => quote! { self.#field.next(#(#args),*) },
             };
-            let store = if *position < width {
-                let p = Literal::usize_unsuffixed(*position);
-                quote! { row[#p] = value; }
-            } else {
-                width += 1;
-                quote! { row.push(value); }
-            };
             steps.push(quote! {
                 let value = {
                     #lets
@@ -114,10 +138,37 @@ impl Gen {
                 #store
             });
         }
+        if next_calls.is_empty() {
+            return quote! {
+                let mut row = row;
+                #(#steps)*
+                #next
+            };
+        }
+        // The stage holds rows back for `next`: a row goes on once the rows
+        // its calls look ahead to have arrived, the rest at the end.
+        let field = format_ident!("{}_next", state);
+        self.state_fields.push(quote! {
+            /// `next`'s rows held back until the rows ahead arrive.
+            #field: window::Next,
+        });
+        let calls = next_calls
+            .iter()
+            .map(|(position, offset)| quote! { (#position, #offset) });
+        let calls = quote! { &[#(#calls),*] };
+        let count = Literal::usize_unsuffixed(next_calls.len());
+        self.finish_steps.push(quote! {
+            for row in self.#field.finish(#calls) {
+                #next
+            }
+        });
         quote! {
             let mut row = row;
+            let mut next_values = vec![(Value::Null, Value::Null); #count];
             #(#steps)*
-            #next
+            if let Some(row) = self.#field.push(#calls, row, next_values) {
+                #next
+            }
         }
     }
 

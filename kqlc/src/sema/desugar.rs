@@ -31,6 +31,7 @@ pub fn query(query: &mut ast::Query) {
         match statement {
             Statement::Let(binding) => let_binding(binding),
             Statement::Tabular(tabular) => self::tabular(tabular),
+            Statement::Set(option) => expr(&mut option.value),
             Statement::Unimplemented(_) => {}
         }
     }
@@ -78,6 +79,11 @@ fn tabular(tabular: &mut TabularExpr) {
             },
         );
     }
+    if let Source::Find(find, _) = &mut tabular.source {
+        // A term where a condition stands tests every column, as in
+        // `search` (find-operator.md, predicate syntax).
+        find.predicate = search_predicate(&find.predicate, false);
+    }
     source(&mut tabular.source);
     let table = match &tabular.source {
         Source::Named(name) => Some(name.name.clone()),
@@ -120,6 +126,10 @@ fn source(source: &mut Source) {
         }
         Source::Call(c) => call(c),
         Source::Search(search, _) => search.tables.iter_mut().for_each(tabular),
+        Source::Find(find, _) => {
+            find.tables.iter_mut().flatten().for_each(tabular);
+            expr(&mut find.predicate);
+        }
         Source::ExternalData(data) => {
             data.uris.iter_mut().for_each(expr);
             data.options.iter_mut().for_each(|(_, e)| expr(e));
@@ -539,6 +549,7 @@ mod tests {
                     LetValue::Tabular(tabular) => format!("let {} = {tabular}", binding.name.name),
                     other => panic!("unexpected binding {other:?}"),
                 },
+                Statement::Set(option) => format!("set {} = {}", option.name, option.value),
                 Statement::Unimplemented(opaque) => opaque.text.clone(),
             })
             .collect::<Vec<_>>()

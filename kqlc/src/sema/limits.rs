@@ -14,6 +14,10 @@ pub const MAX_RANGE_ROWS: u64 = 100_000_000;
 /// `shuffle` have no limit.
 pub const LEGACY_PARTITIONS: usize = 64;
 
+/// The largest offset of `next(value, offset)`: a stage that calls it holds
+/// back that many rows (each until the row `offset` later arrives).
+pub const MAX_NEXT_OFFSET: usize = 100_000;
+
 /// The number of rows `range from F to T step S` makes when all three are
 /// literals, as the runtime counts them; `None` when a bound is not a
 /// number, datetime or timespan literal (the runtime checks those).

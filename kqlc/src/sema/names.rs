@@ -30,7 +30,8 @@ pub(super) fn default_name(expr: &Expr) -> Option<String> {
         }
         // `bin(Timestamp, 1h)` is named `Timestamp`, as Kusto names it.
         ExprKind::Call { name, args }
-            if !args.is_empty() && matches!(name.name.as_str(), "bin" | "floor" | "bin_at") =>
+            if !args.is_empty()
+                && matches!(name.name.as_str(), "bin" | "floor" | "bin_at" | "bin_auto") =>
         {
             default_name(&args[0])
         }

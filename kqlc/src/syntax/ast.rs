@@ -67,8 +67,23 @@ pub enum Statement {
     Let(Let),
     /// A tabular expression whose rows are the query's result.
     Tabular(TabularExpr),
+    /// `set NAME = VALUE` for an option that changes results and that kqlc
+    /// implements (`query_bin_auto_size`, `query_bin_auto_at`); other `set`
+    /// statements are [`Statement::Unimplemented`].
+    Set(SetOption),
     /// A statement kqlc recognises but does not implement (`set`, `declare`, ...).
     Unimplemented(Unimplemented),
+}
+
+/// `set NAME = VALUE`: a request property for the query.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetOption {
+    /// The option's name.
+    pub name: Ident,
+    /// Its value.
+    pub value: Expr,
+    /// The whole statement.
+    pub span: Span,
 }
 
 /// Valid KQL that kqlc recognises but does not implement yet: kept as its
@@ -210,6 +225,10 @@ pub enum Source {
     /// `search [kind=K] [in (TABLE, ...)] PREDICATE`: the rows of the
     /// tables (all tables of the schema without `in`) that pass.
     Search(Box<Search>, Span),
+    /// `find [withsource=NAME] [in (TABLE, ...)] where PREDICATE [project
+    /// ...]`: the rows of the tables that pass, laid out by `find`'s own
+    /// rules (`source_`, common columns, `pack_`).
+    Find(Box<Find>, Span),
     /// A source kqlc does not implement yet (`externaldata`, `range`, ...).
     Unimplemented(Unimplemented),
 }
@@ -383,6 +402,39 @@ pub struct Search {
     pub tables: Vec<TabularExpr>,
     /// The predicate (`*` alone: every row).
     pub predicate: Expr,
+}
+
+/// `find [withsource=NAME] [in (TABLE, ...)] where PREDICATE [project-smart
+/// | project COLUMN[: TYPE], ... [, pack_all()]]`, or `find PREDICATE ...`
+/// (`find-operator.md`). A string literal where a condition stands is a
+/// term tested against every column, as in `search`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Find {
+    /// `withsource=NAME`: the column naming each row's table (`source_`
+    /// without it).
+    pub with_source: Option<Ident>,
+    /// `in (TABLE, ...)`; `None`: every table of the schema.
+    pub tables: Option<Vec<TabularExpr>>,
+    /// The predicate.
+    pub predicate: Expr,
+    /// The output columns.
+    pub output: FindOutput,
+}
+
+/// The output clause of `find`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FindOutput {
+    /// `project-smart`, the default: the columns common to the tables and
+    /// those the predicate names, the rest packed into `pack_`.
+    Smart,
+    /// `project COLUMN[: TYPE], ...`, with `pack_all()` (or `pack(*)`) last
+    /// when `pack` is set.
+    Project {
+        /// The columns, each with the type it is converted to, if given.
+        columns: Vec<(Ident, Option<ScalarType>)>,
+        /// The rest of each row's columns packed into `pack_`.
+        pack: bool,
+    },
 }
 
 /// `evaluate PLUGIN(ARG, ...) [: (SCHEMA)]`.

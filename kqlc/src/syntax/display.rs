@@ -40,6 +40,7 @@ impl Display for Statement {
         match self {
             Statement::Let(binding) => write!(f, "{binding}"),
             Statement::Tabular(tabular) => write!(f, "{tabular}"),
+            Statement::Set(option) => write!(f, "set {} = {}", option.name, option.value),
             Statement::Unimplemented(opaque) => f.write_str(&opaque.text),
         }
     }
@@ -168,6 +169,7 @@ impl Display for Source {
                 Ok(())
             }
             Source::Search(search, _) => write!(f, "{search}"),
+            Source::Find(find, _) => write!(f, "{find}"),
             Source::Unimplemented(opaque) => f.write_str(&opaque.text),
         }
     }
@@ -193,6 +195,45 @@ impl Display for super::ast::Search {
             f.write_str(") ")?;
         }
         write!(f, "{}", self.predicate)
+    }
+}
+
+impl Display for super::ast::Find {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("find ")?;
+        if let Some(name) = &self.with_source {
+            write!(f, "withsource={name} ")?;
+        }
+        if let Some(tables) = &self.tables {
+            f.write_str("in (")?;
+            for (i, table) in tables.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{table}")?;
+            }
+            f.write_str(") ")?;
+        }
+        write!(f, "where {}", self.predicate)?;
+        if let super::ast::FindOutput::Project { columns, pack } = &self.output {
+            f.write_str(" project ")?;
+            for (i, (name, ty)) in columns.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{name}")?;
+                if let Some(ty) = ty {
+                    write!(f, ": {ty}")?;
+                }
+            }
+            if *pack {
+                if !columns.is_empty() {
+                    f.write_str(", ")?;
+                }
+                f.write_str("pack_all()")?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -24,6 +24,7 @@ pub mod conditional;
 pub mod conversion;
 pub mod datetime;
 pub mod decompose;
+pub mod distributions;
 pub mod dynamic;
 pub mod encoding;
 pub mod geo;
@@ -137,6 +138,7 @@ pub use self::datetime::{
 pub use self::decompose::{
     series_decompose_anomalies_dynamic, series_decompose_dynamic, series_decompose_forecast_dynamic,
 };
+pub use self::distributions::{beta_cdf, beta_inv, beta_pdf, welch_test};
 pub use self::dynamic::{
     array_length, bag_keys, bag_pack, dynamic_to_json, gettype, pack, pack_array, treepath,
 };

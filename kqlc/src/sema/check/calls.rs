@@ -266,6 +266,9 @@ impl Checker<'_> {
         if name.name == "assert" {
             return self.assert_call(args, columns, span);
         }
+        if name.name == "bin_auto" && !self.user_functions.contains_key(&name.name) {
+            return self.bin_auto_call(name, args, columns, span);
+        }
         if matches!(name.name.as_str(), "column_ifexists" | "columnifexists") {
             return self.column_ifexists(args, columns, span);
         }

@@ -6,6 +6,9 @@
 //! shares. The sub-steps live beside it:
 //! - `sources`: where rows come from (tables, `print`, `datatable`,
 //!   `range`, `externaldata`, ...);
+//! - `find`: the `find` source, a `union` of the tables it searches, each
+//!   filtered and laid out by `find`'s rules;
+//! - `settings`: `set` options that change results (`bin_auto`'s);
 //! - `operators`: the per-operator dispatch (filters, projections, sort,
 //!   take, ...), `render` and `getschema`;
 //! - `summarize`: `summarize`, `make-series` and their aggregates;
@@ -28,11 +31,13 @@ mod calls;
 mod evaluate;
 mod expand;
 mod expr;
+mod find;
 mod joins;
 mod nested;
 mod operators;
 mod parse_kv;
 mod scan;
+mod settings;
 mod sources;
 mod summarize;
 mod user_functions;
@@ -69,10 +74,18 @@ pub fn check(
         refused_windows: std::collections::HashSet::new(),
         in_window_stage: false,
         unknown_sources: 0,
+        bin_auto: BinAuto::default(),
     };
+    // `set` options hold for the whole query, wherever they are written.
+    for statement in &query.statements {
+        if let Statement::Set(option) = statement {
+            checker.set_option(option);
+        }
+    }
     let mut result = None;
     for statement in &query.statements {
         match statement {
+            Statement::Set(_) => {}
             Statement::Unimplemented(opaque) if is_engine_only_setting(opaque) => {}
             Statement::Unimplemented(opaque) if !opaque.binds.is_empty() => {
                 // A `declare query_parameters` with a parameter without a
@@ -159,6 +172,16 @@ struct Checker<'a> {
     /// (an unknown table, watchlist or function): their columns are
     /// unknown, so a column they name is not reported a second time.
     unknown_sources: usize,
+    /// What `bin_auto` rounds by: the query's `set query_bin_auto_*`.
+    bin_auto: BinAuto,
+}
+
+/// `set query_bin_auto_size = ...` and `set query_bin_auto_at = ...`, each
+/// its value (a checked constant) and the statement's span.
+#[derive(Default)]
+struct BinAuto {
+    size: Option<(Expr, Span)>,
+    at: Option<(Expr, Span)>,
 }
 
 /// The typed placeholder an erroneous expression becomes, so that checking

@@ -166,6 +166,7 @@ impl Checker<'_> {
                 }
             }
             Source::Search(search, span) => self.search_source(search, *span),
+            Source::Find(find, span) => self.find_source(find, *span),
             Source::Union(union, span) => {
                 let mut checked = self.union_legs(union);
                 if checked.is_empty() {

@@ -5,6 +5,7 @@
 
 use super::Checker;
 use crate::diag::{Code, Diagnostic};
+use crate::sema::limits::MAX_NEXT_OFFSET;
 use crate::sema::{
     CheckedOp, CheckedQuery, CheckedStage, CheckedWindow, Column, TypedExpr, TypedExprKind,
     WindowKind,
@@ -42,7 +43,7 @@ impl Checker<'_> {
             };
             let ty = match window.kind {
                 WindowKind::RowNumber => ScalarType::Long,
-                WindowKind::Prev(_) => window.args[0].ty,
+                WindowKind::Prev(_) | WindowKind::Next(_) => window.args[0].ty,
                 WindowKind::CumSum => match window.args[0].ty {
                     ScalarType::Real => ScalarType::Real,
                     _ => ScalarType::Long,
@@ -99,6 +100,23 @@ impl Checker<'_> {
         columns: &[Column],
         span: Span,
     ) -> Option<CheckedWindow> {
+        // A `next` column is filled in only when the rows it looks ahead to
+        // arrive, after the stage has computed the other calls of the row.
+        if let Some(inner) = args.iter().find_map(next_call) {
+            self.error(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    format!(
+                        "next() inside an argument of the row function '{}' is not supported yet",
+                        name.name
+                    ),
+                    inner,
+                )
+                .with_label("a later row's value, not known when this row function runs")
+                .with_help("compute next() with `extend` first, then use its column"),
+            );
+            return None;
+        }
         let typed: Vec<TypedExpr> = args.iter().map(|a| self.expr(a, columns)).collect();
         let count = typed.len();
         let arity = |min: usize, max: usize| (min..=max).contains(&count);
@@ -203,30 +221,52 @@ impl Checker<'_> {
                     args: typed,
                 }
             }
-            "prev" => {
+            "prev" | "next" => {
                 if !arity(1, 3) {
                     return bad_arity(self, "1 to 3 arguments (value, offset, default)");
                 }
                 let offset = match typed.get(1).map(|t| &t.kind) {
                     None => 1,
-                    Some(TypedExprKind::Literal(Literal::Long(n))) if *n >= 1 => *n as usize,
-                    Some(TypedExprKind::Literal(Literal::Int(n))) if *n >= 1 => *n as usize,
+                    Some(TypedExprKind::Literal(Literal::Long(n))) if *n >= 1 => *n as u64,
+                    Some(TypedExprKind::Literal(Literal::Int(n))) if *n >= 1 => *n as u64,
                     Some(_) => {
                         self.error(Diagnostic::new(
                             Code::TypeMismatch,
-                            "prev's offset must be a positive whole-number constant",
+                            format!(
+                                "{}'s offset must be a positive whole-number constant",
+                                name.name
+                            ),
                             typed[1].span,
                         ));
                         return None;
                     }
                 };
+                if name.name == "next" && offset > MAX_NEXT_OFFSET as u64 {
+                    self.error(
+                        Diagnostic::new(
+                            Code::LimitExceeded,
+                            format!(
+                                "next's offset {offset} is more than the limit of {MAX_NEXT_OFFSET} rows held back"
+                            ),
+                            typed[1].span,
+                        )
+                        .with_label("rows held back until the row this far ahead arrives")
+                        .with_help("use a smaller offset (docs/limits.md)"),
+                    );
+                    return None;
+                }
                 let default = if typed.len() == 3 {
                     typed.remove(2)
                 } else {
                     literal(Literal::Null(typed[0].ty), typed[0].ty)
                 };
+                let offset = offset as usize;
                 CheckedWindow {
-                    kind: WindowKind::Prev(offset),
+                    kind: if name.name == "next" {
+                        WindowKind::Next(offset)
+                    } else {
+                        WindowKind::Prev(offset)
+                    },
                     args: vec![typed.remove(0), default],
                 }
             }
@@ -238,7 +278,7 @@ impl Checker<'_> {
                         span,
                     )
                     .with_note(
-                        "supported: row_number, prev, row_cumsum, row_rank_dense, row_rank_min, row_window_session",
+                        "supported: row_number, prev, next, row_cumsum, row_rank_dense, row_rank_min, row_window_session",
                     ),
                 );
                 return None;
@@ -258,6 +298,16 @@ pub(super) const WINDOW_FUNCTIONS: &[&str] = &[
     "row_rank_min",
     "row_window_session",
 ];
+
+/// The span of a `next` call in `expr`, if it has one.
+fn next_call(expr: &Expr) -> Option<Span> {
+    let mut calls = Vec::new();
+    window_calls(expr, &mut calls);
+    calls.into_iter().find_map(|call| match &call.kind {
+        ExprKind::Call { name, .. } if name.name == "next" => Some(call.span),
+        _ => None,
+    })
+}
 
 /// Whether `expr` calls a row function.
 pub(super) fn has_window_call(expr: &Expr) -> bool {

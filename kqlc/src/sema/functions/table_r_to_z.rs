@@ -864,6 +864,22 @@ pub(super) const ENTRIES: &[Function] = &[
         "deprecated alias of week_of_year",
     ),
     f(
+        "welch_test",
+        &[
+            A::Number,
+            A::Number,
+            A::Number,
+            A::Number,
+            A::Number,
+            A::Number,
+        ],
+        6,
+        fixed(T::Real),
+        "welch_test",
+        C::Refs,
+        "p-value of Welch's t-test from two samples' mean, variance and count",
+    ),
+    f(
         "zip",
         &[A::Dynamic, A::Dynamic],
         2,

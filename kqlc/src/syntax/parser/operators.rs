@@ -75,6 +75,7 @@ pub(super) const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("evaluate", Evaluate),
         ("execute-and-cache", NotYetSupported),
         ("facet", NotYetSupported),
+        ("find", NotYetSupported),
         ("fork", NotYetSupported),
         ("getschema", GetSchema),
         ("graph-mark-components", NotYetSupported),

@@ -13,7 +13,7 @@ use crate::syntax::lexer::{self, Keyword, PResult, TokenKind};
 
 /// Words that start a tabular expression kqlc does not implement yet
 /// (`union T1, T2`, `range x from 1 to 3 step 1`, ...).
-pub(super) const UNSUPPORTED_SOURCES: &[&str] = &["find", "evaluate"];
+pub(super) const UNSUPPORTED_SOURCES: &[&str] = &["evaluate"];
 
 impl Parser {
     pub(super) fn at_unsupported_source(&self) -> bool {
@@ -80,6 +80,19 @@ impl Parser {
             let search = self.parse_search()?;
             return Ok(Source::Search(
                 Box::new(search),
+                Span::new(start.start, self.last_end),
+            ));
+        }
+        if self.at_word("find")
+            && !matches!(
+                self.kind_at(1),
+                TokenKind::Pipe | TokenKind::Semicolon | TokenKind::Eof
+            )
+        {
+            let start = self.advance();
+            let find = self.parse_find()?;
+            return Ok(Source::Find(
+                Box::new(find),
                 Span::new(start.start, self.last_end),
             ));
         }
@@ -174,7 +187,19 @@ impl Parser {
             match self.kind_at(0) {
                 TokenKind::Dot if self.starts_name(1) => {
                     self.advance();
-                    self.parse_name("a name").ok();
+                    let name = self.parse_name("a name").ok();
+                    // `database("db").Sign*`: the tables whose names match
+                    // (`find in (...)`, `union`).
+                    if let Some(name) = name {
+                        if self.at(&TokenKind::Star) && self.peek().span.start == name.span.end {
+                            self.advance();
+                        }
+                    }
+                }
+                // `database("*").*`: every table.
+                TokenKind::Dot if *self.kind_at(1) == TokenKind::Star => {
+                    self.advance();
+                    self.advance();
                 }
                 TokenKind::LParen => {
                     let mut depth = 0usize;
@@ -439,6 +464,139 @@ impl Parser {
             union.tables.push(self.parse_union_operand()?);
         }
         Ok(Ok(union))
+    }
+
+    /// `find` after its name (`find-operator.md`, and the grammar of
+    /// Microsoft's parser): `[OPTION=VALUE ...] [in (TABLE, ...)] where
+    /// PREDICATE`, or `PREDICATE` alone when neither options nor `in` come
+    /// first; then `project-smart` or `project COLUMN[: TYPE], ...` with
+    /// `pack_all()` (or `pack(*)`) last. The tables are names, wildcard
+    /// patterns and references to other databases, not pipelines.
+    pub(super) fn parse_find(&mut self) -> PResult<ast::Find> {
+        let mut with_source = None;
+        let options = self.parse_options()?;
+        let had_options = !options.is_empty();
+        for (name, value, span) in options {
+            match name.as_str() {
+                "withsource" if lexer::is_identifier(&value) => {
+                    with_source = Some(Ident {
+                        name: value.clone(),
+                        span: Span::new(span.end - value.len(), span.end),
+                    });
+                }
+                // Which extents Kusto reads (hot cache or all): a detector
+                // reads all its input.
+                "datascope" => {}
+                _ if name.starts_with("hint.") => {}
+                // Microsoft's parser takes any `name=value` here; its
+                // analysis refuses the others.
+                _ => {
+                    return Err(Diagnostic::new(
+                        Code::Unsupported,
+                        format!("`find` option '{name}={value}'"),
+                        span,
+                    )
+                    .into())
+                }
+            }
+        }
+        let mut tables = None;
+        if self.keyword_at(0) == Some(Keyword::In) && *self.kind_at(1) == TokenKind::LParen {
+            self.advance();
+            self.advance();
+            let mut list = Vec::new();
+            loop {
+                if self.at(&TokenKind::LParen) {
+                    return Err(self.unexpected("a table name").into());
+                }
+                list.push(self.parse_union_operand()?);
+                if self.eat(&TokenKind::Comma).is_none() {
+                    break;
+                }
+            }
+            self.expect_closing_paren()?;
+            tables = Some(list);
+        }
+        if self.at_word("where") {
+            self.advance();
+        } else if had_options || tables.is_some() {
+            return Err(self.unexpected("`where`").into());
+        }
+        let predicate = self.parse_expr()?;
+        let output = self.parse_find_output()?;
+        Ok(ast::Find {
+            with_source,
+            tables,
+            predicate,
+            output,
+        })
+    }
+
+    /// `find`'s output clause, if any: `project-smart`, or `project` and its
+    /// columns.
+    fn parse_find_output(&mut self) -> PResult<ast::FindOutput> {
+        if !self.at_word("project") {
+            return Ok(ast::FindOutput::Smart);
+        }
+        let glued = |p: &Self, i: usize| p.peek_at(i).span.start == p.peek_at(i - 1).span.end;
+        if *self.kind_at(1) == TokenKind::Minus
+            && self.word_at(2) == Some("smart")
+            && glued(self, 1)
+            && glued(self, 2)
+        {
+            for _ in 0..3 {
+                self.advance();
+            }
+            return Ok(ast::FindOutput::Smart);
+        }
+        self.advance();
+        let mut columns = Vec::new();
+        let mut pack = false;
+        loop {
+            let pack_all = self.word_at(0) == Some("pack_all")
+                && *self.kind_at(1) == TokenKind::LParen
+                && *self.kind_at(2) == TokenKind::RParen;
+            let pack_star = self.word_at(0) == Some("pack")
+                && *self.kind_at(1) == TokenKind::LParen
+                && *self.kind_at(2) == TokenKind::Star
+                && *self.kind_at(3) == TokenKind::RParen;
+            if pack || pack_all || pack_star {
+                if pack {
+                    // Microsoft's parser takes it; its analysis requires the
+                    // pack to be the last item.
+                    return Err(Diagnostic::new(
+                        Code::Unsupported,
+                        "a second pack in `find`'s project list",
+                        self.peek().span,
+                    )
+                    .into());
+                }
+                for _ in 0..if pack_all { 3 } else { 4 } {
+                    self.advance();
+                }
+                pack = true;
+            } else {
+                if pack {
+                    return Err(Diagnostic::new(
+                        Code::Unsupported,
+                        "a column after the pack in `find`'s project list",
+                        self.peek().span,
+                    )
+                    .into());
+                }
+                let name = self.parse_name("a column name")?;
+                let ty = if self.eat(&TokenKind::Colon).is_some() {
+                    Some(self.parse_type()?)
+                } else {
+                    None
+                };
+                columns.push((name, ty));
+            }
+            if self.eat(&TokenKind::Comma).is_none() {
+                break;
+            }
+        }
+        Ok(ast::FindOutput::Project { columns, pack })
     }
 
     /// `search` after its name: `[kind=K] [in (TABLE, ...)] PREDICATE`

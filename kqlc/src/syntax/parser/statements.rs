@@ -11,6 +11,10 @@ use crate::syntax::lexer::{Keyword, PResult, TokenKind};
 pub(super) const UNSUPPORTED_STATEMENTS: &[&str] =
     &["declare", "set", "alias", "pattern", "restrict"];
 
+/// The `set` options kqlc implements (they change results): each is a
+/// [`ast::SetOption`] with its value parsed as an expression.
+pub(crate) const SET_OPTIONS: &[&str] = &["query_bin_auto_size", "query_bin_auto_at"];
+
 impl Parser {
     /// Parses the whole query: statements separated by `;` (a trailing `;`
     /// is allowed), up to the end of input.
@@ -127,6 +131,20 @@ impl Parser {
     fn parse_statement_inner(&mut self) -> PResult<Statement> {
         if self.keyword_at(0) == Some(Keyword::Let) && self.starts_name(1) {
             return self.parse_let().map(Statement::Let);
+        }
+        if self.at_word("set")
+            && SET_OPTIONS.contains(&self.word_at(1).unwrap_or_default())
+            && *self.kind_at(2) == TokenKind::Assign
+        {
+            let start = self.advance();
+            let name = self.parse_name("an option name")?;
+            self.advance(); // `=`
+            let value = self.parse_expr()?;
+            return Ok(Statement::Set(ast::SetOption {
+                name,
+                value,
+                span: Span::new(start.start, self.last_end),
+            }));
         }
         if let Some(word) = self.word_at(0) {
             if UNSUPPORTED_STATEMENTS.contains(&word) && self.starts_name(1) {

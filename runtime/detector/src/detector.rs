@@ -501,6 +501,9 @@ pub(crate) struct Session<'a, W: Write, E: Write> {
     threads: usize,
     /// `--line-by-line`.
     line_by_line: bool,
+    /// The byte ranges workers read from a plain file (see
+    /// [`Options::batch_bytes`]).
+    batch_bytes: usize,
     /// Alerts instead of rows: the manifest and a buffer for one alert.
     alerts: Option<(&'static DetectorInfo, AlertWriter<Vec<u8>>)>,
     /// The input line being processed (for alerts), if any.
@@ -726,6 +729,7 @@ pub fn run<W: Write, E: Write>(
         row_reader,
         threads: options.threads,
         line_by_line: options.line_by_line,
+        batch_bytes: options.batch_bytes.unwrap_or(parallel::BATCH_BYTES),
         counts: Counts {
             emitted: vec![0; rules.len()],
             ..Counts::default()
@@ -852,6 +856,10 @@ impl<W: Write, E: Write> Session<'_, W, E> {
     /// Reads one file through. `Ok(false)` when it could not be read (to
     /// its end).
     fn read_file(&mut self, file: &InputFile) -> Result<bool, Stop> {
+        // With several threads, a plain file is read by the workers with
+        // positioned reads (`parallel::read_file_lines`), through this
+        // second handle on it.
+        let mut positioned = None;
         let (name, source): (&str, Box<dyn BufRead>) = if file.path == "-" {
             if self.stdin_closed {
                 self.report(format_args!(
@@ -862,10 +870,15 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             ("<stdin>", Box::new(BufReader::new(io::stdin().lock())))
         } else {
             match std::fs::File::open(&file.path) {
-                Ok(f) => (
-                    file.path.as_str(),
-                    Box::new(BufReader::with_capacity(1 << 16, f)),
-                ),
+                Ok(f) => {
+                    if self.threads > 1 && self.clock.is_none() {
+                        positioned = parallel::PlainFile::of(&f);
+                    }
+                    (
+                        file.path.as_str(),
+                        Box::new(BufReader::with_capacity(1 << 16, f)),
+                    )
+                }
                 Err(e) => {
                     self.report(format_args!("{}: cannot open: {e}", file.path))?;
                     return Ok(false);
@@ -876,6 +889,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             Ok((source, compression)) => {
                 if compression == Compression::Gzip {
                     self.counts.gzip_files += 1;
+                    positioned = None;
                 }
                 source
             }
@@ -899,14 +913,29 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         match self.read_chunks(name, &mut work, &mut reader, parallel)? {
             ChunksEnd::Done(read_ok) => Ok(read_ok),
             ChunksEnd::LinesFollow => {
-                let (source, lines) = reader.into_inner();
+                let (mut source, lines) = reader.into_inner();
+                let start = positioned
+                    .as_ref()
+                    .and_then(|handle| handle.offset_of(&mut source));
+                let (threads, batch_bytes) = (self.threads, self.batch_bytes);
                 let mut sink = ParallelSink {
                     session: self,
                     name,
                     line: lines,
                     kept_error: None,
                 };
-                parallel::read_lines(source, lines, sink.session.threads, &work, &mut sink)
+                match (&positioned, start) {
+                    (Some(handle), Some(start)) => parallel::read_file_lines(
+                        handle,
+                        start,
+                        batch_bytes,
+                        lines,
+                        threads,
+                        &work,
+                        &mut sink,
+                    ),
+                    _ => parallel::read_lines(source, lines, threads, &work, &mut sink),
+                }
             }
         }
     }

@@ -26,6 +26,17 @@
 //! flight are finished first, then its bytes stream to the rejects writer,
 //! as the one-thread reader does.
 //!
+//! That is the path for a stream (stdin, a pipe, a gzip file). A plain
+//! file is read by the workers themselves ([`read_file_lines`]): worker
+//! `w` reads the byte ranges `k ≡ w (mod N)` of the file with positioned
+//! reads (`pread`, [`ReadAt`]), takes the lines that start in each
+//! (reading past the range to its last line's end), and works on them;
+//! the calling thread takes the outcomes in range order and numbers their
+//! lines, so the copy out of the page cache, which on the stream path is
+//! the calling thread's largest share, runs on the workers too. What the
+//! file grew by after its size was taken is then read as a stream; a file
+//! found truncated is a read error. See `docs/limits.md`.
+//!
 //! Each worker has its own [`PrefilterSet`]. The set's adaptive state (the
 //! order in which it tries conditions, from needle frequencies) cannot
 //! change results: a needle's presence is a function of the line alone, and
@@ -61,6 +72,9 @@ use kql_runtime::query::{Access, ColumnType, Query, Table};
 use kql_runtime::value::{Row, Value};
 use std::io::{self, BufRead, Read, Write};
 use std::sync::mpsc::{self, Receiver, Sender};
+
+mod positioned;
+pub use positioned::{read_file_lines, PlainFile, ReadAt};
 
 /// The size of a batch of lines handed to a worker (whole lines: a batch
 /// ends at the last line end in a buffer of this size).
@@ -534,7 +548,7 @@ impl LineWork {
     /// The outcomes of the lines in `job` (whole lines, `\n`-terminated but
     /// for the last line of the input).
     fn batch(&mut self, job: Job) -> BatchOutcome {
-        let bytes = &job.buffer[..job.len];
+        let bytes = &job.buffer[job.start..job.len];
         if self.gate.is_none() {
             self.gate = Some(self.build_gate(bytes));
         }
@@ -942,9 +956,10 @@ impl Taken {
     }
 }
 
-/// A batch for a worker: `buffer[..len]` are whole lines.
+/// A batch for a worker: `buffer[start..len]` are whole lines.
 struct Job {
     buffer: Vec<u8>,
+    start: usize,
     len: usize,
 }
 
@@ -1116,6 +1131,7 @@ fn read_lines_here<R: BufRead, S: LineSink>(
             Cut::Failed(error, len) => {
                 let outcome = work.batch(Job {
                     buffer: std::mem::take(&mut buffer),
+                    start: 0,
                     len,
                 });
                 let lines = outcome.lines;
@@ -1127,6 +1143,7 @@ fn read_lines_here<R: BufRead, S: LineSink>(
         };
         let mut outcome = work.batch(Job {
             buffer: std::mem::take(&mut buffer),
+            start: 0,
             len,
         });
         let lines = outcome.lines;
@@ -1185,7 +1202,11 @@ impl Pipeline {
     fn submit(&mut self, buffer: Vec<u8>, len: usize) {
         let worker = self.submitted % self.jobs.len();
         // A worker that is gone shows when its result is awaited.
-        let _ = self.jobs[worker].send(Job { buffer, len });
+        let _ = self.jobs[worker].send(Job {
+            buffer,
+            start: 0,
+            len,
+        });
         self.submitted += 1;
     }
 

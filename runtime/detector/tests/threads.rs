@@ -49,6 +49,18 @@ impl Setup {
 }
 
 fn run(rules: Rules, setup: &Setup, threads: usize, line_by_line: bool) -> Outcome {
+    run_in(rules, setup, threads, line_by_line, None)
+}
+
+/// [`run`], with the workers reading plain files in byte ranges of
+/// `batch_bytes` (`None`: the default).
+fn run_in(
+    rules: Rules,
+    setup: &Setup,
+    threads: usize,
+    line_by_line: bool,
+    batch_bytes: Option<usize>,
+) -> Outcome {
     let options = Options {
         files: setup
             .files
@@ -71,6 +83,7 @@ fn run(rules: Rules, setup: &Setup, threads: usize, line_by_line: bool) -> Outco
         info: setup.alerts.then_some(&INFO),
         threads,
         line_by_line,
+        batch_bytes,
         stdin_closed: false,
         ..Options::default()
     };
@@ -87,15 +100,29 @@ fn run(rules: Rules, setup: &Setup, threads: usize, line_by_line: bool) -> Outco
     }
 }
 
-/// Runs line by line (the reference), then in batches with 1, 2 and 4
-/// threads; asserts the outcomes are identical and returns the reference.
+/// The thread counts and batch sizes compared with one thread line by
+/// line: plain files are read by the workers in byte ranges (positioned
+/// reads), of the default size and of sizes that put range boundaries
+/// inside lines, on line ends, and around a line's `\r`.
+const RUNS: [(usize, Option<usize>); 6] = [
+    (1, None),
+    (2, None),
+    (4, None),
+    (2, Some(613)),
+    (3, Some(4096)),
+    (2, Some(1 << 16)),
+];
+
+/// Runs line by line (the reference), then in batches with 1, 2, 3 and 4
+/// threads (see [`RUNS`]); asserts the outcomes are identical and returns
+/// the reference.
 fn same_with_threads(rules: Rules, setup: &Setup) -> Outcome {
     let one = run(rules, setup, 1, true);
-    for threads in [1, 2, 4] {
-        let many = run(rules, setup, threads, false);
+    for (threads, batch) in RUNS {
+        let many = run_in(rules, setup, threads, false, batch);
         assert!(
             one == many,
-            "--threads {threads} (in batches) differs from one thread line by line\n--- line by line: status {}\n{}\n{}\n--- {threads} threads: status {}\n{}\n{}",
+            "--threads {threads} (in batches of {batch:?} bytes) differs from one thread line by line\n--- line by line: status {}\n{}\n{}\n--- {threads} threads: status {}\n{}\n{}",
             one.status,
             clip(&one.stderr),
             clip(&one.stdout),
@@ -441,4 +468,104 @@ fn a_document_after_a_lines_file_reaches_every_rule() {
         "{}",
         one.stdout
     );
+}
+
+/// A small file whose lines are of every kind the reader tells apart.
+fn every_kind_of_line() -> Vec<u8> {
+    let event = |i: usize, operation: &str| {
+        format!(
+            "{{\"Timestamp\":\"2024-05-28T10:00:{:02}Z\",\"OperationName\":\"{operation}\",\"DataSource\":\"d{}\",\"RawEventData\":{{}}}}",
+            i % 60,
+            "x".repeat(i % 5)
+        )
+    };
+    let mut input = Vec::new();
+    for i in 0..12 {
+        input.extend_from_slice(event(i, "create").as_bytes());
+        input.extend_from_slice(if i % 3 == 0 { b"\r\n" } else { b"\n" });
+        input.extend_from_slice(BAD_LINES[i % BAD_LINES.len()]);
+        input.push(b'\n');
+        input.extend_from_slice(event(i, "get").as_bytes());
+        input.push(b'\n');
+    }
+    // The last line, without a line end.
+    input.extend_from_slice(event(60, "create").as_bytes());
+    input
+}
+
+#[test]
+fn workers_reading_byte_ranges_of_every_size_give_the_lines_of_one_thread() {
+    // Range sizes from one byte to past the file put the range
+    // boundaries everywhere: inside lines, on line ends, between a `\r` and
+    // its `\n`, in blank and bad lines, in the last line without a `\n`.
+    // Rejections' line numbers, alerts' input positions and the rejects
+    // file must stay those of one thread.
+    let dir = tempfile::tempdir().unwrap();
+    let input = every_kind_of_line();
+    let file = write(dir.path(), "kinds.jsonl", &input);
+    let mut setup = Setup::new(vec![(file, InputFormat::Auto)]);
+    setup.rejects = Some(dir.path().join("rejects.jsonl"));
+    for (no_prefilter, alerts) in [(false, true), (true, false)] {
+        setup.no_prefilter = no_prefilter;
+        setup.alerts = alerts;
+        let one = run(creates, &setup, 1, true);
+        assert!(
+            one.stderr.contains("kinds.jsonl:2: malformed JSON"),
+            "{}",
+            one.stderr
+        );
+        assert!(one.stderr.contains("invalid UTF-8"), "{}", one.stderr);
+        assert!(!one.rejects.as_ref().unwrap().is_empty());
+        // 12 creates, the valid one among the bad lines, and the last line.
+        assert_eq!(one.stdout.lines().count(), 14, "{}", one.stdout);
+        // Every size up to a few lines' length, then a sample of the rest.
+        for batch in (1..400).chain((400..input.len() + 2).step_by(53)) {
+            let threads = 2 + batch % 3;
+            let many = run_in(creates, &setup, threads, false, Some(batch));
+            assert!(
+                one == many,
+                "--threads {threads} in ranges of {batch} bytes\n--- one thread:\n{}\n{}\n--- {threads} threads:\n{}\n{}",
+                one.stderr,
+                one.stdout,
+                many.stderr,
+                many.stdout
+            );
+        }
+    }
+}
+
+#[test]
+fn a_line_over_the_limit_at_a_range_boundary_is_rejected_as_one_thread_does() {
+    // The long line starts exactly at a range's first byte, or one byte
+    // before or after; it spans many ranges, and ends on a boundary or not.
+    let dir = tempfile::tempdir().unwrap();
+    let good = sample(40, false, 5);
+    let first_line = good.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let long = vec![b'x'; kql_detector::input::MAX_LINE_BYTES + 1];
+    let mut input = good.clone();
+    input.extend_from_slice(&long);
+    input.extend_from_slice(b"\r\n");
+    input.extend_from_slice(&good);
+    let file = write(dir.path(), "long.jsonl", &input);
+    let mut setup = Setup::new(vec![(file, InputFormat::Auto)]);
+    setup.rejects = Some(dir.path().join("rejects.jsonl"));
+    let one = run(creates, &setup, 1, true);
+    assert_eq!(
+        one.stderr.matches("is longer than the limit").count(),
+        1,
+        "{}",
+        one.stderr
+    );
+    // The workers' ranges start after the first line (read on the calling
+    // thread).
+    let before = good.len() - first_line;
+    for batch in [before - 1, before, before + 1, (long.len() + 2) / 64] {
+        let many = run_in(creates, &setup, 2, false, Some(batch));
+        assert!(
+            one == many,
+            "ranges of {batch} bytes\n--- one thread:\n{}\n--- two threads:\n{}",
+            clip(&one.stderr),
+            clip(&many.stderr)
+        );
+    }
 }

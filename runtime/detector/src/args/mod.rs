@@ -251,6 +251,13 @@ pub struct Options {
                 a multi-line JSON document is read on one thread"
     )]
     pub threads: usize,
+    /// The size of the byte ranges workers read from a plain file with
+    /// `--threads N` (see [`crate::parallel`]); `None`:
+    /// [`crate::parallel::BATCH_BYTES`]. Not an option: tests set it
+    /// through the library to put batch boundaries anywhere in a small
+    /// input (results are the same whatever the size).
+    #[arg(skip)]
+    pub batch_bytes: Option<usize>,
     /// `--max-memory`: the heap bytes one rule's state may hold (rows kept
     /// by `summarize`, `join`, `sort`, `distinct`, `make_set`, ...) before
     /// the rule is stopped; `None`: no limit. Measured only in built

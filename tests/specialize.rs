@@ -249,6 +249,9 @@ fn line(random: &mut Random) -> String {
                 "\"pods\"",
                 "1.5",
                 "\"\"",
+                "9223372036854775807",
+                "\"nan\"",
+                "-0.0",
             ])
             .to_string()
     };
@@ -284,7 +287,11 @@ const KEYS: &[&str] = &[
 ];
 
 /// Aggregates: the typed ones (`count`, `countif`, `dcount` and
-/// `dcountif` of typed values) and generic ones beside them.
+/// `dcountif` of typed values; `sum`, `sumif`, `avg`, `avgif` of longs,
+/// ints and reals; `min`, `max`, `minif`, `maxif`, `arg_min`, `arg_max` of
+/// longs, ints, reals (NaN from `"nan"`), strings, bools, datetimes and
+/// timespans, ties included; `make_set` of a typed value, `make_list`,
+/// `take_any`, with a size or not) and generic ones beside them.
 const AGGREGATES: &[&str] = &[
     "n = count()",
     "c = countif(isnotempty(R))",
@@ -294,12 +301,37 @@ const AGGREGATES: &[&str] = &[
     "dt = dcount(todatetime(RawEventData.ObjectRef.name))",
     "dd = dcount(RawEventData.Items)",
     "s = sum(tolong(RawEventData.Code))",
+    "si = sumif(toint(RawEventData.Flag), OperationName != \"get\")",
+    "sr = sum(toreal(RawEventData.Code))",
+    "sri = sumif(toreal(RawEventData.Flag), isnotempty(R))",
+    "av = avg(tolong(RawEventData.Flag))",
+    "avr = avgif(toreal(RawEventData.Code), isnull(R))",
+    "mn = min(toint(RawEventData.Code))",
+    "mx = maxif(tolong(RawEventData.Flag), isnotnull(R))",
+    "mr = min(toreal(RawEventData.Flag))",
+    "xr = max(toreal(RawEventData.Code))",
+    "mt = max(todatetime(RawEventData.ObjectRef.name))",
+    "ms = minif(totimespan(RawEventData.ObjectRef.resource), OperationName != \"\")",
+    "mb = max(tobool(RawEventData.Flag))",
+    "ns = min(OperationName)",
     "m = make_set(OperationName)",
+    "mi = make_set(toint(RawEventData.Code), 2)",
+    "md = make_set_if(RawEventData.Items, OperationName != \"get\")",
+    "ml = make_list(tostring(R))",
+    "mli = make_list_if(RawEventData.Items, isnotnull(R), 3)",
+    "ta = take_any(tostring(R))",
+    "tai = take_anyif(RawEventData.Code, isnotnull(R))",
     "a = arg_max(toint(RawEventData.Code), OperationName)",
+    "(r, ro, rr) = arg_min(toreal(RawEventData.Flag), OperationName, R)",
+    "(t, tr) = arg_max(tostring(R), RawEventData.Code)",
+    "(h, ho) = arg_min(bin(Timestamp, 1h), OperationName)",
     "x = max(tostring(R))",
+    "dy = max(RawEventData.Code)",
+    "ay = avg(RawEventData.Code)",
 ];
 
-/// A `summarize` of one to three keys and one to four aggregates.
+/// A `summarize` of no key (one in six) or one to three keys, and one to
+/// four aggregates.
 fn summarize(random: &mut Random) -> String {
     let mut pick = |from: &[&'static str], most: usize| {
         let mut chosen: Vec<&str> = Vec::new();
@@ -313,6 +345,9 @@ fn summarize(random: &mut Random) -> String {
     };
     let aggregates = pick(AGGREGATES, 4);
     let keys = pick(KEYS, 3);
+    if random.below(6) == 0 {
+        return format!("| summarize {aggregates}");
+    }
     format!("| summarize {aggregates} by {keys}")
 }
 

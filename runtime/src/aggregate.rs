@@ -231,7 +231,7 @@ impl Seen {
 
 /// Notes that a `make_*` aggregate dropped a value at the default size
 /// (a `maxSize` the query gives is its own choice, not a silent cap).
-fn default_cap_hit(limit: usize, aggregate: &'static str) {
+pub(crate) fn default_cap_hit(limit: usize, aggregate: &'static str) {
     if limit == DEFAULT_MAX_SIZE {
         crate::budget::cap_hit(match aggregate {
             "make_set" => "make_set's default size of 1048576 values",
@@ -485,7 +485,7 @@ fn percentile_number(value: &Value) -> f64 {
 /// (Kusto's documented default is 1,048,576).
 pub const DEFAULT_MAX_SIZE: usize = 1_048_576;
 
-fn max_size(limit: &Value) -> usize {
+pub(crate) fn max_size(limit: &Value) -> usize {
     match limit {
         Value::Long(n) if *n > 0 => usize::try_from(*n)
             .unwrap_or(DEFAULT_MAX_SIZE)

@@ -63,7 +63,10 @@ pub mod prelude {
     pub use crate::prefilter::Prefilter;
     pub use crate::query::{Access, ColumnType, Emit, Query, Table};
     pub use crate::series::{MakeSeries, SeriesAxis};
-    pub use crate::typed_groups::{group_key, DistinctCount, TypedGroups};
+    pub use crate::typed_groups::{
+        group_key, ArgMax, ArgMin, Average, DistinctCount, MakeList, MakeSet, Max, Min, OneGroup,
+        Sum, TakeAny, TypedGroups,
+    };
     pub use crate::value::{DateTime, Row, Str, TimeSpan, Value};
     pub use crate::window;
 }

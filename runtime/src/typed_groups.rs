@@ -14,8 +14,18 @@
 //! its identity bytes in a second index, which no typed key can equal. So
 //! the groups, their first-seen order and the kept key values are those of
 //! the generic path, whatever the values.
+//!
+//! The aggregate states here ([`Sum`], [`Average`], [`Min`], [`Max`],
+//! [`ArgMin`], [`ArgMax`], [`DistinctCount`], [`MakeSet`], [`MakeList`],
+//! [`TakeAny`]) keep the same rule: a value of
+//! the type the compiler expects is added in place (an `i64` or `f64` sum, a
+//! comparison of `&str`s), and any other value is added as the generic
+//! [`Aggregate`](crate::aggregate::Aggregate) adds it, so the result is the
+//! generic one, bit for bit, whatever the values. [`OneGroup`] holds the
+//! states of a `summarize` without `by`.
 
-use crate::aggregate::{identity, Seen};
+use crate::aggregate::{as_f64, default_cap_hit, identity, max_size, Seen};
+use crate::ops;
 use crate::value::Value;
 use hashbrown::HashTable;
 use std::borrow::Borrow;
@@ -444,6 +454,571 @@ impl<P: KeyPart> DistinctCount<P> {
     }
 }
 
+/// The one group of a `summarize` without `by`: made by the first row, or
+/// at the end by [`OneGroup::take`] when no row came (such a `summarize`
+/// gives one row even for no input).
+#[derive(Debug)]
+pub struct OneGroup<S>(Option<S>);
+
+impl<S> Default for OneGroup<S> {
+    fn default() -> OneGroup<S> {
+        OneGroup(None)
+    }
+}
+
+impl<S> OneGroup<S> {
+    /// The group's state, made by `init` for the first row.
+    pub fn entry(&mut self, init: impl FnOnce() -> S) -> &mut S {
+        self.0.get_or_insert_with(init)
+    }
+
+    /// Takes the state out: the rows' one, or `init()` over no rows.
+    pub fn take(&mut self, init: impl FnOnce() -> S) -> S {
+        self.0.take().unwrap_or_else(init)
+    }
+
+    /// Merges the state of `later`, made from rows that came after all of
+    /// this one's (`--threads`), as [`TypedGroups::merge`] does for the
+    /// group of the empty key.
+    pub fn merge(&mut self, later: OneGroup<S>, merge: impl FnOnce(&mut S, S)) {
+        let Some(later) = later.0 else {
+            return;
+        };
+        match &mut self.0 {
+            Some(state) => merge(state, later),
+            None => self.0 = Some(later),
+        }
+    }
+}
+
+/// The state of `sum(x)` / `sumif(x, p)` of long or real values: the total
+/// as an `i64` or `f64` while the values are of its type (ints join a long
+/// total), and as the generic
+/// [`Aggregate::Sum`](crate::aggregate::Aggregate::Sum) keeps it once a
+/// value of another type comes (`ops::add`: a real turns a long total into
+/// a real one, a value that does not add makes it null, and the next value
+/// starts it again). Each variant is the generic state's value, so the
+/// total is the generic one: longs wrap on overflow, reals add in row order.
+#[derive(Debug)]
+pub enum Sum {
+    /// A long total.
+    Long(i64),
+    /// A real total.
+    Real(f64),
+    /// Any other total, null included.
+    Other(Value),
+}
+
+impl Sum {
+    /// A sum of longs: 0 over no values.
+    pub fn long() -> Sum {
+        Sum::Long(0)
+    }
+
+    /// A sum of reals: 0 over no values.
+    pub fn real() -> Sum {
+        Sum::Real(0.0)
+    }
+
+    /// Adds one row's value (null is ignored).
+    #[inline]
+    pub fn add(&mut self, value: &Value) {
+        match (&mut *self, value) {
+            (_, Value::Null) => {}
+            (Sum::Long(total), Value::Long(n)) => *total = total.wrapping_add(*n),
+            (Sum::Long(total), Value::Int(n)) => *total = total.wrapping_add(i64::from(*n)),
+            (Sum::Real(total), Value::Real(x)) => *total += x,
+            _ => self.add_value(value),
+        }
+    }
+
+    /// Adds a non-null value as the generic state does.
+    fn add_value(&mut self, value: &Value) {
+        let total = std::mem::replace(self, Sum::Other(Value::Null)).finish();
+        let total = if total.is_null() {
+            value.clone()
+        } else {
+            ops::add(&total, value)
+        };
+        *self = match total {
+            Value::Long(n) => Sum::Long(n),
+            Value::Real(x) => Sum::Real(x),
+            other => Sum::Other(other),
+        };
+    }
+
+    /// Merges the total of `later` (`--threads`), as the generic state does.
+    pub fn merge(&mut self, later: Sum) {
+        let later = later.finish();
+        if !later.is_null() {
+            self.add_value(&later);
+        }
+    }
+
+    /// The result: the total.
+    pub fn finish(self) -> Value {
+        match self {
+            Sum::Long(n) => Value::Long(n),
+            Sum::Real(x) => Value::Real(x),
+            Sum::Other(total) => total,
+        }
+    }
+}
+
+/// The state of `avg(x)` / `avgif(x, p)` of long or real values: the sum
+/// (as `f64`) and count of the numbers, added in row order as the generic
+/// [`Aggregate::Avg`](crate::aggregate::Aggregate::Avg) adds them (other
+/// values are ignored), so the mean is the same to the last bit.
+#[derive(Debug, Default)]
+pub struct Average {
+    sum: f64,
+    count: i64,
+}
+
+impl Average {
+    /// Adds one row's value (null and non-numbers are ignored).
+    #[inline]
+    pub fn add(&mut self, value: &Value) {
+        if let Some(x) = as_f64(value) {
+            self.sum += x;
+            self.count += 1;
+        }
+    }
+
+    /// Merges the sum and count of `later` (`--threads`).
+    pub fn merge(&mut self, later: Average) {
+        self.sum += later.sum;
+        self.count += later.count;
+    }
+
+    /// The result: the mean as a real, null over no values.
+    pub fn finish(self) -> Value {
+        if self.count == 0 {
+            Value::Null
+        } else {
+            Value::Real(self.sum / self.count as f64)
+        }
+    }
+}
+
+/// A key type whose values `min`, `max`, `arg_min` and `arg_max` order in
+/// place.
+pub trait Ordered {
+    /// What is compared: `a < b` exactly when `ops::lt` of the values is
+    /// true, `a > b` when `ops::gt` is.
+    type Key<'a>: PartialOrd;
+
+    /// The key of a non-null `value`; `None` when it is not of this type
+    /// (it is then compared with `ops::lt`/`ops::gt`).
+    fn key(value: &Value) -> Option<Self::Key<'_>>;
+}
+
+impl Ordered for group_key::Long {
+    type Key<'a> = i64;
+    fn key(value: &Value) -> Option<i64> {
+        match value {
+            Value::Long(n) => Some(*n),
+            Value::Int(n) => Some(i64::from(*n)),
+            _ => None,
+        }
+    }
+}
+
+/// Reals compare as `f64`: a NaN is neither less nor greater than any
+/// value, as `ops::lt` gives null for it.
+impl Ordered for group_key::Real {
+    type Key<'a> = f64;
+    fn key(value: &Value) -> Option<f64> {
+        match value {
+            Value::Real(x) => Some(*x),
+            _ => None,
+        }
+    }
+}
+
+/// Strings compare ordinally, by their bytes.
+impl Ordered for group_key::Text {
+    type Key<'a> = &'a str;
+    fn key(value: &Value) -> Option<&str> {
+        match value {
+            Value::String(s) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+}
+
+impl Ordered for group_key::Bool {
+    type Key<'a> = bool;
+    fn key(value: &Value) -> Option<bool> {
+        match value {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+impl Ordered for group_key::DateTime {
+    type Key<'a> = i64;
+    fn key(value: &Value) -> Option<i64> {
+        match value {
+            Value::DateTime(d) => Some(d.0),
+            _ => None,
+        }
+    }
+}
+
+impl Ordered for group_key::TimeSpan {
+    type Key<'a> = i64;
+    fn key(value: &Value) -> Option<i64> {
+        match value {
+            Value::TimeSpan(t) => Some(t.0),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the non-null `value` replaces the non-null `best`: it is
+/// strictly less (`MAX` false) or greater (true), so ties keep the earlier
+/// row.
+#[inline]
+fn beats<P: Ordered, const MAX: bool>(value: &Value, best: &Value) -> bool {
+    match (P::key(value), P::key(best)) {
+        (Some(a), Some(b)) if MAX => a > b,
+        (Some(a), Some(b)) => a < b,
+        _ if MAX => ops::is_true(&ops::gt(value, best)),
+        _ => ops::is_true(&ops::lt(value, best)),
+    }
+}
+
+/// The state of `min` / `minif` (`MAX` false) or `max` / `maxif` (true) of
+/// values of the key type `P`: the best non-null value so far, the first
+/// of equal ones, compared as the generic
+/// [`Aggregate::Min`](crate::aggregate::Aggregate::Min) does; null over no
+/// values. Named [`Min`] and [`Max`].
+#[derive(Debug)]
+pub struct Extreme<P, const MAX: bool> {
+    best: Value,
+    part: PhantomData<P>,
+}
+
+/// The state of `min(x)` / `minif(x, p)` (see [`Extreme`]).
+pub type Min<P> = Extreme<P, false>;
+
+/// The state of `max(x)` / `maxif(x, p)` (see [`Extreme`]).
+pub type Max<P> = Extreme<P, true>;
+
+impl<P, const MAX: bool> Default for Extreme<P, MAX> {
+    fn default() -> Extreme<P, MAX> {
+        Extreme {
+            best: Value::Null,
+            part: PhantomData,
+        }
+    }
+}
+
+impl<P: Ordered, const MAX: bool> Extreme<P, MAX> {
+    /// Adds one row's value (null is ignored).
+    #[inline]
+    pub fn add(&mut self, value: &Value) {
+        if !value.is_null() && (self.best.is_null() || beats::<P, MAX>(value, &self.best)) {
+            self.best = value.clone();
+        }
+    }
+
+    /// Merges the best value of `later` (`--threads`): it wins only when
+    /// strictly better, as in one pass.
+    pub fn merge(&mut self, later: Extreme<P, MAX>) {
+        let other = later.best;
+        if !other.is_null() && (self.best.is_null() || beats::<P, MAX>(&other, &self.best)) {
+            self.best = other;
+        }
+    }
+
+    /// The result: the best value, null over no values.
+    pub fn finish(self) -> Value {
+        self.best
+    }
+}
+
+/// The state of `arg_min` (`MAX` false) or `arg_max` (true) with a first
+/// argument of the key type `P`: the best non-null value and the values
+/// its row carries, compared as [`Extreme`] compares (the first row of
+/// equal values wins). While no row has a non-null value, the first row's
+/// carried values are kept, as the generic
+/// [`Aggregate::ArgMax`](crate::aggregate::Aggregate::ArgMax) does. The
+/// carried values are computed only for a row that is kept. Named
+/// [`ArgMin`] and [`ArgMax`].
+#[derive(Debug)]
+pub struct ArgExtreme<P, const MAX: bool> {
+    best: Value,
+    carried: Vec<Value>,
+    part: PhantomData<P>,
+}
+
+/// The state of `arg_min(x, ...)` (see [`ArgExtreme`]).
+pub type ArgMin<P> = ArgExtreme<P, false>;
+
+/// The state of `arg_max(x, ...)` (see [`ArgExtreme`]).
+pub type ArgMax<P> = ArgExtreme<P, true>;
+
+impl<P, const MAX: bool> Default for ArgExtreme<P, MAX> {
+    fn default() -> ArgExtreme<P, MAX> {
+        ArgExtreme {
+            best: Value::Null,
+            carried: Vec::new(),
+            part: PhantomData,
+        }
+    }
+}
+
+impl<P: Ordered, const MAX: bool> ArgExtreme<P, MAX> {
+    /// Adds one row: its value, and its carried values (made only when
+    /// the row is kept).
+    #[inline]
+    pub fn add(&mut self, value: &Value, carried: impl FnOnce() -> Vec<Value>) {
+        if !value.is_null() && (self.best.is_null() || beats::<P, MAX>(value, &self.best)) {
+            self.best = value.clone();
+            self.carried = carried();
+        } else if self.best.is_null() && self.carried.is_empty() {
+            self.carried = carried();
+        }
+    }
+
+    /// Merges the state of `later` (`--threads`), as one pass would.
+    pub fn merge(&mut self, later: ArgExtreme<P, MAX>) {
+        let ArgExtreme { best, carried, .. } = later;
+        if !best.is_null() && (self.best.is_null() || beats::<P, MAX>(&best, &self.best)) {
+            self.best = best;
+            self.carried = carried;
+        } else if self.best.is_null() && self.carried.is_empty() {
+            self.carried = carried;
+        }
+    }
+
+    /// The result: the best value, then `width` carried values (null when
+    /// no row had a non-null value, nor carried values).
+    pub fn finish(mut self, width: usize) -> Vec<Value> {
+        self.carried.resize(width, Value::Null);
+        std::iter::once(self.best).chain(self.carried).collect()
+    }
+}
+
+/// The state of `make_set(x [, max])` / `make_set_if(x, p [, max])` of
+/// values of the key type `P`: the distinct values in first-seen order,
+/// found by their typed view (see [`KeyPart`]) where the generic
+/// [`Aggregate::MakeSet`](crate::aggregate::Aggregate::MakeSet) writes
+/// identity bytes; values outside the type (a dynamic array's items
+/// included: an array adds its items) are found by identity, as there.
+/// Once the set holds `max` values nothing more is kept, and a new value
+/// is noted as the generic state notes it (`budget::cap_hit`).
+pub struct MakeSet<P> {
+    /// Each distinct typed value's hash and position in `values`.
+    typed: HashTable<(u64, usize)>,
+    /// The values outside `P`'s type.
+    other: Seen,
+    /// The set's values, in first-seen order, then the typed values first
+    /// seen after it was full (kept to compare new values with).
+    values: Vec<Value>,
+    /// How many of `values` are the set's.
+    kept: usize,
+    limit: usize,
+    hasher: RandomState,
+    part: PhantomData<P>,
+}
+
+impl<P> std::fmt::Debug for MakeSet<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MakeSet")
+            .field("values", &&self.values[..self.kept])
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: KeyPart> MakeSet<P> {
+    /// A set of at most `limit` values (null or not a positive integer:
+    /// the default size).
+    pub fn new(limit: &Value) -> MakeSet<P> {
+        MakeSet {
+            typed: HashTable::new(),
+            other: Seen::default(),
+            values: Vec::new(),
+            kept: 0,
+            limit: max_size(limit),
+            hasher: RandomState::new(),
+            part: PhantomData,
+        }
+    }
+
+    /// Adds one row's value: null is ignored, an array adds its items.
+    #[inline]
+    pub fn add(&mut self, value: &Value) {
+        match value {
+            Value::Null => {}
+            Value::Array(items) => {
+                for item in items.iter() {
+                    if !self.insert(item) {
+                        break;
+                    }
+                }
+            }
+            value => {
+                self.insert(value);
+            }
+        }
+    }
+
+    /// Adds `item` if it is new; false when it is new but the set is full
+    /// (the rest of the row's items are then not looked at).
+    fn insert(&mut self, item: &Value) -> bool {
+        let full = self.kept >= self.limit;
+        let new = match P::view(item) {
+            Some(view) => {
+                let hash = self.hasher.hash_one(view);
+                let values = &self.values;
+                let found = self
+                    .typed
+                    .find(hash, |&(h, slot)| {
+                        h == hash && same::<P>(&values[slot], item)
+                    })
+                    .is_some();
+                if !found {
+                    self.typed
+                        .insert_unique(hash, (hash, self.values.len()), |&(hash, _)| hash);
+                    self.values.push(item.clone());
+                }
+                !found
+            }
+            None => {
+                let new = self.other.first_time(std::slice::from_ref(item));
+                if new && !full {
+                    self.values.push(item.clone());
+                }
+                new
+            }
+        };
+        if new && full {
+            default_cap_hit(self.limit, "make_set");
+            return false;
+        }
+        if new {
+            self.kept += 1;
+        }
+        true
+    }
+
+    /// Merges the set of `later` (`--threads`): its values in order, as
+    /// the generic state merges them, so the set is that of one pass.
+    pub fn merge(&mut self, later: MakeSet<P>) {
+        let MakeSet {
+            mut values, kept, ..
+        } = later;
+        values.truncate(kept);
+        for item in &values {
+            if !self.insert(item) {
+                break;
+            }
+        }
+    }
+
+    /// The result: the set as a dynamic array.
+    pub fn finish(mut self) -> Value {
+        self.values.truncate(self.kept);
+        Value::array(self.values)
+    }
+}
+
+/// The state of `make_list(x [, max])` / `make_list_if(x, p [, max])`: the
+/// non-null values in row order (an array adds its items), at most `max`,
+/// as the generic
+/// [`Aggregate::MakeList`](crate::aggregate::Aggregate::MakeList) keeps
+/// them, without a list made per row.
+#[derive(Debug)]
+pub struct MakeList {
+    items: Vec<Value>,
+    limit: usize,
+}
+
+impl MakeList {
+    /// A list of at most `limit` values (null or not a positive integer:
+    /// the default size).
+    pub fn new(limit: &Value) -> MakeList {
+        MakeList {
+            items: Vec::new(),
+            limit: max_size(limit),
+        }
+    }
+
+    /// Adds one row's value: null is ignored, an array adds its items.
+    #[inline]
+    pub fn add(&mut self, value: &Value) {
+        match value {
+            Value::Null => {}
+            Value::Array(items) => {
+                for item in items.iter() {
+                    if !self.push(item) {
+                        break;
+                    }
+                }
+            }
+            value => {
+                self.push(value);
+            }
+        }
+    }
+
+    /// Appends `item`; false when the list is full.
+    fn push(&mut self, item: &Value) -> bool {
+        if self.items.len() >= self.limit {
+            default_cap_hit(self.limit, "make_list");
+            return false;
+        }
+        self.items.push(item.clone());
+        true
+    }
+
+    /// Appends the list of `later` (`--threads`), up to the size.
+    pub fn merge(&mut self, later: MakeList) {
+        let room = self.limit.saturating_sub(self.items.len());
+        if later.items.len() > room {
+            default_cap_hit(self.limit, "make_list");
+        }
+        self.items.extend(later.items.into_iter().take(room));
+    }
+
+    /// The result: the list as a dynamic array.
+    pub fn finish(self) -> Value {
+        Value::array(self.items)
+    }
+}
+
+/// The state of `take_any(x)` / `take_anyif(x, p)`: the first non-null
+/// value, as the generic
+/// [`Aggregate::TakeAny`](crate::aggregate::Aggregate::TakeAny) keeps it.
+#[derive(Debug, Default)]
+pub struct TakeAny(Value);
+
+impl TakeAny {
+    /// Adds one row's value: kept while none is.
+    #[inline]
+    pub fn add(&mut self, value: &Value) {
+        if self.0.is_null() {
+            self.0 = value.clone();
+        }
+    }
+
+    /// Merges the value of `later` (`--threads`).
+    pub fn merge(&mut self, later: TakeAny) {
+        if self.0.is_null() {
+            self.0 = later.0;
+        }
+    }
+
+    /// The result: the value, null over no values.
+    pub fn finish(self) -> Value {
+        self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::group_key::{Guid, Long, Real, Text};
@@ -554,5 +1129,307 @@ mod tests {
             assert_eq!(vec![first.finish()], expected, "split at {split}");
         }
         assert_eq!(expected, [Value::Long(4)]);
+    }
+
+    /// Values of every kind a typed aggregate may meet: its own type, ints
+    /// beside longs, nulls, NaN, overflow, and values the checker did not
+    /// foresee (strings, decimals, dynamic arrays).
+    fn mixed_values() -> Vec<Value> {
+        let s = Value::from_static;
+        vec![
+            Value::Null,
+            Value::Long(i64::MAX),
+            Value::Int(1),
+            Value::Long(-3),
+            Value::Real(0.5),
+            Value::Real(-0.0),
+            Value::Null,
+            Value::Long(7),
+            Value::Real(f64::NAN),
+            s("b"),
+            Value::Real(2.25),
+            s("a"),
+            Value::Long(7),
+            s("12"),
+            Value::Decimal(crate::decimal::Decimal::from_i64(4)),
+            Value::Long(2),
+            Value::array(vec![Value::Long(1)]),
+            Value::DateTime(crate::value::DateTime(5)),
+            Value::TimeSpan(crate::value::TimeSpan(-5)),
+            Value::Bool(true),
+            Value::Long(1),
+            Value::DateTime(crate::value::DateTime(3)),
+            Value::Bool(false),
+            Value::Long(i64::MIN),
+        ]
+    }
+
+    /// The generic aggregate's result over `values`, one pass.
+    fn generic(mut state: crate::aggregate::Aggregate, values: &[Value], width: usize) -> String {
+        for (i, v) in values.iter().enumerate() {
+            state.add(v, &[Value::Long(i as i64)]);
+        }
+        format!("{:?}", state.finish(width))
+    }
+
+    /// Every suffix and proper prefix of `values`, so each value comes
+    /// first, and last, in some run.
+    fn runs(values: &[Value]) -> Vec<&[Value]> {
+        let mut runs: Vec<&[Value]> = (0..values.len()).map(|i| &values[i..]).collect();
+        runs.extend((1..values.len()).map(|i| &values[..i]));
+        runs
+    }
+
+    /// Asserts that a typed state over `values` finishes as `expected` (the
+    /// generic result), in one pass and, with `merge`, split at every
+    /// point and merged.
+    fn check<S: std::fmt::Debug>(
+        name: &str,
+        values: &[Value],
+        expected: &str,
+        new: impl Fn() -> S,
+        add: impl Fn(&mut S, usize, &Value),
+        merge: Option<&dyn Fn(&mut S, S)>,
+        finish: impl Fn(S) -> String,
+    ) {
+        let mut one = new();
+        values
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| add(&mut one, i, v));
+        assert_eq!(finish(one), expected, "{name} over {values:?}");
+        let Some(merge) = merge else {
+            return;
+        };
+        for split in 0..=values.len() {
+            let (mut first, mut later) = (new(), new());
+            for (i, v) in values.iter().enumerate() {
+                add(if i < split { &mut first } else { &mut later }, i, v);
+            }
+            merge(&mut first, later);
+            assert_eq!(
+                finish(first),
+                expected,
+                "{name} split at {split} over {values:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn typed_sums_and_averages_equal_the_generic_ones() {
+        use crate::aggregate::Aggregate;
+        let values = mixed_values();
+        for run in runs(&values) {
+            let longs: Vec<Value> = run
+                .iter()
+                .filter(|v| matches!(v, Value::Long(_) | Value::Int(_) | Value::Null))
+                .cloned()
+                .collect();
+            let reals: Vec<Value> = run
+                .iter()
+                .filter(|v| matches!(v, Value::Real(_) | Value::Null))
+                .cloned()
+                .collect();
+            for values in [run, longs.as_slice(), reals.as_slice()] {
+                let long = generic(Aggregate::sum_long(), values, 0);
+                let real = generic(Aggregate::sum_real(), values, 0);
+                let finish = |s: Sum| format!("{:?}", vec![s.finish()]);
+                let add = |s: &mut Sum, _: usize, v: &Value| s.add(v);
+                // Only a sum of longs merges exactly (reals reassociate,
+                // and a value that does not add restarts one pass).
+                let merge: &dyn Fn(&mut Sum, Sum) = &|a, b| a.merge(b);
+                let merge = (values == longs.as_slice()).then_some(merge);
+                check("sum_long", values, &long, Sum::long, add, merge, finish);
+                check("sum_real", values, &real, Sum::real, add, None, finish);
+                let avg = generic(Aggregate::avg(), values, 0);
+                check(
+                    "avg",
+                    values,
+                    &avg,
+                    Average::default,
+                    |s, _, v| s.add(v),
+                    None,
+                    |s| format!("{:?}", vec![s.finish()]),
+                );
+            }
+        }
+        let wrapped: Vec<Value> = [i64::MAX, 2].into_iter().map(Value::Long).collect();
+        let mut sum = Sum::long();
+        wrapped.iter().for_each(|v| sum.add(v));
+        assert_eq!(sum.finish(), Value::Long(i64::MIN + 1));
+    }
+
+    /// `min`/`max`/`arg_min`/`arg_max` of each key type give the generic
+    /// results, ties and NaN included; merged where the order is total.
+    #[test]
+    fn typed_extremes_equal_the_generic_ones() {
+        use super::group_key::{Bool, DateTime, Long, Real, Text, TimeSpan};
+        use crate::aggregate::Aggregate;
+        fn each<P: Ordered + std::fmt::Debug>(values: &[Value], total_order: bool) {
+            let merge_min: &dyn Fn(&mut Min<P>, Min<P>) = &|a, b| a.merge(b);
+            let merge_max: &dyn Fn(&mut Max<P>, Max<P>) = &|a, b| a.merge(b);
+            let merge_arg_min: &dyn Fn(&mut ArgMin<P>, ArgMin<P>) = &|a, b| a.merge(b);
+            let merge_arg_max: &dyn Fn(&mut ArgMax<P>, ArgMax<P>) = &|a, b| a.merge(b);
+            let value = |s: Value| format!("{:?}", vec![s]);
+            check(
+                "min",
+                values,
+                &generic(Aggregate::min(), values, 0),
+                Min::<P>::default,
+                |s, _, v| s.add(v),
+                total_order.then_some(merge_min),
+                |s| value(s.finish()),
+            );
+            check(
+                "max",
+                values,
+                &generic(Aggregate::max(), values, 0),
+                Max::<P>::default,
+                |s, _, v| s.add(v),
+                total_order.then_some(merge_max),
+                |s| value(s.finish()),
+            );
+            let carried = |i: usize| move || vec![Value::Long(i as i64)];
+            check(
+                "arg_min",
+                values,
+                &generic(Aggregate::arg_min(), values, 2),
+                ArgMin::<P>::default,
+                |s, i, v| s.add(v, carried(i)),
+                total_order.then_some(merge_arg_min),
+                |s| format!("{:?}", s.finish(2)),
+            );
+            check(
+                "arg_max",
+                values,
+                &generic(Aggregate::arg_max(), values, 2),
+                ArgMax::<P>::default,
+                |s, i, v| s.add(v, carried(i)),
+                total_order.then_some(merge_arg_max),
+                |s| format!("{:?}", s.finish(2)),
+            );
+        }
+        let values = mixed_values();
+        for run in runs(&values) {
+            // Every type over the mix (compared with `ops` where it does
+            // not fit; a mix is not a total order, so no merge).
+            each::<Long>(run, false);
+            each::<Real>(run, false);
+            each::<Text>(run, false);
+            each::<Bool>(run, false);
+            each::<DateTime>(run, false);
+            each::<TimeSpan>(run, false);
+            let only = |keep: fn(&Value) -> bool| -> Vec<Value> {
+                run.iter().filter(|v| keep(v)).cloned().collect()
+            };
+            each::<Long>(
+                &only(|v| matches!(v, Value::Long(_) | Value::Int(_) | Value::Null)),
+                true,
+            );
+            each::<Real>(&only(|v| matches!(v, Value::Real(_) | Value::Null)), false);
+            each::<Text>(&only(|v| matches!(v, Value::String(_) | Value::Null)), true);
+            each::<Bool>(&only(|v| matches!(v, Value::Bool(_) | Value::Null)), true);
+            each::<DateTime>(
+                &only(|v| matches!(v, Value::DateTime(_) | Value::Null)),
+                true,
+            );
+            each::<TimeSpan>(
+                &only(|v| matches!(v, Value::TimeSpan(_) | Value::Null)),
+                true,
+            );
+        }
+    }
+
+    /// The group of a `summarize` without `by`: one state, made over no
+    /// rows at the end, merged from a later batch as one pass.
+    #[test]
+    fn one_group_is_made_at_the_end_when_no_row_came() {
+        let mut none: OneGroup<i64> = OneGroup::default();
+        assert_eq!(none.take(|| 7), 7);
+        for (first, later) in [(0, 0), (0, 2), (3, 0), (3, 2)] {
+            let batch = |n: i64| {
+                let mut group: OneGroup<i64> = OneGroup::default();
+                for _ in 0..n {
+                    *group.entry(|| 100) += 1;
+                }
+                group
+            };
+            let mut group = batch(first);
+            group.merge(batch(later), |a, b| *a += b - 100);
+            let expected = if first + later == 0 {
+                -1
+            } else {
+                100 + first + later
+            };
+            assert_eq!(group.take(|| -1), expected, "{first} then {later}");
+        }
+    }
+
+    /// `make_set` of a key type, `make_list` and `take_any` give the
+    /// generic results over mixed values (arrays of typed and other items,
+    /// nulls, a size reached), in one pass and merged.
+    #[test]
+    fn typed_sets_lists_and_any_equal_the_generic_ones() {
+        use super::group_key::{Long, Text};
+        use crate::aggregate::Aggregate;
+        let mut values = mixed_values();
+        values.extend([
+            Value::array(vec![
+                Value::Long(7),
+                Value::Long(8),
+                Value::from_static("a"),
+            ]),
+            Value::array(vec![Value::Null, Value::array(vec![Value::Long(1)])]),
+            Value::from_static("c"),
+            Value::Long(9),
+        ]);
+        for limit in [Value::Null, Value::Long(3), Value::Long(1)] {
+            for run in runs(&values) {
+                let expected = generic(Aggregate::make_set(&limit), run, 0);
+                let merge_long: &dyn Fn(&mut MakeSet<Long>, MakeSet<Long>) = &|a, b| a.merge(b);
+                let merge_text: &dyn Fn(&mut MakeSet<Text>, MakeSet<Text>) = &|a, b| a.merge(b);
+                let finish = |v: Value| format!("{:?}", vec![v]);
+                check(
+                    "make_set",
+                    run,
+                    &expected,
+                    || MakeSet::<Long>::new(&limit),
+                    |s, _, v| s.add(v),
+                    Some(merge_long),
+                    |s| finish(s.finish()),
+                );
+                check(
+                    "make_set",
+                    run,
+                    &expected,
+                    || MakeSet::<Text>::new(&limit),
+                    |s, _, v| s.add(v),
+                    Some(merge_text),
+                    |s| finish(s.finish()),
+                );
+                let merge_list: &dyn Fn(&mut MakeList, MakeList) = &|a, b| a.merge(b);
+                check(
+                    "make_list",
+                    run,
+                    &generic(Aggregate::make_list(&limit), run, 0),
+                    || MakeList::new(&limit),
+                    |s, _, v| s.add(v),
+                    Some(merge_list),
+                    |s| finish(s.finish()),
+                );
+            }
+        }
+        for run in runs(&values) {
+            let merge: &dyn Fn(&mut TakeAny, TakeAny) = &|a, b| a.merge(b);
+            check(
+                "take_any",
+                run,
+                &generic(Aggregate::take_any(), run, 0),
+                TakeAny::default,
+                |s, _, v| s.add(v),
+                Some(merge),
+                |s| format!("{:?}", vec![s.finish()]),
+            );
+        }
     }
 }

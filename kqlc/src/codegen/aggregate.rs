@@ -91,10 +91,10 @@ impl Gen {
 
     /// `summarize ... by` keys of known types: typed groups
     /// (`TypedGroups`, the key's values hashed and compared by their types),
-    /// and a struct of the aggregates' states named after the output
-    /// columns: a counter for `count`/`countif`, a typed set for `dcount`/
-    /// `dcountif` of a typed value, and the generic `Aggregate` for the
-    /// others. The rows, their order and the values are the generic path's.
+    /// or without `by` the one group (`OneGroup`), and a struct of the
+    /// aggregates' states named after the output columns (see
+    /// `TypedState`). The rows, their order and the values are the
+    /// generic path's.
     fn typed_summarize(
         &mut self,
         s: &StageCode<'_>,
@@ -111,9 +111,16 @@ impl Gen {
             ..
         } = s;
         let group = format_ident!("{}Group", camel_case(&method.to_string()));
-        self.state_fields.push(quote! {
-            /// The groups of `summarize`, each with its aggregates' states.
-            #state: TypedGroups<(#(#parts,)*), #group>,
+        self.state_fields.push(if keys.is_empty() {
+            quote! {
+                /// The one group of `summarize` (no `by`): its aggregates' states.
+                #state: OneGroup<#group>,
+            }
+        } else {
+            quote! {
+                /// The groups of `summarize`, each with its aggregates' states.
+                #state: TypedGroups<(#(#parts,)*), #group>,
+            }
         });
         let mut exprs: Vec<&Expr> = keys.iter().collect();
         for a in aggregates {
@@ -138,14 +145,26 @@ impl Gen {
                     quote! { row.push(Value::Long(self.#field)); },
                     quote! { group.#field += 1; },
                 ),
-                TypedState::Distinct(part, value) => {
+                TypedState::OneValue { ty, init, value } => {
                     let value = borrowed(value, names);
                     (
-                        quote! { DistinctCount<#part> },
-                        quote! { DistinctCount::default() },
+                        ty,
+                        init,
                         quote! { self.#field.merge(later.#field); },
                         quote! { row.push(self.#field.finish()); },
                         quote! { group.#field.add(#value); },
+                    )
+                }
+                TypedState::Arg { ty, init, value } => {
+                    let value = borrowed(value, names);
+                    let carried = a.carried.iter().map(|e| owned(e, names));
+                    let width = Literal::usize_unsuffixed(a.width.saturating_sub(1));
+                    (
+                        ty,
+                        init,
+                        quote! { self.#field.merge(later.#field); },
+                        quote! { row.extend(self.#field.finish(#width)); },
+                        quote! { group.#field.add(#value, || vec![#(#carried),*]); },
                     )
                 }
                 TypedState::Generic => {
@@ -219,16 +238,27 @@ impl Gen {
                 }
             },
         });
-        self.finish_steps.push(quote! {
-            for (key, group) in self.#state.drain() {
-                let mut row = key;
-                group.finish(&mut row);
+        let entry = if keys.is_empty() {
+            // Without `by`, summarize gives one row even for no input.
+            self.finish_steps.push(quote! {
+                let mut row = Row::new();
+                self.#state.take(#group::new).finish(&mut row);
                 #next
-            }
-        });
-        // The key's values borrowed from the row, cloned only for a new group.
-        let key_values = keys.iter().map(|e| borrowed(e, names));
-        let entry = quote! { self.#state.entry(&[#(#key_values),*], #group::new) };
+            });
+            quote! { self.#state.entry(#group::new) }
+        } else {
+            self.finish_steps.push(quote! {
+                for (key, group) in self.#state.drain() {
+                    let mut row = key;
+                    group.finish(&mut row);
+                    #next
+                }
+            });
+            // The key's values borrowed from the row, cloned only for a new
+            // group.
+            let key_values = keys.iter().map(|e| borrowed(e, names));
+            quote! { self.#state.entry(&[#(#key_values),*], #group::new) }
+        };
         if adds.is_empty() {
             return quote! {
                 #lets
@@ -506,9 +536,9 @@ pub(super) fn aggregate_adds(aggregates: &[Aggregate], names: &[Ident]) -> Vec<T
 const MAX_KEY_PARTS: usize = 8;
 
 /// The key type (`group_key::Text`, ...) of each `summarize` key, when
-/// there is at least one and each is of a type other than `dynamic`.
+/// each is of a type other than `dynamic` (none without `by`).
 fn typed_key_parts(keys: &[Expr]) -> Option<Vec<TokenStream>> {
-    if keys.is_empty() || keys.len() > MAX_KEY_PARTS {
+    if keys.len() > MAX_KEY_PARTS {
         return None;
     }
     keys.iter().map(|k| key_part(k.ty())).collect()
@@ -530,26 +560,102 @@ fn key_part(ty: ScalarType) -> Option<TokenStream> {
     })
 }
 
+/// The key type whose values `min`, `max`, `arg_min` and `arg_max` order
+/// in place (`kql_runtime::typed_groups::Ordered`): none for guids,
+/// decimals and `dynamic`.
+fn ordered_part(ty: ScalarType) -> Option<TokenStream> {
+    match ty {
+        ScalarType::Guid | ScalarType::Decimal | ScalarType::Dynamic => None,
+        _ => key_part(ty),
+    }
+}
+
 /// How a typed `summarize` keeps an aggregate's state.
 enum TypedState<'a> {
     /// `count()`, `countif()`: an `i64`.
     Count,
-    /// `dcount(x)`, `dcountif(x, p)` of a typed `x`: a `DistinctCount` of
-    /// its key type.
-    Distinct(TokenStream, &'a Expr),
+    /// A state of `kql_runtime::typed_groups` that takes one value per row
+    /// (`add(&Value)`) and gives one (`finish()`): its type, its
+    /// constructor, and the value.
+    OneValue {
+        ty: TokenStream,
+        init: TokenStream,
+        value: &'a Expr,
+    },
+    /// `arg_min`, `arg_max` with a first argument of an ordered key type:
+    /// `ArgMin` or `ArgMax` of it, given the row's carried values only
+    /// when it keeps them.
+    Arg {
+        ty: TokenStream,
+        init: TokenStream,
+        value: &'a Expr,
+    },
     /// Any other: the generic `Aggregate`.
     Generic,
 }
 
+/// The typed state of an aggregate, where there is one:
+/// - `dcount`, `dcountif` of a key type: `DistinctCount` of it;
+/// - `sum`, `sumif` of longs (ints) or reals: `Sum`;
+/// - `avg`, `avgif` of anything but decimals: `Average`;
+/// - `min`, `max`, `minif`, `maxif`, `arg_min`, `arg_max` of an ordered
+///   key type (not guid): `Min`, `Max`, `ArgMin`, `ArgMax` of it;
+/// - `make_set`, `make_set_if` of a key type: `MakeSet` of it;
+/// - `make_list`, `make_list_if`: `MakeList`; `take_any`, `take_anyif`:
+///   `TakeAny`.
+///
+/// Each gives the generic result whatever the values (a value outside
+/// its type takes the generic arithmetic or comparison).
 fn typed_state(a: &Aggregate) -> TypedState<'_> {
-    match (a.runtime.as_str(), &a.value) {
-        ("count", None) if a.carried.is_empty() => TypedState::Count,
-        ("dcount", Some(value)) if a.carried.is_empty() => match key_part(value.ty()) {
-            Some(part) => TypedState::Distinct(part, value),
-            None => TypedState::Generic,
-        },
+    let Some(value) = &a.value else {
+        return match a.runtime.as_str() {
+            "count" if a.carried.is_empty() => TypedState::Count,
+            _ => TypedState::Generic,
+        };
+    };
+    let one = |ty: TokenStream, init: TokenStream| TypedState::OneValue { ty, init, value };
+    let (runtime, plain) = (a.runtime.as_str(), a.carried.is_empty());
+    let (part, ordered) = (key_part(value.ty()), ordered_part(value.ty()));
+    match (runtime, part, ordered) {
+        ("dcount", Some(part), _) if plain => one(
+            quote! { DistinctCount<#part> },
+            quote! { DistinctCount::default() },
+        ),
+        ("sum_long", ..) if plain => one(quote! { Sum }, quote! { Sum::long() }),
+        ("sum_real", ..) if plain => one(quote! { Sum }, quote! { Sum::real() }),
+        ("avg", ..) if plain => one(quote! { Average }, quote! { Average::default() }),
+        ("min", _, Some(part)) if plain => one(quote! { Min<#part> }, quote! { Min::default() }),
+        ("max", _, Some(part)) if plain => one(quote! { Max<#part> }, quote! { Max::default() }),
+        ("arg_min" | "arg_max", _, Some(part)) => {
+            let kind = if runtime == "arg_min" {
+                quote! { ArgMin }
+            } else {
+                quote! { ArgMax }
+            };
+            TypedState::Arg {
+                ty: quote! { #kind<#part> },
+                init: quote! { #kind::default() },
+                value,
+            }
+        }
+        ("make_set", Some(part), _) if plain => {
+            let limit = size_limit(a);
+            one(quote! { MakeSet<#part> }, quote! { MakeSet::new(#limit) })
+        }
+        ("make_list", ..) if plain => {
+            let limit = size_limit(a);
+            one(quote! { MakeList }, quote! { MakeList::new(#limit) })
+        }
+        ("take_any", ..) if plain => one(quote! { TakeAny }, quote! { TakeAny::default() }),
         _ => TypedState::Generic,
     }
+}
+
+/// The size limit of `make_set`/`make_list` (`&Value::Null`: the default).
+fn size_limit(a: &Aggregate) -> TokenStream {
+    a.parameter
+        .as_ref()
+        .map_or_else(|| quote! { &Value::Null }, |p| borrowed(p, &[]))
 }
 
 /// The position of `a`'s first output column among the aggregates'.

@@ -56,15 +56,15 @@ pub(super) fn slots(reader: &RowReader, line: &[u8]) -> Scan<Vec<Option<Value>>>
     scanner.ws();
     scanner.expect(b'{')?;
     scanner.enter()?;
-    let mut slots: Vec<Option<Value>> = vec![None; reader.columns.len()];
+    // Filled without cloning a `None` per column (`vec!` clones).
+    let mut slots: Vec<Option<Value>> = Vec::with_capacity(reader.columns.len());
+    slots.resize_with(reader.columns.len(), || None);
     let mut next = 0;
     scanner.ws();
     if !scanner.eat(b'}') {
         loop {
             let key = scanner.raw_string()?;
-            scanner.ws();
-            scanner.expect(b':')?;
-            scanner.ws();
+            scanner.colon()?;
             // Keys mostly come in column order: try the next column first.
             let column = match reader.columns.get(next) {
                 Some((name, _)) if name.as_bytes() == &*key => Some(next),
@@ -295,6 +295,12 @@ impl<'a> Scanner<'a> {
     /// Skips a string at the position (checking it).
     fn skip_string(&mut self) -> Scan<()> {
         self.expect(b'"')?;
+        self.skip_string_body()
+    }
+
+    /// [`Self::skip_string`] past the opening quote.
+    #[inline(always)]
+    fn skip_string_body(&mut self) -> Scan<()> {
         loop {
             self.pos = find_special(self.bytes, self.pos).ok_or(Fail)?;
             match self.bytes[self.pos] {
@@ -449,7 +455,10 @@ impl<'a> Scanner<'a> {
         loop {
             // A value is expected here.
             match self.peek()? {
-                b'"' => self.skip_string()?,
+                b'"' => {
+                    self.pos += 1;
+                    self.skip_string_body()?;
+                }
                 byte @ (b'{' | b'[') => {
                     self.pos += 1;
                     self.enter()?;
@@ -495,8 +504,19 @@ impl<'a> Scanner<'a> {
     /// A member's key and colon, skipped, up to its value.
     fn member_key(&mut self) -> Scan<()> {
         self.skip_string()?;
-        self.ws();
-        self.expect(b':')?;
+        self.colon()
+    }
+
+    /// After a key: the colon, with any whitespace around it, up to the
+    /// value (most lines have none: one comparison then).
+    #[inline(always)]
+    fn colon(&mut self) -> Scan<()> {
+        if self.bytes.get(self.pos) == Some(&b':') {
+            self.pos += 1;
+        } else {
+            self.ws();
+            self.expect(b':')?;
+        }
         self.ws();
         Ok(())
     }
@@ -556,9 +576,7 @@ impl<'a> Scanner<'a> {
                 if !self.eat(b'}') {
                     loop {
                         let key = self.raw_string()?;
-                        self.ws();
-                        self.expect(b':')?;
-                        self.ws();
+                        self.colon()?;
                         match (members.iter()).position(|(k, _)| k.as_str().as_bytes() == &*key) {
                             Some(i) => {
                                 let (key, below) = &members[i];

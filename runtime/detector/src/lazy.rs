@@ -412,10 +412,9 @@ impl RowReader {
     /// fast scanner ([`scan`]) reads what it is sure of; anything else is
     /// read through `serde_json` ([`Self::serde_slots`]), which decides.
     fn slots(&self, line: &[u8]) -> Option<Vec<Option<Value>>> {
-        let text = std::str::from_utf8(line).ok()?;
-        match scan::slots(self, text) {
+        match scan::slots(self, line) {
             Ok(slots) => Some(slots),
-            Err(scan::Fail) => self.serde_slots(text),
+            Err(scan::Fail) => self.serde_slots(std::str::from_utf8(line).ok()?),
         }
     }
 
@@ -1047,10 +1046,18 @@ mod tests {
     /// line to `serde_json`. Where it reads the line, `serde_json` must read
     /// it to the same slots.
     fn scanned(reader: &RowReader, line: &str) -> Option<Vec<Option<Value>>> {
+        scanned_bytes(reader, line.as_bytes())
+    }
+
+    /// [`scanned`] of any bytes: where the scanner reads them, they are
+    /// UTF-8 and `serde_json` reads them to the same slots.
+    fn scanned_bytes(reader: &RowReader, line: &[u8]) -> Option<Vec<Option<Value>>> {
         let fast = scan::slots(reader, line).ok();
         if let Some(fast) = &fast {
-            let slow = reader.serde_slots(line);
-            assert_eq!(slow.as_ref(), Some(fast), "{line}");
+            let text = std::str::from_utf8(line)
+                .unwrap_or_else(|e| panic!("the scanner read invalid UTF-8 ({e}): {line:?}"));
+            let slow = reader.serde_slots(text);
+            assert_eq!(slow.as_ref(), Some(fast), "{text}");
         }
         fast
     }
@@ -1072,6 +1079,10 @@ mod tests {
             // Numbers as strings, and odd timestamps (with offsets and fractions).
             r#"{"Timestamp":"2024-02-29T23:59:59.9999999-05:30","OperationName":"1","RawEventData":{"User":"42"}}"#,
             r#"{"Timestamp":"2024-05-28 10:00:00","OperationName":"a","RawEventData":{},"Extra":1e5,"More":[1E-5,0.0,10]}"#,
+            // Tabs, carriage returns and newlines between tokens.
+            "{\"Timestamp\":\"2024-05-28\",\t\"OperationName\"\r\n:\t\"a\",\"RawEventData\":{\"User\":[\t1\n]}}\r\n",
+            // Non-ASCII text (two, three and four bytes) in keys and values.
+            r#"{"Timestamp":"2024-05-28","OperationName":"créé ✓ 😀","RawEventData":{"ObjectRef":{"resource":"pöds","ñame":"✓"},"User":{"名前":"ü"}},"Ünread":["😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀"]}"#,
         ] {
             assert!(scanned(&reader, line).is_some(), "the scanner gave up on {line}");
         }
@@ -1081,7 +1092,9 @@ mod tests {
     fn the_scanner_leaves_what_it_is_unsure_of_to_serde_json() {
         let reader = reader();
         for line in [
-            "{\"Timestamp\":\"2024-05-28\",\t\"OperationName\":\"a\",\"RawEventData\":{}}", // a tab
+            "{\"Timestamp\":\"2024-05-28\",\"OperationName\":\"a\tb\",\"RawEventData\":{}}", // a tab in a string
+            "{\"Timestamp\":\"2024-05-28\",\"OperationName\":\"a\",\"RawEventData\":{},\"X\":\"\u{7}\"}",
+            "{\"Timestamp\":\"2024-05-28\",\u{c}\"OperationName\":\"a\",\"RawEventData\":{}}", // a form feed between tokens
             r#"{"Timestamp":"2024-05-28","OperationName":"\ud800","RawEventData":{}}"#,
             r#"{"Timestamp":"2024-05-28","OperationName":"\udc00","RawEventData":{}}"#,
             r#"{"Timestamp":"2024-05-28","OperationName":"\ud800\u0041","RawEventData":{}}"#,
@@ -1100,7 +1113,7 @@ mod tests {
             r#"{"Timestamp":"2024-05-28","OperationName":7,"RawEventData":{}}"#,
             r#"["Timestamp"]"#,
         ] {
-            assert!(scan::slots(&reader, line).is_err(), "{line}");
+            assert!(scan::slots(&reader, line.as_bytes()).is_err(), "{line}");
         }
         // Long numbers and those with exponents are range-checked by
         // serde_json itself.
@@ -1144,16 +1157,21 @@ mod tests {
     #[test]
     fn the_scanner_agrees_with_serde_json_on_mutated_lines() {
         let reader = reader();
-        let line = r#"{"Timestamp":"2024-05-28T10:00:00.5Z","OperationName":"cr\"eate","Count":30,"Score":-1.5e3,"RawEventData":{"ObjectRef":{"resource":"pods","n":[1,{"a":null}]},"User":{"username":"u\u00e9","groups":["a",true,false]}},"AdditionalFields":{"x":-0.25},"Extra":[{"deep":[]}]}"#;
+        let line = r#"{"Timestamp":"2024-05-28T10:00:00.5Z","OperationName":"cr\"éate","Count":30,"Score":-1.5e3,"RawEventData":{"ObjectRef":{"resource":"pöds","n":[1,{"a":null}]},"User":{"username":"u\u00e9é","groups":["a",true,false]}},"AdditionalFields":{"x":-0.25},"Extra":[{"deep":[]}]}"#;
         let (mut both, mut serde_only) = (0, 0);
         for at in 0..line.len() {
-            for byte in *br#"{}[]",:\ 0-.eEu1tfnx"# {
-                let mut bytes = line.as_bytes().to_vec();
-                bytes[at] = byte;
-                let Ok(mutated) = String::from_utf8(bytes) else {
-                    continue;
-                };
-                match (scanned(&reader, &mutated), reader.serde_slots(&mutated)) {
+            // The grammar's bytes, whitespace and control bytes, and bytes
+            // that break or start a multi-byte character (the line's `é`).
+            for byte in (*br#"{}[]",:\ 0-.eEu1tfnx"#)
+                .into_iter()
+                .chain([b'\t', b'\n', 0x0c, 0x01, 0x7f, 0x80, 0xa9, 0xc3, 0xe2, 0xff])
+            {
+                let mut mutated = line.as_bytes().to_vec();
+                mutated[at] = byte;
+                let slow = std::str::from_utf8(&mutated)
+                    .ok()
+                    .and_then(|text| reader.serde_slots(text));
+                match (scanned_bytes(&reader, &mutated), slow) {
                     (Some(_), _) => both += 1,
                     (None, Some(_)) => serde_only += 1,
                     (None, None) => {}
@@ -1165,40 +1183,44 @@ mod tests {
     }
 
     #[test]
-    fn quote_or_backslash_finds_the_first_in_any_position() {
-        // Past `SWAR_BYTES` the search is `memchr2`'s: lengths on both sides.
-        for len in 0..scan::SWAR_BYTES + 80 {
+    fn find_special_finds_the_first_in_any_position() {
+        // Lengths over several chunks, so each position is met in a whole
+        // chunk and in the padded last one.
+        let specials = [b'"', b'\\', 0x00, 0x1f, 0x80, 0xc3, 0xff];
+        let plain = [b'a', b' ', 0x7f, b'!', b'#', b'['];
+        for len in 0..scan::CHUNK * 4 + 3 {
             for at in 0..=len {
-                for byte in [b'"', b'\\'] {
-                    let mut bytes = vec![b'a'; len];
+                for byte in specials {
+                    let mut bytes: Vec<u8> = (0..len).map(|i| plain[i % plain.len()]).collect();
                     if at < len {
                         bytes[at] = byte;
-                        // A later match and high bytes do not hide the first.
-                        bytes.extend_from_slice("\"é\\".as_bytes());
+                        // A later match does not hide the first.
+                        bytes.extend_from_slice("\"é\\\u{1}".as_bytes());
                     }
                     let want = (at < len).then_some(at);
-                    assert_eq!(scan::quote_or_backslash(&bytes, 0), want);
+                    assert_eq!(scan::find_special(&bytes, 0), want, "{bytes:?}");
                 }
             }
         }
-        assert_eq!(scan::quote_or_backslash(b"ab\"cd\"", 3), Some(5));
+        assert_eq!(scan::find_special(b"ab\"cd\"", 3), Some(5));
         // From any start, including the end and near it.
         let text = format!("{}\"", "x".repeat(70));
         for from in 0..=text.len() {
             let want = (from < text.len()).then_some(text.len() - 1);
-            assert_eq!(scan::quote_or_backslash(text.as_bytes(), from), want);
+            assert_eq!(scan::find_special(text.as_bytes(), from), want);
         }
-        assert_eq!(scan::quote_or_backslash(b"abc", 7), None);
+        assert_eq!(scan::find_special(b"abc", 7), None);
+        assert_eq!(scan::find_special(b"abc", 3), None);
     }
 
     /// Long strings, with escapes and multi-byte characters at every
-    /// offset around where the search turns from eight bytes at a time to
-    /// `memchr2`: keys and values, read and skipped, as serde_json reads
-    /// them; a bad escape there is still left to serde_json.
+    /// offset over several of the search's chunks: keys and values, read
+    /// and skipped, as serde_json reads them; a bad escape, a control byte
+    /// or a broken character there is still left to serde_json.
     #[test]
     fn the_scanner_reads_long_strings_with_escapes_anywhere() {
         let reader = reader();
-        for at in 0..scan::SWAR_BYTES + 40 {
+        for at in 0..scan::CHUNK * 4 + 40 {
             for escape in [r#"\""#, r"\\", r"\u00e9", r"\ud83d\ude00", r"\n", "é", "😀"] {
                 let text = format!("{}{escape}{}", "a".repeat(at), "b".repeat(90 - at.min(90)));
                 let line = format!(
@@ -1219,10 +1241,173 @@ mod tests {
                         r#"{{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}},"Extra":["{text}"]}}"#
                     ),
                 ] {
-                    assert!(scan::slots(&reader, &line).is_err(), "{line}");
+                    assert!(scan::slots(&reader, line.as_bytes()).is_err(), "{line}");
+                }
+            }
+            // Invalid UTF-8 in a string: a lone continuation byte, a
+            // truncated character, an overlong encoding, an encoded
+            // surrogate, a byte that never occurs.
+            let bad: [&[u8]; 6] = [
+                &[0x80],
+                &[0xc3],
+                &[0xe2, 0x9c],
+                &[0xc0, 0xaf],
+                &[0xed, 0xa0, 0x80],
+                &[0xff],
+            ];
+            for bad in bad {
+                let mut text = "a".repeat(at).into_bytes();
+                text.extend_from_slice(bad);
+                text.extend_from_slice("zé".as_bytes());
+                let around: [(&[u8], &[u8]); 3] = [
+                    (
+                        br#"{"Timestamp":"2024-05-28","OperationName":""#,
+                        br#"","RawEventData":{}}"#,
+                    ),
+                    (
+                        br#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{},"Extra":[""#,
+                        br#""]}"#,
+                    ),
+                    (
+                        br#"{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{},""#,
+                        br#"":1}"#,
+                    ),
+                ];
+                for (before, after) in around {
+                    let line = [before, &text, after].concat();
+                    assert!(scan::slots(&reader, &line).is_err(), "{line:?}");
+                    assert!(reader.row(&line).is_none(), "{line:?}");
                 }
             }
         }
+    }
+
+    /// A small deterministic generator (xorshift) for the random lines.
+    struct Xorshift(u64);
+
+    impl Xorshift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// A random JSON-like value: mostly well-formed, with escapes,
+    /// non-ASCII and control bytes, surrogates, long numbers and deep
+    /// nesting now and then.
+    fn random_value(rng: &mut Xorshift, depth: u32, out: &mut Vec<u8>) {
+        const ATOMS: &[&str] = &[
+            "0",
+            "-1",
+            "12.5",
+            "-0.0e-3",
+            "1e400",
+            "123456789012345678901234567890",
+            "true",
+            "false",
+            "null",
+            r#""""#,
+            r#""pods""#,
+            r#""a\"b""#,
+            r#""\u00e9\ud83d\ude00""#,
+            r#""\ud800""#,
+            r#""\udc00x""#,
+            r#""é✓😀""#,
+            r#""\/\b\f\n\r\t""#,
+        ];
+        const STRING_BYTES: &[u8] = b"abc \"\\/\xc3\xa9\x01\x7f\xff\xe2\x9c\x93{}[]:,";
+        match rng.below(if depth > 40 { 4 } else { 6 }) {
+            0..=2 => out.extend_from_slice(ATOMS[rng.below(ATOMS.len())].as_bytes()),
+            3 => {
+                out.push(b'"');
+                for _ in 0..rng.below(40) {
+                    out.push(STRING_BYTES[rng.below(STRING_BYTES.len())]);
+                }
+                out.push(b'"');
+            }
+            4 => {
+                out.push(b'[');
+                for i in 0..rng.below(4) {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    random_value(rng, depth + 1, out);
+                }
+                out.push(b']');
+            }
+            _ => {
+                out.push(b'{');
+                for i in 0..rng.below(4) {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    let keys = ["ObjectRef", "resource", "User", "x", "Ünread", r#"a\"b"#];
+                    out.extend_from_slice(
+                        format!("\"{}\":", keys[rng.below(keys.len())]).as_bytes(),
+                    );
+                    random_value(rng, depth + 1, out);
+                }
+                out.push(b'}');
+            }
+        }
+    }
+
+    /// Random lines over the reader's columns and others, a third with one
+    /// byte changed, some nested near the limit: wherever the scanner reads
+    /// a line, `serde_json` reads it to the same slots (checked in
+    /// [`scanned_bytes`]), and the scanner reads most of what it reads.
+    #[test]
+    fn the_scanner_agrees_with_serde_json_on_random_lines() {
+        let reader = reader();
+        let mut rng = Xorshift(0x9e37_79b9_7f4a_7c15);
+        let keys = [
+            "Timestamp",
+            "OperationName",
+            "Count",
+            "Score",
+            "RawEventData",
+            "AdditionalFields",
+            "Extra",
+        ];
+        let (mut both, mut serde_only) = (0, 0);
+        for round in 0..20_000 {
+            let mut line = br#"{"Timestamp":"2024-05-28T10:00:00Z","OperationName":"a""#.to_vec();
+            for _ in 0..rng.below(6) {
+                line.extend_from_slice(format!(",\"{}\":", keys[rng.below(keys.len())]).as_bytes());
+                if rng.below(50) == 0 {
+                    let depth = 120 + rng.below(10);
+                    line.extend(std::iter::repeat_n(b'[', depth));
+                    line.extend(std::iter::repeat_n(b']', depth));
+                } else {
+                    random_value(&mut rng, 1, &mut line);
+                }
+            }
+            line.push(b'}');
+            if round % 3 == 0 {
+                let at = rng.below(line.len());
+                line[at] = rng.next() as u8;
+            }
+            let fast = scanned_bytes(&reader, &line);
+            let slow = std::str::from_utf8(&line)
+                .ok()
+                .and_then(|text| reader.serde_slots(text));
+            match (fast, slow) {
+                (Some(_), _) => both += 1,
+                (None, Some(_)) => serde_only += 1,
+                (None, None) => {}
+            }
+        }
+        assert!(both > 2000, "the scanner read {both} lines");
+        assert!(
+            serde_only < both / 10,
+            "{serde_only} left to serde_json, {both} read"
+        );
     }
 
     /// `RawEventData.Stage` of the general path's record of `line`.

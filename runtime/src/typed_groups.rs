@@ -1180,6 +1180,9 @@ mod tests {
         runs
     }
 
+    /// How a test merges a later state into an earlier one.
+    type Merge<'a, S> = &'a dyn Fn(&mut S, S);
+
     /// Asserts that a typed state over `values` finishes as `expected` (the
     /// generic result), in one pass and, with `merge`, split at every
     /// point and merged.
@@ -1189,7 +1192,7 @@ mod tests {
         expected: &str,
         new: impl Fn() -> S,
         add: impl Fn(&mut S, usize, &Value),
-        merge: Option<&dyn Fn(&mut S, S)>,
+        merge: Option<Merge<'_, S>>,
         finish: impl Fn(S) -> String,
     ) {
         let mut one = new();

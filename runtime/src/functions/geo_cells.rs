@@ -30,7 +30,7 @@ fn polygon(vertices: impl IntoIterator<Item = (f64, f64)>) -> Value {
 
 /// The level argument at `index`: `default` when absent, none when null
 /// or outside `range`.
-fn level(
+pub(super) fn level(
     args: &[Value],
     index: usize,
     default: i64,

@@ -22,8 +22,9 @@
 //! many metres (on the sphere) of the polygon is kept too.
 
 use super::geo::EARTH_RADIUS_METERS;
+use super::geo_cells::level;
 use super::geo_shapes::{edges_meet, geometry, items, lines, polygons, position, unit, Polygon};
-use super::{integer_arg, real_arg};
+use super::real_arg;
 use crate::value::Value;
 use s2::cell::Cell;
 use s2::cellid::CellID;
@@ -37,20 +38,6 @@ const MAX_H3_CELLS: usize = 61_680;
 
 /// The most cells the H3 search visits before it gives up (null).
 const MAX_H3_VISITS: usize = 4_000_000;
-
-/// The level argument at `index`: `default` when absent, none when null or
-/// outside `range`.
-fn level_arg(
-    args: &[Value],
-    index: usize,
-    default: i64,
-    range: std::ops::RangeInclusive<i64>,
-) -> Option<i64> {
-    match args.get(index) {
-        None => Some(default),
-        Some(v) => integer_arg(v).filter(|n| range.contains(n)),
-    }
-}
 
 /// The radius argument at `index` in radians: 0 when absent, none when
 /// null, negative or not finite.
@@ -122,10 +109,9 @@ fn polygon_meets_cell(polygon: &Polygon, cell: &Cell) -> bool {
 /// in cell order. Null for an invalid polygon or level, and when more than
 /// 65,536 cells are needed.
 pub fn geo_polygon_to_s2cells(args: &[Value]) -> Value {
-    let (Some(polygons), Some(level)) = (
-        args.first().and_then(polygons),
-        level_arg(args, 1, 11, 0..=30),
-    ) else {
+    let (Some(polygons), Some(level)) =
+        (args.first().and_then(polygons), level(args, 1, 11, 0..=30))
+    else {
         return Value::Null;
     };
     s2_descend(level as u64, |cell| {
@@ -156,7 +142,7 @@ fn edge_to_cell(a: &Point, b: &Point, cell: &Cell, edges: &[(Point, Point); 4]) 
 pub fn geo_line_to_s2cells(args: &[Value]) -> Value {
     let (Some(lines), Some(level), Some(radius)) = (
         args.first().and_then(lines),
-        level_arg(args, 1, 11, 0..=30),
+        level(args, 1, 11, 0..=30),
         radius_arg(args, 2),
     ) else {
         return Value::Null;
@@ -215,7 +201,7 @@ pub fn geo_polygon_to_h3cells(args: &[Value]) -> Value {
     let (Some(spherical), Some(planar), Some(resolution), Some(radius)) = (
         polygons(shape),
         planar_polygons(shape),
-        level_arg(args, 1, 6, 0..=15).and_then(|r| h3o::Resolution::try_from(r as u8).ok()),
+        level(args, 1, 6, 0..=15).and_then(|r| h3o::Resolution::try_from(r as u8).ok()),
         radius_arg(args, 2),
     ) else {
         return Value::Null;

@@ -16,7 +16,7 @@
 //! must give the same rows, and [`table_costs`] gives the time one pays for
 //! reading three tables instead of one.
 
-use super::{timed, write_sample, BenchOptions, NOW};
+use super::{peers_python, timed, write_sample, BenchOptions, NOW};
 use crate::build::{Profile, Rule, Toolchain};
 use kqlc::sema::Schema;
 use std::path::Path;
@@ -303,7 +303,8 @@ pub fn run(options: &BenchOptions) -> Result<(Vec<Measurement>, u64, u64), Strin
             });
         }
     }
-    if Command::new("python3")
+    let python = peers_python();
+    if Command::new(&python)
         .args(["-c", "import duckdb"])
         .status()
         .is_ok_and(|s| s.success())
@@ -315,7 +316,7 @@ pub fn run(options: &BenchOptions) -> Result<(Vec<Measurement>, u64, u64), Strin
             let script = format!(
                 "import duckdb; c = duckdb.connect(); c.execute(\"SET threads TO 2\"); c.execute(\"SET enable_progress_bar = false\"); print(c.execute({sql:?}).fetchone()[0])"
             );
-            let mut duck = Command::new("python3");
+            let mut duck = Command::new(&python);
             duck.arg("-c").arg(script);
             let (seconds, out, peak) = timed(duck, 1)?;
             results.push(Measurement {

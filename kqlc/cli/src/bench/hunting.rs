@@ -19,7 +19,7 @@
 //! means something without peers too. Beside the queries it times `cat` and
 //! the per-row cost of a selective reference rule with `--no-prefilter`.
 
-use super::{run_timed, write_sample, BenchOptions, NOW};
+use super::{peers_python, run_timed, write_sample, BenchOptions, NOW};
 use crate::build::{Profile, Rule, Toolchain};
 use kqlc::sema::Schema;
 use sha2::{Digest, Sha256};
@@ -234,16 +234,6 @@ pub struct HuntingReport {
     pub load: (String, String),
 }
 
-/// The Python interpreter for the peers.
-fn python() -> PathBuf {
-    let venv = Path::new("target/bench-peers/bin/python");
-    if venv.is_file() {
-        venv.to_path_buf()
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -349,7 +339,7 @@ pub fn run(options: &BenchOptions) -> Result<HuntingReport, String> {
         .arg(format!("cat '{}' > /dev/null", input.display()));
     let cat_seconds = run_timed(&cat, options.repeat)?.seconds;
 
-    let python = python();
+    let python = peers_python();
     let mut missing: BTreeMap<String, String> = BTreeMap::new();
     let mut all = Vec::new();
     for (query, binary) in queries.iter().zip(&binaries) {

@@ -192,3 +192,15 @@ pub(crate) fn timed(command: Command, repeat: usize) -> Result<(f64, String, Opt
     let t = run_timed(&command, repeat)?;
     Ok((t.seconds, t.stdout, t.peak_kib))
 }
+
+/// The Python interpreter for the peers (DuckDB, chdb, polars):
+/// `target/bench-peers/bin/python` when `kqlc/cli/bench/install-peers.sh`
+/// made it, else `python3`.
+pub(crate) fn peers_python() -> PathBuf {
+    let venv = Path::new("target/bench-peers/bin/python");
+    if venv.is_file() {
+        venv.to_path_buf()
+    } else {
+        PathBuf::from("python3")
+    }
+}

@@ -592,7 +592,10 @@ impl Checker<'_> {
         if let Some(i) = dynamic {
             let what = match typed[i].kind {
                 TypedExprKind::Column(c) => {
-                    format!("column '{}' is dynamic", columns.get(c).map_or("", |c| &c.name))
+                    format!(
+                        "column '{}' is dynamic",
+                        columns.get(c).map_or("", |c| &c.name)
+                    )
                 }
                 _ => "a dynamic value".to_string(),
             };

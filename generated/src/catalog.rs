@@ -245,6 +245,9 @@ pub const ERF: fn(&Value) -> Value = functions::erf;
 /// erfc: the complementary error function
 pub const ERFC: fn(&Value) -> Value = functions::erfc;
 
+/// estimate_data_size: estimated size in bytes of columns (or * for the row), by type and value
+pub const ESTIMATE_DATA_SIZE: fn(&[Value]) -> Value = functions::estimate_data_size;
+
 /// exp: e raised to the number
 pub const EXP: fn(&Value) -> Value = functions::exp;
 
@@ -409,6 +412,9 @@ pub const GEO_S2CELL_TO_CENTRAL_POINT: fn(&Value) -> Value = functions::geo_s2ce
 
 /// geo_s2cell_to_polygon: an S2 cell as a GeoJSON polygon
 pub const GEO_S2CELL_TO_POLYGON: fn(&Value) -> Value = functions::geo_s2cell_to_polygon;
+
+/// geo_simplify_polygons_array: the union of an array of GeoJSON polygons with nearly straight chains of edges replaced by single edges
+pub const GEO_SIMPLIFY_POLYGONS_ARRAY: fn(&[Value]) -> Value = functions::geo_simplify_polygons_array;
 
 /// geo_union_lines_array: the union of an array of GeoJSON lines and multilines on the sphere
 pub const GEO_UNION_LINES_ARRAY: fn(&Value) -> Value = functions::geo_union_lines_array;
@@ -607,6 +613,9 @@ pub const PARSE_URL: fn(&Value) -> Value = functions::parse_url;
 
 /// parse_urlquery, parseurlquery: the parameters of a URL query
 pub const PARSE_URLQUERY: fn(&Value) -> Value = functions::parse_urlquery;
+
+/// parse_user_agent: the browser, operating system and device a user-agent string names (uap-core regexes)
+pub const PARSE_USER_AGENT: fn(&Value, &Value) -> Value = functions::parse_user_agent;
 
 /// parse_version: a version of one to four dot-separated parts as a comparable decimal
 pub const PARSE_VERSION: fn(&Value) -> Value = functions::parse_version;

@@ -240,6 +240,7 @@ fn nested(operator: &mut ast::Operator) {
             expr(of);
             by.iter_mut().for_each(expr);
         }
+        OperatorKind::SampleDistinct { count, .. } => expr(count),
         OperatorKind::Render(render) => render
             .properties
             .iter_mut()
@@ -356,6 +357,26 @@ fn operator(operator: &ast::Operator, table: Option<&str>) -> Option<Vec<ast::Op
         OperatorKind::TopHitters { count, of, by } => {
             Some(top_hitters(count, of, by.as_ref(), operator.span))
         }
+        // `distinct` then `take`: the first N distinct values in the order
+        // they first appear (the reference leaves the choice open; this one
+        // is deterministic).
+        OperatorKind::SampleDistinct { count, of } => Some(vec![
+            ast::Operator {
+                kind: OperatorKind::Distinct(vec![ast::NamedExpr {
+                    name: None,
+                    more_names: Vec::new(),
+                    expr: Expr {
+                        kind: ExprKind::Name(of.clone()),
+                        span: of.span,
+                    },
+                }]),
+                span: operator.span,
+            },
+            ast::Operator {
+                kind: OperatorKind::Take(count.clone()),
+                span: operator.span,
+            },
+        ]),
         // `distinct` of computed values: `project` them, then `distinct *`.
         OperatorKind::Distinct(items)
             if items
@@ -570,6 +591,10 @@ mod tests {
         assert_eq!(
             desugared("T | top-hitters 3 of a.b by n"),
             "T | summarize approximate_sum_a_b = sum(n) by a.b | top 3 by approximate_sum_a_b desc"
+        );
+        assert_eq!(
+            desugared("T | sample-distinct 10 of ['a b']"),
+            "T | distinct [\"a b\"] | take 10"
         );
     }
 

@@ -361,6 +361,14 @@ pub enum OperatorKind {
         /// The summed expression (none: count rows).
         by: Option<Expr>,
     },
+    /// `sample-distinct N of COLUMN`: up to N distinct values of a column
+    /// (which ones the reference leaves open).
+    SampleDistinct {
+        /// How many values at most.
+        count: Expr,
+        /// The sampled column.
+        of: Ident,
+    },
     /// `getschema`: one row per input column.
     GetSchema,
     /// `render VISUALIZATION [with (NAME = VALUE, ...)]`: a chart for a user

@@ -423,6 +423,9 @@ impl Display for OperatorKind {
                 }
                 Ok(())
             }
+            OperatorKind::SampleDistinct { count, of } => {
+                write!(f, "sample-distinct {count} of {of}")
+            }
             OperatorKind::GetSchema => f.write_str("getschema"),
             OperatorKind::Render(render) => {
                 write!(f, "render {}", render.visualization)?;
@@ -1044,6 +1047,10 @@ mod tests {
         assert_eq!(
             round_trip("T | top-hitters 3 of A by B * 2"),
             "T\n| top-hitters 3 of A by B * 2"
+        );
+        assert_eq!(
+            round_trip("T | sample-distinct 2 * 5 of ['a b']"),
+            "T\n| sample-distinct 2 * 5 of [\"a b\"]"
         );
         assert_eq!(round_trip("T | getschema"), "T\n| getschema");
         assert_eq!(

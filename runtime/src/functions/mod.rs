@@ -22,6 +22,7 @@ pub mod array;
 pub mod bag;
 pub mod conditional;
 pub mod conversion;
+pub mod data_size;
 pub mod datetime;
 pub mod decompose;
 pub mod distributions;
@@ -46,6 +47,7 @@ pub mod string;
 pub mod timezone;
 pub mod two_lines;
 pub mod units;
+pub mod user_agent;
 pub mod xml;
 
 use std::borrow::Cow;
@@ -127,6 +129,7 @@ pub use self::conversion::{
     format_bytes, parse_json, parse_version, tobool, toboolean, todatetime, todecimal, todouble,
     todynamic, toguid, tohex, toint, tolong, toreal, tostring, totimespan,
 };
+pub use self::data_size::estimate_data_size;
 pub use self::datetime::{
     ago, bin, bin_at, datetime_add, datetime_diff, datetime_part, dayofmonth, dayofweek, dayofyear,
     endofday, endofmonth, endofweek, endofyear, floor, format_datetime, format_timespan, getmonth,
@@ -162,7 +165,8 @@ pub use self::geo_cover::{geo_line_to_s2cells, geo_polygon_to_h3cells, geo_polyg
 pub use self::geo_densify::{geo_line_densify, geo_polygon_densify};
 pub use self::geo_overlay::{
     geo_intersection_2lines, geo_intersection_2polygons, geo_intersection_line_with_polygon,
-    geo_line_simplify, geo_polygon_simplify, geo_union_lines_array, geo_union_polygons_array,
+    geo_line_simplify, geo_polygon_simplify, geo_simplify_polygons_array, geo_union_lines_array,
+    geo_union_polygons_array,
 };
 pub use self::geo_shapes::{
     geo_distance_point_to_line, geo_distance_point_to_polygon, geo_intersects_2lines,
@@ -217,6 +221,7 @@ pub use self::units::{
     convert_angle, convert_energy, convert_force, convert_length, convert_mass, convert_speed,
     convert_temperature, convert_volume,
 };
+pub use self::user_agent::parse_user_agent;
 pub use self::xml::parse_xml;
 /// `not(expr)` (`not-function.md`) is the logical operator's function form.
 pub use crate::ops::not;

@@ -110,7 +110,9 @@ impl Checker<'_> {
             }
             // The desugar pass rewrites these before checking; reaching
             // here means it did not run, which is a compiler error, said.
-            OperatorKind::Serialize(_) | OperatorKind::TopHitters { .. } => {
+            OperatorKind::Serialize(_)
+            | OperatorKind::TopHitters { .. }
+            | OperatorKind::SampleDistinct { .. } => {
                 self.error(
                     Diagnostic::new(
                         Code::Unsupported,

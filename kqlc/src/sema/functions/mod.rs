@@ -283,12 +283,10 @@ pub fn catalog() -> String {
 
 /// Functions of the KQL reference that kqlc does not implement yet, so that
 /// an error can say "not supported" rather than "unknown". Most need what a
-/// row-at-a-time detector does not have: the row's size in storage
-/// (`estimate_data_size`), a cluster
+/// row-at-a-time detector does not have: a cluster
 /// (`current_database`, `cursor_after`, `ingestion_time`, `extent_id`), or
-/// data kqlc does not ship (`geo_info_from_ip_address`,
-/// `parse_user_agent`), or Kusto's own hash combination (`hash_combine`,
-/// `hash_many`). `geo_simplify_polygons_array` is not implemented yet; see
+/// data kqlc does not ship (`geo_info_from_ip_address`), or Kusto's own
+/// hash combination (`hash_combine`, `hash_many`); see
 /// `docs/functions.md`.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "current_cluster_endpoint",
@@ -299,15 +297,12 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "cursor_after",
     "cursor_before_or_at",
     "cursor_current",
-    "estimate_data_size",
     "extent_id",
     "extent_tags",
     "geo_info_from_ip_address",
-    "geo_simplify_polygons_array",
     "hash_combine",
     "hash_many",
     "ingestion_time",
-    "parse_user_agent",
 ];
 
 #[cfg(test)]

@@ -768,6 +768,16 @@ pub(super) const ENTRIES: &[Function] = &[
         "the complementary error function",
     ),
     f(
+        "estimate_data_size",
+        &[A::Any],
+        1,
+        fixed(T::Long),
+        "estimate_data_size",
+        C::Slice,
+        "estimated size in bytes of columns (or * for the row), by type and value",
+    )
+    .variadic_fn(),
+    f(
         "exp",
         &[A::Number],
         1,

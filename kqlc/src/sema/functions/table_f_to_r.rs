@@ -448,6 +448,15 @@ pub(super) const ENTRIES: &[Function] = &[
         "an S2 cell as a GeoJSON polygon",
     ),
     f(
+        "geo_simplify_polygons_array",
+        &[A::Dynamic, A::Number],
+        1,
+        fixed(T::Dynamic),
+        "geo_simplify_polygons_array",
+        C::Slice,
+        "the union of an array of GeoJSON polygons with nearly straight chains of edges replaced by single edges",
+    ),
+    f(
         "geo_union_lines_array",
         &[A::Dynamic],
         1,
@@ -1094,6 +1103,15 @@ pub(super) const ENTRIES: &[Function] = &[
         "parse_urlquery",
         C::Refs,
         "the parameters of a URL query",
+    ),
+    f(
+        "parse_user_agent",
+        &[A::String, A::String],
+        2,
+        fixed(T::Dynamic),
+        "parse_user_agent",
+        C::Refs,
+        "the browser, operating system and device a user-agent string names (uap-core regexes)",
     ),
     f(
         "parse_version",

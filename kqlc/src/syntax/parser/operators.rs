@@ -39,6 +39,7 @@ pub(super) enum OperatorName {
     MakeSeries,
     TopNested,
     TopHitters,
+    SampleDistinct,
     GetSchema,
     Render,
     Partition,
@@ -101,7 +102,7 @@ pub(super) const TABULAR_OPERATORS: &[(&str, OperatorName)] = {
         ("reduce", NotYetSupported),
         ("render", Render),
         ("sample", Sample),
-        ("sample-distinct", NotYetSupported),
+        ("sample-distinct", SampleDistinct),
         ("scan", Scan),
         ("search", Search),
         ("serialize", Serialize),
@@ -285,6 +286,12 @@ impl Parser {
                     None
                 };
                 OperatorKind::TopHitters { count, of, by }
+            }
+            Some(OperatorName::SampleDistinct) => {
+                let count = self.parse_expr()?;
+                self.expect_word("of")?;
+                let of = self.parse_name("a column name after `of`")?;
+                OperatorKind::SampleDistinct { count, of }
             }
             Some(OperatorName::GetSchema) => OperatorKind::GetSchema,
             Some(OperatorName::Evaluate) => OperatorKind::Evaluate(self.parse_evaluate()?),

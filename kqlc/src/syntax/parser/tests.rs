@@ -742,10 +742,6 @@ fn unsupported_operators_parse_and_the_checker_locates_them() {
     );
     assert_eq!(diagnostic.primary.span.start, 19);
     for (source, what) in [
-        (
-            "CloudAuditEvents | sample-distinct 10 of OperationName",
-            "operator 'sample-distinct'",
-        ),
         ("set x = 1; CloudAuditEvents", "the 'set' statement"),
         (
             "CloudAuditEvents | extend (a, b) = strlen(City)",

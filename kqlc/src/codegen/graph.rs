@@ -54,6 +54,14 @@ impl Gen {
             quote! { (#strong, #p) }
         });
         let (source, target) = (index(graph.source), index(graph.target));
+        let partition = match &graph.partition {
+            Some((edges, tables)) => {
+                let edges = index(*edges);
+                let tables = tables.iter().map(|&i| index(i));
+                quote! { Some((#edges, &[#(#tables),*])) }
+            }
+            None => quote! { None },
+        };
         self.assoc_consts.push(quote! {
             /// The graph's ends, node tables, properties and components.
             const #spec: graph::GraphSpec = graph::GraphSpec {
@@ -63,6 +71,7 @@ impl Gen {
                 node_strings: &[#(#strings),*],
                 node_id_property: #node_id,
                 components: &[#(#components),*],
+                partition: #partition,
             };
         });
         for (k, table) in graph.node_tables.iter().enumerate() {
@@ -77,11 +86,11 @@ impl Gen {
             );
         }
         let rows = match &graph.output {
-            GraphOutput::Nodes { with_id } => quote! { graph.node_rows(#with_id) },
+            GraphOutput::Nodes { with_id } => quote! { built.node_rows(#with_id) },
             GraphOutput::Edges {
                 source_id,
                 target_id,
-            } => quote! { graph.edge_rows(#source_id, #target_id) },
+            } => quote! { built.edge_rows(#source_id, #target_id) },
             GraphOutput::Match {
                 pattern,
                 conditions,
@@ -101,7 +110,7 @@ impl Gen {
                     {
                         let mut matched: Vec<Row> = Vec::new();
                         graph::find_matches(
-                            &graph,
+                            &built,
                             &Self::#pattern_const,
                             &#condition,
                             &#fold,
@@ -113,7 +122,7 @@ impl Gen {
             }
         };
         self.finish_steps.push(quote! {
-            if let Some(graph) = self.#state.build(&Self::#spec) {
+            for built in self.#state.build(&Self::#spec) {
                 for row in #rows {
                     #next
                 }

@@ -324,6 +324,9 @@ pub struct GraphPlan {
     /// `graph-mark-components`, in order: strong or weak, and the property
     /// that gets each node's component number.
     pub components: Vec<(bool, usize)>,
+    /// `partitioned-by`: the partition column of the edges and of each node
+    /// table; a graph per value.
+    pub partition: Option<(usize, Vec<usize>)>,
     /// What the rows out are.
     pub output: GraphOutput,
 }

@@ -337,6 +337,7 @@ impl Planner {
                 .collect(),
             node_id_property: graph.node_id_property,
             components: graph.components.clone(),
+            partition: graph.partition.clone(),
             output,
         }
     }

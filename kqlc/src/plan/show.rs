@@ -659,6 +659,13 @@ fn show_graph(graph: &GraphPlan, stage: &Stage, indent: usize, body: &str, out: 
         column(names, graph.target),
         properties.join(", ")
     );
+    if let Some((edges, tables)) = &graph.partition {
+        let _ = writeln!(
+            out,
+            "{body}  a graph per value of {} (node tables' columns {tables:?})",
+            column(names, *edges)
+        );
+    }
     if let Some(p) = graph.node_id_property {
         let _ = writeln!(out, "{body}  node id in property #{p}");
     }

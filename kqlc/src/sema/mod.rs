@@ -115,6 +115,9 @@ pub struct CheckedGraph {
     /// `graph-mark-components`, in order: strong components or weak, and
     /// the property that gets the number.
     pub components: Vec<(bool, usize)>,
+    /// `partitioned-by`: the partition column of the edges and of each
+    /// node table.
+    pub partition: Option<(usize, Vec<usize>)>,
     /// What the rows out are.
     pub output: CheckedGraphOutput,
 }

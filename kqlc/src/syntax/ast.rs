@@ -385,9 +385,10 @@ pub enum OperatorKind {
     Scan(Box<Scan>),
     /// `search [kind=K] PREDICATE` after a pipe: the rows that pass.
     Search(Box<Search>),
-    /// `make-graph SOURCE --> TARGET [with T on ID, ... | with_node_id=NAME]`:
-    /// the rows so far become the edges of a graph, which the graph
-    /// operators after it read.
+    /// `make-graph SOURCE --> TARGET [with T on ID, ... | with_node_id=NAME]
+    /// [partitioned-by COLUMN (OPERATORS)]`: the rows so far become the
+    /// edges of a graph, which the graph operators after it (or in its
+    /// `partitioned-by`) read.
     MakeGraph(Box<MakeGraph>),
     /// `graph-match` and `graph-shortest-paths`: the matches of a pattern
     /// in the graph, projected to rows.
@@ -418,6 +419,10 @@ pub struct MakeGraph {
     pub nodes: Vec<(TabularExpr, Ident)>,
     /// `with_node_id=NAME`: the node property that holds the node's id.
     pub node_id: Option<Ident>,
+    /// `partitioned-by COLUMN (GRAPH-OPERATORS)`: a graph per value of the
+    /// column (in the edges and every node table), each through the
+    /// operators, their rows one after the other.
+    pub partitioned_by: Option<(Ident, Vec<Operator>)>,
 }
 
 /// `graph-match [cycles=C] PATTERN [where PREDICATE] project ...` and

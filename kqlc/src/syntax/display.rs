@@ -560,6 +560,16 @@ fn write_make_graph(f: &mut Formatter<'_>, graph: &ast::MakeGraph) -> fmt::Resul
     if let Some(id) = &graph.node_id {
         write!(f, " with_node_id={id}")?;
     }
+    if let Some((column, operators)) = &graph.partitioned_by {
+        write!(f, " partitioned-by {column} (")?;
+        for (i, operator) in operators.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" | ")?;
+            }
+            write!(f, "{operator}")?;
+        }
+        f.write_char(')')?;
+    }
     Ok(())
 }
 
@@ -1269,6 +1279,9 @@ mod tests {
             "E | make-graph a --> b | graph-to-table edges with_source_id=S with_target_id=T as X",
         );
         round_trip("E | make-graph a --> b | graph-to-table nodes with_node_id=Id");
+        round_trip(
+            "E | make-graph a --> b with N on id partitioned-by t (graph-mark-components | graph-to-table nodes) | take 1",
+        );
     }
 
     #[test]

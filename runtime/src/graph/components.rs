@@ -112,6 +112,7 @@ mod tests {
         node_strings: &[],
         node_id_property: None,
         components: &[],
+        partition: None,
     };
 
     fn graph(edges: &[(i64, i64)]) -> Graph {
@@ -119,7 +120,7 @@ mod tests {
         for &(a, b) in edges {
             input.push_edge(vec![Value::Long(a), Value::Long(b)]);
         }
-        input.build(&SPEC).expect("small graph")
+        input.build(&SPEC).pop().expect("one graph")
     }
 
     #[test]

@@ -418,6 +418,7 @@ mod tests {
         node_strings: &[false],
         node_id_property: Some(0),
         components: &[],
+        partition: None,
     };
 
     fn graph(edges: &[(i64, i64)]) -> Graph {
@@ -425,7 +426,7 @@ mod tests {
         for &(a, b) in edges {
             input.push_edge(vec![Value::Long(a), Value::Long(b)]);
         }
-        input.build(&GRAPH).expect("small graph")
+        input.build(&GRAPH).pop().expect("one graph")
     }
 
     /// `(a)-[e*MIN..MAX]->(b)` with a's and b's ids and e's targets.

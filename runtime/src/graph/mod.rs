@@ -41,6 +41,9 @@ pub struct GraphSpec {
     /// `graph-mark-components`, in order: strong or weak, and the property
     /// that gets the component number.
     pub components: &'static [(bool, usize)],
+    /// `partitioned-by`: the partition column of the edges and of each
+    /// node table; a graph per value.
+    pub partition: Option<(usize, &'static [usize])>,
 }
 
 /// A table of node properties.
@@ -73,19 +76,58 @@ impl GraphInput {
         self.nodes[table].push(row);
     }
 
-    /// The graph of the rows kept (which it takes); `None`, with the cap
-    /// noted (`budget::cap_hit`), when it would hold more than
+    /// The graph of the rows kept (which it takes), or with
+    /// `partitioned-by` a graph per partition value, in order of first
+    /// appearance (node tables' rows first, then edges); none, with the cap
+    /// noted (`budget::cap_hit`), when they would hold more than
     /// [`MAX_GRAPH_ELEMENTS`] nodes and edges.
-    pub fn build(&mut self, spec: &GraphSpec) -> Option<Graph> {
+    pub fn build(&mut self, spec: &GraphSpec) -> Vec<Graph> {
         let edges = std::mem::take(&mut self.edges);
-        let tables = std::mem::take(&mut self.nodes);
+        let mut tables = std::mem::take(&mut self.nodes);
+        tables.resize_with(spec.node_tables.len(), Vec::new);
         let rows: usize = edges.len() + tables.iter().map(Vec::len).sum::<usize>();
-        if rows > MAX_GRAPH_ELEMENTS {
+        // Nodes are at most two per edge plus the tables' rows.
+        if rows + edges.len() > MAX_GRAPH_ELEMENTS {
             crate::budget::cap_hit(
                 "make-graph's limit of 10000000 nodes and edges: no rows from the graph",
             );
-            return None;
+            return Vec::new();
         }
+        let Some((edge_key, table_keys)) = spec.partition else {
+            return vec![build_graph(edges, tables, spec)];
+        };
+        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut parts: Vec<(Vec<Row>, Vec<Vec<Row>>)> = Vec::new();
+        let mut key = Vec::new();
+        let mut part_of = |value: Option<&Value>, parts: &mut Vec<(Vec<Row>, Vec<Vec<Row>>)>| {
+            key.clear();
+            identity(value.unwrap_or(&Value::Null), &mut key);
+            *index.entry(key.clone()).or_insert_with(|| {
+                parts.push((Vec::new(), vec![Vec::new(); spec.node_tables.len()]));
+                parts.len() - 1
+            })
+        };
+        for (t, rows) in tables.into_iter().enumerate() {
+            let column = table_keys.get(t).copied().unwrap_or(0);
+            for row in rows {
+                let p = part_of(row.get(column), &mut parts);
+                parts[p].1[t].push(row);
+            }
+        }
+        for row in edges {
+            let p = part_of(row.get(edge_key), &mut parts);
+            parts[p].0.push(row);
+        }
+        parts
+            .into_iter()
+            .map(|(edges, tables)| build_graph(edges, tables, spec))
+            .collect()
+    }
+}
+
+/// The graph of these edges and node tables' rows.
+fn build_graph(edges: Vec<Row>, tables: Vec<Vec<Row>>, spec: &GraphSpec) -> Graph {
+    {
         let width = spec.node_strings.len();
         let mut graph = Graph::default();
         let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
@@ -125,12 +167,6 @@ impl GraphInput {
             let a = node_of(&from, &mut graph, &mut properties);
             let b = node_of(&to, &mut graph, &mut properties);
             graph.ends.push((a, b));
-        }
-        if graph.ids.len() + edges.len() > MAX_GRAPH_ELEMENTS {
-            crate::budget::cap_hit(
-                "make-graph's limit of 10000000 nodes and edges: no rows from the graph",
-            );
-            return None;
         }
         graph.edges = edges;
         // A node no table describes still has its id in each table's id
@@ -179,7 +215,7 @@ impl GraphInput {
                 }
             }
         }
-        Some(graph)
+        graph
     }
 }
 
@@ -267,6 +303,7 @@ mod tests {
         node_strings: &[true, false],
         node_id_property: None,
         components: &[],
+        partition: None,
     };
 
     #[test]
@@ -276,7 +313,7 @@ mod tests {
         input.push_node(0, vec![s("b"), Value::Long(3)]);
         input.push_edge(vec![s("a"), s("b")]);
         input.push_edge(vec![s("b"), s("c")]);
-        let graph = input.build(&SPEC).expect("small graph");
+        let graph = input.build(&SPEC).pop().expect("one graph");
         assert_eq!(
             graph.node_rows(false),
             vec![

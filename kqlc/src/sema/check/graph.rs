@@ -142,7 +142,47 @@ impl Checker<'_> {
             node_properties: properties,
             node_id_property,
             components: Vec::new(),
+            partition: None,
             output: CheckedGraphOutput::Nodes { with_id: false },
+        };
+        let ops = match &graph.partitioned_by {
+            Some((column, inner)) => {
+                let key = self.column_index(&edges, column).unwrap_or(0);
+                let mut keys = Vec::new();
+                for (table, _, _) in &checked.node_tables {
+                    match table.output.iter().position(|c| c.name == column.name) {
+                        Some(i) => keys.push(i),
+                        None => {
+                            self.error(
+                                Diagnostic::new(
+                                    Code::UnknownColumn,
+                                    format!("a table of nodes has no partition column '{}'", column.name),
+                                    column.span,
+                                )
+                                .with_label("not in every table of nodes")
+                                .with_help("the edges and every table of nodes must have the partition column"),
+                            );
+                            keys.push(0);
+                        }
+                    }
+                }
+                checked.partition = Some((key, keys));
+                for operator in inner {
+                    if !is_graph_operator(operator) {
+                        self.error(
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                "`partitioned-by` takes graph operators only",
+                                operator.span,
+                            )
+                            .with_label("not a graph operator")
+                            .with_help("move tabular operators after the closing `)`"),
+                        );
+                    }
+                }
+                inner.as_slice()
+            }
+            None => ops,
         };
         let Some((last, marks)) = ops.split_last() else {
             self.error(
@@ -176,7 +216,7 @@ impl Checker<'_> {
                 ),
             }
         }
-        let text = self.text(make.span.to(last.span));
+        let text = self.text(make.span.to(last.span).to(make.span));
         let (output, project) = match &last.kind {
             OperatorKind::GraphToTable(table) => {
                 let mut columns = Vec::new();
@@ -349,7 +389,16 @@ impl Checker<'_> {
             } else {
                 edges
             };
-            let body = self.expr(&fold.body, element);
+            // Inside, names are the element's properties, not variables.
+            let mut inner_folds = Vec::new();
+            let body = self.rewrite_graph_expr(
+                &fold.body,
+                &HashMap::new(),
+                &mut inner_folds,
+                &mut Vec::new(),
+                false,
+            );
+            let body = self.expr(&body, element);
             let ty = match fold.kind {
                 FoldKind::All | FoldKind::Any => {
                     if !matches!(body.ty, ScalarType::Bool | ScalarType::Dynamic) {
@@ -627,10 +676,22 @@ impl Checker<'_> {
                     span,
                 })
             }
+            // A graph made by `make-graph` has no labels: `labels(v)` and,
+            // inside a graph function, `labels()` are empty arrays
+            // (`labels-graph-function.md`).
             ExprKind::Call { name, args }
+                if name.name == "labels"
+                    && (args.is_empty() && !condition_scope_has_vars(scope)
+                        || args.len() == 1 && is_var(&args[0], scope)) =>
+            {
+                if let Some(ExprKind::Name(var)) = args.first().map(|a| &a.kind) {
+                    used.push(scope[&var.name].var);
+                }
+                ExprKind::Literal(Literal::Dynamic(ast::DynamicLiteral::Array(Vec::new())))
+            }
+            ExprKind::Call { name, .. }
                 if matches!(name.name.as_str(), "inner_nodes" | "labels" | "node_degree_in" | "node_degree_out") =>
             {
-                let _ = args;
                 self.error(
                     Diagnostic::new(
                         Code::Unsupported,
@@ -754,4 +815,15 @@ fn poisoned_expr(span: Span) -> Expr {
         kind: ExprKind::Literal(Literal::Null(ScalarType::Dynamic)),
         span,
     }
+}
+
+/// Whether `expr` is a bare pattern variable.
+fn is_var(expr: &Expr, scope: &HashMap<String, Var>) -> bool {
+    matches!(&expr.kind, ExprKind::Name(var) if scope.contains_key(&var.name))
+}
+
+/// Whether the expression is over a match row (with variables), not over
+/// one element of a graph function.
+fn condition_scope_has_vars(scope: &HashMap<String, Var>) -> bool {
+    !scope.is_empty()
 }

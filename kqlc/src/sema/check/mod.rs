@@ -278,10 +278,14 @@ impl Checker<'_> {
         let mut rest = tabular.operators.as_slice();
         while let Some((operator, after)) = rest.split_first() {
             if let OperatorKind::MakeGraph(graph) = &operator.kind {
-                // The graph operators after it: `graph-mark-components`s,
-                // then the one that gives rows.
+                // The graph operators after it (unless partitioned: then
+                // inside it): `graph-mark-components`s, then the one that
+                // gives rows.
                 let mut end = 0;
-                while end < after.len() && graph::is_graph_operator(&after[end]) {
+                while graph.partitioned_by.is_none()
+                    && end < after.len()
+                    && graph::is_graph_operator(&after[end])
+                {
                     end += 1;
                     if !matches!(
                         after[end - 1].kind,
@@ -453,6 +457,11 @@ fn collect_tables(query: &CheckedQuery, out: &mut Vec<String>) {
                     collect_tables(leg, out);
                 }
             }
+            CheckedOp::Graph(graph) => {
+                for (table, _, _) in &graph.node_tables {
+                    collect_tables(table, out);
+                }
+            }
             _ => {}
         }
     }
@@ -509,6 +518,10 @@ fn reads_input_table(query: &CheckedQuery, files: bool) -> bool {
                 legs.iter().any(|(leg, _)| reads_input_table(leg, files))
             }
             CheckedOp::MvApply { sub, .. } => reads_input_table(sub, files),
+            CheckedOp::Graph(graph) => graph
+                .node_tables
+                .iter()
+                .any(|(table, _, _)| reads_input_table(table, files)),
             _ => false,
         })
 }

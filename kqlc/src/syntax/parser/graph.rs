@@ -27,6 +27,7 @@ impl Parser {
             target,
             nodes: Vec::new(),
             node_id: None,
+            partitioned_by: None,
         };
         if self.at_word("with_node_id") && *self.kind_at(1) == TokenKind::Assign {
             self.advance();
@@ -44,13 +45,21 @@ impl Parser {
                 }
             }
         }
-        if self.at_word("partitioned") && *self.kind_at(1) == TokenKind::Minus {
-            return Err(Diagnostic::new(
-                Code::Unsupported,
-                "`make-graph ... partitioned-by` is not supported yet",
-                self.peek().span,
-            )
-            .into());
+        if self.at_word("partitioned")
+            && *self.kind_at(1) == TokenKind::Minus
+            && self.word_at(2) == Some("by")
+        {
+            for _ in 0..3 {
+                self.advance();
+            }
+            let column = self.parse_name("the partition column")?;
+            self.expect(&TokenKind::LParen, "`(` and the graph operators")?;
+            let mut operators = vec![self.parse_operator()?];
+            while self.eat(&TokenKind::Pipe).is_some() {
+                operators.push(self.parse_operator()?);
+            }
+            self.expect(&TokenKind::RParen, "`|` or `)`")?;
+            graph.partitioned_by = Some((column, operators));
         }
         Ok(OperatorKind::MakeGraph(Box::new(graph)))
     }

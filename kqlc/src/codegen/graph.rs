@@ -103,8 +103,11 @@ impl Gen {
                     const #pattern_const: graph::PatternSpec = #value;
                 });
                 let condition = condition_closure(&stage.output_names, conditions);
-                let node_names: Vec<String> =
-                    graph.node_properties.iter().map(|(n, _)| n.clone()).collect();
+                let node_names: Vec<String> = graph
+                    .node_properties
+                    .iter()
+                    .map(|(n, _)| n.clone())
+                    .collect();
                 let fold = fold_closure(&stage.input_names, &node_names, folds);
                 quote! {
                     {
@@ -204,22 +207,25 @@ fn condition_closure(row_names: &[String], conditions: &[(usize, Expr)]) -> Toke
     let mut events: Vec<usize> = conditions.iter().map(|(e, _)| *e).collect();
     events.sort_unstable();
     events.dedup();
-    let arms: TokenStream = events.iter().map(|&event| {
-        let exprs: Vec<&Expr> = conditions
-            .iter()
-            .filter(|(e, _)| *e == event)
-            .map(|(_, c)| c)
-            .collect();
-        let lets = wide.lets(&exprs);
-        let tests = exprs.iter().map(|c| owned_bool(c, &wide.names));
-        let event = index(event);
-        quote! {
-            #event => {
-                #lets
-                #(#tests)&&*
+    let arms: TokenStream = events
+        .iter()
+        .map(|&event| {
+            let exprs: Vec<&Expr> = conditions
+                .iter()
+                .filter(|(e, _)| *e == event)
+                .map(|(_, c)| c)
+                .collect();
+            let lets = wide.lets(&exprs);
+            let tests = exprs.iter().map(|c| owned_bool(c, &wide.names));
+            let event = index(event);
+            quote! {
+                #event => {
+                    #lets
+                    #(#tests)&&*
+                }
             }
-        }
-    }).collect();
+        })
+        .collect();
     let row = row_param(&arms);
     quote! {
         |event: usize, #row: &[Value]| -> bool {
@@ -237,23 +243,27 @@ fn fold_closure(edge_names: &[String], node_names: &[String], folds: &[FoldPlan]
     if folds.is_empty() {
         return quote! { |_: usize, _: &[Value]| Value::Null };
     }
-    let arms: TokenStream = folds.iter().enumerate().map(|(k, fold)| {
-        let names = if fold.inner_nodes {
-            node_names
-        } else {
-            edge_names
-        };
-        let bindings = Bindings::over(names);
-        let lets = bindings.lets(&[&fold.body]);
-        let value = owned(&fold.body, &bindings.names);
-        let k = index(k);
-        quote! {
-            #k => {
-                #lets
-                #value
+    let arms: TokenStream = folds
+        .iter()
+        .enumerate()
+        .map(|(k, fold)| {
+            let names = if fold.inner_nodes {
+                node_names
+            } else {
+                edge_names
+            };
+            let bindings = Bindings::over(names);
+            let lets = bindings.lets(&[&fold.body]);
+            let value = owned(&fold.body, &bindings.names);
+            let k = index(k);
+            quote! {
+                #k => {
+                    #lets
+                    #value
+                }
             }
-        }
-    }).collect();
+        })
+        .collect();
     let row = row_param(&arms);
     quote! {
         |fold: usize, #row: &[Value]| -> Value {

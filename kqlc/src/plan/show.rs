@@ -17,7 +17,8 @@
 //! ```
 
 use super::ir::{
-    Access, Aggregate, Arg, Const, Expr, GraphOutput, GraphPlan, Input, MakeSeries, Op, Pipeline, Prefilter, SortKey, Stage,
+    Access, Aggregate, Arg, Const, Expr, GraphOutput, GraphPlan, Input, MakeSeries, Op, Pipeline,
+    Prefilter, SortKey, Stage,
 };
 use std::fmt::Write;
 
@@ -670,7 +671,12 @@ fn show_graph(graph: &GraphPlan, stage: &Stage, indent: usize, body: &str, out: 
         let _ = writeln!(out, "{body}  node id in property #{p}");
     }
     for table in &graph.node_tables {
-        let table_names: Vec<String> = table.pipeline.output.iter().map(|(n, _)| n.clone()).collect();
+        let table_names: Vec<String> = table
+            .pipeline
+            .output
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect();
         let _ = writeln!(
             out,
             "{body}  nodes on {} into properties {:?}:",
@@ -685,25 +691,47 @@ fn show_graph(graph: &GraphPlan, stage: &Stage, indent: usize, body: &str, out: 
     }
     match &graph.output {
         GraphOutput::Nodes { with_id } => {
-            let _ = writeln!(out, "{body}  nodes out{}", if *with_id { " with hash id" } else { "" });
+            let _ = writeln!(
+                out,
+                "{body}  nodes out{}",
+                if *with_id { " with hash id" } else { "" }
+            );
         }
-        GraphOutput::Edges { source_id, target_id } => {
+        GraphOutput::Edges {
+            source_id,
+            target_id,
+        } => {
             let _ = writeln!(
                 out,
                 "{body}  edges out{}{}",
-                if *source_id { " with source hash id" } else { "" },
-                if *target_id { " with target hash id" } else { "" }
+                if *source_id {
+                    " with source hash id"
+                } else {
+                    ""
+                },
+                if *target_id {
+                    " with target hash id"
+                } else {
+                    ""
+                }
             );
         }
-        GraphOutput::Match { pattern, conditions, folds } => {
+        GraphOutput::Match {
+            pattern,
+            conditions,
+            folds,
+        } => {
             let _ = writeln!(
                 out,
                 "{body}  match {:?} {:?}, cycles {:?}, shortest {:?}",
                 pattern.sequences, pattern.edges, pattern.cycles, pattern.shortest
             );
             let row = &stage.output_names;
-            let node_names: Vec<String> =
-                graph.node_properties.iter().map(|(n, _)| n.clone()).collect();
+            let node_names: Vec<String> = graph
+                .node_properties
+                .iter()
+                .map(|(n, _)| n.clone())
+                .collect();
             for fold in folds {
                 let element = if fold.inner_nodes { &node_names } else { names };
                 let _ = writeln!(
@@ -712,7 +740,11 @@ fn show_graph(graph: &GraphPlan, stage: &Stage, indent: usize, body: &str, out: 
                     fold.position,
                     fold.kind,
                     fold.edge,
-                    if fold.inner_nodes { "'s inner nodes" } else { "" },
+                    if fold.inner_nodes {
+                        "'s inner nodes"
+                    } else {
+                        ""
+                    },
                     expr(&fold.body, element)
                 );
             }

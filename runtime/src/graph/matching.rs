@@ -387,16 +387,12 @@ impl<'a> Matcher<'a> {
                 edges.iter().map(|&e| &graph.edges[e]).collect()
             };
             let value = match fold.kind {
-                FoldKind::All => Value::Bool(
-                    elements
-                        .iter()
-                        .all(|el| ops::is_true(&(self.fold)(k, el))),
-                ),
-                FoldKind::Any => Value::Bool(
-                    elements
-                        .iter()
-                        .any(|el| ops::is_true(&(self.fold)(k, el))),
-                ),
+                FoldKind::All => {
+                    Value::Bool(elements.iter().all(|el| ops::is_true(&(self.fold)(k, el))))
+                }
+                FoldKind::Any => {
+                    Value::Bool(elements.iter().any(|el| ops::is_true(&(self.fold)(k, el))))
+                }
                 FoldKind::Map => Value::Array(Arc::new(
                     elements.iter().map(|el| (self.fold)(k, el)).collect(),
                 )),

@@ -133,18 +133,19 @@ fn build_graph(edges: Vec<Row>, tables: Vec<Vec<Row>>, spec: &GraphSpec) -> Grap
         let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut properties: Vec<Vec<Option<Value>>> = Vec::new();
         let mut key = Vec::new();
-        let mut node_of = |id: &Value, graph: &mut Graph, properties: &mut Vec<Vec<Option<Value>>>| {
-            key.clear();
-            identity(id, &mut key);
-            if let Some(&k) = index.get(&key) {
-                return k;
-            }
-            let k = graph.ids.len();
-            index.insert(key.clone(), k);
-            graph.ids.push(id.clone());
-            properties.push(vec![None; width]);
-            k
-        };
+        let mut node_of =
+            |id: &Value, graph: &mut Graph, properties: &mut Vec<Vec<Option<Value>>>| {
+                key.clear();
+                identity(id, &mut key);
+                if let Some(&k) = index.get(&key) {
+                    return k;
+                }
+                let k = graph.ids.len();
+                index.insert(key.clone(), k);
+                graph.ids.push(id.clone());
+                properties.push(vec![None; width]);
+                k
+            };
         for (t, rows) in tables.iter().enumerate() {
             let Some(table) = spec.node_tables.get(t) else {
                 continue;

@@ -192,17 +192,18 @@ impl Checker<'_> {
                     make.span,
                 )
                 .with_label("a graph, not rows")
-                .with_help("follow it with `graph-match`, `graph-shortest-paths` or `graph-to-table`"),
+                .with_help(
+                    "follow it with `graph-match`, `graph-shortest-paths` or `graph-to-table`",
+                ),
             );
             return query;
         };
         for mark in marks {
             match &mark.kind {
                 OperatorKind::GraphMarkComponents { strong, property } => {
-                    let name = property
-                        .as_ref()
-                        .map_or("ComponentId", |p| p.name.as_str());
-                    let position = super::place(&mut checked.node_properties, name, ScalarType::Long);
+                    let name = property.as_ref().map_or("ComponentId", |p| p.name.as_str());
+                    let position =
+                        super::place(&mut checked.node_properties, name, ScalarType::Long);
                     checked.components.push((*strong, position));
                 }
                 _ => self.error(
@@ -212,7 +213,9 @@ impl Checker<'_> {
                         mark.span,
                     )
                     .with_label("rows, not a graph")
-                    .with_help("only `graph-mark-components` may come before another graph operator"),
+                    .with_help(
+                        "only `graph-mark-components` may come before another graph operator",
+                    ),
                 ),
             }
         }
@@ -262,7 +265,9 @@ impl Checker<'_> {
                         make.span,
                     )
                     .with_label("a graph, not rows")
-                    .with_help("end with `graph-match`, `graph-shortest-paths` or `graph-to-table`"),
+                    .with_help(
+                        "end with `graph-match`, `graph-shortest-paths` or `graph-to-table`",
+                    ),
                 );
                 return query;
             }
@@ -304,8 +309,12 @@ impl Checker<'_> {
             Some(other) => {
                 let span = graph.cycles.as_ref().map_or(operator.span, |c| c.span);
                 self.error(
-                    Diagnostic::new(Code::UnexpectedToken, format!("unknown cycles option '{other}'"), span)
-                        .with_label("expected `unique_edges`, `none` or `all`"),
+                    Diagnostic::new(
+                        Code::UnexpectedToken,
+                        format!("unknown cycles option '{other}'"),
+                        span,
+                    )
+                    .with_label("expected `unique_edges`, `none` or `all`"),
                 );
                 Cycles::UniqueEdges
             }
@@ -324,11 +333,23 @@ impl Checker<'_> {
         let mut scope: HashMap<String, Var> = HashMap::new();
         let node_properties = checked.node_properties.clone();
         for sequence in &graph.pattern {
-            let first = self.pattern_node(&sequence.first, &mut pattern, &mut scope, &mut layout, &node_properties);
+            let first = self.pattern_node(
+                &sequence.first,
+                &mut pattern,
+                &mut scope,
+                &mut layout,
+                &node_properties,
+            );
             let mut steps = Vec::new();
             for (edge, node) in &sequence.steps {
                 let e = self.pattern_edge(edge, &mut pattern, &mut scope, &mut layout, edges);
-                let n = self.pattern_node(node, &mut pattern, &mut scope, &mut layout, &node_properties);
+                let n = self.pattern_node(
+                    node,
+                    &mut pattern,
+                    &mut scope,
+                    &mut layout,
+                    &node_properties,
+                );
                 steps.push((e, n));
             }
             pattern.sequences.push((first, steps));
@@ -381,7 +402,6 @@ impl Checker<'_> {
             item.expr = self.rewrite_graph_expr(&item.expr, &scope, &mut folds, &mut used, false);
             project.push(item);
         }
-        pattern.width = layout.len();
         let mut checked_folds = Vec::new();
         for (k, fold) in folds.into_iter().enumerate() {
             let element = if fold.inner_nodes {
@@ -405,7 +425,10 @@ impl Checker<'_> {
                         self.error(
                             Diagnostic::new(
                                 Code::TypeMismatch,
-                                format!("the condition of a graph function must be bool, found {}", body.ty),
+                                format!(
+                                    "the condition of a graph function must be bool, found {}",
+                                    body.ty
+                                ),
                                 fold.body.span,
                             )
                             .with_label(format!("of type {}", body.ty)),
@@ -424,6 +447,7 @@ impl Checker<'_> {
                 body,
             });
         }
+        pattern.width = layout.len();
         let mut conditions = Vec::new();
         for (event, rewritten, span) in conjuncts {
             let typed = self.expr(&rewritten, &layout);
@@ -618,7 +642,10 @@ impl Checker<'_> {
                 self.error(
                     Diagnostic::new(
                         Code::Unsupported,
-                        format!("graph variable '{}' without a property is not supported yet", var.name),
+                        format!(
+                            "graph variable '{}' without a property is not supported yet",
+                            var.name
+                        ),
                         span,
                     )
                     .with_label("a node or an edge, not a value")
@@ -656,7 +683,10 @@ impl Checker<'_> {
                     self.error(
                         Diagnostic::new(
                             Code::TypeMismatch,
-                            format!("`{}()` needs a variable length edge of the pattern", name.name),
+                            format!(
+                                "`{}()` needs a variable length edge of the pattern",
+                                name.name
+                            ),
                             target.span,
                         )
                         .with_label("not a variable length edge variable")
@@ -690,7 +720,10 @@ impl Checker<'_> {
                 ExprKind::Literal(Literal::Dynamic(ast::DynamicLiteral::Array(Vec::new())))
             }
             ExprKind::Call { name, .. }
-                if matches!(name.name.as_str(), "inner_nodes" | "labels" | "node_degree_in" | "node_degree_out") =>
+                if matches!(
+                    name.name.as_str(),
+                    "inner_nodes" | "labels" | "node_degree_in" | "node_degree_out"
+                ) =>
             {
                 self.error(
                     Diagnostic::new(
@@ -767,7 +800,9 @@ impl Checker<'_> {
                         operator.span,
                     )
                     .with_label("a graph, not rows")
-                    .with_help("follow it with `graph-match`, `graph-shortest-paths` or `graph-to-table`"),
+                    .with_help(
+                        "follow it with `graph-match`, `graph-shortest-paths` or `graph-to-table`",
+                    ),
                 );
                 return;
             }

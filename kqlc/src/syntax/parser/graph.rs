@@ -122,7 +122,9 @@ impl Parser {
             steps.push((edge, self.parse_pattern_node()?));
         }
         if steps.is_empty() {
-            return Err(self.unexpected("an edge (`-->`, `<--`, `--`, `-[e]->`)").into());
+            return Err(self
+                .unexpected("an edge (`-->`, `<--`, `--`, `-[e]->`)")
+                .into());
         }
         Ok(ast::PatternSequence { first, steps })
     }
@@ -162,9 +164,8 @@ impl Parser {
             self.expect(&TokenKind::RBracket, "`]`")?;
         }
         self.expect(&TokenKind::Minus, "`-`")?;
-        let forward = !backward
-            && *self.kind_at(0) == TokenKind::Gt
-            && self.eat(&TokenKind::Gt).is_some();
+        let forward =
+            !backward && *self.kind_at(0) == TokenKind::Gt && self.eat(&TokenKind::Gt).is_some();
         let direction = match (backward, forward) {
             (true, _) => EdgeDirection::Backward,
             (false, true) => EdgeDirection::Forward,
@@ -214,9 +215,8 @@ impl Parser {
             name: None,
         };
         loop {
-            let option = |p: &Parser, word: &str| {
-                p.at_word(word) && *p.kind_at(1) == TokenKind::Assign
-            };
+            let option =
+                |p: &Parser, word: &str| p.at_word(word) && *p.kind_at(1) == TokenKind::Assign;
             if option(self, "with_node_id") && !edges || option(self, "with_source_id") && edges {
                 self.advance();
                 self.advance();
@@ -265,8 +265,7 @@ impl Parser {
                         .into())
                     }
                 };
-            } else if self.at_word("with_component_id") && *self.kind_at(1) == TokenKind::Assign
-            {
+            } else if self.at_word("with_component_id") && *self.kind_at(1) == TokenKind::Assign {
                 self.advance();
                 self.advance();
                 property = Some(self.parse_name("a property name")?);

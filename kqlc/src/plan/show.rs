@@ -602,47 +602,6 @@ fn constant(c: &Const) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::sema::Schema;
-
-    fn show(kql: &str) -> String {
-        crate::compile(kql, &Schema::builtin())
-            .unwrap_or_else(|e| panic!("{e:?}"))
-            .show()
-    }
-
-    #[test]
-    fn columns_are_named_and_calls_are_runtime_paths() {
-        let text = show(
-            "CloudAuditEvents | where OperationName == \"create\" | extend n = strlen(OperationName) | project n",
-        );
-        assert!(text.starts_with("input CloudAuditEvents\n"), "{text}");
-        assert!(text.contains("prefilter \"create\""), "{text}");
-        assert!(
-            text.contains("| where OperationName == \"create\""),
-            "{text}"
-        );
-        assert!(
-            text.contains("set n#") && text.contains("functions::strlen(OperationName#"),
-            "{text}"
-        );
-        assert!(text.trim_end().ends_with("output n: long"), "{text}");
-    }
-
-    #[test]
-    fn sub_pipelines_are_indented_under_their_operator() {
-        let text = show(
-            "CloudAuditEvents | join kind=leftanti (CloudAuditEvents | where OperationName == \"delete\") on OperationName",
-        );
-        assert!(text.contains("join LeftAnti on OperationName#"), "{text}");
-        assert!(
-            text.contains("\n        input CloudAuditEvents\n"),
-            "{text}"
-        );
-    }
-}
-
 /// `make-graph` and its graph operators: the ends, the node tables, the
 /// components, and the output (with a pattern's conditions over the match
 /// row and the graph functions over an element's row).
@@ -752,5 +711,46 @@ fn show_graph(graph: &GraphPlan, stage: &Stage, indent: usize, body: &str, out: 
                 let _ = writeln!(out, "{body}  after event {event}: {}", expr(condition, row));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sema::Schema;
+
+    fn show(kql: &str) -> String {
+        crate::compile(kql, &Schema::builtin())
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .show()
+    }
+
+    #[test]
+    fn columns_are_named_and_calls_are_runtime_paths() {
+        let text = show(
+            "CloudAuditEvents | where OperationName == \"create\" | extend n = strlen(OperationName) | project n",
+        );
+        assert!(text.starts_with("input CloudAuditEvents\n"), "{text}");
+        assert!(text.contains("prefilter \"create\""), "{text}");
+        assert!(
+            text.contains("| where OperationName == \"create\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("set n#") && text.contains("functions::strlen(OperationName#"),
+            "{text}"
+        );
+        assert!(text.trim_end().ends_with("output n: long"), "{text}");
+    }
+
+    #[test]
+    fn sub_pipelines_are_indented_under_their_operator() {
+        let text = show(
+            "CloudAuditEvents | join kind=leftanti (CloudAuditEvents | where OperationName == \"delete\") on OperationName",
+        );
+        assert!(text.contains("join LeftAnti on OperationName#"), "{text}");
+        assert!(
+            text.contains("\n        input CloudAuditEvents\n"),
+            "{text}"
+        );
     }
 }

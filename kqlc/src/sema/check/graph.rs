@@ -28,14 +28,17 @@ use std::collections::HashMap;
 /// (`docs/limits.md`).
 pub(crate) const MAX_PATH_LENGTH: u32 = 32;
 
-/// Whether `operator` is one of the operators that read a graph.
+/// Whether `operator` is one of the operators that read a graph (a form
+/// of one that the parser refused included: it is reported as such, not
+/// as a graph without an operator).
 pub(super) fn is_graph_operator(operator: &ast::Operator) -> bool {
-    matches!(
-        operator.kind,
+    match &operator.kind {
         OperatorKind::GraphMatch(_)
-            | OperatorKind::GraphToTable(_)
-            | OperatorKind::GraphMarkComponents { .. }
-    )
+        | OperatorKind::GraphToTable(_)
+        | OperatorKind::GraphMarkComponents { .. } => true,
+        OperatorKind::Unimplemented(opaque) => opaque.text.starts_with("graph-"),
+        _ => false,
+    }
 }
 
 /// A pattern variable as `where` and `project` see it.
@@ -256,6 +259,10 @@ impl Checker<'_> {
             OperatorKind::GraphMatch(pattern) => {
                 let (output, project) = self.graph_match(pattern, &edges, &mut checked, last);
                 (output, Some(project))
+            }
+            OperatorKind::Unimplemented(opaque) => {
+                self.unimplemented(opaque);
+                return query;
             }
             _ => {
                 self.error(

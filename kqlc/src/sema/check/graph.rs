@@ -798,6 +798,10 @@ impl Checker<'_> {
 
     /// A graph operator with no `make-graph` before it.
     pub(super) fn graph_without_graph(&mut self, operator: &ast::Operator) {
+        if self.unknown_sources > 0 {
+            // The source was refused (`graph("Model")`) and reported.
+            return;
+        }
         let name = match &operator.kind {
             OperatorKind::MakeGraph(_) => {
                 self.error(

@@ -225,3 +225,98 @@ impl ExternalFormat {
         })
     }
 }
+
+/// Which way a graph pattern's edge goes (`-->`, `<--`, `--`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EdgeDirection {
+    /// `-->`: from the node before to the node after.
+    Forward,
+    /// `<--`: from the node after to the node before.
+    Backward,
+    /// `--`: either way.
+    Any,
+}
+
+/// `graph-match`'s `cycles=`: which repetitions a match may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cycles {
+    /// `unique_edges` (the default): no edge twice.
+    UniqueEdges,
+    /// `none`: no node twice (other than one variable named twice).
+    None,
+    /// `all`: anything.
+    All,
+}
+
+/// A checked graph pattern, as the checker and the IR both carry it:
+/// node and edge variables by number, and the sequences that link them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphPattern {
+    /// How many node variables (named ones once, each anonymous node its own).
+    pub nodes: usize,
+    /// The edge variables, each with its direction and length range.
+    pub edges: Vec<PatternEdgeSpec>,
+    /// The sequences: a first node, then (edge, node) steps.
+    pub sequences: Vec<(usize, Vec<(usize, usize)>)>,
+    /// `cycles=`.
+    pub cycles: Cycles,
+    /// `graph-shortest-paths`: `Some(all)`, where `all` keeps every shortest
+    /// path of a pair rather than the first.
+    pub shortest: Option<bool>,
+    /// The row a match fills: per node variable, the position of its block
+    /// of properties (none: anonymous); per edge variable the same.
+    pub node_blocks: Vec<Option<usize>>,
+    /// See `node_blocks`.
+    pub edge_blocks: Vec<Option<usize>>,
+    /// The width of a match's row.
+    pub width: usize,
+}
+
+/// One edge of a [`GraphPattern`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PatternEdgeSpec {
+    /// Which way it goes.
+    pub direction: EdgeDirection,
+    /// At least this many edges.
+    pub min: u32,
+    /// At most this many edges.
+    pub max: u32,
+    /// Written with `*MIN..MAX`: its properties are arrays.
+    pub variable: bool,
+}
+
+/// The binding events of a pattern, in the order a match binds them: each
+/// sequence's first node, then each edge and the node after it. A
+/// condition is checked at the first event after which every variable it
+/// reads is bound.
+pub fn binding_events(pattern: &GraphPattern) -> Vec<PatternVar> {
+    let mut events = Vec::new();
+    for (first, steps) in &pattern.sequences {
+        events.push(PatternVar::Node(*first));
+        for (edge, node) in steps {
+            events.push(PatternVar::Edge(*edge));
+            events.push(PatternVar::Node(*node));
+        }
+    }
+    events
+}
+
+/// A variable of a [`GraphPattern`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatternVar {
+    /// A node variable by number.
+    Node(usize),
+    /// An edge variable by number.
+    Edge(usize),
+}
+
+/// The graph functions over a variable length edge's elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FoldKind {
+    /// `all(e, c)`: `c` holds for every element (true for none).
+    All,
+    /// `any(e, c)`: `c` holds for some element (false for none).
+    Any,
+    /// `map(e, x)`: the array of `x` per element.
+    Map,
+}

@@ -8,6 +8,8 @@
 //!   `make-series`, `join`, row functions and `mv-expand` compute;
 //! - [`typed_groups`]: `summarize` groups found by keys of known types;
 //! - [`nested`]: what `top-nested` and `partition` compute at the end;
+//! - [`graph`]: `make-graph`'s graph, `graph-match`, `graph-to-table` and
+//!   the other graph operators;
 //! - [`text`], [`json`]: datetime and timespan text forms, JSON conversion;
 //! - [`query`], [`record`]: the contract between generated code and its host,
 //!   and input records as typed rows;
@@ -24,6 +26,7 @@ pub mod context;
 pub mod expand;
 pub mod external;
 pub mod functions;
+pub mod graph;
 pub mod join;
 pub mod json;
 pub mod nested;
@@ -57,6 +60,7 @@ pub mod prelude {
     pub use crate::decimal::Decimal;
     pub use crate::expand;
     pub use crate::functions::{self, ConstRegex};
+    pub use crate::graph;
     pub use crate::join::{Join, JoinKind, JoinSpec};
     pub use crate::nested::{NestedLevel, Partitions, TopNested};
     pub use crate::ops::{self, ValueSet};

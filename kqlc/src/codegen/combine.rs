@@ -193,6 +193,7 @@ pub(super) fn reads_table(pipeline: &Pipeline) -> bool {
         || pipeline.stages.iter().any(|stage| match &stage.op {
             Op::Join { right, .. } => reads_table(right),
             Op::Union { legs, .. } => legs.iter().any(|(leg, _)| reads_table(leg)),
+            Op::Graph(graph) => graph.node_tables.iter().any(|t| reads_table(&t.pipeline)),
             _ => false,
         })
 }

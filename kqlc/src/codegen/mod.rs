@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 mod aggregate;
 mod combine;
 mod expr;
+mod graph;
 mod hoist;
 mod input;
 mod names;
@@ -518,6 +519,7 @@ impl Gen {
             Op::Extend(items) => self.extend(s, items),
             Op::Window(items) => self.window(s, items),
             Op::Scan(scan) => self.scan(s, scan),
+            Op::Graph(graph) => self.graph(s, graph),
             Op::Project(values) => self.project(s, values),
             Op::Select(indices) => self.select(s, indices),
             Op::MvExpand { .. } => self.mv_expand(s),

@@ -59,6 +59,7 @@ pub(super) fn stage_ident(i: usize, stage: &Stage) -> Ident {
         Op::Sample(_) => "sample",
         Op::Window(_) => "row_functions",
         Op::Scan(_) => "scan",
+        Op::Graph(_) => "graph",
         Op::Count => "count",
         Op::Summarize { .. } => "summarize",
         Op::MakeSeries(_) => "make_series",

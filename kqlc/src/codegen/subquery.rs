@@ -102,6 +102,7 @@ pub(super) fn subqueries(pipeline: &Pipeline) -> Vec<(usize, &Pipeline, bool)> {
                 exprs.extend(items.iter().flat_map(|(_, w)| &w.args));
             }
             Op::Scan(scan) => exprs.extend(scan.expressions()),
+            Op::Graph(graph) => exprs.extend(graph.expressions()),
             Op::Select(_)
             | Op::Take(_)
             | Op::Sample(_)

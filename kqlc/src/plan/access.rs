@@ -39,7 +39,7 @@ pub fn column_access(
     let combines = stages.iter().any(|s| {
         matches!(
             s.op,
-            Op::Join { .. } | Op::Union { .. } | Op::MvApply { .. }
+            Op::Join { .. } | Op::Union { .. } | Op::MvApply { .. } | Op::Graph(_)
         )
     });
     if combines {
@@ -219,7 +219,11 @@ impl Tracker {
                 self.clear();
             }
             Op::ConstantRows(_) => self.clear(),
-            Op::Join { .. } | Op::Union { .. } | Op::MvApply { .. } | Op::Partition { .. } => {
+            Op::Join { .. }
+            | Op::Union { .. }
+            | Op::MvApply { .. }
+            | Op::Partition { .. }
+            | Op::Graph(_) => {
                 let held: Vec<usize> = self
                     .origin
                     .drain(..)

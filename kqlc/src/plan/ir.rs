@@ -163,6 +163,10 @@ pub enum Op {
     /// `scan`: match each row against the steps, last to first, keeping
     /// each step's state; output the matches.
     Scan(Box<ScanPlan>),
+    /// `make-graph` and the graph operators after it: hold the rows as
+    /// edges (and the node tables' rows); at the end build the graph and
+    /// emit its nodes, edges or pattern matches (`kql_runtime::graph`).
+    Graph(Box<GraphPlan>),
     /// Pass the first N rows.
     Take(u64),
     /// Hold N rows picked at random (reservoir sampling); at the end emit
@@ -303,6 +307,102 @@ impl ScanPlan {
     }
 }
 
+/// The parts of [`Op::Graph`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphPlan {
+    /// The position of each edge's source node id.
+    pub source: usize,
+    /// The position of each edge's target node id.
+    pub target: usize,
+    /// The node tables (`with T on ID`).
+    pub node_tables: Vec<NodeTablePlan>,
+    /// The node properties' names and types (a node without a row of
+    /// properties has `""` in a string property, null in others).
+    pub node_properties: Vec<(String, ScalarType)>,
+    /// `with_node_id=`: the property that holds each node's id.
+    pub node_id_property: Option<usize>,
+    /// `graph-mark-components`, in order: strong or weak, and the property
+    /// that gets each node's component number.
+    pub components: Vec<(bool, usize)>,
+    /// `partitioned-by`: the partition column of the edges and of each node
+    /// table; a graph per value.
+    pub partition: Option<(usize, Vec<usize>)>,
+    /// What the rows out are.
+    pub output: GraphOutput,
+}
+
+/// A table of node properties of [`GraphPlan`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeTablePlan {
+    /// Its rows.
+    pub pipeline: Pipeline,
+    /// The position of the node id in its rows.
+    pub id: usize,
+    /// The node property each of its columns fills.
+    pub properties: Vec<usize>,
+}
+
+/// The rows of a [`GraphPlan`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum GraphOutput {
+    /// A row per node: its hash id (when `with_id`), then its properties.
+    Nodes {
+        /// `with_node_id=`.
+        with_id: bool,
+    },
+    /// A row per edge: the hash ids asked for, then its columns.
+    Edges {
+        /// `with_source_id=`.
+        source_id: bool,
+        /// `with_target_id=`.
+        target_id: bool,
+    },
+    /// A row per match of the pattern (`graph-match`), or per shortest path
+    /// (`graph-shortest-paths`).
+    Match {
+        /// The pattern and the match row's layout.
+        pattern: crate::types::GraphPattern,
+        /// The `where` conjuncts over the match row, each with the binding
+        /// event after which it is checked.
+        conditions: Vec<(usize, Expr)>,
+        /// The graph functions' columns.
+        folds: Vec<FoldPlan>,
+    },
+}
+
+/// `all()`, `any()` or `map()` over a variable length edge's edges (or
+/// inner nodes): a column of the match row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FoldPlan {
+    /// Which function.
+    pub kind: crate::types::FoldKind,
+    /// The edge variable.
+    pub edge: usize,
+    /// Over the inner nodes.
+    pub inner_nodes: bool,
+    /// Its position in the match row.
+    pub position: usize,
+    /// The condition or value over one element's row (an edge's columns or
+    /// a node's properties).
+    pub body: Expr,
+}
+
+impl GraphPlan {
+    /// Every expression it evaluates, conditions then fold bodies.
+    pub fn expressions(&self) -> Vec<&Expr> {
+        match &self.output {
+            GraphOutput::Match {
+                conditions, folds, ..
+            } => conditions
+                .iter()
+                .map(|(_, e)| e)
+                .chain(folds.iter().map(|f| &f.body))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// One step of `scan`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScanStepPlan {
@@ -434,6 +534,7 @@ impl Op {
             Op::Take(_)
                 | Op::Window(_)
                 | Op::Scan(_)
+                | Op::Graph(_)
                 | Op::Sample(_)
                 | Op::Count
                 | Op::Summarize { .. }

@@ -105,6 +105,7 @@ impl Planner {
                         .collect(),
                 ),
                 CheckedOp::Scan(scan) => Op::Scan(Box::new(self.lower_scan(scan))),
+                CheckedOp::Graph(graph) => Op::Graph(Box::new(self.lower_graph(graph))),
                 CheckedOp::Count => Op::Count,
                 CheckedOp::Summarize { by, aggregates } => Op::Summarize {
                     keys: by.iter().map(|e| self.lower(e)).collect(),
@@ -280,6 +281,65 @@ impl Planner {
         };
         pipeline.prefilter = prefilter::derive(&pipeline);
         pipeline
+    }
+
+    /// Lowers `make-graph` and its graph operators.
+    fn lower_graph(&self, graph: &crate::sema::CheckedGraph) -> ir::GraphPlan {
+        use crate::sema::CheckedGraphOutput;
+        let node_tables = graph
+            .node_tables
+            .iter()
+            .map(|(query, id, properties)| ir::NodeTablePlan {
+                pipeline: self.plan_query(query),
+                id: *id,
+                properties: properties.clone(),
+            })
+            .collect();
+        let output = match &graph.output {
+            CheckedGraphOutput::Nodes { with_id } => ir::GraphOutput::Nodes { with_id: *with_id },
+            CheckedGraphOutput::Edges {
+                source_id,
+                target_id,
+            } => ir::GraphOutput::Edges {
+                source_id: *source_id,
+                target_id: *target_id,
+            },
+            CheckedGraphOutput::Match {
+                pattern,
+                conditions,
+                folds,
+            } => ir::GraphOutput::Match {
+                pattern: pattern.clone(),
+                conditions: conditions
+                    .iter()
+                    .map(|(event, e)| (*event, self.lower(e)))
+                    .collect(),
+                folds: folds
+                    .iter()
+                    .map(|fold| ir::FoldPlan {
+                        kind: fold.kind,
+                        edge: fold.edge,
+                        inner_nodes: fold.inner_nodes,
+                        position: fold.position,
+                        body: self.lower(&fold.body),
+                    })
+                    .collect(),
+            },
+        };
+        ir::GraphPlan {
+            source: graph.source,
+            target: graph.target,
+            node_tables,
+            node_properties: graph
+                .node_properties
+                .iter()
+                .map(|c| (c.name.clone(), c.ty))
+                .collect(),
+            node_id_property: graph.node_id_property,
+            components: graph.components.clone(),
+            partition: graph.partition.clone(),
+            output,
+        }
     }
 
     /// Lowers `scan`: each declared column's value in a step's matches is
@@ -765,7 +825,9 @@ fn used_input_columns(width: usize, stages: &[Stage], output_width: usize) -> Ve
                 }
             }
             // The left rows' columns all reach the output (or decide matches).
-            Op::Join { .. } | Op::Union { .. } => joined.extend(origin.drain(..).flatten()),
+            Op::Join { .. } | Op::Union { .. } | Op::Graph(_) => {
+                joined.extend(origin.drain(..).flatten())
+            }
             // The key, and what the subquery reads of (or passes on from)
             // the partition's rows, which have the input's columns.
             Op::Partition { key, sub, .. } => {

@@ -203,6 +203,13 @@ fn walk(pipeline: &Pipeline, key: &PartitionKey, warnings: &mut Vec<String>) -> 
                 marks.clear();
             }
             Op::MvApply { .. } => marks.clear(),
+            Op::Graph(graph) => {
+                for table in &graph.node_tables {
+                    walk(&table.pipeline, key, warnings);
+                }
+                warn("builds one graph of all rows");
+                marks.clear();
+            }
             Op::TopNested(levels) => {
                 warn("ranks values over all rows");
                 marks = levels
@@ -232,6 +239,7 @@ fn table_read(pipeline: &Pipeline) -> bool {
         || pipeline.stages.iter().any(|stage| match &stage.op {
             Op::Join { right, .. } => table_read(right),
             Op::Union { legs, .. } => legs.iter().any(|(leg, _)| table_read(leg)),
+            Op::Graph(graph) => graph.node_tables.iter().any(|t| table_read(&t.pipeline)),
             _ => false,
         })
 }

@@ -147,7 +147,8 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
             | Op::MvApply { .. }
             | Op::TopNested(_)
             | Op::ConstantRows(_)
-            | Op::Partition { .. } => break,
+            | Op::Partition { .. }
+            | Op::Graph(_) => break,
         }
     }
     let main = simplify(Prefilter::All(required));
@@ -158,6 +159,7 @@ pub fn derive(pipeline: &Pipeline) -> Prefilter {
         let subs: Vec<&Pipeline> = match &stage.op {
             Op::Join { right, .. } => vec![right],
             Op::Union { legs, .. } => legs.iter().map(|(leg, _)| leg).collect(),
+            Op::Graph(graph) => graph.node_tables.iter().map(|t| &t.pipeline).collect(),
             _ => continue,
         };
         for sub in subs {

@@ -132,6 +132,11 @@ fn table_reads(pipeline: &Pipeline) -> usize {
         .map(|stage| match &stage.op {
             Op::Join { right, .. } => table_reads(right),
             Op::Union { legs, .. } => legs.iter().map(|(leg, _)| table_reads(leg)).sum(),
+            Op::Graph(graph) => graph
+                .node_tables
+                .iter()
+                .map(|t| table_reads(&t.pipeline))
+                .sum(),
             _ => 0,
         })
         .sum::<usize>()

@@ -17,7 +17,8 @@
 //! ```
 
 use super::ir::{
-    Access, Aggregate, Arg, Const, Expr, Input, MakeSeries, Op, Pipeline, Prefilter, SortKey, Stage,
+    Access, Aggregate, Arg, Const, Expr, GraphOutput, GraphPlan, Input, MakeSeries, Op, Pipeline,
+    Prefilter, SortKey, Stage,
 };
 use std::fmt::Write;
 
@@ -331,6 +332,7 @@ fn show_stage(stage: &Stage, indent: usize, out: &mut String) {
                 line(out, format!("  [{}]", exprs(row, names)));
             }
         }
+        Op::Graph(graph) => show_graph(graph, stage, indent, &body, out),
         Op::Partition { key, sub, limit } => {
             let limit = limit.map_or(String::new(), |n| format!(", at most {n} partitions"));
             line(
@@ -596,6 +598,118 @@ fn constant(c: &Const) -> String {
                 .map(|(k, v)| format!("{k:?}: {}", constant(v)))
                 .collect();
             format!("dynamic({{{}}})", entries.join(", "))
+        }
+    }
+}
+
+/// `make-graph` and its graph operators: the ends, the node tables, the
+/// components, and the output (with a pattern's conditions over the match
+/// row and the graph functions over an element's row).
+fn show_graph(graph: &GraphPlan, stage: &Stage, indent: usize, body: &str, out: &mut String) {
+    let names = &stage.input_names;
+    let properties: Vec<String> = graph
+        .node_properties
+        .iter()
+        .map(|(n, t)| format!("{n}: {t}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "{body}graph edges {} --> {}, node properties [{}]",
+        column(names, graph.source),
+        column(names, graph.target),
+        properties.join(", ")
+    );
+    if let Some((edges, tables)) = &graph.partition {
+        let _ = writeln!(
+            out,
+            "{body}  a graph per value of {} (node tables' columns {tables:?})",
+            column(names, *edges)
+        );
+    }
+    if let Some(p) = graph.node_id_property {
+        let _ = writeln!(out, "{body}  node id in property #{p}");
+    }
+    for table in &graph.node_tables {
+        let table_names: Vec<String> = table
+            .pipeline
+            .output
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect();
+        let _ = writeln!(
+            out,
+            "{body}  nodes on {} into properties {:?}:",
+            column(&table_names, table.id),
+            table.properties
+        );
+        show_pipeline(&table.pipeline, indent + 8, out);
+    }
+    for (strong, p) in &graph.components {
+        let kind = if *strong { "strong" } else { "weak" };
+        let _ = writeln!(out, "{body}  {kind} components into property #{p}");
+    }
+    match &graph.output {
+        GraphOutput::Nodes { with_id } => {
+            let _ = writeln!(
+                out,
+                "{body}  nodes out{}",
+                if *with_id { " with hash id" } else { "" }
+            );
+        }
+        GraphOutput::Edges {
+            source_id,
+            target_id,
+        } => {
+            let _ = writeln!(
+                out,
+                "{body}  edges out{}{}",
+                if *source_id {
+                    " with source hash id"
+                } else {
+                    ""
+                },
+                if *target_id {
+                    " with target hash id"
+                } else {
+                    ""
+                }
+            );
+        }
+        GraphOutput::Match {
+            pattern,
+            conditions,
+            folds,
+        } => {
+            let _ = writeln!(
+                out,
+                "{body}  match {:?} {:?}, cycles {:?}, shortest {:?}",
+                pattern.sequences, pattern.edges, pattern.cycles, pattern.shortest
+            );
+            let row = &stage.output_names;
+            let node_names: Vec<String> = graph
+                .node_properties
+                .iter()
+                .map(|(n, _)| n.clone())
+                .collect();
+            for fold in folds {
+                let element = if fold.inner_nodes { &node_names } else { names };
+                let _ = writeln!(
+                    out,
+                    "{body}  #{} = {:?} over edge {}{}: {}",
+                    fold.position,
+                    fold.kind,
+                    fold.edge,
+                    if fold.inner_nodes {
+                        "'s inner nodes"
+                    } else {
+                        ""
+                    },
+                    expr(&fold.body, element)
+                );
+            }
+            for (event, condition) in conditions {
+                let _ = writeln!(out, "{body}  after event {event}: {}", expr(condition, row));
+            }
         }
     }
 }

@@ -246,6 +246,17 @@ fn nested(operator: &mut ast::Operator) {
             .iter_mut()
             .for_each(|(_, values)| values.iter_mut().for_each(expr)),
         OperatorKind::Partition(partition) => pipeline(&mut partition.subquery, Some("")),
+        OperatorKind::MakeGraph(graph) => {
+            graph.nodes.iter_mut().for_each(|(t, _)| tabular(t));
+            if let Some((_, operators)) = &mut graph.partitioned_by {
+                pipeline(operators, Some(""));
+            }
+        }
+        OperatorKind::GraphMatch(graph) => {
+            graph.predicate.iter_mut().for_each(expr);
+            named(&mut graph.project);
+        }
+        OperatorKind::GraphToTable(_) | OperatorKind::GraphMarkComponents { .. } => {}
         OperatorKind::ProjectAway(_)
         | OperatorKind::ProjectRename(_)
         | OperatorKind::Count

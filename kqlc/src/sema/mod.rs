@@ -98,6 +98,75 @@ pub struct CheckedScan {
     pub match_id: bool,
 }
 
+/// `make-graph` and the graph operators after it (`check::graph`).
+#[derive(Clone, Debug)]
+pub struct CheckedGraph {
+    /// The column of each edge's source node id.
+    pub source: usize,
+    /// The column of each edge's target node id.
+    pub target: usize,
+    /// `with T on ID`: each node table's rows, its id column, and the node
+    /// property each of its columns fills.
+    pub node_tables: Vec<(CheckedQuery, usize, Vec<usize>)>,
+    /// The node properties, a component number's included.
+    pub node_properties: Vec<Column>,
+    /// `with_node_id=NAME`: the property holding each node's id.
+    pub node_id_property: Option<usize>,
+    /// `graph-mark-components`, in order: strong components or weak, and
+    /// the property that gets the number.
+    pub components: Vec<(bool, usize)>,
+    /// `partitioned-by`: the partition column of the edges and of each
+    /// node table.
+    pub partition: Option<(usize, Vec<usize>)>,
+    /// What the rows out are.
+    pub output: CheckedGraphOutput,
+}
+
+/// The rows a graph gives.
+#[derive(Clone, Debug)]
+pub enum CheckedGraphOutput {
+    /// `graph-to-table nodes`: a row per node (its hash id first when
+    /// `with_id`), then its properties.
+    Nodes {
+        /// `with_node_id=`.
+        with_id: bool,
+    },
+    /// `graph-to-table edges`: a row per edge, the hash ids first.
+    Edges {
+        /// `with_source_id=`.
+        source_id: bool,
+        /// `with_target_id=`.
+        target_id: bool,
+    },
+    /// `graph-match` or `graph-shortest-paths`: a row per match, the
+    /// pattern's blocks, then the folds.
+    Match {
+        /// The pattern.
+        pattern: crate::types::GraphPattern,
+        /// The `where` conjuncts, each with the binding event after which
+        /// it is checked (see `types::binding_events`).
+        conditions: Vec<(usize, TypedExpr)>,
+        /// `all()`, `any()` and `map()` over variable length edges.
+        folds: Vec<CheckedFold>,
+    },
+}
+
+/// `all(e, c)`, `any(e, c)` or `map(e, x)` (over `inner_nodes(e)` when
+/// `inner_nodes`): a column of the match row.
+#[derive(Clone, Debug)]
+pub struct CheckedFold {
+    /// Which function.
+    pub kind: crate::types::FoldKind,
+    /// The variable length edge variable.
+    pub edge: usize,
+    /// Over the inner nodes, not the edges.
+    pub inner_nodes: bool,
+    /// Its position in the match row.
+    pub position: usize,
+    /// The condition or value, over one edge's (or node's) properties.
+    pub body: TypedExpr,
+}
+
 /// One step of `scan`.
 #[derive(Clone, Debug)]
 pub struct CheckedScanStep {
@@ -167,6 +236,10 @@ pub enum CheckedOp {
     /// `scan`: rows matched to steps, output with the declared columns
     /// (and the match number).
     Scan(Box<CheckedScan>),
+    /// `make-graph` and the graph operators after it: the input rows are
+    /// the edges; at the end, the graph's nodes, edges or pattern matches
+    /// are the output rows.
+    Graph(Box<CheckedGraph>),
     /// Keep the first N rows.
     Take(u64),
     /// Keep N rows picked at random (all when there are at most N), in

@@ -393,8 +393,108 @@ pub enum OperatorKind {
     Scan(Box<Scan>),
     /// `search [kind=K] PREDICATE` after a pipe: the rows that pass.
     Search(Box<Search>),
+    /// `make-graph SOURCE --> TARGET [with T on ID, ... | with_node_id=NAME]
+    /// [partitioned-by COLUMN (OPERATORS)]`: the rows so far become the
+    /// edges of a graph, which the graph operators after it (or in its
+    /// `partitioned-by`) read.
+    MakeGraph(Box<MakeGraph>),
+    /// `graph-match` and `graph-shortest-paths`: the matches of a pattern
+    /// in the graph, projected to rows.
+    GraphMatch(Box<GraphMatch>),
+    /// `graph-to-table nodes|edges ...`: the graph's nodes or edges as rows.
+    GraphToTable(GraphToTable),
+    /// `graph-mark-components [kind=weak|strong] [with_component_id=NAME]`:
+    /// each node gets its connected component's number.
+    GraphMarkComponents {
+        /// `kind=strong`: components connected both ways.
+        strong: bool,
+        /// The property that holds the number (`ComponentId` unless given).
+        property: Option<Ident>,
+    },
     /// An operator kqlc does not implement yet (`fork`, ...).
     Unimplemented(Unimplemented),
+}
+
+/// `make-graph`'s clauses (`make-graph-operator.md`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MakeGraph {
+    /// The column of each edge's source node id.
+    pub source: Ident,
+    /// The column of each edge's target node id.
+    pub target: Ident,
+    /// `with T on ID, ...`: the tables of node properties and their id
+    /// columns.
+    pub nodes: Vec<(TabularExpr, Ident)>,
+    /// `with_node_id=NAME`: the node property that holds the node's id.
+    pub node_id: Option<Ident>,
+    /// `partitioned-by COLUMN (GRAPH-OPERATORS)`: a graph per value of the
+    /// column (in the edges and every node table), each through the
+    /// operators, their rows one after the other.
+    pub partitioned_by: Option<(Ident, Vec<Operator>)>,
+}
+
+/// `graph-match [cycles=C] PATTERN [where PREDICATE] project ...` and
+/// `graph-shortest-paths [output=any|all] PATTERN [where PREDICATE]
+/// project ...`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphMatch {
+    /// `Some(all)` for `graph-shortest-paths` (`output=all`: every shortest
+    /// path, not one per pair); `None` for `graph-match`.
+    pub shortest: Option<bool>,
+    /// `cycles=` of `graph-match`, as written (lowercase).
+    pub cycles: Option<Ident>,
+    /// The comma-separated sequences.
+    pub pattern: Vec<PatternSequence>,
+    /// `where PREDICATE`.
+    pub predicate: Option<Expr>,
+    /// `project [NAME =] EXPR, ...`.
+    pub project: Vec<NamedExpr>,
+}
+
+/// One sequence of a graph pattern: a node, then edges each followed by a
+/// node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PatternSequence {
+    /// The first node.
+    pub first: PatternNode,
+    /// Each edge and the node after it.
+    pub steps: Vec<(PatternEdge, PatternNode)>,
+}
+
+/// `(NAME)` or `()`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PatternNode {
+    /// The variable, if named.
+    pub name: Option<Ident>,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// `-[NAME*MIN..MAX]->`, `-->`, `<--`, `--` and their forms.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PatternEdge {
+    /// The variable, if named.
+    pub name: Option<Ident>,
+    /// Which way it goes.
+    pub direction: crate::types::EdgeDirection,
+    /// `*MIN..MAX`: a variable length edge.
+    pub range: Option<(u32, u32)>,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// `graph-to-table nodes [with_node_id=C]` or `graph-to-table edges
+/// [with_source_id=C] [with_target_id=C] [as NAME]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphToTable {
+    /// Edges, not nodes.
+    pub edges: bool,
+    /// `with_node_id=` (nodes) or `with_source_id=` (edges).
+    pub first_id: Option<Ident>,
+    /// `with_target_id=` (edges).
+    pub target_id: Option<Ident>,
+    /// `as NAME`.
+    pub name: Option<Ident>,
 }
 
 /// `search [kind=case_sensitive] [in (TABLE, ...)] PREDICATE`, as

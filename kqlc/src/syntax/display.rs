@@ -444,6 +444,36 @@ impl Display for OperatorKind {
                 Ok(())
             }
             OperatorKind::Search(search) => write!(f, "{search}"),
+            OperatorKind::MakeGraph(graph) => write_make_graph(f, graph),
+            OperatorKind::GraphMatch(graph) => write_graph_match(f, graph),
+            OperatorKind::GraphToTable(table) => {
+                let (kind, first) = if table.edges {
+                    ("edges", "with_source_id")
+                } else {
+                    ("nodes", "with_node_id")
+                };
+                write!(f, "graph-to-table {kind}")?;
+                if let Some(id) = &table.first_id {
+                    write!(f, " {first}={id}")?;
+                }
+                if let Some(id) = &table.target_id {
+                    write!(f, " with_target_id={id}")?;
+                }
+                if let Some(name) = &table.name {
+                    write!(f, " as {name}")?;
+                }
+                Ok(())
+            }
+            OperatorKind::GraphMarkComponents { strong, property } => {
+                f.write_str("graph-mark-components")?;
+                if *strong {
+                    f.write_str(" kind=strong")?;
+                }
+                if let Some(property) = property {
+                    write!(f, " with_component_id={property}")?;
+                }
+                Ok(())
+            }
             OperatorKind::Scan(scan) => {
                 f.write_str("scan ")?;
                 if let Some(id) = &scan.match_id {
@@ -521,6 +551,77 @@ impl Display for OperatorKind {
                 Ok(())
             }
         }
+    }
+}
+
+fn write_make_graph(f: &mut Formatter<'_>, graph: &ast::MakeGraph) -> fmt::Result {
+    write!(f, "make-graph {} --> {}", graph.source, graph.target)?;
+    for (i, (table, id)) in graph.nodes.iter().enumerate() {
+        f.write_str(if i == 0 { " with " } else { ", " })?;
+        write!(f, "({table}) on {id}")?;
+    }
+    if let Some(id) = &graph.node_id {
+        write!(f, " with_node_id={id}")?;
+    }
+    if let Some((column, operators)) = &graph.partitioned_by {
+        write!(f, " partitioned-by {column} (")?;
+        for (i, operator) in operators.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" | ")?;
+            }
+            write!(f, "{operator}")?;
+        }
+        f.write_char(')')?;
+    }
+    Ok(())
+}
+
+fn write_graph_match(f: &mut Formatter<'_>, graph: &ast::GraphMatch) -> fmt::Result {
+    match graph.shortest {
+        Some(all) => {
+            f.write_str("graph-shortest-paths")?;
+            if all {
+                f.write_str(" output=all")?;
+            }
+        }
+        None => f.write_str("graph-match")?,
+    }
+    if let Some(cycles) = &graph.cycles {
+        write!(f, " cycles={cycles}")?;
+    }
+    for (i, sequence) in graph.pattern.iter().enumerate() {
+        f.write_str(if i == 0 { " " } else { ", " })?;
+        write_pattern_node(f, &sequence.first)?;
+        for (edge, node) in &sequence.steps {
+            let (open, close) = match edge.direction {
+                crate::types::EdgeDirection::Forward => ("-", "->"),
+                crate::types::EdgeDirection::Backward => ("<-", "-"),
+                crate::types::EdgeDirection::Any => ("-", "-"),
+            };
+            f.write_str(open)?;
+            f.write_char('[')?;
+            if let Some(name) = &edge.name {
+                write!(f, "{name}")?;
+            }
+            if let Some((min, max)) = edge.range {
+                write!(f, "*{min}..{max}")?;
+            }
+            f.write_char(']')?;
+            f.write_str(close)?;
+            write_pattern_node(f, node)?;
+        }
+    }
+    if let Some(predicate) = &graph.predicate {
+        write!(f, " where {predicate}")?;
+    }
+    f.write_str(" project ")?;
+    write_list(f, &graph.project)
+}
+
+fn write_pattern_node(f: &mut Formatter<'_>, node: &ast::PatternNode) -> fmt::Result {
+    match &node.name {
+        Some(name) => write!(f, "({name})"),
+        None => f.write_str("()"),
     }
 }
 
@@ -1166,6 +1267,28 @@ mod tests {
              | take 5 | limit 2 | count",
         );
         round_trip("print x = 1; print y = 2;");
+    }
+
+    #[test]
+    fn graph_operators_round_trip() {
+        let printed = round_trip(
+            "E | make-graph a --> b with N on id, (M | where x > 1) on id \
+             | graph-mark-components kind=strong with_component_id=c \
+             | graph-match cycles=none (x)-[e*1..3]->(y)<--(), (y)-[f]-(z) \
+             where x.id == \"a\" and all(e, k > 1) project x.id, n = map(inner_nodes(e), id)",
+        );
+        assert!(printed.contains("(x)-[e*1..3]->(y)<-[]-()"), "{printed}");
+        round_trip(
+            "E | make-graph a --> b with_node_id=n \
+             | graph-shortest-paths output=all (s)-[p*1..2]-(t) project s.n",
+        );
+        round_trip(
+            "E | make-graph a --> b | graph-to-table edges with_source_id=S with_target_id=T as X",
+        );
+        round_trip("E | make-graph a --> b | graph-to-table nodes with_node_id=Id");
+        round_trip(
+            "E | make-graph a --> b with N on id partitioned-by t (graph-mark-components | graph-to-table nodes) | take 1",
+        );
     }
 
     #[test]

@@ -32,6 +32,7 @@ mod evaluate;
 mod expand;
 mod expr;
 mod find;
+mod graph;
 mod joins;
 mod nested;
 mod operators;
@@ -274,8 +275,31 @@ impl Checker<'_> {
         let unknown = self.diagnostics.len() > reported && query.output.is_empty();
         self.unknown_sources += usize::from(unknown);
         self.check_render_last(&tabular.operators);
-        for operator in &tabular.operators {
+        let mut rest = tabular.operators.as_slice();
+        while let Some((operator, after)) = rest.split_first() {
+            if let OperatorKind::MakeGraph(graph) = &operator.kind {
+                // The graph operators after it (unless partitioned: then
+                // inside it): `graph-mark-components`s, then the one that
+                // gives rows.
+                let mut end = 0;
+                while graph.partitioned_by.is_none()
+                    && end < after.len()
+                    && graph::is_graph_operator(&after[end])
+                {
+                    end += 1;
+                    if !matches!(
+                        after[end - 1].kind,
+                        OperatorKind::GraphMarkComponents { .. }
+                    ) {
+                        break;
+                    }
+                }
+                query = self.graph(query, operator, graph, &after[..end]);
+                rest = &after[end..];
+                continue;
+            }
             query = self.push_operator(query, operator);
+            rest = after;
         }
         self.unknown_sources -= usize::from(unknown);
         query
@@ -304,6 +328,13 @@ impl Checker<'_> {
                 if !self.in_window_stage && has_window_call(predicate) =>
             {
                 return self.push_with_windows(query, operator, &[predicate]);
+            }
+            OperatorKind::MakeGraph(_)
+            | OperatorKind::GraphMatch(_)
+            | OperatorKind::GraphToTable(_)
+            | OperatorKind::GraphMarkComponents { .. } => {
+                self.graph_without_graph(operator);
+                return query;
             }
             // A detector draws no chart: `render` passes the rows on.
             OperatorKind::Render(render) => {
@@ -426,6 +457,11 @@ fn collect_tables(query: &CheckedQuery, out: &mut Vec<String>) {
                     collect_tables(leg, out);
                 }
             }
+            CheckedOp::Graph(graph) => {
+                for (table, _, _) in &graph.node_tables {
+                    collect_tables(table, out);
+                }
+            }
             _ => {}
         }
     }
@@ -482,6 +518,10 @@ fn reads_input_table(query: &CheckedQuery, files: bool) -> bool {
                 legs.iter().any(|(leg, _)| reads_input_table(leg, files))
             }
             CheckedOp::MvApply { sub, .. } => reads_input_table(sub, files),
+            CheckedOp::Graph(graph) => graph
+                .node_tables
+                .iter()
+                .any(|(table, _, _)| reads_input_table(table, files)),
             _ => false,
         })
 }

@@ -171,6 +171,14 @@ impl Checker<'_> {
             OperatorKind::GetSchema => self.getschema(input, operator.span),
             OperatorKind::Partition(partition) => self.partition(partition, input, operator.span),
             OperatorKind::Scan(scan) => self.scan(scan, input),
+            // `push_operator` and `tabular` handle these (`graph`).
+            OperatorKind::MakeGraph(_)
+            | OperatorKind::GraphMatch(_)
+            | OperatorKind::GraphToTable(_)
+            | OperatorKind::GraphMarkComponents { .. } => (
+                CheckedOp::Select((0..input.len()).collect()),
+                input.to_vec(),
+            ),
             // The desugar pass makes it a `where`, except with `in (...)`.
             OperatorKind::Search(_) => {
                 self.error(

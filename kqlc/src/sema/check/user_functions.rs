@@ -176,6 +176,19 @@ impl Checker<'_> {
         input: Option<CheckedQuery>,
     ) -> CheckedQuery {
         let Some(function) = self.user_functions.get(&call.name.name).cloned() else {
+            if call.name.name == "graph" && input.is_none() {
+                // `graph("Model")`: a persistent graph of a Kusto database.
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        "the persistent graph source `graph()` is not supported yet",
+                        call.span,
+                    )
+                    .with_label("valid KQL that kqlc cannot compile yet")
+                    .with_help("a detector has no graph models: build the graph from rows with `make-graph`"),
+                );
+                return empty_query();
+            }
             let mut diagnostic = Diagnostic::new(
                 Code::UnknownFunction,
                 format!("unknown tabular function '{}'", call.name.name),

@@ -10,6 +10,7 @@
 
 mod expand;
 mod expr;
+mod graph;
 mod grouping;
 mod literals;
 mod operators;

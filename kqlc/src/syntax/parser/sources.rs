@@ -390,7 +390,7 @@ impl Parser {
         self.parse_tabular_operand()
     }
 
-    fn parse_tabular_operand(&mut self) -> PResult<TabularExpr> {
+    pub(super) fn parse_tabular_operand(&mut self) -> PResult<TabularExpr> {
         if self.at(&TokenKind::LParen) {
             self.advance();
             let inner = self.parse_tabular()?;

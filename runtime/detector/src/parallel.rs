@@ -136,7 +136,7 @@ pub struct LineWork {
 }
 
 /// What a line that is not skipped gives ([`LineWork::line_rows`]).
-enum LineRows {
+pub(crate) enum LineRows {
     /// One `CloudAuditEvents` record, the same row in every table read.
     Row(Row),
     /// Records, as [`LineWork::line`] gives them.
@@ -179,7 +179,9 @@ impl PartialRules {
     }
 
     /// Pushes a record's rows into the states of the rules that may match
-    /// its line (`may_match`; empty: all), and leaves `rows` empty (`None`).
+    /// its line (`may_match`; empty: all). A rule that only reads a row
+    /// borrows it ([`Query::borrows_rows`]); what is left in `rows` after
+    /// is rows no rule took.
     fn push(&mut self, rows: &mut [Option<Row>], may_match: &[bool]) {
         let wanted = |rule: usize, table: Option<usize>| -> Option<usize> {
             let table = table?;
@@ -189,22 +191,27 @@ impl PartialRules {
             let Some(table) = wanted(rule, self.rules[rule].0) else {
                 continue;
             };
-            // The last rule reading the table takes its row, the others a copy.
-            let later =
-                (rule + 1..self.rules.len()).any(|r| wanted(r, self.rules[r].0) == Some(table));
-            let row = match rows.get_mut(table) {
-                Some(slot) if later => slot.clone(),
-                Some(slot) => slot.take(),
-                None => None,
-            };
-            if let Some(row) = row {
-                let before = kql_runtime::budget::thread_net_bytes();
-                // A partial rule gives no row before `finish`.
-                self.rules[rule].1.push(&self.ctx, row, &mut |_| {});
-                self.held[rule] += kql_runtime::budget::thread_net_bytes() - before;
+            let before = kql_runtime::budget::thread_net_bytes();
+            // A partial rule gives no row before `finish`.
+            if self.rules[rule].1.borrows_rows() {
+                if let Some(Some(row)) = rows.get(table) {
+                    self.rules[rule].1.push_borrowed(&self.ctx, row, &mut |_| {});
+                }
+            } else {
+                // The last rule reading the table takes its row, the others a copy.
+                let later = (rule + 1..self.rules.len())
+                    .any(|r| wanted(r, self.rules[r].0) == Some(table));
+                let row = match rows.get_mut(table) {
+                    Some(slot) if later => slot.clone(),
+                    Some(slot) => slot.take(),
+                    None => None,
+                };
+                if let Some(row) = row {
+                    self.rules[rule].1.push(&self.ctx, row, &mut |_| {});
+                }
             }
+            self.held[rule] += kql_runtime::budget::thread_net_bytes() - before;
         }
-        rows.iter_mut().for_each(|row| *row = None);
     }
 
     /// The states so far, with what each grew the heap by, leaving fresh
@@ -319,6 +326,14 @@ impl LineWork {
         self
     }
 
+    /// Takes back a row that [`LineWork::line_rows`] gave, once nothing
+    /// holds it: the lazy reader reads the next row into its storage.
+    pub(crate) fn reuse_row(&mut self, row: Row) {
+        if let Some(reader) = &mut self.row_reader {
+            reader.reuse_row(row);
+        }
+    }
+
     /// Which rule reads which table (see the field): without it, every
     /// table's row is made for every line read.
     pub fn with_rule_tables(mut self, rule_tables: Vec<Option<usize>>) -> LineWork {
@@ -342,7 +357,7 @@ impl LineWork {
 
     /// [`LineWork::line`], with a row the lazy reader read as it is: one
     /// `CloudAuditEvents` record whose row is the same in every table read.
-    fn line_rows(&mut self, bytes: &[u8], may_match: &mut Vec<bool>) -> Option<LineRows> {
+    pub(crate) fn line_rows(&mut self, bytes: &[u8], may_match: &mut Vec<bool>) -> Option<LineRows> {
         // The prefilter reads rows of the tables; other formats' lines do
         // not hold the columns' text verbatim: a native format has its own
         // reduced prefilter, the others none.
@@ -365,7 +380,7 @@ impl LineWork {
         // A row the lazy reader cannot read as the general path would
         // (anything unexpected) is left to the general path.
         self.set_needed(may_match);
-        if let (Some(reader), true) = (&self.row_reader, row_shaped) {
+        if let (Some(reader), true) = (&mut self.row_reader, row_shaped) {
             if reader.reads_records() {
                 // Derived tables: rows made from the pruned record, exactly
                 // as the general path makes them from the whole one; a row
@@ -616,6 +631,13 @@ impl LineWork {
                             self.table_rows.clear();
                             self.table_rows.resize(self.tables.len(), Some(row));
                             partials.push(&mut self.table_rows, &may_match);
+                            // A row every rule only borrowed: the next
+                            // line's storage.
+                            let spare = self.table_rows.iter_mut().find_map(Option::take);
+                            self.table_rows.clear();
+                            if let (Some(spare), Some(reader)) = (spare, &mut self.row_reader) {
+                                reader.reuse_row(spare);
+                            }
                             taken.record(InputFormat::CloudAudit);
                             continue;
                         }
@@ -629,6 +651,7 @@ impl LineWork {
                 if let Some(partials) = &mut self.partials {
                     for (_, rows) in records.iter_mut().flatten() {
                         partials.push(rows, &may_match);
+                        rows.iter_mut().for_each(|row| *row = None);
                     }
                     // Every row went into the partial states: the calling
                     // thread only counts the line (and frees nothing made

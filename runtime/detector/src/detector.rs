@@ -549,7 +549,14 @@ struct ParallelSink<'s, 'a, W: Write, E: Write> {
     /// is read again at the next poll), not reported as the end of the
     /// file.
     kept_error: Option<Option<io::Error>>,
+    /// Rows of [`EventKind::Row`] events that every rule only borrowed, to
+    /// go back to the reader ([`LineSink::take_spare_rows`]).
+    spares: Vec<Row>,
 }
+
+/// The most rows a [`ParallelSink`] keeps for the reader (a batch of
+/// 256 KB holds some 150 of the benchmark's lines).
+const SPARE_ROWS: usize = 256;
 
 impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
     type Stop = Stop;
@@ -572,6 +579,13 @@ impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
                     session.may_match = may_match;
                     session.take_unit(self.name, line, &text, records)?;
                 }
+                EventKind::Row { row, may_match } => {
+                    session.may_match = may_match;
+                    let spare = session.take_row(self.name, line, row)?;
+                    if let Some(spare) = spare.filter(|_| self.spares.len() < SPARE_ROWS) {
+                        self.spares.push(spare);
+                    }
+                }
                 EventKind::TooLong { bytes } => {
                     let _ = session.rejects.write_all(&bytes);
                     session.too_long(self.name, line, bytes.len() as u64, false)?;
@@ -590,6 +604,10 @@ impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
 
     fn spill(&mut self) -> &mut dyn Write {
         &mut self.session.rejects
+    }
+
+    fn take_spare_rows(&mut self, into: &mut Vec<Row>) {
+        into.append(&mut self.spares);
     }
 
     fn too_long(&mut self, line: u64, len: u64) -> Result<(), Stop> {
@@ -928,6 +946,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                     name,
                     line: lines,
                     kept_error: None,
+                    spares: Vec::new(),
                 };
                 match (&positioned, start) {
                     (Some(handle), Some(start)) => parallel::read_file_lines(
@@ -983,6 +1002,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             name,
             line: lines_before,
             kept_error: Some(None),
+            spares: Vec::new(),
         };
         let threads = sink.session.threads;
         parallel::read_lines(source, lines_before, threads, work, &mut sink)?;

@@ -104,10 +104,13 @@ pub struct RowReader {
     strings: strings::StrCache,
     /// The slots of the line being read, kept from line to line.
     slots: Vec<Option<Value>>,
-    /// A row given back once read ([`Self::reuse_row`]): the next row's
+    /// Rows given back once read ([`Self::reuse_row`]): later rows'
     /// storage.
-    spare: Row,
+    spares: Vec<Row>,
 }
+
+/// The most rows a reader keeps to read later rows into.
+const SPARE_ROWS: usize = 256;
 
 /// What the `CloudAuditEvents` record must hold for a derived table's
 /// column that rules observe as `observed`: the record columns it is made
@@ -265,7 +268,7 @@ impl RowReader {
             records: false,
             strings: strings::StrCache::default(),
             slots: Vec::new(),
-            spare: Vec::new(),
+            spares: Vec::new(),
         })
     }
 
@@ -341,7 +344,7 @@ impl RowReader {
             records: true,
             strings: strings::StrCache::default(),
             slots: Vec::new(),
-            spare: Vec::new(),
+            spares: Vec::new(),
         })
     }
 
@@ -414,12 +417,15 @@ impl RowReader {
     pub fn row(&mut self, line: &[u8]) -> Option<Row> {
         // The row given back last, if any: its bags are refilled, and the
         // new row goes into its storage.
-        let mut row = std::mem::take(&mut self.spare);
+        let mut row = match self.spares.pop() {
+            Some(row) => row,
+            None => Vec::with_capacity(self.columns.len()),
+        };
         let read = self.read_slots(line, &mut row);
         row.clear();
         let missing = || (self.slots.iter().zip(&self.required)).any(|(slot, &needed)| slot.is_none() && needed);
         if read.is_none() || missing() {
-            self.spare = row;
+            self.spares.push(row);
             return None;
         }
         let columns = self.columns.iter();
@@ -435,7 +441,9 @@ impl RowReader {
     /// nothing else holds is refilled rather than made anew (its values
     /// are dropped as the next line is read).
     pub fn reuse_row(&mut self, row: Row) {
-        self.spare = row;
+        if self.spares.len() < SPARE_ROWS {
+            self.spares.push(row);
+        }
     }
 
     /// Reads into [`Self::slots`] each column's value in a line holding

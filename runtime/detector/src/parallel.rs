@@ -327,10 +327,17 @@ impl LineWork {
     }
 
     /// Takes back a row that [`LineWork::line_rows`] gave, once nothing
-    /// holds it: the lazy reader reads the next row into its storage.
+    /// holds it: the lazy reader reads a later row into its storage.
     pub(crate) fn reuse_row(&mut self, row: Row) {
         if let Some(reader) = &mut self.row_reader {
             reader.reuse_row(row);
+        }
+    }
+
+    /// [`LineWork::reuse_row`] of each of `rows` (left empty).
+    fn reuse_rows(&mut self, rows: &mut Vec<Row>) {
+        for row in rows.drain(..) {
+            self.reuse_row(row);
         }
     }
 
@@ -642,8 +649,17 @@ impl LineWork {
                             continue;
                         }
                         None => {
-                            let rows = vec![Some(row); self.tables.len()];
-                            vec![Ok((InputFormat::CloudAudit, rows))]
+                            events.push(LineEvent {
+                                index: this,
+                                blank_before: std::mem::take(&mut blank),
+                                skipped_before: std::mem::take(&mut skipped),
+                                taken_before: std::mem::take(&mut taken),
+                                kind: EventKind::Row {
+                                    row,
+                                    may_match: std::mem::take(&mut may_match),
+                                },
+                            });
+                            continue;
                         }
                     },
                     Some(LineRows::Records(records)) => records,
@@ -911,6 +927,15 @@ pub enum EventKind {
         /// otherwise empty.
         text: Vec<u8>,
     },
+    /// A line the lazy reader read as one `CloudAuditEvents` row, the same
+    /// in every table read (a unit of one record, without the record's
+    /// vectors).
+    Row {
+        /// The row.
+        row: Row,
+        /// Which rules may match the line (empty: all).
+        may_match: Vec<bool>,
+    },
     /// A line longer than the limit (at the end of the input: longer ones
     /// elsewhere never reach a worker).
     TooLong {
@@ -1001,6 +1026,12 @@ pub trait LineSink {
     /// Reading failed in line `line`; `partial` is what was read of it.
     fn read_error(&mut self, line: u64, partial: &[u8], error: io::Error)
         -> Result<(), Self::Stop>;
+    /// Moves into `into` the rows of [`EventKind::Row`] events that no rule
+    /// kept, for the reader to read later rows into (one thread reading
+    /// here). By default there are none.
+    fn take_spare_rows(&mut self, into: &mut Vec<Row>) {
+        let _ = into;
+    }
     /// Worker thread `index` (counting from 1) of `threads` could not be
     /// started (the system refused: too many threads, not enough memory for
     /// a stack). Nothing after `lines_before` was read; what this returns
@@ -1129,6 +1160,7 @@ fn read_lines_here<R: BufRead, S: LineSink>(
     };
     let mut line = lines_before;
     let mut buffer = Vec::new();
+    let mut spares = Vec::new();
     loop {
         let (len, ended) = match cutter.cut(&mut source, &mut buffer) {
             Cut::Lines(len) => (len, false),
@@ -1172,6 +1204,8 @@ fn read_lines_here<R: BufRead, S: LineSink>(
         let lines = outcome.lines;
         let returned = std::mem::take(&mut outcome.buffer);
         sink.batch(line + 1, outcome)?;
+        sink.take_spare_rows(&mut spares);
+        work.reuse_rows(&mut spares);
         line += lines;
         if ended {
             return Ok(true);

@@ -495,9 +495,9 @@ impl<P: KeyPart> DistinctCount<P> {
     /// Adds `value` if new, keeping `keep(value)`.
     #[inline]
     fn insert<'v>(&mut self, value: &'v Value, keep: impl FnOnce(&'v Value) -> Value) {
-        let typed = self
-            .typed
-            .first_time(value, |seen, value| same::<P>(seen, value), || keep(value));
+        let typed =
+            self.typed
+                .first_time(value, |seen, value| same::<P>(seen, value), || keep(value));
         if typed.is_none() && self.other.first_time(std::slice::from_ref(value)) {
             self.other_count += 1;
         }

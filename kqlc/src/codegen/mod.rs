@@ -672,14 +672,21 @@ mod tests {
         // The stages after `summarize` take the rows it makes.
         let code = emit("CloudAuditEvents | where DataSource == 'x' | summarize n = count() by OperationName | where n > 1");
         assert!(signature(&code, "where_3").contains(" row: Row,"), "{code}");
-        assert!(signature(&code, "where_1").contains(" row: &Row,"), "{code}");
-        assert!(signature(&code, "summarize_2").contains(" row: &Row,"), "{code}");
+        assert!(
+            signature(&code, "where_1").contains(" row: &Row,"),
+            "{code}"
+        );
+        assert!(
+            signature(&code, "summarize_2").contains(" row: &Row,"),
+            "{code}"
+        );
     }
 
     /// The line declaring method `name`.
     fn signature<'c>(code: &'c str, name: &str) -> &'c str {
         let start = format!("fn {name}(");
-        (code.lines().find(|line| line.contains(&start))).unwrap_or_else(|| panic!("no {name}: {code}"))
+        (code.lines().find(|line| line.contains(&start)))
+            .unwrap_or_else(|| panic!("no {name}: {code}"))
     }
 
     /// The filters of a detection borrow the row; what passes them is
@@ -688,12 +695,24 @@ mod tests {
     fn filters_hand_a_copy_of_what_passes_them_on() {
         let code = emit("CloudAuditEvents | where DataSource == 'x'");
         assert!(code.contains("fn borrows_rows"), "{code}");
-        assert!(signature(&code, "where_1").contains(" row: &Row,"), "{code}");
+        assert!(
+            signature(&code, "where_1").contains(" row: &Row,"),
+            "{code}"
+        );
         assert!(code.contains("emit(row.clone());"), "{code}");
         let code = emit("CloudAuditEvents | where DataSource == 'x' | where OperationName == 'y' | extend a = 1 | where a > 0");
-        assert!(signature(&code, "where_2").contains(" row: &Row,"), "{code}");
-        assert!(code.contains("self.extend_3(ctx, row.clone(), emit);"), "{code}");
-        assert!(signature(&code, "extend_3").contains(" row: Row,"), "{code}");
+        assert!(
+            signature(&code, "where_2").contains(" row: &Row,"),
+            "{code}"
+        );
+        assert!(
+            code.contains("self.extend_3(ctx, row.clone(), emit);"),
+            "{code}"
+        );
+        assert!(
+            signature(&code, "extend_3").contains(" row: Row,"),
+            "{code}"
+        );
         assert!(signature(&code, "where_4").contains(" row: Row,"), "{code}");
         assert_eq!(code.matches("row.clone()").count(), 1, "{code}");
     }

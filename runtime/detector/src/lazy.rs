@@ -423,16 +423,20 @@ impl RowReader {
         };
         let read = self.read_slots(line, &mut row);
         row.clear();
-        let missing = || (self.slots.iter().zip(&self.required)).any(|(slot, &needed)| slot.is_none() && needed);
+        let missing = || {
+            (self.slots.iter().zip(&self.required)).any(|(slot, &needed)| slot.is_none() && needed)
+        };
         if read.is_none() || missing() {
             self.spares.push(row);
             return None;
         }
         let columns = self.columns.iter();
-        row.extend((self.slots.drain(..).zip(columns)).map(|(slot, (_, ty))| match slot {
-            Some(value) => value,
-            None => ty.null(),
-        }));
+        row.extend(
+            (self.slots.drain(..).zip(columns)).map(|(slot, (_, ty))| match slot {
+                Some(value) => value,
+                None => ty.null(),
+            }),
+        );
         Some(row)
     }
 
@@ -862,8 +866,10 @@ mod tests {
     #[test]
     fn rows_read_into_rows_given_back_are_the_rows_of_a_fresh_reader() {
         let long = r#"{"Timestamp":"2024-05-28T10:00:00Z","OperationName":"create","Count":3,"Score":1.5,"RawEventData":{"ObjectRef":{"resource":"pods","name":"p","namespace":"kube-system"},"User":{"username":"system:serviceaccount:kube-system:a-rather-long-service-account-name","groups":["a","b"]},"RequestObject":{"big":[1,2,3]}},"AdditionalFields":{"x":1},"Extra":[{"deep":true}]}"#;
-        let short = r#"{"Timestamp":"2024-05-28T10:00:01Z","OperationName":"get","RawEventData":{}}"#;
-        let failed = r#"{"Timestamp":"2024-05-28T10:00:02Z","OperationName":"get","RawEventData":{"#;
+        let short =
+            r#"{"Timestamp":"2024-05-28T10:00:01Z","OperationName":"get","RawEventData":{}}"#;
+        let failed =
+            r#"{"Timestamp":"2024-05-28T10:00:02Z","OperationName":"get","RawEventData":{"#;
         let lines = [
             long,
             short,
@@ -895,7 +901,11 @@ mod tests {
                 continue;
             };
             if let Some((storage, bag, kept)) = last {
-                assert_eq!(row.as_ptr(), storage, "line {i}: the row's storage is reused");
+                assert_eq!(
+                    row.as_ptr(),
+                    storage,
+                    "line {i}: the row's storage is reused"
+                );
                 let same_bag = bag.is_some() && raw_bag(&row) == bag;
                 let refillable = !kept && matches!(row[4], Value::Bag(_)) && bag.is_some();
                 assert_eq!(same_bag, refillable, "line {i}: {line}");
@@ -1377,7 +1387,17 @@ mod tests {
                         r#"{{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}},"Extra":["{text}"]}}"#
                     ),
                 ] {
-                    assert!(scan::slots(&reader, &mut Default::default(), &mut Vec::new(), &mut [], line.as_bytes()).is_err(), "{line}");
+                    assert!(
+                        scan::slots(
+                            &reader,
+                            &mut Default::default(),
+                            &mut Vec::new(),
+                            &mut [],
+                            line.as_bytes()
+                        )
+                        .is_err(),
+                        "{line}"
+                    );
                 }
             }
             // Invalid UTF-8 in a string: a lone continuation byte, a
@@ -1411,7 +1431,17 @@ mod tests {
                 ];
                 for (before, after) in around {
                     let line = [before, &text, after].concat();
-                    assert!(scan::slots(&reader, &mut Default::default(), &mut Vec::new(), &mut [], &line).is_err(), "{line:?}");
+                    assert!(
+                        scan::slots(
+                            &reader,
+                            &mut Default::default(),
+                            &mut Vec::new(),
+                            &mut [],
+                            &line
+                        )
+                        .is_err(),
+                        "{line:?}"
+                    );
                     assert!(reader.row(&line).is_none(), "{line:?}");
                 }
             }

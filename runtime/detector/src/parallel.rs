@@ -195,12 +195,14 @@ impl PartialRules {
             // A partial rule gives no row before `finish`.
             if self.rules[rule].1.borrows_rows() {
                 if let Some(Some(row)) = rows.get(table) {
-                    self.rules[rule].1.push_borrowed(&self.ctx, row, &mut |_| {});
+                    self.rules[rule]
+                        .1
+                        .push_borrowed(&self.ctx, row, &mut |_| {});
                 }
             } else {
                 // The last rule reading the table takes its row, the others a copy.
-                let later = (rule + 1..self.rules.len())
-                    .any(|r| wanted(r, self.rules[r].0) == Some(table));
+                let later =
+                    (rule + 1..self.rules.len()).any(|r| wanted(r, self.rules[r].0) == Some(table));
                 let row = match rows.get_mut(table) {
                     Some(slot) if later => slot.clone(),
                     Some(slot) => slot.take(),
@@ -364,7 +366,11 @@ impl LineWork {
 
     /// [`LineWork::line`], with a row the lazy reader read as it is: one
     /// `CloudAuditEvents` record whose row is the same in every table read.
-    pub(crate) fn line_rows(&mut self, bytes: &[u8], may_match: &mut Vec<bool>) -> Option<LineRows> {
+    pub(crate) fn line_rows(
+        &mut self,
+        bytes: &[u8],
+        may_match: &mut Vec<bool>,
+    ) -> Option<LineRows> {
         // The prefilter reads rows of the tables; other formats' lines do
         // not hold the columns' text verbatim: a native format has its own
         // reduced prefilter, the others none.

@@ -153,7 +153,10 @@ mod tests {
         assert_eq!(a, b);
         assert!(!Arc::ptr_eq(shared(&a), shared(&b)));
         let edge = "y".repeat(LONGEST);
-        assert!(Arc::ptr_eq(shared(&cache.get(&edge)), shared(&cache.get(&edge))));
+        assert!(Arc::ptr_eq(
+            shared(&cache.get(&edge)),
+            shared(&cache.get(&edge))
+        ));
     }
 
     #[test]

@@ -132,7 +132,15 @@ impl Query for Rule {
     }
 
     fn push(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+        self.where_1(ctx, &row, emit);
+    }
+
+    fn push_borrowed(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         self.where_1(ctx, row, emit);
+    }
+
+    fn borrows_rows(&self) -> bool {
+        true
     }
 }
 
@@ -140,7 +148,7 @@ impl Rule {
     /// ```kql
     /// | where Timestamp > ago(1d)
     /// ```
-    fn where_1(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_1(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let timestamp = &row[0];
             let ago = self
@@ -159,7 +167,7 @@ impl Rule {
     /// ```kql
     /// | where OperationName == "create"
     /// ```
-    fn where_2(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_2(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let operation_name = &row[4];
             ops::eq_text(operation_name, "create")
@@ -172,7 +180,7 @@ impl Rule {
     /// ```kql
     /// | where RawEventData.ObjectRef.resource == "clusterrolebindings"
     /// ```
-    fn where_3(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_3(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
             ops::eq_text(
@@ -191,7 +199,7 @@ impl Rule {
     /// ```kql
     /// | where RawEventData.ResponseStatus.code startswith "20"
     /// ```
-    fn where_4(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_4(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
             ops::startswith_text(
@@ -211,7 +219,7 @@ impl Rule {
     /// ```kql
     /// | where RawEventData.RequestObject.roleRef.name == "cluster-admin"
     /// ```
-    fn where_5(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_5(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
             ops::eq_text(
@@ -226,7 +234,7 @@ impl Rule {
             )
         };
         if keep {
-            self.mv_expand_6(ctx, row, emit);
+            self.mv_expand_6(ctx, row.clone(), emit);
         }
     }
 

@@ -134,7 +134,15 @@ impl Query for Rule {
     }
 
     fn push(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+        self.where_1(ctx, &row, emit);
+    }
+
+    fn push_borrowed(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         self.where_1(ctx, row, emit);
+    }
+
+    fn borrows_rows(&self) -> bool {
+        true
     }
 }
 
@@ -142,7 +150,7 @@ impl Rule {
     /// ```kql
     /// | where Timestamp > ago(1d)
     /// ```
-    fn where_1(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_1(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let timestamp = &row[0];
             let ago = self
@@ -161,7 +169,7 @@ impl Rule {
     /// ```kql
     /// | where DataSource == "Azure Kubernetes Service"
     /// ```
-    fn where_2(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_2(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let data_source = &row[2];
             ops::eq_text(data_source, "Azure Kubernetes Service")
@@ -174,7 +182,7 @@ impl Rule {
     /// ```kql
     /// | where OperationName == "create"
     /// ```
-    fn where_3(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_3(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let operation_name = &row[4];
             ops::eq_text(operation_name, "create")
@@ -187,7 +195,7 @@ impl Rule {
     /// ```kql
     /// | where RawEventData.ObjectRef.resource == "pods" and RawEventData.ResponseStatus.code == 101
     /// ```
-    fn where_4(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_4(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
             ops::eq_text(
@@ -213,7 +221,7 @@ impl Rule {
     /// ```kql
     /// | where RawEventData.ObjectRef.namespace == "kube-system"
     /// ```
-    fn where_5(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_5(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
             ops::eq_text(
@@ -232,7 +240,7 @@ impl Rule {
     /// ```kql
     /// | where RawEventData.ObjectRef.subresource == "exec"
     /// ```
-    fn where_6(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_6(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
             ops::eq_text(
@@ -251,7 +259,7 @@ impl Rule {
     /// ```kql
     /// | where RawEventData.ResponseStatus.code == 101
     /// ```
-    fn where_7(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_7(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
             ops::eq_long(
@@ -263,7 +271,7 @@ impl Rule {
             )
         };
         if keep {
-            self.extend_8(ctx, row, emit);
+            self.extend_8(ctx, row.clone(), emit);
         }
     }
 

@@ -137,7 +137,15 @@ impl Query for Rule {
     }
 
     fn push(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+        self.where_1(ctx, &row, emit);
+    }
+
+    fn push_borrowed(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         self.where_1(ctx, row, emit);
+    }
+
+    fn borrows_rows(&self) -> bool {
+        true
     }
 }
 
@@ -145,7 +153,7 @@ impl Rule {
     /// ```kql
     /// | where Timestamp > ago(1d)
     /// ```
-    fn where_1(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_1(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let timestamp = &row[0];
             let ago = self
@@ -164,7 +172,7 @@ impl Rule {
     /// ```kql
     /// | where DataSource == "Azure Kubernetes Service"
     /// ```
-    fn where_2(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_2(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let data_source = &row[2];
             ops::eq_text(data_source, "Azure Kubernetes Service")
@@ -177,7 +185,7 @@ impl Rule {
     /// ```kql
     /// | where OperationName == "create"
     /// ```
-    fn where_3(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_3(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let operation_name = &row[4];
             ops::eq_text(operation_name, "create")
@@ -190,7 +198,7 @@ impl Rule {
     /// ```kql
     /// | where RawEventData.ObjectRef.resource == "pods" and isnull(RawEventData.ObjectRef.subresource)
     /// ```
-    fn where_4(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_4(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
             ops::eq_text(
@@ -217,7 +225,7 @@ impl Rule {
     /// ```kql
     /// | where RawEventData.ResponseStatus.code startswith "20"
     /// ```
-    fn where_5(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_5(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
         let keep = {
             let raw_event_data = &row[13];
             ops::startswith_text(
@@ -230,7 +238,7 @@ impl Rule {
             )
         };
         if keep {
-            self.extend_6(ctx, row, emit);
+            self.extend_6(ctx, row.clone(), emit);
         }
     }
 

@@ -120,6 +120,18 @@ pub trait Query {
     }
     /// Processes one input row (laid out as [`Query::input`] says).
     fn push(&mut self, ctx: &Context, row: Row, emit: Emit<'_>);
+    /// [`Query::push`] of a row the caller keeps: a rule whose first
+    /// operators only read the row (filters, then `summarize`) takes it by
+    /// reference, and the caller reuses the row's storage for the next one
+    /// ([`Query::borrows_rows`]). By default the rule gets a copy.
+    fn push_borrowed(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
+        self.push(ctx, row.clone(), emit);
+    }
+    /// True when [`Query::push_borrowed`] takes the row without copying
+    /// it: a caller holding a row then lends it rather than giving it.
+    fn borrows_rows(&self) -> bool {
+        false
+    }
     /// Called once after the last row: operators that wait for the whole
     /// input (`count`) emit here.
     fn finish(&mut self, ctx: &Context, emit: Emit<'_>) {

@@ -365,29 +365,100 @@ fn same<P: KeyPart>(a: &Value, b: &Value) -> bool {
     P::view(a) == P::view(b)
 }
 
+/// The typed half of a set of distinct values ([`DistinctCount`],
+/// [`MakeSet`]): each value of the key type `P` found by its view, hashed
+/// and compared in place; an entry `E` holds or locates the value. Values
+/// outside the type are the caller's (found by identity).
+struct TypedIndex<P, E> {
+    table: HashTable<(u64, E)>,
+    hasher: RandomState,
+    part: PhantomData<P>,
+}
+
+impl<P, E> Default for TypedIndex<P, E> {
+    fn default() -> TypedIndex<P, E> {
+        TypedIndex {
+            table: HashTable::new(),
+            hasher: RandomState::new(),
+            part: PhantomData,
+        }
+    }
+}
+
+impl<P: KeyPart, E> TypedIndex<P, E> {
+    /// Whether `item` is seen for the first time, storing `entry()` for it
+    /// then; `None` when it is not of `P`'s type (nor null). `holds` says
+    /// whether an entry is a value with `item`'s view.
+    #[inline]
+    fn first_time(
+        &mut self,
+        item: &Value,
+        holds: impl Fn(&E, &Value) -> bool,
+        entry: impl FnOnce() -> E,
+    ) -> Option<bool> {
+        let hash = self.hasher.hash_one(P::view(item)?);
+        let found = (self.table)
+            .find(hash, |(h, e)| *h == hash && holds(e, item))
+            .is_some();
+        if !found {
+            self.table
+                .insert_unique(hash, (hash, entry()), |(hash, _)| *hash);
+        }
+        Some(!found)
+    }
+}
+
+impl<P, E> TypedIndex<P, E> {
+    /// How many values it holds.
+    fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// The entries, in no order.
+    fn into_entries(self) -> impl Iterator<Item = E> {
+        self.table.into_iter().map(|(_, entry)| entry)
+    }
+}
+
+/// Hands `take` a row's value as `make_set` and `make_list` take it: null
+/// gives nothing, a dynamic array each of its items until `take` says
+/// false, anything else itself.
+#[inline]
+fn each_item(value: &Value, mut take: impl FnMut(&Value) -> bool) {
+    match value {
+        Value::Null => {}
+        Value::Array(items) => {
+            for item in items.iter() {
+                if !take(item) {
+                    break;
+                }
+            }
+        }
+        value => {
+            take(value);
+        }
+    }
+}
+
 /// The state of `dcount(x)` / `dcountif(x, p)` over a value of a known
 /// type: the distinct non-null values, hashed by their typed view (see
 /// [`KeyPart`]); values outside the type are counted by identity, as the
 /// generic [`Aggregate::DCount`](crate::aggregate::Aggregate::DCount) does.
 pub struct DistinctCount<P> {
-    /// Each distinct typed value's hash and the value.
-    typed: HashTable<(u64, Value)>,
+    /// The distinct typed values.
+    typed: TypedIndex<P, Value>,
     /// The values outside `P`'s type.
     other: Seen,
     /// How many values `other` holds.
     other_count: i64,
-    hasher: RandomState,
-    part: PhantomData<P>,
 }
 
 impl<P> Default for DistinctCount<P> {
     fn default() -> DistinctCount<P> {
         DistinctCount {
-            typed: HashTable::new(),
+            typed: TypedIndex::default(),
             other: Seen::default(),
             other_count: 0,
-            hasher: RandomState::new(),
-            part: PhantomData,
         }
     }
 }
@@ -422,32 +493,20 @@ impl<P: KeyPart> DistinctCount<P> {
     }
 
     /// Adds `value` if new, keeping `keep(value)`.
+    #[inline]
     fn insert<'v>(&mut self, value: &'v Value, keep: impl FnOnce(&'v Value) -> Value) {
-        match P::view(value) {
-            Some(view) => {
-                let hash = self.hasher.hash_one(view);
-                let found = self
-                    .typed
-                    .find(hash, |(h, seen)| *h == hash && same::<P>(seen, value))
-                    .is_some();
-                if !found {
-                    let kept = keep(value);
-                    self.typed
-                        .insert_unique(hash, (hash, kept), |(hash, _)| *hash);
-                }
-            }
-            None => {
-                if self.other.first_time(std::slice::from_ref(value)) {
-                    self.other_count += 1;
-                }
-            }
+        let typed =
+            self.typed
+                .first_time(value, |seen, value| same::<P>(seen, value), || keep(value));
+        if typed.is_none() && self.other.first_time(std::slice::from_ref(value)) {
+            self.other_count += 1;
         }
     }
 
     /// Merges the values of `later` (`--threads`): the count is that of one
     /// pass over both sets of rows.
     pub fn merge(&mut self, later: DistinctCount<P>) {
-        for (_, value) in later.typed {
+        for value in later.typed.into_entries() {
             self.insert(&value, Value::clone);
         }
         self.other_count += self.other.merge(later.other);
@@ -716,11 +775,18 @@ impl<P, const MAX: bool> Default for Extreme<P, MAX> {
     }
 }
 
+/// Whether the value `value` takes the place of `best` in a `min`/`max`
+/// (`MAX` false or true): it is not null, and `best` is null or beaten.
+#[inline]
+fn takes_place<P: Ordered, const MAX: bool>(value: &Value, best: &Value) -> bool {
+    !value.is_null() && (best.is_null() || beats::<P, MAX>(value, best))
+}
+
 impl<P: Ordered, const MAX: bool> Extreme<P, MAX> {
     /// Adds one row's value (null is ignored).
     #[inline]
     pub fn add(&mut self, value: &Value) {
-        if !value.is_null() && (self.best.is_null() || beats::<P, MAX>(value, &self.best)) {
+        if takes_place::<P, MAX>(value, &self.best) {
             self.best = value.clone();
         }
     }
@@ -728,9 +794,8 @@ impl<P: Ordered, const MAX: bool> Extreme<P, MAX> {
     /// Merges the best value of `later` (`--threads`): it wins only when
     /// strictly better, as in one pass.
     pub fn merge(&mut self, later: Extreme<P, MAX>) {
-        let other = later.best;
-        if !other.is_null() && (self.best.is_null() || beats::<P, MAX>(&other, &self.best)) {
-            self.best = other;
+        if takes_place::<P, MAX>(&later.best, &self.best) {
+            self.best = later.best;
         }
     }
 
@@ -771,27 +836,55 @@ impl<P, const MAX: bool> Default for ArgExtreme<P, MAX> {
     }
 }
 
+/// What an `arg_min`/`arg_max` keeps of a row ([`ArgExtreme::keeps`]).
+enum Keep {
+    /// Its value and carried values: the value takes the best's place.
+    Both,
+    /// Its carried values only: no row had a non-null value, nor carried
+    /// values, before it.
+    Carried,
+    /// Nothing.
+    Neither,
+}
+
 impl<P: Ordered, const MAX: bool> ArgExtreme<P, MAX> {
+    /// What a row of value `value` replaces, the same in one pass and in
+    /// a merge.
+    #[inline]
+    fn keeps(&self, value: &Value) -> Keep {
+        if takes_place::<P, MAX>(value, &self.best) {
+            Keep::Both
+        } else if self.best.is_null() && self.carried.is_empty() {
+            Keep::Carried
+        } else {
+            Keep::Neither
+        }
+    }
+
     /// Adds one row: its value, and its carried values (made only when
     /// the row is kept).
     #[inline]
     pub fn add(&mut self, value: &Value, carried: impl FnOnce() -> Vec<Value>) {
-        if !value.is_null() && (self.best.is_null() || beats::<P, MAX>(value, &self.best)) {
-            self.best = value.clone();
-            self.carried = carried();
-        } else if self.best.is_null() && self.carried.is_empty() {
-            self.carried = carried();
+        match self.keeps(value) {
+            Keep::Both => {
+                self.best = value.clone();
+                self.carried = carried();
+            }
+            Keep::Carried => self.carried = carried(),
+            Keep::Neither => {}
         }
     }
 
     /// Merges the state of `later` (`--threads`), as one pass would.
     pub fn merge(&mut self, later: ArgExtreme<P, MAX>) {
         let ArgExtreme { best, carried, .. } = later;
-        if !best.is_null() && (self.best.is_null() || beats::<P, MAX>(&best, &self.best)) {
-            self.best = best;
-            self.carried = carried;
-        } else if self.best.is_null() && self.carried.is_empty() {
-            self.carried = carried;
+        match self.keeps(&best) {
+            Keep::Both => {
+                self.best = best;
+                self.carried = carried;
+            }
+            Keep::Carried => self.carried = carried,
+            Keep::Neither => {}
         }
     }
 
@@ -812,8 +905,8 @@ impl<P: Ordered, const MAX: bool> ArgExtreme<P, MAX> {
 /// Once the set holds `max` values nothing more is kept, and a new value
 /// is noted as the generic state notes it (`budget::cap_hit`).
 pub struct MakeSet<P> {
-    /// Each distinct typed value's hash and position in `values`.
-    typed: HashTable<(u64, usize)>,
+    /// Each distinct typed value's position in `values`.
+    typed: TypedIndex<P, usize>,
     /// The values outside `P`'s type.
     other: Seen,
     /// The set's values, in first-seen order, then the typed values first
@@ -822,8 +915,6 @@ pub struct MakeSet<P> {
     /// How many of `values` are the set's.
     kept: usize,
     limit: usize,
-    hasher: RandomState,
-    part: PhantomData<P>,
 }
 
 impl<P> std::fmt::Debug for MakeSet<P> {
@@ -839,54 +930,37 @@ impl<P: KeyPart> MakeSet<P> {
     /// the default size).
     pub fn new(limit: &Value) -> MakeSet<P> {
         MakeSet {
-            typed: HashTable::new(),
+            typed: TypedIndex::default(),
             other: Seen::default(),
             values: Vec::new(),
             kept: 0,
             limit: max_size(limit),
-            hasher: RandomState::new(),
-            part: PhantomData,
         }
     }
 
     /// Adds one row's value: null is ignored, an array adds its items.
     #[inline]
     pub fn add(&mut self, value: &Value) {
-        match value {
-            Value::Null => {}
-            Value::Array(items) => {
-                for item in items.iter() {
-                    if !self.insert(item) {
-                        break;
-                    }
-                }
-            }
-            value => {
-                self.insert(value);
-            }
-        }
+        each_item(value, |item| self.insert(item));
     }
 
     /// Adds `item` if it is new; false when it is new but the set is full
     /// (the rest of the row's items are then not looked at).
     fn insert(&mut self, item: &Value) -> bool {
         let full = self.kept >= self.limit;
-        let new = match P::view(item) {
-            Some(view) => {
-                let hash = self.hasher.hash_one(view);
-                let values = &self.values;
-                let found = self
-                    .typed
-                    .find(hash, |&(h, slot)| {
-                        h == hash && same::<P>(&values[slot], item)
-                    })
-                    .is_some();
-                if !found {
-                    self.typed
-                        .insert_unique(hash, (hash, self.values.len()), |&(hash, _)| hash);
+        let values = &self.values;
+        let position = values.len();
+        let typed = self.typed.first_time(
+            item,
+            |&slot, item| same::<P>(&values[slot], item),
+            || position,
+        );
+        let new = match typed {
+            Some(new) => {
+                if new {
                     self.values.push(item.clone());
                 }
-                !found
+                new
             }
             None => {
                 let new = self.other.first_time(std::slice::from_ref(item));
@@ -951,19 +1025,7 @@ impl MakeList {
     /// Adds one row's value: null is ignored, an array adds its items.
     #[inline]
     pub fn add(&mut self, value: &Value) {
-        match value {
-            Value::Null => {}
-            Value::Array(items) => {
-                for item in items.iter() {
-                    if !self.push(item) {
-                        break;
-                    }
-                }
-            }
-            value => {
-                self.push(value);
-            }
-        }
+        each_item(value, |item| self.push(item));
     }
 
     /// Appends `item`; false when the list is full.

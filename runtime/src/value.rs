@@ -253,6 +253,13 @@ impl Bag {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
+    /// Takes the entries out in order, leaving the bag empty: a reader
+    /// that builds the same bag for every line refills one it alone
+    /// holds, keeping the vector's storage, rather than allocating anew.
+    pub fn take_entries(&mut self) -> Vec<(Str, Value)> {
+        std::mem::take(&mut self.entries)
+    }
 }
 
 /// A KQL value.
@@ -396,5 +403,18 @@ mod tests {
             assert_eq!(bag.get("k1"), Some(&Value::Long(-1)));
             assert_eq!(bag.iter().nth(1).map(|(k, _)| k), Some("k1"));
         }
+    }
+
+    #[test]
+    fn taken_entries_leave_an_empty_bag_and_keep_their_order() {
+        let mut bag = Bag::from_entries(vec![
+            (Str::from("b"), Value::Long(1)),
+            (Str::from("a"), Value::Long(2)),
+        ]);
+        let entries = bag.take_entries();
+        assert!(bag.is_empty());
+        assert_eq!(bag.get("a"), None);
+        let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["b", "a"]);
     }
 }

@@ -5,9 +5,16 @@ use super::*;
 
 impl Gen {
     /// Where `pipeline`'s rows come from: the input table's rows reach its
-    /// first stage (`stage_names`) through `push`; the others are made in
+    /// first stage (`stage_names`) through `push` (by reference when
+    /// `borrowed`: that stage takes `&Row`); the others are made in
     /// `start`.
-    pub(super) fn input(&mut self, pipeline: &Pipeline, stage_names: &[Ident], exit: Exit<'_>) {
+    pub(super) fn input(
+        &mut self,
+        pipeline: &Pipeline,
+        stage_names: &[Ident],
+        exit: Exit<'_>,
+        borrowed: bool,
+    ) {
         match &pipeline.input {
             Input::Table {
                 name,
@@ -26,6 +33,8 @@ impl Gen {
                 let exit_for_entry = exit(quote! { __ROW__ });
                 self.table_entries
                     .push(Box::new(move |row: TokenStream| match &entry_target {
+                        // Lent whether or not another pipeline gets the row after.
+                        Some(method) if borrowed => quote! { self.#method(ctx, &row, emit); },
                         Some(method) => quote! { self.#method(ctx, #row, emit); },
                         None => replace_row(&exit_for_entry, &row),
                     }));

@@ -107,10 +107,17 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
     let split = crate::plan::schedule::split_point(pipeline);
     let split = (stateful && split > 0 && split < pipeline.stages.len()).then_some(split);
     gen.split = split;
+    gen.borrowed = borrowed_prefix(pipeline);
+    let borrowed = gen.borrowed;
     gen.pipeline("", pipeline, &|row| quote! { emit(#row); }, false);
     let schedule_fns = match split {
         Some(split) => {
             let rest = format_ident!("{}", stage_ident(split, &pipeline.stages[split]));
+            let rest_row = if split < borrowed {
+                quote! { &row }
+            } else {
+                quote! { row }
+            };
             let prefix_doc = format!(
                 " Runs the stages before `{}` on an input row; their rows go to `emit`.",
                 stage_ident(split, &pipeline.stages[split])
@@ -125,7 +132,7 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
 
                 /// Runs the rest of the rule on a row that `push_prefix` gave.
                 fn push_rest(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
-                    self.#rest(ctx, row, emit);
+                    self.#rest(ctx, #rest_row, emit);
                 }
             }
         }
@@ -227,6 +234,23 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
         quote! { _row }
     } else {
         quote! { row }
+    };
+    // The main pipeline alone reads the table and its first stages only
+    // read the row: the detector lends it, and reuses its storage.
+    let borrowed_fns = match (borrowed, pipeline.stages.first()) {
+        (1.., Some(first)) if gen.table_entries.len() == 1 => {
+            let first = format_ident!("{}", stage_ident(0, first));
+            quote! {
+                fn push_borrowed(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
+                    self.#first(ctx, row, emit);
+                }
+
+                fn borrows_rows(&self) -> bool {
+                    true
+                }
+            }
+        }
+        _ => quote! {},
     };
 
     let (prefilter_item, prefilter_fn) = match &pipeline.prefilter {
@@ -341,6 +365,8 @@ pub fn rule_tokens(rule: &RuleSource<'_>) -> TokenStream {
                 #entry
             }
 
+            #borrowed_fns
+
             #finish_fn
 
             #schedule_fns
@@ -407,6 +433,30 @@ struct Gen {
     partial_blocked: bool,
     /// The typed `summarize`s (see [`TypedGroup`]).
     typed_groups: Vec<TypedGroup>,
+    /// How many of the main pipeline's first stages take the row by
+    /// reference (see [`borrowed_prefix`]); taken by the first (outermost)
+    /// [`Gen::pipeline`] call.
+    borrowed: usize,
+}
+
+/// How many of `pipeline`'s first stages take the input row by reference
+/// (`&Row`): its leading filters, and a `summarize` after them, which reads
+/// the row's values and copies only those a new group keeps. The stage
+/// after the last filter (one that changes the row, or the output) gets a
+/// copy of each row that passes, which in a detection is few. Zero when the
+/// pipeline does not read the input table.
+fn borrowed_prefix(pipeline: &Pipeline) -> usize {
+    if !matches!(pipeline.input, Input::Table { .. }) {
+        return 0;
+    }
+    for (i, stage) in pipeline.stages.iter().enumerate() {
+        match stage.op {
+            Op::Filter(_) => {}
+            Op::Summarize { .. } => return i + 1,
+            _ => return i,
+        }
+    }
+    pipeline.stages.len()
 }
 
 /// A typed `summarize`'s state field and the struct of its aggregates'
@@ -437,6 +487,7 @@ impl Gen {
     /// `start`, so what consumes them is complete before the input is read.
     fn pipeline(&mut self, prefix: &str, pipeline: &Pipeline, exit: Exit<'_>, runs_at_start: bool) {
         let split = self.split.take();
+        let borrowed = std::mem::take(&mut self.borrowed);
         let stage_names: Vec<Ident> = pipeline
             .stages
             .iter()
@@ -446,14 +497,25 @@ impl Gen {
         let first_finish = self.finish_steps.len();
         // `toscalar(T)` and `x in (T)`: computed before anything reads them.
         self.subqueries(pipeline);
-        self.input(pipeline, &stage_names, exit);
+        self.input(pipeline, &stage_names, exit, borrowed > 0);
         for (i, stage) in pipeline.stages.iter().enumerate() {
             let method = &stage_names[i];
-            let mut next = handoff(&stage_names, i + 1, quote! { row }, exit);
+            // The last filter that borrows the row hands on a copy.
+            let handed = if i + 1 == borrowed && matches!(stage.op, Op::Filter(_)) {
+                quote! { row.clone() }
+            } else {
+                quote! { row }
+            };
+            let mut next = handoff(&stage_names, i + 1, handed, exit);
             if split == Some(i + 1) {
+                let kept = if i < borrowed {
+                    quote! { row.clone() }
+                } else {
+                    quote! { row }
+                };
                 next = quote! {
                     if self.prefix_only {
-                        emit(row);
+                        emit(#kept);
                     } else {
                         #next
                     }
@@ -499,9 +561,14 @@ impl Gen {
             } else {
                 quote! { _row }
             };
+            let row_type = if i < borrowed {
+                quote! { &Row }
+            } else {
+                quote! { Row }
+            };
             self.methods.push(quote! {
                 #doc
-                fn #method(&mut self, #ctx_param: &Context, #row_param: Row, #emit_param: Emit<'_>) {
+                fn #method(&mut self, #ctx_param: &Context, #row_param: #row_type, #emit_param: Emit<'_>) {
                     #body
                 }
             });
@@ -570,5 +637,99 @@ fn handoff(stages: &[Ident], i: usize, row: TokenStream, exit: Exit<'_>) -> Toke
     match stages.get(i) {
         Some(method) => quote! { self.#method(ctx, #row, emit); },
         None => exit(row),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{rule_module, RuleSource};
+    use crate::sema::Schema;
+
+    fn emit(kql: &str) -> String {
+        let pipeline = crate::compile(kql, &Schema::builtin()).unwrap_or_else(|e| panic!("{e:?}"));
+        rule_module(
+            &RuleSource {
+                name: "r",
+                kql,
+                pipeline: &pipeline,
+            },
+            "test",
+        )
+    }
+
+    /// Filters then `summarize` read the row only: they take `&Row`, and
+    /// the rule borrows rows from the detector.
+    #[test]
+    fn filters_then_summarize_borrow_the_row() {
+        for kql in [
+            "CloudAuditEvents | summarize n = count() by OperationName",
+            "CloudAuditEvents | where DataSource == 'x' | where OperationName != 'y' | summarize dcount(OperationName)",
+        ] {
+            let code = emit(kql);
+            assert!(code.contains("fn borrows_rows(&self) -> bool {\n        true"), "{code}");
+            assert!(code.contains("fn push_borrowed(&mut self, ctx: &Context, row: &Row"), "{code}");
+            assert!(code.contains("row: &Row, _emit: Emit<'_>)"), "{code}");
+            assert!(!code.contains("row: Row, _emit"), "{code}");
+        }
+        // The stages after `summarize` take the rows it makes.
+        let code = emit("CloudAuditEvents | where DataSource == 'x' | summarize n = count() by OperationName | where n > 1");
+        assert!(signature(&code, "where_3").contains(" row: Row,"), "{code}");
+        assert!(
+            signature(&code, "where_1").contains(" row: &Row,"),
+            "{code}"
+        );
+        assert!(
+            signature(&code, "summarize_2").contains(" row: &Row,"),
+            "{code}"
+        );
+    }
+
+    /// The line declaring method `name`.
+    fn signature<'c>(code: &'c str, name: &str) -> &'c str {
+        let start = format!("fn {name}(");
+        (code.lines().find(|line| line.contains(&start)))
+            .unwrap_or_else(|| panic!("no {name}: {code}"))
+    }
+
+    /// The filters of a detection borrow the row; what passes them is
+    /// copied for the stage that changes it, or for the output.
+    #[test]
+    fn filters_hand_a_copy_of_what_passes_them_on() {
+        let code = emit("CloudAuditEvents | where DataSource == 'x'");
+        assert!(code.contains("fn borrows_rows"), "{code}");
+        assert!(
+            signature(&code, "where_1").contains(" row: &Row,"),
+            "{code}"
+        );
+        assert!(code.contains("emit(row.clone());"), "{code}");
+        let code = emit("CloudAuditEvents | where DataSource == 'x' | where OperationName == 'y' | extend a = 1 | where a > 0");
+        assert!(
+            signature(&code, "where_2").contains(" row: &Row,"),
+            "{code}"
+        );
+        assert!(
+            code.contains("self.extend_3(ctx, row.clone(), emit);"),
+            "{code}"
+        );
+        assert!(
+            signature(&code, "extend_3").contains(" row: Row,"),
+            "{code}"
+        );
+        assert!(signature(&code, "where_4").contains(" row: Row,"), "{code}");
+        assert_eq!(code.matches("row.clone()").count(), 1, "{code}");
+    }
+
+    /// A rule whose first stage changes the row takes it: no borrowing.
+    #[test]
+    fn rules_that_start_by_changing_the_row_take_it() {
+        for kql in [
+            "CloudAuditEvents | extend a = 1 | summarize count() by a",
+            "CloudAuditEvents | project OperationName | summarize count() by OperationName",
+            "print x = 1 | where x > 0 | summarize count() by x",
+        ] {
+            let code = emit(kql);
+            assert!(!code.contains("borrows_rows"), "{kql}: {code}");
+            assert!(!code.contains("&Row"), "{kql}: {code}");
+        }
     }
 }

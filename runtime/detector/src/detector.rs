@@ -54,7 +54,8 @@ use crate::manifest::DetectorInfo;
 use crate::ocsf::{self, OcsfWriter};
 use crate::output::{RowWriter, Sink};
 use crate::parallel::{
-    self, BatchOutcome, EventKind, LineSink, LineWork, PartialRules, Partials, RecordRows, Taken,
+    self, BatchOutcome, EventKind, LineRows, LineSink, LineWork, PartialRules, Partials,
+    RecordRows, Taken,
 };
 use crate::prefilter::PrefilterSet;
 use crate::schedule::{show_time, Clock, ClockKind, Offered, RuleSchedule};
@@ -525,6 +526,9 @@ pub(crate) struct Session<'a, W: Write, E: Write> {
     /// Per rule, the indexes of its partition key columns in its output
     /// (empty: no partition key), from its metadata.
     partition_columns: Vec<Vec<usize>>,
+    /// A line's row per table, when the lazy reader read it as one row
+    /// (kept from line to line: no vector allocated per line).
+    line_rows: Vec<Option<Row>>,
 }
 
 /// How [`Session::read_chunks`] ended.
@@ -545,7 +549,14 @@ struct ParallelSink<'s, 'a, W: Write, E: Write> {
     /// is read again at the next poll), not reported as the end of the
     /// file.
     kept_error: Option<Option<io::Error>>,
+    /// Rows of [`EventKind::Row`] events that every rule only borrowed, to
+    /// go back to the reader ([`LineSink::take_spare_rows`]).
+    spares: Vec<Row>,
 }
+
+/// The most rows a [`ParallelSink`] keeps for the reader (a batch of
+/// 256 KB holds some 150 of the benchmark's lines).
+const SPARE_ROWS: usize = 256;
 
 impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
     type Stop = Stop;
@@ -568,6 +579,13 @@ impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
                     session.may_match = may_match;
                     session.take_unit(self.name, line, &text, records)?;
                 }
+                EventKind::Row { row, may_match } => {
+                    session.may_match = may_match;
+                    let spare = session.take_row(self.name, line, row)?;
+                    if let Some(spare) = spare.filter(|_| self.spares.len() < SPARE_ROWS) {
+                        self.spares.push(spare);
+                    }
+                }
                 EventKind::TooLong { bytes } => {
                     let _ = session.rejects.write_all(&bytes);
                     session.too_long(self.name, line, bytes.len() as u64, false)?;
@@ -586,6 +604,10 @@ impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
 
     fn spill(&mut self) -> &mut dyn Write {
         &mut self.session.rejects
+    }
+
+    fn take_spare_rows(&mut self, into: &mut Vec<Row>) {
+        into.append(&mut self.spares);
     }
 
     fn too_long(&mut self, line: u64, len: u64) -> Result<(), Stop> {
@@ -721,6 +743,7 @@ pub fn run<W: Write, E: Write>(
         schedules: Vec::new(),
         event_time,
         partition_columns: partition_columns(&rules, options.info),
+        line_rows: Vec::new(),
         alerts,
         position: None,
         ocsf,
@@ -923,6 +946,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                     name,
                     line: lines,
                     kept_error: None,
+                    spares: Vec::new(),
                 };
                 match (&positioned, start) {
                     (Some(handle), Some(start)) => parallel::read_file_lines(
@@ -978,6 +1002,7 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             name,
             line: lines_before,
             kept_error: Some(None),
+            spares: Vec::new(),
         };
         let threads = sink.session.threads;
         parallel::read_lines(source, lines_before, threads, work, &mut sink)?;
@@ -1083,12 +1108,19 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                     self.counts.read += 1;
                     self.reject(name, line, &Rejection::whole(cause))?;
                 }
-                Chunk::Line { line, bytes } => match work.line(bytes, &mut self.may_match) {
+                Chunk::Line { line, bytes } => match work.line_rows(bytes, &mut self.may_match) {
                     None => {
                         self.counts.read += 1;
                         self.counts.skipped += 1;
                     }
-                    Some(records) => self.take_unit(name, line, bytes, records)?,
+                    Some(LineRows::Row(row)) => {
+                        if let Some(spare) = self.take_row(name, line, row)? {
+                            work.reuse_row(spare);
+                        }
+                    }
+                    Some(LineRows::Records(records)) => {
+                        self.take_unit(name, line, bytes, records)?
+                    }
                 },
                 Chunk::Value { line, text, value } => {
                     if !in_document {
@@ -1119,6 +1151,29 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         self.take_unit_skipping(name, line, unit, records, 0)
     }
 
+    /// [`Session::take_unit`] for a line the lazy reader read as one
+    /// `CloudAuditEvents` row, the same in every table read: counted as a
+    /// unit of one record, without the record's vectors. Returns the row
+    /// when every rule only borrowed it, for its storage to be reused.
+    fn take_row(&mut self, name: &str, line: u64, row: Row) -> Result<Option<Row>, Stop> {
+        self.counts.read += 1;
+        if let Some(i) = (InputFormat::ALL.iter()).position(|f| *f == InputFormat::CloudAudit) {
+            self.counts.by_format[i] += 1;
+        }
+        if self.alerts.is_some() {
+            self.position = Some((name.to_string(), line));
+        }
+        let mut rows = std::mem::take(&mut self.line_rows);
+        rows.resize(self.tables.len(), Some(row));
+        let pushed = self.push_rows(&mut rows);
+        let spare = rows.iter_mut().find_map(Option::take);
+        rows.clear();
+        self.line_rows = rows;
+        self.position = None;
+        pushed.map_err(Stop::Write)?;
+        Ok(spare)
+    }
+
     /// [`Session::take_unit`] for a unit of which `skipped` more elements
     /// were skipped unparsed by the prefilter (the webhook's `EventList`
     /// items): they count as read and skipped, and the unit as one of
@@ -1143,14 +1198,14 @@ impl<W: Write, E: Write> Session<'_, W, E> {
         for record in records {
             self.counts.read += 1;
             match record {
-                Ok((format, rows)) => {
+                Ok((format, mut rows)) => {
                     if let Some(i) = InputFormat::ALL.iter().position(|f| *f == format) {
                         self.counts.by_format[i] += 1;
                     }
                     if self.alerts.is_some() {
                         self.position = Some((name.to_string(), line));
                     }
-                    let pushed = self.push_rows(rows);
+                    let pushed = self.push_rows(&mut rows);
                     self.position = None;
                     pushed.map_err(Stop::Write)?;
                 }
@@ -1505,12 +1560,12 @@ impl<W: Write, E: Write> Session<'_, W, E> {
 
     /// Hands a record's rows (one per table, if it has one there) to the
     /// rules reading them.
-    fn push_rows(&mut self, mut table_rows: Vec<Option<Row>>) -> io::Result<()> {
+    fn push_rows(&mut self, table_rows: &mut [Option<Row>]) -> io::Result<()> {
         // Live mode: the event moves the clock first, so the ticks it
         // passes run over the rows before it.
         let mut at = None;
         if self.clock.is_some() {
-            at = self.event_time_of(&table_rows);
+            at = self.event_time_of(table_rows);
             if let (Some(at), Some(clock)) = (at, &mut self.clock) {
                 // The wall clock notes it too: the lag metric.
                 clock.saw_event(at);
@@ -1556,21 +1611,29 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             else {
                 continue;
             };
-            // The last rule reading the table takes its row, the others a
-            // copy (no copy at all with one rule).
-            let later = (index + 1..self.rules.len()).any(|r| {
-                wanted(r)
-                    && self.rules[r]
-                        .input()
-                        .is_some_and(|t| std::ptr::eq(t, table))
-            });
-            let row = match later {
-                true => table_rows[position].clone(),
-                false => table_rows[position].take(),
+            // A rule that only reads the row borrows it (a scheduled one
+            // keeps its prefix's rows: it takes them). Otherwise the last
+            // rule reading the table takes its row, the others a copy (no
+            // copy at all with one rule).
+            let scheduled = matches!(self.schedules.get(index), Some(Some(_)));
+            let lent = !scheduled && self.rules[index].borrows_rows();
+            let row = if lent {
+                None
+            } else {
+                let later = (index + 1..self.rules.len()).any(|r| {
+                    wanted(r)
+                        && self.rules[r]
+                            .input()
+                            .is_some_and(|t| std::ptr::eq(t, table))
+                });
+                match later {
+                    true => table_rows[position].clone(),
+                    false => table_rows[position].take(),
+                }
             };
-            let Some(row) = row else {
+            if row.is_none() && (!lent || table_rows[position].is_none()) {
                 continue;
-            };
+            }
             let rule = &mut self.rules[index];
             let before = self.max_memory.and_then(|limit| {
                 budget_ceiling(limit - self.held[index]);
@@ -1578,9 +1641,10 @@ impl<W: Write, E: Write> Session<'_, W, E> {
             });
             let output_rows = &mut self.output_rows;
             let mark = output_rows.len();
-            match self.schedules.get_mut(index).and_then(Option::as_mut) {
+            let mut emit = |row| output_rows.push((index, row));
+            match (self.schedules.get_mut(index).and_then(Option::as_mut), row) {
                 // A scheduled rule: its prefix now, the rest at its ticks.
-                Some(schedule) => {
+                (Some(schedule), Some(row)) => {
                     let mut kept = Vec::new();
                     rule.push_prefix(&self.ctx, row, &mut |row| kept.push(row));
                     for row in kept {
@@ -1589,7 +1653,12 @@ impl<W: Write, E: Write> Session<'_, W, E> {
                         }
                     }
                 }
-                None => rule.push(&self.ctx, row, &mut |row| output_rows.push((index, row))),
+                (None, Some(row)) => rule.push(&self.ctx, row, &mut emit),
+                (_, None) => {
+                    if let Some(row) = &table_rows[position] {
+                        rule.push_borrowed(&self.ctx, row, &mut emit);
+                    }
+                }
             }
             caps.extend(
                 kql_runtime::budget::take_caps_hit()

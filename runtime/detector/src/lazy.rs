@@ -30,6 +30,7 @@ use std::fmt;
 use std::sync::Arc;
 
 mod scan;
+mod strings;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -98,7 +99,18 @@ pub struct RowReader {
     /// Reads `CloudAuditEvents` records for derived tables ([`Self::record`])
     /// rather than rows ([`Self::row`]).
     records: bool,
+    /// The strings built lately, shared while they repeat (a clone starts
+    /// empty: each thread's reader has its own).
+    strings: strings::StrCache,
+    /// The slots of the line being read, kept from line to line.
+    slots: Vec<Option<Value>>,
+    /// Rows given back once read ([`Self::reuse_row`]): later rows'
+    /// storage.
+    spares: Vec<Row>,
 }
+
+/// The most rows a reader keeps to read later rows into.
+const SPARE_ROWS: usize = 256;
 
 /// What the `CloudAuditEvents` record must hold for a derived table's
 /// column that rules observe as `observed`: the record columns it is made
@@ -254,6 +266,9 @@ impl RowReader {
             projection,
             required,
             records: false,
+            strings: strings::StrCache::default(),
+            slots: Vec::new(),
+            spares: Vec::new(),
         })
     }
 
@@ -327,6 +342,9 @@ impl RowReader {
             required,
             projection,
             records: true,
+            strings: strings::StrCache::default(),
+            slots: Vec::new(),
+            spares: Vec::new(),
         })
     }
 
@@ -347,8 +365,9 @@ impl RowReader {
     /// observe, and the same as a row of [`Self::columns`] (for the tables
     /// of that layout); `None` for anything else, which the general path
     /// reads.
-    pub fn record(&self, line: &[u8]) -> Option<(Value, Row)> {
-        let slots = self.slots(line)?;
+    pub fn record(&mut self, line: &[u8]) -> Option<(Value, Row)> {
+        self.read_slots(line, &mut [])?;
+        let slots = std::mem::take(&mut self.slots);
         let raw = (self.columns.iter()).position(|(c, _)| *c == "RawEventData")?;
         if !matches!(slots.get(raw), Some(Some(Value::Bag(_)))) {
             return None;
@@ -395,26 +414,70 @@ impl RowReader {
     /// The row of a line holding one JSON object, or `None` when the line
     /// is anything else or would be rejected: the general path must read
     /// it then, for its messages.
-    pub fn row(&self, line: &[u8]) -> Option<Row> {
-        // Collected in place: the row is the slots' allocation (an
-        // `Option<Value>` is the size of a `Value`), not a second one.
-        (self.slots(line)?.into_iter().enumerate())
-            .map(|(i, slot)| match slot {
-                Some(value) => Some(value),
-                None if self.required[i] => None,
-                None => Some(self.columns[i].1.null()),
-            })
-            .collect()
+    pub fn row(&mut self, line: &[u8]) -> Option<Row> {
+        // The row given back last, if any: its bags are refilled, and the
+        // new row goes into its storage.
+        let mut row = match self.spares.pop() {
+            Some(row) => row,
+            None => Vec::with_capacity(self.columns.len()),
+        };
+        let read = self.read_slots(line, &mut row);
+        row.clear();
+        let missing = || {
+            (self.slots.iter().zip(&self.required)).any(|(slot, &needed)| slot.is_none() && needed)
+        };
+        if read.is_none() || missing() {
+            self.spares.push(row);
+            return None;
+        }
+        let columns = self.columns.iter();
+        row.extend(
+            (self.slots.drain(..).zip(columns)).map(|(slot, (_, ty))| match slot {
+                Some(value) => value,
+                None => ty.null(),
+            }),
+        );
+        Some(row)
     }
 
-    /// Each column's value in a line holding one JSON object (the last,
-    /// when a key repeats), or `None` when the line would be rejected. The
-    /// fast scanner ([`scan`]) reads what it is sure of; anything else is
-    /// read through `serde_json` ([`Self::serde_slots`]), which decides.
-    fn slots(&self, line: &[u8]) -> Option<Vec<Option<Value>>> {
-        match scan::slots(self, line) {
-            Ok(slots) => Some(slots),
-            Err(scan::Fail) => self.serde_slots(std::str::from_utf8(line).ok()?),
+    /// Takes back a row [`Self::row`] gave, once no rule holds it: the
+    /// next row is read into its storage, and a `dynamic` value's bag that
+    /// nothing else holds is refilled rather than made anew (its values
+    /// are dropped as the next line is read).
+    pub fn reuse_row(&mut self, row: Row) {
+        if self.spares.len() < SPARE_ROWS {
+            self.spares.push(row);
+        }
+    }
+
+    /// Reads into [`Self::slots`] each column's value in a line holding
+    /// one JSON object (the last, when a key repeats); `None` when the line
+    /// would be rejected. The fast scanner ([`scan`]) reads what it is sure
+    /// of; anything else is read through `serde_json`
+    /// ([`Self::serde_slots`]), which decides.
+    ///
+    /// `last` is the row read before, whose bags may be refilled (see
+    /// [`Self::reuse_row`]).
+    fn read_slots(&mut self, line: &[u8], last: &mut [Value]) -> Option<()> {
+        // Out of `self` while the scan borrows it (an empty cache and an
+        // empty vector are free).
+        let mut strings = std::mem::take(&mut self.strings);
+        let mut slots = std::mem::take(&mut self.slots);
+        let scanned = scan::slots(self, &mut strings, &mut slots, last, line);
+        self.strings = strings;
+        match scanned {
+            Ok(()) => {
+                self.slots = slots;
+                Some(())
+            }
+            Err(scan::Fail) => {
+                // The slots keep their storage for the next line.
+                slots.clear();
+                self.slots = slots;
+                let read = self.serde_slots(std::str::from_utf8(line).ok()?)?;
+                self.slots.extend(read);
+                Some(())
+            }
         }
     }
 
@@ -786,6 +849,87 @@ mod tests {
         }
     }
 
+    /// The bag of `RawEventData` in a row, by address.
+    fn raw_bag(row: &Row) -> Option<*const Bag> {
+        match &row[4] {
+            Value::Bag(bag) => Some(Arc::as_ptr(bag)),
+            _ => None,
+        }
+    }
+
+    /// A reader that is given back each row it reads reads the same rows
+    /// as a fresh reader, into the storage of the rows given back: a long
+    /// line then a short one, a line it leaves to the general path then a
+    /// good one, members present then absent or not objects, repeated
+    /// keys; and a bag still held elsewhere (as a group key holds it) is
+    /// never refilled.
+    #[test]
+    fn rows_read_into_rows_given_back_are_the_rows_of_a_fresh_reader() {
+        let long = r#"{"Timestamp":"2024-05-28T10:00:00Z","OperationName":"create","Count":3,"Score":1.5,"RawEventData":{"ObjectRef":{"resource":"pods","name":"p","namespace":"kube-system"},"User":{"username":"system:serviceaccount:kube-system:a-rather-long-service-account-name","groups":["a","b"]},"RequestObject":{"big":[1,2,3]}},"AdditionalFields":{"x":1},"Extra":[{"deep":true}]}"#;
+        let short =
+            r#"{"Timestamp":"2024-05-28T10:00:01Z","OperationName":"get","RawEventData":{}}"#;
+        let failed =
+            r#"{"Timestamp":"2024-05-28T10:00:02Z","OperationName":"get","RawEventData":{"#;
+        let lines = [
+            long,
+            short,
+            long,
+            failed,
+            long,
+            r#"{"Timestamp":"2024-05-28T10:00:03Z","OperationName":"list","RawEventData":{"ObjectRef":"pods","User":{"username":"u"}}}"#,
+            r#"{"Timestamp":"2024-05-28T10:00:04Z","OperationName":"list","RawEventData":{"User":{"username":"v"},"ObjectRef":{"name":"n"}}}"#,
+            r#"{"Timestamp":"2024-05-28T10:00:05Z","OperationName":"list","RawEventData":{"ObjectRef":{"resource":"a"},"ObjectRef":{"resource":"b","x":1}}}"#,
+            r#"{"Timestamp":"2024-05-28T10:00:06Z","OperationName":"list","RawEventData":[1,2]}"#,
+            long,
+            r#"{"Timestamp":"2024-05-28T10:00:07Z","OperationName":"list"}"#,
+            short,
+            long,
+            long,
+        ];
+        let mut reused = reader();
+        let mut held = Vec::new();
+        let mut last: Option<(*const Value, Option<*const Bag>, bool)> = None;
+        for (i, line) in lines.iter().enumerate() {
+            let fresh = reader().row(line.as_bytes());
+            let row = reused.row(line.as_bytes());
+            assert_eq!(row, fresh, "line {i}: {line}");
+            let Some(row) = row else {
+                // A line not read drops the last row's values.
+                if let Some((_, bag, _)) = &mut last {
+                    *bag = None;
+                }
+                continue;
+            };
+            if let Some((storage, bag, kept)) = last {
+                assert_eq!(
+                    row.as_ptr(),
+                    storage,
+                    "line {i}: the row's storage is reused"
+                );
+                let same_bag = bag.is_some() && raw_bag(&row) == bag;
+                let refillable = !kept && matches!(row[4], Value::Bag(_)) && bag.is_some();
+                assert_eq!(same_bag, refillable, "line {i}: {line}");
+            }
+            // Every third row's bag is kept, as a group key keeps it: it
+            // must not change when the next line is read.
+            let kept = i % 3 == 2;
+            if kept {
+                held.push((row[4].clone(), fresh_value(line)));
+            }
+            last = Some((row.as_ptr(), raw_bag(&row), kept));
+            reused.reuse_row(row);
+        }
+        assert!(!held.is_empty());
+        for (value, expected) in held {
+            assert_eq!(value, expected);
+        }
+    }
+
+    /// `RawEventData` of `line` as a fresh reader reads it.
+    fn fresh_value(line: &str) -> Value {
+        reader().row(line.as_bytes()).expect("read")[4].clone()
+    }
+
     #[test]
     fn builds_only_the_projected_paths() {
         let line = r#"{"Timestamp":"2024-05-28T10:00:00Z","OperationName":"create","Count":3,"RawEventData":{"ObjectRef":{"resource":"pods","name":"p"},"User":{"username":"u","groups":["a"]},"RequestObject":{"big":[1,2,3]}},"AdditionalFields":{"x":1},"Extra":[{"deep":true}]}"#;
@@ -1004,7 +1148,7 @@ mod tests {
 
     #[test]
     fn records_for_derived_tables_are_pruned_to_what_rules_observe() {
-        let reader = RowReader::for_tables(&[(&AKS, vec![true, true, true, false])])
+        let mut reader = RowReader::for_tables(&[(&AKS, vec![true, true, true, false])])
             .expect("a record reader");
         assert!(reader.reads_records());
         let line = r#"{"Timestamp":"2024-05-28T10:00:00Z","DataSource":"Kubernetes Audit","RawEventData":{"Verb":"create","AuditId":"a-1","User":{"username":"u","groups":["g"]},"RequestObject":{"big":[1,2,3]}},"AdditionalFields":{"Pod":"p","Other":{"x":1}},"Isp":"isp"}"#;
@@ -1052,7 +1196,9 @@ mod tests {
     /// [`scanned`] of any bytes: where the scanner reads them, they are
     /// UTF-8 and `serde_json` reads them to the same slots.
     fn scanned_bytes(reader: &RowReader, line: &[u8]) -> Option<Vec<Option<Value>>> {
-        let fast = scan::slots(reader, line).ok();
+        let mut slots = Vec::new();
+        let fast = (scan::slots(reader, &mut Default::default(), &mut slots, &mut [], line).ok())
+            .map(|()| slots);
         if let Some(fast) = &fast {
             let text = std::str::from_utf8(line)
                 .unwrap_or_else(|e| panic!("the scanner read invalid UTF-8 ({e}): {line:?}"));
@@ -1113,7 +1259,7 @@ mod tests {
             r#"{"Timestamp":"2024-05-28","OperationName":7,"RawEventData":{}}"#,
             r#"["Timestamp"]"#,
         ] {
-            assert!(scan::slots(&reader, line.as_bytes()).is_err(), "{line}");
+            assert!(scan::slots(&reader, &mut Default::default(), &mut Vec::new(), &mut [], line.as_bytes()).is_err(), "{line}");
         }
         // Long numbers and those with exponents are range-checked by
         // serde_json itself.
@@ -1219,7 +1365,7 @@ mod tests {
     /// or a broken character there is still left to serde_json.
     #[test]
     fn the_scanner_reads_long_strings_with_escapes_anywhere() {
-        let reader = reader();
+        let mut reader = reader();
         for at in 0..scan::CHUNK * 4 + 40 {
             for escape in [r#"\""#, r"\\", r"\u00e9", r"\ud83d\ude00", r"\n", "é", "😀"] {
                 let text = format!("{}{escape}{}", "a".repeat(at), "b".repeat(90 - at.min(90)));
@@ -1241,7 +1387,17 @@ mod tests {
                         r#"{{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}},"Extra":["{text}"]}}"#
                     ),
                 ] {
-                    assert!(scan::slots(&reader, line.as_bytes()).is_err(), "{line}");
+                    assert!(
+                        scan::slots(
+                            &reader,
+                            &mut Default::default(),
+                            &mut Vec::new(),
+                            &mut [],
+                            line.as_bytes()
+                        )
+                        .is_err(),
+                        "{line}"
+                    );
                 }
             }
             // Invalid UTF-8 in a string: a lone continuation byte, a
@@ -1275,7 +1431,17 @@ mod tests {
                 ];
                 for (before, after) in around {
                     let line = [before, &text, after].concat();
-                    assert!(scan::slots(&reader, &line).is_err(), "{line:?}");
+                    assert!(
+                        scan::slots(
+                            &reader,
+                            &mut Default::default(),
+                            &mut Vec::new(),
+                            &mut [],
+                            &line
+                        )
+                        .is_err(),
+                        "{line:?}"
+                    );
                     assert!(reader.row(&line).is_none(), "{line:?}");
                 }
             }
@@ -1365,6 +1531,7 @@ mod tests {
     #[test]
     fn the_scanner_agrees_with_serde_json_on_random_lines() {
         let reader = reader();
+        let mut reused = self::reader();
         let mut rng = Xorshift(0x9e37_79b9_7f4a_7c15);
         let keys = [
             "Timestamp",
@@ -1397,6 +1564,14 @@ mod tests {
             let slow = std::str::from_utf8(&line)
                 .ok()
                 .and_then(|text| reader.serde_slots(text));
+            // A reader that is given back its rows, its bags refilled and
+            // its strings shared from line to line, reads what a fresh
+            // one reads.
+            let row = reused.row(&line);
+            assert_eq!(row, self::reader().row(&line), "{line:?}");
+            if let Some(row) = row {
+                reused.reuse_row(row);
+            }
             match (fast, slow) {
                 (Some(_), _) => both += 1,
                 (None, Some(_)) => serde_only += 1,

@@ -136,7 +136,7 @@ pub struct LineWork {
 }
 
 /// What a line that is not skipped gives ([`LineWork::line_rows`]).
-enum LineRows {
+pub(crate) enum LineRows {
     /// One `CloudAuditEvents` record, the same row in every table read.
     Row(Row),
     /// Records, as [`LineWork::line`] gives them.
@@ -179,7 +179,9 @@ impl PartialRules {
     }
 
     /// Pushes a record's rows into the states of the rules that may match
-    /// its line (`may_match`; empty: all), and leaves `rows` empty (`None`).
+    /// its line (`may_match`; empty: all). A rule that only reads a row
+    /// borrows it ([`Query::borrows_rows`]); what is left in `rows` after
+    /// is rows no rule took.
     fn push(&mut self, rows: &mut [Option<Row>], may_match: &[bool]) {
         let wanted = |rule: usize, table: Option<usize>| -> Option<usize> {
             let table = table?;
@@ -189,22 +191,29 @@ impl PartialRules {
             let Some(table) = wanted(rule, self.rules[rule].0) else {
                 continue;
             };
-            // The last rule reading the table takes its row, the others a copy.
-            let later =
-                (rule + 1..self.rules.len()).any(|r| wanted(r, self.rules[r].0) == Some(table));
-            let row = match rows.get_mut(table) {
-                Some(slot) if later => slot.clone(),
-                Some(slot) => slot.take(),
-                None => None,
-            };
-            if let Some(row) = row {
-                let before = kql_runtime::budget::thread_net_bytes();
-                // A partial rule gives no row before `finish`.
-                self.rules[rule].1.push(&self.ctx, row, &mut |_| {});
-                self.held[rule] += kql_runtime::budget::thread_net_bytes() - before;
+            let before = kql_runtime::budget::thread_net_bytes();
+            // A partial rule gives no row before `finish`.
+            if self.rules[rule].1.borrows_rows() {
+                if let Some(Some(row)) = rows.get(table) {
+                    self.rules[rule]
+                        .1
+                        .push_borrowed(&self.ctx, row, &mut |_| {});
+                }
+            } else {
+                // The last rule reading the table takes its row, the others a copy.
+                let later =
+                    (rule + 1..self.rules.len()).any(|r| wanted(r, self.rules[r].0) == Some(table));
+                let row = match rows.get_mut(table) {
+                    Some(slot) if later => slot.clone(),
+                    Some(slot) => slot.take(),
+                    None => None,
+                };
+                if let Some(row) = row {
+                    self.rules[rule].1.push(&self.ctx, row, &mut |_| {});
+                }
             }
+            self.held[rule] += kql_runtime::budget::thread_net_bytes() - before;
         }
-        rows.iter_mut().for_each(|row| *row = None);
     }
 
     /// The states so far, with what each grew the heap by, leaving fresh
@@ -319,6 +328,21 @@ impl LineWork {
         self
     }
 
+    /// Takes back a row that [`LineWork::line_rows`] gave, once nothing
+    /// holds it: the lazy reader reads a later row into its storage.
+    pub(crate) fn reuse_row(&mut self, row: Row) {
+        if let Some(reader) = &mut self.row_reader {
+            reader.reuse_row(row);
+        }
+    }
+
+    /// [`LineWork::reuse_row`] of each of `rows` (left empty).
+    fn reuse_rows(&mut self, rows: &mut Vec<Row>) {
+        for row in rows.drain(..) {
+            self.reuse_row(row);
+        }
+    }
+
     /// Which rule reads which table (see the field): without it, every
     /// table's row is made for every line read.
     pub fn with_rule_tables(mut self, rule_tables: Vec<Option<usize>>) -> LineWork {
@@ -342,7 +366,11 @@ impl LineWork {
 
     /// [`LineWork::line`], with a row the lazy reader read as it is: one
     /// `CloudAuditEvents` record whose row is the same in every table read.
-    fn line_rows(&mut self, bytes: &[u8], may_match: &mut Vec<bool>) -> Option<LineRows> {
+    pub(crate) fn line_rows(
+        &mut self,
+        bytes: &[u8],
+        may_match: &mut Vec<bool>,
+    ) -> Option<LineRows> {
         // The prefilter reads rows of the tables; other formats' lines do
         // not hold the columns' text verbatim: a native format has its own
         // reduced prefilter, the others none.
@@ -365,7 +393,7 @@ impl LineWork {
         // A row the lazy reader cannot read as the general path would
         // (anything unexpected) is left to the general path.
         self.set_needed(may_match);
-        if let (Some(reader), true) = (&self.row_reader, row_shaped) {
+        if let (Some(reader), true) = (&mut self.row_reader, row_shaped) {
             if reader.reads_records() {
                 // Derived tables: rows made from the pruned record, exactly
                 // as the general path makes them from the whole one; a row
@@ -616,12 +644,28 @@ impl LineWork {
                             self.table_rows.clear();
                             self.table_rows.resize(self.tables.len(), Some(row));
                             partials.push(&mut self.table_rows, &may_match);
+                            // A row every rule only borrowed: the next
+                            // line's storage.
+                            let spare = self.table_rows.iter_mut().find_map(Option::take);
+                            self.table_rows.clear();
+                            if let (Some(spare), Some(reader)) = (spare, &mut self.row_reader) {
+                                reader.reuse_row(spare);
+                            }
                             taken.record(InputFormat::CloudAudit);
                             continue;
                         }
                         None => {
-                            let rows = vec![Some(row); self.tables.len()];
-                            vec![Ok((InputFormat::CloudAudit, rows))]
+                            events.push(LineEvent {
+                                index: this,
+                                blank_before: std::mem::take(&mut blank),
+                                skipped_before: std::mem::take(&mut skipped),
+                                taken_before: std::mem::take(&mut taken),
+                                kind: EventKind::Row {
+                                    row,
+                                    may_match: std::mem::take(&mut may_match),
+                                },
+                            });
+                            continue;
                         }
                     },
                     Some(LineRows::Records(records)) => records,
@@ -629,6 +673,7 @@ impl LineWork {
                 if let Some(partials) = &mut self.partials {
                     for (_, rows) in records.iter_mut().flatten() {
                         partials.push(rows, &may_match);
+                        rows.iter_mut().for_each(|row| *row = None);
                     }
                     // Every row went into the partial states: the calling
                     // thread only counts the line (and frees nothing made
@@ -888,6 +933,15 @@ pub enum EventKind {
         /// otherwise empty.
         text: Vec<u8>,
     },
+    /// A line the lazy reader read as one `CloudAuditEvents` row, the same
+    /// in every table read (a unit of one record, without the record's
+    /// vectors).
+    Row {
+        /// The row.
+        row: Row,
+        /// Which rules may match the line (empty: all).
+        may_match: Vec<bool>,
+    },
     /// A line longer than the limit (at the end of the input: longer ones
     /// elsewhere never reach a worker).
     TooLong {
@@ -978,6 +1032,12 @@ pub trait LineSink {
     /// Reading failed in line `line`; `partial` is what was read of it.
     fn read_error(&mut self, line: u64, partial: &[u8], error: io::Error)
         -> Result<(), Self::Stop>;
+    /// Moves into `into` the rows of [`EventKind::Row`] events that no rule
+    /// kept, for the reader to read later rows into (one thread reading
+    /// here). By default there are none.
+    fn take_spare_rows(&mut self, into: &mut Vec<Row>) {
+        let _ = into;
+    }
     /// Worker thread `index` (counting from 1) of `threads` could not be
     /// started (the system refused: too many threads, not enough memory for
     /// a stack). Nothing after `lines_before` was read; what this returns
@@ -1106,6 +1166,7 @@ fn read_lines_here<R: BufRead, S: LineSink>(
     };
     let mut line = lines_before;
     let mut buffer = Vec::new();
+    let mut spares = Vec::new();
     loop {
         let (len, ended) = match cutter.cut(&mut source, &mut buffer) {
             Cut::Lines(len) => (len, false),
@@ -1149,6 +1210,8 @@ fn read_lines_here<R: BufRead, S: LineSink>(
         let lines = outcome.lines;
         let returned = std::mem::take(&mut outcome.buffer);
         sink.batch(line + 1, outcome)?;
+        sink.take_spare_rows(&mut spares);
+        work.reuse_rows(&mut spares);
         line += lines;
         if ended {
             return Ok(true);

@@ -31,6 +31,7 @@ use std::sync::Arc;
 use serde::de::{DeserializeSeed, Visitor};
 use serde::Deserialize;
 
+use super::strings::StrCache;
 use super::{Projection, RowReader, ScalarSeed, Skip};
 use kql_runtime::query::ColumnType;
 use kql_runtime::value::{Bag, Value};
@@ -50,14 +51,25 @@ const DEPTH: u32 = 128;
 /// by `serde_json`.
 pub(super) const LONG_NUMBER: usize = 100;
 
-/// The slots of one row-shaped line, as [`super::RowSeed`] fills them.
-pub(super) fn slots(reader: &RowReader, line: &[u8]) -> Scan<Vec<Option<Value>>> {
+/// Fills `slots` (kept from line to line) with the slots of one
+/// row-shaped line, as [`super::RowSeed`] fills them; the strings built
+/// are taken from `strings` when they repeat.
+///
+/// `last` is the row read before (or nothing): a `dynamic` column's bag
+/// there that nothing else holds is taken and refilled in place.
+pub(super) fn slots(
+    reader: &RowReader,
+    strings: &mut StrCache,
+    slots: &mut Vec<Option<Value>>,
+    last: &mut [Value],
+    line: &[u8],
+) -> Scan<()> {
     let mut scanner = Scanner::new(line);
     scanner.ws();
     scanner.expect(b'{')?;
     scanner.enter()?;
     // Filled without cloning a `None` per column (`vec!` clones).
-    let mut slots: Vec<Option<Value>> = Vec::with_capacity(reader.columns.len());
+    slots.clear();
     slots.resize_with(reader.columns.len(), || None);
     let mut next = 0;
     scanner.ws();
@@ -81,11 +93,14 @@ pub(super) fn slots(reader: &RowReader, line: &[u8]) -> Scan<Vec<Option<Value>>>
                             ty.null()
                         }
                         (Projection::Unread, _) => {
-                            scanner.scalar(ty, false)?;
+                            scanner.scalar(ty, false, strings)?;
                             ty.null()
                         }
-                        (projection, ColumnType::Dynamic) => scanner.dynamic(projection)?,
-                        _ => scanner.scalar(ty, true)?,
+                        (projection, ColumnType::Dynamic) => {
+                            let reuse = last.get_mut(i).map(std::mem::take);
+                            scanner.dynamic(projection, strings, reuse)?
+                        }
+                        _ => scanner.scalar(ty, true, strings)?,
                     };
                     slots[i] = Some(value);
                 }
@@ -100,7 +115,7 @@ pub(super) fn slots(reader: &RowReader, line: &[u8]) -> Scan<Vec<Option<Value>>>
     if scanner.pos != scanner.bytes.len() {
         return Err(Fail);
     }
-    Ok(slots)
+    Ok(())
 }
 
 /// How many bytes [`find_special`] looks at in one step: two SIMD
@@ -529,8 +544,9 @@ impl<'a> Scanner<'a> {
         self.text(start, self.pos)
     }
 
-    /// A scalar column's value, as [`ScalarSeed`] converts it.
-    fn scalar(&mut self, ty: ColumnType, build: bool) -> Scan<Value> {
+    /// A scalar column's value, as [`ScalarSeed`] converts it (a string
+    /// or guid from `strings`).
+    fn scalar(&mut self, ty: ColumnType, build: bool, strings: &mut StrCache) -> Scan<Value> {
         let seed = ScalarSeed { ty, build };
         match self.peek()? {
             // Any string is a string or a guid; unread, it is not built.
@@ -540,7 +556,12 @@ impl<'a> Scanner<'a> {
             }
             b'"' => {
                 let text = self.string()?;
-                seed.visit_str::<serde_json::Error>(&text).map_err(|_| Fail)
+                match ty {
+                    // As `ScalarSeed::visit_str` builds them.
+                    ColumnType::String => Ok(Value::String(strings.get(&text))),
+                    ColumnType::Guid => Ok(Value::Guid(strings.get(&text))),
+                    _ => seed.visit_str::<serde_json::Error>(&text).map_err(|_| Fail),
+                }
             }
             b'n' => {
                 self.literal(b"null")?;
@@ -565,14 +586,32 @@ impl<'a> Scanner<'a> {
     }
 
     /// A `dynamic` value built as `projection` says, as
-    /// [`super::DynamicSeed`] builds it.
-    fn dynamic(&mut self, projection: &Projection) -> Scan<Value> {
+    /// [`super::DynamicSeed`] builds it. `reuse` is the value at the same
+    /// place in the row read before: a bag that nothing else holds is
+    /// refilled in place (and so, below it, are its bags), rather than
+    /// allocated again.
+    fn dynamic(
+        &mut self,
+        projection: &Projection,
+        strings: &mut StrCache,
+        reuse: Option<Value>,
+    ) -> Scan<Value> {
         match projection {
             Projection::Members(members) if self.peek()? == b'{' => {
                 self.pos += 1;
                 self.enter()?;
                 self.ws();
-                let mut entries = Vec::new();
+                // Refilled only if nothing else holds it (`Arc::get_mut`).
+                let mut bag = match reuse {
+                    Some(Value::Bag(bag)) => Some(bag),
+                    _ => None,
+                };
+                // The old entries stay in front of the new ones until the
+                // object ends: each new member's value can reuse its own.
+                let mut entries = (bag.as_mut().and_then(Arc::get_mut))
+                    .map(Bag::take_entries)
+                    .unwrap_or_default();
+                let old = entries.len();
                 if !self.eat(b'}') {
                     loop {
                         let key = self.raw_string()?;
@@ -580,7 +619,10 @@ impl<'a> Scanner<'a> {
                         match (members.iter()).position(|(k, _)| k.as_str().as_bytes() == &*key) {
                             Some(i) => {
                                 let (key, below) = &members[i];
-                                let value = self.dynamic(below)?;
+                                let reuse = (entries[..old].iter_mut())
+                                    .find(|(k, _)| k == key)
+                                    .map(|(_, value)| std::mem::take(value));
+                                let value = self.dynamic(below, strings, reuse)?;
                                 entries.push((key.clone(), value));
                             }
                             None => self.skip_value()?,
@@ -591,18 +633,27 @@ impl<'a> Scanner<'a> {
                     }
                 }
                 self.leave();
-                Ok(Value::Bag(Arc::new(Bag::from_entries(entries))))
+                entries.drain(..old);
+                let built = Bag::from_entries(entries);
+                Ok(Value::Bag(match bag.as_mut().and_then(Arc::get_mut) {
+                    Some(place) => {
+                        *place = built;
+                        bag.unwrap_or_default()
+                    }
+                    None => Arc::new(built),
+                }))
             }
-            _ => self.whole(),
+            _ => self.whole(strings),
         }
     }
 
-    /// A `dynamic` value built whole, as `ValueVisitor` builds it.
-    fn whole(&mut self) -> Scan<Value> {
+    /// A `dynamic` value built whole, as `ValueVisitor` builds it (a
+    /// string from `strings`).
+    fn whole(&mut self, strings: &mut StrCache) -> Scan<Value> {
         match self.peek()? {
             b'"' => {
                 let text = self.string()?;
-                Ok(Value::string(&*text))
+                Ok(Value::String(strings.get(&text)))
             }
             b'n' => {
                 self.literal(b"null")?;

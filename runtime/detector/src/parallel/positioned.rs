@@ -536,6 +536,9 @@ mod tests {
                             String::from_utf8_lossy(&text)
                         ));
                     }
+                    EventKind::Row { .. } => {
+                        self.entries.push(format!("{line}: 1 records [] "));
+                    }
                     EventKind::TooLong { bytes } => {
                         self.spilled.extend_from_slice(&bytes);
                         self.entries

@@ -63,7 +63,7 @@ pub(super) fn slots(reader: &RowReader, line: &[u8]) -> Scan<Vec<Option<Value>>>
     scanner.ws();
     if !scanner.eat(b'}') {
         loop {
-            let key = scanner.raw_string()?;
+            let key = scanner.key()?;
             scanner.colon()?;
             // Keys mostly come in column order: try the next column first.
             let column = match reader.columns.get(next) {
@@ -78,6 +78,13 @@ pub(super) fn slots(reader: &RowReader, line: &[u8]) -> Scan<Vec<Option<Value>>>
                     let value = match (&reader.projection[i], ty) {
                         (Projection::Unread, ColumnType::Dynamic) => {
                             scanner.skip_value()?;
+                            ty.null()
+                        }
+                        // Any string is a string or a guid: skipped in line.
+                        (Projection::Unread, ColumnType::String | ColumnType::Guid)
+                            if byte_at(scanner.bytes, scanner.pos) == b'"' =>
+                        {
+                            scanner.pos = past_string(scanner.bytes, scanner.pos + 1)?;
                             ty.null()
                         }
                         (Projection::Unread, _) => {
@@ -389,6 +396,23 @@ impl<'a> Scanner<'a> {
         })
     }
 
+    /// A member's key at the position, as bytes ([`Self::raw_string`]):
+    /// a key without escapes or non-ASCII characters (nearly all) is read
+    /// in line, by one search for its end.
+    #[inline(always)]
+    fn key(&mut self) -> Scan<Cow<'a, [u8]>> {
+        if byte_at(self.bytes, self.pos) == b'"' {
+            let start = self.pos + 1;
+            if let Some(end) = find_special(self.bytes, start) {
+                if self.bytes.get(end) == Some(&b'"') {
+                    self.pos = end + 1;
+                    return Ok(Cow::Borrowed(&self.bytes[start..end]));
+                }
+            }
+        }
+        self.raw_string()
+    }
+
     /// A string at the position as bytes (checked: UTF-8, no control
     /// byte), borrowed when it has no escape: keys are compared as bytes.
     fn raw_string(&mut self) -> Scan<Cow<'a, [u8]>> {
@@ -682,7 +706,7 @@ impl<'a> Scanner<'a> {
                 let mut entries = Vec::new();
                 if !self.eat(b'}') {
                     loop {
-                        let key = self.raw_string()?;
+                        let key = self.key()?;
                         self.colon()?;
                         match (members.iter()).position(|(k, _)| same_key(k.as_str().as_bytes(), &key)) {
                             Some(i) => {

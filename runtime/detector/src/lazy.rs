@@ -1254,21 +1254,39 @@ mod tests {
                     text
                 };
                 for line in [
-                    format!(r#"{{"Timestamp":"2024-05-28","OperationName":"{text}","RawEventData":{{}}}}"#),
-                    format!(r#"{{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}},"Extra":["{text}",{{"{text}":1}}]}}"#),
-                    format!(r#"{{"{text}":"{text}","Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}}}}"#),
+                    format!(
+                        r#"{{"Timestamp":"2024-05-28","OperationName":"{text}","RawEventData":{{}}}}"#
+                    ),
+                    format!(
+                        r#"{{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}},"Extra":["{text}",{{"{text}":1}}]}}"#
+                    ),
+                    format!(
+                        r#"{{"{text}":"{text}","Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}}}}"#
+                    ),
                 ] {
-                    assert!(scanned(&reader, &line).is_some(), "the scanner gave up on {line}");
+                    assert!(
+                        scanned(&reader, &line).is_some(),
+                        "the scanner gave up on {line}"
+                    );
                 }
                 let want = serde_json::from_str::<String>(&format!("\"{text}\"")).unwrap();
-                let line = format!(r#"{{"Timestamp":"2024-05-28","OperationName":"{text}","RawEventData":{{}}}}"#);
-                assert_eq!(scanned(&reader, &line).unwrap()[1], Some(Value::string(&*want)));
+                let line = format!(
+                    r#"{{"Timestamp":"2024-05-28","OperationName":"{text}","RawEventData":{{}}}}"#
+                );
+                assert_eq!(
+                    scanned(&reader, &line).unwrap()[1],
+                    Some(Value::string(&*want))
+                );
                 // One backslash more or less: the closing quote is escaped
                 // (or a lone quote ends the string early).
                 let odd = format!("{}{}", "a".repeat(at), "\\".repeat(run | 1));
                 for line in [
-                    format!(r#"{{"Timestamp":"2024-05-28","OperationName":"{odd}","RawEventData":{{}}}}"#),
-                    format!(r#"{{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}},"Extra":["{odd}"]}}"#),
+                    format!(
+                        r#"{{"Timestamp":"2024-05-28","OperationName":"{odd}","RawEventData":{{}}}}"#
+                    ),
+                    format!(
+                        r#"{{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}},"Extra":["{odd}"]}}"#
+                    ),
                 ] {
                     assert!(scanned(&reader, &line).is_none(), "{line}");
                     assert!(reader.serde_slots(&line).is_none(), "{line}");

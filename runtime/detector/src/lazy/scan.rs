@@ -708,7 +708,9 @@ impl<'a> Scanner<'a> {
                     loop {
                         let key = self.key()?;
                         self.colon()?;
-                        match (members.iter()).position(|(k, _)| same_key(k.as_str().as_bytes(), &key)) {
+                        match (members.iter())
+                            .position(|(k, _)| same_key(k.as_str().as_bytes(), &key))
+                        {
                             Some(i) => {
                                 let (key, below) = &members[i];
                                 let value = self.dynamic(below)?;

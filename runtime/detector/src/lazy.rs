@@ -1359,6 +1359,119 @@ mod tests {
         assert_eq!(scan::find_special(b"abc", 3), None);
     }
 
+    /// Keys compared a word at a time: equal only when every byte is, at
+    /// every length (the word sizes and the overlapping last word) and with
+    /// a difference at every position.
+    #[test]
+    fn keys_are_compared_byte_for_byte() {
+        for len in 0..40 {
+            let name: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(scan::same_key(&name, &name.clone()), "{len}");
+            for at in 0..len {
+                for flip in [1, 0x20, 0x80] {
+                    let mut other = name.clone();
+                    other[at] ^= flip;
+                    assert!(!scan::same_key(&name, &other), "{len} {at} {flip}");
+                }
+            }
+            let mut longer = name.clone();
+            longer.push(b'a');
+            assert!(!scan::same_key(&name, &longer));
+            assert!(!scan::same_key(&longer, &name));
+        }
+    }
+
+    /// Runs of backslashes before a quote, at every offset across several
+    /// of the search's steps: an odd run escapes the quote (the string
+    /// goes on), an even run does not. In a read value, a skipped value and a key, the
+    /// scanner reads each line as serde_json does (checked in
+    /// [`scanned`]); well-formed lines are all read, and a run that
+    /// swallows the closing quote is rejected by both.
+    #[test]
+    fn the_scanner_reads_backslash_runs_across_search_steps() {
+        let reader = reader();
+        for at in 0..scan::CHUNK * 2 + 8 {
+            for run in 1..=5 {
+                let text = format!("{}{}", "a".repeat(at), "\\".repeat(run));
+                // An odd run needs a character to escape: the quote, then more.
+                let text = if run % 2 == 1 {
+                    format!("{text}\"b")
+                } else {
+                    text
+                };
+                for line in [
+                    format!(
+                        r#"{{"Timestamp":"2024-05-28","OperationName":"{text}","RawEventData":{{}}}}"#
+                    ),
+                    format!(
+                        r#"{{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}},"Extra":["{text}",{{"{text}":1}}]}}"#
+                    ),
+                    format!(
+                        r#"{{"{text}":"{text}","Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}}}}"#
+                    ),
+                ] {
+                    assert!(
+                        scanned(&reader, &line).is_some(),
+                        "the scanner gave up on {line}"
+                    );
+                }
+                let want = serde_json::from_str::<String>(&format!("\"{text}\"")).unwrap();
+                let line = format!(
+                    r#"{{"Timestamp":"2024-05-28","OperationName":"{text}","RawEventData":{{}}}}"#
+                );
+                assert_eq!(
+                    scanned(&reader, &line).unwrap()[1],
+                    Some(Value::string(&*want))
+                );
+                // One backslash more or less: the closing quote is escaped
+                // (or a lone quote ends the string early).
+                let odd = format!("{}{}", "a".repeat(at), "\\".repeat(run | 1));
+                for line in [
+                    format!(
+                        r#"{{"Timestamp":"2024-05-28","OperationName":"{odd}","RawEventData":{{}}}}"#
+                    ),
+                    format!(
+                        r#"{{"Timestamp":"2024-05-28","OperationName":"a","RawEventData":{{}},"Extra":["{odd}"]}}"#
+                    ),
+                ] {
+                    assert!(scanned(&reader, &line).is_none(), "{line}");
+                    assert!(reader.serde_slots(&line).is_none(), "{line}");
+                }
+            }
+        }
+    }
+
+    /// A long line of many of the search's steps, with strings of every
+    /// length starting at every offset of a step, read and skipped: read as serde_json reads
+    /// it, with every value as it was written.
+    #[test]
+    fn the_scanner_reads_strings_at_every_offset_of_a_step() {
+        let reader = reader();
+        for first in 0..scan::CHUNK + 1 {
+            let mut items = Vec::new();
+            for len in 0..scan::CHUNK + 3 {
+                items.push(format!("\"{}\"", "s".repeat(len)));
+            }
+            let items = items.join(",");
+            let text = "t".repeat(first);
+            let line = format!(
+                r#"{{"Timestamp":"2024-05-28","OperationName":"{text}","Extra":[{items}],"RawEventData":{{"User":[{items}]}}}}"#
+            );
+            let slots = scanned(&reader, &line).unwrap_or_else(|| panic!("gave up on {line}"));
+            assert_eq!(slots[1], Some(Value::string(&*text)));
+            let Some(Value::Bag(event)) = &slots[4] else {
+                panic!("{:?}", slots[4]);
+            };
+            let Some(Value::Array(user)) = event.get("User") else {
+                panic!("{event:?}");
+            };
+            assert_eq!(user.len(), scan::CHUNK + 3);
+            for (len, item) in user.iter().enumerate() {
+                assert_eq!(item, &Value::string(&*"s".repeat(len)));
+            }
+        }
+    }
+
     /// Long strings, with escapes and multi-byte characters at every
     /// offset over several of the search's chunks: keys and values, read
     /// and skipped, as serde_json reads them; a bad escape, a control byte

@@ -75,12 +75,12 @@ pub(super) fn slots(
     scanner.ws();
     if !scanner.eat(b'}') {
         loop {
-            let key = scanner.raw_string()?;
+            let key = scanner.key()?;
             scanner.colon()?;
             // Keys mostly come in column order: try the next column first.
             let column = match reader.columns.get(next) {
-                Some((name, _)) if name.as_bytes() == &*key => Some(next),
-                _ => (reader.columns.iter()).position(|(name, _)| name.as_bytes() == &*key),
+                Some((name, _)) if same_key(name.as_bytes(), &key) => Some(next),
+                _ => (reader.columns.iter()).position(|(name, _)| same_key(name.as_bytes(), &key)),
             };
             match column {
                 None => scanner.skip_value()?,
@@ -90,6 +90,13 @@ pub(super) fn slots(
                     let value = match (&reader.projection[i], ty) {
                         (Projection::Unread, ColumnType::Dynamic) => {
                             scanner.skip_value()?;
+                            ty.null()
+                        }
+                        // Any string is a string or a guid: skipped in line.
+                        (Projection::Unread, ColumnType::String | ColumnType::Guid)
+                            if byte_at(scanner.bytes, scanner.pos) == b'"' =>
+                        {
+                            scanner.pos = past_string(scanner.bytes, scanner.pos + 1)?;
                             ty.null()
                         }
                         (Projection::Unread, _) => {
@@ -145,7 +152,8 @@ fn special_flags(chunk: &[u8; CHUNK]) -> [u128; 2] {
         *flag = if special(byte) { 0xff } else { 0 };
     }
     let (low, high) = flags.split_at(CHUNK / 2);
-    [low, high].map(|half| u128::from_le_bytes(half.try_into().expect("a half")))
+    let half = |half: &[u8]| u128::from_le_bytes(half.try_into().expect("a half"));
+    [half(low), half(high)]
 }
 
 /// The position in `chunk` of its first [`special`] byte.
@@ -153,8 +161,20 @@ fn special_flags(chunk: &[u8; CHUNK]) -> [u128; 2] {
 fn first_special(chunk: &[u8; CHUNK]) -> Option<usize> {
     match special_flags(chunk) {
         [0, 0] => None,
-        [0, high] => Some(CHUNK / 2 + high.trailing_zeros() as usize / 8),
-        [low, _] => Some(low.trailing_zeros() as usize / 8),
+        [0, high] => Some(CHUNK / 2 + first_flag(high)),
+        [low, _] => Some(first_flag(low)),
+    }
+}
+
+/// The index of the first nonzero byte of `flags` (not 0): a branch on
+/// its low half rather than the trailing zeros of both halves.
+#[inline(always)]
+fn first_flag(flags: u128) -> usize {
+    let low = flags as u64;
+    if low != 0 {
+        low.trailing_zeros() as usize / 8
+    } else {
+        8 + ((flags >> 64) as u64).trailing_zeros() as usize / 8
     }
 }
 
@@ -162,17 +182,133 @@ fn first_special(chunk: &[u8; CHUNK]) -> Option<usize> {
 /// `from`, [`CHUNK`] bytes a step.
 #[inline(always)]
 pub(super) fn find_special(bytes: &[u8], mut from: usize) -> Option<usize> {
-    while let Some(chunk) = bytes.get(from..from + CHUNK) {
-        if let Some(at) = first_special(chunk.try_into().expect("a chunk")) {
+    loop {
+        let rest = bytes.get(from..)?;
+        let Some(chunk) = rest.first_chunk::<CHUNK>() else {
+            // The last few bytes, padded with a byte that is not special.
+            let mut chunk = [b'a'; CHUNK];
+            chunk[..rest.len()].copy_from_slice(rest);
+            return first_special(&chunk).map(|at| from + at);
+        };
+        if let Some(at) = first_special(chunk) {
             return Some(from + at);
         }
         from += CHUNK;
     }
-    // The last few bytes, padded with a byte that is not special.
-    let rest = bytes.get(from..)?;
-    let mut chunk = [b'a'; CHUNK];
-    chunk[..rest.len()].copy_from_slice(rest);
-    first_special(&chunk).map(|at| from + at)
+}
+
+/// The byte at `pos`, or 0 past the end (which no rule of the grammar
+/// accepts, so one comparison checks both).
+#[inline(always)]
+fn byte_at(bytes: &[u8], pos: usize) -> u8 {
+    bytes.get(pos).copied().unwrap_or(0)
+}
+
+/// Past any whitespace at `pos` (one comparison when there is none, as
+/// between the tokens of most lines).
+#[inline(always)]
+fn past_ws(bytes: &[u8], pos: usize) -> usize {
+    if byte_at(bytes, pos) <= b' ' {
+        past_more_ws(bytes, pos)
+    } else {
+        pos
+    }
+}
+
+fn past_more_ws(bytes: &[u8], mut pos: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\t' | b'\r') = bytes.get(pos) {
+        pos += 1;
+    }
+    pos
+}
+
+/// From inside a string at `pos` (past its opening quote) to past its
+/// closing quote, checking it: the search for the next special byte, and
+/// escapes and non-ASCII runs out of line.
+#[inline(always)]
+fn past_string(bytes: &[u8], mut pos: usize) -> Scan<usize> {
+    loop {
+        pos = find_special(bytes, pos).ok_or(Fail)?;
+        if bytes.get(pos) == Some(&b'"') {
+            return Ok(pos + 1);
+        }
+        pos = past_escape_or_non_ascii(bytes, pos)?;
+    }
+}
+
+/// At a backslash, past its escape; at a control byte, [`Fail`]; at a
+/// non-ASCII byte, past its run ([`Scanner::non_ascii`]).
+#[cold]
+#[inline(never)]
+fn past_escape_or_non_ascii(bytes: &[u8], pos: usize) -> Scan<usize> {
+    let mut scanner = Scanner::new(bytes);
+    scanner.pos = pos;
+    if scanner.eat(b'\\') {
+        scanner.escape()?;
+    } else {
+        scanner.non_ascii()?;
+    }
+    Ok(scanner.pos)
+}
+
+/// At a member's key (after whitespace): past the key, its colon and the
+/// whitespace before the value.
+#[inline(always)]
+fn past_key(bytes: &[u8], pos: usize) -> Scan<usize> {
+    if byte_at(bytes, pos) != b'"' {
+        return Err(Fail);
+    }
+    past_colon(bytes, past_string(bytes, pos + 1)?)
+}
+
+/// After a key: past the colon, with any whitespace around it (one
+/// comparison when there is none).
+#[inline(always)]
+fn past_colon(bytes: &[u8], mut pos: usize) -> Scan<usize> {
+    if byte_at(bytes, pos) != b':' {
+        pos = past_ws(bytes, pos);
+        if byte_at(bytes, pos) != b':' {
+            return Err(Fail);
+        }
+    }
+    Ok(past_ws(bytes, pos + 1))
+}
+
+/// Past `word` (a literal) at `pos`.
+#[inline(always)]
+fn past_literal(bytes: &[u8], pos: usize, word: &[u8]) -> Scan<usize> {
+    match bytes.get(pos..pos + word.len()) {
+        Some(found) if found == word => Ok(pos + word.len()),
+        _ => Err(Fail),
+    }
+}
+
+/// Whether two keys are the same bytes: the lengths, then a word (eight
+/// or four bytes) at a time, the last word overlapping the one before,
+/// in line (a slice comparison calls `memcmp`, which costs more than the
+/// comparison itself on keys this short).
+#[inline(always)]
+pub(super) fn same_key(name: &[u8], key: &[u8]) -> bool {
+    let n = name.len();
+    if n != key.len() {
+        return false;
+    }
+    if n >= 8 {
+        let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8"));
+        let mut at = 0;
+        while at + 8 < n {
+            if word(name, at) != word(key, at) {
+                return false;
+            }
+            at += 8;
+        }
+        word(name, n - 8) == word(key, n - 8)
+    } else if n >= 4 {
+        let word = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4"));
+        word(name, 0) == word(key, 0) && word(name, n - 4) == word(key, n - 4)
+    } else {
+        name.iter().zip(key).all(|(a, b)| a == b)
+    }
 }
 
 /// A position in one line of JSON text.
@@ -204,21 +340,10 @@ impl<'a> Scanner<'a> {
         self.bytes.get(self.pos).copied().ok_or(Fail)
     }
 
-    /// Skips whitespace (one comparison when there is none, as between
-    /// the tokens of most lines).
+    /// Skips whitespace ([`past_ws`]).
     #[inline(always)]
     fn ws(&mut self) {
-        if let Some(&byte) = self.bytes.get(self.pos) {
-            if byte <= b' ' {
-                self.more_ws();
-            }
-        }
-    }
-
-    fn more_ws(&mut self) {
-        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.bytes.get(self.pos) {
-            self.pos += 1;
-        }
+        self.pos = past_ws(self.bytes, self.pos);
     }
 
     fn eat(&mut self, byte: u8) -> bool {
@@ -286,6 +411,23 @@ impl<'a> Scanner<'a> {
         })
     }
 
+    /// A member's key at the position, as bytes ([`Self::raw_string`]):
+    /// a key without escapes or non-ASCII characters (nearly all) is read
+    /// in line, by one search for its end.
+    #[inline(always)]
+    fn key(&mut self) -> Scan<Cow<'a, [u8]>> {
+        if byte_at(self.bytes, self.pos) == b'"' {
+            let start = self.pos + 1;
+            if let Some(end) = find_special(self.bytes, start) {
+                if self.bytes.get(end) == Some(&b'"') {
+                    self.pos = end + 1;
+                    return Ok(Cow::Borrowed(&self.bytes[start..end]));
+                }
+            }
+        }
+        self.raw_string()
+    }
+
     /// A string at the position as bytes (checked: UTF-8, no control
     /// byte), borrowed when it has no escape: keys are compared as bytes.
     fn raw_string(&mut self) -> Scan<Cow<'a, [u8]>> {
@@ -310,26 +452,8 @@ impl<'a> Scanner<'a> {
     /// Skips a string at the position (checking it).
     fn skip_string(&mut self) -> Scan<()> {
         self.expect(b'"')?;
-        self.skip_string_body()
-    }
-
-    /// [`Self::skip_string`] past the opening quote.
-    #[inline(always)]
-    fn skip_string_body(&mut self) -> Scan<()> {
-        loop {
-            self.pos = find_special(self.bytes, self.pos).ok_or(Fail)?;
-            match self.bytes[self.pos] {
-                b'"' => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                b'\\' => {
-                    self.pos += 1;
-                    self.escape()?;
-                }
-                _ => self.non_ascii()?,
-            }
-        }
+        self.pos = past_string(self.bytes, self.pos)?;
+        Ok(())
     }
 
     /// At a control byte (fails) or at the first byte of a run of non-ASCII
@@ -461,78 +585,85 @@ impl<'a> Scanner<'a> {
 
     /// Skips one value at the position, checking it: one loop over the
     /// tokens, the open arrays and objects kept as bits (nesting is at
-    /// most 127 deep), rather than a call per value.
+    /// most 127 deep), rather than a call per value; the position and the
+    /// count of open containers (which `serde_json`'s remaining depth
+    /// bounds) are kept in locals, and a member's key, colon and
+    /// whitespace are read in line.
     pub(super) fn skip_value(&mut self) -> Scan<()> {
+        let bytes = self.bytes;
+        let mut pos = self.pos;
         // Bit i of `objects` is set when the container opened i levels
         // below the innermost one is an object.
         let mut objects: u128 = 0;
         let mut open = 0u32;
         loop {
             // A value is expected here.
-            match self.peek()? {
-                b'"' => {
-                    self.pos += 1;
-                    self.skip_string_body()?;
-                }
-                byte @ (b'{' | b'[') => {
-                    self.pos += 1;
-                    self.enter()?;
-                    open += 1;
-                    objects = (objects << 1) | u128::from(byte == b'{');
-                    self.ws();
-                    let close = if byte == b'{' { b'}' } else { b']' };
-                    if !self.eat(close) {
+            let byte = byte_at(bytes, pos);
+            match byte {
+                b'"' => pos = past_string(bytes, pos + 1)?,
+                b'{' | b'[' => {
+                    // `serde_json`'s depth limit counts this one too.
+                    if open + 1 >= self.remaining {
+                        return Err(Fail);
+                    }
+                    pos = past_ws(bytes, pos + 1);
+                    // `]` and `}` are two past `[` and `{`.
+                    if byte_at(bytes, pos) == byte + 2 {
+                        pos += 1;
+                    } else {
+                        open += 1;
+                        objects = (objects << 1) | u128::from(byte == b'{');
                         if byte == b'{' {
-                            self.member_key()?;
+                            pos = past_key(bytes, pos)?;
                         }
                         continue;
                     }
-                    self.leave();
-                    open -= 1;
-                    objects >>= 1;
                 }
-                b't' => self.literal(b"true")?,
-                b'f' => self.literal(b"false")?,
-                b'n' => self.literal(b"null")?,
-                b'-' | b'0'..=b'9' => self.number()?,
+                b't' => pos = past_literal(bytes, pos, b"true")?,
+                b'f' => pos = past_literal(bytes, pos, b"false")?,
+                b'n' => pos = past_literal(bytes, pos, b"null")?,
+                b'-' | b'0'..=b'9' => {
+                    self.pos = pos;
+                    self.number()?;
+                    pos = self.pos;
+                }
                 _ => return Err(Fail),
             }
             // After a value: close containers until one goes on.
             loop {
                 if open == 0 {
+                    self.pos = pos;
                     return Ok(());
                 }
                 let object = objects & 1 == 1;
-                if !self.next_member(if object { b'}' } else { b']' })? {
+                let mut byte = byte_at(bytes, pos);
+                if byte <= b' ' {
+                    pos = past_more_ws(bytes, pos);
+                    byte = byte_at(bytes, pos);
+                }
+                pos += 1;
+                if byte == b',' {
+                    pos = past_ws(bytes, pos);
                     if object {
-                        self.member_key()?;
+                        pos = past_key(bytes, pos)?;
                     }
                     break;
                 }
-                self.leave();
+                // `]` is 0x5d, `}` is 0x7d.
+                if byte != b']' + (u8::from(object) << 5) {
+                    return Err(Fail);
+                }
                 open -= 1;
                 objects >>= 1;
             }
         }
     }
 
-    /// A member's key and colon, skipped, up to its value.
-    fn member_key(&mut self) -> Scan<()> {
-        self.skip_string()?;
-        self.colon()
-    }
-
     /// After a key: the colon, with any whitespace around it, up to the
     /// value (most lines have none: one comparison then).
     #[inline(always)]
     fn colon(&mut self) -> Scan<()> {
-        if self.bytes.get(self.pos) == Some(&b':') {
-            self.pos += 1;
-        } else {
-            self.ws();
-            self.expect(b':')?;
-        }
-        self.ws();
+        self.pos = past_colon(self.bytes, self.pos)?;
         Ok(())
     }
 
@@ -614,9 +745,11 @@ impl<'a> Scanner<'a> {
                 let old = entries.len();
                 if !self.eat(b'}') {
                     loop {
-                        let key = self.raw_string()?;
+                        let key = self.key()?;
                         self.colon()?;
-                        match (members.iter()).position(|(k, _)| k.as_str().as_bytes() == &*key) {
+                        match (members.iter())
+                            .position(|(k, _)| same_key(k.as_str().as_bytes(), &key))
+                        {
                             Some(i) => {
                                 let (key, below) = &members[i];
                                 let reuse = (entries[..old].iter_mut())

@@ -234,20 +234,7 @@ impl Hoisted {
 
 #[cfg(test)]
 mod tests {
-    use crate::codegen::{rule_module, RuleSource};
-    use crate::sema::Schema;
-
-    fn emit(kql: &str) -> String {
-        let pipeline = crate::compile(kql, &Schema::builtin()).unwrap_or_else(|e| panic!("{e:?}"));
-        rule_module(
-            &RuleSource {
-                name: "r",
-                kql,
-                pipeline: &pipeline,
-            },
-            "test",
-        )
-    }
+    use crate::codegen::tests::emit;
 
     #[test]
     fn run_constants_are_fields_named_after_their_function() {

@@ -645,7 +645,9 @@ mod tests {
     use super::{rule_module, RuleSource};
     use crate::sema::Schema;
 
-    fn emit(kql: &str) -> String {
+    /// The Rust module kqlc writes for `kql` (a rule named `r`), for the
+    /// codegen tests of this module and its children.
+    pub(super) fn emit(kql: &str) -> String {
         let pipeline = crate::compile(kql, &Schema::builtin()).unwrap_or_else(|e| panic!("{e:?}"));
         rule_module(
             &RuleSource {

@@ -102,8 +102,7 @@ fn number_by_first_node(labels: &[usize]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{GraphInput, GraphSpec};
-    use crate::value::Value;
+    use crate::graph::GraphSpec;
 
     static SPEC: GraphSpec = GraphSpec {
         source: 0,
@@ -116,11 +115,7 @@ mod tests {
     };
 
     fn graph(edges: &[(i64, i64)]) -> Graph {
-        let mut input = GraphInput::default();
-        for &(a, b) in edges {
-            input.push_edge(vec![Value::Long(a), Value::Long(b)]);
-        }
-        input.build(&SPEC).pop().expect("one graph")
+        crate::graph::graph_of_long_edges(&SPEC, edges)
     }
 
     #[test]

@@ -405,7 +405,7 @@ impl<'a> Matcher<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{GraphInput, GraphSpec};
+    use crate::graph::GraphSpec;
 
     static GRAPH: GraphSpec = GraphSpec {
         source: 0,
@@ -418,11 +418,7 @@ mod tests {
     };
 
     fn graph(edges: &[(i64, i64)]) -> Graph {
-        let mut input = GraphInput::default();
-        for &(a, b) in edges {
-            input.push_edge(vec![Value::Long(a), Value::Long(b)]);
-        }
-        input.build(&GRAPH).pop().expect("one graph")
+        crate::graph::graph_of_long_edges(&GRAPH, edges)
     }
 
     /// `(a)-[e*MIN..MAX]->(b)` with a's and b's ids and e's targets.

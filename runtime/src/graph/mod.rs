@@ -284,6 +284,17 @@ impl Graph {
     }
 }
 
+/// The one graph of `spec` over edges between `long` node ids, for the
+/// tests of this module's parts.
+#[cfg(test)]
+pub(crate) fn graph_of_long_edges(spec: &GraphSpec, edges: &[(i64, i64)]) -> Graph {
+    let mut input = GraphInput::default();
+    for &(a, b) in edges {
+        input.push_edge(vec![Value::Long(a), Value::Long(b)]);
+    }
+    input.build(spec).pop().expect("one graph")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,10 +27,11 @@
 use crate::aggregate::{as_f64, default_cap_hit, identity, max_size, Seen};
 use crate::ops;
 use crate::value::Value;
+use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use std::borrow::Borrow;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::marker::PhantomData;
 
 /// One part of a typed group key: the values of one KQL type, and null.
@@ -258,7 +259,7 @@ impl<K, S> Default for TypedGroups<K, S> {
             typed: HashTable::new(),
             other: HashMap::new(),
             groups: Vec::new(),
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
             scratch: Vec::new(),
             parts: PhantomData,
         }
@@ -379,7 +380,7 @@ impl<P, E> Default for TypedIndex<P, E> {
     fn default() -> TypedIndex<P, E> {
         TypedIndex {
             table: HashTable::new(),
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
             part: PhantomData,
         }
     }

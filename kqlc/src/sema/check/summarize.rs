@@ -501,7 +501,7 @@ impl Checker<'_> {
                     expr.span,
                 )
                 .with_label("not an aggregate call")
-                .with_note("expressions over aggregates (`2 * count()`) are not supported yet; compute them with a later `extend`"),
+                .with_note("expressions over aggregates (`n = 2 * count()`) are supported when named and after every plain aggregate; elsewhere compute them with a later `extend`"),
             );
             return None;
         };

@@ -584,9 +584,9 @@ fn hide_aggregate_calls(e: &mut Expr, hidden: &mut Vec<ast::NamedExpr>) {
             hide_aggregate_calls(index, hidden);
         }
         ExprKind::NamedArgument { value, .. } => hide_aggregate_calls(value, hidden),
-        ExprKind::Call { args, .. } => {
-            args.iter_mut().for_each(|a| hide_aggregate_calls(a, hidden))
-        }
+        ExprKind::Call { args, .. } => args
+            .iter_mut()
+            .for_each(|a| hide_aggregate_calls(a, hidden)),
         ExprKind::Unary { operand, .. } => hide_aggregate_calls(operand, hidden),
         ExprKind::Binary { lhs, rhs, .. } => {
             hide_aggregate_calls(lhs, hidden);
@@ -599,7 +599,9 @@ fn hide_aggregate_calls(e: &mut Expr, hidden: &mut Vec<ast::NamedExpr>) {
         }
         ExprKind::List { expr, items, .. } => {
             hide_aggregate_calls(expr, hidden);
-            items.iter_mut().for_each(|e| hide_aggregate_calls(e, hidden));
+            items
+                .iter_mut()
+                .for_each(|e| hide_aggregate_calls(e, hidden));
         }
         ExprKind::Between {
             expr, low, high, ..

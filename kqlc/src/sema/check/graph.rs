@@ -541,7 +541,10 @@ impl Checker<'_> {
             // The node's degrees follow its properties (the runtime's
             // `bind_node` fills them); `(` keeps them apart from names.
             for degree in NODE_DEGREES {
-                layout.push(Column::new(format!("{}.{degree}()", name.name), ScalarType::Long));
+                layout.push(Column::new(
+                    format!("{}.{degree}()", name.name),
+                    ScalarType::Long,
+                ));
             }
             at
         });
@@ -769,7 +772,10 @@ impl Checker<'_> {
                         span,
                     )
                     .with_label("not one node variable")
-                    .with_help(format!("name a node of the pattern: `{}(n)` for `(n)`", name.name)),
+                    .with_help(format!(
+                        "name a node of the pattern: `{}(n)` for `(n)`",
+                        name.name
+                    )),
                 );
                 return poisoned_expr(span);
             }

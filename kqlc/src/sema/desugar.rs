@@ -497,8 +497,8 @@ fn is_aggregate_call(e: &Expr) -> bool {
 
 /// `summarize ..., N = F(agg(x), ...) by K`: a named scalar expression
 /// over aggregates (summarize-operator.md allows any expression over
-/// aggregation functions) is `summarize` of the aggregates under hidden
-/// names, then `extend N = F(...)` of them, then `project-away` of the
+/// aggregation functions), or a constant, is `summarize` of the
+/// aggregates under hidden names, then `extend N = F(...)` of them, then `project-away` of the
 /// hidden columns. Only when such items come last, so that the extended
 /// columns land where `summarize` would have put them; otherwise (or
 /// unnamed) the checker refuses the item as before.
@@ -513,7 +513,7 @@ fn summarize_over_aggregates(
         i.name.is_some()
             && i.more_names.is_empty()
             && !is_aggregate_call(&i.expr)
-            && contains_aggregate_call(&i.expr)
+            && (contains_aggregate_call(&i.expr) || is_constant(&i.expr))
     };
     if !tail.iter().all(rewritable) {
         return None;
@@ -529,7 +529,7 @@ fn summarize_over_aggregates(
             expr: value,
         });
     }
-    let away = hidden
+    let away: Vec<ast::ColumnPattern> = hidden
         .iter()
         .filter_map(|h: &ast::NamedExpr| h.name.clone())
         .map(|name| ast::ColumnPattern {
@@ -540,14 +540,29 @@ fn summarize_over_aggregates(
     let mut summarized = items[..first].to_vec();
     summarized.extend(hidden);
     let op = |kind| ast::Operator { kind, span };
-    Some(vec![
+    let mut operators = vec![
         op(OperatorKind::Summarize {
             aggregates: summarized,
             by: by.to_vec(),
         }),
         op(OperatorKind::Extend(extended)),
-        op(OperatorKind::ProjectAway(away)),
-    ])
+    ];
+    if !away.is_empty() {
+        operators.push(op(OperatorKind::ProjectAway(away)));
+    }
+    Some(operators)
+}
+
+/// Whether `e` reads nothing (no column, no `let`, no table): the same
+/// value for every group (`summarize ..., Seen = ""`).
+fn is_constant(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Literal(_) => true,
+        ExprKind::Call { args, .. } => args.iter().all(is_constant),
+        ExprKind::Unary { operand, .. } => is_constant(operand),
+        ExprKind::Binary { lhs, rhs, .. } => is_constant(lhs) && is_constant(rhs),
+        _ => false,
+    }
 }
 
 /// Whether an aggregate call is somewhere in `e`.
@@ -747,8 +762,13 @@ mod tests {
         );
         // Left for the checker to refuse: before a plain aggregate (the
         // column would move), and unnamed (no name to give it).
+        assert_eq!(
+            desugared("T | summarize last = max(t), seen = strcat(\"\", \"-\") by k"),
+            "T | summarize last = max(t) by k | extend seen = strcat(\"\", \"-\")"
+        );
         for kept in [
             "T | summarize gb = sum(q) / 1000, n = dcount(q) by k",
+            "T | summarize last = max(t), seen = q by k",
             "T | summarize sum(q) / 1000 by k",
         ] {
             assert_eq!(desugared(kept), kept);

@@ -41,7 +41,7 @@ pub fn now(ctx: &Context, args: &[Value]) -> Value {
 /// is the time of reading: the run's `now()` in a batch run (or `--now`),
 /// and in a live detector the clock as each event is read (the `now` a
 /// live detector's context carries per event). See `docs/semantics.md`.
-pub fn ingestion_time(ctx: &Context, _args: &[Value]) -> Value {
+pub fn ingestion_time(ctx: &Context) -> Value {
     Value::DateTime(ctx.now)
 }
 

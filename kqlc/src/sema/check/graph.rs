@@ -864,7 +864,10 @@ impl Checker<'_> {
                 self.error(
                     Diagnostic::new(
                         Code::Unsupported,
-                        format!("{what} inside a `{subquery}` subquery is not supported yet"),
+                        format!(
+                            "{what} inside {} `{subquery}` subquery is not supported yet",
+                            if subquery == "mv-apply" { "an" } else { "a" }
+                        ),
                         operator.span,
                     )
                     .with_label("a graph per group")

@@ -314,3 +314,110 @@ fn extended_corpus_agrees_with_the_recorded_verdicts() {
         disagreements.join("\n")
     );
 }
+
+/// The constructs the checker refuses as not supported yet (`KQL0106`)
+/// over both corpora, counted by message: the table of
+/// `docs/corpus-coverage.md`. Run it with
+/// `cargo test -p kqlc-cli --test integration corpus::count -- --ignored --nocapture`.
+///
+/// Each query is checked against the built-in schema; a table it reads
+/// that has none gets one with `TimeGenerated` and `Timestamp` as
+/// datetimes (the columns time filters and `make-series` axes read), so
+/// that its other columns are unknown (`KQL0101`, not counted) rather
+/// than every expression being refused for its type. A construct whose
+/// refusal a type error hides is not counted.
+#[test]
+#[ignore = "prints the refusal counts of docs/corpus-coverage.md; not a check"]
+fn count_constructs_refused_at_check_time() {
+    use kqlc::diag::Code;
+    use kqlc::sema::{Column, Schema, Table};
+    use kqlc::types::ScalarType;
+    use std::collections::BTreeMap;
+
+    for corpus in ["kql", "kql-extended"] {
+        let root = shared().join("corpus").join(corpus);
+        if !root.is_dir() {
+            skip_or_fail(&format!("{} is missing", root.display()));
+            return;
+        }
+        let queries = corpus_queries(&root);
+        let mut counts: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
+        let (mut compiling, mut refusing) = (0, 0);
+        for (name, query) in &queries {
+            let mut schema = Schema::builtin();
+            let first = match kqlc::compile(query, &schema) {
+                Ok(_) => {
+                    compiling += 1;
+                    continue;
+                }
+                Err(diagnostics) => diagnostics,
+            };
+            let unknown_tables: Vec<Table> = first
+                .iter()
+                .filter(|d| d.code == Code::UnknownTable)
+                .filter_map(|d| d.message.split('\'').nth(1))
+                .map(|table| {
+                    Table::new(
+                        table,
+                        vec![
+                            Column::new("TimeGenerated", ScalarType::DateTime),
+                            Column::new("Timestamp", ScalarType::DateTime),
+                        ],
+                    )
+                })
+                .collect();
+            schema.extend(Schema::of_tables(unknown_tables));
+            let diagnostics = match kqlc::compile(query, &schema) {
+                Ok(_) => Vec::new(),
+                Err(diagnostics) => diagnostics,
+            };
+            let refused: Vec<_> = diagnostics
+                .iter()
+                .filter(|d| d.code == Code::Unsupported)
+                .collect();
+            if !refused.is_empty() {
+                refusing += 1;
+            }
+            for diagnostic in refused {
+                let entry = counts.entry(construct(&diagnostic.message)).or_default();
+                entry.0 += 1;
+                entry.1.push(name.clone());
+            }
+        }
+        let mut rows: Vec<_> = counts.into_iter().collect();
+        rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+        println!(
+            "# {corpus}: {} queries, {compiling} compile with the built-in schema, \
+             {refusing} have a KQL0106 refusal",
+            queries.len()
+        );
+        for (message, (count, files)) in rows {
+            println!("{count:4}  {message}");
+            for file in files {
+                println!("        {file}");
+            }
+        }
+    }
+}
+
+/// A refusal's message with what varies between uses of one construct
+/// elided (URLs, the column of a union, the tables a multi-table query
+/// reads), so they count together; function and plugin names stay.
+fn construct(message: &str) -> String {
+    if let Some((rule, _)) = message.split_once("; this query reads") {
+        return format!("{rule}; this query reads several");
+    }
+    let column_of_union = message.starts_with("union of column");
+    let mut out = String::new();
+    for (i, part) in message.split('\'').enumerate() {
+        if i % 2 == 1 {
+            let elide = part.contains("://") || column_of_union;
+            out.push('\'');
+            out.push_str(if elide { "…" } else { part });
+            out.push('\'');
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}

@@ -766,7 +766,7 @@ impl Aggregate {
                 }
             }
             Aggregate::TakeAny(any) => {
-                if any.is_null() {
+                if any.wants_any_value(value) {
                     *any = value.clone();
                 }
             }
@@ -903,7 +903,7 @@ impl Aggregate {
                 }
             }
             (Aggregate::TakeAny(any), Aggregate::TakeAny(other)) => {
-                if any.is_null() {
+                if any.wants_any_value(&other) {
                     *any = other;
                 }
             }

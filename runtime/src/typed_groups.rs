@@ -1061,17 +1061,17 @@ impl MakeList {
 pub struct TakeAny(Value);
 
 impl TakeAny {
-    /// Adds one row's value: kept while none is.
+    /// Adds one row's value: kept while none is (or only an empty string).
     #[inline]
     pub fn add(&mut self, value: &Value) {
-        if self.0.is_null() {
+        if self.0.wants_any_value(value) {
             self.0 = value.clone();
         }
     }
 
     /// Merges the value of `later` (`--threads`).
     pub fn merge(&mut self, later: TakeAny) {
-        if self.0.is_null() {
+        if self.0.wants_any_value(&later.0) {
             self.0 = later.0;
         }
     }

@@ -308,6 +308,18 @@ impl Value {
         matches!(self, Value::Null)
     }
 
+    /// Whether `take_any` should still replace this value by `next`: it
+    /// is null, or the empty string while `next` is not null
+    /// (take-any-aggregation-function.md: "it will attempt to return a
+    /// non-null/non-empty value, if such value is present").
+    pub fn wants_any_value(&self, next: &Value) -> bool {
+        match self {
+            Value::Null => true,
+            Value::String(s) => s.as_str().is_empty() && !next.is_null(),
+            _ => false,
+        }
+    }
+
     /// The text of a string value.
     pub fn as_str(&self) -> Option<&str> {
         match self {

@@ -87,6 +87,18 @@ use ScalarType as T;
 
 /// Every aggregate kqlc knows, sorted by name.
 pub static AGGREGATES: &[AggregateFunction] = &[
+    // The deprecated aliases of take_any/take_anyif: the same value, named
+    // `any_X` (take-any-aggregation-function.md: "The deprecated version
+    // adds `any_` prefix to the columns returned by the `any()`
+    // aggregation"); `anyif` likewise gives `anyif_X` (docs/semantics.md).
+    agg("any", Shape::Value, Result::ValueType, "any", "take_any"),
+    agg(
+        "anyif",
+        Shape::ValuePredicate,
+        Result::ValueType,
+        "anyif",
+        "take_any",
+    ),
     agg(
         "arg_max",
         Shape::Extreme,
@@ -373,8 +385,6 @@ pub static AGGREGATES: &[AggregateFunction] = &[
 
 /// Aggregates of the KQL reference kqlc does not implement yet.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
-    "any",
-    "anyif",
     "binary_all_and",
     "binary_all_or",
     "binary_all_xor",

@@ -19,6 +19,7 @@
 //!   for the columns of the row, known only after the operators before them
 //!   are checked.
 
+use super::aggregates;
 use super::names::item_name;
 use crate::syntax::ast::{
     self, Argument, Expr, ExprKind, FunctionBody, Ident, LetValue, OperatorKind, ParamKind, Source,
@@ -364,6 +365,9 @@ fn operator(operator: &ast::Operator, table: Option<&str>) -> Option<Vec<ast::Op
             }
             Some(operators)
         }
+        OperatorKind::Summarize { aggregates, by } => {
+            summarize_over_aggregates(aggregates, by, operator.span)
+        }
         // `summarize` then `top`, as the reference defines it.
         OperatorKind::TopHitters { count, of, by } => {
             Some(top_hitters(count, of, by.as_ref(), operator.span))
@@ -483,6 +487,145 @@ fn search_term(term: &str, case_sensitive: bool, span: Span) -> ExprKind {
             kind: ExprKind::Literal(ast::Literal::String(text)),
             span,
         }),
+    }
+}
+
+/// Whether `e` is an aggregate call (`count()`, `sum(x)`).
+fn is_aggregate_call(e: &Expr) -> bool {
+    matches!(&e.kind, ExprKind::Call { name, .. } if aggregates::lookup(&name.name).is_some())
+}
+
+/// `summarize ..., N = F(agg(x), ...) by K`: a named scalar expression
+/// over aggregates (summarize-operator.md allows any expression over
+/// aggregation functions), or a constant, is `summarize` of the
+/// aggregates under hidden names, then `extend N = F(...)` of them, then `project-away` of the
+/// hidden columns. Only when such items come last, so that the extended
+/// columns land where `summarize` would have put them; otherwise (or
+/// unnamed) the checker refuses the item as before.
+fn summarize_over_aggregates(
+    items: &[ast::NamedExpr],
+    by: &[ast::NamedExpr],
+    span: ast::Span,
+) -> Option<Vec<ast::Operator>> {
+    let first = items.iter().position(|i| !is_aggregate_call(&i.expr))?;
+    let tail = &items[first..];
+    let rewritable = |i: &ast::NamedExpr| {
+        i.name.is_some()
+            && i.more_names.is_empty()
+            && !is_aggregate_call(&i.expr)
+            && (contains_aggregate_call(&i.expr) || is_constant(&i.expr))
+    };
+    if !tail.iter().all(rewritable) {
+        return None;
+    }
+    let mut hidden = Vec::new();
+    let mut extended = Vec::new();
+    for item in tail {
+        let mut value = item.expr.clone();
+        hide_aggregate_calls(&mut value, &mut hidden);
+        extended.push(ast::NamedExpr {
+            name: item.name.clone(),
+            more_names: Vec::new(),
+            expr: value,
+        });
+    }
+    let away: Vec<ast::ColumnPattern> = hidden
+        .iter()
+        .filter_map(|h: &ast::NamedExpr| h.name.clone())
+        .map(|name| ast::ColumnPattern {
+            name,
+            wildcard: false,
+        })
+        .collect();
+    let mut summarized = items[..first].to_vec();
+    summarized.extend(hidden);
+    let op = |kind| ast::Operator { kind, span };
+    let mut operators = vec![
+        op(OperatorKind::Summarize {
+            aggregates: summarized,
+            by: by.to_vec(),
+        }),
+        op(OperatorKind::Extend(extended)),
+    ];
+    if !away.is_empty() {
+        operators.push(op(OperatorKind::ProjectAway(away)));
+    }
+    Some(operators)
+}
+
+/// Whether `e` reads nothing (no column, no `let`, no table): the same
+/// value for every group (`summarize ..., Seen = ""`).
+fn is_constant(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Literal(_) => true,
+        ExprKind::Call { args, .. } => args.iter().all(is_constant),
+        ExprKind::Unary { operand, .. } => is_constant(operand),
+        ExprKind::Binary { lhs, rhs, .. } => is_constant(lhs) && is_constant(rhs),
+        _ => false,
+    }
+}
+
+/// Whether an aggregate call is somewhere in `e`.
+fn contains_aggregate_call(e: &Expr) -> bool {
+    let mut probe = e.clone();
+    let mut found = Vec::new();
+    hide_aggregate_calls(&mut probe, &mut found);
+    !found.is_empty()
+}
+
+/// Replaces each aggregate call in `e` by the name of a hidden column,
+/// pushing `name = call` onto `hidden`.
+fn hide_aggregate_calls(e: &mut Expr, hidden: &mut Vec<ast::NamedExpr>) {
+    if is_aggregate_call(e) {
+        let name = ast::Ident {
+            name: format!("__kqlc_aggregate_{}", hidden.len()),
+            span: e.span,
+        };
+        let call = std::mem::replace(&mut e.kind, ExprKind::Name(name.clone()));
+        hidden.push(ast::NamedExpr {
+            name: Some(name),
+            more_names: Vec::new(),
+            expr: Expr {
+                kind: call,
+                span: e.span,
+            },
+        });
+        return;
+    }
+    match &mut e.kind {
+        ExprKind::Member { target, .. } => hide_aggregate_calls(target, hidden),
+        ExprKind::Index { target, index } => {
+            hide_aggregate_calls(target, hidden);
+            hide_aggregate_calls(index, hidden);
+        }
+        ExprKind::NamedArgument { value, .. } => hide_aggregate_calls(value, hidden),
+        ExprKind::Call { args, .. } => args
+            .iter_mut()
+            .for_each(|a| hide_aggregate_calls(a, hidden)),
+        ExprKind::Unary { operand, .. } => hide_aggregate_calls(operand, hidden),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            hide_aggregate_calls(lhs, hidden);
+            hide_aggregate_calls(rhs, hidden);
+        }
+        ExprKind::Chain { first, rest } => {
+            hide_aggregate_calls(first, hidden);
+            rest.iter_mut()
+                .for_each(|(_, e)| hide_aggregate_calls(e, hidden));
+        }
+        ExprKind::List { expr, items, .. } => {
+            hide_aggregate_calls(expr, hidden);
+            items
+                .iter_mut()
+                .for_each(|e| hide_aggregate_calls(e, hidden));
+        }
+        ExprKind::Between {
+            expr, low, high, ..
+        } => {
+            hide_aggregate_calls(expr, hidden);
+            hide_aggregate_calls(low, hidden);
+            hide_aggregate_calls(high, hidden);
+        }
+        _ => {}
     }
 }
 
@@ -607,6 +750,29 @@ mod tests {
             desugared("T | sample-distinct 10 of ['a b']"),
             "T | distinct [\"a b\"] | take 10"
         );
+    }
+
+    #[test]
+    fn trailing_expressions_over_aggregates_become_extend_of_hidden_columns() {
+        assert_eq!(
+            desugared("T | summarize n = dcount(q), gb = sum(q) / 1000 + max(q) by k"),
+            "T | summarize n = dcount(q), __kqlc_aggregate_0 = sum(q), __kqlc_aggregate_1 = max(q) by k \
+             | extend gb = (__kqlc_aggregate_0 / 1000) + __kqlc_aggregate_1 \
+             | project-away __kqlc_aggregate_0, __kqlc_aggregate_1"
+        );
+        // Left for the checker to refuse: before a plain aggregate (the
+        // column would move), and unnamed (no name to give it).
+        assert_eq!(
+            desugared("T | summarize last = max(t), seen = strcat(\"\", \"-\") by k"),
+            "T | summarize last = max(t) by k | extend seen = strcat(\"\", \"-\")"
+        );
+        for kept in [
+            "T | summarize gb = sum(q) / 1000, n = dcount(q) by k",
+            "T | summarize last = max(t), seen = q by k",
+            "T | summarize sum(q) / 1000 by k",
+        ] {
+            assert_eq!(desugared(kept), kept);
+        }
     }
 
     #[test]

@@ -495,6 +495,9 @@ pub struct GraphToTable {
     pub target_id: Option<Ident>,
     /// `as NAME`.
     pub name: Option<Ident>,
+    /// `nodes as N ..., edges as E ...`: the edges table after the comma
+    /// (two results; the checker refuses it), and the comma's span.
+    pub and_edges: Option<(Box<GraphToTable>, Span)>,
 }
 
 /// `search [kind=case_sensitive] [in (TABLE, ...)] PREDICATE`, as

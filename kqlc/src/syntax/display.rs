@@ -462,6 +462,11 @@ impl Display for OperatorKind {
                 if let Some(name) = &table.name {
                     write!(f, " as {name}")?;
                 }
+                if let Some((edges, _)) = &table.and_edges {
+                    let rest = OperatorKind::GraphToTable((**edges).clone()).to_string();
+                    let rest = rest.strip_prefix("graph-to-table ").unwrap_or(&rest);
+                    write!(f, ", {rest}")?;
+                }
                 Ok(())
             }
             OperatorKind::GraphMarkComponents { strong, property } => {
@@ -1286,6 +1291,9 @@ mod tests {
             "E | make-graph a --> b | graph-to-table edges with_source_id=S with_target_id=T as X",
         );
         round_trip("E | make-graph a --> b | graph-to-table nodes with_node_id=Id");
+        round_trip(
+            "E | make-graph a --> b | graph-to-table nodes with_node_id=Id as N, edges with_source_id=S as X",
+        );
         round_trip(
             "E | make-graph a --> b with N on id partitioned-by t (graph-mark-components | graph-to-table nodes) | take 1",
         );

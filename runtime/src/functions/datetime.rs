@@ -36,6 +36,15 @@ pub fn now(ctx: &Context, args: &[Value]) -> Value {
     }
 }
 
+/// `ingestion_time()` (`ingestion-time-function.md`): when the record was
+/// ingested. A detector's records are ingested when it reads them, so this
+/// is the time of reading: the run's `now()` in a batch run (or `--now`),
+/// and in a live detector the clock as each event is read (the `now` a
+/// live detector's context carries per event). See `docs/semantics.md`.
+pub fn ingestion_time(ctx: &Context) -> Value {
+    Value::DateTime(ctx.now)
+}
+
 /// `ago(timespan)` (`ago-function.md`): `now()` minus `timespan`
 /// (`where Timestamp > ago(1h)`). Null, a non-timespan argument, or a result
 /// outside years 1–9999 → null.

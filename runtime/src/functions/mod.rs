@@ -133,10 +133,10 @@ pub use self::data_size::estimate_data_size;
 pub use self::datetime::{
     ago, bin, bin_at, datetime_add, datetime_diff, datetime_part, dayofmonth, dayofweek, dayofyear,
     endofday, endofmonth, endofweek, endofyear, floor, format_datetime, format_timespan, getmonth,
-    getyear, hourofday, make_datetime, make_timespan, now, startofday, startofday_args,
-    startofday_offset, startofmonth, startofweek, startofyear, unixtime_microseconds_todatetime,
-    unixtime_milliseconds_todatetime, unixtime_nanoseconds_todatetime, unixtime_seconds_todatetime,
-    week_of_year,
+    getyear, hourofday, ingestion_time, make_datetime, make_timespan, now, startofday,
+    startofday_args, startofday_offset, startofmonth, startofweek, startofyear,
+    unixtime_microseconds_todatetime, unixtime_milliseconds_todatetime,
+    unixtime_nanoseconds_todatetime, unixtime_seconds_todatetime, week_of_year,
 };
 pub use self::decompose::{
     series_decompose_anomalies_dynamic, series_decompose_dynamic, series_decompose_forecast_dynamic,

@@ -263,8 +263,16 @@ impl<'a> Matcher<'a> {
     fn bind_node(&mut self, k: usize, x: usize) {
         self.node_at[k] = Some(x);
         if let Some(at) = self.spec.node_blocks[k] {
-            for (slot, value) in self.row[at..].iter_mut().zip(&self.graph.nodes[x]) {
+            let properties = &self.graph.nodes[x];
+            for (slot, value) in self.row[at..].iter_mut().zip(properties) {
                 *slot = value.clone();
+            }
+            // Then `node_degree_in`, `node_degree_out`: the node's incoming
+            // and outgoing edges (a loop counts in both).
+            let degrees = [self.graph.inn[x].len(), self.graph.out[x].len()];
+            let slots = self.row.iter_mut().skip(at + properties.len());
+            for (slot, degree) in slots.zip(degrees) {
+                *slot = Value::Long(i64::try_from(degree).unwrap_or(i64::MAX));
             }
         }
     }
@@ -445,9 +453,10 @@ mod tests {
             sequences: &[(0, &[(0, 1)])],
             cycles,
             shortest,
-            node_blocks: &[Some(0), Some(1)],
-            edge_blocks: &[Some(2)],
-            width: 4,
+            // Each node: its id, then its in- and out-degree.
+            node_blocks: &[Some(0), Some(3)],
+            edge_blocks: &[Some(6)],
+            width: 8,
             folds: &[],
         }
     }
@@ -460,10 +469,10 @@ mod tests {
         });
         rows.into_iter()
             .map(|row| {
-                let Value::Long(end) = row[1] else {
+                let Value::Long(end) = row[3] else {
                     return (-1, Vec::new());
                 };
-                let Value::Array(path) = &row[3] else {
+                let Value::Array(path) = &row[7] else {
                     return (end, Vec::new());
                 };
                 let path = path
@@ -490,6 +499,35 @@ mod tests {
                 (2, vec![3, 1, 2]),
             ]
         );
+    }
+
+    #[test]
+    fn bound_nodes_carry_their_in_and_out_degree() {
+        let g = graph(&[(1, 2), (2, 3), (1, 3), (3, 1)]);
+        let spec = path_pattern(1, 3, Cycles::UniqueEdges, None);
+        let mut rows = Vec::new();
+        let condition = |event: usize, row: &[Value]| event != 0 || row[0] == Value::Long(1);
+        find_matches(&g, &spec, &condition, &|_, _| Value::Null, &mut |row| {
+            rows.push(row)
+        });
+        // (id, in, out): 1 has 3->1 in, 1->2 and 1->3 out; 2 has one of
+        // each; 3 has 2->3 and 1->3 in, 3->1 out.
+        let degrees = |id: i64| match id {
+            1 => (1, 2),
+            2 => (1, 1),
+            _ => (2, 1),
+        };
+        assert!(!rows.is_empty());
+        for row in rows {
+            for at in [0, 3] {
+                let Value::Long(id) = row[at] else {
+                    panic!("no node id at {at}: {row:?}");
+                };
+                let (inn, out) = degrees(id);
+                assert_eq!(row[at + 1], Value::Long(inn), "in-degree of {id}");
+                assert_eq!(row[at + 2], Value::Long(out), "out-degree of {id}");
+            }
+        }
     }
 
     #[test]

@@ -98,9 +98,11 @@ impl Checker<'_> {
             stages: Vec::new(),
             output: subtable.clone(),
         };
+        let outer = self.graph_refused_in.replace(("mv-apply", false));
         for operator in &apply.subquery {
             sub = self.push_operator(sub, operator);
         }
+        self.graph_refused_in = outer;
         if reads_input_table(&sub, true) {
             self.error(Diagnostic::new(
                 Code::Unsupported,

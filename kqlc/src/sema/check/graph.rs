@@ -225,6 +225,20 @@ impl Checker<'_> {
         let text = self.text(make.span.to(last.span).to(make.span));
         let (output, project) = match &last.kind {
             OperatorKind::GraphToTable(table) => {
+                if let Some((_, comma)) = &table.and_edges {
+                    // graph-to-table-operator.md: "returns two tabular
+                    // results"; a query gives one.
+                    self.error(
+                        Diagnostic::new(
+                            Code::Unsupported,
+                            "`graph-to-table` of both nodes and edges gives two results, and a query here gives one",
+                            last.span,
+                        )
+                        .with_secondary(*comma, "the edges table starts here")
+                        .with_label("two tables")
+                        .with_help("export one table: `graph-to-table nodes ...` or `graph-to-table edges ...` (a query for each)"),
+                    );
+                }
                 let mut columns = Vec::new();
                 let mut add = |checker: &mut Self, name: &Option<Ident>| {
                     if let Some(name) = name {
@@ -524,6 +538,14 @@ impl Checker<'_> {
             for p in properties {
                 layout.push(Column::new(format!("{}.{}", name.name, p.name), p.ty));
             }
+            // The node's degrees follow its properties (the runtime's
+            // `bind_node` fills them); `(` keeps them apart from names.
+            for degree in NODE_DEGREES {
+                layout.push(Column::new(
+                    format!("{}.{degree}()", name.name),
+                    ScalarType::Long,
+                ));
+            }
             at
         });
         pattern.node_blocks.push(block);
@@ -726,11 +748,39 @@ impl Checker<'_> {
                 }
                 ExprKind::Literal(Literal::Dynamic(ast::DynamicLiteral::Array(Vec::new())))
             }
+            // `node_degree_in(n)`, `node_degree_out(n)` (node-degree-in.md,
+            // node_degree_out.md): the column after the node's properties.
+            ExprKind::Call { name, args }
+                if NODE_DEGREES.contains(&name.name.as_str())
+                    && args.len() == 1
+                    && is_node_var(&args[0], scope) =>
+            {
+                let ExprKind::Name(var) = &args[0].kind else {
+                    return poisoned_expr(span);
+                };
+                used.push(scope[&var.name].var);
+                ExprKind::Name(Ident {
+                    name: format!("{}.{}()", var.name, name.name),
+                    span,
+                })
+            }
+            ExprKind::Call { name, .. } if NODE_DEGREES.contains(&name.name.as_str()) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        format!("`{}()` needs a node variable of the pattern", name.name),
+                        span,
+                    )
+                    .with_label("not one node variable")
+                    .with_help(format!(
+                        "name a node of the pattern: `{}(n)` for `(n)`",
+                        name.name
+                    )),
+                );
+                return poisoned_expr(span);
+            }
             ExprKind::Call { name, .. }
-                if matches!(
-                    name.name.as_str(),
-                    "inner_nodes" | "labels" | "node_degree_in" | "node_degree_out"
-                ) =>
+                if matches!(name.name.as_str(), "inner_nodes" | "labels") =>
             {
                 self.error(
                     Diagnostic::new(
@@ -802,6 +852,32 @@ impl Checker<'_> {
             // The source was refused (`graph("Model")`) and reported.
             return;
         }
+        if let Some((subquery, refused)) = self.graph_refused_in {
+            // Subqueries run operator by operator over each group's rows;
+            // a graph there would be built per group.
+            if !refused {
+                self.graph_refused_in = Some((subquery, true));
+                let what = match &operator.kind {
+                    OperatorKind::MakeGraph(_) => "`make-graph`",
+                    _ => "a graph operator",
+                };
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!(
+                            "{what} inside {} `{subquery}` subquery is not supported yet",
+                            if subquery == "mv-apply" { "an" } else { "a" }
+                        ),
+                        operator.span,
+                    )
+                    .with_label("a graph per group")
+                    .with_help(format!(
+                        "build the graph outside `{subquery}`; for a graph per group use `make-graph ... partitioned-by COLUMN (...)`"
+                    )),
+                );
+            }
+            return;
+        }
         let name = match &operator.kind {
             OperatorKind::MakeGraph(_) => {
                 self.error(
@@ -866,6 +942,16 @@ fn poisoned_expr(span: Span) -> Expr {
 /// Whether `expr` is a bare pattern variable.
 fn is_var(expr: &Expr, scope: &HashMap<String, Var>) -> bool {
     matches!(&expr.kind, ExprKind::Name(var) if scope.contains_key(&var.name))
+}
+
+/// The graph functions of a node, in the order their columns follow the
+/// node's properties in a match row.
+const NODE_DEGREES: [&str; 2] = ["node_degree_in", "node_degree_out"];
+
+/// Whether the expression names a node variable of the pattern.
+fn is_node_var(expr: &Expr, scope: &HashMap<String, Var>) -> bool {
+    matches!(&expr.kind, ExprKind::Name(var)
+        if scope.get(&var.name).is_some_and(|v| matches!(v.var, PatternVar::Node(_))))
 }
 
 /// Whether the expression is over a match row (with variables), not over

@@ -146,45 +146,113 @@ impl Checker<'_> {
         union: &ast::Union,
         span: Span,
     ) -> (CheckedOp, Vec<Column>) {
-        let mut columns: Vec<Column> = input.to_vec();
-        for leg in &legs {
-            self.check_single_table(leg);
-            for column in &leg.output {
-                match columns.iter().find(|c| c.name == column.name) {
-                    Some(existing) if existing.ty != column.ty => self.error(
-                        Diagnostic::new(
-                            Code::Unsupported,
-                            format!(
-                                "union of column '{}' with types {} and {} is not supported",
-                                column.name, existing.ty, column.ty
-                            ),
-                            span,
-                        )
-                        .with_help("convert the column to one type in every table first"),
-                    ),
-                    Some(_) => {}
-                    None => columns.push(column.clone()),
-                }
+        // Every (name, type) pair in order of first occurrence
+        // (union-operator.md, `kind=outer`: "one column for each name and
+        // type occurrences").
+        let mut pairs: Vec<Column> = Vec::new();
+        for column in input
+            .iter()
+            .chain(legs.iter().flat_map(|leg| leg.output.iter()))
+        {
+            if !pairs
+                .iter()
+                .any(|p| p.name == column.name && p.ty == column.ty)
+            {
+                pairs.push(column.clone());
             }
         }
+        for leg in &legs {
+            self.check_single_table(leg);
+        }
+        let typed_twice = |name: &str| pairs.iter().filter(|p| p.name == name).count() > 1;
         if union.inner {
-            columns.retain(|c| {
-                input.iter().any(|i| i.name == c.name)
-                    && legs
-                        .iter()
-                        .all(|leg| leg.output.iter().any(|o| o.name == c.name))
-            });
+            if let Some(column) = pairs.iter().find(|p| typed_twice(&p.name)) {
+                let types: Vec<String> = pairs
+                    .iter()
+                    .filter(|p| p.name == column.name)
+                    .map(|p| p.ty.to_string())
+                    .collect();
+                self.error(
+                    Diagnostic::new(
+                        Code::Unsupported,
+                        format!(
+                            "union kind=inner of column '{}' with types {} is not supported",
+                            column.name,
+                            types.join(" and ")
+                        ),
+                        span,
+                    )
+                    .with_help("convert the column to one type in every table first"),
+                );
+            }
+        }
+        // A name with several types becomes NAME_TYPE per type; where that
+        // is taken by a column of the inputs, a number follows (the page's
+        // `x_long1`).
+        let mut columns: Vec<Column> = pairs
+            .iter()
+            .filter(|p| !typed_twice(&p.name))
+            .cloned()
+            .collect();
+        let mut origins: Vec<(String, ScalarType)> =
+            columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
+        let mut named: Vec<(usize, Column, (String, ScalarType))> = Vec::new();
+        for (at, pair) in pairs.iter().enumerate() {
+            if typed_twice(&pair.name) {
+                let name = unique_name(&columns, &format!("{}_{}", pair.name, pair.ty));
+                let column = Column::new(name, pair.ty);
+                columns.push(column.clone());
+                named.push((at, column, (pair.name.clone(), pair.ty)));
+            }
+        }
+        // Back into the order of first occurrence.
+        let mut ordered: Vec<(Column, (String, ScalarType))> = Vec::new();
+        let mut plain = columns
+            .iter()
+            .zip(origins.drain(..))
+            .take(columns.len() - named.len());
+        let mut renamed = named.into_iter().peekable();
+        for (at, _) in pairs.iter().enumerate() {
+            if renamed.peek().is_some_and(|(k, _, _)| *k == at) {
+                let (_, column, origin) = renamed.next().unwrap_or_else(|| unreachable!());
+                ordered.push((column, origin));
+            } else if let Some((column, origin)) = plain.next() {
+                ordered.push((column.clone(), origin));
+            }
+        }
+        let (mut columns, mut origins): (Vec<Column>, Vec<(String, ScalarType)>) =
+            ordered.into_iter().unzip();
+        if union.inner {
+            let keep: Vec<bool> = origins
+                .iter()
+                .map(|(name, _)| {
+                    input.iter().any(|i| &i.name == name)
+                        && legs
+                            .iter()
+                            .all(|leg| leg.output.iter().any(|o| &o.name == name))
+                })
+                .collect();
+            let mut k = keep.iter();
+            columns.retain(|_| *k.next().unwrap_or(&false));
+            let mut k = keep.iter();
+            origins.retain(|_| *k.next().unwrap_or(&false));
         }
         if let Some(source) = &union.with_source {
             if let Some(i) = columns.iter().position(|c| c.name == source.name) {
                 let column = columns.remove(i);
                 columns.insert(0, column);
+                let origin = origins.remove(i);
+                origins.insert(0, origin);
             }
         }
         let mapping = |output: &[Column]| -> Vec<Option<usize>> {
-            columns
+            origins
                 .iter()
-                .map(|c| output.iter().position(|o| o.name == c.name))
+                .map(|(name, ty)| {
+                    output
+                        .iter()
+                        .position(|o| &o.name == name && (o.ty == *ty || !typed_twice(name)))
+                })
                 .collect()
         };
         let input_map = mapping(input);

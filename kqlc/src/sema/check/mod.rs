@@ -76,6 +76,7 @@ pub fn check(
         in_window_stage: false,
         unknown_sources: 0,
         bin_auto: BinAuto::default(),
+        graph_refused_in: None,
     };
     // `set` options hold for the whole query, wherever they are written.
     for statement in &query.statements {
@@ -175,6 +176,10 @@ struct Checker<'a> {
     unknown_sources: usize,
     /// What `bin_auto` rounds by: the query's `set query_bin_auto_*`.
     bin_auto: BinAuto,
+    /// The `mv-apply` or `partition` whose subquery is being checked, and
+    /// whether a `make-graph` in it was refused already (its graph
+    /// operators then give no second error).
+    graph_refused_in: Option<(&'static str, bool)>,
 }
 
 /// `set query_bin_auto_size = ...` and `set query_bin_auto_at = ...`, each

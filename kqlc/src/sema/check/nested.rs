@@ -158,9 +158,11 @@ impl Checker<'_> {
             output: input.to_vec(),
         };
         self.check_render_last(&partition.subquery);
+        let outer = self.graph_refused_in.replace(("partition", false));
         for operator in &partition.subquery {
             sub = self.push_operator(sub, operator);
         }
+        self.graph_refused_in = outer;
         if reads_input_table(&sub, true) {
             self.error(Diagnostic::new(
                 Code::Unsupported,

@@ -105,7 +105,18 @@ impl Checker<'_> {
             OperatorKind::MvExpand(expand) => self.mv_expand(expand, input),
             OperatorKind::MvApply(apply) => self.mv_apply(apply, input, operator.span),
             OperatorKind::Take(count) => {
-                let n = self.constant_count(count, "take");
+                // `sample-distinct N of C` is desugared to `distinct` and a
+                // `take` spanning the whole operator: name what was written.
+                let written = self
+                    .source
+                    .get(operator.span.start..operator.span.end)
+                    .unwrap_or("");
+                let what = if written.starts_with("sample-distinct") {
+                    "sample-distinct"
+                } else {
+                    "take"
+                };
+                let n = self.constant_count(count, what);
                 (CheckedOp::Take(n), input.to_vec())
             }
             // The desugar pass rewrites these before checking; reaching

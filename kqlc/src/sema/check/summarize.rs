@@ -501,7 +501,7 @@ impl Checker<'_> {
                     expr.span,
                 )
                 .with_label("not an aggregate call")
-                .with_note("expressions over aggregates (`2 * count()`) are not supported yet; compute them with a later `extend`"),
+                .with_note("expressions over aggregates (`n = 2 * count()`) are supported when named and after every plain aggregate; elsewhere compute them with a later `extend`"),
             );
             return None;
         };
@@ -531,6 +531,34 @@ impl Checker<'_> {
             return None;
         };
         let (min, max) = function.arity();
+        let several_values = match function.shape {
+            Shape::Value => args.len() > 1,
+            Shape::ValuePredicate => args.len() > 2,
+            _ => false,
+        };
+        let star = args.iter().any(|a| matches!(a.kind, ExprKind::Star));
+        if function.runtime == "take_any" && (several_values || star) {
+            // take_any(a, b) and take_any(*) take all values from one row
+            // (take-any-aggregation-function.md); one call per value may
+            // take them from different rows, so it is no rewrite.
+            self.error(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    format!(
+                        "'{}' of {} is not supported yet",
+                        function.name,
+                        if star { "`*`" } else { "several expressions" }
+                    ),
+                    expr.span,
+                )
+                .with_label("takes its values from one row")
+                .with_help(format!(
+                    "take each value alone (`{0}(a), {0}(b)`), knowing each may come from another row",
+                    function.name
+                )),
+            );
+            return None;
+        }
         if args.len() < min || max.is_some_and(|max| args.len() > max) {
             let expected = match max {
                 Some(max) if max == min => format!("{min}"),

@@ -284,7 +284,7 @@ pub fn catalog() -> String {
 /// Functions of the KQL reference that kqlc does not implement yet, so that
 /// an error can say "not supported" rather than "unknown". Most need what a
 /// row-at-a-time detector does not have: a cluster
-/// (`current_database`, `cursor_after`, `ingestion_time`, `extent_id`), or
+/// (`current_database`, `cursor_after`, `extent_id`), or
 /// data kqlc does not ship (`geo_info_from_ip_address`), or Kusto's own
 /// hash combination (`hash_combine`, `hash_many`); see
 /// `docs/functions.md`.
@@ -302,7 +302,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "geo_info_from_ip_address",
     "hash_combine",
     "hash_many",
-    "ingestion_time",
 ];
 
 #[cfg(test)]

@@ -670,6 +670,15 @@ pub(super) const ENTRIES: &[Function] = &[
         &[1],
     ),
     f(
+        "ingestion_time",
+        &[],
+        0,
+        fixed(T::DateTime),
+        "ingestion_time",
+        C::Context,
+        "when the detector read the record: the run's now() (live: per event)",
+    ),
+    f(
         "ipv4_compare",
         &[A::String, A::String, A::Integer],
         2,

@@ -192,7 +192,8 @@ impl Parser {
     }
 
     /// `nodes [with_node_id=C] [as N]` or `edges [with_source_id=C]
-    /// [with_target_id=C] [as N]`; the form with both tables is refused.
+    /// [with_target_id=C] [as N]`, or both tables (`nodes ..., edges ...`),
+    /// which the checker refuses.
     pub(super) fn parse_graph_to_table(&mut self) -> PResult<OperatorKind> {
         let kind = self.parse_name("`nodes` or `edges`")?;
         let edges = match kind.name.as_str() {
@@ -208,11 +209,35 @@ impl Parser {
                 .into())
             }
         };
+        let mut table = self.parse_graph_table_options(edges)?;
+        if !edges && self.at(&TokenKind::Comma) {
+            let comma = self.peek().span;
+            self.advance();
+            let kind = self.parse_name("`edges`")?;
+            if kind.name != "edges" {
+                return Err(Diagnostic::new(
+                    Code::UnexpectedToken,
+                    format!("expected `edges`, found `{}`", kind.name),
+                    kind.span,
+                )
+                .with_label("expected `edges` after the nodes table")
+                .into());
+            }
+            let edges_table = self.parse_graph_table_options(true)?;
+            table.and_edges = Some((Box::new(edges_table), comma));
+        }
+        Ok(OperatorKind::GraphToTable(table))
+    }
+
+    /// The options of one `graph-to-table` table: `with_node_id=C`
+    /// (nodes), `with_source_id=C`, `with_target_id=C` (edges), `as N`.
+    fn parse_graph_table_options(&mut self, edges: bool) -> PResult<ast::GraphToTable> {
         let mut table = ast::GraphToTable {
             edges,
             first_id: None,
             target_id: None,
             name: None,
+            and_edges: None,
         };
         loop {
             let option =
@@ -232,15 +257,7 @@ impl Parser {
                 break;
             }
         }
-        if self.at(&TokenKind::Comma) {
-            return Err(Diagnostic::new(
-                Code::Unsupported,
-                "`graph-to-table` of both nodes and edges is not supported yet",
-                self.peek().span,
-            )
-            .into());
-        }
-        Ok(OperatorKind::GraphToTable(table))
+        Ok(table)
     }
 
     /// `[kind=weak|strong] [with_component_id=NAME]`.

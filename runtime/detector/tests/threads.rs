@@ -532,6 +532,31 @@ fn workers_reading_byte_ranges_of_every_size_give_the_lines_of_one_thread() {
             );
         }
     }
+    // A summarize aggregates on the workers, a region of ranges into one
+    // state each: groups in first-seen order, the first timestamp, and the
+    // rejections between them with their line numbers.
+    setup.alerts = false;
+    for no_prefilter in [false, true] {
+        setup.no_prefilter = no_prefilter;
+        let one = run(summarize, &setup, 1, true);
+        assert!(one.stdout.lines().count() >= 2, "{}", one.stdout);
+        assert!(one.stderr.contains("kinds.jsonl:2: malformed JSON"));
+        for batch in (1..400)
+            .step_by(7)
+            .chain([input.len() / 2, input.len() + 1])
+        {
+            let threads = 2 + batch % 3;
+            let many = run_in(summarize, &setup, threads, false, Some(batch));
+            assert!(
+                one == many,
+                "--threads {threads} in ranges of {batch} bytes\n--- one thread:\n{}\n{}\n--- {threads} threads:\n{}\n{}",
+                one.stderr,
+                one.stdout,
+                many.stderr,
+                many.stdout
+            );
+        }
+    }
 }
 
 #[test]

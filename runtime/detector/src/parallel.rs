@@ -48,7 +48,9 @@
 //! exactly), the rules' per-row work moves to the workers too: each batch's
 //! rows go into fresh partial states on its worker ([`PartialRules`]), and
 //! the calling thread, after the batch's counts and rejections, merges them
-//! into the rules in batch order ([`Query::merge_partial`]), so groups keep
+//! into the rules in batch order ([`Query::merge_partial`]); over a plain
+//! file a worker keeps one set of states for a whole region of consecutive
+//! batches, merged once (see [`read_file_lines`]). So groups keep
 //! their first-seen order and `make_list`, `arg_max` ties and `take_any`
 //! resolve as with one thread. A line whose records all went into the
 //! partial states gives no event in the outcome, only counts ([`Taken`]):

@@ -21,6 +21,18 @@
 //!              line numbers (its running count), counts, rejects, rules
 //! ```
 //!
+//! With partial aggregation (every rule aggregates on the workers) batches
+//! are not dealt round-robin: they are cut into regions of consecutive
+//! batches, a share of what is left each ([`regions`]), and a worker takes
+//! the next region free, works through it with one set of partial states,
+//! and sends only what needs the calling thread (lines with rejections,
+//! while its channel has room), then the region's counts and states at its
+//! end. The calling thread takes the regions in order, so states merge in
+//! input order, once per region instead of once per batch, and the calling
+//! thread mostly sleeps (with round-robin batches it woke, and merged, for
+//! every batch: a quarter more CPU time than one thread on the hunting
+//! queries, `docs/PERFORMANCE.md`).
+//!
 //! A worker knows only how many lines its batch holds; the calling thread
 //! numbers them, adding batches in order, exactly as [`super::read_lines`]
 //! does, so messages, `--rejects`, `--strict` and the rules see what one

@@ -124,7 +124,7 @@ const EXTEND_MOST: usize = 1 << 20;
 
 /// With partial aggregation, the fewest batches in a region (see
 /// [`regions`]).
-const MIN_REGION_BATCHES: u64 = 16;
+const MIN_REGION_BATCHES: u64 = 4;
 /// Messages a region's channel holds: a worker that is ahead of the
 /// calling thread sends its region's lines that need the calling thread
 /// (rejections) while there is room, and keeps them otherwise.
@@ -1029,7 +1029,7 @@ mod tests {
         // quarter, then smaller.
         let regions = regions(3815, 2);
         assert_eq!(regions[0], 0..953);
-        assert!(regions.len() < 24, "{}", regions.len());
+        assert!(regions.len() < 32, "{}", regions.len());
     }
 
     #[test]

@@ -594,3 +594,33 @@ fn a_line_over_the_limit_at_a_range_boundary_is_rejected_as_one_thread_does() {
         );
     }
 }
+
+#[test]
+fn a_summarize_over_a_file_of_mostly_rejected_lines_gives_what_one_thread_gives() {
+    // A bad line after every good one: with partial aggregation, workers
+    // ahead of the calling thread fill their regions' channels with
+    // rejections, keep more, and wait; with --strict the calling thread
+    // stops at the first while they wait, and they must stop too.
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "bad.jsonl", &mixed_input(3_000, 1, 0, false));
+    let mut setup = Setup::new(vec![(file, InputFormat::Auto)]);
+    setup.rejects = Some(dir.path().join("rejects.jsonl"));
+    for strict in [false, true] {
+        setup.strict = strict;
+        let one = run(summarize, &setup, 1, true);
+        assert!(
+            one.stderr.matches("bad.jsonl:").count() >= 1,
+            "{}",
+            clip(&one.stderr)
+        );
+        for (threads, batch) in [(2, Some(512)), (3, Some(2048)), (2, None)] {
+            let many = run_in(summarize, &setup, threads, false, batch);
+            assert!(
+                one == many,
+                "--strict {strict}, --threads {threads}, ranges of {batch:?} bytes\n--- one thread:\n{}\n--- {threads} threads:\n{}",
+                clip(&one.stderr),
+                clip(&many.stderr)
+            );
+        }
+    }
+}

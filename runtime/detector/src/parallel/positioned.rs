@@ -356,6 +356,10 @@ impl<F: ReadAt> Plan<'_, F> {
                 }
             }
             drop(senders);
+            // Owned here, so dropped when this returns (before the scope
+            // joins the workers): a worker waiting for room in a channel
+            // then sees it closed and stops.
+            let receivers = receivers;
             for receiver in &receivers {
                 loop {
                     let part = match receiver.recv() {

@@ -1,6 +1,7 @@
-//! `--threads N` with per-batch partial aggregation: a detector whose rules
-//! are a stateless prefix then a mergeable `summarize` aggregates each batch
-//! on its worker and merges the states in input order. Its output, reports,
+//! `--threads N` with partial aggregation: a detector whose rules
+//! are a stateless prefix then a mergeable `summarize` aggregates its rows
+//! on the workers (a state per region of batches of the file, about 1 MB
+//! each here) and merges the states in input order. Its output, reports,
 //! rejects and exit status must be those of one thread, byte for byte, for
 //! each hunting-query shape and for the aggregates whose result depends on
 //! row order (`make_list`, `make_set`, `arg_max` ties, `take_any`, the

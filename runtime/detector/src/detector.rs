@@ -623,6 +623,10 @@ impl<W: Write, E: Write> LineSink for ParallelSink<'_, '_, W, E> {
         self.session.read_failed(self.name, line, partial, error)
     }
 
+    fn partials(&mut self, partials: Partials) -> Result<(), Stop> {
+        self.session.merge_partials(partials).map_err(Stop::Write)
+    }
+
     fn no_thread(&mut self, index: usize, threads: usize, error: io::Error) -> Stop {
         Stop::NoThread(format!(
             "--threads {threads}: cannot start worker thread {index}: {error} (try fewer threads)"

@@ -48,7 +48,9 @@
 //! exactly), the rules' per-row work moves to the workers too: each batch's
 //! rows go into fresh partial states on its worker ([`PartialRules`]), and
 //! the calling thread, after the batch's counts and rejections, merges them
-//! into the rules in batch order ([`Query::merge_partial`]), so groups keep
+//! into the rules in batch order ([`Query::merge_partial`]); over a plain
+//! file a worker keeps one set of states for a whole region of consecutive
+//! batches, merged once (see [`read_file_lines`]). So groups keep
 //! their first-seen order and `make_list`, `arg_max` ties and `take_any`
 //! resolve as with one thread. A line whose records all went into the
 //! partial states gives no event in the outcome, only counts ([`Taken`]):
@@ -662,7 +664,7 @@ impl LineWork {
                                 taken_before: std::mem::take(&mut taken),
                                 kind: EventKind::Row {
                                     row,
-                                    may_match: std::mem::take(&mut may_match),
+                                    may_match: event_may_match(&mut may_match),
                                 },
                             });
                             continue;
@@ -691,7 +693,7 @@ impl LineWork {
                 };
                 EventKind::Unit {
                     records,
-                    may_match: std::mem::take(&mut may_match),
+                    may_match: event_may_match(&mut may_match),
                     text,
                 }
             };
@@ -710,8 +712,27 @@ impl LineWork {
             skipped_after: skipped,
             taken_after: taken,
             buffer: job.buffer,
-            partials: self.partials.as_mut().map(PartialRules::take),
+            partials: None,
         }
+    }
+
+    /// Whether rows go into partial states on this worker ([`PartialRules`]).
+    pub(crate) fn has_partials(&self) -> bool {
+        self.partials.is_some()
+    }
+
+    /// The partial states over the rows pushed since the last call, with
+    /// what each grew the heap by, leaving fresh ones (`None` without
+    /// partial aggregation).
+    pub(crate) fn take_partials(&mut self) -> Option<Partials> {
+        self.partials.as_mut().map(PartialRules::take)
+    }
+
+    /// The heap bytes the partial states hold now (0 without them).
+    pub(crate) fn partial_bytes(&self) -> i64 {
+        self.partials
+            .as_ref()
+            .map_or(0, |partials| partials.held.iter().sum())
     }
 }
 
@@ -833,6 +854,18 @@ fn nesting(text: &[u8]) -> (usize, bool) {
         i += 1;
     }
     (deepest, unusual)
+}
+
+/// `may_match` for a line's event, leaving the vector to the next line.
+/// Every rule allowed is said by an empty vector (as when the prefilter
+/// did not look), which costs no allocation: with one rule, every line
+/// the prefilter keeps is such a line.
+fn event_may_match(may_match: &mut Vec<bool>) -> Vec<bool> {
+    if may_match.iter().all(|&may| may) {
+        Vec::new()
+    } else {
+        std::mem::take(may_match)
+    }
 }
 
 /// True when a line of `run` is longer than `limit` bytes.
@@ -970,6 +1003,36 @@ pub struct BatchOutcome {
     pub partials: Option<Partials>,
 }
 
+impl BatchOutcome {
+    /// Appends the outcome of the batch that follows this one in the
+    /// input: one outcome for the lines of both, as if they had been one
+    /// batch. The partial states are not touched (a region's go to the
+    /// calling thread on their own).
+    fn append(&mut self, later: BatchOutcome) {
+        let before = self.lines;
+        let mut events = later.events.into_iter();
+        if let Some(mut first) = events.next() {
+            first.blank_before += std::mem::take(&mut self.blank_after);
+            first.skipped_before += std::mem::take(&mut self.skipped_after);
+            first
+                .taken_before
+                .add(&std::mem::take(&mut self.taken_after));
+            for mut event in std::iter::once(first).chain(events) {
+                event.index += before;
+                self.events.push(event);
+            }
+            self.blank_after = later.blank_after;
+            self.skipped_after = later.skipped_after;
+            self.taken_after = later.taken_after;
+        } else {
+            self.blank_after += later.blank_after;
+            self.skipped_after += later.skipped_after;
+            self.taken_after.add(&later.taken_after);
+        }
+        self.lines += later.lines;
+    }
+}
+
 /// Lines whose records all gave rows, and whose rows the partial states
 /// ([`PartialRules`]) took on the worker: what the calling thread counts
 /// of them, as it counts a line's records (without an event per line).
@@ -992,6 +1055,16 @@ impl Taken {
         if let Some(i) = InputFormat::ALL.iter().position(|f| *f == format) {
             self.by_format[i] += 1;
         }
+    }
+
+    /// Adds the counts of `later`.
+    fn add(&mut self, later: &Taken) {
+        self.records += later.records;
+        for (count, more) in self.by_format.iter_mut().zip(later.by_format) {
+            *count += more;
+        }
+        self.without_rows += later.without_rows;
+        self.batches += later.batches;
     }
 
     /// Counts a line's records.
@@ -1032,6 +1105,10 @@ pub trait LineSink {
     /// Reading failed in line `line`; `partial` is what was read of it.
     fn read_error(&mut self, line: u64, partial: &[u8], error: io::Error)
         -> Result<(), Self::Stop>;
+    /// The partial states of the lines delivered since the last ones (a
+    /// plain file read by workers in regions, see [`read_file_lines`]), to
+    /// merge into the rules now.
+    fn partials(&mut self, partials: Partials) -> Result<(), Self::Stop>;
     /// Moves into `into` the rows of [`EventKind::Row`] events that no rule
     /// kept, for the reader to read later rows into (one thread reading
     /// here). By default there are none.
@@ -1076,7 +1153,11 @@ pub fn read_lines<R: BufRead, S: LineSink>(
                 .name(format!("kql-lines-{}", index + 1))
                 .spawn_scoped(scope, move || {
                     while let Ok(job) = jobs.recv() {
-                        if results.send(work.batch(job)).is_err() {
+                        // A stream's batches go to the workers in turn:
+                        // each batch's partial states merge on their own.
+                        let mut outcome = work.batch(job);
+                        outcome.partials = work.take_partials();
+                        if results.send(outcome).is_err() {
                             break;
                         }
                     }

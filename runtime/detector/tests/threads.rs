@@ -532,6 +532,31 @@ fn workers_reading_byte_ranges_of_every_size_give_the_lines_of_one_thread() {
             );
         }
     }
+    // A summarize aggregates on the workers, a region of ranges into one
+    // state each: groups in first-seen order, the first timestamp, and the
+    // rejections between them with their line numbers.
+    setup.alerts = false;
+    for no_prefilter in [false, true] {
+        setup.no_prefilter = no_prefilter;
+        let one = run(summarize, &setup, 1, true);
+        assert!(one.stdout.lines().count() >= 2, "{}", one.stdout);
+        assert!(one.stderr.contains("kinds.jsonl:2: malformed JSON"));
+        for batch in (1..400)
+            .step_by(7)
+            .chain([input.len() / 2, input.len() + 1])
+        {
+            let threads = 2 + batch % 3;
+            let many = run_in(summarize, &setup, threads, false, Some(batch));
+            assert!(
+                one == many,
+                "--threads {threads} in ranges of {batch} bytes\n--- one thread:\n{}\n{}\n--- {threads} threads:\n{}\n{}",
+                one.stderr,
+                one.stdout,
+                many.stderr,
+                many.stdout
+            );
+        }
+    }
 }
 
 #[test]
@@ -567,5 +592,35 @@ fn a_line_over_the_limit_at_a_range_boundary_is_rejected_as_one_thread_does() {
             clip(&one.stderr),
             clip(&many.stderr)
         );
+    }
+}
+
+#[test]
+fn a_summarize_over_a_file_of_mostly_rejected_lines_gives_what_one_thread_gives() {
+    // A bad line after every good one: with partial aggregation, workers
+    // ahead of the calling thread fill their regions' channels with
+    // rejections, keep more, and wait; with --strict the calling thread
+    // stops at the first while they wait, and they must stop too.
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "bad.jsonl", &mixed_input(3_000, 1, 0, false));
+    let mut setup = Setup::new(vec![(file, InputFormat::Auto)]);
+    setup.rejects = Some(dir.path().join("rejects.jsonl"));
+    for strict in [false, true] {
+        setup.strict = strict;
+        let one = run(summarize, &setup, 1, true);
+        assert!(
+            one.stderr.matches("bad.jsonl:").count() >= 1,
+            "{}",
+            clip(&one.stderr)
+        );
+        for (threads, batch) in [(2, Some(512)), (3, Some(2048)), (2, None)] {
+            let many = run_in(summarize, &setup, threads, false, batch);
+            assert!(
+                one == many,
+                "--strict {strict}, --threads {threads}, ranges of {batch:?} bytes\n--- one thread:\n{}\n--- {threads} threads:\n{}",
+                clip(&one.stderr),
+                clip(&many.stderr)
+            );
+        }
     }
 }

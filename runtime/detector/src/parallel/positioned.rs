@@ -21,6 +21,18 @@
 //!              line numbers (its running count), counts, rejects, rules
 //! ```
 //!
+//! With partial aggregation (every rule aggregates on the workers) batches
+//! are not dealt round-robin: they are cut into regions of consecutive
+//! batches, a share of what is left each ([`regions`]), and a worker takes
+//! the next region free, works through it with one set of partial states,
+//! and sends only what needs the calling thread (lines with rejections,
+//! while its channel has room), then the region's counts and states at its
+//! end. The calling thread takes the regions in order, so states merge in
+//! input order, once per region instead of once per batch, and the calling
+//! thread mostly sleeps (with round-robin batches it woke, and merged, for
+//! every batch: a quarter more CPU time than one thread on the hunting
+//! queries, `docs/PERFORMANCE.md`).
+//!
 //! A worker knows only how many lines its batch holds; the calling thread
 //! numbers them, adding batches in order, exactly as [`super::read_lines`]
 //! does, so messages, `--rejects`, `--strict` and the rules see what one
@@ -43,9 +55,11 @@
 //! way. Bytes rewritten in place without moving a line end are not seen (as
 //! with one thread). No `mmap`: a truncated mapping is a crash (`SIGBUS`).
 
-use super::{read_lines, BatchOutcome, Job, LineSink, LineWork, IN_FLIGHT_PER_WORKER};
+use super::{read_lines, BatchOutcome, Job, LineSink, LineWork, Partials, IN_FLIGHT_PER_WORKER};
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::sync::mpsc;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 
 /// A file read with positioned reads: the detector's plain files (and, in
 /// tests, files whose size changes on cue).
@@ -99,10 +113,28 @@ impl ReadAt for PlainFile {
     }
 }
 
-/// The first read past a batch's range, looking for its last line's end;
-/// each further read doubles, up to [`EXTEND_MOST`].
+/// The bytes read past a batch's range with the range itself, where its
+/// last line most likely ends (the sample's lines average 1.7 KB): one
+/// `pread` per batch, not a second one for the line's end.
+const READ_PAST: usize = 8 << 10;
+/// The first read past that, when the last line has not ended; each
+/// further read doubles, up to [`EXTEND_MOST`].
 const EXTEND_FIRST: usize = 16 << 10;
 const EXTEND_MOST: usize = 1 << 20;
+
+/// With partial aggregation, the fewest batches in a region (see
+/// [`regions`]).
+const MIN_REGION_BATCHES: u64 = 4;
+/// Messages a region's channel holds: a worker that is ahead of the
+/// calling thread sends its region's lines that need the calling thread
+/// (rejections) while there is room, and keeps them otherwise.
+const REGION_MESSAGES: usize = 4;
+/// The most events a worker keeps back before it waits for room.
+const MOST_KEPT_EVENTS: usize = 1024;
+/// A region's partial states go to the calling thread once they hold this
+/// many heap bytes (a summarize of many groups), and fresh ones go on:
+/// what waits on a worker stays bounded, and `--max-memory` sees it.
+const PARTIAL_FLUSH_BYTES: i64 = 8 << 20;
 
 /// Reads the JSON lines of `file` from byte `start` (the start of a line:
 /// line `lines_before + 1`) to its end with `threads` workers, each reading
@@ -210,6 +242,9 @@ impl<F: ReadAt> Plan<'_, F> {
             return Ok(None);
         }
         let workers = (threads.max(1) as u64).min(count) as usize;
+        if work.has_partials() {
+            return self.read_regions(workers, threads, work, sink, at);
+        }
         std::thread::scope(|scope| {
             let mut results = Vec::with_capacity(workers);
             for index in 0..workers {
@@ -250,6 +285,110 @@ impl<F: ReadAt> Plan<'_, F> {
                 };
                 if let Some(read_ok) = self.deliver(piece, sink, at)? {
                     return Ok(Some(read_ok));
+                }
+            }
+            Ok(None)
+        })
+    }
+
+    /// [`Plan::read_batches`] when every rule aggregates on the workers:
+    /// the batches are cut into regions of consecutive batches
+    /// ([`regions`]), each worker takes the next region not taken, works
+    /// on its batches in order into one set of partial states, and sends
+    /// the calling thread only what needs it: lines with events (at once
+    /// while there is room), a region's counts, and its partial states at
+    /// its end. The calling thread takes the regions in order, so the
+    /// states merge in input order, as one thread pushes the rows, with a
+    /// merge per region rather than per batch, and it sleeps meanwhile.
+    fn read_regions<S: LineSink>(
+        &self,
+        workers: usize,
+        threads: usize,
+        work: &LineWork,
+        sink: &mut S,
+        at: &mut Position,
+    ) -> Result<Option<bool>, S::Stop> {
+        let regions = regions(self.batches(), workers as u64);
+        let (senders, receivers): (Vec<_>, Vec<_>) = (regions.iter())
+            .map(|_| {
+                let (sender, receiver) = mpsc::sync_channel::<RegionPart>(REGION_MESSAGES);
+                (Mutex::new(Some(sender)), receiver)
+            })
+            .unzip();
+        // Held by the workers only: when they are all gone, the senders of
+        // regions not taken close too, so the calling thread never waits
+        // on a region no one works on.
+        let senders = Arc::new(senders);
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let (regions, next, stop) = (&regions, &next, &stop);
+        std::thread::scope(|scope| {
+            // However this returns, the workers stop at their next batch.
+            let _stop_workers = StopOnDrop(stop);
+            for index in 0..workers {
+                let mut work = work.clone();
+                let senders = Arc::clone(&senders);
+                let spawned = std::thread::Builder::new()
+                    .name(format!("kql-lines-{}", index + 1))
+                    .spawn_scoped(scope, move || {
+                        let mut buffer = Vec::new();
+                        while !stop.load(Ordering::Relaxed) {
+                            let r = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(batches) = regions.get(r) else {
+                                return;
+                            };
+                            let Some(sender) = senders[r].lock().ok().and_then(|mut s| s.take())
+                            else {
+                                return;
+                            };
+                            let region = Region {
+                                plan: self,
+                                sender: &sender,
+                                stop,
+                            };
+                            if !region.work(batches.clone(), &mut work, &mut buffer) {
+                                return;
+                            }
+                        }
+                    });
+                if let Err(error) = spawned {
+                    return Err(sink.no_thread(index + 1, threads, error));
+                }
+            }
+            drop(senders);
+            // Owned here, so dropped when this returns (before the scope
+            // joins the workers): a worker waiting for room in a channel
+            // then sees it closed and stops.
+            let receivers = receivers;
+            for receiver in &receivers {
+                loop {
+                    let part = match receiver.recv() {
+                        Ok(part) => part,
+                        Err(_) => {
+                            sink.read_error(
+                                at.line + 1,
+                                &[],
+                                io::Error::other(
+                                    "a worker thread stopped (the rest of the file is not read)",
+                                ),
+                            )?;
+                            return Ok(Some(false));
+                        }
+                    };
+                    match part {
+                        RegionPart::Piece(piece) => {
+                            if let Some(read_ok) = self.deliver(piece, sink, at)? {
+                                return Ok(Some(read_ok));
+                            }
+                        }
+                        RegionPart::Partials(partials) => sink.partials(partials)?,
+                        RegionPart::End(partials) => {
+                            if let Some(partials) = partials {
+                                sink.partials(partials)?;
+                            }
+                            break;
+                        }
+                    }
                 }
             }
             Ok(None)
@@ -315,10 +454,15 @@ impl<F: ReadAt> Plan<'_, F> {
         // its first byte.
         let from = if k == 0 { range } else { range - 1 };
         let mut len = (range_end - from) as usize;
-        if buffer.len() < len {
-            buffer.resize(len, 0);
+        // With the range, what lies past it within the size, where its
+        // last line likely ends.
+        let past = (self.size - range_end).min(READ_PAST as u64) as usize;
+        if buffer.len() < len + past {
+            buffer.resize(len + past, 0);
         }
-        self.fill(&mut buffer[..len], from)?;
+        // (A file that ends before `past` is only a shorter line end
+        // search here; `finish_last_line` tells whether it shrank.)
+        let past = self.fill(&mut buffer[..len + past], from, len)? - len;
         let start = if k == 0 {
             0
         } else {
@@ -338,7 +482,21 @@ impl<F: ReadAt> Plan<'_, F> {
         };
         let mut too_long = None;
         if buffer[len - 1] != b'\n' {
-            if let Some(at) = self.finish_last_line(buffer, start, &mut len, range_end)? {
+            // The last line's end in what was read past the range, unless
+            // the line is already too long.
+            let line_start =
+                memchr::memrchr(b'\n', &buffer[start..len]).map_or(start, |i| start + i + 1);
+            // (As `finish_last_line` would: a line already longer than
+            // the limit is not read further.)
+            if len - line_start <= self.limit {
+                if let Some(i) = memchr::memchr(b'\n', &buffer[len..len + past]) {
+                    len += i + 1;
+                }
+            }
+        }
+        if buffer[len - 1] != b'\n' {
+            let until = from + len as u64;
+            if let Some(at) = self.finish_last_line(buffer, start, &mut len, until)? {
                 len = at;
                 too_long = Some(from + at as u64);
             }
@@ -367,22 +525,24 @@ impl<F: ReadAt> Plan<'_, F> {
         })
     }
 
-    /// Fills `buffer` from `offset`: all of it lies within the size, so a
-    /// short read means the file shrank.
-    fn fill(&self, buffer: &mut [u8], offset: u64) -> io::Result<()> {
+    /// Fills `buffer` from `offset`, at least its first `least` bytes: they
+    /// lie within the size, so a file that ends before them shrank. How
+    /// many bytes were read.
+    fn fill(&self, buffer: &mut [u8], offset: u64, least: usize) -> io::Result<usize> {
         let mut filled = 0;
         while filled < buffer.len() {
             match self
                 .file
                 .read_at(&mut buffer[filled..], offset + filled as u64)
             {
+                Ok(0) if filled >= least => break,
                 Ok(0) => return Err(shrank(self.size, offset + filled as u64)),
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(())
+        Ok(filled)
     }
 
     /// Reads the rest of the line that `buffer[..len]` (read up to file
@@ -458,6 +618,158 @@ impl<F: ReadAt> Plan<'_, F> {
                 return Ok((at - from, at + 1));
             }
         }
+    }
+}
+
+/// Cuts `count` batches into regions for `workers` workers with partial
+/// aggregation: each region takes a share of what is left (a
+/// `2 × workers`-th, at least [`MIN_REGION_BATCHES`]), so regions shrink
+/// towards the end and the workers finish close together, with few
+/// regions (some 4 per worker, plus the small ones at the end) and so few
+/// merges.
+fn regions(count: u64, workers: u64) -> Vec<Range<u64>> {
+    let mut regions = Vec::new();
+    let mut at = 0;
+    while at < count {
+        let rest = count - at;
+        let size = (rest / (2 * workers.max(1)))
+            .max(MIN_REGION_BATCHES)
+            .min(rest);
+        regions.push(at..at + size);
+        at += size;
+    }
+    regions
+}
+
+/// What a worker sends the calling thread about a region, in order.
+enum RegionPart {
+    /// Lines of the region (batches joined), or the error reading them.
+    Piece(io::Result<Piece>),
+    /// The partial states over the lines sent before (flushed).
+    Partials(Partials),
+    /// The region is done: the partial states over the rest of its lines.
+    End(Option<Partials>),
+}
+
+/// Sets the flag when dropped.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A worker on one region.
+struct Region<'r, 'f, F> {
+    plan: &'r Plan<'f, F>,
+    sender: &'r mpsc::SyncSender<RegionPart>,
+    /// Set when the calling thread stopped taking regions.
+    stop: &'r AtomicBool,
+}
+
+impl<F: ReadAt> Region<'_, '_, F> {
+    /// Works on `batches` in order, joining their outcomes while they need
+    /// nothing of the calling thread, and sends them (see
+    /// [`Plan::read_regions`]). False when the worker should stop (an
+    /// error was sent, or no one takes what it sends).
+    fn work(&self, batches: Range<u64>, work: &mut LineWork, buffer: &mut Vec<u8>) -> bool {
+        let mut kept: Option<Piece> = None;
+        for k in batches {
+            if self.stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            let piece = match self.plan.piece(k, work, buffer) {
+                Ok(piece) if piece.begin.is_none() => continue,
+                Ok(piece) => piece,
+                Err(e) => {
+                    // What was kept, then the error (the worker stops).
+                    let _ = self.send(&mut kept) && self.send_part(RegionPart::Piece(Err(e)));
+                    return false;
+                }
+            };
+            kept = match kept.take() {
+                Some(mut before) if before.joins(&piece) => {
+                    before.join(piece);
+                    Some(before)
+                }
+                mut before @ Some(_) => {
+                    if !self.send(&mut before) {
+                        return false;
+                    }
+                    Some(piece)
+                }
+                None => Some(piece),
+            };
+            if let Some(events) = kept.as_ref().map(Piece::needs_calling_thread) {
+                if events > 0 && !self.offer(&mut kept, events) {
+                    return false;
+                }
+            }
+            if work.partial_bytes() > PARTIAL_FLUSH_BYTES {
+                let Some(partials) = work.take_partials() else {
+                    continue;
+                };
+                if !self.send(&mut kept) || !self.send_part(RegionPart::Partials(partials)) {
+                    return false;
+                }
+            }
+        }
+        self.send(&mut kept) && self.send_part(RegionPart::End(work.take_partials()))
+    }
+
+    /// Sends what is kept, if anything, waiting for room.
+    fn send(&self, kept: &mut Option<Piece>) -> bool {
+        match kept.take() {
+            Some(piece) => self.send_part(RegionPart::Piece(Ok(piece))),
+            None => true,
+        }
+    }
+
+    fn send_part(&self, part: RegionPart) -> bool {
+        self.sender.send(part).is_ok()
+    }
+
+    /// Sends what is kept (it holds `events` lines for the calling thread)
+    /// if there is room; keeps it otherwise, unless it holds too many.
+    fn offer(&self, kept: &mut Option<Piece>, events: usize) -> bool {
+        let Some(piece) = kept.take() else {
+            return true;
+        };
+        match self.sender.try_send(RegionPart::Piece(Ok(piece))) {
+            Ok(()) => true,
+            Err(mpsc::TrySendError::Full(RegionPart::Piece(Ok(piece)))) => {
+                *kept = Some(piece);
+                events < MOST_KEPT_EVENTS || self.send(kept)
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+impl Piece {
+    /// Whether `later`, the next batch's piece, continues this one's lines.
+    fn joins(&self, later: &Piece) -> bool {
+        self.too_long.is_none() && later.begin == Some(self.end)
+    }
+
+    /// Appends `later`'s lines (see [`Piece::joins`]).
+    fn join(&mut self, later: Piece) {
+        self.end = later.end;
+        self.too_long = later.too_long;
+        self.outcome = match (self.outcome.take(), later.outcome) {
+            (Some(mut outcome), Some(more)) => {
+                outcome.append(more);
+                Some(outcome)
+            }
+            (outcome, more) => outcome.or(more),
+        };
+    }
+
+    /// How many of its lines need the calling thread (events, and a line
+    /// too long).
+    fn needs_calling_thread(&self) -> usize {
+        self.outcome.as_ref().map_or(0, |o| o.events.len()) + usize::from(self.too_long.is_some())
     }
 }
 
@@ -569,6 +881,10 @@ mod tests {
 
         fn no_thread(&mut self, _: usize, _: usize, error: io::Error) {
             panic!("{error}");
+        }
+
+        fn partials(&mut self, _: Partials) -> Result<(), ()> {
+            Ok(())
         }
     }
 
@@ -684,6 +1000,40 @@ mod tests {
             log.entries,
             ["4: read error []: the file was truncated while it was read (it had at least 20 bytes, it now ends at byte 10)"]
         );
+    }
+
+    #[test]
+    fn regions_cover_every_batch_once_in_order_and_shrink() {
+        for (count, workers) in [
+            (0, 2),
+            (1, 2),
+            (15, 2),
+            (17, 2),
+            (100, 1),
+            (3815, 2),
+            (3815, 4),
+        ] {
+            let regions = regions(count, workers);
+            let mut at = 0;
+            for region in &regions {
+                assert_eq!(region.start, at, "{count} batches, {workers} workers");
+                assert!(!region.is_empty());
+                at = region.end;
+            }
+            assert_eq!(at, count);
+            let sizes: Vec<u64> = regions.iter().map(|r| r.end - r.start).collect();
+            assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
+            // Few regions: one merge each.
+            assert!(
+                regions.len() as u64 <= 8 * workers + count / MIN_REGION_BATCHES.max(1) / 4 + 2,
+                "{sizes:?}"
+            );
+        }
+        // 1 GB in 256 KB batches with two workers: the first region a
+        // quarter, then smaller.
+        let regions = regions(3815, 2);
+        assert_eq!(regions[0], 0..953);
+        assert!(regions.len() < 32, "{}", regions.len());
     }
 
     #[test]

@@ -1351,7 +1351,11 @@ mod tests {
                     let want = chunk.iter().position(|&b| scan::special(b));
                     assert_eq!(want.is_some_and(|w| w == at), scan::special(byte));
                     assert_eq!(scan::first_special(&chunk), want, "{byte:#x} at {at}");
-                    assert_eq!(scan::first_special_portable(&chunk), want, "{byte:#x} at {at}");
+                    assert_eq!(
+                        scan::first_special_portable(&chunk),
+                        want,
+                        "{byte:#x} at {at}"
+                    );
                     // A second special byte later does not hide the first.
                     if at + 1 < scan::CHUNK {
                         chunk[scan::CHUNK - 1] = b'"';

@@ -20,8 +20,16 @@ pub fn manifest() -> PathBuf {
 /// The two builds: a name, the `RUSTFLAGS` and the target directory's
 /// name under the bench directory.
 const BUILDS: [(&str, &str, &str); 2] = [
-    ("baseline x86-64 (as detectors are built)", "", "floor-baseline"),
-    ("-C target-cpu=native", "-C target-cpu=native", "floor-native"),
+    (
+        "baseline x86-64 (as detectors are built)",
+        "",
+        "floor-baseline",
+    ),
+    (
+        "-C target-cpu=native",
+        "-C target-cpu=native",
+        "floor-native",
+    ),
 ];
 
 /// Builds and runs the floor on the suite's sample; returns the report.
@@ -63,7 +71,10 @@ pub fn run(options: &BenchOptions) -> Result<String, String> {
                 String::from_utf8_lossy(&output.stderr)
             ));
         }
-        report += &format!("\n### {name}\n\n{}", String::from_utf8_lossy(&output.stdout));
+        report += &format!(
+            "\n### {name}\n\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
     }
     Ok(report)
 }
@@ -78,9 +89,15 @@ mod tests {
         // the workspace's members, so its dependencies stay out of
         // Cargo.lock and out of every detector.
         let text = std::fs::read_to_string(manifest()).expect("the floor's manifest");
-        assert!(text.lines().any(|line| line.trim() == "[workspace]"), "{text}");
+        assert!(
+            text.lines().any(|line| line.trim() == "[workspace]"),
+            "{text}"
+        );
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
         let root = std::fs::read_to_string(root).expect("the workspace manifest");
-        assert!(!root.contains("bench/floor"), "the floor is a workspace member");
+        assert!(
+            !root.contains("bench/floor"),
+            "the floor is a workspace member"
+        );
     }
 }

@@ -64,7 +64,9 @@ pub struct BenchOptions {
 pub fn run_suite(options: &BenchOptions) -> Result<ExitCode, String> {
     if options.floor {
         if options.suite != Suite::Hunting {
-            return Err("--floor is a measurement of the hunting suite: add --suite hunting".into());
+            return Err(
+                "--floor is a measurement of the hunting suite: add --suite hunting".into(),
+            );
         }
         print!("{}", floor::run(options)?);
         return Ok(ExitCode::SUCCESS);

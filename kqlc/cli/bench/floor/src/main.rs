@@ -34,7 +34,9 @@ fn memchr_lines(data: &[u8]) -> usize {
 }
 
 fn simdutf8_only(data: &[u8]) -> usize {
-    lines(data).filter(|line| simdutf8::basic::from_utf8(line).is_err()).count()
+    lines(data)
+        .filter(|line| simdutf8::basic::from_utf8(line).is_err())
+        .count()
 }
 
 fn serde_json_ignored(data: &[u8]) -> usize {
@@ -64,7 +66,9 @@ fn sonic_lazy_get(data: &[u8]) -> usize {
 
 fn sonic_value(data: &[u8]) -> usize {
     // sonic-rs's own document: its SIMD parse, every byte validated.
-    lines(data).filter(|line| sonic_rs::from_slice::<sonic_rs::Value>(line).is_err()).count()
+    lines(data)
+        .filter(|line| sonic_rs::from_slice::<sonic_rs::Value>(line).is_err())
+        .count()
 }
 
 fn simd_json_tape(data: &[u8]) -> usize {
@@ -123,7 +127,11 @@ fn main() {
     );
     println!(
         "target: {}",
-        if cfg!(target_feature = "avx2") { "with AVX2" } else { "without AVX2" }
+        if cfg!(target_feature = "avx2") {
+            "with AVX2"
+        } else {
+            "without AVX2"
+        }
     );
     println!("| pass | validates | seconds | GB/s | lines rejected |");
     println!("|---|---|---|---|---|");
@@ -148,6 +156,9 @@ fn main() {
             rejected = pass(&data);
             best = best.min(start.elapsed().as_secs_f64());
         }
-        println!("| {name} | {validates} | {best:.3} | {:.2} | {rejected} |", gb / best);
+        println!(
+            "| {name} | {validates} | {best:.3} | {:.2} | {rejected} |",
+            gb / best
+        );
     }
 }

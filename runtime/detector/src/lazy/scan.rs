@@ -147,9 +147,13 @@ pub(super) fn special(byte: u8) -> bool {
 #[inline(always)]
 pub(super) fn first_special(chunk: &[u8; CHUNK]) -> Option<usize> {
     let (low, high) = chunk.split_at(CHUNK / 2);
-    let mask = special_mask(low.try_into().expect("a half"))
-        | special_mask(high.try_into().expect("a half")) << 16;
-    (mask != 0).then(|| mask.trailing_zeros() as usize)
+    // The low half alone first: most strings end in it.
+    let mask = special_mask(low.try_into().expect("a half"));
+    if mask != 0 {
+        return Some(mask.trailing_zeros() as usize);
+    }
+    let mask = special_mask(high.try_into().expect("a half"));
+    (mask != 0).then(|| CHUNK / 2 + mask.trailing_zeros() as usize)
 }
 
 /// Bit i is set when byte i of `half` is [`special`]: three comparisons

@@ -161,6 +161,12 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "duckdb,chdb,polars",
               value_parser = ["duckdb", "chdb", "polars", "none"])]
         peers: Vec<String>,
+        /// With --suite hunting: instead of the queries, build and run
+        /// kqlc/cli/bench/floor (serde_json, sonic-rs, simd-json, simdutf8,
+        /// memchr over the same file, one thread): how fast a validating
+        /// JSON reader can go here.
+        #[arg(long)]
+        floor: bool,
     },
     /// Write a deterministic sample of audit events (JSON lines) for demos
     /// and benchmarks, with the number of rows each reference rule finds.
@@ -597,6 +603,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             threads,
             suite,
             peers,
+            floor,
         } => kqlc_cli::bench::run_suite(&kqlc_cli::bench::BenchOptions {
             bytes,
             dir,
@@ -605,6 +612,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             threads: usize::try_from(threads).unwrap_or(usize::MAX),
             suite,
             peers,
+            floor,
         }),
         Command::Functions => {
             for function in kqlc::sema::functions::FUNCTIONS {

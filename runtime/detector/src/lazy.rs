@@ -1328,6 +1328,46 @@ mod tests {
         assert!(serde_only < both / 20, "{serde_only} left to serde_json");
     }
 
+    /// The chunk search (SSE2 `movemask` on x86_64, the portable loop
+    /// elsewhere) against the definition, for every byte value at every
+    /// offset of a chunk (so in each 16-byte half), alone and with a
+    /// special byte after it, over plain bytes of every value that is not
+    /// special, including the neighbours of the special ones.
+    #[test]
+    fn first_special_agrees_with_the_definition_for_every_byte_at_every_offset() {
+        let plain: Vec<u8> = (0..=255u8).filter(|&b| !scan::special(b)).collect();
+        assert_eq!(plain.len(), 256 - 2 - 0x20 - 0x80);
+        for fill in [b'a', b' ', b'!', b'#', b'[', b']', 0x7f] {
+            for at in 0..scan::CHUNK {
+                for byte in 0..=255u8 {
+                    let mut chunk = [fill; scan::CHUNK];
+                    // Every plain byte appears at every other offset too.
+                    for (i, slot) in chunk.iter_mut().enumerate() {
+                        if (i + usize::from(byte)) % 3 == 0 {
+                            *slot = plain[(i * 7 + usize::from(byte)) % plain.len()];
+                        }
+                    }
+                    chunk[at] = byte;
+                    let want = chunk.iter().position(|&b| scan::special(b));
+                    assert_eq!(want.is_some_and(|w| w == at), scan::special(byte));
+                    assert_eq!(scan::first_special(&chunk), want, "{byte:#x} at {at}");
+                    assert_eq!(
+                        scan::first_special_portable(&chunk),
+                        want,
+                        "{byte:#x} at {at}"
+                    );
+                    // A second special byte later does not hide the first.
+                    if at + 1 < scan::CHUNK {
+                        chunk[scan::CHUNK - 1] = b'"';
+                        let want = chunk.iter().position(|&b| scan::special(b));
+                        assert_eq!(scan::first_special(&chunk), want, "{byte:#x} at {at}");
+                        assert_eq!(scan::first_special_portable(&chunk), want);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn find_special_finds_the_first_in_any_position() {
         // Lengths over several chunks, so each position is met in a whole

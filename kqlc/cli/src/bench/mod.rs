@@ -8,11 +8,14 @@
 //! - [`hunting`]: full-scan queries (group-by, `dcount`, `mv-expand`, time
 //!   buckets, a join, an allow-list) against DuckDB, chdb (ClickHouse) and
 //!   polars, every tool's result rows compared by checksum;
+//!   ([`floor`]: with `--floor`, how fast validating JSON readers go over
+//!   the same input, the bound for any reader that keeps the guarantee);
 //! - [`live`]: a detector run as a service: the webhook over HTTPS
 //!   (events/s, latency), `--follow` against batch mode, and memory under
 //!   a 10× burst.
 
 pub mod detect;
+pub mod floor;
 pub mod hunting;
 pub mod live;
 
@@ -52,11 +55,22 @@ pub struct BenchOptions {
     /// The peers of the hunting suite (`duckdb`, `chdb`, `polars`); empty
     /// for kqlc alone.
     pub peers: Vec<String>,
+    /// The hunting suite's floor ([`floor`]) instead of its queries.
+    pub floor: bool,
 }
 
 /// Runs the chosen suite, prints its tables on stdout, and says whether
 /// every tool agreed (failure otherwise, with the reason on stderr).
 pub fn run_suite(options: &BenchOptions) -> Result<ExitCode, String> {
+    if options.floor {
+        if options.suite != Suite::Hunting {
+            return Err(
+                "--floor is a measurement of the hunting suite: add --suite hunting".into(),
+            );
+        }
+        print!("{}", floor::run(options)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     match options.suite {
         Suite::Detect => {
             let (results, bytes, rows) = detect::run(options)?;

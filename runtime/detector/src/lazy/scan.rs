@@ -133,18 +133,73 @@ pub(super) const CHUNK: usize = 32;
 /// True for the bytes a string's scan stops at: `"`, `\`, a control byte
 /// (below 0x20) and any byte of a non-ASCII character (0x80 and above: as
 /// a signed byte, below zero).
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
 #[inline(always)]
-fn special(byte: u8) -> bool {
+pub(super) fn special(byte: u8) -> bool {
     (byte == b'"') | (byte == b'\\') | ((byte as i8) < 0x20)
+}
+
+/// The position in `chunk` of its first [`special`] byte: on x86_64 by
+/// SSE2 comparisons and `movemask` (part of the x86_64 baseline, so no CPU
+/// detection is needed), through `safe_arch`, which wraps the intrinsics
+/// without `unsafe` in this crate.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+pub(super) fn first_special(chunk: &[u8; CHUNK]) -> Option<usize> {
+    let (low, high) = chunk.split_at(CHUNK / 2);
+    // The low half alone first: most strings end in it.
+    let mask = special_mask(low.try_into().expect("a half"));
+    if mask != 0 {
+        return Some(mask.trailing_zeros() as usize);
+    }
+    let mask = special_mask(high.try_into().expect("a half"));
+    (mask != 0).then(|| CHUNK / 2 + mask.trailing_zeros() as usize)
+}
+
+/// Bit i is set when byte i of `half` is [`special`]: three comparisons
+/// (a control byte and a non-ASCII byte are both below 0x20 as signed
+/// bytes), two ors and a `movemask`.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn special_mask(half: &[u8; 16]) -> u32 {
+    use safe_arch::{
+        bitor_m128i, cmp_eq_mask_i8_m128i, cmp_lt_mask_i8_m128i, load_unaligned_m128i,
+        move_mask_i8_m128i, set_splat_i8_m128i,
+    };
+    let bytes = load_unaligned_m128i(half);
+    let quote = cmp_eq_mask_i8_m128i(bytes, set_splat_i8_m128i(b'"' as i8));
+    let backslash = cmp_eq_mask_i8_m128i(bytes, set_splat_i8_m128i(b'\\' as i8));
+    let below = cmp_lt_mask_i8_m128i(bytes, set_splat_i8_m128i(0x20));
+    move_mask_i8_m128i(bitor_m128i(bitor_m128i(quote, backslash), below)) as u32
+}
+
+/// The position in `chunk` of its first [`special`] byte, without
+/// `std::arch`: the fallback on other targets (and checked against the
+/// SSE2 one by the tests).
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
+#[inline(always)]
+pub(super) fn first_special_portable(chunk: &[u8; CHUNK]) -> Option<usize> {
+    match special_flags(chunk) {
+        [0, 0] => None,
+        [0, high] => Some(CHUNK / 2 + first_flag(high)),
+        [low, _] => Some(first_flag(low)),
+    }
+}
+
+/// The portable search's fallback.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+pub(super) fn first_special(chunk: &[u8; CHUNK]) -> Option<usize> {
+    first_special_portable(chunk)
 }
 
 /// Byte i of the two halves is 0xff when byte i of `chunk` is [`special`],
 /// 0 otherwise. Written so that the compiler makes it three SIMD
-/// comparisons per sixteen bytes on x86_64 (SSE2 is part of the baseline,
-/// so no CPU detection is needed) and on aarch64; elsewhere it is the same
-/// loop, byte by byte. (A bit per byte shifted into a mask is not
-/// vectorized by LLVM: it became a reduction of some 80 instructions per
-/// sixteen bytes; so did 0 and 1 in place of 0 and 0xff.)
+/// comparisons per sixteen bytes where it vectorizes the loop (aarch64);
+/// elsewhere it is the same loop, byte by byte. (A bit per byte shifted
+/// into a mask is not vectorized by LLVM: it became a reduction of some 80
+/// instructions per sixteen bytes; so did 0 and 1 in place of 0 and 0xff.)
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
 #[inline(always)]
 fn special_flags(chunk: &[u8; CHUNK]) -> [u128; 2] {
     let mut flags = [0u8; CHUNK];
@@ -156,18 +211,9 @@ fn special_flags(chunk: &[u8; CHUNK]) -> [u128; 2] {
     [half(low), half(high)]
 }
 
-/// The position in `chunk` of its first [`special`] byte.
-#[inline(always)]
-fn first_special(chunk: &[u8; CHUNK]) -> Option<usize> {
-    match special_flags(chunk) {
-        [0, 0] => None,
-        [0, high] => Some(CHUNK / 2 + first_flag(high)),
-        [low, _] => Some(first_flag(low)),
-    }
-}
-
 /// The index of the first nonzero byte of `flags` (not 0): a branch on
 /// its low half rather than the trailing zeros of both halves.
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
 #[inline(always)]
 fn first_flag(flags: u128) -> usize {
     let low = flags as u64;

@@ -28,6 +28,7 @@ mod names;
 mod partial;
 mod rows;
 mod subquery;
+mod typed_rows;
 
 use combine::sub_struct;
 pub use expr::set_specialization;
@@ -498,10 +499,17 @@ impl Gen {
         // `toscalar(T)` and `x in (T)`: computed before anything reads them.
         self.subqueries(pipeline);
         self.input(pipeline, &stage_names, exit, borrowed > 0);
+        // Stages that carry rows as generated structs (see `typed_rows`).
+        let typed = typed_rows::typed_run(pipeline, borrowed, split);
+        let mut layout = typed
+            .as_ref()
+            .map(|run| typed_rows::Layout::reader(pipeline.stages[run.start].input_names.len()));
         for (i, stage) in pipeline.stages.iter().enumerate() {
             let method = &stage_names[i];
-            // The last filter that borrows the row hands on a copy.
-            let handed = if i + 1 == borrowed && matches!(stage.op, Op::Filter(_)) {
+            let in_typed = typed.as_ref().is_some_and(|run| run.contains(i));
+            // The last filter that borrows the row hands on a copy, unless
+            // a typed run borrows it on.
+            let handed = if i + 1 == borrowed && matches!(stage.op, Op::Filter(_)) && typed.is_none() {
                 quote! { row.clone() }
             } else {
                 quote! { row }
@@ -544,7 +552,15 @@ impl Gen {
                 bindings,
                 state,
             };
-            let body = self.stage_body(&code);
+            let (body, typed_row) = match (&mut layout, &typed) {
+                (Some(layout), Some(run)) if in_typed => {
+                    let last = i + 1 == run.end;
+                    let live = run.live_out(i);
+                    let typed = self.typed_stage(&code, layout, last, live, stage_names.get(i + 1));
+                    (typed.body, Some(typed.row_type))
+                }
+                _ => (self.stage_body(&code), None),
+            };
             let ctx_param = if mentions(&body, "ctx") {
                 quote! { ctx }
             } else {
@@ -561,7 +577,9 @@ impl Gen {
             } else {
                 quote! { _row }
             };
-            let row_type = if i < borrowed {
+            let row_type = if let Some(row_type) = typed_row {
+                row_type
+            } else if i < borrowed {
                 quote! { &Row }
             } else {
                 quote! { Row }

@@ -509,11 +509,12 @@ impl Gen {
             let in_typed = typed.as_ref().is_some_and(|run| run.contains(i));
             // The last filter that borrows the row hands on a copy, unless
             // a typed run borrows it on.
-            let handed = if i + 1 == borrowed && matches!(stage.op, Op::Filter(_)) && typed.is_none() {
-                quote! { row.clone() }
-            } else {
-                quote! { row }
-            };
+            let handed =
+                if i + 1 == borrowed && matches!(stage.op, Op::Filter(_)) && typed.is_none() {
+                    quote! { row.clone() }
+                } else {
+                    quote! { row }
+                };
             let mut next = handoff(&stage_names, i + 1, handed, exit);
             if split == Some(i + 1) {
                 let kept = if i < borrowed {

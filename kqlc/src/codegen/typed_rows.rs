@@ -42,6 +42,8 @@ pub(super) struct Layout {
     /// The struct's name; `None` while the row is the reader's `&Row`.
     name: Option<Ident>,
     slots: Vec<Slot>,
+    /// The width of the reader's row.
+    input_width: usize,
 }
 
 impl Layout {
@@ -50,6 +52,7 @@ impl Layout {
         Layout {
             name: None,
             slots: (0..width).map(Slot::Input).collect(),
+            input_width: width,
         }
     }
 
@@ -110,15 +113,22 @@ impl Layout {
     /// The row as a `Row`: the input columns copied, the fields moved.
     fn to_row(&self) -> TokenStream {
         let mut moved = BTreeSet::new();
-        let values = (0..self.slots.len()).map(|i| {
+        // The whole input row first (`extend` before a stateful operator):
+        // copied as a slice, the rest pushed after it.
+        let whole = self.input_width;
+        let copies_input = whole > 0
+            && self.slots.len() >= whole
+            && (0..whole).all(|k| matches!(self.slots[k], Slot::Input(j) if j == k));
+        let first = if copies_input { whole } else { 0 };
+        let values = (first..self.slots.len()).map(|i| {
             let place = self.place(i);
             match &self.slots[i] {
                 Slot::Input(_) | Slot::Dead => quote! { #place.clone() },
                 Slot::Field { name, text, .. } => {
                     // A field that fills two columns is copied for the first.
-                    let twice = self.slots[i + 1..].iter().any(
-                        |s| matches!(s, Slot::Field { name: other, .. } if other == name),
-                    );
+                    let twice = self.slots[i + 1..]
+                        .iter()
+                        .any(|s| matches!(s, Slot::Field { name: other, .. } if other == name));
                     let value = if twice || !moved.insert(name.to_string()) {
                         quote! { #place.clone() }
                     } else {
@@ -132,6 +142,21 @@ impl Layout {
                 }
             }
         });
+        if copies_input {
+            let input = if self.name.is_some() {
+                quote! { row.input }
+            } else {
+                quote! { row }
+            };
+            let width = Literal::usize_unsuffixed(self.slots.len());
+            let values: Vec<TokenStream> = values.collect();
+            return quote! {{
+                let mut values = Vec::with_capacity(#width);
+                values.extend_from_slice(#input);
+                #(values.push(#values);)*
+                values
+            }};
+        }
         quote! { vec![#(#values),*] }
     }
 }
@@ -335,7 +360,8 @@ impl Gen {
                 let mut next_layout = layout.clone();
                 let mut steps = Vec::new();
                 for (position, expr) in items {
-                    let lets = bindings.lets_with(&[expr], |name, i| next_layout.bind(name, i, false));
+                    let lets =
+                        bindings.lets_with(&[expr], |name, i| next_layout.bind(name, i, false));
                     let (value, text) = field_value(&next_layout, expr, &bindings.names);
                     let name = fields[*position].clone();
                     let ty = if text {
@@ -371,8 +397,8 @@ impl Gen {
             Op::Project(values) => {
                 let fields = field_names(&stage.output_names);
                 let mut next_layout = Layout {
-                    name: layout.name.clone(),
                     slots: Vec::new(),
+                    ..layout.clone()
                 };
                 let mut steps = Vec::new();
                 for (position, expr) in values.iter().enumerate() {
@@ -405,19 +431,19 @@ impl Gen {
                 }
                 let (build, next_layout) =
                     self.build_struct(layout, next_layout, stage, method, &fields, last);
-                                *layout = next_layout;
+                *layout = next_layout;
                 handoff(layout, quote! { #(#steps)* #build })
             }
             Op::Select(indices) => {
                 let fields = field_names(&stage.output_names);
                 let mut next_layout = Layout {
-                    name: layout.name.clone(),
                     slots: indices.iter().map(|&i| layout.slots[i].clone()).collect(),
+                    ..layout.clone()
                 };
                 next_layout.kill_dead(live);
                 let (build, next_layout) =
                     self.build_struct(layout, next_layout, stage, method, &fields, last);
-                                *layout = next_layout;
+                *layout = next_layout;
                 handoff(layout, quote! { #build })
             }
             _ => unreachable!("typed_run admits only row-by-row operators"),
@@ -520,4 +546,3 @@ impl Gen {
         (build, to)
     }
 }
-

@@ -218,7 +218,7 @@ pub(super) fn typed_run(
         }
         end += 1;
     }
-    if end == start || split.is_some_and(|s| s >= start) {
+    if end == start || split.is_some_and(|s| (start..end).contains(&s)) {
         return None;
     }
     // Backwards from the run's output, which leaves it whole.
@@ -544,5 +544,112 @@ impl Gen {
             };
         };
         (build, to)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::emit;
+
+    /// The body of method `name`, up to the next method.
+    fn method<'c>(code: &'c str, name: &str) -> &'c str {
+        let start = code
+            .find(&format!("fn {name}("))
+            .unwrap_or_else(|| panic!("no {name}: {code}"));
+        let rest = &code[start..];
+        let end = rest[1..].find("\n    fn ").map_or(rest.len(), |e| e + 1);
+        &rest[..end]
+    }
+
+    #[test]
+    fn extends_after_the_filters_fill_fields_of_a_row_struct() {
+        let code = emit(
+            "CloudAuditEvents | where OperationName == 'create' \
+             | extend Pod = tostring(RawEventData.name) \
+             | where Pod !startswith 'aks-' \
+             | extend Raw = RawEventData.code \
+             | project Timestamp, Pod, Raw",
+        );
+        // One struct per layout, a field per computed column, `Str` for
+        // `tostring`, `Value` for a dynamic member.
+        assert!(code.contains("struct Extend2Row<'r> {"), "{code}");
+        assert!(code.contains("struct Extend4Row<'r> {"), "{code}");
+        assert!(code.contains("/// `Pod` (string).\n    pod: Str,"), "{code}");
+        assert!(code.contains("/// `Raw` (dynamic).\n    raw: Value,"), "{code}");
+        assert!(code.contains("input: &'r Row,"), "{code}");
+        // No row pushed or copied on the way; the predicate reads the
+        // field itself.
+        assert!(!code.contains("row.push("), "{code}");
+        assert!(!code.contains("row.clone()"), "{code}");
+        assert!(
+            method(&code, "where_3").contains("let pod = &row.pod;"),
+            "{code}"
+        );
+        assert!(
+            method(&code, "extend_2").contains("functions::tostring_str("),
+            "{code}"
+        );
+        // The output row is made once, from the borrowed input and the
+        // fields moved out.
+        let project = method(&code, "project_5");
+        assert!(project.contains("row.input[0].clone()"), "{project}");
+        assert!(project.contains("Value::String(row.pod)"), "{project}");
+        assert!(project.contains("row.raw"), "{project}");
+    }
+
+    #[test]
+    fn columns_no_later_stage_reads_are_not_carried() {
+        let code = emit(
+            "CloudAuditEvents | where OperationName == 'create' \
+             | extend Tmp = tostring(RawEventData.name), Kept = tostring(RawEventData.kind) \
+             | where Tmp == 'x' \
+             | extend Other = 1 \
+             | project Kept, Other",
+        );
+        let extend2 = &code[code.find("struct Extend2Row").expect("Extend2Row")..];
+        let extend2 = &extend2[..extend2.find('}').expect("end")];
+        assert!(extend2.contains("tmp: Str"), "{code}");
+        // `Tmp` is read by the filter only: `extend Other` drops it.
+        let extend4 = &code[code.find("struct Extend4Row").expect("Extend4Row")..];
+        let extend4 = &extend4[..extend4.find('}').expect("end")];
+        assert!(!extend4.contains("tmp"), "{code}");
+        assert!(extend4.contains("kept: Str"), "{code}");
+        // Nothing of the input row flows on: the struct does not borrow it.
+        assert!(code.contains("struct Extend4Row {"), "{code}");
+    }
+
+    #[test]
+    fn a_project_in_the_run_copies_a_field_it_keeps_twice() {
+        let code = emit(
+            "CloudAuditEvents | where OperationName == 'create' \
+             | extend A = tostring(RawEventData.name) \
+             | project A, B = A, OperationName \
+             | where B != 'x' \
+             | project A, B",
+        );
+        let project = method(&code, "project_3");
+        assert!(project.contains("a: row.a.clone()"), "{project}");
+        assert!(project.contains("struct").then_some(()).is_none(), "{project}");
+    }
+
+    #[test]
+    fn stateful_operators_and_the_generic_path_end_or_skip_the_run() {
+        // A `summarize` after the run gets a `Row`, the input copied as a
+        // slice and the fields pushed after it.
+        let code = emit(
+            "CloudAuditEvents | where OperationName == 'create' \
+             | extend Pod = tostring(RawEventData.name) \
+             | summarize count() by Pod",
+        );
+        let extend = method(&code, "extend_2");
+        assert!(extend.contains("extend_from_slice(row)"), "{extend}");
+        assert!(
+            extend.contains("values.push(Value::String(pod))"),
+            "{extend}"
+        );
+        // No filter to borrow the row first: today's `Row` code.
+        let code = emit("CloudAuditEvents | extend Pod = tostring(RawEventData.name)");
+        assert!(!code.contains("Row<"), "{code}");
+        assert!(code.contains("row.push(value);"), "{code}");
     }
 }

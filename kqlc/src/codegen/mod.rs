@@ -740,7 +740,11 @@ mod tests {
             "{code}"
         );
         assert!(!code.contains("row.clone()"), "{code}");
-        assert_eq!(code.matches("extend_from_slice(row.input)").count(), 1, "{code}");
+        assert_eq!(
+            code.matches("extend_from_slice(row.input)").count(),
+            1,
+            "{code}"
+        );
     }
 
     /// A rule whose first stage changes the row takes it: no borrowing.

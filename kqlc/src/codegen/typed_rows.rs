@@ -574,8 +574,14 @@ mod tests {
         // `tostring`, `Value` for a dynamic member.
         assert!(code.contains("struct Extend2Row<'r> {"), "{code}");
         assert!(code.contains("struct Extend4Row<'r> {"), "{code}");
-        assert!(code.contains("/// `Pod` (string).\n    pod: Str,"), "{code}");
-        assert!(code.contains("/// `Raw` (dynamic).\n    raw: Value,"), "{code}");
+        assert!(
+            code.contains("/// `Pod` (string).\n    pod: Str,"),
+            "{code}"
+        );
+        assert!(
+            code.contains("/// `Raw` (dynamic).\n    raw: Value,"),
+            "{code}"
+        );
         assert!(code.contains("input: &'r Row,"), "{code}");
         // No row pushed or copied on the way; the predicate reads the
         // field itself.
@@ -629,7 +635,10 @@ mod tests {
         );
         let project = method(&code, "project_3");
         assert!(project.contains("a: row.a.clone()"), "{project}");
-        assert!(project.contains("struct").then_some(()).is_none(), "{project}");
+        assert!(
+            project.contains("struct").then_some(()).is_none(),
+            "{project}"
+        );
     }
 
     #[test]

@@ -431,7 +431,9 @@ fn specialised_and_generic_code_return_identical_rows() {
     }
     let dir = tempfile::tempdir().unwrap();
     let sample = dir.path().join("sample.jsonl");
-    let now = "2024-05-28T12:00:00Z".parse().unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339("2024-05-28T12:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
     let mut options = kql_sample::SampleOptions::new(2_000_000, now);
     options.match_rate_per_million = 20_000;
     let stats = kql_sample::write_sample(

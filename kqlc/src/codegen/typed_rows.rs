@@ -429,6 +429,7 @@ impl Gen {
                         ty: expr.ty(),
                     });
                 }
+                next_layout.kill_dead(live);
                 let (build, next_layout) =
                     self.build_struct(layout, next_layout, stage, method, &fields, last);
                 *layout = next_layout;

@@ -42,6 +42,7 @@ use names::{
     snake_case, stage_doc, stage_ident, unique_ident,
 };
 use partial::{partial_fns, partial_summarize};
+pub use typed_rows::set_typed_rows;
 
 /// A rule to generate: its name, where it came from, and its pipeline.
 #[derive(Clone, Debug)]

@@ -186,15 +186,26 @@ impl TypedRun {
     }
 }
 
+/// Whether codegen carries typed rows (the default) or the `Row` code of
+/// before (`KQLC_UNTYPED_ROWS=1` for the CLI, to measure what they buy).
+static TYPED_ROWS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Turns typed rows off (or back on) for the code generated after it, in
+/// this process; the other specialisations stay as they are.
+pub fn set_typed_rows(on: bool) {
+    TYPED_ROWS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The typed run of `pipeline` ([`TypedRun`]). `None` when not
-/// specialising, when no such run exists, or when a scheduled run splits
+/// specialising or typed rows are off ([`set_typed_rows`]), when no such run exists, or when a scheduled run splits
 /// the pipeline inside it.
 pub(super) fn typed_run(
     pipeline: &Pipeline,
     borrowed: usize,
     split: Option<usize>,
 ) -> Option<TypedRun> {
-    if !specializing() || borrowed == 0 {
+    let on = TYPED_ROWS.load(std::sync::atomic::Ordering::Relaxed);
+    if !on || !specializing() || borrowed == 0 {
         return None;
     }
     if !matches!(pipeline.stages[borrowed - 1].op, Op::Filter(_)) {

@@ -304,6 +304,13 @@ fn field_value(layout: &Layout, expr: &Expr, names: &[Ident]) -> (TokenStream, b
     (owned(expr, names), false)
 }
 
+/// Whether `expr` is a copy of a `Str` column, which [`field_value`]
+/// clones from its place without a binding.
+fn is_text_copy(layout: &Layout, expr: &Expr) -> bool {
+    matches!(expr, Expr::Column(i, _)
+        if matches!(layout.slots.get(*i), Some(Slot::Field { text: true, .. })))
+}
+
 /// What a typed stage hands on: the rows' next layout.
 pub(super) struct TypedStage {
     /// The method's body.
@@ -370,10 +377,31 @@ impl Gen {
                 let fields = field_names(&stage.output_names);
                 let mut next_layout = layout.clone();
                 let mut steps = Vec::new();
-                for (position, expr) in items {
-                    let lets =
-                        bindings.lets_with(&[expr], |name, i| next_layout.bind(name, i, false));
+                // The items whose value a later item or stage reads (the
+                // others are not computed: expressions have no effects).
+                let mut needed = live.clone();
+                let mut wanted = vec![false; items.len()];
+                for (k, (position, expr)) in items.iter().enumerate().rev() {
+                    wanted[k] = needed.remove(position);
+                    if wanted[k] {
+                        columns_of(expr, &mut needed);
+                    }
+                }
+                for ((position, expr), wanted) in items.iter().zip(wanted) {
+                    if !wanted {
+                        if *position < next_layout.slots.len() {
+                            next_layout.slots[*position] = Slot::Dead;
+                        } else {
+                            next_layout.slots.push(Slot::Dead);
+                        }
+                        continue;
+                    }
                     let (value, text) = field_value(&next_layout, expr, &bindings.names);
+                    let lets = if is_text_copy(&next_layout, expr) {
+                        quote! {}
+                    } else {
+                        bindings.lets_with(&[expr], |name, i| next_layout.bind(name, i, false))
+                    };
                     let name = fields[*position].clone();
                     let ty = if text {
                         quote! { Str }
@@ -418,6 +446,11 @@ impl Gen {
                             next_layout.slots.push(layout.slots[*i].clone());
                             continue;
                         }
+                    }
+                    // A value no later stage reads is not computed.
+                    if !live.contains(&position) {
+                        next_layout.slots.push(Slot::Dead);
+                        continue;
                     }
                     let lets = bindings.lets_with(&[expr], |name, i| layout.bind(name, i, false));
                     let (value, text) = field_value(layout, expr, &bindings.names);

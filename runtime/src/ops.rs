@@ -1035,6 +1035,38 @@ pub fn between(x: &Value, lo: &Value, hi: &Value) -> Value {
 mod tests {
     use super::*;
 
+    /// A typed row's `Str` field answers every text predicate exactly as
+    /// the `Value::String` holding it.
+    #[test]
+    fn text_predicates_read_a_str_as_its_string_value() {
+        for text in ["", "aks-link-1", "AKS-LINK", "tunnelfront-x", "201", " 201"] {
+            let (field, value) = (Str::from(text), Value::string(text));
+            for needle in ["", "aks-link", "201", "x", "AKS"] {
+                assert_eq!(eq_text(&field, needle), eq_text(&value, needle));
+                assert_eq!(ne_text(&field, needle), ne_text(&value, needle));
+                for cs in [false, true] {
+                    assert_eq!(
+                        startswith_text(&field, needle, cs),
+                        startswith_text(&value, needle, cs)
+                    );
+                    assert_eq!(has_text(&field, needle, cs), has_text(&value, needle, cs));
+                    assert_eq!(
+                        endswith_text(&field, needle, cs),
+                        endswith_text(&value, needle, cs)
+                    );
+                    assert_eq!(
+                        contains_text(&field, needle, cs),
+                        contains_text(&value, needle, cs)
+                    );
+                }
+            }
+        }
+        // And `ne_text` is still `ne` on values that are not strings.
+        assert!(!ne_text(&Value::Long(201), "201"));
+        assert!(ne_text(&Value::Null, "x"));
+        assert!(!ne_text(&Value::Null, ""));
+    }
+
     #[test]
     fn text_operators_against_a_constant_are_the_generic_ones() {
         type Generic = fn(&Value, &Value, bool) -> Value;

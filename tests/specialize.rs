@@ -5,7 +5,8 @@
 //! and their negations as `bool`, constant regular expressions compiled
 //! once, properties read in place, typed `summarize` keys and aggregate
 //! states, also merged from `--threads` batches, `mv-expand` rows holding
-//! only the columns read after it)
+//! only the columns read after it, rows carried as generated structs after
+//! the filters)
 //! gives exactly the rows of the generic `Value` path, on random rules from
 //! the supported language over random lines. One test in this binary: it
 //! turns specialisation off for the whole process while it builds the
@@ -367,6 +368,7 @@ fn specialised_and_generic_code_return_identical_rows() {
             // Every fifth expands `Items` (an array, a bag, a scalar or
             // null) and runs stages after it: the specialised rows of its
             // elements hold only the columns those stages read.
+            let typed_stages: String;
             let expand = match (i % 5, i % 3) {
                 (2, 0) => "| mv-expand X = RawEventData.Items\n\
                     | extend Y = tostring(X), OperationName = strcat(OperationName, \"/\", tostring(X))\n",
@@ -375,6 +377,21 @@ fn specialised_and_generic_code_return_identical_rows() {
                     | extend R = strcat(tostring(R), \"#\", tostring(I), tostring(C))\n",
                 (2, _) => "| mv-apply X = RawEventData.Items on (extend Y = tostring(X) | where isnotempty(Y) | summarize n = count() by Y)\n\
                     | extend R = strcat(tostring(R), Y, tostring(n))\n",
+                // Typed rows (`typed_rows`): `Str` fields from `tostring`
+                // read by text predicates, a copied field, a field replaced,
+                // a column dropped, before the tail.
+                (4, _) => {
+                    let op = random.pick(&["startswith", "!has", "==", "!=", "contains_cs", "!endswith"]);
+                    let text = random.pick(TEXTS);
+                    typed_stages = format!(
+                        "| extend S = tostring(RawEventData.ObjectRef.name), T = tostring(RawEventData.Code)\n\
+                         | where S {op} \"{text}\" or T == \"201\"\n\
+                         | extend Copy = S, S = strcat(S, \"!\"), U = T\n\
+                         | where Copy != \"x\" and U !startswith \"9\"\n\
+                         | project-away T\n"
+                    );
+                    typed_stages.as_str()
+                }
                 _ => "",
             };
             let kql = format!(
@@ -405,9 +422,9 @@ fn specialised_and_generic_code_return_identical_rows() {
     let generic = generic.unwrap();
     assert_ne!(specialised, generic, "the two builds must differ");
 
-    let run = |binary: &std::path::Path, threads: &str| {
+    let run_on = |binary: &std::path::Path, input: &std::path::Path, threads: &str| {
         let output = Command::new(binary)
-            .arg(&input)
+            .arg(input)
             .args(["--now", "2024-05-28T12:00:00Z", "--no-prefilter"])
             .args(["--threads", threads])
             .output()
@@ -419,6 +436,7 @@ fn specialised_and_generic_code_return_identical_rows() {
         );
         String::from_utf8(output.stdout).unwrap()
     };
+    let run = |binary: &std::path::Path, threads: &str| run_on(binary, &input, threads);
     let (fast, slow) = (run(&specialised, "1"), run(&generic, "1"));
     // Typed `summarize` states merged from worker threads' batches.
     let threaded = run(&specialised, "2");

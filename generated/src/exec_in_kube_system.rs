@@ -271,77 +271,91 @@ impl Rule {
             )
         };
         if keep {
-            self.extend_8(ctx, row.clone(), emit);
+            self.extend_8(ctx, row, emit);
         }
     }
 
     /// ```kql
     /// | extend RequestURI = tostring(RawEventData.RequestURI)
     /// ```
-    fn extend_8(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
-        let mut row = row;
-        let value = {
+    fn extend_8(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
+        let request_uri: Str = {
             let raw_event_data = &row[13];
-            functions::tostring(ops::member_ref(raw_event_data, "RequestURI"))
+            functions::tostring_str(ops::member_ref(raw_event_data, "RequestURI"))
         };
-        row.push(value);
+        let row = Extend8Row {
+            input: row,
+            request_uri,
+        };
         self.extend_9(ctx, row, emit);
     }
 
     /// ```kql
     /// | extend PodName = tostring(RawEventData.ObjectRef.name)
     /// ```
-    fn extend_9(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
-        let mut row = row;
-        let value = {
-            let raw_event_data = &row[13];
-            functions::tostring(
+    fn extend_9(&mut self, ctx: &Context, row: Extend8Row<'_>, emit: Emit<'_>) {
+        let pod_name: Str = {
+            let raw_event_data = &row.input[13];
+            functions::tostring_str(
                 ops::member_ref(ops::member_ref(raw_event_data, "ObjectRef"), "name"),
             )
         };
-        row.push(value);
+        let row = Extend9Row {
+            input: row.input,
+            request_uri: row.request_uri,
+            pod_name,
+        };
         self.extend_10(ctx, row, emit);
     }
 
     /// ```kql
     /// | extend PodNamespace = tostring(RawEventData.ObjectRef.namespace)
     /// ```
-    fn extend_10(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
-        let mut row = row;
-        let value = {
-            let raw_event_data = &row[13];
-            functions::tostring(
+    fn extend_10(&mut self, ctx: &Context, row: Extend9Row<'_>, emit: Emit<'_>) {
+        let pod_namespace: Str = {
+            let raw_event_data = &row.input[13];
+            functions::tostring_str(
                 ops::member_ref(
                     ops::member_ref(raw_event_data, "ObjectRef"),
                     "namespace",
                 ),
             )
         };
-        row.push(value);
+        let row = Extend10Row {
+            input: row.input,
+            request_uri: row.request_uri,
+            pod_name: row.pod_name,
+            pod_namespace,
+        };
         self.extend_11(ctx, row, emit);
     }
 
     /// ```kql
     /// | extend Username = tostring(RawEventData.User.username)
     /// ```
-    fn extend_11(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
-        let mut row = row;
-        let value = {
-            let raw_event_data = &row[13];
-            functions::tostring(
+    fn extend_11(&mut self, ctx: &Context, row: Extend10Row<'_>, emit: Emit<'_>) {
+        let username: Str = {
+            let raw_event_data = &row.input[13];
+            functions::tostring_str(
                 ops::member_ref(ops::member_ref(raw_event_data, "User"), "username"),
             )
         };
-        row.push(value);
+        let row = Extend11Row {
+            input: row.input,
+            request_uri: row.request_uri,
+            pod_name: row.pod_name,
+            pod_namespace: row.pod_namespace,
+            username,
+        };
         self.where_12(ctx, row, emit);
     }
 
     /// ```kql
     /// | where PodName !startswith "tunnelfront-" and PodName !startswith "konnectivity-" and PodName !startswith "aks-link"
     /// ```
-    fn where_12(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
+    fn where_12(&mut self, ctx: &Context, row: Extend11Row<'_>, emit: Emit<'_>) {
         let keep = {
-            let pod_name = &row[16];
+            let pod_name = &row.pod_name;
             !ops::startswith_text(pod_name, "tunnelfront-", false)
                 && !ops::startswith_text(pod_name, "konnectivity-", false)
                 && !ops::startswith_text(pod_name, "aks-link", false)
@@ -354,10 +368,9 @@ impl Rule {
     /// ```kql
     /// | extend Commands = extract_all(@"command=([^\&]*)", RequestURI)
     /// ```
-    fn extend_13(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
-        let mut row = row;
-        let value = {
-            let request_uri = &row[15];
+    fn extend_13(&mut self, ctx: &Context, row: Extend11Row<'_>, emit: Emit<'_>) {
+        let commands: Value = {
+            let request_uri = &Value::String(row.request_uri.clone());
             functions::extract_all_with(
                 {
                     static PATTERN: ConstRegex = ConstRegex::new("command=([^\\&]*)");
@@ -366,45 +379,118 @@ impl Rule {
                 request_uri,
             )
         };
-        row.push(value);
+        let row = Extend13Row {
+            input: row.input,
+            pod_name: row.pod_name,
+            pod_namespace: row.pod_namespace,
+            username: row.username,
+            commands,
+        };
         self.extend_14(ctx, row, emit);
     }
 
     /// ```kql
     /// | extend ParsedCommand = url_decode(strcat_array(Commands, " "))
     /// ```
-    fn extend_14(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
-        let mut row = row;
-        let value = {
-            let commands = &row[19];
+    fn extend_14(&mut self, ctx: &Context, row: Extend13Row<'_>, emit: Emit<'_>) {
+        let parsed_command: Value = {
+            let commands = &row.commands;
             functions::url_decode(
                 &functions::strcat_array(commands, &Value::from_static(" ")),
             )
         };
-        row.push(value);
+        let row = Extend14Row {
+            input: row.input,
+            pod_name: row.pod_name,
+            pod_namespace: row.pod_namespace,
+            username: row.username,
+            parsed_command,
+        };
         self.project_15(ctx, row, emit);
     }
 
     /// ```kql
     /// | project Timestamp, AzureResourceId , OperationName, IPAddress, UserAgent, PodName, PodNamespace, Username, ParsedCommand
     /// ```
-    fn project_15(&mut self, _ctx: &Context, row: Row, emit: Emit<'_>) {
-        let row = {
-            let timestamp = &row[0];
-            let operation_name = &row[4];
-            let azure_resource_id = &row[6];
-            let ip_address = &row[7];
-            let user_agent = &row[12];
-            let pod_name = &row[16];
-            let pod_namespace = &row[17];
-            let username = &row[18];
-            let parsed_command = &row[20];
-            vec![
-                timestamp.clone(), azure_resource_id.clone(), operation_name.clone(),
-                ip_address.clone(), user_agent.clone(), pod_name.clone(), pod_namespace
-                .clone(), username.clone(), parsed_command.clone()
-            ]
-        };
+    fn project_15(&mut self, _ctx: &Context, row: Extend14Row<'_>, emit: Emit<'_>) {
+        let row: Row = vec![
+            row.input[0].clone(), row.input[6].clone(), row.input[4].clone(), row
+            .input[7].clone(), row.input[12].clone(), Value::String(row.pod_name),
+            Value::String(row.pod_namespace), Value::String(row.username), row
+            .parsed_command
+        ];
         emit(row);
     }
+}
+
+/// The rows `extend_8` hands on.
+struct Extend8Row<'r> {
+    /// The reader's row: the input columns, borrowed.
+    input: &'r Row,
+    /// `RequestURI` (string).
+    request_uri: Str,
+}
+
+/// The rows `extend_9` hands on.
+struct Extend9Row<'r> {
+    /// The reader's row: the input columns, borrowed.
+    input: &'r Row,
+    /// `RequestURI` (string).
+    request_uri: Str,
+    /// `PodName` (string).
+    pod_name: Str,
+}
+
+/// The rows `extend_10` hands on.
+struct Extend10Row<'r> {
+    /// The reader's row: the input columns, borrowed.
+    input: &'r Row,
+    /// `RequestURI` (string).
+    request_uri: Str,
+    /// `PodName` (string).
+    pod_name: Str,
+    /// `PodNamespace` (string).
+    pod_namespace: Str,
+}
+
+/// The rows `extend_11` hands on.
+struct Extend11Row<'r> {
+    /// The reader's row: the input columns, borrowed.
+    input: &'r Row,
+    /// `RequestURI` (string).
+    request_uri: Str,
+    /// `PodName` (string).
+    pod_name: Str,
+    /// `PodNamespace` (string).
+    pod_namespace: Str,
+    /// `Username` (string).
+    username: Str,
+}
+
+/// The rows `extend_13` hands on.
+struct Extend13Row<'r> {
+    /// The reader's row: the input columns, borrowed.
+    input: &'r Row,
+    /// `PodName` (string).
+    pod_name: Str,
+    /// `PodNamespace` (string).
+    pod_namespace: Str,
+    /// `Username` (string).
+    username: Str,
+    /// `Commands` (dynamic).
+    commands: Value,
+}
+
+/// The rows `extend_14` hands on.
+struct Extend14Row<'r> {
+    /// The reader's row: the input columns, borrowed.
+    input: &'r Row,
+    /// `PodName` (string).
+    pod_name: Str,
+    /// `PodNamespace` (string).
+    pod_namespace: Str,
+    /// `Username` (string).
+    username: Str,
+    /// `ParsedCommand` (string).
+    parsed_command: Value,
 }

@@ -238,16 +238,15 @@ impl Rule {
             )
         };
         if keep {
-            self.extend_6(ctx, row.clone(), emit);
+            self.extend_6(ctx, row, emit);
         }
     }
 
     /// ```kql
     /// | extend PodName = RawEventData.RequestObject.metadata.name
     /// ```
-    fn extend_6(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
-        let mut row = row;
-        let value = {
+    fn extend_6(&mut self, ctx: &Context, row: &Row, emit: Emit<'_>) {
+        let pod_name: Value = {
             let raw_event_data = &row[13];
             ops::member(
                 ops::member_ref(
@@ -257,20 +256,25 @@ impl Rule {
                 "name",
             )
         };
-        row.push(value);
+        let row = Extend6Row { input: row, pod_name };
         self.extend_7(ctx, row, emit);
     }
 
     /// ```kql
     /// | extend PodNamespace = RawEventData.ObjectRef.namespace
     /// ```
-    fn extend_7(&mut self, ctx: &Context, row: Row, emit: Emit<'_>) {
-        let mut row = row;
-        let value = {
-            let raw_event_data = &row[13];
+    fn extend_7(&mut self, ctx: &Context, row: Extend6Row<'_>, emit: Emit<'_>) {
+        let pod_namespace: Value = {
+            let raw_event_data = &row.input[13];
             ops::member(ops::member_ref(raw_event_data, "ObjectRef"), "namespace")
         };
-        row.push(value);
+        let row: Row = {
+            let mut values = Vec::with_capacity(17);
+            values.extend_from_slice(row.input);
+            values.push(row.pod_name);
+            values.push(pod_namespace);
+            values
+        };
         self.mv_expand_8(ctx, row, emit);
     }
 
@@ -370,4 +374,12 @@ impl Rule {
         };
         emit(row);
     }
+}
+
+/// The rows `extend_6` hands on.
+struct Extend6Row<'r> {
+    /// The reader's row: the input columns, borrowed.
+    input: &'r Row,
+    /// `PodName` (dynamic).
+    pod_name: Value,
 }

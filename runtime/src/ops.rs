@@ -526,20 +526,38 @@ pub fn member_ref<'a>(v: &'a Value, name: &str) -> &'a Value {
 
 /// `a == "text"` where a predicate needs only whether it is true: exactly
 /// `is_true(&eq(a, &Value::String("text")))`, without making a `Value`.
-pub fn eq_text(a: &Value, text: &str) -> bool {
-    match a {
-        Value::String(s) => s.as_str() == text,
-        other => equals_text(other, text),
+pub fn eq_text(a: &(impl TextOperand + ?Sized), text: &str) -> bool {
+    match a.as_value_or_text() {
+        Ok(Value::String(s)) => s.as_str() == text,
+        Ok(other) => equals_text(other, text),
+        Err(s) => s == text,
+    }
+}
+
+/// The left side of the `*_text` predicates: a [`Value`], or the string of
+/// a typed row field (`Str`), which is exactly `Value::String` of it, read
+/// without making a `Value`.
+pub trait TextOperand {
+    /// The value, or the text when the operand is a string known as such.
+    fn as_value_or_text(&self) -> Result<&Value, &str>;
+}
+
+impl TextOperand for Value {
+    fn as_value_or_text(&self) -> Result<&Value, &str> {
+        Ok(self)
+    }
+}
+
+impl TextOperand for Str {
+    fn as_value_or_text(&self) -> Result<&Value, &str> {
+        Err(self.as_str())
     }
 }
 
 /// `a != "text"` where a predicate needs only whether it is true: exactly
 /// `is_true(&ne(a, &Value::String("text")))`.
-pub fn ne_text(a: &Value, text: &str) -> bool {
-    match a {
-        Value::String(s) => s.as_str() != text,
-        other => !equals_text(other, text),
-    }
+pub fn ne_text(a: &(impl TextOperand + ?Sized), text: &str) -> bool {
+    !eq_text(a, text)
 }
 
 /// `v.name` (`scalar-data-types/dynamic.md`, "Dynamic object accessors"): the
@@ -776,9 +794,12 @@ fn ends_with_text(hay: &str, needle: &str, case_sensitive: bool) -> bool {
 macro_rules! text_operators {
     ($($name:ident: $op:ident = $test:expr;)*) => {$(
         #[doc = concat!("`a ", stringify!($op), " \"text\"` (`case_sensitive`: its `_cs` form) where only whether it is true matters: exactly `is_true(&", stringify!($op), "(a, &Value::String(text), case_sensitive))`, never null, without making a `Value`; so its negation (`!", stringify!($op), "`) is `!` of it.")]
-        pub fn $name(a: &Value, text: &str, case_sensitive: bool) -> bool {
+        pub fn $name(a: &(impl TextOperand + ?Sized), text: &str, case_sensitive: bool) -> bool {
             let test: fn(&str, &str, bool) -> bool = $test;
-            test(&to_text(a), text, case_sensitive)
+            match a.as_value_or_text() {
+                Ok(a) => test(&to_text(a), text, case_sensitive),
+                Err(a) => test(a, text, case_sensitive),
+            }
         }
     )*};
 }
@@ -1013,6 +1034,38 @@ pub fn between(x: &Value, lo: &Value, hi: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A typed row's `Str` field answers every text predicate exactly as
+    /// the `Value::String` holding it.
+    #[test]
+    fn text_predicates_read_a_str_as_its_string_value() {
+        for text in ["", "aks-link-1", "AKS-LINK", "tunnelfront-x", "201", " 201"] {
+            let (field, value) = (Str::from(text), Value::string(text));
+            for needle in ["", "aks-link", "201", "x", "AKS"] {
+                assert_eq!(eq_text(&field, needle), eq_text(&value, needle));
+                assert_eq!(ne_text(&field, needle), ne_text(&value, needle));
+                for cs in [false, true] {
+                    assert_eq!(
+                        startswith_text(&field, needle, cs),
+                        startswith_text(&value, needle, cs)
+                    );
+                    assert_eq!(has_text(&field, needle, cs), has_text(&value, needle, cs));
+                    assert_eq!(
+                        endswith_text(&field, needle, cs),
+                        endswith_text(&value, needle, cs)
+                    );
+                    assert_eq!(
+                        contains_text(&field, needle, cs),
+                        contains_text(&value, needle, cs)
+                    );
+                }
+            }
+        }
+        // And `ne_text` is still `ne` on values that are not strings.
+        assert!(!ne_text(&Value::Long(201), "201"));
+        assert!(ne_text(&Value::Null, "x"));
+        assert!(!ne_text(&Value::Null, ""));
+    }
 
     #[test]
     fn text_operators_against_a_constant_are_the_generic_ones() {

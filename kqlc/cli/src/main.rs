@@ -236,6 +236,11 @@ fn main() -> ExitCode {
     if std::env::var_os("KQLC_GENERIC_CODEGEN").is_some() {
         codegen::set_specialization(false);
     }
+    // The specialised code with rows as `Row` throughout, as before typed
+    // rows (`codegen::set_typed_rows`), for the same measurement.
+    if std::env::var_os("KQLC_UNTYPED_ROWS").is_some() {
+        codegen::set_typed_rows(false);
+    }
     match run(cli) {
         Ok(code) => code,
         Err(message) => {

@@ -57,6 +57,20 @@ impl Bindings {
 
     /// `let NAME = &row[i];` for each column the expressions read.
     pub(super) fn lets(&self, exprs: &[&Expr]) -> TokenStream {
+        self.lets_with(exprs, |name, i| {
+            let i = Literal::usize_unsuffixed(i);
+            quote! { let #name = &row[#i]; }
+        })
+    }
+
+    /// A binding for each column the expressions read, made by `bind`
+    /// from its local name and position (a typed row reads its fields,
+    /// see `typed_rows`); the run constants' bindings as [`Bindings::lets`].
+    pub(super) fn lets_with(
+        &self,
+        exprs: &[&Expr],
+        mut bind: impl FnMut(&Ident, usize) -> TokenStream,
+    ) -> TokenStream {
         let mut used = BTreeSet::new();
         for expr in exprs {
             columns_of(expr, &mut used);
@@ -65,10 +79,9 @@ impl Bindings {
             if i >= self.first_constant {
                 return self.constants[i - self.first_constant].clone();
             }
-            let name = &self.names[i];
-            let i = Literal::usize_unsuffixed(i);
-            quote! { let #name = &row[#i]; }
+            bind(&self.names[i], i)
         });
+        let lets: Vec<TokenStream> = lets.collect();
         quote! { #(#lets)* }
     }
 }
@@ -185,6 +198,47 @@ fn never_null(expr: &Expr) -> bool {
             ..
         }
     )
+}
+
+/// The columns that `predicate` ([`bool_expr`]) reads only as the subject
+/// of a text test against a constant (`ops::eq_text`, `ops::startswith_text`,
+/// ...), which take a typed row's `Str` field as it is; the shapes here are
+/// exactly those [`bool_expr`] specialises.
+pub(super) fn text_only_columns(predicate: &Expr) -> BTreeSet<usize> {
+    fn walk(expr: &Expr, text: &mut BTreeSet<usize>, other: &mut BTreeSet<usize>) {
+        if let Expr::Call { builtin, args, .. } = expr {
+            match (*builtin, args.as_slice()) {
+                (Builtin::And | Builtin::Or, [Arg::Value(a), Arg::Value(b)]) => {
+                    walk(a, text, other);
+                    walk(b, text, other);
+                    return;
+                }
+                (Builtin::Not, [Arg::Value(inner)]) if never_null(inner) => {
+                    walk(inner, text, other);
+                    return;
+                }
+                (
+                    Builtin::Compare(Comparison::Eq | Comparison::Ne),
+                    [Arg::Value(Expr::Column(i, _)), Arg::Value(Expr::Const(Const::String(_)))]
+                    | [Arg::Value(Expr::Const(Const::String(_))), Arg::Value(Expr::Column(i, _))],
+                )
+                | (
+                    Builtin::Text { .. },
+                    [Arg::Value(Expr::Column(i, _)), Arg::Value(Expr::Const(Const::String(_)))],
+                ) => {
+                    text.insert(*i);
+                    return;
+                }
+                _ => {}
+            }
+        }
+        columns_of(expr, other);
+    }
+    let (mut text, mut other) = (BTreeSet::new(), BTreeSet::new());
+    if specializing() {
+        walk(predicate, &mut text, &mut other);
+    }
+    text.difference(&other).copied().collect()
 }
 
 /// `a OP c` (or `c OP a`) where `c` is a run constant (a position from

@@ -28,6 +28,7 @@ mod names;
 mod partial;
 mod rows;
 mod subquery;
+mod typed_rows;
 
 use combine::sub_struct;
 pub use expr::set_specialization;
@@ -41,6 +42,7 @@ use names::{
     snake_case, stage_doc, stage_ident, unique_ident,
 };
 use partial::{partial_fns, partial_summarize};
+pub use typed_rows::set_typed_rows;
 
 /// A rule to generate: its name, where it came from, and its pipeline.
 #[derive(Clone, Debug)]
@@ -498,14 +500,22 @@ impl Gen {
         // `toscalar(T)` and `x in (T)`: computed before anything reads them.
         self.subqueries(pipeline);
         self.input(pipeline, &stage_names, exit, borrowed > 0);
+        // Stages that carry rows as generated structs (see `typed_rows`).
+        let typed = typed_rows::typed_run(pipeline, borrowed, split);
+        let mut layout = typed
+            .as_ref()
+            .map(|run| typed_rows::Layout::reader(pipeline.stages[run.start].input_names.len()));
         for (i, stage) in pipeline.stages.iter().enumerate() {
             let method = &stage_names[i];
-            // The last filter that borrows the row hands on a copy.
-            let handed = if i + 1 == borrowed && matches!(stage.op, Op::Filter(_)) {
-                quote! { row.clone() }
-            } else {
-                quote! { row }
-            };
+            let in_typed = typed.as_ref().is_some_and(|run| run.contains(i));
+            // The last filter that borrows the row hands on a copy, unless
+            // a typed run borrows it on.
+            let handed =
+                if i + 1 == borrowed && matches!(stage.op, Op::Filter(_)) && typed.is_none() {
+                    quote! { row.clone() }
+                } else {
+                    quote! { row }
+                };
             let mut next = handoff(&stage_names, i + 1, handed, exit);
             if split == Some(i + 1) {
                 let kept = if i < borrowed {
@@ -544,7 +554,15 @@ impl Gen {
                 bindings,
                 state,
             };
-            let body = self.stage_body(&code);
+            let (body, typed_row) = match (&mut layout, &typed) {
+                (Some(layout), Some(run)) if in_typed => {
+                    let last = i + 1 == run.end;
+                    let live = run.live_out(i);
+                    let typed = self.typed_stage(&code, layout, last, live, stage_names.get(i + 1));
+                    (typed.body, Some(typed.row_type))
+                }
+                _ => (self.stage_body(&code), None),
+            };
             let ctx_param = if mentions(&body, "ctx") {
                 quote! { ctx }
             } else {
@@ -561,7 +579,9 @@ impl Gen {
             } else {
                 quote! { _row }
             };
-            let row_type = if i < borrowed {
+            let row_type = if let Some(row_type) = typed_row {
+                row_type
+            } else if i < borrowed {
                 quote! { &Row }
             } else {
                 quote! { Row }
@@ -709,16 +729,23 @@ mod tests {
             signature(&code, "where_2").contains(" row: &Row,"),
             "{code}"
         );
+        // The stages after them carry a typed row that borrows the
+        // reader's (`typed_rows`): the copy is made once, at the output.
+        assert!(code.contains("self.extend_3(ctx, row, emit);"), "{code}");
         assert!(
-            code.contains("self.extend_3(ctx, row.clone(), emit);"),
+            signature(&code, "extend_3").contains(" row: &Row,"),
             "{code}"
         );
         assert!(
-            signature(&code, "extend_3").contains(" row: Row,"),
+            signature(&code, "where_4").contains(" row: Extend3Row<'_>,"),
             "{code}"
         );
-        assert!(signature(&code, "where_4").contains(" row: Row,"), "{code}");
-        assert_eq!(code.matches("row.clone()").count(), 1, "{code}");
+        assert!(!code.contains("row.clone()"), "{code}");
+        assert_eq!(
+            code.matches("extend_from_slice(row.input)").count(),
+            1,
+            "{code}"
+        );
     }
 
     /// A rule whose first stage changes the row takes it: no borrowing.

@@ -312,6 +312,7 @@ pub(super) fn is_reserved(name: &str) -> bool {
         "alloc",
         "main",
         "so_far",
+        "values",
     ];
     RESERVED.contains(&name)
 }

@@ -15,10 +15,15 @@ use crate::value::{Str, Value};
 /// `tostring(value)` (`tostring-function.md`): the text of any value; null →
 /// `""`. Forms as in [`crate::text::to_string`].
 pub fn tostring(v: &Value) -> Value {
+    Value::String(tostring_str(v))
+}
+
+/// [`tostring`] as the string itself: what a typed row field of type
+/// `string` holds (`tostring` always gives a string, never null).
+pub fn tostring_str(v: &Value) -> Str {
     match v {
-        Value::String(_) => v.clone(),
-        Value::Guid(g) => Value::String(g.clone()),
-        other => Value::string(to_string(other)),
+        Value::String(s) | Value::Guid(s) => s.clone(),
+        other => Str::from(to_string(other)),
     }
 }
 

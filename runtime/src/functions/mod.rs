@@ -127,7 +127,7 @@ pub use self::conditional::{
 };
 pub use self::conversion::{
     format_bytes, parse_json, parse_version, tobool, toboolean, todatetime, todecimal, todouble,
-    todynamic, toguid, tohex, toint, tolong, toreal, tostring, totimespan,
+    todynamic, toguid, tohex, toint, tolong, toreal, tostring, tostring_str, totimespan,
 };
 pub use self::data_size::estimate_data_size;
 pub use self::datetime::{

@@ -304,6 +304,22 @@ fn field_value(layout: &Layout, expr: &Expr, names: &[Ident]) -> (TokenStream, b
     (owned(expr, names), false)
 }
 
+/// The statement that computes a new field: `let NAME: Str = { LETS VALUE };`
+/// for a text field, `Value` otherwise.
+fn field_step(name: &Ident, text: bool, lets: TokenStream, value: TokenStream) -> TokenStream {
+    let ty = if text {
+        quote! { Str }
+    } else {
+        quote! { Value }
+    };
+    quote! {
+        let #name: #ty = {
+            #lets
+            #value
+        };
+    }
+}
+
 /// Whether `expr` is a copy of a `Str` column, which [`field_value`]
 /// clones from its place without a binding.
 fn is_text_copy(layout: &Layout, expr: &Expr) -> bool {
@@ -403,17 +419,7 @@ impl Gen {
                         bindings.lets_with(&[expr], |name, i| next_layout.bind(name, i, false))
                     };
                     let name = fields[*position].clone();
-                    let ty = if text {
-                        quote! { Str }
-                    } else {
-                        quote! { Value }
-                    };
-                    steps.push(quote! {
-                        let #name: #ty = {
-                            #lets
-                            #value
-                        };
-                    });
+                    steps.push(field_step(&name, text, lets, value));
                     let slot = Slot::Field {
                         name,
                         text,
@@ -455,17 +461,7 @@ impl Gen {
                     let lets = bindings.lets_with(&[expr], |name, i| layout.bind(name, i, false));
                     let (value, text) = field_value(layout, expr, &bindings.names);
                     let name = fields[position].clone();
-                    let ty = if text {
-                        quote! { Str }
-                    } else {
-                        quote! { Value }
-                    };
-                    steps.push(quote! {
-                        let #name: #ty = {
-                            #lets
-                            #value
-                        };
-                    });
+                    steps.push(field_step(&name, text, lets, value));
                     next_layout.slots.push(Slot::Field {
                         name,
                         text,

@@ -134,6 +134,19 @@ fn same_with_threads(rules: Rules, setup: &Setup) -> Outcome {
     one
 }
 
+/// Fails unless a run with `threads` in ranges of `batch` bytes printed
+/// what the one-thread run printed, showing both.
+fn assert_same_in_ranges(one: &Outcome, many: &Outcome, threads: usize, batch: usize) {
+    assert!(
+        one == many,
+        "--threads {threads} in ranges of {batch} bytes\n--- one thread:\n{}\n{}\n--- {threads} threads:\n{}\n{}",
+        one.stderr,
+        one.stdout,
+        many.stderr,
+        many.stdout
+    );
+}
+
 fn clip(text: &str) -> String {
     text.chars().take(3000).collect()
 }
@@ -522,14 +535,7 @@ fn workers_reading_byte_ranges_of_every_size_give_the_lines_of_one_thread() {
         for batch in (1..400).chain((400..input.len() + 2).step_by(53)) {
             let threads = 2 + batch % 3;
             let many = run_in(creates, &setup, threads, false, Some(batch));
-            assert!(
-                one == many,
-                "--threads {threads} in ranges of {batch} bytes\n--- one thread:\n{}\n{}\n--- {threads} threads:\n{}\n{}",
-                one.stderr,
-                one.stdout,
-                many.stderr,
-                many.stdout
-            );
+            assert_same_in_ranges(&one, &many, threads, batch);
         }
     }
     // A summarize aggregates on the workers, a region of ranges into one
@@ -547,14 +553,7 @@ fn workers_reading_byte_ranges_of_every_size_give_the_lines_of_one_thread() {
         {
             let threads = 2 + batch % 3;
             let many = run_in(summarize, &setup, threads, false, Some(batch));
-            assert!(
-                one == many,
-                "--threads {threads} in ranges of {batch} bytes\n--- one thread:\n{}\n{}\n--- {threads} threads:\n{}\n{}",
-                one.stderr,
-                one.stdout,
-                many.stderr,
-                many.stdout
-            );
+            assert_same_in_ranges(&one, &many, threads, batch);
         }
     }
 }

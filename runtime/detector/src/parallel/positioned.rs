@@ -274,14 +274,7 @@ impl<F: ReadAt> Plan<'_, F> {
             }
             for k in 0..count {
                 let Ok(piece) = results[(k % workers as u64) as usize].recv() else {
-                    sink.read_error(
-                        at.line + 1,
-                        &[],
-                        io::Error::other(
-                            "a worker thread stopped (the rest of the file is not read)",
-                        ),
-                    )?;
-                    return Ok(Some(false));
+                    return Self::worker_stopped(sink, at);
                 };
                 if let Some(read_ok) = self.deliver(piece, sink, at)? {
                     return Ok(Some(read_ok));
@@ -364,16 +357,7 @@ impl<F: ReadAt> Plan<'_, F> {
                 loop {
                     let part = match receiver.recv() {
                         Ok(part) => part,
-                        Err(_) => {
-                            sink.read_error(
-                                at.line + 1,
-                                &[],
-                                io::Error::other(
-                                    "a worker thread stopped (the rest of the file is not read)",
-                                ),
-                            )?;
-                            return Ok(Some(false));
-                        }
+                        Err(_) => return Self::worker_stopped(sink, at),
                     };
                     match part {
                         RegionPart::Piece(piece) => {
@@ -393,6 +377,17 @@ impl<F: ReadAt> Plan<'_, F> {
             }
             Ok(None)
         })
+    }
+
+    /// Reports that a worker stopped before sending what it owed (its
+    /// channel closed): reading ends there, as after a read error.
+    fn worker_stopped<S: LineSink>(sink: &mut S, at: &Position) -> Result<Option<bool>, S::Stop> {
+        sink.read_error(
+            at.line + 1,
+            &[],
+            io::Error::other("a worker thread stopped (the rest of the file is not read)"),
+        )?;
+        Ok(Some(false))
     }
 
     /// Hands a batch's outcomes to the sink, and streams a too-long line

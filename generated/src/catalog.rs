@@ -479,7 +479,7 @@ pub const INDEXOF_RANGE: fn(&[Value]) -> Value = functions::indexof_range;
 /// indexof_regex: position of the first match of a regex, or -1
 pub const INDEXOF_REGEX: fn(&[Value]) -> Value = functions::indexof_regex;
 
-/// ingestion_time: when the detector read the record: the run's now() (live: per event)
+/// ingestion_time: when the detector read the record: the run's now() (live: per event); null in print, datatable, range
 pub const INGESTION_TIME: fn(&Context) -> Value = functions::ingestion_time;
 
 /// ipv4_compare: compares two IPv4 addresses (-1, 0, 1)

@@ -195,6 +195,15 @@ impl Checker<'_> {
         columns: &[Column],
         span: Span,
     ) -> TypedExpr {
+        // `ingestion_time()` outside a table's rows (`print`, `datatable`,
+        // `range`) is null (ingestion-time-function.md).
+        if self.no_records && name.name == "ingestion_time" && args.is_empty() {
+            return TypedExpr {
+                kind: TypedExprKind::Literal(Literal::Null(ScalarType::DateTime)),
+                ty: ScalarType::DateTime,
+                span,
+            };
+        }
         // `extract(re, n, s, typeof(T))`, `extract_json(path, s, typeof(T))`,
         // `percentile_tdigest(d, p, typeof(T))`: the result converted to T
         // (null when it does not convert).

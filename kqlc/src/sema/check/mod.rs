@@ -77,6 +77,7 @@ pub fn check(
         unknown_sources: 0,
         bin_auto: BinAuto::default(),
         graph_refused_in: None,
+        no_records: false,
     };
     // `set` options hold for the whole query, wherever they are written.
     for statement in &query.statements {
@@ -180,6 +181,10 @@ struct Checker<'a> {
     /// whether a `make-graph` in it was refused already (its graph
     /// operators then give no second error).
     graph_refused_in: Option<(&'static str, bool)>,
+    /// The rows being checked are not records of a table (the pipeline
+    /// starts with `print`, `datatable` or `range`): `ingestion_time()` is
+    /// null there, as the reference says outside a table's context.
+    no_records: bool,
 }
 
 /// `set query_bin_auto_size = ...` and `set query_bin_auto_at = ...`, each
@@ -276,6 +281,11 @@ impl Checker<'_> {
 
     fn tabular(&mut self, tabular: &TabularExpr) -> CheckedQuery {
         let reported = self.diagnostics.len();
+        let outer_no_records = self.no_records;
+        self.no_records = matches!(
+            tabular.source,
+            Source::Print(..) | Source::Datatable(_) | Source::Range(_)
+        );
         let mut query = self.source(&tabular.source);
         let unknown = self.diagnostics.len() > reported && query.output.is_empty();
         self.unknown_sources += usize::from(unknown);
@@ -307,6 +317,7 @@ impl Checker<'_> {
             rest = after;
         }
         self.unknown_sources -= usize::from(unknown);
+        self.no_records = outer_no_records;
         query
     }
 

@@ -676,7 +676,7 @@ pub(super) const ENTRIES: &[Function] = &[
         fixed(T::DateTime),
         "ingestion_time",
         C::Context,
-        "when the detector read the record: the run's now() (live: per event)",
+        "when the detector read the record: the run's now() (live: per event); null in print, datatable, range",
     ),
     f(
         "ipv4_compare",

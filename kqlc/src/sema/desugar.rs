@@ -508,21 +508,20 @@ fn summarize_over_aggregates(
     span: ast::Span,
 ) -> Option<Vec<ast::Operator>> {
     let first = items.iter().position(|i| !is_aggregate_call(&i.expr))?;
-    let tail = &items[first..];
-    let rewritable = |i: &ast::NamedExpr| {
-        i.name.is_some()
-            && i.more_names.is_empty()
-            && !is_aggregate_call(&i.expr)
-            && (contains_aggregate_call(&i.expr) || is_constant(&i.expr))
-    };
-    if !tail.iter().all(rewritable) {
-        return None;
-    }
     let mut hidden = Vec::new();
     let mut extended = Vec::new();
-    for item in tail {
+    for item in &items[first..] {
+        // Each item after the plain aggregates must be named, and hold an
+        // aggregate call (hidden here) or be a constant.
+        if item.name.is_none() || !item.more_names.is_empty() || is_aggregate_call(&item.expr) {
+            return None;
+        }
+        let before = hidden.len();
         let mut value = item.expr.clone();
         hide_aggregate_calls(&mut value, &mut hidden);
+        if hidden.len() == before && !is_constant(&item.expr) {
+            return None;
+        }
         extended.push(ast::NamedExpr {
             name: item.name.clone(),
             more_names: Vec::new(),
@@ -563,14 +562,6 @@ fn is_constant(e: &Expr) -> bool {
         ExprKind::Binary { lhs, rhs, .. } => is_constant(lhs) && is_constant(rhs),
         _ => false,
     }
-}
-
-/// Whether an aggregate call is somewhere in `e`.
-fn contains_aggregate_call(e: &Expr) -> bool {
-    let mut probe = e.clone();
-    let mut found = Vec::new();
-    hide_aggregate_calls(&mut probe, &mut found);
-    !found.is_empty()
 }
 
 /// Replaces each aggregate call in `e` by the name of a hidden column,
